@@ -1,0 +1,147 @@
+// arena.c: the per-compilation arena, growable strings and vectors.
+//
+// Consumes: the context's allocator hook. Produces: zeroed blocks that live
+// until ffq_ctx_free. An allocation failure never returns to the caller: it
+// jumps to the context's recovery point (set by ffq_compile), or aborts when
+// no recovery point is active.
+#include "ffq_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_MIN (64 * 1024)
+#define ALIGN 16
+
+struct ArenaChunk {
+    struct ArenaChunk *next;
+    size_t size, used;
+    _Alignas(16) unsigned char data[];
+};
+
+void ffq_fail(const char *file, int line, const char *what) {
+    fprintf(stderr, "ffq: internal error at %s:%d: %s\n", file, line, what);
+    abort();
+}
+
+FFQ_NORETURN static void out_of_memory(ffq_ctx *cx) {
+    cx->oom = true;
+    if (cx->recover) longjmp(*cx->recover, 1);
+    ffq_fail(__FILE__, __LINE__, "out of memory outside a compilation");
+}
+
+void *raw_alloc(ffq_ctx *cx, size_t size) { return cx->alloc(cx->alloc_ud, NULL, 0, size); }
+
+void raw_free(ffq_ctx *cx, void *ptr, size_t size) {
+    if (ptr) cx->alloc(cx->alloc_ud, ptr, size, 0);
+}
+
+void *arena_alloc(ffq_ctx *cx, size_t size) {
+    size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    if (size == 0) size = ALIGN;
+    ArenaChunk *c = cx->chunks;
+    if (!c || c->size - c->used < size) {
+        size_t want = size > CHUNK_MIN ? size : CHUNK_MIN;
+        if (c && c->size * 2 > want && c->size < 16 * 1024 * 1024) want = c->size * 2;
+        ArenaChunk *n = raw_alloc(cx, sizeof(ArenaChunk) + want);
+        if (!n) out_of_memory(cx);
+        n->size = want;
+        n->used = 0;
+        n->next = c;
+        cx->chunks = n;
+        c = n;
+    }
+    void *p = c->data + c->used;
+    c->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+void *arena_grow(ffq_ctx *cx, void *ptr, size_t old_size, size_t new_size) {
+    if (new_size <= old_size) return ptr;
+    void *p = arena_alloc(cx, new_size);
+    if (ptr && old_size) memcpy(p, ptr, old_size);
+    return p;
+}
+
+void arena_free_all(ffq_ctx *cx) {
+    ArenaChunk *c = cx->chunks;
+    while (c) {
+        ArenaChunk *next = c->next;
+        raw_free(cx, c, sizeof(ArenaChunk) + c->size);
+        c = next;
+    }
+    cx->chunks = NULL;
+}
+
+char *arena_strndup(ffq_ctx *cx, const char *s, size_t n) {
+    char *p = arena_alloc(cx, n + 1);
+    if (n) memcpy(p, s, n);
+    return p;
+}
+
+char *arena_strdup(ffq_ctx *cx, const char *s) { return arena_strndup(cx, s, strlen(s)); }
+
+char *arena_vprintf(ffq_ctx *cx, const char *fmt, va_list ap) {
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    ffq_assert(n >= 0);
+    char *p = arena_alloc(cx, (size_t)n + 1);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+char *arena_printf(ffq_ctx *cx, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = arena_vprintf(cx, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+static void sb_reserve(ffq_ctx *cx, StrBuf *sb, size_t extra) {
+    if (sb->len + extra + 1 <= sb->cap) return;
+    size_t cap = sb->cap ? sb->cap * 2 : 64;
+    while (cap < sb->len + extra + 1) cap *= 2;
+    sb->data = arena_grow(cx, sb->data, sb->cap, cap);
+    sb->cap = cap;
+}
+
+void sb_putn(ffq_ctx *cx, StrBuf *sb, const char *s, size_t n) {
+    sb_reserve(cx, sb, n);
+    if (n) memcpy(sb->data + sb->len, s, n);
+    sb->len += n;
+    sb->data[sb->len] = '\0';
+}
+
+void sb_puts(ffq_ctx *cx, StrBuf *sb, const char *s) { sb_putn(cx, sb, s, strlen(s)); }
+
+void sb_putc(ffq_ctx *cx, StrBuf *sb, char c) { sb_putn(cx, sb, &c, 1); }
+
+void sb_indent(ffq_ctx *cx, StrBuf *sb, int spaces) {
+    for (int i = 0; i < spaces; i++) sb_putc(cx, sb, ' ');
+}
+
+void sb_printf(ffq_ctx *cx, StrBuf *sb, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = arena_vprintf(cx, fmt, ap);
+    va_end(ap);
+    sb_puts(cx, sb, s);
+}
+
+const char *sb_cstr(ffq_ctx *cx, StrBuf *sb) {
+    if (!sb->data) sb_reserve(cx, sb, 0), sb->data[0] = '\0';
+    return sb->data;
+}
+
+void vec_push(ffq_ctx *cx, PtrVec *v, void *item) {
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 8;
+        v->items = arena_grow(cx, v->items, v->cap * sizeof(void *), cap * sizeof(void *));
+        v->cap = cap;
+    }
+    v->items[v->len++] = item;
+}

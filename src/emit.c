@@ -1,0 +1,600 @@
+// emit.c: assemble the output module from the rewrite plans (spec §1, §11).
+//
+// Consumes: the Module and the Conv of every converted function. Produces:
+// the output text. The emitter never pretty-prints a tree from scratch: it
+// copies slices of the original source, substituting the nodes the plan
+// rewrote and inserting the planned lines, so comments and docstrings in
+// copied code survive. Rewritten and generated statements are laid out by
+// format.c. Imports are computed from the names the finished code uses.
+#include "ffq_int.h"
+#include "emit.h"
+#include "format.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct E {
+    ffq_ctx *cx;
+    const Conv *cv;
+    const Cst *c;
+} E;
+
+static bool is_dirty(const E *e, uint32_t n) { return nodemap_get(&e->cv->dirty, n) != NULL; }
+
+static const char *qref(const E *e, const Quantizer *q) {
+    if (e->cv->instance) return arena_printf(e->cx, "%s.%s", e->cv->self_name, q->name);
+    return q->name;
+}
+
+static void copy(const E *e, uint32_t from, uint32_t to, StrBuf *out) {
+    if (to > from) sb_putn(e->cx, out, e->c->file->data + from, to - from);
+}
+
+static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip);
+static void render_block(const E *e, uint32_t block, StrBuf *out);
+
+// Leading whitespace width of the line holding offset `at`, and whether
+// `at` is the first non-blank character of its line.
+static int line_indent(const Cst *c, uint32_t at, bool *first) {
+    const char *d = c->file->data;
+    uint32_t s = at;
+    while (s > 0 && d[s - 1] != '\n' && d[s - 1] != '\r') s--;
+    int w = 0;
+    uint32_t i = s;
+    for (; i < at && (d[i] == ' ' || d[i] == '\t'); i++) w = d[i] == '\t' ? (w / 8 + 1) * 8 : w + 1;
+    if (first) *first = i == at;
+    if (i != at) {  // something precedes `at` on its line: measure that line's indentation
+        w = 0;
+        for (i = s; d[i] == ' ' || d[i] == '\t'; i++) w = d[i] == '\t' ? (w / 8 + 1) * 8 : w + 1;
+    }
+    return w;
+}
+
+// Indentation of the statements of a block (a one-line suite gets the
+// header's indentation plus four).
+static int block_indent(const Cst *c, uint32_t block) {
+    bool first;
+    int w = line_indent(c, c->nodes[block].start, &first);
+    return first ? w : w + 4;
+}
+
+static void newline_indent(const E *e, StrBuf *out, int indent) {
+    sb_putc(e->cx, out, '\n');
+    sb_indent(e->cx, out, indent);
+}
+
+// Appends a statement laid out at `indent`; the first line's indentation is
+// already in `out`.
+static void put_stmt(const E *e, const char *text, size_t len, int indent, StrBuf *out) {
+    StrBuf f = {0};
+    if (format_stmt(e->cx, text, len, indent, &f)) sb_putn(e->cx, out, f.data + indent, f.len - (size_t)indent);
+    else sb_putn(e->cx, out, text, len);
+}
+
+static void render_args(const E *e, uint32_t call, StrBuf *out, bool *any) {
+    const Cst *c = e->c;
+    uint32_t al = cst_field(c, call, F_ARGUMENTS);
+    for (uint32_t k = 0; al != CST_NONE && k < cst_named_count(c, al); k++) {
+        if (*any) sb_puts(e->cx, out, ", ");
+        render(e, cst_named_child(c, al, k), out, CST_NONE);
+        *any = true;
+    }
+}
+
+// fastforward.nn.functional.<op>(<args>, <intermediates>, output_quantizer=<q>)
+static void render_op(const E *e, const QOp *op, StrBuf *out) {
+    const Cst *c = e->c;
+    uint32_t n = op->node;
+    sb_puts(e->cx, out, op->entry->dispatch);
+    sb_putc(e->cx, out, '(');
+    bool any = false;
+    switch (c->nodes[n].kind) {
+    case K_CALL: render_args(e, n, out, &any); break;
+    case K_BINARY_OP:
+        render(e, cst_field(c, n, F_LEFT), out, CST_NONE);
+        sb_puts(e->cx, out, ", ");
+        render(e, cst_field(c, n, F_RIGHT), out, CST_NONE);
+        any = true;
+        break;
+    case K_UNARY_OP:
+        render(e, cst_field(c, n, F_ARGUMENT), out, CST_NONE);
+        any = true;
+        break;
+    default: ffq_unreachable();
+    }
+    for (size_t i = 0; i < op->entry->nintermediates; i++) {
+        sb_printf(e->cx, out, "%s%s=%s", any ? ", " : "", op->entry->intermediates[i],
+                  qref(e, op->intermediates[i]));
+        any = true;
+    }
+    if (op->output) sb_printf(e->cx, out, "%soutput_quantizer=%s", any ? ", " : "", qref(e, op->output));
+    sb_putc(e->cx, out, ')');
+}
+
+// A node's text with every rewritten descendant substituted. `skip`: the
+// root of a generated line, rendered as itself rather than as its stand-in.
+static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
+    const Cst *c = e->c;
+    const CstNode *node = &c->nodes[n];
+    if (!is_dirty(e, n)) {
+        copy(e, node->start, node->end, out);
+        return;
+    }
+    if (n != skip) {
+        TmpVar *t = nodemap_get(&e->cv->tmp_of, n);
+        if (t) {
+            sb_puts(e->cx, out, rewrite_tmp_name(e->cx, t));
+            return;
+        }
+        const char *h = nodemap_get(&e->cv->hoisted, n);
+        if (h) {
+            sb_puts(e->cx, out, h);
+            return;
+        }
+        const Quantizer *iq = nodemap_get(&e->cv->inline_q, n);
+        if (iq) {
+            sb_printf(e->cx, out, "%s(", qref(e, iq));
+            render(e, n, out, n);
+            sb_putc(e->cx, out, ')');
+            return;
+        }
+    }
+    const QOp *op = nodemap_get(&e->cv->op_of, n);
+    if (op) {
+        render_op(e, op, out);
+        return;
+    }
+    if (node->kind == K_BLOCK) {
+        render_block(e, n, out);
+        return;
+    }
+    uint32_t pos = node->start;
+    for (uint32_t k = 0; k < node->nchildren; k++) {
+        uint32_t ch = node->first_child + k;
+        const CstNode *cn = &c->nodes[ch];
+        if (cn->kind == K_BLOCK && is_dirty(e, ch)) {
+            bool first;
+            line_indent(c, cn->start, &first);
+            if (!first) {  // a one-line suite that now holds several lines
+                while (pos < cn->start && c->file->data[pos] != ':') pos++;
+                copy(e, node->start > pos ? node->start : pos, pos, out);
+                newline_indent(e, out, block_indent(c, ch));
+                render(e, ch, out, skip);
+                pos = cn->end;
+                continue;
+            }
+        }
+        copy(e, pos, cn->start, out);
+        render(e, ch, out, skip);
+        pos = cn->end;
+    }
+    copy(e, pos, node->end, out);
+}
+
+static void render_gen(const E *e, const GenLine *g, StrBuf *out) {
+    const char *var = g->tmp ? rewrite_tmp_name(e->cx, g->tmp) : g->var;
+    switch (g->kind) {
+    case GEN_TMP:
+        sb_printf(e->cx, out, "%s = ", var);
+        render(e, g->node, out, g->node);
+        return;
+    case GEN_QUANT: sb_printf(e->cx, out, "%s = %s(%s)", var, qref(e, g->q), var); return;
+    case GEN_HOIST:
+        sb_printf(e->cx, out, "%s = %s(", var, qref(e, g->q));
+        render(e, g->node, out, g->node);
+        sb_putc(e->cx, out, ')');
+        return;
+    }
+}
+
+static void put_gen(const E *e, const GenLine *g, int indent, StrBuf *out) {
+    StrBuf t = {0};
+    render_gen(e, g, &t);
+    put_stmt(e, sb_cstr(e->cx, &t), t.len, indent, out);
+}
+
+// Whitespace and comments between statements, with semicolons turned into
+// line breaks and runs of blank lines collapsed to one.
+static void copy_gap(const E *e, uint32_t from, uint32_t to, int indent, StrBuf *out) {
+    const char *d = e->c->file->data;
+    bool has_nl = false;
+    for (uint32_t i = from; i < to; i++)
+        if (d[i] == '\n') has_nl = true;
+    if (!has_nl) {
+        newline_indent(e, out, indent);
+        return;
+    }
+    int newlines = 0;
+    for (uint32_t i = from; i < to; i++) {
+        if (d[i] == '\n') {
+            if (++newlines > 2) continue;
+        } else if (d[i] != ' ' && d[i] != '\t' && d[i] != '\r' && d[i] != ';') {
+            newlines = 0;
+        } else if (newlines > 2) {
+            continue;
+        }
+        if (d[i] == ';') continue;
+        sb_putc(e->cx, out, d[i]);
+    }
+}
+
+static void flush_after(const E *e, const PtrVec *after, int indent, StrBuf *out) {
+    for (size_t i = 0; after && i < after->len; i++) {
+        newline_indent(e, out, indent);
+        put_gen(e, after->items[i], indent, out);
+    }
+}
+
+static bool is_simple_stmt(uint32_t kind) {
+    switch (kind) {
+    case K_IF: case K_FOR: case K_WHILE: case K_WITH: case K_TRY: case K_FUNCTION_DEF:
+    case K_CLASS_DEF: case K_DECORATED_DEF: case K_MATCH: case K_COMMENT:
+        return false;
+    default: return true;
+    }
+}
+
+static void render_stmt(const E *e, uint32_t st, int indent, StrBuf *out) {
+    if (!is_dirty(e, st) || !is_simple_stmt(e->c->nodes[st].kind)) {
+        render(e, st, out, CST_NONE);
+        return;
+    }
+    StrBuf t = {0};
+    render(e, st, &t, CST_NONE);
+    put_stmt(e, sb_cstr(e->cx, &t), t.len, indent, out);
+}
+
+static void render_block(const E *e, uint32_t block, StrBuf *out) {
+    const Cst *c = e->c;
+    const CstNode *b = &c->nodes[block];
+    int indent = block_indent(c, block);
+    const PtrVec *start = nodemap_get(&e->cv->body_start, block);
+    const PtrVec *pending = NULL;
+    uint32_t pos = b->start;
+    bool first_stmt = true;
+    for (uint32_t k = 0; k < b->nchildren; k++) {
+        uint32_t st = b->first_child + k;
+        const CstNode *sn = &c->nodes[st];
+        if (!sn->named && sn->kind != K_COMMENT) continue;
+        bool same_line = true;
+        for (uint32_t i = pos; i < sn->start; i++)
+            if (c->file->data[i] == '\n') same_line = false;
+        if (sn->kind == K_COMMENT && same_line && k > 0) {  // trailing comment of the previous line
+            copy(e, pos, sn->end, out);
+            pos = sn->end;
+            continue;
+        }
+        flush_after(e, pending, indent, out);
+        pending = NULL;
+        if (k > 0) copy_gap(e, pos, sn->start, indent, out);
+        if (sn->kind == K_COMMENT) {
+            copy(e, sn->start, sn->end, out);
+            pos = sn->end;
+            continue;
+        }
+        if (first_stmt && start) {
+            for (size_t i = 0; i < start->len; i++) {
+                put_gen(e, start->items[i], indent, out);
+                newline_indent(e, out, indent);
+            }
+        }
+        first_stmt = false;
+        const PtrVec *before = nodemap_get(&e->cv->before, st);
+        for (size_t i = 0; before && i < before->len; i++) {
+            put_gen(e, before->items[i], indent, out);
+            newline_indent(e, out, indent);
+        }
+        render_stmt(e, st, indent, out);
+        pending = nodemap_get(&e->cv->after, st);
+        pos = sn->end;
+    }
+    flush_after(e, pending, indent, out);
+}
+
+void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
+    E e = {.cx = cx, .cv = cv, .c = cv->c};
+    const FuncInfo *fn = cv->fn;
+    uint32_t outer = fn->outer;
+    bool first;
+    int indent = line_indent(e.c, e.c->nodes[outer].start, &first);
+    sb_indent(cx, out, indent);
+    render(&e, outer, out, CST_NONE);
+    sb_putc(cx, out, '\n');
+}
+
+// --- classes ---
+
+static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out) {
+    sb_printf(cx, out, "class %s(fastforward.nn.QuantizedModule, %s):\n", g->name, g->ci->name);
+    sb_puts(cx, out, "    def __init_quantization__(self) -> None:\n");
+    sb_puts(cx, out, "        super().__init_quantization__()\n");
+    for (size_t i = 0; i < g->convs.len; i++) {
+        const Conv *cv = g->convs.items[i];
+        if (!cv->instance) continue;
+        for (size_t k = 0; k < cv->quantizers.len; k++) {
+            const Quantizer *q = cv->quantizers.items[k];
+            const char *line = arena_printf(
+                cx, "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()", q->name);
+            StrBuf f = {0};
+            if (!format_stmt(cx, line, strlen(line), 8, &f)) sb_indent(cx, &f, 8), sb_puts(cx, &f, line);
+            sb_puts(cx, out, sb_cstr(cx, &f));
+            sb_putc(cx, out, '\n');
+            cx->stats.stubs_inserted++;
+        }
+    }
+    for (size_t i = 0; i < g->convs.len; i++) {
+        sb_putc(cx, out, '\n');
+        emit_function(cx, g->convs.items[i], out);
+    }
+}
+
+// --- imports (§1.2, §11) ---
+
+typedef enum Section { SEC_FUTURE, SEC_STDLIB, SEC_THIRD, SEC_FIRST } Section;
+
+typedef struct Import {
+    bool is_from;
+    const char *module;
+    const char *name;   // from-imports: the attribute
+    const char *alias;  // NULL when not aliased
+} Import;
+
+static void add_import(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const char *name,
+                       const char *alias) {
+    for (size_t i = 0; i < v->len; i++) {
+        const Import *im = v->items[i];
+        if (im->is_from == is_from && strcmp(im->module, module) == 0 &&
+            (!name || (im->name && strcmp(im->name, name) == 0)) &&
+            ((!alias && !im->alias) || (alias && im->alias && strcmp(alias, im->alias) == 0)))
+            return;
+    }
+    Import *im = ARENA_NEW(cx, Import);
+    im->is_from = is_from;
+    im->module = module;
+    im->name = name;
+    im->alias = alias;
+    vec_push(cx, v, im);
+}
+
+// Identifiers bound inside a function of the generated text: parameters,
+// assignment / loop / with / comprehension targets, local imports.
+static void collect_locals(ffq_ctx *cx, const Cst *c, uint32_t n, PtrVec *names) {
+    const CstNode *node = &c->nodes[n];
+    uint32_t parent = node->parent;
+    if (node->kind == K_IDENTIFIER && parent != CST_NONE) {
+        uint32_t pk = c->nodes[parent].kind;
+        uint16_t f = node->field;
+        bool bound = pk == K_PARAMETERS || pk == K_LAMBDA_PARAMS ||
+                     ((pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER) && f == F_NAME) ||
+                     (pk == K_TYPED_PARAMETER && f != F_TYPE) || pk == K_LIST_SPLAT_PATTERN ||
+                     pk == K_DICT_SPLAT_PATTERN || pk == K_PATTERN_LIST || pk == K_TUPLE_PATTERN ||
+                     pk == K_LIST_PATTERN ||
+                     ((pk == K_ASSIGNMENT || pk == K_AUG_ASSIGNMENT || pk == K_FOR ||
+                       pk == K_FOR_IN_CLAUSE) && f == F_LEFT) ||
+                     (pk == K_NAMED_EXPR && f == F_NAME) || (pk == K_AS_PATTERN && f == F_ALIAS);
+        if (pk == K_TYPED_PARAMETER && f == F_NONE && c->nodes[parent].first_child != n) bound = false;
+        if (bound) vec_push(cx, names, cst_strdup(cx, c, n));
+    }
+    if (node->kind == K_TUPLE && parent != CST_NONE && node->field == F_LEFT) {
+        for (uint32_t k = 0; k < cst_named_count(c, n); k++) {
+            uint32_t ch = cst_named_child(c, n, k);
+            if (c->nodes[ch].kind == K_IDENTIFIER) vec_push(cx, names, cst_strdup(cx, c, ch));
+        }
+    }
+    for (uint32_t k = 0; k < node->nchildren; k++) collect_locals(cx, c, node->first_child + k, names);
+}
+
+static bool has_name(const PtrVec *v, const char *s) {
+    for (size_t i = 0; i < v->len; i++)
+        if (strcmp(v->items[i], s) == 0) return true;
+    return false;
+}
+
+// Is identifier n a read of a name (not a definition, attribute or keyword name)?
+static bool is_name_use(const Cst *c, uint32_t n) {
+    uint32_t p = c->nodes[n].parent;
+    if (p == CST_NONE) return false;
+    uint32_t pk = c->nodes[p].kind;
+    uint16_t f = c->nodes[n].field;
+    if (pk == K_ATTRIBUTE && f == F_ATTRIBUTE) return false;
+    if (pk == K_KEYWORD_ARGUMENT && f == F_NAME) return false;
+    if ((pk == K_FUNCTION_DEF || pk == K_CLASS_DEF) && f == F_NAME) return false;
+    if (pk == K_PARAMETERS || pk == K_LAMBDA_PARAMS) return false;
+    if ((pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER) && f == F_NAME) return false;
+    if (pk == K_TYPED_PARAMETER && f != F_TYPE) return false;
+    if (pk == K_LIST_SPLAT_PATTERN || pk == K_DICT_SPLAT_PATTERN) return false;
+    return true;
+}
+
+// The dotted chain a use of identifier n starts (`torch.nn.functional.relu`).
+static const char *use_chain(ffq_ctx *cx, const Cst *c, uint32_t n) {
+    uint32_t top = n;
+    while (c->nodes[top].parent != CST_NONE && c->nodes[c->nodes[top].parent].kind == K_ATTRIBUTE &&
+           c->nodes[top].field == F_OBJECT)
+        top = c->nodes[top].parent;
+    const char *d = program_dotted_text(cx, c, top);
+    return d ? d : cst_strdup(cx, c, n);
+}
+
+static void import_for(ffq_ctx *cx, const Module *m, const char *name, const char *chain,
+                       PtrVec *out) {
+    const Binding *b = program_binding(m, name);
+    if (!b) return;
+    switch (b->kind) {
+    case BIND_IMPORT: {  // the longest `import a.b.c` that prefixes the use
+        const Binding *best = NULL;
+        for (size_t i = 0; i < m->bindings.len; i++) {
+            const Binding *x = VEC_AT(m->bindings, Binding, i);
+            if (x->kind != BIND_IMPORT || strcmp(x->name, name) != 0) continue;
+            size_t l = strlen(x->module);
+            bool prefix = strncmp(chain, x->module, l) == 0 && (chain[l] == '\0' || chain[l] == '.');
+            if (prefix && (!best || strlen(best->module) < l)) best = x;
+        }
+        if (!best) best = b;
+        add_import(cx, out, false, best->module, NULL, NULL);
+        return;
+    }
+    case BIND_IMPORT_AS: add_import(cx, out, false, b->module, NULL, b->name); return;
+    case BIND_FROM:
+        add_import(cx, out, true, b->module, b->attr,
+                   strcmp(b->attr, b->name) != 0 ? b->name : NULL);
+        return;
+    case BIND_DEF: case BIND_CLASS: case BIND_ASSIGN:
+        add_import(cx, out, true, m->name, b->name, NULL);
+        return;
+    }
+}
+
+// Names of the generated code that are bound at module level of the input.
+static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *body, PtrVec *out) {
+    Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
+    if (!c) return;
+    PtrVec seen = {0};
+    for (uint32_t i = 0; i < c->count; i++) {
+        if (c->nodes[i].kind != K_IDENTIFIER || !is_name_use(c, i)) continue;
+        const char *name = cst_strdup(cx, c, i);
+        uint32_t fn = i;  // locals of the enclosing function shadow module names
+        while (fn != CST_NONE && c->nodes[fn].kind != K_FUNCTION_DEF) fn = c->nodes[fn].parent;
+        if (fn != CST_NONE) {
+            PtrVec locals = {0};
+            collect_locals(cx, c, cst_field(c, fn, F_PARAMETERS), &locals);
+            collect_locals(cx, c, cst_field(c, fn, F_BODY), &locals);
+            if (has_name(&locals, name)) continue;
+        }
+        const char *chain = use_chain(cx, c, i);
+        const char *key = arena_printf(cx, "%s|%s", name, chain);
+        if (has_name(&seen, key)) continue;
+        vec_push(cx, &seen, (void *)key);
+        if (strcmp(name, "fastforward") == 0) continue;
+        import_for(cx, plan->mod, name, chain, out);
+    }
+}
+
+static Section section_of(const OutputPlan *plan, const char *module) {
+    const char *dot = strchr(module, '.');
+    size_t n = dot ? (size_t)(dot - module) : strlen(module);
+    char top[256];
+    if (n >= sizeof top) n = sizeof top - 1;
+    memcpy(top, module, n);
+    top[n] = '\0';
+    if (strcmp(top, "__future__") == 0) return SEC_FUTURE;
+    if (plan->first_party && strcmp(top, plan->first_party) == 0) return SEC_FIRST;
+    if (emit_is_stdlib(top)) return SEC_STDLIB;
+    return SEC_THIRD;
+}
+
+// isort's force-sort-within-sections=false order: case-insensitive module
+// names, `import x` lines before `from x import y` lines.
+static int cmp_ci(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        int x = (*a >= 'A' && *a <= 'Z') ? *a + 32 : *a, y = (*b >= 'A' && *b <= 'Z') ? *b + 32 : *b;
+        if (x != y) return x - y;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+static int member_class(const char *s) {  // order-by-type: CONSTANTS, Classes, others
+    bool upper = true, has_alpha = false;
+    for (const char *p = s; *p; p++) {
+        if (*p >= 'a' && *p <= 'z') upper = false;
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) has_alpha = true;
+    }
+    if (upper && has_alpha && strlen(s) > 1) return 0;
+    return (s[0] >= 'A' && s[0] <= 'Z') ? 1 : 2;
+}
+
+static int cmp_import(const void *x, const void *y) {
+    const Import *a = *(Import *const *)x, *b = *(Import *const *)y;
+    if (a->is_from != b->is_from) return a->is_from ? 1 : -1;
+    int r = cmp_ci(a->module, b->module);
+    if (r) return r;
+    r = strcmp(a->module, b->module);
+    if (r) return r;
+    if ((a->alias != NULL) != (b->alias != NULL) && a->is_from) return a->alias ? 1 : -1;
+    if (a->name && b->name) {
+        int ca = member_class(a->name), cb = member_class(b->name);
+        if (ca != cb) return ca - cb;
+        r = cmp_ci(a->name, b->name);
+        if (r) return r;
+        r = strcmp(a->name, b->name);
+        if (r) return r;
+    }
+    return strcmp(a->alias ? a->alias : "", b->alias ? b->alias : "");
+}
+
+static void emit_from_group(ffq_ctx *cx, Import **ims, size_t n, StrBuf *out) {
+    StrBuf one = {0};
+    sb_printf(cx, &one, "from %s import ", ims[0]->module);
+    for (size_t i = 0; i < n; i++) {
+        if (i) sb_puts(cx, &one, ", ");
+        sb_puts(cx, &one, ims[i]->name);
+    }
+    if (one.len <= 100) {
+        sb_printf(cx, out, "%s\n", sb_cstr(cx, &one));
+        return;
+    }
+    sb_printf(cx, out, "from %s import (\n", ims[0]->module);
+    for (size_t i = 0; i < n; i++) sb_printf(cx, out, "    %s,\n", ims[i]->name);
+    sb_puts(cx, out, ")\n");
+}
+
+static void emit_imports(ffq_ctx *cx, const OutputPlan *plan, PtrVec *imports, StrBuf *out) {
+    bool any_section = false;
+    for (int sec = SEC_FUTURE; sec <= SEC_FIRST; sec++) {
+        PtrVec v = {0};
+        for (size_t i = 0; i < imports->len; i++)
+            if (section_of(plan, VEC_AT(*imports, Import, i)->module) == (Section)sec)
+                vec_push(cx, &v, imports->items[i]);
+        if (!v.len) continue;
+        qsort(v.items, v.len, sizeof(void *), cmp_import);
+        if (any_section) sb_putc(cx, out, '\n');
+        any_section = true;
+        for (size_t i = 0; i < v.len;) {
+            Import *im = v.items[i];
+            if (!im->is_from) {
+                if (im->alias) sb_printf(cx, out, "import %s as %s\n", im->module, im->alias);
+                else sb_printf(cx, out, "import %s\n", im->module);
+                i++;
+                continue;
+            }
+            if (im->alias) {
+                sb_printf(cx, out, "from %s import %s as %s\n", im->module, im->name, im->alias);
+                i++;
+                continue;
+            }
+            size_t j = i;
+            while (j < v.len && ((Import *)v.items[j])->is_from && !((Import *)v.items[j])->alias &&
+                   strcmp(((Import *)v.items[j])->module, im->module) == 0)
+                j++;
+            emit_from_group(cx, (Import **)v.items + i, j - i, out);
+            i = j;
+        }
+    }
+}
+
+void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
+    StrBuf body = {0};
+    bool first = true;
+    for (size_t i = 0; i < plan->helpers.len; i++) {
+        if (!first) sb_puts(cx, &body, "\n\n");
+        first = false;
+        emit_function(cx, plan->helpers.items[i], &body);
+    }
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        if (!first) sb_puts(cx, &body, "\n\n");
+        first = false;
+        emit_class(cx, plan->classes.items[i], &body);
+    }
+    PtrVec imports = {0};
+    add_import(cx, &imports, false, "fastforward", NULL, NULL);
+    collect_imports(cx, plan, sb_cstr(cx, &body), &imports);
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        const GenClass *g = plan->classes.items[i];
+        add_import(cx, &imports, true, g->ci->mod->name, g->ci->name, NULL);
+    }
+    emit_imports(cx, plan, &imports, out);
+    if (body.len) {
+        sb_puts(cx, out, "\n\n");
+        sb_putn(cx, out, body.data, body.len);
+    }
+}

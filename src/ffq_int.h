@@ -1,0 +1,55 @@
+// ffq_int.h: the map of the compiler. Shared internal types, one section per
+// pass; sections that grew large live in their own header (base.h, optable.h,
+// cst.h, program.h, rewrite.h) and are included from here.
+#ifndef FFQ_FFQ_INT_H
+#define FFQ_FFQ_INT_H
+
+#include <setjmp.h>
+
+#include "base.h"
+#include "cst.h"
+#include "optable.h"
+
+// --- arena.c ---
+
+typedef struct ArenaChunk ArenaChunk;
+void arena_free_all(ffq_ctx *cx);
+
+// --- diag.c ---
+
+typedef struct Diag {
+    DiagSeverity sev;
+    const SrcFile *file;  // NULL: no position
+    uint32_t line, col;   // 1-based
+    uint32_t seq, file_rank;
+    const char *code;
+    const char *msg;
+} Diag;
+
+// --- the context (compile.c) ---
+
+struct ffq_ctx {
+    ffq_alloc_fn alloc;
+    void *alloc_ud;
+    ArenaChunk *chunks;
+    jmp_buf *recover;  // the recovery point of the running ffq_compile, if any
+    bool oom;
+    bool used;         // a context compiles once
+
+    ffq_options opt;
+    PtrVec diags;  // Diag *
+    char *diag_text;
+    ffq_stats stats;
+
+    OpTable *optable;
+    CstLang lang;      // symbol and field ids of the Python grammar
+    void *live_parser; // TSParser * / TSTree * during a parse, so ffq_ctx_free can
+    void *live_tree;   // release them if an allocation failure unwinds the parse
+
+    int tmp_counter;   // `_tmp_N` numbers handed out in this output file
+
+    const char *output;
+    size_t output_len;
+};
+
+#endif

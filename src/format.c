@@ -1,0 +1,277 @@
+// format.c: lay out generated and rewritten statements as `ruff format
+// --line-length 100` (the Black style) would.
+//
+// Consumes: the text of one simple statement (it may span several lines
+// inside brackets) and its indentation. Produces: the statement's lines.
+// The layout follows Black's right-hand split: a statement that does not fit
+// is split at its last bracket pair with a non-empty body (head `f(`, body,
+// tail `)`); an assignment or return whose value has no such bracket gets
+// its value wrapped in parentheses; a body that does not fit on one line is
+// split one element per line at its top-level commas, with a trailing comma.
+// Statements holding comments are left as they are.
+#include "ffq_int.h"
+#include "format.h"
+
+#include <string.h>
+
+#define LINE_LENGTH 100
+
+typedef enum TokKind { T_ATOM, T_OPEN, T_CLOSE, T_COMMA, T_OP } TokKind;
+
+typedef struct Tok {
+    TokKind kind;
+    const char *text;
+    size_t len;
+    bool space_before;  // a space separates it from the previous token
+    uint32_t match;     // T_OPEN/T_CLOSE: index of the matching bracket
+} Tok;
+
+typedef struct Toks {
+    Tok *t;
+    size_t n, cap;
+    bool has_comment;
+    bool unbalanced;
+} Toks;
+
+static void push(ffq_ctx *cx, Toks *ts, Tok t) {
+    if (ts->n == ts->cap) {
+        size_t cap = ts->cap ? ts->cap * 2 : 64;
+        ts->t = arena_grow(cx, ts->t, ts->cap * sizeof(Tok), cap * sizeof(Tok));
+        ts->cap = cap;
+    }
+    ts->t[ts->n++] = t;
+}
+
+static bool is_name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || (unsigned char)c >= 0x80;
+}
+
+// Length of a string literal starting at s (prefix already consumed by the caller's scan).
+static size_t string_len(const char *s, size_t n) {
+    char q = s[0];
+    bool triple = n >= 3 && s[1] == q && s[2] == q;
+    size_t i = triple ? 3 : 1;
+    while (i < n) {
+        if (s[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if (s[i] == q) {
+            if (!triple) return i + 1;
+            if (i + 2 < n && s[i + 1] == q && s[i + 2] == q) return i + 3;
+        }
+        i++;
+    }
+    return n;
+}
+
+static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
+    size_t i = 0;
+    bool space = false;
+    uint32_t stack[256];
+    size_t depth = 0;
+    while (i < n) {
+        char c = s[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\\') {
+            space = true;
+            i++;
+            continue;
+        }
+        if (c == '#') {
+            ts->has_comment = true;
+            return;
+        }
+        Tok t = {.text = s + i, .space_before = space};
+        space = false;
+        size_t len = 1;
+        if (c == '"' || c == '\'') {
+            len = string_len(s + i, n - i);
+            t.kind = T_ATOM;
+        } else if (is_name_char(c)) {
+            while (i + len < n && (is_name_char(s[i + len]) || s[i + len] == '.' ||
+                                   ((s[i + len] == '+' || s[i + len] == '-') &&
+                                    (s[i + len - 1] == 'e' || s[i + len - 1] == 'E') &&
+                                    s[i] >= '0' && s[i] <= '9')))
+                len++;
+            if (i + len < n && (s[i + len] == '"' || s[i + len] == '\'') && len <= 3)
+                len += string_len(s + i + len, n - i - len);  // f"", rb'' ...
+            t.kind = T_ATOM;
+        } else if (c == '(' || c == '[' || c == '{') {
+            t.kind = T_OPEN;
+            if (depth < 256) stack[depth] = (uint32_t)ts->n;
+            depth++;
+        } else if (c == ')' || c == ']' || c == '}') {
+            t.kind = T_CLOSE;
+            if (depth == 0) {
+                ts->unbalanced = true;
+                return;
+            }
+            depth--;
+            if (depth < 256) {
+                t.match = stack[depth];
+                ts->t[stack[depth]].match = (uint32_t)ts->n;
+            }
+        } else if (c == ',') {
+            t.kind = T_COMMA;
+        } else if (c == '.' && i + 1 < n && is_name_char(s[i + 1])) {
+            // attribute access after a bracket: `f(x).y` -> one atom ".y"
+            while (i + len < n && (is_name_char(s[i + len]) || s[i + len] == '.')) len++;
+            t.kind = T_ATOM;
+        } else {
+            while (i + len < n && strchr("+-*/%@&|^~<>=!:", s[i + len]) && strchr("+-*/%@&|^~<>=!:", c))
+                len++;
+            t.kind = T_OP;
+        }
+        t.len = len;
+        push(cx, ts, t);
+        i += len;
+    }
+    if (depth != 0) ts->unbalanced = true;
+}
+
+// Text of tokens [lo, hi) on one line, with Black's spacing around brackets and commas.
+static void join(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi, StrBuf *out) {
+    for (size_t i = lo; i < hi; i++) {
+        const Tok *t = &ts->t[i];
+        if (i > lo) {
+            const Tok *p = &ts->t[i - 1];
+            bool sp = t->space_before;
+            if (p->kind == T_OPEN || t->kind == T_CLOSE || t->kind == T_COMMA) sp = false;
+            if (p->kind == T_COMMA && t->kind != T_CLOSE) sp = true;
+            if (t->kind == T_OPEN && (p->kind == T_ATOM || p->kind == T_CLOSE) && !t->space_before)
+                sp = false;
+            if (sp) sb_putc(cx, out, ' ');
+        }
+        sb_putn(cx, out, t->text, t->len);
+    }
+}
+
+static size_t width(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi) {
+    StrBuf sb = {0};
+    join(cx, ts, lo, hi, &sb);
+    return sb.len;
+}
+
+// A trailing comma right before a closing bracket keeps that bracket exploded.
+static bool has_magic_comma(const Toks *ts, size_t lo, size_t hi) {
+    for (size_t i = lo + 1; i < hi; i++)
+        if (ts->t[i].kind == T_CLOSE && ts->t[i - 1].kind == T_COMMA &&
+            !(ts->t[i].text[0] == ')' && ts->t[i].match + 2 == i))  // (x,) is a tuple
+            return true;
+    return false;
+}
+
+static void line(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi, int indent, StrBuf *out,
+                 const char *suffix);
+
+static void put_line(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi, int indent, StrBuf *out,
+                     const char *suffix) {
+    if (out->len) sb_putc(cx, out, '\n');
+    sb_indent(cx, out, indent);
+    join(cx, ts, lo, hi, out);
+    sb_puts(cx, out, suffix);
+}
+
+// Elements of a bracket body, one per line, each laid out recursively.
+static void split_body(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi, int indent, StrBuf *out,
+                       bool add_comma) {
+    size_t start = lo;
+    for (size_t i = lo; i <= hi; i++) {
+        bool end = i == hi;
+        if (!end && ts->t[i].kind == T_OPEN) {
+            i = ts->t[i].match;
+            continue;
+        }
+        if (!end && ts->t[i].kind != T_COMMA) continue;
+        if (i > start) line(cx, ts, start, i, indent, out, end ? (add_comma ? "," : "") : ",");
+        start = i + 1;
+    }
+}
+
+static bool body_has_comma(const Toks *ts, size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
+        if (ts->t[i].kind == T_OPEN) i = ts->t[i].match;
+        else if (ts->t[i].kind == T_COMMA) return true;
+    }
+    return false;
+}
+
+// Head `...(`, body, tail `)...`: the body goes one indent deeper.
+static void emit_split(ffq_ctx *cx, const Toks *ts, size_t lo, size_t open, size_t close,
+                       size_t hi, int indent, StrBuf *out, const char *suffix) {
+    put_line(cx, ts, lo, open + 1, indent, out, "");
+    size_t blo = open + 1, bhi = close;
+    bool magic = blo < bhi && ts->t[bhi - 1].kind == T_COMMA;
+    if (magic) bhi--;
+    bool subscript_one = ts->t[open].text[0] == '[' && !body_has_comma(ts, blo, bhi) && open > lo &&
+                         (ts->t[open - 1].kind == T_ATOM || ts->t[open - 1].kind == T_CLOSE);
+    if (!magic && !has_magic_comma(ts, blo, bhi) &&
+        (size_t)indent + 4 + width(cx, ts, blo, bhi) <= LINE_LENGTH) {
+        put_line(cx, ts, blo, bhi, indent + 4, out, "");
+    } else if (body_has_comma(ts, blo, bhi) || magic) {
+        split_body(cx, ts, blo, bhi, indent + 4, out, !subscript_one);
+    } else {
+        line(cx, ts, blo, bhi, indent + 4, out, "");
+    }
+    put_line(cx, ts, close, hi, indent, out, suffix);
+}
+
+// Index of the `=` (or `return`) after which a statement's value starts, or SIZE_MAX.
+static size_t value_start(const Toks *ts, size_t lo, size_t hi) {
+    if (hi - lo >= 2 && ts->t[lo].kind == T_ATOM && ts->t[lo].len == 6 &&
+        memcmp(ts->t[lo].text, "return", 6) == 0)
+        return lo;
+    for (size_t i = lo; i < hi; i++) {
+        if (ts->t[i].kind == T_OPEN) i = ts->t[i].match;
+        else if (ts->t[i].kind == T_OP && ts->t[i].len == 1 && ts->t[i].text[0] == '=') return i;
+    }
+    return SIZE_MAX;
+}
+
+static void line(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi, int indent, StrBuf *out,
+                 const char *suffix) {
+    if (!has_magic_comma(ts, lo, hi) &&
+        (size_t)indent + width(cx, ts, lo, hi) + strlen(suffix) <= LINE_LENGTH) {
+        put_line(cx, ts, lo, hi, indent, out, suffix);
+        return;
+    }
+    // the last bracket pair with a non-empty body whose head fits
+    for (size_t i = hi; i-- > lo;) {
+        if (ts->t[i].kind != T_CLOSE) continue;
+        size_t open = ts->t[i].match;
+        if (open < lo) break;
+        bool trailer_only = true;  // what follows must be trailers: .x, (...), [...]
+        for (size_t k = i + 1; k < hi; k++)
+            if (ts->t[k].kind == T_OP || ts->t[k].kind == T_COMMA) trailer_only = false;
+        if (!trailer_only) break;
+        if (open + 1 < i && (size_t)indent + width(cx, ts, lo, open + 1) <= LINE_LENGTH) {
+            emit_split(cx, ts, lo, open, i, hi, indent, out, suffix);
+            return;
+        }
+        if (open + 1 < i) break;
+        i = open;  // an empty trailer such as `()`: look further left
+    }
+    // `x = value` / `return value` with no usable bracket: wrap the value
+    size_t vs = value_start(ts, lo, hi);
+    if (vs != SIZE_MAX && vs + 1 < hi) {
+        put_line(cx, ts, lo, vs + 1, indent, out, " (");
+        line(cx, ts, vs + 1, hi, indent + 4, out, "");
+        if (out->len) sb_putc(cx, out, '\n');
+        sb_indent(cx, out, indent);
+        sb_putc(cx, out, ')');
+        sb_puts(cx, out, suffix);
+        return;
+    }
+    put_line(cx, ts, lo, hi, indent, out, suffix);  // nothing better: leave it long
+}
+
+bool format_stmt(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *out) {
+    Toks ts = {0};
+    tokenize(cx, text, len, &ts);
+    if (ts.has_comment || ts.unbalanced || ts.n == 0) return false;
+    StrBuf sb = {0};
+    line(cx, &ts, 0, ts.n, indent, &sb, "");
+    sb_putn(cx, out, sb.data ? sb.data : "", sb.len);
+    return true;
+}

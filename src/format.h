@@ -1,0 +1,13 @@
+// format.h: the built-in formatter (Black / `ruff format --line-length 100` layout).
+#ifndef FFQ_FORMAT_H
+#define FFQ_FORMAT_H
+
+#include "base.h"
+
+// Append the lines of one simple statement, each indented by `indent`
+// spaces, with no trailing newline. Returns false (appending nothing) when the
+// statement holds a comment or unbalanced brackets; the caller then keeps
+// the statement's text as it is.
+bool format_stmt(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *out);
+
+#endif

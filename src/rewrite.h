@@ -1,0 +1,94 @@
+// rewrite.h: the rewrite plan of one converted function (spec §2, §3).
+//
+// rewrite.c consumes a FuncInfo (its Cst, its Module's bindings) and the
+// operator table, and produces a Conv: the isolated temporaries, the calls
+// replaced by quantized ops, the quantizers in creation order, and the lines
+// to insert before/after statements. emit.c renders a Conv to text; nothing
+// in a Conv is text yet where a name is still to be decided (temporaries are
+// numbered per output file in emission order, quantizers are named per group).
+#ifndef FFQ_REWRITE_H
+#define FFQ_REWRITE_H
+
+#include "base.h"
+#include "cst.h"
+#include "optable.h"
+#include "program.h"
+
+// A temporary introduced by isolating a candidate (`_tmp_N`); numbered lazily.
+typedef struct TmpVar {
+    int number;  // 0 until first emitted
+    uint32_t id; // creation index within the conversion (a key, never printed)
+} TmpVar;
+
+typedef struct Quantizer {
+    const char *base;    // base name ("linear", "self_weight", "x"), or NULL when tmp is set
+    TmpVar *tmp;         // base name is the temporary's name
+    const char *name;    // final name, set by rewrite_name_group
+    uint32_t seq;
+} Quantizer;
+
+// A rewritten operator call (§2.1).
+typedef struct QOp {
+    const OpEntry *entry;
+    uint32_t node;                 // call / binary_operator / unary_operator
+    Quantizer *output;             // NULL when the schema returns no Quantized
+    Quantizer **intermediates;     // one per entry->nintermediates
+} QOp;
+
+typedef enum GenKind {
+    GEN_TMP,     // <tmp> = <node rendered>
+    GEN_QUANT,   // <var> = <q>(<var>)           (producer quantizer)
+    GEN_HOIST,   // <var> = <q>(<node rendered>) (hoisted expression quantizer)
+} GenKind;
+
+typedef struct GenLine {
+    GenKind kind;
+    const char *var;     // variable name, or NULL when tmp is set
+    TmpVar *tmp;
+    Quantizer *q;
+    uint32_t node;       // GEN_TMP / GEN_HOIST: the expression
+} GenLine;
+
+typedef struct NodeMap {
+    uint32_t *keys;      // CST_NONE = empty slot
+    void **vals;
+    size_t cap, len;
+} NodeMap;
+
+void *nodemap_get(const NodeMap *m, uint32_t key);
+void nodemap_put(ffq_ctx *cx, NodeMap *m, uint32_t key, void *val);
+
+typedef struct Conv {
+    const FuncInfo *fn;
+    const Module *mod;
+    const Cst *c;
+    bool instance;           // quantizers are self.<name>
+    const char *self_name;   // the instance parameter's name
+    bool failed;             // not convertible (a warning was reported)
+
+    NodeMap tmp_of;          // node -> TmpVar *: the node was isolated
+    NodeMap op_of;           // node -> QOp *
+    NodeMap inline_q;        // node -> Quantizer *: replaced by q(<node>)
+    NodeMap hoisted;         // node -> const char *: replaced by the hoisted variable name
+    NodeMap before;          // statement node -> PtrVec * of GenLine *
+    NodeMap after;           // statement node -> PtrVec * of GenLine *
+    NodeMap body_start;      // block node -> PtrVec * of GenLine * (first lines of the block)
+    NodeMap dirty;           // node -> (void *)1 when it or a descendant is rewritten
+    PtrVec quantizers;       // Quantizer *, in creation order (§3.3)
+    PtrVec tmps;             // TmpVar *, in the order their lines are emitted
+    size_t nops;
+} Conv;
+
+// Plan the conversion of fn. Returns NULL only when fn cannot be converted
+// (after reporting a warning naming the construct).
+Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn);
+// Assign final names to the quantizers of one group (§3.2): all instance
+// methods of a generated class, or a single helper.
+void rewrite_name_group(ffq_ctx *cx, Conv *const *convs, size_t n);
+// Number the function's temporaries; call for each function in output order,
+// before naming, so `_tmp_N` counts up through the output file.
+void rewrite_number_tmps(ffq_ctx *cx, Conv *cv);
+// The variable name a temporary prints as.
+const char *rewrite_tmp_name(ffq_ctx *cx, TmpVar *t);
+
+#endif

@@ -1,0 +1,274 @@
+// source.c: load and parse Python source; the only file that walks tree-sitter.
+//
+// Consumes: a SrcFile (bytes + line table). Produces: a Cst, a flat array of
+// every node (named and anonymous) in which the children of a node are
+// contiguous and in source order, plus one syntax diagnostic per outermost
+// ERROR node and per MISSING node. The tree-sitter tree is freed before
+// source_parse returns: later passes never see a TSNode.
+#include "ffq_int.h"
+
+#include <string.h>
+#include <tree_sitter/api.h>
+
+const TSLanguage *tree_sitter_python(void);
+
+static const struct { NodeKind kind; const char *name; } kind_names[] = {
+    {K_ERROR, "ERROR"},
+    {K_MODULE, "module"}, {K_CLASS_DEF, "class_definition"},
+    {K_FUNCTION_DEF, "function_definition"}, {K_DECORATED_DEF, "decorated_definition"},
+    {K_DECORATOR, "decorator"}, {K_BLOCK, "block"}, {K_EXPR_STMT, "expression_statement"},
+    {K_RETURN, "return_statement"}, {K_PASS, "pass_statement"}, {K_BREAK, "break_statement"},
+    {K_CONTINUE, "continue_statement"}, {K_RAISE, "raise_statement"},
+    {K_DELETE, "delete_statement"}, {K_ASSERT, "assert_statement"},
+    {K_GLOBAL, "global_statement"}, {K_NONLOCAL, "nonlocal_statement"},
+    {K_IF, "if_statement"}, {K_ELIF, "elif_clause"}, {K_ELSE, "else_clause"},
+    {K_FOR, "for_statement"}, {K_WHILE, "while_statement"}, {K_WITH, "with_statement"},
+    {K_WITH_CLAUSE, "with_clause"}, {K_WITH_ITEM, "with_item"}, {K_TRY, "try_statement"},
+    {K_EXCEPT, "except_clause"}, {K_FINALLY, "finally_clause"}, {K_MATCH, "match_statement"},
+    {K_TYPE_ALIAS, "type_alias_statement"},
+    {K_IMPORT, "import_statement"}, {K_IMPORT_FROM, "import_from_statement"},
+    {K_FUTURE_IMPORT, "future_import_statement"}, {K_ALIASED_IMPORT, "aliased_import"},
+    {K_DOTTED_NAME, "dotted_name"}, {K_RELATIVE_IMPORT, "relative_import"},
+    {K_IMPORT_PREFIX, "import_prefix"}, {K_WILDCARD_IMPORT, "wildcard_import"},
+    {K_PRINT, "print_statement"}, {K_EXEC, "exec_statement"},
+    {K_ASSIGNMENT, "assignment"}, {K_AUG_ASSIGNMENT, "augmented_assignment"},
+    {K_IDENTIFIER, "identifier"}, {K_ATTRIBUTE, "attribute"}, {K_SUBSCRIPT, "subscript"},
+    {K_SLICE, "slice"}, {K_CALL, "call"}, {K_ARGUMENT_LIST, "argument_list"},
+    {K_KEYWORD_ARGUMENT, "keyword_argument"}, {K_LIST_SPLAT, "list_splat"},
+    {K_DICT_SPLAT, "dictionary_splat"}, {K_PAREN_LIST_SPLAT, "parenthesized_list_splat"},
+    {K_BINARY_OP, "binary_operator"}, {K_UNARY_OP, "unary_operator"},
+    {K_BOOLEAN_OP, "boolean_operator"}, {K_NOT_OP, "not_operator"},
+    {K_COMPARISON, "comparison_operator"}, {K_CONDITIONAL_EXPR, "conditional_expression"},
+    {K_PAREN_EXPR, "parenthesized_expression"}, {K_TUPLE, "tuple"}, {K_LIST, "list"},
+    {K_SET, "set"}, {K_DICT, "dictionary"}, {K_PAIR, "pair"},
+    {K_LIST_COMP, "list_comprehension"}, {K_SET_COMP, "set_comprehension"},
+    {K_DICT_COMP, "dictionary_comprehension"}, {K_GENERATOR, "generator_expression"},
+    {K_FOR_IN_CLAUSE, "for_in_clause"}, {K_IF_CLAUSE, "if_clause"}, {K_LAMBDA, "lambda"},
+    {K_LAMBDA_PARAMS, "lambda_parameters"}, {K_NAMED_EXPR, "named_expression"},
+    {K_AWAIT, "await"}, {K_YIELD, "yield"}, {K_EXPRESSION_LIST, "expression_list"},
+    {K_PATTERN_LIST, "pattern_list"}, {K_TUPLE_PATTERN, "tuple_pattern"},
+    {K_LIST_PATTERN, "list_pattern"}, {K_LIST_SPLAT_PATTERN, "list_splat_pattern"},
+    {K_DICT_SPLAT_PATTERN, "dictionary_splat_pattern"}, {K_AS_PATTERN, "as_pattern"},
+    {K_INTEGER, "integer"}, {K_FLOAT, "float"}, {K_STRING, "string"},
+    {K_CONCAT_STRING, "concatenated_string"}, {K_TRUE, "true"}, {K_FALSE, "false"},
+    {K_NONE, "none"}, {K_ELLIPSIS, "ellipsis"}, {K_COMMENT, "comment"},
+    {K_PARAMETERS, "parameters"}, {K_TYPED_PARAMETER, "typed_parameter"},
+    {K_DEFAULT_PARAMETER, "default_parameter"},
+    {K_TYPED_DEFAULT_PARAMETER, "typed_default_parameter"},
+    {K_KEYWORD_SEPARATOR, "keyword_separator"},
+    {K_POSITIONAL_SEPARATOR, "positional_separator"}, {K_TYPE, "type"},
+};
+
+static const struct { FieldKind field; const char *name; } field_names[] = {
+    {F_ALIAS, "alias"}, {F_ALTERNATIVE, "alternative"}, {F_ARGUMENT, "argument"},
+    {F_ARGUMENTS, "arguments"}, {F_ATTRIBUTE, "attribute"}, {F_BODY, "body"},
+    {F_CAUSE, "cause"}, {F_CONDITION, "condition"}, {F_CONSEQUENCE, "consequence"},
+    {F_DEFINITION, "definition"}, {F_FUNCTION, "function"}, {F_KEY, "key"},
+    {F_LEFT, "left"}, {F_MODULE_NAME, "module_name"}, {F_NAME, "name"},
+    {F_OBJECT, "object"}, {F_OPERATOR, "operator"}, {F_OPERATORS, "operators"},
+    {F_PARAMETERS, "parameters"}, {F_RETURN_TYPE, "return_type"}, {F_RIGHT, "right"},
+    {F_SUBSCRIPT, "subscript"}, {F_SUPERCLASSES, "superclasses"}, {F_TYPE, "type"},
+    {F_VALUE, "value"},
+};
+
+const char *cst_kind_name(uint32_t kind) {
+    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+        if ((uint32_t)kind_names[i].kind == kind) return kind_names[i].name;
+    return kind == K_TOKEN ? "token" : "other";
+}
+
+static void init_lang(ffq_ctx *cx) {
+    CstLang *L = &cx->lang;
+    if (L->lang) return;
+    const TSLanguage *lang = tree_sitter_python();
+    L->lang = lang;
+    L->nsyms = ts_language_symbol_count(lang);
+    L->kind_of_sym = ARENA_ARRAY(cx, uint16_t, L->nsyms);
+    for (uint32_t s = 0; s < L->nsyms; s++) {
+        const char *name = ts_language_symbol_name(lang, (TSSymbol)s);
+        TSSymbolType type = ts_language_symbol_type(lang, (TSSymbol)s);
+        L->kind_of_sym[s] = type == TSSymbolTypeAnonymous ? K_TOKEN : K_OTHER;
+        if (!name || type == TSSymbolTypeAnonymous) continue;
+        for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+            if (strcmp(name, kind_names[i].name) == 0) L->kind_of_sym[s] = kind_names[i].kind;
+    }
+    L->nfields = ts_language_field_count(lang) + 1;
+    L->field_of_id = ARENA_ARRAY(cx, uint16_t, L->nfields);
+    for (uint32_t f = 1; f < L->nfields; f++) {
+        const char *name = ts_language_field_name_for_id(lang, (TSFieldId)f);
+        for (size_t i = 0; name && i < sizeof field_names / sizeof field_names[0]; i++)
+            if (strcmp(name, field_names[i].name) == 0) L->field_of_id[f] = field_names[i].field;
+    }
+}
+
+static void fill(CstNode *n, TSNode ts, uint32_t parent, uint16_t field, const CstLang *L) {
+    n->start = ts_node_start_byte(ts);
+    n->end = ts_node_end_byte(ts);
+    n->parent = parent;
+    n->field = field;
+    n->sym = ts_node_symbol(ts);
+    n->kind = ts_node_is_error(ts) ? K_ERROR : n->sym < L->nsyms ? L->kind_of_sym[n->sym] : K_OTHER;
+    n->named = ts_node_is_named(ts);
+    n->missing = ts_node_is_missing(ts);
+    n->first_child = CST_NONE;
+}
+
+// Breadth-first flattening: when node i is visited its children are appended
+// together, which keeps every child list contiguous.
+static void flatten(ffq_ctx *cx, Cst *cst, TSNode root) {
+    const CstLang *L = &cx->lang;
+    uint32_t cap = ts_node_descendant_count(root);
+    cst->nodes = ARENA_ARRAY(cx, CstNode, cap);
+    TSNode *ts = ARENA_ARRAY(cx, TSNode, cap);
+    ts[0] = root;
+    fill(&cst->nodes[0], root, CST_NONE, F_NONE, L);
+    uint32_t count = 1;
+    TSTreeCursor cur = ts_tree_cursor_new(root);
+    for (uint32_t i = 0; i < count; i++) {
+        ts_tree_cursor_reset(&cur, ts[i]);
+        if (!ts_tree_cursor_goto_first_child(&cur)) continue;
+        cst->nodes[i].first_child = count;
+        do {
+            ffq_assert(count < cap);
+            TSNode child = ts_tree_cursor_current_node(&cur);
+            TSFieldId fid = ts_tree_cursor_current_field_id(&cur);
+            uint16_t field = fid < L->nfields ? L->field_of_id[fid] : F_NONE;
+            ts[count] = child;
+            fill(&cst->nodes[count], child, i, field, L);
+            cst->nodes[i].nchildren++;
+            count++;
+        } while (ts_tree_cursor_goto_next_sibling(&cur));
+    }
+    ts_tree_cursor_delete(&cur);
+    cst->count = count;
+}
+
+static bool inside_error(const Cst *c, uint32_t i) {
+    for (uint32_t p = c->nodes[i].parent; p != CST_NONE; p = c->nodes[p].parent)
+        if (c->nodes[p].kind == K_ERROR) return true;
+    return false;
+}
+
+static void report_syntax(ffq_ctx *cx, Cst *cst) {
+    for (uint32_t i = 0; i < cst->count; i++) {
+        const CstNode *n = &cst->nodes[i];
+        if (n->kind == K_ERROR && !inside_error(cst, i)) {
+            size_t len;
+            const char *t = cst_text(cst, i, &len);
+            size_t show = 0;
+            while (show < len && show < 20 && t[show] != '\n' && t[show] != '\r') show++;
+            diag_at(cx, DIAG_ERROR, cst->file, n->start, "syntax-error",
+                    "invalid syntax near '%.*s'", (int)show, t);
+            cst->has_errors = true;
+        } else if (n->missing) {
+            const char *what = ts_language_symbol_name(cx->lang.lang, n->sym);
+            diag_at(cx, DIAG_ERROR, cst->file, n->start, "syntax-error",
+                    "invalid syntax: expected '%s'", what ? what : "?");
+            cst->has_errors = true;
+        }
+    }
+}
+
+static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
+    init_lang(cx);
+    TSParser *p = ts_parser_new();
+    if (!p) return NULL;
+    cx->live_parser = p;
+    ts_parser_set_language(p, cx->lang.lang);
+    TSTree *tree = ts_parser_parse_string(p, NULL, file->data, file->len);
+    if (!tree) {
+        cx->live_parser = NULL;
+        ts_parser_delete(p);
+        return NULL;
+    }
+    cx->live_tree = tree;
+    Cst *cst = ARENA_NEW(cx, Cst);
+    cst->file = file;
+    flatten(cx, cst, ts_tree_root_node(tree));
+    cx->live_tree = NULL;
+    cx->live_parser = NULL;
+    ts_tree_delete(tree);
+    ts_parser_delete(p);
+    if (report) report_syntax(cx, cst);
+    else {
+        for (uint32_t i = 0; i < cst->count; i++)
+            if (cst->nodes[i].kind == K_ERROR || cst->nodes[i].missing) cst->has_errors = true;
+    }
+    return cst;
+}
+
+Cst *source_parse(ffq_ctx *cx, const SrcFile *file) {
+    cx->stats.files_read++;
+    return parse(cx, file, true);
+}
+
+Cst *source_parse_text(ffq_ctx *cx, const char *name, const char *text, size_t len, bool report) {
+    return parse(cx, srcfile_new(cx, name, text, len), report);
+}
+
+// --- accessors ---
+
+uint32_t cst_child(const Cst *c, uint32_t n, uint32_t k) {
+    const CstNode *p = &c->nodes[n];
+    return k < p->nchildren ? p->first_child + k : CST_NONE;
+}
+
+uint32_t cst_field(const Cst *c, uint32_t n, FieldKind f) {
+    const CstNode *p = &c->nodes[n];
+    for (uint32_t k = 0; k < p->nchildren; k++)
+        if (c->nodes[p->first_child + k].field == f) return p->first_child + k;
+    return CST_NONE;
+}
+
+uint32_t cst_named_child(const Cst *c, uint32_t n, uint32_t k) {
+    const CstNode *p = &c->nodes[n];
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        const CstNode *ch = &c->nodes[p->first_child + i];
+        if (!ch->named || ch->kind == K_COMMENT) continue;
+        if (k-- == 0) return p->first_child + i;
+    }
+    return CST_NONE;
+}
+
+uint32_t cst_named_count(const Cst *c, uint32_t n) {
+    const CstNode *p = &c->nodes[n];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        const CstNode *ch = &c->nodes[p->first_child + i];
+        if (ch->named && ch->kind != K_COMMENT) k++;
+    }
+    return k;
+}
+
+const char *cst_text(const Cst *c, uint32_t n, size_t *len) {
+    const CstNode *p = &c->nodes[n];
+    *len = p->end - p->start;
+    return c->file->data + p->start;
+}
+
+char *cst_strdup(ffq_ctx *cx, const Cst *c, uint32_t n) {
+    size_t len;
+    const char *t = cst_text(c, n, &len);
+    return arena_strndup(cx, t, len);
+}
+
+bool cst_text_is(const Cst *c, uint32_t n, const char *s) {
+    size_t len;
+    const char *t = cst_text(c, n, &len);
+    return strlen(s) == len && memcmp(t, s, len) == 0;
+}
+
+uint32_t cst_token(const Cst *c, uint32_t n, const char *s) {
+    const CstNode *p = &c->nodes[n];
+    for (uint32_t k = 0; k < p->nchildren; k++) {
+        uint32_t ch = p->first_child + k;
+        if (!c->nodes[ch].named && cst_text_is(c, ch, s)) return ch;
+    }
+    return CST_NONE;
+}
+
+uint32_t cst_unparen(const Cst *c, uint32_t n) {
+    while (n != CST_NONE && c->nodes[n].kind == K_PAREN_EXPR && cst_named_count(c, n) == 1)
+        n = cst_named_child(c, n, 0);
+    return n;
+}
