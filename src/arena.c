@@ -83,13 +83,15 @@ char *arena_strndup(ffq_ctx *cx, const char *s, size_t n) {
 char *arena_strdup(ffq_ctx *cx, const char *s) { return arena_strndup(cx, s, strlen(s)); }
 
 char *arena_vprintf(ffq_ctx *cx, const char *fmt, va_list ap) {
+    char small[256];
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(small, sizeof small, fmt, ap2);
     va_end(ap2);
     ffq_assert(n >= 0);
     char *p = arena_alloc(cx, (size_t)n + 1);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    if ((size_t)n < sizeof small) memcpy(p, small, (size_t)n + 1);
+    else vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;
 }
 

@@ -17,6 +17,8 @@ typedef struct E {
     ffq_ctx *cx;
     const Conv *cv;
     const Cst *c;
+    NodeMap *prologue_done;  // blocks whose prologue was emitted before leading comments
+    NodeMap *hoists_done;    // statement -> number of leading hoisted lines already emitted
 } E;
 
 static bool is_dirty(const E *e, uint32_t n) { return nodemap_get(&e->cv->dirty, n) != NULL; }
@@ -111,6 +113,33 @@ static void render_op(const E *e, const QOp *op, StrBuf *out) {
     sb_putc(e->cx, out, ')');
 }
 
+static void put_gen(const E *e, const GenLine *g, int indent, StrBuf *out);
+
+// Lines of a block's prologue, each followed by a line break at the block's indentation.
+static void put_prologue(const E *e, uint32_t block, StrBuf *out, bool lines_after) {
+    const PtrVec *pro = nodemap_get(&e->cv->prologue, block);
+    if (!pro || nodemap_get(e->prologue_done, block)) return;
+    nodemap_put(e->cx, e->prologue_done, block, (void *)1);
+    int indent = block_indent(e->c, block);
+    for (size_t i = 0; i < pro->len; i++) {
+        if (!lines_after) newline_indent(e, out, indent);
+        put_gen(e, pro->items[i], indent, out);
+        if (lines_after) newline_indent(e, out, indent);
+    }
+}
+
+// Comments between a compound statement's header and its block lead the
+// block's first statement: the block's prologue goes before them.
+static void emit_prologue_before_comment(const E *e, uint32_t n, uint32_t k, StrBuf *out) {
+    const CstNode *node = &e->c->nodes[n];
+    for (uint32_t j = k; j < node->nchildren; j++) {
+        const CstNode *cn = &e->c->nodes[node->first_child + j];
+        if (cn->kind == K_COMMENT) continue;
+        if (cn->kind == K_BLOCK) put_prologue(e, node->first_child + j, out, true);
+        return;
+    }
+}
+
 // A node's text with every rewritten descendant substituted. `skip`: the
 // root of a generated line, rendered as itself rather than as its stand-in.
 static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
@@ -165,6 +194,7 @@ static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
             }
         }
         copy(e, pos, cn->start, out);
+        if (cn->kind == K_COMMENT) emit_prologue_before_comment(e, n, k, out);
         render(e, ch, out, skip);
         pos = cn->end;
     }
@@ -244,14 +274,32 @@ static void render_stmt(const E *e, uint32_t st, int indent, StrBuf *out) {
     put_stmt(e, sb_cstr(e->cx, &t), t.len, indent, out);
 }
 
+// Hoisted expression quantizers placed before a statement also go before
+// the comments that lead it (only isolated temporaries take the comments).
+static void put_leading_hoists(const E *e, uint32_t block, uint32_t k, int indent, StrBuf *out) {
+    const CstNode *b = &e->c->nodes[block];
+    uint32_t st = CST_NONE;
+    for (uint32_t j = k; j < b->nchildren && st == CST_NONE; j++) {
+        const CstNode *cn = &e->c->nodes[b->first_child + j];
+        if (cn->named && cn->kind != K_COMMENT) st = b->first_child + j;
+    }
+    if (st == CST_NONE) return;
+    const PtrVec *before = nodemap_get(&e->cv->before, st);
+    size_t done = (size_t)(uintptr_t)nodemap_get(e->hoists_done, st), i = done;
+    for (; before && i < before->len && ((GenLine *)before->items[i])->kind == GEN_HOIST; i++) {
+        put_gen(e, before->items[i], indent, out);
+        newline_indent(e, out, indent);
+    }
+    if (i != done) nodemap_put(e->cx, e->hoists_done, st, (void *)(uintptr_t)i);
+}
+
 static void render_block(const E *e, uint32_t block, StrBuf *out) {
     const Cst *c = e->c;
     const CstNode *b = &c->nodes[block];
     int indent = block_indent(c, block);
-    const PtrVec *start = nodemap_get(&e->cv->body_start, block);
     const PtrVec *pending = NULL;
     uint32_t pos = b->start;
-    bool first_stmt = true;
+    bool first_named = true;
     for (uint32_t k = 0; k < b->nchildren; k++) {
         uint32_t st = b->first_child + k;
         const CstNode *sn = &c->nodes[st];
@@ -267,20 +315,19 @@ static void render_block(const E *e, uint32_t block, StrBuf *out) {
         flush_after(e, pending, indent, out);
         pending = NULL;
         if (k > 0) copy_gap(e, pos, sn->start, indent, out);
+        bool docstring = first_named && sn->kind == K_EXPR_STMT &&
+                         c->nodes[cst_named_child(c, st, 0)].kind == K_STRING;
+        first_named = false;
+        if (!docstring) put_prologue(e, block, out, true);
         if (sn->kind == K_COMMENT) {
+            put_leading_hoists(e, block, k, indent, out);
             copy(e, sn->start, sn->end, out);
             pos = sn->end;
             continue;
         }
-        if (first_stmt && start) {
-            for (size_t i = 0; i < start->len; i++) {
-                put_gen(e, start->items[i], indent, out);
-                newline_indent(e, out, indent);
-            }
-        }
-        first_stmt = false;
         const PtrVec *before = nodemap_get(&e->cv->before, st);
-        for (size_t i = 0; before && i < before->len; i++) {
+        size_t skip = (size_t)(uintptr_t)nodemap_get(e->hoists_done, st);
+        for (size_t i = skip; before && i < before->len; i++) {
             put_gen(e, before->items[i], indent, out);
             newline_indent(e, out, indent);
         }
@@ -289,10 +336,12 @@ static void render_block(const E *e, uint32_t block, StrBuf *out) {
         pos = sn->end;
     }
     flush_after(e, pending, indent, out);
+    put_prologue(e, block, out, false);  // the block held only a docstring
 }
 
 void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
-    E e = {.cx = cx, .cv = cv, .c = cv->c};
+    NodeMap done = {0}, hoists = {0};
+    E e = {.cx = cx, .cv = cv, .c = cv->c, .prologue_done = &done, .hoists_done = &hoists};
     const FuncInfo *fn = cv->fn;
     uint32_t outer = fn->outer;
     bool first;

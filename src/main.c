@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_HELP = -1 };
 
 static const char usage_main[] =
     "usage: ffq <command> [options]\n"
@@ -137,12 +137,15 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
     a->opt = ffq_options_default();
     a->classes = calloc((size_t)argc, sizeof(char *));
     a->optables = calloc((size_t)argc, sizeof(char *));
-    if (!a->classes || !a->optables) return EXIT_USAGE;
+    if (!a->classes || !a->optables) {
+        fprintf(stderr, "ffq: error: out of memory\n");
+        return EXIT_USAGE;
+    }
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i], *v;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(usage_autoquant, stdout);
-            exit(EXIT_OK);
+            return EXIT_HELP;
         } else if (strcmp(arg, "-f") == 0 || strcmp(arg, "--force") == 0) {
             a->force = true;
         } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
@@ -186,55 +189,71 @@ static bool same_file(const char *a, const char *b) {
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+static void print_summary(const ffq_ctx *cx, const char *path, const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+    ffq_stats s = ffq_get_stats(cx);
+    fprintf(stderr,
+            "ffq: wrote %s: %zu class%s generated, %zu quantizer stub%s, %zu op%s rewritten, "
+            "%zu warning%s (%.1f ms)\n",
+            path, s.classes_generated, s.classes_generated == 1 ? "" : "es", s.stubs_inserted,
+            s.stubs_inserted == 1 ? "" : "s", s.ops_rewritten, s.ops_rewritten == 1 ? "" : "s",
+            s.warnings, s.warnings == 1 ? "" : "s", ms);
+}
+
+// Checks that need no compilation: the input exists, the output is not the
+// input, and an existing output is only replaced with --force.
+static int precheck(const Args *a) {
+    if (!file_exists(a->input)) {
+        fprintf(stderr, "ffq: error: cannot read '%s': %s\n", a->input, strerror(ENOENT));
+        return EXIT_USAGE;
+    }
+    if (a->output && same_file(a->input, a->output)) {
+        fprintf(stderr, "ffq: error: the output '%s' is the input file; refusing to overwrite it\n",
+                a->output);
+        return EXIT_USAGE;
+    }
+    if (a->output && !a->force && file_exists(a->output)) {
+        fprintf(stderr, "ffq: error: '%s' already exists; use --force to overwrite it\n", a->output);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+static int compile_and_write(const Args *a) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    if (!cx) {
+        fprintf(stderr, "ffq: error: out of memory\n");
+        return EXIT_USAGE;
+    }
+    ffq_status st = ffq_compile_file(cx, a->input, &a->opt);
+    fputs(ffq_diagnostics(cx), stderr);
+    size_t len = 0;
+    const char *out = ffq_output(cx, &len);
+    int rc = st == FFQ_OK ? EXIT_OK : st == FFQ_ERR_INPUT ? EXIT_INPUT : EXIT_USAGE;
+    if (st == FFQ_ERR_NOMEM) fprintf(stderr, "ffq: error: out of memory\n");
+    if (rc == EXIT_OK && out && a->output) {
+        rc = write_atomic(a->output, out, len);
+        if (rc == EXIT_OK) print_summary(cx, a->output, &t0);
+    } else if (rc == EXIT_OK && out) {
+        fwrite(out, 1, len, stdout);
+    }
+    ffq_ctx_free(cx);
+    return rc;
+}
+
 static int cmd_autoquant(int argc, char **argv) {
     Args a;
     memset(&a, 0, sizeof a);
     int rc = parse_autoquant(argc, argv, &a);
-    if (rc != EXIT_OK) return rc;
-    if (!file_exists(a.input)) {
-        fprintf(stderr, "ffq: error: cannot read '%s': %s\n", a.input, strerror(ENOENT));
-        return EXIT_USAGE;
-    }
-    if (a.output && same_file(a.input, a.output)) {
-        fprintf(stderr, "ffq: error: the output '%s' is the input file; refusing to overwrite it\n",
-                a.output);
-        return EXIT_USAGE;
-    }
-    if (a.output && !a.force && file_exists(a.output)) {
-        fprintf(stderr, "ffq: error: '%s' already exists; use --force to overwrite it\n", a.output);
-        return EXIT_USAGE;
-    }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
-    if (!cx) return EXIT_USAGE;
-    ffq_status st = ffq_compile_file(cx, a.input, &a.opt);
-    fputs(ffq_diagnostics(cx), stderr);
-    size_t len = 0;
-    const char *out = ffq_output(cx, &len);
-    rc = st == FFQ_OK ? EXIT_OK : st == FFQ_ERR_INPUT ? EXIT_INPUT : EXIT_USAGE;
-    if (st == FFQ_ERR_NOMEM) fprintf(stderr, "ffq: error: out of memory\n");
-    if (rc == EXIT_OK && out) {
-        if (a.output) {
-            rc = write_atomic(a.output, out, len);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-            ffq_stats s = ffq_get_stats(cx);
-            if (rc == EXIT_OK)
-                fprintf(stderr,
-                        "ffq: wrote %s: %zu class%s generated, %zu quantizer stub%s, %zu op%s "
-                        "rewritten, %zu warning%s (%.1f ms)\n",
-                        a.output, s.classes_generated, s.classes_generated == 1 ? "" : "es",
-                        s.stubs_inserted, s.stubs_inserted == 1 ? "" : "s", s.ops_rewritten,
-                        s.ops_rewritten == 1 ? "" : "s", s.warnings, s.warnings == 1 ? "" : "s", ms);
-        } else {
-            fwrite(out, 1, len, stdout);
-        }
-    }
-    ffq_ctx_free(cx);
+    if (rc == EXIT_OK) rc = precheck(&a);
+    if (rc == EXIT_OK) rc = compile_and_write(&a);
     free(a.classes);
     free(a.optables);
-    return rc;
+    return rc == EXIT_HELP ? EXIT_OK : rc;
 }
 
 static int cmd_optable(int argc, char **argv) {

@@ -703,6 +703,7 @@ static Scope *new_scope(A *a, uint32_t block) {
 
 // A branch body in its own scope; returns its end state or NULL when it cannot fall through.
 static Env *flow_branch(A *a, uint32_t block, const Env *env) {
+    if (block == CST_NONE) return env_copy(a, env);
     Scope *saved = a->scope;
     Scope *s = nodemap_get(&a->scope_of, block);
     a->scope = s ? s : new_scope(a, block);
@@ -726,7 +727,7 @@ static void flow_if(A *a, uint32_t st, Env *env, bool *dead) {
         if (kind != K_ELIF && kind != K_ELSE) continue;
         if (kind == K_ELIF) expr_uses(a, cst_field(c, cl, F_CONDITION), env, false);
         else has_else = true;
-        live = flow_branch(a, cst_field(c, cl, F_BODY), env);
+        live = flow_branch(a, cst_field(c, cl, kind == K_ELIF ? F_CONSEQUENCE : F_BODY), env);
         if (live) env_union(a, merged, live), any_live = true;
     }
     if (!has_else) {
@@ -877,6 +878,7 @@ static void flow_stmt(A *a, uint32_t st, Env *env, bool *dead) {
 
 static void flow_block(A *a, uint32_t block, Env *env, bool *dead) {
     const Cst *c = a->c;
+    if (block == CST_NONE) return;  // error-recovered trees may lack a body
     for (uint32_t k = 0; k < c->nodes[block].nchildren && !*dead && !a->failed; k++) {
         uint32_t st = cst_child(c, block, k);
         if (c->nodes[st].named) flow_stmt(a, st, env, dead);
@@ -1019,7 +1021,7 @@ static void place_owned(A *a, Scope *s, Owned *o, PtrVec *hoists) {
     const Cst *c = a->c;
     for (size_t i = 0; i < o->uses.len; i++) {
         ExprUse *u = o->uses.items[i];
-        if (o->eq->is_inline) nodemap_put(a->cx, &a->cv->inline_q, u->node, o->eq);
+        if (o->eq->is_inline) nodemap_put(a->cx, &a->cv->inline_q, u->node, o->eq->q);
         else nodemap_put(a->cx, &a->cv->hoisted, u->node, (void *)o->eq->ident);
         mark_dirty(a, u->node);
     }
@@ -1129,10 +1131,10 @@ static void create_stmt(A *a, uint32_t st) {
         }
         if (c->nodes[st].kind == K_FOR) {
             uint32_t body = cst_field(c, st, F_BODY);
-            create_prods(a, st, PR_FOR, body, &a->cv->body_start);
+            create_prods(a, st, PR_FOR, body, &a->cv->prologue);
         } else if (c->nodes[st].kind == K_WITH) {
             uint32_t body = cst_field(c, st, F_BODY);
-            create_prods(a, st, PR_WITH, body, &a->cv->body_start);
+            create_prods(a, st, PR_WITH, body, &a->cv->prologue);
         }
         return;
     default: return;
@@ -1184,7 +1186,7 @@ static int cmp_hoist(const void *x, const void *y) {
 }
 
 static void finish_lines(A *a, PtrVec *hoists) {
-    qsort(hoists->items, hoists->len, sizeof(void *), cmp_hoist);
+    if (hoists->len) qsort(hoists->items, hoists->len, sizeof(void *), cmp_hoist);
     for (size_t h = 0; h < hoists->len; h++) {
         Hoist *ho = hoists->items[h];
         ExprQ *eq = NULL;
@@ -1210,21 +1212,7 @@ static void finish_lines(A *a, PtrVec *hoists) {
 
 // Parameter quantizer lines go first in the body, after the docstring.
 static void place_params(A *a) {
-    const Cst *c = a->c;
-    uint32_t body = a->body;
-    uint32_t first = CST_NONE;
-    for (uint32_t k = 0; k < c->nodes[body].nchildren; k++) {
-        uint32_t st = cst_child(c, body, k);
-        if (!c->nodes[st].named || c->nodes[st].kind == K_COMMENT) continue;
-        if (first == CST_NONE && k == 0 && c->nodes[st].kind == K_EXPR_STMT &&
-            c->nodes[cst_named_child(c, st, 0)].kind == K_STRING) {
-            first = CST_NONE;  // the docstring: lines go after it
-            continue;
-        }
-        first = st;
-        break;
-    }
-    PtrVec lines = {0};
+    PtrVec *v = NULL;
     for (size_t i = 0; i < a->params.len; i++) {
         Prod *p = a->params.items[i];
         if (!p->marked) continue;
@@ -1233,21 +1221,10 @@ static void place_params(A *a) {
         g->kind = GEN_QUANT;
         g->var = p->var;
         g->q = p->q;
-        vec_push(a->cx, &lines, g);
+        if (!v) v = nodemap_vec(a->cx, &a->cv->prologue, a->body);
+        vec_push(a->cx, v, g);
     }
-    if (!lines.len) return;
-    if (first == CST_NONE) {  // only a docstring: append at the end of the body
-        PtrVec *v = nodemap_vec(a->cx, &a->cv->after, cst_named_child(c, body, 0));
-        for (size_t i = 0; i < lines.len; i++) vec_push(a->cx, v, lines.items[i]);
-        mark_dirty(a, body);
-        return;
-    }
-    PtrVec *old = nodemap_get(&a->cv->before, first);
-    PtrVec *nv = ARENA_NEW(a->cx, PtrVec);
-    for (size_t i = 0; i < lines.len; i++) vec_push(a->cx, nv, lines.items[i]);
-    for (size_t i = 0; old && i < old->len; i++) vec_push(a->cx, nv, old->items[i]);
-    nodemap_put(a->cx, &a->cv->before, first, nv);
-    mark_dirty(a, first);
+    if (v) mark_dirty(a, a->body);
 }
 
 Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn) {

@@ -72,7 +72,8 @@ typedef struct Conv {
     NodeMap hoisted;         // node -> const char *: replaced by the hoisted variable name
     NodeMap before;          // statement node -> PtrVec * of GenLine *
     NodeMap after;           // statement node -> PtrVec * of GenLine *
-    NodeMap body_start;      // block node -> PtrVec * of GenLine * (first lines of the block)
+    NodeMap prologue;        // block -> PtrVec * of GenLine *: first lines of the block, after
+                             // its docstring and before any leading comment
     NodeMap dirty;           // node -> (void *)1 when it or a descendant is rewritten
     PtrVec quantizers;       // Quantizer *, in creation order (§3.3)
     PtrVec tmps;             // TmpVar *, in the order their lines are emitted

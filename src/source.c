@@ -143,22 +143,48 @@ static void flatten(ffq_ctx *cx, Cst *cst, TSNode root) {
     cst->count = count;
 }
 
-static bool inside_error(const Cst *c, uint32_t i) {
-    for (uint32_t p = c->nodes[i].parent; p != CST_NONE; p = c->nodes[p].parent)
-        if (c->nodes[p].kind == K_ERROR) return true;
-    return false;
+static const char *const compound_keywords[] = {"def", "class", "if", "elif", "else", "for",
+                                                 "while", "with", "try", "except", "finally"};
+
+// "def f(x)" at the end of a line: a compound statement header missing its colon.
+static const char *missing_colon(const char *t, size_t len) {
+    size_t end = len;
+    while (end > 0 && (t[end - 1] == ' ' || t[end - 1] == '\t')) end--;
+    if (end == 0 || t[end - 1] == ':') return NULL;
+    for (size_t i = 0; i < sizeof compound_keywords / sizeof compound_keywords[0]; i++) {
+        size_t kl = strlen(compound_keywords[i]);
+        if (end >= kl && memcmp(t, compound_keywords[i], kl) == 0 &&
+            (end == kl || t[kl] == ' ' || t[kl] == '(' || t[kl] == ':'))
+            return compound_keywords[i];
+    }
+    return NULL;
 }
 
+// One diagnostic per innermost ERROR node (outer ones only wrap the region
+// tree-sitter resynchronised over), at its first non-blank byte, and one
+// per MISSING node.
 static void report_syntax(ffq_ctx *cx, Cst *cst) {
+    bool *outer = ARENA_ARRAY(cx, bool, cst->count);
+    for (uint32_t i = 0; i < cst->count; i++) {
+        if (cst->nodes[i].kind != K_ERROR) continue;
+        for (uint32_t p = cst->nodes[i].parent; p != CST_NONE; p = cst->nodes[p].parent)
+            if (cst->nodes[p].kind == K_ERROR) outer[p] = true;
+    }
+    const char *d = cst->file->data;
     for (uint32_t i = 0; i < cst->count; i++) {
         const CstNode *n = &cst->nodes[i];
-        if (n->kind == K_ERROR && !inside_error(cst, i)) {
-            size_t len;
-            const char *t = cst_text(cst, i, &len);
-            size_t show = 0;
-            while (show < len && show < 20 && t[show] != '\n' && t[show] != '\r') show++;
-            diag_at(cx, DIAG_ERROR, cst->file, n->start, "syntax-error",
-                    "invalid syntax near '%.*s'", (int)show, t);
+        if (n->kind == K_ERROR && !outer[i]) {
+            uint32_t at = n->start;
+            while (at < n->end && (d[at] == ' ' || d[at] == '\t' || d[at] == '\n' || d[at] == '\r')) at++;
+            size_t line = 0;
+            while (at + line < n->end && d[at + line] != '\n' && d[at + line] != '\r') line++;
+            const char *kw = missing_colon(d + at, line);
+            if (kw && at + line == n->end)
+                diag_at(cx, DIAG_ERROR, cst->file, n->end, "syntax-error",
+                        "invalid syntax: expected ':' at the end of the '%s' statement", kw);
+            else
+                diag_at(cx, DIAG_ERROR, cst->file, at, "syntax-error", "invalid syntax near '%.*s'",
+                        (int)(line < 40 ? line : 40), d + at);
             cst->has_errors = true;
         } else if (n->missing) {
             const char *what = ts_language_symbol_name(cx->lang.lang, n->sym);

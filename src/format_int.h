@@ -1,0 +1,92 @@
+// format_int.h: internals shared by the formatter files (format*.c).
+//
+// The formatter works in two steps, like Prettier and ruff: the CST is turned
+// into a document (a flat list of layout elements: text, line breaks, groups
+// that print flat when they fit, indentation, conditional content), then a
+// printer lays the document out at the line width. Start/end elements nest;
+// `match` links each start to its end so the printer can skip content.
+#ifndef FFQ_FORMAT_INT_H
+#define FFQ_FORMAT_INT_H
+
+#include "ffq_int.h"
+
+#define FMT_LINE_WIDTH 100
+#define FMT_INDENT 4
+
+typedef enum DocOp {
+    D_TEXT,            // s/n: text (may hold newlines: multi-line strings)
+    D_SPACE,
+    D_LINE,            // a: DocLine
+    D_GROUP,           // a: group id (0: none), b: 1 = expand
+    D_END_GROUP,
+    D_COND_GROUP,      // a group only when group a is in mode b; otherwise transparent
+    D_END_COND_GROUP,
+    D_INDENT,
+    D_END_INDENT,
+    D_IF,              // content printed only when group a (0: enclosing) is in mode b
+    D_END_IF,
+    D_INDENT_IF,       // content indented when group a breaks
+    D_END_INDENT_IF,
+    D_SUFFIX,          // line suffix (trailing comment), a: reserved width
+    D_END_SUFFIX,
+    D_EXPAND_PARENT,   // forces the enclosing group to break
+    D_FITS_EXPANDED,   // measured expanded when group a is in mode b (a == 0: always)
+    D_END_FITS_EXPANDED,
+    D_BEST_FIT,        // variants: D_ENTRY ... D_END_ENTRY, most flat first
+    D_END_BEST_FIT,
+    D_ENTRY,
+    D_END_ENTRY,
+    D_BFP,             // best_fit_parenthesize, a: group id
+    D_END_BFP,
+} DocOp;
+
+typedef enum DocLine { L_SOFT, L_SOFT_SPACE, L_HARD, L_EMPTY } DocLine;
+typedef enum DocMode { M_FLAT = 0, M_BREAK = 1 } DocMode;
+
+typedef struct DocEl {
+    uint8_t op;
+    bool expand;         // groups: forced or propagated expansion
+    uint32_t a, b;
+    uint32_t match;      // start <-> end
+    const char *s;
+    uint32_t n;
+    uint32_t width;      // display width of text (first line for multi-line text)
+    bool multiline;
+} DocEl;
+
+typedef struct Doc {
+    ffq_ctx *cx;
+    DocEl *el;
+    uint32_t n, cap;
+    uint32_t *open;      // stack of unclosed starts
+    uint32_t nopen, capopen;
+    uint32_t next_id;    // group ids start at 1
+} Doc;
+
+void doc_init(ffq_ctx *cx, Doc *d);
+uint32_t doc_new_id(Doc *d);
+void doc_text(Doc *d, const char *s, size_t n);
+void doc_str(Doc *d, const char *s);
+void doc_space(Doc *d);
+void doc_line(Doc *d, DocLine kind);
+void doc_start(Doc *d, DocOp op, uint32_t a, uint32_t b);
+void doc_end(Doc *d, DocOp op);
+void doc_expand_parent(Doc *d);
+// Width of UTF-8 text in columns.
+uint32_t doc_text_width(const char *s, size_t n);
+// Compute expansion propagation and print. Appends to out.
+void doc_print(Doc *d, StrBuf *out);
+
+// --- helpers (format_text.c) ---
+
+// Normalised forms of literals, appended to out.
+void fmt_number(ffq_ctx *cx, const char *s, size_t n, StrBuf *out);
+// Normalises quotes and prefix of one string literal (not concatenated).
+// `docstring_indent` < 0: not a docstring.
+void fmt_string(ffq_ctx *cx, const char *s, size_t n, StrBuf *out);
+void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out);
+// Normalises a comment ("#x" -> "# x", trailing whitespace).
+void fmt_comment(ffq_ctx *cx, const char *s, size_t n, StrBuf *out);
+bool fmt_is_pragma_comment(const char *s, size_t n);
+
+#endif

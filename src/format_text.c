@@ -1,0 +1,263 @@
+// format_text.c: normalised spelling of literals and comments.
+//
+// Consumes: the source text of one number, string, docstring or comment.
+// Produces: its canonical form as `ruff format` writes it: lower-case
+// prefixes and exponents with upper-case hex digits; double quotes unless
+// that needs more escapes; docstrings re-indented with trailing whitespace
+// removed; comments with a space after `#`.
+#include "format_int.h"
+
+#include <string.h>
+
+// 0XABCDEFL -> 0xABCDEF, 1E5 -> 1e5, 10J -> 10j
+void fmt_number(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
+    bool hex = n > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (hex && i >= 2) {
+            if (c >= 'a' && c <= 'f') c = (char)(c - 'a' + 'A');
+        } else if (c >= 'A' && c <= 'Z') {
+            c = (char)(c - 'A' + 'a');
+        }
+        sb_putc(cx, out, c);
+    }
+}
+
+typedef struct StrParts {
+    bool raw, fstr, bytes, tstr;
+    char raw_char;       // 'r' or 'R'
+    char quote;          // ' or "
+    bool triple;
+    const char *body;
+    size_t nbody;
+} StrParts;
+
+static bool split_string(const char *s, size_t n, StrParts *p) {
+    memset(p, 0, sizeof *p);
+    size_t i = 0;
+    while (i < n && s[i] != '\'' && s[i] != '"') {
+        char c = s[i];
+        if (c == 'r' || c == 'R') p->raw = true, p->raw_char = c;
+        else if (c == 'f' || c == 'F') p->fstr = true;
+        else if (c == 'b' || c == 'B') p->bytes = true;
+        else if (c == 't' || c == 'T') p->tstr = true;
+        else if (c != 'u' && c != 'U') return false;
+        i++;
+    }
+    if (i >= n) return false;
+    p->quote = s[i];
+    size_t qlen = 1;
+    if (i + 5 < n + 0 && s[i + 1] == p->quote && s[i + 2] == p->quote) p->triple = true, qlen = 3;
+    if (n < i + 2 * qlen) return false;
+    p->body = s + i + qlen;
+    p->nbody = n - i - 2 * qlen;
+    return true;
+}
+
+static void put_prefix(ffq_ctx *cx, const StrParts *p, StrBuf *out) {
+    if (p->raw) sb_putc(cx, out, p->raw_char);
+    if (p->bytes) sb_putc(cx, out, 'b');
+    if (p->fstr) sb_putc(cx, out, 'f');
+    if (p->tstr) sb_putc(cx, out, 't');
+}
+
+// Does an f-string's body hold quotes or backslashes inside replacement fields?
+static bool fstring_fields_tricky(const char *b, size_t n) {
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = b[i];
+        if (depth == 0 && (c == '{' || c == '}') && i + 1 < n && b[i + 1] == c) {
+            i++;
+            continue;
+        }
+        if (c == '{') depth++;
+        else if (c == '}' && depth > 0) depth--;
+        else if (depth > 0 && (c == '\'' || c == '"' || c == '\\' || c == '#')) return true;
+    }
+    return false;
+}
+
+// Chooses the quote for a single-quoted (non-triple) string and re-escapes its body.
+static void put_single(ffq_ctx *cx, const StrParts *p, const char *orig, size_t n, StrBuf *out) {
+    size_t singles = 0, doubles = 0;
+    for (size_t i = 0; i < p->nbody; i++) {
+        char c = p->body[i];
+        if (c == '\\' && i + 1 < p->nbody) {
+            c = p->body[++i];
+            if (p->raw) continue;
+        }
+        if (c == '\'') singles++;
+        else if (c == '"') doubles++;
+    }
+    char q = doubles > singles ? '\'' : '"';
+    bool keep = false;
+    if (p->fstr && fstring_fields_tricky(p->body, p->nbody)) keep = q != p->quote;
+    if (p->raw && q != p->quote && memchr(p->body, q, p->nbody)) keep = true;
+    if (keep) q = p->quote;
+    put_prefix(cx, p, out);
+    sb_putc(cx, out, q);
+    if (p->raw || (keep && q == p->quote && p->fstr)) {
+        sb_putn(cx, out, p->body, p->nbody);
+    } else {
+        char other = q == '"' ? '\'' : '"';
+        for (size_t i = 0; i < p->nbody; i++) {
+            char c = p->body[i];
+            if (c == '\\' && i + 1 < p->nbody) {
+                char d = p->body[i + 1];
+                if (d == other) sb_putc(cx, out, d);
+                else sb_putc(cx, out, c), sb_putc(cx, out, d);
+                i++;
+                continue;
+            }
+            if (c == q) sb_putc(cx, out, '\\');
+            sb_putc(cx, out, c);
+        }
+    }
+    sb_putc(cx, out, q);
+    (void)orig;
+    (void)n;
+}
+
+void fmt_string(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
+    StrParts p;
+    if (!split_string(s, n, &p)) {
+        sb_putn(cx, out, s, n);
+        return;
+    }
+    if (!p.triple) {
+        put_single(cx, &p, s, n, out);
+        return;
+    }
+    // Triple-quoted: prefer """ unless the body holds """ or ends with a bare ".
+    bool keep = p.quote == '\'';
+    if (keep) {
+        bool bad = p.nbody > 0 && p.body[p.nbody - 1] == '"';
+        for (size_t i = 0; i + 2 < p.nbody && !bad; i++)
+            if (p.body[i] == '"' && p.body[i + 1] == '"' && p.body[i + 2] == '"') bad = true;
+        keep = bad;
+    } else {
+        keep = true;
+    }
+    put_prefix(cx, &p, out);
+    const char *q = keep && p.quote == '\'' ? "'''" : "\"\"\"";
+    sb_puts(cx, out, q);
+    sb_putn(cx, out, p.body, p.nbody);
+    sb_puts(cx, out, q);
+}
+
+// --- docstrings ---
+
+static size_t indent_width(const char *s, size_t n, size_t *bytes) {
+    size_t w = 0, i = 0;
+    for (; i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\f'); i++)
+        w = s[i] == '\t' ? (w / 8 + 1) * 8 : w + 1;
+    if (bytes) *bytes = i;
+    return w;
+}
+
+static bool is_blank(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\f' && s[i] != '\r') return false;
+    return true;
+}
+
+static size_t rstrip(const char *s, size_t n) {
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\f')) n--;
+    return n;
+}
+
+// Re-indents a docstring for a body at `indent` spaces.
+void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out) {
+    StrParts p;
+    if (!split_string(s, n, &p) || p.bytes || p.fstr) {
+        fmt_string(cx, s, n, out);
+        return;
+    }
+    // Split the body into lines.
+    const char *b = p.body;
+    size_t nb = p.nbody;
+    size_t nlines = 1;
+    for (size_t i = 0; i < nb; i++) nlines += b[i] == '\n';
+    const char **ls = ARENA_ARRAY(cx, const char *, nlines);
+    size_t *ln = ARENA_ARRAY(cx, size_t, nlines);
+    size_t k = 0, st = 0;
+    for (size_t i = 0; i <= nb; i++) {
+        if (i == nb || b[i] == '\n') {
+            ls[k] = b + st;
+            ln[k] = i - st;
+            k++;
+            st = i + 1;
+        }
+    }
+    // Common indentation of the lines after the first (blank lines ignored).
+    size_t common = SIZE_MAX;
+    for (size_t i = 1; i < nlines; i++) {
+        if (is_blank(ls[i], ln[i])) continue;
+        size_t w = indent_width(ls[i], ln[i], NULL);
+        if (w < common) common = w;
+    }
+    StrBuf body = {0};
+    // first line: leading whitespace stripped
+    size_t lead = 0;
+    while (lead < ln[0] && (ls[0][lead] == ' ' || ls[0][lead] == '\t')) lead++;
+    sb_putn(cx, &body, ls[0] + lead, rstrip(ls[0] + lead, ln[0] - lead));
+    for (size_t i = 1; i < nlines; i++) {
+        sb_putc(cx, &body, '\n');
+        size_t len = rstrip(ls[i], ln[i]);
+        if (len == 0 || is_blank(ls[i], len)) continue;
+        size_t bytes;
+        size_t w = indent_width(ls[i], len, &bytes);
+        sb_indent(cx, &body, indent + (int)(w - common));
+        sb_putn(cx, &body, ls[i] + bytes, len - bytes);
+    }
+    // Trailing blank lines and whitespace go; the closing quotes follow the text.
+    size_t blen = body.len;
+    while (blen > 0 && (body.data[blen - 1] == '\n' || body.data[blen - 1] == ' ')) blen--;
+    bool multiline = memchr(body.data ? body.data : "", '\n', blen) != NULL;
+    char q = p.quote;
+    bool has_dq3 = false;
+    for (size_t i = 0; i + 2 < blen; i++)
+        if (body.data[i] == '"' && body.data[i + 1] == '"' && body.data[i + 2] == '"') has_dq3 = true;
+    if (q == '\'' && !has_dq3) q = '"';
+    put_prefix(cx, &p, out);
+    const char *qq = q == '"' ? "\"\"\"" : "'''";
+    if (!p.triple) qq = q == '"' ? "\"" : "'";
+    if (!p.triple && p.quote == '\'') {
+        fmt_string(cx, s, n, out);
+        return;
+    }
+    sb_puts(cx, out, qq);
+    if (blen == 0) {
+        sb_putc(cx, out, ' ');
+    } else {
+        if (body.data[0] == q) sb_putc(cx, out, ' ');
+        sb_putn(cx, out, body.data, blen);
+        // a body ending in the quote character or a lone backslash needs a space
+        size_t bs = 0;
+        while (bs < blen && body.data[blen - 1 - bs] == '\\') bs++;
+        if (body.data[blen - 1] == q && (blen < 2 || body.data[blen - 2] != '\\')) sb_putc(cx, out, ' ');
+        else if (bs % 2 == 1) sb_putc(cx, out, ' ');
+    }
+    (void)multiline;
+    sb_puts(cx, out, qq);
+}
+
+// --- comments ---
+
+bool fmt_is_pragma_comment(const char *s, size_t n) {
+    size_t i = 1;
+    while (i < n && s[i] == ' ') i++;
+    static const char *const pragmas[] = {"type:", "noqa", "pyright:", "pylint:", "nosec", "isort:"};
+    for (size_t k = 0; k < sizeof pragmas / sizeof pragmas[0]; k++) {
+        size_t m = strlen(pragmas[k]);
+        if (n - i >= m && memcmp(s + i, pragmas[k], m) == 0) return true;
+    }
+    return false;
+}
+
+void fmt_comment(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
+    n = rstrip(s, n);
+    sb_putc(cx, out, '#');
+    if (n > 1 && s[1] != ' ' && s[1] != '#' && s[1] != '!' && s[1] != ':') sb_putc(cx, out, ' ');
+    sb_putn(cx, out, s + 1, n - 1);
+}

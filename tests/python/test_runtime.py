@@ -1,0 +1,926 @@
+"""Tests of the fastforward Python runtime (runtime/python/fastforward).
+
+Run with any Python that has torch (1.13 or 2.x):
+
+    python3 tests/python/test_runtime.py           # plain runner, no pytest needed
+    /usr/bin/python3 tests/python/test_runtime.py  # Debian's python3-torch 1.13
+    python3 -m pytest tests/python                 # also works
+
+The plain runner prints one line per test and ends with "N passed, M failed[, K skipped]";
+it exits nonzero when a test failed. Tests that need PyYAML or an ffq build are skipped
+without them.
+"""
+
+import ast
+import copy
+import json
+import operator
+import os
+import sys
+import tempfile
+import textwrap
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
+sys.path.insert(0, HERE)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import fastforward  # noqa: E402
+from fastforward import QuantizedTensor  # noqa: E402
+from fastforward.nn import QuantizedModule, Quantizer, QuantizerStub, functional, quantize_model  # noqa: E402
+from fastforward.nn import quantized_module as quantized_module_impl  # noqa: E402
+
+DEFAULT_OPTABLE = os.path.join(REPO, "optable", "default.yaml")
+
+
+class Skipped(Exception):
+    """Raised by skip() when the plain runner is in use."""
+
+
+def skip(reason):
+    if "pytest" in sys.modules:
+        import pytest
+
+        pytest.skip(reason)
+    raise Skipped(reason)
+
+
+# --- comparing results bit for bit ----------------------------------------------------------
+
+_SAME_SIZE_INT = {
+    torch.float64: torch.int64,
+    torch.float32: torch.int32,
+    torch.float16: torch.int16,
+    torch.bfloat16: torch.int16,
+}
+
+
+def _bits(tensor):
+    tensor = tensor.detach().contiguous()
+    int_dtype = _SAME_SIZE_INT.get(tensor.dtype)
+    return tensor.view(int_dtype) if int_dtype is not None else tensor
+
+
+def assert_identical(actual, expected, what=""):
+    """Same type and, for tensors, same dtype, shape and bits (NaNs and signed zeros too)."""
+    assert type(actual) is type(expected), "%s: type %r != %r" % (
+        what,
+        type(actual),
+        type(expected),
+    )
+    if isinstance(expected, torch.Tensor):
+        assert actual.dtype == expected.dtype, "%s: dtype %s != %s" % (
+            what,
+            actual.dtype,
+            expected.dtype,
+        )
+        assert actual.shape == expected.shape, "%s: shape %s != %s" % (
+            what,
+            actual.shape,
+            expected.shape,
+        )
+        assert torch.equal(_bits(actual), _bits(expected)), "%s: values differ" % what
+    elif isinstance(expected, (list, tuple)):
+        assert len(actual) == len(expected), "%s: length differs" % what
+        for item_actual, item_expected in zip(actual, expected):
+            assert_identical(item_actual, item_expected, what)
+    elif isinstance(expected, float):
+        assert actual.hex() == expected.hex(), "%s: %r != %r" % (what, actual, expected)
+    else:
+        assert actual == expected, "%s: %r != %r" % (what, actual, expected)
+
+
+class RecordingQuantizer(Quantizer):
+    """Returns its input unchanged and remembers it."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def quantize(self, data):
+        self.seen.append(data)
+        return data
+
+
+class Doubling(Quantizer):
+    def quantize(self, data):
+        return data * 2
+
+
+# --- QuantizedModule: registration, quantize_model, direct instantiation ---------------------
+
+
+class Events(torch.nn.Module):
+    """A float module that logs its construction; quantized versions log theirs."""
+
+    def __init__(self, size=3):
+        super().__init__()
+        self.events = ["init"]
+        self.lin = torch.nn.Linear(size, size)
+
+    def forward(self, x):
+        return self.lin(x) + 1
+
+
+class QuantizedEvents(QuantizedModule, Events):
+    def __init_quantization__(self):
+        super().__init_quantization__()
+        self.events.append("quantize")
+        self.quantizer_add = QuantizerStub()
+
+    def forward(self, x):
+        return functional.add(self.lin(x), 1, output_quantizer=self.quantizer_add)
+
+
+def test_class_registers_under_its_float_base():
+    assert quantized_module_impl.float_base_of(QuantizedEvents) is Events
+    assert quantized_module_impl.quantized_class_for(Events) is QuantizedEvents
+    # Exact classes only: a subclass of the float class has no quantized class of its own.
+    assert quantized_module_impl.quantized_class_for(type("SubEvents", (Events,), {})) is None
+
+
+def test_quantized_module_without_float_base_is_not_registered():
+    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
+
+    class Standalone(QuantizedModule):
+        pass
+
+    class NotInMap(QuantizedModule, Events, include_in_module_map=False):
+        pass
+
+    assert quantized_module_impl.float_base_of(Standalone) is None
+    assert quantized_module_impl.quantized_class_for(torch.nn.Module) is None
+    assert quantized_module_impl._QUANTIZED_CLASSES == registered
+    assert quantized_module_impl.quantized_class_for(Events) is QuantizedEvents
+
+
+def test_direct_instantiation_runs_init_quantization_after_float_init():
+    module = QuantizedEvents(4)
+    assert module.events == ["init", "quantize"]
+    assert isinstance(module.quantizer_add, QuantizerStub)
+    assert dict(module.named_children())["quantizer_add"] is module.quantizer_add
+    assert module.lin.in_features == 4
+
+
+def test_subclass_init_runs_init_quantization_once_at_the_end():
+    class Customised(QuantizedEvents, include_in_module_map=False):
+        def __init__(self):
+            super().__init__(2)
+            self.events.append("customised")
+
+    assert Customised().events == ["init", "customised", "quantize"]
+    assert quantized_module_impl.quantized_class_for(Events) is QuantizedEvents
+
+
+def test_most_recently_defined_quantized_class_wins():
+    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
+    try:
+
+        class QuantizedEventsAgain(QuantizedModule, Events):
+            pass
+
+        class CustomisedEvents(QuantizedEvents):  # its float base is Events too
+            pass
+
+        assert quantized_module_impl.quantized_class_for(Events) is CustomisedEvents
+        assert type(quantize_model(Events())) is CustomisedEvents
+    finally:
+        quantized_module_impl._QUANTIZED_CLASSES.clear()
+        quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+
+
+def test_quantize_model_swaps_nested_modules_in_place():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        Events(),
+        torch.nn.ModuleList([Events(), torch.nn.ReLU()]),
+        torch.nn.ModuleDict({"inner": torch.nn.Sequential(Events())}),
+    )
+    events = [model[0], model[1][0], model[2]["inner"][0]]
+    weights = [module.lin.weight for module in events]
+    x = torch.randn(2, 3)
+    expected = [module(x) for module in events]
+
+    assert quantize_model(model) is model
+    for module, weight, want in zip(events, weights, expected):
+        assert type(module) is QuantizedEvents
+        assert module.events == ["init", "quantize"]
+        assert module.lin.weight is weight  # parameters are kept, not copied
+        assert_identical(module(x), want)
+    assert type(model) is torch.nn.Sequential
+    assert type(model[1][1]) is torch.nn.ReLU
+    names = [name for name, _ in model.named_modules()]
+    assert "0.quantizer_add" in names and "2.inner.0.quantizer_add" in names
+
+
+def test_quantize_model_swaps_the_root_and_is_idempotent():
+    model = Events()
+    quantize_model(model)
+    stub = model.quantizer_add
+    quantize_model(model)
+    quantize_model(model)
+    assert type(model) is QuantizedEvents
+    assert model.events == ["init", "quantize"]
+    assert model.quantizer_add is stub
+
+
+def test_directly_built_quantized_module_is_left_alone():
+    model = torch.nn.Sequential(QuantizedEvents())
+    quantize_model(model)
+    assert model[0].events == ["init", "quantize"]
+
+
+# --- quantizers ----------------------------------------------------------------------------
+
+
+def test_quantizer_stub_is_identity_for_any_value():
+    stub = QuantizerStub()
+    assert isinstance(stub, Quantizer) and isinstance(stub, torch.nn.Module)
+    for value in (torch.randn(3), torch.tensor(2), [2], 3, 2.5, None, "s", (1, 2)):
+        assert stub(value) is value
+
+
+def test_quantizer_calls_quantize():
+    recorder = RecordingQuantizer()
+    x = torch.randn(2)
+    assert recorder(x) is x and recorder.seen == [x]
+    try:
+        Quantizer()(x)
+    except NotImplementedError:
+        pass
+    else:
+        raise AssertionError("Quantizer.quantize must be abstract")
+
+
+# --- QuantizedTensor ----------------------------------------------------------------------------
+
+
+def test_quantized_tensor_dequantizes_affinely():
+    raw = torch.tensor([-2, 0, 3], dtype=torch.int8)
+    q = QuantizedTensor(raw, 0.5, 1.0)
+    assert isinstance(q, torch.Tensor)
+    assert q.raw_data().dtype == torch.int8 and type(q.raw_data()) is torch.Tensor
+    assert_identical(q.dequantize(), torch.tensor([-0.5, 0.5, 2.0]))
+    assert_identical(QuantizedTensor(raw, 0.5).dequantize(), torch.tensor([-1.0, 0.0, 1.5]))
+    assert "QuantizedTensor" in repr(q)
+
+
+def test_torch_ops_on_quantized_tensor_see_dequantized_values():
+    q = QuantizedTensor(torch.tensor([-2.0, 0.0, 3.0]), 0.25, -1.0)
+    dq = q.dequantize()
+    assert_identical(torch.relu(q), torch.relu(dq))
+    assert_identical(q + 1, dq + 1)
+    assert_identical(torch.cat([q, q]), torch.cat([dq, dq]))
+    assert q.shape == dq.shape
+
+
+def test_quantized_tensor_keeps_autograd():
+    raw = torch.randn(3, requires_grad=True)
+    QuantizedTensor(raw, 2.0).dequantize().sum().backward()
+    assert_identical(raw.grad, torch.full((3,), 2.0))
+
+
+# --- functional ops ---------------------------------------------------------------------------
+
+
+def _operator_table():
+    """(identifier, parameter names, defaults, quantized parameter names, fallback) per entry."""
+    try:
+        import yaml
+    except ImportError:
+        skip("PyYAML is not installed")
+    with open(DEFAULT_OPTABLE, encoding="utf-8") as source:
+        table = yaml.safe_load(source)
+    entries = table["operators"] if isinstance(table, dict) else table
+    ops = []
+    for entry in entries:
+        header = ast.parse("def " + entry["op"] + ": pass").body[0]
+        params = [arg.arg for arg in header.args.args]
+        defaults = [ast.literal_eval(value) for value in header.args.defaults]
+        quantized = [arg.arg for arg in header.args.args if "Quantized" in ast.dump(arg.annotation)]
+        with_default = params[len(params) - len(defaults) :]
+        ops.append(
+            (header.name, params, dict(zip(with_default, defaults)), quantized, entry["fallback"])
+        )
+    return ops
+
+
+def _resolve(dotted):
+    """The object a dotted name such as torch.nn.functional.linear denotes, or None."""
+    parts = dotted.split(".")
+    value = __import__(parts[0])
+    for part in parts[1:]:
+        value = getattr(value, part, None)
+    return value
+
+
+def _sample_arguments():
+    """Keyword arguments (every schema parameter, non-default values where possible) per op."""
+    torch.manual_seed(1234)
+    t = torch.randn
+
+    def ints(*shape, low=-50, high=50):
+        return torch.randint(low, high, shape)
+
+    like = dict(
+        dtype=torch.float64,
+        layout=torch.strided,
+        device="cpu",
+        requires_grad=False,
+        memory_format=torch.contiguous_format,
+    )
+    conv = dict(stride=2, padding=1, dilation=1, groups=1)
+    conv_t = dict(stride=2, padding=1, output_padding=1, groups=1, dilation=1)
+    # fmt: off
+    return {
+        "linear": dict(input=t(3, 4), weight=t(5, 4), bias=t(5)),
+        "conv1d": dict(input=t(2, 3, 8), weight=t(4, 3, 3), bias=t(4), **conv),
+        "conv2d": dict(input=t(2, 4, 8, 8), weight=t(4, 2, 3, 3), bias=t(4), stride=1,
+                       padding="same", dilation=2, groups=2),
+        "conv3d": dict(input=t(1, 2, 5, 5, 5), weight=t(3, 2, 3, 3, 3), bias=t(3), **conv),
+        "conv_transpose1d": dict(input=t(2, 4, 6), weight=t(4, 3, 3), bias=t(3), **conv_t),
+        "conv_transpose2d": dict(input=t(2, 4, 5, 5), weight=t(4, 2, 3, 3), bias=t(4), stride=2,
+                                 padding=0, output_padding=0, groups=2, dilation=1),
+        "conv_transpose3d": dict(input=t(1, 2, 3, 3, 3), weight=t(2, 3, 2, 2, 2), bias=None,
+                                 stride=1, padding=0, output_padding=0, groups=1, dilation=2),
+        "embedding": dict(input=torch.tensor([[0, 2], [4, 3]]), weight=t(5, 3), padding_idx=0,
+                          max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False),
+        "softmax": dict(input=t(3, 4), dim=0, dtype=torch.float64),
+        "relu": dict(input=t(3, 4)),
+        "sigmoid": dict(input=t(3, 4)),
+        "silu": dict(input=t(3, 4)),
+        "gelu": dict(input=t(3, 4), approximate="tanh"),
+        "dropout": dict(input=t(3, 4), p=0.3, training=True, inplace=False),
+        "layer_norm": dict(input=t(2, 3, 4), normalized_shape=(3, 4), weight=t(3, 4),
+                           bias=t(3, 4), eps=1e-3),
+        "rms_norm": dict(input=t(2, 3, 4), normalized_shape=(4,), weight=t(4), eps=1e-6),
+        "avg_pool1d": dict(input=t(2, 3, 9), kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                           count_include_pad=False),
+        "avg_pool2d": dict(input=t(2, 3, 9, 9), kernel_size=(3, 2), stride=2, padding=1,
+                           ceil_mode=False, count_include_pad=True),
+        "avg_pool3d": dict(input=t(1, 2, 5, 5, 5), kernel_size=2, stride=1, padding=0,
+                           ceil_mode=True, count_include_pad=False),
+        "max_pool2d": dict(input=t(1, 2, 7, 7), kernel_size=3, stride=2, padding=1, dilation=1,
+                           ceil_mode=True),
+        "pad": dict(input=t(1, 2, 4, 4), pad=(1, 2, 0, 1), mode="constant", value=1.5),
+        "interpolate": dict(input=t(1, 2, 4, 4), size=None, scale_factor=1.5, mode="bilinear",
+                            align_corners=False, recompute_scale_factor=None, antialias=False),
+        "unfold": dict(input=t(1, 2, 5, 5), kernel_size=2, dilation=1, padding=1, stride=2),
+        "matmul": dict(input=t(2, 3, 4), other=t(4, 5)),
+        "mm": dict(input=t(3, 4), mat2=t(4, 5)),
+        "bmm": dict(input=t(2, 3, 4), mat2=t(2, 4, 5)),
+        "add": dict(input=t(3, 4), other=t(4), alpha=2),
+        "sub": dict(input=t(3, 4), other=t(3, 4), alpha=0.5),
+        "mul": dict(input=t(3, 4), other=t(3, 1)),
+        "div": dict(input=t(3, 4), other=t(3, 4)),
+        "floor_divide": dict(input=t(3, 4), other=t(3, 4)),
+        "remainder": dict(input=t(3, 4), other=t(3, 4)),
+        "pow": dict(input=t(3, 4).abs(), exponent=t(3, 4)),
+        "bitwise_and": dict(input=ints(3, 4), other=ints(3, 4)),
+        "bitwise_or": dict(input=ints(3, 4), other=ints(3, 4)),
+        "bitwise_xor": dict(input=ints(3, 4), other=ints(3, 4)),
+        "bitwise_left_shift": dict(input=ints(3, 4), other=ints(3, 4, low=0, high=8)),
+        "bitwise_right_shift": dict(input=ints(3, 4), other=ints(3, 4, low=0, high=8)),
+        "bitwise_not": dict(input=ints(3, 4)),
+        "negative": dict(input=t(3, 4)),
+        "positive": dict(input=t(3, 4)),
+        "sum": dict(input=t(3, 4), dim=1),
+        "cumsum": dict(input=t(3, 4), dim=1),
+        "exp": dict(input=t(3, 4)),
+        "sin": dict(input=t(3, 4)),
+        "cos": dict(input=t(3, 4)),
+        "permute": dict(input=t(2, 3, 4), dims=(2, 0, 1)),
+        "cat": dict(tensors=[t(2, 3), t(4, 3)], dim=0),
+        "index_add": dict(input=t(5, 3), dim=0, index=torch.tensor([0, 4, 2]), source=t(3, 3),
+                          alpha=2.0),
+        "ones_like": dict(input=t(2, 3), **like),
+        "zeros_like": dict(input=t(2, 3), **like),
+        "empty_like": dict(input=t(2, 3), **like),
+        "full_like": dict(input=t(2, 3), fill_value=2.5, **like),
+    }
+    # fmt: on
+
+
+# Ops whose result is random (compared after reseeding) or uninitialised (shape/dtype only).
+_RANDOM_OPS = {"dropout"}
+_UNINITIALISED_OPS = {"empty_like"}
+
+
+def _call_and_compare(name, fn, fallback, kwargs):
+    torch.manual_seed(7)
+    recorder = RecordingQuantizer()
+    result = fn(output_quantizer=recorder, **kwargs)
+    assert len(recorder.seen) == 1 and recorder.seen[0] is result, (
+        "%s: output_quantizer not applied" % name
+    )
+    if fallback is None:
+        return result
+    torch.manual_seed(7)
+    expected = fallback(**kwargs)
+    if name in _UNINITIALISED_OPS:
+        assert (result.dtype, result.shape) == (expected.dtype, expected.shape), name
+    else:
+        assert_identical(result, expected, name)
+    return result
+
+
+def test_every_operator_table_entry_has_a_functional_op():
+    ops = _operator_table()
+    names = [op[0] for op in ops]
+    assert sorted(set(names)) == sorted(functional.__all__), "functional.__all__ is out of date"
+    import inspect
+
+    for name, params, defaults, _, _ in ops:
+        fn = getattr(functional, name, None)
+        assert fn is not None, "fastforward.nn.functional.%s is missing" % name
+        signature = inspect.signature(fn).parameters
+        positional = [p for p in signature.values() if p.kind == p.POSITIONAL_OR_KEYWORD]
+        assert [p.name for p in positional] == params, (
+            "%s: parameters differ from the schema" % name
+        )
+        for param in positional:
+            if param.name in defaults:
+                assert param.default == defaults[param.name], "%s: default of %s" % (
+                    name,
+                    param.name,
+                )
+            else:
+                assert param.default is param.empty, "%s: %s must have no default" % (
+                    name,
+                    param.name,
+                )
+        output_quantizer = signature["output_quantizer"]
+        assert (
+            output_quantizer.kind == output_quantizer.KEYWORD_ONLY
+            and output_quantizer.default is None
+        )
+
+
+def test_functional_ops_called_with_schema_keywords_match_their_fallback():
+    samples = _sample_arguments()
+    for name, params, _, _, fallback_name in _operator_table():
+        assert name in samples, "add sample arguments for %s to this test" % name
+        kwargs = samples[name]
+        assert sorted(kwargs) == sorted(params), (
+            "%s: sample must name every schema parameter" % name
+        )
+        fallback = _resolve(fallback_name)  # None, e.g. for rms_norm on torch < 2.4
+        _call_and_compare(name, getattr(functional, name), fallback, kwargs)
+
+
+def test_functional_ops_dequantize_quantized_arguments():
+    samples = _sample_arguments()
+    for name, _, _, quantized, _ in _operator_table():
+        torch.manual_seed(99)
+        with_q, with_dq = dict(samples[name]), dict(samples[name])
+        for param in set(quantized) | {"tensors"}:
+            value = with_q.get(param)
+            if isinstance(value, torch.Tensor) and value.is_floating_point():
+                q = QuantizedTensor(torch.randint(-8, 8, value.shape).to(value.dtype), 0.25, -1.0)
+                with_q[param], with_dq[param] = q, q.dequantize()
+            elif isinstance(value, list):
+                qs = [QuantizedTensor(torch.randint(-8, 8, v.shape).float(), 0.5) for v in value]
+                with_q[param], with_dq[param] = qs, [q.dequantize() for q in qs]
+        fn = getattr(functional, name)
+        torch.manual_seed(7)
+        from_q = fn(**with_q)
+        torch.manual_seed(7)
+        from_dq = fn(**with_dq)
+        if name not in _UNINITIALISED_OPS:
+            assert_identical(from_q, from_dq, name)
+            assert type(from_q) is torch.Tensor, "%s: result must be a plain tensor" % name
+
+
+def test_functional_ops_with_positional_arguments():
+    torch.manual_seed(3)
+    x4 = torch.randn(1, 3, 8, 8)
+    w = torch.randn(6, 3, 3, 3)
+    cases = [
+        (functional.conv2d, F.conv2d, (x4, w, None, 2, 1)),
+        (functional.conv2d, F.conv2d, (x4, w, torch.randn(6), 1, "valid", 1, 1)),
+        (functional.max_pool2d, F.max_pool2d, (x4, 2)),
+        (functional.avg_pool2d, F.avg_pool2d, (x4, 3, 2, 1, True)),
+        (functional.interpolate, F.interpolate, (x4, (5, 11), None, "nearest")),
+        (functional.interpolate, F.interpolate, (x4, None, 2.0, "bicubic", True)),
+        (functional.pad, F.pad, (x4, (1, 1, 2, 0), "reflect")),
+        (functional.pad, F.pad, (x4, (1, 1))),
+        (functional.unfold, F.unfold, (x4, (2, 3))),
+        (functional.softmax, F.softmax, (x4, -1)),
+        (functional.gelu, F.gelu, (x4,)),
+        (functional.layer_norm, F.layer_norm, (x4, (8,))),
+        (functional.cat, torch.cat, ((x4, x4 * 2), 1)),
+        (functional.cat, torch.cat, ([x4, x4],)),
+        (functional.sum, torch.sum, (x4,)),
+        (functional.sum, torch.sum, (x4, -1)),
+        (functional.linear, F.linear, (torch.randn(4, 3), torch.randn(2, 3))),
+        (functional.full_like, torch.full_like, (x4, 7)),
+        (
+            functional.index_add,
+            torch.index_add,
+            (torch.zeros(4, 2), 0, torch.tensor([1, 1, 3]), torch.ones(3, 2)),
+        ),
+        (functional.permute, torch.permute, (x4, (0, 2, 3, 1))),
+    ]
+    for fn, torch_fn, args in cases:
+        assert_identical(fn(*args), torch_fn(*args), fn.__name__)
+        assert_identical(fn(*args, output_quantizer=QuantizerStub()), torch_fn(*args), fn.__name__)
+    assert_identical(functional.relu(x4, output_quantizer=Doubling()), F.relu(x4) * 2)
+
+
+def test_rms_norm_matches_torch_where_torch_has_it():
+    torch.manual_seed(5)
+    x, weight = torch.randn(2, 3, 8), torch.randn(8)
+    reference = functional._rms_norm_reference
+    if hasattr(F, "rms_norm"):
+        for args in (
+            (x, (8,), weight, 1e-5),
+            (x, (3, 8), None, None),
+            (x.half(), (8,), None, None),
+        ):
+            expected = F.rms_norm(*args)
+            assert torch.allclose(reference(*args).float(), expected.float(), rtol=1e-3, atol=1e-3)
+            assert_identical(functional.rms_norm(*args), expected)
+    # The formula, whatever the torch version.
+    expected = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * weight
+    assert torch.allclose(reference(x, (8,), weight, 1e-5), expected)
+
+
+# Python operators: functional op name -> the operator it stands for.
+BINARY_OPERATORS = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "floor_divide": operator.floordiv,
+    "remainder": operator.mod,
+    "pow": operator.pow,
+    "matmul": operator.matmul,
+    "bitwise_and": operator.and_,
+    "bitwise_or": operator.or_,
+    "bitwise_xor": operator.xor,
+    "bitwise_left_shift": operator.lshift,
+    "bitwise_right_shift": operator.rshift,
+}
+UNARY_OPERATORS = {
+    "negative": operator.neg,
+    "positive": operator.pos,
+    "bitwise_not": operator.invert,
+}
+ARITHMETIC = ("add", "sub", "mul", "div", "floor_divide", "remainder", "pow")
+BITWISE = ("bitwise_and", "bitwise_or", "bitwise_xor")
+SHIFTS = ("bitwise_left_shift", "bitwise_right_shift")
+
+
+def _operand_pairs(name):
+    """Operand pairs for a binary operator: tensors, scalar/tensor mixes, plain Python values."""
+    torch.manual_seed(11)
+    f = torch.randn(3, 4)
+    g = torch.randn(4) + 3.0  # away from zero: a divisor
+    i = torch.randint(-20, 20, (3, 4))
+    j = torch.randint(1, 6, (3, 4))  # positive: a divisor, an exponent, a shift
+    b = torch.rand(3, 4) > 0.5
+    if name in ARITHMETIC:
+        pairs = [
+            (f, g),
+            (f, 2.5),
+            (2.5, g),
+            (i, 3),
+            (-7, j),
+            (i, j),
+            (f, j),
+            (i, 0.5),
+            (7, 2),
+            (-7, 2),
+            (7.5, 2),
+            (2, 0.5),
+            (f.double(), f),
+            (torch.tensor(3.0), f),
+        ]
+        if name in ("pow",):
+            pairs += [(2, 10), (2, -1), (f, 2), (2, f), (f.abs(), 0.5), (j, 2)]
+        if name in ("add",):
+            pairs += [([1, 2], [3]), ("ab", "cd"), ((1,), (2, 3))]
+        if name in ("mul",):
+            pairs += [([1, 2], 3), (2, "ab"), (b, b)]
+        return pairs
+    if name in BITWISE:
+        return [
+            (i, j),
+            (i, 5),
+            (5, i),
+            (b, b),
+            (b, True),
+            (6, 3),
+            (True, False),
+            (j.to(torch.uint8), 7),
+        ]
+    if name in SHIFTS:
+        return [(i, j), (i, 2), (3, j), (j.to(torch.int8), 1), (5, 2), (-5, 1)]
+    if name == "matmul":
+        return [
+            (f, torch.randn(4)),
+            (torch.randn(4), torch.randn(4)),
+            (torch.randn(2, 3, 4), torch.randn(4, 5)),
+            (torch.randn(4), torch.randn(4, 2)),
+            (i, j.t()),
+        ]
+    raise AssertionError(name)
+
+
+def test_binary_operators_are_bitwise_identical_to_python_syntax():
+    for name, python_operator in BINARY_OPERATORS.items():
+        fn = getattr(functional, name)
+        torch_fn = getattr(torch, name)
+        for left, right in _operand_pairs(name):
+            what = "%s(%r, %r)" % (name, type(left).__name__, type(right).__name__)
+            expected = python_operator(left, right)
+            assert_identical(fn(left, right), expected, what)
+            stub = QuantizerStub()
+            assert_identical(fn(left, right, output_quantizer=stub), expected, what)
+            if isinstance(left, torch.Tensor):
+                # The torch function this op also stands for computes the same thing.
+                assert_identical(fn(left, right), torch_fn(left, right), what + " vs torch")
+
+
+def test_unary_operators_are_bitwise_identical_to_python_syntax():
+    torch.manual_seed(12)
+    f = torch.randn(3, 4)
+    i = torch.randint(-20, 20, (3, 4))
+    b = torch.rand(3) > 0.5
+    operands = {
+        "negative": [f, i, f.double(), 3, -2.5, 0.0, True],
+        "positive": [f, i, 3, -2.5],
+        "bitwise_not": [i, b, i.to(torch.uint8), 5, -1],
+    }
+    for name, python_operator in UNARY_OPERATORS.items():
+        fn = getattr(functional, name)
+        for operand in operands[name]:
+            expected = python_operator(operand)
+            assert_identical(fn(operand, output_quantizer=QuantizerStub()), expected, name)
+            if isinstance(operand, torch.Tensor):
+                assert_identical(fn(operand), getattr(torch, name)(operand), name + " vs torch")
+
+
+def test_add_and_sub_with_alpha_match_torch():
+    torch.manual_seed(13)
+    x, y = torch.randn(5), torch.randn(5)
+    i, j = torch.randint(-9, 9, (5,)), torch.randint(-9, 9, (5,))
+    for alpha in (2, -1, 0.5, 1.0):
+        assert_identical(functional.add(x, y, alpha), torch.add(x, y, alpha=alpha))
+        assert_identical(functional.sub(x, y, alpha=alpha), torch.sub(x, y, alpha=alpha))
+        assert_identical(functional.add(x, 2.0, alpha=alpha), torch.add(x, 2.0, alpha=alpha))
+    assert_identical(functional.add(i, j, alpha=3), torch.add(i, j, alpha=3))
+    # torch rejects a float alpha for integer tensors; so must the functional op.
+    for fn in (functional.add, functional.sub):
+        try:
+            fn(i, j, alpha=1.0)
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("%s accepted a float alpha for integer tensors" % fn.__name__)
+
+
+# --- generated code -------------------------------------------------------------------------
+
+
+def _models():
+    import ffq_float_models
+    import ffq_quantized_models
+
+    return ffq_float_models, ffq_quantized_models
+
+
+def _tinynet_input():
+    torch.manual_seed(21)
+    return torch.randn(3, 4, 8, 8)
+
+
+def test_generated_module_is_bitwise_identical_to_its_float_original():
+    float_models, quantized_models = _models()
+    torch.manual_seed(0)
+    model = float_models.TinyNet()
+    x = _tinynet_input()
+    expected = model(x)
+
+    quantized = quantize_model(copy.deepcopy(model))
+    assert type(quantized) is quantized_models.QuantizedTinyNet
+    assert all(type(block) is quantized_models.QuantizedConvBlock for block in quantized.blocks)
+    assert type(quantized.head) is quantized_models.QuantizedMyLinear
+    assert_identical(quantized(x), expected)
+    assert sorted(quantized.state_dict()) == sorted(model.state_dict())
+
+
+def test_generated_module_built_directly():
+    float_models, quantized_models = _models()
+    x = _tinynet_input()
+    torch.manual_seed(0)
+    expected = float_models.TinyNet()(x)
+    torch.manual_seed(0)
+    model = quantized_models.QuantizedTinyNet()
+    assert isinstance(model.quantizer_add_2, QuantizerStub)
+    assert type(model.blocks[0]) is float_models.ConvBlock  # submodules stay float until swapped
+    assert_identical(model(x), expected)
+    quantize_model(model)
+    assert type(model.blocks[0]) is quantized_models.QuantizedConvBlock
+    assert_identical(model(x), expected)
+
+
+def test_generated_module_runs_with_real_quantizers_in_place_of_stubs():
+    float_models, quantized_models = _models()
+    torch.manual_seed(0)
+    model = quantize_model(float_models.MyLinear(4, 3))
+    x = torch.randn(2, 4)
+    expected = model(x)
+    model.quantizer_linear = Doubling()
+    assert_identical(model(x), expected * 2)
+    model.quantizer_input = RecordingQuantizer()
+    model(x)
+    assert model.quantizer_input.seen == [x]
+
+
+# --- autoquantize ---------------------------------------------------------------------------
+
+FAKE_FFQ = textwrap.dedent(
+    """\
+    #!{python}
+    # Stand-in for ffq: prints its arguments as JSON (to --output when given), or fails.
+    import json, os, sys
+    args = sys.argv[1:]
+    if os.environ.get("FAKE_FFQ_FAIL"):
+        sys.stderr.write("model.py:1:1: error: something is wrong [fake]\\n")
+        sys.exit(1)
+    text = json.dumps(args)
+    if "--output" in args:
+        with open(args[args.index("--output") + 1], "w") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    """
+)
+
+
+class _Environment:
+    """Sets environment variables for the duration of a with block."""
+
+    def __init__(self, **values):
+        self.values = values
+
+    def __enter__(self):
+        self.saved = {name: os.environ.get(name) for name in self.values}
+        os.environ.update(self.values)
+
+    def __exit__(self, *exc):
+        for name, value in self.saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def test_autoquantize_command_line():
+    from fastforward.autoquant import OperatorTable, PatternRule
+
+    float_models, _ = _models()
+    model = float_models.MyLinear(2, 2)
+    source = os.path.abspath(float_models.__file__)
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = os.path.join(tmp, "fake-ffq")
+        with open(fake, "w") as script:
+            script.write(FAKE_FFQ.format(python=sys.executable))
+        os.chmod(fake, 0o755)
+        with _Environment(FFQ_BINARY=fake):
+            base = ["autoquant", source, "--module", "ffq_float_models", "--class", "MyLinear"]
+            assert json.loads(fastforward.autoquantize(model)) == base
+            assert json.loads(fastforward.autoquantize(float_models.MyLinear)) == base
+
+            out = os.path.join(tmp, "quantized.py")
+            args = json.loads(
+                fastforward.autoquantize(
+                    model,
+                    output_path=out,
+                    use_type_inference=False,
+                    force_overwrite=True,
+                    operator_table=["extra.yaml", OperatorTable.from_yaml("only.yaml")],
+                    replacement_patterns=[PatternRule.from_str("torch.{f}({a})", "mine.{f}({a})")],
+                )
+            )
+            assert args == base + [
+                "--output",
+                out,
+                "--force",
+                "--no-type-inference",
+                "--optable",
+                "extra.yaml",
+                "--no-default-optable",
+                "--optable",
+                "only.yaml",
+                "--replace",
+                "torch.{f}({a})=>mine.{f}({a})",
+            ]
+            assert (
+                json.loads(
+                    fastforward.autoquantize(model, operator_table=OperatorTable.from_yaml())
+                )
+                == base
+            )
+
+            try:
+                fastforward.autoquantize(
+                    model, replacement_patterns=[PatternRule.from_str("a", "b", on="m.C")]
+                )
+            except NotImplementedError:
+                pass
+            else:
+                raise AssertionError("a scoped PatternRule cannot be passed to ffq yet")
+
+            with _Environment(FAKE_FFQ_FAIL="1"):
+                try:
+                    fastforward.autoquantize(model)
+                except fastforward._autoquantize.FfqError as error:
+                    assert "something is wrong [fake]" in str(error)
+                    assert "exit status 1" in str(error)
+                else:
+                    raise AssertionError("a failing ffq must raise FfqError")
+
+
+def _real_ffq():
+    from fastforward._autoquantize import FfqError, find_ffq
+
+    try:
+        binary = find_ffq()
+    except FfqError:
+        skip("no ffq executable (build it, or set FFQ_BINARY)")
+    if os.path.basename(binary).startswith("fake"):
+        skip("FFQ_BINARY is a stand-in")
+    return binary
+
+
+def test_autoquantize_with_ffq_end_to_end():
+    _real_ffq()
+    float_models, _ = _models()
+    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "ffq_generated_tinynet.py")
+        text = fastforward.autoquantize(float_models.TinyNet(), output_path=out)
+        with open(out, encoding="utf-8") as generated:
+            assert generated.read() == text
+        assert "class QuantizedTinyNet(fastforward.nn.QuantizedModule, TinyNet):" in text
+        try:
+            fastforward.autoquantize(float_models.TinyNet(), output_path=out)  # no --force
+        except fastforward._autoquantize.FfqError:
+            pass
+        else:
+            raise AssertionError("ffq must not overwrite without force_overwrite")
+        sys.path.insert(0, tmp)
+        try:
+            import ffq_generated_tinynet as generated
+
+            torch.manual_seed(0)
+            model = float_models.TinyNet()
+            x = _tinynet_input()
+            expected = model(x)
+            quantize_model(model)
+            assert type(model) is generated.QuantizedTinyNet
+            assert_identical(model(x), expected)
+        finally:
+            sys.path.remove(tmp)
+            sys.modules.pop("ffq_generated_tinynet", None)
+            quantized_module_impl._QUANTIZED_CLASSES.clear()
+            quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+
+
+# --- plain runner -----------------------------------------------------------------------------
+
+
+def main():
+    tests = [
+        (name, value)
+        for name, value in list(globals().items())
+        if name.startswith("test_") and callable(value)
+    ]
+    passed = failed = skipped = 0
+    for name, test in tests:
+        try:
+            test()
+        except Skipped as reason:
+            skipped += 1
+            print("SKIP %s: %s" % (name, reason))
+        except Exception:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc(file=sys.stdout)
+        else:
+            passed += 1
+            print("PASS %s" % name)
+    print("python %s, torch %s" % (sys.version.split()[0], torch.__version__))
+    summary = "%d passed, %d failed" % (passed, failed)
+    print(summary + (", %d skipped" % skipped if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

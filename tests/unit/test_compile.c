@@ -1,0 +1,99 @@
+// Unit tests of compile.c: the pipeline as a library user sees it — the
+// out-of-memory loop, determinism, reentrancy, error statuses.
+#include "ffq_int.h"
+
+#include <stdlib.h>
+
+#include "check.h"
+
+static const char model[] =
+    "import torch\nimport torch.nn.functional as F\n\n"
+    "class M(torch.nn.Linear):\n"
+    "    def forward(self, x, y):\n"
+    "        if x.dim() == 2:\n            h = F.linear(x, self.weight, self.bias)\n"
+    "        else:\n            h = x.flatten(1) @ y\n"
+    "        for i in range(3):\n            h = h + torch.relu(h[i])\n"
+    "        return torch.sigmoid(h)\n";
+
+typedef struct Failing {
+    size_t calls, fail_at, live;
+} Failing;
+
+static void *failing_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
+    Failing *f = ud;
+    if (new_size == 0) {
+        if (ptr) f->live -= old_size;
+        free(ptr);
+        return NULL;
+    }
+    if (++f->calls == f->fail_at) return NULL;
+    void *p = realloc(ptr, new_size);
+    if (p) f->live += new_size - old_size;
+    return p;
+}
+
+static ffq_status compile_with(ffq_alloc_fn fn, void *ud, const char **out) {
+    ffq_ctx *cx = ffq_ctx_new(fn, ud);
+    if (!cx) return FFQ_ERR_NOMEM;
+    ffq_options opt = ffq_options_default();
+    opt.module_name = "m";
+    ffq_status st = ffq_compile_buffer(cx, "m.py", model, sizeof model - 1, &opt);
+    if (out) *out = st == FFQ_OK ? strdup(ffq_output(cx, NULL)) : NULL;
+    ffq_ctx_free(cx);
+    return st;
+}
+
+// Fail the 1st, 2nd, 3rd ... allocation until compilation succeeds: every
+// step must return FFQ_ERR_NOMEM cleanly and free everything.
+static void test_oom_loop(void) {
+    size_t steps = 0;
+    bool clean = true;
+    for (size_t k = 1; k < 100000; k++) {
+        Failing f = {.fail_at = k};
+        ffq_status st = compile_with(failing_alloc, &f, NULL);
+        if (f.live != 0) clean = false;
+        if (st == FFQ_OK) break;
+        if (st != FFQ_ERR_NOMEM) clean = false;
+        steps++;
+    }
+    CHECK(clean);
+    CHECK(steps > 0);
+}
+
+static void test_deterministic(void) {
+    const char *a = NULL, *b = NULL;
+    CHECK(compile_with(NULL, NULL, &a) == FFQ_OK);
+    CHECK(compile_with(NULL, NULL, &b) == FFQ_OK);
+    CHECK(a && b && strcmp(a, b) == 0);
+    free((void *)a);
+    free((void *)b);
+}
+
+static void test_contexts_independent(void) {
+    ffq_ctx *c1 = ffq_ctx_new(NULL, NULL), *c2 = ffq_ctx_new(NULL, NULL);
+    ffq_options opt = ffq_options_default();
+    const char bad[] = "class (:\n";
+    CHECK(ffq_compile_buffer(c1, "bad.py", bad, sizeof bad - 1, &opt) == FFQ_ERR_INPUT);
+    CHECK(ffq_compile_buffer(c2, "m.py", model, sizeof model - 1, &opt) == FFQ_OK);
+    CHECK(ffq_output(c1, NULL) == NULL);
+    CHECK_CONTAINS(ffq_diagnostics(c1), "bad.py:1:");
+    CHECK_EQ_STR(ffq_diagnostics(c2), "");
+    ffq_ctx_free(c1);
+    ffq_ctx_free(c2);
+}
+
+static void test_missing_file(void) {
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    ffq_options opt = ffq_options_default();
+    CHECK(ffq_compile_file(cx, "/nonexistent/model.py", &opt) == FFQ_ERR_IO);
+    CHECK_CONTAINS(ffq_diagnostics(cx), "cannot read '/nonexistent/model.py'");
+    ffq_ctx_free(cx);
+}
+
+int main(void) {
+    test_oom_loop();
+    test_deterministic();
+    test_contexts_independent();
+    test_missing_file();
+    return check_report("test_compile");
+}
