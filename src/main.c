@@ -49,7 +49,7 @@ static const char usage_autoquant[] =
     "                         subclass defined in INPUT)\n"
     "      --optable FILE     extra operator-table entries over the built-in table (repeatable)\n"
     "      --no-default-optable  start from an empty operator table\n"
-    "  -q, --quiet            do not print notes (warnings and errors are always printed)\n"
+    "  -q, --quiet            print no notes and no summary (warnings and errors are always printed)\n"
     "  -h, --help             this text\n"
     "\n"
     "Diagnostics go to standard error as file:line:col: severity: message [code].\n"
@@ -237,7 +237,7 @@ static int compile_and_write(const Args *a) {
     if (st == FFQ_ERR_NOMEM) fprintf(stderr, "ffq: error: out of memory\n");
     if (rc == EXIT_OK && out && a->output) {
         rc = write_atomic(a->output, out, len);
-        if (rc == EXIT_OK) print_summary(cx, a->output, &t0);
+        if (rc == EXIT_OK && !a->opt.quiet) print_summary(cx, a->output, &t0);
     } else if (rc == EXIT_OK && out) {
         fwrite(out, 1, len, stdout);
     }

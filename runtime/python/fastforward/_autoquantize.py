@@ -1,0 +1,136 @@
+"""fastforward.autoquantize: run the ffq compiler on the source of a model's class.
+
+ffq never imports the model: it reads the file that defines the model's class and writes the
+source of the quantized counterparts. This module finds that file and the ffq executable,
+runs ``ffq autoquant``, and returns the generated source.
+"""
+
+import inspect
+import os
+import shutil
+import subprocess
+import sys
+
+from fastforward.autoquant.optable import OperatorTable
+from fastforward.autoquant.pattern_rule import PatternRule
+
+__all__ = ["autoquantize", "find_ffq", "FfqError"]
+
+# runtime/python/fastforward/ -> the repository root, where a development build lives.
+_REPO_ROOT = os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+)
+_DEVELOPMENT_BINARY = os.path.join(_REPO_ROOT, "build", "src", "ffq")
+
+
+class FfqError(RuntimeError):
+    """ffq failed; the message includes its exit status and its diagnostics."""
+
+
+def find_ffq():
+    """Path of the ffq executable: $FFQ_BINARY, else ``ffq`` on PATH, else the repo's build."""
+    binary = os.environ.get("FFQ_BINARY")
+    if binary:
+        return binary
+    binary = shutil.which("ffq")
+    if binary:
+        return binary
+    if os.path.isfile(_DEVELOPMENT_BINARY) and os.access(_DEVELOPMENT_BINARY, os.X_OK):
+        return _DEVELOPMENT_BINARY
+    raise FfqError(
+        "cannot find the ffq executable: set FFQ_BINARY, put ffq on PATH, or build it into %s"
+        % _DEVELOPMENT_BINARY
+    )
+
+
+def autoquantize(
+    model,
+    output_path=None,
+    use_type_inference=True,
+    force_overwrite=False,
+    operator_table=None,
+    replacement_patterns=None,
+):
+    """Generate the quantized counterpart of ``model``'s class and return its source.
+
+    Args:
+        model: an ``nn.Module`` instance (or its class). Its class must be defined at module
+            level in a Python file.
+        output_path: also write the source there (ffq writes atomically).
+        use_type_inference: when False, every unannotated value may be a tensor.
+        force_overwrite: allow replacing an existing ``output_path``.
+        operator_table: an ``OperatorTable``, a YAML file path (extra entries over the
+            default table), or a list of these; None uses the default table.
+        replacement_patterns: ``PatternRule``s applied to the source before analysis.
+
+    Raises:
+        FfqError: ffq is missing or failed (the message carries its diagnostics).
+    """
+    cls = model if isinstance(model, type) else type(model)
+    args = [find_ffq(), "autoquant", _source_file(cls)]
+    args += ["--module", cls.__module__, "--class", cls.__name__]
+    if output_path is not None:
+        args += ["--output", os.fspath(output_path)]
+        if force_overwrite:
+            args.append("--force")
+    if not use_type_inference:
+        args.append("--no-type-inference")
+    args += _operator_table_arguments(operator_table)
+    for rule in replacement_patterns or ():
+        if not isinstance(rule, PatternRule):
+            raise TypeError("replacement_patterns must hold PatternRule objects, got %r" % (rule,))
+        args += rule.ffq_arguments()
+
+    try:
+        completed = subprocess.run(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True
+        )
+    except OSError as error:  # e.g. FFQ_BINARY names a missing file
+        raise FfqError("cannot run ffq (%s): %s" % (args[0], error)) from None
+    if completed.returncode != 0:
+        raise FfqError(
+            "ffq autoquant failed (exit status %d) for %s.%s:\n%s"
+            % (completed.returncode, cls.__module__, cls.__qualname__, completed.stderr)
+        )
+    if completed.stderr:
+        sys.stderr.write(completed.stderr)  # warnings, e.g. code left verbatim
+    if output_path is None:
+        return completed.stdout
+    with open(output_path, encoding="utf-8") as generated:
+        return generated.read()
+
+
+def _source_file(cls):
+    """The Python file that defines ``cls``."""
+    if "<locals>" in cls.__qualname__:
+        raise ValueError(
+            "autoquantize needs a class defined at module level, not %s" % cls.__qualname__
+        )
+    try:
+        path = inspect.getsourcefile(cls)
+    except (TypeError, OSError) as error:
+        raise ValueError(
+            "cannot find the source file of %s: %s" % (cls.__qualname__, error)
+        ) from None
+    if path is None:
+        raise ValueError("cannot find the source file of %s" % cls.__qualname__)
+    return path
+
+
+def _operator_table_arguments(operator_table):
+    """ffq arguments for an OperatorTable, a YAML path, or a list of either."""
+    if operator_table is None:
+        return []
+    if isinstance(operator_table, (OperatorTable, str, os.PathLike)):
+        operator_table = [operator_table]
+    args = []
+    for table in operator_table:
+        if isinstance(table, OperatorTable):
+            args += table.ffq_arguments()
+        elif isinstance(table, (str, os.PathLike)):
+            args += ["--optable", os.fspath(table)]
+        else:
+            raise TypeError(
+                "operator_table must be an OperatorTable or a YAML path, got %r" % (table,)
+            )
+    return args
