@@ -66,36 +66,137 @@ static bool find_roots(ffq_ctx *cx, const Module *m, const ffq_options *opt, Ptr
     return true;
 }
 
-// The class's forward, own or inherited from a base class in the same file.
-static FuncInfo *find_forward(ffq_ctx *cx, const ClassInfo *ci, int depth) {
-    FuncInfo *f = program_method(ci, "forward");
-    if (f || depth > 64) return f;
-    for (size_t i = 0; i < ci->bases.len; i++) {
-        const char *b = VEC_AT(ci->bases, const char, i);
-        size_t ml = strlen(ci->mod->name);
-        if (strncmp(b, ci->mod->name, ml) != 0 || b[ml] != '.') continue;
-        ClassInfo *base = program_class(ci->mod, b + ml + 1);
-        if (base && base != ci && (f = find_forward(cx, base, depth + 1))) return f;
+typedef struct Work {
+    const FuncInfo *fn;
+    GenClass *g;  // the generated class it belongs to; NULL for free helpers
+    Conv *cv;
+} Work;
+
+typedef struct Queue {
+    PtrVec items;  // Work *, in the order they were queued (FIFO)
+    OutputPlan *plan;
+} Queue;
+
+static Work *find_work(const Queue *q, const FuncInfo *fn, const GenClass *g) {
+    for (size_t i = 0; i < q->items.len; i++) {
+        Work *w = q->items.items[i];
+        if (w->fn == fn && w->g == g) return w;
+        // a method name already present on the class builder is skipped
+        if (g && w->g == g && strcmp(w->fn->name, fn->name) == 0) return w;
     }
     return NULL;
 }
 
-static void convert_class(ffq_ctx *cx, ClassInfo *ci, OutputPlan *plan) {
+static Work *enqueue(ffq_ctx *cx, Queue *q, const FuncInfo *fn, GenClass *g) {
+    Work *w = find_work(q, fn, g);
+    if (w) return w;
+    w = ARENA_NEW(cx, Work);
+    w->fn = fn;
+    w->g = g;
+    vec_push(cx, &q->items, w);
+    return w;
+}
+
+static GenClass *new_class(ffq_ctx *cx, ClassInfo *ci, OutputPlan *plan) {
     GenClass *g = ARENA_NEW(cx, GenClass);
     g->ci = ci;
     g->name = arena_printf(cx, "Quantized%s", ci->name);
-    FuncInfo *fwd = find_forward(cx, ci, 0);
-    if (!fwd) {
-        diag_at(cx, DIAG_WARNING, ci->mod->file, ci->mod->cst->nodes[ci->node].start, "no-forward",
-                "class '%s' has no forward method ffq can read in this file; its generated "
-                "class has no converted forward",
-                ci->name);
-    } else {
-        Conv *cv = rewrite_function(cx, fwd);
-        if (cv) vec_push(cx, &g->convs, cv);
-    }
     vec_push(cx, &plan->classes, g);
     cx->stats.classes_generated++;
+    return g;
+}
+
+// §5.1: convert queued functions in FIFO order; each enqueues what it calls.
+static void run_queue(ffq_ctx *cx, Queue *q) {
+    for (size_t i = 0; i < q->items.len; i++) {
+        Work *w = q->items.items[i];
+        w->cv = rewrite_function(cx, w->fn, w->g ? w->g->ci : NULL);
+        if (!w->cv) continue;
+        if (w->g) vec_push(cx, &w->g->convs, w->cv);
+        else vec_push(cx, &q->plan->helpers, w->cv);
+        for (size_t k = 0; k < w->cv->sites.len; k++) {
+            CallSite *site = w->cv->sites.items[k];
+            GenClass *g = site->callee->owner ? w->g : NULL;
+            if (site->callee->owner && !g) continue;  // a method outside any generated class
+            enqueue(cx, q, site->callee, g);
+        }
+    }
+    for (size_t i = 0; i < q->items.len; i++) {  // link call sites to the converted callees
+        Work *w = q->items.items[i];
+        for (size_t k = 0; w->cv && k < w->cv->sites.len; k++) {
+            CallSite *site = w->cv->sites.items[k];
+            Work *callee = find_work(q, site->callee, site->callee->owner ? w->g : NULL);
+            site->callee_conv = callee ? callee->cv : NULL;
+        }
+    }
+}
+
+// §5.6: quantized_<name>, with _2, _3, ... when the name is taken.
+static void name_helpers(ffq_ctx *cx, OutputPlan *plan) {
+    PtrVec taken = {0};  // module-level names of the input may be used by the output too
+    for (size_t i = 0; i < plan->mod->bindings.len; i++)
+        vec_push(cx, &taken, (void *)VEC_AT(plan->mod->bindings, Binding, i)->name);
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        vec_push(cx, &taken, (void *)g->name);
+        for (size_t k = 0; k < g->convs.len; k++)
+            vec_push(cx, &taken, (void *)((Conv *)g->convs.items[k])->fn->name);
+    }
+    for (size_t i = 0; i < plan->helpers.len; i++) {
+        Conv *cv = plan->helpers.items[i];
+        if (cv->dropped) continue;
+        const char *base = arena_printf(cx, "quantized_%s", cv->fn->name), *name = base;
+        for (int n = 2;; n++) {
+            bool clash = false;
+            for (size_t k = 0; k < taken.len && !clash; k++) clash = strcmp(taken.items[k], name) == 0;
+            if (!clash) break;
+            name = arena_printf(cx, "%s_%d", base, n);
+        }
+        cv->emit_name = name;
+        vec_push(cx, &taken, (void *)name);
+        cx->stats.helpers_generated++;
+    }
+}
+
+// Threading, dropping, temporaries numbered in output order, then names.
+static void finish_plan(ffq_ctx *cx, OutputPlan *plan) {
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        for (size_t k = 0; k < g->convs.len; k++) rewrite_thread(cx, g->convs.items[k]);
+    }
+    for (size_t i = 0; i < plan->helpers.len; i++) {
+        Conv *cv = plan->helpers.items[i];
+        rewrite_thread(cx, cv);
+        if (!cv->signature.len) cv->dropped = true;
+    }
+    name_helpers(cx, plan);
+    for (size_t i = 0; i < plan->helpers.len; i++) {
+        Conv *cv = plan->helpers.items[i];
+        if (!cv->dropped) rewrite_number_tmps(cx, cv);
+    }
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        PtrVec group = {0};  // instance methods share self.; class/static methods are their own
+        for (size_t k = 0; k < g->convs.len; k++) {
+            Conv *cv = g->convs.items[k];
+            if (cv->instance) vec_push(cx, &group, cv);
+            else cv->dropped = !cv->signature.len;
+        }
+        for (size_t k = 0; k < g->convs.len; k++) {
+            Conv *cv = g->convs.items[k];
+            if (cv->dropped) continue;
+            rewrite_number_tmps(cx, cv);
+            cx->stats.ops_rewritten += cv->nops;
+            if (!cv->instance) rewrite_name_group(cx, &cv, 1);
+        }
+        rewrite_name_group(cx, (Conv *const *)group.items, group.len);
+    }
+    for (size_t i = 0; i < plan->helpers.len; i++) {
+        Conv *cv = plan->helpers.items[i];
+        if (cv->dropped) continue;
+        cx->stats.ops_rewritten += cv->nops;
+        rewrite_name_group(cx, &cv, 1);
+    }
 }
 
 static ffq_status run(ffq_ctx *cx, SrcFile *file, const ffq_options *opt) {
@@ -116,18 +217,20 @@ static ffq_status run(ffq_ctx *cx, SrcFile *file, const ffq_options *opt) {
     OutputPlan plan = {.mod = m};
     const char *dot = strchr(modname, '.');
     plan.first_party = dot ? arena_strndup(cx, modname, (size_t)(dot - modname)) : modname;
-    for (size_t i = 0; i < roots.len; i++) convert_class(cx, roots.items[i], &plan);
-    for (size_t i = 0; i < plan.helpers.len; i++) rewrite_number_tmps(cx, plan.helpers.items[i]);
-    for (size_t i = 0; i < plan.classes.len; i++) {
-        GenClass *g = plan.classes.items[i];
-        for (size_t k = 0; k < g->convs.len; k++) {
-            Conv *cv = g->convs.items[k];
-            rewrite_number_tmps(cx, cv);
-            cx->stats.ops_rewritten += cv->nops;
-        }
-        rewrite_name_group(cx, (Conv *const *)g->convs.items, g->convs.len);
+    Queue q = {.plan = &plan};
+    for (size_t i = 0; i < roots.len; i++) {
+        ClassInfo *ci = roots.items[i];
+        GenClass *g = new_class(cx, ci, &plan);
+        FuncInfo *fwd = program_find_method(ci, "forward");
+        if (fwd) enqueue(cx, &q, fwd, g);
+        else
+            diag_at(cx, DIAG_WARNING, ci->mod->file, ci->mod->cst->nodes[ci->node].start, "no-forward",
+                    "class '%s' has no forward method ffq can read in this file; its generated "
+                    "class has no converted forward",
+                    ci->name);
     }
-    for (size_t i = 0; i < plan.helpers.len; i++) rewrite_name_group(cx, (Conv *const *)&plan.helpers.items[i], 1);
+    run_queue(cx, &q);
+    finish_plan(cx, &plan);
     StrBuf out = {0};
     emit_module(cx, &plan, &out);
     cx->output = sb_cstr(cx, &out);

@@ -34,6 +34,7 @@ static void copy(const E *e, uint32_t from, uint32_t to, StrBuf *out) {
 
 static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip);
 static void render_block(const E *e, uint32_t block, StrBuf *out);
+static void render_args(const E *e, uint32_t call, StrBuf *out, bool *any);
 
 // Leading whitespace width of the line holding offset `at`, and whether
 // `at` is the first non-blank character of its line.
@@ -81,6 +82,29 @@ static void render_args(const E *e, uint32_t call, StrBuf *out, bool *any) {
         render(e, cst_named_child(c, al, k), out, CST_NONE);
         *any = true;
     }
+}
+
+static bool takes_args(const CallSite *site) {
+    const Conv *callee = site->callee_conv;
+    return callee && !callee->instance && !callee->dropped;
+}
+
+// quantized_<helper>(<args>, quantizer_<p>=<value>, ...) (§5.3, §5.6); a
+// class or static method keeps its call target.
+static void render_site(const E *e, const CallSite *site, StrBuf *out) {
+    const Cst *c = e->c;
+    const Conv *callee = site->callee_conv;
+    if (callee->emit_name) sb_puts(e->cx, out, callee->emit_name);
+    else render(e, cst_field(c, site->node, F_FUNCTION), out, CST_NONE);
+    sb_putc(e->cx, out, '(');
+    bool any = false;
+    render_args(e, site->node, out, &any);
+    for (size_t k = 0; k < site->args.len && k < callee->signature.len; k++) {
+        const Quantizer *p = callee->signature.items[k];
+        sb_printf(e->cx, out, "%s%s=%s", any ? ", " : "", p->name, qref(e, site->args.items[k]));
+        any = true;
+    }
+    sb_putc(e->cx, out, ')');
 }
 
 // fastforward.nn.functional.<op>(<args>, <intermediates>, output_quantizer=<q>)
@@ -168,9 +192,19 @@ static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
             return;
         }
     }
+    const char *text = nodemap_get(&e->cv->text_of, n);
+    if (text) {
+        sb_puts(e->cx, out, text);
+        return;
+    }
     const QOp *op = nodemap_get(&e->cv->op_of, n);
     if (op) {
         render_op(e, op, out);
+        return;
+    }
+    const CallSite *site = nodemap_get(&e->cv->site_of, n);
+    if (site && takes_args(site)) {
+        render_site(e, site, out);
         return;
     }
     if (node->kind == K_BLOCK) {
@@ -339,15 +373,124 @@ static void render_block(const E *e, uint32_t block, StrBuf *out) {
     put_prologue(e, block, out, false);  // the block held only a docstring
 }
 
+// The parameters with keyword-only quantizer parameters appended (§1.4):
+// after existing keyword-only ones, before **kwargs, with a `*` only when
+// the function has no `*` or `*args` yet.
+static void render_params(const E *e, uint32_t params, StrBuf *out) {
+    const Cst *c = e->c;
+    PtrVec items = {0};
+    uint32_t kwargs = CST_NONE;
+    bool has_star = false;
+    for (uint32_t k = 0; k < cst_named_count(c, params); k++) {
+        uint32_t p = cst_named_child(c, params, k);
+        uint32_t kind = c->nodes[p].kind;
+        if (kind == K_DICT_SPLAT_PATTERN) {
+            kwargs = p;
+            continue;
+        }
+        if (kind == K_KEYWORD_SEPARATOR || kind == K_LIST_SPLAT_PATTERN) has_star = true;
+        StrBuf t = {0};
+        render(e, p, &t, CST_NONE);
+        vec_push(e->cx, &items, (void *)sb_cstr(e->cx, &t));
+    }
+    if (!has_star) vec_push(e->cx, &items, "*");
+    for (size_t i = 0; i < e->cv->signature.len; i++)
+        vec_push(e->cx, &items, arena_printf(e->cx, "%s: fastforward.nn.Quantizer",
+                                             ((Quantizer *)e->cv->signature.items[i])->name));
+    if (kwargs != CST_NONE) vec_push(e->cx, &items, cst_strdup(e->cx, c, kwargs));
+    sb_putc(e->cx, out, '(');
+    for (size_t i = 0; i < items.len; i++) {
+        if (i) sb_puts(e->cx, out, ", ");
+        sb_puts(e->cx, out, items.items[i]);
+    }
+    sb_putc(e->cx, out, ')');
+}
+
+// `def <name>(<params>) -> <ret>:` laid out as Black does: on one line when
+// it fits, else the parameters on one indented line, else one per line.
+static void put_header(const E *e, const char *head, const char *params, const char *tail,
+                       int indent, StrBuf *out) {
+    size_t plen = strlen(params);
+    if ((size_t)indent + strlen(head) + plen + strlen(tail) <= 100) {
+        sb_printf(e->cx, out, "%s%s%s", head, params, tail);
+        return;
+    }
+    const char *inner = params + 1;
+    size_t ilen = plen - 2;
+    sb_printf(e->cx, out, "%s(\n", head);
+    if ((size_t)indent + 4 + ilen <= 100) {
+        sb_indent(e->cx, out, indent + 4);
+        sb_putn(e->cx, out, inner, ilen);
+        sb_putc(e->cx, out, '\n');
+    } else {  // split at top-level commas
+        int depth = 0;
+        size_t start = 0;
+        for (size_t i = 0; i <= ilen; i++) {
+            char ch = i < ilen ? inner[i] : ',';
+            if (ch == '(' || ch == '[' || ch == '{') depth++;
+            if (ch == ')' || ch == ']' || ch == '}') depth--;
+            if (ch != ',' || depth != 0) continue;
+            size_t a = start, b = i;
+            while (a < b && inner[a] == ' ') a++;
+            if (b > a) {
+                sb_indent(e->cx, out, indent + 4);
+                sb_putn(e->cx, out, inner + a, b - a);
+                sb_puts(e->cx, out, ",\n");
+            }
+            start = i + 1;
+        }
+    }
+    sb_indent(e->cx, out, indent);
+    sb_printf(e->cx, out, ")%s", tail);
+}
+
+// A function whose name or signature changes gets its header re-emitted;
+// the rest (decorators, comments, body) is copied with the plan applied.
+static void render_def(const E *e, const FuncInfo *fn, int indent, StrBuf *out) {
+    const Cst *c = e->c;
+    uint32_t def = fn->def;
+    uint32_t params = cst_field(c, def, F_PARAMETERS);
+    uint32_t colon = CST_NONE;
+    for (uint32_t k = 0; k < c->nodes[def].nchildren; k++) {
+        uint32_t ch = cst_child(c, def, k);
+        if (!c->nodes[ch].named && cst_text_is(c, ch, ":")) colon = ch;
+    }
+    copy(e, c->nodes[fn->outer].start, c->nodes[def].start, out);  // decorators
+    uint32_t defkw = cst_token(c, def, "def");
+    StrBuf head = {0}, ps = {0}, tail = {0};
+    copy(e, c->nodes[def].start, c->nodes[defkw].end, &head);  // `def` / `async def`
+    sb_printf(e->cx, &head, " %s", e->cv->emit_name ? e->cv->emit_name : fn->name);
+    render_params(e, params, &ps);
+    uint32_t ret = cst_field(c, def, F_RETURN_TYPE);
+    if (ret != CST_NONE) sb_printf(e->cx, &tail, " -> %s", cst_strdup(e->cx, c, ret));
+    sb_putc(e->cx, &tail, ':');
+    put_header(e, sb_cstr(e->cx, &head), sb_cstr(e->cx, &ps), sb_cstr(e->cx, &tail), indent, out);
+    uint32_t pos = c->nodes[colon].end;
+    for (uint32_t k = 0; k < c->nodes[def].nchildren; k++) {
+        uint32_t ch = cst_child(c, def, k);
+        if (c->nodes[ch].start < pos) continue;
+        copy(e, pos, c->nodes[ch].start, out);
+        render(e, ch, out, CST_NONE);
+        pos = c->nodes[ch].end;
+    }
+}
+
 void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
     NodeMap done = {0}, hoists = {0};
     E e = {.cx = cx, .cv = cv, .c = cv->c, .prologue_done = &done, .hoists_done = &hoists};
     const FuncInfo *fn = cv->fn;
-    uint32_t outer = fn->outer;
+    uint32_t start = fn->lead < e.c->nodes[fn->outer].start && !fn->owner ? fn->lead
+                                                                           : e.c->nodes[fn->outer].start;
     bool first;
-    int indent = line_indent(e.c, e.c->nodes[outer].start, &first);
+    int indent = line_indent(e.c, start, &first);
     sb_indent(cx, out, indent);
-    render(&e, outer, out, CST_NONE);
+    if (!cv->instance && cv->signature.len) {
+        copy(&e, start, e.c->nodes[fn->outer].start, out);  // leading comments
+        render_def(&e, fn, indent, out);
+    } else {
+        copy(&e, start, e.c->nodes[fn->outer].start, out);
+        render(&e, fn->outer, out, CST_NONE);
+    }
     sb_putc(cx, out, '\n');
 }
 
@@ -357,11 +500,18 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out) {
     sb_printf(cx, out, "class %s(fastforward.nn.QuantizedModule, %s):\n", g->name, g->ci->name);
     sb_puts(cx, out, "    def __init_quantization__(self) -> None:\n");
     sb_puts(cx, out, "        super().__init_quantization__()\n");
+    PtrVec stubs = {0};  // own quantizers of each instance method, then the forwarded ones
     for (size_t i = 0; i < g->convs.len; i++) {
         const Conv *cv = g->convs.items[i];
-        if (!cv->instance) continue;
-        for (size_t k = 0; k < cv->quantizers.len; k++) {
-            const Quantizer *q = cv->quantizers.items[k];
+        for (size_t k = 0; cv->instance && k < cv->quantizers.len; k++) vec_push(cx, &stubs, cv->quantizers.items[k]);
+    }
+    for (size_t i = 0; i < g->convs.len; i++) {
+        const Conv *cv = g->convs.items[i];
+        for (size_t k = 0; cv->instance && k < cv->forwarded.len; k++) vec_push(cx, &stubs, cv->forwarded.items[k]);
+    }
+    {
+        for (size_t k = 0; k < stubs.len; k++) {
+            const Quantizer *q = stubs.items[k];
             const char *line = arena_printf(
                 cx, "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()", q->name);
             StrBuf f = {0};
@@ -372,8 +522,10 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out) {
         }
     }
     for (size_t i = 0; i < g->convs.len; i++) {
+        const Conv *cv = g->convs.items[i];
+        if (cv->dropped) continue;
         sb_putc(cx, out, '\n');
-        emit_function(cx, g->convs.items[i], out);
+        emit_function(cx, cv, out);
     }
 }
 
@@ -625,9 +777,11 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
     StrBuf body = {0};
     bool first = true;
     for (size_t i = 0; i < plan->helpers.len; i++) {
+        const Conv *cv = plan->helpers.items[i];
+        if (cv->dropped) continue;
         if (!first) sb_puts(cx, &body, "\n\n");
         first = false;
-        emit_function(cx, plan->helpers.items[i], &body);
+        emit_function(cx, cv, &body);
     }
     for (size_t i = 0; i < plan->classes.len; i++) {
         if (!first) sb_puts(cx, &body, "\n\n");

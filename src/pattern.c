@@ -51,7 +51,6 @@ typedef enum Shape { SHAPE_EXPR, SHAPE_STMT, SHAPE_MULTI } Shape;
 typedef struct Side {
     const Cst *cst;
     const Term **terms;    // one per CST node
-    const Term **inst;     // scratch for instantiate()
     uint32_t root;         // the expression, the statement, or the module (MULTI)
     uint32_t stmt;         // the statement holding root (the module for MULTI)
     Shape shape;
@@ -278,7 +277,6 @@ static bool side_terms(RuleParse *rp, const char *what, Side *s, const uint32_t 
         return false;
     }
     s->terms = terms;
-    s->inst = ARENA_ARRAY(rp->cx, const Term *, c->count);
     return true;
 }
 
@@ -401,6 +399,7 @@ typedef struct Apply {
     PatternRule *const *rules;
     size_t nrules;
     const Term **bound;          // capture bindings of the current match
+    const Term **inst;           // scratch for instantiate(), one per replacement node
     Pair *pairs;                 // match stack
     size_t npairs, cap_pairs;
     Frame *frames;               // render stack
@@ -542,11 +541,11 @@ static const Term *instantiate(Apply *A, const Side *s) {
     const Cst *c = s->cst;
     for (uint32_t k = c->count; k-- > s->root;) {
         const Term *tp = s->terms[k];
-        if (!tp->has_cap) s->inst[k] = tp;
-        else if (tp->cap >= 0) s->inst[k] = A->bound[tp->cap];
-        else s->inst[k] = make_term(A->cx, c, k, s->inst, NULL, NULL);
+        if (!tp->has_cap) A->inst[k] = tp;
+        else if (tp->cap >= 0) A->inst[k] = A->bound[tp->cap];
+        else A->inst[k] = make_term(A->cx, c, k, A->inst, NULL, NULL);
     }
-    return s->inst[s->root];
+    return A->inst[s->root];
 }
 
 // The expression of a one-expression statement `f(x)`, else NULL.
@@ -669,12 +668,14 @@ const SrcFile *pattern_apply(ffq_ctx *cx, const SrcFile *file, const char *modul
     const Cst *c = source_parse_text(cx, file->path, file->data, file->len, false);
     if (!c || c->has_errors) return file;
     Apply A = {.cx = cx, .file = file, .cst = c, .rules = rules, .nrules = n};
-    size_t maxcaps = 1;
+    size_t maxcaps = 1, maxnodes = 1;
     for (size_t k = 0; k < n; k++) {
         if (rules[k]->ncaps > maxcaps) maxcaps = rules[k]->ncaps;
+        if (rules[k]->rep.cst->count > maxnodes) maxnodes = rules[k]->rep.cst->count;
         if (rules[k]->on && !A.scopes) A.scopes = node_scopes(cx, c, module_name);
     }
     A.bound = ARENA_ARRAY(cx, const Term *, maxcaps);
+    A.inst = ARENA_ARRAY(cx, const Term *, maxnodes);
     A.cap_frames = 64;
     A.frames = ARENA_ARRAY(cx, Frame, A.cap_frames);
     // One term and one slot per node (node 0 has no slot): children are

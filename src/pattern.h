@@ -17,7 +17,9 @@ typedef struct PatternRule PatternRule;
 // Parses "PATTERN=>REPLACEMENT" (split at the first "=>" outside strings and
 // brackets). On error, reports one error diagnostic and returns NULL: at
 // `file`/`offset` when `file` is non-NULL (a rule listed in a table), else a
-// positionless "--replace 'RULE': ..." message. The rule lives in cx's arena.
+// positionless "--replace 'RULE': ..." message. The rule lives in cx's arena
+// and is immutable once parsed (apart from pattern_set_scope), so it can be
+// applied to any number of files of that context.
 PatternRule *pattern_parse(ffq_ctx *cx, const char *rule, const SrcFile *file, uint32_t offset);
 
 // Restricts the rule to a dotted scope (`on=` of PatternRule.from_str): the
@@ -29,8 +31,10 @@ void pattern_set_scope(PatternRule *r, const char *on);
 // The rule as written (for messages and dumps).
 const char *pattern_rule_text(const PatternRule *r);
 
-// Applies the rules, in order, to the whole file: bottom-up, rules retried
-// from the first one on every node they change, with a per-node cycle guard.
+// Applies the rules, in order, to the whole file: bottom-up (a node is matched
+// with its children already rewritten), rules retried from the first one on
+// every node they change. Cycle guard: at one node, a result whose text was
+// already produced there is refused.
 // `module_name` is the file's dotted module name (scope filters); NULL counts
 // as "". Returns a new SrcFile with the same path holding the rewritten text,
 // or `file` itself when no rule matched (or the file has syntax errors, which

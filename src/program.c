@@ -142,6 +142,17 @@ static void load_assignment(ffq_ctx *cx, Module *m, uint32_t stmt) {
     }
 }
 
+// Start of the run of comment lines directly above statement st (its
+// siblings back to the previous statement), or st's own start.
+static uint32_t leading_comments(const Cst *c, uint32_t st) {
+    uint32_t lead = c->nodes[st].start;
+    uint32_t parent = c->nodes[st].parent;
+    if (parent == CST_NONE) return lead;
+    uint32_t first = c->nodes[parent].first_child;
+    for (uint32_t i = st; i > first && c->nodes[i - 1].kind == K_COMMENT; i--) lead = c->nodes[i - 1].start;
+    return lead;
+}
+
 static void load_statement(ffq_ctx *cx, Module *m, uint32_t st) {
     const Cst *c = m->cst;
     switch (c->nodes[st].kind) {
@@ -161,6 +172,7 @@ static void load_statement(ffq_ctx *cx, Module *m, uint32_t st) {
         uint32_t def = definition(c, st, K_FUNCTION_DEF);
         if (def == CST_NONE) break;
         FuncInfo *f = new_func(cx, m, NULL, st, def);
+        f->lead = leading_comments(c, st);
         vec_push(cx, &m->functions, f);
         bind(cx, m, f->name, BIND_DEF, NULL, NULL, st);
         break;
@@ -261,6 +273,26 @@ static bool is_torch_module_name(const char *q) {
     const char *last = strrchr(q, '.') + 1;
     return last[0] >= 'A' && last[0] <= 'Z' && strncmp(q, "torch.nn.parameter", 18) != 0 &&
            strcmp(last, "Parameter") != 0;
+}
+
+ClassInfo *program_class_by_qualname(const Module *m, const char *q) {
+    size_t ml = strlen(m->name);
+    if (!q || strncmp(q, m->name, ml) != 0 || q[ml] != '.') return NULL;
+    return program_class(m, q + ml + 1);
+}
+
+static FuncInfo *find_method(const ClassInfo *ci, const char *name, int depth) {
+    FuncInfo *f = program_method(ci, name);
+    if (f || depth > 32) return f;
+    for (size_t i = 0; i < ci->bases.len; i++) {
+        ClassInfo *base = program_class_by_qualname(ci->mod, VEC_AT(ci->bases, const char, i));
+        if (base && base != ci && (f = find_method(base, name, depth + 1))) return f;
+    }
+    return NULL;
+}
+
+FuncInfo *program_find_method(const ClassInfo *ci, const char *name) {
+    return find_method(ci, name, 0);
 }
 
 bool program_is_module_class(ffq_ctx *cx, ClassInfo *ci) {

@@ -40,6 +40,7 @@ typedef struct FuncInfo {
     uint32_t outer;      // decorated_definition wrapping it, or def
     ClassInfo *owner;    // NULL for free functions
     Module *mod;
+    uint32_t lead;       // byte offset where the comment block right above it starts
 } FuncInfo;
 
 struct ClassInfo {
@@ -65,6 +66,11 @@ const Binding *program_binding(const Module *m, const char *name);  // last bind
 ClassInfo *program_class(const Module *m, const char *name);
 FuncInfo *program_function(const Module *m, const char *name);
 FuncInfo *program_method(const ClassInfo *c, const char *name);  // own methods only
+// A method through the class and its bases defined in the same module
+// (depth-first, left to right), or NULL.
+FuncInfo *program_find_method(const ClassInfo *c, const char *name);
+// The class a canonical dotted name denotes in module m, or NULL.
+ClassInfo *program_class_by_qualname(const Module *m, const char *qualname);
 // Resolve a name / attribute chain expression to a canonical dotted name
 // through the module's bindings. NULL when the root is not bound at module
 // level (a local, a parameter, a builtin) or the node is not a dotted chain.

@@ -312,12 +312,103 @@ static void isolate(A *a, uint32_t n) {
     mark_dirty(a, a->stmt);
 }
 
-// --- walk 1: candidates ---
+// --- following calls (§5.1) ---
 
 static bool is_scope_boundary(uint32_t kind) {
     return kind == K_LAMBDA || kind == K_FUNCTION_DEF || kind == K_CLASS_DEF ||
            kind == K_DECORATED_DEF;
 }
+
+
+// The function a call goes to, when ffq follows it: a method of the class
+// being generated (self.m(...), cls.m(...), ClassName.m(...), self(...)) or
+// a free function of the module that is not in the operator table.
+static const FuncInfo *resolve_callee(A *a, uint32_t call) {
+    const Cst *c = a->c;
+    const Conv *cv = a->cv;
+    uint32_t f = cst_unparen(c, cst_field(c, call, F_FUNCTION));
+    if (f == CST_NONE) return NULL;
+    if (c->nodes[f].kind == K_IDENTIFIER) {
+        if (cv->cls && cv->fn->kind == FN_INSTANCE && cst_text_is(c, f, cv->self_name))
+            return program_find_method(cv->cls, "forward");  // self(...)
+        const char *q = program_qualname(a->cx, cv->mod, f);
+        size_t ml = strlen(cv->mod->name);
+        if (!q || strncmp(q, cv->mod->name, ml) != 0 || q[ml] != '.') return NULL;
+        return program_function(cv->mod, q + ml + 1);
+    }
+    if (c->nodes[f].kind != K_ATTRIBUTE || !cv->cls) return NULL;
+    uint32_t obj = cst_unparen(c, cst_field(c, f, F_OBJECT));
+    if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return NULL;
+    const char *attr = cst_strdup(a->cx, c, cst_field(c, f, F_ATTRIBUTE));
+    bool via_self = cv->fn->kind != FN_STATICMETHOD && cst_text_is(c, obj, cv->self_name);
+    const ClassInfo *named = program_class_by_qualname(cv->mod, program_qualname(a->cx, cv->mod, obj));
+    if (!via_self && named != cv->cls) return NULL;
+    const FuncInfo *m = program_find_method(cv->cls, attr);
+    if (m && !via_self) {  // §1.3: Name.member(...) -> QuantizedName.member(...)
+        nodemap_put(a->cx, &a->cv->text_of, obj, arena_printf(a->cx, "Quantized%s", cv->cls->name));
+        mark_dirty(a, obj);
+    }
+    return m;
+}
+
+static void note_site(A *a, uint32_t call) {
+    const FuncInfo *callee = resolve_callee(a, call);
+    if (!callee) return;
+    CallSite *site = ARENA_NEW(a->cx, CallSite);
+    site->node = call;
+    site->callee = callee;
+    nodemap_put(a->cx, &a->cv->site_of, call, site);
+    mark_dirty(a, call);
+}
+
+// §1.3: in an instance method a bare super() becomes super(<Owner>, <self>),
+// so code copied into Quantized<Name> keeps its original MRO anchor.
+static void anchor_super(A *a, uint32_t call) {
+    const Cst *c = a->c;
+    const FuncInfo *fn = a->cv->fn;
+    uint32_t args = cst_field(c, call, F_ARGUMENTS);
+    if (fn->kind != FN_INSTANCE || !fn->owner || args == CST_NONE || cst_named_count(c, args) != 0)
+        return;
+    nodemap_put(a->cx, &a->cv->text_of, call,
+                arena_printf(a->cx, "super(%s, %s)", fn->owner->name, a->cv->self_name));
+    mark_dirty(a, call);
+}
+
+// Breadth-first order of the call sites (§5.1): statements of a block before
+// anything nested in them, an isolated call counted at the statement level.
+static void order_sites(A *a) {
+    const Cst *c = a->c;
+    PtrVec queue = {0};
+    vec_push(a->cx, &queue, (void *)(uintptr_t)a->body);
+    for (size_t i = 0; i < queue.len; i++) {
+        uint32_t n = (uint32_t)(uintptr_t)queue.items[i];
+        const CstNode *node = &c->nodes[n];
+        if (i > 0 && is_scope_boundary(node->kind)) continue;
+        CallSite *site = nodemap_get(&a->cv->site_of, n);
+        if (site) vec_push(a->cx, &a->cv->sites, site);
+        for (uint32_t k = 0; k < node->nchildren; k++) {
+            uint32_t ch = node->first_child + k;
+            if (!c->nodes[ch].named) continue;
+            PtrVec *lines = node->kind == K_BLOCK ? nodemap_get(&a->tmp_lines, ch) : NULL;
+            for (size_t j = 0; lines && j < lines->len; j++)
+                vec_push(a->cx, &queue, (void *)(uintptr_t)((GenLine *)lines->items[j])->node);
+            if (nodemap_get(&a->cv->tmp_of, ch) && node->kind != K_BLOCK) continue;
+            // `x = f()` and `return f()` put f() at the same depth, as a
+            // statement-line tree does: the expression_statement level is skipped
+            if (c->nodes[ch].kind == K_EXPR_STMT && c->nodes[ch].nchildren > 0) {
+                for (uint32_t j = 0; j < c->nodes[ch].nchildren; j++) {
+                    uint32_t g = c->nodes[ch].first_child + j;
+                    if (c->nodes[g].named && !nodemap_get(&a->cv->tmp_of, g))
+                        vec_push(a->cx, &queue, (void *)(uintptr_t)g);
+                }
+                continue;
+            }
+            vec_push(a->cx, &queue, (void *)(uintptr_t)ch);
+        }
+    }
+}
+
+// --- walk 1: candidates ---
 
 static bool is_deferred(uint32_t kind) {  // children may not run, or run many times
     return kind == K_LIST_COMP || kind == K_SET_COMP || kind == K_DICT_COMP ||
@@ -341,8 +432,10 @@ static void visit_expr(A *a, uint32_t n, bool can_isolate, bool direct) {
         if (kind == K_KEYWORD_ARGUMENT && c->nodes[ch].field == F_NAME) continue;
         visit_expr(a, ch, iso, ch_direct);
     }
+    if (kind == K_CALL && is_super_call(c, n)) anchor_super(a, n);
     if (!is_candidate(a, n)) return;
     make_op(a, n);
+    if (kind == K_CALL && !nodemap_get(&a->cv->op_of, n)) note_site(a, n);
     if (can_isolate && !direct) isolate(a, n);
 }
 
@@ -887,6 +980,16 @@ static void flow_block(A *a, uint32_t block, Env *env, bool *dead) {
 
 // --- parameters ---
 
+// The instance (or class) parameter's name; "self" when there is none.
+static const char *first_param_name(ffq_ctx *cx, const Cst *c, const FuncInfo *fn) {
+    if (fn->kind != FN_INSTANCE && fn->kind != FN_CLASSMETHOD) return "self";
+    uint32_t ps = cst_field(c, fn->def, F_PARAMETERS);
+    uint32_t p = ps == CST_NONE ? CST_NONE : cst_named_child(c, ps, 0);
+    if (p == CST_NONE) return "self";
+    if (c->nodes[p].kind != K_IDENTIFIER) p = cst_named_child(c, p, 0);
+    return p != CST_NONE && c->nodes[p].kind == K_IDENTIFIER ? cst_strdup(cx, c, p) : "self";
+}
+
 static void add_params(A *a, Env *env) {
     const Cst *c = a->c;
     uint32_t ps = cst_field(c, a->cv->fn->def, F_PARAMETERS);
@@ -909,10 +1012,7 @@ static void add_params(A *a, Env *env) {
             name = cst_field(c, p, F_NAME);
         if (name == CST_NONE || c->nodes[name].kind != K_IDENTIFIER) continue;
         const char *pname = cst_strdup(a->cx, c, name);
-        if (k == 0 && skip_first) {
-            a->cv->self_name = pname;
-            continue;
-        }
+        if (k == 0 && skip_first) continue;
         Prod *pr = producer(a, PR_PARAM, p, pname);
         pr->order = order++;
         env_set(a, env, pr);
@@ -1227,18 +1327,20 @@ static void place_params(A *a) {
     if (v) mark_dirty(a, a->body);
 }
 
-Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn) {
+Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls) {
     const Cst *c = fn->mod->cst;
     Conv *cv = ARENA_NEW(cx, Conv);
     cv->fn = fn;
     cv->mod = fn->mod;
     cv->c = c;
+    cv->cls = cls;
     cv->instance = fn->kind == FN_INSTANCE;
-    cv->self_name = "self";
+    cv->self_name = first_param_name(cx, c, fn);
     A a = {.cx = cx, .cv = cv, .c = c};
     a.body = cst_field(c, fn->def, F_BODY);
     if (a.body == CST_NONE) return NULL;
     visit_block(&a, a.body);
+    order_sites(&a);
     Env env = {0};
     add_params(&a, &env);
     a.root = a.scope = new_scope(&a, a.body);
@@ -1275,7 +1377,8 @@ const char *rewrite_tmp_name(ffq_ctx *cx, TmpVar *t) {
     return arena_printf(cx, "_tmp_%d", t->number);
 }
 
-static const char *base_of(ffq_ctx *cx, Quantizer *q) {
+static const char *base_of(ffq_ctx *cx, const Quantizer *q) {
+    if (q->origin) return arena_printf(cx, "%s_%s", q->prefix, base_of(cx, q->origin));
     return q->tmp ? rewrite_tmp_name(cx, q->tmp) : q->base;
 }
 
@@ -1284,6 +1387,9 @@ void rewrite_name_group(ffq_ctx *cx, Conv *const *convs, size_t n) {
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; convs[i] && k < convs[i]->quantizers.len; k++)
             vec_push(cx, &all, convs[i]->quantizers.items[k]);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; convs[i] && k < convs[i]->forwarded.len; k++)
+            vec_push(cx, &all, convs[i]->forwarded.items[k]);
     for (size_t i = 0; i < all.len; i++) {
         Quantizer *q = all.items[i];
         const char *base = base_of(cx, q);
@@ -1297,4 +1403,50 @@ void rewrite_name_group(ffq_ctx *cx, Conv *const *convs, size_t n) {
         }
         q->name = count > 1 ? arena_printf(cx, "%s_%zu", full, index) : full;
     }
+}
+
+// --- quantizer threading (§5.4) ---
+
+static bool takes_quantizer_args(const Conv *callee) {
+    return callee && !callee->instance && !callee->dropped;
+}
+
+void rewrite_thread(ffq_ctx *cx, Conv *cv) {
+    if (cv->threaded || cv->on_stack) return;
+    cv->on_stack = true;
+    for (size_t i = 0; i < cv->quantizers.len; i++) vec_push(cx, &cv->signature, cv->quantizers.items[i]);
+    for (size_t i = 0; i < cv->sites.len; i++) {
+        CallSite *site = cv->sites.items[i];
+        Conv *callee = site->callee_conv;
+        if (!takes_quantizer_args(callee)) continue;
+        if (callee == cv) continue;  // direct recursion: passes its own signature (below)
+        if (callee->on_stack) {      // a cycle through other functions: not followed
+            diag_at(cx, DIAG_WARNING, cv->c->file, cv->c->nodes[site->node].start, "recursive-helper",
+                    "the call to '%s' closes a cycle of helpers; it is left unquantized",
+                    callee->fn->name);
+            site->callee_conv = NULL;
+            continue;
+        }
+        rewrite_thread(cx, callee);
+        if (!callee->signature.len) {  // §5.5: a helper with no quantizers is not emitted
+            callee->dropped = true;
+            continue;
+        }
+        for (size_t k = 0; k < callee->signature.len; k++) {
+            const Quantizer *cq = callee->signature.items[k];
+            Quantizer *q = ARENA_NEW(cx, Quantizer);
+            q->prefix = callee->fn->name;
+            q->origin = cq;
+            vec_push(cx, &cv->forwarded, q);
+            vec_push(cx, &site->args, q);
+            if (!cv->instance) vec_push(cx, &cv->signature, q);
+        }
+    }
+    for (size_t i = 0; i < cv->sites.len; i++) {  // recursive calls pass the parameters through
+        CallSite *site = cv->sites.items[i];
+        if (site->callee_conv != cv || cv->instance) continue;
+        for (size_t k = 0; k < cv->signature.len; k++) vec_push(cx, &site->args, cv->signature.items[k]);
+    }
+    cv->on_stack = false;
+    cv->threaded = true;
 }

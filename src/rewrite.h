@@ -23,6 +23,8 @@ typedef struct TmpVar {
 typedef struct Quantizer {
     const char *base;    // base name ("linear", "self_weight", "x"), or NULL when tmp is set
     TmpVar *tmp;         // base name is the temporary's name
+    const char *prefix;  // forwarded (§5.4): base is "<prefix>_<origin's base>"
+    const struct Quantizer *origin;
     const char *name;    // final name, set by rewrite_name_group
     uint32_t seq;
 } Quantizer;
@@ -58,7 +60,17 @@ typedef struct NodeMap {
 void *nodemap_get(const NodeMap *m, uint32_t key);
 void nodemap_put(ffq_ctx *cx, NodeMap *m, uint32_t key, void *val);
 
-typedef struct Conv {
+typedef struct Conv Conv;
+
+// A call to a function ffq follows (§5): a helper or a method of the class.
+typedef struct CallSite {
+    uint32_t node;             // the call
+    const FuncInfo *callee;
+    Conv *callee_conv;         // set once the callee is converted; NULL: not followed
+    PtrVec args;               // Quantizer * of the caller, one per callee signature entry
+} CallSite;
+
+struct Conv {
     const FuncInfo *fn;
     const Module *mod;
     const Cst *c;
@@ -75,17 +87,36 @@ typedef struct Conv {
     NodeMap prologue;        // block -> PtrVec * of GenLine *: first lines of the block, after
                              // its docstring and before any leading comment
     NodeMap dirty;           // node -> (void *)1 when it or a descendant is rewritten
+    NodeMap text_of;         // node -> const char *: printed as this text (super() anchoring)
     PtrVec quantizers;       // Quantizer *, in creation order (§3.3)
     PtrVec tmps;             // TmpVar *, in the order their lines are emitted
     size_t nops;
-} Conv;
+
+    // §5: following calls
+    const ClassInfo *cls;    // the generated class whose methods this belongs to, or NULL
+    NodeMap site_of;         // call node -> CallSite *
+    PtrVec sites;            // CallSite *, in breadth-first order of the call sites
+    PtrVec forwarded;        // Quantizer * standing for callees' quantizers (§5.4)
+    PtrVec signature;        // non-instance functions: own quantizers, then forwarded
+    const char *emit_name;   // name the function is emitted under (quantized_<name>)
+    bool threaded;           // signature computed
+    bool on_stack;           // signature being computed (recursion)
+    bool dropped;            // a helper that ended up with no quantizers (§5.5)
+};
 
 // Plan the conversion of fn. Returns NULL only when fn cannot be converted
 // (after reporting a warning naming the construct).
-Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn);
+// `cls` is the generated class the function is converted for (methods found
+// through self./cls./ClassName. are looked up in it), or NULL for free helpers.
+Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls);
 // Assign final names to the quantizers of one group (§3.2): all instance
-// methods of a generated class, or a single helper.
+// methods of a generated class (own quantizers of each in order, then the
+// forwarded ones of each), or a single helper / class or static method.
 void rewrite_name_group(ffq_ctx *cx, Conv *const *convs, size_t n);
+// §5.4: compute cv's quantizer signature and each call site's arguments,
+// creating the forwarded quantizers. Recursive calls pass the function's
+// own signature through; a cycle through other functions is not followed.
+void rewrite_thread(ffq_ctx *cx, Conv *cv);
 // Number the function's temporaries; call for each function in output order,
 // before naming, so `_tmp_N` counts up through the output file.
 void rewrite_number_tmps(ffq_ctx *cx, Conv *cv);

@@ -3,28 +3,13 @@
 // statement patterns, multi-statement replacements and `on` scopes.
 //
 // Usage: test_pattern
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ffq_int.h"
 #include "pattern.h"
 
-static int passed, failed;
-
-#define CHECK(e)                                                                    \
-    do {                                                                            \
-        if (e) passed++;                                                            \
-        else failed++, printf("%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #e); \
-    } while (0)
-
-#define CHECK_EQ_STR(a, b)                                                                  \
-    do {                                                                                    \
-        const char *a_ = (a), *b_ = (b);                                                    \
-        if (a_ && b_ && strcmp(a_, b_) == 0) passed++;                                      \
-        else failed++, printf("%s:%d: CHECK_EQ_STR failed: %s == %s\n--- got:\n%s\n--- want:\n%s\n", \
-                              __FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
-    } while (0)
+#include "check.h"
 
 // Applies "P=>R" rules (NULL-terminated; a rule "@SCOPE" sets the scope of the
 // rule before it) to `src` as module `m`, and returns the result text, or
@@ -58,7 +43,7 @@ static char *run(const char *src, const char *const *rules) {
     ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
     const char *diags = NULL;
     const char *res = run_in(cx, src, rules, &diags);
-    if (*diags) printf("(diagnostics: %s)", diags);
+    if (*diags) fprintf(stderr, "(diagnostics: %s)", diags);
     size_t n = strlen(res);
     char *copy = malloc(n + 1);
     memcpy(copy, res, n + 1);
@@ -81,7 +66,7 @@ static bool rule_error_has(const char *rule, const char *needle, const char *cod
     const char *d = ffq_diagnostics(cx);
     bool ok = !r && cx->stats.errors == 1 && strncmp(d, "ffq: error: --replace '", 23) == 0 &&
               strstr(d, needle) && strstr(d, code);
-    if (!ok) printf("rule %s: diagnostics: %s", rule, d);
+    if (!ok) fprintf(stderr, "rule %s: diagnostics: %s", rule, d);
     ffq_ctx_free(cx);
     return ok;
 }
@@ -181,8 +166,8 @@ static void test_cycle_guard(void) {
     const char *diags = NULL;
     const char *out = run_in(cx, "y = 1\nz = f(x)\n", rules, &diags);
     CHECK(strncmp(out, "y = 1\nz = f(f(f(", 16) == 0);
-    CHECK(strstr(diags, "m.py:2:5: warning:") != NULL);
-    CHECK(strstr(diags, "[pattern-loop]") != NULL);
+    CHECK_CONTAINS(diags, "m.py:2:5: warning:");
+    CHECK_CONTAINS(diags, "[pattern-loop]");
     CHECK(cx->stats.warnings == 1 && cx->stats.errors == 0);
     ffq_ctx_free(cx);
 }
@@ -317,6 +302,13 @@ static void test_api(void) {
     CHECK_EQ_STR(o2->data, "y = g(g(z))\n");
     CHECK_EQ_STR(o2->path, "n.py");
     CHECK(o2->len == strlen(o2->data) && o2->nlines == 2);
+    // A package prefix covers every module below it.
+    PatternRule *scoped = pattern_parse(cx, "f({a})=>h({a})", NULL, 0);
+    pattern_set_scope(scoped, "proj.pkg");
+    SrcFile *f3 = srcfile_new(cx, "mod.py", "f(z)\n", 5);
+    CHECK_EQ_STR(pattern_apply(cx, f3, "proj.pkg.mod", &scoped, 1)->data, "h(z)\n");
+    CHECK(pattern_apply(cx, f3, "proj.pkgx.mod", &scoped, 1) == f3);
+    CHECK(pattern_apply(cx, f3, "proj", &scoped, 1) == f3);
     CHECK(cx->stats.errors == 0 && cx->stats.warnings == 0);
     ffq_ctx_free(cx);
 }
@@ -332,6 +324,5 @@ int main(void) {
     test_scope();
     test_errors();
     test_api();
-    printf("test_pattern: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report("test_pattern");
 }
