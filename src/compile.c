@@ -5,6 +5,7 @@
 // recovery point for allocation failure (the one setjmp of the codebase).
 #include "ffq_int.h"
 #include "emit.h"
+#include "pattern.h"
 #include "program.h"
 #include "rewrite.h"
 
@@ -25,6 +26,24 @@ static bool load_tables(ffq_ctx *cx, const ffq_options *opt) {
     if (!opt->no_default_optable) ok = optable_load_default(cx, t) && ok;
     for (size_t i = 0; i < opt->noptables; i++) ok = optable_load_file(cx, t, opt->optables[i]) && ok;
     cx->optable = t;
+    return ok;
+}
+
+// Pattern rules from --replace and from the tables' `patterns:` lists (§8).
+// Returns false when a rule is malformed (already reported).
+static bool load_rules(ffq_ctx *cx, const ffq_options *opt, PtrVec *rules) {
+    bool ok = true;
+    for (size_t i = 0; i < opt->nreplace; i++) {
+        PatternRule *r = pattern_parse(cx, opt->replace[i], NULL, 0);
+        if (r) vec_push(cx, rules, r);
+        else ok = false;
+    }
+    for (size_t i = 0; i < optable_npatterns(cx->optable); i++) {
+        const TablePattern *tp = optable_pattern(cx->optable, i);
+        PatternRule *r = pattern_parse(cx, tp->rule, tp->file, tp->offset);
+        if (r) vec_push(cx, rules, r);
+        else ok = false;
+    }
     return ok;
 }
 
@@ -199,18 +218,21 @@ static void finish_plan(ffq_ctx *cx, OutputPlan *plan) {
     }
 }
 
-static ffq_status run(ffq_ctx *cx, SrcFile *file, const ffq_options *opt) {
+static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) {
     if (cx->used) ffq_fail(__FILE__, __LINE__, "a context compiles once");
     cx->used = true;
     cx->opt = *opt;
     if (!load_tables(cx, opt)) return FFQ_ERR_INPUT;
+    PtrVec rules = {0};
+    if (!load_rules(cx, opt, &rules)) return opt->nreplace ? FFQ_ERR_USAGE : FFQ_ERR_INPUT;
+    const char *modname = opt->module_name ? opt->module_name : module_from_path(cx, file->path);
+    if (rules.len) file = pattern_apply(cx, file, modname, (PatternRule *const *)rules.items, rules.len);
     Cst *cst = source_parse(cx, file);
     if (!cst) {
         diag_at(cx, DIAG_ERROR, NULL, 0, "parser-failed", "could not parse %s", file->path);
         return FFQ_ERR_INPUT;
     }
     if (cst->has_errors) return FFQ_ERR_INPUT;
-    const char *modname = opt->module_name ? opt->module_name : module_from_path(cx, file->path);
     Module *m = program_load(cx, file, cst, modname);
     PtrVec roots = {0};
     if (!find_roots(cx, m, opt, &roots)) return FFQ_ERR_INPUT;
@@ -231,6 +253,12 @@ static ffq_status run(ffq_ctx *cx, SrcFile *file, const ffq_options *opt) {
     }
     run_queue(cx, &q);
     finish_plan(cx, &plan);
+    for (size_t i = 0; i < cx->missing_ops.len; i++) {
+        const MissingOp *mo = cx->missing_ops.items[i];
+        diag_at(cx, DIAG_NOTE, mo->file, mo->offset, "not-in-optable",
+                "'%s' is not in the operator table; %s in float (add it with --optable)",
+                mo->name, mo->count == 1 ? "this call stays" : arena_printf(cx, "its %zu calls stay", mo->count));
+    }
     StrBuf out = {0};
     emit_module(cx, &plan, &out);
     cx->output = sb_cstr(cx, &out);

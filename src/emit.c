@@ -154,12 +154,21 @@ static void put_prologue(const E *e, uint32_t block, StrBuf *out, bool lines_aft
 
 // Comments between a compound statement's header and its block lead the
 // block's first statement: the block's prologue goes before them.
+static void put_leading_hoists(const E *e, uint32_t block, uint32_t k, int indent, StrBuf *out);
+
 static void emit_prologue_before_comment(const E *e, uint32_t n, uint32_t k, StrBuf *out) {
     const CstNode *node = &e->c->nodes[n];
     for (uint32_t j = k; j < node->nchildren; j++) {
         const CstNode *cn = &e->c->nodes[node->first_child + j];
         if (cn->kind == K_COMMENT) continue;
-        if (cn->kind == K_BLOCK) put_prologue(e, node->first_child + j, out, true);
+        if (cn->kind != K_BLOCK) return;
+        uint32_t block = node->first_child + j;
+        const CstNode *first = cn->nchildren ? &e->c->nodes[cn->first_child] : NULL;
+        bool docstring = first && first->kind == K_EXPR_STMT &&
+                         e->c->nodes[cst_named_child(e->c, cn->first_child, 0)].kind == K_STRING;
+        if (docstring) return;  // the prologue goes after the docstring, inside the block
+        put_prologue(e, block, out, true);
+        put_leading_hoists(e, block, 0, block_indent(e->c, block), out);
         return;
     }
 }
@@ -646,6 +655,20 @@ static void import_for(ffq_ctx *cx, const Module *m, const char *name, const cha
     }
 }
 
+// The module of a custom dispatch function the chain calls (`pkg.ops.f` ->
+// `pkg.ops`), or NULL. The whole module path is imported, not only its root,
+// so the attribute chain resolves even when nothing else imported it.
+static const char *dispatch_module(ffq_ctx *cx, const OutputPlan *plan, const char *chain) {
+    for (size_t i = 0; i < optable_count(cx->optable); i++) {
+        const OpEntry *e = optable_entry(cx->optable, i);
+        if (!e->custom_dispatch || strcmp(e->dispatch, chain) != 0) continue;
+        const char *dot = strrchr(chain, '.');
+        return dot ? arena_strndup(cx, chain, (size_t)(dot - chain)) : NULL;
+    }
+    (void)plan;
+    return NULL;
+}
+
 // Names of the generated code that are bound at module level of the input.
 static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *body, PtrVec *out) {
     Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
@@ -667,6 +690,11 @@ static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *bod
         if (has_name(&seen, key)) continue;
         vec_push(cx, &seen, (void *)key);
         if (strcmp(name, "fastforward") == 0) continue;
+        if (!program_binding(plan->mod, name)) {  // a custom `dispatch:` op: import its module
+            const char *mod = dispatch_module(cx, plan, chain);
+            if (mod) add_import(cx, out, false, mod, NULL, NULL);
+            continue;
+        }
         import_for(cx, plan->mod, name, chain, out);
     }
 }

@@ -26,6 +26,15 @@ typedef struct Diag {
     const char *msg;
 } Diag;
 
+// --- rewrite.c ---
+
+typedef struct MissingOp {  // a table-like callable not in the operator table
+    const char *name;
+    const SrcFile *file;
+    uint32_t offset;        // its first call
+    size_t count;
+} MissingOp;
+
 // --- the context (compile.c) ---
 
 struct ffq_ctx {
@@ -47,6 +56,7 @@ struct ffq_ctx {
     void *live_tree;   // release them if an allocation failure unwinds the parse
 
     int tmp_counter;   // `_tmp_N` numbers handed out in this output file
+    PtrVec missing_ops; // MissingOp *, reported as notes at the end
 
     const char *output;
     size_t output_len;

@@ -49,6 +49,12 @@ static const char usage_autoquant[] =
     "                         subclass defined in INPUT)\n"
     "      --optable FILE     extra operator-table entries over the built-in table (repeatable)\n"
     "      --no-default-optable  start from an empty operator table\n"
+    "      --replace 'PATTERN=>REPLACEMENT'\n"
+    "                         rewrite matching code before analysis (repeatable); {name}\n"
+    "                         captures any expression, e.g.\n"
+    "                         --replace 'torch.nn.functional.{f}({a}, {b})=>my_ops.{f}({a}, {b})'\n"
+    "      --no-type-inference  treat every value as a possible tensor (this release does not\n"
+    "                         infer types yet, so this is also what happens without the flag)\n"
     "  -q, --quiet            print no notes and no summary (warnings and errors are always printed)\n"
     "  -h, --help             this text\n"
     "\n"
@@ -58,7 +64,8 @@ static const char usage_autoquant[] =
     "examples:\n"
     "  ffq autoquant model.py                       print the quantized module\n"
     "  ffq autoquant model.py -o quantized.py       write it (atomically)\n"
-    "  ffq autoquant pkg/model.py --module pkg.model --class Encoder -o q.py -f\n";
+    "  ffq autoquant pkg/model.py --module pkg.model --class Encoder -o q.py -f\n"
+    "  ffq autoquant model.py --optable my_ops.yaml  add operators (see: ffq optable --help)\n";
 
 static const char usage_optable[] =
     "usage: ffq optable [--optable FILE.yaml]... [--no-default-optable] [--list | --check]\n"
@@ -113,8 +120,8 @@ typedef struct Args {
     const char *input, *output;
     bool force;
     ffq_options opt;
-    const char **classes, **optables;
-    size_t nclasses, noptables;
+    const char **classes, **optables, **replace;
+    size_t nclasses, noptables, nreplace;
 } Args;
 
 // Option value: `--opt VALUE` or `--opt=VALUE`.
@@ -137,7 +144,8 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
     a->opt = ffq_options_default();
     a->classes = calloc((size_t)argc, sizeof(char *));
     a->optables = calloc((size_t)argc, sizeof(char *));
-    if (!a->classes || !a->optables) {
+    a->replace = calloc((size_t)argc, sizeof(char *));
+    if (!a->classes || !a->optables || !a->replace) {
         fprintf(stderr, "ffq: error: out of memory\n");
         return EXIT_USAGE;
     }
@@ -152,6 +160,12 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             a->opt.quiet = true;
         } else if (strcmp(arg, "--no-default-optable") == 0) {
             a->opt.no_default_optable = true;
+        } else if (strcmp(arg, "--no-type-inference") == 0) {
+            a->opt.type_inference = false;
+        } else if (is_opt(arg, "--replace", NULL)) {
+            v = value(argc, argv, &i, "--replace", NULL);
+            if (!*v) return usage_error("option '%s' needs a rule 'PATTERN=>REPLACEMENT'", arg, "autoquant ");
+            a->replace[a->nreplace++] = v;
         } else if (is_opt(arg, "--output", "-o")) {
             v = value(argc, argv, &i, "--output", "-o");
             if (!*v) return usage_error("option '%s' needs a file name", arg, "autoquant ");
@@ -181,6 +195,8 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
     a->opt.nclasses = a->nclasses;
     a->opt.optables = a->optables;
     a->opt.noptables = a->noptables;
+    a->opt.replace = a->replace;
+    a->opt.nreplace = a->nreplace;
     return EXIT_OK;
 }
 
@@ -253,6 +269,7 @@ static int cmd_autoquant(int argc, char **argv) {
     if (rc == EXIT_OK) rc = compile_and_write(&a);
     free(a.classes);
     free(a.optables);
+    free(a.replace);
     return rc == EXIT_HELP ? EXIT_OK : rc;
 }
 

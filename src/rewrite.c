@@ -241,6 +241,44 @@ static const char *operator_text(A *a, uint32_t n) {
     return op == CST_NONE ? NULL : cst_strdup(a->cx, a->c, op);
 }
 
+// torch functions that make or inspect tensors rather than compute on them:
+// not worth a note when they are missing from the table.
+static const char *const not_ops[] = {
+    "arange", "as_tensor", "autocast", "compile", "device", "dtype", "empty", "enable_grad",
+    "eye", "finfo", "from_numpy", "full", "get_default_dtype", "iinfo", "inference_mode",
+    "is_floating_point", "is_grad_enabled", "is_tensor", "linspace", "load", "logspace",
+    "manual_seed", "no_grad", "numel", "ones", "rand", "rand_like", "randint", "randn",
+    "randn_like", "randperm", "save", "set_grad_enabled", "tensor", "zeros",
+};
+
+// torch.nn.functional.<f> and torch.<f>: calls that look like tensor ops.
+static bool looks_like_op(const char *q) {
+    const char *name;
+    if (strncmp(q, "torch.nn.functional.", 20) == 0) name = q + 20;
+    else if (strncmp(q, "torch.", 6) == 0 && !strchr(q + 6, '.')) name = q + 6;
+    else return false;
+    if (!(name[0] >= 'a' && name[0] <= 'z')) return false;
+    for (size_t i = 0; i < sizeof not_ops / sizeof not_ops[0]; i++)
+        if (strcmp(name, not_ops[i]) == 0) return false;
+    return true;
+}
+
+// §12: one note per callable, at its first call, with the number of calls.
+static void note_missing_op(A *a, uint32_t n, const char *q) {
+    MissingOp *m = NULL;
+    for (size_t i = 0; i < a->cx->missing_ops.len && !m; i++)
+        if (strcmp(VEC_AT(a->cx->missing_ops, MissingOp, i)->name, q) == 0)
+            m = a->cx->missing_ops.items[i];
+    if (!m) {
+        m = ARENA_NEW(a->cx, MissingOp);
+        m->name = q;
+        m->file = a->c->file;
+        m->offset = a->c->nodes[n].start;
+        vec_push(a->cx, &a->cx->missing_ops, m);
+    }
+    m->count++;
+}
+
 static const OpEntry *lookup_op(A *a, uint32_t n, Args *args) {
     const Cst *c = a->c;
     const OpTable *t = a->cx->optable;
@@ -250,6 +288,7 @@ static const OpEntry *lookup_op(A *a, uint32_t n, Args *args) {
         const char *q = program_qualname(a->cx, a->cv->mod, cst_field(c, n, F_FUNCTION));
         if (!q) return NULL;
         const OpEntry *e = optable_select(t, q, args->npos, args->kwnames, args->nkw);
+        if (!e && !optable_has(t, q) && looks_like_op(q)) note_missing_op(a, n, q);
         if (!e && optable_has(t, q))
             diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[n].start, "no-overload",
                     "'%s' is in the operator table but no overload matches this call", q);

@@ -1,0 +1,222 @@
+// ffqrt.h: the C API of libffqrt, the integer kernels of the ffq runtime.
+//
+// Conventions
+// - Every entry point returns an ffqrt_status (0 = FFQRT_OK). Bad arguments give
+//   FFQRT_EINVAL; nothing is written then.
+// - Outputs come first, then inputs, then sizes. Sizes are size_t, zero points int32_t,
+//   scales float. Tensors are dense, row-major (C order).
+// - Kernels never allocate. The only allocating calls are ffqrt_ctx_new (the context)
+//   and nothing else: packed weights and scratch live in caller buffers whose sizes the
+//   *_size functions give (align them to 64 bytes for speed; any alignment is correct).
+// - The *_ref functions are the specification: plain scalar loops, always compiled,
+//   single threaded. The ctx-taking functions run the fastest variant for this CPU and
+//   give bit-identical results (integers exactly; floats too, see README.md).
+//
+// Quantization (one formula for every kernel):
+//   q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax)
+//   x' = (float)(q - zero_point) * scale
+// NaN quantizes to qmin. Clamping happens in float, before the conversion to integer.
+#ifndef FFQRT_H
+#define FFQRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(FFQRT_BUILDING)
+#define FFQRT_API __attribute__((visibility("default")))
+#else
+#define FFQRT_API
+#endif
+
+typedef enum ffqrt_status {
+  FFQRT_OK = 0,
+  FFQRT_EINVAL = 1,       // a pointer is NULL, a size or dtype is out of range
+  FFQRT_EUNSUPPORTED = 2, // the requested ISA is not available on this CPU
+  FFQRT_ENOMEM = 3,       // ffqrt_ctx_new could not allocate
+} ffqrt_status;
+
+// Integer element types. S4/U4 store two values per byte: element i lives in byte i/2,
+// in the low nibble when i is even and in the high nibble when i is odd.
+typedef enum ffqrt_dtype {
+  FFQRT_S8 = 0, // [-128, 127]
+  FFQRT_U8 = 1, // [0, 255]
+  FFQRT_S4 = 2, // [-8, 7]
+  FFQRT_U4 = 3, // [0, 15]
+} ffqrt_dtype;
+
+typedef enum ffqrt_isa {
+  FFQRT_ISA_AUTO = 0, // best supported, unless FFQRT_FORCE_REF=1 or FFQRT_ISA=... is set
+  FFQRT_ISA_REF = 1,
+  FFQRT_ISA_AVX2 = 2,
+  FFQRT_ISA_AVX512VNNI = 3,
+} ffqrt_isa;
+
+// ---------------------------------------------------------------------------------------
+// Context: which kernel table and how many threads (1 or 2). Caller owns it.
+
+typedef struct ffqrt_ctx ffqrt_ctx;
+
+// isa: an ffqrt_isa. max_threads: 0 = as many as useful (at most 2), else 1 or 2.
+// Returns NULL when the ISA is unsupported on this CPU or allocation fails.
+FFQRT_API ffqrt_ctx *ffqrt_ctx_new(int isa, int max_threads);
+FFQRT_API void ffqrt_ctx_free(ffqrt_ctx *ctx);
+FFQRT_API int ffqrt_ctx_isa(const ffqrt_ctx *ctx);      // the resolved ffqrt_isa
+FFQRT_API int ffqrt_isa_supported(int isa);              // 1 if this CPU can run it
+FFQRT_API const char *ffqrt_isa_name(int isa);           // "ref", "avx2", "avx512vnni"
+
+// ---------------------------------------------------------------------------------------
+// Quantization grids. The tensor is viewed as [outer][mid][inner]; one (scale, zero
+// point) pair covers each tile of tile_outer x tile_mid x tile_inner elements (a tile
+// size of 0 means the whole extent; edge tiles may be partial). Parameters are stored
+// row-major over the tile grid. Examples for a tensor of shape d0..d(r-1):
+//   per tensor:            [1][1][numel],            tiles 0,0,0
+//   per channel, axis a:   [prod(d<a)][d_a][prod(d>a)], tiles 0,1,0
+//   blocks of b, last dim: [1][numel/d_last][d_last],  tiles 0,1,b
+//   2-D tiles th x tw:     [prod(d<r-2)][d_r-2][d_r-1], tiles 1,th,tw
+typedef struct ffqrt_grid {
+  size_t outer, mid, inner;
+  size_t tile_outer, tile_mid, tile_inner;
+} ffqrt_grid;
+
+FFQRT_API size_t ffqrt_grid_params(const ffqrt_grid *g);    // number of tiles
+FFQRT_API size_t ffqrt_storage_bytes(int dtype, size_t n);   // bytes for n elements
+
+// zero_point may be NULL: symmetric, i.e. 0 for S8/S4 and 128 / 8 for U8 / U4.
+// scale[i] must be finite and > 0.
+FFQRT_API ffqrt_status ffqrt_quantize(const ffqrt_ctx *ctx, void *q, const float *x,
+                                      const ffqrt_grid *g, const float *scale,
+                                      const int32_t *zero_point, int dtype);
+FFQRT_API ffqrt_status ffqrt_dequantize(const ffqrt_ctx *ctx, float *x, const void *q,
+                                        const ffqrt_grid *g, const float *scale,
+                                        const int32_t *zero_point, int dtype);
+// y = dequantize(quantize(x)); y may equal x.
+FFQRT_API ffqrt_status ffqrt_fake_quantize(const ffqrt_ctx *ctx, float *y, const float *x,
+                                           const ffqrt_grid *g, const float *scale,
+                                           const int32_t *zero_point, int dtype);
+
+// Scale and zero point for the range [lo, hi] (widened to include 0) and the integer
+// range of dtype, or [qmin, qmax] = [0, 127] when dtype is U8 and reduce_range is 1.
+// symmetric: zero point as for zero_point == NULL above, scale = max|.| / half range.
+FFQRT_API ffqrt_status ffqrt_qparams_from_range(float *scale, int32_t *zero_point, float lo,
+                                                float hi, int dtype, int symmetric,
+                                                int reduce_range);
+
+// ---------------------------------------------------------------------------------------
+// Range estimation, one pass. NaN is ignored; -0 is reported as +0; no data gives
+// min = +inf, max = -inf.
+FFQRT_API ffqrt_status ffqrt_minmax(const ffqrt_ctx *ctx, float *min, float *max,
+                                    const float *x, size_t n);
+// Per channel over x viewed as [outer][channels][inner]: min[c], max[c].
+FFQRT_API ffqrt_status ffqrt_minmax_channel(const ffqrt_ctx *ctx, float *min, float *max,
+                                            const float *x, size_t outer, size_t channels,
+                                            size_t inner);
+
+// ---------------------------------------------------------------------------------------
+// Per-tensor quantization parameters of an int8 operand (dtype FFQRT_S8 or FFQRT_U8).
+typedef struct ffqrt_qparam {
+  float scale;
+  int32_t zero_point;
+  int32_t dtype;
+} ffqrt_qparam;
+
+// int8 linear layer: y[m][n] = sum_k (a[m][k] - za) * w[n][k], as int32, then
+//   f32 output: y = (float)acc * (sa * sw[n]) + bias[n]
+//   int8 output: q = quantize(that, sy, zy), clamped to [zy, qmax] when relu is set.
+// Weights are s8, symmetric, one scale per output channel, packed once. K <= 65536.
+FFQRT_API size_t ffqrt_linear_pack_size(size_t n, size_t k);
+FFQRT_API ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale,
+                                         size_t n, size_t k);
+// a: m x k of dtype pa->dtype. bias may be NULL. y: m x n.
+FFQRT_API ffqrt_status ffqrt_linear_f32(const ffqrt_ctx *ctx, float *y, const void *a,
+                                        const ffqrt_qparam *pa, const void *packed,
+                                        const float *bias, size_t m);
+FFQRT_API ffqrt_status ffqrt_linear_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
+                                      int relu, const void *a, const ffqrt_qparam *pa,
+                                      const void *packed, const float *bias, size_t m);
+// fp32 in, fp32 out: activations quantized per tensor to u8 in [0, 127] (reduce range:
+// like fbgemm, it keeps every u8 x s8 pair sum within int16) from their min/max, GEMM,
+// dequantized with bias. workspace: ffqrt_linear_dynamic_workspace_size(m, k) bytes.
+FFQRT_API size_t ffqrt_linear_dynamic_workspace_size(size_t m, size_t k);
+FFQRT_API ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x,
+                                            const void *packed, const float *bias, size_t m,
+                                            void *workspace);
+
+// ---------------------------------------------------------------------------------------
+// int8 conv2d, NCHW. Weights [c_out][c_in/groups][kh][kw], s8, per output channel.
+typedef struct ffqrt_conv2d_shape {
+  size_t n, c_in, h, w;   // input
+  size_t c_out, kh, kw;   // weights
+  size_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+} ffqrt_conv2d_shape;
+
+// Output height / width (0 if the kernel does not fit).
+FFQRT_API size_t ffqrt_conv2d_out_h(const ffqrt_conv2d_shape *s);
+FFQRT_API size_t ffqrt_conv2d_out_w(const ffqrt_conv2d_shape *s);
+FFQRT_API size_t ffqrt_conv2d_pack_size(const ffqrt_conv2d_shape *s);
+FFQRT_API ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_scale,
+                                         const ffqrt_conv2d_shape *s);
+FFQRT_API size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s);
+// Same output formulas as the linear layer; padding reads as the input zero point.
+FFQRT_API ffqrt_status ffqrt_conv2d_f32(const ffqrt_ctx *ctx, float *y, const void *x,
+                                        const ffqrt_qparam *px, const void *packed,
+                                        const float *bias, const ffqrt_conv2d_shape *s,
+                                        void *workspace);
+FFQRT_API ffqrt_status ffqrt_conv2d_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
+                                      int relu, const void *x, const ffqrt_qparam *px,
+                                      const void *packed, const float *bias,
+                                      const ffqrt_conv2d_shape *s, void *workspace);
+
+// ---------------------------------------------------------------------------------------
+// Elementwise on int8 tensors of n elements:
+//   fa = (float)(a - za) * sa;  fb = (float)(b - zb) * sb
+//   add: q = quantize(fa + fb, sy, zy)    mul: q = quantize(fa * fb, sy, zy)
+// relu: the clamp's lower bound becomes max(qmin, zy).
+FFQRT_API ffqrt_status ffqrt_add(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
+                                 int relu, const void *a, const ffqrt_qparam *pa,
+                                 const void *b, const ffqrt_qparam *pb, size_t n);
+FFQRT_API ffqrt_status ffqrt_mul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
+                                 int relu, const void *a, const ffqrt_qparam *pa,
+                                 const void *b, const ffqrt_qparam *pb, size_t n);
+
+// ---------------------------------------------------------------------------------------
+// References (the specification). Same arguments as above, minus ctx; weights unpacked.
+FFQRT_API ffqrt_status ffqrt_quantize_ref(void *q, const float *x, const ffqrt_grid *g,
+                                          const float *scale, const int32_t *zero_point,
+                                          int dtype);
+FFQRT_API ffqrt_status ffqrt_dequantize_ref(float *x, const void *q, const ffqrt_grid *g,
+                                            const float *scale, const int32_t *zero_point,
+                                            int dtype);
+FFQRT_API ffqrt_status ffqrt_fake_quantize_ref(float *y, const float *x, const ffqrt_grid *g,
+                                               const float *scale,
+                                               const int32_t *zero_point, int dtype);
+FFQRT_API ffqrt_status ffqrt_minmax_ref(float *min, float *max, const float *x, size_t n);
+FFQRT_API ffqrt_status ffqrt_minmax_channel_ref(float *min, float *max, const float *x,
+                                                size_t outer, size_t channels, size_t inner);
+// w: n x k s8, row-major. py == NULL selects the f32 output (y is float*).
+FFQRT_API ffqrt_status ffqrt_linear_ref(void *y, const ffqrt_qparam *py, int relu,
+                                        const void *a, const ffqrt_qparam *pa,
+                                        const int8_t *w, const float *w_scale,
+                                        const float *bias, size_t m, size_t n, size_t k);
+FFQRT_API ffqrt_status ffqrt_linear_dynamic_ref(float *y, const float *x, const int8_t *w,
+                                                const float *w_scale, const float *bias,
+                                                size_t m, size_t n, size_t k);
+FFQRT_API ffqrt_status ffqrt_conv2d_ref(void *y, const ffqrt_qparam *py, int relu,
+                                        const void *x, const ffqrt_qparam *px,
+                                        const int8_t *w, const float *w_scale,
+                                        const float *bias, const ffqrt_conv2d_shape *s);
+FFQRT_API ffqrt_status ffqrt_add_ref(void *y, const ffqrt_qparam *py, int relu,
+                                     const void *a, const ffqrt_qparam *pa, const void *b,
+                                     const ffqrt_qparam *pb, size_t n);
+FFQRT_API ffqrt_status ffqrt_mul_ref(void *y, const ffqrt_qparam *py, int relu,
+                                     const void *a, const ffqrt_qparam *pa, const void *b,
+                                     const ffqrt_qparam *pb, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // FFQRT_H

@@ -1,0 +1,14 @@
+import torch
+
+
+class AllOperators(torch.nn.Module):
+    def forward(self, a, b):
+        r = [
+            a + b, a - b, a * b, a / b, a // b, a % b, a ** b, a @ b,
+            a << b, a >> b, a & b, a | b, a ^ b, ~a, -a, +a,
+        ]
+        # comparisons, `not`, `and`/`or` are never rewritten
+        c = a < b
+        d = not a
+        e = a and b
+        return r, c, d, e

@@ -1,0 +1,7 @@
+# ffq: --replace '{a} + {a}=>{a} * 2'
+import torch
+
+
+class M(torch.nn.Module):
+    def forward(self, x):
+        return x + x
