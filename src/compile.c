@@ -116,6 +116,21 @@ static Work *enqueue(ffq_ctx *cx, Queue *q, const FuncInfo *fn, GenClass *g) {
     return w;
 }
 
+// §4.1: FastForward ships quantized versions of these; a submodule of
+// exactly this class gets no generated class (its children are still walked).
+static const char *const hand_quantized[] = {
+    "Linear", "Conv1d", "Conv2d", "Embedding", "LayerNorm", "ReLU", "SiLU", "Sequential",
+    "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+};
+
+static bool is_hand_quantized(const char *qualname) {
+    const char *last = strrchr(qualname, '.');
+    if (!last || strncmp(qualname, "torch.nn.", 9) != 0) return false;
+    for (size_t i = 0; i < sizeof hand_quantized / sizeof hand_quantized[0]; i++)
+        if (strcmp(last + 1, hand_quantized[i]) == 0) return true;
+    return false;
+}
+
 static GenClass *new_class(ffq_ctx *cx, ClassInfo *ci, OutputPlan *plan) {
     GenClass *g = ARENA_NEW(cx, GenClass);
     g->ci = ci;
@@ -123,6 +138,111 @@ static GenClass *new_class(ffq_ctx *cx, ClassInfo *ci, OutputPlan *plan) {
     vec_push(cx, &plan->classes, g);
     cx->stats.classes_generated++;
     return g;
+}
+
+typedef struct Discovery {
+    ffq_ctx *cx;
+    OutputPlan *plan;
+    Queue *queue;
+    PtrVec seen;          // ClassInfo * already visited
+    PtrVec notes;         // torch classes reported as not generated
+} Discovery;
+
+static void discover(Discovery *d, ClassInfo *ci, int depth);
+
+// Calls to classes inside a submodule expression: `Block(...)`,
+// `nn.Sequential(A(), B())`, `nn.ModuleList([Layer() for _ in range(n)])`.
+static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int depth) {
+    const Cst *c = m->cst;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_LAMBDA) return;
+    if (kind == K_CALL) {
+        const char *q = program_qualname(d->cx, m, cst_field(c, n, F_FUNCTION));
+        ClassInfo *sub = q ? program_class_by_qualname(m, q) : NULL;
+        if (sub && program_is_module_class(d->cx, sub)) discover(d, sub, depth + 1);
+        else if (q && strncmp(q, "torch.nn.", 9) == 0 && !is_hand_quantized(q)) {
+            const char *last = strrchr(q, '.') + 1;
+            bool known = false;
+            for (size_t i = 0; i < d->notes.len && !known; i++) known = strcmp(d->notes.items[i], q) == 0;
+            if (last[0] >= 'A' && last[0] <= 'Z' && !known) {
+                vec_push(d->cx, &d->notes, (void *)q);
+                diag_at(d->cx, DIAG_NOTE, m->file, c->nodes[n].start, "torch-module-not-generated",
+                        "submodule class '%s' is defined in torch; ffq does not read torch's "
+                        "source yet, so it gets no generated class",
+                        q);
+            }
+        }
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (c->nodes[c->nodes[n].first_child + k].named)
+            walk_submodule_expr(d, m, c->nodes[n].first_child + k, depth);
+}
+
+// `self.<name> = <expr>` statements of __init__, in registration order;
+// `super().__init__(...)` walks the base class's __init__ at that point.
+static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char *self, int depth) {
+    const Module *m = ci->mod;
+    const Cst *c = m->cst;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || depth > 64) return;
+    if (kind == K_ASSIGNMENT) {
+        uint32_t left = cst_unparen(c, cst_field(c, n, F_LEFT)), right = cst_field(c, n, F_RIGHT);
+        if (left != CST_NONE && right != CST_NONE && c->nodes[left].kind == K_ATTRIBUTE &&
+            cst_text_is(c, cst_field(c, left, F_OBJECT), self)) {
+            walk_submodule_expr(d, m, right, depth);
+            return;
+        }
+    }
+    if (kind == K_CALL) {  // super().__init__(...) / self.add_module("x", Block())
+        uint32_t f = cst_field(c, n, F_FUNCTION);
+        const char *text = program_dotted_text(d->cx, c, f);
+        size_t len;
+        const char *ft = f == CST_NONE ? "" : cst_text(c, f, &len);
+        if (f != CST_NONE && len >= 16 && strncmp(ft, "super()", 7) == 0 &&
+            strncmp(ft + len - 9, ".__init__", 9) == 0) {
+            for (size_t i = 0; i < ci->bases.len; i++) {
+                ClassInfo *base = program_class_by_qualname(m, VEC_AT(ci->bases, const char, i));
+                FuncInfo *init = base ? program_find_method(base, "__init__") : NULL;
+                if (init && init->owner != ci)
+                    walk_init(d, init->owner, cst_field(init->mod->cst, init->def, F_BODY),
+                              self, depth + 1);
+                if (base) break;
+            }
+            return;
+        }
+        if (text && strcmp(text, arena_printf(d->cx, "%s.add_module", self)) == 0) {
+            walk_submodule_expr(d, m, cst_field(c, n, F_ARGUMENTS), depth);
+            return;
+        }
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (c->nodes[c->nodes[n].first_child + k].named)
+            walk_init(d, ci, c->nodes[n].first_child + k, self, depth);
+}
+
+// §4.2: depth-first in registration order; each class the first time it is seen.
+static void discover(Discovery *d, ClassInfo *ci, int depth) {
+    for (size_t i = 0; i < d->seen.len; i++)
+        if (d->seen.items[i] == ci) return;
+    vec_push(d->cx, &d->seen, ci);
+    GenClass *g = new_class(d->cx, ci, d->plan);
+    FuncInfo *fwd = program_find_method(ci, "forward");
+    if (fwd) enqueue(d->cx, d->queue, fwd, g);
+    else
+        diag_at(d->cx, DIAG_WARNING, ci->mod->file, ci->mod->cst->nodes[ci->node].start,
+                "no-forward",
+                "class '%s' has no forward method ffq can read in this file; its generated "
+                "class has no converted forward",
+                ci->name);
+    FuncInfo *init = program_find_method(ci, "__init__");
+    if (!init || depth > 64) return;
+    const Cst *c = init->mod->cst;
+    uint32_t ps = cst_field(c, init->def, F_PARAMETERS);
+    uint32_t p0 = ps == CST_NONE ? CST_NONE : cst_named_child(c, ps, 0);
+    if (p0 == CST_NONE) return;
+    if (c->nodes[p0].kind != K_IDENTIFIER) p0 = cst_named_child(c, p0, 0);
+    if (p0 == CST_NONE) return;
+    walk_init(d, init->owner, cst_field(c, init->def, F_BODY), cst_strdup(d->cx, c, p0), depth);
 }
 
 // §5.1: convert queued functions in FIFO order; each enqueues what it calls.
@@ -240,17 +360,8 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
     const char *dot = strchr(modname, '.');
     plan.first_party = dot ? arena_strndup(cx, modname, (size_t)(dot - modname)) : modname;
     Queue q = {.plan = &plan};
-    for (size_t i = 0; i < roots.len; i++) {
-        ClassInfo *ci = roots.items[i];
-        GenClass *g = new_class(cx, ci, &plan);
-        FuncInfo *fwd = program_find_method(ci, "forward");
-        if (fwd) enqueue(cx, &q, fwd, g);
-        else
-            diag_at(cx, DIAG_WARNING, ci->mod->file, ci->mod->cst->nodes[ci->node].start, "no-forward",
-                    "class '%s' has no forward method ffq can read in this file; its generated "
-                    "class has no converted forward",
-                    ci->name);
-    }
+    Discovery d = {.cx = cx, .plan = &plan, .queue = &q};
+    for (size_t i = 0; i < roots.len; i++) discover(&d, roots.items[i], 0);
     run_queue(cx, &q);
     finish_plan(cx, &plan);
     for (size_t i = 0; i < cx->missing_ops.len; i++) {

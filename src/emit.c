@@ -111,6 +111,11 @@ static void render_site(const E *e, const CallSite *site, StrBuf *out) {
 static void render_op(const E *e, const QOp *op, StrBuf *out) {
     const Cst *c = e->c;
     uint32_t n = op->node;
+    if (c->nodes[n].kind == K_AUG_ASSIGNMENT) {  // the target stays itself: `x = add(x, y, ...)`
+        uint32_t left = cst_field(c, n, F_LEFT);
+        render(e, left, out, left);
+        sb_puts(e->cx, out, " = ");
+    }
     sb_puts(e->cx, out, op->entry->dispatch);
     sb_putc(e->cx, out, '(');
     bool any = false;
@@ -124,6 +129,12 @@ static void render_op(const E *e, const QOp *op, StrBuf *out) {
         break;
     case K_UNARY_OP:
         render(e, cst_field(c, n, F_ARGUMENT), out, CST_NONE);
+        any = true;
+        break;
+    case K_AUG_ASSIGNMENT:
+        render(e, cst_field(c, n, F_LEFT), out, CST_NONE);
+        sb_puts(e->cx, out, ", ");
+        render(e, cst_field(c, n, F_RIGHT), out, CST_NONE);
         any = true;
         break;
     default: ffq_unreachable();
@@ -200,6 +211,18 @@ static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
             sb_putc(e->cx, out, ')');
             return;
         }
+    }
+    const CompUse *cu = nodemap_get(&e->cv->comp_use, n);
+    if (cu) {
+        if (cu->walrus < 0) sb_printf(e->cx, out, "%s(", qref(e, cu->q));
+        else if (cu->first) sb_printf(e->cx, out, "(__ff%d := %s(", cu->walrus, qref(e, cu->q));
+        else {
+            sb_printf(e->cx, out, "__ff%d", cu->walrus);
+            return;
+        }
+        copy(e, node->start, node->end, out);
+        sb_puts(e->cx, out, cu->walrus < 0 ? ")" : "))");
+        return;
     }
     const char *text = nodemap_get(&e->cv->text_of, n);
     if (text) {

@@ -11,6 +11,7 @@
 // Statements holding comments are left as they are.
 #include "ffq_int.h"
 #include "format.h"
+#include "format_int.h"
 
 #include <string.h>
 
@@ -189,12 +190,17 @@ static void split_body(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi, int in
     }
 }
 
+// Top-level commas that separate elements. A comprehension body (`k: v for
+// k, v in items`) has none: its commas belong to the `for` target.
 static bool body_has_comma(const Toks *ts, size_t lo, size_t hi) {
+    bool comma = false;
     for (size_t i = lo; i < hi; i++) {
         if (ts->t[i].kind == T_OPEN) i = ts->t[i].match;
-        else if (ts->t[i].kind == T_COMMA) return true;
+        else if (ts->t[i].kind == T_COMMA) comma = true;
+        else if (ts->t[i].kind == T_ATOM && ts->t[i].len == 3 && memcmp(ts->t[i].text, "for", 3) == 0)
+            return false;
     }
-    return false;
+    return comma;
 }
 
 // Head `...(`, body, tail `)...`: the body goes one indent deeper.
@@ -274,4 +280,52 @@ bool format_stmt(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *
     line(cx, &ts, 0, ts.n, indent, &sb, "");
     sb_putn(cx, out, sb.data ? sb.data : "", sb.len);
     return true;
+}
+
+// --- whole modules ---
+
+static void collect_comments(ffq_ctx *cx, Fmt *f) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < f->c->count; i++) n += f->c->nodes[i].kind == K_COMMENT;
+    f->cm = ARENA_ARRAY(cx, uint32_t, n + 1);
+    f->cm_used = ARENA_ARRAY(cx, bool, n + 1);
+    for (uint32_t i = 0; i < f->c->count; i++)
+        if (f->c->nodes[i].kind == K_COMMENT) f->cm[f->ncm++] = i;
+    // flattening is breadth-first: sort by position (insertion sort is fine for
+    // nearly sorted input)
+    for (uint32_t i = 1; i < f->ncm; i++) {
+        uint32_t v = f->cm[i], k = i;
+        while (k > 0 && f->c->nodes[f->cm[k - 1]].start > f->c->nodes[v].start) {
+            f->cm[k] = f->cm[k - 1];
+            k--;
+        }
+        f->cm[k] = v;
+    }
+}
+
+static bool format_or_dump(ffq_ctx *cx, const char *text, size_t len, StrBuf *out, bool dump) {
+    Cst *c = source_parse_text(cx, "<format>", text, len, false);
+    if (!c || c->has_errors) return false;
+    Doc d;
+    doc_init(cx, &d);
+    Fmt f = {.cx = cx, .c = c, .src = c->file->data, .d = &d, .level = LV_TOP};
+    collect_comments(cx, &f);
+    fmt_module_doc(&f);
+    StrBuf sb = {0};
+    if (dump) {
+        doc_dump(&d, out);
+        return true;
+    }
+    doc_print(&d, &sb);
+    if (sb.len > 0) sb_putc(cx, &sb, '\n');
+    sb_putn(cx, out, sb.data ? sb.data : "", sb.len);
+    return true;
+}
+
+bool format_module(ffq_ctx *cx, const char *text, size_t len, StrBuf *out) {
+    return format_or_dump(cx, text, len, out, false);
+}
+
+bool format_module_dump(ffq_ctx *cx, const char *text, size_t len, StrBuf *out) {
+    return format_or_dump(cx, text, len, out, true);
 }

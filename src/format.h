@@ -4,6 +4,10 @@
 
 #include "base.h"
 
+// Reformat a whole Python module as `ruff format --line-length 100` would.
+// Returns false (appending nothing) if the text does not parse cleanly.
+bool format_module(ffq_ctx *cx, const char *text, size_t len, StrBuf *out);
+
 // Append the lines of one simple statement, each indented by `indent`
 // spaces, with no trailing newline. Returns false (appending nothing) when the
 // statement holds a comment or unbalanced brackets; the caller then keeps

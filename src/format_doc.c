@@ -82,7 +82,7 @@ void doc_start(Doc *d, DocOp op, uint32_t a, uint32_t b) {
 void doc_end(Doc *d, DocOp op) {
     ffq_assert(d->nopen > 0);
     uint32_t s = d->open[--d->nopen];
-    ffq_assert(d->el[s].op + 1 == op);
+    ffq_assert((uint32_t)d->el[s].op + 1 == (uint32_t)op);
     DocEl *e = push_el(d, op);
     e->match = s;
     d->el[s].match = d->n - 1;
@@ -102,10 +102,11 @@ static void propagate(Doc *d) {
         case D_GROUP: case D_COND_GROUP: case D_FITS_EXPANDED: case D_BEST_FIT:
             stack[ns++] = i;
             break;
-        case D_END_GROUP: case D_END_COND_GROUP: case D_END_FITS_EXPANDED:
+        case D_END_GROUP: case D_END_COND_GROUP:
             ns--;
             expands = d->el[e->match].expand;
             break;
+        case D_END_FITS_EXPANDED: ns--; break;  // a boundary: keeps the flag to itself
         case D_END_BEST_FIT: ns--; break;
         case D_LINE: expands = e->a == L_HARD || e->a == L_EMPTY; break;
         case D_TEXT: expands = e->multiline; break;
@@ -502,4 +503,24 @@ void doc_print(Doc *d, StrBuf *out) {
         i = next;
     }
     flush_suffixes(&p);
+}
+
+// Debugging aid: a readable dump of the document.
+void doc_dump(const Doc *d, StrBuf *out) {
+    static const char *const names[] = {
+        "TEXT", "SPACE", "LINE", "GROUP", "END_GROUP", "COND_GROUP", "END_COND_GROUP", "INDENT",
+        "END_INDENT", "IF", "END_IF", "INDENT_IF", "END_INDENT_IF", "SUFFIX", "END_SUFFIX",
+        "EXPAND_PARENT", "FITS_EXPANDED", "END_FITS_EXPANDED", "BEST_FIT", "END_BEST_FIT", "ENTRY",
+        "END_ENTRY", "BFP", "END_BFP"};
+    int depth = 0;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const DocEl *e = &d->el[i];
+        bool end = strncmp(names[e->op], "END_", 4) == 0;
+        if (end) depth--;
+        sb_indent(d->cx, out, depth * 2);
+        if (e->op == D_TEXT) sb_printf(d->cx, out, "\"%.*s\"\n", (int)e->n, e->s);
+        else sb_printf(d->cx, out, "%s a=%u b=%u%s\n", names[e->op], e->a, e->b, e->expand ? " expand" : "");
+        bool start = !end && e->op != D_TEXT && e->op != D_SPACE && e->op != D_LINE && e->op != D_EXPAND_PARENT;
+        if (start) depth++;
+    }
 }

@@ -76,6 +76,7 @@ void doc_expand_parent(Doc *d);
 uint32_t doc_text_width(const char *s, size_t n);
 // Compute expansion propagation and print. Appends to out.
 void doc_print(Doc *d, StrBuf *out);
+void doc_dump(const Doc *d, StrBuf *out);
 
 // --- helpers (format_text.c) ---
 
@@ -88,5 +89,44 @@ void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out
 // Normalises a comment ("#x" -> "# x", trailing whitespace).
 void fmt_comment(ffq_ctx *cx, const char *s, size_t n, StrBuf *out);
 bool fmt_is_pragma_comment(const char *s, size_t n);
+
+// --- the CST -> Doc translation (format_expr.c, format_stmt.c) ---
+
+// Where an expression sits: at statement level (no enclosing brackets), inside
+// optional parentheses the formatter may add (paren_id), or inside brackets.
+typedef enum Level { LV_TOP, LV_EXPR, LV_PAREN } Level;
+
+typedef struct Fmt {
+    ffq_ctx *cx;
+    const Cst *c;
+    const char *src;
+    Doc *d;
+    uint32_t *cm;         // comment node indices, in source order
+    uint32_t ncm;
+    bool *cm_used;
+    Level level;
+    uint32_t paren_id;    // LV_EXPR: the optional-parentheses group
+    int depth;            // expression nesting, bounded
+    bool too_deep;
+} Fmt;
+
+#define FMT_MAX_DEPTH 150
+
+// Parenthesization requests for an expression in a statement slot.
+typedef enum Parenthesize { P_OPTIONAL, P_IF_BREAKS, P_IF_REQUIRED, P_IF_BREAKS_PARENTHESIZED } Parenthesize;
+
+void fmt_expr(Fmt *f, uint32_t n);               // keeps source parentheses
+void fmt_expr_unparen(Fmt *f, uint32_t n);       // drops redundant source parentheses
+void fmt_maybe_paren(Fmt *f, uint32_t n, Parenthesize how);
+void fmt_node_text(Fmt *f, uint32_t n);
+uint32_t fmt_unparen(const Fmt *f, uint32_t n);
+bool fmt_has_comments(const Fmt *f, uint32_t lo, uint32_t hi);
+// Target lists (for x, y in ...; a, b = ...): elements joined flat.
+void fmt_targets(Fmt *f, uint32_t n);
+// Parameters of a def (with their brackets).
+void fmt_parameters(Fmt *f, uint32_t params, bool has_return);
+void fmt_module_doc(Fmt *f);
+// The document format_module would print, dumped (a developer aid for ffq-fmt --doc).
+bool format_module_dump(ffq_ctx *cx, const char *text, size_t len, StrBuf *out);
 
 #endif

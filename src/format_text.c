@@ -197,48 +197,53 @@ void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out
         if (w < common) common = w;
     }
     StrBuf body = {0};
-    // first line: leading whitespace stripped
+    // first line: leading and trailing whitespace stripped
     size_t lead = 0;
     while (lead < ln[0] && (ls[0][lead] == ' ' || ls[0][lead] == '\t')) lead++;
     sb_putn(cx, &body, ls[0] + lead, rstrip(ls[0] + lead, ln[0] - lead));
-    for (size_t i = 1; i < nlines; i++) {
+    bool rest_blank = true;
+    for (size_t i = 1; i < nlines; i++)
+        if (!is_blank(ls[i], ln[i])) rest_blank = false;
+    // later lines: re-indented relative to the least indented one; a last
+    // line holding only whitespace puts the closing quotes on their own line
+    for (size_t i = 1; i < nlines && !rest_blank; i++) {
         sb_putc(cx, &body, '\n');
         size_t len = rstrip(ls[i], ln[i]);
+        if (i == nlines - 1 && is_blank(ls[i], ln[i])) {
+            sb_indent(cx, &body, indent);
+            break;
+        }
         if (len == 0 || is_blank(ls[i], len)) continue;
         size_t bytes;
         size_t w = indent_width(ls[i], len, &bytes);
         sb_indent(cx, &body, indent + (int)(w - common));
         sb_putn(cx, &body, ls[i] + bytes, len - bytes);
     }
-    // Trailing blank lines and whitespace go; the closing quotes follow the text.
     size_t blen = body.len;
-    while (blen > 0 && (body.data[blen - 1] == '\n' || body.data[blen - 1] == ' ')) blen--;
-    bool multiline = memchr(body.data ? body.data : "", '\n', blen) != NULL;
     char q = p.quote;
     bool has_dq3 = false;
     for (size_t i = 0; i + 2 < blen; i++)
         if (body.data[i] == '"' && body.data[i + 1] == '"' && body.data[i + 2] == '"') has_dq3 = true;
     if (q == '\'' && !has_dq3) q = '"';
-    put_prefix(cx, &p, out);
-    const char *qq = q == '"' ? "\"\"\"" : "'''";
-    if (!p.triple) qq = q == '"' ? "\"" : "'";
     if (!p.triple && p.quote == '\'') {
         fmt_string(cx, s, n, out);
         return;
     }
+    put_prefix(cx, &p, out);
+    const char *qq = q == '"' ? "\"\"\"" : "\'\'\'";
+    if (!p.triple) qq = q == '"' ? "\"" : "'";
     sb_puts(cx, out, qq);
     if (blen == 0) {
-        sb_putc(cx, out, ' ');
+        if (nb > 0) sb_putc(cx, out, ' ');
     } else {
         if (body.data[0] == q) sb_putc(cx, out, ' ');
         sb_putn(cx, out, body.data, blen);
-        // a body ending in the quote character or a lone backslash needs a space
+        // a body ending in the quote character or an odd run of backslashes needs a space
         size_t bs = 0;
         while (bs < blen && body.data[blen - 1 - bs] == '\\') bs++;
-        if (body.data[blen - 1] == q && (blen < 2 || body.data[blen - 2] != '\\')) sb_putc(cx, out, ' ');
+        if (body.data[blen - 1] == q) sb_putc(cx, out, ' ');
         else if (bs % 2 == 1) sb_putc(cx, out, ' ');
     }
-    (void)multiline;
     sb_puts(cx, out, qq);
 }
 

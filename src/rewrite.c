@@ -58,7 +58,7 @@ static PtrVec *nodemap_vec(ffq_ctx *cx, NodeMap *m, uint32_t key) {
 
 typedef struct Scope Scope;
 
-typedef enum ProdKind { PR_PARAM, PR_ASSIGN, PR_TMP, PR_FOR, PR_WITH } ProdKind;
+typedef enum ProdKind { PR_PARAM, PR_ASSIGN, PR_TMP, PR_FOR, PR_WITH, PR_COMP } ProdKind;
 
 // A producer (§2.3): something that gives a variable its value.
 typedef struct Prod {
@@ -72,6 +72,7 @@ typedef struct Prod {
     bool born_quantized;  // the value is the output of a quantized op
     bool marked;          // needs a quantizer
     Quantizer *q;
+    PtrVec uses;          // PR_COMP: identifier nodes quantized inline (§2.5), in order
 } Prod;
 
 typedef struct EnvEntry {
@@ -127,6 +128,8 @@ typedef struct A {
     PtrVec exprqs;          // ExprQ *
     Loop *loop;
     PtrVec params;          // Prod * of eligible parameters, in order
+    PtrVec comp_prods;      // PR_COMP producers with uses, in order of first use
+    int nwalrus;            // `__ffN` names handed out
     bool failed;
 } A;
 
@@ -293,6 +296,18 @@ static const OpEntry *lookup_op(A *a, uint32_t n, Args *args) {
             diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[n].start, "no-overload",
                     "'%s' is in the operator table but no overload matches this call", q);
         return e;
+    }
+    case K_AUG_ASSIGNMENT: {  // §2.6: `a op= b` is looked up as `a = a op b`
+        memset(args, 0, sizeof *args);
+        const char *op = operator_text(a, n);
+        size_t len = op ? strlen(op) : 0;
+        if (len < 2) return NULL;
+        const char *fb = optable_operator_fallback(t, arena_strndup(a->cx, op, len - 1), false);
+        if (!fb) return NULL;
+        args->pos[0] = cst_field(c, n, F_LEFT);
+        args->pos[1] = cst_field(c, n, F_RIGHT);
+        args->npos = 2;
+        return optable_select(t, fb, 2, NULL, 0);
     }
     case K_BINARY_OP: {
         memset(args, 0, sizeof *args);
@@ -486,7 +501,16 @@ static void visit_simple(A *a, uint32_t st) {
     if (kind == K_EXPR_STMT) {
         uint32_t e = cst_named_child(c, st, 0);
         if (e == CST_NONE) return;
-        if (c->nodes[e].kind == K_ASSIGNMENT || c->nodes[e].kind == K_AUG_ASSIGNMENT) {
+        if (c->nodes[e].kind == K_AUG_ASSIGNMENT) {
+            // `x += f(y)` behaves as `x = x + f(y)`: f(y) is nested, the operator is the value
+            uint32_t left = cst_field(c, e, F_LEFT), right = cst_field(c, e, F_RIGHT);
+            if (left != CST_NONE) visit_expr(a, left, true, false);
+            if (right != CST_NONE) visit_expr(a, right, true, false);
+            uint32_t lk = left == CST_NONE ? K_OTHER : c->nodes[cst_unparen(c, left)].kind;
+            if (lk == K_IDENTIFIER || lk == K_ATTRIBUTE || lk == K_SUBSCRIPT) make_op(a, e);
+            return;
+        }
+        if (c->nodes[e].kind == K_ASSIGNMENT) {
             // walk the chain a = b = value: targets may hold candidates too (x[f(i)] = v)
             uint32_t cur = e;
             while (cur != CST_NONE && (c->nodes[cur].kind == K_ASSIGNMENT ||
@@ -622,11 +646,17 @@ static Prod *producer(A *a, ProdKind kind, uint32_t node, const char *key) {
 
 static const char *tmp_key(A *a, const TmpVar *t) { return arena_printf(a->cx, "#%u", t->id); }
 
-static void use_name(Env *env, const char *key) {
+static void use_name(A *a, Env *env, const char *key, uint32_t use) {
     EnvEntry *en = env_find(env, key);
     for (size_t i = 0; en && i < en->prods.len; i++) {
         Prod *p = en->prods.items[i];
-        if (!p->born_quantized) p->marked = true;
+        if (p->born_quantized) continue;
+        p->marked = true;
+        if (p->kind != PR_COMP || use == CST_NONE) continue;
+        bool seen = false;  // comprehensions inside loops are walked twice
+        for (size_t k = 0; k < p->uses.len && !seen; k++) seen = (uintptr_t)p->uses.items[k] == use;
+        if (!seen) vec_push(a->cx, &p->uses, (void *)(uintptr_t)use);
+        if (!seen && p->uses.len == 1) vec_push(a->cx, &a->comp_prods, p);
     }
 }
 
@@ -709,12 +739,12 @@ static void slot_use(A *a, uint32_t arg, Env *env) {
     uint32_t n = cst_unparen(c, arg);
     if (!t) t = nodemap_get(&a->cv->tmp_of, n);
     if (t) {
-        use_name(env, tmp_key(a, t));
+        use_name(a, env, tmp_key(a, t), CST_NONE);
         return;
     }
     if (is_literal(c, n)) return;
     switch (c->nodes[n].kind) {
-    case K_IDENTIFIER: use_name(env, cst_strdup(a->cx, c, n)); return;
+    case K_IDENTIFIER: use_name(a, env, cst_strdup(a->cx, c, n), n); return;
     case K_CALL: return;  // an opaque call, or a quantized op: nothing to do
     case K_BINARY_OP:
     case K_UNARY_OP:
@@ -732,7 +762,7 @@ static void op_uses(A *a, const QOp *op, Env *env) {
     Args args;
     const Cst *c = a->c;
     if (c->nodes[op->node].kind == K_CALL) collect_args(a, op->node, &args);
-    else lookup_op(a, op->node, &args);
+    else lookup_op(a, op->node, &args);  // operators: the operands, as lookup bound them
     const OpEntry *e = op->entry;
     for (size_t i = 0; i < args.npos && i < e->nparams; i++)
         if (e->params[i].is_quantized) slot_use(a, args.pos[i], env);
@@ -744,11 +774,42 @@ static void op_uses(A *a, const QOp *op, Env *env) {
 
 // Uses inside an expression, in evaluation order (post-order). Subtrees that
 // were isolated are evaluated on their own line and skipped here.
+static void define_targets(A *a, Env *env, uint32_t target, ProdKind kind, uint32_t node,
+                           bool born_quantized);
+static void expr_uses(A *a, uint32_t n, Env *env, bool root);
+
+// A comprehension has its own scope: the `for` targets are producers (§2.5)
+// seen by later clauses and the element; clauses are evaluated in order.
+static void comprehension_uses(A *a, uint32_t n, const Env *outer) {
+    const Cst *c = a->c;
+    Env *env = env_copy(a, outer);
+    uint32_t body = CST_NONE;
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
+        uint32_t ch = cst_child(c, n, k);
+        uint32_t kind = c->nodes[ch].kind;
+        if (!c->nodes[ch].named || kind == K_COMMENT) continue;
+        if (kind == K_FOR_IN_CLAUSE) {
+            uint32_t right = cst_field(c, ch, F_RIGHT);
+            if (right != CST_NONE) expr_uses(a, right, env, false);
+            define_targets(a, env, cst_field(c, ch, F_LEFT), PR_COMP, ch, false);
+        } else if (kind == K_IF_CLAUSE) {
+            expr_uses(a, ch, env, false);
+        } else if (body == CST_NONE) {
+            body = ch;  // the element (or key: value pair) comes first in the source
+        }
+    }
+    if (body != CST_NONE) expr_uses(a, body, env, false);
+}
+
 static void expr_uses(A *a, uint32_t n, Env *env, bool root) {
     const Cst *c = a->c;
     uint32_t kind = c->nodes[n].kind;
     if (is_scope_boundary(kind)) return;
     if (!root && nodemap_get(&a->cv->tmp_of, n)) return;
+    if (kind == K_LIST_COMP || kind == K_SET_COMP || kind == K_DICT_COMP || kind == K_GENERATOR) {
+        comprehension_uses(a, n, env);
+        return;
+    }
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
         uint32_t ch = cst_child(c, n, k);
         if (c->nodes[ch].named) expr_uses(a, ch, env, false);
@@ -984,7 +1045,10 @@ static void flow_stmt(A *a, uint32_t st, Env *env, bool *dead) {
     case K_EXPR_STMT: {
         uint32_t e = cst_named_child(c, st, 0);
         if (e != CST_NONE && c->nodes[e].kind == K_ASSIGNMENT) flow_assignment(a, st, e, env);
-        else if (e != CST_NONE) expr_uses(a, e, env, false);
+        else if (e != CST_NONE && c->nodes[e].kind == K_AUG_ASSIGNMENT) {
+            expr_uses(a, e, env, false);
+            define_targets(a, env, cst_field(c, e, F_LEFT), PR_ASSIGN, st, is_quantized_value(a, e));
+        } else if (e != CST_NONE) expr_uses(a, e, env, false);
         return;
     }
     case K_RETURN: case K_RAISE:
@@ -1238,6 +1302,32 @@ static void create_prods(A *a, uint32_t node, ProdKind kind, uint32_t place, Nod
 
 static void create_block(A *a, uint32_t block);
 
+static bool is_within(const Cst *c, uint32_t n, uint32_t ancestor) {
+    for (; n != CST_NONE; n = c->nodes[n].parent)
+        if (n == ancestor) return true;
+    return false;
+}
+
+// §2.5: a comprehension variable is quantized inline at its use; used more
+// than once, the first use (evaluation order) binds `__ffN` with a walrus.
+static void create_comp_quantizers(A *a, uint32_t st) {
+    for (size_t i = 0; i < a->comp_prods.len; i++) {
+        Prod *p = a->comp_prods.items[i];
+        if (p->q || !is_within(a->c, (uint32_t)(uintptr_t)p->uses.items[0], st)) continue;
+        p->q = new_quantizer(a, p->var, NULL);
+        int walrus = p->uses.len > 1 ? a->nwalrus++ : -1;
+        for (size_t k = 0; k < p->uses.len; k++) {
+            CompUse *u = ARENA_NEW(a->cx, CompUse);
+            u->q = p->q;
+            u->walrus = walrus;
+            u->first = k == 0;
+            uint32_t node = (uint32_t)(uintptr_t)p->uses.items[k];
+            nodemap_put(a->cx, &a->cv->comp_use, node, u);
+            mark_dirty(a, node);
+        }
+    }
+}
+
 static uint32_t first_block(const Cst *c, uint32_t n) {
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
         if (c->nodes[cst_child(c, n, k)].kind == K_BLOCK) return cst_child(c, n, k);
@@ -1256,6 +1346,7 @@ static void create_stmt(A *a, uint32_t st) {
                 p->q = new_quantizer(a, NULL, p->tmp);
         }
     }
+    create_comp_quantizers(a, st);
     switch (c->nodes[st].kind) {
     case K_EXPR_STMT: create_prods(a, st, PR_ASSIGN, st, &a->cv->after); return;
     case K_IF: case K_TRY: case K_WITH: case K_FOR: case K_WHILE:

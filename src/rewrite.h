@@ -51,6 +51,13 @@ typedef struct GenLine {
     uint32_t node;       // GEN_TMP / GEN_HOIST: the expression
 } GenLine;
 
+// An inline use of a comprehension variable (§2.5): q(x), (__ffN := q(x)) or __ffN.
+typedef struct CompUse {
+    Quantizer *q;
+    int walrus;   // -1: single use, printed q(x)
+    bool first;   // the use that binds __ffN
+} CompUse;
+
 typedef struct NodeMap {
     uint32_t *keys;      // CST_NONE = empty slot
     void **vals;
@@ -88,6 +95,7 @@ struct Conv {
                              // its docstring and before any leading comment
     NodeMap dirty;           // node -> (void *)1 when it or a descendant is rewritten
     NodeMap text_of;         // node -> const char *: printed as this text (super() anchoring)
+    NodeMap comp_use;        // identifier -> CompUse *
     PtrVec quantizers;       // Quantizer *, in creation order (§3.3)
     PtrVec tmps;             // TmpVar *, in the order their lines are emitted
     size_t nops;

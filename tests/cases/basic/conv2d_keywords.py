@@ -1,3 +1,5 @@
+# e2e: Conv(4, 8, 3) <- torch.randn(2, 4, 8, 8)
+# e2e: Conv(4, 8, 3, stride=2, bias=False) <- torch.randn(1, 4, 9, 9)
 import torch
 import torch.nn.functional as F
 

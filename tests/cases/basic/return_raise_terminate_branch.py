@@ -1,3 +1,5 @@
+# e2e: Guard() <- torch.randn(2, 3)
+# e2e: Guard() <- torch.randn(3) raises ValueError
 import torch
 
 

@@ -1,3 +1,6 @@
+# e2e: Pick() <- torch.randn(4, 3), 1
+# e2e: Pick() <- torch.randn(4, 3), torch.tensor([0, 2, 2])
+# e2e: Pick() <- torch.randn(4, 3), slice(1, 3)
 import torch
 
 

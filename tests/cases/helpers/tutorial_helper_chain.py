@@ -1,4 +1,5 @@
 # ffq: --module __main__
+# e2e: MyModuleWithHelper() <- torch.randn(2, 4) raises NameError
 import torch
 import fastforward as ff
 

@@ -1,3 +1,4 @@
+# e2e: AllOperators() <- torch.tensor([7]), torch.tensor([2])
 import torch
 
 

@@ -1,0 +1,1153 @@
+// format_expr.c: expressions -> layout document (ruff/Black expression style).
+//
+// Consumes: CST expression nodes. Produces: Doc elements. Every bracket pair
+// becomes a group that breaks into an indented body; comma-separated bodies
+// get a trailing comma when broken, and a trailing comma in the source (the
+// "magic trailing comma") forces the break. Binary, boolean and comparison
+// chains are flattened and break at their loosest operators first. Nesting
+// is bounded by FMT_MAX_DEPTH; deeper input sets f->too_deep and the caller
+// keeps the statement's source text.
+#include "format_int.h"
+
+#include <string.h>
+
+// --- small helpers ---
+
+static const char *text_of(const Fmt *f, uint32_t n, size_t *len) { return cst_text(f->c, n, len); }
+static uint32_t kind(const Fmt *f, uint32_t n) { return f->c->nodes[n].kind; }
+static bool is_tok(const Fmt *f, uint32_t n, const char *s) {
+    return !f->c->nodes[n].named && cst_text_is(f->c, n, s);
+}
+
+void fmt_node_text(Fmt *f, uint32_t n) {
+    size_t len;
+    const char *t = text_of(f, n, &len);
+    doc_text(f->d, t, len);
+}
+
+static void put_owned(Fmt *f, StrBuf *sb) { doc_text(f->d, sb->data ? sb->data : "", sb->len); }
+
+uint32_t fmt_unparen(const Fmt *f, uint32_t n) {
+    while (n != CST_NONE && kind(f, n) == K_TYPE && cst_named_count(f->c, n) == 1)
+        n = cst_named_child(f->c, n, 0);
+    while (n != CST_NONE && kind(f, n) == K_PAREN_EXPR) {
+        uint32_t inner = cst_named_child(f->c, n, 0);
+        if (inner == CST_NONE || cst_named_count(f->c, n) != 1) break;
+        if (kind(f, inner) == K_YIELD || kind(f, inner) == K_LIST_SPLAT) break;
+        n = inner;
+    }
+    return n;
+}
+
+bool fmt_has_comments(const Fmt *f, uint32_t lo, uint32_t hi) {
+    for (uint32_t i = 0; i < f->ncm; i++) {
+        const CstNode *c = &f->c->nodes[f->cm[i]];
+        if (c->start >= lo && c->start < hi && !f->cm_used[i]) return true;
+    }
+    return false;
+}
+
+// Is there a newline between byte offsets a and b?
+static bool newline_between(const Fmt *f, uint32_t a, uint32_t b) {
+    for (uint32_t i = a; i < b; i++)
+        if (f->src[i] == '\n') return true;
+    return false;
+}
+
+static void put_comment_text(Fmt *f, uint32_t ci) {
+    size_t len;
+    const char *t = text_of(f, f->cm[ci], &len);
+    StrBuf sb = {0};
+    fmt_comment(f->cx, t, len, &sb);
+    put_owned(f, &sb);
+    f->cm_used[ci] = true;
+}
+
+// A trailing end-of-line comment: printed after the line's content, and the
+// enclosing group must break.
+static void put_trailing_comment(Fmt *f, uint32_t ci) {
+    size_t len;
+    const char *t = text_of(f, f->cm[ci], &len);
+    StrBuf sb = {0};
+    fmt_comment(f->cx, t, len, &sb);
+    uint32_t w = fmt_is_pragma_comment(t, len) ? 0 : doc_text_width(sb.data, sb.len) + 2;
+    doc_start(f->d, D_SUFFIX, w, 0);
+    doc_str(f->d, "  ");
+    put_owned(f, &sb);
+    doc_end(f->d, D_END_SUFFIX);
+    doc_expand_parent(f->d);
+    f->cm_used[ci] = true;
+}
+
+// End-of-line comments in [lo, hi) on the line of `lo`: trailing comments.
+static void put_eol_comments(Fmt *f, uint32_t lo, uint32_t hi) {
+    for (uint32_t i = 0; i < f->ncm; i++) {
+        const CstNode *c = &f->c->nodes[f->cm[i]];
+        if (f->cm_used[i] || c->start < lo || c->start >= hi) continue;
+        if (!newline_between(f, lo, c->start)) put_trailing_comment(f, i);
+    }
+}
+
+// Comments in [lo, hi): the ones on the line of `lo` become trailing
+// comments; the rest go on their own lines (each followed by a hard break
+// when `before` is true, preceded by one otherwise).
+static void put_comments_between(Fmt *f, uint32_t lo, uint32_t hi, bool before) {
+    for (uint32_t i = 0; i < f->ncm; i++) {
+        const CstNode *c = &f->c->nodes[f->cm[i]];
+        if (f->cm_used[i] || c->start < lo || c->start >= hi) continue;
+        if (!newline_between(f, lo, c->start)) {
+            put_trailing_comment(f, i);
+            continue;
+        }
+        if (!before) doc_line(f->d, L_HARD);
+        put_comment_text(f, i);
+        if (before) doc_line(f->d, L_HARD);
+    }
+}
+
+// --- levels and parentheses ---
+
+typedef struct Saved {
+    Level level;
+    uint32_t paren_id;
+    bool fits_expanded;
+} Saved;
+
+// Content is grouped only where a line break is legal (inside brackets).
+static DocOp ipo_group_begin(Fmt *f) {
+    if (f->level == LV_PAREN) {
+        doc_start(f->d, D_GROUP, 0, 0);
+        return D_END_GROUP;
+    }
+    if (f->level == LV_EXPR && f->paren_id) {
+        doc_start(f->d, D_COND_GROUP, f->paren_id, M_BREAK);
+        return D_END_COND_GROUP;
+    }
+    return D_TEXT;
+}
+
+static void ipo_group_end(Fmt *f, DocOp end) {
+    if (end != D_TEXT) doc_end(f->d, end);
+}
+
+static void ipo_soft_space(Fmt *f) {
+    if (f->level == LV_PAREN) {
+        doc_line(f->d, L_SOFT_SPACE);
+    } else if (f->level == LV_EXPR && f->paren_id) {
+        doc_start(f->d, D_IF, f->paren_id, M_BREAK);
+        doc_line(f->d, L_SOFT_SPACE);
+        doc_end(f->d, D_END_IF);
+        doc_start(f->d, D_IF, f->paren_id, M_FLAT);
+        doc_space(f->d);
+        doc_end(f->d, D_END_IF);
+    } else {
+        doc_space(f->d);
+    }
+}
+
+// `open` + indented soft-broken content + `close`, as one group.
+static Saved paren_begin_id(Fmt *f, const char *open, uint32_t open_end, uint32_t id) {
+    Saved s = {f->level, f->paren_id, false};
+    if (f->level == LV_EXPR && f->paren_id) {
+        doc_start(f->d, D_FITS_EXPANDED, f->paren_id, M_FLAT);
+        s.fits_expanded = true;
+    }
+    doc_start(f->d, D_GROUP, id, 0);
+    doc_str(f->d, open);
+    // a comment right after the opening bracket stays on its line
+    if (open_end != CST_NONE) {
+        for (uint32_t i = 0; i < f->ncm; i++) {
+            const CstNode *c = &f->c->nodes[f->cm[i]];
+            if (f->cm_used[i] || c->start < open_end) continue;
+            if (!newline_between(f, open_end, c->start)) {
+                bool only_ws = true;
+                for (uint32_t k = open_end; k < c->start; k++)
+                    if (f->src[k] != ' ' && f->src[k] != '\t') only_ws = false;
+                if (only_ws) put_trailing_comment(f, i);
+            }
+            break;
+        }
+    }
+    doc_start(f->d, D_INDENT, 0, 0);
+    doc_line(f->d, L_SOFT);
+    f->level = LV_PAREN;
+    f->paren_id = 0;
+    return s;
+}
+
+static Saved paren_begin(Fmt *f, const char *open, uint32_t open_end) {
+    return paren_begin_id(f, open, open_end, 0);
+}
+
+static void paren_end(Fmt *f, const char *close, Saved s) {
+    doc_end(f->d, D_END_INDENT);
+    doc_line(f->d, L_SOFT);
+    doc_str(f->d, close);
+    doc_end(f->d, D_END_GROUP);
+    if (s.fits_expanded) doc_end(f->d, D_END_FITS_EXPANDED);
+    f->level = s.level;
+    f->paren_id = s.paren_id;
+}
+
+// --- comma-separated bodies ---
+
+// Formats `items` separated by commas. `close` is the offset of the closing
+// bracket (comments before it are placed), `magic` whether a trailing comma
+// in the source forces a break, `add_comma` whether a broken body gets one.
+static void comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic,
+                          bool add_comma, uint32_t comma_group, void (*each)(Fmt *, uint32_t)) {
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t it = items[k];
+        if (k > 0) {
+            doc_str(f->d, ",");
+            // comments after the comma on the previous item's line trail that item
+            put_eol_comments(f, f->c->nodes[items[k - 1]].end, f->c->nodes[it].start);
+            doc_line(f->d, L_SOFT_SPACE);
+        }
+        // own-line comments before the item lead it
+        put_comments_between(f, k > 0 ? f->c->nodes[items[k - 1]].end : 0, f->c->nodes[it].start, true);
+        each(f, it);
+    }
+    if (n == 0) return;
+    if (add_comma && (n > 1 || magic || comma_group)) {
+        doc_start(f->d, D_IF, n > 1 || magic ? 0 : comma_group, M_BREAK);
+        doc_str(f->d, ",");
+        doc_end(f->d, D_END_IF);
+    }
+    if (magic) doc_expand_parent(f->d);
+    if (close != CST_NONE) put_comments_between(f, f->c->nodes[items[n - 1]].end, close, false);
+}
+
+static void comma_list(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic,
+                       bool add_comma, void (*each)(Fmt *, uint32_t)) {
+    comma_list_ex(f, items, n, close, magic, add_comma, 0, each);
+}
+
+// Named children of n that are list items (comments excluded), into an array.
+static uint32_t items_of(Fmt *f, uint32_t n, uint32_t **out) {
+    const CstNode *p = &f->c->nodes[n];
+    uint32_t *v = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (!f->c->nodes[ch].named || kind(f, ch) == K_COMMENT) continue;
+        v[k++] = ch;
+    }
+    *out = v;
+    return k;
+}
+
+// Is the token before the closing bracket of n (its last child) a comma?
+static bool trailing_comma(const Fmt *f, uint32_t n) {
+    const CstNode *p = &f->c->nodes[n];
+    for (uint32_t i = p->nchildren; i-- > 0;) {
+        uint32_t ch = p->first_child + i;
+        if (kind(f, ch) == K_COMMENT) continue;
+        if (i == p->nchildren - 1 && !f->c->nodes[ch].named) {
+            size_t len;
+            const char *t = text_of(f, ch, &len);
+            if (len == 1 && (*t == ')' || *t == ']' || *t == '}')) continue;
+        }
+        return is_tok(f, ch, ",");
+    }
+    return false;
+}
+
+static void each_expr(Fmt *f, uint32_t n) { fmt_expr(f, n); }
+
+// A bracketed display: (a, b), [a, b], {a, b}, {k: v}.
+static void display(Fmt *f, uint32_t n, const char *open, const char *close, bool is_tuple) {
+    uint32_t *items;
+    uint32_t k = items_of(f, n, &items);
+    const CstNode *nd = &f->c->nodes[n];
+    if (k == 0 && !fmt_has_comments(f, nd->start, nd->end)) {
+        doc_str(f->d, open);
+        doc_str(f->d, close);
+        return;
+    }
+    bool magic = trailing_comma(f, n) && !(is_tuple && k == 1);
+    Saved s = paren_begin(f, open, nd->start + 1);
+    comma_list(f, items, k, nd->end - 1, magic, !(is_tuple && k == 1), each_expr);
+    if (is_tuple && k == 1) doc_str(f->d, ",");
+    paren_end(f, close, s);
+}
+
+// --- atoms ---
+
+static void fmt_string_node(Fmt *f, uint32_t n) {
+    size_t len;
+    const char *t = text_of(f, n, &len);
+    StrBuf sb = {0};
+    fmt_string(f->cx, t, len, &sb);
+    put_owned(f, &sb);
+}
+
+static void fmt_concat(Fmt *f, uint32_t n) {
+    uint32_t *items;
+    uint32_t k = items_of(f, n, &items);
+    DocOp end = ipo_group_begin(f);
+    for (uint32_t i = 0; i < k; i++) {
+        if (i) {
+            if (f->level == LV_PAREN) doc_line(f->d, L_SOFT_SPACE);
+            else ipo_soft_space(f);
+        }
+        fmt_string_node(f, items[i]);
+    }
+    ipo_group_end(f, end);
+}
+
+// --- binary-like chains ---
+
+enum { PREC_OR = 1, PREC_AND, PREC_NOT, PREC_CMP, PREC_BOR, PREC_BXOR, PREC_BAND, PREC_SHIFT,
+       PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW };
+
+static int binop_prec(const char *t, size_t len) {
+    if (len == 2 && memcmp(t, "**", 2) == 0) return PREC_POW;
+    if (len == 2 && (memcmp(t, "<<", 2) == 0 || memcmp(t, ">>", 2) == 0)) return PREC_SHIFT;
+    if (len == 2 && memcmp(t, "//", 2) == 0) return PREC_MUL;
+    if (len == 2 && memcmp(t, "or", 2) == 0) return PREC_OR;
+    if (len == 3 && memcmp(t, "and", 3) == 0) return PREC_AND;
+    if (len == 1) {
+        switch (*t) {
+        case '|': return PREC_BOR;
+        case '^': return PREC_BXOR;
+        case '&': return PREC_BAND;
+        case '+': case '-': return PREC_ADD;
+        case '*': case '/': case '%': case '@': return PREC_MUL;
+        default: break;
+        }
+    }
+    return PREC_CMP;
+}
+
+typedef struct Chain {
+    uint32_t *operand;    // nodes
+    uint32_t *op_lo;      // operator i (before operand i): first token node
+    uint32_t *op_n;       // number of tokens of operator i
+    int *prec;
+    uint32_t n, cap;
+} Chain;
+
+static bool is_chain_kind(uint32_t k) {
+    return k == K_BINARY_OP || k == K_BOOLEAN_OP || k == K_COMPARISON;
+}
+
+static void chain_push(Fmt *f, Chain *ch, uint32_t operand, uint32_t op_lo, uint32_t op_n, int prec) {
+    if (ch->n == ch->cap) {
+        uint32_t cap = ch->cap ? ch->cap * 2 : 16;
+        ch->operand = arena_grow(f->cx, ch->operand, ch->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
+        ch->op_lo = arena_grow(f->cx, ch->op_lo, ch->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
+        ch->op_n = arena_grow(f->cx, ch->op_n, ch->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
+        ch->prec = arena_grow(f->cx, ch->prec, ch->cap * sizeof(int), cap * sizeof(int));
+        ch->cap = cap;
+    }
+    ch->operand[ch->n] = operand;
+    ch->op_lo[ch->n] = op_lo;
+    ch->op_n[ch->n] = op_n;
+    ch->prec[ch->n] = prec;
+    ch->n++;
+}
+
+// Flattens nested unparenthesized chains into operands and operators, without
+// recursion: an explicit stack of (node, pending operator) pairs.
+static void flatten(Fmt *f, uint32_t root, Chain *ch) {
+    typedef struct { uint32_t node, op_lo, op_n; int prec; } Item;
+    size_t cap = 64, ns = 0;
+    Item *st = ARENA_ARRAY(f->cx, Item, cap);
+    st[ns++] = (Item){root, CST_NONE, 0, 0};
+    while (ns > 0) {
+        Item it = st[--ns];
+        if (!is_chain_kind(kind(f, it.node)) || (kind(f, it.node) == K_BINARY_OP &&
+                                                  it.node != root && 0)) {
+            chain_push(f, ch, it.node, it.op_lo, it.op_n, it.prec);
+            continue;
+        }
+        // children: operand (op tokens) operand (op tokens) operand ...
+        const CstNode *p = &f->c->nodes[it.node];
+        uint32_t *opnd = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
+        uint32_t *olo = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
+        uint32_t *on = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
+        uint32_t k = 0, cur_lo = CST_NONE, cur_n = 0;
+        for (uint32_t i = 0; i < p->nchildren; i++) {
+            uint32_t c = p->first_child + i;
+            if (kind(f, c) == K_COMMENT) continue;
+            if (!f->c->nodes[c].named) {
+                if (cur_n == 0) cur_lo = c;
+                cur_n++;
+                continue;
+            }
+            opnd[k] = c;
+            olo[k] = cur_lo;
+            on[k] = cur_n;
+            k++;
+            cur_lo = CST_NONE;
+            cur_n = 0;
+        }
+        // push in reverse so the leftmost is processed first
+        for (uint32_t i = k; i-- > 0;) {
+            if (ns + 1 >= cap) {
+                st = arena_grow(f->cx, st, cap * sizeof(Item), cap * 2 * sizeof(Item));
+                cap *= 2;
+            }
+            Item child = {opnd[i], olo[i], on[i], 0};
+            if (i == 0) {
+                child.op_lo = it.op_lo;
+                child.op_n = it.op_n;
+                child.prec = it.prec;
+            } else {
+                size_t len;
+                const char *t = text_of(f, olo[i], &len);
+                child.prec = binop_prec(t, len);
+            }
+            st[ns++] = child;
+        }
+    }
+}
+
+static void put_op(Fmt *f, const Chain *ch, uint32_t i) {
+    for (uint32_t k = 0; k < ch->op_n[i]; k++) {
+        // operator tokens are contiguous siblings
+        uint32_t t = ch->op_lo[i] + k;
+        while (kind(f, t) == K_COMMENT) t++;
+        if (k) doc_space(f->d);
+        fmt_node_text(f, t);
+    }
+}
+
+// Simple power operands hug `**`: names, numbers, attribute chains, unary minus of those.
+static bool is_simple_power_operand(const Fmt *f, uint32_t n) {
+    switch (kind(f, n)) {
+    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
+        return true;
+    case K_ATTRIBUTE: {
+        uint32_t obj = cst_field(f->c, n, F_OBJECT);
+        return obj != CST_NONE && (kind(f, obj) == K_IDENTIFIER || kind(f, obj) == K_ATTRIBUTE) &&
+               is_simple_power_operand(f, obj);
+    }
+    case K_UNARY_OP: {
+        uint32_t arg = cst_field(f->c, n, F_ARGUMENT);
+        return arg != CST_NONE && (kind(f, arg) == K_INTEGER || kind(f, arg) == K_FLOAT ||
+                                   kind(f, arg) == K_IDENTIFIER);
+    }
+    default: return false;
+    }
+}
+
+static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi, bool top) {
+    if (lo == hi) {
+        fmt_expr(f, ch->operand[lo]);
+        return;
+    }
+    int pmin = 100;
+    for (uint32_t i = lo + 1; i <= hi; i++)
+        if (ch->prec[i] < pmin) pmin = ch->prec[i];
+    if (pmin == PREC_POW) {
+        bool simple = true;
+        for (uint32_t i = lo; i <= hi; i++)
+            if (!is_simple_power_operand(f, ch->operand[i])) simple = false;
+        for (uint32_t i = lo; i <= hi; i++) {
+            if (i > lo) {
+                if (!simple) doc_space(f->d);
+                put_op(f, ch, i);
+                if (!simple) doc_space(f->d);
+            }
+            fmt_expr(f, ch->operand[i]);
+        }
+        return;
+    }
+    uint32_t s = lo;
+    for (uint32_t i = lo; i <= hi + 1; i++) {
+        if (i <= hi && (i == lo || ch->prec[i] != pmin)) continue;
+        // part [s, i - 1]
+        if (s > lo) {
+            ipo_soft_space(f);
+            put_op(f, ch, s);
+            doc_space(f->d);
+        }
+        if (s < i - 1) {
+            DocOp end = ipo_group_begin(f);
+            chain_range(f, ch, s, i - 1, false);
+            ipo_group_end(f, end);
+        } else {
+            fmt_expr(f, ch->operand[s]);
+        }
+        s = i;
+    }
+    (void)top;
+}
+
+static void fmt_chain(Fmt *f, uint32_t n) {
+    Chain ch = {0};
+    flatten(f, n, &ch);
+    DocOp end = ipo_group_begin(f);
+    chain_range(f, &ch, 0, ch.n - 1, true);
+    ipo_group_end(f, end);
+}
+
+// --- calls, subscripts, attributes ---
+
+static void each_arg(Fmt *f, uint32_t n) {
+    if (kind(f, n) == K_KEYWORD_ARGUMENT) {
+        fmt_node_text(f, cst_field(f->c, n, F_NAME));
+        doc_str(f->d, "=");
+        fmt_expr(f, cst_field(f->c, n, F_VALUE));
+        return;
+    }
+    fmt_expr(f, n);
+}
+
+static void fmt_arguments(Fmt *f, uint32_t al) {
+    const CstNode *nd = &f->c->nodes[al];
+    if (kind(f, al) == K_GENERATOR) {  // f(x for x in y): the call's parentheses are the generator's
+        fmt_expr(f, al);
+        return;
+    }
+    uint32_t *items;
+    uint32_t k = items_of(f, al, &items);
+    if (k == 0 && !fmt_has_comments(f, nd->start, nd->end)) {
+        doc_str(f->d, "()");
+        return;
+    }
+    Saved s = paren_begin(f, "(", nd->start + 1);
+    doc_start(f->d, D_GROUP, 0, 0);
+    comma_list(f, items, k, nd->end - 1, trailing_comma(f, al), true, each_arg);
+    doc_end(f->d, D_END_GROUP);
+    paren_end(f, ")", s);
+}
+
+// A subscript's slice: a:b:c with spaces around colons when an operand is complex.
+static bool is_simple_slice_part(const Fmt *f, uint32_t n) {
+    switch (kind(f, n)) {
+    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_NONE: case K_TRUE: case K_FALSE:
+    case K_STRING: case K_ELLIPSIS:
+        return true;
+    case K_UNARY_OP: {
+        uint32_t arg = cst_field(f->c, n, F_ARGUMENT);
+        return arg != CST_NONE && (kind(f, arg) == K_INTEGER || kind(f, arg) == K_FLOAT);
+    }
+    default: return false;
+    }
+}
+
+static void fmt_slice(Fmt *f, uint32_t n) {
+    const CstNode *p = &f->c->nodes[n];
+    // parts separated by ':' tokens
+    uint32_t part[3] = {CST_NONE, CST_NONE, CST_NONE};
+    uint32_t ncolon = 0;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t c = p->first_child + i;
+        if (kind(f, c) == K_COMMENT) continue;
+        if (is_tok(f, c, ":")) ncolon++;
+        else if (ncolon < 3) part[ncolon] = c;
+    }
+    bool simple = true;
+    for (int k = 0; k < 3; k++)
+        if (part[k] != CST_NONE && !is_simple_slice_part(f, part[k])) simple = false;
+    for (uint32_t k = 0; k <= ncolon && k < 3; k++) {
+        if (k > 0) {
+            if (!simple && part[k - 1] != CST_NONE) doc_space(f->d);
+            doc_str(f->d, ":");
+            if (!simple && part[k] != CST_NONE) doc_space(f->d);
+        }
+        if (part[k] != CST_NONE) fmt_expr(f, part[k]);
+    }
+}
+
+// value[items]: `n` holds the brackets and items (a subscript, or the
+// type_parameter of a generic type such as `List[int]`).
+static void fmt_brackets(Fmt *f, uint32_t n, bool field_items) {
+    const CstNode *p = &f->c->nodes[n];
+    uint32_t *items = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
+    uint32_t k = 0, open = CST_NONE;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t c = p->first_child + i;
+        if (field_items ? f->c->nodes[c].field == F_SUBSCRIPT
+                        : (f->c->nodes[c].named && kind(f, c) != K_COMMENT))
+            items[k++] = c;
+        if (open == CST_NONE && is_tok(f, c, "[")) open = c;
+    }
+    if (open == CST_NONE) {
+        fmt_node_text(f, n);
+        return;
+    }
+    bool magic = trailing_comma(f, n);
+    Saved s = paren_begin(f, "[", f->c->nodes[open].end);
+    if (k > 1 || magic) {
+        doc_start(f->d, D_GROUP, 0, 0);
+        comma_list(f, items, k, p->end - 1, magic && k > 1, true, each_expr);
+        if (k == 1) doc_str(f->d, ",");
+        doc_end(f->d, D_END_GROUP);
+    } else if (k == 1) {
+        put_comments_between(f, f->c->nodes[open].end, f->c->nodes[items[0]].start, true);
+        fmt_expr(f, items[0]);
+        put_comments_between(f, f->c->nodes[items[0]].end, p->end - 1, false);
+    }
+    paren_end(f, "]", s);
+}
+
+static void fmt_subscript(Fmt *f, uint32_t n) {
+    fmt_expr(f, cst_field(f->c, n, F_VALUE));
+    fmt_brackets(f, n, true);
+}
+
+// Grammar nodes without a NodeKind of their own, recognised by shape:
+// generic_type `Name[...]` and its type_parameter `[...]`.
+static bool starts_with_bracket(const Fmt *f, uint32_t n) {
+    const CstNode *p = &f->c->nodes[n];
+    return p->nchildren > 0 && is_tok(f, p->first_child, "[");
+}
+
+static bool fmt_other(Fmt *f, uint32_t n) {
+    const CstNode *p = &f->c->nodes[n];
+    if (starts_with_bracket(f, n)) {
+        fmt_brackets(f, n, false);
+        return true;
+    }
+    if (p->nchildren == 2 && f->c->nodes[p->first_child + 1].named &&
+        kind(f, p->first_child + 1) == K_OTHER && starts_with_bracket(f, p->first_child + 1)) {
+        fmt_expr(f, p->first_child);
+        fmt_brackets(f, p->first_child + 1, false);
+        return true;
+    }
+    return false;
+}
+
+static void fmt_attribute(Fmt *f, uint32_t n) {
+    uint32_t obj = cst_field(f->c, n, F_OBJECT);
+    fmt_expr(f, obj);
+    // `1 .real` needs its space; keep what the source has between object and dot
+    if (kind(f, obj) == K_INTEGER) doc_space(f->d);
+    doc_str(f->d, ".");
+    fmt_node_text(f, cst_field(f->c, n, F_ATTRIBUTE));
+}
+
+// --- comprehensions, lambdas, conditionals ---
+
+static void fmt_comprehension(Fmt *f, uint32_t n, const char *open, const char *close) {
+    const CstNode *p = &f->c->nodes[n];
+    Saved s = paren_begin(f, open, p->start + 1);
+    doc_start(f->d, D_GROUP, 0, 0);
+    bool first = true;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t c = p->first_child + i;
+        if (!f->c->nodes[c].named || kind(f, c) == K_COMMENT) continue;
+        if (first) {
+            if (kind(f, c) == K_PAIR) {
+                fmt_expr(f, c);
+            } else {
+                doc_start(f->d, D_GROUP, 0, 0);
+                fmt_expr(f, c);
+                doc_end(f->d, D_END_GROUP);
+            }
+            first = false;
+            continue;
+        }
+        doc_line(f->d, L_SOFT_SPACE);
+        if (kind(f, c) == K_FOR_IN_CLAUSE) {
+            const CstNode *q = &f->c->nodes[c];
+            bool seen_in = false;
+            for (uint32_t j = 0; j < q->nchildren; j++) {
+                uint32_t t = q->first_child + j;
+                if (kind(f, t) == K_COMMENT) continue;
+                if (!f->c->nodes[t].named) {
+                    if (is_tok(f, t, ",")) {
+                        doc_str(f->d, ",");
+                        continue;
+                    }
+                    if (j > 0) doc_space(f->d);
+                    fmt_node_text(f, t);
+                    if (is_tok(f, t, "in")) seen_in = true;
+                    continue;
+                }
+                doc_space(f->d);
+                if (!seen_in) fmt_targets(f, c == t ? t : t);
+                else fmt_expr(f, t);
+            }
+        } else if (kind(f, c) == K_IF_CLAUSE) {
+            doc_str(f->d, "if ");
+            fmt_expr(f, cst_named_child(f->c, c, 0));
+        }
+    }
+    doc_end(f->d, D_END_GROUP);
+    paren_end(f, close, s);
+}
+
+static void fmt_lambda_params(Fmt *f, uint32_t params) {
+    uint32_t *items;
+    uint32_t k = items_of(f, params, &items);
+    for (uint32_t i = 0; i < k; i++) {
+        if (i) doc_str(f->d, ", ");
+        fmt_expr(f, items[i]);
+    }
+}
+
+static void fmt_lambda(Fmt *f, uint32_t n) {
+    doc_str(f->d, "lambda");
+    uint32_t params = cst_field(f->c, n, F_PARAMETERS);
+    if (params != CST_NONE) {
+        doc_space(f->d);
+        fmt_lambda_params(f, params);
+    }
+    doc_str(f->d, ": ");
+    fmt_expr(f, cst_field(f->c, n, F_BODY));
+}
+
+static void fmt_conditional(Fmt *f, uint32_t n) {
+    DocOp end = ipo_group_begin(f);
+    for (;;) {
+        uint32_t body = cst_named_child(f->c, n, 0), test = cst_named_child(f->c, n, 1);
+        uint32_t orelse = cst_named_child(f->c, n, 2);
+        fmt_expr(f, body);
+        ipo_soft_space(f);
+        doc_str(f->d, "if ");
+        fmt_expr(f, test);
+        ipo_soft_space(f);
+        doc_str(f->d, "else ");
+        if (kind(f, orelse) != K_CONDITIONAL_EXPR) {
+            fmt_expr(f, orelse);
+            break;
+        }
+        n = orelse;
+    }
+    ipo_group_end(f, end);
+}
+
+// --- generic token-wise layout for the rest (parameters, patterns, ...) ---
+
+static bool no_space_before(const char *t, size_t len) {
+    return len == 1 && (*t == ',' || *t == ')' || *t == ']' || *t == '}' || *t == ':' || *t == '.');
+}
+
+static void fmt_tokens(Fmt *f, uint32_t n) {
+    const CstNode *p = &f->c->nodes[n];
+    if (p->nchildren == 0) {
+        fmt_node_text(f, n);
+        return;
+    }
+    bool prev_open = true;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t c = p->first_child + i;
+        if (kind(f, c) == K_COMMENT) continue;
+        size_t len;
+        const char *t = text_of(f, c, &len);
+        bool named = f->c->nodes[c].named;
+        if (!prev_open && !(!named && no_space_before(t, len))) doc_space(f->d);
+        if (named) fmt_expr(f, c);
+        else fmt_node_text(f, c);
+        prev_open = !named && len == 1 && (*t == '(' || *t == '[' || *t == '{' || *t == '.');
+        if (!named && ((len == 1 && (*t == '*' || *t == '-' || *t == '~' || *t == '+')) ||
+                       (len == 2 && memcmp(t, "**", 2) == 0)))
+            prev_open = true;
+    }
+}
+
+// --- dispatch ---
+
+static void fmt_keyword_like(Fmt *f, uint32_t n, const char *kw) {
+    doc_str(f->d, kw);
+    uint32_t arg = cst_named_child(f->c, n, 0);
+    if (arg == CST_NONE) return;
+    doc_space(f->d);
+    fmt_expr(f, arg);
+}
+
+static void fmt_expr_inner(Fmt *f, uint32_t n) {
+    const Cst *c = f->c;
+    switch (kind(f, n)) {
+    case K_INTEGER: case K_FLOAT: {
+        size_t len;
+        const char *t = text_of(f, n, &len);
+        StrBuf sb = {0};
+        fmt_number(f->cx, t, len, &sb);
+        put_owned(f, &sb);
+        break;
+    }
+    case K_STRING: fmt_string_node(f, n); break;
+    case K_CONCAT_STRING: fmt_concat(f, n); break;
+    case K_BINARY_OP: case K_BOOLEAN_OP: case K_COMPARISON: fmt_chain(f, n); break;
+    case K_UNARY_OP: {
+        fmt_node_text(f, cst_field(c, n, F_OPERATOR));
+        fmt_expr(f, cst_field(c, n, F_ARGUMENT));
+        break;
+    }
+    case K_NOT_OP: fmt_keyword_like(f, n, "not"); break;
+    case K_AWAIT: fmt_keyword_like(f, n, "await"); break;
+    case K_ATTRIBUTE: fmt_attribute(f, n); break;
+    case K_CALL:
+        fmt_expr(f, cst_field(c, n, F_FUNCTION));
+        fmt_arguments(f, cst_field(c, n, F_ARGUMENTS));
+        break;
+    case K_SUBSCRIPT: fmt_subscript(f, n); break;
+    case K_SLICE: fmt_slice(f, n); break;
+    case K_KEYWORD_ARGUMENT: each_arg(f, n); break;
+    case K_LIST_SPLAT: case K_LIST_SPLAT_PATTERN:
+        doc_str(f->d, "*");
+        fmt_expr(f, cst_named_child(c, n, 0));
+        break;
+    case K_DICT_SPLAT: case K_DICT_SPLAT_PATTERN:
+        doc_str(f->d, "**");
+        fmt_expr(f, cst_named_child(c, n, 0));
+        break;
+    case K_PAIR:
+        fmt_expr(f, cst_field(c, n, F_KEY));
+        doc_str(f->d, ": ");
+        fmt_expr(f, cst_field(c, n, F_VALUE));
+        break;
+    case K_TUPLE: case K_TUPLE_PATTERN: display(f, n, "(", ")", true); break;
+    case K_LIST: case K_LIST_PATTERN: display(f, n, "[", "]", false); break;
+    case K_SET: display(f, n, "{", "}", false); break;
+    case K_DICT: display(f, n, "{", "}", false); break;
+    case K_LIST_COMP: fmt_comprehension(f, n, "[", "]"); break;
+    case K_SET_COMP: case K_DICT_COMP: fmt_comprehension(f, n, "{", "}"); break;
+    case K_GENERATOR: fmt_comprehension(f, n, "(", ")"); break;
+    case K_LAMBDA: fmt_lambda(f, n); break;
+    case K_CONDITIONAL_EXPR: fmt_conditional(f, n); break;
+    case K_NAMED_EXPR:
+        fmt_expr(f, cst_field(c, n, F_NAME));
+        doc_str(f->d, " := ");
+        fmt_expr(f, cst_field(c, n, F_VALUE));
+        break;
+    case K_PAREN_EXPR: {
+        uint32_t inner = cst_named_child(c, n, 0);
+        if (inner == CST_NONE) {
+            fmt_tokens(f, n);
+            break;
+        }
+        Saved s = paren_begin(f, "(", c->nodes[n].start + 1);
+        put_comments_between(f, c->nodes[n].start + 1, c->nodes[inner].start, true);
+        fmt_expr(f, inner);
+        put_comments_between(f, c->nodes[inner].end, c->nodes[n].end - 1, false);
+        paren_end(f, ")", s);
+        break;
+    }
+    case K_EXPRESSION_LIST: case K_PATTERN_LIST: {
+        uint32_t *items;
+        uint32_t k = items_of(f, n, &items);
+        for (uint32_t i = 0; i < k; i++) {
+            if (i) doc_str(f->d, ", ");
+            fmt_expr(f, items[i]);
+        }
+        if (k == 1) doc_str(f->d, ",");
+        break;
+    }
+    case K_TYPE: fmt_expr(f, cst_named_child(c, n, 0)); break;
+    case K_DEFAULT_PARAMETER: case K_TYPED_PARAMETER: case K_TYPED_DEFAULT_PARAMETER: {
+        uint32_t name = cst_field(c, n, F_NAME), type = cst_field(c, n, F_TYPE);
+        uint32_t value = cst_field(c, n, F_VALUE);
+        if (name == CST_NONE) name = cst_named_child(c, n, 0);
+        fmt_expr(f, name);
+        if (type != CST_NONE) {
+            doc_str(f->d, ": ");
+            fmt_expr(f, type);
+        }
+        if (value != CST_NONE) {
+            doc_str(f->d, type != CST_NONE ? " = " : "=");
+            fmt_expr(f, value);
+        }
+        break;
+    }
+    case K_YIELD: {
+        const CstNode *p = &c->nodes[n];
+        doc_str(f->d, "yield");
+        bool from = false;
+        for (uint32_t i = 0; i < p->nchildren; i++)
+            if (is_tok(f, p->first_child + i, "from")) from = true;
+        if (from) doc_str(f->d, " from");
+        uint32_t v = cst_named_child(c, n, 0);
+        if (v != CST_NONE) {
+            doc_space(f->d);
+            fmt_expr(f, v);
+        }
+        break;
+    }
+    case K_IDENTIFIER: case K_TRUE: case K_FALSE: case K_NONE: case K_ELLIPSIS:
+        fmt_node_text(f, n);
+        break;
+    case K_OTHER:
+        if (!fmt_other(f, n)) fmt_tokens(f, n);
+        break;
+    default: fmt_tokens(f, n); break;
+    }
+}
+
+void fmt_expr(Fmt *f, uint32_t n) {
+    if (n == CST_NONE) return;
+    if (f->depth >= FMT_MAX_DEPTH) {
+        f->too_deep = true;
+        fmt_node_text(f, n);
+        return;
+    }
+    f->depth++;
+    fmt_expr_inner(f, n);
+    f->depth--;
+}
+
+void fmt_expr_unparen(Fmt *f, uint32_t n) { fmt_expr(f, fmt_unparen(f, n)); }
+
+void fmt_targets(Fmt *f, uint32_t n) {
+    n = fmt_unparen(f, n);
+    if (kind(f, n) == K_PATTERN_LIST || kind(f, n) == K_EXPRESSION_LIST) {
+        uint32_t *items;
+        uint32_t k = items_of(f, n, &items);
+        for (uint32_t i = 0; i < k; i++) {
+            if (i) doc_str(f->d, ", ");
+            fmt_expr(f, items[i]);
+        }
+        if (k == 1) doc_str(f->d, ",");
+        return;
+    }
+    fmt_expr(f, n);
+}
+
+// --- optional parentheses in statement slots ---
+
+typedef enum Needs { N_NEVER, N_BEST_FIT, N_MULTILINE, N_ALWAYS } Needs;
+
+static bool has_own_parens(const Fmt *f, uint32_t n, bool *non_empty) {
+    *non_empty = true;
+    switch (kind(f, n)) {
+    case K_LIST: case K_TUPLE: case K_SET: case K_DICT:
+        *non_empty = cst_named_count(f->c, n) > 0;
+        return true;
+    case K_LIST_COMP: case K_SET_COMP: case K_DICT_COMP: case K_GENERATOR: return true;
+    case K_CALL: {
+        uint32_t al = cst_field(f->c, n, F_ARGUMENTS);
+        *non_empty = al != CST_NONE && cst_named_count(f->c, al) > 0;
+        return true;
+    }
+    case K_SUBSCRIPT: return true;
+    case K_PAREN_EXPR: return true;
+    default: return false;
+    }
+}
+
+static bool is_multiline_string(const Fmt *f, uint32_t n) {
+    if (kind(f, n) != K_STRING) return false;
+    size_t len;
+    const char *t = text_of(f, n, &len);
+    return memchr(t, '\n', len) != NULL;
+}
+
+static Needs needs_parens(const Fmt *f, uint32_t n) {
+    switch (kind(f, n)) {
+    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
+    case K_ELLIPSIS:
+        return N_BEST_FIT;
+    case K_STRING: return is_multiline_string(f, n) ? N_NEVER : N_BEST_FIT;
+    case K_CONCAT_STRING: return N_MULTILINE;
+    case K_ATTRIBUTE: case K_CALL: case K_SUBSCRIPT: {
+        uint32_t v = cst_named_child(f->c, n, 0);
+        if (kind(f, v) == K_PAREN_EXPR) return N_NEVER;
+        return needs_parens(f, v);
+    }
+    case K_LIST: case K_TUPLE: case K_SET: case K_DICT: case K_LIST_COMP: case K_SET_COMP:
+    case K_DICT_COMP: case K_GENERATOR: case K_PAREN_EXPR:
+        return N_NEVER;
+    case K_NAMED_EXPR: return N_ALWAYS;
+    default: return N_MULTILINE;
+    }
+}
+
+// The CanOmitOptionalParentheses visitor: loosest operator and its count,
+// whether anything has brackets, and the first/last operand.
+typedef struct Omit {
+    int max_prec;   // 0: none; otherwise 100 - precedence (looser binds = larger)
+    int count;
+    bool any_parens;
+    uint32_t first, last;
+    bool first_is_token;
+} Omit;
+
+static void omit_update(Omit *o, int prec) {
+    int v = 100 - prec;
+    if (v > o->max_prec) o->max_prec = v, o->count = 1;
+    else if (v == o->max_prec) o->count++;
+}
+
+static void omit_visit(const Fmt *f, uint32_t n, Omit *o, int depth) {
+    if (depth > FMT_MAX_DEPTH) return;
+    bool ne;
+    switch (kind(f, n)) {
+    case K_BINARY_OP: case K_BOOLEAN_OP: case K_COMPARISON: {
+        Chain ch = {0};
+        flatten((Fmt *)f, n, &ch);
+        for (uint32_t i = 1; i < ch.n; i++) omit_update(o, ch.prec[i]);
+        for (uint32_t i = 0; i < ch.n; i++) omit_visit(f, ch.operand[i], o, depth + 1);
+        return;
+    }
+    case K_NOT_OP:
+        omit_update(o, PREC_NOT);
+        if (o->first == CST_NONE && !o->first_is_token) o->first = n;
+        omit_visit(f, cst_named_child(f->c, n, 0), o, depth + 1);
+        return;
+    case K_UNARY_OP:
+        if (o->first == CST_NONE && !o->first_is_token) o->first = n;
+        omit_visit(f, cst_field(f->c, n, F_ARGUMENT), o, depth + 1);
+        return;
+    case K_CONDITIONAL_EXPR:
+        omit_update(o, 0);
+        for (uint32_t i = 0; i < 3; i++) omit_visit(f, cst_named_child(f->c, n, i), o, depth + 1);
+        return;
+    case K_CALL: case K_SUBSCRIPT: {
+        if (has_own_parens(f, n, &ne) && ne) o->any_parens = true;
+        if (kind(f, n) == K_SUBSCRIPT) o->any_parens = true;
+        uint32_t v = cst_named_child(f->c, n, 0);
+        omit_visit(f, v, o, depth + 1);
+        o->last = n;
+        return;
+    }
+    case K_ATTRIBUTE: {
+        uint32_t v = cst_field(f->c, n, F_OBJECT);
+        omit_visit(f, v, o, depth + 1);
+        if (has_own_parens(f, v, &ne) && kind(f, v) != K_PAREN_EXPR) omit_update(o, 99);
+        o->last = n;
+        return;
+    }
+    case K_LIST: case K_TUPLE: case K_SET: case K_DICT: case K_LIST_COMP: case K_SET_COMP:
+    case K_DICT_COMP: case K_GENERATOR: case K_PAREN_EXPR:
+        if (has_own_parens(f, n, &ne) && ne) o->any_parens = true;
+        if (o->first == CST_NONE && !o->first_is_token) o->first_is_token = true, o->first = n;
+        o->last = n;
+        return;
+    default:
+        if (o->first == CST_NONE && !o->first_is_token) o->first = n;
+        o->last = n;
+        return;
+    }
+}
+
+static bool is_parenthesized_operand(const Fmt *f, uint32_t n) {
+    if (n == CST_NONE || kind(f, n) == K_SUBSCRIPT) return false;
+    bool ne;
+    return has_own_parens(f, n, &ne) && ne;
+}
+
+static bool can_omit_optional_parens(const Fmt *f, uint32_t n) {
+    Omit o = {.first = CST_NONE, .last = CST_NONE};
+    omit_visit(f, n, &o, 0);
+    if (!o.any_parens) return false;
+    if (o.count > 1) return false;
+    if (o.max_prec == 0 || o.max_prec == 1) return true;  // no operator, or one attribute after a call
+    if (is_parenthesized_operand(f, o.last)) return true;
+    return o.first_is_token && is_parenthesized_operand(f, o.first);
+}
+
+static void optional_parens(Fmt *f, uint32_t n) {
+    uint32_t id = doc_new_id(f->d);
+    Saved s = {f->level, f->paren_id, false};
+    doc_start(f->d, D_GROUP, id, 0);
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    doc_str(f->d, "(");
+    doc_end(f->d, D_END_IF);
+    doc_start(f->d, D_INDENT_IF, id, 0);
+    doc_line(f->d, L_SOFT);
+    f->level = LV_EXPR;
+    f->paren_id = id;
+    fmt_expr(f, n);
+    f->level = s.level;
+    f->paren_id = s.paren_id;
+    doc_end(f->d, D_END_INDENT_IF);
+    doc_line(f->d, L_SOFT);
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    doc_str(f->d, ")");
+    doc_end(f->d, D_END_IF);
+    doc_end(f->d, D_END_GROUP);
+}
+
+static void parenthesize_if_expands(Fmt *f, uint32_t n) {
+    Saved s = {f->level, f->paren_id, false};
+    doc_start(f->d, D_GROUP, 0, 0);
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    doc_str(f->d, "(");
+    doc_end(f->d, D_END_IF);
+    doc_start(f->d, D_INDENT, 0, 0);
+    doc_line(f->d, L_SOFT);
+    f->level = LV_PAREN;
+    f->paren_id = 0;
+    fmt_expr(f, n);
+    f->level = s.level;
+    f->paren_id = s.paren_id;
+    doc_end(f->d, D_END_INDENT);
+    doc_line(f->d, L_SOFT);
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    doc_str(f->d, ")");
+    doc_end(f->d, D_END_IF);
+    doc_end(f->d, D_END_GROUP);
+}
+
+static void best_fit_parens(Fmt *f, uint32_t n) {
+    uint32_t id = doc_new_id(f->d);
+    Saved s = {f->level, f->paren_id, false};
+    doc_start(f->d, D_BFP, id, 0);
+    f->level = LV_EXPR;
+    f->paren_id = id;
+    fmt_expr(f, n);
+    f->level = s.level;
+    f->paren_id = s.paren_id;
+    doc_end(f->d, D_END_BFP);
+}
+
+void fmt_maybe_paren(Fmt *f, uint32_t n, Parenthesize how) {
+    uint32_t inner = fmt_unparen(f, n);
+    while (kind(f, n) == K_TYPE && cst_named_count(f->c, n) == 1) n = cst_named_child(f->c, n, 0);
+    const CstNode *nd = &f->c->nodes[n];
+    bool parenthesized = inner != n;
+    // parentheses holding comments, or kept by request, stay
+    if (parenthesized && (how == P_OPTIONAL || fmt_has_comments(f, nd->start, f->c->nodes[inner].start) ||
+                          fmt_has_comments(f, f->c->nodes[inner].end, nd->end))) {
+        fmt_expr(f, n);
+        return;
+    }
+    n = inner;
+    if (f->level == LV_PAREN) {
+        fmt_expr(f, n);
+        return;
+    }
+    switch (needs_parens(f, n)) {
+    case N_ALWAYS:
+        if (kind(f, n) == K_NAMED_EXPR) {
+            Saved s = paren_begin(f, "(", CST_NONE);
+            fmt_expr(f, n);
+            paren_end(f, ")", s);
+        } else {
+            fmt_expr(f, n);
+        }
+        return;
+    case N_NEVER:
+        if (how == P_IF_BREAKS_PARENTHESIZED) parenthesize_if_expands(f, n);
+        else fmt_expr(f, n);
+        return;
+    case N_MULTILINE:
+        if (how == P_IF_REQUIRED) fmt_expr(f, n);
+        else if (can_omit_optional_parens(f, n)) optional_parens(f, n);
+        else parenthesize_if_expands(f, n);
+        return;
+    case N_BEST_FIT:
+        if (how == P_IF_BREAKS_PARENTHESIZED) parenthesize_if_expands(f, n);
+        else if (how != P_IF_BREAKS) fmt_expr(f, n);
+        else if (can_omit_optional_parens(f, n)) optional_parens(f, n);
+        else best_fit_parens(f, n);
+        return;
+    }
+}
+
+// --- def parameters ---
+
+static void each_param(Fmt *f, uint32_t n) { fmt_expr(f, n); }
+
+void fmt_parameters(Fmt *f, uint32_t params, bool has_return) {
+    uint32_t *items;
+    uint32_t k = items_of(f, params, &items);
+    const CstNode *nd = &f->c->nodes[params];
+    if (k == 0 && !fmt_has_comments(f, nd->start, nd->end)) {
+        doc_str(f->d, "()");
+        return;
+    }
+    (void)has_return;
+    uint32_t id = doc_new_id(f->d);
+    Saved s = paren_begin_id(f, "(", nd->start + 1, id);
+    doc_start(f->d, D_GROUP, 0, 0);
+    comma_list_ex(f, items, k, nd->end - 1, trailing_comma(f, params), true, id, each_param);
+    doc_end(f->d, D_END_GROUP);
+    paren_end(f, ")", s);
+}

@@ -1,0 +1,836 @@
+// format_stmt.c: statements, blocks, comments and blank lines -> document.
+//
+// Consumes: a parsed module (Cst). Produces: the Doc for the whole module.
+// Statements are laid out one per line at 4-space indentation; compound
+// statements always put their body on the following lines. Own-line comments
+// attach to the statement that follows them (or trail the previous one when
+// a blank line separates them from what follows); end-of-line comments trail
+// the line they are on. Blank lines follow Black: two around top-level
+// definitions, one around nested ones, at most two (top level) or one
+// (nested) kept elsewhere. A statement whose comments cannot be placed is
+// kept as it is in the source.
+#include "format_int.h"
+
+#include <string.h>
+
+static uint32_t kind(const Fmt *f, uint32_t n) { return f->c->nodes[n].kind; }
+static const CstNode *node(const Fmt *f, uint32_t n) { return &f->c->nodes[n]; }
+static bool is_tok(const Fmt *f, uint32_t n, const char *s) {
+    return !f->c->nodes[n].named && cst_text_is(f->c, n, s);
+}
+
+typedef enum BlockKind { BK_MODULE, BK_CLASS, BK_FUNCTION, BK_OTHER } BlockKind;
+
+static void fmt_block_body(Fmt *f, uint32_t block, BlockKind bk, uint32_t limit);
+static void fmt_statement(Fmt *f, uint32_t st, BlockKind bk, uint32_t limit);
+
+// --- source geometry ---
+
+static uint32_t line_start(const Fmt *f, uint32_t pos) {
+    while (pos > 0 && f->src[pos - 1] != '\n') pos--;
+    return pos;
+}
+
+static uint32_t column(const Fmt *f, uint32_t pos) {
+    uint32_t s = line_start(f, pos), w = 0;
+    for (uint32_t i = s; i < pos; i++) w = f->src[i] == '\t' ? (w / 8 + 1) * 8 : w + 1;
+    return w;
+}
+
+// Blank lines directly above the line holding pos.
+static int blank_lines_before(const Fmt *f, uint32_t pos) {
+    uint32_t s = line_start(f, pos);
+    int n = 0;
+    while (s > 0) {
+        uint32_t prev = line_start(f, s - 1);
+        bool blank = true;
+        for (uint32_t i = prev; i < s - 1; i++)
+            if (f->src[i] != ' ' && f->src[i] != '\t' && f->src[i] != '\r' && f->src[i] != '\f') blank = false;
+        if (!blank) break;
+        n++;
+        s = prev;
+    }
+    return n;
+}
+
+static bool newline_between(const Fmt *f, uint32_t a, uint32_t b) {
+    for (uint32_t i = a; i < b; i++)
+        if (f->src[i] == '\n') return true;
+    return false;
+}
+
+// --- comments ---
+
+static uint32_t cstart(const Fmt *f, uint32_t ci) { return f->c->nodes[f->cm[ci]].start; }
+
+static void put_comment(Fmt *f, uint32_t ci) {
+    size_t len;
+    const char *t = cst_text(f->c, f->cm[ci], &len);
+    StrBuf sb = {0};
+    fmt_comment(f->cx, t, len, &sb);
+    doc_text(f->d, sb.data ? sb.data : "", sb.len);
+    f->cm_used[ci] = true;
+}
+
+// An end-of-line comment after `end` (on the same line), if unused: as a line suffix.
+static void trailing_comment_after(Fmt *f, uint32_t end) {
+    for (uint32_t i = 0; i < f->ncm; i++) {
+        uint32_t s = cstart(f, i);
+        if (f->cm_used[i] || s < end) continue;
+        if (newline_between(f, end, s)) return;
+        size_t len;
+        const char *t = cst_text(f->c, f->cm[i], &len);
+        StrBuf sb = {0};
+        fmt_comment(f->cx, t, len, &sb);
+        uint32_t w = fmt_is_pragma_comment(t, len) ? 0 : doc_text_width(sb.data, sb.len) + 2;
+        doc_start(f->d, D_SUFFIX, w, 0);
+        doc_str(f->d, "  ");
+        doc_text(f->d, sb.data, sb.len);
+        doc_end(f->d, D_END_SUFFIX);
+        f->cm_used[i] = true;
+        return;
+    }
+}
+
+static void empty_lines(Fmt *f, int n) {
+    if (n <= 0) {
+        doc_line(f->d, L_HARD);
+        return;
+    }
+    doc_line(f->d, L_HARD);
+    for (int i = 0; i < n; i++) doc_line(f->d, L_EMPTY);
+}
+
+// --- statement classification ---
+
+static uint32_t definition_of(const Fmt *f, uint32_t st) {
+    if (kind(f, st) == K_DECORATED_DEF) return cst_field(f->c, st, F_DEFINITION);
+    return st;
+}
+
+static bool is_def(const Fmt *f, uint32_t st) {
+    uint32_t d = definition_of(f, st);
+    return d != CST_NONE && (kind(f, d) == K_FUNCTION_DEF || kind(f, d) == K_CLASS_DEF);
+}
+
+static bool is_import(const Fmt *f, uint32_t st) {
+    uint32_t k = kind(f, st);
+    return k == K_IMPORT || k == K_IMPORT_FROM || k == K_FUTURE_IMPORT;
+}
+
+// A statement that is a lone string: a docstring when first in its body.
+static bool is_string_stmt(const Fmt *f, uint32_t st) {
+    if (kind(f, st) != K_EXPR_STMT || cst_named_count(f->c, st) != 1) return false;
+    uint32_t e = cst_named_child(f->c, st, 0);
+    return kind(f, e) == K_STRING;
+}
+
+// def f(): ...   (the body is a lone `...`)
+static bool is_stub_def(const Fmt *f, uint32_t st) {
+    uint32_t d = definition_of(f, st);
+    if (d == CST_NONE || kind(f, d) != K_FUNCTION_DEF) return false;
+    uint32_t body = cst_field(f->c, d, F_BODY);
+    if (body == CST_NONE || cst_named_count(f->c, body) != 1) return false;
+    uint32_t s = cst_named_child(f->c, body, 0);
+    return kind(f, s) == K_EXPR_STMT && cst_named_count(f->c, s) == 1 &&
+           kind(f, cst_named_child(f->c, s, 0)) == K_ELLIPSIS;
+}
+
+// Statements of a block or module (comments excluded), into an array.
+static uint32_t statements(Fmt *f, uint32_t block, uint32_t **out) {
+    const CstNode *p = node(f, block);
+    uint32_t *v = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (!f->c->nodes[ch].named || kind(f, ch) == K_COMMENT) continue;
+        v[k++] = ch;
+    }
+    *out = v;
+    return k;
+}
+
+// --- verbatim fallback ---
+
+// Keeps a statement's source text (used when its comments can't be placed
+// or it nests too deeply). Comments inside it are marked used.
+static void verbatim(Fmt *f, uint32_t st) {
+    const CstNode *n = node(f, st);
+    uint32_t end = n->end;
+    while (end > n->start && (f->src[end - 1] == '\n' || f->src[end - 1] == '\r' ||
+                              f->src[end - 1] == ' '))
+        end--;
+    // re-emit line by line so the printer's indentation applies to the first line only
+    doc_text(f->d, f->src + n->start, end - n->start);
+    for (uint32_t i = 0; i < f->ncm; i++)
+        if (cstart(f, i) >= n->start && cstart(f, i) < end) f->cm_used[i] = true;
+}
+
+// --- simple statements ---
+
+static void fmt_docstring_stmt(Fmt *f, uint32_t st, int indent) {
+    uint32_t e = cst_named_child(f->c, st, 0);
+    size_t len;
+    const char *t = cst_text(f->c, e, &len);
+    StrBuf sb = {0};
+    fmt_docstring(f->cx, t, len, indent, &sb);
+    doc_text(f->d, sb.data, sb.len);
+}
+
+static bool has_own_parens_target(const Fmt *f, uint32_t t) {
+    uint32_t k = kind(f, t);
+    return k == K_SUBSCRIPT || k == K_LIST || k == K_DICT || k == K_SET || k == K_LIST_PATTERN ||
+           (k == K_CALL) || k == K_TUPLE || k == K_TUPLE_PATTERN;
+}
+
+static void fmt_assignment(Fmt *f, uint32_t a) {
+    uint32_t left = cst_field(f->c, a, F_LEFT), type = cst_field(f->c, a, F_TYPE);
+    uint32_t right = cst_field(f->c, a, F_RIGHT);
+    fmt_targets(f, left);
+    if (type != CST_NONE) {
+        doc_str(f->d, ": ");
+        fmt_maybe_paren(f, type, P_IF_BREAKS);
+    }
+    if (right == CST_NONE) return;
+    doc_str(f->d, " = ");
+    // a = b = c: chained targets
+    while (kind(f, right) == K_ASSIGNMENT && cst_field(f->c, right, F_RIGHT) != CST_NONE) {
+        fmt_targets(f, cst_field(f->c, right, F_LEFT));
+        doc_str(f->d, " = ");
+        right = cst_field(f->c, right, F_RIGHT);
+    }
+    (void)has_own_parens_target;
+    uint32_t r = fmt_unparen(f, right);
+    if (kind(f, r) == K_EXPRESSION_LIST || kind(f, r) == K_YIELD) {
+        fmt_maybe_paren(f, right, P_IF_BREAKS);
+        return;
+    }
+    fmt_maybe_paren(f, right, P_IF_BREAKS);
+}
+
+static void fmt_aug_assignment(Fmt *f, uint32_t a) {
+    fmt_targets(f, cst_field(f->c, a, F_LEFT));
+    doc_space(f->d);
+    fmt_node_text(f, cst_field(f->c, a, F_OPERATOR));
+    doc_space(f->d);
+    fmt_maybe_paren(f, cst_field(f->c, a, F_RIGHT), P_IF_BREAKS);
+}
+
+// `return a, b` / `x = a, b`: a tuple that gets parentheses only when it breaks.
+static void fmt_value_list(Fmt *f, uint32_t n) {
+    if (kind(f, n) != K_EXPRESSION_LIST) {
+        fmt_maybe_paren(f, n, P_IF_BREAKS);
+        return;
+    }
+    Level lv = f->level;
+    uint32_t pid = f->paren_id;
+    doc_start(f->d, D_GROUP, 0, 0);
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    doc_str(f->d, "(");
+    doc_end(f->d, D_END_IF);
+    doc_start(f->d, D_INDENT, 0, 0);
+    doc_line(f->d, L_SOFT);
+    f->level = LV_PAREN;
+    uint32_t cnt = cst_named_count(f->c, n);
+    for (uint32_t i = 0; i < cnt; i++) {
+        if (i) {
+            doc_str(f->d, ",");
+            doc_line(f->d, L_SOFT_SPACE);
+        }
+        fmt_expr(f, cst_named_child(f->c, n, i));
+    }
+    if (cnt == 1) doc_str(f->d, ",");
+    else {
+        doc_start(f->d, D_IF, 0, M_BREAK);
+        doc_str(f->d, ",");
+        doc_end(f->d, D_END_IF);
+    }
+    f->level = lv;
+    f->paren_id = pid;
+    doc_end(f->d, D_END_INDENT);
+    doc_line(f->d, L_SOFT);
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    doc_str(f->d, ")");
+    doc_end(f->d, D_END_IF);
+    doc_end(f->d, D_END_GROUP);
+}
+
+static void fmt_import_names(Fmt *f, uint32_t st, uint32_t first_name, bool from) {
+    const CstNode *p = node(f, st);
+    uint32_t *items = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
+    uint32_t k = 0;
+    bool magic = false, wildcard = false;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (ch < first_name) continue;
+        if (kind(f, ch) == K_WILDCARD_IMPORT) wildcard = true;
+        if (f->c->nodes[ch].named && kind(f, ch) != K_COMMENT && f->c->nodes[ch].field == F_NAME) items[k++] = ch;
+        if (is_tok(f, ch, ",")) magic = true;
+        else if (f->c->nodes[ch].named && kind(f, ch) != K_COMMENT) magic = false;
+    }
+    if (wildcard) {
+        doc_str(f->d, "*");
+        return;
+    }
+    if (!from) {
+        for (uint32_t i = 0; i < k; i++) {
+            if (i) doc_str(f->d, ", ");
+            fmt_expr(f, items[i]);
+        }
+        return;
+    }
+    doc_start(f->d, D_GROUP, 0, 0);
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    doc_str(f->d, "(");
+    doc_end(f->d, D_END_IF);
+    doc_start(f->d, D_INDENT, 0, 0);
+    doc_line(f->d, L_SOFT);
+    Level lv = f->level;
+    f->level = LV_PAREN;
+    for (uint32_t i = 0; i < k; i++) {
+        if (i) {
+            doc_str(f->d, ",");
+            trailing_comment_after(f, node(f, items[i - 1])->end);
+            doc_line(f->d, L_SOFT_SPACE);
+        }
+        fmt_expr(f, items[i]);
+    }
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    doc_str(f->d, ",");
+    doc_end(f->d, D_END_IF);
+    if (k) trailing_comment_after(f, node(f, items[k - 1])->end);
+    if (magic) doc_expand_parent(f->d);
+    f->level = lv;
+    doc_end(f->d, D_END_INDENT);
+    doc_line(f->d, L_SOFT);
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    doc_str(f->d, ")");
+    doc_end(f->d, D_END_IF);
+    doc_end(f->d, D_END_GROUP);
+}
+
+static void fmt_simple(Fmt *f, uint32_t st) {
+    const Cst *c = f->c;
+    switch (kind(f, st)) {
+    case K_EXPR_STMT: {
+        uint32_t cnt = cst_named_count(c, st);
+        uint32_t e = cst_named_child(c, st, 0);
+        if (cnt > 1) {  // a, b  (a tuple statement)
+            for (uint32_t i = 0; i < cnt; i++) {
+                if (i) doc_str(f->d, ", ");
+                fmt_expr(f, cst_named_child(c, st, i));
+            }
+            return;
+        }
+        if (kind(f, e) == K_ASSIGNMENT) fmt_assignment(f, e);
+        else if (kind(f, e) == K_AUG_ASSIGNMENT) fmt_aug_assignment(f, e);
+        else fmt_maybe_paren(f, e, P_OPTIONAL);
+        return;
+    }
+    case K_RETURN: {
+        doc_str(f->d, "return");
+        uint32_t v = cst_named_child(c, st, 0);
+        if (v == CST_NONE) return;
+        doc_space(f->d);
+        fmt_value_list(f, v);
+        return;
+    }
+    case K_PASS: doc_str(f->d, "pass"); return;
+    case K_BREAK: doc_str(f->d, "break"); return;
+    case K_CONTINUE: doc_str(f->d, "continue"); return;
+    case K_RAISE: {
+        doc_str(f->d, "raise");
+        uint32_t v = cst_named_child(c, st, 0);
+        if (v == CST_NONE) return;
+        doc_space(f->d);
+        if (kind(f, v) == K_EXPRESSION_LIST) fmt_value_list(f, v);
+        else fmt_maybe_paren(f, v, P_OPTIONAL);
+        uint32_t cause = cst_field(c, st, F_CAUSE);
+        if (cause != CST_NONE) {
+            doc_str(f->d, " from ");
+            fmt_maybe_paren(f, cause, P_OPTIONAL);
+        }
+        return;
+    }
+    case K_DELETE: {
+        doc_str(f->d, "del ");
+        uint32_t v = cst_named_child(c, st, 0);
+        fmt_value_list(f, v);
+        return;
+    }
+    case K_ASSERT: {
+        doc_str(f->d, "assert ");
+        fmt_maybe_paren(f, cst_named_child(c, st, 0), P_IF_BREAKS);
+        uint32_t msg = cst_named_child(c, st, 1);
+        if (msg != CST_NONE) {
+            doc_str(f->d, ", ");
+            fmt_maybe_paren(f, msg, P_IF_BREAKS_PARENTHESIZED);
+        }
+        return;
+    }
+    case K_GLOBAL: case K_NONLOCAL: {
+        doc_str(f->d, kind(f, st) == K_GLOBAL ? "global " : "nonlocal ");
+        uint32_t cnt = cst_named_count(c, st);
+        for (uint32_t i = 0; i < cnt; i++) {
+            if (i) doc_str(f->d, ", ");
+            fmt_node_text(f, cst_named_child(c, st, i));
+        }
+        return;
+    }
+    case K_IMPORT:
+        doc_str(f->d, "import ");
+        fmt_import_names(f, st, node(f, st)->first_child, false);
+        return;
+    case K_IMPORT_FROM: case K_FUTURE_IMPORT: {
+        doc_str(f->d, "from ");
+        uint32_t mod = cst_field(c, st, F_MODULE_NAME);
+        if (mod != CST_NONE) fmt_node_text(f, mod);
+        else doc_str(f->d, "__future__");
+        doc_str(f->d, " import ");
+        uint32_t imp = cst_token(c, st, "import");
+        fmt_import_names(f, st, imp == CST_NONE ? node(f, st)->first_child : imp + 1, true);
+        return;
+    }
+    default: {
+        size_t len;
+        const char *t = cst_text(c, st, &len);
+        doc_text(f->d, t, len);
+        return;
+    }
+    }
+}
+
+// --- compound statements ---
+
+// The header `kw <expr>:` then the indented body.
+static void put_colon_and_body(Fmt *f, uint32_t colon_end, uint32_t body, BlockKind bk,
+                               uint32_t limit) {
+    doc_str(f->d, ":");
+    trailing_comment_after(f, colon_end);
+    if (body == CST_NONE) return;
+    doc_start(f->d, D_INDENT, 0, 0);
+    fmt_block_body(f, body, bk, limit);
+    doc_end(f->d, D_END_INDENT);
+}
+
+static uint32_t colon_before(const Fmt *f, uint32_t n, uint32_t body) {
+    const CstNode *p = node(f, n);
+    uint32_t colon = CST_NONE;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (ch == body) break;
+        if (is_tok(f, ch, ":")) colon = ch;
+    }
+    return colon;
+}
+
+static uint32_t colon_end(const Fmt *f, uint32_t n, uint32_t body) {
+    uint32_t c = colon_before(f, n, body);
+    return c == CST_NONE ? node(f, n)->start : node(f, c)->end;
+}
+
+// Leading comments of a clause (else/elif/except/finally), printed at the
+// statement's own indentation.
+static void clause_leading_comments(Fmt *f, uint32_t clause) {
+    for (uint32_t i = 0; i < f->ncm; i++) {
+        if (f->cm_used[i] || cstart(f, i) >= node(f, clause)->start) continue;
+        doc_line(f->d, L_HARD);
+        put_comment(f, i);
+    }
+}
+
+static uint32_t next_start(const Fmt *f, uint32_t n, uint32_t k, uint32_t limit) {
+    const CstNode *p = node(f, n);
+    for (uint32_t i = k + 1; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (f->c->nodes[ch].named && kind(f, ch) != K_COMMENT) return node(f, ch)->start;
+    }
+    return limit;
+}
+
+static void fmt_clause(Fmt *f, uint32_t cl, uint32_t limit);
+
+// if/while/for/try/with: header, body, then the clauses that follow.
+static void fmt_clauses(Fmt *f, uint32_t st, uint32_t limit) {
+    const CstNode *p = node(f, st);
+    bool first = true;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        uint32_t k = kind(f, ch);
+        if (k != K_ELIF && k != K_ELSE && k != K_EXCEPT && k != K_FINALLY && !(k == K_OTHER && f->c->nodes[ch].named &&
+                                                                                 node(f, ch)->nchildren > 0 && is_tok(f, node(f, ch)->first_child, "except")))
+            continue;
+        (void)first;
+        first = false;
+        clause_leading_comments(f, ch);
+        doc_line(f->d, L_HARD);
+        fmt_clause(f, ch, next_start(f, st, i, limit));
+    }
+}
+
+static void fmt_header_expr(Fmt *f, uint32_t e) { fmt_maybe_paren(f, e, P_IF_BREAKS); }
+
+static uint32_t body_of(const Fmt *f, uint32_t n) {
+    uint32_t b = cst_field(f->c, n, F_BODY);
+    if (b == CST_NONE) b = cst_field(f->c, n, F_CONSEQUENCE);
+    if (b == CST_NONE) {
+        const CstNode *p = node(f, n);
+        for (uint32_t i = 0; i < p->nchildren; i++)
+            if (kind(f, p->first_child + i) == K_BLOCK) b = p->first_child + i;
+    }
+    return b;
+}
+
+// The end of a clause's own part: where its first sub-clause (elif/else/...) starts.
+static uint32_t body_limit(const Fmt *f, uint32_t n, uint32_t body, uint32_t limit) {
+    const CstNode *p = node(f, n);
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (ch > body && f->c->nodes[ch].named && kind(f, ch) != K_COMMENT) return node(f, ch)->start;
+    }
+    return limit;
+}
+
+static void fmt_with_items(Fmt *f, uint32_t wc) {
+    uint32_t cnt = cst_named_count(f->c, wc);
+    for (uint32_t i = 0; i < cnt; i++) {
+        if (i) doc_str(f->d, ", ");
+        uint32_t item = cst_named_child(f->c, wc, i);
+        uint32_t v = cst_field(f->c, item, F_VALUE);
+        if (v == CST_NONE) v = cst_named_child(f->c, item, 0);
+        if (kind(f, v) == K_AS_PATTERN) {
+            fmt_expr(f, cst_named_child(f->c, v, 0));
+            doc_str(f->d, " as ");
+            uint32_t tgt = cst_named_child(f->c, v, 1);
+            fmt_expr(f, tgt);
+        } else if (cnt == 1) {
+            fmt_maybe_paren(f, v, P_IF_BREAKS);
+        } else {
+            fmt_expr(f, v);
+        }
+    }
+}
+
+static void fmt_clause(Fmt *f, uint32_t cl, uint32_t limit) {
+    const Cst *c = f->c;
+    uint32_t body = body_of(f, cl);
+    uint32_t blim = body_limit(f, cl, body, limit);
+    uint32_t ce = colon_end(f, cl, body);
+    switch (kind(f, cl)) {
+    case K_IF: case K_ELIF: case K_WHILE:
+        doc_str(f->d, kind(f, cl) == K_IF ? "if " : kind(f, cl) == K_ELIF ? "elif " : "while ");
+        fmt_header_expr(f, cst_field(c, cl, F_CONDITION));
+        put_colon_and_body(f, ce, body, BK_OTHER, blim);
+        break;
+    case K_ELSE: case K_FINALLY: case K_TRY:
+        doc_str(f->d, kind(f, cl) == K_ELSE ? "else" : kind(f, cl) == K_TRY ? "try" : "finally");
+        put_colon_and_body(f, ce, body, BK_OTHER, blim);
+        break;
+    case K_FOR: {
+        if (cst_token(c, cl, "async") != CST_NONE) doc_str(f->d, "async ");
+        doc_str(f->d, "for ");
+        fmt_targets(f, cst_field(c, cl, F_LEFT));
+        doc_str(f->d, " in ");
+        uint32_t right = cst_field(c, cl, F_RIGHT);
+        if (kind(f, fmt_unparen(f, right)) == K_EXPRESSION_LIST) fmt_value_list(f, fmt_unparen(f, right));
+        else fmt_header_expr(f, right);
+        put_colon_and_body(f, ce, body, BK_OTHER, blim);
+        break;
+    }
+    case K_WITH: {
+        if (cst_token(c, cl, "async") != CST_NONE) doc_str(f->d, "async ");
+        doc_str(f->d, "with ");
+        const CstNode *p = node(f, cl);
+        for (uint32_t i = 0; i < p->nchildren; i++)
+            if (kind(f, p->first_child + i) == K_WITH_CLAUSE) fmt_with_items(f, p->first_child + i);
+        put_colon_and_body(f, ce, body, BK_OTHER, blim);
+        break;
+    }
+    default: {  // except clauses
+        const CstNode *p = node(f, cl);
+        doc_str(f->d, "except");
+        bool star = false;
+        for (uint32_t i = 0; i < p->nchildren; i++) {
+            uint32_t ch = p->first_child + i;
+            if (ch == body) break;
+            if (is_tok(f, ch, "*")) star = true;
+        }
+        if (star) doc_str(f->d, "*");
+        uint32_t first = CST_NONE, alias = CST_NONE;
+        for (uint32_t i = 0; i < p->nchildren; i++) {
+            uint32_t ch = p->first_child + i;
+            if (ch == body) break;
+            if (!f->c->nodes[ch].named || kind(f, ch) == K_COMMENT || kind(f, ch) == K_BLOCK) continue;
+            if (first == CST_NONE) first = ch;
+            else alias = ch;
+        }
+        if (first != CST_NONE) {
+            doc_space(f->d);
+            if (kind(f, first) == K_AS_PATTERN) {
+                fmt_maybe_paren(f, cst_named_child(c, first, 0), P_IF_BREAKS);
+                doc_str(f->d, " as ");
+                fmt_expr(f, cst_named_child(c, first, 1));
+            } else {
+                fmt_maybe_paren(f, first, P_IF_BREAKS);
+                if (alias != CST_NONE) {
+                    doc_str(f->d, " as ");
+                    fmt_expr(f, alias);
+                }
+            }
+        }
+        put_colon_and_body(f, ce, body, BK_OTHER, blim);
+        break;
+    }
+    }
+    if (kind(f, cl) == K_IF || kind(f, cl) == K_FOR || kind(f, cl) == K_WHILE || kind(f, cl) == K_TRY)
+        fmt_clauses(f, cl, limit);
+}
+
+static void fmt_function(Fmt *f, uint32_t fn, uint32_t limit) {
+    const Cst *c = f->c;
+    if (cst_token(c, fn, "async") != CST_NONE) doc_str(f->d, "async ");
+    doc_str(f->d, "def ");
+    fmt_node_text(f, cst_field(c, fn, F_NAME));
+    const CstNode *p = node(f, fn);
+    for (uint32_t i = 0; i < p->nchildren; i++)  // type parameters [T]
+        if (kind(f, p->first_child + i) == K_OTHER && f->c->nodes[p->first_child + i].named &&
+            f->c->nodes[p->first_child + i].field == F_NONE && p->first_child + i < cst_field(c, fn, F_PARAMETERS))
+            fmt_node_text(f, p->first_child + i);
+    uint32_t ret = cst_field(c, fn, F_RETURN_TYPE);
+    doc_start(f->d, D_GROUP, 0, 0);
+    fmt_parameters(f, cst_field(c, fn, F_PARAMETERS), ret != CST_NONE);
+    if (ret != CST_NONE) {
+        doc_str(f->d, " -> ");
+        fmt_maybe_paren(f, ret, P_IF_BREAKS);
+    }
+    doc_end(f->d, D_END_GROUP);
+    uint32_t body = cst_field(c, fn, F_BODY);
+    if (is_stub_def(f, fn) && !newline_between(f, colon_end(f, fn, body), node(f, body)->start) &&
+        !fmt_has_comments(f, p->start, p->end)) {
+        doc_str(f->d, ": ...");
+        return;
+    }
+    put_colon_and_body(f, colon_end(f, fn, body), body, BK_FUNCTION, limit);
+}
+
+static void fmt_class(Fmt *f, uint32_t cl, uint32_t limit) {
+    const Cst *c = f->c;
+    doc_str(f->d, "class ");
+    fmt_node_text(f, cst_field(c, cl, F_NAME));
+    const CstNode *p = node(f, cl);
+    for (uint32_t i = 0; i < p->nchildren; i++)  // type parameters [T]
+        if (kind(f, p->first_child + i) == K_OTHER && f->c->nodes[p->first_child + i].named &&
+            f->c->nodes[p->first_child + i].field == F_NONE && is_tok(f, node(f, p->first_child + i)->first_child, "["))
+            fmt_node_text(f, p->first_child + i);
+    uint32_t sup = cst_field(c, cl, F_SUPERCLASSES);
+    if (sup != CST_NONE && (cst_named_count(c, sup) > 0 || fmt_has_comments(f, node(f, sup)->start, node(f, sup)->end)))
+        fmt_expr(f, cst_field(c, cl, F_SUPERCLASSES) == sup ? sup : sup);
+    uint32_t body = cst_field(c, cl, F_BODY);
+    put_colon_and_body(f, colon_end(f, cl, body), body, BK_CLASS, limit);
+}
+
+static void fmt_statement(Fmt *f, uint32_t st, BlockKind bk, uint32_t limit) {
+    (void)bk;
+    switch (kind(f, st)) {
+    case K_FUNCTION_DEF: fmt_function(f, st, limit); return;
+    case K_CLASS_DEF: fmt_class(f, st, limit); return;
+    case K_DECORATED_DEF: {
+        const CstNode *p = node(f, st);
+        for (uint32_t i = 0; i < p->nchildren; i++) {
+            uint32_t ch = p->first_child + i;
+            if (kind(f, ch) != K_DECORATOR) continue;
+            for (uint32_t k = 0; k < f->ncm; k++) {  // comments between decorators
+                if (f->cm_used[k] || cstart(f, k) >= node(f, ch)->start || cstart(f, k) < p->start) continue;
+                put_comment(f, k);
+                doc_line(f->d, L_HARD);
+            }
+            doc_str(f->d, "@");
+            uint32_t dexpr = cst_named_child(f->c, ch, 0);
+            fmt_maybe_paren(f, dexpr, P_IF_REQUIRED);
+            trailing_comment_after(f, node(f, dexpr)->end);
+            doc_line(f->d, L_HARD);
+        }
+        uint32_t def = cst_field(f->c, st, F_DEFINITION);
+        for (uint32_t k = 0; k < f->ncm; k++) {
+            if (f->cm_used[k] || cstart(f, k) >= node(f, def)->start || cstart(f, k) < p->start) continue;
+            put_comment(f, k);
+            doc_line(f->d, L_HARD);
+        }
+        fmt_statement(f, def, bk, limit);
+        return;
+    }
+    case K_IF: case K_FOR: case K_WHILE: case K_TRY: case K_WITH:
+        fmt_clause(f, st, limit);
+        return;
+    case K_MATCH: case K_ERROR: verbatim(f, st); return;
+    default: fmt_simple(f, st); return;
+    }
+}
+
+// Formats one statement, falling back to its source text when comments
+// inside it were not placed or it nests too deeply.
+static void statement_or_verbatim(Fmt *f, uint32_t st, BlockKind bk, uint32_t limit, int indent) {
+    uint32_t mark = f->d->n, nopen = f->d->nopen;
+    bool *saved = ARENA_ARRAY(f->cx, bool, f->ncm + 1);
+    memcpy(saved, f->cm_used, f->ncm * sizeof(bool));
+    f->too_deep = false;
+    if (bk != BK_MODULE && is_string_stmt(f, st) && st == cst_named_child(f->c, f->c->nodes[st].parent, 0) &&
+        (bk == BK_CLASS || bk == BK_FUNCTION)) {
+        fmt_docstring_stmt(f, st, indent);
+    } else if (bk == BK_MODULE && is_string_stmt(f, st) && st == cst_named_child(f->c, 0, 0)) {
+        fmt_docstring_stmt(f, st, 0);
+    } else {
+        fmt_statement(f, st, bk, limit);
+    }
+    // Comments inside a simple statement's range must all have been placed.
+    const CstNode *n = node(f, st);
+    bool simple = kind(f, st) != K_FUNCTION_DEF && kind(f, st) != K_CLASS_DEF &&
+                  kind(f, st) != K_DECORATED_DEF && kind(f, st) != K_IF && kind(f, st) != K_FOR &&
+                  kind(f, st) != K_WHILE && kind(f, st) != K_TRY && kind(f, st) != K_WITH;
+    bool bad = f->too_deep || (simple && fmt_has_comments(f, n->start, n->end));
+    if (!bad) return;
+    f->d->n = mark;
+    f->d->nopen = nopen;
+    memcpy(f->cm_used, saved, f->ncm * sizeof(bool));
+    verbatim(f, st);
+}
+
+// --- blocks ---
+
+static int max_blank(BlockKind bk) { return bk == BK_MODULE ? 2 : 1; }
+
+// Blank lines before statement `cur` (index i) given the previous one.
+static int blank_lines(Fmt *f, uint32_t prev, uint32_t cur, uint32_t first_pos, BlockKind bk, bool prev_docstring) {
+    int src = blank_lines_before(f, first_pos);
+    int cap = max_blank(bk);
+    if (src > cap) src = cap;
+    bool top = bk == BK_MODULE;
+    if (is_def(f, prev) || is_def(f, cur)) {
+        if (is_stub_def(f, prev) && is_def(f, cur) && src == 0) return 0;
+        if (!top && bk == BK_FUNCTION && !is_def(f, prev) && src == 0 && 0) return 0;
+        return top ? 2 : 1;
+    }
+    if (prev_docstring) return bk == BK_CLASS || bk == BK_MODULE ? 1 : src;
+    if (is_import(f, prev) && !is_import(f, cur)) return src < 1 ? 1 : src;
+    return src;
+}
+
+static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk, uint32_t limit,
+                           int indent, uint32_t parent_first) {
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t s = st[i];
+        uint32_t s_start = node(f, s)->start;
+        // Own-line comments before s: those followed by a blank line trail the
+        // previous statement; the rest lead s.
+        uint32_t first_pos = s_start;
+        bool any_leading = false;
+        for (uint32_t k = 0; k < f->ncm; k++) {
+            if (f->cm_used[k] || cstart(f, k) >= s_start) continue;
+            if (i > 0 && blank_lines_before(f, s_start) > 0 && cstart(f, k) < line_start(f, s_start) &&
+                !any_leading) {
+                // is there a blank line between this comment and s?
+                bool blank_after = false;
+                uint32_t e = node(f, f->cm[k])->end;
+                for (uint32_t j = k + 1; j <= f->ncm; j++) {
+                    uint32_t nxt = j < f->ncm && !f->cm_used[j] && cstart(f, j) < s_start ? cstart(f, j) : s_start;
+                    if (blank_lines_before(f, nxt) > 0 && line_start(f, nxt) > e) {
+                        blank_after = true;
+                        break;
+                    }
+                    if (nxt == s_start) break;
+                    e = node(f, f->cm[j])->end;
+                }
+                if (blank_after) {
+                    int b = blank_lines_before(f, cstart(f, k));
+                    if (b > max_blank(bk)) b = max_blank(bk);
+                    if (bk == BK_MODULE && is_def(f, st[i - 1])) b = 2;
+                    empty_lines(f, b);
+                    put_comment(f, k);
+                    continue;
+                }
+            }
+            if (!any_leading) first_pos = cstart(f, k);
+            any_leading = true;
+        }
+        if (i > 0) {
+            bool prev_doc = i == 1 && is_string_stmt(f, st[0]) && bk != BK_OTHER;
+            empty_lines(f, blank_lines(f, st[i - 1], s, first_pos, bk, prev_doc));
+        } else if (bk == BK_FUNCTION && parent_first != CST_NONE && !is_string_stmt(f, s)) {
+            int b = blank_lines_before(f, first_pos);
+            if (line_start(f, first_pos) <= line_start(f, parent_first)) b = 0;
+            empty_lines(f, b > 1 ? 1 : b);
+        } else if (bk != BK_MODULE) {
+            doc_line(f->d, L_HARD);
+        }
+        // leading comments
+        for (uint32_t k = 0; k < f->ncm; k++) {
+            if (f->cm_used[k] || cstart(f, k) >= s_start) continue;
+            put_comment(f, k);
+            doc_line(f->d, L_HARD);
+            // blank lines between a leading comment and its statement are kept (capped)
+            uint32_t nxt = s_start;
+            for (uint32_t j = k + 1; j < f->ncm; j++)
+                if (!f->cm_used[j] && cstart(f, j) < s_start) {
+                    nxt = cstart(f, j);
+                    break;
+                }
+            int b = blank_lines_before(f, nxt);
+            if (b > 0) {
+                if (b > max_blank(bk)) b = max_blank(bk);
+                if (nxt == s_start && is_def(f, s) && bk == BK_MODULE) b = b;
+                for (int q = 0; q < b; q++) doc_line(f->d, L_EMPTY);
+            }
+        }
+        uint32_t next = i + 1 < n ? node(f, st[i + 1])->start : limit;
+        statement_or_verbatim(f, s, bk, next, indent);
+        trailing_comment_after(f, node(f, s)->end);
+    }
+}
+
+// Comments after a block's last statement that are indented at least as deep
+// as the block belong to it.
+static void block_trailing_comments(Fmt *f, uint32_t col, uint32_t limit, BlockKind bk) {
+    for (uint32_t k = 0; k < f->ncm; k++) {
+        if (f->cm_used[k]) continue;
+        uint32_t s = cstart(f, k);
+        if (s >= limit) break;
+        if (column(f, s) < col) break;
+        int b = blank_lines_before(f, s);
+        if (b > max_blank(bk)) b = max_blank(bk);
+        empty_lines(f, b);
+        put_comment(f, k);
+    }
+}
+
+static void fmt_block_body(Fmt *f, uint32_t block, BlockKind bk, uint32_t limit) {
+    uint32_t *st;
+    uint32_t n = statements(f, block, &st);
+    if (n == 0) return;
+    uint32_t col = column(f, node(f, st[0])->start);
+    int indent = 0;
+    // the printer's indentation for docstrings: count enclosing blocks
+    for (uint32_t p = block; p != CST_NONE; p = f->c->nodes[p].parent)
+        if (kind(f, p) == K_BLOCK) indent += FMT_INDENT;
+    uint32_t header = f->c->nodes[block].parent;
+    fmt_statements(f, st, n, bk, limit, indent, header == CST_NONE ? CST_NONE : node(f, header)->start);
+    block_trailing_comments(f, col, limit, bk);
+}
+
+// Formats a whole module into the document.
+void fmt_module_doc(Fmt *f) {
+    uint32_t *st;
+    uint32_t n = statements(f, 0, &st);
+    fmt_statements(f, st, n, BK_MODULE, node(f, 0)->end, 0, CST_NONE);
+    // comments after the last statement
+    for (uint32_t k = 0; k < f->ncm; k++) {
+        if (f->cm_used[k]) continue;
+        if (n > 0 || k > 0) {
+            int b = blank_lines_before(f, cstart(f, k));
+            if (b > 2) b = 2;
+            if (n > 0 && is_def(f, st[n - 1]) && k == 0) b = 2;
+            if (n == 0 && k > 0 && b == 0) doc_line(f->d, L_HARD);
+            else if (n > 0 || k > 0) empty_lines(f, b);
+        }
+        put_comment(f, k);
+    }
+}
