@@ -1,0 +1,10 @@
+import torch
+
+
+class WhileElse(torch.nn.Module):
+    def forward(self, x):
+        while x.sum() > 0:
+            x = x - 1
+        else:
+            x = x * 2
+        return torch.relu(x)
