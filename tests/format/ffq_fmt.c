@@ -1,14 +1,15 @@
 // ffq_fmt.c: test driver for the formatter (not installed).
 //
-// Usage: ffq-fmt [--cst] [FILE]   (stdin when FILE is missing or "-")
+// Usage: ffq-fmt [--cst|--doc] [FILE]   (stdin when FILE is missing or "-")
 // Writes format_module's output to stdout; exit 1 if the input does not
-// parse cleanly, 2 on I/O errors. --cst prints the syntax tree instead.
+// parse cleanly, 2 on I/O errors. --cst prints the syntax tree instead, --doc the layout document.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ffq_int.h"
 #include "format.h"
+#include "format_int.h"
 
 static char *read_all(FILE *f, size_t *len) {
     size_t cap = 1 << 16, n = 0;
@@ -43,10 +44,11 @@ static void dump(const Cst *c, uint32_t n, int depth) {
 }
 
 int main(int argc, char **argv) {
-    bool cst = false;
+    bool cst = false, docdump = false;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--cst") == 0) cst = true;
+        else if (strcmp(argv[i], "--doc") == 0) docdump = true;
         else path = argv[i];
     }
     FILE *f = stdin;
@@ -66,7 +68,7 @@ int main(int argc, char **argv) {
         if (c) dump(c, 0, 0);
     } else {
         StrBuf out = {0};
-        if (format_module(cx, text, len, &out)) fwrite(out.data ? out.data : "", 1, out.len, stdout);
+        if (docdump ? format_module_dump(cx, text, len, &out) : format_module(cx, text, len, &out)) fwrite(out.data ? out.data : "", 1, out.len, stdout);
         else rc = 1;
     }
     ffq_ctx_free(cx);

@@ -1,3 +1,4 @@
+# e2e: with_attrs(Aug(), acc=torch.zeros(2, 4)) <- torch.randn(2, 4), torch.randn(2, 4), slice(None) ignore-input-mutation
 import torch
 
 

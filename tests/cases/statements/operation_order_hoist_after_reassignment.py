@@ -1,3 +1,4 @@
+# e2e: Attention() <- torch.randn(2, 8), torch.randn(2, 4)
 import torch
 
 

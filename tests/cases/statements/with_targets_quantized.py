@@ -1,3 +1,4 @@
+# e2e: WithBlock() <- torch.randn(2, 4), contextlib.nullcontext(torch.randn(2, 4))
 import contextlib
 
 import torch
