@@ -8,6 +8,7 @@
 #include "pattern.h"
 #include "program.h"
 #include "rewrite.h"
+#include "types.h"
 
 #include <string.h>
 
@@ -371,6 +372,16 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
                 mo->name, mo->count == 1 ? "this call stays" : arena_printf(cx, "its %zu calls stay", mo->count));
     }
     StrBuf out = {0};
+    if (opt->dump_types) {  // a developer view: what inference decided, per function
+        Queue *qq = &q;
+        for (size_t i = 0; i < qq->items.len; i++) {
+            Work *w = qq->items.items[i];
+            if (w->cv && w->cv->types) types_dump(cx, w->cv->types, &out);
+        }
+        cx->output = sb_cstr(cx, &out);
+        cx->output_len = out.len;
+        return FFQ_OK;
+    }
     emit_module(cx, &plan, &out);
     cx->output = sb_cstr(cx, &out);
     cx->output_len = out.len;

@@ -52,6 +52,7 @@ typedef struct ffq_options {
     const char *const *search_path; // -I directories
     size_t nsearch_path;
     bool quiet;                     // drop notes
+    bool dump_types;                // output the inferred types instead of code (--dump=types)
 } ffq_options;
 
 typedef struct ffq_stats {

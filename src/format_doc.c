@@ -125,6 +125,7 @@ typedef struct Frame {
     uint8_t op;       // the start element that pushed this frame
     uint8_t mode;     // DocMode
     uint8_t measure;  // Measure
+    bool bfp_paren;   // measuring a best_fit_parenthesize as parenthesized
     int indent;       // indentation level
     uint32_t start;   // index of the start element
 } Frame;
@@ -158,6 +159,7 @@ static void spush(ffq_ctx *cx, Stack *s, Frame f) {
 }
 
 static Frame with_mode(Frame f, uint8_t op, uint32_t start, DocMode m) {
+    f.bfp_paren = false;
     f.op = op;
     f.start = start;
     f.mode = (uint8_t)m;
@@ -280,9 +282,15 @@ static bool fits(Printer *p, uint32_t i, const Stack *st) {
         case D_ENTRY:
             spush(p->cx, &ls, with_mode(top, e->op, i, (DocMode)top.mode));
             break;
+        case D_END_BFP:
+            if (top.bfp_paren) {  // the closing parenthesis on its own line
+                width = (uint32_t)((top.indent - 1) * FMT_INDENT + 1);
+                pending = -1;
+            }
+            if (ls.n > 1) ls.n--;
+            break;
         case D_END_GROUP: case D_END_COND_GROUP: case D_END_INDENT: case D_END_IF:
-        case D_END_INDENT_IF: case D_END_FITS_EXPANDED: case D_END_BEST_FIT: case D_END_BFP:
-        case D_END_SUFFIX:
+        case D_END_INDENT_IF: case D_END_FITS_EXPANDED: case D_END_BEST_FIT: case D_END_SUFFIX:
             if (ls.n > 1) ls.n--;
             break;
         }
@@ -374,6 +382,7 @@ static uint32_t print_bfp(Printer *p, uint32_t i) {
         if (e->a) p->group_mode[e->a] = M_BREAK;
         Frame f = with_mode(top, D_BFP, i, (DocMode)top.mode);
         f.measure = MEAS_ALL_LINES;
+        f.bfp_paren = true;
         f.indent++;
         spush(p->cx, &p->st, f);
         uint32_t saved_w = p->line_width;
@@ -522,5 +531,28 @@ void doc_dump(const Doc *d, StrBuf *out) {
         else sb_printf(d->cx, out, "%s a=%u b=%u%s\n", names[e->op], e->a, e->b, e->expand ? " expand" : "");
         bool start = !end && e->op != D_TEXT && e->op != D_SPACE && e->op != D_LINE && e->op != D_EXPAND_PARENT;
         if (start) depth++;
+    }
+}
+
+void doc_print_flat(const Doc *d, StrBuf *out) {
+    uint32_t *bf_end = ARENA_ARRAY(d->cx, uint32_t, d->n + 1);  // END_ENTRY -> END_BEST_FIT
+    for (uint32_t i = 0; i < d->n; i++)
+        if (d->el[i].op == D_BEST_FIT)
+            for (uint32_t k = i + 1; k < d->el[i].match; k = d->el[k].match + 1) bf_end[d->el[k].match] = d->el[i].match;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const DocEl *e = &d->el[i];
+        switch ((DocOp)e->op) {
+        case D_TEXT: sb_putn(d->cx, out, e->s, e->n); break;
+        case D_SPACE: sb_putc(d->cx, out, ' '); break;
+        case D_LINE:
+            if (e->a != L_SOFT) sb_putc(d->cx, out, ' ');
+            break;
+        case D_IF:
+            if (e->b == M_BREAK) i = e->match;
+            break;
+        case D_SUFFIX: i = e->match; break;
+        case D_END_ENTRY: i = bf_end[i]; break;
+        default: break;
+        }
     }
 }

@@ -111,6 +111,7 @@ typedef struct Saved {
     Level level;
     uint32_t paren_id;
     bool fits_expanded;
+    bool in_chain;
 } Saved;
 
 // Content is grouped only where a line break is legal (inside brackets).
@@ -147,7 +148,8 @@ static void ipo_soft_space(Fmt *f) {
 
 // `open` + indented soft-broken content + `close`, as one group.
 static Saved paren_begin_id(Fmt *f, const char *open, uint32_t open_end, uint32_t id) {
-    Saved s = {f->level, f->paren_id, false};
+    Saved s = {f->level, f->paren_id, false, f->in_chain};
+    f->in_chain = false;
     if (f->level == LV_EXPR && f->paren_id) {
         doc_start(f->d, D_FITS_EXPANDED, f->paren_id, M_FLAT);
         s.fits_expanded = true;
@@ -187,6 +189,7 @@ static void paren_end(Fmt *f, const char *close, Saved s) {
     if (s.fits_expanded) doc_end(f->d, D_END_FITS_EXPANDED);
     f->level = s.level;
     f->paren_id = s.paren_id;
+    f->in_chain = s.in_chain;
 }
 
 // --- comma-separated bodies ---
@@ -274,7 +277,82 @@ static void display(Fmt *f, uint32_t n, const char *open, const char *close, boo
 
 // --- atoms ---
 
+// An f-string whose replacement fields hold no quotes, backslashes,
+// comments, nested fields or `=` specifiers: the fields' expressions are
+// formatted flat, the literal parts re-quoted. Returns false otherwise.
+static bool fmt_fstring(Fmt *f, uint32_t n) {
+    const CstNode *p = &f->c->nodes[n];
+    if (p->nchildren < 2) return false;
+    uint32_t st = p->first_child, en = p->first_child + p->nchildren - 1;
+    size_t sl, tl;
+    const char *stt = text_of(f, st, &sl);
+    text_of(f, en, &tl);
+    if (tl != 1) return false;  // triple-quoted
+    bool is_f = false, raw = false;
+    for (size_t i = 0; i + 1 < sl; i++) {
+        if (stt[i] == 'f' || stt[i] == 'F') is_f = true;
+        if (stt[i] == 'r' || stt[i] == 'R' || stt[i] == 't' || stt[i] == 'T') raw = true;
+    }
+    if (!is_f || raw) return false;
+    StrBuf lit = {0};
+    for (uint32_t c = st + 1; c < en; c++) {
+        size_t len;
+        const char *t = text_of(f, c, &len);
+        const CstNode *cn = &f->c->nodes[c];
+        bool interp = cn->named && cn->nchildren > 0 && is_tok(f, cn->first_child, "{");
+        if (!interp) {
+            sb_putn(f->cx, &lit, t, len);
+            continue;
+        }
+        for (size_t i = 1; i + 1 < len; i++)
+            if (t[i] == '\\' || t[i] == '\'' || t[i] == '"' || t[i] == '\n' || t[i] == '#' || t[i] == '{' || t[i] == '}')
+                return false;
+        for (uint32_t k = 0; k < cn->nchildren; k++)
+            if (is_tok(f, cn->first_child + k, "=")) return false;
+    }
+    char q = fmt_pick_quote(lit.data ? lit.data : "", lit.len);
+    StrBuf out = {0};
+    for (size_t i = 0; i + 1 < sl; i++) {
+        char ch = stt[i];
+        if (ch == 'u' || ch == 'U') continue;
+        sb_putc(f->cx, &out, (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch));
+    }
+    sb_putc(f->cx, &out, q);
+    for (uint32_t c = st + 1; c < en; c++) {
+        size_t len;
+        const char *t = text_of(f, c, &len);
+        const CstNode *cn = &f->c->nodes[c];
+        bool interp = cn->named && cn->nchildren > 0 && is_tok(f, cn->first_child, "{");
+        if (!interp) {
+            fmt_requote(f->cx, t, len, q, &out);
+            continue;
+        }
+        sb_putc(f->cx, &out, '{');
+        uint32_t expr = cst_named_child(f->c, c, 0);
+        Doc sub;
+        doc_init(f->cx, &sub);
+        Doc *saved = f->d;
+        Level lv = f->level;
+        f->d = &sub;
+        f->level = LV_TOP;
+        fmt_expr(f, expr);
+        f->d = saved;
+        f->level = lv;
+        doc_print_flat(&sub, &out);
+        // conversion and format spec, as written
+        uint32_t after = expr == CST_NONE ? cn->first_child + 1 : expr + 1;
+        uint32_t last = cn->first_child + cn->nchildren - 1;
+        if (after < last) sb_putn(f->cx, &out, f->src + f->c->nodes[after].start,
+                                  f->c->nodes[last].start - f->c->nodes[after].start);
+        sb_putc(f->cx, &out, '}');
+    }
+    sb_putc(f->cx, &out, q);
+    put_owned(f, &out);
+    return true;
+}
+
 static void fmt_string_node(Fmt *f, uint32_t n) {
+    if (fmt_fstring(f, n)) return;
     size_t len;
     const char *t = text_of(f, n, &len);
     StrBuf sb = {0};
@@ -282,31 +360,58 @@ static void fmt_string_node(Fmt *f, uint32_t n) {
     put_owned(f, &sb);
 }
 
+// The parts of an implicit concatenation, merged into one literal when
+// they are all plain (or all f-) strings of one kind; otherwise joined by spaces.
+static void put_joined_strings(Fmt *f, const uint32_t *parts, uint32_t n) {
+    StrBuf sb = {0};
+    if (fmt_join_strings(f->cx, f->src, f->c->nodes, parts, n, &sb)) {
+        doc_text(f->d, sb.data, sb.len);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (i) doc_space(f->d);
+        fmt_expr(f, parts[i]);
+    }
+}
+
 static void fmt_concat(Fmt *f, uint32_t n) {
     uint32_t *items;
     uint32_t k = items_of(f, n, &items);
     DocOp end = ipo_group_begin(f);
+    bool can_merge = !fmt_has_comments(f, f->c->nodes[n].start, f->c->nodes[n].end);
+    if (can_merge) {
+        doc_start(f->d, D_IF, 0, M_FLAT);
+        put_joined_strings(f, items, k);
+        doc_end(f->d, D_END_IF);
+        doc_start(f->d, D_IF, 0, M_BREAK);
+    }
     for (uint32_t i = 0; i < k; i++) {
         if (i) {
             if (f->level == LV_PAREN) doc_line(f->d, L_SOFT_SPACE);
             else ipo_soft_space(f);
         }
+        put_comments_between(f, i ? f->c->nodes[items[i - 1]].end : f->c->nodes[n].start,
+                             f->c->nodes[items[i]].start, true);
         fmt_string_node(f, items[i]);
     }
+    if (can_merge) doc_end(f->d, D_END_IF);
     ipo_group_end(f, end);
 }
 
 // --- binary-like chains ---
 
-enum { PREC_OR = 1, PREC_AND, PREC_NOT, PREC_CMP, PREC_BOR, PREC_BXOR, PREC_BAND, PREC_SHIFT,
+// Binding strength, loosest first. `and` and `or` split at the same level
+// (as Black's delimiter priorities do); implicit string concatenation sits
+// between them and comparisons.
+enum { PREC_BOOL = 1, PREC_STR, PREC_CMP, PREC_BOR, PREC_BXOR, PREC_BAND, PREC_SHIFT,
        PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW };
 
 static int binop_prec(const char *t, size_t len) {
     if (len == 2 && memcmp(t, "**", 2) == 0) return PREC_POW;
     if (len == 2 && (memcmp(t, "<<", 2) == 0 || memcmp(t, ">>", 2) == 0)) return PREC_SHIFT;
     if (len == 2 && memcmp(t, "//", 2) == 0) return PREC_MUL;
-    if (len == 2 && memcmp(t, "or", 2) == 0) return PREC_OR;
-    if (len == 3 && memcmp(t, "and", 3) == 0) return PREC_AND;
+    if (len == 2 && memcmp(t, "or", 2) == 0) return PREC_BOOL;
+    if (len == 3 && memcmp(t, "and", 3) == 0) return PREC_BOOL;
     if (len == 1) {
         switch (*t) {
         case '|': return PREC_BOR;
@@ -357,8 +462,19 @@ static void flatten(Fmt *f, uint32_t root, Chain *ch) {
     st[ns++] = (Item){root, CST_NONE, 0, 0};
     while (ns > 0) {
         Item it = st[--ns];
-        if (!is_chain_kind(kind(f, it.node)) || (kind(f, it.node) == K_BINARY_OP &&
-                                                  it.node != root && 0)) {
+        if (kind(f, it.node) == K_CONCAT_STRING && it.node != root) {
+            const CstNode *q = &f->c->nodes[it.node];
+            bool first = true;
+            for (uint32_t i = 0; i < q->nchildren; i++) {
+                uint32_t c = q->first_child + i;
+                if (kind(f, c) != K_STRING) continue;
+                if (first) chain_push(f, ch, c, it.op_lo, it.op_n, it.prec);
+                else chain_push(f, ch, c, CST_NONE, 0, PREC_STR);
+                first = false;
+            }
+            continue;
+        }
+        if (!is_chain_kind(kind(f, it.node))) {
             chain_push(f, ch, it.node, it.op_lo, it.op_n, it.prec);
             continue;
         }
@@ -441,6 +557,23 @@ static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi, bool 
     int pmin = 100;
     for (uint32_t i = lo + 1; i <= hi; i++)
         if (ch->prec[i] < pmin) pmin = ch->prec[i];
+    bool only_strings = true;
+    for (uint32_t i = lo + 1; i <= hi; i++)
+        if (ch->prec[i] != PREC_STR) only_strings = false;
+    if (only_strings) {  // implicitly concatenated strings: merged when flat
+        DocOp end = ipo_group_begin(f);
+        doc_start(f->d, D_IF, 0, M_FLAT);
+        put_joined_strings(f, ch->operand + lo, hi - lo + 1);
+        doc_end(f->d, D_END_IF);
+        doc_start(f->d, D_IF, 0, M_BREAK);
+        for (uint32_t i = lo; i <= hi; i++) {
+            if (i > lo) doc_line(f->d, L_SOFT_SPACE);
+            fmt_expr(f, ch->operand[i]);
+        }
+        doc_end(f->d, D_END_IF);
+        ipo_group_end(f, end);
+        return;
+    }
     if (pmin == PREC_POW) {
         bool simple = true;
         for (uint32_t i = lo; i <= hi; i++)
@@ -461,8 +594,10 @@ static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi, bool 
         // part [s, i - 1]
         if (s > lo) {
             ipo_soft_space(f);
-            put_op(f, ch, s);
-            doc_space(f->d);
+            if (ch->op_n[s]) {
+                put_op(f, ch, s);
+                doc_space(f->d);
+            }
         }
         if (s < i - 1) {
             DocOp end = ipo_group_begin(f);
@@ -612,9 +747,37 @@ static bool fmt_other(Fmt *f, uint32_t n) {
     return false;
 }
 
+// Ruff's call-chain layout: a chain with two or more attribute accesses that
+// follow a call, a subscript or parentheses (`a.b(c).d(e).f`) breaks before
+// those dots, one per line, when it does not fit inside brackets.
+static bool is_fluent(const Fmt *f, uint32_t n) {
+    int count = 0;
+    for (int guard = 0; guard < 4 * FMT_MAX_DEPTH; guard++) {
+        uint32_t k = kind(f, n);
+        if (k == K_ATTRIBUTE) {
+            uint32_t v = cst_field(f->c, n, F_OBJECT);
+            if (kind(f, v) == K_PAREN_EXPR) {
+                count++;
+                break;
+            }
+            if (kind(f, v) == K_CALL || kind(f, v) == K_SUBSCRIPT) count++;
+            n = v;
+        } else if (k == K_CALL || k == K_SUBSCRIPT) {
+            uint32_t v = cst_named_child(f->c, n, 0);
+            if (kind(f, v) == K_PAREN_EXPR) break;
+            n = v;
+        } else {
+            break;
+        }
+    }
+    return count >= 2;
+}
+
 static void fmt_attribute(Fmt *f, uint32_t n) {
     uint32_t obj = cst_field(f->c, n, F_OBJECT);
     fmt_expr(f, obj);
+    if (f->in_chain && (kind(f, obj) == K_CALL || kind(f, obj) == K_SUBSCRIPT || kind(f, obj) == K_PAREN_EXPR))
+        doc_line(f->d, L_SOFT);
     // `1 .real` needs its space; keep what the source has between object and dot
     if (kind(f, obj) == K_INTEGER) doc_space(f->d);
     doc_str(f->d, ".");
@@ -878,7 +1041,18 @@ void fmt_expr(Fmt *f, uint32_t n) {
         return;
     }
     f->depth++;
-    fmt_expr_inner(f, n);
+    uint32_t k = kind(f, n);
+    bool chain_root = !f->in_chain && (k == K_CALL || k == K_ATTRIBUTE || k == K_SUBSCRIPT) &&
+                      (f->level == LV_PAREN || (f->level == LV_EXPR && f->paren_id)) && is_fluent(f, n);
+    if (chain_root) {
+        f->in_chain = true;
+        doc_start(f->d, D_GROUP, 0, 0);
+        fmt_expr_inner(f, n);
+        doc_end(f->d, D_END_GROUP);
+        f->in_chain = false;
+    } else {
+        fmt_expr_inner(f, n);
+    }
     f->depth--;
 }
 
@@ -936,6 +1110,7 @@ static Needs needs_parens(const Fmt *f, uint32_t n) {
     case K_STRING: return is_multiline_string(f, n) ? N_NEVER : N_BEST_FIT;
     case K_CONCAT_STRING: return N_MULTILINE;
     case K_ATTRIBUTE: case K_CALL: case K_SUBSCRIPT: {
+        if (is_fluent(f, n)) return N_MULTILINE;
         uint32_t v = cst_named_child(f->c, n, 0);
         if (kind(f, v) == K_PAREN_EXPR) return N_NEVER;
         return needs_parens(f, v);
@@ -976,15 +1151,24 @@ static void omit_visit(const Fmt *f, uint32_t n, Omit *o, int depth) {
         return;
     }
     case K_NOT_OP:
-        omit_update(o, PREC_NOT);
-        if (o->first == CST_NONE && !o->first_is_token) o->first = n;
+        if (o->first == CST_NONE && !o->first_is_token) o->first_is_token = true;
         omit_visit(f, cst_named_child(f->c, n, 0), o, depth + 1);
         return;
-    case K_UNARY_OP:
-        if (o->first == CST_NONE && !o->first_is_token) o->first = n;
+    case K_UNARY_OP: {
+        size_t len;
+        const char *t = cst_text(f->c, cst_field(f->c, n, F_OPERATOR), &len);
+        if (*t == '~') omit_update(o, PREC_UNARY);
+        if (o->first == CST_NONE && !o->first_is_token) o->first_is_token = true;
         omit_visit(f, cst_field(f->c, n, F_ARGUMENT), o, depth + 1);
         return;
+    }
+    case K_CONCAT_STRING:
+        omit_update(o, PREC_STR);
+        if (o->first == CST_NONE && !o->first_is_token) o->first = n;
+        o->last = n;
+        return;
     case K_CONDITIONAL_EXPR:
+        omit_update(o, 0);
         omit_update(o, 0);
         for (uint32_t i = 0; i < 3; i++) omit_visit(f, cst_named_child(f->c, n, i), o, depth + 1);
         return;
@@ -999,7 +1183,7 @@ static void omit_visit(const Fmt *f, uint32_t n, Omit *o, int depth) {
     case K_ATTRIBUTE: {
         uint32_t v = cst_field(f->c, n, F_OBJECT);
         omit_visit(f, v, o, depth + 1);
-        if (has_own_parens(f, v, &ne) && kind(f, v) != K_PAREN_EXPR) omit_update(o, 99);
+        if (has_own_parens(f, v, &ne)) omit_update(o, 99);
         o->last = n;
         return;
     }
@@ -1027,7 +1211,7 @@ static bool can_omit_optional_parens(const Fmt *f, uint32_t n) {
     omit_visit(f, n, &o, 0);
     if (!o.any_parens) return false;
     if (o.count > 1) return false;
-    if (o.max_prec == 0 || o.max_prec == 1) return true;  // no operator, or one attribute after a call
+    if (o.max_prec == 0) return true;  // no operator
     if (is_parenthesized_operand(f, o.last)) return true;
     return o.first_is_token && is_parenthesized_operand(f, o.first);
 }
@@ -1150,4 +1334,104 @@ void fmt_parameters(Fmt *f, uint32_t params, bool has_return) {
     comma_list_ex(f, items, k, nd->end - 1, trailing_comma(f, params), true, id, each_param);
     doc_end(f->d, D_END_GROUP);
     paren_end(f, ")", s);
+}
+
+// --- assignments that prefer breaking the right-hand side (ruff's RightToLeft) ---
+
+static void fmt_before_operator(Fmt *f, uint32_t target, bool is_annotation) {
+    uint32_t t = fmt_unparen(f, target);
+    bool ne;
+    if (!is_annotation || has_own_parens(f, t, &ne) || t != target) {
+        fmt_expr(f, target);
+        return;
+    }
+    if (can_omit_optional_parens(f, t)) optional_parens(f, t);
+    else parenthesize_if_expands(f, t);
+}
+
+static bool will_break(const Doc *d, uint32_t from) {
+    for (uint32_t i = from; i < d->n; i++) {
+        const DocEl *e = &d->el[i];
+        if (e->op == D_EXPAND_PARENT || (e->op == D_TEXT && e->multiline) ||
+            (e->op == D_LINE && (e->a == L_HARD || e->a == L_EMPTY)))
+            return true;
+    }
+    return false;
+}
+
+static bool is_inlineable(const Fmt *f, uint32_t n) {
+    switch (kind(f, n)) {
+    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
+    case K_ELLIPSIS:
+        return true;
+    case K_STRING: return !is_multiline_string(f, n);
+    case K_ATTRIBUTE: case K_CALL: case K_SUBSCRIPT: return needs_parens(f, n) == N_BEST_FIT;
+    default: return false;
+    }
+}
+
+// `target op value` where `target` is an annotation or a target with its own
+// brackets: tries, in order, everything flat; (for calls and subscripts)
+// breaking the value's own brackets; parenthesizing the value; breaking the target.
+void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t value) {
+    uint32_t v = fmt_unparen(f, value);
+    const CstNode *tn = &f->c->nodes[target], *vn = &f->c->nodes[value];
+    bool comments = fmt_has_comments(f, tn->start, vn->end);
+    if (!is_inlineable(f, v) || comments || v != value) {
+        fmt_before_operator(f, target, is_annotation);
+        doc_str(f->d, op);
+        fmt_maybe_paren(f, value, P_IF_BREAKS);
+        return;
+    }
+    uint32_t mark = f->d->n;
+    fmt_before_operator(f, target, is_annotation);
+    if (will_break(f->d, mark)) {
+        doc_str(f->d, op);
+        fmt_expr(f, v);
+        return;
+    }
+    f->d->n = mark;
+    Level lv = f->level;
+    doc_start(f->d, D_BEST_FIT, 0, 0);
+    // everything flat
+    doc_start(f->d, D_ENTRY, 0, 0);
+    fmt_before_operator(f, target, is_annotation);
+    doc_str(f->d, op);
+    fmt_expr(f, v);
+    doc_end(f->d, D_END_ENTRY);
+    bool ne;
+    if ((kind(f, v) == K_CALL || kind(f, v) == K_SUBSCRIPT) && has_own_parens(f, v, &ne) && ne) {
+        doc_start(f->d, D_ENTRY, 0, 0);
+        fmt_before_operator(f, target, is_annotation);
+        doc_str(f->d, op);
+        doc_start(f->d, D_GROUP, 0, 1);
+        fmt_expr(f, v);
+        doc_end(f->d, D_END_GROUP);
+        doc_end(f->d, D_END_ENTRY);
+    }
+    // the value in parentheses
+    doc_start(f->d, D_ENTRY, 0, 0);
+    fmt_before_operator(f, target, is_annotation);
+    doc_str(f->d, op);
+    doc_str(f->d, "(");
+    doc_start(f->d, D_GROUP, 0, 1);
+    doc_start(f->d, D_INDENT, 0, 0);
+    doc_line(f->d, L_SOFT);
+    f->level = LV_PAREN;
+    fmt_expr(f, v);
+    f->level = lv;
+    doc_end(f->d, D_END_INDENT);
+    doc_line(f->d, L_SOFT);
+    doc_end(f->d, D_END_GROUP);
+    doc_str(f->d, ")");
+    doc_end(f->d, D_END_ENTRY);
+    // the target broken
+    doc_start(f->d, D_ENTRY, 0, 0);
+    doc_start(f->d, D_GROUP, 0, 1);
+    fmt_before_operator(f, target, is_annotation);
+    doc_end(f->d, D_END_GROUP);
+    doc_str(f->d, op);
+    fmt_expr(f, v);
+    doc_end(f->d, D_END_ENTRY);
+    doc_end(f->d, D_END_BEST_FIT);
 }

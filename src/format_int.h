@@ -77,6 +77,8 @@ uint32_t doc_text_width(const char *s, size_t n);
 // Compute expansion propagation and print. Appends to out.
 void doc_print(Doc *d, StrBuf *out);
 void doc_dump(const Doc *d, StrBuf *out);
+// Prints a document with every group flat (f-string replacement fields).
+void doc_print_flat(const Doc *d, StrBuf *out);
 
 // --- helpers (format_text.c) ---
 
@@ -89,6 +91,10 @@ void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out
 // Normalises a comment ("#x" -> "# x", trailing whitespace).
 void fmt_comment(ffq_ctx *cx, const char *s, size_t n, StrBuf *out);
 bool fmt_is_pragma_comment(const char *s, size_t n);
+bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const uint32_t *parts,
+                      uint32_t n, StrBuf *out);
+char fmt_pick_quote(const char *lit, size_t n);
+void fmt_requote(ffq_ctx *cx, const char *lit, size_t n, char q, StrBuf *out);
 
 // --- the CST -> Doc translation (format_expr.c, format_stmt.c) ---
 
@@ -108,9 +114,10 @@ typedef struct Fmt {
     uint32_t paren_id;    // LV_EXPR: the optional-parentheses group
     int depth;            // expression nesting, bounded
     bool too_deep;
+    bool in_chain;        // inside a call chain laid out fluently
 } Fmt;
 
-#define FMT_MAX_DEPTH 150
+#define FMT_MAX_DEPTH 200
 
 // Parenthesization requests for an expression in a statement slot.
 typedef enum Parenthesize { P_OPTIONAL, P_IF_BREAKS, P_IF_REQUIRED, P_IF_BREAKS_PARENTHESIZED } Parenthesize;
@@ -123,6 +130,8 @@ uint32_t fmt_unparen(const Fmt *f, uint32_t n);
 bool fmt_has_comments(const Fmt *f, uint32_t lo, uint32_t hi);
 // Target lists (for x, y in ...; a, b = ...): elements joined flat.
 void fmt_targets(Fmt *f, uint32_t n);
+// `target op value` for annotations and bracketed targets (see format_expr.c).
+void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t value);
 // Parameters of a def (with their brackets).
 void fmt_parameters(Fmt *f, uint32_t params, bool has_return);
 void fmt_module_doc(Fmt *f);

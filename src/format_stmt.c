@@ -177,6 +177,8 @@ static void fmt_docstring_stmt(Fmt *f, uint32_t st, int indent) {
     doc_text(f->d, sb.data, sb.len);
 }
 
+static void fmt_value_list(Fmt *f, uint32_t n);
+
 static bool has_own_parens_target(const Fmt *f, uint32_t t) {
     uint32_t k = kind(f, t);
     return k == K_SUBSCRIPT || k == K_LIST || k == K_DICT || k == K_SET || k == K_LIST_PATTERN ||
@@ -186,34 +188,44 @@ static bool has_own_parens_target(const Fmt *f, uint32_t t) {
 static void fmt_assignment(Fmt *f, uint32_t a) {
     uint32_t left = cst_field(f->c, a, F_LEFT), type = cst_field(f->c, a, F_TYPE);
     uint32_t right = cst_field(f->c, a, F_RIGHT);
-    fmt_targets(f, left);
     if (type != CST_NONE) {
+        fmt_targets(f, left);
         doc_str(f->d, ": ");
-        fmt_maybe_paren(f, type, P_IF_BREAKS);
-    }
-    if (right == CST_NONE) return;
-    doc_str(f->d, " = ");
-    // a = b = c: chained targets
-    while (kind(f, right) == K_ASSIGNMENT && cst_field(f->c, right, F_RIGHT) != CST_NONE) {
-        fmt_targets(f, cst_field(f->c, right, F_LEFT));
-        doc_str(f->d, " = ");
-        right = cst_field(f->c, right, F_RIGHT);
-    }
-    (void)has_own_parens_target;
-    uint32_t r = fmt_unparen(f, right);
-    if (kind(f, r) == K_EXPRESSION_LIST || kind(f, r) == K_YIELD) {
-        fmt_maybe_paren(f, right, P_IF_BREAKS);
+        if (right == CST_NONE) fmt_expr_unparen(f, type);
+        else fmt_assign_rtl(f, type, true, " = ", right);
         return;
     }
-    fmt_maybe_paren(f, right, P_IF_BREAKS);
+    // a = b = c: chained targets; the last one decides the layout
+    uint32_t last = left;
+    while (kind(f, right) == K_ASSIGNMENT && cst_field(f->c, right, F_RIGHT) != CST_NONE) {
+        fmt_targets(f, last);
+        doc_str(f->d, " = ");
+        last = cst_field(f->c, right, F_LEFT);
+        right = cst_field(f->c, right, F_RIGHT);
+    }
+    uint32_t r = fmt_unparen(f, right);
+    if (has_own_parens_target(f, last) && kind(f, r) != K_EXPRESSION_LIST && kind(f, r) != K_YIELD) {
+        fmt_assign_rtl(f, last, false, " = ", right);
+        return;
+    }
+    fmt_targets(f, last);
+    doc_str(f->d, " = ");
+    if (kind(f, r) == K_EXPRESSION_LIST) fmt_value_list(f, r);
+    else fmt_maybe_paren(f, right, P_IF_BREAKS);
 }
 
 static void fmt_aug_assignment(Fmt *f, uint32_t a) {
-    fmt_targets(f, cst_field(f->c, a, F_LEFT));
-    doc_space(f->d);
-    fmt_node_text(f, cst_field(f->c, a, F_OPERATOR));
-    doc_space(f->d);
-    fmt_maybe_paren(f, cst_field(f->c, a, F_RIGHT), P_IF_BREAKS);
+    uint32_t left = cst_field(f->c, a, F_LEFT), right = cst_field(f->c, a, F_RIGHT);
+    size_t len;
+    const char *op = cst_text(f->c, cst_field(f->c, a, F_OPERATOR), &len);
+    char *ops = arena_printf(f->cx, " %.*s ", (int)len, op);
+    if (has_own_parens_target(f, left)) {
+        fmt_assign_rtl(f, left, false, ops, right);
+        return;
+    }
+    fmt_targets(f, left);
+    doc_str(f->d, ops);
+    fmt_maybe_paren(f, right, P_IF_BREAKS);
 }
 
 // `return a, b` / `x = a, b`: a tuple that gets parentheses only when it breaks.
@@ -673,7 +685,7 @@ static void statement_or_verbatim(Fmt *f, uint32_t st, BlockKind bk, uint32_t li
     uint32_t mark = f->d->n, nopen = f->d->nopen;
     bool *saved = ARENA_ARRAY(f->cx, bool, f->ncm + 1);
     memcpy(saved, f->cm_used, f->ncm * sizeof(bool));
-    f->too_deep = false;
+    if (f->depth == 0) f->too_deep = false;
     if (bk != BK_MODULE && is_string_stmt(f, st) && st == cst_named_child(f->c, f->c->nodes[st].parent, 0) &&
         (bk == BK_CLASS || bk == BK_FUNCTION)) {
         fmt_docstring_stmt(f, st, indent);
@@ -688,7 +700,9 @@ static void statement_or_verbatim(Fmt *f, uint32_t st, BlockKind bk, uint32_t li
                   kind(f, st) != K_DECORATED_DEF && kind(f, st) != K_IF && kind(f, st) != K_FOR &&
                   kind(f, st) != K_WHILE && kind(f, st) != K_TRY && kind(f, st) != K_WITH;
     bool bad = f->too_deep || (simple && fmt_has_comments(f, n->start, n->end));
+    if (f->too_deep && f->depth > 0) return;  // an enclosing statement falls back as a whole
     if (!bad) return;
+    f->too_deep = false;
     f->d->n = mark;
     f->d->nopen = nopen;
     memcpy(f->cm_used, saved, f->ncm * sizeof(bool));
@@ -806,6 +820,11 @@ static void fmt_block_body(Fmt *f, uint32_t block, BlockKind bk, uint32_t limit)
     uint32_t *st;
     uint32_t n = statements(f, block, &st);
     if (n == 0) return;
+    if (f->depth >= FMT_MAX_DEPTH) {  // too deep: the enclosing statement is kept as written
+        f->too_deep = true;
+        return;
+    }
+    f->depth++;
     uint32_t col = column(f, node(f, st[0])->start);
     int indent = 0;
     // the printer's indentation for docstrings: count enclosing blocks
@@ -814,6 +833,7 @@ static void fmt_block_body(Fmt *f, uint32_t block, BlockKind bk, uint32_t limit)
     uint32_t header = f->c->nodes[block].parent;
     fmt_statements(f, st, n, bk, limit, indent, header == CST_NONE ? CST_NONE : node(f, header)->start);
     block_trailing_comments(f, col, limit, bk);
+    f->depth--;
 }
 
 // Formats a whole module into the document.

@@ -266,3 +266,92 @@ void fmt_comment(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
     if (n > 1 && s[1] != ' ' && s[1] != '#' && s[1] != '!' && s[1] != ':') sb_putc(cx, out, ' ');
     sb_putn(cx, out, s + 1, n - 1);
 }
+
+// --- implicit concatenation ---
+
+// Merges "a" "b" into "ab" when every part is a single-quoted (not triple)
+// string of the same kind, none raw, f-strings without quotes or escapes in
+// their fields. Returns false (appending nothing) otherwise.
+bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const uint32_t *parts,
+                      uint32_t n, StrBuf *out) {
+    StrBuf body = {0};
+    StrParts first;
+    for (uint32_t k = 0; k < n; k++) {
+        const CstNode *nd = &nodes[parts[k]];
+        StrParts p;
+        if (!split_string(src + nd->start, nd->end - nd->start, &p)) return false;
+        if (p.triple || p.raw || p.tstr) return false;
+        if (k == 0) first = p;
+        else if (p.bytes != first.bytes || p.fstr != first.fstr) return false;
+        if (p.fstr && fstring_fields_tricky(p.body, p.nbody)) return false;
+        for (size_t i = 0; i < p.nbody; i++) {
+            char c = p.body[i];
+            if (c == '\n') return false;
+            if (c == '\\' && i + 1 < p.nbody) {
+                char d = p.body[++i];
+                if (d == '\n') return false;
+                if (d != '\'' && d != '"') sb_putc(cx, &body, '\\');
+                sb_putc(cx, &body, d);
+                continue;
+            }
+            sb_putc(cx, &body, c);
+        }
+    }
+    if (n == 0) return false;
+    size_t singles = 0, doubles = 0;
+    for (size_t i = 0; i < body.len; i++) {
+        char c = body.data[i];
+        if (c == '\\') {
+            i++;
+            continue;
+        }
+        singles += c == '\'';
+        doubles += c == '"';
+    }
+    char q = doubles > singles ? '\'' : '"';
+    StrParts pre = first;
+    pre.raw = false;
+    put_prefix(cx, &pre, out);
+    sb_putc(cx, out, q);
+    for (size_t i = 0; i < body.len; i++) {
+        char c = body.data[i];
+        if (c == '\\' && i + 1 < body.len) {
+            sb_putc(cx, out, c);
+            sb_putc(cx, out, body.data[++i]);
+            continue;
+        }
+        if (c == q) sb_putc(cx, out, '\\');
+        sb_putc(cx, out, c);
+    }
+    sb_putc(cx, out, q);
+    return true;
+}
+
+// Quote for an f-string whose literal parts are `lit` (escapes as in the source).
+char fmt_pick_quote(const char *lit, size_t n) {
+    size_t singles = 0, doubles = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = lit[i];
+        if (c == '\\' && i + 1 < n) c = lit[++i];
+        singles += c == '\'';
+        doubles += c == '"';
+    }
+    return doubles > singles ? '\'' : '"';
+}
+
+// Appends literal text re-escaped for quote q.
+void fmt_requote(ffq_ctx *cx, const char *lit, size_t n, char q, StrBuf *out) {
+    char other = q == '"' ? '\'' : '"';
+    for (size_t i = 0; i < n; i++) {
+        char c = lit[i];
+        if (c == '\\' && i + 1 < n) {
+            char d = lit[i + 1];
+            if (d != other) sb_putc(cx, out, c);
+            sb_putc(cx, out, d);
+            i++;
+            continue;
+        }
+        if (c == q) sb_putc(cx, out, '\\');
+        sb_putc(cx, out, c);
+    }
+}

@@ -53,8 +53,8 @@ static const char usage_autoquant[] =
     "                         rewrite matching code before analysis (repeatable); {name}\n"
     "                         captures any expression, e.g.\n"
     "                         --replace 'torch.nn.functional.{f}({a}, {b})=>my_ops.{f}({a}, {b})'\n"
-    "      --no-type-inference  treat every value as a possible tensor (this release does not\n"
-    "                         infer types yet, so this is also what happens without the flag)\n"
+    "      --no-type-inference  treat every unannotated value as a possible tensor\n"
+    "      --dump=types       print the inferred type of every name instead of the code\n"
     "  -q, --quiet            print no notes and no summary (warnings and errors are always printed)\n"
     "  -h, --help             this text\n"
     "\n"
@@ -162,6 +162,8 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             a->opt.no_default_optable = true;
         } else if (strcmp(arg, "--no-type-inference") == 0) {
             a->opt.type_inference = false;
+        } else if (strcmp(arg, "--dump=types") == 0) {
+            a->opt.dump_types = true;
         } else if (is_opt(arg, "--replace", NULL)) {
             v = value(argc, argv, &i, "--replace", NULL);
             if (!*v) return usage_error("option '%s' needs a rule 'PATTERN=>REPLACEMENT'", arg, "autoquant ");

@@ -13,6 +13,7 @@
 // QOp or a GenLine, and nothing in the Cst was modified.
 #include "ffq_int.h"
 #include "rewrite.h"
+#include "types.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,7 @@ typedef struct A {
     PtrVec exprqs;          // ExprQ *
     Loop *loop;
     PtrVec params;          // Prod * of eligible parameters, in order
+    const Types *types;     // NULL when type inference is off
     PtrVec comp_prods;      // PR_COMP producers with uses, in order of first use
     int nwalrus;            // `__ffN` names handed out
     bool failed;
@@ -488,9 +490,14 @@ static void visit_expr(A *a, uint32_t n, bool can_isolate, bool direct) {
     }
     if (kind == K_CALL && is_super_call(c, n)) anchor_super(a, n);
     if (!is_candidate(a, n)) return;
+    // §7.1: with inference on, a call or operator on known non-tensors is not
+    // a candidate; a table op or followable helper call is still rewritten in
+    // place (the "second chance"), never isolated. Operators are left alone.
+    bool typed = !a->types || types_is_candidate(a->types, n);
+    if (!typed && kind != K_CALL) return;
     make_op(a, n);
     if (kind == K_CALL && !nodemap_get(&a->cv->op_of, n)) note_site(a, n);
-    if (can_isolate && !direct) isolate(a, n);
+    if (typed && can_isolate && !direct) isolate(a, n);
 }
 
 // The expression(s) of a simple statement that count as "directly the value".
@@ -1469,6 +1476,7 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls) {
     A a = {.cx = cx, .cv = cv, .c = c};
     a.body = cst_field(c, fn->def, F_BODY);
     if (a.body == CST_NONE) return NULL;
+    if (cx->opt.type_inference) a.types = cv->types = types_infer(cx, fn, cls);
     visit_block(&a, a.body);
     order_sites(&a);
     Env env = {0};

@@ -102,6 +102,7 @@ struct Conv {
 
     // §5: following calls
     const ClassInfo *cls;    // the generated class whose methods this belongs to, or NULL
+    const struct Types *types;  // inferred types (NULL: inference off)
     NodeMap site_of;         // call node -> CallSite *
     PtrVec sites;            // CallSite *, in breadth-first order of the call sites
     PtrVec forwarded;        // Quantizer * standing for callees' quantizers (§5.4)
