@@ -165,7 +165,9 @@ static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int d
             const char *last = strrchr(q, '.') + 1;
             bool known = false;
             for (size_t i = 0; i < d->notes.len && !known; i++) known = strcmp(d->notes.items[i], q) == 0;
-            if (last[0] >= 'A' && last[0] <= 'Z' && !known) {
+            bool tensor_like = strcmp(last, "Parameter") == 0 || strcmp(last, "Buffer") == 0 ||
+                               strncmp(last, "Uninitialized", 13) == 0;
+            if (last[0] >= 'A' && last[0] <= 'Z' && !known && !tensor_like) {
                 vec_push(d->cx, &d->notes, (void *)q);
                 diag_at(d->cx, DIAG_NOTE, m->file, c->nodes[n].start, "torch-module-not-generated",
                         "submodule class '%s' is defined in torch; ffq does not read torch's "
