@@ -80,7 +80,7 @@ static bool find_roots(ffq_ctx *cx, const Module *m, const ffq_options *opt, Ptr
         ClassInfo *ci = VEC_AT(m->classes, ClassInfo, i);
         if (program_is_module_class(cx, ci)) vec_push(cx, roots, ci);
     }
-    if (!roots->len)
+    if (!roots->len && !opt->batch)
         diag_at(cx, DIAG_WARNING, NULL, 0, "no-modules",
                 "%s defines no torch.nn.Module subclass; nothing to generate", m->file->path);
     return true;

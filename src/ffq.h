@@ -53,6 +53,7 @@ typedef struct ffq_options {
     size_t nsearch_path;
     bool quiet;                     // drop notes
     bool dump_types;                // output the inferred types instead of code (--dump=types)
+    bool batch;                     // one file of a tree: no warning for files without modules
 } ffq_options;
 
 typedef struct ffq_stats {
@@ -93,6 +94,12 @@ FFQ_API ffq_stats ffq_get_stats(const ffq_ctx *cx);
 // or only validate (check). Diagnostics as above.
 FFQ_API ffq_status ffq_optable_run(ffq_ctx *cx, const char *const *files, size_t nfiles,
                                    bool no_default, bool list);
+
+// A unified diff from text a to text b (`--- aname` / `+++ bname`, three
+// lines of context, ANSI colours when `color`), or "" when they are equal.
+// The result is malloc'd: the caller frees it. NULL only when out of memory.
+FFQ_API char *ffq_diff(const char *a, size_t alen, const char *b, size_t blen, const char *aname,
+                       const char *bname, bool color);
 
 FFQ_API const char *ffq_version(void);
 

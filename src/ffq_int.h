@@ -35,6 +35,11 @@ typedef struct MissingOp {  // a table-like callable not in the operator table
     size_t count;
 } MissingOp;
 
+// --- diff.c ---
+
+const char *diff_unified(ffq_ctx *cx, const char *a, size_t alen, const char *b, size_t blen,
+                         const char *aname, const char *bname, bool color);
+
 // --- the context (compile.c) ---
 
 struct ffq_ctx {

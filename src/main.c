@@ -3,6 +3,7 @@
 //
 // Exit codes: 0 success (warnings allowed), 1 errors in the input or a stale
 // --check, 2 usage or I/O problems.
+#define _DEFAULT_SOURCE  // realpath
 #include "ffq.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <dirent.h>
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_HELP = -1 };
@@ -34,15 +36,19 @@ static const char usage_main[] =
 
 static const char usage_autoquant[] =
     "usage: ffq autoquant INPUT.py [options]\n"
+    "       ffq autoquant DIR/ -o OUTDIR/ [options]     (every module file of a package tree)\n"
     "\n"
     "Reads INPUT.py, finds its torch.nn.Module subclasses and writes, for each, a class\n"
     "Quantized<Name>(fastforward.nn.QuantizedModule, <Name>) whose forward passes every tensor\n"
     "that a quantizable operator produces or consumes through a QuantizerStub.\n"
     "\n"
     "options:\n"
-    "  -o, --output FILE      write the result to FILE (default: standard output). An existing\n"
-    "                         FILE is never overwritten without --force; the write is atomic.\n"
+    "  -o, --output FILE      write the result to FILE (default, or '-': standard output). An\n"
+    "                         existing FILE is never overwritten without --force; the write is\n"
+    "                         atomic. INPUT '-' reads standard input (then --module is needed).\n"
     "  -f, --force            allow overwriting FILE\n"
+    "      --check FILE       compare with FILE instead of writing: exit 1 and print a unified\n"
+    "                         diff when FILE is stale (for CI); with DIR/, check a whole tree\n"
     "      --module NAME      dotted import name of INPUT, used in `from NAME import <Class>`\n"
     "                         (default: INPUT's file name without .py)\n"
     "      --class NAME       convert only this class (repeatable; default: every nn.Module\n"
@@ -64,6 +70,9 @@ static const char usage_autoquant[] =
     "examples:\n"
     "  ffq autoquant model.py                       print the quantized module\n"
     "  ffq autoquant model.py -o quantized.py       write it (atomically)\n"
+    "  ffq autoquant model.py --check quantized.py  is the committed file up to date?\n"
+    "  cat model.py | ffq autoquant - --module pkg.model -o -\n"
+    "  ffq autoquant pkg/ -o quantized_pkg/ -f      convert a package tree\n"
     "  ffq autoquant pkg/model.py --module pkg.model --class Encoder -o q.py -f\n"
     "  ffq autoquant model.py --optable my_ops.yaml  add operators (see: ffq optable --help)\n";
 
@@ -117,7 +126,7 @@ static int write_atomic(const char *path, const char *data, size_t len) {
 }
 
 typedef struct Args {
-    const char *input, *output;
+    const char *input, *output, *check;
     bool force;
     ffq_options opt;
     const char **classes, **optables, **replace;
@@ -172,6 +181,11 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             v = value(argc, argv, &i, "--output", "-o");
             if (!*v) return usage_error("option '%s' needs a file name", arg, "autoquant ");
             a->output = v;
+        } else if (is_opt(arg, "--check", NULL)) {
+            v = value(argc, argv, &i, "--check", NULL);
+            if (!*v) return usage_error("option '%s' needs the generated file to compare with", arg,
+                                        "autoquant ");
+            a->check = v;
         } else if (is_opt(arg, "--module", NULL)) {
             v = value(argc, argv, &i, "--module", NULL);
             if (!*v) return usage_error("option '%s' needs a dotted module name", arg, "autoquant ");
@@ -186,6 +200,8 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             a->optables[a->noptables++] = v;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             return usage_error("unknown option '%s'", arg, "autoquant ");
+        } else if (a->input && strcmp(arg, "-") == 0 && strcmp(a->input, "-") != 0) {
+            return usage_error("more than one input file ('%s')", arg, "autoquant ");
         } else if (a->input) {
             return usage_error("more than one input file ('%s')", arg, "autoquant ");
         } else {
@@ -193,6 +209,9 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
         }
     }
     if (!a->input) return usage_error("%smissing INPUT.py", "", "autoquant ");
+    if (a->check && a->output) return usage_error("%s--check and --output exclude each other", "", "autoquant ");
+    if (strcmp(a->input, "-") == 0 && !a->opt.module_name)
+        return usage_error("%sreading standard input ('-') needs --module NAME", "", "autoquant ");
     a->opt.classes = a->classes;
     a->opt.nclasses = a->nclasses;
     a->opt.optables = a->optables;
@@ -223,10 +242,12 @@ static void print_summary(const ffq_ctx *cx, const char *path, const struct time
 // Checks that need no compilation: the input exists, the output is not the
 // input, and an existing output is only replaced with --force.
 static int precheck(const Args *a) {
+    if (strcmp(a->input, "-") == 0) return EXIT_OK;
     if (!file_exists(a->input)) {
         fprintf(stderr, "ffq: error: cannot read '%s': %s\n", a->input, strerror(ENOENT));
         return EXIT_USAGE;
     }
+    if (a->output && strcmp(a->output, "-") == 0) return EXIT_OK;
     if (a->output && same_file(a->input, a->output)) {
         fprintf(stderr, "ffq: error: the output '%s' is the input file; refusing to overwrite it\n",
                 a->output);
@@ -239,6 +260,73 @@ static int precheck(const Args *a) {
     return EXIT_OK;
 }
 
+static char *read_all(FILE *fp, size_t *len) {
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, fp);
+        if (n < cap) break;
+        char *grown = realloc(buf, cap * 2);
+        if (!grown) free(buf);
+        buf = grown;
+        cap *= 2;
+    }
+    if (buf && ferror(fp)) {
+        free(buf);
+        buf = NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static bool use_color(FILE *fp) {
+    const char *nc = getenv("NO_COLOR");
+    return isatty(fileno(fp)) && !(nc && *nc);
+}
+
+// --check FILE: 0 when FILE holds exactly what would be generated, else 1
+// with a unified diff on standard output.
+static int check_against(const char *path, const char *out, size_t len, bool quiet) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        fprintf(stderr, "ffq: error: '%s' does not exist (%s); generate it with -o %s\n", path,
+                strerror(errno), path);
+        return EXIT_INPUT;
+    }
+    size_t have_len;
+    char *have = read_all(fp, &have_len);
+    fclose(fp);
+    if (!have) {
+        fprintf(stderr, "ffq: error: cannot read '%s'\n", path);
+        return EXIT_USAGE;
+    }
+    int rc = EXIT_OK;
+    if (have_len != len || memcmp(have, out, len) != 0) {
+        char *d = ffq_diff(have, have_len, out, len, path, "(generated)", use_color(stdout));
+        if (d) fputs(d, stdout);
+        free(d);
+        fprintf(stderr, "ffq: '%s' is stale: regenerate it with -o %s --force\n", path, path);
+        rc = EXIT_INPUT;
+    } else if (!quiet) {
+        fprintf(stderr, "ffq: '%s' is up to date\n", path);
+    }
+    free(have);
+    return rc;
+}
+
+static ffq_status compile_input(ffq_ctx *cx, const Args *a) {
+    if (strcmp(a->input, "-") != 0) return ffq_compile_file(cx, a->input, &a->opt);
+    size_t len;
+    char *data = read_all(stdin, &len);
+    if (!data) {
+        fprintf(stderr, "ffq: error: cannot read standard input\n");
+        return FFQ_ERR_IO;
+    }
+    ffq_status st = ffq_compile_buffer(cx, "<stdin>", data, len, &a->opt);
+    free(data);
+    return st;
+}
+
 static int compile_and_write(const Args *a) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -247,13 +335,16 @@ static int compile_and_write(const Args *a) {
         fprintf(stderr, "ffq: error: out of memory\n");
         return EXIT_USAGE;
     }
-    ffq_status st = ffq_compile_file(cx, a->input, &a->opt);
+    ffq_status st = compile_input(cx, a);
     fputs(ffq_diagnostics(cx), stderr);
     size_t len = 0;
     const char *out = ffq_output(cx, &len);
     int rc = st == FFQ_OK ? EXIT_OK : st == FFQ_ERR_INPUT ? EXIT_INPUT : EXIT_USAGE;
     if (st == FFQ_ERR_NOMEM) fprintf(stderr, "ffq: error: out of memory\n");
-    if (rc == EXIT_OK && out && a->output) {
+    bool to_file = a->output && strcmp(a->output, "-") != 0;
+    if (rc == EXIT_OK && out && a->check) {
+        rc = check_against(a->check, out, len, a->opt.quiet);
+    } else if (rc == EXIT_OK && out && to_file) {
         rc = write_atomic(a->output, out, len);
         if (rc == EXIT_OK && !a->opt.quiet) print_summary(cx, a->output, &t0);
     } else if (rc == EXIT_OK && out) {
@@ -263,12 +354,187 @@ static int compile_and_write(const Args *a) {
     return rc;
 }
 
+// --- batch mode: a directory in, a directory out ---
+
+typedef struct Batch {
+    char **files;  // relative paths, sorted
+    size_t n, cap;
+} Batch;
+
+static int cmp_str(const void *x, const void *y) {
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static void collect(Batch *b, const char *root, const char *rel, int depth) {
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s%s%s", root, *rel ? "/" : "", rel) >= (int)sizeof dir) return;
+    DIR *d = opendir(dir);
+    if (!d || depth > 64) {
+        if (d) closedir(d);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        if (name[0] == '.' || strcmp(name, "__pycache__") == 0) continue;
+        char sub[PATH_MAX], full[PATH_MAX];
+        if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", name) >= (int)sizeof sub ||
+            snprintf(full, sizeof full, "%s/%s", root, sub) >= (int)sizeof full)
+            continue;
+        struct stat st;
+        if (stat(full, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            collect(b, root, sub, depth + 1);
+        } else if (S_ISREG(st.st_mode) && strlen(name) > 3 && strcmp(name + strlen(name) - 3, ".py") == 0) {
+            if (b->n == b->cap) {
+                b->cap = b->cap ? b->cap * 2 : 64;
+                char **grown = realloc(b->files, b->cap * sizeof(char *));
+                if (!grown) break;
+                b->files = grown;
+            }
+            b->files[b->n++] = strdup(sub);
+        }
+    }
+    closedir(d);
+}
+
+// The dotted package of directory `dir`: its name and those of the parents
+// that hold an __init__.py ("" when dir is not a package).
+static void package_of(const char *dir, char *out, size_t size) {
+    char abs[PATH_MAX];
+    out[0] = '\0';
+    if (!realpath(dir, abs)) return;
+    char init[PATH_MAX + 16];
+    while (snprintf(init, sizeof init, "%s/__init__.py", abs) < (int)sizeof init && file_exists(init)) {
+        char *slash = strrchr(abs, '/');
+        if (!slash || slash == abs) break;
+        char prev[PATH_MAX];
+        if (snprintf(prev, sizeof prev, "%s%s%s", slash + 1, out[0] ? "." : "", out) >= (int)sizeof prev ||
+            snprintf(out, size, "%s", prev) >= (int)size)
+            break;
+        *slash = '\0';
+    }
+}
+
+static void module_for(const char *pkg, const char *rel, char *out, size_t size) {
+    char m[PATH_MAX];
+    if (snprintf(m, sizeof m, "%s", rel) >= (int)sizeof m) m[0] = '\0';
+    size_t n = strlen(m);
+    if (n > 3) m[n - 3] = '\0';
+    n = strlen(m);
+    if (n >= 9 && strcmp(m + n - 9, "/__init__") == 0) m[n - 9] = '\0';
+    else if (strcmp(m, "__init__") == 0) m[0] = '\0';
+    for (char *p = m; *p; p++)
+        if (*p == '/') *p = '.';
+    if (snprintf(out, size, "%s%s%s", pkg, pkg[0] && m[0] ? "." : "", m) >= (int)size) out[0] = '\0';
+}
+
+static int mkdirs(const char *path) {  // mkdir -p of path's directory
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+typedef struct BatchStats {
+    size_t files, converted, classes, stubs, warnings, errors, stale;
+} BatchStats;
+
+static int batch_one(const Args *a, const char *rel, const char *pkg, const char *outdir, BatchStats *bs) {
+    char in[PATH_MAX], out[PATH_MAX], mod[PATH_MAX];
+    if (snprintf(in, sizeof in, "%s/%s", a->input, rel) >= (int)sizeof in ||
+        snprintf(out, sizeof out, "%s/%s", outdir, rel) >= (int)sizeof out) {
+        fprintf(stderr, "ffq: error: path too long: %s\n", rel);
+        return EXIT_USAGE;
+    }
+    module_for(pkg, rel, mod, sizeof mod);
+    ffq_options opt = a->opt;
+    opt.module_name = mod;
+    opt.batch = true;
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    if (!cx) return EXIT_USAGE;
+    ffq_status st = ffq_compile_file(cx, in, &opt);
+    fputs(ffq_diagnostics(cx), stderr);
+    ffq_stats s = ffq_get_stats(cx);
+    bs->files++;
+    bs->warnings += s.warnings;
+    bs->errors += s.errors;
+    size_t len;
+    const char *text = ffq_output(cx, &len);
+    int rc = st == FFQ_OK ? EXIT_OK : st == FFQ_ERR_INPUT ? EXIT_INPUT : EXIT_USAGE;
+    if (rc == EXIT_OK && text && s.classes_generated > 0) {
+        bs->converted++;
+        bs->classes += s.classes_generated;
+        bs->stubs += s.stubs_inserted;
+        if (a->check) {
+            if (check_against(out, text, len, true) != EXIT_OK) bs->stale++, rc = EXIT_INPUT;
+        } else if (!a->force && file_exists(out)) {
+            fprintf(stderr, "ffq: error: '%s' already exists; use --force to overwrite it\n", out);
+            rc = EXIT_USAGE;
+        } else if (mkdirs(out) != 0) {
+            fprintf(stderr, "ffq: error: cannot create the directory of '%s': %s\n", out, strerror(errno));
+            rc = EXIT_USAGE;
+        } else {
+            rc = write_atomic(out, text, len);
+        }
+    }
+    ffq_ctx_free(cx);
+    return rc;
+}
+
+static int run_batch(const Args *a) {
+    const char *outdir = a->check ? a->check : a->output;
+    if (!outdir || strcmp(outdir, "-") == 0)
+        return usage_error("%sa directory input needs -o DIR (or --check DIR)", "", "autoquant ");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    Batch b = {0};
+    collect(&b, a->input, "", 0);
+    if (b.n) qsort(b.files, b.n, sizeof(char *), cmp_str);
+    char pkg[PATH_MAX];
+    package_of(a->input, pkg, sizeof pkg);
+    bool tty = isatty(fileno(stderr));
+    BatchStats bs = {0};
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < b.n; i++) {
+        if (tty) fprintf(stderr, "\r\033[K[%zu/%zu] %s", i + 1, b.n, b.files[i]);
+        int r = batch_one(a, b.files[i], pkg, outdir, &bs);
+        if (r > rc) rc = r;
+        free(b.files[i]);
+    }
+    free(b.files);
+    if (tty) fprintf(stderr, "\r\033[K");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    fprintf(stderr,
+            "ffq: %zu files read, %zu converted (%zu classes, %zu quantizer stubs), %zu warnings, "
+            "%zu errors%s%s (%.2f s)\n",
+            bs.files, bs.converted, bs.classes, bs.stubs, bs.warnings, bs.errors,
+            a->check ? (bs.stale ? ", stale files found" : ", all up to date") : ", written to ",
+            a->check ? "" : outdir, s);
+    return rc;
+}
+
+static bool is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int cmd_autoquant(int argc, char **argv) {
     Args a;
     memset(&a, 0, sizeof a);
     int rc = parse_autoquant(argc, argv, &a);
-    if (rc == EXIT_OK) rc = precheck(&a);
-    if (rc == EXIT_OK) rc = compile_and_write(&a);
+    if (rc == EXIT_OK && strcmp(a.input, "-") != 0 && is_dir(a.input)) {
+        rc = run_batch(&a);
+    } else {
+        if (rc == EXIT_OK) rc = precheck(&a);
+        if (rc == EXIT_OK) rc = compile_and_write(&a);
+    }
     free(a.classes);
     free(a.optables);
     free(a.replace);

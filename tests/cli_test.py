@@ -159,6 +159,59 @@ def test_unwritable_directory(d):
     assert rc == 2 and "cannot write" in err, err
 
 
+def test_check_fresh_stale_missing(d):
+    write(d, "m.py", MODEL)
+    rc, _, _ = run(["autoquant", "m.py", "-o", "q.py"], d)
+    assert rc == 0
+    rc, out, err = run(["autoquant", "m.py", "--check", "q.py"], d)
+    assert rc == 0 and out == "" and "up to date" in err, (rc, out, err)
+    with open(os.path.join(d, "q.py")) as f:
+        text = f.read()
+    write(d, "q.py", text.replace("quantizer_relu)", "quantizer_relu )"))
+    rc, out, err = run(["autoquant", "m.py", "--check", "q.py"], d)
+    assert rc == 1 and "is stale" in err, (rc, err)
+    assert out.startswith("--- q.py\n+++ (generated)\n@@ "), out
+    assert "\033[" not in out  # no colour when not on a terminal
+    assert "-        return fastforward.nn.functional.relu(x, output_quantizer=self.quantizer_relu )" in out, out
+    rc, out, err = run(["autoquant", "m.py", "--check", "missing.py"], d)
+    assert rc == 1 and "does not exist" in err, err
+    assert not os.path.exists(os.path.join(d, "missing.py"))
+    rc, _, err = run(["autoquant", "m.py", "--check", "q.py", "-o", "x.py"], d)
+    assert rc == 2 and "exclude each other" in err, err
+
+
+def test_stdin_and_stdout_dash(d):
+    rc, out, err = run(["autoquant", "-", "--module", "pkg.m", "-o", "-"], d, stdin=MODEL.encode())
+    assert rc == 0 and "from pkg.m import Other, Small" in out, (rc, out, err)
+    rc, _, err = run(["autoquant", "-"], d, stdin=MODEL.encode())
+    assert rc == 2 and "needs --module" in err, err
+    rc, _, err = run(["autoquant", "-", "--module", "m"], d, stdin=b"class (:\n")
+    assert rc == 1 and err.startswith("<stdin>:1:"), err
+
+
+def test_batch_mode_mirrors_tree(d):
+    os.makedirs(os.path.join(d, "pkg", "sub"))
+    write(d, "pkg/__init__.py", "")
+    write(d, "pkg/sub/__init__.py", "")
+    write(d, "pkg/sub/model.py", MODEL)
+    write(d, "pkg/util.py", "def f():\n    return 1\n")
+    rc, out, err = run(["autoquant", "pkg", "-o", "out"], d)
+    assert rc == 0, err
+    assert "4 files read, 1 converted (2 classes" in err, err
+    assert sorted(os.listdir(os.path.join(d, "out"))) == ["sub"], os.listdir(os.path.join(d, "out"))
+    with open(os.path.join(d, "out", "sub", "model.py")) as f:
+        assert "from pkg.sub.model import Other, Small" in f.read()
+    rc, _, err = run(["autoquant", "pkg", "--check", "out"], d)
+    assert rc == 0 and "all up to date" in err, err
+    write(d, "pkg/sub/model.py", MODEL.replace("F.relu(x)", "F.relu(x) * 2"))
+    rc, out, err = run(["autoquant", "pkg", "--check", "out"], d)
+    assert rc == 1 and "stale" in err and "+++ (generated)" in out, (rc, err)
+    rc, _, err = run(["autoquant", "pkg", "-o", "out"], d)
+    assert rc == 2 and "already exists" in err, err
+    rc, _, err = run(["autoquant", "pkg"], d)
+    assert rc == 2 and "needs -o DIR" in err, err
+
+
 def main():
     global FFQ
     FFQ = os.path.abspath(sys.argv[1])
