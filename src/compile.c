@@ -3,6 +3,7 @@
 // Consumes: a file (or buffer) and ffq_options. Produces: cx->output (the
 // generated module) or error diagnostics. This is the only place with a
 // recovery point for allocation failure (the one setjmp of the codebase).
+#define _DEFAULT_SOURCE  // realpath
 #include "ffq_int.h"
 #include "emit.h"
 #include "pattern.h"
@@ -10,15 +11,42 @@
 #include "rewrite.h"
 #include "types.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-// "models/mlp.py" -> "mlp"
-static const char *module_from_path(ffq_ctx *cx, const char *path) {
+static bool exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+// The input's package root: the directory above the outermost directory
+// holding an __init__.py (its own directory when it is not in a package),
+// and its dotted module name relative to that root
+// ("pkg/sub/mod.py" -> "pkg.sub.mod"; "pkg/__init__.py" -> "pkg").
+static const char *package_root(ffq_ctx *cx, const char *path, const char **modname) {
+    char abs[PATH_MAX];
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     size_t n = strlen(base);
     if (n > 3 && strcmp(base + n - 3, ".py") == 0) n -= 3;
-    return arena_strndup(cx, base, n);
+    const char *name = strcmp(base, "__init__.py") == 0 ? "" : arena_strndup(cx, base, n);
+    if (!realpath(path, abs)) {
+        *modname = name[0] ? name : "__init__";
+        return ".";
+    }
+    char *slash = strrchr(abs, '/');
+    if (slash) *slash = '\0';
+    for (;;) {
+        const char *init = arena_printf(cx, "%s/__init__.py", abs);
+        slash = strrchr(abs, '/');
+        if (!exists(init) || !slash || slash == abs) break;
+        name = name[0] ? arena_printf(cx, "%s.%s", slash + 1, name) : arena_strdup(cx, slash + 1);
+        *slash = '\0';
+    }
+    *modname = name[0] ? name : "__init__";
+    return arena_strdup(cx, abs);
 }
 
 static bool load_tables(ffq_ctx *cx, const ffq_options *opt) {
@@ -132,6 +160,14 @@ static bool is_hand_quantized(const char *qualname) {
     return false;
 }
 
+// The same check on a resolved class: torch.nn.modules.<file>.<Name>.
+static bool is_hand_quantized_class(const ClassInfo *ci) {
+    if (strncmp(ci->mod->name, "torch.nn.modules.", 17) != 0) return false;
+    for (size_t i = 0; i < sizeof hand_quantized / sizeof hand_quantized[0]; i++)
+        if (strcmp(ci->name, hand_quantized[i]) == 0) return true;
+    return false;
+}
+
 static GenClass *new_class(ffq_ctx *cx, ClassInfo *ci, OutputPlan *plan) {
     GenClass *g = ARENA_NEW(cx, GenClass);
     g->ci = ci;
@@ -158,10 +194,12 @@ static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int d
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_LAMBDA) return;
     if (kind == K_CALL) {
+        Symbol sym = program_resolve(d->cx, (Module *)m, cst_field(c, n, F_FUNCTION));
         const char *q = program_qualname(d->cx, m, cst_field(c, n, F_FUNCTION));
-        ClassInfo *sub = q ? program_class_by_qualname(m, q) : NULL;
+        ClassInfo *sub = sym.kind == SYM_CLASS ? sym.cls : NULL;
+        if (sub && is_hand_quantized_class(sub)) sub = NULL, q = NULL;  // children still walked
         if (sub && program_is_module_class(d->cx, sub)) discover(d, sub, depth + 1);
-        else if (q && strncmp(q, "torch.nn.", 9) == 0 && !is_hand_quantized(q)) {
+        else if (!sub && q && strncmp(q, "torch.nn.", 9) == 0 && !is_hand_quantized(q)) {
             const char *last = strrchr(q, '.') + 1;
             bool known = false;
             for (size_t i = 0; i < d->notes.len && !known; i++) known = strcmp(d->notes.items[i], q) == 0;
@@ -204,8 +242,8 @@ static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char 
         if (f != CST_NONE && len >= 16 && strncmp(ft, "super()", 7) == 0 &&
             strncmp(ft + len - 9, ".__init__", 9) == 0) {
             for (size_t i = 0; i < ci->bases.len; i++) {
-                ClassInfo *base = program_class_by_qualname(m, VEC_AT(ci->bases, const char, i));
-                FuncInfo *init = base ? program_find_method(base, "__init__") : NULL;
+                ClassInfo *base = program_base(d->cx, (ClassInfo *)ci, i);
+                FuncInfo *init = base ? program_find_method(d->cx, base, "__init__") : NULL;
                 if (init && init->owner != ci)
                     walk_init(d, init->owner, cst_field(init->mod->cst, init->def, F_BODY),
                               self, depth + 1);
@@ -229,7 +267,7 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
         if (d->seen.items[i] == ci) return;
     vec_push(d->cx, &d->seen, ci);
     GenClass *g = new_class(d->cx, ci, d->plan);
-    FuncInfo *fwd = program_find_method(ci, "forward");
+    FuncInfo *fwd = program_find_method(d->cx, ci, "forward");
     if (fwd) enqueue(d->cx, d->queue, fwd, g);
     else
         diag_at(d->cx, DIAG_WARNING, ci->mod->file, ci->mod->cst->nodes[ci->node].start,
@@ -237,7 +275,7 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
                 "class '%s' has no forward method ffq can read in this file; its generated "
                 "class has no converted forward",
                 ci->name);
-    FuncInfo *init = program_find_method(ci, "__init__");
+    FuncInfo *init = program_find_method(d->cx, ci, "__init__");
     if (!init || depth > 64) return;
     const Cst *c = init->mod->cst;
     uint32_t ps = cst_field(c, init->def, F_PARAMETERS);
@@ -348,7 +386,9 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
     if (!load_tables(cx, opt)) return FFQ_ERR_INPUT;
     PtrVec rules = {0};
     if (!load_rules(cx, opt, &rules)) return opt->nreplace ? FFQ_ERR_USAGE : FFQ_ERR_INPUT;
-    const char *modname = opt->module_name ? opt->module_name : module_from_path(cx, file->path);
+    const char *derived = "__stdin__";
+    const char *root = strcmp(file->path, "<stdin>") == 0 ? "." : package_root(cx, file->path, &derived);
+    const char *modname = opt->module_name ? opt->module_name : derived;
     if (rules.len) file = pattern_apply(cx, file, modname, (PatternRule *const *)rules.items, rules.len);
     Cst *cst = source_parse(cx, file);
     if (!cst) {
@@ -357,6 +397,12 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
     }
     if (cst->has_errors) return FFQ_ERR_INPUT;
     Module *m = program_load(cx, file, cst, modname);
+    PtrVec dirs = {0};  // -I, then the input's package root, then site-packages (§ issue 5)
+    for (size_t i = 0; i < opt->nsearch_path; i++) vec_push(cx, &dirs, (void *)opt->search_path[i]);
+    vec_push(cx, &dirs, (void *)root);
+    for (size_t i = 0; i < opt->nsite_path; i++) vec_push(cx, &dirs, (void *)opt->site_path[i]);
+    program_init(cx, (const char *const *)dirs.items, dirs.len, m);
+    cx->stats.files_read = 1;
     PtrVec roots = {0};
     if (!find_roots(cx, m, opt, &roots)) return FFQ_ERR_INPUT;
     OutputPlan plan = {.mod = m};

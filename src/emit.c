@@ -528,7 +528,23 @@ void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
 
 // --- classes ---
 
-static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out) {
+// Which module each emitted function's text came from: its free names are
+// imported from that module's bindings (§1.2).
+typedef struct Origin {
+    size_t start, end;  // byte range in the body text
+    const Module *mod;
+} Origin;
+
+static void emit_fn_tracked(ffq_ctx *cx, const Conv *cv, StrBuf *out, PtrVec *origins) {
+    Origin *o = ARENA_NEW(cx, Origin);
+    o->start = out->len;
+    emit_function(cx, cv, out);
+    o->end = out->len;
+    o->mod = cv->mod;
+    vec_push(cx, origins, o);
+}
+
+static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *origins) {
     sb_printf(cx, out, "class %s(fastforward.nn.QuantizedModule, %s):\n", g->name, g->ci->name);
     sb_puts(cx, out, "    def __init_quantization__(self) -> None:\n");
     sb_puts(cx, out, "        super().__init_quantization__()\n");
@@ -557,7 +573,7 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out) {
         const Conv *cv = g->convs.items[i];
         if (cv->dropped) continue;
         sb_putc(cx, out, '\n');
-        emit_function(cx, cv, out);
+        emit_fn_tracked(cx, cv, out, origins);
     }
 }
 
@@ -693,7 +709,16 @@ static const char *dispatch_module(ffq_ctx *cx, const OutputPlan *plan, const ch
 }
 
 // Names of the generated code that are bound at module level of the input.
-static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *body, PtrVec *out) {
+static const Module *origin_of(const PtrVec *origins, size_t at, const Module *fallback) {
+    for (size_t i = 0; i < origins->len; i++) {
+        const Origin *o = origins->items[i];
+        if (at >= o->start && at < o->end) return o->mod;
+    }
+    return fallback;
+}
+
+static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *body,
+                            const PtrVec *origins, PtrVec *out) {
     Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
     if (!c) return;
     PtrVec seen = {0};
@@ -709,16 +734,17 @@ static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *bod
             if (has_name(&locals, name)) continue;
         }
         const char *chain = use_chain(cx, c, i);
-        const char *key = arena_printf(cx, "%s|%s", name, chain);
+        const Module *mod = origin_of(origins, c->nodes[i].start, plan->mod);
+        const char *key = arena_printf(cx, "%s|%s|%s", name, chain, mod->name);
         if (has_name(&seen, key)) continue;
         vec_push(cx, &seen, (void *)key);
         if (strcmp(name, "fastforward") == 0) continue;
-        if (!program_binding(plan->mod, name)) {  // a custom `dispatch:` op: import its module
-            const char *mod = dispatch_module(cx, plan, chain);
-            if (mod) add_import(cx, out, false, mod, NULL, NULL);
+        if (!program_binding(mod, name)) {  // a custom `dispatch:` op: import its module
+            const char *dm = dispatch_module(cx, plan, chain);
+            if (dm) add_import(cx, out, false, dm, NULL, NULL);
             continue;
         }
-        import_for(cx, plan->mod, name, chain, out);
+        import_for(cx, mod, name, chain, out);
     }
 }
 
@@ -826,22 +852,23 @@ static void emit_imports(ffq_ctx *cx, const OutputPlan *plan, PtrVec *imports, S
 
 void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
     StrBuf body = {0};
+    PtrVec origins = {0};
     bool first = true;
     for (size_t i = 0; i < plan->helpers.len; i++) {
         const Conv *cv = plan->helpers.items[i];
         if (cv->dropped) continue;
         if (!first) sb_puts(cx, &body, "\n\n");
         first = false;
-        emit_function(cx, cv, &body);
+        emit_fn_tracked(cx, cv, &body, &origins);
     }
     for (size_t i = 0; i < plan->classes.len; i++) {
         if (!first) sb_puts(cx, &body, "\n\n");
         first = false;
-        emit_class(cx, plan->classes.items[i], &body);
+        emit_class(cx, plan->classes.items[i], &body, &origins);
     }
     PtrVec imports = {0};
     add_import(cx, &imports, false, "fastforward", NULL, NULL);
-    collect_imports(cx, plan, sb_cstr(cx, &body), &imports);
+    collect_imports(cx, plan, sb_cstr(cx, &body), &origins, &imports);
     for (size_t i = 0; i < plan->classes.len; i++) {
         const GenClass *g = plan->classes.items[i];
         add_import(cx, &imports, true, g->ci->mod->name, g->ci->name, NULL);

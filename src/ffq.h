@@ -40,7 +40,8 @@ typedef enum ffq_status {
 typedef void *(*ffq_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
 
 typedef struct ffq_options {
-    const char *module_name;        // dotted import name of the input; NULL: derived from the path
+    const char *module_name;        // dotted import name of the input; NULL: derived from its
+                                    // package root (the directories holding __init__.py)
     const char *const *classes;     // root classes (--class); NULL/0: every nn.Module subclass
     size_t nclasses;
     const char *const *optables;    // extra operator-table YAML files, applied in order
@@ -49,8 +50,10 @@ typedef struct ffq_options {
     const char *const *replace;     // pattern rules "PATTERN=>REPLACEMENT"
     size_t nreplace;
     bool type_inference;            // default true
-    const char *const *search_path; // -I directories
+    const char *const *search_path; // -I directories, searched first
     size_t nsearch_path;
+    const char *const *site_path;   // the interpreter's site-packages, searched last
+    size_t nsite_path;
     bool quiet;                     // drop notes
     bool dump_types;                // output the inferred types instead of code (--dump=types)
     bool batch;                     // one file of a tree: no warning for files without modules

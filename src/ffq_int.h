@@ -56,6 +56,7 @@ struct ffq_ctx {
     ffq_stats stats;
 
     OpTable *optable;
+    struct Program *prog;  // the modules of the run (program.c)
     CstLang lang;      // symbol and field ids of the Python grammar
     void *live_parser; // TSParser * / TSTree * during a parse, so ffq_ctx_free can
     void *live_tree;   // release them if an allocation failure unwinds the parse

@@ -1,14 +1,21 @@
-// format.c: lay out generated and rewritten statements as `ruff format
-// --line-length 100` (the Black style) would.
+// format.c: the formatter's entry points (the Black / `ruff format
+// --line-length 100` layout).
 //
-// Consumes: the text of one simple statement (it may span several lines
-// inside brackets) and its indentation. Produces: the statement's lines.
-// The layout follows Black's right-hand split: a statement that does not fit
-// is split at its last bracket pair with a non-empty body (head `f(`, body,
-// tail `)`); an assignment or return whose value has no such bracket gets
-// its value wrapped in parentheses; a body that does not fit on one line is
-// split one element per line at its top-level commas, with a trailing comma.
-// Statements holding comments are left as they are.
+// format_module: parses a module, builds its layout document (format_stmt.c,
+// format_expr.c, format_paren.c, format_text.c) and prints it at line width
+// 100 (format_doc.c). The output is what ruff 0.17.6 prints for the same
+// input, for the constructs ffq emits and for the corpus in
+// tests/format/check_corpus.py.
+//
+// format_stmt: one statement at a given indentation, laid out by the same
+// engine (nested in `if 1:` blocks so the width left at that depth counts).
+// Statements that do not parse on their own use the older token-based layout
+// kept below: a statement that does not fit is split at its last bracket pair
+// with a non-empty body (head `f(`, body, tail `)`); an assignment or return
+// whose value has no such bracket gets its value wrapped in parentheses; a
+// body that does not fit on one line is split one element per line at its
+// top-level commas, with a trailing comma. Statements holding comments are
+// left as they are.
 #include "ffq_int.h"
 #include "format.h"
 #include "format_int.h"
@@ -272,7 +279,7 @@ static void line(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi, int indent, 
     put_line(cx, ts, lo, hi, indent, out, suffix);  // nothing better: leave it long
 }
 
-bool format_stmt(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *out) {
+static bool format_stmt_tokens(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *out) {
     Toks ts = {0};
     tokenize(cx, text, len, &ts);
     if (ts.has_comment || ts.unbalanced || ts.n == 0) return false;
@@ -328,4 +335,40 @@ bool format_module(ffq_ctx *cx, const char *text, size_t len, StrBuf *out) {
 
 bool format_module_dump(ffq_ctx *cx, const char *text, size_t len, StrBuf *out) {
     return format_or_dump(cx, text, len, out, true);
+}
+
+// One statement at `indent`: formatted as the body of `indent / 4` nested
+// `if 1:` blocks, so the line width left at that depth is what counts; the
+// wrapper lines are then dropped. Falls back to the token-based layout
+// above when the statement does not parse on its own.
+bool format_stmt(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *out) {
+    Toks ts = {0};
+    tokenize(cx, text, len, &ts);
+    if (ts.has_comment || ts.unbalanced || ts.n == 0) return false;
+    if (indent % FMT_INDENT != 0 || indent > 40 * FMT_INDENT)
+        return format_stmt_tokens(cx, text, len, indent, out);
+    int depth = indent / FMT_INDENT;
+    StrBuf src = {0};
+    for (int i = 0; i < depth; i++) {
+        sb_indent(cx, &src, i * FMT_INDENT);
+        sb_puts(cx, &src, "if 1:\n");
+    }
+    sb_indent(cx, &src, indent);
+    size_t lead = 0;
+    while (lead < len && (text[lead] == ' ' || text[lead] == '\t')) lead++;
+    sb_putn(cx, &src, text + lead, len - lead);
+    sb_putc(cx, &src, '\n');
+    StrBuf res = {0};
+    if (!format_module(cx, src.data, src.len, &res)) return format_stmt_tokens(cx, text, len, indent, out);
+    // drop the wrapper lines and the final newline
+    size_t pos = 0;
+    for (int i = 0; i < depth; i++) {
+        while (pos < res.len && res.data[pos] != '\n') pos++;
+        pos++;
+    }
+    size_t end = res.len;
+    if (end > pos && res.data[end - 1] == '\n') end--;
+    if (pos >= end) return format_stmt_tokens(cx, text, len, indent, out);
+    sb_putn(cx, out, res.data + pos, end - pos);
+    return true;
 }

@@ -19,6 +19,32 @@ static bool is_tok(const Fmt *f, uint32_t n, const char *s) {
     return !f->c->nodes[n].named && cst_text_is(f->c, n, s);
 }
 
+bool fmt_is_extra(const Fmt *f, uint32_t n) {
+    const CstNode *p = &f->c->nodes[n];
+    if (p->kind == K_COMMENT) return true;
+    return p->named && p->kind == K_OTHER && p->end > p->start && f->src[p->start] == '\\';
+}
+
+uint32_t fmt_child(const Fmt *f, uint32_t n, uint32_t k) {
+    const CstNode *p = &f->c->nodes[n];
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (!f->c->nodes[ch].named || fmt_is_extra(f, ch)) continue;
+        if (k-- == 0) return ch;
+    }
+    return CST_NONE;
+}
+
+uint32_t fmt_nchildren(const Fmt *f, uint32_t n) {
+    const CstNode *p = &f->c->nodes[n];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (f->c->nodes[ch].named && !fmt_is_extra(f, ch)) k++;
+    }
+    return k;
+}
+
 void fmt_node_text(Fmt *f, uint32_t n) {
     size_t len;
     const char *t = text_of(f, n, &len);
@@ -28,11 +54,11 @@ void fmt_node_text(Fmt *f, uint32_t n) {
 static void put_owned(Fmt *f, StrBuf *sb) { doc_text(f->d, sb->data ? sb->data : "", sb->len); }
 
 uint32_t fmt_unparen(const Fmt *f, uint32_t n) {
-    while (n != CST_NONE && kind(f, n) == K_TYPE && cst_named_count(f->c, n) == 1)
-        n = cst_named_child(f->c, n, 0);
+    while (n != CST_NONE && kind(f, n) == K_TYPE && fmt_nchildren(f, n) == 1)
+        n = fmt_child(f, n, 0);
     while (n != CST_NONE && kind(f, n) == K_PAREN_EXPR) {
-        uint32_t inner = cst_named_child(f->c, n, 0);
-        if (inner == CST_NONE || cst_named_count(f->c, n) != 1) break;
+        uint32_t inner = fmt_child(f, n, 0);
+        if (inner == CST_NONE || fmt_nchildren(f, n) != 1) break;
         if (kind(f, inner) == K_YIELD || kind(f, inner) == K_LIST_SPLAT) break;
         n = inner;
     }
@@ -107,12 +133,6 @@ static void put_comments_between(Fmt *f, uint32_t lo, uint32_t hi, bool before) 
 
 // --- levels and parentheses ---
 
-typedef struct Saved {
-    Level level;
-    uint32_t paren_id;
-    bool fits_expanded;
-    bool in_chain;
-} Saved;
 
 // Content is grouped only where a line break is legal (inside brackets).
 static DocOp ipo_group_begin(Fmt *f) {
@@ -147,7 +167,7 @@ static void ipo_soft_space(Fmt *f) {
 }
 
 // `open` + indented soft-broken content + `close`, as one group.
-static Saved paren_begin_id(Fmt *f, const char *open, uint32_t open_end, uint32_t id) {
+Saved fmt_paren_begin_id(Fmt *f, const char *open, uint32_t open_end, uint32_t id) {
     Saved s = {f->level, f->paren_id, false, f->in_chain};
     f->in_chain = false;
     if (f->level == LV_EXPR && f->paren_id) {
@@ -177,11 +197,11 @@ static Saved paren_begin_id(Fmt *f, const char *open, uint32_t open_end, uint32_
     return s;
 }
 
-static Saved paren_begin(Fmt *f, const char *open, uint32_t open_end) {
-    return paren_begin_id(f, open, open_end, 0);
+Saved fmt_paren_begin(Fmt *f, const char *open, uint32_t open_end) {
+    return fmt_paren_begin_id(f, open, open_end, 0);
 }
 
-static void paren_end(Fmt *f, const char *close, Saved s) {
+void fmt_paren_end(Fmt *f, const char *close, Saved s) {
     doc_end(f->d, D_END_INDENT);
     doc_line(f->d, L_SOFT);
     doc_str(f->d, close);
@@ -197,8 +217,10 @@ static void paren_end(Fmt *f, const char *close, Saved s) {
 // Formats `items` separated by commas. `close` is the offset of the closing
 // bracket (comments before it are placed), `magic` whether a trailing comma
 // in the source forces a break, `add_comma` whether a broken body gets one.
-static void comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic,
+void fmt_comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic,
                           bool add_comma, uint32_t comma_group, void (*each)(Fmt *, uint32_t)) {
+    // own-line comments before the first item: from the opening bracket on
+    uint32_t open = n > 0 ? f->c->nodes[f->c->nodes[items[0]].parent].start : 0;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t it = items[k];
         if (k > 0) {
@@ -208,7 +230,7 @@ static void comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t cl
             doc_line(f->d, L_SOFT_SPACE);
         }
         // own-line comments before the item lead it
-        put_comments_between(f, k > 0 ? f->c->nodes[items[k - 1]].end : 0, f->c->nodes[it].start, true);
+        put_comments_between(f, k > 0 ? f->c->nodes[items[k - 1]].end : open, f->c->nodes[it].start, true);
         each(f, it);
     }
     if (n == 0) return;
@@ -223,17 +245,17 @@ static void comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t cl
 
 static void comma_list(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic,
                        bool add_comma, void (*each)(Fmt *, uint32_t)) {
-    comma_list_ex(f, items, n, close, magic, add_comma, 0, each);
+    fmt_comma_list_ex(f, items, n, close, magic, add_comma, 0, each);
 }
 
 // Named children of n that are list items (comments excluded), into an array.
-static uint32_t items_of(Fmt *f, uint32_t n, uint32_t **out) {
+uint32_t fmt_items_of(Fmt *f, uint32_t n, uint32_t **out) {
     const CstNode *p = &f->c->nodes[n];
     uint32_t *v = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
     uint32_t k = 0;
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t ch = p->first_child + i;
-        if (!f->c->nodes[ch].named || kind(f, ch) == K_COMMENT) continue;
+        if (!f->c->nodes[ch].named || fmt_is_extra(f, ch)) continue;
         v[k++] = ch;
     }
     *out = v;
@@ -241,11 +263,11 @@ static uint32_t items_of(Fmt *f, uint32_t n, uint32_t **out) {
 }
 
 // Is the token before the closing bracket of n (its last child) a comma?
-static bool trailing_comma(const Fmt *f, uint32_t n) {
+bool fmt_trailing_comma(const Fmt *f, uint32_t n) {
     const CstNode *p = &f->c->nodes[n];
     for (uint32_t i = p->nchildren; i-- > 0;) {
         uint32_t ch = p->first_child + i;
-        if (kind(f, ch) == K_COMMENT) continue;
+        if (fmt_is_extra(f, ch)) continue;
         if (i == p->nchildren - 1 && !f->c->nodes[ch].named) {
             size_t len;
             const char *t = text_of(f, ch, &len);
@@ -261,18 +283,19 @@ static void each_expr(Fmt *f, uint32_t n) { fmt_expr(f, n); }
 // A bracketed display: (a, b), [a, b], {a, b}, {k: v}.
 static void display(Fmt *f, uint32_t n, const char *open, const char *close, bool is_tuple) {
     uint32_t *items;
-    uint32_t k = items_of(f, n, &items);
+    uint32_t k = fmt_items_of(f, n, &items);
     const CstNode *nd = &f->c->nodes[n];
     if (k == 0 && !fmt_has_comments(f, nd->start, nd->end)) {
         doc_str(f->d, open);
         doc_str(f->d, close);
         return;
     }
-    bool magic = trailing_comma(f, n) && !(is_tuple && k == 1);
-    Saved s = paren_begin(f, open, nd->start + 1);
+    bool comma = fmt_trailing_comma(f, n);
+    bool magic = comma && !(is_tuple && k == 1);
+    Saved s = fmt_paren_begin(f, open, nd->start + 1);
     comma_list(f, items, k, nd->end - 1, magic, !(is_tuple && k == 1), each_expr);
-    if (is_tuple && k == 1) doc_str(f->d, ",");
-    paren_end(f, close, s);
+    if (is_tuple && k == 1 && comma) doc_str(f->d, ",");
+    fmt_paren_end(f, close, s);
 }
 
 // --- atoms ---
@@ -305,7 +328,7 @@ static bool fmt_fstring(Fmt *f, uint32_t n) {
             continue;
         }
         for (size_t i = 1; i + 1 < len; i++)
-            if (t[i] == '\\' || t[i] == '\'' || t[i] == '"' || t[i] == '\n' || t[i] == '#' || t[i] == '{' || t[i] == '}')
+            if (t[i] == '\\' || t[i] == '\n' || t[i] == '#' || t[i] == '{' || t[i] == '}')
                 return false;
         for (uint32_t k = 0; k < cn->nchildren; k++)
             if (is_tok(f, cn->first_child + k, "=")) return false;
@@ -328,7 +351,7 @@ static bool fmt_fstring(Fmt *f, uint32_t n) {
             continue;
         }
         sb_putc(f->cx, &out, '{');
-        uint32_t expr = cst_named_child(f->c, c, 0);
+        uint32_t expr = fmt_child(f, c, 0);
         Doc sub;
         doc_init(f->cx, &sub);
         Doc *saved = f->d;
@@ -338,7 +361,13 @@ static bool fmt_fstring(Fmt *f, uint32_t n) {
         fmt_expr(f, expr);
         f->d = saved;
         f->level = lv;
-        doc_print_flat(&sub, &out);
+        // the field's strings must not use the f-string's own quote
+        StrBuf field = {0};
+        doc_print_flat(&sub, &field);
+        char other = q == '"' ? '\'' : '"';
+        bool has_q = field.len && memchr(field.data, q, field.len);
+        if (has_q && memchr(field.data, other, field.len)) return false;
+        for (size_t i = 0; i < field.len; i++) sb_putc(f->cx, &out, field.data[i] == q ? other : field.data[i]);
         // conversion and format spec, as written
         uint32_t after = expr == CST_NONE ? cn->first_child + 1 : expr + 1;
         uint32_t last = cn->first_child + cn->nchildren - 1;
@@ -376,7 +405,7 @@ static void put_joined_strings(Fmt *f, const uint32_t *parts, uint32_t n) {
 
 static void fmt_concat(Fmt *f, uint32_t n) {
     uint32_t *items;
-    uint32_t k = items_of(f, n, &items);
+    uint32_t k = fmt_items_of(f, n, &items);
     DocOp end = ipo_group_begin(f);
     bool can_merge = !fmt_has_comments(f, f->c->nodes[n].start, f->c->nodes[n].end);
     if (can_merge) {
@@ -387,11 +416,11 @@ static void fmt_concat(Fmt *f, uint32_t n) {
     }
     for (uint32_t i = 0; i < k; i++) {
         if (i) {
+            put_eol_comments(f, f->c->nodes[items[i - 1]].end, f->c->nodes[items[i]].start);
             if (f->level == LV_PAREN) doc_line(f->d, L_SOFT_SPACE);
             else ipo_soft_space(f);
+            put_comments_between(f, f->c->nodes[items[i - 1]].end, f->c->nodes[items[i]].start, true);
         }
-        put_comments_between(f, i ? f->c->nodes[items[i - 1]].end : f->c->nodes[n].start,
-                             f->c->nodes[items[i]].start, true);
         fmt_string_node(f, items[i]);
     }
     if (can_merge) doc_end(f->d, D_END_IF);
@@ -403,8 +432,6 @@ static void fmt_concat(Fmt *f, uint32_t n) {
 // Binding strength, loosest first. `and` and `or` split at the same level
 // (as Black's delimiter priorities do); implicit string concatenation sits
 // between them and comparisons.
-enum { PREC_BOOL = 1, PREC_STR, PREC_CMP, PREC_BOR, PREC_BXOR, PREC_BAND, PREC_SHIFT,
-       PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW };
 
 static int binop_prec(const char *t, size_t len) {
     if (len == 2 && memcmp(t, "**", 2) == 0) return PREC_POW;
@@ -425,16 +452,22 @@ static int binop_prec(const char *t, size_t len) {
     return PREC_CMP;
 }
 
-typedef struct Chain {
-    uint32_t *operand;    // nodes
-    uint32_t *op_lo;      // operator i (before operand i): first token node
-    uint32_t *op_n;       // number of tokens of operator i
-    int *prec;
-    uint32_t n, cap;
-} Chain;
 
 static bool is_chain_kind(uint32_t k) {
     return k == K_BINARY_OP || k == K_BOOLEAN_OP || k == K_COMPARISON;
+}
+
+// A union_type in an annotation (`A | B`), which has no NodeKind of its own.
+bool fmt_is_union(const Fmt *f, uint32_t n) {
+    const CstNode *p = &f->c->nodes[n];
+    return p->kind == K_OTHER && p->named && p->nchildren == 3 && is_tok(f, p->first_child + 1, "|");
+}
+
+// Unwraps `type` nodes around a union.
+static uint32_t chain_node(const Fmt *f, uint32_t n) {
+    while (kind(f, n) == K_TYPE && fmt_nchildren(f, n) == 1 && fmt_is_union(f, fmt_child(f, n, 0)))
+        n = fmt_child(f, n, 0);
+    return n;
 }
 
 static void chain_push(Fmt *f, Chain *ch, uint32_t operand, uint32_t op_lo, uint32_t op_n, int prec) {
@@ -455,7 +488,7 @@ static void chain_push(Fmt *f, Chain *ch, uint32_t operand, uint32_t op_lo, uint
 
 // Flattens nested unparenthesized chains into operands and operators, without
 // recursion: an explicit stack of (node, pending operator) pairs.
-static void flatten(Fmt *f, uint32_t root, Chain *ch) {
+void fmt_flatten(Fmt *f, uint32_t root, Chain *ch) {
     typedef struct { uint32_t node, op_lo, op_n; int prec; } Item;
     size_t cap = 64, ns = 0;
     Item *st = ARENA_ARRAY(f->cx, Item, cap);
@@ -474,7 +507,8 @@ static void flatten(Fmt *f, uint32_t root, Chain *ch) {
             }
             continue;
         }
-        if (!is_chain_kind(kind(f, it.node))) {
+        it.node = chain_node(f, it.node);
+        if (!is_chain_kind(kind(f, it.node)) && !fmt_is_union(f, it.node)) {
             chain_push(f, ch, it.node, it.op_lo, it.op_n, it.prec);
             continue;
         }
@@ -486,7 +520,7 @@ static void flatten(Fmt *f, uint32_t root, Chain *ch) {
         uint32_t k = 0, cur_lo = CST_NONE, cur_n = 0;
         for (uint32_t i = 0; i < p->nchildren; i++) {
             uint32_t c = p->first_child + i;
-            if (kind(f, c) == K_COMMENT) continue;
+            if (fmt_is_extra(f, c)) continue;
             if (!f->c->nodes[c].named) {
                 if (cur_n == 0) cur_lo = c;
                 cur_n++;
@@ -521,12 +555,20 @@ static void flatten(Fmt *f, uint32_t root, Chain *ch) {
 }
 
 static void put_op(Fmt *f, const Chain *ch, uint32_t i) {
-    for (uint32_t k = 0; k < ch->op_n[i]; k++) {
-        // operator tokens are contiguous siblings
-        uint32_t t = ch->op_lo[i] + k;
-        while (kind(f, t) == K_COMMENT) t++;
+    uint32_t t = ch->op_lo[i];
+    for (uint32_t k = 0; k < ch->op_n[i]; k++, t++) {
+        // operator tokens are contiguous siblings; `is not` / `not in` may be one token with parts
+        while (fmt_is_extra(f, t)) t++;
         if (k) doc_space(f->d);
-        fmt_node_text(f, t);
+        const CstNode *tn = &f->c->nodes[t];
+        if (tn->nchildren == 0) {
+            fmt_node_text(f, t);
+            continue;
+        }
+        for (uint32_t j = 0; j < tn->nchildren; j++) {
+            if (j) doc_space(f->d);
+            fmt_node_text(f, tn->first_child + j);
+        }
     }
 }
 
@@ -549,7 +591,7 @@ static bool is_simple_power_operand(const Fmt *f, uint32_t n) {
     }
 }
 
-static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi, bool top) {
+static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi) {
     if (lo == hi) {
         fmt_expr(f, ch->operand[lo]);
         return;
@@ -593,7 +635,9 @@ static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi, bool 
         if (i <= hi && (i == lo || ch->prec[i] != pmin)) continue;
         // part [s, i - 1]
         if (s > lo) {
+            put_eol_comments(f, f->c->nodes[ch->operand[s - 1]].end, f->c->nodes[ch->operand[s]].start);
             ipo_soft_space(f);
+            put_comments_between(f, f->c->nodes[ch->operand[s - 1]].end, f->c->nodes[ch->operand[s]].start, true);
             if (ch->op_n[s]) {
                 put_op(f, ch, s);
                 doc_space(f->d);
@@ -601,21 +645,20 @@ static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi, bool 
         }
         if (s < i - 1) {
             DocOp end = ipo_group_begin(f);
-            chain_range(f, ch, s, i - 1, false);
+            chain_range(f, ch, s, i - 1);
             ipo_group_end(f, end);
         } else {
             fmt_expr(f, ch->operand[s]);
         }
         s = i;
     }
-    (void)top;
 }
 
 static void fmt_chain(Fmt *f, uint32_t n) {
     Chain ch = {0};
-    flatten(f, n, &ch);
+    fmt_flatten(f, n, &ch);
     DocOp end = ipo_group_begin(f);
-    chain_range(f, &ch, 0, ch.n - 1, true);
+    chain_range(f, &ch, 0, ch.n - 1);
     ipo_group_end(f, end);
 }
 
@@ -638,16 +681,16 @@ static void fmt_arguments(Fmt *f, uint32_t al) {
         return;
     }
     uint32_t *items;
-    uint32_t k = items_of(f, al, &items);
+    uint32_t k = fmt_items_of(f, al, &items);
     if (k == 0 && !fmt_has_comments(f, nd->start, nd->end)) {
         doc_str(f->d, "()");
         return;
     }
-    Saved s = paren_begin(f, "(", nd->start + 1);
+    Saved s = fmt_paren_begin(f, "(", nd->start + 1);
     doc_start(f->d, D_GROUP, 0, 0);
-    comma_list(f, items, k, nd->end - 1, trailing_comma(f, al), true, each_arg);
+    comma_list(f, items, k, nd->end - 1, fmt_trailing_comma(f, al), true, each_arg);
     doc_end(f->d, D_END_GROUP);
-    paren_end(f, ")", s);
+    fmt_paren_end(f, ")", s);
 }
 
 // A subscript's slice: a:b:c with spaces around colons when an operand is complex.
@@ -671,7 +714,7 @@ static void fmt_slice(Fmt *f, uint32_t n) {
     uint32_t ncolon = 0;
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t c = p->first_child + i;
-        if (kind(f, c) == K_COMMENT) continue;
+        if (fmt_is_extra(f, c)) continue;
         if (is_tok(f, c, ":")) ncolon++;
         else if (ncolon < 3) part[ncolon] = c;
     }
@@ -697,7 +740,7 @@ static void fmt_brackets(Fmt *f, uint32_t n, bool field_items) {
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t c = p->first_child + i;
         if (field_items ? f->c->nodes[c].field == F_SUBSCRIPT
-                        : (f->c->nodes[c].named && kind(f, c) != K_COMMENT))
+                        : (f->c->nodes[c].named && !fmt_is_extra(f, c)))
             items[k++] = c;
         if (open == CST_NONE && is_tok(f, c, "[")) open = c;
     }
@@ -705,8 +748,8 @@ static void fmt_brackets(Fmt *f, uint32_t n, bool field_items) {
         fmt_node_text(f, n);
         return;
     }
-    bool magic = trailing_comma(f, n);
-    Saved s = paren_begin(f, "[", f->c->nodes[open].end);
+    bool magic = fmt_trailing_comma(f, n);
+    Saved s = fmt_paren_begin(f, "[", f->c->nodes[open].end);
     if (k > 1 || magic) {
         doc_start(f->d, D_GROUP, 0, 0);
         comma_list(f, items, k, p->end - 1, magic && k > 1, true, each_expr);
@@ -717,7 +760,7 @@ static void fmt_brackets(Fmt *f, uint32_t n, bool field_items) {
         fmt_expr(f, items[0]);
         put_comments_between(f, f->c->nodes[items[0]].end, p->end - 1, false);
     }
-    paren_end(f, "]", s);
+    fmt_paren_end(f, "]", s);
 }
 
 static void fmt_subscript(Fmt *f, uint32_t n) {
@@ -732,8 +775,14 @@ static bool starts_with_bracket(const Fmt *f, uint32_t n) {
     return p->nchildren > 0 && is_tok(f, p->first_child, "[");
 }
 
+static void fmt_chain(Fmt *f, uint32_t n);
+
 static bool fmt_other(Fmt *f, uint32_t n) {
     const CstNode *p = &f->c->nodes[n];
+    if (fmt_is_union(f, n)) {
+        fmt_chain(f, n);
+        return true;
+    }
     if (starts_with_bracket(f, n)) {
         fmt_brackets(f, n, false);
         return true;
@@ -750,7 +799,7 @@ static bool fmt_other(Fmt *f, uint32_t n) {
 // Ruff's call-chain layout: a chain with two or more attribute accesses that
 // follow a call, a subscript or parentheses (`a.b(c).d(e).f`) breaks before
 // those dots, one per line, when it does not fit inside brackets.
-static bool is_fluent(const Fmt *f, uint32_t n) {
+bool fmt_is_fluent(const Fmt *f, uint32_t n) {
     int count = 0;
     for (int guard = 0; guard < 4 * FMT_MAX_DEPTH; guard++) {
         uint32_t k = kind(f, n);
@@ -763,7 +812,7 @@ static bool is_fluent(const Fmt *f, uint32_t n) {
             if (kind(f, v) == K_CALL || kind(f, v) == K_SUBSCRIPT) count++;
             n = v;
         } else if (k == K_CALL || k == K_SUBSCRIPT) {
-            uint32_t v = cst_named_child(f->c, n, 0);
+            uint32_t v = fmt_child(f, n, 0);
             if (kind(f, v) == K_PAREN_EXPR) break;
             n = v;
         } else {
@@ -788,12 +837,12 @@ static void fmt_attribute(Fmt *f, uint32_t n) {
 
 static void fmt_comprehension(Fmt *f, uint32_t n, const char *open, const char *close) {
     const CstNode *p = &f->c->nodes[n];
-    Saved s = paren_begin(f, open, p->start + 1);
+    Saved s = fmt_paren_begin(f, open, p->start + 1);
     doc_start(f->d, D_GROUP, 0, 0);
     bool first = true;
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t c = p->first_child + i;
-        if (!f->c->nodes[c].named || kind(f, c) == K_COMMENT) continue;
+        if (!f->c->nodes[c].named || fmt_is_extra(f, c)) continue;
         if (first) {
             if (kind(f, c) == K_PAIR) {
                 fmt_expr(f, c);
@@ -811,7 +860,7 @@ static void fmt_comprehension(Fmt *f, uint32_t n, const char *open, const char *
             bool seen_in = false;
             for (uint32_t j = 0; j < q->nchildren; j++) {
                 uint32_t t = q->first_child + j;
-                if (kind(f, t) == K_COMMENT) continue;
+                if (fmt_is_extra(f, t)) continue;
                 if (!f->c->nodes[t].named) {
                     if (is_tok(f, t, ",")) {
                         doc_str(f->d, ",");
@@ -828,16 +877,16 @@ static void fmt_comprehension(Fmt *f, uint32_t n, const char *open, const char *
             }
         } else if (kind(f, c) == K_IF_CLAUSE) {
             doc_str(f->d, "if ");
-            fmt_expr(f, cst_named_child(f->c, c, 0));
+            fmt_expr(f, fmt_child(f, c, 0));
         }
     }
     doc_end(f->d, D_END_GROUP);
-    paren_end(f, close, s);
+    fmt_paren_end(f, close, s);
 }
 
 static void fmt_lambda_params(Fmt *f, uint32_t params) {
     uint32_t *items;
-    uint32_t k = items_of(f, params, &items);
+    uint32_t k = fmt_items_of(f, params, &items);
     for (uint32_t i = 0; i < k; i++) {
         if (i) doc_str(f->d, ", ");
         fmt_expr(f, items[i]);
@@ -852,14 +901,14 @@ static void fmt_lambda(Fmt *f, uint32_t n) {
         fmt_lambda_params(f, params);
     }
     doc_str(f->d, ": ");
-    fmt_expr(f, cst_field(f->c, n, F_BODY));
+    fmt_maybe_paren_nested(f, cst_field(f->c, n, F_BODY));
 }
 
 static void fmt_conditional(Fmt *f, uint32_t n) {
     DocOp end = ipo_group_begin(f);
     for (;;) {
-        uint32_t body = cst_named_child(f->c, n, 0), test = cst_named_child(f->c, n, 1);
-        uint32_t orelse = cst_named_child(f->c, n, 2);
+        uint32_t body = fmt_child(f, n, 0), test = fmt_child(f, n, 1);
+        uint32_t orelse = fmt_child(f, n, 2);
         fmt_expr(f, body);
         ipo_soft_space(f);
         doc_str(f->d, "if ");
@@ -890,7 +939,7 @@ static void fmt_tokens(Fmt *f, uint32_t n) {
     bool prev_open = true;
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t c = p->first_child + i;
-        if (kind(f, c) == K_COMMENT) continue;
+        if (fmt_is_extra(f, c)) continue;
         size_t len;
         const char *t = text_of(f, c, &len);
         bool named = f->c->nodes[c].named;
@@ -908,7 +957,7 @@ static void fmt_tokens(Fmt *f, uint32_t n) {
 
 static void fmt_keyword_like(Fmt *f, uint32_t n, const char *kw) {
     doc_str(f->d, kw);
-    uint32_t arg = cst_named_child(f->c, n, 0);
+    uint32_t arg = fmt_child(f, n, 0);
     if (arg == CST_NONE) return;
     doc_space(f->d);
     fmt_expr(f, arg);
@@ -941,15 +990,16 @@ static void fmt_expr_inner(Fmt *f, uint32_t n) {
         fmt_arguments(f, cst_field(c, n, F_ARGUMENTS));
         break;
     case K_SUBSCRIPT: fmt_subscript(f, n); break;
+    case K_ARGUMENT_LIST: fmt_arguments(f, n); break;
     case K_SLICE: fmt_slice(f, n); break;
     case K_KEYWORD_ARGUMENT: each_arg(f, n); break;
     case K_LIST_SPLAT: case K_LIST_SPLAT_PATTERN:
         doc_str(f->d, "*");
-        fmt_expr(f, cst_named_child(c, n, 0));
+        fmt_expr(f, fmt_child(f, n, 0));
         break;
     case K_DICT_SPLAT: case K_DICT_SPLAT_PATTERN:
         doc_str(f->d, "**");
-        fmt_expr(f, cst_named_child(c, n, 0));
+        fmt_expr(f, fmt_child(f, n, 0));
         break;
     case K_PAIR:
         fmt_expr(f, cst_field(c, n, F_KEY));
@@ -971,21 +1021,21 @@ static void fmt_expr_inner(Fmt *f, uint32_t n) {
         fmt_expr(f, cst_field(c, n, F_VALUE));
         break;
     case K_PAREN_EXPR: {
-        uint32_t inner = cst_named_child(c, n, 0);
+        uint32_t inner = fmt_child(f, n, 0);
         if (inner == CST_NONE) {
             fmt_tokens(f, n);
             break;
         }
-        Saved s = paren_begin(f, "(", c->nodes[n].start + 1);
+        Saved s = fmt_paren_begin(f, "(", c->nodes[n].start + 1);
         put_comments_between(f, c->nodes[n].start + 1, c->nodes[inner].start, true);
         fmt_expr(f, inner);
         put_comments_between(f, c->nodes[inner].end, c->nodes[n].end - 1, false);
-        paren_end(f, ")", s);
+        fmt_paren_end(f, ")", s);
         break;
     }
     case K_EXPRESSION_LIST: case K_PATTERN_LIST: {
         uint32_t *items;
-        uint32_t k = items_of(f, n, &items);
+        uint32_t k = fmt_items_of(f, n, &items);
         for (uint32_t i = 0; i < k; i++) {
             if (i) doc_str(f->d, ", ");
             fmt_expr(f, items[i]);
@@ -993,11 +1043,11 @@ static void fmt_expr_inner(Fmt *f, uint32_t n) {
         if (k == 1) doc_str(f->d, ",");
         break;
     }
-    case K_TYPE: fmt_expr(f, cst_named_child(c, n, 0)); break;
+    case K_TYPE: fmt_expr(f, fmt_child(f, n, 0)); break;
     case K_DEFAULT_PARAMETER: case K_TYPED_PARAMETER: case K_TYPED_DEFAULT_PARAMETER: {
         uint32_t name = cst_field(c, n, F_NAME), type = cst_field(c, n, F_TYPE);
         uint32_t value = cst_field(c, n, F_VALUE);
-        if (name == CST_NONE) name = cst_named_child(c, n, 0);
+        if (name == CST_NONE) name = fmt_child(f, n, 0);
         fmt_expr(f, name);
         if (type != CST_NONE) {
             doc_str(f->d, ": ");
@@ -1016,7 +1066,7 @@ static void fmt_expr_inner(Fmt *f, uint32_t n) {
         for (uint32_t i = 0; i < p->nchildren; i++)
             if (is_tok(f, p->first_child + i, "from")) from = true;
         if (from) doc_str(f->d, " from");
-        uint32_t v = cst_named_child(c, n, 0);
+        uint32_t v = fmt_child(f, n, 0);
         if (v != CST_NONE) {
             doc_space(f->d);
             fmt_expr(f, v);
@@ -1043,7 +1093,7 @@ void fmt_expr(Fmt *f, uint32_t n) {
     f->depth++;
     uint32_t k = kind(f, n);
     bool chain_root = !f->in_chain && (k == K_CALL || k == K_ATTRIBUTE || k == K_SUBSCRIPT) &&
-                      (f->level == LV_PAREN || (f->level == LV_EXPR && f->paren_id)) && is_fluent(f, n);
+                      (f->level == LV_PAREN || (f->level == LV_EXPR && f->paren_id)) && fmt_is_fluent(f, n);
     if (chain_root) {
         f->in_chain = true;
         doc_start(f->d, D_GROUP, 0, 0);
@@ -1060,9 +1110,13 @@ void fmt_expr_unparen(Fmt *f, uint32_t n) { fmt_expr(f, fmt_unparen(f, n)); }
 
 void fmt_targets(Fmt *f, uint32_t n) {
     n = fmt_unparen(f, n);
+    // for (i) in ...: a one-element pattern without a comma is just parentheses
+    while ((kind(f, n) == K_TUPLE_PATTERN || kind(f, n) == K_TUPLE) && fmt_nchildren(f, n) == 1 &&
+           !fmt_trailing_comma(f, n) && !fmt_has_comments(f, f->c->nodes[n].start, f->c->nodes[n].end))
+        n = fmt_unparen(f, fmt_child(f, n, 0));
     if (kind(f, n) == K_PATTERN_LIST || kind(f, n) == K_EXPRESSION_LIST) {
         uint32_t *items;
-        uint32_t k = items_of(f, n, &items);
+        uint32_t k = fmt_items_of(f, n, &items);
         for (uint32_t i = 0; i < k; i++) {
             if (i) doc_str(f->d, ", ");
             fmt_expr(f, items[i]);
@@ -1073,365 +1127,3 @@ void fmt_targets(Fmt *f, uint32_t n) {
     fmt_expr(f, n);
 }
 
-// --- optional parentheses in statement slots ---
-
-typedef enum Needs { N_NEVER, N_BEST_FIT, N_MULTILINE, N_ALWAYS } Needs;
-
-static bool has_own_parens(const Fmt *f, uint32_t n, bool *non_empty) {
-    *non_empty = true;
-    switch (kind(f, n)) {
-    case K_LIST: case K_TUPLE: case K_SET: case K_DICT:
-        *non_empty = cst_named_count(f->c, n) > 0;
-        return true;
-    case K_LIST_COMP: case K_SET_COMP: case K_DICT_COMP: case K_GENERATOR: return true;
-    case K_CALL: {
-        uint32_t al = cst_field(f->c, n, F_ARGUMENTS);
-        *non_empty = al != CST_NONE && cst_named_count(f->c, al) > 0;
-        return true;
-    }
-    case K_SUBSCRIPT: return true;
-    case K_PAREN_EXPR: return true;
-    default: return false;
-    }
-}
-
-static bool is_multiline_string(const Fmt *f, uint32_t n) {
-    if (kind(f, n) != K_STRING) return false;
-    size_t len;
-    const char *t = text_of(f, n, &len);
-    return memchr(t, '\n', len) != NULL;
-}
-
-static Needs needs_parens(const Fmt *f, uint32_t n) {
-    switch (kind(f, n)) {
-    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
-    case K_ELLIPSIS:
-        return N_BEST_FIT;
-    case K_STRING: return is_multiline_string(f, n) ? N_NEVER : N_BEST_FIT;
-    case K_CONCAT_STRING: return N_MULTILINE;
-    case K_ATTRIBUTE: case K_CALL: case K_SUBSCRIPT: {
-        if (is_fluent(f, n)) return N_MULTILINE;
-        uint32_t v = cst_named_child(f->c, n, 0);
-        if (kind(f, v) == K_PAREN_EXPR) return N_NEVER;
-        return needs_parens(f, v);
-    }
-    case K_LIST: case K_TUPLE: case K_SET: case K_DICT: case K_LIST_COMP: case K_SET_COMP:
-    case K_DICT_COMP: case K_GENERATOR: case K_PAREN_EXPR:
-        return N_NEVER;
-    case K_NAMED_EXPR: return N_ALWAYS;
-    default: return N_MULTILINE;
-    }
-}
-
-// The CanOmitOptionalParentheses visitor: loosest operator and its count,
-// whether anything has brackets, and the first/last operand.
-typedef struct Omit {
-    int max_prec;   // 0: none; otherwise 100 - precedence (looser binds = larger)
-    int count;
-    bool any_parens;
-    uint32_t first, last;
-    bool first_is_token;
-} Omit;
-
-static void omit_update(Omit *o, int prec) {
-    int v = 100 - prec;
-    if (v > o->max_prec) o->max_prec = v, o->count = 1;
-    else if (v == o->max_prec) o->count++;
-}
-
-static void omit_visit(const Fmt *f, uint32_t n, Omit *o, int depth) {
-    if (depth > FMT_MAX_DEPTH) return;
-    bool ne;
-    switch (kind(f, n)) {
-    case K_BINARY_OP: case K_BOOLEAN_OP: case K_COMPARISON: {
-        Chain ch = {0};
-        flatten((Fmt *)f, n, &ch);
-        for (uint32_t i = 1; i < ch.n; i++) omit_update(o, ch.prec[i]);
-        for (uint32_t i = 0; i < ch.n; i++) omit_visit(f, ch.operand[i], o, depth + 1);
-        return;
-    }
-    case K_NOT_OP:
-        if (o->first == CST_NONE && !o->first_is_token) o->first_is_token = true;
-        omit_visit(f, cst_named_child(f->c, n, 0), o, depth + 1);
-        return;
-    case K_UNARY_OP: {
-        size_t len;
-        const char *t = cst_text(f->c, cst_field(f->c, n, F_OPERATOR), &len);
-        if (*t == '~') omit_update(o, PREC_UNARY);
-        if (o->first == CST_NONE && !o->first_is_token) o->first_is_token = true;
-        omit_visit(f, cst_field(f->c, n, F_ARGUMENT), o, depth + 1);
-        return;
-    }
-    case K_CONCAT_STRING:
-        omit_update(o, PREC_STR);
-        if (o->first == CST_NONE && !o->first_is_token) o->first = n;
-        o->last = n;
-        return;
-    case K_CONDITIONAL_EXPR:
-        omit_update(o, 0);
-        omit_update(o, 0);
-        for (uint32_t i = 0; i < 3; i++) omit_visit(f, cst_named_child(f->c, n, i), o, depth + 1);
-        return;
-    case K_CALL: case K_SUBSCRIPT: {
-        if (has_own_parens(f, n, &ne) && ne) o->any_parens = true;
-        if (kind(f, n) == K_SUBSCRIPT) o->any_parens = true;
-        uint32_t v = cst_named_child(f->c, n, 0);
-        omit_visit(f, v, o, depth + 1);
-        o->last = n;
-        return;
-    }
-    case K_ATTRIBUTE: {
-        uint32_t v = cst_field(f->c, n, F_OBJECT);
-        omit_visit(f, v, o, depth + 1);
-        if (has_own_parens(f, v, &ne)) omit_update(o, 99);
-        o->last = n;
-        return;
-    }
-    case K_LIST: case K_TUPLE: case K_SET: case K_DICT: case K_LIST_COMP: case K_SET_COMP:
-    case K_DICT_COMP: case K_GENERATOR: case K_PAREN_EXPR:
-        if (has_own_parens(f, n, &ne) && ne) o->any_parens = true;
-        if (o->first == CST_NONE && !o->first_is_token) o->first_is_token = true, o->first = n;
-        o->last = n;
-        return;
-    default:
-        if (o->first == CST_NONE && !o->first_is_token) o->first = n;
-        o->last = n;
-        return;
-    }
-}
-
-static bool is_parenthesized_operand(const Fmt *f, uint32_t n) {
-    if (n == CST_NONE || kind(f, n) == K_SUBSCRIPT) return false;
-    bool ne;
-    return has_own_parens(f, n, &ne) && ne;
-}
-
-static bool can_omit_optional_parens(const Fmt *f, uint32_t n) {
-    Omit o = {.first = CST_NONE, .last = CST_NONE};
-    omit_visit(f, n, &o, 0);
-    if (!o.any_parens) return false;
-    if (o.count > 1) return false;
-    if (o.max_prec == 0) return true;  // no operator
-    if (is_parenthesized_operand(f, o.last)) return true;
-    return o.first_is_token && is_parenthesized_operand(f, o.first);
-}
-
-static void optional_parens(Fmt *f, uint32_t n) {
-    uint32_t id = doc_new_id(f->d);
-    Saved s = {f->level, f->paren_id, false};
-    doc_start(f->d, D_GROUP, id, 0);
-    doc_start(f->d, D_IF, 0, M_BREAK);
-    doc_str(f->d, "(");
-    doc_end(f->d, D_END_IF);
-    doc_start(f->d, D_INDENT_IF, id, 0);
-    doc_line(f->d, L_SOFT);
-    f->level = LV_EXPR;
-    f->paren_id = id;
-    fmt_expr(f, n);
-    f->level = s.level;
-    f->paren_id = s.paren_id;
-    doc_end(f->d, D_END_INDENT_IF);
-    doc_line(f->d, L_SOFT);
-    doc_start(f->d, D_IF, 0, M_BREAK);
-    doc_str(f->d, ")");
-    doc_end(f->d, D_END_IF);
-    doc_end(f->d, D_END_GROUP);
-}
-
-static void parenthesize_if_expands(Fmt *f, uint32_t n) {
-    Saved s = {f->level, f->paren_id, false};
-    doc_start(f->d, D_GROUP, 0, 0);
-    doc_start(f->d, D_IF, 0, M_BREAK);
-    doc_str(f->d, "(");
-    doc_end(f->d, D_END_IF);
-    doc_start(f->d, D_INDENT, 0, 0);
-    doc_line(f->d, L_SOFT);
-    f->level = LV_PAREN;
-    f->paren_id = 0;
-    fmt_expr(f, n);
-    f->level = s.level;
-    f->paren_id = s.paren_id;
-    doc_end(f->d, D_END_INDENT);
-    doc_line(f->d, L_SOFT);
-    doc_start(f->d, D_IF, 0, M_BREAK);
-    doc_str(f->d, ")");
-    doc_end(f->d, D_END_IF);
-    doc_end(f->d, D_END_GROUP);
-}
-
-static void best_fit_parens(Fmt *f, uint32_t n) {
-    uint32_t id = doc_new_id(f->d);
-    Saved s = {f->level, f->paren_id, false};
-    doc_start(f->d, D_BFP, id, 0);
-    f->level = LV_EXPR;
-    f->paren_id = id;
-    fmt_expr(f, n);
-    f->level = s.level;
-    f->paren_id = s.paren_id;
-    doc_end(f->d, D_END_BFP);
-}
-
-void fmt_maybe_paren(Fmt *f, uint32_t n, Parenthesize how) {
-    uint32_t inner = fmt_unparen(f, n);
-    while (kind(f, n) == K_TYPE && cst_named_count(f->c, n) == 1) n = cst_named_child(f->c, n, 0);
-    const CstNode *nd = &f->c->nodes[n];
-    bool parenthesized = inner != n;
-    // parentheses holding comments, or kept by request, stay
-    if (parenthesized && (how == P_OPTIONAL || fmt_has_comments(f, nd->start, f->c->nodes[inner].start) ||
-                          fmt_has_comments(f, f->c->nodes[inner].end, nd->end))) {
-        fmt_expr(f, n);
-        return;
-    }
-    n = inner;
-    if (f->level == LV_PAREN) {
-        fmt_expr(f, n);
-        return;
-    }
-    switch (needs_parens(f, n)) {
-    case N_ALWAYS:
-        if (kind(f, n) == K_NAMED_EXPR) {
-            Saved s = paren_begin(f, "(", CST_NONE);
-            fmt_expr(f, n);
-            paren_end(f, ")", s);
-        } else {
-            fmt_expr(f, n);
-        }
-        return;
-    case N_NEVER:
-        if (how == P_IF_BREAKS_PARENTHESIZED) parenthesize_if_expands(f, n);
-        else fmt_expr(f, n);
-        return;
-    case N_MULTILINE:
-        if (how == P_IF_REQUIRED) fmt_expr(f, n);
-        else if (can_omit_optional_parens(f, n)) optional_parens(f, n);
-        else parenthesize_if_expands(f, n);
-        return;
-    case N_BEST_FIT:
-        if (how == P_IF_BREAKS_PARENTHESIZED) parenthesize_if_expands(f, n);
-        else if (how != P_IF_BREAKS) fmt_expr(f, n);
-        else if (can_omit_optional_parens(f, n)) optional_parens(f, n);
-        else best_fit_parens(f, n);
-        return;
-    }
-}
-
-// --- def parameters ---
-
-static void each_param(Fmt *f, uint32_t n) { fmt_expr(f, n); }
-
-void fmt_parameters(Fmt *f, uint32_t params, bool has_return) {
-    uint32_t *items;
-    uint32_t k = items_of(f, params, &items);
-    const CstNode *nd = &f->c->nodes[params];
-    if (k == 0 && !fmt_has_comments(f, nd->start, nd->end)) {
-        doc_str(f->d, "()");
-        return;
-    }
-    (void)has_return;
-    uint32_t id = doc_new_id(f->d);
-    Saved s = paren_begin_id(f, "(", nd->start + 1, id);
-    doc_start(f->d, D_GROUP, 0, 0);
-    comma_list_ex(f, items, k, nd->end - 1, trailing_comma(f, params), true, id, each_param);
-    doc_end(f->d, D_END_GROUP);
-    paren_end(f, ")", s);
-}
-
-// --- assignments that prefer breaking the right-hand side (ruff's RightToLeft) ---
-
-static void fmt_before_operator(Fmt *f, uint32_t target, bool is_annotation) {
-    uint32_t t = fmt_unparen(f, target);
-    bool ne;
-    if (!is_annotation || has_own_parens(f, t, &ne) || t != target) {
-        fmt_expr(f, target);
-        return;
-    }
-    if (can_omit_optional_parens(f, t)) optional_parens(f, t);
-    else parenthesize_if_expands(f, t);
-}
-
-static bool will_break(const Doc *d, uint32_t from) {
-    for (uint32_t i = from; i < d->n; i++) {
-        const DocEl *e = &d->el[i];
-        if (e->op == D_EXPAND_PARENT || (e->op == D_TEXT && e->multiline) ||
-            (e->op == D_LINE && (e->a == L_HARD || e->a == L_EMPTY)))
-            return true;
-    }
-    return false;
-}
-
-static bool is_inlineable(const Fmt *f, uint32_t n) {
-    switch (kind(f, n)) {
-    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
-    case K_ELLIPSIS:
-        return true;
-    case K_STRING: return !is_multiline_string(f, n);
-    case K_ATTRIBUTE: case K_CALL: case K_SUBSCRIPT: return needs_parens(f, n) == N_BEST_FIT;
-    default: return false;
-    }
-}
-
-// `target op value` where `target` is an annotation or a target with its own
-// brackets: tries, in order, everything flat; (for calls and subscripts)
-// breaking the value's own brackets; parenthesizing the value; breaking the target.
-void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t value) {
-    uint32_t v = fmt_unparen(f, value);
-    const CstNode *tn = &f->c->nodes[target], *vn = &f->c->nodes[value];
-    bool comments = fmt_has_comments(f, tn->start, vn->end);
-    if (!is_inlineable(f, v) || comments || v != value) {
-        fmt_before_operator(f, target, is_annotation);
-        doc_str(f->d, op);
-        fmt_maybe_paren(f, value, P_IF_BREAKS);
-        return;
-    }
-    uint32_t mark = f->d->n;
-    fmt_before_operator(f, target, is_annotation);
-    if (will_break(f->d, mark)) {
-        doc_str(f->d, op);
-        fmt_expr(f, v);
-        return;
-    }
-    f->d->n = mark;
-    Level lv = f->level;
-    doc_start(f->d, D_BEST_FIT, 0, 0);
-    // everything flat
-    doc_start(f->d, D_ENTRY, 0, 0);
-    fmt_before_operator(f, target, is_annotation);
-    doc_str(f->d, op);
-    fmt_expr(f, v);
-    doc_end(f->d, D_END_ENTRY);
-    bool ne;
-    if ((kind(f, v) == K_CALL || kind(f, v) == K_SUBSCRIPT) && has_own_parens(f, v, &ne) && ne) {
-        doc_start(f->d, D_ENTRY, 0, 0);
-        fmt_before_operator(f, target, is_annotation);
-        doc_str(f->d, op);
-        doc_start(f->d, D_GROUP, 0, 1);
-        fmt_expr(f, v);
-        doc_end(f->d, D_END_GROUP);
-        doc_end(f->d, D_END_ENTRY);
-    }
-    // the value in parentheses
-    doc_start(f->d, D_ENTRY, 0, 0);
-    fmt_before_operator(f, target, is_annotation);
-    doc_str(f->d, op);
-    doc_str(f->d, "(");
-    doc_start(f->d, D_GROUP, 0, 1);
-    doc_start(f->d, D_INDENT, 0, 0);
-    doc_line(f->d, L_SOFT);
-    f->level = LV_PAREN;
-    fmt_expr(f, v);
-    f->level = lv;
-    doc_end(f->d, D_END_INDENT);
-    doc_line(f->d, L_SOFT);
-    doc_end(f->d, D_END_GROUP);
-    doc_str(f->d, ")");
-    doc_end(f->d, D_END_ENTRY);
-    // the target broken
-    doc_start(f->d, D_ENTRY, 0, 0);
-    doc_start(f->d, D_GROUP, 0, 1);
-    fmt_before_operator(f, target, is_annotation);
-    doc_end(f->d, D_END_GROUP);
-    doc_str(f->d, op);
-    fmt_expr(f, v);
-    doc_end(f->d, D_END_ENTRY);
-    doc_end(f->d, D_END_BEST_FIT);
-}

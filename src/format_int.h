@@ -127,13 +127,52 @@ void fmt_expr_unparen(Fmt *f, uint32_t n);       // drops redundant source paren
 void fmt_maybe_paren(Fmt *f, uint32_t n, Parenthesize how);
 void fmt_node_text(Fmt *f, uint32_t n);
 uint32_t fmt_unparen(const Fmt *f, uint32_t n);
+// Comments and backslash continuations, which layout ignores.
+bool fmt_is_extra(const Fmt *f, uint32_t n);
+// The k-th named child that is not an extra, and their count.
+uint32_t fmt_child(const Fmt *f, uint32_t n, uint32_t k);
+uint32_t fmt_nchildren(const Fmt *f, uint32_t n);
 bool fmt_has_comments(const Fmt *f, uint32_t lo, uint32_t hi);
 // Target lists (for x, y in ...; a, b = ...): elements joined flat.
 void fmt_targets(Fmt *f, uint32_t n);
 // `target op value` for annotations and bracketed targets (see format_expr.c).
 void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t value);
 // Parameters of a def (with their brackets).
-void fmt_parameters(Fmt *f, uint32_t params, bool has_return);
+void fmt_parameters(Fmt *f, uint32_t params, uint32_t ret);
+// --- shared by format_expr.c and format_paren.c ---
+
+enum { PREC_BOOL = 1, PREC_STR, PREC_CMP, PREC_BOR, PREC_BXOR, PREC_BAND, PREC_SHIFT,
+       PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW };
+
+// Saved formatter state around a bracket pair.
+typedef struct Saved {
+    Level level;
+    uint32_t paren_id;
+    bool fits_expanded;
+    bool in_chain;
+} Saved;
+
+// A flattened chain of binary, boolean and comparison operators.
+typedef struct Chain {
+    uint32_t *operand;    // nodes
+    uint32_t *op_lo;      // operator i (before operand i): first token node
+    uint32_t *op_n;       // number of tokens of operator i
+    int *prec;
+    uint32_t n, cap;
+} Chain;
+
+Saved fmt_paren_begin_id(Fmt *f, const char *open, uint32_t open_end, uint32_t id);
+Saved fmt_paren_begin(Fmt *f, const char *open, uint32_t open_end);
+void fmt_paren_end(Fmt *f, const char *close, Saved s);
+void fmt_comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic,
+                       bool add_comma, uint32_t comma_group, void (*each)(Fmt *, uint32_t));
+uint32_t fmt_items_of(Fmt *f, uint32_t n, uint32_t **out);
+bool fmt_trailing_comma(const Fmt *f, uint32_t n);
+void fmt_flatten(Fmt *f, uint32_t root, Chain *ch);
+bool fmt_is_fluent(const Fmt *f, uint32_t n);
+bool fmt_is_union(const Fmt *f, uint32_t n);
+void fmt_maybe_paren_nested(Fmt *f, uint32_t n);
+
 void fmt_module_doc(Fmt *f);
 // The document format_module would print, dumped (a developer aid for ffq-fmt --doc).
 bool format_module_dump(ffq_ctx *cx, const char *text, size_t len, StrBuf *out);

@@ -11,6 +11,7 @@
 // kept as it is in the source.
 #include "format_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static uint32_t kind(const Fmt *f, uint32_t n) { return f->c->nodes[n].kind; }
@@ -120,8 +121,8 @@ static bool is_import(const Fmt *f, uint32_t st) {
 
 // A statement that is a lone string: a docstring when first in its body.
 static bool is_string_stmt(const Fmt *f, uint32_t st) {
-    if (kind(f, st) != K_EXPR_STMT || cst_named_count(f->c, st) != 1) return false;
-    uint32_t e = cst_named_child(f->c, st, 0);
+    if (kind(f, st) != K_EXPR_STMT || fmt_nchildren(f, st) != 1) return false;
+    uint32_t e = fmt_child(f, st, 0);
     return kind(f, e) == K_STRING;
 }
 
@@ -130,10 +131,10 @@ static bool is_stub_def(const Fmt *f, uint32_t st) {
     uint32_t d = definition_of(f, st);
     if (d == CST_NONE || kind(f, d) != K_FUNCTION_DEF) return false;
     uint32_t body = cst_field(f->c, d, F_BODY);
-    if (body == CST_NONE || cst_named_count(f->c, body) != 1) return false;
-    uint32_t s = cst_named_child(f->c, body, 0);
-    return kind(f, s) == K_EXPR_STMT && cst_named_count(f->c, s) == 1 &&
-           kind(f, cst_named_child(f->c, s, 0)) == K_ELLIPSIS;
+    if (body == CST_NONE || fmt_nchildren(f, body) != 1) return false;
+    uint32_t s = fmt_child(f, body, 0);
+    return kind(f, s) == K_EXPR_STMT && fmt_nchildren(f, s) == 1 &&
+           kind(f, fmt_child(f, s, 0)) == K_ELLIPSIS;
 }
 
 // Statements of a block or module (comments excluded), into an array.
@@ -143,7 +144,7 @@ static uint32_t statements(Fmt *f, uint32_t block, uint32_t **out) {
     uint32_t k = 0;
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t ch = p->first_child + i;
-        if (!f->c->nodes[ch].named || kind(f, ch) == K_COMMENT) continue;
+        if (!f->c->nodes[ch].named || fmt_is_extra(f, ch)) continue;
         v[k++] = ch;
     }
     *out = v;
@@ -169,7 +170,7 @@ static void verbatim(Fmt *f, uint32_t st) {
 // --- simple statements ---
 
 static void fmt_docstring_stmt(Fmt *f, uint32_t st, int indent) {
-    uint32_t e = cst_named_child(f->c, st, 0);
+    uint32_t e = fmt_child(f, st, 0);
     size_t len;
     const char *t = cst_text(f->c, e, &len);
     StrBuf sb = {0};
@@ -243,13 +244,13 @@ static void fmt_value_list(Fmt *f, uint32_t n) {
     doc_start(f->d, D_INDENT, 0, 0);
     doc_line(f->d, L_SOFT);
     f->level = LV_PAREN;
-    uint32_t cnt = cst_named_count(f->c, n);
+    uint32_t cnt = fmt_nchildren(f, n);
     for (uint32_t i = 0; i < cnt; i++) {
         if (i) {
             doc_str(f->d, ",");
             doc_line(f->d, L_SOFT_SPACE);
         }
-        fmt_expr(f, cst_named_child(f->c, n, i));
+        fmt_expr(f, fmt_child(f, n, i));
     }
     if (cnt == 1) doc_str(f->d, ",");
     else {
@@ -276,9 +277,9 @@ static void fmt_import_names(Fmt *f, uint32_t st, uint32_t first_name, bool from
         uint32_t ch = p->first_child + i;
         if (ch < first_name) continue;
         if (kind(f, ch) == K_WILDCARD_IMPORT) wildcard = true;
-        if (f->c->nodes[ch].named && kind(f, ch) != K_COMMENT && f->c->nodes[ch].field == F_NAME) items[k++] = ch;
+        if (f->c->nodes[ch].named && !fmt_is_extra(f, ch) && f->c->nodes[ch].field == F_NAME) items[k++] = ch;
         if (is_tok(f, ch, ",")) magic = true;
-        else if (f->c->nodes[ch].named && kind(f, ch) != K_COMMENT) magic = false;
+        else if (f->c->nodes[ch].named && !fmt_is_extra(f, ch)) magic = false;
     }
     if (wildcard) {
         doc_str(f->d, "*");
@@ -325,12 +326,12 @@ static void fmt_simple(Fmt *f, uint32_t st) {
     const Cst *c = f->c;
     switch (kind(f, st)) {
     case K_EXPR_STMT: {
-        uint32_t cnt = cst_named_count(c, st);
-        uint32_t e = cst_named_child(c, st, 0);
+        uint32_t cnt = fmt_nchildren(f, st);
+        uint32_t e = fmt_child(f, st, 0);
         if (cnt > 1) {  // a, b  (a tuple statement)
             for (uint32_t i = 0; i < cnt; i++) {
                 if (i) doc_str(f->d, ", ");
-                fmt_expr(f, cst_named_child(c, st, i));
+                fmt_expr(f, fmt_child(f, st, i));
             }
             return;
         }
@@ -341,7 +342,7 @@ static void fmt_simple(Fmt *f, uint32_t st) {
     }
     case K_RETURN: {
         doc_str(f->d, "return");
-        uint32_t v = cst_named_child(c, st, 0);
+        uint32_t v = fmt_child(f, st, 0);
         if (v == CST_NONE) return;
         doc_space(f->d);
         fmt_value_list(f, v);
@@ -352,7 +353,7 @@ static void fmt_simple(Fmt *f, uint32_t st) {
     case K_CONTINUE: doc_str(f->d, "continue"); return;
     case K_RAISE: {
         doc_str(f->d, "raise");
-        uint32_t v = cst_named_child(c, st, 0);
+        uint32_t v = fmt_child(f, st, 0);
         if (v == CST_NONE) return;
         doc_space(f->d);
         if (kind(f, v) == K_EXPRESSION_LIST) fmt_value_list(f, v);
@@ -366,14 +367,14 @@ static void fmt_simple(Fmt *f, uint32_t st) {
     }
     case K_DELETE: {
         doc_str(f->d, "del ");
-        uint32_t v = cst_named_child(c, st, 0);
+        uint32_t v = fmt_child(f, st, 0);
         fmt_value_list(f, v);
         return;
     }
     case K_ASSERT: {
         doc_str(f->d, "assert ");
-        fmt_maybe_paren(f, cst_named_child(c, st, 0), P_IF_BREAKS);
-        uint32_t msg = cst_named_child(c, st, 1);
+        fmt_maybe_paren(f, fmt_child(f, st, 0), P_IF_BREAKS);
+        uint32_t msg = fmt_child(f, st, 1);
         if (msg != CST_NONE) {
             doc_str(f->d, ", ");
             fmt_maybe_paren(f, msg, P_IF_BREAKS_PARENTHESIZED);
@@ -382,10 +383,10 @@ static void fmt_simple(Fmt *f, uint32_t st) {
     }
     case K_GLOBAL: case K_NONLOCAL: {
         doc_str(f->d, kind(f, st) == K_GLOBAL ? "global " : "nonlocal ");
-        uint32_t cnt = cst_named_count(c, st);
+        uint32_t cnt = fmt_nchildren(f, st);
         for (uint32_t i = 0; i < cnt; i++) {
             if (i) doc_str(f->d, ", ");
-            fmt_node_text(f, cst_named_child(c, st, i));
+            fmt_node_text(f, fmt_child(f, st, i));
         }
         return;
     }
@@ -444,9 +445,11 @@ static uint32_t colon_end(const Fmt *f, uint32_t n, uint32_t body) {
 // Leading comments of a clause (else/elif/except/finally), printed at the
 // statement's own indentation.
 static void clause_leading_comments(Fmt *f, uint32_t clause) {
+    int cap = f->depth == 0 ? 2 : 1;
     for (uint32_t i = 0; i < f->ncm; i++) {
         if (f->cm_used[i] || cstart(f, i) >= node(f, clause)->start) continue;
-        doc_line(f->d, L_HARD);
+        int b = blank_lines_before(f, cstart(f, i));
+        empty_lines(f, b > cap ? cap : b);
         put_comment(f, i);
     }
 }
@@ -455,7 +458,7 @@ static uint32_t next_start(const Fmt *f, uint32_t n, uint32_t k, uint32_t limit)
     const CstNode *p = node(f, n);
     for (uint32_t i = k + 1; i < p->nchildren; i++) {
         uint32_t ch = p->first_child + i;
-        if (f->c->nodes[ch].named && kind(f, ch) != K_COMMENT) return node(f, ch)->start;
+        if (f->c->nodes[ch].named && !fmt_is_extra(f, ch)) return node(f, ch)->start;
     }
     return limit;
 }
@@ -465,17 +468,15 @@ static void fmt_clause(Fmt *f, uint32_t cl, uint32_t limit);
 // if/while/for/try/with: header, body, then the clauses that follow.
 static void fmt_clauses(Fmt *f, uint32_t st, uint32_t limit) {
     const CstNode *p = node(f, st);
-    bool first = true;
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t ch = p->first_child + i;
         uint32_t k = kind(f, ch);
         if (k != K_ELIF && k != K_ELSE && k != K_EXCEPT && k != K_FINALLY && !(k == K_OTHER && f->c->nodes[ch].named &&
                                                                                  node(f, ch)->nchildren > 0 && is_tok(f, node(f, ch)->first_child, "except")))
             continue;
-        (void)first;
-        first = false;
         clause_leading_comments(f, ch);
-        doc_line(f->d, L_HARD);
+        int b = blank_lines_before(f, node(f, ch)->start), cap = f->depth == 0 ? 2 : 1;
+        empty_lines(f, b > cap ? cap : b);
         fmt_clause(f, ch, next_start(f, st, i, limit));
     }
 }
@@ -498,22 +499,22 @@ static uint32_t body_limit(const Fmt *f, uint32_t n, uint32_t body, uint32_t lim
     const CstNode *p = node(f, n);
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t ch = p->first_child + i;
-        if (ch > body && f->c->nodes[ch].named && kind(f, ch) != K_COMMENT) return node(f, ch)->start;
+        if (ch > body && f->c->nodes[ch].named && !fmt_is_extra(f, ch)) return node(f, ch)->start;
     }
     return limit;
 }
 
 static void fmt_with_items(Fmt *f, uint32_t wc) {
-    uint32_t cnt = cst_named_count(f->c, wc);
+    uint32_t cnt = fmt_nchildren(f, wc);
     for (uint32_t i = 0; i < cnt; i++) {
         if (i) doc_str(f->d, ", ");
-        uint32_t item = cst_named_child(f->c, wc, i);
+        uint32_t item = fmt_child(f, wc, i);
         uint32_t v = cst_field(f->c, item, F_VALUE);
-        if (v == CST_NONE) v = cst_named_child(f->c, item, 0);
+        if (v == CST_NONE) v = fmt_child(f, item, 0);
         if (kind(f, v) == K_AS_PATTERN) {
-            fmt_expr(f, cst_named_child(f->c, v, 0));
+            fmt_expr(f, fmt_child(f, v, 0));
             doc_str(f->d, " as ");
-            uint32_t tgt = cst_named_child(f->c, v, 1);
+            uint32_t tgt = fmt_child(f, v, 1);
             fmt_expr(f, tgt);
         } else if (cnt == 1) {
             fmt_maybe_paren(f, v, P_IF_BREAKS);
@@ -572,16 +573,16 @@ static void fmt_clause(Fmt *f, uint32_t cl, uint32_t limit) {
         for (uint32_t i = 0; i < p->nchildren; i++) {
             uint32_t ch = p->first_child + i;
             if (ch == body) break;
-            if (!f->c->nodes[ch].named || kind(f, ch) == K_COMMENT || kind(f, ch) == K_BLOCK) continue;
+            if (!f->c->nodes[ch].named || fmt_is_extra(f, ch) || kind(f, ch) == K_BLOCK) continue;
             if (first == CST_NONE) first = ch;
             else alias = ch;
         }
         if (first != CST_NONE) {
             doc_space(f->d);
             if (kind(f, first) == K_AS_PATTERN) {
-                fmt_maybe_paren(f, cst_named_child(c, first, 0), P_IF_BREAKS);
+                fmt_maybe_paren(f, fmt_child(f, first, 0), P_IF_BREAKS);
                 doc_str(f->d, " as ");
-                fmt_expr(f, cst_named_child(c, first, 1));
+                fmt_expr(f, fmt_child(f, first, 1));
             } else {
                 fmt_maybe_paren(f, first, P_IF_BREAKS);
                 if (alias != CST_NONE) {
@@ -609,13 +610,7 @@ static void fmt_function(Fmt *f, uint32_t fn, uint32_t limit) {
             f->c->nodes[p->first_child + i].field == F_NONE && p->first_child + i < cst_field(c, fn, F_PARAMETERS))
             fmt_node_text(f, p->first_child + i);
     uint32_t ret = cst_field(c, fn, F_RETURN_TYPE);
-    doc_start(f->d, D_GROUP, 0, 0);
-    fmt_parameters(f, cst_field(c, fn, F_PARAMETERS), ret != CST_NONE);
-    if (ret != CST_NONE) {
-        doc_str(f->d, " -> ");
-        fmt_maybe_paren(f, ret, P_IF_BREAKS);
-    }
-    doc_end(f->d, D_END_GROUP);
+    fmt_parameters(f, cst_field(c, fn, F_PARAMETERS), ret);
     uint32_t body = cst_field(c, fn, F_BODY);
     if (is_stub_def(f, fn) && !newline_between(f, colon_end(f, fn, body), node(f, body)->start) &&
         !fmt_has_comments(f, p->start, p->end)) {
@@ -635,7 +630,7 @@ static void fmt_class(Fmt *f, uint32_t cl, uint32_t limit) {
             f->c->nodes[p->first_child + i].field == F_NONE && is_tok(f, node(f, p->first_child + i)->first_child, "["))
             fmt_node_text(f, p->first_child + i);
     uint32_t sup = cst_field(c, cl, F_SUPERCLASSES);
-    if (sup != CST_NONE && (cst_named_count(c, sup) > 0 || fmt_has_comments(f, node(f, sup)->start, node(f, sup)->end)))
+    if (sup != CST_NONE && (fmt_nchildren(f, sup) > 0 || fmt_has_comments(f, node(f, sup)->start, node(f, sup)->end)))
         fmt_expr(f, cst_field(c, cl, F_SUPERCLASSES) == sup ? sup : sup);
     uint32_t body = cst_field(c, cl, F_BODY);
     put_colon_and_body(f, colon_end(f, cl, body), body, BK_CLASS, limit);
@@ -657,7 +652,7 @@ static void fmt_statement(Fmt *f, uint32_t st, BlockKind bk, uint32_t limit) {
                 doc_line(f->d, L_HARD);
             }
             doc_str(f->d, "@");
-            uint32_t dexpr = cst_named_child(f->c, ch, 0);
+            uint32_t dexpr = fmt_child(f, ch, 0);
             fmt_maybe_paren(f, dexpr, P_IF_REQUIRED);
             trailing_comment_after(f, node(f, dexpr)->end);
             doc_line(f->d, L_HARD);
@@ -686,10 +681,10 @@ static void statement_or_verbatim(Fmt *f, uint32_t st, BlockKind bk, uint32_t li
     bool *saved = ARENA_ARRAY(f->cx, bool, f->ncm + 1);
     memcpy(saved, f->cm_used, f->ncm * sizeof(bool));
     if (f->depth == 0) f->too_deep = false;
-    if (bk != BK_MODULE && is_string_stmt(f, st) && st == cst_named_child(f->c, f->c->nodes[st].parent, 0) &&
+    if (bk != BK_MODULE && is_string_stmt(f, st) && st == fmt_child(f, f->c->nodes[st].parent, 0) &&
         (bk == BK_CLASS || bk == BK_FUNCTION)) {
         fmt_docstring_stmt(f, st, indent);
-    } else if (bk == BK_MODULE && is_string_stmt(f, st) && st == cst_named_child(f->c, 0, 0)) {
+    } else if (bk == BK_MODULE && is_string_stmt(f, st) && st == fmt_child(f, 0, 0)) {
         fmt_docstring_stmt(f, st, 0);
     } else {
         fmt_statement(f, st, bk, limit);
@@ -709,16 +704,63 @@ static void statement_or_verbatim(Fmt *f, uint32_t st, BlockKind bk, uint32_t li
     verbatim(f, st);
 }
 
+// --- fmt: off ---
+
+// Is comment k `# fmt: <what>` (or yapf's disable/enable)?
+static bool is_fmt_comment(const Fmt *f, uint32_t k, const char *what) {
+    size_t len;
+    const char *t = cst_text(f->c, f->cm[k], &len);
+    size_t i = 1;
+    while (i < len && t[i] == ' ') i++;
+    const char *yapf = strcmp(what, "off") == 0 ? "yapf: disable" : "yapf: enable";
+    char want[32];
+    size_t wl = (size_t)snprintf(want, sizeof want, "fmt: %s", what);
+    while (len > i && (t[len - 1] == ' ' || t[len - 1] == '\r')) len--;
+    return (len - i == wl && memcmp(t + i, want, wl) == 0) ||
+           (len - i == strlen(yapf) && memcmp(t + i, yapf, strlen(yapf)) == 0);
+}
+
+// `# fmt: off` before statement st[i]: everything up to the matching
+// `# fmt: on` at the same indentation (or the end of the block) is kept as
+// written. Returns the index of the last statement inside the region.
+static uint32_t fmt_off_region(Fmt *f, const uint32_t *st, uint32_t n, uint32_t i, uint32_t k,
+                               uint32_t limit) {
+    uint32_t col = column(f, cstart(f, k));
+    uint32_t end = node(f, st[n - 1])->end;  // default: the rest of the block
+    for (uint32_t j = k + 1; j < f->ncm; j++) {
+        if (cstart(f, j) >= limit) break;
+        if (is_fmt_comment(f, j, "on") && column(f, cstart(f, j)) == col &&
+            line_start(f, cstart(f, j)) == cstart(f, j) - col) {
+            end = line_start(f, cstart(f, j));
+            break;
+        }
+    }
+    uint32_t last = i;
+    while (last + 1 < n && node(f, st[last + 1])->start < end) last++;
+    if (node(f, st[last])->end > end) end = node(f, st[last])->end;
+    while (end > cstart(f, k) && (f->src[end - 1] == '\n' || f->src[end - 1] == '\r' ||
+                                  f->src[end - 1] == ' ' || f->src[end - 1] == '\t'))
+        end--;
+    doc_text(f->d, f->src + cstart(f, k), end - cstart(f, k));
+    for (uint32_t j = 0; j < f->ncm; j++)
+        if (cstart(f, j) >= cstart(f, k) && cstart(f, j) < end) f->cm_used[j] = true;
+    return last;
+}
+
 // --- blocks ---
 
 static int max_blank(BlockKind bk) { return bk == BK_MODULE ? 2 : 1; }
 
 // Blank lines before statement `cur` (index i) given the previous one.
-static int blank_lines(Fmt *f, uint32_t prev, uint32_t cur, uint32_t first_pos, BlockKind bk, bool prev_docstring) {
+static int blank_lines(Fmt *f, uint32_t prev, uint32_t cur, uint32_t first_pos, BlockKind bk,
+                       bool prev_docstring, bool after_comments) {
     int src = blank_lines_before(f, first_pos);
     int cap = max_blank(bk);
     if (src > cap) src = cap;
     bool top = bk == BK_MODULE;
+    // after the previous statement's trailing comment block the source decides,
+    // unless a definition follows
+    if (after_comments && !is_def(f, cur)) return src;
     if (is_def(f, prev) || is_def(f, cur)) {
         if (is_stub_def(f, prev) && is_def(f, cur) && src == 0) return 0;
         if (!top && bk == BK_FUNCTION && !is_def(f, prev) && src == 0 && 0) return 0;
@@ -737,11 +779,10 @@ static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk,
         // Own-line comments before s: those followed by a blank line trail the
         // previous statement; the rest lead s.
         uint32_t first_pos = s_start;
-        bool any_leading = false;
+        bool any_leading = false, any_trailing = false;
         for (uint32_t k = 0; k < f->ncm; k++) {
             if (f->cm_used[k] || cstart(f, k) >= s_start) continue;
-            if (i > 0 && blank_lines_before(f, s_start) > 0 && cstart(f, k) < line_start(f, s_start) &&
-                !any_leading) {
+            if (i > 0 && cstart(f, k) < line_start(f, s_start) && !any_leading) {
                 // is there a blank line between this comment and s?
                 bool blank_after = false;
                 uint32_t e = node(f, f->cm[k])->end;
@@ -757,7 +798,8 @@ static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk,
                 if (blank_after) {
                     int b = blank_lines_before(f, cstart(f, k));
                     if (b > max_blank(bk)) b = max_blank(bk);
-                    if (bk == BK_MODULE && is_def(f, st[i - 1])) b = 2;
+                    if (bk == BK_MODULE && is_def(f, st[i - 1]) && !any_trailing) b = 2;
+                    any_trailing = true;
                     empty_lines(f, b);
                     put_comment(f, k);
                     continue;
@@ -768,8 +810,14 @@ static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk,
         }
         if (i > 0) {
             bool prev_doc = i == 1 && is_string_stmt(f, st[0]) && bk != BK_OTHER;
-            empty_lines(f, blank_lines(f, st[i - 1], s, first_pos, bk, prev_doc));
+            empty_lines(f, blank_lines(f, st[i - 1], s, first_pos, bk, prev_doc, any_trailing));
         } else if (bk == BK_FUNCTION && parent_first != CST_NONE && !is_string_stmt(f, s)) {
+            int b = blank_lines_before(f, first_pos);
+            if (line_start(f, first_pos) <= line_start(f, parent_first)) b = 0;
+            empty_lines(f, b > 1 ? 1 : b);
+        } else if (bk == BK_OTHER && is_def(f, s)) {  // a def opening an if/for/with... block
+            empty_lines(f, 1);
+        } else if (bk == BK_CLASS && is_def(f, s) && parent_first != CST_NONE) {
             int b = blank_lines_before(f, first_pos);
             if (line_start(f, first_pos) <= line_start(f, parent_first)) b = 0;
             empty_lines(f, b > 1 ? 1 : b);
@@ -777,8 +825,14 @@ static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk,
             doc_line(f->d, L_HARD);
         }
         // leading comments
+        bool off = false;
         for (uint32_t k = 0; k < f->ncm; k++) {
             if (f->cm_used[k] || cstart(f, k) >= s_start) continue;
+            if (is_fmt_comment(f, k, "off")) {
+                i = fmt_off_region(f, st, n, i, k, limit);
+                off = true;
+                break;
+            }
             put_comment(f, k);
             doc_line(f->d, L_HARD);
             // blank lines between a leading comment and its statement are kept (capped)
@@ -795,6 +849,7 @@ static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk,
                 for (int q = 0; q < b; q++) doc_line(f->d, L_EMPTY);
             }
         }
+        if (off) continue;
         uint32_t next = i + 1 < n ? node(f, st[i + 1])->start : limit;
         statement_or_verbatim(f, s, bk, next, indent);
         trailing_comment_after(f, node(f, s)->end);

@@ -14,6 +14,7 @@ void fmt_number(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
     bool hex = n > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
+        if (!hex && c == '+' && i > 0 && (s[i - 1] == 'e' || s[i - 1] == 'E')) continue;  // 1e+5 -> 1e5
         if (hex && i >= 2) {
             if (c >= 'a' && c <= 'f') c = (char)(c - 'a' + 'A');
         } else if (c >= 'A' && c <= 'Z') {
@@ -78,7 +79,7 @@ static bool fstring_fields_tricky(const char *b, size_t n) {
 }
 
 // Chooses the quote for a single-quoted (non-triple) string and re-escapes its body.
-static void put_single(ffq_ctx *cx, const StrParts *p, const char *orig, size_t n, StrBuf *out) {
+static void put_single(ffq_ctx *cx, const StrParts *p, StrBuf *out) {
     size_t singles = 0, doubles = 0;
     for (size_t i = 0; i < p->nbody; i++) {
         char c = p->body[i];
@@ -92,7 +93,11 @@ static void put_single(ffq_ctx *cx, const StrParts *p, const char *orig, size_t 
     char q = doubles > singles ? '\'' : '"';
     bool keep = false;
     if (p->fstr && fstring_fields_tricky(p->body, p->nbody)) keep = q != p->quote;
-    if (p->raw && q != p->quote && memchr(p->body, q, p->nbody)) keep = true;
+    if (p->raw && q != p->quote)  // a raw string can't escape the new quote: only unescaped ones matter
+        for (size_t i = 0; i < p->nbody; i++) {
+            if (p->body[i] == '\\') i++;
+            else if (p->body[i] == q) keep = true;
+        }
     if (keep) q = p->quote;
     put_prefix(cx, p, out);
     sb_putc(cx, out, q);
@@ -114,8 +119,6 @@ static void put_single(ffq_ctx *cx, const StrParts *p, const char *orig, size_t 
         }
     }
     sb_putc(cx, out, q);
-    (void)orig;
-    (void)n;
 }
 
 void fmt_string(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
@@ -125,7 +128,7 @@ void fmt_string(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
         return;
     }
     if (!p.triple) {
-        put_single(cx, &p, s, n, out);
+        put_single(cx, &p, out);
         return;
     }
     // Triple-quoted: prefer """ unless the body holds """ or ends with a bare ".
@@ -241,7 +244,9 @@ void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out
         // a body ending in the quote character or an odd run of backslashes needs a space
         size_t bs = 0;
         while (bs < blen && body.data[blen - 1 - bs] == '\\') bs++;
-        if (body.data[blen - 1] == q) sb_putc(cx, out, ' ');
+        size_t esc = 0;  // backslashes before a final quote escape it
+        while (esc + 1 < blen && body.data[blen - 2 - esc] == '\\') esc++;
+        if (body.data[blen - 1] == q && esc % 2 == 0) sb_putc(cx, out, ' ');
         else if (bs % 2 == 1) sb_putc(cx, out, ' ');
     }
     sb_puts(cx, out, qq);
@@ -276,13 +281,20 @@ bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const 
                       uint32_t n, StrBuf *out) {
     StrBuf body = {0};
     StrParts first;
+    bool any_f = false;
+    for (uint32_t k = 0; k < n; k++) {
+        const CstNode *fn = &nodes[parts[k]];
+        StrParts fp;
+        if (split_string(src + fn->start, fn->end - fn->start, &fp) && fp.fstr) any_f = true;
+    }
     for (uint32_t k = 0; k < n; k++) {
         const CstNode *nd = &nodes[parts[k]];
         StrParts p;
         if (!split_string(src + nd->start, nd->end - nd->start, &p)) return false;
         if (p.triple || p.raw || p.tstr) return false;
         if (k == 0) first = p;
-        else if (p.bytes != first.bytes || p.fstr != first.fstr) return false;
+        else if (p.bytes != first.bytes) return false;
+        if (p.fstr) any_f = true;
         if (p.fstr && fstring_fields_tricky(p.body, p.nbody)) return false;
         for (size_t i = 0; i < p.nbody; i++) {
             char c = p.body[i];
@@ -294,6 +306,7 @@ bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const 
                 sb_putc(cx, &body, d);
                 continue;
             }
+            if (any_f && !p.fstr && (c == '{' || c == '}')) sb_putc(cx, &body, c);  // literal brace in an f-string
             sb_putc(cx, &body, c);
         }
     }
@@ -311,6 +324,7 @@ bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const 
     char q = doubles > singles ? '\'' : '"';
     StrParts pre = first;
     pre.raw = false;
+    pre.fstr = any_f;
     put_prefix(cx, &pre, out);
     sb_putc(cx, out, q);
     for (size_t i = 0; i < body.len; i++) {

@@ -50,7 +50,11 @@ static const char usage_autoquant[] =
     "      --check FILE       compare with FILE instead of writing: exit 1 and print a unified\n"
     "                         diff when FILE is stale (for CI); with DIR/, check a whole tree\n"
     "      --module NAME      dotted import name of INPUT, used in `from NAME import <Class>`\n"
-    "                         (default: INPUT's file name without .py)\n"
+    "                         (default: derived from INPUT's package, the directories above it\n"
+    "                         that hold an __init__.py)\n"
+    "  -I, --search-path DIR  where imported modules are looked up first (repeatable); then\n"
+    "                         INPUT's package root, then the site-packages of --python\n"
+    "      --python PATH      the interpreter whose site-packages are searched (default: python3)\n"
     "      --class NAME       convert only this class (repeatable; default: every nn.Module\n"
     "                         subclass defined in INPUT)\n"
     "      --optable FILE     extra operator-table entries over the built-in table (repeatable)\n"
@@ -129,8 +133,11 @@ typedef struct Args {
     const char *input, *output, *check;
     bool force;
     ffq_options opt;
-    const char **classes, **optables, **replace;
-    size_t nclasses, noptables, nreplace;
+    const char **classes, **optables, **replace, **search;
+    size_t nclasses, noptables, nreplace, nsearch;
+    const char *python;      // --python: the interpreter whose site-packages are searched
+    char **site;             // its site-packages directories
+    size_t nsite;
 } Args;
 
 // Option value: `--opt VALUE` or `--opt=VALUE`.
@@ -154,7 +161,8 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
     a->classes = calloc((size_t)argc, sizeof(char *));
     a->optables = calloc((size_t)argc, sizeof(char *));
     a->replace = calloc((size_t)argc, sizeof(char *));
-    if (!a->classes || !a->optables || !a->replace) {
+    a->search = calloc((size_t)argc, sizeof(char *));
+    if (!a->classes || !a->optables || !a->replace || !a->search) {
         fprintf(stderr, "ffq: error: out of memory\n");
         return EXIT_USAGE;
     }
@@ -173,6 +181,14 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             a->opt.type_inference = false;
         } else if (strcmp(arg, "--dump=types") == 0) {
             a->opt.dump_types = true;
+        } else if (is_opt(arg, "--search-path", "-I") || (strncmp(arg, "-I", 2) == 0 && arg[2])) {
+            v = strncmp(arg, "-I", 2) == 0 && arg[2] ? arg + 2 : value(argc, argv, &i, "--search-path", "-I");
+            if (!*v) return usage_error("option '%s' needs a directory", arg, "autoquant ");
+            a->search[a->nsearch++] = v;
+        } else if (is_opt(arg, "--python", NULL)) {
+            v = value(argc, argv, &i, "--python", NULL);
+            if (!*v) return usage_error("option '%s' needs a Python interpreter", arg, "autoquant ");
+            a->python = v;
         } else if (is_opt(arg, "--replace", NULL)) {
             v = value(argc, argv, &i, "--replace", NULL);
             if (!*v) return usage_error("option '%s' needs a rule 'PATTERN=>REPLACEMENT'", arg, "autoquant ");
@@ -218,6 +234,8 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
     a->opt.noptables = a->noptables;
     a->opt.replace = a->replace;
     a->opt.nreplace = a->nreplace;
+    a->opt.search_path = a->search;
+    a->opt.nsearch_path = a->nsearch;
     return EXIT_OK;
 }
 
@@ -525,10 +543,45 @@ static bool is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Ask the interpreter, once, where its site-packages are. The default
+// `python3` may be missing (then nothing is added); an explicit --python
+// that does not answer is an error.
+static int find_site_packages(Args *a) {
+    const char *py = a->python ? a->python : "python3";
+    char cmd[PATH_MAX + 256];
+    if (snprintf(cmd, sizeof cmd,
+                 "'%s' -c 'import sys; print(\"\\n\".join(p for p in sys.path if p.endswith((\"site-packages\", \"dist-packages\"))))' 2>/dev/null",
+                 py) >= (int)sizeof cmd || strchr(py, '\''))
+        return usage_error("unusable --python '%s'", py, "autoquant ");
+    FILE *fp = popen(cmd, "r");
+    char line[PATH_MAX];
+    size_t cap = 0;
+    while (fp && fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0]) continue;
+        if (a->nsite == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **grown = realloc(a->site, cap * sizeof(char *));
+            if (!grown) break;
+            a->site = grown;
+        }
+        a->site[a->nsite++] = strdup(line);
+    }
+    int status = fp ? pclose(fp) : -1;
+    if (status != 0 && a->python) {
+        fprintf(stderr, "ffq: error: cannot run '%s' to find its site-packages\n", a->python);
+        return EXIT_USAGE;
+    }
+    a->opt.site_path = (const char *const *)a->site;
+    a->opt.nsite_path = a->nsite;
+    return EXIT_OK;
+}
+
 static int cmd_autoquant(int argc, char **argv) {
     Args a;
     memset(&a, 0, sizeof a);
     int rc = parse_autoquant(argc, argv, &a);
+    if (rc == EXIT_OK) rc = find_site_packages(&a);
     if (rc == EXIT_OK && strcmp(a.input, "-") != 0 && is_dir(a.input)) {
         rc = run_batch(&a);
     } else {
@@ -538,6 +591,9 @@ static int cmd_autoquant(int argc, char **argv) {
     free(a.classes);
     free(a.optables);
     free(a.replace);
+    free(a.search);
+    for (size_t i = 0; i < a.nsite; i++) free(a.site[i]);
+    free(a.site);
     return rc == EXIT_HELP ? EXIT_OK : rc;
 }
 

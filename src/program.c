@@ -8,7 +8,10 @@
 #include "ffq_int.h"
 #include "program.h"
 
+#include <glob.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void bind(ffq_ctx *cx, Module *m, const char *name, BindKind kind, const char *module,
                  const char *attr, uint32_t node) {
@@ -46,7 +49,7 @@ static const char *absolutize(ffq_ctx *cx, const Module *m, const char *rel) {
     if (dots == 0) return rel;
     const char *base = m->name;
     size_t len = strlen(base);
-    for (size_t i = 0; i < dots; i++) {  // each dot climbs one package
+    for (size_t i = m->is_package ? 1 : 0; i < dots; i++) {  // each dot climbs one package
         while (len > 0 && base[len - 1] != '.') len--;
         if (len > 0) len--;
     }
@@ -56,6 +59,10 @@ static const char *absolutize(ffq_ctx *cx, const Module *m, const char *rel) {
                    : arena_strndup(cx, base, len);
 }
 
+const char *program_absolute_module(ffq_ctx *cx, const Module *m, const char *rel) {
+    return absolutize(cx, m, rel);
+}
+
 static void load_from_import(ffq_ctx *cx, Module *m, uint32_t stmt) {
     const Cst *c = m->cst;
     uint32_t modn = cst_field(c, stmt, F_MODULE_NAME);
@@ -63,6 +70,7 @@ static void load_from_import(ffq_ctx *cx, Module *m, uint32_t stmt) {
     const char *mod = absolutize(cx, m, cst_strdup(cx, c, modn));
     for (uint32_t k = 0; k < c->nodes[stmt].nchildren; k++) {
         uint32_t ch = cst_child(c, stmt, k);
+        if (c->nodes[ch].kind == K_WILDCARD_IMPORT) vec_push(cx, &m->stars, (void *)mod);
         if (c->nodes[ch].field != F_NAME) continue;
         if (c->nodes[ch].kind == K_ALIASED_IMPORT) {
             uint32_t dn = cst_field(c, ch, F_NAME), al = cst_field(c, ch, F_ALIAS);
@@ -121,6 +129,7 @@ static ClassInfo *load_class(ffq_ctx *cx, Module *m, uint32_t node) {
         if (c->nodes[b].kind == K_KEYWORD_ARGUMENT) continue;  // metaclass=...
         const char *q = program_qualname(cx, m, b);
         vec_push(cx, &ci->bases, (void *)(q ? q : cst_strdup(cx, c, b)));
+        vec_push(cx, &ci->base_nodes, (void *)(uintptr_t)b);
     }
     uint32_t body = cst_field(c, node, F_BODY);
     for (uint32_t k = 0; body != CST_NONE && k < c->nodes[body].nchildren; k++) {
@@ -191,13 +200,19 @@ static void load_statement(ffq_ctx *cx, Module *m, uint32_t st) {
     }
 }
 
-Module *program_load(ffq_ctx *cx, const SrcFile *file, Cst *cst, const char *name) {
-    Module *m = ARENA_NEW(cx, Module);
-    m->name = name;
+void program_fill(ffq_ctx *cx, Module *m, const SrcFile *file, Cst *cst) {
     m->file = file;
     m->cst = cst;
     for (uint32_t k = 0; k < cst->nodes[0].nchildren; k++)
         load_statement(cx, m, cst_child(cst, 0, k));
+}
+
+Module *program_load(ffq_ctx *cx, const SrcFile *file, Cst *cst, const char *name) {
+    Module *m = ARENA_NEW(cx, Module);
+    m->name = name;
+    const char *base = strrchr(file->path, '/');
+    m->is_package = strcmp(base ? base + 1 : file->path, "__init__.py") == 0;
+    program_fill(cx, m, file, cst);
     return m;
 }
 
@@ -265,9 +280,231 @@ const char *program_qualname(ffq_ctx *cx, const Module *m, uint32_t node) {
     return NULL;
 }
 
-// Known torch.nn module classes count as nn.Module; anything under torch.nn
-// whose last component starts with an upper-case letter is taken as a module
-// class (Linear, Conv2d, modules.linear.Identity, ...).
+ClassInfo *program_class_by_qualname(const Module *m, const char *q) {
+    size_t ml = strlen(m->name);
+    if (!q || strncmp(q, m->name, ml) != 0 || q[ml] != '.') return NULL;
+    return program_class(m, q + ml + 1);
+}
+
+// --- the program: modules loaded along the search path ---
+
+struct Program {
+    PtrVec dirs;      // const char *
+    PtrVec modules;   // Module *, loaded (including the input)
+    PtrVec missing;   // const char * dotted names looked for and not found
+    PtrVec externs;   // const char * dotted names that are C extensions
+    const char *search_text;
+};
+
+void program_init(ffq_ctx *cx, const char *const *dirs, size_t ndirs, Module *input) {
+    Program *p = ARENA_NEW(cx, Program);
+    StrBuf sb = {0};
+    for (size_t i = 0; i < ndirs; i++) {
+        vec_push(cx, &p->dirs, (void *)dirs[i]);
+        sb_printf(cx, &sb, "%s%s", i ? ", " : "", dirs[i]);
+    }
+    p->search_text = sb_cstr(cx, &sb);
+    if (input) vec_push(cx, &p->modules, input);
+    cx->prog = p;
+}
+
+const char *program_search_text(ffq_ctx *cx) {
+    return cx->prog && cx->prog->search_text[0] ? cx->prog->search_text : "(no search path)";
+}
+
+static bool in_list(const PtrVec *v, const char *s) {
+    for (size_t i = 0; i < v->len; i++)
+        if (strcmp(v->items[i], s) == 0) return true;
+    return false;
+}
+
+static bool is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool has_extension(const char *base) {  // base.so, base.cpython-311-x86_64-linux-gnu.so, ...
+    char pat[4096];
+    if (snprintf(pat, sizeof pat, "%s.*so", base) >= (int)sizeof pat) return false;
+    glob_t g;
+    bool found = glob(pat, 0, NULL, &g) == 0 && g.gl_pathc > 0;
+    globfree(&g);
+    return found;
+}
+
+// Reads and parses the module's file; an unparsable file is still used
+// (tree-sitter recovers) but its syntax errors are not the user's problem.
+static Module *load_file(ffq_ctx *cx, const char *dotted, const char *path, bool package) {
+    SrcFile *f = srcfile_read(cx, path);
+    if (!f) return NULL;
+    Cst *cst = source_parse_text(cx, path, f->data, f->len, false);
+    cx->stats.files_read++;
+    if (!cst) return NULL;
+    Module *m = ARENA_NEW(cx, Module);
+    m->name = dotted;
+    m->is_package = package;
+    vec_push(cx, &cx->prog->modules, m);  // before loading: import cycles find it
+    program_fill(cx, m, cst->file, cst);
+    return m;
+}
+
+Module *program_module(ffq_ctx *cx, const char *dotted) {
+    Program *p = cx->prog;
+    if (!p || !dotted || !dotted[0]) return NULL;
+    for (size_t i = 0; i < p->modules.len; i++) {
+        Module *m = p->modules.items[i];
+        if (strcmp(m->name, dotted) == 0) return m;
+    }
+    if (in_list(&p->missing, dotted) || in_list(&p->externs, dotted)) return NULL;
+    char rel[4096];
+    size_t n = strlen(dotted);
+    if (n >= sizeof rel - 16) return NULL;
+    for (size_t i = 0; i <= n; i++) rel[i] = dotted[i] == '.' ? '/' : dotted[i];
+    for (size_t i = 0; i < p->dirs.len; i++) {
+        const char *dir = p->dirs.items[i];
+        char path[8192];
+        if (snprintf(path, sizeof path, "%s/%s/__init__.py", dir, rel) < (int)sizeof path && is_file(path))
+            return load_file(cx, arena_strdup(cx, dotted), arena_strdup(cx, path), true);
+        if (snprintf(path, sizeof path, "%s/%s.py", dir, rel) < (int)sizeof path && is_file(path))
+            return load_file(cx, arena_strdup(cx, dotted), arena_strdup(cx, path), false);
+        if (snprintf(path, sizeof path, "%s/%s", dir, rel) < (int)sizeof path && has_extension(path)) {
+            vec_push(cx, &p->externs, arena_strdup(cx, dotted));
+            return NULL;
+        }
+    }
+    vec_push(cx, &p->missing, arena_strdup(cx, dotted));
+    return NULL;
+}
+
+bool program_module_missing(ffq_ctx *cx, const char *dotted, bool *is_extension) {
+    if (program_module(cx, dotted)) return false;
+    *is_extension = cx->prog && in_list(&cx->prog->externs, dotted);
+    return true;
+}
+
+static Symbol sym_none(void) {
+    Symbol s;
+    memset(&s, 0, sizeof s);
+    return s;
+}
+
+static Symbol member(ffq_ctx *cx, Symbol s, const char *attr, int depth);
+
+static Symbol module_sym(ffq_ctx *cx, const char *dotted) {
+    Symbol s = sym_none();
+    s.qualname = dotted;
+    s.mod = program_module(cx, dotted);
+    s.kind = s.mod ? SYM_MODULE : (cx->prog && in_list(&cx->prog->externs, dotted)) ? SYM_EXTERN : SYM_NONE;
+    return s;
+}
+
+static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth) {
+    Symbol s = sym_none();
+    if (depth > 24) return s;
+    const Binding *b = program_binding(m, name);
+    if (!b) {  // `from X import *`, newest first
+        for (size_t i = m->stars.len; i-- > 0;) {
+            Module *x = program_module(cx, m->stars.items[i]);
+            if (!x || x == m) continue;
+            s = lookup(cx, x, name, depth + 1);
+            if (s.kind != SYM_NONE) return s;
+        }
+        return s;
+    }
+    switch (b->kind) {
+    case BIND_DEF:
+        s.kind = SYM_FUNC, s.mod = m, s.fn = program_function(m, name);
+        s.qualname = arena_printf(cx, "%s.%s", m->name, name);
+        return s;
+    case BIND_CLASS:
+        s.kind = SYM_CLASS, s.mod = m, s.cls = program_class(m, name);
+        s.qualname = arena_printf(cx, "%s.%s", m->name, name);
+        return s;
+    case BIND_ASSIGN: {  // `Alias = other.Name`: follow the alias
+        const Cst *c = m->cst;
+        uint32_t asg = cst_named_child(c, b->node, 0);
+        uint32_t right = asg == CST_NONE ? CST_NONE : cst_field(c, asg, F_RIGHT);
+        uint32_t rk = right == CST_NONE ? K_OTHER : c->nodes[right].kind;
+        if (rk == K_IDENTIFIER || rk == K_ATTRIBUTE) {
+            s = program_resolve_depth(cx, m, right, depth + 1);
+            if (s.kind != SYM_NONE) return s;
+        }
+        s.kind = SYM_VALUE, s.mod = m;
+        s.qualname = arena_printf(cx, "%s.%s", m->name, name);
+        return s;
+    }
+    case BIND_IMPORT: return module_sym(cx, name);  // `import a.b` binds the package a
+    case BIND_IMPORT_AS: return module_sym(cx, b->module);
+    case BIND_FROM: {
+        Symbol from = module_sym(cx, b->module);
+        s = member(cx, from, b->attr, depth + 1);
+        if (s.kind == SYM_NONE) s.qualname = arena_printf(cx, "%s.%s", b->module, b->attr);
+        return s;
+    }
+    }
+    return s;
+}
+
+// An attribute of a module (a binding there, or a submodule) or of a class (a method).
+static Symbol member(ffq_ctx *cx, Symbol s, const char *attr, int depth) {
+    Symbol r = sym_none();
+    if (s.kind == SYM_MODULE) {
+        r = lookup(cx, s.mod, attr, depth + 1);
+        if (r.kind == SYM_NONE) r = module_sym(cx, arena_printf(cx, "%s.%s", s.mod->name, attr));
+    } else if (s.kind == SYM_EXTERN) {
+        r = module_sym(cx, arena_printf(cx, "%s.%s", s.qualname, attr));
+        if (r.kind == SYM_NONE) r.kind = SYM_NONE;
+    } else if (s.kind == SYM_CLASS && s.cls) {
+        FuncInfo *f = program_find_method(cx, s.cls, attr);
+        if (f) r.kind = SYM_FUNC, r.fn = f, r.mod = f->mod;
+    }
+    if (!r.qualname && s.qualname) r.qualname = arena_printf(cx, "%s.%s", s.qualname, attr);
+    return r;
+}
+
+Symbol program_lookup(ffq_ctx *cx, Module *m, const char *name) { return lookup(cx, m, name, 0); }
+
+Symbol program_resolve_depth(ffq_ctx *cx, Module *m, uint32_t node, int depth) {
+    const Cst *c = m->cst;
+    node = cst_unparen(c, node);
+    if (node == CST_NONE || depth > 24) return sym_none();
+    if (c->nodes[node].kind == K_IDENTIFIER) return lookup(cx, m, cst_strdup(cx, c, node), depth);
+    if (c->nodes[node].kind != K_ATTRIBUTE) return sym_none();
+    Symbol obj = program_resolve_depth(cx, m, cst_field(c, node, F_OBJECT), depth + 1);
+    if (obj.kind == SYM_NONE) return obj;
+    return member(cx, obj, cst_strdup(cx, c, cst_field(c, node, F_ATTRIBUTE)), depth + 1);
+}
+
+Symbol program_resolve(ffq_ctx *cx, Module *m, uint32_t node) {
+    return program_resolve_depth(cx, m, node, 0);
+}
+
+ClassInfo *program_base(ffq_ctx *cx, ClassInfo *ci, size_t i) {
+    if (!ci->bases_resolved) {
+        ci->bases_resolved = true;  // before resolving: a class inheriting from itself stops here
+        for (size_t k = 0; k < ci->base_nodes.len; k++) {
+            Symbol s = program_resolve(cx, ci->mod, (uint32_t)(uintptr_t)ci->base_nodes.items[k]);
+            vec_push(cx, &ci->base_infos, s.kind == SYM_CLASS ? s.cls : NULL);
+        }
+    }
+    return i < ci->base_infos.len ? ci->base_infos.items[i] : NULL;
+}
+
+static FuncInfo *find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name, int depth) {
+    FuncInfo *f = program_method(ci, name);
+    if (f || depth > 32) return f;
+    for (size_t i = 0; i < ci->bases.len; i++) {
+        ClassInfo *base = program_base(cx, (ClassInfo *)ci, i);
+        if (base && base != ci && (f = find_method(cx, base, name, depth + 1))) return f;
+    }
+    return NULL;
+}
+
+FuncInfo *program_find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name) {
+    return find_method(cx, ci, name, 0);
+}
+
+// Without torch on the search path, torch.nn.<Upper> names count as modules.
 static bool is_torch_module_name(const char *q) {
     if (strncmp(q, "torch.nn.", 9) != 0) return false;
     const char *last = strrchr(q, '.') + 1;
@@ -275,42 +512,20 @@ static bool is_torch_module_name(const char *q) {
            strcmp(last, "Parameter") != 0;
 }
 
-ClassInfo *program_class_by_qualname(const Module *m, const char *q) {
-    size_t ml = strlen(m->name);
-    if (!q || strncmp(q, m->name, ml) != 0 || q[ml] != '.') return NULL;
-    return program_class(m, q + ml + 1);
-}
-
-static FuncInfo *find_method(const ClassInfo *ci, const char *name, int depth) {
-    FuncInfo *f = program_method(ci, name);
-    if (f || depth > 32) return f;
-    for (size_t i = 0; i < ci->bases.len; i++) {
-        ClassInfo *base = program_class_by_qualname(ci->mod, VEC_AT(ci->bases, const char, i));
-        if (base && base != ci && (f = find_method(base, name, depth + 1))) return f;
-    }
-    return NULL;
-}
-
-FuncInfo *program_find_method(const ClassInfo *ci, const char *name) {
-    return find_method(ci, name, 0);
-}
-
 bool program_is_module_class(ffq_ctx *cx, ClassInfo *ci) {
     if (ci->is_module >= 0) return ci->is_module == 1;
     ci->is_module = 0;  // guards against a class inheriting from itself
+    if (strcmp(ci->name, "Module") == 0 && strcmp(ci->mod->name, "torch.nn.modules.module") == 0) {
+        ci->is_module = 1;
+        return true;
+    }
     for (size_t i = 0; i < ci->bases.len; i++) {
-        const char *b = VEC_AT(ci->bases, const char, i);
-        if (is_torch_module_name(b)) {
+        ClassInfo *base = program_base(cx, ci, i);
+        bool yes = base ? program_is_module_class(cx, base)
+                        : is_torch_module_name(VEC_AT(ci->bases, const char, i));
+        if (yes) {
             ci->is_module = 1;
             break;
-        }
-        size_t ml = strlen(ci->mod->name);
-        if (strncmp(b, ci->mod->name, ml) == 0 && b[ml] == '.') {
-            ClassInfo *base = program_class(ci->mod, b + ml + 1);
-            if (base && program_is_module_class(cx, base)) {
-                ci->is_module = 1;
-                break;
-            }
         }
     }
     return ci->is_module == 1;

@@ -13,6 +13,7 @@
 
 typedef struct Module Module;
 typedef struct ClassInfo ClassInfo;
+typedef struct Program Program;
 
 typedef enum BindKind {
     BIND_IMPORT,       // import a.b.c        (binds "a", module "a.b.c")
@@ -48,7 +49,10 @@ struct ClassInfo {
     uint32_t node;       // class_definition
     Module *mod;
     PtrVec methods;      // FuncInfo *, in source order
-    PtrVec bases;        // const char * canonical dotted names of the bases
+    PtrVec bases;        // const char * canonical dotted names of the bases (textual)
+    PtrVec base_nodes;   // the base expressions (uint32_t node ids), for resolution
+    PtrVec base_infos;   // ClassInfo * of each base once resolved (NULL: not a known class)
+    bool bases_resolved;
     int is_module;       // -1 unknown yet, 0 no, 1 derives from torch.nn.Module
 };
 
@@ -56,19 +60,58 @@ struct Module {
     const char *name;    // dotted import name
     const SrcFile *file;
     Cst *cst;
+    bool is_package;     // an __init__.py: its relative imports start at itself
     PtrVec bindings;     // Binding *, in source order
     PtrVec classes;      // ClassInfo *, in source order
     PtrVec functions;    // FuncInfo * of free functions
+    PtrVec stars;        // const char * modules of `from X import *`, in order
 };
 
+// --- the modules of a run, loaded on demand along the search path ---
+
+typedef enum SymKind {
+    SYM_NONE,     // not bound, or not resolvable statically
+    SYM_MODULE,   // a module with Python source
+    SYM_EXTERN,   // a module without source (a C extension)
+    SYM_CLASS,
+    SYM_FUNC,
+    SYM_VALUE,    // bound by an assignment, or anything else
+} SymKind;
+
+typedef struct Symbol {
+    SymKind kind;
+    Module *mod;         // SYM_MODULE: the module; SYM_CLASS/FUNC/VALUE: where it is defined
+    ClassInfo *cls;
+    FuncInfo *fn;
+    const char *qualname;  // canonical dotted name of the definition
+} Symbol;
+
+// Set the search path (directories, in order) and the input module; the
+// input is registered under its name so imports of it resolve to it.
+void program_init(ffq_ctx *cx, const char *const *dirs, size_t ndirs, Module *input);
+// The module `dotted`, parsed at most once per run; NULL when no source is found.
+Module *program_module(ffq_ctx *cx, const char *dotted);
+// Is `dotted` a module ffq cannot read (a C extension or no such module)?
+bool program_module_missing(ffq_ctx *cx, const char *dotted, bool *is_extension);
+// What `name` denotes at module level of m (bindings, re-exports, star imports).
+Symbol program_lookup(ffq_ctx *cx, Module *m, const char *name);
+// What an identifier / attribute chain expression of m denotes.
+Symbol program_resolve(ffq_ctx *cx, Module *m, uint32_t node);
+// Base class i of ci, resolved across modules (NULL when unknown).
+ClassInfo *program_base(ffq_ctx *cx, ClassInfo *ci, size_t i);
+Symbol program_resolve_depth(ffq_ctx *cx, Module *m, uint32_t node, int depth);
+// The search path used, for messages ("looked in: ...").
+const char *program_search_text(ffq_ctx *cx);
+
 Module *program_load(ffq_ctx *cx, const SrcFile *file, Cst *cst, const char *name);
+void program_fill(ffq_ctx *cx, Module *m, const SrcFile *file, Cst *cst);
 const Binding *program_binding(const Module *m, const char *name);  // last binding of name
 ClassInfo *program_class(const Module *m, const char *name);
 FuncInfo *program_function(const Module *m, const char *name);
 FuncInfo *program_method(const ClassInfo *c, const char *name);  // own methods only
-// A method through the class and its bases defined in the same module
-// (depth-first, left to right), or NULL.
-FuncInfo *program_find_method(const ClassInfo *c, const char *name);
+// A method through the class and its bases, across modules (depth-first,
+// left to right), or NULL.
+FuncInfo *program_find_method(ffq_ctx *cx, const ClassInfo *c, const char *name);
 // The class a canonical dotted name denotes in module m, or NULL.
 ClassInfo *program_class_by_qualname(const Module *m, const char *qualname);
 // Resolve a name / attribute chain expression to a canonical dotted name
@@ -78,5 +121,7 @@ const char *program_qualname(ffq_ctx *cx, const Module *m, uint32_t node);
 // The dotted text of an identifier/attribute chain ("self.fc.weight"), or NULL.
 const char *program_dotted_text(ffq_ctx *cx, const Cst *c, uint32_t node);
 bool program_is_module_class(ffq_ctx *cx, ClassInfo *c);
+// `..x.y` in module m -> the absolute dotted module name.
+const char *program_absolute_module(ffq_ctx *cx, const Module *m, const char *rel);
 
 #endif

@@ -130,6 +130,7 @@ typedef struct A {
     Loop *loop;
     PtrVec params;          // Prod * of eligible parameters, in order
     const Types *types;     // NULL when type inference is off
+    PtrVec locals;          // names bound inside the function (they shadow module names)
     PtrVec comp_prods;      // PR_COMP producers with uses, in order of first use
     int nwalrus;            // `__ffN` names handed out
     bool failed;
@@ -159,6 +160,74 @@ static void fail(A *a, uint32_t node, const char *code, const char *what) {
 }
 
 // --- classification ---
+
+// Is the root name of a dotted expression bound inside the function
+// (parameter, assignment, loop/with target, local import or def)?
+static bool is_local_root(const A *a, uint32_t node) {
+    const Cst *c = a->c;
+    node = cst_unparen(c, node);
+    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    if (node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER) return false;
+    for (size_t i = 0; i < a->locals.len; i++)
+        if (cst_text_is(c, node, a->locals.items[i])) return true;
+    return false;
+}
+
+static void add_local(A *a, uint32_t n) {
+    const Cst *c = a->c;
+    n = cst_unparen(c, n);
+    if (n == CST_NONE) return;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_IDENTIFIER) {
+        vec_push(a->cx, &a->locals, cst_strdup(a->cx, c, n));
+        return;
+    }
+    if (kind == K_PATTERN_LIST || kind == K_TUPLE_PATTERN || kind == K_LIST_PATTERN || kind == K_TUPLE ||
+        kind == K_LIST || kind == K_LIST_SPLAT_PATTERN || kind == K_LIST_SPLAT || kind == K_EXPRESSION_LIST ||
+        kind == K_TYPED_PARAMETER || kind == K_DICT_SPLAT_PATTERN)
+        for (uint32_t k = 0; k < cst_named_count(c, n); k++) add_local(a, cst_named_child(c, n, k));
+}
+
+// Names bound anywhere in the function body (Python scoping is per function),
+// and relative imports made absolute (§9 step 1) so copied code still imports.
+static void scan_locals(A *a, uint32_t n) {
+    const Cst *c = a->c;
+    const CstNode *node = &c->nodes[n];
+    switch (node->kind) {
+    case K_ASSIGNMENT: case K_AUG_ASSIGNMENT: case K_FOR: case K_FOR_IN_CLAUSE:
+        add_local(a, cst_field(c, n, F_LEFT));
+        break;
+    case K_NAMED_EXPR: add_local(a, cst_field(c, n, F_NAME)); break;
+    case K_AS_PATTERN: add_local(a, cst_field(c, n, F_ALIAS)); break;
+    case K_FUNCTION_DEF: case K_CLASS_DEF:
+        add_local(a, cst_field(c, n, F_NAME));
+        return;  // its own scope
+    case K_IMPORT: case K_IMPORT_FROM:
+        for (uint32_t k = 0; k < node->nchildren; k++) {
+            uint32_t ch = node->first_child + k;
+            if (c->nodes[ch].field != F_NAME) continue;
+            uint32_t al = c->nodes[ch].kind == K_ALIASED_IMPORT ? cst_field(c, ch, F_ALIAS) : ch;
+            const char *t = cst_strdup(a->cx, c, al);
+            char *dot = strchr(t, '.');
+            if (dot) *dot = '\0';
+            vec_push(a->cx, &a->locals, (void *)t);
+        }
+        if (node->kind == K_IMPORT_FROM) {
+            uint32_t mn = cst_field(c, n, F_MODULE_NAME);
+            if (mn != CST_NONE && c->nodes[mn].kind == K_RELATIVE_IMPORT) {
+                const char *abs = program_absolute_module(a->cx, a->cv->mod, cst_strdup(a->cx, c, mn));
+                if (abs[0]) {
+                    nodemap_put(a->cx, &a->cv->text_of, mn, (void *)abs);
+                    mark_dirty(a, mn);
+                }
+            }
+        }
+        return;
+    default: break;
+    }
+    for (uint32_t k = 0; k < node->nchildren; k++)
+        if (c->nodes[node->first_child + k].named) scan_locals(a, node->first_child + k);
+}
 
 static bool is_literal(const Cst *c, uint32_t n) {
     n = cst_unparen(c, n);
@@ -199,8 +268,10 @@ static bool is_candidate(A *a, uint32_t n) {
         if (is_super_call(c, n)) return false;
         uint32_t f = cst_field(c, n, F_FUNCTION);
         const char *dotted = program_dotted_text(a->cx, c, f);
-        if (is_bypassed(dotted)) return false;
-        return !is_bypassed(program_qualname(a->cx, a->cv->mod, f));
+        if (is_bypassed(dotted) || is_bypassed(program_qualname(a->cx, a->cv->mod, f))) return false;
+        if (is_local_root(a, f)) return true;
+        Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, f);
+        return !is_bypassed(s.qualname);
     }
     case K_BINARY_OP:
     case K_UNARY_OP: return !is_literal(c, n);
@@ -290,8 +361,14 @@ static const OpEntry *lookup_op(A *a, uint32_t n, Args *args) {
     switch (c->nodes[n].kind) {
     case K_CALL: {
         if (!collect_args(a, n, args)) return NULL;
-        const char *q = program_qualname(a->cx, a->cv->mod, cst_field(c, n, F_FUNCTION));
+        uint32_t fn = cst_field(c, n, F_FUNCTION);
+        const char *q = program_qualname(a->cx, a->cv->mod, fn);
         if (!q) return NULL;
+        if (!optable_has(t, q)) {  // a re-export: the table knows the defining name
+            Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, fn);
+            if ((s.kind == SYM_FUNC || s.kind == SYM_NONE) && s.qualname && optable_has(t, s.qualname))
+                q = s.qualname;
+        }
         const OpEntry *e = optable_select(t, q, args->npos, args->kwnames, args->nkw);
         if (!e && !optable_has(t, q) && looks_like_op(q)) note_missing_op(a, n, q);
         if (!e && optable_has(t, q))
@@ -384,22 +461,25 @@ static const FuncInfo *resolve_callee(A *a, uint32_t call) {
     const Conv *cv = a->cv;
     uint32_t f = cst_unparen(c, cst_field(c, call, F_FUNCTION));
     if (f == CST_NONE) return NULL;
-    if (c->nodes[f].kind == K_IDENTIFIER) {
-        if (cv->cls && cv->fn->kind == FN_INSTANCE && cst_text_is(c, f, cv->self_name))
-            return program_find_method(cv->cls, "forward");  // self(...)
-        const char *q = program_qualname(a->cx, cv->mod, f);
-        size_t ml = strlen(cv->mod->name);
-        if (!q || strncmp(q, cv->mod->name, ml) != 0 || q[ml] != '.') return NULL;
-        return program_function(cv->mod, q + ml + 1);
+    if (c->nodes[f].kind == K_IDENTIFIER && cv->cls && cv->fn->kind == FN_INSTANCE &&
+        cst_text_is(c, f, cv->self_name))
+        return program_find_method(a->cx, cv->cls, "forward");  // self(...)
+    uint32_t obj = c->nodes[f].kind == K_ATTRIBUTE ? cst_unparen(c, cst_field(c, f, F_OBJECT)) : CST_NONE;
+    bool via_self = obj != CST_NONE && c->nodes[obj].kind == K_IDENTIFIER && cv->cls &&
+                    cv->fn->kind != FN_STATICMETHOD && cst_text_is(c, obj, cv->self_name);
+    Symbol named = via_self || obj == CST_NONE || is_local_root(a, obj)
+                       ? (Symbol){0}
+                       : program_resolve(a->cx, (Module *)cv->mod, obj);
+    if (!via_self && !(named.kind == SYM_CLASS && cv->cls && named.cls == cv->cls)) {
+        // a free function, here or in another module with source (§5.1)
+        if (is_local_root(a, f)) return NULL;
+        Symbol s = program_resolve(a->cx, (Module *)cv->mod, f);
+        if (s.kind != SYM_FUNC || !s.fn || s.fn->owner) return NULL;
+        if (optable_has(a->cx->optable, s.qualname)) return NULL;
+        return s.fn;
     }
-    if (c->nodes[f].kind != K_ATTRIBUTE || !cv->cls) return NULL;
-    uint32_t obj = cst_unparen(c, cst_field(c, f, F_OBJECT));
-    if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return NULL;
     const char *attr = cst_strdup(a->cx, c, cst_field(c, f, F_ATTRIBUTE));
-    bool via_self = cv->fn->kind != FN_STATICMETHOD && cst_text_is(c, obj, cv->self_name);
-    const ClassInfo *named = program_class_by_qualname(cv->mod, program_qualname(a->cx, cv->mod, obj));
-    if (!via_self && named != cv->cls) return NULL;
-    const FuncInfo *m = program_find_method(cv->cls, attr);
+    const FuncInfo *m = program_find_method(a->cx, cv->cls, attr);
     if (m && !via_self) {  // §1.3: Name.member(...) -> QuantizedName.member(...)
         nodemap_put(a->cx, &a->cv->text_of, obj, arena_printf(a->cx, "Quantized%s", cv->cls->name));
         mark_dirty(a, obj);
@@ -1477,6 +1557,13 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls) {
     a.body = cst_field(c, fn->def, F_BODY);
     if (a.body == CST_NONE) return NULL;
     if (cx->opt.type_inference) a.types = cv->types = types_infer(cx, fn, cls);
+    uint32_t ps = cst_field(c, fn->def, F_PARAMETERS);
+    for (uint32_t k = 0; ps != CST_NONE && k < cst_named_count(c, ps); k++) {
+        uint32_t p = cst_named_child(c, ps, k);
+        uint32_t pk = c->nodes[p].kind;
+        add_local(&a, pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER ? cst_field(c, p, F_NAME) : p);
+    }
+    scan_locals(&a, a.body);
     visit_block(&a, a.body);
     order_sites(&a);
     Env env = {0};

@@ -61,7 +61,8 @@ def main():
         src = os.path.join(src_dir, mod + ".py")
         out = os.path.join(out_dir, mod + ".py")
         t0 = time.perf_counter()
-        p = subprocess.run([ffq, "autoquant", src, "--module", "torchvision.models." + mod, "-o", out],
+        p = subprocess.run([ffq, "autoquant", src, "--module", "torchvision.models." + mod, "-o", out,
+                            "--python", sys.executable],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         ms = (time.perf_counter() - t0) * 1e3
         if p.returncode != 0:

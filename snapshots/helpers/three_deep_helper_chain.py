@@ -84,12 +84,8 @@ class QuantizedDeep(fastforward.nn.QuantizedModule, Deep):
             quantizer__tmp_1=self.quantizer_outer_helper__tmp_1,
             quantizer__tmp_3=self.quantizer_outer_helper__tmp_3,
             quantizer_x=self.quantizer_outer_helper_x,
-            quantizer_middle_inner_helper_mul_1= (
-                self.quantizer_outer_helper_middle_inner_helper_mul_1
-            ),
+            quantizer_middle_inner_helper_mul_1=self.quantizer_outer_helper_middle_inner_helper_mul_1,
             quantizer_middle_inner_helper_x_1=self.quantizer_outer_helper_middle_inner_helper_x_1,
-            quantizer_middle_inner_helper_mul_2= (
-                self.quantizer_outer_helper_middle_inner_helper_mul_2
-            ),
+            quantizer_middle_inner_helper_mul_2=self.quantizer_outer_helper_middle_inner_helper_mul_2,
             quantizer_middle_inner_helper_x_2=self.quantizer_outer_helper_middle_inner_helper_x_2,
         )

@@ -12,10 +12,6 @@ class QuantizedLayerNorm(fastforward.nn.QuantizedModule, LayerNorm):
     def forward(self, input):
         input = self.quantizer_input(input)
         r0 = fastforward.nn.functional.layer_norm(
-            input,
-            (
-                2,
-            ),
-            output_quantizer=self.quantizer_layer_norm,
+            input, (2,), output_quantizer=self.quantizer_layer_norm
         )
         return r0

@@ -11,11 +11,5 @@ class QuantizedPermute(fastforward.nn.QuantizedModule, Permute):
 
     def forward(self, input):
         input = self.quantizer_input(input)
-        r0 = fastforward.nn.functional.permute(
-            input,
-            (
-                2,
-            ),
-            output_quantizer=self.quantizer_permute,
-        )
+        r0 = fastforward.nn.functional.permute(input, (2,), output_quantizer=self.quantizer_permute)
         return r0

@@ -13,17 +13,9 @@ class QuantizedRmsNorm(fastforward.nn.QuantizedModule, RmsNorm):
     def forward(self, input):
         input = self.quantizer_input(input)
         r0 = fastforward.nn.functional.rms_norm(
-            input,
-            (
-                2,
-            ),
-            output_quantizer=self.quantizer_rms_norm_1,
+            input, (2,), output_quantizer=self.quantizer_rms_norm_1
         )
         r1 = fastforward.nn.functional.rms_norm(
-            input,
-            (
-                2,
-            ),
-            output_quantizer=self.quantizer_rms_norm_2,
+            input, (2,), output_quantizer=self.quantizer_rms_norm_2
         )
         return r0, r1

@@ -11,11 +11,5 @@ class QuantizedUnfold(fastforward.nn.QuantizedModule, Unfold):
 
     def forward(self, input):
         input = self.quantizer_input(input)
-        r0 = fastforward.nn.functional.unfold(
-            input,
-            (
-                2,
-            ),
-            output_quantizer=self.quantizer_unfold,
-        )
+        r0 = fastforward.nn.functional.unfold(input, (2,), output_quantizer=self.quantizer_unfold)
         return r0

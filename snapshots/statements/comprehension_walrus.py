@@ -19,12 +19,20 @@ class QuantizedComp(fastforward.nn.QuantizedModule, Comp):
         squares = [
             fastforward.nn.functional.mul(
                 (__ff0 := self.quantizer_x_1(x)), __ff0, output_quantizer=self.quantizer_mul
-            ) for x in xs
+            )
+            for x in xs
         ]
         scaled = [
-            fastforward.nn.functional.relu(self.quantizer_x_2(x), output_quantizer=self.quantizer_relu) for x in xs if x.sum() > 0
+            fastforward.nn.functional.relu(
+                self.quantizer_x_2(x), output_quantizer=self.quantizer_relu
+            )
+            for x in xs
+            if x.sum() > 0
         ]
         pairs = {
-            k: fastforward.nn.functional.add(self.quantizer_v(v), w, output_quantizer=self.quantizer_add) for k, v in zip(range(3), xs)
+            k: fastforward.nn.functional.add(
+                self.quantizer_v(v), w, output_quantizer=self.quantizer_add
+            )
+            for k, v in zip(range(3), xs)
         }
         return squares, scaled, pairs

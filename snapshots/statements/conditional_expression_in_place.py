@@ -15,7 +15,9 @@ class QuantizedCond(fastforward.nn.QuantizedModule, Cond):
     def forward(self, x, flag: bool):
         x = self.quantizer_x(x)
         y = (
-            fastforward.nn.functional.relu(x, output_quantizer=self.quantizer_relu) if flag else fastforward.nn.functional.sigmoid(x, output_quantizer=self.quantizer_sigmoid)
+            fastforward.nn.functional.relu(x, output_quantizer=self.quantizer_relu)
+            if flag
+            else fastforward.nn.functional.sigmoid(x, output_quantizer=self.quantizer_sigmoid)
         )
         y = self.quantizer_y(y)
         return fastforward.nn.functional.add(y, 1, output_quantizer=self.quantizer_add)

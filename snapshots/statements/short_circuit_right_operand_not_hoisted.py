@@ -15,8 +15,14 @@ class QuantizedShortCircuit(fastforward.nn.QuantizedModule, ShortCircuit):
         x = self.quantizer_x(x)
         mask = self.quantizer_mask(mask)
         ok = (
-            mask is None or fastforward.nn.functional.sigmoid(mask, output_quantizer=self.quantizer_sigmoid).sum() > 0
+            mask is None
+            or fastforward.nn.functional.sigmoid(
+                mask, output_quantizer=self.quantizer_sigmoid
+            ).sum()
+            > 0
         )
-        return x if ok else fastforward.nn.functional.negative(
-            x, output_quantizer=self.quantizer_negative
+        return (
+            x
+            if ok
+            else fastforward.nn.functional.negative(x, output_quantizer=self.quantizer_negative)
         )

@@ -1,4 +1,6 @@
 import fastforward
+from torch import Tensor
+from torch.nn.modules.dropout import Dropout
 
 from submodules.registration_order_depth_first import Leaf, Net, Pair
 
@@ -40,3 +42,19 @@ class QuantizedLeaf(fastforward.nn.QuantizedModule, Leaf):
     def forward(self, x):
         x = self.quantizer_x(x)
         return fastforward.nn.functional.relu(x, output_quantizer=self.quantizer_relu)
+
+
+class QuantizedDropout(fastforward.nn.QuantizedModule, Dropout):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_dropout: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, input: Tensor) -> Tensor:
+        """
+        Runs the forward pass.
+        """
+        input = self.quantizer_input(input)
+        return fastforward.nn.functional.dropout(
+            input, self.p, self.training, self.inplace, output_quantizer=self.quantizer_dropout
+        )

@@ -4,6 +4,11 @@
 Usage: check_corpus.py [--ffq-fmt PATH] [--ruff PATH] [--group NAME]... [--diffs N]
                        [--quiet] [FILE_OR_DIR ...]
 
+Examples:
+    python3 tests/format/check_corpus.py --quiet                 # all groups
+    python3 tests/format/check_corpus.py --group torchvision     # one group
+    python3 tests/format/check_corpus.py snapshots tests/cases   # directories
+
 For every Python file: run `ffq-fmt FILE` and `ruff format --isolated
 --line-length 100 -` on the file's text; the file passes when both outputs are
 byte-identical and formatting ffq's output again changes nothing
@@ -14,6 +19,8 @@ final `N passed, M failed` line. Exit status 1 if anything failed.
 Groups (used when no files are given): cases (tests/format/cases), torchvision
 (Debian's python3-torchvision models), torch-nn (torch/nn/modules and
 torch/nn/functional.py of the installed torch), stdlib (a few modules).
+Groups whose files are not installed are empty. The oracle is ruff 0.17.6
+(`pip install ruff==0.17.6`); another version only gets a warning.
 """
 import argparse
 import difflib
@@ -86,13 +93,12 @@ def main():
         print(f"check_corpus: warning: expected ruff {RUFF_VERSION}, found '{rv}'", file=sys.stderr)
 
     todo = []  # (group, path)
-    if a.paths:
-        for p in a.paths:
-            if os.path.isdir(p):
-                todo += [("args", f) for f in sorted(glob.glob(os.path.join(p, "**", "*.py"), recursive=True))]
-            else:
-                todo.append(("args", p))
-    else:
+    for p in a.paths:
+        if os.path.isdir(p):
+            todo += [(p, f) for f in sorted(glob.glob(os.path.join(p, "**", "*.py"), recursive=True))]
+        else:
+            todo.append(("args", p))
+    if a.group or not a.paths:
         g = groups()
         for name in a.group or list(g):
             todo += [(name, f) for f in g.get(name, [])]

@@ -1,0 +1,17 @@
+a = 'hello'
+b = 'say "hi"'
+c = 'it\'s'
+d = "it\'s"
+e = 'a "b" \'c\''
+f = U'x'
+g = R'x' + Rb'y' + BR'z' + F'{x}' + u'q' + rB'w'
+h = '''x'''
+i = '''say "hi"'''
+j = 'a\"b'
+k = ''
+l = f'{x["a"]}'
+m = 0XFF + 0xdeadbeef + 1E5 + 10J + 0O17 + 0B1 + 1.5E-3 if 0 else 1_000E1_0
+n = '\N{EM DASH}'
+o = "\'"
+p = '"'
+q = '''a''' '''b'''

@@ -1,0 +1,15 @@
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = aaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbb.ccccccccccc(dddd)
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = aaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.ccccccccccc()
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = aaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.cccccccccccccc
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = aaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb[cccccccccccccc]
+self.quantizer_xxxxxxxxxxxxxxxxxxxxxxxxxxxx: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = aaaaaaaaaaaaaaaaaaaaaaaaaaaaa + bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.cccccccccccccc
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = aaaaaaaaaaaaaaaaaaaaaaaaaaaaa + bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.cccccc(x, y)
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = aaaaaaaaa(aaaaaaaaaaaaaaaaaaaaa) + bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.cccccc
+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx = aaaaaaaaaaaa + bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb * ccccccccccccccccccccccccccccccccccccc + ddddddddddddddddddddddddddddddddddddd * eeeeeeeeeeee
+foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccccc)
+foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccccc, dddddddddddddddddddddddddddddddd)
+x = [aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccccc]
+x = yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb]
+x = yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccc]
+x = a[1:2] + a[x+1:] + a[lower+offset : upper+offset] + a[::2] + a[fn(x) : fn(y)] + a[-1:] + a[x.y:z]
