@@ -24,7 +24,7 @@ void ffq_fail(const char *file, int line, const char *what) {
     abort();
 }
 
-FFQ_NORETURN static void out_of_memory(ffq_ctx *cx) {
+void arena_out_of_memory(ffq_ctx *cx) {
     cx->oom = true;
     if (cx->recover) longjmp(*cx->recover, 1);
     ffq_fail(__FILE__, __LINE__, "out of memory outside a compilation");
@@ -44,7 +44,7 @@ void *arena_alloc(ffq_ctx *cx, size_t size) {
         size_t want = size > CHUNK_MIN ? size : CHUNK_MIN;
         if (c && c->size * 2 > want && c->size < 16 * 1024 * 1024) want = c->size * 2;
         ArenaChunk *n = raw_alloc(cx, sizeof(ArenaChunk) + want);
-        if (!n) out_of_memory(cx);
+        if (!n) arena_out_of_memory(cx);
         n->size = want;
         n->used = 0;
         n->next = c;

@@ -41,6 +41,7 @@ void ffq_ctx_free(ffq_ctx *cx) {
     if (!cx) return;
     if (cx->live_tree) ts_tree_delete(cx->live_tree);
     if (cx->live_parser) ts_parser_delete(cx->live_parser);
+    raw_free(cx, cx->live_scratch, cx->live_scratch_size);
     arena_free_all(cx);
     cx->alloc(cx->alloc_ud, cx, sizeof *cx, 0);
 }

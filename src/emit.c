@@ -722,16 +722,21 @@ static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *bod
     Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
     if (!c) return;
     PtrVec seen = {0};
+    NodeMap locals_of = {0};
     for (uint32_t i = 0; i < c->count; i++) {
         if (c->nodes[i].kind != K_IDENTIFIER || !is_name_use(c, i)) continue;
         const char *name = cst_strdup(cx, c, i);
         uint32_t fn = i;  // locals of the enclosing function shadow module names
         while (fn != CST_NONE && c->nodes[fn].kind != K_FUNCTION_DEF) fn = c->nodes[fn].parent;
         if (fn != CST_NONE) {
-            PtrVec locals = {0};
-            collect_locals(cx, c, cst_field(c, fn, F_PARAMETERS), &locals);
-            collect_locals(cx, c, cst_field(c, fn, F_BODY), &locals);
-            if (has_name(&locals, name)) continue;
+            PtrVec *locals = nodemap_get(&locals_of, fn);  // once per function
+            if (!locals) {
+                locals = ARENA_NEW(cx, PtrVec);
+                collect_locals(cx, c, cst_field(c, fn, F_PARAMETERS), locals);
+                collect_locals(cx, c, cst_field(c, fn, F_BODY), locals);
+                nodemap_put(cx, &locals_of, fn, locals);
+            }
+            if (has_name(locals, name)) continue;
         }
         const char *chain = use_chain(cx, c, i);
         const Module *mod = origin_of(origins, c->nodes[i].start, plan->mod);
@@ -873,9 +878,15 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
         const GenClass *g = plan->classes.items[i];
         add_import(cx, &imports, true, g->ci->mod->name, g->ci->name, NULL);
     }
-    emit_imports(cx, plan, &imports, out);
+    StrBuf text = {0};
+    emit_imports(cx, plan, &imports, &text);
     if (body.len) {
-        sb_puts(cx, out, "\n\n");
-        sb_putn(cx, out, body.data, body.len);
+        sb_puts(cx, &text, "\n\n");
+        sb_putn(cx, &text, body.data, body.len);
     }
+    // §11 step 3: the whole module laid out as `ruff format --line-length 100`
+    // would; copied code is re-laid out too, so the file is a fixed point.
+    StrBuf formatted = {0};
+    if (format_module(cx, text.data ? text.data : "", text.len, &formatted)) text = formatted;
+    sb_putn(cx, out, text.data ? text.data : "", text.len);
 }

@@ -14,6 +14,7 @@
 
 typedef struct ArenaChunk ArenaChunk;
 void arena_free_all(ffq_ctx *cx);
+FFQ_NORETURN void arena_out_of_memory(ffq_ctx *cx);
 
 // --- diag.c ---
 
@@ -60,6 +61,8 @@ struct ffq_ctx {
     CstLang lang;      // symbol and field ids of the Python grammar
     void *live_parser; // TSParser * / TSTree * during a parse, so ffq_ctx_free can
     void *live_tree;   // release them if an allocation failure unwinds the parse
+    void *live_scratch;  // a temporary heap buffer of the running parse, same reason
+    size_t live_scratch_size;
 
     int tmp_counter;   // `_tmp_N` numbers handed out in this output file
     PtrVec missing_ops; // MissingOp *, reported as notes at the end

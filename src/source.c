@@ -119,7 +119,13 @@ static void flatten(ffq_ctx *cx, Cst *cst, TSNode root) {
     const CstLang *L = &cx->lang;
     uint32_t cap = ts_node_descendant_count(root);
     cst->nodes = ARENA_ARRAY(cx, CstNode, cap);
-    TSNode *ts = ARENA_ARRAY(cx, TSNode, cap);
+    // The TSNode of each visited node is needed only while flattening: a
+    // heap buffer, freed right after (or by ffq_ctx_free if an allocation
+    // failure unwinds from here).
+    TSNode *ts = raw_alloc(cx, sizeof(TSNode) * (size_t)cap);
+    if (!ts) arena_out_of_memory(cx);
+    cx->live_scratch = ts;
+    cx->live_scratch_size = sizeof(TSNode) * (size_t)cap;
     ts[0] = root;
     fill(&cst->nodes[0], root, CST_NONE, F_NONE, L);
     uint32_t count = 1;
@@ -141,6 +147,8 @@ static void flatten(ffq_ctx *cx, Cst *cst, TSNode root) {
     }
     ts_tree_cursor_delete(&cur);
     cst->count = count;
+    cx->live_scratch = NULL;
+    raw_free(cx, ts, sizeof(TSNode) * (size_t)cap);
 }
 
 static const char *const compound_keywords[] = {"def", "class", "if", "elif", "else", "for",

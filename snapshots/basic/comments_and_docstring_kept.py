@@ -19,6 +19,8 @@ class QuantizedDocumented(fastforward.nn.QuantizedModule, Documented):
         x = self.quantizer_x(x)
         y = self.quantizer_y(y)
         # first the sum
-        s = fastforward.nn.functional.add(x, y, output_quantizer=self.quantizer_add)  # trailing comment
+        s = fastforward.nn.functional.add(
+            x, y, output_quantizer=self.quantizer_add
+        )  # trailing comment
         # then the squash
         return fastforward.nn.functional.sigmoid(s, output_quantizer=self.quantizer_sigmoid)

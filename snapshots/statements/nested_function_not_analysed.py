@@ -13,6 +13,7 @@ class QuantizedNested(fastforward.nn.QuantizedModule, Nested):
 
     def forward(self, x):
         x = self.quantizer_x(x)
+
         def inner(t):
             return torch.relu(t)
 
