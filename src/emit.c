@@ -416,11 +416,12 @@ static void render_params(const E *e, uint32_t params, StrBuf *out) {
     for (uint32_t k = 0; k < cst_named_count(c, params); k++) {
         uint32_t p = cst_named_child(c, params, k);
         uint32_t kind = c->nodes[p].kind;
-        if (kind == K_DICT_SPLAT_PATTERN) {
+        uint32_t inner = kind == K_TYPED_PARAMETER ? c->nodes[cst_named_child(c, p, 0)].kind : kind;
+        if (inner == K_DICT_SPLAT_PATTERN) {  // **kwargs, **kwargs: Any
             kwargs = p;
             continue;
         }
-        if (kind == K_KEYWORD_SEPARATOR || kind == K_LIST_SPLAT_PATTERN) has_star = true;
+        if (inner == K_KEYWORD_SEPARATOR || inner == K_LIST_SPLAT_PATTERN) has_star = true;
         StrBuf t = {0};
         render(e, p, &t, CST_NONE);
         vec_push(e->cx, &items, (void *)sb_cstr(e->cx, &t));
@@ -812,7 +813,10 @@ static void emit_from_group(ffq_ctx *cx, Import **ims, size_t n, StrBuf *out) {
         if (i) sb_puts(cx, &one, ", ");
         sb_puts(cx, &one, ims[i]->name);
     }
-    if (one.len <= 100) {
+    // isort wraps at ruff's default line length (88): FastForward's import
+    // pass runs without a line-length setting; the formatter then keeps the
+    // wrapped form because of its trailing comma.
+    if (one.len <= 88) {
         sb_printf(cx, out, "%s\n", sb_cstr(cx, &one));
         return;
     }
@@ -872,7 +876,7 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
         emit_class(cx, plan->classes.items[i], &body, &origins);
     }
     PtrVec imports = {0};
-    add_import(cx, &imports, false, "fastforward", NULL, NULL);
+    if (strstr(sb_cstr(cx, &body), "fastforward.")) add_import(cx, &imports, false, "fastforward", NULL, NULL);
     collect_imports(cx, plan, sb_cstr(cx, &body), &origins, &imports);
     for (size_t i = 0; i < plan->classes.len; i++) {
         const GenClass *g = plan->classes.items[i];

@@ -1194,9 +1194,9 @@ static void add_params(A *a, Env *env) {
             a->params.len = 0;
             continue;
         }
-        if (kind == K_KEYWORD_SEPARATOR || kind == K_LIST_SPLAT_PATTERN ||
-            kind == K_DICT_SPLAT_PATTERN)
-            break;  // *args, keyword-only and **kwargs are not eligible
+        uint32_t inner = kind == K_TYPED_PARAMETER ? c->nodes[cst_named_child(c, p, 0)].kind : kind;
+        if (inner == K_KEYWORD_SEPARATOR || inner == K_LIST_SPLAT_PATTERN || inner == K_DICT_SPLAT_PATTERN)
+            break;  // *args (also `*args: T`), keyword-only and **kwargs are not eligible
         uint32_t name = kind == K_IDENTIFIER ? p : cst_named_child(c, p, 0);
         if (kind == K_DEFAULT_PARAMETER || kind == K_TYPED_DEFAULT_PARAMETER)
             name = cst_field(c, p, F_NAME);
