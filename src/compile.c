@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static bool exists(const char *path) {
     struct stat st;
@@ -56,6 +57,36 @@ static bool load_tables(ffq_ctx *cx, const ffq_options *opt) {
     for (size_t i = 0; i < opt->noptables; i++) ok = optable_load_file(cx, t, opt->optables[i]) && ok;
     cx->optable = t;
     return ok;
+}
+
+// `to` relative to directory `from` (both absolute): "sub/dir", "..", "../x".
+static const char *relative_path(ffq_ctx *cx, const char *from, const char *to) {
+    if (to[0] != '/') return to;
+    size_t common = 0;  // length of the common directory prefix
+    for (size_t i = 0;; i++) {
+        bool end_from = from[i] == '\0' || from[i] == '/', end_to = to[i] == '\0' || to[i] == '/';
+        if (end_from && end_to) common = i;
+        if (from[i] != to[i] || from[i] == '\0') break;
+    }
+    StrBuf sb = {0};
+    for (const char *p = from + common; *p; p++)
+        if (*p == '/') sb_puts(cx, &sb, sb.len ? "/.." : "..");
+    const char *rest = to + common;
+    if (*rest == '/') rest++;
+    if (*rest) sb_printf(cx, &sb, "%s%s", sb.len ? "/" : "", rest);
+    return sb.len ? sb_cstr(cx, &sb) : ".";
+}
+
+// "-I dirs as given, the input's package root (relative to the current
+// directory when below it), the site-packages of the interpreter": the
+// search path as messages show it, without machine-specific paths.
+static const char *describe_search(ffq_ctx *cx, const ffq_options *opt, const char *root) {
+    StrBuf sb = {0};
+    for (size_t i = 0; i < opt->nsearch_path; i++) sb_printf(cx, &sb, "'%s', ", opt->search_path[i]);
+    char cwd[PATH_MAX];
+    sb_printf(cx, &sb, "the package root '%s'", getcwd(cwd, sizeof cwd) ? relative_path(cx, cwd, root) : root);
+    if (opt->nsite_path) sb_puts(cx, &sb, " and the interpreter's site-packages");
+    return sb_cstr(cx, &sb);
 }
 
 // Pattern rules from --replace and from the tables' `patterns:` lists (§8).
@@ -198,6 +229,14 @@ static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int d
         const char *q = program_qualname(d->cx, m, cst_field(c, n, F_FUNCTION));
         ClassInfo *sub = sym.kind == SYM_CLASS ? sym.cls : NULL;
         if (sub && is_hand_quantized_class(sub)) sub = NULL, q = NULL;  // children still walked
+        if (sym.kind == SYM_NONE) {
+            const char *missing = program_missing_import(d->cx, (Module *)m, cst_field(c, n, F_FUNCTION));
+            if (missing)
+                program_warn_missing(d->cx, (Module *)m, n,
+                                     arena_printf(d->cx, "submodule class '%s'",
+                                                  program_dotted_text(d->cx, c, cst_field(c, n, F_FUNCTION))),
+                                     missing);
+        }
         if (sub && program_is_module_class(d->cx, sub)) discover(d, sub, depth + 1);
         else if (!sub && q && strncmp(q, "torch.nn.", 9) == 0 && !is_hand_quantized(q)) {
             const char *last = strrchr(q, '.') + 1;
@@ -402,6 +441,7 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
     vec_push(cx, &dirs, (void *)root);
     for (size_t i = 0; i < opt->nsite_path; i++) vec_push(cx, &dirs, (void *)opt->site_path[i]);
     program_init(cx, (const char *const *)dirs.items, dirs.len, m);
+    program_set_search_text(cx, describe_search(cx, opt, root));
     cx->stats.files_read = 1;
     PtrVec roots = {0};
     if (!find_roots(cx, m, opt, &roots)) return FFQ_ERR_INPUT;
@@ -415,6 +455,7 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
     finish_plan(cx, &plan);
     for (size_t i = 0; i < cx->missing_ops.len; i++) {
         const MissingOp *mo = cx->missing_ops.items[i];
+        cx->stats.float_not_in_table += mo->count;
         diag_at(cx, DIAG_NOTE, mo->file, mo->offset, "not-in-optable",
                 "'%s' is not in the operator table; %s in float (add it with --optable)",
                 mo->name, mo->count == 1 ? "this call stays" : arena_printf(cx, "its %zu calls stay", mo->count));

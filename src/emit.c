@@ -653,6 +653,11 @@ static bool is_name_use(const Cst *c, uint32_t n) {
     if ((pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER) && f == F_NAME) return false;
     if (pk == K_TYPED_PARAMETER && f != F_TYPE) return false;
     if (pk == K_LIST_SPLAT_PATTERN || pk == K_DICT_SPLAT_PATTERN) return false;
+    // the bases of a generated class header: imported by the class import
+    uint32_t gp = c->nodes[p].parent;
+    if (pk == K_ARGUMENT_LIST && gp != CST_NONE && c->nodes[gp].kind == K_CLASS_DEF &&
+        c->nodes[p].field == F_SUPERCLASSES && c->nodes[gp].parent == 0)
+        return false;
     return true;
 }
 

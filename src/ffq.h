@@ -67,6 +67,10 @@ typedef struct ffq_stats {
     size_t ops_rewritten;
     size_t warnings;
     size_t errors;
+    // call sites left in float, by reason
+    size_t float_not_in_table;  // table-like calls missing from the operator table
+    size_t float_unresolved;    // calls whose target could not be read
+    size_t float_failed;        // functions that could not be converted
 } ffq_stats;
 
 FFQ_API ffq_options ffq_options_default(void);

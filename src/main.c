@@ -244,17 +244,28 @@ static bool same_file(const char *a, const char *b) {
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }
+
+// One line at the end of every run (unless --quiet): what was read and made,
+// and what stayed in float and why.
 static void print_summary(const ffq_ctx *cx, const char *path, const struct timespec *t0) {
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
     ffq_stats s = ffq_get_stats(cx);
-    fprintf(stderr,
-            "ffq: wrote %s: %zu class%s generated, %zu quantizer stub%s, %zu op%s rewritten, "
-            "%zu warning%s (%.1f ms)\n",
-            path, s.classes_generated, s.classes_generated == 1 ? "" : "es", s.stubs_inserted,
-            s.stubs_inserted == 1 ? "" : "s", s.ops_rewritten, s.ops_rewritten == 1 ? "" : "s",
-            s.warnings, s.warnings == 1 ? "" : "s", ms);
+    size_t fl = s.float_not_in_table + s.float_unresolved + s.float_failed;
+    fprintf(stderr, "ffq: %s%s: %zu %s read, %zu %s and %zu %s generated, %zu quantizer %s, %zu %s rewritten; ",
+            path ? "wrote " : "summary", path ? path : "", s.files_read, plural(s.files_read, "file", "files"),
+            s.classes_generated, plural(s.classes_generated, "class", "classes"), s.helpers_generated,
+            plural(s.helpers_generated, "helper", "helpers"), s.stubs_inserted,
+            plural(s.stubs_inserted, "stub", "stubs"), s.ops_rewritten, plural(s.ops_rewritten, "op", "ops"));
+    if (fl)
+        fprintf(stderr, "%zu %s left in float (%zu not in the operator table, %zu unresolved, %zu in "
+                        "functions that could not be converted); ",
+                fl, plural(fl, "site", "sites"), s.float_not_in_table, s.float_unresolved, s.float_failed);
+    else
+        fprintf(stderr, "nothing left in float; ");
+    fprintf(stderr, "%zu %s (%.1f ms)\n", s.warnings, plural(s.warnings, "warning", "warnings"), ms);
 }
 
 // Checks that need no compilation: the input exists, the output is not the
@@ -367,6 +378,7 @@ static int compile_and_write(const Args *a) {
         if (rc == EXIT_OK && !a->opt.quiet) print_summary(cx, a->output, &t0);
     } else if (rc == EXIT_OK && out) {
         fwrite(out, 1, len, stdout);
+        if (!a->opt.quiet && !a->opt.dump_types) print_summary(cx, NULL, &t0);
     }
     ffq_ctx_free(cx);
     return rc;

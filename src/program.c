@@ -293,6 +293,7 @@ struct Program {
     PtrVec modules;   // Module *, loaded (including the input)
     PtrVec missing;   // const char * dotted names looked for and not found
     PtrVec externs;   // const char * dotted names that are C extensions
+    PtrVec warned;    // modules already reported as missing
     const char *search_text;
 };
 
@@ -307,6 +308,8 @@ void program_init(ffq_ctx *cx, const char *const *dirs, size_t ndirs, Module *in
     if (input) vec_push(cx, &p->modules, input);
     cx->prog = p;
 }
+
+void program_set_search_text(ffq_ctx *cx, const char *text) { cx->prog->search_text = text; }
 
 const char *program_search_text(ffq_ctx *cx) {
     return cx->prog && cx->prog->search_text[0] ? cx->prog->search_text : "(no search path)";
@@ -529,4 +532,34 @@ bool program_is_module_class(ffq_ctx *cx, ClassInfo *ci) {
         }
     }
     return ci->is_module == 1;
+}
+
+// The module a name expression would come from when that module cannot be
+// found (no source, not an extension); NULL otherwise.
+const char *program_missing_import(ffq_ctx *cx, Module *m, uint32_t node) {
+    const Cst *c = m->cst;
+    node = cst_unparen(c, node);
+    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    if (node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER) return NULL;
+    const Binding *b = program_binding(m, cst_strdup(cx, c, node));
+    if (!b || b->kind == BIND_DEF || b->kind == BIND_CLASS || b->kind == BIND_ASSIGN) return NULL;
+    const char *mod = b->kind == BIND_IMPORT ? b->name : b->module;
+    bool ext = false;
+    if (!program_module_missing(cx, mod, &ext) || ext) return NULL;
+    if (b->kind == BIND_FROM) {  // `from pkg import sub`: sub may be a module of its own
+        const char *sub = arena_printf(cx, "%s.%s", b->module, b->attr);
+        if (!program_module_missing(cx, sub, &ext) || ext) return NULL;
+    }
+    return mod;
+}
+
+void program_warn_missing(ffq_ctx *cx, Module *m, uint32_t at, const char *what, const char *mod) {
+    Program *p = cx->prog;
+    if (!p) return;
+    for (size_t i = 0; i < p->warned.len; i++)
+        if (strcmp(p->warned.items[i], mod) == 0) return;
+    vec_push(cx, &p->warned, (void *)mod);
+    diag_at(cx, DIAG_WARNING, m->file, m->cst->nodes[at].start, "unresolved-import",
+            "cannot read %s: module '%s' was not found (looked in: %s); it is left as it is", what,
+            mod, program_search_text(cx));
 }

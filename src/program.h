@@ -89,6 +89,8 @@ typedef struct Symbol {
 // Set the search path (directories, in order) and the input module; the
 // input is registered under its name so imports of it resolve to it.
 void program_init(ffq_ctx *cx, const char *const *dirs, size_t ndirs, Module *input);
+// How the search path is described in messages (no machine-specific paths).
+void program_set_search_text(ffq_ctx *cx, const char *text);
 // The module `dotted`, parsed at most once per run; NULL when no source is found.
 Module *program_module(ffq_ctx *cx, const char *dotted);
 // Is `dotted` a module ffq cannot read (a C extension or no such module)?
@@ -100,6 +102,10 @@ Symbol program_resolve(ffq_ctx *cx, Module *m, uint32_t node);
 // Base class i of ci, resolved across modules (NULL when unknown).
 ClassInfo *program_base(ffq_ctx *cx, ClassInfo *ci, size_t i);
 Symbol program_resolve_depth(ffq_ctx *cx, Module *m, uint32_t node, int depth);
+// The missing module (not found, not an extension) a name expression's root
+// was imported from, or NULL; and a warning about it, once per module.
+const char *program_missing_import(ffq_ctx *cx, Module *m, uint32_t node);
+void program_warn_missing(ffq_ctx *cx, Module *m, uint32_t at, const char *what, const char *mod);
 // The search path used, for messages ("looked in: ...").
 const char *program_search_text(ffq_ctx *cx);
 

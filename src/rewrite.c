@@ -153,6 +153,7 @@ static Quantizer *new_quantizer(A *a, const char *base, TmpVar *tmp) {
 static void fail(A *a, uint32_t node, const char *code, const char *what) {
     if (a->failed) return;
     a->failed = true;
+    a->cx->stats.float_failed++;
     const FuncInfo *fn = a->cv->fn;
     diag_at(a->cx, DIAG_WARNING, a->c->file, a->c->nodes[node].start, code,
             "cannot quantize '%s'%s%s: %s; it is left out of the output", fn->name,
@@ -474,6 +475,13 @@ static const FuncInfo *resolve_callee(A *a, uint32_t call) {
         // a free function, here or in another module with source (§5.1)
         if (is_local_root(a, f)) return NULL;
         Symbol s = program_resolve(a->cx, (Module *)cv->mod, f);
+        if (s.kind == SYM_NONE) {
+            const char *missing = program_missing_import(a->cx, (Module *)cv->mod, f);
+            if (missing) a->cx->stats.float_unresolved++;
+            if (missing)
+                program_warn_missing(a->cx, (Module *)cv->mod, call,
+                                     arena_printf(a->cx, "'%s'", program_dotted_text(a->cx, c, f)), missing);
+        }
         if (s.kind != SYM_FUNC || !s.fn || s.fn->owner) return NULL;
         if (optable_has(a->cx->optable, s.qualname)) return NULL;
         return s.fn;

@@ -93,6 +93,9 @@ def test_unknown_class_lists_classes(d):
 def test_stdout_by_default_and_class_selection(d):
     write(d, "m.py", MODEL)
     rc, out, err = run(["autoquant", "m.py", "--class", "Small"], d)
+    assert rc == 0 and err.startswith("ffq: summary: ") and err.count("\n") == 1, err
+    assert "1 class and 0 helpers generated, 2 quantizer stubs" in err, err
+    rc, out, err = run(["autoquant", "m.py", "--class", "Small", "-q"], d)
     assert rc == 0 and err == "", err
     assert "class QuantizedSmall(fastforward.nn.QuantizedModule, Small):" in out
     assert "QuantizedOther" not in out
@@ -105,7 +108,7 @@ def test_output_written_atomically_with_summary(d):
     write(d, "m.py", MODEL)
     rc, out, err = run(["autoquant", "m.py", "-o", "q.py"], d)
     assert rc == 0 and out == "", (rc, out, err)
-    assert "wrote q.py" in err and "2 classes generated" in err, err
+    assert "wrote q.py" in err and "2 classes and 0 helpers generated" in err, err
     assert files(d) == ["m.py", "q.py"], files(d)  # no temporary left behind
     with open(os.path.join(d, "q.py")) as f:
         assert "QuantizedSmall" in f.read()

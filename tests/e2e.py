@@ -157,6 +157,8 @@ def find_cases(globs):
             # Same rule as snapshots.py: helper modules start with "_" or live in _dirs.
             if not fn.endswith(".py") or fn.startswith("_") or "/_" in "/" + os.path.dirname(rel):
                 continue
+            if rel.startswith("packages" + os.sep) and fn != "model.py":
+                continue  # multi-file cases: only packages/<case>/model.py is an entry
             if any(fnmatch.fnmatch(rel, g) or fnmatch.fnmatch(rel, g + ".py") for g in globs):
                 cases.append(rel)
     return sorted(cases)
@@ -257,6 +259,10 @@ def load_case(rel):
     snap_path = os.path.join(SNAPS, stem + ".py")
     ffq_args, _ = read_header(case_path)
     module = module_option(ffq_args) or stem.replace(os.sep, ".")
+    if stem.startswith("packages" + os.sep):  # ffq derived `<case>.model` from the package root
+        module = stem[len("packages") + 1 :].replace(os.sep, ".")
+        if os.path.join(CASES, "packages") not in sys.path:
+            sys.path.insert(0, os.path.join(CASES, "packages"))
     with open(snap_path, encoding="utf-8") as f:
         text = f.read()
     if module == "__main__":

@@ -1,4 +1,4 @@
-# ffq: --module __main__
+# ffq: --module __main__ --no-type-inference
 import torch
 import torch.nn.functional as F
 import fastforward as ff

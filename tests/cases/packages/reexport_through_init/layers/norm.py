@@ -1,0 +1,2 @@
+def scale(x, s: float):
+    return x * s
