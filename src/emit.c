@@ -426,8 +426,9 @@ static void render_params(const E *e, uint32_t params, StrBuf *out) {
         render(e, p, &t, CST_NONE);
         vec_push(e->cx, &items, (void *)sb_cstr(e->cx, &t));
     }
-    if (!has_star) vec_push(e->cx, &items, "*");
-    for (size_t i = 0; i < e->cv->signature.len; i++)
+    bool quantizer_params = !e->cv->instance && e->cv->signature.len;
+    if (!has_star && quantizer_params) vec_push(e->cx, &items, "*");
+    for (size_t i = 0; quantizer_params && i < e->cv->signature.len; i++)
         vec_push(e->cx, &items, arena_printf(e->cx, "%s: fastforward.nn.Quantizer",
                                              ((Quantizer *)e->cv->signature.items[i])->name));
     if (kwargs != CST_NONE) vec_push(e->cx, &items, cst_strdup(e->cx, c, kwargs));
@@ -492,7 +493,7 @@ static void render_def(const E *e, const FuncInfo *fn, int indent, StrBuf *out) 
     uint32_t defkw = cst_token(c, def, "def");
     StrBuf head = {0}, ps = {0}, tail = {0};
     copy(e, c->nodes[def].start, c->nodes[defkw].end, &head);  // `def` / `async def`
-    sb_printf(e->cx, &head, " %s", e->cv->emit_name ? e->cv->emit_name : fn->name);
+    sb_printf(e->cx, &head, " %s", e->cv->emit_name ? e->cv->emit_name : fn->alias ? fn->alias : fn->name);
     render_params(e, params, &ps);
     uint32_t ret = cst_field(c, def, F_RETURN_TYPE);
     if (ret != CST_NONE) sb_printf(e->cx, &tail, " -> %s", cst_strdup(e->cx, c, ret));
@@ -508,6 +509,60 @@ static void render_def(const E *e, const FuncInfo *fn, int indent, StrBuf *out) 
     }
 }
 
+// Skips a string literal starting at s[i] (a quote); returns the index after it.
+static size_t skip_string(const char *s, size_t n, size_t i) {
+    char q = s[i];
+    bool triple = i + 2 < n && s[i + 1] == q && s[i + 2] == q;
+    i += triple ? 3 : 1;
+    while (i < n) {
+        if (s[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if (!triple && s[i] == '\n') return i;  // unterminated: stop at the line end
+        if (s[i] == q && (!triple || (i + 2 < n && s[i + 1] == q && s[i + 2] == q)))
+            return i + (triple ? 3 : 1);
+        i++;
+    }
+    return n;
+}
+
+// Re-indents a rendered function from indentation `from` to `to`: every line
+// that does not start inside a string literal loses `from` columns of
+// leading whitespace (tabs expand to multiples of 8) and gains `to` spaces,
+// so nested blocks keep their relative depth.
+static void reindent(ffq_ctx *cx, const char *s, size_t n, int from, int to, StrBuf *out) {
+    bool line_start = true;
+    for (size_t i = 0; i < n;) {
+        if (line_start) {
+            line_start = false;
+            size_t j = i;
+            int w = 0;
+            while (j < n && (s[j] == ' ' || s[j] == '\t')) w = s[j++] == '\t' ? (w / 8 + 1) * 8 : w + 1;
+            if (j < n && s[j] != '\n' && s[j] != '\r') {
+                int nw = w - from + to;
+                sb_indent(cx, out, nw > 0 ? nw : 0);
+            }
+            i = j;
+            continue;
+        }
+        char ch = s[i];
+        if (ch == '#') {  // a comment runs to the line end
+            while (i < n && s[i] != '\n') sb_putc(cx, out, s[i++]);
+            continue;
+        }
+        if (ch == '"' || ch == '\'') {
+            size_t end = skip_string(s, n, i);
+            sb_putn(cx, out, s + i, end - i);
+            i = end;
+            continue;
+        }
+        sb_putc(cx, out, ch);
+        i++;
+        if (ch == '\n') line_start = true;
+    }
+}
+
 void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
     NodeMap done = {0}, hoists = {0};
     E e = {.cx = cx, .cv = cv, .c = cv->c, .prologue_done = &done, .hoists_done = &hoists};
@@ -516,15 +571,15 @@ void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
                                                                            : e.c->nodes[fn->outer].start;
     bool first;
     int indent = line_indent(e.c, start, &first);
-    sb_indent(cx, out, indent);
-    if (!cv->instance && cv->signature.len) {
-        copy(&e, start, e.c->nodes[fn->outer].start, out);  // leading comments
-        render_def(&e, fn, indent, out);
-    } else {
-        copy(&e, start, e.c->nodes[fn->outer].start, out);
-        render(&e, fn->outer, out, CST_NONE);
-    }
-    sb_putc(cx, out, '\n');
+    int target = fn->owner || cv->cls ? 4 : 0;  // a method of the generated class, or a helper
+    StrBuf text = {0};
+    sb_indent(cx, &text, indent);
+    copy(&e, start, e.c->nodes[fn->outer].start, &text);  // leading comments
+    if ((!cv->instance && cv->signature.len) || cv->emit_name || fn->alias) render_def(&e, fn, indent, &text);
+    else render(&e, fn->outer, &text, CST_NONE);
+    sb_putc(cx, &text, '\n');
+    if (indent == target) sb_putn(cx, out, text.data, text.len);
+    else reindent(cx, text.data, text.len, indent, target, out);
 }
 
 // --- classes ---

@@ -136,6 +136,16 @@ static ClassInfo *load_class(ffq_ctx *cx, Module *m, uint32_t node) {
         uint32_t st = cst_child(c, body, k);
         uint32_t def = definition(c, st, K_FUNCTION_DEF);
         if (def != CST_NONE) vec_push(cx, &ci->methods, new_func(cx, m, ci, st, def));
+        uint32_t asg = c->nodes[st].kind == K_EXPR_STMT ? cst_named_child(c, st, 0) : CST_NONE;
+        if (asg == CST_NONE || c->nodes[asg].kind != K_ASSIGNMENT) continue;
+        uint32_t left = cst_field(c, asg, F_LEFT), right = cst_field(c, asg, F_RIGHT);
+        if (left == CST_NONE || right == CST_NONE || c->nodes[left].kind != K_IDENTIFIER) continue;
+        uint32_t rk = c->nodes[right].kind;
+        if (rk != K_IDENTIFIER && rk != K_ATTRIBUTE) continue;  // `forward = some_function`
+        ClassAlias *al = ARENA_NEW(cx, ClassAlias);
+        al->name = cst_strdup(cx, c, left);
+        al->value = right;
+        vec_push(cx, &ci->aliases, al);
     }
     return ci;
 }
@@ -493,8 +503,32 @@ ClassInfo *program_base(ffq_ctx *cx, ClassInfo *ci, size_t i) {
     return i < ci->base_infos.len ? ci->base_infos.items[i] : NULL;
 }
 
+// A class-body alias `name = function`: the function's source, emitted as
+// method `name` with the function's own signature (§5.2).
+static FuncInfo *alias_method(ffq_ctx *cx, const ClassInfo *ci, const char *name) {
+    for (size_t i = 0; i < ci->aliases.len; i++) {
+        ClassAlias *al = ci->aliases.items[i];
+        if (strcmp(al->name, name) != 0) continue;
+        if (!al->resolved) {
+            al->resolved = true;
+            Symbol s = program_resolve(cx, ci->mod, al->value);
+            if (s.kind == SYM_FUNC && s.fn) {
+                FuncInfo *f = ARENA_NEW(cx, FuncInfo);
+                *f = *s.fn;
+                f->owner = (ClassInfo *)ci;
+                f->kind = s.fn->owner ? s.fn->kind : FN_INSTANCE;
+                f->alias = strcmp(s.fn->name, name) != 0 ? al->name : NULL;
+                al->fn = f;
+            }
+        }
+        return al->fn;
+    }
+    return NULL;
+}
+
 static FuncInfo *find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name, int depth) {
     FuncInfo *f = program_method(ci, name);
+    if (!f) f = alias_method(cx, ci, name);
     if (f || depth > 32) return f;
     for (size_t i = 0; i < ci->bases.len; i++) {
         ClassInfo *base = program_base(cx, (ClassInfo *)ci, i);

@@ -42,6 +42,7 @@ typedef struct FuncInfo {
     ClassInfo *owner;    // NULL for free functions
     Module *mod;
     uint32_t lead;       // byte offset where the comment block right above it starts
+    const char *alias;   // emitted under this name (a class-body alias), or NULL
 } FuncInfo;
 
 struct ClassInfo {
@@ -54,7 +55,15 @@ struct ClassInfo {
     PtrVec base_infos;   // ClassInfo * of each base once resolved (NULL: not a known class)
     bool bases_resolved;
     int is_module;       // -1 unknown yet, 0 no, 1 derives from torch.nn.Module
+    PtrVec aliases;      // ClassAlias *: `name = function` in the class body (§5.2)
 };
+
+typedef struct ClassAlias {
+    const char *name;
+    uint32_t value;      // the aliased expression
+    FuncInfo *fn;        // the method it stands for, once resolved
+    bool resolved;
+} ClassAlias;
 
 struct Module {
     const char *name;    // dotted import name
