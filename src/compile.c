@@ -377,8 +377,27 @@ static void name_helpers(ffq_ctx *cx, OutputPlan *plan) {
     }
 }
 
+// §4.3: different classes sharing a name are Quantized<Name>_<k> (k in
+// discovery order, from 0), their bases imported as __ffaq_base_<Name>_<k>.
+static void name_classes(ffq_ctx *cx, OutputPlan *plan) {
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        size_t k = 0, count = 0;
+        for (size_t j = 0; j < plan->classes.len; j++) {
+            const GenClass *h = plan->classes.items[j];
+            if (strcmp(h->ci->name, g->ci->name) != 0) continue;
+            if (j < i) k++;
+            count++;
+        }
+        if (count < 2) continue;
+        g->name = arena_printf(cx, "Quantized%s_%zu", g->ci->name, k);
+        g->base = arena_printf(cx, "__ffaq_base_%s_%zu", g->ci->name, k);
+    }
+}
+
 // Threading, dropping, temporaries numbered in output order, then names.
 static void finish_plan(ffq_ctx *cx, OutputPlan *plan) {
+    name_classes(cx, plan);
     for (size_t i = 0; i < plan->classes.len; i++) {
         GenClass *g = plan->classes.items[i];
         for (size_t k = 0; k < g->convs.len; k++) rewrite_thread(cx, g->convs.items[k]);

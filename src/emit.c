@@ -601,7 +601,8 @@ static void emit_fn_tracked(ffq_ctx *cx, const Conv *cv, StrBuf *out, PtrVec *or
 }
 
 static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *origins) {
-    sb_printf(cx, out, "class %s(fastforward.nn.QuantizedModule, %s):\n", g->name, g->ci->name);
+    sb_printf(cx, out, "class %s(fastforward.nn.QuantizedModule, %s):\n", g->name,
+              g->base ? g->base : g->ci->name);
     sb_puts(cx, out, "    def __init_quantization__(self) -> None:\n");
     sb_puts(cx, out, "        super().__init_quantization__()\n");
     PtrVec stubs = {0};  // own quantizers of each instance method, then the forwarded ones
@@ -854,7 +855,6 @@ static int cmp_import(const void *x, const void *y) {
     if (r) return r;
     r = strcmp(a->module, b->module);
     if (r) return r;
-    if ((a->alias != NULL) != (b->alias != NULL) && a->is_from) return a->alias ? 1 : -1;
     if (a->name && b->name) {
         int ca = member_class(a->name), cb = member_class(b->name);
         if (ca != cb) return ca - cb;
@@ -904,16 +904,26 @@ static void emit_imports(ffq_ctx *cx, const OutputPlan *plan, PtrVec *imports, S
                 i++;
                 continue;
             }
-            if (im->alias) {
-                sb_printf(cx, out, "from %s import %s as %s\n", im->module, im->name, im->alias);
-                i++;
-                continue;
-            }
+            // The statements of one module sort by their first member (isort):
+            // `x as y` stands alone; plain members share one statement, placed
+            // where its smallest member sorts.
             size_t j = i;
-            while (j < v.len && ((Import *)v.items[j])->is_from && !((Import *)v.items[j])->alias &&
+            while (j < v.len && ((Import *)v.items[j])->is_from &&
                    strcmp(((Import *)v.items[j])->module, im->module) == 0)
                 j++;
-            emit_from_group(cx, (Import **)v.items + i, j - i, out);
+            PtrVec plain = {0};
+            for (size_t k = i; k < j; k++)
+                if (!((Import *)v.items[k])->alias) vec_push(cx, &plain, v.items[k]);
+            bool plain_done = false;
+            for (size_t k = i; k < j; k++) {
+                Import *m = v.items[k];
+                if (m->alias) {
+                    sb_printf(cx, out, "from %s import %s as %s\n", m->module, m->name, m->alias);
+                } else if (!plain_done) {
+                    emit_from_group(cx, (Import **)plain.items, plain.len, out);
+                    plain_done = true;
+                }
+            }
             i = j;
         }
     }
@@ -940,7 +950,8 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
     collect_imports(cx, plan, sb_cstr(cx, &body), &origins, &imports);
     for (size_t i = 0; i < plan->classes.len; i++) {
         const GenClass *g = plan->classes.items[i];
-        add_import(cx, &imports, true, g->ci->mod->name, g->ci->name, NULL);
+        add_import(cx, &imports, true, g->ci->mod->name, g->ci->name,
+                   g->base && strcmp(g->base, g->ci->name) != 0 ? g->base : NULL);
     }
     StrBuf text = {0};
     emit_imports(cx, plan, &imports, &text);

@@ -8,7 +8,8 @@
 
 typedef struct GenClass {
     const ClassInfo *ci;
-    const char *name;       // Quantized<Name>
+    const char *name;       // Quantized<Name> (or Quantized<Name>_<k>, §4.3)
+    const char *base;       // how the original class is named in the output (an alias on a clash)
     PtrVec convs;           // Conv *: forward first, then other converted methods
 } GenClass;
 

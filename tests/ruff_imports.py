@@ -33,7 +33,8 @@ def main():
     for snap in sorted(glob.glob(os.path.join(ROOT, "snapshots", "**", "*.py"), recursive=True)):
         rel = os.path.relpath(snap, os.path.join(ROOT, "snapshots"))
         case = os.path.join(ROOT, "tests", "cases", rel)
-        first = rel.split(os.sep)[0]
+        parts = rel.split(os.sep)
+        first = parts[1] if parts[0] == "packages" and len(parts) > 2 else parts[0]
         if os.path.exists(case):
             with open(case) as f:
                 head = "".join(f.readline() for _ in range(3))
