@@ -437,10 +437,32 @@ static void finish_plan(ffq_ctx *cx, OutputPlan *plan) {
     }
 }
 
+// Python source is UTF-8 (PEP 3120); the offset of the first byte that is
+// not, or UINT32_MAX when the whole file is valid.
+uint32_t compile_invalid_utf8(const char *s, uint32_t n) {
+    for (uint32_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        uint32_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (!len || (len == 2 && c < 0xc2) || i + len > n) return i;
+        for (uint32_t k = 1; k < len; k++)
+            if (((unsigned char)s[i + k] >> 6) != 2) return i;
+        i += len;
+    }
+    return UINT32_MAX;
+}
+
 static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) {
     if (cx->used) ffq_fail(__FILE__, __LINE__, "a context compiles once");
     cx->used = true;
     cx->opt = *opt;
+    uint32_t bad = compile_invalid_utf8(file->data, file->len);
+    if (bad != UINT32_MAX) {
+        diag_at(cx, DIAG_ERROR, file, bad, "not-utf8",
+                "byte 0x%02x is not valid UTF-8; ffq reads Python source as UTF-8 (re-encode "
+                "the file)",
+                (unsigned char)file->data[bad]);
+        return FFQ_ERR_INPUT;
+    }
     if (!load_tables(cx, opt)) return FFQ_ERR_INPUT;
     PtrVec rules = {0};
     if (!load_rules(cx, opt, &rules)) return opt->nreplace ? FFQ_ERR_USAGE : FFQ_ERR_INPUT;

@@ -67,6 +67,7 @@ typedef struct Cst {
     CstNode *nodes;          // nodes[0] is the module
     uint32_t count;
     bool has_errors;         // ERROR or MISSING nodes were found (and reported)
+    bool too_deep;           // nested deeper than the passes walk (never analysed)
 } Cst;
 
 // Per-context language tables: grammar symbol -> NodeKind, field id -> FieldKind.

@@ -139,8 +139,22 @@ static void render_excerpt(ffq_ctx *cx, StrBuf *out, const Diag *d) {
     sb_puts(cx, out, "^\n");
 }
 
+static const char *render_all(ffq_ctx *cx);
+
+// Rendering allocates; if memory runs out here, a fixed message is returned
+// instead of aborting (the compilation's own recovery point has ended).
 const char *ffq_diagnostics(ffq_ctx *cx) {
     if (cx->diag_text) return cx->diag_text;
+    jmp_buf jb, *outer = cx->recover;
+    cx->recover = &jb;
+    const char *text;
+    if (setjmp(jb)) text = "ffq: error: out of memory while rendering the diagnostics\n";
+    else text = render_all(cx);
+    cx->recover = outer;
+    return text;
+}
+
+static const char *render_all(ffq_ctx *cx) {
     size_t n = cx->diags.len;
     Diag **sorted = ARENA_ARRAY(cx, Diag *, n ? n : 1);
     PtrVec files = {0};

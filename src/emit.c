@@ -782,7 +782,7 @@ static const Module *origin_of(const PtrVec *origins, size_t at, const Module *f
 static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *body,
                             const PtrVec *origins, PtrVec *out) {
     Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
-    if (!c) return;
+    if (!c || c->too_deep) return;
     PtrVec seen = {0};
     NodeMap locals_of = {0};
     for (uint32_t i = 0; i < c->count; i++) {
@@ -885,8 +885,74 @@ static void emit_from_group(ffq_ctx *cx, Import **ims, size_t n, StrBuf *out) {
     sb_puts(cx, out, ")\n");
 }
 
+static bool is_identifier(const char *s, size_t n) {
+    if (n == 0 || (s[0] >= '0' && s[0] <= '9')) return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch >= 0x80))
+            return false;
+    }
+    return true;
+}
+
+static const char *const py_keywords[] = {
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+};
+
+static bool is_name(const char *s, size_t n) {
+    if (!is_identifier(s, n)) return false;
+    for (size_t i = 0; i < sizeof py_keywords / sizeof py_keywords[0]; i++)
+        if (strlen(py_keywords[i]) == n && memcmp(py_keywords[i], s, n) == 0) return false;
+    return true;
+}
+
+static bool is_dotted(const char *s) {
+    for (const char *p = s;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (!is_name(p, n)) return false;
+        if (!dot) return true;
+        p = dot + 1;
+    }
+}
+
+// §1.2: a module or name that is not a valid dotted identifier (a file named
+// `my-model.py`) cannot be imported with `from`; it is bound dynamically.
+static void emit_dynamic_imports(ffq_ctx *cx, const PtrVec *imports, StrBuf *out) {
+    bool any = false;
+    for (size_t i = 0; i < imports->len; i++) {
+        const Import *im = imports->items[i];
+        if (!im->is_from || (is_dotted(im->module) && is_identifier(im->name, strlen(im->name)))) continue;
+        if (!any) sb_puts(cx, out, "\n");
+        any = true;
+        const char *local = im->alias ? im->alias : im->name;
+        if (is_identifier(im->name, strlen(im->name)))
+            sb_printf(cx, out, "%s = importlib.import_module(\"%s\").%s\n", local, im->module, im->name);
+        else
+            sb_printf(cx, out, "%s = getattr(importlib.import_module(\"%s\"), \"%s\")\n", local,
+                      im->module, im->name);
+    }
+}
+
+static bool needs_dynamic(const Import *im) {
+    return im->is_from && !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
+}
+
 static void emit_imports(ffq_ctx *cx, const OutputPlan *plan, PtrVec *imports, StrBuf *out) {
     bool any_section = false;
+    PtrVec statik = {0};  // the imports that can be written as import statements
+    bool dynamic = false;
+    for (size_t i = 0; i < imports->len; i++) {
+        if (needs_dynamic(imports->items[i])) dynamic = true;
+        else vec_push(cx, &statik, imports->items[i]);
+    }
+    if (dynamic) add_import(cx, &statik, false, "importlib", NULL, NULL);
+    PtrVec *all = imports;
+    imports = &statik;
     for (int sec = SEC_FUTURE; sec <= SEC_FIRST; sec++) {
         PtrVec v = {0};
         for (size_t i = 0; i < imports->len; i++)
@@ -927,6 +993,7 @@ static void emit_imports(ffq_ctx *cx, const OutputPlan *plan, PtrVec *imports, S
             i = j;
         }
     }
+    if (dynamic) emit_dynamic_imports(cx, all, out);
 }
 
 void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {

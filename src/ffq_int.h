@@ -36,6 +36,10 @@ typedef struct MissingOp {  // a table-like callable not in the operator table
     size_t count;
 } MissingOp;
 
+// --- compile.c ---
+
+uint32_t compile_invalid_utf8(const char *s, uint32_t n);
+
 // --- diff.c ---
 
 const char *diff_unified(ffq_ctx *cx, const char *a, size_t alen, const char *b, size_t blen,

@@ -845,7 +845,6 @@ static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk,
             int b = blank_lines_before(f, nxt);
             if (b > 0) {
                 if (b > max_blank(bk)) b = max_blank(bk);
-                if (nxt == s_start && is_def(f, s) && bk == BK_MODULE) b = b;
                 for (int q = 0; q < b; q++) doc_line(f->d, L_EMPTY);
             }
         }

@@ -377,8 +377,12 @@ static int compile_and_write(const Args *a) {
         rc = write_atomic(a->output, out, len);
         if (rc == EXIT_OK && !a->opt.quiet) print_summary(cx, a->output, &t0);
     } else if (rc == EXIT_OK && out) {
-        fwrite(out, 1, len, stdout);
-        if (!a->opt.quiet && !a->opt.dump_types) print_summary(cx, NULL, &t0);
+        if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
+            fprintf(stderr, "ffq: error: cannot write to standard output: %s\n", strerror(errno));
+            rc = EXIT_USAGE;
+        } else if (!a->opt.quiet && !a->opt.dump_types) {
+            print_summary(cx, NULL, &t0);
+        }
     }
     ffq_ctx_free(cx);
     return rc;
@@ -595,7 +599,10 @@ static int cmd_autoquant(int argc, char **argv) {
     int rc = parse_autoquant(argc, argv, &a);
     if (rc == EXIT_OK) rc = find_site_packages(&a);
     if (rc == EXIT_OK && strcmp(a.input, "-") != 0 && is_dir(a.input)) {
-        rc = run_batch(&a);
+        if (!a.output && !a.check)
+            rc = usage_error("'%s' is a directory: converting a package tree needs -o OUTDIR (or "
+                             "--check OUTDIR)", a.input, "autoquant ");
+        else rc = run_batch(&a);
     } else {
         if (rc == EXIT_OK) rc = precheck(&a);
         if (rc == EXIT_OK) rc = compile_and_write(&a);

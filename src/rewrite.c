@@ -1610,9 +1610,27 @@ const char *rewrite_tmp_name(ffq_ctx *cx, TmpVar *t) {
     return arena_printf(cx, "_tmp_%d", t->number);
 }
 
+// The base name (§3.1); forwarded quantizers prefix their origin's base
+// name with the chain of callees. Computed once per quantizer.
 static const char *base_of(ffq_ctx *cx, const Quantizer *q) {
-    if (q->origin) return arena_printf(cx, "%s_%s", q->prefix, base_of(cx, q->origin));
-    return q->tmp ? rewrite_tmp_name(cx, q->tmp) : q->base;
+    if (q->base_cache) return q->base_cache;
+    const char *b = q->origin ? arena_printf(cx, "%s_%s", q->prefix, base_of(cx, q->origin))
+                    : q->tmp  ? rewrite_tmp_name(cx, q->tmp)
+                              : q->base;
+    ((Quantizer *)q)->base_cache = b;
+    return b;
+}
+
+typedef struct Named {
+    Quantizer *q;
+    const char *base;
+    size_t order;
+} Named;
+
+static int cmp_named(const void *x, const void *y) {
+    const Named *a = x, *b = y;
+    int r = strcmp(a->base, b->base);
+    return r ? r : (a->order > b->order) - (a->order < b->order);
 }
 
 void rewrite_name_group(ffq_ctx *cx, Conv *const *convs, size_t n) {
@@ -1623,22 +1641,27 @@ void rewrite_name_group(ffq_ctx *cx, Conv *const *convs, size_t n) {
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; convs[i] && k < convs[i]->forwarded.len; k++)
             vec_push(cx, &all, convs[i]->forwarded.items[k]);
-    for (size_t i = 0; i < all.len; i++) {
-        Quantizer *q = all.items[i];
-        const char *base = base_of(cx, q);
-        const char *full = strncmp(base, "quantizer_", 10) == 0 ? base
-                                                                : arena_printf(cx, "quantizer_%s", base);
-        size_t count = 0, index = 0;
-        for (size_t k = 0; k < all.len; k++) {
-            if (strcmp(base_of(cx, all.items[k]), base) != 0) continue;
-            count++;
-            if (k <= i) index = count;
-        }
-        q->name = count > 1 ? arena_printf(cx, "%s_%zu", full, index) : full;
+    if (!all.len) return;
+    // Sort by base name (then creation order): equal bases are adjacent, and
+    // a base that occurs more than once gets _1, _2, ... in creation order.
+    Named *v = ARENA_ARRAY(cx, Named, all.len);
+    for (size_t i = 0; i < all.len; i++) v[i] = (Named){all.items[i], base_of(cx, all.items[i]), i};
+    qsort(v, all.len, sizeof *v, cmp_named);
+    for (size_t i = 0; i < all.len;) {
+        size_t j = i;
+        while (j < all.len && strcmp(v[j].base, v[i].base) == 0) j++;
+        const char *base = v[i].base;
+        const char *full = strncmp(base, "quantizer_", 10) == 0 ? base : arena_printf(cx, "quantizer_%s", base);
+        for (size_t k = i; k < j; k++)
+            v[k].q->name = j - i > 1 ? arena_printf(cx, "%s_%zu", full, k - i + 1) : full;
+        i = j;
     }
 }
 
 // --- quantizer threading (§5.4) ---
+
+#define MAX_CHAIN 24        // helpers a quantizer may travel through
+#define MAX_SIGNATURE 4096  // quantizers one function may take
 
 static bool takes_quantizer_args(const Conv *callee) {
     return callee && !callee->instance && !callee->dropped;
@@ -1665,11 +1688,28 @@ void rewrite_thread(ffq_ctx *cx, Conv *cv) {
             callee->dropped = true;
             continue;
         }
+        // Every call site forwards the callee's whole signature, with names that
+        // grow along the chain: a long chain of helpers grows the output with the
+        // cube of its length. Past a bound the call stays in float instead.
+        uint32_t depth = 0;
+        for (size_t k = 0; k < callee->signature.len; k++) {
+            const Quantizer *cq = callee->signature.items[k];
+            if (cq->depth + 1 > depth) depth = cq->depth + 1;
+        }
+        if (depth > MAX_CHAIN || cv->signature.len + callee->signature.len > MAX_SIGNATURE) {
+            diag_at(cx, DIAG_WARNING, cv->c->file, cv->c->nodes[site->node].start, "too-many-quantizers",
+                    "threading the quantizers of '%s' through '%s' would pass them through more "
+                    "than %d helpers or pass more than %d quantizers; this call is left unquantized",
+                    callee->fn->name, cv->fn->name, MAX_CHAIN, MAX_SIGNATURE);
+            site->callee_conv = NULL;
+            continue;
+        }
         for (size_t k = 0; k < callee->signature.len; k++) {
             const Quantizer *cq = callee->signature.items[k];
             Quantizer *q = ARENA_NEW(cx, Quantizer);
             q->prefix = callee->fn->name;
             q->origin = cq;
+            q->depth = cq->depth + 1;
             vec_push(cx, &cv->forwarded, q);
             vec_push(cx, &site->args, q);
             if (!cv->instance) vec_push(cx, &cv->signature, q);

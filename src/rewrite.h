@@ -25,6 +25,8 @@ typedef struct Quantizer {
     TmpVar *tmp;         // base name is the temporary's name
     const char *prefix;  // forwarded (§5.4): base is "<prefix>_<origin's base>"
     const struct Quantizer *origin;
+    const char *base_cache;  // the base name once computed (naming)
+    uint32_t depth;          // forwarded: how many helpers it travelled through
     const char *name;    // final name, set by rewrite_name_group
     uint32_t seq;
 } Quantizer;

@@ -231,13 +231,40 @@ static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
     return cst;
 }
 
+// Later passes recurse over expressions; beyond this depth (far deeper than
+// CPython's own parser accepts) a file is refused instead of overflowing the stack.
+#define MAX_DEPTH 2000
+
+// Nodes are stored breadth first, so a parent's depth is known before its children's.
+static uint32_t max_depth(ffq_ctx *cx, const Cst *c, uint32_t *deepest) {
+    uint32_t *depth = ARENA_ARRAY(cx, uint32_t, c->count ? c->count : 1), max = 0;
+    *deepest = 0;
+    for (uint32_t i = 1; i < c->count; i++) {
+        depth[i] = depth[c->nodes[i].parent] + 1;
+        if (depth[i] > max) max = depth[i], *deepest = i;
+    }
+    return max;
+}
+
 Cst *source_parse(ffq_ctx *cx, const SrcFile *file) {
     cx->stats.files_read++;
-    return parse(cx, file, true);
+    Cst *c = parse(cx, file, true);
+    uint32_t deepest;
+    if (c && max_depth(cx, c, &deepest) > MAX_DEPTH) {
+        diag_at(cx, DIAG_ERROR, file, c->nodes[deepest].start, "too-deep",
+                "the code nests more than %d levels deep here; ffq (like CPython) does not "
+                "support that",
+                MAX_DEPTH);
+        c->has_errors = c->too_deep = true;
+    }
+    return c;
 }
 
 Cst *source_parse_text(ffq_ctx *cx, const char *name, const char *text, size_t len, bool report) {
-    return parse(cx, srcfile_new(cx, name, text, len), report);
+    Cst *c = parse(cx, srcfile_new(cx, name, text, len), report);
+    uint32_t deepest;
+    if (c && max_depth(cx, c, &deepest) > MAX_DEPTH) c->has_errors = c->too_deep = true;
+    return c;
 }
 
 // --- accessors ---

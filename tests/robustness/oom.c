@@ -1,7 +1,10 @@
 // oom.c: the out-of-memory loop (issue 8, part 4) over a few real inputs.
 //
 // For each case, make allocation 1 fail, then 2, then 3, ... until the run
-// succeeds. Every failing step must return FFQ_ERR_NOMEM (or, when the very
+// succeeds; then again with every allocation from the k-th on failing
+// ("sticky": memory stays exhausted, so ffq_diagnostics and everything after
+// the failure must cope too; each sticky loop runs in a child process so an
+// abort is reported as a failure of that case only). Every failing step must return FFQ_ERR_NOMEM (or, when the very
 // first allocation fails, ffq_ctx_new must return NULL), give back every byte
 // through the allocator hook once the context is freed, and not crash (run it
 // under ASan too). The successful run must produce the same output as a run
@@ -14,9 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct Failing {
     size_t calls, fail_at, live, peak;
+    bool sticky;
 } Failing;
 
 static void *failing_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
@@ -26,7 +32,7 @@ static void *failing_alloc(void *ud, void *ptr, size_t old_size, size_t new_size
         free(ptr);
         return NULL;
     }
-    if (++f->calls == f->fail_at) return NULL;
+    if (++f->calls == f->fail_at || (f->sticky && f->calls > f->fail_at)) return NULL;
     void *p = realloc(ptr, new_size);
     if (p) f->live += new_size - (ptr ? old_size : 0);
     if (f->live > f->peak) f->peak = f->live;
@@ -113,7 +119,7 @@ static int run_case(const Case *c, const char *root, const char *src, size_t len
     return (int)st;
 }
 
-static bool oom_loop(const Case *c, const char *root) {
+static bool oom_loop(const Case *c, const char *root, bool sticky) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", root, c->path);
     size_t len = 0;
@@ -127,7 +133,7 @@ static bool oom_loop(const Case *c, const char *root) {
     bool ok = true;
     size_t k = 1, leaks = 0, bad = 0, peak = 0;
     for (;; k++) {
-        Failing f = {.fail_at = k};
+        Failing f = {.fail_at = k, .sticky = sticky};
         char *got = NULL;
         int st = run_case(c, root, src, len, failing_alloc, &f, &got);
         if (f.live != 0) {
@@ -155,8 +161,8 @@ static bool oom_loop(const Case *c, const char *root) {
             break;
         }
     }
-    printf("%s  %s: %zu failing steps, then status %d (peak %zu KiB through the hook)\n", ok ? "ok  " : "FAIL",
-           c->name, k - 1, want_st, peak / 1024);
+    printf("%s  %s%s: %zu failing steps, then status %d (peak %zu KiB through the hook)\n", ok ? "ok  " : "FAIL",
+           c->name, sticky ? " (sticky)" : "", k - 1, want_st, peak / 1024);
     free(want);
     free(src);
     return ok;
@@ -169,8 +175,21 @@ int main(int argc, char **argv) {
     }
     size_t passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (oom_loop(&cases[i], argv[1])) passed++;
+        if (oom_loop(&cases[i], argv[1], false)) passed++;
         else failed++;
+        fflush(stdout);
+    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(oom_loop(&cases[i], argv[1], true) ? 0 : 1);
+        int ws = 0;
+        if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+            if (pid > 0 && WIFSIGNALED(ws))
+                printf("FAIL  %s (sticky): killed by signal %d\n", cases[i].name, WTERMSIG(ws));
+            failed++;
+        } else {
+            passed++;
+        }
         fflush(stdout);
     }
     printf("oom: %zu passed, %zu failed\n", passed, failed);
