@@ -10,37 +10,20 @@ def quantized_ping(
     quantizer_relu: fastforward.nn.Quantizer,
     quantizer_x: fastforward.nn.Quantizer,
     quantizer_pong_mul: fastforward.nn.Quantizer,
-    quantizer_pong_sub: fastforward.nn.Quantizer,
     quantizer_pong_x: fastforward.nn.Quantizer,
-    quantizer_pong_n: fastforward.nn.Quantizer,
 ):
     x = quantizer_x(x)
     if n <= 0:
         return fastforward.nn.functional.relu(x, output_quantizer=quantizer_relu)
-    return quantized_pong(
-        x,
-        n,
-        quantizer_mul=quantizer_pong_mul,
-        quantizer_sub=quantizer_pong_sub,
-        quantizer_x=quantizer_pong_x,
-        quantizer_n=quantizer_pong_n,
-    )
+    return quantized_pong(x, n, quantizer_mul=quantizer_pong_mul, quantizer_x=quantizer_pong_x)
 
 
 def quantized_pong(
-    x,
-    n: int,
-    *,
-    quantizer_mul: fastforward.nn.Quantizer,
-    quantizer_sub: fastforward.nn.Quantizer,
-    quantizer_x: fastforward.nn.Quantizer,
-    quantizer_n: fastforward.nn.Quantizer,
+    x, n: int, *, quantizer_mul: fastforward.nn.Quantizer, quantizer_x: fastforward.nn.Quantizer
 ):
     x = quantizer_x(x)
-    n = quantizer_n(n)
     _tmp_1 = fastforward.nn.functional.mul(x, 2, output_quantizer=quantizer_mul)
-    _tmp_2 = fastforward.nn.functional.sub(n, 1, output_quantizer=quantizer_sub)
-    return ping(_tmp_1, _tmp_2)
+    return ping(_tmp_1, n - 1)
 
 
 class QuantizedPingPong(fastforward.nn.QuantizedModule, PingPong):
@@ -49,9 +32,7 @@ class QuantizedPingPong(fastforward.nn.QuantizedModule, PingPong):
         self.quantizer_ping_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_ping_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_ping_pong_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer_ping_pong_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_ping_pong_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer_ping_pong_n: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         return quantized_ping(
@@ -60,7 +41,5 @@ class QuantizedPingPong(fastforward.nn.QuantizedModule, PingPong):
             quantizer_relu=self.quantizer_ping_relu,
             quantizer_x=self.quantizer_ping_x,
             quantizer_pong_mul=self.quantizer_ping_pong_mul,
-            quantizer_pong_sub=self.quantizer_ping_pong_sub,
             quantizer_pong_x=self.quantizer_ping_pong_x,
-            quantizer_pong_n=self.quantizer_ping_pong_n,
         )

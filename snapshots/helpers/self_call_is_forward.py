@@ -6,15 +6,11 @@ from helpers.self_call_is_forward import Recursive
 class QuantizedRecursive(fastforward.nn.QuantizedModule, Recursive):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_sigmoid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer_depth: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, depth: int = 0):
         x = self.quantizer_x(x)
-        depth = self.quantizer_depth(depth)
         if depth > 0:
-            _tmp_1 = fastforward.nn.functional.sub(depth, 1, output_quantizer=self.quantizer_sub)
-            return self(x, _tmp_1)
+            return self(x, depth - 1)
         return fastforward.nn.functional.sigmoid(x, output_quantizer=self.quantizer_sigmoid)

@@ -7,18 +7,13 @@ class QuantizedHalve(fastforward.nn.QuantizedModule, Halve):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
         self.quantizer_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer_floor_divide: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer_n: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)
         n = x.numel()
-        n = self.quantizer_n(n)
         while n > 1:
             x = fastforward.nn.functional.div(x, 2, output_quantizer=self.quantizer_div)
-            n = fastforward.nn.functional.floor_divide(
-                n, 2, output_quantizer=self.quantizer_floor_divide
-            )
+            n = n // 2
         return fastforward.nn.functional.relu(x, output_quantizer=self.quantizer_relu)
