@@ -6,6 +6,7 @@
 set -eu
 FFQ=${1:-build/src/ffq}
 N=${2:-50}
+PY=${PYTHON:-/usr/bin/python3}  # the interpreter ffq asks for its site-packages
 DIR=/usr/lib/python3/dist-packages/torchvision/models
 FILE=$(ls -S "$DIR"/*.py | grep -v __init__ | head -n 1)
 MOD=torchvision.models.$(basename "$FILE" .py)
@@ -16,7 +17,7 @@ run() {  # run N times, print the elapsed seconds
     start=$(date +%s.%N)
     i=0
     while [ "$i" -lt "$N" ]; do
-        "$FFQ" autoquant "$FILE" --module "$MOD" -q -o "$OUT" -f "$@" >/dev/null 2>&1 || true
+        "$FFQ" autoquant "$FILE" --module "$MOD" --python "$PY" -q -o "$OUT" -f "$@" >/dev/null 2>&1 || true
         i=$((i + 1))
     done
     end=$(date +%s.%N)

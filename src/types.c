@@ -486,7 +486,7 @@ static Env env_new(Inf *I) {
 
 static Env env_copy(Inf *I, const Env *src) {
     Env e = {ARENA_ARRAY(I->cx, const Type *, I->nvars ? I->nvars : 1), src->dead};
-    memcpy(e.v, src->v, sizeof *e.v * I->nvars);
+    if (I->nvars) memcpy(e.v, src->v, sizeof *e.v * I->nvars);
     return e;
 }
 
@@ -497,7 +497,7 @@ static Env env_dead(Inf *I) {
 }
 
 static void env_assign(Env *dst, const Env *src, uint32_t n) {
-    memcpy(dst->v, src->v, sizeof *dst->v * n);
+    if (n) memcpy(dst->v, src->v, sizeof *dst->v * n);
     dst->dead = src->dead;
 }
 
@@ -512,7 +512,7 @@ static void env_join_into(Inf *I, Env *dst, const Env *src) {
 
 static bool env_eq(Inf *I, const Env *a, const Env *b) {
     if (a->dead != b->dead) return false;
-    return a->dead || memcmp(a->v, b->v, sizeof *a->v * I->nvars) == 0;
+    return a->dead || I->nvars == 0 || memcmp(a->v, b->v, sizeof *a->v * I->nvars) == 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -806,7 +806,11 @@ static const Type *type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) 
         if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0) return TY(TY_OBJECT);
         return TY(TY_UNKNOWN);  // Any, TypeVar names, ...
     }
-    Symbol s = c == m->cst ? program_resolve(I->cx, m, node)
+    // torch's own names are known by the tables above: reading torch's sources
+    // for them (torch._jit_internal.BroadcastingList2, ...) costs more than it tells
+    bool torch_name = strncmp(q, "torch.", 6) == 0;
+    Symbol s = torch_name ? (Symbol){0}
+               : c == m->cst ? program_resolve(I->cx, m, node)
                : !strchr(dotted, '.') ? program_lookup(I->cx, m, dotted) : (Symbol){0};
     if (s.kind == SYM_CLASS && s.cls) {
         // a class of the program: its instances (a Tensor subclass stays a tensor)

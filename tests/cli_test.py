@@ -212,7 +212,7 @@ def test_batch_mode_mirrors_tree(d):
     rc, _, err = run(["autoquant", "pkg", "-o", "out"], d)
     assert rc == 2 and "already exists" in err, err
     rc, _, err = run(["autoquant", "pkg"], d)
-    assert rc == 2 and "needs -o DIR" in err, err
+    assert rc == 2 and "is a directory" in err and "-o OUTDIR" in err, err
 
 
 def main():
