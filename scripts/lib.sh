@@ -51,10 +51,21 @@ build_deps() {
 build() {
     local dir="$1"
     shift
+    # A build directory configured for another source tree is set up again.
+    if [ -f "$ROOT/$dir/build.ninja" ] && ! grep -q -- "--internal regenerate $ROOT " "$ROOT/$dir/build.ninja" 2>/dev/null; then
+        rm -rf "${ROOT:?}/$dir"
+    fi
     if [ ! -f "$ROOT/$dir/build.ninja" ]; then
         say "configuring $dir"
         meson setup "$ROOT/$dir" "$ROOT" "$@" >/dev/null
     fi
     say "building $dir"
-    ninja -C "$ROOT/$dir" >/dev/null
+    local log
+    log="$(mktemp)"
+    if ! ninja -C "$ROOT/$dir" >"$log" 2>&1; then
+        cat "$log" >&2  # ninja reports compiler errors on standard output
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
 }
