@@ -582,6 +582,15 @@ static void visit_expr(A *a, uint32_t n, bool can_isolate, bool direct) {
     // a candidate; a table op or followable helper call is still rewritten in
     // place (the "second chance"), never isolated. Operators are left alone.
     bool typed = !a->types || types_is_candidate(a->types, n);
+    // ffq, stricter than §7.1: inference may only remove quantizers from values
+    // known not to be tensors. A call whose own result may be a tensor (a tensor
+    // method such as score.softmax(-1), a factory such as torch.zeros(3)) stays
+    // a candidate whatever its arguments, so its result is quantized where an
+    // op consumes it.
+    if (!typed && kind == K_CALL) {
+        const Type *rt = types_of_node(a->types, n);
+        if (!rt || types_may_be_tensor(rt)) typed = true;
+    }
     if (!typed && kind != K_CALL) return;
     make_op(a, n);
     if (kind == K_CALL && !nodemap_get(&a->cv->op_of, n)) note_site(a, n);

@@ -9,6 +9,7 @@ class QuantizedAttention(fastforward.nn.QuantizedModule, Attention):
         self.quantizer_matmul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_matmul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_k: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_k_T: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_q: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
@@ -18,6 +19,6 @@ class QuantizedAttention(fastforward.nn.QuantizedModule, Attention):
         k = self.quantizer_k(k)
         k_T = self.quantizer_k_T(k.T)
         score = fastforward.nn.functional.matmul(q, k_T, output_quantizer=self.quantizer_matmul_1)
-        return fastforward.nn.functional.matmul(
-            score.softmax(-1), k, output_quantizer=self.quantizer_matmul_2
-        )
+        _tmp_1 = score.softmax(-1)
+        _tmp_1 = self.quantizer__tmp_1(_tmp_1)
+        return fastforward.nn.functional.matmul(_tmp_1, k, output_quantizer=self.quantizer_matmul_2)
