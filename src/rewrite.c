@@ -611,7 +611,8 @@ static void visit_simple(A *a, uint32_t st) {
             if (left != CST_NONE) visit_expr(a, left, true, false);
             if (right != CST_NONE) visit_expr(a, right, true, false);
             uint32_t lk = left == CST_NONE ? K_OTHER : c->nodes[cst_unparen(c, left)].kind;
-            if (lk == K_IDENTIFIER || lk == K_ATTRIBUTE || lk == K_SUBSCRIPT) make_op(a, e);
+            bool typed = !a->types || types_is_candidate(a->types, e);  // §7.1: both operands
+            if ((lk == K_IDENTIFIER || lk == K_ATTRIBUTE || lk == K_SUBSCRIPT) && typed) make_op(a, e);
             return;
         }
         if (c->nodes[e].kind == K_ASSIGNMENT) {

@@ -619,6 +619,20 @@ static const char *qualname_of(Inf *I, uint32_t node) {
 // Name tables
 // ---------------------------------------------------------------------------
 
+// Libraries whose sources are never read for a type: what matters of them
+// is in the tables above, and reading them (torch.backends, numpy, ...)
+// costs more than it tells.
+static bool opaque_library(const char *q) {
+    static const char *const roots[] = {"torch", "numpy", "math", "typing", "typing_extensions",
+                                        "collections", "functools", "itertools", "warnings", "os",
+                                        "sys", "re", "copy", "inspect", "abc", "dataclasses", "enum",
+                                        "builtins", "operator", "logging", "einops", NULL};
+    size_t n = strcspn(q, ".");
+    for (const char *const *r = roots; *r; r++)
+        if (strlen(*r) == n && memcmp(*r, q, n) == 0) return true;
+    return false;
+}
+
 static bool is_tensor_qualname(const char *q) {
     static const char *const names[] = {
         "torch.Tensor", "torch._tensor.Tensor", "torch.nn.Parameter", "torch.nn.parameter.Parameter",
@@ -808,7 +822,14 @@ static const Type *type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) 
     }
     // torch's own names are known by the tables above: reading torch's sources
     // for them (torch._jit_internal.BroadcastingList2, ...) costs more than it tells
-    bool torch_name = strncmp(q, "torch.", 6) == 0;
+    bool torch_name = opaque_library(q);
+    if (strncmp(q, "torch.", 6) == 0) {  // re-exports and aliases: `Tensor = torch.Tensor` in torch.nn.functional
+        const char *last = strrchr(q, '.') + 1;
+        if (strcmp(last, "Tensor") == 0 || strcmp(last, "Parameter") == 0) return TY(TY_TENSOR);
+        if (strcmp(last, "Size") == 0) return TY(TY_SIZE);
+        if (strcmp(last, "dtype") == 0) return TY(TY_DTYPE);
+        if (strcmp(last, "device") == 0) return TY(TY_DEVICE);
+    }
     Symbol s = torch_name ? (Symbol){0}
                : c == m->cst ? program_resolve(I->cx, m, node)
                : !strchr(dotted, '.') ? program_lookup(I->cx, m, dotted) : (Symbol){0};
@@ -1278,18 +1299,10 @@ static bool direct_member(const char *q, const char *prefix) {
 // A call to the callable with canonical name q (a chain not rooted at a local).
 static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const CallArgs *ca) {
     const OpTable *tab = I->cx->optable;
-    if (tab) {
-        const char *qq = q;
-        if (!optable_has(tab, qq)) {
-            Symbol s = program_resolve(I->cx, I->mod, fnode);
-            if ((s.kind == SYM_FUNC || s.kind == SYM_NONE) && s.qualname && optable_has(tab, s.qualname))
-                qq = s.qualname;
-        }
-        if (optable_has(tab, qq)) {
-            const OpEntry *en = optable_select(tab, qq, ca->npos, ca->kwnames, ca->nkw);
-            if (en && en->returns_quantized) return TY(TY_TENSOR);
-            if (en) return TY(TY_UNKNOWN);
-        }
+    if (tab && optable_has(tab, q)) {
+        const OpEntry *en = optable_select(tab, q, ca->npos, ca->kwnames, ca->nkw);
+        if (en && en->returns_quantized) return TY(TY_TENSOR);
+        if (en) return TY(TY_UNKNOWN);
     }
     if (is_tensor_qualname(q)) return TY(TY_TENSOR);
     if (direct_member(q, "torch.")) {
@@ -1330,7 +1343,20 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
         return TY(TY_BOOL);
     if (!strcmp(q, "warnings.warn") || !strcmp(q, "torch._assert") || !strcmp(q, "torch._C._log_api_usage_once"))
         return TY(TY_NONE);
+    if (opaque_library(q)) {
+        if (strncmp(q, "torch.nn.", 9) == 0) {  // torch.nn.Linear(...)
+            const char *t = strrchr(q, '.') + 1;
+            if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
+        }
+        return TY(TY_UNKNOWN);
+    }
     Symbol s = program_resolve(I->cx, I->mod, fnode);
+    if (tab && (s.kind == SYM_FUNC || s.kind == SYM_NONE) && s.qualname && strcmp(s.qualname, q) != 0 &&
+        optable_has(tab, s.qualname)) {  // a re-export of a table op
+        const OpEntry *en = optable_select(tab, s.qualname, ca->npos, ca->kwnames, ca->nkw);
+        if (en && en->returns_quantized) return TY(TY_TENSOR);
+        if (en) return TY(TY_UNKNOWN);
+    }
     if (s.kind == SYM_FUNC && s.fn) return func_return(I, s.fn);
     if (s.kind == SYM_CLASS && s.cls) return instance_of(I, s.cls, s.qualname ? s.qualname : q);
     if (s.kind == SYM_NONE || s.kind == SYM_EXTERN) {
@@ -1479,6 +1505,18 @@ static const Type *ev_call(Inf *I, Env *e, uint32_t node) {
     return TY(TY_UNKNOWN);
 }
 
+// Values of libraries known by name (torch.float32, math.pi); Unknown for the
+// rest of those libraries; NULL: look the name up.
+static const Type *known_value(Inf *I, const char *q) {
+    if (is_dtype_qualname(q)) return TY(TY_DTYPE);
+    static const char *const floats[] = {"math.pi", "math.e", "math.inf", "math.nan", "math.tau",
+                                         "torch.pi", "torch.e", "torch.inf", "torch.nan", NULL};
+    if (str_in(q, floats)) return TY(TY_FLOAT);
+    if (!strcmp(q, "sys.maxsize")) return TY(TY_INT);
+    if (opaque_library(q)) return TY(TY_UNKNOWN);
+    return NULL;
+}
+
 static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
     const Cst *c = I->c;
     uint32_t obj = cst_field(c, node, F_OBJECT), an = cst_field(c, node, F_ATTRIBUTE);
@@ -1494,11 +1532,8 @@ static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
     if (root_is_global(I, node)) {  // torch.float32, math.pi, module constants
         const char *q = program_qualname(I->cx, I->mod, node);
         if (q) {
-            if (is_dtype_qualname(q)) return TY(TY_DTYPE);
-            static const char *const floats[] = {"math.pi", "math.e", "math.inf", "math.nan", "math.tau",
-                                                 "torch.pi", "torch.e", "torch.inf", "torch.nan", NULL};
-            if (str_in(q, floats)) return TY(TY_FLOAT);
-            if (!strcmp(q, "sys.maxsize")) return TY(TY_INT);
+            const Type *kt = known_value(I, q);
+            if (kt) return kt;
             Symbol s = program_resolve(I->cx, I->mod, node);
             if (s.kind == SYM_MODULE || s.kind == SYM_EXTERN || s.kind == SYM_CLASS || s.kind == SYM_FUNC)
                 return TY(TY_OBJECT);
@@ -1584,6 +1619,7 @@ static const Type *ev_children(Inf *I, Env *e, uint32_t node) {
 }
 
 static void narrow(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e);
+static bool may_narrow(Inf *I, const Env *e, uint32_t cond, int depth);
 
 static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
     const Cst *c = I->c;
@@ -1603,6 +1639,9 @@ static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
         if (li != UINT32_MAX) return read_var(I, e, li);
         const char *b = builtin_of(I, node);
         if (b) return TY(TY_OBJECT);
+        const char *q = program_qualname(I->cx, I->mod, node);
+        const Type *kt = q ? known_value(I, q) : NULL;
+        if (kt) return kt;
         Symbol s = program_lookup(I->cx, I->mod, cst_strdup(I->cx, c, node));
         if (s.kind == SYM_MODULE || s.kind == SYM_EXTERN || s.kind == SYM_CLASS || s.kind == SYM_FUNC)
             return TY(TY_OBJECT);
@@ -1651,6 +1690,7 @@ static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
     case K_BOOLEAN_OP: {
         uint32_t l = cst_field(c, node, F_LEFT), r = cst_field(c, node, F_RIGHT);
         const Type *lt = ev(I, e, l);
+        if (!may_narrow(I, e, l, 0)) return types_join(I->L, lt, ev(I, e, r));
         // the right operand runs only when the left one is true (and) / false (or)
         Env te = env_copy(I, e), fe = env_copy(I, e);
         narrow(I, e, l, &te, &fe);
@@ -1662,6 +1702,10 @@ static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
         uint32_t a = cst_named_child(c, node, 0), cond = cst_named_child(c, node, 1),
                  b = cst_named_child(c, node, 2);
         if (cond != CST_NONE) ev(I, e, cond);
+        if (cond == CST_NONE || !may_narrow(I, e, cond, 0)) {
+            const Type *at = a == CST_NONE ? TY(TY_UNKNOWN) : ev(I, e, a);
+            return types_join(I->L, at, b == CST_NONE ? TY(TY_UNKNOWN) : ev(I, e, b));
+        }
         Env te = env_copy(I, e), fe = env_copy(I, e);
         if (cond != CST_NONE) narrow(I, e, cond, &te, &fe);
         const Type *at = a == CST_NONE ? TY(TY_UNKNOWN) : ev(I, &te, a);
@@ -1889,7 +1933,51 @@ static uint32_t narrow_var(Inf *I, uint32_t node) {
 
 // then_e / else_e are copies of e; refine them with what cond being true/false says.
 // The condition itself has already been evaluated.
+static void narrow_inner(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e);
+
+static bool has_none(const Type *t) {
+    if (t->kind == TY_NONE) return true;
+    if (t->kind != TY_UNION) return false;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->elems[i]->kind == TY_NONE) return true;
+    return false;
+}
+
+// Could narrow() refine anything for this condition? (Saves the copies of
+// the environment for the common conditions that say nothing about types.)
+static bool may_narrow(Inf *I, const Env *e, uint32_t cond, int depth) {
+    const Cst *c = I->c;
+    cond = cst_unparen(c, cond);
+    if (cond == CST_NONE || depth > 64) return false;
+    switch (c->nodes[cond].kind) {
+    case K_NOT_OP: return may_narrow(I, e, cst_field(c, cond, F_ARGUMENT), depth + 1);
+    case K_BOOLEAN_OP:
+        return may_narrow(I, e, cst_field(c, cond, F_LEFT), depth + 1) ||
+               may_narrow(I, e, cst_field(c, cond, F_RIGHT), depth + 1);
+    case K_CALL: {
+        const char *b = builtin_of(I, cst_field(c, cond, F_FUNCTION));
+        return b && strcmp(b, "isinstance") == 0;
+    }
+    case K_COMPARISON: {
+        uint32_t y = cst_named_child(c, cond, 1);
+        return y != CST_NONE && c->nodes[cst_unparen(c, y)].kind == K_NONE;
+    }
+    case K_IDENTIFIER: case K_ATTRIBUTE: {
+        uint32_t v = narrow_var(I, cond);
+        return v != UINT32_MAX && has_none(e->v[v]);
+    }
+    default: return false;
+    }
+}
+
 static void narrow(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e) {
+    if (I->depth > EXPR_DEPTH_MAX) return;  // no refinement is always right
+    I->depth++;
+    narrow_inner(I, e, cond, then_e, else_e);
+    I->depth--;
+}
+
+static void narrow_inner(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e) {
     const Cst *c = I->c;
     cond = cst_unparen(c, cond);
     if (cond == CST_NONE) return;
@@ -1898,6 +1986,7 @@ static void narrow(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e) {
     case K_BOOLEAN_OP: {
         uint32_t l = cst_field(c, cond, F_LEFT), r = cst_field(c, cond, F_RIGHT);
         bool is_and = text_is(c, cst_field(c, cond, F_OPERATOR), "and");
+        if (!may_narrow(I, e, cond, 0)) return;
         Env lt = env_copy(I, e), lf = env_copy(I, e);
         narrow(I, e, l, &lt, &lf);
         Env *mid = is_and ? &lt : &lf;
@@ -2014,6 +2103,11 @@ static void exec_simple(Inf *I, Env *e, uint32_t st) {
                 uint32_t lu = cst_unparen(c, left);
                 if (lu != CST_NONE && (c->nodes[lu].kind == K_IDENTIFIER || c->nodes[lu].kind == K_ATTRIBUTE))
                     bind_target(I, e, lu, t);
+            } else if (!I->map && c->nodes[x].kind == K_CALL) {
+                // a call for its effect while only attributes are wanted (an
+                // __init__): its arguments may bind names, its callee is not read
+                uint32_t al = cst_field(c, x, F_ARGUMENTS);
+                if (al != CST_NONE) ev_children(I, e, al);
             } else ev(I, e, x);
         }
         return;

@@ -26,8 +26,11 @@ Types *types_infer(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls);
 // tensor. `t == NULL` (inference off) is always true.
 bool types_is_candidate(const Types *t, uint32_t node);
 
-// `--dump=types`: every name with its inferred type, per line of the function:
-// `line N: name: Type, ...` (deterministic, source order).
+// `--dump=types`: a `# types of Class.method` header, then every name (and
+// `self.attr`) with its inferred type, per line of the function:
+// `line N: name: Type, ...` (deterministic, source order). Types print as
+// `Tensor`, `int`, `list[int]`, `tuple[int, ...]`, `int | None`, `Unknown`,
+// `Never` (Bottom), or an instance's qualified class name.
 void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out);
 
 // --- the lattice (exported for tests/unit/test_types.c and the dump) ---
