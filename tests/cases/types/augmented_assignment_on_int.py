@@ -1,4 +1,4 @@
-# e2e: Count() <- torch.randn(2, 3), 2
+# e2e: Count() <- torch.randn(2, 3), 2 ignore-input-mutation
 import torch
 
 
