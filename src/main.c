@@ -63,7 +63,7 @@ static const char usage_autoquant[] =
     "                         rewrite matching code before analysis (repeatable); {name}\n"
     "                         captures any expression, e.g.\n"
     "                         --replace 'torch.nn.functional.{f}({a}, {b})=>my_ops.{f}({a}, {b})'\n"
-    "      --no-type-inference  treat every unannotated value as a possible tensor\n"
+    "      --no-type-inference  treat every value as a possible tensor (annotations unused)\n"
     "      --dump=types       print the inferred type of every name instead of the code\n"
     "  -q, --quiet            print no notes and no summary (warnings and errors are always printed)\n"
     "  -h, --help             this text\n"
