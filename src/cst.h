@@ -99,5 +99,7 @@ uint32_t cst_token(const Cst *c, uint32_t n, const char *s);
 // Strips parenthesized_expression wrappers.
 uint32_t cst_unparen(const Cst *c, uint32_t n);
 const char *cst_kind_name(uint32_t kind);
+// Is s[0..n) a Python keyword (it cannot be a name)?
+bool cst_is_keyword(const char *s, size_t n);
 
 #endif

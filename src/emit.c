@@ -930,18 +930,8 @@ static bool is_identifier(const char *s, size_t n) {
     return true;
 }
 
-static const char *const py_keywords[] = {
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
-};
-
 static bool is_name(const char *s, size_t n) {
-    if (!is_identifier(s, n)) return false;
-    for (size_t i = 0; i < sizeof py_keywords / sizeof py_keywords[0]; i++)
-        if (strlen(py_keywords[i]) == n && memcmp(py_keywords[i], s, n) == 0) return false;
-    return true;
+    return is_identifier(s, n) && !cst_is_keyword(s, n);
 }
 
 static bool is_dotted(const char *s) {

@@ -290,12 +290,6 @@ const char *program_qualname(ffq_ctx *cx, const Module *m, uint32_t node) {
     return NULL;
 }
 
-ClassInfo *program_class_by_qualname(const Module *m, const char *q) {
-    size_t ml = strlen(m->name);
-    if (!q || strncmp(q, m->name, ml) != 0 || q[ml] != '.') return NULL;
-    return program_class(m, q + ml + 1);
-}
-
 // --- the program: modules loaded along the search path ---
 
 struct Program {

@@ -127,8 +127,6 @@ FuncInfo *program_method(const ClassInfo *c, const char *name);  // own methods 
 // A method through the class and its bases, across modules (depth-first,
 // left to right), or NULL.
 FuncInfo *program_find_method(ffq_ctx *cx, const ClassInfo *c, const char *name);
-// The class a canonical dotted name denotes in module m, or NULL.
-ClassInfo *program_class_by_qualname(const Module *m, const char *qualname);
 // Resolve a name / attribute chain expression to a canonical dotted name
 // through the module's bindings. NULL when the root is not bound at module
 // level (a local, a parameter, a builtin) or the node is not a dotted chain.

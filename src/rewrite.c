@@ -787,15 +787,7 @@ static const char *ident_of(ffq_ctx *cx, const char *text) {
         if (!(s[i] == '_' && out.len && out.data[out.len - 1] == '_')) sb_putc(cx, &out, s[i]);
     while (out.len > 0 && out.data[out.len - 1] == '_') out.data[--out.len] = '\0';
     const char *r = sb_cstr(cx, &out);
-    static const char *const kw[] = {"False", "None", "True", "and", "as", "assert", "async",
-                                     "await", "break", "class", "continue", "def", "del",
-                                     "elif", "else", "except", "finally", "for", "from",
-                                     "global", "if", "import", "in", "is", "lambda",
-                                     "nonlocal", "not", "or", "pass", "raise", "return", "try",
-                                     "while", "with", "yield"};
-    bool is_kw = false;
-    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
-        if (strcmp(r, kw[i]) == 0) is_kw = true;
+    bool is_kw = cst_is_keyword(r, strlen(r));
     if (!r[0] || (r[0] >= '0' && r[0] <= '9') || is_kw) r = arena_printf(cx, "_%s", r);
     return r;
 }

@@ -71,6 +71,19 @@ static const struct { FieldKind field; const char *name; } field_names[] = {
     {F_VALUE, "value"},
 };
 
+static const char *const keywords[] = {
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+};
+
+bool cst_is_keyword(const char *s, size_t n) {
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (strlen(keywords[i]) == n && memcmp(keywords[i], s, n) == 0) return true;
+    return false;
+}
+
 const char *cst_kind_name(uint32_t kind) {
     for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
         if ((uint32_t)kind_names[i].kind == kind) return kind_names[i].name;
