@@ -33,6 +33,12 @@ import fastforward  # noqa: E402
 from fastforward import QuantizedTensor  # noqa: E402
 from fastforward.nn import QuantizedModule, Quantizer, QuantizerStub, functional, quantize_model  # noqa: E402
 from fastforward.nn import quantized_module as quantized_module_impl  # noqa: E402
+from fastforward.quantization.affine import quantize_per_tensor  # noqa: E402
+
+# These tests run generated modules with stub quantizers, which pass float tensors to the
+# functional ops: that is the float fallback, an error under strict quantization (the
+# default). Strict mode itself is tested in test_quantization_core.py.
+fastforward.set_strict_quantization(False)
 
 DEFAULT_OPTABLE = os.path.join(REPO, "optable", "default.yaml")
 
@@ -259,18 +265,27 @@ def test_quantizer_calls_quantize():
 # --- QuantizedTensor ----------------------------------------------------------------------------
 
 
+def _quantized(raw, scale, offset=None):
+    """A per-tensor affine QuantizedTensor holding ``raw`` (real value (raw + offset) * scale)."""
+    from fastforward.quantization.affine import quantization_context
+
+    return quantization_context(scale, offset, num_bits=16).attach(raw)
+
+
 def test_quantized_tensor_dequantizes_affinely():
     raw = torch.tensor([-2, 0, 3], dtype=torch.int8)
-    q = QuantizedTensor(raw, 0.5, 1.0)
-    assert isinstance(q, torch.Tensor)
-    assert q.raw_data().dtype == torch.int8 and type(q.raw_data()) is torch.Tensor
+    q = _quantized(raw, torch.tensor(0.5), torch.tensor(1.0))
+    assert isinstance(q, torch.Tensor) and isinstance(q, QuantizedTensor)
+    assert q.raw_data.dtype == torch.int8 and type(q.raw_data) is torch.Tensor
     assert_identical(q.dequantize(), torch.tensor([-0.5, 0.5, 2.0]))
-    assert_identical(QuantizedTensor(raw, 0.5).dequantize(), torch.tensor([-1.0, 0.0, 1.5]))
+    assert_identical(_quantized(raw, torch.tensor(0.5)).dequantize(), torch.tensor([-1.0, 0.0, 1.5]))
     assert "QuantizedTensor" in repr(q)
+    x = torch.tensor([-1.0, 0.26, 2.0])
+    assert_identical(quantize_per_tensor(x, 0.5).raw_data, torch.tensor([-2.0, 1.0, 4.0]))
 
 
 def test_torch_ops_on_quantized_tensor_see_dequantized_values():
-    q = QuantizedTensor(torch.tensor([-2.0, 0.0, 3.0]), 0.25, -1.0)
+    q = _quantized(torch.tensor([-2.0, 0.0, 3.0]), torch.tensor(0.25), torch.tensor(-1.0))
     dq = q.dequantize()
     assert_identical(torch.relu(q), torch.relu(dq))
     assert_identical(q + 1, dq + 1)
@@ -280,8 +295,8 @@ def test_torch_ops_on_quantized_tensor_see_dequantized_values():
 
 def test_quantized_tensor_keeps_autograd():
     raw = torch.randn(3, requires_grad=True)
-    QuantizedTensor(raw, 2.0).dequantize().sum().backward()
-    assert_identical(raw.grad, torch.full((3,), 2.0))
+    _quantized(raw, torch.tensor(2.0)).dequantize().sum().backward()
+    assert_identical(raw.grad, torch.full((3,), 1.0))  # dequantize is straight-through
 
 
 # --- functional ops ---------------------------------------------------------------------------
@@ -480,10 +495,10 @@ def test_functional_ops_dequantize_quantized_arguments():
         for param in set(quantized) | {"tensors"}:
             value = with_q.get(param)
             if isinstance(value, torch.Tensor) and value.is_floating_point():
-                q = QuantizedTensor(torch.randint(-8, 8, value.shape).to(value.dtype), 0.25, -1.0)
+                q = _quantized(torch.randint(-8, 8, value.shape).to(value.dtype), torch.tensor(0.25), torch.tensor(-1.0))
                 with_q[param], with_dq[param] = q, q.dequantize()
             elif isinstance(value, list):
-                qs = [QuantizedTensor(torch.randint(-8, 8, v.shape).float(), 0.5) for v in value]
+                qs = [_quantized(torch.randint(-8, 8, v.shape).float(), torch.tensor(0.5)) for v in value]
                 with_q[param], with_dq[param] = qs, [q.dequantize() for q in qs]
         fn = getattr(functional, name)
         torch.manual_seed(7)

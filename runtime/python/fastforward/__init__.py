@@ -1,18 +1,66 @@
-"""fastforward: the Python runtime of ffq-generated quantized modules.
+"""fastforward: the Python runtime of ffq.
 
-Code that ffq generates uses ``fastforward.nn.QuantizedModule``, ``fastforward.nn.Quantizer``,
-``fastforward.nn.QuantizerStub`` and ``fastforward.nn.functional.<op>``. At the top level:
-
-* ``quantize_model(model)`` swaps every submodule that has a generated quantized class;
-* ``autoquantize(model, ...)`` runs the ffq compiler on the model's source;
-* ``QuantizedTensor`` is quantized data with its scale and offset.
+Quantization core: ``QuantizedTensor`` (raw integers + the function and parameters that
+made them), quantization functions (``fastforward.quantization``), quantizers
+(``fastforward.nn.LinearQuantizer`` ...), range setting (``estimate_ranges``) and the
+dispatcher that routes torch ops on quantized tensors. Code that ffq generates uses
+``fastforward.nn.QuantizedModule``, ``fastforward.nn.QuantizerStub`` and
+``fastforward.nn.functional.<op>``; ``quantize_model(model)`` swaps in generated classes and
+``autoquantize(model, ...)`` runs the ffq compiler on a model's source.
 """
 
-from fastforward import autoquant, nn
+from fastforward import (
+    common,
+    dispatcher,
+    exceptions,
+    flags,
+    forward_override,
+    nn,
+    quantization,
+    range_setting,
+)
+from fastforward import autoquant
 from fastforward._autoquantize import autoquantize
+from fastforward.flags import (
+    export_mode,
+    get_export_mode,
+    get_strict_quantization,
+    set_export_mode,
+    set_strict_quantization,
+    strict_quantization,
+)
 from fastforward.nn.quantized_module import quantize_model
+from fastforward.quantization import affine, granularity
+from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor, PerTile
 from fastforward.quantized_tensor import QuantizedTensor
+from fastforward.range_setting import estimate_ranges
 
 __version__ = "0.1.0"
 
-__all__ = ["QuantizedTensor", "autoquant", "autoquantize", "nn", "quantize_model"]
+__all__ = [
+    "PerBlock",
+    "PerChannel",
+    "PerTensor",
+    "PerTile",
+    "QuantizedTensor",
+    "affine",
+    "autoquant",
+    "autoquantize",
+    "common",
+    "dispatcher",
+    "estimate_ranges",
+    "exceptions",
+    "export_mode",
+    "flags",
+    "forward_override",
+    "get_export_mode",
+    "get_strict_quantization",
+    "granularity",
+    "nn",
+    "quantization",
+    "quantize_model",
+    "range_setting",
+    "set_export_mode",
+    "set_strict_quantization",
+    "strict_quantization",
+]

@@ -1,91 +1,317 @@
-"""QuantizedTensor: integer-valued data plus the affine parameters that give it meaning.
+"""QuantizedTensor: raw quantized data plus the quantization context that gives it meaning.
 
-A QuantizedTensor holds *raw* data (integer values, stored in any dtype) together with a
-``scale`` and an optional ``offset``. Its real value is ``(raw + offset) * scale``, the
-convention of the custom-quantizer tutorial (``quantize`` computes
-``round(x / scale - offset)``).
+The tensor's own storage is the raw data (integer values, by default in the input's float
+dtype); the context is a ``QuantizationContext`` or a ``BoundQuantizationFunction``
+(``fastforward.quantization.function``). ``dequantize()`` gives the real values.
 
-It is a ``torch.Tensor`` subclass, so ``isinstance(q, torch.Tensor)`` holds and it can be
-passed wherever a tensor is expected. Any torch operation that is applied to it directly
-(anything other than the fastforward functional ops, which dequantize explicitly) sees the
-dequantized float tensor: correct, if not fast. Later work adds integer kernels.
+Torch operations on a QuantizedTensor go through ``__torch_function__``: metadata and
+autograd bookkeeping run on the raw storage; everything else asks the dispatcher
+(``fastforward.dispatcher``) for a kernel and, when there is none, dequantizes every
+quantized argument and runs the float op, unless strict quantization is on (the default),
+which makes that implicit dequantization a ``QuantizationError`` naming the op.
 """
+
+from __future__ import annotations
+
+import copy
+import warnings
+from typing import Any, Callable, Optional
 
 import torch
 
-__all__ = ["QuantizedTensor", "dequantize"]
+from fastforward import dispatcher
+from fastforward.dispatcher import DispatcherPriority
+from fastforward.exceptions import QuantizationError
+from fastforward.flags import get_strict_quantization
+
+__all__ = ["QuantizedTensor", "apply_and_reattach", "dequantize"]
+
+# torch >= 2.0 disables subclass handling only; torch 1.13 has the older, global switch.
+_DisableSubclass = getattr(torch._C, "DisableTorchFunctionSubclass", None) or torch._C.DisableTorchFunction
+
+# Ops that run torch's own implementation on the raw storage (never dispatched).
+_NO_DISPATCH = {
+    "shape", "size", "dim", "ndim", "ndimension", "numel", "nelement", "dtype", "device",
+    "get_device", "layout", "requires_grad", "requires_grad_", "grad", "grad_fn", "backward",
+    "register_hook", "retain_grad", "is_leaf", "output_nr", "data_ptr", "storage",
+    "storage_offset", "untyped_storage", "_typed_storage", "storage_type", "pin_memory",
+    "record_stream", "as_subclass", "__repr__", "__setstate__", "__dir__", "name", "indices",
+    "sparse_dim", "sparse_mask", "_grad", "_base", "_version", "_cdata", "_grad_fn",
+    "_backward_hooks", "_post_accumulate_grad_hooks", "__reduce_ex__", "__format__",
+    "names", "has_names", "refine_names", "stride", "element_size", "itemsize", "nbytes",
+    "T", "mT", "H", "mH", "_is_view", "is_contiguous", "data", "__len__", "__class__",
+    "__hash__",
+}
+
+
+def _op_name(func: Callable) -> str:
+    name = getattr(func, "__name__", "") or ""
+    if name in ("__get__", "__set__", "__delete__"):
+        owner = getattr(func, "__self__", None)
+        name = getattr(owner, "__name__", name)
+    return name
+
+
+def _no_dispatch(name: str) -> bool:
+    return name in _NO_DISPATCH or (name.startswith("is_") and name != "is_quantized")
 
 
 class QuantizedTensor(torch.Tensor):
-    """Raw quantized data with ``scale`` and ``offset``; ``dequantize()`` gives the float tensor.
+    """Raw quantized data with its quantization context; ``dequantize()`` gives the real
+    values. Built by quantization functions, not usually by hand."""
 
-    Args:
-        raw_data: the integer values (any dtype; float dtypes keep autograd working).
-        scale: float or tensor broadcastable against ``raw_data``.
-        offset: float, tensor or None (None means 0).
-    """
+    _quantization_context: Any
 
     @staticmethod
-    def __new__(cls, raw_data, scale, offset=None):
-        if not isinstance(raw_data, torch.Tensor):
+    def __new__(cls, data: torch.Tensor, quantization_context: Any) -> "QuantizedTensor":
+        if not isinstance(data, torch.Tensor):
             raise TypeError(
-                "QuantizedTensor needs a torch.Tensor of raw data, got %r" % type(raw_data)
+                "QuantizedTensor needs a torch.Tensor of raw data, got %s" % type(data).__name__
             )
-        if isinstance(raw_data, QuantizedTensor):
-            raw_data = raw_data.raw_data()
-        # as_subclass shares storage and stays attached to the autograd graph.
-        self = raw_data.as_subclass(cls)
-        self.scale = scale
-        self.offset = offset
+        if not hasattr(quantization_context, "quant_func"):
+            raise TypeError(
+                "QuantizedTensor needs a quantization context (QuantizationContext or "
+                "BoundQuantizationFunction), got %r" % (quantization_context,)
+            )
+        with _DisableSubclass():
+            if isinstance(data, QuantizedTensor):
+                data = data.as_subclass(torch.Tensor)
+            # as_subclass shares storage and stays attached to the autograd graph.
+            self = data.as_subclass(cls)
+        self._quantization_context = quantization_context
         return self
 
-    def __init__(self, raw_data, scale, offset=None):
-        # Everything happens in __new__; torch.Tensor.__init__ must not see the arguments.
-        pass
+    def __init__(self, data: torch.Tensor, quantization_context: Any) -> None:
+        pass  # everything happens in __new__
 
-    def raw_data(self):
-        """The raw (integer-valued) data as a plain torch.Tensor sharing this storage."""
-        with torch._C.DisableTorchFunction():
+    # --- access -------------------------------------------------------------------------
+
+    @property
+    def raw_data(self) -> torch.Tensor:
+        """The raw storage as a plain tensor (same memory, same autograd history)."""
+        with _DisableSubclass():
             return self.as_subclass(torch.Tensor)
 
-    def dequantize(self):
-        """The float tensor this quantized tensor represents: ``(raw + offset) * scale``."""
-        data = self.raw_data()
-        if not data.is_floating_point():
-            data = data.to(torch.get_default_dtype())
-        if self.offset is not None:
-            data = data + self.offset
-        return data * self.scale
+    def int_repr(self) -> torch.Tensor:  # type: ignore[override]
+        """The raw (integer-valued) data; same as ``raw_data``."""
+        return self.raw_data
 
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        # Fallback for every torch operation: compute it on the dequantized values.
-        args = _dequantize_nested(args)
-        kwargs = _dequantize_nested(kwargs or {})
-        return func(*args, **kwargs)
+    @property
+    def quantization_context(self) -> Any:
+        """The quantization context (function and parameters) of this tensor."""
+        return self._quantization_context
 
-    def __repr__(self, **kwargs):
-        return "QuantizedTensor(raw_data=%r, scale=%r, offset=%r)" % (
-            self.raw_data(),
-            self.scale,
-            self.offset,
+    @property
+    def quant_func(self) -> type:
+        """The quantization function class that made this tensor."""
+        return self._quantization_context.quant_func
+
+    def quant_args(self) -> Any:
+        """The quantization parameters (a dataclass, or QuantArgs for bound functions)."""
+        return self._quantization_context.arguments()
+
+    def dequantize(self) -> torch.Tensor:  # type: ignore[override]
+        """The real values, as a plain tensor; the gradient w.r.t. the raw data is the
+        identity."""
+        return self._quantization_context.dequantize(self.raw_data)
+
+    @property
+    def is_quantized(self) -> bool:  # type: ignore[override]
+        """Always False (this is not a native torch quantized tensor); warns."""
+        warnings.warn(
+            "QuantizedTensor.is_quantized is always False; use isinstance(x, QuantizedTensor)",
+            UserWarning,
+            stacklevel=2,
+        )
+        return False
+
+    # --- copies and moves ---------------------------------------------------------------
+
+    def _rewrap(self, raw: torch.Tensor, context: Any) -> "QuantizedTensor":
+        return QuantizedTensor(raw, context)
+
+    def clone(self, *args: Any, **kwargs: Any) -> "QuantizedTensor":  # type: ignore[override]
+        """A copy of the raw data and of every tensor parameter (on the autograd graph)."""
+        with _DisableSubclass():
+            raw = self.raw_data.clone(*args, **kwargs)
+        return self._rewrap(raw, self._quantization_context.clone_parameters())
+
+    def detach(self) -> "QuantizedTensor":  # type: ignore[override]
+        """Raw data and tensor parameters detached from the autograd graph."""
+        return self._rewrap(self.raw_data.detach(), self._quantization_context.detach_parameters())
+
+    def contiguous(self, memory_format: torch.memory_format = torch.contiguous_format) -> "QuantizedTensor":  # type: ignore[override]
+        """Raw data and tensor parameters made contiguous (``self`` when they already are)."""
+        raw = self.raw_data
+        context = self._quantization_context.contiguous_parameters()
+        if raw.is_contiguous(memory_format=memory_format) and context is self._quantization_context:
+            return self
+        return self._rewrap(raw.contiguous(memory_format=memory_format), context)
+
+    def to(self, *args: Any, **kwargs: Any) -> torch.Tensor:  # type: ignore[override]
+        """Device moves keep the tensor quantized; a dtype conversion dequantizes first."""
+        if any(isinstance(a, torch.Tensor) for a in args) or "other" in kwargs:
+            raise ValueError(
+                "QuantizedTensor.to(other_tensor) is not supported; pass a device and/or dtype"
+            )
+        device, dtype, non_blocking, memory_format = torch._C._nn._parse_to(*args, **kwargs)
+        if dtype is not None:
+            return self.dequantize().to(*args, **kwargs)
+        if device is None:
+            return self
+        move = {"non_blocking": non_blocking}
+        if memory_format is not None:
+            move["memory_format"] = memory_format
+        raw = self.raw_data.to(device, **move)
+        return self._rewrap(raw, self._quantization_context.to(device))
+
+    def cpu(self) -> torch.Tensor:  # type: ignore[override]
+        """Device-only ``to('cpu')``."""
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> torch.Tensor:  # type: ignore[override]
+        """Device-only ``to('cuda')``."""
+        target = torch.device("cuda") if device is None else torch.device("cuda", device) if isinstance(device, int) else torch.device(device)
+        return self.to(target, non_blocking=non_blocking)
+
+    def __deepcopy__(self, memo: dict) -> "QuantizedTensor":
+        if not self.raw_data.is_leaf:
+            raise RuntimeError(
+                "Only QuantizedTensors created explicitly by the user (graph leaves) support "
+                "the deepcopy protocol at the moment; detach() it first"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        raw = self.raw_data.detach().clone()
+        context = copy.deepcopy(self._quantization_context.detach_parameters(), memo)
+        result = QuantizedTensor(raw, context)
+        if self.raw_data.requires_grad:
+            result.raw_data.requires_grad_(True)
+        memo[id(self)] = result
+        return result
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (
+            _rebuild_quantized_tensor,
+            (self.raw_data.detach(), self._quantization_context.detach_parameters()),
         )
 
+    def __repr__(self, **kwargs: Any) -> str:  # type: ignore[override]
+        with _DisableSubclass():
+            raw = torch.Tensor.__repr__(self.raw_data)
+        return "QuantizedTensor(%s, %r)" % (raw, self._quantization_context)
 
-def dequantize(value):
-    """``value.dequantize()`` for a QuantizedTensor; any other value is returned unchanged."""
+    # --- every other torch operation ----------------------------------------------------
+
+    @classmethod
+    def __torch_function__(cls, func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        name = _op_name(func)
+        with _DisableSubclass():
+            if _no_dispatch(name):
+                return func(*args, **kwargs)
+            kernel = dispatcher.dispatch(name, *args, **kwargs)
+            if kernel is not None:
+                return kernel(*args, **kwargs)
+            if get_strict_quantization():
+                raise QuantizationError(
+                    "Implicit dequantization of a QuantizedTensor in %r is forbidden under "
+                    "strict quantization. Dequantize explicitly (x.dequantize()), turn strict "
+                    "quantization off (fastforward.strict_quantization(False)), or register a "
+                    "kernel with fastforward.dispatcher.register(%r, ...)" % (name, name)
+                )
+            return func(*_dequantize_nested(args), **_dequantize_nested(kwargs))
+
+
+def _rebuild_quantized_tensor(raw: torch.Tensor, context: Any) -> QuantizedTensor:
+    return QuantizedTensor(raw, context)
+
+
+def apply_and_reattach(func: Callable[[torch.Tensor], torch.Tensor], quantized: Optional[QuantizedTensor] = None) -> Any:
+    """``func`` applied to the raw data of ``quantized``, rewrapped with the same context;
+    without ``quantized``, a function doing that for its argument."""
+
+    def apply(qt: QuantizedTensor) -> QuantizedTensor:
+        return QuantizedTensor(func(qt.raw_data), qt.quantization_context)
+
+    return apply if quantized is None else apply(quantized)
+
+
+def dequantize(value: Any) -> Any:
+    """``value.dequantize()`` for a QuantizedTensor; any other value unchanged."""
     if isinstance(value, QuantizedTensor):
         return value.dequantize()
     return value
 
 
-def _dequantize_nested(value):
-    """Dequantize QuantizedTensors inside (nested) lists, tuples and dicts."""
+def _dequantize_nested(value: Any) -> Any:
     if isinstance(value, QuantizedTensor):
         return value.dequantize()
     if isinstance(value, (list, tuple)):
         items = [_dequantize_nested(item) for item in value]
-        return items if isinstance(value, list) else tuple(items)
+        return items if isinstance(value, list) else type(value)(items) if type(value) is tuple else tuple(items)
     if isinstance(value, dict):
         return {key: _dequantize_nested(item) for key, item in value.items()}
     return value
+
+
+# --- built-in kernels ---------------------------------------------------------------------
+
+def _first_quantized(*args: Any, **kwargs: Any) -> bool:
+    return bool(args) and isinstance(args[0], QuantizedTensor)
+
+
+def _make_cast(method: str) -> Callable[..., torch.Tensor]:
+    def cast(self: QuantizedTensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        return getattr(self.dequantize(), method)(*args, **kwargs)
+
+    cast.__name__ = "dequantize_then_" + method
+    return cast
+
+
+for _method in ("double", "float", "half", "bfloat16", "long", "int", "short", "char",
+                "cdouble", "cfloat", "chalf", "bool", "byte"):
+    dispatcher.register(_method, _first_quantized, _make_cast(_method))
+
+
+def _same_shape_view(*args: Any, **kwargs: Any) -> bool:
+    if not _first_quantized(*args):
+        return False
+    self, rest = args[0], list(args[1:]) + list(kwargs.values())
+    if len(rest) == 1 and isinstance(rest[0], torch.Tensor):
+        return tuple(rest[0].shape) == tuple(self.shape)
+    shape = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list, torch.Size)) else rest
+    if not all(isinstance(d, int) for d in shape):
+        return False
+    return tuple(shape) == tuple(self.shape)
+
+
+def _view_same_shape(self: QuantizedTensor, *args: Any, **kwargs: Any) -> QuantizedTensor:
+    return QuantizedTensor(self.raw_data.view_as(self.raw_data), self.quantization_context)
+
+
+dispatcher.register("view", _same_shape_view, _view_same_shape, DispatcherPriority.FALLBACK)
+dispatcher.register("view_as", _same_shape_view, _view_same_shape, DispatcherPriority.FALLBACK)
+dispatcher.register("clone", _first_quantized, lambda self, *a, **k: QuantizedTensor.clone(self, *a, **k))
+dispatcher.register("detach", _first_quantized, lambda self: QuantizedTensor.detach(self))
+
+
+def _not_implemented(name: str) -> Callable[..., Any]:
+    def kernel(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "%r is not implemented for QuantizedTensor; register a kernel with "
+            "fastforward.dispatcher.register(%r, predicate, kernel)" % (name, name)
+        )
+
+    kernel.__name__ = "not_implemented_" + name.strip("_")
+    return kernel
+
+
+_IN_PLACE = sorted(
+    n for n in dir(torch.Tensor)
+    if n.endswith("_") and not n.endswith("__") and not n.startswith("_") and n != "requires_grad_"
+)
+for _name in ["__getitem__", "__setitem__", "__reversed__", "_autocast_to_full_precision",
+              "_autocast_to_reduced_precision"] + _IN_PLACE:
+    dispatcher.register(_name, _first_quantized, _not_implemented(_name),
+                        DispatcherPriority.NOT_IMPLEMENTED_FALLBACK)

@@ -1,206 +1,178 @@
-"""Quantized functional operators: one per entry of ffq's default operator table.
+"""Quantized functional operators, one per entry of ffq's operator table.
 
-Autoquant rewrites ``torch.nn.functional.linear(x, w, b)`` into
-``fastforward.nn.functional.linear(x, w, b, output_quantizer=self.quantizer_linear)``, and a
-Python operator such as ``a + b`` into ``fastforward.nn.functional.add(a, b, ...)``.
+The functions are built at import time from the operator table (``_data/default.yaml`` in
+the installed package, else ``optable/default.yaml`` of the source checkout), so the
+table autoquant rewrites calls with and this module can never drift apart.
 
-Every function here takes the parameters of its operator-table schema (same names, order
-and defaults), plus a keyword-only ``output_quantizer``. It
+Each op takes the parameters of its table schema (same names, order and defaults) plus
+keyword-only ``output_quantizer`` and ``strict_quantization``, and
 
-1. dequantizes arguments that are ``QuantizedTensor``s,
-2. computes the float operation exactly as the original code did (the table's ``fallback``
-   callable, or the Python operator), so that with stub quantizers the results are bitwise
-   identical to the float model, and
-3. returns ``output_quantizer(result)``, or ``result`` when no quantizer is given.
-
-Operators that stand for Python syntax (``add`` for ``+``, ``neg``ative for unary ``-``,
-...) evaluate that syntax with the ``operator`` module, because autoquant also rewrites
-operators whose operands are plain Python values (``n - 1`` on ints, ``y + y`` on lists) and
-because ``2 ** t`` or ``2.0 + t`` are not valid calls of ``torch.pow`` or ``torch.add``.
-For tensor operands, ``operator.add(a, b)`` is ``a + b``, which computes what ``torch.add``
-computes. Only when a torch-only argument is given (``alpha`` other than the integer 1) is
-the torch function called.
+1. asks the dispatcher (``fastforward.dispatcher``) for a kernel, passing every argument
+   by keyword; a kernel found is called the same way and its result returned;
+2. otherwise, under strict quantization (the global flag when ``strict_quantization`` is
+   None), requires an output quantizer and a QuantizedTensor for every operand the table
+   declares ``Quantized`` (``QuantizationError`` naming the op and argument);
+3. dequantizes QuantizedTensor arguments, computes the float operation exactly as the
+   original code did (the table's fallback, or the Python operator the op stands for, so
+   that with stub quantizers results are bitwise those of the float model), and returns
+   ``output_quantizer(result)`` (or ``result`` without a quantizer).
 """
 
+from __future__ import annotations
+
+import ast
 import operator
+import os
+import re
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
-from fastforward.quantized_tensor import dequantize as _dq
+from fastforward import dispatcher as _dispatcher
+from fastforward.exceptions import QuantizationError
+from fastforward.flags import get_strict_quantization
+from fastforward.quantized_tensor import QuantizedTensor
 
-# fmt: off
-__all__ = [
-    "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-    "conv_transpose3d", "embedding",
-    "softmax", "relu", "sigmoid", "silu", "gelu", "dropout", "layer_norm", "rms_norm",
-    "avg_pool1d", "avg_pool2d", "avg_pool3d", "max_pool2d", "pad", "interpolate", "unfold",
-    "matmul", "mm", "bmm",
-    "add", "sub", "mul", "div", "floor_divide", "remainder", "pow",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
-    "bitwise_not", "negative", "positive",
-    "sum", "cumsum", "exp", "sin", "cos", "permute", "cat", "index_add",
-    "ones_like", "zeros_like", "empty_like", "full_like",
-]
-# fmt: on
+__all__: List[str] = []  # filled from the table below
+
+# --- the operator table ------------------------------------------------------------------------
 
 
-def _quantize_output(result, output_quantizer):
-    """Apply the output quantizer, if any, to an operator's float result."""
-    if output_quantizer is None:
-        return result
-    return output_quantizer(result)
+class _Param(NamedTuple):
+    name: str
+    kind: str  # "Q", "OptQ", "MQ", "QorF", "SeqQ" or "" (plain)
+    default: Any  # _NO_DEFAULT when required
 
 
-def _is_default_alpha(alpha):
+class _Op(NamedTuple):
+    name: str
+    params: Tuple[_Param, ...]
+    fallback: str
+
+
+_NO_DEFAULT = object()
+
+
+def table_path() -> str:
+    """Path of the operator table the functional ops are built from."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates = [
+        os.path.join(here, "_data", "default.yaml"),
+        os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(here))), "optable", "default.yaml"),
+    ]
+    for path in candidates:
+        if os.path.isfile(path):
+            return path
+    raise ImportError(
+        "fastforward.nn.functional: operator table not found (looked at %s)" % ", ".join(candidates)
+    )
+
+
+def _split_top(text: str) -> List[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if text[start:].strip():
+        parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _kind(annotation: str) -> str:
+    a = annotation.replace(" ", "")
+    if a == "Quantized":
+        return "Q"
+    if a == "Optional[Quantized]":
+        return "OptQ"
+    if a in ("MaybeQuantized", "Optional[MaybeQuantized]"):
+        return "MQ"
+    if a.startswith("Quantized|"):
+        return "QorF"
+    if a == "Sequence[Quantized]":
+        return "SeqQ"
+    return ""
+
+
+def _parse_schema(schema: str, fallback: str) -> _Op:
+    m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*(->.*)?$", schema)
+    if not m:
+        raise ImportError("fastforward.nn.functional: cannot parse operator schema %r" % schema)
+    params = []
+    for part in _split_top(m.group(2)):
+        if part in ("*", "/"):
+            continue
+        decl, _, default = part.partition("=")
+        name, _, annotation = decl.partition(":")
+        value = ast.literal_eval(default.strip()) if default.strip() else _NO_DEFAULT
+        params.append(_Param(name.strip(), _kind(annotation.strip()), value))
+    return _Op(m.group(1), tuple(params), fallback)
+
+
+def _load_entries(path: str) -> List[Tuple[str, str]]:
+    """(schema, fallback) per operator entry, in table order."""
+    with open(path, encoding="utf-8") as source:
+        text = source.read()
+    try:
+        import yaml
+    except ImportError:
+        yaml = None
+    if yaml is not None:
+        table = yaml.safe_load(text)
+        entries = table.get("operators", []) if isinstance(table, dict) else table
+        return [(e["op"], e["fallback"]) for e in entries]
+    # Without PyYAML: the table's entries are "- op: "..."" lines followed by "fallback:".
+    found = re.findall(r'^\s*-\s*op:\s*"([^"]*)"\s*\n\s*fallback:\s*(\S+)', text, re.M)
+    return [(schema, fallback) for schema, fallback in found]
+
+
+def _resolve(dotted: str) -> Optional[Callable[..., Any]]:
+    obj: Any = {"torch": torch}.get(dotted.split(".")[0])
+    for part in dotted.split(".")[1:]:
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+# --- float implementations that differ from "call the fallback positionally" ------------------
+
+
+def _is_default_alpha(alpha: Any) -> bool:
     # `a + b` has no alpha; torch.add's default is the int 1. A float 1.0 is passed on to
     # torch, which rejects it for integer tensors just as the original call would have.
     return type(alpha) is int and alpha == 1
 
 
-# --- linear layers and convolutions -------------------------------------------------------
+def _add(input: Any, other: Any, alpha: Any = 1) -> Any:
+    if _is_default_alpha(alpha):
+        return operator.add(input, other)
+    return torch.add(input, other, alpha=alpha)
 
 
-def linear(input, weight, bias=None, *, output_quantizer=None):
-    result = F.linear(_dq(input), _dq(weight), _dq(bias))
-    return _quantize_output(result, output_quantizer)
+def _sub(input: Any, other: Any, alpha: Any = 1) -> Any:
+    if _is_default_alpha(alpha):
+        return operator.sub(input, other)
+    return torch.sub(input, other, alpha=alpha)
 
 
-def conv1d(
-    input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, output_quantizer=None
-):
-    result = F.conv1d(_dq(input), _dq(weight), _dq(bias), stride, padding, dilation, groups)
-    return _quantize_output(result, output_quantizer)
+def _sum(input: Any, dim: Any = None) -> Any:
+    # torch 1.13 has no torch.sum(input, dim=None); the full reduction is torch.sum(input).
+    return torch.sum(input) if dim is None else torch.sum(input, dim)
 
 
-def conv2d(
-    input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, output_quantizer=None
-):
-    result = F.conv2d(_dq(input), _dq(weight), _dq(bias), stride, padding, dilation, groups)
-    return _quantize_output(result, output_quantizer)
-
-
-def conv3d(
-    input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, output_quantizer=None
-):
-    result = F.conv3d(_dq(input), _dq(weight), _dq(bias), stride, padding, dilation, groups)
-    return _quantize_output(result, output_quantizer)
-
-
-def conv_transpose1d(
-    input,
-    weight,
-    bias=None,
-    stride=1,
-    padding=0,
-    output_padding=0,
-    groups=1,
-    dilation=1,
-    *,
-    output_quantizer=None,
-):
-    result = F.conv_transpose1d(
-        _dq(input), _dq(weight), _dq(bias), stride, padding, output_padding, groups, dilation
-    )
-    return _quantize_output(result, output_quantizer)
-
-
-def conv_transpose2d(
-    input,
-    weight,
-    bias=None,
-    stride=1,
-    padding=0,
-    output_padding=0,
-    groups=1,
-    dilation=1,
-    *,
-    output_quantizer=None,
-):
-    result = F.conv_transpose2d(
-        _dq(input), _dq(weight), _dq(bias), stride, padding, output_padding, groups, dilation
-    )
-    return _quantize_output(result, output_quantizer)
-
-
-def conv_transpose3d(
-    input,
-    weight,
-    bias=None,
-    stride=1,
-    padding=0,
-    output_padding=0,
-    groups=1,
-    dilation=1,
-    *,
-    output_quantizer=None,
-):
-    result = F.conv_transpose3d(
-        _dq(input), _dq(weight), _dq(bias), stride, padding, output_padding, groups, dilation
-    )
-    return _quantize_output(result, output_quantizer)
-
-
-def embedding(
-    input,
-    weight,
-    padding_idx=None,
-    max_norm=None,
-    norm_type=2.0,
-    scale_grad_by_freq=False,
-    sparse=False,
-    *,
-    output_quantizer=None,
-):
-    result = F.embedding(
-        input, _dq(weight), padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse
-    )
-    return _quantize_output(result, output_quantizer)
-
-
-# --- activations and normalisation ----------------------------------------------------------
-
-
-def softmax(input, dim, dtype=None, *, output_quantizer=None):
-    return _quantize_output(F.softmax(_dq(input), dim, dtype=dtype), output_quantizer)
-
-
-def relu(input, *, output_quantizer=None):
-    return _quantize_output(F.relu(_dq(input)), output_quantizer)
-
-
-def sigmoid(input, *, output_quantizer=None):
-    # torch.sigmoid is what F.sigmoid calls, minus the deprecation warning of torch 1.x.
-    return _quantize_output(torch.sigmoid(_dq(input)), output_quantizer)
-
-
-def silu(input, *, output_quantizer=None):
-    return _quantize_output(F.silu(_dq(input)), output_quantizer)
-
-
-def gelu(input, approximate="none", *, output_quantizer=None):
-    return _quantize_output(F.gelu(_dq(input), approximate=approximate), output_quantizer)
-
-
-def dropout(input, p=0.5, training=True, inplace=False, *, output_quantizer=None):
-    return _quantize_output(F.dropout(_dq(input), p, training, inplace), output_quantizer)
-
-
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, *, output_quantizer=None):
-    result = F.layer_norm(_dq(input), normalized_shape, _dq(weight), _dq(bias), eps)
-    return _quantize_output(result, output_quantizer)
-
-
-def rms_norm(input, normalized_shape, weight=None, eps=None, *, output_quantizer=None):
-    input, weight = _dq(input), _dq(weight)
+def _rms_norm(input: Any, normalized_shape: Any, weight: Any = None, eps: Any = None) -> Any:
     if hasattr(F, "rms_norm"):  # torch >= 2.4
-        result = F.rms_norm(input, normalized_shape, weight, eps)
-    else:
-        result = _rms_norm_reference(input, normalized_shape, weight, eps)
-    return _quantize_output(result, output_quantizer)
+        return F.rms_norm(input, normalized_shape, weight, eps)
+    return _rms_norm_reference(input, normalized_shape, weight, eps)
 
 
-def _rms_norm_reference(input, normalized_shape, weight, eps):
+def _rms_norm_reference(input: Any, normalized_shape: Any, weight: Any, eps: Any) -> Any:
     """RMS normalisation for torch releases without F.rms_norm (same math as ATen's).
 
     y = x * rsqrt(mean(x**2 over the normalized dims) + eps) [* weight], computed in float32
@@ -221,312 +193,176 @@ def _rms_norm_reference(input, normalized_shape, weight, eps):
     return result
 
 
-# --- pooling, padding, resampling -----------------------------------------------------------
-
-
-def avg_pool1d(
-    input,
-    kernel_size,
-    stride,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    *,
-    output_quantizer=None,
-):
-    result = F.avg_pool1d(_dq(input), kernel_size, stride, padding, ceil_mode, count_include_pad)
-    return _quantize_output(result, output_quantizer)
-
-
-def avg_pool2d(
-    input,
-    kernel_size,
-    stride,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    *,
-    output_quantizer=None,
-):
-    result = F.avg_pool2d(_dq(input), kernel_size, stride, padding, ceil_mode, count_include_pad)
-    return _quantize_output(result, output_quantizer)
-
-
-def avg_pool3d(
-    input,
-    kernel_size,
-    stride,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    *,
-    output_quantizer=None,
-):
-    result = F.avg_pool3d(_dq(input), kernel_size, stride, padding, ceil_mode, count_include_pad)
-    return _quantize_output(result, output_quantizer)
-
-
-def max_pool2d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    dilation=1,
-    ceil_mode=False,
-    *,
-    output_quantizer=None,
-):
-    result = F.max_pool2d(_dq(input), kernel_size, stride, padding, dilation, ceil_mode)
-    return _quantize_output(result, output_quantizer)
-
-
-def pad(input, pad, mode="constant", value=None, *, output_quantizer=None):
-    return _quantize_output(F.pad(_dq(input), pad, mode, value), output_quantizer)
-
-
-def interpolate(
-    input,
-    size=None,
-    scale_factor=None,
-    mode="nearest",
-    align_corners=None,
-    recompute_scale_factor=None,
-    antialias=False,
-    *,
-    output_quantizer=None,
-):
-    result = F.interpolate(
-        _dq(input), size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
-    )
-    return _quantize_output(result, output_quantizer)
-
-
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1, *, output_quantizer=None):
-    result = F.unfold(_dq(input), kernel_size, dilation, padding, stride)
-    return _quantize_output(result, output_quantizer)
-
-
-# --- matrix products --------------------------------------------------------------------------
-
-
-def matmul(input, other, *, output_quantizer=None):
-    """``input @ other`` (also torch.matmul)."""
-    return _quantize_output(operator.matmul(_dq(input), _dq(other)), output_quantizer)
-
-
-def mm(input, mat2, *, output_quantizer=None):
-    return _quantize_output(torch.mm(_dq(input), _dq(mat2)), output_quantizer)
-
-
-def bmm(input, mat2, *, output_quantizer=None):
-    return _quantize_output(torch.bmm(_dq(input), _dq(mat2)), output_quantizer)
-
-
-# --- arithmetic: torch functions that also stand for Python operators -------------------------
-
-
-def add(input, other, alpha=1, *, output_quantizer=None):
-    """``input + other`` (also torch.add; with ``alpha``, torch.add(input, other, alpha=alpha))."""
-    input, other = _dq(input), _dq(other)
-    if _is_default_alpha(alpha):
-        result = operator.add(input, other)
-    else:
-        result = torch.add(input, other, alpha=alpha)
-    return _quantize_output(result, output_quantizer)
-
-
-def sub(input, other, alpha=1, *, output_quantizer=None):
-    """``input - other`` (also torch.sub; with ``alpha``, torch.sub(input, other, alpha=alpha))."""
-    input, other = _dq(input), _dq(other)
-    if _is_default_alpha(alpha):
-        result = operator.sub(input, other)
-    else:
-        result = torch.sub(input, other, alpha=alpha)
-    return _quantize_output(result, output_quantizer)
-
-
-def mul(input, other, *, output_quantizer=None):
-    """``input * other`` (also torch.mul)."""
-    return _quantize_output(operator.mul(_dq(input), _dq(other)), output_quantizer)
-
-
-def div(input, other, *, output_quantizer=None):
-    """``input / other`` (also torch.div): true division."""
-    return _quantize_output(operator.truediv(_dq(input), _dq(other)), output_quantizer)
-
-
-def floor_divide(input, other, *, output_quantizer=None):
-    """``input // other`` (also torch.floor_divide)."""
-    return _quantize_output(operator.floordiv(_dq(input), _dq(other)), output_quantizer)
-
-
-def remainder(input, other, *, output_quantizer=None):
-    """``input % other`` (also torch.remainder)."""
-    return _quantize_output(operator.mod(_dq(input), _dq(other)), output_quantizer)
-
-
-def pow(input, exponent, *, output_quantizer=None):
-    """``input ** exponent`` (also torch.pow)."""
-    return _quantize_output(operator.pow(_dq(input), _dq(exponent)), output_quantizer)
-
-
-def bitwise_and(input, other, *, output_quantizer=None):
-    """``input & other`` (also torch.bitwise_and)."""
-    return _quantize_output(operator.and_(_dq(input), _dq(other)), output_quantizer)
-
-
-def bitwise_or(input, other, *, output_quantizer=None):
-    """``input | other`` (also torch.bitwise_or)."""
-    return _quantize_output(operator.or_(_dq(input), _dq(other)), output_quantizer)
-
-
-def bitwise_xor(input, other, *, output_quantizer=None):
-    """``input ^ other`` (also torch.bitwise_xor)."""
-    return _quantize_output(operator.xor(_dq(input), _dq(other)), output_quantizer)
-
-
-def bitwise_left_shift(input, other, *, output_quantizer=None):
-    """``input << other`` (also torch.bitwise_left_shift)."""
-    return _quantize_output(operator.lshift(_dq(input), _dq(other)), output_quantizer)
-
-
-def bitwise_right_shift(input, other, *, output_quantizer=None):
-    """``input >> other`` (also torch.bitwise_right_shift)."""
-    return _quantize_output(operator.rshift(_dq(input), _dq(other)), output_quantizer)
-
-
-def bitwise_not(input, *, output_quantizer=None):
-    """``~input`` (also torch.bitwise_not)."""
-    return _quantize_output(operator.invert(_dq(input)), output_quantizer)
-
-
-def negative(input, *, output_quantizer=None):
-    """``-input`` (also torch.negative)."""
-    return _quantize_output(operator.neg(_dq(input)), output_quantizer)
-
-
-def positive(input, *, output_quantizer=None):
-    """``+input`` (also torch.positive)."""
-    return _quantize_output(operator.pos(_dq(input)), output_quantizer)
-
-
-# --- reductions, elementwise math, shape ops ---------------------------------------------------
-
-
-def sum(input, dim=None, *, output_quantizer=None):
-    input = _dq(input)
-    # torch 1.13 has no torch.sum(input, dim=None); the full reduction is torch.sum(input).
-    result = torch.sum(input) if dim is None else torch.sum(input, dim)
-    return _quantize_output(result, output_quantizer)
-
-
-def cumsum(input, dim, *, output_quantizer=None):
-    return _quantize_output(torch.cumsum(_dq(input), dim), output_quantizer)
-
-
-def exp(input, *, output_quantizer=None):
-    return _quantize_output(torch.exp(_dq(input)), output_quantizer)
-
-
-def sin(input, *, output_quantizer=None):
-    return _quantize_output(torch.sin(_dq(input)), output_quantizer)
-
-
-def cos(input, *, output_quantizer=None):
-    return _quantize_output(torch.cos(_dq(input)), output_quantizer)
-
-
-def permute(input, dims, *, output_quantizer=None):
-    return _quantize_output(torch.permute(_dq(input), dims), output_quantizer)
-
-
-def cat(tensors, dim=0, *, output_quantizer=None):
-    result = torch.cat([_dq(tensor) for tensor in tensors], dim)
-    return _quantize_output(result, output_quantizer)
-
-
-def index_add(input, dim, index, source, alpha=1, *, output_quantizer=None):
-    result = torch.index_add(_dq(input), dim, index, _dq(source), alpha=alpha)
-    return _quantize_output(result, output_quantizer)
-
-
-# --- tensor factories shaped like their input ---------------------------------------------------
-
-
-def ones_like(
-    input,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    memory_format=None,
-    *,
-    output_quantizer=None,
-):
-    result = torch.ones_like(
-        _dq(input), **_like_kwargs(dtype, layout, device, requires_grad, memory_format)
-    )
-    return _quantize_output(result, output_quantizer)
-
-
-def zeros_like(
-    input,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    memory_format=None,
-    *,
-    output_quantizer=None,
-):
-    result = torch.zeros_like(
-        _dq(input), **_like_kwargs(dtype, layout, device, requires_grad, memory_format)
-    )
-    return _quantize_output(result, output_quantizer)
-
-
-def empty_like(
-    input,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    memory_format=None,
-    *,
-    output_quantizer=None,
-):
-    result = torch.empty_like(
-        _dq(input), **_like_kwargs(dtype, layout, device, requires_grad, memory_format)
-    )
-    return _quantize_output(result, output_quantizer)
-
-
-def full_like(
-    input,
-    fill_value,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    memory_format=None,
-    *,
-    output_quantizer=None,
-):
-    result = torch.full_like(
-        _dq(input), fill_value, **_like_kwargs(dtype, layout, device, requires_grad, memory_format)
-    )
-    return _quantize_output(result, output_quantizer)
-
-
-def _like_kwargs(dtype, layout, device, requires_grad, memory_format):
+def _like_kwargs(dtype: Any, layout: Any, device: Any, requires_grad: Any, memory_format: Any) -> Dict[str, Any]:
     """Keyword arguments for torch.*_like: only those given, so torch applies its own defaults."""
     kwargs = {"requires_grad": requires_grad}
-    for name, value in (
-        ("dtype", dtype),
-        ("layout", layout),
-        ("device", device),
-        ("memory_format", memory_format),
-    ):
+    for name, value in (("dtype", dtype), ("layout", layout), ("device", device),
+                        ("memory_format", memory_format)):
         if value is not None:
             kwargs[name] = value
     return kwargs
+
+
+def _like(name: str) -> Callable[..., Any]:
+    # Looked up at call time, like every torch callable here: tests and tools patch torch.
+    def impl(input: Any, *args: Any) -> Any:
+        factory = getattr(torch, name)
+        if name == "full_like":
+            fill_value, rest = args[0], args[1:]
+            return factory(input, fill_value, **_like_kwargs(*rest))
+        return factory(input, **_like_kwargs(*args))
+
+    return impl
+
+
+_SPECIAL: Dict[str, Callable[..., Any]] = {
+    "softmax": lambda input, dim, dtype=None: F.softmax(input, dim, dtype=dtype),
+    "sigmoid": lambda input: torch.sigmoid(input),  # F.sigmoid minus torch 1.x's warning
+    "gelu": lambda input, approximate="none": F.gelu(input, approximate=approximate),
+    "rms_norm": _rms_norm,
+    "matmul": operator.matmul,
+    "add": _add,
+    "sub": _sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "floor_divide": operator.floordiv,
+    "remainder": operator.mod,
+    "pow": operator.pow,
+    "bitwise_and": operator.and_,
+    "bitwise_or": operator.or_,
+    "bitwise_xor": operator.xor,
+    "bitwise_left_shift": operator.lshift,
+    "bitwise_right_shift": operator.rshift,
+    "bitwise_not": operator.invert,
+    "negative": operator.neg,
+    "positive": operator.pos,
+    "sum": _sum,
+    "index_add": lambda input, dim, index, source, alpha=1: torch.index_add(input, dim, index, source, alpha=alpha),
+    "ones_like": _like("ones_like"),
+    "zeros_like": _like("zeros_like"),
+    "empty_like": _like("empty_like"),
+    "full_like": _like("full_like"),
+}
+
+
+def _float_impl(op: _Op) -> Callable[..., Any]:
+    special = _SPECIAL.get(op.name)
+    if special is not None:
+        return special
+    resolved: List[Optional[Callable[..., Any]]] = []
+
+    def call_fallback(*args: Any) -> Any:
+        if not resolved:
+            resolved.append(_resolve(op.fallback))
+        fn = resolved[0]
+        if fn is None:
+            raise NotImplementedError(
+                "fastforward.nn.functional.%s: %s does not exist in torch %s"
+                % (op.name, op.fallback, torch.__version__)
+            )
+        return fn(*args)
+
+    call_fallback.__name__ = op.name + "_float"
+    return call_fallback
+
+
+# --- the op runner -------------------------------------------------------------------------------
+
+
+def _dq(value: Any) -> Any:
+    """Dequantize a QuantizedTensor (or the QuantizedTensors of a list/tuple)."""
+    if isinstance(value, QuantizedTensor):
+        return value.dequantize()
+    if isinstance(value, (list, tuple)) and any(isinstance(v, QuantizedTensor) for v in value):
+        items = [v.dequantize() if isinstance(v, QuantizedTensor) else v for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
+
+
+def _check_strict(op: _Op, values: Tuple[Any, ...], output_quantizer: Any) -> None:
+    if output_quantizer is None:
+        raise QuantizationError(
+            "fastforward.nn.functional.%s: no output_quantizer given under strict quantization "
+            "(pass output_quantizer=..., or turn strict quantization off)" % op.name
+        )
+    for param, value in zip(op.params, values):
+        kind = param.kind
+        bad = False
+        if kind == "Q":
+            bad = not isinstance(value, QuantizedTensor)
+        elif kind == "OptQ":
+            bad = value is not None and not isinstance(value, QuantizedTensor)
+        elif kind == "QorF":
+            bad = isinstance(value, torch.Tensor) and not isinstance(value, QuantizedTensor)
+        elif kind == "SeqQ":
+            bad = any(not isinstance(v, QuantizedTensor) for v in value)
+        if bad:
+            raise QuantizationError(
+                "fastforward.nn.functional.%s: argument %r is not a QuantizedTensor (got %s) "
+                "under strict quantization; quantize it first, or turn strict quantization off"
+                % (op.name, param.name, type(value).__name__)
+            )
+
+
+def _build(op: _Op) -> Callable[..., Any]:
+    names = [p.name for p in op.params]
+    namespace: Dict[str, Any] = {
+        "_defaults": [p.default for p in op.params],
+        "_op": op,
+        "_impl": _float_impl(op),
+        "_dq": _dq,
+        "_check": _check_strict,
+        "_registry": _dispatcher._registry,
+        "_dispatch": _dispatcher.dispatch,
+        "_strict": get_strict_quantization,
+    }
+    sig = []
+    for i, p in enumerate(op.params):
+        sig.append(p.name if p.default is _NO_DEFAULT else "%s=_defaults[%d]" % (p.name, i))
+    sig.append("*")
+    sig.append("output_quantizer=None")
+    sig.append("strict_quantization=None")
+    by_kw = ", ".join("%s=%s" % (n, n) for n in names)
+    source = (
+        "def {name}({sig}):\n"
+        "    if strict_quantization is None:\n"
+        "        strict_quantization = _strict()\n"
+        "    if _registry.get({name!r}):\n"
+        "        kernel = _dispatch({name!r}, {kw}, output_quantizer=output_quantizer,"
+        " strict_quantization=strict_quantization)\n"
+        "        if kernel is not None:\n"
+        "            return kernel({kw}, output_quantizer=output_quantizer,"
+        " strict_quantization=strict_quantization)\n"
+        "    if strict_quantization:\n"
+        "        _check(_op, ({args}), output_quantizer)\n"
+        "    result = _impl({dq})\n"
+        "    return result if output_quantizer is None else output_quantizer(result)\n"
+    ).format(
+        name=op.name,
+        sig=", ".join(sig),
+        kw=by_kw,
+        args="".join(n + ", " for n in names),
+        dq=", ".join("_dq(%s)" % n for n in names),
+    )
+    exec(compile(source, "<fastforward.nn.functional.%s>" % op.name, "exec"), namespace)
+    fn = namespace[op.name]
+    fn.__module__ = __name__
+    fn.__qualname__ = op.name
+    fn.__doc__ = "Quantized %s (falls back to %s); see the module docstring." % (op.name, op.fallback)
+    return fn
+
+
+def _build_all() -> None:
+    seen = set()
+    for schema, fallback in _load_entries(table_path()):
+        op = _parse_schema(schema, fallback)
+        if op.name in seen:  # an overload of an op already built: the first entry wins
+            continue
+        seen.add(op.name)
+        globals()[op.name] = _build(op)
+        OPS[op.name] = op
+        __all__.append(op.name)
+
+
+OPS: Dict[str, _Op] = {}
+_build_all()

@@ -1,39 +1,255 @@
-"""Quantizer modules.
+"""Quantizer modules, their tags and metadata.
 
 Generated code routes every tensor it quantizes through a quantizer module:
-``x = self.quantizer_x(x)``. A ``Quantizer`` is an ``nn.Module``, so quantizers assigned to
-module attributes are registered as submodules (they show up in ``named_modules()``, move
-with ``.to()``, and are saved in ``state_dict()``).
+``x = self.quantizer_x(x)``. ``Quantizer`` is the base class (subclasses implement
+``quantize``); ``QuantizerStub`` is the identity placeholder autoquant puts everywhere a
+quantizer may go.
 """
+
+from __future__ import annotations
+
+import collections
+from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import torch
 
-__all__ = ["Quantizer", "QuantizerStub"]
+from fastforward.forward_override import OverrideFn, OverrideHandle, apply_overrides
+
+__all__ = ["Quantizer", "QuantizerMetadata", "QuantizerStub", "Tag", "default_tags", "describe"]
+
+
+class Tag:
+    """An interned, hierarchical symbol (``Tag("parameter") / "weight"``)."""
+
+    _interned: Dict[str, "Tag"] = {}
+    symbol: str
+
+    def __new__(cls, symbol: Union[str, "Tag"]) -> "Tag":
+        if isinstance(symbol, Tag):
+            return symbol
+        if not isinstance(symbol, str) or not symbol or symbol.startswith("/") or symbol.endswith("/"):
+            raise ValueError("Tag: invalid symbol %r" % (symbol,))
+        tag = cls._interned.get(symbol)
+        if tag is None:
+            tag = object.__new__(cls)
+            tag.symbol = symbol
+            cls._interned[symbol] = tag
+        return tag
+
+    def __truediv__(self, other: Union[str, "Tag"]) -> "Tag":
+        return Tag("%s/%s" % (self.symbol, Tag(other).symbol))
+
+    def __rtruediv__(self, other: Union[str, "Tag"]) -> "Tag":
+        return Tag("%s/%s" % (Tag(other).symbol, self.symbol))
+
+    def hierarchy(self) -> Iterator["Tag"]:
+        """This tag, then each of its ancestors (``a/b``, then ``a``)."""
+        parts = self.symbol.split("/")
+        for n in range(len(parts), 0, -1):
+            yield Tag("/".join(parts[:n]))
+
+    def __str__(self) -> str:
+        return "#" + self.symbol
+
+    def __repr__(self) -> str:
+        return self.symbol
+
+    def __copy__(self) -> "Tag":
+        return self
+
+    def __deepcopy__(self, memo: Any) -> "Tag":
+        return self
+
+    def __reduce__(self) -> Any:
+        return (Tag, (self.symbol,))
+
+
+class _DefaultTags:
+    parameter_quantizer = Tag("parameter")
+    activation_quantizer = Tag("activation")
+    weight_quantizer = Tag("parameter/weight")
+    bias_quantizer = Tag("parameter/bias")
+    input_quantizer = Tag("activation/input")
+    output_quantizer = Tag("activation/output")
+
+
+default_tags = _DefaultTags()
+
+
+class QuantizerMetadata:
+    """The tags (with their hierarchy) and attributes of a quantizer slot."""
+
+    def __init__(self, *tags: Union[str, Tag], weight_quantizer: bool = False,
+                 bias_quantizer: bool = False, input_quantizer: bool = False,
+                 output_quantizer: bool = False, shape: Optional[Tuple[int, ...]] = None,
+                 **kwargs: Any) -> None:
+        self._tags: set = set()
+        for tag in tags:
+            self.add_tag(tag)
+        for flag, tag in ((weight_quantizer, default_tags.weight_quantizer),
+                          (bias_quantizer, default_tags.bias_quantizer),
+                          (input_quantizer, default_tags.input_quantizer),
+                          (output_quantizer, default_tags.output_quantizer)):
+            if flag:
+                self.add_tag(tag)
+        self.shape = shape
+        self._attributes = dict(kwargs)
+
+    def add_tag(self, tag: Union[str, Tag]) -> None:
+        """Add ``tag`` and its ancestors."""
+        self._tags.update(Tag(tag).hierarchy())
+
+    def __contains__(self, tag: Union[str, Tag]) -> bool:
+        return Tag(tag) in self._tags
+
+    def __getattr__(self, name: str) -> Any:
+        attributes = self.__dict__.get("_attributes", {})
+        if name in attributes:
+            return attributes[name]
+        raise AttributeError(name)
+
+    @property
+    def parameter_quantizer(self) -> bool:
+        return default_tags.parameter_quantizer in self._tags
+
+    @property
+    def activation_quantizer(self) -> bool:
+        return default_tags.activation_quantizer in self._tags
+
+    @property
+    def weight_quantizer(self) -> bool:
+        return default_tags.weight_quantizer in self._tags
+
+    @property
+    def bias_quantizer(self) -> bool:
+        return default_tags.bias_quantizer in self._tags
+
+    @property
+    def input_quantizer(self) -> bool:
+        return default_tags.input_quantizer in self._tags
+
+    @property
+    def output_quantizer(self) -> bool:
+        return default_tags.output_quantizer in self._tags
+
+    @property
+    def tags(self) -> frozenset:
+        return frozenset(self._tags)
+
+    def is_extension(self, other: "QuantizerMetadata") -> bool:
+        """Whether ``other`` has all of this metadata's tags and attributes."""
+        if not self._tags <= other._tags:
+            return False
+        if self.shape is not None and other.shape is not None and tuple(self.shape) != tuple(other.shape):
+            return False
+        return all(other._attributes.get(k, object()) == v for k, v in self._attributes.items())
+
+    def __repr__(self) -> str:
+        tags = ", ".join(sorted(t.symbol for t in self._tags))
+        return "QuantizerMetadata(tags={%s}, shape=%r)" % (tags, self.shape)
+
+
+def describe(quantizer: Any) -> str:
+    """How errors name a quantizer: its class and, when known, its module path."""
+    path = getattr(quantizer, "_ff_path", None)
+    name = type(quantizer).__name__
+    return "%s at %r" % (name, path) if path else name
 
 
 class Quantizer(torch.nn.Module):
-    """Base class of quantizers.
+    """Base class of quantizers: ``quantize(data)`` turns a tensor into a QuantizedTensor;
+    calling the module runs ``quantize`` through the registered overrides."""
 
-    Subclasses implement ``quantize(data)``, which takes a float tensor and returns a
-    ``QuantizedTensor``; calling the module calls ``quantize``.
-    """
+    quant_metadata: Optional[QuantizerMetadata]
 
-    def forward(self, data):
-        return self.quantize(data)
+    def __init__(self) -> None:
+        super().__init__()
+        self.quant_metadata = None
+        self._quantizer_overrides: "collections.OrderedDict[int, OverrideFn]" = collections.OrderedDict()
 
-    def quantize(self, data):
+    def _overrides_dict(self) -> "collections.OrderedDict[int, OverrideFn]":
+        # Subclasses that skip Quantizer.__init__ still work.
+        od = self.__dict__.get("_quantizer_overrides")
+        if od is None:
+            od = collections.OrderedDict()
+            self.__dict__["_quantizer_overrides"] = od
+        return od
+
+    def quantize(self, data: torch.Tensor) -> torch.Tensor:
+        """Quantize ``data`` (override point)."""
         raise NotImplementedError("%s does not implement quantize()" % type(self).__name__)
+
+    def forward(self, data: torch.Tensor) -> torch.Tensor:
+        overrides = self.__dict__.get("_quantizer_overrides")
+        if not overrides:
+            return self.quantize(data)
+        return apply_overrides(self, list(overrides.values()), self.quantize, (data,), {})
+
+    def register_override(self, fn: OverrideFn) -> OverrideHandle:
+        """Wrap ``quantize`` in ``fn(quantizer, next_callable, args, kwargs)``."""
+        handle = OverrideHandle(self)
+        self._overrides_dict()[handle.handle_id] = fn
+        return handle
+
+    def remove_override(self, handle_id: int) -> Optional[OverrideFn]:
+        """Remove an override by handle id; returns it, or None."""
+        return self._overrides_dict().pop(handle_id, None)
+
+    @property
+    def overrides(self) -> Iterator[OverrideFn]:
+        """The registered overrides, oldest first."""
+        return iter(list(self._overrides_dict().values()))
+
+    def extra_repr(self) -> str:
+        overrides = self.__dict__.get("_quantizer_overrides")
+        if overrides:
+            return "(overrides: %s)" % ", ".join(
+                getattr(fn, "__name__", type(fn).__name__) for fn in overrides.values()
+            )
+        return ""
+
+    def is_stub(self) -> bool:
+        """Whether this quantizer is a placeholder."""
+        return False
+
+    def reset_parameters(self) -> None:
+        """Return the quantizer's parameters to their initial state."""
+        raise NotImplementedError("%s does not implement reset_parameters()" % type(self).__name__)
+
+    @classmethod
+    def factory(cls, *args: Any, **kwargs: Any) -> Any:
+        """A function ``(name, current) -> cls(*args, **kwargs)``."""
+
+        def make(name: str, current: Any) -> "Quantizer":
+            return cls(*args, **kwargs)
+
+        make.__name__ = "%s_factory" % cls.__name__
+        return make
 
 
 class QuantizerStub(Quantizer):
-    """A placeholder quantizer: returns its input unchanged (the very same object).
+    """A placeholder quantizer: returns its input unchanged (the very same object), for any
+    value. Carries the slot's metadata (tags)."""
 
-    Autoquant puts a stub everywhere a quantizer may go; users later replace the stubs they
-    care about with real quantizers. Stubs accept any value, tensor or not.
-    """
+    def __init__(self, *tags: Union[str, Tag], weight_quantizer: bool = False,
+                 bias_quantizer: bool = False, input_quantizer: bool = False,
+                 output_quantizer: bool = False, shape: Optional[Tuple[int, ...]] = None,
+                 _metadata: Optional[QuantizerMetadata] = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.quant_metadata = _metadata if _metadata is not None else QuantizerMetadata(
+            *tags, weight_quantizer=weight_quantizer, bias_quantizer=bias_quantizer,
+            input_quantizer=input_quantizer, output_quantizer=output_quantizer, shape=shape,
+            **kwargs,
+        )
 
-    def forward(self, data):
+    def forward(self, data: Any) -> Any:
         return data
 
-    def quantize(self, data):
+    def quantize(self, data: Any) -> Any:
         return data
+
+    def is_stub(self) -> bool:
+        return True
+
+    def reset_parameters(self) -> None:
+        pass

@@ -1,0 +1,212 @@
+"""Affine quantizers with learnable (lazily shaped) scale and offset."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
+
+import torch
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
+
+from fastforward.common import ensure_tensor
+from fastforward.nn.quantizer import Quantizer, describe
+from fastforward.quantization import affine
+from fastforward.quantization.affine import _kernels
+from fastforward.quantization.affine import AffineQuantizationFunction, StaticAffineQuantParams
+from fastforward.quantization.function import QuantizationContext
+from fastforward.quantization.granularity import Granularity, PerChannel, PerTensor
+
+__all__ = ["AbstractAffineQuantizer", "LinearQuantizer"]
+
+
+class AbstractAffineQuantizer(Quantizer):
+    """Shared base of affine quantizers: bit width, granularity and storage dtype."""
+
+    def __init__(self, num_bits: int, *, granularity: Optional[Granularity] = None,
+                 quantized_dtype: Optional[torch.dtype] = None) -> None:
+        super().__init__()
+        self.num_bits = _kernels.check_num_bits(num_bits, "%s(num_bits=%r)" % (type(self).__name__, num_bits))
+        if granularity is not None and not isinstance(granularity, Granularity):
+            raise TypeError("%s: granularity must be a Granularity, got %r" % (type(self).__name__, granularity))
+        self.granularity = granularity if granularity is not None else PerTensor()
+        self.quantized_dtype = quantized_dtype
+
+    @property
+    def per_channel(self) -> bool:
+        return isinstance(self.granularity, PerChannel)
+
+    @property
+    def per_tensor(self) -> bool:
+        return isinstance(self.granularity, PerTensor)
+
+    @property
+    def integer_minimum(self) -> float:
+        return affine.integer_minimum(self.num_bits)
+
+    @property
+    def integer_maximum(self) -> float:
+        return affine.integer_maximum(self.num_bits)
+
+    @property
+    def has_uninitialized_params(self) -> bool:
+        """Whether any parameter or buffer is still lazy (range not set yet)."""
+        lazy = (UninitializedParameter, UninitializedBuffer)
+        return any(isinstance(t, lazy) for t in list(self._parameters.values()) + list(self._buffers.values()))
+
+    @property
+    def quantization_function(self) -> type:
+        raise NotImplementedError
+
+    def quantization_parameters(self) -> Any:
+        raise NotImplementedError
+
+    def quantization_context(self) -> QuantizationContext:
+        """The function and parameters this quantizer applies."""
+        return QuantizationContext(self.quantization_function, self.quantization_parameters())
+
+    def quantize(self, data: torch.Tensor) -> torch.Tensor:
+        try:
+            return self.quantization_function.quantize(data, self.quantization_parameters())
+        except (ValueError, TypeError) as exc:
+            raise type(exc)("%s: %s" % (describe(self), exc)) from None
+
+    def extra_repr(self) -> str:
+        extra = "num_bits=%d, granularity=%r" % (self.num_bits, self.granularity)
+        base = super().extra_repr()
+        return extra + (", " + base if base else "")
+
+
+class LinearQuantizer(AbstractAffineQuantizer):
+    """Static affine quantizer with a learnable ``scale`` (and ``offset`` when asymmetric).
+
+    Parameters are lazy until a range is set (``quantization_range = (min, max)`` or range
+    setting); their shape is then one entry per tile of ``granularity``.
+    """
+
+    def __init__(self, num_bits: int, symmetric: bool = True, allow_one_sided: bool = True,
+                 granularity: Optional[Granularity] = None, device: Union[torch.device, str] = "cpu",
+                 *, quantized_dtype: Optional[torch.dtype] = None,
+                 param_dtype: Optional[torch.dtype] = None) -> None:
+        super().__init__(num_bits, granularity=granularity, quantized_dtype=quantized_dtype)
+        self.allow_one_sided = bool(allow_one_sided)
+        self._param_dtype = param_dtype or torch.float32
+        self._device = torch.device(device)
+        self._make_lazy(bool(symmetric))
+
+    def _make_lazy(self, symmetric: bool) -> None:
+        kw = {"device": self._device, "dtype": self._param_dtype}
+        self.scale = UninitializedParameter(**kw)
+        if symmetric and not self.allow_one_sided:
+            self.register_parameter("offset", None)
+        elif symmetric:
+            self.register_buffer("offset", UninitializedBuffer(**kw))
+        else:
+            self.offset = UninitializedParameter(**kw)
+
+    @property
+    def symmetric(self) -> bool:
+        """True when the offset is a buffer (one-sided switch) or absent."""
+        return "offset" in self._buffers or self.offset is None
+
+    def reset_parameters(self) -> None:
+        """Return scale and offset to the lazy (uninitialized) state."""
+        symmetric = self.symmetric
+        if isinstance(self.scale, torch.Tensor) and not isinstance(self.scale, UninitializedParameter):
+            self._device, self._param_dtype = self.scale.device, self.scale.dtype
+        for name in ("scale", "offset"):
+            self._parameters.pop(name, None)
+            self._buffers.pop(name, None)
+        self._make_lazy(symmetric)
+
+    @property
+    def quantization_function(self) -> type:
+        return AffineQuantizationFunction
+
+    def quantization_parameters(self) -> StaticAffineQuantParams:
+        if self.has_uninitialized_params:
+            raise ValueError(
+                "%s is uninitialized: set its range directly (quantizer.quantization_range = "
+                "(min, max)) or by range setting (fastforward.estimate_ranges)" % describe(self)
+            )
+        return StaticAffineQuantParams(
+            scale=self.scale, offset=self.offset, num_bits=self.num_bits,
+            granularity=self.granularity, quantized_dtype=self.quantized_dtype,
+        )
+
+    def quantize(self, data: torch.Tensor) -> torch.Tensor:
+        params = self.quantization_parameters()
+        try:
+            return AffineQuantizationFunction.quantize(data, params)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)("%s: %s" % (describe(self), exc)) from None
+
+    @property
+    def quantization_range(self) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+        """(min, max) the quantizer represents, or (None, None) before a range is set."""
+        if self.has_uninitialized_params:
+            return None, None
+        return affine.quantization_range(self.scale, self.offset, self.num_bits)
+
+    @quantization_range.setter
+    def quantization_range(self, quant_range: Sequence[Union[torch.Tensor, float]]) -> None:
+        if not isinstance(quant_range, (tuple, list)):
+            raise ValueError(
+                "%s: a quantization range is a 2-tuple (min, max), got %r" % (describe(self), quant_range)
+            )
+        if len(quant_range) != 2:
+            raise ValueError(
+                "%s: a quantization range is a 2-tuple (min, max), got %d values"
+                % (describe(self), len(quant_range))
+            )
+        device = self._device if isinstance(self.scale, UninitializedParameter) else self.scale.device
+        lo, hi = (ensure_tensor(v, device=device).detach().reshape(-1) for v in quant_range)
+        if lo.numel() != hi.numel():
+            raise ValueError(
+                "%s: range min has %d entries but max has %d" % (describe(self), lo.numel(), hi.numel())
+            )
+        if not (bool(torch.isfinite(lo).all()) and bool(torch.isfinite(hi).all())):
+            raise ValueError("%s: quantization range must be finite, got (%r, %r)" % (describe(self), lo, hi))
+        with torch.no_grad():
+            scale, offset = affine.parameters_for_range(lo, hi, self.num_bits, self.symmetric, self.allow_one_sided)
+            n = scale.numel()
+            for name in ("scale", "offset"):
+                tensor = getattr(self, name)
+                if isinstance(tensor, (UninitializedParameter, UninitializedBuffer)):
+                    tensor.materialize((n,))
+                    tensor.fill_(1.0 if name == "scale" else 0.0)
+                elif tensor is not None and tensor.numel() != n:
+                    raise ValueError(
+                        "%s: range has %d entries but the quantizer has %d parameters"
+                        % (describe(self), n, tensor.numel())
+                    )
+            self.scale.copy_(scale.reshape(self.scale.shape))
+            if self.offset is not None:
+                if offset is None:
+                    self.offset.fill_(0.0)
+                else:
+                    self.offset.copy_(offset.reshape(self.offset.shape))
+
+    def operator_for_range(self, min_range: torch.Tensor, max_range: torch.Tensor,
+                           data_shape: torch.Size) -> Callable[[torch.Tensor], torch.Tensor]:
+        """A quantize operator for ``[min_range, max_range]``, independent of this quantizer."""
+        scale, offset = affine.parameters_for_range(min_range, max_range, self.num_bits, self.symmetric, self.allow_one_sided)
+        params = StaticAffineQuantParams(
+            scale=scale, offset=offset, num_bits=self.num_bits, granularity=self.granularity,
+            quantized_dtype=self.quantized_dtype,
+        )
+        return _RangeOperator(params)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + ", symmetric=%s" % self.symmetric
+
+
+class _RangeOperator:
+    """``data -> QuantizedTensor`` with fixed static affine parameters."""
+
+    def __init__(self, params: StaticAffineQuantParams) -> None:
+        self.params = params
+
+    def __call__(self, data: torch.Tensor) -> torch.Tensor:
+        return AffineQuantizationFunction.quantize(data, self.params)
+
+    def __repr__(self) -> str:
+        return "operator_for_range(%r)" % (self.params,)

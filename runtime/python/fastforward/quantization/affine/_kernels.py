@@ -1,0 +1,239 @@
+"""Static affine quantization by tile: the formula, its two implementations and its autograd.
+
+With per-tile scale ``s`` and offset ``o`` (None = 0), zero point ``zp = -round(o)``:
+
+    raw = clamp(round(x / s) + zp, qmin, qmax)       (NaN -> qmin)
+    x'  = (raw - zp) * s
+
+performed as these IEEE operations in this order, so float32 CPU data run in libffqrt
+(``fastforward._ffqrt``) and every other dtype/device in torch ops with bit-identical
+results. ``round`` is round-half-to-even; ``qmin = -2^(b-1)``, ``qmax = 2^(b-1) - 1``.
+
+Gradients (custom backward; the incoming gradient is w.r.t. ``x'``): straight-through for
+``x`` except where the rounded value was clipped; LSQ-style for the scale; the offset
+receives ``g * s`` from clipped elements. Reductions are per tile.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Tuple
+
+import torch
+
+from fastforward import _ffqrt
+
+_MAX_EXACT_OFFSET = 2.0**24
+
+
+def check_num_bits(num_bits: Any, who: str = "quantization") -> int:
+    """``num_bits`` as an int in [2, 16], else ValueError naming ``who``."""
+    if isinstance(num_bits, bool) or not isinstance(num_bits, (int, float)) or (
+        isinstance(num_bits, float) and not num_bits.is_integer()
+    ):
+        raise ValueError("%s: num_bits must be an integer from 2 to 16, got %r" % (who, num_bits))
+    if not 2 <= int(num_bits) <= 16:
+        raise ValueError("%s: num_bits must be from 2 to 16, got %r" % (who, num_bits))
+    return int(num_bits)
+
+
+def check_float_data(data: Any, who: str = "quantization") -> None:
+    """TypeError unless ``data`` is a floating-point tensor."""
+    if not isinstance(data, torch.Tensor):
+        raise TypeError("%s: expected a floating-point tensor, got %s" % (who, type(data).__name__))
+    if not data.is_floating_point():
+        raise TypeError(
+            "%s: expected a floating-point tensor, got dtype %s (integer and boolean tensors "
+            "cannot be quantized by a float quantizer)" % (who, data.dtype)
+        )
+
+
+def check_scale(scale: torch.Tensor, who: str = "quantization") -> None:
+    """ValueError unless every scale is finite and > 0."""
+    if scale.numel() == 0:
+        return
+    with torch.no_grad():
+        bad = ~(torch.isfinite(scale) & (scale > 0))
+        if bool(bad.any()):
+            value = scale.detach().reshape(-1)[bad.reshape(-1)][0].item()
+            raise ValueError(
+                "%s: scale must be finite and > 0, got %r (%d of %d entries invalid)"
+                % (who, value, int(bad.sum()), scale.numel())
+            )
+
+
+def tile_shape(data_shape: Sequence[int], tile: Any) -> Tuple[int, ...]:
+    """The tile as a tuple (the sentinel 'data_shape' becomes the data shape)."""
+    if isinstance(tile, str):
+        return tuple(int(d) for d in data_shape)
+    return tuple(int(t) for t in tile)
+
+
+def _split(data_shape: Sequence[int], tile: Sequence[int]) -> Tuple[list, list]:
+    """(data view shape, parameter view shape) pairing each dim with its tile count."""
+    view, params = [], []
+    for d, t in zip(data_shape, tile):
+        view += [int(d) // int(t), int(t)]
+        params += [int(d) // int(t), 1]
+    return view, params
+
+
+def num_tiles(data_shape: Sequence[int], tile: Sequence[int]) -> int:
+    n = 1
+    for d, t in zip(data_shape, tile):
+        n *= int(d) // int(t)
+    return n
+
+
+def per_tile(param: torch.Tensor, data_shape: Sequence[int], tile: Sequence[int], what: str) -> torch.Tensor:
+    """``param`` as one entry per tile (flat), broadcasting a single value."""
+    n = num_tiles(data_shape, tile)
+    flat = param.reshape(-1)
+    if flat.numel() == n:
+        return flat
+    if flat.numel() == 1:
+        return flat.expand(n)
+    raise ValueError(
+        "%s has %d entries but data of shape %s has %d tiles of shape %s"
+        % (what, flat.numel(), tuple(data_shape), n, tuple(tile))
+    )
+
+
+def _broadcast(flat: torch.Tensor, data_shape: Sequence[int], tile: Sequence[int]) -> torch.Tensor:
+    return flat.reshape(_split(data_shape, tile)[1]) if len(data_shape) else flat.reshape(())
+
+
+def _tiled(x: torch.Tensor, tile: Sequence[int]) -> torch.Tensor:
+    return x.reshape(_split(x.shape, tile)[0]) if x.dim() else x
+
+
+def zero_point(offset: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+    """``-round(offset)`` with -0 normalised to +0, as the kernels add it."""
+    if offset is None:
+        return None
+    return -torch.round(offset) + 0.0
+
+
+def quantize_torch(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
+                   tile: Sequence[int], num_bits: int) -> torch.Tensor:
+    """Raw values in x's dtype (or the promoted dtype), the torch-ops implementation."""
+    qmin, qmax = -(2.0 ** (num_bits - 1)), 2.0 ** (num_bits - 1) - 1
+    xt = _tiled(x, tile)
+    v = torch.round(xt / _broadcast(scale, x.shape, tile))
+    zp = zero_point(offset)
+    v = v + (0.0 if zp is None else _broadcast(zp, x.shape, tile))
+    v = torch.where(torch.isnan(v), torch.full_like(v, qmin), torch.clamp(v, qmin, qmax))
+    return v.reshape(x.shape)
+
+
+def dequantize_torch(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
+                     tile: Sequence[int]) -> torch.Tensor:
+    """``(raw - zp) * s`` in torch ops."""
+    rt = _tiled(raw, tile)
+    if not rt.is_floating_point():
+        rt = rt.to(scale.dtype if scale.is_floating_point() else torch.get_default_dtype())
+    zp = zero_point(offset)
+    if zp is not None:
+        rt = rt - _broadcast(zp, raw.shape, tile)
+    return (rt * _broadcast(scale, raw.shape, tile)).reshape(raw.shape)
+
+
+def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor], num_bits: int
+             ) -> Optional[Tuple[torch.Tensor, Optional[torch.Tensor]]]:
+    """(float32 scales, int32 zero points) for the C kernels, or None to use torch."""
+    if num_bits not in _ffqrt.GRID_DTYPES or x.dtype != torch.float32 or x.device.type != "cpu":
+        return None
+    if scale.dtype != torch.float32 or scale.device.type != "cpu":
+        return None
+    zp = None
+    if offset is not None:
+        if offset.dtype != torch.float32 or offset.device.type != "cpu":
+            return None
+        zpf = zero_point(offset)
+        if not bool((zpf.abs() <= 2 ** (num_bits - 1)).all()):
+            return None
+        zp = zpf.to(torch.int32).contiguous()
+    return scale.contiguous(), zp
+
+
+def quantize_raw(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
+                 tile: Sequence[int], num_bits: int) -> torch.Tensor:
+    """Raw values (no autograd): libffqrt for float32 CPU data, torch ops otherwise."""
+    if x.numel() == 0:
+        return torch.empty(x.shape, dtype=torch.promote_types(x.dtype, scale.dtype), device=x.device)
+    ready = _c_ready(x, scale, offset, num_bits) if x.is_contiguous() else None
+    if ready is not None:
+        out = _ffqrt.quantize(x, tile, ready[0], ready[1], num_bits)
+        if out is not None:
+            return out
+    return quantize_torch(x, scale, offset, tile, num_bits)
+
+
+def fake_quantize_raw(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
+                      tile: Sequence[int], num_bits: int) -> torch.Tensor:
+    """``dequantize(quantize(x))`` values (no autograd), C or torch."""
+    if x.numel() == 0:
+        return torch.empty(x.shape, dtype=torch.promote_types(x.dtype, scale.dtype), device=x.device)
+    ready = _c_ready(x, scale, offset, num_bits) if x.is_contiguous() else None
+    if ready is not None:
+        out = _ffqrt.fake_quantize(x, tile, ready[0], ready[1], num_bits)
+        if out is not None:
+            return out
+    raw = quantize_torch(x, scale, offset, tile, num_bits)
+    return dequantize_torch(raw, scale, offset, tile)
+
+
+def dequantize_raw(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
+                   tile: Sequence[int], num_bits: int) -> torch.Tensor:
+    """Real values of raw data (no autograd): C for int8 CPU raw data, torch otherwise."""
+    if raw.numel() == 0:
+        dtype = scale.dtype if scale.is_floating_point() else torch.get_default_dtype()
+        return torch.empty(raw.shape, dtype=dtype, device=raw.device)
+    if raw.dtype == torch.int8 and num_bits == 8 and raw.is_contiguous():
+        ready = _c_ready(torch.empty(0), scale, offset, num_bits)
+        if ready is not None:
+            out = _ffqrt.dequantize(raw, tile, ready[0], ready[1], 8)
+            if out is not None:
+                return out
+    return dequantize_torch(raw, scale, offset, tile)
+
+
+class StaticQuantize(torch.autograd.Function):
+    """quantize with the custom backward described in the module docstring."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],  # type: ignore[override]
+                tile: Tuple[int, ...], num_bits: int) -> torch.Tensor:
+        ctx.tile, ctx.num_bits, ctx.has_offset = tile, num_bits, offset is not None
+        ctx.save_for_backward(x, scale, offset if offset is not None else scale)
+        return quantize_raw(x.detach(), scale.detach(), None if offset is None else offset.detach(), tile, num_bits)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> Any:  # type: ignore[override]
+        x, scale, offset = ctx.saved_tensors
+        offset = offset if ctx.has_offset else None
+        tile, b = ctx.tile, ctx.num_bits
+        qmin, qmax = -(2.0 ** (b - 1)), 2.0 ** (b - 1) - 1
+        s = _broadcast(scale, x.shape, tile)
+        xt, g = _tiled(x, tile), _tiled(grad, tile)
+        scaled = xt / s
+        rounded = torch.round(scaled)
+        zp = 0.0 if offset is None else _broadcast(zero_point(offset), x.shape, tile)
+        qstar = rounded + zp
+        below, above = qstar < qmin, qstar > qmax
+        inside = ~(below | above)
+        zero = torch.zeros((), dtype=g.dtype, device=g.device)
+        grad_x = grad_s = grad_o = None
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.where(inside, g, zero).reshape(x.shape)
+        reduce_dims = tuple(range(1, 2 * x.dim(), 2))
+        if ctx.needs_input_grad[1]:
+            local = torch.where(inside, rounded - scaled, torch.where(below, qmin - zp, qmax - zp))
+            gs = (g * local)
+            gs = gs.sum(reduce_dims) if reduce_dims else gs
+            grad_s = gs.reshape(scale.shape) if gs.numel() == scale.numel() else gs.sum().reshape(scale.shape)
+        if offset is not None and ctx.needs_input_grad[2]:
+            go = torch.where(inside, zero, g * s)
+            go = go.sum(reduce_dims) if reduce_dims else go
+            grad_o = go.reshape(offset.shape) if go.numel() == offset.numel() else go.sum().reshape(offset.shape)
+        return grad_x, grad_s, grad_o, None, None
+

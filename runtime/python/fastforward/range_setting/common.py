@@ -1,0 +1,179 @@
+"""Range-setting protocols, the estimator base classes and ``estimate_ranges``."""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import warnings
+from typing import Any, Callable, Dict, Generic, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
+
+import torch
+
+try:
+    from typing import Protocol, runtime_checkable
+except ImportError:  # pragma: no cover
+    from typing_extensions import Protocol, runtime_checkable  # type: ignore
+
+from fastforward.nn.quantizer import Quantizer
+
+__all__ = [
+    "RangeEstimator",
+    "RangeSettable",
+    "SimpleEstimatorStep",
+    "SupportsRangeBasedOperator",
+    "estimate_ranges",
+    "quantizers_of",
+    "tile_minmax",
+]
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class RangeSettable(Protocol):
+    """A quantizer whose range can be read and set: ``granularity`` and a writable
+    ``quantization_range`` (``(None, None)`` when not set)."""
+
+    @property
+    def granularity(self) -> Any: ...
+
+    @property
+    def quantization_range(self) -> Tuple[Any, Any]: ...
+
+
+@runtime_checkable
+class SupportsRangeBasedOperator(RangeSettable, Protocol):
+    """Range-settable, plus ``symmetric`` and ``operator_for_range(min, max, shape)``."""
+
+    @property
+    def symmetric(self) -> bool: ...
+
+    def operator_for_range(self, min_range: torch.Tensor, max_range: torch.Tensor,
+                           data_shape: torch.Size) -> Callable[[torch.Tensor], torch.Tensor]: ...
+
+
+def quantizers_of(module: torch.nn.Module, skip_stubs: bool = True) -> Iterator[Tuple[str, Quantizer]]:
+    """(path, quantizer) for every quantizer in ``module``, the root included (path '')."""
+    seen = set()
+    for name, sub in module.named_modules():
+        if isinstance(sub, Quantizer) and id(sub) not in seen:
+            seen.add(id(sub))
+            if skip_stubs and sub.is_stub():
+                continue
+            if name and not getattr(sub, "_ff_path", None):
+                sub._ff_path = name
+            yield name, sub
+
+
+class RangeEstimator(abc.ABC, Generic[T]):
+    """Estimates ranges: ``prepare`` each part of a module, ``cleanup`` afterwards."""
+
+    @abc.abstractmethod
+    def prepare(self, module: torch.nn.Module) -> T:
+        """Set ``module`` up for estimation; the result is passed to ``cleanup``."""
+
+    @abc.abstractmethod
+    def cleanup(self, module: torch.nn.Module, metadata: T) -> None:
+        """Undo ``prepare``."""
+
+    def split_module(self, module: torch.nn.Module) -> Iterator[torch.nn.Module]:
+        """The parts of ``module`` handled separately (default: the module itself)."""
+        yield module
+
+
+@contextlib.contextmanager
+def estimate_ranges(model_or_layers: Union[torch.nn.Module, Sequence[torch.nn.Module]],
+                    estimator: Union[RangeEstimator, type], *args: Any, **kwargs: Any) -> Iterator[None]:
+    """Within the with block, calls through the quantizers of ``model_or_layers`` update
+    their ranges with ``estimator`` (an instance, or a class built with the extra args)."""
+    if isinstance(estimator, type):
+        estimator = estimator(*args, **kwargs)
+    elif args or kwargs:
+        raise ValueError("estimate_ranges: extra arguments are only allowed with an estimator class")
+    modules = [model_or_layers] if isinstance(model_or_layers, torch.nn.Module) else list(model_or_layers)
+    prepared: List[Tuple[torch.nn.Module, Any]] = []
+    try:
+        for module in modules:
+            for part in estimator.split_module(module):
+                prepared.append((part, estimator.prepare(part)))
+        yield
+    finally:
+        for part, metadata in reversed(prepared):
+            estimator.cleanup(part, metadata)
+
+
+class SimpleEstimatorStep(abc.ABC):
+    """An override running ``estimate_step`` on each call (``setup_estimator`` first),
+    then the rest of the chain, or returning the data unquantized when
+    ``disable_quantization``."""
+
+    def __init__(self, *, disable_quantization: bool = False) -> None:
+        self.disable_quantization = disable_quantization
+        self._ready = False
+
+    def setup_estimator(self, quantizer: Any, data: torch.Tensor) -> None:
+        """First-call initialisation."""
+
+    @abc.abstractmethod
+    def estimate_step(self, quantizer: Any, data: torch.Tensor) -> None:
+        """Update the statistics with ``data`` and set the quantizer's range."""
+
+    def __call__(self, quantizer: Any, callback: Callable[..., Any], args: Sequence[Any],
+                 kwargs: Dict[str, Any]) -> Any:
+        data = args[0] if args else kwargs["data"]
+        if not self._ready:
+            self.setup_estimator(quantizer, data)
+            self._ready = True
+        self.estimate_step(quantizer, data)
+        if self.disable_quantization:
+            return data
+        return callback(*args, **kwargs)
+
+
+def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimation"
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Per-tile (min, max) of ``data`` as float32 vectors, ignoring NaN and +-Inf (counted in
+    a warning). A tile without finite values gives (+inf, -inf)."""
+    from fastforward.quantization.affine import _kernels
+
+    with torch.no_grad():
+        x = data.detach()
+        if isinstance(x, torch.Tensor) and hasattr(x, "raw_data") and hasattr(x, "quantization_context"):
+            x = x.dequantize()
+        if not x.is_floating_point():
+            raise TypeError("%s: expected floating-point data, got %s" % (who, x.dtype))
+        tile = _kernels.tile_shape(x.shape, granularity.tile_size(x.shape))
+        n = _kernels.num_tiles(x.shape, tile) if x.numel() else granularity.parameter_dimensionality(x.shape)
+        if x.numel() == 0:
+            inf = torch.full((max(n, 1),), float("inf"))
+            return inf, -inf
+        view = x.reshape(_kernels._split(x.shape, tile)[0]) if x.dim() else x.reshape(1, 1)
+        dims = tuple(range(1, view.dim(), 2))
+        finite = torch.isfinite(view)
+        if bool(finite.all()):
+            lo, hi = view.amin(dims), view.amax(dims)
+        else:
+            bad = int((~finite).sum())
+            warnings.warn(
+                "%s: ignored %d non-finite value(s) (NaN or Inf) in %d" % (who, bad, x.numel()),
+                RuntimeWarning, stacklevel=3,
+            )
+            inf = torch.tensor(float("inf"), dtype=view.dtype, device=view.device)
+            lo = torch.where(finite, view, inf).amin(dims)
+            hi = torch.where(finite, view, -inf).amax(dims)
+        return lo.reshape(-1).float(), hi.reshape(-1).float()
+
+
+def current_range(quantizer: Any, n: int) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+    """The quantizer's range as two float32 vectors of ``n`` entries, or None when unset."""
+    lo, hi = quantizer.quantization_range
+    if lo is None or hi is None:
+        return None
+    with torch.no_grad():
+        lo = torch.as_tensor(lo).detach().float().reshape(-1)
+        hi = torch.as_tensor(hi).detach().float().reshape(-1)
+    if lo.numel() == 1 and n != 1:
+        lo, hi = lo.expand(n).clone(), hi.expand(n).clone()
+    if lo.numel() != n:
+        return None
+    return lo.clone(), hi.clone()

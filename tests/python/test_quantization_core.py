@@ -1,0 +1,862 @@
+"""Tests of the quantization core: libffqrt bridge, affine quantization, QuantizedTensor,
+quantization functions, quantizers, range setting, dispatcher and strict mode.
+
+Run with any Python that has torch (1.13 or 2.x) and hypothesis:
+
+    python3 tests/python/test_quantization_core.py          # plain runner
+    /usr/bin/python3 tests/python/test_quantization_core.py # Debian's torch 1.13
+
+Set FFQRT_LIBRARY to the build's libffqrt.so (meson does) so the C path is exercised;
+without it the C-vs-torch comparisons are skipped with a reason. Integer and float
+results are compared bit for bit unless a tolerance is stated.
+"""
+
+import copy
+import io
+import math
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import traceback
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
+
+import torch  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import fastforward as ff  # noqa: E402
+from fastforward import _ffqrt, dispatcher  # noqa: E402
+from fastforward.exceptions import QuantizationError  # noqa: E402
+from fastforward.nn import DynamicLinearQuantizer, LinearQuantizer, QuantizerStub  # noqa: E402
+from fastforward.quantization import affine  # noqa: E402
+from fastforward.quantization.affine import _kernels as K  # noqa: E402
+from fastforward.quantization.function import (  # noqa: E402
+    BoundQuantizationFunction,
+    QuantizationAutogradFunction,
+    QuantizationFunction,
+)
+from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor, PerTile  # noqa: E402
+from fastforward.quantization.ste import round_ste  # noqa: E402
+from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
+from fastforward.range_setting import (  # noqa: E402
+    BatchMinMax,
+    ExpAvgMinMax,
+    MinErrorGridRangeEstimator,
+    RunningMinMaxRangeEstimator,
+    SmoothedMinMaxRangeEstimator,
+    estimate_ranges,
+)
+
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
+
+
+class Skipped(Exception):
+    pass
+
+
+def skip(reason):
+    raise Skipped(reason)
+
+
+def bits_of(t):
+    """The bit patterns of a float tensor (so -0.0 != 0.0 and NaNs compare by payload)."""
+    t = t.detach().contiguous()
+    view = {torch.float32: torch.int32, torch.float64: torch.int64, torch.float16: torch.int16,
+            torch.bfloat16: torch.int16}.get(t.dtype)
+    return t.view(view) if view is not None else t
+
+
+def assert_bitwise(a, b, what=""):
+    assert a.shape == b.shape and a.dtype == b.dtype, "%s: %s %s vs %s %s" % (
+        what, tuple(a.shape), a.dtype, tuple(b.shape), b.dtype)
+    if not torch.equal(bits_of(a), bits_of(b)):
+        diff = (bits_of(a) != bits_of(b)).nonzero()[:5].tolist()
+        raise AssertionError("%s: results differ at %s" % (what, diff))
+
+
+def raises(exc, fn, *words):
+    """Call fn; it must raise exc with every word in the message. Returns the message."""
+    try:
+        fn()
+    except exc as e:
+        message = str(e)
+        for word in words:
+            assert str(word) in message, "message %r lacks %r" % (message, word)
+        return message
+    raise AssertionError("%s was not raised" % exc.__name__)
+
+
+# --- granularities for the property tests ------------------------------------------------------
+
+def _granularities(shape):
+    """(name, granularity) pairs that tile ``shape``."""
+    out = [("tensor", PerTensor())]
+    for d in range(len(shape)):
+        out.append(("channel%d" % d, PerChannel(d)))
+    out.append(("channel-1", PerChannel(-1)))
+    if len(shape) >= 2:
+        out.append(("channels01", PerChannel((0, 1))))
+    last = shape[-1]
+    for b in (2, 4):
+        if last % b == 0 and last > b:
+            out.append(("block%d" % b, PerBlock(-1, b, per_channel_dims=0 if len(shape) > 1 else ())))
+            if len(shape) >= 2:
+                out.append(("block%d-whole" % b, PerBlock(len(shape) - 1, b)))
+    if len(shape) >= 2 and shape[-1] % 2 == 0 and shape[-2] % 2 == 0:
+        out.append(("tile2x2", PerTile(tuple(shape[:-2]) + (2, 2))))
+        if len(shape) >= 3:
+            out.append(("tile-mixed", PerTile((1,) + tuple(shape[1:-2]) + (shape[-2], 2))))
+    return out
+
+
+def _tile_of(shape, granularity):
+    return K.tile_shape(shape, granularity.tile_size(torch.Size(shape)))
+
+
+def _params_from_data(x, granularity, num_bits, mode):
+    """Per-tile scale/offset from the data's per-tile range, as a user would set them."""
+    lo, hi = ff.range_setting.common.tile_minmax(x.float(), granularity)
+    lo = torch.where(torch.isfinite(lo), lo, torch.zeros_like(lo))
+    hi = torch.where(torch.isfinite(hi), hi, torch.zeros_like(hi))
+    if mode == "one-sided":
+        lo = lo.clamp_min(0)
+        hi = hi.clamp_min(0)
+    return affine.parameters_for_range(lo, hi, num_bits, symmetric=mode != "asymmetric",
+                                       allow_one_sided=mode == "one-sided")
+
+
+shapes = st.lists(st.sampled_from([1, 2, 3, 4, 6, 8]), min_size=1, max_size=4)
+modes = st.sampled_from(["symmetric", "asymmetric", "one-sided"])
+
+
+def _random_data(shape, seed, spread):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=g) * spread
+    flat = x.view(-1)
+    if flat.numel() >= 4:
+        flat[0] = 0.5 * spread  # exact ties and special values appear now and then
+        flat[1] = -0.0
+        flat[-1] = flat[-1] * 40  # an outlier that clips
+    return x
+
+
+# --- 1. C and torch paths are bit-identical --------------------------------------------------
+
+
+def _need_c():
+    if not _ffqrt.available():
+        skip("libffqrt not loaded (set FFQRT_LIBRARY); C-vs-torch comparison impossible")
+
+
+@PROPERTY
+@given(shape=shapes, seed=st.integers(0, 2**31 - 1), num_bits=st.integers(2, 16), mode=modes,
+       spread=st.sampled_from([1e-3, 1.0, 50.0]))
+def _check_c_matches_torch(shape, seed, num_bits, mode, spread):
+    x = _random_data(shape, seed, spread)
+    for name, gran in _granularities(shape):
+        tile = _tile_of(shape, gran)
+        scale, offset = _params_from_data(x, gran, num_bits, mode)
+        if offset is not None and mode == "asymmetric":
+            offset = offset + 0.37  # an unrounded offset exercises round(o)
+        ref = K.quantize_torch(x, scale, offset, tile, num_bits)
+        fast = K.quantize_raw(x, scale, offset, tile, num_bits)
+        assert_bitwise(fast, ref, "quantize %s b=%d %s" % (name, num_bits, mode))
+        if num_bits in (4, 8):
+            zp = None if offset is None else K.zero_point(offset)
+            if zp is None or bool((zp.abs() <= 2 ** (num_bits - 1)).all()):
+                assert _ffqrt.quantize(x, tile, scale, None if zp is None else zp.to(torch.int32), num_bits) is not None, (
+                    "C refused a call it supports: %s b=%d %s" % (name, num_bits, mode))
+        ref_fq = K.dequantize_torch(ref, scale, offset, tile)
+        fast_fq = K.fake_quantize_raw(x, scale, offset, tile, num_bits)
+        assert_bitwise(fast_fq, ref_fq, "fake-quantize %s b=%d %s" % (name, num_bits, mode))
+        if num_bits == 8:
+            raw8 = ref.to(torch.int8)
+            assert_bitwise(K.dequantize_raw(raw8, scale, offset, tile, 8),
+                           K.dequantize_torch(raw8, scale, offset, tile), "dequantize int8 %s" % name)
+
+
+def test_c_and_torch_paths_are_bit_identical():
+    _need_c()
+    _check_c_matches_torch()
+
+
+def test_c_path_special_values():
+    _need_c()
+    x = torch.tensor([float("nan"), float("inf"), -float("inf"), -0.0, 0.0, 0.5, 1.5, 2.5, -0.5,
+                      -2.5, 1e30, -1e30, 126.5, 127.5, -128.5, 3.4e38], dtype=torch.float32)
+    for bits in (4, 8):
+        for offset in (None, torch.tensor([0.0]), torch.tensor([-3.0]), torch.tensor([2.5])):
+            s = torch.tensor([1.0])
+            tile = (x.numel(),)
+            assert_bitwise(K.quantize_raw(x, s, offset, tile, bits), K.quantize_torch(x, s, offset, tile, bits),
+                           "special values b=%d o=%r" % (bits, offset))
+    raw = K.quantize_raw(x, torch.tensor([1.0]), None, (x.numel(),), 8)
+    assert raw[0].item() == -128, "NaN quantizes to qmin"
+
+
+def test_c_is_used_for_float32_and_torch_for_others():
+    _need_c()
+    calls = []
+    original = _ffqrt.quantize
+
+    def spy(*args, **kwargs):
+        calls.append(args[0].dtype)
+        return original(*args, **kwargs)
+
+    _ffqrt.quantize = spy
+    try:
+        q = LinearQuantizer(8)
+        q.quantization_range = (-1.0, 1.0)
+        x = torch.randn(64, 64)
+        a = q(x)
+        b = q(x.double())
+        c = q(x.t())  # not contiguous: torch path
+    finally:
+        _ffqrt.quantize = original
+    assert calls == [torch.float32], calls
+    assert_bitwise(a.raw_data.double(), b.raw_data, "float32 (C) vs float64 (torch)")
+    assert_bitwise(c.raw_data, a.raw_data.t(), "transposed")
+
+
+def test_bridge_rejects_bad_inputs_without_crashing():
+    _need_c()
+    x = torch.randn(4, 6)
+    s = torch.ones(1)
+    assert _ffqrt.quantize(x, (4, 6), s, None, 8) is not None
+    assert _ffqrt.quantize(x.double(), (4, 6), s, None, 8) is None
+    assert _ffqrt.quantize(x.t(), (6, 4), s, None, 8) is None
+    assert _ffqrt.quantize(x, (4, 6), torch.ones(2), None, 8) is None  # wrong count
+    assert _ffqrt.quantize(x, (4, 6), -s, None, 8) is None
+    assert _ffqrt.quantize(x, (4, 6), s * float("nan"), None, 8) is None
+    assert _ffqrt.quantize(x, (4, 6), s.double(), None, 8) is None
+    assert _ffqrt.quantize(x, (4, 6), s, torch.tensor([500], dtype=torch.int32), 8) is None
+    assert _ffqrt.quantize(x, (4, 6), s, torch.tensor([0.0]), 8) is None  # zp must be int32
+    assert _ffqrt.quantize(x, (4, 6), s, None, 5) is None  # no 5-bit C storage
+    assert _ffqrt.quantize(x, (3, 6), s, None, 8) is None  # tile does not divide
+    assert _ffqrt.quantize(x, (4,), s, None, 8) is None  # rank mismatch
+    assert _ffqrt.quantize(torch.empty(0), (0,), s, None, 8) is None
+    assert _ffqrt.dequantize(torch.zeros(4, dtype=torch.uint8), (4,), s, None, 8) is None
+    assert _ffqrt.fake_quantize(x, (1, 6), torch.ones(4), None, 8) is not None
+    assert _ffqrt.isa() in ("ref", "avx2", "avx512vnni")
+
+
+def test_grid_mapping():
+    g = _ffqrt.grid_for_tiles
+    assert g((4, 6), (4, 6)) == (1, 1, 24, 0, 0, 0)
+    assert g((4, 6), (1, 6)) == (1, 1, 24, 0, 0, 6)  # per channel 0 -> runs of 6
+    assert g((4, 6), (4, 1)) == (1, 4, 6, 0, 0, 1)  # per channel 1
+    assert g((2, 3, 4, 5), (2, 1, 4, 5)) is not None
+    assert g((2, 3, 4, 5), (1, 3, 1, 5)) == (1, 6, 20, 0, 3, 5)
+    assert g((2, 4, 4, 4), (1, 2, 1, 2)) is None  # four levels: torch path
+    assert g((4, 6), (5, 6)) is None
+
+
+def test_torch_fallback_when_library_missing():
+    code = (
+        "import sys, warnings, torch; sys.path.insert(0, %r)\n"
+        "import fastforward as ff\n"
+        "from fastforward import _ffqrt\n"
+        "assert not _ffqrt.available() and _ffqrt.isa() == 'torch'\n"
+        "q = ff.nn.LinearQuantizer(8); q.quantization_range = (-1.0, 1.0)\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    a = q(torch.linspace(-1, 1, 11)); b = q(torch.linspace(-1, 1, 11))\n"
+        "msgs = [str(x.message) for x in w if 'libffqrt' in str(x.message)]\n"
+        "assert len(msgs) == 1, msgs\n"
+        "print(a.raw_data.tolist())\n"
+    ) % os.path.join(REPO, "runtime", "python")
+    env = dict(os.environ, FFQRT_LIBRARY="none")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    q = LinearQuantizer(8)
+    q.quantization_range = (-1.0, 1.0)
+    assert out.stdout.strip() == str(q(torch.linspace(-1, 1, 11)).raw_data.tolist())
+
+
+# --- 2. the formula, written independently ------------------------------------------------------
+
+def _f32(v):
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
+def _reference_quantize(x, scale, offset, shape, tile, num_bits):
+    """Element by element in Python: q = clamp(round(x / s) - round(o), qmin, qmax)."""
+    qmin, qmax = -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1
+    grid = [d // t for d, t in zip(shape, tile)]
+    flat_x = x.reshape(-1).tolist()
+    s_list = scale.reshape(-1).tolist()
+    o_list = None if offset is None else offset.reshape(-1).tolist()
+    out = []
+    for i, v in enumerate(flat_x):
+        idx, rem = [], i
+        for d in reversed(shape):
+            idx.append(rem % d)
+            rem //= d
+        idx.reverse()
+        t = 0
+        for k, (c, size) in enumerate(zip(idx, tile)):
+            t = t * grid[k] + c // size
+        s = s_list[t]
+        zp = 0.0 if o_list is None else -float(round(o_list[t])) + 0.0
+        if math.isnan(v):
+            out.append(float(qmin))
+            continue
+        q = _f32(float(round(_f32(v / s))) + zp) if not math.isinf(v / s) else v / s + zp
+        out.append(float(min(max(q, qmin), qmax)))
+    return torch.tensor(out, dtype=torch.float32).reshape(shape)
+
+
+@PROPERTY
+@given(shape=shapes, seed=st.integers(0, 2**31 - 1), num_bits=st.integers(2, 16), mode=modes)
+def _check_formula(shape, seed, num_bits, mode):
+    x = _random_data(shape, seed, 3.0)
+    for name, gran in _granularities(shape):
+        scale, offset = _params_from_data(x, gran, num_bits, mode)
+        tile = _tile_of(shape, gran)
+        qt = affine.quantize_per_granularity(x, scale, offset, gran, num_bits)
+        expected = _reference_quantize(x, scale, offset, shape, tile, num_bits)
+        assert_bitwise(qt.raw_data, expected, "quantize %s b=%d %s" % (name, num_bits, mode))
+        # dequantize: (q + round(o)) * s, per element, in float32.
+        deq = qt.dequantize()
+        s_full = K._broadcast(scale, shape, tile).expand(K._split(shape, tile)[0]).reshape(shape)
+        o_full = 0.0 if offset is None else K._broadcast(torch.round(offset), shape, tile).expand(
+            K._split(shape, tile)[0]).reshape(shape)
+        want = torch.tensor([_f32(_f32(q + o) * s) for q, o, s in zip(
+            expected.reshape(-1).tolist(),
+            (o_full.reshape(-1).tolist() if offset is not None else [0.0] * x.numel()),
+            s_full.reshape(-1).tolist())]).reshape(shape)
+        assert_bitwise(deq, want, "dequantize %s b=%d %s" % (name, num_bits, mode))
+
+
+def test_quantize_dequantize_match_the_formula():
+    _check_formula()
+
+
+@PROPERTY
+@given(lo=st.floats(-100, 100), width=st.floats(0, 100), num_bits=st.integers(2, 16), mode=modes)
+def _check_parameters_for_range(lo, width, num_bits, mode):
+    hi = lo + width
+    if mode == "one-sided":
+        lo, hi = abs(lo), abs(lo) + width
+    scale, offset = affine.parameters_for_range(torch.tensor([lo]), torch.tensor([hi]), num_bits,
+                                                mode != "asymmetric", mode == "one-sided")
+    assert bool((scale > 0).all()) and bool(torch.isfinite(scale).all())
+    rmin, rmax = affine.quantization_range(scale, offset, num_bits)
+    tol = 1e-4 * max(1.0, abs(lo), abs(hi))  # float32 arithmetic on the range ends
+    if mode == "symmetric":
+        assert offset is None
+        assert float(rmin) <= min(lo, 0) + tol and float(rmax) >= max(hi, 0) - tol
+    elif width > 1e-3:
+        low = 0.0 if mode == "one-sided" else lo
+        assert abs(float(rmin) - low) <= tol and abs(float(rmax) - hi) <= tol, (rmin, rmax, low, hi)
+
+
+def test_parameters_for_range_properties():
+    _check_parameters_for_range()
+    s, o = affine.parameters_for_range(torch.tensor([0.0]), torch.tensor([2.55]), 8, True, True)
+    assert float(o) == 128.0 and abs(float(s) - 0.01) < 1e-7
+
+
+# --- 3. gradients -----------------------------------------------------------------------------
+
+def test_round_ste_gradient_is_identity():
+    x = torch.tensor([0.2, 1.7, -2.5], requires_grad=True)
+    y = round_ste(x)
+    assert y.tolist() == [0.0, 2.0, -2.0]
+    (y * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0]
+    raises(RuntimeError, lambda: ff.quantization.ste.ste(lambda t: t.sum())(x), "shape")
+
+
+def _lsq_grads(x, s, o, num_bits, g):
+    """dL/dx, dL/ds, dL/do of (clamp(round(x/s) - round(o)) + round(o)) * s, written out."""
+    qmin, qmax = -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1
+    r = 0.0 if o is None else float(round(o))
+    gx, gs, go = [], 0.0, 0.0
+    for xv, gv in zip(x.tolist(), g.tolist()):
+        p = _f32(xv / s)
+        q = round(p) - r
+        if q < qmin:
+            gx.append(0.0)
+            gs += gv * (qmin + r)
+            go += gv * s
+        elif q > qmax:
+            gx.append(0.0)
+            gs += gv * (qmax + r)
+            go += gv * s
+        else:
+            gx.append(gv)
+            gs += gv * (round(p) - p)
+    return gx, gs, go
+
+
+def test_linear_quantizer_gradients_ste_and_lsq():
+    torch.manual_seed(5)
+    for symmetric in (True, False):
+        q = LinearQuantizer(4, symmetric=symmetric, allow_one_sided=False)
+        q.quantization_range = (-1.0, 0.6)
+        x = (torch.randn(200) * 1.2).requires_grad_(True)
+        g = torch.randn(200)
+        (q(x).dequantize() * g).sum().backward()
+        o = None if symmetric else float(q.offset.detach())
+        gx, gs, go = _lsq_grads(x.detach(), float(q.scale.detach()), o, 4, g)
+        assert torch.allclose(x.grad, torch.tensor(gx)), "STE with clipping mask"
+        # sums of 200 float32 products: relative tolerance 1e-4
+        assert abs(float(q.scale.grad) - gs) <= 1e-4 * max(1.0, abs(gs)), (float(q.scale.grad), gs)
+        if not symmetric:
+            assert abs(float(q.offset.grad) - go) <= 1e-4 * max(1.0, abs(go)), (float(q.offset.grad), go)
+        assert any(v == 0.0 for v in gx) and any(v != 0.0 for v in gx)
+
+
+def test_per_channel_gradients_reduce_per_tile():
+    q = LinearQuantizer(8, symmetric=False, granularity=PerChannel(1))
+    x = torch.randn(5, 3)
+    q.quantization_range = (x.min(0).values * 0.5, x.max(0).values * 0.5)
+    xg = x.clone().requires_grad_(True)
+    q(xg).dequantize().sum().backward()
+    assert q.scale.grad.shape == (3,) and q.offset.grad.shape == (3,)
+    for c in range(3):
+        _, gs, go = _lsq_grads(x[:, c], float(q.scale[c].detach()), float(q.offset[c].detach()), 8, torch.ones(5))
+        assert abs(float(q.scale.grad[c]) - gs) <= 1e-4 * max(1.0, abs(gs))
+        assert abs(float(q.offset.grad[c]) - go) <= 1e-4 * max(1.0, abs(go))
+
+
+class _LegacyFn(QuantizationFunction):
+    @staticmethod
+    def quantize(data, num_bits, scale, offset=None):
+        off = 0.0 if offset is None else offset
+        return torch.clamp(round_ste(data / scale - off), -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1)
+
+    @staticmethod
+    def dequantize(quant_data, num_bits, scale, offset=None):
+        return (quant_data + (0.0 if offset is None else offset)) * scale
+
+
+def test_legacy_function_implicit_backward_equals_lsq():
+    scale = torch.tensor(0.1, requires_grad=True)
+    x = (torch.randn(100) * 0.8).requires_grad_(True)
+    g = torch.randn(100)
+    (_LegacyFn.apply(x, num_bits=4, scale=scale).dequantize() * g).sum().backward()
+    gx, gs, _ = _lsq_grads(x.detach(), 0.1, None, 4, g)
+    assert torch.allclose(x.grad, torch.tensor(gx))
+    assert abs(float(scale.grad) - gs) <= 1e-4 * max(1.0, abs(gs)), (float(scale.grad), gs)
+
+
+def test_legacy_bind_apply_attach_and_bound_methods():
+    bound = _LegacyFn.bind(num_bits=8, scale=0.5)
+    assert isinstance(bound, BoundQuantizationFunction) and bound.args == (8, 0.5)
+    qt = bound(torch.tensor([1.0, -1.2]))
+    assert isinstance(qt, QuantizedTensor) and qt.quant_func is _LegacyFn
+    assert qt.raw_data.tolist() == [2.0, -2.0] and qt.dequantize().tolist() == [1.0, -1.0]
+    assert qt.quant_args().scale == 0.5 and qt.quant_args()["num_bits"] == 8
+    raises(TypeError, lambda: _LegacyFn.bind(8, 0.5, 0.0, 1))
+    raises(TypeError, lambda: _LegacyFn.bind(nope=1))
+    raises(TypeError, lambda: _LegacyFn.bind(scale=1.0))  # num_bits missing
+    raises(TypeError, lambda: _LegacyFn())
+    raises(TypeError, lambda: bound.rebind(nope=1))
+    assert bound.rebind(scale=0.25).dequantize(qt.raw_data).tolist() == [0.5, -0.5]
+    re = bound.rebind_and_attach(qt, scale=2.0)
+    assert re.dequantize().tolist() == [4.0, -4.0] and re.raw_data.tolist() == [2.0, -2.0]
+    assert _LegacyFn.attach(torch.tensor([3.0]), 8, 0.5).dequantize().tolist() == [1.5]
+    assert "scale=0.5" in repr(bound)
+    other = affine.quantize_per_tensor(torch.tensor([1.0]), 0.5)
+    raises(ValueError, lambda: bound.rebind_and_attach(other, scale=1.0))
+
+
+class _ExplicitFn(QuantizationAutogradFunction):
+    @staticmethod
+    def quantize(ctx, data, scale):
+        ctx.save_for_backward(data)
+        return torch.round(data / scale)
+
+    @staticmethod
+    def dequantize(raw, scale):
+        return raw * scale
+
+    @staticmethod
+    def quant_dequant_backward(ctx, grad):
+        (data,) = ctx.saved_tensors
+        return grad * 3.0, None
+
+
+def test_quantization_autograd_function_uses_its_backward():
+    x = torch.tensor([0.26, 0.74], requires_grad=True)
+    qt = _ExplicitFn.apply(x, scale=0.5)
+    assert qt.raw_data.tolist() == [1.0, 1.0] and qt.dequantize().tolist() == [0.5, 0.5]
+    qt.dequantize().sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_learnable_scale_training_reduces_error():
+    torch.manual_seed(0)
+    q = LinearQuantizer(3, symmetric=True, allow_one_sided=False)
+    x = torch.randn(2000)
+    q.quantization_range = (-4 * float(x.abs().max()), 4 * float(x.abs().max()))  # poor start
+    opt = torch.optim.Adam(q.parameters(), lr=0.05)
+
+    def loss():
+        return ((q(x).dequantize() - x) ** 2).mean()
+
+    start = float(loss().detach())
+    for _ in range(100):
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        opt.step()
+    end = float(loss().detach())
+    assert end < 0.6 * start, (start, end)
+
+
+# --- 4. QuantizedTensor --------------------------------------------------------------------------
+
+def _sample_qt(requires_grad=False):
+    q = LinearQuantizer(8, symmetric=False, granularity=PerChannel(0))
+    x = torch.randn(3, 5)
+    q.quantization_range = (x.min(1).values, x.max(1).values)
+    with torch.set_grad_enabled(requires_grad):
+        qt = q(x)
+    return qt.detach() if not requires_grad else qt
+
+
+def _same_qt(a, b):
+    assert isinstance(a, QuantizedTensor) and isinstance(b, QuantizedTensor)
+    assert_bitwise(a.raw_data, b.raw_data, "raw")
+    pa, pb = a.quant_args(), b.quant_args()
+    assert_bitwise(pa.scale, pb.scale, "scale")
+    assert_bitwise(pa.offset, pb.offset, "offset")
+    assert pa.granularity == pb.granularity and pa.num_bits == pb.num_bits
+    assert_bitwise(a.dequantize(), b.dequantize(), "dequantized")
+
+
+def test_quantized_tensor_survives_copies_and_serialisation():
+    qt = _sample_qt()
+    c = qt.clone()
+    _same_qt(qt, c)
+    assert c.raw_data.data_ptr() != qt.raw_data.data_ptr()
+    assert c.quant_args().scale.data_ptr() != qt.quant_args().scale.data_ptr()
+    _same_qt(qt, qt.detach())
+    _same_qt(qt, copy.deepcopy(qt))
+    _same_qt(qt, qt.to("cpu"))
+    _same_qt(qt, qt.cpu())
+    assert qt.contiguous() is qt
+    _same_qt(qt, pickle.loads(pickle.dumps(qt)))
+    buf = io.BytesIO()
+    torch.save({"t": qt, "list": [qt]}, buf)
+    buf.seek(0)
+    kwargs = {"weights_only": False} if "weights_only" in torch.load.__code__.co_varnames else {}
+    loaded = torch.load(buf, **kwargs)
+    _same_qt(qt, loaded["t"])
+    _same_qt(qt, loaded["list"][0])
+    d = qt.to(torch.float64)
+    assert type(d) is torch.Tensor and d.dtype == torch.float64
+    assert torch.equal(d, qt.dequantize().double())
+    raises(ValueError, lambda: qt.to(torch.zeros(1)))
+    live = _sample_qt(requires_grad=True)
+    raises(RuntimeError, lambda: copy.deepcopy(live), "leaves")
+    c = live.clone()
+    assert c.requires_grad and c.grad_fn is not None
+
+
+def test_quantized_tensor_access():
+    qt = _sample_qt()
+    assert type(qt.raw_data) is torch.Tensor and torch.equal(qt.int_repr(), qt.raw_data)
+    assert qt.quant_func is affine.AffineQuantizationFunction
+    assert qt.quantization_context.quantization_fn is affine.AffineQuantizationFunction
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert qt.is_quantized is False
+    assert w and issubclass(w[0].category, UserWarning)
+    assert qt.shape == (3, 5) and qt.dtype == torch.float32 and qt.dim() == 2
+    assert "AffineQuantizationFunction" in repr(qt)
+    applied = ff.quantized_tensor.apply_and_reattach(lambda r: r * 0, qt)
+    assert isinstance(applied, QuantizedTensor) and applied.raw_data.abs().sum() == 0
+
+
+def test_strict_mode_and_fallback():
+    qt = _sample_qt()
+    assert ff.get_strict_quantization() is True
+    raises(QuantizationError, lambda: qt + 1, "add", "dispatcher.register")
+    raises(QuantizationError, lambda: torch.relu(qt), "relu")
+    raises(QuantizationError, lambda: qt.sum(), "sum")
+    with ff.strict_quantization(False):
+        assert torch.equal(qt + 1, qt.dequantize() + 1)
+        assert type(qt.sum()) is torch.Tensor
+    assert ff.get_strict_quantization() is True
+    assert torch.equal(qt.float(), qt.dequantize())  # casts are kernels, even strict
+    assert qt.long().dtype == torch.int64
+    raises(NotImplementedError, lambda: qt.add_(1), "add_", "dispatcher.register")
+    raises(NotImplementedError, lambda: qt[0], "__getitem__")
+    assert isinstance(qt.view(3, 5), QuantizedTensor)
+
+
+def test_dispatcher_registration_and_priority():
+    qt = _sample_qt()
+    seen = []
+
+    def kernel(*args, **kwargs):
+        seen.append("k1")
+        return "k1"
+
+    with dispatcher.register("sum", None, kernel):
+        assert qt.sum() == "k1"
+        hook = dispatcher.register("sum", lambda *a, **k: True, lambda *a, **k: "k2")
+        assert qt.sum() == "k2"  # most recent first within a priority
+        hook.remove()
+        with dispatcher.register("sum", None, lambda *a, **k: "low", dispatcher.DispatcherPriority.FALLBACK):
+            assert qt.sum() == "k1"
+    raises(QuantizationError, lambda: qt.sum())
+    p = dispatcher.Predicate(lambda *a, **k: True)
+    n = ~p
+    assert (p & n)() is False and (p | n)() is True and "Predicate" in repr(p)
+
+    @dispatcher.register("linear", dispatcher.Predicate(lambda *a, **k: k.get("output_quantizer") == "marker"))
+    def fake_linear(**kwargs):
+        return sorted(kwargs)
+
+    try:
+        out = ff.nn.functional.linear(qt, qt, None, output_quantizer="marker")
+        assert out == ["bias", "input", "output_quantizer", "strict_quantization", "weight"]
+    finally:
+        for entry in list(dispatcher._registry["linear"]):
+            if entry[2].fn is fake_linear:
+                dispatcher._registry["linear"].remove(entry)
+
+
+def test_functional_ops_under_strict_quantization():
+    qt = _sample_qt()
+    w = affine.quantize_per_tensor(torch.randn(4, 5), 0.05)
+    out_q = LinearQuantizer(8)
+    out_q.quantization_range = (-5.0, 5.0)
+    y = ff.nn.functional.linear(qt, w, output_quantizer=out_q)
+    assert isinstance(y, QuantizedTensor)
+    raises(QuantizationError, lambda: ff.nn.functional.linear(qt, w), "linear", "output_quantizer")
+    raises(QuantizationError, lambda: ff.nn.functional.linear(qt.dequantize(), w, output_quantizer=out_q),
+           "'input'")
+    plain = ff.nn.functional.linear(qt.dequantize(), w.dequantize(), strict_quantization=False)
+    assert torch.equal(plain, torch.nn.functional.linear(qt.dequantize(), w.dequantize()))
+
+
+# --- 5. quantizers and bad input ------------------------------------------------------------------
+
+def test_linear_quantizer_lazy_parameters_and_range():
+    q = LinearQuantizer(8)
+    assert q.has_uninitialized_params and q.quantization_range == (None, None)
+    raises(ValueError, lambda: q(torch.randn(3)), "LinearQuantizer", "uninitialized", "estimate_ranges")
+    q.quantization_range = (torch.tensor(-2.0), torch.tensor(3.0))
+    lo, hi = q.quantization_range
+    assert abs(float(lo) + 3.0 * 128 / 127) < 1e-5 and abs(float(hi) - 3.0) < 1e-5
+    assert q.symmetric and "offset" in dict(q.named_buffers())
+    q.quantization_range = (0.0, 2.55)  # one-sided: offset buffer becomes 128
+    assert float(q.offset) == 128.0
+    raises(ValueError, lambda: setattr(q, "quantization_range", 1.0), "2-tuple")
+    raises(ValueError, lambda: setattr(q, "quantization_range", (1.0, 2.0, 3.0)), "2-tuple")
+    assert set(q.state_dict()) == {"scale", "offset"}
+    q.reset_parameters()
+    assert q.has_uninitialized_params
+    asym = LinearQuantizer(8, symmetric=False)
+    asym.quantization_range = (-1.0, 3.0)
+    assert not asym.symmetric and isinstance(asym.offset, torch.nn.Parameter)
+    sym = LinearQuantizer(8, allow_one_sided=False)
+    sym.quantization_range = (-1.0, 1.0)
+    assert sym.offset is None and "offset" not in sym.state_dict()
+    pc = LinearQuantizer(8, granularity=PerChannel(0))
+    x = torch.randn(4, 7)
+    pc.quantization_range = (x.min(1).values, x.max(1).values)
+    assert pc.scale.shape == (4,)
+    op = pc.operator_for_range(x.min(1).values * 2, x.max(1).values * 2, x.shape)
+    assert isinstance(op(x), QuantizedTensor)
+    assert "symmetric=True" in repr(pc) and "PerChannel" in repr(pc)
+
+
+def test_clear_errors_for_bad_input():
+    for bits in (1, 17, 0, "8", 2.5, True):
+        raises(ValueError, lambda b=bits: LinearQuantizer(b), "LinearQuantizer", "num_bits", repr(bits))
+    model = torch.nn.Module()
+    model.encoder = torch.nn.Module()
+    model.encoder.q = LinearQuantizer(8, granularity=PerChannel(3))
+    with estimate_ranges(model, RunningMinMaxRangeEstimator):
+        pass  # records the quantizers' paths
+    model.encoder.q.quantization_range = (-1.0, 1.0)
+    raises(ValueError, lambda: model.encoder.q(torch.randn(2, 3)), "encoder.q", "dimension 3")
+    q = LinearQuantizer(8)
+    q.quantization_range = (-1.0, 1.0)
+    raises(TypeError, lambda: q(torch.arange(4)), "LinearQuantizer", "torch.int64")
+    raises(TypeError, lambda: q(torch.ones(3, dtype=torch.bool)), "torch.bool")
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with torch.no_grad():
+            q.scale.fill_(bad)
+        raises(ValueError, lambda: q(torch.randn(3)), "LinearQuantizer", "scale", repr(bad))
+    raises(ValueError, lambda: affine.quantize_per_tensor(torch.randn(3), 0.0), "scale")
+    raises(ValueError, lambda: affine.quantize_per_channel(torch.randn(3, 4), torch.ones(3)), "4 tiles")
+
+
+def test_nan_inf_constant_zero_and_empty_data():
+    q = LinearQuantizer(8, symmetric=False)
+    x = torch.tensor([1.0, float("nan"), -2.0, float("inf"), -float("inf"), 0.5])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        with estimate_ranges(q, RunningMinMaxRangeEstimator):
+            q(x)
+    assert any("3 non-finite" in str(m.message) for m in w), [str(m.message) for m in w]
+    lo, hi = q.quantization_range
+    assert abs(float(lo) + 2.0) < 1e-5 and abs(float(hi) - 1.0) < 1e-5
+    for data in (torch.zeros(10), torch.full((10,), 3.0), torch.full((10,), -3.0)):
+        for symmetric in (True, False):
+            c = LinearQuantizer(8, symmetric=symmetric)
+            with estimate_ranges(c, RunningMinMaxRangeEstimator):
+                out = c(data)
+            assert bool((c.scale > 0).all()) and bool(torch.isfinite(c.scale).all())
+            assert torch.allclose(out.dequantize(), data, atol=1e-3), (data[0], symmetric)
+    e = q(torch.empty(0, 3))
+    assert isinstance(e, QuantizedTensor) and e.shape == (0, 3) and e.dequantize().shape == (0, 3)
+
+
+def test_dynamic_linear_quantizer():
+    q = DynamicLinearQuantizer(8, granularity=PerChannel(0))
+    x = torch.randn(3, 50) * torch.tensor([[1.0], [10.0], [100.0]])
+    qt = q(x)
+    assert isinstance(qt, QuantizedTensor)
+    err = (qt.dequantize() - x).abs().max(1).values
+    step = (x.max(1).values - x.min(1).values) / 255
+    assert bool((err <= step).all())
+    raises(QuantizationError, lambda: q(torch.empty(0)))
+    assert not isinstance(q, ff.range_setting.RangeSettable)
+    raises(TypeError, lambda: estimate_ranges(q, RunningMinMaxRangeEstimator).__enter__(), "RangeSettable")
+
+
+def test_overrides_and_stub():
+    stub = QuantizerStub("parameter/weight")
+    assert stub.is_stub() and stub.quant_metadata.parameter_quantizer and stub.quant_metadata.weight_quantizer
+    x = torch.randn(2)
+    assert stub(x) is x
+    q = LinearQuantizer(8)
+    q.quantization_range = (-1.0, 1.0)
+    order = []
+
+    def first(quantizer, nxt, args, kwargs):
+        order.append("first")
+        return nxt(*args, **kwargs)
+
+    def second(quantizer, nxt, args, kwargs):
+        order.append("second")
+        return nxt(*args, **kwargs)
+
+    h1, h2 = q.register_override(first), q.register_override(second)
+    q(x)
+    assert order == ["second", "first"] and list(q.overrides) == [first, second]
+    with h2:
+        pass
+    assert list(q.overrides) == [first]
+    h1.remove()
+    assert list(q.overrides) == []
+
+
+# --- 6. range setting ---------------------------------------------------------------------------
+
+def test_running_minmax_over_batches_per_channel():
+    q = LinearQuantizer(8, symmetric=False, granularity=PerChannel(1))
+    batches = [torch.randn(5, 3) * (i + 1) for i in range(4)]
+    with estimate_ranges([q], RunningMinMaxRangeEstimator):
+        for b in batches:
+            q(b)
+    assert list(q.overrides) == []
+    allx = torch.cat(batches)
+    lo, hi = q.quantization_range
+    assert torch.allclose(lo, allx.min(0).values, atol=1e-5) and torch.allclose(hi, allx.max(0).values, atol=1e-5)
+
+
+def test_smoothed_batch_and_expavg_minmax():
+    data = [torch.tensor([-1.0, 1.0]), torch.tensor([-3.0, 5.0])]
+
+    def run(estimator):
+        q = LinearQuantizer(8, symmetric=False)
+        with estimate_ranges(q, estimator):
+            for d in data:
+                q(d)
+        return [float(v) for v in q.quantization_range]
+
+    def close(a, b):
+        return all(abs(x - y) < 1e-4 for x, y in zip(a, b))
+
+    assert close(run(BatchMinMax()), [-3.0, 5.0])
+    assert close(run(SmoothedMinMaxRangeEstimator(gamma=0.5)), [-2.0, 3.0])
+    assert close(run(ExpAvgMinMax(momentum=0.75)), [-1.5, 2.0])
+    raises(ValueError, lambda: estimate_ranges(LinearQuantizer(8), BatchMinMax(), 1).__enter__())
+
+
+def test_estimate_ranges_cleans_up_on_error_and_skips():
+    q = LinearQuantizer(8)
+    try:
+        with estimate_ranges(q, RunningMinMaxRangeEstimator):
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert list(q.overrides) == []
+    model = torch.nn.ModuleList([LinearQuantizer(8), DynamicLinearQuantizer(8), QuantizerStub()])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        with estimate_ranges(model, RunningMinMaxRangeEstimator, skip_unsupported_quantizers=True):
+            for quantizer in model:
+                quantizer(torch.randn(4))
+    assert any("DynamicLinearQuantizer" in str(m.message) for m in w)
+    assert not model[0].has_uninitialized_params
+
+
+def test_mse_grid_ignores_outliers():
+    torch.manual_seed(1)
+    x = torch.randn(4000)
+    x[0] = 40.0
+    q = LinearQuantizer(4, symmetric=True, allow_one_sided=False)
+    with estimate_ranges(q, MinErrorGridRangeEstimator(num_candidates=40)):
+        q(x)
+    mm = LinearQuantizer(4, symmetric=True, allow_one_sided=False)
+    with estimate_ranges(mm, RunningMinMaxRangeEstimator):
+        mm(x)
+    err = lambda qz: float(((qz(x).dequantize() - x) ** 2).mean())  # noqa: E731
+    assert float(q.scale) < float(mm.scale) and err(q) < err(mm)
+
+
+def test_public_names_exist():
+    for name in ("QuantizedTensor", "estimate_ranges", "PerTensor", "PerChannel", "PerBlock", "PerTile",
+                 "strict_quantization", "set_strict_quantization", "get_strict_quantization"):
+        assert hasattr(ff, name), name
+    assert ff.QuantizedTensor is ff.quantized_tensor.QuantizedTensor
+    assert ff.estimate_ranges is ff.range_setting.estimate_ranges
+    from fastforward.range_setting.minmax import RunningMinMaxRangeEstimator as R  # noqa: F401
+    from fastforward.common import ensure_tensor
+    t = torch.ones(1)
+    assert ensure_tensor(t) is t and ensure_tensor(2.0).item() == 2.0
+
+
+# --- plain runner -------------------------------------------------------------------------------
+
+def main():
+    tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
+    passed = failed = skipped = 0
+    for name, test in tests:
+        try:
+            test()
+        except Skipped as reason:
+            skipped += 1
+            print("SKIP %s: %s" % (name, reason))
+        except Exception:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc(file=sys.stdout)
+        else:
+            passed += 1
+            print("PASS %s" % name)
+    print("python %s, torch %s, libffqrt: %s (%s)" % (
+        sys.version.split()[0], torch.__version__, _ffqrt.library_path(), _ffqrt.isa()))
+    print("%d passed, %d failed%s" % (passed, failed, ", %d skipped" % skipped if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
