@@ -29,8 +29,25 @@ from fastforward.flags import (
     set_strict_quantization,
     strict_quantization,
 )
-from fastforward.nn.quantized_module import quantize_model
+from fastforward import mpath, overrides
+from fastforward.nn.quantized_module import (
+    quantize_model,
+    quantized_module_map,
+    surrogate_quantized_modules,
+)
+from fastforward.overrides import disable_quantization, enable_quantization
 from fastforward.quantization import affine, granularity
+from fastforward.quantization.freeze import freeze, freeze_parameters
+from fastforward.quantization.qstate import (
+    QModuleState,
+    get_qmodule_state,
+    qmodule_state,
+    set_qmodule_state,
+)
+from fastforward.quantization.quant_init import QuantizationConfig, find_quantizers
+from fastforward.quantization.serialization import load_quantization_state, save_quantization_state
+from fastforward.quantization.strict_quantization import strict_quantization_for_module
+from fastforward.quantization.workflow import calibration, quantize
 from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor, PerTile
 from fastforward.quantized_tensor import QuantizedTensor
 from fastforward.range_setting import estimate_ranges
@@ -38,6 +55,25 @@ from fastforward.range_setting import estimate_ranges
 __version__ = "0.1.0"
 
 __all__ = [
+    "QModuleState",
+    "QuantizationConfig",
+    "calibration",
+    "disable_quantization",
+    "enable_quantization",
+    "find_quantizers",
+    "freeze",
+    "freeze_parameters",
+    "get_qmodule_state",
+    "load_quantization_state",
+    "mpath",
+    "overrides",
+    "qmodule_state",
+    "quantize",
+    "quantized_module_map",
+    "save_quantization_state",
+    "set_qmodule_state",
+    "strict_quantization_for_module",
+    "surrogate_quantized_modules",
     "PerBlock",
     "PerChannel",
     "PerTensor",

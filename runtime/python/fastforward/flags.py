@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 __all__ = [
     "context",
@@ -18,9 +17,9 @@ __all__ = [
 _flags = {"strict_quantization": True, "export_mode": False}
 
 
-def set_strict_quantization(value: bool = True) -> None:
-    """Turn strict quantization on (the default) or off globally."""
-    _flags["strict_quantization"] = bool(value)
+def set_strict_quantization(value: bool = True) -> "_FlagSetting":
+    """Turn strict quantization on (the default) or off globally (a with block restores)."""
+    return _FlagSetting("strict_quantization", value)
 
 
 def get_strict_quantization() -> bool:
@@ -28,9 +27,9 @@ def get_strict_quantization() -> bool:
     return _flags["strict_quantization"]
 
 
-def set_export_mode(value: bool = True) -> None:
-    """Turn export mode on or off globally."""
-    _flags["export_mode"] = bool(value)
+def set_export_mode(value: bool = True) -> "_FlagSetting":
+    """Turn export mode on or off globally (a with block restores)."""
+    return _FlagSetting("export_mode", value)
 
 
 def get_export_mode() -> bool:
@@ -38,23 +37,37 @@ def get_export_mode() -> bool:
     return _flags["export_mode"]
 
 
-@contextlib.contextmanager
-def _flag(name: str, value: bool) -> Iterator[None]:
-    saved = _flags[name]
-    _flags[name] = bool(value)
-    try:
-        yield
-    finally:
-        _flags[name] = saved
+class _FlagSetting:
+    """Sets a flag when created; leaving a with block (or ``restore()``) puts the previous
+    value back. So ``strict_quantization(False)`` alone changes the flag for good, and
+    ``with strict_quantization(False):`` scopes it."""
+
+    def __init__(self, name: str, value: bool) -> None:
+        self.name = name
+        self.previous = _flags[name]
+        _flags[name] = bool(value)
+
+    def restore(self) -> None:
+        _flags[self.name] = self.previous
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        self.restore()
 
 
-def strict_quantization(value: bool = True) -> "contextlib.AbstractContextManager[None]":
-    """Context manager setting strict quantization for the duration of a with block."""
+def _flag(name: str, value: bool) -> _FlagSetting:
+    return _FlagSetting(name, value)
+
+
+def strict_quantization(value: bool = True) -> _FlagSetting:
+    """Set strict quantization now; as a context manager, restore the old value at exit."""
     return _flag("strict_quantization", value)
 
 
-def export_mode(value: bool = True) -> "contextlib.AbstractContextManager[None]":
-    """Context manager setting export mode for the duration of a with block."""
+def export_mode(value: bool = True) -> _FlagSetting:
+    """Set export mode now; as a context manager, restore the old value at exit."""
     return _flag("export_mode", value)
 
 

@@ -3,17 +3,54 @@
 from fastforward.nn import functional
 from fastforward.nn.dynamic_linear_quantizer import DynamicLinearQuantizer
 from fastforward.nn.linear_quantizer import AbstractAffineQuantizer, LinearQuantizer
-from fastforward.nn.quantized_module import QuantizedModule, quantize_model
+from fastforward.nn.qformat_quantizer import QFormatQuantizer
+from fastforward.nn.quantized_layers import (
+    QuantizedConv1d,
+    QuantizedConv2d,
+    QuantizedConvTranspose2d,
+    QuantizedEmbedding,
+    QuantizedGelu,
+    QuantizedLayerNorm,
+    QuantizedLinear,
+    QuantizedModuleDict,
+    QuantizedModuleList,
+    QuantizedParameterDict,
+    QuantizedParameterList,
+    QuantizedRelu,
+    QuantizedSequential,
+    QuantizedSigmoid,
+    QuantizedSilu,
+    QuantizedSoftmax,
+)
+from fastforward.nn.quantized_module import QuantizedModule, quantize_model, quantized_module_map
 from fastforward.nn.quantizer import Quantizer, QuantizerMetadata, QuantizerStub
 
 __all__ = [
     "AbstractAffineQuantizer",
     "DynamicLinearQuantizer",
     "LinearQuantizer",
+    "QFormatQuantizer",
+    "QuantizedConv1d",
+    "QuantizedConv2d",
+    "QuantizedConvTranspose2d",
+    "QuantizedEmbedding",
+    "QuantizedGelu",
+    "QuantizedLayerNorm",
+    "QuantizedLinear",
     "QuantizedModule",
+    "QuantizedModuleDict",
+    "QuantizedModuleList",
+    "QuantizedParameterDict",
+    "QuantizedParameterList",
+    "QuantizedRelu",
+    "QuantizedSequential",
+    "QuantizedSigmoid",
+    "QuantizedSilu",
+    "QuantizedSoftmax",
     "Quantizer",
     "QuantizerMetadata",
     "QuantizerStub",
     "functional",
     "quantize_model",
+    "quantized_module_map",
 ]

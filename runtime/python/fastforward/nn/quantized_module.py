@@ -1,109 +1,471 @@
-"""QuantizedModule, the registry of quantized classes, and quantize_model.
+"""QuantizedModule, the module map, and quantize_model.
 
-A generated class looks like::
+A quantized class combines ``QuantizedModule`` with the float class it stands for::
 
     class QuantizedMyLinear(fastforward.nn.QuantizedModule, MyLinear):
         def __init_quantization__(self) -> None:
             super().__init_quantization__()
-            self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+            self.quantizer_input = fastforward.nn.QuantizerStub(input_quantizer=True)
 
         def forward(self, input): ...
 
-Defining it registers ``QuantizedMyLinear`` under its float base ``MyLinear``. Afterwards:
+Defining it records ``QuantizedMyLinear`` in the module map under ``MyLinear``. Then:
 
 * ``quantize_model(model)`` turns every ``MyLinear`` inside ``model`` into a
   ``QuantizedMyLinear`` in place: it assigns ``__class__`` and calls
   ``__init_quantization__()``, so parameters, buffers and submodules are kept as they are.
 * ``QuantizedMyLinear(10, 10)`` builds one directly: ``MyLinear.__init__`` runs first, then
   ``__init_quantization__()``.
+
+Every quantizer slot of a quantized module has metadata (``QuantizerMetadata``: tags such as
+``parameter/weight`` or ``activation/input``). A quantizer assigned into a slot takes the
+slot's metadata, so a ``LinearQuantizer`` replacing a stub keeps the stub's tags and tag
+queries (``[quantizer:parameter/weight]``) keep finding it. When a stub arrives without tags
+(ffq does not emit tags yet), the tags are inferred from the slot's name: see
+``infer_tags``.
 """
 
-import functools
+from __future__ import annotations
+
+import contextlib
+import inspect
+import re
+import warnings
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import torch
 
-__all__ = ["QuantizedModule", "quantize_model", "quantized_class_for", "float_base_of"]
+from fastforward.exceptions import QuantizationError
+from fastforward.nn.quantizer import Quantizer, QuantizerMetadata, default_tags
+
+__all__ = [
+    "SKIP_QUANTIZATION",
+    "QuantizedModule",
+    "SkipQuantization",
+    "filter_quantized_module_map",
+    "float_base_of",
+    "infer_tags",
+    "label_quantizer_paths",
+    "named_quantizers",
+    "quantize_model",
+    "quantized_class_for",
+    "quantized_module_map",
+    "quantizer_state_dict",
+    "summarize_quantizers",
+    "surrogate_quantized_modules",
+]
 
 # float module class -> quantized class (the most recently defined one wins).
-_QUANTIZED_CLASSES = {}
+_QUANTIZED_CLASSES: Dict[type, type] = {}
+# A filter installed by filter_quantized_module_map (tuple of Python module names) or None.
+_MAP_FILTER: List[Tuple[str, ...]] = []
 
 
-class QuantizedModule(torch.nn.Module):
+class SkipQuantization:
+    """Marker class: mapping a float class to ``SKIP_QUANTIZATION`` leaves those modules (and
+    everything inside them) unconverted."""
+
+    def __repr__(self) -> str:
+        return "SKIP_QUANTIZATION"
+
+
+SKIP_QUANTIZATION = SkipQuantization()
+
+
+class _QuantizedModuleMeta(type(torch.nn.Module)):  # type: ignore[misc]
+    """Runs ``__init_quantization__()`` once a directly constructed instance's ``__init__``
+    (the outermost one) has returned."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        instance = super().__call__(*args, **kwargs)
+        instance.__init_quantization__()
+        return instance
+
+
+class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
     """Base class of quantized modules.
 
     Subclasses override ``__init_quantization__`` to create their quantizers, and start it
-    with ``super().__init_quantization__()``.
-
-    Class keyword ``include_in_module_map=False`` keeps a subclass out of the registry that
-    ``quantize_model`` uses.
+    with ``super().__init_quantization__()``. Class keyword ``include_in_module_map=False``
+    keeps a subclass out of the module map that ``quantize_model`` uses.
     """
 
-    def __init_subclass__(cls, include_in_module_map=True, **kwargs):
+    def __init_subclass__(cls, include_in_module_map: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.__init__ = _init_then_quantize(cls, cls.__init__)
         if include_in_module_map:
             base = float_base_of(cls)
             if base is not None:
+                previous = _QUANTIZED_CLASSES.get(base)
+                if previous is not None and previous is not cls and not _is_builtin(previous):
+                    warnings.warn(
+                        "%s replaces %s as the quantized class of %s.%s"
+                        % (cls.__qualname__, previous.__qualname__, base.__module__, base.__qualname__),
+                        RuntimeWarning, stacklevel=2,
+                    )
                 _QUANTIZED_CLASSES[base] = cls
 
-    def __init_quantization__(self):
-        """Create this module's quantizers. The base class has none."""
+    def __init_quantization__(self) -> None:
+        """Create this module's quantizers (base: start an empty slot-metadata map)."""
+        self.__dict__["_quantizer_metadata"] = {}
+
+    # --- quantizer slots ---------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Quantizer):
+            self.register_quantizer(name, value, _register_module=False)
+        elif value is None and name in self.__dict__.get("_quantizer_metadata", {}):
+            self._modules[name] = None
+            return
+        super().__setattr__(name, value)
+
+    def register_quantizer(self, name: str, quantizer: Optional[Quantizer], *,
+                           _register_module: bool = True) -> None:
+        """Put ``quantizer`` in slot ``name``, reconciling the slot's metadata."""
+        if quantizer is not None and not isinstance(quantizer, Quantizer):
+            raise TypeError("register_quantizer: %r is not a Quantizer" % (quantizer,))
+        slots = self.__dict__.get("_quantizer_metadata")
+        if slots is None:
+            raise AttributeError(
+                "cannot register quantizer %r on %s before __init_quantization__() has run "
+                "(create quantizers in __init_quantization__, not __init__)" % (name, type(self).__name__)
+            )
+        if quantizer is None:
+            self._modules[name] = None
+            return
+        own = slots.get(name)
+        incoming = quantizer.quant_metadata
+        if own is None:
+            own = incoming if incoming is not None else QuantizerMetadata()
+            if not own.tags:
+                for tag in infer_tags(self, name):
+                    own.add_tag(tag)
+            slots[name] = own
+        elif incoming is not None and incoming is not own and not incoming.is_extension(own):
+            warnings.warn(
+                "%s.%s: the quantizer's metadata %r does not extend the slot's %r; the slot's is kept"
+                % (type(self).__name__, name, incoming, own), RuntimeWarning, stacklevel=3,
+            )
+        quantizer.quant_metadata = own
+        if _register_module:
+            torch.nn.Module.__setattr__(self, name, quantizer)
+
+    @property
+    def quantizer_metadata(self) -> Dict[str, QuantizerMetadata]:
+        """Slot name -> metadata."""
+        return dict(self.__dict__.get("_quantizer_metadata", {}))
+
+    def named_quantizers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True,
+                         skip_stubs: bool = True) -> Iterator[Tuple[str, Quantizer]]:
+        yield from named_quantizers(self, prefix, recurse, remove_duplicate, skip_stubs)
+
+    def quantizers(self, recurse: bool = True, skip_stubs: bool = True) -> Iterator[Quantizer]:
+        for _, q in self.named_quantizers(recurse=recurse, skip_stubs=skip_stubs):
+            yield q
+
+    def quantizer_state_dict(self) -> Dict[str, torch.Tensor]:
+        return quantizer_state_dict(self)
+
+    def summarize_quantizers(self, writer: Any = None) -> str:
+        return summarize_quantizers(self, writer)
+
+    def quantize_children(self, extra_conversion: Optional[Dict[type, Any]] = None,
+                          skip_quantized_modules: bool = False, *, ignore_global_module_map: bool = False) -> None:
+        """Run ``quantize_model`` on every child that is not a quantizer."""
+        for child in list(self._modules.values()):
+            if child is None or isinstance(child, Quantizer):
+                continue
+            quantize_model(child, True, extra_conversion, skip_quantized_modules,
+                           ignore_global_module_map=ignore_global_module_map)
+
+    # --- state dict: quantizer recipes travel as extra state ----------------------------------
+
+    def get_extra_state(self) -> Any:
+        """Recipes (class + constructor arguments) of the real quantizers in this module's
+        slots, so ``load_state_dict`` can rebuild them in a copy that still holds stubs."""
+        from fastforward.quantization.serialization import quantizer_recipe
+
+        recipes = {}
+        for name, child in self._modules.items():
+            if isinstance(child, Quantizer) and not child.is_stub():
+                try:
+                    recipes[name] = quantizer_recipe(child)
+                except TypeError:
+                    continue  # a custom quantizer: its tensors still load into a same-class slot
+        return {"quantizers": recipes}
+
+    def set_extra_state(self, state: Any) -> None:
+        pass  # consumed in _load_from_state_dict, before the children load
+
+    def _load_from_state_dict(self, state_dict: Any, prefix: str, local_metadata: Any, strict: bool,
+                              missing_keys: List[str], unexpected_keys: List[str], error_msgs: List[str]) -> None:
+        extra = state_dict.get(prefix + "_extra_state")
+        recipes = extra.get("quantizers", {}) if isinstance(extra, dict) else {}
+        if recipes:
+            from fastforward.quantization.serialization import _replace_slot, build_quantizer
+
+            for name, recipe in recipes.items():
+                current = self._modules.get(name, None)
+                if isinstance(current, Quantizer) and current.is_stub():
+                    try:
+                        new = build_quantizer(recipe)
+                    except (TypeError, ValueError) as exc:
+                        error_msgs.append("%s%s: cannot rebuild quantizer: %s" % (prefix, name, exc))
+                        continue
+                    _replace_slot(self, name, new)
+                    new.__dict__["_ff_path"] = prefix + name
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
+    def save_quantization_state(self, **kwargs: Any) -> Any:
+        from fastforward.quantization.serialization import save_quantization_state
+
+        return save_quantization_state(self, **kwargs)
+
+    def load_quantization_state(self, **kwargs: Any) -> Any:
+        from fastforward.quantization.serialization import load_quantization_state
+
+        return load_quantization_state(self, **kwargs)
 
 
-def _init_then_quantize(cls, init):
-    """Wrap ``cls.__init__`` so that ``__init_quantization__`` runs once the object is built.
-
-    Only the wrapper of the object's own class runs it, after the outermost ``__init__`` has
-    returned; inherited ``__init__``s called through ``super()`` do not.
-    """
-
-    @functools.wraps(init)
-    def __init__(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        if type(self) is cls:
-            self.__init_quantization__()
-
-    return __init__
+def _is_builtin(cls: type) -> bool:
+    return cls.__module__ == "fastforward.nn.quantized_layers"
 
 
-def float_base_of(quantized_cls):
+def float_base_of(quantized_cls: type) -> Optional[type]:
     """The float class that ``quantized_cls`` quantizes, or None.
 
-    It is the first class after ``QuantizedModule`` in the MRO that is an ``nn.Module``
-    subclass other than ``nn.Module`` itself and not a ``QuantizedModule``: for
-    ``class QuantizedX(QuantizedModule, X)`` that is ``X``.
+    The unique direct base that is an ``nn.Module`` subclass other than ``nn.Module`` and not
+    a ``QuantizedModule`` (else the first such class in the MRO after ``QuantizedModule``).
     """
+    def plain(base: Any) -> bool:
+        return (isinstance(base, type) and issubclass(base, torch.nn.Module)
+                and base is not torch.nn.Module and not issubclass(base, QuantizedModule))
+
+    direct = [b for b in quantized_cls.__bases__ if plain(b)]
+    if len(direct) == 1:
+        return direct[0]
+    if len(direct) > 1:
+        return None
     mro = quantized_cls.__mro__
-    for base in mro[mro.index(QuantizedModule) + 1 :]:
-        if (
-            isinstance(base, type)
-            and issubclass(base, torch.nn.Module)
-            and base is not torch.nn.Module
-            and not issubclass(base, QuantizedModule)
-        ):
+    if QuantizedModule not in mro:
+        return None
+    for base in mro[mro.index(QuantizedModule) + 1:]:
+        if plain(base):
             return base
     return None
 
 
-def quantized_class_for(float_cls):
-    """The registered quantized class for ``float_cls`` (exact class, no subclasses), or None."""
-    return _QUANTIZED_CLASSES.get(float_cls)
+def quantized_class_for(float_cls: type) -> Optional[type]:
+    """The quantized class ``quantize_model`` uses for ``float_cls`` (exact class), or None."""
+    return quantized_module_map().get(float_cls)
 
 
-def quantize_model(model):
-    """Swap, in place, every module of ``model`` (``model`` included) that has a quantized class.
+def quantized_module_map() -> Dict[type, Any]:
+    """float class -> quantized class, for every recorded QuantizedModule subclass."""
+    if not _MAP_FILTER:
+        return dict(_QUANTIZED_CLASSES)
+    prefixes = _MAP_FILTER[-1]
+    return {
+        base: cls for base, cls in _QUANTIZED_CLASSES.items()
+        if any(cls.__module__ == p or cls.__module__.startswith(p + ".") for p in prefixes)
+    }
 
-    A module is swapped when its exact class has a registered quantized counterpart: its
-    ``__class__`` becomes that class and ``__init_quantization__()`` is called. Modules that
-    are already quantized are left alone, so calling this twice changes nothing. Returns
-    ``model``.
-    """
-    # Materialise the list first: __init_quantization__ adds submodules (the quantizers).
-    for module in list(model.modules()):
-        if isinstance(module, QuantizedModule):
+
+@contextlib.contextmanager
+def filter_quantized_module_map(*py_modules: Any) -> Iterator[None]:
+    """Within the block, the module map holds only classes defined in these Python modules."""
+    names = tuple(m if isinstance(m, str) else m.__name__ for m in py_modules)
+    _MAP_FILTER.append(names)
+    try:
+        yield
+    finally:
+        _MAP_FILTER.pop()
+
+
+def surrogate_quantized_modules(model: torch.nn.Module, *, extra_conversion: Optional[Dict[type, Any]] = None,
+                                ignore_global_module_map: bool = False) -> Dict[type, type]:
+    """``{type: Quantized<Type>Surrogate}`` for each module type of ``model`` without an
+    entry; surrogates have no quantizers and the float forward. Pass as ``extra_conversion``."""
+    mapping = {} if ignore_global_module_map else quantized_module_map()
+    mapping.update(extra_conversion or {})
+    out: Dict[type, type] = {}
+    for module in model.modules():
+        t = type(module)
+        if t in mapping or t in out or t is torch.nn.Module or isinstance(module, (Quantizer, QuantizedModule)):
             continue
-        quantized_cls = quantized_class_for(type(module))
-        if quantized_cls is not None:
-            module.__class__ = quantized_cls
-            module.__init_quantization__()
+        out[t] = type("Quantized%sSurrogate" % t.__name__, (QuantizedModule, t), {},
+                      include_in_module_map=False)
+    return out
+
+
+def _mapping(extra_conversion: Optional[Dict[type, Any]], ignore_global_module_map: bool) -> Dict[type, Any]:
+    mapping = {} if ignore_global_module_map else quantized_module_map()
+    mapping.update(extra_conversion or {})
+    return mapping
+
+
+def quantize_model(model: torch.nn.Module, recursive: bool = True,
+                   extra_conversion: Optional[Dict[type, Any]] = None, skip_quantized_modules: bool = False,
+                   *, ignore_global_module_map: bool = False) -> torch.nn.Module:
+    """Convert ``model`` (itself included) in place to quantized classes and return it.
+
+    The mapping is the module map overlaid with ``extra_conversion``. Module types without an
+    entry raise ``QuantizationError`` listing them (plain ``nn.Module``, quantizers and
+    already-quantized modules need none); ``surrogate_quantized_modules`` makes entries for
+    such types. An entry ``SKIP_QUANTIZATION`` leaves that module and its subtree float.
+    """
+    mapping = _mapping(extra_conversion, ignore_global_module_map)
+    _check_mapped(model, mapping)
+    _convert(model, mapping, recursive)
+    label_quantizer_paths(model)
     return model
+
+
+def _check_mapped(model: torch.nn.Module, mapping: Dict[type, Any]) -> None:
+    missing: List[str] = []
+
+    def visit(module: torch.nn.Module) -> None:
+        t = type(module)
+        entry = mapping.get(t)
+        if entry is SKIP_QUANTIZATION or isinstance(entry, SkipQuantization):
+            return
+        if isinstance(module, (Quantizer, QuantizedModule)):
+            pass
+        elif entry is None and t is not torch.nn.Module:
+            name = "%s.%s" % (t.__module__, t.__qualname__)
+            if name not in missing:
+                missing.append(name)
+        for child in module._modules.values():
+            if child is not None:
+                visit(child)
+
+    visit(model)
+    if missing:
+        raise QuantizationError(
+            "quantize_model: no quantized class for %s. Generate them with ffq autoquant (or "
+            "fastforward.autoquantize), pass extra_conversion=..., or use "
+            "fastforward.nn.quantized_module.surrogate_quantized_modules(model) for modules that "
+            "need no quantizers" % ", ".join(missing)
+        )
+
+
+def _convert(module: torch.nn.Module, mapping: Dict[type, Any], recursive: bool) -> None:
+    entry = mapping.get(type(module))
+    if entry is SKIP_QUANTIZATION or isinstance(entry, SkipQuantization):
+        return
+    if isinstance(module, Quantizer):
+        return
+    if not isinstance(module, QuantizedModule) and entry is not None:
+        module.__class__ = entry
+        module.__init_quantization__()
+    if not recursive:
+        return
+    for child in list(module._modules.values()):
+        if child is not None and not isinstance(child, Quantizer):
+            _convert(child, mapping, recursive)
+
+
+def label_quantizer_paths(model: torch.nn.Module) -> None:
+    """Record on every quantizer its path in ``model`` (used to name it in error messages)."""
+    for name, sub in model.named_modules():
+        if isinstance(sub, Quantizer) and name:
+            sub.__dict__["_ff_path"] = name
+
+
+# --- tag inference for untagged stubs ------------------------------------------------------------
+
+_SUFFIX = re.compile(r"^(.*?)(?:_(\d+))?$")
+
+
+def infer_tags(module: torch.nn.Module, slot: str) -> List[Any]:
+    """Tags for quantizer slot ``slot`` of ``module`` when the stub carries none.
+
+    ffq names its stubs ``quantizer_<base>[_<n>]`` (autoquant spec section 3). Rules, first
+    match wins, tried on the base with and without a numeric suffix:
+
+    * ``self_<p>`` where ``module.<p>`` is an ``nn.Parameter``: ``parameter/weight`` when ``p``
+      is ``weight`` or ends in ``_weight``/``weight``, ``parameter/bias`` likewise for
+      ``bias``, else ``parameter``;
+    * ``<x>`` where ``x`` is a parameter of ``module.forward``: ``activation/input``;
+    * ``<op>`` where ``op`` is an operator of ``fastforward.nn.functional``: ``activation/output``;
+    * anything else (assigned variables, expressions, temporaries): ``activation``.
+    """
+    base = slot[len("quantizer_"):] if slot.startswith("quantizer_") else slot
+    m = _SUFFIX.match(base)
+    candidates = [base]
+    if m and m.group(2) is not None:
+        candidates.append(m.group(1))
+    params = dict(module.named_parameters(recurse=False)) if isinstance(module, torch.nn.Module) else {}
+    try:
+        forward_params = list(inspect.signature(type(module).forward).parameters)[1:]
+    except (TypeError, ValueError):
+        forward_params = []
+    from fastforward.nn import functional
+
+    ops = getattr(functional, "OPS", {})
+    for name in candidates:
+        if name.startswith("self_") and name[5:] in params:
+            p = name[5:]
+            if p == "weight" or p.endswith("weight"):
+                return [default_tags.weight_quantizer]
+            if p == "bias" or p.endswith("bias"):
+                return [default_tags.bias_quantizer]
+            return [default_tags.parameter_quantizer]
+    for name in candidates:
+        if name in forward_params:
+            return [default_tags.input_quantizer]
+    for name in candidates:
+        if name in ops or name in ("scaled_dot_product_attention",):
+            return [default_tags.output_quantizer]
+    return [default_tags.activation_quantizer]
+
+
+# --- enumeration ---------------------------------------------------------------------------------
+
+
+def named_quantizers(module: torch.nn.Module, prefix: str = "", recurse: bool = True,
+                     remove_duplicate: bool = True, skip_stubs: bool = True) -> Iterator[Tuple[str, Quantizer]]:
+    """(path, quantizer) for the quantizers in ``module`` (the root included, as ``""``, when
+    it is one). ``recurse=False``: direct children only."""
+    seen = set()
+    if recurse:
+        items = module.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+    else:
+        items = ((prefix + ("." if prefix else "") + n, c) for n, c in module.named_children())
+    for name, sub in items:
+        if not isinstance(sub, Quantizer):
+            continue
+        if remove_duplicate:
+            if id(sub) in seen:
+                continue
+            seen.add(id(sub))
+        if skip_stubs and sub.is_stub():
+            continue
+        yield name, sub
+
+
+def quantizer_state_dict(module: torch.nn.Module) -> Dict[str, torch.Tensor]:
+    """State of the non-stub quantizers, keys prefixed with their path (for
+    ``load_state_dict(sd, strict=False)``)."""
+    out: Dict[str, torch.Tensor] = {}
+    for name, q in named_quantizers(module):
+        for key, value in q.state_dict().items():
+            out[(name + "." if name else "") + key] = value
+    return out
+
+
+def summarize_quantizers(module: torch.nn.Module, writer: Any = None) -> str:
+    """Quantizers grouped by repr, most frequent first (numeric path parts as ``[]``)."""
+    groups: Dict[str, List[str]] = {}
+    for name, q in named_quantizers(module):
+        groups.setdefault(repr(q), []).append(re.sub(r"(^|\.)\d+(?=\.|$)", r"\1[]", name))
+    lines = []
+    for text, names in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        lines.append("%d x %s" % (len(names), text))
+        for n in sorted(set(names)):
+            lines.append("    " + n)
+    summary = "\n".join(lines)
+    if writer is not None:
+        writer.write(summary + "\n")
+    return summary
+

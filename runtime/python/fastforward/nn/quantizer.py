@@ -208,6 +208,18 @@ class Quantizer(torch.nn.Module):
             )
         return ""
 
+    def _load_from_state_dict(self, state_dict: Any, prefix: str, *args: Any, **kwargs: Any) -> None:
+        # Lazy (uninitialized) parameters and buffers take the incoming tensor's shape first,
+        # so a state dict loads into a quantizer whose range was never set.
+        lazy = (torch.nn.parameter.UninitializedParameter, torch.nn.parameter.UninitializedBuffer)
+        for table in (self._parameters, self._buffers):
+            for name, tensor in table.items():
+                incoming = state_dict.get(prefix + name)
+                if isinstance(tensor, lazy) and isinstance(incoming, torch.Tensor):
+                    with torch.no_grad():
+                        tensor.materialize(incoming.shape)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def is_stub(self) -> bool:
         """Whether this quantizer is a placeholder."""
         return False

@@ -181,6 +181,12 @@ class AffineQuantizationFunction(QuantizationFunction):
 
     @classmethod
     def quantize(cls, data: torch.Tensor, params: Any) -> torch.Tensor:  # type: ignore[override]
+        from fastforward.quantized_tensor import QuantizedTensor
+
+        if isinstance(data, QuantizedTensor):
+            # Re-quantizing quantized data (e.g. a layer's output quantizer feeding the next
+            # layer's input quantizer) quantizes the values it represents, not its integers.
+            data = data.dequantize()
         if isinstance(params, DynamicAffineQuantParams):
             if get_export_mode():
                 raise ExportError("dynamic affine quantization cannot be exported")

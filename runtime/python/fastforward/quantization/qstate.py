@@ -1,0 +1,111 @@
+"""TorchQuant's quantization mode switch, built from quantizer overrides.
+
+``set_qmodule_state(model, QModuleState.CALIBRATE)`` or ``with qmodule_state(model, state):``
+puts every real quantizer of ``model`` in one of these modes, independently of
+``model.train()`` / ``model.eval()``:
+
+* ``FLOAT`` — quantizers pass data through (strict quantization off in the model);
+* ``CALIBRATE`` — observers (range estimators, default running min-max) record ranges while
+  data pass through unquantized;
+* ``QUANT_AWARE_TRAIN`` — quantizers quantize (straight-through gradients); with an
+  ``observer`` the ranges keep following the data, otherwise scales are learned;
+* ``QUANTIZED_EVAL`` — quantizers quantize with their current ranges, nothing is updated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from typing import Any, Iterator, Optional
+
+import torch
+
+from fastforward.nn.quantizer import Quantizer
+from fastforward.overrides import DisableQuantizationOverride
+from fastforward.quantization.strict_quantization import strict_quantization_for_module
+from fastforward.range_setting import estimate_ranges
+from fastforward.range_setting.minmax import RunningMinMaxRangeEstimator
+
+__all__ = ["QModuleState", "get_qmodule_state", "qmodule_state", "set_qmodule_state"]
+
+_KEY = "_ff_qmodule_state"
+
+
+class QModuleState(enum.Enum):
+    FLOAT = "float"
+    CALIBRATE = "calibrate"
+    QUANT_AWARE_TRAIN = "quant_aware_train"
+    QUANTIZED_EVAL = "quantized_eval"
+
+
+class _Controller:
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.model = model
+        self.state: Optional[QModuleState] = None
+        self.observer: Any = None
+        self.switch = DisableQuantizationOverride()
+        self.quantizers = []
+        seen = set()
+        for m in model.modules():
+            if isinstance(m, Quantizer) and not m.is_stub() and id(m) not in seen:
+                seen.add(id(m))
+                self.quantizers.append(m)
+        self.switch.attach_to(self.quantizers)
+        self.stack = contextlib.ExitStack()
+
+    def apply(self, state: QModuleState, observer: Any) -> None:
+        self.stack.close()
+        self.stack = contextlib.ExitStack()
+        quantize = state in (QModuleState.QUANT_AWARE_TRAIN, QModuleState.QUANTIZED_EVAL)
+        self.switch.enable_quantization(quantize)
+        if not quantize:
+            self.stack.enter_context(strict_quantization_for_module(False, self.model))
+        if state is QModuleState.CALIBRATE and observer is None:
+            observer = RunningMinMaxRangeEstimator
+        if state in (QModuleState.CALIBRATE, QModuleState.QUANT_AWARE_TRAIN) and observer is not None:
+            if isinstance(observer, type):
+                observer = observer(skip_unsupported_quantizers=True)
+            self.stack.enter_context(estimate_ranges(self.quantizers, observer))
+        self.state = state
+        self.observer = observer
+
+
+def _controller(model: torch.nn.Module) -> _Controller:
+    ctl = model.__dict__.get(_KEY)
+    if ctl is None:
+        ctl = _Controller(model)
+        model.__dict__[_KEY] = ctl
+    return ctl
+
+
+def get_qmodule_state(model: torch.nn.Module) -> Optional[QModuleState]:
+    """The mode set on ``model`` (None if never set)."""
+    ctl = model.__dict__.get(_KEY)
+    return None if ctl is None else ctl.state
+
+
+def set_qmodule_state(model: torch.nn.Module, state: QModuleState, *, observer: Any = None) -> None:
+    """Put every real quantizer of ``model`` in ``state`` (see module doc). ``observer``: a
+    range estimator (class or instance) for CALIBRATE (default running min-max) and, if
+    given, QUANT_AWARE_TRAIN."""
+    if not isinstance(state, QModuleState):
+        state = QModuleState(state)
+    _controller(model).apply(state, observer)
+
+
+@contextlib.contextmanager
+def qmodule_state(model: torch.nn.Module, state: QModuleState, *, observer: Any = None) -> Iterator[None]:
+    """``set_qmodule_state`` for the block; the previous mode comes back at exit."""
+    ctl = _controller(model)
+    previous, previous_observer = ctl.state, ctl.observer
+    ctl.apply(state if isinstance(state, QModuleState) else QModuleState(state), observer)
+    try:
+        yield
+    finally:
+        if previous is None:
+            ctl.stack.close()
+            ctl.switch.detach()
+            del model.__dict__[_KEY]
+        else:
+            ctl.apply(previous, previous_observer if previous is not QModuleState.CALIBRATE else None)
+

@@ -1,0 +1,434 @@
+"""Saving and loading quantization state.
+
+Two ways, both lossless:
+
+* ``model.state_dict()`` of a quantized model carries, for every quantized module, a small
+  ``_extra_state`` entry describing its real quantizers (class and constructor arguments,
+  "recipes"). Loading such a state dict into a freshly ``quantize_model``-ed copy of the
+  float model (quantizers still stubs) first builds the quantizers from their recipes, then
+  loads their parameters, so the copy computes bitwise what the original did.
+* ``save_quantization_state(model, ...)`` / ``load_quantization_state(model, ...)`` write
+  and read only the quantizers: ``model.safetensors`` (the quantizer state dict, safetensors
+  format) and ``config.yaml`` (version, recipes, the tensor file's SHA-256) under
+  ``<cache>/quantization-state--<name>/<tag>/``. Files are written to a temporary file and
+  renamed into place. Loading checks everything (format, checksum, paths, shapes) before it
+  touches the model: on any error the model is left as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+
+import torch
+
+from fastforward.exceptions import QuantizationError
+from fastforward.nn.quantizer import Quantizer
+from fastforward.quantization.granularity import Granularity, PerBlock, PerChannel, PerTensor, PerTile
+
+__all__ = [
+    "build_quantizer",
+    "load_quantization_state",
+    "quantizer_recipe",
+    "read_safetensors",
+    "save_quantization_state",
+    "write_safetensors",
+]
+
+VERSION = "1.0"
+
+# --- safetensors -------------------------------------------------------------------------------
+
+_DTYPES = {
+    torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
+_FROM_NAME = {v: k for k, v in _DTYPES.items()}
+
+
+def _element_size(dtype: torch.dtype) -> int:
+    return torch.empty((), dtype=dtype).element_size()
+
+
+def _tensor_bytes(t: torch.Tensor) -> bytes:
+    t = t.detach().to("cpu").contiguous().reshape(-1)
+    if t.numel() == 0:
+        return b""
+    if t.dtype == torch.bool:
+        t = t.to(torch.uint8)
+    return t.view(torch.uint8).numpy().tobytes()
+
+
+def write_safetensors(tensors: Mapping[str, torch.Tensor], path: Union[str, os.PathLike],
+                      metadata: Optional[Mapping[str, str]] = None) -> None:
+    """Write ``tensors`` to ``path`` in the safetensors format, atomically."""
+    header: Dict[str, Any] = {}
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    chunks: List[bytes] = []
+    offset = 0
+    for name in sorted(tensors):
+        t = tensors[name]
+        if t.dtype not in _DTYPES:
+            raise TypeError("safetensors: cannot store %r of dtype %s" % (name, t.dtype))
+        data = _tensor_bytes(t)
+        header[name] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    head += b" " * (-len(head) % 8)
+    _atomic_write(path, [struct.pack("<Q", len(head)), head] + chunks)
+
+
+def read_safetensors(path: Union[str, os.PathLike]) -> Tuple[Dict[str, torch.Tensor], Dict[str, str]]:
+    """(tensors, metadata) from a safetensors file; ``ValueError`` if it is truncated or
+    malformed."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    where = os.fspath(path)
+    if len(blob) < 8:
+        raise ValueError("%s: not a safetensors file (truncated: %d bytes)" % (where, len(blob)))
+    (n,) = struct.unpack("<Q", blob[:8])
+    if n > len(blob) - 8:
+        raise ValueError("%s: truncated safetensors header (%d bytes announced, %d present)" % (where, n, len(blob) - 8))
+    try:
+        header = json.loads(blob[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("%s: corrupted safetensors header: %s" % (where, exc)) from None
+    if not isinstance(header, dict):
+        raise ValueError("%s: corrupted safetensors header" % where)
+    body = blob[8 + n:]
+    metadata = header.pop("__metadata__", {}) or {}
+    tensors: Dict[str, torch.Tensor] = {}
+    end_max = 0
+    for name, info in header.items():
+        try:
+            dtype = _FROM_NAME[info["dtype"]]
+            shape = [int(d) for d in info["shape"]]
+            begin, end = (int(v) for v in info["data_offsets"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("%s: corrupted entry %r in safetensors header" % (where, name)) from None
+        count = 1
+        for d in shape:
+            count *= d
+        if end < begin or end > len(body) or end - begin != count * _element_size(dtype):
+            raise ValueError("%s: tensor %r does not fit the file (truncated or corrupted)" % (where, name))
+        end_max = max(end_max, end)
+        raw = bytearray(body[begin:end])
+        storage_dtype = torch.uint8 if dtype == torch.bool else dtype
+        t = torch.frombuffer(raw, dtype=storage_dtype) if raw else torch.empty(0, dtype=storage_dtype)
+        tensors[name] = t.reshape(shape).to(dtype).clone()
+    if end_max != len(body):
+        raise ValueError("%s: %d bytes of data, the header accounts for %d (truncated or corrupted)"
+                         % (where, len(body), end_max))
+    return tensors, {str(k): str(v) for k, v in metadata.items()}
+
+
+def _atomic_write(path: Union[str, os.PathLike], chunks: List[bytes]) -> None:
+    """Write to a temporary file in the same directory, fsync, rename over ``path``."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for c in chunks:
+                f.write(c)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# --- recipes: how to rebuild a quantizer ----------------------------------------------------------
+
+
+def _granularity_recipe(g: Granularity) -> Dict[str, Any]:
+    if isinstance(g, PerTensor):
+        return {"type": "PerTensor"}
+    if isinstance(g, PerChannel):
+        return {"type": "PerChannel", "channel_dim": list(g.channel_dims)}
+    if isinstance(g, PerBlock):
+        return {"type": "PerBlock", "block_dims": list(g.block_dims), "block_sizes": list(g.block_sizes),
+                "per_channel_dims": list(g.per_channel_dims), "strict_blocks": g.strict_blocks}
+    if isinstance(g, PerTile):
+        return {"type": "PerTile", "tile_shape": list(g.tile_shape)}
+    raise TypeError("cannot serialise granularity %r" % (g,))
+
+
+def _granularity(recipe: Mapping[str, Any]) -> Granularity:
+    kind = recipe.get("type")
+    if kind == "PerTensor":
+        return PerTensor()
+    if kind == "PerChannel":
+        return PerChannel(tuple(recipe["channel_dim"]))
+    if kind == "PerBlock":
+        return PerBlock(tuple(recipe["block_dims"]), tuple(recipe["block_sizes"]),
+                        tuple(recipe["per_channel_dims"]), recipe["strict_blocks"])
+    if kind == "PerTile":
+        return PerTile(tuple(recipe["tile_shape"]))
+    raise ValueError("unknown granularity %r" % (kind,))
+
+
+def _dtype_name(dtype: Optional[torch.dtype]) -> Optional[str]:
+    return None if dtype is None else str(dtype).replace("torch.", "")
+
+
+def _dtype(name: Optional[str]) -> Optional[torch.dtype]:
+    return None if name is None else getattr(torch, name)
+
+
+def quantizer_recipe(q: Quantizer) -> Dict[str, Any]:
+    """A JSON-able description from which ``build_quantizer`` rebuilds ``q`` (parameters
+    excluded: they travel in the state dict)."""
+    from fastforward.nn.dynamic_linear_quantizer import DynamicLinearQuantizer
+    from fastforward.nn.linear_quantizer import LinearQuantizer
+    from fastforward.nn.qformat_quantizer import QFormatQuantizer
+    from fastforward.quantization.freeze import FrozenWeightQuantizer
+
+    if type(q) is LinearQuantizer:
+        return {"class": "LinearQuantizer", "num_bits": q.num_bits, "symmetric": q.symmetric,
+                "allow_one_sided": q.allow_one_sided, "granularity": _granularity_recipe(q.granularity),
+                "quantized_dtype": _dtype_name(q.quantized_dtype)}
+    if type(q) is DynamicLinearQuantizer:
+        if q.parameter_inference_fn is not None:
+            raise TypeError("cannot serialise a DynamicLinearQuantizer with a parameter_inference_fn")
+        return {"class": "DynamicLinearQuantizer", "num_bits": q.num_bits, "symmetric": q.symmetric,
+                "allow_one_sided": q.allow_one_sided, "granularity": _granularity_recipe(q.granularity),
+                "quantized_dtype": _dtype_name(q.quantized_dtype)}
+    if type(q) is QFormatQuantizer:
+        return {"class": "QFormatQuantizer", "num_bits": q.num_bits, "fixed_frac_bits": q.fixed_frac_bits,
+                "granularity": _granularity_recipe(q.granularity)}
+    if type(q) is FrozenWeightQuantizer:
+        return {"class": "FrozenWeightQuantizer", "num_bits": q.num_bits,
+                "granularity": _granularity_recipe(q.granularity), "float_dtype": _dtype_name(q.float_dtype),
+                "int_dtype": _dtype_name(q.int_weight.dtype), "shape": list(q.int_weight.shape),
+                "scale_shape": list(q.scale.shape), "has_offset": q.offset is not None}
+    raise TypeError("cannot serialise quantizer %s (known: LinearQuantizer, DynamicLinearQuantizer, "
+                    "QFormatQuantizer, FrozenWeightQuantizer)" % type(q).__qualname__)
+
+
+def build_quantizer(recipe: Mapping[str, Any]) -> Quantizer:
+    """The quantizer a recipe describes (lazy parameters; load its state next)."""
+    from fastforward.nn.dynamic_linear_quantizer import DynamicLinearQuantizer
+    from fastforward.nn.linear_quantizer import LinearQuantizer
+    from fastforward.nn.qformat_quantizer import QFormatQuantizer
+    from fastforward.quantization.freeze import FrozenWeightQuantizer
+
+    kind = recipe.get("class")
+    if kind == "LinearQuantizer":
+        return LinearQuantizer(recipe["num_bits"], symmetric=recipe["symmetric"],
+                               allow_one_sided=recipe["allow_one_sided"],
+                               granularity=_granularity(recipe["granularity"]),
+                               quantized_dtype=_dtype(recipe.get("quantized_dtype")))
+    if kind == "DynamicLinearQuantizer":
+        return DynamicLinearQuantizer(recipe["num_bits"], symmetric=recipe["symmetric"],
+                                      allow_one_sided=recipe["allow_one_sided"],
+                                      granularity=_granularity(recipe["granularity"]),
+                                      quantized_dtype=_dtype(recipe.get("quantized_dtype")))
+    if kind == "QFormatQuantizer":
+        q = QFormatQuantizer(recipe["num_bits"], 0 if recipe["fixed_frac_bits"] else None,
+                             granularity=_granularity(recipe["granularity"]))
+        return q
+    if kind == "FrozenWeightQuantizer":
+        scale_shape = recipe.get("scale_shape", [1])
+        return FrozenWeightQuantizer(
+            torch.zeros(recipe["shape"], dtype=_dtype(recipe["int_dtype"])),
+            torch.zeros(scale_shape), torch.zeros(scale_shape) if recipe["has_offset"] else None,
+            recipe["num_bits"], _granularity(recipe["granularity"]), _dtype(recipe["float_dtype"]))
+    raise ValueError("unknown quantizer class %r in saved state" % (kind,))
+
+
+# --- save / load ---------------------------------------------------------------------------------
+
+
+def _sanitise(part: str) -> str:
+    for ch in ' /\\:<>|':
+        part = part.replace(ch, "--")
+    return part
+
+
+def _cache_root(cache_dir: Optional[Union[str, os.PathLike]]) -> Path:
+    if cache_dir is not None:
+        return Path(cache_dir)
+    if os.environ.get("FF_CACHE"):
+        return Path(os.environ["FF_CACHE"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "fastforward"
+    return Path.home() / ".cache" / "fastforward"
+
+
+def _identifier(model: torch.nn.Module, name_or_path: Optional[str]) -> str:
+    if name_or_path is not None:
+        return str(name_or_path)
+    config = getattr(model, "config", None)
+    name = getattr(config, "name_or_path", None)
+    if not name:
+        raise RuntimeError("the model has no config.name_or_path; pass name_or_path=...")
+    return str(name)
+
+
+def _state_dir(model: torch.nn.Module, tag: str, name_or_path: Optional[str],
+               cache_dir: Optional[Union[str, os.PathLike]]) -> Tuple[Path, str]:
+    ident = _identifier(model, name_or_path)
+    directory = _cache_root(cache_dir) / ("quantization-state--" + _sanitise(ident)) / _sanitise(tag)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError("%s exists and is not a directory" % directory)
+    return directory, ident
+
+
+def _quantizer_slots(model: torch.nn.Module) -> Dict[str, Tuple[torch.nn.Module, str, Quantizer]]:
+    """path -> (parent, attribute, quantizer) for every quantizer slot (stubs included)."""
+    out: Dict[str, Tuple[torch.nn.Module, str, Quantizer]] = {}
+    for pname, parent in model.named_modules():
+        for attr, child in parent._modules.items():
+            if isinstance(child, Quantizer):
+                path = (pname + "." if pname else "") + attr
+                out.setdefault(path, (parent, attr, child))
+    return out
+
+
+def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_or_path: Optional[str] = None,
+                            cache_dir: Optional[Union[str, os.PathLike]] = None,
+                            allow_lazy_params: bool = False) -> Path:
+    """Write the model's (non-stub) quantizers; returns the path of ``config.yaml``."""
+    directory, ident = _state_dir(model, tag, name_or_path, cache_dir)
+    recipes: Dict[str, Any] = {}
+    tensors: Dict[str, torch.Tensor] = {}
+    seen: Dict[int, str] = {}
+    for path, (_, _, q) in sorted(_quantizer_slots(model).items()):
+        if q.is_stub():
+            continue
+        if id(q) in seen:
+            recipes[path] = {"shared_with": seen[id(q)]}
+            continue
+        seen[id(q)] = path
+        if getattr(q, "has_uninitialized_params", False) and not allow_lazy_params:
+            raise ValueError("%s at %r has uninitialized parameters (calibrate it first, or pass "
+                             "allow_lazy_params=True)" % (type(q).__name__, path))
+        recipes[path] = quantizer_recipe(q)
+        lazy = []
+        for key, value in q.state_dict().items():
+            if isinstance(value, torch.nn.parameter.UninitializedTensorMixin):
+                lazy.append(key)
+                continue
+            tensors[path + "." + key] = value
+        if lazy:
+            recipes[path]["lazy"] = lazy
+    directory.mkdir(parents=True, exist_ok=True)
+    tensor_path = directory / "model.safetensors"
+    write_safetensors(tensors, tensor_path, {"format": "pt", "fastforward_version": _version()})
+    digest = hashlib.sha256(tensor_path.read_bytes()).hexdigest()
+    config = {"version": VERSION, "name_or_path": ident, "fastforward_version": _version(),
+              "tensors_sha256": digest, "quantizers": recipes}
+    config_path = directory / "config.yaml"
+    # JSON is valid YAML: the file needs no YAML library to read or write.
+    _atomic_write(config_path, [json.dumps(config, indent=2, sort_keys=True).encode("utf-8") + b"\n"])
+    return config_path
+
+
+def _version() -> str:
+    import fastforward
+
+    return getattr(fastforward, "__version__", "unknown")
+
+
+def load_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_or_path: Optional[str] = None,
+                            cache_dir: Optional[Union[str, os.PathLike]] = None, overwrite_policy: str = "error",
+                            allow_lazy_params: bool = False) -> torch.nn.Module:
+    """Rebuild the saved quantizers into ``model`` (see module doc). Every check happens
+    before the model is touched."""
+    if overwrite_policy not in ("error", "skip", "overwrite"):
+        raise ValueError("overwrite_policy must be 'error', 'skip' or 'overwrite', got %r" % (overwrite_policy,))
+    if name_or_path is not None and str(name_or_path).endswith(".yaml") and Path(name_or_path).is_file():
+        config_path = Path(name_or_path)
+        expected_ident = None
+    else:
+        directory, expected_ident = _state_dir(model, tag, name_or_path, cache_dir)
+        config_path = directory / "config.yaml"
+    tensor_path = config_path.parent / "model.safetensors"
+    for p in (config_path, tensor_path):
+        if not p.is_file():
+            raise FileNotFoundError("no saved quantization state: %s is missing" % p)
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("%s: corrupted config: %s" % (config_path, exc)) from None
+    if not isinstance(config, dict) or config.get("version") != VERSION:
+        raise ValueError("%s: unsupported version %r (expected %r)"
+                         % (config_path, config.get("version") if isinstance(config, dict) else None, VERSION))
+    if expected_ident is not None and config.get("name_or_path") != expected_ident:
+        raise RuntimeError("%s was saved for %r, not %r" % (config_path, config.get("name_or_path"), expected_ident))
+    blob = tensor_path.read_bytes()
+    if config.get("tensors_sha256") and hashlib.sha256(blob).hexdigest() != config["tensors_sha256"]:
+        raise ValueError("%s does not match the checksum in %s (corrupted or from another save)"
+                         % (tensor_path, config_path))
+    tensors, _ = read_safetensors(tensor_path)
+    recipes: Dict[str, Any] = config.get("quantizers") or {}
+
+    slots = _quantizer_slots(model)
+    unexpected = sorted(p for p in recipes if p not in slots)
+    missing = sorted(p for p, (_, _, q) in slots.items() if not q.is_stub() and p not in recipes)
+    if unexpected or missing:
+        raise RuntimeError(
+            "quantization state %s does not fit %s; the model is unchanged.\n  missing (quantizers "
+            "of the model not in the file): %s\n  unexpected (saved quantizers with no slot in the "
+            "model): %s" % (config_path, type(model).__name__, ", ".join(missing) or "none",
+                             ", ".join(unexpected) or "none"))
+
+    built: Dict[str, Quantizer] = {}
+    plan: List[Tuple[torch.nn.Module, str, Quantizer, str]] = []
+    used = set()
+    for path in sorted(recipes, key=lambda p: "shared_with" in recipes[p]):
+        recipe = recipes[path]
+        parent, attr, current = slots[path]
+        if "shared_with" in recipe:
+            new = built[recipe["shared_with"]]
+        else:
+            new = build_quantizer(recipe)
+            state = {k[len(path) + 1:]: v for k, v in tensors.items() if k.startswith(path + ".")}
+            used.update(path + "." + k for k in state)
+            if recipe.get("lazy") and not allow_lazy_params:
+                raise ValueError("%s at %r was saved with lazy parameters; pass allow_lazy_params=True"
+                                 % (recipe["class"], path))
+            result = new.load_state_dict(state, strict=False)
+            bad_missing = [k for k in result.missing_keys if k not in recipe.get("lazy", [])]
+            if bad_missing or result.unexpected_keys:
+                raise RuntimeError("quantizer %r: missing keys %s, unexpected keys %s; the model is unchanged"
+                                   % (path, bad_missing, list(result.unexpected_keys)))
+            built[path] = new
+        if not current.is_stub():
+            if overwrite_policy == "error":
+                raise QuantizationError("%r already holds %r; pass overwrite_policy='overwrite' or 'skip'"
+                                        % (path, current))
+            if overwrite_policy == "skip":
+                continue
+        plan.append((parent, attr, new, path))
+    stray = sorted(set(tensors) - used)
+    if stray:
+        raise RuntimeError("quantization state %s has tensors for no saved quantizer: %s; the model is unchanged"
+                           % (tensor_path, ", ".join(stray)))
+    for parent, attr, new, path in plan:
+        _replace_slot(parent, attr, new)
+        new.__dict__["_ff_path"] = path
+    return model
+
+
+def _replace_slot(parent: torch.nn.Module, attr: str, new: Quantizer) -> None:
+    from fastforward.quantization.freeze import FrozenWeightQuantizer
+
+    setattr(parent, attr, new)
+    if isinstance(new, FrozenWeightQuantizer) and attr == "weight_quantizer":
+        if isinstance(parent._parameters.get("weight"), torch.nn.Parameter):
+            del parent._parameters["weight"]
+            parent.register_parameter("weight", None)

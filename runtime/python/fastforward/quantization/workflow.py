@@ -1,0 +1,256 @@
+"""Quanto's workflow in FastForward's terms: ``quantize`` -> ``calibration`` -> (QAT) -> ``freeze``.
+
+::
+
+    ff.quantize(model, weights="int8", activations="int8")   # in place; returns model
+    with ff.calibration(model):                              # activation ranges
+        for x in samples:
+            model(x)
+    ...                                                      # optional: train (QAT)
+    ff.freeze(model)                                         # integer weights
+
+``quantize`` = ffq autoquant for the model's own classes (when ffq is available) +
+``quantize_model`` + a ``QuantizationConfig``: weights get symmetric, zero-point-free
+``LinearQuantizer``s per output channel (int4: per group of 32 input elements where the
+shape allows) initialised from the weights, so they quantize right away; activations get
+per-tensor symmetric quantizers that pass data through until calibrated. Biases stay float.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import sys
+import types
+import warnings
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
+
+import torch
+
+from fastforward import mpath
+from fastforward.exceptions import QuantizationError
+from fastforward.nn.linear_quantizer import LinearQuantizer
+from fastforward.nn.quantized_module import (
+    QuantizedModule,
+    quantize_model,
+    quantized_module_map,
+    surrogate_quantized_modules,
+)
+from fastforward.nn.quantizer import Quantizer
+from fastforward.overrides import DisableQuantizationOverride
+from fastforward.quantization.freeze import freeze
+from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor
+from fastforward.quantization.quant_init import find_quantizers
+from fastforward.quantization.strict_quantization import strict_quantization_for_module
+from fastforward.range_setting import estimate_ranges
+from fastforward.range_setting.minmax import RunningMinMaxRangeEstimator
+
+__all__ = ["calibration", "ensure_quantized_classes", "freeze", "quantize"]
+
+INT4_GROUP_SIZE = 32
+_STATE = "_ff_quanto_state"
+
+
+class _WeightQuantizerFactory:
+    """Builds a weight quantizer for a slot and sets its range from the weight."""
+
+    def __init__(self, num_bits: int, group_size: Optional[int]) -> None:
+        self.num_bits = num_bits
+        self.group_size = group_size
+        self.__name__ = "weight_int%d" % num_bits
+
+    def granularity(self, shape: Sequence[int]) -> Any:
+        if self.group_size and len(shape) >= 2:
+            inner = 1
+            for d in shape[1:]:
+                inner *= d
+            if len(shape) == 2 and shape[1] % self.group_size == 0 and shape[1] > self.group_size:
+                return PerBlock(1, self.group_size, per_channel_dims=0)
+        return PerChannel(0) if len(shape) >= 1 else PerTensor()
+
+    def __call__(self, name: str, current: Quantizer) -> Quantizer:
+        shape = getattr(current.quant_metadata, "shape", None) or ()
+        return LinearQuantizer(self.num_bits, symmetric=True, allow_one_sided=False,
+                               granularity=self.granularity(shape))
+
+
+def _parse_spec(value: Any, what: str) -> Optional[Union[int, Callable[..., Any]]]:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        v = value.lower().strip()
+        if v.startswith("int") and v[3:].isdigit():
+            return int(v[3:])
+        raise ValueError("%s: unknown spec %r (use 'int8', 'int4', a bit width or a quantizer factory)" % (what, value))
+    if isinstance(value, bool):
+        raise TypeError("%s: expected a bit width, a string or a factory, got %r" % (what, value))
+    if isinstance(value, int):
+        if not 2 <= value <= 16:
+            raise ValueError("%s: bit width must be 2..16, got %d" % (what, value))
+        return value
+    if callable(value):
+        return value
+    raise TypeError("%s: expected a bit width, a string or a factory, got %r" % (what, value))
+
+
+def _load_generated(source: str, tag: str) -> None:
+    name = "fastforward_generated_%s_%s" % (tag, hashlib.sha1(source.encode()).hexdigest()[:10])
+    if name in sys.modules:
+        return
+    module = types.ModuleType(name)
+    module.__file__ = "<ffq autoquant %s>" % tag
+    sys.modules[name] = module
+    try:
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+def _unmapped_types(model: torch.nn.Module) -> List[type]:
+    mapping = quantized_module_map()
+    out: List[type] = []
+    for m in model.modules():
+        t = type(m)
+        if t in mapping or t is torch.nn.Module or isinstance(m, (Quantizer, QuantizedModule)) or t in out:
+            continue
+        out.append(t)
+    return out
+
+
+def ensure_quantized_classes(model: torch.nn.Module, *, use_ffq: bool = True) -> Dict[type, type]:
+    """Make sure every module type of ``model`` has a quantized class: run ffq autoquant on
+    the classes that have none (the model's own class first; its output usually covers its
+    submodules), load what it generates, and return surrogates (float pass-through,
+    with a warning) for types ffq could not handle. Returns the surrogate map."""
+    if use_ffq:
+        from fastforward._autoquantize import FfqError, autoquantize
+
+        for t in list(_unmapped_types(model)):
+            if t not in _unmapped_types(model):
+                continue  # covered by an earlier run
+            try:
+                _load_generated(autoquantize(t), t.__name__)
+            except (FfqError, ValueError, OSError, SyntaxError) as exc:
+                warnings.warn("ffq autoquant could not generate Quantized%s (%s); it runs in float"
+                              % (t.__name__, str(exc).splitlines()[0] if str(exc) else type(exc).__name__),
+                              RuntimeWarning, stacklevel=3)
+    missing = _unmapped_types(model)
+    if missing:
+        if not use_ffq:
+            warnings.warn("no quantized class for %s; these run in float"
+                          % ", ".join(t.__qualname__ for t in missing), RuntimeWarning, stacklevel=3)
+        return surrogate_quantized_modules(model)
+    return {}
+
+
+def _owner_path(full_name: str) -> str:
+    return full_name.rsplit(".", 1)[0] if "." in full_name else ""
+
+
+def _module_filter(model: torch.nn.Module, patterns: Any) -> Callable[[str], bool]:
+    """A predicate on module paths: fnmatch on the dotted name, or membership in an mpath
+    query's results."""
+    if patterns is None:
+        return lambda path: False
+    if isinstance(patterns, (str, mpath.Selector)):
+        patterns = [patterns]
+    selected = set()
+    globs = []
+    for p in patterns:
+        if isinstance(p, str):
+            globs.append(p)
+            try:
+                for name, _ in mpath.search(p, model).named_modules():
+                    selected.add(name)
+            except mpath.MPathParseError:
+                pass  # not an mpath query: a plain fnmatch pattern
+        else:
+            selected.update(name for name, _ in mpath.search(p, model).named_modules())
+    return lambda path: path in selected or any(fnmatch.fnmatchcase(path, g) for g in globs)
+
+
+def quantize(model: torch.nn.Module, *, weights: Any = 8, activations: Any = None, include: Any = None,
+             exclude: Any = None, use_ffq: bool = True) -> torch.nn.Module:
+    """Quanto's ``quantize`` (see module doc). ``weights`` / ``activations``: a bit width, a
+    string (``"int8"``, ``"int4"``), a quantizer factory ``(name, current) -> Quantizer``, or
+    None (leave them unquantized). ``include`` / ``exclude``: fnmatch patterns on module names
+    or mpath queries, restricting which modules get quantizers."""
+    w = _parse_spec(weights, "weights")
+    a = _parse_spec(activations, "activations")
+    if w is None and a is None:
+        raise ValueError("quantize: nothing to do (weights=None and activations=None)")
+    extra = ensure_quantized_classes(model, use_ffq=use_ffq)
+    quantize_model(model, extra_conversion=extra)
+    included = _module_filter(model, include)
+    excluded = _module_filter(model, exclude)
+
+    def keep(full_name: str) -> bool:
+        owner = _owner_path(full_name)
+        if include is not None and not included(owner):
+            return False
+        return not excluded(owner)
+
+    state = {"activation_switch": DisableQuantizationOverride(), "strict_handle": None}
+    if w is not None:
+        found = find_quantizers(model, "**/[quantizer:parameter/weight]")
+        found = type(found)(model, [r for r in found if keep(r.full_name)], found.query)
+        if isinstance(w, int):
+            factory: Any = _WeightQuantizerFactory(w, INT4_GROUP_SIZE if w <= 4 else None)
+        else:
+            factory = w
+        if found:
+            new = found.initialize(factory, overwrite_policy="overwrite")
+            _init_weight_ranges(model, new)
+    if a is not None:
+        found = find_quantizers(model, "**/[quantizer:activation]")
+        found = type(found)(model, [r for r in found if keep(r.full_name)], found.query)
+        if isinstance(a, int):
+            bits = a
+            afactory: Any = lambda name, current: LinearQuantizer(bits, symmetric=True, allow_one_sided=False,
+                                                                   granularity=PerTensor())
+        else:
+            afactory = a
+        if found:
+            new = found.initialize(afactory, overwrite_policy="overwrite")
+            # Activations pass through until calibrated.
+            state["activation_switch"].attach_to(list(new.modules()))
+    # Until activations are calibrated, float tensors meet quantized ops: not strict.
+    state["strict_handle"] = strict_quantization_for_module(False, model)
+    model.__dict__[_STATE] = state
+    return model
+
+
+def _init_weight_ranges(model: torch.nn.Module, collection: Any) -> None:
+    """Set each new weight quantizer's range from its weight (per tile min/max)."""
+    from fastforward.range_setting.common import tile_minmax
+
+    for result in collection:
+        q = result.module
+        parent = result.parent
+        weight = getattr(parent, "weight", None)
+        if not isinstance(weight, torch.Tensor) or not hasattr(q, "quantization_range"):
+            continue
+        lo, hi = tile_minmax(weight.detach(), q.granularity)
+        q.quantization_range = (lo, hi)
+
+
+@contextlib.contextmanager
+def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstimator) -> Iterator[None]:
+    """Within the block, forward passes record activation ranges (``estimator``: an estimator
+    class or instance; default running min-max); at exit activation quantization is switched
+    on. Works on models made by ``quantize``, and on any model whose activation quantizers
+    are range-settable."""
+    state = model.__dict__.get(_STATE)
+    activations = [q for _, q in find_quantizers(model, "**/[quantizer:activation]").named_modules()
+                   if not q.is_stub()]
+    if not activations:
+        raise QuantizationError("calibration: %s has no activation quantizers (quantize it with "
+                                "activations=... first)" % type(model).__name__)
+    if isinstance(estimator, type):
+        estimator = estimator()
+    with estimate_ranges(activations, estimator):
+        yield
+    if state is not None:
+        state["activation_switch"].enable_quantization(True)
