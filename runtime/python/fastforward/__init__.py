@@ -30,6 +30,12 @@ from fastforward.flags import (
     strict_quantization,
 )
 from fastforward import mpath, overrides
+from fastforward.nn.attention import (
+    get_sdpa_torch_fallback_allowed,
+    sdpa_torch_fallback_allowed,
+    sdpa_upcast,
+    set_sdpa_torch_fallback_allowed,
+)
 from fastforward.nn.quantized_module import (
     quantize_model,
     quantized_module_map,
@@ -56,6 +62,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "QModuleState",
+    "get_sdpa_torch_fallback_allowed",
+    "sdpa_torch_fallback_allowed",
+    "sdpa_upcast",
+    "set_sdpa_torch_fallback_allowed",
     "QuantizationConfig",
     "calibration",
     "disable_quantization",

@@ -366,3 +366,9 @@ def _build_all() -> None:
 
 OPS: Dict[str, _Op] = {}
 _build_all()
+
+# Hand-written: attention is computed step by step, with a quantizer per intermediate
+# (fastforward.nn.attention). It replaces the generic op built from its table entry.
+from fastforward.nn.attention import scaled_dot_product_attention, sdpa_upcast  # noqa: E402
+
+__all__ += ["sdpa_upcast"]

@@ -57,6 +57,8 @@ __all__ = [
 
 # float module class -> quantized class (the most recently defined one wins).
 _QUANTIZED_CLASSES: Dict[type, type] = {}
+# State-dict key (under a quantized module's prefix) of its quantizer recipes.
+_RECIPES_KEY = "_ff_quantizers"
 # A filter installed by filter_quantized_module_map (tuple of Python module names) or None.
 _MAP_FILTER: List[Tuple[str, ...]] = []
 
@@ -96,7 +98,8 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
             base = float_base_of(cls)
             if base is not None:
                 previous = _QUANTIZED_CLASSES.get(base)
-                if previous is not None and previous is not cls and not _is_builtin(previous):
+                if (previous is not None and previous is not cls and not _is_builtin(previous)
+                        and (previous.__module__, previous.__qualname__) != (cls.__module__, cls.__qualname__)):
                     warnings.warn(
                         "%s replaces %s as the quantized class of %s.%s"
                         % (cls.__qualname__, previous.__qualname__, base.__module__, base.__qualname__),
@@ -179,9 +182,7 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
 
     # --- state dict: quantizer recipes travel as extra state ----------------------------------
 
-    def get_extra_state(self) -> Any:
-        """Recipes (class + constructor arguments) of the real quantizers in this module's
-        slots, so ``load_state_dict`` can rebuild them in a copy that still holds stubs."""
+    def _quantizer_recipes(self) -> Dict[str, Any]:
         from fastforward.quantization.serialization import quantizer_recipe
 
         recipes = {}
@@ -191,14 +192,20 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
                     recipes[name] = quantizer_recipe(child)
                 except TypeError:
                     continue  # a custom quantizer: its tensors still load into a same-class slot
-        return {"quantizers": recipes}
+        return recipes
 
-    def set_extra_state(self, state: Any) -> None:
-        pass  # consumed in _load_from_state_dict, before the children load
+    def _save_to_state_dict(self, destination: Any, prefix: str, keep_vars: bool) -> None:
+        # Recipes (class + constructor arguments) of the real quantizers in this module's
+        # slots, so that load_state_dict can rebuild them in a copy that still holds stubs.
+        # Modules holding only stubs add nothing: their state dict is the float one.
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        recipes = self._quantizer_recipes()
+        if recipes:
+            destination[prefix + _RECIPES_KEY] = {"quantizers": recipes}
 
     def _load_from_state_dict(self, state_dict: Any, prefix: str, local_metadata: Any, strict: bool,
                               missing_keys: List[str], unexpected_keys: List[str], error_msgs: List[str]) -> None:
-        extra = state_dict.get(prefix + "_extra_state")
+        extra = state_dict.get(prefix + _RECIPES_KEY)
         recipes = extra.get("quantizers", {}) if isinstance(extra, dict) else {}
         if recipes:
             from fastforward.quantization.serialization import _replace_slot, build_quantizer
@@ -215,6 +222,8 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
                     new.__dict__["_ff_path"] = prefix + name
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
+        if prefix + _RECIPES_KEY in unexpected_keys:
+            unexpected_keys.remove(prefix + _RECIPES_KEY)
 
     def save_quantization_state(self, **kwargs: Any) -> Any:
         from fastforward.quantization.serialization import save_quantization_state

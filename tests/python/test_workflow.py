@@ -1,0 +1,712 @@
+"""Tests of the quantization workflow (issue 14): mpath queries, find_quantizers and
+QuantizationConfig, the built-in quantized layers and the known-module list, switches,
+freezing, saving and loading, the Q-format quantizer and the mode switch.
+
+Run with any Python that has torch (1.13 or 2.x)::
+
+    python3 tests/python/test_workflow.py
+    /usr/bin/python3 tests/python/test_workflow.py
+
+Ends with "N passed, M failed[, K skipped]"; exits nonzero when a test failed. The trained
+digits model (accuracies, QAT, Quanto and TorchQuant flows) is in digits_workflow.py.
+"""
+
+import copy
+import os
+import re
+import sys
+import tempfile
+import traceback
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import fastforward as ff  # noqa: E402
+from fastforward import mpath  # noqa: E402
+from fastforward.exceptions import QuantizationError  # noqa: E402
+from fastforward.nn import LinearQuantizer, QFormatQuantizer, QuantizedModule, QuantizerStub  # noqa: E402
+from fastforward.nn import functional  # noqa: E402
+from fastforward.nn.quantized_layers import BUILTIN_LAYERS  # noqa: E402
+from fastforward.nn.quantized_module import infer_tags, named_quantizers  # noqa: E402
+from fastforward.quantization import serialization  # noqa: E402
+from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
+from fastforward.range_setting import running_minmax  # noqa: E402
+
+
+class Skipped(Exception):
+    pass
+
+
+def expect(exc_type, fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except exc_type as e:
+        return e
+    raise AssertionError("%s not raised" % exc_type.__name__)
+
+
+def value(t):
+    return t.dequantize() if isinstance(t, QuantizedTensor) else t
+
+
+def small_model():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Linear(6, 8), torch.nn.ReLU(),
+        torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.SiLU()),
+        torch.nn.Linear(8, 3, bias=False),
+    )
+
+
+def w8a8(model):
+    cfg = ff.QuantizationConfig()
+    cfg.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8, granularity=ff.PerChannel(0))
+    cfg.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=8, symmetric=False)
+    cfg.initialize(model)
+    return model
+
+
+def calibrated(model=None, x=None):
+    model = w8a8(ff.quantize_model(model if model is not None else small_model()))
+    x = x if x is not None else torch.randn(16, 6)
+    with ff.estimate_ranges(model, running_minmax):
+        model(x)
+    return model
+
+
+# --- mpath ------------------------------------------------------------------------------------
+
+
+def test_mpath_names_wildcards_and_extensions():
+    m = small_model()
+    names = lambda q: sorted(n for n, _ in mpath.search(q, m).named_modules())  # noqa: E731
+    assert names("0") == ["0"]
+    assert names("*") == ["0", "1", "2", "3"]
+    assert names("**") == ["0", "1", "2", "2.0", "2.1", "3"]
+    assert names("2/*") == ["2.0", "2.1"]
+    assert names("**/[cls:torch.nn.Linear]") == ["0", "2.0", "3"]
+    assert names("[re:0|2]") == ["0", "2"]
+    assert names("[re:[02\\]]") == ["0", "2"]  # \] stands for ]
+    assert names("{0, 2/1}") == ["0", "2.1"]
+    assert names("~0") == ["1", "2", "3"]
+    assert names("/2/0/") == ["2.0"]
+    assert names(" 2 / 0 ") == ["2.0"]
+    assert names("nothing") == []
+    # [cls:...] resolves in the caller's names
+    Lin = torch.nn.Linear  # noqa: N806
+    assert sorted(n for n, _ in mpath.search("**/[cls:Lin]", m).named_modules()) == ["0", "2.0", "3"]
+    sel = mpath.query("2") / "0"
+    assert str(sel) == "2/0" and [n for n, _ in mpath.search(sel, m).named_modules()] == ["2.0"]
+    al = mpath.aliases(lin="**/[cls:torch.nn.Linear]")
+    assert sorted(n for n, _ in mpath.search("&lin", m, aliases=al).named_modules()) == ["0", "2.0", "3"]
+
+
+def test_mpath_syntax_errors_report_the_position():
+    m = small_model()
+    e = expect(mpath.MPathParseError, mpath.search, "2/a.b", m)
+    assert e.position == 3 and "position 3" in str(e), str(e)
+    e = expect(mpath.MPathParseError, mpath.search, "0/[nope:x]", m)
+    assert e.position == 2 and "nope" in str(e)
+    e = expect(mpath.MPathParseError, mpath.search, "{0, 1", m)
+    assert "unclosed" in str(e)
+    e = expect(mpath.MPathParseError, mpath.search, "**/[cls:NoSuchClass]", m)
+    assert "NoSuchClass" in str(e) and e.position == 3
+    expect(mpath.MPathParseError, mpath.search, "0//1", m)
+    expect(mpath.MPathParseError, mpath.search, "", m)
+
+
+def test_mpath_collection_set_operations():
+    m = small_model()
+    a = mpath.search("**/[cls:torch.nn.Linear]", m)
+    b = mpath.search("2/**", m)
+    assert sorted(n for n, _ in (a & b).named_modules()) == ["2.0"]
+    assert sorted(n for n, _ in (a - b).named_modules()) == ["0", "3"]
+    assert len(a | b) == 5
+    other = mpath.search("0", small_model())
+    expect(ValueError, lambda: a | other)
+
+
+# --- find_quantizers, QuantizerCollection, QuantizationConfig ---------------------------------
+
+
+def test_find_quantizers_by_tag_selects_exactly_the_weights():
+    m = ff.quantize_model(small_model())
+    weights = ff.find_quantizers(m, "**/[quantizer:parameter/weight]")
+    assert sorted(n for n, _ in weights.named_modules()) == ["0.weight_quantizer", "2.0.weight_quantizer",
+                                                           "3.weight_quantizer"]
+    params = ff.find_quantizers(m, "**/[quantizer:parameter]")
+    assert len(params) == 5  # 3 weights + 2 biases (layer 3 has no bias)
+    assert len(ff.find_quantizers(m, "**/[quantizer:weight]")) == 0  # 'weight' alone is no tag
+    acts = ff.find_quantizers(m, "**/[quantizer:activation]")
+    assert all("input" in n or "output" in n for n, _ in acts.named_modules())
+    assert len(acts) == 10
+    both = weights | ff.find_quantizers(m, "**/[quantizer:parameter/bias]")
+    assert len(both) == 5 and len(list(both)) == 5
+
+
+def test_initialize_replaces_stubs_keeping_their_tags_and_shapes():
+    m = ff.quantize_model(small_model())
+    new = ff.find_quantizers(m, "**/[quantizer:parameter/weight]").initialize(LinearQuantizer, num_bits=4)
+    q = m[0].weight_quantizer
+    assert isinstance(q, LinearQuantizer) and q.num_bits == 4
+    assert q.quant_metadata.weight_quantizer and q.quant_metadata.shape == (8, 6)
+    assert [r.module for r in new][0] is q
+    # the tags still find it
+    assert ff.find_quantizers(m, "0/[quantizer:parameter/weight]")[0].module is q
+    # already real: the overwrite policy decides
+    expect(QuantizationError, ff.find_quantizers(m, "0/weight_quantizer").initialize, LinearQuantizer, num_bits=8)
+    ff.find_quantizers(m, "0/weight_quantizer").initialize(LinearQuantizer, overwrite_policy="skip", num_bits=8)
+    assert m[0].weight_quantizer is q
+    ff.find_quantizers(m, "0/weight_quantizer").initialize(LinearQuantizer, overwrite_policy="overwrite", num_bits=8)
+    assert m[0].weight_quantizer.num_bits == 8
+    expect(ValueError, ff.find_quantizers(m, "0/weight_quantizer").initialize, LinearQuantizer,
+           overwrite_policy="sometimes", num_bits=8)
+    # a factory callable gets (name, current)
+    seen = []
+    ff.find_quantizers(m, "2/0/input_quantizer").initialize(lambda n, cur: seen.append((n, cur)) or LinearQuantizer(8))
+    assert seen[0][0] == "2.0.input_quantizer" and isinstance(seen[0][1], QuantizerStub)
+
+
+def test_a_query_that_matches_nothing_says_so():
+    m = ff.quantize_model(small_model())
+    e = expect(QuantizationError, ff.find_quantizers(m, "**/[quantizer:parameter/wieght]").initialize,
+               LinearQuantizer, num_bits=8)
+    assert "wieght" in str(e) and "matches no quantizer" in str(e)
+    cfg = ff.QuantizationConfig().add_rule("**/fc9/[quantizer:activation]", LinearQuantizer, num_bits=8)
+    e = expect(QuantizationError, cfg.initialize, m)
+    assert "fc9" in str(e)
+
+
+def test_quantization_config_last_rule_wins_and_is_chainable():
+    m = ff.quantize_model(small_model())
+    cfg = (ff.QuantizationConfig()
+           .add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8)
+           .add_rule("3/[quantizer:parameter/weight]", LinearQuantizer, num_bits=4))
+    assert "=> LinearQuantizer(num_bits=4)" in repr(cfg)
+    cfg.initialize(m)
+    assert m[0].weight_quantizer.num_bits == 8 and m[2][0].weight_quantizer.num_bits == 8
+    assert m[3].weight_quantizer.num_bits == 4
+
+
+# --- built-in layers, module map, known modules -----------------------------------------------
+
+
+def _layers():
+    torch.manual_seed(1)
+    return [
+        (torch.nn.Linear(5, 4), torch.randn(3, 5)),
+        (torch.nn.Linear(5, 4, bias=False), torch.randn(3, 5)),
+        (torch.nn.Conv1d(3, 4, 3, padding=1), torch.randn(2, 3, 7)),
+        (torch.nn.Conv2d(3, 4, 3, stride=2, padding=1), torch.randn(2, 3, 9, 9)),
+        (torch.nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"), torch.randn(2, 3, 6, 6)),
+        (torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1), torch.randn(2, 3, 5, 5)),
+        (torch.nn.Embedding(10, 4, padding_idx=0), torch.tensor([[1, 2, 0], [9, 3, 3]])),
+        (torch.nn.LayerNorm(6), torch.randn(2, 6)),
+        (torch.nn.LayerNorm(6, elementwise_affine=False), torch.randn(2, 6)),
+        (torch.nn.ReLU(inplace=True), torch.randn(4, 5)),
+        (torch.nn.SiLU(), torch.randn(4, 5)),
+        (torch.nn.GELU(), torch.randn(4, 5)),
+        (torch.nn.Sigmoid(), torch.randn(4, 5)),
+        (torch.nn.Softmax(dim=1), torch.randn(4, 5)),
+        (torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU()), torch.randn(2, 4)),
+    ]
+
+
+def test_builtin_layers_with_stubs_compute_bitwise_what_torch_computes():
+    with ff.strict_quantization(False):
+        for layer, x in _layers():
+            expected = layer(x.clone())
+            q = ff.quantize_model(copy.deepcopy(layer))
+            assert type(q) is BUILTIN_LAYERS[type(layer)], type(q)
+            got = q(x.clone())
+            assert got.dtype == expected.dtype and torch.equal(got, expected), type(layer).__name__
+            assert sorted(q.state_dict()) == sorted(layer.state_dict())
+
+
+def test_conv_transpose_output_size_is_honoured():
+    layer = torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
+    x = torch.randn(1, 3, 5, 5)
+    expected = layer(x, output_size=[10, 10])
+    q = ff.quantize_model(copy.deepcopy(layer))
+    with ff.strict_quantization(False):
+        assert torch.equal(q(x, output_size=[10, 10]), expected)
+
+
+def test_builtin_layer_slots_carry_the_spec_tags():
+    lin = ff.quantize_model(torch.nn.Linear(5, 4))
+    md = lin.quantizer_metadata
+    assert md["input_quantizer"].input_quantizer and md["output_quantizer"].output_quantizer
+    assert md["weight_quantizer"].weight_quantizer and md["weight_quantizer"].shape == (4, 5)
+    assert md["bias_quantizer"].bias_quantizer and md["bias_quantizer"].shape == (4,)
+    nobias = ff.quantize_model(torch.nn.Linear(5, 4, bias=False))
+    assert nobias.bias_quantizer is None and "bias_quantizer" in nobias._modules
+    emb = ff.quantize_model(torch.nn.Embedding(3, 2))
+    assert not hasattr(emb, "input_quantizer") and emb.weight_quantizer.quant_metadata.weight_quantizer
+    ln = ff.quantize_model(torch.nn.LayerNorm(4, elementwise_affine=False))
+    assert ln.weight_quantizer is None and ln.bias_quantizer is None
+    relu = ff.quantize_model(torch.nn.ReLU())
+    assert sorted(n for n, _ in relu.named_children()) == ["input_quantizer", "output_quantizer"]
+
+
+def _known_modules_file():
+    path = os.path.join(REPO, "optable", "known_modules.txt")
+    known, runtime_only = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split()
+            (runtime_only if parts[1:] == ["runtime-only"] else known).append(parts[0])
+            assert parts[1:] in ([], ["runtime-only"]), line
+    return known, runtime_only
+
+
+def _c_known_list():
+    with open(os.path.join(REPO, "src", "compile.c"), encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"hand_quantized\[\]\s*=\s*\{(.*?)\};", text, re.S)
+    assert m, "src/compile.c: the hand_quantized[] list was not found"
+    return ["torch.nn." + name for name in re.findall(r'"([A-Za-z0-9_]+)"', m.group(1))]
+
+
+def test_known_modules_one_list_for_ffq_and_the_runtime():
+    known, runtime_only = _known_modules_file()
+    # ffq's compiled-in list (src/compile.c) is exactly the file's "known" entries ...
+    assert sorted(_c_known_list()) == sorted(known), (sorted(_c_known_list()), sorted(known))
+    # ... and the runtime's built-in layers are the file's entries, known and runtime-only.
+    registry = sorted("torch.nn." + cls.__name__ for cls in BUILTIN_LAYERS)
+    assert registry == sorted(known + runtime_only), (registry, sorted(known + runtime_only))
+    mapping = ff.quantized_module_map()
+    for float_cls, q_cls in BUILTIN_LAYERS.items():
+        assert getattr(torch.nn, float_cls.__name__) is float_cls
+        assert issubclass(q_cls, QuantizedModule) and issubclass(q_cls, float_cls)
+        assert mapping.get(float_cls) in (q_cls, None) or float_cls.__name__ not in {
+            k.split(".")[-1] for k in known}
+
+
+def test_quantize_model_lists_unmapped_types_and_surrogates_fix_it():
+    class Odd(torch.nn.Module):
+        def forward(self, x):
+            return x * 2
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), Odd(), torch.nn.Dropout())
+    pristine = copy.deepcopy(model)
+    e = expect(QuantizationError, ff.quantize_model, copy.deepcopy(model))
+    assert "Odd" in str(e) and "torch.nn.modules.dropout.Dropout" in str(e)
+    extra = ff.surrogate_quantized_modules(model)
+    assert set(extra) == {Odd, torch.nn.Dropout}
+    q = ff.quantize_model(model, extra_conversion=extra)
+    assert type(q[1]).__name__ == "QuantizedOddSurrogate"
+    skipped = ff.quantize_model(pristine, extra_conversion={
+        Odd: ff.nn.quantized_module.SKIP_QUANTIZATION, torch.nn.Dropout: ff.nn.quantized_module.SKIP_QUANTIZATION})
+    assert type(skipped[1]) is Odd and type(skipped[0]) is ff.nn.QuantizedLinear
+
+
+class _Generated(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.randn(3, 3))
+        self.bias = torch.nn.Parameter(torch.randn(3))
+        self.scale = torch.nn.Parameter(torch.ones(1))
+
+    def forward(self, input, other):
+        return input
+
+
+class _QuantizedGenerated(QuantizedModule, _Generated, include_in_module_map=False):
+    def __init_quantization__(self):
+        super().__init_quantization__()
+        # as ffq emits them today: no tags
+        self.quantizer_linear = QuantizerStub()
+        self.quantizer_self_bias = QuantizerStub()
+        self.quantizer_self_weight = QuantizerStub()
+        self.quantizer_self_scale = QuantizerStub()
+        self.quantizer_input = QuantizerStub()
+        self.quantizer_other_2 = QuantizerStub()
+        self.quantizer_add_1 = QuantizerStub()
+        self.quantizer_h = QuantizerStub()
+
+
+def test_tags_are_inferred_for_untagged_generated_stubs():
+    g = _QuantizedGenerated()
+    md = g.quantizer_metadata
+    assert md["quantizer_self_weight"].weight_quantizer
+    assert md["quantizer_self_bias"].bias_quantizer
+    assert md["quantizer_self_scale"].parameter_quantizer and not md["quantizer_self_scale"].weight_quantizer
+    assert md["quantizer_input"].input_quantizer and md["quantizer_other_2"].input_quantizer
+    assert md["quantizer_linear"].output_quantizer and md["quantizer_add_1"].output_quantizer
+    assert md["quantizer_h"].activation_quantizer and not md["quantizer_h"].input_quantizer
+    assert [str(t) for t in infer_tags(g, "quantizer_self_weight")] == ["#parameter/weight"]
+    found = ff.find_quantizers(g, "[quantizer:parameter/weight]")
+    assert [n for n, _ in found.named_modules()] == ["quantizer_self_weight"]
+    # explicit tags win over inference
+    g.register_quantizer("quantizer_x", QuantizerStub(output_quantizer=True))
+    assert g.quantizer_metadata["quantizer_x"].output_quantizer
+
+
+def test_metadata_reconciliation_warns_on_conflicting_tags():
+    lin = ff.quantize_model(torch.nn.Linear(2, 2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lin.weight_quantizer = QuantizerStub(output_quantizer=True)
+    assert any(issubclass(w.category, RuntimeWarning) for w in caught)
+    assert lin.weight_quantizer.quant_metadata.weight_quantizer
+    expect(TypeError, lin.register_quantizer, "x", torch.nn.ReLU())
+
+
+# --- switches ---------------------------------------------------------------------------------
+
+
+def test_strict_quantization_flag_and_context_manager():
+    before = ff.get_strict_quantization()
+    with ff.strict_quantization(False):
+        assert ff.get_strict_quantization() is False
+        with ff.strict_quantization(True):
+            assert ff.get_strict_quantization() is True
+        assert ff.get_strict_quantization() is False
+    assert ff.get_strict_quantization() is before
+    handle = ff.strict_quantization(not before)  # a bare call changes it now
+    assert ff.get_strict_quantization() is (not before)
+    handle.__exit__(None, None, None)
+    assert ff.get_strict_quantization() is before
+    # strict mode: a float tensor reaching a quantized op is an error
+    lin = ff.quantize_model(torch.nn.Linear(2, 2))
+    with ff.strict_quantization(True):
+        expect(QuantizationError, lin, torch.randn(1, 2))
+        with ff.strict_quantization_for_module(False, lin):
+            lin(torch.randn(1, 2))
+            assert ff.get_strict_quantization() is True
+
+
+def test_disable_and_enable_quantization():
+    model = calibrated()
+    x = torch.randn(4, 6)
+    q_out = model(x)
+    assert isinstance(q_out, QuantizedTensor)
+    with ff.disable_quantization(model):
+        assert not ff.get_strict_quantization()
+        f_out = model(x)
+        assert not isinstance(f_out, QuantizedTensor)
+        with ff.enable_quantization(model):
+            assert torch.equal(model(x).dequantize(), q_out.dequantize())
+    assert torch.equal(model(x).dequantize(), q_out.dequantize())
+    plain = small_model()
+    assert torch.allclose(f_out, plain(x), atol=1e-6)
+
+
+# --- calibration errors, freeze, save and load ---------------------------------------------------
+
+
+def test_uncalibrated_quantizer_error_names_its_module_path():
+    model = w8a8(ff.quantize_model(small_model()))
+    e = expect(ValueError, model, torch.randn(2, 6))
+    assert "'0.input_quantizer'" in str(e), str(e)
+
+
+def test_estimate_ranges_covers_every_quantizer_of_a_model():
+    model = calibrated()
+    real = list(named_quantizers(model))
+    assert len(real) == 13 and all(q.quantization_range[0] is not None for _, q in real)
+
+
+def test_freeze_parameters_puts_weights_on_the_grid_and_stubs_the_quantizers():
+    model = calibrated()
+    x = torch.randn(4, 6)
+    w_q = model[0].weight_quantizer(model[0].weight).dequantize().detach()
+    with ff.freeze_parameters(model):
+        model(x)
+    assert torch.equal(model[0].weight.detach(), w_q)
+    assert isinstance(model[0].weight_quantizer, QuantizerStub)
+    assert model[0].weight_quantizer.quant_metadata.weight_quantizer
+    assert len(list(named_quantizers(model))) == 0
+
+
+def _state_bytes(sd):
+    return sum(v.numel() * v.element_size() for v in sd.values() if isinstance(v, torch.Tensor))
+
+
+def test_freeze_stores_integer_weights_and_round_trips_through_state_dict():
+    torch.manual_seed(0)
+    float_model = torch.nn.Sequential(torch.nn.Linear(128, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128))
+    model = calibrated(copy.deepcopy(float_model), torch.randn(32, 128))
+    x = torch.randn(8, 128)
+    before = model(x).dequantize()
+    ff.freeze(model)
+    assert model[0].weight is None and model[0].weight_quantizer.int_weight.dtype == torch.int8
+    assert torch.equal(model(x).dequantize(), before)
+    ratio = _state_bytes(float_model.state_dict()) / _state_bytes(model.state_dict())
+    assert ratio >= 3.5, ratio
+    fresh = ff.quantize_model(copy.deepcopy(float_model))
+    fresh.load_state_dict(model.state_dict())
+    assert fresh[0].weight is None
+    assert torch.equal(fresh(x).dequantize(), before)
+
+
+def test_calibrated_state_dict_loads_into_a_fresh_copy_bitwise():
+    float_model = small_model()
+    model = calibrated(copy.deepcopy(float_model))
+    x = torch.randn(5, 6)
+    fresh = ff.quantize_model(copy.deepcopy(float_model))
+    result = fresh.load_state_dict(model.state_dict())
+    assert not result.missing_keys and not result.unexpected_keys
+    assert torch.equal(fresh(x).dequantize(), model(x).dequantize())
+    # also through torch.save / torch.load
+    with tempfile.TemporaryDirectory() as d:
+        torch.save(model.state_dict(), os.path.join(d, "sd.pt"))
+        again = ff.quantize_model(copy.deepcopy(float_model))
+        again.load_state_dict(torch.load(os.path.join(d, "sd.pt")))
+        assert torch.equal(again(x).dequantize(), model(x).dequantize())
+
+
+def test_save_and_load_quantization_state():
+    float_model = small_model()
+    model = calibrated(copy.deepcopy(float_model))
+    x = torch.randn(5, 6)
+    with tempfile.TemporaryDirectory() as d:
+        path = ff.save_quantization_state(model, name_or_path="org/small", cache_dir=d)
+        assert path.name == "config.yaml" and path.parent.name == "main"
+        assert path.parent.parent.name == "quantization-state--org--small"
+        assert sorted(os.listdir(path.parent)) == ["config.yaml", "model.safetensors"]
+        fresh = ff.quantize_model(copy.deepcopy(float_model))
+        ff.load_quantization_state(fresh, name_or_path="org/small", cache_dir=d)
+        assert torch.equal(fresh(x).dequantize(), model(x).dequantize())
+        # by config path, and the overwrite policy for real quantizers
+        expect(QuantizationError, ff.load_quantization_state, fresh, name_or_path=str(path))
+        ff.load_quantization_state(fresh, name_or_path=str(path), overwrite_policy="overwrite")
+        expect(FileNotFoundError, ff.load_quantization_state, fresh, name_or_path="other", cache_dir=d)
+
+
+def _snapshot(model):
+    return {k: (v.clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v)) for k, v in model.state_dict().items()}, \
+        [(n, type(m)) for n, m in model.named_modules()]
+
+
+def _same(model, snap):
+    sd, mods = snap
+    now = model.state_dict()
+    return mods == [(n, type(m)) for n, m in model.named_modules()] and sorted(now) == sorted(sd) and all(
+        torch.equal(now[k], v) if isinstance(v, torch.Tensor) else now[k] == v for k, v in sd.items())
+
+
+def test_loading_state_of_another_model_lists_keys_and_changes_nothing():
+    model = calibrated()
+    torch.manual_seed(3)
+    other = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.Tanh() if False else torch.nn.ReLU()))
+    w8a8(other)
+    with ff.estimate_ranges(other, running_minmax):
+        other(torch.randn(4, 6))
+    with tempfile.TemporaryDirectory() as d:
+        ff.save_quantization_state(model, name_or_path="m", cache_dir=d)
+        target = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.ReLU()))
+        ff.find_quantizers(target, "0/[quantizer:parameter/weight]").initialize(LinearQuantizer, num_bits=8)
+        target[0].weight_quantizer.quantization_range = (-1.0, 1.0)
+        snap = _snapshot(target)
+        e = expect(RuntimeError, ff.load_quantization_state, target, name_or_path="m", cache_dir=d)
+        text = str(e)
+        assert "missing" in text and "unexpected" in text
+        assert "2.0.weight_quantizer" in text  # saved, no slot in target
+        assert _same(target, snap)
+
+
+def test_truncated_or_corrupted_state_is_an_error_and_changes_nothing():
+    float_model = small_model()
+    model = calibrated(copy.deepcopy(float_model))
+    with tempfile.TemporaryDirectory() as d:
+        path = ff.save_quantization_state(model, name_or_path="m", cache_dir=d)
+        tensors = path.parent / "model.safetensors"
+        good = tensors.read_bytes()
+        for bad in (good[: len(good) // 2], good[:5], good[:-1] + bytes([good[-1] ^ 0xFF]),
+                    b"\x10" + good[1:]):
+            tensors.write_bytes(bad)
+            fresh = ff.quantize_model(copy.deepcopy(float_model))
+            snap = _snapshot(fresh)
+            expect((ValueError, RuntimeError), ff.load_quantization_state, fresh, name_or_path="m", cache_dir=d)
+            assert _same(fresh, snap)
+        # a corrupted tensor file without the checksum is still caught by the format checks
+        tensors.write_bytes(good[: len(good) - 8])
+        serialization.read_safetensors  # noqa: B018
+        expect(ValueError, serialization.read_safetensors, tensors)
+        tensors.write_bytes(good)
+        path.write_text(path.read_text()[:40])
+        fresh = ff.quantize_model(copy.deepcopy(float_model))
+        snap = _snapshot(fresh)
+        expect(ValueError, ff.load_quantization_state, fresh, name_or_path="m", cache_dir=d)
+        assert _same(fresh, snap)
+
+
+def test_saving_is_atomic():
+    model = calibrated()
+    with tempfile.TemporaryDirectory() as d:
+        path = ff.save_quantization_state(model, name_or_path="m", cache_dir=d)
+        before = {p: (path.parent / p).read_bytes() for p in os.listdir(path.parent)}
+        real_replace = os.replace
+
+        def failing_replace(src, dst):
+            raise OSError(28, "No space left on device")
+
+        os.replace = failing_replace
+        try:
+            model[0].input_quantizer.quantization_range = (-3.0, 3.0)
+            expect(OSError, ff.save_quantization_state, model, name_or_path="m", cache_dir=d)
+        finally:
+            os.replace = real_replace
+        after = {p: (path.parent / p).read_bytes() for p in os.listdir(path.parent)}
+        assert after == before  # old files intact, no temporary left behind
+
+
+def test_safetensors_files_are_readable_by_the_safetensors_package():
+    try:
+        from safetensors.torch import load_file, save_file
+    except ImportError:
+        raise Skipped("safetensors is not installed")
+    t = {"a": torch.randn(3, 4), "b": torch.arange(5, dtype=torch.int8), "c": torch.randn(2).to(torch.bfloat16)}
+    with tempfile.TemporaryDirectory() as d:
+        serialization.write_safetensors(t, os.path.join(d, "x.safetensors"), {"k": "v"})
+        back = load_file(os.path.join(d, "x.safetensors"))
+        assert all(torch.equal(back[k], t[k]) for k in t)
+        save_file(t, os.path.join(d, "y.safetensors"))
+        ours, _ = serialization.read_safetensors(os.path.join(d, "y.safetensors"))
+        assert all(torch.equal(ours[k], t[k]) and ours[k].dtype == t[k].dtype for k in t)
+
+
+# --- TorchQuant pieces ------------------------------------------------------------------------
+
+
+def test_qformat_quantizer_uses_power_of_two_scales_and_ste():
+    q = QFormatQuantizer(8, frac_bits=4)
+    x = torch.tensor([0.03, 1.5, -2.26, 100.0], requires_grad=True)
+    y = q(x)
+    assert torch.equal(y.raw_data.detach(), torch.tensor([0.0, 24.0, -36.0, 127.0]))
+    assert torch.equal(y.dequantize().detach(), torch.tensor([0.0, 1.5, -2.25, 127 / 16]))
+    y.dequantize().sum().backward()
+    assert torch.equal(x.grad, torch.tensor([1.0, 1.0, 1.0, 0.0]))  # clipped: no gradient
+    auto = QFormatQuantizer(8)
+    expect(ValueError, auto, x)
+    with ff.estimate_ranges(auto, running_minmax):
+        auto(torch.tensor([-3.0, 5.0]))
+    assert auto.frac_bits.tolist() == [4.0]  # 127 / 2^4 = 7.9 >= 5, 2^5 would be too small
+    lo, hi = auto.quantization_range
+    assert float(hi) == 127 / 16 and float(lo) == -8.0
+
+
+def test_stateless_functional_quantizers():
+    from fastforward.quantization.functional import affine_quantize, qfmt_quantize
+
+    x = torch.tensor([-1.0, 0.26, 3.0], requires_grad=True)
+    y = affine_quantize(x, 0.1, 10, 32)
+    assert torch.allclose(y, torch.tensor([-1.0, 0.3, 2.1]))
+    y.sum().backward()
+    assert torch.equal(x.grad, torch.tensor([1.0, 1.0, 0.0]))
+    assert torch.equal(qfmt_quantize(torch.tensor([0.3, -9.0]), 0.25, -8, 7), torch.tensor([0.25, -2.0]))
+
+
+def test_qmodule_state_switches_modes():
+    float_model = small_model()
+    model = ff.quantize_model(copy.deepcopy(float_model))
+    cfg = ff.QuantizationConfig()
+    cfg.add_rule("**/[quantizer:parameter/weight]", QFormatQuantizer, num_bits=8)
+    cfg.add_rule("**/[quantizer:activation]", QFormatQuantizer, num_bits=8)
+    cfg.initialize(model)
+    x = torch.randn(16, 6)
+    ff.set_qmodule_state(model, ff.QModuleState.CALIBRATE, observer=ff.range_setting.BatchMinMax)
+    out = model(x)
+    assert not isinstance(out, QuantizedTensor) and torch.equal(out, float_model(x))
+    ff.set_qmodule_state(model, ff.QModuleState.QUANTIZED_EVAL)
+    q_out = model(x)
+    assert isinstance(q_out, QuantizedTensor)
+    assert float((q_out.dequantize() - float_model(x)).abs().max().detach()) < 0.2
+    with ff.qmodule_state(model, ff.QModuleState.FLOAT):
+        assert torch.equal(model(x), float_model(x))
+        assert ff.get_qmodule_state(model) is ff.QModuleState.FLOAT
+    assert ff.get_qmodule_state(model) is ff.QModuleState.QUANTIZED_EVAL
+    assert torch.equal(model(x).dequantize(), q_out.dequantize())
+    model.train()  # train()/eval() do not change the mode
+    assert isinstance(model(x), QuantizedTensor)
+    # QAT with an observer: ranges follow the data; gradients reach the weights
+    ff.set_qmodule_state(model, ff.QModuleState.QUANT_AWARE_TRAIN, observer=ff.range_setting.ExpAvgMinMax(0.5))
+    before = model[0].input_quantizer.frac_bits.clone()
+    model(x * 100).dequantize().sum().backward()
+    assert model[0].weight.grad is not None and float(model[0].weight.grad.abs().sum()) > 0
+    assert not torch.equal(model[0].input_quantizer.frac_bits, before)
+
+
+# --- attention ---------------------------------------------------------------------------------
+
+
+def _reference_attention(q, k, v, attn_mask=None, is_causal=False, scale=None):
+    """Attention written out in float64 (the definition torch documents)."""
+    q, k, v = q.double(), k.double(), v.double()
+    s = q @ k.transpose(-2, -1) * (scale if scale is not None else q.size(-1) ** -0.5)
+    if is_causal:
+        s = s.masked_fill(~torch.ones(q.size(-2), k.size(-2), dtype=torch.bool).tril(), float("-inf"))
+    if attn_mask is not None:
+        s = s.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else s + attn_mask.double()
+    return (torch.softmax(s, -1) @ v).float()
+
+
+def test_scaled_dot_product_attention_quantizes_its_intermediates():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 3, 5, 4), torch.randn(2, 3, 6, 4), torch.randn(2, 3, 6, 4)
+    mask = torch.rand(5, 6) > 0.3
+    mask[:, 0] = True
+    for kwargs in ({}, {"is_causal": True}, {"attn_mask": mask}, {"attn_mask": mask.float() * -2, "scale": 0.3}):
+        with ff.strict_quantization(False):
+            got = functional.scaled_dot_product_attention(q, k, v, **kwargs)
+        assert torch.allclose(got, _reference_attention(q, k, v, **kwargs), atol=1e-5), kwargs
+        if hasattr(F, "scaled_dot_product_attention"):
+            assert torch.allclose(got, F.scaled_dot_product_attention(q, k, v, **kwargs), atol=1e-5), kwargs
+    weights = LinearQuantizer(8, symmetric=False)
+    weights.quantization_range = (0.0, 1.0)
+    with ff.strict_quantization(False):
+        got = functional.scaled_dot_product_attention(q, k, v, attn_weights_quantizer=weights)
+    reference = _reference_attention(q, k, v)
+    assert not torch.allclose(got, reference, atol=1e-5)  # the weights were quantized ...
+    assert torch.allclose(got, reference, atol=0.05)  # ... onto a 1/255 grid
+    with ff.strict_quantization(True):
+        expect(QuantizationError, functional.scaled_dot_product_attention, q, k, v)
+    expect(TypeError, functional.scaled_dot_product_attention, q, k, v, strict_quantization=False, bogus=1)
+    with ff.sdpa_upcast(torch.float64):
+        with ff.strict_quantization(False):
+            half = functional.scaled_dot_product_attention(q.bfloat16(), k.bfloat16(), v.bfloat16())
+    assert half.dtype == torch.bfloat16
+    assert torch.allclose(half.float(), reference, atol=3e-2)
+    # ffq rewrites torch's call into this op (it is in the operator table)
+    assert "scaled_dot_product_attention" in functional.OPS
+
+
+# --- plain runner -----------------------------------------------------------------------------
+
+
+def main():
+    ff.set_strict_quantization(False)
+    tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
+    passed = failed = skipped = 0
+    for name, test in tests:
+        strict = ff.get_strict_quantization()
+        try:
+            test()
+        except Skipped as reason:
+            skipped += 1
+            print("SKIP %s: %s" % (name, reason))
+        except Exception:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc(file=sys.stdout)
+        else:
+            passed += 1
+            print("PASS %s" % name)
+        ff.set_strict_quantization(strict)
+    print("python %s, torch %s" % (sys.version.split()[0], torch.__version__))
+    summary = "%d passed, %d failed" % (passed, failed)
+    print(summary + (", %d skipped" % skipped if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
