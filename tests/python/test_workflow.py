@@ -657,10 +657,13 @@ def test_scaled_dot_product_attention_quantizes_its_intermediates():
     mask[:, 0] = True
     for kwargs in ({}, {"is_causal": True}, {"attn_mask": mask}, {"attn_mask": mask.float() * -2, "scale": 0.3}):
         with ff.strict_quantization(False):
-            got = functional.scaled_dot_product_attention(q, k, v, **kwargs)
+            got = functional.scaled_dot_product_attention(q, k, v, sdpa_torch_fallback=False, **kwargs)
+            fused = functional.scaled_dot_product_attention(q, k, v, **kwargs)
         assert torch.allclose(got, _reference_attention(q, k, v, **kwargs), atol=1e-5), kwargs
         if hasattr(F, "scaled_dot_product_attention"):
-            assert torch.allclose(got, F.scaled_dot_product_attention(q, k, v, **kwargs), atol=1e-5), kwargs
+            # without active intermediate quantizers torch's kernel runs: bitwise torch
+            assert torch.equal(fused, F.scaled_dot_product_attention(q, k, v, **kwargs)), kwargs
+            assert torch.allclose(got, fused, atol=1e-5), kwargs
     weights = LinearQuantizer(8, symmetric=False)
     weights.quantization_range = (0.0, 1.0)
     with ff.strict_quantization(False):
@@ -673,7 +676,8 @@ def test_scaled_dot_product_attention_quantizes_its_intermediates():
     expect(TypeError, functional.scaled_dot_product_attention, q, k, v, strict_quantization=False, bogus=1)
     with ff.sdpa_upcast(torch.float64):
         with ff.strict_quantization(False):
-            half = functional.scaled_dot_product_attention(q.bfloat16(), k.bfloat16(), v.bfloat16())
+            half = functional.scaled_dot_product_attention(q.bfloat16(), k.bfloat16(), v.bfloat16(),
+                                                           sdpa_torch_fallback=False)
     assert half.dtype == torch.bfloat16
     assert torch.allclose(half.float(), reference, atol=3e-2)
     # ffq rewrites torch's call into this op (it is in the operator table)

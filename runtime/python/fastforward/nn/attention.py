@@ -15,7 +15,7 @@ optional quantizer per intermediate result::
 
 ``scale`` defaults to ``1 / sqrt(query.size(-1))``. When no intermediate quantizer is given
 (None or stubs) and the torch fallback is allowed (``sdpa_torch_fallback=True``, or the
-global ``sdpa_torch_fallback_allowed`` flag), torch's fused kernel computes the attention and
+global ``sdpa_torch_fallback_allowed`` flag, on by default), torch's fused kernel computes the attention and
 only the output quantizer applies. ``with sdpa_upcast(torch.float32):`` runs the step-by-step
 arithmetic in a wider dtype (the result is cast back to the query's dtype).
 """
@@ -43,7 +43,10 @@ __all__ = [
 _INTERMEDIATES = ("scaled_query_quantizer", "scaled_key_quantizer", "attn_scores_quantizer",
                   "attn_mask_quantizer", "masked_scores_quantizer", "attn_weights_quantizer",
                   "dropout_quantizer")
-_state: Dict[str, Any] = {"fallback": False}
+# ffq's default is True (FastForward's is False): with no active intermediate quantizer
+# (stubs, as ffq generates them), attention is torch's own kernel, so a freshly converted
+# model computes bitwise what the float model computes.
+_state: Dict[str, Any] = {"fallback": True}
 _upcast: List[torch.dtype] = []
 
 

@@ -369,6 +369,4 @@ _build_all()
 
 # Hand-written: attention is computed step by step, with a quantizer per intermediate
 # (fastforward.nn.attention). It replaces the generic op built from its table entry.
-from fastforward.nn.attention import scaled_dot_product_attention, sdpa_upcast  # noqa: E402
-
-__all__ += ["sdpa_upcast"]
+from fastforward.nn.attention import scaled_dot_product_attention, sdpa_upcast  # noqa: E402, F401
