@@ -98,7 +98,7 @@ def test_mpath_names_wildcards_and_extensions():
     assert names(" 2 / 0 ") == ["2.0"]
     assert names("nothing") == []
     # [cls:...] resolves in the caller's names
-    Lin = torch.nn.Linear  # noqa: N806
+    Lin = torch.nn.Linear  # noqa: N806, F841 - used by name inside the query
     assert sorted(n for n, _ in mpath.search("**/[cls:Lin]", m).named_modules()) == ["0", "2.0", "3"]
     sel = mpath.query("2") / "0"
     assert str(sel) == "2/0" and [n for n, _ in mpath.search(sel, m).named_modules()] == ["2.0"]

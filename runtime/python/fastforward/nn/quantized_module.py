@@ -99,7 +99,7 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
             if base is not None:
                 previous = _QUANTIZED_CLASSES.get(base)
                 if (previous is not None and previous is not cls and not _is_builtin(previous)
-                        and (previous.__module__, previous.__qualname__) != (cls.__module__, cls.__qualname__)):
+                        and previous.__qualname__ != cls.__qualname__):  # not a regenerated class
                     warnings.warn(
                         "%s replaces %s as the quantized class of %s.%s"
                         % (cls.__qualname__, previous.__qualname__, base.__module__, base.__qualname__),
