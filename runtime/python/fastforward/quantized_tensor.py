@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 import torch
 
 from fastforward import dispatcher
+from fastforward.common import safe_for_torch_load
 from fastforward.dispatcher import DispatcherPriority
 from fastforward.exceptions import QuantizationError
 from fastforward.flags import get_strict_quantization
@@ -39,7 +40,7 @@ _NO_DISPATCH = {
     "sparse_dim", "sparse_mask", "_grad", "_base", "_version", "_cdata", "_grad_fn",
     "_backward_hooks", "_post_accumulate_grad_hooks", "__reduce_ex__", "__format__",
     "names", "has_names", "refine_names", "stride", "element_size", "itemsize", "nbytes",
-    "T", "mT", "H", "mH", "_is_view", "is_contiguous", "data", "__len__", "__class__",
+    "_is_view", "is_contiguous", "__len__", "__class__",
     "__hash__",
 }
 
@@ -253,6 +254,9 @@ def _dequantize_nested(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _dequantize_nested(item) for key, item in value.items()}
     return value
+
+
+safe_for_torch_load(QuantizedTensor, _rebuild_quantized_tensor)
 
 
 # --- built-in kernels ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional, Tuple, Union
 
 import torch
 
-from fastforward.common import ensure_tensor
+from fastforward.common import ensure_tensor, safe_for_torch_load
 from fastforward.exceptions import ExportError, QuantizationError
 from fastforward.flags import get_export_mode
 from fastforward.quantization.affine import _kernels as K
@@ -287,3 +287,6 @@ def fake_quantize(
 
 
 __all__ += ["dequantize_static", "fake_quantize", "quantize_static"]
+
+
+safe_for_torch_load(AffineQuantizationFunction, StaticAffineQuantParams)
