@@ -252,6 +252,22 @@ def _empty(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
     return t
 
 
+_scratch = threading.local()
+_SCRATCH_MAX = 64 << 20
+
+
+def _scratch_bytes(n: int) -> torch.Tensor:
+    """A per-thread byte buffer of at least ``n`` bytes for intermediates that never leave
+    this module (kept up to 64 MB; larger requests get a fresh buffer)."""
+    if n > _SCRATCH_MAX:
+        return _empty((n,), torch.uint8)
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.numel() < n:
+        buf = _empty((max(n, 1 << 20),), torch.uint8)
+        _scratch.buf = buf
+    return buf[:n]
+
+
 def _make_grid(shape: Sequence[int], tile: Sequence[int]) -> Optional[_Grid]:
     g = grid_for_tiles(shape, tile)
     return None if g is None else _Grid(*g)
@@ -281,7 +297,7 @@ def quantize(
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, dtype):
         return None
     n = x.numel()
-    q = _empty((lib.ffqrt_storage_bytes(dtype, n),), torch.uint8)
+    q = _scratch_bytes(lib.ffqrt_storage_bytes(dtype, n))
     status = lib.ffqrt_quantize(
         _state["ctx"], q.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
