@@ -688,6 +688,30 @@ def test_linear_quantizer_lazy_parameters_and_range():
     assert "symmetric=True" in repr(pc) and "PerChannel" in repr(pc)
 
 
+def test_quantizer_modules_copy_save_and_load():
+    m = torch.nn.Module()
+    m.q = LinearQuantizer(8, symmetric=False, granularity=PerChannel(0))
+    m.lazy = LinearQuantizer(4)
+    m.stub = QuantizerStub("activation/input")
+    x = torch.randn(3, 4)
+    m.q.quantization_range = (x.min(1).values, x.max(1).values)
+    expected = m.q(x).raw_data
+    m2 = copy.deepcopy(m)
+    assert torch.equal(m2.q(x).raw_data, expected) and m2.q.scale is not m.q.scale
+    assert m2.lazy.has_uninitialized_params and m2.stub.quant_metadata.input_quantizer
+    m2.lazy.quantization_range = (-1.0, 1.0)
+    assert m.lazy.has_uninitialized_params
+    buf = io.BytesIO()
+    torch.save(m, buf)
+    buf.seek(0)
+    kwargs = {"weights_only": False} if "weights_only" in torch.load.__code__.co_varnames else {}
+    m3 = torch.load(buf, **kwargs)
+    assert torch.equal(m3.q(x).raw_data, expected) and m3.lazy.has_uninitialized_params
+    fresh = LinearQuantizer(8, symmetric=False, granularity=PerChannel(0))
+    fresh.load_state_dict(m.q.state_dict())
+    assert not fresh.has_uninitialized_params and torch.equal(fresh(x).raw_data, expected)
+
+
 def test_clear_errors_for_bad_input():
     for bits in (1, 17, 0, "8", 2.5, True):
         raises(ValueError, lambda b=bits: LinearQuantizer(b), "LinearQuantizer", "num_bits", repr(bits))
