@@ -493,6 +493,56 @@ def test_quantization_autograd_function_uses_its_backward():
     assert x.grad.tolist() == [3.0, 3.0]
 
 
+def test_context_style_functions_and_export_mode():
+    from fastforward.quantization.function import QuantizationContext, create_quantization_function
+
+    def q(data, scale: float, bits: int = 8):
+        return torch.clamp(torch.round(data / scale), -(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+
+    def dq(raw, scale: float):
+        return raw * scale
+
+    params_type, fn_type, helper = create_quantization_function("Simple", q, dq)
+    assert params_type.__name__ == "SimpleParams" and fn_type.__name__ == "Simple"
+    qt = helper(torch.tensor([0.26, -3.0]), scale=0.5)
+    assert qt.raw_data.tolist() == [1.0, -6.0] and qt.dequantize().tolist() == [0.5, -3.0]
+    assert qt.quant_args().bits == 8 and qt.quant_func is fn_type
+    def dq_unannotated(raw, scale):
+        return raw
+
+    def dq_defaulted(raw, scale: float = 1.0):
+        return raw
+
+    raises(TypeError, lambda: create_quantization_function("Bad", q, dq_unannotated), "scale")
+    raises(ValueError, lambda: create_quantization_function("Bad", q, dq_defaulted), "scale")
+    ctx = affine.quantization_context(torch.tensor([0.5]), None)
+    assert isinstance(ctx, QuantizationContext)
+    attached = ctx.attach(torch.tensor([3.0]))
+    assert attached.dequantize().tolist() == [1.5]
+    assert ctx.with_changes(scale=torch.tensor([2.0])).attach(torch.tensor([3.0])).dequantize().tolist() == [6.0]
+    assert ctx.contiguous_parameters() is ctx and ctx.clone_parameters().quantization_params.scale is not ctx.quantization_params.scale
+    with ff.export_mode(True):
+        out = affine.quantize_per_tensor(torch.tensor([0.26]), 0.5)
+        assert type(out) is torch.Tensor and out.tolist() == [0.5]
+        raises(ff.exceptions.ExportError, lambda: affine.dynamic.quantize_per_tensor(torch.randn(3)))
+    d = affine.dynamic.quantize_per_channel(torch.randn(4, 5), 0, num_bits=4, symmetric=True)
+    assert isinstance(d.quant_args(), affine.StaticAffineQuantParams) and d.quant_args().scale.shape == (4,)
+    blocks = affine.quantize_per_block(torch.randn(2, 8), torch.ones(8) * 0.1, None, 0, 1, 2)
+    tiles = affine.quantize_by_tile(torch.randn(4, 4), torch.ones(4) * 0.1, None, (2, 2))
+    assert blocks.quant_args().granularity.parameter_dimensionality((2, 8)) == 8
+    assert tiles.quant_args().granularity == PerTile((2, 2))
+    raises(RuntimeError, lambda: affine.quantize_per_tensor(torch.randn(3).half(), 0.1, num_bits=16), "float16")
+
+
+def test_in_place_operators_become_out_of_place():
+    qt = affine.quantize_per_tensor(torch.randn(3), 0.1)
+    with ff.strict_quantization(False):
+        y = qt
+        y += 1
+    assert type(y) is torch.Tensor and torch.equal(y, qt.dequantize() + 1)
+    raises(QuantizationError, lambda: exec("z += 1", {"z": qt}), "add")
+
+
 def test_learnable_scale_training_reduces_error():
     torch.manual_seed(0)
     q = LinearQuantizer(3, symmetric=True, allow_one_sided=False)

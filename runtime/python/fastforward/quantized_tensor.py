@@ -202,6 +202,14 @@ class QuantizedTensor(torch.Tensor):
             raw = torch.Tensor.__repr__(self.raw_data)
         return "QuantizedTensor(%s, %r)" % (raw, self._quantization_context)
 
+    # In-place operators are not in place: returning NotImplemented makes Python use the
+    # out-of-place operator (and its dispatch / strict rules) and rebind the name.
+    def _no_in_place(self, other: Any) -> Any:
+        return NotImplemented
+
+    __iadd__ = __isub__ = __imul__ = __imatmul__ = __itruediv__ = __ifloordiv__ = _no_in_place  # type: ignore[assignment]
+    __imod__ = __ilshift__ = __irshift__ = __iand__ = __ixor__ = __ior__ = __ipow__ = _no_in_place  # type: ignore[assignment]
+
     # --- every other torch operation ----------------------------------------------------
 
     @classmethod

@@ -145,6 +145,14 @@ class QuantizerMetadata:
             return False
         return all(other._attributes.get(k, object()) == v for k, v in self._attributes.items())
 
+    def to_stub(self) -> "QuantizerStub":
+        """Deprecated: a QuantizerStub carrying this metadata."""
+        import warnings
+
+        warnings.warn("QuantizerMetadata.to_stub is deprecated; use QuantizerStub(_metadata=...)",
+                      DeprecationWarning, stacklevel=2)
+        return QuantizerStub(_metadata=self)
+
     def __repr__(self) -> str:
         tags = ", ".join(sorted(t.symbol for t in self._tags))
         return "QuantizerMetadata(tags={%s}, shape=%r)" % (tags, self.shape)
