@@ -818,6 +818,18 @@ def test_dynamic_linear_quantizer():
     raises(TypeError, lambda: estimate_ranges(q, RunningMinMaxRangeEstimator).__enter__(), "RangeSettable")
 
 
+def test_quantizing_a_quantized_tensor_requantizes_its_values():
+    first = LinearQuantizer(8, symmetric=False)
+    first.quantization_range = (-4.0, 4.0)
+    second = LinearQuantizer(4, symmetric=False)
+    second.quantization_range = (-4.0, 4.0)
+    x = torch.linspace(-4, 4, 50)
+    twice = second(first(x))
+    once = second(first(x).dequantize())
+    assert_bitwise(twice.raw_data, once.raw_data, "requantized")
+    assert float((twice.dequantize() - x).abs().max()) <= float(second.scale) + float(first.scale)
+
+
 def test_overrides_and_stub():
     stub = QuantizerStub("parameter/weight")
     assert stub.is_stub() and stub.quant_metadata.parameter_quantizer and stub.quant_metadata.weight_quantizer
@@ -908,6 +920,57 @@ def test_mse_grid_ignores_outliers():
         mm(x)
     err = lambda qz: float(((qz(x).dequantize() - x) ** 2).mean())  # noqa: E731
     assert float(q.scale) < float(mm.scale) and err(q) < err(mm)
+
+
+def _swap_tensor_stubs(model, x):
+    """Replace every stub that sees a float tensor by an 8-bit LinearQuantizer."""
+    seen = set()
+    hooks = [
+        m.register_forward_hook(
+            lambda mod, inp, out: seen.add(mod)
+            if isinstance(inp[0], torch.Tensor) and inp[0].is_floating_point() else None)
+        for m in model.modules() if isinstance(m, QuantizerStub)
+    ]
+    with ff.strict_quantization(False):
+        model(x)
+    for hook in hooks:
+        hook.remove()
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if child in seen:
+                setattr(parent, name, LinearQuantizer(8, symmetric=False))
+    return len(seen)
+
+
+def test_generated_models_calibrate_and_run_quantized():
+    sys.path.insert(0, HERE)
+    import ffq_float_models as float_models
+    import ffq_quantized_models  # noqa: F401 - registers the generated classes
+
+    torch.manual_seed(0)
+    linear = float_models.MyLinear(6, 5)
+    x = torch.randn(8, 6)
+    expected = linear(x)
+    ff.quantize_model(linear)
+    assert _swap_tensor_stubs(linear, x) == 4
+    with estimate_ranges(linear, RunningMinMaxRangeEstimator):
+        linear(x)
+    out = linear(x)  # strict: every functional operand is a QuantizedTensor
+    assert isinstance(out, QuantizedTensor)
+    # 8-bit quantization of input, weight, bias and output: a few output steps at most.
+    assert float((out.dequantize() - expected).abs().max()) < 0.05 * float(expected.abs().max())
+
+    net = float_models.TinyNet()
+    x = torch.randn(3, 4, 8, 8)
+    expected = net(x)
+    ff.quantize_model(net)
+    assert _swap_tensor_stubs(net, x) > 10
+    with ff.strict_quantization(False):  # TinyNet calls Tensor.abs(), which has no kernel
+        with estimate_ranges(net, RunningMinMaxRangeEstimator):
+            net(x)
+        out = net(x)
+    out = out.dequantize() if isinstance(out, QuantizedTensor) else out
+    assert float((out - expected).abs().max()) < 0.1 * float(expected.abs().max())
 
 
 def test_public_names_exist():

@@ -205,7 +205,7 @@ def _params_ok(
 def _plain(t: torch.Tensor, dtype: torch.dtype) -> bool:
     """A dense, contiguous CPU tensor of ``dtype`` whose memory holds its values as is."""
     return (
-        isinstance(t, torch.Tensor)
+        type(t) is torch.Tensor  # never a subclass: a QuantizedTensor's memory is its raw data
         and t.dtype == dtype
         and t.device.type == "cpu"
         and t.layout == torch.strided

@@ -123,6 +123,13 @@ class SimpleEstimatorStep(abc.ABC):
     def __call__(self, quantizer: Any, callback: Callable[..., Any], args: Sequence[Any],
                  kwargs: Dict[str, Any]) -> Any:
         data = args[0] if args else kwargs["data"]
+        if not isinstance(data, torch.Tensor):
+            from fastforward.nn.quantizer import describe
+
+            raise TypeError(
+                "%s: range estimation needs a tensor, got %s %r"
+                % (describe(quantizer), type(data).__name__, data)
+            )
         if not self._ready:
             object.__setattr__(self, "quantizer", quantizer)  # not a submodule of the step
             self.setup_estimator(data)

@@ -181,6 +181,10 @@ class AffineQuantizationFunction(QuantizationFunction):
 
     @classmethod
     def quantize(cls, data: torch.Tensor, params: Any) -> torch.Tensor:  # type: ignore[override]
+        from fastforward.quantized_tensor import QuantizedTensor
+
+        if isinstance(data, QuantizedTensor):  # requantization: quantize the real values
+            data = data.dequantize()
         if isinstance(params, DynamicAffineQuantParams):
             if get_export_mode():
                 raise ExportError("dynamic affine quantization cannot be exported")
@@ -269,6 +273,10 @@ def fake_quantize(
     num_bits: float = 8,
 ) -> torch.Tensor:
     """``dequantize(quantize(data))`` as a plain tensor in one pass (no gradient)."""
+    from fastforward.quantized_tensor import QuantizedTensor
+
+    if isinstance(data, QuantizedTensor):
+        data = data.dequantize()
     granularity = granularity or PerTensor()
     bits = K.check_num_bits(num_bits)
     K.check_float_data(data)
