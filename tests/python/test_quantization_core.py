@@ -53,7 +53,7 @@ from fastforward.range_setting import (  # noqa: E402
     estimate_ranges,
 )
 
-PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
 
 class Skipped(Exception):

@@ -258,7 +258,7 @@ def _dequantize_nested(value: Any) -> Any:
         return value.dequantize()
     if isinstance(value, (list, tuple)):
         items = [_dequantize_nested(item) for item in value]
-        return items if isinstance(value, list) else type(value)(items) if type(value) is tuple else tuple(items)
+        return items if isinstance(value, list) else tuple(items)
     if isinstance(value, dict):
         return {key: _dequantize_nested(item) for key, item in value.items()}
     return value
