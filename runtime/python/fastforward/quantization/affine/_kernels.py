@@ -120,12 +120,13 @@ def quantize_torch(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.
                    tile: Sequence[int], num_bits: int) -> torch.Tensor:
     """Raw values in x's dtype (or the promoted dtype), the torch-ops implementation."""
     qmin, qmax = -(2.0 ** (num_bits - 1)), 2.0 ** (num_bits - 1) - 1
-    xt = _tiled(x, tile)
-    p = xt / _broadcast(scale, x.shape, tile)
-    if offset is not None:
-        p = p - _broadcast(torch.round(offset), x.shape, tile)
-    v = torch.round(p) + 0.0
-    v = torch.where(torch.isnan(v), torch.full_like(v, qmin), torch.clamp(v, qmin, qmax))
+    with torch.no_grad():
+        # One fresh tensor, then in-place passes: round, clamp (NaN stays NaN), NaN -> qmin,
+        # and + 0.0 turning -0 into +0 as the C kernels do.
+        v = _tiled(x, tile) / _broadcast(scale, x.shape, tile)
+        if offset is not None:
+            v.sub_(_broadcast(torch.round(offset), x.shape, tile))
+        v.round_().clamp_(qmin, qmax).nan_to_num_(nan=qmin).add_(0.0)
     return v.reshape(x.shape)
 
 
