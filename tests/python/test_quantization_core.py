@@ -53,7 +53,7 @@ from fastforward.range_setting import (  # noqa: E402
     estimate_ranges,
 )
 
-PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
 
 class Skipped(Exception):
@@ -167,11 +167,9 @@ def _check_c_matches_torch(shape, seed, num_bits, mode, spread):
         ref = K.quantize_torch(x, scale, offset, tile, num_bits)
         fast = K.quantize_raw(x, scale, offset, tile, num_bits)
         assert_bitwise(fast, ref, "quantize %s b=%d %s" % (name, num_bits, mode))
-        if num_bits in (4, 8):
-            zp = None if offset is None else K.zero_point(offset)
-            if zp is None or bool((zp.abs() <= 2 ** (num_bits - 1)).all()):
-                assert _ffqrt.quantize(x, tile, scale, None if zp is None else zp.to(torch.int32), num_bits) is not None, (
-                    "C refused a call it supports: %s b=%d %s" % (name, num_bits, mode))
+        if num_bits in (4, 8) and (offset is None or not bool((torch.round(offset) != 0).any())):
+            assert _ffqrt.quantize(x, tile, scale, None, num_bits) is not None, (
+                "C refused a call it supports: %s b=%d %s" % (name, num_bits, mode))
         ref_fq = K.dequantize_torch(ref, scale, offset, tile)
         fast_fq = K.fake_quantize_raw(x, scale, offset, tile, num_bits)
         assert_bitwise(fast_fq, ref_fq, "fake-quantize %s b=%d %s" % (name, num_bits, mode))
@@ -220,7 +218,8 @@ def test_c_is_used_for_float32_and_torch_for_others():
     finally:
         _ffqrt.quantize = original
     assert calls == [torch.float32], calls
-    assert_bitwise(a.raw_data.double(), b.raw_data, "float32 (C) vs float64 (torch)")
+    # float64 divides in double precision: a value next to a rounding tie may move one step.
+    assert b.raw_data.dtype == torch.float64 and float((a.raw_data.double() - b.raw_data).abs().max()) <= 1
     assert_bitwise(c.raw_data, a.raw_data.t(), "transposed")
 
 
@@ -286,7 +285,7 @@ def _f32(v):
 
 
 def _reference_quantize(x, scale, offset, shape, tile, num_bits):
-    """Element by element in Python: q = clamp(round(x / s) - round(o), qmin, qmax)."""
+    """Element by element in Python: q = clamp(round(x / s - round(o)), qmin, qmax)."""
     qmin, qmax = -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1
     grid = [d // t for d, t in zip(shape, tile)]
     flat_x = x.reshape(-1).tolist()
@@ -303,12 +302,13 @@ def _reference_quantize(x, scale, offset, shape, tile, num_bits):
         for k, (c, size) in enumerate(zip(idx, tile)):
             t = t * grid[k] + c // size
         s = s_list[t]
-        zp = 0.0 if o_list is None else -float(round(o_list[t])) + 0.0
+        r = 0.0 if o_list is None else float(round(o_list[t]))
         if math.isnan(v):
             out.append(float(qmin))
             continue
-        q = _f32(float(round(_f32(v / s))) + zp) if not math.isinf(v / s) else v / s + zp
-        out.append(float(min(max(q, qmin), qmax)))
+        p = _f32(_f32(v / s) - r)
+        q = float(round(p)) if not math.isinf(p) else p
+        out.append(float(min(max(q, qmin), qmax)) + 0.0)
     return torch.tensor(out, dtype=torch.float32).reshape(shape)
 
 
@@ -332,6 +332,17 @@ def _check_formula(shape, seed, num_bits, mode):
             (o_full.reshape(-1).tolist() if offset is not None else [0.0] * x.numel()),
             s_full.reshape(-1).tolist())]).reshape(shape)
         assert_bitwise(deq, want, "dequantize %s b=%d %s" % (name, num_bits, mode))
+
+
+def test_offset_is_subtracted_before_rounding():
+    # x / s = 0.49999997 (float32); minus round(o) = 3 rounds to -2.5 in float32, which
+    # rounds (half to even) to -2: FastForward's round(x / s - round(o)). Rounding first
+    # would give round(0.49999997) - 3 = -3.
+    x = torch.tensor([0.49999997], dtype=torch.float32)
+    assert x.item() < 0.5
+    qt = affine.quantize_per_tensor(x, torch.tensor(1.0), torch.tensor(3.0))
+    assert qt.raw_data.tolist() == [-2.0]
+    assert affine.fake_quantize(x, torch.tensor(1.0), torch.tensor(3.0)).tolist() == [1.0]
 
 
 def test_quantize_dequantize_match_the_formula():
@@ -375,13 +386,13 @@ def test_round_ste_gradient_is_identity():
 
 
 def _lsq_grads(x, s, o, num_bits, g):
-    """dL/dx, dL/ds, dL/do of (clamp(round(x/s) - round(o)) + round(o)) * s, written out."""
+    """dL/dx, dL/ds, dL/do of (clamp(round(x/s - round(o))) + round(o)) * s, written out."""
     qmin, qmax = -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1
     r = 0.0 if o is None else float(round(o))
     gx, gs, go = [], 0.0, 0.0
     for xv, gv in zip(x.tolist(), g.tolist()):
-        p = _f32(xv / s)
-        q = round(p) - r
+        p = _f32(_f32(xv / s) - r)
+        q = round(p)
         if q < qmin:
             gx.append(0.0)
             gs += gv * (qmin + r)
@@ -392,7 +403,7 @@ def _lsq_grads(x, s, o, num_bits, g):
             go += gv * s
         else:
             gx.append(gv)
-            gs += gv * (round(p) - p)
+            gs += gv * (q - p)
     return gx, gs, go
 
 
@@ -493,6 +504,56 @@ def test_quantization_autograd_function_uses_its_backward():
     assert x.grad.tolist() == [3.0, 3.0]
 
 
+def test_context_style_functions_and_export_mode():
+    from fastforward.quantization.function import QuantizationContext, create_quantization_function
+
+    def q(data, scale: float, bits: int = 8):
+        return torch.clamp(torch.round(data / scale), -(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+
+    def dq(raw, scale: float):
+        return raw * scale
+
+    params_type, fn_type, helper = create_quantization_function("Simple", q, dq)
+    assert params_type.__name__ == "SimpleParams" and fn_type.__name__ == "Simple"
+    qt = helper(torch.tensor([0.26, -3.0]), scale=0.5)
+    assert qt.raw_data.tolist() == [1.0, -6.0] and qt.dequantize().tolist() == [0.5, -3.0]
+    assert qt.quant_args().bits == 8 and qt.quant_func is fn_type
+    def dq_unannotated(raw, scale):
+        return raw
+
+    def dq_defaulted(raw, scale: float = 1.0):
+        return raw
+
+    raises(TypeError, lambda: create_quantization_function("Bad", q, dq_unannotated), "scale")
+    raises(ValueError, lambda: create_quantization_function("Bad", q, dq_defaulted), "scale")
+    ctx = affine.quantization_context(torch.tensor([0.5]), None)
+    assert isinstance(ctx, QuantizationContext)
+    attached = ctx.attach(torch.tensor([3.0]))
+    assert attached.dequantize().tolist() == [1.5]
+    assert ctx.with_changes(scale=torch.tensor([2.0])).attach(torch.tensor([3.0])).dequantize().tolist() == [6.0]
+    assert ctx.contiguous_parameters() is ctx and ctx.clone_parameters().quantization_params.scale is not ctx.quantization_params.scale
+    with ff.export_mode(True):
+        out = affine.quantize_per_tensor(torch.tensor([0.26]), 0.5)
+        assert type(out) is torch.Tensor and out.tolist() == [0.5]
+        raises(ff.exceptions.ExportError, lambda: affine.dynamic.quantize_per_tensor(torch.randn(3)))
+    d = affine.dynamic.quantize_per_channel(torch.randn(4, 5), 0, num_bits=4, symmetric=True)
+    assert isinstance(d.quant_args(), affine.StaticAffineQuantParams) and d.quant_args().scale.shape == (4,)
+    blocks = affine.quantize_per_block(torch.randn(2, 8), torch.ones(8) * 0.1, None, 0, 1, 2)
+    tiles = affine.quantize_by_tile(torch.randn(4, 4), torch.ones(4) * 0.1, None, (2, 2))
+    assert blocks.quant_args().granularity.parameter_dimensionality((2, 8)) == 8
+    assert tiles.quant_args().granularity == PerTile((2, 2))
+    raises(RuntimeError, lambda: affine.quantize_per_tensor(torch.randn(3).half(), 0.1, num_bits=16), "float16")
+
+
+def test_in_place_operators_become_out_of_place():
+    qt = affine.quantize_per_tensor(torch.randn(3), 0.1)
+    with ff.strict_quantization(False):
+        y = qt
+        y += 1
+    assert type(y) is torch.Tensor and torch.equal(y, qt.dequantize() + 1)
+    raises(QuantizationError, lambda: exec("z += 1", {"z": qt}), "add")
+
+
 def test_learnable_scale_training_reduces_error():
     torch.manual_seed(0)
     q = LinearQuantizer(3, symmetric=True, allow_one_sided=False)
@@ -549,8 +610,7 @@ def test_quantized_tensor_survives_copies_and_serialisation():
     buf = io.BytesIO()
     torch.save({"t": qt, "list": [qt]}, buf)
     buf.seek(0)
-    kwargs = {"weights_only": False} if "weights_only" in torch.load.__code__.co_varnames else {}
-    loaded = torch.load(buf, **kwargs)
+    loaded = torch.load(buf)  # torch >= 2.6: the default weights_only unpickler
     _same_qt(qt, loaded["t"])
     _same_qt(qt, loaded["list"][0])
     d = qt.to(torch.float64)
@@ -593,6 +653,38 @@ def test_strict_mode_and_fallback():
     raises(NotImplementedError, lambda: qt.add_(1), "add_", "dispatcher.register")
     raises(NotImplementedError, lambda: qt[0], "__getitem__")
     assert isinstance(qt.view(3, 5), QuantizedTensor)
+
+
+def test_per_tensor_shape_ops_keep_the_quantization():
+    qt = affine.quantize_per_tensor(torch.randn(2, 3, 4), 0.1, torch.tensor(3.0))
+    ops = [lambda t: t.view(6, 4), lambda t: t.reshape(-1), lambda t: t.transpose(0, 1),
+           lambda t: t[0, 1:], lambda t: torch.reshape(t, (4, 6)), lambda t: t.unsqueeze(0),
+           lambda t: t.split(1)[1], lambda t: t.permute(2, 0, 1), lambda t: t.flatten(1)]
+    for op in ops:
+        out = op(qt)
+        assert isinstance(out, QuantizedTensor) and out.quant_args() is qt.quant_args()
+        assert torch.equal(out.dequantize(), op(qt.dequantize()))
+    raises(TypeError, lambda: qt.view(torch.int32), "view(dtype)")
+    per_channel = _sample_qt()
+    raises(QuantizationError, lambda: per_channel.reshape(-1), "reshape")
+
+
+def test_mul_by_number_and_cat_kernels():
+    raw = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    qt = affine.quantization_context(torch.tensor(0.5), torch.tensor(1.0), num_bits=8).attach(raw)
+    doubled = qt * 3
+    assert isinstance(doubled, QuantizedTensor) and torch.equal(doubled.raw_data, qt.raw_data)
+    assert torch.allclose(doubled.dequantize(), qt.dequantize() * 3)
+    doubled.dequantize().sum().backward()
+    assert raw.grad.tolist() == [3.0, 3.0, 3.0]
+    via_functional = ff.nn.functional.mul(qt, 2.0)  # strict, no output quantizer: the kernel
+    assert isinstance(via_functional, QuantizedTensor)
+    assert torch.allclose(via_functional.dequantize(), qt.dequantize() * 2)
+    other = affine.quantization_context(torch.tensor(0.5), torch.tensor(1.0), num_bits=8).attach(torch.tensor([7.0]))
+    joined = torch.cat([qt.detach(), other])
+    assert isinstance(joined, QuantizedTensor) and joined.raw_data.tolist() == [1.0, -2.0, 3.0, 7.0]
+    different = affine.quantize_per_tensor(torch.tensor([1.0]), 0.25)
+    raises(QuantizationError, lambda: torch.cat([qt.detach(), different]), "cat")
 
 
 def test_dispatcher_registration_and_priority():
@@ -650,7 +742,8 @@ def test_linear_quantizer_lazy_parameters_and_range():
     raises(ValueError, lambda: q(torch.randn(3)), "LinearQuantizer", "uninitialized", "estimate_ranges")
     q.quantization_range = (torch.tensor(-2.0), torch.tensor(3.0))
     lo, hi = q.quantization_range
-    assert abs(float(lo) + 3.0 * 128 / 127) < 1e-5 and abs(float(hi) - 3.0) < 1e-5
+    lo, hi = float(lo.detach()), float(hi.detach())
+    assert abs(lo + 3.0 * 128 / 127) < 1e-5 and abs(hi - 3.0) < 1e-5
     assert q.symmetric and "offset" in dict(q.named_buffers())
     q.quantization_range = (0.0, 2.55)  # one-sided: offset buffer becomes 128
     assert float(q.offset) == 128.0
@@ -672,6 +765,30 @@ def test_linear_quantizer_lazy_parameters_and_range():
     op = pc.operator_for_range(x.min(1).values * 2, x.max(1).values * 2, x.shape)
     assert isinstance(op(x), QuantizedTensor)
     assert "symmetric=True" in repr(pc) and "PerChannel" in repr(pc)
+
+
+def test_quantizer_modules_copy_save_and_load():
+    m = torch.nn.Module()
+    m.q = LinearQuantizer(8, symmetric=False, granularity=PerChannel(0))
+    m.lazy = LinearQuantizer(4)
+    m.stub = QuantizerStub("activation/input")
+    x = torch.randn(3, 4)
+    m.q.quantization_range = (x.min(1).values, x.max(1).values)
+    expected = m.q(x).raw_data
+    m2 = copy.deepcopy(m)
+    assert torch.equal(m2.q(x).raw_data, expected) and m2.q.scale is not m.q.scale
+    assert m2.lazy.has_uninitialized_params and m2.stub.quant_metadata.input_quantizer
+    m2.lazy.quantization_range = (-1.0, 1.0)
+    assert m.lazy.has_uninitialized_params
+    buf = io.BytesIO()
+    torch.save(m, buf)
+    buf.seek(0)
+    kwargs = {"weights_only": False} if "weights_only" in torch.load.__code__.co_varnames else {}
+    m3 = torch.load(buf, **kwargs)
+    assert torch.equal(m3.q(x).raw_data, expected) and m3.lazy.has_uninitialized_params
+    fresh = LinearQuantizer(8, symmetric=False, granularity=PerChannel(0))
+    fresh.load_state_dict(m.q.state_dict())
+    assert not fresh.has_uninitialized_params and torch.equal(fresh(x).raw_data, expected)
 
 
 def test_clear_errors_for_bad_input():
@@ -728,6 +845,18 @@ def test_dynamic_linear_quantizer():
     raises(QuantizationError, lambda: q(torch.empty(0)))
     assert not isinstance(q, ff.range_setting.RangeSettable)
     raises(TypeError, lambda: estimate_ranges(q, RunningMinMaxRangeEstimator).__enter__(), "RangeSettable")
+
+
+def test_quantizing_a_quantized_tensor_requantizes_its_values():
+    first = LinearQuantizer(8, symmetric=False)
+    first.quantization_range = (-4.0, 4.0)
+    second = LinearQuantizer(4, symmetric=False)
+    second.quantization_range = (-4.0, 4.0)
+    x = torch.linspace(-4, 4, 50)
+    twice = second(first(x))
+    once = second(first(x).dequantize())
+    assert_bitwise(twice.raw_data, once.raw_data, "requantized")
+    assert float((twice.dequantize() - x).abs().max()) <= float(second.scale) + float(first.scale)
 
 
 def test_overrides_and_stub():
@@ -820,6 +949,57 @@ def test_mse_grid_ignores_outliers():
         mm(x)
     err = lambda qz: float(((qz(x).dequantize() - x) ** 2).mean())  # noqa: E731
     assert float(q.scale) < float(mm.scale) and err(q) < err(mm)
+
+
+def _swap_tensor_stubs(model, x):
+    """Replace every stub that sees a float tensor by an 8-bit LinearQuantizer."""
+    seen = set()
+    hooks = [
+        m.register_forward_hook(
+            lambda mod, inp, out: seen.add(mod)
+            if isinstance(inp[0], torch.Tensor) and inp[0].is_floating_point() else None)
+        for m in model.modules() if isinstance(m, QuantizerStub)
+    ]
+    with ff.strict_quantization(False):
+        model(x)
+    for hook in hooks:
+        hook.remove()
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if child in seen:
+                setattr(parent, name, LinearQuantizer(8, symmetric=False))
+    return len(seen)
+
+
+def test_generated_models_calibrate_and_run_quantized():
+    sys.path.insert(0, HERE)
+    import ffq_float_models as float_models
+    import ffq_quantized_models  # noqa: F401 - registers the generated classes
+
+    torch.manual_seed(0)
+    linear = float_models.MyLinear(6, 5)
+    x = torch.randn(8, 6)
+    expected = linear(x)
+    ff.quantize_model(linear)
+    assert _swap_tensor_stubs(linear, x) == 4
+    with estimate_ranges(linear, RunningMinMaxRangeEstimator):
+        linear(x)
+    out = linear(x)  # strict: every functional operand is a QuantizedTensor
+    assert isinstance(out, QuantizedTensor)
+    # 8-bit quantization of input, weight, bias and output: a few output steps at most.
+    assert float((out.dequantize() - expected).abs().max()) < 0.05 * float(expected.abs().max())
+
+    net = float_models.TinyNet()
+    x = torch.randn(3, 4, 8, 8)
+    expected = net(x)
+    ff.quantize_model(net)
+    assert _swap_tensor_stubs(net, x) > 10
+    with ff.strict_quantization(False):  # TinyNet calls Tensor.abs(), which has no kernel
+        with estimate_ranges(net, RunningMinMaxRangeEstimator):
+            net(x)
+        out = net(x)
+    out = out.dequantize() if isinstance(out, QuantizedTensor) else out
+    assert float((out - expected).abs().max()) < 0.1 * float(expected.abs().max())
 
 
 def test_public_names_exist():

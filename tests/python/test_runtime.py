@@ -290,7 +290,8 @@ def test_torch_ops_on_quantized_tensor_see_dequantized_values():
     dq = q.dequantize()
     assert_identical(torch.relu(q), torch.relu(dq))
     assert_identical(q + 1, dq + 1)
-    assert_identical(torch.cat([q, q]), torch.cat([dq, dq]))
+    # cat of tensors sharing scale and offset stays quantized (a dispatcher kernel)
+    assert_identical(torch.cat([q, q]).dequantize(), torch.cat([dq, dq]))
     assert q.shape == dq.shape
 
 
@@ -502,7 +503,11 @@ def test_functional_ops_dequantize_quantized_arguments():
                 q = _quantized(torch.randint(-8, 8, value.shape).to(value.dtype), torch.tensor(0.25), torch.tensor(-1.0))
                 with_q[param], with_dq[param] = q, q.dequantize()
             elif isinstance(value, list):
-                qs = [_quantized(torch.randint(-8, 8, v.shape).float(), torch.tensor(0.5)) for v in value]
+                # different scales: the float fallback, not the same-parameters cat kernel
+                qs = [
+                    _quantized(torch.randint(-8, 8, v.shape).float(), torch.tensor(0.5 / (i + 1)))
+                    for i, v in enumerate(value)
+                ]
                 with_q[param], with_dq[param] = qs, [q.dequantize() for q in qs]
         fn = getattr(functional, name)
         torch.manual_seed(7)

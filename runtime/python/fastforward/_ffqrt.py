@@ -205,7 +205,7 @@ def _params_ok(
 def _plain(t: torch.Tensor, dtype: torch.dtype) -> bool:
     """A dense, contiguous CPU tensor of ``dtype`` whose memory holds its values as is."""
     return (
-        isinstance(t, torch.Tensor)
+        type(t) is torch.Tensor  # never a subclass: a QuantizedTensor's memory is its raw data
         and t.dtype == dtype
         and t.device.type == "cpu"
         and t.layout == torch.strided
@@ -213,6 +213,59 @@ def _plain(t: torch.Tensor, dtype: torch.dtype) -> bool:
         and not getattr(t, "is_neg", lambda: False)()
         and not getattr(t, "is_conj", lambda: False)()
     )
+
+
+# Fresh multi-megabyte outputs are written once, start to end: advising the kernel to back
+# them with transparent huge pages (Linux, THP in "madvise" mode) removes most of the
+# first-touch page faults, which otherwise cost more than the quantization itself.
+_HUGE_PAGE = 2 << 20
+_MADV_HUGEPAGE = 14
+_madvise: list = []
+
+
+def _advise_huge(t: torch.Tensor) -> None:
+    if not _madvise:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fn = libc.madvise
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+            fn.restype = ctypes.c_int
+            _madvise.append(fn)
+        except (OSError, AttributeError):
+            _madvise.append(None)
+    fn = _madvise[0]
+    if fn is None:
+        return
+    start = t.data_ptr()
+    end = start + t.numel() * t.element_size()
+    lo = (start + _HUGE_PAGE - 1) // _HUGE_PAGE * _HUGE_PAGE
+    hi = end // _HUGE_PAGE * _HUGE_PAGE
+    if hi > lo:
+        fn(lo, hi - lo, _MADV_HUGEPAGE)  # a hint: failure changes nothing
+
+
+def _empty(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
+    """A new CPU tensor (its pages advised as huge when it spans several of them)."""
+    t = torch.empty(tuple(shape), dtype=dtype)
+    if t.numel() * t.element_size() >= 4 * _HUGE_PAGE:
+        _advise_huge(t)
+    return t
+
+
+_scratch = threading.local()
+_SCRATCH_MAX = 64 << 20
+
+
+def _scratch_bytes(n: int) -> torch.Tensor:
+    """A per-thread byte buffer of at least ``n`` bytes for intermediates that never leave
+    this module (kept up to 64 MB; larger requests get a fresh buffer)."""
+    if n > _SCRATCH_MAX:
+        return _empty((n,), torch.uint8)
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.numel() < n:
+        buf = _empty((max(n, 1 << 20),), torch.uint8)
+        _scratch.buf = buf
+    return buf[:n]
 
 
 def _make_grid(shape: Sequence[int], tile: Sequence[int]) -> Optional[_Grid]:
@@ -244,17 +297,18 @@ def quantize(
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, dtype):
         return None
     n = x.numel()
-    q = torch.empty(lib.ffqrt_storage_bytes(dtype, n), dtype=torch.uint8)
+    q = _scratch_bytes(lib.ffqrt_storage_bytes(dtype, n))
     status = lib.ffqrt_quantize(
         _state["ctx"], q.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
     )
     if status != _OK:
         return None
+    out = _empty(x.shape, torch.float32)
     if dtype == _S8:
-        return q.view(torch.int8).to(torch.float32).view(x.shape)
+        out.view(-1).copy_(q.view(torch.int8))  # exact: small integers
+        return out
     # Unpack the nibbles with the C dequantizer at scale 1 and zero point 0.
-    out = torch.empty(x.shape, dtype=torch.float32)
     ones = torch.ones(scale.numel(), dtype=torch.float32)
     status = lib.ffqrt_dequantize(
         _state["ctx"], out.data_ptr(), q.data_ptr(), ctypes.byref(grid), ones.data_ptr(),
@@ -278,7 +332,7 @@ def quantize_int8(
     grid = _make_grid(x.shape, tile)
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, _S8):
         return None
-    q = torch.empty(x.shape, dtype=torch.int8)
+    q = _empty(x.shape, torch.int8)
     status = lib.ffqrt_quantize(
         _state["ctx"], q.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), _S8,
@@ -303,7 +357,7 @@ def dequantize(
     grid = _make_grid(raw.shape, tile)
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, _S8):
         return None
-    out = torch.empty(raw.shape, dtype=torch.float32)
+    out = _empty(raw.shape, torch.float32)
     status = lib.ffqrt_dequantize(
         _state["ctx"], out.data_ptr(), raw.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), _S8,
@@ -328,7 +382,7 @@ def fake_quantize(
     dtype = GRID_DTYPES[num_bits]
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, dtype):
         return None
-    out = torch.empty(x.shape, dtype=torch.float32)
+    out = _empty(x.shape, torch.float32)
     status = lib.ffqrt_fake_quantize(
         _state["ctx"], out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,

@@ -6,7 +6,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import torch
 
-__all__ = ["ensure_tensor", "maybe_tensor_apply", "tensor_or_none"]
+__all__ = ["ensure_tensor", "maybe_tensor_apply", "safe_for_torch_load", "tensor_or_none"]
 
 T = TypeVar("T")
 
@@ -29,3 +29,11 @@ def maybe_tensor_apply(value: T, fn: Callable[[torch.Tensor], Any]) -> Any:
 def tensor_or_none(value: Any) -> Optional[torch.Tensor]:
     """``value`` when it is a tensor, else None."""
     return value if isinstance(value, torch.Tensor) else None
+
+
+def safe_for_torch_load(*objects: Any) -> None:
+    """Allow ``torch.load``'s default ``weights_only`` unpickler (torch >= 2.4) to rebuild
+    these fastforward classes and functions (plain data holders only)."""
+    add = getattr(getattr(torch, "serialization", None), "add_safe_globals", None)
+    if add is not None:
+        add(list(objects))

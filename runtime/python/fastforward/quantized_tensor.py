@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 import torch
 
 from fastforward import dispatcher
+from fastforward.common import safe_for_torch_load
 from fastforward.dispatcher import DispatcherPriority
 from fastforward.exceptions import QuantizationError
 from fastforward.flags import get_strict_quantization
@@ -39,7 +40,7 @@ _NO_DISPATCH = {
     "sparse_dim", "sparse_mask", "_grad", "_base", "_version", "_cdata", "_grad_fn",
     "_backward_hooks", "_post_accumulate_grad_hooks", "__reduce_ex__", "__format__",
     "names", "has_names", "refine_names", "stride", "element_size", "itemsize", "nbytes",
-    "T", "mT", "H", "mH", "_is_view", "is_contiguous", "data", "__len__", "__class__",
+    "_is_view", "is_contiguous", "__len__", "__class__",
     "__hash__",
 }
 
@@ -201,6 +202,14 @@ class QuantizedTensor(torch.Tensor):
             raw = torch.Tensor.__repr__(self.raw_data)
         return "QuantizedTensor(%s, %r)" % (raw, self._quantization_context)
 
+    # In-place operators are not in place: returning NotImplemented makes Python use the
+    # out-of-place operator (and its dispatch / strict rules) and rebind the name.
+    def _no_in_place(self, other: Any) -> Any:
+        return NotImplemented
+
+    __iadd__ = __isub__ = __imul__ = __imatmul__ = __itruediv__ = __ifloordiv__ = _no_in_place  # type: ignore[assignment]
+    __imod__ = __ilshift__ = __irshift__ = __iand__ = __ixor__ = __ior__ = __ipow__ = _no_in_place  # type: ignore[assignment]
+
     # --- every other torch operation ----------------------------------------------------
 
     @classmethod
@@ -249,10 +258,13 @@ def _dequantize_nested(value: Any) -> Any:
         return value.dequantize()
     if isinstance(value, (list, tuple)):
         items = [_dequantize_nested(item) for item in value]
-        return items if isinstance(value, list) else type(value)(items) if type(value) is tuple else tuple(items)
+        return items if isinstance(value, list) else tuple(items)
     if isinstance(value, dict):
         return {key: _dequantize_nested(item) for key, item in value.items()}
     return value
+
+
+safe_for_torch_load(QuantizedTensor, _rebuild_quantized_tensor)
 
 
 # --- built-in kernels ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ quantizer may go.
 from __future__ import annotations
 
 import collections
+import copy
 from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import torch
@@ -144,6 +145,14 @@ class QuantizerMetadata:
             return False
         return all(other._attributes.get(k, object()) == v for k, v in self._attributes.items())
 
+    def to_stub(self) -> "QuantizerStub":
+        """Deprecated: a QuantizerStub carrying this metadata."""
+        import warnings
+
+        warnings.warn("QuantizerMetadata.to_stub is deprecated; use QuantizerStub(_metadata=...)",
+                      DeprecationWarning, stacklevel=2)
+        return QuantizerStub(_metadata=self)
+
     def __repr__(self) -> str:
         tags = ", ".join(sorted(t.symbol for t in self._tags))
         return "QuantizerMetadata(tags={%s}, shape=%r)" % (tags, self.shape)
@@ -208,21 +217,43 @@ class Quantizer(torch.nn.Module):
             )
         return ""
 
-    def _load_from_state_dict(self, state_dict: Any, prefix: str, *args: Any, **kwargs: Any) -> None:
-        # Lazy (uninitialized) parameters and buffers take the incoming tensor's shape first,
-        # so a state dict loads into a quantizer whose range was never set.
-        lazy = (torch.nn.parameter.UninitializedParameter, torch.nn.parameter.UninitializedBuffer)
-        for table in (self._parameters, self._buffers):
-            for name, tensor in table.items():
-                incoming = state_dict.get(prefix + name)
-                if isinstance(tensor, lazy) and isinstance(incoming, torch.Tensor):
-                    with torch.no_grad():
-                        tensor.materialize(incoming.shape)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
     def is_stub(self) -> bool:
         """Whether this quantizer is a placeholder."""
         return False
+
+    def _load_from_state_dict(self, state_dict: Any, prefix: str, *args: Any, **kwargs: Any) -> None:
+        # Lazy parameters take the shape of the loaded tensors before the copy.
+        lazy_types = (torch.nn.parameter.UninitializedParameter, torch.nn.parameter.UninitializedBuffer)
+        for slot in (self._parameters, self._buffers):
+            for name, t in slot.items():
+                loaded = state_dict.get(prefix + name)
+                if isinstance(t, lazy_types) and isinstance(loaded, torch.Tensor) and not isinstance(loaded, lazy_types):
+                    with torch.no_grad():
+                        t.materialize(loaded.shape)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "Quantizer":
+        # torch cannot deepcopy lazy (uninitialized) parameters; copy the rest and give the
+        # copy fresh lazy tensors of the same kind, device and dtype.
+        lazy_types = (torch.nn.parameter.UninitializedParameter, torch.nn.parameter.UninitializedBuffer)
+        state = dict(self.__dict__)
+        lazy = {}
+        for slot in ("_parameters", "_buffers"):
+            tensors = dict(state[slot])
+            for name, t in tensors.items():
+                if isinstance(t, lazy_types):
+                    lazy[(slot, name)] = t
+                    tensors[name] = None
+            state[slot] = tensors
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new.__dict__.update(copy.deepcopy(state, memo))
+        for (slot, name), t in lazy.items():
+            kwargs = {"device": t.device, "dtype": t.dtype}
+            if isinstance(t, torch.nn.parameter.UninitializedParameter):
+                kwargs["requires_grad"] = t.requires_grad
+            new.__dict__[slot][name] = type(t)(**kwargs)
+        return new
 
     def reset_parameters(self) -> None:
         """Return the quantizer's parameters to their initial state."""

@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
 
 import torch
 
+from fastforward.common import safe_for_torch_load
 from fastforward.flags import get_export_mode
 
 __all__ = [
@@ -501,3 +502,6 @@ def create_quantization_function(
 
     helper.__name__ = cls_name.lower()
     return params_type, fn_type, helper
+
+
+safe_for_torch_load(QuantizationContext, QuantArgs)

@@ -13,6 +13,8 @@ from typing import Any, Sequence, Tuple, Union
 
 import torch
 
+from fastforward.common import safe_for_torch_load
+
 __all__ = [
     "Granularity",
     "PerBlock",
@@ -213,3 +215,6 @@ def granularity_from_sizes(data_size: Sequence[int], tile_size: TileSize) -> Gra
         return PerChannel(ones)
     blocks = tuple(i for i, (t, d) in enumerate(zip(tile, data)) if t not in (1, d))
     return PerBlock(blocks, tuple(tile[i] for i in blocks), ones)
+
+
+safe_for_torch_load(PerTensor, PerChannel, PerBlock, PerTile, torch.Size)

@@ -111,8 +111,10 @@ class SimpleEstimatorStep(abc.ABC):
         self.disable_quantization = disable_quantization
         self._ready = False
 
-    def setup_estimator(self, quantizer: Any, data: torch.Tensor) -> None:
-        """First-call initialisation."""
+    quantizer: Any = None  # the quantizer being estimated (set before setup_estimator)
+
+    def setup_estimator(self, data: torch.Tensor) -> None:
+        """First-call initialisation (``self.quantizer`` is set)."""
 
     @abc.abstractmethod
     def estimate_step(self, quantizer: Any, data: torch.Tensor) -> None:
@@ -121,8 +123,16 @@ class SimpleEstimatorStep(abc.ABC):
     def __call__(self, quantizer: Any, callback: Callable[..., Any], args: Sequence[Any],
                  kwargs: Dict[str, Any]) -> Any:
         data = args[0] if args else kwargs["data"]
+        if not isinstance(data, torch.Tensor):
+            from fastforward.nn.quantizer import describe
+
+            raise TypeError(
+                "%s: range estimation needs a tensor, got %s %r"
+                % (describe(quantizer), type(data).__name__, data)
+            )
         if not self._ready:
-            self.setup_estimator(quantizer, data)
+            object.__setattr__(self, "quantizer", quantizer)  # not a submodule of the step
+            self.setup_estimator(data)
             self._ready = True
         self.estimate_step(quantizer, data)
         if self.disable_quantization:

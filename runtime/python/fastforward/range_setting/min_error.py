@@ -28,9 +28,9 @@ __all__ = [
 ]
 
 
-def mse_error(quantized: torch.Tensor, original: torch.Tensor, tile_size: Any = "data_shape") -> torch.Tensor:
-    """Mean squared difference per tile."""
-    diff = tiles_to_rows(quantized, tile_size) - tiles_to_rows(original, tile_size)
+def mse_error(quantized: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference per tile of two (tiles, elements) matrices."""
+    diff = quantized - original
     return (diff * diff).mean(1)
 
 
@@ -65,7 +65,8 @@ class _GridStep(SimpleEstimatorStep):
         self.candidates: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
         self.errors: Optional[torch.Tensor] = None
 
-    def setup_estimator(self, quantizer: Any, data: torch.Tensor) -> None:
+    def setup_estimator(self, data: torch.Tensor) -> None:
+        quantizer = self.quantizer
         lo, hi = tile_minmax(data, quantizer.granularity, describe(quantizer))
         lo = torch.where(torch.isfinite(lo), lo, torch.zeros_like(lo))
         hi = torch.where(torch.isfinite(hi), hi, torch.zeros_like(hi))
@@ -76,10 +77,12 @@ class _GridStep(SimpleEstimatorStep):
         mins, maxs = self.candidates  # type: ignore[misc]
         tile = quantizer.granularity.tile_size(data.shape)
         x = data.detach()
+        x_rows = tiles_to_rows(x, tile)
         with torch.no_grad():
             for k in range(mins.shape[0]):
                 op = quantizer.operator_for_range(mins[k], maxs[k], data.shape)
-                self.errors[k] += self.estimator.error_fn(op(x).dequantize(), x, tile).float()  # type: ignore[index]
+                rows = tiles_to_rows(op(x).dequantize(), tile)
+                self.errors[k] += self.estimator.error_fn(rows, x_rows).float()  # type: ignore[index]
         self.steps += 1
         policy = self.estimator.update_range_policy
         if policy is None or policy(self.estimator, self.steps):

@@ -44,7 +44,8 @@ class _MinMaxStep(SimpleEstimatorStep, torch.nn.Module):
 
     __call__ = SimpleEstimatorStep.__call__  # an override, not a module forward
 
-    def setup_estimator(self, quantizer: Any, data: torch.Tensor) -> None:
+    def setup_estimator(self, data: torch.Tensor) -> None:
+        quantizer = self.quantizer
         n = quantizer.granularity.parameter_dimensionality(data.shape)
         start = current_range(quantizer, n) if self.start_from_current else None
         if start is None:

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional, Tuple, Union
 
 import torch
 
-from fastforward.common import ensure_tensor
+from fastforward.common import ensure_tensor, safe_for_torch_load
 from fastforward.exceptions import ExportError, QuantizationError
 from fastforward.flags import get_export_mode
 from fastforward.quantization.affine import _kernels as K
@@ -183,9 +183,7 @@ class AffineQuantizationFunction(QuantizationFunction):
     def quantize(cls, data: torch.Tensor, params: Any) -> torch.Tensor:  # type: ignore[override]
         from fastforward.quantized_tensor import QuantizedTensor
 
-        if isinstance(data, QuantizedTensor):
-            # Re-quantizing quantized data (e.g. a layer's output quantizer feeding the next
-            # layer's input quantizer) quantizes the values it represents, not its integers.
+        if isinstance(data, QuantizedTensor):  # requantization: quantize the real values
             data = data.dequantize()
         if isinstance(params, DynamicAffineQuantParams):
             if get_export_mode():
@@ -275,6 +273,10 @@ def fake_quantize(
     num_bits: float = 8,
 ) -> torch.Tensor:
     """``dequantize(quantize(data))`` as a plain tensor in one pass (no gradient)."""
+    from fastforward.quantized_tensor import QuantizedTensor
+
+    if isinstance(data, QuantizedTensor):
+        data = data.dequantize()
     granularity = granularity or PerTensor()
     bits = K.check_num_bits(num_bits)
     K.check_float_data(data)
@@ -293,3 +295,6 @@ def fake_quantize(
 
 
 __all__ += ["dequantize_static", "fake_quantize", "quantize_static"]
+
+
+safe_for_torch_load(AffineQuantizationFunction, StaticAffineQuantParams)
