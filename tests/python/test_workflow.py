@@ -427,6 +427,45 @@ def test_freeze_parameters_puts_weights_on_the_grid_and_stubs_the_quantizers():
     assert len(list(named_quantizers(model))) == 0
 
 
+def test_fuse_qdq_weights_and_weight_quantizer_discovery():
+    model = calibrated()
+    found = ff.quantization.find_weight_quantizers(model)
+    assert [(m, a) for m, a, _ in found] == [(model[0], "weight"), (model[2][0], "weight"), (model[3], "weight")]
+    w_q = model[3].weight_quantizer(model[3].weight).dequantize().detach()
+    ff.quantization.fuse_qdq_weights(model, stub_quantizers=True)
+    assert torch.equal(model[3].weight.detach(), w_q)
+    assert isinstance(model[3].weight_quantizer, QuantizerStub) and model[3].weight_quantizer.quant_metadata.weight_quantizer
+    assert not isinstance(model[0].input_quantizer, QuantizerStub)  # activations untouched
+
+
+def test_qop_wraps_a_function_with_an_output_quantizer():
+    q = LinearQuantizer(8)
+    q.quantization_range = (-4.0, 4.0)
+    op = ff.nn.QOp(torch.mul, output_quantizer=q)
+    assert op.output_quantizer is q and q.quant_metadata.output_quantizer
+    x = torch.tensor([0.5, -1.0])
+    qx = q(x)
+    y = op(qx, 3.0)
+    assert isinstance(y, QuantizedTensor) and torch.allclose(y.dequantize(), x * 3, atol=4 / 127)
+    plain = ff.nn.QOp(torch.add)
+    assert isinstance(plain.output_quantizer, QuantizerStub) and torch.equal(plain(x, x), x + x)
+
+
+def test_strict_flag_is_restored_when_a_forward_raises():
+    if torch.__version__.startswith("1."):
+        raise Skipped("torch %s has no always-called forward hooks" % torch.__version__)
+
+    class Boom(torch.nn.Module):
+        def forward(self, x):
+            raise RuntimeError("boom")
+
+    boom = Boom()
+    with ff.strict_quantization(True):
+        with ff.strict_quantization_for_module(False, boom):
+            expect(RuntimeError, boom, torch.ones(1))
+        assert ff.get_strict_quantization() is True
+
+
 def _state_bytes(sd):
     return sum(v.numel() * v.element_size() for v in sd.values() if isinstance(v, torch.Tensor))
 

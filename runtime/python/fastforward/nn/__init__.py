@@ -4,6 +4,7 @@ from fastforward.nn import functional
 from fastforward.nn.dynamic_linear_quantizer import DynamicLinearQuantizer
 from fastforward.nn.linear_quantizer import AbstractAffineQuantizer, LinearQuantizer
 from fastforward.nn.qformat_quantizer import QFormatQuantizer
+from fastforward.nn.qop import QOp
 from fastforward.nn.quantized_layers import (
     QuantizedConv1d,
     QuantizedConv2d,
@@ -30,6 +31,7 @@ __all__ = [
     "DynamicLinearQuantizer",
     "LinearQuantizer",
     "QFormatQuantizer",
+    "QOp",
     "QuantizedConv1d",
     "QuantizedConv2d",
     "QuantizedConvTranspose2d",

@@ -28,7 +28,15 @@ from fastforward.quantization.function import QuantizationContext
 from fastforward.quantization.granularity import Granularity
 from fastforward.quantized_tensor import QuantizedTensor
 
-__all__ = ["FrozenWeightQuantizer", "freeze", "freeze_parameters"]
+__all__ = [
+    "ConventionDiscovery",
+    "FrozenWeightQuantizer",
+    "find_weight_quantizers",
+    "freeze",
+    "freeze_parameters",
+    "fuse_qdq_weights",
+    "stub_weight_quantizers",
+]
 
 
 def _parent_slots(model: torch.nn.Module) -> Dict[int, List[Tuple[torch.nn.Module, str]]]:
@@ -160,3 +168,60 @@ def freeze(model: torch.nn.Module) -> torch.nn.Module:
         )
     return model
 
+
+
+# --- weight fusion helpers --------------------------------------------------------------------
+
+
+class ConventionDiscovery:
+    """Finds (module, weight attribute, quantizer): modules with a parameter ``weight_attr``
+    and a child quantizer tagged ``tag``."""
+
+    def __init__(self, weight_attr: str = "weight", *, tag: str = "parameter/weight") -> None:
+        self.weight_attr = weight_attr
+        self.tag = tag
+
+    def __call__(self, model: torch.nn.Module) -> List[Tuple[torch.nn.Module, str, Quantizer]]:
+        found = []
+        for module in model.modules():
+            if not isinstance(module._parameters.get(self.weight_attr), torch.nn.Parameter):
+                continue
+            for child in module._modules.values():
+                md = getattr(child, "quant_metadata", None)
+                if isinstance(child, Quantizer) and md is not None and self.tag in md:
+                    found.append((module, self.weight_attr, child))
+        return found
+
+
+WeightQuantizerDiscovery = Callable[[torch.nn.Module], List[Tuple[torch.nn.Module, str, Quantizer]]]
+
+
+def find_weight_quantizers(model: torch.nn.Module, *, discovery: Optional[WeightQuantizerDiscovery] = None
+                           ) -> List[Tuple[torch.nn.Module, str, Quantizer]]:
+    """(module, weight attribute, quantizer) for every weight quantizer of ``model``."""
+    return (discovery or ConventionDiscovery())(model)
+
+
+def stub_weight_quantizers(model: torch.nn.Module, *, discovery: Optional[WeightQuantizerDiscovery] = None) -> None:
+    """Replace every weight quantizer by a stub carrying its metadata."""
+    for module, _, quantizer in find_weight_quantizers(model, discovery=discovery):
+        for name, child in list(module._modules.items()):
+            if child is quantizer:
+                setattr(module, name, QuantizerStub(_metadata=quantizer.quant_metadata))
+
+
+def fuse_qdq_weights(model: torch.nn.Module, *, stub_quantizers: bool = False,
+                     discovery: Optional[WeightQuantizerDiscovery] = None) -> None:
+    """Write each weight's quantize-dequantize value into the float weight (in place);
+    with ``stub_quantizers`` the weight quantizers are then replaced by stubs."""
+    found = find_weight_quantizers(model, discovery=discovery)
+    with torch.no_grad(), strict_quantization(False):
+        for module, attr, quantizer in found:
+            if quantizer.is_stub():
+                continue
+            weight = getattr(module, attr)
+            result = quantizer(weight)
+            value = result.dequantize() if isinstance(result, QuantizedTensor) else result
+            weight.copy_(value.to(weight.dtype))
+    if stub_quantizers:
+        stub_weight_quantizers(model, discovery=discovery)

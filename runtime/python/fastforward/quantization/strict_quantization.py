@@ -45,5 +45,8 @@ def strict_quantization_for_module(strict: bool = True, *modules: torch.nn.Modul
                 _stack.pop().restore()
 
         handle._handles.append(module.register_forward_pre_hook(pre))
-        handle._handles.append(module.register_forward_hook(post))
+        try:  # torch >= 2.0: also restore the flag when forward raises
+            handle._handles.append(module.register_forward_hook(post, always_call=True))
+        except TypeError:
+            handle._handles.append(module.register_forward_hook(post))
     return handle
