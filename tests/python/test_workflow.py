@@ -39,7 +39,15 @@ from fastforward.range_setting import running_minmax  # noqa: E402
 
 
 class Skipped(Exception):
-    pass
+    """Raised by skip() under the plain runner."""
+
+
+def skip(reason):
+    if "pytest" in sys.modules:
+        import pytest
+
+        pytest.skip(reason)
+    skip(reason)
 
 
 def expect(exc_type, fn, *args, **kwargs):
@@ -453,7 +461,7 @@ def test_qop_wraps_a_function_with_an_output_quantizer():
 
 def test_strict_flag_is_restored_when_a_forward_raises():
     if torch.__version__.startswith("1."):
-        raise Skipped("torch %s has no always-called forward hooks" % torch.__version__)
+        skip("torch %s has no always-called forward hooks" % torch.__version__)
 
     class Boom(torch.nn.Module):
         def forward(self, x):
@@ -533,6 +541,46 @@ def _same(model, snap):
         torch.equal(now[k], v) if isinstance(v, torch.Tensor) else now[k] == v for k, v in sd.items())
 
 
+def test_save_and_load_a_self_contained_quantized_model():
+    torch.manual_seed(5)
+    float_model = torch.nn.Sequential(torch.nn.Embedding(10, 6), torch.nn.Linear(6, 6), torch.nn.ReLU(),
+                                      torch.nn.Linear(6, 10))
+    float_model[3].weight = float_model[0].weight  # tied: stored once
+    model = ff.quantize_model(copy.deepcopy(float_model))
+    ff.find_quantizers(model, "**/[quantizer:parameter/weight]").initialize(
+        LinearQuantizer, num_bits=8, granularity=ff.PerChannel(0))
+    ff.find_quantizers(model, "1/[quantizer:activation]").initialize(LinearQuantizer, num_bits=8, symmetric=False)
+    idx = torch.tensor([[1, 2, 3], [4, 5, 9]])
+    with ff.estimate_ranges(model, running_minmax):
+        model(idx)
+    expected = value(model(idx))
+    with tempfile.TemporaryDirectory() as d:
+        out = model.save_quantized_model(os.path.join(d, "artifact"), name_or_path="tiny")
+        assert sorted(os.listdir(out)) == ["config.yaml", "manifest.json", "quantizer_state.safetensors",
+                                           "weights.safetensors"]
+        weights, _ = serialization.read_safetensors(os.path.join(out, "weights.safetensors"))
+        assert "3.weight" not in weights and "0.weight" in weights  # the tied weight once
+        torch.manual_seed(6)  # different float weights: everything must come from the files
+        other = torch.nn.Sequential(torch.nn.Embedding(10, 6), torch.nn.Linear(6, 6), torch.nn.ReLU(),
+                                    torch.nn.Linear(6, 10))
+        fresh = ff.quantize_model(other)
+        ff.quantization.load_quantized_model(fresh, out, expected_name="tiny")
+        assert torch.equal(value(fresh(idx)), expected)
+        # a different model: keys listed, nothing changed
+        wrong = ff.quantize_model(torch.nn.Sequential(torch.nn.Embedding(10, 6), torch.nn.Linear(6, 7)))
+        snap = _snapshot(wrong)
+        e = expect(RuntimeError, ff.quantization.load_quantized_model, wrong, out, expected_name="")
+        assert "unexpected" in str(e) and _same(wrong, snap)
+        expect(RuntimeError, ff.quantization.load_quantized_model, ff.quantize_model(copy.deepcopy(float_model)), out,
+               expected_name="another")
+        # a frozen model round-trips too
+        ff.freeze(model)
+        frozen_dir = ff.quantization.save_quantized_model(model, os.path.join(d, "frozen"), name_or_path="tiny")
+        fresh2 = ff.quantize_model(copy.deepcopy(float_model))
+        ff.quantization.load_quantized_model(fresh2, frozen_dir)
+        assert fresh2[1].weight is None and torch.equal(value(fresh2(idx)), expected)
+
+
 def test_loading_state_of_another_model_lists_keys_and_changes_nothing():
     model = calibrated()
     torch.manual_seed(3)
@@ -603,7 +651,7 @@ def test_safetensors_files_are_readable_by_the_safetensors_package():
     try:
         from safetensors.torch import load_file, save_file
     except ImportError:
-        raise Skipped("safetensors is not installed")
+        skip("safetensors is not installed")
     t = {"a": torch.randn(3, 4), "b": torch.arange(5, dtype=torch.int8), "c": torch.randn(2).to(torch.bfloat16)}
     with tempfile.TemporaryDirectory() as d:
         serialization.write_safetensors(t, os.path.join(d, "x.safetensors"), {"k": "v"})

@@ -235,6 +235,16 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
 
         return load_quantization_state(self, **kwargs)
 
+    def save_quantized_model(self, path: Any, **kwargs: Any) -> Any:
+        from fastforward.quantization.serialization import save_quantized_model
+
+        return save_quantized_model(self, path, **kwargs)
+
+    def load_quantized_model(self, path: Any, **kwargs: Any) -> Any:
+        from fastforward.quantization.serialization import load_quantized_model
+
+        return load_quantized_model(self, path, **kwargs)
+
 
 def _is_builtin(cls: type) -> bool:
     return cls.__module__ == "fastforward.nn.quantized_layers"

@@ -25,6 +25,8 @@ _LAZY = {
     "WeightQuantizerDiscovery": "freeze",
     "save_quantization_state": "serialization",
     "load_quantization_state": "serialization",
+    "save_quantized_model": "serialization",
+    "load_quantized_model": "serialization",
     "quantize": "workflow",
     "calibration": "workflow",
     "QModuleState": "qstate",

@@ -34,9 +34,11 @@ from fastforward.quantization.granularity import Granularity, PerBlock, PerChann
 __all__ = [
     "build_quantizer",
     "load_quantization_state",
+    "load_quantized_model",
     "quantizer_recipe",
     "read_safetensors",
     "save_quantization_state",
+    "save_quantized_model",
     "write_safetensors",
 ]
 
@@ -298,11 +300,8 @@ def _quantizer_slots(model: torch.nn.Module) -> Dict[str, Tuple[torch.nn.Module,
     return out
 
 
-def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_or_path: Optional[str] = None,
-                            cache_dir: Optional[Union[str, os.PathLike]] = None,
-                            allow_lazy_params: bool = False) -> Path:
-    """Write the model's (non-stub) quantizers; returns the path of ``config.yaml``."""
-    directory, ident = _state_dir(model, tag, name_or_path, cache_dir)
+def _collect_quantizers(model: torch.nn.Module, allow_lazy_params: bool) -> Tuple[Dict[str, Any], Dict[str, torch.Tensor]]:
+    """(recipes by path, tensors by "path.key") of the model's non-stub quantizers."""
     recipes: Dict[str, Any] = {}
     tensors: Dict[str, torch.Tensor] = {}
     seen: Dict[int, str] = {}
@@ -318,13 +317,22 @@ def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
                              "allow_lazy_params=True)" % (type(q).__name__, path))
         recipes[path] = quantizer_recipe(q)
         lazy = []
-        for key, value in q.state_dict().items():
+        for key, value in _own_tensors(q):
             if isinstance(value, torch.nn.parameter.UninitializedTensorMixin):
                 lazy.append(key)
                 continue
-            tensors[path + "." + key] = value
+            tensors[path + "." + key] = value.detach()
         if lazy:
             recipes[path]["lazy"] = lazy
+    return recipes, tensors
+
+
+def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_or_path: Optional[str] = None,
+                            cache_dir: Optional[Union[str, os.PathLike]] = None,
+                            allow_lazy_params: bool = False) -> Path:
+    """Write the model's (non-stub) quantizers; returns the path of ``config.yaml``."""
+    directory, ident = _state_dir(model, tag, name_or_path, cache_dir)
+    recipes, tensors = _collect_quantizers(model, allow_lazy_params)
     directory.mkdir(parents=True, exist_ok=True)
     tensor_path = directory / "model.safetensors"
     write_safetensors(tensors, tensor_path, {"format": "pt", "fastforward_version": _version()})
@@ -335,6 +343,20 @@ def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
     # JSON is valid YAML: the file needs no YAML library to read or write.
     _atomic_write(config_path, [json.dumps(config, indent=2, sort_keys=True).encode("utf-8") + b"\n"])
     return config_path
+
+
+def _own_tensors(q: torch.nn.Module) -> List[Tuple[str, torch.Tensor]]:
+    """(state key, tensor) of a quantizer, lazy ones included (state_dict() rejects them)."""
+    out: List[Tuple[str, torch.Tensor]] = []
+    for prefix, module in q.named_modules():
+        head = prefix + "." if prefix else ""
+        for name, p in module._parameters.items():
+            if p is not None:
+                out.append((head + name, p))
+        for name, b in module._buffers.items():
+            if b is not None and name not in module._non_persistent_buffers_set:
+                out.append((head + name, b))
+    return out
 
 
 def _version() -> str:
@@ -374,8 +396,16 @@ def load_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
         raise ValueError("%s does not match the checksum in %s (corrupted or from another save)"
                          % (tensor_path, config_path))
     tensors, _ = read_safetensors(tensor_path)
-    recipes: Dict[str, Any] = config.get("quantizers") or {}
+    plan = _plan_quantizers(model, config.get("quantizers") or {}, tensors, str(config_path),
+                            overwrite_policy, allow_lazy_params)
+    _apply_plan(plan)
+    return model
 
+
+def _plan_quantizers(model: torch.nn.Module, recipes: Mapping[str, Any], tensors: Mapping[str, torch.Tensor],
+                     where: str, overwrite_policy: str, allow_lazy_params: bool
+                     ) -> List[Tuple[torch.nn.Module, str, Quantizer, str]]:
+    """Build (without touching the model) the quantizers to put in place; every check here."""
     slots = _quantizer_slots(model)
     unexpected = sorted(p for p in recipes if p not in slots)
     missing = sorted(p for p, (_, _, q) in slots.items() if not q.is_stub() and p not in recipes)
@@ -383,9 +413,8 @@ def load_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
         raise RuntimeError(
             "quantization state %s does not fit %s; the model is unchanged.\n  missing (quantizers "
             "of the model not in the file): %s\n  unexpected (saved quantizers with no slot in the "
-            "model): %s" % (config_path, type(model).__name__, ", ".join(missing) or "none",
+            "model): %s" % (where, type(model).__name__, ", ".join(missing) or "none",
                              ", ".join(unexpected) or "none"))
-
     built: Dict[str, Quantizer] = {}
     plan: List[Tuple[torch.nn.Module, str, Quantizer, str]] = []
     used = set()
@@ -417,11 +446,14 @@ def load_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
     stray = sorted(set(tensors) - used)
     if stray:
         raise RuntimeError("quantization state %s has tensors for no saved quantizer: %s; the model is unchanged"
-                           % (tensor_path, ", ".join(stray)))
+                           % (where, ", ".join(stray)))
+    return plan
+
+
+def _apply_plan(plan: List[Tuple[torch.nn.Module, str, Quantizer, str]]) -> None:
     for parent, attr, new, path in plan:
         _replace_slot(parent, attr, new)
         new.__dict__["_ff_path"] = path
-    return model
 
 
 def _replace_slot(parent: torch.nn.Module, attr: str, new: Quantizer) -> None:
@@ -432,3 +464,124 @@ def _replace_slot(parent: torch.nn.Module, attr: str, new: Quantizer) -> None:
         if isinstance(parent._parameters.get("weight"), torch.nn.Parameter):
             del parent._parameters["weight"]
             parent.register_parameter("weight", None)
+
+
+# --- a self-contained quantized model -----------------------------------------------------------
+
+_QUANTIZER_FILE = "quantizer_state.safetensors"
+_WEIGHTS_FILE = "weights.safetensors"
+
+
+def _quantizer_keys(model: torch.nn.Module) -> set:
+    """State-dict keys that belong to quantizers or to quantizer recipes."""
+    from fastforward.nn.quantized_module import _RECIPES_KEY
+
+    prefixes = [path + "." for path in _quantizer_slots(model)]
+    keys = set()
+    for key in model.state_dict(keep_vars=True):
+        if key.endswith(_RECIPES_KEY) or any(key.startswith(p) for p in prefixes):
+            keys.add(key)
+    return keys
+
+
+def _weights(model: torch.nn.Module) -> Dict[str, torch.Tensor]:
+    skip = _quantizer_keys(model)
+    return {k: v for k, v in model.state_dict(keep_vars=True).items()
+            if k not in skip and isinstance(v, torch.Tensor)}
+
+
+def save_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], *, name_or_path: Optional[str] = None,
+                         allow_lazy_params: bool = False) -> Path:
+    """Write ``model`` as a directory: ``config.yaml`` (quantizer recipes),
+    ``quantizer_state.safetensors``, ``weights.safetensors`` (everything else; tensors
+    sharing storage stored once) and ``manifest.json``. Returns the directory."""
+    directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError("%s exists and is not a directory" % directory)
+    if name_or_path is None:
+        name_or_path = getattr(getattr(model, "config", None), "name_or_path", None) or ""
+    recipes, qtensors = _collect_quantizers(model, allow_lazy_params)
+    weights: Dict[str, torch.Tensor] = {}
+    tied: Dict[str, str] = {}
+    owners: Dict[Tuple[int, int, Tuple[int, ...], Tuple[int, ...], Any], str] = {}
+    for key, value in sorted(_weights(model).items()):
+        ident = (value.data_ptr(), value.storage_offset(), tuple(value.shape), tuple(value.stride()), value.dtype)
+        if value.numel() and ident in owners:
+            tied[key] = owners[ident]
+            continue
+        owners[ident] = key
+        weights[key] = value.detach()
+    directory.mkdir(parents=True, exist_ok=True)
+    write_safetensors(qtensors, directory / _QUANTIZER_FILE, {"format": "pt"})
+    write_safetensors(weights, directory / _WEIGHTS_FILE, {"format": "pt"})
+    digests = {name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
+               for name in (_QUANTIZER_FILE, _WEIGHTS_FILE)}
+    config = {"version": VERSION, "name_or_path": name_or_path, "fastforward_version": _version(),
+              "quantizers": recipes}
+    _atomic_write(directory / "config.yaml", [json.dumps(config, indent=2, sort_keys=True).encode() + b"\n"])
+    manifest = {"version": VERSION, "name_or_path": name_or_path, "fastforward_version": _version(),
+                "tied_weights": tied, "sha256": digests}
+    _atomic_write(directory / "manifest.json", [json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"])
+    return directory
+
+
+def load_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], *, overwrite_policy: str = "error",
+                         allow_lazy_params: bool = False, expected_name: Optional[str] = None) -> torch.nn.Module:
+    """Restore a ``save_quantized_model`` directory into ``model`` (a ``quantize_model``-ed copy
+    of the same float model): quantizers first, then weights. Everything is checked (files,
+    checksums, names, key sets, shapes) before the model changes; a mismatch is a
+    ``RuntimeError`` listing the keys. ``expected_name=""`` skips the identifier check."""
+    directory = Path(path)
+    files = {name: directory / name for name in ("config.yaml", "manifest.json", _QUANTIZER_FILE, _WEIGHTS_FILE)}
+    for p in files.values():
+        if not p.is_file():
+            raise FileNotFoundError("not a saved quantized model: %s is missing" % p)
+    try:
+        config = json.loads(files["config.yaml"].read_text(encoding="utf-8"))
+        manifest = json.loads(files["manifest.json"].read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("%s: corrupted config or manifest: %s" % (directory, exc)) from None
+    if config.get("version") != VERSION or manifest.get("version") != VERSION:
+        raise ValueError("%s: unsupported version (expected %r)" % (directory, VERSION))
+    if expected_name is None:
+        expected_name = getattr(getattr(model, "config", None), "name_or_path", None)
+    if expected_name and manifest.get("name_or_path") != expected_name:
+        raise RuntimeError("%s holds %r, not %r" % (directory, manifest.get("name_or_path"), expected_name))
+    for name, digest in (manifest.get("sha256") or {}).items():
+        if hashlib.sha256(files[name].read_bytes()).hexdigest() != digest:
+            raise ValueError("%s does not match its checksum (corrupted)" % files[name])
+    qtensors, _ = read_safetensors(files[_QUANTIZER_FILE])
+    weights, _ = read_safetensors(files[_WEIGHTS_FILE])
+    for alias, owner in (manifest.get("tied_weights") or {}).items():
+        if owner not in weights:
+            raise ValueError("%s: tied weight %r refers to missing %r" % (directory, alias, owner))
+        weights[alias] = weights[owner]
+    plan = _plan_quantizers(model, config.get("quantizers") or {}, qtensors, str(directory), overwrite_policy,
+                            allow_lazy_params)
+    # The weights the model will have once the quantizers are in place (a frozen weight
+    # quantizer removes its float weight).
+    from fastforward.quantization.freeze import FrozenWeightQuantizer
+
+    removed = {(_prefix_of(model, parent) + "weight") for parent, attr, new, _ in plan
+               if isinstance(new, FrozenWeightQuantizer) and attr == "weight_quantizer"}
+    expected = {k: v for k, v in _weights(model).items() if k not in removed}
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(weights) if tuple(expected[k].shape) != tuple(weights[k].shape))
+    if missing or unexpected or wrong:
+        raise RuntimeError("%s does not fit %s; the model is unchanged.\n  missing: %s\n  unexpected: %s\n"
+                           "  wrong shape: %s" % (directory, type(model).__name__, ", ".join(missing) or "none",
+                                                  ", ".join(unexpected) or "none", ", ".join(wrong) or "none"))
+    _apply_plan(plan)
+    result = model.load_state_dict(weights, strict=False)
+    left = [k for k in result.missing_keys if k in expected]
+    if left or result.unexpected_keys:
+        raise RuntimeError("weights did not load: missing %s, unexpected %s" % (left, list(result.unexpected_keys)))
+    return model
+
+
+def _prefix_of(model: torch.nn.Module, module: torch.nn.Module) -> str:
+    for name, m in model.named_modules():
+        if m is module:
+            return name + "." if name else ""
+    raise ValueError("module not in model")
