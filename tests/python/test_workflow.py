@@ -47,7 +47,7 @@ def skip(reason):
         import pytest
 
         pytest.skip(reason)
-    skip(reason)
+    raise Skipped(reason)
 
 
 def expect(exc_type, fn, *args, **kwargs):
@@ -356,6 +356,30 @@ def test_tags_are_inferred_for_untagged_generated_stubs():
     # explicit tags win over inference
     g.register_quantizer("quantizer_x", QuantizerStub(output_quantizer=True))
     assert g.quantizer_metadata["quantizer_x"].output_quantizer
+
+
+def test_tags_inferred_on_a_model_generated_by_ffq():
+    sys.path.insert(0, HERE)
+    try:
+        import ffq_float_models
+        import ffq_quantized_models  # noqa: F401 - registers the generated classes
+    finally:
+        sys.path.remove(HERE)
+    torch.manual_seed(0)
+    model = ff.quantize_model(ffq_float_models.TinyNet())
+    weights = sorted(n for n, _ in ff.find_quantizers(model, "**/[quantizer:parameter/weight]").named_modules())
+    # ConvBlock calls F.conv2d on self.conv.weight (stub quantizer_self_conv_weight); its
+    # nn.Conv2d is a built-in QuantizedConv2d with a weight quantizer of its own.
+    assert weights == ["blocks.0.conv.weight_quantizer", "blocks.0.quantizer_self_conv_weight",
+                       "blocks.1.conv.weight_quantizer", "blocks.1.quantizer_self_conv_weight",
+                       "head.quantizer_self_weight"], weights
+    md = model.quantizer_metadata
+    # x is TinyNet.forward's parameter and is reassigned: the parameter's stub is the last one
+    assert md["quantizer_x_2"].input_quantizer and not md["quantizer_x_1"].input_quantizer
+    # self.scale is a plain float attribute, not a parameter
+    assert md["quantizer_self_scale"].activation_quantizer and not md["quantizer_self_scale"].parameter_quantizer
+    assert md["quantizer_softmax"].output_quantizer and md["quantizer_add_2"].output_quantizer
+    assert md["quantizer__tmp_5"].activation_quantizer and not md["quantizer__tmp_5"].output_quantizer
 
 
 def test_metadata_reconciliation_warns_on_conflicting_tags():

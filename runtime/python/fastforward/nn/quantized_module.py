@@ -43,6 +43,7 @@ __all__ = [
     "QuantizedModule",
     "SkipQuantization",
     "filter_quantized_module_map",
+    "finish_tag_inference",
     "float_base_of",
     "infer_tags",
     "label_quantizer_paths",
@@ -81,6 +82,7 @@ class _QuantizedModuleMeta(type(torch.nn.Module)):  # type: ignore[misc]
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         instance = super().__call__(*args, **kwargs)
         instance.__init_quantization__()
+        finish_tag_inference(instance)
         return instance
 
 
@@ -140,8 +142,9 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
         if own is None:
             own = incoming if incoming is not None else QuantizerMetadata()
             if not own.tags:
-                for tag in infer_tags(self, name):
+                for tag in infer_tags(self, name, list(slots) + [name]):
                     own.add_tag(tag)
+                self.__dict__.setdefault("_ff_inferred_slots", set()).add(name)
             slots[name] = own
         elif incoming is not None and incoming is not own and not incoming.is_extension(own):
             warnings.warn(
@@ -377,6 +380,7 @@ def _convert(module: torch.nn.Module, mapping: Dict[type, Any], recursive: bool)
     if not isinstance(module, QuantizedModule) and entry is not None:
         module.__class__ = entry
         module.__init_quantization__()
+        finish_tag_inference(module)
     if not recursive:
         return
     for child in list(module._modules.values()):
@@ -396,25 +400,41 @@ def label_quantizer_paths(model: torch.nn.Module) -> None:
 _SUFFIX = re.compile(r"^(.*?)(?:_(\d+))?$")
 
 
-def infer_tags(module: torch.nn.Module, slot: str) -> List[Any]:
+def _parameter_at(module: torch.nn.Module, rest: str) -> Optional[str]:
+    """The parameter that ``self_<rest>`` names (``self.<rest>`` with some ``_`` standing for
+    ``.``, e.g. ``conv_weight`` -> ``self.conv.weight``): its last name, or None."""
+    if rest in module._parameters and module._parameters[rest] is not None:
+        return rest
+    for i, ch in enumerate(rest):
+        if ch == "_" and 0 < i < len(rest) - 1:
+            child = module._modules.get(rest[:i])
+            if child is not None:
+                found = _parameter_at(child, rest[i + 1:])
+                if found is not None:
+                    return found
+    return None
+
+
+def infer_tags(module: torch.nn.Module, slot: str, slots: Optional[List[str]] = None) -> List[Any]:
     """Tags for quantizer slot ``slot`` of ``module`` when the stub carries none.
 
-    ffq names its stubs ``quantizer_<base>[_<n>]`` (autoquant spec section 3). Rules, first
-    match wins, tried on the base with and without a numeric suffix:
+    ffq names its stubs ``quantizer_<base>[_<n>]`` (autoquant spec section 3; ``_<n>`` tells
+    apart quantizers of the same base name). Rules, first match wins:
 
-    * ``self_<p>`` where ``module.<p>`` is an ``nn.Parameter``: ``parameter/weight`` when ``p``
-      is ``weight`` or ends in ``_weight``/``weight``, ``parameter/bias`` likewise for
-      ``bias``, else ``parameter``;
-    * ``<x>`` where ``x`` is a parameter of ``module.forward``: ``activation/input``;
+    * ``self_<path>`` where ``self.<path>`` is an ``nn.Parameter`` (``_`` may stand for ``.``:
+      ``self_conv_weight`` is ``self.conv.weight``): ``parameter/weight`` when the parameter's
+      name ends in ``weight``, ``parameter/bias`` when it ends in ``bias``, else ``parameter``;
+    * ``<x>`` where ``x`` is a parameter of ``module.forward``: ``activation/input``. When
+      ``x`` is also reassigned in ``forward`` there are several ``quantizer_x_<n>``; ffq
+      creates the parameter's quantizer last, so only the highest ``n`` (among ``slots``,
+      the module's slot names) is the input, the others are ``activation``;
     * ``<op>`` where ``op`` is an operator of ``fastforward.nn.functional``: ``activation/output``;
     * anything else (assigned variables, expressions, temporaries): ``activation``.
     """
     base = slot[len("quantizer_"):] if slot.startswith("quantizer_") else slot
     m = _SUFFIX.match(base)
-    candidates = [base]
-    if m and m.group(2) is not None:
-        candidates.append(m.group(1))
-    params = dict(module.named_parameters(recurse=False)) if isinstance(module, torch.nn.Module) else {}
+    stem, number = (m.group(1), m.group(2)) if m and m.group(2) is not None else (base, None)
+    candidates = [base] if number is None else [base, stem]
     try:
         forward_params = list(inspect.signature(type(module).forward).parameters)[1:]
     except (TypeError, ValueError):
@@ -423,20 +443,49 @@ def infer_tags(module: torch.nn.Module, slot: str) -> List[Any]:
 
     ops = getattr(functional, "OPS", {})
     for name in candidates:
-        if name.startswith("self_") and name[5:] in params:
-            p = name[5:]
-            if p == "weight" or p.endswith("weight"):
-                return [default_tags.weight_quantizer]
-            if p == "bias" or p.endswith("bias"):
-                return [default_tags.bias_quantizer]
-            return [default_tags.parameter_quantizer]
-    for name in candidates:
-        if name in forward_params:
+        if name.startswith("self_"):
+            p = _parameter_at(module, name[5:])
+            if p is not None:
+                if p.endswith("weight"):
+                    return [default_tags.weight_quantizer]
+                if p.endswith("bias"):
+                    return [default_tags.bias_quantizer]
+                return [default_tags.parameter_quantizer]
+    if base in forward_params:
+        return [default_tags.input_quantizer]
+    if number is not None and stem in forward_params:
+        prefix = "quantizer_" + stem + "_" if slot.startswith("quantizer_") else stem + "_"
+        numbers = [int(n[len(prefix):]) for n in (slots or [slot])
+                   if n.startswith(prefix) and n[len(prefix):].isdigit()]
+        if int(number) == max(numbers):
             return [default_tags.input_quantizer]
+        return [default_tags.activation_quantizer]
     for name in candidates:
-        if name in ops or name in ("scaled_dot_product_attention",):
+        if name in ops:
             return [default_tags.output_quantizer]
     return [default_tags.activation_quantizer]
+
+
+def finish_tag_inference(module: torch.nn.Module) -> None:
+    """Re-infer the tags of the slots whose tags were inferred, now that every slot of the
+    module is known (run after ``__init_quantization__``)."""
+    inferred = module.__dict__.get("_ff_inferred_slots")
+    if not inferred:
+        return
+    slots = module.__dict__.get("_quantizer_metadata", {})
+    names = list(slots)
+    for name in list(inferred):
+        old = slots.get(name)
+        if old is None:
+            continue
+        tags = infer_tags(module, name, names)
+        if {a for t in tags for a in t.hierarchy()} == set(old.tags):
+            continue
+        md = QuantizerMetadata(*tags, shape=old.shape)
+        slots[name] = md
+        quantizer = module._modules.get(name)
+        if isinstance(quantizer, Quantizer):
+            quantizer.quant_metadata = md
 
 
 # --- enumeration ---------------------------------------------------------------------------------
