@@ -686,6 +686,23 @@ def test_safetensors_files_are_readable_by_the_safetensors_package():
         assert all(torch.equal(ours[k], t[k]) and ours[k].dtype == t[k].dtype for k in t)
 
 
+def test_quantize_with_per_module_factories_and_include():
+    model = small_model()
+    seen = []
+
+    def weight_quantizer(module):
+        seen.append(type(module).__name__)
+        return LinearQuantizer(4 if module.out_features == 3 else 8, granularity=ff.PerChannel(0))
+
+    ff.quantize(model, weight_quantizer=weight_quantizer, activations=None, include="{0, 3}", use_ffq=False)
+    assert seen == ["QuantizedLinear", "QuantizedLinear"]
+    assert model[0].weight_quantizer.num_bits == 8 and model[3].weight_quantizer.num_bits == 4
+    assert isinstance(model[2][0].weight_quantizer, QuantizerStub)  # not included
+    # weights are initialised from the weights: the model runs and stays close to float
+    x = torch.randn(4, 6)
+    assert torch.allclose(value(model(x)), small_model()(x), atol=0.2)
+
+
 # --- TorchQuant pieces ------------------------------------------------------------------------
 
 

@@ -171,18 +171,39 @@ def _module_filter(model: torch.nn.Module, patterns: Any) -> Callable[[str], boo
     return lambda path: path in selected or any(fnmatch.fnmatchcase(path, g) for g in globs)
 
 
+def _per_module(fn: Callable[[torch.nn.Module], Quantizer], model: torch.nn.Module) -> Callable[[str, Any], Quantizer]:
+    modules = dict(model.named_modules())
+
+    def factory(name: str, current: Any) -> Quantizer:
+        return fn(modules[_owner_path(name)])
+
+    return factory
+
+
 def quantize(model: torch.nn.Module, *, weights: Any = 8, activations: Any = None, include: Any = None,
-             exclude: Any = None, use_ffq: bool = True) -> torch.nn.Module:
+             exclude: Any = None, use_ffq: bool = True,
+             weight_quantizer: Optional[Callable[[torch.nn.Module], Quantizer]] = None,
+             activation_quantizer: Optional[Callable[[torch.nn.Module], Quantizer]] = None) -> torch.nn.Module:
     """Quanto's ``quantize`` (see module doc). ``weights`` / ``activations``: a bit width, a
     string (``"int8"``, ``"int4"``), a quantizer factory ``(name, current) -> Quantizer``, or
     None (leave them unquantized). ``include`` / ``exclude``: fnmatch patterns on module names
-    or mpath queries, restricting which modules get quantizers."""
+    or mpath queries, restricting which modules get quantizers. ``weight_quantizer`` /
+    ``activation_quantizer`` (TorchQuant's form): ``fn(module) -> Quantizer`` called with the
+    module owning each slot; they take precedence over ``weights`` / ``activations``."""
     w = _parse_spec(weights, "weights")
     a = _parse_spec(activations, "activations")
+    if weight_quantizer is not None:
+        w = weight_quantizer
+    if activation_quantizer is not None:
+        a = activation_quantizer
     if w is None and a is None:
         raise ValueError("quantize: nothing to do (weights=None and activations=None)")
     extra = ensure_quantized_classes(model, use_ffq=use_ffq)
     quantize_model(model, extra_conversion=extra)
+    if weight_quantizer is not None:
+        w = _per_module(weight_quantizer, model)
+    if activation_quantizer is not None:
+        a = _per_module(activation_quantizer, model)
     included = _module_filter(model, include)
     excluded = _module_filter(model, exclude)
 
