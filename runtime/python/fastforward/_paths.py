@@ -21,7 +21,13 @@ import shutil
 import sys
 import sysconfig
 
-__all__ = ["checkout_build_dirs", "ffq_binary_path", "in_checkout", "libffqrt_path"]
+__all__ = [
+    "checkout_build_dirs",
+    "default_optable_path",
+    "ffq_binary_path",
+    "in_checkout",
+    "libffqrt_path",
+]
 
 _LIBRARY = "libffqrt.so"
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -90,6 +96,19 @@ def libffqrt_path():
         if os.path.isfile(candidate):
             return candidate
     return None
+
+
+def default_optable_path():
+    """Path of the default operator table (YAML), the one embedded in ffq; None if missing.
+
+    ``fastforward/_data/default.yaml`` of an installed package (a wheel or an editable
+    install), else ``optable/default.yaml`` of the checkout.
+    """
+    packaged = _package_resource("_data", "default.yaml")
+    if packaged:
+        return packaged
+    candidate = os.path.join(CHECKOUT, "optable", "default.yaml")
+    return candidate if in_checkout() and os.path.isfile(candidate) else None
 
 
 def _installed_with_package():
