@@ -55,11 +55,22 @@ PYEOF
 
 # need_python: $PY runs and has pip (a new venv has it; Debian's python3 may not).
 need_python() {
+    if [ "$PY" = python3 ] && ! command -v python3 >/dev/null 2>&1; then
+        need_apt python3 python3-pip python3-venv
+    fi
     "$PY" -c 'import sys' 2>/dev/null || die "cannot run the Python interpreter '$PY' (set PYTHON=...)"
     if ! "$PY" -m pip --version >/dev/null 2>&1; then
-        if [ "$PY" = /usr/bin/python3 ]; then need_apt python3-pip; fi
+        if [ "$(command -v "$PY")" = /usr/bin/python3 ]; then need_apt python3-pip; fi
         "$PY" -m pip --version >/dev/null 2>&1 || die "'$PY' has no pip (python -m pip fails)"
     fi
+}
+
+# Put the scripts directory of $PY on PATH (where pip puts meson and ninja).
+use_python_scripts() {
+    local dir
+    dir="$("$PY" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')" ||
+        die "cannot ask '$PY' for its scripts directory"
+    case ":$PATH:" in *":$dir:"*) ;; *) export PATH="$dir:$PATH" ;; esac
 }
 
 # need_pip 'name==version'...: install pinned PyPI packages that are missing or differ.
@@ -88,8 +99,9 @@ build_deps() {
     need_apt gcc libc6-dev libyaml-dev pkg-config
     command -v meson >/dev/null 2>&1 || need_pip meson==1.12.1
     command -v ninja >/dev/null 2>&1 || need_pip ninja==1.13.0
-    command -v meson >/dev/null 2>&1 || die "meson is installed but not on PATH (add $("$PY" -c 'import sysconfig; print(sysconfig.get_path("scripts"))') to PATH)"
-    command -v ninja >/dev/null 2>&1 || die "ninja is installed but not on PATH"
+    command -v meson >/dev/null 2>&1 && command -v ninja >/dev/null 2>&1 || use_python_scripts
+    command -v meson >/dev/null 2>&1 || die "meson is installed but not found on PATH"
+    command -v ninja >/dev/null 2>&1 || die "ninja is installed but not found on PATH"
 }
 
 # What running ffq on a model and the generated code needs: torch (ffq reads

@@ -94,6 +94,28 @@ def test_pip_version_never_fails(tmp):
     assert rc == 0 and out.startswith("got[") and out.strip() != "got[]", (rc, out, err)
 
 
+def test_build_deps_in_a_venv(tmp):
+    # With only the system directories on PATH, build_deps installs meson into
+    # the venv given as PYTHON and puts the venv's scripts directory on PATH.
+    import shutil
+    py = venv(tmp, "v4")
+    system_path = "/usr/bin:/bin"
+    env = {"HOME": os.environ.get("HOME", tmp), "PATH": system_path, "PYTHON": py}
+    p = subprocess.run(["bash", "-c", 'source "$1/scripts/lib.sh"; build_deps; command -v meson ninja',
+                        "lib_test", ROOT], cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=900)
+    assert p.returncode == 0, p.stderr
+    found = p.stdout.split()
+    if shutil.which("meson", path=system_path):
+        assert found[0] == shutil.which("meson", path=system_path), found
+    else:
+        assert "installing PyPI packages into %s: meson==1.12.1" % os.path.dirname(os.path.dirname(py)) in p.stderr, \
+            p.stderr
+        assert found[0] == os.path.join(os.path.dirname(py), "meson"), found
+        assert version_in(py, "meson") == "1.12.1"
+    assert len(found) == 2 and found[1].endswith("/ninja"), found
+
+
 def test_failed_build_step_says_why(tmp):
     # build() on a source tree that does not configure: a message and a non-zero exit.
     bad = os.path.join(tmp, "src")
