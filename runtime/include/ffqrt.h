@@ -53,6 +53,7 @@ typedef enum ffqrt_isa {
   FFQRT_ISA_REF = 1,
   FFQRT_ISA_AVX2 = 2,
   FFQRT_ISA_AVX512VNNI = 3,
+  FFQRT_ISA_AVXVNNI = 4, // AVX2 + 256-bit VNNI (vpdpbusd on ymm), without AVX-512
 } ffqrt_isa;
 
 // ---------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@
 #include "kernels.h"
 #include "threads.h"
 
-enum { PAR_MIN_MACS = 1 << 20 };
+enum { PAR_MIN_MACS = 1 << 19, // per thread, at least
+       PANEL_ALIGN = 4,        // panels per block of the SIMD kernels
+       ROW_ALIGN = 24 };       // rows per unit when threads split the rows
 
 typedef struct pack_dims {
   size_t n_pad, k_pad, colsum_off, scale_off, group_off, total;
@@ -59,11 +61,23 @@ typedef struct gjob {
   const ffqrt_gemm *g;
 } gjob;
 
+static size_t panels_of(const ffqrt_gemm *g) { return (g->n + FFQRT_NR - 1) / FFQRT_NR; }
+
+// Threads split the output channels when there are enough panel blocks for all of them,
+// else the rows.
+static int split_rows(const ffqrt_gemm *g, size_t nt) {
+  return panels_of(g) < nt * PANEL_ALIGN && g->m >= nt * ROW_ALIGN;
+}
+
 static void gemm_task(void *arg, size_t tid, size_t nt) {
   const gjob *j = arg;
-  size_t p0, p1;
-  ffqrt_split(j->g->n / FFQRT_NR + (j->g->n % FFQRT_NR != 0), 1, tid, nt, &p0, &p1);
-  if (p0 < p1) j->k->gemm_panels(j->g, p0, p1);
+  const ffqrt_gemm *g = j->g;
+  size_t p0 = 0, p1 = panels_of(g), m0 = 0, m1 = g->m;
+  if (split_rows(g, nt))
+    ffqrt_split(g->m, ROW_ALIGN, tid, nt, &m0, &m1);
+  else
+    ffqrt_split(p1, PANEL_ALIGN, tid, nt, &p0, &p1);
+  if (p0 < p1 && m0 < m1) j->k->gemm_panels(g, p0, p1, m0, m1);
 }
 
 // Fills the weight / activation part of g.
@@ -104,10 +118,12 @@ void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu,
 // a_u7 is decided here from the data (all m * lda bytes are scanned).
 void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g) {
   if (g->m == 0 || g->n == 0) return;
-  g->a_u7 = ctx->k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
+  if (ctx->k->needs_u7) g->a_u7 = ctx->k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
   gjob j = {ctx->k, g};
-  size_t nt = g->m * g->n * (g->k ? g->k : 1) >= PAR_MIN_MACS && g->n > FFQRT_NR ? ctx->nthreads : 1;
-  ffqrt_parallel(nt, gemm_task, &j);
+  size_t nt = ffqrt_threads_for(ctx, g->m * g->n * (g->k ? g->k : 1), PAR_MIN_MACS);
+  size_t units = panels_of(g) / PANEL_ALIGN > g->m / ROW_ALIGN ? panels_of(g) / PANEL_ALIGN : g->m / ROW_ALIGN;
+  nt = nt < units ? nt : units ? units : 1;
+  ffqrt_parallel(ctx->pool, nt, gemm_task, &j);
 }
 
 static ffqrt_status linear(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,

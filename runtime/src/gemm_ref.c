@@ -128,11 +128,11 @@ static int32_t packed_dot(const ffqrt_gemm *g, size_t m, size_t n) {
     uint8_t a = (uint8_t)(g->a[m * g->lda + k] ^ g->a_xor);
     dot += (uint32_t)((int32_t)a * g->groups[ffqrt_pack_index(g->k_pad, n, k)]);
   }
-  return ffqrt_fold_zp(dot, g->za, g->colsum[n]);
+  return ffqrt_gemm_acc(g, dot, m, n);
 }
 
-void ffqrt_gemm_panels_ref(const ffqrt_gemm *g, size_t p0, size_t p1) {
+void ffqrt_gemm_panels_ref(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
   size_t n1 = p1 * FFQRT_NR < g->n ? p1 * FFQRT_NR : g->n;
   for (size_t n = p0 * FFQRT_NR; n < n1; n++)
-    for (size_t m = 0; m < g->m; m++) ffqrt_gemm_store1(g, packed_dot(g, m, n), m, n);
+    for (size_t m = m0; m < m1; m++) ffqrt_gemm_store1(g, packed_dot(g, m, n), m, n);
 }
