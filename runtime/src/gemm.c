@@ -1,5 +1,6 @@
-// gemm.c: weight packing and the drivers of the int8 linear layer and conv2d. The GEMM
-// is split over output-channel panels between threads; the kernel table does the rest.
+// gemm.c: weight packing and the drivers of the int8 linear layer and matmul. The GEMM is
+// split over output-channel panels (or rows) between threads; the kernel table does the
+// rest.
 #include <assert.h>
 #include <string.h>
 
@@ -166,4 +167,86 @@ ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x
   ffqrt_qparams_from_range(&pa.scale, &pa.zero_point, lo, hi, FFQRT_U8, 0, 1);
   ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa.scale, pa.zero_point, 0, 127);
   return ffqrt_linear_f32(ctx, y, workspace, &pa, packed, bias, m);
+}
+
+// ---- matmul of two activation tensors ----
+//
+// Per product, the right-hand side x (k x n) is packed like linear weights: w[j][k] =
+// x[k][j] as s8 (u8 bytes are flipped by 0x80, i.e. minus 128, and zx with them), with the
+// per-tensor scale for every channel. Then (a - za) * (x - zx) = (a - za) * w - zw * (a - za),
+// and the second term, summed over k, is a per-row correction: rowcorr[i] = zw * sum_k
+// (a[i][k] - za), all in wrapping 32-bit arithmetic like the rest of the output stage.
+
+static size_t rowcorr_off(size_t k, size_t n) { return ffqrt_round_up(dims_of(n, k).total, 64); }
+
+size_t ffqrt_matmul_workspace_size(size_t m, size_t k, size_t n) {
+  return rowcorr_off(k, n) + ffqrt_round_up(m * sizeof(int32_t), 64);
+}
+
+// Packs x (k x n, dtype of px) into packed (as ffqrt_linear_pack would pack w = x^T).
+static void pack_rhs(void *packed, const uint8_t *x, const ffqrt_qparam *px, size_t k, size_t n) {
+  pack_dims d = dims_of(n, k);
+  memset((char *)packed + d.colsum_off, 0, d.total - d.colsum_off);
+  ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, n, k, d.n_pad, d.k_pad,
+                      d.colsum_off, d.scale_off, d.group_off};
+  memcpy(packed, &h, sizeof h);
+  int32_t *colsum = (int32_t *)((char *)packed + d.colsum_off);
+  float *scale = (float *)((char *)packed + d.scale_off);
+  int8_t *groups = (int8_t *)packed + d.group_off;
+  uint8_t flip = px->dtype == FFQRT_U8 ? 0x80 : 0;
+  for (size_t j = 0; j < n; j++) scale[j] = px->scale;
+  for (size_t kk = 0; kk < k; kk++)
+    for (size_t p = 0; p < d.n_pad / FFQRT_NR; p++) {
+      int8_t *dst = groups + ffqrt_pack_index(d.k_pad, p * FFQRT_NR, kk);
+      size_t j1 = n - p * FFQRT_NR < FFQRT_NR ? n - p * FFQRT_NR : FFQRT_NR;
+      for (size_t j = 0; j < j1; j++) {
+        int8_t v = (int8_t)(x[kk * n + p * FFQRT_NR + j] ^ flip);
+        dst[j * FFQRT_KR] = v;
+        colsum[p * FFQRT_NR + j] += v;
+      }
+    }
+}
+
+static ffqrt_status matmul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                           const void *a, const ffqrt_qparam *pa, const void *b,
+                           const ffqrt_qparam *pb, size_t batch, size_t m, size_t k, size_t n,
+                           void *ws) {
+  if (!ctx || !ffqrt_qparam_ok(pa) || !ffqrt_qparam_ok(pb) || (py && !ffqrt_qparam_ok(py)) ||
+      k > FFQRT_MATMUL_MAX_K)
+    return FFQRT_EINVAL;
+  if (batch == 0 || m == 0 || n == 0) return FFQRT_OK;
+  if (!y || !ws || (k && (!a || !b))) return FFQRT_EINVAL;
+  size_t esz = py ? 1 : sizeof(float);
+  int32_t *rowcorr = (int32_t *)((char *)ws + rowcorr_off(k, n));
+  int32_t zw = pb->zero_point - (pb->dtype == FFQRT_U8 ? 128 : 0);
+  for (size_t t = 0; t < batch; t++) {
+    const uint8_t *at = (const uint8_t *)a + t * m * k, *bt = (const uint8_t *)b + t * k * n;
+    pack_rhs(ws, bt, pb, k, n);
+    for (size_t i = 0; i < m; i++) {
+      uint32_t s = 0;
+      for (size_t kk = 0; kk < k; kk++) s += (uint32_t)ffqrt_byte_val(at[i * k + kk], pa->dtype == FFQRT_S8);
+      s -= (uint32_t)k * (uint32_t)pa->zero_point;
+      rowcorr[i] = (int32_t)((uint32_t)zw * s);
+    }
+    ffqrt_gemm g;
+    ffqrt_gemm_init(&g, ffqrt_pack_hdr_of(ws), at, pa, m, k);
+    ffqrt_gemm_out(&g, (char *)y + t * m * n * esz, py, relu, NULL, n, 1);
+    g.rowcorr = rowcorr;
+    ffqrt_gemm_run(ctx, &g);
+  }
+  return FFQRT_OK;
+}
+
+ffqrt_status ffqrt_matmul_f32(const ffqrt_ctx *ctx, float *y, const void *a,
+                              const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
+                              size_t batch, size_t m, size_t k, size_t n, void *workspace) {
+  return matmul(ctx, y, NULL, 0, a, pa, b, pb, batch, m, k, n, workspace);
+}
+
+ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                            const void *a, const ffqrt_qparam *pa, const void *b,
+                            const ffqrt_qparam *pb, size_t batch, size_t m, size_t k, size_t n,
+                            void *workspace) {
+  if (!py) return FFQRT_EINVAL;
+  return matmul(ctx, y, py, relu, a, pa, b, pb, batch, m, k, n, workspace);
 }
