@@ -57,28 +57,29 @@ const ffqrt_pack_hdr *ffqrt_pack_hdr_of(const void *packed) {
   return h && h->magic == FFQRT_PACK_MAGIC && h->version == FFQRT_PACK_VERSION ? h : NULL;
 }
 
+static size_t panels_of(const ffqrt_gemm *g) { return (g->n + FFQRT_NR - 1) / FFQRT_NR; }
+
+// Threads take units of work: runs of whole panel blocks (all rows), or, when there are
+// too few panel blocks to go round, runs of rows (all panels).
 typedef struct gjob {
   const ffqrt_kernels *k;
   const ffqrt_gemm *g;
+  int by_rows;
+  size_t per; // panels or rows per unit
 } gjob;
 
-static size_t panels_of(const ffqrt_gemm *g) { return (g->n + FFQRT_NR - 1) / FFQRT_NR; }
-
-// Threads split the output channels when there are enough panel blocks for all of them,
-// else the rows.
-static int split_rows(const ffqrt_gemm *g, size_t nt) {
-  return panels_of(g) < nt * PANEL_ALIGN && g->m >= nt * ROW_ALIGN;
-}
-
-static void gemm_task(void *arg, size_t tid, size_t nt) {
+static void gemm_unit(void *arg, size_t u) {
   const gjob *j = arg;
   const ffqrt_gemm *g = j->g;
   size_t p0 = 0, p1 = panels_of(g), m0 = 0, m1 = g->m;
-  if (split_rows(g, nt))
-    ffqrt_split(g->m, ROW_ALIGN, tid, nt, &m0, &m1);
-  else
-    ffqrt_split(p1, PANEL_ALIGN, tid, nt, &p0, &p1);
-  if (p0 < p1 && m0 < m1) j->k->gemm_panels(g, p0, p1, m0, m1);
+  if (j->by_rows) {
+    m0 = u * j->per;
+    m1 = m1 - m0 < j->per ? m1 : m0 + j->per;
+  } else {
+    p0 = u * j->per;
+    p1 = p1 - p0 < j->per ? p1 : p0 + j->per;
+  }
+  j->k->gemm_panels(g, p0, p1, m0, m1);
 }
 
 // Fills the weight / activation part of g.
@@ -120,11 +121,20 @@ void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu,
 void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g) {
   if (g->m == 0 || g->n == 0) return;
   if (ctx->k->needs_u7) g->a_u7 = ctx->k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
-  gjob j = {ctx->k, g};
   size_t nt = ffqrt_threads_for(ctx, g->m * g->n * (g->k ? g->k : 1), PAR_MIN_MACS);
-  size_t units = panels_of(g) / PANEL_ALIGN > g->m / ROW_ALIGN ? panels_of(g) / PANEL_ALIGN : g->m / ROW_ALIGN;
-  nt = nt < units ? nt : units ? units : 1;
-  ffqrt_parallel(ctx->pool, nt, gemm_task, &j);
+  size_t panels = panels_of(g), blocks = (panels + PANEL_ALIGN - 1) / PANEL_ALIGN;
+  if (nt == 1) {
+    ctx->k->gemm_panels(g, 0, panels, 0, g->m);
+    return;
+  }
+  size_t target = ffqrt_parts_for(nt); // units wanted
+  gjob j = {ctx->k, g, blocks < 2 * nt && g->m >= 2 * nt * ROW_ALIGN, 0};
+  size_t total = j.by_rows ? g->m : panels;
+  if (j.by_rows)
+    j.per = ffqrt_round_up((g->m + target - 1) / target, ROW_ALIGN);
+  else
+    j.per = (blocks / target > 1 ? blocks / target : 1) * PANEL_ALIGN;
+  ffqrt_parallel_for(ctx->pool, nt, (total + j.per - 1) / j.per, gemm_unit, &j);
 }
 
 static ffqrt_status linear(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,

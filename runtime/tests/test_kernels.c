@@ -4,6 +4,7 @@
 // -ffp-contract=off): no tolerance anywhere. Also checks the reference itself on
 // hand-computed values.
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -533,6 +534,67 @@ static void test_eltwise(const variant *vs, size_t nv) {
     }
 }
 
+// ---- threads ----
+
+typedef struct shared_call {
+  ffqrt_ctx *ctx;
+  const uint8_t *a;
+  const void *packed;
+  size_t m, n;
+  float *y;
+  int rounds, bad;
+  const float *want;
+} shared_call;
+
+static void *call_linear(void *p) {
+  shared_call *c = p;
+  ffqrt_qparam pa = {0.5f, 3, FFQRT_U8};
+  for (int r = 0; r < c->rounds; r++) {
+    memset(c->y, 0, c->m * c->n * 4);
+    if (ffqrt_linear_f32(c->ctx, c->y, c->a, &pa, c->packed, NULL, c->m) != FFQRT_OK ||
+        memcmp(c->y, c->want, c->m * c->n * 4) != 0)
+      c->bad++;
+  }
+  return NULL;
+}
+
+// Pools of any size (more threads than CPUs too), and two callers sharing one context
+// (one of them then runs alone on its own thread): same results as the reference.
+static void test_threads(void) {
+  enum { M = 150, N = 200, K = 300 };
+  uint8_t *a = xmalloc(M * K);
+  int8_t *w = xmalloc(N * K);
+  float *ws = xmalloc(N * 4), *want = xmalloc(M * N * 4);
+  fill_bytes(a, M * K, 0, 255);
+  fill_weights(w, ws, N, K, 0);
+  void *packed = xmalloc(ffqrt_linear_pack_size(N, K));
+  ffqrt_linear_pack(packed, w, ws, N, K);
+  ffqrt_qparam pa = {0.5f, 3, FFQRT_U8};
+  ffqrt_linear_ref(want, NULL, 0, a, &pa, w, ws, NULL, M, N, K);
+  static const int counts[] = {0, 1, 4, 7, 16};
+  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+    ffqrt_ctx *c = ffqrt_ctx_new(FFQRT_ISA_AUTO, counts[i]);
+    CHECK(c && ffqrt_ctx_threads(c) >= 1 && (counts[i] == 0 || ffqrt_ctx_threads(c) == counts[i]),
+          "ctx with %d threads", counts[i]);
+    if (!c) continue;
+    float *y0 = xmalloc(M * N * 4), *y1 = xmalloc(M * N * 4);
+    shared_call s0 = {c, a, packed, M, N, y0, 20, 0, want}, s1 = {c, a, packed, M, N, y1, 20, 0, want};
+    pthread_t th;
+    int started = pthread_create(&th, NULL, call_linear, &s1) == 0;
+    call_linear(&s0);
+    if (started) pthread_join(th, NULL);
+    CHECK(s0.bad == 0 && s1.bad == 0, "two callers on one ctx (%d threads): %d + %d bad", counts[i], s0.bad, s1.bad);
+    free(y0), free(y1);
+    ffqrt_ctx_free(c);
+  }
+  CHECK(ffqrt_ctx_new(FFQRT_ISA_AUTO, -1) == NULL, "negative thread count refused");
+  ffqrt_ctx *big = ffqrt_ctx_new(FFQRT_ISA_REF, 100000);
+  CHECK(big && ffqrt_ctx_threads(big) == 256, "thread count clamped to 256");
+  ffqrt_ctx_free(big);
+  ffqrt_ctx_free(NULL);
+  free(a), free(w), free(ws), free(want), free(packed);
+}
+
 // ---- dispatch ----
 
 static void test_dispatch(void) {
@@ -545,15 +607,21 @@ static void test_dispatch(void) {
   c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
   CHECK(c && ffqrt_ctx_isa(c) == FFQRT_ISA_REF, "FFQRT_ISA=ref selects ref");
   ffqrt_ctx_free(c);
+  setenv("FFQRT_ISA", "avxvnni", 1);
+  c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 1);
+  CHECK(ffqrt_isa_supported(FFQRT_ISA_AVXVNNI) ? c && ffqrt_ctx_isa(c) == FFQRT_ISA_AVXVNNI : c == NULL,
+        "FFQRT_ISA=avxvnni selects avxvnni where supported, else fails");
+  ffqrt_ctx_free(c);
   unsetenv("FFQRT_ISA");
   c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
   int best = ffqrt_isa_supported(FFQRT_ISA_AVX512VNNI) ? FFQRT_ISA_AVX512VNNI
+             : ffqrt_isa_supported(FFQRT_ISA_AVXVNNI)  ? FFQRT_ISA_AVXVNNI
              : ffqrt_isa_supported(FFQRT_ISA_AVX2)     ? FFQRT_ISA_AVX2
                                                        : FFQRT_ISA_REF;
   CHECK(c && ffqrt_ctx_isa(c) == best, "auto selects the best ISA");
   printf("auto ISA: %s\n", c ? ffqrt_isa_name(ffqrt_ctx_isa(c)) : "none");
   ffqrt_ctx_free(c);
-  for (int isa = FFQRT_ISA_AVX2; isa <= FFQRT_ISA_AVX512VNNI; isa++)
+  for (int isa = FFQRT_ISA_AVX2; isa <= FFQRT_ISA_AVXVNNI; isa++)
     if (!ffqrt_isa_supported(isa)) CHECK(ffqrt_ctx_new(isa, 1) == NULL, "unsupported ISA refused");
 }
 
@@ -570,6 +638,7 @@ int main(void) {
   test_matmul(vs, nv);
   test_conv(vs, nv);
   test_eltwise(vs, nv);
+  test_threads();
   for (size_t i = 0; i < nv; i++) ffqrt_ctx_free(vs[i].ctx);
   printf("runtime: %d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;
