@@ -4,8 +4,9 @@
 // any u8 activation is exact.
 //
 // Blocking: rows in chunks of MC (their activations stay in L2 while the panels pass),
-// output channels in blocks of NP panels (64 channels), k in blocks of KC (a weight block
-// of 64 x KC bytes stays in L1 while every row tile of the chunk passes over it). The
+// output channels in blocks of NP panels (64 channels; the last block may have fewer), k
+// in blocks of KC (a weight block of 64 x KC bytes stays in L1 while every row tile of the
+// chunk passes over it). The
 // micro-kernel holds MR rows x NP zmm accumulators (24 of the 32 registers) and adds one
 // k-block into an int32 buffer on the stack; after the last k-block the output stage
 // reads the buffer. Up to 2 rows (the GEMV case) it keeps two accumulator sets, for even
@@ -20,7 +21,7 @@
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 16")
 
-enum { MR = 6, NP = 4, NC = NP * FFQRT_NR, KC = 256, MC = 96 };
+enum { MR = 6, NP = 4, NC = NP * FFQRT_NR, KC = 256, MC = 192 };
 static_assert(KC % FFQRT_KR == 0 && MC % MR == 0, "blocks are whole groups and tiles");
 
 static ALWAYS_INLINE __m512i bcast4(const uint8_t *p, const int xor80) {
@@ -82,14 +83,15 @@ typedef void ukernel_fn(int32_t *buf, const uint8_t *a, size_t lda, const int8_t
   static void uk_##mr##_##np##_##x(int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, \
                                   size_t pstride, size_t kg, size_t rest, int first,         \
                                   const int8_t *pf) {                                        \
-    ukernel(buf, a, lda, w, pstride, kg, rest, first, pf, mr, np, x);                        \
+    ukernel(buf, a, lda, w, pstride, kg, rest, first, pf, mr < MR ? mr : MR, np < NP ? np : NP, x); \
   }
-#define UK_NP(np, x) UK(1, np, x) UK(2, np, x) UK(3, np, x) UK(4, np, x) UK(5, np, x) UK(6, np, x)
-UK_NP(1, 0) UK_NP(2, 0) UK_NP(4, 0) UK_NP(1, 1) UK_NP(2, 1) UK_NP(4, 1)
-#define ROW(np, x) {uk_1_##np##_##x, uk_2_##np##_##x, uk_3_##np##_##x, uk_4_##np##_##x, uk_5_##np##_##x, uk_6_##np##_##x}
-// [xor80][np 1, 2, 4 -> 0, 1, 2][mr - 1]
-static ukernel_fn *const ukernels[2][3][MR] = {{ROW(1, 0), ROW(2, 0), ROW(4, 0)},
-                                               {ROW(1, 1), ROW(2, 1), ROW(4, 1)}};
+#define UK_NP(np, x) UK(1, np, x) UK(2, np, x) UK(3, np, x) UK(4, np, x) UK(5, np, x) UK(6, np, x) UK(7, np, x) UK(8, np, x)
+UK_NP(1, 0) UK_NP(2, 0) UK_NP(3, 0) UK_NP(4, 0) UK_NP(1, 1) UK_NP(2, 1) UK_NP(3, 1) UK_NP(4, 1)
+#define ROW(np, x) {uk_1_##np##_##x, uk_2_##np##_##x, uk_3_##np##_##x, uk_4_##np##_##x, uk_5_##np##_##x, uk_6_##np##_##x, uk_7_##np##_##x, uk_8_##np##_##x}
+// [xor80][np - 1][mr - 1]
+static ukernel_fn *const ukernels[2][4][8] = {{ROW(1, 0), ROW(2, 0), ROW(3, 0), ROW(4, 0)},
+                                              {ROW(1, 1), ROW(2, 1), ROW(3, 1), ROW(4, 1)}};
+static_assert(MR <= 8 && NP <= 4, "the table covers 8 rows x 4 panels");
 
 typedef struct panel_out {
   __m512i corr;  // za * colsum
@@ -149,8 +151,8 @@ void ffqrt_gemm_panels_avx512vnni(const ffqrt_gemm *g, size_t p0, size_t p1, siz
   for (size_t c0 = m0; c0 < m1; c0 += MC) {
     size_t c1 = m1 - c0 < MC ? m1 : c0 + MC;
     for (size_t pb = p0, np; pb < p1; pb += np) {
-      np = p1 - pb >= NP ? NP : p1 - pb >= 2 ? 2 : 1;
-      ukernel_fn *const *uk = ukernels[x][np == 4 ? 2 : np - 1];
+      np = p1 - pb >= NP ? NP : p1 - pb;
+      ukernel_fn *const *uk = ukernels[x][np - 1];
       const int8_t *wb = g->groups + pb * pstride;
       for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += KC) {
         size_t kl = g->k - k0 < KC ? g->k - k0 : KC;
