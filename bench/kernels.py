@@ -12,8 +12,15 @@ each side's GOPS, and the ratio is the median of the per-round ratios (both side
 same neighbours). The ceilings (int8 MAC loop of the ISA in use, streaming copy) come from
 ffqrt_bench_kernels --ceilings, which divides by per-thread CPU time: the peak with every
 thread on its own core. They are measured before, between and after; the best is kept.
-Prints the table and, last, one summary line:
-  kernels: isa=I threads=T linear_vs_torch_min=R1 linear_ceil_frac_m128_min=R2 qdq_vs_copy_min=R3 (targets ...)
+
+A second table runs both sides on one thread and times the calling thread's CPU time: what
+a core delivers while it runs, which a busy machine disturbs much less than wall time
+(neighbours still share caches and memory bandwidth).
+
+Prints the tables and, last, one summary line:
+  kernels: isa=I threads=T linear_vs_torch_min=R1 linear_ceil_frac_m128_min=R2
+           1t_vs_torch_min=R3 1t_ceil_frac_m128_min=R4 qdq_vs_copy_min=R5 (targets ...)
+(R1, R2: the wall-time table on T threads; R3, R4: the one-thread CPU-time table.)
 """
 import argparse
 import ctypes as C
@@ -33,24 +40,24 @@ SHAPES = [(1, 4096, 4096), (16, 4096, 4096), (128, 4096, 4096), (512, 4096, 4096
 TARGET_RATIO, TARGET_FRAC = 1.2, 0.60
 
 
-def burst(fn, budget):
+def burst(fn, budget, clock=time.perf_counter):
     """Best time of fn over a burst of about `budget` seconds (at least 2 runs)."""
     fn()
     best, start, runs = float("inf"), time.perf_counter(), 0
     while runs < 2 or (time.perf_counter() - start < budget and runs < 100):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
         runs += 1
     return best
 
 
-def rounds(ours, theirs, n, budget):
+def rounds(ours, theirs, n, budget, clock=time.perf_counter):
     """Per-round times of two callables timed alternately."""
     a, b = [], []
     for _ in range(n):
-        a.append(burst(ours, budget))
-        b.append(burst(theirs, budget))
+        a.append(burst(ours, budget, clock))
+        b.append(burst(theirs, budget, clock))
     return a, b
 
 
@@ -124,7 +131,7 @@ class Ours:
                 lambda: keep and self.lib.ffqrt_dequantize(*da))
 
 
-def bench_linear(ours, m, k, n, nrounds, budget):
+def bench_linear(ours, m, k, n, nrounds, budget, clock=time.perf_counter):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(m, k, generator=gen)
     lin = torch.nn.Linear(k, n)
@@ -133,7 +140,7 @@ def bench_linear(ours, m, k, n, nrounds, budget):
     w8 = torch.randint(-127, 128, (n, k), generator=gen, dtype=torch.int8)
     run = ours.linear(x, w8, torch.full((n,), 0.01), lin.bias.detach().clone())
     with torch.inference_mode():
-        ta, tb = rounds(run, lambda: qlin(x), nrounds, budget)
+        ta, tb = rounds(run, lambda: qlin(x), nrounds, budget, clock)
     return summarize(2.0 * m * n * k / 1e9, ta, tb)
 
 
@@ -198,6 +205,16 @@ def main():
             ceilings(bench, args.isa, args.threads, c)
     qd = bench_qdq(ours, 4096, 4096, nrounds, budget)
     ceilings(bench, args.isa, args.threads, c)
+    # One thread each, timed in the calling thread's CPU time: what a core does when it
+    # runs, whatever the neighbours do (libffqrt and torch both compute on the caller's
+    # thread when given one thread).
+    one = Ours(args.lib or default_so(bench), args.isa, 1)
+    torch.set_num_threads(1)
+    rows1 = [((m, k, n), bench_linear(one, m, k, n, nrounds, budget, time.thread_time))
+             for (m, k, n) in shapes]
+    torch.set_num_threads(args.threads)
+    c1 = {}
+    ceilings(bench, args.isa, 1, c1)
     print(f"CPU flags: {cpu_flags()}; libffqrt isa {ours.isa}; torch {torch.__version__}, "
           f"quantized engine '{torch.backends.quantized.engine}'; {args.threads} threads each; "
           f"{nrounds} alternating rounds, medians")
@@ -215,6 +232,14 @@ def main():
             fracs.append(f)
         print(f"{'linear (GOPS)':<20}{f'{m}x{k}x{n}':<16}{o:>9.1f}{t:>12.1f}{r:>11.2f}x"
               f"{100 * f:>11.1f}%")
+    print(f"1 thread each, per CPU-second of the calling thread (ceiling {c1['int8_gops']:.0f} GOPS):")
+    fracs1 = []
+    for (m, k, n), (o, t, r) in rows1:
+        f = o / c1["int8_gops"]
+        if m >= 128:
+            fracs1.append(f)
+        print(f"{'linear 1t (GOPS)':<20}{f'{m}x{k}x{n}':<16}{o:>9.1f}{t:>12.1f}{r:>11.2f}x"
+              f"{100 * f:>11.1f}%")
     qfr = []
     for name, (o, t, r) in (("quantize (GB/s)", qd[0]), ("dequantize (GB/s)", qd[1])):
         f = o / c["copy_gbs"]
@@ -225,8 +250,11 @@ def main():
           "5 bytes per element, 'of ceiling' = of the streaming copy)")
     r1, r2, r3 = min(ratios), min(fracs) if fracs else float("nan"), min(qfr)
     met = "met" if r1 >= TARGET_RATIO and (not fracs or r2 >= TARGET_FRAC) else "MISSED"
+    r1t = min(r for _, (_, _, r) in rows1)
+    r2t = min(fracs1) if fracs1 else float("nan")
     print(f"kernels: isa={ours.isa} threads={args.threads} linear_vs_torch_min={r1:.2f} "
-          f"linear_ceil_frac_m128_min={r2:.2f} qdq_vs_copy_min={r3:.2f} "
+          f"linear_ceil_frac_m128_min={r2:.2f} 1t_vs_torch_min={r1t:.2f} "
+          f"1t_ceil_frac_m128_min={r2t:.2f} qdq_vs_copy_min={r3:.2f} "
           f"(targets: vs_torch >= {TARGET_RATIO}, ceil_frac >= {TARGET_FRAC}: {met})")
 
 
