@@ -8,8 +8,9 @@
 //   YMM_ENTRY             the name of the table entry
 // and compiles it with its own target flags. A 64-byte weight group is two ymm halves
 // (8 outputs each). Blocking as in gemm_avx512vnni.c: rows in chunks of MC, one panel
-// (16 channels) at a time, k in blocks of KC into an int32 buffer on the stack, and for
-// up to 2 rows two accumulator sets (even / odd k-groups) to keep enough chains in flight.
+// (16 channels) at a time, k in blocks of KC into an int32 buffer on the stack (the last
+// block goes from the registers through the output stage), and for up to 2 rows two
+// accumulator sets (even / odd k-groups) to keep enough chains in flight.
 #ifndef YMM_ENTRY
 #error "define ymm_dot, YMM_MR, YMM_U7 and YMM_ENTRY before including gemm_ymm.h"
 #endif
@@ -31,67 +32,6 @@ static ALWAYS_INLINE __m256i bcast4(const uint8_t *p, const int xor80) {
   __m256i a = _mm256_set1_epi32(v);
   return xor80 ? _mm256_xor_si256(a, _mm256_set1_epi8((char)0x80)) : a;
 }
-
-// buf[r][16] (+)= dot of rows a + r * lda (kg full groups, then `rest` bytes) with the
-// panel at w. first: buf is overwritten.
-static ALWAYS_INLINE void ukernel(int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w,
-                                  size_t kg, size_t rest, int first, const size_t mr,
-                                  const int xor80, const int u7) {
-  enum { KS = 2 };
-  const size_t ks = mr <= 2 ? 2 : 1;
-  __m256i c[KS][MR][2];
-  UNROLL for (size_t s = 0; s < ks; s++)
-    UNROLL for (size_t r = 0; r < mr; r++) c[s][r][0] = c[s][r][1] = _mm256_setzero_si256();
-  size_t g = 0;
-  for (; g + ks <= kg; g += ks)
-    UNROLL for (size_t s = 0; s < ks; s++) {
-      const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
-      const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
-      UNROLL for (size_t r = 0; r < mr; r++) {
-        __m256i b = bcast4(a + r * lda + 4 * (g + s), xor80);
-        c[s][r][0] = ymm_dot(c[s][r][0], b, w0, u7);
-        c[s][r][1] = ymm_dot(c[s][r][1], b, w1, u7);
-      }
-    }
-  for (; g < kg + (rest != 0); g++) { // an odd last group, then the partial one
-    const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
-    const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
-    UNROLL for (size_t r = 0; r < mr; r++) {
-      uint8_t last[4] = {0, 0, 0, 0}; // padding bytes meet zero weights
-      memcpy(last, a + r * lda + 4 * g, g < kg ? 4 : rest);
-      __m256i b = bcast4(last, xor80);
-      c[0][r][0] = ymm_dot(c[0][r][0], b, w0, u7);
-      c[0][r][1] = ymm_dot(c[0][r][1], b, w1, u7);
-    }
-  }
-  UNROLL for (size_t r = 0; r < mr; r++)
-    UNROLL for (size_t h = 0; h < 2; h++) {
-      __m256i v = ks == 2 ? _mm256_add_epi32(c[0][r][h], c[1][r][h]) : c[0][r][h];
-      int32_t *dst = buf + r * FFQRT_NR + 8 * h;
-      if (!first) v = _mm256_add_epi32(v, _mm256_loadu_si256((const __m256i *)dst));
-      _mm256_storeu_si256((__m256i *)dst, v);
-    }
-}
-
-typedef void ukernel_fn(int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,
-                        size_t rest, int first);
-
-#define UK(mr, x, u)                                                                         \
-  static void uk_##mr##_##x##_##u(int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, \
-                                  size_t kg, size_t rest, int first) {                       \
-    ukernel(buf, a, lda, w, kg, rest, first, mr < MR ? mr : MR, x, u);                       \
-  }
-#define UK_ALL(x, u) UK(1, x, u) UK(2, x, u) UK(3, x, u) UK(4, x, u) UK(5, x, u) UK(6, x, u)
-#define ROW(x, u) {uk_1_##x##_##u, uk_2_##x##_##u, uk_3_##x##_##u, uk_4_##x##_##u, uk_5_##x##_##u, uk_6_##x##_##u}
-UK_ALL(0, 0) UK_ALL(1, 0)
-#if YMM_U7
-UK_ALL(0, 1) UK_ALL(1, 1)
-// [u7][xor80][mr - 1]
-static ukernel_fn *const ukernels[2][2][6] = {{ROW(0, 0), ROW(1, 0)}, {ROW(0, 1), ROW(1, 1)}};
-#else
-static ukernel_fn *const ukernels[1][2][6] = {{ROW(0, 0), ROW(1, 0)}};
-#endif
-static_assert(MR <= 6, "at most 6 rows per tile");
 
 // Per-panel constants of the output stage.
 typedef struct panel_out {
@@ -116,7 +56,7 @@ static panel_out panel_consts(const ffqrt_gemm *g, size_t p) {
 }
 
 // 16 outputs of row m, contiguous in y: (float)acc * scale (+ bias), then maybe quantize.
-static void store_vec(const ffqrt_gemm *g, const panel_out *o, const __m256i c[2], size_t m) {
+static ALWAYS_INLINE void store_vec(const ffqrt_gemm *g, const panel_out *o, const __m256i c[2], size_t m) {
   __m256 v[2];
   for (int h = 0; h < 2; h++) {
     v[h] = _mm256_mul_ps(_mm256_cvtepi32_ps(c[h]), o->scale[h]);
@@ -135,10 +75,11 @@ static void store_vec(const ffqrt_gemm *g, const panel_out *o, const __m256i c[2
   _mm_storeu_si128((__m128i *)((uint8_t *)g->y + at), ffqrt_pack16(q0, q1, g->out_kind == FFQRT_OUT_S8));
 }
 
-static void store_row(const ffqrt_gemm *g, const panel_out *o, const int32_t *acc_in, size_t m) {
-  __m256i c[2];
+static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m256i v0, __m256i v1,
+                                    size_t m) {
+  __m256i c[2] = {v0, v1};
   for (int h = 0; h < 2; h++) {
-    c[h] = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(acc_in + 8 * h)), o->corr[h]);
+    c[h] = _mm256_sub_epi32(c[h], o->corr[h]);
     if (g->rowcorr) c[h] = _mm256_sub_epi32(c[h], _mm256_set1_epi32(g->rowcorr[m]));
   }
   if (o->valid == FFQRT_NR && g->ldy_n == 1) {
@@ -158,6 +99,80 @@ static void store_row(const ffqrt_gemm *g, const panel_out *o, const int32_t *ac
   }
 }
 
+// buf[r][16] (+)= dot of rows a + r * lda (kg full groups, then `rest` bytes) with the
+// panel at w. first: buf is overwritten. last: the sums go through the output stage of
+// rows m0 + r instead. The lines of npf k-groups from pf on are prefetched into L2
+// meanwhile, one per step (the tiles of a chunk share out the next panel this way).
+static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0,
+                                  int last, int32_t *buf, const uint8_t *a, size_t lda,
+                                  const int8_t *w, size_t kg, size_t rest, int first,
+                                  const int8_t *pf, size_t npf, const size_t mr,
+                                  const int xor80, const int u7) {
+  enum { KS = 2 };
+  const size_t ks = mr <= 2 ? 2 : 1;
+  __m256i c[KS][MR][2];
+  UNROLL for (size_t s = 0; s < ks; s++)
+    UNROLL for (size_t r = 0; r < mr; r++) c[s][r][0] = c[s][r][1] = _mm256_setzero_si256();
+  size_t g = 0;
+  for (; g + ks <= kg; g += ks) {
+    if (g < npf) _mm_prefetch((const char *)(pf + 64 * g), _MM_HINT_T1);
+    UNROLL for (size_t s = 0; s < ks; s++) {
+      const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
+      const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
+      UNROLL for (size_t r = 0; r < mr; r++) {
+        __m256i b = bcast4(a + r * lda + 4 * (g + s), xor80);
+        c[s][r][0] = ymm_dot(c[s][r][0], b, w0, u7);
+        c[s][r][1] = ymm_dot(c[s][r][1], b, w1, u7);
+      }
+    }
+  }
+  for (; g < kg + (rest != 0); g++) { // an odd last group, then the partial one
+    const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
+    const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
+    UNROLL for (size_t r = 0; r < mr; r++) {
+      uint8_t tail[4] = {0, 0, 0, 0}; // padding bytes meet zero weights
+      memcpy(tail, a + r * lda + 4 * g, g < kg ? 4 : rest);
+      __m256i b = bcast4(tail, xor80);
+      c[0][r][0] = ymm_dot(c[0][r][0], b, w0, u7);
+      c[0][r][1] = ymm_dot(c[0][r][1], b, w1, u7);
+    }
+  }
+  UNROLL for (size_t r = 0; r < mr; r++) {
+    __m256i v[2];
+    UNROLL for (size_t h = 0; h < 2; h++) {
+      v[h] = ks == 2 ? _mm256_add_epi32(c[0][r][h], c[1][r][h]) : c[0][r][h];
+      int32_t *dst = buf + r * FFQRT_NR + 8 * h;
+      if (!first) v[h] = _mm256_add_epi32(v[h], _mm256_loadu_si256((const __m256i *)dst));
+      if (!last) _mm256_storeu_si256((__m256i *)dst, v[h]);
+    }
+    if (last) store_row(gm, po, v[0], v[1], m0 + r);
+  }
+}
+
+typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
+                        int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,
+                        size_t rest, int first, const int8_t *pf, size_t npf);
+
+#define UK(mr, x, u)                                                                         \
+  static void uk_##mr##_##x##_##u(const ffqrt_gemm *gm, const panel_out *po, size_t m0,       \
+                                  int last, int32_t *buf, const uint8_t *a, size_t lda,      \
+                                  const int8_t *w, size_t kg, size_t rest, int first,        \
+                                  const int8_t *pf, size_t npf) {                            \
+    ukernel(gm, po, m0, last, buf, a, lda, w, kg, rest, first, pf, npf, mr < MR ? mr : MR,   \
+            x, u);                                                                           \
+  }
+#define UK_ALL(x, u) UK(1, x, u) UK(2, x, u) UK(3, x, u) UK(4, x, u) UK(5, x, u) UK(6, x, u)
+#define ROW(x, u) {uk_1_##x##_##u, uk_2_##x##_##u, uk_3_##x##_##u, uk_4_##x##_##u, uk_5_##x##_##u, uk_6_##x##_##u}
+UK_ALL(0, 0) UK_ALL(1, 0)
+#if YMM_U7
+UK_ALL(0, 1) UK_ALL(1, 1)
+// [u7][xor80][mr - 1]
+static ukernel_fn *const ukernels[2][2][6] = {{ROW(0, 0), ROW(1, 0)}, {ROW(0, 1), ROW(1, 1)}};
+#else
+static ukernel_fn *const ukernels[1][2][6] = {{ROW(0, 0), ROW(1, 0)}};
+#endif
+static_assert(MR <= 6, "at most 6 rows per tile");
+
 void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
   _Alignas(32) int32_t buf[MC * FFQRT_NR];
   size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
@@ -165,18 +180,21 @@ void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) 
   size_t nkb = g->k ? (g->k + KC - 1) / KC : 1;
   for (size_t c0 = m0; c0 < m1; c0 += MC) {
     size_t c1 = m1 - c0 < MC ? m1 : c0 + MC;
+    size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (KC / FFQRT_KR + ntiles - 1) / ntiles;
     for (size_t p = p0; p < p1; p++) {
       const int8_t *wp = g->groups + p * pstride;
+      panel_out o = panel_consts(g, p);
       for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += KC) {
         size_t kl = g->k - k0 < KC ? g->k - k0 : KC;
-        for (size_t t = c0; t < c1; t += MR) {
+        // the next block: the next k, else the next panel's first k
+        const int8_t *next = kb + 1 < nkb ? wp + (k0 + KC) / FFQRT_KR * 64 : p + 1 < p1 ? wp + pstride : NULL;
+        for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
           size_t mr = c1 - t < MR ? c1 - t : MR;
-          uk[mr - 1](buf + (t - c0) * FFQRT_NR, g->a + t * g->lda + k0, g->lda,
-                     wp + k0 / FFQRT_KR * 64, kl / 4, kl % 4, kb == 0);
+          uk[mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, g->a + t * g->lda + k0,
+                     g->lda, wp + k0 / FFQRT_KR * 64, kl / 4, kl % 4, kb == 0,
+                     next ? next + 64 * i * per : NULL, next ? per : 0);
         }
       }
-      panel_out o = panel_consts(g, p);
-      for (size_t m = c0; m < c1; m++) store_row(g, &o, buf + (m - c0) * FFQRT_NR, m);
     }
   }
 }
