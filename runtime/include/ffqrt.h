@@ -144,6 +144,9 @@ typedef struct ffqrt_qparam {
 FFQRT_API size_t ffqrt_linear_pack_size(size_t n, size_t k);
 FFQRT_API ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale,
                                          size_t n, size_t k);
+// The (n, k) a packed buffer was made for; FFQRT_EINVAL if it is not a linear pack (a
+// bridge can check a cached pack against the call's shapes before using it).
+FFQRT_API ffqrt_status ffqrt_linear_pack_dims(const void *packed, size_t *n, size_t *k);
 // a: m x k of dtype pa->dtype. bias may be NULL. y: m x n.
 FFQRT_API ffqrt_status ffqrt_linear_f32(const ffqrt_ctx *ctx, float *y, const void *a,
                                         const ffqrt_qparam *pa, const void *packed,

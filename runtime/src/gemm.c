@@ -61,6 +61,14 @@ static size_t panels_of(const ffqrt_gemm *g) { return (g->n + FFQRT_NR - 1) / FF
 
 // Threads take units of work: runs of whole panel blocks (all rows), or, when there are
 // too few panel blocks to go round, runs of rows (all panels).
+ffqrt_status ffqrt_linear_pack_dims(const void *packed, size_t *n, size_t *k) {
+  const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);
+  if (!h || !n || !k) return FFQRT_EINVAL;
+  *n = h->n;
+  *k = h->k;
+  return FFQRT_OK;
+}
+
 typedef struct gjob {
   const ffqrt_kernels *k;
   const ffqrt_gemm *g;

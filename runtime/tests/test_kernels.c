@@ -298,6 +298,9 @@ static void check_linear(const variant *vs, size_t nv, const lin_case *c) {
   for (size_t j = 0; j < c->n; j++) bias[j] = rndf(-100.0f, 100.0f);
   void *packed = xmalloc(ffqrt_linear_pack_size(c->n, c->k));
   CHECK(ffqrt_linear_pack(packed, w, ws, c->n, c->k) == FFQRT_OK, "pack");
+  size_t pn = 0, pk = 0;
+  CHECK(ffqrt_linear_pack_dims(packed, &pn, &pk) == FFQRT_OK && pn == c->n && pk == c->k, "pack dims");
+  CHECK(c->m * c->k < 8 || ffqrt_linear_pack_dims(a, &pn, &pk) == FFQRT_EINVAL, "not a pack");
   int32_t za = c->a_dtype == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
   ffqrt_qparam pa = {0.03125f, za, c->a_dtype};
   // Exact int32 check: unit scales and no bias make y == (float)acc, exact below 2^24.
