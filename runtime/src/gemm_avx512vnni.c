@@ -144,15 +144,15 @@ typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, in
                                   size_t pstride, size_t kg, size_t rest, int first,         \
                                   const int8_t *pf, size_t npf) {                            \
     ukernel(gm, po, m0, last, buf, a, lda, w, pstride, kg, rest, first, pf, npf,             \
-            mr < MR ? mr : MR, np < NP ? np : NP, x);                                        \
+            mr, np, x);                                                                      \
   }
-#define UK_NP(np, x) UK(1, np, x) UK(2, np, x) UK(3, np, x) UK(4, np, x) UK(5, np, x) UK(6, np, x) UK(7, np, x) UK(8, np, x)
+#define UK_NP(np, x) UK(1, np, x) UK(2, np, x) UK(3, np, x) UK(4, np, x) UK(5, np, x) UK(6, np, x)
 UK_NP(1, 0) UK_NP(2, 0) UK_NP(3, 0) UK_NP(4, 0) UK_NP(1, 1) UK_NP(2, 1) UK_NP(3, 1) UK_NP(4, 1)
-#define ROW(np, x) {uk_1_##np##_##x, uk_2_##np##_##x, uk_3_##np##_##x, uk_4_##np##_##x, uk_5_##np##_##x, uk_6_##np##_##x, uk_7_##np##_##x, uk_8_##np##_##x}
+#define ROW(np, x) {uk_1_##np##_##x, uk_2_##np##_##x, uk_3_##np##_##x, uk_4_##np##_##x, uk_5_##np##_##x, uk_6_##np##_##x}
 // [xor80][np - 1][mr - 1]
-static ukernel_fn *const ukernels[2][4][8] = {{ROW(1, 0), ROW(2, 0), ROW(3, 0), ROW(4, 0)},
+static ukernel_fn *const ukernels[2][4][6] = {{ROW(1, 0), ROW(2, 0), ROW(3, 0), ROW(4, 0)},
                                               {ROW(1, 1), ROW(2, 1), ROW(3, 1), ROW(4, 1)}};
-static_assert(MR <= 8 && NP <= 4, "the table covers 8 rows x 4 panels");
+static_assert(MR == 6 && NP == 4, "the table covers 6 rows x 4 panels");
 
 void ffqrt_gemm_panels_avx512vnni(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0,
                                   size_t m1) {
