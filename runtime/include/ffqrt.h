@@ -181,7 +181,8 @@ FFQRT_API ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt
                                       size_t m, size_t k, size_t n, void *workspace);
 
 // ---------------------------------------------------------------------------------------
-// int8 conv2d, NCHW. (conv1d on [n][c][l]: h = 1, kh = 1, stride_h = dil_h = 1, pad_h = 0.) Weights [c_out][c_in/groups][kh][kw], s8, per output channel.
+// int8 conv2d, NCHW. Weights [c_out][c_in/groups][kh][kw], s8, per output channel.
+// conv1d on [n][c][l] is this with h = kh = 1, stride_h = dil_h = 1 and pad_h = 0.
 typedef struct ffqrt_conv2d_shape {
   size_t n, c_in, h, w;   // input
   size_t c_out, kh, kw;   // weights
