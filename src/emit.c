@@ -784,41 +784,11 @@ static const Module *origin_of(const PtrVec *origins, size_t at, const Module *f
     return fallback;
 }
 
-// A set of strings (open addressing, FNV-1a), for names seen once per output.
-typedef struct StrSet {
-    const char **slots;
-    size_t cap, len;
-} StrSet;
-
-static uint64_t str_hash(const char *s) {
-    uint64_t h = 1469598103934665603u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
-// Adds s; returns false when it was already there.
-static bool strset_add(ffq_ctx *cx, StrSet *set, const char *s) {
-    if ((set->len + 1) * 2 > set->cap) {
-        StrSet grown = {ARENA_ARRAY(cx, const char *, set->cap ? set->cap * 2 : 64), set->cap ? set->cap * 2 : 64, 0};
-        for (size_t i = 0; i < set->cap; i++)
-            if (set->slots[i]) strset_add(cx, &grown, set->slots[i]);
-        *set = grown;
-    }
-    for (size_t i = str_hash(s) & (set->cap - 1);; i = (i + 1) & (set->cap - 1)) {
-        if (!set->slots[i]) {
-            set->slots[i] = s;
-            set->len++;
-            return true;
-        }
-        if (strcmp(set->slots[i], s) == 0) return false;
-    }
-}
-
 static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *body,
                             const PtrVec *origins, PtrVec *out) {
     Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
     if (!c || c->too_deep) return;
-    StrSet seen = {0};
+    StrMap seen = {0};  // names seen once per output
     NodeMap locals_of = {0};
     for (uint32_t i = 0; i < c->count; i++) {
         if (c->nodes[i].kind != K_IDENTIFIER || !is_name_use(c, i)) continue;

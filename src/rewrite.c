@@ -18,43 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-// --- NodeMap: open addressing, keys are node indices ---
-
-void *nodemap_get(const NodeMap *m, uint32_t key) {
-    if (!m->cap) return NULL;
-    for (size_t i = (key * 2654435761u) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == key) return m->vals[i];
-        if (m->keys[i] == CST_NONE) return NULL;
-    }
-}
-
-void nodemap_put(ffq_ctx *cx, NodeMap *m, uint32_t key, void *val) {
-    if ((m->len + 1) * 2 > m->cap) {
-        NodeMap n = {0};
-        n.cap = m->cap ? m->cap * 2 : 16;
-        n.keys = ARENA_ARRAY(cx, uint32_t, n.cap);
-        n.vals = ARENA_ARRAY(cx, void *, n.cap);
-        memset(n.keys, 0xff, n.cap * sizeof(uint32_t));
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->keys[i] != CST_NONE) nodemap_put(cx, &n, m->keys[i], m->vals[i]);
-        *m = n;
-    }
-    size_t i = (key * 2654435761u) & (m->cap - 1);
-    while (m->keys[i] != CST_NONE && m->keys[i] != key) i = (i + 1) & (m->cap - 1);
-    if (m->keys[i] == CST_NONE) m->len++;
-    m->keys[i] = key;
-    m->vals[i] = val;
-}
-
-static PtrVec *nodemap_vec(ffq_ctx *cx, NodeMap *m, uint32_t key) {
-    PtrVec *v = nodemap_get(m, key);
-    if (!v) {
-        v = ARENA_NEW(cx, PtrVec);
-        nodemap_put(cx, m, key, v);
-    }
-    return v;
-}
-
 // --- the analysis state ---
 
 typedef struct Scope Scope;

@@ -10,6 +10,7 @@
 #define FFQ_REWRITE_H
 
 #include "base.h"
+#include "containers.h"
 #include "cst.h"
 #include "optable.h"
 #include "program.h"
@@ -59,15 +60,6 @@ typedef struct CompUse {
     int walrus;   // -1: single use, printed q(x)
     bool first;   // the use that binds __ffN
 } CompUse;
-
-typedef struct NodeMap {
-    uint32_t *keys;      // CST_NONE = empty slot
-    void **vals;
-    size_t cap, len;
-} NodeMap;
-
-void *nodemap_get(const NodeMap *m, uint32_t key);
-void nodemap_put(ffq_ctx *cx, NodeMap *m, uint32_t key, void *val);
 
 typedef struct Conv Conv;
 

@@ -9,11 +9,13 @@
 // attributes), literals and displays, builtins, tensor methods, torch
 // factories, operator-table entries. Whatever is not known is Unknown, which
 // "may be a tensor": inference only ever removes quantizers.
+#include "types.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+#include "containers.h"
 #include "ffq_int.h"
-#include "types.h"
 
 enum { UNION_MAX = 8, TYPE_DEPTH_MAX = 6, EXPR_DEPTH_MAX = 200, LOOP_ITERS = 4,
        NEST_MAX = 6 };
@@ -36,8 +38,7 @@ struct Type {
 struct TypeLattice {
     ffq_ctx *cx;
     const Type *basic[TY_OBJECT + 1];
-    const Type **tab;  // open addressing over composite types
-    size_t cap, count;
+    StrMap tab;        // interning key (type_key) -> composite Type
     uint32_t next_id;
 };
 
@@ -50,8 +51,6 @@ TypeLattice *types_lattice_new(ffq_ctx *cx) {
         t->id = L->next_id++;
         L->basic[k] = t;
     }
-    L->cap = 64;
-    L->tab = ARENA_ARRAY(cx, const Type *, L->cap);
     return L;
 }
 
@@ -62,22 +61,19 @@ const Type *types_basic(TypeLattice *L, TypeKind k) {
     return L->basic[k];
 }
 
-static uint64_t hash_parts(TypeKind kind, const Type *const *elems, uint32_t n, bool var,
-                           const char *name) {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
-    h = (h ^ (var ? 0x9e37u : 0x51u)) * 1099511628211ull;
-    for (uint32_t i = 0; i < n; i++) h = (h ^ elems[i]->id) * 1099511628211ull;
-    for (const char *s = name; s && *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static bool same_parts(const Type *t, TypeKind kind, const Type *const *elems, uint32_t n,
-                       bool var, const char *name) {
-    if (t->kind != kind || t->n != n || t->var != var) return false;
-    for (uint32_t i = 0; i < n; i++)
-        if (t->elems[i] != elems[i]) return false;
-    if (kind == TY_INSTANCE) return strcmp(t->name, name) == 0;
-    return true;
+// The interning key of a composite type: kind, var, the member ids, the
+// instance name. Written into `buf` when it fits, else into the arena.
+static const char *type_key(TypeLattice *L, char *buf, size_t cap, TypeKind kind,
+                            const Type *const *elems, uint32_t n, bool var, const char *name,
+                            size_t *len) {
+    size_t nlen = name ? strlen(name) : 0;
+    *len = 2 + 4 * (size_t)n + nlen;
+    char *k = *len <= cap ? buf : arena_alloc(L->cx, *len);
+    k[0] = (char)kind;
+    k[1] = var;
+    for (uint32_t i = 0; i < n; i++) memcpy(k + 2 + 4 * i, &elems[i]->id, 4);
+    if (nlen) memcpy(k + 2 + 4 * (size_t)n, name, nlen);
+    return k;
 }
 
 static const Type *intern(TypeLattice *L, TypeKind kind, const Type *const *elems, uint32_t n,
@@ -87,10 +83,11 @@ static const Type *intern(TypeLattice *L, TypeKind kind, const Type *const *elem
         if (elems[i]->depth > depth) depth = elems[i]->depth;
     if (kind != TY_UNION) depth++;
     if (depth > TYPE_DEPTH_MAX) return L->basic[TY_UNKNOWN];
-    uint64_t h = hash_parts(kind, elems, n, var, name);
-    size_t mask = L->cap - 1, i = (size_t)h & mask;
-    for (; L->tab[i]; i = (i + 1) & mask)
-        if (same_parts(L->tab[i], kind, elems, n, var, name)) return L->tab[i];
+    char buf[128];
+    size_t len;
+    const char *key = type_key(L, buf, sizeof buf, kind, elems, n, var, name, &len);
+    const Type *have = strmap_get(&L->tab, key, len);
+    if (have) return have;
     Type *t = ARENA_NEW(L->cx, Type);
     t->kind = kind;
     t->id = L->next_id++;
@@ -104,20 +101,7 @@ static const Type *intern(TypeLattice *L, TypeKind kind, const Type *const *elem
         memcpy(e, elems, sizeof *e * n);
         t->elems = e;
     }
-    L->tab[i] = t;
-    if (++L->count * 2 > L->cap) {  // grow
-        size_t ncap = L->cap * 2;
-        const Type **nt = ARENA_ARRAY(L->cx, const Type *, ncap);
-        for (size_t k = 0; k < L->cap; k++) {
-            const Type *o = L->tab[k];
-            if (!o) continue;
-            size_t j = (size_t)hash_parts(o->kind, o->elems, o->n, o->var, o->name) & (ncap - 1);
-            while (nt[j]) j = (j + 1) & (ncap - 1);
-            nt[j] = o;
-        }
-        L->tab = nt;
-        L->cap = ncap;
-    }
+    strmap_put(L->cx, &L->tab, key == buf ? arena_strndup(L->cx, key, len) : key, len, t);
     return t;
 }
 
@@ -319,89 +303,23 @@ const char *types_str(ffq_ctx *cx, const Type *t) {
 // Small maps: node -> type, name -> index
 // ---------------------------------------------------------------------------
 
-typedef struct NodeMap {
-    uint32_t *keys;
-    const Type **vals;
-    size_t cap, count;
-} NodeMap;
+// The maps come from containers.h. Types are stored as void * in a NodeMap
+// (the lattice owns them; nothing writes through the pointer), variable
+// indices as index + 1 in a StrMap (0 would read as "absent").
 
-static void nodemap_put(ffq_ctx *cx, NodeMap *m, uint32_t key, const Type *t) {
-    if ((m->count + 1) * 2 > m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 256;
-        uint32_t *nk = ARENA_ARRAY(cx, uint32_t, ncap);
-        const Type **nv = ARENA_ARRAY(cx, const Type *, ncap);
-        memset(nk, 0xff, sizeof *nk * ncap);
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->keys[i] == CST_NONE) continue;
-            size_t j = (m->keys[i] * 2654435761u) & (ncap - 1);
-            while (nk[j] != CST_NONE) j = (j + 1) & (ncap - 1);
-            nk[j] = m->keys[i];
-            nv[j] = m->vals[i];
-        }
-        m->keys = nk;
-        m->vals = nv;
-        m->cap = ncap;
-    }
-    size_t j = (key * 2654435761u) & (m->cap - 1);
-    while (m->keys[j] != CST_NONE && m->keys[j] != key) j = (j + 1) & (m->cap - 1);
-    if (m->keys[j] == CST_NONE) {
-        m->keys[j] = key;
-        m->count++;
-    }
-    m->vals[j] = t;
+static void type_put(ffq_ctx *cx, NodeMap *m, uint32_t key, const Type *t) {
+    nodemap_put(cx, m, key, (void *)t);
 }
 
-static const Type *nodemap_get(const NodeMap *m, uint32_t key) {
-    if (!m->cap) return NULL;
-    size_t j = (key * 2654435761u) & (m->cap - 1);
-    for (; m->keys[j] != CST_NONE; j = (j + 1) & (m->cap - 1))
-        if (m->keys[j] == key) return m->vals[j];
-    return NULL;
+static const Type *type_get(const NodeMap *m, uint32_t key) { return nodemap_get(m, key); }
+
+static uint32_t namemap_get(const StrMap *m, const char *s, size_t n) {
+    uintptr_t v = (uintptr_t)strmap_get(m, s, n);
+    return v ? (uint32_t)(v - 1) : UINT32_MAX;
 }
 
-typedef struct NameMap {  // byte string -> index
-    const char **keys;
-    size_t *lens;
-    uint32_t *idx;
-    size_t cap, count;
-} NameMap;
-
-static uint64_t str_hash(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
-static uint32_t namemap_get(const NameMap *m, const char *s, size_t n) {
-    if (!m->cap) return UINT32_MAX;
-    size_t j = (size_t)str_hash(s, n) & (m->cap - 1);
-    for (; m->keys[j]; j = (j + 1) & (m->cap - 1))
-        if (m->lens[j] == n && memcmp(m->keys[j], s, n) == 0) return m->idx[j];
-    return UINT32_MAX;
-}
-
-static void namemap_put(ffq_ctx *cx, NameMap *m, const char *s, size_t n, uint32_t idx) {
-    if ((m->count + 1) * 2 > m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 32;
-        NameMap nm = {ARENA_ARRAY(cx, const char *, ncap), ARENA_ARRAY(cx, size_t, ncap),
-                      ARENA_ARRAY(cx, uint32_t, ncap), ncap, 0};
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->keys[i]) continue;
-            size_t j = (size_t)str_hash(m->keys[i], m->lens[i]) & (ncap - 1);
-            while (nm.keys[j]) j = (j + 1) & (ncap - 1);
-            nm.keys[j] = m->keys[i];
-            nm.lens[j] = m->lens[i];
-            nm.idx[j] = m->idx[i];
-        }
-        nm.count = m->count;
-        *m = nm;
-    }
-    size_t j = (size_t)str_hash(s, n) & (m->cap - 1);
-    while (m->keys[j]) j = (j + 1) & (m->cap - 1);
-    m->keys[j] = s;
-    m->lens[j] = n;
-    m->idx[j] = idx;
-    m->count++;
+static void namemap_put(ffq_ctx *cx, StrMap *m, const char *s, size_t n, uint32_t idx) {
+    strmap_put(cx, m, s, n, (void *)((uintptr_t)idx + 1));
 }
 
 // ---------------------------------------------------------------------------
@@ -449,9 +367,10 @@ typedef struct Inf {
     const ClassInfo *cls;  // class of `self`
     const char *self_name;
     size_t self_len;
-    NameMap locals, attrs; // local names / self attributes -> variable index
+    StrMap locals, attrs;  // local names / self attributes -> variable index
     uint32_t nvars;
-    PtrVec var_names;      // const char * (attributes as "self.x"), for nothing but debugging
+    PtrVec var_names;      // const char * of each variable (attributes without "self.")
+    PtrVec attr_vars;      // variable index + 1 of each self attribute, in first-seen order
     const Type **decl;     // declared (annotated) type of each variable, or NULL
     bool *pinned;          // global/nonlocal: always Unknown
     const Type **acc;      // join of every value assigned to each variable
@@ -465,7 +384,7 @@ static const Type *T_(Inf *I, TypeKind k) { return I->L->basic[k]; }
 #define TY(k) T_(I, k)
 
 static void record(Inf *I, uint32_t node, const Type *t) {
-    if (I->map && node != CST_NONE) nodemap_put(I->cx, I->map, node, t);
+    if (I->map && node != CST_NONE) type_put(I->cx, I->map, node, t);
 }
 
 static bool text_is(const Cst *c, uint32_t n, const char *s) { return n != CST_NONE && cst_text_is(c, n, s); }
@@ -2386,14 +2305,17 @@ static void exec_block(Inf *I, Env *e, uint32_t block) {
 // Locals: every name the function binds (and every self attribute it assigns)
 // ---------------------------------------------------------------------------
 
-static uint32_t add_var(Inf *I, NameMap *m, const char *s, size_t n) {
+static uint32_t add_var(Inf *I, StrMap *m, const char *s, size_t n) {
     uint32_t i = namemap_get(m, s, n);
     if (i != UINT32_MAX) return i;
     i = I->nvars++;
     namemap_put(I->cx, m, s, n, i);
     vec_push(I->cx, &I->var_names, arena_strndup(I->cx, s, n));
+    if (m == &I->attrs) vec_push(I->cx, &I->attr_vars, (void *)((uintptr_t)i + 1));
     return i;
 }
+
+static uint32_t attr_var(const Inf *I, size_t h) { return (uint32_t)((uintptr_t)I->attr_vars.items[h] - 1); }
 
 static void collect_target(Inf *I, uint32_t t) {
     const Cst *c = I->c;
@@ -2608,13 +2530,11 @@ static Env inf_entry(Inf *I) {
         record(I, nm, t);
     }
     // self attributes the function assigns start as what the class says
-    for (size_t h = 0; h < I->attrs.cap; h++) {
-        if (!I->attrs.keys[h]) continue;
-        uint32_t idx = I->attrs.idx[h];
+    for (size_t h = 0; h < I->attr_vars.len; h++) {
+        uint32_t idx = attr_var(I, h);
+        const char *name = I->var_names.items[idx];
         if (I->decl[idx]) e.v[idx] = I->decl[idx];
-        else if (I->cls)
-            e.v[idx] = class_attr(I, I->cls, arena_strndup(I->cx, I->attrs.keys[h], I->attrs.lens[h]),
-                                  I->attrs.lens[h]);
+        else if (I->cls) e.v[idx] = class_attr(I, I->cls, name, strlen(name));
         else e.v[idx] = TY(TY_UNKNOWN);
         if (e.v[idx]->kind == TY_BOTTOM) e.v[idx] = TY(TY_UNKNOWN);
     }
@@ -2751,12 +2671,11 @@ static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
             inf_init(&sub, I->S, f, (ClassInfo *)ca->cls, NULL);
             inf_run(&sub);
             I->S->nest--;
-            for (size_t h = 0; h < sub.attrs.cap; h++) {
-                if (!sub.attrs.keys[h]) continue;
-                uint32_t idx = sub.attrs.idx[h];
+            for (size_t h = 0; h < sub.attr_vars.len; h++) {
+                uint32_t idx = attr_var(&sub, h);
                 const Type *t = sub.decl[idx] ? sub.decl[idx] : sub.acc[idx];
                 if (t->kind == TY_BOTTOM) t = TY(TY_UNKNOWN);
-                attrs_put(I, ca, arena_strndup(I->cx, sub.attrs.keys[h], sub.attrs.lens[h]), t);
+                attrs_put(I, ca, sub.var_names.items[idx], t);
             }
         } else {
             // assigned by another method: nothing known (unless declared there)
@@ -2818,7 +2737,7 @@ Types *types_infer(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls) {
     return t;
 }
 
-const Type *types_of_node(const Types *t, uint32_t node) { return t ? nodemap_get(&t->map, node) : NULL; }
+const Type *types_of_node(const Types *t, uint32_t node) { return t ? type_get(&t->map, node) : NULL; }
 
 static bool arg_may_be_tensor(const Types *t, uint32_t node) {
     return types_may_be_tensor(types_of_node(t, node));
@@ -2870,10 +2789,10 @@ void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out) {
     sb_printf(cx, out, "# types of %s%s%s\n", owner ? owner->name : "", owner ? "." : "", fn->name);
     const Cst *c = fn->mod->cst;
     size_t n = 0;
-    DumpItem *items = ARENA_ARRAY(cx, DumpItem, t->map.count ? t->map.count : 1);
-    for (size_t i = 0; i < t->map.cap; i++) {
-        uint32_t node = t->map.keys[i];
-        if (node == CST_NONE) continue;
+    DumpItem *items = ARENA_ARRAY(cx, DumpItem, t->map.len ? t->map.len : 1);
+    for (uint32_t node = 0; t->map.len && node < c->count; node++) {  // node order, then sorted
+        const Type *ty = type_get(&t->map, node);
+        if (!ty) continue;
         const CstNode *nd = &c->nodes[node];
         const char *name = NULL;
         if (nd->kind == K_IDENTIFIER) {
@@ -2890,7 +2809,7 @@ void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out) {
             if (!d || !strchr(d, '.') || strchr(strchr(d, '.') + 1, '.')) continue;
             uint32_t obj = cst_field(c, node, F_OBJECT);
             if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) continue;
-            const Type *ot = t->map.cap ? nodemap_get(&t->map, obj) : NULL;
+            const Type *ot = type_get(&t->map, obj);
             if (!ot || ot->kind != TY_INSTANCE) continue;  // self.x and other instances' attributes
             if (nd->parent != CST_NONE && c->nodes[nd->parent].kind == K_CALL && nd->field == F_FUNCTION) continue;
             name = d;
@@ -2900,7 +2819,7 @@ void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out) {
         items[n].start = nd->start;
         items[n].end = nd->end;
         items[n].line = line;
-        items[n].text = arena_printf(cx, "%s: %s", name, types_str(cx, t->map.vals[i]));
+        items[n].text = arena_printf(cx, "%s: %s", name, types_str(cx, ty));
         n++;
     }
     qsort(items, n, sizeof *items, dump_cmp);
