@@ -82,6 +82,9 @@ SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len
 // Reads a whole file into a new SrcFile; NULL (with an error diagnostic) if it cannot.
 SrcFile *srcfile_read(ffq_ctx *cx, const char *path);
 void srcfile_linecol(const SrcFile *f, uint32_t offset, uint32_t *line1, uint32_t *col1);
+// Python source is UTF-8 (PEP 3120): the offset of the first byte that is
+// not, or UINT32_MAX when the whole file is valid.
+uint32_t srcfile_invalid_utf8(const SrcFile *f);
 
 // --- diag.c ---
 

@@ -64,6 +64,22 @@ void srcfile_linecol(const SrcFile *f, uint32_t offset, uint32_t *line1, uint32_
     *col1 = offset - f->line_starts[lo] + 1;
 }
 
+// Python source is UTF-8 (PEP 3120); the offset of the first byte that is
+// not, or UINT32_MAX when the whole file is valid.
+uint32_t srcfile_invalid_utf8(const SrcFile *f) {
+    const char *s = f->data;
+    uint32_t n = f->len;
+    for (uint32_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        uint32_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (!len || (len == 2 && c < 0xc2) || i + len > n) return i;
+        for (uint32_t k = 1; k < len; k++)
+            if (((unsigned char)s[i + k] >> 6) != 2) return i;
+        i += len;
+    }
+    return UINT32_MAX;
+}
+
 static void add(ffq_ctx *cx, DiagSeverity sev, const SrcFile *file, uint32_t line1, uint32_t col1,
                 const char *code, const char *fmt, va_list ap) {
     Diag *d = ARENA_NEW(cx, Diag);

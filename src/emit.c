@@ -196,7 +196,7 @@ static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
     if (n != skip) {
         TmpVar *t = nodemap_get(&e->cv->tmp_of, n);
         if (t) {
-            sb_puts(e->cx, out, rewrite_tmp_name(e->cx, t));
+            sb_puts(e->cx, out, plan_tmp_name(e->cx, t));
             return;
         }
         const char *h = nodemap_get(&e->cv->hoisted, n);
@@ -268,7 +268,7 @@ static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
 }
 
 static void render_gen(const E *e, const GenLine *g, StrBuf *out) {
-    const char *var = g->tmp ? rewrite_tmp_name(e->cx, g->tmp) : g->var;
+    const char *var = g->tmp ? plan_tmp_name(e->cx, g->tmp) : g->var;
     switch (g->kind) {
     case GEN_TMP:
         sb_printf(e->cx, out, "%s = ", var);
@@ -1020,9 +1020,5 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
         sb_puts(cx, &text, "\n\n");
         sb_putn(cx, &text, body.data, body.len);
     }
-    // §11 step 3: the whole module laid out as `ruff format --line-length 100`
-    // would; copied code is re-laid out too, so the file is a fixed point.
-    StrBuf formatted = {0};
-    if (format_module(cx, text.data ? text.data : "", text.len, &formatted)) text = formatted;
     sb_putn(cx, out, text.data ? text.data : "", text.len);
 }

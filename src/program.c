@@ -343,7 +343,7 @@ static bool has_extension(const char *base) {  // base.so, base.cpython-311-x86_
 // (tree-sitter recovers) but its syntax errors are not the user's problem.
 static Module *load_file(ffq_ctx *cx, const char *dotted, const char *path, bool package) {
     SrcFile *f = srcfile_read(cx, path);
-    if (!f || compile_invalid_utf8(f->data, f->len) != UINT32_MAX) return NULL;
+    if (!f || srcfile_invalid_utf8(f) != UINT32_MAX) return NULL;
     Cst *cst = source_parse_text(cx, path, f->data, f->len, false);
     cx->stats.files_read++;
     if (!cst || cst->too_deep) return NULL;

@@ -1517,7 +1517,7 @@ static void place_params(A *a) {
     if (v) mark_dirty(a, a->body);
 }
 
-Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls) {
+Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls, const Types *types) {
     const Cst *c = fn->mod->cst;
     Conv *cv = ARENA_NEW(cx, Conv);
     cv->fn = fn;
@@ -1529,7 +1529,7 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls) {
     A a = {.cx = cx, .cv = cv, .c = c};
     a.body = cst_field(c, fn->def, F_BODY);
     if (a.body == CST_NONE) return NULL;
-    if (cx->opt.type_inference) a.types = cv->types = types_infer(cx, fn, cls);
+    a.types = cv->types = types;
     uint32_t ps = cst_field(c, fn->def, F_PARAMETERS);
     for (uint32_t k = 0; ps != CST_NONE && k < cst_named_count(c, ps); k++) {
         uint32_t p = cst_named_child(c, ps, k);
@@ -1561,130 +1561,12 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls) {
     return cv;
 }
 
-// --- naming (§3.1, §3.2) ---
-
-void rewrite_number_tmps(ffq_ctx *cx, Conv *cv) {
-    for (size_t i = 0; i < cv->tmps.len; i++) {
-        TmpVar *t = cv->tmps.items[i];
-        if (!t->number) t->number = ++cx->tmp_counter;
+void rewrite_report_missing(ffq_ctx *cx) {
+    for (size_t i = 0; i < cx->missing_ops.len; i++) {
+        const MissingOp *mo = cx->missing_ops.items[i];
+        cx->stats.float_not_in_table += mo->count;
+        diag_at(cx, DIAG_NOTE, mo->file, mo->offset, "not-in-optable",
+                "'%s' is not in the operator table; %s in float (add it with --optable)",
+                mo->name, mo->count == 1 ? "this call stays" : arena_printf(cx, "its %zu calls stay", mo->count));
     }
-}
-
-const char *rewrite_tmp_name(ffq_ctx *cx, TmpVar *t) {
-    ffq_assert(t->number > 0);
-    return arena_printf(cx, "_tmp_%d", t->number);
-}
-
-// The base name (§3.1); forwarded quantizers prefix their origin's base
-// name with the chain of callees. Computed once per quantizer.
-static const char *base_of(ffq_ctx *cx, const Quantizer *q) {
-    if (q->base_cache) return q->base_cache;
-    const char *b = q->origin ? arena_printf(cx, "%s_%s", q->prefix, base_of(cx, q->origin))
-                    : q->tmp  ? rewrite_tmp_name(cx, q->tmp)
-                              : q->base;
-    ((Quantizer *)q)->base_cache = b;
-    return b;
-}
-
-typedef struct Named {
-    Quantizer *q;
-    const char *base;
-    size_t order;
-} Named;
-
-static int cmp_named(const void *x, const void *y) {
-    const Named *a = x, *b = y;
-    int r = strcmp(a->base, b->base);
-    return r ? r : (a->order > b->order) - (a->order < b->order);
-}
-
-void rewrite_name_group(ffq_ctx *cx, Conv *const *convs, size_t n) {
-    PtrVec all = {0};
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; convs[i] && k < convs[i]->quantizers.len; k++)
-            vec_push(cx, &all, convs[i]->quantizers.items[k]);
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; convs[i] && k < convs[i]->forwarded.len; k++)
-            vec_push(cx, &all, convs[i]->forwarded.items[k]);
-    if (!all.len) return;
-    // Sort by base name (then creation order): equal bases are adjacent, and
-    // a base that occurs more than once gets _1, _2, ... in creation order.
-    Named *v = ARENA_ARRAY(cx, Named, all.len);
-    for (size_t i = 0; i < all.len; i++) v[i] = (Named){all.items[i], base_of(cx, all.items[i]), i};
-    qsort(v, all.len, sizeof *v, cmp_named);
-    for (size_t i = 0; i < all.len;) {
-        size_t j = i;
-        while (j < all.len && strcmp(v[j].base, v[i].base) == 0) j++;
-        const char *base = v[i].base;
-        const char *full = strncmp(base, "quantizer_", 10) == 0 ? base : arena_printf(cx, "quantizer_%s", base);
-        for (size_t k = i; k < j; k++)
-            v[k].q->name = j - i > 1 ? arena_printf(cx, "%s_%zu", full, k - i + 1) : full;
-        i = j;
-    }
-}
-
-// --- quantizer threading (§5.4) ---
-
-#define MAX_CHAIN 24        // helpers a quantizer may travel through
-#define MAX_SIGNATURE 4096  // quantizers one function may take
-
-static bool takes_quantizer_args(const Conv *callee) {
-    return callee && !callee->instance && !callee->dropped;
-}
-
-void rewrite_thread(ffq_ctx *cx, Conv *cv) {
-    if (cv->threaded || cv->on_stack) return;
-    cv->on_stack = true;
-    for (size_t i = 0; i < cv->quantizers.len; i++) vec_push(cx, &cv->signature, cv->quantizers.items[i]);
-    for (size_t i = 0; i < cv->sites.len; i++) {
-        CallSite *site = cv->sites.items[i];
-        Conv *callee = site->callee_conv;
-        if (!takes_quantizer_args(callee)) continue;
-        if (callee == cv) continue;  // direct recursion: passes its own signature (below)
-        if (callee->on_stack) {      // a cycle through other functions: not followed
-            diag_at(cx, DIAG_WARNING, cv->c->file, cv->c->nodes[site->node].start, "recursive-helper",
-                    "the call to '%s' closes a cycle of helpers; it is left unquantized",
-                    callee->fn->name);
-            site->callee_conv = NULL;
-            continue;
-        }
-        rewrite_thread(cx, callee);
-        if (!callee->signature.len) {  // §5.5: a helper with no quantizers is not emitted
-            callee->dropped = true;
-            continue;
-        }
-        // Every call site forwards the callee's whole signature, with names that
-        // grow along the chain: a long chain of helpers grows the output with the
-        // cube of its length. Past a bound the call stays in float instead.
-        uint32_t depth = 0;
-        for (size_t k = 0; k < callee->signature.len; k++) {
-            const Quantizer *cq = callee->signature.items[k];
-            if (cq->depth + 1 > depth) depth = cq->depth + 1;
-        }
-        if (depth > MAX_CHAIN || cv->signature.len + callee->signature.len > MAX_SIGNATURE) {
-            diag_at(cx, DIAG_WARNING, cv->c->file, cv->c->nodes[site->node].start, "too-many-quantizers",
-                    "threading the quantizers of '%s' through '%s' would pass them through more "
-                    "than %d helpers or pass more than %d quantizers; this call is left unquantized",
-                    callee->fn->name, cv->fn->name, MAX_CHAIN, MAX_SIGNATURE);
-            site->callee_conv = NULL;
-            continue;
-        }
-        for (size_t k = 0; k < callee->signature.len; k++) {
-            const Quantizer *cq = callee->signature.items[k];
-            Quantizer *q = ARENA_NEW(cx, Quantizer);
-            q->prefix = callee->fn->name;
-            q->origin = cq;
-            q->depth = cq->depth + 1;
-            vec_push(cx, &cv->forwarded, q);
-            vec_push(cx, &site->args, q);
-            if (!cv->instance) vec_push(cx, &cv->signature, q);
-        }
-    }
-    for (size_t i = 0; i < cv->sites.len; i++) {  // recursive calls pass the parameters through
-        CallSite *site = cv->sites.items[i];
-        if (site->callee_conv != cv || cv->instance) continue;
-        for (size_t k = 0; k < cv->signature.len; k++) vec_push(cx, &site->args, cv->signature.items[k]);
-    }
-    cv->on_stack = false;
-    cv->threaded = true;
 }

@@ -16,6 +16,7 @@
 
 #include "containers.h"
 #include "ffq_int.h"
+#include "optable.h"
 
 enum { UNION_MAX = 8, TYPE_DEPTH_MAX = 6, EXPR_DEPTH_MAX = 200, LOOP_ITERS = 4,
        NEST_MAX = 6 };
