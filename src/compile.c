@@ -6,7 +6,7 @@
 #define _DEFAULT_SOURCE  // realpath
 #include "ffq_int.h"
 #include "emit.h"
-#include "format.h"
+#include "format/format.h"
 #include "pattern.h"
 #include "plan.h"
 #include "program.h"

@@ -11,6 +11,5 @@
 void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out);
 // The whole output file: imports, helpers, classes.
 void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out);
-bool emit_is_stdlib(const char *top);
 
 #endif

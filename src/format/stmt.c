@@ -1,4 +1,4 @@
-// format_stmt.c: statements, blocks, comments and blank lines -> document.
+// format/stmt.c: statements, blocks, comments and blank lines -> document.
 //
 // Consumes: a parsed module (Cst). Produces: the Doc for the whole module.
 // Statements are laid out one per line at 4-space indentation; compound
@@ -9,7 +9,7 @@
 // definitions, one around nested ones, at most two (top level) or one
 // (nested) kept elsewhere. A statement whose comments cannot be placed is
 // kept as it is in the source.
-#include "format_int.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>

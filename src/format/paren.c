@@ -1,4 +1,4 @@
-// format_paren.c: parentheses the formatter may add, and layouts that choose
+// format/paren.c: parentheses the formatter may add, and layouts that choose
 // between alternatives (ruff's optional parentheses).
 //
 // Consumes: expression nodes in statement slots (assignment values, return
@@ -8,7 +8,7 @@
 // parentheses), that parenthesize only if that makes the content fit
 // (best-fit parenthesize), or that try several layouts in order (assignments
 // with annotations or bracketed targets).
-#include "format_int.h"
+#include "internal.h"
 
 #include <string.h>
 

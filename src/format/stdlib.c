@@ -1,9 +1,8 @@
-// pystdlib.c: top-level module names of the Python standard library (the
+// format/stdlib.c: top-level module names of the Python standard library (the
 // public names of CPython 3.11's sys.stdlib_module_names), used to put
 // imports into the standard-library section as isort does. Sorted; searched
 // with bsearch.
-#include "ffq_int.h"
-#include "emit.h"
+#include "imports.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +41,7 @@ static int cmp(const void *key, const void *elem) {
     return strcmp((const char *)key, *(const char *const *)elem);
 }
 
-bool emit_is_stdlib(const char *top) {
+bool imports_is_stdlib(const char *top) {
     size_t n = sizeof stdlib_names / sizeof stdlib_names[0];
     return bsearch(top, stdlib_names, n, sizeof stdlib_names[0], cmp) != NULL;
 }

@@ -1,11 +1,11 @@
-// format_doc.c: the formatter's document builder and printer.
+// format/doc.c: the formatter's document builder and printer.
 //
-// Consumes: a Doc built by format_stmt.c/format_expr.c. Produces: text.
+// Consumes: a Doc built by stmt.c/expr.c. Produces: text.
 // The printer follows the Prettier/ruff model: a group prints flat when its
 // content, plus whatever follows it up to the next line break, fits in the
 // line width; otherwise its soft line breaks become newlines. Measuring never
 // recurses: it walks the flat element list with an explicit stack.
-#include "format_int.h"
+#include "internal.h"
 
 #include <string.h>
 
