@@ -147,3 +147,5 @@ void vec_push(ffq_ctx *cx, PtrVec *v, void *item) {
     }
     v->items[v->len++] = item;
 }
+
+bool str_has_prefix(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }

@@ -36,6 +36,8 @@ char *arena_strndup(ffq_ctx *cx, const char *s, size_t n);
 char *arena_strdup(ffq_ctx *cx, const char *s);
 char *arena_printf(ffq_ctx *cx, const char *fmt, ...) FFQ_PRINTF(2, 3);
 char *arena_vprintf(ffq_ctx *cx, const char *fmt, va_list ap);
+// Does s start with prefix? (No allocation; here for want of a better home.)
+bool str_has_prefix(const char *s, const char *prefix);
 #define ARENA_NEW(cx, T) ((T *)arena_alloc((cx), sizeof(T)))
 #define ARENA_ARRAY(cx, T, n) ((T *)arena_alloc((cx), sizeof(T) * (size_t)(n)))
 

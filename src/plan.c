@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ffq_int.h"
+#include "torchinfo.h"
 
 OutputPlan *plan_new(ffq_ctx *cx, const Module *input, const char *modname) {
     OutputPlan *plan = ARENA_NEW(cx, OutputPlan);
@@ -77,27 +78,15 @@ static PlanWork *enqueue(ffq_ctx *cx, OutputPlan *plan, const FuncInfo *fn, GenC
     return w;
 }
 
-// §4.1: FastForward ships quantized versions of these; a submodule of
-// exactly this class gets no generated class (its children are still walked).
-static const char *const hand_quantized[] = {
-    "Linear", "Conv1d", "Conv2d", "Embedding", "LayerNorm", "ReLU", "SiLU", "Sequential",
-    "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
-};
-
-static bool is_hand_quantized(const char *qualname) {
-    const char *last = strrchr(qualname, '.');
-    if (!last || strncmp(qualname, "torch.nn.", 9) != 0) return false;
-    for (size_t i = 0; i < sizeof hand_quantized / sizeof hand_quantized[0]; i++)
-        if (strcmp(last + 1, hand_quantized[i]) == 0) return true;
-    return false;
-}
-
 // The same check on a resolved class: torch.nn.modules.<file>.<Name>.
 static bool is_hand_quantized_class(const ClassInfo *ci) {
-    if (strncmp(ci->mod->name, "torch.nn.modules.", 17) != 0) return false;
-    for (size_t i = 0; i < sizeof hand_quantized / sizeof hand_quantized[0]; i++)
-        if (strcmp(ci->name, hand_quantized[i]) == 0) return true;
-    return false;
+    return str_has_prefix(ci->mod->name, "torch.nn.modules.") && torchinfo_is_hand_quantized(ci->name);
+}
+
+// §4.1, on a qualified name: torch.nn.<...>.<Name>.
+static bool is_hand_quantized(const char *qualname) {
+    const char *last = strrchr(qualname, '.');
+    return last && str_has_prefix(qualname, "torch.nn.") && torchinfo_is_hand_quantized(last + 1);
 }
 
 static GenClass *new_class(ffq_ctx *cx, ClassInfo *ci, OutputPlan *plan) {
@@ -138,12 +127,12 @@ static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int d
                                      missing);
         }
         if (sub && program_is_module_class(d->cx, sub)) discover(d, sub, depth + 1);
-        else if (!sub && q && strncmp(q, "torch.nn.", 9) == 0 && !is_hand_quantized(q)) {
+        else if (!sub && q && str_has_prefix(q, "torch.nn.") && !is_hand_quantized(q)) {
             const char *last = strrchr(q, '.') + 1;
             bool known = false;
             for (size_t i = 0; i < d->notes.len && !known; i++) known = strcmp(d->notes.items[i], q) == 0;
             bool tensor_like = strcmp(last, "Parameter") == 0 || strcmp(last, "Buffer") == 0 ||
-                               strncmp(last, "Uninitialized", 13) == 0;
+                               str_has_prefix(last, "Uninitialized");
             if (last[0] >= 'A' && last[0] <= 'Z' && !known && !tensor_like) {
                 vec_push(d->cx, &d->notes, (void *)q);
                 diag_at(d->cx, DIAG_NOTE, m->file, c->nodes[n].start, "torch-module-not-generated",
@@ -178,8 +167,8 @@ static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char 
         const char *text = program_dotted_text(d->cx, c, f);
         size_t len;
         const char *ft = f == CST_NONE ? "" : cst_text(c, f, &len);
-        if (f != CST_NONE && len >= 16 && strncmp(ft, "super()", 7) == 0 &&
-            strncmp(ft + len - 9, ".__init__", 9) == 0) {
+        if (f != CST_NONE && len >= 16 && str_has_prefix(ft, "super()") &&
+            str_has_prefix(ft + len - 9, ".__init__")) {
             for (size_t i = 0; i < ci->bases.len; i++) {
                 ClassInfo *base = program_base(d->cx, (ClassInfo *)ci, i);
                 FuncInfo *init = base ? program_find_method(d->cx, base, "__init__") : NULL;
@@ -320,7 +309,7 @@ static void name_group(ffq_ctx *cx, Conv *const *convs, size_t n) {
         size_t j = i;
         while (j < all.len && strcmp(v[j].base, v[i].base) == 0) j++;
         const char *base = v[i].base;
-        const char *full = strncmp(base, "quantizer_", 10) == 0 ? base : arena_printf(cx, "quantizer_%s", base);
+        const char *full = str_has_prefix(base, "quantizer_") ? base : arena_printf(cx, "quantizer_%s", base);
         for (size_t k = i; k < j; k++)
             v[k].q->name = j - i > 1 ? arena_printf(cx, "%s_%zu", full, k - i + 1) : full;
         i = j;

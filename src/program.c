@@ -537,9 +537,9 @@ FuncInfo *program_find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name
 
 // Without torch on the search path, torch.nn.<Upper> names count as modules.
 static bool is_torch_module_name(const char *q) {
-    if (strncmp(q, "torch.nn.", 9) != 0) return false;
+    if (!str_has_prefix(q, "torch.nn.")) return false;
     const char *last = strrchr(q, '.') + 1;
-    return last[0] >= 'A' && last[0] <= 'Z' && strncmp(q, "torch.nn.parameter", 18) != 0 &&
+    return last[0] >= 'A' && last[0] <= 'Z' && !str_has_prefix(q, "torch.nn.parameter") &&
            strcmp(last, "Parameter") != 0;
 }
 

@@ -12,6 +12,7 @@
 // Invariant afterwards: every Quantizer in cv->quantizers is referenced by a
 // QOp or a GenLine, and nothing in the Cst was modified.
 #include "ffq_int.h"
+#include "torchinfo.h"
 #include "rewrite.h"
 #include "types.h"
 
@@ -207,17 +208,6 @@ static bool is_literal(const Cst *c, uint32_t n) {
     }
 }
 
-static const char *const bypassed[] = {
-    "torch.utils.checkpoint.checkpoint", "torch.overrides.handle_torch_function",
-    "torch.compiler.is_exporting", "torch._check_with",
-};
-
-static bool is_bypassed(const char *name) {
-    for (size_t i = 0; name && i < sizeof bypassed / sizeof bypassed[0]; i++)
-        if (strcmp(name, bypassed[i]) == 0) return true;
-    return false;
-}
-
 static bool is_super_call(const Cst *c, uint32_t call) {
     uint32_t f = cst_field(c, call, F_FUNCTION);
     return f != CST_NONE && cst_text_is(c, f, "super");
@@ -232,10 +222,10 @@ static bool is_candidate(A *a, uint32_t n) {
         if (is_super_call(c, n)) return false;
         uint32_t f = cst_field(c, n, F_FUNCTION);
         const char *dotted = program_dotted_text(a->cx, c, f);
-        if (is_bypassed(dotted) || is_bypassed(program_qualname(a->cx, a->cv->mod, f))) return false;
+        if (torchinfo_is_bypassed(dotted) || torchinfo_is_bypassed(program_qualname(a->cx, a->cv->mod, f))) return false;
         if (is_local_root(a, f)) return true;
         Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, f);
-        return !is_bypassed(s.qualname);
+        return !torchinfo_is_bypassed(s.qualname);
     }
     case K_BINARY_OP:
     case K_UNARY_OP: return !is_literal(c, n);
@@ -294,8 +284,8 @@ static const char *const not_ops[] = {
 // torch.nn.functional.<f> and torch.<f>: calls that look like tensor ops.
 static bool looks_like_op(const char *q) {
     const char *name;
-    if (strncmp(q, "torch.nn.functional.", 20) == 0) name = q + 20;
-    else if (strncmp(q, "torch.", 6) == 0 && !strchr(q + 6, '.')) name = q + 6;
+    if (str_has_prefix(q, "torch.nn.functional.")) name = q + 20;
+    else if (str_has_prefix(q, "torch.") && !strchr(q + 6, '.')) name = q + 6;
     else return false;
     if (!(name[0] >= 'a' && name[0] <= 'z')) return false;
     for (size_t i = 0; i < sizeof not_ops / sizeof not_ops[0]; i++)

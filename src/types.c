@@ -17,6 +17,7 @@
 #include "containers.h"
 #include "ffq_int.h"
 #include "optable.h"
+#include "torchinfo.h"
 
 enum { UNION_MAX = 8, TYPE_DEPTH_MAX = 6, EXPR_DEPTH_MAX = 200, LOOP_ITERS = 4,
        NEST_MAX = 6 };
@@ -536,139 +537,6 @@ static const char *qualname_of(Inf *I, uint32_t node) {
 }
 
 // ---------------------------------------------------------------------------
-// Name tables
-// ---------------------------------------------------------------------------
-
-// Libraries whose sources are never read for a type: what matters of them
-// is in the tables above, and reading them (torch.backends, numpy, ...)
-// costs more than it tells.
-static bool opaque_library(const char *q) {
-    static const char *const roots[] = {"torch", "numpy", "math", "typing", "typing_extensions",
-                                        "collections", "functools", "itertools", "warnings", "os",
-                                        "sys", "re", "copy", "inspect", "abc", "dataclasses", "enum",
-                                        "builtins", "operator", "logging", "einops", NULL};
-    size_t n = strcspn(q, ".");
-    for (const char *const *r = roots; *r; r++)
-        if (strlen(*r) == n && memcmp(*r, q, n) == 0) return true;
-    return false;
-}
-
-static bool is_tensor_qualname(const char *q) {
-    static const char *const names[] = {
-        "torch.Tensor", "torch._tensor.Tensor", "torch.nn.Parameter", "torch.nn.parameter.Parameter",
-        "torch.FloatTensor", "torch.LongTensor", "torch.IntTensor", "torch.BoolTensor",
-        "torch.HalfTensor", "torch.DoubleTensor", "torch.ByteTensor", "torch.cuda.FloatTensor",
-        "torch.nn.parameter.Buffer", "torch.nn.Buffer", "torch._C.TensorBase", "torch._C._TensorBase",
-        "torch.nn.parameter.UninitializedParameter", NULL,
-    };
-    return str_in(q, names);
-}
-
-static bool is_dtype_qualname(const char *q) {
-    static const char *const names[] = {
-        "float", "float32", "float16", "float64", "half", "double", "bfloat16", "int", "int8",
-        "int16", "int32", "int64", "long", "short", "uint8", "bool", "complex64", "complex128",
-        "cfloat", "cdouble", NULL,
-    };
-    return strncmp(q, "torch.", 6) == 0 && str_in(q + 6, names);
-}
-
-// torch functions (torch.<name>) that return a tensor
-static const char *const torch_tensor_fns[] = {
-    "zeros", "ones", "empty", "full", "arange", "range", "tensor", "as_tensor", "from_numpy",
-    "randn", "rand", "randint", "randperm", "randn_like", "rand_like", "randint_like", "zeros_like",
-    "ones_like", "empty_like", "full_like", "linspace", "logspace", "eye", "cat", "concat",
-    "concatenate", "stack", "hstack", "vstack", "dstack", "where", "matmul", "mm", "bmm", "einsum",
-    "flatten", "reshape", "transpose", "permute", "squeeze", "unsqueeze", "exp", "log", "abs",
-    "sqrt", "rsqrt", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "sum", "mean", "clamp",
-    "clip", "tril", "triu", "cumsum", "cumprod", "gather", "masked_fill", "flip", "roll",
-    "bucketize", "multinomial", "argmax", "argmin", "norm", "erf", "sin", "cos", "pow", "add", "sub",
-    "mul", "div", "maximum", "minimum", "outer", "diag", "baddbmm", "addmm", "atan2", "floor",
-    "ceil", "round", "sign", "nonzero", "neg", "negative", "reciprocal", "square", "amax", "amin",
-    "logsumexp", "prod", "std", "var", "index_select", "narrow", "select", "repeat_interleave",
-    "tile", "broadcast_to", "expand_copy", "zeros_like", "scatter", "scatter_add", "index_add",
-    "gelu", "conv1d", "conv2d", "conv3d", "layer_norm", "group_norm", "batch_norm", "dropout",
-    "lerp", "cdist", "dist", "logical_and", "logical_or", "logical_not", "eq", "ne", "lt", "le",
-    "gt", "ge", "isnan", "isinf", "isfinite", "cummax", "tensordot", "kron", "cross", "matrix_exp",
-    "trace", "searchsorted", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-    "floor_divide", "remainder", "fmod", "true_divide", "clamp_min", "clamp_max", "addcmul",
-    "addcdiv", "erfinv", "expm1", "log1p", "log2", "log10", "sinh", "cosh", "atan", "asin", "acos",
-    "deg2rad", "rad2deg", "hypot", "diagonal", "diag_embed", "block_diag", "cartesian_prod",
-    "combinations", "fft", "view_as_real", "view_as_complex", "polar", "complex", "real", "imag",
-    "angle", "conj", "adaptive_avg_pool1d", "avg_pool1d", "max_pool1d", "max_pool2d", "embedding",
-    "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_layer_norm", "instance_norm",
-    "bilinear", "threshold", "hardtanh", "prelu", "rrelu", "selu", "celu", "softplus", "logit",
-    "masked_select", "take", "take_along_dim", "unique_consecutive", "count_nonzero", "frac",
-    "trunc", "fix", "heaviside", "inner", "vdot", "dot", "mv", "ger", "chain_matmul", "t", "any",
-    "all", "clone", "detach", "quantile", "nanquantile", "median", "nanmean", "nansum",
-    "movedim", "moveaxis", "swapaxes", "swapdims", "flipud", "fliplr", "rot90", "unflatten",
-    "atleast_1d", "atleast_2d", "atleast_3d", "sort_values", "cov", "corrcoef", "histc",
-    "bincount", "tril_indices", "triu_indices", "scalar_tensor", "empty_strided", "full",
-    "normal", "poisson", "bernoulli", "sigmoid_", "relu_", "argsort", "msort", "diff",
-    NULL,
-};
-
-static const char *const torch_tuple_fns[] = {  // -> tuple[Tensor, ...]
-    "split", "chunk", "unbind", "meshgrid", "tensor_split", "hsplit", "vsplit", "dsplit",
-    "broadcast_tensors", "split_with_sizes", "atleast_1d", NULL,
-};
-
-static const char *const torch_bool_fns[] = {
-    "is_tensor", "is_floating_point", "is_complex", "is_grad_enabled", "is_storage",
-    "is_nonzero", "equal", "allclose", "is_inference_mode_enabled", "are_deterministic_algorithms_enabled",
-    "is_autocast_enabled", "is_same_size", NULL,
-};
-
-// tensor methods that return a tensor
-static const char *const tensor_methods[] = {
-    "view", "view_as", "reshape", "reshape_as", "permute", "transpose", "t", "contiguous",
-    "flatten", "unflatten", "unsqueeze", "squeeze", "clone", "detach", "to", "float", "half",
-    "double", "bfloat16", "int", "long", "bool", "byte", "char", "short", "cuda", "cpu", "type_as",
-    "expand", "expand_as", "repeat", "repeat_interleave", "narrow", "select", "index_select",
-    "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "masked_fill", "masked_fill_",
-    "exp", "log", "abs", "sqrt", "rsqrt", "sum", "mean", "std", "var", "prod", "softmax",
-    "log_softmax", "relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "neg", "pow", "add",
-    "sub", "mul", "div", "matmul", "mm", "bmm", "clamp", "clamp_", "clip", "clamp_min", "clamp_max",
-    "round", "floor", "ceil", "sign", "norm", "cumsum", "cumprod", "flip", "roll", "new_zeros",
-    "new_ones", "new_empty", "new_full", "new_tensor", "zero_", "fill_", "add_", "mul_", "sub_",
-    "div_", "copy_", "normal_", "uniform_", "sin", "cos", "argmax", "argmin", "any", "all", "eq",
-    "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or", "nonzero", "tril",
-    "triu", "diagonal", "diag", "masked_select", "where", "erf", "reciprocal", "square", "amax",
-    "amin", "logsumexp", "requires_grad_", "pin_memory", "softplus", "exp_", "log_", "abs_",
-    "sqrt_", "pow_", "floor_divide", "remainder", "fmod", "index_add", "index_add_", "index_copy",
-    "index_fill", "index_fill_", "put_", "masked_scatter", "lerp", "addmm", "baddbmm", "addcmul",
-    "addcdiv", "outer", "dot", "mv", "expm1", "log1p", "log2", "log10", "sinh", "cosh", "atan",
-    "asin", "acos", "trunc", "frac", "neg_", "reciprocal_", "float_power", "true_divide",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "movedim", "swapaxes", "unfold",
-    "as_strided", "type", "detach_", "isnan", "isinf", "isfinite", "argsort", "bernoulli_",
-    "clamp_max_", "clamp_min_", "sign_", "nan_to_num", "maximum", "minimum", "cumsum_",
-    "logit", "erfinv", "gelu", "hardtanh", "squeeze_", "unsqueeze_", "t_", "transpose_",
-    "resize_", "resize_as_", "set_", "sort_values", "median", "nansum", "nanmean", "mode_values",
-    "count_nonzero", "flipud", "fliplr", "rot90", "tile", "broadcast_to", "T", NULL,
-};
-
-static const char *const tensor_int_methods[] = {  // -> int
-    "dim", "ndimension", "numel", "nelement", "element_size", "get_device", "__len__",
-    "data_ptr", "storage_offset", NULL,
-};
-
-static const char *const tensor_bool_methods[] = {
-    "is_contiguous", "is_floating_point", "is_complex", "equal", "allclose", "is_pinned",
-    "is_set_to", "is_shared", "is_signed", "is_nonzero", NULL,
-};
-
-static const char *const tensor_tuple_methods[] = {"split", "chunk", "unbind", "tensor_split", NULL};
-
-static const char *const math_float_fns[] = {
-    "sqrt", "log", "log2", "log10", "log1p", "exp", "expm1", "cos", "sin", "tan", "acos", "asin",
-    "atan", "atan2", "cosh", "sinh", "tanh", "pow", "fabs", "hypot", "erf", "erfc", "gamma",
-    "lgamma", "radians", "degrees", "fmod", "copysign", "fsum", "dist", "cbrt", "exp2", NULL,
-};
-static const char *const math_int_fns[] = {"floor", "ceil", "trunc", "gcd", "lcm", "factorial",
-                                            "comb", "perm", "isqrt", NULL};
-static const char *const math_bool_fns[] = {"isclose", "isnan", "isinf", "isfinite", NULL};
-
-// ---------------------------------------------------------------------------
 // Annotations
 // ---------------------------------------------------------------------------
 
@@ -706,7 +574,7 @@ static const Type *type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) 
     if (!dotted) return TY(TY_UNKNOWN);
     const char *q = qual_of_text(I->cx, m, dotted);
     const char *b = q ? NULL : dotted;  // unbound: a builtin
-    if (q && strncmp(q, "builtins.", 9) == 0) b = q + 9;
+    if (q && str_has_prefix(q, "builtins.")) b = q + 9;
     if (b) {
         static const struct { const char *name; TypeKind k; } bs[] = {
             {"int", TY_INT}, {"float", TY_FLOAT}, {"bool", TY_BOOL}, {"complex", TY_COMPLEX},
@@ -721,12 +589,12 @@ static const Type *type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) 
         if (strcmp(b, "set") == 0 || strcmp(b, "frozenset") == 0) return types_set(I->L, TY(TY_UNKNOWN));
         return TY(TY_UNKNOWN);  // object, Tensor without an import, ...
     }
-    if (is_tensor_qualname(q)) return TY(TY_TENSOR);
+    if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
     if (strcmp(q, "torch.Size") == 0) return TY(TY_SIZE);
     if (strcmp(q, "torch.dtype") == 0) return TY(TY_DTYPE);
     if (strcmp(q, "torch.device") == 0) return TY(TY_DEVICE);
-    if (strncmp(q, "typing.", 7) == 0 || strncmp(q, "typing_extensions.", 18) == 0 ||
-        strncmp(q, "collections.abc.", 16) == 0) {
+    if (str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
+        str_has_prefix(q, "collections.abc.")) {
         const char *t = strrchr(q, '.') + 1;
         static const char *const seqs[] = {"List", "Sequence", "Iterable", "MutableSequence",
                                            "Iterator", "Collection", "Generator", "Reversible", NULL};
@@ -742,8 +610,8 @@ static const Type *type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) 
     }
     // torch's own names are known by the tables above: reading torch's sources
     // for them (torch._jit_internal.BroadcastingList2, ...) costs more than it tells
-    bool torch_name = opaque_library(q);
-    if (strncmp(q, "torch.", 6) == 0) {  // re-exports and aliases: `Tensor = torch.Tensor` in torch.nn.functional
+    bool torch_name = torchinfo_is_opaque_library(q);
+    if (str_has_prefix(q, "torch.")) {  // re-exports and aliases: `Tensor = torch.Tensor` in torch.nn.functional
         const char *last = strrchr(q, '.') + 1;
         if (strcmp(last, "Tensor") == 0 || strcmp(last, "Parameter") == 0) return TY(TY_TENSOR);
         if (strcmp(last, "Size") == 0) return TY(TY_SIZE);
@@ -756,10 +624,10 @@ static const Type *type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) 
     if (s.kind == SYM_CLASS && s.cls) {
         // a class of the program: its instances (a Tensor subclass stays a tensor)
         for (size_t i = 0; i < s.cls->bases.len; i++)
-            if (is_tensor_qualname(VEC_AT(s.cls->bases, const char, i))) return TY(TY_TENSOR);
+            if (torchinfo_is_tensor_class(VEC_AT(s.cls->bases, const char, i))) return TY(TY_TENSOR);
         return types_instance(I->L, s.qualname ? s.qualname : q, s.cls);
     }
-    if (strncmp(q, "torch.nn.", 9) == 0) {  // torch.nn.Module, nn.Linear, ...
+    if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Module, nn.Linear, ...
         const char *t = strrchr(q, '.') + 1;
         if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
     }
@@ -824,9 +692,9 @@ static const Type *ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth
         const char *q = dotted ? qual_of_text(I->cx, m, dotted) : NULL;
         const char *t = q ? strrchr(q, '.') ? strrchr(q, '.') + 1 : q : dotted;
         if (!t) return TY(TY_UNKNOWN);
-        bool typing = !q || strncmp(q, "typing.", 7) == 0 || strncmp(q, "typing_extensions.", 18) == 0 ||
-                      strncmp(q, "collections.abc.", 16) == 0 || strncmp(q, "builtins.", 9) == 0 ||
-                      strncmp(q, "collections.", 12) == 0;
+        bool typing = !q || str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
+                      str_has_prefix(q, "collections.abc.") || str_has_prefix(q, "builtins.") ||
+                      str_has_prefix(q, "collections.");
         if (!typing) return type_of_name(I, m, c, base);
         const Type *a0 = n > 0 ? ann(I, m, c, ps[0], depth + 1) : TY(TY_UNKNOWN);
         if (strcmp(t, "Optional") == 0) return types_join(I->L, a0, TY(TY_NONE));
@@ -1196,9 +1064,9 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
 
 static bool class_is_tensor(Inf *I, ClassInfo *ci, int depth) {
     if (!ci || depth > 8) return false;
-    if (ci->mod && is_tensor_qualname(arena_printf(I->cx, "%s.%s", ci->mod->name, ci->name))) return true;
+    if (ci->mod && torchinfo_is_tensor_class(arena_printf(I->cx, "%s.%s", ci->mod->name, ci->name))) return true;
     for (size_t i = 0; i < ci->bases.len; i++) {
-        if (is_tensor_qualname(VEC_AT(ci->bases, const char, i))) return true;
+        if (torchinfo_is_tensor_class(VEC_AT(ci->bases, const char, i))) return true;
         ClassInfo *b = program_base(I->cx, ci, i);
         if (b && b != ci && class_is_tensor(I, b, depth + 1)) return true;
     }
@@ -1224,12 +1092,12 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
         if (en && en->returns_quantized) return TY(TY_TENSOR);
         if (en) return TY(TY_UNKNOWN);
     }
-    if (is_tensor_qualname(q)) return TY(TY_TENSOR);
+    if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
     if (direct_member(q, "torch.")) {
         const char *n = q + 6;
-        if (str_in(n, torch_tensor_fns)) return TY(TY_TENSOR);
-        if (str_in(n, torch_tuple_fns)) return types_tuple_of(I->L, TY(TY_TENSOR));
-        if (str_in(n, torch_bool_fns)) return TY(TY_BOOL);
+        if (str_in(n, torchinfo_tensor_fns)) return TY(TY_TENSOR);
+        if (str_in(n, torchinfo_tuple_fns)) return types_tuple_of(I->L, TY(TY_TENSOR));
+        if (str_in(n, torchinfo_bool_fns)) return TY(TY_BOOL);
         if (!strcmp(n, "numel")) return TY(TY_INT);
         if (!strcmp(n, "Size")) return TY(TY_SIZE);
         if (!strcmp(n, "device")) return TY(TY_DEVICE);
@@ -1251,11 +1119,11 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
             return TY(TY_TENSOR);
         }
     }
-    if (strncmp(q, "torch.nn.init.", 14) == 0) return TY(TY_TENSOR);
+    if (str_has_prefix(q, "torch.nn.init.")) return TY(TY_TENSOR);
     if (direct_member(q, "math.")) {
-        if (str_in(q + 5, math_float_fns)) return TY(TY_FLOAT);
-        if (str_in(q + 5, math_int_fns)) return TY(TY_INT);
-        if (str_in(q + 5, math_bool_fns)) return TY(TY_BOOL);
+        if (str_in(q + 5, torchinfo_math_float_fns)) return TY(TY_FLOAT);
+        if (str_in(q + 5, torchinfo_math_int_fns)) return TY(TY_INT);
+        if (str_in(q + 5, torchinfo_math_bool_fns)) return TY(TY_BOOL);
     }
     if (!strcmp(q, "torch.jit.is_scripting") || !strcmp(q, "torch.jit.is_tracing") ||
         !strcmp(q, "torch.is_grad_enabled") || !strcmp(q, "torch.cuda.is_available") ||
@@ -1263,8 +1131,8 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
         return TY(TY_BOOL);
     if (!strcmp(q, "warnings.warn") || !strcmp(q, "torch._assert") || !strcmp(q, "torch._C._log_api_usage_once"))
         return TY(TY_NONE);
-    if (opaque_library(q)) {
-        if (strncmp(q, "torch.nn.", 9) == 0) {  // torch.nn.Linear(...)
+    if (torchinfo_is_opaque_library(q)) {
+        if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Linear(...)
             const char *t = strrchr(q, '.') + 1;
             if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
         }
@@ -1280,7 +1148,7 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
     if (s.kind == SYM_FUNC && s.fn) return func_return(I, s.fn);
     if (s.kind == SYM_CLASS && s.cls) return instance_of(I, s.cls, s.qualname ? s.qualname : q);
     if (s.kind == SYM_NONE || s.kind == SYM_EXTERN) {
-        if (strncmp(q, "torch.nn.", 9) == 0) {  // torch.nn.Linear without torch sources
+        if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Linear without torch sources
             const char *t = strrchr(q, '.') + 1;
             if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
         }
@@ -1294,22 +1162,22 @@ static const Type *method_call(Inf *I, const Type *rt, const char *name, const C
     case TY_TENSOR: case TY_UNKNOWN: case TY_BOTTOM: {
         bool tensor = rt->kind == TY_TENSOR;
         if (!strcmp(name, "size")) return ca->npos == 0 && !ca->splat && !ca->nkw ? TY(TY_SIZE) : TY(TY_INT);
-        if (str_in(name, tensor_int_methods)) return TY(TY_INT);
+        if (str_in(name, torchinfo_tensor_int_methods)) return TY(TY_INT);
         if (!strcmp(name, "item")) {
             const Type *p[3] = {TY(TY_INT), TY(TY_FLOAT), TY(TY_BOOL)};
             return types_join(I->L, types_join(I->L, p[0], p[1]), p[2]);
         }
         if (!tensor) return TY(TY_UNKNOWN);
         if (!strcmp(name, "stride")) return ca->npos ? TY(TY_INT) : types_tuple_of(I->L, TY(TY_INT));
-        if (str_in(name, tensor_bool_methods)) return TY(TY_BOOL);
-        if (str_in(name, tensor_tuple_methods)) return types_tuple_of(I->L, TY(TY_TENSOR));
+        if (str_in(name, torchinfo_tensor_bool_methods)) return TY(TY_BOOL);
+        if (str_in(name, torchinfo_tensor_tuple_methods)) return types_tuple_of(I->L, TY(TY_TENSOR));
         if (!strcmp(name, "tolist")) return TY(TY_UNKNOWN);
         if ((!strcmp(name, "max") || !strcmp(name, "min") || !strcmp(name, "sort") || !strcmp(name, "topk") ||
              !strcmp(name, "median") || !strcmp(name, "mode") || !strcmp(name, "kthvalue")) &&
             (ca->npos || ca->nkw || !strcmp(name, "sort") || !strcmp(name, "topk")))
             return TY(TY_UNKNOWN);  // (values, indices)
         if (!strcmp(name, "max") || !strcmp(name, "min")) return TY(TY_TENSOR);
-        if (str_in(name, tensor_methods)) return TY(TY_TENSOR);
+        if (str_in(name, torchinfo_tensor_methods)) return TY(TY_TENSOR);
         return TY(TY_UNKNOWN);
     }
     case TY_SIZE:
@@ -1428,12 +1296,12 @@ static const Type *ev_call(Inf *I, Env *e, uint32_t node) {
 // Values of libraries known by name (torch.float32, math.pi); Unknown for the
 // rest of those libraries; NULL: look the name up.
 static const Type *known_value(Inf *I, const char *q) {
-    if (is_dtype_qualname(q)) return TY(TY_DTYPE);
+    if (torchinfo_is_dtype(q)) return TY(TY_DTYPE);
     static const char *const floats[] = {"math.pi", "math.e", "math.inf", "math.nan", "math.tau",
                                          "torch.pi", "torch.e", "torch.inf", "torch.nan", NULL};
     if (str_in(q, floats)) return TY(TY_FLOAT);
     if (!strcmp(q, "sys.maxsize")) return TY(TY_INT);
-    if (opaque_library(q)) return TY(TY_UNKNOWN);
+    if (torchinfo_is_opaque_library(q)) return TY(TY_UNKNOWN);
     return NULL;
 }
 
@@ -2640,7 +2508,7 @@ static void attrs_put(Inf *I, ClassAttrs *ca, const char *name, const Type *t) {
 static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
     if (!ci || depth > 8 || !ci->mod || !ci->mod->cst) return;
     // torch's own classes (nn.Module, nn.Linear, ...): their attributes stay unknown
-    if (strncmp(ci->mod->name, "torch", 5) == 0 && (ci->mod->name[5] == '.' || ci->mod->name[5] == '\0')) return;
+    if (str_has_prefix(ci->mod->name, "torch") && (ci->mod->name[5] == '.' || ci->mod->name[5] == '\0')) return;
     const Cst *c = ci->mod->cst;
     // class-level `x: int = 3` / `x = 3`
     uint32_t body = cst_field(c, ci->node, F_BODY);

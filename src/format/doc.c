@@ -524,7 +524,7 @@ void doc_dump(const Doc *d, StrBuf *out) {
     int depth = 0;
     for (uint32_t i = 0; i < d->n; i++) {
         const DocEl *e = &d->el[i];
-        bool end = strncmp(names[e->op], "END_", 4) == 0;
+        bool end = str_has_prefix(names[e->op], "END_");
         if (end) depth--;
         sb_indent(d->cx, out, depth * 2);
         if (e->op == D_TEXT) sb_printf(d->cx, out, "\"%.*s\"\n", (int)e->n, e->s);
