@@ -17,28 +17,28 @@
 #include "format/imports.h"
 #include "optable.h"
 
-typedef struct E {
+typedef struct Emitter {
     ffq_ctx *cx;
     const Conv *cv;
     const Cst *c;
     NodeMap *prologue_done;  // blocks whose prologue was emitted before leading comments
     NodeMap *hoists_done;    // statement -> number of leading hoisted lines already emitted
-} E;
+} Emitter;
 
-static bool is_dirty(const E *e, uint32_t n) { return nodemap_get(&e->cv->dirty, n) != NULL; }
+static bool is_dirty(const Emitter *e, uint32_t n) { return nodemap_get(&e->cv->dirty, n) != NULL; }
 
-static const char *qref(const E *e, const Quantizer *q) {
+static const char *qref(const Emitter *e, const Quantizer *q) {
     if (e->cv->instance) return arena_printf(e->cx, "%s.%s", e->cv->self_name, q->name);
     return q->name;
 }
 
-static void copy(const E *e, uint32_t from, uint32_t to, StrBuf *out) {
+static void copy(const Emitter *e, uint32_t from, uint32_t to, StrBuf *out) {
     if (to > from) sb_putn(e->cx, out, e->c->file->data + from, to - from);
 }
 
-static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip);
-static void render_block(const E *e, uint32_t block, StrBuf *out);
-static void render_args(const E *e, uint32_t call, StrBuf *out, bool *any);
+static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip);
+static void render_block(const Emitter *e, uint32_t block, StrBuf *out);
+static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any);
 
 // Leading whitespace width of the line holding offset `at`, and whether
 // `at` is the first non-blank character of its line.
@@ -65,20 +65,20 @@ static int block_indent(const Cst *c, uint32_t block) {
     return first ? w : w + 4;
 }
 
-static void newline_indent(const E *e, StrBuf *out, int indent) {
+static void newline_indent(const Emitter *e, StrBuf *out, int indent) {
     sb_putc(e->cx, out, '\n');
     sb_indent(e->cx, out, indent);
 }
 
 // Appends a statement laid out at `indent`; the first line's indentation is
 // already in `out`.
-static void put_stmt(const E *e, const char *text, size_t len, int indent, StrBuf *out) {
+static void put_stmt(const Emitter *e, const char *text, size_t len, int indent, StrBuf *out) {
     StrBuf f = {0};
     if (format_stmt(e->cx, text, len, indent, &f)) sb_putn(e->cx, out, f.data + indent, f.len - (size_t)indent);
     else sb_putn(e->cx, out, text, len);
 }
 
-static void render_args(const E *e, uint32_t call, StrBuf *out, bool *any) {
+static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any) {
     const Cst *c = e->c;
     uint32_t al = cst_field(c, call, F_ARGUMENTS);
     for (uint32_t k = 0; al != CST_NONE && k < cst_named_count(c, al); k++) {
@@ -95,7 +95,7 @@ static bool takes_args(const CallSite *site) {
 
 // quantized_<helper>(<args>, quantizer_<p>=<value>, ...) (§5.3, §5.6); a
 // class or static method keeps its call target.
-static void render_site(const E *e, const CallSite *site, StrBuf *out) {
+static void render_site(const Emitter *e, const CallSite *site, StrBuf *out) {
     const Cst *c = e->c;
     const Conv *callee = site->callee_conv;
     if (callee->emit_name) sb_puts(e->cx, out, callee->emit_name);
@@ -112,7 +112,7 @@ static void render_site(const E *e, const CallSite *site, StrBuf *out) {
 }
 
 // fastforward.nn.functional.<op>(<args>, <intermediates>, output_quantizer=<q>)
-static void render_op(const E *e, const QOp *op, StrBuf *out) {
+static void render_op(const Emitter *e, const QOp *op, StrBuf *out) {
     const Cst *c = e->c;
     uint32_t n = op->node;
     if (c->nodes[n].kind == K_AUG_ASSIGNMENT) {  // the target stays itself: `x = add(x, y, ...)`
@@ -152,10 +152,10 @@ static void render_op(const E *e, const QOp *op, StrBuf *out) {
     sb_putc(e->cx, out, ')');
 }
 
-static void put_gen(const E *e, const GenLine *g, int indent, StrBuf *out);
+static void put_gen(const Emitter *e, const GenLine *g, int indent, StrBuf *out);
 
 // Lines of a block's prologue, each followed by a line break at the block's indentation.
-static void put_prologue(const E *e, uint32_t block, StrBuf *out, bool lines_after) {
+static void put_prologue(const Emitter *e, uint32_t block, StrBuf *out, bool lines_after) {
     const PtrVec *pro = nodemap_get(&e->cv->prologue, block);
     if (!pro || nodemap_get(e->prologue_done, block)) return;
     nodemap_put(e->cx, e->prologue_done, block, (void *)1);
@@ -169,9 +169,9 @@ static void put_prologue(const E *e, uint32_t block, StrBuf *out, bool lines_aft
 
 // Comments between a compound statement's header and its block lead the
 // block's first statement: the block's prologue goes before them.
-static void put_leading_hoists(const E *e, uint32_t block, uint32_t k, int indent, StrBuf *out);
+static void put_leading_hoists(const Emitter *e, uint32_t block, uint32_t k, int indent, StrBuf *out);
 
-static void emit_prologue_before_comment(const E *e, uint32_t n, uint32_t k, StrBuf *out) {
+static void emit_prologue_before_comment(const Emitter *e, uint32_t n, uint32_t k, StrBuf *out) {
     const CstNode *node = &e->c->nodes[n];
     for (uint32_t j = k; j < node->nchildren; j++) {
         const CstNode *cn = &e->c->nodes[node->first_child + j];
@@ -190,7 +190,7 @@ static void emit_prologue_before_comment(const E *e, uint32_t n, uint32_t k, Str
 
 // A node's text with every rewritten descendant substituted. `skip`: the
 // root of a generated line, rendered as itself rather than as its stand-in.
-static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
+static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
     const Cst *c = e->c;
     const CstNode *node = &c->nodes[n];
     if (!is_dirty(e, n)) {
@@ -271,7 +271,7 @@ static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
     copy(e, pos, node->end, out);
 }
 
-static void render_gen(const E *e, const GenLine *g, StrBuf *out) {
+static void render_gen(const Emitter *e, const GenLine *g, StrBuf *out) {
     const char *var = g->tmp ? plan_tmp_name(e->cx, g->tmp) : g->var;
     switch (g->kind) {
     case GEN_TMP:
@@ -287,7 +287,7 @@ static void render_gen(const E *e, const GenLine *g, StrBuf *out) {
     }
 }
 
-static void put_gen(const E *e, const GenLine *g, int indent, StrBuf *out) {
+static void put_gen(const Emitter *e, const GenLine *g, int indent, StrBuf *out) {
     StrBuf t = {0};
     render_gen(e, g, &t);
     put_stmt(e, sb_cstr(e->cx, &t), t.len, indent, out);
@@ -295,7 +295,7 @@ static void put_gen(const E *e, const GenLine *g, int indent, StrBuf *out) {
 
 // Whitespace and comments between statements, with semicolons turned into
 // line breaks and runs of blank lines collapsed to one.
-static void copy_gap(const E *e, uint32_t from, uint32_t to, int indent, StrBuf *out) {
+static void copy_gap(const Emitter *e, uint32_t from, uint32_t to, int indent, StrBuf *out) {
     const char *d = e->c->file->data;
     bool has_nl = false;
     for (uint32_t i = from; i < to; i++)
@@ -318,7 +318,7 @@ static void copy_gap(const E *e, uint32_t from, uint32_t to, int indent, StrBuf 
     }
 }
 
-static void flush_after(const E *e, const PtrVec *after, int indent, StrBuf *out) {
+static void flush_after(const Emitter *e, const PtrVec *after, int indent, StrBuf *out) {
     for (size_t i = 0; after && i < after->len; i++) {
         newline_indent(e, out, indent);
         put_gen(e, after->items[i], indent, out);
@@ -334,7 +334,7 @@ static bool is_simple_stmt(uint32_t kind) {
     }
 }
 
-static void render_stmt(const E *e, uint32_t st, int indent, StrBuf *out) {
+static void render_stmt(const Emitter *e, uint32_t st, int indent, StrBuf *out) {
     if (!is_dirty(e, st) || !is_simple_stmt(e->c->nodes[st].kind)) {
         render(e, st, out, CST_NONE);
         return;
@@ -346,7 +346,7 @@ static void render_stmt(const E *e, uint32_t st, int indent, StrBuf *out) {
 
 // Hoisted expression quantizers placed before a statement also go before
 // the comments that lead it (only isolated temporaries take the comments).
-static void put_leading_hoists(const E *e, uint32_t block, uint32_t k, int indent, StrBuf *out) {
+static void put_leading_hoists(const Emitter *e, uint32_t block, uint32_t k, int indent, StrBuf *out) {
     const CstNode *b = &e->c->nodes[block];
     uint32_t st = CST_NONE;
     for (uint32_t j = k; j < b->nchildren && st == CST_NONE; j++) {
@@ -363,7 +363,7 @@ static void put_leading_hoists(const E *e, uint32_t block, uint32_t k, int inden
     if (i != done) nodemap_put(e->cx, e->hoists_done, st, (void *)(uintptr_t)i);
 }
 
-static void render_block(const E *e, uint32_t block, StrBuf *out) {
+static void render_block(const Emitter *e, uint32_t block, StrBuf *out) {
     const Cst *c = e->c;
     const CstNode *b = &c->nodes[block];
     int indent = block_indent(c, block);
@@ -412,7 +412,7 @@ static void render_block(const E *e, uint32_t block, StrBuf *out) {
 // The parameters with keyword-only quantizer parameters appended (§1.4):
 // after existing keyword-only ones, before **kwargs, with a `*` only when
 // the function has no `*` or `*args` yet.
-static void render_params(const E *e, uint32_t params, StrBuf *out) {
+static void render_params(const Emitter *e, uint32_t params, StrBuf *out) {
     const Cst *c = e->c;
     PtrVec items = {0};
     uint32_t kwargs = CST_NONE;
@@ -446,7 +446,7 @@ static void render_params(const E *e, uint32_t params, StrBuf *out) {
 
 // `def <name>(<params>) -> <ret>:` laid out as Black does: on one line when
 // it fits, else the parameters on one indented line, else one per line.
-static void put_header(const E *e, const char *head, const char *params, const char *tail,
+static void put_header(const Emitter *e, const char *head, const char *params, const char *tail,
                        int indent, StrBuf *out) {
     size_t plen = strlen(params);
     if ((size_t)indent + strlen(head) + plen + strlen(tail) <= 100) {
@@ -484,7 +484,7 @@ static void put_header(const E *e, const char *head, const char *params, const c
 
 // A function whose name or signature changes gets its header re-emitted;
 // the rest (decorators, comments, body) is copied with the plan applied.
-static void render_def(const E *e, const FuncInfo *fn, int indent, StrBuf *out) {
+static void render_def(const Emitter *e, const FuncInfo *fn, int indent, StrBuf *out) {
     const Cst *c = e->c;
     uint32_t def = fn->def;
     uint32_t params = cst_field(c, def, F_PARAMETERS);
@@ -569,7 +569,7 @@ static void reindent(ffq_ctx *cx, const char *s, size_t n, int from, int to, Str
 
 void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
     NodeMap done = {0}, hoists = {0};
-    E e = {.cx = cx, .cv = cv, .c = cv->c, .prologue_done = &done, .hoists_done = &hoists};
+    Emitter e = {.cx = cx, .cv = cv, .c = cv->c, .prologue_done = &done, .hoists_done = &hoists};
     const FuncInfo *fn = cv->fn;
     uint32_t start = fn->lead < e.c->nodes[fn->outer].start && !fn->owner ? fn->lead
                                                                            : e.c->nodes[fn->outer].start;
