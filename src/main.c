@@ -64,7 +64,8 @@ static const char usage_autoquant[] =
     "                         captures any expression, e.g.\n"
     "                         --replace 'torch.nn.functional.{f}({a}, {b})=>my_ops.{f}({a}, {b})'\n"
     "      --no-type-inference  treat every value as a possible tensor (annotations unused)\n"
-    "      --dump=types       print the inferred type of every name instead of the code\n"
+    "      --dump=STAGE       print a stage instead of the code: program, types (the inferred\n"
+    "                         type of every name) or plan\n"
     "  -q, --quiet            print no notes and no summary (warnings and errors are always printed)\n"
     "  -h, --help             this text\n"
     "\n"
@@ -179,8 +180,13 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             a->opt.no_default_optable = true;
         } else if (strcmp(arg, "--no-type-inference") == 0) {
             a->opt.type_inference = false;
-        } else if (strcmp(arg, "--dump=types") == 0) {
-            a->opt.dump_types = true;
+        } else if (strncmp(arg, "--dump=", 7) == 0) {
+            a->opt.dump = strcmp(arg + 7, "program") == 0 ? FFQ_DUMP_PROGRAM
+                          : strcmp(arg + 7, "types") == 0 ? FFQ_DUMP_TYPES
+                          : strcmp(arg + 7, "plan") == 0  ? FFQ_DUMP_PLAN
+                                                          : FFQ_DUMP_NONE;
+            if (a->opt.dump == FFQ_DUMP_NONE)
+                return usage_error("unknown stage in '%s' (program, types or plan)", arg, "autoquant ");
         } else if (is_opt(arg, "--search-path", "-I") || (strncmp(arg, "-I", 2) == 0 && arg[2])) {
             v = strncmp(arg, "-I", 2) == 0 && arg[2] ? arg + 2 : value(argc, argv, &i, "--search-path", "-I");
             if (!*v) return usage_error("option '%s' needs a directory", arg, "autoquant ");
@@ -380,7 +386,7 @@ static int compile_and_write(const Args *a) {
         if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
             fprintf(stderr, "ffq: error: cannot write to standard output: %s\n", strerror(errno));
             rc = EXIT_USAGE;
-        } else if (!a->opt.quiet && !a->opt.dump_types) {
+        } else if (!a->opt.quiet && a->opt.dump == FFQ_DUMP_NONE) {
             print_summary(cx, NULL, &t0);
         }
     }
