@@ -14,9 +14,9 @@
 // running inference over a function and the classes it reads, the API and
 // --dump=types. The lattice is in types_lattice.c, expressions in
 // types_expr.c.
-#include "types_int.h"
-
 #include <stdlib.h>
+
+#include "types_int.h"
 
 // ---------------------------------------------------------------------------
 // Narrowing (if / while / assert / and / or / conditional expressions)
@@ -79,7 +79,7 @@ static bool has_none(const Type *t) {
 bool ty_may_narrow(Inf *I, const Env *e, uint32_t cond, int depth) {
     const Cst *c = I->c;
     cond = cst_unparen(c, cond);
-    if (cond == CST_NONE || depth > 64) return false;
+    if (cond == CST_NONE || depth > NARROW_DEPTH_MAX) return false;
     switch (c->nodes[cond].kind) {
     case K_NOT_OP: return ty_may_narrow(I, e, cst_field(c, cond, F_ARGUMENT), depth + 1);
     case K_BOOLEAN_OP:
@@ -567,7 +567,7 @@ typedef struct Pending {  // declarations and pins found while collecting
 
 static void collect(Inf *I, uint32_t node, Pending *p, int depth) {
     const Cst *c = I->c;
-    if (depth > 400) return;
+    if (depth > SCAN_DEPTH_MAX) return;
     uint32_t kind = c->nodes[node].kind;
     switch (kind) {
     case K_FUNCTION_DEF: case K_CLASS_DEF:
@@ -806,7 +806,7 @@ const Type *ty_module_value(Inf *I, Module *m, const char *name) {
 
 static void scan_assigned_attrs(Inf *I, const Cst *c, uint32_t node, const char *self, size_t slen,
                                 PtrVec *out, int depth) {
-    if (depth > 400) return;
+    if (depth > SCAN_DEPTH_MAX) return;
     uint32_t kind = c->nodes[node].kind;
     if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA) return;
     if (kind == K_ASSIGNMENT || kind == K_AUG_ASSIGNMENT || kind == K_NAMED_EXPR || kind == K_FOR ||

@@ -4,9 +4,9 @@
 //
 // Every expression evaluated gets its type recorded in the function's node
 // -> type map; unknown means "may be a tensor".
-#include "types_int.h"
-
 #include <stdlib.h>
+
+#include "types_int.h"
 
 // ---------------------------------------------------------------------------
 // Names and qualified names

@@ -7,9 +7,9 @@
 // chains are flattened and break at their loosest operators first. Nesting
 // is bounded by FMT_MAX_DEPTH; deeper input sets f->too_deep and the caller
 // keeps the statement's source text.
-#include "internal.h"
-
 #include <string.h>
+
+#include "internal.h"
 
 // --- small helpers ---
 
