@@ -4,11 +4,11 @@
 // until ffq_ctx_free. An allocation failure never returns to the caller: it
 // jumps to the context's recovery point (set by ffq_compile), or aborts when
 // no recovery point is active.
-#include "ffq_int.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ffq_int.h"
 
 #define CHUNK_MIN (64 * 1024)
 #define ALIGN 16
@@ -147,3 +147,5 @@ void vec_push(ffq_ctx *cx, PtrVec *v, void *item) {
     }
     v->items[v->len++] = item;
 }
+
+bool str_has_prefix(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }

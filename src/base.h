@@ -36,6 +36,8 @@ char *arena_strndup(ffq_ctx *cx, const char *s, size_t n);
 char *arena_strdup(ffq_ctx *cx, const char *s);
 char *arena_printf(ffq_ctx *cx, const char *fmt, ...) FFQ_PRINTF(2, 3);
 char *arena_vprintf(ffq_ctx *cx, const char *fmt, va_list ap);
+// Does s start with prefix? (No allocation; here for want of a better home.)
+bool str_has_prefix(const char *s, const char *prefix);
 #define ARENA_NEW(cx, T) ((T *)arena_alloc((cx), sizeof(T)))
 #define ARENA_ARRAY(cx, T, n) ((T *)arena_alloc((cx), sizeof(T) * (size_t)(n)))
 
@@ -82,6 +84,9 @@ SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len
 // Reads a whole file into a new SrcFile; NULL (with an error diagnostic) if it cannot.
 SrcFile *srcfile_read(ffq_ctx *cx, const char *path);
 void srcfile_linecol(const SrcFile *f, uint32_t offset, uint32_t *line1, uint32_t *col1);
+// Python source is UTF-8 (PEP 3120): the offset of the first byte that is
+// not, or UINT32_MAX when the whole file is valid.
+uint32_t srcfile_invalid_utf8(const SrcFile *f);
 
 // --- diag.c ---
 

@@ -6,12 +6,12 @@
 //         <the source line>
 //         <caret under the column>
 // Lines are 1-based; columns are 1-based and count bytes.
-#include "ffq_int.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ffq_int.h"
 
 SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len) {
     SrcFile *f = ARENA_NEW(cx, SrcFile);
@@ -62,6 +62,22 @@ void srcfile_linecol(const SrcFile *f, uint32_t offset, uint32_t *line1, uint32_
     }
     *line1 = lo + 1;
     *col1 = offset - f->line_starts[lo] + 1;
+}
+
+// Python source is UTF-8 (PEP 3120); the offset of the first byte that is
+// not, or UINT32_MAX when the whole file is valid.
+uint32_t srcfile_invalid_utf8(const SrcFile *f) {
+    const char *s = f->data;
+    uint32_t n = f->len;
+    for (uint32_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        uint32_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (!len || (len == 2 && c < 0xc2) || i + len > n) return i;
+        for (uint32_t k = 1; k < len; k++)
+            if (((unsigned char)s[i + k] >> 6) != 2) return i;
+        i += len;
+    }
+    return UINT32_MAX;
 }
 
 static void add(ffq_ctx *cx, DiagSeverity sev, const SrcFile *file, uint32_t line1, uint32_t col1,

@@ -5,36 +5,40 @@
 // copies slices of the original source, substituting the nodes the plan
 // rewrote and inserting the planned lines, so comments and docstrings in
 // copied code survive. Rewritten and generated statements are laid out by
-// format.c. Imports are computed from the names the finished code uses.
-#include "ffq_int.h"
+// format/format.c; run (compile.c) then formats the whole module.
+// format/imports.c computes the imports from the names the code uses.
 #include "emit.h"
-#include "format.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct E {
+#include "ffq_int.h"
+#include "format/format.h"
+#include "format/imports.h"
+#include "optable.h"
+
+typedef struct Emitter {
     ffq_ctx *cx;
     const Conv *cv;
     const Cst *c;
     NodeMap *prologue_done;  // blocks whose prologue was emitted before leading comments
     NodeMap *hoists_done;    // statement -> number of leading hoisted lines already emitted
-} E;
+} Emitter;
 
-static bool is_dirty(const E *e, uint32_t n) { return nodemap_get(&e->cv->dirty, n) != NULL; }
+static bool is_dirty(const Emitter *e, uint32_t n) { return nodemap_get(&e->cv->dirty, n) != NULL; }
 
-static const char *qref(const E *e, const Quantizer *q) {
+static const char *qref(const Emitter *e, const Quantizer *q) {
     if (e->cv->instance) return arena_printf(e->cx, "%s.%s", e->cv->self_name, q->name);
     return q->name;
 }
 
-static void copy(const E *e, uint32_t from, uint32_t to, StrBuf *out) {
+static void copy(const Emitter *e, uint32_t from, uint32_t to, StrBuf *out) {
     if (to > from) sb_putn(e->cx, out, e->c->file->data + from, to - from);
 }
 
-static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip);
-static void render_block(const E *e, uint32_t block, StrBuf *out);
-static void render_args(const E *e, uint32_t call, StrBuf *out, bool *any);
+static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip);
+static void render_block(const Emitter *e, uint32_t block, StrBuf *out);
+static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any);
 
 // Leading whitespace width of the line holding offset `at`, and whether
 // `at` is the first non-blank character of its line.
@@ -61,20 +65,20 @@ static int block_indent(const Cst *c, uint32_t block) {
     return first ? w : w + 4;
 }
 
-static void newline_indent(const E *e, StrBuf *out, int indent) {
+static void newline_indent(const Emitter *e, StrBuf *out, int indent) {
     sb_putc(e->cx, out, '\n');
     sb_indent(e->cx, out, indent);
 }
 
 // Appends a statement laid out at `indent`; the first line's indentation is
 // already in `out`.
-static void put_stmt(const E *e, const char *text, size_t len, int indent, StrBuf *out) {
+static void put_stmt(const Emitter *e, const char *text, size_t len, int indent, StrBuf *out) {
     StrBuf f = {0};
     if (format_stmt(e->cx, text, len, indent, &f)) sb_putn(e->cx, out, f.data + indent, f.len - (size_t)indent);
     else sb_putn(e->cx, out, text, len);
 }
 
-static void render_args(const E *e, uint32_t call, StrBuf *out, bool *any) {
+static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any) {
     const Cst *c = e->c;
     uint32_t al = cst_field(c, call, F_ARGUMENTS);
     for (uint32_t k = 0; al != CST_NONE && k < cst_named_count(c, al); k++) {
@@ -91,7 +95,7 @@ static bool takes_args(const CallSite *site) {
 
 // quantized_<helper>(<args>, quantizer_<p>=<value>, ...) (§5.3, §5.6); a
 // class or static method keeps its call target.
-static void render_site(const E *e, const CallSite *site, StrBuf *out) {
+static void render_site(const Emitter *e, const CallSite *site, StrBuf *out) {
     const Cst *c = e->c;
     const Conv *callee = site->callee_conv;
     if (callee->emit_name) sb_puts(e->cx, out, callee->emit_name);
@@ -108,7 +112,7 @@ static void render_site(const E *e, const CallSite *site, StrBuf *out) {
 }
 
 // fastforward.nn.functional.<op>(<args>, <intermediates>, output_quantizer=<q>)
-static void render_op(const E *e, const QOp *op, StrBuf *out) {
+static void render_op(const Emitter *e, const QOp *op, StrBuf *out) {
     const Cst *c = e->c;
     uint32_t n = op->node;
     if (c->nodes[n].kind == K_AUG_ASSIGNMENT) {  // the target stays itself: `x = add(x, y, ...)`
@@ -148,10 +152,10 @@ static void render_op(const E *e, const QOp *op, StrBuf *out) {
     sb_putc(e->cx, out, ')');
 }
 
-static void put_gen(const E *e, const GenLine *g, int indent, StrBuf *out);
+static void put_gen(const Emitter *e, const GenLine *g, int indent, StrBuf *out);
 
 // Lines of a block's prologue, each followed by a line break at the block's indentation.
-static void put_prologue(const E *e, uint32_t block, StrBuf *out, bool lines_after) {
+static void put_prologue(const Emitter *e, uint32_t block, StrBuf *out, bool lines_after) {
     const PtrVec *pro = nodemap_get(&e->cv->prologue, block);
     if (!pro || nodemap_get(e->prologue_done, block)) return;
     nodemap_put(e->cx, e->prologue_done, block, (void *)1);
@@ -165,9 +169,9 @@ static void put_prologue(const E *e, uint32_t block, StrBuf *out, bool lines_aft
 
 // Comments between a compound statement's header and its block lead the
 // block's first statement: the block's prologue goes before them.
-static void put_leading_hoists(const E *e, uint32_t block, uint32_t k, int indent, StrBuf *out);
+static void put_leading_hoists(const Emitter *e, uint32_t block, uint32_t k, int indent, StrBuf *out);
 
-static void emit_prologue_before_comment(const E *e, uint32_t n, uint32_t k, StrBuf *out) {
+static void emit_prologue_before_comment(const Emitter *e, uint32_t n, uint32_t k, StrBuf *out) {
     const CstNode *node = &e->c->nodes[n];
     for (uint32_t j = k; j < node->nchildren; j++) {
         const CstNode *cn = &e->c->nodes[node->first_child + j];
@@ -186,7 +190,7 @@ static void emit_prologue_before_comment(const E *e, uint32_t n, uint32_t k, Str
 
 // A node's text with every rewritten descendant substituted. `skip`: the
 // root of a generated line, rendered as itself rather than as its stand-in.
-static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
+static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
     const Cst *c = e->c;
     const CstNode *node = &c->nodes[n];
     if (!is_dirty(e, n)) {
@@ -196,7 +200,7 @@ static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
     if (n != skip) {
         TmpVar *t = nodemap_get(&e->cv->tmp_of, n);
         if (t) {
-            sb_puts(e->cx, out, rewrite_tmp_name(e->cx, t));
+            sb_puts(e->cx, out, plan_tmp_name(e->cx, t));
             return;
         }
         const char *h = nodemap_get(&e->cv->hoisted, n);
@@ -267,8 +271,8 @@ static void render(const E *e, uint32_t n, StrBuf *out, uint32_t skip) {
     copy(e, pos, node->end, out);
 }
 
-static void render_gen(const E *e, const GenLine *g, StrBuf *out) {
-    const char *var = g->tmp ? rewrite_tmp_name(e->cx, g->tmp) : g->var;
+static void render_gen(const Emitter *e, const GenLine *g, StrBuf *out) {
+    const char *var = g->tmp ? plan_tmp_name(e->cx, g->tmp) : g->var;
     switch (g->kind) {
     case GEN_TMP:
         sb_printf(e->cx, out, "%s = ", var);
@@ -283,7 +287,7 @@ static void render_gen(const E *e, const GenLine *g, StrBuf *out) {
     }
 }
 
-static void put_gen(const E *e, const GenLine *g, int indent, StrBuf *out) {
+static void put_gen(const Emitter *e, const GenLine *g, int indent, StrBuf *out) {
     StrBuf t = {0};
     render_gen(e, g, &t);
     put_stmt(e, sb_cstr(e->cx, &t), t.len, indent, out);
@@ -291,7 +295,7 @@ static void put_gen(const E *e, const GenLine *g, int indent, StrBuf *out) {
 
 // Whitespace and comments between statements, with semicolons turned into
 // line breaks and runs of blank lines collapsed to one.
-static void copy_gap(const E *e, uint32_t from, uint32_t to, int indent, StrBuf *out) {
+static void copy_gap(const Emitter *e, uint32_t from, uint32_t to, int indent, StrBuf *out) {
     const char *d = e->c->file->data;
     bool has_nl = false;
     for (uint32_t i = from; i < to; i++)
@@ -314,7 +318,7 @@ static void copy_gap(const E *e, uint32_t from, uint32_t to, int indent, StrBuf 
     }
 }
 
-static void flush_after(const E *e, const PtrVec *after, int indent, StrBuf *out) {
+static void flush_after(const Emitter *e, const PtrVec *after, int indent, StrBuf *out) {
     for (size_t i = 0; after && i < after->len; i++) {
         newline_indent(e, out, indent);
         put_gen(e, after->items[i], indent, out);
@@ -330,7 +334,7 @@ static bool is_simple_stmt(uint32_t kind) {
     }
 }
 
-static void render_stmt(const E *e, uint32_t st, int indent, StrBuf *out) {
+static void render_stmt(const Emitter *e, uint32_t st, int indent, StrBuf *out) {
     if (!is_dirty(e, st) || !is_simple_stmt(e->c->nodes[st].kind)) {
         render(e, st, out, CST_NONE);
         return;
@@ -342,7 +346,7 @@ static void render_stmt(const E *e, uint32_t st, int indent, StrBuf *out) {
 
 // Hoisted expression quantizers placed before a statement also go before
 // the comments that lead it (only isolated temporaries take the comments).
-static void put_leading_hoists(const E *e, uint32_t block, uint32_t k, int indent, StrBuf *out) {
+static void put_leading_hoists(const Emitter *e, uint32_t block, uint32_t k, int indent, StrBuf *out) {
     const CstNode *b = &e->c->nodes[block];
     uint32_t st = CST_NONE;
     for (uint32_t j = k; j < b->nchildren && st == CST_NONE; j++) {
@@ -359,7 +363,7 @@ static void put_leading_hoists(const E *e, uint32_t block, uint32_t k, int inden
     if (i != done) nodemap_put(e->cx, e->hoists_done, st, (void *)(uintptr_t)i);
 }
 
-static void render_block(const E *e, uint32_t block, StrBuf *out) {
+static void render_block(const Emitter *e, uint32_t block, StrBuf *out) {
     const Cst *c = e->c;
     const CstNode *b = &c->nodes[block];
     int indent = block_indent(c, block);
@@ -408,7 +412,7 @@ static void render_block(const E *e, uint32_t block, StrBuf *out) {
 // The parameters with keyword-only quantizer parameters appended (§1.4):
 // after existing keyword-only ones, before **kwargs, with a `*` only when
 // the function has no `*` or `*args` yet.
-static void render_params(const E *e, uint32_t params, StrBuf *out) {
+static void render_params(const Emitter *e, uint32_t params, StrBuf *out) {
     const Cst *c = e->c;
     PtrVec items = {0};
     uint32_t kwargs = CST_NONE;
@@ -442,7 +446,7 @@ static void render_params(const E *e, uint32_t params, StrBuf *out) {
 
 // `def <name>(<params>) -> <ret>:` laid out as Black does: on one line when
 // it fits, else the parameters on one indented line, else one per line.
-static void put_header(const E *e, const char *head, const char *params, const char *tail,
+static void put_header(const Emitter *e, const char *head, const char *params, const char *tail,
                        int indent, StrBuf *out) {
     size_t plen = strlen(params);
     if ((size_t)indent + strlen(head) + plen + strlen(tail) <= 100) {
@@ -480,7 +484,7 @@ static void put_header(const E *e, const char *head, const char *params, const c
 
 // A function whose name or signature changes gets its header re-emitted;
 // the rest (decorators, comments, body) is copied with the plan applied.
-static void render_def(const E *e, const FuncInfo *fn, int indent, StrBuf *out) {
+static void render_def(const Emitter *e, const FuncInfo *fn, int indent, StrBuf *out) {
     const Cst *c = e->c;
     uint32_t def = fn->def;
     uint32_t params = cst_field(c, def, F_PARAMETERS);
@@ -565,7 +569,7 @@ static void reindent(ffq_ctx *cx, const char *s, size_t n, int from, int to, Str
 
 void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
     NodeMap done = {0}, hoists = {0};
-    E e = {.cx = cx, .cv = cv, .c = cv->c, .prologue_done = &done, .hoists_done = &hoists};
+    Emitter e = {.cx = cx, .cv = cv, .c = cv->c, .prologue_done = &done, .hoists_done = &hoists};
     const FuncInfo *fn = cv->fn;
     uint32_t start = fn->lead < e.c->nodes[fn->outer].start && !fn->owner ? fn->lead
                                                                            : e.c->nodes[fn->outer].start;
@@ -584,15 +588,8 @@ void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
 
 // --- classes ---
 
-// Which module each emitted function's text came from: its free names are
-// imported from that module's bindings (§1.2).
-typedef struct Origin {
-    size_t start, end;  // byte range in the body text
-    const Module *mod;
-} Origin;
-
 static void emit_fn_tracked(ffq_ctx *cx, const Conv *cv, StrBuf *out, PtrVec *origins) {
-    Origin *o = ARENA_NEW(cx, Origin);
+    ImportOrigin *o = ARENA_NEW(cx, ImportOrigin);
     o->start = out->len;
     emit_function(cx, cv, out);
     o->end = out->len;
@@ -634,392 +631,6 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *orig
     }
 }
 
-// --- imports (§1.2, §11) ---
-
-typedef enum Section { SEC_FUTURE, SEC_STDLIB, SEC_THIRD, SEC_FIRST } Section;
-
-typedef struct Import {
-    bool is_from;
-    const char *module;
-    const char *name;   // from-imports: the attribute
-    const char *alias;  // NULL when not aliased
-} Import;
-
-static void add_import(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const char *name,
-                       const char *alias) {
-    for (size_t i = 0; i < v->len; i++) {
-        const Import *im = v->items[i];
-        if (im->is_from == is_from && strcmp(im->module, module) == 0 &&
-            (!name || (im->name && strcmp(im->name, name) == 0)) &&
-            ((!alias && !im->alias) || (alias && im->alias && strcmp(alias, im->alias) == 0)))
-            return;
-    }
-    Import *im = ARENA_NEW(cx, Import);
-    im->is_from = is_from;
-    im->module = module;
-    im->name = name;
-    im->alias = alias;
-    vec_push(cx, v, im);
-}
-
-// Identifiers bound inside a function of the generated text: parameters,
-// assignment / loop / with / comprehension targets, local imports.
-static void collect_locals(ffq_ctx *cx, const Cst *c, uint32_t n, PtrVec *names) {
-    const CstNode *node = &c->nodes[n];
-    uint32_t parent = node->parent;
-    if (node->kind == K_IDENTIFIER && parent != CST_NONE) {
-        uint32_t pk = c->nodes[parent].kind;
-        uint16_t f = node->field;
-        bool bound = pk == K_PARAMETERS || pk == K_LAMBDA_PARAMS ||
-                     ((pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER) && f == F_NAME) ||
-                     (pk == K_TYPED_PARAMETER && f != F_TYPE) || pk == K_LIST_SPLAT_PATTERN ||
-                     pk == K_DICT_SPLAT_PATTERN || pk == K_PATTERN_LIST || pk == K_TUPLE_PATTERN ||
-                     pk == K_LIST_PATTERN ||
-                     ((pk == K_ASSIGNMENT || pk == K_AUG_ASSIGNMENT || pk == K_FOR ||
-                       pk == K_FOR_IN_CLAUSE) && f == F_LEFT) ||
-                     (pk == K_NAMED_EXPR && f == F_NAME) || (pk == K_AS_PATTERN && f == F_ALIAS);
-        if (pk == K_TYPED_PARAMETER && f == F_NONE && c->nodes[parent].first_child != n) bound = false;
-        if (bound) vec_push(cx, names, cst_strdup(cx, c, n));
-    }
-    if (node->kind == K_TUPLE && parent != CST_NONE && node->field == F_LEFT) {
-        for (uint32_t k = 0; k < cst_named_count(c, n); k++) {
-            uint32_t ch = cst_named_child(c, n, k);
-            if (c->nodes[ch].kind == K_IDENTIFIER) vec_push(cx, names, cst_strdup(cx, c, ch));
-        }
-    }
-    for (uint32_t k = 0; k < node->nchildren; k++) collect_locals(cx, c, node->first_child + k, names);
-}
-
-static bool has_name(const PtrVec *v, const char *s) {
-    for (size_t i = 0; i < v->len; i++)
-        if (strcmp(v->items[i], s) == 0) return true;
-    return false;
-}
-
-// Is identifier n a read of a name (not a definition, attribute or keyword name)?
-static bool is_name_use(const Cst *c, uint32_t n) {
-    uint32_t p = c->nodes[n].parent;
-    if (p == CST_NONE) return false;
-    uint32_t pk = c->nodes[p].kind;
-    uint16_t f = c->nodes[n].field;
-    if (pk == K_ATTRIBUTE && f == F_ATTRIBUTE) return false;
-    if (pk == K_KEYWORD_ARGUMENT && f == F_NAME) return false;
-    if ((pk == K_FUNCTION_DEF || pk == K_CLASS_DEF) && f == F_NAME) return false;
-    if (pk == K_PARAMETERS || pk == K_LAMBDA_PARAMS) return false;
-    if ((pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER) && f == F_NAME) return false;
-    if (pk == K_TYPED_PARAMETER && f != F_TYPE) return false;
-    if (pk == K_LIST_SPLAT_PATTERN || pk == K_DICT_SPLAT_PATTERN) return false;
-    // the bases of a generated class header: imported by the class import
-    uint32_t gp = c->nodes[p].parent;
-    if (pk == K_ARGUMENT_LIST && gp != CST_NONE && c->nodes[gp].kind == K_CLASS_DEF &&
-        c->nodes[p].field == F_SUPERCLASSES && c->nodes[gp].parent == 0)
-        return false;
-    return true;
-}
-
-// The dotted chain a use of identifier n starts (`torch.nn.functional.relu`).
-static const char *use_chain(ffq_ctx *cx, const Cst *c, uint32_t n) {
-    uint32_t top = n;
-    while (c->nodes[top].parent != CST_NONE && c->nodes[c->nodes[top].parent].kind == K_ATTRIBUTE &&
-           c->nodes[top].field == F_OBJECT)
-        top = c->nodes[top].parent;
-    const char *d = program_dotted_text(cx, c, top);
-    return d ? d : cst_strdup(cx, c, n);
-}
-
-static void import_for(ffq_ctx *cx, const Module *m, const char *name, const char *chain,
-                       PtrVec *out) {
-    const Binding *b = program_binding(m, name);
-    if (!b) return;
-    switch (b->kind) {
-    case BIND_IMPORT: {  // the longest `import a.b.c` that prefixes the use
-        const Binding *best = NULL;
-        for (size_t i = 0; i < m->bindings.len; i++) {
-            const Binding *x = VEC_AT(m->bindings, Binding, i);
-            if (x->kind != BIND_IMPORT || strcmp(x->name, name) != 0) continue;
-            size_t l = strlen(x->module);
-            bool prefix = strncmp(chain, x->module, l) == 0 && (chain[l] == '\0' || chain[l] == '.');
-            if (prefix && (!best || strlen(best->module) < l)) best = x;
-        }
-        if (!best) best = b;
-        add_import(cx, out, false, best->module, NULL, NULL);
-        return;
-    }
-    case BIND_IMPORT_AS: add_import(cx, out, false, b->module, NULL, b->name); return;
-    case BIND_FROM:
-        add_import(cx, out, true, b->module, b->attr,
-                   strcmp(b->attr, b->name) != 0 ? b->name : NULL);
-        return;
-    case BIND_DEF: case BIND_CLASS: case BIND_ASSIGN:
-        add_import(cx, out, true, m->name, b->name, NULL);
-        return;
-    }
-}
-
-// The module of a custom dispatch function the chain calls (`pkg.ops.f` ->
-// `pkg.ops`), or NULL. The whole module path is imported, not only its root,
-// so the attribute chain resolves even when nothing else imported it.
-static const char *dispatch_module(ffq_ctx *cx, const OutputPlan *plan, const char *chain) {
-    for (size_t i = 0; i < optable_count(cx->optable); i++) {
-        const OpEntry *e = optable_entry(cx->optable, i);
-        if (!e->custom_dispatch || strcmp(e->dispatch, chain) != 0) continue;
-        const char *dot = strrchr(chain, '.');
-        return dot ? arena_strndup(cx, chain, (size_t)(dot - chain)) : NULL;
-    }
-    (void)plan;
-    return NULL;
-}
-
-// Names of the generated code that are bound at module level of the input.
-// Origins are appended in text order: binary search for the one holding `at`.
-static const Module *origin_of(const PtrVec *origins, size_t at, const Module *fallback) {
-    size_t lo = 0, hi = origins->len;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const Origin *o = origins->items[mid];
-        if (at < o->start) hi = mid;
-        else if (at >= o->end) lo = mid + 1;
-        else return o->mod;
-    }
-    return fallback;
-}
-
-// A set of strings (open addressing, FNV-1a), for names seen once per output.
-typedef struct StrSet {
-    const char **slots;
-    size_t cap, len;
-} StrSet;
-
-static uint64_t str_hash(const char *s) {
-    uint64_t h = 1469598103934665603u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
-// Adds s; returns false when it was already there.
-static bool strset_add(ffq_ctx *cx, StrSet *set, const char *s) {
-    if ((set->len + 1) * 2 > set->cap) {
-        StrSet grown = {ARENA_ARRAY(cx, const char *, set->cap ? set->cap * 2 : 64), set->cap ? set->cap * 2 : 64, 0};
-        for (size_t i = 0; i < set->cap; i++)
-            if (set->slots[i]) strset_add(cx, &grown, set->slots[i]);
-        *set = grown;
-    }
-    for (size_t i = str_hash(s) & (set->cap - 1);; i = (i + 1) & (set->cap - 1)) {
-        if (!set->slots[i]) {
-            set->slots[i] = s;
-            set->len++;
-            return true;
-        }
-        if (strcmp(set->slots[i], s) == 0) return false;
-    }
-}
-
-static void collect_imports(ffq_ctx *cx, const OutputPlan *plan, const char *body,
-                            const PtrVec *origins, PtrVec *out) {
-    Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
-    if (!c || c->too_deep) return;
-    StrSet seen = {0};
-    NodeMap locals_of = {0};
-    for (uint32_t i = 0; i < c->count; i++) {
-        if (c->nodes[i].kind != K_IDENTIFIER || !is_name_use(c, i)) continue;
-        const char *name = cst_strdup(cx, c, i);
-        uint32_t fn = i;  // locals of the enclosing function shadow module names
-        while (fn != CST_NONE && c->nodes[fn].kind != K_FUNCTION_DEF) fn = c->nodes[fn].parent;
-        if (fn != CST_NONE) {
-            PtrVec *locals = nodemap_get(&locals_of, fn);  // once per function
-            if (!locals) {
-                locals = ARENA_NEW(cx, PtrVec);
-                collect_locals(cx, c, cst_field(c, fn, F_PARAMETERS), locals);
-                collect_locals(cx, c, cst_field(c, fn, F_BODY), locals);
-                nodemap_put(cx, &locals_of, fn, locals);
-            }
-            if (has_name(locals, name)) continue;
-        }
-        const char *chain = use_chain(cx, c, i);
-        const Module *mod = origin_of(origins, c->nodes[i].start, plan->mod);
-        const char *key = arena_printf(cx, "%s|%s|%s", name, chain, mod->name);
-        if (!strset_add(cx, &seen, key)) continue;
-        if (strcmp(name, "fastforward") == 0) continue;
-        if (!program_binding(mod, name)) {  // a custom `dispatch:` op: import its module
-            const char *dm = dispatch_module(cx, plan, chain);
-            if (dm) add_import(cx, out, false, dm, NULL, NULL);
-            continue;
-        }
-        import_for(cx, mod, name, chain, out);
-    }
-}
-
-static Section section_of(const OutputPlan *plan, const char *module) {
-    const char *dot = strchr(module, '.');
-    size_t n = dot ? (size_t)(dot - module) : strlen(module);
-    char top[256];
-    if (n >= sizeof top) n = sizeof top - 1;
-    memcpy(top, module, n);
-    top[n] = '\0';
-    if (strcmp(top, "__future__") == 0) return SEC_FUTURE;
-    if (plan->first_party && strcmp(top, plan->first_party) == 0) return SEC_FIRST;
-    if (emit_is_stdlib(top)) return SEC_STDLIB;
-    return SEC_THIRD;
-}
-
-// isort's force-sort-within-sections=false order: case-insensitive module
-// names, `import x` lines before `from x import y` lines.
-static int cmp_ci(const char *a, const char *b) {
-    for (; *a && *b; a++, b++) {
-        int x = (*a >= 'A' && *a <= 'Z') ? *a + 32 : *a, y = (*b >= 'A' && *b <= 'Z') ? *b + 32 : *b;
-        if (x != y) return x - y;
-    }
-    return (unsigned char)*a - (unsigned char)*b;
-}
-
-static int member_class(const char *s) {  // order-by-type: CONSTANTS, Classes, others
-    bool upper = true, has_alpha = false;
-    for (const char *p = s; *p; p++) {
-        if (*p >= 'a' && *p <= 'z') upper = false;
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) has_alpha = true;
-    }
-    if (upper && has_alpha && strlen(s) > 1) return 0;
-    return (s[0] >= 'A' && s[0] <= 'Z') ? 1 : 2;
-}
-
-static int cmp_import(const void *x, const void *y) {
-    const Import *a = *(Import *const *)x, *b = *(Import *const *)y;
-    if (a->is_from != b->is_from) return a->is_from ? 1 : -1;
-    int r = cmp_ci(a->module, b->module);
-    if (r) return r;
-    r = strcmp(a->module, b->module);
-    if (r) return r;
-    if (a->name && b->name) {
-        int ca = member_class(a->name), cb = member_class(b->name);
-        if (ca != cb) return ca - cb;
-        r = cmp_ci(a->name, b->name);
-        if (r) return r;
-        r = strcmp(a->name, b->name);
-        if (r) return r;
-    }
-    return strcmp(a->alias ? a->alias : "", b->alias ? b->alias : "");
-}
-
-static void emit_from_group(ffq_ctx *cx, Import **ims, size_t n, StrBuf *out) {
-    StrBuf one = {0};
-    sb_printf(cx, &one, "from %s import ", ims[0]->module);
-    for (size_t i = 0; i < n; i++) {
-        if (i) sb_puts(cx, &one, ", ");
-        sb_puts(cx, &one, ims[i]->name);
-    }
-    // isort wraps at ruff's default line length (88): FastForward's import
-    // pass runs without a line-length setting; the formatter then keeps the
-    // wrapped form because of its trailing comma.
-    if (one.len <= 88) {
-        sb_printf(cx, out, "%s\n", sb_cstr(cx, &one));
-        return;
-    }
-    sb_printf(cx, out, "from %s import (\n", ims[0]->module);
-    for (size_t i = 0; i < n; i++) sb_printf(cx, out, "    %s,\n", ims[i]->name);
-    sb_puts(cx, out, ")\n");
-}
-
-static bool is_identifier(const char *s, size_t n) {
-    if (n == 0 || (s[0] >= '0' && s[0] <= '9')) return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch >= 0x80))
-            return false;
-    }
-    return true;
-}
-
-static bool is_name(const char *s, size_t n) {
-    return is_identifier(s, n) && !cst_is_keyword(s, n);
-}
-
-static bool is_dotted(const char *s) {
-    for (const char *p = s;;) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (!is_name(p, n)) return false;
-        if (!dot) return true;
-        p = dot + 1;
-    }
-}
-
-// §1.2: a module or name that is not a valid dotted identifier (a file named
-// `my-model.py`) cannot be imported with `from`; it is bound dynamically.
-static void emit_dynamic_imports(ffq_ctx *cx, const PtrVec *imports, StrBuf *out) {
-    bool any = false;
-    for (size_t i = 0; i < imports->len; i++) {
-        const Import *im = imports->items[i];
-        if (!im->is_from || (is_dotted(im->module) && is_identifier(im->name, strlen(im->name)))) continue;
-        if (!any) sb_puts(cx, out, "\n");
-        any = true;
-        const char *local = im->alias ? im->alias : im->name;
-        if (is_identifier(im->name, strlen(im->name)))
-            sb_printf(cx, out, "%s = importlib.import_module(\"%s\").%s\n", local, im->module, im->name);
-        else
-            sb_printf(cx, out, "%s = getattr(importlib.import_module(\"%s\"), \"%s\")\n", local,
-                      im->module, im->name);
-    }
-}
-
-static bool needs_dynamic(const Import *im) {
-    return im->is_from && !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
-}
-
-static void emit_imports(ffq_ctx *cx, const OutputPlan *plan, PtrVec *imports, StrBuf *out) {
-    bool any_section = false;
-    PtrVec statik = {0};  // the imports that can be written as import statements
-    bool dynamic = false;
-    for (size_t i = 0; i < imports->len; i++) {
-        if (needs_dynamic(imports->items[i])) dynamic = true;
-        else vec_push(cx, &statik, imports->items[i]);
-    }
-    if (dynamic) add_import(cx, &statik, false, "importlib", NULL, NULL);
-    PtrVec *all = imports;
-    imports = &statik;
-    for (int sec = SEC_FUTURE; sec <= SEC_FIRST; sec++) {
-        PtrVec v = {0};
-        for (size_t i = 0; i < imports->len; i++)
-            if (section_of(plan, VEC_AT(*imports, Import, i)->module) == (Section)sec)
-                vec_push(cx, &v, imports->items[i]);
-        if (!v.len) continue;
-        qsort(v.items, v.len, sizeof(void *), cmp_import);
-        if (any_section) sb_putc(cx, out, '\n');
-        any_section = true;
-        for (size_t i = 0; i < v.len;) {
-            Import *im = v.items[i];
-            if (!im->is_from) {
-                if (im->alias) sb_printf(cx, out, "import %s as %s\n", im->module, im->alias);
-                else sb_printf(cx, out, "import %s\n", im->module);
-                i++;
-                continue;
-            }
-            // The statements of one module sort by their first member (isort):
-            // `x as y` stands alone; plain members share one statement, placed
-            // where its smallest member sorts.
-            size_t j = i;
-            while (j < v.len && ((Import *)v.items[j])->is_from &&
-                   strcmp(((Import *)v.items[j])->module, im->module) == 0)
-                j++;
-            PtrVec plain = {0};
-            for (size_t k = i; k < j; k++)
-                if (!((Import *)v.items[k])->alias) vec_push(cx, &plain, v.items[k]);
-            bool plain_done = false;
-            for (size_t k = i; k < j; k++) {
-                Import *m = v.items[k];
-                if (m->alias) {
-                    sb_printf(cx, out, "from %s import %s as %s\n", m->module, m->name, m->alias);
-                } else if (!plain_done) {
-                    emit_from_group(cx, (Import **)plain.items, plain.len, out);
-                    plain_done = true;
-                }
-            }
-            i = j;
-        }
-    }
-    if (dynamic) emit_dynamic_imports(cx, all, out);
-}
-
 void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
     StrBuf body = {0};
     PtrVec origins = {0};
@@ -1037,22 +648,18 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
         emit_class(cx, plan->classes.items[i], &body, &origins);
     }
     PtrVec imports = {0};
-    if (strstr(sb_cstr(cx, &body), "fastforward.")) add_import(cx, &imports, false, "fastforward", NULL, NULL);
-    collect_imports(cx, plan, sb_cstr(cx, &body), &origins, &imports);
+    if (strstr(sb_cstr(cx, &body), "fastforward.")) imports_add(cx, &imports, false, "fastforward", NULL, NULL);
+    imports_collect(cx, plan->mod, sb_cstr(cx, &body), &origins, &imports);
     for (size_t i = 0; i < plan->classes.len; i++) {
         const GenClass *g = plan->classes.items[i];
-        add_import(cx, &imports, true, g->ci->mod->name, g->ci->name,
+        imports_add(cx, &imports, true, g->ci->mod->name, g->ci->name,
                    g->base && strcmp(g->base, g->ci->name) != 0 ? g->base : NULL);
     }
     StrBuf text = {0};
-    emit_imports(cx, plan, &imports, &text);
+    imports_write(cx, plan->first_party, &imports, &text);
     if (body.len) {
         sb_puts(cx, &text, "\n\n");
         sb_putn(cx, &text, body.data, body.len);
     }
-    // §11 step 3: the whole module laid out as `ruff format --line-length 100`
-    // would; copied code is re-laid out too, so the file is a fixed point.
-    StrBuf formatted = {0};
-    if (format_module(cx, text.data ? text.data : "", text.len, &formatted)) text = formatted;
     sb_putn(cx, out, text.data ? text.data : "", text.len);
 }

@@ -1,6 +1,7 @@
-// ffq_int.h: the map of the compiler. Shared internal types, one section per
-// pass; sections that grew large live in their own header (base.h, optable.h,
-// cst.h, program.h, rewrite.h) and are included from here.
+// ffq_int.h: the compilation context and the small shared internal types.
+// Each pass has its own header (base.h, containers.h, cst.h, optable.h,
+// program.h, types.h, rewrite.h, plan.h, emit.h, format.h); this one holds
+// only what the context needs to name.
 #ifndef FFQ_FFQ_INT_H
 #define FFQ_FFQ_INT_H
 
@@ -8,7 +9,8 @@
 
 #include "base.h"
 #include "cst.h"
-#include "optable.h"
+
+typedef struct OpTable OpTable;  // optable.h
 
 // --- arena.c ---
 
@@ -35,10 +37,6 @@ typedef struct MissingOp {  // a table-like callable not in the operator table
     uint32_t offset;        // its first call
     size_t count;
 } MissingOp;
-
-// --- compile.c ---
-
-uint32_t compile_invalid_utf8(const char *s, uint32_t n);
 
 // --- diff.c ---
 
@@ -68,7 +66,6 @@ struct ffq_ctx {
     void *live_scratch;  // a temporary heap buffer of the running parse, same reason
     size_t live_scratch_size;
 
-    int tmp_counter;   // `_tmp_N` numbers handed out in this output file
     PtrVec missing_ops; // MissingOp *, reported as notes at the end
 
     const char *output;

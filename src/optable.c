@@ -27,6 +27,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "containers.h"
 #include "ffq_int.h"
 
 extern const char *const ffq_default_optable;
@@ -115,11 +116,6 @@ typedef struct NameSlot {
     OpGroup *group;
 } NameSlot;
 
-typedef struct NameMap {  // open addressing, power-of-two capacity
-    NameSlot *slots;
-    size_t cap, len;
-} NameMap;
-
 typedef struct PyOp {
     const char *op;
     bool unary;
@@ -128,44 +124,16 @@ typedef struct PyOp {
 
 struct OpTable {
     PtrVec entries;   // OpEntry *, in the order added
-    NameMap names;    // dotted name -> OpGroup
+    StrMap names;     // dotted name -> OpGroup
     PtrVec pyops;     // PyOp *, in the order added (searched from the end)
     PtrVec patterns;  // TablePattern *
 };
 
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603u;  // FNV-1a
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
-static OpGroup *map_get(const NameMap *m, const char *name) {
-    if (!m->cap) return NULL;
-    size_t i = (size_t)hash_str(name) & (m->cap - 1);
-    for (; m->slots[i].name; i = (i + 1) & (m->cap - 1))
-        if (strcmp(m->slots[i].name, name) == 0) return m->slots[i].group;
-    return NULL;
-}
-
-static void map_insert(NameSlot *slots, size_t cap, const char *name, OpGroup *g) {
-    size_t i = (size_t)hash_str(name) & (cap - 1);
-    while (slots[i].name) i = (i + 1) & (cap - 1);
-    slots[i].name = name;
-    slots[i].group = g;
-}
+static OpGroup *map_get(const StrMap *m, const char *name) { return strmap_get(m, name, strlen(name)); }
 
 // The caller makes sure `name` is not a key yet.
-static void map_put(ffq_ctx *cx, NameMap *m, const char *name, OpGroup *g) {
-    if (2 * (m->len + 1) > m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 64;
-        NameSlot *slots = ARENA_ARRAY(cx, NameSlot, cap);
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->slots[i].name) map_insert(slots, cap, m->slots[i].name, m->slots[i].group);
-        m->slots = slots;
-        m->cap = cap;
-    }
-    map_insert(m->slots, m->cap, name, g);
-    m->len++;
+static void map_put(ffq_ctx *cx, StrMap *m, const char *name, OpGroup *g) {
+    strmap_put(cx, m, name, strlen(name), g);
 }
 
 OpTable *optable_new(ffq_ctx *cx) { return ARENA_NEW(cx, OpTable); }
@@ -330,7 +298,7 @@ typedef struct Loader {
     OpTable *t;
     const SrcFile *file;
     size_t nerrors;
-    NameMap staged;    // names this file adds, committed only if it has no errors
+    StrMap staged;     // names this file adds, committed only if it has no errors
     PtrVec staged_names;  // NameSlot *, in order
     PtrVec pending;    // Pending *
     PtrVec pyops, patterns;

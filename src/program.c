@@ -5,13 +5,19 @@
 // free functions. Invariants afterwards: every ClassInfo's bases are
 // canonical dotted names ("torch.nn.Module"), or the base's source text when
 // it cannot be resolved statically.
-#include "ffq_int.h"
 #include "program.h"
 
 #include <glob.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "ffq_int.h"
+
+enum {
+    RESOLVE_DEPTH_MAX = 24,  // re-exports and aliases followed to resolve one name
+    BASES_DEPTH_MAX = 32,    // base classes searched for a method
+};
 
 static void bind(ffq_ctx *cx, Module *m, const char *name, BindKind kind, const char *module,
                  const char *attr, uint32_t node) {
@@ -343,7 +349,7 @@ static bool has_extension(const char *base) {  // base.so, base.cpython-311-x86_
 // (tree-sitter recovers) but its syntax errors are not the user's problem.
 static Module *load_file(ffq_ctx *cx, const char *dotted, const char *path, bool package) {
     SrcFile *f = srcfile_read(cx, path);
-    if (!f || compile_invalid_utf8(f->data, f->len) != UINT32_MAX) return NULL;
+    if (!f || srcfile_invalid_utf8(f) != UINT32_MAX) return NULL;
     Cst *cst = source_parse_text(cx, path, f->data, f->len, false);
     cx->stats.files_read++;
     if (!cst || cst->too_deep) return NULL;
@@ -407,7 +413,7 @@ static Symbol module_sym(ffq_ctx *cx, const char *dotted) {
 
 static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth) {
     Symbol s = sym_none();
-    if (depth > 24) return s;
+    if (depth > RESOLVE_DEPTH_MAX) return s;
     const Binding *b = program_binding(m, name);
     if (!b) {  // `from X import *`, newest first
         for (size_t i = m->stars.len; i-- > 0;) {
@@ -474,7 +480,7 @@ Symbol program_lookup(ffq_ctx *cx, Module *m, const char *name) { return lookup(
 Symbol program_resolve_depth(ffq_ctx *cx, Module *m, uint32_t node, int depth) {
     const Cst *c = m->cst;
     node = cst_unparen(c, node);
-    if (node == CST_NONE || depth > 24) return sym_none();
+    if (node == CST_NONE || depth > RESOLVE_DEPTH_MAX) return sym_none();
     if (c->nodes[node].kind == K_IDENTIFIER) return lookup(cx, m, cst_strdup(cx, c, node), depth);
     if (c->nodes[node].kind != K_ATTRIBUTE) return sym_none();
     Symbol obj = program_resolve_depth(cx, m, cst_field(c, node, F_OBJECT), depth + 1);
@@ -523,7 +529,7 @@ static FuncInfo *alias_method(ffq_ctx *cx, const ClassInfo *ci, const char *name
 static FuncInfo *find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name, int depth) {
     FuncInfo *f = program_method(ci, name);
     if (!f) f = alias_method(cx, ci, name);
-    if (f || depth > 32) return f;
+    if (f || depth > BASES_DEPTH_MAX) return f;
     for (size_t i = 0; i < ci->bases.len; i++) {
         ClassInfo *base = program_base(cx, (ClassInfo *)ci, i);
         if (base && base != ci && (f = find_method(cx, base, name, depth + 1))) return f;
@@ -537,9 +543,9 @@ FuncInfo *program_find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name
 
 // Without torch on the search path, torch.nn.<Upper> names count as modules.
 static bool is_torch_module_name(const char *q) {
-    if (strncmp(q, "torch.nn.", 9) != 0) return false;
+    if (!str_has_prefix(q, "torch.nn.")) return false;
     const char *last = strrchr(q, '.') + 1;
-    return last[0] >= 'A' && last[0] <= 'Z' && strncmp(q, "torch.nn.parameter", 18) != 0 &&
+    return last[0] >= 'A' && last[0] <= 'Z' && !str_has_prefix(q, "torch.nn.parameter") &&
            strcmp(last, "Parameter") != 0;
 }
 
@@ -590,4 +596,58 @@ void program_warn_missing(ffq_ctx *cx, Module *m, uint32_t at, const char *what,
     diag_at(cx, DIAG_WARNING, m->file, m->cst->nodes[at].start, "unresolved-import",
             "cannot read %s: module '%s' was not found (looked in: %s); it is left as it is", what,
             mod, program_search_text(cx));
+}
+
+// --- --dump=program ---
+
+static uint32_t line_of(const Module *m, uint32_t node) {
+    uint32_t line, col;
+    srcfile_linecol(m->file, m->cst->nodes[node].start, &line, &col);
+    return line;
+}
+
+static void dump_binding(ffq_ctx *cx, const Module *m, const Binding *b, StrBuf *out) {
+    sb_printf(cx, out, "  line %u: %s = ", line_of(m, b->node), b->name);
+    switch (b->kind) {
+    case BIND_IMPORT: sb_printf(cx, out, "import %s\n", b->module); return;
+    case BIND_IMPORT_AS: sb_printf(cx, out, "import %s as %s\n", b->module, b->name); return;
+    case BIND_FROM: sb_printf(cx, out, "from %s import %s\n", b->module, b->attr); return;
+    case BIND_DEF: sb_puts(cx, out, "def\n"); return;
+    case BIND_CLASS: sb_puts(cx, out, "class\n"); return;
+    case BIND_ASSIGN: sb_puts(cx, out, "assignment\n"); return;
+    }
+}
+
+static void dump_class(ffq_ctx *cx, const Module *m, const ClassInfo *ci, StrBuf *out) {
+    static const char *const is_module[] = {"not resolved", "no", "yes"};
+    sb_printf(cx, out, "  line %u: class %s(", line_of(m, ci->node), ci->name);
+    for (size_t i = 0; i < ci->bases.len; i++)
+        sb_printf(cx, out, "%s%s", i ? ", " : "", (const char *)ci->bases.items[i]);
+    sb_printf(cx, out, "), nn.Module: %s\n", is_module[ci->is_module + 1]);
+    static const char *const kinds[] = {"function", "method", "classmethod", "staticmethod"};
+    for (size_t i = 0; i < ci->methods.len; i++) {
+        const FuncInfo *f = ci->methods.items[i];
+        sb_printf(cx, out, "    line %u: %s %s\n", line_of(m, f->outer), kinds[f->kind], f->name);
+    }
+    for (size_t i = 0; i < ci->aliases.len; i++) {
+        const ClassAlias *a = ci->aliases.items[i];
+        sb_printf(cx, out, "    alias %s = %s\n", a->name, a->fn ? a->fn->name : "?");
+    }
+}
+
+void program_dump(ffq_ctx *cx, StrBuf *out) {
+    const Program *p = cx->prog;
+    for (size_t i = 0; p && i < p->modules.len; i++) {
+        const Module *m = p->modules.items[i];
+        if (strcmp(m->name, "torch") == 0 || str_has_prefix(m->name, "torch.")) continue;  // varies by version
+        sb_printf(cx, out, "# module %s%s\n", m->name, m->is_package ? " (package)" : "");
+        for (size_t k = 0; k < m->bindings.len; k++) dump_binding(cx, m, m->bindings.items[k], out);
+        for (size_t k = 0; k < m->stars.len; k++)
+            sb_printf(cx, out, "  from %s import *\n", (const char *)m->stars.items[k]);
+        for (size_t k = 0; k < m->classes.len; k++) dump_class(cx, m, m->classes.items[k], out);
+        for (size_t k = 0; k < m->functions.len; k++) {
+            const FuncInfo *f = m->functions.items[k];
+            sb_printf(cx, out, "  line %u: function %s\n", line_of(m, f->outer), f->name);
+        }
+    }
 }

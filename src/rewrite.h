@@ -10,6 +10,7 @@
 #define FFQ_REWRITE_H
 
 #include "base.h"
+#include "containers.h"
 #include "cst.h"
 #include "optable.h"
 #include "program.h"
@@ -24,10 +25,10 @@ typedef struct Quantizer {
     const char *base;    // base name ("linear", "self_weight", "x"), or NULL when tmp is set
     TmpVar *tmp;         // base name is the temporary's name
     const char *prefix;  // forwarded (§5.4): base is "<prefix>_<origin's base>"
-    const struct Quantizer *origin;
+    struct Quantizer *origin;
     const char *base_cache;  // the base name once computed (naming)
     uint32_t depth;          // forwarded: how many helpers it travelled through
-    const char *name;    // final name, set by rewrite_name_group
+    const char *name;    // final name, set by plan_finish
     uint32_t seq;
 } Quantizer;
 
@@ -59,15 +60,6 @@ typedef struct CompUse {
     int walrus;   // -1: single use, printed q(x)
     bool first;   // the use that binds __ffN
 } CompUse;
-
-typedef struct NodeMap {
-    uint32_t *keys;      // CST_NONE = empty slot
-    void **vals;
-    size_t cap, len;
-} NodeMap;
-
-void *nodemap_get(const NodeMap *m, uint32_t key);
-void nodemap_put(ffq_ctx *cx, NodeMap *m, uint32_t key, void *val);
 
 typedef struct Conv Conv;
 
@@ -119,19 +111,10 @@ struct Conv {
 // (after reporting a warning naming the construct).
 // `cls` is the generated class the function is converted for (methods found
 // through self./cls./ClassName. are looked up in it), or NULL for free helpers.
-Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls);
-// Assign final names to the quantizers of one group (§3.2): all instance
-// methods of a generated class (own quantizers of each in order, then the
-// forwarded ones of each), or a single helper / class or static method.
-void rewrite_name_group(ffq_ctx *cx, Conv *const *convs, size_t n);
-// §5.4: compute cv's quantizer signature and each call site's arguments,
-// creating the forwarded quantizers. Recursive calls pass the function's
-// own signature through; a cycle through other functions is not followed.
-void rewrite_thread(ffq_ctx *cx, Conv *cv);
-// Number the function's temporaries; call for each function in output order,
-// before naming, so `_tmp_N` counts up through the output file.
-void rewrite_number_tmps(ffq_ctx *cx, Conv *cv);
-// The variable name a temporary prints as.
-const char *rewrite_tmp_name(ffq_ctx *cx, TmpVar *t);
+// `types` are fn's inferred types (NULL: inference off, every value may be a tensor).
+Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls, const struct Types *types);
+// One note per table-like callable that is not in the operator table
+// (collected over every function converted), at its first call.
+void rewrite_report_missing(ffq_ctx *cx);
 
 #endif

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "ffq_int.h"
-#include "format.h"
-#include "format_int.h"
+#include "format/format.h"
+#include "format/internal.h"
 
 static char *read_all(FILE *f, size_t *len) {
     size_t cap = 1 << 16, n = 0;

@@ -1,4 +1,4 @@
-// test_format.c: unit tests for the formatter (format.c, format_*.c).
+// test_format.c: unit tests for the formatter (src/format/).
 //
 // Each case formats a small module and compares it with what
 // `ruff format --isolated --line-length 100` (ruff 0.17.6) prints for the same
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ffq_int.h"
-#include "format.h"
+#include "format/format.h"
 
 static int passed, failed;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ffq_int.h"
+#include "optable.h"
 
 static int passed, failed;
 

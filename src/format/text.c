@@ -1,13 +1,13 @@
-// format_text.c: normalised spelling of literals and comments.
+// format/text.c: normalised spelling of literals and comments.
 //
 // Consumes: the source text of one number, string, docstring or comment.
 // Produces: its canonical form as `ruff format` writes it: lower-case
 // prefixes and exponents with upper-case hex digits; double quotes unless
 // that needs more escapes; docstrings re-indented with trailing whitespace
 // removed; comments with a space after `#`.
-#include "format_int.h"
-
 #include <string.h>
+
+#include "internal.h"
 
 // 0XABCDEFL -> 0xABCDEF, 1E5 -> 1e5, 10J -> 10j
 void fmt_number(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {

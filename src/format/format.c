@@ -1,9 +1,9 @@
-// format.c: the formatter's entry points (the Black / `ruff format
+// format/format.c: the formatter's entry points (the Black / `ruff format
 // --line-length 100` layout).
 //
-// format_module: parses a module, builds its layout document (format_stmt.c,
-// format_expr.c, format_paren.c, format_text.c) and prints it at line width
-// 100 (format_doc.c). The output is what ruff 0.17.6 prints for the same
+// format_module: parses a module, builds its layout document (stmt.c,
+// expr.c, paren.c, text.c) and prints it at line width
+// 100 (doc.c). The output is what ruff 0.17.6 prints for the same
 // input, for the constructs ffq emits and for the corpus in
 // tests/format/check_corpus.py.
 //
@@ -16,13 +16,16 @@
 // body that does not fit on one line is split one element per line at its
 // top-level commas, with a trailing comma. Statements holding comments are
 // left as they are.
-#include "ffq_int.h"
 #include "format.h"
-#include "format_int.h"
 
 #include <string.h>
 
-#define LINE_LENGTH 100
+#include "ffq_int.h"
+#include "internal.h"
+
+// Deeper statements are not wrapped in `if 1:` blocks for the document
+// layout (the wrapper text grows with the square of the depth).
+enum { FMT_WRAP_DEPTH_MAX = 40 };
 
 typedef enum TokKind { T_ATOM, T_OPEN, T_CLOSE, T_COMMA, T_OP } TokKind;
 
@@ -220,7 +223,7 @@ static void emit_split(ffq_ctx *cx, const Toks *ts, size_t lo, size_t open, size
     bool subscript_one = ts->t[open].text[0] == '[' && !body_has_comma(ts, blo, bhi) && open > lo &&
                          (ts->t[open - 1].kind == T_ATOM || ts->t[open - 1].kind == T_CLOSE);
     if (!magic && !has_magic_comma(ts, blo, bhi) &&
-        (size_t)indent + 4 + width(cx, ts, blo, bhi) <= LINE_LENGTH) {
+        (size_t)indent + 4 + width(cx, ts, blo, bhi) <= FMT_LINE_WIDTH) {
         put_line(cx, ts, blo, bhi, indent + 4, out, "");
     } else if (body_has_comma(ts, blo, bhi) || magic) {
         split_body(cx, ts, blo, bhi, indent + 4, out, !subscript_one);
@@ -245,7 +248,7 @@ static size_t value_start(const Toks *ts, size_t lo, size_t hi) {
 static void line(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi, int indent, StrBuf *out,
                  const char *suffix) {
     if (!has_magic_comma(ts, lo, hi) &&
-        (size_t)indent + width(cx, ts, lo, hi) + strlen(suffix) <= LINE_LENGTH) {
+        (size_t)indent + width(cx, ts, lo, hi) + strlen(suffix) <= FMT_LINE_WIDTH) {
         put_line(cx, ts, lo, hi, indent, out, suffix);
         return;
     }
@@ -258,7 +261,7 @@ static void line(ffq_ctx *cx, const Toks *ts, size_t lo, size_t hi, int indent, 
         for (size_t k = i + 1; k < hi; k++)
             if (ts->t[k].kind == T_OP || ts->t[k].kind == T_COMMA) trailer_only = false;
         if (!trailer_only) break;
-        if (open + 1 < i && (size_t)indent + width(cx, ts, lo, open + 1) <= LINE_LENGTH) {
+        if (open + 1 < i && (size_t)indent + width(cx, ts, lo, open + 1) <= FMT_LINE_WIDTH) {
             emit_split(cx, ts, lo, open, i, hi, indent, out, suffix);
             return;
         }
@@ -345,7 +348,7 @@ bool format_stmt(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *
     Toks ts = {0};
     tokenize(cx, text, len, &ts);
     if (ts.has_comment || ts.unbalanced || ts.n == 0) return false;
-    if (indent % FMT_INDENT != 0 || indent > 40 * FMT_INDENT)
+    if (indent % FMT_INDENT != 0 || indent > FMT_WRAP_DEPTH_MAX * FMT_INDENT)
         return format_stmt_tokens(cx, text, len, indent, out);
     int depth = indent / FMT_INDENT;
     StrBuf src = {0};

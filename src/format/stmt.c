@@ -1,4 +1,4 @@
-// format_stmt.c: statements, blocks, comments and blank lines -> document.
+// format/stmt.c: statements, blocks, comments and blank lines -> document.
 //
 // Consumes: a parsed module (Cst). Produces: the Doc for the whole module.
 // Statements are laid out one per line at 4-space indentation; compound
@@ -9,10 +9,10 @@
 // definitions, one around nested ones, at most two (top level) or one
 // (nested) kept elsewhere. A statement whose comments cannot be placed is
 // kept as it is in the source.
-#include "format_int.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "internal.h"
 
 static uint32_t kind(const Fmt *f, uint32_t n) { return f->c->nodes[n].kind; }
 static const CstNode *node(const Fmt *f, uint32_t n) { return &f->c->nodes[n]; }

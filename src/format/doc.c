@@ -1,13 +1,13 @@
-// format_doc.c: the formatter's document builder and printer.
+// format/doc.c: the formatter's document builder and printer.
 //
-// Consumes: a Doc built by format_stmt.c/format_expr.c. Produces: text.
+// Consumes: a Doc built by stmt.c/expr.c. Produces: text.
 // The printer follows the Prettier/ruff model: a group prints flat when its
 // content, plus whatever follows it up to the next line break, fits in the
 // line width; otherwise its soft line breaks become newlines. Measuring never
 // recurses: it walks the flat element list with an explicit stack.
-#include "format_int.h"
-
 #include <string.h>
+
+#include "internal.h"
 
 void doc_init(ffq_ctx *cx, Doc *d) {
     memset(d, 0, sizeof *d);
@@ -524,7 +524,7 @@ void doc_dump(const Doc *d, StrBuf *out) {
     int depth = 0;
     for (uint32_t i = 0; i < d->n; i++) {
         const DocEl *e = &d->el[i];
-        bool end = strncmp(names[e->op], "END_", 4) == 0;
+        bool end = str_has_prefix(names[e->op], "END_");
         if (end) depth--;
         sb_indent(d->cx, out, depth * 2);
         if (e->op == D_TEXT) sb_printf(d->cx, out, "\"%.*s\"\n", (int)e->n, e->s);

@@ -1,4 +1,4 @@
-// format_int.h: internals shared by the formatter files (format*.c).
+// format/internal.h: internals shared by the formatter files (src/format/*.c).
 //
 // The formatter works in two steps, like Prettier and ruff: the CST is turned
 // into a document (a flat list of layout elements: text, line breaks, groups
@@ -80,7 +80,7 @@ void doc_dump(const Doc *d, StrBuf *out);
 // Prints a document with every group flat (f-string replacement fields).
 void doc_print_flat(const Doc *d, StrBuf *out);
 
-// --- helpers (format_text.c) ---
+// --- helpers (text.c) ---
 
 // Normalised forms of literals, appended to out.
 void fmt_number(ffq_ctx *cx, const char *s, size_t n, StrBuf *out);
@@ -96,7 +96,7 @@ bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const 
 char fmt_pick_quote(const char *lit, size_t n);
 void fmt_requote(ffq_ctx *cx, const char *lit, size_t n, char q, StrBuf *out);
 
-// --- the CST -> Doc translation (format_expr.c, format_stmt.c) ---
+// --- the CST -> Doc translation (expr.c, stmt.c) ---
 
 // Where an expression sits: at statement level (no enclosing brackets), inside
 // optional parentheses the formatter may add (paren_id), or inside brackets.
@@ -135,11 +135,11 @@ uint32_t fmt_nchildren(const Fmt *f, uint32_t n);
 bool fmt_has_comments(const Fmt *f, uint32_t lo, uint32_t hi);
 // Target lists (for x, y in ...; a, b = ...): elements joined flat.
 void fmt_targets(Fmt *f, uint32_t n);
-// `target op value` for annotations and bracketed targets (see format_expr.c).
+// `target op value` for annotations and bracketed targets (see expr.c).
 void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t value);
 // Parameters of a def (with their brackets).
 void fmt_parameters(Fmt *f, uint32_t params, uint32_t ret);
-// --- shared by format_expr.c and format_paren.c ---
+// --- shared by expr.c and paren.c ---
 
 enum { PREC_BOOL = 1, PREC_STR, PREC_CMP, PREC_BOR, PREC_BXOR, PREC_BAND, PREC_SHIFT,
        PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW };

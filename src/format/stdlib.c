@@ -1,12 +1,11 @@
-// pystdlib.c: top-level module names of the Python standard library (the
+// format/stdlib.c: top-level module names of the Python standard library (the
 // public names of CPython 3.11's sys.stdlib_module_names), used to put
 // imports into the standard-library section as isort does. Sorted; searched
 // with bsearch.
-#include "ffq_int.h"
-#include "emit.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "imports.h"
 
 static const char *const stdlib_names[] = {
     "__future__", "abc", "aifc", "antigravity", "argparse", "array", "ast", "asynchat",
@@ -42,7 +41,7 @@ static int cmp(const void *key, const void *elem) {
     return strcmp((const char *)key, *(const char *const *)elem);
 }
 
-bool emit_is_stdlib(const char *top) {
+bool imports_is_stdlib(const char *top) {
     size_t n = sizeof stdlib_names / sizeof stdlib_names[0];
     return bsearch(top, stdlib_names, n, sizeof stdlib_names[0], cmp) != NULL;
 }

@@ -1,4 +1,4 @@
-// format_expr.c: expressions -> layout document (ruff/Black expression style).
+// format/expr.c: expressions -> layout document (ruff/Black expression style).
 //
 // Consumes: CST expression nodes. Produces: Doc elements. Every bracket pair
 // becomes a group that breaks into an indented body; comma-separated bodies
@@ -7,9 +7,9 @@
 // chains are flattened and break at their loosest operators first. Nesting
 // is bounded by FMT_MAX_DEPTH; deeper input sets f->too_deep and the caller
 // keeps the statement's source text.
-#include "format_int.h"
-
 #include <string.h>
+
+#include "internal.h"
 
 // --- small helpers ---
 

@@ -1,0 +1,368 @@
+// format/imports.c: the import block of a generated module (spec §1.2, §11).
+//
+// Consumes: the generated body text, the modules its pieces were copied
+// from, the operator table (custom dispatch modules). Produces: the import
+// statements the body needs, in isort's sections and order (future, stdlib,
+// third party, first party), dynamic imports for names `from` cannot bind.
+#include "imports.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "containers.h"
+#include "ffq_int.h"
+#include "optable.h"
+
+
+typedef enum Section { SEC_FUTURE, SEC_STDLIB, SEC_THIRD, SEC_FIRST } Section;
+
+typedef struct Import {
+    bool is_from;
+    const char *module;
+    const char *name;   // from-imports: the attribute
+    const char *alias;  // NULL when not aliased
+} Import;
+
+void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const char *name,
+                       const char *alias) {
+    for (size_t i = 0; i < v->len; i++) {
+        const Import *im = v->items[i];
+        if (im->is_from == is_from && strcmp(im->module, module) == 0 &&
+            (!name || (im->name && strcmp(im->name, name) == 0)) &&
+            ((!alias && !im->alias) || (alias && im->alias && strcmp(alias, im->alias) == 0)))
+            return;
+    }
+    Import *im = ARENA_NEW(cx, Import);
+    im->is_from = is_from;
+    im->module = module;
+    im->name = name;
+    im->alias = alias;
+    vec_push(cx, v, im);
+}
+
+// Identifiers bound inside a function of the generated text: parameters,
+// assignment / loop / with / comprehension targets, local imports.
+static void collect_locals(ffq_ctx *cx, const Cst *c, uint32_t n, PtrVec *names) {
+    const CstNode *node = &c->nodes[n];
+    uint32_t parent = node->parent;
+    if (node->kind == K_IDENTIFIER && parent != CST_NONE) {
+        uint32_t pk = c->nodes[parent].kind;
+        uint16_t f = node->field;
+        bool bound = pk == K_PARAMETERS || pk == K_LAMBDA_PARAMS ||
+                     ((pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER) && f == F_NAME) ||
+                     (pk == K_TYPED_PARAMETER && f != F_TYPE) || pk == K_LIST_SPLAT_PATTERN ||
+                     pk == K_DICT_SPLAT_PATTERN || pk == K_PATTERN_LIST || pk == K_TUPLE_PATTERN ||
+                     pk == K_LIST_PATTERN ||
+                     ((pk == K_ASSIGNMENT || pk == K_AUG_ASSIGNMENT || pk == K_FOR ||
+                       pk == K_FOR_IN_CLAUSE) && f == F_LEFT) ||
+                     (pk == K_NAMED_EXPR && f == F_NAME) || (pk == K_AS_PATTERN && f == F_ALIAS);
+        if (pk == K_TYPED_PARAMETER && f == F_NONE && c->nodes[parent].first_child != n) bound = false;
+        if (bound) vec_push(cx, names, cst_strdup(cx, c, n));
+    }
+    if (node->kind == K_TUPLE && parent != CST_NONE && node->field == F_LEFT) {
+        for (uint32_t k = 0; k < cst_named_count(c, n); k++) {
+            uint32_t ch = cst_named_child(c, n, k);
+            if (c->nodes[ch].kind == K_IDENTIFIER) vec_push(cx, names, cst_strdup(cx, c, ch));
+        }
+    }
+    for (uint32_t k = 0; k < node->nchildren; k++) collect_locals(cx, c, node->first_child + k, names);
+}
+
+static bool has_name(const PtrVec *v, const char *s) {
+    for (size_t i = 0; i < v->len; i++)
+        if (strcmp(v->items[i], s) == 0) return true;
+    return false;
+}
+
+// Is identifier n a read of a name (not a definition, attribute or keyword name)?
+static bool is_name_use(const Cst *c, uint32_t n) {
+    uint32_t p = c->nodes[n].parent;
+    if (p == CST_NONE) return false;
+    uint32_t pk = c->nodes[p].kind;
+    uint16_t f = c->nodes[n].field;
+    if (pk == K_ATTRIBUTE && f == F_ATTRIBUTE) return false;
+    if (pk == K_KEYWORD_ARGUMENT && f == F_NAME) return false;
+    if ((pk == K_FUNCTION_DEF || pk == K_CLASS_DEF) && f == F_NAME) return false;
+    if (pk == K_PARAMETERS || pk == K_LAMBDA_PARAMS) return false;
+    if ((pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER) && f == F_NAME) return false;
+    if (pk == K_TYPED_PARAMETER && f != F_TYPE) return false;
+    if (pk == K_LIST_SPLAT_PATTERN || pk == K_DICT_SPLAT_PATTERN) return false;
+    // the bases of a generated class header: imported by the class import
+    uint32_t gp = c->nodes[p].parent;
+    if (pk == K_ARGUMENT_LIST && gp != CST_NONE && c->nodes[gp].kind == K_CLASS_DEF &&
+        c->nodes[p].field == F_SUPERCLASSES && c->nodes[gp].parent == 0)
+        return false;
+    return true;
+}
+
+// The dotted chain a use of identifier n starts (`torch.nn.functional.relu`).
+static const char *use_chain(ffq_ctx *cx, const Cst *c, uint32_t n) {
+    uint32_t top = n;
+    while (c->nodes[top].parent != CST_NONE && c->nodes[c->nodes[top].parent].kind == K_ATTRIBUTE &&
+           c->nodes[top].field == F_OBJECT)
+        top = c->nodes[top].parent;
+    const char *d = program_dotted_text(cx, c, top);
+    return d ? d : cst_strdup(cx, c, n);
+}
+
+static void import_for(ffq_ctx *cx, const Module *m, const char *name, const char *chain,
+                       PtrVec *out) {
+    const Binding *b = program_binding(m, name);
+    if (!b) return;
+    switch (b->kind) {
+    case BIND_IMPORT: {  // the longest `import a.b.c` that prefixes the use
+        const Binding *best = NULL;
+        for (size_t i = 0; i < m->bindings.len; i++) {
+            const Binding *x = VEC_AT(m->bindings, Binding, i);
+            if (x->kind != BIND_IMPORT || strcmp(x->name, name) != 0) continue;
+            size_t l = strlen(x->module);
+            bool prefix = strncmp(chain, x->module, l) == 0 && (chain[l] == '\0' || chain[l] == '.');
+            if (prefix && (!best || strlen(best->module) < l)) best = x;
+        }
+        if (!best) best = b;
+        imports_add(cx, out, false, best->module, NULL, NULL);
+        return;
+    }
+    case BIND_IMPORT_AS: imports_add(cx, out, false, b->module, NULL, b->name); return;
+    case BIND_FROM:
+        imports_add(cx, out, true, b->module, b->attr,
+                   strcmp(b->attr, b->name) != 0 ? b->name : NULL);
+        return;
+    case BIND_DEF: case BIND_CLASS: case BIND_ASSIGN:
+        imports_add(cx, out, true, m->name, b->name, NULL);
+        return;
+    }
+}
+
+// The module of a custom dispatch function the chain calls (`pkg.ops.f` ->
+// `pkg.ops`), or NULL. The whole module path is imported, not only its root,
+// so the attribute chain resolves even when nothing else imported it.
+static const char *dispatch_module(ffq_ctx *cx, const char *chain) {
+    for (size_t i = 0; i < optable_count(cx->optable); i++) {
+        const OpEntry *e = optable_entry(cx->optable, i);
+        if (!e->custom_dispatch || strcmp(e->dispatch, chain) != 0) continue;
+        const char *dot = strrchr(chain, '.');
+        return dot ? arena_strndup(cx, chain, (size_t)(dot - chain)) : NULL;
+    }
+    return NULL;
+}
+
+// Names of the generated code that are bound at module level of the input.
+// Origins are appended in text order: binary search for the one holding `at`.
+static const Module *origin_of(const PtrVec *origins, size_t at, const Module *fallback) {
+    size_t lo = 0, hi = origins->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const ImportOrigin *o = origins->items[mid];
+        if (at < o->start) hi = mid;
+        else if (at >= o->end) lo = mid + 1;
+        else return o->mod;
+    }
+    return fallback;
+}
+
+void imports_collect(ffq_ctx *cx, const Module *input, const char *body, const PtrVec *origins,
+                     PtrVec *out) {
+    Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
+    if (!c || c->too_deep) return;
+    StrMap seen = {0};  // names seen once per output
+    NodeMap locals_of = {0};
+    for (uint32_t i = 0; i < c->count; i++) {
+        if (c->nodes[i].kind != K_IDENTIFIER || !is_name_use(c, i)) continue;
+        const char *name = cst_strdup(cx, c, i);
+        uint32_t fn = i;  // locals of the enclosing function shadow module names
+        while (fn != CST_NONE && c->nodes[fn].kind != K_FUNCTION_DEF) fn = c->nodes[fn].parent;
+        if (fn != CST_NONE) {
+            PtrVec *locals = nodemap_get(&locals_of, fn);  // once per function
+            if (!locals) {
+                locals = ARENA_NEW(cx, PtrVec);
+                collect_locals(cx, c, cst_field(c, fn, F_PARAMETERS), locals);
+                collect_locals(cx, c, cst_field(c, fn, F_BODY), locals);
+                nodemap_put(cx, &locals_of, fn, locals);
+            }
+            if (has_name(locals, name)) continue;
+        }
+        const char *chain = use_chain(cx, c, i);
+        const Module *mod = origin_of(origins, c->nodes[i].start, input);
+        const char *key = arena_printf(cx, "%s|%s|%s", name, chain, mod->name);
+        if (!strset_add(cx, &seen, key)) continue;
+        if (strcmp(name, "fastforward") == 0) continue;
+        if (!program_binding(mod, name)) {  // a custom `dispatch:` op: import its module
+            const char *dm = dispatch_module(cx, chain);
+            if (dm) imports_add(cx, out, false, dm, NULL, NULL);
+            continue;
+        }
+        import_for(cx, mod, name, chain, out);
+    }
+}
+
+static Section section_of(const char *first_party, const char *module) {
+    const char *dot = strchr(module, '.');
+    size_t n = dot ? (size_t)(dot - module) : strlen(module);
+    char top[256];
+    if (n >= sizeof top) n = sizeof top - 1;
+    memcpy(top, module, n);
+    top[n] = '\0';
+    if (strcmp(top, "__future__") == 0) return SEC_FUTURE;
+    if (first_party && strcmp(top, first_party) == 0) return SEC_FIRST;
+    if (imports_is_stdlib(top)) return SEC_STDLIB;
+    return SEC_THIRD;
+}
+
+// isort's force-sort-within-sections=false order: case-insensitive module
+// names, `import x` lines before `from x import y` lines.
+static int cmp_ci(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        int x = (*a >= 'A' && *a <= 'Z') ? *a + 32 : *a, y = (*b >= 'A' && *b <= 'Z') ? *b + 32 : *b;
+        if (x != y) return x - y;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+static int member_class(const char *s) {  // order-by-type: CONSTANTS, Classes, others
+    bool upper = true, has_alpha = false;
+    for (const char *p = s; *p; p++) {
+        if (*p >= 'a' && *p <= 'z') upper = false;
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) has_alpha = true;
+    }
+    if (upper && has_alpha && strlen(s) > 1) return 0;
+    return (s[0] >= 'A' && s[0] <= 'Z') ? 1 : 2;
+}
+
+static int cmp_import(const void *x, const void *y) {
+    const Import *a = *(Import *const *)x, *b = *(Import *const *)y;
+    if (a->is_from != b->is_from) return a->is_from ? 1 : -1;
+    int r = cmp_ci(a->module, b->module);
+    if (r) return r;
+    r = strcmp(a->module, b->module);
+    if (r) return r;
+    if (a->name && b->name) {
+        int ca = member_class(a->name), cb = member_class(b->name);
+        if (ca != cb) return ca - cb;
+        r = cmp_ci(a->name, b->name);
+        if (r) return r;
+        r = strcmp(a->name, b->name);
+        if (r) return r;
+    }
+    return strcmp(a->alias ? a->alias : "", b->alias ? b->alias : "");
+}
+
+static void emit_from_group(ffq_ctx *cx, Import **ims, size_t n, StrBuf *out) {
+    StrBuf one = {0};
+    sb_printf(cx, &one, "from %s import ", ims[0]->module);
+    for (size_t i = 0; i < n; i++) {
+        if (i) sb_puts(cx, &one, ", ");
+        sb_puts(cx, &one, ims[i]->name);
+    }
+    // isort wraps at ruff's default line length (88): FastForward's import
+    // pass runs without a line-length setting; the formatter then keeps the
+    // wrapped form because of its trailing comma.
+    if (one.len <= 88) {
+        sb_printf(cx, out, "%s\n", sb_cstr(cx, &one));
+        return;
+    }
+    sb_printf(cx, out, "from %s import (\n", ims[0]->module);
+    for (size_t i = 0; i < n; i++) sb_printf(cx, out, "    %s,\n", ims[i]->name);
+    sb_puts(cx, out, ")\n");
+}
+
+static bool is_identifier(const char *s, size_t n) {
+    if (n == 0 || (s[0] >= '0' && s[0] <= '9')) return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!(ch == '_' || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch >= 0x80))
+            return false;
+    }
+    return true;
+}
+
+static bool is_name(const char *s, size_t n) {
+    return is_identifier(s, n) && !cst_is_keyword(s, n);
+}
+
+static bool is_dotted(const char *s) {
+    for (const char *p = s;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (!is_name(p, n)) return false;
+        if (!dot) return true;
+        p = dot + 1;
+    }
+}
+
+// §1.2: a module or name that is not a valid dotted identifier (a file named
+// `my-model.py`) cannot be imported with `from`; it is bound dynamically.
+static void emit_dynamic_imports(ffq_ctx *cx, const PtrVec *imports, StrBuf *out) {
+    bool any = false;
+    for (size_t i = 0; i < imports->len; i++) {
+        const Import *im = imports->items[i];
+        if (!im->is_from || (is_dotted(im->module) && is_identifier(im->name, strlen(im->name)))) continue;
+        if (!any) sb_puts(cx, out, "\n");
+        any = true;
+        const char *local = im->alias ? im->alias : im->name;
+        if (is_identifier(im->name, strlen(im->name)))
+            sb_printf(cx, out, "%s = importlib.import_module(\"%s\").%s\n", local, im->module, im->name);
+        else
+            sb_printf(cx, out, "%s = getattr(importlib.import_module(\"%s\"), \"%s\")\n", local,
+                      im->module, im->name);
+    }
+}
+
+static bool needs_dynamic(const Import *im) {
+    return im->is_from && !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
+}
+
+void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf *out) {
+    bool any_section = false;
+    PtrVec statik = {0};  // the imports that can be written as import statements
+    bool dynamic = false;
+    for (size_t i = 0; i < imports->len; i++) {
+        if (needs_dynamic(imports->items[i])) dynamic = true;
+        else vec_push(cx, &statik, imports->items[i]);
+    }
+    if (dynamic) imports_add(cx, &statik, false, "importlib", NULL, NULL);
+    PtrVec *all = imports;
+    imports = &statik;
+    for (int sec = SEC_FUTURE; sec <= SEC_FIRST; sec++) {
+        PtrVec v = {0};
+        for (size_t i = 0; i < imports->len; i++)
+            if (section_of(first_party, VEC_AT(*imports, Import, i)->module) == (Section)sec)
+                vec_push(cx, &v, imports->items[i]);
+        if (!v.len) continue;
+        qsort(v.items, v.len, sizeof(void *), cmp_import);
+        if (any_section) sb_putc(cx, out, '\n');
+        any_section = true;
+        for (size_t i = 0; i < v.len;) {
+            Import *im = v.items[i];
+            if (!im->is_from) {
+                if (im->alias) sb_printf(cx, out, "import %s as %s\n", im->module, im->alias);
+                else sb_printf(cx, out, "import %s\n", im->module);
+                i++;
+                continue;
+            }
+            // The statements of one module sort by their first member (isort):
+            // `x as y` stands alone; plain members share one statement, placed
+            // where its smallest member sorts.
+            size_t j = i;
+            while (j < v.len && ((Import *)v.items[j])->is_from &&
+                   strcmp(((Import *)v.items[j])->module, im->module) == 0)
+                j++;
+            PtrVec plain = {0};
+            for (size_t k = i; k < j; k++)
+                if (!((Import *)v.items[k])->alias) vec_push(cx, &plain, v.items[k]);
+            bool plain_done = false;
+            for (size_t k = i; k < j; k++) {
+                Import *m = v.items[k];
+                if (m->alias) {
+                    sb_printf(cx, out, "from %s import %s as %s\n", m->module, m->name, m->alias);
+                } else if (!plain_done) {
+                    emit_from_group(cx, (Import **)plain.items, plain.len, out);
+                    plain_done = true;
+                }
+            }
+            i = j;
+        }
+    }
+    if (dynamic) emit_dynamic_imports(cx, all, out);
+}

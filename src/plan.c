@@ -1,0 +1,553 @@
+// plan.c: the whole-output plan: discovery, the work queue, threading and
+// naming. See plan.h.
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ffq_int.h"
+#include "torchinfo.h"
+
+// __init__ statement nesting walked for submodules, and submodule classes
+// followed inside each other (§4.2).
+enum { DISCOVER_DEPTH_MAX = 64 };
+
+OutputPlan *plan_new(ffq_ctx *cx, const Module *input, const char *modname) {
+    OutputPlan *plan = ARENA_NEW(cx, OutputPlan);
+    plan->mod = input;
+    const char *dot = strchr(modname, '.');
+    plan->first_party = dot ? arena_strndup(cx, modname, (size_t)(dot - modname)) : modname;
+    return plan;
+}
+
+// --- roots and discovery (§4) ---
+
+static void list_classes(ffq_ctx *cx, const Module *m, StrBuf *sb) {
+    for (size_t i = 0; i < m->classes.len; i++) {
+        ClassInfo *ci = VEC_AT(m->classes, ClassInfo, i);
+        sb_printf(cx, sb, "%s%s%s", sb->len ? ", " : "", ci->name,
+                  program_is_module_class(cx, ci) ? "" : " (not an nn.Module)");
+    }
+}
+
+// Root classes: --class NAME..., or every nn.Module subclass of the input.
+bool plan_roots(ffq_ctx *cx, OutputPlan *plan, const ffq_options *opt) {
+    const Module *m = plan->mod;
+    PtrVec *roots = &plan->roots;
+    if (opt->nclasses) {
+        bool ok = true;
+        for (size_t i = 0; i < opt->nclasses; i++) {
+            ClassInfo *ci = program_class(m, opt->classes[i]);
+            if (ci) {
+                vec_push(cx, roots, ci);
+                continue;
+            }
+            StrBuf names = {0};
+            list_classes(cx, m, &names);
+            diag_at(cx, DIAG_ERROR, NULL, 0, "unknown-class", "no class '%s' in %s; %s %s",
+                    opt->classes[i], m->file->path,
+                    names.len ? "classes defined there:" : "it defines no classes",
+                    sb_cstr(cx, &names));
+            ok = false;
+        }
+        return ok;
+    }
+    for (size_t i = 0; i < m->classes.len; i++) {
+        ClassInfo *ci = VEC_AT(m->classes, ClassInfo, i);
+        if (program_is_module_class(cx, ci)) vec_push(cx, roots, ci);
+    }
+    if (!roots->len && !opt->batch)
+        diag_at(cx, DIAG_WARNING, NULL, 0, "no-modules",
+                "%s defines no torch.nn.Module subclass; nothing to generate", m->file->path);
+    return true;
+}
+
+static PlanWork *find_work(const OutputPlan *plan, const FuncInfo *fn, const GenClass *g) {
+    for (size_t i = 0; i < plan->work.len; i++) {
+        PlanWork *w = plan->work.items[i];
+        if (w->fn == fn && w->g == g) return w;
+        // a method name already present on the class builder is skipped
+        if (g && w->g == g && strcmp(w->fn->name, fn->name) == 0) return w;
+    }
+    return NULL;
+}
+
+static PlanWork *enqueue(ffq_ctx *cx, OutputPlan *plan, const FuncInfo *fn, GenClass *g) {
+    PlanWork *w = find_work(plan, fn, g);
+    if (w) return w;
+    w = ARENA_NEW(cx, PlanWork);
+    w->fn = fn;
+    w->g = g;
+    vec_push(cx, &plan->work, w);
+    return w;
+}
+
+// The same check on a resolved class: torch.nn.modules.<file>.<Name>.
+static bool is_hand_quantized_class(const ClassInfo *ci) {
+    return str_has_prefix(ci->mod->name, "torch.nn.modules.") && torchinfo_is_hand_quantized(ci->name);
+}
+
+// §4.1, on a qualified name: torch.nn.<...>.<Name>.
+static bool is_hand_quantized(const char *qualname) {
+    const char *last = strrchr(qualname, '.');
+    return last && str_has_prefix(qualname, "torch.nn.") && torchinfo_is_hand_quantized(last + 1);
+}
+
+static GenClass *new_class(ffq_ctx *cx, ClassInfo *ci, OutputPlan *plan) {
+    GenClass *g = ARENA_NEW(cx, GenClass);
+    g->ci = ci;
+    g->name = arena_printf(cx, "Quantized%s", ci->name);
+    vec_push(cx, &plan->classes, g);
+    cx->stats.classes_generated++;
+    return g;
+}
+
+typedef struct Discovery {
+    ffq_ctx *cx;
+    OutputPlan *plan;
+    PtrVec seen;          // ClassInfo * already visited
+    PtrVec notes;         // torch classes reported as not generated
+} Discovery;
+
+static void discover(Discovery *d, ClassInfo *ci, int depth);
+
+// Calls to classes inside a submodule expression: `Block(...)`,
+// `nn.Sequential(A(), B())`, `nn.ModuleList([Layer() for _ in range(n)])`.
+static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int depth) {
+    const Cst *c = m->cst;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_LAMBDA) return;
+    if (kind == K_CALL) {
+        Symbol sym = program_resolve(d->cx, (Module *)m, cst_field(c, n, F_FUNCTION));
+        const char *q = program_qualname(d->cx, m, cst_field(c, n, F_FUNCTION));
+        ClassInfo *sub = sym.kind == SYM_CLASS ? sym.cls : NULL;
+        if (sub && is_hand_quantized_class(sub)) sub = NULL, q = NULL;  // children still walked
+        if (sym.kind == SYM_NONE) {
+            const char *missing = program_missing_import(d->cx, (Module *)m, cst_field(c, n, F_FUNCTION));
+            if (missing)
+                program_warn_missing(d->cx, (Module *)m, n,
+                                     arena_printf(d->cx, "submodule class '%s'",
+                                                  program_dotted_text(d->cx, c, cst_field(c, n, F_FUNCTION))),
+                                     missing);
+        }
+        if (sub && program_is_module_class(d->cx, sub)) discover(d, sub, depth + 1);
+        else if (!sub && q && str_has_prefix(q, "torch.nn.") && !is_hand_quantized(q)) {
+            const char *last = strrchr(q, '.') + 1;
+            bool known = false;
+            for (size_t i = 0; i < d->notes.len && !known; i++) known = strcmp(d->notes.items[i], q) == 0;
+            bool tensor_like = strcmp(last, "Parameter") == 0 || strcmp(last, "Buffer") == 0 ||
+                               str_has_prefix(last, "Uninitialized");
+            if (last[0] >= 'A' && last[0] <= 'Z' && !known && !tensor_like) {
+                vec_push(d->cx, &d->notes, (void *)q);
+                diag_at(d->cx, DIAG_NOTE, m->file, c->nodes[n].start, "torch-module-not-generated",
+                        "submodule class '%s' is defined in torch; ffq does not read torch's "
+                        "source yet, so it gets no generated class",
+                        q);
+            }
+        }
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (c->nodes[c->nodes[n].first_child + k].named)
+            walk_submodule_expr(d, m, c->nodes[n].first_child + k, depth);
+}
+
+// `self.<name> = <expr>` statements of __init__, in registration order;
+// `super().__init__(...)` walks the base class's __init__ at that point.
+static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char *self, int depth) {
+    const Module *m = ci->mod;
+    const Cst *c = m->cst;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX) return;
+    if (kind == K_ASSIGNMENT) {
+        uint32_t left = cst_unparen(c, cst_field(c, n, F_LEFT)), right = cst_field(c, n, F_RIGHT);
+        if (left != CST_NONE && right != CST_NONE && c->nodes[left].kind == K_ATTRIBUTE &&
+            cst_text_is(c, cst_field(c, left, F_OBJECT), self)) {
+            walk_submodule_expr(d, m, right, depth);
+            return;
+        }
+    }
+    if (kind == K_CALL) {  // super().__init__(...) / self.add_module("x", Block())
+        uint32_t f = cst_field(c, n, F_FUNCTION);
+        const char *text = program_dotted_text(d->cx, c, f);
+        size_t len;
+        const char *ft = f == CST_NONE ? "" : cst_text(c, f, &len);
+        if (f != CST_NONE && len >= 16 && str_has_prefix(ft, "super()") &&
+            str_has_prefix(ft + len - 9, ".__init__")) {
+            for (size_t i = 0; i < ci->bases.len; i++) {
+                ClassInfo *base = program_base(d->cx, (ClassInfo *)ci, i);
+                FuncInfo *init = base ? program_find_method(d->cx, base, "__init__") : NULL;
+                if (init && init->owner != ci)
+                    walk_init(d, init->owner, cst_field(init->mod->cst, init->def, F_BODY),
+                              self, depth + 1);
+                if (base) break;
+            }
+            return;
+        }
+        if (text && strcmp(text, arena_printf(d->cx, "%s.add_module", self)) == 0) {
+            walk_submodule_expr(d, m, cst_field(c, n, F_ARGUMENTS), depth);
+            return;
+        }
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (c->nodes[c->nodes[n].first_child + k].named)
+            walk_init(d, ci, c->nodes[n].first_child + k, self, depth);
+}
+
+// §4.2: depth-first in registration order; each class the first time it is seen.
+static void discover(Discovery *d, ClassInfo *ci, int depth) {
+    for (size_t i = 0; i < d->seen.len; i++)
+        if (d->seen.items[i] == ci) return;
+    vec_push(d->cx, &d->seen, ci);
+    GenClass *g = new_class(d->cx, ci, d->plan);
+    FuncInfo *fwd = program_find_method(d->cx, ci, "forward");
+    if (fwd) enqueue(d->cx, d->plan, fwd, g);
+    else
+        diag_at(d->cx, DIAG_WARNING, ci->mod->file, ci->mod->cst->nodes[ci->node].start,
+                "no-forward",
+                "class '%s' has no forward method ffq can read in this file; its generated "
+                "class has no converted forward",
+                ci->name);
+    FuncInfo *init = program_find_method(d->cx, ci, "__init__");
+    if (!init || depth > DISCOVER_DEPTH_MAX) return;
+    const Cst *c = init->mod->cst;
+    uint32_t ps = cst_field(c, init->def, F_PARAMETERS);
+    uint32_t p0 = ps == CST_NONE ? CST_NONE : cst_named_child(c, ps, 0);
+    if (p0 == CST_NONE) return;
+    if (c->nodes[p0].kind != K_IDENTIFIER) p0 = cst_named_child(c, p0, 0);
+    if (p0 == CST_NONE) return;
+    walk_init(d, init->owner, cst_field(c, init->def, F_BODY), cst_strdup(d->cx, c, p0), depth);
+}
+
+void plan_discover(ffq_ctx *cx, OutputPlan *plan) {
+    Discovery d = {.cx = cx, .plan = plan};
+    for (size_t i = 0; i < plan->roots.len; i++) discover(&d, plan->roots.items[i], 0);
+}
+
+// --- the work queue (§5.1) ---
+
+const ClassInfo *plan_class_of(const PlanWork *w) { return w->g ? w->g->ci : NULL; }
+
+// §5.1: each converted function queues what it calls, in call-site order.
+void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv) {
+    w->cv = cv;
+    if (!cv) return;
+    if (w->g) vec_push(cx, &w->g->convs, cv);
+    else vec_push(cx, &plan->helpers, cv);
+    for (size_t k = 0; k < cv->sites.len; k++) {
+        CallSite *site = cv->sites.items[k];
+        GenClass *g = site->callee->owner ? w->g : NULL;
+        if (site->callee->owner && !g) continue;  // a method outside any generated class
+        enqueue(cx, plan, site->callee, g);
+    }
+}
+
+// Each call site points at the rewrite plan of the function it calls.
+static void link_sites(OutputPlan *plan) {
+    for (size_t i = 0; i < plan->work.len; i++) {
+        PlanWork *w = plan->work.items[i];
+        for (size_t k = 0; w->cv && k < w->cv->sites.len; k++) {
+            CallSite *site = w->cv->sites.items[k];
+            PlanWork *callee = find_work(plan, site->callee, site->callee->owner ? w->g : NULL);
+            site->callee_conv = callee ? callee->cv : NULL;
+        }
+    }
+}
+
+// --- temporaries and quantizer names (§3.1, §3.2) ---
+
+// Call for each function in output order, before naming, so `_tmp_N`
+// counts up through the output file.
+static void number_tmps(OutputPlan *plan, Conv *cv) {
+    for (size_t i = 0; i < cv->tmps.len; i++) {
+        TmpVar *t = cv->tmps.items[i];
+        if (!t->number) t->number = ++plan->tmp_counter;
+    }
+}
+
+const char *plan_tmp_name(ffq_ctx *cx, const TmpVar *t) {
+    ffq_assert(t->number > 0);
+    return arena_printf(cx, "_tmp_%d", t->number);
+}
+
+// The base name (§3.1); forwarded quantizers prefix their origin's base
+// name with the chain of callees. Computed once per quantizer.
+static const char *base_of(ffq_ctx *cx, Quantizer *q) {
+    if (q->base_cache) return q->base_cache;
+    const char *b = q->origin ? arena_printf(cx, "%s_%s", q->prefix, base_of(cx, q->origin))
+                    : q->tmp  ? plan_tmp_name(cx, q->tmp)
+                              : q->base;
+    q->base_cache = b;
+    return b;
+}
+
+typedef struct Named {
+    Quantizer *q;
+    const char *base;
+    size_t order;
+} Named;
+
+static int cmp_named(const void *x, const void *y) {
+    const Named *a = x, *b = y;
+    int r = strcmp(a->base, b->base);
+    return r ? r : (a->order > b->order) - (a->order < b->order);
+}
+
+// Final names for the quantizers of one group: all instance methods of a
+// generated class (own quantizers of each in order, then the forwarded ones
+// of each), or a single helper / class or static method.
+static void name_group(ffq_ctx *cx, Conv *const *convs, size_t n) {
+    PtrVec all = {0};
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; convs[i] && k < convs[i]->quantizers.len; k++)
+            vec_push(cx, &all, convs[i]->quantizers.items[k]);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; convs[i] && k < convs[i]->forwarded.len; k++)
+            vec_push(cx, &all, convs[i]->forwarded.items[k]);
+    if (!all.len) return;
+    // Sort by base name (then creation order): equal bases are adjacent, and
+    // a base that occurs more than once gets _1, _2, ... in creation order.
+    Named *v = ARENA_ARRAY(cx, Named, all.len);
+    for (size_t i = 0; i < all.len; i++) v[i] = (Named){all.items[i], base_of(cx, all.items[i]), i};
+    qsort(v, all.len, sizeof *v, cmp_named);
+    for (size_t i = 0; i < all.len;) {
+        size_t j = i;
+        while (j < all.len && strcmp(v[j].base, v[i].base) == 0) j++;
+        const char *base = v[i].base;
+        const char *full = str_has_prefix(base, "quantizer_") ? base : arena_printf(cx, "quantizer_%s", base);
+        for (size_t k = i; k < j; k++)
+            v[k].q->name = j - i > 1 ? arena_printf(cx, "%s_%zu", full, k - i + 1) : full;
+        i = j;
+    }
+}
+
+// --- quantizer threading (§5.4) ---
+
+#define MAX_CHAIN 24        // helpers a quantizer may travel through
+#define MAX_SIGNATURE 4096  // quantizers one function may take
+
+static bool takes_quantizer_args(const Conv *callee) {
+    return callee && !callee->instance && !callee->dropped;
+}
+
+// §5.4: cv's quantizer signature and each call site's arguments, creating
+// the forwarded quantizers. Recursive calls pass the function's own
+// signature through; a cycle through other functions is not followed.
+static void thread(ffq_ctx *cx, Conv *cv) {
+    if (cv->threaded || cv->on_stack) return;
+    cv->on_stack = true;
+    for (size_t i = 0; i < cv->quantizers.len; i++) vec_push(cx, &cv->signature, cv->quantizers.items[i]);
+    for (size_t i = 0; i < cv->sites.len; i++) {
+        CallSite *site = cv->sites.items[i];
+        Conv *callee = site->callee_conv;
+        if (!takes_quantizer_args(callee)) continue;
+        if (callee == cv) continue;  // direct recursion: passes its own signature (below)
+        if (callee->on_stack) {      // a cycle through other functions: not followed
+            diag_at(cx, DIAG_WARNING, cv->c->file, cv->c->nodes[site->node].start, "recursive-helper",
+                    "the call to '%s' closes a cycle of helpers; it is left unquantized",
+                    callee->fn->name);
+            site->callee_conv = NULL;
+            continue;
+        }
+        thread(cx, callee);
+        if (!callee->signature.len) {  // §5.5: a helper with no quantizers is not emitted
+            callee->dropped = true;
+            continue;
+        }
+        // Every call site forwards the callee's whole signature, with names that
+        // grow along the chain: a long chain of helpers grows the output with the
+        // cube of its length. Past a bound the call stays in float instead.
+        uint32_t depth = 0;
+        for (size_t k = 0; k < callee->signature.len; k++) {
+            const Quantizer *cq = callee->signature.items[k];
+            if (cq->depth + 1 > depth) depth = cq->depth + 1;
+        }
+        if (depth > MAX_CHAIN || cv->signature.len + callee->signature.len > MAX_SIGNATURE) {
+            diag_at(cx, DIAG_WARNING, cv->c->file, cv->c->nodes[site->node].start, "too-many-quantizers",
+                    "threading the quantizers of '%s' through '%s' would pass them through more "
+                    "than %d helpers or pass more than %d quantizers; this call is left unquantized",
+                    callee->fn->name, cv->fn->name, MAX_CHAIN, MAX_SIGNATURE);
+            site->callee_conv = NULL;
+            continue;
+        }
+        for (size_t k = 0; k < callee->signature.len; k++) {
+            Quantizer *cq = callee->signature.items[k];
+            Quantizer *q = ARENA_NEW(cx, Quantizer);
+            q->prefix = callee->fn->name;
+            q->origin = cq;
+            q->depth = cq->depth + 1;
+            vec_push(cx, &cv->forwarded, q);
+            vec_push(cx, &site->args, q);
+            if (!cv->instance) vec_push(cx, &cv->signature, q);
+        }
+    }
+    for (size_t i = 0; i < cv->sites.len; i++) {  // recursive calls pass the parameters through
+        CallSite *site = cv->sites.items[i];
+        if (site->callee_conv != cv || cv->instance) continue;
+        for (size_t k = 0; k < cv->signature.len; k++) vec_push(cx, &site->args, cv->signature.items[k]);
+    }
+    cv->on_stack = false;
+    cv->threaded = true;
+}
+
+// --- helper and class names, the finished plan ---
+
+// §5.6: quantized_<name>, with _2, _3, ... when the name is taken.
+static void name_helpers(ffq_ctx *cx, OutputPlan *plan) {
+    PtrVec taken = {0};  // module-level names of the input may be used by the output too
+    for (size_t i = 0; i < plan->mod->bindings.len; i++)
+        vec_push(cx, &taken, (void *)VEC_AT(plan->mod->bindings, Binding, i)->name);
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        vec_push(cx, &taken, (void *)g->name);
+        for (size_t k = 0; k < g->convs.len; k++)
+            vec_push(cx, &taken, (void *)((Conv *)g->convs.items[k])->fn->name);
+    }
+    for (size_t i = 0; i < plan->helpers.len; i++) {
+        Conv *cv = plan->helpers.items[i];
+        if (cv->dropped) continue;
+        const char *base = arena_printf(cx, "quantized_%s", cv->fn->name), *name = base;
+        for (int n = 2;; n++) {
+            bool clash = false;
+            for (size_t k = 0; k < taken.len && !clash; k++) clash = strcmp(taken.items[k], name) == 0;
+            if (!clash) break;
+            name = arena_printf(cx, "%s_%d", base, n);
+        }
+        cv->emit_name = name;
+        vec_push(cx, &taken, (void *)name);
+        cx->stats.helpers_generated++;
+    }
+}
+
+// §4.3: different classes sharing a name are Quantized<Name>_<k> (k in
+// discovery order, from 0), their bases imported as __ffaq_base_<Name>_<k>.
+static void name_classes(ffq_ctx *cx, OutputPlan *plan) {
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        size_t k = 0, count = 0;
+        for (size_t j = 0; j < plan->classes.len; j++) {
+            const GenClass *h = plan->classes.items[j];
+            if (strcmp(h->ci->name, g->ci->name) != 0) continue;
+            if (j < i) k++;
+            count++;
+        }
+        if (count < 2) continue;
+        g->name = arena_printf(cx, "Quantized%s_%zu", g->ci->name, k);
+        g->base = arena_printf(cx, "__ffaq_base_%s_%zu", g->ci->name, k);
+    }
+}
+
+// Threading, dropping, temporaries numbered in output order, then names.
+void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
+    link_sites(plan);
+    name_classes(cx, plan);
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        for (size_t k = 0; k < g->convs.len; k++) thread(cx, g->convs.items[k]);
+    }
+    for (size_t i = 0; i < plan->helpers.len; i++) {
+        Conv *cv = plan->helpers.items[i];
+        thread(cx, cv);
+        if (!cv->signature.len) cv->dropped = true;
+    }
+    name_helpers(cx, plan);
+    for (size_t i = 0; i < plan->helpers.len; i++) {
+        Conv *cv = plan->helpers.items[i];
+        if (!cv->dropped) number_tmps(plan, cv);
+    }
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        PtrVec group = {0};  // instance methods share self.; class/static methods are their own
+        for (size_t k = 0; k < g->convs.len; k++) {
+            Conv *cv = g->convs.items[k];
+            if (cv->instance) vec_push(cx, &group, cv);
+            else cv->dropped = !cv->signature.len;
+        }
+        for (size_t k = 0; k < g->convs.len; k++) {
+            Conv *cv = g->convs.items[k];
+            if (cv->dropped) continue;
+            number_tmps(plan, cv);
+            cx->stats.ops_rewritten += cv->nops;
+            if (!cv->instance) name_group(cx, &cv, 1);
+        }
+        name_group(cx, (Conv *const *)group.items, group.len);
+    }
+    for (size_t i = 0; i < plan->helpers.len; i++) {
+        Conv *cv = plan->helpers.items[i];
+        if (cv->dropped) continue;
+        cx->stats.ops_rewritten += cv->nops;
+        name_group(cx, &cv, 1);
+    }
+}
+
+// --- --dump=plan ---
+
+static void dump_quantizers(ffq_ctx *cx, const char *what, const PtrVec *qs, StrBuf *out) {
+    if (!qs->len) return;
+    sb_printf(cx, out, "  %s:", what);
+    for (size_t i = 0; i < qs->len; i++) sb_printf(cx, out, " %s", ((const Quantizer *)qs->items[i])->name);
+    sb_putc(cx, out, '\n');
+}
+
+static void dump_at(ffq_ctx *cx, const Conv *cv, uint32_t node, StrBuf *out) {
+    uint32_t line, col;
+    srcfile_linecol(cv->c->file, cv->c->nodes[node].start, &line, &col);
+    sb_printf(cx, out, "  %u:%u: ", line, col);
+}
+
+// The rewritten operators, in source order, then the followed calls.
+static void dump_body(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
+    for (uint32_t n = 0; cv->op_of.len && n < cv->c->count; n++) {
+        const QOp *op = nodemap_get(&cv->op_of, n);
+        if (!op) continue;
+        dump_at(cx, cv, n, out);
+        sb_printf(cx, out, "op %s", op->entry->identifier);
+        if (op->output) sb_printf(cx, out, " -> %s", op->output->name);
+        for (size_t k = 0; k < op->entry->nintermediates; k++)
+            sb_printf(cx, out, "%s%s", k ? ", " : " (intermediates: ", op->intermediates[k]->name);
+        sb_puts(cx, out, op->entry->nintermediates ? ")\n" : "\n");
+    }
+    for (size_t i = 0; i < cv->sites.len; i++) {
+        const CallSite *site = cv->sites.items[i];
+        dump_at(cx, cv, site->node, out);
+        const Conv *callee = site->callee_conv;
+        if (!callee || callee->dropped) {
+            sb_printf(cx, out, "call %s -> %s\n", site->callee->name, callee ? "dropped" : "not followed");
+            continue;
+        }
+        sb_printf(cx, out, "call %s -> %s(", site->callee->name, callee->emit_name ? callee->emit_name : callee->fn->name);
+        for (size_t k = 0; k < site->args.len; k++)
+            sb_printf(cx, out, "%s%s", k ? ", " : "", ((const Quantizer *)site->args.items[k])->name);
+        sb_puts(cx, out, ")\n");
+    }
+}
+
+static void dump_conv(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
+    static const char *const kinds[] = {"function", "method", "classmethod", "staticmethod"};
+    const FuncInfo *fn = cv->fn;
+    sb_printf(cx, out, "## %s %s%s%s", kinds[fn->kind], fn->owner ? fn->owner->name : "",
+              fn->owner ? "." : "", fn->name);
+    if (cv->emit_name) sb_printf(cx, out, " as %s", cv->emit_name);
+    sb_puts(cx, out, cv->dropped ? " (dropped: no quantizers)\n" : "\n");
+    if (cv->dropped) return;
+    dump_quantizers(cx, "quantizers", &cv->quantizers, out);
+    dump_quantizers(cx, "forwarded", &cv->forwarded, out);
+    if (!cv->instance) dump_quantizers(cx, "signature", &cv->signature, out);
+    dump_body(cx, cv, out);
+}
+
+void plan_dump(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
+    for (size_t i = 0; i < plan->helpers.len; i++) dump_conv(cx, plan->helpers.items[i], out);
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        const GenClass *g = plan->classes.items[i];
+        sb_printf(cx, out, "# class %s for %s.%s", g->name, g->ci->mod->name, g->ci->name);
+        if (g->base) sb_printf(cx, out, " (imported as %s)", g->base);
+        sb_putc(cx, out, '\n');
+        for (size_t k = 0; k < g->convs.len; k++) dump_conv(cx, g->convs.items[k], out);
+    }
+    for (size_t i = 0; i < plan->work.len; i++) {
+        const PlanWork *w = plan->work.items[i];
+        if (w->cv) continue;
+        sb_printf(cx, out, "# not converted: %s%s%s\n", w->fn->owner ? w->fn->owner->name : "",
+                  w->fn->owner ? "." : "", w->fn->name);
+    }
+}

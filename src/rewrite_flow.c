@@ -1,0 +1,505 @@
+// rewrite_flow.c: walk 2 of the rewrite plan (spec §2.2-§2.5): a
+// reaching-definitions walk over the structured body of the function
+// decides which producers (parameters, assignments, temporaries, loop and
+// with targets, comprehension variables) and which expressions get a
+// quantizer. It marks; walk 3 (rewrite_place.c) creates and places.
+#include <stdlib.h>
+#include <string.h>
+
+#include "rewrite_int.h"
+
+// --- walk 2: flow (reaching definitions) ---
+
+static EnvEntry *env_find(const Env *e, const char *key) {
+    for (size_t i = 0; i < e->entries.len; i++) {
+        EnvEntry *en = VEC_AT(e->entries, EnvEntry, i);
+        if (strcmp(en->key, key) == 0) return en;
+    }
+    return NULL;
+}
+
+void rw_env_set(RwState *a, Env *e, Prod *p) {
+    EnvEntry *en = env_find(e, p->key);
+    if (!en) {
+        en = ARENA_NEW(a->cx, EnvEntry);
+        en->key = p->key;
+        vec_push(a->cx, &e->entries, en);
+    }
+    en->prods.len = 0;
+    en->prods.cap = 0;
+    en->prods.items = NULL;
+    vec_push(a->cx, &en->prods, p);
+}
+
+static Env *env_copy(RwState *a, const Env *src) {
+    Env *e = ARENA_NEW(a->cx, Env);
+    for (size_t i = 0; i < src->entries.len; i++) {
+        const EnvEntry *s = VEC_AT(src->entries, EnvEntry, i);
+        EnvEntry *en = ARENA_NEW(a->cx, EnvEntry);
+        en->key = s->key;
+        for (size_t k = 0; k < s->prods.len; k++) vec_push(a->cx, &en->prods, s->prods.items[k]);
+        vec_push(a->cx, &e->entries, en);
+    }
+    return e;
+}
+
+static void env_union(RwState *a, Env *dst, const Env *src) {
+    for (size_t i = 0; i < src->entries.len; i++) {
+        const EnvEntry *s = VEC_AT(src->entries, EnvEntry, i);
+        EnvEntry *d = env_find(dst, s->key);
+        if (!d) {
+            d = ARENA_NEW(a->cx, EnvEntry);
+            d->key = s->key;
+            vec_push(a->cx, &dst->entries, d);
+        }
+        for (size_t k = 0; k < s->prods.len; k++) {
+            size_t j = 0;
+            while (j < d->prods.len && d->prods.items[j] != s->prods.items[k]) j++;
+            if (j == d->prods.len) vec_push(a->cx, &d->prods, s->prods.items[k]);
+        }
+    }
+}
+
+// The rw_producer of `key` defined by `node`; the same object on every pass over a loop.
+Prod *rw_producer(RwState *a, ProdKind kind, uint32_t node, const char *key) {
+    PtrVec *v = nodemap_vec(a->cx, &a->prods_of, node);
+    for (size_t i = 0; i < v->len; i++) {
+        Prod *p = v->items[i];
+        if (strcmp(p->key, key) == 0) return p;
+    }
+    Prod *p = ARENA_NEW(a->cx, Prod);
+    p->kind = kind;
+    p->key = key;
+    p->var = key;
+    p->node = node;
+    vec_push(a->cx, v, p);
+    return p;
+}
+
+static const char *tmp_key(RwState *a, const TmpVar *t) { return arena_printf(a->cx, "#%u", t->id); }
+
+static void use_name(RwState *a, Env *env, const char *key, uint32_t use) {
+    EnvEntry *en = env_find(env, key);
+    for (size_t i = 0; en && i < en->prods.len; i++) {
+        Prod *p = en->prods.items[i];
+        if (p->born_quantized) continue;
+        p->marked = true;
+        if (p->kind != PR_COMP || use == CST_NONE) continue;
+        bool seen = false;  // comprehensions inside loops are walked twice
+        for (size_t k = 0; k < p->uses.len && !seen; k++) seen = (uintptr_t)p->uses.items[k] == use;
+        if (!seen) vec_push(a->cx, &p->uses, (void *)(uintptr_t)use);
+        if (!seen && p->uses.len == 1) vec_push(a->cx, &a->comp_prods, p);
+    }
+}
+
+// ident(expr) of §2.4.
+static const char *ident_of(ffq_ctx *cx, const char *text) {
+    StrBuf sb = {0};
+    for (const char *p = text; *p; p++) {
+        char ch = *p;
+        if (ch == '+') sb_puts(cx, &sb, "_plus_");
+        else if (ch == '-') sb_puts(cx, &sb, "_minus_");
+        else if (ch == '*') sb_puts(cx, &sb, "_mul_");
+        else if (ch == '/') {
+            sb_puts(cx, &sb, "_div_");
+            if (p[1] == '/') p++;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                   ch == '_')
+            sb_putc(cx, &sb, ch);
+        else sb_putc(cx, &sb, '_');
+    }
+    StrBuf out = {0};  // collapse runs of '_', strip trailing '_'
+    const char *s = sb_cstr(cx, &sb);
+    for (size_t i = 0; s[i]; i++)
+        if (!(s[i] == '_' && out.len && out.data[out.len - 1] == '_')) sb_putc(cx, &out, s[i]);
+    while (out.len > 0 && out.data[out.len - 1] == '_') out.data[--out.len] = '\0';
+    const char *r = sb_cstr(cx, &out);
+    bool is_kw = cst_is_keyword(r, strlen(r));
+    if (!r[0] || (r[0] >= '0' && r[0] <= '9') || is_kw) r = arena_printf(cx, "_%s", r);
+    return r;
+}
+
+// Normalised source text of an expression: runs of whitespace (outside
+// strings) become one space, so `self .weight` and `self.weight` are one key.
+static const char *expr_key(RwState *a, uint32_t n) {
+    size_t len;
+    const char *t = cst_text(a->c, n, &len);
+    StrBuf sb = {0};
+    char quote = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = t[i];
+        if (quote) {
+            sb_putc(a->cx, &sb, ch);
+            if (ch == '\\' && i + 1 < len) sb_putc(a->cx, &sb, t[++i]);
+            else if (ch == quote) quote = 0;
+            continue;
+        }
+        if (ch == '\'' || ch == '"') quote = ch;
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\\') {
+            if (sb.len && sb.data[sb.len - 1] != ' ') sb_putc(a->cx, &sb, ' ');
+            continue;
+        }
+        sb_putc(a->cx, &sb, ch);
+    }
+    return sb_cstr(a->cx, &sb);
+}
+
+static void use_expr(RwState *a, uint32_t n, bool is_inline) {
+    ExprUse *u = ARENA_NEW(a->cx, ExprUse);
+    u->text = expr_key(a, n);
+    u->ident = ident_of(a->cx, u->text);
+    u->node = n;
+    u->is_inline = is_inline;
+    for (size_t i = 0; i < a->scope->uses.len; i++)  // loops are walked twice
+        if (VEC_AT(a->scope->uses, ExprUse, i)->node == n) return;
+    vec_push(a->cx, &a->scope->uses, u);
+}
+
+// §2.2: what an argument bound to a quantized slot needs.
+static void slot_use(RwState *a, uint32_t arg, Env *env) {
+    const Cst *c = a->c;
+    if (c->nodes[arg].kind == K_LIST_SPLAT || c->nodes[arg].kind == K_DICT_SPLAT) return;
+    TmpVar *t = nodemap_get(&a->cv->tmp_of, arg);
+    uint32_t n = cst_unparen(c, arg);
+    if (!t) t = nodemap_get(&a->cv->tmp_of, n);
+    if (t) {
+        use_name(a, env, tmp_key(a, t), CST_NONE);
+        return;
+    }
+    if (rw_is_literal(c, n)) return;
+    switch (c->nodes[n].kind) {
+    case K_IDENTIFIER: use_name(a, env, cst_strdup(a->cx, c, n), n); return;
+    case K_CALL: return;  // an opaque call, or a quantized op: nothing to do
+    case K_BINARY_OP:
+    case K_UNARY_OP:
+        if (nodemap_get(&a->cv->op_of, n)) return;
+        use_expr(a, n, false);
+        return;
+    case K_SUBSCRIPT: case K_LIST: case K_TUPLE: case K_SET: case K_DICT:
+        use_expr(a, n, true);
+        return;
+    default: use_expr(a, n, false); return;
+    }
+}
+
+static void op_uses(RwState *a, const QOp *op, Env *env) {
+    Args args;
+    const Cst *c = a->c;
+    if (c->nodes[op->node].kind == K_CALL) rw_collect_args(a, op->node, &args);
+    else rw_lookup_op(a, op->node, &args);  // operators: the operands, as lookup bound them
+    const OpEntry *e = op->entry;
+    for (size_t i = 0; i < args.npos && i < e->nparams; i++)
+        if (e->params[i].is_quantized) slot_use(a, args.pos[i], env);
+    for (size_t k = 0; k < args.nkw; k++)
+        for (size_t i = 0; i < e->nparams; i++)
+            if (strcmp(e->params[i].name, args.kwnames[k]) == 0 && e->params[i].is_quantized)
+                slot_use(a, cst_field(c, args.kw[k], F_VALUE), env);
+}
+
+// Uses inside an expression, in evaluation order (post-order). Subtrees that
+// were isolated are evaluated on their own line and skipped here.
+static void define_targets(RwState *a, Env *env, uint32_t target, ProdKind kind, uint32_t node,
+                           bool born_quantized);
+static void expr_uses(RwState *a, uint32_t n, Env *env, bool root);
+
+// RwState comprehension has its own scope: the `for` targets are producers (§2.5)
+// seen by later clauses and the element; clauses are evaluated in order.
+static void comprehension_uses(RwState *a, uint32_t n, const Env *outer) {
+    const Cst *c = a->c;
+    Env *env = env_copy(a, outer);
+    uint32_t body = CST_NONE;
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
+        uint32_t ch = cst_child(c, n, k);
+        uint32_t kind = c->nodes[ch].kind;
+        if (!c->nodes[ch].named || kind == K_COMMENT) continue;
+        if (kind == K_FOR_IN_CLAUSE) {
+            uint32_t right = cst_field(c, ch, F_RIGHT);
+            if (right != CST_NONE) expr_uses(a, right, env, false);
+            define_targets(a, env, cst_field(c, ch, F_LEFT), PR_COMP, ch, false);
+        } else if (kind == K_IF_CLAUSE) {
+            expr_uses(a, ch, env, false);
+        } else if (body == CST_NONE) {
+            body = ch;  // the element (or key: value pair) comes first in the source
+        }
+    }
+    if (body != CST_NONE) expr_uses(a, body, env, false);
+}
+
+static void expr_uses(RwState *a, uint32_t n, Env *env, bool root) {
+    const Cst *c = a->c;
+    uint32_t kind = c->nodes[n].kind;
+    if (rw_is_scope_boundary(kind)) return;
+    if (!root && nodemap_get(&a->cv->tmp_of, n)) return;
+    if (kind == K_LIST_COMP || kind == K_SET_COMP || kind == K_DICT_COMP || kind == K_GENERATOR) {
+        comprehension_uses(a, n, env);
+        return;
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
+        uint32_t ch = cst_child(c, n, k);
+        if (c->nodes[ch].named) expr_uses(a, ch, env, false);
+    }
+    QOp *op = nodemap_get(&a->cv->op_of, n);
+    if (op) op_uses(a, op, env);
+}
+
+// Targets of an assignment / for / with: every plain name is produced.
+static void define_targets(RwState *a, Env *env, uint32_t target, ProdKind kind, uint32_t node,
+                           bool born_quantized) {
+    const Cst *c = a->c;
+    target = cst_unparen(c, target);
+    if (target == CST_NONE) return;
+    switch (c->nodes[target].kind) {
+    case K_IDENTIFIER: {
+        Prod *p = rw_producer(a, kind, node, cst_strdup(a->cx, c, target));
+        p->born_quantized = born_quantized;
+        rw_env_set(a, env, p);
+        return;
+    }
+    case K_PATTERN_LIST: case K_TUPLE_PATTERN: case K_LIST_PATTERN: case K_TUPLE: case K_LIST:
+    case K_LIST_SPLAT_PATTERN: case K_LIST_SPLAT: case K_EXPRESSION_LIST:
+        for (uint32_t k = 0; k < cst_named_count(c, target); k++)
+            define_targets(a, env, cst_named_child(c, target, k), kind, node, false);
+        return;
+    default: return;  // attribute / subscript targets are not producers
+    }
+}
+
+static bool is_quantized_value(RwState *a, uint32_t value) {
+    value = cst_unparen(a->c, value);
+    QOp *op = value == CST_NONE ? NULL : nodemap_get(&a->cv->op_of, value);
+    return op && op->output;
+}
+
+
+static void flow_tmp_lines(RwState *a, uint32_t st, Env *env) {
+    PtrVec *lines = nodemap_get(&a->tmp_lines, st);
+    for (size_t i = 0; lines && i < lines->len; i++) {
+        GenLine *g = lines->items[i];
+        expr_uses(a, g->node, env, true);
+        Prod *p = rw_producer(a, PR_TMP, st, tmp_key(a, g->tmp));
+        p->var = NULL;
+        p->tmp = g->tmp;
+        p->tmp_line = g;
+        p->born_quantized = is_quantized_value(a, g->node);
+        rw_env_set(a, env, p);
+    }
+}
+
+static void flow_assignment(RwState *a, uint32_t st, uint32_t asg, Env *env) {
+    const Cst *c = a->c;
+    // chained a = b = value: the value first, then each target left to right
+    uint32_t value = asg;
+    while (value != CST_NONE && c->nodes[value].kind == K_ASSIGNMENT)
+        value = cst_field(c, value, F_RIGHT);
+    if (value != CST_NONE) expr_uses(a, value, env, false);
+    bool quantized = value != CST_NONE && is_quantized_value(a, value);
+    for (uint32_t cur = asg; cur != CST_NONE && c->nodes[cur].kind == K_ASSIGNMENT;
+         cur = cst_field(c, cur, F_RIGHT)) {
+        uint32_t left = cst_field(c, cur, F_LEFT);
+        uint32_t lk = c->nodes[cst_unparen(c, left)].kind;
+        if (quantized && lk != K_IDENTIFIER && lk != K_ATTRIBUTE && lk != K_SUBSCRIPT) {
+            rw_fail(a, st, "multiple-return-values",
+                 "quantized operators and multiple return values are not supported");
+            return;
+        }
+        if (lk != K_IDENTIFIER) expr_uses(a, left, env, false);
+        if (cst_field(a->c, cur, F_RIGHT) == CST_NONE) break;  // `y: T` declares nothing
+        define_targets(a, env, left, PR_ASSIGN, st, quantized);
+    }
+}
+
+Scope *rw_new_scope(RwState *a, uint32_t block) {
+    Scope *s = ARENA_NEW(a->cx, Scope);
+    s->parent = a->scope;
+    s->block = block;
+    if (a->scope) vec_push(a->cx, &a->scope->children, s);
+    nodemap_put(a->cx, &a->scope_of, block, s);
+    return s;
+}
+
+// RwState branch body in its own scope; returns its end state or NULL when it cannot fall through.
+static Env *flow_branch(RwState *a, uint32_t block, const Env *env) {
+    if (block == CST_NONE) return env_copy(a, env);
+    Scope *saved = a->scope;
+    Scope *s = nodemap_get(&a->scope_of, block);
+    a->scope = s ? s : rw_new_scope(a, block);
+    Env *e = env_copy(a, env);
+    bool dead = false;
+    rw_flow_block(a, block, e, &dead);
+    a->scope = saved;
+    return dead ? NULL : e;
+}
+
+static void flow_if(RwState *a, uint32_t st, Env *env, bool *dead) {
+    const Cst *c = a->c;
+    expr_uses(a, cst_field(c, st, F_CONDITION), env, false);
+    Env *merged = ARENA_NEW(a->cx, Env);
+    bool any_live = false, has_else = false;
+    Env *live = flow_branch(a, cst_field(c, st, F_CONSEQUENCE), env);
+    if (live) env_union(a, merged, live), any_live = true;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+        uint32_t cl = cst_child(c, st, k);
+        uint32_t kind = c->nodes[cl].kind;
+        if (kind != K_ELIF && kind != K_ELSE) continue;
+        if (kind == K_ELIF) expr_uses(a, cst_field(c, cl, F_CONDITION), env, false);
+        else has_else = true;
+        live = flow_branch(a, cst_field(c, cl, kind == K_ELIF ? F_CONSEQUENCE : F_BODY), env);
+        if (live) env_union(a, merged, live), any_live = true;
+    }
+    if (!has_else) {
+        env_union(a, merged, env);
+        any_live = true;
+    }
+    if (!any_live) *dead = true;
+    env->entries = merged->entries;
+}
+
+static bool has_else_clause(const Cst *c, uint32_t st) {
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++)
+        if (c->nodes[cst_child(c, st, k)].kind == K_ELSE) return true;
+    return false;
+}
+
+// for / while: the body twice (the second pass sees the first pass's
+// producers), then merged with the state before (zero iterations) and breaks.
+static void flow_loop(RwState *a, uint32_t st, Env *env) {
+    const Cst *c = a->c;
+    bool is_for = c->nodes[st].kind == K_FOR;
+    if (has_else_clause(c, st)) {
+        rw_fail(a, st, "loop-else",
+             is_for ? "the use of 'else' on 'for' is not supported"
+                    : "the use of 'else' on 'while' is not supported");
+        return;
+    }
+    if (is_for) expr_uses(a, cst_field(c, st, F_RIGHT), env, false);
+    else expr_uses(a, cst_field(c, st, F_CONDITION), env, false);
+    Loop loop = {.outer = a->loop};
+    a->loop = &loop;
+    Env *state = env_copy(a, env);
+    Env *result = env_copy(a, env);
+    for (int pass = 0; pass < 2; pass++) {
+        Env *e = env_copy(a, state);
+        if (is_for) define_targets(a, e, cst_field(c, st, F_LEFT), PR_FOR, st, false);
+        else expr_uses(a, cst_field(c, st, F_CONDITION), e, false);
+        bool dead = false;
+        rw_flow_block(a, cst_field(c, st, F_BODY), e, &dead);
+        if (!dead) env_union(a, state, e), env_union(a, result, e);
+        for (size_t i = 0; i < a->loop->breaks.len; i++)
+            env_union(a, result, a->loop->breaks.items[i]);
+        if (a->loop->breaks.len) loop.breaks.len = 0;
+        if (is_for && !dead) define_targets(a, result, cst_field(c, st, F_LEFT), PR_FOR, st, false);
+    }
+    if (is_for) {  // after the loop the target may hold any iteration's value
+        Env *tmp = env_copy(a, env);
+        define_targets(a, tmp, cst_field(c, st, F_LEFT), PR_FOR, st, false);
+        env_union(a, result, tmp);
+    }
+    a->loop = loop.outer;
+    env->entries = result->entries;
+}
+
+static void flow_with(RwState *a, uint32_t st, Env *env, bool *dead) {
+    const Cst *c = a->c;
+    uint32_t clause = CST_NONE;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++)
+        if (c->nodes[cst_child(c, st, k)].kind == K_WITH_CLAUSE) clause = cst_child(c, st, k);
+    for (uint32_t k = 0; clause != CST_NONE && k < cst_named_count(c, clause); k++) {
+        uint32_t item = cst_named_child(c, clause, k);
+        uint32_t v = cst_field(c, item, F_VALUE);
+        if (v == CST_NONE) continue;
+        if (c->nodes[v].kind == K_AS_PATTERN) {
+            expr_uses(a, cst_named_child(c, v, 0), env, false);
+            uint32_t tgt = cst_field(c, v, F_ALIAS);
+            if (tgt != CST_NONE) {
+                uint32_t inner = cst_named_child(c, tgt, 0);
+                define_targets(a, env, inner != CST_NONE ? inner : tgt, PR_WITH, st, false);
+            }
+        } else {
+            expr_uses(a, v, env, false);
+        }
+    }
+    rw_flow_block(a, cst_field(c, st, F_BODY), env, dead);
+}
+
+static void flow_try(RwState *a, uint32_t st, Env *env, bool *dead) {
+    const Cst *c = a->c;
+    Env *before = env_copy(a, env);
+    bool body_dead = false;
+    rw_flow_block(a, cst_field(c, st, F_BODY), env, &body_dead);
+    Env *merged = ARENA_NEW(a->cx, Env);
+    bool any_live = false;
+    Env *after_body = body_dead ? NULL : env;
+    uint32_t fin = CST_NONE;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+        uint32_t cl = cst_child(c, st, k);
+        uint32_t kind = c->nodes[cl].kind;
+        if (kind == K_EXCEPT) {
+            Env *h = env_copy(a, before);
+            env_union(a, h, env);
+            bool d = false;
+            uint32_t body = CST_NONE;
+            for (uint32_t j = 0; j < c->nodes[cl].nchildren; j++)
+                if (c->nodes[cst_child(c, cl, j)].kind == K_BLOCK) body = cst_child(c, cl, j);
+            if (body != CST_NONE) rw_flow_block(a, body, h, &d);
+            if (!d) env_union(a, merged, h), any_live = true;
+        } else if (kind == K_ELSE && after_body) {
+            bool d = false;
+            rw_flow_block(a, cst_field(c, cl, F_BODY), after_body, &d);
+            if (d) after_body = NULL;
+        } else if (kind == K_FINALLY) {
+            fin = cl;
+        }
+    }
+    if (after_body) env_union(a, merged, after_body), any_live = true;
+    env->entries = merged->entries;
+    if (fin != CST_NONE) {
+        for (uint32_t j = 0; j < c->nodes[fin].nchildren; j++)
+            if (c->nodes[cst_child(c, fin, j)].kind == K_BLOCK)
+                rw_flow_block(a, cst_child(c, fin, j), env, dead);
+    }
+    if (!any_live) *dead = true;
+}
+
+static void flow_stmt(RwState *a, uint32_t st, Env *env, bool *dead) {
+    const Cst *c = a->c;
+    flow_tmp_lines(a, st, env);
+    switch (c->nodes[st].kind) {
+    case K_COMMENT: case K_FUNCTION_DEF: case K_CLASS_DEF: case K_DECORATED_DEF: return;
+    case K_EXPR_STMT: {
+        uint32_t e = cst_named_child(c, st, 0);
+        if (e != CST_NONE && c->nodes[e].kind == K_ASSIGNMENT) flow_assignment(a, st, e, env);
+        else if (e != CST_NONE && c->nodes[e].kind == K_AUG_ASSIGNMENT) {
+            expr_uses(a, e, env, false);
+            define_targets(a, env, cst_field(c, e, F_LEFT), PR_ASSIGN, st, is_quantized_value(a, e));
+        } else if (e != CST_NONE) expr_uses(a, e, env, false);
+        return;
+    }
+    case K_RETURN: case K_RAISE:
+        for (uint32_t k = 0; k < cst_named_count(c, st); k++)
+            expr_uses(a, cst_named_child(c, st, k), env, false);
+        *dead = true;
+        return;
+    case K_BREAK:
+        if (a->loop) vec_push(a->cx, &a->loop->breaks, env_copy(a, env));
+        *dead = true;
+        return;
+    case K_CONTINUE: *dead = true; return;
+    case K_IF: flow_if(a, st, env, dead); return;
+    case K_FOR: case K_WHILE: flow_loop(a, st, env); return;
+    case K_WITH: flow_with(a, st, env, dead); return;
+    case K_TRY: flow_try(a, st, env, dead); return;
+    default:
+        for (uint32_t k = 0; k < cst_named_count(c, st); k++)
+            expr_uses(a, cst_named_child(c, st, k), env, false);
+        return;
+    }
+}
+
+void rw_flow_block(RwState *a, uint32_t block, Env *env, bool *dead) {
+    const Cst *c = a->c;
+    if (block == CST_NONE) return;  // error-recovered trees may lack a body
+    for (uint32_t k = 0; k < c->nodes[block].nchildren && !*dead && !a->failed; k++) {
+        uint32_t st = cst_child(c, block, k);
+        if (c->nodes[st].named) flow_stmt(a, st, env, dead);
+    }
+}

@@ -1,0 +1,136 @@
+// rewrite_int.h: what the files of the per-function rewrite plan share
+// (rewrite.c, rewrite_flow.c, rewrite_place.c). Other passes use rewrite.h.
+//
+// Functions shared between these files are prefixed rw_.
+#ifndef FFQ_REWRITE_INT_H
+#define FFQ_REWRITE_INT_H
+
+#include "containers.h"
+#include "ffq_int.h"
+#include "rewrite.h"
+#include "types.h"
+
+// --- the analysis state ---
+
+typedef struct Scope Scope;
+
+typedef enum ProdKind { PR_PARAM, PR_ASSIGN, PR_TMP, PR_FOR, PR_WITH, PR_COMP } ProdKind;
+
+// RwState producer (§2.3): something that gives a variable its value.
+typedef struct Prod {
+    ProdKind kind;
+    const char *key;      // variable name, or "#<id>" for a temporary
+    const char *var;      // variable name (NULL for temporaries)
+    TmpVar *tmp;
+    uint32_t node;        // parameter / statement / for / with node
+    GenLine *tmp_line;    // PR_TMP: the line defining the temporary
+    uint32_t order;       // parameter index
+    bool born_quantized;  // the value is the output of a quantized op
+    bool marked;          // needs a quantizer
+    Quantizer *q;
+    PtrVec uses;          // PR_COMP: identifier nodes quantized inline (§2.5), in order
+} Prod;
+
+typedef struct EnvEntry {
+    const char *key;
+    PtrVec prods;  // Prod *
+} EnvEntry;
+
+typedef struct Env {
+    PtrVec entries;  // EnvEntry *
+} Env;
+
+// An expression quantizer use (§2.4).
+typedef struct ExprUse {
+    const char *text;
+    const char *ident;
+    uint32_t node;
+    bool is_inline;
+} ExprUse;
+
+struct Scope {
+    Scope *parent;
+    uint32_t block;     // the block this branch scope covers
+    PtrVec children;    // Scope *
+    PtrVec uses;        // ExprUse * used directly in this scope
+    PtrVec avail;       // const char * texts available in this scope (bottom-up)
+    PtrVec owned;       // ExprUse * (one per text) owned by this scope
+};
+
+typedef struct ExprQ {  // one per expression text in the function
+    const char *text;
+    const char *ident;
+    bool is_inline;
+    Quantizer *q;
+} ExprQ;
+
+typedef struct Loop {
+    struct Loop *outer;
+    PtrVec breaks;  // Env * at each break
+} Loop;
+
+typedef struct RwState {
+    ffq_ctx *cx;
+    Conv *cv;
+    const Cst *c;
+    uint32_t stmt;          // simple statement whose candidates are being isolated
+    uint32_t body;          // the function body block
+    uint32_t ntmp;
+    NodeMap tmp_lines;      // statement -> PtrVec of GenLine * (GEN_TMP, in order)
+    NodeMap prods_of;       // statement/param node -> PtrVec of Prod *
+    NodeMap scope_of;       // block -> Scope *
+    Scope *scope;           // current branch scope during flow
+    Scope *root;
+    PtrVec exprqs;          // ExprQ *
+    Loop *loop;
+    PtrVec params;          // Prod * of eligible parameters, in order
+    const Types *types;     // NULL when type inference is off
+    PtrVec locals;          // names bound inside the function (they shadow module names)
+    PtrVec comp_prods;      // PR_COMP producers with uses, in order of first use
+    int nwalrus;            // `__ffN` names handed out
+    bool failed;
+} RwState;
+
+typedef struct Args {
+    uint32_t pos[64];
+    size_t npos;
+    uint32_t kw[64];          // keyword_argument nodes
+    const char *kwnames[64];
+    size_t nkw;
+    bool pos_after_kw;
+} Args;
+
+typedef struct Owned {
+    ExprQ *eq;
+    PtrVec uses;  // ExprUse * in this scope's subtree
+} Owned;
+
+// --- state, classification, operators, calls, walk 1 (rewrite.c) ---
+
+void rw_mark_dirty(RwState *a, uint32_t n);
+Quantizer *rw_new_quantizer(RwState *a, const char *base, TmpVar *tmp);
+void rw_fail(RwState *a, uint32_t node, const char *code, const char *what);
+bool rw_is_literal(const Cst *c, uint32_t n);
+bool rw_collect_args(RwState *a, uint32_t call, Args *out);
+const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args);
+bool rw_is_scope_boundary(uint32_t kind);
+
+// --- walk 2: flow (rewrite_flow.c) ---
+
+void rw_env_set(RwState *a, Env *e, Prod *p);
+Prod *rw_producer(RwState *a, ProdKind kind, uint32_t node, const char *key);
+void rw_flow_block(RwState *a, uint32_t block, Env *env, bool *dead);
+Scope *rw_new_scope(RwState *a, uint32_t block);
+
+// --- parameters, expression quantizers, walk 3 (rewrite_place.c) ---
+
+const char *rw_first_param_name(ffq_ctx *cx, const Cst *c, const FuncInfo *fn);
+void rw_add_params(RwState *a, Env *env);
+void rw_compute_avail(RwState *a, Scope *s);
+void rw_assign_owners(RwState *a, Scope *s, const PtrVec *inherited);
+void rw_place_owned(RwState *a, Scope *s, Owned *o, PtrVec *hoists);
+void rw_create_block(RwState *a, uint32_t block);
+void rw_finish_lines(RwState *a, PtrVec *hoists);
+void rw_place_params(RwState *a);
+
+#endif

@@ -1,0 +1,378 @@
+// rewrite_place.c: walk 3 of the rewrite plan (spec §2.4, §3.3): parameter
+// quantizers, the scopes that own expression quantizers and where their
+// lines are hoisted, then the quantizers created in the order of §3.3 and
+// the lines attached before / after statements and at block starts.
+#include <stdlib.h>
+#include <string.h>
+
+#include "rewrite_int.h"
+
+// --- parameters ---
+
+// The instance (or class) parameter's name; "self" when there is none.
+const char *rw_first_param_name(ffq_ctx *cx, const Cst *c, const FuncInfo *fn) {
+    if (fn->kind != FN_INSTANCE && fn->kind != FN_CLASSMETHOD) return "self";
+    uint32_t ps = cst_field(c, fn->def, F_PARAMETERS);
+    uint32_t p = ps == CST_NONE ? CST_NONE : cst_named_child(c, ps, 0);
+    if (p == CST_NONE) return "self";
+    if (c->nodes[p].kind != K_IDENTIFIER) p = cst_named_child(c, p, 0);
+    return p != CST_NONE && c->nodes[p].kind == K_IDENTIFIER ? cst_strdup(cx, c, p) : "self";
+}
+
+void rw_add_params(RwState *a, Env *env) {
+    const Cst *c = a->c;
+    uint32_t ps = cst_field(c, a->cv->fn->def, F_PARAMETERS);
+    bool skip_first = a->cv->fn->kind == FN_INSTANCE || a->cv->fn->kind == FN_CLASSMETHOD;
+    uint32_t order = 0;
+    for (uint32_t k = 0; k < cst_named_count(c, ps); k++) {
+        uint32_t p = cst_named_child(c, ps, k);
+        uint32_t kind = c->nodes[p].kind;
+        if (kind == K_POSITIONAL_SEPARATOR) {  // everything so far was positional-only
+            for (size_t i = 0; i < a->params.len; i++)
+                VEC_AT(a->params, Prod, i)->kind = PR_ASSIGN;  // demoted: not eligible
+            a->params.len = 0;
+            continue;
+        }
+        uint32_t inner = kind == K_TYPED_PARAMETER ? c->nodes[cst_named_child(c, p, 0)].kind : kind;
+        if (inner == K_KEYWORD_SEPARATOR || inner == K_LIST_SPLAT_PATTERN || inner == K_DICT_SPLAT_PATTERN)
+            break;  // *args (also `*args: T`), keyword-only and **kwargs are not eligible
+        uint32_t name = kind == K_IDENTIFIER ? p : cst_named_child(c, p, 0);
+        if (kind == K_DEFAULT_PARAMETER || kind == K_TYPED_DEFAULT_PARAMETER)
+            name = cst_field(c, p, F_NAME);
+        if (name == CST_NONE || c->nodes[name].kind != K_IDENTIFIER) continue;
+        const char *pname = cst_strdup(a->cx, c, name);
+        if (k == 0 && skip_first) continue;
+        Prod *pr = rw_producer(a, PR_PARAM, p, pname);
+        pr->order = order++;
+        rw_env_set(a, env, pr);
+        vec_push(a->cx, &a->params, pr);
+    }
+}
+
+// --- expression quantizers: scopes, hoisting, placement (§2.4) ---
+
+static bool has_text(const PtrVec *v, const char *text) {
+    for (size_t i = 0; i < v->len; i++)
+        if (strcmp(v->items[i], text) == 0) return true;
+    return false;
+}
+
+void rw_compute_avail(RwState *a, Scope *s) {
+    for (size_t i = 0; i < s->children.len; i++) rw_compute_avail(a, s->children.items[i]);
+    for (size_t i = 0; i < s->uses.len; i++) {
+        const char *t = VEC_AT(s->uses, ExprUse, i)->text;
+        if (!has_text(&s->avail, t)) vec_push(a->cx, &s->avail, (void *)t);
+    }
+    if (!s->children.len) return;
+    Scope *first = s->children.items[0];
+    for (size_t i = 0; i < first->avail.len; i++) {
+        const char *t = first->avail.items[i];
+        bool everywhere = true;
+        for (size_t k = 1; k < s->children.len && everywhere; k++)
+            everywhere = has_text(&((Scope *)s->children.items[k])->avail, t);
+        if (everywhere && !has_text(&s->avail, t)) vec_push(a->cx, &s->avail, (void *)t);
+    }
+}
+
+static ExprQ *exprq_for(RwState *a, const ExprUse *u) {
+    for (size_t i = 0; i < a->exprqs.len; i++) {
+        ExprQ *e = a->exprqs.items[i];
+        if (strcmp(e->text, u->text) == 0) return e;
+    }
+    ExprQ *e = ARENA_NEW(a->cx, ExprQ);
+    e->text = u->text;
+    e->ident = u->ident;
+    e->is_inline = u->is_inline;
+    vec_push(a->cx, &a->exprqs, e);
+    return e;
+}
+
+// RwState use belongs to the highest scope where its text is available.
+static void collect_uses(ffq_ctx *cx, Scope *s, const char *text, PtrVec *out) {
+    for (size_t i = 0; i < s->uses.len; i++) {
+        ExprUse *u = s->uses.items[i];
+        if (strcmp(u->text, text) == 0) vec_push(cx, out, u);
+    }
+    for (size_t i = 0; i < s->children.len; i++) collect_uses(cx, s->children.items[i], text, out);
+}
+
+void rw_assign_owners(RwState *a, Scope *s, const PtrVec *inherited) {
+    PtrVec inh = {0};
+    for (size_t i = 0; i < inherited->len; i++) vec_push(a->cx, &inh, inherited->items[i]);
+    for (size_t i = 0; i < s->avail.len; i++) {
+        const char *t = s->avail.items[i];
+        if (has_text(inherited, t)) continue;
+        Owned *o = ARENA_NEW(a->cx, Owned);
+        collect_uses(a->cx, s, t, &o->uses);
+        o->eq = exprq_for(a, o->uses.items[0]);
+        vec_push(a->cx, &s->owned, o);
+        vec_push(a->cx, &inh, (void *)t);
+    }
+    for (size_t i = 0; i < s->children.len; i++) rw_assign_owners(a, s->children.items[i], &inh);
+}
+
+static int cmp_owned(const void *x, const void *y) {
+    const Owned *p = *(Owned *const *)x, *q = *(Owned *const *)y;
+    return strcmp(p->eq->ident, q->eq->ident);
+}
+
+// The statement of `block` (a direct child) that contains node n.
+static uint32_t top_stmt_in(const Cst *c, uint32_t block, uint32_t n) {
+    while (n != CST_NONE && c->nodes[n].parent != block) n = c->nodes[n].parent;
+    return n;
+}
+
+// Where a hoisted line goes: before the innermost isolated candidate that
+// contains the use (it runs on its own line), else before the statement.
+static GenLine *anchor_line(RwState *a, uint32_t stmt, uint32_t use) {
+    for (uint32_t n = use; n != CST_NONE && n != stmt; n = a->c->nodes[n].parent) {
+        TmpVar *t = nodemap_get(&a->cv->tmp_of, n);
+        if (!t) continue;
+        PtrVec *lines = nodemap_get(&a->tmp_lines, stmt);
+        for (size_t i = 0; lines && i < lines->len; i++)
+            if (((GenLine *)lines->items[i])->tmp == t) return lines->items[i];
+    }
+    return NULL;
+}
+
+typedef struct Hoist {
+    uint32_t stmt;
+    GenLine *before_tmp;  // NULL: before the statement itself
+    GenLine *line;
+} Hoist;
+
+void rw_place_owned(RwState *a, Scope *s, Owned *o, PtrVec *hoists) {
+    const Cst *c = a->c;
+    for (size_t i = 0; i < o->uses.len; i++) {
+        ExprUse *u = o->uses.items[i];
+        if (o->eq->is_inline) nodemap_put(a->cx, &a->cv->inline_q, u->node, o->eq->q);
+        else nodemap_put(a->cx, &a->cv->hoisted, u->node, (void *)o->eq->ident);
+        rw_mark_dirty(a, u->node);
+    }
+    if (o->eq->is_inline) return;
+    // the first statement of the scope's block that reads the expression
+    uint32_t best = CST_NONE, best_use = CST_NONE;
+    for (size_t i = 0; i < o->uses.len; i++) {
+        ExprUse *u = o->uses.items[i];
+        uint32_t st = top_stmt_in(c, s->block, u->node);
+        if (st == CST_NONE) continue;
+        if (best == CST_NONE || c->nodes[st].start < c->nodes[best].start ||
+            (st == best && c->nodes[u->node].start < c->nodes[best_use].start))
+            best = st, best_use = u->node;
+    }
+    if (best == CST_NONE) return;
+    Hoist *h = ARENA_NEW(a->cx, Hoist);
+    h->stmt = best;
+    h->before_tmp = anchor_line(a, best, best_use);
+    h->line = ARENA_NEW(a->cx, GenLine);
+    h->line->kind = GEN_HOIST;
+    h->line->var = o->eq->ident;
+    h->line->node = best_use;
+    vec_push(a->cx, hoists, h);
+    rw_mark_dirty(a, best);
+}
+
+// --- walk 3: creation order (§3.3) and line placement ---
+
+static void create_for_owned(RwState *a, Scope *s, bool want_inline) {
+    size_t n = s->owned.len;
+    if (!n) return;
+    Owned **sorted = ARENA_ARRAY(a->cx, Owned *, n);
+    memcpy(sorted, s->owned.items, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_owned);
+    for (size_t i = 0; i < n; i++) {
+        ExprQ *eq = sorted[i]->eq;
+        if (eq->is_inline != want_inline || eq->q) continue;
+        eq->q = rw_new_quantizer(a, eq->ident, NULL);
+    }
+}
+
+static int cmp_prod(const void *x, const void *y) {
+    const Prod *p = *(Prod *const *)x, *q = *(Prod *const *)y;
+    if (!p->var || !q->var) return (p->var == NULL) - (q->var == NULL);
+    return strcmp(p->var, q->var);
+}
+
+static void add_after(RwState *a, uint32_t key, NodeMap *map, Prod *p) {
+    GenLine *g = ARENA_NEW(a->cx, GenLine);
+    g->kind = GEN_QUANT;
+    g->var = p->var;
+    g->tmp = p->tmp;
+    g->q = p->q;
+    vec_push(a->cx, nodemap_vec(a->cx, map, key), g);
+    rw_mark_dirty(a, key);
+}
+
+// Quantizers of the marked producers defined by `node`, sorted by name.
+static void create_prods(RwState *a, uint32_t node, ProdKind kind, uint32_t place, NodeMap *map) {
+    PtrVec *v = nodemap_get(&a->prods_of, node);
+    if (!v) return;
+    PtrVec marked = {0};
+    for (size_t i = 0; i < v->len; i++) {
+        Prod *p = v->items[i];
+        if (p->kind == kind && p->marked && !p->q) vec_push(a->cx, &marked, p);
+    }
+    if (!marked.len) return;
+    qsort(marked.items, marked.len, sizeof(void *), cmp_prod);
+    for (size_t i = 0; i < marked.len; i++) {
+        Prod *p = marked.items[i];
+        p->q = rw_new_quantizer(a, p->var, p->tmp);
+        add_after(a, place, map, p);
+    }
+}
+
+
+static bool is_within(const Cst *c, uint32_t n, uint32_t ancestor) {
+    for (; n != CST_NONE; n = c->nodes[n].parent)
+        if (n == ancestor) return true;
+    return false;
+}
+
+// §2.5: a comprehension variable is quantized inline at its use; used more
+// than once, the first use (evaluation order) binds `__ffN` with a walrus.
+static void create_comp_quantizers(RwState *a, uint32_t st) {
+    for (size_t i = 0; i < a->comp_prods.len; i++) {
+        Prod *p = a->comp_prods.items[i];
+        if (p->q || !is_within(a->c, (uint32_t)(uintptr_t)p->uses.items[0], st)) continue;
+        p->q = rw_new_quantizer(a, p->var, NULL);
+        int walrus = p->uses.len > 1 ? a->nwalrus++ : -1;
+        for (size_t k = 0; k < p->uses.len; k++) {
+            CompUse *u = ARENA_NEW(a->cx, CompUse);
+            u->q = p->q;
+            u->walrus = walrus;
+            u->first = k == 0;
+            uint32_t node = (uint32_t)(uintptr_t)p->uses.items[k];
+            nodemap_put(a->cx, &a->cv->comp_use, node, u);
+            rw_mark_dirty(a, node);
+        }
+    }
+}
+
+static uint32_t first_block(const Cst *c, uint32_t n) {
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (c->nodes[cst_child(c, n, k)].kind == K_BLOCK) return cst_child(c, n, k);
+    return CST_NONE;
+}
+
+static void create_stmt(RwState *a, uint32_t st) {
+    const Cst *c = a->c;
+    PtrVec *lines = nodemap_get(&a->tmp_lines, st);
+    for (size_t i = 0; lines && i < lines->len; i++) {
+        GenLine *g = lines->items[i];
+        PtrVec *v = nodemap_get(&a->prods_of, st);
+        for (size_t k = 0; v && k < v->len; k++) {
+            Prod *p = v->items[k];
+            if (p->kind == PR_TMP && p->tmp == g->tmp && p->marked && !p->q)
+                p->q = rw_new_quantizer(a, NULL, p->tmp);
+        }
+    }
+    create_comp_quantizers(a, st);
+    switch (c->nodes[st].kind) {
+    case K_EXPR_STMT: create_prods(a, st, PR_ASSIGN, st, &a->cv->after); return;
+    case K_IF: case K_TRY: case K_WITH: case K_FOR: case K_WHILE:
+        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+            uint32_t ch = cst_child(c, st, k);
+            uint32_t kind = c->nodes[ch].kind;
+            if (kind == K_BLOCK) rw_create_block(a, ch);
+            else if (kind == K_ELIF || kind == K_ELSE || kind == K_EXCEPT || kind == K_FINALLY) {
+                uint32_t b = first_block(c, ch);
+                if (b != CST_NONE) rw_create_block(a, b);
+            }
+        }
+        if (c->nodes[st].kind == K_FOR) {
+            uint32_t body = cst_field(c, st, F_BODY);
+            create_prods(a, st, PR_FOR, body, &a->cv->prologue);
+        } else if (c->nodes[st].kind == K_WITH) {
+            uint32_t body = cst_field(c, st, F_BODY);
+            create_prods(a, st, PR_WITH, body, &a->cv->prologue);
+        }
+        return;
+    default: return;
+    }
+}
+
+void rw_create_block(RwState *a, uint32_t block) {
+    const Cst *c = a->c;
+    Scope *s = nodemap_get(&a->scope_of, block);
+    if (s) create_for_owned(a, s, true);
+    for (uint32_t k = 0; k < c->nodes[block].nchildren; k++) {
+        uint32_t st = cst_child(c, block, k);
+        if (c->nodes[st].named) create_stmt(a, st);
+    }
+    if (s) create_for_owned(a, s, false);
+}
+
+// Builds the final "before" list of each statement: for each temporary line,
+// the hoisted lines anchored at it, the line itself and its quantizer line;
+// then the hoisted lines anchored at the statement.
+static void build_before(RwState *a, PtrVec *hoists, uint32_t st, PtrVec *out) {
+    PtrVec *lines = nodemap_get(&a->tmp_lines, st);
+    size_t nl = lines ? lines->len : 0;
+    for (size_t i = 0; i <= nl; i++) {
+        GenLine *anchor = i < nl ? lines->items[i] : NULL;
+        for (size_t h = 0; h < hoists->len; h++) {
+            Hoist *ho = hoists->items[h];
+            if (ho->stmt != st || ho->before_tmp != anchor) continue;
+            vec_push(a->cx, out, ho->line);
+        }
+        if (!anchor) break;
+        vec_push(a->cx, out, anchor);
+        PtrVec *v = nodemap_get(&a->prods_of, st);
+        for (size_t k = 0; v && k < v->len; k++) {
+            Prod *p = v->items[k];
+            if (p->kind != PR_TMP || p->tmp != anchor->tmp || !p->q) continue;
+            GenLine *g = ARENA_NEW(a->cx, GenLine);
+            g->kind = GEN_QUANT;
+            g->tmp = p->tmp;
+            g->q = p->q;
+            vec_push(a->cx, out, g);
+        }
+    }
+}
+
+static int cmp_hoist(const void *x, const void *y) {
+    const Hoist *p = *(Hoist *const *)x, *q = *(Hoist *const *)y;
+    return strcmp(p->line->var, q->line->var);
+}
+
+void rw_finish_lines(RwState *a, PtrVec *hoists) {
+    if (hoists->len) qsort(hoists->items, hoists->len, sizeof(void *), cmp_hoist);
+    for (size_t h = 0; h < hoists->len; h++) {
+        Hoist *ho = hoists->items[h];
+        ExprQ *eq = NULL;
+        for (size_t i = 0; i < a->exprqs.len && !eq; i++)
+            if (strcmp(((ExprQ *)a->exprqs.items[i])->ident, ho->line->var) == 0)
+                eq = a->exprqs.items[i];
+        ho->line->q = eq ? eq->q : NULL;
+    }
+    PtrVec stmts = {0};  // statements with tmp lines or hoists, in source order of discovery
+    for (size_t i = 0; i < a->tmp_lines.cap; i++)
+        if (a->tmp_lines.keys[i] != CST_NONE)
+            vec_push(a->cx, &stmts, (void *)(uintptr_t)a->tmp_lines.keys[i]);
+    for (size_t h = 0; h < hoists->len; h++)
+        vec_push(a->cx, &stmts, (void *)(uintptr_t)((Hoist *)hoists->items[h])->stmt);
+    for (size_t i = 0; i < stmts.len; i++) {
+        uint32_t st = (uint32_t)(uintptr_t)stmts.items[i];
+        if (nodemap_get(&a->cv->before, st)) continue;
+        PtrVec *out = ARENA_NEW(a->cx, PtrVec);
+        build_before(a, hoists, st, out);
+        nodemap_put(a->cx, &a->cv->before, st, out);
+    }
+}
+
+// Parameter quantizer lines go first in the body, after the docstring.
+void rw_place_params(RwState *a) {
+    PtrVec *v = NULL;
+    for (size_t i = 0; i < a->params.len; i++) {
+        Prod *p = a->params.items[i];
+        if (!p->marked) continue;
+        p->q = rw_new_quantizer(a, p->var, NULL);
+        GenLine *g = ARENA_NEW(a->cx, GenLine);
+        g->kind = GEN_QUANT;
+        g->var = p->var;
+        g->q = p->q;
+        if (!v) v = nodemap_vec(a->cx, &a->cv->prologue, a->body);
+        vec_push(a->cx, v, g);
+    }
+    if (v) rw_mark_dirty(a, a->body);
+}

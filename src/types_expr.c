@@ -1,0 +1,1239 @@
+// types_expr.c: the type of an expression (spec §7): names and qualified
+// names, annotations, literals, calls (builtins, torch, the operator table,
+// helpers and methods of the program), assignment targets.
+//
+// Every expression evaluated gets its type recorded in the function's node
+// -> type map; unknown means "may be a tensor".
+#include <stdlib.h>
+
+#include "types_int.h"
+
+// ---------------------------------------------------------------------------
+// Names and qualified names
+// ---------------------------------------------------------------------------
+
+uint32_t ty_local_index(Inf *I, uint32_t ident) {
+    size_t n;
+    const char *s = cst_text(I->c, ident, &n);
+    return namemap_get(&I->locals, s, n);
+}
+
+// `self.x` -> the variable index of attribute x, or UINT32_MAX
+uint32_t ty_attr_index(Inf *I, uint32_t node) {
+    const Cst *c = I->c;
+    if (!I->self_name || c->nodes[node].kind != K_ATTRIBUTE) return UINT32_MAX;
+    uint32_t obj = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return UINT32_MAX;
+    size_t n;
+    const char *s = cst_text(c, obj, &n);
+    if (n != I->self_len || memcmp(s, I->self_name, n) != 0) return UINT32_MAX;
+    uint32_t a = cst_field(c, node, F_ATTRIBUTE);
+    if (a == CST_NONE) return UINT32_MAX;
+    s = cst_text(c, a, &n);
+    return namemap_get(&I->attrs, s, n);
+}
+
+static bool is_self(Inf *I, uint32_t node) {
+    const Cst *c = I->c;
+    node = cst_unparen(c, node);
+    if (!I->self_name || node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER) return false;
+    size_t n;
+    const char *s = cst_text(c, node, &n);
+    return n == I->self_len && memcmp(s, I->self_name, n) == 0 && ty_local_index(I, node) != UINT32_MAX;
+}
+
+bool ty_root_is_local(Inf *I, uint32_t node) {
+    const Cst *c = I->c;
+    node = cst_unparen(c, node);
+    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    return node != CST_NONE && c->nodes[node].kind == K_IDENTIFIER && ty_local_index(I, node) != UINT32_MAX;
+}
+
+// The canonical dotted name of a dotted text in module m (mirrors
+// program_qualname, for nodes of other trees: string annotations).
+static const char *qual_of_text(ffq_ctx *cx, const Module *m, const char *dotted) {
+    const char *dot = strchr(dotted, '.');
+    size_t rootlen = dot ? (size_t)(dot - dotted) : strlen(dotted);
+    const char *root = arena_strndup(cx, dotted, rootlen);
+    const char *rest = dotted + rootlen;
+    const Binding *b = program_binding(m, root);
+    if (!b) return NULL;
+    switch (b->kind) {
+    case BIND_IMPORT: return dotted;
+    case BIND_IMPORT_AS: return arena_printf(cx, "%s%s", b->module, rest);
+    case BIND_FROM:
+        return b->module[0] ? arena_printf(cx, "%s.%s%s", b->module, b->attr, rest)
+                            : arena_printf(cx, "%s%s", b->attr, rest);
+    case BIND_DEF: case BIND_CLASS: case BIND_ASSIGN: return arena_printf(cx, "%s.%s", m->name, dotted);
+    }
+    return NULL;
+}
+
+static const char *const builtin_names[] = {
+    "int", "float", "bool", "complex", "str", "bytes", "list", "tuple", "dict", "set", "frozenset",
+    "len", "range", "enumerate", "zip", "isinstance", "issubclass", "hasattr", "callable",
+    "reversed", "sorted", "iter", "next", "sum", "min", "max", "abs", "round", "divmod", "pow",
+    "any", "all", "repr", "format", "type", "print", "getattr", "setattr", "id", "hash", "ord",
+    "chr", "slice", "map", "filter", "object", "super", "None", "True", "False", "bytearray",
+    NULL,
+};
+
+// The builtin an identifier names (not a local, not bound in the module), or NULL.
+const char *ty_builtin_of(Inf *I, uint32_t node) {
+    const Cst *c = I->c;
+    node = cst_unparen(c, node);
+    if (node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER || ty_local_index(I, node) != UINT32_MAX)
+        return NULL;
+    size_t n;
+    const char *s = cst_text(c, node, &n);
+    for (const char *const *b = builtin_names; *b; b++)
+        if (strlen(*b) == n && memcmp(*b, s, n) == 0) {
+            if (program_binding(I->mod, *b)) return NULL;  // shadowed at module level
+            return *b;
+        }
+    return NULL;
+}
+
+// Is node a dotted chain whose root is a name that is not a local?
+static bool root_is_global(Inf *I, uint32_t node) {
+    const Cst *c = I->c;
+    node = cst_unparen(c, node);
+    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    return node != CST_NONE && c->nodes[node].kind == K_IDENTIFIER && ty_local_index(I, node) == UINT32_MAX;
+}
+
+// The canonical dotted name of a callee/value chain whose root is not a local.
+static const char *qualname_of(Inf *I, uint32_t node) {
+    if (ty_root_is_local(I, node)) return NULL;
+    return program_qualname(I->cx, I->mod, node);
+}
+
+// ---------------------------------------------------------------------------
+// Annotations
+// ---------------------------------------------------------------------------
+
+
+// A string annotation: parse its contents as an expression.
+static const Type *ann_string(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
+    size_t len;
+    const char *s = cst_text(c, node, &len);
+    size_t i = 0;
+    while (i < len && s[i] != '"' && s[i] != '\'') {
+        if (s[i] == 'f' || s[i] == 'F' || s[i] == 'b' || s[i] == 'B') return TY(TY_UNKNOWN);
+        i++;
+    }
+    if (i >= len) return TY(TY_UNKNOWN);
+    size_t q = (len - i >= 6 && s[i + 1] == s[i] && s[i + 2] == s[i]) ? 3 : 1;
+    if (len < i + 2 * q) return TY(TY_UNKNOWN);
+    const char *body = s + i + q;
+    size_t blen = len - i - 2 * q;
+    for (size_t k = 0; k < blen; k++)
+        if (body[k] == '\\' || body[k] == '\n') return TY(TY_UNKNOWN);
+    Cst *sc = source_parse_text(I->cx, "<annotation>", body, blen, false);
+    if (!sc || sc->has_errors) return TY(TY_UNKNOWN);
+    uint32_t st = cst_named_child(sc, 0, 0);
+    if (st == CST_NONE || sc->nodes[st].kind != K_EXPR_STMT || cst_named_count(sc, 0) != 1)
+        return TY(TY_UNKNOWN);
+    uint32_t e = cst_named_child(sc, st, 0);
+    if (e == CST_NONE) return TY(TY_UNKNOWN);
+    return ty_ann(I, m, sc, e, depth + 1);
+}
+
+// The type a class/type name denotes (in an annotation or an isinstance()).
+const Type *ty_type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) {
+    const char *dotted = program_dotted_text(I->cx, c, node);
+    if (!dotted) return TY(TY_UNKNOWN);
+    const char *q = qual_of_text(I->cx, m, dotted);
+    const char *b = q ? NULL : dotted;  // unbound: a builtin
+    if (q && str_has_prefix(q, "builtins.")) b = q + 9;
+    if (b) {
+        static const struct { const char *name; TypeKind k; } bs[] = {
+            {"int", TY_INT}, {"float", TY_FLOAT}, {"bool", TY_BOOL}, {"complex", TY_COMPLEX},
+            {"str", TY_STR}, {"bytes", TY_BYTES}, {"None", TY_NONE}, {"range", TY_RANGE},
+            {"slice", TY_SLICE}, {"type", TY_OBJECT}, {"bytearray", TY_BYTES},
+        };
+        for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++)
+            if (strcmp(b, bs[i].name) == 0) return TY(bs[i].k);
+        if (strcmp(b, "list") == 0) return types_list(I->L, TY(TY_UNKNOWN));
+        if (strcmp(b, "tuple") == 0) return types_tuple_of(I->L, TY(TY_UNKNOWN));
+        if (strcmp(b, "dict") == 0) return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
+        if (strcmp(b, "set") == 0 || strcmp(b, "frozenset") == 0) return types_set(I->L, TY(TY_UNKNOWN));
+        return TY(TY_UNKNOWN);  // object, Tensor without an import, ...
+    }
+    if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
+    if (strcmp(q, "torch.Size") == 0) return TY(TY_SIZE);
+    if (strcmp(q, "torch.dtype") == 0) return TY(TY_DTYPE);
+    if (strcmp(q, "torch.device") == 0) return TY(TY_DEVICE);
+    if (str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
+        str_has_prefix(q, "collections.abc.")) {
+        const char *t = strrchr(q, '.') + 1;
+        static const char *const seqs[] = {"List", "Sequence", "Iterable", "MutableSequence",
+                                           "Iterator", "Collection", "Generator", "Reversible", NULL};
+        if (str_in(t, seqs)) return types_list(I->L, TY(TY_UNKNOWN));
+        if (strcmp(t, "Tuple") == 0) return types_tuple_of(I->L, TY(TY_UNKNOWN));
+        if (strcmp(t, "Dict") == 0 || strcmp(t, "Mapping") == 0 || strcmp(t, "MutableMapping") == 0 ||
+            strcmp(t, "OrderedDict") == 0 || strcmp(t, "DefaultDict") == 0)
+            return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
+        if (strcmp(t, "Set") == 0 || strcmp(t, "FrozenSet") == 0 || strcmp(t, "AbstractSet") == 0)
+            return types_set(I->L, TY(TY_UNKNOWN));
+        if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0) return TY(TY_OBJECT);
+        return TY(TY_UNKNOWN);  // Any, TypeVar names, ...
+    }
+    // torch's own names are known by the tables above: reading torch's sources
+    // for them (torch._jit_internal.BroadcastingList2, ...) costs more than it tells
+    bool torch_name = torchinfo_is_opaque_library(q);
+    if (str_has_prefix(q, "torch.")) {  // re-exports and aliases: `Tensor = torch.Tensor` in torch.nn.functional
+        const char *last = strrchr(q, '.') + 1;
+        if (strcmp(last, "Tensor") == 0 || strcmp(last, "Parameter") == 0) return TY(TY_TENSOR);
+        if (strcmp(last, "Size") == 0) return TY(TY_SIZE);
+        if (strcmp(last, "dtype") == 0) return TY(TY_DTYPE);
+        if (strcmp(last, "device") == 0) return TY(TY_DEVICE);
+    }
+    Symbol s = torch_name ? (Symbol){0}
+               : c == m->cst ? program_resolve(I->cx, m, node)
+               : !strchr(dotted, '.') ? program_lookup(I->cx, m, dotted) : (Symbol){0};
+    if (s.kind == SYM_CLASS && s.cls) {
+        // a class of the program: its instances (a Tensor subclass stays a tensor)
+        for (size_t i = 0; i < s.cls->bases.len; i++)
+            if (torchinfo_is_tensor_class(VEC_AT(s.cls->bases, const char, i))) return TY(TY_TENSOR);
+        return types_instance(I->L, s.qualname ? s.qualname : q, s.cls);
+    }
+    if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Module, nn.Linear, ...
+        const char *t = strrchr(q, '.') + 1;
+        if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
+    }
+    return TY(TY_UNKNOWN);
+}
+
+// The parameters of a generic: `X[A, B]` (subscript) or `X[A, B]` (generic_type).
+static size_t generic_params(const Cst *c, uint32_t node, uint32_t *base, uint32_t *out, size_t max) {
+    size_t n = 0;
+    if (c->nodes[node].kind == K_SUBSCRIPT) {
+        *base = cst_field(c, node, F_VALUE);
+        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+            uint32_t ch = c->nodes[node].first_child + k;
+            if (c->nodes[ch].field == F_SUBSCRIPT && n < max) out[n++] = ch;
+        }
+        if (n == 1 && c->nodes[out[0]].kind == K_TUPLE) {  // X[(A, B)]
+            uint32_t t = out[0];
+            n = 0;
+            for (uint32_t k = 0; k < cst_named_count(c, t) && n < max; k++) out[n++] = cst_named_child(c, t, k);
+        }
+        return n;
+    }
+    // generic_type: (identifier | attribute) type_parameter(type, type, ...)
+    *base = cst_named_child(c, node, 0);
+    uint32_t tp = cst_named_child(c, node, 1);
+    if (tp == CST_NONE) return 0;
+    for (uint32_t k = 0; k < c->nodes[tp].nchildren; k++) {
+        uint32_t ch = c->nodes[tp].first_child + k;
+        if (c->nodes[ch].named && c->nodes[ch].kind != K_COMMENT && n < max) out[n++] = ch;
+    }
+    return n;
+}
+
+
+const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
+    if (node == CST_NONE || depth > 16) return TY(TY_UNKNOWN);
+    node = cst_unparen(c, node);
+    switch (c->nodes[node].kind) {
+    case K_TYPE: {
+        uint32_t e = cst_named_child(c, node, 0);
+        return e == CST_NONE ? TY(TY_UNKNOWN) : ty_ann(I, m, c, e, depth + 1);
+    }
+    case K_NONE: return TY(TY_NONE);
+    case K_STRING: return ann_string(I, m, c, node, depth);
+    case K_IDENTIFIER: case K_ATTRIBUTE: return ty_type_of_name(I, m, c, node);
+    case K_BINARY_OP: {  // A | B
+        uint32_t op = cst_field(c, node, F_OPERATOR);
+        if (!text_is(c, op, "|")) return TY(TY_UNKNOWN);
+        return types_join(I->L, ty_ann(I, m, c, cst_field(c, node, F_LEFT), depth + 1),
+                          ty_ann(I, m, c, cst_field(c, node, F_RIGHT), depth + 1));
+    }
+    case K_SUBSCRIPT: case K_OTHER: {
+        uint32_t base = CST_NONE, ps[64];
+        if (c->nodes[node].kind == K_OTHER && cst_named_count(c, node) != 2) return TY(TY_UNKNOWN);
+        size_t n = generic_params(c, node, &base, ps, 64);
+        if (base == CST_NONE) return TY(TY_UNKNOWN);
+        base = cst_unparen(c, base);
+        uint32_t bk = c->nodes[base].kind;
+        if (bk != K_IDENTIFIER && bk != K_ATTRIBUTE) return TY(TY_UNKNOWN);
+        const char *dotted = program_dotted_text(I->cx, c, base);
+        const char *q = dotted ? qual_of_text(I->cx, m, dotted) : NULL;
+        const char *t = q ? strrchr(q, '.') ? strrchr(q, '.') + 1 : q : dotted;
+        if (!t) return TY(TY_UNKNOWN);
+        bool typing = !q || str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
+                      str_has_prefix(q, "collections.abc.") || str_has_prefix(q, "builtins.") ||
+                      str_has_prefix(q, "collections.");
+        if (!typing) return ty_type_of_name(I, m, c, base);
+        const Type *a0 = n > 0 ? ty_ann(I, m, c, ps[0], depth + 1) : TY(TY_UNKNOWN);
+        if (strcmp(t, "Optional") == 0) return types_join(I->L, a0, TY(TY_NONE));
+        if (strcmp(t, "Union") == 0) {
+            const Type *j = TY(TY_BOTTOM);
+            for (size_t i = 0; i < n; i++) j = types_join(I->L, j, ty_ann(I, m, c, ps[i], depth + 1));
+            return n ? j : TY(TY_UNKNOWN);
+        }
+        static const char *const seqs[] = {"List", "list", "Sequence", "Iterable", "MutableSequence",
+                                           "Iterator", "Collection", "Generator", "Reversible", "deque", NULL};
+        if (str_in(t, seqs)) return types_list(I->L, a0);
+        if (strcmp(t, "Set") == 0 || strcmp(t, "set") == 0 || strcmp(t, "FrozenSet") == 0 ||
+            strcmp(t, "frozenset") == 0 || strcmp(t, "AbstractSet") == 0)
+            return types_set(I->L, a0);
+        if (strcmp(t, "Dict") == 0 || strcmp(t, "dict") == 0 || strcmp(t, "Mapping") == 0 ||
+            strcmp(t, "MutableMapping") == 0 || strcmp(t, "OrderedDict") == 0 || strcmp(t, "DefaultDict") == 0 ||
+            strcmp(t, "defaultdict") == 0)
+            return types_dict(I->L, a0, n > 1 ? ty_ann(I, m, c, ps[1], depth + 1) : TY(TY_UNKNOWN));
+        if (strcmp(t, "Tuple") == 0 || strcmp(t, "tuple") == 0) {
+            if (n == 2 && c->nodes[cst_unparen(c, ps[1])].kind == K_ELLIPSIS) return types_tuple_of(I->L, a0);
+            if (n == 2 && c->nodes[ps[1]].kind == K_TYPE &&
+                c->nodes[cst_named_child(c, ps[1], 0)].kind == K_ELLIPSIS)
+                return types_tuple_of(I->L, a0);
+            if (n == 1) {  // Tuple[()]
+                uint32_t e = ps[0];
+                if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
+                if (e != CST_NONE && c->nodes[e].kind == K_TUPLE && cst_named_count(c, e) == 0)
+                    return types_tuple(I->L, NULL, 0);
+            }
+            const Type *e[64];
+            for (size_t i = 0; i < n; i++) e[i] = ty_ann(I, m, c, ps[i], depth + 1);
+            return types_tuple(I->L, e, n);
+        }
+        if (strcmp(t, "Annotated") == 0 || strcmp(t, "Final") == 0 || strcmp(t, "ClassVar") == 0 ||
+            strcmp(t, "Required") == 0 || strcmp(t, "NotRequired") == 0)
+            return a0;
+        if (strcmp(t, "Literal") == 0) {
+            const Type *j = TY(TY_BOTTOM);
+            for (size_t i = 0; i < n; i++) {
+                uint32_t e = ps[i];
+                if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
+                j = types_join(I->L, j, e == CST_NONE ? TY(TY_UNKNOWN) : ty_literal_type(I, c, e));
+            }
+            return n ? j : TY(TY_UNKNOWN);
+        }
+        if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0 || strcmp(t, "type") == 0) return TY(TY_OBJECT);
+        return TY(TY_UNKNOWN);
+    }
+    default: return TY(TY_UNKNOWN);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Literals
+// ---------------------------------------------------------------------------
+
+const Type *ty_literal_type(Inf *I, const Cst *c, uint32_t node) {
+    switch (c->nodes[node].kind) {
+    case K_INTEGER: case K_FLOAT: {
+        size_t n;
+        const char *s = cst_text(c, node, &n);
+        if (n && (s[n - 1] == 'j' || s[n - 1] == 'J')) return TY(TY_COMPLEX);
+        return TY(c->nodes[node].kind == K_INTEGER ? TY_INT : TY_FLOAT);
+    }
+    case K_STRING: case K_CONCAT_STRING: {
+        size_t n;
+        const char *s = cst_text(c, node, &n);
+        for (size_t i = 0; i < n && s[i] != '"' && s[i] != '\''; i++)
+            if (s[i] == 'b' || s[i] == 'B') return TY(TY_BYTES);
+        return TY(TY_STR);
+    }
+    case K_TRUE: case K_FALSE: return TY(TY_BOOL);
+    case K_NONE: return TY(TY_NONE);
+    case K_UNARY_OP: {
+        uint32_t a = cst_field(c, node, F_ARGUMENT);
+        return a == CST_NONE ? TY(TY_UNKNOWN) : ty_literal_type(I, c, a);
+    }
+    default: return TY(TY_UNKNOWN);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Expressions
+// ---------------------------------------------------------------------------
+
+
+static const Type *read_var(Inf *I, const Env *e, uint32_t idx) {
+    if (I->pinned[idx]) return TY(TY_UNKNOWN);
+    return e->v[idx];
+}
+
+// The element type of iterating over a value of type t.
+const Type *ty_iter_elem(Inf *I, const Type *t) {
+    switch (t->kind) {
+    case TY_LIST: case TY_SET: return t->elems[0];
+    case TY_DICT: return t->elems[0];
+    case TY_TUPLE: {
+        const Type *j = TY(TY_BOTTOM);
+        for (uint32_t i = 0; i < t->n; i++) j = types_join(I->L, j, t->elems[i]);
+        return t->n ? j : TY(TY_UNKNOWN);
+    }
+    case TY_STR: return TY(TY_STR);
+    case TY_BYTES: case TY_RANGE: case TY_SIZE: return TY(TY_INT);
+    case TY_TENSOR: return TY(TY_TENSOR);
+    case TY_UNION: {
+        const Type *j = TY(TY_BOTTOM);
+        for (uint32_t i = 0; i < t->n; i++) {
+            if (t->elems[i]->kind == TY_NONE) continue;  // iterating None fails
+            j = types_join(I->L, j, ty_iter_elem(I, t->elems[i]));
+        }
+        return j->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : j;
+    }
+    default: return TY(TY_UNKNOWN);
+    }
+}
+
+// Type of t[index]
+static const Type *subscript_type(Inf *I, const Type *t, const Cst *c, uint32_t idx, const Type *it) {
+    bool is_slice = idx != CST_NONE && c->nodes[idx].kind == K_SLICE;
+    switch (t->kind) {
+    case TY_TENSOR: return TY(TY_TENSOR);
+    case TY_SIZE:
+        if (is_slice) return TY(TY_SIZE);
+        return it->kind == TY_INT || it->kind == TY_BOOL ? TY(TY_INT) : TY(TY_UNKNOWN);
+    case TY_LIST: return is_slice ? t : t->elems[0];
+    case TY_DICT: return t->elems[1];
+    case TY_STR: return TY(TY_STR);
+    case TY_BYTES: return is_slice ? t : TY(TY_INT);
+    case TY_RANGE: return is_slice ? t : TY(TY_INT);
+    case TY_TUPLE: {
+        if (is_slice) return types_tuple_of(I->L, ty_iter_elem(I, t));
+        if (!t->var && idx != CST_NONE) {
+            const Type *lt = ty_literal_type(I, c, idx);
+            if (lt->kind == TY_INT && (c->nodes[idx].kind == K_INTEGER || c->nodes[idx].kind == K_UNARY_OP)) {
+                char *s = cst_strdup(I->cx, c, idx), *end;
+                long v = strtol(s[0] == '-' ? s + 1 : s, &end, 0);
+                if (*end == '\0') {
+                    if (s[0] == '-') v = (long)t->n - v;
+                    if (v >= 0 && v < (long)t->n) return t->elems[v];
+                }
+            }
+        }
+        return ty_iter_elem(I, t);
+    }
+    case TY_UNION: {
+        const Type *j = TY(TY_BOTTOM);
+        for (uint32_t i = 0; i < t->n; i++) {
+            if (t->elems[i]->kind == TY_NONE) continue;
+            j = types_join(I->L, j, subscript_type(I, t->elems[i], c, idx, it));
+        }
+        return j->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : j;
+    }
+    default: return TY(TY_UNKNOWN);
+    }
+}
+
+static int num_rank(TypeKind k) {
+    switch (k) {
+    case TY_BOOL: return 1;
+    case TY_INT: return 2;
+    case TY_FLOAT: return 3;
+    case TY_COMPLEX: return 4;
+    default: return 0;
+    }
+}
+
+static const Type *arith1(Inf *I, const char *op, const Type *a, const Type *b) {
+    if (a->kind == TY_BOTTOM || a->kind == TY_UNKNOWN || b->kind == TY_BOTTOM || b->kind == TY_UNKNOWN)
+        return TY(TY_UNKNOWN);
+    if (a->kind == TY_TENSOR || b->kind == TY_TENSOR) return TY(TY_TENSOR);
+    int ra = num_rank(a->kind), rb = num_rank(b->kind);
+    if (ra && rb) {
+        int r = ra > rb ? ra : rb;
+        if (strcmp(op, "/") == 0) return TY(r == 4 ? TY_COMPLEX : TY_FLOAT);
+        if (strcmp(op, "&") == 0 || strcmp(op, "|") == 0 || strcmp(op, "^") == 0) {
+            if (r == 1) return TY(TY_BOOL);
+            return r == 2 ? TY(TY_INT) : TY(TY_UNKNOWN);
+        }
+        if (strcmp(op, "<<") == 0 || strcmp(op, ">>") == 0) return r <= 2 ? TY(TY_INT) : TY(TY_UNKNOWN);
+        if (strcmp(op, "@") == 0) return TY(TY_UNKNOWN);
+        if (strcmp(op, "**") == 0 && r <= 2) return types_join(I->L, TY(TY_INT), TY(TY_FLOAT));
+        if (r == 1) return TY(TY_INT);
+        return TY(r == 2 ? TY_INT : r == 3 ? TY_FLOAT : TY_COMPLEX);
+    }
+    bool add = strcmp(op, "+") == 0, mul = strcmp(op, "*") == 0;
+    if (a->kind == TY_STR && (add || strcmp(op, "%") == 0)) return TY(TY_STR);
+    if (((a->kind == TY_STR || a->kind == TY_BYTES) && rb == 2 && mul) ||
+        (b->kind == TY_STR && ra == 2 && mul))
+        return a->kind == TY_STR || b->kind == TY_STR ? TY(TY_STR) : TY(TY_BYTES);
+    if (a->kind == TY_BYTES && b->kind == TY_BYTES && add) return TY(TY_BYTES);
+    if (a->kind == TY_LIST && b->kind == TY_LIST && add) return types_join(I->L, a, b);
+    if (a->kind == TY_LIST && (rb == 2 || rb == 1) && mul) return a;
+    if (b->kind == TY_LIST && (ra == 2 || ra == 1) && mul) return b;
+    if ((a->kind == TY_SIZE || a->kind == TY_TUPLE) && (b->kind == TY_SIZE || b->kind == TY_TUPLE) && add) {
+        if (a->kind == TY_SIZE) return TY(TY_SIZE);  // torch.Size.__add__ keeps a Size
+        if (b->kind == TY_SIZE) return types_tuple_of(I->L, types_join(I->L, ty_iter_elem(I, a), TY(TY_INT)));
+        if (!a->var && !b->var && a->n + b->n <= 64) {
+            const Type *e[128];
+            memcpy(e, a->elems, sizeof *e * a->n);
+            memcpy(e + a->n, b->elems, sizeof *e * b->n);
+            return types_tuple(I->L, e, a->n + b->n);
+        }
+        return types_tuple_of(I->L, types_join(I->L, ty_iter_elem(I, a), ty_iter_elem(I, b)));
+    }
+    if ((a->kind == TY_SIZE && (rb == 2 || rb == 1) && mul)) return TY(TY_SIZE);
+    if (a->kind == TY_TUPLE && (rb == 2 || rb == 1) && mul) return types_tuple_of(I->L, ty_iter_elem(I, a));
+    if ((a->kind == TY_SET && b->kind == TY_SET) &&
+        (strcmp(op, "|") == 0 || strcmp(op, "&") == 0 || strcmp(op, "-") == 0 || strcmp(op, "^") == 0))
+        return types_join(I->L, a, b);
+    if (a->kind == TY_DICT && b->kind == TY_DICT && strcmp(op, "|") == 0) return types_join(I->L, a, b);
+    return TY(TY_UNKNOWN);  // instances (user operators), None (an error), ...
+}
+
+const Type *ty_arith(Inf *I, const char *op, const Type *a, const Type *b) {
+    if (a->kind == TY_UNION || b->kind == TY_UNION) {
+        const Type *j = TY(TY_BOTTOM);
+        const Type *const *as = a->kind == TY_UNION ? a->elems : &a;
+        const Type *const *bs = b->kind == TY_UNION ? b->elems : &b;
+        uint32_t na = a->kind == TY_UNION ? a->n : 1, nb = b->kind == TY_UNION ? b->n : 1;
+        for (uint32_t i = 0; i < na; i++)
+            for (uint32_t k = 0; k < nb; k++) {
+                if (as[i]->kind == TY_NONE || bs[k]->kind == TY_NONE) continue;  // a TypeError
+                j = types_join(I->L, j, arith1(I, op, as[i], bs[k]));
+            }
+        return j->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : j;
+    }
+    return arith1(I, op, a, b);
+}
+
+static const Type *unary_type(Inf *I, const char *op, const Type *a) {
+    if (a->kind == TY_UNION) {
+        const Type *j = TY(TY_BOTTOM);
+        for (uint32_t i = 0; i < a->n; i++) j = types_join(I->L, j, unary_type(I, op, a->elems[i]));
+        return j;
+    }
+    if (a->kind == TY_TENSOR) return a;
+    int r = num_rank(a->kind);
+    if (!r) return TY(TY_UNKNOWN);
+    if (strcmp(op, "~") == 0) return r <= 2 ? TY(TY_INT) : TY(TY_UNKNOWN);
+    return r == 1 ? TY(TY_INT) : a;
+}
+
+// Evaluate the arguments of a call; fills the positional ones' types.
+typedef struct CallArgs {
+    const Type *pos[16];
+    uint32_t pos_nodes[16];
+    size_t npos;
+    const char *kwnames[16];
+    size_t nkw;
+    bool splat, kwsplat;
+} CallArgs;
+
+static void eval_args(Inf *I, Env *e, uint32_t call, CallArgs *ca) {
+    const Cst *c = I->c;
+    memset(ca, 0, sizeof *ca);
+    uint32_t al = cst_field(c, call, F_ARGUMENTS);
+    if (al == CST_NONE) return;
+    if (c->nodes[al].kind != K_ARGUMENT_LIST) {  // f(x for x in y)
+        ca->pos[0] = ty_ev(I, e, al);
+        ca->pos_nodes[0] = al;
+        ca->npos = 1;
+        return;
+    }
+    for (uint32_t k = 0; k < c->nodes[al].nchildren; k++) {
+        uint32_t a = c->nodes[al].first_child + k;
+        if (!c->nodes[a].named || c->nodes[a].kind == K_COMMENT) continue;
+        uint32_t kind = c->nodes[a].kind;
+        if (kind == K_KEYWORD_ARGUMENT) {
+            ty_ev(I, e, cst_field(c, a, F_VALUE));
+            if (ca->nkw < 16) ca->kwnames[ca->nkw++] = cst_strdup(I->cx, c, cst_field(c, a, F_NAME));
+        } else if (kind == K_DICT_SPLAT) {
+            ty_ev(I, e, a);
+            ca->kwsplat = true;
+        } else {
+            const Type *t = ty_ev(I, e, a);
+            if (kind == K_LIST_SPLAT) ca->splat = true;
+            if (ca->npos < 16) {
+                ca->pos_nodes[ca->npos] = a;
+                ca->pos[ca->npos++] = t;
+            } else ca->npos++;
+        }
+    }
+}
+
+static const Type *arg0(const CallArgs *ca, Inf *I) { return ca->npos ? ca->pos[0] : TY(TY_UNKNOWN); }
+
+static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
+    const Type *a = arg0(ca, I);
+    if (ca->splat) {
+        if (!strcmp(b, "len") || !strcmp(b, "hash") || !strcmp(b, "id")) return TY(TY_INT);
+        if (!strcmp(b, "isinstance") || !strcmp(b, "hasattr") || !strcmp(b, "any") || !strcmp(b, "all"))
+            return TY(TY_BOOL);
+        return TY(TY_UNKNOWN);
+    }
+    static const struct { const char *name; TypeKind k; } simple[] = {
+        {"int", TY_INT}, {"float", TY_FLOAT}, {"bool", TY_BOOL}, {"complex", TY_COMPLEX},
+        {"str", TY_STR}, {"repr", TY_STR}, {"format", TY_STR}, {"chr", TY_STR}, {"bytes", TY_BYTES},
+        {"bytearray", TY_BYTES}, {"len", TY_INT}, {"hash", TY_INT}, {"id", TY_INT}, {"ord", TY_INT},
+        {"range", TY_RANGE}, {"isinstance", TY_BOOL}, {"issubclass", TY_BOOL}, {"hasattr", TY_BOOL},
+        {"callable", TY_BOOL}, {"any", TY_BOOL}, {"all", TY_BOOL}, {"print", TY_NONE},
+        {"setattr", TY_NONE}, {"slice", TY_SLICE}, {"type", TY_OBJECT}, {"object", TY_OBJECT},
+        {"map", TY_UNKNOWN}, {"getattr", TY_UNKNOWN}, {"next", TY_UNKNOWN}, {"super", TY_OBJECT},
+    };
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
+        if (strcmp(b, simple[i].name) == 0) {
+            return TY(simple[i].k);
+        }
+    if (!strcmp(b, "list") || !strcmp(b, "sorted") || !strcmp(b, "reversed") || !strcmp(b, "iter") ||
+        !strcmp(b, "filter"))
+        return types_list(I->L, ca->npos ? ty_iter_elem(I, ca->pos[ca->npos - 1]) : TY(TY_BOTTOM));
+    if (!strcmp(b, "tuple")) {
+        if (!ca->npos) return types_tuple(I->L, NULL, 0);
+        if (a->kind == TY_TUPLE) return a;
+        return types_tuple_of(I->L, ty_iter_elem(I, a));
+    }
+    if (!strcmp(b, "set") || !strcmp(b, "frozenset"))
+        return types_set(I->L, ca->npos ? ty_iter_elem(I, a) : TY(TY_BOTTOM));
+    if (!strcmp(b, "dict")) {
+        if (!ca->npos) return types_dict(I->L, ca->nkw ? TY(TY_STR) : TY(TY_BOTTOM), ca->nkw ? TY(TY_UNKNOWN) : TY(TY_BOTTOM));
+        if (a->kind == TY_DICT) return a;
+        return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
+    }
+    if (!strcmp(b, "enumerate")) {
+        const Type *p[2] = {TY(TY_INT), ty_iter_elem(I, a)};
+        return types_list(I->L, types_tuple(I->L, p, 2));
+    }
+    if (!strcmp(b, "zip")) {
+        const Type *p[16];
+        size_t n = ca->npos < 16 ? ca->npos : 16;
+        for (size_t i = 0; i < n; i++) p[i] = ty_iter_elem(I, ca->pos[i]);
+        return types_list(I->L, types_tuple(I->L, p, n));
+    }
+    if (!strcmp(b, "abs")) {
+        if (a->kind == TY_TENSOR || num_rank(a->kind) >= 2) return a;
+        return num_rank(a->kind) == 1 ? TY(TY_INT) : TY(TY_UNKNOWN);
+    }
+    if (!strcmp(b, "round")) {
+        if (num_rank(a->kind) >= 1 && num_rank(a->kind) <= 3) return ca->npos >= 2 ? a : TY(TY_INT);
+        return TY(TY_UNKNOWN);
+    }
+    if (!strcmp(b, "min") || !strcmp(b, "max")) {
+        if (ca->npos == 1) return ty_iter_elem(I, a);
+        const Type *j = TY(TY_BOTTOM);
+        for (size_t i = 0; i < ca->npos && i < 16; i++) j = types_join(I->L, j, ca->pos[i]);
+        return j;
+    }
+    if (!strcmp(b, "sum")) {
+        if (!ca->npos) return TY(TY_UNKNOWN);
+        const Type *el = ty_iter_elem(I, a);
+        const Type *st = ca->npos > 1 ? ca->pos[1] : TY(TY_INT);
+        if (el->kind == TY_BOTTOM) return st;
+        return ty_arith(I, "+", st, el);
+    }
+    if (!strcmp(b, "pow")) return ca->npos >= 2 ? ty_arith(I, "**", ca->pos[0], ca->pos[1]) : TY(TY_UNKNOWN);
+    if (!strcmp(b, "divmod")) {
+        if (ca->npos < 2) return TY(TY_UNKNOWN);
+        const Type *p[2] = {ty_arith(I, "//", ca->pos[0], ca->pos[1]), ty_arith(I, "%", ca->pos[0], ca->pos[1])};
+        return types_tuple(I->L, p, 2);
+    }
+    return TY(TY_UNKNOWN);
+}
+
+static bool class_is_tensor(Inf *I, ClassInfo *ci, int depth) {
+    if (!ci || depth > 8) return false;
+    if (ci->mod && torchinfo_is_tensor_class(arena_printf(I->cx, "%s.%s", ci->mod->name, ci->name))) return true;
+    for (size_t i = 0; i < ci->bases.len; i++) {
+        if (torchinfo_is_tensor_class(VEC_AT(ci->bases, const char, i))) return true;
+        ClassInfo *b = program_base(I->cx, ci, i);
+        if (b && b != ci && class_is_tensor(I, b, depth + 1)) return true;
+    }
+    return false;
+}
+
+static const Type *instance_of(Inf *I, ClassInfo *ci, const char *q) {
+    if (class_is_tensor(I, ci, 0)) return TY(TY_TENSOR);
+    return types_instance(I->L, q, ci);
+}
+
+// Is q `prefix` followed by one name (no further dot)?
+static bool direct_member(const char *q, const char *prefix) {
+    size_t pl = strlen(prefix), ql = strlen(q);
+    return ql > pl && memcmp(q, prefix, pl) == 0 && !memchr(q + pl, '.', ql - pl);
+}
+
+// A call to the callable with canonical name q (a chain not rooted at a local).
+static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const CallArgs *ca) {
+    const OpTable *tab = I->cx->optable;
+    if (tab && optable_has(tab, q)) {
+        const OpEntry *en = optable_select(tab, q, ca->npos, ca->kwnames, ca->nkw);
+        if (en && en->returns_quantized) return TY(TY_TENSOR);
+        if (en) return TY(TY_UNKNOWN);
+    }
+    if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
+    if (direct_member(q, "torch.")) {
+        const char *n = q + 6;
+        if (str_in(n, torchinfo_tensor_fns)) return TY(TY_TENSOR);
+        if (str_in(n, torchinfo_tuple_fns)) return types_tuple_of(I->L, TY(TY_TENSOR));
+        if (str_in(n, torchinfo_bool_fns)) return TY(TY_BOOL);
+        if (!strcmp(n, "numel")) return TY(TY_INT);
+        if (!strcmp(n, "Size")) return TY(TY_SIZE);
+        if (!strcmp(n, "device")) return TY(TY_DEVICE);
+        if (!strcmp(n, "get_default_dtype") || !strcmp(n, "promote_types") || !strcmp(n, "result_type"))
+            return TY(TY_DTYPE);
+        if (!strcmp(n, "no_grad") || !strcmp(n, "enable_grad") || !strcmp(n, "inference_mode") ||
+            !strcmp(n, "finfo") || !strcmp(n, "iinfo") || !strcmp(n, "set_grad_enabled") ||
+            !strcmp(n, "autocast"))
+            return TY(TY_OBJECT);
+        if (!strcmp(n, "_assert") || !strcmp(n, "manual_seed")) return TY(TY_OBJECT);
+    }
+    if (direct_member(q, "torch.nn.functional.")) {
+        static const char *const not_tensor[] = {"multi_head_attention_forward", "has_torch_function",
+                                                 "handle_torch_function", "_in_projection_packed",
+                                                 "_canonical_mask", "_none_or_dtype", NULL};
+        if (!str_in(q + 20, not_tensor)) {
+            for (size_t i = 0; i < ca->nkw; i++)
+                if (!strcmp(ca->kwnames[i], "return_indices")) return TY(TY_UNKNOWN);
+            return TY(TY_TENSOR);
+        }
+    }
+    if (str_has_prefix(q, "torch.nn.init.")) return TY(TY_TENSOR);
+    if (direct_member(q, "math.")) {
+        if (str_in(q + 5, torchinfo_math_float_fns)) return TY(TY_FLOAT);
+        if (str_in(q + 5, torchinfo_math_int_fns)) return TY(TY_INT);
+        if (str_in(q + 5, torchinfo_math_bool_fns)) return TY(TY_BOOL);
+    }
+    if (!strcmp(q, "torch.jit.is_scripting") || !strcmp(q, "torch.jit.is_tracing") ||
+        !strcmp(q, "torch.is_grad_enabled") || !strcmp(q, "torch.cuda.is_available") ||
+        !strcmp(q, "torch.compiler.is_compiling") || !strcmp(q, "torch._C._get_tracing_state"))
+        return TY(TY_BOOL);
+    if (!strcmp(q, "warnings.warn") || !strcmp(q, "torch._assert") || !strcmp(q, "torch._C._log_api_usage_once"))
+        return TY(TY_NONE);
+    if (torchinfo_is_opaque_library(q)) {
+        if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Linear(...)
+            const char *t = strrchr(q, '.') + 1;
+            if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
+        }
+        return TY(TY_UNKNOWN);
+    }
+    Symbol s = program_resolve(I->cx, I->mod, fnode);
+    if (tab && (s.kind == SYM_FUNC || s.kind == SYM_NONE) && s.qualname && strcmp(s.qualname, q) != 0 &&
+        optable_has(tab, s.qualname)) {  // a re-export of a table op
+        const OpEntry *en = optable_select(tab, s.qualname, ca->npos, ca->kwnames, ca->nkw);
+        if (en && en->returns_quantized) return TY(TY_TENSOR);
+        if (en) return TY(TY_UNKNOWN);
+    }
+    if (s.kind == SYM_FUNC && s.fn) return ty_func_return(I, s.fn);
+    if (s.kind == SYM_CLASS && s.cls) return instance_of(I, s.cls, s.qualname ? s.qualname : q);
+    if (s.kind == SYM_NONE || s.kind == SYM_EXTERN) {
+        if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Linear without torch sources
+            const char *t = strrchr(q, '.') + 1;
+            if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
+        }
+    }
+    return TY(TY_UNKNOWN);
+}
+
+// A method call recv.name(...) on a value of type rt.
+static const Type *method_call(Inf *I, const Type *rt, const char *name, const CallArgs *ca) {
+    switch (rt->kind) {
+    case TY_TENSOR: case TY_UNKNOWN: case TY_BOTTOM: {
+        bool tensor = rt->kind == TY_TENSOR;
+        if (!strcmp(name, "size")) return ca->npos == 0 && !ca->splat && !ca->nkw ? TY(TY_SIZE) : TY(TY_INT);
+        if (str_in(name, torchinfo_tensor_int_methods)) return TY(TY_INT);
+        if (!strcmp(name, "item")) {
+            const Type *p[3] = {TY(TY_INT), TY(TY_FLOAT), TY(TY_BOOL)};
+            return types_join(I->L, types_join(I->L, p[0], p[1]), p[2]);
+        }
+        if (!tensor) return TY(TY_UNKNOWN);
+        if (!strcmp(name, "stride")) return ca->npos ? TY(TY_INT) : types_tuple_of(I->L, TY(TY_INT));
+        if (str_in(name, torchinfo_tensor_bool_methods)) return TY(TY_BOOL);
+        if (str_in(name, torchinfo_tensor_tuple_methods)) return types_tuple_of(I->L, TY(TY_TENSOR));
+        if (!strcmp(name, "tolist")) return TY(TY_UNKNOWN);
+        if ((!strcmp(name, "max") || !strcmp(name, "min") || !strcmp(name, "sort") || !strcmp(name, "topk") ||
+             !strcmp(name, "median") || !strcmp(name, "mode") || !strcmp(name, "kthvalue")) &&
+            (ca->npos || ca->nkw || !strcmp(name, "sort") || !strcmp(name, "topk")))
+            return TY(TY_UNKNOWN);  // (values, indices)
+        if (!strcmp(name, "max") || !strcmp(name, "min")) return TY(TY_TENSOR);
+        if (str_in(name, torchinfo_tensor_methods)) return TY(TY_TENSOR);
+        return TY(TY_UNKNOWN);
+    }
+    case TY_SIZE:
+        if (!strcmp(name, "numel") || !strcmp(name, "index") || !strcmp(name, "count")) return TY(TY_INT);
+        return TY(TY_UNKNOWN);
+    case TY_STR: {
+        static const char *const strs[] = {"format", "join", "lower", "upper", "strip", "lstrip", "rstrip",
+                                           "replace", "capitalize", "title", "zfill", "ljust", "rjust",
+                                           "center", "removeprefix", "removesuffix", NULL};
+        static const char *const bools[] = {"startswith", "endswith", "isdigit", "isalpha", "isalnum",
+                                            "isspace", "isupper", "islower", "isidentifier", NULL};
+        if (str_in(name, strs)) return TY(TY_STR);
+        if (str_in(name, bools)) return TY(TY_BOOL);
+        if (!strcmp(name, "split") || !strcmp(name, "rsplit") || !strcmp(name, "splitlines"))
+            return types_list(I->L, TY(TY_STR));
+        if (!strcmp(name, "find") || !strcmp(name, "index") || !strcmp(name, "count") || !strcmp(name, "rfind"))
+            return TY(TY_INT);
+        if (!strcmp(name, "encode")) return TY(TY_BYTES);
+        return TY(TY_UNKNOWN);
+    }
+    case TY_LIST:
+        if (!strcmp(name, "index") || !strcmp(name, "count")) return TY(TY_INT);
+        if (!strcmp(name, "pop")) return rt->elems[0];
+        if (!strcmp(name, "copy")) return rt;
+        if (!strcmp(name, "append") || !strcmp(name, "extend") || !strcmp(name, "insert") ||
+            !strcmp(name, "sort") || !strcmp(name, "reverse") || !strcmp(name, "clear") ||
+            !strcmp(name, "remove"))
+            return TY(TY_NONE);
+        return TY(TY_UNKNOWN);
+    case TY_TUPLE:
+        if (!strcmp(name, "index") || !strcmp(name, "count")) return TY(TY_INT);
+        return TY(TY_UNKNOWN);
+    case TY_DICT: {
+        const Type *k = rt->elems[0], *v = rt->elems[1];
+        if (!strcmp(name, "keys")) return types_list(I->L, k);
+        if (!strcmp(name, "values")) return types_list(I->L, v);
+        if (!strcmp(name, "items")) {
+            const Type *p[2] = {k, v};
+            return types_list(I->L, types_tuple(I->L, p, 2));
+        }
+        if (!strcmp(name, "get")) return ca->npos >= 2 ? types_join(I->L, v, ca->pos[1]) : types_join(I->L, v, TY(TY_NONE));
+        if (!strcmp(name, "pop")) return ca->npos >= 2 ? types_join(I->L, v, ca->pos[1]) : v;
+        if (!strcmp(name, "copy")) return rt;
+        return TY(TY_UNKNOWN);
+    }
+    case TY_INT: case TY_FLOAT:
+        if (!strcmp(name, "bit_length")) return TY(TY_INT);
+        if (!strcmp(name, "is_integer")) return TY(TY_BOOL);
+        return TY(TY_UNKNOWN);
+    case TY_INSTANCE:
+        if (rt->cls) {
+            FuncInfo *f = program_find_method(I->cx, rt->cls, name);
+            if (f) return ty_func_return(I, f);
+        }
+        return TY(TY_UNKNOWN);
+    case TY_UNION: {
+        const Type *j = TY(TY_BOTTOM);
+        for (uint32_t i = 0; i < rt->n; i++) {
+            if (rt->elems[i]->kind == TY_NONE) continue;
+            j = types_join(I->L, j, method_call(I, rt->elems[i], name, ca));
+        }
+        return j->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : j;
+    }
+    default: return TY(TY_UNKNOWN);
+    }
+}
+
+static const Type *ev_call(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    uint32_t f = cst_unparen(c, cst_field(c, node, F_FUNCTION));
+    CallArgs ca;
+    if (f == CST_NONE) {
+        eval_args(I, e, node, &ca);
+        return TY(TY_UNKNOWN);
+    }
+    uint32_t fk = c->nodes[f].kind;
+    if (fk == K_IDENTIFIER) {
+        eval_args(I, e, node, &ca);
+        record(I, f, TY(TY_OBJECT));
+        if (ty_local_index(I, f) != UINT32_MAX) return TY(TY_UNKNOWN);  // a local callable
+        const char *b = ty_builtin_of(I, f);
+        if (b) return builtin_call(I, b, &ca);
+        const char *q = qualname_of(I, f);
+        return q ? qualified_call(I, f, q, &ca) : TY(TY_UNKNOWN);
+    }
+    if (fk == K_ATTRIBUTE) {
+        uint32_t obj = cst_field(c, f, F_OBJECT), an = cst_field(c, f, F_ATTRIBUTE);
+        if (root_is_global(I, f)) {  // module.function(...)
+            eval_args(I, e, node, &ca);
+            const char *q = program_qualname(I->cx, I->mod, f);
+            if (q) return qualified_call(I, f, q, &ca);
+            ty_ev(I, e, obj);
+            return TY(TY_UNKNOWN);
+        }
+        size_t nl;
+        const char *name = cst_text(c, an, &nl);
+        char *nm = arena_strndup(I->cx, name, nl);
+        if (is_self(I, obj) && I->cls) {
+            ty_ev(I, e, obj);
+            eval_args(I, e, node, &ca);
+            uint32_t ai = ty_attr_index(I, f);
+            if (ai != UINT32_MAX) return TY(TY_UNKNOWN);  // an attribute holding a callable
+            FuncInfo *m = program_find_method(I->cx, I->cls, nm);
+            if (m) return ty_func_return(I, m);
+            return TY(TY_UNKNOWN);  // self.sub(x): a submodule may return tensors
+        }
+        const Type *rt = ty_ev(I, e, obj);
+        eval_args(I, e, node, &ca);
+        return method_call(I, rt, nm, &ca);
+    }
+    ty_ev(I, e, f);
+    eval_args(I, e, node, &ca);
+    return TY(TY_UNKNOWN);
+}
+
+// Values of libraries known by name (torch.float32, math.pi); Unknown for the
+// rest of those libraries; NULL: look the name up.
+static const Type *known_value(Inf *I, const char *q) {
+    if (torchinfo_is_dtype(q)) return TY(TY_DTYPE);
+    static const char *const floats[] = {"math.pi", "math.e", "math.inf", "math.nan", "math.tau",
+                                         "torch.pi", "torch.e", "torch.inf", "torch.nan", NULL};
+    if (str_in(q, floats)) return TY(TY_FLOAT);
+    if (!strcmp(q, "sys.maxsize")) return TY(TY_INT);
+    if (torchinfo_is_opaque_library(q)) return TY(TY_UNKNOWN);
+    return NULL;
+}
+
+static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    uint32_t obj = cst_field(c, node, F_OBJECT), an = cst_field(c, node, F_ATTRIBUTE);
+    if (an == CST_NONE) return TY(TY_UNKNOWN);
+    size_t nl;
+    const char *name = cst_text(c, an, &nl);
+    uint32_t ai = ty_attr_index(I, node);
+    if (ai != UINT32_MAX) {
+        ty_ev(I, e, obj);
+        const Type *t = read_var(I, e, ai);
+        return t->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : t;
+    }
+    if (root_is_global(I, node)) {  // torch.float32, math.pi, module constants
+        const char *q = program_qualname(I->cx, I->mod, node);
+        if (q) {
+            const Type *kt = known_value(I, q);
+            if (kt) return kt;
+            Symbol s = program_resolve(I->cx, I->mod, node);
+            if (s.kind == SYM_MODULE || s.kind == SYM_EXTERN || s.kind == SYM_CLASS || s.kind == SYM_FUNC)
+                return TY(TY_OBJECT);
+            if (s.kind == SYM_VALUE && s.mod && s.qualname) {
+                size_t ml = strlen(s.mod->name);
+                if (!strncmp(s.qualname, s.mod->name, ml) && s.qualname[ml] == '.' &&
+                    !strchr(s.qualname + ml + 1, '.'))
+                    return ty_module_value(I, s.mod, s.qualname + ml + 1);
+            }
+            return TY(TY_UNKNOWN);
+        }
+    }
+    const Type *ot = ty_ev(I, e, obj);
+    char *nm = arena_strndup(I->cx, name, nl);
+    if (is_self(I, obj) && I->cls) return ty_class_attr(I, I->cls, nm, nl);
+    switch (ot->kind) {
+    case TY_TENSOR: case TY_UNKNOWN: case TY_BOTTOM: {
+        if (!strcmp(nm, "shape")) return TY(TY_SIZE);
+        if (!strcmp(nm, "ndim")) return TY(TY_INT);
+        if (ot->kind != TY_TENSOR) return TY(TY_UNKNOWN);
+        static const char *const tens[] = {"T", "mT", "H", "mH", "data", "grad", "real", "imag", NULL};
+        static const char *const bools[] = {"is_cuda", "requires_grad", "is_leaf", "is_sparse",
+                                            "is_quantized", "is_meta", NULL};
+        if (str_in(nm, tens)) return TY(TY_TENSOR);
+        if (str_in(nm, bools)) return TY(TY_BOOL);
+        if (!strcmp(nm, "dtype")) return TY(TY_DTYPE);
+        if (!strcmp(nm, "device")) return TY(TY_DEVICE);
+        return TY(TY_UNKNOWN);
+    }
+    case TY_INSTANCE:
+        if (ot->cls) return ty_class_attr(I, ot->cls, nm, nl);
+        return TY(TY_UNKNOWN);
+    case TY_COMPLEX: case TY_FLOAT:
+        if (!strcmp(nm, "real") || !strcmp(nm, "imag")) return TY(TY_FLOAT);
+        return TY(TY_UNKNOWN);
+    default: return TY(TY_UNKNOWN);
+    }
+}
+
+// Comprehensions: bind the clauses in a copy of the environment.
+static const Type *ev_comprehension(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    Env ce = env_copy(I, e);
+    uint32_t body = cst_field(c, node, F_BODY);
+    for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+        uint32_t ch = c->nodes[node].first_child + k;
+        if (c->nodes[ch].kind == K_FOR_IN_CLAUSE) {
+            uint32_t right = cst_field(c, ch, F_RIGHT), left = cst_field(c, ch, F_LEFT);
+            const Type *it = right == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, &ce, right);
+            // `for x in a, b` has several right children
+            for (uint32_t j = 0; j < c->nodes[ch].nchildren; j++) {
+                uint32_t r2 = c->nodes[ch].first_child + j;
+                if (r2 != right && c->nodes[r2].field == F_RIGHT) {
+                    ty_ev(I, &ce, r2);
+                    it = TY(TY_UNKNOWN);
+                }
+            }
+            if (left != CST_NONE) ty_bind_target(I, &ce, left, ty_iter_elem(I, it));
+        } else if (c->nodes[ch].kind == K_IF_CLAUSE) {
+            uint32_t cond = cst_named_child(c, ch, 0);
+            if (cond != CST_NONE) ty_ev(I, &ce, cond);
+        }
+    }
+    if (body == CST_NONE) return TY(TY_UNKNOWN);
+    uint32_t kind = c->nodes[node].kind;
+    if (kind == K_DICT_COMP && c->nodes[body].kind == K_PAIR) {
+        const Type *kt = ty_ev(I, &ce, cst_field(c, body, F_KEY));
+        const Type *vt = ty_ev(I, &ce, cst_field(c, body, F_VALUE));
+        record(I, body, TY(TY_UNKNOWN));
+        return types_dict(I->L, kt, vt);
+    }
+    const Type *bt = ty_ev(I, &ce, body);
+    return kind == K_SET_COMP ? types_set(I->L, bt) : types_list(I->L, bt);
+}
+
+const Type *ty_ev_children(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+        uint32_t ch = c->nodes[node].first_child + k;
+        if (c->nodes[ch].named && c->nodes[ch].kind != K_COMMENT) ty_ev(I, e, ch);
+    }
+    return TY(TY_UNKNOWN);
+}
+
+
+static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    switch (c->nodes[node].kind) {
+    case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE: case K_CONCAT_STRING:
+        if (c->nodes[node].kind == K_CONCAT_STRING) ty_ev_children(I, e, node);
+        return ty_literal_type(I, c, node);
+    case K_STRING:
+        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {  // f-string interpolations
+            uint32_t ch = c->nodes[node].first_child + k;
+            if (c->nodes[ch].named && c->nodes[ch].nchildren) ty_ev_children(I, e, ch);
+        }
+        return ty_literal_type(I, c, node);
+    case K_ELLIPSIS: return TY(TY_OBJECT);
+    case K_IDENTIFIER: {
+        uint32_t li = ty_local_index(I, node);
+        if (li != UINT32_MAX) return read_var(I, e, li);
+        const char *b = ty_builtin_of(I, node);
+        if (b) return TY(TY_OBJECT);
+        const char *q = program_qualname(I->cx, I->mod, node);
+        const Type *kt = q ? known_value(I, q) : NULL;
+        if (kt) return kt;
+        Symbol s = program_lookup(I->cx, I->mod, cst_strdup(I->cx, c, node));
+        if (s.kind == SYM_MODULE || s.kind == SYM_EXTERN || s.kind == SYM_CLASS || s.kind == SYM_FUNC)
+            return TY(TY_OBJECT);
+        if (s.kind == SYM_VALUE && s.mod && s.qualname) {
+            const char *dot = strrchr(s.qualname, '.');
+            return ty_module_value(I, s.mod, dot ? dot + 1 : s.qualname);
+        }
+        return TY(TY_UNKNOWN);
+    }
+    case K_ATTRIBUTE: return ev_attribute(I, e, node);
+    case K_CALL: return ev_call(I, e, node);
+    case K_PAREN_EXPR: {
+        uint32_t in = cst_named_child(c, node, 0);
+        return in == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, in);
+    }
+    case K_SUBSCRIPT: {
+        const Type *vt = ty_ev(I, e, cst_field(c, node, F_VALUE));
+        uint32_t idx = CST_NONE;
+        size_t nidx = 0;
+        const Type *it = TY(TY_UNKNOWN);
+        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+            uint32_t ch = c->nodes[node].first_child + k;
+            if (c->nodes[ch].field != F_SUBSCRIPT) continue;
+            it = ty_ev(I, e, ch);
+            idx = ch;
+            nidx++;
+        }
+        if (nidx != 1) return vt->kind == TY_TENSOR ? TY(TY_TENSOR) : TY(TY_UNKNOWN);
+        return subscript_type(I, vt, c, idx, it);
+    }
+    case K_SLICE: ty_ev_children(I, e, node); return TY(TY_SLICE);
+    case K_BINARY_OP: {
+        const Type *l = ty_ev(I, e, cst_field(c, node, F_LEFT));
+        const Type *r = ty_ev(I, e, cst_field(c, node, F_RIGHT));
+        uint32_t op = cst_field(c, node, F_OPERATOR);
+        if (op == CST_NONE) return TY(TY_UNKNOWN);
+        return ty_arith(I, cst_strdup(I->cx, c, op), l, r);
+    }
+    case K_UNARY_OP: {
+        const Type *a = ty_ev(I, e, cst_field(c, node, F_ARGUMENT));
+        uint32_t op = cst_field(c, node, F_OPERATOR);
+        return op == CST_NONE ? TY(TY_UNKNOWN) : unary_type(I, cst_strdup(I->cx, c, op), a);
+    }
+    case K_NOT_OP: ty_ev_children(I, e, node); return TY(TY_BOOL);
+    case K_COMPARISON: ty_ev_children(I, e, node); return TY(TY_BOOL);
+    case K_BOOLEAN_OP: {
+        uint32_t l = cst_field(c, node, F_LEFT), r = cst_field(c, node, F_RIGHT);
+        const Type *lt = ty_ev(I, e, l);
+        if (!ty_may_narrow(I, e, l, 0)) return types_join(I->L, lt, ty_ev(I, e, r));
+        // the right operand runs only when the left one is true (and) / false (or)
+        Env te = env_copy(I, e), fe = env_copy(I, e);
+        ty_narrow(I, e, l, &te, &fe);
+        bool is_and = text_is(c, cst_field(c, node, F_OPERATOR), "and");
+        const Type *rt = ty_ev(I, is_and ? &te : &fe, r);
+        return types_join(I->L, lt, rt);
+    }
+    case K_CONDITIONAL_EXPR: {
+        uint32_t a = cst_named_child(c, node, 0), cond = cst_named_child(c, node, 1),
+                 b = cst_named_child(c, node, 2);
+        if (cond != CST_NONE) ty_ev(I, e, cond);
+        if (cond == CST_NONE || !ty_may_narrow(I, e, cond, 0)) {
+            const Type *at = a == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, a);
+            return types_join(I->L, at, b == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, b));
+        }
+        Env te = env_copy(I, e), fe = env_copy(I, e);
+        if (cond != CST_NONE) ty_narrow(I, e, cond, &te, &fe);
+        const Type *at = a == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, &te, a);
+        const Type *bt = b == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, &fe, b);
+        return types_join(I->L, at, bt);
+    }
+    case K_TUPLE: case K_EXPRESSION_LIST: case K_PATTERN_LIST: {
+        const Type *el[64];
+        size_t n = 0;
+        bool star = false;
+        const Type *j = TY(TY_BOTTOM);
+        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+            uint32_t ch = c->nodes[node].first_child + k;
+            if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
+            const Type *t = ty_ev(I, e, ch);
+            if (c->nodes[ch].kind == K_LIST_SPLAT) {
+                star = true;
+                t = ty_iter_elem(I, t);
+            }
+            j = types_join(I->L, j, t);
+            if (n < 64) el[n] = t;
+            n++;
+        }
+        if (star || n > 64) return types_tuple_of(I->L, j);
+        return types_tuple(I->L, el, n);
+    }
+    case K_LIST: case K_SET: {
+        const Type *j = TY(TY_BOTTOM);
+        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+            uint32_t ch = c->nodes[node].first_child + k;
+            if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
+            const Type *t = ty_ev(I, e, ch);
+            if (c->nodes[ch].kind == K_LIST_SPLAT) t = ty_iter_elem(I, t);
+            j = types_join(I->L, j, t);
+        }
+        return c->nodes[node].kind == K_LIST ? types_list(I->L, j) : types_set(I->L, j);
+    }
+    case K_DICT: {
+        const Type *kj = TY(TY_BOTTOM), *vj = TY(TY_BOTTOM);
+        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+            uint32_t ch = c->nodes[node].first_child + k;
+            if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
+            if (c->nodes[ch].kind == K_PAIR) {
+                kj = types_join(I->L, kj, ty_ev(I, e, cst_field(c, ch, F_KEY)));
+                vj = types_join(I->L, vj, ty_ev(I, e, cst_field(c, ch, F_VALUE)));
+            } else {
+                const Type *t = ty_ev(I, e, ch);
+                if (t->kind == TY_DICT) {
+                    kj = types_join(I->L, kj, t->elems[0]);
+                    vj = types_join(I->L, vj, t->elems[1]);
+                } else {
+                    kj = vj = TY(TY_UNKNOWN);
+                }
+            }
+        }
+        return types_dict(I->L, kj, vj);
+    }
+    case K_LIST_COMP: case K_SET_COMP: case K_DICT_COMP: case K_GENERATOR:
+        return ev_comprehension(I, e, node);
+    case K_LIST_SPLAT: case K_DICT_SPLAT: {
+        uint32_t in = cst_named_child(c, node, 0);
+        return in == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, in);
+    }
+    case K_KEYWORD_ARGUMENT: {
+        uint32_t v = cst_field(c, node, F_VALUE);
+        return v == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, v);
+    }
+    case K_NAMED_EXPR: {
+        const Type *t = ty_ev(I, e, cst_field(c, node, F_VALUE));
+        uint32_t nm = cst_field(c, node, F_NAME);
+        if (nm != CST_NONE) ty_bind_target(I, e, nm, t);
+        return t;
+    }
+    case K_LAMBDA: return TY(TY_OBJECT);
+    case K_AWAIT: case K_YIELD: ty_ev_children(I, e, node); return TY(TY_UNKNOWN);
+    default: return ty_ev_children(I, e, node);
+    }
+}
+
+const Type *ty_ev(Inf *I, Env *e, uint32_t node) {
+    if (node == CST_NONE) return TY(TY_UNKNOWN);
+    if (I->depth > EXPR_DEPTH_MAX) return TY(TY_UNKNOWN);  // nothing below is recorded: candidates
+    I->depth++;
+    const Type *t = ev_inner(I, e, node);
+    I->depth--;
+    record(I, node, t);
+    return t;
+}
+
+// ---------------------------------------------------------------------------
+// Assignment targets
+// ---------------------------------------------------------------------------
+
+void ty_set_var(Inf *I, Env *e, uint32_t idx, const Type *t) {
+    if (I->decl[idx]) t = I->decl[idx];
+    if (I->pinned[idx]) t = TY(TY_UNKNOWN);
+    e->v[idx] = t;
+    I->acc[idx] = types_join(I->L, I->acc[idx], t);
+    I->nassign[idx]++;
+}
+
+// Element i of n when unpacking a value of type t (star: the starred one).
+static const Type *unpack_elem(Inf *I, const Type *t, size_t i, size_t n, bool star_here, size_t star_at) {
+    if (t->kind == TY_TUPLE && !t->var) {
+        if (star_at == SIZE_MAX) return t->n == n ? t->elems[i] : ty_iter_elem(I, t);
+        if (star_here) {
+            size_t after = n - star_at - 1;
+            const Type *j = TY(TY_BOTTOM);
+            for (size_t k = star_at; k + after < t->n; k++) j = types_join(I->L, j, t->elems[k]);
+            return types_list(I->L, j);
+        }
+        if (i < star_at) return i < t->n ? t->elems[i] : TY(TY_UNKNOWN);
+        size_t from_end = n - i;
+        return from_end <= t->n ? t->elems[t->n - from_end] : TY(TY_UNKNOWN);
+    }
+    if (t->kind == TY_UNION) {
+        const Type *j = TY(TY_BOTTOM);
+        for (uint32_t k = 0; k < t->n; k++) j = types_join(I->L, j, unpack_elem(I, t->elems[k], i, n, star_here, star_at));
+        return j;
+    }
+    const Type *el = ty_iter_elem(I, t);
+    return star_here ? types_list(I->L, el) : el;
+}
+
+void ty_bind_target(Inf *I, Env *e, uint32_t target, const Type *t) {
+    const Cst *c = I->c;
+    target = cst_unparen(c, target);
+    if (target == CST_NONE) return;
+    switch (c->nodes[target].kind) {
+    case K_IDENTIFIER: {
+        uint32_t li = ty_local_index(I, target);
+        if (li != UINT32_MAX) {
+            ty_set_var(I, e, li, t);
+            record(I, target, e->v[li]);
+        }
+        return;
+    }
+    case K_ATTRIBUTE: {
+        uint32_t ai = ty_attr_index(I, target);
+        ty_ev(I, e, cst_field(c, target, F_OBJECT));
+        if (ai != UINT32_MAX) {
+            ty_set_var(I, e, ai, t);
+            record(I, target, e->v[ai]);
+        }
+        return;
+    }
+    case K_SUBSCRIPT:
+        ty_ev(I, e, cst_field(c, target, F_VALUE));
+        for (uint32_t k = 0; k < c->nodes[target].nchildren; k++) {
+            uint32_t ch = c->nodes[target].first_child + k;
+            if (c->nodes[ch].field == F_SUBSCRIPT) ty_ev(I, e, ch);
+        }
+        return;
+    case K_LIST_SPLAT_PATTERN: case K_LIST_SPLAT: {
+        uint32_t in = cst_named_child(c, target, 0);
+        if (in != CST_NONE) ty_bind_target(I, e, in, t);
+        return;
+    }
+    case K_PATTERN_LIST: case K_TUPLE_PATTERN: case K_LIST_PATTERN: case K_TUPLE: case K_LIST:
+    case K_EXPRESSION_LIST: {
+        uint32_t kids[64];
+        size_t n = 0, star_at = SIZE_MAX;
+        for (uint32_t k = 0; k < c->nodes[target].nchildren; k++) {
+            uint32_t ch = c->nodes[target].first_child + k;
+            if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
+            if (n == 64) {  // too many targets: nothing known
+                for (size_t i = 0; i < n; i++) ty_bind_target(I, e, kids[i], TY(TY_UNKNOWN));
+                n = 0;
+            }
+            uint32_t ck = c->nodes[ch].kind;
+            if (ck == K_LIST_SPLAT_PATTERN || ck == K_LIST_SPLAT) star_at = n;
+            kids[n++] = ch;
+        }
+        for (size_t i = 0; i < n; i++)
+            ty_bind_target(I, e, kids[i], unpack_elem(I, t, i, n, i == star_at, star_at));
+        return;
+    }
+    default: ty_ev(I, e, target); return;
+    }
+}
