@@ -171,7 +171,7 @@ static const char *render_all(ffq_ctx *cx) {
     StrBuf out = {0};
     for (size_t i = 0; i < n; i++) {
         const Diag *d = sorted[i];
-        if (d->sev == DIAG_NOTE && cx->opt.quiet) continue;
+        if (d->sev != DIAG_ERROR && cx->opt.quiet) continue;  // -q: errors only
         if (d->file) sb_printf(cx, &out, "%s:%u:%u: ", d->file->path, d->line, d->col);
         else sb_puts(cx, &out, "ffq: ");
         sb_printf(cx, &out, "%s: %s", sev_name(d->sev), d->msg);
