@@ -126,42 +126,74 @@ static void fill(CstNode *n, TSNode ts, uint32_t parent, uint16_t field, const C
     n->first_child = CST_NONE;
 }
 
-// Breadth-first flattening: when node i is visited its children are appended
-// together, which keeps every child list contiguous.
+// Breadth-first flattening, in which every child list is contiguous, done
+// with two depth-first walks of one tree cursor and no per-node scratch (a
+// TSNode per node cost 32 bytes per node at the peak, beside the tree).
+// Within one depth level, depth-first order is breadth-first order, so a
+// node's index is the number of nodes on the levels above it plus its rank
+// on its own level: the first walk counts the nodes per level, the second
+// fills them in.
+
+typedef struct Levels {
+    uint32_t *count;  // nodes per depth, then the next free index per depth
+    uint32_t *at;     // the node being visited at each depth (second walk)
+    uint32_t n, cap;
+} Levels;
+
+static void level_seen(ffq_ctx *cx, Levels *lv, uint32_t depth) {
+    if (depth >= lv->cap) {
+        uint32_t cap = lv->cap ? lv->cap * 2 : 64;
+        lv->count = arena_grow(cx, lv->count, lv->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
+        lv->cap = cap;
+    }
+    if (depth >= lv->n) lv->n = depth + 1;
+    lv->count[depth]++;
+}
+
+// Moves to the next node in depth-first order, keeping *depth; false at the end.
+static bool next_node(TSTreeCursor *cur, uint32_t *depth) {
+    if (ts_tree_cursor_goto_first_child(cur)) {
+        ++*depth;
+        return true;
+    }
+    while (!ts_tree_cursor_goto_next_sibling(cur)) {
+        if (*depth == 0 || !ts_tree_cursor_goto_parent(cur)) return false;
+        --*depth;
+    }
+    return true;
+}
+
 static void flatten(ffq_ctx *cx, Cst *cst, TSNode root) {
     const CstLang *L = &cx->lang;
     uint32_t cap = ts_node_descendant_count(root);
     cst->nodes = ARENA_ARRAY(cx, CstNode, cap);
-    // The TSNode of each visited node is needed only while flattening: a
-    // heap buffer, freed right after (or by ffq_ctx_free if an allocation
-    // failure unwinds from here).
-    TSNode *ts = raw_alloc(cx, sizeof(TSNode) * (size_t)cap);
-    if (!ts) arena_out_of_memory(cx);
-    cx->live_scratch = ts;
-    cx->live_scratch_size = sizeof(TSNode) * (size_t)cap;
-    ts[0] = root;
-    fill(&cst->nodes[0], root, CST_NONE, F_NONE, L);
-    uint32_t count = 1;
+    Levels lv = {0};
     TSTreeCursor cur = ts_tree_cursor_new(root);
-    for (uint32_t i = 0; i < count; i++) {
-        ts_tree_cursor_reset(&cur, ts[i]);
-        if (!ts_tree_cursor_goto_first_child(&cur)) continue;
-        cst->nodes[i].first_child = count;
-        do {
-            ffq_assert(count < cap);
-            TSNode child = ts_tree_cursor_current_node(&cur);
-            TSFieldId fid = ts_tree_cursor_current_field_id(&cur);
-            uint16_t field = fid < L->nfields ? L->field_of_id[fid] : F_NONE;
-            ts[count] = child;
-            fill(&cst->nodes[count], child, i, field, L);
-            cst->nodes[i].nchildren++;
-            count++;
-        } while (ts_tree_cursor_goto_next_sibling(&cur));
+    uint32_t depth = 0;
+    level_seen(cx, &lv, 0);
+    while (next_node(&cur, &depth)) level_seen(cx, &lv, depth);
+    uint32_t total = 0;
+    for (uint32_t d = 0; d < lv.n; d++) {  // count -> first index of the level
+        uint32_t c = lv.count[d];
+        lv.count[d] = total;
+        total += c;
+    }
+    ffq_assert(total <= cap);
+    lv.at = ARENA_ARRAY(cx, uint32_t, lv.n);
+    fill(&cst->nodes[0], root, CST_NONE, F_NONE, L);
+    lv.count[0] = 1;
+    ts_tree_cursor_reset(&cur, root);
+    depth = 0;
+    while (next_node(&cur, &depth)) {
+        uint32_t i = lv.count[depth]++, parent = lv.at[depth - 1];
+        TSFieldId fid = ts_tree_cursor_current_field_id(&cur);
+        uint16_t field = fid < L->nfields ? L->field_of_id[fid] : F_NONE;
+        fill(&cst->nodes[i], ts_tree_cursor_current_node(&cur), parent, field, L);
+        if (cst->nodes[parent].nchildren++ == 0) cst->nodes[parent].first_child = i;
+        lv.at[depth] = i;
     }
     ts_tree_cursor_delete(&cur);
-    cst->count = count;
-    cx->live_scratch = NULL;
-    raw_free(cx, ts, sizeof(TSNode) * (size_t)cap);
+    cst->count = total;
 }
 
 static const char *const compound_keywords[] = {"def", "class", "if", "elif", "else", "for",
@@ -228,14 +260,14 @@ static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
         ts_parser_delete(p);
         return NULL;
     }
+    cx->live_parser = NULL;
+    ts_parser_delete(p);  // before flattening: its stacks and pools are no longer needed
     cx->live_tree = tree;
     Cst *cst = ARENA_NEW(cx, Cst);
     cst->file = file;
     flatten(cx, cst, ts_tree_root_node(tree));
     cx->live_tree = NULL;
-    cx->live_parser = NULL;
     ts_tree_delete(tree);
-    ts_parser_delete(p);
     if (report) report_syntax(cx, cst);
     else {
         for (uint32_t i = 0; i < cst->count; i++)
