@@ -12,23 +12,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len) {
+// The file record over `data`, which must be arena memory holding len bytes
+// and a NUL after them: no copy is made.
+static SrcFile *srcfile_adopt(ffq_ctx *cx, const char *path, const char *data, size_t len) {
     SrcFile *f = ARENA_NEW(cx, SrcFile);
     f->path = arena_strdup(cx, path);
-    f->data = arena_strndup(cx, data, len);
+    f->data = data;
     f->len = (uint32_t)len;
     uint32_t n = 1;
-    for (size_t i = 0; i < len; i++)
-        if (data[i] == '\n') n++;
+    for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - data))) != NULL; p++) n++;
     f->line_starts = ARENA_ARRAY(cx, uint32_t, n);
     f->nlines = n;
     uint32_t k = 1;
-    for (size_t i = 0; i < len; i++)
-        if (data[i] == '\n') f->line_starts[k++] = (uint32_t)i + 1;
+    for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - data))) != NULL; p++)
+        f->line_starts[k++] = (uint32_t)(p - data) + 1;
     return f;
 }
 
+SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len) {
+    return srcfile_adopt(cx, path, arena_strndup(cx, data, len), len);
+}
+
+// Reads the whole file into one arena block: sized by fstat when the file is
+// regular (one copy of the bytes at the peak, not the doubling buffer and a
+// copy of it), grown when it is a pipe or its size changes while reading.
 SrcFile *srcfile_read(ffq_ctx *cx, const char *path) {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
@@ -36,21 +45,32 @@ SrcFile *srcfile_read(ffq_ctx *cx, const char *path) {
                 strerror(errno));
         return NULL;
     }
-    StrBuf sb = {0};
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sb_putn(cx, &sb, buf, n);
+    struct stat st;
+    size_t cap = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                         (uint64_t)st.st_size < UINT32_MAX / 2
+                     ? (size_t)st.st_size + 1
+                     : 65536;
+    char *buf = arena_alloc(cx, cap + 1);
+    size_t len = 0, n;
+    while ((n = fread(buf + len, 1, cap - len, fp)) > 0) {
+        len += n;
+        if (len < cap) continue;
+        if (cap > UINT32_MAX / 2) break;
+        buf = arena_grow(cx, buf, cap + 1, cap * 2 + 1);
+        cap *= 2;
+    }
     bool bad = ferror(fp);
     fclose(fp);
     if (bad) {
         diag_at(cx, DIAG_ERROR, NULL, 0, "cannot-read", "error while reading '%s'", path);
         return NULL;
     }
-    if (sb.len > UINT32_MAX / 2) {
+    if (len > UINT32_MAX / 2) {
         diag_at(cx, DIAG_ERROR, NULL, 0, "file-too-large", "'%s' is too large", path);
         return NULL;
     }
-    return srcfile_new(cx, path, sb_cstr(cx, &sb), sb.len);
+    buf[len] = '\0';
+    return srcfile_adopt(cx, path, buf, len);
 }
 
 void srcfile_linecol(const SrcFile *f, uint32_t offset, uint32_t *line1, uint32_t *col1) {

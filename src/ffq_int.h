@@ -51,6 +51,7 @@ struct ffq_ctx {
     ffq_alloc_fn alloc;
     void *alloc_ud;
     ArenaChunk *chunks;
+    ArenaChunk *big_chunks;  // one block each, grown in place (arena.c)
     jmp_buf *recover;  // the recovery point of the running ffq_compile, if any
     bool oom;
     bool used;         // a context compiles once
