@@ -8,6 +8,9 @@
 //               a fresh context per file: the floor of the same library code.
 //   MODE ts:    tree-sitter alone (ts_parser_parse_string, no Cst), for
 //               reference: what source.c adds on top of the grammar.
+//   MODE syntax: as parse, and print the path of every file with syntax
+//               errors first (bench/compile.py leaves them out of the
+//               concatenated scaling inputs).
 // LISTFILE holds one path per line. Files are read into memory before the
 // clock starts. Prints one line:
 //   files=N bytes=B secs=S ok=K maxrss_kb=R
@@ -119,8 +122,10 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "full") == 0) pass = full;
     if (argc == 3 && strcmp(argv[1], "parse") == 0) pass = parse_only;
     if (argc == 3 && strcmp(argv[1], "ts") == 0) pass = ts_only;
+    bool list_failed = argc == 3 && strcmp(argv[1], "syntax") == 0;
+    if (list_failed) pass = parse_only;
     if (!pass) {
-        fprintf(stderr, "usage: ffq_bench_compile full|parse|ts LISTFILE\n");
+        fprintf(stderr, "usage: ffq_bench_compile full|parse|ts|syntax LISTFILE\n");
         return 2;
     }
     FILE *list = fopen(argv[2], "r");
@@ -150,7 +155,11 @@ int main(int argc, char **argv) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t ok = 0;
-    for (size_t i = 0; i < n; i++) ok += pass(&in[i]);
+    for (size_t i = 0; i < n; i++) {
+        bool good = pass(&in[i]);
+        ok += good;
+        if (list_failed && !good) printf("failed %s\n", in[i].path);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("files=%zu bytes=%zu secs=%.6f ok=%zu maxrss_kb=%ld\n", n, bytes, secs, ok, peak_rss_kb());
