@@ -1,9 +1,10 @@
 // compile_driver.c: the in-process driver of bench/compile.py.
 //
 // Usage: ffq_bench_compile MODE LISTFILE
-//   MODE full:  ffq_compile_buffer on each file, as `ffq autoquant` does (a
-//               fresh context per file, default operator table, every
-//               nn.Module subclass a root), minus process start and file I/O.
+//   MODE full:  ffq_compile_buffer on each file, as `ffq autoquant DIR -o OUT`
+//               does (a fresh context per file, default operator table, every
+//               nn.Module subclass a root, one ffq_cache for the imported
+//               modules of the whole run), minus process start and file I/O.
 //   MODE parse: only source_parse (tree-sitter + flattening into the Cst) in
 //               a fresh context per file: the floor of the same library code.
 //   MODE ts:    tree-sitter alone (ts_parser_parse_string, no Cst), for
@@ -106,9 +107,12 @@ static long peak_rss_kb(void) {
     return kb;
 }
 
+static ffq_cache *run_cache;  // the run's import cache, as in batch mode
+
 static bool full(const Input *in) {
     ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
     if (!cx) return false;
+    ffq_ctx_use_cache(cx, run_cache);
     ffq_options opt = ffq_options_default();
     opt.module_name = in->module;
     ffq_status st = ffq_compile_buffer(cx, in->path, in->data, in->len, &opt);
@@ -154,6 +158,7 @@ int main(int argc, char **argv) {
     fclose(list);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    run_cache = ffq_cache_new();  // created and filled inside the timed loop
     size_t ok = 0;
     for (size_t i = 0; i < n; i++) {
         bool good = pass(&in[i]);
@@ -162,6 +167,7 @@ int main(int argc, char **argv) {
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ffq_cache_free(run_cache);
     printf("files=%zu bytes=%zu secs=%.6f ok=%zu maxrss_kb=%ld\n", n, bytes, secs, ok, peak_rss_kb());
     for (size_t i = 0; i < n; i++) {
         free(in[i].data);

@@ -468,7 +468,8 @@ typedef struct BatchStats {
     size_t files, converted, classes, stubs, warnings, errors, stale, written;
 } BatchStats;
 
-static int batch_one(const Args *a, const char *rel, const char *pkg, const char *outdir, BatchStats *bs) {
+static int batch_one(const Args *a, const char *rel, const char *pkg, const char *outdir, BatchStats *bs,
+                     ffq_cache *cache) {
     char in[PATH_MAX], out[PATH_MAX], mod[PATH_MAX];
     if (snprintf(in, sizeof in, "%s/%s", a->input, rel) >= (int)sizeof in ||
         snprintf(out, sizeof out, "%s/%s", outdir, rel) >= (int)sizeof out) {
@@ -486,6 +487,7 @@ static int batch_one(const Args *a, const char *rel, const char *pkg, const char
         bs->errors++;
         return EXIT_USAGE;
     }
+    ffq_ctx_use_cache(cx, cache);
     ffq_status st = ffq_compile_file(cx, in, &opt);
     fputs(ffq_diagnostics(cx), stderr);
     if (st == FFQ_ERR_NOMEM) fprintf(stderr, "ffq: error: out of memory while compiling '%s'\n", in);
@@ -530,11 +532,13 @@ static int run_batch(const Args *a) {
     bool tty = !a->opt.quiet && isatty(fileno(stderr));
     BatchStats bs = {.warnings = w.loops, .errors = w.errors};
     int rc = w.errors ? EXIT_USAGE : EXIT_OK;
+    ffq_cache *cache = ffq_cache_new();  // torch's modules are parsed once, not once per file
     for (size_t i = 0; i < w.n; i++) {
         if (tty) fprintf(stderr, "\r\033[K[%zu/%zu] %s", i + 1, w.n, w.files[i]);
-        int r = batch_one(a, w.files[i], pkg, outdir, &bs);
+        int r = batch_one(a, w.files[i], pkg, outdir, &bs, cache);
         if (r > rc) rc = r;
     }
+    ffq_cache_free(cache);
     walk_free(&w);
     if (tty) fprintf(stderr, "\r\033[K");
     if (a->opt.quiet) return rc;

@@ -423,11 +423,19 @@ static bool has_extension(const char *base) {  // base.so, base.cpython-311-x86_
 // Reads and parses the module's file; an unparsable file is still used
 // (tree-sitter recovers) but its syntax errors are not the user's problem.
 static Module *load_file(ffq_ctx *cx, const char *dotted, const char *path, bool package) {
-    SrcFile *f = srcfile_read(cx, path);
-    if (!f || compile_invalid_utf8(f->data, f->len) != UINT32_MAX) return NULL;
-    Cst *cst = source_parse_text(cx, path, f->data, f->len, false);
-    cx->stats.files_read++;
-    if (!cst || cst->too_deep) return NULL;
+    Cst *cst;
+    if (cx->cache) {  // shared with the other compilations of the run (cache.c)
+        const SrcFile *cf;
+        bool usable = cache_module(cx, path, &cf, &cst);
+        cx->stats.files_read++;
+        if (!usable) return NULL;
+    } else {
+        SrcFile *f = srcfile_read(cx, path);
+        if (!f || compile_invalid_utf8(f->data, f->len) != UINT32_MAX) return NULL;
+        cst = source_parse_text(cx, path, f->data, f->len, false);
+        cx->stats.files_read++;
+        if (!cst || cst->too_deep) return NULL;
+    }
     Module *m = ARENA_NEW(cx, Module);
     m->name = dotted;
     m->is_package = package;
