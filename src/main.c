@@ -564,35 +564,20 @@ static bool is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Ask the interpreter, once, where its site-packages are. The default
-// `python3` may be missing (then nothing is added); an explicit --python
-// that does not answer is an error.
+// The interpreter's site-packages (sitepkgs.c: cached per interpreter, so
+// the interpreter is not started on every run). The default `python3` may be
+// missing (then nothing is added); an explicit --python that does not answer
+// is an error.
 static int find_site_packages(Args *a) {
-    const char *py = a->python ? a->python : "python3";
-    char cmd[PATH_MAX + 256];
-    if (snprintf(cmd, sizeof cmd,
-                 "'%s' -c 'import sys; print(\"\\n\".join(p for p in sys.path if p.endswith((\"site-packages\", \"dist-packages\"))))' 2>/dev/null",
-                 py) >= (int)sizeof cmd || strchr(py, '\''))
-        return usage_error("unusable --python '%s'", py, "autoquant ");
-    FILE *fp = popen(cmd, "r");
-    char line[PATH_MAX];
-    size_t cap = 0;
-    while (fp && fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (!line[0]) continue;
-        if (a->nsite == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **grown = realloc(a->site, cap * sizeof(char *));
-            if (!grown) break;
-            a->site = grown;
-        }
-        a->site[a->nsite++] = strdup(line);
-    }
-    int status = fp ? pclose(fp) : -1;
-    if (status != 0 && a->python) {
+    SiteDirs sd;
+    bool ok = site_dirs(a->python ? a->python : "python3", &sd);
+    if (!ok && a->python) {
+        site_dirs_free(&sd);
         fprintf(stderr, "ffq: error: cannot run '%s' to find its site-packages\n", a->python);
         return EXIT_USAGE;
     }
+    a->site = sd.dirs;
+    a->nsite = sd.n;
     a->opt.site_path = (const char *const *)a->site;
     a->opt.nsite_path = a->nsite;
     return EXIT_OK;

@@ -1,5 +1,6 @@
-// outfile.h: safe result files and the batch-mode tree walk, for the ffq
-// command (main.c). See outfile.c and walk.c; the rules are in docs/cli-safety.md.
+// outfile.h: the ffq command's file-system layer (main.c uses it): safe
+// result files (outfile.c), the batch-mode tree walk (walk.c) and the
+// interpreter's site-packages (sitepkgs.c). The rules are in docs/cli-safety.md.
 #ifndef FFQ_OUTFILE_H
 #define FFQ_OUTFILE_H
 
@@ -41,5 +42,16 @@ typedef struct WalkResult {
 // read when they lead to a regular file. `quiet` drops notes and warnings.
 void walk_tree(const char *root, bool follow, bool quiet, WalkResult *out);
 void walk_free(WalkResult *w);
+
+// The site-packages directories of interpreter `python` (a name looked up
+// along $PATH, or a path), from the cache when it still holds for that exact
+// interpreter, else by running it once. false when it could not be run.
+typedef struct SiteDirs {
+    char **dirs;
+    size_t n, cap;
+    bool cached;  // the answer came from the cache
+} SiteDirs;
+bool site_dirs(const char *python, SiteDirs *sd);
+void site_dirs_free(SiteDirs *sd);
 
 #endif

@@ -30,9 +30,9 @@ class Other(torch.nn.Module):
 """
 
 
-def run(args, cwd, stdin=None):
+def run(args, cwd, stdin=None, env=None):
     p = subprocess.run([FFQ] + args, cwd=cwd, input=stdin, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=60)
+                       stderr=subprocess.PIPE, timeout=60, env=env)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
@@ -354,6 +354,43 @@ def test_batch_summary_agrees_with_exit_status(d):
     os.remove(os.path.join(d, "pkg", "bad.py"))
     rc, _, err = run(["autoquant", "pkg", "-o", "out", "-f"], d)
     assert rc == 0 and "0 errors, written to out" in err, (rc, err)
+
+
+def test_site_packages_cached_per_interpreter(d):
+    write(d, "m.py", "import torch\nimport mylib\n\n\nclass M(torch.nn.Module):\n"
+                     "    def forward(self, x):\n        return mylib.act(x)\n")
+    site = os.path.join(d, "site", "site-packages")
+    os.makedirs(site)
+    write(d, "site/site-packages/mylib.py", "import torch\n\n\ndef act(x):\n    return torch.relu(x)\n")
+    fake = os.path.join(d, "fakepy")
+    write(d, "fakepy", "#!/bin/sh\necho run >> %s/asked\necho %s\n" % (d, site))
+    os.chmod(fake, 0o755)
+    env = dict(os.environ, XDG_CACHE_HOME=os.path.join(d, "cache"))
+    env.pop("FFQ_NO_CACHE", None)
+
+    def asked():
+        with open(os.path.join(d, "asked")) as f:
+            return len(f.read().split())
+
+    outs = []
+    for _ in range(2):
+        rc, out, err = run(["autoquant", "m.py", "--python", fake, "-q"], d, env=env)
+        assert rc == 0, err
+        outs.append(out)
+    assert asked() == 1, asked()  # the second run used the cache
+    assert outs[0] == outs[1] and "def quantized_act(" in outs[0], outs  # found through the site dir
+    assert os.listdir(os.path.join(d, "cache", "ffq", "site-packages")), "no cache file"
+    st = os.stat(fake)
+    os.utime(fake, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a changed interpreter
+    rc, _, err = run(["autoquant", "m.py", "--python", fake, "-q"], d, env=env)
+    assert rc == 0 and asked() == 2, (err, asked())
+    rc, _, err = run(["autoquant", "m.py", "--python", fake, "-q"], d, env=dict(env, FFQ_NO_CACHE="1"))
+    assert rc == 0 and asked() == 3, (err, asked())
+    shutil.rmtree(site)  # a cached directory that is gone: ask again
+    rc, _, err = run(["autoquant", "m.py", "--python", fake, "-q"], d, env=env)
+    assert asked() == 4, (rc, err, asked())
+    rc, _, err = run(["autoquant", "m.py", "--python", os.path.join(d, "nopython"), "-q"], d, env=env)
+    assert rc == 2 and "cannot run" in err, err
 
 
 def main():
