@@ -134,6 +134,39 @@ static const char *sev_name(DiagSeverity s) {
     return s == DIAG_ERROR ? "error" : s == DIAG_WARNING ? "warning" : "note";
 }
 
+// Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid.
+static size_t utf8_len(const unsigned char *s, size_t n) {
+    size_t len = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
+    if (!len || (len == 2 && s[0] < 0xc2) || len > n) return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((s[k] >> 6) != 2) return 0;
+    return len;
+}
+
+// Writes s[0..n) for a terminal: control characters (NUL included), DEL and
+// bytes that are not UTF-8 become visible \xNN escapes, so source text can
+// never send escape sequences to the terminal or cut a line short. With
+// `cols` (per input byte: the display columns it took, 0 for continuation
+// bytes) the caret can be placed under the right character.
+static void put_escaped(ffq_ctx *cx, StrBuf *out, const char *s, size_t n, uint8_t *cols) {
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_len(u + i, n - i);
+        if (len == 1 && (u[i] >= 0x20 || u[i] == '\t') && u[i] != 0x7f) {
+            sb_putc(cx, out, s[i]);
+            if (cols) cols[i] = 1;
+        } else if (len > 1) {
+            sb_putn(cx, out, s + i, len);
+            if (cols) cols[i] = 1, memset(cols + i + 1, 0, len - 1);
+        } else {
+            sb_printf(cx, out, "\\x%02x", u[i]);
+            if (cols) cols[i] = 4;
+            len = 1;
+        }
+        i += len;
+    }
+}
+
 // The offending source line and a caret. Very long lines are shown as a
 // window around the column so a 1 MB line does not flood the terminal.
 static void render_excerpt(ffq_ctx *cx, StrBuf *out, const Diag *d) {
@@ -149,13 +182,18 @@ static void render_excerpt(ffq_ctx *cx, StrBuf *out, const Diag *d) {
     if (at - from > 120) from = at - 60, cut_left = true;
     if (to - from > 200) to = from + 200, cut_right = true;
     if (at > to) at = to;
+    while (cut_left && from < at && ((unsigned char)f->data[from] >> 6) == 2) from++;  // not mid-character
+    uint8_t cols[201];
     sb_puts(cx, out, "    ");
     if (cut_left) sb_puts(cx, out, "...");
-    sb_putn(cx, out, f->data + from, to - from);
+    put_escaped(cx, out, f->data + from, to - from, cols);
     if (cut_right) sb_puts(cx, out, "...");
     sb_puts(cx, out, "\n    ");
     if (cut_left) sb_puts(cx, out, "   ");
-    for (uint32_t i = from; i < at; i++) sb_putc(cx, out, f->data[i] == '\t' ? '\t' : ' ');
+    for (uint32_t i = from; i < at; i++) {
+        if (f->data[i] == '\t') sb_putc(cx, out, '\t');
+        else sb_indent(cx, out, cols[i - from]);
+    }
     sb_puts(cx, out, "^\n");
 }
 
@@ -192,9 +230,14 @@ static const char *render_all(ffq_ctx *cx) {
     for (size_t i = 0; i < n; i++) {
         const Diag *d = sorted[i];
         if (d->sev != DIAG_ERROR && cx->opt.quiet) continue;  // -q: errors only
-        if (d->file) sb_printf(cx, &out, "%s:%u:%u: ", d->file->path, d->line, d->col);
-        else sb_puts(cx, &out, "ffq: ");
-        sb_printf(cx, &out, "%s: %s", sev_name(d->sev), d->msg);
+        if (d->file) {
+            put_escaped(cx, &out, d->file->path, strlen(d->file->path), NULL);
+            sb_printf(cx, &out, ":%u:%u: ", d->line, d->col);
+        } else {
+            sb_puts(cx, &out, "ffq: ");
+        }
+        sb_printf(cx, &out, "%s: ", sev_name(d->sev));
+        put_escaped(cx, &out, d->msg, strlen(d->msg), NULL);  // messages quote source text
         if (d->code) sb_printf(cx, &out, " [%s]", d->code);
         sb_putc(cx, &out, '\n');
         if (d->file) render_excerpt(cx, &out, d);

@@ -213,6 +213,17 @@ static const char *missing_colon(const char *t, size_t len) {
     return NULL;
 }
 
+// Source text for a message: printf would stop at a NUL byte, so NULs are
+// spelled \x00 here (the renderer escapes every other control character).
+static const char *quote_source(ffq_ctx *cx, const char *t, size_t n) {
+    StrBuf sb = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (t[i]) sb_putc(cx, &sb, t[i]);
+        else sb_puts(cx, &sb, "\\x00");
+    }
+    return sb_cstr(cx, &sb);
+}
+
 // One diagnostic per innermost ERROR node (outer ones only wrap the region
 // tree-sitter resynchronised over), at its first non-blank byte, and one
 // per MISSING node.
@@ -236,8 +247,8 @@ static void report_syntax(ffq_ctx *cx, Cst *cst) {
                 diag_at(cx, DIAG_ERROR, cst->file, n->end, "syntax-error",
                         "invalid syntax: expected ':' at the end of the '%s' statement", kw);
             else
-                diag_at(cx, DIAG_ERROR, cst->file, at, "syntax-error", "invalid syntax near '%.*s'",
-                        (int)(line < 40 ? line : 40), d + at);
+                diag_at(cx, DIAG_ERROR, cst->file, at, "syntax-error", "invalid syntax near '%s'",
+                        quote_source(cx, d + at, line < 40 ? line : 40));
             cst->has_errors = true;
         } else if (n->missing) {
             const char *what = ts_language_symbol_name(cx->lang.lang, n->sym);

@@ -393,6 +393,25 @@ def test_site_packages_cached_per_interpreter(d):
     assert rc == 2 and "cannot run" in err, err
 
 
+def test_diagnostics_escape_control_characters(d):
+    with open(os.path.join(d, "esc.py"), "wb") as f:
+        f.write(b"import torch\nx = 1 +\x1b[31m red \x00 z\n")
+    rc, _, err = run(["autoquant", "esc.py"], d)
+    assert rc == 1 and "\x1b" not in err and "\x00" not in err, repr(err)
+    lines = err.splitlines()
+    assert lines[0] == "esc.py:2:8: error: invalid syntax near '\\x1b' [syntax-error]", lines
+    assert lines[1] == "    x = 1 +\\x1b[31m red \\x00 z", lines
+    assert lines[2] == "           ^", lines  # under the escape
+    assert lines[3] == "esc.py:2:18: error: invalid syntax near '\\x00' [syntax-error]", lines
+    assert lines[5] == "                        ^", lines  # under \x00: the NUL keeps its place
+    with open(os.path.join(d, "bad.py"), "wb") as f:
+        f.write(b"import torch\ns = '\xc3\xa9' + \xff\n")
+    rc, _, err = run(["autoquant", "bad.py"], d)
+    lines = err.splitlines()
+    assert rc == 1 and "[not-utf8]" in lines[0], err
+    assert lines[1] == "    s = '\u00e9' + \\xff" and lines[2] == "              ^", lines
+
+
 def main():
     global FFQ
     FFQ = os.path.abspath(sys.argv[1])

@@ -70,13 +70,17 @@ def limited(preexec):
 def run(args, cwd, preexec=None, timeout=None):
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:hard_rss_limit_mb=%d" % (MEMORY_LIMIT >> 20))
-    t0 = time.monotonic()
+    # secs is the child's CPU time (user + system), not wall time: the
+    # machine running the tests may be busy.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         p = subprocess.run([FFQ] + args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=timeout or TIMEOUT, preexec_fn=limited(preexec), env=env)
     except subprocess.TimeoutExpired:
         raise Fail("hang: no result after %ss" % (timeout or TIMEOUT))
-    r = Result(p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    r = Result(p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"), cpu)
     check(not SANITIZER.search(r.err), "sanitizer report", r)
     check(r.rc in (0, 1, 2), "crash (exit %d)" % r.rc, r)
     check("internal error" not in r.err, "internal error", r)
