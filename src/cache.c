@@ -101,6 +101,7 @@ static CacheEntry *parse_into(ffq_cache *c, const char *path, const struct stat 
     e->path = arena_strdup(own, path);
     e->dev = st->st_dev, e->ino = st->st_ino, e->size = st->st_size, e->mtime = st->st_mtim;
     SrcFile *f = srcfile_read(own, path);
+    if (f) f = srcfile_decode(own, f);
     own->diags.len = 0;  // a read error is the importer's business, not a diagnostic
     own->stats.errors = 0;
     if (f && compile_invalid_utf8(f->data, f->len) == UINT32_MAX) {

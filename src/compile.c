@@ -529,7 +529,8 @@ static ffq_status guarded(ffq_ctx *cx, const char *path, const char *data, size_
     }
     ffq_status st;
     SrcFile *file = data ? srcfile_new(cx, path, data, len) : srcfile_read(cx, path);
-    st = file ? run(cx, file, opt) : FFQ_ERR_IO;
+    SrcFile *decoded = file ? srcfile_decode(cx, file) : NULL;  // PEP 263 coding declarations
+    st = decoded ? run(cx, decoded, opt) : file ? FFQ_ERR_INPUT : FFQ_ERR_IO;
     if (st == FFQ_OK && diag_has_errors(cx)) st = FFQ_ERR_INPUT;
     if (st != FFQ_OK) cx->output = NULL;
     cx->recover = NULL;

@@ -9,6 +9,7 @@
 #include "ffq_int.h"
 
 #include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,96 @@ SrcFile *srcfile_read(ffq_ctx *cx, const char *path) {
     }
     buf[len] = '\0';
     return srcfile_adopt(cx, path, buf, len);
+}
+
+// --- PEP 263: `# -*- coding: NAME -*-` on line 1 or 2 ---
+
+// The encoding named by a coding declaration in the first two lines, into
+// out ("" when there is none). *at receives the declaration's offset.
+static void coding_of(const SrcFile *f, char *out, size_t size, uint32_t *at) {
+    out[0] = '\0';
+    for (uint32_t line = 0; line < 2 && line < f->nlines; line++) {
+        uint32_t start = f->line_starts[line], end = start;
+        while (end < f->len && f->data[end] != '\n') end++;
+        const char *p = f->data + start, *e = f->data + end;
+        if (line == 0 && e - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) return;  // a UTF-8 BOM
+        while (p < e && (*p == ' ' || *p == '\t' || *p == '\f')) p++;
+        if (p == e || *p != '#') {
+            if (p == e) continue;  // a blank line: the declaration may be on line 2
+            return;                // code: no declaration after it
+        }
+        for (const char *q = p; q + 6 < e; q++) {
+            if (memcmp(q, "coding", 6) != 0 || (q[6] != ':' && q[6] != '=')) continue;
+            const char *v = q + 7;
+            while (v < e && (*v == ' ' || *v == '\t')) v++;
+            size_t n = 0;
+            while (v + n < e && n + 1 < size &&
+                   ((v[n] >= 'a' && v[n] <= 'z') || (v[n] >= 'A' && v[n] <= 'Z') ||
+                    (v[n] >= '0' && v[n] <= '9') || v[n] == '-' || v[n] == '_' || v[n] == '.'))
+                n++;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            *at = (uint32_t)(q - f->data);
+            return;
+        }
+    }
+}
+
+static bool is_utf8_name(const char *enc) {
+    char low[32];
+    size_t n = 0;
+    for (; enc[n] && n + 1 < sizeof low; n++) low[n] = enc[n] == '_' ? '-' : (char)(enc[n] | 0x20);
+    low[n] = '\0';
+    return strcmp(low, "utf-8") == 0 || strcmp(low, "utf8") == 0 || strncmp(low, "utf-8-", 6) == 0;
+}
+
+// iconv names most of Python's codecs a little differently: latin-1 is
+// LATIN1, euc_jp is EUC-JP. Try the name, then with '-' for '_', then with
+// neither.
+static iconv_t open_decoder(const char *enc) {
+    iconv_t cd = iconv_open("UTF-8", enc);
+    char alt[64], bare[64];
+    size_t n = 0, k = 0;
+    for (; enc[n] && n + 1 < sizeof alt; n++) {
+        alt[n] = enc[n] == '_' ? '-' : enc[n];
+        if (enc[n] != '_' && enc[n] != '-') bare[k++] = enc[n];
+    }
+    alt[n] = bare[k] = '\0';
+    if (cd == (iconv_t)-1) cd = iconv_open("UTF-8", alt);
+    if (cd == (iconv_t)-1) cd = iconv_open("UTF-8", bare);
+    return cd;
+}
+
+SrcFile *srcfile_decode(ffq_ctx *cx, SrcFile *f) {
+    char enc[64];
+    uint32_t at = 0;
+    coding_of(f, enc, sizeof enc, &at);
+    if (!enc[0] || is_utf8_name(enc)) return f;
+    iconv_t cd = open_decoder(enc);
+    if (cd == (iconv_t)-1) {
+        diag_at(cx, DIAG_ERROR, f, at, "unknown-encoding",
+                "unknown encoding '%s' in the coding declaration (PEP 263)", enc);
+        return NULL;
+    }
+    StrBuf out = {0};
+    char *in = (char *)f->data;  // iconv's prototype; it does not write through it
+    size_t left = f->len;
+    bool ok = true;
+    while (left > 0 && ok) {
+        char chunk[65536], *o = chunk;
+        size_t room = sizeof chunk;
+        size_t r = iconv(cd, &in, &left, &o, &room);
+        sb_putn(cx, &out, chunk, sizeof chunk - room);
+        if (r == (size_t)-1 && errno != E2BIG) ok = false;
+    }
+    iconv_close(cd);
+    if (!ok) {
+        diag_at(cx, DIAG_ERROR, f, (uint32_t)(in - f->data), "bad-encoding",
+                "byte 0x%02x cannot be decoded as %s, the file's declared encoding (PEP 263)",
+                (unsigned char)*in, enc);
+        return NULL;
+    }
+    return srcfile_adopt(cx, f->path, sb_cstr(cx, &out), out.len);
 }
 
 void srcfile_linecol(const SrcFile *f, uint32_t offset, uint32_t *line1, uint32_t *col1) {

@@ -431,6 +431,7 @@ static Module *load_file(ffq_ctx *cx, const char *dotted, const char *path, bool
         if (!usable) return NULL;
     } else {
         SrcFile *f = srcfile_read(cx, path);
+        if (f) f = srcfile_decode(cx, f);
         if (!f || compile_invalid_utf8(f->data, f->len) != UINT32_MAX) return NULL;
         cst = source_parse_text(cx, path, f->data, f->len, false);
         cx->stats.files_read++;

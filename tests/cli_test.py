@@ -412,6 +412,34 @@ def test_diagnostics_escape_control_characters(d):
     assert lines[1] == "    s = '\u00e9' + \\xff" and lines[2] == "              ^", lines
 
 
+def test_pep263_coding_declarations(d):
+    src = ("# -*- coding: latin-1 -*-\nimport torch\n\n\nclass M(torch.nn.Module):\n"
+           "    def forward(self, x):\n        return torch.relu(x)  # \u00e9t\u00e9\n")
+    with open(os.path.join(d, "lat.py"), "wb") as f:
+        f.write(src.encode("latin-1"))
+    compile(open(os.path.join(d, "lat.py"), "rb").read(), "lat.py", "exec")  # CPython accepts it
+    rc, out, err = run(["autoquant", "lat.py", "-q"], d)
+    assert rc == 0 and "# \u00e9t\u00e9" in out and "coding" not in out, (rc, err, out)
+    with open(os.path.join(d, "euc.py"), "wb") as f:  # on line 2, after a shebang; '_' spelling
+        f.write("#!/usr/bin/env python3\n# vim: set fileencoding=euc_jp :\nimport torch\n\n\n"
+                "class M(torch.nn.Module):\n    def forward(self, x):\n        return x  # \u65e5\u672c\n"
+                .encode("euc_jp"))
+    rc, out, err = run(["autoquant", "euc.py", "-q"], d)
+    assert rc == 0 and "# \u65e5\u672c" in out, (rc, err)
+    write(d, "kl.py", "# coding: klingon\nimport torch\n")
+    rc, _, err = run(["autoquant", "kl.py"], d)
+    assert rc == 1 and "unknown encoding 'klingon'" in err and "kl.py:1:3:" in err, err
+    with open(os.path.join(d, "asc.py"), "wb") as f:
+        f.write(b"# coding: ascii\nimport torch\nx = '\xe9'\n")
+    rc, _, err = run(["autoquant", "asc.py"], d)
+    assert rc == 1 and "asc.py:3:6: error: byte 0xe9 cannot be decoded as ascii" in err, err
+    write(d, "late.py", "import torch\n\n# coding: latin-1\n")  # line 3: not a declaration
+    with open(os.path.join(d, "late.py"), "ab") as f:
+        f.write(b"x = '\xe9'\n")
+    rc, _, err = run(["autoquant", "late.py"], d)
+    assert rc == 1 and "not valid UTF-8" in err, err
+
+
 def main():
     global FFQ
     FFQ = os.path.abspath(sys.argv[1])
