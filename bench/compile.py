@@ -13,7 +13,9 @@ Corpus (default): every .py file of the installed torch package (the PyPI
 out so the three measurements see the same bytes. Whole-corpus runs split the
 files into J (default 2) halves of about equal size, one process each (both
 cores); the time of a run is the slowest worker's processing loop (file
-reading and process start excluded, as in the driver). Best of N (default 3).
+reading and process start excluded, as in the driver), measured as the
+worker's CPU time (user + system) so that a busy machine skews every pass
+alike as little as possible. Best of N (default 3).
 The single largest file is measured in one process, and its full-pipeline
 peak RSS is the memory figure.
 
@@ -105,12 +107,12 @@ def run_driver(driver, mode, parts, tmp):
 def roundtrip_worker(paths):
     sys.setrecursionlimit(100000)
     data = [open(p, "rb").read() for p in paths]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for d in data:
             ast.unparse(ast.parse(d))
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def scaling_inputs(driver, files, sizes, mbs, tmp):
