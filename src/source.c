@@ -259,13 +259,85 @@ static void report_syntax(ffq_ctx *cx, Cst *cst) {
     }
 }
 
+// --- deep indentation ---
+//
+// tree-sitter-python's scanner keeps each indentation width in one byte when
+// it saves its state, so a line indented more than 255 columns (64 levels of
+// four spaces, which CPython accepts: its limit is 100 levels) breaks the
+// parse. Only the order of the widths matters to the grammar, so such a file
+// is parsed from a copy in which every distinct width is replaced by its rank
+// among the file's widths, keeping every byte offset: a line's leading
+// whitespace becomes form feeds (which reset the scanner's column count)
+// followed by rank-many spaces. The CST still points into the original bytes.
+
+enum { INDENT_LIMIT = 255 };
+
+typedef struct Indent {
+    uint32_t at, bytes, width;  // line start, leading whitespace bytes, columns
+} Indent;
+
+static Indent indent_at(const char *d, uint32_t len, uint32_t at) {
+    Indent in = {.at = at};
+    while (at + in.bytes < len && (d[at + in.bytes] == ' ' || d[at + in.bytes] == '\t')) {
+        in.width = d[at + in.bytes] == '\t' ? (in.width / 8 + 1) * 8 : in.width + 1;
+        in.bytes++;
+    }
+    return in;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint32_t rank_of(const uint32_t *widths, uint32_t n, uint32_t w) {
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (widths[mid] < w) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// The text to parse: file->data itself, or the rank-indented copy. *deepest
+// receives the offset of the first line indented beyond the limit (UINT32_MAX
+// when none); *squeezed whether the copy is used.
+static const char *parse_text(ffq_ctx *cx, const SrcFile *file, uint32_t *deepest, bool *squeezed) {
+    const char *d = file->data;
+    *deepest = UINT32_MAX;
+    *squeezed = false;
+    for (uint32_t l = 0; l < file->nlines && *deepest == UINT32_MAX; l++)
+        if (indent_at(d, file->len, file->line_starts[l]).width > INDENT_LIMIT) *deepest = file->line_starts[l];
+    if (*deepest == UINT32_MAX) return d;
+    uint32_t *widths = ARENA_ARRAY(cx, uint32_t, file->nlines), n = 0;
+    for (uint32_t l = 0; l < file->nlines; l++) widths[l] = indent_at(d, file->len, file->line_starts[l]).width;
+    qsort(widths, file->nlines, sizeof *widths, cmp_u32);
+    for (uint32_t l = 0; l < file->nlines; l++)
+        if (n == 0 || widths[l] != widths[n - 1]) widths[n++] = widths[l];
+    if (n > INDENT_LIMIT + 1) return d;
+    char *copy = arena_strndup(cx, d, file->len);
+    for (uint32_t l = 0; l < file->nlines; l++) {
+        Indent in = indent_at(d, file->len, file->line_starts[l]);
+        uint32_t r = rank_of(widths, n, in.width);
+        if (r > in.bytes) return d;  // tabs: too few bytes to spell the rank
+        memset(copy + in.at, '\f', in.bytes - r);
+        memset(copy + in.at + in.bytes - r, ' ', r);
+    }
+    *squeezed = true;
+    return copy;
+}
+
 static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
     init_lang(cx);
     TSParser *p = ts_parser_new();
     if (!p) return NULL;
     cx->live_parser = p;
     ts_parser_set_language(p, cx->lang.lang);
-    TSTree *tree = ts_parser_parse_string(p, NULL, file->data, file->len);
+    uint32_t deepest;
+    bool squeezed;
+    const char *text = parse_text(cx, file, &deepest, &squeezed);
+    TSTree *tree = ts_parser_parse_string(p, NULL, text, file->len);
     if (!tree) {
         cx->live_parser = NULL;
         ts_parser_delete(p);
@@ -279,8 +351,16 @@ static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
     flatten(cx, cst, ts_tree_root_node(tree));
     cx->live_tree = NULL;
     ts_tree_delete(tree);
-    if (report) report_syntax(cx, cst);
-    else {
+    if (report && deepest != UINT32_MAX && !squeezed) {
+        diag_at(cx, DIAG_ERROR, file, deepest, "too-deep",
+                "this line is indented more than %d columns, in a file whose indentation ffq cannot "
+                "renumber (more than %d distinct widths, or tabs); the grammar ffq uses "
+                "(tree-sitter-python) keeps at most %d columns of indentation",
+                INDENT_LIMIT, INDENT_LIMIT + 1, INDENT_LIMIT);
+        cst->has_errors = true;
+    } else if (report) {
+        report_syntax(cx, cst);
+    } else {
         for (uint32_t i = 0; i < cst->count; i++)
             if (cst->nodes[i].kind == K_ERROR || cst->nodes[i].missing) cst->has_errors = true;
     }
