@@ -440,6 +440,17 @@ def test_pep263_coding_declarations(d):
     assert rc == 1 and "not valid UTF-8" in err, err
 
 
+def test_quiet_prints_errors_only(d):
+    write(d, "nomod.py", "import torch\n\n\ndef f(x):\n    return torch.relu(x)\n")
+    rc, out, err = run(["autoquant", "nomod.py"], d)
+    assert rc == 0 and "warning:" in err, (rc, err)
+    rc, out, err = run(["autoquant", "nomod.py", "-q"], d)
+    assert rc == 0 and err == "", (rc, err)
+    write(d, "bad.py", "class (:\n")
+    rc, _, err = run(["autoquant", "bad.py", "-q"], d)
+    assert rc == 1 and "error:" in err, err
+
+
 def main():
     global FFQ
     FFQ = os.path.abspath(sys.argv[1])
