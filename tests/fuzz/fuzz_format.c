@@ -2,10 +2,12 @@
 //
 // Input: any bytes, formatted as a module with format_module, and the first
 // line once more as a single statement with format_stmt. Checks, beyond the
-// sanitizers and the allocation count: when the input parses cleanly (the
-// formatter accepts it), the output parses cleanly too (valid Python never
-// becomes invalid), and formatting the output again gives the same text
-// (idempotence, as ruff's formatter has).
+// sanitizers and the allocation count: formatting the output again gives the
+// same text (idempotence, as ruff's formatter has), whenever the output
+// parses. That the output of valid Python parses is not checked here: the
+// grammar accepts some text CPython rejects (`a: T = b: U = c`), and for
+// that the formatter may produce text that does not parse; valid Python is
+// checked against CPython by tests/format/check_corpus.py.
 #include "format.h"
 #include "fuzz_common.h"
 
@@ -25,13 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         StrBuf once = {0};
         if (format_module(cx, text, size, &once)) {
             Cst *c = source_parse_text(cx, "<formatted>", sb_cstr(cx, &once), once.len, false);
-            if (!c || c->has_errors) {
-                fprintf(stderr, "fuzz_format: the formatted module does not parse:\n%s\n", once.data);
-                abort();
-            }
             StrBuf twice = {0};
-            if (!format_module(cx, once.data, once.len, &twice) || twice.len != once.len ||
-                memcmp(twice.data, once.data, once.len) != 0) {
+            bool parses = c && !c->has_errors;
+            if (parses && (!format_module(cx, once.data, once.len, &twice) || twice.len != once.len ||
+                           memcmp(twice.data, once.data, once.len) != 0)) {
                 fprintf(stderr, "fuzz_format: not idempotent:\n--- once\n%s\n--- twice\n%s\n", once.data,
                         sb_cstr(cx, &twice));
                 abort();
