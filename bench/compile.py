@@ -3,7 +3,7 @@
 parse-only pass through the same library, and against CPython's
 ast.parse + ast.unparse round trip, on the same files.
 
-Usage: compile.py DRIVER [--corpus DIR...] [--repeat N] [--jobs J]
+Usage: compile.py DRIVER [--corpus DIR...] [--repeat N] [--jobs J] [--scaling MB,MB,...]
 
 DRIVER is bench/ffq_bench_compile (compile_driver.c, linked against libffq).
 A row "tree-sitter alone" (the grammar without source.c's flattening) is
@@ -13,19 +13,31 @@ Corpus (default): every .py file of the installed torch package (the PyPI
 out so the three measurements see the same bytes. Whole-corpus runs split the
 files into J (default 2) halves of about equal size, one process each (both
 cores); the time of a run is the slowest worker's processing loop (file
-reading and process start excluded, as in the driver). Best of N (default 3).
+reading and process start excluded, as in the driver), measured as the
+worker's CPU time (user + system) so that a busy machine skews every pass
+alike as little as possible. Best of N (default 3).
 The single largest file is measured in one process, and its full-pipeline
 peak RSS is the memory figure.
 
+Scaling (issue 18): corpus files that ffq parses, in a fixed shuffled order
+(repeated when the corpus is smaller), concatenated as they are, nothing
+renamed, into single files of 1, 5, 20 and 50 MB (--scaling); each goes
+through the full pipeline in one process, best of N, with its peak RSS.
+
 The last line is the summary:
   compile: pipeline_vs_parse=R1 vs_python_roundtrip=R2 peak_mb=M
+           scaling_mb_per_s_50mb_vs_1mb=R3 peak_mb_50mb=M2
 R1 = full-pipeline MB/s over parse-only MB/s (target >= 0.6), R2 = ffq MB/s
 over CPython's round-trip MB/s (target >= 1.5), both over the corpus; M = peak
-resident MB of the full pipeline on the largest file (target < 100).
+resident MB of the full pipeline on the largest file (target < 100); R3 = the
+full pipeline's MB/s on the largest scaling input over its MB/s on the
+smallest (1.0 is linear time; target >= 0.8); M2 = peak resident MB on the
+largest scaling input (target <= 30 x its size + 50 MB).
 """
 import argparse
 import ast
 import multiprocessing
+import random
 import os
 import subprocess
 import sys
@@ -95,12 +107,38 @@ def run_driver(driver, mode, parts, tmp):
 def roundtrip_worker(paths):
     sys.setrecursionlimit(100000)
     data = [open(p, "rb").read() for p in paths]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for d in data:
             ast.unparse(ast.parse(d))
-    return time.perf_counter() - t0
+    return time.process_time() - t0
+
+
+def scaling_inputs(driver, files, sizes, mbs, tmp):
+    """One concatenated file per size in mbs: {mb: path}."""
+    lst = os.path.join(tmp, "list-syntax")
+    with open(lst, "w") as f:
+        f.write("\n".join(files) + "\n")
+    out = subprocess.run([driver, "syntax", lst], stdout=subprocess.PIPE, check=True).stdout.decode()
+    bad = {line[len("failed "):] for line in out.splitlines() if line.startswith("failed ")}
+    good = [f for f in files if f not in bad]
+    random.Random(18).shuffle(good)
+    paths = {}
+    for mb in mbs:
+        want, parts, have, i = int(mb * 1e6), [], 0, 0
+        while have < want:
+            with open(good[i % len(good)], "rb") as f:
+                data = f.read()
+            if not data.endswith(b"\n"):
+                data += b"\n"
+            parts.append(data)
+            have += len(data)
+            i += 1
+        paths[mb] = os.path.join(tmp, "scaling-%gmb.py" % mb)
+        with open(paths[mb], "wb") as f:
+            f.write(b"".join(parts))
+    return paths, len(bad)
 
 
 def run_python(parts):
@@ -114,7 +152,10 @@ def main():
     ap.add_argument("--corpus", nargs="*", default=None)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--scaling", default="1,5,20,50",
+                    help="sizes in MB of the concatenated scaling inputs ('' for none)")
     a = ap.parse_args()
+    mbs = [float(x) for x in a.scaling.split(",") if x.strip()]
     driver = os.path.abspath(a.driver)
     files = [f for f in py_files(a.corpus or default_corpus()) if cpython_parses(f)]
     if not files:
@@ -141,12 +182,16 @@ def main():
             "l-full": lambda: run_driver(driver, "full", [[largest]], tmp),
             "l-py": lambda: (run_python([[largest]]), None, None),
         }
+        scaled, nbad = scaling_inputs(driver, files, sizes, mbs, tmp) if mbs else ({}, 0)
+        for mb, path in scaled.items():
+            passes["s-%g" % mb] = lambda path=path: run_driver(driver, "full", [[path]], tmp)
         res = {}
         for _ in range(a.repeat):
             for k, fn in passes.items():
                 r = fn()
                 if k not in res or r[0] < res[k][0]:
                     res[k] = r
+        scaled_mb = {mb: os.path.getsize(path) / 1e6 for mb, path in scaled.items()}
         ts_s, ts_rss, _ = res["ts"]
         parse_s, parse_rss, parse_ok = res["parse"]
         full_s, full_rss, full_ok = res["full"]
@@ -164,18 +209,34 @@ def main():
         rows.append(("", "ffq parse-only", lmb / lp_s, lp_s, lp_rss))
         rows.append(("", "ffq full pipeline", lmb / lf_s, lf_s, lf_rss))
         rows.append(("", "CPython parse+unparse", lmb / lpy_s, lpy_s, None))
+        for mb in scaled:
+            s_s, s_rss, s_ok = res["s-%g" % mb]
+            rows.append(("scaling, %g MB, 1 worker" % mb if mb == mbs[0] else "scaling, %g MB" % mb,
+                         "ffq full pipeline" if s_ok else "ffq full pipeline (!)", scaled_mb[mb] / s_s, s_s, s_rss))
 
     print()
     print("%-24s %-22s %9s %9s %9s" % ("input", "pass", "MB/s", "seconds", "peak MB"))
     for where, what, rate, secs, rss in rows:
         print("%-24s %-22s %9.2f %9.3f %9s" % (where, what, rate, secs, "%.1f" % (rss / 1024) if rss else "-"))
     print("(full pipeline compiled %d of %d files without errors; parse-only: %d)" % (full_ok, len(files), parse_ok))
+    if scaled:
+        print("(scaling inputs: corpus files concatenated, %d files ffq cannot parse left out; "
+              "(!) marks an input with errors)" % nbad)
     r1 = parse_s / full_s
     r2 = py_s / full_s
     peak = lf_rss / 1024
     print("targets: pipeline_vs_parse >= 0.6: %s; vs_python_roundtrip >= 1.5: %s; peak_mb < 100: %s" % (
         "met" if r1 >= 0.6 else "MISSED", "met" if r2 >= 1.5 else "MISSED", "met" if peak < 100 else "MISSED"))
-    print("compile: pipeline_vs_parse=%.2f vs_python_roundtrip=%.2f peak_mb=%.1f" % (r1, r2, peak))
+    line = "compile: pipeline_vs_parse=%.2f vs_python_roundtrip=%.2f peak_mb=%.1f" % (r1, r2, peak)
+    if len(scaled) >= 2:
+        lo, hi = min(scaled), max(scaled)
+        lo_mb, hi_mb = scaled_mb[lo], scaled_mb[hi]
+        r3 = (hi_mb / res["s-%g" % hi][0]) / (lo_mb / res["s-%g" % lo][0])
+        m2 = res["s-%g" % hi][1] / 1024
+        print("scaling targets: %g MB vs %g MB throughput >= 0.8: %s; peak <= 30 x %.0f MB + 50 MB: %s" % (
+            hi, lo, "met" if r3 >= 0.8 else "MISSED", hi_mb, "met" if m2 <= 30 * hi_mb + 50 else "MISSED"))
+        line += " scaling_mb_per_s_%gmb_vs_%gmb=%.2f peak_mb_%gmb=%.1f" % (hi, lo, r3, hi, m2)
+    print(line)
 
 
 if __name__ == "__main__":

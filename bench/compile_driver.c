@@ -1,17 +1,22 @@
 // compile_driver.c: the in-process driver of bench/compile.py.
 //
 // Usage: ffq_bench_compile MODE LISTFILE
-//   MODE full:  ffq_compile_buffer on each file, as `ffq autoquant` does (a
-//               fresh context per file, default operator table, every
-//               nn.Module subclass a root), minus process start and file I/O.
+//   MODE full:  ffq_compile_buffer on each file, as `ffq autoquant DIR -o OUT`
+//               does (a fresh context per file, default operator table, every
+//               nn.Module subclass a root, one ffq_cache for the imported
+//               modules of the whole run), minus process start and file I/O.
 //   MODE parse: only source_parse (tree-sitter + flattening into the Cst) in
 //               a fresh context per file: the floor of the same library code.
 //   MODE ts:    tree-sitter alone (ts_parser_parse_string, no Cst), for
 //               reference: what source.c adds on top of the grammar.
+//   MODE syntax: as parse, and print the path of every file with syntax
+//               errors first (bench/compile.py leaves them out of the
+//               concatenated scaling inputs).
 // LISTFILE holds one path per line. Files are read into memory before the
 // clock starts. Prints one line:
 //   files=N bytes=B secs=S ok=K maxrss_kb=R
-// (secs: the processing loop only; maxrss: the peak resident set of this
+// (secs: the CPU time of the processing loop only, user + system, so that
+// other work on a busy machine does not count; maxrss: the peak resident set of this
 // process, VmHWM, including the loaded files. Not getrusage: on Linux its
 // ru_maxrss carries over the high-water mark of the parent that forked us.)
 #include "ffq_int.h"
@@ -103,9 +108,12 @@ static long peak_rss_kb(void) {
     return kb;
 }
 
+static ffq_cache *run_cache;  // the run's import cache, as in batch mode
+
 static bool full(const Input *in) {
     ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
     if (!cx) return false;
+    ffq_ctx_use_cache(cx, run_cache);
     ffq_options opt = ffq_options_default();
     opt.module_name = in->module;
     ffq_status st = ffq_compile_buffer(cx, in->path, in->data, in->len, &opt);
@@ -119,8 +127,10 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "full") == 0) pass = full;
     if (argc == 3 && strcmp(argv[1], "parse") == 0) pass = parse_only;
     if (argc == 3 && strcmp(argv[1], "ts") == 0) pass = ts_only;
+    bool list_failed = argc == 3 && strcmp(argv[1], "syntax") == 0;
+    if (list_failed) pass = parse_only;
     if (!pass) {
-        fprintf(stderr, "usage: ffq_bench_compile full|parse|ts LISTFILE\n");
+        fprintf(stderr, "usage: ffq_bench_compile full|parse|ts|syntax LISTFILE\n");
         return 2;
     }
     FILE *list = fopen(argv[2], "r");
@@ -148,11 +158,17 @@ int main(int argc, char **argv) {
     }
     fclose(list);
     struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    run_cache = ffq_cache_new();  // created and filled inside the timed loop
     size_t ok = 0;
-    for (size_t i = 0; i < n; i++) ok += pass(&in[i]);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    for (size_t i = 0; i < n; i++) {
+        bool good = pass(&in[i]);
+        ok += good;
+        if (list_failed && !good) printf("failed %s\n", in[i].path);
+    }
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ffq_cache_free(run_cache);
     printf("files=%zu bytes=%zu secs=%.6f ok=%zu maxrss_kb=%ld\n", n, bytes, secs, ok, peak_rss_kb());
     for (size_t i = 0; i < n; i++) {
         free(in[i].data);

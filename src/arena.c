@@ -4,6 +4,14 @@
 // until ffq_ctx_free. An allocation failure never returns to the caller: it
 // jumps to the context's recovery point (set by ffq_compile), or aborts when
 // no recovery point is active.
+//
+// Growable buffers (strings, vectors) double their capacity; in a pure bump
+// arena every old copy would stay allocated, so a buffer that grows to N
+// bytes would hold about 2N. Two exceptions keep that waste off the peak:
+// the newest block of the current chunk grows in place when there is room,
+// and blocks of BIG bytes or more get a heap block of their own (on the
+// big_chunks list) that arena_grow reallocates.
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +20,39 @@
 
 #define CHUNK_MIN (64 * 1024)
 #define ALIGN 16
+#define BIG (256 * 1024)
+#define BIG_MAGIC 0x46465142u  // "FFQB": a block of its own
 
 struct ArenaChunk {
-    struct ArenaChunk *next;
+    struct ArenaChunk *next, *prev;  // prev: only on the big_chunks list
     size_t size, used;
+    uint32_t magic;
     _Alignas(16) unsigned char data[];
 };
+
+static size_t aligned(size_t size) {
+    size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    return size ? size : ALIGN;
+}
+
+static void *big_alloc(ffq_ctx *cx, size_t size) {
+    ArenaChunk *n = raw_alloc(cx, sizeof(ArenaChunk) + size);
+    if (!n) arena_out_of_memory(cx);
+    n->size = n->used = size;
+    n->magic = BIG_MAGIC;
+    n->prev = NULL;
+    n->next = cx->big_chunks;
+    if (n->next) n->next->prev = n;
+    cx->big_chunks = n;
+    memset(n->data, 0, size);
+    return n->data;
+}
+
+static ArenaChunk *big_chunk_of(void *ptr, size_t old_size) {
+    if (!ptr || old_size < BIG) return NULL;
+    ArenaChunk *c = (ArenaChunk *)((unsigned char *)ptr - offsetof(ArenaChunk, data));
+    return c->magic == BIG_MAGIC && c->size >= old_size ? c : NULL;
+}
 
 void ffq_fail(const char *file, int line, const char *what) {
     fprintf(stderr, "ffq: internal error at %s:%d: %s\n", file, line, what);
@@ -37,8 +72,8 @@ void raw_free(ffq_ctx *cx, void *ptr, size_t size) {
 }
 
 void *arena_alloc(ffq_ctx *cx, size_t size) {
-    size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-    if (size == 0) size = ALIGN;
+    size = aligned(size);
+    if (size >= BIG) return big_alloc(cx, size);
     ArenaChunk *c = cx->chunks;
     if (!c || c->size - c->used < size) {
         size_t want = size > CHUNK_MIN ? size : CHUNK_MIN;
@@ -59,19 +94,44 @@ void *arena_alloc(ffq_ctx *cx, size_t size) {
 
 void *arena_grow(ffq_ctx *cx, void *ptr, size_t old_size, size_t new_size) {
     if (new_size <= old_size) return ptr;
+    ArenaChunk *big = big_chunk_of(ptr, old_size);
+    if (big) {  // reallocate the block of its own
+        size_t was = big->size;
+        new_size = aligned(new_size);
+        ArenaChunk *n = cx->alloc(cx->alloc_ud, big, sizeof(ArenaChunk) + was, sizeof(ArenaChunk) + new_size);
+        if (!n) arena_out_of_memory(cx);
+        if (n->prev) n->prev->next = n;
+        else cx->big_chunks = n;
+        if (n->next) n->next->prev = n;
+        memset(n->data + was, 0, new_size - was);
+        n->size = n->used = new_size;
+        return n->data;
+    }
+    ArenaChunk *c = cx->chunks;
+    size_t old_a = aligned(old_size), new_a = aligned(new_size);
+    if (ptr && c && new_a < BIG && (unsigned char *)ptr + old_a == c->data + c->used &&
+        c->size - c->used >= new_a - old_a) {  // the newest block: grow in place
+        memset(c->data + c->used, 0, new_a - old_a);
+        c->used += new_a - old_a;
+        return ptr;
+    }
     void *p = arena_alloc(cx, new_size);
     if (ptr && old_size) memcpy(p, ptr, old_size);
     return p;
 }
 
-void arena_free_all(ffq_ctx *cx) {
-    ArenaChunk *c = cx->chunks;
+static void free_list(ffq_ctx *cx, ArenaChunk *c) {
     while (c) {
         ArenaChunk *next = c->next;
         raw_free(cx, c, sizeof(ArenaChunk) + c->size);
         c = next;
     }
-    cx->chunks = NULL;
+}
+
+void arena_free_all(ffq_ctx *cx) {
+    free_list(cx, cx->chunks);
+    free_list(cx, cx->big_chunks);
+    cx->chunks = cx->big_chunks = NULL;
 }
 
 char *arena_strndup(ffq_ctx *cx, const char *s, size_t n) {

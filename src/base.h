@@ -83,6 +83,9 @@ typedef struct SrcFile {
 SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len);
 // Reads a whole file into a new SrcFile; NULL (with an error diagnostic) if it cannot.
 SrcFile *srcfile_read(ffq_ctx *cx, const char *path);
+// PEP 263: f decoded to UTF-8 when its first two lines declare another
+// encoding (f itself when not); NULL, with an error, when it cannot be.
+SrcFile *srcfile_decode(ffq_ctx *cx, SrcFile *f);
 void srcfile_linecol(const SrcFile *f, uint32_t offset, uint32_t *line1, uint32_t *col1);
 // Python source is UTF-8 (PEP 3120): the offset of the first byte that is
 // not, or UINT32_MAX when the whole file is valid.

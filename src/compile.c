@@ -230,7 +230,8 @@ static ffq_status guarded(ffq_ctx *cx, const char *path, const char *data, size_
         if (cx->used) ffq_fail(__FILE__, __LINE__, "a context compiles once");
         cx->used = true;
         cx->opt = *opt;
-        st = run(cx, file, opt);
+        SrcFile *decoded = srcfile_decode(cx, file);  // PEP 263 coding declarations
+        st = decoded ? run(cx, decoded, opt) : FFQ_ERR_INPUT;
     }
     if (st == FFQ_OK && diag_has_errors(cx)) st = FFQ_ERR_INPUT;
     if (st != FFQ_OK) cx->output = NULL;

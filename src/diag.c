@@ -7,28 +7,38 @@
 //         <caret under the column>
 // Lines are 1-based; columns are 1-based and count bytes.
 #include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ffq_int.h"
 
-SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len) {
+// The file record over `data`, which must be arena memory holding len bytes
+// and a NUL after them: no copy is made.
+static SrcFile *srcfile_adopt(ffq_ctx *cx, const char *path, const char *data, size_t len) {
     SrcFile *f = ARENA_NEW(cx, SrcFile);
     f->path = arena_strdup(cx, path);
-    f->data = arena_strndup(cx, data, len);
+    f->data = data;
     f->len = (uint32_t)len;
     uint32_t n = 1;
-    for (size_t i = 0; i < len; i++)
-        if (data[i] == '\n') n++;
+    for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - data))) != NULL; p++) n++;
     f->line_starts = ARENA_ARRAY(cx, uint32_t, n);
     f->nlines = n;
     uint32_t k = 1;
-    for (size_t i = 0; i < len; i++)
-        if (data[i] == '\n') f->line_starts[k++] = (uint32_t)i + 1;
+    for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - data))) != NULL; p++)
+        f->line_starts[k++] = (uint32_t)(p - data) + 1;
     return f;
 }
 
+SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len) {
+    return srcfile_adopt(cx, path, arena_strndup(cx, data, len), len);
+}
+
+// Reads the whole file into one arena block: sized by fstat when the file is
+// regular (one copy of the bytes at the peak, not the doubling buffer and a
+// copy of it), grown when it is a pipe or its size changes while reading.
 SrcFile *srcfile_read(ffq_ctx *cx, const char *path) {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
@@ -36,21 +46,122 @@ SrcFile *srcfile_read(ffq_ctx *cx, const char *path) {
                 strerror(errno));
         return NULL;
     }
-    StrBuf sb = {0};
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sb_putn(cx, &sb, buf, n);
+    struct stat st;
+    size_t cap = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                         (uint64_t)st.st_size < UINT32_MAX / 2
+                     ? (size_t)st.st_size + 1
+                     : 65536;
+    char *buf = arena_alloc(cx, cap + 1);
+    size_t len = 0, n;
+    while ((n = fread(buf + len, 1, cap - len, fp)) > 0) {
+        len += n;
+        if (len < cap) continue;
+        if (cap > UINT32_MAX / 2) break;
+        buf = arena_grow(cx, buf, cap + 1, cap * 2 + 1);
+        cap *= 2;
+    }
     bool bad = ferror(fp);
     fclose(fp);
     if (bad) {
         diag_at(cx, DIAG_ERROR, NULL, 0, "cannot-read", "error while reading '%s'", path);
         return NULL;
     }
-    if (sb.len > UINT32_MAX / 2) {
+    if (len > UINT32_MAX / 2) {
         diag_at(cx, DIAG_ERROR, NULL, 0, "file-too-large", "'%s' is too large", path);
         return NULL;
     }
-    return srcfile_new(cx, path, sb_cstr(cx, &sb), sb.len);
+    buf[len] = '\0';
+    return srcfile_adopt(cx, path, buf, len);
+}
+
+// --- PEP 263: `# -*- coding: NAME -*-` on line 1 or 2 ---
+
+// The encoding named by a coding declaration in the first two lines, into
+// out ("" when there is none). *at receives the declaration's offset.
+static void coding_of(const SrcFile *f, char *out, size_t size, uint32_t *at) {
+    out[0] = '\0';
+    for (uint32_t line = 0; line < 2 && line < f->nlines; line++) {
+        uint32_t start = f->line_starts[line], end = start;
+        while (end < f->len && f->data[end] != '\n') end++;
+        const char *p = f->data + start, *e = f->data + end;
+        if (line == 0 && e - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) return;  // a UTF-8 BOM
+        while (p < e && (*p == ' ' || *p == '\t' || *p == '\f')) p++;
+        if (p == e || *p != '#') {
+            if (p == e) continue;  // a blank line: the declaration may be on line 2
+            return;                // code: no declaration after it
+        }
+        for (const char *q = p; q + 6 < e; q++) {
+            if (memcmp(q, "coding", 6) != 0 || (q[6] != ':' && q[6] != '=')) continue;
+            const char *v = q + 7;
+            while (v < e && (*v == ' ' || *v == '\t')) v++;
+            size_t n = 0;
+            while (v + n < e && n + 1 < size &&
+                   ((v[n] >= 'a' && v[n] <= 'z') || (v[n] >= 'A' && v[n] <= 'Z') ||
+                    (v[n] >= '0' && v[n] <= '9') || v[n] == '-' || v[n] == '_' || v[n] == '.'))
+                n++;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            *at = (uint32_t)(q - f->data);
+            return;
+        }
+    }
+}
+
+static bool is_utf8_name(const char *enc) {
+    char low[32];
+    size_t n = 0;
+    for (; enc[n] && n + 1 < sizeof low; n++) low[n] = enc[n] == '_' ? '-' : (char)(enc[n] | 0x20);
+    low[n] = '\0';
+    return strcmp(low, "utf-8") == 0 || strcmp(low, "utf8") == 0 || strncmp(low, "utf-8-", 6) == 0;
+}
+
+// iconv names most of Python's codecs a little differently: latin-1 is
+// LATIN1, euc_jp is EUC-JP. Try the name, then with '-' for '_', then with
+// neither.
+static iconv_t open_decoder(const char *enc) {
+    iconv_t cd = iconv_open("UTF-8", enc);
+    char alt[64], bare[64];
+    size_t n = 0, k = 0;
+    for (; enc[n] && n + 1 < sizeof alt; n++) {
+        alt[n] = enc[n] == '_' ? '-' : enc[n];
+        if (enc[n] != '_' && enc[n] != '-') bare[k++] = enc[n];
+    }
+    alt[n] = bare[k] = '\0';
+    if (cd == (iconv_t)-1) cd = iconv_open("UTF-8", alt);
+    if (cd == (iconv_t)-1) cd = iconv_open("UTF-8", bare);
+    return cd;
+}
+
+SrcFile *srcfile_decode(ffq_ctx *cx, SrcFile *f) {
+    char enc[64];
+    uint32_t at = 0;
+    coding_of(f, enc, sizeof enc, &at);
+    if (!enc[0] || is_utf8_name(enc)) return f;
+    iconv_t cd = open_decoder(enc);
+    if (cd == (iconv_t)-1) {
+        diag_at(cx, DIAG_ERROR, f, at, "unknown-encoding",
+                "unknown encoding '%s' in the coding declaration (PEP 263)", enc);
+        return NULL;
+    }
+    StrBuf out = {0};
+    char *in = (char *)f->data;  // iconv's prototype; it does not write through it
+    size_t left = f->len;
+    bool ok = true;
+    while (left > 0 && ok) {
+        char chunk[65536], *o = chunk;
+        size_t room = sizeof chunk;
+        size_t r = iconv(cd, &in, &left, &o, &room);
+        sb_putn(cx, &out, chunk, sizeof chunk - room);
+        if (r == (size_t)-1 && errno != E2BIG) ok = false;
+    }
+    iconv_close(cd);
+    if (!ok) {
+        diag_at(cx, DIAG_ERROR, f, (uint32_t)(in - f->data), "bad-encoding",
+                "byte 0x%02x cannot be decoded as %s, the file's declared encoding (PEP 263)",
+                (unsigned char)*in, enc);
+        return NULL;
+    }
+    return srcfile_adopt(cx, f->path, sb_cstr(cx, &out), out.len);
 }
 
 void srcfile_linecol(const SrcFile *f, uint32_t offset, uint32_t *line1, uint32_t *col1) {
@@ -130,6 +241,39 @@ static const char *sev_name(DiagSeverity s) {
     return s == DIAG_ERROR ? "error" : s == DIAG_WARNING ? "warning" : "note";
 }
 
+// Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid.
+static size_t utf8_len(const unsigned char *s, size_t n) {
+    size_t len = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
+    if (!len || (len == 2 && s[0] < 0xc2) || len > n) return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((s[k] >> 6) != 2) return 0;
+    return len;
+}
+
+// Writes s[0..n) for a terminal: control characters (NUL included), DEL and
+// bytes that are not UTF-8 become visible \xNN escapes, so source text can
+// never send escape sequences to the terminal or cut a line short. With
+// `cols` (per input byte: the display columns it took, 0 for continuation
+// bytes) the caret can be placed under the right character.
+static void put_escaped(ffq_ctx *cx, StrBuf *out, const char *s, size_t n, uint8_t *cols) {
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_len(u + i, n - i);
+        if (len == 1 && (u[i] >= 0x20 || u[i] == '\t') && u[i] != 0x7f) {
+            sb_putc(cx, out, s[i]);
+            if (cols) cols[i] = 1;
+        } else if (len > 1) {
+            sb_putn(cx, out, s + i, len);
+            if (cols) cols[i] = 1, memset(cols + i + 1, 0, len - 1);
+        } else {
+            sb_printf(cx, out, "\\x%02x", u[i]);
+            if (cols) cols[i] = 4;
+            len = 1;
+        }
+        i += len;
+    }
+}
+
 // The offending source line and a caret. Very long lines are shown as a
 // window around the column so a 1 MB line does not flood the terminal.
 static void render_excerpt(ffq_ctx *cx, StrBuf *out, const Diag *d) {
@@ -145,13 +289,18 @@ static void render_excerpt(ffq_ctx *cx, StrBuf *out, const Diag *d) {
     if (at - from > 120) from = at - 60, cut_left = true;
     if (to - from > 200) to = from + 200, cut_right = true;
     if (at > to) at = to;
+    while (cut_left && from < at && ((unsigned char)f->data[from] >> 6) == 2) from++;  // not mid-character
+    uint8_t cols[201];
     sb_puts(cx, out, "    ");
     if (cut_left) sb_puts(cx, out, "...");
-    sb_putn(cx, out, f->data + from, to - from);
+    put_escaped(cx, out, f->data + from, to - from, cols);
     if (cut_right) sb_puts(cx, out, "...");
     sb_puts(cx, out, "\n    ");
     if (cut_left) sb_puts(cx, out, "   ");
-    for (uint32_t i = from; i < at; i++) sb_putc(cx, out, f->data[i] == '\t' ? '\t' : ' ');
+    for (uint32_t i = from; i < at; i++) {
+        if (f->data[i] == '\t') sb_putc(cx, out, '\t');
+        else sb_indent(cx, out, cols[i - from]);
+    }
     sb_puts(cx, out, "^\n");
 }
 
@@ -187,10 +336,15 @@ static const char *render_all(ffq_ctx *cx) {
     StrBuf out = {0};
     for (size_t i = 0; i < n; i++) {
         const Diag *d = sorted[i];
-        if (d->sev == DIAG_NOTE && cx->opt.quiet) continue;
-        if (d->file) sb_printf(cx, &out, "%s:%u:%u: ", d->file->path, d->line, d->col);
-        else sb_puts(cx, &out, "ffq: ");
-        sb_printf(cx, &out, "%s: %s", sev_name(d->sev), d->msg);
+        if (d->sev != DIAG_ERROR && cx->opt.quiet) continue;  // -q: errors only
+        if (d->file) {
+            put_escaped(cx, &out, d->file->path, strlen(d->file->path), NULL);
+            sb_printf(cx, &out, ":%u:%u: ", d->line, d->col);
+        } else {
+            sb_puts(cx, &out, "ffq: ");
+        }
+        sb_printf(cx, &out, "%s: ", sev_name(d->sev));
+        put_escaped(cx, &out, d->msg, strlen(d->msg), NULL);  // messages quote source text
         if (d->code) sb_printf(cx, &out, " [%s]", d->code);
         sb_putc(cx, &out, '\n');
         if (d->file) render_excerpt(cx, &out, d);

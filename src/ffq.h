@@ -106,6 +106,18 @@ FFQ_API const char *ffq_diagnostics(ffq_ctx *cx);
 
 FFQ_API ffq_stats ffq_get_stats(const ffq_ctx *cx);
 
+// A cache of the imported modules' parsed source, for runs that compile many
+// files (a package tree): each imported module file is read and parsed once
+// per cache instead of once per compilation. Cached files are re-checked
+// (device, inode, size, mtime) on every use. The cache may be shared by
+// contexts on several threads; it must outlive every context that uses it.
+// ffq_cache_new returns NULL when out of memory.
+typedef struct ffq_cache ffq_cache;
+FFQ_API ffq_cache *ffq_cache_new(void);
+FFQ_API void ffq_cache_free(ffq_cache *cache);
+// Use `cache` (NULL: none, the default) for the imports of cx's compilation.
+FFQ_API void ffq_ctx_use_cache(ffq_ctx *cx, ffq_cache *cache);
+
 // `ffq optable`: load the tables (default unless no_default, then each file),
 // and render the effective table, one line per entry, into the output (list)
 // or only validate (check). Diagnostics as above.

@@ -38,6 +38,12 @@ typedef struct MissingOp {  // a table-like callable not in the operator table
     size_t count;
 } MissingOp;
 
+// --- cache.c ---
+
+// The parsed module file at path from cx->cache (which must be set), parsed on
+// first use; false when the file cannot be used.
+bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst);
+
 // --- diff.c ---
 
 const char *diff_unified(ffq_ctx *cx, const char *a, size_t alen, const char *b, size_t blen,
@@ -49,6 +55,8 @@ struct ffq_ctx {
     ffq_alloc_fn alloc;
     void *alloc_ud;
     ArenaChunk *chunks;
+    ArenaChunk *big_chunks;  // one block each, grown in place (arena.c)
+    ffq_cache *cache;        // parsed imported modules shared across contexts (cache.c)
     jmp_buf *recover;  // the recovery point of the running ffq_compile, if any
     bool oom;
     bool used;         // a context compiles once

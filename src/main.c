@@ -6,9 +6,11 @@
 #define _DEFAULT_SOURCE  // realpath
 #include "ffq.h"
 #include "config.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +49,9 @@ static const char usage_autoquant[] =
     "  -o, --output FILE      write the result to FILE (default, or '-': standard output). An\n"
     "                         existing FILE is never overwritten without --force; the write is\n"
     "                         atomic. INPUT '-' reads standard input (then --module is needed).\n"
-    "  -f, --force            allow overwriting FILE\n"
+    "                         Only regular files are replaced (never a device, FIFO or socket);\n"
+    "                         a symlink at FILE is followed and the file it leads to replaced.\n"
+    "  -f, --force            allow overwriting FILE (a regular file, or a symlink to one)\n"
     "      --check FILE       compare with FILE instead of writing: exit 1 and print a unified\n"
     "                         diff when FILE is stale (for CI); with DIR/, check a whole tree\n"
     "      --module NAME      dotted import name of INPUT, used in `from NAME import <Class>`\n"
@@ -55,7 +59,9 @@ static const char usage_autoquant[] =
     "                         that hold an __init__.py)\n"
     "  -I, --search-path DIR  where imported modules are looked up first (repeatable); then\n"
     "                         INPUT's package root, then the site-packages of --python\n"
-    "      --python PATH      the interpreter whose site-packages are searched (default: python3)\n"
+    "      --python PATH      the interpreter whose site-packages are searched (default: python3);\n"
+    "                         its answer is cached per interpreter in $XDG_CACHE_HOME/ffq\n"
+    "                         (FFQ_NO_CACHE=1: ask it every time)\n"
     "      --class NAME       convert only this class (repeatable; default: every nn.Module\n"
     "                         subclass defined in INPUT)\n"
     "      --optable FILE     extra operator-table entries over the built-in table (repeatable)\n"
@@ -70,7 +76,9 @@ static const char usage_autoquant[] =
     "      --no-config        read no pyproject.toml\n"
     "      --dump=STAGE       print a stage instead of the code: program, types (the inferred\n"
     "                         type of every name) or plan\n"
-    "  -q, --quiet            print no notes and no summary (warnings and errors are always printed)\n"
+    "      --follow-symlinks  with DIR/: follow symbolic links to directories (by default they\n"
+    "                         are skipped); a link back into its own path is reported and skipped\n"
+    "  -q, --quiet            print only errors: no notes, warnings, progress or summary\n"
     "  -h, --help             this text\n"
     "\n"
     "Settings also come from [tool.ffq] in the nearest pyproject.toml (above INPUT, or\n"
@@ -104,45 +112,68 @@ static int usage_error(const char *fmt, const char *arg, const char *cmd) {
     return EXIT_USAGE;
 }
 
+// --- "did you mean": the valid spelling nearest to a mistyped one ---
+
+static const char *const autoquant_options[] = {
+    "--output", "--force", "--check", "--module", "--search-path", "--python", "--class",
+    "--optable", "--no-default-optable", "--replace", "--no-type-inference",
+    "--type-inference", "--config", "--no-config", "--dump=program", "--dump=types", "--dump=plan",
+    "--quiet", "--help", "--follow-symlinks", NULL,
+};
+static const char *const optable_options[] = {"--list", "--check", "--optable", "--no-default-optable",
+                                              "--help", NULL};
+static const char *const commands[] = {"autoquant", "optable", "--help", "--version", NULL};
+
+// Edit distance (insertions, deletions, substitutions) of two short strings.
+static size_t distance(const char *a, size_t na, const char *b) {
+    size_t nb = strlen(b), row[64];
+    if (na >= 63 || nb >= 63) return SIZE_MAX;
+    for (size_t j = 0; j <= nb; j++) row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+// The candidate nearest to `word` (up to its '='), if it is near enough to
+// be a typo: at most a third of the word's length, and at least 1, edits.
+static const char *nearest(const char *word, const char *const *candidates) {
+    size_t n = strcspn(word, "="), best = SIZE_MAX;
+    const char *pick = NULL;
+    for (size_t i = 0; candidates[i]; i++) {
+        size_t d = distance(word, n, candidates[i]);
+        if (d < best) best = d, pick = candidates[i];
+    }
+    size_t limit = n / 3 > 2 ? n / 3 : 2;
+    return best <= limit ? pick : NULL;
+}
+
+static int unknown(const char *what, const char *arg, const char *const *candidates, const char *cmd) {
+    const char *near = nearest(arg, candidates);
+    fprintf(stderr, "ffq: error: unknown %s '%s'", what, arg);
+    if (near) fprintf(stderr, "; did you mean '%s'?", near);
+    fprintf(stderr, "\nTry 'ffq %s--help' for more information.\n", cmd);
+    return EXIT_USAGE;
+}
+
 static bool file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
-// Write to a temporary file in the target's directory, then rename over the
-// target: a failure at any point leaves the old file (or no file) in place.
-static int write_atomic(const char *path, const char *data, size_t len) {
-    const char *slash = strrchr(path, '/');
-    char tmpl[PATH_MAX];
-    int n = slash ? snprintf(tmpl, sizeof tmpl, "%.*s/.ffq-XXXXXX", (int)(slash - path), path)
-                  : snprintf(tmpl, sizeof tmpl, ".ffq-XXXXXX");
-    if (n < 0 || (size_t)n >= sizeof tmpl) {
-        fprintf(stderr, "ffq: error: output path too long: %s\n", path);
-        return EXIT_USAGE;
-    }
-    int fd = mkstemp(tmpl);
-    if (fd < 0) {
-        fprintf(stderr, "ffq: error: cannot write '%s': %s\n", path, strerror(errno));
-        return EXIT_USAGE;
-    }
-    FILE *fp = fdopen(fd, "wb");
-    bool ok = fp && fwrite(data, 1, len, fp) == len && fflush(fp) == 0 && fsync(fd) == 0;
-    int err = errno;
-    if (fp) ok = fclose(fp) == 0 && ok;
-    else close(fd);
-    if (ok) (void)chmod(tmpl, 0644);
-    if (!ok || rename(tmpl, path) != 0) {
-        if (ok) err = errno;
-        unlink(tmpl);
-        fprintf(stderr, "ffq: error: cannot write '%s': %s\n", path, strerror(err));
-        return EXIT_USAGE;
-    }
-    return EXIT_OK;
-}
-
 typedef struct Args {
     const char *input, *output, *check;
     bool force;
+    bool follow_symlinks;  // batch mode: follow directory symlinks (loops detected)
     ffq_options opt;
     const char **classes, **optables, **replace, **search;
     size_t nclasses, noptables, nreplace, nsearch;
@@ -191,6 +222,8 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             a->force = true;
         } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
             a->opt.quiet = true;
+        } else if (strcmp(arg, "--follow-symlinks") == 0) {
+            a->follow_symlinks = true;
         } else if (strcmp(arg, "--no-default-optable") == 0) {
             a->opt.no_default_optable = true;
         } else if (strcmp(arg, "--no-type-inference") == 0 || strcmp(arg, "--type-inference") == 0) {
@@ -245,7 +278,7 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             if (!*v) return usage_error("option '%s' needs a YAML file", arg, "autoquant ");
             a->optables[a->noptables++] = v;
         } else if (arg[0] == '-' && arg[1] != '\0') {
-            return usage_error("unknown option '%s'", arg, "autoquant ");
+            return unknown("option", arg, autoquant_options, "autoquant ");
         } else if (a->input && strcmp(arg, "-") == 0 && strcmp(a->input, "-") != 0) {
             return usage_error("more than one input file ('%s')", arg, "autoquant ");
         } else if (a->input) {
@@ -315,10 +348,10 @@ static int precheck(const Args *a) {
                 a->output);
         return EXIT_USAGE;
     }
-    if (a->output && !a->force && file_exists(a->output)) {
-        fprintf(stderr, "ffq: error: '%s' already exists; use --force to overwrite it\n", a->output);
-        return EXIT_USAGE;
-    }
+    char target[PATH_MAX];
+    bool exists;
+    if (a->output && outfile_resolve(a->output, a->force, target, sizeof target, &exists) != OUT_OK)
+        return EXIT_USAGE;  // checked again when writing: this only fails early
     return EXIT_OK;
 }
 
@@ -407,11 +440,12 @@ static int compile_and_write(const Args *a) {
     if (rc == EXIT_OK && out && a->check) {
         rc = check_against(a->check, out, len, a->opt.quiet);
     } else if (rc == EXIT_OK && out && to_file) {
-        rc = write_atomic(a->output, out, len);
+        rc = outfile_write(a->output, out, len, a->force) == OUT_OK ? EXIT_OK : EXIT_USAGE;
         if (rc == EXIT_OK && !a->opt.quiet) print_summary(cx, a->output, &t0);
     } else if (rc == EXIT_OK && out) {
         if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
             fprintf(stderr, "ffq: error: cannot write to standard output: %s\n", strerror(errno));
+            clearerr(stdout);
             rc = EXIT_USAGE;
         } else if (!a->opt.quiet && a->opt.dump == FFQ_DUMP_NONE) {
             print_summary(cx, NULL, &t0);
@@ -421,49 +455,7 @@ static int compile_and_write(const Args *a) {
     return rc;
 }
 
-// --- batch mode: a directory in, a directory out ---
-
-typedef struct Batch {
-    char **files;  // relative paths, sorted
-    size_t n, cap;
-} Batch;
-
-static int cmp_str(const void *x, const void *y) {
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-static void collect(Batch *b, const char *root, const char *rel, int depth) {
-    char dir[PATH_MAX];
-    if (snprintf(dir, sizeof dir, "%s%s%s", root, *rel ? "/" : "", rel) >= (int)sizeof dir) return;
-    DIR *d = opendir(dir);
-    if (!d || depth > 64) {
-        if (d) closedir(d);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *name = e->d_name;
-        if (name[0] == '.' || strcmp(name, "__pycache__") == 0) continue;
-        char sub[PATH_MAX], full[PATH_MAX];
-        if (snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", name) >= (int)sizeof sub ||
-            snprintf(full, sizeof full, "%s/%s", root, sub) >= (int)sizeof full)
-            continue;
-        struct stat st;
-        if (stat(full, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) {
-            collect(b, root, sub, depth + 1);
-        } else if (S_ISREG(st.st_mode) && strlen(name) > 3 && strcmp(name + strlen(name) - 3, ".py") == 0) {
-            if (b->n == b->cap) {
-                b->cap = b->cap ? b->cap * 2 : 64;
-                char **grown = realloc(b->files, b->cap * sizeof(char *));
-                if (!grown) break;
-                b->files = grown;
-            }
-            b->files[b->n++] = strdup(sub);
-        }
-    }
-    closedir(d);
-}
+// --- batch mode: a directory in, a directory out (the walk is in walk.c) ---
 
 // The dotted package of directory `dir`: its name and those of the parents
 // that hold an __init__.py ("" when dir is not a package).
@@ -509,14 +501,16 @@ static int mkdirs(const char *path) {  // mkdir -p of path's directory
 }
 
 typedef struct BatchStats {
-    size_t files, converted, classes, stubs, warnings, errors, stale;
+    size_t files, converted, classes, stubs, warnings, errors, stale, written;
 } BatchStats;
 
-static int batch_one(const Args *a, const char *rel, const char *pkg, const char *outdir, BatchStats *bs) {
+static int batch_one(const Args *a, const char *rel, const char *pkg, const char *outdir, BatchStats *bs,
+                     ffq_cache *cache) {
     char in[PATH_MAX], out[PATH_MAX], mod[PATH_MAX];
     if (snprintf(in, sizeof in, "%s/%s", a->input, rel) >= (int)sizeof in ||
         snprintf(out, sizeof out, "%s/%s", outdir, rel) >= (int)sizeof out) {
         fprintf(stderr, "ffq: error: path too long: %s\n", rel);
+        bs->errors++;
         return EXIT_USAGE;
     }
     module_for(pkg, rel, mod, sizeof mod);
@@ -524,13 +518,21 @@ static int batch_one(const Args *a, const char *rel, const char *pkg, const char
     opt.module_name = mod;
     opt.batch = true;
     ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
-    if (!cx) return EXIT_USAGE;
+    if (!cx) {
+        fprintf(stderr, "ffq: error: out of memory\n");
+        bs->errors++;
+        return EXIT_USAGE;
+    }
+    ffq_ctx_use_cache(cx, cache);
     ffq_status st = ffq_compile_file(cx, in, &opt);
     fputs(ffq_diagnostics(cx), stderr);
+    if (st == FFQ_ERR_NOMEM) fprintf(stderr, "ffq: error: out of memory while compiling '%s'\n", in);
     ffq_stats s = ffq_get_stats(cx);
     bs->files++;
     bs->warnings += s.warnings;
-    bs->errors += s.errors;
+    // Every failing file counts as at least one error, so that the summary
+    // and the exit status never disagree.
+    bs->errors += s.errors ? s.errors : st != FFQ_OK;
     size_t len;
     const char *text = ffq_output(cx, &len);
     int rc = st == FFQ_OK ? EXIT_OK : st == FFQ_ERR_INPUT ? EXIT_INPUT : EXIT_USAGE;
@@ -540,15 +542,14 @@ static int batch_one(const Args *a, const char *rel, const char *pkg, const char
         bs->stubs += s.stubs_inserted;
         if (a->check) {
             if (check_against(out, text, len, true) != EXIT_OK) bs->stale++, rc = EXIT_INPUT;
-        } else if (!a->force && file_exists(out)) {
-            fprintf(stderr, "ffq: error: '%s' already exists; use --force to overwrite it\n", out);
-            rc = EXIT_USAGE;
         } else if (mkdirs(out) != 0) {
             fprintf(stderr, "ffq: error: cannot create the directory of '%s': %s\n", out, strerror(errno));
             rc = EXIT_USAGE;
         } else {
-            rc = write_atomic(out, text, len);
+            rc = outfile_write(out, text, len, a->force) == OUT_OK ? EXIT_OK : EXIT_USAGE;
+            bs->written += rc == EXIT_OK;
         }
+        if (rc == EXIT_USAGE) bs->errors++;
     }
     ffq_ctx_free(cx);
     return rc;
@@ -560,30 +561,37 @@ static int run_batch(const Args *a) {
         return usage_error("%sa directory input needs -o DIR (or --check DIR)", "", "autoquant ");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    Batch b = {0};
-    collect(&b, a->input, "", 0);
-    if (b.n) qsort(b.files, b.n, sizeof(char *), cmp_str);
+    WalkResult w = {0};
+    walk_tree(a->input, a->follow_symlinks, a->opt.quiet, &w);
     char pkg[PATH_MAX];
     package_of(a->input, pkg, sizeof pkg);
-    bool tty = isatty(fileno(stderr));
-    BatchStats bs = {0};
-    int rc = EXIT_OK;
-    for (size_t i = 0; i < b.n; i++) {
-        if (tty) fprintf(stderr, "\r\033[K[%zu/%zu] %s", i + 1, b.n, b.files[i]);
-        int r = batch_one(a, b.files[i], pkg, outdir, &bs);
+    bool tty = !a->opt.quiet && isatty(fileno(stderr));
+    BatchStats bs = {.warnings = w.loops, .errors = w.errors};
+    int rc = w.errors ? EXIT_USAGE : EXIT_OK;
+    ffq_cache *cache = ffq_cache_new();  // torch's modules are parsed once, not once per file
+    for (size_t i = 0; i < w.n; i++) {
+        if (tty) fprintf(stderr, "\r\033[K[%zu/%zu] %s", i + 1, w.n, w.files[i]);
+        int r = batch_one(a, w.files[i], pkg, outdir, &bs, cache);
         if (r > rc) rc = r;
-        free(b.files[i]);
     }
-    free(b.files);
+    ffq_cache_free(cache);
+    walk_free(&w);
     if (tty) fprintf(stderr, "\r\033[K");
+    if (a->opt.quiet) return rc;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    fprintf(stderr,
-            "ffq: %zu files read, %zu converted (%zu classes, %zu quantizer stubs), %zu warnings, "
-            "%zu errors%s%s (%.2f s)\n",
-            bs.files, bs.converted, bs.classes, bs.stubs, bs.warnings, bs.errors,
-            a->check ? (bs.stale ? ", stale files found" : ", all up to date") : ", written to ",
-            a->check ? "" : outdir, s);
+    fprintf(stderr, "ffq: %zu %s read, %zu converted (%zu %s, %zu quantizer %s), %zu %s, %zu %s",
+            bs.files, plural(bs.files, "file", "files"), bs.converted, bs.classes,
+            plural(bs.classes, "class", "classes"), bs.stubs, plural(bs.stubs, "stub", "stubs"),
+            bs.warnings, plural(bs.warnings, "warning", "warnings"), bs.errors,
+            plural(bs.errors, "error", "errors"));
+    if (a->check)
+        fputs(bs.stale ? ", stale files found" : bs.errors ? "" : ", all up to date", stderr);
+    else if (bs.written == bs.converted && bs.written)
+        fprintf(stderr, ", written to %s", outdir);
+    else if (bs.written)
+        fprintf(stderr, ", %zu of them written to %s", bs.written, outdir);
+    fprintf(stderr, " (%.2f s)\n", s);
     return rc;
 }
 
@@ -592,35 +600,20 @@ static bool is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Ask the interpreter, once, where its site-packages are. The default
-// `python3` may be missing (then nothing is added); an explicit --python
-// that does not answer is an error.
+// The interpreter's site-packages (sitepkgs.c: cached per interpreter, so
+// the interpreter is not started on every run). The default `python3` may be
+// missing (then nothing is added); an explicit --python that does not answer
+// is an error.
 static int find_site_packages(Args *a) {
-    const char *py = a->python ? a->python : "python3";
-    char cmd[PATH_MAX + 256];
-    if (snprintf(cmd, sizeof cmd,
-                 "'%s' -c 'import sys; print(\"\\n\".join(p for p in sys.path if p.endswith((\"site-packages\", \"dist-packages\"))))' 2>/dev/null",
-                 py) >= (int)sizeof cmd || strchr(py, '\''))
-        return usage_error("unusable --python '%s'", py, "autoquant ");
-    FILE *fp = popen(cmd, "r");
-    char line[PATH_MAX];
-    size_t cap = 0;
-    while (fp && fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (!line[0]) continue;
-        if (a->nsite == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **grown = realloc(a->site, cap * sizeof(char *));
-            if (!grown) break;
-            a->site = grown;
-        }
-        a->site[a->nsite++] = strdup(line);
-    }
-    int status = fp ? pclose(fp) : -1;
-    if (status != 0 && a->python) {
+    SiteDirs sd;
+    bool ok = site_dirs(a->python ? a->python : "python3", &sd);
+    if (!ok && a->python) {
+        site_dirs_free(&sd);
         fprintf(stderr, "ffq: error: cannot run '%s' to find its site-packages\n", a->python);
         return EXIT_USAGE;
     }
+    a->site = sd.dirs;
+    a->nsite = sd.n;
     a->opt.site_path = (const char *const *)a->site;
     a->opt.nsite_path = a->nsite;
     return EXIT_OK;
@@ -729,7 +722,7 @@ static int cmd_optable(int argc, char **argv) {
         } else if (arg[0] != '-') {
             files[nfiles++] = arg;  // `ffq optable --check my_ops.yaml`
         } else {
-            rc = usage_error("unknown option '%s'", arg, "optable ");
+            rc = unknown("option", arg, optable_options, "optable ");
         }
     }
     if (rc == EXIT_OK) {
@@ -747,7 +740,7 @@ static int cmd_optable(int argc, char **argv) {
     return rc;
 }
 
-int main(int argc, char **argv) {
+static int run_command(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_USAGE;
@@ -763,5 +756,17 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "autoquant") == 0) return cmd_autoquant(argc, argv);
     if (strcmp(cmd, "optable") == 0) return cmd_optable(argc, argv);
-    return usage_error("unknown command '%s'", cmd, "");
+    return unknown("command", cmd, commands, "");
+}
+
+// Every write to standard output is checked: a full disk or a closed pipe is
+// an error (exit 2), not a silent success. compile_and_write reports its own
+// failure and clears the error indicator.
+int main(int argc, char **argv) {
+    int rc = run_command(argc, argv);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "ffq: error: cannot write to standard output: %s\n", strerror(errno));
+        return EXIT_USAGE;
+    }
+    return rc;
 }

@@ -216,11 +216,77 @@ static void load_statement(ffq_ctx *cx, Module *m, uint32_t st) {
     }
 }
 
+// --- the name index: module-level lookups in constant time ---
+//
+// Lookups by name happen for every identifier the later passes resolve; a
+// linear scan over a module's bindings made them quadratic in the file size.
+// The index maps each name to its newest binding, class and function (newer
+// definitions shadow older ones, as in Python), built once the module is loaded.
+
+typedef struct NameSlot {
+    const char *name;
+    uint32_t binding, cls, func;  // index + 1 in the module's vectors; 0: none
+} NameSlot;
+
+struct NameIndex {
+    NameSlot *slots;
+    size_t cap;                          // a power of two, at least twice the names
+    size_t nbindings, nclasses, nfuncs;  // what was indexed (a mismatch: scan instead)
+};
+
+static size_t name_hash(const char *s) {
+    size_t h = 14695981039346656037u;  // FNV-1a
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static NameSlot *name_slot(const struct NameIndex *ix, const char *name) {
+    for (size_t i = name_hash(name) & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1))
+        if (!ix->slots[i].name || strcmp(ix->slots[i].name, name) == 0) return &ix->slots[i];
+}
+
+static void index_module(ffq_ctx *cx, Module *m) {
+    struct NameIndex *ix = ARENA_NEW(cx, struct NameIndex);
+    size_t n = m->bindings.len + m->classes.len + m->functions.len;
+    ix->cap = 16;
+    while (ix->cap < 2 * n) ix->cap *= 2;
+    ix->slots = ARENA_ARRAY(cx, NameSlot, ix->cap);
+    for (size_t i = 0; i < m->bindings.len; i++) {
+        NameSlot *sl = name_slot(ix, VEC_AT(m->bindings, Binding, i)->name);
+        sl->name = VEC_AT(m->bindings, Binding, i)->name;
+        sl->binding = (uint32_t)i + 1;
+    }
+    for (size_t i = 0; i < m->classes.len; i++) {
+        NameSlot *sl = name_slot(ix, VEC_AT(m->classes, ClassInfo, i)->name);
+        sl->name = VEC_AT(m->classes, ClassInfo, i)->name;
+        sl->cls = (uint32_t)i + 1;
+    }
+    for (size_t i = 0; i < m->functions.len; i++) {
+        NameSlot *sl = name_slot(ix, VEC_AT(m->functions, FuncInfo, i)->name);
+        sl->name = VEC_AT(m->functions, FuncInfo, i)->name;
+        sl->func = (uint32_t)i + 1;
+    }
+    ix->nbindings = m->bindings.len;
+    ix->nclasses = m->classes.len;
+    ix->nfuncs = m->functions.len;
+    m->index = ix;
+}
+
+// The module's index when it is up to date with its vectors, else NULL.
+static const struct NameIndex *index_of(const Module *m) {
+    const struct NameIndex *ix = m->index;
+    if (!ix || ix->nbindings != m->bindings.len || ix->nclasses != m->classes.len ||
+        ix->nfuncs != m->functions.len)
+        return NULL;
+    return ix;
+}
+
 void program_fill(ffq_ctx *cx, Module *m, const SrcFile *file, Cst *cst) {
     m->file = file;
     m->cst = cst;
     for (uint32_t k = 0; k < cst->nodes[0].nchildren; k++)
         load_statement(cx, m, cst_child(cst, 0, k));
+    index_module(cx, m);
 }
 
 Module *program_load(ffq_ctx *cx, const SrcFile *file, Cst *cst, const char *name) {
@@ -233,6 +299,11 @@ Module *program_load(ffq_ctx *cx, const SrcFile *file, Cst *cst, const char *nam
 }
 
 const Binding *program_binding(const Module *m, const char *name) {
+    const struct NameIndex *ix = index_of(m);
+    if (ix) {
+        const NameSlot *sl = name_slot(ix, name);
+        return sl->binding ? VEC_AT(m->bindings, Binding, sl->binding - 1) : NULL;
+    }
     for (size_t i = m->bindings.len; i-- > 0;) {
         const Binding *b = VEC_AT(m->bindings, Binding, i);
         if (strcmp(b->name, name) == 0) return b;
@@ -241,6 +312,11 @@ const Binding *program_binding(const Module *m, const char *name) {
 }
 
 ClassInfo *program_class(const Module *m, const char *name) {
+    const struct NameIndex *ix = index_of(m);
+    if (ix) {
+        const NameSlot *sl = name_slot(ix, name);
+        return sl->cls ? VEC_AT(m->classes, ClassInfo, sl->cls - 1) : NULL;
+    }
     for (size_t i = m->classes.len; i-- > 0;) {
         ClassInfo *ci = VEC_AT(m->classes, ClassInfo, i);
         if (strcmp(ci->name, name) == 0) return ci;
@@ -249,6 +325,11 @@ ClassInfo *program_class(const Module *m, const char *name) {
 }
 
 FuncInfo *program_function(const Module *m, const char *name) {
+    const struct NameIndex *ix = index_of(m);
+    if (ix) {
+        const NameSlot *sl = name_slot(ix, name);
+        return sl->func ? VEC_AT(m->functions, FuncInfo, sl->func - 1) : NULL;
+    }
     for (size_t i = m->functions.len; i-- > 0;) {
         FuncInfo *f = VEC_AT(m->functions, FuncInfo, i);
         if (strcmp(f->name, name) == 0) return f;
@@ -348,11 +429,20 @@ static bool has_extension(const char *base) {  // base.so, base.cpython-311-x86_
 // Reads and parses the module's file; an unparsable file is still used
 // (tree-sitter recovers) but its syntax errors are not the user's problem.
 static Module *load_file(ffq_ctx *cx, const char *dotted, const char *path, bool package) {
-    SrcFile *f = srcfile_read(cx, path);
-    if (!f || srcfile_invalid_utf8(f) != UINT32_MAX) return NULL;
-    Cst *cst = source_parse_text(cx, path, f->data, f->len, false);
-    cx->stats.files_read++;
-    if (!cst || cst->too_deep) return NULL;
+    Cst *cst;
+    if (cx->cache) {  // shared with the other compilations of the run (cache.c)
+        const SrcFile *cf;
+        bool usable = cache_module(cx, path, &cf, &cst);
+        cx->stats.files_read++;
+        if (!usable) return NULL;
+    } else {
+        SrcFile *f = srcfile_read(cx, path);
+        if (f) f = srcfile_decode(cx, f);
+        if (!f || srcfile_invalid_utf8(f) != UINT32_MAX) return NULL;
+        cst = source_parse_text(cx, path, f->data, f->len, false);
+        cx->stats.files_read++;
+        if (!cst || cst->too_deep) return NULL;
+    }
     Module *m = ARENA_NEW(cx, Module);
     m->name = dotted;
     m->is_package = package;

@@ -74,6 +74,7 @@ struct Module {
     PtrVec classes;      // ClassInfo *, in source order
     PtrVec functions;    // FuncInfo * of free functions
     PtrVec stars;        // const char * modules of `from X import *`, in order
+    struct NameIndex *index;  // name -> newest binding/class/function (program_fill)
 };
 
 // --- the modules of a run, loaded on demand along the search path ---

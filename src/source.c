@@ -126,42 +126,74 @@ static void fill(CstNode *n, TSNode ts, uint32_t parent, uint16_t field, const C
     n->first_child = CST_NONE;
 }
 
-// Breadth-first flattening: when node i is visited its children are appended
-// together, which keeps every child list contiguous.
+// Breadth-first flattening, in which every child list is contiguous, done
+// with two depth-first walks of one tree cursor and no per-node scratch (a
+// TSNode per node cost 32 bytes per node at the peak, beside the tree).
+// Within one depth level, depth-first order is breadth-first order, so a
+// node's index is the number of nodes on the levels above it plus its rank
+// on its own level: the first walk counts the nodes per level, the second
+// fills them in.
+
+typedef struct Levels {
+    uint32_t *count;  // nodes per depth, then the next free index per depth
+    uint32_t *at;     // the node being visited at each depth (second walk)
+    uint32_t n, cap;
+} Levels;
+
+static void level_seen(ffq_ctx *cx, Levels *lv, uint32_t depth) {
+    if (depth >= lv->cap) {
+        uint32_t cap = lv->cap ? lv->cap * 2 : 64;
+        lv->count = arena_grow(cx, lv->count, lv->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
+        lv->cap = cap;
+    }
+    if (depth >= lv->n) lv->n = depth + 1;
+    lv->count[depth]++;
+}
+
+// Moves to the next node in depth-first order, keeping *depth; false at the end.
+static bool next_node(TSTreeCursor *cur, uint32_t *depth) {
+    if (ts_tree_cursor_goto_first_child(cur)) {
+        ++*depth;
+        return true;
+    }
+    while (!ts_tree_cursor_goto_next_sibling(cur)) {
+        if (*depth == 0 || !ts_tree_cursor_goto_parent(cur)) return false;
+        --*depth;
+    }
+    return true;
+}
+
 static void flatten(ffq_ctx *cx, Cst *cst, TSNode root) {
     const CstLang *L = &cx->lang;
     uint32_t cap = ts_node_descendant_count(root);
     cst->nodes = ARENA_ARRAY(cx, CstNode, cap);
-    // The TSNode of each visited node is needed only while flattening: a
-    // heap buffer, freed right after (or by ffq_ctx_free if an allocation
-    // failure unwinds from here).
-    TSNode *ts = raw_alloc(cx, sizeof(TSNode) * (size_t)cap);
-    if (!ts) arena_out_of_memory(cx);
-    cx->live_scratch = ts;
-    cx->live_scratch_size = sizeof(TSNode) * (size_t)cap;
-    ts[0] = root;
-    fill(&cst->nodes[0], root, CST_NONE, F_NONE, L);
-    uint32_t count = 1;
+    Levels lv = {0};
     TSTreeCursor cur = ts_tree_cursor_new(root);
-    for (uint32_t i = 0; i < count; i++) {
-        ts_tree_cursor_reset(&cur, ts[i]);
-        if (!ts_tree_cursor_goto_first_child(&cur)) continue;
-        cst->nodes[i].first_child = count;
-        do {
-            ffq_assert(count < cap);
-            TSNode child = ts_tree_cursor_current_node(&cur);
-            TSFieldId fid = ts_tree_cursor_current_field_id(&cur);
-            uint16_t field = fid < L->nfields ? L->field_of_id[fid] : F_NONE;
-            ts[count] = child;
-            fill(&cst->nodes[count], child, i, field, L);
-            cst->nodes[i].nchildren++;
-            count++;
-        } while (ts_tree_cursor_goto_next_sibling(&cur));
+    uint32_t depth = 0;
+    level_seen(cx, &lv, 0);
+    while (next_node(&cur, &depth)) level_seen(cx, &lv, depth);
+    uint32_t total = 0;
+    for (uint32_t d = 0; d < lv.n; d++) {  // count -> first index of the level
+        uint32_t c = lv.count[d];
+        lv.count[d] = total;
+        total += c;
+    }
+    ffq_assert(total <= cap);
+    lv.at = ARENA_ARRAY(cx, uint32_t, lv.n);
+    fill(&cst->nodes[0], root, CST_NONE, F_NONE, L);
+    lv.count[0] = 1;
+    ts_tree_cursor_reset(&cur, root);
+    depth = 0;
+    while (next_node(&cur, &depth)) {
+        uint32_t i = lv.count[depth]++, parent = lv.at[depth - 1];
+        TSFieldId fid = ts_tree_cursor_current_field_id(&cur);
+        uint16_t field = fid < L->nfields ? L->field_of_id[fid] : F_NONE;
+        fill(&cst->nodes[i], ts_tree_cursor_current_node(&cur), parent, field, L);
+        if (cst->nodes[parent].nchildren++ == 0) cst->nodes[parent].first_child = i;
+        lv.at[depth] = i;
     }
     ts_tree_cursor_delete(&cur);
-    cst->count = count;
-    cx->live_scratch = NULL;
-    raw_free(cx, ts, sizeof(TSNode) * (size_t)cap);
+    cst->count = total;
 }
 
 static const char *const compound_keywords[] = {"def", "class", "if", "elif", "else", "for",
@@ -179,6 +211,17 @@ static const char *missing_colon(const char *t, size_t len) {
             return compound_keywords[i];
     }
     return NULL;
+}
+
+// Source text for a message: printf would stop at a NUL byte, so NULs are
+// spelled \x00 here (the renderer escapes every other control character).
+static const char *quote_source(ffq_ctx *cx, const char *t, size_t n) {
+    StrBuf sb = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (t[i]) sb_putc(cx, &sb, t[i]);
+        else sb_puts(cx, &sb, "\\x00");
+    }
+    return sb_cstr(cx, &sb);
 }
 
 // One diagnostic per innermost ERROR node (outer ones only wrap the region
@@ -204,8 +247,8 @@ static void report_syntax(ffq_ctx *cx, Cst *cst) {
                 diag_at(cx, DIAG_ERROR, cst->file, n->end, "syntax-error",
                         "invalid syntax: expected ':' at the end of the '%s' statement", kw);
             else
-                diag_at(cx, DIAG_ERROR, cst->file, at, "syntax-error", "invalid syntax near '%.*s'",
-                        (int)(line < 40 ? line : 40), d + at);
+                diag_at(cx, DIAG_ERROR, cst->file, at, "syntax-error", "invalid syntax near '%s'",
+                        quote_source(cx, d + at, line < 40 ? line : 40));
             cst->has_errors = true;
         } else if (n->missing) {
             const char *what = ts_language_symbol_name(cx->lang.lang, n->sym);
@@ -216,28 +259,108 @@ static void report_syntax(ffq_ctx *cx, Cst *cst) {
     }
 }
 
+// --- deep indentation ---
+//
+// tree-sitter-python's scanner keeps each indentation width in one byte when
+// it saves its state, so a line indented more than 255 columns (64 levels of
+// four spaces, which CPython accepts: its limit is 100 levels) breaks the
+// parse. Only the order of the widths matters to the grammar, so such a file
+// is parsed from a copy in which every distinct width is replaced by its rank
+// among the file's widths, keeping every byte offset: a line's leading
+// whitespace becomes form feeds (which reset the scanner's column count)
+// followed by rank-many spaces. The CST still points into the original bytes.
+
+enum { INDENT_LIMIT = 255 };
+
+typedef struct Indent {
+    uint32_t at, bytes, width;  // line start, leading whitespace bytes, columns
+} Indent;
+
+static Indent indent_at(const char *d, uint32_t len, uint32_t at) {
+    Indent in = {.at = at};
+    while (at + in.bytes < len && (d[at + in.bytes] == ' ' || d[at + in.bytes] == '\t')) {
+        in.width = d[at + in.bytes] == '\t' ? (in.width / 8 + 1) * 8 : in.width + 1;
+        in.bytes++;
+    }
+    return in;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint32_t rank_of(const uint32_t *widths, uint32_t n, uint32_t w) {
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (widths[mid] < w) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+// The text to parse: file->data itself, or the rank-indented copy. *deepest
+// receives the offset of the first line indented beyond the limit (UINT32_MAX
+// when none); *squeezed whether the copy is used.
+static const char *parse_text(ffq_ctx *cx, const SrcFile *file, uint32_t *deepest, bool *squeezed) {
+    const char *d = file->data;
+    *deepest = UINT32_MAX;
+    *squeezed = false;
+    for (uint32_t l = 0; l < file->nlines && *deepest == UINT32_MAX; l++)
+        if (indent_at(d, file->len, file->line_starts[l]).width > INDENT_LIMIT) *deepest = file->line_starts[l];
+    if (*deepest == UINT32_MAX) return d;
+    uint32_t *widths = ARENA_ARRAY(cx, uint32_t, file->nlines), n = 0;
+    for (uint32_t l = 0; l < file->nlines; l++) widths[l] = indent_at(d, file->len, file->line_starts[l]).width;
+    qsort(widths, file->nlines, sizeof *widths, cmp_u32);
+    for (uint32_t l = 0; l < file->nlines; l++)
+        if (n == 0 || widths[l] != widths[n - 1]) widths[n++] = widths[l];
+    if (n > INDENT_LIMIT + 1) return d;
+    char *copy = arena_strndup(cx, d, file->len);
+    for (uint32_t l = 0; l < file->nlines; l++) {
+        Indent in = indent_at(d, file->len, file->line_starts[l]);
+        uint32_t r = rank_of(widths, n, in.width);
+        if (r > in.bytes) return d;  // tabs: too few bytes to spell the rank
+        memset(copy + in.at, '\f', in.bytes - r);
+        memset(copy + in.at + in.bytes - r, ' ', r);
+    }
+    *squeezed = true;
+    return copy;
+}
+
 static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
     init_lang(cx);
     TSParser *p = ts_parser_new();
     if (!p) return NULL;
     cx->live_parser = p;
     ts_parser_set_language(p, cx->lang.lang);
-    TSTree *tree = ts_parser_parse_string(p, NULL, file->data, file->len);
+    uint32_t deepest;
+    bool squeezed;
+    const char *text = parse_text(cx, file, &deepest, &squeezed);
+    TSTree *tree = ts_parser_parse_string(p, NULL, text, file->len);
     if (!tree) {
         cx->live_parser = NULL;
         ts_parser_delete(p);
         return NULL;
     }
+    cx->live_parser = NULL;
+    ts_parser_delete(p);  // before flattening: its stacks and pools are no longer needed
     cx->live_tree = tree;
     Cst *cst = ARENA_NEW(cx, Cst);
     cst->file = file;
     flatten(cx, cst, ts_tree_root_node(tree));
     cx->live_tree = NULL;
-    cx->live_parser = NULL;
     ts_tree_delete(tree);
-    ts_parser_delete(p);
-    if (report) report_syntax(cx, cst);
-    else {
+    if (report && deepest != UINT32_MAX && !squeezed) {
+        diag_at(cx, DIAG_ERROR, file, deepest, "too-deep",
+                "this line is indented more than %d columns, in a file whose indentation ffq cannot "
+                "renumber (more than %d distinct widths, or tabs); the grammar ffq uses "
+                "(tree-sitter-python) keeps at most %d columns of indentation",
+                INDENT_LIMIT, INDENT_LIMIT + 1, INDENT_LIMIT);
+        cst->has_errors = true;
+    } else if (report) {
+        report_syntax(cx, cst);
+    } else {
         for (uint32_t i = 0; i < cst->count; i++)
             if (cst->nodes[i].kind == K_ERROR || cst->nodes[i].missing) cst->has_errors = true;
     }

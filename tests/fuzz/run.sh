@@ -18,7 +18,7 @@ build="$(cd "${1:?usage: run.sh BUILD_DIR [SECONDS_PER_TARGET] [TARGET...]}" && 
 secs="${2:-40}"
 shift $(( $# >= 2 ? 2 : $# ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(compile optable pattern)
+[ ${#targets[@]} -gt 0 ] || targets=(compile optable pattern format)
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ffq-fuzz.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Write the seed corpora of the three fuzz targets into OUT/{compile,optable,pattern}.
+"""Write the seed corpora of the fuzz targets into OUT/{compile,optable,pattern,format}.
 
 Usage: seed.py REPO_ROOT OUT
 
 compile: every tests/cases/**/*.py and examples/*.py.
+format: the same, the snapshots (generated code) and tests/format/cases/**.
 optable: optable/*.yaml, tests/optable/*.yaml, tests/cases/**/tables/*.yaml.
 pattern: every `--replace 'RULE'` of the cases and every rule listed in a
 table, alone and followed by a NUL byte and a case file; plus a few rules
@@ -30,7 +31,7 @@ EXTRA_RULES = [
 
 def main():
     root, out = sys.argv[1], sys.argv[2]
-    for d in ("compile", "optable", "pattern"):
+    for d in ("compile", "optable", "pattern", "format"):
         os.makedirs(os.path.join(out, d), exist_ok=True)
     cases = sorted(glob.glob(os.path.join(root, "tests/cases/**/*.py"), recursive=True))
     cases += sorted(glob.glob(os.path.join(root, "examples/*.py")))
@@ -51,6 +52,11 @@ def main():
         data = open(p, "rb").read()
         put("optable", i, data)
         rules += re.findall(r'^\s*-\s*"([^"]*=>[^"]*)"', data.decode("utf-8", "replace"), re.M)
+    fmt = cases + sorted(glob.glob(os.path.join(root, "snapshots/**/*.py"), recursive=True))
+    fmt += sorted(p for p in glob.glob(os.path.join(root, "tests/format/cases/**"), recursive=True)
+                  if os.path.isfile(p))
+    for i, p in enumerate(fmt):
+        put("format", i, open(p, "rb").read())
     rules = sorted(set(rules))
     n = 0
     for k, r in enumerate(rules):
@@ -59,7 +65,7 @@ def main():
         src = open(cases[k % len(cases)], "rb").read() if cases else b""
         put("pattern", n, r.encode() + b"\0" + src)
         n += 1
-    print("seeds: %d compile, %d optable, %d pattern" % (len(cases), len(tables), n))
+    print("seeds: %d compile, %d optable, %d pattern, %d format" % (len(cases), len(tables), n, len(fmt)))
 
 
 if __name__ == "__main__":

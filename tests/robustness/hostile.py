@@ -316,9 +316,15 @@ def test_nesting_if_blocks_60(d): nesting(d, nested_blocks(60), True)
 
 
 def test_indentation_wider_than_255_columns(d):
-    # Valid Python (66 levels of 4 spaces); tree-sitter-python keeps indent
-    # widths in a byte, so ffq cannot parse it: a clean error is accepted.
-    autoquant(d, nested_blocks(64))
+    # Valid Python (66 levels of 4 spaces, 264 columns): tree-sitter-python
+    # keeps indent widths in a byte, so source.c parses a copy with the widths
+    # renumbered. The result must be correct, here and up to CPython's limit.
+    r, out = correct(d, nested_blocks(64), nclasses=1)
+    check(out.count(b"if x:") == 64, "the nested ifs were not all kept", r)
+    correct(d, nested_blocks(96), nclasses=1)
+    correct(d, nested_blocks(80).replace("    ", "   "), nclasses=1)  # 3-space indents: 246 columns
+    tabs = nested_blocks(40).replace("    ", "\t")  # 42 tabs: 336 columns
+    correct(d, tabs, nclasses=1)
 def test_nesting_if_blocks_500(d): nesting(d, nested_blocks(500), False)
 def test_nesting_for_blocks_500(d): nesting(d, nested_blocks(500, "for x in x:"), False)
 def test_nesting_with_blocks_500(d): nesting(d, nested_blocks(500, "with x:"), False)
