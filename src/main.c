@@ -79,7 +79,9 @@ static const char usage_autoquant[] =
     "      --follow-symlinks  with DIR/: follow symbolic links to directories (by default they\n"
     "                         are skipped); a link back into its own path is reported and skipped\n"
     "  -q, --quiet            print only errors: no notes, warnings, progress or summary\n"
-    "  -h, --help             this text\n"
+    "  -h, --help             this text\n";
+// The second half of the autoquant help (one literal would exceed C11's 4095 characters).
+static const char usage_autoquant_more[] =
     "\n"
     "Settings also come from [tool.ffq] in the nearest pyproject.toml (above INPUT, or\n"
     "above the current directory): optable, replace, search-path, python, type-inference,\n"
@@ -217,6 +219,7 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
         const char *arg = argv[i], *v;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(usage_autoquant, stdout);
+            fputs(usage_autoquant_more, stdout);
             return EXIT_HELP;
         } else if (strcmp(arg, "-f") == 0 || strcmp(arg, "--force") == 0) {
             a->force = true;
