@@ -276,16 +276,16 @@ def _known_modules_file():
 
 
 def _c_known_list():
-    with open(os.path.join(REPO, "src", "compile.c"), encoding="utf-8") as f:
+    with open(os.path.join(REPO, "src", "torchinfo.c"), encoding="utf-8") as f:
         text = f.read()
-    m = re.search(r"hand_quantized\[\]\s*=\s*\{(.*?)\};", text, re.S)
-    assert m, "src/compile.c: the hand_quantized[] list was not found"
+    m = re.search(r"torchinfo_is_hand_quantized\([^)]*\)\s*\{.*?names\[\]\s*=\s*\{(.*?)\};", text, re.S)
+    assert m, "src/torchinfo.c: the list in torchinfo_is_hand_quantized was not found"
     return ["torch.nn." + name for name in re.findall(r'"([A-Za-z0-9_]+)"', m.group(1))]
 
 
 def test_known_modules_one_list_for_ffq_and_the_runtime():
     known, runtime_only = _known_modules_file()
-    # ffq's compiled-in list (src/compile.c) is exactly the file's "known" entries ...
+    # ffq's compiled-in list (src/torchinfo.c) is exactly the file's "known" entries ...
     assert sorted(_c_known_list()) == sorted(known), (sorted(_c_known_list()), sorted(known))
     # ... and the runtime's built-in layers are the file's entries, known and runtime-only.
     registry = sorted("torch.nn." + cls.__name__ for cls in BUILTIN_LAYERS)
