@@ -71,6 +71,7 @@ quantized = importlib.import_module("quantized_mylinear")
 print("imported", issubclass(quantized.QuantizedMyLinear, fastforward.nn.QuantizedModule))
 model = torch.nn.Sequential(MyLinear(4, 3))
 fastforward.quantize_model(model)
+fastforward.set_strict_quantization(False)  # stubs pass float tensors through
 print("ran", type(model[0]).__name__, tuple(model(torch.randn(2, 4)).shape))
 '''
 

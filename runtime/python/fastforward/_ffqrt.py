@@ -62,6 +62,11 @@ def _candidates() -> list:
         return []
     if env:
         paths.append(env)
+    from fastforward import _paths
+
+    found = _paths.libffqrt_path()  # packaged (wheel or editable install) or a checkout's build
+    if found:
+        paths.append(found)
     paths.append(os.path.join(here, "_lib", "libffqrt.so"))
     # Source checkout: <repo>/runtime/python/fastforward -> <repo>/build/runtime.
     repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))

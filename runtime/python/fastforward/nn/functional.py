@@ -56,6 +56,11 @@ _NO_DEFAULT = object()
 
 def table_path() -> str:
     """Path of the operator table the functional ops are built from."""
+    from fastforward import _paths
+
+    found = _paths.default_optable_path()  # packaged (wheel or editable) or the checkout's
+    if found:
+        return found
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     candidates = [
         os.path.join(here, "_data", "default.yaml"),
