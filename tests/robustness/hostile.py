@@ -75,9 +75,9 @@ def run(args, cwd, preexec=None, timeout=None):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         p = subprocess.run([FFQ] + args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout or TIMEOUT, preexec_fn=limited(preexec), env=env)
+                           timeout=(timeout or TIMEOUT) * SLOW, preexec_fn=limited(preexec), env=env)
     except subprocess.TimeoutExpired:
-        raise Fail("hang: no result after %ss" % (timeout or TIMEOUT))
+        raise Fail("hang: no result after %ss" % ((timeout or TIMEOUT) * SLOW))
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     r = Result(p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"), cpu)
