@@ -126,28 +126,26 @@ static void fill(CstNode *n, TSNode ts, uint32_t parent, uint16_t field, const C
     n->first_child = CST_NONE;
 }
 
-// Breadth-first flattening, in which every child list is contiguous, done
-// with two depth-first walks of one tree cursor and no per-node scratch (a
-// TSNode per node cost 32 bytes per node at the peak, beside the tree).
-// Within one depth level, depth-first order is breadth-first order, so a
-// node's index is the number of nodes on the levels above it plus its rank
-// on its own level: the first walk counts the nodes per level, the second
-// fills them in.
+// Flattening with one depth-first walk of a tree cursor and no per-node
+// scratch (a TSNode per node cost 32 bytes per node at the peak, beside the
+// tree). Every child list is contiguous: when a node is reached, a block of
+// its child count (known in constant time) is reserved at the end of the
+// table, and its children fill that block as the walk reaches them. So a
+// parent always comes before its children.
 
 typedef struct Levels {
-    uint32_t *count;  // nodes per depth, then the next free index per depth
-    uint32_t *at;     // the node being visited at each depth (second walk)
-    uint32_t n, cap;
+    uint32_t *at;    // per depth: the node being visited
+    uint32_t *slot;  // per depth: the next free slot of the current parent's block
+    uint32_t cap;
 } Levels;
 
-static void level_seen(ffq_ctx *cx, Levels *lv, uint32_t depth) {
-    if (depth >= lv->cap) {
-        uint32_t cap = lv->cap ? lv->cap * 2 : 64;
-        lv->count = arena_grow(cx, lv->count, lv->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
-        lv->cap = cap;
-    }
-    if (depth >= lv->n) lv->n = depth + 1;
-    lv->count[depth]++;
+static void levels_reserve(ffq_ctx *cx, Levels *lv, uint32_t depth) {
+    if (depth < lv->cap) return;
+    uint32_t cap = lv->cap ? lv->cap * 2 : 64;
+    while (cap <= depth) cap *= 2;
+    lv->at = arena_grow(cx, lv->at, lv->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
+    lv->slot = arena_grow(cx, lv->slot, lv->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
+    lv->cap = cap;
 }
 
 // Moves to the next node in depth-first order, keeping *depth; false at the end.
@@ -163,37 +161,42 @@ static bool next_node(TSTreeCursor *cur, uint32_t *depth) {
     return true;
 }
 
+// Reserves the block of node i's children, which sit at depth + 1.
+static void reserve_children(ffq_ctx *cx, Cst *cst, Levels *lv, uint32_t i, TSNode n, uint32_t depth,
+                             uint32_t *count, uint32_t cap) {
+    uint32_t k = ts_node_child_count(n);
+    if (!k) return;
+    ffq_assert(*count + k <= cap);
+    levels_reserve(cx, lv, depth + 1);
+    cst->nodes[i].first_child = *count;
+    lv->slot[depth + 1] = *count;
+    *count += k;
+}
+
 static void flatten(ffq_ctx *cx, Cst *cst, TSNode root) {
     const CstLang *L = &cx->lang;
     uint32_t cap = ts_node_descendant_count(root);
     cst->nodes = ARENA_ARRAY(cx, CstNode, cap);
     Levels lv = {0};
-    TSTreeCursor cur = ts_tree_cursor_new(root);
-    uint32_t depth = 0;
-    level_seen(cx, &lv, 0);
-    while (next_node(&cur, &depth)) level_seen(cx, &lv, depth);
-    uint32_t total = 0;
-    for (uint32_t d = 0; d < lv.n; d++) {  // count -> first index of the level
-        uint32_t c = lv.count[d];
-        lv.count[d] = total;
-        total += c;
-    }
-    ffq_assert(total <= cap);
-    lv.at = ARENA_ARRAY(cx, uint32_t, lv.n);
+    levels_reserve(cx, &lv, 1);
     fill(&cst->nodes[0], root, CST_NONE, F_NONE, L);
-    lv.count[0] = 1;
-    ts_tree_cursor_reset(&cur, root);
-    depth = 0;
+    lv.at[0] = 0;
+    uint32_t count = 1, depth = 0;
+    reserve_children(cx, cst, &lv, 0, root, 0, &count, cap);
+    TSTreeCursor cur = ts_tree_cursor_new(root);
     while (next_node(&cur, &depth)) {
-        uint32_t i = lv.count[depth]++, parent = lv.at[depth - 1];
+        uint32_t i = lv.slot[depth]++, parent = lv.at[depth - 1];
+        TSNode n = ts_tree_cursor_current_node(&cur);
         TSFieldId fid = ts_tree_cursor_current_field_id(&cur);
         uint16_t field = fid < L->nfields ? L->field_of_id[fid] : F_NONE;
-        fill(&cst->nodes[i], ts_tree_cursor_current_node(&cur), parent, field, L);
-        if (cst->nodes[parent].nchildren++ == 0) cst->nodes[parent].first_child = i;
+        fill(&cst->nodes[i], n, parent, field, L);
+        cst->nodes[parent].nchildren++;
+        levels_reserve(cx, &lv, depth);
         lv.at[depth] = i;
+        reserve_children(cx, cst, &lv, i, n, depth, &count, cap);
     }
     ts_tree_cursor_delete(&cur);
-    cst->count = total;
+    cst->count = count;
 }
 
 static const char *const compound_keywords[] = {"def", "class", "if", "elif", "else", "for",
@@ -371,7 +374,7 @@ static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
 // CPython's own parser accepts) a file is refused instead of overflowing the stack.
 #define MAX_DEPTH 2000
 
-// Nodes are stored breadth first, so a parent's depth is known before its children's.
+// A parent is stored before its children, so its depth is known first.
 static uint32_t max_depth(ffq_ctx *cx, const Cst *c, uint32_t *deepest) {
     uint32_t *depth = ARENA_ARRAY(cx, uint32_t, c->count ? c->count : 1), max = 0;
     *deepest = 0;

@@ -73,7 +73,7 @@ def limited(preexec):
 def run(args, cwd, preexec=None, timeout=None):
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:hard_rss_limit_mb=%d" % (MEMORY_LIMIT >> 20))
-    cpu = timeout or TIMEOUT
+    cpu = (timeout or TIMEOUT) * SLOW
     p = limits.run([FFQ] + args, cpu=cpu, cwd=cwd, preexec=limited(preexec), env=env)
     if p.limit:
         raise Fail(p.describe_limit(cpu))
