@@ -53,21 +53,27 @@ static panel_out panel_consts(const ffqrt_gemm *g, size_t p) {
   return o;
 }
 
+// Strided outputs (conv2d writes channel-major): element by element, out of line.
+static __attribute__((noinline)) void store_strided(const ffqrt_gemm *g, const panel_out *o,
+                                                    __m512i c, size_t m) {
+  int32_t v[FFQRT_NR];
+  _mm512_storeu_si512(v, c);
+  for (size_t j = 0; j < o->valid; j++) {
+    float f = ffqrt_gemm_real(g, v[j], o->n0 + j);
+    size_t at = m * g->ldy_m + (o->n0 + j) * g->ldy_n;
+    if (g->out_kind == FFQRT_OUT_F32)
+      ((float *)g->y)[at] = f;
+    else
+      ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(f, g->sy, g->zy, g->ylo, g->yhi);
+  }
+}
+
 // The output stage of 16 channels of row m.
 static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m512i acc, size_t m) {
   __m512i c = _mm512_sub_epi32(acc, o->corr);
   if (g->rowcorr) c = _mm512_sub_epi32(c, _mm512_set1_epi32(g->rowcorr[m]));
   if (g->ldy_n != 1) {
-    int32_t v[FFQRT_NR];
-    _mm512_storeu_si512(v, c);
-    for (size_t j = 0; j < o->valid; j++) {
-      float f = ffqrt_gemm_real(g, v[j], o->n0 + j);
-      size_t at = m * g->ldy_m + (o->n0 + j) * g->ldy_n;
-      if (g->out_kind == FFQRT_OUT_F32)
-        ((float *)g->y)[at] = f;
-      else
-        ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(f, g->sy, g->zy, g->ylo, g->yhi);
-    }
+    store_strided(g, o, c, m);
     return;
   }
   __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(c), o->scale);
