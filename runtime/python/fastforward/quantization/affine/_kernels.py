@@ -1,13 +1,16 @@
 """Static affine quantization by tile: the formula, its two implementations and its autograd.
 
-With per-tile scale ``s`` and offset ``o`` (None = 0), zero point ``zp = -round(o)``:
+With per-tile scale ``s`` and offset ``o`` (None = 0), ``r = round(o)``:
 
-    raw = clamp(round(x / s) + zp, qmin, qmax)       (NaN -> qmin)
-    x'  = (raw - zp) * s
+    raw = clamp(round(x / s - r), qmin, qmax) + 0.0    (NaN -> qmin; -0 -> +0)
+    x'  = (raw + r) * s
 
-performed as these IEEE operations in this order, so float32 CPU data run in libffqrt
-(``fastforward._ffqrt``) and every other dtype/device in torch ops with bit-identical
-results. ``round`` is round-half-to-even; ``qmin = -2^(b-1)``, ``qmax = 2^(b-1) - 1``.
+``round`` is round-half-to-even; ``qmin = -2^(b-1)``, ``qmax = 2^(b-1) - 1``. libffqrt
+computes ``clamp(round(x / s) + zp, ...)`` with ``zp = -r``: the same IEEE operations when
+every ``r`` is 0, but not otherwise (subtracting ``r`` before rounding may itself round).
+So float32 CPU data go to C (``fastforward._ffqrt``) when the offset is absent or rounds to
+zero in every tile (symmetric quantizers, two-sided data), and to these torch ops otherwise;
+both paths give bit-identical results wherever C is used.
 
 Gradients (custom backward; the incoming gradient is w.r.t. ``x'``): straight-through for
 ``x`` except where the rounded value was clipped; LSQ-style for the scale; the offset
@@ -118,9 +121,10 @@ def quantize_torch(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.
     """Raw values in x's dtype (or the promoted dtype), the torch-ops implementation."""
     qmin, qmax = -(2.0 ** (num_bits - 1)), 2.0 ** (num_bits - 1) - 1
     xt = _tiled(x, tile)
-    v = torch.round(xt / _broadcast(scale, x.shape, tile))
-    zp = zero_point(offset)
-    v = v + (0.0 if zp is None else _broadcast(zp, x.shape, tile))
+    p = xt / _broadcast(scale, x.shape, tile)
+    if offset is not None:
+        p = p - _broadcast(torch.round(offset), x.shape, tile)
+    v = torch.round(p) + 0.0
     v = torch.where(torch.isnan(v), torch.full_like(v, qmin), torch.clamp(v, qmin, qmax))
     return v.reshape(x.shape)
 
@@ -144,15 +148,9 @@ def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor
         return None
     if scale.dtype != torch.float32 or scale.device.type != "cpu":
         return None
-    zp = None
-    if offset is not None:
-        if offset.dtype != torch.float32 or offset.device.type != "cpu":
-            return None
-        zpf = zero_point(offset)
-        if not bool((zpf.abs() <= 2 ** (num_bits - 1)).all()):
-            return None
-        zp = zpf.to(torch.int32).contiguous()
-    return scale.contiguous(), zp
+    if offset is not None and bool((torch.round(offset) != 0).any()):
+        return None  # see the module docstring: C rounds before subtracting the offset
+    return scale.contiguous(), None
 
 
 def quantize_raw(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
@@ -215,11 +213,10 @@ class StaticQuantize(torch.autograd.Function):
         qmin, qmax = -(2.0 ** (b - 1)), 2.0 ** (b - 1) - 1
         s = _broadcast(scale, x.shape, tile)
         xt, g = _tiled(x, tile), _tiled(grad, tile)
-        scaled = xt / s
-        rounded = torch.round(scaled)
-        zp = 0.0 if offset is None else _broadcast(zero_point(offset), x.shape, tile)
-        qstar = rounded + zp
-        below, above = qstar < qmin, qstar > qmax
+        r = 0.0 if offset is None else _broadcast(torch.round(offset), x.shape, tile)
+        p = xt / s - r
+        rounded = torch.round(p)
+        below, above = rounded < qmin, rounded > qmax
         inside = ~(below | above)
         zero = torch.zeros((), dtype=g.dtype, device=g.device)
         grad_x = grad_s = grad_o = None
@@ -227,7 +224,7 @@ class StaticQuantize(torch.autograd.Function):
             grad_x = torch.where(inside, g, zero).reshape(x.shape)
         reduce_dims = tuple(range(1, 2 * x.dim(), 2))
         if ctx.needs_input_grad[1]:
-            local = torch.where(inside, rounded - scaled, torch.where(below, qmin - zp, qmax - zp))
+            local = torch.where(inside, rounded - p, torch.where(below, qmin + r, qmax + r))
             gs = (g * local)
             gs = gs.sum(reduce_dims) if reduce_dims else gs
             grad_s = gs.reshape(scale.shape) if gs.numel() == scale.numel() else gs.sum().reshape(scale.shape)
