@@ -40,7 +40,10 @@ import torch.nn.functional as F
 
 from fastforward import _ffqrt, dispatcher
 from fastforward.flags import get_export_mode
-from fastforward.quantization.affine._affine import AffineQuantizationFunction, StaticAffineQuantParams
+from fastforward.quantization.affine._affine import (
+    AffineQuantizationFunction,
+    StaticAffineQuantParams,
+)
 from fastforward.quantization.function import QuantizationContext
 from fastforward.quantization.granularity import PerChannel, PerTensor
 from fastforward.quantized_tensor import QuantizedTensor
@@ -179,14 +182,15 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     raw = raw.detach()
     if raw.numel() == 0:
         return torch.empty(raw.shape, dtype=torch.int8)
+    if raw.is_floating_point():
+        # NaN, infinities and values out of range convert to something else: one round
+        # trip checks integrality and range at once.
+        out = raw.clamp(-129.0, 128.0).to(torch.int8)
+        return out if torch.equal(out.to(raw.dtype), raw) else None
     lo_hi = torch.aminmax(raw) if hasattr(torch, "aminmax") else (raw.min(), raw.max())
-    lo, hi = float(lo_hi[0]), float(lo_hi[1])
-    if not (-128.0 <= lo and hi <= 127.0):  # also rejects NaN
+    if not (-128 <= int(lo_hi[0]) and int(lo_hi[1]) <= 127):
         return None
-    out = raw.to(torch.int8)
-    if raw.is_floating_point() and not torch.equal(out.to(raw.dtype), raw):
-        return None  # fractional values
-    return out
+    return raw.to(torch.int8)
 
 
 def _activation(x: Any) -> Optional[_Act]:
