@@ -24,10 +24,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
 
+import fastforward as ff  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as TF  # noqa: E402
-
-import fastforward as ff  # noqa: E402
 from fastforward import _ffqrt, _integer, dispatcher  # noqa: E402
 from fastforward.exceptions import QuantizationError  # noqa: E402
 from fastforward.nn import LinearQuantizer, QuantizerStub  # noqa: E402
