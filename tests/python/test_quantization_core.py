@@ -334,6 +334,23 @@ def _check_formula(shape, seed, num_bits, mode):
         assert_bitwise(deq, want, "dequantize %s b=%d %s" % (name, num_bits, mode))
 
 
+def test_other_float_dtypes_take_the_torch_path():
+    torch.manual_seed(2)
+    for dtype in (torch.float16, torch.bfloat16, torch.float64):
+        x = torch.randn(40, dtype=dtype)
+        s = torch.tensor(0.05, dtype=dtype)
+        qt = affine.quantize_per_tensor(x, s, torch.tensor(3.0, dtype=dtype), num_bits=8)
+        # x / s and the subtraction in the input dtype, rounding exact in float32 (torch 1.13
+        # cannot round Half on the CPU).
+        ref = torch.clamp(torch.round((x / s - 3.0).float()), -128, 127).to(dtype)
+        assert qt.raw_data.dtype == dtype and torch.equal(qt.raw_data, ref), dtype
+        assert qt.dequantize().dtype == dtype
+        xr = x.clone().requires_grad_(True)
+        sr = s.clone().requires_grad_(True)
+        affine.quantize_per_tensor(xr, sr).dequantize().sum().backward()
+        assert xr.grad.dtype == dtype and sr.grad is not None
+
+
 def test_offset_is_subtracted_before_rounding():
     # x / s = 0.49999997 (float32); minus round(o) = 3 rounds to -2.5 in float32, which
     # rounds (half to even) to -2: FastForward's round(x / s - round(o)). Rounding first

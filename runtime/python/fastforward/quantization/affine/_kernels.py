@@ -109,24 +109,35 @@ def _tiled(x: torch.Tensor, tile: Sequence[int]) -> torch.Tensor:
     return x.reshape(_split(x.shape, tile)[0]) if x.dim() else x
 
 
+def round_half_even(t: torch.Tensor) -> torch.Tensor:
+    """torch.round, also for Half CPU tensors (which torch 1.13 cannot round; exact in float32)."""
+    if t.dtype == torch.float16 and t.device.type == "cpu":
+        return torch.round(t.float()).to(torch.float16)
+    return torch.round(t)
+
+
 def zero_point(offset: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
     """``-round(offset)`` with -0 normalised to +0, as the kernels add it."""
     if offset is None:
         return None
-    return -torch.round(offset) + 0.0
+    return -round_half_even(offset) + 0.0
 
 
 def quantize_torch(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
                    tile: Sequence[int], num_bits: int) -> torch.Tensor:
     """Raw values in x's dtype (or the promoted dtype), the torch-ops implementation."""
     qmin, qmax = -(2.0 ** (num_bits - 1)), 2.0 ** (num_bits - 1) - 1
-    xt = _tiled(x, tile)
-    p = xt / _broadcast(scale, x.shape, tile)
-    if offset is not None:
-        p = p - _broadcast(torch.round(offset), x.shape, tile)
-    v = torch.round(p) + 0.0
-    v = torch.where(torch.isnan(v), torch.full_like(v, qmin), torch.clamp(v, qmin, qmax))
-    return v.reshape(x.shape)
+    with torch.no_grad():
+        # One fresh tensor, then in-place passes: round, clamp (NaN stays NaN), NaN -> qmin,
+        # and + 0.0 turning -0 into +0 as the C kernels do.
+        v = _tiled(x, tile) / _broadcast(scale, x.shape, tile)
+        if offset is not None:
+            v.sub_(_broadcast(round_half_even(offset), x.shape, tile))
+        dtype = v.dtype
+        if dtype == torch.float16 and v.device.type == "cpu":
+            v = v.float()  # torch 1.13 cannot round Half on the CPU; the values are exact
+        v.round_().clamp_(qmin, qmax).nan_to_num_(nan=qmin).add_(0.0)
+    return v.to(dtype).reshape(x.shape)
 
 
 def dequantize_torch(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
@@ -148,7 +159,7 @@ def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor
         return None
     if scale.dtype != torch.float32 or scale.device.type != "cpu":
         return None
-    if offset is not None and bool((torch.round(offset) != 0).any()):
+    if offset is not None and bool((round_half_even(offset) != 0).any()):
         return None  # see the module docstring: C rounds before subtracting the offset
     return scale.contiguous(), None
 
@@ -213,9 +224,9 @@ class StaticQuantize(torch.autograd.Function):
         qmin, qmax = -(2.0 ** (b - 1)), 2.0 ** (b - 1) - 1
         s = _broadcast(scale, x.shape, tile)
         xt, g = _tiled(x, tile), _tiled(grad, tile)
-        r = 0.0 if offset is None else _broadcast(torch.round(offset), x.shape, tile)
+        r = 0.0 if offset is None else _broadcast(round_half_even(offset), x.shape, tile)
         p = xt / s - r
-        rounded = torch.round(p)
+        rounded = round_half_even(p)
         below, above = rounded < qmin, rounded > qmax
         inside = ~(below | above)
         zero = torch.zeros((), dtype=g.dtype, device=g.device)
