@@ -367,6 +367,14 @@ def test_fallbacks_and_dispatch_rules():
         with torch.no_grad():
             F.linear(a, b, None, strict_quantization=False)
         assert _integer.last_path() is None
+    # Raw data that are not int8 integers (fractions, NaN, out of range, -0): simulated.
+    for bad in (0.5, float("nan"), 200.0, -0.0):
+        raw = x.raw_data.clone()
+        raw[1, 3] = bad
+        xb = QuantizedTensor(raw, x.quantization_context)
+        got, path, want = run_both(lambda: F.linear(xb, w, None, strict_quantization=False))
+        assert path is None, (bad, path)
+        assert torch.equal(got, want) or (bad != bad and bool(torch.isnan(got).any()))
     # A quantizer with an override sees the float result (calibration keeps working).
     seen = []
     q = LinearQuantizer(8, symmetric=False)

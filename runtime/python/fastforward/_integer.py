@@ -182,6 +182,10 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     raw = raw.detach()
     if raw.numel() == 0:
         return torch.empty(raw.shape, dtype=torch.int8)
+    if raw.dtype == torch.float32 and raw.is_contiguous():
+        out = _c_int8(raw)
+        if out is not None or _ffqrt.available():
+            return out
     if raw.is_floating_point():
         # NaN, infinities and values out of range convert to something else: one round
         # trip checks integrality and range at once.
@@ -191,6 +195,36 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     if not (-128 <= int(lo_hi[0]) and int(lo_hi[1]) <= 127):
         return None
     return raw.to(torch.int8)
+
+
+_ONE = torch.ones(1)
+_memcmp: List[Any] = []
+
+
+def _same_bytes(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if not _memcmp:
+        import ctypes
+
+        fn = ctypes.CDLL(None).memcmp
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        fn.restype = ctypes.c_int
+        _memcmp.append(fn)
+    return _memcmp[0](a.data_ptr(), b.data_ptr(), a.numel() * a.element_size()) == 0
+
+
+def _c_int8(raw: torch.Tensor) -> Optional[torch.Tensor]:
+    """Float32 raw data as int8 in libffqrt's threads (torch's parallel ops stall on a busy
+    machine): quantize with scale 1, dequantize back, and accept only a bitwise round trip
+    (integers in [-128, 127]; NaN, fractions, -0 and values out of range fail it)."""
+    shape = tuple(raw.shape)
+    flat = raw.reshape(-1)
+    q = _ffqrt.quantize_int8(flat, (flat.numel(),), _ONE, None)
+    if q is None:
+        return None
+    back = _ffqrt.dequantize(q, (flat.numel(),), _ONE, None, 8)
+    if back is None or not _same_bytes(back, flat):
+        return None
+    return q.reshape(shape)
 
 
 def _activation(x: Any) -> Optional[_Act]:
