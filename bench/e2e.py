@@ -7,7 +7,10 @@ ResNet-18-shaped CNN (BN folded into the convs, 1 x 3 x 128 x 128).
 
 Rows: float torch; torch.ao dynamic int8 (quantize_dynamic, Linear only); optimum-quanto
 w8a8 (calibrated, frozen); torchao int8 dynamic activation + int8 weight (Linear only);
-fastforward simulated (dequantize -> float op -> quantize); fastforward integer (libffqrt).
+fastforward simulated (dequantize -> float op -> quantize); fastforward integer (libffqrt,
+the summary line); and fastforward integer with dynamic linear inputs (the opt-in dynamic
+path: Linear inputs stay float and libffqrt quantizes them per call to 7 bits, like torch's
+dynamic quantization; convs as in the static row), summarised on the line before.
 The fastforward models: every Linear / Conv2d input through a static per-tensor 8-bit
 LinearQuantizer calibrated on separate data (min/max), weights symmetric per output channel
 and frozen (int8 QuantizedTensors), float outputs; the rest runs in float as in the peers.
@@ -141,6 +144,9 @@ def build(cls, seed):
 # --- fastforward versions ---------------------------------------------------------------------
 
 
+DYNAMIC = [False]  # FFLinear leaves its input float: the dynamic path quantizes it in C
+
+
 class FFLinear(nn.Module):
     """Linear with a calibrated per-tensor input quantizer and a frozen per-channel int8
     weight, through fastforward.nn.functional.linear."""
@@ -156,6 +162,8 @@ class FFLinear(nn.Module):
         self.lo, self.hi = min(self.lo, float(x.min())), max(self.hi, float(x.max()))
 
     def forward(self, x):
+        if DYNAMIC[0]:
+            return ff.nn.functional.linear(x, self.weight_q, self.bias)
         return ff.nn.functional.linear(self.input_quantizer(x), self.weight_q, self.bias)
 
 
@@ -237,6 +245,8 @@ def peer_torchao(model, calib):
     return q
 
 
+DYN = "fastforward integer, dynamic 7-bit linear inputs (ours)"
+
 # --- measuring -------------------------------------------------------------------------------------
 
 
@@ -246,14 +256,19 @@ def sqnr(ref, out):
     return float("inf") if noise == 0 else 10 * math.log10(float((ref ** 2).sum()) / noise)
 
 
-def runner(fn, integer=None, inference=True):
+def runner(fn, integer=None, inference=True, dynamic=False):
     def call(x):
         ctx = torch.inference_mode() if inference else torch.no_grad()
         with ctx:
             if integer is None:
                 return fn(x)
-            with _integer.integer_execution(integer), ff.strict_quantization(False):
-                return fn(x)
+            DYNAMIC[0] = dynamic
+            try:
+                with _integer.integer_execution(integer), _integer.dynamic_activations(dynamic), \
+                        ff.strict_quantization(False):
+                    return fn(x)
+            finally:
+                DYNAMIC[0] = False
     return call
 
 
@@ -272,6 +287,7 @@ def bench_model(name, model, x, calib, rounds, reps):
     ffm = to_fastforward(model, calib)
     rows.append(("fastforward simulated", runner(ffm, integer=False, inference=False)))
     rows.append(("fastforward integer (ours)", runner(ffm, integer=True, inference=False)))
+    rows.append((DYN, runner(ffm, integer=True, inference=False, dynamic=True)))
     with torch.inference_mode():
         ref = model(x)
     outputs = {label: fn(x) for label, fn in rows}
@@ -310,8 +326,7 @@ def main():
     ]
     int8_peers = ("torch dynamic int8", "quanto w8a8", "torchao int8-dyn-act int8-w")
     peers = ("float torch",) + int8_peers
-    worst_r = worst_s = float("inf")
-    worst_g = float("-inf")
+    worst = {k: [float("inf"), float("-inf"), float("inf")] for k in ("static", "dynamic")}
     for name, model, make in models:
         x = make()
         calib = [make() for _ in range(4)]
@@ -324,22 +339,27 @@ def main():
             print("| %s | %.2f | %.2fx | %.1f |" % (label, t * 1e3, base / t, s))
         for label, why in notes.items():
             print("| %s | skipped: %s | | |" % (label, why))
-        ours_t, ours_s = result["fastforward integer (ours)"]
+        dyn_t, dyn_s = result[DYN]
         # Peers that leave every layer in float (quantize_dynamic / torchao on a CNN) are
         # not int8 peers for that model.
         present = [p for p in peers if p in result]
         quantized = [p for p in int8_peers if p in result and result[p][1] < 200]
         fastest = min(present, key=lambda p: result[p][0])
-        r = result[fastest][0] / ours_t
-        gap = (max(result[p][1] for p in quantized) - ours_s) if quantized else float("nan")
-        s = result["fastforward simulated"][0] / ours_t
-        print("\nours vs fastest peer (%s): %.2fx; SQNR gap to best int8 peer: %.1f dB; vs simulated: %.1fx"
-              % (fastest, r, gap, s))
-        worst_r, worst_s = min(worst_r, r), min(worst_s, s)
-        if not math.isnan(gap):
-            worst_g = max(worst_g, gap)
-    print("\ne2e: vs_best_peer=%.2f sqnr_gap_db=%.1f vs_simulated=%.1f (isa=%s, threads=%d)"
-          % (worst_r, worst_g, worst_s, _ffqrt.isa(), threads))
+        best_q = max(result[p][1] for p in quantized) if quantized else float("nan")
+        for key, label in (("static", "fastforward integer (ours)"), ("dynamic", DYN)):
+            ours_t, ours_s = result[label]
+            r = result[fastest][0] / ours_t
+            gap = best_q - ours_s
+            s = result["fastforward simulated"][0] / ours_t
+            print("\n%s vs fastest peer (%s): %.2fx; SQNR gap to best int8 peer: %.1f dB; vs simulated: %.1fx"
+                  % (label, fastest, r, gap, s))
+            w = worst[key]
+            w[0], w[2] = min(w[0], r), min(w[2], s)
+            if not math.isnan(gap):
+                w[1] = max(w[1], gap)
+    print("\n(dynamic-input variant: vs_best_peer=%.2f sqnr_gap_db=%.1f vs_simulated=%.1f)" % tuple(worst["dynamic"]))
+    print("e2e: vs_best_peer=%.2f sqnr_gap_db=%.1f vs_simulated=%.1f (isa=%s, threads=%d)"
+          % tuple(worst["static"] + [_ffqrt.isa(), threads]))
     return 0
 
 

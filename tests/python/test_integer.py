@@ -184,6 +184,30 @@ def test_dynamic_quantized_input():
     assert bool(((got - want).abs() <= bound + 1e-6).all())
 
 
+def test_dynamic_activations_path():
+    """Opt-in: a float input times a quantized weight, the input quantized per call to 7
+    bits in C. Its error against the float product is bounded by half an input step per
+    term; off by default (the simulation keeps such an input in float)."""
+    need_c()
+    torch.manual_seed(10)
+    w = weight((24, 300), random.Random(10))
+    x = torch.randn(2, 5, 300) * 3
+    b = torch.randn(24)
+    _integer._local.last = None
+    with torch.no_grad():
+        F.linear(x, w, b)
+        assert _integer.last_path() is None
+        with _integer.dynamic_activations():
+            got = F.linear(x, w, b)
+            assert _integer.last_path() == "linear:integer"
+        ref = TF.linear(x, w.dequantize(), b)
+    step = (float(x.max().clamp_min(0)) - float(x.min().clamp_max(0))) / 127
+    bound = (w.dequantize().abs().sum(1) * step / 2) * 1.01 + 1e-4
+    assert got.shape == ref.shape
+    assert bool(((got - ref).abs() <= bound).all()), float(((got - ref).abs() - bound).max())
+    assert bool(((got - ref).abs() > 0).any()), "the input was not quantized"
+
+
 # --- conv ------------------------------------------------------------------------------------
 
 

@@ -51,13 +51,14 @@ from fastforward.quantized_tensor import QuantizedTensor
 __all__ = [
     "cache_info",
     "clear_cache",
+    "dynamic_activations",
     "enabled",
     "integer_execution",
     "last_path",
     "set_enabled",
 ]
 
-_state = {"enabled": os.environ.get("FFQ_INTEGER", "1") != "0"}
+_state = {"enabled": os.environ.get("FFQ_INTEGER", "1") != "0", "dynamic": False}
 _local = threading.local()
 
 
@@ -80,6 +81,20 @@ def integer_execution(flag: bool = True) -> Iterator[None]:
         yield
     finally:
         _state["enabled"] = old
+
+
+@contextlib.contextmanager
+def dynamic_activations(flag: bool = True) -> Iterator[None]:
+    """Within the block, ``linear`` with a plain float32 input and a quantized weight runs
+    the dynamic path: the input is quantized per call (per tensor, 7-bit unsigned from its
+    min / max, as torch's dynamic quantization does) inside libffqrt. Off by default: the
+    simulated path leaves such an input in float, so results differ by that quantization."""
+    old = _state["dynamic"]
+    _state["dynamic"] = bool(flag)
+    try:
+        yield
+    finally:
+        _state["dynamic"] = old
 
 
 @contextlib.contextmanager
@@ -426,7 +441,40 @@ def _bind(names: Sequence[str], defaults: Dict[str, Any], args: Tuple[Any, ...],
 Plan = Callable[[], torch.Tensor]
 
 
+def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
+    x, w = b["input"], b["weight"]
+    if (type(x) is not torch.Tensor or x.dtype != torch.float32 or x.device.type != "cpu"
+            or x.layout != torch.strided or x.dim() < 1 or _grad_blocked(x)):
+        return None
+    if not isinstance(w, QuantizedTensor) or w.dim() != 2:
+        return None
+    n, k = int(w.shape[0]), int(w.shape[1])
+    if int(x.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
+        return None
+    how = _output(b.get("output_quantizer"))
+    scales = _weight_scales(w)
+    if how[0] < 0 or scales is None:
+        return None
+    if how[0] == _REQUANT:
+        how = (_CALL, how[1][1])
+    ok, bias = _float_bias(b["bias"], n)
+    if not ok:
+        return None
+    packed = _packed_weight(w, "linear", (n, k), scales, _ffqrt.linear_pack)
+    if packed is None:
+        return None
+
+    def run() -> torch.Tensor:
+        lead = tuple(x.shape[:-1])
+        y = _ffqrt.linear_dynamic(x.reshape(-1, k).contiguous(), packed, bias)
+        return _finish(y.reshape(lead + (n,)), how)
+
+    return run
+
+
 def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
+    if _state["dynamic"] and not isinstance(b["input"], QuantizedTensor):
+        return _plan_linear_dynamic(b)
     x = _activation(b["input"])
     if x is None or x.raw.dim() < 1:
         return None
