@@ -339,6 +339,11 @@ def main():
             print("| %s | %.2f | %.2fx | %.1f |" % (label, t * 1e3, base / t, s))
         for label, why in notes.items():
             print("| %s | skipped: %s | | |" % (label, why))
+        if name.startswith("ResNet"):
+            print("\nNote: quantize_dynamic and torchao quantize only the final Linear here (their "
+                  "convs stay float); quanto's QConv2d did not quantize conv inputs in our checks "
+                  "(an isolated conv's SQNR equals the weight-only figure), so no peer row "
+                  "quantizes conv activations as ours do.")
         dyn_t, dyn_s = result[DYN]
         # Peers that leave every layer in float (quantize_dynamic / torchao on a CNN) are
         # not int8 peers for that model.
