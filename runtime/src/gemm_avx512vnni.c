@@ -6,12 +6,11 @@
 // Blocking: rows in chunks of MC (their activations stay in L2 while the panels pass),
 // output channels in blocks of NP panels (64 channels; the last block may have fewer), k
 // in blocks of KC (a weight block of 64 x KC bytes stays in L1 while every row tile of the
-// chunk passes over it). The
-// micro-kernel holds MR rows x NP zmm accumulators (24 of the 32 registers) and adds one
-// k-block into an int32 buffer on the stack; in the last k-block the sums go from the
-// registers through the output stage instead. Up to 2 rows (the GEMV case) it keeps two accumulator sets, for even
-// and odd k-groups, so enough independent vpdpbusd chains are in flight to stream the
-// weights.
+// chunk passes over it; KC_SMALL for short chunks). The micro-kernel holds MR rows x NP
+// zmm accumulators (24 of the 32 registers) and adds one k-block into an int32 buffer on
+// the stack; in the last k-block the sums go from the registers through the output stage
+// instead. Up to 2 rows (the GEMV case) it keeps two accumulator sets, for even and odd
+// k-groups, so enough independent vpdpbusd chains are in flight to stream the weights.
 #include <immintrin.h>
 #include <string.h>
 
@@ -21,8 +20,11 @@
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 16")
 
-enum { MR = 6, NP = 4, NC = NP * FFQRT_NR, KC = 256, MC = 192 };
-static_assert(KC % FFQRT_KR == 0 && MC % MR == 0, "blocks are whole groups and tiles");
+// KC: k per block for chunks of at least KC_ROWS rows, KC_SMALL below (fewer tiles share
+// a block, so a shorter one streams better).
+enum { MR = 6, NP = 4, NC = NP * FFQRT_NR, KC = 512, KC_SMALL = 256, KC_ROWS = 64, MC = 192 };
+static_assert(KC % FFQRT_KR == 0 && KC_SMALL % FFQRT_KR == 0 && MC % MR == 0,
+              "blocks are whole groups and tiles");
 
 static ALWAYS_INLINE __m512i bcast4(const uint8_t *p, const int xor80) {
   int32_t v;
@@ -51,21 +53,27 @@ static panel_out panel_consts(const ffqrt_gemm *g, size_t p) {
   return o;
 }
 
+// Strided outputs (conv2d writes channel-major): element by element, out of line.
+static __attribute__((noinline)) void store_strided(const ffqrt_gemm *g, const panel_out *o,
+                                                    __m512i c, size_t m) {
+  int32_t v[FFQRT_NR];
+  _mm512_storeu_si512(v, c);
+  for (size_t j = 0; j < o->valid; j++) {
+    float f = ffqrt_gemm_real(g, v[j], o->n0 + j);
+    size_t at = m * g->ldy_m + (o->n0 + j) * g->ldy_n;
+    if (g->out_kind == FFQRT_OUT_F32)
+      ((float *)g->y)[at] = f;
+    else
+      ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(f, g->sy, g->zy, g->ylo, g->yhi);
+  }
+}
+
 // The output stage of 16 channels of row m.
 static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m512i acc, size_t m) {
   __m512i c = _mm512_sub_epi32(acc, o->corr);
   if (g->rowcorr) c = _mm512_sub_epi32(c, _mm512_set1_epi32(g->rowcorr[m]));
   if (g->ldy_n != 1) {
-    int32_t v[FFQRT_NR];
-    _mm512_storeu_si512(v, c);
-    for (size_t j = 0; j < o->valid; j++) {
-      float f = ffqrt_gemm_real(g, v[j], o->n0 + j);
-      size_t at = m * g->ldy_m + (o->n0 + j) * g->ldy_n;
-      if (g->out_kind == FFQRT_OUT_F32)
-        ((float *)g->y)[at] = f;
-      else
-        ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(f, g->sy, g->zy, g->ylo, g->yhi);
-    }
+    store_strided(g, o, c, m);
     return;
   }
   __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(c), o->scale);
@@ -158,23 +166,23 @@ void ffqrt_gemm_panels_avx512vnni(const ffqrt_gemm *g, size_t p0, size_t p1, siz
                                   size_t m1) {
   _Alignas(64) int32_t buf[MC * NC];
   size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
-  size_t nkb = g->k ? (g->k + KC - 1) / KC : 1;
   int x = g->a_xor != 0;
   for (size_t c0 = m0; c0 < m1; c0 += MC) {
     size_t c1 = m1 - c0 < MC ? m1 : c0 + MC;
+    size_t kc = c1 - c0 >= KC_ROWS ? KC : KC_SMALL, nkb = g->k ? (g->k + kc - 1) / kc : 1;
     for (size_t pb = p0, np; pb < p1; pb += np) {
       np = p1 - pb >= NP ? NP : p1 - pb;
       ukernel_fn *const *uk = ukernels[x][np - 1];
       const int8_t *wb = g->groups + pb * pstride;
       panel_out po[NP];
       for (size_t j = 0; j < np; j++) po[j] = panel_consts(g, pb + j);
-      for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += KC) {
-        size_t kl = g->k - k0 < KC ? g->k - k0 : KC;
+      for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += kc) {
+        size_t kl = g->k - k0 < kc ? g->k - k0 : kc;
         // the tiles share out the prefetch of the next block: the next k, else the next
         // panels' first k (np panels of it, at most what it has)
-        const int8_t *next = kb + 1 < nkb ? wb + (k0 + KC) / FFQRT_KR * 64
+        const int8_t *next = kb + 1 < nkb ? wb + (k0 + kc) / FFQRT_KR * 64
                              : pb + np < p1 ? wb + np * pstride : NULL;
-        size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (KC / FFQRT_KR + ntiles - 1) / ntiles;
+        size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (kc / FFQRT_KR + ntiles - 1) / ntiles;
         for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
           size_t mr = c1 - t < MR ? c1 - t : MR;
           uk[mr - 1](g, po, t, kb + 1 == nkb, buf + (t - c0) * NC, g->a + t * g->lda + k0, g->lda, wb + k0 / FFQRT_KR * 64,

@@ -75,17 +75,9 @@ static ALWAYS_INLINE void store_vec(const ffqrt_gemm *g, const panel_out *o, con
   _mm_storeu_si128((__m128i *)((uint8_t *)g->y + at), ffqrt_pack16(q0, q1, g->out_kind == FFQRT_OUT_S8));
 }
 
-static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m256i v0, __m256i v1,
-                                    size_t m) {
-  __m256i c[2] = {v0, v1};
-  for (int h = 0; h < 2; h++) {
-    c[h] = _mm256_sub_epi32(c[h], o->corr[h]);
-    if (g->rowcorr) c[h] = _mm256_sub_epi32(c[h], _mm256_set1_epi32(g->rowcorr[m]));
-  }
-  if (o->valid == FFQRT_NR && g->ldy_n == 1) {
-    store_vec(g, o, c, m);
-    return;
-  }
+// Partial panels or strided outputs: element by element, out of line.
+static __attribute__((noinline)) void store_partial(const ffqrt_gemm *g, const panel_out *o,
+                                                    const __m256i c[2], size_t m) {
   int32_t acc[FFQRT_NR];
   _mm256_storeu_si256((__m256i *)acc, c[0]);
   _mm256_storeu_si256((__m256i *)(acc + 8), c[1]);
@@ -97,6 +89,20 @@ static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m
     else
       ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(f, g->sy, g->zy, g->ylo, g->yhi);
   }
+}
+
+static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m256i v0, __m256i v1,
+                                    size_t m) {
+  __m256i c[2] = {v0, v1};
+  for (int h = 0; h < 2; h++) {
+    c[h] = _mm256_sub_epi32(c[h], o->corr[h]);
+    if (g->rowcorr) c[h] = _mm256_sub_epi32(c[h], _mm256_set1_epi32(g->rowcorr[m]));
+  }
+  if (o->valid == FFQRT_NR && g->ldy_n == 1) {
+    store_vec(g, o, c, m);
+    return;
+  }
+  store_partial(g, o, c, m);
 }
 
 // buf[r][16] (+)= dot of rows a + r * lda (kg full groups, then `rest` bytes) with the
