@@ -8,7 +8,7 @@
 // grammar accepts some text CPython rejects (`a: T = b: U = c`), and for
 // that the formatter may produce text that does not parse; valid Python is
 // checked against CPython by tests/format/check_corpus.py.
-#include "format.h"
+#include "format/format.h"
 #include "fuzz_common.h"
 
 #include <string.h>
