@@ -33,7 +33,11 @@ def download(line, dest):
         f.write(line + "\n")
     cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:",
            "--no-deps", "--require-hashes", "--disable-pip-version-check", "-r", req, "-d", dest]
-    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Under `pip install .` this runs inside pip's isolated build environment,
+    # whose PYTHONPATH hides the interpreter's own site-packages (and pip with
+    # them); pip download needs none of that environment.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONNOUSERSITE")}
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     if res.returncode != 0:
         sys.exit("grammar/fetch.py: pip download failed for %r:\n%s" % (line, res.stdout))
     tars = [n for n in os.listdir(dest) if n.endswith(".tar.gz")]

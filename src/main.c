@@ -5,6 +5,7 @@
 // --check, 2 usage or I/O problems.
 #define _DEFAULT_SOURCE  // realpath
 #include "ffq.h"
+#include "config.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -64,9 +65,17 @@ static const char usage_autoquant[] =
     "                         captures any expression, e.g.\n"
     "                         --replace 'torch.nn.functional.{f}({a}, {b})=>my_ops.{f}({a}, {b})'\n"
     "      --no-type-inference  treat every value as a possible tensor (annotations unused)\n"
+    "      --type-inference   infer types (the default; overrides type-inference = false)\n"
+    "      --config FILE      read [tool.ffq] from FILE instead of the nearest pyproject.toml\n"
+    "      --no-config        read no pyproject.toml\n"
     "      --dump=types       print the inferred type of every name instead of the code\n"
     "  -q, --quiet            print no notes and no summary (warnings and errors are always printed)\n"
     "  -h, --help             this text\n"
+    "\n"
+    "Settings also come from [tool.ffq] in the nearest pyproject.toml (above INPUT, or\n"
+    "above the current directory): optable, replace, search-path, python, type-inference,\n"
+    "check. A flag overrides the file. `ffq autoquant --check` with no file checks every\n"
+    "\"SOURCE -> GENERATED\" pair listed in `check`.\n"
     "\n"
     "Diagnostics go to standard error as file:line:col: severity: message [code].\n"
     "exit status: 0 success (warnings allowed), 1 errors in the input, 2 usage or I/O errors.\n"
@@ -75,6 +84,7 @@ static const char usage_autoquant[] =
     "  ffq autoquant model.py                       print the quantized module\n"
     "  ffq autoquant model.py -o quantized.py       write it (atomically)\n"
     "  ffq autoquant model.py --check quantized.py  is the committed file up to date?\n"
+    "  ffq autoquant --check                        every pair of [tool.ffq] check\n"
     "  cat model.py | ffq autoquant - --module pkg.model -o -\n"
     "  ffq autoquant pkg/ -o quantized_pkg/ -f      convert a package tree\n"
     "  ffq autoquant pkg/model.py --module pkg.model --class Encoder -o q.py -f\n"
@@ -138,6 +148,11 @@ typedef struct Args {
     const char *python;      // --python: the interpreter whose site-packages are searched
     char **site;             // its site-packages directories
     size_t nsite;
+    const char *config;      // --config FILE
+    bool no_config;          // --no-config
+    bool type_inference_set; // --type-inference or --no-type-inference was given
+    bool check_all;          // --check without a file: the pairs of [tool.ffq] check
+    FfqConfig cfg;           // [tool.ffq], when a pyproject.toml has one
 } Args;
 
 // Option value: `--opt VALUE` or `--opt=VALUE`.
@@ -177,8 +192,15 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             a->opt.quiet = true;
         } else if (strcmp(arg, "--no-default-optable") == 0) {
             a->opt.no_default_optable = true;
-        } else if (strcmp(arg, "--no-type-inference") == 0) {
-            a->opt.type_inference = false;
+        } else if (strcmp(arg, "--no-type-inference") == 0 || strcmp(arg, "--type-inference") == 0) {
+            a->opt.type_inference = arg[2] == 't';
+            a->type_inference_set = true;
+        } else if (strcmp(arg, "--no-config") == 0) {
+            a->no_config = true;
+        } else if (is_opt(arg, "--config", NULL)) {
+            v = value(argc, argv, &i, "--config", NULL);
+            if (!*v) return usage_error("option '%s' needs a pyproject.toml", arg, "autoquant ");
+            a->config = v;
         } else if (strcmp(arg, "--dump=types") == 0) {
             a->opt.dump_types = true;
         } else if (is_opt(arg, "--search-path", "-I") || (strncmp(arg, "-I", 2) == 0 && arg[2])) {
@@ -197,6 +219,8 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             v = value(argc, argv, &i, "--output", "-o");
             if (!*v) return usage_error("option '%s' needs a file name", arg, "autoquant ");
             a->output = v;
+        } else if (strcmp(arg, "--check") == 0 && (i + 1 == argc || (argv[i + 1][0] == '-' && argv[i + 1][1]))) {
+            a->check_all = true;  // no file after it: check [tool.ffq] check
         } else if (is_opt(arg, "--check", NULL)) {
             v = value(argc, argv, &i, "--check", NULL);
             if (!*v) return usage_error("option '%s' needs the generated file to compare with", arg,
@@ -224,9 +248,12 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             a->input = arg;
         }
     }
-    if (!a->input) return usage_error("%smissing INPUT.py", "", "autoquant ");
+    if (a->check_all && (a->input || a->output || a->check))
+        return usage_error("%s--check without a file checks the pairs of [tool.ffq] check; give "
+                           "INPUT.py --check FILE for one file", "", "autoquant ");
+    if (!a->input && !a->check_all) return usage_error("%smissing INPUT.py", "", "autoquant ");
     if (a->check && a->output) return usage_error("%s--check and --output exclude each other", "", "autoquant ");
-    if (strcmp(a->input, "-") == 0 && !a->opt.module_name)
+    if (a->input && strcmp(a->input, "-") == 0 && !a->opt.module_name)
         return usage_error("%sreading standard input ('-') needs --module NAME", "", "autoquant ");
     a->opt.classes = a->classes;
     a->opt.nclasses = a->nclasses;
@@ -593,12 +620,66 @@ static int find_site_packages(Args *a) {
     return EXIT_OK;
 }
 
+// [tool.ffq] of --config FILE, else of the nearest pyproject.toml above the
+// input (or the current directory); flags already given win.
+static int load_config(Args *a) {
+    if (a->no_config) return EXIT_OK;
+    char *path = NULL;
+    if (a->config) {
+        path = strdup(a->config);
+    } else {
+        char dir[PATH_MAX] = ".";
+        if (a->input && strcmp(a->input, "-") != 0) {
+            const char *slash = strrchr(a->input, '/');
+            if (is_dir(a->input)) snprintf(dir, sizeof dir, "%s", a->input);
+            else if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - a->input + (slash == a->input)), a->input);
+        }
+        path = config_find(dir);
+        if (!path) return EXIT_OK;
+    }
+    if (!path) {
+        fprintf(stderr, "ffq: error: out of memory\n");
+        return EXIT_USAGE;
+    }
+    char err[1024];
+    bool ok = config_load(&a->cfg, path, err, sizeof err);
+    free(path);
+    if (!ok) {
+        fprintf(stderr, "%s\n", err);
+        return EXIT_USAGE;
+    }
+    config_apply(&a->cfg, &a->opt, &a->python, a->type_inference_set);
+    return EXIT_OK;
+}
+
+// `ffq autoquant --check`: every "SOURCE -> GENERATED" pair of [tool.ffq].
+static int check_all_pairs(Args *a) {
+    if (!a->cfg.ncheck)
+        return usage_error("%s--check without a file needs `check = [\"SOURCE.py -> GENERATED.py\"]` "
+                           "under [tool.ffq] in pyproject.toml", "", "autoquant ");
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < a->cfg.ncheck; i++) {
+        a->input = a->cfg.check[i].source;
+        a->check = a->cfg.check[i].generated;
+        int r = precheck(a);
+        if (r == EXIT_OK) r = is_dir(a->input) ? run_batch(a) : compile_and_write(a);
+        if (r > rc) rc = r;
+    }
+    if (!a->opt.quiet || rc != EXIT_OK)
+        fprintf(stderr, "ffq: %zu %s of [tool.ffq] check: %s\n", a->cfg.ncheck,
+                plural(a->cfg.ncheck, "pair", "pairs"), rc == EXIT_OK ? "all up to date" : "NOT up to date");
+    return rc;
+}
+
 static int cmd_autoquant(int argc, char **argv) {
     Args a;
     memset(&a, 0, sizeof a);
     int rc = parse_autoquant(argc, argv, &a);
+    if (rc == EXIT_OK) rc = load_config(&a);
     if (rc == EXIT_OK) rc = find_site_packages(&a);
-    if (rc == EXIT_OK && strcmp(a.input, "-") != 0 && is_dir(a.input)) {
+    if (rc == EXIT_OK && a.check_all) {
+        rc = check_all_pairs(&a);
+    } else if (rc == EXIT_OK && strcmp(a.input, "-") != 0 && is_dir(a.input)) {
         if (!a.output && !a.check)
             rc = usage_error("'%s' is a directory: converting a package tree needs -o OUTDIR (or "
                              "--check OUTDIR)", a.input, "autoquant ");
@@ -613,6 +694,7 @@ static int cmd_autoquant(int argc, char **argv) {
     free(a.search);
     for (size_t i = 0; i < a.nsite; i++) free(a.site[i]);
     free(a.site);
+    config_fini(&a.cfg);
     return rc == EXIT_HELP ? EXIT_OK : rc;
 }
 

@@ -7,20 +7,14 @@ runs ``ffq autoquant``, and returns the generated source.
 
 import inspect
 import os
-import shutil
 import subprocess
 import sys
 
+from fastforward import _paths
 from fastforward.autoquant.optable import OperatorTable
 from fastforward.autoquant.pattern_rule import PatternRule
 
 __all__ = ["autoquantize", "find_ffq", "FfqError"]
-
-# runtime/python/fastforward/ -> the repository root, where a development build lives.
-_REPO_ROOT = os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
-)
-_DEVELOPMENT_BINARY = os.path.join(_REPO_ROOT, "build", "src", "ffq")
 
 
 class FfqError(RuntimeError):
@@ -28,18 +22,21 @@ class FfqError(RuntimeError):
 
 
 def find_ffq():
-    """Path of the ffq executable: $FFQ_BINARY, else ``ffq`` on PATH, else the repo's build."""
-    binary = os.environ.get("FFQ_BINARY")
+    """Path of the ffq executable.
+
+    $FFQ_BINARY; else the ``ffq`` installed with this package (``pip install``); else, when
+    fastforward is read from a source checkout, that checkout's Meson build (``build/``,
+    or meson-python's ``build/cp3XX/`` of an editable install).
+    """
+    binary = _paths.ffq_binary_path()
     if binary:
         return binary
-    binary = shutil.which("ffq")
-    if binary:
-        return binary
-    if os.path.isfile(_DEVELOPMENT_BINARY) and os.access(_DEVELOPMENT_BINARY, os.X_OK):
-        return _DEVELOPMENT_BINARY
+    if _paths.in_checkout():
+        where = "build it in this checkout (./scripts/demo builds build/src/ffq)"
+    else:
+        where = "reinstall the package (pip install ffq installs the ffq command)"
     raise FfqError(
-        "cannot find the ffq executable: set FFQ_BINARY, put ffq on PATH, or build it into %s"
-        % _DEVELOPMENT_BINARY
+        "cannot find the ffq executable: set FFQ_BINARY to its path, or %s" % where
     )
 
 
