@@ -93,6 +93,27 @@ static bool has_decorator(const Cst *c, uint32_t outer, const char *name) {
     return false;
 }
 
+// @property, @functools.cached_property, @<name>.setter/.getter/.deleter: the
+// definition is read as an attribute, so a call through it is not a call of it.
+static bool is_property(const Cst *c, uint32_t outer) {
+    if (c->nodes[outer].kind != K_DECORATED_DEF) return false;
+    for (uint32_t k = 0; k < c->nodes[outer].nchildren; k++) {
+        uint32_t d = cst_child(c, outer, k);
+        if (c->nodes[d].kind != K_DECORATOR) continue;
+        uint32_t e = cst_unparen(c, cst_named_child(c, d, 0));
+        if (e == CST_NONE) continue;
+        if (c->nodes[e].kind == K_ATTRIBUTE) {
+            uint32_t a = cst_field(c, e, F_ATTRIBUTE);
+            if (cst_text_is(c, a, "setter") || cst_text_is(c, a, "getter") || cst_text_is(c, a, "deleter") ||
+                cst_text_is(c, a, "cached_property"))
+                return true;
+        } else if (cst_text_is(c, e, "property") || cst_text_is(c, e, "cached_property")) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static FuncInfo *new_func(ffq_ctx *cx, Module *m, ClassInfo *owner, uint32_t outer, uint32_t def) {
     const Cst *c = m->cst;
     FuncInfo *f = ARENA_NEW(cx, FuncInfo);
@@ -106,6 +127,7 @@ static FuncInfo *new_func(ffq_ctx *cx, Module *m, ClassInfo *owner, uint32_t out
         if (has_decorator(c, outer, "staticmethod")) f->kind = FN_STATICMETHOD;
         else if (has_decorator(c, outer, "classmethod")) f->kind = FN_CLASSMETHOD;
         else f->kind = FN_INSTANCE;
+        f->property = is_property(c, outer);
     }
     return f;
 }
@@ -253,7 +275,7 @@ FuncInfo *program_function(const Module *m, const char *name) {
 FuncInfo *program_method(const ClassInfo *ci, const char *name) {
     for (size_t i = ci->methods.len; i-- > 0;) {
         FuncInfo *f = VEC_AT(ci->methods, FuncInfo, i);
-        if (strcmp(f->name, name) == 0) return f;
+        if (strcmp(f->name, name) == 0) return f->property ? NULL : f;
     }
     return NULL;
 }
@@ -520,10 +542,18 @@ static FuncInfo *alias_method(ffq_ctx *cx, const ClassInfo *ci, const char *name
     return NULL;
 }
 
+static bool has_property(const ClassInfo *ci, const char *name) {
+    for (size_t i = 0; i < ci->methods.len; i++) {
+        const FuncInfo *f = VEC_AT(ci->methods, FuncInfo, i);
+        if (f->property && strcmp(f->name, name) == 0) return true;
+    }
+    return false;
+}
+
 static FuncInfo *find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name, int depth) {
     FuncInfo *f = program_method(ci, name);
     if (!f) f = alias_method(cx, ci, name);
-    if (f || depth > 32) return f;
+    if (f || depth > 32 || has_property(ci, name)) return f;
     for (size_t i = 0; i < ci->bases.len; i++) {
         ClassInfo *base = program_base(cx, (ClassInfo *)ci, i);
         if (base && base != ci && (f = find_method(cx, base, name, depth + 1))) return f;

@@ -144,7 +144,17 @@ static const char *expr_key(RwState *a, uint32_t n) {
     return sb_cstr(a->cx, &sb);
 }
 
+// An expression that calls something (or reads a temporary) is not a stable
+// value to hoist to the top of its scope: its quantizer stays where it is read.
+static bool has_call(const Cst *c, uint32_t n) {
+    if (c->nodes[n].kind == K_CALL) return true;
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (has_call(c, cst_child(c, n, k))) return true;
+    return false;
+}
+
 static void use_expr(RwState *a, uint32_t n, bool is_inline) {
+    if (!is_inline && has_call(a->c, n)) is_inline = true;
     ExprUse *u = ARENA_NEW(a->cx, ExprUse);
     u->text = expr_key(a, n);
     u->ident = ident_of(a->cx, u->text);
