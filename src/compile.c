@@ -165,9 +165,12 @@ static Module *load_program(ffq_ctx *cx, const SrcFile *file, Cst *cst, const In
 
 // --- after the plan ---
 
-// `--dump=types`: what inference decided, per converted function in queue order.
-static void dump_types(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
-    for (size_t i = 0; i < plan->work.len; i++) {
+// `--dump=STAGE`: a developer view of what a stage decided. Types are
+// dumped per converted function in queue order.
+static void dump(ffq_ctx *cx, const OutputPlan *plan, ffq_dump stage, StrBuf *out) {
+    if (stage == FFQ_DUMP_PROGRAM) program_dump(cx, out);
+    if (stage == FFQ_DUMP_PLAN) plan_dump(cx, plan, out);
+    for (size_t i = 0; stage == FFQ_DUMP_TYPES && i < plan->work.len; i++) {
         const PlanWork *w = plan->work.items[i];
         if (w->cv && w->cv->types) types_dump(cx, w->cv->types, out);
     }
@@ -207,7 +210,7 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
     plan_finish(cx, plan);
     rewrite_report_missing(cx);
     StrBuf text = {0}, out = {0};
-    if (opt->dump_types) dump_types(cx, plan, &out);
+    if (opt->dump) dump(cx, plan, opt->dump, &out);
     else emit_module(cx, plan, &text), format(cx, &text, &out);
     return set_output(cx, &out);
 }

@@ -39,6 +39,14 @@ typedef enum ffq_status {
 // min(old_size, new_size) bytes of ptr.
 typedef void *(*ffq_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
 
+// A developer view of one stage (`--dump=STAGE`), deterministic text.
+typedef enum ffq_dump {
+    FFQ_DUMP_NONE,     // the generated module
+    FFQ_DUMP_PROGRAM,  // modules, bindings, classes, functions (program.c)
+    FFQ_DUMP_TYPES,    // the inferred type of every name (types.c)
+    FFQ_DUMP_PLAN,     // generated classes and helpers, quantizers, calls (plan.c)
+} ffq_dump;
+
 typedef struct ffq_options {
     const char *module_name;        // dotted import name of the input; NULL: derived from its
                                     // package root (the directories holding __init__.py)
@@ -55,7 +63,7 @@ typedef struct ffq_options {
     const char *const *site_path;   // the interpreter's site-packages, searched last
     size_t nsite_path;
     bool quiet;                     // drop notes
-    bool dump_types;                // output the inferred types instead of code (--dump=types)
+    ffq_dump dump;                  // print this stage instead of the code (--dump=STAGE)
     bool batch;                     // one file of a tree: no warning for files without modules
 } ffq_options;
 

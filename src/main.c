@@ -68,7 +68,8 @@ static const char usage_autoquant[] =
     "      --type-inference   infer types (the default; overrides type-inference = false)\n"
     "      --config FILE      read [tool.ffq] from FILE instead of the nearest pyproject.toml\n"
     "      --no-config        read no pyproject.toml\n"
-    "      --dump=types       print the inferred type of every name instead of the code\n"
+    "      --dump=STAGE       print a stage instead of the code: program, types (the inferred\n"
+    "                         type of every name) or plan\n"
     "  -q, --quiet            print no notes and no summary (warnings and errors are always printed)\n"
     "  -h, --help             this text\n"
     "\n"
@@ -201,8 +202,13 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             v = value(argc, argv, &i, "--config", NULL);
             if (!*v) return usage_error("option '%s' needs a pyproject.toml", arg, "autoquant ");
             a->config = v;
-        } else if (strcmp(arg, "--dump=types") == 0) {
-            a->opt.dump_types = true;
+        } else if (strncmp(arg, "--dump=", 7) == 0) {
+            a->opt.dump = strcmp(arg + 7, "program") == 0 ? FFQ_DUMP_PROGRAM
+                          : strcmp(arg + 7, "types") == 0 ? FFQ_DUMP_TYPES
+                          : strcmp(arg + 7, "plan") == 0  ? FFQ_DUMP_PLAN
+                                                          : FFQ_DUMP_NONE;
+            if (a->opt.dump == FFQ_DUMP_NONE)
+                return usage_error("unknown stage in '%s' (program, types or plan)", arg, "autoquant ");
         } else if (is_opt(arg, "--search-path", "-I") || (strncmp(arg, "-I", 2) == 0 && arg[2])) {
             v = strncmp(arg, "-I", 2) == 0 && arg[2] ? arg + 2 : value(argc, argv, &i, "--search-path", "-I");
             if (!*v) return usage_error("option '%s' needs a directory", arg, "autoquant ");
@@ -407,7 +413,7 @@ static int compile_and_write(const Args *a) {
         if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
             fprintf(stderr, "ffq: error: cannot write to standard output: %s\n", strerror(errno));
             rc = EXIT_USAGE;
-        } else if (!a->opt.quiet && !a->opt.dump_types) {
+        } else if (!a->opt.quiet && a->opt.dump == FFQ_DUMP_NONE) {
             print_summary(cx, NULL, &t0);
         }
     }

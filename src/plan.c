@@ -475,3 +475,75 @@ void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
     }
 }
 
+// --- --dump=plan ---
+
+static void dump_quantizers(ffq_ctx *cx, const char *what, const PtrVec *qs, StrBuf *out) {
+    if (!qs->len) return;
+    sb_printf(cx, out, "  %s:", what);
+    for (size_t i = 0; i < qs->len; i++) sb_printf(cx, out, " %s", ((const Quantizer *)qs->items[i])->name);
+    sb_putc(cx, out, '\n');
+}
+
+static void dump_at(ffq_ctx *cx, const Conv *cv, uint32_t node, StrBuf *out) {
+    uint32_t line, col;
+    srcfile_linecol(cv->c->file, cv->c->nodes[node].start, &line, &col);
+    sb_printf(cx, out, "  %u:%u: ", line, col);
+}
+
+// The rewritten operators, in source order, then the followed calls.
+static void dump_body(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
+    for (uint32_t n = 0; cv->op_of.len && n < cv->c->count; n++) {
+        const QOp *op = nodemap_get(&cv->op_of, n);
+        if (!op) continue;
+        dump_at(cx, cv, n, out);
+        sb_printf(cx, out, "op %s", op->entry->identifier);
+        if (op->output) sb_printf(cx, out, " -> %s", op->output->name);
+        for (size_t k = 0; k < op->entry->nintermediates; k++)
+            sb_printf(cx, out, "%s%s", k ? ", " : " (intermediates: ", op->intermediates[k]->name);
+        sb_puts(cx, out, op->entry->nintermediates ? ")\n" : "\n");
+    }
+    for (size_t i = 0; i < cv->sites.len; i++) {
+        const CallSite *site = cv->sites.items[i];
+        dump_at(cx, cv, site->node, out);
+        const Conv *callee = site->callee_conv;
+        if (!callee || callee->dropped) {
+            sb_printf(cx, out, "call %s -> %s\n", site->callee->name, callee ? "dropped" : "not followed");
+            continue;
+        }
+        sb_printf(cx, out, "call %s -> %s(", site->callee->name, callee->emit_name ? callee->emit_name : callee->fn->name);
+        for (size_t k = 0; k < site->args.len; k++)
+            sb_printf(cx, out, "%s%s", k ? ", " : "", ((const Quantizer *)site->args.items[k])->name);
+        sb_puts(cx, out, ")\n");
+    }
+}
+
+static void dump_conv(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
+    static const char *const kinds[] = {"function", "method", "classmethod", "staticmethod"};
+    const FuncInfo *fn = cv->fn;
+    sb_printf(cx, out, "## %s %s%s%s", kinds[fn->kind], fn->owner ? fn->owner->name : "",
+              fn->owner ? "." : "", fn->name);
+    if (cv->emit_name) sb_printf(cx, out, " as %s", cv->emit_name);
+    sb_puts(cx, out, cv->dropped ? " (dropped: no quantizers)\n" : "\n");
+    if (cv->dropped) return;
+    dump_quantizers(cx, "quantizers", &cv->quantizers, out);
+    dump_quantizers(cx, "forwarded", &cv->forwarded, out);
+    if (!cv->instance) dump_quantizers(cx, "signature", &cv->signature, out);
+    dump_body(cx, cv, out);
+}
+
+void plan_dump(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
+    for (size_t i = 0; i < plan->helpers.len; i++) dump_conv(cx, plan->helpers.items[i], out);
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        const GenClass *g = plan->classes.items[i];
+        sb_printf(cx, out, "# class %s for %s.%s", g->name, g->ci->mod->name, g->ci->name);
+        if (g->base) sb_printf(cx, out, " (imported as %s)", g->base);
+        sb_putc(cx, out, '\n');
+        for (size_t k = 0; k < g->convs.len; k++) dump_conv(cx, g->convs.items[k], out);
+    }
+    for (size_t i = 0; i < plan->work.len; i++) {
+        const PlanWork *w = plan->work.items[i];
+        if (w->cv) continue;
+        sb_printf(cx, out, "# not converted: %s%s%s\n", w->fn->owner ? w->fn->owner->name : "",
+                  w->fn->owner ? "." : "", w->fn->name);
+    }
+}

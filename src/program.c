@@ -621,3 +621,57 @@ void program_warn_missing(ffq_ctx *cx, Module *m, uint32_t at, const char *what,
             "cannot read %s: module '%s' was not found (looked in: %s); it is left as it is", what,
             mod, program_search_text(cx));
 }
+
+// --- --dump=program ---
+
+static uint32_t line_of(const Module *m, uint32_t node) {
+    uint32_t line, col;
+    srcfile_linecol(m->file, m->cst->nodes[node].start, &line, &col);
+    return line;
+}
+
+static void dump_binding(ffq_ctx *cx, const Module *m, const Binding *b, StrBuf *out) {
+    sb_printf(cx, out, "  line %u: %s = ", line_of(m, b->node), b->name);
+    switch (b->kind) {
+    case BIND_IMPORT: sb_printf(cx, out, "import %s\n", b->module); return;
+    case BIND_IMPORT_AS: sb_printf(cx, out, "import %s as %s\n", b->module, b->name); return;
+    case BIND_FROM: sb_printf(cx, out, "from %s import %s\n", b->module, b->attr); return;
+    case BIND_DEF: sb_puts(cx, out, "def\n"); return;
+    case BIND_CLASS: sb_puts(cx, out, "class\n"); return;
+    case BIND_ASSIGN: sb_puts(cx, out, "assignment\n"); return;
+    }
+}
+
+static void dump_class(ffq_ctx *cx, const Module *m, const ClassInfo *ci, StrBuf *out) {
+    static const char *const is_module[] = {"not resolved", "no", "yes"};
+    sb_printf(cx, out, "  line %u: class %s(", line_of(m, ci->node), ci->name);
+    for (size_t i = 0; i < ci->bases.len; i++)
+        sb_printf(cx, out, "%s%s", i ? ", " : "", (const char *)ci->bases.items[i]);
+    sb_printf(cx, out, "), nn.Module: %s\n", is_module[ci->is_module + 1]);
+    static const char *const kinds[] = {"function", "method", "classmethod", "staticmethod"};
+    for (size_t i = 0; i < ci->methods.len; i++) {
+        const FuncInfo *f = ci->methods.items[i];
+        sb_printf(cx, out, "    line %u: %s %s\n", line_of(m, f->outer), kinds[f->kind], f->name);
+    }
+    for (size_t i = 0; i < ci->aliases.len; i++) {
+        const ClassAlias *a = ci->aliases.items[i];
+        sb_printf(cx, out, "    alias %s = %s\n", a->name, a->fn ? a->fn->name : "?");
+    }
+}
+
+void program_dump(ffq_ctx *cx, StrBuf *out) {
+    const Program *p = cx->prog;
+    for (size_t i = 0; p && i < p->modules.len; i++) {
+        const Module *m = p->modules.items[i];
+        if (strcmp(m->name, "torch") == 0 || str_has_prefix(m->name, "torch.")) continue;  // varies by version
+        sb_printf(cx, out, "# module %s%s\n", m->name, m->is_package ? " (package)" : "");
+        for (size_t k = 0; k < m->bindings.len; k++) dump_binding(cx, m, m->bindings.items[k], out);
+        for (size_t k = 0; k < m->stars.len; k++)
+            sb_printf(cx, out, "  from %s import *\n", (const char *)m->stars.items[k]);
+        for (size_t k = 0; k < m->classes.len; k++) dump_class(cx, m, m->classes.items[k], out);
+        for (size_t k = 0; k < m->functions.len; k++) {
+            const FuncInfo *f = m->functions.items[k];
+            sb_printf(cx, out, "  line %u: function %s\n", line_of(m, f->outer), f->name);
+        }
+    }
+}

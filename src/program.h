@@ -138,4 +138,10 @@ bool program_is_module_class(ffq_ctx *cx, ClassInfo *c);
 // `..x.y` in module m -> the absolute dotted module name.
 const char *program_absolute_module(ffq_ctx *cx, const Module *m, const char *rel);
 
+// `--dump=program`: every module read (torch's own modules left out: they
+// depend on the installed version), in load order, with its bindings,
+// classes (bases, whether they derive from nn.Module, methods, aliases) and
+// free functions, with line numbers.
+void program_dump(ffq_ctx *cx, StrBuf *out);
+
 #endif

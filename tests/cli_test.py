@@ -65,6 +65,16 @@ def test_unknown_option_and_command(d):
     assert rc == 2 and "needs a file name" in err, err
 
 
+def test_dump_stages(d):
+    write(d, "m.py", MODEL)
+    rc, out, err = run(["autoquant", "m.py", "--dump=program"], d)
+    assert rc == 0 and "class Small(torch.nn.Module), nn.Module: yes" in out, out + err
+    rc, out, err = run(["autoquant", "m.py", "--dump=plan"], d)
+    assert rc == 0 and "# class QuantizedSmall for m.Small" in out and "op relu" in out, out + err
+    rc, out, err = run(["autoquant", "m.py", "--dump=cst"], d)
+    assert rc == 2 and "unknown stage in '--dump=cst'" in err and out == "", err
+
+
 def test_missing_input(d):
     rc, _, err = run(["autoquant", "nope.py", "-o", "out.py"], d)
     assert rc == 2 and "cannot read 'nope.py'" in err, err

@@ -158,7 +158,7 @@ static void test_may_be_tensor(void) {
 static const char *dump(ffq_ctx *cx, const char *src) {
     ffq_options opt = ffq_options_default();
     opt.module_name = "m";
-    opt.dump_types = true;
+    opt.dump = FFQ_DUMP_TYPES;
     if (ffq_compile_buffer(cx, "m.py", src, strlen(src), &opt) != FFQ_OK) {
         fprintf(stderr, "%s", ffq_diagnostics(cx));
         return NULL;
