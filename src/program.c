@@ -7,6 +7,7 @@
 // it cannot be resolved statically.
 #include "ffq_int.h"
 #include "program.h"
+#include "format/imports.h"
 
 #include <glob.h>
 #include <stdio.h>
@@ -602,6 +603,10 @@ const char *program_missing_import(ffq_ctx *cx, Module *m, uint32_t node) {
     const Binding *b = program_binding(m, cst_strdup(cx, c, node));
     if (!b || b->kind == BIND_DEF || b->kind == BIND_CLASS || b->kind == BIND_ASSIGN) return NULL;
     const char *mod = b->kind == BIND_IMPORT ? b->name : b->module;
+    // The standard library (math, itertools, os, ...) is not missing: its calls are not
+    // tensor operations, and ffq need not read it.
+    const char *dot = strchr(mod, '.');
+    if (imports_is_stdlib(dot ? arena_strndup(cx, mod, (size_t)(dot - mod)) : mod)) return NULL;
     bool ext = false;
     if (!program_module_missing(cx, mod, &ext) || ext) return NULL;
     if (b->kind == BIND_FROM) {  // `from pkg import sub`: sub may be a module of its own
