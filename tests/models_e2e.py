@@ -10,7 +10,9 @@ Runs itself again under the Python of the venv that scripts/lib.sh's models_deps
 (.venv-models: pinned
 transformers and timm over the system torch). Models are built from small configs with
 random weights: nothing is downloaded (HF_HUB_OFFLINE=1). Prints one line per model
-(converted, imports, bitwise) and ends with `models: N passed, M failed`.
+(converted, imports, bitwise, live) and ends with `models: N passed, M failed`.
+"live" is the same comparison after fastforward.autoquantize(model), which converts every
+class the live model holds (blocks made by factory functions included).
 
 timm imports torchvision, and PyPI's torchvision wheel for this torch cannot load its
 compiled operators beside the CPU-only torch: its import dies in
@@ -20,9 +22,11 @@ one module is replaced by an empty one before anything imports torchvision (see
 torchvision operator runs here: timm's resnet/vit/convnext/efficientnet paths only name
 torchvision classes (FrozenBatchNorm2d) for isinstance checks and never call its ops.
 """
+import contextlib
 import copy
 import importlib
 import importlib.util
+import io
 import os
 import re
 import subprocess
@@ -55,7 +59,10 @@ def image(torch, size=32, n=2):
     return torch.randn(n, 3, size, size, generator=g)
 
 
-# Each model: (name, source module, build() -> (model, inputs as kwargs)).
+# Each model: (name, source module, build() -> (model, inputs as kwargs), the block class
+# that must be swapped, or None when the model's file alone cannot reach its blocks: timm's
+# efficientnet builds them with a builder object from _efficientnet_blocks.py, which the
+# live run, fastforward.autoquantize(model), covers).
 def hf_models(torch):
     import transformers as tf
 
@@ -99,13 +106,13 @@ def hf_models(torch):
         return tf.T5ForConditionalGeneration(cfg), {"input_ids": ids, "decoder_input_ids": ids[:, :4]}
 
     return [
-        ("llama", "transformers.models.llama.modeling_llama", llama),
-        ("mistral", "transformers.models.mistral.modeling_mistral", mistral),
-        ("gpt2", "transformers.models.gpt2.modeling_gpt2", gpt2),
-        ("opt", "transformers.models.opt.modeling_opt", opt),
-        ("bert", "transformers.models.bert.modeling_bert", bert),
-        ("vit", "transformers.models.vit.modeling_vit", vit),
-        ("t5", "transformers.models.t5.modeling_t5", t5),
+        ("llama", "transformers.models.llama.modeling_llama", llama, "LlamaDecoderLayer"),
+        ("mistral", "transformers.models.mistral.modeling_mistral", mistral, "MistralDecoderLayer"),
+        ("gpt2", "transformers.models.gpt2.modeling_gpt2", gpt2, "GPT2Block"),
+        ("opt", "transformers.models.opt.modeling_opt", opt, "OPTDecoderLayer"),
+        ("bert", "transformers.models.bert.modeling_bert", bert, "BertLayer"),
+        ("vit", "transformers.models.vit.modeling_vit", vit, "ViTLayer"),
+        ("t5", "transformers.models.t5.modeling_t5", t5, "T5Block"),
     ]
 
 
@@ -119,11 +126,11 @@ def timm_models(torch):
         return build
 
     return [
-        ("timm-resnet50", "timm.models.resnet", make("resnet50", 64)),
+        ("timm-resnet50", "timm.models.resnet", make("resnet50", 64), "Bottleneck"),
         ("timm-vit", "timm.models.vision_transformer",
-         make("vit_tiny_patch16_224", 32, img_size=32, patch_size=8, depth=2)),
-        ("timm-convnext", "timm.models.convnext", make("convnext_atto", 64)),
-        ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64)),
+         make("vit_tiny_patch16_224", 32, img_size=32, patch_size=8, depth=2), "Block"),
+        ("timm-convnext", "timm.models.convnext", make("convnext_atto", 64), "ConvNeXtBlock"),
+        ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64), None),
     ]
 
 
@@ -149,8 +156,28 @@ def load(name, path):
     return mod
 
 
-def run_one(ffq, torch, fastforward, name, module, build, out_dir):
-    """Returns (converted, imports, bitwise, detail)."""
+def compare(torch, fastforward, build, block):
+    """(bitwise, detail): build a fresh float model, swap a copy, compare every output."""
+    torch.manual_seed(0)
+    model, inputs = build()
+    model.eval()
+    quant = fastforward.quantize_model(copy.deepcopy(model))
+    swapped = sorted({type(m).__name__ for m in quant.modules() if type(m).__name__.startswith("Quantized")})
+    with torch.no_grad():
+        want = flatten(model(**inputs), [])
+        got = flatten(quant(**inputs), [])
+    same = len(want) == len(got) and all(
+        a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b) for a, b in zip(want, got))
+    detail = "%d outputs, swapped %d classes (%s)" % (len(want), len(swapped), ", ".join(swapped))
+    if not swapped:
+        return False, "no module was swapped"
+    if block and "Quantized" + block not in swapped:
+        return False, "%s was not swapped; %s" % (block, detail)
+    return same, detail if same else "OUTPUT DIFFERS; " + detail
+
+
+def run_one(ffq, torch, fastforward, name, module, build, block, out_dir):
+    """Returns (converted, imports, bitwise, live, detail)."""
     src = importlib.import_module(module).__file__
     out = os.path.join(out_dir, module.replace(".", "_") + ".py")
     t0 = time.perf_counter()
@@ -161,31 +188,43 @@ def run_one(ffq, torch, fastforward, name, module, build, out_dir):
     stubs = re.search(r"(\d+) quantizer stub", p.stderr)
     info = "ffq %.0f ms, %s stubs, %d warnings" % (ms, stubs.group(1) if stubs else "?", len(warnings))
     if p.returncode != 0 or not os.path.exists(out):
-        return False, False, False, "ffq exit %d: %s" % (p.returncode, p.stderr.strip()[-2000:])
+        return False, False, False, False, "ffq exit %d: %s" % (p.returncode, p.stderr.strip()[-2000:])
     try:
         load("ffq_generated_" + module.replace(".", "_"), out)
     except Exception as e:  # noqa: BLE001 - report and go on
-        return True, False, False, "import: %s: %s (%s)" % (type(e).__name__, e, info)
+        return True, False, False, False, "import: %s: %s (%s)" % (type(e).__name__, e, info)
+    try:
+        bitwise, detail = compare(torch, fastforward, build, block)
+    except Exception as e:  # noqa: BLE001
+        bitwise, detail = False, "run: %s: %s" % (type(e).__name__, e)
+    detail += " (%s)" % info
+    # The live path: fastforward.autoquantize(model) converts every class model.modules() holds.
     try:
         torch.manual_seed(0)
-        model, inputs = build()
-        model.eval()
-        quant = fastforward.quantize_model(copy.deepcopy(model))
-        swapped = sorted({type(m).__name__ for m in quant.modules() if type(m).__name__.startswith("Quantized")})
-        with torch.no_grad():
-            want = flatten(model(**inputs), [])
-            got = flatten(quant(**inputs), [])
+        live_model, _ = build()
+        env = dict(os.environ, FFQ_BINARY=ffq)
+        saved, os.environ = os.environ, env
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):  # ffq's notes, already shown above
+                text = fastforward.autoquantize(live_model)
+        finally:
+            os.environ = saved
+        path = os.path.join(out_dir, "live_" + module.replace(".", "_") + ".py")
+        with open(path, "w") as f:
+            f.write(text)
+        load("ffq_live_" + module.replace(".", "_"), path)
+        live, live_detail = compare(torch, fastforward, build, block or LIVE_BLOCKS.get(name))
     except Exception as e:  # noqa: BLE001
-        return True, True, False, "run: %s: %s (%s)" % (type(e).__name__, e, info)
-    if not swapped:
-        return True, True, False, "no module was swapped (%s)" % info
-    same = len(want) == len(got) and all(
-        a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b) for a, b in zip(want, got))
-    detail = "%d outputs, swapped %d classes (%s), %s" % (
-        len(want), len(swapped), ", ".join(swapped), info)
+        live, live_detail = False, "%s: %s" % (type(e).__name__, str(e)[-1500:])
+    if not live:
+        detail += "\n      live: " + live_detail
     if warnings:
         detail += "\n      " + "\n      ".join(warnings[:8])
-    return True, True, same, detail
+    return True, True, bitwise, live, detail
+
+
+# Blocks only the live run reaches (see the model list).
+LIVE_BLOCKS = {"timm-efficientnet": "InvertedResidual"}
 
 
 def main():
@@ -217,15 +256,18 @@ def main():
     out_dir = tempfile.mkdtemp(prefix="ffq-models-")
     passed = failed = 0
     print("torch %s; generated code in %s" % (torch.__version__, out_dir))
-    print("%-18s %-9s %-7s %-7s" % ("model", "converted", "imports", "bitwise"))
-    for name, module, build in models:
+    print("%-18s %-9s %-7s %-7s %-7s" % ("model", "converted", "imports", "bitwise", "live"))
+    yes = {True: "yes", False: "NO"}
+    for name, module, build, block in models:
         if only and name not in only:
             continue
-        converted, imports, bitwise, detail = run_one(ffq, torch, fastforward, name, module, build, out_dir)
-        passed += bitwise
-        failed += not bitwise
-        print("%-18s %-9s %-7s %-7s %s" % (name, "yes" if converted else "NO", "yes" if imports else "NO",
-                                          "yes" if bitwise else "NO", detail))
+        converted, imports, bitwise, live, detail = run_one(
+            ffq, torch, fastforward, name, module, build, block, out_dir)
+        ok = bitwise and live
+        passed += ok
+        failed += not ok
+        print("%-18s %-9s %-7s %-7s %-7s %s" % (name, yes[converted], yes[imports], yes[bitwise], yes[live],
+                                                detail))
         sys.stdout.flush()
     print("models: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
