@@ -1,10 +1,9 @@
 import fastforward
 
-from guarded_import.kern import HAS_FUSED
-from guarded_import.model import Net
+from models.guarded_import import HAS_FUSED, Net
 
 try:
-    from guarded_import.kern import fused_norm
+    from models.guarded_import import fused_norm
 except ImportError:
     pass
 
