@@ -4,11 +4,11 @@
 // until ffq_ctx_free. An allocation failure never returns to the caller: it
 // jumps to the context's recovery point (set by ffq_compile), or aborts when
 // no recovery point is active.
-#include "ffq_int.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ffq_int.h"
 
 #define CHUNK_MIN (64 * 1024)
 #define ALIGN 16

@@ -4,20 +4,20 @@
 // generated module) or error diagnostics. This is the only place with a
 // recovery point for allocation failure (the one setjmp of the codebase).
 #define _DEFAULT_SOURCE  // realpath
-#include "ffq_int.h"
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "emit.h"
+#include "ffq_int.h"
 #include "format/format.h"
 #include "pattern.h"
 #include "plan.h"
 #include "program.h"
 #include "rewrite.h"
 #include "types.h"
-
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static bool exists(const char *path) {
     struct stat st;

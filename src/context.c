@@ -3,11 +3,11 @@
 // Consumes: an optional allocator hook. Produces: an ffq_ctx that owns the
 // arena and every object with its own lifecycle (tree-sitter parser and tree
 // while a parse runs). ffq_ctx_free releases all of it at once.
-#include "ffq_int.h"
-
 #include <stdlib.h>
 #include <string.h>
 #include <tree_sitter/api.h>
+
+#include "ffq_int.h"
 
 static void *default_alloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
     (void)ud;

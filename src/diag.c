@@ -6,12 +6,12 @@
 //         <the source line>
 //         <caret under the column>
 // Lines are 1-based; columns are 1-based and count bytes.
-#include "ffq_int.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ffq_int.h"
 
 SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len) {
     SrcFile *f = ARENA_NEW(cx, SrcFile);

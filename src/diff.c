@@ -4,10 +4,10 @@
 // `@@ -l,n +l,n @@` hunks with three lines of context), empty when the texts
 // are equal. Lines are compared byte for byte; the edit script is Myers'
 // O((N+M)·D) greedy algorithm, so a small change to a large file is cheap.
-#include "ffq_int.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "ffq_int.h"
 
 typedef struct Lines {
     const char **at;  // start of each line

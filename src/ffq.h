@@ -9,7 +9,9 @@
 //     opt.module_name = "models.mlp";
 //     ffq_status st = ffq_compile_file(cx, "models/mlp.py", &opt);
 //     fputs(ffq_diagnostics(cx), stderr);
-//     if (st == FFQ_OK) fwrite(ffq_output(cx, NULL), 1, len, stdout);
+//     size_t len;
+//     const char *out = ffq_output(cx, &len);
+//     if (st == FFQ_OK) fwrite(out, 1, len, stdout);
 //     ffq_ctx_free(cx);
 #ifndef FFQ_FFQ_H
 #define FFQ_FFQ_H

@@ -8,6 +8,10 @@
 #include "ffq_int.h"
 #include "torchinfo.h"
 
+// __init__ statement nesting walked for submodules, and submodule classes
+// followed inside each other (§4.2).
+enum { DISCOVER_DEPTH_MAX = 64 };
+
 OutputPlan *plan_new(ffq_ctx *cx, const Module *input, const char *modname) {
     OutputPlan *plan = ARENA_NEW(cx, OutputPlan);
     plan->mod = input;
@@ -153,7 +157,7 @@ static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char 
     const Module *m = ci->mod;
     const Cst *c = m->cst;
     uint32_t kind = c->nodes[n].kind;
-    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || depth > 64) return;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX) return;
     if (kind == K_ASSIGNMENT) {
         uint32_t left = cst_unparen(c, cst_field(c, n, F_LEFT)), right = cst_field(c, n, F_RIGHT);
         if (left != CST_NONE && right != CST_NONE && c->nodes[left].kind == K_ATTRIBUTE &&
@@ -204,7 +208,7 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
                 "class has no converted forward",
                 ci->name);
     FuncInfo *init = program_find_method(d->cx, ci, "__init__");
-    if (!init || depth > 64) return;
+    if (!init || depth > DISCOVER_DEPTH_MAX) return;
     const Cst *c = init->mod->cst;
     uint32_t ps = cst_field(c, init->def, F_PARAMETERS);
     uint32_t p0 = ps == CST_NONE ? CST_NONE : cst_named_child(c, ps, 0);

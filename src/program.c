@@ -5,14 +5,20 @@
 // free functions. Invariants afterwards: every ClassInfo's bases are
 // canonical dotted names ("torch.nn.Module"), or the base's source text when
 // it cannot be resolved statically.
-#include "ffq_int.h"
 #include "program.h"
-#include "format/imports.h"
 
 #include <glob.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "ffq_int.h"
+#include "format/imports.h"
+
+enum {
+    RESOLVE_DEPTH_MAX = 24,  // re-exports and aliases followed to resolve one name
+    BASES_DEPTH_MAX = 32,    // base classes searched for a method
+};
 
 static void bind(ffq_ctx *cx, Module *m, const char *name, BindKind kind, const char *module,
                  const char *attr, uint32_t node) {
@@ -430,7 +436,7 @@ static Symbol module_sym(ffq_ctx *cx, const char *dotted) {
 
 static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth) {
     Symbol s = sym_none();
-    if (depth > 24) return s;
+    if (depth > RESOLVE_DEPTH_MAX) return s;
     const Binding *b = program_binding(m, name);
     if (!b) {  // `from X import *`, newest first
         for (size_t i = m->stars.len; i-- > 0;) {
@@ -497,7 +503,7 @@ Symbol program_lookup(ffq_ctx *cx, Module *m, const char *name) { return lookup(
 Symbol program_resolve_depth(ffq_ctx *cx, Module *m, uint32_t node, int depth) {
     const Cst *c = m->cst;
     node = cst_unparen(c, node);
-    if (node == CST_NONE || depth > 24) return sym_none();
+    if (node == CST_NONE || depth > RESOLVE_DEPTH_MAX) return sym_none();
     if (c->nodes[node].kind == K_IDENTIFIER) return lookup(cx, m, cst_strdup(cx, c, node), depth);
     if (c->nodes[node].kind != K_ATTRIBUTE) return sym_none();
     Symbol obj = program_resolve_depth(cx, m, cst_field(c, node, F_OBJECT), depth + 1);
@@ -554,7 +560,7 @@ static bool has_property(const ClassInfo *ci, const char *name) {
 static FuncInfo *find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name, int depth) {
     FuncInfo *f = program_method(ci, name);
     if (!f) f = alias_method(cx, ci, name);
-    if (f || depth > 32 || has_property(ci, name)) return f;
+    if (f || depth > BASES_DEPTH_MAX || has_property(ci, name)) return f;
     for (size_t i = 0; i < ci->bases.len; i++) {
         ClassInfo *base = program_base(cx, (ClassInfo *)ci, i);
         if (base && base != ci && (f = find_method(cx, base, name, depth + 1))) return f;

@@ -3,10 +3,10 @@
 // decides which producers (parameters, assignments, temporaries, loop and
 // with targets, comprehension variables) and which expressions get a
 // quantizer. It marks; walk 3 (rewrite_place.c) creates and places.
-#include "rewrite_int.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "rewrite_int.h"
 
 // --- walk 2: flow (reaching definitions) ---
 

@@ -2,10 +2,10 @@
 // quantizers, the scopes that own expression quantizers and where their
 // lines are hoisted, then the quantizers created in the order of §3.3 and
 // the lines attached before / after statements and at block starts.
-#include "rewrite_int.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "rewrite_int.h"
 
 // --- parameters ---
 
@@ -88,12 +88,12 @@ static ExprQ *exprq_for(RwState *a, const ExprUse *u) {
 }
 
 // RwState use belongs to the highest scope where its text is available.
-static void collect_uses(Scope *s, const char *text, PtrVec *out, ffq_ctx *cx) {
+static void collect_uses(ffq_ctx *cx, Scope *s, const char *text, PtrVec *out) {
     for (size_t i = 0; i < s->uses.len; i++) {
         ExprUse *u = s->uses.items[i];
         if (strcmp(u->text, text) == 0) vec_push(cx, out, u);
     }
-    for (size_t i = 0; i < s->children.len; i++) collect_uses(s->children.items[i], text, out, cx);
+    for (size_t i = 0; i < s->children.len; i++) collect_uses(cx, s->children.items[i], text, out);
 }
 
 void rw_assign_owners(RwState *a, Scope *s, const PtrVec *inherited) {
@@ -103,7 +103,7 @@ void rw_assign_owners(RwState *a, Scope *s, const PtrVec *inherited) {
         const char *t = s->avail.items[i];
         if (has_text(inherited, t)) continue;
         Owned *o = ARENA_NEW(a->cx, Owned);
-        collect_uses(s, t, &o->uses, a->cx);
+        collect_uses(a->cx, s, t, &o->uses);
         o->eq = exprq_for(a, o->uses.items[0]);
         vec_push(a->cx, &s->owned, o);
         vec_push(a->cx, &inh, (void *)t);

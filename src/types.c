@@ -14,9 +14,9 @@
 // running inference over a function and the classes it reads, the API and
 // --dump=types. The lattice is in types_lattice.c, expressions in
 // types_expr.c.
-#include "types_int.h"
-
 #include <stdlib.h>
+
+#include "types_int.h"
 
 // ---------------------------------------------------------------------------
 // Narrowing (if / while / assert / and / or / conditional expressions)
@@ -79,7 +79,7 @@ static bool has_none(const Type *t) {
 bool ty_may_narrow(Inf *I, const Env *e, uint32_t cond, int depth) {
     const Cst *c = I->c;
     cond = cst_unparen(c, cond);
-    if (cond == CST_NONE || depth > 64) return false;
+    if (cond == CST_NONE || depth > NARROW_DEPTH_MAX) return false;
     switch (c->nodes[cond].kind) {
     case K_NOT_OP: return ty_may_narrow(I, e, cst_field(c, cond, F_ARGUMENT), depth + 1);
     case K_BOOLEAN_OP:
@@ -345,156 +345,174 @@ static void exec_loop(Inf *I, Env *e, uint32_t st, bool is_for, const Type *elem
     env_assign(e, &exit_normal, I->nvars);
 }
 
+// if / elif / else: each branch runs in the environment its condition narrows to.
+static void exec_if(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    uint32_t cond = cst_field(c, st, F_CONDITION);
+    ty_ev(I, e, cond);
+    Env te = env_copy(I, e), fe = env_copy(I, e);
+    ty_narrow(I, e, cond, &te, &fe);
+    uint32_t cons = cst_field(c, st, F_CONSEQUENCE);
+    if (cons != CST_NONE) exec_block(I, &te, cons);
+    Env out = te;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+        uint32_t alt = c->nodes[st].first_child + k;
+        if (c->nodes[alt].field != F_ALTERNATIVE) continue;
+        if (fe.dead) break;
+        if (c->nodes[alt].kind == K_ELIF) {
+            uint32_t ec = cst_field(c, alt, F_CONDITION);
+            ty_ev(I, &fe, ec);
+            Env t2 = env_copy(I, &fe), f2 = env_copy(I, &fe);
+            ty_narrow(I, &fe, ec, &t2, &f2);
+            uint32_t b = cst_field(c, alt, F_CONSEQUENCE);
+            if (b != CST_NONE) exec_block(I, &t2, b);
+            env_join_into(I, &out, &t2);
+            fe = f2;
+        } else {
+            uint32_t b = cst_field(c, alt, F_BODY);
+            if (b != CST_NONE) exec_block(I, &fe, b);
+            env_join_into(I, &out, &fe);
+            fe.dead = true;
+        }
+    }
+    env_join_into(I, &out, &fe);
+    env_assign(e, &out, I->nvars);
+}
+
+// for x in it: the target gets the element type of it.
+static void exec_for(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    uint32_t right = cst_field(c, st, F_RIGHT);
+    const Type *it = right == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, right);
+    exec_loop(I, e, st, true, ty_iter_elem(I, it));
+}
+
+// with a as b: the value is evaluated, b is unknown.
+static void exec_with(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+        uint32_t wc = c->nodes[st].first_child + k;
+        if (c->nodes[wc].kind != K_WITH_CLAUSE) continue;
+        for (uint32_t j = 0; j < c->nodes[wc].nchildren; j++) {
+            uint32_t item = c->nodes[wc].first_child + j;
+            if (c->nodes[item].kind != K_WITH_ITEM) continue;
+            uint32_t v = cst_field(c, item, F_VALUE);
+            if (v != CST_NONE && c->nodes[v].kind == K_AS_PATTERN) {
+                ty_ev(I, e, cst_named_child(c, v, 0));
+                uint32_t alias = cst_field(c, v, F_ALIAS);
+                if (alias != CST_NONE) {
+                    uint32_t tgt = cst_named_child(c, alias, 0);
+                    if (tgt != CST_NONE) ty_bind_target(I, e, tgt, TY(TY_UNKNOWN));
+                }
+            } else if (v != CST_NONE) ty_ev(I, e, v);
+        }
+    }
+    uint32_t body = cst_field(c, st, F_BODY);
+    if (body != CST_NONE) exec_block(I, e, body);
+}
+
+// try / except / else / finally: a handler may start anywhere in the body.
+static void exec_try(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    Env in = env_copy(I, e);
+    uint32_t *before = ARENA_ARRAY(I->cx, uint32_t, I->nvars ? I->nvars : 1);
+    memcpy(before, I->nassign, sizeof *before * I->nvars);
+    uint32_t body = cst_field(c, st, F_BODY);
+    if (body != CST_NONE) exec_block(I, e, body);
+    // a handler may start anywhere in the body: what the body assigns is unknown there
+    Env h = env_copy(I, &in);
+    for (uint32_t i = 0; i < I->nvars; i++)
+        if (I->nassign[i] != before[i]) h.v[i] = I->decl[i] ? I->decl[i] : TY(TY_UNKNOWN);
+    Env normal = env_copy(I, e), handlers = env_dead(I);
+    uint32_t fin = CST_NONE;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+        uint32_t ch = c->nodes[st].first_child + k;
+        uint32_t kind = c->nodes[ch].kind;
+        if (kind == K_EXCEPT) {
+            Env he = env_copy(I, &h);
+            uint32_t blk = CST_NONE;
+            for (uint32_t j = 0; j < c->nodes[ch].nchildren; j++) {
+                uint32_t x = c->nodes[ch].first_child + j;
+                if (!c->nodes[x].named || c->nodes[x].kind == K_COMMENT) continue;
+                if (c->nodes[x].kind == K_BLOCK) blk = x;
+                else if (c->nodes[x].kind == K_AS_PATTERN) {
+                    ty_ev(I, &he, cst_named_child(c, x, 0));
+                    uint32_t alias = cst_field(c, x, F_ALIAS);
+                    uint32_t tgt = alias == CST_NONE ? CST_NONE : cst_named_child(c, alias, 0);
+                    if (tgt != CST_NONE) ty_bind_target(I, &he, tgt, TY(TY_OBJECT));
+                } else ty_ev(I, &he, x);
+            }
+            if (blk != CST_NONE) exec_block(I, &he, blk);
+            env_join_into(I, &handlers, &he);
+        } else if (kind == K_ELSE) {
+            uint32_t b = cst_field(c, ch, F_BODY);
+            if (b != CST_NONE && !normal.dead) exec_block(I, &normal, b);
+        } else if (kind == K_FINALLY) fin = ch;
+    }
+    Env out = normal;
+    env_join_into(I, &out, &handlers);
+    if (fin != CST_NONE) {
+        // finally also runs on the exceptional paths (which then re-raise)
+        Env fe = env_copy(I, &out);
+        env_join_into(I, &fe, &h);
+        for (uint32_t j = 0; j < c->nodes[fin].nchildren; j++) {
+            uint32_t x = c->nodes[fin].first_child + j;
+            if (c->nodes[x].kind == K_BLOCK) exec_block(I, &fe, x);
+        }
+        if (out.dead) fe.dead = true;
+        out = fe;
+    }
+    env_assign(e, &out, I->nvars);
+}
+
+// match: each case starts from the subject's environment, captures unknown.
+static void exec_match(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    uint32_t subj = cst_named_child(c, st, 0);
+    if (subj != CST_NONE) ty_ev(I, e, subj);
+    Env in = env_copy(I, e), out = env_copy(I, e);  // no case may match
+    uint32_t body = cst_field(c, st, F_BODY);
+    for (uint32_t k = 0; body != CST_NONE && k < c->nodes[body].nchildren; k++) {
+        uint32_t cc = c->nodes[body].first_child + k;
+        if (!c->nodes[cc].named || c->nodes[cc].kind == K_COMMENT) continue;
+        Env ce = env_copy(I, &in);
+        for (uint32_t i = 0; i < I->nvars; i++)  // pattern captures: unknown
+            if (!I->decl[i]) ce.v[i] = types_join(I->L, ce.v[i], TY(TY_UNKNOWN));
+        uint32_t blk = cst_field(c, cc, F_CONSEQUENCE);
+        for (uint32_t j = 0; j < c->nodes[cc].nchildren; j++) {
+            uint32_t x = c->nodes[cc].first_child + j;
+            if (c->nodes[x].named && x != blk && c->nodes[x].kind == K_OTHER && c->nodes[x].field == F_NONE)
+                continue;  // the pattern
+            if (c->nodes[x].named && x != blk && c->nodes[x].field == F_NONE && c->nodes[x].kind == K_IF_CLAUSE)
+                ty_ev(I, &ce, cst_named_child(c, x, 0));
+        }
+        if (blk != CST_NONE) exec_block(I, &ce, blk);
+        env_join_into(I, &out, &ce);
+    }
+    env_assign(e, &out, I->nvars);
+}
+
+// def f / class C inside the function: f is a non-tensor object.
+static void exec_def(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    uint32_t nm = cst_field(c, st, F_NAME);
+    if (nm != CST_NONE) {
+        uint32_t li = ty_local_index(I, nm);
+        if (li != UINT32_MAX) ty_set_var(I, e, li, TY(TY_OBJECT));
+    }
+}
+
 static void exec_stmt(Inf *I, Env *e, uint32_t st) {
     const Cst *c = I->c;
     if (e->dead) return;
     switch (c->nodes[st].kind) {
-    case K_IF: {
-        uint32_t cond = cst_field(c, st, F_CONDITION);
-        ty_ev(I, e, cond);
-        Env te = env_copy(I, e), fe = env_copy(I, e);
-        ty_narrow(I, e, cond, &te, &fe);
-        uint32_t cons = cst_field(c, st, F_CONSEQUENCE);
-        if (cons != CST_NONE) exec_block(I, &te, cons);
-        Env out = te;
-        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
-            uint32_t alt = c->nodes[st].first_child + k;
-            if (c->nodes[alt].field != F_ALTERNATIVE) continue;
-            if (fe.dead) break;
-            if (c->nodes[alt].kind == K_ELIF) {
-                uint32_t ec = cst_field(c, alt, F_CONDITION);
-                ty_ev(I, &fe, ec);
-                Env t2 = env_copy(I, &fe), f2 = env_copy(I, &fe);
-                ty_narrow(I, &fe, ec, &t2, &f2);
-                uint32_t b = cst_field(c, alt, F_CONSEQUENCE);
-                if (b != CST_NONE) exec_block(I, &t2, b);
-                env_join_into(I, &out, &t2);
-                fe = f2;
-            } else {
-                uint32_t b = cst_field(c, alt, F_BODY);
-                if (b != CST_NONE) exec_block(I, &fe, b);
-                env_join_into(I, &out, &fe);
-                fe.dead = true;
-            }
-        }
-        env_join_into(I, &out, &fe);
-        env_assign(e, &out, I->nvars);
-        return;
-    }
-    case K_FOR: {
-        uint32_t right = cst_field(c, st, F_RIGHT);
-        const Type *it = right == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, right);
-        exec_loop(I, e, st, true, ty_iter_elem(I, it));
-        return;
-    }
+    case K_IF: exec_if(I, e, st); return;
+    case K_FOR: exec_for(I, e, st); return;
     case K_WHILE: exec_loop(I, e, st, false, NULL); return;
-    case K_WITH: {
-        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
-            uint32_t wc = c->nodes[st].first_child + k;
-            if (c->nodes[wc].kind != K_WITH_CLAUSE) continue;
-            for (uint32_t j = 0; j < c->nodes[wc].nchildren; j++) {
-                uint32_t item = c->nodes[wc].first_child + j;
-                if (c->nodes[item].kind != K_WITH_ITEM) continue;
-                uint32_t v = cst_field(c, item, F_VALUE);
-                if (v != CST_NONE && c->nodes[v].kind == K_AS_PATTERN) {
-                    ty_ev(I, e, cst_named_child(c, v, 0));
-                    uint32_t alias = cst_field(c, v, F_ALIAS);
-                    if (alias != CST_NONE) {
-                        uint32_t tgt = cst_named_child(c, alias, 0);
-                        if (tgt != CST_NONE) ty_bind_target(I, e, tgt, TY(TY_UNKNOWN));
-                    }
-                } else if (v != CST_NONE) ty_ev(I, e, v);
-            }
-        }
-        uint32_t body = cst_field(c, st, F_BODY);
-        if (body != CST_NONE) exec_block(I, e, body);
-        return;
-    }
-    case K_TRY: {
-        Env in = env_copy(I, e);
-        uint32_t *before = ARENA_ARRAY(I->cx, uint32_t, I->nvars ? I->nvars : 1);
-        memcpy(before, I->nassign, sizeof *before * I->nvars);
-        uint32_t body = cst_field(c, st, F_BODY);
-        if (body != CST_NONE) exec_block(I, e, body);
-        // a handler may start anywhere in the body: what the body assigns is unknown there
-        Env h = env_copy(I, &in);
-        for (uint32_t i = 0; i < I->nvars; i++)
-            if (I->nassign[i] != before[i]) h.v[i] = I->decl[i] ? I->decl[i] : TY(TY_UNKNOWN);
-        Env normal = env_copy(I, e), handlers = env_dead(I);
-        uint32_t fin = CST_NONE;
-        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
-            uint32_t ch = c->nodes[st].first_child + k;
-            uint32_t kind = c->nodes[ch].kind;
-            if (kind == K_EXCEPT) {
-                Env he = env_copy(I, &h);
-                uint32_t blk = CST_NONE;
-                for (uint32_t j = 0; j < c->nodes[ch].nchildren; j++) {
-                    uint32_t x = c->nodes[ch].first_child + j;
-                    if (!c->nodes[x].named || c->nodes[x].kind == K_COMMENT) continue;
-                    if (c->nodes[x].kind == K_BLOCK) blk = x;
-                    else if (c->nodes[x].kind == K_AS_PATTERN) {
-                        ty_ev(I, &he, cst_named_child(c, x, 0));
-                        uint32_t alias = cst_field(c, x, F_ALIAS);
-                        uint32_t tgt = alias == CST_NONE ? CST_NONE : cst_named_child(c, alias, 0);
-                        if (tgt != CST_NONE) ty_bind_target(I, &he, tgt, TY(TY_OBJECT));
-                    } else ty_ev(I, &he, x);
-                }
-                if (blk != CST_NONE) exec_block(I, &he, blk);
-                env_join_into(I, &handlers, &he);
-            } else if (kind == K_ELSE) {
-                uint32_t b = cst_field(c, ch, F_BODY);
-                if (b != CST_NONE && !normal.dead) exec_block(I, &normal, b);
-            } else if (kind == K_FINALLY) fin = ch;
-        }
-        Env out = normal;
-        env_join_into(I, &out, &handlers);
-        if (fin != CST_NONE) {
-            // finally also runs on the exceptional paths (which then re-raise)
-            Env fe = env_copy(I, &out);
-            env_join_into(I, &fe, &h);
-            for (uint32_t j = 0; j < c->nodes[fin].nchildren; j++) {
-                uint32_t x = c->nodes[fin].first_child + j;
-                if (c->nodes[x].kind == K_BLOCK) exec_block(I, &fe, x);
-            }
-            if (out.dead) fe.dead = true;
-            out = fe;
-        }
-        env_assign(e, &out, I->nvars);
-        return;
-    }
-    case K_MATCH: {
-        uint32_t subj = cst_named_child(c, st, 0);
-        if (subj != CST_NONE) ty_ev(I, e, subj);
-        Env in = env_copy(I, e), out = env_copy(I, e);  // no case may match
-        uint32_t body = cst_field(c, st, F_BODY);
-        for (uint32_t k = 0; body != CST_NONE && k < c->nodes[body].nchildren; k++) {
-            uint32_t cc = c->nodes[body].first_child + k;
-            if (!c->nodes[cc].named || c->nodes[cc].kind == K_COMMENT) continue;
-            Env ce = env_copy(I, &in);
-            for (uint32_t i = 0; i < I->nvars; i++)  // pattern captures: unknown
-                if (!I->decl[i]) ce.v[i] = types_join(I->L, ce.v[i], TY(TY_UNKNOWN));
-            uint32_t blk = cst_field(c, cc, F_CONSEQUENCE);
-            for (uint32_t j = 0; j < c->nodes[cc].nchildren; j++) {
-                uint32_t x = c->nodes[cc].first_child + j;
-                if (c->nodes[x].named && x != blk && c->nodes[x].kind == K_OTHER && c->nodes[x].field == F_NONE)
-                    continue;  // the pattern
-                if (c->nodes[x].named && x != blk && c->nodes[x].field == F_NONE && c->nodes[x].kind == K_IF_CLAUSE)
-                    ty_ev(I, &ce, cst_named_child(c, x, 0));
-            }
-            if (blk != CST_NONE) exec_block(I, &ce, blk);
-            env_join_into(I, &out, &ce);
-        }
-        env_assign(e, &out, I->nvars);
-        return;
-    }
-    case K_FUNCTION_DEF: case K_CLASS_DEF: {
-        uint32_t nm = cst_field(c, st, F_NAME);
-        if (nm != CST_NONE) {
-            uint32_t li = ty_local_index(I, nm);
-            if (li != UINT32_MAX) ty_set_var(I, e, li, TY(TY_OBJECT));
-        }
-        return;
-    }
+    case K_WITH: exec_with(I, e, st); return;
+    case K_TRY: exec_try(I, e, st); return;
+    case K_MATCH: exec_match(I, e, st); return;
+    case K_FUNCTION_DEF: case K_CLASS_DEF: exec_def(I, e, st); return;
     case K_DECORATED_DEF: {
         uint32_t d = cst_field(c, st, F_DEFINITION);
         if (d != CST_NONE) exec_stmt(I, e, d);
@@ -567,7 +585,7 @@ typedef struct Pending {  // declarations and pins found while collecting
 
 static void collect(Inf *I, uint32_t node, Pending *p, int depth) {
     const Cst *c = I->c;
-    if (depth > 400) return;
+    if (depth > SCAN_DEPTH_MAX) return;
     uint32_t kind = c->nodes[node].kind;
     switch (kind) {
     case K_FUNCTION_DEF: case K_CLASS_DEF:
@@ -806,7 +824,7 @@ const Type *ty_module_value(Inf *I, Module *m, const char *name) {
 
 static void scan_assigned_attrs(Inf *I, const Cst *c, uint32_t node, const char *self, size_t slen,
                                 PtrVec *out, int depth) {
-    if (depth > 400) return;
+    if (depth > SCAN_DEPTH_MAX) return;
     uint32_t kind = c->nodes[node].kind;
     if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA) return;
     if (kind == K_ASSIGNMENT || kind == K_AUG_ASSIGNMENT || kind == K_NAMED_EXPR || kind == K_FOR ||

@@ -4,10 +4,10 @@
 //
 // Every expression evaluated gets its type recorded in the function's node
 // -> type map; unknown means "may be a tensor".
+#include <stdlib.h>
+
 #include "types_int.h"
 #include "format/imports.h"
-
-#include <stdlib.h>
 
 // ---------------------------------------------------------------------------
 // Names and qualified names
@@ -983,6 +983,162 @@ const Type *ty_ev_children(Inf *I, Env *e, uint32_t node) {
 }
 
 
+// x: a local, a builtin, a known library value, or a module-level binding.
+static const Type *ev_name(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    uint32_t li = ty_local_index(I, node);
+    if (li != UINT32_MAX) return read_var(I, e, li);
+    const char *b = ty_builtin_of(I, node);
+    if (b) return TY(TY_OBJECT);
+    const char *q = program_qualname(I->cx, I->mod, node);
+    const Type *kt = q ? known_value(I, q) : NULL;
+    if (kt) return kt;
+    Symbol s = program_lookup(I->cx, I->mod, cst_strdup(I->cx, c, node));
+    if (s.kind == SYM_MODULE || s.kind == SYM_EXTERN || s.kind == SYM_CLASS || s.kind == SYM_FUNC)
+        return TY(TY_OBJECT);
+    if (s.kind == SYM_VALUE && s.mod && s.qualname) {
+        const char *dot = strrchr(s.qualname, '.');
+        return ty_module_value(I, s.mod, dot ? dot + 1 : s.qualname);
+    }
+    return TY(TY_UNKNOWN);
+}
+
+// v[i]
+static const Type *ev_subscript(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    const Type *vt = ty_ev(I, e, cst_field(c, node, F_VALUE));
+    uint32_t idx = CST_NONE;
+    size_t nidx = 0;
+    const Type *it = TY(TY_UNKNOWN);
+    for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+        uint32_t ch = c->nodes[node].first_child + k;
+        if (c->nodes[ch].field != F_SUBSCRIPT) continue;
+        it = ty_ev(I, e, ch);
+        idx = ch;
+        nidx++;
+    }
+    if (nidx != 1) return vt->kind == TY_TENSOR ? TY(TY_TENSOR) : TY(TY_UNKNOWN);
+    return subscript_type(I, vt, c, idx, it);
+}
+
+// a + b, a @ b, ...
+static const Type *ev_binary(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    const Type *l = ty_ev(I, e, cst_field(c, node, F_LEFT));
+    const Type *r = ty_ev(I, e, cst_field(c, node, F_RIGHT));
+    uint32_t op = cst_field(c, node, F_OPERATOR);
+    if (op == CST_NONE) return TY(TY_UNKNOWN);
+    return ty_arith(I, cst_strdup(I->cx, c, op), l, r);
+}
+
+// -a, ~a, +a
+static const Type *ev_unary(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    const Type *a = ty_ev(I, e, cst_field(c, node, F_ARGUMENT));
+    uint32_t op = cst_field(c, node, F_OPERATOR);
+    return op == CST_NONE ? TY(TY_UNKNOWN) : unary_type(I, cst_strdup(I->cx, c, op), a);
+}
+
+// a and b, a or b: b runs narrowed by a.
+static const Type *ev_boolean(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    uint32_t l = cst_field(c, node, F_LEFT), r = cst_field(c, node, F_RIGHT);
+    const Type *lt = ty_ev(I, e, l);
+    if (!ty_may_narrow(I, e, l, 0)) return types_join(I->L, lt, ty_ev(I, e, r));
+    // the right operand runs only when the left one is true (and) / false (or)
+    Env te = env_copy(I, e), fe = env_copy(I, e);
+    ty_narrow(I, e, l, &te, &fe);
+    bool is_and = text_is(c, cst_field(c, node, F_OPERATOR), "and");
+    const Type *rt = ty_ev(I, is_and ? &te : &fe, r);
+    return types_join(I->L, lt, rt);
+}
+
+// a if cond else b
+static const Type *ev_conditional(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    uint32_t a = cst_named_child(c, node, 0), cond = cst_named_child(c, node, 1),
+             b = cst_named_child(c, node, 2);
+    if (cond != CST_NONE) ty_ev(I, e, cond);
+    if (cond == CST_NONE || !ty_may_narrow(I, e, cond, 0)) {
+        const Type *at = a == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, a);
+        return types_join(I->L, at, b == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, b));
+    }
+    Env te = env_copy(I, e), fe = env_copy(I, e);
+    if (cond != CST_NONE) ty_narrow(I, e, cond, &te, &fe);
+    const Type *at = a == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, &te, a);
+    const Type *bt = b == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, &fe, b);
+    return types_join(I->L, at, bt);
+}
+
+// (a, b), a, b, (*xs, c)
+static const Type *ev_tuple(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    const Type *el[64];
+    size_t n = 0;
+    bool star = false;
+    const Type *j = TY(TY_BOTTOM);
+    for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+        uint32_t ch = c->nodes[node].first_child + k;
+        if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
+        const Type *t = ty_ev(I, e, ch);
+        if (c->nodes[ch].kind == K_LIST_SPLAT) {
+            star = true;
+            t = ty_iter_elem(I, t);
+        }
+        j = types_join(I->L, j, t);
+        if (n < 64) el[n] = t;
+        n++;
+    }
+    if (star || n > 64) return types_tuple_of(I->L, j);
+    return types_tuple(I->L, el, n);
+}
+
+// [a, b], {a, b}
+static const Type *ev_list_or_set(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    const Type *j = TY(TY_BOTTOM);
+    for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+        uint32_t ch = c->nodes[node].first_child + k;
+        if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
+        const Type *t = ty_ev(I, e, ch);
+        if (c->nodes[ch].kind == K_LIST_SPLAT) t = ty_iter_elem(I, t);
+        j = types_join(I->L, j, t);
+    }
+    return c->nodes[node].kind == K_LIST ? types_list(I->L, j) : types_set(I->L, j);
+}
+
+// {k: v, **other}
+static const Type *ev_dict(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    const Type *kj = TY(TY_BOTTOM), *vj = TY(TY_BOTTOM);
+    for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+        uint32_t ch = c->nodes[node].first_child + k;
+        if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
+        if (c->nodes[ch].kind == K_PAIR) {
+            kj = types_join(I->L, kj, ty_ev(I, e, cst_field(c, ch, F_KEY)));
+            vj = types_join(I->L, vj, ty_ev(I, e, cst_field(c, ch, F_VALUE)));
+        } else {
+            const Type *t = ty_ev(I, e, ch);
+            if (t->kind == TY_DICT) {
+                kj = types_join(I->L, kj, t->elems[0]);
+                vj = types_join(I->L, vj, t->elems[1]);
+            } else {
+                kj = vj = TY(TY_UNKNOWN);
+            }
+        }
+    }
+    return types_dict(I->L, kj, vj);
+}
+
+// (name := value)
+static const Type *ev_walrus(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    const Type *t = ty_ev(I, e, cst_field(c, node, F_VALUE));
+    uint32_t nm = cst_field(c, node, F_NAME);
+    if (nm != CST_NONE) ty_bind_target(I, e, nm, t);
+    return t;
+}
+
 static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
     const Cst *c = I->c;
     switch (c->nodes[node].kind) {
@@ -996,135 +1152,24 @@ static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
         }
         return ty_literal_type(I, c, node);
     case K_ELLIPSIS: return TY(TY_OBJECT);
-    case K_IDENTIFIER: {
-        uint32_t li = ty_local_index(I, node);
-        if (li != UINT32_MAX) return read_var(I, e, li);
-        const char *b = ty_builtin_of(I, node);
-        if (b) return TY(TY_OBJECT);
-        const char *q = program_qualname(I->cx, I->mod, node);
-        const Type *kt = q ? known_value(I, q) : NULL;
-        if (kt) return kt;
-        Symbol s = program_lookup(I->cx, I->mod, cst_strdup(I->cx, c, node));
-        if (s.kind == SYM_MODULE || s.kind == SYM_EXTERN || s.kind == SYM_CLASS || s.kind == SYM_FUNC)
-            return TY(TY_OBJECT);
-        if (s.kind == SYM_VALUE && s.mod && s.qualname) {
-            const char *dot = strrchr(s.qualname, '.');
-            return ty_module_value(I, s.mod, dot ? dot + 1 : s.qualname);
-        }
-        return TY(TY_UNKNOWN);
-    }
+    case K_IDENTIFIER: return ev_name(I, e, node);
     case K_ATTRIBUTE: return ev_attribute(I, e, node);
     case K_CALL: return ev_call(I, e, node);
     case K_PAREN_EXPR: {
         uint32_t in = cst_named_child(c, node, 0);
         return in == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, in);
     }
-    case K_SUBSCRIPT: {
-        const Type *vt = ty_ev(I, e, cst_field(c, node, F_VALUE));
-        uint32_t idx = CST_NONE;
-        size_t nidx = 0;
-        const Type *it = TY(TY_UNKNOWN);
-        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
-            uint32_t ch = c->nodes[node].first_child + k;
-            if (c->nodes[ch].field != F_SUBSCRIPT) continue;
-            it = ty_ev(I, e, ch);
-            idx = ch;
-            nidx++;
-        }
-        if (nidx != 1) return vt->kind == TY_TENSOR ? TY(TY_TENSOR) : TY(TY_UNKNOWN);
-        return subscript_type(I, vt, c, idx, it);
-    }
+    case K_SUBSCRIPT: return ev_subscript(I, e, node);
     case K_SLICE: ty_ev_children(I, e, node); return TY(TY_SLICE);
-    case K_BINARY_OP: {
-        const Type *l = ty_ev(I, e, cst_field(c, node, F_LEFT));
-        const Type *r = ty_ev(I, e, cst_field(c, node, F_RIGHT));
-        uint32_t op = cst_field(c, node, F_OPERATOR);
-        if (op == CST_NONE) return TY(TY_UNKNOWN);
-        return ty_arith(I, cst_strdup(I->cx, c, op), l, r);
-    }
-    case K_UNARY_OP: {
-        const Type *a = ty_ev(I, e, cst_field(c, node, F_ARGUMENT));
-        uint32_t op = cst_field(c, node, F_OPERATOR);
-        return op == CST_NONE ? TY(TY_UNKNOWN) : unary_type(I, cst_strdup(I->cx, c, op), a);
-    }
+    case K_BINARY_OP: return ev_binary(I, e, node);
+    case K_UNARY_OP: return ev_unary(I, e, node);
     case K_NOT_OP: ty_ev_children(I, e, node); return TY(TY_BOOL);
     case K_COMPARISON: ty_ev_children(I, e, node); return TY(TY_BOOL);
-    case K_BOOLEAN_OP: {
-        uint32_t l = cst_field(c, node, F_LEFT), r = cst_field(c, node, F_RIGHT);
-        const Type *lt = ty_ev(I, e, l);
-        if (!ty_may_narrow(I, e, l, 0)) return types_join(I->L, lt, ty_ev(I, e, r));
-        // the right operand runs only when the left one is true (and) / false (or)
-        Env te = env_copy(I, e), fe = env_copy(I, e);
-        ty_narrow(I, e, l, &te, &fe);
-        bool is_and = text_is(c, cst_field(c, node, F_OPERATOR), "and");
-        const Type *rt = ty_ev(I, is_and ? &te : &fe, r);
-        return types_join(I->L, lt, rt);
-    }
-    case K_CONDITIONAL_EXPR: {
-        uint32_t a = cst_named_child(c, node, 0), cond = cst_named_child(c, node, 1),
-                 b = cst_named_child(c, node, 2);
-        if (cond != CST_NONE) ty_ev(I, e, cond);
-        if (cond == CST_NONE || !ty_may_narrow(I, e, cond, 0)) {
-            const Type *at = a == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, a);
-            return types_join(I->L, at, b == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, b));
-        }
-        Env te = env_copy(I, e), fe = env_copy(I, e);
-        if (cond != CST_NONE) ty_narrow(I, e, cond, &te, &fe);
-        const Type *at = a == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, &te, a);
-        const Type *bt = b == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, &fe, b);
-        return types_join(I->L, at, bt);
-    }
-    case K_TUPLE: case K_EXPRESSION_LIST: case K_PATTERN_LIST: {
-        const Type *el[64];
-        size_t n = 0;
-        bool star = false;
-        const Type *j = TY(TY_BOTTOM);
-        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
-            uint32_t ch = c->nodes[node].first_child + k;
-            if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
-            const Type *t = ty_ev(I, e, ch);
-            if (c->nodes[ch].kind == K_LIST_SPLAT) {
-                star = true;
-                t = ty_iter_elem(I, t);
-            }
-            j = types_join(I->L, j, t);
-            if (n < 64) el[n] = t;
-            n++;
-        }
-        if (star || n > 64) return types_tuple_of(I->L, j);
-        return types_tuple(I->L, el, n);
-    }
-    case K_LIST: case K_SET: {
-        const Type *j = TY(TY_BOTTOM);
-        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
-            uint32_t ch = c->nodes[node].first_child + k;
-            if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
-            const Type *t = ty_ev(I, e, ch);
-            if (c->nodes[ch].kind == K_LIST_SPLAT) t = ty_iter_elem(I, t);
-            j = types_join(I->L, j, t);
-        }
-        return c->nodes[node].kind == K_LIST ? types_list(I->L, j) : types_set(I->L, j);
-    }
-    case K_DICT: {
-        const Type *kj = TY(TY_BOTTOM), *vj = TY(TY_BOTTOM);
-        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
-            uint32_t ch = c->nodes[node].first_child + k;
-            if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
-            if (c->nodes[ch].kind == K_PAIR) {
-                kj = types_join(I->L, kj, ty_ev(I, e, cst_field(c, ch, F_KEY)));
-                vj = types_join(I->L, vj, ty_ev(I, e, cst_field(c, ch, F_VALUE)));
-            } else {
-                const Type *t = ty_ev(I, e, ch);
-                if (t->kind == TY_DICT) {
-                    kj = types_join(I->L, kj, t->elems[0]);
-                    vj = types_join(I->L, vj, t->elems[1]);
-                } else {
-                    kj = vj = TY(TY_UNKNOWN);
-                }
-            }
-        }
-        return types_dict(I->L, kj, vj);
-    }
+    case K_BOOLEAN_OP: return ev_boolean(I, e, node);
+    case K_CONDITIONAL_EXPR: return ev_conditional(I, e, node);
+    case K_TUPLE: case K_EXPRESSION_LIST: case K_PATTERN_LIST: return ev_tuple(I, e, node);
+    case K_LIST: case K_SET: return ev_list_or_set(I, e, node);
+    case K_DICT: return ev_dict(I, e, node);
     case K_LIST_COMP: case K_SET_COMP: case K_DICT_COMP: case K_GENERATOR:
         return ev_comprehension(I, e, node);
     case K_LIST_SPLAT: case K_DICT_SPLAT: {
@@ -1135,12 +1180,7 @@ static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
         uint32_t v = cst_field(c, node, F_VALUE);
         return v == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, v);
     }
-    case K_NAMED_EXPR: {
-        const Type *t = ty_ev(I, e, cst_field(c, node, F_VALUE));
-        uint32_t nm = cst_field(c, node, F_NAME);
-        if (nm != CST_NONE) ty_bind_target(I, e, nm, t);
-        return t;
-    }
+    case K_NAMED_EXPR: return ev_walrus(I, e, node);
     case K_LAMBDA: return TY(TY_OBJECT);
     case K_AWAIT: case K_YIELD: ty_ev_children(I, e, node); return TY(TY_UNKNOWN);
     default: return ty_ev_children(I, e, node);

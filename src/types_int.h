@@ -14,8 +14,15 @@
 #include "torchinfo.h"
 #include "types.h"
 
-enum { UNION_MAX = 8, TYPE_DEPTH_MAX = 6, EXPR_DEPTH_MAX = 200, LOOP_ITERS = 4,
-       NEST_MAX = 6 };
+enum {
+    UNION_MAX = 8,           // more members: Unknown
+    TYPE_DEPTH_MAX = 6,      // container nesting; deeper: Unknown
+    EXPR_DEPTH_MAX = 200,    // expression recursion
+    LOOP_ITERS = 4,          // fixpoint iterations of a loop before widening
+    NEST_MAX = 6,            // nested inferences (__init__ of classes, module values)
+    NARROW_DEPTH_MAX = 64,   // and/or/not nesting a condition is narrowed through
+    SCAN_DEPTH_MAX = 400,    // statement nesting scanned for locals and self attributes
+};
 
 // --- the lattice (types_lattice.c) ---
 

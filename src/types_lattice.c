@@ -1,8 +1,8 @@
 // types_lattice.c: the type lattice of inference (spec §7): interned types,
 // join and meet, printing. See types.h for the API.
-#include "types_int.h"
-
 #include <stdlib.h>
+
+#include "types_int.h"
 
 // ---------------------------------------------------------------------------
 // The lattice

@@ -5,9 +5,9 @@
 // content, plus whatever follows it up to the next line break, fits in the
 // line width; otherwise its soft line breaks become newlines. Measuring never
 // recurses: it walks the flat element list with an explicit stack.
-#include "internal.h"
-
 #include <string.h>
+
+#include "internal.h"
 
 void doc_init(ffq_ctx *cx, Doc *d) {
     memset(d, 0, sizeof *d);

@@ -7,9 +7,9 @@
 // chains are flattened and break at their loosest operators first. Nesting
 // is bounded by FMT_MAX_DEPTH; deeper input sets f->too_deep and the caller
 // keeps the statement's source text.
-#include "internal.h"
-
 #include <string.h>
+
+#include "internal.h"
 
 // --- small helpers ---
 
@@ -963,17 +963,78 @@ static void fmt_keyword_like(Fmt *f, uint32_t n, const char *kw) {
     fmt_expr(f, arg);
 }
 
+// 1_000, 0XFF, 1E5: numbers in their normal spelling
+static void fmt_number_node(Fmt *f, uint32_t n) {
+    size_t len;
+    const char *t = text_of(f, n, &len);
+    StrBuf sb = {0};
+    fmt_number(f->cx, t, len, &sb);
+    put_owned(f, &sb);
+}
+
+// (expr), keeping comments inside the parentheses
+static void fmt_paren_expr(Fmt *f, uint32_t n) {
+    const Cst *c = f->c;
+    uint32_t inner = fmt_child(f, n, 0);
+    if (inner == CST_NONE) {
+        fmt_tokens(f, n);
+        return;
+    }
+    Saved s = fmt_paren_begin(f, "(", c->nodes[n].start + 1);
+    put_comments_between(f, c->nodes[n].start + 1, c->nodes[inner].start, true);
+    fmt_expr(f, inner);
+    put_comments_between(f, c->nodes[inner].end, c->nodes[n].end - 1, false);
+    fmt_paren_end(f, ")", s);
+}
+
+// a, b (a tuple without parentheses)
+static void fmt_bare_tuple(Fmt *f, uint32_t n) {
+    uint32_t *items;
+    uint32_t k = fmt_items_of(f, n, &items);
+    for (uint32_t i = 0; i < k; i++) {
+        if (i) doc_str(f->d, ", ");
+        fmt_expr(f, items[i]);
+    }
+    if (k == 1) doc_str(f->d, ",");
+}
+
+// x=1, x: int, x: int = 1
+static void fmt_parameter(Fmt *f, uint32_t n) {
+    const Cst *c = f->c;
+    uint32_t name = cst_field(c, n, F_NAME), type = cst_field(c, n, F_TYPE);
+    uint32_t value = cst_field(c, n, F_VALUE);
+    if (name == CST_NONE) name = fmt_child(f, n, 0);
+    fmt_expr(f, name);
+    if (type != CST_NONE) {
+        doc_str(f->d, ": ");
+        fmt_expr(f, type);
+    }
+    if (value != CST_NONE) {
+        doc_str(f->d, type != CST_NONE ? " = " : "=");
+        fmt_expr(f, value);
+    }
+}
+
+// yield x, yield from xs
+static void fmt_yield(Fmt *f, uint32_t n) {
+    const Cst *c = f->c;
+    const CstNode *p = &c->nodes[n];
+    doc_str(f->d, "yield");
+    bool from = false;
+    for (uint32_t i = 0; i < p->nchildren; i++)
+        if (is_tok(f, p->first_child + i, "from")) from = true;
+    if (from) doc_str(f->d, " from");
+    uint32_t v = fmt_child(f, n, 0);
+    if (v != CST_NONE) {
+        doc_space(f->d);
+        fmt_expr(f, v);
+    }
+}
+
 static void fmt_expr_inner(Fmt *f, uint32_t n) {
     const Cst *c = f->c;
     switch (kind(f, n)) {
-    case K_INTEGER: case K_FLOAT: {
-        size_t len;
-        const char *t = text_of(f, n, &len);
-        StrBuf sb = {0};
-        fmt_number(f->cx, t, len, &sb);
-        put_owned(f, &sb);
-        break;
-    }
+    case K_INTEGER: case K_FLOAT: fmt_number_node(f, n); break;
     case K_STRING: fmt_string_node(f, n); break;
     case K_CONCAT_STRING: fmt_concat(f, n); break;
     case K_BINARY_OP: case K_BOOLEAN_OP: case K_COMPARISON: fmt_chain(f, n); break;
@@ -1020,59 +1081,11 @@ static void fmt_expr_inner(Fmt *f, uint32_t n) {
         doc_str(f->d, " := ");
         fmt_expr(f, cst_field(c, n, F_VALUE));
         break;
-    case K_PAREN_EXPR: {
-        uint32_t inner = fmt_child(f, n, 0);
-        if (inner == CST_NONE) {
-            fmt_tokens(f, n);
-            break;
-        }
-        Saved s = fmt_paren_begin(f, "(", c->nodes[n].start + 1);
-        put_comments_between(f, c->nodes[n].start + 1, c->nodes[inner].start, true);
-        fmt_expr(f, inner);
-        put_comments_between(f, c->nodes[inner].end, c->nodes[n].end - 1, false);
-        fmt_paren_end(f, ")", s);
-        break;
-    }
-    case K_EXPRESSION_LIST: case K_PATTERN_LIST: {
-        uint32_t *items;
-        uint32_t k = fmt_items_of(f, n, &items);
-        for (uint32_t i = 0; i < k; i++) {
-            if (i) doc_str(f->d, ", ");
-            fmt_expr(f, items[i]);
-        }
-        if (k == 1) doc_str(f->d, ",");
-        break;
-    }
+    case K_PAREN_EXPR: fmt_paren_expr(f, n); break;
+    case K_EXPRESSION_LIST: case K_PATTERN_LIST: fmt_bare_tuple(f, n); break;
     case K_TYPE: fmt_expr(f, fmt_child(f, n, 0)); break;
-    case K_DEFAULT_PARAMETER: case K_TYPED_PARAMETER: case K_TYPED_DEFAULT_PARAMETER: {
-        uint32_t name = cst_field(c, n, F_NAME), type = cst_field(c, n, F_TYPE);
-        uint32_t value = cst_field(c, n, F_VALUE);
-        if (name == CST_NONE) name = fmt_child(f, n, 0);
-        fmt_expr(f, name);
-        if (type != CST_NONE) {
-            doc_str(f->d, ": ");
-            fmt_expr(f, type);
-        }
-        if (value != CST_NONE) {
-            doc_str(f->d, type != CST_NONE ? " = " : "=");
-            fmt_expr(f, value);
-        }
-        break;
-    }
-    case K_YIELD: {
-        const CstNode *p = &c->nodes[n];
-        doc_str(f->d, "yield");
-        bool from = false;
-        for (uint32_t i = 0; i < p->nchildren; i++)
-            if (is_tok(f, p->first_child + i, "from")) from = true;
-        if (from) doc_str(f->d, " from");
-        uint32_t v = fmt_child(f, n, 0);
-        if (v != CST_NONE) {
-            doc_space(f->d);
-            fmt_expr(f, v);
-        }
-        break;
-    }
+    case K_DEFAULT_PARAMETER: case K_TYPED_PARAMETER: case K_TYPED_DEFAULT_PARAMETER: fmt_parameter(f, n); break;
+    case K_YIELD: fmt_yield(f, n); break;
     case K_IDENTIFIER: case K_TRUE: case K_FALSE: case K_NONE: case K_ELLIPSIS:
         fmt_node_text(f, n);
         break;

@@ -8,9 +8,9 @@
 // parentheses), that parenthesize only if that makes the content fit
 // (best-fit parenthesize), or that try several layouts in order (assignments
 // with annotations or bracketed targets).
-#include "internal.h"
-
 #include <string.h>
+
+#include "internal.h"
 
 static uint32_t kind(const Fmt *f, uint32_t n) { return f->c->nodes[n].kind; }
 static const char *text_of(const Fmt *f, uint32_t n, size_t *len) { return cst_text(f->c, n, len); }

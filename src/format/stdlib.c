@@ -2,10 +2,10 @@
 // public names of CPython 3.11's sys.stdlib_module_names), used to put
 // imports into the standard-library section as isort does. Sorted; searched
 // with bsearch.
-#include "imports.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "imports.h"
 
 static const char *const stdlib_names[] = {
     "__future__", "abc", "aifc", "antigravity", "argparse", "array", "ast", "asynchat",

@@ -9,10 +9,10 @@
 // definitions, one around nested ones, at most two (top level) or one
 // (nested) kept elsewhere. A statement whose comments cannot be placed is
 // kept as it is in the source.
-#include "internal.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "internal.h"
 
 static uint32_t kind(const Fmt *f, uint32_t n) { return f->c->nodes[n].kind; }
 static const CstNode *node(const Fmt *f, uint32_t n) { return &f->c->nodes[n]; }

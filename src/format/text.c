@@ -5,9 +5,9 @@
 // prefixes and exponents with upper-case hex digits; double quotes unless
 // that needs more escapes; docstrings re-indented with trailing whitespace
 // removed; comments with a space after `#`.
-#include "internal.h"
-
 #include <string.h>
+
+#include "internal.h"
 
 // 0XABCDEFL -> 0xABCDEF, 1E5 -> 1e5, 10J -> 10j
 void fmt_number(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
