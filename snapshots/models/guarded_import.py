@@ -23,7 +23,7 @@ def quantized_norm(
     _tmp_2 = _tmp_1.sum()
     _tmp_2 = quantizer__tmp_2(_tmp_2)
     _tmp_3 = fastforward.nn.functional.add(_tmp_2, 1, output_quantizer=quantizer_add)
-    return fastforward.nn.functional.div(x, (_tmp_3), output_quantizer=quantizer_div)
+    return fastforward.nn.functional.div(x, _tmp_3, output_quantizer=quantizer_div)
 
 
 class QuantizedNet(fastforward.nn.QuantizedModule, Net):
