@@ -434,6 +434,15 @@ static Symbol module_sym(ffq_ctx *cx, const char *dotted) {
     return s;
 }
 
+// `sys.modules[__name__]`: the module itself (`_THIS = sys.modules[__name__]`).
+static bool is_this_module(ffq_ctx *cx, Module *m, uint32_t sub) {
+    const Cst *c = m->cst;
+    uint32_t val = cst_field(c, sub, F_VALUE), key = cst_field(c, sub, F_SUBSCRIPT);
+    if (val == CST_NONE || key == CST_NONE || !cst_text_is(c, key, "__name__")) return false;
+    const char *q = program_qualname(cx, m, val);
+    return q && strcmp(q, "sys.modules") == 0;
+}
+
 static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth) {
     Symbol s = sym_none();
     if (depth > RESOLVE_DEPTH_MAX) return s;
@@ -465,6 +474,7 @@ static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth) {
             s = program_resolve_depth(cx, m, right, depth + 1);
             if (s.kind != SYM_NONE) return s;
         }
+        if (rk == K_SUBSCRIPT && is_this_module(cx, m, right)) return module_sym(cx, m->name);
         s.kind = SYM_VALUE, s.mod = m;
         s.qualname = arena_printf(cx, "%s.%s", m->name, name);
         return s;
