@@ -210,6 +210,46 @@ static const Type *exec_assignment(Inf *I, Env *e, uint32_t asg) {
     return t;
 }
 
+// x += y: the operator without its `=`, then x is rebound to the result.
+static void exec_aug_assignment(Inf *I, Env *e, uint32_t x) {
+    const Cst *c = I->c;
+    uint32_t left = cst_field(c, x, F_LEFT), right = cst_field(c, x, F_RIGHT);
+    const Type *lt = ty_ev(I, e, left);
+    const Type *rt = ty_ev(I, e, right);
+    uint32_t op = cst_field(c, x, F_OPERATOR);
+    const Type *t = TY(TY_UNKNOWN);
+    if (op != CST_NONE) {
+        char *o = cst_strdup(I->cx, c, op);
+        size_t n = strlen(o);
+        if (n >= 2) o[n - 1] = '\0';
+        t = ty_arith(I, o, lt, rt);
+    }
+    record(I, x, t);
+    uint32_t lu = cst_unparen(c, left);
+    if (lu != CST_NONE && (c->nodes[lu].kind == K_IDENTIFIER || c->nodes[lu].kind == K_ATTRIBUTE))
+        ty_bind_target(I, e, lu, t);
+}
+
+// del x, y[i]: a deleted local has no value; anything else is evaluated.
+static void exec_delete(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+        uint32_t x = c->nodes[st].first_child + k;
+        if (!c->nodes[x].named) continue;
+        uint32_t kids[64];
+        size_t n = 0;
+        if (c->nodes[x].kind == K_EXPRESSION_LIST)
+            for (uint32_t j = 0; j < cst_named_count(c, x) && n < 64; j++) kids[n++] = cst_named_child(c, x, j);
+        else kids[n++] = x;
+        for (size_t j = 0; j < n; j++) {
+            uint32_t t = cst_unparen(c, kids[j]);
+            uint32_t li = c->nodes[t].kind == K_IDENTIFIER ? ty_local_index(I, t) : UINT32_MAX;
+            if (li != UINT32_MAX) e->v[li] = TY(TY_BOTTOM);
+            else ty_ev(I, e, t);
+        }
+    }
+}
+
 static void exec_simple(Inf *I, Env *e, uint32_t st) {
     const Cst *c = I->c;
     switch (c->nodes[st].kind) {
@@ -218,23 +258,8 @@ static void exec_simple(Inf *I, Env *e, uint32_t st) {
             uint32_t x = c->nodes[st].first_child + k;
             if (!c->nodes[x].named || c->nodes[x].kind == K_COMMENT) continue;
             if (c->nodes[x].kind == K_ASSIGNMENT) exec_assignment(I, e, x);
-            else if (c->nodes[x].kind == K_AUG_ASSIGNMENT) {
-                uint32_t left = cst_field(c, x, F_LEFT), right = cst_field(c, x, F_RIGHT);
-                const Type *lt = ty_ev(I, e, left);
-                const Type *rt = ty_ev(I, e, right);
-                uint32_t op = cst_field(c, x, F_OPERATOR);
-                const Type *t = TY(TY_UNKNOWN);
-                if (op != CST_NONE) {
-                    char *o = cst_strdup(I->cx, c, op);
-                    size_t n = strlen(o);
-                    if (n >= 2) o[n - 1] = '\0';
-                    t = ty_arith(I, o, lt, rt);
-                }
-                record(I, x, t);
-                uint32_t lu = cst_unparen(c, left);
-                if (lu != CST_NONE && (c->nodes[lu].kind == K_IDENTIFIER || c->nodes[lu].kind == K_ATTRIBUTE))
-                    ty_bind_target(I, e, lu, t);
-            } else if (!I->map && c->nodes[x].kind == K_CALL) {
+            else if (c->nodes[x].kind == K_AUG_ASSIGNMENT) exec_aug_assignment(I, e, x);
+            else if (!I->map && c->nodes[x].kind == K_CALL) {
                 // a call for its effect while only attributes are wanted (an
                 // __init__): its arguments may bind names, its callee is not read
                 uint32_t al = cst_field(c, x, F_ARGUMENTS);
@@ -254,23 +279,7 @@ static void exec_simple(Inf *I, Env *e, uint32_t st) {
         if (I->loop) env_join_into(I, &I->loop->cont, e);
         e->dead = true;
         return;
-    case K_DELETE:
-        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
-            uint32_t x = c->nodes[st].first_child + k;
-            if (!c->nodes[x].named) continue;
-            uint32_t kids[64];
-            size_t n = 0;
-            if (c->nodes[x].kind == K_EXPRESSION_LIST)
-                for (uint32_t j = 0; j < cst_named_count(c, x) && n < 64; j++) kids[n++] = cst_named_child(c, x, j);
-            else kids[n++] = x;
-            for (size_t j = 0; j < n; j++) {
-                uint32_t t = cst_unparen(c, kids[j]);
-                uint32_t li = c->nodes[t].kind == K_IDENTIFIER ? ty_local_index(I, t) : UINT32_MAX;
-                if (li != UINT32_MAX) e->v[li] = TY(TY_BOTTOM);
-                else ty_ev(I, e, t);
-            }
-        }
-        return;
+    case K_DELETE: exec_delete(I, e, st); return;
     case K_ASSERT: {
         uint32_t cond = cst_named_child(c, st, 0);
         ty_ev_children(I, e, st);

@@ -733,29 +733,33 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
 }
 
 // A method call recv.name(...) on a value of type rt.
+// Tensor methods (x.view(...), x.size(), x.item(), ...) on a tensor or a
+// value that may be one.
+static const Type *tensor_method(Inf *I, const Type *rt, const char *name, const CallArgs *ca) {
+    bool tensor = rt->kind == TY_TENSOR;
+    if (!strcmp(name, "size")) return ca->npos == 0 && !ca->splat && !ca->nkw ? TY(TY_SIZE) : TY(TY_INT);
+    if (str_in(name, torchinfo_tensor_int_methods)) return TY(TY_INT);
+    if (!strcmp(name, "item")) {
+        const Type *p[3] = {TY(TY_INT), TY(TY_FLOAT), TY(TY_BOOL)};
+        return types_join(I->L, types_join(I->L, p[0], p[1]), p[2]);
+    }
+    if (!tensor) return TY(TY_UNKNOWN);
+    if (!strcmp(name, "stride")) return ca->npos ? TY(TY_INT) : types_tuple_of(I->L, TY(TY_INT));
+    if (str_in(name, torchinfo_tensor_bool_methods)) return TY(TY_BOOL);
+    if (str_in(name, torchinfo_tensor_tuple_methods)) return types_tuple_of(I->L, TY(TY_TENSOR));
+    if (!strcmp(name, "tolist")) return TY(TY_UNKNOWN);
+    if ((!strcmp(name, "max") || !strcmp(name, "min") || !strcmp(name, "sort") || !strcmp(name, "topk") ||
+         !strcmp(name, "median") || !strcmp(name, "mode") || !strcmp(name, "kthvalue")) &&
+        (ca->npos || ca->nkw || !strcmp(name, "sort") || !strcmp(name, "topk")))
+        return TY(TY_UNKNOWN);  // (values, indices)
+    if (!strcmp(name, "max") || !strcmp(name, "min")) return TY(TY_TENSOR);
+    if (str_in(name, torchinfo_tensor_methods)) return TY(TY_TENSOR);
+    return TY(TY_UNKNOWN);
+}
+
 static const Type *method_call(Inf *I, const Type *rt, const char *name, const CallArgs *ca) {
     switch (rt->kind) {
-    case TY_TENSOR: case TY_UNKNOWN: case TY_BOTTOM: {
-        bool tensor = rt->kind == TY_TENSOR;
-        if (!strcmp(name, "size")) return ca->npos == 0 && !ca->splat && !ca->nkw ? TY(TY_SIZE) : TY(TY_INT);
-        if (str_in(name, torchinfo_tensor_int_methods)) return TY(TY_INT);
-        if (!strcmp(name, "item")) {
-            const Type *p[3] = {TY(TY_INT), TY(TY_FLOAT), TY(TY_BOOL)};
-            return types_join(I->L, types_join(I->L, p[0], p[1]), p[2]);
-        }
-        if (!tensor) return TY(TY_UNKNOWN);
-        if (!strcmp(name, "stride")) return ca->npos ? TY(TY_INT) : types_tuple_of(I->L, TY(TY_INT));
-        if (str_in(name, torchinfo_tensor_bool_methods)) return TY(TY_BOOL);
-        if (str_in(name, torchinfo_tensor_tuple_methods)) return types_tuple_of(I->L, TY(TY_TENSOR));
-        if (!strcmp(name, "tolist")) return TY(TY_UNKNOWN);
-        if ((!strcmp(name, "max") || !strcmp(name, "min") || !strcmp(name, "sort") || !strcmp(name, "topk") ||
-             !strcmp(name, "median") || !strcmp(name, "mode") || !strcmp(name, "kthvalue")) &&
-            (ca->npos || ca->nkw || !strcmp(name, "sort") || !strcmp(name, "topk")))
-            return TY(TY_UNKNOWN);  // (values, indices)
-        if (!strcmp(name, "max") || !strcmp(name, "min")) return TY(TY_TENSOR);
-        if (str_in(name, torchinfo_tensor_methods)) return TY(TY_TENSOR);
-        return TY(TY_UNKNOWN);
-    }
+    case TY_TENSOR: case TY_UNKNOWN: case TY_BOTTOM: return tensor_method(I, rt, name, ca);
     case TY_SIZE:
         if (!strcmp(name, "numel") || !strcmp(name, "index") || !strcmp(name, "count")) return TY(TY_INT);
         return TY(TY_UNKNOWN);
