@@ -77,6 +77,11 @@ def hf_models(torch):
                                sliding_window=4)
         return tf.MistralForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
 
+    def qwen2():
+        cfg = tf.Qwen2Config(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
+        return tf.Qwen2ForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
+
     def gpt2():
         cfg = tf.GPT2Config(vocab_size=97, n_embd=32, n_layer=2, n_head=4, n_positions=64)
         return tf.GPT2LMHeadModel(cfg), {"input_ids": tokens(torch, cfg)}
@@ -108,6 +113,7 @@ def hf_models(torch):
     return [
         ("llama", "transformers.models.llama.modeling_llama", llama, "LlamaDecoderLayer"),
         ("mistral", "transformers.models.mistral.modeling_mistral", mistral, "MistralDecoderLayer"),
+        ("qwen2", "transformers.models.qwen2.modeling_qwen2", qwen2, "Qwen2DecoderLayer"),
         ("gpt2", "transformers.models.gpt2.modeling_gpt2", gpt2, "GPT2Block"),
         ("opt", "transformers.models.opt.modeling_opt", opt, "OPTDecoderLayer"),
         ("bert", "transformers.models.bert.modeling_bert", bert, "BertLayer"),
@@ -130,6 +136,8 @@ def timm_models(torch):
         ("timm-vit", "timm.models.vision_transformer",
          make("vit_tiny_patch16_224", 32, img_size=32, patch_size=8, depth=2), "Block"),
         ("timm-convnext", "timm.models.convnext", make("convnext_atto", 64), "ConvNeXtBlock"),
+        # DenseBlock (an nn.ModuleDict iterating itself) keeps its forward; its layers convert
+        ("timm-densenet", "timm.models.densenet", make("densenet121", 64), "DenseLayer"),
         ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64), None),
     ]
 
