@@ -1,5 +1,5 @@
 // rewrite_int.h: what the files of the per-function rewrite plan share
-// (rewrite.c, rewrite_flow.c, rewrite_place.c). Other passes use rewrite.h.
+// (rewrite.c, rewrite_candidates.c, rewrite_flow.c, rewrite_place.c). Other passes use rewrite.h.
 //
 // Functions shared between these files are prefixed rw_.
 #ifndef FFQ_REWRITE_INT_H
@@ -105,7 +105,12 @@ typedef struct Owned {
     PtrVec uses;  // ExprUse * in this scope's subtree
 } Owned;
 
-// --- state, classification, operators, calls, walk 1 (rewrite.c) ---
+// --- state, classification, operators, calls, walk 1 (rewrite_candidates.c) ---
+
+void rw_add_local(RwState *a, uint32_t n);
+void rw_scan_locals(RwState *a, uint32_t n);
+void rw_visit_block(RwState *a, uint32_t block);
+void rw_order_sites(RwState *a);
 
 void rw_mark_dirty(RwState *a, uint32_t n);
 Quantizer *rw_new_quantizer(RwState *a, const char *base, TmpVar *tmp);

@@ -322,24 +322,54 @@ static void fmt_import_names(Fmt *f, uint32_t st, uint32_t first_name, bool from
     doc_end(f->d, D_END_GROUP);
 }
 
+// a = b, a += b, f(x), a, b
+static void fmt_expr_stmt(Fmt *f, uint32_t st) {
+    uint32_t cnt = fmt_nchildren(f, st);
+    uint32_t e = fmt_child(f, st, 0);
+    if (cnt > 1) {  // a, b  (a tuple statement)
+        for (uint32_t i = 0; i < cnt; i++) {
+            if (i) doc_str(f->d, ", ");
+            fmt_expr(f, fmt_child(f, st, i));
+        }
+        return;
+    }
+    if (kind(f, e) == K_ASSIGNMENT) fmt_assignment(f, e);
+    else if (kind(f, e) == K_AUG_ASSIGNMENT) fmt_aug_assignment(f, e);
+    else fmt_maybe_paren(f, e, P_OPTIONAL);
+}
+
+// raise E, raise E from cause
+static void fmt_raise(Fmt *f, uint32_t st) {
+    const Cst *c = f->c;
+    doc_str(f->d, "raise");
+    uint32_t v = fmt_child(f, st, 0);
+    if (v == CST_NONE) return;
+    doc_space(f->d);
+    if (kind(f, v) == K_EXPRESSION_LIST) fmt_value_list(f, v);
+    else fmt_maybe_paren(f, v, P_OPTIONAL);
+    uint32_t cause = cst_field(c, st, F_CAUSE);
+    if (cause != CST_NONE) {
+        doc_str(f->d, " from ");
+        fmt_maybe_paren(f, cause, P_OPTIONAL);
+    }
+}
+
+// from m import a, b as c
+static void fmt_from_import(Fmt *f, uint32_t st) {
+    const Cst *c = f->c;
+    doc_str(f->d, "from ");
+    uint32_t mod = cst_field(c, st, F_MODULE_NAME);
+    if (mod != CST_NONE) fmt_node_text(f, mod);
+    else doc_str(f->d, "__future__");
+    doc_str(f->d, " import ");
+    uint32_t imp = cst_token(c, st, "import");
+    fmt_import_names(f, st, imp == CST_NONE ? node(f, st)->first_child : imp + 1, true);
+}
+
 static void fmt_simple(Fmt *f, uint32_t st) {
     const Cst *c = f->c;
     switch (kind(f, st)) {
-    case K_EXPR_STMT: {
-        uint32_t cnt = fmt_nchildren(f, st);
-        uint32_t e = fmt_child(f, st, 0);
-        if (cnt > 1) {  // a, b  (a tuple statement)
-            for (uint32_t i = 0; i < cnt; i++) {
-                if (i) doc_str(f->d, ", ");
-                fmt_expr(f, fmt_child(f, st, i));
-            }
-            return;
-        }
-        if (kind(f, e) == K_ASSIGNMENT) fmt_assignment(f, e);
-        else if (kind(f, e) == K_AUG_ASSIGNMENT) fmt_aug_assignment(f, e);
-        else fmt_maybe_paren(f, e, P_OPTIONAL);
-        return;
-    }
+    case K_EXPR_STMT: fmt_expr_stmt(f, st); return;
     case K_RETURN: {
         doc_str(f->d, "return");
         uint32_t v = fmt_child(f, st, 0);
@@ -351,20 +381,7 @@ static void fmt_simple(Fmt *f, uint32_t st) {
     case K_PASS: doc_str(f->d, "pass"); return;
     case K_BREAK: doc_str(f->d, "break"); return;
     case K_CONTINUE: doc_str(f->d, "continue"); return;
-    case K_RAISE: {
-        doc_str(f->d, "raise");
-        uint32_t v = fmt_child(f, st, 0);
-        if (v == CST_NONE) return;
-        doc_space(f->d);
-        if (kind(f, v) == K_EXPRESSION_LIST) fmt_value_list(f, v);
-        else fmt_maybe_paren(f, v, P_OPTIONAL);
-        uint32_t cause = cst_field(c, st, F_CAUSE);
-        if (cause != CST_NONE) {
-            doc_str(f->d, " from ");
-            fmt_maybe_paren(f, cause, P_OPTIONAL);
-        }
-        return;
-    }
+    case K_RAISE: fmt_raise(f, st); return;
     case K_DELETE: {
         doc_str(f->d, "del ");
         uint32_t v = fmt_child(f, st, 0);
@@ -394,16 +411,7 @@ static void fmt_simple(Fmt *f, uint32_t st) {
         doc_str(f->d, "import ");
         fmt_import_names(f, st, node(f, st)->first_child, false);
         return;
-    case K_IMPORT_FROM: case K_FUTURE_IMPORT: {
-        doc_str(f->d, "from ");
-        uint32_t mod = cst_field(c, st, F_MODULE_NAME);
-        if (mod != CST_NONE) fmt_node_text(f, mod);
-        else doc_str(f->d, "__future__");
-        doc_str(f->d, " import ");
-        uint32_t imp = cst_token(c, st, "import");
-        fmt_import_names(f, st, imp == CST_NONE ? node(f, st)->first_child : imp + 1, true);
-        return;
-    }
+    case K_IMPORT_FROM: case K_FUTURE_IMPORT: fmt_from_import(f, st); return;
     default: {
         size_t len;
         const char *t = cst_text(c, st, &len);

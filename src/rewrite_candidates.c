@@ -1,0 +1,578 @@
+// rewrite_candidates.c: walk 1 of the rewrite plan (spec §2.1, §5.1, §9.5):
+// the locals of the function, which calls and operators are candidates,
+// operator-table lookup (§6.3, §6.5, §6.6), followed calls; plus the state
+// helpers the other walks share (rw_new_quantizer, rw_mark_dirty, rw_fail).
+#include <stdlib.h>
+#include <string.h>
+
+#include "optable.h"
+#include "rewrite_int.h"
+#include "torchinfo.h"
+
+void rw_mark_dirty(RwState *a, uint32_t n) {
+    for (; n != CST_NONE && !nodemap_get(&a->cv->dirty, n); n = a->c->nodes[n].parent)
+        nodemap_put(a->cx, &a->cv->dirty, n, (void *)1);
+}
+
+Quantizer *rw_new_quantizer(RwState *a, const char *base, TmpVar *tmp) {
+    Quantizer *q = ARENA_NEW(a->cx, Quantizer);
+    q->base = base;
+    q->tmp = tmp;
+    q->seq = (uint32_t)a->cv->quantizers.len;
+    vec_push(a->cx, &a->cv->quantizers, q);
+    return q;
+}
+
+void rw_fail(RwState *a, uint32_t node, const char *code, const char *what) {
+    if (a->failed) return;
+    a->failed = true;
+    a->cx->stats.float_failed++;
+    const FuncInfo *fn = a->cv->fn;
+    diag_at(a->cx, DIAG_WARNING, a->c->file, a->c->nodes[node].start, code,
+            "cannot quantize '%s'%s%s: %s; it is left out of the output", fn->name,
+            fn->owner ? " of " : "", fn->owner ? fn->owner->name : "", what);
+}
+
+// --- classification ---
+
+// Is the root name of a dotted expression bound inside the function
+// (parameter, assignment, loop/with target, local import or def)?
+static bool is_local_root(const RwState *a, uint32_t node) {
+    const Cst *c = a->c;
+    node = cst_unparen(c, node);
+    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    if (node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER) return false;
+    for (size_t i = 0; i < a->locals.len; i++)
+        if (cst_text_is(c, node, a->locals.items[i])) return true;
+    return false;
+}
+
+void rw_add_local(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    n = cst_unparen(c, n);
+    if (n == CST_NONE) return;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_IDENTIFIER) {
+        vec_push(a->cx, &a->locals, cst_strdup(a->cx, c, n));
+        return;
+    }
+    if (kind == K_PATTERN_LIST || kind == K_TUPLE_PATTERN || kind == K_LIST_PATTERN || kind == K_TUPLE ||
+        kind == K_LIST || kind == K_LIST_SPLAT_PATTERN || kind == K_LIST_SPLAT || kind == K_EXPRESSION_LIST ||
+        kind == K_TYPED_PARAMETER || kind == K_DICT_SPLAT_PATTERN)
+        for (uint32_t k = 0; k < cst_named_count(c, n); k++) rw_add_local(a, cst_named_child(c, n, k));
+}
+
+// Names bound anywhere in the function body (Python scoping is per function),
+// and relative imports made absolute (§9 step 1) so copied code still imports.
+void rw_scan_locals(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    const CstNode *node = &c->nodes[n];
+    switch (node->kind) {
+    case K_ASSIGNMENT: case K_AUG_ASSIGNMENT: case K_FOR: case K_FOR_IN_CLAUSE:
+        rw_add_local(a, cst_field(c, n, F_LEFT));
+        break;
+    case K_NAMED_EXPR: rw_add_local(a, cst_field(c, n, F_NAME)); break;
+    case K_AS_PATTERN: rw_add_local(a, cst_field(c, n, F_ALIAS)); break;
+    case K_FUNCTION_DEF: case K_CLASS_DEF:
+        rw_add_local(a, cst_field(c, n, F_NAME));
+        return;  // its own scope
+    case K_IMPORT: case K_IMPORT_FROM:
+        for (uint32_t k = 0; k < node->nchildren; k++) {
+            uint32_t ch = node->first_child + k;
+            if (c->nodes[ch].field != F_NAME) continue;
+            uint32_t al = c->nodes[ch].kind == K_ALIASED_IMPORT ? cst_field(c, ch, F_ALIAS) : ch;
+            const char *t = cst_strdup(a->cx, c, al);
+            char *dot = strchr(t, '.');
+            if (dot) *dot = '\0';
+            vec_push(a->cx, &a->locals, (void *)t);
+        }
+        if (node->kind == K_IMPORT_FROM) {
+            uint32_t mn = cst_field(c, n, F_MODULE_NAME);
+            if (mn != CST_NONE && c->nodes[mn].kind == K_RELATIVE_IMPORT) {
+                const char *abs = program_absolute_module(a->cx, a->cv->mod, cst_strdup(a->cx, c, mn));
+                if (abs[0]) {
+                    nodemap_put(a->cx, &a->cv->text_of, mn, (void *)abs);
+                    rw_mark_dirty(a, mn);
+                }
+            }
+        }
+        return;
+    default: break;
+    }
+    for (uint32_t k = 0; k < node->nchildren; k++)
+        if (c->nodes[node->first_child + k].named) rw_scan_locals(a, node->first_child + k);
+}
+
+bool rw_is_literal(const Cst *c, uint32_t n) {
+    n = cst_unparen(c, n);
+    if (n == CST_NONE) return false;
+    switch (c->nodes[n].kind) {
+    case K_INTEGER: case K_FLOAT: case K_STRING: case K_CONCAT_STRING: case K_TRUE:
+    case K_FALSE: case K_NONE: case K_ELLIPSIS:
+        return true;
+    case K_UNARY_OP: return rw_is_literal(c, cst_field(c, n, F_ARGUMENT));
+    case K_BINARY_OP:
+        return rw_is_literal(c, cst_field(c, n, F_LEFT)) && rw_is_literal(c, cst_field(c, n, F_RIGHT));
+    default: return false;
+    }
+}
+
+static bool is_super_call(const Cst *c, uint32_t call) {
+    uint32_t f = cst_field(c, call, F_FUNCTION);
+    return f != CST_NONE && cst_text_is(c, f, "super");
+}
+
+// §9.5 step 5 (type inference off): every call except super() and bypassed
+// callables, every operator whose operands are not all simple literals.
+static bool is_candidate(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    switch (c->nodes[n].kind) {
+    case K_CALL: {
+        if (is_super_call(c, n)) return false;
+        uint32_t f = cst_field(c, n, F_FUNCTION);
+        const char *dotted = program_dotted_text(a->cx, c, f);
+        if (torchinfo_is_bypassed(dotted) || torchinfo_is_bypassed(program_qualname(a->cx, a->cv->mod, f))) return false;
+        if (is_local_root(a, f)) return true;
+        Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, f);
+        return !torchinfo_is_bypassed(s.qualname);
+    }
+    case K_BINARY_OP:
+    case K_UNARY_OP: return !rw_is_literal(c, n);
+    default: return false;
+    }
+}
+
+// --- operator lookup (§6.3, §6.5, §6.6) ---
+
+bool rw_collect_args(RwState *a, uint32_t call, Args *out) {
+    const Cst *c = a->c;
+    memset(out, 0, sizeof *out);
+    uint32_t al = cst_field(c, call, F_ARGUMENTS);
+    if (al == CST_NONE || c->nodes[al].kind != K_ARGUMENT_LIST) return false;  // f"" / generator arg
+    for (uint32_t k = 0; k < cst_named_count(c, al); k++) {
+        uint32_t arg = cst_named_child(c, al, k);
+        if (c->nodes[arg].kind == K_KEYWORD_ARGUMENT) {
+            if (out->nkw == 64) return false;
+            out->kw[out->nkw] = arg;
+            out->kwnames[out->nkw++] = cst_strdup(a->cx, c, cst_field(c, arg, F_NAME));
+        } else if (c->nodes[arg].kind == K_DICT_SPLAT) {
+            return false;  // **kwargs: cannot bind keywords statically
+        } else {
+            if (out->npos == 64) return false;
+            if (out->nkw) out->pos_after_kw = true;
+            out->pos[out->npos++] = arg;
+        }
+    }
+    return true;
+}
+
+static const char *operator_text(RwState *a, uint32_t n) {
+    uint32_t op = cst_field(a->c, n, F_OPERATOR);
+    return op == CST_NONE ? NULL : cst_strdup(a->cx, a->c, op);
+}
+
+// torch functions that make or inspect tensors rather than compute on them:
+// not worth a note when they are missing from the table.
+static const char *const not_ops[] = {
+    "arange", "as_tensor", "autocast", "compile", "device", "dtype", "empty", "enable_grad",
+    "eye", "finfo", "from_numpy", "full", "get_default_dtype", "iinfo", "inference_mode",
+    "is_floating_point", "is_grad_enabled", "is_tensor", "linspace", "load", "logspace",
+    "manual_seed", "no_grad", "numel", "ones", "rand", "rand_like", "randint", "randn",
+    "randn_like", "randperm", "save", "set_grad_enabled", "tensor", "zeros",
+};
+
+// torch.nn.functional.<f> and torch.<f>: calls that look like tensor ops.
+static bool looks_like_op(const char *q) {
+    const char *name;
+    if (str_has_prefix(q, "torch.nn.functional.")) name = q + 20;
+    else if (str_has_prefix(q, "torch.") && !strchr(q + 6, '.')) name = q + 6;
+    else return false;
+    if (!(name[0] >= 'a' && name[0] <= 'z')) return false;
+    for (size_t i = 0; i < sizeof not_ops / sizeof not_ops[0]; i++)
+        if (strcmp(name, not_ops[i]) == 0) return false;
+    return true;
+}
+
+// §12: one note per callable, at its first call, with the number of calls.
+static void note_missing_op(RwState *a, uint32_t n, const char *q) {
+    MissingOp *m = NULL;
+    for (size_t i = 0; i < a->cx->missing_ops.len && !m; i++)
+        if (strcmp(VEC_AT(a->cx->missing_ops, MissingOp, i)->name, q) == 0)
+            m = a->cx->missing_ops.items[i];
+    if (!m) {
+        m = ARENA_NEW(a->cx, MissingOp);
+        m->name = q;
+        m->file = a->c->file;
+        m->offset = a->c->nodes[n].start;
+        vec_push(a->cx, &a->cx->missing_ops, m);
+    }
+    m->count++;
+}
+
+const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args) {
+    const Cst *c = a->c;
+    const OpTable *t = a->cx->optable;
+    switch (c->nodes[n].kind) {
+    case K_CALL: {
+        if (!rw_collect_args(a, n, args)) return NULL;
+        uint32_t fn = cst_field(c, n, F_FUNCTION);
+        const char *q = program_qualname(a->cx, a->cv->mod, fn);
+        if (!q) return NULL;
+        if (!optable_has(t, q)) {  // a re-export: the table knows the defining name
+            Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, fn);
+            if ((s.kind == SYM_FUNC || s.kind == SYM_NONE) && s.qualname && optable_has(t, s.qualname))
+                q = s.qualname;
+        }
+        const OpEntry *e = optable_select(t, q, args->npos, args->kwnames, args->nkw);
+        if (!e && !optable_has(t, q) && looks_like_op(q)) note_missing_op(a, n, q);
+        if (!e && optable_has(t, q))
+            diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[n].start, "no-overload",
+                    "'%s' is in the operator table but no overload matches this call", q);
+        return e;
+    }
+    case K_AUG_ASSIGNMENT: {  // §2.6: `a op= b` is looked up as `a = a op b`
+        memset(args, 0, sizeof *args);
+        const char *op = operator_text(a, n);
+        size_t len = op ? strlen(op) : 0;
+        if (len < 2) return NULL;
+        const char *fb = optable_operator_fallback(t, arena_strndup(a->cx, op, len - 1), false);
+        if (!fb) return NULL;
+        args->pos[0] = cst_field(c, n, F_LEFT);
+        args->pos[1] = cst_field(c, n, F_RIGHT);
+        args->npos = 2;
+        return optable_select(t, fb, 2, NULL, 0);
+    }
+    case K_BINARY_OP: {
+        memset(args, 0, sizeof *args);
+        const char *fb = optable_operator_fallback(t, operator_text(a, n), false);
+        if (!fb) return NULL;
+        args->pos[0] = cst_field(c, n, F_LEFT);
+        args->pos[1] = cst_field(c, n, F_RIGHT);
+        args->npos = 2;
+        return optable_select(t, fb, 2, NULL, 0);
+    }
+    case K_UNARY_OP: {
+        memset(args, 0, sizeof *args);
+        const char *fb = optable_operator_fallback(t, operator_text(a, n), true);
+        if (!fb) return NULL;
+        args->pos[0] = cst_field(c, n, F_ARGUMENT);
+        args->npos = 1;
+        return optable_select(t, fb, 1, NULL, 0);
+    }
+    default: return NULL;
+    }
+}
+
+// Creates the op's intermediate and output quantizers (§2.1, §3.3 step 1).
+static void make_op(RwState *a, uint32_t n) {
+    Args args;
+    const OpEntry *e = rw_lookup_op(a, n, &args);
+    if (!e) return;
+    if (args.pos_after_kw) {
+        rw_fail(a, n, "positional-after-keyword",
+             "a positional argument follows a keyword argument in a quantized call");
+        return;
+    }
+    QOp *op = ARENA_NEW(a->cx, QOp);
+    op->entry = e;
+    op->node = n;
+    op->intermediates = ARENA_ARRAY(a->cx, Quantizer *, e->nintermediates + 1);
+    for (size_t i = 0; i < e->nintermediates; i++)
+        op->intermediates[i] = rw_new_quantizer(a, e->intermediates[i], NULL);
+    if (e->returns_quantized) op->output = rw_new_quantizer(a, optable_canonical_name(e), NULL);
+    nodemap_put(a->cx, &a->cv->op_of, n, op);
+    a->cv->nops++;
+    rw_mark_dirty(a, n);
+}
+
+static void isolate(RwState *a, uint32_t n) {
+    TmpVar *t = ARENA_NEW(a->cx, TmpVar);
+    t->id = a->ntmp++;
+    vec_push(a->cx, &a->cv->tmps, t);
+    nodemap_put(a->cx, &a->cv->tmp_of, n, t);
+    GenLine *g = ARENA_NEW(a->cx, GenLine);
+    g->kind = GEN_TMP;
+    g->tmp = t;
+    g->node = n;
+    vec_push(a->cx, nodemap_vec(a->cx, &a->tmp_lines, a->stmt), g);
+    rw_mark_dirty(a, n);
+    rw_mark_dirty(a, a->stmt);
+}
+
+// --- following calls (§5.1) ---
+
+bool rw_is_scope_boundary(uint32_t kind) {
+    return kind == K_LAMBDA || kind == K_FUNCTION_DEF || kind == K_CLASS_DEF ||
+           kind == K_DECORATED_DEF;
+}
+
+
+// A function of the program with source that an assignment `name = value` in the
+// subtree n binds to the local `name`, or NULL.
+static const FuncInfo *assigned_function(RwState *a, uint32_t n, const char *name) {
+    const Cst *c = a->c;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA) return NULL;
+    if (kind == K_ASSIGNMENT) {
+        uint32_t left = cst_field(c, n, F_LEFT), right = cst_field(c, n, F_RIGHT);
+        if (left != CST_NONE && right != CST_NONE && c->nodes[left].kind == K_IDENTIFIER &&
+            cst_text_is(c, left, name) && !is_local_root(a, right)) {
+            uint32_t rk = c->nodes[cst_unparen(c, right)].kind;
+            if (rk == K_IDENTIFIER || rk == K_ATTRIBUTE) {
+                Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, right);
+                if (s.kind == SYM_FUNC && s.fn && !s.fn->owner && !optable_has(a->cx->optable, s.qualname))
+                    return s.fn;
+            }
+        }
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
+        const FuncInfo *f = assigned_function(a, cst_child(c, n, k), name);
+        if (f) return f;
+    }
+    return NULL;
+}
+
+// §5.1: a call through a local that may hold a function ffq would convert
+// (`attention_interface = eager_attention_forward`, then maybe a registry's entry)
+// is not followed; it is reported as a site left in float.
+static void note_indirect_call(RwState *a, uint32_t call, uint32_t f) {
+    const Cst *c = a->c;
+    if (c->nodes[f].kind != K_IDENTIFIER) return;
+    const char *name = cst_strdup(a->cx, c, f);
+    const FuncInfo *fn = assigned_function(a, a->body, name);
+    if (!fn) return;
+    a->cx->stats.float_unresolved++;
+    diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[call].start, "indirect-call",
+            "'%s' may hold '%s' or another callable chosen at run time; this call is not followed and "
+            "stays in float",
+            name, fn->name);
+}
+
+// The function a call goes to, when ffq follows it: a method of the class
+// being generated (self.m(...), cls.m(...), ClassName.m(...), self(...)) or
+// a free function of the module that is not in the operator table.
+static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
+    const Cst *c = a->c;
+    const Conv *cv = a->cv;
+    uint32_t f = cst_unparen(c, cst_field(c, call, F_FUNCTION));
+    if (f == CST_NONE) return NULL;
+    if (c->nodes[f].kind == K_IDENTIFIER && cv->cls && cv->fn->kind == FN_INSTANCE &&
+        cst_text_is(c, f, cv->self_name))
+        return program_find_method(a->cx, cv->cls, "forward");  // self(...)
+    uint32_t obj = c->nodes[f].kind == K_ATTRIBUTE ? cst_unparen(c, cst_field(c, f, F_OBJECT)) : CST_NONE;
+    bool via_self = obj != CST_NONE && c->nodes[obj].kind == K_IDENTIFIER && cv->cls &&
+                    cv->fn->kind != FN_STATICMETHOD && cst_text_is(c, obj, cv->self_name);
+    Symbol named = via_self || obj == CST_NONE || is_local_root(a, obj)
+                       ? (Symbol){0}
+                       : program_resolve(a->cx, (Module *)cv->mod, obj);
+    if (!via_self && !(named.kind == SYM_CLASS && cv->cls && named.cls == cv->cls)) {
+        // a free function, here or in another module with source (§5.1)
+        if (is_local_root(a, f)) {
+            note_indirect_call(a, call, f);
+            return NULL;
+        }
+        Symbol s = program_resolve(a->cx, (Module *)cv->mod, f);
+        if (s.kind == SYM_NONE) {
+            const char *missing = program_missing_import(a->cx, (Module *)cv->mod, f);
+            if (missing) a->cx->stats.float_unresolved++;
+            if (missing)
+                program_warn_missing(a->cx, (Module *)cv->mod, call,
+                                     arena_printf(a->cx, "'%s'", program_dotted_text(a->cx, c, f)), missing);
+        }
+        if (s.kind != SYM_FUNC || !s.fn || s.fn->owner) return NULL;
+        if (optable_has(a->cx->optable, s.qualname)) return NULL;
+        return s.fn;
+    }
+    const char *attr = cst_strdup(a->cx, c, cst_field(c, f, F_ATTRIBUTE));
+    const FuncInfo *m = program_find_method(a->cx, cv->cls, attr);
+    if (m && !via_self) {  // §1.3: Name.member(...) -> QuantizedName.member(...)
+        nodemap_put(a->cx, &a->cv->text_of, obj, arena_printf(a->cx, "Quantized%s", cv->cls->name));
+        rw_mark_dirty(a, obj);
+    }
+    return m;
+}
+
+static void note_site(RwState *a, uint32_t call) {
+    const FuncInfo *callee = resolve_callee(a, call);
+    if (!callee) return;
+    CallSite *site = ARENA_NEW(a->cx, CallSite);
+    site->node = call;
+    site->callee = callee;
+    nodemap_put(a->cx, &a->cv->site_of, call, site);
+    rw_mark_dirty(a, call);
+}
+
+// §1.3: in an instance method a bare super() becomes super(<Owner>, <self>),
+// so code copied into Quantized<Name> keeps its original MRO anchor.
+static void anchor_super(RwState *a, uint32_t call) {
+    const Cst *c = a->c;
+    const FuncInfo *fn = a->cv->fn;
+    uint32_t args = cst_field(c, call, F_ARGUMENTS);
+    if (fn->kind != FN_INSTANCE || !fn->owner || args == CST_NONE || cst_named_count(c, args) != 0)
+        return;
+    nodemap_put(a->cx, &a->cv->text_of, call,
+                arena_printf(a->cx, "super(%s, %s)", fn->owner->name, a->cv->self_name));
+    rw_mark_dirty(a, call);
+}
+
+// Breadth-first order of the call sites (§5.1): statements of a block before
+// anything nested in them, an isolated call counted at the statement level.
+void rw_order_sites(RwState *a) {
+    const Cst *c = a->c;
+    PtrVec queue = {0};
+    vec_push(a->cx, &queue, (void *)(uintptr_t)a->body);
+    for (size_t i = 0; i < queue.len; i++) {
+        uint32_t n = (uint32_t)(uintptr_t)queue.items[i];
+        const CstNode *node = &c->nodes[n];
+        if (i > 0 && rw_is_scope_boundary(node->kind)) continue;
+        CallSite *site = nodemap_get(&a->cv->site_of, n);
+        if (site) vec_push(a->cx, &a->cv->sites, site);
+        for (uint32_t k = 0; k < node->nchildren; k++) {
+            uint32_t ch = node->first_child + k;
+            if (!c->nodes[ch].named) continue;
+            PtrVec *lines = node->kind == K_BLOCK ? nodemap_get(&a->tmp_lines, ch) : NULL;
+            for (size_t j = 0; lines && j < lines->len; j++)
+                vec_push(a->cx, &queue, (void *)(uintptr_t)((GenLine *)lines->items[j])->node);
+            if (nodemap_get(&a->cv->tmp_of, ch) && node->kind != K_BLOCK) continue;
+            // `x = f()` and `return f()` put f() at the same depth, as a
+            // statement-line tree does: the expression_statement level is skipped
+            if (c->nodes[ch].kind == K_EXPR_STMT && c->nodes[ch].nchildren > 0) {
+                for (uint32_t j = 0; j < c->nodes[ch].nchildren; j++) {
+                    uint32_t g = c->nodes[ch].first_child + j;
+                    if (c->nodes[g].named && !nodemap_get(&a->cv->tmp_of, g))
+                        vec_push(a->cx, &queue, (void *)(uintptr_t)g);
+                }
+                continue;
+            }
+            vec_push(a->cx, &queue, (void *)(uintptr_t)ch);
+        }
+    }
+}
+
+// --- walk 1: candidates ---
+
+static bool is_deferred(uint32_t kind) {  // children may not run, or run many times
+    return kind == K_LIST_COMP || kind == K_SET_COMP || kind == K_DICT_COMP ||
+           kind == K_GENERATOR || kind == K_CONDITIONAL_EXPR;
+}
+
+// Post-order over an expression. `can_isolate`: nested candidates may be
+// moved to a temporary before the current statement. `direct`: this node is
+// the statement's own value (never isolated itself).
+static void visit_expr(RwState *a, uint32_t n, bool can_isolate, bool direct) {
+    const Cst *c = a->c;
+    uint32_t kind = c->nodes[n].kind;
+    if (rw_is_scope_boundary(kind)) return;
+    bool child_iso = can_isolate && !is_deferred(kind);
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
+        uint32_t ch = cst_child(c, n, k);
+        if (!c->nodes[ch].named) continue;
+        bool iso = child_iso;
+        if (kind == K_BOOLEAN_OP && c->nodes[ch].field == F_RIGHT) iso = false;
+        bool ch_direct = direct && kind == K_PAREN_EXPR;
+        if (kind == K_KEYWORD_ARGUMENT && c->nodes[ch].field == F_NAME) continue;
+        visit_expr(a, ch, iso, ch_direct);
+    }
+    if (kind == K_CALL && is_super_call(c, n)) anchor_super(a, n);
+    if (!is_candidate(a, n)) return;
+    // §7.1: with inference on, a call or operator on known non-tensors is not
+    // a candidate; a table op or followable helper call is still rewritten in
+    // place (the "second chance"), never isolated. Operators are left alone.
+    bool typed = !a->types || types_is_candidate(a->types, n);
+    // ffq, stricter than §7.1: inference may only remove quantizers from values
+    // known not to be tensors. RwState call whose own result may be a tensor (a tensor
+    // method such as score.softmax(-1), a factory such as torch.zeros(3)) stays
+    // a candidate whatever its arguments, so its result is quantized where an
+    // op consumes it.
+    if (!typed && kind == K_CALL) {
+        const Type *rt = types_of_node(a->types, n);
+        if (!rt || types_may_be_tensor(rt)) typed = true;
+    }
+    if (!typed && kind != K_CALL) return;
+    make_op(a, n);
+    if (kind == K_CALL && !nodemap_get(&a->cv->op_of, n)) note_site(a, n);
+    if (typed && can_isolate && !direct) isolate(a, n);
+}
+
+// The expression(s) of a simple statement that count as "directly the value".
+static void visit_simple(RwState *a, uint32_t st) {
+    const Cst *c = a->c;
+    a->stmt = st;
+    uint32_t kind = c->nodes[st].kind;
+    if (kind == K_EXPR_STMT) {
+        uint32_t e = cst_named_child(c, st, 0);
+        if (e == CST_NONE) return;
+        if (c->nodes[e].kind == K_AUG_ASSIGNMENT) {
+            // `x += f(y)` behaves as `x = x + f(y)`: f(y) is nested, the operator is the value
+            uint32_t left = cst_field(c, e, F_LEFT), right = cst_field(c, e, F_RIGHT);
+            if (left != CST_NONE) visit_expr(a, left, true, false);
+            if (right != CST_NONE) visit_expr(a, right, true, false);
+            uint32_t lk = left == CST_NONE ? K_OTHER : c->nodes[cst_unparen(c, left)].kind;
+            bool typed = !a->types || types_is_candidate(a->types, e);  // §7.1: both operands
+            if ((lk == K_IDENTIFIER || lk == K_ATTRIBUTE || lk == K_SUBSCRIPT) && typed) make_op(a, e);
+            return;
+        }
+        if (c->nodes[e].kind == K_ASSIGNMENT) {
+            // walk the chain a = b = value: targets may hold candidates too (x[f(i)] = v)
+            uint32_t cur = e;
+            while (cur != CST_NONE && (c->nodes[cur].kind == K_ASSIGNMENT ||
+                                       c->nodes[cur].kind == K_AUG_ASSIGNMENT)) {
+                uint32_t left = cst_field(c, cur, F_LEFT), right = cst_field(c, cur, F_RIGHT);
+                uint32_t type = cst_field(c, cur, F_TYPE);
+                (void)type;  // annotations are never rewritten
+                if (left != CST_NONE) visit_expr(a, left, true, false);
+                if (right == CST_NONE) break;
+                if (c->nodes[right].kind == K_ASSIGNMENT) cur = right;
+                else {
+                    visit_expr(a, right, true, true);
+                    break;
+                }
+            }
+            return;
+        }
+        visit_expr(a, e, true, true);
+        return;
+    }
+    if (kind == K_RETURN || kind == K_RAISE) {
+        uint32_t e = cst_named_child(c, st, 0);
+        if (e != CST_NONE) visit_expr(a, e, true, true);
+        for (uint32_t k = 1; k < cst_named_count(c, st); k++)  // raise X from Y
+            visit_expr(a, cst_named_child(c, st, k), true, false);
+        return;
+    }
+    for (uint32_t k = 0; k < cst_named_count(c, st); k++)
+        visit_expr(a, cst_named_child(c, st, k), true, false);
+}
+
+
+// Compound statements: header expressions are rewritten in place, never isolated.
+static void visit_stmt(RwState *a, uint32_t st) {
+    const Cst *c = a->c;
+    switch (c->nodes[st].kind) {
+    case K_COMMENT: return;
+    case K_FUNCTION_DEF: case K_CLASS_DEF: case K_DECORATED_DEF: return;
+    case K_IF: case K_ELIF: case K_ELSE: case K_FOR: case K_WHILE: case K_WITH:
+    case K_TRY: case K_EXCEPT: case K_FINALLY: case K_WITH_CLAUSE: case K_WITH_ITEM:
+    case K_MATCH:
+        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+            uint32_t ch = cst_child(c, st, k);
+            uint32_t kind = c->nodes[ch].kind;
+            if (!c->nodes[ch].named || kind == K_COMMENT) continue;
+            if (kind == K_BLOCK) rw_visit_block(a, ch);
+            else if (kind == K_ELIF || kind == K_ELSE || kind == K_EXCEPT || kind == K_FINALLY ||
+                     kind == K_WITH_CLAUSE || kind == K_WITH_ITEM)
+                visit_stmt(a, ch);
+            else visit_expr(a, ch, false, true);
+        }
+        return;
+    default: visit_simple(a, st); return;
+    }
+}
+
+void rw_visit_block(RwState *a, uint32_t block) {
+    const Cst *c = a->c;
+    for (uint32_t k = 0; k < c->nodes[block].nchildren; k++) {
+        uint32_t st = cst_child(c, block, k);
+        if (c->nodes[st].named) visit_stmt(a, st);
+    }
+}
