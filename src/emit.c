@@ -197,6 +197,15 @@ static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
         copy(e, node->start, node->end, out);
         return;
     }
+    if (n != skip && node->kind == K_PAREN_EXPR && cst_named_count(c, n) == 1) {
+        // `(x + 1)` moved into a temporary: the name needs no parentheses
+        uint32_t inner = cst_named_child(c, n, 0);
+        TmpVar *t = inner == skip ? NULL : nodemap_get(&e->cv->tmp_of, inner);
+        if (t) {
+            sb_puts(e->cx, out, plan_tmp_name(e->cx, t));
+            return;
+        }
+    }
     if (n != skip) {
         TmpVar *t = nodemap_get(&e->cv->tmp_of, n);
         if (t) {

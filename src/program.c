@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "ffq_int.h"
+#include "format/imports.h"
 
 enum {
     RESOLVE_DEPTH_MAX = 24,  // re-exports and aliases followed to resolve one name
@@ -99,6 +100,27 @@ static bool has_decorator(const Cst *c, uint32_t outer, const char *name) {
     return false;
 }
 
+// @property, @functools.cached_property, @<name>.setter/.getter/.deleter: the
+// definition is read as an attribute, so a call through it is not a call of it.
+static bool is_property(const Cst *c, uint32_t outer) {
+    if (c->nodes[outer].kind != K_DECORATED_DEF) return false;
+    for (uint32_t k = 0; k < c->nodes[outer].nchildren; k++) {
+        uint32_t d = cst_child(c, outer, k);
+        if (c->nodes[d].kind != K_DECORATOR) continue;
+        uint32_t e = cst_unparen(c, cst_named_child(c, d, 0));
+        if (e == CST_NONE) continue;
+        if (c->nodes[e].kind == K_ATTRIBUTE) {
+            uint32_t a = cst_field(c, e, F_ATTRIBUTE);
+            if (cst_text_is(c, a, "setter") || cst_text_is(c, a, "getter") || cst_text_is(c, a, "deleter") ||
+                cst_text_is(c, a, "cached_property"))
+                return true;
+        } else if (cst_text_is(c, e, "property") || cst_text_is(c, e, "cached_property")) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static FuncInfo *new_func(ffq_ctx *cx, Module *m, ClassInfo *owner, uint32_t outer, uint32_t def) {
     const Cst *c = m->cst;
     FuncInfo *f = ARENA_NEW(cx, FuncInfo);
@@ -112,6 +134,7 @@ static FuncInfo *new_func(ffq_ctx *cx, Module *m, ClassInfo *owner, uint32_t out
         if (has_decorator(c, outer, "staticmethod")) f->kind = FN_STATICMETHOD;
         else if (has_decorator(c, outer, "classmethod")) f->kind = FN_CLASSMETHOD;
         else f->kind = FN_INSTANCE;
+        f->property = is_property(c, outer);
     }
     return f;
 }
@@ -340,7 +363,7 @@ FuncInfo *program_function(const Module *m, const char *name) {
 FuncInfo *program_method(const ClassInfo *ci, const char *name) {
     for (size_t i = ci->methods.len; i-- > 0;) {
         FuncInfo *f = VEC_AT(ci->methods, FuncInfo, i);
-        if (strcmp(f->name, name) == 0) return f;
+        if (strcmp(f->name, name) == 0) return f->property ? NULL : f;
     }
     return NULL;
 }
@@ -501,6 +524,15 @@ static Symbol module_sym(ffq_ctx *cx, const char *dotted) {
     return s;
 }
 
+// `sys.modules[__name__]`: the module itself (`_THIS = sys.modules[__name__]`).
+static bool is_this_module(ffq_ctx *cx, Module *m, uint32_t sub) {
+    const Cst *c = m->cst;
+    uint32_t val = cst_field(c, sub, F_VALUE), key = cst_field(c, sub, F_SUBSCRIPT);
+    if (val == CST_NONE || key == CST_NONE || !cst_text_is(c, key, "__name__")) return false;
+    const char *q = program_qualname(cx, m, val);
+    return q && strcmp(q, "sys.modules") == 0;
+}
+
 static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth) {
     Symbol s = sym_none();
     if (depth > RESOLVE_DEPTH_MAX) return s;
@@ -532,6 +564,7 @@ static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth) {
             s = program_resolve_depth(cx, m, right, depth + 1);
             if (s.kind != SYM_NONE) return s;
         }
+        if (rk == K_SUBSCRIPT && is_this_module(cx, m, right)) return module_sym(cx, m->name);
         s.kind = SYM_VALUE, s.mod = m;
         s.qualname = arena_printf(cx, "%s.%s", m->name, name);
         return s;
@@ -616,10 +649,18 @@ static FuncInfo *alias_method(ffq_ctx *cx, const ClassInfo *ci, const char *name
     return NULL;
 }
 
+static bool has_property(const ClassInfo *ci, const char *name) {
+    for (size_t i = 0; i < ci->methods.len; i++) {
+        const FuncInfo *f = VEC_AT(ci->methods, FuncInfo, i);
+        if (f->property && strcmp(f->name, name) == 0) return true;
+    }
+    return false;
+}
+
 static FuncInfo *find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name, int depth) {
     FuncInfo *f = program_method(ci, name);
     if (!f) f = alias_method(cx, ci, name);
-    if (f || depth > BASES_DEPTH_MAX) return f;
+    if (f || depth > BASES_DEPTH_MAX || has_property(ci, name)) return f;
     for (size_t i = 0; i < ci->bases.len; i++) {
         ClassInfo *base = program_base(cx, (ClassInfo *)ci, i);
         if (base && base != ci && (f = find_method(cx, base, name, depth + 1))) return f;
@@ -668,6 +709,10 @@ const char *program_missing_import(ffq_ctx *cx, Module *m, uint32_t node) {
     const Binding *b = program_binding(m, cst_strdup(cx, c, node));
     if (!b || b->kind == BIND_DEF || b->kind == BIND_CLASS || b->kind == BIND_ASSIGN) return NULL;
     const char *mod = b->kind == BIND_IMPORT ? b->name : b->module;
+    // The standard library (math, itertools, os, ...) is not missing: its calls are not
+    // tensor operations, and ffq need not read it.
+    const char *dot = strchr(mod, '.');
+    if (imports_is_stdlib(dot ? arena_strndup(cx, mod, (size_t)(dot - mod)) : mod)) return NULL;
     bool ext = false;
     if (!program_module_missing(cx, mod, &ext) || ext) return NULL;
     if (b->kind == BIND_FROM) {  // `from pkg import sub`: sub may be a module of its own

@@ -43,6 +43,7 @@ typedef struct FuncInfo {
     Module *mod;
     uint32_t lead;       // byte offset where the comment block right above it starts
     const char *alias;   // emitted under this name (a class-body alias), or NULL
+    bool property;       // @property / @x.setter / @cached_property: an attribute, not a method
 } FuncInfo;
 
 struct ClassInfo {

@@ -307,6 +307,47 @@ bool rw_is_scope_boundary(uint32_t kind) {
 }
 
 
+// A function of the program with source that an assignment `name = value` in the
+// subtree n binds to the local `name`, or NULL.
+static const FuncInfo *assigned_function(RwState *a, uint32_t n, const char *name) {
+    const Cst *c = a->c;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA) return NULL;
+    if (kind == K_ASSIGNMENT) {
+        uint32_t left = cst_field(c, n, F_LEFT), right = cst_field(c, n, F_RIGHT);
+        if (left != CST_NONE && right != CST_NONE && c->nodes[left].kind == K_IDENTIFIER &&
+            cst_text_is(c, left, name) && !is_local_root(a, right)) {
+            uint32_t rk = c->nodes[cst_unparen(c, right)].kind;
+            if (rk == K_IDENTIFIER || rk == K_ATTRIBUTE) {
+                Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, right);
+                if (s.kind == SYM_FUNC && s.fn && !s.fn->owner && !optable_has(a->cx->optable, s.qualname))
+                    return s.fn;
+            }
+        }
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
+        const FuncInfo *f = assigned_function(a, cst_child(c, n, k), name);
+        if (f) return f;
+    }
+    return NULL;
+}
+
+// §5.1: a call through a local that may hold a function ffq would convert
+// (`attention_interface = eager_attention_forward`, then maybe a registry's entry)
+// is not followed; it is reported as a site left in float.
+static void note_indirect_call(RwState *a, uint32_t call, uint32_t f) {
+    const Cst *c = a->c;
+    if (c->nodes[f].kind != K_IDENTIFIER) return;
+    const char *name = cst_strdup(a->cx, c, f);
+    const FuncInfo *fn = assigned_function(a, a->body, name);
+    if (!fn) return;
+    a->cx->stats.float_unresolved++;
+    diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[call].start, "indirect-call",
+            "'%s' may hold '%s' or another callable chosen at run time; this call is not followed and "
+            "stays in float",
+            name, fn->name);
+}
+
 // The function a call goes to, when ffq follows it: a method of the class
 // being generated (self.m(...), cls.m(...), ClassName.m(...), self(...)) or
 // a free function of the module that is not in the operator table.
@@ -326,7 +367,10 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
                        : program_resolve(a->cx, (Module *)cv->mod, obj);
     if (!via_self && !(named.kind == SYM_CLASS && cv->cls && named.cls == cv->cls)) {
         // a free function, here or in another module with source (§5.1)
-        if (is_local_root(a, f)) return NULL;
+        if (is_local_root(a, f)) {
+            note_indirect_call(a, call, f);
+            return NULL;
+        }
         Symbol s = program_resolve(a->cx, (Module *)cv->mod, f);
         if (s.kind == SYM_NONE) {
             const char *missing = program_missing_import(a->cx, (Module *)cv->mod, f);

@@ -144,7 +144,70 @@ static const char *expr_key(RwState *a, uint32_t n) {
     return sb_cstr(a->cx, &sb);
 }
 
+// An expression that calls something (or reads a temporary) is not a stable
+// value to hoist to the top of its scope: its quantizer stays where it is read.
+static bool has_call(const Cst *c, uint32_t n) {
+    if (c->nodes[n].kind == K_CALL) return true;
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (has_call(c, cst_child(c, n, k))) return true;
+    return false;
+}
+
+static const char *expr_key(RwState *a, uint32_t n);
+
+// Does a target in `left` (an assignment's left side) have the key `text`?
+static bool target_has(RwState *a, uint32_t left, const char *text) {
+    const Cst *c = a->c;
+    if (left == CST_NONE) return false;
+    if (c->nodes[left].kind == K_ATTRIBUTE || c->nodes[left].kind == K_SUBSCRIPT)
+        return strcmp(expr_key(a, left), text) == 0;
+    for (uint32_t k = 0; k < c->nodes[left].nchildren; k++)
+        if (target_has(a, cst_child(c, left, k), text)) return true;
+    return false;
+}
+
+// Is the expression `text` (self.acc) assigned anywhere in the subtree n?
+static bool assigned_in(RwState *a, uint32_t n, const char *text) {
+    const Cst *c = a->c;
+    uint32_t kind = c->nodes[n].kind;
+    if ((kind == K_ASSIGNMENT || kind == K_AUG_ASSIGNMENT) && target_has(a, cst_field(c, n, F_LEFT), text))
+        return true;
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (assigned_in(a, cst_child(c, n, k), text)) return true;
+    return false;
+}
+
+// The statement (a child of a block) that holds node n.
+static uint32_t stmt_of(const Cst *c, uint32_t n) {
+    while (n != CST_NONE && c->nodes[n].parent != CST_NONE && c->nodes[c->nodes[n].parent].kind != K_BLOCK)
+        n = c->nodes[n].parent;
+    return n;
+}
+
+// Does `text` occur in a statement other than `st` of the subtree n, or is n a loop
+// around `st` (a later iteration reads what an earlier one assigned)?
+static bool occurs_elsewhere(RwState *a, uint32_t n, const char *text, uint32_t st, uint32_t use) {
+    const Cst *c = a->c;
+    uint32_t kind = c->nodes[n].kind;
+    if ((kind == K_FOR || kind == K_WHILE) && c->nodes[use].start >= c->nodes[n].start &&
+        c->nodes[use].end <= c->nodes[n].end)
+        return true;
+    if ((kind == K_ATTRIBUTE || kind == K_SUBSCRIPT) && stmt_of(c, n) != st && strcmp(expr_key(a, n), text) == 0)
+        return true;
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (occurs_elsewhere(a, cst_child(c, n, k), text, st, use)) return true;
+    return false;
+}
+
 static void use_expr(RwState *a, uint32_t n, bool is_inline) {
+    if (!is_inline && has_call(a->c, n)) is_inline = true;
+    // an attribute the function assigns (self.acc = self.acc + s) has another value after
+    // the assignment: each read is quantized where it is
+    if (!is_inline) {
+        const char *text = expr_key(a, n);
+        uint32_t body = cst_field(a->c, a->cv->fn->def, F_BODY);
+        if (assigned_in(a, body, text) && occurs_elsewhere(a, body, text, stmt_of(a->c, n), n)) is_inline = true;
+    }
     ExprUse *u = ARENA_NEW(a->cx, ExprUse);
     u->text = expr_key(a, n);
     u->ident = ident_of(a->cx, u->text);
@@ -354,23 +417,17 @@ static void flow_if(RwState *a, uint32_t st, Env *env, bool *dead) {
     env->entries = merged->entries;
 }
 
-static bool has_else_clause(const Cst *c, uint32_t st) {
-    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++)
-        if (c->nodes[cst_child(c, st, k)].kind == K_ELSE) return true;
-    return false;
-}
-
 // for / while: the body twice (the second pass sees the first pass's
 // producers), then merged with the state before (zero iterations) and breaks.
 static void flow_loop(RwState *a, uint32_t st, Env *env) {
     const Cst *c = a->c;
     bool is_for = c->nodes[st].kind == K_FOR;
-    if (has_else_clause(c, st)) {
-        rw_fail(a, st, "loop-else",
-             is_for ? "the use of 'else' on 'for' is not supported"
-                    : "the use of 'else' on 'while' is not supported");
-        return;
-    }
+    // for/while ... else: the else block runs when the loop ends without a break
+    uint32_t else_body = CST_NONE;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++)
+        if (c->nodes[cst_child(c, st, k)].kind == K_ELSE) else_body = cst_field(c, cst_child(c, st, k), F_BODY);
+    Env *normal = NULL, *brk = NULL;
+    if (else_body != CST_NONE) normal = env_copy(a, env);
     if (is_for) expr_uses(a, cst_field(c, st, F_RIGHT), env, false);
     else expr_uses(a, cst_field(c, st, F_CONDITION), env, false);
     Loop loop = {.outer = a->loop};
@@ -384,8 +441,12 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
         bool dead = false;
         rw_flow_block(a, cst_field(c, st, F_BODY), e, &dead);
         if (!dead) env_union(a, state, e), env_union(a, result, e);
-        for (size_t i = 0; i < a->loop->breaks.len; i++)
+        if (!dead && normal) env_union(a, normal, e);
+        for (size_t i = 0; i < a->loop->breaks.len; i++) {
             env_union(a, result, a->loop->breaks.items[i]);
+            if (normal && !brk) brk = env_copy(a, a->loop->breaks.items[i]);
+            else if (normal) env_union(a, brk, a->loop->breaks.items[i]);
+        }
         if (a->loop->breaks.len) loop.breaks.len = 0;
         if (is_for && !dead) define_targets(a, result, cst_field(c, st, F_LEFT), PR_FOR, st, false);
     }
@@ -393,8 +454,19 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
         Env *tmp = env_copy(a, env);
         define_targets(a, tmp, cst_field(c, st, F_LEFT), PR_FOR, st, false);
         env_union(a, result, tmp);
+        if (normal) env_union(a, normal, tmp);
     }
     a->loop = loop.outer;
+    if (normal) {  // the else block after a normal end; then joined with the breaks
+        bool dead = false;
+        rw_flow_block(a, else_body, normal, &dead);
+        if (dead && brk) result = brk;
+        else if (dead) result = normal;  // nothing continues after the loop
+        else {
+            result = normal;
+            if (brk) env_union(a, result, brk);
+        }
+    }
     env->entries = result->entries;
 }
 
@@ -488,6 +560,14 @@ static void flow_stmt(RwState *a, uint32_t st, Env *env, bool *dead) {
     case K_FOR: case K_WHILE: flow_loop(a, st, env); return;
     case K_WITH: flow_with(a, st, env, dead); return;
     case K_TRY: flow_try(a, st, env, dead); return;
+    case K_MATCH:  // its cases take no statement lines between them
+        rw_fail(a, st, "match-statement", "a 'match' statement is not supported");
+        return;
+    case K_GLOBAL: case K_NONLOCAL:  // the names live in the input's module, not the generated one
+        rw_fail(a, st, "global-statement",
+                c->nodes[st].kind == K_GLOBAL ? "a 'global' statement is not supported"
+                                              : "a 'nonlocal' statement is not supported");
+        return;
     default:
         for (uint32_t k = 0; k < cst_named_count(c, st); k++)
             expr_uses(a, cst_named_child(c, st, k), env, false);

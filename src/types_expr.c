@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "types_int.h"
+#include "format/imports.h"
 
 // ---------------------------------------------------------------------------
 // Names and qualified names
@@ -658,6 +659,16 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
         if (en) return TY(TY_UNKNOWN);
     }
     if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
+    if (direct_member(q, "math.")) {  // the standard library computes no tensors
+        static const char *const ints[] = {"floor", "ceil", "trunc", "comb", "perm", "factorial", "gcd",
+                                           "lcm", "isqrt", NULL};
+        static const char *const bools[] = {"isnan", "isinf", "isfinite", "isclose", NULL};
+        if (str_in(q + 5, ints)) return TY(TY_INT);
+        if (str_in(q + 5, bools)) return TY(TY_BOOL);
+        return TY(TY_FLOAT);
+    }
+    if (strchr(q, '.') && imports_is_stdlib(arena_strndup(I->cx, q, (size_t)(strchr(q, '.') - q))))
+        return TY(TY_OBJECT);
     if (direct_member(q, "torch.")) {
         const char *n = q + 6;
         if (str_in(n, torchinfo_tensor_fns)) return TY(TY_TENSOR);

@@ -21,6 +21,7 @@ typedef struct Import {
     const char *module;
     const char *name;   // from-imports: the attribute
     const char *alias;  // NULL when not aliased
+    bool guarded;       // bound under a guard in its source module (try/if): see import_for
 } Import;
 
 void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const char *name,
@@ -109,6 +110,19 @@ static void import_for(ffq_ctx *cx, const Module *m, const char *name, const cha
                        PtrVec *out) {
     const Binding *b = program_binding(m, name);
     if (!b) return;
+    uint32_t parent = m->cst->nodes[b->node].parent;
+    if (b->kind != BIND_DEF && b->kind != BIND_CLASS && b->kind != BIND_ASSIGN && parent != 0) {
+        // An import under a guard (`try: from fast_kernels import f` / `except ImportError:`)
+        // may have failed in the source module: the name is imported from that module,
+        // under a guard of its own, so it exists here exactly when it exists there.
+        imports_add(cx, out, true, m->name, b->name, NULL);
+        for (size_t i = 0; i < out->len; i++) {
+            Import *im = out->items[i];
+            if (im->is_from && !im->alias && strcmp(im->module, m->name) == 0 && strcmp(im->name, b->name) == 0)
+                im->guarded = true;
+        }
+        return;
+    }
     switch (b->kind) {
     case BIND_IMPORT: {  // the longest `import a.b.c` that prefixes the use
         const Binding *best = NULL;
@@ -297,7 +311,7 @@ static void emit_dynamic_imports(ffq_ctx *cx, const PtrVec *imports, StrBuf *out
     bool any = false;
     for (size_t i = 0; i < imports->len; i++) {
         const Import *im = imports->items[i];
-        if (!im->is_from || (is_dotted(im->module) && is_identifier(im->name, strlen(im->name)))) continue;
+        if (!im->is_from || im->guarded || (is_dotted(im->module) && is_identifier(im->name, strlen(im->name)))) continue;
         if (!any) sb_puts(cx, out, "\n");
         any = true;
         const char *local = im->alias ? im->alias : im->name;
@@ -309,8 +323,16 @@ static void emit_dynamic_imports(ffq_ctx *cx, const PtrVec *imports, StrBuf *out
     }
 }
 
+static void emit_guarded_imports(ffq_ctx *cx, const PtrVec *imports, StrBuf *out) {
+    for (size_t i = 0; i < imports->len; i++) {
+        const Import *im = imports->items[i];
+        if (!im->guarded) continue;
+        sb_printf(cx, out, "\ntry:\n    from %s import %s\nexcept ImportError:\n    pass\n", im->module, im->name);
+    }
+}
+
 static bool needs_dynamic(const Import *im) {
-    return im->is_from && !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
+    return !im->guarded && im->is_from && !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
 }
 
 void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf *out) {
@@ -319,7 +341,7 @@ void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf
     bool dynamic = false;
     for (size_t i = 0; i < imports->len; i++) {
         if (needs_dynamic(imports->items[i])) dynamic = true;
-        else vec_push(cx, &statik, imports->items[i]);
+        else if (!VEC_AT(*imports, Import, i)->guarded) vec_push(cx, &statik, imports->items[i]);
     }
     if (dynamic) imports_add(cx, &statik, false, "importlib", NULL, NULL);
     PtrVec *all = imports;
@@ -365,4 +387,5 @@ void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf
         }
     }
     if (dynamic) emit_dynamic_imports(cx, all, out);
+    emit_guarded_imports(cx, all, out);
 }

@@ -917,6 +917,76 @@ def test_autoquantize_with_ffq_end_to_end():
             quantized_module_impl._QUANTIZED_CLASSES.update(registered)
 
 
+FACTORY_COMPONENTS = textwrap.dedent(
+    """\
+    import torch
+
+
+    class Block(torch.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.fc = torch.nn.Linear(n, n)
+
+        def forward(self, x):
+            return torch.relu(self.fc(x)) + x
+
+
+    def make_encoder(n, depth):
+        return torch.nn.Sequential(*[Block(n) for _ in range(depth)])
+    """
+)
+
+FACTORY_MODEL = textwrap.dedent(
+    """\
+    import torch
+
+
+    class Net(torch.nn.Module):
+        def __init__(self, encoder):
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, x):
+            return self.encoder(x) * 2
+    """
+)
+
+
+def test_autoquantize_live_model_converts_factory_built_blocks():
+    # Net receives its blocks from a factory in another file: ffq on Net's file alone cannot
+    # see Block; autoquantize(model) has the live model and converts every class it holds.
+    _real_ffq()
+    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "ffq_fac_components.py"), "w") as f:
+            f.write(FACTORY_COMPONENTS)
+        with open(os.path.join(tmp, "ffq_fac_model.py"), "w") as f:
+            f.write(FACTORY_MODEL)
+        sys.path.insert(0, tmp)
+        try:
+            import ffq_fac_components
+            import ffq_fac_model
+
+            torch.manual_seed(0)
+            model = ffq_fac_model.Net(ffq_fac_components.make_encoder(4, 2))
+            text = fastforward.autoquantize(model)
+            assert "class QuantizedNet(" in text and "class QuantizedBlock(" in text
+            namespace = {}
+            exec(compile(text, "<generated>", "exec"), namespace)
+            x = torch.randn(3, 4)
+            expected = model(x)
+            quantize_model(model)
+            assert type(model).__name__ == "QuantizedNet"
+            assert [type(m).__name__ for m in model.encoder] == ["QuantizedBlock", "QuantizedBlock"]
+            assert_identical(model(x), expected)
+        finally:
+            sys.path.remove(tmp)
+            for name in ("ffq_fac_components", "ffq_fac_model"):
+                sys.modules.pop(name, None)
+            quantized_module_impl._QUANTIZED_CLASSES.clear()
+            quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+
+
 # --- plain runner -----------------------------------------------------------------------------
 
 

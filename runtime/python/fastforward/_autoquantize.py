@@ -48,12 +48,20 @@ def autoquantize(
     operator_table=None,
     replacement_patterns=None,
 ):
-    """Generate the quantized counterpart of ``model``'s class and return its source.
+    """Generate the quantized counterparts of ``model``'s classes and return their source.
+
+    Given a class, ffq converts that class (and the submodule classes it finds in its
+    source). Given a live model, every class that ``model.modules()`` contains is converted
+    as well, even when the model was put together by factory functions that ffq cannot
+    follow statically: ffq runs once per source file (the model's own file first) with a
+    ``--class`` for each of that file's classes, and the generated modules are joined into
+    one source. Classes of torch itself, quantized classes, and classes defined inside
+    functions are left to what ffq finds on its own.
 
     Args:
         model: an ``nn.Module`` instance (or its class). Its class must be defined at module
             level in a Python file.
-        output_path: also write the source there (ffq writes atomically).
+        output_path: also write the source there (atomically).
         use_type_inference: when False, every unannotated value may be a tensor.
         force_overwrite: allow replacing an existing ``output_path``.
         operator_table: an ``OperatorTable``, a YAML file path (extra entries over the
@@ -64,20 +72,47 @@ def autoquantize(
         FfqError: ffq is missing or failed (the message carries its diagnostics).
     """
     cls = model if isinstance(model, type) else type(model)
-    args = [find_ffq(), "autoquant", _source_file(cls)]
-    args += ["--module", cls.__module__, "--class", cls.__name__]
-    if output_path is not None:
-        args += ["--output", os.fspath(output_path)]
-        if force_overwrite:
-            args.append("--force")
+    options = []
     if not use_type_inference:
-        args.append("--no-type-inference")
-    args += _operator_table_arguments(operator_table)
+        options.append("--no-type-inference")
+    options += _operator_table_arguments(operator_table)
     for rule in replacement_patterns or ():
         if not isinstance(rule, PatternRule):
             raise TypeError("replacement_patterns must hold PatternRule objects, got %r" % (rule,))
-        args += rule.ffq_arguments()
+        options += rule.ffq_arguments()
+    groups = _classes_by_file(cls, () if isinstance(model, type) else model.modules())
+    if len(groups) == 1:
+        path, module, names = groups[0]
+        args = [find_ffq(), "autoquant", path, "--module", module]
+        for name in names:
+            args += ["--class", name]
+        if output_path is not None:
+            args += ["--output", os.fspath(output_path)]
+            if force_overwrite:
+                args.append("--force")
+        text = _run_ffq(args + options, cls)
+        if output_path is None:
+            return text
+        with open(output_path, encoding="utf-8") as generated:
+            return generated.read()
+    if output_path is not None and os.path.exists(output_path) and not force_overwrite:
+        raise FfqError("%s exists (pass force_overwrite=True to replace it)" % os.fspath(output_path))
+    parts = []
+    for path, module, names in groups:
+        args = [find_ffq(), "autoquant", path, "--module", module]
+        for name in names:
+            args += ["--class", name]
+        parts.append(_run_ffq(args + options, cls))
+    text = _join_modules(parts)
+    if output_path is not None:
+        tmp = "%s.tmp%d" % (os.fspath(output_path), os.getpid())
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, output_path)
+    return text
 
+
+def _run_ffq(args, cls):
     try:
         completed = subprocess.run(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True
@@ -91,10 +126,53 @@ def autoquantize(
         )
     if completed.stderr:
         sys.stderr.write(completed.stderr)  # warnings, e.g. code left verbatim
-    if output_path is None:
-        return completed.stdout
-    with open(output_path, encoding="utf-8") as generated:
-        return generated.read()
+    return completed.stdout
+
+
+def _classes_by_file(cls, modules):
+    """[(source file, module name, [class names])]: ``cls``'s file first, then the files of
+    the other classes among ``modules`` in the order they appear."""
+    from fastforward.nn.quantized_module import QuantizedModule
+
+    groups = {}
+    order = []
+
+    def add(c, required):
+        if not required:
+            if issubclass(c, QuantizedModule) or "<locals>" in c.__qualname__:
+                return
+            if c.__module__ == "torch" or c.__module__.startswith("torch."):
+                return
+            try:
+                path = inspect.getsourcefile(c)
+            except (TypeError, OSError):
+                return
+            if path is None:
+                return
+        else:
+            path = _source_file(c)
+        key = (path, c.__module__)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        if c.__name__ not in groups[key]:
+            groups[key].append(c.__name__)
+
+    add(cls, True)
+    for module in modules:
+        add(type(module), False)
+    return [(path, module, groups[(path, module)]) for path, module in order]
+
+
+def _join_modules(parts):
+    """One module from several generated ones: `from __future__` lines go first."""
+    future, bodies = [], []
+    for text in parts:
+        lines = text.splitlines(True)
+        kept = [line for line in lines if not line.startswith("from __future__ import")]
+        future += [line for line in lines if line.startswith("from __future__ import") and line not in future]
+        bodies.append("".join(kept).strip("\n") + "\n")
+    return "".join(future) + ("\n" if future else "") + "\n\n".join(bodies)
 
 
 def _source_file(cls):

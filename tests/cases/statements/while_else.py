@@ -1,3 +1,5 @@
+# while ... else: converted; the else block is flowed from the states where the loop
+# ends normally, then joined with the breaks.
 import torch
 
 

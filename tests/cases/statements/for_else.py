@@ -1,3 +1,5 @@
+# for ... else: the else block runs when the loop ends without break; it is converted
+# like any other block.
 import torch
 
 

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Real model libraries: transformers and timm model files, autoquantized as a user would
+(`ffq autoquant <file> -o <out>`, no --class), swapped into a float model with
+fastforward.quantize_model; every output tensor must be bitwise identical (stubs are
+identity).
+
+Usage: models_e2e.py FFQ_BINARY [NAME...]
+
+Runs itself again under the Python of the venv that scripts/lib.sh's models_deps makes
+(.venv-models: pinned
+transformers and timm over the system torch). Models are built from small configs with
+random weights: nothing is downloaded (HF_HUB_OFFLINE=1). Prints one line per model
+(converted, imports, bitwise, live) and ends with `models: N passed, M failed`.
+"live" is the same comparison after fastforward.autoquantize(model), which converts every
+class the live model holds (blocks made by factory functions included).
+
+timm imports torchvision, and PyPI's torchvision wheel for this torch cannot load its
+compiled operators beside the CPU-only torch: its import dies in
+torchvision/_meta_registrations.py, which registers fake kernels for those operators. That
+one module is replaced by an empty one before anything imports torchvision (see
+`shim_torchvision`); the rest of torchvision is pure Python and imports normally. No
+torchvision operator runs here: timm's resnet/vit/convnext/efficientnet paths only name
+torchvision classes (FrozenBatchNorm2d) for isinstance checks and never call its ops.
+"""
+import contextlib
+import copy
+import importlib
+import importlib.util
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import types
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "runtime", "python"))
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+def shim_torchvision():
+    """Let `import torchvision` succeed without its compiled operators (see above)."""
+    name = "torchvision._meta_registrations"
+    if name not in sys.modules:
+        sys.modules[name] = types.ModuleType(name)
+
+
+def tokens(torch, cfg, n=2, length=7):
+    g = torch.Generator().manual_seed(1)
+    return torch.randint(0, cfg.vocab_size, (n, length), generator=g)
+
+
+def image(torch, size=32, n=2):
+    g = torch.Generator().manual_seed(2)
+    return torch.randn(n, 3, size, size, generator=g)
+
+
+# Each model: (name, source module, build() -> (model, inputs as kwargs), the block class
+# that must be swapped, or None when the model's file alone cannot reach its blocks: timm's
+# efficientnet builds them with a builder object from _efficientnet_blocks.py, which the
+# live run, fastforward.autoquantize(model), covers).
+def hf_models(torch):
+    import transformers as tf
+
+    def llama():
+        cfg = tf.LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
+        return tf.LlamaForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
+
+    def mistral():
+        cfg = tf.MistralConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                               num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                               sliding_window=4)
+        return tf.MistralForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
+
+    def qwen2():
+        cfg = tf.Qwen2Config(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
+        return tf.Qwen2ForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
+
+    def gpt2():
+        cfg = tf.GPT2Config(vocab_size=97, n_embd=32, n_layer=2, n_head=4, n_positions=64)
+        return tf.GPT2LMHeadModel(cfg), {"input_ids": tokens(torch, cfg)}
+
+    def opt():
+        cfg = tf.OPTConfig(vocab_size=97, hidden_size=32, ffn_dim=64, num_hidden_layers=2,
+                           num_attention_heads=4, max_position_embeddings=64, word_embed_proj_dim=32)
+        return tf.OPTForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
+
+    def bert():
+        cfg = tf.BertConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                            num_attention_heads=4, max_position_embeddings=64, num_labels=3)
+        ids = tokens(torch, cfg)
+        mask = torch.ones_like(ids)
+        mask[1, 5:] = 0
+        return tf.BertForSequenceClassification(cfg), {"input_ids": ids, "attention_mask": mask}
+
+    def vit():
+        cfg = tf.ViTConfig(image_size=32, patch_size=8, hidden_size=32, intermediate_size=64,
+                           num_hidden_layers=2, num_attention_heads=4, num_labels=5)
+        return tf.ViTForImageClassification(cfg), {"pixel_values": image(torch)}
+
+    def t5():
+        cfg = tf.T5Config(vocab_size=97, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
+                          decoder_start_token_id=0)
+        ids = tokens(torch, cfg)
+        return tf.T5ForConditionalGeneration(cfg), {"input_ids": ids, "decoder_input_ids": ids[:, :4]}
+
+    return [
+        ("llama", "transformers.models.llama.modeling_llama", llama, "LlamaDecoderLayer"),
+        ("mistral", "transformers.models.mistral.modeling_mistral", mistral, "MistralDecoderLayer"),
+        ("qwen2", "transformers.models.qwen2.modeling_qwen2", qwen2, "Qwen2DecoderLayer"),
+        ("gpt2", "transformers.models.gpt2.modeling_gpt2", gpt2, "GPT2Block"),
+        ("opt", "transformers.models.opt.modeling_opt", opt, "OPTDecoderLayer"),
+        ("bert", "transformers.models.bert.modeling_bert", bert, "BertLayer"),
+        ("vit", "transformers.models.vit.modeling_vit", vit, "ViTLayer"),
+        ("t5", "transformers.models.t5.modeling_t5", t5, "T5Block"),
+    ]
+
+
+def timm_models(torch):
+    shim_torchvision()
+    import timm
+
+    def make(arch, size, **kw):
+        def build():
+            return timm.create_model(arch, pretrained=False, num_classes=10, **kw), {"x": image(torch, size)}
+        return build
+
+    return [
+        ("timm-resnet50", "timm.models.resnet", make("resnet50", 64), "Bottleneck"),
+        ("timm-vit", "timm.models.vision_transformer",
+         make("vit_tiny_patch16_224", 32, img_size=32, patch_size=8, depth=2), "Block"),
+        ("timm-convnext", "timm.models.convnext", make("convnext_atto", 64), "ConvNeXtBlock"),
+        # DenseBlock (an nn.ModuleDict iterating itself) keeps its forward; its layers convert
+        ("timm-densenet", "timm.models.densenet", make("densenet121", 64), "DenseLayer"),
+        ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64), None),
+    ]
+
+
+def flatten(value, out):
+    """Every tensor in a model output (ModelOutput, tuple, list, dict), in order."""
+    import torch
+    if isinstance(value, torch.Tensor):
+        out.append(value)
+    elif isinstance(value, dict):  # ModelOutput is an OrderedDict
+        for v in value.values():
+            flatten(v, out)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            flatten(v, out)
+    return out
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def compare(torch, fastforward, build, block):
+    """(bitwise, detail): build a fresh float model, swap a copy, compare every output."""
+    torch.manual_seed(0)
+    model, inputs = build()
+    model.eval()
+    quant = fastforward.quantize_model(copy.deepcopy(model))
+    swapped = sorted({type(m).__name__ for m in quant.modules() if type(m).__name__.startswith("Quantized")})
+    with torch.no_grad():
+        want = flatten(model(**inputs), [])
+        got = flatten(quant(**inputs), [])
+    same = len(want) == len(got) and all(
+        a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b) for a, b in zip(want, got))
+    detail = "%d outputs, swapped %d classes (%s)" % (len(want), len(swapped), ", ".join(swapped))
+    if not swapped:
+        return False, "no module was swapped"
+    if block and "Quantized" + block not in swapped:
+        return False, "%s was not swapped; %s" % (block, detail)
+    return same, detail if same else "OUTPUT DIFFERS; " + detail
+
+
+def run_one(ffq, torch, fastforward, name, module, build, block, out_dir):
+    """Returns (converted, imports, bitwise, live, detail)."""
+    src = importlib.import_module(module).__file__
+    out = os.path.join(out_dir, module.replace(".", "_") + ".py")
+    t0 = time.perf_counter()
+    p = subprocess.run([ffq, "autoquant", src, "--module", module, "-o", out, "--python", sys.executable],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ms = (time.perf_counter() - t0) * 1e3
+    warnings = [line for line in p.stderr.splitlines() if "warning:" in line]
+    stubs = re.search(r"(\d+) quantizer stub", p.stderr)
+    info = "ffq %.0f ms, %s stubs, %d warnings" % (ms, stubs.group(1) if stubs else "?", len(warnings))
+    if p.returncode != 0 or not os.path.exists(out):
+        return False, False, False, False, "ffq exit %d: %s" % (p.returncode, p.stderr.strip()[-2000:])
+    try:
+        load("ffq_generated_" + module.replace(".", "_"), out)
+    except Exception as e:  # noqa: BLE001 - report and go on
+        return True, False, False, False, "import: %s: %s (%s)" % (type(e).__name__, e, info)
+    try:
+        bitwise, detail = compare(torch, fastforward, build, block)
+    except Exception as e:  # noqa: BLE001
+        bitwise, detail = False, "run: %s: %s" % (type(e).__name__, e)
+    detail += " (%s)" % info
+    # The live path: fastforward.autoquantize(model) converts every class model.modules() holds.
+    try:
+        torch.manual_seed(0)
+        live_model, _ = build()
+        env = dict(os.environ, FFQ_BINARY=ffq)
+        saved, os.environ = os.environ, env
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):  # ffq's notes, already shown above
+                text = fastforward.autoquantize(live_model)
+        finally:
+            os.environ = saved
+        path = os.path.join(out_dir, "live_" + module.replace(".", "_") + ".py")
+        with open(path, "w") as f:
+            f.write(text)
+        load("ffq_live_" + module.replace(".", "_"), path)
+        live, live_detail = compare(torch, fastforward, build, block or LIVE_BLOCKS.get(name))
+    except Exception as e:  # noqa: BLE001
+        live, live_detail = False, "%s: %s" % (type(e).__name__, str(e)[-1500:])
+    if not live:
+        detail += "\n      live: " + live_detail
+    if warnings:
+        detail += "\n      " + "\n      ".join(warnings[:8])
+    return True, True, bitwise, live, detail
+
+
+# Blocks only the live run reaches (see the model list).
+LIVE_BLOCKS = {"timm-efficientnet": "InvertedResidual"}
+
+
+def main():
+    ffq = os.path.abspath(sys.argv[1])
+    venv = os.path.join(ROOT, ".venv-models")
+    if os.path.realpath(sys.prefix) != os.path.realpath(venv):
+        python = os.path.join(venv, "bin", "python")
+        if not os.path.exists(python):
+            print("models: skipped (no %s: scripts/test makes it with models_deps)" % venv)
+            return 77
+        os.execv(python, [python] + sys.argv)
+    only = set(sys.argv[2:])
+    try:
+        import torch
+    except ImportError as e:
+        print("models: skipped (%s)" % e)
+        return 0
+    import fastforward
+
+    models = []
+    for family in (hf_models, timm_models):
+        try:
+            models += family(torch)
+        except ImportError as e:
+            print("models: %s skipped (%s)" % (family.__name__, e))
+    if not models:
+        print("models: skipped (neither transformers nor timm is installed; scripts/test installs them)")
+        return 0
+    out_dir = tempfile.mkdtemp(prefix="ffq-models-")
+    passed = failed = 0
+    print("torch %s; generated code in %s" % (torch.__version__, out_dir))
+    print("%-18s %-9s %-7s %-7s %-7s" % ("model", "converted", "imports", "bitwise", "live"))
+    yes = {True: "yes", False: "NO"}
+    for name, module, build, block in models:
+        if only and name not in only:
+            continue
+        converted, imports, bitwise, live, detail = run_one(
+            ffq, torch, fastforward, name, module, build, block, out_dir)
+        ok = bitwise and live
+        passed += ok
+        failed += not ok
+        print("%-18s %-9s %-7s %-7s %-7s %s" % (name, yes[converted], yes[imports], yes[bitwise], yes[live],
+                                                detail))
+        sys.stdout.flush()
+    print("models: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
