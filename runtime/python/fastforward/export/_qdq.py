@@ -180,7 +180,8 @@ def quantize_dequantize(data: torch.Tensor, params: Any) -> torch.Tensor:
 def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
     if data.dtype != torch.float32:
         raise ExportError("only float32 tensors export as QDQ, got %s" % data.dtype)
-    bits, axis, scale, r = _parameters(data, params)
+    with _Untraced():  # plain arithmetic on the parameters, not part of the graph
+        bits, axis, scale, r = _parameters(data, params)
     value = _fake_quantize(data, params)
     if _is_parameter(data):
         if bits > 8:
@@ -210,7 +211,8 @@ def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) 
     feeding DequantizeLinear. ``reference`` is any tensor of the model (used for tracing)."""
     from fastforward.quantization.affine._affine import dequantize_static
 
-    bits, axis, scale, r = _parameters(ints, params)
+    with _Untraced():
+        bits, axis, scale, r = _parameters(ints, params)
     if bits > 8:
         raise ExportError("%d-bit frozen weights cannot be stored as 8-bit integers" % bits)
     with torch.no_grad(), _Untraced():
