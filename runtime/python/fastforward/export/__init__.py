@@ -93,7 +93,7 @@ def _import_onnx() -> Any:
 def _trace_to_onnx(model: torch.nn.Module, args: Tuple[Any, ...], path: str, opset: int,
                    input_names: Optional[Sequence[str]], output_names: Optional[Sequence[str]],
                    verbose: Optional[bool], options: Dict[str, Any]) -> None:
-    kwargs: Dict[str, Any] = {"opset_version": opset, "do_constant_folding": True}
+    kwargs: Dict[str, Any] = {"opset_version": opset}
     if input_names is not None:
         kwargs["input_names"] = list(input_names)
     if output_names is not None:

@@ -172,8 +172,8 @@ def quantize_dequantize(data: torch.Tensor, params: Any) -> torch.Tensor:
     try:
         return _emit(data, params)
     except ExportError:
-        if EmissionLog.active:
-            raise
+        if EmissionLog.active or torch._C._get_tracing_state() is not None:
+            raise  # while tracing, an untraced value would be a constant: never silently
         return _fake_quantize(data, params)
 
 
