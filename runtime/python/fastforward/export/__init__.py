@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import torch
 
 from fastforward.exceptions import ExportError
+from fastforward.export import _qdq
 from fastforward.export._qdq import EmissionLog
 from fastforward.flags import export_mode, strict_quantization
 from fastforward.nn.quantizer import Quantizer
@@ -29,6 +30,9 @@ __all__ = ["ExportArtifacts", "ExportError", "SUPPORTED", "export"]
 SUPPORTED = (("qnn", "onnx_qdq"),)
 
 DEFAULT_OPSET = 17
+# The TorchScript-based exporter writes at most this opset; 21 (4-bit QDQ types) is reached
+# by declaring it on an opset-20 graph (20 -> 21 only widens operator types).
+_TORCHSCRIPT_MAX_OPSET = 20
 
 
 @dataclasses.dataclass
@@ -134,6 +138,48 @@ def _constants_to_initializers(onnx: Any, model_proto: Any) -> None:
     graph.node.extend(keep)
 
 
+def _rewrite_4bit(onnx: Any, model_proto: Any) -> None:
+    """Replace each 4-bit marker (a Constant -> marker pair) by an INT4/UINT4 initializer."""
+    from onnx import numpy_helper
+
+    graph = model_proto.graph
+    producers = {out: node for node in graph.node for out in node.output}
+    domain, op_type = _qdq.INT4_MARKER.split("::")
+    markers = [n for n in graph.node if n.domain == domain and n.op_type == op_type]
+    drop = set()
+    for marker in markers:
+        source = producers.get(marker.input[0])
+        if source is None or source.op_type != "Constant":
+            raise ExportError("internal: a 4-bit marker does not read a constant")
+        values = numpy_helper.to_array(source.attribute[0].t)
+        kind = onnx.TensorProto.INT4 if values.dtype.kind == "i" else onnx.TensorProto.UINT4
+        tensor = onnx.helper.make_tensor(marker.output[0], kind, list(values.shape),
+                                         values.astype("int64").reshape(-1).tolist())
+        graph.initializer.append(tensor)
+        drop.add(id(marker))
+        drop.add(id(source))
+    keep = [n for n in graph.node if id(n) not in drop]
+    del graph.node[:]
+    graph.node.extend(keep)
+    # torch recorded no type for the markers' outputs: drop those (now initializers) entries
+    renamed = {m.output[0] for m in markers}
+    infos = [v for v in graph.value_info if v.name not in renamed]
+    del graph.value_info[:]
+    graph.value_info.extend(infos)
+    imports = [o for o in model_proto.opset_import if o.domain != domain]
+    del model_proto.opset_import[:]
+    model_proto.opset_import.extend(imports)
+
+
+def _declare_opset(model_proto: Any, opset: int) -> None:
+    for entry in model_proto.opset_import:
+        if entry.domain in ("", "ai.onnx") and entry.version != opset:
+            changed = [n.op_type for n in model_proto.graph.node if n.op_type in ("GroupNormalization",)]
+            if changed:
+                raise ExportError("cannot declare opset %d: %s changed meaning at opset 21" % (opset, changed[0]))
+            entry.version = opset
+
+
 def export(model: torch.nn.Module, data: Any, output_directory: str, model_name: str,
            target: str = "qnn", format: str = "onnx_qdq", *,
            model_kwargs: Optional[Dict[str, Any]] = None,
@@ -154,6 +200,11 @@ def export(model: torch.nn.Module, data: Any, output_directory: str, model_name:
     ``output_directory`` and renamed into place.
     """
     _check_request(target, format, model_name)
+    torch_max = _TORCHSCRIPT_MAX_OPSET if int(torch.__version__.split(".")[0]) >= 2 else 17
+    if opset_version > torch_max and (torch_max < _TORCHSCRIPT_MAX_OPSET or opset_version > 21):
+        raise ValueError("export: opset_version %d is not supported with torch %s (at most %d%s)"
+                         % (opset_version, torch.__version__, torch_max,
+                            ", or 21" if torch_max == _TORCHSCRIPT_MAX_OPSET else ""))
     onnx = _import_onnx()
     args = (data,) if isinstance(data, torch.Tensor) else tuple(data)
     if model_kwargs:
@@ -171,15 +222,19 @@ def export(model: torch.nn.Module, data: Any, output_directory: str, model_name:
     os.close(fd)
     try:
         try:
+            _qdq.TARGET_OPSET[0] = opset_version
             with export_mode(True), strict_quantization(False), torch.no_grad():
-                _trace_to_onnx(model, args, tmp, opset_version, input_names, output_names, verbose,
-                               dict(onnx_export_options or {}))
+                _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
+                               output_names, verbose, dict(onnx_export_options or {}))
         finally:
+            _qdq.TARGET_OPSET[0] = DEFAULT_OPSET
             for handle in handles:
                 handle.remove()
         proto = onnx.load(tmp)
+        _rewrite_4bit(onnx, proto)
+        _declare_opset(proto, opset_version)
         _constants_to_initializers(onnx, proto)
-        onnx.checker.check_model(proto)
+        onnx.checker.check_model(proto, full_check=True)
         with open(tmp, "wb") as f:
             f.write(proto.SerializeToString())
             f.flush()

@@ -17,8 +17,10 @@ The mapping of fastforward's grid onto ONNX's: fastforward computes
 i.e. real 0 within (or at the edge of) the quantizer's range; ``ExportError`` otherwise.
 
 What ONNX cannot express is an ``ExportError``: activation quantizers of other than 8
-bits (weights of 2 to 8 bits are stored exactly as int8), granularities other than
-per-tensor and per-channel along one dimension.
+bits (4 bits from opset 21; weights of 2 to 8 bits are stored exactly as int8, 4-bit ones as
+INT4 from opset 21), granularities other than per-tensor and per-channel along one
+dimension. 4-bit types pass through a marker op (``INT4_MARKER``) that the export rewrites,
+because torch has no 4-bit dtype and its TorchScript exporter stops at opset 20.
 """
 
 from __future__ import annotations
@@ -48,6 +50,19 @@ class EmissionLog:
 
     def __exit__(self, *exc: Any) -> None:
         EmissionLog.active.remove(self)
+
+
+# Set by fastforward.export.export for the duration of an export: the ONNX opset the file
+# will declare. From opset 21 ONNX has 4-bit QDQ types.
+TARGET_OPSET = [17]
+
+# Marker op around a constant that must become a 4-bit ONNX tensor (INT4 for int8 values,
+# UINT4 for uint8); the export rewrites it into an initializer and removes the domain.
+INT4_MARKER = "ffq::As4Bit"
+
+
+def int4_available() -> bool:
+    return TARGET_OPSET[0] >= 21
 
 
 def _note_emission() -> None:
@@ -136,9 +151,11 @@ class _ActivationQDQ(torch.autograd.Function):
 
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
-        _, scale, zero_point, axis = spec
+        _, scale, zero_point, axis, four_bit = spec
         s = g.op("Constant", value_t=scale)
         z = g.op("Constant", value_t=zero_point)
+        if four_bit:
+            z = g.op(INT4_MARKER, z)
         kwargs = {} if axis is None else {"axis_i": axis}
         q = g.op("QuantizeLinear", x, s, z, **kwargs)
         return g.op("DequantizeLinear", q, s, z, **kwargs)
@@ -151,10 +168,12 @@ class _StoredDQ(torch.autograd.Function):
 
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
-        _, stored, scale, zero_point, axis = spec
+        _, stored, scale, zero_point, axis, four_bit = spec
         q = g.op("Constant", value_t=stored)
         s = g.op("Constant", value_t=scale)
         z = g.op("Constant", value_t=zero_point)
+        if four_bit:
+            q, z = g.op(INT4_MARKER, q), g.op(INT4_MARKER, z)
         kwargs = {} if axis is None else {"axis_i": axis}
         return g.op("DequantizeLinear", q, s, z, **kwargs)
 
@@ -192,18 +211,22 @@ def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
             raw, _, _ = quantize_static(data.detach(), params.scale, params.offset, params.granularity, bits)
         stored = raw.to(torch.int8)
         _note_emission()
-        return _StoredDQ.apply(data, (value, stored, scale, (-r).to(torch.int8), axis))
-    if bits != 8:
+        four = bits == 4 and int4_available()
+        return _StoredDQ.apply(data, (value, stored, scale, (-r).to(torch.int8), axis, four))
+    four = bits == 4 and int4_available()
+    if bits != 8 and not four:
         raise ExportError(
-            "%d-bit activation quantization has no ONNX QuantizeLinear type at this opset "
-            "(8-bit activations export; weights of 2 to 8 bits are stored as int8)" % bits
+            "%d-bit activation quantization has no ONNX QuantizeLinear type at opset %d "
+            "(8-bit activations export, 4-bit ones from opset 21; weights of 2 to 8 bits are "
+            "stored as int8)" % (bits, TARGET_OPSET[0])
         )
+    half = 2 ** (bits - 1)
     if bool((r == 0).all()):
         zero_point = torch.zeros(r.shape, dtype=torch.int8)
     else:
-        zero_point = (128 - r).to(torch.uint8)
+        zero_point = (half - r).to(torch.uint8)
     _note_emission()
-    return _ActivationQDQ.apply(data, (value, scale, zero_point, axis))
+    return _ActivationQDQ.apply(data, (value, scale, zero_point, axis, four))
 
 
 def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) -> torch.Tensor:
@@ -218,4 +241,5 @@ def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) 
     with torch.no_grad(), _Untraced():
         value = dequantize_static(ints.to(torch.float32), params).to(torch.float32)
     _note_emission()
-    return _StoredDQ.apply(reference, (value, ints.to(torch.int8), scale, (-r).to(torch.int8), axis))
+    four = bits == 4 and int4_available()
+    return _StoredDQ.apply(reference, (value, ints.to(torch.int8), scale, (-r).to(torch.int8), axis, four))
