@@ -212,16 +212,16 @@ def export(model: torch.nn.Module, data: Any, output_directory: str, model_name:
     os.makedirs(output_directory, exist_ok=True)
     final = os.path.join(output_directory, model_name + ".onnx")
 
-    handles = []
-    seen = set()
-    for path, module in model.named_modules():
-        if isinstance(module, Quantizer) and not module.is_stub() and id(module) not in seen:
-            seen.add(id(module))
-            handles.append(module.register_override(_ExportGuard(path)))
     fd, tmp = tempfile.mkstemp(prefix="." + model_name + ".", suffix=".onnx.tmp", dir=output_directory)
     os.close(fd)
+    handles = []
     try:
         try:
+            seen = set()
+            for path, module in model.named_modules():
+                if isinstance(module, Quantizer) and not module.is_stub() and id(module) not in seen:
+                    seen.add(id(module))
+                    handles.append(module.register_override(_ExportGuard(path)))
             _qdq.TARGET_OPSET[0] = opset_version
             with export_mode(True), strict_quantization(False), torch.no_grad():
                 _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
@@ -239,6 +239,9 @@ def export(model: torch.nn.Module, data: Any, output_directory: str, model_name:
             f.write(proto.SerializeToString())
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; the result is a normal file
         os.replace(tmp, final)
     except BaseException:
         if os.path.exists(tmp):
