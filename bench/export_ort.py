@@ -15,7 +15,7 @@ Rows: float torch; fastforward simulated (for reference); ONNX Runtime on the ex
 graph (quantization disabled); ONNX Runtime on the exported QDQ graph. Times are medians of
 per-round times, rounds alternating between rows; ONNX Runtime gets as many threads as torch.
 
-    FFQRT_LIBRARY=build/runtime/libffqrt.so python3 bench/export_ort.py [--quick]
+    FFQRT_LIBRARY=build/runtime/libffqrt.so python3 bench/export_ort.py [--quick] [--threads N]
 
 Summary: ``export_ort: ort_qdq_vs_float=R ort_qdq_vs_ort_float=F sqnr_db=S`` with R the float
 torch time over the ONNX Runtime QDQ time (worst model), F the same against ONNX Runtime's
@@ -210,7 +210,12 @@ def bench_model(model, x, calib, rounds, reps, threads, tmp, tag):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="threads for torch and ONNX Runtime (default: torch's); on a busy machine "
+                         "1 avoids most of the spinning of idle-waiting thread pools")
     args = ap.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     try:
         import onnxruntime
     except ImportError:
