@@ -36,6 +36,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import torch
 
 from fastforward.exceptions import QuantizationError
+from fastforward.flags import get_export_mode
 from fastforward.nn.quantizer import Quantizer, QuantizerMetadata, default_tags
 
 __all__ = [
@@ -201,8 +202,9 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
         # Recipes (class + constructor arguments) of the real quantizers in this module's
         # slots, so that load_state_dict can rebuild them in a copy that still holds stubs.
         # Modules holding only stubs add nothing: their state dict is the float one.
+        # In export mode they are left out: torch's tracer detaches every state-dict value.
         super()._save_to_state_dict(destination, prefix, keep_vars)
-        recipes = self._quantizer_recipes()
+        recipes = {} if get_export_mode() else self._quantizer_recipes()
         if recipes:
             destination[prefix + _RECIPES_KEY] = {"quantizers": recipes}
 

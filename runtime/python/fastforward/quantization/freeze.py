@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 import torch
 
-from fastforward.flags import strict_quantization
+from fastforward.flags import get_export_mode, strict_quantization
 from fastforward.nn.linear_quantizer import AbstractAffineQuantizer
 from fastforward.nn.quantized_module import QuantizedModule
 from fastforward.nn.quantizer import Quantizer, QuantizerStub
@@ -117,6 +117,10 @@ class FrozenWeightQuantizer(Quantizer):
     def quantize(self, data: Any) -> torch.Tensor:
         params = StaticAffineQuantParams(scale=self.scale, offset=self.offset, num_bits=self.num_bits,
                                          granularity=self.granularity, dequantize_dtype=self.float_dtype)
+        if get_export_mode():  # the stored integers feed an ONNX DequantizeLinear
+            from fastforward.export._qdq import dequantize_stored
+
+            return dequantize_stored(self.int_weight, self.int_weight, params)
         raw = self.int_weight.to(self.float_dtype)
         return QuantizationContext(AffineQuantizationFunction, params).attach(raw)
 

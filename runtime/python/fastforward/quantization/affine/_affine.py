@@ -193,6 +193,10 @@ class AffineQuantizationFunction(QuantizationFunction):
             raise TypeError(
                 "AffineQuantizationFunction: unsupported parameters %s" % type(params).__name__
             )
+        if get_export_mode():  # x' directly, recorded as ONNX QDQ nodes when traced
+            from fastforward.export._qdq import quantize_dequantize
+
+            return quantize_dequantize(data, params)
         raw, _, _ = quantize_static(
             data, params.scale, params.offset, params.granularity, params.num_bits, params.quantized_dtype
         )

@@ -1,0 +1,245 @@
+"""Quantizers as ONNX QuantizeLinear / DequantizeLinear nodes (torch only, no onnx import).
+
+In export mode a static affine quantizer does not build a ``QuantizedTensor``: it returns
+the quantized-dequantized value through one of the autograd functions below, whose
+``symbolic`` method tells torch's TorchScript-based ONNX exporter which nodes to write:
+
+* an activation becomes ``QuantizeLinear -> DequantizeLinear`` with the quantizer's scale and
+  zero point as constants;
+* a parameter (a weight) is quantized here, once, with fastforward's own kernels, and becomes
+  an integer constant feeding ``DequantizeLinear``: the file stores the integers.
+
+The mapping of fastforward's grid onto ONNX's: fastforward computes
+``raw = clamp(round(x / s - r), -2^(b-1), 2^(b-1) - 1)`` and ``x' = (raw + r) * s`` with
+``r = round(offset)``; ONNX computes ``q = saturate(round(x / s) + zp)`` and
+``x' = (q - zp) * s``. With ``int8`` storage, ``zp = -r`` and ``q = raw``; with ``uint8``,
+``zp = 128 - r`` and ``q = raw + 128``. Both need the zero point inside the storage type,
+i.e. real 0 within (or at the edge of) the quantizer's range; ``ExportError`` otherwise.
+
+What ONNX cannot express is an ``ExportError``: activation quantizers of other than 8
+bits (4 bits from opset 21; weights of 2 to 8 bits are stored exactly as int8, 4-bit ones as
+INT4 from opset 21), granularities other than per-tensor and per-channel along one
+dimension. 4-bit types pass through a marker op (``INT4_MARKER``) that the export rewrites,
+because torch has no 4-bit dtype and its TorchScript exporter stops at opset 20.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple
+
+import torch
+
+from fastforward.exceptions import ExportError
+from fastforward.quantization.affine import _kernels as K
+
+__all__ = ["EmissionLog", "dequantize_stored", "quantize_dequantize"]
+
+
+class EmissionLog:
+    """Counts the QuantizeLinear/DequantizeLinear groups emitted while it is active (the
+    export uses it to notice a quantizer that changed its input without emitting any)."""
+
+    active: List["EmissionLog"] = []
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> "EmissionLog":
+        EmissionLog.active.append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        EmissionLog.active.remove(self)
+
+
+# Set by fastforward.export.export for the duration of an export: the ONNX opset the file
+# will declare. From opset 21 ONNX has 4-bit QDQ types.
+TARGET_OPSET = [17]
+
+# Marker op around a constant that must become a 4-bit ONNX tensor (INT4 for int8 values,
+# UINT4 for uint8); the export rewrites it into an initializer and removes the domain.
+INT4_MARKER = "ffq::As4Bit"
+
+
+def int4_available() -> bool:
+    return TARGET_OPSET[0] >= 21
+
+
+def _note_emission() -> None:
+    for log in EmissionLog.active:
+        log.count += 1
+
+
+def _axis_of(granularity: Any, ndim: int) -> Optional[int]:
+    """None for per-tensor, the channel axis for per-channel along one dimension."""
+    from fastforward.quantization.granularity import PerChannel, PerTensor
+
+    if isinstance(granularity, PerTensor):
+        return None
+    if isinstance(granularity, PerChannel) and len(granularity.channel_dims) == 1:
+        dim = granularity.channel_dims[0]
+        if not -ndim <= dim < ndim:
+            raise ExportError("channel dimension %d does not exist in a %d-dimensional tensor" % (dim, ndim))
+        return dim % ndim
+    raise ExportError(
+        "granularity %r cannot be expressed as ONNX QuantizeLinear/DequantizeLinear (only "
+        "PerTensor() and PerChannel(dim) with a single dimension can)" % (granularity,)
+    )
+
+
+def _parameters(data: torch.Tensor, params: Any) -> Tuple[int, Optional[int], torch.Tensor, torch.Tensor]:
+    """(bits, axis, scale float32 [n] or [], rounded offset r as int64 [n] or [])."""
+    bits = K.check_num_bits(params.num_bits)
+    axis = _axis_of(params.granularity, data.dim())
+    shape = tuple(data.shape)
+    tile = K.tile_shape(shape, params.granularity.tile_size(data.shape))
+    with torch.no_grad():
+        scale = params.scale if isinstance(params.scale, torch.Tensor) else torch.tensor(float(params.scale))
+        scale = K.per_tile(scale.detach(), shape, tile, "scale").to(torch.float32)
+        K.check_scale(scale)
+        if params.offset is None:
+            r = torch.zeros(scale.shape, dtype=torch.int64)
+        else:
+            offset = params.offset if isinstance(params.offset, torch.Tensor) else torch.tensor(float(params.offset))
+            r = K.round_half_even(K.per_tile(offset.detach(), shape, tile, "offset").double()).to(torch.int64)
+    if axis is None:
+        scale, r = scale.reshape(()), r.reshape(())
+    lo, hi = -(2 ** (bits - 1)) + 1, 2 ** (bits - 1)
+    if bool(((r < lo) | (r > hi)).any()):
+        bad = r[(r < lo) | (r > hi)].reshape(-1)[0].item()
+        raise ExportError(
+            "the range of this quantizer does not contain 0 (rounded offset %d is outside "
+            "[%d, %d]); an ONNX zero point must lie on the integer grid" % (bad, lo, hi)
+        )
+    return bits, axis, scale.contiguous(), r.cpu()
+
+
+class _Untraced:
+    """Suspends torch's tracer: values computed inside are constants to the trace."""
+
+    def __enter__(self) -> None:
+        self.state = torch._C._get_tracing_state()
+        if self.state is not None:
+            torch._C._set_tracing_state(None)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.state is not None:
+            torch._C._set_tracing_state(self.state)
+
+
+def _fake_quantize(data: torch.Tensor, params: Any) -> torch.Tensor:
+    """fastforward's exact quantize-dequantize value of ``data`` (not traced)."""
+    from fastforward.quantization.affine._affine import dequantize_static, quantize_static
+
+    with torch.no_grad(), _Untraced():
+        raw, _, _ = quantize_static(data.detach(), params.scale, params.offset, params.granularity,
+                                    params.num_bits)
+        return dequantize_static(raw, params).to(data.dtype)
+
+
+def _traced_value(x: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    # The tracer needs the function's output computed from its input inside forward (its
+    # recorded body is replaced by ``symbolic``); the value is fastforward's own.
+    out = torch.empty_like(x, dtype=value.dtype)
+    return out.copy_(value)
+
+
+class _ActivationQDQ(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
+        return _traced_value(x, spec[0])
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
+        _, scale, zero_point, axis, four_bit = spec
+        s = g.op("Constant", value_t=scale)
+        z = g.op("Constant", value_t=zero_point)
+        if four_bit:
+            z = g.op(INT4_MARKER, z)
+        kwargs = {} if axis is None else {"axis_i": axis}
+        q = g.op("QuantizeLinear", x, s, z, **kwargs)
+        return g.op("DequantizeLinear", q, s, z, **kwargs)
+
+
+class _StoredDQ(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
+        return _traced_value(x, spec[0])
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
+        _, stored, scale, zero_point, axis, four_bit = spec
+        q = g.op("Constant", value_t=stored)
+        s = g.op("Constant", value_t=scale)
+        z = g.op("Constant", value_t=zero_point)
+        if four_bit:
+            q, z = g.op(INT4_MARKER, q), g.op(INT4_MARKER, z)
+        kwargs = {} if axis is None else {"axis_i": axis}
+        return g.op("DequantizeLinear", q, s, z, **kwargs)
+
+
+def _is_parameter(data: torch.Tensor) -> bool:
+    return isinstance(data, torch.nn.Parameter)
+
+
+def quantize_dequantize(data: torch.Tensor, params: Any) -> torch.Tensor:
+    """Export-mode static affine quantization: the value fastforward computes, recorded in
+    the traced graph as QDQ nodes (parameters: as a stored integer constant + DQ).
+
+    Outside ``fastforward.export.export`` (export mode switched on by hand), a quantizer
+    ONNX cannot express just returns its quantized-dequantized value."""
+    try:
+        return _emit(data, params)
+    except ExportError:
+        if EmissionLog.active or torch._C._get_tracing_state() is not None:
+            raise  # while tracing, an untraced value would be a constant: never silently
+        return _fake_quantize(data, params)
+
+
+def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
+    if data.dtype != torch.float32:
+        raise ExportError("only float32 tensors export as QDQ, got %s" % data.dtype)
+    with _Untraced():  # plain arithmetic on the parameters, not part of the graph
+        bits, axis, scale, r = _parameters(data, params)
+    value = _fake_quantize(data, params)
+    if _is_parameter(data):
+        if bits > 8:
+            raise ExportError("%d-bit weights cannot be stored as 8-bit integers" % bits)
+        from fastforward.quantization.affine._affine import quantize_static
+
+        with torch.no_grad(), _Untraced():
+            raw, _, _ = quantize_static(data.detach(), params.scale, params.offset, params.granularity, bits)
+        stored = raw.to(torch.int8)
+        _note_emission()
+        four = bits == 4 and int4_available()
+        return _StoredDQ.apply(data, (value, stored, scale, (-r).to(torch.int8), axis, four))
+    four = bits == 4 and int4_available()
+    if bits != 8 and not four:
+        raise ExportError(
+            "%d-bit activation quantization has no ONNX QuantizeLinear type at opset %d "
+            "(8-bit activations export, 4-bit ones from opset 21; weights of 2 to 8 bits are "
+            "stored as int8)" % (bits, TARGET_OPSET[0])
+        )
+    half = 2 ** (bits - 1)
+    if bool((r == 0).all()):
+        zero_point = torch.zeros(r.shape, dtype=torch.int8)
+    else:
+        zero_point = (half - r).to(torch.uint8)
+    _note_emission()
+    return _ActivationQDQ.apply(data, (value, scale, zero_point, axis, four))
+
+
+def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) -> torch.Tensor:
+    """Export-mode dequantization of integers already stored (a frozen weight): a constant
+    feeding DequantizeLinear. ``reference`` is any tensor of the model (used for tracing)."""
+    from fastforward.quantization.affine._affine import dequantize_static
+
+    with _Untraced():
+        bits, axis, scale, r = _parameters(ints, params)
+    if bits > 8:
+        raise ExportError("%d-bit frozen weights cannot be stored as 8-bit integers" % bits)
+    with torch.no_grad(), _Untraced():
+        value = dequantize_static(ints.to(torch.float32), params).to(torch.float32)
+    _note_emission()
+    four = bits == 4 and int4_available()
+    return _StoredDQ.apply(reference, (value, ints.to(torch.int8), scale, (-r).to(torch.int8), axis, four))

@@ -1,0 +1,70 @@
+"""Float models the export tests quantize (ffq reads this file's source for autoquant)."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class TransformerBlock(nn.Module):
+    """A pre-norm transformer block: multi-head self-attention and a GELU MLP, residuals."""
+
+    def __init__(self, d: int = 32, heads: int = 4, hidden: int = 64) -> None:
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.up = nn.Linear(d, hidden)
+        self.down = nn.Linear(hidden, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        h = self.heads
+        qkv = self.qkv(self.ln1(x)).reshape(b, t, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h)
+        attn = torch.softmax(scores, dim=-1)
+        ctx = torch.matmul(attn, v).transpose(1, 2).reshape(b, t, d)
+        x = x + self.proj(ctx)
+        return x + self.down(F.gelu(self.up(self.ln2(x))))
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block, batch norm folded into the convolutions' biases."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+        self.shortcut = nn.Conv2d(cin, cout, 1, stride) if stride != 1 or cin != cout else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv2(F.relu(self.conv1(x)))
+        s = x if self.shortcut is None else self.shortcut(x)
+        return F.relu(y + s)
+
+
+class ResNet18Like(nn.Module):
+    """ResNet-18's layout (stem, 4 stages of 2 basic blocks, pooling, head)."""
+
+    def __init__(self, classes: int = 10, width: int = 64) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, width, 7, 2, 3)
+        self.pool = nn.MaxPool2d(3, 2, 1)
+        blocks = []
+        cin = width
+        for mult, stride in ((1, 1), (2, 2), (4, 2), (8, 2)):
+            cout = width * mult
+            blocks.append(BasicBlock(cin, cout, stride))
+            blocks.append(BasicBlock(cout, cout, 1))
+            cin = cout
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(F.relu(self.stem(x)))
+        x = self.blocks(x)
+        return self.fc(torch.flatten(x.mean((2, 3)), 1))
