@@ -1,6 +1,7 @@
 // kernels.c: libffqrt throughput and the machine's ceilings, one result per line:
-//   ceiling int8 <loop> <GOPS>      (2 threads, per-thread CPU time; 1 MAC = 2 ops)
-//   ceiling copy stream <GB/s>      (2 threads; bytes read + written)
+//   isa <name> threads <n>
+//   ceiling int8 <loop> <GOPS>      (n threads, per-thread CPU time; 1 MAC = 2 ops)
+//   ceiling copy stream <GB/s>      (n threads, per-thread CPU time; bytes read + written)
 //   linear <M> <K> <N> <seconds> <GOPS>   (ffqrt_linear_dynamic, fp32 in and out)
 //   quantize|dequantize <rows> <cols> <seconds> <GB/s>
 // bench/kernels.py runs this next to torch and prints the comparison table.
@@ -42,15 +43,18 @@ static double best_time(void (*fn)(void *), void *arg, double min_total) {
   return best;
 }
 
-// ---- ceilings (two threads) ----
+// ---- ceilings ----
+//
+// Each of `threads` threads runs the loop and divides its work by its own CPU time, and
+// the rates add up: the machine's peak with every thread on its own core, even when a
+// neighbour preempts us (this only raises the ceiling we are compared with).
 
 typedef struct ceil_arg {
-  int vnni;
-  uint64_t iters, macs;
+  int isa;
+  uint64_t iters, work;
   int32_t sink;
   void *dst;
   const void *src;
-  uint64_t bytes;
   double cpu_s;
 } ceil_arg;
 
@@ -60,80 +64,69 @@ static double thread_cpu(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-// Rate measured against the thread's own CPU time: the hardware's peak even when a
-// neighbour preempts us (this only raises the ceiling we are compared with).
+static const char *int8_loop_name(int isa) {
+  return isa == FFQRT_ISA_AVX512VNNI ? "vpdpbusd-zmm"
+         : isa == FFQRT_ISA_AVXVNNI  ? "vpdpbusd-ymm"
+                                     : "vpmaddubsw+vpmaddwd+vpaddd";
+}
+
 static void *int8_thread(void *p) {
   ceil_arg *a = p;
   double t0 = thread_cpu();
-  a->macs = a->vnni ? bench_int8_loop_avx512vnni(a->iters, &a->sink)
-                    : bench_int8_loop_avx2(a->iters, &a->sink);
+  a->work = a->isa == FFQRT_ISA_AVX512VNNI ? bench_int8_loop_avx512vnni(a->iters, &a->sink)
+            : a->isa == FFQRT_ISA_AVXVNNI  ? bench_int8_loop_avxvnni(a->iters, &a->sink)
+                                           : bench_int8_loop_avx2(a->iters, &a->sink);
   a->cpu_s = thread_cpu() - t0;
   return NULL;
 }
 
 static void *copy_thread(void *p) {
   ceil_arg *a = p;
-  bench_copy_avx2(a->dst, a->src, a->bytes);
+  double t0 = thread_cpu();
+  bench_copy_avx2(a->dst, a->src, a->iters);
+  a->work = 2 * a->iters; // bytes read + written
+  a->cpu_s = thread_cpu() - t0;
   return NULL;
 }
 
-static void *pinned(void *(*body)(void *), ceil_arg *a, int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-  return body(a);
+enum { MAX_T = 64 };
+
+// Sum over threads of work / CPU seconds.
+static double run_threads(void *(*body)(void *), ceil_arg *a, int threads) {
+  pthread_t th[MAX_T];
+  for (int i = 1; i < threads; i++)
+    if (pthread_create(&th[i], NULL, body, &a[i]) != 0) abort();
+  body(&a[0]);
+  for (int i = 1; i < threads; i++) pthread_join(th[i], NULL);
+  double rate = 0;
+  for (int i = 0; i < threads; i++) rate += (double)a[i].work / a[i].cpu_s;
+  return rate;
 }
 
-typedef struct pin_arg {
-  void *(*body)(void *);
-  ceil_arg *a;
-} pin_arg;
-
-static void *pinned_cpu1(void *p) {
-  pin_arg *pa = p;
-  return pinned(pa->body, pa->a, 1);
-}
-
-// Runs body on two threads pinned to CPUs 0 and 1 with args a[0], a[1]; returns the wall
-// time. The caller's affinity is restored afterwards.
-static double two_threads(void *(*body)(void *), ceil_arg *a) {
-  cpu_set_t saved;
-  sched_getaffinity(0, sizeof saved, &saved);
-  pthread_t th;
-  pin_arg pa = {body, &a[1]};
-  double t0 = now();
-  if (pthread_create(&th, NULL, pinned_cpu1, &pa) != 0) abort();
-  pinned(body, &a[0], 0);
-  pthread_join(th, NULL);
-  double t = now() - t0;
-  sched_setaffinity(0, sizeof saved, &saved);
-  return t;
-}
-
-static void int8_ceiling(void) {
-  int vnni = ffqrt_isa_supported(FFQRT_ISA_AVX512VNNI);
+static void int8_ceiling(int isa, int threads) {
   double best = 0;
-  for (int rep = 0; rep < 8; rep++) {
-    ceil_arg a[2] = {{vnni, 10000000, 0, 0, 0, 0, 0}, {vnni, 20000000, 0, 0, 0, 0, 0}};
-    double t = two_threads(int8_thread, a);
-    double gops = 2.0 * (double)(a[0].macs + a[1].macs) / t / 1e9;
+  for (int rep = 0; rep < 5; rep++) {
+    ceil_arg a[MAX_T];
+    for (int i = 0; i < threads; i++) a[i] = (ceil_arg){isa, 4000000, 0, 0, NULL, NULL, 0};
+    double gops = 2.0 * run_threads(int8_thread, a, threads) / 1e9;
     best = gops > best ? gops : best;
   }
-  printf("ceiling int8 %s %.2f\n", vnni ? "vpdpbusd" : "vpmaddubsw+vpmaddwd+vpaddd", best);
+  printf("ceiling int8 %s %.2f\n", int8_loop_name(isa), best);
 }
 
-static void copy_ceiling(void) {
-  size_t n = (size_t)64 << 20;
-  char *src = alloc64(n), *dst = alloc64(n);
-  memset(src, 1, n);
-  double best = 1e30;
-  for (int rep = 0; rep < 12; rep++) {
-    ceil_arg a[2] = {{0, 0, 0, 0, dst, src, n / 2, 0}, {0, 0, 0, 0, dst + n / 2, src + n / 2, n / 2, 0}};
-    double t = two_threads(copy_thread, a);
-    best = t < best ? t : best;
+static void copy_ceiling(int threads) {
+  size_t per = (size_t)32 << 20;
+  char *src = alloc64(per * (size_t)threads), *dst = alloc64(per * (size_t)threads);
+  memset(src, 1, per * (size_t)threads);
+  double best = 0;
+  for (int rep = 0; rep < 5; rep++) {
+    ceil_arg a[MAX_T];
+    for (int i = 0; i < threads; i++)
+      a[i] = (ceil_arg){0, per, 0, 0, dst + per * (size_t)i, src + per * (size_t)i, 0};
+    double gbs = run_threads(copy_thread, a, threads) / 1e9;
+    best = gbs > best ? gbs : best;
   }
-  printf("ceiling copy stream %.2f\n", 2.0 * (double)n / best / 1e9);
+  printf("ceiling copy stream %.2f\n", best);
   free(src), free(dst);
 }
 
@@ -195,15 +188,20 @@ static void bench_qdq(ffqrt_ctx *ctx, size_t rows, size_t cols) {
   free(a.x), free(a.q);
 }
 
-// --ceilings: only the two ceilings; --quick: fewer linear shapes.
+// Usage: ffqrt_bench_kernels [--ceilings | --quick] [THREADS]   (THREADS default 2)
+// --ceilings: only the two ceilings; --quick: fewer linear shapes. FFQRT_ISA picks the
+// variant (and so the ceiling's loop).
 int main(int argc, char **argv) {
   int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
   int ceilings = argc > 1 && strcmp(argv[1], "--ceilings") == 0;
-  ffqrt_ctx *ctx = ffqrt_ctx_new(FFQRT_ISA_AUTO, 2);
+  int threads = argc > 2 ? atoi(argv[2]) : 2;
+  if (threads < 1 || threads > MAX_T) return 2;
+  ffqrt_ctx *ctx = ffqrt_ctx_new(FFQRT_ISA_AUTO, threads);
   if (!ctx) return 1;
-  printf("isa %s\n", ffqrt_isa_name(ffqrt_ctx_isa(ctx)));
-  int8_ceiling();
-  copy_ceiling();
+  int isa = ffqrt_ctx_isa(ctx);
+  printf("isa %s threads %d\n", ffqrt_isa_name(isa), threads);
+  int8_ceiling(isa, threads);
+  copy_ceiling(threads);
   if (ceilings) {
     ffqrt_ctx_free(ctx);
     return 0;

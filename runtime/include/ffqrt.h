@@ -5,9 +5,13 @@
 //   FFQRT_EINVAL; nothing is written then.
 // - Outputs come first, then inputs, then sizes. Sizes are size_t, zero points int32_t,
 //   scales float. Tensors are dense, row-major (C order).
-// - Kernels never allocate. The only allocating calls are ffqrt_ctx_new (the context)
-//   and nothing else: packed weights and scratch live in caller buffers whose sizes the
+// - Kernels never allocate. The only allocating call is ffqrt_ctx_new (the context and
+//   its thread pool): packed weights and scratch live in caller buffers whose sizes the
 //   *_size functions give (align them to 64 bytes for speed; any alignment is correct).
+// - Threads: each context owns a pool of worker threads, started by ffqrt_ctx_new and
+//   stopped by ffqrt_ctx_free; calls hand work to it, no thread is created per call.
+//   A context may be shared by several calling threads: a call that finds the pool busy
+//   runs on its caller's thread alone (same results).
 // - The *_ref functions are the specification: plain scalar loops, always compiled,
 //   single threaded. The ctx-taking functions run the fastest variant for this CPU and
 //   give bit-identical results (integers exactly; floats too, see README.md).
@@ -48,25 +52,35 @@ typedef enum ffqrt_dtype {
   FFQRT_U4 = 3, // [0, 15]
 } ffqrt_dtype;
 
+// Kernel variants. AUTO picks AVX512VNNI > AVXVNNI > AVX2 > REF, the first this CPU
+// supports, unless the environment says otherwise: FFQRT_FORCE_REF=1 selects REF,
+// FFQRT_ISA=ref|avx2|avxvnni|avx512vnni that variant (ffqrt_ctx_new fails if the CPU
+// lacks it). Every variant gives the same results.
 typedef enum ffqrt_isa {
-  FFQRT_ISA_AUTO = 0, // best supported, unless FFQRT_FORCE_REF=1 or FFQRT_ISA=... is set
+  FFQRT_ISA_AUTO = 0,
   FFQRT_ISA_REF = 1,
   FFQRT_ISA_AVX2 = 2,
   FFQRT_ISA_AVX512VNNI = 3,
+  FFQRT_ISA_AVXVNNI = 4, // AVX2 + 256-bit VNNI (vpdpbusd on ymm), without AVX-512
 } ffqrt_isa;
 
 // ---------------------------------------------------------------------------------------
-// Context: which kernel table and how many threads (1 or 2). Caller owns it.
+// Context: which kernel table, and a pool of threads. Caller owns it.
 
 typedef struct ffqrt_ctx ffqrt_ctx;
 
-// isa: an ffqrt_isa. max_threads: 0 = as many as useful (at most 2), else 1 or 2.
-// Returns NULL when the ISA is unsupported on this CPU or allocation fails.
+// isa: an ffqrt_isa (FFQRT_ISA_AUTO: see the enum). max_threads: the pool size, caller
+// included: 0 = the CPUs this process may run on, n >= 1 = n (e.g. torch.get_num_threads(),
+// more than the CPUs is allowed), clamped to 256. Small calls use fewer threads.
+// Returns NULL when the ISA is unsupported on this CPU, max_threads < 0, or allocation or
+// thread creation fails.
 FFQRT_API ffqrt_ctx *ffqrt_ctx_new(int isa, int max_threads);
-FFQRT_API void ffqrt_ctx_free(ffqrt_ctx *ctx);
+FFQRT_API void ffqrt_ctx_free(ffqrt_ctx *ctx);           // joins the pool; NULL is a no-op
 FFQRT_API int ffqrt_ctx_isa(const ffqrt_ctx *ctx);      // the resolved ffqrt_isa
+FFQRT_API int ffqrt_ctx_threads(const ffqrt_ctx *ctx);  // the pool size (0 for NULL)
 FFQRT_API int ffqrt_isa_supported(int isa);              // 1 if this CPU can run it
-FFQRT_API const char *ffqrt_isa_name(int isa);           // "ref", "avx2", "avx512vnni"
+// "auto", "ref", "avx2", "avx512vnni", "avxvnni"; "unknown" otherwise.
+FFQRT_API const char *ffqrt_isa_name(int isa);
 
 // ---------------------------------------------------------------------------------------
 // Quantization grids. The tensor is viewed as [outer][mid][inner]; one (scale, zero
@@ -130,6 +144,9 @@ typedef struct ffqrt_qparam {
 FFQRT_API size_t ffqrt_linear_pack_size(size_t n, size_t k);
 FFQRT_API ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale,
                                          size_t n, size_t k);
+// The (n, k) a packed buffer was made for; FFQRT_EINVAL if it is not a linear pack (a
+// bridge can check a cached pack against the call's shapes before using it).
+FFQRT_API ffqrt_status ffqrt_linear_pack_dims(const void *packed, size_t *n, size_t *k);
 // a: m x k of dtype pa->dtype. bias may be NULL. y: m x n.
 FFQRT_API ffqrt_status ffqrt_linear_f32(const ffqrt_ctx *ctx, float *y, const void *a,
                                         const ffqrt_qparam *pa, const void *packed,
@@ -146,7 +163,26 @@ FFQRT_API ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, cons
                                             void *workspace);
 
 // ---------------------------------------------------------------------------------------
+// int8 matmul / bmm of two activation tensors, both per tensor (s8 or u8, any zero point):
+//   acc[t][i][j] = sum_k (a[t][i][k] - za) * (b[t][k][j] - zb)   (int32), K <= 32768
+//   f32 output: y = (float)acc * (sa * sb)
+//   int8 output: q = quantize(that, sy, zy), clamped to [zy, qmax] when relu is set.
+// a: batch x m x k, b: batch x k x n, y: batch x m x n, all dense (batch = 1 for matmul).
+// b is packed per call into the workspace (ffqrt_matmul_workspace_size(m, k, n) bytes,
+// reused for every t). batch, m or n of 0 writes nothing and returns FFQRT_OK.
+FFQRT_API size_t ffqrt_matmul_workspace_size(size_t m, size_t k, size_t n);
+FFQRT_API ffqrt_status ffqrt_matmul_f32(const ffqrt_ctx *ctx, float *y, const void *a,
+                                        const ffqrt_qparam *pa, const void *b,
+                                        const ffqrt_qparam *pb, size_t batch, size_t m,
+                                        size_t k, size_t n, void *workspace);
+FFQRT_API ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
+                                      int relu, const void *a, const ffqrt_qparam *pa,
+                                      const void *b, const ffqrt_qparam *pb, size_t batch,
+                                      size_t m, size_t k, size_t n, void *workspace);
+
+// ---------------------------------------------------------------------------------------
 // int8 conv2d, NCHW. Weights [c_out][c_in/groups][kh][kw], s8, per output channel.
+// conv1d on [n][c][l] is this with h = kh = 1, stride_h = dil_h = 1 and pad_h = 0.
 typedef struct ffqrt_conv2d_shape {
   size_t n, c_in, h, w;   // input
   size_t c_out, kh, kw;   // weights
@@ -208,6 +244,11 @@ FFQRT_API ffqrt_status ffqrt_conv2d_ref(void *y, const ffqrt_qparam *py, int rel
                                         const void *x, const ffqrt_qparam *px,
                                         const int8_t *w, const float *w_scale,
                                         const float *bias, const ffqrt_conv2d_shape *s);
+// py == NULL selects the f32 output (y is float*).
+FFQRT_API ffqrt_status ffqrt_matmul_ref(void *y, const ffqrt_qparam *py, int relu,
+                                        const void *a, const ffqrt_qparam *pa, const void *b,
+                                        const ffqrt_qparam *pb, size_t batch, size_t m,
+                                        size_t k, size_t n);
 FFQRT_API ffqrt_status ffqrt_add_ref(void *y, const ffqrt_qparam *py, int relu,
                                      const void *a, const ffqrt_qparam *pa, const void *b,
                                      const ffqrt_qparam *pb, size_t n);

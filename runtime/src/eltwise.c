@@ -2,7 +2,7 @@
 #include "kernels.h"
 #include "threads.h"
 
-enum { PAR_MIN_ELEMS = 1 << 16 };
+enum { PAR_MIN_ELEMS = 1 << 15 }; // per thread, at least
 
 typedef struct ejob {
   const ffqrt_kernels *k;
@@ -30,7 +30,8 @@ static ffqrt_status elt(const ffqrt_ctx *ctx, int op, void *y, const ffqrt_qpara
                  pb->zero_point, (float)py->zero_point, (float)lo,
                  (float)ffqrt_qmax(py->dtype)};
   ejob j = {ctx->k, &e, n};
-  ffqrt_parallel(n >= PAR_MIN_ELEMS ? ctx->nthreads : 1, elt_task, &j);
+  size_t nt = ffqrt_threads_for(ctx, n, PAR_MIN_ELEMS);
+  ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), elt_task, &j);
   return FFQRT_OK;
 }
 

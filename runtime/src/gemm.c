@@ -1,12 +1,15 @@
-// gemm.c: weight packing and the drivers of the int8 linear layer and conv2d. The GEMM
-// is split over output-channel panels between threads; the kernel table does the rest.
+// gemm.c: weight packing and the drivers of the int8 linear layer and matmul. The GEMM is
+// split over output-channel panels (or rows) between threads; the kernel table does the
+// rest.
 #include <assert.h>
 #include <string.h>
 
 #include "kernels.h"
 #include "threads.h"
 
-enum { PAR_MIN_MACS = 1 << 20 };
+enum { PAR_MIN_MACS = 1 << 19, // per thread, at least
+       PANEL_ALIGN = 4,        // panels per block of the SIMD kernels
+       ROW_ALIGN = 24 };       // rows per unit when threads split the rows
 
 typedef struct pack_dims {
   size_t n_pad, k_pad, colsum_off, scale_off, group_off, total;
@@ -54,16 +57,37 @@ const ffqrt_pack_hdr *ffqrt_pack_hdr_of(const void *packed) {
   return h && h->magic == FFQRT_PACK_MAGIC && h->version == FFQRT_PACK_VERSION ? h : NULL;
 }
 
+static size_t panels_of(const ffqrt_gemm *g) { return (g->n + FFQRT_NR - 1) / FFQRT_NR; }
+
+// Threads take units of work: runs of whole panel blocks (all rows), or, when there are
+// too few panel blocks to go round, runs of rows (all panels).
+ffqrt_status ffqrt_linear_pack_dims(const void *packed, size_t *n, size_t *k) {
+  const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);
+  if (!h || !n || !k) return FFQRT_EINVAL;
+  *n = h->n;
+  *k = h->k;
+  return FFQRT_OK;
+}
+
 typedef struct gjob {
   const ffqrt_kernels *k;
   const ffqrt_gemm *g;
+  int by_rows;
+  size_t per; // panels or rows per unit
 } gjob;
 
-static void gemm_task(void *arg, size_t tid, size_t nt) {
+static void gemm_unit(void *arg, size_t u) {
   const gjob *j = arg;
-  size_t p0, p1;
-  ffqrt_split(j->g->n / FFQRT_NR + (j->g->n % FFQRT_NR != 0), 1, tid, nt, &p0, &p1);
-  if (p0 < p1) j->k->gemm_panels(j->g, p0, p1);
+  const ffqrt_gemm *g = j->g;
+  size_t p0 = 0, p1 = panels_of(g), m0 = 0, m1 = g->m;
+  if (j->by_rows) {
+    m0 = u * j->per;
+    m1 = m1 - m0 < j->per ? m1 : m0 + j->per;
+  } else {
+    p0 = u * j->per;
+    p1 = p1 - p0 < j->per ? p1 : p0 + j->per;
+  }
+  j->k->gemm_panels(g, p0, p1, m0, m1);
 }
 
 // Fills the weight / activation part of g.
@@ -104,10 +128,21 @@ void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu,
 // a_u7 is decided here from the data (all m * lda bytes are scanned).
 void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g) {
   if (g->m == 0 || g->n == 0) return;
-  g->a_u7 = ctx->k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
-  gjob j = {ctx->k, g};
-  size_t nt = g->m * g->n * (g->k ? g->k : 1) >= PAR_MIN_MACS && g->n > FFQRT_NR ? ctx->nthreads : 1;
-  ffqrt_parallel(nt, gemm_task, &j);
+  if (ctx->k->needs_u7) g->a_u7 = ctx->k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
+  size_t nt = ffqrt_threads_for(ctx, g->m * g->n * (g->k ? g->k : 1), PAR_MIN_MACS);
+  size_t panels = panels_of(g), blocks = (panels + PANEL_ALIGN - 1) / PANEL_ALIGN;
+  if (nt == 1) {
+    ctx->k->gemm_panels(g, 0, panels, 0, g->m);
+    return;
+  }
+  size_t target = ffqrt_parts_for(nt); // units wanted
+  gjob j = {ctx->k, g, blocks < 2 * nt && g->m >= 2 * nt * ROW_ALIGN, 0};
+  size_t total = j.by_rows ? g->m : panels;
+  if (j.by_rows)
+    j.per = ffqrt_round_up((g->m + target - 1) / target, ROW_ALIGN);
+  else
+    j.per = (blocks / target > 1 ? blocks / target : 1) * PANEL_ALIGN;
+  ffqrt_parallel_for(ctx->pool, nt, (total + j.per - 1) / j.per, gemm_unit, &j);
 }
 
 static ffqrt_status linear(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
@@ -150,4 +185,86 @@ ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x
   ffqrt_qparams_from_range(&pa.scale, &pa.zero_point, lo, hi, FFQRT_U8, 0, 1);
   ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa.scale, pa.zero_point, 0, 127);
   return ffqrt_linear_f32(ctx, y, workspace, &pa, packed, bias, m);
+}
+
+// ---- matmul of two activation tensors ----
+//
+// Per product, the right-hand side x (k x n) is packed like linear weights: w[j][k] =
+// x[k][j] as s8 (u8 bytes are flipped by 0x80, i.e. minus 128, and zx with them), with the
+// per-tensor scale for every channel. Then (a - za) * (x - zx) = (a - za) * w - zw * (a - za),
+// and the second term, summed over k, is a per-row correction: rowcorr[i] = zw * sum_k
+// (a[i][k] - za), all in wrapping 32-bit arithmetic like the rest of the output stage.
+
+static size_t rowcorr_off(size_t k, size_t n) { return ffqrt_round_up(dims_of(n, k).total, 64); }
+
+size_t ffqrt_matmul_workspace_size(size_t m, size_t k, size_t n) {
+  return rowcorr_off(k, n) + ffqrt_round_up(m * sizeof(int32_t), 64);
+}
+
+// Packs x (k x n, dtype of px) into packed (as ffqrt_linear_pack would pack w = x^T).
+static void pack_rhs(void *packed, const uint8_t *x, const ffqrt_qparam *px, size_t k, size_t n) {
+  pack_dims d = dims_of(n, k);
+  memset((char *)packed + d.colsum_off, 0, d.total - d.colsum_off);
+  ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, n, k, d.n_pad, d.k_pad,
+                      d.colsum_off, d.scale_off, d.group_off};
+  memcpy(packed, &h, sizeof h);
+  int32_t *colsum = (int32_t *)((char *)packed + d.colsum_off);
+  float *scale = (float *)((char *)packed + d.scale_off);
+  int8_t *groups = (int8_t *)packed + d.group_off;
+  uint8_t flip = px->dtype == FFQRT_U8 ? 0x80 : 0;
+  for (size_t j = 0; j < n; j++) scale[j] = px->scale;
+  for (size_t kk = 0; kk < k; kk++)
+    for (size_t p = 0; p < d.n_pad / FFQRT_NR; p++) {
+      int8_t *dst = groups + ffqrt_pack_index(d.k_pad, p * FFQRT_NR, kk);
+      size_t j1 = n - p * FFQRT_NR < FFQRT_NR ? n - p * FFQRT_NR : FFQRT_NR;
+      for (size_t j = 0; j < j1; j++) {
+        int8_t v = (int8_t)(x[kk * n + p * FFQRT_NR + j] ^ flip);
+        dst[j * FFQRT_KR] = v;
+        colsum[p * FFQRT_NR + j] += v;
+      }
+    }
+}
+
+static ffqrt_status matmul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                           const void *a, const ffqrt_qparam *pa, const void *b,
+                           const ffqrt_qparam *pb, size_t batch, size_t m, size_t k, size_t n,
+                           void *ws) {
+  if (!ctx || !ffqrt_qparam_ok(pa) || !ffqrt_qparam_ok(pb) || (py && !ffqrt_qparam_ok(py)) ||
+      k > FFQRT_MATMUL_MAX_K)
+    return FFQRT_EINVAL;
+  if (batch == 0 || m == 0 || n == 0) return FFQRT_OK;
+  if (!y || !ws || (k && (!a || !b))) return FFQRT_EINVAL;
+  size_t esz = py ? 1 : sizeof(float);
+  int32_t *rowcorr = (int32_t *)((char *)ws + rowcorr_off(k, n));
+  int32_t zw = pb->zero_point - (pb->dtype == FFQRT_U8 ? 128 : 0);
+  for (size_t t = 0; t < batch; t++) {
+    const uint8_t *at = (const uint8_t *)a + t * m * k, *bt = (const uint8_t *)b + t * k * n;
+    pack_rhs(ws, bt, pb, k, n);
+    for (size_t i = 0; i < m; i++) {
+      uint32_t s = 0;
+      for (size_t kk = 0; kk < k; kk++) s += (uint32_t)ffqrt_byte_val(at[i * k + kk], pa->dtype == FFQRT_S8);
+      s -= (uint32_t)k * (uint32_t)pa->zero_point;
+      rowcorr[i] = (int32_t)((uint32_t)zw * s);
+    }
+    ffqrt_gemm g;
+    ffqrt_gemm_init(&g, ffqrt_pack_hdr_of(ws), at, pa, m, k);
+    ffqrt_gemm_out(&g, (char *)y + t * m * n * esz, py, relu, NULL, n, 1);
+    g.rowcorr = rowcorr;
+    ffqrt_gemm_run(ctx, &g);
+  }
+  return FFQRT_OK;
+}
+
+ffqrt_status ffqrt_matmul_f32(const ffqrt_ctx *ctx, float *y, const void *a,
+                              const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
+                              size_t batch, size_t m, size_t k, size_t n, void *workspace) {
+  return matmul(ctx, y, NULL, 0, a, pa, b, pb, batch, m, k, n, workspace);
+}
+
+ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                            const void *a, const ffqrt_qparam *pa, const void *b,
+                            const ffqrt_qparam *pb, size_t batch, size_t m, size_t k, size_t n,
+                            void *workspace) {
+  if (!py) return FFQRT_EINVAL;
+  return matmul(ctx, y, py, relu, a, pa, b, pb, batch, m, k, n, workspace);
 }

@@ -128,11 +128,34 @@ static int32_t packed_dot(const ffqrt_gemm *g, size_t m, size_t n) {
     uint8_t a = (uint8_t)(g->a[m * g->lda + k] ^ g->a_xor);
     dot += (uint32_t)((int32_t)a * g->groups[ffqrt_pack_index(g->k_pad, n, k)]);
   }
-  return ffqrt_fold_zp(dot, g->za, g->colsum[n]);
+  return ffqrt_gemm_acc(g, dot, m, n);
 }
 
-void ffqrt_gemm_panels_ref(const ffqrt_gemm *g, size_t p0, size_t p1) {
+void ffqrt_gemm_panels_ref(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
   size_t n1 = p1 * FFQRT_NR < g->n ? p1 * FFQRT_NR : g->n;
   for (size_t n = p0 * FFQRT_NR; n < n1; n++)
-    for (size_t m = 0; m < g->m; m++) ffqrt_gemm_store1(g, packed_dot(g, m, n), m, n);
+    for (size_t m = m0; m < m1; m++) ffqrt_gemm_store1(g, packed_dot(g, m, n), m, n);
+}
+
+// ---- matmul of two activation tensors ----
+
+// y[b][i][j] = output stage of acc = sum_k (a[b][i][k] - za) * (x[b][k][j] - zx), int32,
+// with the per-tensor scale sa * sx and no bias; py == NULL selects the f32 output.
+ffqrt_status ffqrt_matmul_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,
+                              const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
+                              size_t batch, size_t m, size_t k, size_t n) {
+  if (!ffqrt_qparam_ok(pa) || !ffqrt_qparam_ok(pb) || (py && !ffqrt_qparam_ok(py)) ||
+      k > FFQRT_MATMUL_MAX_K)
+    return FFQRT_EINVAL;
+  if (batch && m && n && (!y || (k && (!a || !b)))) return FFQRT_EINVAL;
+  for (size_t t = 0; t < batch; t++)
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++) {
+        int32_t acc = 0;
+        for (size_t kk = 0; kk < k; kk++)
+          acc += (act(a, pa->dtype, (t * m + i) * k + kk) - pa->zero_point) *
+                 (act(b, pb->dtype, (t * k + kk) * n + j) - pb->zero_point);
+        store_out(y, (t * m + i) * n + j, py, relu, acc, pa->scale, pb->scale, NULL, j);
+      }
+  return FFQRT_OK;
 }

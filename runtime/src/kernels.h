@@ -27,6 +27,7 @@ typedef struct ffqrt_gemm {
   const int32_t *colsum;
   const float *wscale;
   size_t n, k_pad;
+  const int32_t *rowcorr; // NULL, or subtracted from row m's accumulators (matmul)
   const float *bias; // may be NULL
   int out_kind;
   void *y;
@@ -48,6 +49,7 @@ typedef struct ffqrt_elt {
 
 typedef struct ffqrt_kernels {
   int isa;
+  int needs_u7; // gemm_panels reads g->a_u7 (the driver scans the activations for it)
   // q[i] = quantize(x[i]) into [lo, hi], stored as one byte (two's complement if lo < 0).
   void (*quant_run)(uint8_t *restrict q, const float *restrict x, size_t n, float scale,
                     int32_t zp, int32_t lo, int32_t hi);
@@ -64,16 +66,24 @@ typedef struct ffqrt_kernels {
                       size_t n);
   // max over i of (a[i] ^ x), 0 for n == 0.
   uint8_t (*max_u8)(const uint8_t *restrict a, size_t n, uint8_t x);
-  // Output channels of panels [p0, p1), all rows.
-  void (*gemm_panels)(const ffqrt_gemm *g, size_t p0, size_t p1);
+  // Output channels of panels [p0, p1), rows [m0, m1).
+  void (*gemm_panels)(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);
   // Elements [i0, i1).
   void (*elt_run)(const ffqrt_elt *e, size_t i0, size_t i1);
 } ffqrt_kernels;
 
 struct ffqrt_ctx {
   const ffqrt_kernels *k;
-  size_t nthreads;
+  size_t nthreads;          // the pool's size, >= 1
+  struct ffqrt_pool *pool;  // created with the context, reused by every call
 };
+
+// Threads for `work` units when each thread should get at least min_per_thread of them.
+static inline size_t ffqrt_threads_for(const ffqrt_ctx *ctx, size_t work, size_t min_per_thread) {
+  size_t t = work / min_per_thread;
+  t = t < ctx->nthreads ? t : ctx->nthreads;
+  return t ? t : 1;
+}
 
 // The table entries of each variant: ffqrt_<entry>_<isa>, isa in ref, avx2, avx512vnni.
 // The scalar (ref) entries also finish the tails of the SIMD ones.
@@ -88,12 +98,14 @@ struct ffqrt_ctx {
   void ffqrt_minmax_cols_##isa(float *restrict mn, float *restrict mx,                      \
                                const float *restrict x, size_t n);                          \
   uint8_t ffqrt_max_u8_##isa(const uint8_t *restrict a, size_t n, uint8_t x);               \
-  void ffqrt_gemm_panels_##isa(const ffqrt_gemm *g, size_t p0, size_t p1);                  \
+  void ffqrt_gemm_panels_##isa(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0,         \
+                               size_t m1);                                                  \
   void ffqrt_elt_run_##isa(const ffqrt_elt *e, size_t i0, size_t i1);
 
 FFQRT_DECLARE_ISA(ref)
 FFQRT_DECLARE_ISA(avx2)
 FFQRT_DECLARE_ISA(avx512vnni)
+void ffqrt_gemm_panels_avxvnni(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);
 
 // Driver internals shared between files.
 void ffqrt_quant_flat(const ffqrt_ctx *ctx, uint8_t *q, const float *x, size_t n, float scale,
@@ -163,6 +175,12 @@ static inline void ffqrt_gemm_store1(const ffqrt_gemm *g, int32_t acc, size_t m,
 // Wrapping dot - za * colsum (the SIMD code wraps the same way).
 static inline int32_t ffqrt_fold_zp(uint32_t dot, int32_t za, int32_t colsum) {
   return (int32_t)(dot - (uint32_t)za * (uint32_t)colsum);
+}
+
+// The accumulator of (m, n) from the raw dot product: zero points folded out, wrapping.
+static inline int32_t ffqrt_gemm_acc(const ffqrt_gemm *g, uint32_t dot, size_t m, size_t n) {
+  int32_t acc = ffqrt_fold_zp(dot, g->za, g->colsum[n]);
+  return g->rowcorr ? (int32_t)((uint32_t)acc - (uint32_t)g->rowcorr[m]) : acc;
 }
 
 static inline float ffqrt_elt_real(const ffqrt_elt *e, size_t i) {

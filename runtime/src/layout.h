@@ -15,7 +15,8 @@
 #define FFQRT_KR 4
 #define FFQRT_PACK_MAGIC 0x31514646u // "FFQ1"
 #define FFQRT_PACK_VERSION 1u
-#define FFQRT_MAX_K 65536u // keeps sum_k (a - za) * w within int32
+#define FFQRT_MAX_K 65536u // keeps sum_k (a - za) * w within int32 (255 * 128 * 2^16 < 2^31)
+#define FFQRT_MATMUL_MAX_K 32768u // the same for (a - za) * (b - zb): 255 * 255 * 2^15 < 2^31
 
 typedef struct ffqrt_wgroup {
   int8_t w[FFQRT_NR][FFQRT_KR];

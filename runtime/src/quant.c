@@ -1,6 +1,6 @@
 // quant.c: drivers for quantize / dequantize / fake-quantize and min-max. They walk the
 // grid in runs of elements sharing one (scale, zero point), hand each run to the
-// context's kernel table and split large tensors over two threads.
+// context's kernel table and split large tensors over the pool's threads.
 #include <assert.h>
 #include <math.h>
 
@@ -9,7 +9,7 @@
 #include "threads.h"
 
 enum { MODE_QUANT, MODE_DEQUANT, MODE_FAKEQ };
-enum { PAR_MIN_ELEMS = 1 << 18, NIB_CHUNK = 256 }; // below ~1 MB one thread beats a spawn
+enum { PAR_MIN_ELEMS = 1 << 17, NIB_CHUNK = 256 }; // elements per thread, at least
 
 typedef struct qjob {
   const ffqrt_kernels *k;
@@ -83,7 +83,7 @@ static void walk(void *arg, size_t tid, size_t nt) {
 }
 
 static size_t threads_for(const ffqrt_ctx *ctx, size_t work) {
-  return work >= PAR_MIN_ELEMS ? ctx->nthreads : 1;
+  return ffqrt_threads_for(ctx, work, PAR_MIN_ELEMS);
 }
 
 static ffqrt_status run_grid(const ffqrt_ctx *ctx, int mode, void *out, const void *in,
@@ -93,7 +93,8 @@ static ffqrt_status run_grid(const ffqrt_ctx *ctx, int mode, void *out, const vo
   if (mode == MODE_FAKEQ && dtype != FFQRT_S8 && dtype != FFQRT_U8 && !is4(dtype))
     return FFQRT_EINVAL;
   qjob j = {ctx->k, mode, dtype, out, in, g, scale, zp};
-  ffqrt_parallel(threads_for(ctx, ffqrt_grid_numel(g)), walk, &j);
+  size_t nt = threads_for(ctx, ffqrt_grid_numel(g));
+  ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), walk, &j);
   return FFQRT_OK;
 }
 
@@ -135,11 +136,11 @@ static void mm_flat(void *arg, size_t tid, size_t nt) {
 ffqrt_status ffqrt_minmax(const ffqrt_ctx *ctx, float *min, float *max, const float *x,
                           size_t n) {
   if (!ctx || !min || !max || (n && !x)) return FFQRT_EINVAL;
-  float mn[2], mx[2];
+  float mn[FFQRT_MAX_PARTS], mx[FFQRT_MAX_PARTS];
   mmjob j = {ctx->k, x, 1, 1, n, mn, mx};
-  size_t nt = threads_for(ctx, n);
-  ffqrt_parallel(nt, mm_flat, &j);
-  for (size_t t = 1; t < nt; t++) {
+  size_t nt = threads_for(ctx, n), parts = ffqrt_parts_for(nt);
+  ffqrt_parallel_parts(ctx->pool, nt, parts, mm_flat, &j);
+  for (size_t t = 1; t < parts; t++) {
     mn[0] = mn[t] < mn[0] ? mn[t] : mn[0];
     mx[0] = mx[t] > mx[0] ? mx[t] : mx[0];
   }
@@ -179,7 +180,8 @@ ffqrt_status ffqrt_minmax_channel(const ffqrt_ctx *ctx, float *min, float *max, 
   if (n && !x) return FFQRT_EINVAL;
   if (channels == 1) return ffqrt_minmax(ctx, min, max, x, n);
   mmjob j = {ctx->k, x, outer, channels, inner, min, max};
-  ffqrt_parallel(channels >= 32 ? threads_for(ctx, n) : 1, mm_channels, &j);
+  size_t nt = channels >= 32 ? threads_for(ctx, n) : 1;
+  ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), mm_channels, &j);
   return FFQRT_OK;
 }
 
@@ -204,5 +206,6 @@ static void flat_task(void *arg, size_t tid, size_t nt) {
 void ffqrt_quant_flat(const ffqrt_ctx *ctx, uint8_t *q, const float *x, size_t n, float scale,
                       int32_t zp, int32_t lo, int32_t hi) {
   flatjob j = {ctx->k, q, x, n, scale, zp, lo, hi};
-  ffqrt_parallel(threads_for(ctx, n), flat_task, &j);
+  size_t nt = threads_for(ctx, n);
+  ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), flat_task, &j);
 }

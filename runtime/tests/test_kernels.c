@@ -4,6 +4,7 @@
 // -ffp-contract=off): no tolerance anywhere. Also checks the reference itself on
 // hand-computed values.
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,12 +71,17 @@ typedef struct variant {
 
 static size_t make_variants(variant *v) {
   size_t n = 0;
-  for (int isa = FFQRT_ISA_REF; isa <= FFQRT_ISA_AVX512VNNI; isa++) {
+  static const int isas[] = {FFQRT_ISA_REF, FFQRT_ISA_AVX2, FFQRT_ISA_AVXVNNI, FFQRT_ISA_AVX512VNNI};
+  static const int threads[] = {1, 2, 3};
+  for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
+    int isa = isas[ii];
     if (!ffqrt_isa_supported(isa)) {
-      printf("SKIP variant %s: not supported by this CPU\n", ffqrt_isa_name(isa));
+      printf("SKIP variant %s: this CPU lacks the instructions (ffqrt_isa_supported == 0)\n",
+             ffqrt_isa_name(isa));
       continue;
     }
-    for (int t = 1; t <= 2; t++) {
+    for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++) {
+      int t = threads[ti];
       v[n].ctx = ffqrt_ctx_new(isa, t);
       if (!v[n].ctx) abort();
       snprintf(v[n].name, sizeof v[n].name, "%s/%dt", ffqrt_isa_name(isa), t);
@@ -292,6 +298,9 @@ static void check_linear(const variant *vs, size_t nv, const lin_case *c) {
   for (size_t j = 0; j < c->n; j++) bias[j] = rndf(-100.0f, 100.0f);
   void *packed = xmalloc(ffqrt_linear_pack_size(c->n, c->k));
   CHECK(ffqrt_linear_pack(packed, w, ws, c->n, c->k) == FFQRT_OK, "pack");
+  size_t pn = 0, pk = 0;
+  CHECK(ffqrt_linear_pack_dims(packed, &pn, &pk) == FFQRT_OK && pn == c->n && pk == c->k, "pack dims");
+  CHECK(c->m * c->k < 8 || ffqrt_linear_pack_dims(a, &pn, &pk) == FFQRT_EINVAL, "not a pack");
   int32_t za = c->a_dtype == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
   ffqrt_qparam pa = {0.03125f, za, c->a_dtype};
   // Exact int32 check: unit scales and no bias make y == (float)acc, exact below 2^24.
@@ -347,6 +356,90 @@ static void test_linear(const variant *vs, size_t nv) {
     }
   lin_case deep = {3, 20, 4097, FFQRT_U8, ACT_MAX, 1}; // large |acc|
   check_linear(vs, nv, &deep);
+  // Zero-size dimensions, sizes around the SIMD blocks (6-row tiles, 96-row chunks,
+  // 64-channel panel blocks, 256 / 512-deep k-blocks), thread splits by panels and by
+  // rows, and the deepest K (|acc| up to 255 * 128 * 65536, just inside int32).
+  static const size_t edges[][3] = {
+      {4, 0, 9},    {4, 9, 0},     {0, 0, 0},     {97, 65, 257},  {96, 64, 256},
+      {1, 80, 513}, {2, 130, 1027}, {191, 47, 70}, {500, 40, 70},  {200, 300, 600},
+      {13, 200, 1}, {1, 1, 1},     {3, 5, 65536}, {1, 17, 65535},
+  };
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+    for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
+      lin_case c = {edges[i][0], edges[i][1], edges[i][2], dt, (act_kind)(rnd() % 2), 0};
+      check_linear(vs, nv, &c);
+    }
+  for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
+    lin_case c = {2, 3, 65536, dt, ACT_MAX, 1};
+    check_linear(vs, nv, &c);
+  }
+}
+
+// ---- matmul ----
+
+static void check_matmul(const variant *vs, size_t nv, size_t batch, size_t m, size_t k,
+                         size_t n, int da, int db, int extreme) {
+  size_t na = batch * m * k, nb = batch * k * n, ny = batch * m * n;
+  uint8_t *a = xmalloc(na), *b = xmalloc(nb);
+  if (extreme) { // a = 255, b = 0 with zb = 255: |acc| = 255 * 255 * k
+    memset(a, da == FFQRT_S8 ? 0x7F : 0xFF, na);
+    memset(b, db == FFQRT_S8 ? 0x80 : 0x00, nb);
+  } else {
+    fill_bytes(a, na, 0, 255);
+    fill_bytes(b, nb, 0, 255);
+  }
+  int32_t za = extreme ? (da == FFQRT_S8 ? -128 : 0) : da == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
+  int32_t zb = extreme ? (db == FFQRT_S8 ? 127 : 255) : db == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
+  ffqrt_qparam unit_a = {1.0f, za, da}, unit_b = {1.0f, zb, db};
+  ffqrt_qparam pa = {0.0625f, za, da}, pb = {0.125f, zb, db};
+  ffqrt_qparam py = {(float)(k ? k : 1) * 2.0f, (int32_t)(rnd() % 256), FFQRT_U8};
+  void *ws = xmalloc(ffqrt_matmul_workspace_size(m, k, n));
+  float *yr = xmalloc(ny * 4), *yv = xmalloc(ny * 4);
+  // f32 with unit scales: the exact int32 accumulator (as a float)
+  CHECK(ffqrt_matmul_ref(yr, NULL, 0, a, &unit_a, b, &unit_b, batch, m, k, n) == FFQRT_OK, "matmul_ref");
+  for (size_t i = 0; i < nv; i++) {
+    memset(yv, 0x5A, ny * 4);
+    CHECK(ffqrt_matmul_f32(vs[i].ctx, yv, a, &unit_a, b, &unit_b, batch, m, k, n, ws) == FFQRT_OK, "matmul");
+    CHECK(memcmp(yr, yv, ny * 4) == 0, "matmul f32 %s b%zu m%zu k%zu n%zu a%d b%d", vs[i].name, batch, m, k, n, da, db);
+  }
+  for (int relu = 0; relu <= 1; relu++) {
+    const ffqrt_qparam *q = relu ? &py : NULL;
+    ffqrt_matmul_ref(yr, q, relu, a, &pa, b, &pb, batch, m, k, n);
+    for (size_t i = 0; i < nv; i++) {
+      memset(yv, 0x5A, ny * 4);
+      ffqrt_status st = q ? ffqrt_matmul_q(vs[i].ctx, yv, q, relu, a, &pa, b, &pb, batch, m, k, n, ws)
+                          : ffqrt_matmul_f32(vs[i].ctx, yv, a, &pa, b, &pb, batch, m, k, n, ws);
+      CHECK(st == FFQRT_OK && memcmp(yr, yv, ny * (q ? 1 : 4)) == 0, "matmul %s %s b%zu m%zu k%zu n%zu",
+            q ? "q" : "f32", vs[i].name, batch, m, k, n);
+    }
+  }
+  free(a), free(b), free(ws), free(yr), free(yv);
+}
+
+static void test_matmul(const variant *vs, size_t nv) {
+  static const size_t shapes[][4] = {
+      {1, 1, 1, 1},   {1, 7, 5, 3},    {3, 13, 64, 17}, {2, 6, 257, 65}, {1, 97, 33, 130},
+      {0, 4, 4, 4},   {2, 0, 4, 4},    {2, 4, 0, 4},    {2, 4, 4, 0},    {4, 50, 96, 64},
+      {1, 300, 70, 40}, {1, 2, 1000, 16},
+  };
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+    for (int da = FFQRT_S8; da <= FFQRT_U8; da++)
+      for (int db = FFQRT_S8; db <= FFQRT_U8; db++)
+        check_matmul(vs, nv, shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], da, db, 0);
+  for (int da = FFQRT_S8; da <= FFQRT_U8; da++)
+    for (int db = FFQRT_S8; db <= FFQRT_U8; db++) check_matmul(vs, nv, 1, 3, 32768, 5, da, db, 1);
+  // K above the limit is refused; the reference checked against a direct sum
+  ffqrt_qparam p = {1.0f, 0, FFQRT_U8};
+  uint8_t one = 1;
+  float y;
+  CHECK(ffqrt_matmul_ref(&y, NULL, 0, &one, &p, &one, &p, 1, 1, 32769, 1) == FFQRT_EINVAL, "matmul K limit");
+  const uint8_t a[4] = {1, 2, 3, 4}, b[6] = {10, 0, 255, 5, 7, 1}; // a 2x2 (u8, za 1), b 2x3 (u8, zb 5)
+  ffqrt_qparam pa = {1.0f, 1, FFQRT_U8}, pb = {1.0f, 5, FFQRT_U8};
+  float yy[6];
+  ffqrt_matmul_ref(yy, NULL, 0, a, &pa, b, &pb, 1, 2, 2, 3);
+  CHECK(yy[0] == 0 * 5 + 1 * 0 && yy[1] == 0 * -5 + 1 * 2 && yy[2] == 0 * 250 + 1 * -4 &&
+            yy[3] == 2 * 5 + 3 * 0 && yy[4] == 2 * -5 + 3 * 2 && yy[5] == 2 * 250 + 3 * -4,
+        "matmul_ref by hand: %g %g %g %g %g %g", yy[0], yy[1], yy[2], yy[3], yy[4], yy[5]);
 }
 
 static void test_linear_dynamic(const variant *vs, size_t nv) {
@@ -410,6 +503,9 @@ static void test_conv(const variant *vs, size_t nv) {
       {1, 6, 5, 5, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1},
       {1, 16, 12, 12, 40, 5, 5, 2, 2, 2, 2, 1, 1, 1},
       {1, 2, 3, 3, 4, 3, 3, 3, 3, 1, 1, 1, 1, 2},
+      {2, 64, 14, 14, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several panel blocks and k-blocks
+      {1, 8, 1, 100, 24, 1, 5, 1, 2, 0, 2, 1, 1, 1},   // conv1d as h = kh = 1
+      {3, 6, 1, 37, 6, 1, 3, 1, 1, 0, 1, 1, 2, 3},     // grouped, dilated conv1d
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) check_conv(vs, nv, &shapes[i], dt);
@@ -441,6 +537,67 @@ static void test_eltwise(const variant *vs, size_t nv) {
     }
 }
 
+// ---- threads ----
+
+typedef struct shared_call {
+  ffqrt_ctx *ctx;
+  const uint8_t *a;
+  const void *packed;
+  size_t m, n;
+  float *y;
+  int rounds, bad;
+  const float *want;
+} shared_call;
+
+static void *call_linear(void *p) {
+  shared_call *c = p;
+  ffqrt_qparam pa = {0.5f, 3, FFQRT_U8};
+  for (int r = 0; r < c->rounds; r++) {
+    memset(c->y, 0, c->m * c->n * 4);
+    if (ffqrt_linear_f32(c->ctx, c->y, c->a, &pa, c->packed, NULL, c->m) != FFQRT_OK ||
+        memcmp(c->y, c->want, c->m * c->n * 4) != 0)
+      c->bad++;
+  }
+  return NULL;
+}
+
+// Pools of any size (more threads than CPUs too), and two callers sharing one context
+// (one of them then runs alone on its own thread): same results as the reference.
+static void test_threads(void) {
+  enum { M = 150, N = 200, K = 300 };
+  uint8_t *a = xmalloc(M * K);
+  int8_t *w = xmalloc(N * K);
+  float *ws = xmalloc(N * 4), *want = xmalloc(M * N * 4);
+  fill_bytes(a, M * K, 0, 255);
+  fill_weights(w, ws, N, K, 0);
+  void *packed = xmalloc(ffqrt_linear_pack_size(N, K));
+  ffqrt_linear_pack(packed, w, ws, N, K);
+  ffqrt_qparam pa = {0.5f, 3, FFQRT_U8};
+  ffqrt_linear_ref(want, NULL, 0, a, &pa, w, ws, NULL, M, N, K);
+  static const int counts[] = {0, 1, 4, 7, 16};
+  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+    ffqrt_ctx *c = ffqrt_ctx_new(FFQRT_ISA_AUTO, counts[i]);
+    CHECK(c && ffqrt_ctx_threads(c) >= 1 && (counts[i] == 0 || ffqrt_ctx_threads(c) == counts[i]),
+          "ctx with %d threads", counts[i]);
+    if (!c) continue;
+    float *y0 = xmalloc(M * N * 4), *y1 = xmalloc(M * N * 4);
+    shared_call s0 = {c, a, packed, M, N, y0, 20, 0, want}, s1 = {c, a, packed, M, N, y1, 20, 0, want};
+    pthread_t th;
+    int started = pthread_create(&th, NULL, call_linear, &s1) == 0;
+    call_linear(&s0);
+    if (started) pthread_join(th, NULL);
+    CHECK(s0.bad == 0 && s1.bad == 0, "two callers on one ctx (%d threads): %d + %d bad", counts[i], s0.bad, s1.bad);
+    free(y0), free(y1);
+    ffqrt_ctx_free(c);
+  }
+  CHECK(ffqrt_ctx_new(FFQRT_ISA_AUTO, -1) == NULL, "negative thread count refused");
+  ffqrt_ctx *big = ffqrt_ctx_new(FFQRT_ISA_REF, 100000);
+  CHECK(big && ffqrt_ctx_threads(big) == 256, "thread count clamped to 256");
+  ffqrt_ctx_free(big);
+  ffqrt_ctx_free(NULL);
+  free(a), free(w), free(ws), free(want), free(packed);
+}
+
 // ---- dispatch ----
 
 static void test_dispatch(void) {
@@ -453,20 +610,26 @@ static void test_dispatch(void) {
   c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
   CHECK(c && ffqrt_ctx_isa(c) == FFQRT_ISA_REF, "FFQRT_ISA=ref selects ref");
   ffqrt_ctx_free(c);
+  setenv("FFQRT_ISA", "avxvnni", 1);
+  c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 1);
+  CHECK(ffqrt_isa_supported(FFQRT_ISA_AVXVNNI) ? c && ffqrt_ctx_isa(c) == FFQRT_ISA_AVXVNNI : c == NULL,
+        "FFQRT_ISA=avxvnni selects avxvnni where supported, else fails");
+  ffqrt_ctx_free(c);
   unsetenv("FFQRT_ISA");
   c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
   int best = ffqrt_isa_supported(FFQRT_ISA_AVX512VNNI) ? FFQRT_ISA_AVX512VNNI
+             : ffqrt_isa_supported(FFQRT_ISA_AVXVNNI)  ? FFQRT_ISA_AVXVNNI
              : ffqrt_isa_supported(FFQRT_ISA_AVX2)     ? FFQRT_ISA_AVX2
                                                        : FFQRT_ISA_REF;
   CHECK(c && ffqrt_ctx_isa(c) == best, "auto selects the best ISA");
   printf("auto ISA: %s\n", c ? ffqrt_isa_name(ffqrt_ctx_isa(c)) : "none");
   ffqrt_ctx_free(c);
-  for (int isa = FFQRT_ISA_AVX2; isa <= FFQRT_ISA_AVX512VNNI; isa++)
+  for (int isa = FFQRT_ISA_AVX2; isa <= FFQRT_ISA_AVXVNNI; isa++)
     if (!ffqrt_isa_supported(isa)) CHECK(ffqrt_ctx_new(isa, 1) == NULL, "unsupported ISA refused");
 }
 
 int main(void) {
-  variant vs[8];
+  variant vs[16];
   size_t nv = make_variants(vs);
   test_ref_values();
   test_linear_ref_exact();
@@ -475,8 +638,10 @@ int main(void) {
   test_minmax(vs, nv);
   test_linear(vs, nv);
   test_linear_dynamic(vs, nv);
+  test_matmul(vs, nv);
   test_conv(vs, nv);
   test_eltwise(vs, nv);
+  test_threads();
   for (size_t i = 0; i < nv; i++) ffqrt_ctx_free(vs[i].ctx);
   printf("runtime: %d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;

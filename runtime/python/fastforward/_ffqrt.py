@@ -18,7 +18,7 @@ import ctypes
 import os
 import threading
 import warnings
-from typing import Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import torch
 
@@ -39,7 +39,7 @@ _S8, _S4 = 0, 2
 GRID_DTYPES = {8: _S8, 4: _S4}
 _QMIN = {_S8: -128, _S4: -8}
 _QMAX = {_S8: 127, _S4: 7}
-_ISA_NAMES = {0: "auto", 1: "ref", 2: "avx2", 3: "avx512vnni"}
+_ISA_NAMES = {0: "auto", 1: "ref", 2: "avx2", 3: "avx512vnni", 4: "avxvnni"}
 
 
 class _Grid(ctypes.Structure):
@@ -388,3 +388,420 @@ def fake_quantize(
         _ptr(zero_point), dtype,
     )
     return out if status == _OK else None
+
+
+# --- integer kernels: GEMM, conv, matmul, elementwise (fastforward._integer uses these) ------
+#
+# Each wrapper takes dense CPU tensors of the exact dtype and shape it documents and checks
+# all of it again here (dtype, device, contiguity, element counts against the sizes passed to
+# C, parameter values), because C cannot check buffer lengths. A failed check raises
+# ValueError naming what was wrong; a call C rejects anyway (FFQRT_EINVAL) raises too.
+# ``None`` is returned only when the library is not available.
+
+__all__ += [
+    "QParam",
+    "add",
+    "conv2d",
+    "conv2d_pack",
+    "integer_context",
+    "linear",
+    "linear_dynamic",
+    "linear_pack",
+    "linear_pack_dims",
+    "matmul",
+    "mul",
+]
+
+_U8 = 1
+_INT8_RANGE = {_S8: (-128, 127), _U8: (0, 255)}
+_TORCH_INT8 = {torch.int8: _S8, torch.uint8: _U8}
+LINEAR_MAX_K = 65536
+MATMUL_MAX_K = 32768
+
+
+class _QParam(ctypes.Structure):
+    _fields_ = [("scale", ctypes.c_float), ("zero_point", ctypes.c_int32), ("dtype", ctypes.c_int32)]
+
+
+class _ConvShape(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("n", "c_in", "h", "w", "c_out", "kh", "kw", "stride_h", "stride_w",
+                     "pad_h", "pad_w", "dil_h", "dil_w", "groups")
+    ]
+
+
+class QParam:
+    """Per-tensor parameters of an int8 operand: ``scale`` (a finite float32 > 0) and
+    ``zero_point`` (an int in the storage dtype's range); ``dtype`` is torch.int8 or
+    torch.uint8."""
+
+    __slots__ = ("scale", "zero_point", "dtype", "_c")
+
+    def __init__(self, scale: float, zero_point: int, dtype: torch.dtype = torch.int8) -> None:
+        if dtype not in _TORCH_INT8:
+            raise ValueError("QParam: dtype must be torch.int8 or torch.uint8, got %s" % dtype)
+        code = _TORCH_INT8[dtype]
+        f32 = float(torch.tensor(float(scale), dtype=torch.float32))
+        if not (f32 > 0.0 and f32 != float("inf")):  # also false for NaN
+            raise ValueError("QParam: scale must be finite and > 0 in float32, got %r" % (scale,))
+        zp = int(zero_point)
+        lo, hi = _INT8_RANGE[code]
+        if zp != zero_point or not lo <= zp <= hi:
+            raise ValueError("QParam: zero point %r outside [%d, %d] of %s" % (zero_point, lo, hi, dtype))
+        self.scale, self.zero_point, self.dtype = f32, zp, dtype
+        self._c = _QParam(f32, zp, code)
+
+    def __repr__(self) -> str:
+        return "QParam(scale=%r, zero_point=%d, dtype=%s)" % (self.scale, self.zero_point, self.dtype)
+
+
+def _declare_integer(lib: ctypes.CDLL) -> None:
+    vp, sz, i32, qp = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.POINTER(_QParam)
+    cs = ctypes.POINTER(_ConvShape)
+    table = {
+        "ffqrt_ctx_threads": ([vp], i32),
+        "ffqrt_linear_pack_size": ([sz, sz], sz),
+        "ffqrt_linear_pack": ([vp, vp, vp, sz, sz], i32),
+        "ffqrt_linear_pack_dims": ([vp, ctypes.POINTER(sz), ctypes.POINTER(sz)], i32),
+        "ffqrt_linear_f32": ([vp, vp, vp, qp, vp, vp, sz], i32),
+        "ffqrt_linear_q": ([vp, vp, qp, i32, vp, qp, vp, vp, sz], i32),
+        "ffqrt_linear_dynamic_workspace_size": ([sz, sz], sz),
+        "ffqrt_linear_dynamic": ([vp, vp, vp, vp, vp, sz, vp], i32),
+        "ffqrt_matmul_workspace_size": ([sz, sz, sz], sz),
+        "ffqrt_matmul_f32": ([vp, vp, vp, qp, vp, qp, sz, sz, sz, sz, vp], i32),
+        "ffqrt_matmul_q": ([vp, vp, qp, i32, vp, qp, vp, qp, sz, sz, sz, sz, vp], i32),
+        "ffqrt_conv2d_out_h": ([cs], sz),
+        "ffqrt_conv2d_out_w": ([cs], sz),
+        "ffqrt_conv2d_pack_size": ([cs], sz),
+        "ffqrt_conv2d_pack": ([vp, vp, vp, cs], i32),
+        "ffqrt_conv2d_workspace_size": ([cs], sz),
+        "ffqrt_conv2d_f32": ([vp, vp, vp, qp, vp, vp, cs, vp], i32),
+        "ffqrt_conv2d_q": ([vp, vp, qp, i32, vp, qp, vp, vp, cs, vp], i32),
+        "ffqrt_add": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
+        "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
+    }
+    for name, (argtypes, restype) in table.items():
+        fn = getattr(lib, name)
+        fn.argtypes = argtypes
+        fn.restype = restype
+
+
+_contexts: dict = {}
+_integer_declared = [False]
+
+
+def _integer_lib() -> Optional[ctypes.CDLL]:
+    lib = _lib_or_warn()
+    if lib is None:
+        return None
+    if not _integer_declared[0]:
+        with _lock:
+            if not _integer_declared[0]:
+                _declare_integer(lib)
+                _integer_declared[0] = True
+    return lib
+
+
+def integer_context(threads: Optional[int] = None) -> Optional[int]:
+    """The libffqrt context whose pool has ``threads`` threads (default:
+    ``torch.get_num_threads()``), created on first use and kept for the process; None when
+    the library is not available."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    n = torch.get_num_threads() if threads is None else int(threads)
+    n = max(1, min(n, 256))
+    ctx = _contexts.get(n)
+    if ctx is None:
+        with _lock:
+            ctx = _contexts.get(n)
+            if ctx is None:
+                ctx = lib.ffqrt_ctx_new(0, n)
+                if not ctx:
+                    raise RuntimeError("libffqrt: ffqrt_ctx_new(auto, %d) failed" % n)
+                _contexts[n] = ctx
+    return ctx
+
+
+def context_threads(threads: Optional[int] = None) -> int:
+    """The pool size of ``integer_context(threads)`` (0 without the library)."""
+    ctx = integer_context(threads)
+    return 0 if ctx is None else int(_state["lib"].ffqrt_ctx_threads(ctx))
+
+
+def _need(t: Any, what: str, dtypes: Sequence[torch.dtype], numel: int) -> None:
+    if not isinstance(t, torch.Tensor):
+        raise ValueError("%s: expected a tensor, got %s" % (what, type(t).__name__))
+    if t.dtype not in dtypes:
+        raise ValueError("%s: dtype %s, expected %s" % (what, t.dtype, " or ".join(map(str, dtypes))))
+    if not _plain(t, t.dtype):
+        raise ValueError("%s: must be a dense contiguous plain CPU tensor" % what)
+    if t.numel() != numel:
+        raise ValueError("%s: %d elements, expected %d" % (what, t.numel(), numel))
+
+
+def _need_qparam(p: Any, what: str, t: Optional[torch.Tensor] = None) -> "QParam":
+    if not isinstance(p, QParam):
+        raise ValueError("%s: expected a QParam, got %s" % (what, type(p).__name__))
+    if t is not None and t.dtype != p.dtype:
+        raise ValueError("%s: tensor dtype %s but parameters for %s" % (what, t.dtype, p.dtype))
+    return p
+
+
+def _sizes(*values: Any) -> None:
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError("libffqrt: size %r is not a non-negative int" % (v,))
+
+
+def _check(status: int, what: str) -> None:
+    if status != _OK:
+        raise ValueError("libffqrt: %s rejected its arguments (status %d)" % (what, status))
+
+
+def _workspace(n: int) -> torch.Tensor:
+    # Separate from _scratch_bytes (quantize's intermediate): a workspace is live during
+    # the call only, and never aliases another buffer of the same call.
+    buf = getattr(_scratch, "work", None)
+    if buf is None or buf.numel() < n:
+        buf = _empty((max(n, 1 << 20),), torch.uint8)
+        if n <= _SCRATCH_MAX:
+            _scratch.work = buf
+    return buf[:max(n, 1)]
+
+
+def linear_pack(w: torch.Tensor, w_scale: torch.Tensor) -> Optional[torch.Tensor]:
+    """Pack int8 weights ``w`` [n, k] (symmetric, one float32 scale per row in ``w_scale``)
+    for ``linear``; the result is a uint8 tensor."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(w, torch.Tensor) or w.dim() != 2:
+        raise ValueError("linear_pack: weights must be a 2-D tensor")
+    n, k = int(w.shape[0]), int(w.shape[1])
+    if k > LINEAR_MAX_K:
+        raise ValueError("linear_pack: K = %d exceeds %d" % (k, LINEAR_MAX_K))
+    _need(w, "linear_pack weights", (torch.int8,), n * k)
+    _need(w_scale, "linear_pack scales", (torch.float32,), n)
+    if n and not bool((torch.isfinite(w_scale) & (w_scale > 0)).all()):
+        raise ValueError("linear_pack: weight scales must be finite and > 0")
+    packed = torch.empty(int(lib.ffqrt_linear_pack_size(n, k)), dtype=torch.uint8)
+    _check(lib.ffqrt_linear_pack(packed.data_ptr(), w.data_ptr(), w_scale.data_ptr(), n, k), "linear_pack")
+    return packed
+
+
+def linear_pack_dims(packed: torch.Tensor) -> Optional[Tuple[int, int]]:
+    """(n, k) of a linear pack, or None when ``packed`` is not one."""
+    lib = _integer_lib()
+    if lib is None or not _plain(packed, torch.uint8) or packed.numel() < 64:
+        return None
+    n, k = ctypes.c_size_t(), ctypes.c_size_t()
+    if lib.ffqrt_linear_pack_dims(packed.data_ptr(), ctypes.byref(n), ctypes.byref(k)) != _OK:
+        return None
+    return int(n.value), int(k.value)
+
+
+def _pack_nk(packed: torch.Tensor, what: str) -> Tuple[int, int]:
+    dims = linear_pack_dims(packed)
+    if dims is None:
+        raise ValueError("%s: not a linear pack" % what)
+    lib = _state["lib"]
+    if packed.numel() < lib.ffqrt_linear_pack_size(dims[0], dims[1]):
+        raise ValueError("%s: packed buffer too short" % what)
+    return dims
+
+
+def linear(a: torch.Tensor, pa: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor],
+           out: Optional[QParam] = None, relu: bool = False,
+           threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """int8 linear layer: ``a`` [m, k] (int8 or uint8, per-tensor ``pa``) times a pack from
+    ``linear_pack``; float32 [m, n] output (plus ``bias``), or with ``out`` the output
+    requantized onto ``out``'s grid (``relu``: clamped at its zero point)."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    n, k = _pack_nk(packed, "linear")
+    if not isinstance(a, torch.Tensor) or a.dim() != 2 or int(a.shape[1]) != k:
+        raise ValueError("linear: activations must be [m, %d], got %s" % (k, tuple(getattr(a, "shape", ()))))
+    m = int(a.shape[0])
+    _need(a, "linear activations", tuple(_TORCH_INT8), m * k)
+    _need_qparam(pa, "linear activations", a)
+    if bias is not None:
+        _need(bias, "linear bias", (torch.float32,), n)
+    ctx = integer_context(threads)
+    if out is None:
+        y = _empty((m, n), torch.float32)
+        _check(lib.ffqrt_linear_f32(ctx, y.data_ptr(), a.data_ptr(), ctypes.byref(pa._c),
+                                    packed.data_ptr(), _ptr(bias), m), "linear_f32")
+        return y
+    _need_qparam(out, "linear output")
+    y = _empty((m, n), out.dtype)
+    _check(lib.ffqrt_linear_q(ctx, y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), a.data_ptr(),
+                              ctypes.byref(pa._c), packed.data_ptr(), _ptr(bias), m), "linear_q")
+    return y
+
+
+def linear_dynamic(x: torch.Tensor, packed: torch.Tensor, bias: Optional[torch.Tensor],
+                   threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """float32 ``x`` [m, k] quantized per call (per tensor, 7-bit u8 from its min/max), int8
+    GEMM with the pack, float32 [m, n] output plus ``bias``."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    n, k = _pack_nk(packed, "linear_dynamic")
+    if not isinstance(x, torch.Tensor) or x.dim() != 2 or int(x.shape[1]) != k:
+        raise ValueError("linear_dynamic: input must be [m, %d]" % k)
+    m = int(x.shape[0])
+    _need(x, "linear_dynamic input", (torch.float32,), m * k)
+    if bias is not None:
+        _need(bias, "linear_dynamic bias", (torch.float32,), n)
+    work = _workspace(int(lib.ffqrt_linear_dynamic_workspace_size(m, k)))
+    y = _empty((m, n), torch.float32)
+    _check(lib.ffqrt_linear_dynamic(integer_context(threads), y.data_ptr(), x.data_ptr(),
+                                    packed.data_ptr(), _ptr(bias), m, work.data_ptr()), "linear_dynamic")
+    return y
+
+
+def matmul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: Optional[QParam] = None,
+           relu: bool = False, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """Batched int8 matmul ``a`` [batch, m, k] @ ``b`` [batch, k, n], both per tensor;
+    float32 output or, with ``out``, requantized."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or a.dim() != 3 or b.dim() != 3:
+        raise ValueError("matmul: operands must be 3-D tensors [batch, m, k] and [batch, k, n]")
+    batch, m, k = (int(d) for d in a.shape)
+    if int(b.shape[0]) != batch or int(b.shape[1]) != k:
+        raise ValueError("matmul: shapes %s and %s do not match" % (tuple(a.shape), tuple(b.shape)))
+    n = int(b.shape[2])
+    if k > MATMUL_MAX_K:
+        raise ValueError("matmul: K = %d exceeds %d" % (k, MATMUL_MAX_K))
+    _need(a, "matmul lhs", tuple(_TORCH_INT8), batch * m * k)
+    _need(b, "matmul rhs", tuple(_TORCH_INT8), batch * k * n)
+    _need_qparam(pa, "matmul lhs", a)
+    _need_qparam(pb, "matmul rhs", b)
+    work = _workspace(int(lib.ffqrt_matmul_workspace_size(m, k, n)))
+    ctx = integer_context(threads)
+    if out is None:
+        y = _empty((batch, m, n), torch.float32)
+        _check(lib.ffqrt_matmul_f32(ctx, y.data_ptr(), a.data_ptr(), ctypes.byref(pa._c), b.data_ptr(),
+                                    ctypes.byref(pb._c), batch, m, k, n, work.data_ptr()), "matmul_f32")
+        return y
+    _need_qparam(out, "matmul output")
+    y = _empty((batch, m, n), out.dtype)
+    _check(lib.ffqrt_matmul_q(ctx, y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), a.data_ptr(),
+                              ctypes.byref(pa._c), b.data_ptr(), ctypes.byref(pb._c), batch, m, k, n,
+                              work.data_ptr()), "matmul_q")
+    return y
+
+
+def conv2d_shape(n: int, c_in: int, h: int, w: int, c_out: int, kh: int, kw: int,
+                 stride: Tuple[int, int], padding: Tuple[int, int], dilation: Tuple[int, int],
+                 groups: int) -> Any:
+    """The C description of an NCHW convolution (every value a non-negative int; stride,
+    dilation and groups >= 1; channels divisible by groups)."""
+    values = (n, c_in, h, w, c_out, kh, kw) + tuple(stride) + tuple(padding) + tuple(dilation) + (groups,)
+    _sizes(*values)
+    if min(stride) < 1 or min(dilation) < 1 or groups < 1 or kh < 1 or kw < 1:
+        raise ValueError("conv2d: stride, dilation, groups and kernel sizes must be >= 1")
+    if c_in % groups or c_out % groups:
+        raise ValueError("conv2d: channels (%d in, %d out) not divisible by groups %d" % (c_in, c_out, groups))
+    return _ConvShape(n, c_in, h, w, c_out, kh, kw, stride[0], stride[1], padding[0], padding[1],
+                      dilation[0], dilation[1], groups)
+
+
+def conv2d_out_hw(shape: Any) -> Tuple[int, int]:
+    lib = _integer_lib()
+    return int(lib.ffqrt_conv2d_out_h(ctypes.byref(shape))), int(lib.ffqrt_conv2d_out_w(ctypes.byref(shape)))
+
+
+def conv2d_pack(w: torch.Tensor, w_scale: torch.Tensor, shape: Any) -> Optional[torch.Tensor]:
+    """Pack int8 conv weights [c_out, c_in / groups, kh, kw] (one float32 scale per output
+    channel) for ``conv2d`` with ``shape`` (from ``conv2d_shape``)."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(shape, _ConvShape):
+        raise ValueError("conv2d_pack: shape must come from conv2d_shape")
+    expect = (shape.c_out, shape.c_in // shape.groups, shape.kh, shape.kw)
+    if not isinstance(w, torch.Tensor) or tuple(w.shape) != expect:
+        raise ValueError("conv2d_pack: weights must have shape %s" % (expect,))
+    if (shape.c_in // shape.groups) * shape.kh * shape.kw > LINEAR_MAX_K:
+        raise ValueError("conv2d_pack: reduction length exceeds %d" % LINEAR_MAX_K)
+    _need(w, "conv2d_pack weights", (torch.int8,), w.numel())
+    _need(w_scale, "conv2d_pack scales", (torch.float32,), shape.c_out)
+    if shape.c_out and not bool((torch.isfinite(w_scale) & (w_scale > 0)).all()):
+        raise ValueError("conv2d_pack: weight scales must be finite and > 0")
+    packed = torch.empty(int(lib.ffqrt_conv2d_pack_size(ctypes.byref(shape))), dtype=torch.uint8)
+    _check(lib.ffqrt_conv2d_pack(packed.data_ptr(), w.data_ptr(), w_scale.data_ptr(), ctypes.byref(shape)),
+           "conv2d_pack")
+    return packed
+
+
+def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor], shape: Any,
+           out: Optional[QParam] = None, relu: bool = False,
+           threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """int8 NCHW convolution of ``x`` (per tensor ``px``) with a pack from ``conv2d_pack``
+    made for the same ``shape``; float32 output (plus ``bias``) or, with ``out``,
+    requantized."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(shape, _ConvShape):
+        raise ValueError("conv2d: shape must come from conv2d_shape")
+    if not isinstance(x, torch.Tensor) or tuple(x.shape) != (shape.n, shape.c_in, shape.h, shape.w):
+        raise ValueError("conv2d: input must have shape %s" % ((shape.n, shape.c_in, shape.h, shape.w),))
+    _need(x, "conv2d input", tuple(_TORCH_INT8), x.numel())
+    _need_qparam(px, "conv2d input", x)
+    if not _plain(packed, torch.uint8) or packed.numel() != lib.ffqrt_conv2d_pack_size(ctypes.byref(shape)):
+        raise ValueError("conv2d: packed weights do not match the shape")
+    if bias is not None:
+        _need(bias, "conv2d bias", (torch.float32,), shape.c_out)
+    oh, ow = conv2d_out_hw(shape)
+    work = _workspace(int(lib.ffqrt_conv2d_workspace_size(ctypes.byref(shape))))
+    ctx = integer_context(threads)
+    dims = (shape.n, shape.c_out, oh, ow)
+    if out is None:
+        y = _empty(dims, torch.float32)
+        _check(lib.ffqrt_conv2d_f32(ctx, y.data_ptr(), x.data_ptr(), ctypes.byref(px._c), packed.data_ptr(),
+                                    _ptr(bias), ctypes.byref(shape), work.data_ptr()), "conv2d_f32")
+        return y
+    _need_qparam(out, "conv2d output")
+    y = _empty(dims, out.dtype)
+    _check(lib.ffqrt_conv2d_q(ctx, y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), x.data_ptr(),
+                              ctypes.byref(px._c), packed.data_ptr(), _ptr(bias), ctypes.byref(shape),
+                              work.data_ptr()), "conv2d_q")
+    return y
+
+
+def _eltwise(name: str, a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam,
+             relu: bool, threads: Optional[int]) -> Optional[torch.Tensor]:
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or a.shape != b.shape:
+        raise ValueError("%s: operands must be tensors of one shape" % name)
+    _need(a, name + " lhs", tuple(_TORCH_INT8), a.numel())
+    _need(b, name + " rhs", tuple(_TORCH_INT8), a.numel())
+    _need_qparam(pa, name + " lhs", a)
+    _need_qparam(pb, name + " rhs", b)
+    _need_qparam(out, name + " output")
+    y = _empty(a.shape, out.dtype)
+    fn = lib.ffqrt_add if name == "add" else lib.ffqrt_mul
+    _check(fn(integer_context(threads), y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), a.data_ptr(),
+              ctypes.byref(pa._c), b.data_ptr(), ctypes.byref(pb._c), a.numel()), name)
+    return y
+
+
+def add(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam, relu: bool = False,
+        threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """Elementwise ``quantize(dq(a) + dq(b))`` onto ``out``'s grid (same-shape operands)."""
+    return _eltwise("add", a, pa, b, pb, out, relu, threads)
+
+
+def mul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam, relu: bool = False,
+        threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """Elementwise ``quantize(dq(a) * dq(b))`` onto ``out``'s grid (same-shape operands)."""
+    return _eltwise("mul", a, pa, b, pb, out, relu, threads)

@@ -1,0 +1,750 @@
+"""Integer execution: dispatcher kernels that run quantized ops in libffqrt's int8 kernels.
+
+Registered at import (``fastforward`` imports this module) for ``linear``, ``conv1d``,
+``conv2d``, ``matmul``, ``mm``, ``bmm``, ``add``, ``mul`` and the cheap unary elementwise
+ops (``relu``, ``gelu``, ``sigmoid``, ``silu``, ``negative``, ``positive``, ``exp``, ``sin``,
+``cos``), both for the functional ops (``fastforward.nn.functional``) and for torch calls on
+QuantizedTensors. A kernel applies when
+
+* its quantized operands are static affine 8-bit QuantizedTensors on the CPU (activations
+  per tensor; linear / conv weights per output channel or per tensor, symmetric), whose raw
+  data hold integers in [-128, 127] (int8 storage, or float storage holding integers);
+* no operand needs a gradient while autograd records (the integer path has no backward);
+* the op's other arguments are ones the C kernels implement (see each planner).
+
+Otherwise the op takes the simulated path (dequantize, float op, quantize) unchanged.
+Results: with a static per-tensor 8-bit ``LinearQuantizer`` as output quantizer (no
+overrides or hooks on it), the int32 accumulators are requantized straight onto its grid
+and a QuantizedTensor with int8 storage comes out; with no output quantizer (or a stub) the
+float32 result; with any other output quantizer, the float32 result passed through it.
+
+Packed weights are cached per weight tensor: the key is the tensor that owns the raw data
+(its ``_base`` or itself), its view geometry and its version counter, plus the scales; an
+in-place change of the weight or its scales repacks, and the entry dies with the tensor.
+Threads: the C context gets ``torch.get_num_threads()``.
+
+``set_enabled(False)`` / ``integer_execution(False)`` (or ``FFQ_INTEGER=0`` in the
+environment) turn the integer path off, leaving the simulated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import weakref
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+
+from fastforward import _ffqrt, dispatcher
+from fastforward.flags import get_export_mode
+from fastforward.quantization.affine._affine import AffineQuantizationFunction, StaticAffineQuantParams
+from fastforward.quantization.function import QuantizationContext
+from fastforward.quantization.granularity import PerChannel, PerTensor
+from fastforward.quantized_tensor import QuantizedTensor
+
+__all__ = [
+    "cache_info",
+    "clear_cache",
+    "enabled",
+    "integer_execution",
+    "last_path",
+    "set_enabled",
+]
+
+_state = {"enabled": os.environ.get("FFQ_INTEGER", "1") != "0"}
+_local = threading.local()
+
+
+def enabled() -> bool:
+    """Whether the integer kernels are used (when their conditions hold)."""
+    return _state["enabled"] and not getattr(_local, "off", False)
+
+
+def set_enabled(flag: bool) -> None:
+    """Turn the integer path on or off for the whole process."""
+    _state["enabled"] = bool(flag)
+
+
+@contextlib.contextmanager
+def integer_execution(flag: bool = True) -> Iterator[None]:
+    """Within the block the integer path is on (or off), then as before."""
+    old = _state["enabled"]
+    _state["enabled"] = bool(flag)
+    try:
+        yield
+    finally:
+        _state["enabled"] = old
+
+
+@contextlib.contextmanager
+def _simulated() -> Iterator[None]:
+    # This thread only: the fallback of a kernel re-enters the op without us.
+    old = getattr(_local, "off", False)
+    _local.off = True
+    try:
+        yield
+    finally:
+        _local.off = old
+
+
+def last_path() -> Optional[str]:
+    """``"<op>:integer"`` or ``"<op>:simulated"`` for the last call one of these kernels
+    handled on this thread (for tests and debugging)."""
+    return getattr(_local, "last", None)
+
+
+def _note(op: str, path: str) -> None:
+    _local.last = "%s:%s" % (op, path)
+
+
+# --- operands --------------------------------------------------------------------------------
+
+
+class _Act:
+    """A per-tensor static affine 8-bit operand as int8 data plus its QParam."""
+
+    __slots__ = ("raw", "qp")
+
+    def __init__(self, raw: torch.Tensor, qp: _ffqrt.QParam) -> None:
+        self.raw, self.qp = raw, qp
+
+
+def _grad_blocked(t: torch.Tensor) -> bool:
+    return torch.is_grad_enabled() and t.requires_grad
+
+
+def _static_params(x: Any) -> Optional[StaticAffineQuantParams]:
+    if not isinstance(x, QuantizedTensor):
+        return None
+    context = x._quantization_context
+    if not isinstance(context, QuantizationContext) or context.quantization_fn is not AffineQuantizationFunction:
+        return None
+    params = context.quantization_params
+    if type(params) is not StaticAffineQuantParams or params.num_bits != 8:
+        return None
+    if params.dequantize_dtype not in (None, torch.float32):
+        return None
+    return params
+
+
+def _f32_param(value: Any, n: Optional[int]) -> Optional[torch.Tensor]:
+    """A float32 CPU parameter tensor (flat), every entry finite and > 0, or None."""
+    if not isinstance(value, torch.Tensor) or type(value) not in (torch.Tensor, torch.nn.Parameter):
+        return None
+    if value.dtype != torch.float32 or value.device.type != "cpu" or value.layout != torch.strided:
+        return None
+    if _grad_blocked(value):
+        return None
+    flat = value.detach().reshape(-1)
+    if n is not None and flat.numel() != n:
+        return None
+    if flat.numel() == 0 or not bool((torch.isfinite(flat) & (flat > 0)).all()):
+        return None
+    return flat
+
+
+def _zero_points(offset: Any, n: int) -> Optional[torch.Tensor]:
+    """``-round(offset)`` as int64 (n entries), or None if unusable; zeros for no offset."""
+    if offset is None:
+        return torch.zeros(n, dtype=torch.int64)
+    if not isinstance(offset, torch.Tensor) or not offset.is_floating_point() or offset.device.type != "cpu":
+        return None
+    if _grad_blocked(offset):
+        return None
+    flat = offset.detach().reshape(-1)
+    if flat.numel() != n or not bool(torch.isfinite(flat).all()):
+        return None
+    zp = -torch.round(flat.double())
+    if bool((zp < -128).any()) or bool((zp > 127).any()):
+        return None
+    return zp.to(torch.int64)
+
+
+def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
+    """The raw data as int8 (same shape, maybe a copy), or None when they are not integers
+    in [-128, 127] or not plain CPU data."""
+    raw = x.raw_data
+    if raw.device.type != "cpu" or raw.layout != torch.strided or _grad_blocked(raw):
+        return None
+    if getattr(raw, "is_neg", lambda: False)() or getattr(raw, "is_conj", lambda: False)():
+        return None
+    if raw.dtype == torch.int8:
+        return raw.detach()
+    if raw.dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int16,
+                         torch.int32, torch.int64, torch.uint8):
+        return None
+    raw = raw.detach()
+    if raw.numel() == 0:
+        return torch.empty(raw.shape, dtype=torch.int8)
+    lo_hi = torch.aminmax(raw) if hasattr(torch, "aminmax") else (raw.min(), raw.max())
+    lo, hi = float(lo_hi[0]), float(lo_hi[1])
+    if not (-128.0 <= lo and hi <= 127.0):  # also rejects NaN
+        return None
+    out = raw.to(torch.int8)
+    if raw.is_floating_point() and not torch.equal(out.to(raw.dtype), raw):
+        return None  # fractional values
+    return out
+
+
+def _activation(x: Any) -> Optional[_Act]:
+    params = _static_params(x)
+    if params is None or not isinstance(params.granularity, PerTensor):
+        return None
+    scale = _f32_param(params.scale, 1)
+    if scale is None:
+        return None
+    zp = _zero_points(params.offset, 1)
+    if zp is None:
+        return None
+    raw = _int8_raw(x)
+    if raw is None:
+        return None
+    return _Act(raw, _ffqrt.QParam(float(scale[0]), int(zp[0])))
+
+
+def _weight_scales(w: Any) -> Optional[torch.Tensor]:
+    """Per-row float32 scales of a symmetric 8-bit weight quantized per tensor or per
+    channel along dim 0 (rows = output channels); None otherwise. Cheap: no pass over the
+    weight itself."""
+    params = _static_params(w)
+    if params is None or w.dim() < 2:
+        return None
+    n = int(w.shape[0])
+    g = params.granularity
+    if isinstance(g, PerTensor):
+        scale = _f32_param(params.scale, 1)
+        per_row = None if scale is None else scale.expand(n).contiguous()
+        zp = _zero_points(params.offset, 1)
+    elif type(g) is PerChannel and [d % w.dim() for d in g.channel_dims] == [0]:
+        scale = _f32_param(params.scale, n)
+        per_row = None if scale is None else scale.contiguous()
+        zp = _zero_points(params.offset, n)
+    else:
+        return None
+    if per_row is None or zp is None or bool((zp != 0).any()):
+        return None  # the kernels take symmetric weights only
+    return per_row
+
+
+# --- the packed-weight cache -------------------------------------------------------------------
+
+
+class _Entry:
+    __slots__ = ("ref", "version", "geometry", "scales", "packed")
+
+    def __init__(self, ref: Any, version: int, geometry: Tuple[Any, ...], scales: torch.Tensor,
+                 packed: torch.Tensor) -> None:
+        self.ref, self.version, self.geometry, self.scales, self.packed = ref, version, geometry, scales, packed
+
+
+_cache: Dict[Tuple[Any, ...], _Entry] = {}
+_stats = {"hits": 0, "packs": 0}
+
+
+def _owner(w: QuantizedTensor) -> Tuple[Optional[torch.Tensor], Optional[int]]:
+    """The tensor owning the weight's raw memory and its version, or (None, None) when the
+    weight cannot be tracked (inference tensors have no version counter)."""
+    raw = w.raw_data
+    owner = raw._base if raw._base is not None else raw
+    try:
+        return owner, int(owner._version)
+    except RuntimeError:
+        return None, None
+
+
+def _drop(key: Tuple[Any, ...], ref: Any) -> None:
+    entry = _cache.get(key)
+    if entry is not None and entry.ref is ref:
+        del _cache[key]
+
+
+def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...], scales: torch.Tensor,
+                   pack: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                   reshape: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> Optional[torch.Tensor]:
+    """The packed form of weight ``w`` (cached), or None when its raw data are not int8
+    values. ``reshape`` maps the int8 raw data to what ``pack`` expects."""
+    owner, version = _owner(w)
+    raw_view = w.raw_data
+    key = None
+    if owner is not None:
+        key = (id(owner), kind, layout, tuple(w.shape), tuple(raw_view.stride()),
+               raw_view.storage_offset(), raw_view.dtype)
+        entry = _cache.get(key)
+        if (entry is not None and entry.ref() is owner and entry.version == version
+                and torch.equal(entry.scales, scales)):
+            _stats["hits"] += 1
+            return entry.packed
+    raw = _int8_raw(w)
+    if raw is None:
+        return None
+    packed = pack(reshape(raw).contiguous(), scales)
+    _stats["packs"] += 1
+    if key is not None:
+        ref = weakref.ref(owner, lambda r, key=key: _drop(key, r))
+        _cache[key] = _Entry(ref, version, key[1:], scales.clone(), packed)
+    return packed
+
+
+def clear_cache() -> None:
+    """Forget every packed weight."""
+    _cache.clear()
+
+
+def cache_info() -> Dict[str, int]:
+    """{"entries", "hits", "packs"}: cached packs, cache hits and packs made so far."""
+    return {"entries": len(_cache), "hits": _stats["hits"], "packs": _stats["packs"]}
+
+
+# --- output quantizers ---------------------------------------------------------------------------
+
+_FLOAT, _REQUANT, _CALL = 0, 1, 2
+
+
+def _global_hooks() -> bool:
+    m = torch.nn.modules.module
+    return any(bool(getattr(m, name, None)) for name in (
+        "_global_forward_hooks", "_global_forward_pre_hooks", "_global_forward_hooks_always_called"))
+
+
+def _output(q: Any) -> Tuple[int, Any]:
+    """How the result leaves the kernel: float, requantized in C (with the QParam), or
+    float passed through the quantizer."""
+    from fastforward.nn.linear_quantizer import LinearQuantizer
+    from fastforward.nn.quantizer import Quantizer, QuantizerStub
+
+    if q is None or (isinstance(q, QuantizerStub) and type(q).forward is QuantizerStub.forward):
+        return _FLOAT, None
+    if (type(q) is not LinearQuantizer or q.__dict__.get("_quantizer_overrides") or q._forward_hooks
+            or q._forward_pre_hooks or _global_hooks() or q.num_bits != 8
+            or not isinstance(q.granularity, PerTensor) or q.has_uninitialized_params
+            or q.quantized_dtype not in (None, torch.int8, torch.float32) or get_export_mode()):
+        return (_CALL, q) if isinstance(q, Quantizer) or callable(q) else (-1, None)
+    scale = _f32_param(q.scale, 1)
+    zp = _zero_points(q.offset, 1)
+    if scale is None or zp is None:
+        return _CALL, q
+    return _REQUANT, (_ffqrt.QParam(float(scale[0]), int(zp[0])), q)
+
+
+def _wrap(raw: torch.Tensor, quantizer: Any) -> torch.Tensor:
+    params = StaticAffineQuantParams(
+        scale=quantizer.scale, offset=quantizer.offset, num_bits=8, granularity=PerTensor(),
+        quantized_dtype=quantizer.quantized_dtype or torch.int8, dequantize_dtype=torch.float32,
+    )
+    if quantizer.quantized_dtype == torch.float32:
+        raw = raw.to(torch.float32)
+    return QuantizationContext(AffineQuantizationFunction, params).attach(raw)
+
+
+def _finish(y: torch.Tensor, how: Tuple[int, Any]) -> torch.Tensor:
+    kind, value = how
+    if kind == _REQUANT:
+        return _wrap(y, value[1])
+    if kind == _CALL:
+        return value(y)
+    return y
+
+
+def _float_bias(bias: Any, n: int) -> Tuple[bool, Optional[torch.Tensor]]:
+    """(usable, float32 contiguous bias or None)."""
+    if bias is None:
+        return True, None
+    if isinstance(bias, QuantizedTensor):
+        if _grad_blocked(bias.raw_data):
+            return False, None
+        bias = bias.dequantize()
+    if (not isinstance(bias, torch.Tensor) or bias.dtype != torch.float32 or bias.device.type != "cpu"
+            or bias.layout != torch.strided or _grad_blocked(bias) or tuple(bias.shape) != (n,)):
+        return False, None
+    return True, bias.detach().contiguous()
+
+
+# --- argument binding (functional keywords or torch positional calls) ----------------------------
+
+
+def _bind(names: Sequence[str], defaults: Dict[str, Any], args: Tuple[Any, ...],
+          kwargs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    if len(args) > len(names):
+        return None
+    bound = dict(defaults)
+    bound.update(zip(names, args))
+    for key, value in kwargs.items():
+        if key in ("output_quantizer", "strict_quantization"):
+            bound[key] = value
+        elif key in names and (key not in bound or names.index(key) >= len(args)):
+            bound[key] = value
+        else:
+            return None
+    if any(name not in bound for name in names):
+        return None
+    return bound
+
+
+# --- planners: each returns a zero-argument callable running the op, or None ---------------------
+
+Plan = Callable[[], torch.Tensor]
+
+
+def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
+    x = _activation(b["input"])
+    if x is None or x.raw.dim() < 1:
+        return None
+    w = b["weight"]
+    if not isinstance(w, QuantizedTensor) or w.dim() != 2:
+        return None
+    n, k = int(w.shape[0]), int(w.shape[1])
+    if int(x.raw.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
+        return None
+    how = _output(b.get("output_quantizer"))
+    scales = _weight_scales(w)
+    if how[0] < 0 or scales is None:
+        return None
+    ok, bias = _float_bias(b["bias"], n)
+    if not ok:
+        return None
+    packed = _packed_weight(w, "linear", (n, k), scales, _ffqrt.linear_pack)
+    if packed is None:
+        return None
+
+    def run() -> torch.Tensor:
+        lead = tuple(x.raw.shape[:-1])
+        a = x.raw.reshape(-1, k).contiguous()
+        y = _ffqrt.linear(a, x.qp, packed, bias, out=how[1][0] if how[0] == _REQUANT else None)
+        return _finish(y.reshape(lead + (n,)), how)
+
+    return run
+
+
+def _pair(value: Any, what: str) -> Optional[Tuple[int, int]]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(type(v) is int for v in value):
+        return int(value[0]), int(value[1])
+    return None
+
+
+def _single(value: Any) -> Optional[int]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (tuple, list)) and len(value) == 1 and type(value[0]) is int:
+        return int(value[0])
+    return None
+
+
+def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
+    x = _activation(b["input"])
+    w = b["weight"]
+    if x is None or not isinstance(w, QuantizedTensor) or w.dim() != dims + 2:
+        return None
+    batched = x.raw.dim() == dims + 2
+    if not batched and x.raw.dim() != dims + 1:
+        return None
+    groups = b["groups"]
+    if type(groups) is not int or groups < 1:
+        return None
+    if dims == 2:
+        stride, dilation = _pair(b["stride"], "stride"), _pair(b["dilation"], "dilation")
+        kh, kw = int(w.shape[2]), int(w.shape[3])
+    else:
+        s1, d1 = _single(b["stride"]), _single(b["dilation"])
+        stride = None if s1 is None else (1, s1)
+        dilation = None if d1 is None else (1, d1)
+        kh, kw = 1, int(w.shape[2])
+    if stride is None or dilation is None or min(stride) < 1 or min(dilation) < 1:
+        return None
+    padding = b["padding"]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pad = (0, 0)
+        elif padding == "same":
+            spans = ((kh - 1) * dilation[0], (kw - 1) * dilation[1])
+            if stride != (1, 1) or spans[0] % 2 or spans[1] % 2:
+                return None  # torch pads unevenly there
+            pad = (spans[0] // 2, spans[1] // 2)
+        else:
+            return None
+    elif dims == 2:
+        pad = _pair(padding, "padding")
+    else:
+        p1 = _single(padding)
+        pad = None if p1 is None else (0, p1)
+    if pad is None or min(pad) < 0:
+        return None
+    xr = x.raw if batched else x.raw.unsqueeze(0)
+    if dims == 1:
+        xr = xr.unsqueeze(2)
+    nb, c_in, h, wd = (int(d) for d in xr.shape)
+    c_out = int(w.shape[0])
+    if c_out == 0 or c_in == 0 or int(w.shape[1]) * groups != c_in or c_out % groups:
+        return None
+    if (c_in // groups) * kh * kw > _ffqrt.LINEAR_MAX_K:
+        return None
+    shape = _ffqrt.conv2d_shape(nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups)
+    oh, ow = _ffqrt.conv2d_out_hw(shape)
+    if oh == 0 or ow == 0:
+        return None
+    how = _output(b.get("output_quantizer"))
+    scales = _weight_scales(w)
+    if how[0] < 0 or scales is None:
+        return None
+    ok, bias = _float_bias(b["bias"], c_out)
+    if not ok:
+        return None
+    packed = _packed_weight(w, "conv", (c_out, c_in // groups, kh, kw, groups), scales,
+                            lambda r, s: _ffqrt.conv2d_pack(r, s, shape),
+                            (lambda r: r) if dims == 2 else (lambda r: r.unsqueeze(2)))
+    if packed is None:
+        return None
+
+    def run() -> torch.Tensor:
+        y = _ffqrt.conv2d(xr.contiguous(), x.qp, packed, bias, shape,
+                          out=how[1][0] if how[0] == _REQUANT else None)
+        if dims == 1:
+            y = y.squeeze(2)
+        if not batched:
+            y = y.squeeze(0)
+        return _finish(y, how)
+
+    return run
+
+
+def _plan_matmul(b: Dict[str, Any], a_name: str, b_name: str, op: str) -> Optional[Plan]:
+    x, y = _activation(b[a_name]), _activation(b[b_name])
+    if x is None or y is None:
+        return None
+    ar, br = x.raw, y.raw
+    if op == "bmm" and (ar.dim() != 3 or br.dim() != 3):
+        return None
+    if op == "mm" and (ar.dim() != 2 or br.dim() != 2):
+        return None
+    if ar.dim() < 2 or br.dim() < 2:
+        return None  # vectors: left to the simulation
+    m, k = int(ar.shape[-2]), int(ar.shape[-1])
+    if int(br.shape[-2]) != k or k == 0 or k > _ffqrt.MATMUL_MAX_K:
+        return None
+    n = int(br.shape[-1])
+    try:
+        batch_shape = tuple(torch.broadcast_shapes(tuple(ar.shape[:-2]), tuple(br.shape[:-2])))
+    except RuntimeError:
+        return None
+    if op == "bmm" and (tuple(ar.shape[:-2]) != tuple(br.shape[:-2])):
+        return None
+    how = _output(b.get("output_quantizer"))
+    if how[0] < 0:
+        return None
+
+    def run() -> torch.Tensor:
+        batch = 1
+        for d in batch_shape:
+            batch *= int(d)
+        if br.dim() == 2:
+            # One right-hand side for every batch: fold the batch into the rows.
+            a3 = ar.reshape(1, -1, k).contiguous() if ar.dim() > 2 else ar.unsqueeze(0).contiguous()
+            b3 = br.unsqueeze(0).contiguous()
+            out = _ffqrt.matmul(a3, x.qp, b3, y.qp, out=how[1][0] if how[0] == _REQUANT else None)
+            result = out.reshape(batch_shape + (m, n))
+        else:
+            a3 = ar.expand(batch_shape + (m, k)).reshape(batch, m, k).contiguous()
+            b3 = br.expand(batch_shape + (k, n)).reshape(batch, k, n).contiguous()
+            out = _ffqrt.matmul(a3, x.qp, b3, y.qp, out=how[1][0] if how[0] == _REQUANT else None)
+            result = out.reshape(batch_shape + (m, n))
+        return _finish(result, how)
+
+    return run
+
+
+def _plan_eltwise(b: Dict[str, Any], op: str) -> Optional[Plan]:
+    if op == "add" and not (type(b.get("alpha", 1)) is int and b.get("alpha", 1) == 1):
+        return None
+    how = _output(b.get("output_quantizer"))
+    if how[0] != _REQUANT:
+        return None  # the C kernels write int8 only
+    x, y = _activation(b["input"]), _activation(b["other"])
+    if x is None or y is None:
+        return None
+    try:
+        shape = tuple(torch.broadcast_shapes(tuple(x.raw.shape), tuple(y.raw.shape)))
+    except RuntimeError:
+        return None
+
+    def run() -> torch.Tensor:
+        a = x.raw.expand(shape).contiguous()
+        c = y.raw.expand(shape).contiguous()
+        fn = _ffqrt.add if op == "add" else _ffqrt.mul
+        return _finish(fn(a, x.qp, c, y.qp, how[1][0]), how)
+
+    return run
+
+
+# Unary elementwise ops: with a per-tensor input and a static per-tensor output quantizer
+# the op is a function of 256 input codes; the table is built with the simulated path
+# itself (dequantize, the float op, the quantizer's C quantization) and applied by lookup.
+_UNARY: Dict[str, Callable[..., torch.Tensor]] = {
+    "relu": lambda t: torch.relu(t),
+    "gelu": lambda t, approximate="none": F.gelu(t, approximate=approximate),
+    "sigmoid": lambda t: torch.sigmoid(t),
+    "silu": lambda t: F.silu(t),
+    "negative": lambda t: torch.neg(t),
+    "positive": lambda t: t,
+    "exp": lambda t: torch.exp(t),
+    "sin": lambda t: torch.sin(t),
+    "cos": lambda t: torch.cos(t),
+}
+_lut_cache: Dict[Tuple[Any, ...], torch.Tensor] = {}
+
+
+def _lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam, quantizer: Any, qy: _ffqrt.QParam) -> torch.Tensor:
+    key = (op, extra, qx.scale, qx.zero_point, qy.scale, qy.zero_point)
+    table = _lut_cache.get(key)
+    if table is None:
+        codes = torch.arange(-128, 128, dtype=torch.float32)
+        from fastforward.quantization.affine._affine import dequantize_static
+
+        params = StaticAffineQuantParams(scale=torch.tensor([qx.scale]), offset=torch.tensor([-float(qx.zero_point)]),
+                                         num_bits=8, granularity=PerTensor())
+        real = dequantize_static(codes, params)
+        value = _UNARY[op](real, *extra)
+        out = quantizer(value)
+        # Indexed by the code's byte (int8 viewed as uint8): 0..127 then -128..-1.
+        table = torch.cat([out.raw_data[128:], out.raw_data[:128]]).to(torch.int8)
+        if len(_lut_cache) > 4096:
+            _lut_cache.clear()
+        _lut_cache[key] = table
+    return table
+
+
+def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
+    how = _output(b.get("output_quantizer"))
+    if how[0] != _REQUANT:
+        return None
+    x = _activation(b["input"])
+    if x is None:
+        return None
+    extra: Tuple[Any, ...] = ()
+    if op == "gelu":
+        if b.get("approximate", "none") not in ("none", "tanh"):
+            return None
+        extra = (b.get("approximate", "none"),)
+
+    def run() -> torch.Tensor:
+        table = _lut(op, extra, x.qp, how[1][1], how[1][0])
+        idx = x.raw.reshape(-1).view(torch.uint8).to(torch.int64)
+        y = table.index_select(0, idx).reshape(x.raw.shape)
+        return _finish(y, how)
+
+    return run
+
+
+# --- registration -------------------------------------------------------------------------------
+
+_SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
+    "linear": (("input", "weight", "bias"), {"bias": None}),
+    "conv1d": (("input", "weight", "bias", "stride", "padding", "dilation", "groups"),
+               {"bias": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1}),
+    "conv2d": (("input", "weight", "bias", "stride", "padding", "dilation", "groups"),
+               {"bias": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1}),
+    "matmul": (("input", "other"), {}),
+    "mm": (("input", "mat2"), {}),
+    "bmm": (("input", "mat2"), {}),
+    "add": (("input", "other", "alpha"), {"alpha": 1}),
+    "mul": (("input", "other"), {}),
+    "gelu": (("input", "approximate"), {"approximate": "none"}),
+}
+
+
+def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
+    if op == "linear":
+        return _plan_linear
+    if op in ("conv1d", "conv2d"):
+        dims = 1 if op == "conv1d" else 2
+        return lambda b: _plan_conv(b, dims)
+    if op in ("matmul", "mm", "bmm"):
+        second = "other" if op == "matmul" else "mat2"
+        return lambda b: _plan_matmul(b, "input", second, op)
+    if op in ("add", "mul"):
+        return lambda b: _plan_eltwise(b, op)
+    return lambda b: _plan_unary(b, op)
+
+
+_ERRORS = (TypeError, ValueError, IndexError, RuntimeError, AttributeError)
+
+
+def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
+    names, defaults = _SIGNATURES.get(op, (("input",), {}))
+    planner = _planner(op)
+
+    def plan_for(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Plan]:
+        if not enabled():
+            return None
+        bound = _bind(names, defaults, args, kwargs)
+        if bound is None or not any(isinstance(v, QuantizedTensor) for v in bound.values()):
+            return None
+        if bound.get("strict_quantization") and bound.get("output_quantizer") is None:
+            return None  # the simulated path raises its QuantizationError
+        try:
+            return planner(bound)
+        except _ERRORS:
+            return None  # anything odd: the simulated path decides (and raises torch's error)
+
+    def predicate(*args: Any, **kwargs: Any) -> bool:
+        plan = plan_for(args, kwargs)
+        _local.pending = (op, args, kwargs, plan) if plan is not None else None
+        return plan is not None
+
+    def kernel(*args: Any, **kwargs: Any) -> Any:
+        pending = getattr(_local, "pending", None)
+        _local.pending = None
+        if pending is not None and pending[0] == op and _same_call(pending, args, kwargs):
+            plan = pending[3]
+        else:
+            plan = plan_for(args, kwargs)
+        if plan is not None:
+            with torch.no_grad():
+                result = plan()
+            _note(op, "integer")
+            return result
+        _note(op, "simulated")
+        return _simulate(op, args, kwargs)
+
+    predicate.__name__ = "integer_%s_applies" % op
+    kernel.__name__ = "integer_%s" % op
+    return predicate, kernel
+
+
+def _same_call(pending: Tuple[Any, ...], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bool:
+    p_args, p_kwargs = pending[1], pending[2]
+    if len(p_args) != len(args) or set(p_kwargs) != set(kwargs):
+        return False
+    return all(a is b for a, b in zip(p_args, args)) and all(p_kwargs[k] is kwargs[k] for k in kwargs)
+
+
+def _simulate(op: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    """The op without the integer kernels (the dispatcher's next choice, or the fallback)."""
+    with _simulated():
+        if "output_quantizer" in kwargs and "strict_quantization" in kwargs:
+            from fastforward.nn import functional
+
+            return getattr(functional, op)(*args, **kwargs)
+        fn = _TORCH_FNS[op]
+        return fn(*args, **kwargs)
+
+
+_TORCH_FNS: Dict[str, Callable[..., Any]] = {
+    "linear": F.linear, "conv1d": F.conv1d, "conv2d": F.conv2d, "matmul": torch.matmul,
+    "mm": torch.mm, "bmm": torch.bmm, "add": torch.add, "mul": torch.mul, "relu": torch.relu,
+    "gelu": F.gelu, "sigmoid": torch.sigmoid, "silu": F.silu, "negative": torch.negative,
+    "positive": torch.positive, "exp": torch.exp, "sin": torch.sin, "cos": torch.cos,
+}
+
+OPS: List[str] = list(_TORCH_FNS)
+
+for _op in OPS:
+    _pred, _kern = _make(_op)
+    dispatcher.register(_op, _pred, _kern)

@@ -1,0 +1,564 @@
+"""Tests of integer execution (fastforward._integer and the libffqrt bridge's GEMM, conv,
+matmul and elementwise entry points): the integer path against the simulated path
+(dequantize -> float op -> quantize), packed-weight caching, threads, fallbacks, and a
+randomized robustness run over odd shapes and views.
+
+    FFQRT_LIBRARY=build/runtime/libffqrt.so python3 tests/python/test_integer.py
+    FFQRT_LIBRARY=build/runtime/libffqrt.so /usr/bin/python3 tests/python/test_integer.py
+
+Without the library every test SKIPs with the reason (exit 77 when all did).
+
+"Within one step": a requantized output's integers differ by at most 1 from the simulated
+ones; a float output by at most the float GEMM's own rounding bound (K * 2^-23 * sum|x*w|,
+plus one ulp per term). "Exact": bit-identical, demanded where the float simulation is
+itself exact (power-of-two scales, sums below 2^24).
+"""
+
+import gc
+import os
+import random
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
+
+import torch  # noqa: E402
+import torch.nn.functional as TF  # noqa: E402
+
+import fastforward as ff  # noqa: E402
+from fastforward import _ffqrt, _integer, dispatcher  # noqa: E402
+from fastforward.exceptions import QuantizationError  # noqa: E402
+from fastforward.nn import LinearQuantizer, QuantizerStub  # noqa: E402
+from fastforward.quantization.affine import quantize_per_channel, quantize_per_tensor  # noqa: E402
+from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
+
+F = ff.nn.functional
+ff.set_strict_quantization(False)  # the tests pass strict_quantization=True where they mean it
+
+
+class Skipped(Exception):
+    pass
+
+
+def need_c():
+    if not _ffqrt.available():
+        raise Skipped("libffqrt not loaded (set FFQRT_LIBRARY to build/runtime/libffqrt.so)")
+
+
+def simulated(fn):
+    with _integer.integer_execution(False):
+        return fn()
+
+
+def run_both(fn):
+    """(integer result, path taken, simulated result)."""
+    _integer._local.last = None
+    with torch.no_grad():
+        got = fn()
+        path = _integer.last_path()
+        want = simulated(fn)
+    return got, path, want
+
+
+# --- random quantized operands ---------------------------------------------------------------
+
+
+def act(shape, rng, pow2=False, zp=None, storage=None):
+    """A per-tensor 8-bit QuantizedTensor with a random scale and zero point."""
+    scale = 2.0 ** rng.randint(-7, -2) if pow2 else rng.uniform(0.004, 0.08)
+    zero = rng.randint(-40, 40) if zp is None else zp
+    x = (torch.randn(shape) * 40 * scale) + (-zero * scale)
+    qt = quantize_per_tensor(x, torch.tensor(scale), torch.tensor(float(-zero)))
+    if storage is not None:
+        qt = QuantizedTensor(qt.raw_data.to(storage), qt.quantization_context)
+    return qt
+
+
+def weight(shape, rng, pow2=False, per_channel=True):
+    """A symmetric 8-bit weight, per output channel (dim 0) or per tensor."""
+    n = shape[0]
+    w = torch.randn(shape)
+    if per_channel:
+        if pow2:
+            scale = torch.tensor([2.0 ** rng.randint(-8, -5) for _ in range(n)])
+        else:
+            scale = w.reshape(n, -1).abs().amax(1).clamp_min(1e-3) / 127
+        return quantize_per_channel(w, scale, None, axis=0)
+    scale = torch.tensor(2.0 ** -6 if pow2 else float(w.abs().max()) / 127)
+    return quantize_per_tensor(w, scale, None)
+
+
+def out_quantizer(ref, rng, pow2=False):
+    q = LinearQuantizer(8, symmetric=False)
+    if pow2:
+        # A power-of-two scale and zero offset. (With a nonzero output zero point libffqrt
+        # rounds before adding it, the simulation after subtracting the offset: they part
+        # on exact ties, by one step; the within-one-step cases cover that.)
+        span = float(ref.abs().max()) + 1e-6
+        s = 2.0 ** (int(torch.ceil(torch.log2(torch.tensor(span / 100)))))
+        q.quantization_range = (-128 * s, 127 * s)
+        with torch.no_grad():
+            q.scale.fill_(s)
+            q.offset.fill_(0.0)
+    else:
+        lo, hi = min(float(ref.min()), 0.0), max(float(ref.max()), 1e-3)  # the grid holds 0
+        q.quantization_range = (lo * rng.uniform(0.6, 1.0), hi * rng.uniform(0.6, 1.0))
+    return q
+
+
+def float_bound(xd, wd_t, k):
+    """Rounding bound of a float GEMM of K terms: xd [m, k] @ wd_t [k, n]."""
+    return (xd.abs() @ wd_t.abs()) * (k * 2.0 ** -23 * 1.5) + 1e-30
+
+
+def assert_step(got, want, what):
+    """Requantized outputs: QuantizedTensors of equal shape and grid, integers within 1."""
+    assert isinstance(got, QuantizedTensor) and isinstance(want, QuantizedTensor), what
+    assert got.shape == want.shape, "%s: shape %s vs %s" % (what, tuple(got.shape), tuple(want.shape))
+    diff = (got.raw_data.double() - want.raw_data.double()).abs()
+    worst = float(diff.max()) if diff.numel() else 0.0
+    assert worst <= 1.0, "%s: integers differ by %s" % (what, worst)
+    return worst
+
+
+def assert_exact(got, want, what):
+    if isinstance(got, QuantizedTensor):
+        assert torch.equal(got.raw_data.double(), want.raw_data.double()), "%s: integers differ" % what
+        assert torch.equal(got.dequantize(), want.dequantize()), "%s: values differ" % what
+    else:
+        assert got.dtype == want.dtype and torch.equal(got, want), "%s: floats differ by %s" % (
+            what, float((got - want).abs().max()) if got.numel() else 0)
+
+
+# --- linear --------------------------------------------------------------------------------
+
+
+def check_linear(rng, m_shape, n, k, pow2, per_channel=True, bias=True, requant=False, storage=None):
+    x = act(tuple(m_shape) + (k,), rng, pow2=pow2, storage=storage)
+    w = weight((n, k), rng, pow2=pow2, per_channel=per_channel)
+    if bias:
+        step = float(x.quant_args().scale) * float(w.quant_args().scale.reshape(-1)[0])
+        b = torch.randint(-50, 50, (n,)).float() * step if pow2 else torch.randn(n)
+    else:
+        b = None
+    q = None
+    if requant:
+        with torch.no_grad():
+            q = out_quantizer(TF.linear(x.dequantize(), w.dequantize(), b), rng, pow2)
+    got, path, want = run_both(lambda: F.linear(x, w, b, output_quantizer=q))
+    assert path == "linear:integer", path
+    what = "linear %s x %d x %d pow2=%s requant=%s" % (tuple(m_shape), n, k, pow2, requant)
+    if pow2:
+        assert_exact(got, want, what)
+    elif requant:
+        assert_step(got, want, what)
+    else:
+        bound = float_bound(x.dequantize().reshape(-1, k), w.dequantize().t(), k).reshape(got.shape)
+        assert bool(((got - want).abs() <= bound + 1e-6 * want.abs()).all()), what
+
+
+def test_linear_matches_simulation():
+    need_c()
+    rng = random.Random(1)
+    torch.manual_seed(1)
+    for i in range(40):
+        m_shape = rng.choice([(1,), (3,), (2, 5), (17,), (64,), (130,)])
+        n, k = rng.choice([1, 3, 16, 33, 70]), rng.choice([1, 4, 31, 64, 200, 515])
+        pow2 = i % 2 == 0
+        check_linear(rng, m_shape, n, k, pow2=pow2, per_channel=i % 3 != 0, bias=i % 4 != 1,
+                     requant=i % 5 in (0, 3), storage=torch.int8 if i % 7 == 0 else None)
+
+
+def test_dynamic_quantized_input():
+    """The dynamic path: activations quantized per call by a DynamicLinearQuantizer, then
+    the integer GEMM; equal to the simulation."""
+    need_c()
+    torch.manual_seed(2)
+    dq = ff.nn.DynamicLinearQuantizer(8)
+    w = weight((24, 40), random.Random(2))
+    x = torch.randn(6, 40)
+    got, path, want = run_both(lambda: F.linear(dq(x), w, None))
+    assert path == "linear:integer", path
+    bound = float_bound(dq(x).dequantize(), w.dequantize().t(), 40)
+    assert bool(((got - want).abs() <= bound + 1e-6).all())
+
+
+# --- conv ------------------------------------------------------------------------------------
+
+
+def test_conv_matches_simulation():
+    need_c()
+    rng = random.Random(3)
+    torch.manual_seed(3)
+    cases = [
+        (2, (1, 3, 9, 9), (4, 3, 3, 3), dict(stride=1, padding=1)),
+        (2, (2, 4, 8, 7), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 0), groups=2)),
+        (2, (1, 8, 6, 6), (8, 1, 3, 3), dict(padding="same", groups=8)),
+        (2, (3, 5, 11, 4), (2, 5, 1, 1), dict()),
+        (2, (5, 7, 7), (3, 5, 3, 3), dict(dilation=2, padding=2)),  # unbatched
+        (1, (2, 3, 20), (5, 3, 4), dict(stride=2, padding=3)),
+        (1, (1, 6, 9), (6, 3, 3), dict(groups=2, padding="valid", dilation=2)),
+    ]
+    for i, (dims, xs, ws, kw) in enumerate(cases * 2):
+        pow2 = i >= len(cases)
+        x = act(xs, rng, pow2=pow2)
+        w = weight(ws, rng, pow2=pow2)
+        fn = F.conv2d if dims == 2 else F.conv1d
+        tfn = TF.conv2d if dims == 2 else TF.conv1d
+        b = None
+        if i % 2:
+            step = float(x.quant_args().scale) * float(w.quant_args().scale.reshape(-1)[0])
+            b = torch.randint(-9, 9, (ws[0],)).float() * step
+        for requant in (False, True):
+            q = None
+            if requant:
+                with torch.no_grad():
+                    q = out_quantizer(tfn(x.dequantize(), w.dequantize(), b, **kw), rng, pow2)
+            got, path, want = run_both(lambda: fn(x, w, b, output_quantizer=q, **kw))
+            assert path == "conv%dd:integer" % dims, (path, xs, ws, kw)
+            what = "conv%dd %s %s %s" % (dims, xs, ws, kw)
+            if pow2:
+                assert_exact(got, want, what)
+            elif requant:
+                assert_step(got, want, what)
+            else:
+                assert torch.allclose(got, want, rtol=1e-5, atol=1e-5), what
+
+
+# --- matmul / bmm -------------------------------------------------------------------------------
+
+
+def test_matmul_bmm_match_simulation():
+    need_c()
+    rng = random.Random(4)
+    torch.manual_seed(4)
+    shapes = [((5, 7), (7, 3)), ((2, 4, 9), (2, 9, 6)), ((3, 2, 5, 8), (3, 2, 8, 4)),
+              ((2, 6, 16), (16, 5)), ((1, 4, 3), (2, 3, 2)), ((1, 1), (1, 1))]
+    for i, (sa, sb) in enumerate(shapes * 2):
+        pow2 = i >= len(shapes)
+        a, b = act(sa, rng, pow2=pow2), act(sb, rng, pow2=pow2)
+        for requant in (False, True):
+            q = None
+            if requant:
+                with torch.no_grad():
+                    q = out_quantizer(torch.matmul(a.dequantize(), b.dequantize()), rng, pow2)
+            got, path, want = run_both(lambda: F.matmul(a, b, output_quantizer=q))
+            assert path == "matmul:integer", path
+            what = "matmul %s @ %s" % (sa, sb)
+            if pow2:
+                assert_exact(got, want, what)
+            elif requant:
+                assert_step(got, want, what)
+            else:
+                assert torch.allclose(got, want, rtol=1e-5, atol=1e-6), what
+    a, b = act((3, 4, 5), rng), act((3, 5, 2), rng)
+    got, path, want = run_both(lambda: F.bmm(a, b))
+    assert path == "bmm:integer" and torch.allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+# --- elementwise ------------------------------------------------------------------------------
+
+
+def test_add_mul_unary_match_simulation():
+    need_c()
+    rng = random.Random(5)
+    torch.manual_seed(5)
+    for i in range(24):
+        pow2 = i % 2 == 0
+        shape = rng.choice([(7,), (3, 5), (2, 3, 4), (1,), (33, 17)])
+        a, b = act(shape, rng, pow2=pow2), act(shape, rng, pow2=pow2)
+        for name, fn, tfn in (("add", F.add, torch.add), ("mul", F.mul, torch.mul)):
+            with torch.no_grad():
+                q = out_quantizer(tfn(a.dequantize(), b.dequantize()), rng, pow2)
+            got, path, want = run_both(lambda: fn(a, b, output_quantizer=q))
+            assert path == name + ":integer", path
+            (assert_exact if pow2 else assert_step)(got, want, "%s %s" % (name, shape))
+        for name in ("relu", "gelu", "sigmoid", "silu", "negative", "exp", "sin", "cos"):
+            fn = getattr(F, name)
+            with torch.no_grad():
+                ref = simulated(lambda: fn(a, output_quantizer=None, strict_quantization=False))
+                q = out_quantizer(ref, rng, pow2)
+            got, path, want = run_both(lambda: fn(a, output_quantizer=q))
+            assert path == name + ":integer", (name, path, q.scale, q.offset)
+            # The table is built by the simulated path itself: exact for every op.
+            assert_exact(got, want, "%s %s" % (name, shape))
+
+
+# --- caching, threads, fallbacks -------------------------------------------------------------
+
+
+def test_packed_weights_are_cached_and_invalidated():
+    need_c()
+    rng = random.Random(6)
+    torch.manual_seed(6)
+    _integer.clear_cache()
+    x = act((4, 32), rng)
+    raw = torch.randint(-127, 128, (8, 32), dtype=torch.int8)
+    scale = torch.full((8,), 0.01)
+    ctx = ff.quantization.affine.quantization_context(scale, None, ff.PerChannel(0))
+    w = QuantizedTensor(raw, ctx)
+    with torch.no_grad():
+        y1 = F.linear(x, w, None)
+        info = _integer.cache_info()
+        for _ in range(3):
+            assert torch.equal(F.linear(x, w, None), y1)
+        after = _integer.cache_info()
+        assert after["packs"] == info["packs"] and after["hits"] >= info["hits"] + 3, (info, after)
+        # A new QuantizedTensor over the same memory still hits (keyed on the owner).
+        w2 = QuantizedTensor(raw, ctx)
+        F.linear(x, w2, None)
+        assert _integer.cache_info()["packs"] == info["packs"]
+        # In-place change of the weight: repacked, new result equals the simulation.
+        raw[0].neg_()
+        y2 = F.linear(x, w, None)
+        assert _integer.cache_info()["packs"] == info["packs"] + 1
+        assert not torch.equal(y2, y1)
+        with _integer.integer_execution(False):
+            assert torch.allclose(y2, F.linear(x, w, None), rtol=1e-5, atol=1e-6)
+        # Changed scales: repacked.
+        scale.mul_(2)
+        y3 = F.linear(x, w, None)
+        assert _integer.cache_info()["packs"] == info["packs"] + 2
+        assert torch.allclose(y3, 2 * y2, rtol=1e-6, atol=1e-6)
+    entries = _integer.cache_info()["entries"]
+    del w, w2, raw, ctx
+    gc.collect()
+    assert _integer.cache_info()["entries"] == entries - 1, "entry outlived its weight"
+
+
+def test_threads_follow_torch():
+    need_c()
+    old = torch.get_num_threads()
+    try:
+        for n in (1, 3):
+            torch.set_num_threads(n)
+            assert _ffqrt.context_threads() == n
+            rng = random.Random(n)
+            check_linear(rng, (40,), 48, 96, pow2=True)
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_fallbacks_and_dispatch_rules():
+    need_c()
+    rng = random.Random(7)
+    torch.manual_seed(7)
+    x, w = act((3, 16), rng), weight((5, 16), rng)
+    # Strict quantization without an output quantizer: the simulated path's error.
+    try:
+        with torch.no_grad():
+            F.linear(x, w, None, strict_quantization=True)
+    except QuantizationError:
+        pass
+    else:
+        raise AssertionError("strict linear without an output quantizer did not raise")
+    # Autograd recording with a learnable operand: simulated (differentiable) path.
+    xg = QuantizedTensor(x.raw_data.clone().requires_grad_(True), x.quantization_context)
+    _integer._local.last = None
+    y = F.linear(xg, w, None, strict_quantization=False)
+    assert _integer.last_path() is None and y.requires_grad
+    # Asymmetric weights, 4-bit and per-channel activations: simulated.
+    w_asym = quantize_per_tensor(torch.randn(5, 16), torch.tensor(0.02), torch.tensor(3.0))
+    x4 = quantize_per_tensor(torch.randn(3, 16), torch.tensor(0.1), None, num_bits=4)
+    xc = quantize_per_channel(torch.randn(3, 16), torch.full((3,), 0.05), None, axis=0)
+    for a, b in ((x, w_asym), (x4, w), (xc, w)):
+        _integer._local.last = None
+        with torch.no_grad():
+            F.linear(a, b, None, strict_quantization=False)
+        assert _integer.last_path() is None
+    # A quantizer with an override sees the float result (calibration keeps working).
+    seen = []
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-3.0, 3.0)
+    handle = q.register_override(lambda quantizer, call, args, kwargs: seen.append(args[0].shape) or call(*args, **kwargs))
+    got, path, want = run_both(lambda: F.linear(x, w, None, output_quantizer=q))
+    handle.remove()
+    assert path == "linear:integer" and len(seen) == 2 and isinstance(got, QuantizedTensor)
+    assert_step(got, want, "linear with an overridden output quantizer")
+    # A stub output quantizer: float result.
+    got, path, want = run_both(lambda: F.linear(x, w, None, output_quantizer=QuantizerStub()))
+    assert path == "linear:integer" and type(got) is torch.Tensor
+    # torch calls on QuantizedTensors reach the same kernels.
+    with ff.strict_quantization(False):
+        got, path, want = run_both(lambda: TF.linear(x, w))
+    assert path == "linear:integer" and torch.allclose(got, want, rtol=1e-5, atol=1e-6)
+    # A user kernel registered later wins over ours.
+    with dispatcher.register("linear", None, lambda *a, **k: "user"):
+        assert F.linear(x, w, None) == "user"
+
+
+def test_bridge_rejects_malformed_calls():
+    need_c()
+    good = torch.zeros(2, 4, dtype=torch.int8)
+    packed = _ffqrt.linear_pack(torch.zeros(3, 4, dtype=torch.int8), torch.ones(3))
+    qp = _ffqrt.QParam(0.1, 0)
+    bad_calls = [
+        lambda: _ffqrt.QParam(0.0, 0),
+        lambda: _ffqrt.QParam(float("nan"), 0),
+        lambda: _ffqrt.QParam(0.1, 128),
+        lambda: _ffqrt.QParam(0.1, 1.5),
+        lambda: _ffqrt.QParam(0.1, 0, torch.int32),
+        lambda: _ffqrt.linear(good.float(), qp, packed, None),
+        lambda: _ffqrt.linear(torch.zeros(2, 5, dtype=torch.int8), qp, packed, None),
+        lambda: _ffqrt.linear(good.t(), qp, packed, None),
+        lambda: _ffqrt.linear(good, qp, packed[:10], None),
+        lambda: _ffqrt.linear(good, qp, torch.zeros(200, dtype=torch.uint8), None),
+        lambda: _ffqrt.linear(good, qp, packed, torch.zeros(2)),
+        lambda: _ffqrt.linear(good, _ffqrt.QParam(0.1, 0, torch.uint8), packed, None),
+        lambda: _ffqrt.linear_pack(torch.zeros(3, 4, dtype=torch.int8), torch.zeros(3)),
+        lambda: _ffqrt.linear_pack(torch.zeros(3, 4, dtype=torch.int8), torch.ones(2)),
+        lambda: _ffqrt.linear_pack(torch.zeros(3, 70000, dtype=torch.int8), torch.ones(3)),
+        lambda: _ffqrt.matmul(torch.zeros(1, 2, 3, dtype=torch.int8), qp, torch.zeros(1, 4, 2, dtype=torch.int8), qp),
+        lambda: _ffqrt.add(good, qp, torch.zeros(2, 3, dtype=torch.int8), qp, qp),
+        lambda: _ffqrt.conv2d_shape(1, 3, 4, 4, 2, 3, 3, (0, 1), (0, 0), (1, 1), 1),
+        lambda: _ffqrt.conv2d_shape(1, 3, 4, 4, 2, 3, 3, (1, 1), (0, 0), (1, 1), 2),
+    ]
+    for i, call in enumerate(bad_calls):
+        try:
+            call()
+        except ValueError:
+            continue
+        raise AssertionError("malformed bridge call %d was accepted" % i)
+    # Malformed functional calls raise the simulated path's (torch's) error, never crash.
+    rng = random.Random(8)
+    x, w = act((3, 16), rng), weight((5, 17), rng)
+    for call in (lambda: F.linear(x, w, None, strict_quantization=False),
+                 lambda: F.matmul(x, x, strict_quantization=False),
+                 lambda: F.conv2d(act((1, 3, 4, 4), rng), weight((2, 4, 3, 3), rng), strict_quantization=False)):
+        try:
+            with torch.no_grad():
+                call()
+        except RuntimeError:
+            continue
+        raise AssertionError("a malformed call succeeded")
+
+
+# --- randomized robustness ----------------------------------------------------------------------
+
+
+def _odd_view(qt, rng):
+    """The same values behind a different memory layout: transposed, offset or strided."""
+    raw = qt.raw_data
+    kind = rng.choice(["offset", "transpose", "stride", "plain"])
+    if kind == "offset" and raw.numel():
+        big = torch.zeros(raw.numel() + 3, dtype=raw.dtype)
+        big[3:] = raw.reshape(-1)
+        view = big[3:].view(raw.shape)
+    elif kind == "transpose" and raw.dim() >= 2:
+        view = raw.transpose(-1, -2).contiguous().transpose(-1, -2)
+    elif kind == "stride" and raw.dim() >= 1:
+        big = torch.zeros(raw.shape[:-1] + (raw.shape[-1] * 2,), dtype=raw.dtype)
+        big[..., ::2] = raw
+        view = big[..., ::2]
+    else:
+        view = raw
+    return QuantizedTensor(view, qt.quantization_context), kind
+
+
+def test_randomized_odd_shapes_and_views():
+    need_c()
+    rng = random.Random(9)
+    torch.manual_seed(9)
+    checked = integer = 0
+    for i in range(120):
+        op = rng.choice(["linear", "linear", "matmul", "conv2d", "add", "relu"])
+        storage = rng.choice([None, torch.int8])
+        requant = rng.random() < 0.5
+        if op == "linear":
+            k = rng.choice([0, 1, 1, 3, 64, 5000, 65536 if i % 20 == 0 else 9])
+            m = rng.choice([(0,), (1,), (2, 3), (1, 1)])
+            n = rng.choice([1, 2, 17])
+            x, _ = _odd_view(act(m + (k,), rng, storage=storage), rng)
+            w, _ = _odd_view(weight((n, k), rng) if k else weight((n, 1), rng), rng)
+
+            def call(q, x=x, w=w):
+                return F.linear(x, w, None, output_quantizer=q, strict_quantization=False)
+        elif op == "matmul":
+            sa = rng.choice([(1, 1), (0, 3), (2, 1, 4), (3, 5), (2, 2, 3, 4)])
+            sb = rng.choice([(sa[-1], 2), (1, sa[-1], 3), (2, sa[-1], 1)])
+            x, _ = _odd_view(act(sa, rng, storage=storage), rng)
+            y, _ = _odd_view(act(sb, rng), rng)
+
+            def call(q, x=x, y=y):
+                return F.matmul(x, y, output_quantizer=q, strict_quantization=False)
+        elif op == "conv2d":
+            c = rng.choice([1, 2, 4])
+            x, _ = _odd_view(act((rng.choice([0, 1, 2]), c, rng.choice([1, 3, 6]), rng.choice([1, 5])), rng), rng)
+            kh = rng.choice([1, 2, 3])
+            w, _ = _odd_view(weight((3, c, kh, 1), rng), rng)
+            pad = rng.choice([0, 1])
+
+            def call(q, x=x, w=w, pad=pad):
+                return F.conv2d(x, w, None, 1, pad, output_quantizer=q, strict_quantization=False)
+        elif op == "add":
+            shape = rng.choice([(0,), (1,), (3, 1), (4, 5)])
+            other = rng.choice([shape, (1,), shape[-1:]])
+            x, _ = _odd_view(act(shape, rng, storage=storage), rng)
+            y, _ = _odd_view(act(other, rng), rng)
+            requant = True
+
+            def call(q, x=x, y=y):
+                return F.add(x, y, output_quantizer=q, strict_quantization=False)
+        else:
+            x, _ = _odd_view(act(rng.choice([(0,), (1, 1), (5, 3)]), rng, storage=storage), rng)
+            requant = True
+
+            def call(q, x=x):
+                return F.relu(x, output_quantizer=q, strict_quantization=False)
+        with torch.no_grad():
+            try:
+                ref = simulated(lambda: call(None))
+            except RuntimeError:
+                # Malformed for torch too: the integer path must raise as well, not crash.
+                try:
+                    call(None)
+                except RuntimeError:
+                    continue
+                raise AssertionError("integer path accepted what the simulation rejects")
+            q = None
+            if requant:
+                q = LinearQuantizer(8, symmetric=False)
+                lo, hi = (float(ref.min()), float(ref.max())) if ref.numel() else (-1.0, 1.0)
+                q.quantization_range = (min(lo, -0.01), max(hi, 0.01))
+        got, path, want = run_both(lambda: call(q))
+        integer += bool(path and path.endswith(":integer"))
+        if requant:
+            assert_step(got, want, "%s #%d" % (op, i))
+        else:
+            assert got.shape == want.shape
+            assert torch.allclose(got, want, rtol=1e-4, atol=1e-5), "%s #%d" % (op, i)
+        checked += 1
+    assert checked > 80 and integer > 50, (checked, integer)
+
+
+# --- plain runner -------------------------------------------------------------------------------
+
+
+def main():
+    tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
+    passed = failed = skipped = 0
+    for name, test in tests:
+        try:
+            test()
+        except Skipped as reason:
+            skipped += 1
+            print("SKIP %s: %s" % (name, reason))
+        except Exception:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print("FAIL %s" % name)
+            traceback.print_exc(file=sys.stdout)
+        else:
+            passed += 1
+            print("PASS %s" % name)
+    print("python %s, torch %s, libffqrt: %s (%s), threads %d" % (
+        sys.version.split()[0], torch.__version__, _ffqrt.library_path(), _ffqrt.isa(), torch.get_num_threads()))
+    print("%d passed, %d failed%s" % (passed, failed, ", %d skipped" % skipped if skipped else ""))
+    if failed:
+        return 1
+    return 77 if skipped and not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
