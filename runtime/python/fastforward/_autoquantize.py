@@ -5,10 +5,12 @@ source of the quantized counterparts. This module finds that file and the ffq ex
 runs ``ffq autoquant``, and returns the generated source.
 """
 
+import importlib.util
 import inspect
 import os
 import subprocess
 import sys
+import tempfile
 
 from fastforward import _paths
 from fastforward.autoquant.optable import OperatorTable
@@ -47,8 +49,10 @@ def autoquantize(
     force_overwrite=False,
     operator_table=None,
     replacement_patterns=None,
+    auto_import=False,
 ):
-    """Generate the quantized counterpart of ``model``'s class and return its source.
+    """Generate the quantized counterpart of ``model``'s class and return its source (or,
+    with ``auto_import=True``, the imported generated module).
 
     Args:
         model: an ``nn.Module`` instance (or its class). Its class must be defined at module
@@ -59,31 +63,39 @@ def autoquantize(
         operator_table: an ``OperatorTable``, a YAML file path (extra entries over the
             default table), or a list of these; None uses the default table.
         replacement_patterns: ``PatternRule``s applied to the source before analysis.
+        auto_import: import the generated code (which registers its quantized classes for
+            ``quantize_model``) and return the module. Without ``output_path`` the code is
+            written to a temporary file first.
 
     Raises:
         FfqError: ffq is missing or failed (the message carries its diagnostics).
     """
     cls = model if isinstance(model, type) else type(model)
-    args = [find_ffq(), "autoquant", _source_file(cls)]
-    args += ["--module", cls.__module__, "--class", cls.__name__]
-    if output_path is not None:
-        args += ["--output", os.fspath(output_path)]
-        if force_overwrite:
-            args.append("--force")
-    if not use_type_inference:
-        args.append("--no-type-inference")
-    args += _operator_table_arguments(operator_table)
-    for rule in replacement_patterns or ():
-        if not isinstance(rule, PatternRule):
-            raise TypeError("replacement_patterns must hold PatternRule objects, got %r" % (rule,))
-        args += rule.ffq_arguments()
-
-    try:
-        completed = subprocess.run(
-            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True
+    if auto_import and output_path is None:
+        output_path = os.path.join(
+            tempfile.mkdtemp(prefix="ffq-autoquant-"), "quantized_%s.py" % cls.__name__.lower()
         )
-    except OSError as error:  # e.g. FFQ_BINARY names a missing file
-        raise FfqError("cannot run ffq (%s): %s" % (args[0], error)) from None
+    with tempfile.TemporaryDirectory(prefix="ffq-args-") as scratch:
+        args = [find_ffq(), "autoquant", _source_file(cls)]
+        args += ["--module", cls.__module__, "--class", cls.__name__]
+        if output_path is not None:
+            args += ["--output", os.fspath(output_path)]
+            if force_overwrite:
+                args.append("--force")
+        if not use_type_inference:
+            args.append("--no-type-inference")
+        args += _operator_table_arguments(operator_table, scratch)
+        for rule in replacement_patterns or ():
+            if not isinstance(rule, PatternRule):
+                raise TypeError("replacement_patterns must hold PatternRule objects, got %r" % (rule,))
+            args += rule.ffq_arguments()
+
+        try:
+            completed = subprocess.run(
+                args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True
+            )
+        except OSError as error:  # e.g. FFQ_BINARY names a missing file
+            raise FfqError("cannot run ffq (%s): %s" % (args[0], error)) from None
     if completed.returncode != 0:
         raise FfqError(
             "ffq autoquant failed (exit status %d) for %s.%s:\n%s"
@@ -93,8 +105,29 @@ def autoquantize(
         sys.stderr.write(completed.stderr)  # warnings, e.g. code left verbatim
     if output_path is None:
         return completed.stdout
+    if auto_import:
+        return _import_generated(os.fspath(output_path))
     with open(output_path, encoding="utf-8") as generated:
         return generated.read()
+
+
+def _import_generated(path):
+    """Import the generated file at ``path`` as a module named after the file (replacing an
+    earlier import of the same name, so a regenerated file takes effect)."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    old = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        if old is None:
+            del sys.modules[name]
+        else:
+            sys.modules[name] = old
+        raise
+    return module
 
 
 def _source_file(cls):
@@ -114,7 +147,7 @@ def _source_file(cls):
     return path
 
 
-def _operator_table_arguments(operator_table):
+def _operator_table_arguments(operator_table, scratch_dir):
     """ffq arguments for an OperatorTable, a YAML path, or a list of either."""
     if operator_table is None:
         return []
@@ -123,7 +156,7 @@ def _operator_table_arguments(operator_table):
     args = []
     for table in operator_table:
         if isinstance(table, OperatorTable):
-            args += table.ffq_arguments()
+            args += table.ffq_arguments(scratch_dir)
         elif isinstance(table, (str, os.PathLike)):
             args += ["--optable", os.fspath(table)]
         else:
