@@ -271,6 +271,21 @@ def ms(t):
     return "%.2f ms" % (t * 1e3)
 
 
+def summary(results):
+    """What the tables say, in words (from the numbers just measured)."""
+    print()
+    print("   In short:")
+    for r in results:
+        speed = []
+        if r["t_int"] is not None:
+            speed.append("integer path %.2fx the speed of float torch and %.2fx that of the simulated path"
+                         % (r["t_float"] / r["t_int"], r["t_sim"] / r["t_int"]))
+        else:
+            speed.append("simulated only, %.2fx the speed of float torch" % (r["t_float"] / r["t_sim"]))
+        print("   * %s: accuracy %+.2f points vs float, %.1fx smaller; %s."
+              % (r["setting"], r["acc"] - r["float_acc"], r["float_size"] / r["size"], speed[0]))
+
+
 def figure(path, results, sqnr):
     import matplotlib
 
@@ -291,7 +306,9 @@ def figure(path, results, sqnr):
     ax.set_xticks(range(len(LAYERS)), LAYERS)
     ax.set_ylabel("SQNR of the layer output vs float (dB)")
     ax.set_title("Per-layer SQNR (higher is better)")
-    ax.legend(fontsize=8, loc="lower left")
+    top = max(v for name in names for v in sqnr[name].values() if v != float("inf"))
+    ax.set_ylim(0, top * 1.25)
+    ax.legend(fontsize=8, loc="upper center", ncol=len(names))
 
     ax = axes[1]
     labels = ["float"] + names
@@ -301,9 +318,11 @@ def figure(path, results, sqnr):
     low = min(accs)
     bottom = max(0.0, 10.0 * (low // 10.0) - 10.0)
     ax.set_ylim(bottom, 100.5)
-    ax.set_xticks(range(len(labels)), [lbl.replace(" ", "\n", 1) for lbl in labels], fontsize=8)
+    sizes = [results[0]["float_size"]] + [r["size"] for r in results]
+    ax.set_xticks(range(len(labels)), ["%s\n%.0f KB" % (lbl.replace(" ", "\n", 1), b / 1e3)
+                                       for lbl, b in zip(labels, sizes)], fontsize=8)
     ax.set_ylabel("test accuracy (%%), %d images (axis from %d%%)" % (results[0]["n_test"], bottom))
-    ax.set_title("Accuracy per setting")
+    ax.set_title("Accuracy per setting (and model size)")
 
     ax = axes[2]
     width = 0.27
@@ -321,6 +340,7 @@ def figure(path, results, sqnr):
             labelled.add(kind)
             ax.bar_label(bar, fmt="%.1f", fontsize=7)
     ax.set_xticks(range(len(names)), [n.replace(" ", "\n", 1) for n in names], fontsize=8)
+    ax.set_xlim(-0.6, len(names) - 0.25)
     ax.set_ylabel("median CPU time, batch of %d, 1 thread (ms)" % results[0]["n_test"])
     ax.set_title("Latency per setting (lower is better)")
     ax.legend(fontsize=8)
@@ -403,6 +423,7 @@ def main(argv=None):
     print("   model on the test images, in dB (higher is better; every 6 dB is about one bit):")
     table(["setting"] + LAYERS, [[s] + ["%.1f dB" % sqnr[s][n] for n in LAYERS] for s, _ in SETTINGS])
 
+    summary(results)
     png = os.path.join(os.path.dirname(generated), "demo_results.png")
     figure(png, results, sqnr)
     print()
