@@ -1,4 +1,5 @@
-"""The autoquant tutorial's examples, run as transcribed (indentation restored).
+"""The autoquant tutorial's examples (examples/autoquant_tutorial/), run as transcribed
+(indentation restored).
 
 Each self-contained example runs as its own script (``__main__``, as in the tutorial, whose
 generated code imports ``from __main__``) in a temporary directory, and the generated
@@ -21,162 +22,25 @@ import traceback
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUNTIME = os.path.join(REPO, "runtime", "python")
 
-BASIC = '''
-import torch
-import torch.nn.functional as F
-import fastforward as ff
+TUTORIAL = os.path.join(REPO, "examples", "autoquant_tutorial")
 
-# Creating a custom linear layer because
-# autoquant ignores known modules such
-# as torch.nn.Linear
-class MyLinear(torch.nn.Linear):
-    def forward(self, input: torch.Tensor) -> torch.Tensor:
-        return F.linear(input, self.weight, self.bias)
 
-# Initialize model and call autoquant
-model = MyLinear(10, 10)
-ff.autoquantize(
-    model,
-    output_path="quantized.py", # Write the output to quantized.py
-    use_type_inference=False, # Do not use type inference
-    force_overwrite=True,
-)
-'''
+def read(name):
+    """An example of examples/autoquant_tutorial/: the tutorial's code, indentation restored
+    (the pattern example with ff.autoquantize in place of the tutorial's own test helpers;
+    auto_import.py is the basic example with auto_import=True and a check of the module)."""
+    with open(os.path.join(TUTORIAL, name)) as f:
+        return f.read()
 
-HELPERS = '''
-import torch
-import fastforward as ff
 
-# helper function that uses a helper
-# itself
-def helper(x, y):
-    return inner_helper(x, y) + inner_helper(y, x)
-
-def inner_helper(x, y):
-    return x - y
-
-class MyModuleWithHelper(torch.nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return helper(x, y)
-
-model = MyModuleWithHelper()
-ff.autoquantize(model, output_path="quantized.py", use_type_inference=False, force_overwrite=True)
-'''
-
-NO_ANNOTATIONS = '''
-import torch
-import torch.nn.functional as F
-import fastforward as ff
-
-# helper function called from module
-def helper(x, y):
-    y = y + y
-    for y_ in y:
-        x = x + y_
-    return x
-
-class MyModuleWithHelper(torch.nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return helper(x, [2])
-
-model = MyModuleWithHelper()
-ff.autoquantize(model, output_path="quantized.py", use_type_inference=False, force_overwrite=True)
-'''
-
-ANNOTATIONS = '''
-import torch
-import torch.nn.functional as F
-import fastforward as ff
-
-# helper function called from module
-def helper(x: torch.Tensor, y: list[int]):
-    y = y + y
-    for y_ in y:
-        x = x + y_
-    return x
-
-class MyModuleWithHelper(torch.nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return helper(x, [2])
-
-model = MyModuleWithHelper()
-ff.autoquantize(model, output_path="quantized.py", use_type_inference=True, force_overwrite=True)
-'''
-
-BILINEAR = '''
-import torch
-import torch.nn.functional as F
-import fastforward as ff
-
-# This example seems similar to
-# the first Linear example
-class MyBilinear(torch.nn.Bilinear):
-    def forward(self, input1: torch.Tensor, input2: torch.Tensor) -> torch.Tensor:
-        return F.bilinear(input1, input2, self.weight, self.bias)
-
-model = MyBilinear(10, 10, 10)
-ff.autoquantize(model, output_path="quantized.py", use_type_inference=False, force_overwrite=True)
-'''
-
-# The tutorial's custom-table example continues the bilinear one (same `model`).
-CUSTOM_TABLE = BILINEAR + '''
-import fastforward as ff
-from fastforward.autoquant import OperatorTable, optable
-
-def my_quantized_bilinear(
-    input1: torch.Tensor,
-    input2: torch.Tensor,
-    weight: torch.Tensor,
-    bias: torch.Tensor | None = None,
-) -> torch.Tensor: ...
-
-custom_optable = OperatorTable.from_yaml(alias_extensions=optable.STR_ALIASES_EXTENSIONS)
-custom_schema = (
-    "bilinear(input1: Quantized, input2: Quantized, "
-    "weight: Quantized, bias: Optional[MaybeQuantized] = None) -> Quantized"
-)
-custom_optable.add(custom_schema, torch.nn.functional.bilinear, dispatch_op=my_quantized_bilinear)
-
-ff.autoquantize(
-    model,
-    output_path="quantized.py",
-    use_type_inference=False,
-    force_overwrite=True,
-    operator_table=custom_optable,
-)
-'''
-
-# The pattern example's module and rule, with ff.autoquantize in place of the tutorial's
-# test helpers; auto_import=True on the basic example.
-PATTERN = '''
-import torch
-import fastforward as ff
-import fastforward.autoquant as autoquant
-
-class ExampleModule1B(torch.nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.nn.functional.conv2d(x, x)
-        return torch.nn.functional.linear(y, y)
-
-module = ExampleModule1B()
-rule = ff.autoquant.PatternRule.from_str(
-    pattern="torch.nn.functional.{func}({a}, {b})",
-    replacement="my_own.{func}({a}, {b})",
-)
-ff.autoquantize(module, output_path="quantized.py", use_type_inference=False, force_overwrite=True,
-                replacement_patterns=[rule])
-'''
-
-AUTO_IMPORT = BASIC.replace("force_overwrite=True,\n)", "force_overwrite=True,\n    auto_import=True,\n)").replace(
-    "ff.autoquantize(\n", "generated = ff.autoquantize(\n") + '''
-assert generated.__name__ == "quantized", generated
-quantized_model = ff.quantize_model(MyLinear(10, 10))
-assert type(quantized_model) is generated.QuantizedMyLinear, type(quantized_model)
-x = torch.randn(3, 10)
-with ff.strict_quantization(False):
-    assert torch.equal(quantized_model(x), F.linear(x, quantized_model.weight, quantized_model.bias))
-print("auto_import ok")
-'''
+BASIC = read("basic.py")
+HELPERS = read("helpers.py")
+NO_ANNOTATIONS = read("no_annotations.py")
+ANNOTATIONS = read("annotations.py")
+BILINEAR = read("bilinear.py")
+CUSTOM_TABLE = read("custom_optable.py")
+PATTERN = read("pattern_rule.py")
+AUTO_IMPORT = read("auto_import.py")
 
 
 def run(script):
