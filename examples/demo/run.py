@@ -27,14 +27,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-try:
-    import fastforward  # noqa: F401  (an installed ffq)
-except ImportError:
-    sys.path.insert(0, os.path.join(REPO, "runtime", "python"))  # a source checkout
-
-import torch  # noqa: E402
+if os.path.isdir(os.path.join(REPO, "runtime", "python", "fastforward")):
+    sys.path.insert(0, os.path.join(REPO, "runtime", "python"))  # this checkout's fastforward
 
 import fastforward as ff  # noqa: E402
+import torch  # noqa: E402
 from data import load_digits_split  # noqa: E402
 from digits_net import DigitsNet  # noqa: E402
 from fastforward import _integer  # noqa: E402

@@ -15,7 +15,6 @@ sys.path.insert(0, os.path.join(REPO, "examples", "demo"))
 sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
 
 import run  # noqa: E402
-
 from fastforward import _ffqrt  # noqa: E402
 
 
