@@ -24,10 +24,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
 
+import fastforward as ff  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as TF  # noqa: E402
-
-import fastforward as ff  # noqa: E402
 from fastforward import _ffqrt, _integer, dispatcher  # noqa: E402
 from fastforward.exceptions import QuantizationError  # noqa: E402
 from fastforward.nn import LinearQuantizer, QuantizerStub  # noqa: E402
@@ -183,6 +182,30 @@ def test_dynamic_quantized_input():
     assert path == "linear:integer", path
     bound = float_bound(dq(x).dequantize(), w.dequantize().t(), 40)
     assert bool(((got - want).abs() <= bound + 1e-6).all())
+
+
+def test_dynamic_activations_path():
+    """Opt-in: a float input times a quantized weight, the input quantized per call to 7
+    bits in C. Its error against the float product is bounded by half an input step per
+    term; off by default (the simulation keeps such an input in float)."""
+    need_c()
+    torch.manual_seed(10)
+    w = weight((24, 300), random.Random(10))
+    x = torch.randn(2, 5, 300) * 3
+    b = torch.randn(24)
+    _integer._local.last = None
+    with torch.no_grad():
+        F.linear(x, w, b)
+        assert _integer.last_path() is None
+        with _integer.dynamic_activations():
+            got = F.linear(x, w, b)
+            assert _integer.last_path() == "linear:integer"
+        ref = TF.linear(x, w.dequantize(), b)
+    step = (float(x.max().clamp_min(0)) - float(x.min().clamp_max(0))) / 127
+    bound = (w.dequantize().abs().sum(1) * step / 2) * 1.01 + 1e-4
+    assert got.shape == ref.shape
+    assert bool(((got - ref).abs() <= bound).all()), float(((got - ref).abs() - bound).max())
+    assert bool(((got - ref).abs() > 0).any()), "the input was not quantized"
 
 
 # --- conv ------------------------------------------------------------------------------------
@@ -368,6 +391,14 @@ def test_fallbacks_and_dispatch_rules():
         with torch.no_grad():
             F.linear(a, b, None, strict_quantization=False)
         assert _integer.last_path() is None
+    # Raw data that are not int8 integers (fractions, NaN, out of range, -0): simulated.
+    for bad in (0.5, float("nan"), 200.0, -0.0):
+        raw = x.raw_data.clone()
+        raw[1, 3] = bad
+        xb = QuantizedTensor(raw, x.quantization_context)
+        got, path, want = run_both(lambda: F.linear(xb, w, None, strict_quantization=False))
+        assert path is None, (bad, path)
+        assert torch.equal(got, want) or (bad != bad and bool(torch.isnan(got).any()))
     # A quantizer with an override sees the float result (calibration keeps working).
     seen = []
     q = LinearQuantizer(8, symmetric=False)

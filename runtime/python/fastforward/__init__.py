@@ -57,7 +57,7 @@ from fastforward.quantization.workflow import calibration, quantize
 from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor, PerTile
 from fastforward.quantized_tensor import QuantizedTensor
 from fastforward.range_setting import estimate_ranges
-from fastforward import _integer  # noqa: E402,I001  (registers the integer kernels)
+from fastforward import _integer  # noqa: F401,I001  (registers the integer kernels)
 
 __version__ = "0.1.0"
 

@@ -40,7 +40,10 @@ import torch.nn.functional as F
 
 from fastforward import _ffqrt, dispatcher
 from fastforward.flags import get_export_mode
-from fastforward.quantization.affine._affine import AffineQuantizationFunction, StaticAffineQuantParams
+from fastforward.quantization.affine._affine import (
+    AffineQuantizationFunction,
+    StaticAffineQuantParams,
+)
 from fastforward.quantization.function import QuantizationContext
 from fastforward.quantization.granularity import PerChannel, PerTensor
 from fastforward.quantized_tensor import QuantizedTensor
@@ -48,13 +51,14 @@ from fastforward.quantized_tensor import QuantizedTensor
 __all__ = [
     "cache_info",
     "clear_cache",
+    "dynamic_activations",
     "enabled",
     "integer_execution",
     "last_path",
     "set_enabled",
 ]
 
-_state = {"enabled": os.environ.get("FFQ_INTEGER", "1") != "0"}
+_state = {"enabled": os.environ.get("FFQ_INTEGER", "1") != "0", "dynamic": False}
 _local = threading.local()
 
 
@@ -77,6 +81,20 @@ def integer_execution(flag: bool = True) -> Iterator[None]:
         yield
     finally:
         _state["enabled"] = old
+
+
+@contextlib.contextmanager
+def dynamic_activations(flag: bool = True) -> Iterator[None]:
+    """Within the block, ``linear`` with a plain float32 input and a quantized weight runs
+    the dynamic path: the input is quantized per call (per tensor, 7-bit unsigned from its
+    min / max, as torch's dynamic quantization does) inside libffqrt. Off by default: the
+    simulated path leaves such an input in float, so results differ by that quantization."""
+    old = _state["dynamic"]
+    _state["dynamic"] = bool(flag)
+    try:
+        yield
+    finally:
+        _state["dynamic"] = old
 
 
 @contextlib.contextmanager
@@ -179,14 +197,49 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     raw = raw.detach()
     if raw.numel() == 0:
         return torch.empty(raw.shape, dtype=torch.int8)
+    if raw.dtype == torch.float32 and raw.is_contiguous():
+        out = _c_int8(raw)
+        if out is not None or _ffqrt.available():
+            return out
+    if raw.is_floating_point():
+        # NaN, infinities and values out of range convert to something else: one round
+        # trip checks integrality and range at once.
+        out = raw.clamp(-129.0, 128.0).to(torch.int8)
+        return out if torch.equal(out.to(raw.dtype), raw) else None
     lo_hi = torch.aminmax(raw) if hasattr(torch, "aminmax") else (raw.min(), raw.max())
-    lo, hi = float(lo_hi[0]), float(lo_hi[1])
-    if not (-128.0 <= lo and hi <= 127.0):  # also rejects NaN
+    if not (-128 <= int(lo_hi[0]) and int(lo_hi[1]) <= 127):
         return None
-    out = raw.to(torch.int8)
-    if raw.is_floating_point() and not torch.equal(out.to(raw.dtype), raw):
-        return None  # fractional values
-    return out
+    return raw.to(torch.int8)
+
+
+_ONE = torch.ones(1)
+_memcmp: List[Any] = []
+
+
+def _same_bytes(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if not _memcmp:
+        import ctypes
+
+        fn = ctypes.CDLL(None).memcmp
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        fn.restype = ctypes.c_int
+        _memcmp.append(fn)
+    return _memcmp[0](a.data_ptr(), b.data_ptr(), a.numel() * a.element_size()) == 0
+
+
+def _c_int8(raw: torch.Tensor) -> Optional[torch.Tensor]:
+    """Float32 raw data as int8 in libffqrt's threads (torch's parallel ops stall on a busy
+    machine): quantize with scale 1, dequantize back, and accept only a bitwise round trip
+    (integers in [-128, 127]; NaN, fractions, -0 and values out of range fail it)."""
+    shape = tuple(raw.shape)
+    flat = raw.reshape(-1)
+    q = _ffqrt.quantize_int8(flat, (flat.numel(),), _ONE, None)
+    if q is None:
+        return None
+    back = _ffqrt.dequantize(q, (flat.numel(),), _ONE, None, 8)
+    if back is None or not _same_bytes(back, flat):
+        return None
+    return q.reshape(shape)
 
 
 def _activation(x: Any) -> Optional[_Act]:
@@ -388,7 +441,40 @@ def _bind(names: Sequence[str], defaults: Dict[str, Any], args: Tuple[Any, ...],
 Plan = Callable[[], torch.Tensor]
 
 
+def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
+    x, w = b["input"], b["weight"]
+    if (type(x) is not torch.Tensor or x.dtype != torch.float32 or x.device.type != "cpu"
+            or x.layout != torch.strided or x.dim() < 1 or _grad_blocked(x)):
+        return None
+    if not isinstance(w, QuantizedTensor) or w.dim() != 2:
+        return None
+    n, k = int(w.shape[0]), int(w.shape[1])
+    if int(x.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
+        return None
+    how = _output(b.get("output_quantizer"))
+    scales = _weight_scales(w)
+    if how[0] < 0 or scales is None:
+        return None
+    if how[0] == _REQUANT:
+        how = (_CALL, how[1][1])
+    ok, bias = _float_bias(b["bias"], n)
+    if not ok:
+        return None
+    packed = _packed_weight(w, "linear", (n, k), scales, _ffqrt.linear_pack)
+    if packed is None:
+        return None
+
+    def run() -> torch.Tensor:
+        lead = tuple(x.shape[:-1])
+        y = _ffqrt.linear_dynamic(x.reshape(-1, k).contiguous(), packed, bias)
+        return _finish(y.reshape(lead + (n,)), how)
+
+    return run
+
+
 def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
+    if _state["dynamic"] and not isinstance(b["input"], QuantizedTensor):
+        return _plan_linear_dynamic(b)
     x = _activation(b["input"])
     if x is None or x.raw.dim() < 1:
         return None
