@@ -5,10 +5,12 @@ source of the quantized counterparts. This module finds that file and the ffq ex
 runs ``ffq autoquant``, and returns the generated source.
 """
 
+import importlib.util
 import inspect
 import os
 import subprocess
 import sys
+import tempfile
 
 from fastforward import _paths
 from fastforward.autoquant.optable import OperatorTable
@@ -47,8 +49,10 @@ def autoquantize(
     force_overwrite=False,
     operator_table=None,
     replacement_patterns=None,
+    auto_import=False,
 ):
-    """Generate the quantized counterparts of ``model``'s classes and return their source.
+    """Generate the quantized counterparts of ``model``'s classes and return their source (or,
+    with ``auto_import=True``, the imported generated module).
 
     Given a class, ffq converts that class (and the submodule classes it finds in its
     source). Given a live model, every class that ``model.modules()`` contains is converted
@@ -67,15 +71,36 @@ def autoquantize(
         operator_table: an ``OperatorTable``, a YAML file path (extra entries over the
             default table), or a list of these; None uses the default table.
         replacement_patterns: ``PatternRule``s applied to the source before analysis.
+        auto_import: import the generated code (which registers its quantized classes for
+            ``quantize_model``) and return the module. Without ``output_path`` the code is
+            written to a temporary file first.
 
     Raises:
         FfqError: ffq is missing or failed (the message carries its diagnostics).
     """
     cls = model if isinstance(model, type) else type(model)
+    if auto_import and output_path is None:
+        output_path = os.path.join(
+            tempfile.mkdtemp(prefix="ffq-autoquant-"), "quantized_%s.py" % cls.__name__.lower()
+        )
+    with tempfile.TemporaryDirectory(prefix="ffq-args-") as scratch:
+        text = _autoquantize(
+            model, cls, output_path, use_type_inference, force_overwrite, operator_table,
+            replacement_patterns, scratch,
+        )
+    if auto_import:
+        return _import_generated(os.fspath(output_path))
+    return text
+
+
+def _autoquantize(
+    model, cls, output_path, use_type_inference, force_overwrite, operator_table,
+    replacement_patterns, scratch,
+):
     options = []
     if not use_type_inference:
         options.append("--no-type-inference")
-    options += _operator_table_arguments(operator_table)
+    options += _operator_table_arguments(operator_table, scratch)
     for rule in replacement_patterns or ():
         if not isinstance(rule, PatternRule):
             raise TypeError("replacement_patterns must hold PatternRule objects, got %r" % (rule,))
@@ -110,6 +135,25 @@ def autoquantize(
             out.write(text)
         os.replace(tmp, output_path)
     return text
+
+
+def _import_generated(path):
+    """Import the generated file at ``path`` as a module named after the file (replacing an
+    earlier import of the same name, so a regenerated file takes effect)."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    old = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        if old is None:
+            del sys.modules[name]
+        else:
+            sys.modules[name] = old
+        raise
+    return module
 
 
 def _run_ffq(args, cls):
@@ -192,7 +236,7 @@ def _source_file(cls):
     return path
 
 
-def _operator_table_arguments(operator_table):
+def _operator_table_arguments(operator_table, scratch_dir):
     """ffq arguments for an OperatorTable, a YAML path, or a list of either."""
     if operator_table is None:
         return []
@@ -201,7 +245,7 @@ def _operator_table_arguments(operator_table):
     args = []
     for table in operator_table:
         if isinstance(table, OperatorTable):
-            args += table.ffq_arguments()
+            args += table.ffq_arguments(scratch_dir)
         elif isinstance(table, (str, os.PathLike)):
             args += ["--optable", os.fspath(table)]
         else:

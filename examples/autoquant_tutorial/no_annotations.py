@@ -1,0 +1,25 @@
+"""The autoquant tutorial: Without annotations or type inference every value may be a tensor.
+
+    python3 examples/autoquant_tutorial/no_annotations.py
+
+writes quantized.py in the current directory and prints it (with ffq installed, or with
+PYTHONPATH=runtime/python after ./scripts/demo has built ffq).
+"""
+import torch
+import torch.nn.functional as F
+import fastforward as ff
+
+# helper function called from module
+def helper(x, y):
+    y = y + y
+    for y_ in y:
+        x = x + y_
+    return x
+
+class MyModuleWithHelper(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return helper(x, [2])
+
+model = MyModuleWithHelper()
+ff.autoquantize(model, output_path="quantized.py", use_type_inference=False, force_overwrite=True)
+print(open("quantized.py").read())
