@@ -7,6 +7,8 @@ ResNet-18-shaped CNN (BN folded into the convs, 1 x 3 x 128 x 128).
 
 Rows: float torch; torch.ao dynamic int8 (quantize_dynamic, Linear only); optimum-quanto
 w8a8 (calibrated, frozen); torchao int8 dynamic activation + int8 weight (Linear only);
+ONNX Runtime running the fastforward model exported with QDQ nodes (fastforward.export; the
+CPU provider fuses QDQ pairs into its own int8 kernels where its patterns match);
 fastforward simulated (dequantize -> float op -> quantize); fastforward integer (libffqrt,
 the summary line); and fastforward integer with dynamic linear inputs (the opt-in dynamic
 path: Linear inputs stay float and libffqrt quantizes them per call to 7 bits, like torch's
@@ -272,6 +274,24 @@ def runner(fn, integer=None, inference=True, dynamic=False):
     return call
 
 
+ORT = "onnxruntime QDQ (exported)"
+
+
+def ort_row(ffm, x):
+    """ONNX Runtime on the CPU running ``ffm`` exported with QuantizeLinear/DequantizeLinear
+    (fastforward.export), with as many threads as torch uses."""
+    import tempfile
+
+    from export_ort import ort_session  # bench/export_ort.py, beside this file
+
+    from fastforward.export import export
+
+    tmp = tempfile.mkdtemp(prefix="ffq-e2e-ort-")
+    with ff.strict_quantization(False):
+        export(ffm, (x,), tmp, "model")
+    return ort_session(os.path.join(tmp, "model.onnx"), torch.get_num_threads())
+
+
 def bench_model(name, model, x, calib, rounds, reps):
     rows, notes = [], {}
     rows.append(("float torch", runner(model)))
@@ -285,6 +305,10 @@ def bench_model(name, model, x, calib, rounds, reps):
         except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
             notes[label] = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0][:90] if str(exc) else "")
     ffm = to_fastforward(model, calib)
+    try:  # the same quantized model, exported with QDQ nodes and run by ONNX Runtime
+        rows.append((ORT, ort_row(ffm, x)))
+    except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
+        notes[ORT] = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0][:90] if str(exc) else "")
     rows.append(("fastforward simulated", runner(ffm, integer=False, inference=False)))
     rows.append(("fastforward integer (ours)", runner(ffm, integer=True, inference=False)))
     rows.append((DYN, runner(ffm, integer=True, inference=False, dynamic=True)))
@@ -324,7 +348,7 @@ def main():
         ("BERT-style encoder", build(Encoder, 2), lambda: torch.randn(1, 128, 256, generator=g)),
         ("ResNet-18 CNN", build(ResNet18, 3), lambda: torch.randn(1, 3, 128, 128, generator=g)),
     ]
-    int8_peers = ("torch dynamic int8", "quanto w8a8", "torchao int8-dyn-act int8-w")
+    int8_peers = ("torch dynamic int8", "quanto w8a8", "torchao int8-dyn-act int8-w", ORT)
     peers = ("float torch",) + int8_peers
     worst = {k: [float("inf"), float("-inf"), float("inf")] for k in ("static", "dynamic")}
     for name, model, make in models:
