@@ -17,7 +17,9 @@
 //   give bit-identical results (integers exactly; floats too, see README.md).
 //
 // Quantization (one formula for every kernel):
-//   q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax)
+//   q = clamp(round_half_even(x / scale + zero_point), qmin, qmax)
+//   (the zero point is added in float before rounding; rounding first would differ at
+//   exact ties when the zero point is odd)
 //   x' = (float)(q - zero_point) * scale
 // NaN quantizes to qmin. Clamping happens in float, before the conversion to integer.
 #ifndef FFQRT_H

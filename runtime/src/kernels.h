@@ -119,10 +119,12 @@ void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g);
 
 // ---- the shared scalar formulas (the SIMD code performs the same IEEE operations) ----
 
-// clamp(round_half_even(x / scale) + zp, lo, hi), in float; NaN gives lo. Same as
-// max_ps(v, lo) then min_ps(v, hi) in vector code.
+// clamp(round_half_even(x / scale + zp), lo, hi), in float; NaN gives lo. Same as
+// max_ps(v, lo) then min_ps(v, hi) in vector code. The zero point is added before rounding
+// (x / s - round(offset) with zp = -round(offset), as the spec and the torch path compute):
+// rounding first differs at exact ties when zp is odd.
 static inline float ffqrt_qf(float x, float scale, float zp, float lo, float hi) {
-  float v = nearbyintf(x / scale) + zp;
+  float v = nearbyintf(x / scale + zp);
   v = v > lo ? v : lo;
   v = v < hi ? v : hi;
   return v;

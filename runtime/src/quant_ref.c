@@ -29,7 +29,7 @@ static void store_elem(uint8_t *q, int dtype, size_t e, int32_t v) {
   }
 }
 
-// q[e] = clamp(round_half_even(x[e] / scale[t]) + zp[t], qmin, qmax), t = tile of e.
+// q[e] = clamp(round_half_even(x[e] / scale[t] + zp[t]), qmin, qmax), t = tile of e.
 ffqrt_status ffqrt_quantize_ref(void *q, const float *x, const ffqrt_grid *g,
                                 const float *scale, const int32_t *zero_point, int dtype) {
   if (!ffqrt_grid_args_ok(q, x, g, scale, zero_point, dtype)) return FFQRT_EINVAL;
@@ -100,7 +100,11 @@ ffqrt_status ffqrt_qparams_from_range(float *scale, int32_t *zero_point, float l
     z = 0;
   }
   if (!(s > 0.0f) || !isfinite(s)) s = 1.0f;
-  if (!symmetric) z = (int32_t)ffqrt_qf(-lo, s, (float)qmin, (float)qmin, (float)qmax);
+  if (!symmetric) {
+    float v = nearbyintf(-lo / s) + (float)qmin; // qmin is even: same as rounding after
+    v = v > (float)qmin ? v : (float)qmin;
+    z = (int32_t)(v < (float)qmax ? v : (float)qmax);
+  }
   *scale = s;
   *zero_point = z;
   return FFQRT_OK;

@@ -173,7 +173,8 @@ static void test_ref_values(void) {
   CHECK(memcmp(q, want, 9) == 0, "round half even / clamp / NaN -> qmin");
   int32_t z = 3;
   uint8_t u[9];
-  const uint8_t wantu[9] = {3, 5, 5, 3, 1, 1, 255, 0, 0};
+  // The zero point is added before rounding: 0.5 + 3 = 3.5 rounds to 4 (not 0 + 3).
+  const uint8_t wantu[9] = {4, 4, 6, 2, 2, 0, 255, 0, 0};
   ffqrt_quantize_ref(u, x, &g, &s, &z, FFQRT_U8);
   CHECK(memcmp(u, wantu, 9) == 0, "u8 with zero point 3");
   // int4: element i in byte i/2, low nibble first; odd count leaves the last high nibble 0
