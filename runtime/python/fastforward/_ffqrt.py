@@ -88,7 +88,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.ffqrt_grid_params.restype = ctypes.c_size_t
     lib.ffqrt_storage_bytes.argtypes = [ctypes.c_int, ctypes.c_size_t]
     lib.ffqrt_storage_bytes.restype = ctypes.c_size_t
-    for name in ("ffqrt_quantize", "ffqrt_dequantize", "ffqrt_fake_quantize"):
+    for name in ("ffqrt_quantize", "ffqrt_dequantize", "ffqrt_fake_quantize", "ffqrt_quantize_float"):
         fn = getattr(lib, name)
         fn.argtypes = [vp, vp, vp, grid, vp, vp, ctypes.c_int]
         fn.restype = ctypes.c_int
@@ -261,18 +261,6 @@ _scratch = threading.local()
 _SCRATCH_MAX = 64 << 20
 
 
-def _scratch_bytes(n: int) -> torch.Tensor:
-    """A per-thread byte buffer of at least ``n`` bytes for intermediates that never leave
-    this module (kept up to 64 MB; larger requests get a fresh buffer)."""
-    if n > _SCRATCH_MAX:
-        return _empty((n,), torch.uint8)
-    buf = getattr(_scratch, "buf", None)
-    if buf is None or buf.numel() < n:
-        buf = _empty((max(n, 1 << 20),), torch.uint8)
-        _scratch.buf = buf
-    return buf[:n]
-
-
 def _make_grid(shape: Sequence[int], tile: Sequence[int]) -> Optional[_Grid]:
     g = grid_for_tiles(shape, tile)
     return None if g is None else _Grid(*g)
@@ -289,9 +277,9 @@ def quantize(
     zero_point: Optional[torch.Tensor],
     num_bits: int,
 ) -> Optional[torch.Tensor]:
-    """Raw grid values of ``x`` as float32 (``clamp(round(x / s) + zp, qmin, qmax)``), or
-    None when C cannot do this call. ``scale``: float32, one per tile; ``zero_point``:
-    int32 or None (= 0)."""
+    """Raw grid values of ``x`` as float32 (``clamp(round(x / s + zp), qmin, qmax)``, -0 as
+    +0), or None when C cannot do this call. ``scale``: float32, one per tile;
+    ``zero_point``: int32 or None (= 0). One pass (``ffqrt_quantize_float``)."""
     if num_bits not in GRID_DTYPES or not _plain(x, torch.float32) or x.numel() == 0:
         return None
     lib = _lib_or_warn()
@@ -301,23 +289,10 @@ def quantize(
     dtype = GRID_DTYPES[num_bits]
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, dtype):
         return None
-    n = x.numel()
-    q = _scratch_bytes(lib.ffqrt_storage_bytes(dtype, n))
-    status = lib.ffqrt_quantize(
-        _state["ctx"], q.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
-        _ptr(zero_point), dtype,
-    )
-    if status != _OK:
-        return None
     out = _empty(x.shape, torch.float32)
-    if dtype == _S8:
-        out.view(-1).copy_(q.view(torch.int8))  # exact: small integers
-        return out
-    # Unpack the nibbles with the C dequantizer at scale 1 and zero point 0.
-    ones = torch.ones(scale.numel(), dtype=torch.float32)
-    status = lib.ffqrt_dequantize(
-        _state["ctx"], out.data_ptr(), q.data_ptr(), ctypes.byref(grid), ones.data_ptr(),
-        None, dtype,
+    status = lib.ffqrt_quantize_float(
+        _state["ctx"], out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+        _ptr(zero_point), dtype,
     )
     return out if status == _OK else None
 
@@ -566,8 +541,8 @@ def _check(status: int, what: str) -> None:
 
 
 def _workspace(n: int) -> torch.Tensor:
-    # Separate from _scratch_bytes (quantize's intermediate): a workspace is live during
-    # the call only, and never aliases another buffer of the same call.
+    # A per-thread buffer (kept up to 64 MB): a workspace is live during the call only,
+    # and never aliases another buffer of the same call.
     buf = getattr(_scratch, "work", None)
     if buf is None or buf.numel() < n:
         buf = _empty((max(n, 1 << 20),), torch.uint8)
