@@ -380,6 +380,33 @@ def test_frozen_weights_are_packed_once():
         assert torch.allclose(simulated(lambda: layer(x)), y3, rtol=1e-5, atol=1e-5)
 
 
+def test_quantizer_output_converts_to_int8_without_a_second_check():
+    need_c()
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-1.0, 3.0)
+    x = torch.randn(33, 17) * 2
+    with torch.no_grad():
+        qt = q(x)
+        raw = qt.raw_data
+        assert _ffqrt.known_int8_grid(raw)
+        assert torch.equal(_integer._int8_raw(qt), raw.to(torch.int8))
+        calls = []
+        original = _integer._c_int8
+        _integer._c_int8 = lambda t: calls.append(t) or original(t)
+        try:
+            _integer._int8_raw(qt)
+            assert calls == [], "checked again"
+            raw[0, 0] = 0.5  # changed in place: no longer trusted, and no longer integral
+            assert not _ffqrt.known_int8_grid(qt.raw_data)
+            assert _integer._int8_raw(qt) is None and len(calls) == 1
+        finally:
+            _integer._c_int8 = original
+        q4 = LinearQuantizer(4, symmetric=False)
+        q4.quantization_range = (-1.0, 3.0)
+        assert not _ffqrt.known_int8_grid(q4(x).raw_data)
+        assert not _ffqrt.known_int8_grid(x.clone())
+
+
 def test_threads_follow_torch():
     need_c()
     old = torch.get_num_threads()

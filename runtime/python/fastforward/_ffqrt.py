@@ -18,6 +18,7 @@ import ctypes
 import os
 import threading
 import warnings
+import weakref
 from typing import Any, Optional, Sequence, Tuple
 
 import torch
@@ -294,7 +295,46 @@ def quantize(
         _state["ctx"], out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
     )
-    return out if status == _OK else None
+    if status != _OK:
+        return None
+    if dtype == _S8:
+        _mark_int8_grid(out)
+    return out
+
+
+# Float32 tensors that ``quantize`` filled with 8-bit grid values, by data pointer: the
+# integer path may convert them to int8 without checking every value again, as long as
+# the tensor is alive and unchanged (same version counter value).
+_grid8: dict = {}
+
+
+def _mark_int8_grid(t: torch.Tensor) -> None:
+    key = t.data_ptr()
+
+    def forget(ref: Any, key: int = key) -> None:
+        entry = _grid8.get(key)
+        if entry is not None and entry[0] is ref:
+            del _grid8[key]
+
+    try:
+        version = t._version
+    except RuntimeError:  # inference tensors have no version counter: not tracked
+        return
+    _grid8[key] = (weakref.ref(t, forget), version, t.numel())
+
+
+def known_int8_grid(t: torch.Tensor) -> bool:
+    """True when ``t`` (any alias) holds exactly what ``quantize`` wrote at 8 bits: float32
+    integers in [-128, 127], unchanged since."""
+    entry = _grid8.get(t.data_ptr())
+    if entry is None or t.dtype != torch.float32 or not t.is_contiguous():
+        return False
+    ref, version, numel = entry
+    owner = ref()
+    try:
+        return owner is not None and t.numel() == numel and t._version == version == owner._version
+    except RuntimeError:  # inference tensors have no version counter
+        return False
 
 
 def quantize_int8(
