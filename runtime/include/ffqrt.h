@@ -17,7 +17,9 @@
 //   give bit-identical results (integers exactly; floats too, see README.md).
 //
 // Quantization (one formula for every kernel):
-//   q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax)
+//   q = clamp(round_half_even(x / scale + zero_point), qmin, qmax)
+//   (the zero point is added in float before rounding; rounding first would differ at
+//   exact ties when the zero point is odd)
 //   x' = (float)(q - zero_point) * scale
 // NaN quantizes to qmin. Clamping happens in float, before the conversion to integer.
 #ifndef FFQRT_H
@@ -107,6 +109,11 @@ FFQRT_API ffqrt_status ffqrt_quantize(const ffqrt_ctx *ctx, void *q, const float
 FFQRT_API ffqrt_status ffqrt_dequantize(const ffqrt_ctx *ctx, float *x, const void *q,
                                         const ffqrt_grid *g, const float *scale,
                                         const int32_t *zero_point, int dtype);
+// y = quantize(x) as float32 (the grid's integers, -0 as +0), any dtype's range; y may
+// equal x. One pass: for callers that keep integer values in float tensors.
+FFQRT_API ffqrt_status ffqrt_quantize_float(const ffqrt_ctx *ctx, float *y, const float *x,
+                                            const ffqrt_grid *g, const float *scale,
+                                            const int32_t *zero_point, int dtype);
 // y = dequantize(quantize(x)); y may equal x.
 FFQRT_API ffqrt_status ffqrt_fake_quantize(const ffqrt_ctx *ctx, float *y, const float *x,
                                            const ffqrt_grid *g, const float *scale,
@@ -229,6 +236,9 @@ FFQRT_API ffqrt_status ffqrt_dequantize_ref(float *x, const void *q, const ffqrt
 FFQRT_API ffqrt_status ffqrt_fake_quantize_ref(float *y, const float *x, const ffqrt_grid *g,
                                                const float *scale,
                                                const int32_t *zero_point, int dtype);
+FFQRT_API ffqrt_status ffqrt_quantize_float_ref(float *y, const float *x, const ffqrt_grid *g,
+                                                const float *scale,
+                                                const int32_t *zero_point, int dtype);
 FFQRT_API ffqrt_status ffqrt_minmax_ref(float *min, float *max, const float *x, size_t n);
 FFQRT_API ffqrt_status ffqrt_minmax_channel_ref(float *min, float *max, const float *x,
                                                 size_t outer, size_t channels, size_t inner);

@@ -2,6 +2,7 @@
 // const kernel tables, and creates the context's thread pool. The context only points at
 // a table; nothing global is written.
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #define FFQRT_TABLE(id, qisa, gisa, u7)                                                      \
   {                                                                                          \
     id, u7, ffqrt_quant_run_##qisa, ffqrt_dequant_run_##qisa, ffqrt_fakeq_run_##qisa,        \
-        ffqrt_minmax_run_##qisa, ffqrt_minmax_cols_##qisa, ffqrt_max_u8_##qisa,              \
+        ffqrt_quantf_run_##qisa, ffqrt_minmax_run_##qisa, ffqrt_minmax_cols_##qisa, ffqrt_max_u8_##qisa,              \
         ffqrt_gemm_panels_##gisa, ffqrt_elt_run_##qisa                                       \
   }
 
@@ -27,13 +28,21 @@ static const ffqrt_kernels table_avx512vnni =
 // Best first: what FFQRT_ISA_AUTO picks.
 static const int preference[] = {FFQRT_ISA_AVX512VNNI, FFQRT_ISA_AVXVNNI, FFQRT_ISA_AVX2};
 
+// AVX-VNNI: CPUID leaf 7, sub-leaf 1, EAX bit 4 (older compilers, clang 14 among them,
+// do not know the name "avxvnni" in __builtin_cpu_supports).
+static int has_avxvnni(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
+  return (a >> 4) & 1;
+}
+
 int ffqrt_isa_supported(int isa) {
   __builtin_cpu_init();
   int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   switch (isa) {
   case FFQRT_ISA_REF: return 1;
   case FFQRT_ISA_AVX2: return avx2;
-  case FFQRT_ISA_AVXVNNI: return avx2 && __builtin_cpu_supports("avxvnni");
+  case FFQRT_ISA_AVXVNNI: return avx2 && has_avxvnni();
   case FFQRT_ISA_AVX512VNNI:
     return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");

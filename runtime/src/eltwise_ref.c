@@ -3,7 +3,7 @@
 #include "kernels.h"
 
 // fa = (float)(a - za) * sa, fb = (float)(b - zb) * sb,
-// y = clamp(round_half_even((fa op fb) / sy) + zy, relu ? max(qmin, zy) : qmin, qmax).
+// y = clamp(round_half_even((fa op fb) / sy + zy), relu ? max(qmin, zy) : qmin, qmax).
 static ffqrt_status elt_ref(int op, void *y, const ffqrt_qparam *py, int relu, const void *a,
                             const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
                             size_t n) {

@@ -59,6 +59,9 @@ typedef struct ffqrt_kernels {
   // y[i] = dequantize(quantize(x[i])); y may equal x.
   void (*fakeq_run)(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,
                     int32_t hi);
+  // y[i] = (float)quantize(x[i]) into [lo, hi] (+0 for -0); y may equal x.
+  void (*quantf_run)(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,
+                     int32_t hi);
   // Folds x into *mn / *mx (NaN ignored).
   void (*minmax_run)(float *mn, float *mx, const float *restrict x, size_t n);
   // mn[i] = min(mn[i], x[i]), mx[i] = max(mx[i], x[i]) (NaN ignored).
@@ -94,6 +97,8 @@ static inline size_t ffqrt_threads_for(const ffqrt_ctx *ctx, size_t work, size_t
                                float scale, int32_t zp, int is_signed);                     \
   void ffqrt_fakeq_run_##isa(float *y, const float *x, size_t n, float scale, int32_t zp,   \
                              int32_t lo, int32_t hi);                                       \
+  void ffqrt_quantf_run_##isa(float *y, const float *x, size_t n, float scale, int32_t zp,  \
+                              int32_t lo, int32_t hi);                                      \
   void ffqrt_minmax_run_##isa(float *mn, float *mx, const float *restrict x, size_t n);     \
   void ffqrt_minmax_cols_##isa(float *restrict mn, float *restrict mx,                      \
                                const float *restrict x, size_t n);                          \
@@ -119,10 +124,12 @@ void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g);
 
 // ---- the shared scalar formulas (the SIMD code performs the same IEEE operations) ----
 
-// clamp(round_half_even(x / scale) + zp, lo, hi), in float; NaN gives lo. Same as
-// max_ps(v, lo) then min_ps(v, hi) in vector code.
+// clamp(round_half_even(x / scale + zp), lo, hi), in float; NaN gives lo. Same as
+// max_ps(v, lo) then min_ps(v, hi) in vector code. The zero point is added before rounding
+// (x / s - round(offset) with zp = -round(offset), as the spec and the torch path compute):
+// rounding first differs at exact ties when zp is odd.
 static inline float ffqrt_qf(float x, float scale, float zp, float lo, float hi) {
-  float v = nearbyintf(x / scale) + zp;
+  float v = nearbyintf(x / scale + zp);
   v = v > lo ? v : lo;
   v = v < hi ? v : hi;
   return v;

@@ -8,7 +8,7 @@
 #include "kernels.h"
 #include "threads.h"
 
-enum { MODE_QUANT, MODE_DEQUANT, MODE_FAKEQ };
+enum { MODE_QUANT, MODE_DEQUANT, MODE_FAKEQ, MODE_QFLOAT };
 enum { PAR_MIN_ELEMS = 1 << 17, NIB_CHUNK = 256 }; // elements per thread, at least
 
 typedef struct qjob {
@@ -56,6 +56,8 @@ static void segment(const qjob *j, size_t e, size_t n, size_t t) {
   int32_t zp = ffqrt_zp_at(j->zp, t, j->dtype), lo = ffqrt_qmin(j->dtype), hi = ffqrt_qmax(j->dtype);
   if (j->mode == MODE_FAKEQ)
     j->k->fakeq_run((float *)j->out + e, (const float *)j->in + e, n, s, zp, lo, hi);
+  else if (j->mode == MODE_QFLOAT)
+    j->k->quantf_run((float *)j->out + e, (const float *)j->in + e, n, s, zp, lo, hi);
   else if (j->mode == MODE_QUANT && is4(j->dtype))
     quant4(j, e, n, s, zp);
   else if (j->mode == MODE_QUANT)
@@ -101,6 +103,12 @@ static ffqrt_status run_grid(const ffqrt_ctx *ctx, int mode, void *out, const vo
 ffqrt_status ffqrt_quantize(const ffqrt_ctx *ctx, void *q, const float *x, const ffqrt_grid *g,
                             const float *scale, const int32_t *zero_point, int dtype) {
   return run_grid(ctx, MODE_QUANT, q, x, g, scale, zero_point, dtype);
+}
+
+ffqrt_status ffqrt_quantize_float(const ffqrt_ctx *ctx, float *y, const float *x,
+                                  const ffqrt_grid *g, const float *scale,
+                                  const int32_t *zero_point, int dtype) {
+  return run_grid(ctx, MODE_QFLOAT, y, x, g, scale, zero_point, dtype);
 }
 
 ffqrt_status ffqrt_dequantize(const ffqrt_ctx *ctx, float *x, const void *q,

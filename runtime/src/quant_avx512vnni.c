@@ -71,6 +71,26 @@ void ffqrt_fakeq_run_avx512vnni(float *y, const float *x, size_t n, float scale,
   ffqrt_fakeq_run_ref(y + i, x + i, n - i, scale, zp, lo, hi);
 }
 
+// v + 0 is the reference's round trip through int32 for integer values in range: -0 -> +0.
+void ffqrt_quantf_run_avx512vnni(float *y, const float *x, size_t n, float scale, int32_t zp,
+                                 int32_t lo, int32_t hi) {
+  const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps((float)zp);
+  const __m512 vlo = _mm512_set1_ps((float)lo), vhi = _mm512_set1_ps((float)hi);
+  const __m512 zero = _mm512_setzero_ps();
+  int nt = n >= NT_MIN && (uintptr_t)y % sizeof(float) == 0 && y != x;
+  size_t i = nt ? head_to_align(y, sizeof(float), n) : 0;
+  ffqrt_quantf_run_ref(y, x, i, scale, zp, lo, hi);
+  for (; i + 16 <= n; i += 16) {
+    __m512 v = _mm512_add_ps(ffqrt_qf16(_mm512_loadu_ps(x + i), s, z, vlo, vhi), zero);
+    if (nt)
+      _mm512_stream_ps(y + i, v);
+    else
+      _mm512_storeu_ps(y + i, v);
+  }
+  if (nt) _mm_sfence();
+  ffqrt_quantf_run_ref(y + i, x + i, n - i, scale, zp, lo, hi);
+}
+
 // min_ps(x, acc) keeps acc when x is NaN, as the reference's x < acc ? x : acc does.
 void ffqrt_minmax_run_avx512vnni(float *mn, float *mx, const float *restrict x, size_t n) {
   __m512 lo[4], hi[4];

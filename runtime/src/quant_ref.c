@@ -29,7 +29,7 @@ static void store_elem(uint8_t *q, int dtype, size_t e, int32_t v) {
   }
 }
 
-// q[e] = clamp(round_half_even(x[e] / scale[t]) + zp[t], qmin, qmax), t = tile of e.
+// q[e] = clamp(round_half_even(x[e] / scale[t] + zp[t]), qmin, qmax), t = tile of e.
 ffqrt_status ffqrt_quantize_ref(void *q, const float *x, const ffqrt_grid *g,
                                 const float *scale, const int32_t *zero_point, int dtype) {
   if (!ffqrt_grid_args_ok(q, x, g, scale, zero_point, dtype)) return FFQRT_EINVAL;
@@ -78,6 +78,23 @@ ffqrt_status ffqrt_fake_quantize_ref(float *y, const float *x, const ffqrt_grid 
   return FFQRT_OK;
 }
 
+// y[e] = (float)quantize(x[e]): the integer converted back, so -0 becomes +0.
+ffqrt_status ffqrt_quantize_float_ref(float *y, const float *x, const ffqrt_grid *g,
+                                      const float *scale, const int32_t *zero_point,
+                                      int dtype) {
+  if (!ffqrt_grid_args_ok(y, x, g, scale, zero_point, dtype)) return FFQRT_EINVAL;
+  float lo = (float)ffqrt_qmin(dtype), hi = (float)ffqrt_qmax(dtype);
+  size_t e = 0;
+  for (size_t o = 0; o < g->outer; o++)
+    for (size_t m = 0; m < g->mid; m++)
+      for (size_t i = 0; i < g->inner; i++, e++) {
+        size_t t = ffqrt_param_index(g, o, m, i);
+        float zp = (float)ffqrt_zp_at(zero_point, t, dtype);
+        y[e] = (float)(int32_t)ffqrt_qf(x[e], scale[t], zp, lo, hi);
+      }
+  return FFQRT_OK;
+}
+
 // Range [lo, hi] widened to contain 0; [qmin, qmax] from dtype (or [0, 127]).
 //   asymmetric: scale = (hi - lo) / (qmax - qmin), zp = clamp(qmin - round(lo / scale))
 //   symmetric:  scale = max(|lo|, |hi|) / ((qmax - qmin) / 2), zp = symmetric zero point
@@ -100,7 +117,11 @@ ffqrt_status ffqrt_qparams_from_range(float *scale, int32_t *zero_point, float l
     z = 0;
   }
   if (!(s > 0.0f) || !isfinite(s)) s = 1.0f;
-  if (!symmetric) z = (int32_t)ffqrt_qf(-lo, s, (float)qmin, (float)qmin, (float)qmax);
+  if (!symmetric) {
+    float v = nearbyintf(-lo / s) + (float)qmin; // qmin is even: same as rounding after
+    v = v > (float)qmin ? v : (float)qmin;
+    z = (int32_t)(v < (float)qmax ? v : (float)qmax);
+  }
   *scale = s;
   *zero_point = z;
   return FFQRT_OK;
@@ -158,6 +179,12 @@ void ffqrt_fakeq_run_ref(float *y, const float *x, size_t n, float scale, int32_
     int32_t v = (int32_t)ffqrt_qf(x[i], scale, (float)zp, (float)lo, (float)hi);
     y[i] = ffqrt_dqf(v, zp, scale);
   }
+}
+
+void ffqrt_quantf_run_ref(float *y, const float *x, size_t n, float scale, int32_t zp,
+                          int32_t lo, int32_t hi) {
+  for (size_t i = 0; i < n; i++)
+    y[i] = (float)(int32_t)ffqrt_qf(x[i], scale, (float)zp, (float)lo, (float)hi);
 }
 
 void ffqrt_minmax_run_ref(float *mn, float *mx, const float *restrict x, size_t n) {

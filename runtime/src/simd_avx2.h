@@ -4,10 +4,11 @@
 
 #include <immintrin.h>
 
-// clamp(round_half_even(x / s) + z, lo, hi) on 8 floats; the reference's ffqrt_qf.
+// clamp(round_half_even(x / s + z), lo, hi) on 8 floats; the reference's ffqrt_qf.
 static inline __m256 ffqrt_qf8(__m256 x, __m256 s, __m256 z, __m256 lo, __m256 hi) {
-  __m256 v = _mm256_round_ps(_mm256_div_ps(x, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  return _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, z), lo), hi);
+  __m256 v = _mm256_add_ps(_mm256_div_ps(x, s), z);
+  v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm256_min_ps(_mm256_max_ps(v, lo), hi);
 }
 
 // 16 int32 already within the byte range -> 16 bytes in order.

@@ -4,10 +4,11 @@
 
 #include <immintrin.h>
 
-// clamp(round_half_even(x / s) + z, lo, hi) on 16 floats; the reference's ffqrt_qf.
+// clamp(round_half_even(x / s + z), lo, hi) on 16 floats; the reference's ffqrt_qf.
 static inline __m512 ffqrt_qf16(__m512 x, __m512 s, __m512 z, __m512 lo, __m512 hi) {
-  __m512 v = _mm512_roundscale_ps(_mm512_div_ps(x, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  return _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, z), lo), hi);
+  __m512 v = _mm512_add_ps(_mm512_div_ps(x, s), z);
+  v = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_min_ps(_mm512_max_ps(v, lo), hi);
 }
 
 // 16 integer-valued floats within the byte range -> 16 bytes.

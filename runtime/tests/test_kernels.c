@@ -134,6 +134,22 @@ static void check_quant_grid(const variant *vs, size_t nv, const ffqrt_grid *g, 
     CHECK(ffqrt_fake_quantize(vs[i].ctx, yv, yv, g, scale, z, dtype) == FFQRT_OK, "fakeq");
     CHECK(memcmp(yr, yv, n * 4) == 0, "fake_quantize (in place) %s %s dtype %d", vs[i].name, what, dtype);
   }
+  // quantize_float: the reference's integers as floats (dequantized at scale 1, zero point 0)
+  float *ones = xmalloc(np * 4 + 4);
+  int32_t *zeros = xmalloc(np * 4 + 4);
+  for (size_t t = 0; t < np; t++) ones[t] = 1.0f, zeros[t] = 0;
+  CHECK(ffqrt_dequantize_ref(yr, qr, g, ones, zeros, dtype) == FFQRT_OK, "dequantize_ref at 1");
+  CHECK(ffqrt_quantize_float_ref(yv, x, g, scale, z, dtype) == FFQRT_OK, "quantize_float_ref");
+  CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float_ref != quantize_ref %s dtype %d", what, dtype);
+  for (size_t i = 0; i < nv; i++) {
+    memset(yv, 0xA5, n * 4);
+    CHECK(ffqrt_quantize_float(vs[i].ctx, yv, x, g, scale, z, dtype) == FFQRT_OK, "quantize_float");
+    CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
+    memcpy(yv, x, n * 4);
+    CHECK(ffqrt_quantize_float(vs[i].ctx, yv, yv, g, scale, z, dtype) == FFQRT_OK, "quantize_float");
+    CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float (in place) %s %s dtype %d", vs[i].name, what, dtype);
+  }
+  free(ones), free(zeros);
   free(x), free(scale), free(yr), free(yv), free(zp), free(qr), free(qv);
 }
 
@@ -173,7 +189,8 @@ static void test_ref_values(void) {
   CHECK(memcmp(q, want, 9) == 0, "round half even / clamp / NaN -> qmin");
   int32_t z = 3;
   uint8_t u[9];
-  const uint8_t wantu[9] = {3, 5, 5, 3, 1, 1, 255, 0, 0};
+  // The zero point is added before rounding: 0.5 + 3 = 3.5 rounds to 4 (not 0 + 3).
+  const uint8_t wantu[9] = {4, 4, 6, 2, 2, 0, 255, 0, 0};
   ffqrt_quantize_ref(u, x, &g, &s, &z, FFQRT_U8);
   CHECK(memcmp(u, wantu, 9) == 0, "u8 with zero point 3");
   // int4: element i in byte i/2, low nibble first; odd count leaves the last high nibble 0

@@ -72,11 +72,13 @@ def bits_equal(a, b):
     return a.shape == b.shape and torch.equal(a.contiguous().view(torch.int32), b.contiguous().view(torch.int32))
 
 
-# ---- quantize family: q = clamp(round_half_even(x / s) + zp, qmin, qmax) ----
+# ---- quantize family: q = clamp(round_half_even(x / s + zp), qmin, qmax) ----
+# (zp added in float before rounding: at an exact tie with an odd zp, rounding first would
+# give the other neighbour)
 
 def torch_quant(x, s, zp, dtype):
     lo, hi = QRANGE[dtype]
-    return torch.clamp(torch.round(x / s) + zp.to(torch.float32), lo, hi).to(torch.int32)
+    return torch.clamp(torch.round(x / s + zp.to(torch.float32)), lo, hi).to(torch.int32)
 
 
 def unpack(q, dtype, n):
@@ -172,7 +174,7 @@ def out_stage(acc, sa, sw, bias, py, relu):
         return v
     lo, hi = QRANGE[py.dtype]
     lo = max(lo, py.zero_point) if relu else lo
-    q = torch.clamp(torch.round(v / torch.tensor(py.scale)) + py.zero_point, lo, hi)
+    q = torch.clamp(torch.round(v / torch.tensor(py.scale) + float(py.zero_point)), lo, hi)
     return q.to(torch.int32)
 
 
@@ -251,13 +253,13 @@ def test_eltwise(gen):
         for adt, bdt, ydt, relu in [(S8, U8, S8, 0), (U8, U8, U8, 1), (S8, S8, U8, 0)]:
             a_raw, a = act_tensor(1000, adt, gen)
             b_raw, b = act_tensor(1000, bdt, gen)
-            pa, pb, py = QParam(0.1, 3, adt), QParam(0.05, 9, bdt), QParam(0.2, 10, ydt)
+            pa, pb, py = QParam(0.1, 3, adt), QParam(0.05, 9, bdt), QParam(0.2, 11, ydt)
             fa = (a - pa.zero_point).to(torch.float32) * torch.tensor(pa.scale)
             fb = (b - pb.zero_point).to(torch.float32) * torch.tensor(pb.scale)
             v = fa + fb if op == "add" else fa * fb
             lo, hi = QRANGE[ydt]
             lo = max(lo, py.zero_point) if relu else lo
-            want = torch.clamp(torch.round(v / torch.tensor(py.scale)) + py.zero_point, lo, hi)
+            want = torch.clamp(torch.round(v / torch.tensor(py.scale) + float(py.zero_point)), lo, hi)
             y = torch.empty(1000, dtype=torch.uint8)
             rc = fn(ptr(y), C.byref(py), relu, ptr(a_raw), C.byref(pa), ptr(b_raw), C.byref(pb), 1000)
             check(rc == 0 and torch.equal(unpack(y, ydt, 1000), want.to(torch.int32)),

@@ -92,15 +92,15 @@ def weight(shape, rng, pow2=False, per_channel=True):
 def out_quantizer(ref, rng, pow2=False):
     q = LinearQuantizer(8, symmetric=False)
     if pow2:
-        # A power-of-two scale and zero offset. (With a nonzero output zero point libffqrt
-        # rounds before adding it, the simulation after subtracting the offset: they part
-        # on exact ties, by one step; the within-one-step cases cover that.)
+        # A power-of-two scale (outputs land exactly on k/2 steps: exact ties) and an integer
+        # offset, odd more often than not: libffqrt adds the zero point before rounding as
+        # the simulation does, so the results must be bit-identical.
         span = float(ref.abs().max()) + 1e-6
         s = 2.0 ** (int(torch.ceil(torch.log2(torch.tensor(span / 100)))))
         q.quantization_range = (-128 * s, 127 * s)
         with torch.no_grad():
             q.scale.fill_(s)
-            q.offset.fill_(0.0)
+            q.offset.fill_(float(rng.choice([-21, -7, -3, -1, 0, 1, 5, 9, 26])))
     else:
         lo, hi = min(float(ref.min()), 0.0), max(float(ref.max()), 1e-3)  # the grid holds 0
         q.quantization_range = (lo * rng.uniform(0.6, 1.0), hi * rng.uniform(0.6, 1.0))
@@ -349,6 +349,62 @@ def test_packed_weights_are_cached_and_invalidated():
     del w, w2, raw, ctx
     gc.collect()
     assert _integer.cache_info()["entries"] == entries - 1, "entry outlived its weight"
+
+
+def test_frozen_weights_are_packed_once():
+    need_c()
+    torch.manual_seed(7)
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(32, 16)))
+    layer = model[0]
+    layer.input_quantizer = LinearQuantizer(8, symmetric=False)
+    layer.input_quantizer.quantization_range = (-3.0, 2.0)
+    layer.weight_quantizer = LinearQuantizer(8, granularity=ff.PerChannel(0))
+    layer.weight_quantizer.quantization_range = (layer.weight.detach().amin(1), layer.weight.detach().amax(1))
+    x = torch.randn(5, 32)
+    with torch.no_grad():
+        before = simulated(lambda: layer(x))
+        ff.freeze(model)
+        info = _integer.cache_info()
+        y1 = layer(x)
+        assert _integer.last_path() == "linear:integer", _integer.last_path()
+        y2 = layer(x)
+        after = _integer.cache_info()
+        assert after["packs"] == info["packs"] + 1 and after["hits"] >= info["hits"] + 1, (info, after)
+        assert torch.equal(y1, y2)
+        assert torch.equal(simulated(lambda: layer(x)), before), "freezing changed the simulated result"
+        # Changing the integers in place (or loading a state dict) makes a new raw copy.
+        layer.weight_quantizer.int_weight[0].neg_()
+        y3 = layer(x)
+        assert _integer.cache_info()["packs"] == after["packs"] + 1
+        assert not torch.equal(y3, y1)
+        assert torch.allclose(simulated(lambda: layer(x)), y3, rtol=1e-5, atol=1e-5)
+
+
+def test_quantizer_output_converts_to_int8_without_a_second_check():
+    need_c()
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-1.0, 3.0)
+    x = torch.randn(33, 17) * 2
+    with torch.no_grad():
+        qt = q(x)
+        raw = qt.raw_data
+        assert _ffqrt.known_int8_grid(raw)
+        assert torch.equal(_integer._int8_raw(qt), raw.to(torch.int8))
+        calls = []
+        original = _integer._c_int8
+        _integer._c_int8 = lambda t: calls.append(t) or original(t)
+        try:
+            _integer._int8_raw(qt)
+            assert calls == [], "checked again"
+            raw[0, 0] = 0.5  # changed in place: no longer trusted, and no longer integral
+            assert not _ffqrt.known_int8_grid(qt.raw_data)
+            assert _integer._int8_raw(qt) is None and len(calls) == 1
+        finally:
+            _integer._c_int8 = original
+        q4 = LinearQuantizer(4, symmetric=False)
+        q4.quantization_range = (-1.0, 3.0)
+        assert not _ffqrt.known_int8_grid(q4(x).raw_data)
+        assert not _ffqrt.known_int8_grid(x.clone())
 
 
 def test_threads_follow_torch():

@@ -167,8 +167,11 @@ def _check_c_matches_torch(shape, seed, num_bits, mode, spread):
         ref = K.quantize_torch(x, scale, offset, tile, num_bits)
         fast = K.quantize_raw(x, scale, offset, tile, num_bits)
         assert_bitwise(fast, ref, "quantize %s b=%d %s" % (name, num_bits, mode))
-        if num_bits in (4, 8) and (offset is None or not bool((torch.round(offset) != 0).any())):
-            assert _ffqrt.quantize(x, tile, scale, None, num_bits) is not None, (
+        ready = K._c_ready(x, scale, offset, num_bits)
+        if num_bits in (4, 8) and offset is not None and mode != "asymmetric":
+            assert ready is not None, "offset from a range with 0 not sent to C: %s %s" % (name, mode)
+        if ready is not None:
+            assert _ffqrt.quantize(x, tile, ready[0], ready[1], num_bits) is not None, (
                 "C refused a call it supports: %s b=%d %s" % (name, num_bits, mode))
         ref_fq = K.dequantize_torch(ref, scale, offset, tile)
         fast_fq = K.fake_quantize_raw(x, scale, offset, tile, num_bits)
@@ -189,13 +192,67 @@ def test_c_path_special_values():
     x = torch.tensor([float("nan"), float("inf"), -float("inf"), -0.0, 0.0, 0.5, 1.5, 2.5, -0.5,
                       -2.5, 1e30, -1e30, 126.5, 127.5, -128.5, 3.4e38], dtype=torch.float32)
     for bits in (4, 8):
-        for offset in (None, torch.tensor([0.0]), torch.tensor([-3.0]), torch.tensor([2.5])):
+        for offset in (None, torch.tensor([0.0]), torch.tensor([-3.0]), torch.tensor([2.5]),
+                       torch.tensor([3.0]), torch.tensor([-1.0]), torch.tensor([7.0]), torch.tensor([-8.0])):
             s = torch.tensor([1.0])
             tile = (x.numel(),)
             assert_bitwise(K.quantize_raw(x, s, offset, tile, bits), K.quantize_torch(x, s, offset, tile, bits),
                            "special values b=%d o=%r" % (bits, offset))
     raw = K.quantize_raw(x, torch.tensor([1.0]), None, (x.numel(),), 8)
     assert raw[0].item() == -128, "NaN quantizes to qmin"
+
+
+def test_c_path_odd_zero_points_at_exact_ties():
+    # x / s lands exactly on k + 0.5; with an odd zero point, rounding before adding it would
+    # give the other neighbour. Every tie of the grid, per-tensor and per-channel, 8 and 4 bits.
+    _need_c()
+    for bits in (4, 8):
+        half = 2 ** (bits - 1)
+        ks = torch.arange(-2 * half, 2 * half, dtype=torch.float32)
+        for s_val in (1.0, 0.25, 0.1):
+            s = torch.tensor([s_val])
+            x = ((ks + 0.5) * s_val).reshape(1, -1)
+            for r in (-half + 1, -3.0, -1.0, 1.0, 3.0, half - 1, half):  # zp = -r, odd and even
+                o = torch.tensor([float(r)])
+                ready = K._c_ready(x, s, o, bits)
+                assert ready is not None and int(ready[1][0]) == -int(r)
+                tile = tuple(x.shape)
+                ref = K.quantize_torch(x, s, o, tile, bits)
+                assert_bitwise(K.quantize_raw(x, s, o, tile, bits), ref, "ties b=%d s=%r r=%r" % (bits, s_val, r))
+                assert_bitwise(K.fake_quantize_raw(x, s, o, tile, bits), K.dequantize_torch(ref, s, o, tile),
+                               "fake ties b=%d s=%r r=%r" % (bits, s_val, r))
+            # per channel: one odd and one even zero point in the same call
+            x2 = torch.cat([x, x])
+            s2, o2 = torch.tensor([s_val, s_val]), torch.tensor([3.0, 2.0])
+            tile2 = (1, x.shape[1])
+            assert_bitwise(K.quantize_raw(x2, s2, o2, tile2, bits), K.quantize_torch(x2, s2, o2, tile2, bits),
+                           "per-channel ties b=%d" % bits)
+    # The two formulas really differ here: round(0.5 - 3) = -2, round(0.5) - 3 = -3.
+    one = torch.tensor([1.0])
+    raw = K.quantize_raw(torch.tensor([0.5]), one, torch.tensor([3.0]), (1,), 8)
+    assert raw.tolist() == [-2.0]
+
+
+def test_asymmetric_quantizer_runs_in_c():
+    _need_c()
+    calls = []
+    original = _ffqrt.quantize
+
+    def spy(*args, **kwargs):
+        calls.append(args[3])
+        return original(*args, **kwargs)
+
+    _ffqrt.quantize = spy
+    try:
+        q = LinearQuantizer(8, symmetric=False)
+        q.quantization_range = (-0.3, 1.7)
+        x = torch.randn(64, 64)
+        out = q(x)
+    finally:
+        _ffqrt.quantize = original
+    assert len(calls) == 1 and calls[0] is not None and int(calls[0][0]) != 0, calls
+    assert_bitwise(out.raw_data, K.quantize_torch(x, q.scale.detach().reshape(-1), q.offset.detach().reshape(-1),
+                                                  tuple(x.shape), 8), "asymmetric quantizer")
 
 
 def test_c_is_used_for_float32_and_torch_for_others():

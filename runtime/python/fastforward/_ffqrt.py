@@ -18,6 +18,7 @@ import ctypes
 import os
 import threading
 import warnings
+import weakref
 from typing import Any, Optional, Sequence, Tuple
 
 import torch
@@ -88,7 +89,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.ffqrt_grid_params.restype = ctypes.c_size_t
     lib.ffqrt_storage_bytes.argtypes = [ctypes.c_int, ctypes.c_size_t]
     lib.ffqrt_storage_bytes.restype = ctypes.c_size_t
-    for name in ("ffqrt_quantize", "ffqrt_dequantize", "ffqrt_fake_quantize"):
+    for name in ("ffqrt_quantize", "ffqrt_dequantize", "ffqrt_fake_quantize", "ffqrt_quantize_float"):
         fn = getattr(lib, name)
         fn.argtypes = [vp, vp, vp, grid, vp, vp, ctypes.c_int]
         fn.restype = ctypes.c_int
@@ -261,18 +262,6 @@ _scratch = threading.local()
 _SCRATCH_MAX = 64 << 20
 
 
-def _scratch_bytes(n: int) -> torch.Tensor:
-    """A per-thread byte buffer of at least ``n`` bytes for intermediates that never leave
-    this module (kept up to 64 MB; larger requests get a fresh buffer)."""
-    if n > _SCRATCH_MAX:
-        return _empty((n,), torch.uint8)
-    buf = getattr(_scratch, "buf", None)
-    if buf is None or buf.numel() < n:
-        buf = _empty((max(n, 1 << 20),), torch.uint8)
-        _scratch.buf = buf
-    return buf[:n]
-
-
 def _make_grid(shape: Sequence[int], tile: Sequence[int]) -> Optional[_Grid]:
     g = grid_for_tiles(shape, tile)
     return None if g is None else _Grid(*g)
@@ -289,9 +278,9 @@ def quantize(
     zero_point: Optional[torch.Tensor],
     num_bits: int,
 ) -> Optional[torch.Tensor]:
-    """Raw grid values of ``x`` as float32 (``clamp(round(x / s) + zp, qmin, qmax)``), or
-    None when C cannot do this call. ``scale``: float32, one per tile; ``zero_point``:
-    int32 or None (= 0)."""
+    """Raw grid values of ``x`` as float32 (``clamp(round(x / s + zp), qmin, qmax)``, -0 as
+    +0), or None when C cannot do this call. ``scale``: float32, one per tile;
+    ``zero_point``: int32 or None (= 0). One pass (``ffqrt_quantize_float``)."""
     if num_bits not in GRID_DTYPES or not _plain(x, torch.float32) or x.numel() == 0:
         return None
     lib = _lib_or_warn()
@@ -301,25 +290,51 @@ def quantize(
     dtype = GRID_DTYPES[num_bits]
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, dtype):
         return None
-    n = x.numel()
-    q = _scratch_bytes(lib.ffqrt_storage_bytes(dtype, n))
-    status = lib.ffqrt_quantize(
-        _state["ctx"], q.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+    out = _empty(x.shape, torch.float32)
+    status = lib.ffqrt_quantize_float(
+        _state["ctx"], out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
     )
     if status != _OK:
         return None
-    out = _empty(x.shape, torch.float32)
     if dtype == _S8:
-        out.view(-1).copy_(q.view(torch.int8))  # exact: small integers
-        return out
-    # Unpack the nibbles with the C dequantizer at scale 1 and zero point 0.
-    ones = torch.ones(scale.numel(), dtype=torch.float32)
-    status = lib.ffqrt_dequantize(
-        _state["ctx"], out.data_ptr(), q.data_ptr(), ctypes.byref(grid), ones.data_ptr(),
-        None, dtype,
-    )
-    return out if status == _OK else None
+        _mark_int8_grid(out)
+    return out
+
+
+# Float32 tensors that ``quantize`` filled with 8-bit grid values, by data pointer: the
+# integer path may convert them to int8 without checking every value again, as long as
+# the tensor is alive and unchanged (same version counter value).
+_grid8: dict = {}
+
+
+def _mark_int8_grid(t: torch.Tensor) -> None:
+    key = t.data_ptr()
+
+    def forget(ref: Any, key: int = key) -> None:
+        entry = _grid8.get(key)
+        if entry is not None and entry[0] is ref:
+            del _grid8[key]
+
+    try:
+        version = t._version
+    except RuntimeError:  # inference tensors have no version counter: not tracked
+        return
+    _grid8[key] = (weakref.ref(t, forget), version, t.numel())
+
+
+def known_int8_grid(t: torch.Tensor) -> bool:
+    """True when ``t`` (any alias) holds exactly what ``quantize`` wrote at 8 bits: float32
+    integers in [-128, 127], unchanged since."""
+    entry = _grid8.get(t.data_ptr())
+    if entry is None or t.dtype != torch.float32 or not t.is_contiguous():
+        return False
+    ref, version, numel = entry
+    owner = ref()
+    try:
+        return owner is not None and t.numel() == numel and t._version == version == owner._version
+    except RuntimeError:  # inference tensors have no version counter
+        return False
 
 
 def quantize_int8(
@@ -566,8 +581,8 @@ def _check(status: int, what: str) -> None:
 
 
 def _workspace(n: int) -> torch.Tensor:
-    # Separate from _scratch_bytes (quantize's intermediate): a workspace is live during
-    # the call only, and never aliases another buffer of the same call.
+    # A per-thread buffer (kept up to 64 MB): a workspace is live during the call only,
+    # and never aliases another buffer of the same call.
     buf = getattr(_scratch, "work", None)
     if buf is None or buf.numel() < n:
         buf = _empty((max(n, 1 << 20),), torch.uint8)

@@ -198,6 +198,11 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     if raw.numel() == 0:
         return torch.empty(raw.shape, dtype=torch.int8)
     if raw.dtype == torch.float32 and raw.is_contiguous():
+        if _ffqrt.known_int8_grid(raw):  # straight from the 8-bit quantizer: one pass
+            flat = raw.reshape(-1)
+            q = _ffqrt.quantize_int8(flat, (flat.numel(),), _ONE, None)
+            if q is not None:
+                return q.reshape(raw.shape)
         out = _c_int8(raw)
         if out is not None or _ffqrt.available():
             return out

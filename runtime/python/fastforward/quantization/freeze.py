@@ -121,8 +121,28 @@ class FrozenWeightQuantizer(Quantizer):
             from fastforward.export._qdq import dequantize_stored
 
             return dequantize_stored(self.int_weight, self.int_weight, params)
-        raw = self.int_weight.to(self.float_dtype)
-        return QuantizationContext(AffineQuantizationFunction, params).attach(raw)
+        return QuantizationContext(AffineQuantizationFunction, params).attach(self._raw())
+
+    def _raw(self) -> torch.Tensor:
+        """The integers in ``float_dtype``, made once and kept (not a buffer: never saved).
+
+        The same tensor every call lets caches keyed on the weight's memory and version (the
+        integer path's packed weights) hit. Made again when ``int_weight`` is replaced, moved
+        or changed in place, when the kept copy was changed in place, or when it is an
+        inference tensor and inference mode is off."""
+        w = self.int_weight
+        key = (id(w), w.data_ptr(), w._version, w.device, self.float_dtype)
+        kept = self.__dict__.get("_raw_kept")
+        if kept is not None:
+            old_key, raw, raw_version = kept
+            usable = raw._version == raw_version and not (
+                raw.is_inference() and not torch.is_inference_mode_enabled())
+            if old_key == key and usable:
+                return raw
+        with torch.no_grad():
+            raw = w.to(self.float_dtype, copy=True)
+        self.__dict__["_raw_kept"] = (key, raw, raw._version)
+        return raw
 
     def is_stub(self) -> bool:
         return False

@@ -6,11 +6,11 @@ With per-tile scale ``s`` and offset ``o`` (None = 0), ``r = round(o)``:
     x'  = (raw + r) * s
 
 ``round`` is round-half-to-even; ``qmin = -2^(b-1)``, ``qmax = 2^(b-1) - 1``. libffqrt
-computes ``clamp(round(x / s) + zp, ...)`` with ``zp = -r``: the same IEEE operations when
-every ``r`` is 0, but not otherwise (subtracting ``r`` before rounding may itself round).
-So float32 CPU data go to C (``fastforward._ffqrt``) when the offset is absent or rounds to
-zero in every tile (symmetric quantizers, two-sided data), and to these torch ops otherwise;
-both paths give bit-identical results wherever C is used.
+computes ``clamp(round(x / s + zp), ...)`` with ``zp = -r`` added in float32 before
+rounding: the same IEEE operations (``a - r == a + (-r)`` exactly). So float32 CPU data go
+to C (``fastforward._ffqrt``) whenever every ``zp`` fits the storage grid (always, for
+offsets from ``parameters_for_range``), and to these torch ops otherwise; both paths give
+bit-identical results wherever C is used.
 
 Gradients (custom backward; the incoming gradient is w.r.t. ``x'``): straight-through for
 ``x`` except where the rounded value was clipped; LSQ-style for the scale; the offset
@@ -159,9 +159,15 @@ def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor
         return None
     if scale.dtype != torch.float32 or scale.device.type != "cpu":
         return None
-    if offset is not None and bool((round_half_even(offset) != 0).any()):
-        return None  # see the module docstring: C rounds before subtracting the offset
-    return scale.contiguous(), None
+    if offset is None:
+        return scale.contiguous(), None
+    if offset.dtype != torch.float32 or offset.device.type != "cpu":
+        return None  # other dtypes promote the torch path's arithmetic
+    r = round_half_even(offset.detach())
+    lo, hi = -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1
+    if not bool(((r >= -hi) & (r <= -lo)).all()):
+        return None  # zero point off the grid (or NaN): C rejects it, torch computes it
+    return scale.contiguous(), (-r).to(torch.int32).contiguous()
 
 
 def quantize_raw(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
