@@ -121,7 +121,7 @@ def nodes(path, op_type):
     return [n for n in onnx.load(path).graph.node if n.op_type == op_type]
 
 
-def check_export(model, inputs, tmp, name, fused_steps=1):
+def check_export(model, inputs, tmp, name, fused_steps=1, ref_steps=1):
     """Export, check, run in ORT, compare with the simulated model: ORT's reference execution
     (no graph optimisation: QuantizeLinear/DequantizeLinear computed as written) within one
     step of the output quantizer on every element; ORT's optimised execution (QDQ fused into
@@ -132,14 +132,18 @@ def check_export(model, inputs, tmp, name, fused_steps=1):
     assert sorted(os.listdir(tmp)) == sorted(f for f in os.listdir(tmp) if not f.endswith(".tmp"))
     proto = onnx.load(path)
     onnx.checker.check_model(proto, full_check=True)
-    with torch.no_grad():
+    from fastforward import _integer
+
+    # The simulated model (dequantize -> float op -> quantize): the integer path, on by
+    # default, may round a tie the other way, one step away.
+    with torch.no_grad(), _integer.integer_execution(False):
         ref = value(model(*inputs)).numpy()
     step = output_step(model, inputs[0]) if len(inputs) == 1 else None
     for optimize in ((False, True) if ort_available() else ()):
         got = run_ort(path, inputs, optimize)
         assert got.shape == ref.shape
         err = float(np.abs(got - ref).max())
-        steps = fused_steps if optimize else 1
+        steps = fused_steps if optimize else ref_steps
         assert err <= steps * step * 1.0001, "optimize=%s: max error %g is more than %d step(s) of %g" % (
             optimize, err, steps, step)
     return proto
@@ -262,7 +266,10 @@ def test_resnet18_cnn():
     x = torch.randn(2, 3, 32, 32)
     with tempfile.TemporaryDirectory() as tmp:
         # 20 layers of ORT's integer requantization: up to 2 steps measured, bound 4
-        proto = check_export(model, (x,), tmp, "resnet", fused_steps=4)
+        # ref_steps=2: ONNX's QuantizeLinear rounds x/s before adding the zero point, fastforward
+    # rounds x/s - round(offset); at an exact tie in an inner layer (odd zero point) the two
+    # differ by one step there, which 20 layers later can reach two steps of the output.
+    proto = check_export(model, (x,), tmp, "resnet", fused_steps=4, ref_steps=2)
         convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
         check_weights_stored(proto, len(convs) + 1)
 
