@@ -266,10 +266,10 @@ def test_resnet18_cnn():
     x = torch.randn(2, 3, 32, 32)
     with tempfile.TemporaryDirectory() as tmp:
         # 20 layers of ORT's integer requantization: up to 2 steps measured, bound 4
-        # ref_steps=2: ONNX's QuantizeLinear rounds x/s before adding the zero point, fastforward
-    # rounds x/s - round(offset); at an exact tie in an inner layer (odd zero point) the two
-    # differ by one step there, which 20 layers later can reach two steps of the output.
-    proto = check_export(model, (x,), tmp, "resnet", fused_steps=4, ref_steps=2)
+        # ref_steps=2: ONNX's QuantizeLinear rounds x/s before adding the zero point,
+        # fastforward rounds x/s - round(offset); at an exact tie in an inner layer (odd zero
+        # point) they differ by one step, which 20 layers later can reach two output steps.
+        proto = check_export(model, (x,), tmp, "resnet", fused_steps=4, ref_steps=2)
         convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
         check_weights_stored(proto, len(convs) + 1)
 
