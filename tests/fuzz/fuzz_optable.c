@@ -3,6 +3,7 @@
 // loads, render every entry (`ffq optable --list`), look each one up by its
 // fallback name, and parse the table's pattern rules.
 #include "fuzz_common.h"
+#include "optable.h"
 #include "pattern.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
