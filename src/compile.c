@@ -7,29 +7,23 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "emit.h"
 #include "ffq_int.h"
 #include "format/format.h"
 #include "pattern.h"
+#include "pkgpath.h"
 #include "plan.h"
 #include "program.h"
 #include "rewrite.h"
 #include "types.h"
 
-static bool exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-// The input's package root: the directory above the outermost directory
-// holding an __init__.py (its own directory when it is not in a package),
-// and its dotted module name relative to that root
-// ("pkg/sub/mod.py" -> "pkg.sub.mod"; "pkg/__init__.py" -> "pkg").
+// The input's package root (see package_split) and its dotted module name
+// relative to that root ("pkg/sub/mod.py" -> "pkg.sub.mod"; "pkg/__init__.py"
+// -> "pkg").
 static const char *package_root(ffq_ctx *cx, const char *path, const char **modname) {
-    char abs[PATH_MAX];
+    char abs[PATH_MAX], pkg[PATH_MAX];
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     size_t n = strlen(base);
@@ -41,13 +35,8 @@ static const char *package_root(ffq_ctx *cx, const char *path, const char **modn
     }
     char *slash = strrchr(abs, '/');
     if (slash) *slash = '\0';
-    for (;;) {
-        const char *init = arena_printf(cx, "%s/__init__.py", abs);
-        slash = strrchr(abs, '/');
-        if (!exists(init) || !slash || slash == abs) break;
-        name = name[0] ? arena_printf(cx, "%s.%s", slash + 1, name) : arena_strdup(cx, slash + 1);
-        *slash = '\0';
-    }
+    package_split(abs, pkg, sizeof pkg);
+    if (pkg[0]) name = name[0] ? arena_printf(cx, "%s.%s", pkg, name) : arena_strdup(cx, pkg);
     *modname = name[0] ? name : "__init__";
     return arena_strdup(cx, abs);
 }

@@ -7,6 +7,7 @@
 #include "ffq.h"
 #include "config.h"
 #include "outfile.h"
+#include "pkgpath.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -460,22 +461,11 @@ static int compile_and_write(const Args *a) {
 
 // --- batch mode: a directory in, a directory out (the walk is in walk.c) ---
 
-// The dotted package of directory `dir`: its name and those of the parents
-// that hold an __init__.py ("" when dir is not a package).
+// The dotted package of directory `dir` ("" when dir is not a package).
 static void package_of(const char *dir, char *out, size_t size) {
     char abs[PATH_MAX];
     out[0] = '\0';
-    if (!realpath(dir, abs)) return;
-    char init[PATH_MAX + 16];
-    while (snprintf(init, sizeof init, "%s/__init__.py", abs) < (int)sizeof init && file_exists(init)) {
-        char *slash = strrchr(abs, '/');
-        if (!slash || slash == abs) break;
-        char prev[PATH_MAX];
-        if (snprintf(prev, sizeof prev, "%s%s%s", slash + 1, out[0] ? "." : "", out) >= (int)sizeof prev ||
-            snprintf(out, size, "%s", prev) >= (int)size)
-            break;
-        *slash = '\0';
-    }
+    if (realpath(dir, abs)) package_split(abs, out, size);
 }
 
 static void module_for(const char *pkg, const char *rel, char *out, size_t size) {
