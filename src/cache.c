@@ -9,13 +9,14 @@
 // once made and lives in the cache's own arena (a private context) until
 // ffq_cache_free; a mutex makes lookups safe from several threads.
 // Without a cache (the default) every context parses for itself.
-#include "ffq_int.h"
-
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "containers.h"
+#include "ffq_int.h"
 
 typedef struct CacheEntry {
     const char *path;
@@ -29,20 +30,16 @@ typedef struct CacheEntry {
 
 struct ffq_cache {
     pthread_mutex_t lock;
-    ffq_ctx *own;         // arena of the entries, files and trees
-    CacheEntry **slots;   // open addressing by path; newest entry per path
-    size_t cap, len;
+    ffq_ctx *own;         // arena of the map, entries, files and trees
+    StrMap entries;       // path -> CacheEntry *, the newest per path
 };
 
 ffq_cache *ffq_cache_new(void) {
     ffq_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->own = ffq_ctx_new(NULL, NULL);
-    c->cap = 256;
-    c->slots = calloc(c->cap, sizeof *c->slots);
-    if (!c->own || !c->slots || pthread_mutex_init(&c->lock, NULL) != 0) {
+    if (!c->own || pthread_mutex_init(&c->lock, NULL) != 0) {
         ffq_ctx_free(c->own);
-        free(c->slots);
         free(c);
         return NULL;
     }
@@ -53,34 +50,10 @@ void ffq_cache_free(ffq_cache *c) {
     if (!c) return;
     pthread_mutex_destroy(&c->lock);
     ffq_ctx_free(c->own);
-    free(c->slots);
     free(c);
 }
 
 void ffq_ctx_use_cache(ffq_ctx *cx, ffq_cache *cache) { cx->cache = cache; }
-
-static size_t path_hash(const char *s) {
-    size_t h = 14695981039346656037u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
-static size_t find_slot(CacheEntry **slots, size_t cap, const char *path) {
-    for (size_t i = path_hash(path) & (cap - 1);; i = (i + 1) & (cap - 1))
-        if (!slots[i] || strcmp(slots[i]->path, path) == 0) return i;
-}
-
-static bool grow(ffq_cache *c) {
-    size_t cap = c->cap * 2;
-    CacheEntry **slots = calloc(cap, sizeof *slots);
-    if (!slots) return false;
-    for (size_t i = 0; i < c->cap; i++)
-        if (c->slots[i]) slots[find_slot(slots, cap, c->slots[i]->path)] = c->slots[i];
-    free(c->slots);
-    c->slots = slots;
-    c->cap = cap;
-    return true;
-}
 
 static bool same_version(const CacheEntry *e, const struct stat *st) {
     return e->dev == st->st_dev && e->ino == st->st_ino && e->size == st->st_size &&
@@ -88,7 +61,8 @@ static bool same_version(const CacheEntry *e, const struct stat *st) {
 }
 
 // A new entry for the file at `path`, read and parsed into the cache's own
-// context; NULL if that ran out of memory.
+// context and stored as the path's newest; NULL if that ran out of memory
+// (the map then still holds the entry it had).
 static CacheEntry *parse_into(ffq_cache *c, const char *path, const struct stat *st) {
     ffq_ctx *own = c->own;
     jmp_buf jb;
@@ -108,6 +82,7 @@ static CacheEntry *parse_into(ffq_cache *c, const char *path, const struct stat 
         Cst *cst = source_parse_text(own, path, f->data, f->len, false);
         if (cst && !cst->too_deep) e->file = cst->file, e->cst = cst;
     }
+    strmap_put(own, &c->entries, e->path, strlen(e->path), e);
     own->recover = NULL;
     return e;
 }
@@ -119,16 +94,8 @@ bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst
     struct stat st;
     if (stat(path, &st) != 0) return false;
     pthread_mutex_lock(&c->lock);
-    size_t i = find_slot(c->slots, c->cap, path);
-    CacheEntry *e = c->slots[i];
-    if (!e || !same_version(e, &st)) {
-        bool fresh = !e;
-        e = parse_into(c, path, &st);
-        if (e) {
-            c->slots[i] = e;
-            if (fresh && ++c->len * 2 > c->cap && !grow(c)) e = NULL;
-        }
-    }
+    CacheEntry *e = strmap_get(&c->entries, path, strlen(path));
+    if (!e || !same_version(e, &st)) e = parse_into(c, path, &st);
     *file = e ? e->file : NULL;
     *cst = e ? e->cst : NULL;
     pthread_mutex_unlock(&c->lock);

@@ -10,7 +10,7 @@
 #include "base.h"
 
 // FNV-1a over n bytes, continuing from `h` (start with HASH_SEED).
-#define HASH_SEED 1469598103934665603ull
+#define HASH_SEED 14695981039346656037ull  // the FNV-1a offset basis
 uint64_t hash_bytes(uint64_t h, const void *p, size_t n);
 
 typedef struct NodeMap {

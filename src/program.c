@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "containers.h"
 #include "ffq_int.h"
 #include "format/imports.h"
 
@@ -247,48 +248,39 @@ static void load_statement(ffq_ctx *cx, Module *m, uint32_t st) {
 // definitions shadow older ones, as in Python), built once the module is loaded.
 
 typedef struct NameSlot {
-    const char *name;
     uint32_t binding, cls, func;  // index + 1 in the module's vectors; 0: none
 } NameSlot;
 
 struct NameIndex {
-    NameSlot *slots;
-    size_t cap;                          // a power of two, at least twice the names
+    StrMap names;                        // name -> NameSlot *
     size_t nbindings, nclasses, nfuncs;  // what was indexed (a mismatch: scan instead)
 };
 
-static size_t name_hash(const char *s) {
-    size_t h = 14695981039346656037u;  // FNV-1a
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
+static const NameSlot NO_DEFINITION;  // what a name the module does not define finds
+
+static const NameSlot *name_slot(const struct NameIndex *ix, const char *name) {
+    const NameSlot *sl = strmap_get(&ix->names, name, strlen(name));
+    return sl ? sl : &NO_DEFINITION;
 }
 
-static NameSlot *name_slot(const struct NameIndex *ix, const char *name) {
-    for (size_t i = name_hash(name) & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1))
-        if (!ix->slots[i].name || strcmp(ix->slots[i].name, name) == 0) return &ix->slots[i];
+static NameSlot *name_add(ffq_ctx *cx, struct NameIndex *ix, const char *name) {
+    size_t n = strlen(name);
+    NameSlot *sl = strmap_get(&ix->names, name, n);
+    if (!sl) {
+        sl = ARENA_NEW(cx, NameSlot);
+        strmap_put(cx, &ix->names, name, n, sl);
+    }
+    return sl;
 }
 
 static void index_module(ffq_ctx *cx, Module *m) {
     struct NameIndex *ix = ARENA_NEW(cx, struct NameIndex);
-    size_t n = m->bindings.len + m->classes.len + m->functions.len;
-    ix->cap = 16;
-    while (ix->cap < 2 * n) ix->cap *= 2;
-    ix->slots = ARENA_ARRAY(cx, NameSlot, ix->cap);
-    for (size_t i = 0; i < m->bindings.len; i++) {
-        NameSlot *sl = name_slot(ix, VEC_AT(m->bindings, Binding, i)->name);
-        sl->name = VEC_AT(m->bindings, Binding, i)->name;
-        sl->binding = (uint32_t)i + 1;
-    }
-    for (size_t i = 0; i < m->classes.len; i++) {
-        NameSlot *sl = name_slot(ix, VEC_AT(m->classes, ClassInfo, i)->name);
-        sl->name = VEC_AT(m->classes, ClassInfo, i)->name;
-        sl->cls = (uint32_t)i + 1;
-    }
-    for (size_t i = 0; i < m->functions.len; i++) {
-        NameSlot *sl = name_slot(ix, VEC_AT(m->functions, FuncInfo, i)->name);
-        sl->name = VEC_AT(m->functions, FuncInfo, i)->name;
-        sl->func = (uint32_t)i + 1;
-    }
+    for (size_t i = 0; i < m->bindings.len; i++)
+        name_add(cx, ix, VEC_AT(m->bindings, Binding, i)->name)->binding = (uint32_t)i + 1;
+    for (size_t i = 0; i < m->classes.len; i++)
+        name_add(cx, ix, VEC_AT(m->classes, ClassInfo, i)->name)->cls = (uint32_t)i + 1;
+    for (size_t i = 0; i < m->functions.len; i++)
+        name_add(cx, ix, VEC_AT(m->functions, FuncInfo, i)->name)->func = (uint32_t)i + 1;
     ix->nbindings = m->bindings.len;
     ix->nclasses = m->classes.len;
     ix->nfuncs = m->functions.len;

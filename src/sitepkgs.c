@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "containers.h"
+
 typedef struct Buf {
     char *s;
     size_t len, cap;
@@ -158,8 +160,7 @@ static bool cache_dir(char *out, size_t size) {
 static bool cache_file(const char *key, char *out, size_t size) {
     char dir[PATH_MAX];
     if (!cache_dir(dir, sizeof dir)) return false;
-    uint64_t h = 14695981039346656037u;
-    for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211u;
+    uint64_t h = hash_bytes(HASH_SEED, key, strlen(key));
     return snprintf(out, size, "%s/%016llx", dir, (unsigned long long)h) < (int)size;
 }
 
