@@ -9,6 +9,7 @@
 #define FFQ_PROGRAM_H
 
 #include "base.h"
+#include "containers.h"
 #include "cst.h"
 
 typedef struct Module Module;
@@ -76,6 +77,7 @@ struct Module {
     PtrVec functions;    // FuncInfo * of free functions
     PtrVec stars;        // const char * modules of `from X import *`, in order
     struct NameIndex *index;  // name -> newest binding/class/function (program_fill)
+    NodeMap locals;      // function_definition node -> const Locals * (locals.c)
 };
 
 // --- the modules of a run, loaded on demand along the search path ---
@@ -138,6 +140,23 @@ const char *program_dotted_text(ffq_ctx *cx, const Cst *c, uint32_t node);
 bool program_is_module_class(ffq_ctx *cx, ClassInfo *c);
 // `..x.y` in module m -> the absolute dotted module name.
 const char *program_absolute_module(ffq_ctx *cx, const Module *m, const char *rel);
+
+// --- locals.c: the names a function binds in its own scope ---
+
+typedef struct Locals {
+    PtrVec names;  // const char *, in first-binding order: parameters, then the body
+    StrMap set;    // the same names
+} Locals;
+
+// Parameters; targets of assignments, augmented assignments, for loops and
+// comprehensions, `:=` and `as` (with, except, match); imported names; names
+// of nested defs and classes; every identifier of a match pattern. Not names
+// declared global or nonlocal, nor what nested functions, classes and
+// lambdas bind. locals_of_def works on any tree (the generated code too);
+// locals_of computes a function of the program once.
+const Locals *locals_of_def(ffq_ctx *cx, const Cst *c, uint32_t def);
+const Locals *locals_of(ffq_ctx *cx, const FuncInfo *fn);
+bool locals_has(const Locals *l, const char *name, size_t len);
 
 // `--dump=program`: every module read (torch's own modules left out: they
 // depend on the installed version), in load order, with its bindings,

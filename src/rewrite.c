@@ -89,13 +89,8 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls, co
     a.body = cst_field(c, fn->def, F_BODY);
     if (a.body == CST_NONE) return NULL;
     a.types = cv->types = types;
-    uint32_t ps = cst_field(c, fn->def, F_PARAMETERS);
-    for (uint32_t k = 0; ps != CST_NONE && k < cst_named_count(c, ps); k++) {
-        uint32_t p = cst_named_child(c, ps, k);
-        uint32_t pk = c->nodes[p].kind;
-        rw_add_local(&a, pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER ? cst_field(c, p, F_NAME) : p);
-    }
-    rw_scan_locals(&a, a.body);
+    a.locals = locals_of(cx, fn);
+    rw_absolute_imports(&a, a.body);
     // (torch's own container methods quantize nothing: they are left to the usual path)
     uint32_t own = cv->cls && fn->kind == FN_INSTANCE && strcmp(fn->mod->name, "torch.nn.modules.container") != 0 &&
                            is_container_class(cx, (ClassInfo *)cv->cls, 0)

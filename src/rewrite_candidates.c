@@ -1,5 +1,5 @@
 // rewrite_candidates.c: walk 1 of the rewrite plan (spec §2.1, §5.1, §9.5):
-// the locals of the function, which calls and operators are candidates,
+// relative imports made absolute, which calls and operators are candidates,
 // operator-table lookup (§6.3, §6.5, §6.6), followed calls; plus the state
 // helpers the other walks share (rw_new_quantizer, rw_mark_dirty, rw_fail).
 #include <stdlib.h>
@@ -42,65 +42,31 @@ static bool is_local_root(const RwState *a, uint32_t node) {
     node = cst_unparen(c, node);
     while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
     if (node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER) return false;
-    for (size_t i = 0; i < a->locals.len; i++)
-        if (cst_text_is(c, node, a->locals.items[i])) return true;
-    return false;
+    size_t n;
+    const char *s = cst_text(c, node, &n);
+    return locals_has(a->locals, s, n);
 }
 
-void rw_add_local(RwState *a, uint32_t n) {
-    const Cst *c = a->c;
-    n = cst_unparen(c, n);
-    if (n == CST_NONE) return;
-    uint32_t kind = c->nodes[n].kind;
-    if (kind == K_IDENTIFIER) {
-        vec_push(a->cx, &a->locals, cst_strdup(a->cx, c, n));
-        return;
-    }
-    if (kind == K_PATTERN_LIST || kind == K_TUPLE_PATTERN || kind == K_LIST_PATTERN || kind == K_TUPLE ||
-        kind == K_LIST || kind == K_LIST_SPLAT_PATTERN || kind == K_LIST_SPLAT || kind == K_EXPRESSION_LIST ||
-        kind == K_TYPED_PARAMETER || kind == K_DICT_SPLAT_PATTERN)
-        for (uint32_t k = 0; k < cst_named_count(c, n); k++) rw_add_local(a, cst_named_child(c, n, k));
-}
-
-// Names bound anywhere in the function body (Python scoping is per function),
-// and relative imports made absolute (§9 step 1) so copied code still imports.
-void rw_scan_locals(RwState *a, uint32_t n) {
+// Relative imports in the function body made absolute (§9 step 1), so the
+// copied code still imports. Nested defs and classes are left as they are.
+void rw_absolute_imports(RwState *a, uint32_t n) {
     const Cst *c = a->c;
     const CstNode *node = &c->nodes[n];
-    switch (node->kind) {
-    case K_ASSIGNMENT: case K_AUG_ASSIGNMENT: case K_FOR: case K_FOR_IN_CLAUSE:
-        rw_add_local(a, cst_field(c, n, F_LEFT));
-        break;
-    case K_NAMED_EXPR: rw_add_local(a, cst_field(c, n, F_NAME)); break;
-    case K_AS_PATTERN: rw_add_local(a, cst_field(c, n, F_ALIAS)); break;
-    case K_FUNCTION_DEF: case K_CLASS_DEF:
-        rw_add_local(a, cst_field(c, n, F_NAME));
-        return;  // its own scope
-    case K_IMPORT: case K_IMPORT_FROM:
-        for (uint32_t k = 0; k < node->nchildren; k++) {
-            uint32_t ch = node->first_child + k;
-            if (c->nodes[ch].field != F_NAME) continue;
-            uint32_t al = c->nodes[ch].kind == K_ALIASED_IMPORT ? cst_field(c, ch, F_ALIAS) : ch;
-            const char *t = cst_strdup(a->cx, c, al);
-            char *dot = strchr(t, '.');
-            if (dot) *dot = '\0';
-            vec_push(a->cx, &a->locals, (void *)t);
-        }
-        if (node->kind == K_IMPORT_FROM) {
-            uint32_t mn = cst_field(c, n, F_MODULE_NAME);
-            if (mn != CST_NONE && c->nodes[mn].kind == K_RELATIVE_IMPORT) {
-                const char *abs = program_absolute_module(a->cx, a->cv->mod, cst_strdup(a->cx, c, mn));
-                if (abs[0]) {
-                    nodemap_put(a->cx, &a->cv->text_of, mn, (void *)abs);
-                    rw_mark_dirty(a, mn);
-                }
+    if (node->kind == K_FUNCTION_DEF || node->kind == K_CLASS_DEF) return;
+    if (node->kind == K_IMPORT_FROM) {
+        uint32_t mn = cst_field(c, n, F_MODULE_NAME);
+        if (mn != CST_NONE && c->nodes[mn].kind == K_RELATIVE_IMPORT) {
+            const char *abs = program_absolute_module(a->cx, a->cv->mod, cst_strdup(a->cx, c, mn));
+            if (abs[0]) {
+                nodemap_put(a->cx, &a->cv->text_of, mn, (void *)abs);
+                rw_mark_dirty(a, mn);
             }
         }
         return;
-    default: break;
     }
+    if (node->kind == K_IMPORT) return;
     for (uint32_t k = 0; k < node->nchildren; k++)
-        if (c->nodes[node->first_child + k].named) rw_scan_locals(a, node->first_child + k);
+        if (c->nodes[node->first_child + k].named) rw_absolute_imports(a, node->first_child + k);
 }
 
 bool rw_is_literal(const Cst *c, uint32_t n) {

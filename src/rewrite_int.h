@@ -85,7 +85,7 @@ typedef struct RwState {
     Loop *loop;
     PtrVec params;          // Prod * of eligible parameters, in order
     const Types *types;     // NULL when type inference is off
-    PtrVec locals;          // names bound inside the function (they shadow module names)
+    const Locals *locals;   // names bound inside the function (they shadow module names)
     PtrVec comp_prods;      // PR_COMP producers with uses, in order of first use
     int nwalrus;            // `__ffN` names handed out
     bool failed;
@@ -107,8 +107,7 @@ typedef struct Owned {
 
 // --- state, classification, operators, calls, walk 1 (rewrite_candidates.c) ---
 
-void rw_add_local(RwState *a, uint32_t n);
-void rw_scan_locals(RwState *a, uint32_t n);
+void rw_absolute_imports(RwState *a, uint32_t n);
 void rw_visit_block(RwState *a, uint32_t block);
 void rw_order_sites(RwState *a);
 

@@ -556,17 +556,14 @@ static uint32_t add_var(Inf *I, StrMap *m, const char *s, size_t n) {
 
 static uint32_t attr_var(const Inf *I, size_t h) { return (uint32_t)((uintptr_t)I->attr_vars.items[h] - 1); }
 
-static void collect_target(Inf *I, uint32_t t) {
+// Self attributes among the targets t assigns (the names it binds are the
+// function's Locals).
+static void collect_attr_target(Inf *I, uint32_t t) {
     const Cst *c = I->c;
     t = cst_unparen(c, t);
     if (t == CST_NONE) return;
     size_t n;
     switch (c->nodes[t].kind) {
-    case K_IDENTIFIER: {
-        const char *s = cst_text(c, t, &n);
-        add_var(I, &I->locals, s, n);
-        return;
-    }
     case K_ATTRIBUTE: {
         uint32_t obj = cst_unparen(c, cst_field(c, t, F_OBJECT)), a = cst_field(c, t, F_ATTRIBUTE);
         if (!I->self_name || obj == CST_NONE || a == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return;
@@ -580,7 +577,7 @@ static void collect_target(Inf *I, uint32_t t) {
     case K_EXPRESSION_LIST: case K_LIST_SPLAT_PATTERN: case K_LIST_SPLAT: case K_AS_PATTERN: case K_OTHER:
         for (uint32_t k = 0; k < c->nodes[t].nchildren; k++) {
             uint32_t ch = c->nodes[t].first_child + k;
-            if (c->nodes[ch].named) collect_target(I, ch);
+            if (c->nodes[ch].named) collect_attr_target(I, ch);
         }
         return;
     default: return;
@@ -592,66 +589,36 @@ typedef struct Pending {  // declarations and pins found while collecting
     PtrVec pins;          // uint32_t: identifiers of global/nonlocal
 } Pending;
 
+// The self attributes the function assigns, its annotated assignments, and
+// its global/nonlocal names (variables too, always Unknown).
 static void collect(Inf *I, uint32_t node, Pending *p, int depth) {
     const Cst *c = I->c;
     if (depth > SCAN_DEPTH_MAX) return;
     uint32_t kind = c->nodes[node].kind;
     switch (kind) {
-    case K_FUNCTION_DEF: case K_CLASS_DEF:
-        collect_target(I, cst_field(c, node, F_NAME));
-        return;  // their bodies are other scopes
-    case K_LAMBDA: return;
+    case K_FUNCTION_DEF: case K_CLASS_DEF: case K_LAMBDA: case K_IMPORT: case K_IMPORT_FROM:
+        return;  // other scopes; imports bind names only
     case K_ASSIGNMENT: case K_AUG_ASSIGNMENT:
-        collect_target(I, cst_field(c, node, F_LEFT));
+        collect_attr_target(I, cst_field(c, node, F_LEFT));
         if (kind == K_ASSIGNMENT && cst_field(c, node, F_TYPE) != CST_NONE)
             vec_push(I->cx, &p->decl_nodes, (void *)(uintptr_t)node);
         break;
-    case K_FOR: case K_FOR_IN_CLAUSE: collect_target(I, cst_field(c, node, F_LEFT)); break;
-    case K_NAMED_EXPR: collect_target(I, cst_field(c, node, F_NAME)); break;
+    case K_FOR: case K_FOR_IN_CLAUSE: collect_attr_target(I, cst_field(c, node, F_LEFT)); break;
     case K_AS_PATTERN: {
         uint32_t alias = cst_field(c, node, F_ALIAS);
-        if (alias != CST_NONE) collect_target(I, alias);
+        if (alias != CST_NONE) collect_attr_target(I, alias);
         break;
     }
-    case K_IMPORT: case K_IMPORT_FROM:
-        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
-            uint32_t x = c->nodes[node].first_child + k;
-            if (c->nodes[x].field != F_NAME) continue;
-            if (c->nodes[x].kind == K_ALIASED_IMPORT) collect_target(I, cst_field(c, x, F_ALIAS));
-            else if (c->nodes[x].kind == K_DOTTED_NAME) collect_target(I, cst_named_child(c, x, 0));
-        }
-        return;
     case K_GLOBAL: case K_NONLOCAL:
         for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
             uint32_t x = c->nodes[node].first_child + k;
-            if (c->nodes[x].kind == K_IDENTIFIER) {
-                collect_target(I, x);
-                vec_push(I->cx, &p->pins, (void *)(uintptr_t)x);
-            }
+            if (c->nodes[x].kind != K_IDENTIFIER) continue;
+            size_t n;
+            const char *s = cst_text(c, x, &n);
+            add_var(I, &I->locals, s, n);
+            vec_push(I->cx, &p->pins, (void *)(uintptr_t)x);
         }
         return;
-    case K_MATCH: {  // capture patterns bind names
-        uint32_t body = cst_field(c, node, F_BODY);
-        for (uint32_t k = 0; body != CST_NONE && k < c->nodes[body].nchildren; k++) {
-            uint32_t cc = c->nodes[body].first_child + k;
-            for (uint32_t j = 0; j < c->nodes[cc].nchildren; j++) {
-                uint32_t x = c->nodes[cc].first_child + j;
-                if (c->nodes[x].named && c->nodes[x].kind == K_OTHER && c->nodes[x].field == F_NONE) {
-                    // every identifier in the pattern (conservative: dotted values too)
-                    uint32_t stack[256];
-                    size_t sp = 0;
-                    stack[sp++] = x;
-                    while (sp) {
-                        uint32_t y = stack[--sp];
-                        if (c->nodes[y].kind == K_IDENTIFIER) collect_target(I, y);
-                        for (uint32_t q = 0; q < c->nodes[y].nchildren && sp < 256; q++)
-                            stack[sp++] = c->nodes[y].first_child + q;
-                    }
-                }
-            }
-        }
-        break;
-    }
     default: break;
     }
     for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
@@ -709,12 +676,11 @@ static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, const ClassInfo *cls
             I->self_len = n;
         }
     }
-    // parameters first, then every other binding of the body
-    for (uint32_t k = 0; ps != CST_NONE && k < c->nodes[ps].nchildren; k++) {
-        uint32_t p = c->nodes[ps].first_child + k;
-        if (!c->nodes[p].named) continue;
-        uint32_t nm = param_name(c, p);
-        if (nm != CST_NONE) collect_target(I, nm);
+    // the names it binds (parameters first), then what collect finds
+    const Locals *loc = locals_of(I->cx, fn);
+    for (size_t i = 0; i < loc->names.len; i++) {
+        const char *name = loc->names.items[i];
+        add_var(I, &I->locals, name, strlen(name));
     }
     Pending pend = {0};
     uint32_t body = cst_field(c, fn->def, F_BODY);

@@ -41,37 +41,18 @@ void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const
     vec_push(cx, v, im);
 }
 
-// Identifiers bound inside a function of the generated text: parameters,
-// assignment / loop / with / comprehension targets, local imports.
-static void collect_locals(ffq_ctx *cx, const Cst *c, uint32_t n, PtrVec *names) {
-    const CstNode *node = &c->nodes[n];
-    uint32_t parent = node->parent;
-    if (node->kind == K_IDENTIFIER && parent != CST_NONE) {
-        uint32_t pk = c->nodes[parent].kind;
-        uint16_t f = node->field;
-        bool bound = pk == K_PARAMETERS || pk == K_LAMBDA_PARAMS ||
-                     ((pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER) && f == F_NAME) ||
-                     (pk == K_TYPED_PARAMETER && f != F_TYPE) || pk == K_LIST_SPLAT_PATTERN ||
-                     pk == K_DICT_SPLAT_PATTERN || pk == K_PATTERN_LIST || pk == K_TUPLE_PATTERN ||
-                     pk == K_LIST_PATTERN ||
-                     ((pk == K_ASSIGNMENT || pk == K_AUG_ASSIGNMENT || pk == K_FOR ||
-                       pk == K_FOR_IN_CLAUSE) && f == F_LEFT) ||
-                     (pk == K_NAMED_EXPR && f == F_NAME) || (pk == K_AS_PATTERN && f == F_ALIAS);
-        if (pk == K_TYPED_PARAMETER && f == F_NONE && c->nodes[parent].first_child != n) bound = false;
-        if (bound) vec_push(cx, names, cst_strdup(cx, c, n));
-    }
-    if (node->kind == K_TUPLE && parent != CST_NONE && node->field == F_LEFT) {
-        for (uint32_t k = 0; k < cst_named_count(c, n); k++) {
-            uint32_t ch = cst_named_child(c, n, k);
-            if (c->nodes[ch].kind == K_IDENTIFIER) vec_push(cx, names, cst_strdup(cx, c, ch));
+// Is `name`, used at node `at` of the generated code, bound by a function or
+// lambda around it (locals.c decides what a scope binds)? memo: node -> Locals.
+static bool bound_around(ffq_ctx *cx, const Cst *c, uint32_t at, const char *name, NodeMap *memo) {
+    for (uint32_t s = c->nodes[at].parent; s != CST_NONE; s = c->nodes[s].parent) {
+        if (c->nodes[s].kind != K_FUNCTION_DEF && c->nodes[s].kind != K_LAMBDA) continue;
+        const Locals *l = nodemap_get(memo, s);
+        if (!l) {
+            l = locals_of_def(cx, c, s);
+            nodemap_put(cx, memo, s, (void *)l);
         }
+        if (locals_has(l, name, strlen(name))) return true;
     }
-    for (uint32_t k = 0; k < node->nchildren; k++) collect_locals(cx, c, node->first_child + k, names);
-}
-
-static bool has_name(const PtrVec *v, const char *s) {
-    for (size_t i = 0; i < v->len; i++)
-        if (strcmp(v->items[i], s) == 0) return true;
     return false;
 }
 
@@ -180,22 +161,11 @@ void imports_collect(ffq_ctx *cx, const Module *input, const char *body, const P
     Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
     if (!c || c->too_deep) return;
     StrMap seen = {0};  // names seen once per output
-    NodeMap locals_of = {0};
+    NodeMap scopes = {0};
     for (uint32_t i = 0; i < c->count; i++) {
         if (c->nodes[i].kind != K_IDENTIFIER || !is_name_use(c, i)) continue;
         const char *name = cst_strdup(cx, c, i);
-        uint32_t fn = i;  // locals of the enclosing function shadow module names
-        while (fn != CST_NONE && c->nodes[fn].kind != K_FUNCTION_DEF) fn = c->nodes[fn].parent;
-        if (fn != CST_NONE) {
-            PtrVec *locals = nodemap_get(&locals_of, fn);  // once per function
-            if (!locals) {
-                locals = ARENA_NEW(cx, PtrVec);
-                collect_locals(cx, c, cst_field(c, fn, F_PARAMETERS), locals);
-                collect_locals(cx, c, cst_field(c, fn, F_BODY), locals);
-                nodemap_put(cx, &locals_of, fn, locals);
-            }
-            if (has_name(locals, name)) continue;
-        }
+        if (bound_around(cx, c, i, name, &scopes)) continue;  // locals shadow module names
         const char *chain = use_chain(cx, c, i);
         const Module *mod = origin_of(origins, c->nodes[i].start, input);
         const char *key = arena_printf(cx, "%s|%s|%s", name, chain, mod->name);

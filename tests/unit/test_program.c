@@ -55,8 +55,50 @@ static void test_module_classes(void) {
     ffq_ctx_free(cx);
 }
 
+// The names of Locals, joined by spaces, in their order.
+static const char *names_of(ffq_ctx *cx, const Locals *l) {
+    StrBuf sb = {0};
+    for (size_t i = 0; i < l->names.len; i++) sb_printf(cx, &sb, "%s%s", i ? " " : "", (char *)l->names.items[i]);
+    return sb_cstr(cx, &sb);
+}
+
+static void test_locals(void) {
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    Module *m = load(cx,
+                     "def f(a, b: int, c=1, *args, d: int = 2, **kw):\n"
+                     "    global g\n"
+                     "    g = 1\n"
+                     "    x, (y, *z) = 1, (2, 3)\n"
+                     "    self.attr = 0\n"
+                     "    e[0] = 1\n"
+                     "    for i in range(3): pass\n"
+                     "    with open(a) as fh: pass\n"
+                     "    try: pass\n"
+                     "    except ValueError as err: pass\n"
+                     "    import os.path, numpy as np\n"
+                     "    from m import k as kk\n"
+                     "    if (w := 3): pass\n"
+                     "    sq = [v * v for v in range(3)]\n"
+                     "    h = lambda lam: (lam2 := lam)\n"
+                     "    def inner(p):\n"
+                     "        q = p\n"
+                     "    class K:\n"
+                     "        r = 1\n"
+                     "    a = 5\n",
+                     "m");
+    const FuncInfo *f = program_function(m, "f");
+    CHECK(f != NULL);
+    const Locals *l = locals_of(cx, f);
+    CHECK_EQ_STR(names_of(cx, l),
+                 "a b c args d kw x y z i fh err os np kk w sq v h inner K");
+    CHECK(locals_has(l, "fh", 2) && !locals_has(l, "g", 1) && !locals_has(l, "lam", 3) && !locals_has(l, "q", 1));
+    CHECK(locals_of(cx, f) == l);  // computed once
+    ffq_ctx_free(cx);
+}
+
 int main(void) {
     test_qualnames();
     test_module_classes();
+    test_locals();
     return check_report("test_program");
 }
