@@ -10,178 +10,13 @@
 // factories, operator-table entries. Whatever is not known is Unknown, which
 // "may be a tensor": inference only ever removes quantizers.
 //
-// This file: narrowing, statements, loops, the locals of a function,
-// running inference over a function and the classes it reads, the API and
-// --dump=types. The lattice is in types_lattice.c, expressions in
-// types_expr.c.
+// This file: statements, loops, the variables of a function, running
+// inference over a function and the classes it reads, the API and
+// --dump=types. The lattice is in types_lattice.c, names, annotations and
+// narrowing in types_names.c, expressions in types_expr.c.
 #include <stdlib.h>
 
 #include "types_int.h"
-
-// ---------------------------------------------------------------------------
-// Narrowing (if / while / assert / and / or / conditional expressions)
-// ---------------------------------------------------------------------------
-
-static const Type *isinstance_type(Inf *I, uint32_t cls_node, int depth) {
-    const Cst *c = I->c;
-    cls_node = cst_unparen(c, cls_node);
-    if (cls_node == CST_NONE || depth > 4) return TY(TY_UNKNOWN);
-    uint32_t k = c->nodes[cls_node].kind;
-    if (k == K_TUPLE) {
-        const Type *j = TY(TY_BOTTOM);
-        for (uint32_t i = 0; i < cst_named_count(c, cls_node); i++)
-            j = types_join(I->L, j, isinstance_type(I, cst_named_child(c, cls_node, i), depth + 1));
-        return j;
-    }
-    if ((k != K_IDENTIFIER && k != K_ATTRIBUTE) || ty_root_is_local(I, cls_node)) return TY(TY_UNKNOWN);
-    return ty_type_of_name(I, I->mod, c, cls_node);
-}
-
-static const Type *without_none(Inf *I, const Type *t) {
-    if (t->kind == TY_NONE) return TY(TY_BOTTOM);
-    if (t->kind != TY_UNION) return t;
-    const Type *j = TY(TY_BOTTOM);
-    for (uint32_t i = 0; i < t->n; i++)
-        if (t->elems[i]->kind != TY_NONE) j = types_join(I->L, j, t->elems[i]);
-    return j;
-}
-
-// The variable a narrowable expression denotes (a local or self.attr), or UINT32_MAX.
-static uint32_t narrow_var(Inf *I, uint32_t node) {
-    const Cst *c = I->c;
-    node = cst_unparen(c, node);
-    if (node == CST_NONE) return UINT32_MAX;
-    if (c->nodes[node].kind == K_IDENTIFIER) {
-        uint32_t li = ty_local_index(I, node);
-        return li != UINT32_MAX && !I->pinned[li] ? li : UINT32_MAX;
-    }
-    if (c->nodes[node].kind == K_ATTRIBUTE) {
-        uint32_t ai = ty_attr_index(I, node);
-        return ai;
-    }
-    return UINT32_MAX;
-}
-
-// then_e / else_e are copies of e; refine them with what cond being true/false says.
-// The condition itself has already been evaluated.
-static void narrow_inner(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e);
-
-static bool has_none(const Type *t) {
-    if (t->kind == TY_NONE) return true;
-    if (t->kind != TY_UNION) return false;
-    for (uint32_t i = 0; i < t->n; i++)
-        if (t->elems[i]->kind == TY_NONE) return true;
-    return false;
-}
-
-// Could ty_narrow() refine anything for this condition? (Saves the copies of
-// the environment for the common conditions that say nothing about types.)
-bool ty_may_narrow(Inf *I, const Env *e, uint32_t cond, int depth) {
-    const Cst *c = I->c;
-    cond = cst_unparen(c, cond);
-    if (cond == CST_NONE || depth > NARROW_DEPTH_MAX) return false;
-    switch (c->nodes[cond].kind) {
-    case K_NOT_OP: return ty_may_narrow(I, e, cst_field(c, cond, F_ARGUMENT), depth + 1);
-    case K_BOOLEAN_OP:
-        return ty_may_narrow(I, e, cst_field(c, cond, F_LEFT), depth + 1) ||
-               ty_may_narrow(I, e, cst_field(c, cond, F_RIGHT), depth + 1);
-    case K_CALL: {
-        const char *b = ty_builtin_of(I, cst_field(c, cond, F_FUNCTION));
-        return b && strcmp(b, "isinstance") == 0;
-    }
-    case K_COMPARISON: {
-        uint32_t y = cst_named_child(c, cond, 1);
-        return y != CST_NONE && c->nodes[cst_unparen(c, y)].kind == K_NONE;
-    }
-    case K_IDENTIFIER: case K_ATTRIBUTE: {
-        uint32_t v = narrow_var(I, cond);
-        return v != UINT32_MAX && has_none(e->v[v]);
-    }
-    default: return false;
-    }
-}
-
-void ty_narrow(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e) {
-    if (I->depth > EXPR_DEPTH_MAX) return;  // no refinement is always right
-    I->depth++;
-    narrow_inner(I, e, cond, then_e, else_e);
-    I->depth--;
-}
-
-static void narrow_inner(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e) {
-    const Cst *c = I->c;
-    cond = cst_unparen(c, cond);
-    if (cond == CST_NONE) return;
-    switch (c->nodes[cond].kind) {
-    case K_NOT_OP: ty_narrow(I, e, cst_field(c, cond, F_ARGUMENT), else_e, then_e); return;
-    case K_BOOLEAN_OP: {
-        uint32_t l = cst_field(c, cond, F_LEFT), r = cst_field(c, cond, F_RIGHT);
-        bool is_and = text_is(c, cst_field(c, cond, F_OPERATOR), "and");
-        if (!ty_may_narrow(I, e, cond, 0)) return;
-        Env lt = env_copy(I, e), lf = env_copy(I, e);
-        ty_narrow(I, e, l, &lt, &lf);
-        Env *mid = is_and ? &lt : &lf;
-        Env rt = env_copy(I, mid), rf = env_copy(I, mid);
-        ty_narrow(I, mid, r, &rt, &rf);
-        if (is_and) {
-            env_assign(then_e, &rt, I->nvars);
-            env_assign(else_e, &lf, I->nvars);
-            env_join_into(I, else_e, &rf);
-        } else {
-            env_assign(then_e, &lt, I->nvars);
-            env_join_into(I, then_e, &rt);
-            env_assign(else_e, &rf, I->nvars);
-        }
-        return;
-    }
-    case K_CALL: {
-        uint32_t f = cst_field(c, cond, F_FUNCTION);
-        const char *b = ty_builtin_of(I, f);
-        if (!b || strcmp(b, "isinstance") != 0) return;
-        uint32_t al = cst_field(c, cond, F_ARGUMENTS);
-        if (al == CST_NONE || c->nodes[al].kind != K_ARGUMENT_LIST || cst_named_count(c, al) != 2) return;
-        uint32_t x = cst_named_child(c, al, 0), t = cst_named_child(c, al, 1);
-        uint32_t v = narrow_var(I, x);
-        if (v == UINT32_MAX) return;
-        const Type *want = isinstance_type(I, t, 0);
-        if (want->kind == TY_UNKNOWN) return;
-        const Type *cur = then_e->v[v];
-        if (cur->kind == TY_BOTTOM) cur = TY(TY_UNKNOWN);
-        then_e->v[v] = types_meet(I->L, cur, want);
-        return;
-    }
-    case K_COMPARISON: {  // x is None / x is not None
-        if (cst_named_count(c, cond) != 2) return;
-        uint32_t x = cst_named_child(c, cond, 0), y = cst_named_child(c, cond, 1);
-        if (c->nodes[cst_unparen(c, y)].kind != K_NONE) return;
-        uint32_t v = narrow_var(I, x);
-        if (v == UINT32_MAX) return;
-        bool pos = false, neg = false;
-        for (uint32_t k = 0; k < c->nodes[cond].nchildren; k++) {
-            uint32_t ch = c->nodes[cond].first_child + k;
-            if (c->nodes[ch].named) continue;
-            if (cst_text_is(c, ch, "is") || cst_text_is(c, ch, "==")) pos = true;
-            else if (cst_text_is(c, ch, "is not") || cst_text_is(c, ch, "!=")) neg = true;
-            else if (cst_text_is(c, ch, "not") && pos) { pos = false; neg = true; }
-        }
-        if (pos == neg) return;
-        Env *not_none = neg ? then_e : else_e, *none = neg ? else_e : then_e;
-        const Type *cur = not_none->v[v];
-        if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN) not_none->v[v] = without_none(I, cur);
-        cur = none->v[v];
-        if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN) none->v[v] = types_meet(I->L, cur, TY(TY_NONE));
-        return;
-    }
-    case K_IDENTIFIER: case K_ATTRIBUTE: {  // `if x:` rules out None
-        uint32_t v = narrow_var(I, cond);
-        if (v == UINT32_MAX) return;
-        const Type *cur = then_e->v[v];
-        if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN) then_e->v[v] = without_none(I, cur);
-        return;
-    }
-    default: return;
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Statements
@@ -706,6 +541,8 @@ static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, const ClassInfo *cls
     }
 }
 
+static const Type *class_attr(Inf *I, const ClassInfo *cls, const char *name, size_t len);
+
 static Env inf_entry(Inf *I) {
     const Cst *c = I->c;
     Env e = env_new(I);
@@ -739,7 +576,7 @@ static Env inf_entry(Inf *I) {
         uint32_t idx = attr_var(I, h);
         const char *name = I->var_names.items[idx];
         if (I->decl[idx]) e.v[idx] = I->decl[idx];
-        else if (I->cls) e.v[idx] = ty_class_attr(I, I->cls, name, strlen(name));
+        else if (I->cls) e.v[idx] = class_attr(I, I->cls, name, strlen(name));
         else e.v[idx] = TY(TY_UNKNOWN);
         if (e.v[idx]->kind == TY_BOTTOM) e.v[idx] = TY(TY_UNKNOWN);
     }
@@ -752,50 +589,7 @@ static void inf_run(Inf *I) {
     if (body != CST_NONE) exec_block(I, &e, body);
 }
 
-// --- return annotations, module values, class attributes ---
-
-const Type *ty_func_return(Inf *I, const FuncInfo *f) {
-    if (!f || !f->mod || !f->mod->cst) return TY(TY_UNKNOWN);
-    uint32_t rt = cst_field(f->mod->cst, f->def, F_RETURN_TYPE);
-    if (rt == CST_NONE) return TY(TY_UNKNOWN);
-    const Type *t = ty_ann(I, f->mod, f->mod->cst, rt, 0);
-    return t->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : t;
-}
-
-// A module-level `NAME = value` / `NAME: T = value`: its annotation or the
-// value's type (evaluated with no locals).
-const Type *ty_module_value(Inf *I, Module *m, const char *name) {
-    if (!m || !m->cst || I->S->nest > NEST_MAX) return TY(TY_UNKNOWN);
-    const Binding *b = program_binding(m, name);
-    if (!b || b->kind != BIND_ASSIGN) return TY(TY_UNKNOWN);
-    // a name assigned more than once at module level: unknown
-    size_t count = 0;
-    for (size_t i = 0; i < m->bindings.len; i++)
-        if (strcmp(VEC_AT(m->bindings, Binding, i)->name, name) == 0) count++;
-    if (count != 1) return TY(TY_UNKNOWN);
-    const Cst *c = m->cst;
-    uint32_t st = b->node;
-    uint32_t asg = c->nodes[st].kind == K_EXPR_STMT ? cst_named_child(c, st, 0) : st;
-    if (asg == CST_NONE || c->nodes[asg].kind != K_ASSIGNMENT) return TY(TY_UNKNOWN);
-    uint32_t left = cst_unparen(c, cst_field(c, asg, F_LEFT)), right = cst_field(c, asg, F_RIGHT),
-             type = cst_field(c, asg, F_TYPE);
-    if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER || !cst_text_is(c, left, name)) return TY(TY_UNKNOWN);
-    if (type != CST_NONE) return ty_ann(I, m, c, type, 0);
-    if (right == CST_NONE || c->nodes[right].kind == K_ASSIGNMENT) return TY(TY_UNKNOWN);
-    Inf sub;
-    memset(&sub, 0, sizeof sub);
-    sub.cx = I->cx;
-    sub.L = I->L;
-    sub.S = I->S;
-    sub.c = c;
-    sub.mod = m;
-    sub.decl = NULL;
-    Env e = {NULL, false};
-    I->S->nest++;
-    const Type *t = ty_ev(&sub, &e, right);
-    I->S->nest--;
-    return t->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : t;
-}
+// --- class attributes ---
 
 static void scan_assigned_attrs(Inf *I, const Cst *c, uint32_t node, const char *self, size_t slen,
                                 PtrVec *out, int depth) {
@@ -912,7 +706,7 @@ static ClassAttrs *class_attrs(Inf *I, const ClassInfo *ci) {
     return ca;
 }
 
-const Type *ty_class_attr(Inf *I, const ClassInfo *cls, const char *name, size_t len) {
+static const Type *class_attr(Inf *I, const ClassInfo *cls, const char *name, size_t len) {
     (void)len;
     ClassAttrs *ca = class_attrs(I, cls);
     if (ca->busy) return TY(TY_UNKNOWN);  // asked while inferring its own __init__
@@ -936,6 +730,7 @@ Types *types_infer(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls) {
     Shared *S = ARENA_NEW(cx, Shared);
     S->cx = cx;
     S->L = t->L;
+    S->class_attr = class_attr;
     Inf I;
     inf_init(&I, S, fn, cls, &t->map);
     inf_run(&I);

@@ -1,6 +1,8 @@
-// types_expr.c: the type of an expression (spec §7): names and qualified
-// names, annotations, literals, calls (builtins, torch, the operator table,
-// helpers and methods of the program), assignment targets.
+// types_expr.c: the type of an expression (spec §7): names, attributes,
+// calls (builtins, torch, the operator table, helpers and methods of the
+// program), operators, displays, module-level values, assignment targets.
+// Names, annotations and literals are in types_names.c; a class's instance
+// attributes come from types.c through Shared.class_attr.
 //
 // Every expression evaluated gets its type recorded in the function's node
 // -> type map; unknown means "may be a tensor".
@@ -8,344 +10,6 @@
 
 #include "types_int.h"
 #include "format/imports.h"
-
-// ---------------------------------------------------------------------------
-// Names and qualified names
-// ---------------------------------------------------------------------------
-
-uint32_t ty_local_index(Inf *I, uint32_t ident) {
-    size_t n;
-    const char *s = cst_text(I->c, ident, &n);
-    return namemap_get(&I->locals, s, n);
-}
-
-// `self.x` -> the variable index of attribute x, or UINT32_MAX
-uint32_t ty_attr_index(Inf *I, uint32_t node) {
-    const Cst *c = I->c;
-    if (!I->self_name || c->nodes[node].kind != K_ATTRIBUTE) return UINT32_MAX;
-    uint32_t obj = cst_unparen(c, cst_field(c, node, F_OBJECT));
-    if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return UINT32_MAX;
-    size_t n;
-    const char *s = cst_text(c, obj, &n);
-    if (n != I->self_len || memcmp(s, I->self_name, n) != 0) return UINT32_MAX;
-    uint32_t a = cst_field(c, node, F_ATTRIBUTE);
-    if (a == CST_NONE) return UINT32_MAX;
-    s = cst_text(c, a, &n);
-    return namemap_get(&I->attrs, s, n);
-}
-
-static bool is_self(Inf *I, uint32_t node) {
-    const Cst *c = I->c;
-    node = cst_unparen(c, node);
-    if (!I->self_name || node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER) return false;
-    size_t n;
-    const char *s = cst_text(c, node, &n);
-    return n == I->self_len && memcmp(s, I->self_name, n) == 0 && ty_local_index(I, node) != UINT32_MAX;
-}
-
-bool ty_root_is_local(Inf *I, uint32_t node) {
-    const Cst *c = I->c;
-    node = cst_unparen(c, node);
-    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
-    return node != CST_NONE && c->nodes[node].kind == K_IDENTIFIER && ty_local_index(I, node) != UINT32_MAX;
-}
-
-// The canonical dotted name of a dotted text in module m (mirrors
-// program_qualname, for nodes of other trees: string annotations).
-static const char *qual_of_text(ffq_ctx *cx, const Module *m, const char *dotted) {
-    const char *dot = strchr(dotted, '.');
-    size_t rootlen = dot ? (size_t)(dot - dotted) : strlen(dotted);
-    const char *root = arena_strndup(cx, dotted, rootlen);
-    const char *rest = dotted + rootlen;
-    const Binding *b = program_binding(m, root);
-    if (!b) return NULL;
-    switch (b->kind) {
-    case BIND_IMPORT: return dotted;
-    case BIND_IMPORT_AS: return arena_printf(cx, "%s%s", b->module, rest);
-    case BIND_FROM:
-        return b->module[0] ? arena_printf(cx, "%s.%s%s", b->module, b->attr, rest)
-                            : arena_printf(cx, "%s%s", b->attr, rest);
-    case BIND_DEF: case BIND_CLASS: case BIND_ASSIGN: return arena_printf(cx, "%s.%s", m->name, dotted);
-    }
-    return NULL;
-}
-
-static const char *const builtin_names[] = {
-    "int", "float", "bool", "complex", "str", "bytes", "list", "tuple", "dict", "set", "frozenset",
-    "len", "range", "enumerate", "zip", "isinstance", "issubclass", "hasattr", "callable",
-    "reversed", "sorted", "iter", "next", "sum", "min", "max", "abs", "round", "divmod", "pow",
-    "any", "all", "repr", "format", "type", "print", "getattr", "setattr", "id", "hash", "ord",
-    "chr", "slice", "map", "filter", "object", "super", "None", "True", "False", "bytearray",
-    NULL,
-};
-
-// The builtin an identifier names (not a local, not bound in the module), or NULL.
-const char *ty_builtin_of(Inf *I, uint32_t node) {
-    const Cst *c = I->c;
-    node = cst_unparen(c, node);
-    if (node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER || ty_local_index(I, node) != UINT32_MAX)
-        return NULL;
-    size_t n;
-    const char *s = cst_text(c, node, &n);
-    for (const char *const *b = builtin_names; *b; b++)
-        if (strlen(*b) == n && memcmp(*b, s, n) == 0) {
-            if (program_binding(I->mod, *b)) return NULL;  // shadowed at module level
-            return *b;
-        }
-    return NULL;
-}
-
-// Is node a dotted chain whose root is a name that is not a local?
-static bool root_is_global(Inf *I, uint32_t node) {
-    const Cst *c = I->c;
-    node = cst_unparen(c, node);
-    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
-    return node != CST_NONE && c->nodes[node].kind == K_IDENTIFIER && ty_local_index(I, node) == UINT32_MAX;
-}
-
-// The canonical dotted name of a callee/value chain whose root is not a local.
-static const char *qualname_of(Inf *I, uint32_t node) {
-    if (ty_root_is_local(I, node)) return NULL;
-    return program_qualname(I->cx, I->mod, node);
-}
-
-// ---------------------------------------------------------------------------
-// Annotations
-// ---------------------------------------------------------------------------
-
-
-// A string annotation: parse its contents as an expression.
-static const Type *ann_string(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
-    size_t len;
-    const char *s = cst_text(c, node, &len);
-    size_t i = 0;
-    while (i < len && s[i] != '"' && s[i] != '\'') {
-        if (s[i] == 'f' || s[i] == 'F' || s[i] == 'b' || s[i] == 'B') return TY(TY_UNKNOWN);
-        i++;
-    }
-    if (i >= len) return TY(TY_UNKNOWN);
-    size_t q = (len - i >= 6 && s[i + 1] == s[i] && s[i + 2] == s[i]) ? 3 : 1;
-    if (len < i + 2 * q) return TY(TY_UNKNOWN);
-    const char *body = s + i + q;
-    size_t blen = len - i - 2 * q;
-    for (size_t k = 0; k < blen; k++)
-        if (body[k] == '\\' || body[k] == '\n') return TY(TY_UNKNOWN);
-    Cst *sc = source_parse_text(I->cx, "<annotation>", body, blen, false);
-    if (!sc || sc->has_errors) return TY(TY_UNKNOWN);
-    uint32_t st = cst_named_child(sc, 0, 0);
-    if (st == CST_NONE || sc->nodes[st].kind != K_EXPR_STMT || cst_named_count(sc, 0) != 1)
-        return TY(TY_UNKNOWN);
-    uint32_t e = cst_named_child(sc, st, 0);
-    if (e == CST_NONE) return TY(TY_UNKNOWN);
-    return ty_ann(I, m, sc, e, depth + 1);
-}
-
-// The type a class/type name denotes (in an annotation or an isinstance()).
-const Type *ty_type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) {
-    const char *dotted = program_dotted_text(I->cx, c, node);
-    if (!dotted) return TY(TY_UNKNOWN);
-    const char *q = qual_of_text(I->cx, m, dotted);
-    const char *b = q ? NULL : dotted;  // unbound: a builtin
-    if (q && str_has_prefix(q, "builtins.")) b = q + 9;
-    if (b) {
-        static const struct { const char *name; TypeKind k; } bs[] = {
-            {"int", TY_INT}, {"float", TY_FLOAT}, {"bool", TY_BOOL}, {"complex", TY_COMPLEX},
-            {"str", TY_STR}, {"bytes", TY_BYTES}, {"None", TY_NONE}, {"range", TY_RANGE},
-            {"slice", TY_SLICE}, {"type", TY_OBJECT}, {"bytearray", TY_BYTES},
-        };
-        for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++)
-            if (strcmp(b, bs[i].name) == 0) return TY(bs[i].k);
-        if (strcmp(b, "list") == 0) return types_list(I->L, TY(TY_UNKNOWN));
-        if (strcmp(b, "tuple") == 0) return types_tuple_of(I->L, TY(TY_UNKNOWN));
-        if (strcmp(b, "dict") == 0) return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
-        if (strcmp(b, "set") == 0 || strcmp(b, "frozenset") == 0) return types_set(I->L, TY(TY_UNKNOWN));
-        return TY(TY_UNKNOWN);  // object, Tensor without an import, ...
-    }
-    if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
-    if (strcmp(q, "torch.Size") == 0) return TY(TY_SIZE);
-    if (strcmp(q, "torch.dtype") == 0) return TY(TY_DTYPE);
-    if (strcmp(q, "torch.device") == 0) return TY(TY_DEVICE);
-    if (str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
-        str_has_prefix(q, "collections.abc.")) {
-        const char *t = strrchr(q, '.') + 1;
-        static const char *const seqs[] = {"List", "Sequence", "Iterable", "MutableSequence",
-                                           "Iterator", "Collection", "Generator", "Reversible", NULL};
-        if (str_in(t, seqs)) return types_list(I->L, TY(TY_UNKNOWN));
-        if (strcmp(t, "Tuple") == 0) return types_tuple_of(I->L, TY(TY_UNKNOWN));
-        if (strcmp(t, "Dict") == 0 || strcmp(t, "Mapping") == 0 || strcmp(t, "MutableMapping") == 0 ||
-            strcmp(t, "OrderedDict") == 0 || strcmp(t, "DefaultDict") == 0)
-            return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
-        if (strcmp(t, "Set") == 0 || strcmp(t, "FrozenSet") == 0 || strcmp(t, "AbstractSet") == 0)
-            return types_set(I->L, TY(TY_UNKNOWN));
-        if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0) return TY(TY_OBJECT);
-        return TY(TY_UNKNOWN);  // Any, TypeVar names, ...
-    }
-    // torch's own names are known by the tables above: reading torch's sources
-    // for them (torch._jit_internal.BroadcastingList2, ...) costs more than it tells
-    bool torch_name = torchinfo_is_opaque_library(q);
-    if (str_has_prefix(q, "torch.")) {  // re-exports and aliases: `Tensor = torch.Tensor` in torch.nn.functional
-        const char *last = strrchr(q, '.') + 1;
-        if (strcmp(last, "Tensor") == 0 || strcmp(last, "Parameter") == 0) return TY(TY_TENSOR);
-        if (strcmp(last, "Size") == 0) return TY(TY_SIZE);
-        if (strcmp(last, "dtype") == 0) return TY(TY_DTYPE);
-        if (strcmp(last, "device") == 0) return TY(TY_DEVICE);
-    }
-    Symbol s = torch_name ? (Symbol){0}
-               : c == m->cst ? program_resolve(I->cx, m, node)
-               : !strchr(dotted, '.') ? program_lookup(I->cx, m, dotted) : (Symbol){0};
-    if (s.kind == SYM_CLASS && s.cls) {
-        // a class of the program: its instances (a Tensor subclass stays a tensor)
-        for (size_t i = 0; i < s.cls->bases.len; i++)
-            if (torchinfo_is_tensor_class(VEC_AT(s.cls->bases, const char, i))) return TY(TY_TENSOR);
-        return types_instance(I->L, s.qualname ? s.qualname : q, s.cls);
-    }
-    if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Module, nn.Linear, ...
-        const char *t = strrchr(q, '.') + 1;
-        if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
-    }
-    return TY(TY_UNKNOWN);
-}
-
-// The parameters of a generic: `X[A, B]` (subscript) or `X[A, B]` (generic_type).
-static size_t generic_params(const Cst *c, uint32_t node, uint32_t *base, uint32_t *out, size_t max) {
-    size_t n = 0;
-    if (c->nodes[node].kind == K_SUBSCRIPT) {
-        *base = cst_field(c, node, F_VALUE);
-        for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
-            uint32_t ch = c->nodes[node].first_child + k;
-            if (c->nodes[ch].field == F_SUBSCRIPT && n < max) out[n++] = ch;
-        }
-        if (n == 1 && c->nodes[out[0]].kind == K_TUPLE) {  // X[(A, B)]
-            uint32_t t = out[0];
-            n = 0;
-            for (uint32_t k = 0; k < cst_named_count(c, t) && n < max; k++) out[n++] = cst_named_child(c, t, k);
-        }
-        return n;
-    }
-    // generic_type: (identifier | attribute) type_parameter(type, type, ...)
-    *base = cst_named_child(c, node, 0);
-    uint32_t tp = cst_named_child(c, node, 1);
-    if (tp == CST_NONE) return 0;
-    for (uint32_t k = 0; k < c->nodes[tp].nchildren; k++) {
-        uint32_t ch = c->nodes[tp].first_child + k;
-        if (c->nodes[ch].named && c->nodes[ch].kind != K_COMMENT && n < max) out[n++] = ch;
-    }
-    return n;
-}
-
-
-const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
-    if (node == CST_NONE || depth > 16) return TY(TY_UNKNOWN);
-    node = cst_unparen(c, node);
-    switch (c->nodes[node].kind) {
-    case K_TYPE: {
-        uint32_t e = cst_named_child(c, node, 0);
-        return e == CST_NONE ? TY(TY_UNKNOWN) : ty_ann(I, m, c, e, depth + 1);
-    }
-    case K_NONE: return TY(TY_NONE);
-    case K_STRING: return ann_string(I, m, c, node, depth);
-    case K_IDENTIFIER: case K_ATTRIBUTE: return ty_type_of_name(I, m, c, node);
-    case K_BINARY_OP: {  // A | B
-        uint32_t op = cst_field(c, node, F_OPERATOR);
-        if (!text_is(c, op, "|")) return TY(TY_UNKNOWN);
-        return types_join(I->L, ty_ann(I, m, c, cst_field(c, node, F_LEFT), depth + 1),
-                          ty_ann(I, m, c, cst_field(c, node, F_RIGHT), depth + 1));
-    }
-    case K_SUBSCRIPT: case K_OTHER: {
-        uint32_t base = CST_NONE, ps[64];
-        if (c->nodes[node].kind == K_OTHER && cst_named_count(c, node) != 2) return TY(TY_UNKNOWN);
-        size_t n = generic_params(c, node, &base, ps, 64);
-        if (base == CST_NONE) return TY(TY_UNKNOWN);
-        base = cst_unparen(c, base);
-        uint32_t bk = c->nodes[base].kind;
-        if (bk != K_IDENTIFIER && bk != K_ATTRIBUTE) return TY(TY_UNKNOWN);
-        const char *dotted = program_dotted_text(I->cx, c, base);
-        const char *q = dotted ? qual_of_text(I->cx, m, dotted) : NULL;
-        const char *t = q ? strrchr(q, '.') ? strrchr(q, '.') + 1 : q : dotted;
-        if (!t) return TY(TY_UNKNOWN);
-        bool typing = !q || str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
-                      str_has_prefix(q, "collections.abc.") || str_has_prefix(q, "builtins.") ||
-                      str_has_prefix(q, "collections.");
-        if (!typing) return ty_type_of_name(I, m, c, base);
-        const Type *a0 = n > 0 ? ty_ann(I, m, c, ps[0], depth + 1) : TY(TY_UNKNOWN);
-        if (strcmp(t, "Optional") == 0) return types_join(I->L, a0, TY(TY_NONE));
-        if (strcmp(t, "Union") == 0) {
-            const Type *j = TY(TY_BOTTOM);
-            for (size_t i = 0; i < n; i++) j = types_join(I->L, j, ty_ann(I, m, c, ps[i], depth + 1));
-            return n ? j : TY(TY_UNKNOWN);
-        }
-        static const char *const seqs[] = {"List", "list", "Sequence", "Iterable", "MutableSequence",
-                                           "Iterator", "Collection", "Generator", "Reversible", "deque", NULL};
-        if (str_in(t, seqs)) return types_list(I->L, a0);
-        if (strcmp(t, "Set") == 0 || strcmp(t, "set") == 0 || strcmp(t, "FrozenSet") == 0 ||
-            strcmp(t, "frozenset") == 0 || strcmp(t, "AbstractSet") == 0)
-            return types_set(I->L, a0);
-        if (strcmp(t, "Dict") == 0 || strcmp(t, "dict") == 0 || strcmp(t, "Mapping") == 0 ||
-            strcmp(t, "MutableMapping") == 0 || strcmp(t, "OrderedDict") == 0 || strcmp(t, "DefaultDict") == 0 ||
-            strcmp(t, "defaultdict") == 0)
-            return types_dict(I->L, a0, n > 1 ? ty_ann(I, m, c, ps[1], depth + 1) : TY(TY_UNKNOWN));
-        if (strcmp(t, "Tuple") == 0 || strcmp(t, "tuple") == 0) {
-            if (n == 2 && c->nodes[cst_unparen(c, ps[1])].kind == K_ELLIPSIS) return types_tuple_of(I->L, a0);
-            if (n == 2 && c->nodes[ps[1]].kind == K_TYPE &&
-                c->nodes[cst_named_child(c, ps[1], 0)].kind == K_ELLIPSIS)
-                return types_tuple_of(I->L, a0);
-            if (n == 1) {  // Tuple[()]
-                uint32_t e = ps[0];
-                if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
-                if (e != CST_NONE && c->nodes[e].kind == K_TUPLE && cst_named_count(c, e) == 0)
-                    return types_tuple(I->L, NULL, 0);
-            }
-            const Type *e[64];
-            for (size_t i = 0; i < n; i++) e[i] = ty_ann(I, m, c, ps[i], depth + 1);
-            return types_tuple(I->L, e, n);
-        }
-        if (strcmp(t, "Annotated") == 0 || strcmp(t, "Final") == 0 || strcmp(t, "ClassVar") == 0 ||
-            strcmp(t, "Required") == 0 || strcmp(t, "NotRequired") == 0)
-            return a0;
-        if (strcmp(t, "Literal") == 0) {
-            const Type *j = TY(TY_BOTTOM);
-            for (size_t i = 0; i < n; i++) {
-                uint32_t e = ps[i];
-                if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
-                j = types_join(I->L, j, e == CST_NONE ? TY(TY_UNKNOWN) : ty_literal_type(I, c, e));
-            }
-            return n ? j : TY(TY_UNKNOWN);
-        }
-        if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0 || strcmp(t, "type") == 0) return TY(TY_OBJECT);
-        return TY(TY_UNKNOWN);
-    }
-    default: return TY(TY_UNKNOWN);
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Literals
-// ---------------------------------------------------------------------------
-
-const Type *ty_literal_type(Inf *I, const Cst *c, uint32_t node) {
-    switch (c->nodes[node].kind) {
-    case K_INTEGER: case K_FLOAT: {
-        size_t n;
-        const char *s = cst_text(c, node, &n);
-        if (n && (s[n - 1] == 'j' || s[n - 1] == 'J')) return TY(TY_COMPLEX);
-        return TY(c->nodes[node].kind == K_INTEGER ? TY_INT : TY_FLOAT);
-    }
-    case K_STRING: case K_CONCAT_STRING: {
-        size_t n;
-        const char *s = cst_text(c, node, &n);
-        for (size_t i = 0; i < n && s[i] != '"' && s[i] != '\''; i++)
-            if (s[i] == 'b' || s[i] == 'B') return TY(TY_BYTES);
-        return TY(TY_STR);
-    }
-    case K_TRUE: case K_FALSE: return TY(TY_BOOL);
-    case K_NONE: return TY(TY_NONE);
-    case K_UNARY_OP: {
-        uint32_t a = cst_field(c, node, F_ARGUMENT);
-        return a == CST_NONE ? TY(TY_UNKNOWN) : ty_literal_type(I, c, a);
-    }
-    default: return TY(TY_UNKNOWN);
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Expressions
@@ -840,12 +504,12 @@ static const Type *ev_call(Inf *I, Env *e, uint32_t node) {
         if (ty_local_index(I, f) != UINT32_MAX) return TY(TY_UNKNOWN);  // a local callable
         const char *b = ty_builtin_of(I, f);
         if (b) return builtin_call(I, b, &ca);
-        const char *q = qualname_of(I, f);
+        const char *q = ty_qualname_of(I, f);
         return q ? qualified_call(I, f, q, &ca) : TY(TY_UNKNOWN);
     }
     if (fk == K_ATTRIBUTE) {
         uint32_t obj = cst_field(c, f, F_OBJECT), an = cst_field(c, f, F_ATTRIBUTE);
-        if (root_is_global(I, f)) {  // module.function(...)
+        if (ty_root_is_global(I, f)) {  // module.function(...)
             eval_args(I, e, node, &ca);
             const char *q = program_qualname(I->cx, I->mod, f);
             if (q) return qualified_call(I, f, q, &ca);
@@ -855,7 +519,7 @@ static const Type *ev_call(Inf *I, Env *e, uint32_t node) {
         size_t nl;
         const char *name = cst_text(c, an, &nl);
         char *nm = arena_strndup(I->cx, name, nl);
-        if (is_self(I, obj) && I->cls) {
+        if (ty_is_self(I, obj) && I->cls) {
             ty_ev(I, e, obj);
             eval_args(I, e, node, &ca);
             uint32_t ai = ty_attr_index(I, f);
@@ -897,7 +561,7 @@ static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
         const Type *t = read_var(I, e, ai);
         return t->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : t;
     }
-    if (root_is_global(I, node)) {  // torch.float32, math.pi, module constants
+    if (ty_root_is_global(I, node)) {  // torch.float32, math.pi, module constants
         const char *q = program_qualname(I->cx, I->mod, node);
         if (q) {
             const Type *kt = known_value(I, q);
@@ -916,7 +580,7 @@ static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
     }
     const Type *ot = ty_ev(I, e, obj);
     char *nm = arena_strndup(I->cx, name, nl);
-    if (is_self(I, obj) && I->cls) return ty_class_attr(I, I->cls, nm, nl);
+    if (ty_is_self(I, obj) && I->cls) return I->S->class_attr(I, I->cls, nm, nl);
     switch (ot->kind) {
     case TY_TENSOR: case TY_UNKNOWN: case TY_BOTTOM: {
         if (!strcmp(nm, "shape")) return TY(TY_SIZE);
@@ -932,7 +596,7 @@ static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
         return TY(TY_UNKNOWN);
     }
     case TY_INSTANCE:
-        if (ot->cls) return ty_class_attr(I, ot->cls, nm, nl);
+        if (ot->cls) return I->S->class_attr(I, ot->cls, nm, nl);
         return TY(TY_UNKNOWN);
     case TY_COMPLEX: case TY_FLOAT:
         if (!strcmp(nm, "real") || !strcmp(nm, "imag")) return TY(TY_FLOAT);
@@ -1199,6 +863,41 @@ const Type *ty_ev(Inf *I, Env *e, uint32_t node) {
     I->depth--;
     record(I, node, t);
     return t;
+}
+
+// A module-level `NAME = value` / `NAME: T = value`: its annotation or the
+// value's type (evaluated with no locals).
+const Type *ty_module_value(Inf *I, Module *m, const char *name) {
+    if (!m || !m->cst || I->S->nest > NEST_MAX) return TY(TY_UNKNOWN);
+    const Binding *b = program_binding(m, name);
+    if (!b || b->kind != BIND_ASSIGN) return TY(TY_UNKNOWN);
+    // a name assigned more than once at module level: unknown
+    size_t count = 0;
+    for (size_t i = 0; i < m->bindings.len; i++)
+        if (strcmp(VEC_AT(m->bindings, Binding, i)->name, name) == 0) count++;
+    if (count != 1) return TY(TY_UNKNOWN);
+    const Cst *c = m->cst;
+    uint32_t st = b->node;
+    uint32_t asg = c->nodes[st].kind == K_EXPR_STMT ? cst_named_child(c, st, 0) : st;
+    if (asg == CST_NONE || c->nodes[asg].kind != K_ASSIGNMENT) return TY(TY_UNKNOWN);
+    uint32_t left = cst_unparen(c, cst_field(c, asg, F_LEFT)), right = cst_field(c, asg, F_RIGHT),
+             type = cst_field(c, asg, F_TYPE);
+    if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER || !cst_text_is(c, left, name)) return TY(TY_UNKNOWN);
+    if (type != CST_NONE) return ty_ann(I, m, c, type, 0);
+    if (right == CST_NONE || c->nodes[right].kind == K_ASSIGNMENT) return TY(TY_UNKNOWN);
+    Inf sub;
+    memset(&sub, 0, sizeof sub);
+    sub.cx = I->cx;
+    sub.L = I->L;
+    sub.S = I->S;
+    sub.c = c;
+    sub.mod = m;
+    sub.decl = NULL;
+    Env e = {NULL, false};
+    I->S->nest++;
+    const Type *t = ty_ev(&sub, &e, right);
+    I->S->nest--;
+    return t->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : t;
 }
 
 // ---------------------------------------------------------------------------

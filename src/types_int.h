@@ -1,5 +1,12 @@
-// types_int.h: what the files of type inference share (types_lattice.c,
-// types_expr.c, types.c). Not for other passes: they use types.h.
+// types_int.h: what the files of type inference share. Not for other
+// passes: they use types.h. The files call downwards only:
+//   types.c        statements, running a function, class attributes, API
+//   types_expr.c   expressions, module-level values, assignment targets
+//   types_names.c  names, annotations, literals, return annotations, narrowing
+//   types_lattice.c
+// The one question an expression asks that takes a whole inference (a
+// class's instance attributes, from running its __init__) goes up through
+// Shared.class_attr, which types.c sets.
 //
 // Functions shared between these files are prefixed ty_ (the public ones
 // in types.h are types_).
@@ -85,11 +92,15 @@ typedef struct ClassAttrs {
     PtrVec types;  // const Type *
 } ClassAttrs;
 
+typedef struct Inf Inf;
+
 typedef struct Shared {
     ffq_ctx *cx;
     TypeLattice *L;
     PtrVec classes;  // ClassAttrs *
     int nest;        // nested inferences (__init__ of classes, module values)
+    // The type of attribute `name` of instances of cls (types.c: class_attr).
+    const Type *(*class_attr)(Inf *I, const ClassInfo *cls, const char *name, size_t len);
 } Shared;
 
 typedef struct Env {
@@ -101,7 +112,7 @@ typedef struct Loop {
     Env brk, cont;  // joined states at `break` / `continue` (dead: none yet)
 } Loop;
 
-typedef struct Inf {
+struct Inf {
     ffq_ctx *cx;
     TypeLattice *L;
     Shared *S;
@@ -123,7 +134,7 @@ typedef struct Inf {
     const Type **attr_init;// initial type of self attributes (from the class)
     Loop *loop;
     int depth;
-} Inf;
+};
 
 static inline const Type *T_(Inf *I, TypeKind k) { return I->L->basic[k]; }
 #define TY(k) T_(I, k)
@@ -179,28 +190,30 @@ static inline bool env_eq(Inf *I, const Env *a, const Env *b) {
     return a->dead || I->nvars == 0 || memcmp(a->v, b->v, sizeof *a->v * I->nvars) == 0;
 }
 
-// --- names, annotations, literals, expressions, targets (types_expr.c) ---
+// --- names, annotations, literals, narrowing (types_names.c) ---
 
 uint32_t ty_local_index(Inf *I, uint32_t ident);
 uint32_t ty_attr_index(Inf *I, uint32_t node);
+bool ty_is_self(Inf *I, uint32_t node);
 bool ty_root_is_local(Inf *I, uint32_t node);
+bool ty_root_is_global(Inf *I, uint32_t node);
+const char *ty_qualname_of(Inf *I, uint32_t node);
 const char *ty_builtin_of(Inf *I, uint32_t node);
 const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth);
 const Type *ty_type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node);
 const Type *ty_literal_type(Inf *I, const Cst *c, uint32_t node);
+const Type *ty_func_return(Inf *I, const FuncInfo *f);
+bool ty_may_narrow(Inf *I, const Env *e, uint32_t cond, int depth);
+void ty_narrow(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e);
+
+// --- expressions, module values, targets (types_expr.c) ---
+
 const Type *ty_ev(Inf *I, Env *e, uint32_t node);
 void ty_bind_target(Inf *I, Env *e, uint32_t target, const Type *t);
 const Type *ty_iter_elem(Inf *I, const Type *t);
 const Type *ty_arith(Inf *I, const char *op, const Type *a, const Type *b);
 const Type *ty_ev_children(Inf *I, Env *e, uint32_t node);
 void ty_set_var(Inf *I, Env *e, uint32_t idx, const Type *t);
-
-// --- narrowing, statements, running a function (types.c) ---
-
-bool ty_may_narrow(Inf *I, const Env *e, uint32_t cond, int depth);
-void ty_narrow(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e);
-const Type *ty_func_return(Inf *I, const FuncInfo *f);
 const Type *ty_module_value(Inf *I, Module *m, const char *name);
-const Type *ty_class_attr(Inf *I, const ClassInfo *cls, const char *name, size_t len);
 
 #endif
