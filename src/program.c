@@ -14,7 +14,7 @@
 
 #include "containers.h"
 #include "ffq_int.h"
-#include "format/imports.h"
+#include "format/pystdlib.h"
 
 enum {
     RESOLVE_DEPTH_MAX = 24,  // re-exports and aliases followed to resolve one name

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "types_int.h"
-#include "format/imports.h"
+#include "format/pystdlib.h"
 
 // ---------------------------------------------------------------------------
 // Expressions

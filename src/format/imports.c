@@ -12,6 +12,7 @@
 #include "containers.h"
 #include "ffq_int.h"
 #include "optable.h"
+#include "pystdlib.h"
 
 
 typedef enum Section { SEC_FUTURE, SEC_STDLIB, SEC_THIRD, SEC_FIRST } Section;

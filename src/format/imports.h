@@ -23,7 +23,4 @@ void imports_collect(ffq_ctx *cx, const Module *input, const char *body, const P
 // The import statements, in isort's sections and order; `first_party` is
 // the top-level package of the input.
 void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf *out);
-// Is `top` a top-level module of the Python standard library? (stdlib.c)
-bool imports_is_stdlib(const char *top);
-
 #endif

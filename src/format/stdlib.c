@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imports.h"
+#include "pystdlib.h"
 
 static const char *const stdlib_names[] = {
     "__future__", "abc", "aifc", "antigravity", "argparse", "array", "ast", "asynchat",
