@@ -17,6 +17,11 @@ static inline size_t ffqrt_ntiles(size_t dim, size_t tile) {
   return (dim + t - 1) / t;
 }
 static inline size_t ffqrt_grid_numel(const ffqrt_grid *g) { return g->outer * g->mid * g->inner; }
+// Number of tiles, one parameter each (ffqrt_grid_params is the exported name).
+static inline size_t ffqrt_grid_tiles(const ffqrt_grid *g) {
+  return ffqrt_ntiles(g->outer, g->tile_outer) * ffqrt_ntiles(g->mid, g->tile_mid) *
+         ffqrt_ntiles(g->inner, g->tile_inner);
+}
 
 // Index of the parameter covering element (o, m, i).
 static inline size_t ffqrt_param_index(const ffqrt_grid *g, size_t o, size_t m, size_t i) {
@@ -37,7 +42,7 @@ static inline int ffqrt_grid_args_ok(const void *out, const void *in, const ffqr
   if (g->mid && g->inner && g->outer > SIZE_MAX / g->mid / g->inner) return 0;
   if (ffqrt_grid_numel(g) == 0) return 1;
   if (!out || !in || !scale) return 0;
-  size_t np = ffqrt_grid_params(g);
+  size_t np = ffqrt_grid_tiles(g);
   for (size_t t = 0; t < np; t++) {
     if (!(scale[t] > 0.0f) || !isfinite(scale[t])) return 0;
     int32_t z = ffqrt_zp_at(zp, t, dtype);

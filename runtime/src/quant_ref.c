@@ -8,9 +8,7 @@
 #include "kernels.h"
 
 size_t ffqrt_grid_params(const ffqrt_grid *g) {
-  if (!g) return 0;
-  return ffqrt_ntiles(g->outer, g->tile_outer) * ffqrt_ntiles(g->mid, g->tile_mid) *
-         ffqrt_ntiles(g->inner, g->tile_inner);
+  return g ? ffqrt_grid_tiles(g) : 0;
 }
 
 size_t ffqrt_storage_bytes(int dtype, size_t n) {
