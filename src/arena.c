@@ -209,3 +209,20 @@ void vec_push(ffq_ctx *cx, PtrVec *v, void *item) {
 }
 
 bool str_has_prefix(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+const char *str_after_prefix(const char *s, const char *prefix) {
+    size_t n = strlen(prefix);
+    return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
+bool mem_is(const char *s, size_t n, const char *lit) { return strlen(lit) == n && memcmp(s, lit, n) == 0; }
+
+bool mem_starts(const char *s, size_t n, const char *lit) {
+    size_t m = strlen(lit);
+    return m <= n && memcmp(s, lit, m) == 0;
+}
+
+bool mem_ends(const char *s, size_t n, const char *lit) {
+    size_t m = strlen(lit);
+    return m <= n && memcmp(s + n - m, lit, m) == 0;
+}

@@ -36,8 +36,15 @@ char *arena_strndup(ffq_ctx *cx, const char *s, size_t n);
 char *arena_strdup(ffq_ctx *cx, const char *s);
 char *arena_printf(ffq_ctx *cx, const char *fmt, ...) FFQ_PRINTF(2, 3);
 char *arena_vprintf(ffq_ctx *cx, const char *fmt, va_list ap);
-// Does s start with prefix? (No allocation; here for want of a better home.)
+// String tests with the literal's length taken from the literal (never a
+// hand-counted number). No allocation; here for want of a better home.
 bool str_has_prefix(const char *s, const char *prefix);
+const char *str_after_prefix(const char *s, const char *prefix);  // s past prefix, or NULL
+// The same over n bytes at s (not NUL-terminated): equal to, starts with,
+// ends with the NUL-terminated lit.
+bool mem_is(const char *s, size_t n, const char *lit);
+bool mem_starts(const char *s, size_t n, const char *lit);
+bool mem_ends(const char *s, size_t n, const char *lit);
 #define ARENA_NEW(cx, T) ((T *)arena_alloc((cx), sizeof(T)))
 #define ARENA_ARRAY(cx, T, n) ((T *)arena_alloc((cx), sizeof(T) * (size_t)(n)))
 

@@ -10,8 +10,6 @@
 #define _DEFAULT_SOURCE  // realpath
 #include "config.h"
 
-#include "ffq.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -21,6 +19,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base.h"
+#include "ffq.h"
 
 enum { MAX_DEPTH = 64, MAX_KEY_PARTS = 32 };
 
@@ -450,10 +451,10 @@ static bool parse_bare(Parser *p, Value *v) {
         int c = peek(p, 0);
         return FAIL(p, c < 0 || c == '\n' || c == '\r' ? "expected a value" : "expected a value, found '%c'", c);
     }
-    if (n == 4 && memcmp(p->s + start, "true", 4) == 0) v->kind = VAL_BOOL, v->b = true;
-    else if (n == 5 && memcmp(p->s + start, "false", 5) == 0) v->kind = VAL_BOOL, v->b = false;
-    else if (p->s[start] >= 'a' && p->s[start] <= 'z' && strncmp(p->s + start, "inf", 3) != 0 &&
-             strncmp(p->s + start, "nan", 3) != 0)
+    if (mem_is(p->s + start, n, "true")) v->kind = VAL_BOOL, v->b = true;
+    else if (mem_is(p->s + start, n, "false")) v->kind = VAL_BOOL, v->b = false;
+    else if (p->s[start] >= 'a' && p->s[start] <= 'z' && !str_has_prefix(p->s + start, "inf") &&
+             !str_has_prefix(p->s + start, "nan"))
         return fail_at(p, v->line, v->col, "expected a value (strings need quotes), found '%.*s'",
                        (int)(n > 40 ? 40 : n), p->s + start);
     else v->kind = VAL_OTHER;

@@ -84,15 +84,16 @@ static void coding_of(const SrcFile *f, char *out, size_t size, uint32_t *at) {
         uint32_t start = f->line_starts[line], end = start;
         while (end < f->len && f->data[end] != '\n') end++;
         const char *p = f->data + start, *e = f->data + end;
-        if (line == 0 && e - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) return;  // a UTF-8 BOM
+        if (line == 0 && mem_starts(p, (size_t)(e - p), "\xef\xbb\xbf")) return;  // a UTF-8 BOM
         while (p < e && (*p == ' ' || *p == '\t' || *p == '\f')) p++;
         if (p == e || *p != '#') {
             if (p == e) continue;  // a blank line: the declaration may be on line 2
             return;                // code: no declaration after it
         }
-        for (const char *q = p; q + 6 < e; q++) {
-            if (memcmp(q, "coding", 6) != 0 || (q[6] != ':' && q[6] != '=')) continue;
-            const char *v = q + 7;
+        for (const char *q = p; q < e; q++) {
+            const char *v = mem_starts(q, (size_t)(e - q), "coding") ? q + strlen("coding") : NULL;
+            if (!v || v == e || (*v != ':' && *v != '=')) continue;
+            v++;
             while (v < e && (*v == ' ' || *v == '\t')) v++;
             size_t n = 0;
             while (v + n < e && n + 1 < size &&
@@ -112,7 +113,7 @@ static bool is_utf8_name(const char *enc) {
     size_t n = 0;
     for (; enc[n] && n + 1 < sizeof low; n++) low[n] = enc[n] == '_' ? '-' : (char)(enc[n] | 0x20);
     low[n] = '\0';
-    return strcmp(low, "utf-8") == 0 || strcmp(low, "utf8") == 0 || strncmp(low, "utf-8-", 6) == 0;
+    return strcmp(low, "utf-8") == 0 || strcmp(low, "utf8") == 0 || str_has_prefix(low, "utf-8-");
 }
 
 // iconv names most of Python's codecs a little differently: latin-1 is

@@ -4,11 +4,7 @@
 // Exit codes: 0 success (warnings allowed), 1 errors in the input or a stale
 // --check, 2 usage or I/O problems.
 #define _DEFAULT_SOURCE  // realpath
-#include "ffq.h"
-#include "config.h"
-#include "outfile.h"
-#include "pkgpath.h"
-
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -17,8 +13,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <dirent.h>
 #include <unistd.h>
+
+#include "base.h"
+#include "config.h"
+#include "ffq.h"
+#include "outfile.h"
+#include "pkgpath.h"
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_HELP = -1 };
 
@@ -239,15 +240,16 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             v = value(argc, argv, &i, "--config", NULL);
             if (!*v) return usage_error("option '%s' needs a pyproject.toml", arg, "autoquant ");
             a->config = v;
-        } else if (strncmp(arg, "--dump=", 7) == 0) {
-            a->opt.dump = strcmp(arg + 7, "program") == 0 ? FFQ_DUMP_PROGRAM
-                          : strcmp(arg + 7, "types") == 0 ? FFQ_DUMP_TYPES
-                          : strcmp(arg + 7, "plan") == 0  ? FFQ_DUMP_PLAN
-                                                          : FFQ_DUMP_NONE;
+        } else if ((v = str_after_prefix(arg, "--dump="))) {
+            a->opt.dump = strcmp(v, "program") == 0 ? FFQ_DUMP_PROGRAM
+                          : strcmp(v, "types") == 0 ? FFQ_DUMP_TYPES
+                          : strcmp(v, "plan") == 0  ? FFQ_DUMP_PLAN
+                                                    : FFQ_DUMP_NONE;
             if (a->opt.dump == FFQ_DUMP_NONE)
                 return usage_error("unknown stage in '%s' (program, types or plan)", arg, "autoquant ");
-        } else if (is_opt(arg, "--search-path", "-I") || (strncmp(arg, "-I", 2) == 0 && arg[2])) {
-            v = strncmp(arg, "-I", 2) == 0 && arg[2] ? arg + 2 : value(argc, argv, &i, "--search-path", "-I");
+        } else if (is_opt(arg, "--search-path", "-I") || (str_has_prefix(arg, "-I") && arg[strlen("-I")])) {
+            v = is_opt(arg, "--search-path", "-I") ? value(argc, argv, &i, "--search-path", "-I")
+                                                   : str_after_prefix(arg, "-I");  // -IDIR
             if (!*v) return usage_error("option '%s' needs a directory", arg, "autoquant ");
             a->search[a->nsearch++] = v;
         } else if (is_opt(arg, "--python", NULL)) {

@@ -171,8 +171,7 @@ static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char 
         const char *text = program_dotted_text(d->cx, c, f);
         size_t len;
         const char *ft = f == CST_NONE ? "" : cst_text(c, f, &len);
-        if (f != CST_NONE && len >= 16 && str_has_prefix(ft, "super()") &&
-            str_has_prefix(ft + len - 9, ".__init__")) {
+        if (f != CST_NONE && mem_starts(ft, len, "super()") && mem_ends(ft, len, ".__init__")) {
             for (size_t i = 0; i < ci->bases.len; i++) {
                 ClassInfo *base = program_base(d->cx, (ClassInfo *)ci, i);
                 FuncInfo *init = base ? program_find_method(d->cx, base, "__init__") : NULL;

@@ -149,10 +149,12 @@ static const char *const not_ops[] = {
 
 // torch.nn.functional.<f> and torch.<f>: calls that look like tensor ops.
 static bool looks_like_op(const char *q) {
-    const char *name;
-    if (str_has_prefix(q, "torch.nn.functional.")) name = q + 20;
-    else if (str_has_prefix(q, "torch.") && !strchr(q + 6, '.')) name = q + 6;
-    else return false;
+    const char *name = str_after_prefix(q, "torch.nn.functional.");
+    if (!name) {
+        name = str_after_prefix(q, "torch.");
+        if (name && strchr(name, '.')) name = NULL;
+    }
+    if (!name) return false;
     if (!(name[0] >= 'a' && name[0] <= 'z')) return false;
     for (size_t i = 0; i < sizeof not_ops / sizeof not_ops[0]; i++)
         if (strcmp(name, not_ops[i]) == 0) return false;

@@ -103,7 +103,7 @@ static void pyenv_version(const char *root, char *out, size_t size) {
 // A pyenv shim at `found` (…/shims/NAME): the interpreter it runs, if known.
 static bool resolve_shim(const char *found, char *out, size_t size) {
     const char *slash = strrchr(found, '/');
-    if (!slash || slash - found < 6 || strncmp(slash - 6, "/shims", 6) != 0) return false;
+    if (!slash || !mem_ends(found, (size_t)(slash - found), "/shims")) return false;
     char root[PATH_MAX], ver[256];
     const char *env = getenv("PYENV_ROOT");
     if (env && *env) snprintf(root, sizeof root, "%s", env);

@@ -5,10 +5,10 @@
 // contiguous and in source order, plus one syntax diagnostic per outermost
 // ERROR node and per MISSING node. The tree-sitter tree is freed before
 // source_parse returns: later passes never see a TSNode.
-#include "ffq_int.h"
-
 #include <string.h>
 #include <tree_sitter/api.h>
+
+#include "ffq_int.h"
 
 const TSLanguage *tree_sitter_python(void);
 

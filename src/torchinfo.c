@@ -66,7 +66,8 @@ bool torchinfo_is_dtype(const char *q) {
         "int16", "int32", "int64", "long", "short", "uint8", "bool", "complex64", "complex128",
         "cfloat", "cdouble", NULL,
     };
-    return str_has_prefix(q, "torch.") && torchinfo_in(q + 6, names);
+    const char *name = str_after_prefix(q, "torch.");
+    return name && torchinfo_in(name, names);
 }
 
 // torch functions (torch.<name>) that return a tensor

@@ -638,7 +638,8 @@ static void attrs_put(Inf *I, ClassAttrs *ca, const char *name, const Type *t) {
 static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
     if (!ci || depth > 8 || !ci->mod || !ci->mod->cst) return;
     // torch's own classes (nn.Module, nn.Linear, ...): their attributes stay unknown
-    if (str_has_prefix(ci->mod->name, "torch") && (ci->mod->name[5] == '.' || ci->mod->name[5] == '\0')) return;
+    const char *rest = str_after_prefix(ci->mod->name, "torch");
+    if (rest && (*rest == '.' || *rest == '\0')) return;
     const Cst *c = ci->mod->cst;
     // class-level `x: int = 3` / `x = 3`
     uint32_t body = cst_field(c, ci->node, F_BODY);

@@ -147,7 +147,7 @@ const Type *ty_type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) {
     if (!dotted) return TY(TY_UNKNOWN);
     const char *q = qual_of_text(I->cx, m, dotted);
     const char *b = q ? NULL : dotted;  // unbound: a builtin
-    if (q && str_has_prefix(q, "builtins.")) b = q + 9;
+    if (q && str_has_prefix(q, "builtins.")) b = str_after_prefix(q, "builtins.");
     if (b) {
         static const struct { const char *name; TypeKind k; } bs[] = {
             {"int", TY_INT}, {"float", TY_FLOAT}, {"bool", TY_BOOL}, {"complex", TY_COMPLEX},

@@ -434,11 +434,10 @@ static void fmt_concat(Fmt *f, uint32_t n) {
 // between them and comparisons.
 
 static int binop_prec(const char *t, size_t len) {
-    if (len == 2 && memcmp(t, "**", 2) == 0) return PREC_POW;
-    if (len == 2 && (memcmp(t, "<<", 2) == 0 || memcmp(t, ">>", 2) == 0)) return PREC_SHIFT;
-    if (len == 2 && memcmp(t, "//", 2) == 0) return PREC_MUL;
-    if (len == 2 && memcmp(t, "or", 2) == 0) return PREC_BOOL;
-    if (len == 3 && memcmp(t, "and", 3) == 0) return PREC_BOOL;
+    if (mem_is(t, len, "**")) return PREC_POW;
+    if (mem_is(t, len, "<<") || mem_is(t, len, ">>")) return PREC_SHIFT;
+    if (mem_is(t, len, "//")) return PREC_MUL;
+    if (mem_is(t, len, "or") || mem_is(t, len, "and")) return PREC_BOOL;
     if (len == 1) {
         switch (*t) {
         case '|': return PREC_BOR;
@@ -948,7 +947,7 @@ static void fmt_tokens(Fmt *f, uint32_t n) {
         else fmt_node_text(f, c);
         prev_open = !named && len == 1 && (*t == '(' || *t == '[' || *t == '{' || *t == '.');
         if (!named && ((len == 1 && (*t == '*' || *t == '-' || *t == '~' || *t == '+')) ||
-                       (len == 2 && memcmp(t, "**", 2) == 0)))
+                       mem_is(t, len, "**")))
             prev_open = true;
     }
 }

@@ -207,7 +207,7 @@ static bool body_has_comma(const Toks *ts, size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; i++) {
         if (ts->t[i].kind == T_OPEN) i = ts->t[i].match;
         else if (ts->t[i].kind == T_COMMA) comma = true;
-        else if (ts->t[i].kind == T_ATOM && ts->t[i].len == 3 && memcmp(ts->t[i].text, "for", 3) == 0)
+        else if (ts->t[i].kind == T_ATOM && mem_is(ts->t[i].text, ts->t[i].len, "for"))
             return false;
     }
     return comma;
@@ -235,8 +235,7 @@ static void emit_split(ffq_ctx *cx, const Toks *ts, size_t lo, size_t open, size
 
 // Index of the `=` (or `return`) after which a statement's value starts, or SIZE_MAX.
 static size_t value_start(const Toks *ts, size_t lo, size_t hi) {
-    if (hi - lo >= 2 && ts->t[lo].kind == T_ATOM && ts->t[lo].len == 6 &&
-        memcmp(ts->t[lo].text, "return", 6) == 0)
+    if (hi - lo >= 2 && ts->t[lo].kind == T_ATOM && mem_is(ts->t[lo].text, ts->t[lo].len, "return"))
         return lo;
     for (size_t i = lo; i < hi; i++) {
         if (ts->t[i].kind == T_OPEN) i = ts->t[i].match;
