@@ -287,8 +287,12 @@ static void render_excerpt(ffq_ctx *cx, StrBuf *out, const Diag *d) {
     if (at > end) at = end;
     uint32_t from = start, to = end;
     bool cut_left = false, cut_right = false;
-    if (at - from > 120) from = at - 60, cut_left = true;
-    if (to - from > 200) to = from + 200, cut_right = true;
+    // A long line is shown cut: the caret at most QUOTE_CARET_MAX columns in
+    // (else QUOTE_LEFT_KEEP columns of context are kept before it), at most
+    // QUOTE_WIDTH_MAX bytes in all.
+    enum { QUOTE_CARET_MAX = 120, QUOTE_LEFT_KEEP = 60, QUOTE_WIDTH_MAX = 200 };
+    if (at - from > QUOTE_CARET_MAX) from = at - QUOTE_LEFT_KEEP, cut_left = true;
+    if (to - from > QUOTE_WIDTH_MAX) to = from + QUOTE_WIDTH_MAX, cut_right = true;
     if (at > to) at = to;
     while (cut_left && from < at && ((unsigned char)f->data[from] >> 6) == 2) from++;  // not mid-character
     uint8_t cols[201];

@@ -458,14 +458,14 @@ static void render_params(const Emitter *e, uint32_t params, StrBuf *out) {
 static void put_header(const Emitter *e, const char *head, const char *params, const char *tail,
                        int indent, StrBuf *out) {
     size_t plen = strlen(params);
-    if ((size_t)indent + strlen(head) + plen + strlen(tail) <= 100) {
+    if ((size_t)indent + strlen(head) + plen + strlen(tail) <= FMT_LINE_WIDTH) {
         sb_printf(e->cx, out, "%s%s%s", head, params, tail);
         return;
     }
     const char *inner = params + 1;
     size_t ilen = plen - 2;
     sb_printf(e->cx, out, "%s(\n", head);
-    if ((size_t)indent + 4 + ilen <= 100) {
+    if ((size_t)indent + 4 + ilen <= FMT_LINE_WIDTH) {
         sb_indent(e->cx, out, indent + 4);
         sb_putn(e->cx, out, inner, ilen);
         sb_putc(e->cx, out, '\n');

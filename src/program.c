@@ -16,10 +16,7 @@
 #include "ffq_int.h"
 #include "format/pystdlib.h"
 
-enum {
-    RESOLVE_DEPTH_MAX = 24,  // re-exports and aliases followed to resolve one name
-    BASES_DEPTH_MAX = 32,    // base classes searched for a method
-};
+enum { RESOLVE_DEPTH_MAX = 24 };  // re-exports and aliases followed to resolve one name
 
 static void bind(ffq_ctx *cx, Module *m, const char *name, BindKind kind, const char *module,
                  const char *attr, uint32_t node) {

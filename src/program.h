@@ -35,6 +35,8 @@ typedef struct Binding {
 
 typedef enum FuncKind { FN_FREE, FN_INSTANCE, FN_CLASSMETHOD, FN_STATICMETHOD } FuncKind;
 
+enum { BASES_DEPTH_MAX = 32 };  // base classes searched (for a method, a container base)
+
 typedef struct FuncInfo {
     const char *name;
     FuncKind kind;

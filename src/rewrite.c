@@ -25,7 +25,7 @@ static bool is_container_class(ffq_ctx *cx, ClassInfo *ci, int depth) {
         (strcmp(ci->name, "Sequential") == 0 || strcmp(ci->name, "ModuleList") == 0 ||
          strcmp(ci->name, "ModuleDict") == 0))
         return true;
-    if (depth > 32) return false;
+    if (depth > BASES_DEPTH_MAX) return false;
     for (size_t i = 0; i < ci->bases.len; i++) {
         ClassInfo *base = program_base(cx, ci, i);
         if (base && base != ci && is_container_class(cx, base, depth + 1)) return true;

@@ -118,13 +118,13 @@ bool rw_collect_args(RwState *a, uint32_t call, Args *out) {
     for (uint32_t k = 0; k < cst_named_count(c, al); k++) {
         uint32_t arg = cst_named_child(c, al, k);
         if (c->nodes[arg].kind == K_KEYWORD_ARGUMENT) {
-            if (out->nkw == 64) return false;
+            if (out->nkw == ARGS_MAX) return false;
             out->kw[out->nkw] = arg;
             out->kwnames[out->nkw++] = cst_strdup(a->cx, c, cst_field(c, arg, F_NAME));
         } else if (c->nodes[arg].kind == K_DICT_SPLAT) {
             return false;  // **kwargs: cannot bind keywords statically
         } else {
-            if (out->npos == 64) return false;
+            if (out->npos == ARGS_MAX) return false;
             if (out->nkw) out->pos_after_kw = true;
             out->pos[out->npos++] = arg;
         }

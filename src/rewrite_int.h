@@ -91,11 +91,13 @@ typedef struct RwState {
     bool failed;
 } RwState;
 
+enum { ARGS_MAX = 64 };  // arguments of a call bound to an operator's parameters
+
 typedef struct Args {
-    uint32_t pos[64];
+    uint32_t pos[ARGS_MAX];
     size_t npos;
-    uint32_t kw[64];          // keyword_argument nodes
-    const char *kwnames[64];
+    uint32_t kw[ARGS_MAX];    // keyword_argument nodes
+    const char *kwnames[ARGS_MAX];
     size_t nkw;
     bool pos_after_kw;
 } Args;

@@ -71,10 +71,10 @@ static void exec_delete(Inf *I, Env *e, uint32_t st) {
     for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
         uint32_t x = c->nodes[st].first_child + k;
         if (!c->nodes[x].named) continue;
-        uint32_t kids[64];
+        uint32_t kids[TUPLE_MAX];
         size_t n = 0;
         if (c->nodes[x].kind == K_EXPRESSION_LIST)
-            for (uint32_t j = 0; j < cst_named_count(c, x) && n < 64; j++) kids[n++] = cst_named_child(c, x, j);
+            for (uint32_t j = 0; j < cst_named_count(c, x) && n < TUPLE_MAX; j++) kids[n++] = cst_named_child(c, x, j);
         else kids[n++] = x;
         for (size_t j = 0; j < n; j++) {
             uint32_t t = cst_unparen(c, kids[j]);
@@ -598,7 +598,7 @@ static void scan_assigned_attrs(Inf *I, const Cst *c, uint32_t node, const char 
     if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA) return;
     if (kind == K_ASSIGNMENT || kind == K_AUG_ASSIGNMENT || kind == K_NAMED_EXPR || kind == K_FOR ||
         kind == K_FOR_IN_CLAUSE || kind == K_AS_PATTERN) {
-        uint32_t stack[64], sp = 0;
+        uint32_t stack[TUPLE_MAX], sp = 0;
         uint32_t t = cst_field(c, node, kind == K_AS_PATTERN ? F_ALIAS : F_LEFT);
         if (t != CST_NONE) stack[sp++] = t;
         while (sp) {
@@ -612,7 +612,7 @@ static void scan_assigned_attrs(Inf *I, const Cst *c, uint32_t node, const char 
                     vec_push(I->cx, out, cst_strdup(I->cx, c, a));
                 continue;
             }
-            for (uint32_t k = 0; k < c->nodes[x].nchildren && sp < 64; k++) {
+            for (uint32_t k = 0; k < c->nodes[x].nchildren && sp < TUPLE_MAX; k++) {
                 uint32_t ch = c->nodes[x].first_child + k;
                 if (c->nodes[ch].named) stack[sp++] = ch;
             }
@@ -636,7 +636,7 @@ static void attrs_put(Inf *I, ClassAttrs *ca, const char *name, const Type *t) {
 
 // Add what class ci (and its bases) says about instance attributes.
 static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
-    if (!ci || depth > 8 || !ci->mod || !ci->mod->cst) return;
+    if (!ci || depth > CLASS_DEPTH_MAX || !ci->mod || !ci->mod->cst) return;
     // torch's own classes (nn.Module, nn.Linear, ...): their attributes stay unknown
     const char *rest = str_after_prefix(ci->mod->name, "torch");
     if (rest && (*rest == '.' || *rest == '\0')) return;

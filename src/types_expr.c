@@ -126,8 +126,8 @@ static const Type *arith1(Inf *I, const char *op, const Type *a, const Type *b) 
     if ((a->kind == TY_SIZE || a->kind == TY_TUPLE) && (b->kind == TY_SIZE || b->kind == TY_TUPLE) && add) {
         if (a->kind == TY_SIZE) return TY(TY_SIZE);  // torch.Size.__add__ keeps a Size
         if (b->kind == TY_SIZE) return types_tuple_of(I->L, types_join(I->L, ty_iter_elem(I, a), TY(TY_INT)));
-        if (!a->var && !b->var && a->n + b->n <= 64) {
-            const Type *e[128];
+        if (!a->var && !b->var && a->n + b->n <= TUPLE_MAX) {
+            const Type *e[TUPLE_MAX];
             memcpy(e, a->elems, sizeof *e * a->n);
             memcpy(e + a->n, b->elems, sizeof *e * b->n);
             return types_tuple(I->L, e, a->n + b->n);
@@ -174,10 +174,10 @@ static const Type *unary_type(Inf *I, const char *op, const Type *a) {
 
 // Evaluate the arguments of a call; fills the positional ones' types.
 typedef struct CallArgs {
-    const Type *pos[16];
-    uint32_t pos_nodes[16];
+    const Type *pos[CALL_ARGS_MAX];
+    uint32_t pos_nodes[CALL_ARGS_MAX];
     size_t npos;
-    const char *kwnames[16];
+    const char *kwnames[CALL_ARGS_MAX];
     size_t nkw;
     bool splat, kwsplat;
 } CallArgs;
@@ -199,14 +199,14 @@ static void eval_args(Inf *I, Env *e, uint32_t call, CallArgs *ca) {
         uint32_t kind = c->nodes[a].kind;
         if (kind == K_KEYWORD_ARGUMENT) {
             ty_ev(I, e, cst_field(c, a, F_VALUE));
-            if (ca->nkw < 16) ca->kwnames[ca->nkw++] = cst_strdup(I->cx, c, cst_field(c, a, F_NAME));
+            if (ca->nkw < CALL_ARGS_MAX) ca->kwnames[ca->nkw++] = cst_strdup(I->cx, c, cst_field(c, a, F_NAME));
         } else if (kind == K_DICT_SPLAT) {
             ty_ev(I, e, a);
             ca->kwsplat = true;
         } else {
             const Type *t = ty_ev(I, e, a);
             if (kind == K_LIST_SPLAT) ca->splat = true;
-            if (ca->npos < 16) {
+            if (ca->npos < CALL_ARGS_MAX) {
                 ca->pos_nodes[ca->npos] = a;
                 ca->pos[ca->npos++] = t;
             } else ca->npos++;
@@ -257,8 +257,8 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
         return types_list(I->L, types_tuple(I->L, p, 2));
     }
     if (!strcmp(b, "zip")) {
-        const Type *p[16];
-        size_t n = ca->npos < 16 ? ca->npos : 16;
+        const Type *p[CALL_ARGS_MAX];
+        size_t n = ca->npos < CALL_ARGS_MAX ? ca->npos : CALL_ARGS_MAX;
         for (size_t i = 0; i < n; i++) p[i] = ty_iter_elem(I, ca->pos[i]);
         return types_list(I->L, types_tuple(I->L, p, n));
     }
@@ -273,7 +273,7 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
     if (!strcmp(b, "min") || !strcmp(b, "max")) {
         if (ca->npos == 1) return ty_iter_elem(I, a);
         const Type *j = TY(TY_BOTTOM);
-        for (size_t i = 0; i < ca->npos && i < 16; i++) j = types_join(I->L, j, ca->pos[i]);
+        for (size_t i = 0; i < ca->npos && i < CALL_ARGS_MAX; i++) j = types_join(I->L, j, ca->pos[i]);
         return j;
     }
     if (!strcmp(b, "sum")) {
@@ -293,7 +293,7 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
 }
 
 static bool class_is_tensor(Inf *I, ClassInfo *ci, int depth) {
-    if (!ci || depth > 8) return false;
+    if (!ci || depth > CLASS_DEPTH_MAX) return false;
     if (ci->mod && torchinfo_is_tensor_class(arena_printf(I->cx, "%s.%s", ci->mod->name, ci->name))) return true;
     for (size_t i = 0; i < ci->bases.len; i++) {
         if (torchinfo_is_tensor_class(VEC_AT(ci->bases, const char, i))) return true;
@@ -741,7 +741,7 @@ static const Type *ev_conditional(Inf *I, Env *e, uint32_t node) {
 // (a, b), a, b, (*xs, c)
 static const Type *ev_tuple(Inf *I, Env *e, uint32_t node) {
     const Cst *c = I->c;
-    const Type *el[64];
+    const Type *el[TUPLE_MAX];
     size_t n = 0;
     bool star = false;
     const Type *j = TY(TY_BOTTOM);
@@ -754,10 +754,10 @@ static const Type *ev_tuple(Inf *I, Env *e, uint32_t node) {
             t = ty_iter_elem(I, t);
         }
         j = types_join(I->L, j, t);
-        if (n < 64) el[n] = t;
+        if (n < TUPLE_MAX) el[n] = t;
         n++;
     }
-    if (star || n > 64) return types_tuple_of(I->L, j);
+    if (star || n > TUPLE_MAX) return types_tuple_of(I->L, j);
     return types_tuple(I->L, el, n);
 }
 
@@ -971,12 +971,12 @@ void ty_bind_target(Inf *I, Env *e, uint32_t target, const Type *t) {
     }
     case K_PATTERN_LIST: case K_TUPLE_PATTERN: case K_LIST_PATTERN: case K_TUPLE: case K_LIST:
     case K_EXPRESSION_LIST: {
-        uint32_t kids[64];
+        uint32_t kids[TUPLE_MAX];
         size_t n = 0, star_at = SIZE_MAX;
         for (uint32_t k = 0; k < c->nodes[target].nchildren; k++) {
             uint32_t ch = c->nodes[target].first_child + k;
             if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
-            if (n == 64) {  // too many targets: nothing known
+            if (n == TUPLE_MAX) {  // too many targets: nothing known
                 for (size_t i = 0; i < n; i++) ty_bind_target(I, e, kids[i], TY(TY_UNKNOWN));
                 n = 0;
             }

@@ -29,6 +29,10 @@ enum {
     NEST_MAX = 6,            // nested inferences (__init__ of classes, module values)
     NARROW_DEPTH_MAX = 64,   // and/or/not nesting a condition is narrowed through
     SCAN_DEPTH_MAX = 400,    // statement nesting scanned for locals and self attributes
+    TUPLE_MAX = 64,          // tuple elements (and targets, type arguments) typed one by one
+    CALL_ARGS_MAX = 16,      // arguments of a call typed one by one
+    CLASS_DEPTH_MAX = 8,     // base classes searched for attributes / a tensor class
+    ANN_DEPTH_MAX = 16,      // annotation nesting
 };
 
 // --- the lattice (types_lattice.c) ---

@@ -74,7 +74,7 @@ static const Type *intern(TypeLattice *L, TypeKind kind, const Type *const *elem
 const Type *types_list(TypeLattice *L, const Type *elem) { return intern(L, TY_LIST, &elem, 1, false, NULL, NULL); }
 const Type *types_set(TypeLattice *L, const Type *elem) { return intern(L, TY_SET, &elem, 1, false, NULL, NULL); }
 const Type *types_tuple(TypeLattice *L, const Type *const *elems, size_t n) {
-    if (n > 64) {  // a huge literal tuple: its element join is enough
+    if (n > TUPLE_MAX) {  // a huge literal tuple: its element join is enough
         const Type *j = L->basic[TY_BOTTOM];
         for (size_t i = 0; i < n; i++) j = types_join(L, j, elems[i]);
         return types_tuple_of(L, j);
@@ -123,7 +123,7 @@ static const Type *join_same(TypeLattice *L, const Type *a, const Type *b) {
                                     types_join(L, a->elems[1], b->elems[1]));
     case TY_TUPLE: {
         if (!a->var && !b->var && a->n == b->n) {
-            const Type *e[64];
+            const Type *e[TUPLE_MAX];
             for (uint32_t i = 0; i < a->n; i++) e[i] = types_join(L, a->elems[i], b->elems[i]);
             return types_tuple(L, e, a->n);
         }
@@ -191,12 +191,12 @@ const Type *types_meet(TypeLattice *L, const Type *a, const Type *b) {
         if (a->var && b->var) return types_tuple_of(L, types_meet(L, a->elems[0], b->elems[0]));
         if (a->var || b->var) {
             const Type *v = a->var ? a : b, *f = v == a ? b : a;
-            const Type *e[64];
+            const Type *e[TUPLE_MAX];
             for (uint32_t i = 0; i < f->n; i++) e[i] = types_meet(L, f->elems[i], v->elems[0]);
             return types_tuple(L, e, f->n);
         }
         if (a->n != b->n) return L->basic[TY_BOTTOM];
-        const Type *e[64];
+        const Type *e[TUPLE_MAX];
         for (uint32_t i = 0; i < a->n; i++) e[i] = types_meet(L, a->elems[i], b->elems[i]);
         return types_tuple(L, e, a->n);
     }

@@ -236,7 +236,7 @@ static size_t generic_params(const Cst *c, uint32_t node, uint32_t *base, uint32
 
 
 const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
-    if (node == CST_NONE || depth > 16) return TY(TY_UNKNOWN);
+    if (node == CST_NONE || depth > ANN_DEPTH_MAX) return TY(TY_UNKNOWN);
     node = cst_unparen(c, node);
     switch (c->nodes[node].kind) {
     case K_TYPE: {
@@ -253,9 +253,9 @@ const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
                           ty_ann(I, m, c, cst_field(c, node, F_RIGHT), depth + 1));
     }
     case K_SUBSCRIPT: case K_OTHER: {
-        uint32_t base = CST_NONE, ps[64];
+        uint32_t base = CST_NONE, ps[TUPLE_MAX];
         if (c->nodes[node].kind == K_OTHER && cst_named_count(c, node) != 2) return TY(TY_UNKNOWN);
-        size_t n = generic_params(c, node, &base, ps, 64);
+        size_t n = generic_params(c, node, &base, ps, TUPLE_MAX);
         if (base == CST_NONE) return TY(TY_UNKNOWN);
         base = cst_unparen(c, base);
         uint32_t bk = c->nodes[base].kind;
@@ -296,7 +296,7 @@ const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
                 if (e != CST_NONE && c->nodes[e].kind == K_TUPLE && cst_named_count(c, e) == 0)
                     return types_tuple(I->L, NULL, 0);
             }
-            const Type *e[64];
+            const Type *e[TUPLE_MAX];
             for (size_t i = 0; i < n; i++) e[i] = ty_ann(I, m, c, ps[i], depth + 1);
             return types_tuple(I->L, e, n);
         }

@@ -77,10 +77,12 @@ static size_t string_len(const char *s, size_t n) {
     return n;
 }
 
+enum { BRACKET_DEPTH_MAX = 256 };
+
 static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
     size_t i = 0;
     bool space = false;
-    uint32_t stack[256];
+    uint32_t stack[BRACKET_DEPTH_MAX];  // open brackets; deeper ones get no match recorded
     size_t depth = 0;
     while (i < n) {
         char c = s[i];
@@ -110,7 +112,7 @@ static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
             t.kind = T_ATOM;
         } else if (c == '(' || c == '[' || c == '{') {
             t.kind = T_OPEN;
-            if (depth < 256) stack[depth] = (uint32_t)ts->n;
+            if (depth < BRACKET_DEPTH_MAX) stack[depth] = (uint32_t)ts->n;
             depth++;
         } else if (c == ')' || c == ']' || c == '}') {
             t.kind = T_CLOSE;
@@ -119,7 +121,7 @@ static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
                 return;
             }
             depth--;
-            if (depth < 256) {
+            if (depth < BRACKET_DEPTH_MAX) {
                 t.match = stack[depth];
                 ts->t[stack[depth]].match = (uint32_t)ts->n;
             }

@@ -4,6 +4,8 @@
 
 #include "base.h"
 
+#define FMT_LINE_WIDTH 100  // the line length of the generated code
+
 // Reformat a whole Python module as `ruff format --line-length 100` would.
 // Returns false (appending nothing) if the text does not parse cleanly.
 bool format_module(ffq_ctx *cx, const char *text, size_t len, StrBuf *out);

@@ -9,8 +9,8 @@
 #define FFQ_FORMAT_INT_H
 
 #include "ffq_int.h"
+#include "format.h"
 
-#define FMT_LINE_WIDTH 100
 #define FMT_INDENT 4
 
 typedef enum DocOp {
