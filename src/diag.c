@@ -354,6 +354,6 @@ static const char *render_all(ffq_ctx *cx) {
         sb_putc(cx, &out, '\n');
         if (d->file) render_excerpt(cx, &out, d);
     }
-    cx->diag_text = (char *)sb_cstr(cx, &out);
+    cx->diag_text = sb_cstr(cx, &out);
     return cx->diag_text;
 }

@@ -63,7 +63,7 @@ struct ffq_ctx {
 
     ffq_options opt;
     PtrVec diags;  // Diag *
-    char *diag_text;
+    const char *diag_text;
     ffq_stats stats;
 
     OpTable *optable;

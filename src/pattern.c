@@ -173,8 +173,8 @@ static long add_capture(RuleParse *rp, const char *what, const char *name, size_
 // conventions: {{ and }} stand for literal braces. Pattern captures are added
 // to rp->names; replacement captures must already be there. `uses` counts the
 // occurrences of each capture. NULL (after reporting) on error.
-static char *substitute(RuleParse *rp, const char *what, const char *s, bool is_pattern,
-                        uint32_t *uses) {
+static const char *substitute(RuleParse *rp, const char *what, const char *s, bool is_pattern,
+                              uint32_t *uses) {
     StrBuf out = {0};
     for (size_t i = 0; s[i]; i++) {
         if ((s[i] == '{' && s[i + 1] == '{') || (s[i] == '}' && s[i + 1] == '}')) {
@@ -201,7 +201,7 @@ static char *substitute(RuleParse *rp, const char *what, const char *s, bool is_
         sb_printf(rp->cx, &out, CAP_PREFIX "%.*s", (int)n, name);
         i += n + 1;
     }
-    return (char *)sb_cstr(rp->cx, &out);
+    return sb_cstr(rp->cx, &out);
 }
 
 // Comments and backslash line continuations: ignored by matching.

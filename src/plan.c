@@ -113,19 +113,19 @@ static void discover(Discovery *d, ClassInfo *ci, int depth);
 
 // Calls to classes inside a submodule expression: `Block(...)`,
 // `nn.Sequential(A(), B())`, `nn.ModuleList([Layer() for _ in range(n)])`.
-static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int depth) {
+static void walk_submodule_expr(Discovery *d, Module *m, uint32_t n, int depth) {
     const Cst *c = m->cst;
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_LAMBDA) return;
     if (kind == K_CALL) {
-        Symbol sym = program_resolve(d->cx, (Module *)m, cst_field(c, n, F_FUNCTION));
+        Symbol sym = program_resolve(d->cx, m, cst_field(c, n, F_FUNCTION));
         const char *q = program_qualname(d->cx, m, cst_field(c, n, F_FUNCTION));
         ClassInfo *sub = sym.kind == SYM_CLASS ? sym.cls : NULL;
         if (sub && is_hand_quantized_class(sub)) sub = NULL, q = NULL;  // children still walked
         if (sym.kind == SYM_NONE) {
-            const char *missing = program_missing_import(d->cx, (Module *)m, cst_field(c, n, F_FUNCTION));
+            const char *missing = program_missing_import(d->cx, m, cst_field(c, n, F_FUNCTION));
             if (missing)
-                program_warn_missing(d->cx, (Module *)m, n,
+                program_warn_missing(d->cx, m, n,
                                      arena_printf(d->cx, "submodule class '%s'",
                                                   program_dotted_text(d->cx, c, cst_field(c, n, F_FUNCTION))),
                                      missing);
@@ -153,8 +153,8 @@ static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int d
 
 // `self.<name> = <expr>` statements of __init__, in registration order;
 // `super().__init__(...)` walks the base class's __init__ at that point.
-static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char *self, int depth) {
-    const Module *m = ci->mod;
+static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self, int depth) {
+    Module *m = ci->mod;
     const Cst *c = m->cst;
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX) return;
@@ -173,7 +173,7 @@ static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char 
         const char *ft = f == CST_NONE ? "" : cst_text(c, f, &len);
         if (f != CST_NONE && mem_starts(ft, len, "super()") && mem_ends(ft, len, ".__init__")) {
             for (size_t i = 0; i < ci->bases.len; i++) {
-                ClassInfo *base = program_base(d->cx, (ClassInfo *)ci, i);
+                ClassInfo *base = program_base(d->cx, ci, i);
                 FuncInfo *init = base ? program_find_method(d->cx, base, "__init__") : NULL;
                 if (init && init->owner != ci)
                     walk_init(d, init->owner, cst_field(init->mod->cst, init->def, F_BODY),
@@ -224,7 +224,7 @@ void plan_discover(ffq_ctx *cx, OutputPlan *plan) {
 
 // --- the work queue (§5.1) ---
 
-const ClassInfo *plan_class_of(const PlanWork *w) { return w->g ? w->g->ci : NULL; }
+ClassInfo *plan_class_of(const PlanWork *w) { return w->g ? w->g->ci : NULL; }
 
 // §5.1: each converted function queues what it calls, in call-site order.
 void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv) {

@@ -18,7 +18,7 @@
 #include "rewrite.h"
 
 typedef struct GenClass {
-    const ClassInfo *ci;
+    ClassInfo *ci;
     const char *name;       // Quantized<Name> (or Quantized<Name>_<k>, §4.3)
     const char *base;       // how the original class is named in the output (an alias on a clash)
     PtrVec convs;           // Conv *: forward first, then other converted methods
@@ -49,7 +49,7 @@ bool plan_roots(ffq_ctx *cx, OutputPlan *plan, const ffq_options *opt);
 // order, each queueing its forward.
 void plan_discover(ffq_ctx *cx, OutputPlan *plan);
 // The class a queued function is converted for (NULL for free helpers).
-const ClassInfo *plan_class_of(const PlanWork *w);
+ClassInfo *plan_class_of(const PlanWork *w);
 // Record the rewrite plan of a queued function and queue what it calls (§5.1).
 void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv);
 // After the queue is drained: link call sites, thread, drop, number, name.

@@ -617,7 +617,7 @@ ClassInfo *program_base(ffq_ctx *cx, ClassInfo *ci, size_t i) {
 
 // A class-body alias `name = function`: the function's source, emitted as
 // method `name` with the function's own signature (§5.2).
-static FuncInfo *alias_method(ffq_ctx *cx, const ClassInfo *ci, const char *name) {
+static FuncInfo *alias_method(ffq_ctx *cx, ClassInfo *ci, const char *name) {
     for (size_t i = 0; i < ci->aliases.len; i++) {
         ClassAlias *al = ci->aliases.items[i];
         if (strcmp(al->name, name) != 0) continue;
@@ -627,7 +627,7 @@ static FuncInfo *alias_method(ffq_ctx *cx, const ClassInfo *ci, const char *name
             if (s.kind == SYM_FUNC && s.fn) {
                 FuncInfo *f = ARENA_NEW(cx, FuncInfo);
                 *f = *s.fn;
-                f->owner = (ClassInfo *)ci;
+                f->owner = ci;
                 f->kind = s.fn->owner ? s.fn->kind : FN_INSTANCE;
                 f->alias = strcmp(s.fn->name, name) != 0 ? al->name : NULL;
                 al->fn = f;
@@ -646,18 +646,18 @@ static bool has_property(const ClassInfo *ci, const char *name) {
     return false;
 }
 
-static FuncInfo *find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name, int depth) {
+static FuncInfo *find_method(ffq_ctx *cx, ClassInfo *ci, const char *name, int depth) {
     FuncInfo *f = program_method(ci, name);
     if (!f) f = alias_method(cx, ci, name);
     if (f || depth > BASES_DEPTH_MAX || has_property(ci, name)) return f;
     for (size_t i = 0; i < ci->bases.len; i++) {
-        ClassInfo *base = program_base(cx, (ClassInfo *)ci, i);
+        ClassInfo *base = program_base(cx, ci, i);
         if (base && base != ci && (f = find_method(cx, base, name, depth + 1))) return f;
     }
     return NULL;
 }
 
-FuncInfo *program_find_method(ffq_ctx *cx, const ClassInfo *ci, const char *name) {
+FuncInfo *program_find_method(ffq_ctx *cx, ClassInfo *ci, const char *name) {
     return find_method(cx, ci, name, 0);
 }
 

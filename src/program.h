@@ -132,7 +132,7 @@ FuncInfo *program_function(const Module *m, const char *name);
 FuncInfo *program_method(const ClassInfo *c, const char *name);  // own methods only
 // A method through the class and its bases, across modules (depth-first,
 // left to right), or NULL.
-FuncInfo *program_find_method(ffq_ctx *cx, const ClassInfo *c, const char *name);
+FuncInfo *program_find_method(ffq_ctx *cx, ClassInfo *c, const char *name);
 // Resolve a name / attribute chain expression to a canonical dotted name
 // through the module's bindings. NULL when the root is not bound at module
 // level (a local, a parameter, a builtin) or the node is not a dotted chain.

@@ -76,7 +76,7 @@ static uint32_t container_self_use(RwState *a, uint32_t n) {
 }
 
 
-Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls, const Types *types) {
+Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Types *types) {
     const Cst *c = fn->mod->cst;
     Conv *cv = ARENA_NEW(cx, Conv);
     cv->fn = fn;
@@ -93,7 +93,7 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls, co
     rw_absolute_imports(&a, a.body);
     // (torch's own container methods quantize nothing: they are left to the usual path)
     uint32_t own = cv->cls && fn->kind == FN_INSTANCE && strcmp(fn->mod->name, "torch.nn.modules.container") != 0 &&
-                           is_container_class(cx, (ClassInfo *)cv->cls, 0)
+                           is_container_class(cx, cv->cls, 0)
                        ? container_self_use(&a, a.body)
                        : CST_NONE;
     if (own != CST_NONE) {

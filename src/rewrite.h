@@ -73,7 +73,7 @@ typedef struct CallSite {
 
 struct Conv {
     const FuncInfo *fn;
-    const Module *mod;
+    Module *mod;             // (its names resolve on demand: not const)
     const Cst *c;
     bool instance;           // quantizers are self.<name>
     const char *self_name;   // the instance parameter's name
@@ -95,7 +95,7 @@ struct Conv {
     size_t nops;
 
     // §5: following calls
-    const ClassInfo *cls;    // the generated class whose methods this belongs to, or NULL
+    ClassInfo *cls;          // the generated class whose methods this belongs to, or NULL
     const struct Types *types;  // inferred types (NULL: inference off)
     NodeMap site_of;         // call node -> CallSite *
     PtrVec sites;            // CallSite *, in breadth-first order of the call sites
@@ -112,7 +112,7 @@ struct Conv {
 // `cls` is the generated class the function is converted for (methods found
 // through self./cls./ClassName. are looked up in it), or NULL for free helpers.
 // `types` are fn's inferred types (NULL: inference off, every value may be a tensor).
-Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls, const struct Types *types);
+Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const struct Types *types);
 // One note per table-like callable that is not in the operator table
 // (collected over every function converted), at its first call.
 void rewrite_report_missing(ffq_ctx *cx);

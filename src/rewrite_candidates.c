@@ -99,7 +99,7 @@ static bool is_candidate(RwState *a, uint32_t n) {
         const char *dotted = program_dotted_text(a->cx, c, f);
         if (torchinfo_is_bypassed(dotted) || torchinfo_is_bypassed(program_qualname(a->cx, a->cv->mod, f))) return false;
         if (is_local_root(a, f)) return true;
-        Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, f);
+        Symbol s = program_resolve(a->cx, a->cv->mod, f);
         return !torchinfo_is_bypassed(s.qualname);
     }
     case K_BINARY_OP:
@@ -187,7 +187,7 @@ const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args) {
         const char *q = program_qualname(a->cx, a->cv->mod, fn);
         if (!q) return NULL;
         if (!optable_has(t, q)) {  // a re-export: the table knows the defining name
-            Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, fn);
+            Symbol s = program_resolve(a->cx, a->cv->mod, fn);
             if ((s.kind == SYM_FUNC || s.kind == SYM_NONE) && s.qualname && optable_has(t, s.qualname))
                 q = s.qualname;
         }
@@ -287,7 +287,7 @@ static const FuncInfo *assigned_function(RwState *a, uint32_t n, const char *nam
             cst_text_is(c, left, name) && !is_local_root(a, right)) {
             uint32_t rk = c->nodes[cst_unparen(c, right)].kind;
             if (rk == K_IDENTIFIER || rk == K_ATTRIBUTE) {
-                Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, right);
+                Symbol s = program_resolve(a->cx, a->cv->mod, right);
                 if (s.kind == SYM_FUNC && s.fn && !s.fn->owner && !optable_has(a->cx->optable, s.qualname))
                     return s.fn;
             }
@@ -332,19 +332,19 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
                     cv->fn->kind != FN_STATICMETHOD && cst_text_is(c, obj, cv->self_name);
     Symbol named = via_self || obj == CST_NONE || is_local_root(a, obj)
                        ? (Symbol){0}
-                       : program_resolve(a->cx, (Module *)cv->mod, obj);
+                       : program_resolve(a->cx, cv->mod, obj);
     if (!via_self && !(named.kind == SYM_CLASS && cv->cls && named.cls == cv->cls)) {
         // a free function, here or in another module with source (§5.1)
         if (is_local_root(a, f)) {
             note_indirect_call(a, call, f);
             return NULL;
         }
-        Symbol s = program_resolve(a->cx, (Module *)cv->mod, f);
+        Symbol s = program_resolve(a->cx, cv->mod, f);
         if (s.kind == SYM_NONE) {
-            const char *missing = program_missing_import(a->cx, (Module *)cv->mod, f);
+            const char *missing = program_missing_import(a->cx, cv->mod, f);
             if (missing) a->cx->stats.float_unresolved++;
             if (missing)
-                program_warn_missing(a->cx, (Module *)cv->mod, call,
+                program_warn_missing(a->cx, cv->mod, call,
                                      arena_printf(a->cx, "'%s'", program_dotted_text(a->cx, c, f)), missing);
         }
         if (s.kind != SYM_FUNC || !s.fn || s.fn->owner) return NULL;

@@ -490,7 +490,7 @@ static const char *class_qualname(Inf *I, const ClassInfo *ci) {
     return arena_printf(I->cx, "%s.%s", ci->mod ? ci->mod->name : "?", ci->name);
 }
 
-static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, const ClassInfo *cls, NodeMap *map) {
+static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, ClassInfo *cls, NodeMap *map) {
     memset(I, 0, sizeof *I);
     I->cx = S->cx;
     I->L = S->L;
@@ -541,7 +541,7 @@ static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, const ClassInfo *cls
     }
 }
 
-static const Type *class_attr(Inf *I, const ClassInfo *cls, const char *name, size_t len);
+static const Type *class_attr(Inf *I, ClassInfo *cls, const char *name, size_t len);
 
 static Env inf_entry(Inf *I) {
     const Cst *c = I->c;
@@ -668,7 +668,7 @@ static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
             // run inference over __init__: every value assigned to self.x
             Inf sub;
             I->S->nest++;
-            inf_init(&sub, I->S, f, (ClassInfo *)ca->cls, NULL);
+            inf_init(&sub, I->S, f, ca->cls, NULL);
             inf_run(&sub);
             I->S->nest--;
             for (size_t h = 0; h < sub.attr_vars.len; h++) {
@@ -693,7 +693,7 @@ static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
     }
 }
 
-static ClassAttrs *class_attrs(Inf *I, const ClassInfo *ci) {
+static ClassAttrs *class_attrs(Inf *I, ClassInfo *ci) {
     for (size_t i = 0; i < I->S->classes.len; i++) {
         ClassAttrs *ca = I->S->classes.items[i];
         if (ca->cls == ci) return ca;
@@ -702,19 +702,19 @@ static ClassAttrs *class_attrs(Inf *I, const ClassInfo *ci) {
     ca->cls = ci;
     vec_push(I->cx, &I->S->classes, ca);
     ca->busy = true;
-    gather_class(I, ca, (ClassInfo *)ci, 0);
+    gather_class(I, ca, ci, 0);
     ca->busy = false;
     return ca;
 }
 
-static const Type *class_attr(Inf *I, const ClassInfo *cls, const char *name, size_t len) {
+static const Type *class_attr(Inf *I, ClassInfo *cls, const char *name, size_t len) {
     (void)len;
     ClassAttrs *ca = class_attrs(I, cls);
     if (ca->busy) return TY(TY_UNKNOWN);  // asked while inferring its own __init__
     for (size_t i = 0; i < ca->names.len; i++)
         if (strcmp(VEC_AT(ca->names, const char, i), name) == 0) return ca->types.items[i];
     if (program_find_method(I->cx, cls, name)) return TY(TY_OBJECT);  // a bound method
-    if (strcmp(name, "training") == 0 && program_is_module_class(I->cx, (ClassInfo *)cls)) return TY(TY_BOOL);
+    if (strcmp(name, "training") == 0 && program_is_module_class(I->cx, cls)) return TY(TY_BOOL);
     return TY(TY_UNKNOWN);
 }
 
@@ -722,7 +722,7 @@ static const Type *class_attr(Inf *I, const ClassInfo *cls, const char *name, si
 // API
 // ---------------------------------------------------------------------------
 
-Types *types_infer(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls) {
+Types *types_infer(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls) {
     Types *t = ARENA_NEW(cx, Types);
     t->fn = fn;
     t->cls = cls;

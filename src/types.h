@@ -16,7 +16,7 @@ typedef struct Types Types;
 
 // Infer the types of fn's body. `cls` is the class fn is converted for
 // (NULL for free functions). Never fails: what cannot be inferred is unknown.
-Types *types_infer(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls);
+Types *types_infer(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls);
 
 // §7.1: is the call / binary or unary operator / augmented assignment at
 // `node` a candidate? Looks at the positional arguments of a call (keyword
@@ -64,7 +64,7 @@ const Type *types_tuple_of(TypeLattice *L, const Type *elem);                // 
 const Type *types_dict(TypeLattice *L, const Type *key, const Type *value);
 // An instance of the class with canonical dotted name `qualname`; `cls` is its
 // ClassInfo when it is a class of the program (NULL for torch.nn.Linear, ...).
-const Type *types_instance(TypeLattice *L, const char *qualname, const ClassInfo *cls);
+const Type *types_instance(TypeLattice *L, const char *qualname, ClassInfo *cls);
 // Least upper bound: equal types join to themselves, containers of the same
 // kind join element-wise, anything else becomes a union (Unknown beyond 8
 // members). Bottom is the identity, Unknown absorbs.

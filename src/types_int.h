@@ -45,7 +45,7 @@ struct Type {
     uint8_t depth;              // nesting depth of containers
     const Type *const *elems;   // list/set: [elem]; dict: [k, v]; tuple; union members (sorted by id)
     const char *name;           // TY_INSTANCE qualname
-    const ClassInfo *cls;
+    ClassInfo *cls;
 };
 
 struct TypeLattice {
@@ -84,13 +84,13 @@ static inline void namemap_put(ffq_ctx *cx, StrMap *m, const char *s, size_t n, 
 
 struct Types {
     const FuncInfo *fn;
-    const ClassInfo *cls;
+    ClassInfo *cls;
     TypeLattice *L;
     NodeMap map;
 };
 
 typedef struct ClassAttrs {
-    const ClassInfo *cls;
+    ClassInfo *cls;
     bool busy;
     PtrVec names;  // const char *
     PtrVec types;  // const Type *
@@ -104,7 +104,7 @@ typedef struct Shared {
     PtrVec classes;  // ClassAttrs *
     int nest;        // nested inferences (__init__ of classes, module values)
     // The type of attribute `name` of instances of cls (types.c: class_attr).
-    const Type *(*class_attr)(Inf *I, const ClassInfo *cls, const char *name, size_t len);
+    const Type *(*class_attr)(Inf *I, ClassInfo *cls, const char *name, size_t len);
 } Shared;
 
 typedef struct Env {
@@ -124,7 +124,7 @@ struct Inf {
     const Cst *c;
     Module *mod;
     const FuncInfo *fn;
-    const ClassInfo *cls;  // class of `self`
+    ClassInfo *cls;        // class of `self`
     const char *self_name;
     size_t self_len;
     StrMap locals, attrs;  // local names / self attributes -> variable index

@@ -43,7 +43,7 @@ static const char *type_key(TypeLattice *L, char *buf, size_t cap, TypeKind kind
 }
 
 static const Type *intern(TypeLattice *L, TypeKind kind, const Type *const *elems, uint32_t n,
-                          bool var, const char *name, const ClassInfo *cls) {
+                          bool var, const char *name, ClassInfo *cls) {
     uint8_t depth = 0;
     for (uint32_t i = 0; i < n; i++)
         if (elems[i]->depth > depth) depth = elems[i]->depth;
@@ -86,7 +86,7 @@ const Type *types_dict(TypeLattice *L, const Type *key, const Type *value) {
     const Type *kv[2] = {key, value};
     return intern(L, TY_DICT, kv, 2, false, NULL, NULL);
 }
-const Type *types_instance(TypeLattice *L, const char *qualname, const ClassInfo *cls) {
+const Type *types_instance(TypeLattice *L, const char *qualname, ClassInfo *cls) {
     return intern(L, TY_INSTANCE, NULL, 0, false, qualname ? qualname : "?", cls);
 }
 
