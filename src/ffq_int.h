@@ -29,7 +29,7 @@ typedef struct Diag {
     const char *msg;
 } Diag;
 
-// --- rewrite.c ---
+// --- rewrite_candidates.c ---
 
 typedef struct MissingOp {  // a table-like callable not in the operator table
     const char *name;
@@ -49,7 +49,7 @@ bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst
 const char *diff_unified(ffq_ctx *cx, const char *a, size_t alen, const char *b, size_t blen,
                          const char *aname, const char *bname, bool color);
 
-// --- the context (compile.c) ---
+// --- the context (context.c; compile.c runs it) ---
 
 struct ffq_ctx {
     ffq_alloc_fn alloc;

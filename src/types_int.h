@@ -28,7 +28,7 @@ enum {
     LOOP_ITERS = 4,          // fixpoint iterations of a loop before widening
     NEST_MAX = 6,            // nested inferences (__init__ of classes, module values)
     NARROW_DEPTH_MAX = 64,   // and/or/not nesting a condition is narrowed through
-    SCAN_DEPTH_MAX = 400,    // statement nesting scanned for locals and self attributes
+    SCAN_DEPTH_MAX = 400,    // statement nesting scanned for self attributes (locals: locals.c)
     TUPLE_MAX = 64,          // tuple elements (and targets, type arguments) typed one by one
     CALL_ARGS_MAX = 16,      // arguments of a call typed one by one
     CLASS_DEPTH_MAX = 8,     // base classes searched for attributes / a tensor class

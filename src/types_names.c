@@ -235,6 +235,76 @@ static size_t generic_params(const Cst *c, uint32_t node, uint32_t *base, uint32
 }
 
 
+// Tuple[A, B] / tuple[A, ...] / Tuple[()]: the n type arguments ps.
+static const Type *ann_tuple(Inf *I, Module *m, const Cst *c, const uint32_t *ps, size_t n, const Type *a0,
+                             int depth) {
+    if (n == 2 && c->nodes[cst_unparen(c, ps[1])].kind == K_ELLIPSIS) return types_tuple_of(I->L, a0);
+    if (n == 2 && c->nodes[ps[1]].kind == K_TYPE &&
+        c->nodes[cst_named_child(c, ps[1], 0)].kind == K_ELLIPSIS)
+        return types_tuple_of(I->L, a0);
+    if (n == 1) {  // Tuple[()]
+        uint32_t e = ps[0];
+        if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
+        if (e != CST_NONE && c->nodes[e].kind == K_TUPLE && cst_named_count(c, e) == 0)
+            return types_tuple(I->L, NULL, 0);
+    }
+    const Type *e[TUPLE_MAX];
+    for (size_t i = 0; i < n; i++) e[i] = ty_ann(I, m, c, ps[i], depth + 1);
+    return types_tuple(I->L, e, n);
+}
+
+// A subscripted annotation, `base[args]`: the typing generics ffq knows
+// (Optional, Union, List, Dict, Tuple, ...); any other base is its own type.
+static const Type *ann_generic(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
+    uint32_t base = CST_NONE, ps[TUPLE_MAX];
+    if (c->nodes[node].kind == K_OTHER && cst_named_count(c, node) != 2) return TY(TY_UNKNOWN);
+    size_t n = generic_params(c, node, &base, ps, TUPLE_MAX);
+    if (base == CST_NONE) return TY(TY_UNKNOWN);
+    base = cst_unparen(c, base);
+    uint32_t bk = c->nodes[base].kind;
+    if (bk != K_IDENTIFIER && bk != K_ATTRIBUTE) return TY(TY_UNKNOWN);
+    const char *dotted = program_dotted_text(I->cx, c, base);
+    const char *q = dotted ? qual_of_text(I->cx, m, dotted) : NULL;
+    const char *t = q ? strrchr(q, '.') ? strrchr(q, '.') + 1 : q : dotted;
+    if (!t) return TY(TY_UNKNOWN);
+    bool typing = !q || str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
+                  str_has_prefix(q, "collections.abc.") || str_has_prefix(q, "builtins.") ||
+                  str_has_prefix(q, "collections.");
+    if (!typing) return ty_type_of_name(I, m, c, base);
+    const Type *a0 = n > 0 ? ty_ann(I, m, c, ps[0], depth + 1) : TY(TY_UNKNOWN);
+    if (strcmp(t, "Optional") == 0) return types_join(I->L, a0, TY(TY_NONE));
+    if (strcmp(t, "Union") == 0) {
+        const Type *j = TY(TY_BOTTOM);
+        for (size_t i = 0; i < n; i++) j = types_join(I->L, j, ty_ann(I, m, c, ps[i], depth + 1));
+        return n ? j : TY(TY_UNKNOWN);
+    }
+    static const char *const seqs[] = {"List", "list", "Sequence", "Iterable", "MutableSequence",
+                                       "Iterator", "Collection", "Generator", "Reversible", "deque", NULL};
+    if (str_in(t, seqs)) return types_list(I->L, a0);
+    if (strcmp(t, "Set") == 0 || strcmp(t, "set") == 0 || strcmp(t, "FrozenSet") == 0 ||
+        strcmp(t, "frozenset") == 0 || strcmp(t, "AbstractSet") == 0)
+        return types_set(I->L, a0);
+    if (strcmp(t, "Dict") == 0 || strcmp(t, "dict") == 0 || strcmp(t, "Mapping") == 0 ||
+        strcmp(t, "MutableMapping") == 0 || strcmp(t, "OrderedDict") == 0 || strcmp(t, "DefaultDict") == 0 ||
+        strcmp(t, "defaultdict") == 0)
+        return types_dict(I->L, a0, n > 1 ? ty_ann(I, m, c, ps[1], depth + 1) : TY(TY_UNKNOWN));
+    if (strcmp(t, "Tuple") == 0 || strcmp(t, "tuple") == 0) return ann_tuple(I, m, c, ps, n, a0, depth);
+    if (strcmp(t, "Annotated") == 0 || strcmp(t, "Final") == 0 || strcmp(t, "ClassVar") == 0 ||
+        strcmp(t, "Required") == 0 || strcmp(t, "NotRequired") == 0)
+        return a0;
+    if (strcmp(t, "Literal") == 0) {
+        const Type *j = TY(TY_BOTTOM);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t e = ps[i];
+            if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
+            j = types_join(I->L, j, e == CST_NONE ? TY(TY_UNKNOWN) : ty_literal_type(I, c, e));
+        }
+        return n ? j : TY(TY_UNKNOWN);
+    }
+    if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0 || strcmp(t, "type") == 0) return TY(TY_OBJECT);
+    return TY(TY_UNKNOWN);
+}
+
 const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
     if (node == CST_NONE || depth > ANN_DEPTH_MAX) return TY(TY_UNKNOWN);
     node = cst_unparen(c, node);
@@ -252,69 +322,7 @@ const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
         return types_join(I->L, ty_ann(I, m, c, cst_field(c, node, F_LEFT), depth + 1),
                           ty_ann(I, m, c, cst_field(c, node, F_RIGHT), depth + 1));
     }
-    case K_SUBSCRIPT: case K_OTHER: {
-        uint32_t base = CST_NONE, ps[TUPLE_MAX];
-        if (c->nodes[node].kind == K_OTHER && cst_named_count(c, node) != 2) return TY(TY_UNKNOWN);
-        size_t n = generic_params(c, node, &base, ps, TUPLE_MAX);
-        if (base == CST_NONE) return TY(TY_UNKNOWN);
-        base = cst_unparen(c, base);
-        uint32_t bk = c->nodes[base].kind;
-        if (bk != K_IDENTIFIER && bk != K_ATTRIBUTE) return TY(TY_UNKNOWN);
-        const char *dotted = program_dotted_text(I->cx, c, base);
-        const char *q = dotted ? qual_of_text(I->cx, m, dotted) : NULL;
-        const char *t = q ? strrchr(q, '.') ? strrchr(q, '.') + 1 : q : dotted;
-        if (!t) return TY(TY_UNKNOWN);
-        bool typing = !q || str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
-                      str_has_prefix(q, "collections.abc.") || str_has_prefix(q, "builtins.") ||
-                      str_has_prefix(q, "collections.");
-        if (!typing) return ty_type_of_name(I, m, c, base);
-        const Type *a0 = n > 0 ? ty_ann(I, m, c, ps[0], depth + 1) : TY(TY_UNKNOWN);
-        if (strcmp(t, "Optional") == 0) return types_join(I->L, a0, TY(TY_NONE));
-        if (strcmp(t, "Union") == 0) {
-            const Type *j = TY(TY_BOTTOM);
-            for (size_t i = 0; i < n; i++) j = types_join(I->L, j, ty_ann(I, m, c, ps[i], depth + 1));
-            return n ? j : TY(TY_UNKNOWN);
-        }
-        static const char *const seqs[] = {"List", "list", "Sequence", "Iterable", "MutableSequence",
-                                           "Iterator", "Collection", "Generator", "Reversible", "deque", NULL};
-        if (str_in(t, seqs)) return types_list(I->L, a0);
-        if (strcmp(t, "Set") == 0 || strcmp(t, "set") == 0 || strcmp(t, "FrozenSet") == 0 ||
-            strcmp(t, "frozenset") == 0 || strcmp(t, "AbstractSet") == 0)
-            return types_set(I->L, a0);
-        if (strcmp(t, "Dict") == 0 || strcmp(t, "dict") == 0 || strcmp(t, "Mapping") == 0 ||
-            strcmp(t, "MutableMapping") == 0 || strcmp(t, "OrderedDict") == 0 || strcmp(t, "DefaultDict") == 0 ||
-            strcmp(t, "defaultdict") == 0)
-            return types_dict(I->L, a0, n > 1 ? ty_ann(I, m, c, ps[1], depth + 1) : TY(TY_UNKNOWN));
-        if (strcmp(t, "Tuple") == 0 || strcmp(t, "tuple") == 0) {
-            if (n == 2 && c->nodes[cst_unparen(c, ps[1])].kind == K_ELLIPSIS) return types_tuple_of(I->L, a0);
-            if (n == 2 && c->nodes[ps[1]].kind == K_TYPE &&
-                c->nodes[cst_named_child(c, ps[1], 0)].kind == K_ELLIPSIS)
-                return types_tuple_of(I->L, a0);
-            if (n == 1) {  // Tuple[()]
-                uint32_t e = ps[0];
-                if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
-                if (e != CST_NONE && c->nodes[e].kind == K_TUPLE && cst_named_count(c, e) == 0)
-                    return types_tuple(I->L, NULL, 0);
-            }
-            const Type *e[TUPLE_MAX];
-            for (size_t i = 0; i < n; i++) e[i] = ty_ann(I, m, c, ps[i], depth + 1);
-            return types_tuple(I->L, e, n);
-        }
-        if (strcmp(t, "Annotated") == 0 || strcmp(t, "Final") == 0 || strcmp(t, "ClassVar") == 0 ||
-            strcmp(t, "Required") == 0 || strcmp(t, "NotRequired") == 0)
-            return a0;
-        if (strcmp(t, "Literal") == 0) {
-            const Type *j = TY(TY_BOTTOM);
-            for (size_t i = 0; i < n; i++) {
-                uint32_t e = ps[i];
-                if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
-                j = types_join(I->L, j, e == CST_NONE ? TY(TY_UNKNOWN) : ty_literal_type(I, c, e));
-            }
-            return n ? j : TY(TY_UNKNOWN);
-        }
-        if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0 || strcmp(t, "type") == 0) return TY(TY_OBJECT);
-        return TY(TY_UNKNOWN);
-    }
+    case K_SUBSCRIPT: case K_OTHER: return ann_generic(I, m, c, node, depth);
     default: return TY(TY_UNKNOWN);
     }
 }
