@@ -19,12 +19,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "containers.h"
+
 enum { MAX_WALK_DEPTH = 64 };
 
-typedef struct DirId {
+typedef struct DirId {  // a set key: every byte set (no padding left undefined)
     dev_t dev;
     ino_t ino;
-    bool used;
 } DirId;
 
 typedef struct Walk {
@@ -33,8 +34,9 @@ typedef struct Walk {
     dev_t dev[MAX_WALK_DEPTH + 1];  // the directories of the current path
     ino_t ino[MAX_WALK_DEPTH + 1];
     int depth;
-    DirId *seen;  // every directory walked: an open-addressing hash set
-    size_t nseen, capseen;
+    ffq_ctx *cx;  // the arena of `seen` (this walk's own context)
+    StrMap seen;  // every directory walked: DirId bytes
+
     WalkResult *out;
 } Walk;
 
@@ -89,28 +91,16 @@ static bool on_path(const Walk *w, const struct stat *st) {
     return false;
 }
 
-static size_t slot(const DirId *set, size_t cap, dev_t dev, ino_t ino) {
-    size_t h = ((size_t)ino * 0x9E3779B97F4A7C15u) ^ (size_t)dev;
-    for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1))
-        if (!set[i].used || (set[i].dev == dev && set[i].ino == ino)) return i;
-}
-
 // Adds the directory; false when it was already there.
 static bool first_visit(Walk *w, const struct stat *st) {
-    if (2 * (w->nseen + 1) > w->capseen) {
-        size_t cap = w->capseen ? w->capseen * 2 : 64;
-        DirId *grown = calloc(cap, sizeof *grown);
-        if (!grown) return false;
-        for (size_t i = 0; i < w->capseen; i++)
-            if (w->seen[i].used) grown[slot(grown, cap, w->seen[i].dev, w->seen[i].ino)] = w->seen[i];
-        free(w->seen);
-        w->seen = grown;
-        w->capseen = cap;
-    }
-    size_t i = slot(w->seen, w->capseen, st->st_dev, st->st_ino);
-    if (w->seen[i].used) return false;
-    w->seen[i] = (DirId){st->st_dev, st->st_ino, true};
-    w->nseen++;
+    DirId id;
+    memset(&id, 0, sizeof id);
+    id.dev = st->st_dev;
+    id.ino = st->st_ino;
+    if (strmap_get(&w->seen, (const char *)&id, sizeof id)) return false;
+    char *key = arena_alloc(w->cx, sizeof id);
+    memcpy(key, &id, sizeof id);
+    strmap_put(w->cx, &w->seen, key, sizeof id, key);
     return true;
 }
 
@@ -182,7 +172,12 @@ static void visit(Walk *w, const char *rel) {
 }
 
 void walk_tree(const char *root, bool follow, bool quiet, WalkResult *out) {
-    Walk w = {.root = root, .follow = follow, .quiet = quiet, .out = out};
+    Walk w = {.root = root, .follow = follow, .quiet = quiet, .out = out, .cx = ffq_ctx_new(NULL, NULL)};
+    if (!w.cx) {
+        fprintf(stderr, "ffq: error: out of memory\n");
+        out->errors++;
+        return;
+    }
     struct stat st;
     if (stat(root, &st) == 0) {  // the root itself may be a link: it was named explicitly
         w.dev[0] = st.st_dev;
@@ -190,7 +185,7 @@ void walk_tree(const char *root, bool follow, bool quiet, WalkResult *out) {
         first_visit(&w, &st);
     }
     visit(&w, "");
-    free(w.seen);
+    ffq_ctx_free(w.cx);
     if (out->n) qsort(out->files, out->n, sizeof(char *), cmp_str);
 }
 
