@@ -207,6 +207,9 @@ static bool is_opt(const char *a, const char *longname, const char *shortname) {
            (shortname && strcmp(a, shortname) == 0);
 }
 
+// `ffq autoquant` arguments into a. A documented exception to the 80-line
+// rule: one if-chain with a branch per option, read top to bottom like the
+// --help text; splitting it would only scatter the table.
 static int parse_autoquant(int argc, char **argv, Args *a) {
     a->opt = ffq_options_default();
     a->classes = calloc((size_t)argc, sizeof(char *));

@@ -779,6 +779,19 @@ static int blank_lines(Fmt *f, uint32_t prev, uint32_t cur, uint32_t first_pos, 
     return src;
 }
 
+// Is there a blank line between own-line comment k (or the comments after
+// it) and the statement starting at s_start?
+static bool blank_after_comment(Fmt *f, uint32_t k, uint32_t s_start) {
+    uint32_t e = node(f, f->cm[k])->end;
+    for (uint32_t j = k + 1; j <= f->ncm; j++) {
+        uint32_t nxt = j < f->ncm && !f->cm_used[j] && cstart(f, j) < s_start ? cstart(f, j) : s_start;
+        if (blank_lines_before(f, nxt) > 0 && line_start(f, nxt) > e) return true;
+        if (nxt == s_start) return false;
+        e = node(f, f->cm[j])->end;
+    }
+    return false;
+}
+
 static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk, uint32_t limit,
                            int indent, uint32_t parent_first) {
     for (uint32_t i = 0; i < n; i++) {
@@ -791,19 +804,7 @@ static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk,
         for (uint32_t k = 0; k < f->ncm; k++) {
             if (f->cm_used[k] || cstart(f, k) >= s_start) continue;
             if (i > 0 && cstart(f, k) < line_start(f, s_start) && !any_leading) {
-                // is there a blank line between this comment and s?
-                bool blank_after = false;
-                uint32_t e = node(f, f->cm[k])->end;
-                for (uint32_t j = k + 1; j <= f->ncm; j++) {
-                    uint32_t nxt = j < f->ncm && !f->cm_used[j] && cstart(f, j) < s_start ? cstart(f, j) : s_start;
-                    if (blank_lines_before(f, nxt) > 0 && line_start(f, nxt) > e) {
-                        blank_after = true;
-                        break;
-                    }
-                    if (nxt == s_start) break;
-                    e = node(f, f->cm[j])->end;
-                }
-                if (blank_after) {
+                if (blank_after_comment(f, k, s_start)) {
                     int b = blank_lines_before(f, cstart(f, k));
                     if (b > max_blank(bk)) b = max_blank(bk);
                     if (bk == BK_MODULE && is_def(f, st[i - 1]) && !any_trailing) b = 2;

@@ -169,6 +169,27 @@ static size_t rstrip(const char *s, size_t n) {
     return n;
 }
 
+// The lines of s[0..n), without their newlines: starts in *lines, lengths in
+// *lens; returns how many.
+static size_t split_lines(ffq_ctx *cx, const char *s, size_t n, const char ***lines, size_t **lens) {
+    size_t count = 1;
+    for (size_t i = 0; i < n; i++) count += s[i] == '\n';
+    const char **ls = ARENA_ARRAY(cx, const char *, count);
+    size_t *ln = ARENA_ARRAY(cx, size_t, count);
+    size_t k = 0, st = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '\n') {
+            ls[k] = s + st;
+            ln[k] = i - st;
+            k++;
+            st = i + 1;
+        }
+    }
+    *lines = ls;
+    *lens = ln;
+    return count;
+}
+
 // Re-indents a docstring for a body at `indent` spaces.
 void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out) {
     StrParts p;
@@ -176,22 +197,10 @@ void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out
         fmt_string(cx, s, n, out);
         return;
     }
-    // Split the body into lines.
-    const char *b = p.body;
     size_t nb = p.nbody;
-    size_t nlines = 1;
-    for (size_t i = 0; i < nb; i++) nlines += b[i] == '\n';
-    const char **ls = ARENA_ARRAY(cx, const char *, nlines);
-    size_t *ln = ARENA_ARRAY(cx, size_t, nlines);
-    size_t k = 0, st = 0;
-    for (size_t i = 0; i <= nb; i++) {
-        if (i == nb || b[i] == '\n') {
-            ls[k] = b + st;
-            ln[k] = i - st;
-            k++;
-            st = i + 1;
-        }
-    }
+    const char **ls;
+    size_t *ln;
+    size_t nlines = split_lines(cx, p.body, nb, &ls, &ln);
     // Common indentation of the lines after the first (blank lines ignored).
     size_t common = SIZE_MAX;
     for (size_t i = 1; i < nlines; i++) {
