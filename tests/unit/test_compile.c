@@ -1,8 +1,15 @@
 // Unit tests of compile.c: the pipeline as a library user sees it — the
-// out-of-memory loop, determinism, reentrancy, error statuses.
-#include "ffq_int.h"
-
+// out-of-memory loop, determinism, reentrancy, error statuses; and the
+// package root of an input (pkgpath.c).
+#define _DEFAULT_SOURCE  // mkdtemp, realpath
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ffq_int.h"
+#include "pkgpath.h"
 
 #include "check.h"
 
@@ -90,7 +97,57 @@ static void test_missing_file(void) {
     ffq_ctx_free(cx);
 }
 
+static void touch(const char *path) {
+    FILE *f = fopen(path, "w");
+    if (f) fclose(f);
+}
+
+// root/a/b/c with __init__.py in a, b and c; root/plain without one.
+static void test_package_split(void) {
+    char root[] = "/tmp/ffq-pkg-XXXXXX", path[PATH_MAX], dir[PATH_MAX], pkg[PATH_MAX], want[PATH_MAX];
+    if (!mkdtemp(root) || !realpath(root, want)) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    const char *dirs[] = {"a", "a/b", "a/b/c", "plain"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
+        mkdir(path, 0755);
+        if (i < 3) {
+            snprintf(path, sizeof path, "%s/%s/__init__.py", root, dirs[i]);
+            touch(path);
+        }
+    }
+    snprintf(path, sizeof path, "%s/a/b/c", root);
+    CHECK(realpath(path, dir) != NULL);
+    package_split(dir, pkg, sizeof pkg);
+    CHECK_EQ_STR(pkg, "a.b.c");
+    CHECK_EQ_STR(dir, want);  // the directory above a
+    snprintf(path, sizeof path, "%s/plain", root);
+    CHECK(realpath(path, dir) != NULL);
+    char plain[PATH_MAX];
+    snprintf(plain, sizeof plain, "%s", dir);
+    package_split(dir, pkg, sizeof pkg);
+    CHECK_EQ_STR(pkg, "");
+    CHECK_EQ_STR(dir, plain);  // not a package: its own directory
+    snprintf(path, sizeof path, "%s/a/b/c", root);
+    CHECK(realpath(path, dir) != NULL);
+    char small[4];
+    package_split(dir, small, sizeof small);  // "c" fits, "b.c" fits, "a.b.c" does not
+    CHECK_EQ_STR(small, "b.c");
+    for (size_t i = 4; i-- > 0;) {
+        if (i < 3) {
+            snprintf(path, sizeof path, "%s/%s/__init__.py", root, dirs[i]);
+            unlink(path);
+        }
+        snprintf(path, sizeof path, "%s/%s", root, dirs[i]);
+        rmdir(path);
+    }
+    rmdir(root);
+}
+
 int main(void) {
+    test_package_split();
     test_oom_loop();
     test_deterministic();
     test_contexts_independent();
