@@ -2,8 +2,9 @@
 // without reading their source: which callables return tensors, which
 // classes are tensors, which modules FastForward quantizes by hand.
 //
-// Constant tables only. types.c reads the return-type tables, plan.c the
-// hand-quantized modules (§4.1), rewrite.c the bypassed callables.
+// Constant tables only. Type inference (types_expr.c, types_names.c) reads
+// the return-type tables, plan.c the hand-quantized modules (§4.1),
+// rewrite_candidates.c the bypassed callables.
 #include "torchinfo.h"
 
 #include <string.h>
