@@ -9,7 +9,10 @@
 // once made and lives in the cache's own arena (a private context) until
 // ffq_cache_free; a mutex makes lookups safe from several threads.
 // Without a cache (the default) every context parses for itself.
+// The cache also holds the built-in operator table, parsed once: loading its
+// YAML was most of the fixed cost of compiling one small file.
 #include "ffq_int.h"
+#include "optable.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -32,6 +35,8 @@ struct ffq_cache {
     ffq_ctx *own;         // arena of the entries, files and trees
     CacheEntry **slots;   // open addressing by path; newest entry per path
     size_t cap, len;
+    const OpTable *optable;  // the built-in table, once loaded
+    bool optable_tried;
 };
 
 ffq_cache *ffq_cache_new(void) {
@@ -134,4 +139,25 @@ bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst
     pthread_mutex_unlock(&c->lock);
     if (!e) arena_out_of_memory(cx);
     return *file != NULL;
+}
+
+const OpTable *cache_default_optable(ffq_ctx *cx) {
+    ffq_cache *c = cx->cache;
+    pthread_mutex_lock(&c->lock);
+    if (!c->optable_tried) {
+        c->optable_tried = true;
+        ffq_ctx *own = c->own;
+        jmp_buf jb;
+        own->recover = &jb;
+        if (setjmp(jb) == 0) {
+            OpTable *t = optable_new(own);
+            if (optable_load_default(own, t)) c->optable = t;
+        }
+        own->recover = NULL;
+        own->diags.len = 0;
+        own->stats.errors = 0;
+    }
+    const OpTable *t = c->optable;
+    pthread_mutex_unlock(&c->lock);
+    return t;
 }

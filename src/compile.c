@@ -53,6 +53,10 @@ static const char *package_root(ffq_ctx *cx, const char *path, const char **modn
 }
 
 static bool load_tables(ffq_ctx *cx, const ffq_options *opt) {
+    if (cx->cache && !opt->no_default_optable && !opt->noptables) {  // the run's shared copy
+        cx->optable = (OpTable *)cache_default_optable(cx);  // only read from here on
+        if (cx->optable) return true;
+    }
     OpTable *t = optable_new(cx);
     bool ok = true;
     if (!opt->no_default_optable) ok = optable_load_default(cx, t) && ok;

@@ -43,6 +43,10 @@ typedef struct MissingOp {  // a table-like callable not in the operator table
 // The parsed module file at path from cx->cache (which must be set), parsed on
 // first use; false when the file cannot be used.
 bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst);
+// The built-in operator table, loaded once per cache (immutable, shared by
+// the compilations of the run); NULL when it could not be loaded there (the
+// caller loads its own copy, which reports what went wrong).
+const OpTable *cache_default_optable(ffq_ctx *cx);
 
 // --- diff.c ---
 
@@ -66,7 +70,7 @@ struct ffq_ctx {
     char *diag_text;
     ffq_stats stats;
 
-    OpTable *optable;
+    OpTable *optable;  // read-only once loaded (it may be the cache's shared copy)
     struct Program *prog;  // the modules of the run (program.c)
     CstLang lang;      // symbol and field ids of the Python grammar
     void *live_parser; // TSParser * / TSTree * during a parse, so ffq_ctx_free can

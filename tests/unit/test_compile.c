@@ -90,10 +90,56 @@ static void test_missing_file(void) {
     ffq_ctx_free(cx);
 }
 
+// A run's cache holds one copy of the built-in operator table for all its
+// contexts; the output is the same as without a cache, and a context with an
+// extra table (or none) loads its own.
+static void test_cache_shares_default_table(void) {
+    const char *alone = NULL;
+    CHECK(compile_with(NULL, NULL, &alone) == FFQ_OK);
+    ffq_cache *cache = ffq_cache_new();
+    CHECK(cache != NULL);
+    const OpTable *first = NULL;
+    for (int i = 0; i < 2; i++) {
+        ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+        ffq_ctx_use_cache(cx, cache);
+        ffq_options opt = ffq_options_default();
+        opt.module_name = "m";
+        CHECK(ffq_compile_buffer(cx, "m.py", model, sizeof model - 1, &opt) == FFQ_OK);
+        CHECK(alone && strcmp(ffq_output(cx, NULL), alone) == 0);
+        if (i == 0) first = cx->optable;
+        else CHECK(cx->optable == first);
+        ffq_ctx_free(cx);
+    }
+    // an extra table: sigmoid dispatched to a custom function in this context only
+    const char *path = "test_compile_extra.yaml";
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp) {
+        fputs("- op: \"sigmoid(input: Quantized) -> Quantized\"\n  fallback: torch.sigmoid\n"
+              "  dispatch: my_ops.sigmoid\n", fp);
+        fclose(fp);
+    }
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    ffq_ctx_use_cache(cx, cache);
+    ffq_options opt = ffq_options_default();
+    opt.module_name = "m";
+    const char *tables[] = {path};
+    opt.optables = tables;
+    opt.noptables = 1;
+    CHECK(ffq_compile_buffer(cx, "m.py", model, sizeof model - 1, &opt) == FFQ_OK);
+    CHECK(cx->optable != first);
+    CHECK_CONTAINS(ffq_output(cx, NULL), "my_ops.sigmoid(");
+    ffq_ctx_free(cx);
+    remove(path);
+    ffq_cache_free(cache);
+    free((void *)alone);
+}
+
 int main(void) {
     test_oom_loop();
     test_deterministic();
     test_contexts_independent();
     test_missing_file();
+    test_cache_shares_default_table();
     return check_report("test_compile");
 }
