@@ -370,7 +370,7 @@ void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op,
     if (!is_inlineable(f, v) || comments || v != value) {
         fmt_before_operator(f, target, is_annotation);
         doc_str(f->d, op);
-        fmt_maybe_paren(f, value, P_IF_BREAKS);
+        fmt_value_list(f, value);  // `x: T = a, b` / `x[i] += a, b`: a tuple splits per element
         return;
     }
     uint32_t mark = f->d->n;

@@ -178,12 +178,37 @@ static void fmt_docstring_stmt(Fmt *f, uint32_t st, int indent) {
     doc_text(f->d, sb.data, sb.len);
 }
 
-static void fmt_value_list(Fmt *f, uint32_t n);
-
 static bool has_own_parens_target(const Fmt *f, uint32_t t) {
     uint32_t k = kind(f, t);
     return k == K_SUBSCRIPT || k == K_LIST || k == K_DICT || k == K_SET || k == K_LIST_PATTERN ||
            (k == K_CALL) || k == K_TUPLE || k == K_TUPLE_PATTERN;
+}
+
+// Can an annotation break over lines (ruff's is_splittable_expression)? A
+// name or a plain attribute chain cannot; brackets, operators and calls with
+// arguments can.
+static bool splittable(const Fmt *f, uint32_t n) {
+    n = fmt_unparen(f, n);
+    if (n == CST_NONE) return false;
+    switch (kind(f, n)) {
+    case K_TYPE: return fmt_nchildren(f, n) > 0 && splittable(f, fmt_child(f, n, 0));
+    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
+    case K_ELLIPSIS: case K_SLICE: case K_NAMED_EXPR: case K_STRING:
+        return false;
+    case K_TUPLE: case K_LIST: case K_SET: case K_DICT: case K_EXPRESSION_LIST: case K_YIELD:
+        return fmt_nchildren(f, n) > 0;
+    case K_UNARY_OP: case K_NOT_OP: case K_LIST_SPLAT:
+        return fmt_nchildren(f, n) > 0 && splittable(f, fmt_child(f, n, fmt_nchildren(f, n) - 1));
+    case K_CALL: {
+        uint32_t fn = cst_field(f->c, n, F_FUNCTION), args = cst_field(f->c, n, F_ARGUMENTS);
+        return (args != CST_NONE && fmt_nchildren(f, args) > 0) || (fn != CST_NONE && kind(f, fn) == K_PAREN_EXPR);
+    }
+    case K_ATTRIBUTE: case K_LAMBDA: {  // no split point of its own: its object / body may have one
+        uint32_t sub = cst_field(f->c, n, kind(f, n) == K_ATTRIBUTE ? F_OBJECT : F_BODY);
+        return sub != CST_NONE && (kind(f, sub) == K_PAREN_EXPR || splittable(f, sub));
+    }
+    default: return true;  // operators, comparisons, subscripts, comprehensions, await, ...
+    }
 }
 
 static void fmt_assignment(Fmt *f, uint32_t a) {
@@ -193,7 +218,12 @@ static void fmt_assignment(Fmt *f, uint32_t a) {
         fmt_targets(f, left);
         doc_str(f->d, ": ");
         if (right == CST_NONE) fmt_expr_unparen(f, type);
-        else fmt_assign_rtl(f, type, true, " = ", right);
+        else if (splittable(f, type)) fmt_assign_rtl(f, type, true, " = ", right);
+        else {  // `x: T = value` with a T that cannot break: laid out as `x = value`
+            fmt_expr_unparen(f, type);
+            doc_str(f->d, " = ");
+            fmt_value_list(f, right);
+        }
         return;
     }
     // a = b = c: chained targets; the last one decides the layout
@@ -226,11 +256,11 @@ static void fmt_aug_assignment(Fmt *f, uint32_t a) {
     }
     fmt_targets(f, left);
     doc_str(f->d, ops);
-    fmt_maybe_paren(f, right, P_IF_BREAKS);
+    fmt_value_list(f, right);  // `x += a, b`: as `x = a, b`
 }
 
 // `return a, b` / `x = a, b`: a tuple that gets parentheses only when it breaks.
-static void fmt_value_list(Fmt *f, uint32_t n) {
+void fmt_value_list(Fmt *f, uint32_t n) {
     if (kind(f, n) != K_EXPRESSION_LIST) {
         fmt_maybe_paren(f, n, P_IF_BREAKS);
         return;
