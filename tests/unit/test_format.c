@@ -270,6 +270,25 @@ static const Case cases[] = {
         "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,\n"
         "    bbbbbbbbbbbb,\n"
         ")\n"},
+    {"rtl_value_in_source_parentheses",
+        "x: Dict[str, int] = (\n"
+        "    fastforward.nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\n"
+        ")  # cccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n"
+        "x: Optional[int] = (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n"
+        ")\n"
+        "x[1] = (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb()\n"
+        ")  # c\n",
+        "x: Dict[str, int] = (\n"
+        "    fastforward.nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\n"
+        ")  # cccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n"
+        "x: Optional[int] = (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n"
+        ")\n"
+        "x[1] = (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb()\n"
+        ")  # c\n"},
     {"fstring_fields",
         "s = f'{a+1} and {b*2!r:>10}'\n",
         "s = f\"{a + 1} and {b * 2!r:>10}\"\n"},
