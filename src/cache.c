@@ -10,7 +10,10 @@
 // ffq_cache_free; a mutex makes lookups safe from several threads.
 // Without a cache (the default) every context parses for itself.
 // The cache also holds the built-in operator table, parsed once: loading its
-// YAML was most of the fixed cost of compiling one small file.
+// YAML was most of the fixed cost of compiling one small file. And an input
+// file that an earlier compilation of the run imported (converting a package
+// tree, some of its modules are imported by others first) reuses that parse:
+// same path, unchanged on disk, same bytes.
 #include "ffq_int.h"
 #include "optable.h"
 
@@ -160,4 +163,17 @@ const OpTable *cache_default_optable(ffq_ctx *cx) {
     const OpTable *t = c->optable;
     pthread_mutex_unlock(&c->lock);
     return t;
+}
+
+Cst *cache_input(ffq_ctx *cx, const SrcFile *file) {
+    ffq_cache *c = cx->cache;
+    struct stat st;
+    if (!c || stat(file->path, &st) != 0) return NULL;
+    pthread_mutex_lock(&c->lock);
+    const CacheEntry *e = c->slots[find_slot(c->slots, c->cap, file->path)];
+    bool same = e && e->file && e->cst && same_version(e, &st) && !e->cst->has_errors && !e->cst->too_deep &&
+                e->file->len == file->len && memcmp(e->file->data, file->data, file->len) == 0;
+    Cst *cst = same ? e->cst : NULL;
+    pthread_mutex_unlock(&c->lock);
+    return cst;
 }

@@ -47,6 +47,10 @@ bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst
 // the compilations of the run); NULL when it could not be loaded there (the
 // caller loads its own copy, which reports what went wrong).
 const OpTable *cache_default_optable(ffq_ctx *cx);
+// The parse of an input file that the run's cache already holds (imported by
+// an earlier compilation: same path, unchanged, same bytes, no syntax errors);
+// its file is cst->file. NULL when there is none (or no cache).
+Cst *cache_input(ffq_ctx *cx, const SrcFile *file);
 
 // --- diff.c ---
 

@@ -1,8 +1,11 @@
 // Unit tests of compile.c: the pipeline as a library user sees it — the
 // out-of-memory loop, determinism, reentrancy, error statuses.
+#define _DEFAULT_SOURCE  // mkdtemp
 #include "ffq_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -135,11 +138,72 @@ static void test_cache_shares_default_table(void) {
     free((void *)alone);
 }
 
+static void write_file(const char *path, const char *text) {
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    fputs(text, fp);
+    fclose(fp);
+}
+
+// Compiles `path` (in a fresh context, with `cache` or none); returns a heap
+// copy of the output, or of the diagnostics when it fails.
+static char *compile_path(ffq_cache *cache, const char *path, ffq_status *st) {
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    ffq_ctx_use_cache(cx, cache);
+    ffq_options opt = ffq_options_default();
+    *st = ffq_compile_file(cx, path, &opt);
+    char *r = strdup(*st == FFQ_OK ? ffq_output(cx, NULL) : ffq_diagnostics(cx));
+    ffq_ctx_free(cx);
+    return r;
+}
+
+// An input that an earlier compilation of the run imported reuses the cached
+// parse: the output (or the error report) is the same as without a cache.
+static void test_cache_input_reuse(void) {
+    char dir[] = "/tmp/ffq-test-compile-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char a[256], b[256], bad[256], c[256];
+    snprintf(a, sizeof a, "%s/a.py", dir);
+    snprintf(b, sizeof b, "%s/b.py", dir);
+    snprintf(bad, sizeof bad, "%s/bad.py", dir);
+    snprintf(c, sizeof c, "%s/c.py", dir);
+    write_file(a, "import torch\nfrom b import Base\nfrom bad import Other\n\n\n"
+                  "class A(Base):\n    def forward(self, x):\n        return torch.relu(self.f(x))\n");
+    write_file(b, "import torch\n\n\nclass Base(torch.nn.Module):\n"
+                  "    def f(self, x):\n        return torch.sigmoid(x) * 2\n\n"
+                  "    def forward(self, x):\n        return self.f(x) + x\n");
+    write_file(bad, "import torch\n\n\nclass Other(torch.nn.Module):\n    def forward(self, x:\n");
+    write_file(c, "x = 1\n");
+    ffq_status st1, st2, st3, st4;
+    char *b_alone = compile_path(NULL, b, &st1), *bad_alone = compile_path(NULL, bad, &st2);
+    ffq_cache *cache = ffq_cache_new();
+    char *a_out = compile_path(cache, a, &st3);  // imports b and bad: both parsed into the cache
+    CHECK(st3 == FFQ_OK);
+    char *b_cached = compile_path(cache, b, &st4);
+    CHECK(st1 == FFQ_OK && st4 == FFQ_OK);
+    CHECK(b_alone && b_cached && strcmp(b_alone, b_cached) == 0);
+    char *bad_cached = compile_path(cache, bad, &st4);  // syntax errors: parsed again, reported
+    CHECK(st2 == FFQ_ERR_INPUT && st4 == FFQ_ERR_INPUT);
+    CHECK(bad_alone && bad_cached && strcmp(bad_alone, bad_cached) == 0);
+    CHECK_CONTAINS(bad_cached, "bad.py:5:");
+    free(b_cached);
+    write_file(b, "import torch\n\n\nclass Base(torch.nn.Module):\n"
+                  "    def forward(self, x):\n        return torch.tanh(x)\n");  // edited: parsed again
+    b_cached = compile_path(cache, b, &st4);
+    CHECK(st4 == FFQ_OK && b_cached && strstr(b_cached, "tanh") && !strstr(b_cached, "sigmoid"));
+    ffq_cache_free(cache);
+    free(b_alone), free(bad_alone), free(a_out), free(b_cached), free(bad_cached);
+    remove(a), remove(b), remove(bad), remove(c);
+    rmdir(dir);
+}
+
 int main(void) {
     test_oom_loop();
     test_deterministic();
     test_contexts_independent();
     test_missing_file();
     test_cache_shares_default_table();
+    test_cache_input_reuse();
     return check_report("test_compile");
 }
