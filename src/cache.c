@@ -14,6 +14,7 @@
 // file that an earlier compilation of the run imported (converting a package
 // tree, some of its modules are imported by others first) reuses that parse:
 // same path, unchanged on disk, same bytes.
+#include "containers.h"
 #include "ffq_int.h"
 #include "optable.h"
 
@@ -40,6 +41,7 @@ struct ffq_cache {
     size_t cap, len;
     const OpTable *optable;  // the built-in table, once loaded
     bool optable_tried;
+    StrMap externs;          // "dir/pkg/mod" -> EXT_YES / EXT_NO: is there a C extension
 };
 
 ffq_cache *ffq_cache_new(void) {
@@ -176,4 +178,39 @@ Cst *cache_input(ffq_ctx *cx, const SrcFile *file) {
     Cst *cst = same ? e->cst : NULL;
     pthread_mutex_unlock(&c->lock);
     return cst;
+}
+
+enum { EXT_NO = 1, EXT_YES = 2 };
+
+bool cache_has_extension(ffq_ctx *cx, const char *base, bool (*probe)(const char *base)) {
+    ffq_cache *c = cx->cache;
+    size_t n = strlen(base);
+    pthread_mutex_lock(&c->lock);
+    uintptr_t known = (uintptr_t)strmap_get(&c->externs, base, n);
+    pthread_mutex_unlock(&c->lock);
+    if (known) return known == EXT_YES;
+    bool found = probe(base);
+    ffq_ctx *own = c->own;
+    jmp_buf jb;
+    pthread_mutex_lock(&c->lock);
+    own->recover = &jb;
+    if (setjmp(jb) == 0 && !strmap_get(&c->externs, base, n))  // out of memory: not remembered
+        strmap_put(own, &c->externs, arena_strndup(own, base, n), n, (void *)(uintptr_t)(found ? EXT_YES : EXT_NO));
+    own->recover = NULL;
+    pthread_mutex_unlock(&c->lock);
+    return found;
+}
+
+bool cache_lang(ffq_ctx *cx, void (*init)(ffq_ctx *own)) {
+    ffq_cache *c = cx->cache;
+    ffq_ctx *own = c->own;
+    jmp_buf jb;
+    pthread_mutex_lock(&c->lock);
+    own->recover = &jb;
+    if (setjmp(jb) == 0 && !own->lang.lang) init(own);
+    own->recover = NULL;
+    bool ok = own->lang.lang && own->lang.kind_of_sym && own->lang.field_of_id;
+    if (ok) cx->lang = own->lang;
+    pthread_mutex_unlock(&c->lock);
+    return ok;
 }

@@ -51,6 +51,11 @@ const OpTable *cache_default_optable(ffq_ctx *cx);
 // an earlier compilation: same path, unchanged, same bytes, no syntax errors);
 // its file is cst->file. NULL when there is none (or no cache).
 Cst *cache_input(ffq_ctx *cx, const SrcFile *file);
+// probe(base) ("is there a C extension base.*so?"), answered once per run.
+bool cache_has_extension(ffq_ctx *cx, const char *base, bool (*probe)(const char *base));
+// cx's grammar tables (cx->lang) from the cache, made by init(own) once per
+// run and read-only; false when they could not be made there.
+bool cache_lang(ffq_ctx *cx, void (*init)(ffq_ctx *own));
 
 // --- diff.c ---
 
