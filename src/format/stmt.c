@@ -120,11 +120,32 @@ static bool is_import(const Fmt *f, uint32_t st) {
 }
 
 // A statement that is a lone string: a docstring when first in its body.
-static bool is_string_stmt(const Fmt *f, uint32_t st) {
+// An implicit concatenation of plain strings that joins into one (no comments,
+// no raw, triple-quoted, f- or byte strings) counts too: ruff joins it, then
+// lays it out as a docstring. *text (if given): the string, joined.
+static bool string_stmt(const Fmt *f, uint32_t st, const char **text, size_t *len) {
     if (kind(f, st) != K_EXPR_STMT || fmt_nchildren(f, st) != 1) return false;
-    uint32_t e = fmt_child(f, st, 0);
-    return kind(f, e) == K_STRING;
+    uint32_t outer = fmt_child(f, st, 0), e = fmt_unparen(f, outer);  // `("doc")` is one too
+    bool comments = e != outer && fmt_has_comments(f, node(f, outer)->start, node(f, outer)->end);
+    if (kind(f, e) == K_STRING && !comments) {
+        if (text) *text = cst_text(f->c, e, len);
+        return true;
+    }
+    if (kind(f, e) != K_CONCAT_STRING || comments || fmt_has_comments(f, node(f, e)->start, node(f, e)->end))
+        return false;
+    uint32_t n = fmt_nchildren(f, e);
+    uint32_t *parts = ARENA_ARRAY(f->cx, uint32_t, n ? n : 1);
+    for (uint32_t i = 0; i < n; i++)
+        if (kind(f, parts[i] = fmt_child(f, e, i)) != K_STRING) return false;
+    StrBuf sb = {0};
+    if (!fmt_join_strings(f->cx, f->src, f->c->nodes, parts, n, &sb) || !sb.len) return false;
+    for (size_t i = 0; i < sb.len && sb.data[i] != '"' && sb.data[i] != '\''; i++)
+        if (strchr("fFbBtT", sb.data[i])) return false;  // prefixes: only a plain string is a docstring
+    if (text) *text = sb.data, *len = sb.len;
+    return true;
 }
+
+static bool is_string_stmt(const Fmt *f, uint32_t st) { return string_stmt(f, st, NULL, NULL); }
 
 // def f(): ...   (the body is a lone `...`)
 static bool is_stub_def(const Fmt *f, uint32_t st) {
@@ -170,9 +191,9 @@ static void verbatim(Fmt *f, uint32_t st) {
 // --- simple statements ---
 
 static void fmt_docstring_stmt(Fmt *f, uint32_t st, int indent) {
-    uint32_t e = fmt_child(f, st, 0);
-    size_t len;
-    const char *t = cst_text(f->c, e, &len);
+    size_t len = 0;
+    const char *t = "";
+    (void)string_stmt(f, st, &t, &len);
     StrBuf sb = {0};
     fmt_docstring(f->cx, t, len, indent, &sb);
     doc_text(f->d, sb.data, sb.len);

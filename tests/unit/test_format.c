@@ -289,6 +289,52 @@ static const Case cases[] = {
         "x[1] = (\n"
         "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb()\n"
         ")  # c\n"},
+    {"docstring_implicit_concatenation",
+        "'  a ''  b  '\n"
+        "x = 1\n"
+        "\n"
+        "\n"
+        "class C:\n"
+        "    '  c ''  d  '\n"
+        "    y = 2\n"
+        "\n"
+        "\n"
+        "def h():\n"
+        "    f'  e ' '  d  '\n"
+        "\n"
+        "\n"
+        "def k():\n"
+        "    (\n"
+        "        'aaaa '\n"
+        "        '  bbbb  '\n"
+        "    )  # c\n"
+        "\n"
+        "\n"
+        "def m():\n"
+        "    '''  e ''' '  d  '\n"
+        "    ('  g  ')\n",
+        "\"a   b\"\n"
+        "\n"
+        "x = 1\n"
+        "\n"
+        "\n"
+        "class C:\n"
+        "    \"c   d\"\n"
+        "\n"
+        "    y = 2\n"
+        "\n"
+        "\n"
+        "def h():\n"
+        "    f\"  e   d  \"\n"
+        "\n"
+        "\n"
+        "def k():\n"
+        "    \"aaaa   bbbb\"  # c\n"
+        "\n"
+        "\n"
+        "def m():\n"
+        "    \"\"\"  e \"\"\" \"  d  \"\n"
+        "    (\"  g  \")\n"},
     {"fstring_fields",
         "s = f'{a+1} and {b*2!r:>10}'\n",
         "s = f\"{a + 1} and {b * 2!r:>10}\"\n"},
@@ -380,10 +426,42 @@ static void test_deep_nesting(void) {
     ffq_ctx_free(cx);
 }
 
-// fuzz_format findings (2026-12-02), the inputs as found: formatting the output
-// a second time changed it (an annotated assignment whose value was split by
-// the annotation's layout rules instead of the assignment's).
+// fuzz_format findings, the inputs as found: formatting the output a second
+// time changed it. 2026-12-02 (two): an annotated assignment whose value was
+// split by the annotation's layout rules instead of the assignment's.
+// 2026-12-05: a docstring written as an implicit concatenation, joined on the
+// first pass and laid out as a docstring only on the second.
 static const char *const fuzz_findings[] = {
+    "def f():\n"
+    " '   ''   Docstring.   '''\n"
+    "\n"
+    "def g():\n"
+    "  \"\"\"\n"
+    "  Multi   \n"
+    "\n"
+    "    indented\n"
+    "\ttabbed\n"
+    "  end\"\"\"\n"
+    "\n"
+    "def h():\n"
+    "    \"\"\"Ends with quote\\\"ring.   '''\n"
+    "\n"
+    "def g():\"\"\"\n"
+    "\n"
+    "def i():\n"
+    "    \"\"\"   \"\"\"\n"
+    "\n"
+    "def j():\n"
+    "    \"\"\"Line\n"
+    "    \"\"\"\n"
+    "\n"
+    "def k():\n"
+    "    r\"\"\"Raw\\n\"\"\"\"\"\n"
+    "\n"
+    "\n"
+    "    def f(self): pass\n"
+    "def l():\n"
+    "    \"\"\"A very long docstring line that goes past the hundred char\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd""acter line width limit for sure e hundred char\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd""acter line width limit for sure yes\"\"\"\n",
     "x = [aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n"
     "x = {aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: bbbbb-bbbbbbbbbbbbbbbbb}\n"
     "foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)\n"
