@@ -9,14 +9,20 @@
 // once made and lives in the cache's own arena (a private context) until
 // ffq_cache_free; a mutex makes lookups safe from several threads.
 // Without a cache (the default) every context parses for itself.
+// The cache also holds the built-in operator table, parsed once: loading its
+// YAML was most of the fixed cost of compiling one small file. And an input
+// file that an earlier compilation of the run imported (converting a package
+// tree, some of its modules are imported by others first) reuses that parse:
+// same path, unchanged on disk, same bytes.
+#include "containers.h"
+#include "ffq_int.h"
+#include "optable.h"
+
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include "containers.h"
-#include "ffq_int.h"
 
 typedef struct CacheEntry {
     const char *path;
@@ -30,8 +36,11 @@ typedef struct CacheEntry {
 
 struct ffq_cache {
     pthread_mutex_t lock;
-    ffq_ctx *own;         // arena of the map, entries, files and trees
+    ffq_ctx *own;         // arena of the maps, entries, files and trees
     StrMap entries;       // path -> CacheEntry *, the newest per path
+    const OpTable *optable;  // the built-in table, once loaded
+    bool optable_tried;
+    StrMap externs;          // "dir/pkg/mod" -> EXT_YES / EXT_NO: is there a C extension
 };
 
 ffq_cache *ffq_cache_new(void) {
@@ -101,4 +110,73 @@ bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst
     pthread_mutex_unlock(&c->lock);
     if (!e) arena_out_of_memory(cx);
     return *file != NULL;
+}
+
+const OpTable *cache_default_optable(ffq_ctx *cx) {
+    ffq_cache *c = cx->cache;
+    pthread_mutex_lock(&c->lock);
+    if (!c->optable_tried) {
+        c->optable_tried = true;
+        ffq_ctx *own = c->own;
+        jmp_buf jb;
+        own->recover = &jb;
+        if (setjmp(jb) == 0) {
+            OpTable *t = optable_new(own);
+            if (optable_load_default(own, t)) c->optable = t;
+        }
+        own->recover = NULL;
+        own->diags.len = 0;
+        own->stats.errors = 0;
+    }
+    const OpTable *t = c->optable;
+    pthread_mutex_unlock(&c->lock);
+    return t;
+}
+
+Cst *cache_input(ffq_ctx *cx, const SrcFile *file) {
+    ffq_cache *c = cx->cache;
+    struct stat st;
+    if (!c || stat(file->path, &st) != 0) return NULL;
+    pthread_mutex_lock(&c->lock);
+    const CacheEntry *e = strmap_get(&c->entries, file->path, strlen(file->path));
+    bool same = e && e->file && e->cst && same_version(e, &st) && !e->cst->has_errors && !e->cst->too_deep &&
+                e->file->len == file->len && memcmp(e->file->data, file->data, file->len) == 0;
+    Cst *cst = same ? e->cst : NULL;
+    pthread_mutex_unlock(&c->lock);
+    return cst;
+}
+
+enum { EXT_NO = 1, EXT_YES = 2 };
+
+bool cache_has_extension(ffq_ctx *cx, const char *base, bool (*probe)(const char *base)) {
+    ffq_cache *c = cx->cache;
+    size_t n = strlen(base);
+    pthread_mutex_lock(&c->lock);
+    uintptr_t known = (uintptr_t)strmap_get(&c->externs, base, n);
+    pthread_mutex_unlock(&c->lock);
+    if (known) return known == EXT_YES;
+    bool found = probe(base);
+    ffq_ctx *own = c->own;
+    jmp_buf jb;
+    pthread_mutex_lock(&c->lock);
+    own->recover = &jb;
+    if (setjmp(jb) == 0 && !strmap_get(&c->externs, base, n))  // out of memory: not remembered
+        strmap_put(own, &c->externs, arena_strndup(own, base, n), n, (void *)(uintptr_t)(found ? EXT_YES : EXT_NO));
+    own->recover = NULL;
+    pthread_mutex_unlock(&c->lock);
+    return found;
+}
+
+bool cache_lang(ffq_ctx *cx, void (*init)(ffq_ctx *own)) {
+    ffq_cache *c = cx->cache;
+    ffq_ctx *own = c->own;
+    jmp_buf jb;
+    pthread_mutex_lock(&c->lock);
+    own->recover = &jb;
+    if (setjmp(jb) == 0 && !own->lang.lang) init(own);
+    own->recover = NULL;
+    bool ok = own->lang.lang && own->lang.kind_of_sym && own->lang.field_of_id;
+    if (ok) cx->lang = own->lang;
+    pthread_mutex_unlock(&c->lock);
+    return ok;
 }

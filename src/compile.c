@@ -42,6 +42,10 @@ static const char *package_root(ffq_ctx *cx, const char *path, const char **modn
 }
 
 static bool load_tables(ffq_ctx *cx, const ffq_options *opt) {
+    if (cx->cache && !opt->no_default_optable && !opt->noptables) {  // the run's shared copy
+        cx->optable = (OpTable *)cache_default_optable(cx);  // only read from here on
+        if (cx->optable) return true;
+    }
     OpTable *t = optable_new(cx);
     bool ok = true;
     if (!opt->no_default_optable) ok = optable_load_default(cx, t) && ok;
@@ -132,7 +136,9 @@ static const SrcFile *apply_rules(ffq_ctx *cx, const SrcFile *file, const Input 
 
 // NULL when the input has syntax errors (each already reported).
 static Cst *parse(ffq_ctx *cx, const SrcFile *file) {
-    Cst *cst = source_parse(cx, file);
+    Cst *cst = cache_input(cx, file);  // parsed already as an import of an earlier input
+    if (cst) return cx->stats.files_read++, cst;
+    cst = source_parse(cx, file);
     if (!cst) diag_at(cx, DIAG_ERROR, NULL, 0, "parser-failed", "could not parse %s", file->path);
     return cst && !cst->has_errors ? cst : NULL;
 }
@@ -187,6 +193,7 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
     file = apply_rules(cx, file, &in, &rules);
     Cst *cst = parse(cx, file);
     if (!cst) return FFQ_ERR_INPUT;
+    file = cst->file;  // the cache's copy when the parse came from there (diagnostics group by file)
     Module *m = load_program(cx, file, cst, &in, opt);
     OutputPlan *plan = plan_new(cx, m, in.modname);
     if (!plan_roots(cx, plan, opt)) return FFQ_ERR_INPUT;

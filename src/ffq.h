@@ -109,7 +109,10 @@ FFQ_API ffq_stats ffq_get_stats(const ffq_ctx *cx);
 // A cache of the imported modules' parsed source, for runs that compile many
 // files (a package tree): each imported module file is read and parsed once
 // per cache instead of once per compilation. Cached files are re-checked
-// (device, inode, size, mtime) on every use. The cache may be shared by
+// (device, inode, size, mtime) on every use; an input file the cache holds
+// already (imported by an earlier compilation; same path and bytes) reuses
+// that parse. The built-in operator table, the grammar's tables and the C
+// extension lookups are also made once per cache. The cache may be shared by
 // contexts on several threads; it must outlive every context that uses it.
 // ffq_cache_new returns NULL when out of memory.
 typedef struct ffq_cache ffq_cache;

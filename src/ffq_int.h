@@ -43,6 +43,19 @@ typedef struct MissingOp {  // a table-like callable not in the operator table
 // The parsed module file at path from cx->cache (which must be set), parsed on
 // first use; false when the file cannot be used.
 bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst);
+// The built-in operator table, loaded once per cache (immutable, shared by
+// the compilations of the run); NULL when it could not be loaded there (the
+// caller loads its own copy, which reports what went wrong).
+const OpTable *cache_default_optable(ffq_ctx *cx);
+// The parse of an input file that the run's cache already holds (imported by
+// an earlier compilation: same path, unchanged, same bytes, no syntax errors);
+// its file is cst->file. NULL when there is none (or no cache).
+Cst *cache_input(ffq_ctx *cx, const SrcFile *file);
+// probe(base) ("is there a C extension base.*so?"), answered once per run.
+bool cache_has_extension(ffq_ctx *cx, const char *base, bool (*probe)(const char *base));
+// cx's grammar tables (cx->lang) from the cache, made by init(own) once per
+// run and read-only; false when they could not be made there.
+bool cache_lang(ffq_ctx *cx, void (*init)(ffq_ctx *own));
 
 // --- diff.c ---
 
@@ -66,7 +79,7 @@ struct ffq_ctx {
     const char *diag_text;
     ffq_stats stats;
 
-    OpTable *optable;
+    OpTable *optable;  // read-only once loaded (it may be the cache's shared copy)
     struct Program *prog;  // the modules of the run (program.c)
     CstLang lang;      // symbol and field ids of the Python grammar
     void *live_parser; // TSParser * / TSTree * during a parse, so ffq_ctx_free can

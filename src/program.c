@@ -482,7 +482,8 @@ Module *program_module(ffq_ctx *cx, const char *dotted) {
             return load_file(cx, arena_strdup(cx, dotted), arena_strdup(cx, path), true);
         if (snprintf(path, sizeof path, "%s/%s.py", dir, rel) < (int)sizeof path && is_file(path))
             return load_file(cx, arena_strdup(cx, dotted), arena_strdup(cx, path), false);
-        if (snprintf(path, sizeof path, "%s/%s", dir, rel) < (int)sizeof path && has_extension(path)) {
+        if (snprintf(path, sizeof path, "%s/%s", dir, rel) < (int)sizeof path &&
+            (cx->cache ? cache_has_extension(cx, path, has_extension) : has_extension(path))) {
             vec_push(cx, &p->externs, arena_strdup(cx, dotted));
             return NULL;
         }

@@ -43,7 +43,9 @@ static Env *env_copy(RwState *a, const Env *src) {
     return e;
 }
 
-static void env_union(RwState *a, Env *dst, const Env *src) {
+// dst := dst | src. True when dst gained a producer.
+static bool env_union(RwState *a, Env *dst, const Env *src) {
+    bool grew = false;
     for (size_t i = 0; i < src->entries.len; i++) {
         const EnvEntry *s = VEC_AT(src->entries, EnvEntry, i);
         EnvEntry *d = env_find(dst, s->key);
@@ -55,9 +57,10 @@ static void env_union(RwState *a, Env *dst, const Env *src) {
         for (size_t k = 0; k < s->prods.len; k++) {
             size_t j = 0;
             while (j < d->prods.len && d->prods.items[j] != s->prods.items[k]) j++;
-            if (j == d->prods.len) vec_push(a->cx, &d->prods, s->prods.items[k]);
+            if (j == d->prods.len) vec_push(a->cx, &d->prods, s->prods.items[k]), grew = true;
         }
     }
+    return grew;
 }
 
 // The rw_producer of `key` defined by `node`; the same object on every pass over a loop.
@@ -417,8 +420,15 @@ static void flow_if(RwState *a, uint32_t st, Env *env, bool *dead) {
     env->entries = merged->entries;
 }
 
-// for / while: the body twice (the second pass sees the first pass's
-// producers), then merged with the state before (zero iterations) and breaks.
+// for / while: the body is walked until the state at its head stops growing
+// (reaching definitions: producers are only added, so this ends), then the
+// state after the loop is the state before (zero iterations) joined with
+// every pass's end state and breaks. The head state of each loop is kept
+// across the walks of an enclosing loop: their states only grow, so a loop
+// restarts from its last fixpoint joined with the new state before it, and
+// nested loops cost one walk per enclosing walk plus one per growth, not
+// 2^depth walks. Marks made on a walk are only ever added, so the result is
+// that of walking every loop with its final head state.
 static void flow_loop(RwState *a, uint32_t st, Env *env) {
     const Cst *c = a->c;
     bool is_for = c->nodes[st].kind == K_FOR;
@@ -432,15 +442,18 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
     else expr_uses(a, cst_field(c, st, F_CONDITION), env, false);
     Loop loop = {.outer = a->loop};
     a->loop = &loop;
-    Env *state = env_copy(a, env);
+    Env *state = nodemap_get(&a->loop_state, st);
+    if (state) env_union(a, state, env);
+    else nodemap_put(a->cx, &a->loop_state, st, state = env_copy(a, env));
     Env *result = env_copy(a, env);
-    for (int pass = 0; pass < 2; pass++) {
+    for (bool grew = true; grew && !a->failed;) {
         Env *e = env_copy(a, state);
         if (is_for) define_targets(a, e, cst_field(c, st, F_LEFT), PR_FOR, st, false);
         else expr_uses(a, cst_field(c, st, F_CONDITION), e, false);
         bool dead = false;
         rw_flow_block(a, cst_field(c, st, F_BODY), e, &dead);
-        if (!dead) env_union(a, state, e), env_union(a, result, e);
+        grew = !dead && env_union(a, state, e);
+        if (!dead) env_union(a, result, e);
         if (!dead && normal) env_union(a, normal, e);
         for (size_t i = 0; i < a->loop->breaks.len; i++) {
             env_union(a, result, a->loop->breaks.items[i]);

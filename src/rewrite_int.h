@@ -79,6 +79,7 @@ typedef struct RwState {
     NodeMap tmp_lines;      // statement -> PtrVec of GenLine * (GEN_TMP, in order)
     NodeMap prods_of;       // statement/param node -> PtrVec of Prod *
     NodeMap scope_of;       // block -> Scope *
+    NodeMap loop_state;     // for/while node -> Env * at its head (grows to the fixpoint)
     Scope *scope;           // current branch scope during flow
     Scope *root;
     PtrVec exprqs;          // ExprQ *

@@ -93,6 +93,7 @@ const char *cst_kind_name(uint32_t kind) {
 static void init_lang(ffq_ctx *cx) {
     CstLang *L = &cx->lang;
     if (L->lang) return;
+    if (cx->cache && cache_lang(cx, init_lang)) return;  // made once per run, shared read-only
     const TSLanguage *lang = tree_sitter_python();
     L->lang = lang;
     L->nsyms = ts_language_symbol_count(lang);

@@ -135,6 +135,10 @@ uint32_t fmt_nchildren(const Fmt *f, uint32_t n);
 bool fmt_has_comments(const Fmt *f, uint32_t lo, uint32_t hi);
 // Target lists (for x, y in ...; a, b = ...): elements joined flat.
 void fmt_targets(Fmt *f, uint32_t n);
+// `return a, b` / `x = a, b`: an unparenthesized tuple (expression_list)
+// that gets parentheses when it breaks, then one element per line and a
+// trailing comma; any other value: parenthesized if it breaks.
+void fmt_value_list(Fmt *f, uint32_t n);
 // `target op value` for annotations and bracketed targets (see expr.c).
 void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t value);
 // Parameters of a def (with their brackets).

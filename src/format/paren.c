@@ -367,10 +367,10 @@ void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op,
     uint32_t v = fmt_unparen(f, value);
     const CstNode *tn = &f->c->nodes[target], *vn = &f->c->nodes[value];
     bool comments = fmt_has_comments(f, tn->start, vn->end);
-    if (!is_inlineable(f, v) || comments || v != value) {
+    if (!is_inlineable(f, v) || comments) {  // source parentheses around v do not matter (ruff)
         fmt_before_operator(f, target, is_annotation);
         doc_str(f->d, op);
-        fmt_maybe_paren(f, value, P_IF_BREAKS);
+        fmt_value_list(f, value);  // `x: T = a, b` / `x[i] += a, b`: a tuple splits per element
         return;
     }
     uint32_t mark = f->d->n;

@@ -120,11 +120,32 @@ static bool is_import(const Fmt *f, uint32_t st) {
 }
 
 // A statement that is a lone string: a docstring when first in its body.
-static bool is_string_stmt(const Fmt *f, uint32_t st) {
+// An implicit concatenation of plain strings that joins into one (no comments,
+// no raw, triple-quoted, f- or byte strings) counts too: ruff joins it, then
+// lays it out as a docstring. *text (if given): the string, joined.
+static bool string_stmt(const Fmt *f, uint32_t st, const char **text, size_t *len) {
     if (kind(f, st) != K_EXPR_STMT || fmt_nchildren(f, st) != 1) return false;
-    uint32_t e = fmt_child(f, st, 0);
-    return kind(f, e) == K_STRING;
+    uint32_t outer = fmt_child(f, st, 0), e = fmt_unparen(f, outer);  // `("doc")` is one too
+    bool comments = e != outer && fmt_has_comments(f, node(f, outer)->start, node(f, outer)->end);
+    if (kind(f, e) == K_STRING && !comments) {
+        if (text) *text = cst_text(f->c, e, len);
+        return true;
+    }
+    if (kind(f, e) != K_CONCAT_STRING || comments || fmt_has_comments(f, node(f, e)->start, node(f, e)->end))
+        return false;
+    uint32_t n = fmt_nchildren(f, e);
+    uint32_t *parts = ARENA_ARRAY(f->cx, uint32_t, n ? n : 1);
+    for (uint32_t i = 0; i < n; i++)
+        if (kind(f, parts[i] = fmt_child(f, e, i)) != K_STRING) return false;
+    StrBuf sb = {0};
+    if (!fmt_join_strings(f->cx, f->src, f->c->nodes, parts, n, &sb) || !sb.len) return false;
+    for (size_t i = 0; i < sb.len && sb.data[i] != '"' && sb.data[i] != '\''; i++)
+        if (strchr("fFbBtT", sb.data[i])) return false;  // prefixes: only a plain string is a docstring
+    if (text) *text = sb.data, *len = sb.len;
+    return true;
 }
+
+static bool is_string_stmt(const Fmt *f, uint32_t st) { return string_stmt(f, st, NULL, NULL); }
 
 // def f(): ...   (the body is a lone `...`)
 static bool is_stub_def(const Fmt *f, uint32_t st) {
@@ -170,20 +191,45 @@ static void verbatim(Fmt *f, uint32_t st) {
 // --- simple statements ---
 
 static void fmt_docstring_stmt(Fmt *f, uint32_t st, int indent) {
-    uint32_t e = fmt_child(f, st, 0);
-    size_t len;
-    const char *t = cst_text(f->c, e, &len);
+    size_t len = 0;
+    const char *t = "";
+    (void)string_stmt(f, st, &t, &len);
     StrBuf sb = {0};
     fmt_docstring(f->cx, t, len, indent, &sb);
     doc_text(f->d, sb.data, sb.len);
 }
 
-static void fmt_value_list(Fmt *f, uint32_t n);
-
 static bool has_own_parens_target(const Fmt *f, uint32_t t) {
     uint32_t k = kind(f, t);
     return k == K_SUBSCRIPT || k == K_LIST || k == K_DICT || k == K_SET || k == K_LIST_PATTERN ||
            (k == K_CALL) || k == K_TUPLE || k == K_TUPLE_PATTERN;
+}
+
+// Can an annotation break over lines (ruff's is_splittable_expression)? A
+// name or a plain attribute chain cannot; brackets, operators and calls with
+// arguments can.
+static bool splittable(const Fmt *f, uint32_t n) {
+    n = fmt_unparen(f, n);
+    if (n == CST_NONE) return false;
+    switch (kind(f, n)) {
+    case K_TYPE: return fmt_nchildren(f, n) > 0 && splittable(f, fmt_child(f, n, 0));
+    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
+    case K_ELLIPSIS: case K_SLICE: case K_NAMED_EXPR: case K_STRING:
+        return false;
+    case K_TUPLE: case K_LIST: case K_SET: case K_DICT: case K_EXPRESSION_LIST: case K_YIELD:
+        return fmt_nchildren(f, n) > 0;
+    case K_UNARY_OP: case K_NOT_OP: case K_LIST_SPLAT:
+        return fmt_nchildren(f, n) > 0 && splittable(f, fmt_child(f, n, fmt_nchildren(f, n) - 1));
+    case K_CALL: {
+        uint32_t fn = cst_field(f->c, n, F_FUNCTION), args = cst_field(f->c, n, F_ARGUMENTS);
+        return (args != CST_NONE && fmt_nchildren(f, args) > 0) || (fn != CST_NONE && kind(f, fn) == K_PAREN_EXPR);
+    }
+    case K_ATTRIBUTE: case K_LAMBDA: {  // no split point of its own: its object / body may have one
+        uint32_t sub = cst_field(f->c, n, kind(f, n) == K_ATTRIBUTE ? F_OBJECT : F_BODY);
+        return sub != CST_NONE && (kind(f, sub) == K_PAREN_EXPR || splittable(f, sub));
+    }
+    default: return true;  // operators, comparisons, subscripts, comprehensions, await, ...
+    }
 }
 
 static void fmt_assignment(Fmt *f, uint32_t a) {
@@ -193,7 +239,12 @@ static void fmt_assignment(Fmt *f, uint32_t a) {
         fmt_targets(f, left);
         doc_str(f->d, ": ");
         if (right == CST_NONE) fmt_expr_unparen(f, type);
-        else fmt_assign_rtl(f, type, true, " = ", right);
+        else if (splittable(f, type)) fmt_assign_rtl(f, type, true, " = ", right);
+        else {  // `x: T = value` with a T that cannot break: laid out as `x = value`
+            fmt_expr_unparen(f, type);
+            doc_str(f->d, " = ");
+            fmt_value_list(f, right);
+        }
         return;
     }
     // a = b = c: chained targets; the last one decides the layout
@@ -226,11 +277,11 @@ static void fmt_aug_assignment(Fmt *f, uint32_t a) {
     }
     fmt_targets(f, left);
     doc_str(f->d, ops);
-    fmt_maybe_paren(f, right, P_IF_BREAKS);
+    fmt_value_list(f, right);  // `x += a, b`: as `x = a, b`
 }
 
 // `return a, b` / `x = a, b`: a tuple that gets parentheses only when it breaks.
-static void fmt_value_list(Fmt *f, uint32_t n) {
+void fmt_value_list(Fmt *f, uint32_t n) {
     if (kind(f, n) != K_EXPRESSION_LIST) {
         fmt_maybe_paren(f, n, P_IF_BREAKS);
         return;

@@ -293,16 +293,16 @@ def nested_classes(depth):
     return HEADER + "\n".join(lines) + "\n"
 
 
-def nesting(d, src, cpython_ok):
+def nesting(d, src, cpython_ok, timeout=None):
     # CPython refuses more than 200 nested brackets and 100 indentation
     # levels, so an input deeper than that may be refused, or copied as is
     # into an output CPython refuses too (that output is not checked); at a
     # depth CPython accepts, the result must be correct.
     if cpython_ok:
-        correct(d, src, nclasses=1)
+        correct(d, src, nclasses=1, timeout=timeout)
         return
     write(d, "m.py", src)
-    r = run(["autoquant", "m.py", "-o", "out.py"], d)
+    r = run(["autoquant", "m.py", "-o", "out.py"], d, timeout=timeout)
     check(not stray_temps(d), "temporary file left behind", r)
     check(r.rc == 0 or "error:" in r.err, "exit %d without a message" % r.rc, r)
 
@@ -337,6 +337,46 @@ def test_nesting_unary_ops_5000(d): nesting(d, HEADER + "class M(torch.nn.Module
 def test_nesting_attribute_chain_20000(d): nesting(d, HEADER + "class M(torch.nn.Module):\n    def forward(self, x):\n        return torch.relu(x" + ".t()" * 20000 + ")\n", False)
 def test_nesting_parens_5000(d): nesting(d, nested_parens(5000), False)
 def test_nesting_if_blocks_3000(d): nesting(d, nested_blocks(3000), False)
+
+
+def nested_loops(depth):
+    # for / while / for-else with a break, alternating; each level reads what the
+    # levels inside it assign on a previous iteration (y), so every loop head
+    # state grows while the reaching definitions are computed.
+    lines = ["class M(torch.nn.Module):", "    def forward(self, x, n):", "        y = x"]
+    for i in range(depth):
+        ind = "    " * (i + 2)
+        if i % 3 == 1:
+            lines.append(ind + "while n > %d:" % i)
+        else:
+            lines.append(ind + "for i%d in range(n):" % i)
+        lines.append(ind + "    x = torch.add(x, y)")
+        if i % 3 == 2:
+            lines.append(ind + "    if n > %d:" % (i * 7))
+            lines.append(ind + "        break")
+    ind = "    " * (depth + 2)
+    lines.append(ind + "y = torch.mul(x, 2)")
+    for i in reversed(range(depth)):
+        if i % 3 == 0:
+            lines.append("    " * (i + 2) + "else:")
+            lines.append("    " * (i + 3) + "y = torch.relu(y)")
+    lines.append("        return x + y")
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def test_nested_loops_20(d):
+    # 20 is CPython's limit of statically nested blocks. The flow walk reaches a
+    # fixpoint per loop instead of walking each body twice per enclosing walk
+    # (2**20 walks, minutes and gigabytes): a CPU-time bound of a few seconds decides.
+    r, out = correct(d, nested_loops(20), nclasses=1, timeout=5)
+    # y, assigned innermost and read by every level's add, reaches each add
+    check(out.count(b"fastforward.nn.functional.add(") == 21, "not every add was rewritten", r)
+    check(out.count(b"= self.quantizer_y(y)") >= 1, "the value of y assigned in the loop was not quantized", r)
+
+
+def test_nested_loops_90(d):
+    # deeper than CPython allows: refused or converted, within the same bound
+    nesting(d, nested_loops(90), False, timeout=5)
 
 
 # --- recursion in the program ---

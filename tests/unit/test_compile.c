@@ -144,6 +144,109 @@ static void test_package_split(void) {
         rmdir(path);
     }
     rmdir(root);
+// A run's cache holds one copy of the built-in operator table for all its
+// contexts; the output is the same as without a cache, and a context with an
+// extra table (or none) loads its own.
+static void test_cache_shares_default_table(void) {
+    const char *alone = NULL;
+    CHECK(compile_with(NULL, NULL, &alone) == FFQ_OK);
+    ffq_cache *cache = ffq_cache_new();
+    CHECK(cache != NULL);
+    const OpTable *first = NULL;
+    for (int i = 0; i < 2; i++) {
+        ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+        ffq_ctx_use_cache(cx, cache);
+        ffq_options opt = ffq_options_default();
+        opt.module_name = "m";
+        CHECK(ffq_compile_buffer(cx, "m.py", model, sizeof model - 1, &opt) == FFQ_OK);
+        CHECK(alone && strcmp(ffq_output(cx, NULL), alone) == 0);
+        if (i == 0) first = cx->optable;
+        else CHECK(cx->optable == first);
+        ffq_ctx_free(cx);
+    }
+    // an extra table: sigmoid dispatched to a custom function in this context only
+    const char *path = "test_compile_extra.yaml";
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp) {
+        fputs("- op: \"sigmoid(input: Quantized) -> Quantized\"\n  fallback: torch.sigmoid\n"
+              "  dispatch: my_ops.sigmoid\n", fp);
+        fclose(fp);
+    }
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    ffq_ctx_use_cache(cx, cache);
+    ffq_options opt = ffq_options_default();
+    opt.module_name = "m";
+    const char *tables[] = {path};
+    opt.optables = tables;
+    opt.noptables = 1;
+    CHECK(ffq_compile_buffer(cx, "m.py", model, sizeof model - 1, &opt) == FFQ_OK);
+    CHECK(cx->optable != first);
+    CHECK_CONTAINS(ffq_output(cx, NULL), "my_ops.sigmoid(");
+    ffq_ctx_free(cx);
+    remove(path);
+    ffq_cache_free(cache);
+    free((void *)alone);
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    fputs(text, fp);
+    fclose(fp);
+}
+
+// Compiles `path` (in a fresh context, with `cache` or none); returns a heap
+// copy of the output, or of the diagnostics when it fails.
+static char *compile_path(ffq_cache *cache, const char *path, ffq_status *st) {
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    ffq_ctx_use_cache(cx, cache);
+    ffq_options opt = ffq_options_default();
+    *st = ffq_compile_file(cx, path, &opt);
+    char *r = strdup(*st == FFQ_OK ? ffq_output(cx, NULL) : ffq_diagnostics(cx));
+    ffq_ctx_free(cx);
+    return r;
+}
+
+// An input that an earlier compilation of the run imported reuses the cached
+// parse: the output (or the error report) is the same as without a cache.
+static void test_cache_input_reuse(void) {
+    char dir[] = "/tmp/ffq-test-compile-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char a[256], b[256], bad[256], c[256];
+    snprintf(a, sizeof a, "%s/a.py", dir);
+    snprintf(b, sizeof b, "%s/b.py", dir);
+    snprintf(bad, sizeof bad, "%s/bad.py", dir);
+    snprintf(c, sizeof c, "%s/c.py", dir);
+    write_file(a, "import torch\nfrom b import Base\nfrom bad import Other\n\n\n"
+                  "class A(Base):\n    def forward(self, x):\n        return torch.relu(self.f(x))\n");
+    write_file(b, "import torch\n\n\nclass Base(torch.nn.Module):\n"
+                  "    def f(self, x):\n        return torch.sigmoid(x) * 2\n\n"
+                  "    def forward(self, x):\n        return self.f(x) + x\n");
+    write_file(bad, "import torch\n\n\nclass Other(torch.nn.Module):\n    def forward(self, x:\n");
+    write_file(c, "x = 1\n");
+    ffq_status st1, st2, st3, st4;
+    char *b_alone = compile_path(NULL, b, &st1), *bad_alone = compile_path(NULL, bad, &st2);
+    ffq_cache *cache = ffq_cache_new();
+    char *a_out = compile_path(cache, a, &st3);  // imports b and bad: both parsed into the cache
+    CHECK(st3 == FFQ_OK);
+    char *b_cached = compile_path(cache, b, &st4);
+    CHECK(st1 == FFQ_OK && st4 == FFQ_OK);
+    CHECK(b_alone && b_cached && strcmp(b_alone, b_cached) == 0);
+    char *bad_cached = compile_path(cache, bad, &st4);  // syntax errors: parsed again, reported
+    CHECK(st2 == FFQ_ERR_INPUT && st4 == FFQ_ERR_INPUT);
+    CHECK(bad_alone && bad_cached && strcmp(bad_alone, bad_cached) == 0);
+    CHECK_CONTAINS(bad_cached, "bad.py:5:");
+    free(b_cached);
+    write_file(b, "import torch\n\n\nclass Base(torch.nn.Module):\n"
+                  "    def forward(self, x):\n        return torch.tanh(x)\n");  // edited: parsed again
+    b_cached = compile_path(cache, b, &st4);
+    CHECK(st4 == FFQ_OK && b_cached && strstr(b_cached, "tanh") && !strstr(b_cached, "sigmoid"));
+    ffq_cache_free(cache);
+    free(b_alone), free(bad_alone), free(a_out), free(b_cached), free(bad_cached);
+    remove(a), remove(b), remove(bad), remove(c);
+    rmdir(dir);
 }
 
 int main(void) {
@@ -152,5 +255,7 @@ int main(void) {
     test_deterministic();
     test_contexts_independent();
     test_missing_file();
+    test_cache_shares_default_table();
+    test_cache_input_reuse();
     return check_report("test_compile");
 }

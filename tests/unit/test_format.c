@@ -240,6 +240,101 @@ static const Case cases[] = {
         "    result_tensor = (\n"
         "        input_tensor.reshape(batch_size, -1).permute(0, 2, 1).contiguous().view(batch, channels, h)\n"
         "    )\n"},
+    {"annotation_name_value_tuple",
+        "self.quantizer_x: fastforward.nn.Quantizer = torch.randnnnnnnnnnnnnnnnnnnnnnnnn(2, 4), torch.randn(3) * c + d\n",
+        "self.quantizer_x: fastforward.nn.Quantizer = (\n"
+        "    torch.randnnnnnnnnnnnnnnnnnnnnnnnn(2, 4),\n"
+        "    torch.randn(3) * c + d,\n"
+        ")\n"},
+    {"annotation_name_comment_too_long",
+        "x = 1\n"
+        "self.q: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub  # ##########################################################################################\n"
+        "y = 2\n",
+        "x = 1\n"
+        "self.q: fastforward.nn.Quantizer = (\n"
+        "    fastforward.nn.QuantizerStub\n"
+        ")  # ##########################################################################################\n"
+        "y = 2\n"},
+    {"annotation_name_value_too_long",
+        "x: int = self.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n",
+        "x: int = self.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n"},
+    {"annotation_subscript_value_tuple",
+        "x: Dict[str, int] = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n",
+        "x: Dict[str, int] = (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,\n"
+        "    bbbbbbbbbbbbbbbbbbbbbbbbbbbbb,\n"
+        ")\n"},
+    {"aug_assignment_value_tuple",
+        "x += aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbb\n",
+        "x += (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,\n"
+        "    bbbbbbbbbbbb,\n"
+        ")\n"},
+    {"rtl_value_in_source_parentheses",
+        "x: Dict[str, int] = (\n"
+        "    fastforward.nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\n"
+        ")  # cccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n"
+        "x: Optional[int] = (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n"
+        ")\n"
+        "x[1] = (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb()\n"
+        ")  # c\n",
+        "x: Dict[str, int] = (\n"
+        "    fastforward.nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\n"
+        ")  # cccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n"
+        "x: Optional[int] = (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n"
+        ")\n"
+        "x[1] = (\n"
+        "    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb()\n"
+        ")  # c\n"},
+    {"docstring_implicit_concatenation",
+        "'  a ''  b  '\n"
+        "x = 1\n"
+        "\n"
+        "\n"
+        "class C:\n"
+        "    '  c ''  d  '\n"
+        "    y = 2\n"
+        "\n"
+        "\n"
+        "def h():\n"
+        "    f'  e ' '  d  '\n"
+        "\n"
+        "\n"
+        "def k():\n"
+        "    (\n"
+        "        'aaaa '\n"
+        "        '  bbbb  '\n"
+        "    )  # c\n"
+        "\n"
+        "\n"
+        "def m():\n"
+        "    '''  e ''' '  d  '\n"
+        "    ('  g  ')\n",
+        "\"a   b\"\n"
+        "\n"
+        "x = 1\n"
+        "\n"
+        "\n"
+        "class C:\n"
+        "    \"c   d\"\n"
+        "\n"
+        "    y = 2\n"
+        "\n"
+        "\n"
+        "def h():\n"
+        "    f\"  e   d  \"\n"
+        "\n"
+        "\n"
+        "def k():\n"
+        "    \"aaaa   bbbb\"  # c\n"
+        "\n"
+        "\n"
+        "def m():\n"
+        "    \"\"\"  e \"\"\" \"  d  \"\n"
+        "    (\"  g  \")\n"},
     {"fstring_fields",
         "s = f'{a+1} and {b*2!r:>10}'\n",
         "s = f\"{a + 1} and {b * 2!r:>10}\"\n"},
@@ -331,12 +426,75 @@ static void test_deep_nesting(void) {
     ffq_ctx_free(cx);
 }
 
+// fuzz_format findings, the inputs as found: formatting the output a second
+// time changed it. 2026-12-02 (two): an annotated assignment whose value was
+// split by the annotation's layout rules instead of the assignment's.
+// 2026-12-05: a docstring written as an implicit concatenation, joined on the
+// first pass and laid out as a docstring only on the second.
+static const char *const fuzz_findings[] = {
+    "def f():\n"
+    " '   ''   Docstring.   '''\n"
+    "\n"
+    "def g():\n"
+    "  \"\"\"\n"
+    "  Multi   \n"
+    "\n"
+    "    indented\n"
+    "\ttabbed\n"
+    "  end\"\"\"\n"
+    "\n"
+    "def h():\n"
+    "    \"\"\"Ends with quote\\\"ring.   '''\n"
+    "\n"
+    "def g():\"\"\"\n"
+    "\n"
+    "def i():\n"
+    "    \"\"\"   \"\"\"\n"
+    "\n"
+    "def j():\n"
+    "    \"\"\"Line\n"
+    "    \"\"\"\n"
+    "\n"
+    "def k():\n"
+    "    r\"\"\"Raw\\n\"\"\"\"\"\n"
+    "\n"
+    "\n"
+    "    def f(self): pass\n"
+    "def l():\n"
+    "    \"\"\"A very long docstring line that goes past the hundred char\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd""acter line width limit for sure e hundred char\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd\xbd""acter line width limit for sure yes\"\"\"\n",
+    "x = [aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n"
+    "x = {aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: bbbbb-bbbbbbbbbbbbbbbbb}\n"
+    "foo(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa+++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)\n"
+    "def f(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa): pass\n"
+    "from aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa import bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbforward.nn.QuantizerStub()\n"
+    "        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStu###########################################################################b(bb, ccccccccccccccccccccc))\n"
+    "x = [aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa(bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, cccccccccccccccccccc)]\n",
+    "# e2ez Scalars() <- torch.randiiiiiiiiiiiii.nn.QuantizerStub()\n"
+    "        self.quantizer_x: fastforward.nn.Quantizer = fastforwariiiiiiiiiiiiiiiiiiiiiin(2, 4), torch.randnb * c + d\n"
+    "        u = a.unsqueeze(-1)\n"
+    "        return y, x, _r, w, u\n",
+};
+
+static void test_fuzz_findings(void) {
+    for (size_t i = 0; i < sizeof fuzz_findings / sizeof fuzz_findings[0]; i++) {
+        char *once = format(fuzz_findings[i]);
+        CHECK(once != NULL);
+        if (!once) continue;
+        char *twice = format(once);
+        if (!twice || strcmp(twice, once) != 0) printf("fuzz finding %zu (second pass):\n", i + 1);
+        CHECK_EQ_STR(twice, once);
+        free(twice);
+        free(once);
+    }
+}
+
 int main(void) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i]);
     test_format_stmt();
     test_parse_failure();
     test_two_contexts();
     test_deep_nesting();
+    test_fuzz_findings();
     printf("test_format: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
