@@ -144,6 +144,8 @@ static void test_package_split(void) {
         rmdir(path);
     }
     rmdir(root);
+}
+
 // A run's cache holds one copy of the built-in operator table for all its
 // contexts; the output is the same as without a cache, and a context with an
 // extra table (or none) loads its own.
