@@ -237,6 +237,11 @@ void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv) {
         CallSite *site = cv->sites.items[k];
         GenClass *g = site->callee->owner ? w->g : NULL;
         if (site->callee->owner && !g) continue;  // a method outside any generated class
+        // torch's container methods (self.items(), self.append(...)) quantize nothing, and
+        // the runtime wraps them so that they skip quantizer slots: never copied
+        if (site->callee->owner && strcmp(site->callee->mod->name, "torch.nn.modules.container") == 0 &&
+            strcmp(site->callee->name, "forward") != 0)
+            continue;
         enqueue(cx, plan, site->callee, g);
     }
 }

@@ -1,8 +1,12 @@
-# A ModuleDict / Sequential subclass whose forward reads its own container (self.items(),
-# for m in self) would run its quantizers as layers: the forward is kept (inherited) and
-# reported, and no quantizer becomes a child of the container.
+# Sequential / ModuleList / ModuleDict subclasses whose forward reads their own container
+# (self.items(), for m in self, self[i], len(self)) are converted: the runtime keeps their
+# quantizer slots out of the container's entries, so the loops see the layers only. A
+# forward that iterates self.children() would see the quantizers (they are children): it is
+# kept (inherited) and reported.
 # e2e: DenseBlock() <- torch.randn(2, 4, 5, 5)
 # e2e: Net() <- torch.randn(2, 4)
+# e2e: Chain() <- torch.randn(2, 4)
+# e2e: ByChildren() <- torch.randn(2, 4)
 import torch
 from torch import nn
 
@@ -50,3 +54,25 @@ class Net(nn.Module):
 
     def forward(self, x):
         return self.head(self.stack(x)) * 2
+
+
+class Chain(nn.ModuleList):
+    def __init__(self):
+        super().__init__([nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4)])
+
+    def forward(self, x):
+        for i in range(len(self) - 1):
+            x = self[i](x) * 0.5
+        return self[-1](x) + len(self)
+
+
+class ByChildren(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+
+    def forward(self, x):
+        for m in self.children():
+            x = torch.sigmoid(m(x))
+        return x
