@@ -107,16 +107,33 @@ typedef struct Discovery {
     OutputPlan *plan;
     PtrVec seen;          // ClassInfo * already visited
     PtrVec notes;         // torch classes reported as not generated
+    PtrVec factories;     // FuncInfo * already walked as factories
 } Discovery;
 
 static void discover(Discovery *d, ClassInfo *ci, int depth);
+static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int depth);
+
+// A function called where submodules are built (`self.enc = make_encoder(...)`, or in the
+// function that builds a root class) may return modules: the classes its body constructs
+// are discovered, and the factories it calls are followed in turn. torch's own functions
+// are not read.
+static void walk_factory(Discovery *d, FuncInfo *fn, int depth) {
+    if (!fn || depth > DISCOVER_DEPTH_MAX || str_has_prefix(fn->mod->name, "torch.") ||
+        strcmp(fn->mod->name, "torch") == 0)
+        return;
+    for (size_t i = 0; i < d->factories.len; i++)
+        if (d->factories.items[i] == fn) return;
+    vec_push(d->cx, &d->factories, fn);
+    uint32_t body = cst_field(fn->mod->cst, fn->def, F_BODY);
+    if (body != CST_NONE) walk_submodule_expr(d, fn->mod, body, depth + 1);
+}
 
 // Calls to classes inside a submodule expression: `Block(...)`,
 // `nn.Sequential(A(), B())`, `nn.ModuleList([Layer() for _ in range(n)])`.
 static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int depth) {
     const Cst *c = m->cst;
     uint32_t kind = c->nodes[n].kind;
-    if (kind == K_LAMBDA) return;
+    if (kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX) return;
     if (kind == K_CALL) {
         Symbol sym = program_resolve(d->cx, (Module *)m, cst_field(c, n, F_FUNCTION));
         const char *q = program_qualname(d->cx, m, cst_field(c, n, F_FUNCTION));
@@ -131,6 +148,7 @@ static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int d
                                      missing);
         }
         if (sub && program_is_module_class(d->cx, sub)) discover(d, sub, depth + 1);
+        else if (sym.kind == SYM_FUNC && sym.fn && !sym.fn->owner) walk_factory(d, sym.fn, depth);
         else if (!sub && q && str_has_prefix(q, "torch.nn.") && !is_hand_quantized(q)) {
             const char *last = strrchr(q, '.') + 1;
             bool known = false;
@@ -165,6 +183,12 @@ static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char 
             walk_submodule_expr(d, m, right, depth);
             return;
         }
+        // a local (`enc = make_encoder(d)`, `layers = [Block(d) for ...]`): walked in case
+        // it becomes a submodule later
+        if (right != CST_NONE) {
+            walk_init(d, ci, right, self, depth);
+            return;
+        }
     }
     if (kind == K_CALL) {  // super().__init__(...) / self.add_module("x", Block())
         uint32_t f = cst_field(c, n, F_FUNCTION);
@@ -187,6 +211,19 @@ static void walk_init(Discovery *d, const ClassInfo *ci, uint32_t n, const char 
             walk_submodule_expr(d, m, cst_field(c, n, F_ARGUMENTS), depth);
             return;
         }
+        // a builder method (`self._make_layer(...)`): its body is walked as a factory's
+        const char *prefix = arena_printf(d->cx, "%s.", self);
+        if (text && str_has_prefix(text, prefix) && !strchr(text + strlen(prefix), '.')) {
+            FuncInfo *meth = program_find_method(d->cx, ci, text + strlen(prefix));
+            if (meth && meth->kind == FN_INSTANCE && strcmp(meth->name, "forward") != 0 &&
+                strcmp(meth->name, "__init__") != 0)
+                walk_factory(d, meth, depth);
+            walk_submodule_expr(d, m, cst_field(c, n, F_ARGUMENTS), depth);
+            return;
+        }
+        // any other call (`layers.append(Block(d))`, `make_encoder(d)`)
+        walk_submodule_expr(d, m, n, depth);
+        return;
     }
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
         if (c->nodes[c->nodes[n].first_child + k].named)
@@ -218,9 +255,48 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
     walk_init(d, init->owner, cst_field(c, init->def, F_BODY), cst_strdup(d->cx, c, p0), depth);
 }
 
+// Does n (not looking into nested definitions) construct one of the root classes?
+static bool builds_root(Discovery *d, const Module *m, uint32_t n, int depth) {
+    const Cst *c = m->cst;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF || depth > DISCOVER_DEPTH_MAX)
+        return false;
+    if (kind == K_CALL) {
+        Symbol sym = program_resolve(d->cx, (Module *)m, cst_field(c, n, F_FUNCTION));
+        for (size_t i = 0; sym.kind == SYM_CLASS && i < d->plan->roots.len; i++)
+            if (d->plan->roots.items[i] == sym.cls) return true;
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (builds_root(d, m, cst_child(c, n, k), depth + 1)) return true;
+    return false;
+}
+
+// The code of the input file that builds a root class (a module-level function such as
+// `def build(): return Model(make_encoder(4), Head())`, or module-level statements) may
+// hand it submodules made elsewhere: the classes and factories it calls are discovered
+// too, after the roots' own submodules.
+static void walk_builders(Discovery *d) {
+    const Module *m = d->plan->mod;
+    const Cst *c = m->cst;
+    for (size_t i = 0; i < m->functions.len; i++) {
+        FuncInfo *fn = m->functions.items[i];
+        uint32_t body = cst_field(c, fn->def, F_BODY);
+        if (body != CST_NONE && builds_root(d, m, body, 0)) walk_factory(d, fn, 0);
+    }
+    uint32_t root = 0;
+    for (uint32_t k = 0; k < c->nodes[root].nchildren; k++) {
+        uint32_t st = cst_child(c, root, k);
+        uint32_t kind = c->nodes[st].kind;
+        if (kind != K_FUNCTION_DEF && kind != K_CLASS_DEF && kind != K_DECORATED_DEF &&
+            builds_root(d, m, st, 0))
+            walk_submodule_expr(d, m, st, 0);
+    }
+}
+
 void plan_discover(ffq_ctx *cx, OutputPlan *plan) {
     Discovery d = {.cx = cx, .plan = plan};
     for (size_t i = 0; i < plan->roots.len; i++) discover(&d, plan->roots.items[i], 0);
+    walk_builders(&d);
 }
 
 // --- the work queue (§5.1) ---

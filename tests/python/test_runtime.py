@@ -946,7 +946,9 @@ def test_autoquantize_command_line():
             script.write(FAKE_FFQ.format(python=sys.executable))
         os.chmod(fake, 0o755)
         with _Environment(FFQ_BINARY=fake):
-            base = ["autoquant", source, "--module", "ffq_float_models", "--class", "MyLinear"]
+            # --python: ffq searches the site-packages of the interpreter the model runs in
+            base = ["autoquant", source, "--module", "ffq_float_models", "--class", "MyLinear",
+                    "--python", sys.executable]
             assert json.loads(fastforward.autoquantize(model)) == base
             assert json.loads(fastforward.autoquantize(float_models.MyLinear)) == base
 
@@ -961,10 +963,12 @@ def test_autoquantize_command_line():
                     replacement_patterns=[PatternRule.from_str("torch.{f}({a})", "mine.{f}({a})")],
                 )
             )
-            assert args == base + [
+            assert args == base[:6] + [
                 "--output",
                 out,
                 "--force",
+                "--python",
+                sys.executable,
                 "--no-type-inference",
                 "--optable",
                 "extra.yaml",
