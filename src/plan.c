@@ -336,6 +336,51 @@ static void link_sites(OutputPlan *plan) {
 
 // --- temporaries and quantizer names (§3.1, §3.2) ---
 
+// The name a decorator gives the function it decorates, given the name it had: a plain
+// function returning a function defined in its body renames it to that function's name,
+// unless that function is wrapped with (functools.)wraps; anything else keeps the name.
+static const char *decorated_name(ffq_ctx *cx, Module *m, uint32_t expr, const char *name) {
+    if (expr == CST_NONE || cst_kind(m->cst, expr) == K_CALL) return name;
+    Symbol sym = program_resolve(cx, m, expr);
+    if (sym.kind != SYM_FUNC || !sym.fn || sym.fn->owner) return name;
+    const Cst *c = sym.fn->mod->cst;
+    uint32_t body = cst_field(c, sym.fn->def, F_BODY);
+    const char *inner = NULL;
+    for (uint32_t k = 0; body != CST_NONE && k < cst_named_count(c, body); k++) {
+        uint32_t st = cst_named_child(c, body, k);
+        uint32_t v = cst_kind(c, st) == K_RETURN ? cst_named_child(c, st, 0) : CST_NONE;
+        if (v != CST_NONE && cst_kind(c, v) == K_IDENTIFIER) inner = cst_strdup(cx, c, v);
+    }
+    for (uint32_t k = 0; inner && body != CST_NONE && k < cst_named_count(c, body); k++) {
+        uint32_t st = cst_named_child(c, body, k);
+        uint32_t def = cst_kind(c, st) == K_DECORATED_DEF ? cst_field(c, st, F_DEFINITION) : st;
+        if (def == CST_NONE || cst_kind(c, def) != K_FUNCTION_DEF || !cst_text_is(c, cst_field(c, def, F_NAME), inner))
+            continue;
+        for (uint32_t j = 0; def != st && j < c->nodes[st].nchildren; j++) {
+            uint32_t d = cst_child(c, st, j);
+            if (cst_kind(c, d) != K_DECORATOR) continue;
+            size_t len;
+            const char *t = cst_text(c, d, &len);
+            for (size_t i = 0; i + 5 <= len; i++)
+                if (memcmp(t + i, "wraps", 5) == 0) return name;  // functools.wraps keeps __name__
+        }
+        return inner;
+    }
+    return name;
+}
+
+// A function's __name__ at run time (§5.4): decorators apply from the innermost out.
+static const char *runtime_name(ffq_ctx *cx, const FuncInfo *fn) {
+    const Cst *c = fn->mod->cst;
+    const char *name = fn->name;
+    if (cst_kind(c, fn->outer) != K_DECORATED_DEF) return name;
+    for (uint32_t k = c->nodes[fn->outer].nchildren; k-- > 0;) {
+        uint32_t d = cst_child(c, fn->outer, k);
+        if (cst_kind(c, d) == K_DECORATOR) name = decorated_name(cx, fn->mod, cst_named_child(c, d, 0), name);
+    }
+    return name;
+}
+
 // Call for each function in output order, before naming, so `_tmp_N`
 // counts up through the output file.
 static void number_tmps(OutputPlan *plan, Conv *cv) {
@@ -453,7 +498,7 @@ static void thread(ffq_ctx *cx, Conv *cv) {
         for (size_t k = 0; k < callee->signature.len; k++) {
             Quantizer *cq = callee->signature.items[k];
             Quantizer *q = ARENA_NEW(cx, Quantizer);
-            q->prefix = callee->fn->name;
+            q->prefix = runtime_name(cx, callee->fn);
             q->origin = cq;
             q->depth = cq->depth + 1;
             vec_push(cx, &cv->forwarded, q);

@@ -136,8 +136,9 @@ def timm_models(torch):
         ("timm-vit", "timm.models.vision_transformer",
          make("vit_tiny_patch16_224", 32, img_size=32, patch_size=8, depth=2), "Block"),
         ("timm-convnext", "timm.models.convnext", make("convnext_atto", 64), "ConvNeXtBlock"),
-        # DenseBlock (an nn.ModuleDict iterating itself) keeps its forward; its layers convert
-        ("timm-densenet", "timm.models.densenet", make("densenet121", 64), "DenseLayer"),
+        # DenseBlock is an nn.ModuleDict whose forward iterates self.items(): its quantizer
+        # slots must stay out of the loop
+        ("timm-densenet", "timm.models.densenet", make("densenet121", 64), "DenseBlock"),
         ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64), None),
     ]
 
@@ -186,6 +187,9 @@ def compare(torch, fastforward, build, block):
         return False, "no module was swapped"
     if block and "Quantized" + block not in swapped:
         return False, "%s was not swapped; %s" % (block, detail)
+    if block and not any(isinstance(c, fastforward.nn.Quantizer) for m in quant.modules()
+                         if type(m).__name__ == "Quantized" + block for c in m.children()):
+        return False, "%s has no quantizers; %s" % (block, detail)
     return same, detail if same else "OUTPUT DIFFERS; " + detail
 
 
