@@ -149,6 +149,8 @@ static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int d
         }
         if (sub && program_is_module_class(d->cx, sub)) discover(d, sub, depth + 1);
         else if (sym.kind == SYM_FUNC && sym.fn && !sym.fn->owner) walk_factory(d, sym.fn, depth);
+        else if (sub && !program_is_module_class(d->cx, sub))  // a builder object: its methods
+            for (size_t i = 0; i < sub->methods.len; i++) walk_factory(d, sub->methods.items[i], depth);
         else if (!sub && q && str_has_prefix(q, "torch.nn.") && !is_hand_quantized(q)) {
             const char *last = strrchr(q, '.') + 1;
             bool known = false;

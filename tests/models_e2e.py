@@ -60,9 +60,7 @@ def image(torch, size=32, n=2):
 
 
 # Each model: (name, source module, build() -> (model, inputs as kwargs), the block class
-# that must be swapped, or None when the model's file alone cannot reach its blocks: timm's
-# efficientnet builds them with a builder object from _efficientnet_blocks.py, which the
-# live run, fastforward.autoquantize(model), covers).
+# that must be swapped, with quantizers of its own).
 def hf_models(torch):
     import transformers as tf
 
@@ -139,7 +137,8 @@ def timm_models(torch):
         # DenseBlock is an nn.ModuleDict whose forward iterates self.items(): its quantizer
         # slots must stay out of the loop
         ("timm-densenet", "timm.models.densenet", make("densenet121", 64), "DenseBlock"),
-        ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64), None),
+        # blocks made by an EfficientNetBuilder object, in another file
+        ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64), "InvertedResidual"),
     ]
 
 
@@ -230,7 +229,7 @@ def run_one(ffq, torch, fastforward, name, module, build, block, out_dir):
         with open(path, "w") as f:
             f.write(text)
         load("ffq_live_" + module.replace(".", "_"), path)
-        live, live_detail = compare(torch, fastforward, build, block or LIVE_BLOCKS.get(name))
+        live, live_detail = compare(torch, fastforward, build, block)
     except Exception as e:  # noqa: BLE001
         live, live_detail = False, "%s: %s" % (type(e).__name__, str(e)[-1500:])
     if not live:
@@ -239,9 +238,6 @@ def run_one(ffq, torch, fastforward, name, module, build, block, out_dir):
         detail += "\n      " + "\n      ".join(warnings[:8])
     return True, True, bitwise, live, detail
 
-
-# Blocks only the live run reaches (see the model list).
-LIVE_BLOCKS = {"timm-efficientnet": "InvertedResidual"}
 
 
 def main():

@@ -1,6 +1,6 @@
 import fastforward
 
-from factory_blocks.components import Block, Gate, Head
+from factory_blocks.components import Block, Gate, Head, Scale
 from factory_blocks.model import Inner, Model
 
 
@@ -24,7 +24,8 @@ class QuantizedInner(fastforward.nn.QuantizedModule, Inner):
     def forward(self, x):
         _tmp_3 = self.enc(x)
         _tmp_4 = self.extra[0](_tmp_3)
-        return self.gate(_tmp_4)
+        _tmp_5 = self.gate(_tmp_4)
+        return self.stack(_tmp_5)
 
 
 class QuantizedBlock(fastforward.nn.QuantizedModule, Block):
@@ -32,15 +33,15 @@ class QuantizedBlock(fastforward.nn.QuantizedModule, Block):
         super().__init_quantization__()
         self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer__tmp_5: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_6: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)
-        _tmp_5 = self.lin(x)
-        _tmp_5 = self.quantizer__tmp_5(_tmp_5)
-        _tmp_6 = fastforward.nn.functional.relu(_tmp_5, output_quantizer=self.quantizer_relu)
-        return fastforward.nn.functional.add(_tmp_6, x, output_quantizer=self.quantizer_add)
+        _tmp_6 = self.lin(x)
+        _tmp_6 = self.quantizer__tmp_6(_tmp_6)
+        _tmp_7 = fastforward.nn.functional.relu(_tmp_6, output_quantizer=self.quantizer_relu)
+        return fastforward.nn.functional.add(_tmp_7, x, output_quantizer=self.quantizer_add)
 
 
 class QuantizedGate(fastforward.nn.QuantizedModule, Gate):
@@ -52,17 +53,28 @@ class QuantizedGate(fastforward.nn.QuantizedModule, Gate):
 
     def forward(self, x):
         x = self.quantizer_x(x)
-        _tmp_7 = fastforward.nn.functional.sigmoid(x, output_quantizer=self.quantizer_sigmoid)
-        return fastforward.nn.functional.mul(x, _tmp_7, output_quantizer=self.quantizer_mul)
+        _tmp_8 = fastforward.nn.functional.sigmoid(x, output_quantizer=self.quantizer_sigmoid)
+        return fastforward.nn.functional.mul(x, _tmp_8, output_quantizer=self.quantizer_mul)
+
+
+class QuantizedScale(fastforward.nn.QuantizedModule, Scale):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, x):
+        x = self.quantizer_x(x)
+        return fastforward.nn.functional.mul(x, 0.5, output_quantizer=self.quantizer_mul)
 
 
 class QuantizedHead(fastforward.nn.QuantizedModule, Head):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
         self.quantizer_sigmoid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer__tmp_8: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_9: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
-        _tmp_8 = self.lin(x)
-        _tmp_8 = self.quantizer__tmp_8(_tmp_8)
-        return fastforward.nn.functional.sigmoid(_tmp_8, output_quantizer=self.quantizer_sigmoid)
+        _tmp_9 = self.lin(x)
+        _tmp_9 = self.quantizer__tmp_9(_tmp_9)
+        return fastforward.nn.functional.sigmoid(_tmp_9, output_quantizer=self.quantizer_sigmoid)
