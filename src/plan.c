@@ -315,9 +315,12 @@ void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv) {
         CallSite *site = cv->sites.items[k];
         GenClass *g = site->callee->owner ? w->g : NULL;
         if (site->callee->owner && !g) continue;  // a method outside any generated class
-        // torch's container methods (self.items(), self.append(...)) quantize nothing, and
-        // the runtime wraps them so that they skip quantizer slots: never copied
-        if (site->callee->owner && strcmp(site->callee->mod->name, "torch.nn.modules.container") == 0 &&
+        // torch's Module and container methods (self.children(), self.items(),
+        // self.append(...)) quantize nothing, and the runtime wraps the container ones so
+        // that they skip quantizer slots: never copied
+        if (site->callee->owner &&
+            (strcmp(site->callee->mod->name, "torch.nn.modules.container") == 0 ||
+             strcmp(site->callee->mod->name, "torch.nn.modules.module") == 0) &&
             strcmp(site->callee->name, "forward") != 0)
             continue;
         enqueue(cx, plan, site->callee, g);
@@ -564,6 +567,37 @@ static void name_classes(ffq_ctx *cx, OutputPlan *plan) {
     }
 }
 
+// A class whose methods read its own children as a collection (`for m in
+// self.children()`, self._modules) cannot hold quantizers: they would be children too, and
+// run as layers. When it would have any, none of its methods is generated (they are
+// inherited, float) and the read is reported; without quantizers it converts as usual.
+static void drop_children_readers(ffq_ctx *cx, OutputPlan *plan) {
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        const Conv *reader = NULL;
+        size_t nq = 0;
+        for (size_t k = 0; k < g->convs.len; k++) {
+            const Conv *cv = g->convs.items[k];
+            if (!cv->instance) continue;
+            if (cv->children_use != CST_NONE && !reader) reader = cv;
+            nq += cv->quantizers.len + cv->forwarded.len;
+        }
+        if (!reader || !nq) continue;
+        diag_at(cx, DIAG_WARNING, reader->c->file, reader->c->nodes[reader->children_use].start,
+                "children-self-use",
+                "cannot quantize class '%s': '%s' reads its own children (self._modules, children(), "
+                "modules()), and the class's %zu quantizer%s would be children too; its methods are left "
+                "out of the output",
+                g->ci->name, reader->fn->name, nq, nq == 1 ? "" : "s");
+        for (size_t k = 0; k < g->convs.len; k++) {
+            Conv *cv = g->convs.items[k];
+            cv->dropped = true;
+            cv->quantizers.len = cv->forwarded.len = cv->signature.len = 0;
+            cx->stats.float_failed++;
+        }
+    }
+}
+
 // Threading, dropping, temporaries numbered in output order, then names.
 void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
     link_sites(plan);
@@ -572,6 +606,7 @@ void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
         GenClass *g = plan->classes.items[i];
         for (size_t k = 0; k < g->convs.len; k++) thread(cx, g->convs.items[k]);
     }
+    drop_children_readers(cx, plan);
     for (size_t i = 0; i < plan->helpers.len; i++) {
         Conv *cv = plan->helpers.items[i];
         thread(cx, cv);
@@ -588,7 +623,7 @@ void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
         for (size_t k = 0; k < g->convs.len; k++) {
             Conv *cv = g->convs.items[k];
             if (cv->instance) vec_push(cx, &group, cv);
-            else cv->dropped = !cv->signature.len;
+            else cv->dropped = cv->dropped || !cv->signature.len;
         }
         for (size_t k = 0; k < g->convs.len; k++) {
             Conv *cv = g->convs.items[k];

@@ -21,7 +21,8 @@
 
 // The first place the function reads self's children as a collection: `self._modules`,
 // self.children() / named_children() / modules() / named_modules(); CST_NONE when there is
-// none. Quantizers are children of their module, so such a loop would run them as layers.
+// none. Quantizers are children of their module, so such a loop would run them as layers
+// (see plan_finish).
 // (A Sequential/ModuleList/ModuleDict subclass reading its own container -- iteration, len,
 // indexing, items/keys/values -- is fine: the runtime keeps quantizer slots out of those.)
 static uint32_t children_self_use(RwState *a, uint32_t n) {
@@ -69,16 +70,11 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, const ClassInfo *cls, co
         rw_add_local(&a, pk == K_DEFAULT_PARAMETER || pk == K_TYPED_DEFAULT_PARAMETER ? cst_field(c, p, F_NAME) : p);
     }
     rw_scan_locals(&a, a.body);
-    // (torch's own methods, ModuleDict.items() for one, quantize nothing: not checked)
-    uint32_t own = cv->cls && fn->kind == FN_INSTANCE && !str_has_prefix(fn->mod->name, "torch.nn.modules.")
-                       ? children_self_use(&a, a.body)
-                       : CST_NONE;
-    if (own != CST_NONE) {
-        rw_fail(&a, own, "children-self-use",
-                "it reads its own children (self._modules, children(), modules()), and its "
-                "quantizers are children too");
-        return NULL;
-    }
+    // (torch's own methods, ModuleDict.items() for one, quantize nothing: not checked;
+    // plan_finish decides once it knows whether the class has quantizers at all)
+    cv->children_use = cv->cls && fn->kind == FN_INSTANCE && !str_has_prefix(fn->mod->name, "torch.nn.modules.")
+                           ? children_self_use(&a, a.body)
+                           : CST_NONE;
     rw_visit_block(&a, a.body);
     rw_order_sites(&a);
     Env env = {0};

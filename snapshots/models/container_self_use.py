@@ -6,8 +6,11 @@ from models.container_self_use import (
     DenseBlock,
     Head,
     Layer,
+    Layer2,
     Net,
     Stack,
+    Stage,
+    ViaMethod,
 )
 
 
@@ -99,5 +102,32 @@ class QuantizedChain(fastforward.nn.QuantizedModule, Chain):
 
 
 class QuantizedByChildren(fastforward.nn.QuantizedModule, ByChildren):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+
+
+class QuantizedStage(fastforward.nn.QuantizedModule, Stage):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+
+    def forward(self, x):
+        for block in self.children():
+            x = block(x)
+        return x
+
+
+class QuantizedLayer2(fastforward.nn.QuantizedModule, Layer2):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_sigmoid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_8: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, x):
+        _tmp_8 = self.lin(x)
+        _tmp_8 = self.quantizer__tmp_8(_tmp_8)
+        return fastforward.nn.functional.sigmoid(_tmp_8, output_quantizer=self.quantizer_sigmoid)
+
+
+class QuantizedViaMethod(fastforward.nn.QuantizedModule, ViaMethod):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
