@@ -111,22 +111,7 @@ typedef struct Discovery {
 } Discovery;
 
 static void discover(Discovery *d, ClassInfo *ci, int depth);
-static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int depth);
-
-// A function called where submodules are built (`self.enc = make_encoder(...)`, or in the
-// function that builds a root class) may return modules: the classes its body constructs
-// are discovered, and the factories it calls are followed in turn. torch's own functions
-// are not read.
-static void walk_factory(Discovery *d, FuncInfo *fn, int depth) {
-    if (!fn || depth > DISCOVER_DEPTH_MAX || str_has_prefix(fn->mod->name, "torch.") ||
-        strcmp(fn->mod->name, "torch") == 0)
-        return;
-    for (size_t i = 0; i < d->factories.len; i++)
-        if (d->factories.items[i] == fn) return;
-    vec_push(d->cx, &d->factories, fn);
-    uint32_t body = cst_field(fn->mod->cst, fn->def, F_BODY);
-    if (body != CST_NONE) walk_submodule_expr(d, fn->mod, body, depth + 1);
-}
+static void walk_factory(Discovery *d, FuncInfo *fn, int depth);
 
 // Calls to classes inside a submodule expression: `Block(...)`,
 // `nn.Sequential(A(), B())`, `nn.ModuleList([Layer() for _ in range(n)])`.
@@ -169,6 +154,21 @@ static void walk_submodule_expr(Discovery *d, const Module *m, uint32_t n, int d
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
         if (c->nodes[c->nodes[n].first_child + k].named)
             walk_submodule_expr(d, m, c->nodes[n].first_child + k, depth);
+}
+
+// A function called where submodules are built (`self.enc = make_encoder(...)`, or in the
+// function that builds a root class) may return modules: the classes its body constructs
+// are discovered, and the factories it calls are followed in turn. torch's own functions
+// are not read.
+static void walk_factory(Discovery *d, FuncInfo *fn, int depth) {
+    if (!fn || depth > DISCOVER_DEPTH_MAX || str_has_prefix(fn->mod->name, "torch.") ||
+        strcmp(fn->mod->name, "torch") == 0)
+        return;
+    for (size_t i = 0; i < d->factories.len; i++)
+        if (d->factories.items[i] == fn) return;
+    vec_push(d->cx, &d->factories, fn);
+    uint32_t body = cst_field(fn->mod->cst, fn->def, F_BODY);
+    if (body != CST_NONE) walk_submodule_expr(d, fn->mod, body, depth + 1);
 }
 
 // `self.<name> = <expr>` statements of __init__, in registration order;
@@ -258,13 +258,13 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
 }
 
 // Does n (not looking into nested definitions) construct one of the root classes?
-static bool builds_root(Discovery *d, const Module *m, uint32_t n, int depth) {
+static bool builds_root(Discovery *d, Module *m, uint32_t n, int depth) {
     const Cst *c = m->cst;
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF || depth > DISCOVER_DEPTH_MAX)
         return false;
     if (kind == K_CALL) {
-        Symbol sym = program_resolve(d->cx, (Module *)m, cst_field(c, n, F_FUNCTION));
+        Symbol sym = program_resolve(d->cx, m, cst_field(c, n, F_FUNCTION));
         for (size_t i = 0; sym.kind == SYM_CLASS && i < d->plan->roots.len; i++)
             if (d->plan->roots.items[i] == sym.cls) return true;
     }
@@ -278,7 +278,8 @@ static bool builds_root(Discovery *d, const Module *m, uint32_t n, int depth) {
 // hand it submodules made elsewhere: the classes and factories it calls are discovered
 // too, after the roots' own submodules.
 static void walk_builders(Discovery *d) {
-    const Module *m = d->plan->mod;
+    if (!d->plan->roots.len) return;
+    Module *m = ((ClassInfo *)d->plan->roots.items[0])->mod;  // the input module
     const Cst *c = m->cst;
     for (size_t i = 0; i < m->functions.len; i++) {
         FuncInfo *fn = m->functions.items[i];
