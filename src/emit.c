@@ -95,14 +95,19 @@ static bool takes_args(const CallSite *site) {
 
 // quantized_<helper>(<args>, quantizer_<p>=<value>, ...) (§5.3, §5.6); a
 // class or static method keeps its call target.
+// A helper passed as a value: functools.partial(quantized_<helper>, quantizer_<p>=...).
 static void render_site(const Emitter *e, const CallSite *site, StrBuf *out) {
     const Cst *c = e->c;
     const Conv *callee = site->callee_conv;
+    bool value = c->nodes[site->node].kind != K_CALL;
+    if (value) sb_puts(e->cx, out, "functools.partial(");
     if (callee->emit_name) sb_puts(e->cx, out, callee->emit_name);
     else render(e, cst_field(c, site->node, F_FUNCTION), out, CST_NONE);
-    sb_putc(e->cx, out, '(');
-    bool any = false;
-    render_args(e, site->node, out, &any);
+    bool any = value;
+    if (!value) {
+        sb_putc(e->cx, out, '(');
+        render_args(e, site->node, out, &any);
+    }
     for (size_t k = 0; k < site->args.len && k < callee->signature.len; k++) {
         const Quantizer *p = callee->signature.items[k];
         sb_printf(e->cx, out, "%s%s=%s", any ? ", " : "", p->name, qref(e, site->args.items[k]));
@@ -658,6 +663,8 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
     }
     PtrVec imports = {0};
     if (strstr(sb_cstr(cx, &body), "fastforward.")) imports_add(cx, &imports, false, "fastforward", NULL, NULL);
+    if (strstr(sb_cstr(cx, &body), "functools.partial("))  // helpers passed as values (§5.6)
+        imports_add(cx, &imports, false, "functools", NULL, NULL);
     imports_collect(cx, plan->mod, sb_cstr(cx, &body), &origins, &imports);
     for (size_t i = 0; i < plan->classes.len; i++) {
         const GenClass *g = plan->classes.items[i];

@@ -107,16 +107,18 @@ typedef struct Discovery {
     OutputPlan *plan;
     PtrVec seen;          // ClassInfo * already visited
     PtrVec notes;         // torch classes reported as not generated
+    PtrVec factories;     // FuncInfo * already walked as factories
 } Discovery;
 
 static void discover(Discovery *d, ClassInfo *ci, int depth);
+static void walk_factory(Discovery *d, FuncInfo *fn, int depth);
 
 // Calls to classes inside a submodule expression: `Block(...)`,
 // `nn.Sequential(A(), B())`, `nn.ModuleList([Layer() for _ in range(n)])`.
 static void walk_submodule_expr(Discovery *d, Module *m, uint32_t n, int depth) {
     const Cst *c = m->cst;
     uint32_t kind = c->nodes[n].kind;
-    if (kind == K_LAMBDA) return;
+    if (kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX) return;
     if (kind == K_CALL) {
         Symbol sym = program_resolve(d->cx, m, cst_field(c, n, F_FUNCTION));
         const char *q = program_qualname(d->cx, m, cst_field(c, n, F_FUNCTION));
@@ -131,6 +133,9 @@ static void walk_submodule_expr(Discovery *d, Module *m, uint32_t n, int depth) 
                                      missing);
         }
         if (sub && program_is_module_class(d->cx, sub)) discover(d, sub, depth + 1);
+        else if (sym.kind == SYM_FUNC && sym.fn && !sym.fn->owner) walk_factory(d, sym.fn, depth);
+        else if (sub && !program_is_module_class(d->cx, sub))  // a builder object: its methods
+            for (size_t i = 0; i < sub->methods.len; i++) walk_factory(d, sub->methods.items[i], depth);
         else if (!sub && q && str_has_prefix(q, "torch.nn.") && !is_hand_quantized(q)) {
             const char *last = strrchr(q, '.') + 1;
             bool known = false;
@@ -151,6 +156,21 @@ static void walk_submodule_expr(Discovery *d, Module *m, uint32_t n, int depth) 
             walk_submodule_expr(d, m, c->nodes[n].first_child + k, depth);
 }
 
+// A function called where submodules are built (`self.enc = make_encoder(...)`, or in the
+// function that builds a root class) may return modules: the classes its body constructs
+// are discovered, and the factories it calls are followed in turn. torch's own functions
+// are not read.
+static void walk_factory(Discovery *d, FuncInfo *fn, int depth) {
+    if (!fn || depth > DISCOVER_DEPTH_MAX || str_has_prefix(fn->mod->name, "torch.") ||
+        strcmp(fn->mod->name, "torch") == 0)
+        return;
+    for (size_t i = 0; i < d->factories.len; i++)
+        if (d->factories.items[i] == fn) return;
+    vec_push(d->cx, &d->factories, fn);
+    uint32_t body = cst_field(fn->mod->cst, fn->def, F_BODY);
+    if (body != CST_NONE) walk_submodule_expr(d, fn->mod, body, depth + 1);
+}
+
 // `self.<name> = <expr>` statements of __init__, in registration order;
 // `super().__init__(...)` walks the base class's __init__ at that point.
 static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self, int depth) {
@@ -163,6 +183,12 @@ static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self,
         if (left != CST_NONE && right != CST_NONE && c->nodes[left].kind == K_ATTRIBUTE &&
             cst_text_is(c, cst_field(c, left, F_OBJECT), self)) {
             walk_submodule_expr(d, m, right, depth);
+            return;
+        }
+        // a local (`enc = make_encoder(d)`, `layers = [Block(d) for ...]`): walked in case
+        // it becomes a submodule later
+        if (right != CST_NONE) {
+            walk_init(d, ci, right, self, depth);
             return;
         }
     }
@@ -186,6 +212,19 @@ static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self,
             walk_submodule_expr(d, m, cst_field(c, n, F_ARGUMENTS), depth);
             return;
         }
+        // a builder method (`self._make_layer(...)`): its body is walked as a factory's
+        const char *prefix = arena_printf(d->cx, "%s.", self);
+        if (text && str_has_prefix(text, prefix) && !strchr(text + strlen(prefix), '.')) {
+            FuncInfo *meth = program_find_method(d->cx, ci, text + strlen(prefix));
+            if (meth && meth->kind == FN_INSTANCE && strcmp(meth->name, "forward") != 0 &&
+                strcmp(meth->name, "__init__") != 0)
+                walk_factory(d, meth, depth);
+            walk_submodule_expr(d, m, cst_field(c, n, F_ARGUMENTS), depth);
+            return;
+        }
+        // any other call (`layers.append(Block(d))`, `make_encoder(d)`)
+        walk_submodule_expr(d, m, n, depth);
+        return;
     }
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
         if (c->nodes[c->nodes[n].first_child + k].named)
@@ -217,9 +256,49 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
     walk_init(d, init->owner, cst_field(c, init->def, F_BODY), cst_strdup(d->cx, c, p0), depth);
 }
 
+// Does n (not looking into nested definitions) construct one of the root classes?
+static bool builds_root(Discovery *d, Module *m, uint32_t n, int depth) {
+    const Cst *c = m->cst;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF || depth > DISCOVER_DEPTH_MAX)
+        return false;
+    if (kind == K_CALL) {
+        Symbol sym = program_resolve(d->cx, m, cst_field(c, n, F_FUNCTION));
+        for (size_t i = 0; sym.kind == SYM_CLASS && i < d->plan->roots.len; i++)
+            if (d->plan->roots.items[i] == sym.cls) return true;
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (builds_root(d, m, cst_child(c, n, k), depth + 1)) return true;
+    return false;
+}
+
+// The code of the input file that builds a root class (a module-level function such as
+// `def build(): return Model(make_encoder(4), Head())`, or module-level statements) may
+// hand it submodules made elsewhere: the classes and factories it calls are discovered
+// too, after the roots' own submodules.
+static void walk_builders(Discovery *d) {
+    if (!d->plan->roots.len) return;
+    Module *m = ((ClassInfo *)d->plan->roots.items[0])->mod;  // the input module
+    const Cst *c = m->cst;
+    for (size_t i = 0; i < m->functions.len; i++) {
+        FuncInfo *fn = m->functions.items[i];
+        uint32_t body = cst_field(c, fn->def, F_BODY);
+        if (body != CST_NONE && builds_root(d, m, body, 0)) walk_factory(d, fn, 0);
+    }
+    uint32_t root = 0;
+    for (uint32_t k = 0; k < c->nodes[root].nchildren; k++) {
+        uint32_t st = cst_child(c, root, k);
+        uint32_t kind = c->nodes[st].kind;
+        if (kind != K_FUNCTION_DEF && kind != K_CLASS_DEF && kind != K_DECORATED_DEF &&
+            builds_root(d, m, st, 0))
+            walk_submodule_expr(d, m, st, 0);
+    }
+}
+
 void plan_discover(ffq_ctx *cx, OutputPlan *plan) {
     Discovery d = {.cx = cx, .plan = plan};
     for (size_t i = 0; i < plan->roots.len; i++) discover(&d, plan->roots.items[i], 0);
+    walk_builders(&d);
 }
 
 // --- the work queue (§5.1) ---
@@ -236,6 +315,14 @@ void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv) {
         CallSite *site = cv->sites.items[k];
         GenClass *g = site->callee->owner ? w->g : NULL;
         if (site->callee->owner && !g) continue;  // a method outside any generated class
+        // torch's Module and container methods (self.children(), self.items(),
+        // self.append(...)) quantize nothing, and the runtime wraps the container ones so
+        // that they skip quantizer slots: never copied
+        if (site->callee->owner &&
+            (strcmp(site->callee->mod->name, "torch.nn.modules.container") == 0 ||
+             strcmp(site->callee->mod->name, "torch.nn.modules.module") == 0) &&
+            strcmp(site->callee->name, "forward") != 0)
+            continue;
         enqueue(cx, plan, site->callee, g);
     }
 }
@@ -253,6 +340,51 @@ static void link_sites(OutputPlan *plan) {
 }
 
 // --- temporaries and quantizer names (§3.1, §3.2) ---
+
+// The name a decorator gives the function it decorates, given the name it had: a plain
+// function returning a function defined in its body renames it to that function's name,
+// unless that function is wrapped with (functools.)wraps; anything else keeps the name.
+static const char *decorated_name(ffq_ctx *cx, Module *m, uint32_t expr, const char *name) {
+    if (expr == CST_NONE || cst_kind(m->cst, expr) == K_CALL) return name;
+    Symbol sym = program_resolve(cx, m, expr);
+    if (sym.kind != SYM_FUNC || !sym.fn || sym.fn->owner) return name;
+    const Cst *c = sym.fn->mod->cst;
+    uint32_t body = cst_field(c, sym.fn->def, F_BODY);
+    const char *inner = NULL;
+    for (uint32_t k = 0; body != CST_NONE && k < cst_named_count(c, body); k++) {
+        uint32_t st = cst_named_child(c, body, k);
+        uint32_t v = cst_kind(c, st) == K_RETURN ? cst_named_child(c, st, 0) : CST_NONE;
+        if (v != CST_NONE && cst_kind(c, v) == K_IDENTIFIER) inner = cst_strdup(cx, c, v);
+    }
+    for (uint32_t k = 0; inner && body != CST_NONE && k < cst_named_count(c, body); k++) {
+        uint32_t st = cst_named_child(c, body, k);
+        uint32_t def = cst_kind(c, st) == K_DECORATED_DEF ? cst_field(c, st, F_DEFINITION) : st;
+        if (def == CST_NONE || cst_kind(c, def) != K_FUNCTION_DEF || !cst_text_is(c, cst_field(c, def, F_NAME), inner))
+            continue;
+        for (uint32_t j = 0; def != st && j < c->nodes[st].nchildren; j++) {
+            uint32_t d = cst_child(c, st, j);
+            if (cst_kind(c, d) != K_DECORATOR) continue;
+            size_t len;
+            const char *t = cst_text(c, d, &len);
+            for (size_t i = 0; i + 5 <= len; i++)
+                if (memcmp(t + i, "wraps", 5) == 0) return name;  // functools.wraps keeps __name__
+        }
+        return inner;
+    }
+    return name;
+}
+
+// A function's __name__ at run time (§5.4): decorators apply from the innermost out.
+static const char *runtime_name(ffq_ctx *cx, const FuncInfo *fn) {
+    const Cst *c = fn->mod->cst;
+    const char *name = fn->name;
+    if (cst_kind(c, fn->outer) != K_DECORATED_DEF) return name;
+    for (uint32_t k = c->nodes[fn->outer].nchildren; k-- > 0;) {
+        uint32_t d = cst_child(c, fn->outer, k);
+        if (cst_kind(c, d) == K_DECORATOR) name = decorated_name(cx, fn->mod, cst_named_child(c, d, 0), name);
+    }
+    return name;
+}
 
 // Call for each function in output order, before naming, so `_tmp_N`
 // counts up through the output file.
@@ -371,7 +503,7 @@ static void thread(ffq_ctx *cx, Conv *cv) {
         for (size_t k = 0; k < callee->signature.len; k++) {
             Quantizer *cq = callee->signature.items[k];
             Quantizer *q = ARENA_NEW(cx, Quantizer);
-            q->prefix = callee->fn->name;
+            q->prefix = runtime_name(cx, callee->fn);
             q->origin = cq;
             q->depth = cq->depth + 1;
             vec_push(cx, &cv->forwarded, q);
@@ -435,6 +567,37 @@ static void name_classes(ffq_ctx *cx, OutputPlan *plan) {
     }
 }
 
+// A class whose methods read its own children as a collection (`for m in
+// self.children()`, self._modules) cannot hold quantizers: they would be children too, and
+// run as layers. When it would have any, none of its methods is generated (they are
+// inherited, float) and the read is reported; without quantizers it converts as usual.
+static void drop_children_readers(ffq_ctx *cx, OutputPlan *plan) {
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        const Conv *reader = NULL;
+        size_t nq = 0;
+        for (size_t k = 0; k < g->convs.len; k++) {
+            const Conv *cv = g->convs.items[k];
+            if (!cv->instance) continue;
+            if (cv->children_use != CST_NONE && !reader) reader = cv;
+            nq += cv->quantizers.len + cv->forwarded.len;
+        }
+        if (!reader || !nq) continue;
+        diag_at(cx, DIAG_WARNING, reader->c->file, reader->c->nodes[reader->children_use].start,
+                "children-self-use",
+                "cannot quantize class '%s': '%s' reads its own children (self._modules, children(), "
+                "modules()), and the class's %zu quantizer%s would be children too; its methods are left "
+                "out of the output",
+                g->ci->name, reader->fn->name, nq, nq == 1 ? "" : "s");
+        for (size_t k = 0; k < g->convs.len; k++) {
+            Conv *cv = g->convs.items[k];
+            cv->dropped = true;
+            cv->quantizers.len = cv->forwarded.len = cv->signature.len = 0;
+            cx->stats.float_failed++;
+        }
+    }
+}
+
 // Threading, dropping, temporaries numbered in output order, then names.
 void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
     link_sites(plan);
@@ -443,6 +606,7 @@ void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
         GenClass *g = plan->classes.items[i];
         for (size_t k = 0; k < g->convs.len; k++) thread(cx, g->convs.items[k]);
     }
+    drop_children_readers(cx, plan);
     for (size_t i = 0; i < plan->helpers.len; i++) {
         Conv *cv = plan->helpers.items[i];
         thread(cx, cv);
@@ -459,7 +623,7 @@ void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
         for (size_t k = 0; k < g->convs.len; k++) {
             Conv *cv = g->convs.items[k];
             if (cv->instance) vec_push(cx, &group, cv);
-            else cv->dropped = !cv->signature.len;
+            else cv->dropped = cv->dropped || !cv->signature.len;
         }
         for (size_t k = 0; k < g->convs.len; k++) {
             Conv *cv = g->convs.items[k];

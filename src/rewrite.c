@@ -19,57 +19,31 @@
 
 #include "rewrite_int.h"
 
-// Does ci derive from torch's Sequential, ModuleList or ModuleDict?
-static bool is_container_class(ffq_ctx *cx, ClassInfo *ci, int depth) {
-    if (strcmp(ci->mod->name, "torch.nn.modules.container") == 0 &&
-        (strcmp(ci->name, "Sequential") == 0 || strcmp(ci->name, "ModuleList") == 0 ||
-         strcmp(ci->name, "ModuleDict") == 0))
-        return true;
-    if (depth > BASES_DEPTH_MAX) return false;
-    for (size_t i = 0; i < ci->bases.len; i++) {
-        ClassInfo *base = program_base(cx, ci, i);
-        if (base && base != ci && is_container_class(cx, base, depth + 1)) return true;
-        const char *q = VEC_AT(ci->bases, const char, i);
-        if (!base && (strcmp(q, "torch.nn.Sequential") == 0 || strcmp(q, "torch.nn.ModuleList") == 0 ||
-                      strcmp(q, "torch.nn.ModuleDict") == 0))
-            return true;
-    }
-    return false;
-}
-
-// The first place the function reads self as a container: `for m in self`, `self[i]`,
-// len(self) / iter / list / enumerate / reversed / zip of self, self.items() / keys() /
-// values() / children() / named_children(); CST_NONE when there is none.
-static uint32_t container_self_use(RwState *a, uint32_t n) {
+// The first place the function reads self's children as a collection: `self._modules`,
+// self.children() / named_children() / modules() / named_modules(); CST_NONE when there is
+// none. Quantizers are children of their module, so such a loop would run them as layers
+// (see plan_finish).
+// (A Sequential/ModuleList/ModuleDict subclass reading its own container -- iteration, len,
+// indexing, items/keys/values -- is fine: the runtime keeps quantizer slots out of those.)
+static uint32_t children_self_use(RwState *a, uint32_t n) {
     const Cst *c = a->c;
     const char *self = a->cv->self_name;
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_IDENTIFIER && self && cst_text_is(c, n, self)) {
         uint32_t p = c->nodes[n].parent;
-        uint32_t pk = p == CST_NONE ? 0 : c->nodes[p].kind;
-        uint16_t f = c->nodes[n].field;
-        if ((pk == K_FOR || pk == K_FOR_IN_CLAUSE) && f == F_RIGHT) return n;
-        if (pk == K_SUBSCRIPT && f == F_VALUE) return n;
-        if (pk == K_ARGUMENT_LIST) {
-            uint32_t call = c->nodes[p].parent;
-            uint32_t fnn = call == CST_NONE ? CST_NONE : cst_field(c, call, F_FUNCTION);
-            static const char *const readers[] = {"len", "iter", "list", "tuple", "enumerate", "reversed",
-                                                  "zip", "dict", "next", "sorted", "map", NULL};
-            for (size_t i = 0; fnn != CST_NONE && readers[i]; i++)
-                if (cst_text_is(c, fnn, readers[i])) return n;
-        }
-        if (pk == K_ATTRIBUTE && f == F_OBJECT) {
-            uint32_t at = cst_field(c, p, F_ATTRIBUTE);
-            static const char *const views[] = {"items", "keys", "values", "children", "named_children",
-                                                "__iter__", "__len__", "__getitem__", NULL};
-            for (size_t i = 0; views[i]; i++)
-                if (cst_text_is(c, at, views[i])) return n;
-        }
+        if (p == CST_NONE || c->nodes[p].kind != K_ATTRIBUTE || c->nodes[n].field != F_OBJECT) return CST_NONE;
+        uint32_t at = cst_field(c, p, F_ATTRIBUTE);
+        if (cst_text_is(c, at, "_modules")) return n;
+        uint32_t call = c->nodes[p].parent;
+        if (call == CST_NONE || c->nodes[call].kind != K_CALL || c->nodes[p].field != F_FUNCTION) return CST_NONE;
+        static const char *const views[] = {"children", "named_children", "modules", "named_modules", NULL};
+        for (size_t i = 0; views[i]; i++)
+            if (cst_text_is(c, at, views[i])) return n;
         return CST_NONE;
     }
     if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA) return CST_NONE;
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
-        uint32_t r = container_self_use(a, cst_child(c, n, k));
+        uint32_t r = children_self_use(a, cst_child(c, n, k));
         if (r != CST_NONE) return r;
     }
     return CST_NONE;
@@ -91,18 +65,11 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Ty
     a.types = cv->types = types;
     a.locals = locals_of(cx, fn);
     rw_absolute_imports(&a, a.body);
-    // (torch's own container methods quantize nothing: they are left to the usual path)
-    uint32_t own = cv->cls && fn->kind == FN_INSTANCE && strcmp(fn->mod->name, "torch.nn.modules.container") != 0 &&
-                           is_container_class(cx, cv->cls, 0)
-                       ? container_self_use(&a, a.body)
-                       : CST_NONE;
-    if (own != CST_NONE) {
-        // Its quantizers would be children, seen by its own iteration / len / indexing.
-        rw_fail(&a, own, "container-self-use",
-                "a Sequential/ModuleList/ModuleDict subclass that reads its own container "
-                "(iteration, len, indexing, items/keys/values) would see its quantizers");
-        return NULL;
-    }
+    // (torch's own methods, ModuleDict.items() for one, quantize nothing: not checked;
+    // plan_finish decides once it knows whether the class has quantizers at all)
+    cv->children_use = cv->cls && fn->kind == FN_INSTANCE && !str_has_prefix(fn->mod->name, "torch.nn.modules.")
+                           ? children_self_use(&a, a.body)
+                           : CST_NONE;
     rw_visit_block(&a, a.body);
     rw_order_sites(&a);
     Env env = {0};

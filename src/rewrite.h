@@ -105,6 +105,7 @@ struct Conv {
     bool threaded;           // signature computed
     bool on_stack;           // signature being computed (recursion)
     bool dropped;            // a helper that ended up with no quantizers (§5.5)
+    uint32_t children_use;   // where it reads self's children as a collection, or CST_NONE
 };
 
 // Plan the conversion of fn. Returns NULL only when fn cannot be converted

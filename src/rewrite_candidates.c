@@ -370,6 +370,29 @@ static void note_site(RwState *a, uint32_t call) {
     rw_mark_dirty(a, call);
 }
 
+// §5.6: a helper passed as a value (`apply(helper, x)`, handle_torch_function(f, ...)) is
+// a call site too: once the helper is generated it is passed as
+// functools.partial(quantized_<helper>, <its quantizers>), so that whoever calls it later
+// runs the quantized helper with its own quantizers. Only bare names in an argument list
+// (positional or keyword value) count; other uses (`helper.__name__`, `fn is helper`) keep
+// the float function.
+static void note_value_site(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    uint32_t p = c->nodes[n].parent;
+    if (p == CST_NONE) return;
+    uint32_t pk = c->nodes[p].kind;
+    if (!(pk == K_ARGUMENT_LIST || (pk == K_KEYWORD_ARGUMENT && c->nodes[n].field == F_VALUE))) return;
+    if (is_local_root(a, n)) return;
+    Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, n);
+    if (s.kind != SYM_FUNC || !s.fn || s.fn->owner || s.fn->property) return;
+    if (optable_has(a->cx->optable, s.qualname)) return;
+    CallSite *site = ARENA_NEW(a->cx, CallSite);
+    site->node = n;
+    site->callee = s.fn;
+    nodemap_put(a->cx, &a->cv->site_of, n, site);
+    rw_mark_dirty(a, n);
+}
+
 // §1.3: in an instance method a bare super() becomes super(<Owner>, <self>),
 // so code copied into Quantized<Name> keeps its original MRO anchor.
 static void anchor_super(RwState *a, uint32_t call) {
@@ -431,6 +454,7 @@ static void visit_expr(RwState *a, uint32_t n, bool can_isolate, bool direct) {
     const Cst *c = a->c;
     uint32_t kind = c->nodes[n].kind;
     if (rw_is_scope_boundary(kind)) return;
+    if (kind == K_IDENTIFIER) note_value_site(a, n);
     bool child_iso = can_isolate && !is_deferred(kind);
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
         uint32_t ch = cst_child(c, n, k);

@@ -60,9 +60,7 @@ def image(torch, size=32, n=2):
 
 
 # Each model: (name, source module, build() -> (model, inputs as kwargs), the block class
-# that must be swapped, or None when the model's file alone cannot reach its blocks: timm's
-# efficientnet builds them with a builder object from _efficientnet_blocks.py, which the
-# live run, fastforward.autoquantize(model), covers).
+# that must be swapped, with quantizers of its own).
 def hf_models(torch):
     import transformers as tf
 
@@ -136,9 +134,11 @@ def timm_models(torch):
         ("timm-vit", "timm.models.vision_transformer",
          make("vit_tiny_patch16_224", 32, img_size=32, patch_size=8, depth=2), "Block"),
         ("timm-convnext", "timm.models.convnext", make("convnext_atto", 64), "ConvNeXtBlock"),
-        # DenseBlock (an nn.ModuleDict iterating itself) keeps its forward; its layers convert
-        ("timm-densenet", "timm.models.densenet", make("densenet121", 64), "DenseLayer"),
-        ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64), None),
+        # DenseBlock is an nn.ModuleDict whose forward iterates self.items(): its quantizer
+        # slots must stay out of the loop
+        ("timm-densenet", "timm.models.densenet", make("densenet121", 64), "DenseBlock"),
+        # blocks made by an EfficientNetBuilder object, in another file
+        ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64), "InvertedResidual"),
     ]
 
 
@@ -186,6 +186,9 @@ def compare(torch, fastforward, build, block):
         return False, "no module was swapped"
     if block and "Quantized" + block not in swapped:
         return False, "%s was not swapped; %s" % (block, detail)
+    if block and not any(isinstance(c, fastforward.nn.Quantizer) for m in quant.modules()
+                         if type(m).__name__ == "Quantized" + block for c in m.children()):
+        return False, "%s has no quantizers; %s" % (block, detail)
     return same, detail if same else "OUTPUT DIFFERS; " + detail
 
 
@@ -226,7 +229,7 @@ def run_one(ffq, torch, fastforward, name, module, build, block, out_dir):
         with open(path, "w") as f:
             f.write(text)
         load("ffq_live_" + module.replace(".", "_"), path)
-        live, live_detail = compare(torch, fastforward, build, block or LIVE_BLOCKS.get(name))
+        live, live_detail = compare(torch, fastforward, build, block)
     except Exception as e:  # noqa: BLE001
         live, live_detail = False, "%s: %s" % (type(e).__name__, str(e)[-1500:])
     if not live:
@@ -235,9 +238,6 @@ def run_one(ffq, torch, fastforward, name, module, build, block, out_dir):
         detail += "\n      " + "\n      ".join(warnings[:8])
     return True, True, bitwise, live, detail
 
-
-# Blocks only the live run reaches (see the model list).
-LIVE_BLOCKS = {"timm-efficientnet": "InvertedResidual"}
 
 
 def main():

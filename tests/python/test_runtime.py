@@ -241,6 +241,135 @@ def test_directly_built_quantized_module_is_left_alone():
     assert model[0].events == ["init", "quantize"]
 
 
+# --- quantized containers: slots are not entries ---------------------------------------------
+
+
+class DenseLike(torch.nn.ModuleDict):
+    """Iterates its own items, as DenseNet's blocks do."""
+
+    def __init__(self):
+        super().__init__()
+        self.add_module("a", torch.nn.Linear(3, 3))
+        self.add_module("b", torch.nn.Linear(3, 3))
+
+    def forward(self, x):
+        features = [x]
+        for _, layer in self.items():
+            features.append(layer(features[-1]))
+        return torch.cat(features, 1) * len(self)
+
+
+class QuantizedDenseLike(QuantizedModule, DenseLike):
+    def __init_quantization__(self):
+        super().__init_quantization__()
+        self.quantizer_cat = Doubling()
+
+    def forward(self, x):
+        features = [x]
+        for _, layer in self.items():
+            features.append(layer(features[-1]))
+        return self.quantizer_cat(torch.cat(features, 1)) * len(self)
+
+
+class ResidualSeq(torch.nn.Sequential):
+    def forward(self, x):
+        for m in self:
+            x = m(x) + x
+        return x + self[-1](x) * len(self)
+
+
+class QuantizedResidualSeq(QuantizedModule, ResidualSeq):
+    def __init_quantization__(self):
+        super().__init_quantization__()
+        self.quantizer_add = Doubling()
+        self.quantizer_unused = None
+
+
+class IndexedList(torch.nn.ModuleList):
+    def forward(self, x):
+        for i in range(len(self)):
+            x = self[i](x)
+        return x
+
+
+class QuantizedIndexedList(QuantizedModule, IndexedList):
+    def __init_quantization__(self):
+        super().__init_quantization__()
+        self.quantizer_x = Doubling()
+
+
+def test_container_quantizers_are_not_container_entries():
+    # Doubling quantizers would change the results if the containers ran them as layers.
+    torch.manual_seed(0)
+    x = torch.randn(2, 3)
+    dense = DenseLike()
+    qdense = quantize_model(copy.deepcopy(dense))
+    assert type(qdense) is QuantizedDenseLike and len(qdense) == 2
+    assert list(qdense.keys()) == ["a", "b"] and "quantizer_cat" not in qdense
+    assert [k for k, _ in qdense.items()] == ["a", "b"] and len(list(qdense.values())) == 2
+    assert_identical(qdense(x), dense(x) * 2)
+
+    seq = ResidualSeq(torch.nn.Linear(3, 3), torch.nn.ReLU())
+    qseq = quantize_model(copy.deepcopy(seq))
+    assert len(qseq) == 2 and type(qseq[-1]) is fastforward.nn.QuantizedRelu
+    assert len(list(iter(qseq))) == 2 and len(list(reversed(qseq))) == 2
+    assert_identical(qseq(x), seq(x))
+    try:
+        qseq[2]
+    except IndexError:
+        pass
+    else:
+        raise AssertionError("qseq[2] should be out of range")
+
+    lst = IndexedList([torch.nn.Linear(3, 3), torch.nn.ReLU()])
+    qlst = quantize_model(copy.deepcopy(lst))
+    assert len(qlst) == 2 and [type(m).__name__ for m in qlst] == ["QuantizedLinear", "QuantizedRelu"]
+    assert_identical(qlst(x), lst(x))
+
+
+def test_container_quantizers_stay_visible_to_module_methods():
+    qlst = quantize_model(IndexedList([torch.nn.Linear(3, 3)]))
+    names = [n for n, _ in qlst.named_modules()]
+    assert "quantizer_x" in names and "quantizer_x" in dict(qlst.named_children())
+    assert [n for n, _ in qlst.named_quantizers()] == ["quantizer_x"]
+    qlst.quantizer_x.register_buffer("scale", torch.ones(1))
+    assert "quantizer_x.scale" in qlst.state_dict()
+    qlst.to(torch.float64)
+    assert qlst.quantizer_x.scale.dtype == torch.float64 and qlst[0].weight.dtype == torch.float64
+
+
+def test_container_edits_keep_the_quantizers_out_of_the_numbering():
+    qlst = quantize_model(IndexedList([torch.nn.Linear(3, 3), torch.nn.ReLU()]))
+    slot = qlst.quantizer_x
+    qlst.append(torch.nn.Identity())
+    qlst.insert(0, torch.nn.Tanh())
+    del qlst[1]
+    qlst[0] = torch.nn.Sigmoid()
+    qlst.extend([torch.nn.ReLU()])
+    qlst += [torch.nn.ReLU()]
+    assert list(qlst._modules) == ["0", "1", "2", "3", "4", "quantizer_x"]
+    assert [type(m).__name__ for m in qlst] == ["Sigmoid", "QuantizedRelu", "Identity", "ReLU", "ReLU"]
+    assert qlst.quantizer_x is slot and qlst.pop(0).__class__ is torch.nn.Sigmoid and len(qlst) == 4
+    # A quantizer put in as an entry is a layer, not a slot.
+    qlst[0] = Doubling()
+    assert "0" not in qlst.quantizer_metadata and len(qlst) == 4
+
+    qseq = quantize_model(ResidualSeq(torch.nn.Linear(3, 3), torch.nn.ReLU()))
+    qseq.append(torch.nn.Identity())
+    part = qseq[1:]
+    assert type(part) is QuantizedResidualSeq and list(part._modules) == ["1", "2", "quantizer_add"]
+    del qseq[0]
+    assert list(qseq._modules) == ["0", "1", "quantizer_add"]
+
+    qdict = quantize_model(DenseLike())
+    qdict["c"] = torch.nn.ReLU()
+    qdict.pop("a")
+    qdict.update({"d": torch.nn.ReLU()})
+    assert list(qdict._modules) == ["b", "c", "d", "quantizer_cat"]
+    qdict.clear()
+    assert list(qdict._modules) == ["quantizer_cat"] and len(qdict) == 0
+
+
 # --- quantizers ----------------------------------------------------------------------------
 
 
@@ -817,7 +946,9 @@ def test_autoquantize_command_line():
             script.write(FAKE_FFQ.format(python=sys.executable))
         os.chmod(fake, 0o755)
         with _Environment(FFQ_BINARY=fake):
-            base = ["autoquant", source, "--module", "ffq_float_models", "--class", "MyLinear"]
+            # --python: ffq searches the site-packages of the interpreter the model runs in
+            base = ["autoquant", source, "--module", "ffq_float_models", "--class", "MyLinear",
+                    "--python", sys.executable]
             assert json.loads(fastforward.autoquantize(model)) == base
             assert json.loads(fastforward.autoquantize(float_models.MyLinear)) == base
 
@@ -832,10 +963,12 @@ def test_autoquantize_command_line():
                     replacement_patterns=[PatternRule.from_str("torch.{f}({a})", "mine.{f}({a})")],
                 )
             )
-            assert args == base + [
+            assert args == base[:6] + [
                 "--output",
                 out,
                 "--force",
+                "--python",
+                sys.executable,
                 "--no-type-inference",
                 "--optable",
                 "extra.yaml",

@@ -97,7 +97,8 @@ def _autoquantize(
     model, cls, output_path, use_type_inference, force_overwrite, operator_table,
     replacement_patterns, scratch,
 ):
-    options = []
+    # ffq searches the site-packages of this interpreter, the one the model lives in
+    options = ["--python", sys.executable] if sys.executable else []
     if not use_type_inference:
         options.append("--no-type-inference")
     options += _operator_table_arguments(operator_table, scratch)
