@@ -374,6 +374,7 @@ static void thread(ffq_ctx *cx, Conv *cv) {
             Quantizer *q = ARENA_NEW(cx, Quantizer);
             q->prefix = callee->fn->name;
             q->origin = cq;
+            q->tag = cq->tag;
             q->depth = cq->depth + 1;
             vec_push(cx, &cv->forwarded, q);
             vec_push(cx, &site->args, q);

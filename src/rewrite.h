@@ -21,6 +21,17 @@ typedef struct TmpVar {
     uint32_t id; // creation index within the conversion (a key, never printed)
 } TmpVar;
 
+// What a quantizer quantizes; its stub carries the matching FastForward tag
+// (docs/autoquant.md §3.5).
+typedef enum QuantTag {
+    QT_ACTIVATION,  // "activation": a value computed at run time (assigned names, temporaries, ...)
+    QT_INPUT,       // input_quantizer=True (activation/input): a parameter of the class's forward
+    QT_OUTPUT,      // output_quantizer=True (activation/output): the output of a rewritten operator
+    QT_PARAMETER,   // "parameter": a tensor the module holds (self.<attr>), neither weight nor bias
+    QT_WEIGHT,      // weight_quantizer=True (parameter/weight): self.<...>.weight or a weight slot
+    QT_BIAS,        // bias_quantizer=True (parameter/bias): self.<...>.bias or a bias slot
+} QuantTag;
+
 typedef struct Quantizer {
     const char *base;    // base name ("linear", "self_weight", "x"), or NULL when tmp is set
     TmpVar *tmp;         // base name is the temporary's name
@@ -30,6 +41,7 @@ typedef struct Quantizer {
     uint32_t depth;          // forwarded: how many helpers it travelled through
     const char *name;    // final name, set by plan_finish
     uint32_t seq;
+    QuantTag tag;        // forwarded: the origin's
 } Quantizer;
 
 // A rewritten operator call (§2.1).

@@ -41,7 +41,7 @@ def write(d, name, text):
 
 
 def stubs(code):
-    return code.count("fastforward.nn.QuantizerStub()")
+    return code.count("fastforward.nn.QuantizerStub(")
 
 
 def project(d, table, model=MODEL):
