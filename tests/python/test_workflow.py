@@ -371,7 +371,7 @@ class _Generated(torch.nn.Module):
 class _QuantizedGenerated(QuantizedModule, _Generated, include_in_module_map=False):
     def __init_quantization__(self):
         super().__init_quantization__()
-        # as ffq emits them today: no tags
+        # as ffq emitted them before it tagged its stubs (and as hand-written code may): no tags
         self.quantizer_linear = QuantizerStub()
         self.quantizer_self_bias = QuantizerStub()
         self.quantizer_self_weight = QuantizerStub()
@@ -399,7 +399,7 @@ def test_tags_are_inferred_for_untagged_generated_stubs():
     assert g.quantizer_metadata["quantizer_x"].output_quantizer
 
 
-def test_tags_inferred_on_a_model_generated_by_ffq():
+def test_tags_on_a_model_in_the_shape_of_ffq_output():
     sys.path.insert(0, HERE)
     try:
         import ffq_float_models
@@ -417,7 +417,7 @@ def test_tags_inferred_on_a_model_generated_by_ffq():
     md = model.quantizer_metadata
     # x is TinyNet.forward's parameter and is reassigned: the parameter's stub is the last one
     assert md["quantizer_x_2"].input_quantizer and not md["quantizer_x_1"].input_quantizer
-    # self.scale is a plain float attribute, not a parameter
+    # self.scale is a plain float attribute, not a parameter (ffq knows it from __init__)
     assert md["quantizer_self_scale"].activation_quantizer and not md["quantizer_self_scale"].parameter_quantizer
     assert md["quantizer_softmax"].output_quantizer and md["quantizer_add_2"].output_quantizer
     assert md["quantizer__tmp_5"].activation_quantizer and not md["quantizer__tmp_5"].output_quantizer
