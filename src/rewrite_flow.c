@@ -228,6 +228,11 @@ static QuantTag expr_tag(RwState *a, uint32_t n) {
     return rw_param_tag(cst_strdup(a->cx, c, attr));
 }
 
+QuantTag rewrite_value_tag(ffq_ctx *cx, const Conv *cv, uint32_t node) {
+    RwState a = {.cx = cx, .cv = (Conv *)cv, .c = cv->c, .types = cv->types};
+    return expr_tag(&a, node);
+}
+
 static void use_expr(RwState *a, uint32_t n, bool is_inline, const char *slot) {
     if (!is_inline && has_call(a->c, n)) is_inline = true;
     // an attribute the function assigns (self.acc = self.acc + s) has another value after
@@ -266,9 +271,11 @@ static void slot_use(RwState *a, uint32_t arg, Env *env, const char *slot) {
         const char *name = cst_strdup(a->cx, c, n);
         use_name(a, env, name, n);
         EnvEntry *en = env_find(env, name);
+        QuantTag slot_tag = rw_slot_tag(QT_PARAMETER, slot);
         for (size_t i = 0; en && i < en->prods.len; i++) {
             Prod *p = en->prods.items[i];
             p->tag = rw_slot_tag(p->tag, slot);
+            if (slot_tag != QT_PARAMETER) p->slot_tag = slot_tag;
         }
         return;
     }

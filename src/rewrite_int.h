@@ -28,6 +28,7 @@ typedef struct Prod {
     bool born_quantized;  // the value is the output of a quantized op
     bool marked;          // needs a quantizer
     QuantTag tag;         // PR_ASSIGN of a module tensor (`w = self.weight`): its tag
+    QuantTag slot_tag;    // QT_WEIGHT / QT_BIAS: the value is passed as an operator's weight / bias
     Quantizer *q;
     PtrVec uses;          // PR_COMP: identifier nodes quantized inline (§2.5), in order
 } Prod;

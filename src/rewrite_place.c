@@ -397,6 +397,8 @@ void rw_place_params(RwState *a) {
         if (!p->marked) continue;
         p->q = rw_new_quantizer(a, p->var, NULL);
         p->q->tag = is_forward ? QT_INPUT : QT_ACTIVATION;
+        p->q->param = p->order + 1;
+        p->q->slot_tag = p->slot_tag;
         GenLine *g = ARENA_NEW(a->cx, GenLine);
         g->kind = GEN_QUANT;
         g->var = p->var;

@@ -432,6 +432,10 @@ def mix(a, b):
     return a * b
 
 
+def project(x, w):
+    return F.linear(x, w)
+
+
 class Block(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -455,6 +459,7 @@ class TagNet(torch.nn.Module):
         self.register_buffer("shift", torch.zeros(3))
         self.eps = 1e-3
         self.out = torch.nn.Linear(3, 2)
+        self.proj = torch.nn.Parameter(torch.randn(3, 3))
 
     def forward(self, x, z):
         z = torch.relu(z)
@@ -465,7 +470,7 @@ class TagNet(torch.nn.Module):
         k = self.kernel
         u = F.linear(h, self.W) + F.linear(h, k)
         u = u * self.gain + self.shift + self.eps
-        u = mix(u, z)
+        u = project(mix(u, z), self.proj)
         return self.out(u)
 """
 
@@ -490,8 +495,9 @@ def test_generated_stubs_are_tagged_and_tag_queries_select_exactly():
     def names(query):
         return sorted(n for n, _ in ff.find_quantizers(model, query).named_modules())
 
+    # self.W and self.kernel (through k) go to F.linear's weight, self.proj to the helper's
     weights = ["block.conv.weight_quantizer", "block.quantizer_self_conv_weight", "out.weight_quantizer",
-               "quantizer_k", "quantizer_self_W", "quantizer_self_weight"]
+               "quantizer_k", "quantizer_project_w", "quantizer_self_W", "quantizer_self_weight"]
     assert names("**/[quantizer:parameter/weight]") == weights, names("**/[quantizer:parameter/weight]")
     biases = ["block.conv.bias_quantizer", "block.quantizer_self_conv_bias", "out.bias_quantizer",
               "quantizer_self_bias"]
@@ -509,12 +515,12 @@ def test_generated_stubs_are_tagged_and_tag_queries_select_exactly():
          "block.quantizer_conv2d", "block.quantizer_add", "quantizer_linear_1", "quantizer_relu_1",
          "quantizer_relu_2", "quantizer_mul_1", "quantizer_mul_2",
          "quantizer_linear_2", "quantizer_linear_3", "quantizer_add_1", "quantizer_add_2",
-         "quantizer_add_3", "quantizer_mix_mul"]), outputs
+         "quantizer_add_3", "quantizer_mix_mul", "quantizer_project_linear"]), outputs
     # everything else is a plain activation: reassigned x, the slice, the block's result, the
     # helper's parameters, the float attribute
     others = sorted(set(names("**/[quantizer:activation]")) - set(inputs) - set(outputs))
-    assert others == ["block.quantizer__tmp_1", "quantizer_mix_a", "quantizer_mix_b", "quantizer_self_eps",
-                      "quantizer_x_1"], others
+    assert others == ["block.quantizer__tmp_1", "quantizer_mix_a", "quantizer_mix_b", "quantizer_project_x",
+                      "quantizer_self_eps", "quantizer_x_1"], others
     every = names("**/[quantizer:activation]") + names("**/[quantizer:parameter]")
     assert sorted(every) == sorted(n for n, _ in named_quantizers(model, skip_stubs=False) if n), every
     # a real quantizer in a tagged slot keeps the tag
