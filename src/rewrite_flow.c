@@ -229,6 +229,7 @@ static QuantTag expr_tag(RwState *a, uint32_t n) {
 }
 
 QuantTag rewrite_value_tag(ffq_ctx *cx, const Conv *cv, uint32_t node) {
+    // a state around the finished plan: expr_tag only reads it
     RwState a = {.cx = cx, .cv = (Conv *)cv, .c = cv->c, .types = cv->types};
     return expr_tag(&a, node);
 }
