@@ -22,8 +22,8 @@ Every quantizer slot of a quantized module has metadata (``QuantizerMetadata``: 
 slot's metadata, so a ``LinearQuantizer`` replacing a stub keeps the stub's tags and tag
 queries (``[quantizer:parameter/weight]``) keep finding it. ffq writes the tags into the stubs
 it generates (``QuantizerStub(weight_quantizer=True)``, ``QuantizerStub("activation")``, ...),
-and those are used as they are. Only a stub that arrives without tags (code from an older ffq,
-or a hand-written ``QuantizerStub()``) gets tags inferred from the slot's name: see
+and those are used as they are. Only a stub that arrives without tags (ffq's ``--no-stub-tags``
+output, code from an older ffq, a hand-written ``QuantizerStub()``) gets tags inferred from the slot's name: see
 ``infer_tags``.
 """
 
@@ -429,7 +429,7 @@ def _parameter_at(module: torch.nn.Module, rest: str) -> Optional[str]:
 
 def infer_tags(module: torch.nn.Module, slot: str, slots: Optional[List[str]] = None) -> List[Any]:
     """Tags for quantizer slot ``slot`` of ``module`` when the stub carries none (the fallback
-    for untagged stubs; current ffq output is tagged and never gets here).
+    for untagged stubs: ffq's output with ``--no-stub-tags``, FastForward's, hand-written code).
 
     ffq names its stubs ``quantizer_<base>[_<n>]`` (autoquant spec section 3; ``_<n>`` tells
     apart quantizers of the same base name). Rules, first match wins:
