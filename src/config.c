@@ -479,7 +479,7 @@ static bool parse_value(Parser *p, Value *v, int depth) {
 // --- [tool.ffq] ---
 
 static const char *const known_keys[] = {
-    "optable", "replace", "search-path", "python", "type-inference", "check",
+    "optable", "replace", "search-path", "python", "type-inference", "stub-tags", "check",
 };
 enum { NKNOWN = sizeof known_keys / sizeof known_keys[0] };
 
@@ -571,7 +571,7 @@ static bool apply_key(Parser *p, const char *key, int kline, int kcol, const Val
                                key, known_keys[j]);
         return fail_at(p, kline, kcol,
                        "unknown key '%s' in [tool.ffq] (known: optable, replace, search-path, "
-                       "python, type-inference, check)",
+                       "python, type-inference, stub-tags, check)",
                        key);
     }
     if (p->seen & (1u << k)) return fail_at(p, kline, kcol, "'%s' is set twice in [tool.ffq]", key);
@@ -581,6 +581,7 @@ static bool apply_key(Parser *p, const char *key, int kline, int kcol, const Val
     if (strcmp(key, "search-path") == 0)
         return take_strings(p, key, v, &cfg->search_path, &cfg->nsearch_path, true);
     if (strcmp(key, "type-inference") == 0) return take_bool(p, key, v, &cfg->type_inference);
+    if (strcmp(key, "stub-tags") == 0) return take_bool(p, key, v, &cfg->stub_tags);
     if (strcmp(key, "check") == 0) return take_check(p, v);
     // python: a command name is looked up on PATH; a path is relative to the file.
     if (v->kind != VAL_STRING || !v->str[0])
@@ -664,6 +665,7 @@ bool config_parse(FfqConfig *cfg, const char *path, const char *text, size_t len
                   size_t errsize) {
     memset(cfg, 0, sizeof *cfg);
     cfg->type_inference = -1;
+    cfg->stub_tags = -1;
     cfg->path = strdup(path);
     if (errsize) err[0] = '\0';
     Parser p = {.path = path, .s = text, .len = len, .line = 1, .err = err, .errsize = errsize, .cfg = cfg};
@@ -773,7 +775,7 @@ char *config_find(const char *start_dir) {
 }
 
 void config_apply(const FfqConfig *cfg, ffq_options *opt, const char **python,
-                  bool type_inference_flag) {
+                  bool type_inference_flag, bool stub_tags_flag) {
     if (!opt->noptables && cfg->noptables) {
         opt->optables = (const char *const *)cfg->optables;
         opt->noptables = cfg->noptables;
@@ -787,5 +789,6 @@ void config_apply(const FfqConfig *cfg, ffq_options *opt, const char **python,
         opt->nsearch_path = cfg->nsearch_path;
     }
     if (!type_inference_flag && cfg->type_inference >= 0) opt->type_inference = cfg->type_inference;
+    if (!stub_tags_flag && cfg->stub_tags >= 0) opt->stub_tags = cfg->stub_tags;
     if (!*python && cfg->python) *python = cfg->python;
 }

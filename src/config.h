@@ -31,6 +31,7 @@ typedef struct FfqConfig {
     size_t nsearch_path;
     char *python;                   // `python`: the interpreter whose site-packages are read
     int type_inference;             // `type-inference`: 0 or 1; -1 when not set
+    int stub_tags;                  // `stub-tags`: 0 or 1; -1 when not set
     FfqCheckPair *check;            // `check`: "SOURCE -> GENERATED" pairs
     size_t ncheck;
 } FfqConfig;
@@ -52,10 +53,11 @@ bool config_load(FfqConfig *cfg, const char *path, char *err, size_t errsize);
 void config_fini(FfqConfig *cfg);
 
 // Fill in what the command line left unset: a list option given as a flag
-// replaces the file's list; `python` and `type-inference` likewise (pass
-// type_inference_flag when --type-inference or --no-type-inference was given).
+// replaces the file's list; `python`, `type-inference` and `stub-tags` likewise
+// (pass type_inference_flag when --type-inference or --no-type-inference was given,
+// stub_tags_flag when --stub-tags or --no-stub-tags was).
 // `opt` then points into `cfg`, which must outlive it.
 void config_apply(const FfqConfig *cfg, ffq_options *opt, const char **python,
-                  bool type_inference_flag);
+                  bool type_inference_flag, bool stub_tags_flag);
 
 #endif

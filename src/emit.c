@@ -611,6 +611,21 @@ static void emit_fn_tracked(ffq_ctx *cx, const Conv *cv, StrBuf *out, PtrVec *or
     vec_push(cx, origins, o);
 }
 
+// The stub's arguments: FastForward's keyword for the tags that have one, else the tag;
+// none when tags are off (--no-stub-tags).
+static const char *stub_arguments(const ffq_ctx *cx, QuantTag tag) {
+    if (!cx->opt.stub_tags) return "";
+    switch (tag) {
+    case QT_INPUT: return "input_quantizer=True";
+    case QT_OUTPUT: return "output_quantizer=True";
+    case QT_WEIGHT: return "weight_quantizer=True";
+    case QT_BIAS: return "bias_quantizer=True";
+    case QT_PARAMETER: return "\"parameter\"";
+    case QT_ACTIVATION: break;
+    }
+    return "\"activation\"";
+}
+
 static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *origins) {
     sb_printf(cx, out, "class %s(fastforward.nn.QuantizedModule, %s):\n", g->name,
               g->base ? g->base : g->ci->name);
@@ -628,8 +643,9 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *orig
     {
         for (size_t k = 0; k < stubs.len; k++) {
             const Quantizer *q = stubs.items[k];
-            const char *line = arena_printf(
-                cx, "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()", q->name);
+            const char *line =
+                arena_printf(cx, "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(%s)", q->name,
+                             stub_arguments(cx, q->tag));
             StrBuf f = {0};
             if (!format_stmt(cx, line, strlen(line), 8, &f)) sb_indent(cx, &f, 8), sb_puts(cx, &f, line);
             sb_puts(cx, out, sb_cstr(cx, &f));

@@ -74,6 +74,9 @@ static const char usage_autoquant[] =
     "                         --replace 'torch.nn.functional.{f}({a}, {b})=>my_ops.{f}({a}, {b})'\n"
     "      --no-type-inference  treat every value as a possible tensor (annotations unused)\n"
     "      --type-inference   infer types (the default; overrides type-inference = false)\n"
+    "      --no-stub-tags     plain QuantizerStub() stubs, as FastForward's autoquant writes them\n"
+    "                         (default: tagged, e.g. QuantizerStub(weight_quantizer=True))\n"
+    "      --stub-tags        tagged stubs (the default; overrides stub-tags = false)\n"
     "      --config FILE      read [tool.ffq] from FILE instead of the nearest pyproject.toml\n"
     "      --no-config        read no pyproject.toml\n"
     "      --dump=STAGE       print a stage instead of the code: program, types (the inferred\n"
@@ -87,8 +90,8 @@ static const char usage_autoquant_more[] =
     "\n"
     "Settings also come from [tool.ffq] in the nearest pyproject.toml (above INPUT, or\n"
     "above the current directory): optable, replace, search-path, python, type-inference,\n"
-    "check. A flag overrides the file. `ffq autoquant --check` with no file checks every\n"
-    "\"SOURCE -> GENERATED\" pair listed in `check`.\n"
+    "stub-tags, check. A flag overrides the file. `ffq autoquant --check` with no file\n"
+    "checks every \"SOURCE -> GENERATED\" pair listed in `check`.\n"
     "\n"
     "Diagnostics go to standard error as file:line:col: severity: message [code].\n"
     "exit status: 0 success (warnings allowed), 1 errors in the input, 2 usage or I/O errors.\n"
@@ -121,7 +124,7 @@ static int usage_error(const char *fmt, const char *arg, const char *cmd) {
 static const char *const autoquant_options[] = {
     "--output", "--force", "--check", "--module", "--search-path", "--python", "--class",
     "--optable", "--no-default-optable", "--replace", "--no-type-inference",
-    "--type-inference", "--config", "--no-config", "--dump=program", "--dump=types", "--dump=plan",
+    "--type-inference", "--no-stub-tags", "--stub-tags", "--config", "--no-config", "--dump=program", "--dump=types", "--dump=plan",
     "--quiet", "--help", "--follow-symlinks", NULL,
 };
 static const char *const optable_options[] = {"--list", "--check", "--optable", "--no-default-optable",
@@ -187,6 +190,7 @@ typedef struct Args {
     const char *config;      // --config FILE
     bool no_config;          // --no-config
     bool type_inference_set; // --type-inference or --no-type-inference was given
+    bool stub_tags_set;      // --stub-tags or --no-stub-tags was given
     bool check_all;          // --check without a file: the pairs of [tool.ffq] check
     FfqConfig cfg;           // [tool.ffq], when a pyproject.toml has one
 } Args;
@@ -237,6 +241,9 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
         } else if (strcmp(arg, "--no-type-inference") == 0 || strcmp(arg, "--type-inference") == 0) {
             a->opt.type_inference = arg[2] == 't';
             a->type_inference_set = true;
+        } else if (strcmp(arg, "--no-stub-tags") == 0 || strcmp(arg, "--stub-tags") == 0) {
+            a->opt.stub_tags = arg[2] == 's';
+            a->stub_tags_set = true;
         } else if (strcmp(arg, "--no-config") == 0) {
             a->no_config = true;
         } else if (is_opt(arg, "--config", NULL)) {
@@ -645,7 +652,7 @@ static int load_config(Args *a) {
         fprintf(stderr, "%s\n", err);
         return EXIT_USAGE;
     }
-    config_apply(&a->cfg, &a->opt, &a->python, a->type_inference_set);
+    config_apply(&a->cfg, &a->opt, &a->python, a->type_inference_set, a->stub_tags_set);
     return EXIT_OK;
 }
 

@@ -460,6 +460,37 @@ static bool takes_quantizer_args(const Conv *callee) {
     return callee && !callee->instance && !callee->dropped;
 }
 
+// The argument of `call` bound to the parameter at position `pos` named `name`, or CST_NONE.
+static uint32_t bound_argument(const Cst *c, uint32_t call, uint32_t pos, const char *name) {
+    uint32_t al = cst_field(c, call, F_ARGUMENTS);
+    if (al == CST_NONE || c->nodes[al].kind != K_ARGUMENT_LIST) return CST_NONE;
+    uint32_t npos = 0;
+    bool splat = false;  // positions after *args are unknown
+    for (uint32_t k = 0; k < cst_named_count(c, al); k++) {
+        uint32_t arg = cst_named_child(c, al, k);
+        uint32_t kind = c->nodes[arg].kind;
+        if (kind == K_KEYWORD_ARGUMENT) {
+            if (cst_text_is(c, cst_field(c, arg, F_NAME), name)) return cst_field(c, arg, F_VALUE);
+        } else if (kind == K_LIST_SPLAT || kind == K_DICT_SPLAT) {
+            splat = true;
+        } else if (kind != K_COMMENT && !splat && npos++ == pos) {
+            return arg;
+        }
+    }
+    return CST_NONE;
+}
+
+// §3.5: a stub standing for a helper's quantizer has its tag, except that the quantizer of a
+// helper parameter this call site passes a module tensor to (`helper(x, self.weight)`) is a
+// parameter, weight or bias quantizer, as the tensor's name or the helper's use of it says.
+static QuantTag forwarded_tag(ffq_ctx *cx, const Conv *cv, uint32_t call, const Quantizer *cq) {
+    if (!cq->param || cq->origin || !cq->base) return cq->tag;
+    uint32_t arg = bound_argument(cv->c, call, cq->param - 1, cq->base);
+    QuantTag tag = arg == CST_NONE ? QT_ACTIVATION : rewrite_value_tag(cx, cv, arg);
+    if (tag == QT_PARAMETER && cq->slot_tag != QT_ACTIVATION) tag = cq->slot_tag;
+    return tag == QT_ACTIVATION ? cq->tag : tag;
+}
+
 // §5.4: cv's quantizer signature and each call site's arguments, creating
 // the forwarded quantizers. Recursive calls pass the function's own
 // signature through; a cycle through other functions is not followed.
@@ -505,6 +536,7 @@ static void thread(ffq_ctx *cx, Conv *cv) {
             Quantizer *q = ARENA_NEW(cx, Quantizer);
             q->prefix = runtime_name(cx, callee->fn);
             q->origin = cq;
+            q->tag = forwarded_tag(cx, cv, site->node, cq);
             q->depth = cq->depth + 1;
             vec_push(cx, &cv->forwarded, q);
             vec_push(cx, &site->args, q);

@@ -21,6 +21,17 @@ typedef struct TmpVar {
     uint32_t id; // creation index within the conversion (a key, never printed)
 } TmpVar;
 
+// What a quantizer quantizes; its stub carries the matching FastForward tag
+// (docs/autoquant.md §3.5).
+typedef enum QuantTag {
+    QT_ACTIVATION,  // "activation": a value computed at run time (assigned names, temporaries, ...)
+    QT_INPUT,       // input_quantizer=True (activation/input): a parameter of the class's forward
+    QT_OUTPUT,      // output_quantizer=True (activation/output): the output of a rewritten operator
+    QT_PARAMETER,   // "parameter": a tensor the module holds (self.<attr>), neither weight nor bias
+    QT_WEIGHT,      // weight_quantizer=True (parameter/weight): self.<...>.weight or a weight slot
+    QT_BIAS,        // bias_quantizer=True (parameter/bias): self.<...>.bias or a bias slot
+} QuantTag;
+
 typedef struct Quantizer {
     const char *base;    // base name ("linear", "self_weight", "x"), or NULL when tmp is set
     TmpVar *tmp;         // base name is the temporary's name
@@ -30,6 +41,9 @@ typedef struct Quantizer {
     uint32_t depth;          // forwarded: how many helpers it travelled through
     const char *name;    // final name, set by plan_finish
     uint32_t seq;
+    QuantTag tag;        // forwarded: the origin's, or what the call site passes (§3.5)
+    uint32_t param;      // a parameter's quantizer: 1 + its position in the call; else 0
+    QuantTag slot_tag;   // such a parameter passed as an operator's weight / bias: QT_WEIGHT / QT_BIAS
 } Quantizer;
 
 // A rewritten operator call (§2.1).
@@ -114,6 +128,9 @@ struct Conv {
 // through self./cls./ClassName. are looked up in it), or NULL for free helpers.
 // `types` are fn's inferred types (NULL: inference off, every value may be a tensor).
 Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const struct Types *types);
+// The tag of a quantizer of the value of expression `node` of `cv` (§3.5): a tensor the module
+// holds (`self.weight`, ...) is a parameter, weight or bias; anything else an activation.
+QuantTag rewrite_value_tag(ffq_ctx *cx, const Conv *cv, uint32_t node);
 // One note per table-like callable that is not in the operator table
 // (collected over every function converted), at its first call.
 void rewrite_report_missing(ffq_ctx *cx);

@@ -247,7 +247,10 @@ static void make_op(RwState *a, uint32_t n) {
     op->intermediates = ARENA_ARRAY(a->cx, Quantizer *, e->nintermediates + 1);
     for (size_t i = 0; i < e->nintermediates; i++)
         op->intermediates[i] = rw_new_quantizer(a, e->intermediates[i], NULL);
-    if (e->returns_quantized) op->output = rw_new_quantizer(a, optable_canonical_name(e), NULL);
+    if (e->returns_quantized) {
+        op->output = rw_new_quantizer(a, optable_canonical_name(e), NULL);
+        op->output->tag = QT_OUTPUT;
+    }
     nodemap_put(a->cx, &a->cv->op_of, n, op);
     a->cv->nops++;
     rw_mark_dirty(a, n);

@@ -202,7 +202,42 @@ static bool occurs_elsewhere(RwState *a, uint32_t n, const char *text, uint32_t 
     return false;
 }
 
-static void use_expr(RwState *a, uint32_t n, bool is_inline) {
+// The tag of a quantizer of expression n: a read of the module's state (`self.w`,
+// `self.conv.weight`, `self.table[i]`, rooted at the instance parameter, not assigned by this
+// function) is a parameter, weight or bias by its last attribute name; anything else is an
+// activation.
+static QuantTag expr_tag(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    if (!a->cv->instance) return QT_ACTIVATION;
+    // a module attribute known not to be a tensor (`self.scale = 0.5`) is no parameter
+    const Type *t = a->types ? types_of_node(a->types, n) : NULL;
+    if (t && !types_may_be_tensor(t)) return QT_ACTIVATION;
+    uint32_t attr = CST_NONE, chain = CST_NONE;  // the outermost attribute and its chain
+    for (n = cst_unparen(c, n); n != CST_NONE; n = cst_unparen(c, n)) {
+        uint32_t kind = c->nodes[n].kind;
+        if (kind == K_ATTRIBUTE) {
+            if (attr == CST_NONE) attr = cst_field(c, n, F_ATTRIBUTE), chain = n;
+            n = cst_field(c, n, F_OBJECT);
+        } else if (kind == K_SUBSCRIPT) {
+            n = cst_field(c, n, F_VALUE);
+        } else {
+            break;
+        }
+    }
+    if (n == CST_NONE || attr == CST_NONE || c->nodes[n].kind != K_IDENTIFIER ||
+        !cst_text_is(c, n, a->cv->self_name))
+        return QT_ACTIVATION;
+    if (assigned_in(a, cst_field(c, a->cv->fn->def, F_BODY), expr_key(a, chain))) return QT_ACTIVATION;
+    return rw_param_tag(cst_strdup(a->cx, c, attr));
+}
+
+QuantTag rewrite_value_tag(ffq_ctx *cx, const Conv *cv, uint32_t node) {
+    // a state around the finished plan: expr_tag only reads it
+    RwState a = {.cx = cx, .cv = (Conv *)cv, .c = cv->c, .types = cv->types};
+    return expr_tag(&a, node);
+}
+
+static void use_expr(RwState *a, uint32_t n, bool is_inline, const char *slot) {
     if (!is_inline && has_call(a->c, n)) is_inline = true;
     // an attribute the function assigns (self.acc = self.acc + s) has another value after
     // the assignment: each read is quantized where it is
@@ -216,13 +251,15 @@ static void use_expr(RwState *a, uint32_t n, bool is_inline) {
     u->ident = ident_of(a->cx, u->text);
     u->node = n;
     u->is_inline = is_inline;
+    u->tag = expr_tag(a, n);
+    u->slot = slot;
     for (size_t i = 0; i < a->scope->uses.len; i++)  // loops are walked twice
         if (VEC_AT(a->scope->uses, ExprUse, i)->node == n) return;
     vec_push(a->cx, &a->scope->uses, u);
 }
 
 // §2.2: what an argument bound to a quantized slot needs.
-static void slot_use(RwState *a, uint32_t arg, Env *env) {
+static void slot_use(RwState *a, uint32_t arg, Env *env, const char *slot) {
     const Cst *c = a->c;
     if (c->nodes[arg].kind == K_LIST_SPLAT || c->nodes[arg].kind == K_DICT_SPLAT) return;
     TmpVar *t = nodemap_get(&a->cv->tmp_of, arg);
@@ -234,17 +271,28 @@ static void slot_use(RwState *a, uint32_t arg, Env *env) {
     }
     if (rw_is_literal(c, n)) return;
     switch (c->nodes[n].kind) {
-    case K_IDENTIFIER: use_name(a, env, cst_strdup(a->cx, c, n), n); return;
+    case K_IDENTIFIER: {
+        const char *name = cst_strdup(a->cx, c, n);
+        use_name(a, env, name, n);
+        EnvEntry *en = env_find(env, name);
+        QuantTag slot_tag = rw_slot_tag(QT_PARAMETER, slot);
+        for (size_t i = 0; en && i < en->prods.len; i++) {
+            Prod *p = en->prods.items[i];
+            p->tag = rw_slot_tag(p->tag, slot);
+            if (slot_tag != QT_PARAMETER) p->slot_tag = slot_tag;
+        }
+        return;
+    }
     case K_CALL: return;  // an opaque call, or a quantized op: nothing to do
     case K_BINARY_OP:
     case K_UNARY_OP:
         if (nodemap_get(&a->cv->op_of, n)) return;
-        use_expr(a, n, false);
+        use_expr(a, n, false, slot);
         return;
     case K_SUBSCRIPT: case K_LIST: case K_TUPLE: case K_SET: case K_DICT:
-        use_expr(a, n, true);
+        use_expr(a, n, true, slot);
         return;
-    default: use_expr(a, n, false); return;
+    default: use_expr(a, n, false, slot); return;
     }
 }
 
@@ -255,17 +303,17 @@ static void op_uses(RwState *a, const QOp *op, Env *env) {
     else rw_lookup_op(a, op->node, &args);  // operators: the operands, as lookup bound them
     const OpEntry *e = op->entry;
     for (size_t i = 0; i < args.npos && i < e->nparams; i++)
-        if (e->params[i].is_quantized) slot_use(a, args.pos[i], env);
+        if (e->params[i].is_quantized) slot_use(a, args.pos[i], env, e->params[i].name);
     for (size_t k = 0; k < args.nkw; k++)
         for (size_t i = 0; i < e->nparams; i++)
             if (strcmp(e->params[i].name, args.kwnames[k]) == 0 && e->params[i].is_quantized)
-                slot_use(a, cst_field(c, args.kw[k], F_VALUE), env);
+                slot_use(a, cst_field(c, args.kw[k], F_VALUE), env, e->params[i].name);
 }
 
 // Uses inside an expression, in evaluation order (post-order). Subtrees that
 // were isolated are evaluated on their own line and skipped here.
 static void define_targets(RwState *a, Env *env, uint32_t target, ProdKind kind, uint32_t node,
-                           bool born_quantized);
+                           bool born_quantized, QuantTag tag);
 static void expr_uses(RwState *a, uint32_t n, Env *env, bool root);
 
 // RwState comprehension has its own scope: the `for` targets are producers (§2.5)
@@ -281,7 +329,7 @@ static void comprehension_uses(RwState *a, uint32_t n, const Env *outer) {
         if (kind == K_FOR_IN_CLAUSE) {
             uint32_t right = cst_field(c, ch, F_RIGHT);
             if (right != CST_NONE) expr_uses(a, right, env, false);
-            define_targets(a, env, cst_field(c, ch, F_LEFT), PR_COMP, ch, false);
+            define_targets(a, env, cst_field(c, ch, F_LEFT), PR_COMP, ch, false, QT_ACTIVATION);
         } else if (kind == K_IF_CLAUSE) {
             expr_uses(a, ch, env, false);
         } else if (body == CST_NONE) {
@@ -310,7 +358,7 @@ static void expr_uses(RwState *a, uint32_t n, Env *env, bool root) {
 
 // Targets of an assignment / for / with: every plain name is produced.
 static void define_targets(RwState *a, Env *env, uint32_t target, ProdKind kind, uint32_t node,
-                           bool born_quantized) {
+                           bool born_quantized, QuantTag tag) {
     const Cst *c = a->c;
     target = cst_unparen(c, target);
     if (target == CST_NONE) return;
@@ -318,13 +366,14 @@ static void define_targets(RwState *a, Env *env, uint32_t target, ProdKind kind,
     case K_IDENTIFIER: {
         Prod *p = rw_producer(a, kind, node, cst_strdup(a->cx, c, target));
         p->born_quantized = born_quantized;
+        p->tag = tag;
         rw_env_set(a, env, p);
         return;
     }
     case K_PATTERN_LIST: case K_TUPLE_PATTERN: case K_LIST_PATTERN: case K_TUPLE: case K_LIST:
     case K_LIST_SPLAT_PATTERN: case K_LIST_SPLAT: case K_EXPRESSION_LIST:
         for (uint32_t k = 0; k < cst_named_count(c, target); k++)
-            define_targets(a, env, cst_named_child(c, target, k), kind, node, false);
+            define_targets(a, env, cst_named_child(c, target, k), kind, node, false, QT_ACTIVATION);
         return;
     default: return;  // attribute / subscript targets are not producers
     }
@@ -359,6 +408,8 @@ static void flow_assignment(RwState *a, uint32_t st, uint32_t asg, Env *env) {
         value = cst_field(c, value, F_RIGHT);
     if (value != CST_NONE) expr_uses(a, value, env, false);
     bool quantized = value != CST_NONE && is_quantized_value(a, value);
+    // `w = self.weight`: the name's quantizer quantizes the module's tensor
+    QuantTag tag = value != CST_NONE && !quantized ? expr_tag(a, value) : QT_ACTIVATION;
     for (uint32_t cur = asg; cur != CST_NONE && c->nodes[cur].kind == K_ASSIGNMENT;
          cur = cst_field(c, cur, F_RIGHT)) {
         uint32_t left = cst_field(c, cur, F_LEFT);
@@ -370,7 +421,7 @@ static void flow_assignment(RwState *a, uint32_t st, uint32_t asg, Env *env) {
         }
         if (lk != K_IDENTIFIER) expr_uses(a, left, env, false);
         if (cst_field(a->c, cur, F_RIGHT) == CST_NONE) break;  // `y: T` declares nothing
-        define_targets(a, env, left, PR_ASSIGN, st, quantized);
+        define_targets(a, env, left, PR_ASSIGN, st, quantized, tag);
     }
 }
 
@@ -448,7 +499,7 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
     Env *result = env_copy(a, env);
     for (bool grew = true; grew && !a->failed;) {
         Env *e = env_copy(a, state);
-        if (is_for) define_targets(a, e, cst_field(c, st, F_LEFT), PR_FOR, st, false);
+        if (is_for) define_targets(a, e, cst_field(c, st, F_LEFT), PR_FOR, st, false, QT_ACTIVATION);
         else expr_uses(a, cst_field(c, st, F_CONDITION), e, false);
         bool dead = false;
         rw_flow_block(a, cst_field(c, st, F_BODY), e, &dead);
@@ -461,11 +512,12 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
             else if (normal) env_union(a, brk, a->loop->breaks.items[i]);
         }
         if (a->loop->breaks.len) loop.breaks.len = 0;
-        if (is_for && !dead) define_targets(a, result, cst_field(c, st, F_LEFT), PR_FOR, st, false);
+        if (is_for && !dead)
+            define_targets(a, result, cst_field(c, st, F_LEFT), PR_FOR, st, false, QT_ACTIVATION);
     }
     if (is_for) {  // after the loop the target may hold any iteration's value
         Env *tmp = env_copy(a, env);
-        define_targets(a, tmp, cst_field(c, st, F_LEFT), PR_FOR, st, false);
+        define_targets(a, tmp, cst_field(c, st, F_LEFT), PR_FOR, st, false, QT_ACTIVATION);
         env_union(a, result, tmp);
         if (normal) env_union(a, normal, tmp);
     }
@@ -497,7 +549,7 @@ static void flow_with(RwState *a, uint32_t st, Env *env, bool *dead) {
             uint32_t tgt = cst_field(c, v, F_ALIAS);
             if (tgt != CST_NONE) {
                 uint32_t inner = cst_named_child(c, tgt, 0);
-                define_targets(a, env, inner != CST_NONE ? inner : tgt, PR_WITH, st, false);
+                define_targets(a, env, inner != CST_NONE ? inner : tgt, PR_WITH, st, false, QT_ACTIVATION);
             }
         } else {
             expr_uses(a, v, env, false);
@@ -555,7 +607,8 @@ static void flow_stmt(RwState *a, uint32_t st, Env *env, bool *dead) {
         if (e != CST_NONE && c->nodes[e].kind == K_ASSIGNMENT) flow_assignment(a, st, e, env);
         else if (e != CST_NONE && c->nodes[e].kind == K_AUG_ASSIGNMENT) {
             expr_uses(a, e, env, false);
-            define_targets(a, env, cst_field(c, e, F_LEFT), PR_ASSIGN, st, is_quantized_value(a, e));
+            define_targets(a, env, cst_field(c, e, F_LEFT), PR_ASSIGN, st, is_quantized_value(a, e),
+                           QT_ACTIVATION);
         } else if (e != CST_NONE) expr_uses(a, e, env, false);
         return;
     }

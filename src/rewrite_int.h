@@ -27,6 +27,8 @@ typedef struct Prod {
     uint32_t order;       // parameter index
     bool born_quantized;  // the value is the output of a quantized op
     bool marked;          // needs a quantizer
+    QuantTag tag;         // PR_ASSIGN of a module tensor (`w = self.weight`): its tag
+    QuantTag slot_tag;    // QT_WEIGHT / QT_BIAS: the value is passed as an operator's weight / bias
     Quantizer *q;
     PtrVec uses;          // PR_COMP: identifier nodes quantized inline (§2.5), in order
 } Prod;
@@ -46,6 +48,8 @@ typedef struct ExprUse {
     const char *ident;
     uint32_t node;
     bool is_inline;
+    QuantTag tag;       // by the expression's shape: module state (self.<...>) or an activation
+    const char *slot;   // the operator parameter it is passed as ("weight", "bias", ...)
 } ExprUse;
 
 struct Scope {
@@ -137,6 +141,10 @@ void rw_compute_avail(RwState *a, Scope *s);
 void rw_assign_owners(RwState *a, Scope *s, const PtrVec *inherited);
 void rw_place_owned(RwState *a, Scope *s, Owned *o, PtrVec *hoists);
 void rw_create_block(RwState *a, uint32_t block);
+// The tag of a module tensor by its attribute name: ...weight, ...bias, else parameter.
+QuantTag rw_param_tag(const char *name);
+// A module tensor (QT_PARAMETER) passed as an operator's `weight` / `bias` is that.
+QuantTag rw_slot_tag(QuantTag tag, const char *slot);
 void rw_finish_lines(RwState *a, PtrVec *hoists);
 void rw_place_params(RwState *a);
 

@@ -174,6 +174,30 @@ void rw_place_owned(RwState *a, Scope *s, Owned *o, PtrVec *hoists) {
 
 // --- walk 3: creation order (§3.3) and line placement ---
 
+QuantTag rw_param_tag(const char *name) {
+    size_t n = strlen(name);
+    if (n >= 6 && strcmp(name + n - 6, "weight") == 0) return QT_WEIGHT;
+    if (n >= 4 && strcmp(name + n - 4, "bias") == 0) return QT_BIAS;
+    return QT_PARAMETER;
+}
+
+// An expression quantizer's tag: its expression's (the same text everywhere); a module
+// tensor of no telling name passed as an operator's weight or bias is that.
+static QuantTag owned_tag(RwState *a, const ExprQ *eq) {
+    PtrVec uses = {0};
+    collect_uses(a->cx, a->root, eq->text, &uses);
+    QuantTag tag = uses.len ? VEC_AT(uses, ExprUse, 0)->tag : QT_ACTIVATION;
+    for (size_t i = 0; i < uses.len; i++) tag = rw_slot_tag(tag, VEC_AT(uses, ExprUse, i)->slot);
+    return tag;
+}
+
+QuantTag rw_slot_tag(QuantTag tag, const char *slot) {
+    if (tag != QT_PARAMETER || !slot) return tag;
+    if (strcmp(slot, "weight") == 0) return QT_WEIGHT;
+    if (strcmp(slot, "bias") == 0) return QT_BIAS;
+    return tag;
+}
+
 static void create_for_owned(RwState *a, Scope *s, bool want_inline) {
     size_t n = s->owned.len;
     if (!n) return;
@@ -184,6 +208,7 @@ static void create_for_owned(RwState *a, Scope *s, bool want_inline) {
         ExprQ *eq = sorted[i]->eq;
         if (eq->is_inline != want_inline || eq->q) continue;
         eq->q = rw_new_quantizer(a, eq->ident, NULL);
+        eq->q->tag = owned_tag(a, eq);
     }
 }
 
@@ -217,6 +242,7 @@ static void create_prods(RwState *a, uint32_t node, ProdKind kind, uint32_t plac
     for (size_t i = 0; i < marked.len; i++) {
         Prod *p = marked.items[i];
         p->q = rw_new_quantizer(a, p->var, p->tmp);
+        p->q->tag = p->tag;
         add_after(a, place, map, p);
     }
 }
@@ -363,10 +389,16 @@ void rw_finish_lines(RwState *a, PtrVec *hoists) {
 // Parameter quantizer lines go first in the body, after the docstring.
 void rw_place_params(RwState *a) {
     PtrVec *v = NULL;
+    // the module's inputs are the parameters of its forward; those of other methods and
+    // helpers are values computed inside the module
+    bool is_forward = a->cv->instance && a->cv->cls && strcmp(a->cv->fn->name, "forward") == 0;
     for (size_t i = 0; i < a->params.len; i++) {
         Prod *p = a->params.items[i];
         if (!p->marked) continue;
         p->q = rw_new_quantizer(a, p->var, NULL);
+        p->q->tag = is_forward ? QT_INPUT : QT_ACTIVATION;
+        p->q->param = p->order + 1;
+        p->q->slot_tag = p->slot_tag;
         GenLine *g = ARENA_NEW(a->cx, GenLine);
         g->kind = GEN_QUANT;
         g->var = p->var;

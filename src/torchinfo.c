@@ -3,8 +3,8 @@
 // classes are tensors, which modules FastForward quantizes by hand.
 //
 // Constant tables only. Type inference (types_expr.c, types_names.c) reads
-// the return-type tables, plan.c the hand-quantized modules (§4.1),
-// rewrite_candidates.c the bypassed callables.
+// the return-type tables, plan.c the hand-quantized modules (§4.1, generated
+// from optable/known_modules.txt), rewrite_candidates.c the bypassed callables.
 #include "torchinfo.h"
 
 #include <string.h>
@@ -17,15 +17,10 @@ bool torchinfo_in(const char *s, const char *const *list) {
     return false;
 }
 
-// §4.1: FastForward ships quantized versions of these; a submodule of
+// §4.1: the runtime ships quantized versions of these; a submodule of
 // exactly this class gets no generated class (its children are still walked).
-bool torchinfo_is_hand_quantized(const char *name) {
-    static const char *const names[] = {
-        "Linear", "Conv1d", "Conv2d", "Embedding", "LayerNorm", "ReLU", "SiLU", "Sequential",
-        "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", NULL,
-    };
-    return torchinfo_in(name, names);
-}
+// The list is optable/known_modules.txt, compiled in by tools/known_modules.py.
+bool torchinfo_is_hand_quantized(const char *name) { return torchinfo_in(name, ffq_known_modules); }
 
 // Callables that run their argument or only check something: never candidates.
 bool torchinfo_is_bypassed(const char *qualname) {

@@ -10,6 +10,9 @@ bool torchinfo_in(const char *s, const char *const *list);
 // §4.1: a torch.nn module class FastForward has a hand-written quantized
 // version of ("Linear", "Conv2d", ...), by its class name.
 bool torchinfo_is_hand_quantized(const char *name);
+// Those class names, NULL-terminated: generated at build time from
+// optable/known_modules.txt, the list the runtime's registry reads too.
+extern const char *const ffq_known_modules[];
 // A callable that is never a candidate (torch.utils.checkpoint.checkpoint, ...).
 bool torchinfo_is_bypassed(const char *qualname);
 // A library whose source is never read for a type (torch, numpy, math, ...).

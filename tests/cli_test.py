@@ -50,6 +50,7 @@ def test_help_and_version(d):
     assert rc == 0 and "autoquant" in out and "example" in out, out
     rc, out, _ = run(["autoquant", "--help"], d)
     assert rc == 0 and "--output" in out and "--force" in out and "--class" in out, out
+    assert "--no-stub-tags" in out and "stub-tags, check" in out, out
     rc, out, _ = run(["--version"], d)
     assert rc == 0 and out.startswith("ffq "), out
     rc, _, err = run([], d)
@@ -68,6 +69,8 @@ def test_unknown_option_and_command(d):
     assert rc == 2 and "unknown command 'autoqant'; did you mean 'autoquant'?" in err, err
     rc, _, err = run(["autoquant", "m.py", "--fore"], d)
     assert rc == 2 and "did you mean '--force'?" in err, err
+    rc, _, err = run(["autoquant", "m.py", "--no-stub-tag"], d)
+    assert rc == 2 and "did you mean '--no-stub-tags'?" in err, err
     rc, _, err = run(["autoquant", "m.py", "--ouptut=q.py"], d)
     assert rc == 2 and "did you mean '--output'?" in err, err
     rc, _, err = run(["optable", "--lst"], d)

@@ -41,7 +41,7 @@ def write(d, name, text):
 
 
 def stubs(code):
-    return code.count("fastforward.nn.QuantizerStub()")
+    return code.count("fastforward.nn.QuantizerStub(")
 
 
 def project(d, table, model=MODEL):
@@ -64,6 +64,25 @@ def test_type_inference_from_file_and_flag(d):
     assert rc == 0 and out == inferred, err
     rc, out, err = run(["autoquant", "pkg/m.py", "-q", "--no-config"], d)
     assert rc == 0 and out == inferred, err
+
+
+def test_stub_tags_from_file_and_flag(d):
+    project(d, "")
+    rc, tagged, err = run(["autoquant", "pkg/m.py", "-q"], d)
+    assert rc == 0 and "output_quantizer=True" in tagged, err + tagged
+    rc, plain, err = run(["autoquant", "pkg/m.py", "-q", "--no-stub-tags"], d)
+    assert rc == 0 and stubs(plain) == stubs(tagged) == plain.count("QuantizerStub()"), err + plain
+    project(d, "stub-tags = false\n")
+    rc, out, err = run(["autoquant", "pkg/m.py", "-q"], d)
+    assert rc == 0 and out == plain, err
+    rc, out, err = run(["autoquant", "pkg/m.py", "-q", "--stub-tags"], d)  # the flag wins
+    assert rc == 0 and out == tagged, err
+    project(d, "stub-tags = 0\n")
+    rc, _, err = run(["autoquant", "pkg/m.py", "-q"], d)
+    assert rc == 2 and err.startswith("pyproject.toml:5:13: error: 'stub-tags' must be true or false"), err
+    project(d, "stub_tags = false\n")
+    rc, _, err = run(["autoquant", "pkg/m.py", "-q"], d)
+    assert rc == 2 and "did you mean 'stub-tags'?" in err, err
 
 
 def test_found_from_the_input_not_the_cwd(d):

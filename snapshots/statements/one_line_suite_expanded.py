@@ -6,8 +6,10 @@ from statements.one_line_suite_expanded import OneLine
 class QuantizedOneLine(fastforward.nn.QuantizedModule, OneLine):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
+            output_quantizer=True
+        )
+        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
 
     def forward(self, x, flag: bool):
         if flag:

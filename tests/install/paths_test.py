@@ -82,10 +82,10 @@ def main():
         copy = os.path.join(tmp, "site")
         shutil.copytree(os.path.join(pkg, "fastforward"), os.path.join(copy, "fastforward"),
                         ignore=shutil.ignore_patterns("__pycache__"))
-        # As pip installs it: the operator table ships inside the package.
+        # As pip installs it: the operator table and the known-module list ship inside the package.
         os.makedirs(os.path.join(copy, "fastforward", "_data"), exist_ok=True)
-        shutil.copy(os.path.join(root, "optable", "default.yaml"),
-                    os.path.join(copy, "fastforward", "_data", "default.yaml"))
+        for data in ("default.yaml", "known_modules.txt"):
+            shutil.copy(os.path.join(root, "optable", data), os.path.join(copy, "fastforward", "_data", data))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FFQ", "PYTHON"))}
         env.update(PATH="/usr/bin:/bin", PYTHONPATH=copy)
         has_system_ffq = shutil.which("ffq", path=env["PATH"])

@@ -64,6 +64,7 @@ rt.ffqrt_isa_name.restype = ctypes.c_char_p
 print("isa0", rt.ffqrt_isa_name(0).decode())
 print("ffq", _paths.ffq_binary_path())
 print("data", _paths.default_optable_path() or "MISSING")
+print("known", _paths.known_modules_path() or "MISSING")
 code = fastforward.autoquantize(MyLinear(4, 3), output_path="quantized_mylinear.py", force_overwrite=True)
 print("generated", "class QuantizedMyLinear(" in code and "quantizer_self_weight" in code)
 import torch
@@ -166,6 +167,9 @@ def use_from_outside(venv, py, scratch, expect_pkg_in, expect_ffq, path_extra=No
     check(facts.get("data", "MISSING") != "MISSING", "the default operator table (YAML) is missing")
     with open(facts["data"], "rb") as a, open(os.path.join(ROOT, "optable", "default.yaml"), "rb") as b:
         check(a.read() == b.read(), "fastforward/_data/default.yaml differs from optable/default.yaml")
+    check(facts.get("known", "MISSING") != "MISSING", "the known-module list is missing")
+    with open(facts["known"], "rb") as a, open(os.path.join(ROOT, "optable", "known_modules.txt"), "rb") as b:
+        check(a.read() == b.read(), "fastforward/_data/known_modules.txt differs from optable/known_modules.txt")
     check(facts.get("generated") == "True", "autoquantize output lacks QuantizedMyLinear")
     check(facts.get("imported") == "True", "the generated module did not import")
     check(facts.get("ran") == "QuantizedMyLinear (2, 3)", "quantize_model: %r" % facts.get("ran"))
@@ -185,7 +189,8 @@ def test_wheel(tmp):
           "not a platform wheel: " + name)
     names = zipfile.ZipFile(built[0]).namelist()
     for want in ("fastforward/__init__.py", "fastforward/_paths.py", "fastforward/nn/functional.py",
-                 "fastforward/_lib/libffqrt.so", "fastforward/_data/default.yaml"):
+                 "fastforward/_lib/libffqrt.so", "fastforward/_data/default.yaml",
+                 "fastforward/_data/known_modules.txt"):
         check(any(n.endswith(want) and "/" + want in "/" + n for n in names), "%s missing from the wheel" % want)
     check(any(n.endswith(".data/scripts/ffq") for n in names), "the ffq executable is missing from the wheel")
     unwanted = [n for n in names if n.endswith((".a", ".h", ".c", ".pyc")) or "test_" in n or "bench" in n]
@@ -200,6 +205,8 @@ def test_wheel(tmp):
           "libffqrt not the packaged one: %s" % facts["libffqrt"])
     check(facts["data"] == os.path.join(site, "fastforward", "_data", "default.yaml"),
           "default.yaml not the packaged one: %s" % facts["data"])
+    check(facts["known"] == os.path.join(site, "fastforward", "_data", "known_modules.txt"),
+          "known_modules.txt not the packaged one: %s" % facts["known"])
     # A missing executable is a clear error, not a traceback from subprocess.
     os.rename(os.path.join(venv, "bin", "ffq"), os.path.join(venv, "bin", "ffq.moved"))
     env = clean_env(venv)

@@ -16,6 +16,7 @@ import copy
 import json
 import operator
 import os
+import re
 import sys
 import tempfile
 import textwrap
@@ -984,6 +985,8 @@ def test_autoquantize_command_line():
                 )
                 == base
             )
+            plain = json.loads(fastforward.autoquantize(model, stub_tags=False))
+            assert plain == base + ["--no-stub-tags"], plain
 
             try:
                 fastforward.autoquantize(
@@ -1026,6 +1029,16 @@ def test_autoquantize_with_ffq_end_to_end():
         with open(out, encoding="utf-8") as generated:
             assert generated.read() == text
         assert "class QuantizedTinyNet(fastforward.nn.QuantizedModule, TinyNet):" in text
+        # stub_tags=False: FastForward's plain stubs, otherwise the same code
+        plain = fastforward.autoquantize(float_models.TinyNet(), stub_tags=False)
+        assert "QuantizerStub()" in plain and "QuantizerStub()" not in text
+        assert "weight_quantizer=True" in text and "_quantizer=True" not in plain
+        assert plain.count("QuantizerStub(") == text.count("QuantizerStub(")
+
+        def untagged(code):
+            return "".join(re.sub(r"QuantizerStub\([^)]*\)", "QuantizerStub()", code).split())
+
+        assert untagged(plain) == untagged(text)
         try:
             fastforward.autoquantize(float_models.TinyNet(), output_path=out)  # no --force
         except fastforward._autoquantize.FfqError:

@@ -71,6 +71,33 @@ def small_model():
     )
 
 
+def _ffq_binary():
+    binary = os.environ.get("FFQ_BINARY") or os.path.join(REPO, "build", "src", "ffq")
+    if not os.path.isfile(binary):
+        skip("no ffq executable (build it, or set FFQ_BINARY)")
+    return binary
+
+
+def _generate(directory, name, source):
+    """Write ``source`` as ``<name>.py`` in ``directory``, run ffq on it, import the result."""
+    import importlib
+    import subprocess
+
+    with open(os.path.join(directory, name + ".py"), "w") as f:
+        f.write(source)
+    out = os.path.join(directory, "quantized_" + name + ".py")
+    done = subprocess.run([_ffq_binary(), "autoquant", name + ".py", "-q", "-o", out], cwd=directory,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert done.returncode == 0, done.stderr
+    with open(out) as f:
+        text = f.read()
+    sys.path.insert(0, directory)
+    try:
+        return importlib.import_module(name), importlib.import_module("quantized_" + name), text
+    finally:
+        sys.path.remove(directory)
+
+
 def w8a8(model):
     cfg = ff.QuantizationConfig()
     cfg.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8, granularity=ff.PerChannel(0))
@@ -262,40 +289,54 @@ def test_builtin_layer_slots_carry_the_spec_tags():
 
 
 def _known_modules_file():
-    path = os.path.join(REPO, "optable", "known_modules.txt")
-    known, runtime_only = [], []
-    with open(path, encoding="utf-8") as f:
+    """(torch class path, quantized class name) of each entry of optable/known_modules.txt."""
+    entries = []
+    with open(os.path.join(REPO, "optable", "known_modules.txt"), encoding="utf-8") as f:
         for line in f:
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.split()
-            (runtime_only if parts[1:] == ["runtime-only"] else known).append(parts[0])
-            assert parts[1:] in ([], ["runtime-only"]), line
-    return known, runtime_only
-
-
-def _c_known_list():
-    with open(os.path.join(REPO, "src", "torchinfo.c"), encoding="utf-8") as f:
-        text = f.read()
-    m = re.search(r"torchinfo_is_hand_quantized\([^)]*\)\s*\{.*?names\[\]\s*=\s*\{(.*?)\};", text, re.S)
-    assert m, "src/torchinfo.c: the list in torchinfo_is_hand_quantized was not found"
-    return ["torch.nn." + name for name in re.findall(r'"([A-Za-z0-9_]+)"', m.group(1))]
+            fields = line.split("#", 1)[0].split()
+            if fields:
+                assert len(fields) == 2 and fields[0].startswith("torch.nn."), line
+                entries.append((fields[0], fields[1]))
+    return entries
 
 
 def test_known_modules_one_list_for_ffq_and_the_runtime():
-    known, runtime_only = _known_modules_file()
-    # ffq's compiled-in list (src/torchinfo.c) is exactly the file's "known" entries ...
-    assert sorted(_c_known_list()) == sorted(known), (sorted(_c_known_list()), sorted(known))
-    # ... and the runtime's built-in layers are the file's entries, known and runtime-only.
-    registry = sorted("torch.nn." + cls.__name__ for cls in BUILTIN_LAYERS)
-    assert registry == sorted(known + runtime_only), (registry, sorted(known + runtime_only))
+    from fastforward.nn import quantized_layers
+
+    entries = _known_modules_file()
+    assert len(set(entries)) == len(entries) > 0
+    # The runtime: its built-in quantized classes are exactly the list's, each recorded under
+    # the list's torch class ...
+    defined = sorted(name for name, obj in vars(quantized_layers).items()
+                     if isinstance(obj, type) and issubclass(obj, QuantizedModule) and not name.startswith("_")
+                     and obj.__module__ == quantized_layers.__name__)
+    assert defined == sorted(q for _, q in entries), (defined, sorted(q for _, q in entries))
+    registry = sorted((f.__module__.split(".")[0] + ".nn." + f.__name__, q.__name__) for f, q in BUILTIN_LAYERS.items())
+    assert registry == sorted(entries), (registry, sorted(entries))
     mapping = ff.quantized_module_map()
     for float_cls, q_cls in BUILTIN_LAYERS.items():
         assert getattr(torch.nn, float_cls.__name__) is float_cls
         assert issubclass(q_cls, QuantizedModule) and issubclass(q_cls, float_cls)
-        assert mapping.get(float_cls) in (q_cls, None) or float_cls.__name__ not in {
-            k.split(".")[-1] for k in known}
+        assert mapping.get(float_cls) is q_cls, (float_cls, mapping.get(float_cls))
+    # ... and a file with one entry less, or one class too many, is an error on reading it
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "known_modules.txt")
+        with open(bad, "w") as f:
+            f.write("torch.nn.Linear\n")
+        expect(ImportError, quantized_layers.read_known_modules, bad)
+    # ffq (the list is compiled in): a submodule of a listed class gets no generated class, one
+    # of an unlisted class does.
+    lines = ["import torch", "", "", "class AllKnown(torch.nn.Module):", "    def __init__(self):",
+             "        super().__init__()"]
+    classes = [path for path, _ in entries] + ["torch.nn.Tanh"]
+    lines += ["        self.m%d = %s()" % (i, path) for i, path in enumerate(classes)]
+    lines += ["", "    def forward(self, x):"]
+    lines += ["        x = self.m%d(x)" % i for i in range(len(classes))]
+    lines += ["        return x + 1", ""]
+    with tempfile.TemporaryDirectory() as d:
+        _, _, text = _generate(d, "all_known", "\n".join(lines))
+    generated = sorted(re.findall(r"^class (\w+)\(", text, re.M))
+    assert generated == ["QuantizedAllKnown", "QuantizedTanh"], generated
 
 
 def test_quantize_model_lists_unmapped_types_and_surrogates_fix_it():
@@ -330,7 +371,7 @@ class _Generated(torch.nn.Module):
 class _QuantizedGenerated(QuantizedModule, _Generated, include_in_module_map=False):
     def __init_quantization__(self):
         super().__init_quantization__()
-        # as ffq emits them today: no tags
+        # as ffq emitted them before it tagged its stubs (and as hand-written code may): no tags
         self.quantizer_linear = QuantizerStub()
         self.quantizer_self_bias = QuantizerStub()
         self.quantizer_self_weight = QuantizerStub()
@@ -358,7 +399,7 @@ def test_tags_are_inferred_for_untagged_generated_stubs():
     assert g.quantizer_metadata["quantizer_x"].output_quantizer
 
 
-def test_tags_inferred_on_a_model_generated_by_ffq():
+def test_tags_on_a_model_in_the_shape_of_ffq_output():
     sys.path.insert(0, HERE)
     try:
         import ffq_float_models
@@ -376,10 +417,116 @@ def test_tags_inferred_on_a_model_generated_by_ffq():
     md = model.quantizer_metadata
     # x is TinyNet.forward's parameter and is reassigned: the parameter's stub is the last one
     assert md["quantizer_x_2"].input_quantizer and not md["quantizer_x_1"].input_quantizer
-    # self.scale is a plain float attribute, not a parameter
+    # self.scale is a plain float attribute, not a parameter (ffq knows it from __init__)
     assert md["quantizer_self_scale"].activation_quantizer and not md["quantizer_self_scale"].parameter_quantizer
     assert md["quantizer_softmax"].output_quantizer and md["quantizer_add_2"].output_quantizer
     assert md["quantizer__tmp_5"].activation_quantizer and not md["quantizer__tmp_5"].output_quantizer
+
+
+TAGGED_MODEL = """\
+import torch
+import torch.nn.functional as F
+
+
+def mix(a, b):
+    return a * b
+
+
+def project(x, w):
+    return F.linear(x, w)
+
+
+class Block(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 2, 3, padding=1)
+        self.act = torch.nn.GELU()
+
+    def forward(self, x):
+        y = F.conv2d(x, self.conv.weight, self.conv.bias, padding=1)
+        return self.act(y) + x
+
+
+class TagNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+        self.weight = torch.nn.Parameter(torch.randn(4, 8))
+        self.bias = torch.nn.Parameter(torch.randn(4))
+        self.W = torch.nn.Parameter(torch.randn(3, 4))
+        self.kernel = torch.nn.Parameter(torch.randn(3, 4))
+        self.gain = torch.nn.Parameter(torch.ones(3))
+        self.register_buffer("shift", torch.zeros(3))
+        self.eps = 1e-3
+        self.out = torch.nn.Linear(3, 2)
+        self.proj = torch.nn.Parameter(torch.randn(3, 3))
+
+    def forward(self, x, z):
+        z = torch.relu(z)
+        x = self.block(x * 2)
+        x = x.flatten(1)[:, :8]
+        h = F.linear(x, self.weight, self.bias)
+        h = F.relu(h)
+        k = self.kernel
+        u = F.linear(h, self.W) + F.linear(h, k)
+        u = u * self.gain + self.shift + self.eps
+        u = project(mix(u, z), self.proj)
+        return self.out(u)
+"""
+
+
+def test_generated_stubs_are_tagged_and_tag_queries_select_exactly():
+    with tempfile.TemporaryDirectory() as d:
+        float_module, quantized_module, text = _generate(d, "tagged_model", TAGGED_MODEL)
+    # GELU and Linear are known modules: ffq generates no class for them
+    assert "class QuantizedGELU" not in text and "class QuantizedLinear" not in text, text
+    assert "QuantizerStub()" not in text, text  # every stub says what it quantizes
+    torch.manual_seed(0)
+    model = float_module.TagNet()
+    x, z = torch.randn(2, 2, 2, 2), torch.randn(2, 3)
+    expected = model(x, z)
+    ff.quantize_model(model)
+    assert type(model) is quantized_module.QuantizedTagNet and type(model.block.act) is ff.nn.QuantizedGelu
+    assert torch.equal(model(x, z), expected)
+    # the tags came from the generated code, not from the runtime's name-based fallback
+    for module in (model, model.block):
+        assert not module.__dict__.get("_ff_inferred_slots"), module.__dict__.get("_ff_inferred_slots")
+
+    def names(query):
+        return sorted(n for n, _ in ff.find_quantizers(model, query).named_modules())
+
+    # self.W and self.kernel (through k) go to F.linear's weight, self.proj to the helper's
+    weights = ["block.conv.weight_quantizer", "block.quantizer_self_conv_weight", "out.weight_quantizer",
+               "quantizer_k", "quantizer_project_w", "quantizer_self_W", "quantizer_self_weight"]
+    assert names("**/[quantizer:parameter/weight]") == weights, names("**/[quantizer:parameter/weight]")
+    biases = ["block.conv.bias_quantizer", "block.quantizer_self_conv_bias", "out.bias_quantizer",
+              "quantizer_self_bias"]
+    assert names("**/[quantizer:parameter/bias]") == biases, names("**/[quantizer:parameter/bias]")
+    # self.gain and the buffer self.shift are tensors the module holds; self.eps is a float
+    assert names("**/[quantizer:parameter]") == sorted(weights + biases + [
+        "quantizer_self_gain", "quantizer_self_shift"]), names("**/[quantizer:parameter]")
+    # forward's parameters; x is reassigned too: ffq creates the parameter's quantizer last
+    inputs = ["block.act.input_quantizer", "block.conv.input_quantizer", "block.quantizer_x",
+              "out.input_quantizer", "quantizer_x_2", "quantizer_z"]
+    assert names("**/[quantizer:activation/input]") == inputs, names("**/[quantizer:activation/input]")
+    outputs = names("**/[quantizer:activation/output]")
+    assert outputs == sorted(
+        ["block.act.output_quantizer", "block.conv.output_quantizer", "out.output_quantizer",
+         "block.quantizer_conv2d", "block.quantizer_add", "quantizer_linear_1", "quantizer_relu_1",
+         "quantizer_relu_2", "quantizer_mul_1", "quantizer_mul_2",
+         "quantizer_linear_2", "quantizer_linear_3", "quantizer_add_1", "quantizer_add_2",
+         "quantizer_add_3", "quantizer_mix_mul", "quantizer_project_linear"]), outputs
+    # everything else is a plain activation: reassigned x, the slice, the block's result, the
+    # helper's parameters, the float attribute
+    others = sorted(set(names("**/[quantizer:activation]")) - set(inputs) - set(outputs))
+    assert others == ["block.quantizer__tmp_1", "quantizer_mix_a", "quantizer_mix_b", "quantizer_project_x",
+                      "quantizer_self_eps", "quantizer_x_1"], others
+    every = names("**/[quantizer:activation]") + names("**/[quantizer:parameter]")
+    assert sorted(every) == sorted(n for n, _ in named_quantizers(model, skip_stubs=False) if n), every
+    # a real quantizer in a tagged slot keeps the tag
+    ff.find_quantizers(model, "**/[quantizer:parameter/weight]").initialize(LinearQuantizer, num_bits=8)
+    assert names("**/[quantizer:parameter/weight]") == weights
+    assert isinstance(model.quantizer_self_W, LinearQuantizer)
 
 
 def test_metadata_reconciliation_warns_on_conflicting_tags():

@@ -50,6 +50,7 @@ def autoquantize(
     operator_table=None,
     replacement_patterns=None,
     auto_import=False,
+    stub_tags=True,
 ):
     """Generate the quantized counterparts of ``model``'s classes and return their source (or,
     with ``auto_import=True``, the imported generated module).
@@ -74,6 +75,9 @@ def autoquantize(
         auto_import: import the generated code (which registers its quantized classes for
             ``quantize_model``) and return the module. Without ``output_path`` the code is
             written to a temporary file first.
+        stub_tags: tag every stub with what it quantizes (``QuantizerStub(weight_quantizer=True)``,
+            ...). False writes plain ``QuantizerStub()`` stubs, FastForward's own output (the
+            runtime then infers the tags from the stub names); ffq's ``--no-stub-tags``.
 
     Raises:
         FfqError: ffq is missing or failed (the message carries its diagnostics).
@@ -86,7 +90,7 @@ def autoquantize(
     with tempfile.TemporaryDirectory(prefix="ffq-args-") as scratch:
         text = _autoquantize(
             model, cls, output_path, use_type_inference, force_overwrite, operator_table,
-            replacement_patterns, scratch,
+            replacement_patterns, scratch, stub_tags,
         )
     if auto_import:
         return _import_generated(os.fspath(output_path))
@@ -95,12 +99,14 @@ def autoquantize(
 
 def _autoquantize(
     model, cls, output_path, use_type_inference, force_overwrite, operator_table,
-    replacement_patterns, scratch,
+    replacement_patterns, scratch, stub_tags=True,
 ):
     # ffq searches the site-packages of this interpreter, the one the model lives in
     options = ["--python", sys.executable] if sys.executable else []
     if not use_type_inference:
         options.append("--no-type-inference")
+    if not stub_tags:
+        options.append("--no-stub-tags")
     options += _operator_table_arguments(operator_table, scratch)
     for rule in replacement_patterns or ():
         if not isinstance(rule, PatternRule):

@@ -26,6 +26,7 @@ __all__ = [
     "default_optable_path",
     "ffq_binary_path",
     "in_checkout",
+    "known_modules_path",
     "libffqrt_path",
 ]
 
@@ -108,6 +109,20 @@ def default_optable_path():
     if packaged:
         return packaged
     candidate = os.path.join(CHECKOUT, "optable", "default.yaml")
+    return candidate if in_checkout() and os.path.isfile(candidate) else None
+
+
+def known_modules_path():
+    """Path of the known-module list (the torch modules with built-in quantized classes, the
+    list compiled into ffq); None if missing.
+
+    ``fastforward/_data/known_modules.txt`` of an installed package, else
+    ``optable/known_modules.txt`` of the checkout.
+    """
+    packaged = _package_resource("_data", "known_modules.txt")
+    if packaged:
+        return packaged
+    candidate = os.path.join(CHECKOUT, "optable", "known_modules.txt")
     return candidate if in_checkout() and os.path.isfile(candidate) else None
 
 

@@ -15,19 +15,23 @@ slot                   tags                                     present on
 ``output_quantizer``   ``activation/output``                    all but containers
 =====================  =======================================  ==============================
 
-The list of known modules lives in ``optable/known_modules.txt``; a test checks it against
-this module's ``BUILTIN_LAYERS`` and against the list compiled into ffq.
+Which torch class each of these classes quantizes is not recorded by defining the class: the
+known-module list ``optable/known_modules.txt`` (installed as
+``fastforward/_data/known_modules.txt``) says it, and ``BUILTIN_LAYERS`` and the module map
+are filled from it when this module is imported. ffq compiles the same file in, so the
+modules ffq leaves alone are exactly those the runtime converts.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
+from fastforward._paths import known_modules_path
 from fastforward.nn import functional
-from fastforward.nn.quantized_module import QuantizedModule
+from fastforward.nn.quantized_module import QuantizedModule, float_base_of, record_quantized_class
 from fastforward.nn.quantizer import QuantizerStub
 
 __all__ = [
@@ -48,6 +52,7 @@ __all__ = [
     "QuantizedSigmoid",
     "QuantizedSilu",
     "QuantizedSoftmax",
+    "read_known_modules",
 ]
 
 
@@ -69,7 +74,7 @@ def _quantized_param(quantizer: Any, value: Optional[torch.Tensor]) -> Optional[
     return quantizer(value)
 
 
-class QuantizedLinear(QuantizedModule, torch.nn.Linear):
+class QuantizedLinear(QuantizedModule, torch.nn.Linear, include_in_module_map=False):
     """``nn.Linear`` with input, weight, bias and output quantizers."""
 
     def __init_quantization__(self) -> None:
@@ -108,19 +113,19 @@ class _QuantizedConvNd(QuantizedModule, include_in_module_map=False):
                               output_quantizer=self.output_quantizer)
 
 
-class QuantizedConv1d(_QuantizedConvNd, torch.nn.Conv1d):
+class QuantizedConv1d(_QuantizedConvNd, torch.nn.Conv1d, include_in_module_map=False):
     """``nn.Conv1d`` with input, weight, bias and output quantizers."""
 
     _op = staticmethod(functional.conv1d)
 
 
-class QuantizedConv2d(_QuantizedConvNd, torch.nn.Conv2d):
+class QuantizedConv2d(_QuantizedConvNd, torch.nn.Conv2d, include_in_module_map=False):
     """``nn.Conv2d`` with input, weight, bias and output quantizers."""
 
     _op = staticmethod(functional.conv2d)
 
 
-class QuantizedConvTranspose2d(QuantizedModule, torch.nn.ConvTranspose2d):
+class QuantizedConvTranspose2d(QuantizedModule, torch.nn.ConvTranspose2d, include_in_module_map=False):
     """``nn.ConvTranspose2d`` with input, weight, bias and output quantizers."""
 
     def __init_quantization__(self) -> None:
@@ -147,7 +152,7 @@ class QuantizedConvTranspose2d(QuantizedModule, torch.nn.ConvTranspose2d):
                                            self.groups, self.dilation, output_quantizer=self.output_quantizer)
 
 
-class QuantizedEmbedding(QuantizedModule, torch.nn.Embedding):
+class QuantizedEmbedding(QuantizedModule, torch.nn.Embedding, include_in_module_map=False):
     """``nn.Embedding`` with weight and output quantizers (its input is indices)."""
 
     def __init_quantization__(self) -> None:
@@ -161,7 +166,7 @@ class QuantizedEmbedding(QuantizedModule, torch.nn.Embedding):
                                     self.scale_grad_by_freq, self.sparse, output_quantizer=self.output_quantizer)
 
 
-class QuantizedLayerNorm(QuantizedModule, torch.nn.LayerNorm):
+class QuantizedLayerNorm(QuantizedModule, torch.nn.LayerNorm, include_in_module_map=False):
     """``nn.LayerNorm`` with input, weight, bias and output quantizers (no weight/bias
     quantizer without ``elementwise_affine``)."""
 
@@ -193,35 +198,35 @@ class _QuantizedActivation(QuantizedModule, include_in_module_map=False):
         return self._apply_op(self.input_quantizer(input))
 
 
-class QuantizedRelu(_QuantizedActivation, torch.nn.ReLU):
+class QuantizedRelu(_QuantizedActivation, torch.nn.ReLU, include_in_module_map=False):
     """``nn.ReLU`` with input and output quantizers (never in place)."""
 
     def _apply_op(self, input: Any) -> Any:
         return functional.relu(input, output_quantizer=self.output_quantizer)
 
 
-class QuantizedSilu(_QuantizedActivation, torch.nn.SiLU):
+class QuantizedSilu(_QuantizedActivation, torch.nn.SiLU, include_in_module_map=False):
     """``nn.SiLU`` with input and output quantizers (never in place)."""
 
     def _apply_op(self, input: Any) -> Any:
         return functional.silu(input, output_quantizer=self.output_quantizer)
 
 
-class QuantizedGelu(_QuantizedActivation, torch.nn.GELU):
+class QuantizedGelu(_QuantizedActivation, torch.nn.GELU, include_in_module_map=False):
     """``nn.GELU`` with input and output quantizers."""
 
     def _apply_op(self, input: Any) -> Any:
         return functional.gelu(input, getattr(self, "approximate", "none"), output_quantizer=self.output_quantizer)
 
 
-class QuantizedSigmoid(_QuantizedActivation, torch.nn.Sigmoid):
+class QuantizedSigmoid(_QuantizedActivation, torch.nn.Sigmoid, include_in_module_map=False):
     """``nn.Sigmoid`` with input and output quantizers."""
 
     def _apply_op(self, input: Any) -> Any:
         return functional.sigmoid(input, output_quantizer=self.output_quantizer)
 
 
-class QuantizedSoftmax(_QuantizedActivation, torch.nn.Softmax):
+class QuantizedSoftmax(_QuantizedActivation, torch.nn.Softmax, include_in_module_map=False):
     """``nn.Softmax`` with input and output quantizers."""
 
     def _apply_op(self, input: Any) -> Any:
@@ -231,42 +236,64 @@ class QuantizedSoftmax(_QuantizedActivation, torch.nn.Softmax):
         return functional.softmax(input, dim, output_quantizer=self.output_quantizer)
 
 
-class QuantizedSequential(QuantizedModule, torch.nn.Sequential):
+class QuantizedSequential(QuantizedModule, torch.nn.Sequential, include_in_module_map=False):
     """``nn.Sequential``; no quantizers of its own."""
 
 
-class QuantizedModuleList(QuantizedModule, torch.nn.ModuleList):
+class QuantizedModuleList(QuantizedModule, torch.nn.ModuleList, include_in_module_map=False):
     """``nn.ModuleList``; no quantizers of its own."""
 
 
-class QuantizedModuleDict(QuantizedModule, torch.nn.ModuleDict):
+class QuantizedModuleDict(QuantizedModule, torch.nn.ModuleDict, include_in_module_map=False):
     """``nn.ModuleDict``; no quantizers of its own."""
 
 
-class QuantizedParameterList(QuantizedModule, torch.nn.ParameterList):
+class QuantizedParameterList(QuantizedModule, torch.nn.ParameterList, include_in_module_map=False):
     """``nn.ParameterList``; no quantizers of its own."""
 
 
-class QuantizedParameterDict(QuantizedModule, torch.nn.ParameterDict):
+class QuantizedParameterDict(QuantizedModule, torch.nn.ParameterDict, include_in_module_map=False):
     """``nn.ParameterDict``; no quantizers of its own."""
 
 
-# torch.nn class -> built-in quantized class. Checked against optable/known_modules.txt.
-BUILTIN_LAYERS: Dict[type, type] = {
-    torch.nn.Linear: QuantizedLinear,
-    torch.nn.Conv1d: QuantizedConv1d,
-    torch.nn.Conv2d: QuantizedConv2d,
-    torch.nn.ConvTranspose2d: QuantizedConvTranspose2d,
-    torch.nn.Embedding: QuantizedEmbedding,
-    torch.nn.LayerNorm: QuantizedLayerNorm,
-    torch.nn.ReLU: QuantizedRelu,
-    torch.nn.SiLU: QuantizedSilu,
-    torch.nn.GELU: QuantizedGelu,
-    torch.nn.Sigmoid: QuantizedSigmoid,
-    torch.nn.Softmax: QuantizedSoftmax,
-    torch.nn.Sequential: QuantizedSequential,
-    torch.nn.ModuleList: QuantizedModuleList,
-    torch.nn.ModuleDict: QuantizedModuleDict,
-    torch.nn.ParameterList: QuantizedParameterList,
-    torch.nn.ParameterDict: QuantizedParameterDict,
-}
+def read_known_modules(path: Optional[str] = None) -> List[Tuple[str, str, int]]:
+    """The entries of the known-module list (``optable/known_modules.txt``, installed as
+    ``fastforward/_data/known_modules.txt``): ``(torch class path, quantized class name, line)``."""
+    path = path or known_modules_path()
+    if path is None:
+        raise ImportError("fastforward: the known-module list (_data/known_modules.txt) is missing; "
+                          "reinstall the package")
+    entries = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            text = line.split("#", 1)[0].split()
+            if not text:
+                continue
+            if len(text) != 2 or not text[0].startswith("torch.nn."):
+                raise ImportError("%s:%d: expected 'torch.nn.<Class>  Quantized<Name>'" % (path, number))
+            entries.append((text[0], text[1], number))
+    return entries
+
+
+def _builtin_layers() -> Dict[type, type]:
+    """Record the class of each entry of the known-module list in the module map; the entries
+    whose torch class this torch does not have are left out."""
+    layers: Dict[type, type] = {}
+    for torch_path, class_name, number in read_known_modules():
+        float_cls: Any = torch
+        for part in torch_path.split(".")[1:]:
+            float_cls = getattr(float_cls, part, None)
+        if not isinstance(float_cls, type):
+            continue
+        quantized_cls = globals().get(class_name)
+        if not (isinstance(quantized_cls, type) and issubclass(quantized_cls, QuantizedModule)
+                and float_base_of(quantized_cls) is float_cls):
+            raise ImportError("known_modules.txt:%d: %s is not a quantized class of %s in %s"
+                              % (number, class_name, torch_path, __name__))
+        record_quantized_class(float_cls, quantized_cls)
+        layers[float_cls] = quantized_cls
+    return layers
+
+
+# torch.nn class -> built-in quantized class, as the known-module list says.
+BUILTIN_LAYERS: Dict[type, type] = _builtin_layers()

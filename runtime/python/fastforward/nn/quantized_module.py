@@ -20,8 +20,10 @@ Defining it records ``QuantizedMyLinear`` in the module map under ``MyLinear``. 
 Every quantizer slot of a quantized module has metadata (``QuantizerMetadata``: tags such as
 ``parameter/weight`` or ``activation/input``). A quantizer assigned into a slot takes the
 slot's metadata, so a ``LinearQuantizer`` replacing a stub keeps the stub's tags and tag
-queries (``[quantizer:parameter/weight]``) keep finding it. When a stub arrives without tags
-(ffq does not emit tags yet), the tags are inferred from the slot's name: see
+queries (``[quantizer:parameter/weight]``) keep finding it. ffq writes the tags into the stubs
+it generates (``QuantizerStub(weight_quantizer=True)``, ``QuantizerStub("activation")``, ...),
+and those are used as they are. Only a stub that arrives without tags (ffq's ``--no-stub-tags``
+output, code from an older ffq, a hand-written ``QuantizerStub()``) gets tags inferred from the slot's name: see
 ``infer_tags``.
 """
 
@@ -54,6 +56,7 @@ __all__ = [
     "quantized_class_for",
     "quantized_module_map",
     "quantizer_state_dict",
+    "record_quantized_class",
     "summarize_quantizers",
     "surrogate_quantized_modules",
 ]
@@ -101,15 +104,7 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
         if include_in_module_map:
             base = float_base_of(cls)
             if base is not None:
-                previous = _QUANTIZED_CLASSES.get(base)
-                if (previous is not None and previous is not cls and not _is_builtin(previous)
-                        and previous.__qualname__ != cls.__qualname__):  # not a regenerated class
-                    warnings.warn(
-                        "%s replaces %s as the quantized class of %s.%s"
-                        % (cls.__qualname__, previous.__qualname__, base.__module__, base.__qualname__),
-                        RuntimeWarning, stacklevel=2,
-                    )
-                _QUANTIZED_CLASSES[base] = cls
+                record_quantized_class(base, cls, _stacklevel=3)
         _install_layer_view(cls)
 
     def __init_quantization__(self) -> None:
@@ -321,6 +316,21 @@ def _install_layer_view(cls: type) -> None:
         setattr(cls, name, _layer_view(method, name))
 
 
+def record_quantized_class(float_cls: type, quantized_cls: type, *, _stacklevel: int = 2) -> None:
+    """Record ``quantized_cls`` in the module map as the quantized class of ``float_cls``
+    (what defining a ``QuantizedModule`` subclass does; the built-in layers are recorded from
+    the known-module list). Replacing another non-built-in class warns."""
+    previous = _QUANTIZED_CLASSES.get(float_cls)
+    if (previous is not None and previous is not quantized_cls and not _is_builtin(previous)
+            and previous.__qualname__ != quantized_cls.__qualname__):  # not a regenerated class
+        warnings.warn(
+            "%s replaces %s as the quantized class of %s.%s"
+            % (quantized_cls.__qualname__, previous.__qualname__, float_cls.__module__, float_cls.__qualname__),
+            RuntimeWarning, stacklevel=_stacklevel + 1,
+        )
+    _QUANTIZED_CLASSES[float_cls] = quantized_cls
+
+
 def _is_builtin(cls: type) -> bool:
     return cls.__module__ == "fastforward.nn.quantized_layers"
 
@@ -488,7 +498,8 @@ def _parameter_at(module: torch.nn.Module, rest: str) -> Optional[str]:
 
 
 def infer_tags(module: torch.nn.Module, slot: str, slots: Optional[List[str]] = None) -> List[Any]:
-    """Tags for quantizer slot ``slot`` of ``module`` when the stub carries none.
+    """Tags for quantizer slot ``slot`` of ``module`` when the stub carries none (the fallback
+    for untagged stubs: ffq's output with ``--no-stub-tags``, FastForward's, hand-written code).
 
     ffq names its stubs ``quantizer_<base>[_<n>]`` (autoquant spec section 3; ``_<n>`` tells
     apart quantizers of the same base name). Rules, first match wins:
