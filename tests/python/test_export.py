@@ -359,7 +359,7 @@ def test_resnet18_cnn():
             assert nodes_ == 42 and flips < elements / 100, (nodes_, elements, flips)
             # the node-by-node check notices a zero point one off
             q = [n for n in proto.graph.node if n.op_type == "QuantizeLinear"][5]
-            zp = [t for t in proto.graph.initializer if t.name == q.input[2]][0]
+            zp = next(t for t in proto.graph.initializer if t.name == q.input[2])
             value = onnx.numpy_helper.to_array(zp)
             zp.CopyFrom(onnx.numpy_helper.from_array((value + 1).astype(value.dtype), zp.name))
             onnx.save(proto, path)
