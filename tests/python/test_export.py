@@ -402,7 +402,7 @@ class HeldWeightLinear(torch.nn.Module):
     """A Linear whose weight was quantized ahead of time and is held as a QuantizedTensor
     attribute (neither a parameter nor a quantizer), as bench/e2e.py's models hold theirs."""
 
-    def __init__(self, linear, output=False):
+    def __init__(self, linear, output=False, bits=8):
         super().__init__()
         from fastforward.quantization.affine import quantize_per_channel
 
@@ -410,9 +410,10 @@ class HeldWeightLinear(torch.nn.Module):
         self.output_quantizer = LinearQuantizer(8, symmetric=False) if output else None
         self.bias = linear.bias
         w = linear.weight.detach()
-        scale = w.abs().amax(1).clamp_min(1e-8) / 127
-        qt = quantize_per_channel(w, scale, None, axis=0)
-        self.weight_q = QuantizedTensor(qt.raw_data.to(torch.int8), qt.quantization_context)
+        scale = w.abs().amax(1).clamp_min(1e-8) / (2 ** (bits - 1) - 1)
+        qt = quantize_per_channel(w, scale, None, axis=0, num_bits=bits)
+        raw = qt.raw_data.to(torch.int8 if bits <= 8 else torch.int16)
+        self.weight_q = QuantizedTensor(raw, qt.quantization_context)
 
     def forward(self, x):
         y = ff.nn.functional.linear(self.input_quantizer(x), self.weight_q, self.bias)
@@ -439,6 +440,11 @@ def test_weights_held_as_quantized_tensors():
         assert np.array_equal(ints, model[0].weight_q.raw_data.numpy())
         assert not [t for t in proto.graph.initializer if t.data_type == onnx.TensorProto.FLOAT
                     and tuple(t.dims) in ((48, 16), (8, 48))]
+        # 12-bit integers have no 8-bit ONNX storage: an error naming the module holding them
+        model[2] = HeldWeightLinear(torch.nn.Linear(48, 8), output=True, bits=12)
+        with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+            model(x)
+        expect_export_error(model, x, tmp, ["module at '2'", "HeldWeightLinear", "12-bit"])
 
 
 def test_tracing_sees_the_quantization():
