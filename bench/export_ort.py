@@ -3,10 +3,11 @@ exported with fastforward.export (QuantizeLinear/DequantizeLinear), and run by O
 on the CPU, which fuses the QDQ pairs into its own int8 kernels; against float torch, in
 one run on the same inputs.
 
-Models and inputs are those of bench/e2e.py (same shapes, seeds and input order): a
-transformer MLP stack (4 x 768->3072->768, GELU, residuals, 128 tokens), a small BERT-style
-encoder (4 layers, d=256, 4 heads, FFN 1024, 128 tokens; torch modules) and a ResNet-18-shaped
-CNN (batch norm folded into the convolutions, 1 x 3 x 128 x 128). Quantization as there:
+Models (bench/e2e_models.py, shared with bench/e2e.py) and inputs are those of bench/e2e.py
+(same shapes, seeds and input order): a transformer MLP stack (4 x 768->3072->768, GELU,
+residuals, 128 tokens), a small BERT-style encoder (4 layers, d=256, 4 heads, FFN 1024, 128
+tokens; torch modules) and a ResNet-18-shaped CNN (batch norm folded into the convolutions,
+1 x 3 x 128 x 128). Quantization as there:
 every Linear / Conv2d input through a static per-tensor 8-bit asymmetric LinearQuantizer
 calibrated with min/max on separate data, weights symmetric per output channel (int8); the
 rest stays float.
@@ -36,7 +37,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "runtime", "python"))
 
 import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
 
 import fastforward as ff  # noqa: E402
 from fastforward import _ffqrt  # noqa: E402
@@ -44,92 +44,10 @@ from fastforward.nn import LinearQuantizer  # noqa: E402
 from fastforward.nn.quantized_layers import QuantizedConv2d, QuantizedLinear  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 
+sys.path.insert(0, HERE)
+from e2e_models import Encoder, MLPStack, ResNet18, build  # noqa: E402  (bench/e2e_models.py)
+
 warnings.filterwarnings("ignore")
-
-
-# --- the float models (the shapes of bench/e2e.py) ----------------------------------------------
-
-
-class MLPStack(nn.Module):
-    def __init__(self, d=768, hidden=3072, layers=4):
-        super().__init__()
-        self.up = nn.ModuleList(nn.Linear(d, hidden) for _ in range(layers))
-        self.down = nn.ModuleList(nn.Linear(hidden, d) for _ in range(layers))
-        self.act = nn.GELU()
-
-    def forward(self, x):
-        for up, down in zip(self.up, self.down):
-            x = x + down(self.act(up(x)))
-        return x
-
-
-class EncoderLayer(nn.Module):
-    def __init__(self, d, heads, ffn):
-        super().__init__()
-        self.heads = heads
-        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
-        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.ff1, self.ff2 = nn.Linear(d, ffn), nn.Linear(ffn, d)
-        self.act = nn.GELU()
-
-    def forward(self, x):
-        b, t, d = x.shape
-        h = self.heads
-        q = self.q(x).reshape(b, t, h, d // h).transpose(1, 2)
-        k = self.k(x).reshape(b, t, h, d // h).transpose(1, 2)
-        v = self.v(x).reshape(b, t, h, d // h).transpose(1, 2)
-        att = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h), dim=-1)
-        ctx = torch.matmul(att, v).transpose(1, 2).reshape(b, t, d)
-        x = self.ln1(x + self.o(ctx))
-        return self.ln2(x + self.ff2(self.act(self.ff1(x))))
-
-
-class Encoder(nn.Module):
-    def __init__(self, d=256, heads=4, ffn=1024, layers=4):
-        super().__init__()
-        self.layers = nn.ModuleList(EncoderLayer(d, heads, ffn) for _ in range(layers))
-
-    def forward(self, x):
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1)
-        self.down = nn.Conv2d(cin, cout, 1, stride) if stride != 1 or cin != cout else None
-        self.relu = nn.ReLU()
-
-    def forward(self, x):
-        y = self.c2(self.relu(self.c1(x)))
-        return self.relu(y + (x if self.down is None else self.down(x)))
-
-
-class ResNet18(nn.Module):
-    def __init__(self, classes=1000):
-        super().__init__()
-        self.stem = nn.Conv2d(3, 64, 7, 2, 3)
-        self.relu = nn.ReLU()
-        self.pool = nn.MaxPool2d(3, 2, 1)
-        blocks, cin = [], 64
-        for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
-            blocks += [Block(cin, cout, stride), Block(cout, cout, 1)]
-            cin = cout
-        self.blocks = nn.Sequential(*blocks)
-        self.fc = nn.Linear(512, classes)
-
-    def forward(self, x):
-        x = self.pool(self.relu(self.stem(x)))
-        x = self.blocks(x)
-        return self.fc(torch.flatten(x.mean((2, 3)), 1))
-
-
-def build(cls, seed):
-    torch.manual_seed(seed)
-    return cls().eval()
 
 
 # --- fastforward model and its export -----------------------------------------------------------

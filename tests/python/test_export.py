@@ -123,9 +123,11 @@ def nodes(path, op_type):
 
 def check_export(model, inputs, tmp, name, fused_steps=1, ref_steps=1):
     """Export, check, run in ORT, compare with the simulated model: ORT's reference execution
-    (no graph optimisation: QuantizeLinear/DequantizeLinear computed as written) within one
-    step of the output quantizer on every element; ORT's optimised execution (QDQ fused into
-    its integer kernels, which requantize with their own rounding) within ``fused_steps``."""
+    (no graph optimisation: QuantizeLinear/DequantizeLinear computed as written) within
+    ``ref_steps`` of the output quantizer on every element; ORT's optimised execution (QDQ
+    fused into its integer kernels, which round the float bias to int32) within
+    ``fused_steps``; and every QuantizeLinear of the reference execution equal to its
+    fastforward quantizer but at near-ties (check_quantize_linear_nodes)."""
     art = export(model, inputs, tmp, name)
     path = os.path.join(tmp, name + ".onnx")
     assert art.path == path and os.path.isfile(path)
@@ -146,7 +148,80 @@ def check_export(model, inputs, tmp, name, fused_steps=1, ref_steps=1):
         steps = fused_steps if optimize else ref_steps
         assert err <= steps * step * 1.0001, "optimize=%s: max error %g is more than %d step(s) of %g" % (
             optimize, err, steps, step)
+    if ort_available():
+        check_quantize_linear_nodes(model, inputs, path)
     return proto
+
+
+def activation_quantizer_calls(model, inputs):
+    """The activation quantizers of ``model`` in the order one simulated forward calls them
+    (the order the export writes their QuantizeLinear nodes); weight quantizers, whose
+    integers are stored, are left out."""
+    from fastforward import _integer
+    from fastforward.quantization.freeze import FrozenWeightQuantizer
+
+    calls = []
+
+    def note(module, args, out):
+        if args and not isinstance(args[0], torch.nn.Parameter) and not isinstance(module, FrozenWeightQuantizer):
+            calls.append(module)
+
+    hooks = [m.register_forward_hook(note) for m in model.modules() if isinstance(m, Quantizer) and not m.is_stub()]
+    try:
+        with torch.no_grad(), _integer.integer_execution(False):
+            model(*inputs)
+    finally:
+        for h in hooks:
+            h.remove()
+    return calls
+
+
+def check_quantize_linear_nodes(model, inputs, path):
+    """ORT's reference execution node by node: every QuantizeLinear, fed ORT's own input, gives
+    the integers of the fastforward quantizer it was exported from, on every element but
+    near-ties. fastforward rounds ``fl(x/s) - r`` (the rounded offset subtracted in float32),
+    ONNX rounds ``x/s`` and adds the zero point: where ``fl(x/s)`` is within a float32
+    rounding of a half-way point the two may round to neighbours (one step apart). This
+    checks scale, zero point, storage type and their order in the file independently of how
+    a flip in one layer spreads through the next ones. Returns (nodes, elements, near-tie
+    flips)."""
+    proto = onnx.load(path)
+    q_nodes = [n for n in proto.graph.node if n.op_type == "QuantizeLinear"]
+    quantizers = activation_quantizer_calls(model, inputs)
+    assert len(q_nodes) == len(quantizers), (len(q_nodes), len(quantizers))
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}
+    del proto.graph.output[:]
+    for node in q_nodes:
+        proto.graph.output.extend([onnx.helper.make_empty_tensor_value_info(node.input[0]),
+                                   onnx.helper.make_empty_tensor_value_info(node.output[0])])
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    values = session.run(None, {i.name: t.numpy() for i, t in zip(session.get_inputs(), inputs)})
+    from fastforward import _integer
+
+    elements = flips = 0
+    for k, (node, quantizer) in enumerate(zip(q_nodes, quantizers)):
+        x, q = values[2 * k], values[2 * k + 1].astype(np.int64)
+        scale, zp = inits[node.input[1]], inits[node.input[2]]
+        r = (128 if zp.dtype == np.uint8 else 0) - zp.astype(np.int64)  # fastforward's round(offset)
+        with torch.no_grad(), _integer.integer_execution(False):
+            raw = quantizer(torch.from_numpy(x)).raw_data.numpy().astype(np.int64)
+        diff = q - (raw + r + zp.astype(np.int64))  # ONNX q - zp equals fastforward's raw + r
+        elements += diff.size
+        where = "node %d (%s)" % (k, node.output[0])
+        if not diff.any():
+            continue
+        assert scale.ndim == 0, "%s: per-channel activation parameters differ from fastforward's" % where
+        assert np.abs(diff).max() == 1, "%s: %d steps from fastforward" % (where, np.abs(diff).max())
+        v = (x / scale).astype(np.float32)[diff != 0]
+        to_half = np.abs(v - np.floor(v) - np.float32(0.5))
+        bound = np.spacing((np.abs(v) + np.abs(r)).astype(np.float32))
+        assert (to_half <= bound).all(), "%s: x/s = %r differs from fastforward away from a tie" % (
+            where, float(v[np.argmax(to_half - bound)]))
+        flips += int((diff != 0).sum())
+    return len(q_nodes), elements, flips
 
 
 def initializer_map(proto):
@@ -265,13 +340,35 @@ def test_resnet18_cnn():
     model = calibrated_w8a8(ResNet18Like().eval(), torch.randn(2, 3, 32, 32))
     x = torch.randn(2, 3, 32, 32)
     with tempfile.TemporaryDirectory() as tmp:
-        # 20 layers of ORT's integer requantization: up to 2 steps measured, bound 4
-        # ref_steps=2: ONNX's QuantizeLinear rounds x/s before adding the zero point,
-        # fastforward rounds x/s - round(offset); at an exact tie in an inner layer (odd zero
-        # point) they differ by one step, which 20 layers later can reach two output steps.
+        # Not one step on this 20-layer CNN (issue 20 asks for one); measured, with the
+        # causes in docs/export.md ("How close ONNX Runtime comes"): the reference execution
+        # is 2 steps off on 2 of the 20 outputs, the optimised one 3 steps on 5. Both come
+        # from one-step flips in inner layers that the next layers spread and scale up (a
+        # one-sided quantizer after a two-sided one has half its scale: one step becomes
+        # two): near-ties rounded the other way (fastforward subtracts the rounded offset
+        # before rounding, ONNX adds the zero point after; 149 elements of blocks.0.conv2's
+        # input here) and, in the optimised execution only, the float bias ONNX Runtime
+        # rounds to int32 for QLinearConv (7 flips in the stem's output). The node-by-node
+        # check in check_export holds every layer to fastforward's integers but near-ties.
         proto = check_export(model, (x,), tmp, "resnet", fused_steps=4, ref_steps=2)
         convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
         check_weights_stored(proto, len(convs) + 1)
+        if ort_available():
+            path = os.path.join(tmp, "resnet.onnx")
+            nodes_, elements, flips = check_quantize_linear_nodes(model, (x,), path)
+            assert nodes_ == 42 and flips < elements / 100, (nodes_, elements, flips)
+            # the node-by-node check notices a zero point one off
+            q = [n for n in proto.graph.node if n.op_type == "QuantizeLinear"][5]
+            zp = next(t for t in proto.graph.initializer if t.name == q.input[2])
+            value = onnx.numpy_helper.to_array(zp)
+            zp.CopyFrom(onnx.numpy_helper.from_array((value + 1).astype(value.dtype), zp.name))
+            onnx.save(proto, path)
+            try:
+                check_quantize_linear_nodes(model, (x,), path)
+            except AssertionError as exc:
+                assert "node 5" in str(exc), exc
+            else:
+                raise AssertionError("a zero point one off went unnoticed")
 
 
 def test_frozen_and_4bit_weights():
@@ -299,6 +396,74 @@ def test_frozen_and_4bit_weights():
         assert model[0].weight is None
         proto = check_export(model, (x,), tmp, "frozen")
         check_weights_stored(proto, 2)
+
+
+class HeldWeightLinear(torch.nn.Module):
+    """A Linear whose weight was quantized ahead of time and is held as a QuantizedTensor
+    attribute (neither a parameter nor a quantizer), as bench/e2e.py's models hold theirs."""
+
+    def __init__(self, linear, output=False, bits=8):
+        super().__init__()
+        from fastforward.quantization.affine import quantize_per_channel
+
+        self.input_quantizer = LinearQuantizer(8, symmetric=False)
+        self.output_quantizer = LinearQuantizer(8, symmetric=False) if output else None
+        self.bias = linear.bias
+        w = linear.weight.detach()
+        scale = w.abs().amax(1).clamp_min(1e-8) / (2 ** (bits - 1) - 1)
+        qt = quantize_per_channel(w, scale, None, axis=0, num_bits=bits)
+        raw = qt.raw_data.to(torch.int8 if bits <= 8 else torch.int16)
+        self.weight_q = QuantizedTensor(raw, qt.quantization_context)
+
+    def forward(self, x):
+        y = ff.nn.functional.linear(self.input_quantizer(x), self.weight_q, self.bias)
+        return y if self.output_quantizer is None else self.output_quantizer(y)
+
+
+def test_weights_held_as_quantized_tensors():
+    """Integers the model holds (a QuantizedTensor attribute) are stored as int8 and feed
+    DequantizeLinear; before, the trace kept the buffer libffqrt dequantized them into,
+    unwritten as far as the tracer knew, and ONNX Runtime computed with garbage."""
+    needs_onnx()
+    torch.manual_seed(8)
+    model = torch.nn.Sequential(HeldWeightLinear(torch.nn.Linear(16, 48)), torch.nn.ReLU(),
+                                HeldWeightLinear(torch.nn.Linear(48, 8), output=True))
+    with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+        for _ in range(3):
+            model(torch.randn(32, 16))
+    x = torch.randn(32, 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        proto = check_export(model, (x,), tmp, "held")
+        stored = check_weights_stored(proto, 2)
+        inits = initializer_map(proto)
+        ints = onnx.numpy_helper.to_array(inits[stored[0].input[0]])
+        assert np.array_equal(ints, model[0].weight_q.raw_data.numpy())
+        assert not [t for t in proto.graph.initializer if t.data_type == onnx.TensorProto.FLOAT
+                    and tuple(t.dims) in ((48, 16), (8, 48))]
+        # 12-bit integers have no 8-bit ONNX storage: an error naming the module holding them
+        model[2] = HeldWeightLinear(torch.nn.Linear(48, 8), output=True, bits=12)
+        with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+            model(x)
+        expect_export_error(model, x, tmp, ["module at '2'", "HeldWeightLinear", "12-bit"])
+
+
+def test_tracing_sees_the_quantization():
+    """While torch's tracer runs (as export does), quantization is computed with torch ops it
+    records, not by libffqrt writing into a buffer it cannot see: the traced function
+    quantizes a new input, not a copy of the first one's result."""
+    from fastforward.quantization.affine import _kernels as K
+
+    scale, offset = torch.tensor([0.05]), torch.tensor([3.0])
+
+    def fake_quantize(x):
+        return K.fake_quantize_raw(x, scale, offset, tuple(x.shape), 8)
+
+    x1, x2 = torch.randn(4, 8), torch.randn(4, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(fake_quantize, (x1,), check_trace=False)
+    assert torch.equal(traced(x1), fake_quantize(x1))
+    assert torch.equal(traced(x2), fake_quantize(x2))
 
 
 def test_int4_at_opset_21():
@@ -341,9 +506,9 @@ def test_int4_at_opset_21():
             with torch.no_grad():
                 ref = value(model(x)).numpy()
             step = output_step(model, x)
-            # ORT's reference execution only: with 4-bit activations and 4-bit weights in one
-            # layer, ONNX Runtime 1.31's optimised graph was measured many steps off its own
-            # reference execution (see docs/export.md)
+            # ORT's reference execution only: its optimised graph rounds the float bias to
+            # int32 at s_in * s_w, and a one-step flip that the 4-bit activation keeps is
+            # several steps of the output (measured 0 to 4 over seeds; docs/export.md)
             assert float(np.abs(run_ort(art.path, (x,), False) - ref).max()) <= step * 1.0001
 
 

@@ -74,6 +74,30 @@ class _ExportGuard:
         )
 
 
+class _ModulePath:
+    """Forward hooks keeping the path of the innermost module running, so an ``ExportError``
+    raised outside any quantizer (integers a module holds, say) can name where it happened."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.stack: list = []
+        self.handles = []
+        for path, module in model.named_modules():
+            self.handles.append(module.register_forward_pre_hook(self._enter(path)))
+            self.handles.append(module.register_forward_hook(self._leave))
+
+    def _enter(self, path: str) -> Any:
+        def hook(module: torch.nn.Module, args: Any) -> None:
+            self.stack.append(path)
+        return hook
+
+    def _leave(self, module: torch.nn.Module, args: Any, output: Any) -> None:
+        self.stack.pop()
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
 def _check_request(target: str, format: str, model_name: str) -> None:
     if (str(target).lower(), str(format).lower()) not in SUPPORTED:
         raise ValueError(
@@ -223,9 +247,18 @@ def export(model: torch.nn.Module, data: Any, output_directory: str, model_name:
                     seen.add(id(module))
                     handles.append(module.register_override(_ExportGuard(path)))
             _qdq.TARGET_OPSET[0] = opset_version
+            where = _ModulePath(model)
+            handles.append(where)
             with export_mode(True), strict_quantization(False), torch.no_grad():
-                _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
-                               output_names, verbose, dict(onnx_export_options or {}))
+                try:
+                    _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
+                                   output_names, verbose, dict(onnx_export_options or {}))
+                except ExportError as exc:
+                    if str(exc).startswith("cannot export") or not where.stack:
+                        raise
+                    raise ExportError("cannot export the module at %r (%s): %s" % (
+                        where.stack[-1], type(dict(model.named_modules())[where.stack[-1]]).__name__,
+                        exc)) from None
         finally:
             _qdq.TARGET_OPSET[0] = DEFAULT_OPSET
             for handle in handles:

@@ -230,14 +230,16 @@ def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
 
 
 def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) -> torch.Tensor:
-    """Export-mode dequantization of integers already stored (a frozen weight): a constant
-    feeding DequantizeLinear. ``reference`` is any tensor of the model (used for tracing)."""
+    """Export-mode dequantization of integers already stored (a frozen weight, a
+    QuantizedTensor the model holds): a constant feeding DequantizeLinear. ``reference`` is
+    a tensor of the integers' shape that the tracer sees as the node's input."""
     from fastforward.quantization.affine._affine import dequantize_static
 
     with _Untraced():
         bits, axis, scale, r = _parameters(ints, params)
     if bits > 8:
-        raise ExportError("%d-bit frozen weights cannot be stored as 8-bit integers" % bits)
+        raise ExportError("%d-bit integers held by the model (a frozen or pre-quantized weight) have no "
+                          "8-bit ONNX storage" % bits)
     with torch.no_grad(), _Untraced():
         value = dequantize_static(ints.to(torch.float32), params).to(torch.float32)
     _note_emission()

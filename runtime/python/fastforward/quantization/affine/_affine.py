@@ -209,6 +209,13 @@ class AffineQuantizationFunction(QuantizationFunction):
             raise TypeError("dynamic affine parameters cannot dequantize; the tensor carries static ones")
         if not isinstance(params, StaticAffineQuantParams):
             raise TypeError("AffineQuantizationFunction: unsupported parameters %s" % type(params).__name__)
+        if get_export_mode() and torch._C._get_tracing_state() is not None:
+            # While export traces the model, quantizers return x' and make no QuantizedTensor,
+            # so integers dequantized here are held by the model (a weight quantized ahead of
+            # time): stored integers feeding an ONNX DequantizeLinear.
+            from fastforward.export._qdq import dequantize_stored
+
+            return dequantize_stored(data, data, params)
         return dequantize_static(data, params)
 
 

@@ -157,6 +157,8 @@ def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor
     """(float32 scales, int32 zero points) for the C kernels, or None to use torch."""
     if num_bits not in _ffqrt.GRID_DTYPES or x.dtype != torch.float32 or x.device.type != "cpu":
         return None
+    if torch._C._get_tracing_state() is not None:
+        return None  # C writes into a buffer the tracer cannot see: torch ops, which it records
     if scale.dtype != torch.float32 or scale.device.type != "cpu":
         return None
     if offset is None:
