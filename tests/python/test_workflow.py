@@ -651,11 +651,11 @@ class Pair(torch.nn.Module):
         return F.conv1d(h.unsqueeze(-1), self.conv.weight).squeeze(-1)
 """
 
-# weight stubs of Pair, and the tensor each quantizes (None: not a whole parameter the code
-# names: a local name, a helper's argument, a slice; quantizer_self_stack_1 is self.stack[1],
-# not the parameter self.stack_1 its name would also fit)
+# weight stubs of Pair, and the tensor each quantizes (quantizer_k: self.kernel through the local
+# name k; None: no whole parameter the code names: a helper's argument, a slice;
+# quantizer_self_stack_1 is self.stack[1], not the parameter self.stack_1 its name would also fit)
 PAIRING = {"quantizer_self_weight": "weight", "quantizer_self_W": "W", "quantizer_self_k": "k",
-           "quantizer_self_conv_weight": "conv.weight", "quantizer_k": None, "quantizer_project_w": None,
+           "quantizer_self_conv_weight": "conv.weight", "quantizer_k": "kernel", "quantizer_project_w": None,
            "quantizer_self_stack_0": None, "quantizer_self_stack_1": None}
 
 
@@ -693,9 +693,10 @@ def test_weight_quantizers_are_paired_with_the_tensor_the_generated_code_passes(
             assert torch.equal(getattr(fused, path).detach(), q(before[path]).dequantize()), slot
             assert not torch.equal(getattr(fused, path).detach(), before[path]), slot
             assert isinstance(getattr(fused, slot), QuantizerStub) and getattr(fused, slot).quant_metadata.weight_quantizer
-        for path in ("kernel", "proj", "stack", "stack_1"):
+        for path in ("proj", "stack", "stack_1"):
             assert torch.equal(getattr(fused, path).detach(), before[path]), path
-        assert isinstance(fused.quantizer_k, LinearQuantizer) and isinstance(fused.quantizer_project_w, LinearQuantizer)
+        assert isinstance(fused.quantizer_project_w, LinearQuantizer)
+        assert isinstance(fused.quantizer_self_stack_1, LinearQuantizer)
 
 
 def test_freeze_stores_the_integers_of_the_tensor_each_generated_stub_quantizes():
@@ -704,11 +705,12 @@ def test_freeze_stores_the_integers_of_the_tensor_each_generated_stub_quantizes(
         x = torch.randn(5, 4)
         before = model(x).dequantize()
         ints = {slot: getattr(model, slot).quantize(getattr(model, path)).raw_data.round().to(torch.int8)
-                for slot, path in (("quantizer_self_weight", "weight"), ("quantizer_self_W", "W"))}
+                for slot, path in (("quantizer_self_weight", "weight"), ("quantizer_self_W", "W"),
+                                   ("quantizer_k", "kernel"))}
         assert not torch.equal(ints["quantizer_self_weight"], ints["quantizer_self_W"])
         conv_ints = model.quantizer_self_conv_weight.quantize(model.conv.weight).raw_data.round().to(torch.int8)
         ff.freeze(model)
-        for slot, path in (("quantizer_self_weight", "weight"), ("quantizer_self_W", "W")):
+        for slot, path in (("quantizer_self_weight", "weight"), ("quantizer_self_W", "W"), ("quantizer_k", "kernel")):
             frozen = getattr(model, slot)
             assert isinstance(frozen, ff.quantization.FrozenWeightQuantizer), slot
             assert torch.equal(frozen.int_weight, ints[slot]), slot
@@ -718,11 +720,11 @@ def test_freeze_stores_the_integers_of_the_tensor_each_generated_stub_quantizes(
         assert model.conv.weight is None
         assert torch.equal(model.quantizer_self_conv_weight.int_weight, conv_ints)
         assert isinstance(model.conv.weight_quantizer, ff.quantization.FrozenWeightQuantizer)
-        # self.k is also read as self.k.shape; the rest are reached through a local name, a
-        # helper or a slice: all stay float, quantized on every call
-        for path in ("k", "kernel", "proj", "stack", "stack_1"):
+        # self.k is also read as self.k.shape; the rest are reached through a helper or a
+        # slice: all stay float, quantized on every call
+        for path in ("k", "proj", "stack", "stack_1"):
             assert isinstance(model.get_parameter(path), torch.nn.Parameter), path
-        for slot in ("quantizer_self_k", "quantizer_k", "quantizer_project_w", "quantizer_self_stack_1"):
+        for slot in ("quantizer_self_k", "quantizer_project_w", "quantizer_self_stack_1"):
             assert isinstance(getattr(model, slot), LinearQuantizer), slot
         assert torch.equal(model(x).dequantize(), before)
         # the frozen state loads into a fresh copy, which drops the same float weights
@@ -750,14 +752,14 @@ def test_quantize_sets_each_weight_range_from_the_tensor_it_quantizes():
             return all(torch.equal(a.detach(), b) for a, b in zip(quantizer.quantization_range,
                                                                   range_of(quantizer, path)))
 
-        for slot, path in (("quantizer_self_W", "W"), ("quantizer_self_weight", "weight")):
+        for slot, path in (("quantizer_self_W", "W"), ("quantizer_self_weight", "weight"), ("quantizer_k", "kernel")):
             assert same_range(getattr(model, slot), path), slot
         assert not same_range(model.quantizer_self_W, "weight")
-        # quantizer_k quantizes self.kernel through a local name: its range comes from the
+        # quantizer_project_w quantizes self.proj inside the helper: its range comes from the
         # first tensor it quantizes
-        assert model.quantizer_k.has_uninitialized_params
+        assert model.quantizer_project_w.has_uninitialized_params
         model(torch.randn(3, 4))
-        assert same_range(model.quantizer_k, "kernel") and not list(model.quantizer_k.overrides)
+        assert same_range(model.quantizer_project_w, "proj") and not list(model.quantizer_project_w.overrides)
 
 
 def test_untagged_stubs_get_inferred_tags_and_freeze_by_them():

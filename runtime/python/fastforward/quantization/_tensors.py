@@ -7,8 +7,9 @@ tensor. Two sources tell that, and nothing else is trusted:
   (``weight_quantizer`` -> ``weight``);
 * the code of a generated class (ffq's output, FastForward's, or hand-written in that shape):
   a call ``self.<slot>(self.<path>)`` in one of the class's own methods says that ``<slot>``
-  quantizes the parameter ``self.<path>``. A slot called on anything else (``self.w[0]``, a
-  local name, a helper's argument) or on more than one tensor quantizes no known tensor.
+  quantizes the parameter ``self.<path>``, and so do two statements in a row
+  ``n = self.<path>`` and ``n = self.<slot>(n)``. A slot called on anything else
+  (``self.w[0]``, a helper's argument) or on more than one tensor quantizes no known tensor.
 
 Slot names are never parsed: ``quantizer_self_weight_1`` may quantize ``self.weight_1``,
 ``self.weight[1]`` or a second read of ``self.weight``. The same source also lists the reads
@@ -22,7 +23,7 @@ import ast
 import inspect
 import textwrap
 import weakref
-from typing import Dict, FrozenSet, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import torch
 
@@ -53,6 +54,38 @@ def _is_plain_method(fn: ast.AST) -> bool:
     return True
 
 
+def _slot_call(node: ast.AST, self_name: str) -> Optional[Tuple[str, ast.AST]]:
+    """(slot, argument) for ``<self>.<slot>(<argument>)``."""
+    if (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords
+            and isinstance(node.func, ast.Attribute) and _self_path(node.func, self_name) == node.func.attr):
+        return node.func.attr, node.args[0]
+    return None
+
+
+def _through_a_name(fn: ast.AST, self_name: str) -> List[Tuple[str, str, str, ast.AST]]:
+    """(name, path, slot, read) for two statements in a row ``n = <self>.<path>`` and
+    ``n = <self>.<slot>(n)`` (ffq quantizes a name right after its assignment): the raw value
+    lives only until the quantizer replaces it."""
+    found = []
+    for node in ast.walk(fn):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list):
+                continue
+            for first, second in zip(block, block[1:]):
+                if not (isinstance(first, ast.Assign) and isinstance(second, ast.Assign)
+                        and len(first.targets) == 1 and len(second.targets) == 1
+                        and isinstance(first.targets[0], ast.Name) and isinstance(second.targets[0], ast.Name)):
+                    continue
+                name = first.targets[0].id
+                path = _self_path(first.value, self_name)
+                call = _slot_call(second.value, self_name)
+                if (path is not None and call is not None and second.targets[0].id == name
+                        and isinstance(call[1], ast.Name) and call[1].id == name):
+                    found.append((name, path, call[0], first.value))
+    return found
+
+
 def class_reads(cls: type) -> Optional[Tuple[Dict[str, FrozenSet[str]], FrozenSet[str]]]:
     """For the methods written in ``cls``'s own body: (slot -> the paths ``p`` of every call
     ``self.<slot>(self.<p>)``, the paths ``self.<p>`` read in any other way, prefixes included,
@@ -72,14 +105,15 @@ def class_reads(cls: type) -> Optional[Tuple[Dict[str, FrozenSet[str]], FrozenSe
                 continue
             self_name = fn.args.args[0].arg
             as_argument = set()
+            for name, path, slot, read in _through_a_name(fn, self_name):
+                calls.setdefault(slot, set()).add(path)
+                as_argument.add(id(read))
             for node in ast.walk(fn):
-                if (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords
-                        and isinstance(node.func, ast.Attribute)
-                        and _self_path(node.func, self_name) == node.func.attr):
-                    path = _self_path(node.args[0], self_name)
-                    if path is not None:
-                        calls.setdefault(node.func.attr, set()).add(path)
-                        as_argument.add(id(node.args[0]))
+                call = _slot_call(node, self_name)
+                path = _self_path(call[1], self_name) if call is not None else None
+                if call is not None and path is not None:
+                    calls.setdefault(call[0], set()).add(path)
+                    as_argument.add(id(call[1]))
             if fn.name in ("__init__", "__init_quantization__"):
                 continue  # run before freezing, never after
             for node in ast.walk(fn):

@@ -173,8 +173,8 @@ def freeze(model: torch.nn.Module) -> torch.nn.Module:
     removed (it is None afterwards). A parameter stays, and its quantizers are not frozen, when
     any other quantizer slot (or one without parameters yet) quantizes it, the module's code
     reads it otherwise, or it belongs to a module that is not quantized. Weight
-    quantizers whose tensor is not known (``k = self.kernel; quantizer_k(k)``, a helper's
-    argument) are left as they are: they still quantize on every call. Returns ``model``.
+    quantizers whose tensor is not known (a helper's argument, a slice ``self.w[0]``) are
+    left as they are: they still quantize on every call. Returns ``model``.
     """
     from fastforward.quantization._tensors import other_reads, quantized_tensor
 
