@@ -78,15 +78,16 @@ def _ffq_binary():
     return binary
 
 
-def _generate(directory, name, source):
-    """Write ``source`` as ``<name>.py`` in ``directory``, run ffq on it, import the result."""
+def _generate(directory, name, source, *ffq_args):
+    """Write ``source`` as ``<name>.py`` in ``directory``, run ffq on it (with ``ffq_args``),
+    import the result."""
     import importlib
     import subprocess
 
     with open(os.path.join(directory, name + ".py"), "w") as f:
         f.write(source)
     out = os.path.join(directory, "quantized_" + name + ".py")
-    done = subprocess.run([_ffq_binary(), "autoquant", name + ".py", "-q", "-o", out], cwd=directory,
+    done = subprocess.run([_ffq_binary(), "autoquant", name + ".py", "-q", "-o", out] + list(ffq_args), cwd=directory,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     assert done.returncode == 0, done.stderr
     with open(out) as f:
@@ -615,6 +616,178 @@ def test_fuse_qdq_weights_and_weight_quantizer_discovery():
     assert torch.equal(model[3].weight.detach(), w_q)
     assert isinstance(model[3].weight_quantizer, QuantizerStub) and model[3].weight_quantizer.quant_metadata.weight_quantizer
     assert not isinstance(model[0].input_quantizer, QuantizerStub)  # activations untouched
+
+
+PAIRING_MODEL = """\
+import torch
+import torch.nn.functional as F
+
+
+def project(x, w):
+    return F.linear(x, w)
+
+
+class Pair(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.randn(4, 4))
+        self.W = torch.nn.Parameter(torch.randn(4, 4) * 3)
+        self.k = torch.nn.Parameter(torch.randn(4, 4) * 5)
+        self.kernel = torch.nn.Parameter(torch.randn(4, 4) * 7)
+        self.proj = torch.nn.Parameter(torch.randn(4, 4) * 9)
+        self.stack = torch.nn.Parameter(torch.randn(2, 4, 4))
+        self.stack_1 = torch.nn.Parameter(torch.randn(4, 4) * 11)
+        self.conv = torch.nn.Conv1d(4, 4, 1)
+
+    def forward(self, x):
+        h = F.linear(x, self.weight)
+        h = F.linear(h, self.W) + F.linear(h, self.k)
+        if self.k.shape[0] != 4:
+            raise ValueError("k")
+        k = self.kernel
+        h = F.linear(h, k)
+        h = project(h, self.proj)
+        h = F.linear(h, self.stack[1]) + F.linear(h, self.stack[0])
+        return F.conv1d(h.unsqueeze(-1), self.conv.weight).squeeze(-1)
+"""
+
+# weight stubs of Pair, and the tensor each quantizes (quantizer_k: self.kernel through the local
+# name k; None: no whole parameter the code names: a helper's argument, a slice;
+# quantizer_self_stack_1 is self.stack[1], not the parameter self.stack_1 its name would also fit)
+PAIRING = {"quantizer_self_weight": "weight", "quantizer_self_W": "W", "quantizer_self_k": "k",
+           "quantizer_self_conv_weight": "conv.weight", "quantizer_k": "kernel", "quantizer_project_w": None,
+           "quantizer_self_stack_0": None, "quantizer_self_stack_1": None}
+
+
+def _pairing_model(d, name="pairing_model", *ffq_args):
+    float_module, _, _ = _generate(d, name, PAIRING_MODEL, *ffq_args)
+    torch.manual_seed(0)
+    float_model = float_module.Pair()
+    model = calibrated(copy.deepcopy(float_model), torch.randn(8, 4))
+    # Pair never calls self.conv: its own quantizers get their ranges here
+    for q in (model.conv.input_quantizer, model.conv.weight_quantizer, model.conv.output_quantizer):
+        q.quantization_range = (-1.0, 1.0)
+    return float_model, model
+
+
+def test_weight_quantizers_are_paired_with_the_tensor_the_generated_code_passes():
+    with tempfile.TemporaryDirectory() as d:
+        float_model, model = _pairing_model(d)
+        weights = sorted(n for n, _ in ff.find_quantizers(model, "[quantizer:parameter/weight]").named_modules())
+        assert weights == sorted(PAIRING), weights
+        found = ff.quantization.find_weight_quantizers(model)
+        names = {id(q): n for n, q in model.named_modules()}
+        owners = {id(m): n for n, m in model.named_modules()}
+        pairs = sorted((names[id(q)], (owners[id(m)] + "." if owners[id(m)] else "") + a) for m, a, q in found)
+        expected = sorted([(slot, path) for slot, path in PAIRING.items() if path is not None]
+                          + [("conv.weight_quantizer", "conv.weight")])
+        assert pairs == expected, pairs
+        # fusing writes each quantizer's result into its own tensor, and only there
+        fused = copy.deepcopy(model)
+        before = {n: p.detach().clone() for n, p in fused.named_parameters()}
+        ff.quantization.fuse_qdq_weights(fused, stub_quantizers=True)
+        for slot, path in PAIRING.items():
+            if path is None or path == "conv.weight":
+                continue
+            q = getattr(model, slot)
+            assert torch.equal(getattr(fused, path).detach(), q(before[path]).dequantize()), slot
+            assert not torch.equal(getattr(fused, path).detach(), before[path]), slot
+            assert isinstance(getattr(fused, slot), QuantizerStub) and getattr(fused, slot).quant_metadata.weight_quantizer
+        for path in ("proj", "stack", "stack_1"):
+            assert torch.equal(getattr(fused, path).detach(), before[path]), path
+        assert isinstance(fused.quantizer_project_w, LinearQuantizer)
+        assert isinstance(fused.quantizer_self_stack_1, LinearQuantizer)
+
+
+def test_freeze_stores_the_integers_of_the_tensor_each_generated_stub_quantizes():
+    with tempfile.TemporaryDirectory() as d:
+        float_model, model = _pairing_model(d)
+        x = torch.randn(5, 4)
+        before = model(x).dequantize()
+        ints = {slot: getattr(model, slot).quantize(getattr(model, path)).raw_data.round().to(torch.int8)
+                for slot, path in (("quantizer_self_weight", "weight"), ("quantizer_self_W", "W"),
+                                   ("quantizer_k", "kernel"))}
+        assert not torch.equal(ints["quantizer_self_weight"], ints["quantizer_self_W"])
+        conv_ints = model.quantizer_self_conv_weight.quantize(model.conv.weight).raw_data.round().to(torch.int8)
+        ff.freeze(model)
+        for slot, path in (("quantizer_self_weight", "weight"), ("quantizer_self_W", "W"), ("quantizer_k", "kernel")):
+            frozen = getattr(model, slot)
+            assert isinstance(frozen, ff.quantization.FrozenWeightQuantizer), slot
+            assert torch.equal(frozen.int_weight, ints[slot]), slot
+            assert frozen.quant_metadata.weight_quantizer
+            assert getattr(model, path) is None, path
+        # conv.weight has two quantizers, its own and Pair's: both hold the integers
+        assert model.conv.weight is None
+        assert torch.equal(model.quantizer_self_conv_weight.int_weight, conv_ints)
+        assert isinstance(model.conv.weight_quantizer, ff.quantization.FrozenWeightQuantizer)
+        # self.k is also read as self.k.shape; the rest are reached through a helper or a
+        # slice: all stay float, quantized on every call
+        for path in ("k", "proj", "stack", "stack_1"):
+            assert isinstance(model.get_parameter(path), torch.nn.Parameter), path
+        for slot in ("quantizer_self_k", "quantizer_project_w", "quantizer_self_stack_1"):
+            assert isinstance(getattr(model, slot), LinearQuantizer), slot
+        assert torch.equal(model(x).dequantize(), before)
+        # the frozen state loads into a fresh copy, which drops the same float weights
+        fresh = ff.quantize_model(copy.deepcopy(float_model))
+        fresh.load_state_dict(model.state_dict())
+        assert fresh.weight is None and fresh.W is None and isinstance(fresh.k, torch.nn.Parameter)
+        assert torch.equal(fresh(x).dequantize(), before)
+
+
+def test_quantize_sets_each_weight_range_from_the_tensor_it_quantizes():
+    from fastforward.range_setting.common import tile_minmax
+
+    with tempfile.TemporaryDirectory() as d:
+        float_module, _, _ = _generate(d, "pairing_model", PAIRING_MODEL)
+        torch.manual_seed(0)
+        float_model = float_module.Pair()
+        model = ff.quantize(copy.deepcopy(float_model), weights=8)
+        def range_of(quantizer, path):
+            reference = copy.deepcopy(quantizer)
+            reference.quantization_range = tile_minmax(float_model.get_parameter(path).detach(),
+                                                       quantizer.granularity)
+            return [t.detach() for t in reference.quantization_range]
+
+        def same_range(quantizer, path):
+            return all(torch.equal(a.detach(), b) for a, b in zip(quantizer.quantization_range,
+                                                                  range_of(quantizer, path)))
+
+        for slot, path in (("quantizer_self_W", "W"), ("quantizer_self_weight", "weight"), ("quantizer_k", "kernel")):
+            assert same_range(getattr(model, slot), path), slot
+        assert not same_range(model.quantizer_self_W, "weight")
+        # quantizer_project_w quantizes self.proj inside the helper: its range comes from the
+        # first tensor it quantizes
+        assert model.quantizer_project_w.has_uninitialized_params
+        model(torch.randn(3, 4))
+        assert same_range(model.quantizer_project_w, "proj") and not list(model.quantizer_project_w.overrides)
+
+
+def test_untagged_stubs_get_inferred_tags_and_freeze_by_them():
+    with tempfile.TemporaryDirectory() as d:
+        float_module, quantized_module, text = _generate(d, "pairing_plain", PAIRING_MODEL, "--no-stub-tags")
+        stub_lines = [ln for ln in text.splitlines() if "QuantizerStub(" in ln]
+        assert stub_lines and all(ln.endswith("fastforward.nn.QuantizerStub()") for ln in stub_lines), text
+        torch.manual_seed(0)
+        float_model = float_module.Pair()
+        x = torch.randn(3, 4)
+        model = ff.quantize_model(copy.deepcopy(float_model))
+        with ff.strict_quantization(False):
+            assert torch.equal(model(x), float_model(x))
+        assert model.__dict__.get("_ff_inferred_slots")
+        md = model.quantizer_metadata
+        assert md["quantizer_self_weight"].weight_quantizer and md["quantizer_x"].input_quantizer
+        assert md["quantizer_linear_1"].output_quantizer and md["quantizer_h"].activation_quantizer
+        # by name alone: self.W is a parameter, not a weight; k is a local name
+        assert md["quantizer_self_W"].parameter_quantizer and not md["quantizer_self_W"].weight_quantizer
+        assert md["quantizer_k"].activation_quantizer
+        with ff.strict_quantization(False):  # self.W's "parameter" stub stays a stub
+            model = calibrated(model, torch.randn(8, 4))
+            before = model(x).dequantize()
+            ff.freeze(model)
+            assert isinstance(model.quantizer_self_weight, ff.quantization.FrozenWeightQuantizer)
+            assert model.weight is None and isinstance(model.W, torch.nn.Parameter)
+            assert isinstance(model.quantizer_self_W, QuantizerStub)
+            assert torch.equal(model(x).dequantize(), before)
 
 
 def test_qop_wraps_a_function_with_an_output_quantizer():

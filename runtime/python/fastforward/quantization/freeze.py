@@ -155,37 +155,70 @@ class FrozenWeightQuantizer(Quantizer):
             self.num_bits, self.granularity, self.int_weight.dtype, tuple(self.int_weight.shape))
 
 
+def _is_weight_slot(slot: str, quantizer: Quantizer, tag: str = "parameter/weight") -> bool:
+    md = quantizer.quant_metadata
+    if md is not None:
+        return tag in md
+    return slot == "weight_quantizer"  # a quantizer put into a plain module without metadata
+
+
 def freeze(model: torch.nn.Module) -> torch.nn.Module:
     """Replace every quantized weight by its stored integer form (Quanto's ``freeze``).
 
-    Applies to each quantized module whose ``weight_quantizer`` is an affine quantizer with
-    static parameters: the weight becomes a ``FrozenWeightQuantizer`` holding the integers and
-    the float ``weight`` parameter is removed (``module.weight`` is None afterwards). Returns
-    ``model``.
+    Applies to each quantizer slot of a quantized module that is tagged ``parameter/weight``,
+    holds an affine quantizer with static parameters, and quantizes a known parameter: the
+    built-in layers' ``weight_quantizer`` quantizes ``weight``, and a slot of generated code
+    quantizes the ``self.<path>`` its calls pass it (``quantization/_tensors.py``). The slot
+    then holds a ``FrozenWeightQuantizer`` with the integers, and the float parameter is
+    removed (it is None afterwards). A parameter stays, and its quantizers are not frozen, when
+    any other quantizer slot (or one without parameters yet) quantizes it, the module's code
+    reads it otherwise, or it belongs to a module that is not quantized. Weight
+    quantizers whose tensor is not known (a helper's argument, a slice ``self.w[0]``) are
+    left as they are: they still quantize on every call. Returns ``model``.
     """
-    frozen = 0
+    from fastforward.quantization._tensors import other_reads, quantized_tensor
+
+    candidates = []  # (path, module, slot, quantizer, owner, attr)
+    blocked = set()  # (id(owner), attr) of parameters that must stay
     for name, module in model.named_modules():
         if not isinstance(module, QuantizedModule):
             continue
-        quantizer = module._modules.get("weight_quantizer")
-        weight = module._parameters.get("weight")
-        if not isinstance(quantizer, AbstractAffineQuantizer) or weight is None:
+        blocked |= other_reads(module)
+        for slot, quantizer in module._modules.items():
+            if not isinstance(quantizer, Quantizer):
+                continue
+            pair = quantized_tensor(module, slot)
+            if pair is None:
+                continue
+            key = (id(pair[0]), pair[1])
+            if not isinstance(pair[0], QuantizedModule):
+                blocked.add(key)  # a float module's forward reads its own parameters
+            # dynamic quantizers have no stored parameters; a quantizer never run has none yet
+            if (not _is_weight_slot(slot, quantizer) or not isinstance(quantizer, AbstractAffineQuantizer)
+                    or not hasattr(quantizer, "scale") or getattr(quantizer, "has_uninitialized_params", False)):
+                blocked.add(key)
+                continue
+            candidates.append(((name + "." if name else "") + slot, module, slot, quantizer) + pair)
+    frozen = []
+    for path, module, slot, quantizer, owner, attr in candidates:
+        if (id(owner), attr) in blocked:
             continue
-        if not hasattr(quantizer, "scale"):
-            continue  # dynamic quantizers have no stored parameters
+        weight = owner._parameters[attr]
         with torch.no_grad(), strict_quantization(False):
             qt = quantizer.quantize(weight)
             params = qt.quant_args()
             raw = qt.raw_data.detach()
         ints = raw.round().to(_int_dtype(quantizer.num_bits))
-        frozen_q = FrozenWeightQuantizer(ints, params.scale, params.offset, quantizer.num_bits,
-                                         quantizer.granularity, weight.dtype)
-        module.weight_quantizer = frozen_q
-        frozen_q.__dict__["_ff_path"] = (name + "." if name else "") + "weight_quantizer"
-        del module._parameters["weight"]
-        module.register_parameter("weight", None)
-        frozen += 1
-    if frozen == 0:
+        frozen.append((path, module, slot, owner, attr, FrozenWeightQuantizer(
+            ints, params.scale, params.offset, quantizer.num_bits, quantizer.granularity, weight.dtype)))
+    # every quantizer is computed before any weight goes (tied weights have several)
+    for path, module, slot, owner, attr, frozen_q in frozen:
+        setattr(module, slot, frozen_q)
+        frozen_q.__dict__["_ff_path"] = path
+        if isinstance(owner._parameters.get(attr), torch.nn.Parameter):
+            del owner._parameters[attr]
+            owner.register_parameter(attr, None)
+    if not frozen:
         raise ValueError(
             "freeze: %s has no weight quantizer with stored parameters (quantize it first, e.g. "
             "fastforward.quantize(model))" % type(model).__name__
@@ -193,27 +226,38 @@ def freeze(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
-
 # --- weight fusion helpers --------------------------------------------------------------------
 
 
 class ConventionDiscovery:
-    """Finds (module, weight attribute, quantizer): modules with a parameter ``weight_attr``
-    and a child quantizer tagged ``tag``."""
+    """Finds (module, weight attribute, quantizer): every quantizer tagged ``tag`` whose
+    parameter is known. A slot ``<weight_attr>_quantizer`` quantizes ``module.<weight_attr>``
+    (the built-in layers); a slot of generated code quantizes the ``self.<path>`` its calls
+    pass it, and ``module`` is then the module holding that parameter (``self.conv.weight``:
+    ``conv``). Tagged quantizers of no known parameter are not listed."""
 
     def __init__(self, weight_attr: str = "weight", *, tag: str = "parameter/weight") -> None:
         self.weight_attr = weight_attr
         self.tag = tag
 
     def __call__(self, model: torch.nn.Module) -> List[Tuple[torch.nn.Module, str, Quantizer]]:
+        from fastforward.quantization._tensors import quantized_tensor
+
         found = []
         for module in model.modules():
-            if not isinstance(module._parameters.get(self.weight_attr), torch.nn.Parameter):
-                continue
-            for child in module._modules.values():
+            for slot, child in module._modules.items():
                 md = getattr(child, "quant_metadata", None)
-                if isinstance(child, Quantizer) and md is not None and self.tag in md:
-                    found.append((module, self.weight_attr, child))
+                if not isinstance(child, Quantizer) or md is None or self.tag not in md:
+                    continue
+                if slot == self.weight_attr + "_quantizer":
+                    pair = (module, self.weight_attr) if module._parameters.get(self.weight_attr) is not None \
+                        else None
+                elif slot.endswith("_quantizer") and not slot.startswith("quantizer_"):
+                    pair = None  # another attribute's convention slot
+                else:
+                    pair = quantized_tensor(module, slot)
+                if pair is not None and isinstance(pair[0]._parameters.get(pair[1]), torch.nn.Parameter):
+                    found.append((pair[0], pair[1], child))
         return found
 
 
@@ -228,10 +272,11 @@ def find_weight_quantizers(model: torch.nn.Module, *, discovery: Optional[Weight
 
 def stub_weight_quantizers(model: torch.nn.Module, *, discovery: Optional[WeightQuantizerDiscovery] = None) -> None:
     """Replace every weight quantizer by a stub carrying its metadata."""
-    for module, _, quantizer in find_weight_quantizers(model, discovery=discovery):
-        for name, child in list(module._modules.items()):
-            if child is quantizer:
-                setattr(module, name, QuantizerStub(_metadata=quantizer.quant_metadata))
+    slots = _parent_slots(model)
+    for _, _, quantizer in find_weight_quantizers(model, discovery=discovery):
+        for parent, name in slots.get(id(quantizer), []):
+            if parent._modules.get(name) is quantizer:
+                setattr(parent, name, QuantizerStub(_metadata=quantizer.quant_metadata))
 
 
 def fuse_qdq_weights(model: torch.nn.Module, *, stub_quantizers: bool = False,

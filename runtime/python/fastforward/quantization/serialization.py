@@ -457,13 +457,16 @@ def _apply_plan(plan: List[Tuple[torch.nn.Module, str, Quantizer, str]]) -> None
 
 
 def _replace_slot(parent: torch.nn.Module, attr: str, new: Quantizer) -> None:
+    from fastforward.quantization._tensors import quantized_tensor
     from fastforward.quantization.freeze import FrozenWeightQuantizer
 
+    pair = quantized_tensor(parent, attr) if isinstance(new, FrozenWeightQuantizer) else None
     setattr(parent, attr, new)
-    if isinstance(new, FrozenWeightQuantizer) and attr == "weight_quantizer":
-        if isinstance(parent._parameters.get("weight"), torch.nn.Parameter):
-            del parent._parameters["weight"]
-            parent.register_parameter("weight", None)
+    if pair is not None:  # a frozen weight quantizer replaces its float weight
+        owner, name = pair
+        if isinstance(owner._parameters.get(name), torch.nn.Parameter):
+            del owner._parameters[name]
+            owner.register_parameter(name, None)
 
 
 # --- a self-contained quantized model -----------------------------------------------------------
@@ -560,10 +563,12 @@ def load_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
                             allow_lazy_params)
     # The weights the model will have once the quantizers are in place (a frozen weight
     # quantizer removes its float weight).
+    from fastforward.quantization._tensors import quantized_tensor
     from fastforward.quantization.freeze import FrozenWeightQuantizer
 
-    removed = {(_prefix_of(model, parent) + "weight") for parent, attr, new, _ in plan
-               if isinstance(new, FrozenWeightQuantizer) and attr == "weight_quantizer"}
+    frozen = [quantized_tensor(parent, attr) for parent, attr, new, _ in plan
+              if isinstance(new, FrozenWeightQuantizer)]
+    removed = {_prefix_of(model, pair[0]) + pair[1] for pair in frozen if pair is not None}
     expected = {k: v for k, v in _weights(model).items() if k not in removed}
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))

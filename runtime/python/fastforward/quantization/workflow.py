@@ -244,17 +244,39 @@ def quantize(model: torch.nn.Module, *, weights: Any = 8, activations: Any = Non
 
 
 def _init_weight_ranges(model: torch.nn.Module, collection: Any) -> None:
-    """Set each new weight quantizer's range from its weight (per tile min/max)."""
+    """Set each new weight quantizer's range from its weight (per tile min/max). When the
+    weight it quantizes is not known (``quantization/_tensors.py``: generated code that reaches
+    it through a local name or a helper's argument), from the first tensor it quantizes."""
+    from fastforward.quantization._tensors import quantized_tensor
     from fastforward.range_setting.common import tile_minmax
 
     for result in collection:
         q = result.module
-        parent = result.parent
-        weight = getattr(parent, "weight", None)
-        if not isinstance(weight, torch.Tensor) or not hasattr(q, "quantization_range"):
+        if not hasattr(q, "quantization_range"):
+            continue
+        pair = quantized_tensor(result.parent, result.parent_attribute)
+        weight = getattr(pair[0], pair[1], None) if pair is not None else None
+        if not isinstance(weight, torch.Tensor):
+            q.register_override(_RangeFromFirstTensor())
             continue
         lo, hi = tile_minmax(weight.detach(), q.granularity)
         q.quantization_range = (lo, hi)
+
+
+class _RangeFromFirstTensor:
+    """Quantizer override: before the first quantization, set the range from its input (per
+    tile min/max), then step aside for good."""
+
+    def __call__(self, quantizer: Any, callback: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        from fastforward.range_setting.common import tile_minmax
+
+        for handle_id, fn in list(quantizer._overrides_dict().items()):
+            if fn is self:
+                quantizer.remove_override(handle_id)
+        data = args[0] if args else kwargs["data"]
+        if isinstance(data, torch.Tensor) and getattr(quantizer, "has_uninitialized_params", False):
+            quantizer.quantization_range = tile_minmax(data.detach(), quantizer.granularity)
+        return callback(*args, **kwargs)
 
 
 @contextlib.contextmanager
