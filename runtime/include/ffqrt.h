@@ -188,12 +188,16 @@ FFQRT_API ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt
                                       size_t m, size_t k, size_t n, void *workspace);
 
 // ---------------------------------------------------------------------------------------
-// int8 conv2d, NCHW. Weights [c_out][c_in/groups][kh][kw], s8, per output channel.
-// conv1d on [n][c][l] is this with h = kh = 1, stride_h = dil_h = 1 and pad_h = 0.
+// int8 conv2d. Weights [c_out][c_in/groups][kh][kw], s8, per output channel. Input and
+// output are NCHW ([n][c][h][w]) unless `layout` says NHWC ([n][h][w][c], torch's
+// channels_last memory format) for either. conv1d on [n][c][l] is this with h = kh = 1,
+// stride_h = dil_h = 1 and pad_h = 0.
+enum { FFQRT_CONV_IN_NHWC = 1, FFQRT_CONV_OUT_NHWC = 2 };
 typedef struct ffqrt_conv2d_shape {
   size_t n, c_in, h, w;   // input
   size_t c_out, kh, kw;   // weights
   size_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+  size_t layout;          // FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC, or 0 (NCHW both)
 } ffqrt_conv2d_shape;
 
 // Output height / width (0 if the kernel does not fit).
@@ -202,6 +206,8 @@ FFQRT_API size_t ffqrt_conv2d_out_w(const ffqrt_conv2d_shape *s);
 FFQRT_API size_t ffqrt_conv2d_pack_size(const ffqrt_conv2d_shape *s);
 FFQRT_API ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_scale,
                                          const ffqrt_conv2d_shape *s);
+// The workspace a call needs (bytes), for any context: a padded NHWC copy of the input,
+// plus up to 64 column blocks of about 128 KB.
 FFQRT_API size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s);
 // Same output formulas as the linear layer; padding reads as the input zero point.
 FFQRT_API ffqrt_status ffqrt_conv2d_f32(const ffqrt_ctx *ctx, float *y, const void *x,

@@ -500,13 +500,14 @@ static void check_conv(const variant *vs, size_t nv, const ffqrt_conv2d_shape *s
   CHECK(ffqrt_conv2d_ref(yr, NULL, 0, x, &px, w, ws, bias, s) == FFQRT_OK, "conv ref");
   for (size_t i = 0; i < nv; i++) {
     CHECK(ffqrt_conv2d_f32(vs[i].ctx, yv, x, &px, packed, bias, s, work) == FFQRT_OK, "conv f32");
-    CHECK(memcmp(yr, yv, ny * 4) == 0, "conv2d f32 %s c%zu->%zu g%zu k%zux%zu", vs[i].name,
-          s->c_in, s->c_out, s->groups, s->kh, s->kw);
+    CHECK(memcmp(yr, yv, ny * 4) == 0, "conv2d f32 %s c%zu->%zu g%zu k%zux%zu layout %zu",
+          vs[i].name, s->c_in, s->c_out, s->groups, s->kh, s->kw, s->layout);
   }
   ffqrt_conv2d_ref(yr, &py, 1, x, &px, w, ws, bias, s);
   for (size_t i = 0; i < nv; i++) {
     CHECK(ffqrt_conv2d_q(vs[i].ctx, yv, &py, 1, x, &px, packed, bias, s, work) == FFQRT_OK, "conv q");
-    CHECK(memcmp(yr, yv, ny) == 0, "conv2d q %s c%zu->%zu g%zu", vs[i].name, s->c_in, s->c_out, s->groups);
+    CHECK(memcmp(yr, yv, ny) == 0, "conv2d q %s c%zu->%zu g%zu layout %zu", vs[i].name, s->c_in,
+          s->c_out, s->groups, s->layout);
   }
   free(x), free(w), free(ws), free(bias), free(packed), free(work), free(yr), free(yv);
 }
@@ -521,11 +522,18 @@ static void test_conv(const variant *vs, size_t nv) {
       {1, 16, 12, 12, 40, 5, 5, 2, 2, 2, 2, 1, 1, 1},
       {1, 2, 3, 3, 4, 3, 3, 3, 3, 1, 1, 1, 1, 2},
       {2, 64, 14, 14, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several panel blocks and k-blocks
+      {8, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several row blocks (threads take them)
+      {50, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1},   // strided, blocks across images
+      {40, 1, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // one input channel
       {1, 8, 1, 100, 24, 1, 5, 1, 2, 0, 2, 1, 1, 1},   // conv1d as h = kh = 1
       {3, 6, 1, 37, 6, 1, 3, 1, 1, 0, 1, 1, 2, 3},     // grouped, dilated conv1d
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-    for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) check_conv(vs, nv, &shapes[i], dt);
+    for (size_t layout = 0; layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC); layout++) {
+      ffqrt_conv2d_shape s = shapes[i];
+      s.layout = layout;
+      for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) check_conv(vs, nv, &s, dt);
+    }
 }
 
 // ---- elementwise ----

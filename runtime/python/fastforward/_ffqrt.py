@@ -447,8 +447,12 @@ class _ConvShape(ctypes.Structure):
     _fields_ = [
         (name, ctypes.c_size_t)
         for name in ("n", "c_in", "h", "w", "c_out", "kh", "kw", "stride_h", "stride_w",
-                     "pad_h", "pad_w", "dil_h", "dil_w", "groups")
+                     "pad_h", "pad_w", "dil_h", "dil_w", "groups", "layout")
     ]
+
+
+# _ConvShape.layout bits (ffqrt.h): input / output in NHWC (torch's channels_last) order.
+CONV_IN_NHWC, CONV_OUT_NHWC = 1, 2
 
 
 class QParam:
@@ -719,17 +723,25 @@ def matmul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: Option
 
 def conv2d_shape(n: int, c_in: int, h: int, w: int, c_out: int, kh: int, kw: int,
                  stride: Tuple[int, int], padding: Tuple[int, int], dilation: Tuple[int, int],
-                 groups: int) -> Any:
-    """The C description of an NCHW convolution (every value a non-negative int; stride,
-    dilation and groups >= 1; channels divisible by groups)."""
+                 groups: int, layout: int = 0) -> Any:
+    """The C description of a convolution (every value a non-negative int; stride,
+    dilation and groups >= 1; channels divisible by groups). ``layout``: ``CONV_IN_NHWC``
+    and / or ``CONV_OUT_NHWC`` for a channels_last input / output, else NCHW."""
     values = (n, c_in, h, w, c_out, kh, kw) + tuple(stride) + tuple(padding) + tuple(dilation) + (groups,)
     _sizes(*values)
     if min(stride) < 1 or min(dilation) < 1 or groups < 1 or kh < 1 or kw < 1:
         raise ValueError("conv2d: stride, dilation, groups and kernel sizes must be >= 1")
     if c_in % groups or c_out % groups:
         raise ValueError("conv2d: channels (%d in, %d out) not divisible by groups %d" % (c_in, c_out, groups))
+    if layout not in (0, CONV_IN_NHWC, CONV_OUT_NHWC, CONV_IN_NHWC | CONV_OUT_NHWC):
+        raise ValueError("conv2d: layout %r is not a combination of CONV_IN_NHWC and CONV_OUT_NHWC" % (layout,))
     return _ConvShape(n, c_in, h, w, c_out, kh, kw, stride[0], stride[1], padding[0], padding[1],
-                      dilation[0], dilation[1], groups)
+                      dilation[0], dilation[1], groups, layout)
+
+
+def channels_last_dense(t: torch.Tensor) -> bool:
+    """``t`` is a 4-D tensor whose memory holds it in channels_last (NHWC) order, densely."""
+    return t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last)
 
 
 def conv2d_out_hw(shape: Any) -> Tuple[int, int]:
@@ -763,9 +775,10 @@ def conv2d_pack(w: torch.Tensor, w_scale: torch.Tensor, shape: Any) -> Optional[
 def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor], shape: Any,
            out: Optional[QParam] = None, relu: bool = False,
            threads: Optional[int] = None) -> Optional[torch.Tensor]:
-    """int8 NCHW convolution of ``x`` (per tensor ``px``) with a pack from ``conv2d_pack``
-    made for the same ``shape``; float32 output (plus ``bias``) or, with ``out``,
-    requantized."""
+    """int8 convolution of ``x`` [n, c, h, w] (per tensor ``px``) with a pack from
+    ``conv2d_pack`` made for the same kernel; float32 output (plus ``bias``) or, with
+    ``out``, requantized. ``x`` is contiguous, or channels_last when ``shape.layout`` has
+    ``CONV_IN_NHWC``; the output is channels_last when it has ``CONV_OUT_NHWC``."""
     lib = _integer_lib()
     if lib is None:
         return None
@@ -773,7 +786,12 @@ def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[tor
         raise ValueError("conv2d: shape must come from conv2d_shape")
     if not isinstance(x, torch.Tensor) or tuple(x.shape) != (shape.n, shape.c_in, shape.h, shape.w):
         raise ValueError("conv2d: input must have shape %s" % ((shape.n, shape.c_in, shape.h, shape.w),))
-    _need(x, "conv2d input", tuple(_TORCH_INT8), x.numel())
+    if shape.layout & CONV_IN_NHWC:
+        if not channels_last_dense(x):
+            raise ValueError("conv2d: the layout says NHWC but the input is not channels_last")
+        _need(x.permute(0, 2, 3, 1), "conv2d input", tuple(_TORCH_INT8), x.numel())
+    else:
+        _need(x, "conv2d input", tuple(_TORCH_INT8), x.numel())
     _need_qparam(px, "conv2d input", x)
     if not _plain(packed, torch.uint8) or packed.numel() != lib.ffqrt_conv2d_pack_size(ctypes.byref(shape)):
         raise ValueError("conv2d: packed weights do not match the shape")
@@ -782,18 +800,19 @@ def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[tor
     oh, ow = conv2d_out_hw(shape)
     work = _workspace(int(lib.ffqrt_conv2d_workspace_size(ctypes.byref(shape))))
     ctx = integer_context(threads)
-    dims = (shape.n, shape.c_out, oh, ow)
+    nhwc = bool(shape.layout & CONV_OUT_NHWC)
+    dims = (shape.n, oh, ow, shape.c_out) if nhwc else (shape.n, shape.c_out, oh, ow)
     if out is None:
         y = _empty(dims, torch.float32)
         _check(lib.ffqrt_conv2d_f32(ctx, y.data_ptr(), x.data_ptr(), ctypes.byref(px._c), packed.data_ptr(),
                                     _ptr(bias), ctypes.byref(shape), work.data_ptr()), "conv2d_f32")
-        return y
-    _need_qparam(out, "conv2d output")
-    y = _empty(dims, out.dtype)
-    _check(lib.ffqrt_conv2d_q(ctx, y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), x.data_ptr(),
-                              ctypes.byref(px._c), packed.data_ptr(), _ptr(bias), ctypes.byref(shape),
-                              work.data_ptr()), "conv2d_q")
-    return y
+    else:
+        _need_qparam(out, "conv2d output")
+        y = _empty(dims, out.dtype)
+        _check(lib.ffqrt_conv2d_q(ctx, y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), x.data_ptr(),
+                                  ctypes.byref(px._c), packed.data_ptr(), _ptr(bias), ctypes.byref(shape),
+                                  work.data_ptr()), "conv2d_q")
+    return y.permute(0, 3, 1, 2) if nhwc else y
 
 
 def _eltwise(name: str, a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam,

@@ -577,7 +577,15 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
         return None
     if (c_in // groups) * kh * kw > _ffqrt.LINEAR_MAX_K:
         return None
-    shape = _ffqrt.conv2d_shape(nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups)
+    # conv2d reads channels_last input as is, and writes its batched output channels_last:
+    # the GEMM then stores whole rows, and the next conv reads them without a transpose.
+    layout = 0
+    if dims == 2:
+        if not xr.is_contiguous() and _ffqrt.channels_last_dense(xr):
+            layout |= _ffqrt.CONV_IN_NHWC
+        if batched:
+            layout |= _ffqrt.CONV_OUT_NHWC
+    shape = _ffqrt.conv2d_shape(nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout)
     oh, ow = _ffqrt.conv2d_out_hw(shape)
     if oh == 0 or ow == 0:
         return None
@@ -595,7 +603,7 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
         return None
 
     def run() -> torch.Tensor:
-        y = _ffqrt.conv2d(xr.contiguous(), x.qp, packed, bias, shape,
+        y = _ffqrt.conv2d(xr if layout & _ffqrt.CONV_IN_NHWC else xr.contiguous(), x.qp, packed, bias, shape,
                           out=how[1][0] if how[0] == _REQUANT else None)
         if dims == 1:
             y = y.squeeze(2)
