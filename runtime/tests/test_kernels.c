@@ -562,6 +562,37 @@ static void test_eltwise(const variant *vs, size_t nv) {
     }
 }
 
+// ---- byte table lookup ----
+
+static void test_lut(const variant *vs, size_t nv) {
+  static const size_t sizes[] = {0, 1, 63, 64, 65, 1000, 300001};
+  uint8_t table[256];
+  fill_bytes(table, 256, 0, 255);
+  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+    size_t n = sizes[si];
+    uint8_t *x = xmalloc(n + 1), *yv = xmalloc(n + 1);
+    fill_bytes(x, n + 1, 0, 255);
+    for (size_t i = 0; i < nv; i++) {
+      memset(yv, 0x33, n + 1);
+      // from an odd offset too: no alignment assumed
+      for (size_t off = 0; off < 2 && off <= n; off++) {
+        CHECK(ffqrt_lut8(vs[i].ctx, yv + off, x + off, table, n - off) == FFQRT_OK, "lut8");
+        size_t bad = 0;
+        for (size_t e = off; e < n; e++) bad += yv[e] != table[x[e]];
+        CHECK(bad == 0, "lut8 %s n %zu offset %zu: %zu bytes differ", vs[i].name, n, off, bad);
+      }
+      memcpy(yv, x, n); // in place
+      CHECK(ffqrt_lut8(vs[i].ctx, yv, yv, table, n) == FFQRT_OK, "lut8 in place");
+      size_t bad = 0;
+      for (size_t e = 0; e < n; e++) bad += yv[e] != table[x[e]];
+      CHECK(bad == 0, "lut8 in place %s n %zu", vs[i].name, n);
+    }
+    free(x), free(yv);
+  }
+  CHECK(ffqrt_lut8(vs[0].ctx, NULL, NULL, table, 0) == FFQRT_OK, "lut8 of nothing");
+  CHECK(ffqrt_lut8(vs[0].ctx, NULL, table, table, 4) == FFQRT_EINVAL, "lut8 without output");
+}
+
 // ---- threads ----
 
 typedef struct shared_call {
@@ -666,6 +697,7 @@ int main(void) {
   test_matmul(vs, nv);
   test_conv(vs, nv);
   test_eltwise(vs, nv);
+  test_lut(vs, nv);
   test_threads();
   for (size_t i = 0; i < nv; i++) ffqrt_ctx_free(vs[i].ctx);
   printf("runtime: %d passed, %d failed\n", g_pass, g_fail);

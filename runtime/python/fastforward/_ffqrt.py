@@ -198,11 +198,16 @@ def _params_ok(
         return False
     if not _plain(scale, torch.float32) or scale.numel() != n_params:
         return False
+    if zero_point is not None and (not _plain(zero_point, torch.int32) or zero_point.numel() != n_params):
+        return False
+    if n_params == 1:  # the common per-tensor case, without torch ops
+        s = scale.item()
+        if not (s > 0.0 and s != float("inf")):
+            return False
+        return zero_point is None or _QMIN[dtype] <= zero_point.item() <= _QMAX[dtype]
     if not bool(torch.isfinite(scale).all()) or not bool((scale > 0).all()):
         return False
     if zero_point is not None:
-        if not _plain(zero_point, torch.int32) or zero_point.numel() != n_params:
-            return False
         if bool((zero_point < _QMIN[dtype]).any()) or bool((zero_point > _QMAX[dtype]).any()):
             return False
     return True
@@ -428,6 +433,7 @@ __all__ += [
     "linear_dynamic",
     "linear_pack",
     "linear_pack_dims",
+    "lut8",
     "matmul",
     "mul",
 ]
@@ -466,7 +472,7 @@ class QParam:
         if dtype not in _TORCH_INT8:
             raise ValueError("QParam: dtype must be torch.int8 or torch.uint8, got %s" % dtype)
         code = _TORCH_INT8[dtype]
-        f32 = float(torch.tensor(float(scale), dtype=torch.float32))
+        f32 = ctypes.c_float(float(scale)).value  # rounded to float32 (inf past its range)
         if not (f32 > 0.0 and f32 != float("inf")):  # also false for NaN
             raise ValueError("QParam: scale must be finite and > 0 in float32, got %r" % (scale,))
         zp = int(zero_point)
@@ -504,6 +510,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_conv2d_q": ([vp, vp, qp, i32, vp, qp, vp, vp, cs, vp], i32),
         "ffqrt_add": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
+        "ffqrt_lut8": ([vp, vp, vp, vp, sz], i32),
     }
     for name, (argtypes, restype) in table.items():
         fn = getattr(lib, name)
@@ -844,3 +851,22 @@ def mul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam, r
         threads: Optional[int] = None) -> Optional[torch.Tensor]:
     """Elementwise ``quantize(dq(a) * dq(b))`` onto ``out``'s grid (same-shape operands)."""
     return _eltwise("mul", a, pa, b, pb, out, relu, threads)
+
+
+def lut8(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``table[x]`` for an int8 or uint8 tensor ``x`` (indexed by its bytes: 0..127, then
+    -128..-1 for int8) and a 256-entry int8 / uint8 ``table``; same shape, the table's
+    dtype. A channels_last ``x`` gives a channels_last result."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.dtype not in _TORCH_INT8:
+        raise ValueError("lut8: x must be an int8 or uint8 tensor")
+    _need(table, "lut8 table", tuple(_TORCH_INT8), 256)
+    nhwc = not x.is_contiguous() and channels_last_dense(x)
+    flat = x.permute(0, 2, 3, 1) if nhwc else x
+    _need(flat, "lut8 input", tuple(_TORCH_INT8), x.numel())
+    y = _empty(flat.shape, table.dtype)
+    _check(lib.ffqrt_lut8(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(), x.numel()),
+           "lut8")
+    return y.permute(0, 3, 1, 2) if nhwc else y

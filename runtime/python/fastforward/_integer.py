@@ -30,6 +30,8 @@ environment) turn the integer path off, leaving the simulated one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import os
 import threading
 import weakref
@@ -40,6 +42,7 @@ import torch.nn.functional as F
 
 from fastforward import _ffqrt, dispatcher
 from fastforward.flags import get_export_mode
+from fastforward.quantization.affine import _affine
 from fastforward.quantization.affine._affine import (
     AffineQuantizationFunction,
     StaticAffineQuantParams,
@@ -181,6 +184,31 @@ def _zero_points(offset: Any, n: int) -> Optional[torch.Tensor]:
     return zp.to(torch.int64)
 
 
+def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
+    """The QParam of a one-entry float32 CPU scale (finite, > 0) and offset (None = 0;
+    zero point ``-round(offset)`` within [-128, 127]), or None. Plain Python on the two
+    values: a handful of torch ops per call would cost more than small kernels."""
+    if (type(scale) not in (torch.Tensor, torch.nn.Parameter) or scale.dtype != torch.float32
+            or scale.device.type != "cpu" or scale.layout != torch.strided or scale.numel() != 1
+            or _grad_blocked(scale)):
+        return None
+    s = scale.item()
+    if not (s > 0.0 and s != math.inf):  # also false for NaN
+        return None
+    zp = 0
+    if offset is not None:
+        if (not isinstance(offset, torch.Tensor) or not offset.is_floating_point() or offset.numel() != 1
+                or offset.device.type != "cpu" or _grad_blocked(offset)):
+            return None
+        o = offset.item()
+        if not math.isfinite(o):
+            return None
+        zp = -round(o)  # round half to even, as torch.round
+        if not -128 <= zp <= 127:
+            return None
+    return _ffqrt.QParam(s, zp)
+
+
 def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     """The raw data as int8 (same shape, maybe a copy), or None when they are not integers
     in [-128, 127] or not plain CPU data."""
@@ -251,16 +279,23 @@ def _activation(x: Any) -> Optional[_Act]:
     params = _static_params(x)
     if params is None or not isinstance(params.granularity, PerTensor):
         return None
-    scale = _f32_param(params.scale, 1)
-    if scale is None:
-        return None
-    zp = _zero_points(params.offset, 1)
-    if zp is None:
+    qp = _scalar_qparam(params.scale, params.offset)
+    if qp is None:
         return None
     raw = _int8_raw(x)
     if raw is None:
         return None
-    return _Act(raw, _ffqrt.QParam(float(scale[0]), int(zp[0])))
+    return _Act(raw, qp)
+
+
+def _weight_ok(w: Any) -> bool:
+    """Cheap first test of a weight: static 8-bit, per tensor or per channel along dim 0
+    (the values are checked by ``_weight_scales`` when the weight is packed)."""
+    params = _static_params(w)
+    if params is None or w.dim() < 2:
+        return False
+    g = params.granularity
+    return isinstance(g, PerTensor) or (type(g) is PerChannel and [d % w.dim() for d in g.channel_dims] == [0])
 
 
 def _weight_scales(w: Any) -> Optional[torch.Tensor]:
@@ -291,11 +326,45 @@ def _weight_scales(w: Any) -> Optional[torch.Tensor]:
 
 
 class _Entry:
-    __slots__ = ("ref", "version", "geometry", "scales", "packed")
+    __slots__ = ("ref", "version", "geometry", "scales", "packed", "params")
 
     def __init__(self, ref: Any, version: int, geometry: Tuple[Any, ...], scales: torch.Tensor,
-                 packed: torch.Tensor) -> None:
+                 packed: torch.Tensor, params: Tuple[Any, ...]) -> None:
         self.ref, self.version, self.geometry, self.scales, self.packed = ref, version, geometry, scales, packed
+        self.params = params
+
+
+def _params_key(w: QuantizedTensor) -> Optional[Tuple[Any, ...]]:
+    """What a pack depends on besides the integers: the weight's scale and offset tensors
+    (as weak references, with their version counters) and its granularity; None when they
+    cannot be tracked (then the scales are compared by value)."""
+    params = _static_params(w)
+    if params is None:
+        return None
+    key: List[Any] = [params.granularity]
+    for t in (params.scale, params.offset):
+        if t is None:
+            key += [None, None]
+            continue
+        if not isinstance(t, torch.Tensor):
+            return None
+        try:
+            key += [weakref.ref(t), int(t._version)]
+        except (RuntimeError, TypeError):
+            return None
+    return tuple(key)
+
+
+def _same_params(a: Tuple[Any, ...], b: Tuple[Any, ...]) -> bool:
+    if len(a) != len(b) or a[0] != b[0]:
+        return False
+    for i in (1, 3):
+        ra, rb = a[i], b[i]
+        if (ra is None) != (rb is None):
+            return False
+        if ra is not None and (ra() is None or ra() is not rb() or a[i + 1] != b[i + 1]):
+            return False
+    return True
 
 
 _cache: Dict[Tuple[Any, ...], _Entry] = {}
@@ -319,22 +388,33 @@ def _drop(key: Tuple[Any, ...], ref: Any) -> None:
         del _cache[key]
 
 
-def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...], scales: torch.Tensor,
+def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
                    pack: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                    reshape: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> Optional[torch.Tensor]:
-    """The packed form of weight ``w`` (cached), or None when its raw data are not int8
-    values. ``reshape`` maps the int8 raw data to what ``pack`` expects."""
+    """The packed form of weight ``w`` (cached), or None when the weight is not a
+    symmetric 8-bit one of a supported granularity or its raw data are not int8 values.
+    ``reshape`` maps the int8 raw data to what ``pack`` expects."""
     owner, version = _owner(w)
     raw_view = w.raw_data
     key = None
+    pkey = _params_key(w)
     if owner is not None:
         key = (id(owner), kind, layout, tuple(w.shape), tuple(raw_view.stride()),
                raw_view.storage_offset(), raw_view.dtype)
         entry = _cache.get(key)
-        if (entry is not None and entry.ref() is owner and entry.version == version
-                and torch.equal(entry.scales, scales)):
-            _stats["hits"] += 1
-            return entry.packed
+        if entry is not None and entry.ref() is owner and entry.version == version:
+            if pkey is not None and _same_params(entry.params, pkey):
+                _stats["hits"] += 1
+                return entry.packed
+            scales = _weight_scales(w)
+            if scales is None:
+                return None
+            if torch.equal(entry.scales, scales):
+                _stats["hits"] += 1
+                return entry.packed
+    scales = _weight_scales(w)
+    if scales is None:
+        return None
     raw = _int8_raw(w)
     if raw is None:
         return None
@@ -342,7 +422,7 @@ def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...], scale
     _stats["packs"] += 1
     if key is not None:
         ref = weakref.ref(owner, lambda r, key=key: _drop(key, r))
-        _cache[key] = _Entry(ref, version, key[1:], scales.clone(), packed)
+        _cache[key] = _Entry(ref, version, key[1:], scales.clone(), packed, pkey or ())
     return packed
 
 
@@ -380,11 +460,10 @@ def _output(q: Any) -> Tuple[int, Any]:
             or not isinstance(q.granularity, PerTensor) or q.has_uninitialized_params
             or q.quantized_dtype not in (None, torch.int8, torch.float32) or get_export_mode()):
         return (_CALL, q) if isinstance(q, Quantizer) or callable(q) else (-1, None)
-    scale = _f32_param(q.scale, 1)
-    zp = _zero_points(q.offset, 1)
-    if scale is None or zp is None:
+    qp = _scalar_qparam(q.scale, q.offset)
+    if qp is None:
         return _CALL, q
-    return _REQUANT, (_ffqrt.QParam(float(scale[0]), int(zp[0])), q)
+    return _REQUANT, (qp, q)
 
 
 def _wrap(raw: torch.Tensor, quantizer: Any) -> torch.Tensor:
@@ -457,15 +536,14 @@ def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
     if int(x.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    scales = _weight_scales(w)
-    if how[0] < 0 or scales is None:
+    if how[0] < 0 or not _weight_ok(w):
         return None
     if how[0] == _REQUANT:
         how = (_CALL, how[1][1])
     ok, bias = _float_bias(b["bias"], n)
     if not ok:
         return None
-    packed = _packed_weight(w, "linear", (n, k), scales, _ffqrt.linear_pack)
+    packed = _packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
     if packed is None:
         return None
 
@@ -490,13 +568,12 @@ def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
     if int(x.raw.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    scales = _weight_scales(w)
-    if how[0] < 0 or scales is None:
+    if how[0] < 0 or not _weight_ok(w):
         return None
     ok, bias = _float_bias(b["bias"], n)
     if not ok:
         return None
-    packed = _packed_weight(w, "linear", (n, k), scales, _ffqrt.linear_pack)
+    packed = _packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
     if packed is None:
         return None
 
@@ -590,13 +667,12 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     if oh == 0 or ow == 0:
         return None
     how = _output(b.get("output_quantizer"))
-    scales = _weight_scales(w)
-    if how[0] < 0 or scales is None:
+    if how[0] < 0 or not _weight_ok(w):
         return None
     ok, bias = _float_bias(b["bias"], c_out)
     if not ok:
         return None
-    packed = _packed_weight(w, "conv", (c_out, c_in // groups, kh, kw, groups), scales,
+    packed = _packed_weight(w, "conv", (c_out, c_in // groups, kh, kw, groups),
                             lambda r, s: _ffqrt.conv2d_pack(r, s, shape),
                             (lambda r: r) if dims == 2 else (lambda r: r.unsqueeze(2)))
     if packed is None:
@@ -719,6 +795,61 @@ def _lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam, quantizer: Any, qy:
     return table
 
 
+def _apply_table(raw: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """``table`` (256 int8 entries, indexed by the byte) applied to int8 ``raw``."""
+    if not (raw.is_contiguous() or _ffqrt.channels_last_dense(raw)):
+        raw = raw.contiguous()
+    y = _ffqrt.lut8(raw, table)
+    if y is not None:
+        return y
+    idx = raw.reshape(-1).view(torch.uint8).to(torch.int64)
+    return table.index_select(0, idx).reshape(raw.shape)
+
+
+# Requantization (a QuantizedTensor through another per-tensor 8-bit quantizer) is a
+# function of the 256 input codes too: tabulated with the simulated path itself.
+_requant_cache: Dict[Tuple[Any, ...], torch.Tensor] = {}
+
+
+def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optional[torch.Tensor]:
+    """``quantize(data.dequantize(), params)`` for int8 raw data on the integer path (by
+    table lookup; int8 raw data out, as the integer kernels give), or None to let the
+    simulated path do it."""
+    if not enabled() or type(params) is not StaticAffineQuantParams or params.num_bits != 8 or get_export_mode():
+        return None
+    if (not isinstance(params.granularity, PerTensor) or params.dequantize_dtype not in (None, torch.float32)
+            or params.quantized_dtype not in (None, torch.int8, torch.float32)):
+        return None
+    raw = data.raw_data
+    if raw.dtype != torch.int8 or raw.device.type != "cpu" or _grad_blocked(raw):
+        return None
+    x = _activation(data)
+    qy = _scalar_qparam(params.scale, params.offset)
+    if x is None or qy is None:
+        return None
+    key = (x.qp.scale, x.qp.zero_point, qy.scale, qy.zero_point)
+    table = _requant_cache.get(key)
+    if table is None:
+        from fastforward.quantization.affine._affine import dequantize_static, quantize_static
+
+        codes = torch.arange(-128, 128, dtype=torch.int8)
+        xp = _static_params(data)
+        real = dequantize_static(codes, dataclasses.replace(xp, dequantize_dtype=torch.float32))
+        q, _, _ = quantize_static(real, params.scale.detach(), None if params.offset is None else params.offset.detach(),
+                                  PerTensor(), 8)
+        table = torch.cat([q[128:], q[:128]]).to(torch.int8)
+        if len(_requant_cache) > 4096:
+            _requant_cache.clear()
+        _requant_cache[key] = table
+    y = _apply_table(x.raw, table)
+    if params.quantized_dtype == torch.float32:
+        y = y.to(torch.float32)
+    out = dataclasses.replace(params, dequantize_dtype=torch.float32,
+                              quantized_dtype=params.quantized_dtype or torch.int8)
+    _note("requantize", "integer")
+    return QuantizationContext(AffineQuantizationFunction, out).attach(y)
+
+
 def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
     how = _output(b.get("output_quantizer"))
     if how[0] != _REQUANT:
@@ -734,9 +865,7 @@ def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
 
     def run() -> torch.Tensor:
         table = _lut(op, extra, x.qp, how[1][1], how[1][0])
-        idx = x.raw.reshape(-1).view(torch.uint8).to(torch.int64)
-        y = table.index_select(0, idx).reshape(x.raw.shape)
-        return _finish(y, how)
+        return _finish(_apply_table(x.raw, table), how)
 
     return run
 
@@ -847,3 +976,36 @@ OPS: List[str] = list(_TORCH_FNS)
 for _op in OPS:
     _pred, _kern = _make(_op)
     dispatcher.register(_op, _pred, _kern)
+
+_affine._REQUANTIZE.append(_requantize)
+
+
+# Shape ops on a per-tensor quantized tensor (flatten, reshape, ...) move its integers and
+# keep its parameters: on the integer path they run on the raw data, and the result stays
+# quantized (the simulated path dequantizes, and the next quantizer quantizes again).
+_SHAPE_OPS = ("flatten", "reshape", "view", "unsqueeze", "squeeze", "permute", "transpose", "t",
+              "contiguous", "unflatten")
+
+
+def _shape_applies(*args: Any, **kwargs: Any) -> bool:
+    if not enabled() or not args or not isinstance(args[0], QuantizedTensor):
+        return False
+    if any(isinstance(a, torch.Tensor) for a in args[1:]) or any(isinstance(v, torch.Tensor) for v in kwargs.values()):
+        return False
+    params = _static_params(args[0])
+    return params is not None and isinstance(params.granularity, PerTensor) and params.scale.numel() == 1
+
+
+def _shape_kernel(name: str) -> Callable[..., Any]:
+    method = getattr(torch.Tensor, name)
+
+    def kernel(x: QuantizedTensor, *args: Any, **kwargs: Any) -> Any:
+        _note(name, "integer")
+        return QuantizedTensor(method(x.raw_data, *args, **kwargs), x.quantization_context)
+
+    kernel.__name__ = "integer_" + name
+    return kernel
+
+
+for _op in _SHAPE_OPS:
+    dispatcher.register(_op, _shape_applies, _shape_kernel(_op))
