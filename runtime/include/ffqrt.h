@@ -230,6 +230,9 @@ FFQRT_API ffqrt_status ffqrt_add(const ffqrt_ctx *ctx, void *y, const ffqrt_qpar
 FFQRT_API ffqrt_status ffqrt_mul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
                                  int relu, const void *a, const ffqrt_qparam *pa,
                                  const void *b, const ffqrt_qparam *pb, size_t n);
+// Bytes in NHWC order ([n][hw][c]) to NCHW ([n][c][hw]); y and x do not overlap.
+FFQRT_API ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const void *x,
+                                           size_t n, size_t c, size_t hw);
 // y[i] = table[x[i]] for n bytes (table: 256 bytes), e.g. a requantization or any unary
 // op of an 8-bit operand onto an 8-bit grid, tabulated once. y may equal x.
 FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x,

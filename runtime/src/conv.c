@@ -268,3 +268,32 @@ ffqrt_status ffqrt_conv2d_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *p
   if (!py) return FFQRT_EINVAL;
   return conv(ctx, y, py, relu, x, px, packed, bias, s, workspace);
 }
+
+// ---- NHWC -> NCHW for bytes ----
+
+typedef struct xjob {
+  uint8_t *y;
+  const uint8_t *x;
+  size_t hw, c;
+} xjob;
+
+static void nchw_image(void *arg, size_t b) {
+  const xjob *j = arg;
+  const uint8_t *x = j->x + b * j->hw * j->c;
+  uint8_t *y = j->y + b * j->hw * j->c;
+  enum { T = 16 }; // tiles of T x T bytes stay in L1 both ways
+  for (size_t p0 = 0; p0 < j->hw; p0 += T)
+    for (size_t c0 = 0; c0 < j->c; c0 += T) {
+      size_t p1 = p0 + T < j->hw ? p0 + T : j->hw, c1 = c0 + T < j->c ? c0 + T : j->c;
+      for (size_t c = c0; c < c1; c++)
+        for (size_t p = p0; p < p1; p++) y[c * j->hw + p] = x[p * j->c + c];
+    }
+}
+
+ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const void *x, size_t n, size_t c,
+                                 size_t hw) {
+  if (!ctx || (n * c * hw != 0 && (!x || !y))) return FFQRT_EINVAL;
+  xjob j = {y, x, hw, c};
+  ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, n * c * hw, 1 << 16), n, nchw_image, &j);
+  return FFQRT_OK;
+}

@@ -593,6 +593,27 @@ static void test_lut(const variant *vs, size_t nv) {
   CHECK(ffqrt_lut8(vs[0].ctx, NULL, table, table, 4) == FFQRT_EINVAL, "lut8 without output");
 }
 
+// ---- NHWC -> NCHW bytes ----
+
+static void test_nchw8(const variant *vs, size_t nv) {
+  static const size_t dims[][3] = {{1, 1, 1}, {2, 3, 5}, {3, 17, 33}, {400, 32, 16}, {2, 64, 49}};
+  for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+    size_t n = dims[d][0], c = dims[d][1], hw = dims[d][2], total = n * c * hw;
+    uint8_t *x = xmalloc(total), *y = xmalloc(total);
+    fill_bytes(x, total, 0, 255);
+    for (size_t i = 0; i < nv; i++) {
+      memset(y, 0x33, total);
+      CHECK(ffqrt_nhwc_to_nchw8(vs[i].ctx, y, x, n, c, hw) == FFQRT_OK, "nhwc_to_nchw8");
+      size_t bad = 0;
+      for (size_t b = 0; b < n; b++)
+        for (size_t ci = 0; ci < c; ci++)
+          for (size_t p = 0; p < hw; p++) bad += y[(b * c + ci) * hw + p] != x[(b * hw + p) * c + ci];
+      CHECK(bad == 0, "nhwc_to_nchw8 %s %zux%zux%zu", vs[i].name, n, c, hw);
+    }
+    free(x), free(y);
+  }
+}
+
 // ---- threads ----
 
 typedef struct shared_call {
@@ -698,6 +719,7 @@ int main(void) {
   test_conv(vs, nv);
   test_eltwise(vs, nv);
   test_lut(vs, nv);
+  test_nchw8(vs, nv);
   test_threads();
   for (size_t i = 0; i < nv; i++) ffqrt_ctx_free(vs[i].ctx);
   printf("runtime: %d passed, %d failed\n", g_pass, g_fail);

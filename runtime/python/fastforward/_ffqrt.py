@@ -511,6 +511,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_add": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_lut8": ([vp, vp, vp, vp, sz], i32),
+        "ffqrt_nhwc_to_nchw8": ([vp, vp, vp, sz, sz, sz], i32),
     }
     for name, (argtypes, restype) in table.items():
         fn = getattr(lib, name)
@@ -870,3 +871,19 @@ def lut8(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) ->
     _check(lib.ffqrt_lut8(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(), x.numel()),
            "lut8")
     return y.permute(0, 3, 1, 2) if nhwc else y
+
+
+def contiguous8(x: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """A contiguous copy of a channels_last int8 / uint8 tensor (torch's own copy of such a
+    permutation is slow for bytes), or None when ``x`` is not one or C is not available."""
+    lib = _integer_lib()
+    if lib is None or not isinstance(x, torch.Tensor) or x.dtype not in _TORCH_INT8 or not channels_last_dense(x):
+        return None
+    src = x.permute(0, 2, 3, 1)
+    if not _plain(src, x.dtype):
+        return None
+    n, c, h, w = (int(d) for d in x.shape)
+    y = _empty((n, c, h, w), x.dtype)
+    _check(lib.ffqrt_nhwc_to_nchw8(integer_context(threads), y.data_ptr(), src.data_ptr(), n, c, h * w),
+           "nhwc_to_nchw8")
+    return y

@@ -987,6 +987,9 @@ _SHAPE_OPS = ("flatten", "reshape", "view", "unsqueeze", "squeeze", "permute", "
               "contiguous", "unflatten")
 
 
+_FLATTENING = ("flatten", "reshape", "view", "contiguous")
+
+
 def _shape_applies(*args: Any, **kwargs: Any) -> bool:
     if not enabled() or not args or not isinstance(args[0], QuantizedTensor):
         return False
@@ -1001,7 +1004,12 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
 
     def kernel(x: QuantizedTensor, *args: Any, **kwargs: Any) -> Any:
         _note(name, "integer")
-        return QuantizedTensor(method(x.raw_data, *args, **kwargs), x.quantization_context)
+        raw = x.raw_data
+        if name in _FLATTENING and not raw.is_contiguous() and not raw.requires_grad:
+            dense = _ffqrt.contiguous8(raw)  # channels_last bytes (conv outputs), made NCHW in C
+            if dense is not None:
+                raw = dense
+        return QuantizedTensor(method(raw, *args, **kwargs), x.quantization_context)
 
     kernel.__name__ = "integer_" + name
     return kernel

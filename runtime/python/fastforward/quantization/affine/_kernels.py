@@ -147,9 +147,12 @@ def dequantize_torch(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[to
     if not rt.is_floating_point():
         rt = rt.to(scale.dtype if scale.is_floating_point() else torch.get_default_dtype())
     zp = zero_point(offset)
+    s = _broadcast(scale, raw.shape, tile)
     if zp is not None:
         rt = rt - _broadcast(zp, raw.shape, tile)
-    return (rt * _broadcast(scale, raw.shape, tile)).reshape(raw.shape)
+        if rt.dtype == torch.promote_types(rt.dtype, s.dtype) and not rt.requires_grad:
+            return rt.mul_(s).reshape(raw.shape)  # the fresh difference, scaled in place
+    return (rt * s).reshape(raw.shape)
 
 
 def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor], num_bits: int
