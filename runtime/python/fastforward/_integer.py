@@ -996,7 +996,9 @@ def _shape_applies(*args: Any, **kwargs: Any) -> bool:
     if any(isinstance(a, torch.Tensor) for a in args[1:]) or any(isinstance(v, torch.Tensor) for v in kwargs.values()):
         return False
     params = _static_params(args[0])
-    return params is not None and isinstance(params.granularity, PerTensor) and params.scale.numel() == 1
+    if params is None or not isinstance(params.granularity, PerTensor):
+        return False
+    return all(t is None or (isinstance(t, torch.Tensor) and t.numel() == 1) for t in (params.scale, params.offset))
 
 
 def _shape_kernel(name: str) -> Callable[..., Any]:
