@@ -18,6 +18,14 @@ overrides or hooks on it), the int32 accumulators are requantized straight onto 
 and a QuantizedTensor with int8 storage comes out; with no output quantizer (or a stub) the
 float32 result; with any other output quantizer, the float32 result passed through it.
 
+On the integer path, a QuantizedTensor with int8 raw data that goes through another static
+per-tensor 8-bit quantizer is requantized by a 256-entry table (built with the simulated
+path itself, so the values are the same) and keeps int8 raw data; shape ops (``flatten``,
+``reshape``, ``view``, ``permute``, ...) on a per-tensor QuantizedTensor move its integers
+and keep it quantized; a batched conv2d returns channels_last raw data (the next conv reads
+it as is). Outside autograd, a quantizer given the same unchanged weight again returns its
+previous result, so frozen forward passes neither requantize nor repack weights.
+
 Packed weights are cached per weight tensor: the key is the tensor that owns the raw data
 (its ``_base`` or itself), its view geometry and its version counter, plus the scales; an
 in-place change of the weight or its scales repacks, and the entry dies with the tensor.
