@@ -149,6 +149,22 @@ static void check_quant_grid(const variant *vs, size_t nv, const ffqrt_grid *g, 
     CHECK(ffqrt_quantize_float(vs[i].ctx, yv, yv, g, scale, z, dtype) == FFQRT_OK, "quantize_float");
     CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float (in place) %s %s dtype %d", vs[i].name, what, dtype);
   }
+  // quantize_dequantize (8 bits): quantize_float's values and fake_quantize's, both at once
+  if (dtype == FFQRT_S8 || dtype == FFQRT_U8) {
+    float *fq = xmalloc(n * 4 + 4), *dv = xmalloc(n * 4 + 4);
+    CHECK(ffqrt_fake_quantize_ref(fq, x, g, scale, z, dtype) == FFQRT_OK, "fakeq_ref");
+    for (size_t i = 0; i < nv; i++) {
+      memset(yv, 0xA5, n * 4);
+      memset(dv, 0xA5, n * 4);
+      CHECK(ffqrt_quantize_dequantize(vs[i].ctx, yv, dv, x, g, scale, z, dtype) == FFQRT_OK, "qdq");
+      CHECK(memcmp(yr, yv, n * 4) == 0 && memcmp(fq, dv, n * 4) == 0,
+            "quantize_dequantize %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
+    }
+    free(fq), free(dv);
+  } else {
+    CHECK(ffqrt_quantize_dequantize(vs[0].ctx, yv, yv, x, g, scale, z, dtype) == FFQRT_EINVAL,
+          "quantize_dequantize refuses 4 bits");
+  }
   free(ones), free(zeros);
   free(x), free(scale), free(yr), free(yv), free(zp), free(qr), free(qv);
 }

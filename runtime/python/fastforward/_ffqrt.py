@@ -93,6 +93,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         fn = getattr(lib, name)
         fn.argtypes = [vp, vp, vp, grid, vp, vp, ctypes.c_int]
         fn.restype = ctypes.c_int
+    lib.ffqrt_quantize_dequantize.argtypes = [vp, vp, vp, vp, grid, vp, vp, ctypes.c_int]
+    lib.ffqrt_quantize_dequantize.restype = ctypes.c_int
 
 
 def _load() -> Optional[ctypes.CDLL]:
@@ -296,6 +298,18 @@ def quantize(
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, dtype):
         return None
     out = _empty(x.shape, torch.float32)
+    if dtype == _S8 and scale.numel() == 1 and want_dequantized[0]():
+        # the simulated path dequantizes what it quantizes: both in one pass
+        dq = _empty(x.shape, torch.float32)
+        status = lib.ffqrt_quantize_dequantize(
+            _state["ctx"], out.data_ptr(), dq.data_ptr(), x.data_ptr(), ctypes.byref(grid),
+            scale.data_ptr(), _ptr(zero_point), dtype,
+        )
+        if status != _OK:
+            return None
+        _mark_int8_grid(out)
+        _keep_dequantized(out, dq, scale.item(), 0 if zero_point is None else int(zero_point.item()))
+        return out
     status = lib.ffqrt_quantize_float(
         _state["ctx"], out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
@@ -305,6 +319,50 @@ def quantize(
     if dtype == _S8:
         _mark_int8_grid(out)
     return out
+
+
+# Whether ``quantize`` also computes the dequantized values (fastforward._integer turns this
+# off while the integer path, which reads the integers instead, is on).
+want_dequantized = [lambda: True]
+# data pointer of a raw tensor from ``quantize`` -> (weak reference to it, its version,
+# numel, scale, zero point, the dequantized tensor, its version): handed out once.
+_dequantized: dict = {}
+
+
+def _keep_dequantized(raw: torch.Tensor, dq: torch.Tensor, scale: float, zero_point: int) -> None:
+    key = raw.data_ptr()
+
+    def forget(ref: Any, key: int = key) -> None:
+        entry = _dequantized.get(key)
+        if entry is not None and entry[0] is ref:
+            del _dequantized[key]
+
+    try:
+        _dequantized[key] = (weakref.ref(raw, forget), raw._version, raw.numel(), scale, zero_point, dq,
+                             dq._version)
+    except RuntimeError:  # inference tensors have no version counter: not kept
+        pass
+
+
+def take_dequantized(raw: torch.Tensor, scale: float, zero_point: int) -> Optional[torch.Tensor]:
+    """The dequantized values ``quantize`` computed along with ``raw`` (float32, per
+    tensor, 8 bits), if ``raw`` is unchanged since and ``scale`` / ``zero_point`` are the
+    ones used; each is handed out once (a second dequantization computes its own)."""
+    entry = _dequantized.get(raw.data_ptr())
+    if entry is None:
+        return None
+    ref, version, numel, s, zp, dq, dq_version = entry
+    owner = ref()
+    try:
+        ok = (owner is not None and raw.dtype == torch.float32 and raw.numel() == numel and raw.is_contiguous()
+              and raw._version == version == owner._version and dq._version == dq_version
+              and s == scale and zp == zero_point)
+    except RuntimeError:
+        return None
+    if not ok:
+        return None
+    del _dequantized[raw.data_ptr()]
+    return dq.view(raw.shape)
 
 
 # Float32 tensors that ``quantize`` filled with 8-bit grid values, by data pointer: the

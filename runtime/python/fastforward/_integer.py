@@ -986,6 +986,7 @@ for _op in OPS:
     dispatcher.register(_op, _pred, _kern)
 
 _affine._REQUANTIZE.append(_requantize)
+_ffqrt.want_dequantized[0] = lambda: not enabled()
 
 
 # Shape ops on a per-tensor quantized tensor (flatten, reshape, ...) move its integers and

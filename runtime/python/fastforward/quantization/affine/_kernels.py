@@ -19,6 +19,7 @@ receives ``g * s`` from clipped elements. Reductions are per tile.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Sequence, Tuple
 
 import torch
@@ -54,6 +55,10 @@ def check_scale(scale: torch.Tensor, who: str = "quantization") -> None:
     """ValueError unless every scale is finite and > 0."""
     if scale.numel() == 0:
         return
+    if scale.numel() == 1 and scale.is_floating_point():
+        v = scale.detach().item()
+        if v > 0.0 and v != math.inf:
+            return
     with torch.no_grad():
         bad = ~(torch.isfinite(scale) & (scale > 0))
         if bool(bad.any()):
@@ -166,8 +171,13 @@ def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor
         return scale.contiguous(), None
     if offset.dtype != torch.float32 or offset.device.type != "cpu":
         return None  # other dtypes promote the torch path's arithmetic
-    r = round_half_even(offset.detach())
     lo, hi = -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1
+    if offset.numel() == 1:  # per tensor: in Python (torch ops on one value cost more)
+        o = offset.detach().item()
+        if not math.isfinite(o) or not -hi <= round(o) <= -lo:  # round: half to even, as torch
+            return None
+        return scale.contiguous(), torch.tensor([-round(o)], dtype=torch.int32)
+    r = round_half_even(offset.detach())
     if not bool(((r >= -hi) & (r <= -lo)).all()):
         return None  # zero point off the grid (or NaN): C rejects it, torch computes it
     return scale.contiguous(), (-r).to(torch.int32).contiguous()
@@ -206,6 +216,13 @@ def dequantize_raw(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[torc
     if raw.numel() == 0:
         dtype = scale.dtype if scale.is_floating_point() else torch.get_default_dtype()
         return torch.empty(raw.shape, dtype=dtype, device=raw.device)
+    if raw.dtype == torch.float32 and num_bits == 8 and scale.numel() == 1:
+        ready = _c_ready(raw, scale, offset, num_bits)
+        if ready is not None:  # computed along with raw by the quantization, if it was
+            zp = 0 if ready[1] is None else int(ready[1].item())
+            dq = _ffqrt.take_dequantized(raw, ready[0].item(), zp)
+            if dq is not None:
+                return dq
     if raw.dtype == torch.int8 and num_bits == 8 and raw.is_contiguous():
         ready = _c_ready(torch.empty(0), scale, offset, num_bits)
         if ready is not None:
