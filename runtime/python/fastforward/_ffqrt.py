@@ -693,13 +693,32 @@ def linear_pack_dims(packed: torch.Tensor) -> Optional[Tuple[int, int]]:
 
 
 def _pack_nk(packed: torch.Tensor, what: str) -> Tuple[int, int]:
+    # A pack checked before and not written since (same buffer, length and version) is
+    # not read again through ctypes: packs are checked once per call site otherwise.
+    key = packed.data_ptr() if isinstance(packed, torch.Tensor) else None
+    seen = _packs_seen.get(key)
+    if seen is not None and seen[0]() is packed and _plain(packed, torch.uint8):
+        try:
+            if packed._version == seen[1] and packed.numel() == seen[2]:
+                return seen[3]
+        except RuntimeError:
+            pass
     dims = linear_pack_dims(packed)
     if dims is None:
         raise ValueError("%s: not a linear pack" % what)
     lib = _state["lib"]
     if packed.numel() < lib.ffqrt_linear_pack_size(dims[0], dims[1]):
         raise ValueError("%s: packed buffer too short" % what)
+    try:
+        if len(_packs_seen) > 4096:
+            _packs_seen.clear()
+        _packs_seen[key] = (weakref.ref(packed), packed._version, packed.numel(), dims)
+    except RuntimeError:
+        pass
     return dims
+
+
+_packs_seen: dict = {}
 
 
 def linear(a: torch.Tensor, pa: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor],

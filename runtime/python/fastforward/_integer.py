@@ -214,7 +214,15 @@ def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
         zp = -round(o)  # round half to even, as torch.round
         if not -128 <= zp <= 127:
             return None
-    return _ffqrt.QParam(s, zp)
+    qp = _qparams.get((s, zp))
+    if qp is None:
+        if len(_qparams) > 4096:
+            _qparams.clear()
+        qp = _qparams[(s, zp)] = _ffqrt.QParam(s, zp)
+    return qp
+
+
+_qparams: Dict[Tuple[float, int], _ffqrt.QParam] = {}  # (scale, zero point) -> QParam (read-only)
 
 
 def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
@@ -296,14 +304,15 @@ def _activation(x: Any) -> Optional[_Act]:
     return _Act(raw, qp)
 
 
-def _weight_ok(w: Any) -> bool:
-    """Cheap first test of a weight: static 8-bit, per tensor or per channel along dim 0
-    (the values are checked by ``_weight_scales`` when the weight is packed)."""
+def _weight_ok(w: Any, ndim: int) -> bool:
+    """Cheap first test of a weight with ``ndim`` dimensions: static 8-bit, per tensor or
+    per channel along dim 0 (the values are checked by ``_weight_scales`` when the weight
+    is packed)."""
     params = _static_params(w)
-    if params is None or w.dim() < 2:
+    if params is None or ndim < 2:
         return False
     g = params.granularity
-    return isinstance(g, PerTensor) or (type(g) is PerChannel and [d % w.dim() for d in g.channel_dims] == [0])
+    return isinstance(g, PerTensor) or (type(g) is PerChannel and [d % ndim for d in g.channel_dims] == [0])
 
 
 def _weight_scales(w: Any) -> Optional[torch.Tensor]:
@@ -407,7 +416,7 @@ def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
     key = None
     pkey = _params_key(w)
     if owner is not None:
-        key = (id(owner), kind, layout, tuple(w.shape), tuple(raw_view.stride()),
+        key = (id(owner), kind, layout, tuple(raw_view.shape), tuple(raw_view.stride()),
                raw_view.storage_offset(), raw_view.dtype)
         entry = _cache.get(key)
         if entry is not None and entry.ref() is owner and entry.version == version:
@@ -544,7 +553,7 @@ def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
     if int(x.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    if how[0] < 0 or not _weight_ok(w):
+    if how[0] < 0 or not _weight_ok(w, 2):
         return None
     if how[0] == _REQUANT:
         how = (_CALL, how[1][1])
@@ -570,13 +579,16 @@ def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
     if x is None or x.raw.dim() < 1:
         return None
     w = b["weight"]
-    if not isinstance(w, QuantizedTensor) or w.dim() != 2:
+    if not isinstance(w, QuantizedTensor):
         return None
-    n, k = int(w.shape[0]), int(w.shape[1])
+    wshape = w.raw_data.shape  # (a plain tensor's: no __torch_function__ on the way)
+    if len(wshape) != 2:
+        return None
+    n, k = int(wshape[0]), int(wshape[1])
     if int(x.raw.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    if how[0] < 0 or not _weight_ok(w):
+    if how[0] < 0 or not _weight_ok(w, 2):
         return None
     ok, bias = _float_bias(b["bias"], n)
     if not ok:
@@ -617,7 +629,10 @@ def _single(value: Any) -> Optional[int]:
 def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     x = _activation(b["input"])
     w = b["weight"]
-    if x is None or not isinstance(w, QuantizedTensor) or w.dim() != dims + 2:
+    if x is None or not isinstance(w, QuantizedTensor):
+        return None
+    wshape = w.raw_data.shape
+    if len(wshape) != dims + 2:
         return None
     batched = x.raw.dim() == dims + 2
     if not batched and x.raw.dim() != dims + 1:
@@ -627,12 +642,12 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
         return None
     if dims == 2:
         stride, dilation = _pair(b["stride"], "stride"), _pair(b["dilation"], "dilation")
-        kh, kw = int(w.shape[2]), int(w.shape[3])
+        kh, kw = int(wshape[2]), int(wshape[3])
     else:
         s1, d1 = _single(b["stride"]), _single(b["dilation"])
         stride = None if s1 is None else (1, s1)
         dilation = None if d1 is None else (1, d1)
-        kh, kw = 1, int(w.shape[2])
+        kh, kw = 1, int(wshape[2])
     if stride is None or dilation is None or min(stride) < 1 or min(dilation) < 1:
         return None
     padding = b["padding"]
@@ -657,8 +672,8 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     if dims == 1:
         xr = xr.unsqueeze(2)
     nb, c_in, h, wd = (int(d) for d in xr.shape)
-    c_out = int(w.shape[0])
-    if c_out == 0 or c_in == 0 or int(w.shape[1]) * groups != c_in or c_out % groups:
+    c_out = int(wshape[0])
+    if c_out == 0 or c_in == 0 or int(wshape[1]) * groups != c_in or c_out % groups:
         return None
     if (c_in // groups) * kh * kw > _ffqrt.LINEAR_MAX_K:
         return None
@@ -675,7 +690,7 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     if oh == 0 or ow == 0:
         return None
     how = _output(b.get("output_quantizer"))
-    if how[0] < 0 or not _weight_ok(w):
+    if how[0] < 0 or not _weight_ok(w, dims + 2):
         return None
     ok, bias = _float_bias(b["bias"], c_out)
     if not ok:
