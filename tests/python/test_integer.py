@@ -297,6 +297,25 @@ def test_conv_chain_in_channels_last():
                 assert torch.equal(simulated(lambda: op(y2)), op(y2.dequantize()))
 
 
+def test_channels_last_float_data_quantize_in_c():
+    """Quantizing a channels_last float tensor (a float conv output in that layout) gives
+    the same integers and values as the contiguous tensor, on both paths."""
+    need_c()
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-1.5, 2.0)
+    x = (torch.randn(3, 5, 4, 6) * 1.5).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        for on in (True, False):
+            with _integer.integer_execution(on):
+                a, b = q(x), q(x.contiguous())
+                assert torch.equal(a.raw_data, b.raw_data) and torch.equal(a.dequantize(), b.dequantize())
+                assert torch.equal(_integer._int8_raw(a), b.raw_data.to(torch.int8))
+        # a conv with a float result returns it in the default (contiguous) layout
+        rng = random.Random(9)
+        y = F.conv2d(act((2, 3, 6, 6), rng), weight((4, 3, 3, 3), rng), None, 1, 1)
+        assert _integer.last_path() == "conv2d:integer" and y.is_contiguous()
+
+
 def test_weights_are_not_requantized_while_unchanged():
     q = LinearQuantizer(8, granularity=ff.PerChannel(0))
     w = torch.nn.Parameter(torch.randn(6, 5))

@@ -278,6 +278,18 @@ def _ptr(t: Optional[torch.Tensor]) -> Optional[int]:
     return None if t is None else t.data_ptr()
 
 
+def _nhwc(x: torch.Tensor, tile: Sequence[int]) -> Optional[Tuple[torch.Tensor, Tuple[int, ...]]]:
+    """A channels_last (not contiguous) 4-D tensor as its NHWC view, and the tile permuted
+    alike; None for other tensors. Elementwise kernels run on the view."""
+    if x.dim() == 4 and len(tile) == 4 and not x.is_contiguous() and channels_last_dense(x):
+        return x.permute(0, 2, 3, 1), (int(tile[0]), int(tile[2]), int(tile[3]), int(tile[1]))
+    return None
+
+
+def _nchw(t: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+    return None if t is None else t.permute(0, 3, 1, 2)
+
+
 def quantize(
     x: torch.Tensor,
     tile: Sequence[int],
@@ -288,6 +300,9 @@ def quantize(
     """Raw grid values of ``x`` as float32 (``clamp(round(x / s + zp), qmin, qmax)``, -0 as
     +0), or None when C cannot do this call. ``scale``: float32, one per tile;
     ``zero_point``: int32 or None (= 0). One pass (``ffqrt_quantize_float``)."""
+    nhwc = _nhwc(x, tile) if isinstance(x, torch.Tensor) else None
+    if nhwc is not None:
+        return _nchw(quantize(nhwc[0], nhwc[1], scale, zero_point, num_bits))
     if num_bits not in GRID_DTYPES or not _plain(x, torch.float32) or x.numel() == 0:
         return None
     lib = _lib_or_warn()
@@ -348,6 +363,9 @@ def take_dequantized(raw: torch.Tensor, scale: float, zero_point: int) -> Option
     """The dequantized values ``quantize`` computed along with ``raw`` (float32, per
     tensor, 8 bits), if ``raw`` is unchanged since and ``scale`` / ``zero_point`` are the
     ones used; each is handed out once (a second dequantization computes its own)."""
+    if raw.dim() == 4 and not raw.is_contiguous() and channels_last_dense(raw):
+        dq = take_dequantized(raw.permute(0, 2, 3, 1), scale, zero_point)
+        return None if dq is None else dq.permute(0, 3, 1, 2)
     entry = _dequantized.get(raw.data_ptr())
     if entry is None:
         return None
@@ -407,6 +425,9 @@ def quantize_int8(
     zero_point: Optional[torch.Tensor],
 ) -> Optional[torch.Tensor]:
     """8-bit raw grid values of ``x`` stored as int8, or None when C cannot do this call."""
+    nhwc = _nhwc(x, tile) if isinstance(x, torch.Tensor) else None
+    if nhwc is not None:
+        return _nchw(quantize_int8(nhwc[0], nhwc[1], scale, zero_point))
     if not _plain(x, torch.float32) or x.numel() == 0:
         return None
     lib = _lib_or_warn()
@@ -432,6 +453,9 @@ def dequantize(
 ) -> Optional[torch.Tensor]:
     """``(raw - zp) * s`` as float32 for int8 ``raw`` holding ``num_bits``=8 values, or None
     when C cannot do this call."""
+    nhwc = _nhwc(raw, tile) if isinstance(raw, torch.Tensor) else None
+    if nhwc is not None:
+        return _nchw(dequantize(nhwc[0], nhwc[1], scale, zero_point, num_bits))
     if num_bits != 8 or not _plain(raw, torch.int8) or raw.numel() == 0:
         return None
     lib = _lib_or_warn()

@@ -241,6 +241,13 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     raw = raw.detach()
     if raw.numel() == 0:
         return torch.empty(raw.shape, dtype=torch.int8)
+    if raw.dtype == torch.float32 and not raw.is_contiguous() and _ffqrt.channels_last_dense(raw):
+        inner = _int8_raw_data(raw.permute(0, 2, 3, 1))  # channels_last: on the NHWC view
+        return None if inner is None else inner.permute(0, 3, 1, 2)
+    return _int8_raw_data(raw)
+
+
+def _int8_raw_data(raw: torch.Tensor) -> Optional[torch.Tensor]:
     if raw.dtype == torch.float32 and raw.is_contiguous():
         if _ffqrt.known_int8_grid(raw):  # straight from the 8-bit quantizer: one pass
             flat = raw.reshape(-1)
@@ -677,19 +684,20 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
         return None
     if (c_in // groups) * kh * kw > _ffqrt.LINEAR_MAX_K:
         return None
-    # conv2d reads channels_last input as is, and writes its batched output channels_last:
-    # the GEMM then stores whole rows, and the next conv reads them without a transpose.
+    how = _output(b.get("output_quantizer"))
+    # conv2d reads channels_last input as is, and writes a batched requantized output
+    # channels_last: the GEMM then stores whole rows, and the next conv reads them without a
+    # transpose. Float outputs keep torch's default layout (float ops come next).
     layout = 0
     if dims == 2:
         if not xr.is_contiguous() and _ffqrt.channels_last_dense(xr):
             layout |= _ffqrt.CONV_IN_NHWC
-        if batched:
+        if batched and how[0] == _REQUANT:
             layout |= _ffqrt.CONV_OUT_NHWC
     shape = _ffqrt.conv2d_shape(nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout)
     oh, ow = _ffqrt.conv2d_out_hw(shape)
     if oh == 0 or ow == 0:
         return None
-    how = _output(b.get("output_quantizer"))
     if how[0] < 0 or not _weight_ok(w, dims + 2):
         return None
     ok, bias = _float_bias(b["bias"], c_out)

@@ -188,7 +188,8 @@ def quantize_raw(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Te
     """Raw values (no autograd): libffqrt for float32 CPU data, torch ops otherwise."""
     if x.numel() == 0:
         return torch.empty(x.shape, dtype=torch.promote_types(x.dtype, scale.dtype), device=x.device)
-    ready = _c_ready(x, scale, offset, num_bits) if x.is_contiguous() else None
+    dense = x.is_contiguous() or _ffqrt.channels_last_dense(x)
+    ready = _c_ready(x, scale, offset, num_bits) if dense else None
     if ready is not None:
         out = _ffqrt.quantize(x, tile, ready[0], ready[1], num_bits)
         if out is not None:
@@ -223,7 +224,7 @@ def dequantize_raw(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[torc
             dq = _ffqrt.take_dequantized(raw, ready[0].item(), zp)
             if dq is not None:
                 return dq
-    if raw.dtype == torch.int8 and num_bits == 8 and raw.is_contiguous():
+    if raw.dtype == torch.int8 and num_bits == 8 and (raw.is_contiguous() or _ffqrt.channels_last_dense(raw)):
         ready = _c_ready(torch.empty(0), scale, offset, num_bits)
         if ready is not None:
             out = _ffqrt.dequantize(raw, tile, ready[0], ready[1], 8)
