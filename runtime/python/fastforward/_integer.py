@@ -490,14 +490,33 @@ def _output(q: Any) -> Tuple[int, Any]:
     return _REQUANT, (qp, q)
 
 
+# (id(scale), id(offset), storage dtype) -> (weak reference to scale, to offset, context):
+# results on one quantizer's grid share one (immutable) context.
+_contexts: Dict[Tuple[int, int, Any], Tuple[Any, Any, QuantizationContext]] = {}
+
+
+def _context(scale: torch.Tensor, offset: Optional[torch.Tensor], storage: torch.dtype) -> QuantizationContext:
+    key = (id(scale), id(offset), storage)
+    hit = _contexts.get(key)
+    if hit is not None and hit[0]() is scale and (offset is None or hit[1]() is offset):
+        return hit[2]
+    params = StaticAffineQuantParams(scale=scale, offset=offset, num_bits=8, granularity=PerTensor(),
+                                     quantized_dtype=storage, dequantize_dtype=torch.float32)
+    context = QuantizationContext(AffineQuantizationFunction, params)
+    try:
+        if len(_contexts) > 4096:
+            _contexts.clear()
+        _contexts[key] = (weakref.ref(scale), None if offset is None else weakref.ref(offset), context)
+    except TypeError:
+        pass
+    return context
+
+
 def _wrap(raw: torch.Tensor, quantizer: Any) -> torch.Tensor:
-    params = StaticAffineQuantParams(
-        scale=quantizer.scale, offset=quantizer.offset, num_bits=8, granularity=PerTensor(),
-        quantized_dtype=quantizer.quantized_dtype or torch.int8, dequantize_dtype=torch.float32,
-    )
     if quantizer.quantized_dtype == torch.float32:
         raw = raw.to(torch.float32)
-    return QuantizationContext(AffineQuantizationFunction, params).attach(raw)
+    context = _context(quantizer.scale, quantizer.offset, quantizer.quantized_dtype or torch.int8)
+    return QuantizedTensor(raw, context) if not get_export_mode() else context.attach(raw)
 
 
 def _finish(y: torch.Tensor, how: Tuple[int, Any]) -> torch.Tensor:
@@ -875,9 +894,11 @@ def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optio
     y = _apply_table(x.raw, table)
     if params.quantized_dtype == torch.float32:
         y = y.to(torch.float32)
+    _note("requantize", "integer")
+    if type(params.granularity) is PerTensor and isinstance(params.scale, torch.Tensor):
+        return QuantizedTensor(y, _context(params.scale, params.offset, params.quantized_dtype or torch.int8))
     out = dataclasses.replace(params, dequantize_dtype=torch.float32,
                               quantized_dtype=params.quantized_dtype or torch.int8)
-    _note("requantize", "integer")
     return QuantizationContext(AffineQuantizationFunction, out).attach(y)
 
 
