@@ -317,7 +317,7 @@ def quantize(
         # the simulated path dequantizes what it quantizes: both in one pass
         dq = _empty(x.shape, torch.float32)
         status = lib.ffqrt_quantize_dequantize(
-            _state["ctx"], out.data_ptr(), dq.data_ptr(), x.data_ptr(), ctypes.byref(grid),
+            _pool_ctx(), out.data_ptr(), dq.data_ptr(), x.data_ptr(), ctypes.byref(grid),
             scale.data_ptr(), _ptr(zero_point), dtype,
         )
         if status != _OK:
@@ -326,7 +326,7 @@ def quantize(
         _keep_dequantized(out, dq, scale.item(), 0 if zero_point is None else int(zero_point.item()))
         return out
     status = lib.ffqrt_quantize_float(
-        _state["ctx"], out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+        _pool_ctx(), out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
     )
     if status != _OK:
@@ -438,7 +438,7 @@ def quantize_int8(
         return None
     q = _empty(x.shape, torch.int8)
     status = lib.ffqrt_quantize(
-        _state["ctx"], q.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+        _pool_ctx(), q.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), _S8,
     )
     return q if status == _OK else None
@@ -466,7 +466,7 @@ def dequantize(
         return None
     out = _empty(raw.shape, torch.float32)
     status = lib.ffqrt_dequantize(
-        _state["ctx"], out.data_ptr(), raw.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+        _pool_ctx(), out.data_ptr(), raw.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), _S8,
     )
     return out if status == _OK else None
@@ -491,7 +491,7 @@ def fake_quantize(
         return None
     out = _empty(x.shape, torch.float32)
     status = lib.ffqrt_fake_quantize(
-        _state["ctx"], out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+        _pool_ctx(), out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
     )
     return out if status == _OK else None
@@ -615,6 +615,13 @@ def _integer_lib() -> Optional[ctypes.CDLL]:
                 _declare_integer(lib)
                 _integer_declared[0] = True
     return lib
+
+
+def _pool_ctx() -> Any:
+    """The context quantize / dequantize run in: as many threads as torch uses (like the
+    integer kernels), falling back to the library's default context."""
+    ctx = integer_context()
+    return ctx if ctx is not None else _state["ctx"]
 
 
 def integer_context(threads: Optional[int] = None) -> Optional[int]:
