@@ -139,12 +139,29 @@ static inline void copy_over(uint8_t *restrict dst, const uint8_t *restrict src,
 // Rows [m0, m1) of group g's column matrix from the padded NHWC input xp; a row is k_pad
 // bytes, the ones past k equal to `fill` (they meet zero weights). The rows are written in
 // order, so what a copy writes past its end is overwritten by the next one.
-static void im2col(uint8_t *restrict col, const uint8_t *restrict xp, const ffqrt_conv2d_shape *s,
-                   const plan *p, size_t m0, size_t m1, size_t g, uint8_t fill) {
+__attribute__((noinline)) static void im2col(uint8_t *restrict col, const uint8_t *restrict xp,
+                                             const ffqrt_conv2d_shape *s, const plan *p,
+                                             size_t m0, size_t m1, size_t g, uint8_t fill) {
   size_t oh = ffqrt_conv2d_out_h(s), ow = ffqrt_conv2d_out_w(s), c = s->c_in;
   size_t cg = c / s->groups, rowlen = s->kw * cg, prow = p->wp * c;
   int whole_rows = s->dil_w == 1 && s->groups == 1; // a window row is one run of the input
   size_t b = m0 / p->hw, i = m0 % p->hw / ow, j = m0 % ow;
+  if (whole_rows && rowlen <= 16) { // short window rows (few channels): one 16-byte copy each
+    size_t kh = s->kh, dh = s->dil_h * prow, sh = s->stride_h * prow, sw = s->stride_w * c;
+    size_t pad = p->k_pad - p->k, img = p->hp * prow;
+    const uint8_t *rowp = xp + b * img + i * sh;
+    for (size_t m = m0; m < m1; m++) {
+      const uint8_t *win = rowp + j * sw;
+      for (size_t r = 0; r < kh; r++, col += rowlen) memcpy(col, win + r * dh, 16);
+      for (size_t e = 0; e < pad; e++) *col++ = fill;
+      if (++j == ow) {
+        j = 0;
+        if (++i == oh) i = 0, b++;
+        rowp = xp + b * img + i * sh;
+      }
+    }
+    return;
+  }
   for (size_t m = m0; m < m1; m++) {
     const uint8_t *win = xp + (b * p->hp + i * s->stride_h) * prow + j * s->stride_w * c + g * cg;
     for (size_t r = 0; r < s->kh; r++) {
