@@ -207,17 +207,19 @@ def size_bytes(model, quantized_model=None):
 
 
 def median_seconds(fn, repeats):
-    """Median CPU time of ``fn()`` (one torch thread: CPU time is what the work costs, and
-    unlike the wall clock it does not grow when other programs share the machine)."""
-    fn()  # warm-up (packs weights on the integer path)
-    times = []
+    """Median CPU time of ``fn()`` on one thread. torch and libffqrt both run on the calling
+    thread then, so its CPU time is what the work costs: unlike the wall clock it does not
+    grow when other programs share the machine, and unlike the process's CPU time it leaves
+    out torch's idle worker threads spinning in the background."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
+        fn()  # warm-up (packs weights on the integer path)
+        times = []
         for _ in range(repeats):
-            t0 = time.process_time()
+            t0 = time.thread_time()
             fn()
-            times.append(time.process_time() - t0)
+            times.append(time.thread_time() - t0)
     finally:
         torch.set_num_threads(threads)
     return statistics.median(times)

@@ -114,6 +114,12 @@ FFQRT_API ffqrt_status ffqrt_dequantize(const ffqrt_ctx *ctx, float *x, const vo
 FFQRT_API ffqrt_status ffqrt_quantize_float(const ffqrt_ctx *ctx, float *y, const float *x,
                                             const ffqrt_grid *g, const float *scale,
                                             const int32_t *zero_point, int dtype);
+// Both at once, 8-bit dtypes: raw = quantize(x) as float32 (as ffqrt_quantize_float) and
+// dq = dequantize(quantize(x)) (as ffqrt_fake_quantize); raw, dq and x do not overlap.
+FFQRT_API ffqrt_status ffqrt_quantize_dequantize(const ffqrt_ctx *ctx, float *raw, float *dq,
+                                                 const float *x, const ffqrt_grid *g,
+                                                 const float *scale,
+                                                 const int32_t *zero_point, int dtype);
 // y = dequantize(quantize(x)); y may equal x.
 FFQRT_API ffqrt_status ffqrt_fake_quantize(const ffqrt_ctx *ctx, float *y, const float *x,
                                            const ffqrt_grid *g, const float *scale,
@@ -188,12 +194,16 @@ FFQRT_API ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt
                                       size_t m, size_t k, size_t n, void *workspace);
 
 // ---------------------------------------------------------------------------------------
-// int8 conv2d, NCHW. Weights [c_out][c_in/groups][kh][kw], s8, per output channel.
-// conv1d on [n][c][l] is this with h = kh = 1, stride_h = dil_h = 1 and pad_h = 0.
+// int8 conv2d. Weights [c_out][c_in/groups][kh][kw], s8, per output channel. Input and
+// output are NCHW ([n][c][h][w]) unless `layout` says NHWC ([n][h][w][c], torch's
+// channels_last memory format) for either. conv1d on [n][c][l] is this with h = kh = 1,
+// stride_h = dil_h = 1 and pad_h = 0.
+enum { FFQRT_CONV_IN_NHWC = 1, FFQRT_CONV_OUT_NHWC = 2 };
 typedef struct ffqrt_conv2d_shape {
   size_t n, c_in, h, w;   // input
   size_t c_out, kh, kw;   // weights
   size_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+  size_t layout;          // FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC, or 0 (NCHW both)
 } ffqrt_conv2d_shape;
 
 // Output height / width (0 if the kernel does not fit).
@@ -202,6 +212,8 @@ FFQRT_API size_t ffqrt_conv2d_out_w(const ffqrt_conv2d_shape *s);
 FFQRT_API size_t ffqrt_conv2d_pack_size(const ffqrt_conv2d_shape *s);
 FFQRT_API ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_scale,
                                          const ffqrt_conv2d_shape *s);
+// The workspace a call needs (bytes), for any context: a padded NHWC copy of the input,
+// plus up to 64 column blocks of about 128 KB.
 FFQRT_API size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s);
 // Same output formulas as the linear layer; padding reads as the input zero point.
 FFQRT_API ffqrt_status ffqrt_conv2d_f32(const ffqrt_ctx *ctx, float *y, const void *x,
@@ -224,6 +236,13 @@ FFQRT_API ffqrt_status ffqrt_add(const ffqrt_ctx *ctx, void *y, const ffqrt_qpar
 FFQRT_API ffqrt_status ffqrt_mul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
                                  int relu, const void *a, const ffqrt_qparam *pa,
                                  const void *b, const ffqrt_qparam *pb, size_t n);
+// Bytes in NHWC order ([n][hw][c]) to NCHW ([n][c][hw]); y and x do not overlap.
+FFQRT_API ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const void *x,
+                                           size_t n, size_t c, size_t hw);
+// y[i] = table[x[i]] for n bytes (table: 256 bytes), e.g. a requantization or any unary
+// op of an 8-bit operand onto an 8-bit grid, tabulated once. y may equal x.
+FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x,
+                                  const uint8_t *table, size_t n);
 
 // ---------------------------------------------------------------------------------------
 // References (the specification). Same arguments as above, minus ctx; weights unpacked.

@@ -31,6 +31,12 @@ size_t ffqrt_linear_pack_size(size_t n, size_t k) { return dims_of(n, k).total; 
 // Copies w (n x k, row-major) into panels, zero padded; colsum[j] = sum_k w[j][k].
 ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale, size_t n,
                                size_t k) {
+  return ffqrt_pack_cols(packed, w, w_scale, n, k, NULL);
+}
+
+// As ffqrt_linear_pack, column kk of row j taken from w[j * k + col[kk]] (col NULL: kk).
+ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale, size_t n,
+                             size_t k, const uint32_t *col) {
   if (!packed || k > FFQRT_MAX_K || (n && (!w_scale || (k && !w)))) return FFQRT_EINVAL;
   for (size_t j = 0; j < n; j++)
     if (!(w_scale[j] > 0.0f) || !isfinite(w_scale[j])) return FFQRT_EINVAL;
@@ -45,8 +51,9 @@ ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_sca
   for (size_t j = 0; j < n; j++) {
     scale[j] = w_scale[j];
     for (size_t kk = 0; kk < k; kk++) {
-      colsum[j] += w[j * k + kk];
-      groups[ffqrt_pack_index(d.k_pad, j, kk)] = w[j * k + kk];
+      int8_t v = w[j * k + (col ? col[kk] : kk)];
+      colsum[j] += v;
+      groups[ffqrt_pack_index(d.k_pad, j, kk)] = v;
     }
   }
   return FFQRT_OK;
@@ -123,6 +130,13 @@ void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu,
   g->zy = (float)py->zero_point;
   g->ylo = (float)lo;
   g->yhi = (float)ffqrt_qmax(py->dtype);
+}
+
+// All of g on the calling thread (a_u7 decided from the data as in ffqrt_gemm_run).
+void ffqrt_gemm_run1(const ffqrt_kernels *k, ffqrt_gemm *g) {
+  if (g->m == 0 || g->n == 0) return;
+  if (k->needs_u7) g->a_u7 = k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
+  k->gemm_panels(g, 0, panels_of(g), 0, g->m);
 }
 
 // a_u7 is decided here from the data (all m * lda bytes are scanned).

@@ -33,6 +33,15 @@ static ALWAYS_INLINE __m512i bcast4(const uint8_t *p, const int xor80) {
   return xor80 ? _mm512_xor_si512(a, _mm512_set1_epi8((char)0x80)) : a;
 }
 
+// The first n (<= 4) bytes at p, then zeros (padding bytes meet zero weights), as bcast4;
+// assembled in a register (a copy through memory would stall the store forwarding).
+static ALWAYS_INLINE __m512i bcast_part(const uint8_t *p, size_t n, const int xor80) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < n; i++) v |= (uint32_t)p[i] << (8 * i);
+  if (xor80) v ^= 0x80808080u;
+  return _mm512_set1_epi32((int32_t)v);
+}
+
 typedef struct panel_out {
   __m512i corr;  // za * colsum
   __m512 scale;  // sa * sw
@@ -122,9 +131,7 @@ static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, siz
     __m512i wv[NP];
     UNROLL for (size_t j = 0; j < np; j++) wv[j] = _mm512_loadu_si512(w + j * pstride + 64 * g);
     UNROLL for (size_t r = 0; r < mr; r++) {
-      uint8_t tail[4] = {0, 0, 0, 0}; // padding bytes meet zero weights
-      memcpy(tail, a + r * lda + 4 * g, g < kg ? 4 : rest);
-      __m512i b = bcast4(tail, xor80);
+      __m512i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, xor80);
       UNROLL for (size_t j = 0; j < np; j++) c[0][r][j] = _mm512_dpbusd_epi32(c[0][r][j], b, wv[j]);
     }
   }

@@ -67,7 +67,8 @@ ffqrt_status ffqrt_linear_dynamic_ref(float *y, const float *x, const int8_t *w,
 static int conv_shape_ok(const ffqrt_conv2d_shape *s) {
   return s && s->groups && s->stride_h && s->stride_w && s->dil_h && s->dil_w &&
          s->c_in % s->groups == 0 && s->c_out % s->groups == 0 &&
-         s->c_in / s->groups * s->kh * s->kw <= FFQRT_MAX_K;
+         s->c_in / s->groups * s->kh * s->kw <= FFQRT_MAX_K &&
+         s->layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC);
 }
 
 size_t ffqrt_conv2d_out_h(const ffqrt_conv2d_shape *s) {
@@ -82,7 +83,7 @@ size_t ffqrt_conv2d_out_w(const ffqrt_conv2d_shape *s) {
   return in < span ? 0 : (in - span) / s->stride_w + 1;
 }
 
-// acc = sum over ci in the group, r, t of (x[b][ci][ih][iw] - zx) * w[co][ci'][r][t],
+// acc = sum over ci in the group, r, t of (x[b][ci][ih][iw] - zx) (x[b][ih][iw][ci] in NHWC) * w[co][ci'][r][t],
 // ih = oh * stride_h - pad_h + r * dil_h (likewise iw); outside the image x reads as zx.
 static int32_t conv_acc(const void *x, const ffqrt_qparam *px, const int8_t *w,
                         const ffqrt_conv2d_shape *s, size_t b, size_t co, size_t oh,
@@ -95,13 +96,15 @@ static int32_t conv_acc(const void *x, const ffqrt_qparam *px, const int8_t *w,
         size_t ih = oh * s->stride_h + r * s->dil_h, iw = ow * s->stride_w + t * s->dil_w;
         if (ih < s->pad_h || iw < s->pad_w || ih - s->pad_h >= s->h || iw - s->pad_w >= s->w)
           continue; // (zx - zx) * w == 0
-        size_t xi = ((b * s->c_in + g * cg + ci) * s->h + ih - s->pad_h) * s->w + iw - s->pad_w;
+        size_t c = g * cg + ci, hh = ih - s->pad_h, ww = iw - s->pad_w;
+        size_t xi = s->layout & FFQRT_CONV_IN_NHWC ? ((b * s->h + hh) * s->w + ww) * s->c_in + c
+                                                   : ((b * s->c_in + c) * s->h + hh) * s->w + ww;
         acc += (act(x, px->dtype, xi) - px->zero_point) * w[((co * cg + ci) * s->kh + r) * s->kw + t];
       }
   return acc;
 }
 
-// y[b][co][oh][ow] = output stage of conv_acc; py == NULL selects the f32 output.
+// y[b][co][oh][ow] (NCHW, or y[b][oh][ow][co]) = output stage of conv_acc; py == NULL selects the f32 output.
 ffqrt_status ffqrt_conv2d_ref(void *y, const ffqrt_qparam *py, int relu, const void *x,
                               const ffqrt_qparam *px, const int8_t *w, const float *w_scale,
                               const float *bias, const ffqrt_conv2d_shape *s) {
@@ -114,7 +117,8 @@ ffqrt_status ffqrt_conv2d_ref(void *y, const ffqrt_qparam *py, int relu, const v
       for (size_t i = 0; i < oh; i++)
         for (size_t j = 0; j < ow; j++) {
           int32_t acc = conv_acc(x, px, w, s, b, co, i, j);
-          size_t at = ((b * s->c_out + co) * oh + i) * ow + j;
+          size_t at = s->layout & FFQRT_CONV_OUT_NHWC ? ((b * oh + i) * ow + j) * s->c_out + co
+                                                      : ((b * s->c_out + co) * oh + i) * ow + j;
           store_out(y, at, py, relu, acc, px->scale, w_scale[co], bias, co);
         }
   return FFQRT_OK;

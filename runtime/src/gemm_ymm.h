@@ -33,6 +33,15 @@ static ALWAYS_INLINE __m256i bcast4(const uint8_t *p, const int xor80) {
   return xor80 ? _mm256_xor_si256(a, _mm256_set1_epi8((char)0x80)) : a;
 }
 
+// The first n (<= 4) bytes at p, then zeros (padding bytes meet zero weights), as bcast4;
+// assembled in a register (a copy through memory would stall the store forwarding).
+static ALWAYS_INLINE __m256i bcast_part(const uint8_t *p, size_t n, const int xor80) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < n; i++) v |= (uint32_t)p[i] << (8 * i);
+  if (xor80) v ^= 0x80808080u;
+  return _mm256_set1_epi32((int32_t)v);
+}
+
 // Per-panel constants of the output stage.
 typedef struct panel_out {
   __m256i corr[2]; // za * colsum
@@ -136,9 +145,7 @@ static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, siz
     const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
     const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
     UNROLL for (size_t r = 0; r < mr; r++) {
-      uint8_t tail[4] = {0, 0, 0, 0}; // padding bytes meet zero weights
-      memcpy(tail, a + r * lda + 4 * g, g < kg ? 4 : rest);
-      __m256i b = bcast4(tail, xor80);
+      __m256i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, xor80);
       c[0][r][0] = ymm_dot(c[0][r][0], b, w0, u7);
       c[0][r][1] = ymm_dot(c[0][r][1], b, w1, u7);
     }

@@ -121,6 +121,9 @@ void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a,
 void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu,
                     const float *bias, size_t ldy_m, size_t ldy_n);
 void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g);
+void ffqrt_gemm_run1(const ffqrt_kernels *k, ffqrt_gemm *g);
+ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale, size_t n,
+                             size_t k, const uint32_t *col);
 
 // ---- the shared scalar formulas (the SIMD code performs the same IEEE operations) ----
 

@@ -8,13 +8,13 @@
 #include "kernels.h"
 #include "threads.h"
 
-enum { MODE_QUANT, MODE_DEQUANT, MODE_FAKEQ, MODE_QFLOAT };
-enum { PAR_MIN_ELEMS = 1 << 17, NIB_CHUNK = 256 }; // elements per thread, at least
+enum { MODE_QUANT, MODE_DEQUANT, MODE_FAKEQ, MODE_QFLOAT, MODE_QDQ };
+enum { PAR_MIN_ELEMS = 1 << 17, NIB_CHUNK = 256, QDQ_CHUNK = 4096 }; // elements per thread, at least
 
 typedef struct qjob {
   const ffqrt_kernels *k;
   int mode, dtype;
-  void *out;
+  void *out, *out2; // out2: the dequantized values (MODE_QDQ)
   const void *in;
   const ffqrt_grid *g;
   const float *scale;
@@ -54,6 +54,20 @@ static void dequant4(const qjob *j, size_t e, size_t n, float s, int32_t zp) {
 static void segment(const qjob *j, size_t e, size_t n, size_t t) {
   float s = j->scale[t];
   int32_t zp = ffqrt_zp_at(j->zp, t, j->dtype), lo = ffqrt_qmin(j->dtype), hi = ffqrt_qmax(j->dtype);
+  if (j->mode == MODE_QDQ) {
+    // through bytes, a chunk at a time (in L1): raw = their value, dq = dequantized
+    uint8_t q[QDQ_CHUNK];
+    float *raw = (float *)j->out + e, *dq = (float *)j->out2 + e;
+    const float *x = (const float *)j->in + e;
+    int sgn = j->dtype == FFQRT_S8;
+    for (size_t c = 0; c < n; c += QDQ_CHUNK) {
+      size_t len = min_sz(QDQ_CHUNK, n - c);
+      j->k->quant_run(q, x + c, len, s, zp, lo, hi);
+      j->k->dequant_run(raw + c, q, len, 1.0f, 0, sgn);
+      j->k->dequant_run(dq + c, q, len, s, zp, sgn);
+    }
+    return;
+  }
   if (j->mode == MODE_FAKEQ)
     j->k->fakeq_run((float *)j->out + e, (const float *)j->in + e, n, s, zp, lo, hi);
   else if (j->mode == MODE_QFLOAT)
@@ -94,7 +108,7 @@ static ffqrt_status run_grid(const ffqrt_ctx *ctx, int mode, void *out, const vo
   if (!ctx || !ffqrt_grid_args_ok(out, in, g, scale, zp, dtype)) return FFQRT_EINVAL;
   if (mode == MODE_FAKEQ && dtype != FFQRT_S8 && dtype != FFQRT_U8 && !is4(dtype))
     return FFQRT_EINVAL;
-  qjob j = {ctx->k, mode, dtype, out, in, g, scale, zp};
+  qjob j = {ctx->k, mode, dtype, out, NULL, in, g, scale, zp};
   size_t nt = threads_for(ctx, ffqrt_grid_numel(g));
   ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), walk, &j);
   return FFQRT_OK;
@@ -115,6 +129,19 @@ ffqrt_status ffqrt_dequantize(const ffqrt_ctx *ctx, float *x, const void *q,
                               const ffqrt_grid *g, const float *scale,
                               const int32_t *zero_point, int dtype) {
   return run_grid(ctx, MODE_DEQUANT, x, q, g, scale, zero_point, dtype);
+}
+
+ffqrt_status ffqrt_quantize_dequantize(const ffqrt_ctx *ctx, float *raw, float *dq,
+                                       const float *x, const ffqrt_grid *g, const float *scale,
+                                       const int32_t *zero_point, int dtype) {
+  if (!ctx || !ffqrt_grid_args_ok(raw, x, g, scale, zero_point, dtype) ||
+      (!dq && ffqrt_grid_numel(g)) ||
+      (dtype != FFQRT_S8 && dtype != FFQRT_U8))
+    return FFQRT_EINVAL;
+  qjob j = {ctx->k, MODE_QDQ, dtype, raw, dq, x, g, scale, zero_point};
+  size_t nt = threads_for(ctx, ffqrt_grid_numel(g));
+  ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), walk, &j);
+  return FFQRT_OK;
 }
 
 ffqrt_status ffqrt_fake_quantize(const ffqrt_ctx *ctx, float *y, const float *x,

@@ -149,6 +149,22 @@ static void check_quant_grid(const variant *vs, size_t nv, const ffqrt_grid *g, 
     CHECK(ffqrt_quantize_float(vs[i].ctx, yv, yv, g, scale, z, dtype) == FFQRT_OK, "quantize_float");
     CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float (in place) %s %s dtype %d", vs[i].name, what, dtype);
   }
+  // quantize_dequantize (8 bits): quantize_float's values and fake_quantize's, both at once
+  if (dtype == FFQRT_S8 || dtype == FFQRT_U8) {
+    float *fq = xmalloc(n * 4 + 4), *dv = xmalloc(n * 4 + 4);
+    CHECK(ffqrt_fake_quantize_ref(fq, x, g, scale, z, dtype) == FFQRT_OK, "fakeq_ref");
+    for (size_t i = 0; i < nv; i++) {
+      memset(yv, 0xA5, n * 4);
+      memset(dv, 0xA5, n * 4);
+      CHECK(ffqrt_quantize_dequantize(vs[i].ctx, yv, dv, x, g, scale, z, dtype) == FFQRT_OK, "qdq");
+      CHECK(memcmp(yr, yv, n * 4) == 0 && memcmp(fq, dv, n * 4) == 0,
+            "quantize_dequantize %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
+    }
+    free(fq), free(dv);
+  } else {
+    CHECK(ffqrt_quantize_dequantize(vs[0].ctx, yv, yv, x, g, scale, z, dtype) == FFQRT_EINVAL,
+          "quantize_dequantize refuses 4 bits");
+  }
   free(ones), free(zeros);
   free(x), free(scale), free(yr), free(yv), free(zp), free(qr), free(qv);
 }
@@ -500,13 +516,14 @@ static void check_conv(const variant *vs, size_t nv, const ffqrt_conv2d_shape *s
   CHECK(ffqrt_conv2d_ref(yr, NULL, 0, x, &px, w, ws, bias, s) == FFQRT_OK, "conv ref");
   for (size_t i = 0; i < nv; i++) {
     CHECK(ffqrt_conv2d_f32(vs[i].ctx, yv, x, &px, packed, bias, s, work) == FFQRT_OK, "conv f32");
-    CHECK(memcmp(yr, yv, ny * 4) == 0, "conv2d f32 %s c%zu->%zu g%zu k%zux%zu", vs[i].name,
-          s->c_in, s->c_out, s->groups, s->kh, s->kw);
+    CHECK(memcmp(yr, yv, ny * 4) == 0, "conv2d f32 %s c%zu->%zu g%zu k%zux%zu layout %zu",
+          vs[i].name, s->c_in, s->c_out, s->groups, s->kh, s->kw, s->layout);
   }
   ffqrt_conv2d_ref(yr, &py, 1, x, &px, w, ws, bias, s);
   for (size_t i = 0; i < nv; i++) {
     CHECK(ffqrt_conv2d_q(vs[i].ctx, yv, &py, 1, x, &px, packed, bias, s, work) == FFQRT_OK, "conv q");
-    CHECK(memcmp(yr, yv, ny) == 0, "conv2d q %s c%zu->%zu g%zu", vs[i].name, s->c_in, s->c_out, s->groups);
+    CHECK(memcmp(yr, yv, ny) == 0, "conv2d q %s c%zu->%zu g%zu layout %zu", vs[i].name, s->c_in,
+          s->c_out, s->groups, s->layout);
   }
   free(x), free(w), free(ws), free(bias), free(packed), free(work), free(yr), free(yv);
 }
@@ -521,11 +538,18 @@ static void test_conv(const variant *vs, size_t nv) {
       {1, 16, 12, 12, 40, 5, 5, 2, 2, 2, 2, 1, 1, 1},
       {1, 2, 3, 3, 4, 3, 3, 3, 3, 1, 1, 1, 1, 2},
       {2, 64, 14, 14, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several panel blocks and k-blocks
+      {8, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several row blocks (threads take them)
+      {50, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1},   // strided, blocks across images
+      {40, 1, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // one input channel
       {1, 8, 1, 100, 24, 1, 5, 1, 2, 0, 2, 1, 1, 1},   // conv1d as h = kh = 1
       {3, 6, 1, 37, 6, 1, 3, 1, 1, 0, 1, 1, 2, 3},     // grouped, dilated conv1d
   };
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-    for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) check_conv(vs, nv, &shapes[i], dt);
+    for (size_t layout = 0; layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC); layout++) {
+      ffqrt_conv2d_shape s = shapes[i];
+      s.layout = layout;
+      for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) check_conv(vs, nv, &s, dt);
+    }
 }
 
 // ---- elementwise ----
@@ -552,6 +576,58 @@ static void test_eltwise(const variant *vs, size_t nv) {
       }
       free(a), free(b), free(yr), free(yv);
     }
+}
+
+// ---- byte table lookup ----
+
+static void test_lut(const variant *vs, size_t nv) {
+  static const size_t sizes[] = {0, 1, 63, 64, 65, 1000, 300001};
+  uint8_t table[256];
+  fill_bytes(table, 256, 0, 255);
+  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+    size_t n = sizes[si];
+    uint8_t *x = xmalloc(n + 1), *yv = xmalloc(n + 1);
+    fill_bytes(x, n + 1, 0, 255);
+    for (size_t i = 0; i < nv; i++) {
+      memset(yv, 0x33, n + 1);
+      // from an odd offset too: no alignment assumed
+      for (size_t off = 0; off < 2 && off <= n; off++) {
+        CHECK(ffqrt_lut8(vs[i].ctx, yv + off, x + off, table, n - off) == FFQRT_OK, "lut8");
+        size_t bad = 0;
+        for (size_t e = off; e < n; e++) bad += yv[e] != table[x[e]];
+        CHECK(bad == 0, "lut8 %s n %zu offset %zu: %zu bytes differ", vs[i].name, n, off, bad);
+      }
+      memcpy(yv, x, n); // in place
+      CHECK(ffqrt_lut8(vs[i].ctx, yv, yv, table, n) == FFQRT_OK, "lut8 in place");
+      size_t bad = 0;
+      for (size_t e = 0; e < n; e++) bad += yv[e] != table[x[e]];
+      CHECK(bad == 0, "lut8 in place %s n %zu", vs[i].name, n);
+    }
+    free(x), free(yv);
+  }
+  CHECK(ffqrt_lut8(vs[0].ctx, NULL, NULL, table, 0) == FFQRT_OK, "lut8 of nothing");
+  CHECK(ffqrt_lut8(vs[0].ctx, NULL, table, table, 4) == FFQRT_EINVAL, "lut8 without output");
+}
+
+// ---- NHWC -> NCHW bytes ----
+
+static void test_nchw8(const variant *vs, size_t nv) {
+  static const size_t dims[][3] = {{1, 1, 1}, {2, 3, 5}, {3, 17, 33}, {400, 32, 16}, {2, 64, 49}};
+  for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+    size_t n = dims[d][0], c = dims[d][1], hw = dims[d][2], total = n * c * hw;
+    uint8_t *x = xmalloc(total), *y = xmalloc(total);
+    fill_bytes(x, total, 0, 255);
+    for (size_t i = 0; i < nv; i++) {
+      memset(y, 0x33, total);
+      CHECK(ffqrt_nhwc_to_nchw8(vs[i].ctx, y, x, n, c, hw) == FFQRT_OK, "nhwc_to_nchw8");
+      size_t bad = 0;
+      for (size_t b = 0; b < n; b++)
+        for (size_t ci = 0; ci < c; ci++)
+          for (size_t p = 0; p < hw; p++) bad += y[(b * c + ci) * hw + p] != x[(b * hw + p) * c + ci];
+      CHECK(bad == 0, "nhwc_to_nchw8 %s %zux%zux%zu", vs[i].name, n, c, hw);
+    }
+    free(x), free(y);
+  }
 }
 
 // ---- threads ----
@@ -658,6 +734,8 @@ int main(void) {
   test_matmul(vs, nv);
   test_conv(vs, nv);
   test_eltwise(vs, nv);
+  test_lut(vs, nv);
+  test_nchw8(vs, nv);
   test_threads();
   for (size_t i = 0; i < nv; i++) ffqrt_ctx_free(vs[i].ctx);
   printf("runtime: %d passed, %d failed\n", g_pass, g_fail);

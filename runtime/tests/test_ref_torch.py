@@ -32,7 +32,7 @@ class QParam(C.Structure):
 class ConvShape(C.Structure):
     _fields_ = [(n, C.c_size_t) for n in (
         "n", "c_in", "h", "w", "c_out", "kh", "kw", "stride_h", "stride_w",
-        "pad_h", "pad_w", "dil_h", "dil_w", "groups")]
+        "pad_h", "pad_w", "dil_h", "dil_w", "groups", "layout")]
 
 
 lib = C.CDLL(sys.argv[1] if len(sys.argv) > 1 else "libffqrt.so")

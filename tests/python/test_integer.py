@@ -250,6 +250,112 @@ def test_conv_matches_simulation():
                 assert torch.allclose(got, want, rtol=1e-5, atol=1e-5), what
 
 
+def test_conv_chain_in_channels_last():
+    """A batched conv2d's requantized output is channels_last; a second conv reads it as
+    is, and the relu table, the requantization table and flatten keep every value."""
+    need_c()
+    rng = random.Random(5)
+    torch.manual_seed(5)
+    for pow2 in (True, False):
+        x = act((6, 3, 9, 9), rng, pow2=pow2)
+        w1, w2 = weight((8, 3, 3, 3), rng, pow2=pow2), weight((5, 8, 3, 3), rng, pow2=pow2)
+        with torch.no_grad():
+            ref1 = TF.conv2d(x.dequantize(), w1.dequantize(), None, 1, 1)
+        q1 = out_quantizer(ref1, rng, pow2)
+        y1, path, want1 = run_both(lambda: F.conv2d(x, w1, None, 1, 1, output_quantizer=q1))
+        assert path == "conv2d:integer" and y1.raw_data.dtype == torch.int8
+        assert y1.raw_data.is_contiguous(memory_format=torch.channels_last) and not y1.raw_data.is_contiguous()
+        (assert_exact if pow2 else assert_step)(y1, want1, "first conv")
+        # relu by table, then the next layer's input quantizer requantizes by table
+        qr = out_quantizer(torch.relu(ref1), rng, pow2)
+        r, path, want_r = run_both(lambda: F.relu(y1, output_quantizer=qr))
+        assert path == "relu:integer" and r.raw_data.is_contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            assert torch.equal(r.dequantize(), simulated(lambda: F.relu(y1, output_quantizer=qr)).dequantize())
+        qin = LinearQuantizer(8, symmetric=False)
+        qin.quantization_range = (-0.3, float(torch.relu(ref1).max()) * 0.8)  # clips some values
+        with torch.no_grad():
+            got = qin(r)
+            want = simulated(lambda: qin(r))
+        assert _integer.last_path() == "requantize:integer" and got.raw_data.dtype == torch.int8
+        assert want.raw_data.dtype == torch.float32
+        assert_exact(got, want, "requantization by table")
+        # the second conv reads the channels_last integers
+        with torch.no_grad():
+            ref2 = TF.conv2d(got.dequantize(), w2.dequantize(), None, 2, 1)
+        q2 = out_quantizer(ref2, rng, pow2)
+        y2, path, want2 = run_both(lambda: F.conv2d(got, w2, None, 2, 1, output_quantizer=q2))
+        assert path == "conv2d:integer"
+        (assert_exact if pow2 else assert_step)(y2, want2, "second conv (channels_last input)")
+        # shape ops move the integers: same values as dequantize-then-reshape
+        with torch.no_grad():
+            for op in (lambda t: torch.flatten(t, 1), lambda t: t.reshape(6, -1), lambda t: t.permute(0, 2, 3, 1),
+                       lambda t: t.flatten(2).transpose(1, 2)):
+                moved = op(y2)
+                assert isinstance(moved, QuantizedTensor) and moved.raw_data.dtype == torch.int8
+                assert torch.equal(moved.dequantize(), op(y2.dequantize()))
+                assert torch.equal(simulated(lambda: op(y2)), op(y2.dequantize()))
+
+
+def test_channels_last_float_data_quantize_in_c():
+    """Quantizing a channels_last float tensor (a float conv output in that layout) gives
+    the same integers and values as the contiguous tensor, on both paths."""
+    need_c()
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-1.5, 2.0)
+    x = (torch.randn(3, 5, 4, 6) * 1.5).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        for on in (True, False):
+            with _integer.integer_execution(on):
+                a, b = q(x), q(x.contiguous())
+                assert torch.equal(a.raw_data, b.raw_data) and torch.equal(a.dequantize(), b.dequantize())
+                assert torch.equal(_integer._int8_raw(a), b.raw_data.to(torch.int8))
+        # a conv with a float result returns it in the default (contiguous) layout
+        rng = random.Random(9)
+        y = F.conv2d(act((2, 3, 6, 6), rng), weight((4, 3, 3, 3), rng), None, 1, 1)
+        assert _integer.last_path() == "conv2d:integer" and y.is_contiguous()
+
+
+def test_weights_are_not_requantized_while_unchanged():
+    q = LinearQuantizer(8, granularity=ff.PerChannel(0))
+    w = torch.nn.Parameter(torch.randn(6, 5))
+    q.quantization_range = (w.detach().amin(1), w.detach().amax(1))
+    with torch.no_grad():
+        a, b = q(w), q(w)
+        assert a is b, "same weight, same parameters: the same result"
+        w.mul_(2.0)  # in place: version counter moves
+        c = q(w)
+        assert c is not a and torch.equal(c.raw_data, quantize_per_channel(w, q.scale, None, axis=0).raw_data)
+        q.scale.mul_(2.0)  # new parameters
+        d = q(w)
+        assert d is not c and not torch.equal(d.raw_data, c.raw_data)
+        d.raw_data.add_(1.0)  # someone changed the result: not handed out again
+        assert q(w) is not d
+    e, f = q(w), q(w)  # autograd records: always quantized anew
+    assert e is not f and e.requires_grad
+
+
+def test_simulated_dequantization_computed_with_quantization():
+    need_c()
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-1.0, 2.5)
+    x = torch.randn(64, 33) * 2
+    with torch.no_grad(), _integer.integer_execution(False):
+        qt = q(x)
+        want = (qt.raw_data + torch.round(q.offset.detach())) * q.scale.detach()  # (raw - zp) * s
+        first = qt.dequantize()
+        assert torch.equal(first, want)
+        second = qt.dequantize()
+        assert torch.equal(second, want) and second is not first, "handed out once"
+        first.add_(1.0)  # the first consumer's copy is its own
+        assert torch.equal(qt.dequantize(), want)
+        qt2 = q(x)
+        qt2.raw_data[0, 0] = 5.0  # raw data changed in place: computed from them again
+        got = qt2.dequantize()
+        want2 = (torch.tensor(5.0) + torch.round(q.offset.detach())) * q.scale.detach()
+        assert torch.equal(got[0, 0].reshape(1), want2.reshape(1))
+
+
 # --- matmul / bmm -------------------------------------------------------------------------------
 
 

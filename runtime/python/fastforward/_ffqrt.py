@@ -93,6 +93,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         fn = getattr(lib, name)
         fn.argtypes = [vp, vp, vp, grid, vp, vp, ctypes.c_int]
         fn.restype = ctypes.c_int
+    lib.ffqrt_quantize_dequantize.argtypes = [vp, vp, vp, vp, grid, vp, vp, ctypes.c_int]
+    lib.ffqrt_quantize_dequantize.restype = ctypes.c_int
 
 
 def _load() -> Optional[ctypes.CDLL]:
@@ -198,11 +200,16 @@ def _params_ok(
         return False
     if not _plain(scale, torch.float32) or scale.numel() != n_params:
         return False
+    if zero_point is not None and (not _plain(zero_point, torch.int32) or zero_point.numel() != n_params):
+        return False
+    if n_params == 1:  # the common per-tensor case, without torch ops
+        s = scale.item()
+        if not (s > 0.0 and s != float("inf")):
+            return False
+        return zero_point is None or _QMIN[dtype] <= zero_point.item() <= _QMAX[dtype]
     if not bool(torch.isfinite(scale).all()) or not bool((scale > 0).all()):
         return False
     if zero_point is not None:
-        if not _plain(zero_point, torch.int32) or zero_point.numel() != n_params:
-            return False
         if bool((zero_point < _QMIN[dtype]).any()) or bool((zero_point > _QMAX[dtype]).any()):
             return False
     return True
@@ -271,6 +278,18 @@ def _ptr(t: Optional[torch.Tensor]) -> Optional[int]:
     return None if t is None else t.data_ptr()
 
 
+def _nhwc(x: torch.Tensor, tile: Sequence[int]) -> Optional[Tuple[torch.Tensor, Tuple[int, ...]]]:
+    """A channels_last (not contiguous) 4-D tensor as its NHWC view, and the tile permuted
+    alike; None for other tensors. Elementwise kernels run on the view."""
+    if x.dim() == 4 and len(tile) == 4 and not x.is_contiguous() and channels_last_dense(x):
+        return x.permute(0, 2, 3, 1), (int(tile[0]), int(tile[2]), int(tile[3]), int(tile[1]))
+    return None
+
+
+def _nchw(t: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+    return None if t is None else t.permute(0, 3, 1, 2)
+
+
 def quantize(
     x: torch.Tensor,
     tile: Sequence[int],
@@ -281,6 +300,9 @@ def quantize(
     """Raw grid values of ``x`` as float32 (``clamp(round(x / s + zp), qmin, qmax)``, -0 as
     +0), or None when C cannot do this call. ``scale``: float32, one per tile;
     ``zero_point``: int32 or None (= 0). One pass (``ffqrt_quantize_float``)."""
+    nhwc = _nhwc(x, tile) if isinstance(x, torch.Tensor) else None
+    if nhwc is not None:
+        return _nchw(quantize(nhwc[0], nhwc[1], scale, zero_point, num_bits))
     if num_bits not in GRID_DTYPES or not _plain(x, torch.float32) or x.numel() == 0:
         return None
     lib = _lib_or_warn()
@@ -291,8 +313,20 @@ def quantize(
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, dtype):
         return None
     out = _empty(x.shape, torch.float32)
+    if dtype == _S8 and scale.numel() == 1 and want_dequantized[0]():
+        # the simulated path dequantizes what it quantizes: both in one pass
+        dq = _empty(x.shape, torch.float32)
+        status = lib.ffqrt_quantize_dequantize(
+            _pool_ctx(), out.data_ptr(), dq.data_ptr(), x.data_ptr(), ctypes.byref(grid),
+            scale.data_ptr(), _ptr(zero_point), dtype,
+        )
+        if status != _OK:
+            return None
+        _mark_int8_grid(out)
+        _keep_dequantized(out, dq, scale.item(), 0 if zero_point is None else int(zero_point.item()))
+        return out
     status = lib.ffqrt_quantize_float(
-        _state["ctx"], out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+        _pool_ctx(), out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
     )
     if status != _OK:
@@ -300,6 +334,53 @@ def quantize(
     if dtype == _S8:
         _mark_int8_grid(out)
     return out
+
+
+# Whether ``quantize`` also computes the dequantized values (fastforward._integer turns this
+# off while the integer path, which reads the integers instead, is on).
+want_dequantized = [lambda: True]
+# data pointer of a raw tensor from ``quantize`` -> (weak reference to it, its version,
+# numel, scale, zero point, the dequantized tensor, its version): handed out once.
+_dequantized: dict = {}
+
+
+def _keep_dequantized(raw: torch.Tensor, dq: torch.Tensor, scale: float, zero_point: int) -> None:
+    key = raw.data_ptr()
+
+    def forget(ref: Any, key: int = key) -> None:
+        entry = _dequantized.get(key)
+        if entry is not None and entry[0] is ref:
+            del _dequantized[key]
+
+    try:
+        _dequantized[key] = (weakref.ref(raw, forget), raw._version, raw.numel(), scale, zero_point, dq,
+                             dq._version)
+    except RuntimeError:  # inference tensors have no version counter: not kept
+        pass
+
+
+def take_dequantized(raw: torch.Tensor, scale: float, zero_point: int) -> Optional[torch.Tensor]:
+    """The dequantized values ``quantize`` computed along with ``raw`` (float32, per
+    tensor, 8 bits), if ``raw`` is unchanged since and ``scale`` / ``zero_point`` are the
+    ones used; each is handed out once (a second dequantization computes its own)."""
+    if raw.dim() == 4 and not raw.is_contiguous() and channels_last_dense(raw):
+        dq = take_dequantized(raw.permute(0, 2, 3, 1), scale, zero_point)
+        return None if dq is None else dq.permute(0, 3, 1, 2)
+    entry = _dequantized.get(raw.data_ptr())
+    if entry is None:
+        return None
+    ref, version, numel, s, zp, dq, dq_version = entry
+    owner = ref()
+    try:
+        ok = (owner is not None and raw.dtype == torch.float32 and raw.numel() == numel and raw.is_contiguous()
+              and raw._version == version == owner._version and dq._version == dq_version
+              and s == scale and zp == zero_point)
+    except RuntimeError:
+        return None
+    if not ok:
+        return None
+    del _dequantized[raw.data_ptr()]
+    return dq.view(raw.shape)
 
 
 # Float32 tensors that ``quantize`` filled with 8-bit grid values, by data pointer: the
@@ -344,6 +425,9 @@ def quantize_int8(
     zero_point: Optional[torch.Tensor],
 ) -> Optional[torch.Tensor]:
     """8-bit raw grid values of ``x`` stored as int8, or None when C cannot do this call."""
+    nhwc = _nhwc(x, tile) if isinstance(x, torch.Tensor) else None
+    if nhwc is not None:
+        return _nchw(quantize_int8(nhwc[0], nhwc[1], scale, zero_point))
     if not _plain(x, torch.float32) or x.numel() == 0:
         return None
     lib = _lib_or_warn()
@@ -354,7 +438,7 @@ def quantize_int8(
         return None
     q = _empty(x.shape, torch.int8)
     status = lib.ffqrt_quantize(
-        _state["ctx"], q.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+        _pool_ctx(), q.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), _S8,
     )
     return q if status == _OK else None
@@ -369,6 +453,9 @@ def dequantize(
 ) -> Optional[torch.Tensor]:
     """``(raw - zp) * s`` as float32 for int8 ``raw`` holding ``num_bits``=8 values, or None
     when C cannot do this call."""
+    nhwc = _nhwc(raw, tile) if isinstance(raw, torch.Tensor) else None
+    if nhwc is not None:
+        return _nchw(dequantize(nhwc[0], nhwc[1], scale, zero_point, num_bits))
     if num_bits != 8 or not _plain(raw, torch.int8) or raw.numel() == 0:
         return None
     lib = _lib_or_warn()
@@ -379,7 +466,7 @@ def dequantize(
         return None
     out = _empty(raw.shape, torch.float32)
     status = lib.ffqrt_dequantize(
-        _state["ctx"], out.data_ptr(), raw.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+        _pool_ctx(), out.data_ptr(), raw.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), _S8,
     )
     return out if status == _OK else None
@@ -404,7 +491,7 @@ def fake_quantize(
         return None
     out = _empty(x.shape, torch.float32)
     status = lib.ffqrt_fake_quantize(
-        _state["ctx"], out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+        _pool_ctx(), out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
     )
     return out if status == _OK else None
@@ -428,6 +515,7 @@ __all__ += [
     "linear_dynamic",
     "linear_pack",
     "linear_pack_dims",
+    "lut8",
     "matmul",
     "mul",
 ]
@@ -447,8 +535,12 @@ class _ConvShape(ctypes.Structure):
     _fields_ = [
         (name, ctypes.c_size_t)
         for name in ("n", "c_in", "h", "w", "c_out", "kh", "kw", "stride_h", "stride_w",
-                     "pad_h", "pad_w", "dil_h", "dil_w", "groups")
+                     "pad_h", "pad_w", "dil_h", "dil_w", "groups", "layout")
     ]
+
+
+# _ConvShape.layout bits (ffqrt.h): input / output in NHWC (torch's channels_last) order.
+CONV_IN_NHWC, CONV_OUT_NHWC = 1, 2
 
 
 class QParam:
@@ -462,7 +554,7 @@ class QParam:
         if dtype not in _TORCH_INT8:
             raise ValueError("QParam: dtype must be torch.int8 or torch.uint8, got %s" % dtype)
         code = _TORCH_INT8[dtype]
-        f32 = float(torch.tensor(float(scale), dtype=torch.float32))
+        f32 = ctypes.c_float(float(scale)).value  # rounded to float32 (inf past its range)
         if not (f32 > 0.0 and f32 != float("inf")):  # also false for NaN
             raise ValueError("QParam: scale must be finite and > 0 in float32, got %r" % (scale,))
         zp = int(zero_point)
@@ -500,6 +592,8 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_conv2d_q": ([vp, vp, qp, i32, vp, qp, vp, vp, cs, vp], i32),
         "ffqrt_add": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
+        "ffqrt_lut8": ([vp, vp, vp, vp, sz], i32),
+        "ffqrt_nhwc_to_nchw8": ([vp, vp, vp, sz, sz, sz], i32),
     }
     for name, (argtypes, restype) in table.items():
         fn = getattr(lib, name)
@@ -521,6 +615,13 @@ def _integer_lib() -> Optional[ctypes.CDLL]:
                 _declare_integer(lib)
                 _integer_declared[0] = True
     return lib
+
+
+def _pool_ctx() -> Any:
+    """The context quantize / dequantize run in: as many threads as torch uses (like the
+    integer kernels), falling back to the library's default context."""
+    ctx = integer_context()
+    return ctx if ctx is not None else _state["ctx"]
 
 
 def integer_context(threads: Optional[int] = None) -> Optional[int]:
@@ -623,13 +724,32 @@ def linear_pack_dims(packed: torch.Tensor) -> Optional[Tuple[int, int]]:
 
 
 def _pack_nk(packed: torch.Tensor, what: str) -> Tuple[int, int]:
+    # A pack checked before and not written since (same buffer, length and version) is
+    # not read again through ctypes: packs are checked once per call site otherwise.
+    key = packed.data_ptr() if isinstance(packed, torch.Tensor) else None
+    seen = _packs_seen.get(key)
+    if seen is not None and seen[0]() is packed and _plain(packed, torch.uint8):
+        try:
+            if packed._version == seen[1] and packed.numel() == seen[2]:
+                return seen[3]
+        except RuntimeError:
+            pass
     dims = linear_pack_dims(packed)
     if dims is None:
         raise ValueError("%s: not a linear pack" % what)
     lib = _state["lib"]
     if packed.numel() < lib.ffqrt_linear_pack_size(dims[0], dims[1]):
         raise ValueError("%s: packed buffer too short" % what)
+    try:
+        if len(_packs_seen) > 4096:
+            _packs_seen.clear()
+        _packs_seen[key] = (weakref.ref(packed), packed._version, packed.numel(), dims)
+    except RuntimeError:
+        pass
     return dims
+
+
+_packs_seen: dict = {}
 
 
 def linear(a: torch.Tensor, pa: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor],
@@ -719,17 +839,25 @@ def matmul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: Option
 
 def conv2d_shape(n: int, c_in: int, h: int, w: int, c_out: int, kh: int, kw: int,
                  stride: Tuple[int, int], padding: Tuple[int, int], dilation: Tuple[int, int],
-                 groups: int) -> Any:
-    """The C description of an NCHW convolution (every value a non-negative int; stride,
-    dilation and groups >= 1; channels divisible by groups)."""
+                 groups: int, layout: int = 0) -> Any:
+    """The C description of a convolution (every value a non-negative int; stride,
+    dilation and groups >= 1; channels divisible by groups). ``layout``: ``CONV_IN_NHWC``
+    and / or ``CONV_OUT_NHWC`` for a channels_last input / output, else NCHW."""
     values = (n, c_in, h, w, c_out, kh, kw) + tuple(stride) + tuple(padding) + tuple(dilation) + (groups,)
     _sizes(*values)
     if min(stride) < 1 or min(dilation) < 1 or groups < 1 or kh < 1 or kw < 1:
         raise ValueError("conv2d: stride, dilation, groups and kernel sizes must be >= 1")
     if c_in % groups or c_out % groups:
         raise ValueError("conv2d: channels (%d in, %d out) not divisible by groups %d" % (c_in, c_out, groups))
+    if layout not in (0, CONV_IN_NHWC, CONV_OUT_NHWC, CONV_IN_NHWC | CONV_OUT_NHWC):
+        raise ValueError("conv2d: layout %r is not a combination of CONV_IN_NHWC and CONV_OUT_NHWC" % (layout,))
     return _ConvShape(n, c_in, h, w, c_out, kh, kw, stride[0], stride[1], padding[0], padding[1],
-                      dilation[0], dilation[1], groups)
+                      dilation[0], dilation[1], groups, layout)
+
+
+def channels_last_dense(t: torch.Tensor) -> bool:
+    """``t`` is a 4-D tensor whose memory holds it in channels_last (NHWC) order, densely."""
+    return t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last)
 
 
 def conv2d_out_hw(shape: Any) -> Tuple[int, int]:
@@ -763,9 +891,10 @@ def conv2d_pack(w: torch.Tensor, w_scale: torch.Tensor, shape: Any) -> Optional[
 def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor], shape: Any,
            out: Optional[QParam] = None, relu: bool = False,
            threads: Optional[int] = None) -> Optional[torch.Tensor]:
-    """int8 NCHW convolution of ``x`` (per tensor ``px``) with a pack from ``conv2d_pack``
-    made for the same ``shape``; float32 output (plus ``bias``) or, with ``out``,
-    requantized."""
+    """int8 convolution of ``x`` [n, c, h, w] (per tensor ``px``) with a pack from
+    ``conv2d_pack`` made for the same kernel; float32 output (plus ``bias``) or, with
+    ``out``, requantized. ``x`` is contiguous, or channels_last when ``shape.layout`` has
+    ``CONV_IN_NHWC``; the output is channels_last when it has ``CONV_OUT_NHWC``."""
     lib = _integer_lib()
     if lib is None:
         return None
@@ -773,7 +902,12 @@ def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[tor
         raise ValueError("conv2d: shape must come from conv2d_shape")
     if not isinstance(x, torch.Tensor) or tuple(x.shape) != (shape.n, shape.c_in, shape.h, shape.w):
         raise ValueError("conv2d: input must have shape %s" % ((shape.n, shape.c_in, shape.h, shape.w),))
-    _need(x, "conv2d input", tuple(_TORCH_INT8), x.numel())
+    if shape.layout & CONV_IN_NHWC:
+        if not channels_last_dense(x):
+            raise ValueError("conv2d: the layout says NHWC but the input is not channels_last")
+        _need(x.permute(0, 2, 3, 1), "conv2d input", tuple(_TORCH_INT8), x.numel())
+    else:
+        _need(x, "conv2d input", tuple(_TORCH_INT8), x.numel())
     _need_qparam(px, "conv2d input", x)
     if not _plain(packed, torch.uint8) or packed.numel() != lib.ffqrt_conv2d_pack_size(ctypes.byref(shape)):
         raise ValueError("conv2d: packed weights do not match the shape")
@@ -782,18 +916,19 @@ def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[tor
     oh, ow = conv2d_out_hw(shape)
     work = _workspace(int(lib.ffqrt_conv2d_workspace_size(ctypes.byref(shape))))
     ctx = integer_context(threads)
-    dims = (shape.n, shape.c_out, oh, ow)
+    nhwc = bool(shape.layout & CONV_OUT_NHWC)
+    dims = (shape.n, oh, ow, shape.c_out) if nhwc else (shape.n, shape.c_out, oh, ow)
     if out is None:
         y = _empty(dims, torch.float32)
         _check(lib.ffqrt_conv2d_f32(ctx, y.data_ptr(), x.data_ptr(), ctypes.byref(px._c), packed.data_ptr(),
                                     _ptr(bias), ctypes.byref(shape), work.data_ptr()), "conv2d_f32")
-        return y
-    _need_qparam(out, "conv2d output")
-    y = _empty(dims, out.dtype)
-    _check(lib.ffqrt_conv2d_q(ctx, y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), x.data_ptr(),
-                              ctypes.byref(px._c), packed.data_ptr(), _ptr(bias), ctypes.byref(shape),
-                              work.data_ptr()), "conv2d_q")
-    return y
+    else:
+        _need_qparam(out, "conv2d output")
+        y = _empty(dims, out.dtype)
+        _check(lib.ffqrt_conv2d_q(ctx, y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), x.data_ptr(),
+                                  ctypes.byref(px._c), packed.data_ptr(), _ptr(bias), ctypes.byref(shape),
+                                  work.data_ptr()), "conv2d_q")
+    return y.permute(0, 3, 1, 2) if nhwc else y
 
 
 def _eltwise(name: str, a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam,
@@ -825,3 +960,38 @@ def mul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam, r
         threads: Optional[int] = None) -> Optional[torch.Tensor]:
     """Elementwise ``quantize(dq(a) * dq(b))`` onto ``out``'s grid (same-shape operands)."""
     return _eltwise("mul", a, pa, b, pb, out, relu, threads)
+
+
+def lut8(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``table[x]`` for an int8 or uint8 tensor ``x`` (indexed by its bytes: 0..127, then
+    -128..-1 for int8) and a 256-entry int8 / uint8 ``table``; same shape, the table's
+    dtype. A channels_last ``x`` gives a channels_last result."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.dtype not in _TORCH_INT8:
+        raise ValueError("lut8: x must be an int8 or uint8 tensor")
+    _need(table, "lut8 table", tuple(_TORCH_INT8), 256)
+    nhwc = not x.is_contiguous() and channels_last_dense(x)
+    flat = x.permute(0, 2, 3, 1) if nhwc else x
+    _need(flat, "lut8 input", tuple(_TORCH_INT8), x.numel())
+    y = _empty(flat.shape, table.dtype)
+    _check(lib.ffqrt_lut8(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(), x.numel()),
+           "lut8")
+    return y.permute(0, 3, 1, 2) if nhwc else y
+
+
+def contiguous8(x: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """A contiguous copy of a channels_last int8 / uint8 tensor (torch's own copy of such a
+    permutation is slow for bytes), or None when ``x`` is not one or C is not available."""
+    lib = _integer_lib()
+    if lib is None or not isinstance(x, torch.Tensor) or x.dtype not in _TORCH_INT8 or not channels_last_dense(x):
+        return None
+    src = x.permute(0, 2, 3, 1)
+    if not _plain(src, x.dtype):
+        return None
+    n, c, h, w = (int(d) for d in x.shape)
+    y = _empty((n, c, h, w), x.dtype)
+    _check(lib.ffqrt_nhwc_to_nchw8(integer_context(threads), y.data_ptr(), src.data_ptr(), n, c, h * w),
+           "nhwc_to_nchw8")
+    return y

@@ -18,6 +18,14 @@ overrides or hooks on it), the int32 accumulators are requantized straight onto 
 and a QuantizedTensor with int8 storage comes out; with no output quantizer (or a stub) the
 float32 result; with any other output quantizer, the float32 result passed through it.
 
+On the integer path, a QuantizedTensor with int8 raw data that goes through another static
+per-tensor 8-bit quantizer is requantized by a 256-entry table (built with the simulated
+path itself, so the values are the same) and keeps int8 raw data; shape ops (``flatten``,
+``reshape``, ``view``, ``permute``, ...) on a per-tensor QuantizedTensor move its integers
+and keep it quantized; a batched conv2d returns channels_last raw data (the next conv reads
+it as is). Outside autograd, a quantizer given the same unchanged weight again returns its
+previous result, so frozen forward passes neither requantize nor repack weights.
+
 Packed weights are cached per weight tensor: the key is the tensor that owns the raw data
 (its ``_base`` or itself), its view geometry and its version counter, plus the scales; an
 in-place change of the weight or its scales repacks, and the entry dies with the tensor.
@@ -30,6 +38,8 @@ environment) turn the integer path off, leaving the simulated one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import os
 import threading
 import weakref
@@ -40,6 +50,7 @@ import torch.nn.functional as F
 
 from fastforward import _ffqrt, dispatcher
 from fastforward.flags import get_export_mode
+from fastforward.quantization.affine import _affine
 from fastforward.quantization.affine._affine import (
     AffineQuantizationFunction,
     StaticAffineQuantParams,
@@ -181,6 +192,39 @@ def _zero_points(offset: Any, n: int) -> Optional[torch.Tensor]:
     return zp.to(torch.int64)
 
 
+def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
+    """The QParam of a one-entry float32 CPU scale (finite, > 0) and offset (None = 0;
+    zero point ``-round(offset)`` within [-128, 127]), or None. Plain Python on the two
+    values: a handful of torch ops per call would cost more than small kernels."""
+    if (type(scale) not in (torch.Tensor, torch.nn.Parameter) or scale.dtype != torch.float32
+            or scale.device.type != "cpu" or scale.layout != torch.strided or scale.numel() != 1
+            or _grad_blocked(scale)):
+        return None
+    s = scale.item()
+    if not (s > 0.0 and s != math.inf):  # also false for NaN
+        return None
+    zp = 0
+    if offset is not None:
+        if (not isinstance(offset, torch.Tensor) or not offset.is_floating_point() or offset.numel() != 1
+                or offset.device.type != "cpu" or _grad_blocked(offset)):
+            return None
+        o = offset.item()
+        if not math.isfinite(o):
+            return None
+        zp = -round(o)  # round half to even, as torch.round
+        if not -128 <= zp <= 127:
+            return None
+    qp = _qparams.get((s, zp))
+    if qp is None:
+        if len(_qparams) > 4096:
+            _qparams.clear()
+        qp = _qparams[(s, zp)] = _ffqrt.QParam(s, zp)
+    return qp
+
+
+_qparams: Dict[Tuple[float, int], _ffqrt.QParam] = {}  # (scale, zero point) -> QParam (read-only)
+
+
 def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     """The raw data as int8 (same shape, maybe a copy), or None when they are not integers
     in [-128, 127] or not plain CPU data."""
@@ -197,6 +241,13 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     raw = raw.detach()
     if raw.numel() == 0:
         return torch.empty(raw.shape, dtype=torch.int8)
+    if raw.dtype == torch.float32 and not raw.is_contiguous() and _ffqrt.channels_last_dense(raw):
+        inner = _int8_raw_data(raw.permute(0, 2, 3, 1))  # channels_last: on the NHWC view
+        return None if inner is None else inner.permute(0, 3, 1, 2)
+    return _int8_raw_data(raw)
+
+
+def _int8_raw_data(raw: torch.Tensor) -> Optional[torch.Tensor]:
     if raw.dtype == torch.float32 and raw.is_contiguous():
         if _ffqrt.known_int8_grid(raw):  # straight from the 8-bit quantizer: one pass
             flat = raw.reshape(-1)
@@ -251,16 +302,24 @@ def _activation(x: Any) -> Optional[_Act]:
     params = _static_params(x)
     if params is None or not isinstance(params.granularity, PerTensor):
         return None
-    scale = _f32_param(params.scale, 1)
-    if scale is None:
-        return None
-    zp = _zero_points(params.offset, 1)
-    if zp is None:
+    qp = _scalar_qparam(params.scale, params.offset)
+    if qp is None:
         return None
     raw = _int8_raw(x)
     if raw is None:
         return None
-    return _Act(raw, _ffqrt.QParam(float(scale[0]), int(zp[0])))
+    return _Act(raw, qp)
+
+
+def _weight_ok(w: Any, ndim: int) -> bool:
+    """Cheap first test of a weight with ``ndim`` dimensions: static 8-bit, per tensor or
+    per channel along dim 0 (the values are checked by ``_weight_scales`` when the weight
+    is packed)."""
+    params = _static_params(w)
+    if params is None or ndim < 2:
+        return False
+    g = params.granularity
+    return isinstance(g, PerTensor) or (type(g) is PerChannel and [d % ndim for d in g.channel_dims] == [0])
 
 
 def _weight_scales(w: Any) -> Optional[torch.Tensor]:
@@ -291,11 +350,45 @@ def _weight_scales(w: Any) -> Optional[torch.Tensor]:
 
 
 class _Entry:
-    __slots__ = ("ref", "version", "geometry", "scales", "packed")
+    __slots__ = ("ref", "version", "geometry", "scales", "packed", "params")
 
     def __init__(self, ref: Any, version: int, geometry: Tuple[Any, ...], scales: torch.Tensor,
-                 packed: torch.Tensor) -> None:
+                 packed: torch.Tensor, params: Tuple[Any, ...]) -> None:
         self.ref, self.version, self.geometry, self.scales, self.packed = ref, version, geometry, scales, packed
+        self.params = params
+
+
+def _params_key(w: QuantizedTensor) -> Optional[Tuple[Any, ...]]:
+    """What a pack depends on besides the integers: the weight's scale and offset tensors
+    (as weak references, with their version counters) and its granularity; None when they
+    cannot be tracked (then the scales are compared by value)."""
+    params = _static_params(w)
+    if params is None:
+        return None
+    key: List[Any] = [params.granularity]
+    for t in (params.scale, params.offset):
+        if t is None:
+            key += [None, None]
+            continue
+        if not isinstance(t, torch.Tensor):
+            return None
+        try:
+            key += [weakref.ref(t), int(t._version)]
+        except (RuntimeError, TypeError):
+            return None
+    return tuple(key)
+
+
+def _same_params(a: Tuple[Any, ...], b: Tuple[Any, ...]) -> bool:
+    if len(a) != len(b) or a[0] != b[0]:
+        return False
+    for i in (1, 3):
+        ra, rb = a[i], b[i]
+        if (ra is None) != (rb is None):
+            return False
+        if ra is not None and (ra() is None or ra() is not rb() or a[i + 1] != b[i + 1]):
+            return False
+    return True
 
 
 _cache: Dict[Tuple[Any, ...], _Entry] = {}
@@ -319,22 +412,33 @@ def _drop(key: Tuple[Any, ...], ref: Any) -> None:
         del _cache[key]
 
 
-def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...], scales: torch.Tensor,
+def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
                    pack: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                    reshape: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> Optional[torch.Tensor]:
-    """The packed form of weight ``w`` (cached), or None when its raw data are not int8
-    values. ``reshape`` maps the int8 raw data to what ``pack`` expects."""
+    """The packed form of weight ``w`` (cached), or None when the weight is not a
+    symmetric 8-bit one of a supported granularity or its raw data are not int8 values.
+    ``reshape`` maps the int8 raw data to what ``pack`` expects."""
     owner, version = _owner(w)
     raw_view = w.raw_data
     key = None
+    pkey = _params_key(w)
     if owner is not None:
-        key = (id(owner), kind, layout, tuple(w.shape), tuple(raw_view.stride()),
+        key = (id(owner), kind, layout, tuple(raw_view.shape), tuple(raw_view.stride()),
                raw_view.storage_offset(), raw_view.dtype)
         entry = _cache.get(key)
-        if (entry is not None and entry.ref() is owner and entry.version == version
-                and torch.equal(entry.scales, scales)):
-            _stats["hits"] += 1
-            return entry.packed
+        if entry is not None and entry.ref() is owner and entry.version == version:
+            if pkey is not None and _same_params(entry.params, pkey):
+                _stats["hits"] += 1
+                return entry.packed
+            scales = _weight_scales(w)
+            if scales is None:
+                return None
+            if torch.equal(entry.scales, scales):
+                _stats["hits"] += 1
+                return entry.packed
+    scales = _weight_scales(w)
+    if scales is None:
+        return None
     raw = _int8_raw(w)
     if raw is None:
         return None
@@ -342,7 +446,7 @@ def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...], scale
     _stats["packs"] += 1
     if key is not None:
         ref = weakref.ref(owner, lambda r, key=key: _drop(key, r))
-        _cache[key] = _Entry(ref, version, key[1:], scales.clone(), packed)
+        _cache[key] = _Entry(ref, version, key[1:], scales.clone(), packed, pkey or ())
     return packed
 
 
@@ -380,21 +484,39 @@ def _output(q: Any) -> Tuple[int, Any]:
             or not isinstance(q.granularity, PerTensor) or q.has_uninitialized_params
             or q.quantized_dtype not in (None, torch.int8, torch.float32) or get_export_mode()):
         return (_CALL, q) if isinstance(q, Quantizer) or callable(q) else (-1, None)
-    scale = _f32_param(q.scale, 1)
-    zp = _zero_points(q.offset, 1)
-    if scale is None or zp is None:
+    qp = _scalar_qparam(q.scale, q.offset)
+    if qp is None:
         return _CALL, q
-    return _REQUANT, (_ffqrt.QParam(float(scale[0]), int(zp[0])), q)
+    return _REQUANT, (qp, q)
+
+
+# (id(scale), id(offset), storage dtype) -> (weak reference to scale, to offset, context):
+# results on one quantizer's grid share one (immutable) context.
+_contexts: Dict[Tuple[int, int, Any], Tuple[Any, Any, QuantizationContext]] = {}
+
+
+def _context(scale: torch.Tensor, offset: Optional[torch.Tensor], storage: torch.dtype) -> QuantizationContext:
+    key = (id(scale), id(offset), storage)
+    hit = _contexts.get(key)
+    if hit is not None and hit[0]() is scale and (offset is None or hit[1]() is offset):
+        return hit[2]
+    params = StaticAffineQuantParams(scale=scale, offset=offset, num_bits=8, granularity=PerTensor(),
+                                     quantized_dtype=storage, dequantize_dtype=torch.float32)
+    context = QuantizationContext(AffineQuantizationFunction, params)
+    try:
+        if len(_contexts) > 4096:
+            _contexts.clear()
+        _contexts[key] = (weakref.ref(scale), None if offset is None else weakref.ref(offset), context)
+    except TypeError:
+        pass
+    return context
 
 
 def _wrap(raw: torch.Tensor, quantizer: Any) -> torch.Tensor:
-    params = StaticAffineQuantParams(
-        scale=quantizer.scale, offset=quantizer.offset, num_bits=8, granularity=PerTensor(),
-        quantized_dtype=quantizer.quantized_dtype or torch.int8, dequantize_dtype=torch.float32,
-    )
     if quantizer.quantized_dtype == torch.float32:
         raw = raw.to(torch.float32)
-    return QuantizationContext(AffineQuantizationFunction, params).attach(raw)
+    context = _context(quantizer.scale, quantizer.offset, quantizer.quantized_dtype or torch.int8)
+    return QuantizedTensor(raw, context) if not get_export_mode() else context.attach(raw)
 
 
 def _finish(y: torch.Tensor, how: Tuple[int, Any]) -> torch.Tensor:
@@ -457,15 +579,14 @@ def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
     if int(x.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    scales = _weight_scales(w)
-    if how[0] < 0 or scales is None:
+    if how[0] < 0 or not _weight_ok(w, 2):
         return None
     if how[0] == _REQUANT:
         how = (_CALL, how[1][1])
     ok, bias = _float_bias(b["bias"], n)
     if not ok:
         return None
-    packed = _packed_weight(w, "linear", (n, k), scales, _ffqrt.linear_pack)
+    packed = _packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
     if packed is None:
         return None
 
@@ -484,19 +605,21 @@ def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
     if x is None or x.raw.dim() < 1:
         return None
     w = b["weight"]
-    if not isinstance(w, QuantizedTensor) or w.dim() != 2:
+    if not isinstance(w, QuantizedTensor):
         return None
-    n, k = int(w.shape[0]), int(w.shape[1])
+    wshape = w.raw_data.shape  # (a plain tensor's: no __torch_function__ on the way)
+    if len(wshape) != 2:
+        return None
+    n, k = int(wshape[0]), int(wshape[1])
     if int(x.raw.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    scales = _weight_scales(w)
-    if how[0] < 0 or scales is None:
+    if how[0] < 0 or not _weight_ok(w, 2):
         return None
     ok, bias = _float_bias(b["bias"], n)
     if not ok:
         return None
-    packed = _packed_weight(w, "linear", (n, k), scales, _ffqrt.linear_pack)
+    packed = _packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
     if packed is None:
         return None
 
@@ -532,7 +655,10 @@ def _single(value: Any) -> Optional[int]:
 def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     x = _activation(b["input"])
     w = b["weight"]
-    if x is None or not isinstance(w, QuantizedTensor) or w.dim() != dims + 2:
+    if x is None or not isinstance(w, QuantizedTensor):
+        return None
+    wshape = w.raw_data.shape
+    if len(wshape) != dims + 2:
         return None
     batched = x.raw.dim() == dims + 2
     if not batched and x.raw.dim() != dims + 1:
@@ -542,12 +668,12 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
         return None
     if dims == 2:
         stride, dilation = _pair(b["stride"], "stride"), _pair(b["dilation"], "dilation")
-        kh, kw = int(w.shape[2]), int(w.shape[3])
+        kh, kw = int(wshape[2]), int(wshape[3])
     else:
         s1, d1 = _single(b["stride"]), _single(b["dilation"])
         stride = None if s1 is None else (1, s1)
         dilation = None if d1 is None else (1, d1)
-        kh, kw = 1, int(w.shape[2])
+        kh, kw = 1, int(wshape[2])
     if stride is None or dilation is None or min(stride) < 1 or min(dilation) < 1:
         return None
     padding = b["padding"]
@@ -572,30 +698,38 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     if dims == 1:
         xr = xr.unsqueeze(2)
     nb, c_in, h, wd = (int(d) for d in xr.shape)
-    c_out = int(w.shape[0])
-    if c_out == 0 or c_in == 0 or int(w.shape[1]) * groups != c_in or c_out % groups:
+    c_out = int(wshape[0])
+    if c_out == 0 or c_in == 0 or int(wshape[1]) * groups != c_in or c_out % groups:
         return None
     if (c_in // groups) * kh * kw > _ffqrt.LINEAR_MAX_K:
         return None
-    shape = _ffqrt.conv2d_shape(nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups)
+    how = _output(b.get("output_quantizer"))
+    # conv2d reads channels_last input as is, and writes a batched requantized output
+    # channels_last: the GEMM then stores whole rows, and the next conv reads them without a
+    # transpose. Float outputs keep torch's default layout (float ops come next).
+    layout = 0
+    if dims == 2:
+        if not xr.is_contiguous() and _ffqrt.channels_last_dense(xr):
+            layout |= _ffqrt.CONV_IN_NHWC
+        if batched and how[0] == _REQUANT:
+            layout |= _ffqrt.CONV_OUT_NHWC
+    shape = _ffqrt.conv2d_shape(nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout)
     oh, ow = _ffqrt.conv2d_out_hw(shape)
     if oh == 0 or ow == 0:
         return None
-    how = _output(b.get("output_quantizer"))
-    scales = _weight_scales(w)
-    if how[0] < 0 or scales is None:
+    if how[0] < 0 or not _weight_ok(w, dims + 2):
         return None
     ok, bias = _float_bias(b["bias"], c_out)
     if not ok:
         return None
-    packed = _packed_weight(w, "conv", (c_out, c_in // groups, kh, kw, groups), scales,
+    packed = _packed_weight(w, "conv", (c_out, c_in // groups, kh, kw, groups),
                             lambda r, s: _ffqrt.conv2d_pack(r, s, shape),
                             (lambda r: r) if dims == 2 else (lambda r: r.unsqueeze(2)))
     if packed is None:
         return None
 
     def run() -> torch.Tensor:
-        y = _ffqrt.conv2d(xr.contiguous(), x.qp, packed, bias, shape,
+        y = _ffqrt.conv2d(xr if layout & _ffqrt.CONV_IN_NHWC else xr.contiguous(), x.qp, packed, bias, shape,
                           out=how[1][0] if how[0] == _REQUANT else None)
         if dims == 1:
             y = y.squeeze(2)
@@ -711,6 +845,63 @@ def _lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam, quantizer: Any, qy:
     return table
 
 
+def _apply_table(raw: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """``table`` (256 int8 entries, indexed by the byte) applied to int8 ``raw``."""
+    if not (raw.is_contiguous() or _ffqrt.channels_last_dense(raw)):
+        raw = raw.contiguous()
+    y = _ffqrt.lut8(raw, table)
+    if y is not None:
+        return y
+    idx = raw.reshape(-1).view(torch.uint8).to(torch.int64)
+    return table.index_select(0, idx).reshape(raw.shape)
+
+
+# Requantization (a QuantizedTensor through another per-tensor 8-bit quantizer) is a
+# function of the 256 input codes too: tabulated with the simulated path itself.
+_requant_cache: Dict[Tuple[Any, ...], torch.Tensor] = {}
+
+
+def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optional[torch.Tensor]:
+    """``quantize(data.dequantize(), params)`` for int8 raw data on the integer path (by
+    table lookup; int8 raw data out, as the integer kernels give), or None to let the
+    simulated path do it."""
+    if not enabled() or type(params) is not StaticAffineQuantParams or params.num_bits != 8 or get_export_mode():
+        return None
+    if (not isinstance(params.granularity, PerTensor) or params.dequantize_dtype not in (None, torch.float32)
+            or params.quantized_dtype not in (None, torch.int8, torch.float32)):
+        return None
+    raw = data.raw_data
+    if raw.dtype != torch.int8 or raw.device.type != "cpu" or _grad_blocked(raw):
+        return None
+    x = _activation(data)
+    qy = _scalar_qparam(params.scale, params.offset)
+    if x is None or qy is None:
+        return None
+    key = (x.qp.scale, x.qp.zero_point, qy.scale, qy.zero_point)
+    table = _requant_cache.get(key)
+    if table is None:
+        from fastforward.quantization.affine._affine import dequantize_static, quantize_static
+
+        codes = torch.arange(-128, 128, dtype=torch.int8)
+        xp = _static_params(data)
+        real = dequantize_static(codes, dataclasses.replace(xp, dequantize_dtype=torch.float32))
+        q, _, _ = quantize_static(real, params.scale.detach(), None if params.offset is None else params.offset.detach(),
+                                  PerTensor(), 8)
+        table = torch.cat([q[128:], q[:128]]).to(torch.int8)
+        if len(_requant_cache) > 4096:
+            _requant_cache.clear()
+        _requant_cache[key] = table
+    y = _apply_table(x.raw, table)
+    if params.quantized_dtype == torch.float32:
+        y = y.to(torch.float32)
+    _note("requantize", "integer")
+    if type(params.granularity) is PerTensor and isinstance(params.scale, torch.Tensor):
+        return QuantizedTensor(y, _context(params.scale, params.offset, params.quantized_dtype or torch.int8))
+    out = dataclasses.replace(params, dequantize_dtype=torch.float32,
+                              quantized_dtype=params.quantized_dtype or torch.int8)
+    return QuantizationContext(AffineQuantizationFunction, out).attach(y)
+
+
 def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
     how = _output(b.get("output_quantizer"))
     if how[0] != _REQUANT:
@@ -726,9 +917,7 @@ def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
 
     def run() -> torch.Tensor:
         table = _lut(op, extra, x.qp, how[1][1], how[1][0])
-        idx = x.raw.reshape(-1).view(torch.uint8).to(torch.int64)
-        y = table.index_select(0, idx).reshape(x.raw.shape)
-        return _finish(y, how)
+        return _finish(_apply_table(x.raw, table), how)
 
     return run
 
@@ -839,3 +1028,47 @@ OPS: List[str] = list(_TORCH_FNS)
 for _op in OPS:
     _pred, _kern = _make(_op)
     dispatcher.register(_op, _pred, _kern)
+
+_affine._REQUANTIZE.append(_requantize)
+_ffqrt.want_dequantized[0] = lambda: not enabled()
+
+
+# Shape ops on a per-tensor quantized tensor (flatten, reshape, ...) move its integers and
+# keep its parameters: on the integer path they run on the raw data, and the result stays
+# quantized (the simulated path dequantizes, and the next quantizer quantizes again).
+_SHAPE_OPS = ("flatten", "reshape", "view", "unsqueeze", "squeeze", "permute", "transpose", "t",
+              "contiguous", "unflatten")
+
+
+_FLATTENING = ("flatten", "reshape", "view", "contiguous")
+
+
+def _shape_applies(*args: Any, **kwargs: Any) -> bool:
+    if not enabled() or not args or not isinstance(args[0], QuantizedTensor):
+        return False
+    if any(isinstance(a, torch.Tensor) for a in args[1:]) or any(isinstance(v, torch.Tensor) for v in kwargs.values()):
+        return False
+    params = _static_params(args[0])
+    if params is None or not isinstance(params.granularity, PerTensor):
+        return False
+    return all(t is None or (isinstance(t, torch.Tensor) and t.numel() == 1) for t in (params.scale, params.offset))
+
+
+def _shape_kernel(name: str) -> Callable[..., Any]:
+    method = getattr(torch.Tensor, name)
+
+    def kernel(x: QuantizedTensor, *args: Any, **kwargs: Any) -> Any:
+        _note(name, "integer")
+        raw = x.raw_data
+        if name in _FLATTENING and not raw.is_contiguous() and not raw.requires_grad:
+            dense = _ffqrt.contiguous8(raw)  # channels_last bytes (conv outputs), made NCHW in C
+            if dense is not None:
+                raw = dense
+        return QuantizedTensor(method(raw, *args, **kwargs), x.quantization_context)
+
+    kernel.__name__ = "integer_" + name
+    return kernel
+
+
+for _op in _SHAPE_OPS:
+    dispatcher.register(_op, _shape_applies, _shape_kernel(_op))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence, Tuple, Union
+import weakref
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 from fastforward.common import ensure_tensor
+from fastforward.flags import get_export_mode
 from fastforward.nn.quantizer import Quantizer, describe
 from fastforward.quantization import affine
 from fastforward.quantization.affine import _kernels
@@ -133,11 +135,41 @@ class LinearQuantizer(AbstractAffineQuantizer):
         )
 
     def quantize(self, data: torch.Tensor) -> torch.Tensor:
+        memo = self._memo_key(data)
+        if memo is not None:
+            last = _LAST_PARAMETER.get(self)
+            if last is not None and last[0] == memo and last[1]() is data and _unchanged(last[2]):
+                return last[2][0]
         params = self.quantization_parameters()
         try:
-            return AffineQuantizationFunction.quantize(data, params)
+            result = AffineQuantizationFunction.quantize(data, params)
         except (ValueError, TypeError) as exc:
             raise type(exc)("%s: %s" % (describe(self), exc)) from None
+        if memo is not None and isinstance(result, torch.Tensor) and type(result) is not torch.Tensor:
+            try:
+                raw = result.raw_data
+                _LAST_PARAMETER[self] = (memo, weakref.ref(data), (result, raw, raw._version))
+            except (AttributeError, RuntimeError, TypeError):
+                pass
+        return result
+
+    def _memo_key(self, data: Any) -> Optional[Tuple[Any, ...]]:
+        """Outside autograd, quantizing the same unchanged parameter (a weight) with the
+        same unchanged scale and offset gives the same result: this key (version counters
+        and data pointers) says when the last result can be returned again, so a frozen
+        forward pass does not requantize its weights, and the integer kernels find their
+        packed weights cached. None when that does not apply."""
+        if (type(data) is not torch.nn.Parameter or torch.is_grad_enabled() or get_export_mode()
+                or self.has_uninitialized_params):
+            return None
+        try:
+            key: List[Any] = [data.data_ptr(), data._version, tuple(data.shape), tuple(data.stride()), data.dtype,
+                              self.num_bits, self.granularity, self.quantized_dtype]
+            for t in (self.scale, self.offset):
+                key += [None, None, None] if t is None else [id(t), t.data_ptr(), t._version]
+        except RuntimeError:  # inference tensors have no version counter
+            return None
+        return tuple(key)
 
     @property
     def quantization_range(self) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
@@ -197,6 +229,20 @@ class LinearQuantizer(AbstractAffineQuantizer):
 
     def extra_repr(self) -> str:
         return super().extra_repr() + ", symmetric=%s" % self.symmetric
+
+
+# quantizer -> (memo key, weak reference to the parameter, (result, its raw data, their
+# version)): the last parameter each quantizer quantized outside autograd (kept out of
+# the module's own state, which is copied and saved).
+_LAST_PARAMETER: "weakref.WeakKeyDictionary[Any, Tuple[Any, ...]]" = weakref.WeakKeyDictionary()
+
+
+def _unchanged(entry: Tuple[Any, ...]) -> bool:
+    result, raw, version = entry
+    try:
+        return raw._version == version
+    except RuntimeError:
+        return False
 
 
 class _RangeOperator:

@@ -176,6 +176,11 @@ def quantize_static(
     return raw, s, o
 
 
+# Functions (data, params) -> QuantizedTensor or None, tried first when a QuantizedTensor
+# is quantized again (fastforward._integer adds its table lookup; None: dequantize, quantize).
+_REQUANTIZE: list = []
+
+
 class AffineQuantizationFunction(QuantizationFunction):
     """Affine quantization by tile; static or dynamic parameters."""
 
@@ -184,6 +189,10 @@ class AffineQuantizationFunction(QuantizationFunction):
         from fastforward.quantized_tensor import QuantizedTensor
 
         if isinstance(data, QuantizedTensor):  # requantization: quantize the real values
+            for hook in _REQUANTIZE:  # the integer path's table lookup
+                out = hook(data, params)
+                if out is not None:
+                    return out
             data = data.dequantize()
         if isinstance(params, DynamicAffineQuantParams):
             if get_export_mode():

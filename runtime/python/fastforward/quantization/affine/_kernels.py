@@ -19,6 +19,7 @@ receives ``g * s`` from clipped elements. Reductions are per tile.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Sequence, Tuple
 
 import torch
@@ -54,6 +55,10 @@ def check_scale(scale: torch.Tensor, who: str = "quantization") -> None:
     """ValueError unless every scale is finite and > 0."""
     if scale.numel() == 0:
         return
+    if scale.numel() == 1 and scale.is_floating_point():
+        v = scale.detach().item()
+        if v > 0.0 and v != math.inf:
+            return
     with torch.no_grad():
         bad = ~(torch.isfinite(scale) & (scale > 0))
         if bool(bad.any()):
@@ -147,9 +152,12 @@ def dequantize_torch(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[to
     if not rt.is_floating_point():
         rt = rt.to(scale.dtype if scale.is_floating_point() else torch.get_default_dtype())
     zp = zero_point(offset)
+    s = _broadcast(scale, raw.shape, tile)
     if zp is not None:
         rt = rt - _broadcast(zp, raw.shape, tile)
-    return (rt * _broadcast(scale, raw.shape, tile)).reshape(raw.shape)
+        if rt.dtype == torch.promote_types(rt.dtype, s.dtype) and not rt.requires_grad:
+            return rt.mul_(s).reshape(raw.shape)  # the fresh difference, scaled in place
+    return (rt * s).reshape(raw.shape)
 
 
 def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor], num_bits: int
@@ -165,8 +173,13 @@ def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor
         return scale.contiguous(), None
     if offset.dtype != torch.float32 or offset.device.type != "cpu":
         return None  # other dtypes promote the torch path's arithmetic
-    r = round_half_even(offset.detach())
     lo, hi = -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1
+    if offset.numel() == 1:  # per tensor: in Python (torch ops on one value cost more)
+        o = offset.detach().item()
+        if not math.isfinite(o) or not -hi <= round(o) <= -lo:  # round: half to even, as torch
+            return None
+        return scale.contiguous(), torch.tensor([-round(o)], dtype=torch.int32)
+    r = round_half_even(offset.detach())
     if not bool(((r >= -hi) & (r <= -lo)).all()):
         return None  # zero point off the grid (or NaN): C rejects it, torch computes it
     return scale.contiguous(), (-r).to(torch.int32).contiguous()
@@ -177,7 +190,8 @@ def quantize_raw(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Te
     """Raw values (no autograd): libffqrt for float32 CPU data, torch ops otherwise."""
     if x.numel() == 0:
         return torch.empty(x.shape, dtype=torch.promote_types(x.dtype, scale.dtype), device=x.device)
-    ready = _c_ready(x, scale, offset, num_bits) if x.is_contiguous() else None
+    dense = x.is_contiguous() or _ffqrt.channels_last_dense(x)
+    ready = _c_ready(x, scale, offset, num_bits) if dense else None
     if ready is not None:
         out = _ffqrt.quantize(x, tile, ready[0], ready[1], num_bits)
         if out is not None:
@@ -205,7 +219,14 @@ def dequantize_raw(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[torc
     if raw.numel() == 0:
         dtype = scale.dtype if scale.is_floating_point() else torch.get_default_dtype()
         return torch.empty(raw.shape, dtype=dtype, device=raw.device)
-    if raw.dtype == torch.int8 and num_bits == 8 and raw.is_contiguous():
+    if raw.dtype == torch.float32 and num_bits == 8 and scale.numel() == 1:
+        ready = _c_ready(raw, scale, offset, num_bits)
+        if ready is not None:  # computed along with raw by the quantization, if it was
+            zp = 0 if ready[1] is None else int(ready[1].item())
+            dq = _ffqrt.take_dequantized(raw, ready[0].item(), zp)
+            if dq is not None:
+                return dq
+    if raw.dtype == torch.int8 and num_bits == 8 and (raw.is_contiguous() or _ffqrt.channels_last_dense(raw)):
         ready = _c_ready(torch.empty(0), scale, offset, num_bits)
         if ready is not None:
             out = _ffqrt.dequantize(raw, tile, ready[0], ready[1], 8)
