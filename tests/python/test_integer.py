@@ -486,6 +486,31 @@ def test_frozen_weights_are_packed_once():
         assert torch.allclose(simulated(lambda: layer(x)), y3, rtol=1e-5, atol=1e-5)
 
 
+def test_tracing_records_torch_ops_not_the_kernels():
+    """torch.jit.trace of a model on the integer path: inside the trace the simulated path
+    runs, so the traced graph computes from its input (a libffqrt call would be recorded as
+    a constant buffer and give the same output for every input)."""
+    need_c()
+    torch.manual_seed(11)
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(16, 8)))
+    layer = model[0]
+    layer.input_quantizer = LinearQuantizer(8, symmetric=False)
+    layer.input_quantizer.quantization_range = (-3.0, 3.0)
+    layer.weight_quantizer = LinearQuantizer(8, granularity=ff.PerChannel(0))
+    layer.weight_quantizer.quantization_range = (layer.weight.detach().amin(1), layer.weight.detach().amax(1))
+    x1, x2 = torch.randn(4, 16), torch.randn(4, 16)
+    with torch.no_grad():
+        layer(x1)
+        assert _integer.last_path() == "linear:integer", _integer.last_path()
+        traced = torch.jit.trace(model, (x1,), check_trace=False)
+        for x in (x1, x2):
+            want = simulated(lambda: model(x))
+            got = traced(x)
+            got = got.dequantize() if isinstance(got, QuantizedTensor) else got
+            want = want.dequantize() if isinstance(want, QuantizedTensor) else want
+            assert torch.allclose(got, want, rtol=1e-5, atol=1e-5), (x is x1, (got - want).abs().max())
+
+
 def test_quantizer_output_converts_to_int8_without_a_second_check():
     need_c()
     q = LinearQuantizer(8, symmetric=False)

@@ -74,8 +74,11 @@ _local = threading.local()
 
 
 def enabled() -> bool:
-    """Whether the integer kernels are used (when their conditions hold)."""
-    return _state["enabled"] and not getattr(_local, "off", False)
+    """Whether the integer kernels are used (when their conditions hold). Never while torch
+    traces (``torch.jit.trace``, ONNX export): a trace records torch ops only, so a libffqrt
+    call would leave its output buffer recorded as an unwritten constant."""
+    return (_state["enabled"] and not getattr(_local, "off", False)
+            and torch._C._get_tracing_state() is None)
 
 
 def set_enabled(flag: bool) -> None:
