@@ -112,11 +112,12 @@ def to_fastforward(model, calib):
                 continue
             setattr(module, child_name, new)
             swapped.append(new)
-    # Calibration: min/max of each quantizer's input over the calibration batches.
+    # Calibration: min/max of each quantizer's input over the calibration batches, with the
+    # model computing in float (quantizers off) so that no layer sees clipped inputs.
     hooks = [m.register_forward_pre_hook(lambda mod, args: mod.observe(args[0])) for m in swapped]
     for m in swapped:
-        m.input_quantizer.quantization_range = (-1.0, 1.0)
-    with torch.no_grad(), ff.strict_quantization(False), _integer.integer_execution(False):
+        m.input_quantizer.quantization_range = (-1.0, 1.0)  # a placeholder until calibrated
+    with torch.no_grad(), ff.disable_quantization(ffm), _integer.integer_execution(False):
         for x in calib:
             ffm(x)
     for h in hooks:
