@@ -6,13 +6,9 @@ from models.container_self_use import DenseBlock, Head, Layer, Net, Stack
 class QuantizedLayer(fastforward.nn.QuantizedModule, Layer):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_cat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_cat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, feats):
         x = fastforward.nn.functional.cat(feats, 1, output_quantizer=self.quantizer_cat)
@@ -47,10 +43,8 @@ class QuantizedHead(fastforward.nn.QuantizedModule, Head):
 class QuantizedNet(fastforward.nn.QuantizedModule, Net):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer__tmp_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         _tmp_2 = self.stack(x)
