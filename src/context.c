@@ -23,7 +23,6 @@ ffq_options ffq_options_default(void) {
     ffq_options o;
     memset(&o, 0, sizeof o);
     o.type_inference = true;
-    o.stub_tags = true;
     return o;
 }
 

@@ -612,7 +612,7 @@ static void emit_fn_tracked(ffq_ctx *cx, const Conv *cv, StrBuf *out, PtrVec *or
 }
 
 // The stub's arguments: FastForward's keyword for the tags that have one, else the tag;
-// none when tags are off (--no-stub-tags).
+// none unless tags are on (--stub-tags).
 static const char *stub_arguments(const ffq_ctx *cx, QuantTag tag) {
     if (!cx->opt.stub_tags) return "";
     switch (tag) {

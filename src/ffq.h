@@ -60,8 +60,8 @@ typedef struct ffq_options {
     const char *const *replace;     // pattern rules "PATTERN=>REPLACEMENT"
     size_t nreplace;
     bool type_inference;            // default true
-    bool stub_tags;                 // default true: QuantizerStub(weight_quantizer=True), ...;
-                                    // false: QuantizerStub() as FastForward's autoquant writes
+    bool stub_tags;                 // default false: QuantizerStub(), as FastForward's autoquant
+                                    // writes it; true: QuantizerStub(weight_quantizer=True), ...
     const char *const *search_path; // -I directories, searched first
     size_t nsearch_path;
     const char *const *site_path;   // the interpreter's site-packages, searched last

@@ -21,7 +21,7 @@ typedef struct TmpVar {
     uint32_t id; // creation index within the conversion (a key, never printed)
 } TmpVar;
 
-// What a quantizer quantizes; its stub carries the matching FastForward tag
+// What a quantizer quantizes; with --stub-tags its stub carries the matching FastForward tag
 // (docs/autoquant.md §3.5).
 typedef enum QuantTag {
     QT_ACTIVATION,  // "activation": a value computed at run time (assigned names, temporaries, ...)

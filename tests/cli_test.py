@@ -50,7 +50,7 @@ def test_help_and_version(d):
     assert rc == 0 and "autoquant" in out and "example" in out, out
     rc, out, _ = run(["autoquant", "--help"], d)
     assert rc == 0 and "--output" in out and "--force" in out and "--class" in out, out
-    assert "--no-stub-tags" in out and "stub-tags, check" in out, out
+    assert "--stub-tags" in out and "--no-stub-tags" in out and "stub-tags, check" in out, out
     rc, out, _ = run(["--version"], d)
     assert rc == 0 and out.startswith("ffq "), out
     rc, _, err = run([], d)

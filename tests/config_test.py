@@ -68,14 +68,22 @@ def test_type_inference_from_file_and_flag(d):
 
 def test_stub_tags_from_file_and_flag(d):
     project(d, "")
-    rc, tagged, err = run(["autoquant", "pkg/m.py", "-q"], d)
+    rc, plain, err = run(["autoquant", "pkg/m.py", "-q"], d)  # plain stubs by default
+    assert rc == 0 and stubs(plain) == plain.count("QuantizerStub()") > 0, err + plain
+    rc, out, err = run(["autoquant", "pkg/m.py", "-q", "--no-stub-tags"], d)
+    assert rc == 0 and out == plain, err
+    rc, tagged, err = run(["autoquant", "pkg/m.py", "-q", "--stub-tags"], d)
     assert rc == 0 and "output_quantizer=True" in tagged, err + tagged
-    rc, plain, err = run(["autoquant", "pkg/m.py", "-q", "--no-stub-tags"], d)
-    assert rc == 0 and stubs(plain) == stubs(tagged) == plain.count("QuantizerStub()"), err + plain
+    assert stubs(tagged) == stubs(plain) and "QuantizerStub()" not in tagged, tagged
+    project(d, "stub-tags = true\n")
+    rc, out, err = run(["autoquant", "pkg/m.py", "-q"], d)
+    assert rc == 0 and out == tagged, err
+    rc, out, err = run(["autoquant", "pkg/m.py", "-q", "--no-stub-tags"], d)  # the flag wins
+    assert rc == 0 and out == plain, err
     project(d, "stub-tags = false\n")
     rc, out, err = run(["autoquant", "pkg/m.py", "-q"], d)
     assert rc == 0 and out == plain, err
-    rc, out, err = run(["autoquant", "pkg/m.py", "-q", "--stub-tags"], d)  # the flag wins
+    rc, out, err = run(["autoquant", "pkg/m.py", "-q", "--stub-tags"], d)
     assert rc == 0 and out == tagged, err
     project(d, "stub-tags = 0\n")
     rc, _, err = run(["autoquant", "pkg/m.py", "-q"], d)

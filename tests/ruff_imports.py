@@ -8,6 +8,7 @@ Usage: ruff_imports.py FFQ_BINARY      (last line: `ruff-imports: N passed, M fa
 """
 import glob
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -36,10 +37,16 @@ def main():
         parts = rel.split(os.sep)
         first = parts[1] if parts[0] == "packages" and len(parts) > 2 else parts[0]
         if os.path.exists(case):
+            # the case's --module (as tests/snapshots.py reads it) names the first-party package
+            args = []
             with open(case) as f:
-                head = "".join(f.readline() for _ in range(3))
-            if "--module __main__" in head:
-                first = "__main__"
+                for line in f:
+                    if not line.startswith("#"):
+                        break
+                    if line.startswith("# ffq:"):
+                        args += shlex.split(line[len("# ffq:"):])
+            if "--module" in args[:-1]:
+                first = args[args.index("--module") + 1].split(".")[0]
         jobs.append((snap, first))
     tv = "/usr/lib/python3/dist-packages/torchvision/models"
     tmp = tempfile.mkdtemp(prefix="ffq-ruff-")

@@ -6,27 +6,13 @@ from basic.attribute_hoisted_in_all_branches import Heads
 class QuantizedHeads(fastforward.nn.QuantizedModule, Heads):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_linear_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_linear_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_linear_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            bias_quantizer=True
-        )
-        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            weight_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_linear_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_linear_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_linear_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, mode: int):
         x = self.quantizer_x(x)

@@ -6,18 +6,10 @@ from basic.comments_and_docstring_kept import Documented
 class QuantizedDocumented(fastforward.nn.QuantizedModule, Documented):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_sigmoid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_y: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_sigmoid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_y: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, y):
         """Adds and squashes.

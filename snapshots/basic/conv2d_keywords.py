@@ -6,18 +6,10 @@ from basic.conv2d_keywords import Conv
 class QuantizedConv(fastforward.nn.QuantizedModule, Conv):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_conv2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            bias_quantizer=True
-        )
-        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            weight_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_conv2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)

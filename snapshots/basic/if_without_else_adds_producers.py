@@ -6,11 +6,9 @@ from basic.if_without_else_adds_producers import Maybe
 class QuantizedMaybe(fastforward.nn.QuantizedModule, Maybe):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_y_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_y_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_y_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_y_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, flag: bool):
         y = x.clone()

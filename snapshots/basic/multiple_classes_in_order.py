@@ -6,12 +6,8 @@ from basic.multiple_classes_in_order import First, Second
 class QuantizedFirst(fastforward.nn.QuantizedModule, First):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)
@@ -21,12 +17,8 @@ class QuantizedFirst(fastforward.nn.QuantizedModule, First):
 class QuantizedSecond(fastforward.nn.QuantizedModule, Second):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)

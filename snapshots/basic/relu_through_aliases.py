@@ -6,24 +6,12 @@ from basic.relu_through_aliases import Act
 class QuantizedAct(fastforward.nn.QuantizedModule, Act):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_relu_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_relu_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_relu_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_y: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_z: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_relu_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_relu_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_relu_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_y: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_z: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, y, z):
         x = self.quantizer_x(x)

@@ -6,13 +6,9 @@ from basic.subscript_and_display_inline import Pick
 class QuantizedPick(fastforward.nn.QuantizedModule, Pick):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x_idx: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x_idx: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, idx):
         y = fastforward.nn.functional.add(

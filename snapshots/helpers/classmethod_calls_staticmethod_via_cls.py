@@ -6,18 +6,10 @@ from helpers.classmethod_calls_staticmethod_via_cls import Chain
 class QuantizedChain(fastforward.nn.QuantizedModule, Chain):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_build_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_build__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_build_scale_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_build_scale_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_build_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_build__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_build_scale_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_build_scale_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         return self.build(

@@ -24,14 +24,10 @@ def quantized_gate(
 class QuantizedGated(fastforward.nn.QuantizedModule, Gated):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_gate_sigmoid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_gate_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_gate_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_gate_g: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_gate_sigmoid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_gate_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_gate_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_gate_g: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, g):
         return quantized_gate(

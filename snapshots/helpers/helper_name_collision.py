@@ -19,13 +19,9 @@ def quantized_norm_2(
 class QuantizedNormalize(fastforward.nn.QuantizedModule, Normalize):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_norm_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_norm__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_norm_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_norm_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_norm__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_norm_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         _tmp_2 = quantized_norm_2(

@@ -36,43 +36,21 @@ def quantized_squash(
 class QuantizedNet(fastforward.nn.QuantizedModule, Net):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer__tmp_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_self_ref_op_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_ref_op_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_squash_sigmoid_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_squash_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_squash_x_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_squash_sigmoid_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_squash_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_squash_x_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_ref_op_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_ref_op_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_sigmoid_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_x_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_sigmoid_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_x_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         a = apply(

@@ -24,18 +24,10 @@ def quantized_blend(
 class QuantizedBlend(fastforward.nn.QuantizedModule, Blend):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_blend_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_blend_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_blend_out: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_blend_o: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_blend_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_blend_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_blend_out: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_blend_o: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, y):
         return quantized_blend(

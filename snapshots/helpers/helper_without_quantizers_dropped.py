@@ -19,15 +19,9 @@ def quantized_scale(
 class QuantizedUsesHelpers(fastforward.nn.QuantizedModule, UsesHelpers):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_scale_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_scale_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_scale_s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_scale_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_scale_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_scale_s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         _tmp_1 = shape_of(x)

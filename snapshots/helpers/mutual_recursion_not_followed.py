@@ -29,16 +29,10 @@ def quantized_pong(
 class QuantizedPingPong(fastforward.nn.QuantizedModule, PingPong):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_ping_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_ping_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_ping_pong_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_ping_pong_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_ping_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_ping_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_ping_pong_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_ping_pong_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         return quantized_ping(

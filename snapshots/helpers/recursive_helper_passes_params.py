@@ -18,12 +18,8 @@ def quantized_repeat_relu(
 class QuantizedRepeat(fastforward.nn.QuantizedModule, Repeat):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_repeat_relu_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_repeat_relu_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_repeat_relu_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_repeat_relu_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         return quantized_repeat_relu(

@@ -6,12 +6,8 @@ from helpers.self_call_is_forward import Recursive
 class QuantizedRecursive(fastforward.nn.QuantizedModule, Recursive):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_sigmoid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_sigmoid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, depth: int = 0):
         x = self.quantizer_x(x)

@@ -6,27 +6,13 @@ from helpers.staticmethod_and_classmethod import Scaled
 class QuantizedScaled(fastforward.nn.QuantizedModule, Scaled):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_double_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_double_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_halve_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_halve_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_combine_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_combine_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_combine_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_double_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_double_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_halve_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_halve_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_combine_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_combine_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_combine_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         a = self.double(

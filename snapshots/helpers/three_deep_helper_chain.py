@@ -54,32 +54,26 @@ def quantized_inner_helper(
 class QuantizedDeep(fastforward.nn.QuantizedModule, Deep):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_outer_helper_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
+        self.quantizer_outer_helper_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_outer_helper_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_outer_helper__tmp_1: fastforward.nn.Quantizer = (
+            fastforward.nn.QuantizerStub()
         )
-        self.quantizer_outer_helper_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
+        self.quantizer_outer_helper__tmp_3: fastforward.nn.Quantizer = (
+            fastforward.nn.QuantizerStub()
         )
-        self.quantizer_outer_helper__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_outer_helper__tmp_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_outer_helper_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_outer_helper_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_outer_helper_middle_inner_helper_mul_1: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub(output_quantizer=True)
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_outer_helper_middle_inner_helper_x_1: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_outer_helper_middle_inner_helper_mul_2: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub(output_quantizer=True)
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_outer_helper_middle_inner_helper_x_2: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
 
     def forward(self, x):

@@ -55,32 +55,26 @@ def quantized_inner_helper(
 class QuantizedMyModuleWithHelper(fastforward.nn.QuantizedModule, MyModuleWithHelper):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_helper_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_helper__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_helper__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_helper_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_helper__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_helper__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_helper_inner_helper_sub_1: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub(output_quantizer=True)
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_helper_inner_helper_x_1: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_helper_inner_helper_y_1: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_helper_inner_helper_sub_2: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub(output_quantizer=True)
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_helper_inner_helper_x_2: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_helper_inner_helper_y_2: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -23,15 +23,9 @@ def quantized_total(
 class QuantizedSum(fastforward.nn.QuantizedModule, Sum):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_total_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_total_out: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_total_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_total_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_total_out: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_total_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, y):
         return quantized_total(

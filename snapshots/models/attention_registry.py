@@ -8,10 +8,8 @@ from models.attention_registry import ALL_ATTENTION, Attention, eager_attention
 class QuantizedAttention(fastforward.nn.QuantizedModule, Attention):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, q, k, v):
         attention_interface: Callable = eager_attention

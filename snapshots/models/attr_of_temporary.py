@@ -7,14 +7,10 @@ from models.attr_of_temporary import Clamp
 class QuantizedClamp(fastforward.nn.QuantizedModule, Clamp):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_negative: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
+        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_negative: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_torch_finfo_h_dtype_max: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
 
     def forward(self, h):

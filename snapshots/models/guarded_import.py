@@ -29,20 +29,12 @@ def quantized_norm(
 class QuantizedNet(fastforward.nn.QuantizedModule, Net):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer__tmp_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_norm_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_norm_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_norm__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_norm_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_norm_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_norm_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_norm__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_norm_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         _tmp_4 = quantized_norm(

@@ -6,12 +6,8 @@ from ops.avg_pool3d import AvgPool3d
 class QuantizedAvgPool3d(fastforward.nn.QuantizedModule, AvgPool3d):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_avg_pool3d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_avg_pool3d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input):
         input = self.quantizer_input(input)

@@ -6,15 +6,9 @@ from ops.bmm import Bmm
 class QuantizedBmm(fastforward.nn.QuantizedModule, Bmm):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_bmm: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_mat2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_bmm: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mat2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input, mat2):
         input = self.quantizer_input(input)

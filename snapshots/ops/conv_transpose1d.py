@@ -6,18 +6,10 @@ from ops.conv_transpose1d import ConvTranspose1d
 class QuantizedConvTranspose1d(fastforward.nn.QuantizedModule, ConvTranspose1d):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_conv_transpose1d_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_conv_transpose1d_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_conv_transpose1d_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_conv_transpose1d_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input, weight):
         input = self.quantizer_input(input)

@@ -6,18 +6,10 @@ from ops.conv_transpose2d import ConvTranspose2d
 class QuantizedConvTranspose2d(fastforward.nn.QuantizedModule, ConvTranspose2d):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_conv_transpose2d_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_conv_transpose2d_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_conv_transpose2d_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_conv_transpose2d_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input, weight):
         input = self.quantizer_input(input)

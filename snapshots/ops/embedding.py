@@ -6,12 +6,8 @@ from ops.embedding import Embedding
 class QuantizedEmbedding(fastforward.nn.QuantizedModule, Embedding):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_embedding: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_embedding: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input, weight):
         weight = self.quantizer_weight(weight)

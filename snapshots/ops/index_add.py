@@ -6,15 +6,9 @@ from ops.index_add import IndexAdd
 class QuantizedIndexAdd(fastforward.nn.QuantizedModule, IndexAdd):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_index_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_source: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_index_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_source: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input, index, source):
         input = self.quantizer_input(input)

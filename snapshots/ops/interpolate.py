@@ -6,12 +6,8 @@ from ops.interpolate import Interpolate
 class QuantizedInterpolate(fastforward.nn.QuantizedModule, Interpolate):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_interpolate: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_interpolate: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input):
         input = self.quantizer_input(input)

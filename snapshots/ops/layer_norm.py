@@ -6,12 +6,8 @@ from ops.layer_norm import LayerNorm
 class QuantizedLayerNorm(fastforward.nn.QuantizedModule, LayerNorm):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_layer_norm: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_layer_norm: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input):
         input = self.quantizer_input(input)

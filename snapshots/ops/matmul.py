@@ -6,15 +6,9 @@ from ops.matmul import Matmul
 class QuantizedMatmul(fastforward.nn.QuantizedModule, Matmul):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_matmul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_other: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_matmul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_other: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input, other):
         input = self.quantizer_input(input)

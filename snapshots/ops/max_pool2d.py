@@ -6,12 +6,8 @@ from ops.max_pool2d import MaxPool2d
 class QuantizedMaxPool2d(fastforward.nn.QuantizedModule, MaxPool2d):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_max_pool2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_max_pool2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input):
         input = self.quantizer_input(input)

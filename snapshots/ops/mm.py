@@ -6,15 +6,9 @@ from ops.mm import Mm
 class QuantizedMm(fastforward.nn.QuantizedModule, Mm):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mm: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_mat2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_mm: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mat2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input, mat2):
         input = self.quantizer_input(input)

@@ -6,12 +6,8 @@ from ops.permute import Permute
 class QuantizedPermute(fastforward.nn.QuantizedModule, Permute):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_permute: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_permute: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input):
         input = self.quantizer_input(input)

@@ -6,15 +6,9 @@ from ops.pow import Pow
 class QuantizedPow(fastforward.nn.QuantizedModule, Pow):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_pow: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_exponent: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_pow: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_exponent: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input, exponent):
         input = self.quantizer_input(input)

@@ -6,15 +6,9 @@ from ops.relu import Relu
 class QuantizedRelu(fastforward.nn.QuantizedModule, Relu):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_relu_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_relu_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_relu_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_relu_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input):
         input = self.quantizer_input(input)

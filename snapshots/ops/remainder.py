@@ -6,15 +6,9 @@ from ops.remainder import Remainder
 class QuantizedRemainder(fastforward.nn.QuantizedModule, Remainder):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_other: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_other: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input, other):
         input = self.quantizer_input(input)

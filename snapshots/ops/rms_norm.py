@@ -6,15 +6,9 @@ from ops.rms_norm import RmsNorm
 class QuantizedRmsNorm(fastforward.nn.QuantizedModule, RmsNorm):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_rms_norm_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_rms_norm_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_rms_norm_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_rms_norm_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input):
         input = self.quantizer_input(input)

@@ -6,15 +6,9 @@ from ops.softmax import Softmax
 class QuantizedSoftmax(fastforward.nn.QuantizedModule, Softmax):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_softmax_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_softmax_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_softmax_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_softmax_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input):
         input = self.quantizer_input(input)

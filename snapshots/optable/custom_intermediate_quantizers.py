@@ -6,17 +6,11 @@ from optable.custom_intermediate_quantizers import Fused
 class QuantizedFused(fastforward.nn.QuantizedModule, Fused):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_mid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_fused: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_y: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mid: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_fused: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_y: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, y):
         x = self.quantizer_x(x)

@@ -6,21 +6,11 @@ from optable.custom_table_without_dispatch import Bi
 class QuantizedBi(fastforward.nn.QuantizedModule, Bi):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_bilinear: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            bias_quantizer=True
-        )
-        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            weight_quantizer=True
-        )
-        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_bilinear: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, a, b):
         a = self.quantizer_a(a)

@@ -7,21 +7,11 @@ from optable.overload_newest_first import TwoCalls
 class QuantizedTwoCalls(fastforward.nn.QuantizedModule, TwoCalls):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_linear_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_linear_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            bias_quantizer=True
-        )
-        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            weight_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_linear_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_linear_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)

@@ -6,60 +6,26 @@ from optable.python_operators_all import AllOperators
 class QuantizedAllOperators(fastforward.nn.QuantizedModule, AllOperators):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
+        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_floor_divide: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_pow: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_matmul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_bitwise_left_shift: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_bitwise_right_shift: fastforward.nn.Quantizer = (
+            fastforward.nn.QuantizerStub()
         )
-        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_floor_divide: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_pow: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_matmul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_bitwise_left_shift: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_bitwise_right_shift: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_bitwise_and: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_bitwise_or: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_bitwise_xor: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_bitwise_not: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_negative: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_positive: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_bitwise_and: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_bitwise_or: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_bitwise_xor: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_bitwise_not: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_negative: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_positive: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, a, b):
         a = self.quantizer_a(a)

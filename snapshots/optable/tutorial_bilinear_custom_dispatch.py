@@ -8,21 +8,11 @@ from __main__ import MyBilinear
 class QuantizedMyBilinear(fastforward.nn.QuantizedModule, MyBilinear):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_bilinear: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            bias_quantizer=True
-        )
-        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            weight_quantizer=True
-        )
-        self.quantizer_input1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_input2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_bilinear: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input1: torch.Tensor, input2: torch.Tensor) -> torch.Tensor:
         input1 = self.quantizer_input1(input1)

@@ -6,21 +6,11 @@ from patterns.pattern_non_matching_arity import ThreeArgs
 class QuantizedThreeArgs(fastforward.nn.QuantizedModule, ThreeArgs):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_linear: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_softmax: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_w: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_linear: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_softmax: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_w: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, w, b):
         x = self.quantizer_x(x)

@@ -7,11 +7,9 @@ from statements.annotated_assignment_and_declaration import Annotated
 class QuantizedAnnotated(fastforward.nn.QuantizedModule, Annotated):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_y: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_z: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_y: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_z: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         y: torch.Tensor

@@ -6,11 +6,9 @@ from statements.break_flows_after_loop import FirstPositive
 class QuantizedFirstPositive(fastforward.nn.QuantizedModule, FirstPositive):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_best_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_best_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_best_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_best_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, xs):
         best = xs[0].clone()

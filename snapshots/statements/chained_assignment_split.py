@@ -6,23 +6,13 @@ from statements.chained_assignment_split import Chained
 class QuantizedChained(fastforward.nn.QuantizedModule, Chained):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)

@@ -6,12 +6,8 @@ from statements.docstring_only_body_after_docstring import Doc
 class QuantizedDoc(fastforward.nn.QuantizedModule, Doc):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         """Only a docstring and a return."""

@@ -6,18 +6,12 @@ from statements.operation_order_hoist_after_reassignment import Attention, _repe
 class QuantizedAttention(fastforward.nn.QuantizedModule, Attention):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_matmul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_matmul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_k: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_k_T: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_q: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_matmul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_matmul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_k: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_k_T: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_q: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, q, k):
         q = self.quantizer_q(q)

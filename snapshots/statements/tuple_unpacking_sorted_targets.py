@@ -6,23 +6,15 @@ from statements.tuple_unpacking_sorted_targets import Split
 class QuantizedSplit(fastforward.nn.QuantizedModule, Split):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_e: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_e: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         b, a = x.chunk(2)

@@ -6,18 +6,10 @@ from statements.while_else import WhileElse
 class QuantizedWhileElse(fastforward.nn.QuantizedModule, WhileElse):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)

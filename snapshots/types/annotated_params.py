@@ -9,25 +9,15 @@ from types.annotated_params import Annotated
 class QuantizedAnnotated(fastforward.nn.QuantizedModule, Annotated):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_cat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_m_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_g: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_k: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_m_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_cat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_m_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_g: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_k: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_m_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(
         self,

@@ -9,57 +9,23 @@ from types.annotated_params_no_inference import Annotated
 class QuantizedAnnotated(fastforward.nn.QuantizedModule, Annotated):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_cat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_shape_0: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_shape_minus_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_n: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_f: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_ys: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_cat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_shape_0: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_shape_minus_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_n: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_f: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_ys: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(
         self,

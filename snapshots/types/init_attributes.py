@@ -6,15 +6,9 @@ from types.init_attributes import Attrs, Base
 class QuantizedBase(fastforward.nn.QuantizedModule, Base):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_eps: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_eps: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)
@@ -25,19 +19,13 @@ class QuantizedBase(fastforward.nn.QuantizedModule, Base):
 class QuantizedAttrs(fastforward.nn.QuantizedModule, Attrs):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer__r: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_h: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__r: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_h: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         _r = self.num_heads % 2

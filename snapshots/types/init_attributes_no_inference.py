@@ -6,15 +6,9 @@ from types.init_attributes_no_inference import Attrs, Base
 class QuantizedBase(fastforward.nn.QuantizedModule, Base):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_eps: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "parameter"
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_eps: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)
@@ -25,43 +19,19 @@ class QuantizedBase(fastforward.nn.QuantizedModule, Base):
 class QuantizedAttrs(fastforward.nn.QuantizedModule, Attrs):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_h: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_self_dim: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "parameter"
-        )
-        self.quantizer_self_eps: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "parameter"
-        )
-        self.quantizer_self_head_dim: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "parameter"
-        )
-        self.quantizer_self_num_heads: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "parameter"
-        )
-        self.quantizer_self_scale: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "parameter"
-        )
+        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_h: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_dim: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_eps: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_head_dim: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_num_heads: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_scale: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         self_num_heads = self.quantizer_self_num_heads(self.num_heads)

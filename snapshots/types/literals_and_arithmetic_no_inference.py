@@ -6,67 +6,29 @@ from types.literals_and_arithmetic_no_inference import Literals
 class QuantizedLiterals(fastforward.nn.QuantizedModule, Literals):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_negative: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_floor_divide: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_pow: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_5: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_6: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_7: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_both_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_items_0: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_table_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer__tmp_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer__tmp_12: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_negative: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_floor_divide: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_pow: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_5: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_6: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_7: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_both_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_items_0: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_table_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_12: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         x = self.quantizer_x(x)

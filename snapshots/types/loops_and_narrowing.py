@@ -6,31 +6,17 @@ from types.loops_and_narrowing import Loops
 class QuantizedLoops(fastforward.nn.QuantizedModule, Loops):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_total_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_total_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_total_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_total_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_k_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_k_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_out: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_total_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_total_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_total_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_total_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_k_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_k_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_out: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, steps, depth: int):
         total = 0

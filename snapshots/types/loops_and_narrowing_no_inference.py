@@ -6,47 +6,25 @@ from types.loops_and_narrowing_no_inference import Loops
 class QuantizedLoops(fastforward.nn.QuantizedModule, Loops):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_5: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_6: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_total: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_i: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_j: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_k: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_out: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_steps: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_5: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_6: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_total: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_i: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_j: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_a: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_k: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_out: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_t: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_steps: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, steps, depth: int):
         steps = self.quantizer_steps(steps)

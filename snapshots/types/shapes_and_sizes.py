@@ -7,27 +7,17 @@ from types.shapes_and_sizes import Shapes
 class QuantizedShapes(fastforward.nn.QuantizedModule, Shapes):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_area: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_half: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_dims: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_count: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_nd: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_flat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_area: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_half: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_dims: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_count: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_nd: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_flat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, t: torch.Tensor):
         b, c, w = t.shape

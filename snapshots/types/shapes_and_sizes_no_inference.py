@@ -7,51 +7,27 @@ from types.shapes_and_sizes_no_inference import Shapes
 class QuantizedShapes(fastforward.nn.QuantizedModule, Shapes):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_floor_divide: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_5: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_6: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_size_0: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_w: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_last: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer__tmp_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_flat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_t_ndim: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_floor_divide: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_5: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_6: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_size_0: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_w: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_last: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_flat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_t_ndim: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, t: torch.Tensor):
         b, c, w = t.shape

@@ -6,13 +6,9 @@ from types.spec_scalar_propagation import Scalars
 class QuantizedScalars(fastforward.nn.QuantizedModule, Scalars):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_q: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_q: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, q, t, a):
         q = self.quantizer_q(q)

@@ -6,37 +6,19 @@ from types.spec_scalar_propagation_no_inference import Scalars
 class QuantizedScalars(fastforward.nn.QuantizedModule, Scalars):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_E: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_self_num_heads: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "parameter"
-        )
-        self.quantizer_self_scale: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "parameter"
-        )
-        self.quantizer_q: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_remainder: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul_4: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_E: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_b: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_c: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_num_heads: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_scale: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_q: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, q, t, a):
         q = self.quantizer_q(q)

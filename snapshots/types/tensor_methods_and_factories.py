@@ -7,22 +7,14 @@ from types.tensor_methods_and_factories import Factories
 class QuantizedFactories(fastforward.nn.QuantizedModule, Factories):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_r: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_w: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_u: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_r: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_w: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_u: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         _tmp_1 = x.view(-1)

@@ -24,15 +24,9 @@ def quantized_helper(
 class QuantizedMyModuleWithHelper(fastforward.nn.QuantizedModule, MyModuleWithHelper):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_helper_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_helper_y_: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_helper_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_helper_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_helper_y_: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_helper_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return quantized_helper(

@@ -66,11 +66,8 @@ def test_basic_usage():
     out, _ = run(BASIC)
     assert "from __main__ import MyLinear" in out
     assert "class QuantizedMyLinear(fastforward.nn.QuantizedModule, MyLinear):" in out
-    for stub, tag in (("quantizer_linear", "output_quantizer=True"), ("quantizer_self_bias", "bias_quantizer=True"),
-                      ("quantizer_self_weight", "weight_quantizer=True"),
-                      ("quantizer_input", "input_quantizer=True")):
-        line = "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub( %s )" % (stub, tag)
-        assert line in compact(out), (stub, out)
+    for stub in ("quantizer_linear", "quantizer_self_bias", "quantizer_self_weight", "quantizer_input"):
+        assert "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()" % stub in out, stub
     assert ("return fastforward.nn.functional.linear( input, self_weight, self_bias, "
             "output_quantizer=self.quantizer_linear )") in compact(out)
 

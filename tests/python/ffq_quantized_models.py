@@ -1,5 +1,5 @@
-"""ffq_float_models quantized by hand, in the exact shape of ffq's output, tagged stubs included
-(the helper `residual` quantized as in the autoquant tutorial)."""
+"""ffq_float_models quantized by hand, in the exact shape of ffq's output (the helper
+`residual` quantized as in the autoquant tutorial)."""
 
 import fastforward
 import torch
@@ -10,18 +10,10 @@ from ffq_float_models import ConvBlock, MyLinear, TinyNet
 class QuantizedMyLinear(fastforward.nn.QuantizedModule, MyLinear):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_linear: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            bias_quantizer=True
-        )
-        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            weight_quantizer=True
-        )
-        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_linear: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         input = self.quantizer_input(input)
@@ -35,24 +27,12 @@ class QuantizedMyLinear(fastforward.nn.QuantizedModule, MyLinear):
 class QuantizedConvBlock(fastforward.nn.QuantizedModule, ConvBlock):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_conv2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_self_conv_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            bias_quantizer=True
-        )
-        self.quantizer_self_conv_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            weight_quantizer=True
-        )
-        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
-        self.quantizer_residual_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
+        self.quantizer_conv2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_conv_bias: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_conv_weight: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_residual_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.quantizer_x(x)
@@ -68,58 +48,26 @@ class QuantizedConvBlock(fastforward.nn.QuantizedModule, ConvBlock):
 class QuantizedTinyNet(fastforward.nn.QuantizedModule, TinyNet):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_max_pool2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_interpolate: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_negative: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_cat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_avg_pool2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_gelu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_pow: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_layer_norm: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_softmax: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_n: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_x_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_h: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer__tmp_5: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_self_scale: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_x_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            input_quantizer=True
-        )
+        self.quantizer_max_pool2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_interpolate: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_negative: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_cat: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_avg_pool2d: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_gelu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_pow: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_div: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_layer_norm: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_softmax: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_n: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_h: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_5: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_self_scale: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.quantizer_x_2(x)

@@ -985,8 +985,12 @@ def test_autoquantize_command_line():
                 )
                 == base
             )
+            # stub_tags: None (the default) leaves it to ffq and [tool.ffq]; a bool is a flag
+            tagged = json.loads(fastforward.autoquantize(model, stub_tags=True))
+            assert tagged == base + ["--stub-tags"], tagged
             plain = json.loads(fastforward.autoquantize(model, stub_tags=False))
             assert plain == base + ["--no-stub-tags"], plain
+            assert json.loads(fastforward.autoquantize(model, stub_tags=None)) == base
 
             try:
                 fastforward.autoquantize(
@@ -1029,16 +1033,17 @@ def test_autoquantize_with_ffq_end_to_end():
         with open(out, encoding="utf-8") as generated:
             assert generated.read() == text
         assert "class QuantizedTinyNet(fastforward.nn.QuantizedModule, TinyNet):" in text
-        # stub_tags=False: FastForward's plain stubs, otherwise the same code
-        plain = fastforward.autoquantize(float_models.TinyNet(), stub_tags=False)
-        assert "QuantizerStub()" in plain and "QuantizerStub()" not in text
-        assert "weight_quantizer=True" in text and "_quantizer=True" not in plain
-        assert plain.count("QuantizerStub(") == text.count("QuantizerStub(")
+        # by default FastForward's plain stubs; stub_tags=True tags them, otherwise the same code
+        assert "QuantizerStub()" in text and "_quantizer=True" not in text
+        assert fastforward.autoquantize(float_models.TinyNet(), stub_tags=False) == text
+        tagged = fastforward.autoquantize(float_models.TinyNet(), stub_tags=True)
+        assert "weight_quantizer=True" in tagged and "QuantizerStub()" not in tagged
+        assert tagged.count("QuantizerStub(") == text.count("QuantizerStub(")
 
         def untagged(code):
             return "".join(re.sub(r"QuantizerStub\([^)]*\)", "QuantizerStub()", code).split())
 
-        assert untagged(plain) == untagged(text)
+        assert untagged(tagged) == untagged(text)
         try:
             fastforward.autoquantize(float_models.TinyNet(), output_path=out)  # no --force
         except fastforward._autoquantize.FfqError:

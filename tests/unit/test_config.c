@@ -251,10 +251,10 @@ static void test_apply(void) {
     FfqConfig cfg;
     CHECK(parse(&cfg, "pyproject.toml",
                 "[tool.ffq]\noptable = ['t.yaml']\nreplace = ['a=>b']\nsearch-path = ['s']\n"
-                "python = 'py'\ntype-inference = false\nstub-tags = false\n"));
-    CHECK(cfg.stub_tags == 0);
+                "python = 'py'\ntype-inference = false\nstub-tags = true\n"));
+    CHECK(cfg.stub_tags == 1);
     ffq_options opt = ffq_options_default();
-    CHECK(opt.stub_tags);
+    CHECK(!opt.stub_tags);
     const char *python = NULL;
     config_apply(&cfg, &opt, &python, false, false);
     CHECK(opt.noptables == 1 && strcmp(opt.optables[0], "t.yaml") == 0);
@@ -262,21 +262,21 @@ static void test_apply(void) {
     CHECK(opt.nsearch_path == 1 && strcmp(opt.search_path[0], "s") == 0);
     CHECK_EQ_STR(python, "py");
     CHECK(!opt.type_inference);
-    CHECK(!opt.stub_tags);
+    CHECK(opt.stub_tags);
 
     const char *flag_tables[] = {"flag.yaml"};
     opt = ffq_options_default();
     opt.optables = flag_tables;
     opt.noptables = 1;
     opt.type_inference = true;  // --type-inference
-    opt.stub_tags = true;       // --stub-tags
+    opt.stub_tags = false;      // --no-stub-tags
     python = "flagpy";
     config_apply(&cfg, &opt, &python, true, true);
     CHECK(opt.noptables == 1 && strcmp(opt.optables[0], "flag.yaml") == 0);
     CHECK(opt.nreplace == 1);
     CHECK_EQ_STR(python, "flagpy");
     CHECK(opt.type_inference);
-    CHECK(opt.stub_tags);
+    CHECK(!opt.stub_tags);
     config_fini(&cfg);
 }
 

@@ -50,7 +50,7 @@ def autoquantize(
     operator_table=None,
     replacement_patterns=None,
     auto_import=False,
-    stub_tags=True,
+    stub_tags=None,
 ):
     """Generate the quantized counterparts of ``model``'s classes and return their source (or,
     with ``auto_import=True``, the imported generated module).
@@ -75,9 +75,12 @@ def autoquantize(
         auto_import: import the generated code (which registers its quantized classes for
             ``quantize_model``) and return the module. Without ``output_path`` the code is
             written to a temporary file first.
-        stub_tags: tag every stub with what it quantizes (``QuantizerStub(weight_quantizer=True)``,
-            ...). False writes plain ``QuantizerStub()`` stubs, FastForward's own output (the
-            runtime then infers the tags from the stub names); ffq's ``--no-stub-tags``.
+        stub_tags: True tags every stub with what it quantizes
+            (``QuantizerStub(weight_quantizer=True)``, ...; ffq's ``--stub-tags``); False writes
+            plain ``QuantizerStub()`` stubs, FastForward's own output (``--no-stub-tags``); None
+            leaves it to ffq, whose default is plain stubs unless ``stub-tags = true`` is set in
+            the ``[tool.ffq]`` of the nearest ``pyproject.toml``. The runtime infers the tags of
+            plain stubs from their names.
 
     Raises:
         FfqError: ffq is missing or failed (the message carries its diagnostics).
@@ -99,14 +102,14 @@ def autoquantize(
 
 def _autoquantize(
     model, cls, output_path, use_type_inference, force_overwrite, operator_table,
-    replacement_patterns, scratch, stub_tags=True,
+    replacement_patterns, scratch, stub_tags=None,
 ):
     # ffq searches the site-packages of this interpreter, the one the model lives in
     options = ["--python", sys.executable] if sys.executable else []
     if not use_type_inference:
         options.append("--no-type-inference")
-    if not stub_tags:
-        options.append("--no-stub-tags")
+    if stub_tags is not None:
+        options.append("--stub-tags" if stub_tags else "--no-stub-tags")
     options += _operator_table_arguments(operator_table, scratch)
     for rule in replacement_patterns or ():
         if not isinstance(rule, PatternRule):

@@ -18,29 +18,15 @@ def quantized_squash(
 class QuantizedAliased(fastforward.nn.QuantizedModule, Aliased):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer__tmp_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_squash_sigmoid_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_squash_sub_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_squash_x_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_squash_sigmoid_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_squash_sub_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_squash_x_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_sigmoid_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_sub_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_x_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_sigmoid_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_sub_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_squash_x_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
         _tmp_2 = quantized_squash(

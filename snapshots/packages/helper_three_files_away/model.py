@@ -66,23 +66,21 @@ def quantized_deep_op(
 class QuantizedFar(fastforward.nn.QuantizedModule, Far):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_front_op_mid_op_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
+        self.quantizer_front_op_mid_op_add: fastforward.nn.Quantizer = (
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_front_op_mid_op__tmp_1: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
-        self.quantizer_front_op_mid_op_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_front_op_mid_op_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_front_op_mid_op_deep_op_matmul: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub(output_quantizer=True)
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_front_op_mid_op_deep_op_x: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_front_op_mid_op_deep_op_y: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
 
     def forward(self, x, y):

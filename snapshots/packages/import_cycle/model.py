@@ -47,23 +47,19 @@ def quantized_ping(
 class QuantizedCycle(fastforward.nn.QuantizedModule, Cycle):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        self.quantizer_left_half_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_left_half__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
+        self.quantizer_left_half_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_left_half__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_left_half_right_half_mul: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub(output_quantizer=True)
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_left_half_right_half__tmp_2: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_left_half_right_half_ping_relu: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub(output_quantizer=True)
+            fastforward.nn.QuantizerStub()
         )
         self.quantizer_left_half_right_half_ping_x: fastforward.nn.Quantizer = (
-            fastforward.nn.QuantizerStub("activation")
+            fastforward.nn.QuantizerStub()
         )
 
     def forward(self, x):

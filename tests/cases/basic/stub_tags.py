@@ -1,3 +1,4 @@
+# ffq: --stub-tags
 import torch
 import torch.nn.functional as F
 

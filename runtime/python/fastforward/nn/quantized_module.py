@@ -20,11 +20,12 @@ Defining it records ``QuantizedMyLinear`` in the module map under ``MyLinear``. 
 Every quantizer slot of a quantized module has metadata (``QuantizerMetadata``: tags such as
 ``parameter/weight`` or ``activation/input``). A quantizer assigned into a slot takes the
 slot's metadata, so a ``LinearQuantizer`` replacing a stub keeps the stub's tags and tag
-queries (``[quantizer:parameter/weight]``) keep finding it. ffq writes the tags into the stubs
-it generates (``QuantizerStub(weight_quantizer=True)``, ``QuantizerStub("activation")``, ...),
-and those are used as they are. Only a stub that arrives without tags (ffq's ``--no-stub-tags``
-output, code from an older ffq, a hand-written ``QuantizerStub()``) gets tags inferred from the slot's name: see
-``infer_tags``.
+queries (``[quantizer:parameter/weight]``) keep finding it. By default ffq writes plain
+``QuantizerStub()`` stubs, as FastForward's autoquant does; a stub that arrives without tags
+(that output, FastForward's, a hand-written ``QuantizerStub()``) gets tags inferred from the
+slot's name when it is assigned: see ``infer_tags``. With ``ffq autoquant --stub-tags`` ffq
+writes the tags into the stubs (``QuantizerStub(weight_quantizer=True)``,
+``QuantizerStub("activation")``, ...), and those are used as they are.
 """
 
 from __future__ import annotations
@@ -437,7 +438,8 @@ def _parameter_at(module: torch.nn.Module, rest: str) -> Optional[str]:
 
 def infer_tags(module: torch.nn.Module, slot: str, slots: Optional[List[str]] = None) -> List[Any]:
     """Tags for quantizer slot ``slot`` of ``module`` when the stub carries none (the fallback
-    for untagged stubs: ffq's output with ``--no-stub-tags``, FastForward's, hand-written code).
+    for untagged stubs: ffq's default output, FastForward's, hand-written code; stubs from
+    ``ffq autoquant --stub-tags`` carry their tags and never get here).
 
     ffq names its stubs ``quantizer_<base>[_<n>]`` (autoquant spec section 3; ``_<n>`` tells
     apart quantizers of the same base name). Rules, first match wins:
