@@ -23,6 +23,10 @@
 
 #define CAP_PREFIX "__ffq_cap_"
 #define MAX_REWRITES_PER_NODE 64
+// A rewritten text longer than this (plus 4x the file) is refused: a replacement
+// that copies a capture twice and matches its own pattern again doubles the
+// code on every rewrite.
+#define MAX_GROWTH ((size_t)1 << 20)
 
 typedef struct Term Term;
 
@@ -407,7 +411,9 @@ typedef struct Apply {
     Seen *seen;                  // results already produced at the current node
     size_t nseen, cap_seen;
     StrBuf scratch;
+    size_t limit;                // longest text render() produces (MAX_GROWTH + 4 x the file)
     bool changed;
+    bool too_big;                // a render reached the limit: the rules are not applied
 } Apply;
 
 static bool text_is(const Term *t, const char *s) {
@@ -458,6 +464,10 @@ static void render(Apply *A, const Term *t, StrBuf *out) {
             sb_putn(A->cx, out, f->t->src + f->pos, f->t->end - f->pos);
             n--;
             continue;
+        }
+        if (out->len > A->limit) {  // stop expanding: the caller gives up on this rewrite
+            A->too_big = true;
+            return;
         }
         const Slot *s = &f->t->slots[f->k++];
         sb_putn(A->cx, out, f->t->src + f->pos, s->start - f->pos);
@@ -626,7 +636,7 @@ static const Term *rewrite_node(Apply *A, uint32_t i, const Term *t) {
     A->nseen = 0;
     for (int nrewrites = 0;;) {
         const Term *res = NULL;
-        for (size_t k = 0; k < A->nrules && !res; k++) {
+        for (size_t k = 0; k < A->nrules && !res && !A->too_big; k++) {
             const PatternRule *r = A->rules[k];
             if (A->scopes && !in_scope(r, A->scopes[i])) continue;
             res = try_rule(A, r, t, is_stmt, alone);
@@ -662,12 +672,21 @@ static const char **node_scopes(ffq_ctx *cx, const Cst *c, const char *module_na
     return scopes;
 }
 
+static const SrcFile *too_big(Apply *A, uint32_t at) {
+    diag_at(A->cx, DIAG_ERROR, A->file, at, "pattern-growth",
+            "pattern rules make this code grow past %zu bytes (a replacement that contains its "
+            "own pattern and copies a capture more than once?); no rule was applied",
+            A->limit);
+    return A->file;
+}
+
 const SrcFile *pattern_apply(ffq_ctx *cx, const SrcFile *file, const char *module_name,
                              PatternRule *const *rules, size_t n) {
     if (!n) return file;
     const Cst *c = source_parse_text(cx, file->path, file->data, file->len, false);
     if (!c || c->has_errors) return file;
-    Apply A = {.cx = cx, .file = file, .cst = c, .rules = rules, .nrules = n};
+    Apply A = {.cx = cx, .file = file, .cst = c, .rules = rules, .nrules = n,
+               .limit = MAX_GROWTH + 4 * (size_t)file->len};
     size_t maxcaps = 1, maxnodes = 1;
     for (size_t k = 0; k < n; k++) {
         if (rules[k]->ncaps > maxcaps) maxcaps = rules[k]->ncaps;
@@ -688,9 +707,11 @@ const SrcFile *pattern_apply(ffq_ctx *cx, const SrcFile *file, const char *modul
         Slot *s = node->nchildren ? &slots[node->first_child - 1] : NULL;
         cur[i] = make_term(cx, c, i, cur, s, &terms[i]);
         if (node->named && !cst_is_trivia(c, i)) cur[i] = rewrite_node(&A, i, cur[i]);
+        if (A.too_big) return too_big(&A, node->start);
     }
     if (!A.changed) return file;
     StrBuf out = {0};
     render(&A, cur[0], &out);
+    if (A.too_big) return too_big(&A, 0);
     return srcfile_new(cx, file->path, sb_cstr(cx, &out), out.len);
 }
