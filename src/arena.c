@@ -19,8 +19,8 @@
 #include "ffq_int.h"
 
 #define CHUNK_MIN (64 * 1024)
-#define ALIGN 16
-#define BIG (256 * 1024)
+#define ALIGN     16
+#define BIG       (256 * 1024)
 #define BIG_MAGIC 0x46465142u  // "FFQB": a block of its own
 
 struct ArenaChunk {

@@ -17,7 +17,7 @@
 
 #if defined(__GNUC__)
 #define FFQ_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#define FFQ_NORETURN __attribute__((noreturn))
+#define FFQ_NORETURN          __attribute__((noreturn))
 #else
 #define FFQ_PRINTF(fmt, args)
 #define FFQ_NORETURN
@@ -25,12 +25,12 @@
 
 // Internal bugs, not diagnostics: abort with file:line in every build.
 FFQ_NORETURN void ffq_fail(const char *file, int line, const char *what);
-#define ffq_assert(cond) ((cond) ? (void)0 : ffq_fail(__FILE__, __LINE__, #cond))
+#define ffq_assert(cond)  ((cond) ? (void)0 : ffq_fail(__FILE__, __LINE__, #cond))
 #define ffq_unreachable() ffq_fail(__FILE__, __LINE__, "unreachable")
 
 // --- arena.c ---
 
-void *arena_alloc(ffq_ctx *cx, size_t size);                      // zeroed, never NULL
+void *arena_alloc(ffq_ctx *cx, size_t size);  // zeroed, never NULL
 void *arena_grow(ffq_ctx *cx, void *ptr, size_t old_size, size_t new_size);
 char *arena_strndup(ffq_ctx *cx, const char *s, size_t n);
 char *arena_strdup(ffq_ctx *cx, const char *s);
@@ -45,7 +45,7 @@ const char *str_after_prefix(const char *s, const char *prefix);  // s past pref
 bool mem_is(const char *s, size_t n, const char *lit);
 bool mem_starts(const char *s, size_t n, const char *lit);
 bool mem_ends(const char *s, size_t n, const char *lit);
-#define ARENA_NEW(cx, T) ((T *)arena_alloc((cx), sizeof(T)))
+#define ARENA_NEW(cx, T)      ((T *)arena_alloc((cx), sizeof(T)))
 #define ARENA_ARRAY(cx, T, n) ((T *)arena_alloc((cx), sizeof(T) * (size_t)(n)))
 
 // Heap memory outside the arena, through the context's allocator hook (for
@@ -80,8 +80,8 @@ void vec_push(ffq_ctx *cx, PtrVec *v, void *item);
 // A file's bytes and line-start table. Positions in diagnostics are 1-based
 // lines and 1-based byte columns.
 typedef struct SrcFile {
-    const char *path;       // as shown in diagnostics
-    const char *data;       // NUL-terminated copy in the arena
+    const char *path;  // as shown in diagnostics
+    const char *data;  // NUL-terminated copy in the arena
     uint32_t len;
     uint32_t *line_starts;  // byte offset of each line
     uint32_t nlines;
@@ -107,8 +107,8 @@ typedef enum DiagSeverity { DIAG_NOTE, DIAG_WARNING, DIAG_ERROR } DiagSeverity;
 void diag_at(ffq_ctx *cx, DiagSeverity sev, const SrcFile *file, uint32_t offset, const char *code,
              const char *fmt, ...) FFQ_PRINTF(6, 7);
 // Report at a 1-based line and column (e.g. from a libyaml mark).
-void diag_linecol(ffq_ctx *cx, DiagSeverity sev, const SrcFile *file, uint32_t line1,
-                  uint32_t col1, const char *code, const char *fmt, ...) FFQ_PRINTF(7, 8);
+void diag_linecol(ffq_ctx *cx, DiagSeverity sev, const SrcFile *file, uint32_t line1, uint32_t col1,
+                  const char *code, const char *fmt, ...) FFQ_PRINTF(7, 8);
 bool diag_has_errors(const ffq_ctx *cx);
 
 #endif

@@ -36,11 +36,11 @@ typedef struct CacheEntry {
 
 struct ffq_cache {
     pthread_mutex_t lock;
-    ffq_ctx *own;         // arena of the maps, entries, files and trees
-    StrMap entries;       // path -> CacheEntry *, the newest per path
+    ffq_ctx *own;            // arena of the maps, entries, files and trees
+    StrMap entries;          // path -> CacheEntry *, the newest per path
     const OpTable *optable;  // the built-in table, once loaded
     bool optable_tried;
-    StrMap externs;          // "dir/pkg/mod" -> EXT_YES / EXT_NO: is there a C extension
+    StrMap externs;  // "dir/pkg/mod" -> EXT_YES / EXT_NO: is there a C extension
 };
 
 ffq_cache *ffq_cache_new(void) {
@@ -161,7 +161,8 @@ bool cache_has_extension(ffq_ctx *cx, const char *base, bool (*probe)(const char
     pthread_mutex_lock(&c->lock);
     own->recover = &jb;
     if (setjmp(jb) == 0 && !strmap_get(&c->externs, base, n))  // out of memory: not remembered
-        strmap_put(own, &c->externs, arena_strndup(own, base, n), n, (void *)(uintptr_t)(found ? EXT_YES : EXT_NO));
+        strmap_put(own, &c->externs, arena_strndup(own, base, n), n,
+                   (void *)(uintptr_t)(found ? EXT_YES : EXT_NO));
     own->recover = NULL;
     pthread_mutex_unlock(&c->lock);
     return found;

@@ -43,7 +43,7 @@ static const char *package_root(ffq_ctx *cx, const char *path, const char **modn
 
 static bool load_tables(ffq_ctx *cx, const ffq_options *opt) {
     if (cx->cache && !opt->no_default_optable && !opt->noptables) {  // the run's shared copy
-        cx->optable = (OpTable *)cache_default_optable(cx);  // only read from here on
+        cx->optable = (OpTable *)cache_default_optable(cx);          // only read from here on
         if (cx->optable) return true;
     }
     OpTable *t = optable_new(cx);
@@ -79,7 +79,8 @@ static const char *describe_search(ffq_ctx *cx, const ffq_options *opt, const ch
     StrBuf sb = {0};
     for (size_t i = 0; i < opt->nsearch_path; i++) sb_printf(cx, &sb, "'%s', ", opt->search_path[i]);
     char cwd[PATH_MAX];
-    sb_printf(cx, &sb, "the package root '%s'", getcwd(cwd, sizeof cwd) ? relative_path(cx, cwd, root) : root);
+    sb_printf(cx, &sb, "the package root '%s'",
+              getcwd(cwd, sizeof cwd) ? relative_path(cx, cwd, root) : root);
     if (opt->nsite_path) sb_puts(cx, &sb, " and the interpreter's site-packages");
     return sb_cstr(cx, &sb);
 }

@@ -30,11 +30,11 @@ typedef enum ValueKind { VAL_STRING, VAL_BOOL, VAL_ARRAY, VAL_TABLE, VAL_OTHER }
 typedef struct Value Value;
 struct Value {
     ValueKind kind;
-    int line, col;      // where the value starts
-    char *str;          // VAL_STRING: the decoded text
-    bool b;             // VAL_BOOL
-    Value *items;       // VAL_ARRAY: elements; VAL_TABLE: member values
-    char **keys;        // VAL_TABLE: member keys (single segment; dotted keys are kept dotted)
+    int line, col;  // where the value starts
+    char *str;      // VAL_STRING: the decoded text
+    bool b;         // VAL_BOOL
+    Value *items;   // VAL_ARRAY: elements; VAL_TABLE: member values
+    char **keys;    // VAL_TABLE: member keys (single segment; dotted keys are kept dotted)
     int *key_line, *key_col;
     size_t n;
 };
@@ -48,10 +48,10 @@ typedef struct Parser {
     size_t errsize;
     bool failed;
     FfqConfig *cfg;
-    char *base_dir;      // directory of the file, "" for the current one
+    char *base_dir;              // directory of the file, "" for the current one
     char *table[MAX_KEY_PARTS];  // the current [table] header
     size_t ntable;
-    unsigned seen;       // [tool.ffq] keys already set (bit per known key)
+    unsigned seen;  // [tool.ffq] keys already set (bit per known key)
 } Parser;
 
 // --- errors and small helpers ---
@@ -197,8 +197,10 @@ static bool escape(Parser *p, Buf *b) {  // at the character after '\'
     uint32_t code = 0;
     for (int i = 0; i < digits; i++) {
         int h = peek(p, 0);
-        int v = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-              : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+        int v = h >= '0' && h <= '9'   ? h - '0'
+                : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                       : -1;
         if (v < 0) return FAIL(p, "expected %d hexadecimal digits after '\\%c'", digits, c);
         code = code * 16 + (uint32_t)v;
         p->pos++;
@@ -282,8 +284,7 @@ static char *parse_string(Parser *p) {
 // --- keys ---
 
 static bool is_bare(int c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 // A dotted key: parts[0..*n). Returns false on error (parts freed).
@@ -437,19 +438,18 @@ static bool parse_inline_table(Parser *p, Value *v, int depth) {
 // Numbers, booleans, dates and times: kept as their text.
 static bool parse_bare(Parser *p, Value *v) {
     size_t start = p->pos;
-    while (is_bare(peek(p, 0)) || peek(p, 0) == '.' || peek(p, 0) == ':' || peek(p, 0) == '+')
-        p->pos++;
+    while (is_bare(peek(p, 0)) || peek(p, 0) == '.' || peek(p, 0) == ':' || peek(p, 0) == '+') p->pos++;
     // A date and a time may be separated by one space: 1979-05-27 07:32:00
     if (p->pos - start == 10 && p->s[start + 4] == '-' && peek(p, 0) == ' ' && peek(p, 1) >= '0' &&
         peek(p, 1) <= '9') {
         p->pos++;
-        while (is_bare(peek(p, 0)) || peek(p, 0) == '.' || peek(p, 0) == ':' || peek(p, 0) == '+')
-            p->pos++;
+        while (is_bare(peek(p, 0)) || peek(p, 0) == '.' || peek(p, 0) == ':' || peek(p, 0) == '+') p->pos++;
     }
     size_t n = p->pos - start;
     if (n == 0) {
         int c = peek(p, 0);
-        return FAIL(p, c < 0 || c == '\n' || c == '\r' ? "expected a value" : "expected a value, found '%c'", c);
+        return FAIL(p, c < 0 || c == '\n' || c == '\r' ? "expected a value" : "expected a value, found '%c'",
+                    c);
     }
     if (mem_is(p->s + start, n, "true")) v->kind = VAL_BOOL, v->b = true;
     else if (mem_is(p->s + start, n, "false")) v->kind = VAL_BOOL, v->b = false;
@@ -492,20 +492,18 @@ static char *join_path(Parser *p, const char *rel) {
 }
 
 // A string, or an array of strings, appended to list (paths joined to base_dir).
-static bool take_strings(Parser *p, const char *key, const Value *v, char ***list, size_t *n,
-                         bool paths) {
+static bool take_strings(Parser *p, const char *key, const Value *v, char ***list, size_t *n, bool paths) {
     const Value *items = v->kind == VAL_ARRAY ? v->items : v;
     size_t count = v->kind == VAL_ARRAY ? v->n : 1;
     for (size_t i = 0; i < count; i++)
         if (items[i].kind != VAL_STRING)
-            return fail_at(p, items[i].line, items[i].col,
-                           "'%s' must be a string or an array of strings", key);
+            return fail_at(p, items[i].line, items[i].col, "'%s' must be a string or an array of strings",
+                           key);
     char **grown = realloc(*list, (*n + count + 1) * sizeof(char *));
     if (!grown) return FAIL(p, "out of memory");
     *list = grown;
     for (size_t i = 0; i < count; i++) {
-        if (!items[i].str[0])
-            return fail_at(p, items[i].line, items[i].col, "'%s' has an empty string", key);
+        if (!items[i].str[0]) return fail_at(p, items[i].line, items[i].col, "'%s' has an empty string", key);
         char *s = paths ? join_path(p, items[i].str) : strdup(items[i].str);
         if (!s) return FAIL(p, "out of memory");
         (*list)[(*n)++] = s;
@@ -567,8 +565,8 @@ static bool apply_key(Parser *p, const char *key, int kline, int kcol, const Val
             if (*c == '_') *c = '-';
         for (size_t j = 0; j < NKNOWN; j++)
             if (strcmp(alt, known_keys[j]) == 0)
-                return fail_at(p, kline, kcol, "unknown key '%s' in [tool.ffq]; did you mean '%s'?",
-                               key, known_keys[j]);
+                return fail_at(p, kline, kcol, "unknown key '%s' in [tool.ffq]; did you mean '%s'?", key,
+                               known_keys[j]);
         return fail_at(p, kline, kcol,
                        "unknown key '%s' in [tool.ffq] (known: optable, replace, search-path, "
                        "python, type-inference, stub-tags, check)",
@@ -661,8 +659,7 @@ static bool parse_document(Parser *p) {
     return false;
 }
 
-bool config_parse(FfqConfig *cfg, const char *path, const char *text, size_t len, char *err,
-                  size_t errsize) {
+bool config_parse(FfqConfig *cfg, const char *path, const char *text, size_t len, char *err, size_t errsize) {
     memset(cfg, 0, sizeof *cfg);
     cfg->type_inference = -1;
     cfg->stub_tags = -1;
@@ -774,8 +771,8 @@ char *config_find(const char *start_dir) {
     }
 }
 
-void config_apply(const FfqConfig *cfg, ffq_options *opt, const char **python,
-                  bool type_inference_flag, bool stub_tags_flag) {
+void config_apply(const FfqConfig *cfg, ffq_options *opt, const char **python, bool type_inference_flag,
+                  bool stub_tags_flag) {
     if (!opt->noptables && cfg->noptables) {
         opt->optables = (const char *const *)cfg->optables;
         opt->noptables = cfg->noptables;

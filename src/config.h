@@ -21,18 +21,18 @@ typedef struct FfqCheckPair {
 } FfqCheckPair;
 
 typedef struct FfqConfig {
-    char *path;                     // the file read; NULL when none was found
-    bool has_table;                 // it has a [tool.ffq] table
-    char **optables;                // `optable`: extra operator tables, in order
+    char *path;       // the file read; NULL when none was found
+    bool has_table;   // it has a [tool.ffq] table
+    char **optables;  // `optable`: extra operator tables, in order
     size_t noptables;
-    char **replace;                 // `replace`: pattern rules "PATTERN=>REPLACEMENT"
+    char **replace;  // `replace`: pattern rules "PATTERN=>REPLACEMENT"
     size_t nreplace;
-    char **search_path;             // `search-path`: -I directories
+    char **search_path;  // `search-path`: -I directories
     size_t nsearch_path;
-    char *python;                   // `python`: the interpreter whose site-packages are read
-    int type_inference;             // `type-inference`: 0 or 1; -1 when not set
-    int stub_tags;                  // `stub-tags`: 0 or 1; -1 when not set
-    FfqCheckPair *check;            // `check`: "SOURCE -> GENERATED" pairs
+    char *python;         // `python`: the interpreter whose site-packages are read
+    int type_inference;   // `type-inference`: 0 or 1; -1 when not set
+    int stub_tags;        // `stub-tags`: 0 or 1; -1 when not set
+    FfqCheckPair *check;  // `check`: "SOURCE -> GENERATED" pairs
     size_t ncheck;
 } FfqConfig;
 
@@ -43,8 +43,7 @@ char *config_find(const char *start_dir);
 // Parse `len` bytes of `text` (the contents of `path`). Returns true on
 // success; on failure writes `path:line:col: error: message` (no newline)
 // into err. `cfg` is filled either way and must be released with config_fini.
-bool config_parse(FfqConfig *cfg, const char *path, const char *text, size_t len, char *err,
-                  size_t errsize);
+bool config_parse(FfqConfig *cfg, const char *path, const char *text, size_t len, char *err, size_t errsize);
 
 // Read and parse `path`. Returns true on success; on failure writes the
 // message into err (as config_parse does, or `path: error: ...` for I/O).
@@ -57,7 +56,7 @@ void config_fini(FfqConfig *cfg);
 // (pass type_inference_flag when --type-inference or --no-type-inference was given,
 // stub_tags_flag when --stub-tags or --no-stub-tags was).
 // `opt` then points into `cfg`, which must outlive it.
-void config_apply(const FfqConfig *cfg, ffq_options *opt, const char **python,
-                  bool type_inference_flag, bool stub_tags_flag);
+void config_apply(const FfqConfig *cfg, ffq_options *opt, const char **python, bool type_inference_flag,
+                  bool stub_tags_flag);
 
 #endif

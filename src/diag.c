@@ -42,8 +42,7 @@ SrcFile *srcfile_new(ffq_ctx *cx, const char *path, const char *data, size_t len
 SrcFile *srcfile_read(ffq_ctx *cx, const char *path) {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        diag_at(cx, DIAG_ERROR, NULL, 0, "cannot-read", "cannot read '%s': %s", path,
-                strerror(errno));
+        diag_at(cx, DIAG_ERROR, NULL, 0, "cannot-read", "cannot read '%s': %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
@@ -217,8 +216,8 @@ void diag_at(ffq_ctx *cx, DiagSeverity sev, const SrcFile *file, uint32_t offset
     va_end(ap);
 }
 
-void diag_linecol(ffq_ctx *cx, DiagSeverity sev, const SrcFile *file, uint32_t line1,
-                  uint32_t col1, const char *code, const char *fmt, ...) {
+void diag_linecol(ffq_ctx *cx, DiagSeverity sev, const SrcFile *file, uint32_t line1, uint32_t col1,
+                  const char *code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     add(cx, sev, file, line1, col1, code, fmt, ap);

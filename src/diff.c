@@ -133,8 +133,8 @@ const char *diff_unified(ffq_ctx *cx, const char *a, size_t alen, const char *b,
             sb_printf(cx, &out, "%s--- %s\n+++ %s\n%s", color ? "\033[1m" : "", aname, bname,
                       color ? "\033[0m" : "");
         }
-        sb_printf(cx, &out, "%s@@ -%zu,%zu +%zu,%zu @@%s\n", color ? "\033[36m" : "",
-                  an ? a0 + 1 : a0, an, bn ? b0 + 1 : b0, bn, color ? "\033[0m" : "");
+        sb_printf(cx, &out, "%s@@ -%zu,%zu +%zu,%zu @@%s\n", color ? "\033[36m" : "", an ? a0 + 1 : a0, an,
+                  bn ? b0 + 1 : b0, bn, color ? "\033[0m" : "");
         size_t x = a0, y = b0;
         for (size_t k = start; k < end; k++) {
             if (ops[k] == '=') put_line(cx, &out, '=', la.at[x], la.len[x], color), x++, y++;
@@ -146,8 +146,8 @@ const char *diff_unified(ffq_ctx *cx, const char *a, size_t alen, const char *b,
     return sb_cstr(cx, &out);
 }
 
-char *ffq_diff(const char *a, size_t alen, const char *b, size_t blen, const char *aname,
-               const char *bname, bool color) {
+char *ffq_diff(const char *a, size_t alen, const char *b, size_t blen, const char *aname, const char *bname,
+               bool color) {
     ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
     if (!cx) return NULL;
     jmp_buf jb;

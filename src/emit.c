@@ -74,7 +74,8 @@ static void newline_indent(const Emitter *e, StrBuf *out, int indent) {
 // already in `out`.
 static void put_stmt(const Emitter *e, const char *text, size_t len, int indent, StrBuf *out) {
     StrBuf f = {0};
-    if (format_stmt(e->cx, text, len, indent, &f)) sb_putn(e->cx, out, f.data + indent, f.len - (size_t)indent);
+    if (format_stmt(e->cx, text, len, indent, &f))
+        sb_putn(e->cx, out, f.data + indent, f.len - (size_t)indent);
     else sb_putn(e->cx, out, text, len);
 }
 
@@ -341,9 +342,16 @@ static void flush_after(const Emitter *e, const PtrVec *after, int indent, StrBu
 
 static bool is_simple_stmt(uint32_t kind) {
     switch (kind) {
-    case K_IF: case K_FOR: case K_WHILE: case K_WITH: case K_TRY: case K_FUNCTION_DEF:
-    case K_CLASS_DEF: case K_DECORATED_DEF: case K_MATCH: case K_COMMENT:
-        return false;
+    case K_IF:
+    case K_FOR:
+    case K_WHILE:
+    case K_WITH:
+    case K_TRY:
+    case K_FUNCTION_DEF:
+    case K_CLASS_DEF:
+    case K_DECORATED_DEF:
+    case K_MATCH:
+    case K_COMMENT: return false;
     default: return true;
     }
 }
@@ -399,8 +407,8 @@ static void render_block(const Emitter *e, uint32_t block, StrBuf *out) {
         flush_after(e, pending, indent, out);
         pending = NULL;
         if (k > 0) copy_gap(e, pos, sn->start, indent, out);
-        bool docstring = first_named && sn->kind == K_EXPR_STMT &&
-                         c->nodes[cst_named_child(c, st, 0)].kind == K_STRING;
+        bool docstring =
+            first_named && sn->kind == K_EXPR_STMT && c->nodes[cst_named_child(c, st, 0)].kind == K_STRING;
         first_named = false;
         if (!docstring) put_prologue(e, block, out, true);
         if (sn->kind == K_COMMENT) {
@@ -447,8 +455,9 @@ static void render_params(const Emitter *e, uint32_t params, StrBuf *out) {
     bool quantizer_params = !e->cv->instance && e->cv->signature.len;
     if (!has_star && quantizer_params) vec_push(e->cx, &items, "*");
     for (size_t i = 0; quantizer_params && i < e->cv->signature.len; i++)
-        vec_push(e->cx, &items, arena_printf(e->cx, "%s: fastforward.nn.Quantizer",
-                                             ((Quantizer *)e->cv->signature.items[i])->name));
+        vec_push(e->cx, &items,
+                 arena_printf(e->cx, "%s: fastforward.nn.Quantizer",
+                              ((Quantizer *)e->cv->signature.items[i])->name));
     if (kwargs != CST_NONE) vec_push(e->cx, &items, cst_strdup(e->cx, c, kwargs));
     sb_putc(e->cx, out, '(');
     for (size_t i = 0; i < items.len; i++) {
@@ -460,8 +469,8 @@ static void render_params(const Emitter *e, uint32_t params, StrBuf *out) {
 
 // `def <name>(<params>) -> <ret>:` laid out as Black does: on one line when
 // it fits, else the parameters on one indented line, else one per line.
-static void put_header(const Emitter *e, const char *head, const char *params, const char *tail,
-                       int indent, StrBuf *out) {
+static void put_header(const Emitter *e, const char *head, const char *params, const char *tail, int indent,
+                       StrBuf *out) {
     size_t plen = strlen(params);
     if ((size_t)indent + strlen(head) + plen + strlen(tail) <= FMT_LINE_WIDTH) {
         sb_printf(e->cx, out, "%s%s%s", head, params, tail);
@@ -585,8 +594,8 @@ void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
     NodeMap done = {0}, hoists = {0};
     Emitter e = {.cx = cx, .cv = cv, .c = cv->c, .prologue_done = &done, .hoists_done = &hoists};
     const FuncInfo *fn = cv->fn;
-    uint32_t start = fn->lead < e.c->nodes[fn->outer].start && !fn->owner ? fn->lead
-                                                                           : e.c->nodes[fn->outer].start;
+    uint32_t start =
+        fn->lead < e.c->nodes[fn->outer].start && !fn->owner ? fn->lead : e.c->nodes[fn->outer].start;
     bool first;
     int indent = line_indent(e.c, start, &first);
     int target = fn->owner || cv->cls ? 4 : 0;  // a method of the generated class, or a helper
@@ -634,18 +643,20 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *orig
     PtrVec stubs = {0};  // own quantizers of each instance method, then the forwarded ones
     for (size_t i = 0; i < g->convs.len; i++) {
         const Conv *cv = g->convs.items[i];
-        for (size_t k = 0; cv->instance && k < cv->quantizers.len; k++) vec_push(cx, &stubs, cv->quantizers.items[k]);
+        for (size_t k = 0; cv->instance && k < cv->quantizers.len; k++)
+            vec_push(cx, &stubs, cv->quantizers.items[k]);
     }
     for (size_t i = 0; i < g->convs.len; i++) {
         const Conv *cv = g->convs.items[i];
-        for (size_t k = 0; cv->instance && k < cv->forwarded.len; k++) vec_push(cx, &stubs, cv->forwarded.items[k]);
+        for (size_t k = 0; cv->instance && k < cv->forwarded.len; k++)
+            vec_push(cx, &stubs, cv->forwarded.items[k]);
     }
     {
         for (size_t k = 0; k < stubs.len; k++) {
             const Quantizer *q = stubs.items[k];
             const char *line =
-                arena_printf(cx, "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(%s)", q->name,
-                             stub_arguments(cx, q->tag));
+                arena_printf(cx, "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(%s)",
+                             q->name, stub_arguments(cx, q->tag));
             StrBuf f = {0};
             if (!format_stmt(cx, line, strlen(line), 8, &f)) sb_indent(cx, &f, 8), sb_puts(cx, &f, line);
             sb_puts(cx, out, sb_cstr(cx, &f));
@@ -678,14 +689,15 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
         emit_class(cx, plan->classes.items[i], &body, &origins);
     }
     PtrVec imports = {0};
-    if (strstr(sb_cstr(cx, &body), "fastforward.")) imports_add(cx, &imports, false, "fastforward", NULL, NULL);
+    if (strstr(sb_cstr(cx, &body), "fastforward."))
+        imports_add(cx, &imports, false, "fastforward", NULL, NULL);
     if (strstr(sb_cstr(cx, &body), "functools.partial("))  // helpers passed as values (§5.6)
         imports_add(cx, &imports, false, "functools", NULL, NULL);
     imports_collect(cx, plan->mod, sb_cstr(cx, &body), &origins, &imports);
     for (size_t i = 0; i < plan->classes.len; i++) {
         const GenClass *g = plan->classes.items[i];
         imports_add(cx, &imports, true, g->ci->mod->name, g->ci->name,
-                   g->base && strcmp(g->base, g->ci->name) != 0 ? g->base : NULL);
+                    g->base && strcmp(g->base, g->ci->name) != 0 ? g->base : NULL);
     }
     StrBuf text = {0};
     imports_write(cx, plan->first_party, &imports, &text);

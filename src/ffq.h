@@ -29,11 +29,11 @@
 typedef struct ffq_ctx ffq_ctx;
 
 typedef enum ffq_status {
-    FFQ_OK = 0,          // output produced (warnings and notes allowed)
-    FFQ_ERR_INPUT = 1,   // error diagnostics about the input (syntax, tables, --class, ...)
-    FFQ_ERR_USAGE = 2,   // bad options (unparsable --replace, ...)
-    FFQ_ERR_IO = 3,      // a file could not be read
-    FFQ_ERR_NOMEM = 4,   // an allocation failed; the context is still valid and can be freed
+    FFQ_OK = 0,         // output produced (warnings and notes allowed)
+    FFQ_ERR_INPUT = 1,  // error diagnostics about the input (syntax, tables, --class, ...)
+    FFQ_ERR_USAGE = 2,  // bad options (unparsable --replace, ...)
+    FFQ_ERR_IO = 3,     // a file could not be read
+    FFQ_ERR_NOMEM = 4,  // an allocation failed; the context is still valid and can be freed
 } ffq_status;
 
 // Allocator hook, Lua style: new_size == 0 frees ptr and returns NULL; otherwise
@@ -50,25 +50,25 @@ typedef enum ffq_dump {
 } ffq_dump;
 
 typedef struct ffq_options {
-    const char *module_name;        // dotted import name of the input; NULL: derived from its
-                                    // package root (the directories holding __init__.py)
-    const char *const *classes;     // root classes (--class); NULL/0: every nn.Module subclass
+    const char *module_name;     // dotted import name of the input; NULL: derived from its
+                                 // package root (the directories holding __init__.py)
+    const char *const *classes;  // root classes (--class); NULL/0: every nn.Module subclass
     size_t nclasses;
-    const char *const *optables;    // extra operator-table YAML files, applied in order
+    const char *const *optables;  // extra operator-table YAML files, applied in order
     size_t noptables;
-    bool no_default_optable;        // start from an empty table
-    const char *const *replace;     // pattern rules "PATTERN=>REPLACEMENT"
+    bool no_default_optable;     // start from an empty table
+    const char *const *replace;  // pattern rules "PATTERN=>REPLACEMENT"
     size_t nreplace;
-    bool type_inference;            // default true
-    bool stub_tags;                 // default false: QuantizerStub(), as FastForward's autoquant
-                                    // writes it; true: QuantizerStub(weight_quantizer=True), ...
-    const char *const *search_path; // -I directories, searched first
+    bool type_inference;             // default true
+    bool stub_tags;                  // default false: QuantizerStub(), as FastForward's autoquant
+                                     // writes it; true: QuantizerStub(weight_quantizer=True), ...
+    const char *const *search_path;  // -I directories, searched first
     size_t nsearch_path;
-    const char *const *site_path;   // the interpreter's site-packages, searched last
+    const char *const *site_path;  // the interpreter's site-packages, searched last
     size_t nsite_path;
-    bool quiet;                     // drop notes
-    ffq_dump dump;                  // print this stage instead of the code (--dump=STAGE)
-    bool batch;                     // one file of a tree: no warning for files without modules
+    bool quiet;     // drop notes
+    ffq_dump dump;  // print this stage instead of the code (--dump=STAGE)
+    bool batch;     // one file of a tree: no warning for files without modules
 } ffq_options;
 
 typedef struct ffq_stats {
@@ -126,8 +126,8 @@ FFQ_API void ffq_ctx_use_cache(ffq_ctx *cx, ffq_cache *cache);
 // `ffq optable`: load the tables (default unless no_default, then each file),
 // and render the effective table, one line per entry, into the output (list)
 // or only validate (check). Diagnostics as above.
-FFQ_API ffq_status ffq_optable_run(ffq_ctx *cx, const char *const *files, size_t nfiles,
-                                   bool no_default, bool list);
+FFQ_API ffq_status ffq_optable_run(ffq_ctx *cx, const char *const *files, size_t nfiles, bool no_default,
+                                   bool list);
 
 // A unified diff from text a to text b (`--- aname` / `+++ bname`, three
 // lines of context, ANSI colours when `color`), or "" when they are equal.

@@ -34,7 +34,7 @@ typedef struct Diag {
 typedef struct MissingOp {  // a table-like callable not in the operator table
     const char *name;
     const SrcFile *file;
-    uint32_t offset;        // its first call
+    uint32_t offset;  // its first call
     size_t count;
 } MissingOp;
 
@@ -70,24 +70,24 @@ struct ffq_ctx {
     ArenaChunk *chunks;
     ArenaChunk *big_chunks;  // one block each, grown in place (arena.c)
     ffq_cache *cache;        // parsed imported modules shared across contexts (cache.c)
-    jmp_buf *recover;  // the recovery point of the running ffq_compile, if any
+    jmp_buf *recover;        // the recovery point of the running ffq_compile, if any
     bool oom;
-    bool used;         // a context compiles once
+    bool used;  // a context compiles once
 
     ffq_options opt;
     PtrVec diags;  // Diag *
     const char *diag_text;
     ffq_stats stats;
 
-    OpTable *optable;  // read-only once loaded (it may be the cache's shared copy)
+    OpTable *optable;      // read-only once loaded (it may be the cache's shared copy)
     struct Program *prog;  // the modules of the run (program.c)
-    CstLang lang;      // symbol and field ids of the Python grammar
-    void *live_parser; // TSParser * / TSTree * during a parse, so ffq_ctx_free can
-    void *live_tree;   // release them if an allocation failure unwinds the parse
-    void *live_scratch;  // a temporary heap buffer of the running parse, same reason
+    CstLang lang;          // symbol and field ids of the Python grammar
+    void *live_parser;     // TSParser * / TSTree * during a parse, so ffq_ctx_free can
+    void *live_tree;       // release them if an allocation failure unwinds the parse
+    void *live_scratch;    // a temporary heap buffer of the running parse, same reason
     size_t live_scratch_size;
 
-    PtrVec missing_ops; // MissingOp *, reported as notes at the end
+    PtrVec missing_ops;  // MissingOp *, reported as notes at the end
 
     const char *output;
     size_t output_len;

@@ -35,13 +35,22 @@ static void add_target(Collect *k, uint32_t t) {
     if (t == CST_NONE) return;
     switch (c->nodes[t].kind) {
     case K_IDENTIFIER: add_name(k, t); return;
-    case K_DEFAULT_PARAMETER: case K_TYPED_DEFAULT_PARAMETER: add_target(k, cst_field(c, t, F_NAME)); return;
+    case K_DEFAULT_PARAMETER:
+    case K_TYPED_DEFAULT_PARAMETER: add_target(k, cst_field(c, t, F_NAME)); return;
     case K_TYPED_PARAMETER:  // `x: T`, `*args: T`: the first child names it
         add_target(k, cst_named_child(c, t, 0));
         return;
-    case K_PATTERN_LIST: case K_TUPLE_PATTERN: case K_LIST_PATTERN: case K_TUPLE: case K_LIST:
-    case K_EXPRESSION_LIST: case K_LIST_SPLAT_PATTERN: case K_DICT_SPLAT_PATTERN: case K_LIST_SPLAT:
-    case K_AS_PATTERN: case K_OTHER:
+    case K_PATTERN_LIST:
+    case K_TUPLE_PATTERN:
+    case K_LIST_PATTERN:
+    case K_TUPLE:
+    case K_LIST:
+    case K_EXPRESSION_LIST:
+    case K_LIST_SPLAT_PATTERN:
+    case K_DICT_SPLAT_PATTERN:
+    case K_LIST_SPLAT:
+    case K_AS_PATTERN:
+    case K_OTHER:
         for (uint32_t i = 0; i < c->nodes[t].nchildren; i++) {
             uint32_t ch = c->nodes[t].first_child + i;
             if (c->nodes[ch].named) add_target(k, ch);
@@ -88,17 +97,19 @@ static void collect(Collect *k, uint32_t node, int depth) {
     const Cst *c = k->c;
     if (depth > LOCALS_DEPTH_MAX) return;
     switch (c->nodes[node].kind) {
-    case K_FUNCTION_DEF: case K_CLASS_DEF:
-        add_target(k, cst_field(c, node, F_NAME));
-        return;  // their bodies are other scopes
+    case K_FUNCTION_DEF:
+    case K_CLASS_DEF: add_target(k, cst_field(c, node, F_NAME)); return;  // their bodies are other scopes
     case K_LAMBDA: return;
-    case K_ASSIGNMENT: case K_AUG_ASSIGNMENT: case K_FOR: case K_FOR_IN_CLAUSE:
-        add_target(k, cst_field(c, node, F_LEFT));
-        break;
+    case K_ASSIGNMENT:
+    case K_AUG_ASSIGNMENT:
+    case K_FOR:
+    case K_FOR_IN_CLAUSE: add_target(k, cst_field(c, node, F_LEFT)); break;
     case K_NAMED_EXPR: add_target(k, cst_field(c, node, F_NAME)); break;
     case K_AS_PATTERN: add_target(k, cst_field(c, node, F_ALIAS)); break;
-    case K_IMPORT: case K_IMPORT_FROM: add_import(k, node); return;
-    case K_GLOBAL: case K_NONLOCAL: return;  // found beforehand (find_declared)
+    case K_IMPORT:
+    case K_IMPORT_FROM: add_import(k, node); return;
+    case K_GLOBAL:
+    case K_NONLOCAL: return;  // found beforehand (find_declared)
     case K_MATCH: add_match(k, node); break;
     default: break;
     }
@@ -147,4 +158,6 @@ const Locals *locals_of(ffq_ctx *cx, const FuncInfo *fn) {
     return l;
 }
 
-bool locals_has(const Locals *l, const char *name, size_t len) { return strmap_get(&l->set, name, len) != NULL; }
+bool locals_has(const Locals *l, const char *name, size_t len) {
+    return strmap_get(&l->set, name, len) != NULL;
+}

@@ -123,10 +123,29 @@ static int usage_error(const char *fmt, const char *arg, const char *cmd) {
 // --- "did you mean": the valid spelling nearest to a mistyped one ---
 
 static const char *const autoquant_options[] = {
-    "--output", "--force", "--check", "--module", "--search-path", "--python", "--class",
-    "--optable", "--no-default-optable", "--replace", "--no-type-inference",
-    "--type-inference", "--no-stub-tags", "--stub-tags", "--config", "--no-config", "--dump=program", "--dump=types", "--dump=plan",
-    "--quiet", "--help", "--follow-symlinks", NULL,
+    "--output",
+    "--force",
+    "--check",
+    "--module",
+    "--search-path",
+    "--python",
+    "--class",
+    "--optable",
+    "--no-default-optable",
+    "--replace",
+    "--no-type-inference",
+    "--type-inference",
+    "--no-stub-tags",
+    "--stub-tags",
+    "--config",
+    "--no-config",
+    "--dump=program",
+    "--dump=types",
+    "--dump=plan",
+    "--quiet",
+    "--help",
+    "--follow-symlinks",
+    NULL,
 };
 static const char *const optable_options[] = {"--list", "--check", "--optable", "--no-default-optable",
                                               "--help", NULL};
@@ -185,15 +204,15 @@ typedef struct Args {
     ffq_options opt;
     const char **classes, **optables, **replace, **search;
     size_t nclasses, noptables, nreplace, nsearch;
-    const char *python;      // --python: the interpreter whose site-packages are searched
-    char **site;             // its site-packages directories
+    const char *python;  // --python: the interpreter whose site-packages are searched
+    char **site;         // its site-packages directories
     size_t nsite;
-    const char *config;      // --config FILE
-    bool no_config;          // --no-config
-    bool type_inference_set; // --type-inference or --no-type-inference was given
-    bool stub_tags_set;      // --stub-tags or --no-stub-tags was given
-    bool check_all;          // --check without a file: the pairs of [tool.ffq] check
-    FfqConfig cfg;           // [tool.ffq], when a pyproject.toml has one
+    const char *config;       // --config FILE
+    bool no_config;           // --no-config
+    bool type_inference_set;  // --type-inference or --no-type-inference was given
+    bool stub_tags_set;       // --stub-tags or --no-stub-tags was given
+    bool check_all;           // --check without a file: the pairs of [tool.ffq] check
+    FfqConfig cfg;            // [tool.ffq], when a pyproject.toml has one
 } Args;
 
 // Option value: `--opt VALUE` or `--opt=VALUE`.
@@ -275,12 +294,13 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
             v = value(argc, argv, &i, "--output", "-o");
             if (!*v) return usage_error("option '%s' needs a file name", arg, "autoquant ");
             a->output = v;
-        } else if (strcmp(arg, "--check") == 0 && (i + 1 == argc || (argv[i + 1][0] == '-' && argv[i + 1][1]))) {
+        } else if (strcmp(arg, "--check") == 0 &&
+                   (i + 1 == argc || (argv[i + 1][0] == '-' && argv[i + 1][1]))) {
             a->check_all = true;  // no file after it: check [tool.ffq] check
         } else if (is_opt(arg, "--check", NULL)) {
             v = value(argc, argv, &i, "--check", NULL);
-            if (!*v) return usage_error("option '%s' needs the generated file to compare with", arg,
-                                        "autoquant ");
+            if (!*v)
+                return usage_error("option '%s' needs the generated file to compare with", arg, "autoquant ");
             a->check = v;
         } else if (is_opt(arg, "--module", NULL)) {
             v = value(argc, argv, &i, "--module", NULL);
@@ -306,9 +326,11 @@ static int parse_autoquant(int argc, char **argv, Args *a) {
     }
     if (a->check_all && (a->input || a->output || a->check))
         return usage_error("%s--check without a file checks the pairs of [tool.ffq] check; give "
-                           "INPUT.py --check FILE for one file", "", "autoquant ");
+                           "INPUT.py --check FILE for one file",
+                           "", "autoquant ");
     if (!a->input && !a->check_all) return usage_error("%smissing INPUT.py", "", "autoquant ");
-    if (a->check && a->output) return usage_error("%s--check and --output exclude each other", "", "autoquant ");
+    if (a->check && a->output)
+        return usage_error("%s--check and --output exclude each other", "", "autoquant ");
     if (a->input && strcmp(a->input, "-") == 0 && !a->opt.module_name)
         return usage_error("%sreading standard input ('-') needs --module NAME", "", "autoquant ");
     a->opt.classes = a->classes;
@@ -337,17 +359,18 @@ static void print_summary(const ffq_ctx *cx, const char *path, const struct time
     double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
     ffq_stats s = ffq_get_stats(cx);
     size_t fl = s.float_not_in_table + s.float_unresolved + s.float_failed;
-    fprintf(stderr, "ffq: %s%s: %zu %s read, %zu %s and %zu %s generated, %zu quantizer %s, %zu %s rewritten; ",
-            path ? "wrote " : "summary", path ? path : "", s.files_read, plural(s.files_read, "file", "files"),
-            s.classes_generated, plural(s.classes_generated, "class", "classes"), s.helpers_generated,
-            plural(s.helpers_generated, "helper", "helpers"), s.stubs_inserted,
-            plural(s.stubs_inserted, "stub", "stubs"), s.ops_rewritten, plural(s.ops_rewritten, "op", "ops"));
+    fprintf(
+        stderr, "ffq: %s%s: %zu %s read, %zu %s and %zu %s generated, %zu quantizer %s, %zu %s rewritten; ",
+        path ? "wrote " : "summary", path ? path : "", s.files_read, plural(s.files_read, "file", "files"),
+        s.classes_generated, plural(s.classes_generated, "class", "classes"), s.helpers_generated,
+        plural(s.helpers_generated, "helper", "helpers"), s.stubs_inserted,
+        plural(s.stubs_inserted, "stub", "stubs"), s.ops_rewritten, plural(s.ops_rewritten, "op", "ops"));
     if (fl)
-        fprintf(stderr, "%zu %s left in float (%zu not in the operator table, %zu unresolved, %zu in "
-                        "functions that could not be converted); ",
+        fprintf(stderr,
+                "%zu %s left in float (%zu not in the operator table, %zu unresolved, %zu in "
+                "functions that could not be converted); ",
                 fl, plural(fl, "site", "sites"), s.float_not_in_table, s.float_unresolved, s.float_failed);
-    else
-        fprintf(stderr, "nothing left in float; ");
+    else fprintf(stderr, "nothing left in float; ");
     fprintf(stderr, "%zu %s (%.1f ms)\n", s.warnings, plural(s.warnings, "warning", "warnings"), ms);
 }
 
@@ -586,17 +609,13 @@ static int run_batch(const Args *a) {
     if (a->opt.quiet) return rc;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    fprintf(stderr, "ffq: %zu %s read, %zu converted (%zu %s, %zu quantizer %s), %zu %s, %zu %s",
-            bs.files, plural(bs.files, "file", "files"), bs.converted, bs.classes,
-            plural(bs.classes, "class", "classes"), bs.stubs, plural(bs.stubs, "stub", "stubs"),
-            bs.warnings, plural(bs.warnings, "warning", "warnings"), bs.errors,
-            plural(bs.errors, "error", "errors"));
-    if (a->check)
-        fputs(bs.stale ? ", stale files found" : bs.errors ? "" : ", all up to date", stderr);
-    else if (bs.written == bs.converted && bs.written)
-        fprintf(stderr, ", written to %s", outdir);
-    else if (bs.written)
-        fprintf(stderr, ", %zu of them written to %s", bs.written, outdir);
+    fprintf(stderr, "ffq: %zu %s read, %zu converted (%zu %s, %zu quantizer %s), %zu %s, %zu %s", bs.files,
+            plural(bs.files, "file", "files"), bs.converted, bs.classes,
+            plural(bs.classes, "class", "classes"), bs.stubs, plural(bs.stubs, "stub", "stubs"), bs.warnings,
+            plural(bs.warnings, "warning", "warnings"), bs.errors, plural(bs.errors, "error", "errors"));
+    if (a->check) fputs(bs.stale ? ", stale files found" : bs.errors ? "" : ", all up to date", stderr);
+    else if (bs.written == bs.converted && bs.written) fprintf(stderr, ", written to %s", outdir);
+    else if (bs.written) fprintf(stderr, ", %zu of them written to %s", bs.written, outdir);
     fprintf(stderr, " (%.2f s)\n", s);
     return rc;
 }
@@ -637,7 +656,8 @@ static int load_config(Args *a) {
         if (a->input && strcmp(a->input, "-") != 0) {
             const char *slash = strrchr(a->input, '/');
             if (is_dir(a->input)) snprintf(dir, sizeof dir, "%s", a->input);
-            else if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - a->input + (slash == a->input)), a->input);
+            else if (slash)
+                snprintf(dir, sizeof dir, "%.*s", (int)(slash - a->input + (slash == a->input)), a->input);
         }
         path = config_find(dir);
         if (!path) return EXIT_OK;
@@ -661,7 +681,8 @@ static int load_config(Args *a) {
 static int check_all_pairs(Args *a) {
     if (!a->cfg.ncheck)
         return usage_error("%s--check without a file needs `check = [\"SOURCE.py -> GENERATED.py\"]` "
-                           "under [tool.ffq] in pyproject.toml", "", "autoquant ");
+                           "under [tool.ffq] in pyproject.toml",
+                           "", "autoquant ");
     int rc = EXIT_OK;
     for (size_t i = 0; i < a->cfg.ncheck; i++) {
         a->input = a->cfg.check[i].source;
@@ -687,7 +708,8 @@ static int cmd_autoquant(int argc, char **argv) {
     } else if (rc == EXIT_OK && strcmp(a.input, "-") != 0 && is_dir(a.input)) {
         if (!a.output && !a.check)
             rc = usage_error("'%s' is a directory: converting a package tree needs -o OUTDIR (or "
-                             "--check OUTDIR)", a.input, "autoquant ");
+                             "--check OUTDIR)",
+                             a.input, "autoquant ");
         else rc = run_batch(&a);
     } else {
         if (rc == EXIT_OK) rc = precheck(&a);

@@ -39,19 +39,38 @@ extern const size_t ffq_default_optable_len;
 // Types and the table
 
 typedef enum TypeName {
-    TN_ERROR, TN_QUANTIZED, TN_MAYBE_QUANTIZED, TN_TENSOR, TN_INT, TN_FLOAT, TN_BOOL, TN_STR,
-    TN_NUMBER, TN_SIZE, TN_DTYPE, TN_DEVICE, TN_LAYOUT, TN_MEMORY_FORMAT, TN_QUANTIZER, TN_NONE,
-    TN_ELLIPSIS, TN_OBJECT,
+    TN_ERROR,
+    TN_QUANTIZED,
+    TN_MAYBE_QUANTIZED,
+    TN_TENSOR,
+    TN_INT,
+    TN_FLOAT,
+    TN_BOOL,
+    TN_STR,
+    TN_NUMBER,
+    TN_SIZE,
+    TN_DTYPE,
+    TN_DEVICE,
+    TN_LAYOUT,
+    TN_MEMORY_FORMAT,
+    TN_QUANTIZER,
+    TN_NONE,
+    TN_ELLIPSIS,
+    TN_OBJECT,
     // generics
-    TN_OPTIONAL, TN_UNION, TN_TUPLE, TN_LIST, TN_SEQUENCE,
+    TN_OPTIONAL,
+    TN_UNION,
+    TN_TUPLE,
+    TN_LIST,
+    TN_SEQUENCE,
 } TypeName;
 
 struct OpType {
     TypeName tn;
-    const char *name;      // as written ("torch.Tensor", "Optional"); NULL for `A | B`
-    const OpType **args;   // generic arguments or union members
+    const char *name;     // as written ("torch.Tensor", "Optional"); NULL for `A | B`
+    const OpType **args;  // generic arguments or union members
     size_t nargs;
-    bool has_brackets;     // written with [...] (a bare `tuple` has none)
+    bool has_brackets;  // written with [...] (a bare `tuple` has none)
 };
 
 // The names of §6.2. Anything else is an unknown type.
@@ -59,14 +78,31 @@ static const struct {
     const char *name;
     TypeName tn;
 } simple_types[] = {
-    {"Quantized", TN_QUANTIZED}, {"QuantizedTensor", TN_QUANTIZED},
-    {"MaybeQuantized", TN_MAYBE_QUANTIZED}, {"Tensor", TN_TENSOR}, {"torch.Tensor", TN_TENSOR},
-    {"int", TN_INT}, {"float", TN_FLOAT}, {"bool", TN_BOOL}, {"Bool", TN_BOOL}, {"str", TN_STR},
-    {"Number", TN_NUMBER}, {"Size", TN_SIZE}, {"torch.Size", TN_SIZE}, {"DType", TN_DTYPE},
-    {"dtype", TN_DTYPE}, {"torch.dtype", TN_DTYPE}, {"Device", TN_DEVICE},
-    {"torch.device", TN_DEVICE}, {"Layout", TN_LAYOUT}, {"torch.layout", TN_LAYOUT},
-    {"MemoryFormat", TN_MEMORY_FORMAT}, {"torch.memory_format", TN_MEMORY_FORMAT},
-    {"Quantizer", TN_QUANTIZER}, {"None", TN_NONE}, {"object", TN_OBJECT},
+    {"Quantized", TN_QUANTIZED},
+    {"QuantizedTensor", TN_QUANTIZED},
+    {"MaybeQuantized", TN_MAYBE_QUANTIZED},
+    {"Tensor", TN_TENSOR},
+    {"torch.Tensor", TN_TENSOR},
+    {"int", TN_INT},
+    {"float", TN_FLOAT},
+    {"bool", TN_BOOL},
+    {"Bool", TN_BOOL},
+    {"str", TN_STR},
+    {"Number", TN_NUMBER},
+    {"Size", TN_SIZE},
+    {"torch.Size", TN_SIZE},
+    {"DType", TN_DTYPE},
+    {"dtype", TN_DTYPE},
+    {"torch.dtype", TN_DTYPE},
+    {"Device", TN_DEVICE},
+    {"torch.device", TN_DEVICE},
+    {"Layout", TN_LAYOUT},
+    {"torch.layout", TN_LAYOUT},
+    {"MemoryFormat", TN_MEMORY_FORMAT},
+    {"torch.memory_format", TN_MEMORY_FORMAT},
+    {"Quantizer", TN_QUANTIZER},
+    {"None", TN_NONE},
+    {"object", TN_OBJECT},
 };
 
 static const struct {
@@ -75,9 +111,8 @@ static const struct {
     size_t min_args, max_args;  // max 0: any number
     bool bare_ok;               // may be written without [...]
 } generic_types[] = {
-    {"Optional", TN_OPTIONAL, 1, 1, false}, {"Union", TN_UNION, 1, 0, false},
-    {"tuple", TN_TUPLE, 1, 0, true},        {"Tuple", TN_TUPLE, 1, 0, true},
-    {"list", TN_LIST, 1, 1, true},          {"List", TN_LIST, 1, 1, true},
+    {"Optional", TN_OPTIONAL, 1, 1, false}, {"Union", TN_UNION, 1, 0, false}, {"tuple", TN_TUPLE, 1, 0, true},
+    {"Tuple", TN_TUPLE, 1, 0, true},        {"list", TN_LIST, 1, 1, true},    {"List", TN_LIST, 1, 1, true},
     {"Sequence", TN_SEQUENCE, 1, 1, true},
 };
 
@@ -99,16 +134,16 @@ static const struct {
     const char *op;
     bool unary;
 } pyop_keys[] = {
-    {"+", "+", false},   {"-", "-", false},   {"*", "*", false},  {"/", "/", false},
-    {"//", "//", false}, {"%", "%", false},   {"**", "**", false}, {"@", "@", false},
-    {"<<", "<<", false}, {">>", ">>", false}, {"&", "&", false},  {"|", "|", false},
-    {"^", "^", false},   {"~", "~", true},    {"unary ~", "~", true},
-    {"unary -", "-", true}, {"unary +", "+", true},
+    {"+", "+", false},      {"-", "-", false},   {"*", "*", false},      {"/", "/", false},
+    {"//", "//", false},    {"%", "%", false},   {"**", "**", false},    {"@", "@", false},
+    {"<<", "<<", false},    {">>", ">>", false}, {"&", "&", false},      {"|", "|", false},
+    {"^", "^", false},      {"~", "~", true},    {"unary ~", "~", true}, {"unary -", "-", true},
+    {"unary +", "+", true},
 };
 
 typedef struct OpGroup {  // an overload set: entries sharing a fallback
     const char *fallback;
-    PtrVec entries;       // OpEntry *, in the order added
+    PtrVec entries;  // OpEntry *, in the order added
 } OpGroup;
 
 typedef struct NameSlot {
@@ -145,11 +180,11 @@ typedef enum YEventKind { YE_SCALAR, YE_SEQ, YE_SEQ_END, YE_MAP, YE_MAP_END } YE
 
 typedef struct YEvent {
     YEventKind kind;
-    bool is_plain;             // unquoted scalar
-    bool is_quoted;            // single- or double-quoted scalar
-    uint32_t line, col;        // libyaml start mark (0-based; col counts characters)
+    bool is_plain;       // unquoted scalar
+    bool is_quoted;      // single- or double-quoted scalar
+    uint32_t line, col;  // libyaml start mark (0-based; col counts characters)
     uint32_t end_line;
-    size_t off, len;           // scalar value in the text block
+    size_t off, len;  // scalar value in the text block
 } YEvent;
 
 typedef struct YamlScan {
@@ -158,10 +193,10 @@ typedef struct YamlScan {
     size_t nevents, nbytes, ndocs, depth;
     bool failed;
     const char *problem;
-    bool has_offset;           // position is a byte offset (reader errors)
+    bool has_offset;  // position is a byte offset (reader errors)
     size_t offset;
-    uint32_t line, col;        // position of the problem (0-based mark)
-    const char *context;       // "while parsing a flow sequence", or NULL
+    uint32_t line, col;   // position of the problem (0-based mark)
+    const char *context;  // "while parsing a flow sequence", or NULL
     uint32_t context_line, context_col;
 } YamlScan;
 
@@ -171,9 +206,9 @@ typedef struct YNode {
     YNodeKind kind;
     bool is_plain, is_quoted;
     uint32_t line, col, end_line;
-    const char *text;          // scalar value, NUL-terminated
+    const char *text;  // scalar value, NUL-terminated
     size_t len;
-    struct YNode **items;      // sequence items; mapping: key, value, key, value, ...
+    struct YNode **items;  // sequence items; mapping: key, value, key, value, ...
     size_t n;
 } YNode;
 
@@ -298,9 +333,9 @@ typedef struct Loader {
     OpTable *t;
     const SrcFile *file;
     size_t nerrors;
-    StrMap staged;     // names this file adds, committed only if it has no errors
+    StrMap staged;        // names this file adds, committed only if it has no errors
     PtrVec staged_names;  // NameSlot *, in order
-    PtrVec pending;    // Pending *
+    PtrVec pending;       // Pending *
     PtrVec pyops, patterns;
 } Loader;
 
@@ -316,9 +351,7 @@ static uint32_t mark_offset(const SrcFile *f, uint32_t line0, uint32_t col0) {
     return off;
 }
 
-static uint32_t node_offset(const Loader *L, const YNode *n) {
-    return mark_offset(L->file, n->line, n->col);
-}
+static uint32_t node_offset(const Loader *L, const YNode *n) { return mark_offset(L->file, n->line, n->col); }
 
 // Offset of byte `at` of a scalar's value in the file, when the value is the
 // literal text of a one-line scalar; else the scalar's start.
@@ -331,11 +364,10 @@ static uint32_t scalar_offset(const Loader *L, const YNode *n, size_t at) {
     return start + (uint32_t)at;
 }
 
-static void report(Loader *L, DiagSeverity sev, uint32_t offset, const char *code,
-                   const char *fmt, ...) FFQ_PRINTF(5, 6);
+static void report(Loader *L, DiagSeverity sev, uint32_t offset, const char *code, const char *fmt, ...)
+    FFQ_PRINTF(5, 6);
 
-static void report(Loader *L, DiagSeverity sev, uint32_t offset, const char *code,
-                   const char *fmt, ...) {
+static void report(Loader *L, DiagSeverity sev, uint32_t offset, const char *code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     const char *msg = arena_vprintf(L->cx, fmt, ap);
@@ -350,9 +382,7 @@ static bool is_null(const YNode *n) {
            strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0;
 }
 
-static bool is_ident_start(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+static bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
 static bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
 
@@ -374,8 +404,8 @@ static const char *get_dotted(Loader *L, const YNode *n, const char *what) {
         return NULL;
     }
     if (!is_dotted_name(n->text, n->len)) {
-        report(L, DIAG_ERROR, node_offset(L, n), "optable-bad-value",
-               "%s '%s' is not a dotted name", what, n->text);
+        report(L, DIAG_ERROR, node_offset(L, n), "optable-bad-value", "%s '%s' is not a dotted name", what,
+               n->text);
         return NULL;
     }
     return n->text;
@@ -391,8 +421,8 @@ static const YNode *get_list(Loader *L, const YNode *n, const char *what) {
 }
 
 // Finds the value of each known key of a mapping; reports unknown and repeated keys.
-static void get_keys(Loader *L, const YNode *map, const char *const *keys, const YNode **vals,
-                     size_t nkeys, const char *where) {
+static void get_keys(Loader *L, const YNode *map, const char *const *keys, const YNode **vals, size_t nkeys,
+                     const char *where) {
     for (size_t k = 0; k < nkeys; k++) vals[k] = NULL;
     for (size_t i = 0; i + 1 < map->n; i += 2) {
         const YNode *key = map->items[i];
@@ -405,8 +435,8 @@ static void get_keys(Loader *L, const YNode *map, const char *const *keys, const
                    "unknown key '%s' in %s (expected one of: %s)",
                    key->kind == YN_SCALAR ? key->text : "<non-scalar>", where, expected.data);
         } else if (vals[k]) {
-            report(L, DIAG_ERROR, node_offset(L, key), "optable-duplicate-key",
-                   "key '%s' given twice in %s", keys[k], where);
+            report(L, DIAG_ERROR, node_offset(L, key), "optable-duplicate-key", "key '%s' given twice in %s",
+                   keys[k], where);
         } else {
             vals[k] = map->items[i + 1];
         }
@@ -431,8 +461,7 @@ typedef struct Schema {
     bool bad;     // any error (unknown types keep parsing)
 } Schema;
 
-static void schema_error(Schema *P, size_t at, const char *code, const char *fmt, ...)
-    FFQ_PRINTF(4, 5);
+static void schema_error(Schema *P, size_t at, const char *code, const char *fmt, ...) FFQ_PRINTF(4, 5);
 
 static void schema_error(Schema *P, size_t at, const char *code, const char *fmt, ...) {
     va_list ap;
@@ -454,8 +483,8 @@ static void syntax_error(Schema *P, const char *what) {
 }
 
 static void skip_ws(Schema *P) {
-    while (P->pos < P->len && (P->s[P->pos] == ' ' || P->s[P->pos] == '\t' ||
-                               P->s[P->pos] == '\n' || P->s[P->pos] == '\r'))
+    while (P->pos < P->len &&
+           (P->s[P->pos] == ' ' || P->s[P->pos] == '\t' || P->s[P->pos] == '\n' || P->s[P->pos] == '\r'))
         P->pos++;
 }
 
@@ -537,21 +566,18 @@ static const OpType *parse_named_type(Schema *P) {
                              name.data, generic_types[i].min_args,
                              generic_types[i].min_args == 1 ? "" : "s or more");
         } else if (!generic_types[i].bare_ok) {
-            schema_error(P, at, "optable-bad-schema", "bad schema: '%s' needs type arguments",
-                         name.data);
+            schema_error(P, at, "optable-bad-schema", "bad schema: '%s' needs type arguments", name.data);
         }
         return t;
     }
     TypeName tn = TN_ERROR;
     for (size_t i = 0; i < sizeof simple_types / sizeof simple_types[0]; i++)
         if (strcmp(name.data, simple_types[i].name) == 0) tn = simple_types[i].tn;
-    if (tn == TN_ERROR)
-        schema_error(P, at, "optable-unknown-type", "unknown type '%s' in schema", name.data);
+    if (tn == TN_ERROR) schema_error(P, at, "optable-unknown-type", "unknown type '%s' in schema", name.data);
     OpType *t = new_type(P, tn, name.data);
     skip_ws(P);
     if (P->pos < P->len && P->s[P->pos] == '[') {
-        schema_error(P, P->pos, "optable-bad-schema", "bad schema: '%s' takes no type arguments",
-                     name.data);
+        schema_error(P, P->pos, "optable-bad-schema", "bad schema: '%s' takes no type arguments", name.data);
         P->failed = true;
     }
     return t;
@@ -677,8 +703,7 @@ static bool parse_param(Schema *P, OpParam *out, const PtrVec *seen) {
             return false;
         }
         report(P->L, DIAG_WARNING, scalar_offset(P->L, P->node, at), "optable-param-marker",
-               "'%c' marker in schema is ignored; all parameters are treated as ordinary ones",
-               P->s[at]);
+               "'%c' marker in schema is ignored; all parameters are treated as ordinary ones", P->s[at]);
         return false;
     }
     const char *name = ident(P);
@@ -692,8 +717,7 @@ static bool parse_param(Schema *P, OpParam *out, const PtrVec *seen) {
             break;
         }
     if (!accept(P, ":")) {
-        schema_error(P, at, "optable-bad-schema", "bad schema: parameter '%s' has no type annotation",
-                     name);
+        schema_error(P, at, "optable-bad-schema", "bad schema: parameter '%s' has no type annotation", name);
         P->failed = true;
         return false;
     }
@@ -792,8 +816,8 @@ static const char *const entry_keys[] = {
 enum { EK_OP, EK_FALLBACK, EK_ALIASES, EK_DISPATCH, EK_INTERMEDIATES, EK_CAST_OUTPUT, EK__COUNT };
 
 // A list of names; `nodes` (if non-NULL) receives the scalar of each name kept.
-static const char *const *get_names(Loader *L, const YNode *list, size_t *n, bool dotted,
-                                    const char *what, const YNode ***nodes) {
+static const char *const *get_names(Loader *L, const YNode *list, size_t *n, bool dotted, const char *what,
+                                    const YNode ***nodes) {
     *n = 0;
     if (!list) return NULL;
     const YNode *seq = get_list(L, list, what);
@@ -826,8 +850,8 @@ static void load_entry(Loader *L, const YNode *n) {
     get_keys(L, n, entry_keys, v, EK__COUNT, "operator entry");
     for (int k = EK_OP; k <= EK_FALLBACK; k++)
         if (!v[k])
-            report(L, DIAG_ERROR, node_offset(L, n), "optable-missing-key",
-                   "operator entry has no '%s' key", entry_keys[k]);
+            report(L, DIAG_ERROR, node_offset(L, n), "optable-missing-key", "operator entry has no '%s' key",
+                   entry_keys[k]);
     OpEntry *e = ARENA_NEW(L->cx, OpEntry);
     e->file = L->file->path;
     e->line = n->line + 1;
@@ -835,8 +859,8 @@ static void load_entry(Loader *L, const YNode *n) {
     e->fallback = v[EK_FALLBACK] ? get_dotted(L, v[EK_FALLBACK], "fallback") : NULL;
     const YNode **alias_nodes = NULL;
     e->aliases = get_names(L, v[EK_ALIASES], &e->naliases, true, "alias", &alias_nodes);
-    e->intermediates = get_names(L, v[EK_INTERMEDIATES], &e->nintermediates, false,
-                                 "intermediate quantizer name", NULL);
+    e->intermediates =
+        get_names(L, v[EK_INTERMEDIATES], &e->nintermediates, false, "intermediate quantizer name", NULL);
     if (v[EK_DISPATCH]) {
         e->dispatch = get_dotted(L, v[EK_DISPATCH], "dispatch");
         e->custom_dispatch = true;
@@ -986,8 +1010,8 @@ static bool load_srcfile(ffq_ctx *cx, OpTable *t, const SrcFile *f) {
                                         : mark_offset(f, count.line, count.col);
         diag_at(cx, DIAG_ERROR, f, off, "optable-yaml", "malformed YAML: %s", count.problem);
         if (count.context)
-            diag_at(cx, DIAG_NOTE, f, mark_offset(f, count.context_line, count.context_col),
-                    "optable-yaml", "%s that started here", count.context);
+            diag_at(cx, DIAG_NOTE, f, mark_offset(f, count.context_line, count.context_col), "optable-yaml",
+                    "%s that started here", count.context);
         return false;
     }
     YamlScan fill = {0};
@@ -1019,9 +1043,7 @@ bool optable_load_file(ffq_ctx *cx, OpTable *t, const char *path) {
     return f && load_srcfile(cx, t, f);
 }
 
-bool optable_has(const OpTable *t, const char *qualname) {
-    return map_get(&t->names, qualname) != NULL;
-}
+bool optable_has(const OpTable *t, const char *qualname) { return map_get(&t->names, qualname) != NULL; }
 
 // §6.3: positional arguments bind to the first parameters, each keyword names a
 // parameter not bound yet, and every parameter without a default is bound.
@@ -1043,8 +1065,8 @@ static bool matches(const OpEntry *e, size_t npos, const char *const *kwnames, s
     return true;
 }
 
-const OpEntry *optable_select(const OpTable *t, const char *qualname, size_t npos,
-                              const char *const *kwnames, size_t nkw) {
+const OpEntry *optable_select(const OpTable *t, const char *qualname, size_t npos, const char *const *kwnames,
+                              size_t nkw) {
     const OpGroup *g = map_get(&t->names, qualname);
     if (!g) return NULL;
     for (size_t i = g->entries.len; i-- > 0;) {
@@ -1110,8 +1132,7 @@ const TablePattern *optable_pattern(const OpTable *t, size_t i) {
     return t->patterns.items[i];
 }
 
-static ffq_status run(ffq_ctx *cx, const char *const *files, size_t nfiles, bool no_default,
-                      bool list) {
+static ffq_status run(ffq_ctx *cx, const char *const *files, size_t nfiles, bool no_default, bool list) {
     OpTable *t = optable_new(cx);
     cx->optable = t;
     bool ok = no_default || optable_load_default(cx, t);
@@ -1133,8 +1154,7 @@ static ffq_status run(ffq_ctx *cx, const char *const *files, size_t nfiles, bool
 }
 
 // An API entry point, so it has its own recovery point for allocation failures.
-ffq_status ffq_optable_run(ffq_ctx *cx, const char *const *files, size_t nfiles, bool no_default,
-                           bool list) {
+ffq_status ffq_optable_run(ffq_ctx *cx, const char *const *files, size_t nfiles, bool no_default, bool list) {
     jmp_buf jb;
     jmp_buf *saved = cx->recover;
     cx->recover = &jb;

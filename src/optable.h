@@ -20,19 +20,19 @@ typedef struct OpParam {
 } OpParam;
 
 typedef struct OpEntry {
-    const char *identifier;    // schema function name: "linear"
-    const char *fallback;      // dotted name of the float callable: "torch.nn.functional.linear"
-    const char *dispatch;      // dotted name emitted for the call: "fastforward.nn.functional.linear"
-    bool custom_dispatch;      // dispatch came from a `dispatch:` key (its module gets imported)
+    const char *identifier;  // schema function name: "linear"
+    const char *fallback;    // dotted name of the float callable: "torch.nn.functional.linear"
+    const char *dispatch;    // dotted name emitted for the call: "fastforward.nn.functional.linear"
+    bool custom_dispatch;    // dispatch came from a `dispatch:` key (its module gets imported)
     const OpParam *params;
     size_t nparams;
     const char *const *intermediates;  // intermediate quantizer names, in order
     size_t nintermediates;
     const char *const *aliases;
     size_t naliases;
-    bool returns_quantized;    // gets an output_quantizer
-    const char *schema_text;   // the `op:` string as written
-    const char *file;          // table file it came from ("<default>" for the built-in one)
+    bool returns_quantized;   // gets an output_quantizer
+    const char *schema_text;  // the `op:` string as written
+    const char *file;         // table file it came from ("<default>" for the built-in one)
     uint32_t line;
 } OpEntry;
 
@@ -52,8 +52,8 @@ bool optable_has(const OpTable *t, const char *qualname);
 // Overload selection (§6.3), most recently added first. npos counts positional
 // arguments (a *splat counts as one); kwnames are the keyword argument names.
 // NULL when no overload matches.
-const OpEntry *optable_select(const OpTable *t, const char *qualname, size_t npos,
-                              const char *const *kwnames, size_t nkw);
+const OpEntry *optable_select(const OpTable *t, const char *qualname, size_t npos, const char *const *kwnames,
+                              size_t nkw);
 
 // Python operators (§6.5): the torch function a binary or unary operator is
 // looked up as ("+" -> "torch.add", unary "-" -> "torch.negative"). NULL when

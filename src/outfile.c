@@ -40,8 +40,8 @@ const char *outfile_kind(mode_t mode) {
 }
 
 static void refuse_kind(const char *path, mode_t mode) {
-    fprintf(stderr, "ffq: error: '%s' is %s, not a regular file; ffq only replaces regular files%s\n",
-            path, outfile_kind(mode), S_ISCHR(mode) || S_ISFIFO(mode) ? " (use -o - for standard output)" : "");
+    fprintf(stderr, "ffq: error: '%s' is %s, not a regular file; ffq only replaces regular files%s\n", path,
+            outfile_kind(mode), S_ISCHR(mode) || S_ISFIFO(mode) ? " (use -o - for standard output)" : "");
 }
 
 static void refuse_exists(const char *path) {
@@ -66,13 +66,17 @@ OutStatus outfile_resolve(const char *path, bool force, char *target, size_t siz
     if (S_ISLNK(st.st_mode)) {
         char real[PATH_MAX];
         if (!realpath(path, real) || stat(real, &st) != 0) {
-            fprintf(stderr, "ffq: error: '%s' is a symbolic link that leads nowhere (%s); refusing to "
-                            "write through it\n", path, strerror(errno));
+            fprintf(stderr,
+                    "ffq: error: '%s' is a symbolic link that leads nowhere (%s); refusing to "
+                    "write through it\n",
+                    path, strerror(errno));
             return OUT_ERROR;
         }
         if (!S_ISREG(st.st_mode)) {
-            fprintf(stderr, "ffq: error: '%s' is a symbolic link to %s, not to a regular file; ffq "
-                            "only replaces regular files\n", path, outfile_kind(st.st_mode));
+            fprintf(stderr,
+                    "ffq: error: '%s' is a symbolic link to %s, not to a regular file; ffq "
+                    "only replaces regular files\n",
+                    path, outfile_kind(st.st_mode));
             return OUT_ERROR;
         }
         if (snprintf(target, size, "%s", real) >= (int)size) return OUT_ERROR;

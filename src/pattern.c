@@ -21,7 +21,7 @@
 
 #include "ffq_int.h"
 
-#define CAP_PREFIX "__ffq_cap_"
+#define CAP_PREFIX            "__ffq_cap_"
 #define MAX_REWRITES_PER_NODE 64
 // A rewritten text longer than this (plus 4x the file) is refused: a replacement
 // that copies a capture twice and matches its own pattern again doubles the
@@ -37,13 +37,13 @@ typedef struct Slot {
 } Slot;
 
 struct Term {
-    const char *src;       // the text start/end and the slot ranges index into
+    const char *src;  // the text start/end and the slot ranges index into
     uint32_t start, end;
     uint16_t kind, sym;
     bool named;
-    bool dirty;            // some slot no longer holds its original text
-    bool has_cap;          // (templates) a capture is somewhere below
-    int32_t cap;           // (templates) capture index, or -1
+    bool dirty;    // some slot no longer holds its original text
+    bool has_cap;  // (templates) a capture is somewhere below
+    int32_t cap;   // (templates) capture index, or -1
     const Slot *slots;
     uint32_t nslots;
 };
@@ -54,15 +54,15 @@ typedef enum Shape { SHAPE_EXPR, SHAPE_STMT, SHAPE_MULTI } Shape;
 
 typedef struct Side {
     const Cst *cst;
-    const Term **terms;    // one per CST node
-    uint32_t root;         // the expression, the statement, or the module (MULTI)
-    uint32_t stmt;         // the statement holding root (the module for MULTI)
+    const Term **terms;  // one per CST node
+    uint32_t root;       // the expression, the statement, or the module (MULTI)
+    uint32_t stmt;       // the statement holding root (the module for MULTI)
     Shape shape;
 } Side;
 
 struct PatternRule {
-    const char *text;      // as written
-    const char *on;        // scope filter, NULL: everywhere
+    const char *text;  // as written
+    const char *on;    // scope filter, NULL: everywhere
     Side pat, rep;
     size_t ncaps;
 };
@@ -74,7 +74,7 @@ typedef struct RuleParse {
     const char *rule;
     const SrcFile *file;
     uint32_t offset;
-    PtrVec names;          // capture names of the pattern, in order (char *)
+    PtrVec names;  // capture names of the pattern, in order (char *)
 } RuleParse;
 
 static void rule_error(RuleParse *rp, const char *code, const char *fmt, ...) FFQ_PRINTF(3, 4);
@@ -86,8 +86,7 @@ static void rule_error(RuleParse *rp, const char *code, const char *fmt, ...) {
     va_end(ap);
     if (rp->file)
         diag_at(rp->cx, DIAG_ERROR, rp->file, rp->offset, code, "pattern rule '%s': %s", rp->rule, msg);
-    else
-        diag_at(rp->cx, DIAG_ERROR, NULL, 0, code, "--replace '%s': %s", rp->rule, msg);
+    else diag_at(rp->cx, DIAG_ERROR, NULL, 0, code, "--replace '%s': %s", rp->rule, msg);
 }
 
 // Index of the first "=>" outside string literals and brackets, or -1.
@@ -157,13 +156,13 @@ static long add_capture(RuleParse *rp, const char *what, const char *name, size_
     }
     long k = name_index(&rp->names, name, n);
     if (is_pattern && k >= 0) {
-        rule_error(rp, "pattern-capture", "capture '{%.*s}' is used multiple times in the pattern",
-                   (int)n, name);
+        rule_error(rp, "pattern-capture", "capture '{%.*s}' is used multiple times in the pattern", (int)n,
+                   name);
         return -1;
     }
     if (!is_pattern && k < 0) {
-        rule_error(rp, "pattern-capture", "the replacement uses capture '{%.*s}', which is not in the pattern",
-                   (int)n, name);
+        rule_error(rp, "pattern-capture",
+                   "the replacement uses capture '{%.*s}', which is not in the pattern", (int)n, name);
         return -1;
     }
     if (is_pattern) {
@@ -211,8 +210,7 @@ static const char *substitute(RuleParse *rp, const char *what, const char *s, bo
 // Comments and backslash line continuations: ignored by matching.
 static bool is_trivia(const Term *t) {
     if (t->kind == K_COMMENT) return true;
-    return t->named && t->kind == K_OTHER && t->nslots == 0 && t->end > t->start &&
-           t->src[t->start] == '\\';
+    return t->named && t->kind == K_OTHER && t->nslots == 0 && t->end > t->start && t->src[t->start] == '\\';
 }
 
 static bool cst_is_trivia(const Cst *c, uint32_t i) {
@@ -224,20 +222,24 @@ static bool cst_is_trivia(const Cst *c, uint32_t i) {
 
 // A term for CST node i whose children are the terms cur[child]. `slots`
 // (nchildren entries) may be preallocated by the caller, else NULL.
-static Term *make_term(ffq_ctx *cx, const Cst *c, uint32_t i, const Term *const *cur, Slot *slots,
-                       Term *t) {
+static Term *make_term(ffq_ctx *cx, const Cst *c, uint32_t i, const Term *const *cur, Slot *slots, Term *t) {
     const CstNode *n = &c->nodes[i];
     if (!t) t = ARENA_NEW(cx, Term);
     if (!slots && n->nchildren) slots = ARENA_ARRAY(cx, Slot, n->nchildren);
-    *t = (Term){.src = c->file->data, .start = n->start, .end = n->end, .kind = n->kind,
-                .sym = n->sym, .named = n->named, .cap = -1, .slots = slots,
+    *t = (Term){.src = c->file->data,
+                .start = n->start,
+                .end = n->end,
+                .kind = n->kind,
+                .sym = n->sym,
+                .named = n->named,
+                .cap = -1,
+                .slots = slots,
                 .nslots = n->nchildren};
     for (uint32_t k = 0; k < n->nchildren; k++) {
         const CstNode *ch = &c->nodes[n->first_child + k];
         const Term *ct = cur[n->first_child + k];
         slots[k] = (Slot){.start = ch->start, .end = ch->end, .t = ct};
-        if (ct->dirty || ct->src != t->src || ct->start != ch->start || ct->end != ch->end)
-            t->dirty = true;
+        if (ct->dirty || ct->src != t->src || ct->start != ch->start || ct->end != ch->end) t->dirty = true;
         if (ct->has_cap) t->has_cap = true;
     }
     return t;
@@ -245,11 +247,16 @@ static Term *make_term(ffq_ctx *cx, const Cst *c, uint32_t i, const Term *const 
 
 static bool is_compound(uint32_t kind) {
     switch (kind) {
-    case K_IF: case K_FOR: case K_WHILE: case K_WITH: case K_TRY: case K_FUNCTION_DEF:
-    case K_CLASS_DEF: case K_DECORATED_DEF: case K_MATCH:
-        return true;
-    default:
-        return false;
+    case K_IF:
+    case K_FOR:
+    case K_WHILE:
+    case K_WITH:
+    case K_TRY:
+    case K_FUNCTION_DEF:
+    case K_CLASS_DEF:
+    case K_DECORATED_DEF:
+    case K_MATCH: return true;
+    default: return false;
     }
 }
 
@@ -298,13 +305,15 @@ static uint32_t count_statements(RuleParse *rp, const char *what, const Cst *c, 
             continue;
         }
         if (nstmts && (!allow_multi || !after_semicolon)) {
-            rule_error(rp, "pattern-not-single", "the %s must be a single statement or expression%s",
-                       what, allow_multi ? " (join several statements with ';')" : "");
+            rule_error(rp, "pattern-not-single", "the %s must be a single statement or expression%s", what,
+                       allow_multi ? " (join several statements with ';')" : "");
             return 0;
         }
         if (is_compound(c->nodes[ch].kind)) {
-            rule_error(rp, "pattern-syntax", "the %s must be a simple statement or expression, not a "
-                       "compound statement", what);
+            rule_error(rp, "pattern-syntax",
+                       "the %s must be a simple statement or expression, not a "
+                       "compound statement",
+                       what);
             return 0;
         }
         if (!nstmts) *first = ch;
@@ -317,8 +326,8 @@ static uint32_t count_statements(RuleParse *rp, const char *what, const Cst *c, 
 
 // Parses one side (already substituted) and decides its shape: `f(x)` is an
 // expression, `x = f(y)` or `return x` a statement, `a = 1; b = 2` several.
-static bool parse_side(RuleParse *rp, const char *what, const char *shown, const char *text,
-                       bool allow_multi, const uint32_t *uses, Side *s) {
+static bool parse_side(RuleParse *rp, const char *what, const char *shown, const char *text, bool allow_multi,
+                       const uint32_t *uses, Side *s) {
     const Cst *c = source_parse_text(rp->cx, what, text, strlen(text), false);
     if (!c || c->has_errors) {
         rule_error(rp, "pattern-syntax", "cannot parse the %s '%s'", what, shown);
@@ -399,21 +408,21 @@ typedef struct Apply {
     ffq_ctx *cx;
     const SrcFile *file;
     const Cst *cst;
-    const char *const *scopes;   // per node, NULL when no rule has a scope
+    const char *const *scopes;  // per node, NULL when no rule has a scope
     PatternRule *const *rules;
     size_t nrules;
-    const Term **bound;          // capture bindings of the current match
-    const Term **inst;           // scratch for instantiate(), one per replacement node
-    Pair *pairs;                 // match stack
+    const Term **bound;  // capture bindings of the current match
+    const Term **inst;   // scratch for instantiate(), one per replacement node
+    Pair *pairs;         // match stack
     size_t npairs, cap_pairs;
-    Frame *frames;               // render stack
+    Frame *frames;  // render stack
     size_t cap_frames;
-    Seen *seen;                  // results already produced at the current node
+    Seen *seen;  // results already produced at the current node
     size_t nseen, cap_seen;
     StrBuf scratch;
-    size_t limit;                // longest text render() produces (MAX_GROWTH + 4 x the file)
+    size_t limit;  // longest text render() produces (MAX_GROWTH + 4 x the file)
     bool changed;
-    bool too_big;                // a render reached the limit: the rules are not applied
+    bool too_big;  // a render reached the limit: the rules are not applied
 } Apply;
 
 static bool text_is(const Term *t, const char *s) {
@@ -423,11 +432,14 @@ static bool text_is(const Term *t, const char *s) {
 
 static bool trailing_comma_is_trivia(uint32_t kind) {
     switch (kind) {
-    case K_ARGUMENT_LIST: case K_PARAMETERS: case K_LIST: case K_SET: case K_DICT: case K_TUPLE:
-    case K_IMPORT_FROM:
-        return true;
-    default:
-        return false;
+    case K_ARGUMENT_LIST:
+    case K_PARAMETERS:
+    case K_LIST:
+    case K_SET:
+    case K_DICT:
+    case K_TUPLE:
+    case K_IMPORT_FROM: return true;
+    default: return false;
     }
 }
 
@@ -510,10 +522,11 @@ static void push_pair(Apply *A, const Term *t, const Term *p) {
 // no name could be: `k=v`, `*xs`, `**kw` (keyword vs positional matters).
 static bool capturable(const Term *t) {
     switch (t->kind) {
-    case K_KEYWORD_ARGUMENT: case K_LIST_SPLAT: case K_DICT_SPLAT: case K_PAREN_LIST_SPLAT:
-        return false;
-    default:
-        return true;
+    case K_KEYWORD_ARGUMENT:
+    case K_LIST_SPLAT:
+    case K_DICT_SPLAT:
+    case K_PAREN_LIST_SPLAT: return false;
+    default: return true;
     }
 }
 
@@ -685,7 +698,11 @@ const SrcFile *pattern_apply(ffq_ctx *cx, const SrcFile *file, const char *modul
     if (!n) return file;
     const Cst *c = source_parse_text(cx, file->path, file->data, file->len, false);
     if (!c || c->has_errors) return file;
-    Apply A = {.cx = cx, .file = file, .cst = c, .rules = rules, .nrules = n,
+    Apply A = {.cx = cx,
+               .file = file,
+               .cst = c,
+               .rules = rules,
+               .nrules = n,
                .limit = MAX_GROWTH + 4 * (size_t)file->len};
     size_t maxcaps = 1, maxnodes = 1;
     for (size_t k = 0; k < n; k++) {

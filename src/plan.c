@@ -44,9 +44,8 @@ bool plan_roots(ffq_ctx *cx, OutputPlan *plan, const ffq_options *opt) {
             }
             StrBuf names = {0};
             list_classes(cx, m, &names);
-            diag_at(cx, DIAG_ERROR, NULL, 0, "unknown-class", "no class '%s' in %s; %s %s",
-                    opt->classes[i], m->file->path,
-                    names.len ? "classes defined there:" : "it defines no classes",
+            diag_at(cx, DIAG_ERROR, NULL, 0, "unknown-class", "no class '%s' in %s; %s %s", opt->classes[i],
+                    m->file->path, names.len ? "classes defined there:" : "it defines no classes",
                     sb_cstr(cx, &names));
             ok = false;
         }
@@ -105,9 +104,9 @@ static GenClass *new_class(ffq_ctx *cx, ClassInfo *ci, OutputPlan *plan) {
 typedef struct Discovery {
     ffq_ctx *cx;
     OutputPlan *plan;
-    PtrVec seen;          // ClassInfo * already visited
-    PtrVec notes;         // torch classes reported as not generated
-    PtrVec factories;     // FuncInfo * already walked as factories
+    PtrVec seen;       // ClassInfo * already visited
+    PtrVec notes;      // torch classes reported as not generated
+    PtrVec factories;  // FuncInfo * already walked as factories
 } Discovery;
 
 static void discover(Discovery *d, ClassInfo *ci, int depth);
@@ -177,7 +176,8 @@ static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self,
     Module *m = ci->mod;
     const Cst *c = m->cst;
     uint32_t kind = c->nodes[n].kind;
-    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX) return;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX)
+        return;
     if (kind == K_ASSIGNMENT) {
         uint32_t left = cst_unparen(c, cst_field(c, n, F_LEFT)), right = cst_field(c, n, F_RIGHT);
         if (left != CST_NONE && right != CST_NONE && c->nodes[left].kind == K_ATTRIBUTE &&
@@ -202,8 +202,7 @@ static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self,
                 ClassInfo *base = program_base(d->cx, ci, i);
                 FuncInfo *init = base ? program_find_method(d->cx, base, "__init__") : NULL;
                 if (init && init->owner != ci)
-                    walk_init(d, init->owner, cst_field(init->mod->cst, init->def, F_BODY),
-                              self, depth + 1);
+                    walk_init(d, init->owner, cst_field(init->mod->cst, init->def, F_BODY), self, depth + 1);
                 if (base) break;
             }
             return;
@@ -240,8 +239,7 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
     FuncInfo *fwd = program_find_method(d->cx, ci, "forward");
     if (fwd) enqueue(d->cx, d->plan, fwd, g);
     else
-        diag_at(d->cx, DIAG_WARNING, ci->mod->file, ci->mod->cst->nodes[ci->node].start,
-                "no-forward",
+        diag_at(d->cx, DIAG_WARNING, ci->mod->file, ci->mod->cst->nodes[ci->node].start, "no-forward",
                 "class '%s' has no forward method ffq can read in this file; its generated "
                 "class has no converted forward",
                 ci->name);
@@ -260,7 +258,8 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
 static bool builds_root(Discovery *d, Module *m, uint32_t n, int depth) {
     const Cst *c = m->cst;
     uint32_t kind = c->nodes[n].kind;
-    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF || depth > DISCOVER_DEPTH_MAX)
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF ||
+        depth > DISCOVER_DEPTH_MAX)
         return false;
     if (kind == K_CALL) {
         Symbol sym = program_resolve(d->cx, m, cst_field(c, n, F_FUNCTION));
@@ -359,7 +358,8 @@ static const char *decorated_name(ffq_ctx *cx, Module *m, uint32_t expr, const c
     for (uint32_t k = 0; inner && body != CST_NONE && k < cst_named_count(c, body); k++) {
         uint32_t st = cst_named_child(c, body, k);
         uint32_t def = cst_kind(c, st) == K_DECORATED_DEF ? cst_field(c, st, F_DEFINITION) : st;
-        if (def == CST_NONE || cst_kind(c, def) != K_FUNCTION_DEF || !cst_text_is(c, cst_field(c, def, F_NAME), inner))
+        if (def == CST_NONE || cst_kind(c, def) != K_FUNCTION_DEF ||
+            !cst_text_is(c, cst_field(c, def, F_NAME), inner))
             continue;
         for (uint32_t j = 0; def != st && j < c->nodes[st].nchildren; j++) {
             uint32_t d = cst_child(c, st, j);
@@ -453,7 +453,7 @@ static void name_group(ffq_ctx *cx, Conv *const *convs, size_t n) {
 
 // --- quantizer threading (§5.4) ---
 
-#define MAX_CHAIN 24        // helpers a quantizer may travel through
+#define MAX_CHAIN     24    // helpers a quantizer may travel through
 #define MAX_SIGNATURE 4096  // quantizers one function may take
 
 static bool takes_quantizer_args(const Conv *callee) {
@@ -505,8 +505,7 @@ static void thread(ffq_ctx *cx, Conv *cv) {
         if (callee == cv) continue;  // direct recursion: passes its own signature (below)
         if (callee->on_stack) {      // a cycle through other functions: not followed
             diag_at(cx, DIAG_WARNING, cv->c->file, cv->c->nodes[site->node].start, "recursive-helper",
-                    "the call to '%s' closes a cycle of helpers; it is left unquantized",
-                    callee->fn->name);
+                    "the call to '%s' closes a cycle of helpers; it is left unquantized", callee->fn->name);
             site->callee_conv = NULL;
             continue;
         }
@@ -709,7 +708,8 @@ static void dump_body(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
             sb_printf(cx, out, "call %s -> %s\n", site->callee->name, callee ? "dropped" : "not followed");
             continue;
         }
-        sb_printf(cx, out, "call %s -> %s(", site->callee->name, callee->emit_name ? callee->emit_name : callee->fn->name);
+        sb_printf(cx, out, "call %s -> %s(", site->callee->name,
+                  callee->emit_name ? callee->emit_name : callee->fn->name);
         for (size_t k = 0; k < site->args.len; k++)
             sb_printf(cx, out, "%s%s", k ? ", " : "", ((const Quantizer *)site->args.items[k])->name);
         sb_puts(cx, out, ")\n");

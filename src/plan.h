@@ -19,9 +19,9 @@
 
 typedef struct GenClass {
     ClassInfo *ci;
-    const char *name;       // Quantized<Name> (or Quantized<Name>_<k>, §4.3)
-    const char *base;       // how the original class is named in the output (an alias on a clash)
-    PtrVec convs;           // Conv *: forward first, then other converted methods
+    const char *name;  // Quantized<Name> (or Quantized<Name>_<k>, §4.3)
+    const char *base;  // how the original class is named in the output (an alias on a clash)
+    PtrVec convs;      // Conv *: forward first, then other converted methods
 } GenClass;
 
 // One function to convert, in the order it was queued.

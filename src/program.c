@@ -60,8 +60,7 @@ static const char *absolutize(ffq_ctx *cx, const Module *m, const char *rel) {
     }
     const char *rest = rel + dots;
     if (len == 0) return rest[0] ? rest : arena_strdup(cx, "");
-    return rest[0] ? arena_printf(cx, "%.*s.%s", (int)len, base, rest)
-                   : arena_strndup(cx, base, len);
+    return rest[0] ? arena_printf(cx, "%.*s.%s", (int)len, base, rest) : arena_strndup(cx, base, len);
 }
 
 const char *program_absolute_module(ffq_ctx *cx, const Module *m, const char *rel) {
@@ -230,8 +229,7 @@ static void load_statement(ffq_ctx *cx, Module *m, uint32_t st) {
     case K_ELIF:
     case K_EXCEPT:
     case K_FINALLY:
-        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++)
-            load_statement(cx, m, cst_child(c, st, k));
+        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) load_statement(cx, m, cst_child(c, st, k));
         break;
     default: break;
     }
@@ -296,8 +294,7 @@ static const struct NameIndex *index_of(const Module *m) {
 void program_fill(ffq_ctx *cx, Module *m, const SrcFile *file, Cst *cst) {
     m->file = file;
     m->cst = cst;
-    for (uint32_t k = 0; k < cst->nodes[0].nchildren; k++)
-        load_statement(cx, m, cst_child(cst, 0, k));
+    for (uint32_t k = 0; k < cst->nodes[0].nchildren; k++) load_statement(cx, m, cst_child(cst, 0, k));
     index_module(cx, m);
 }
 
@@ -392,11 +389,11 @@ const char *program_qualname(ffq_ctx *cx, const Module *m, uint32_t node) {
 // --- the program: modules loaded along the search path ---
 
 struct Program {
-    PtrVec dirs;      // const char *
-    PtrVec modules;   // Module *, loaded (including the input)
-    PtrVec missing;   // const char * dotted names looked for and not found
-    PtrVec externs;   // const char * dotted names that are C extensions
-    PtrVec warned;    // modules already reported as missing
+    PtrVec dirs;     // const char *
+    PtrVec modules;  // Module *, loaded (including the input)
+    PtrVec missing;  // const char * dotted names looked for and not found
+    PtrVec externs;  // const char * dotted names that are C extensions
+    PtrVec warned;   // modules already reported as missing
     const char *search_text;
 };
 
@@ -679,8 +676,8 @@ bool program_is_module_class(ffq_ctx *cx, ClassInfo *ci) {
     }
     for (size_t i = 0; i < ci->bases.len; i++) {
         ClassInfo *base = program_base(cx, ci, i);
-        bool yes = base ? program_is_module_class(cx, base)
-                        : is_torch_module_name(VEC_AT(ci->bases, const char, i));
+        bool yes =
+            base ? program_is_module_class(cx, base) : is_torch_module_name(VEC_AT(ci->bases, const char, i));
         if (yes) {
             ci->is_module = 1;
             break;
@@ -694,7 +691,8 @@ bool program_is_module_class(ffq_ctx *cx, ClassInfo *ci) {
 const char *program_missing_import(ffq_ctx *cx, Module *m, uint32_t node) {
     const Cst *c = m->cst;
     node = cst_unparen(c, node);
-    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE)
+        node = cst_unparen(c, cst_field(c, node, F_OBJECT));
     if (node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER) return NULL;
     const Binding *b = program_binding(m, cst_strdup(cx, c, node));
     if (!b || b->kind == BIND_DEF || b->kind == BIND_CLASS || b->kind == BIND_ASSIGN) return NULL;
@@ -719,8 +717,8 @@ void program_warn_missing(ffq_ctx *cx, Module *m, uint32_t at, const char *what,
         if (strcmp(p->warned.items[i], mod) == 0) return;
     vec_push(cx, &p->warned, (void *)mod);
     diag_at(cx, DIAG_WARNING, m->file, m->cst->nodes[at].start, "unresolved-import",
-            "cannot read %s: module '%s' was not found (looked in: %s); it is left as it is", what,
-            mod, program_search_text(cx));
+            "cannot read %s: module '%s' was not found (looked in: %s); it is left as it is", what, mod,
+            program_search_text(cx));
 }
 
 // --- --dump=program ---
@@ -764,7 +762,8 @@ void program_dump(ffq_ctx *cx, StrBuf *out) {
     const Program *p = cx->prog;
     for (size_t i = 0; p && i < p->modules.len; i++) {
         const Module *m = p->modules.items[i];
-        if (strcmp(m->name, "torch") == 0 || str_has_prefix(m->name, "torch.")) continue;  // varies by version
+        if (strcmp(m->name, "torch") == 0 || str_has_prefix(m->name, "torch."))
+            continue;  // varies by version
         sb_printf(cx, out, "# module %s%s\n", m->name, m->is_package ? " (package)" : "");
         for (size_t k = 0; k < m->bindings.len; k++) dump_binding(cx, m, m->bindings.items[k], out);
         for (size_t k = 0; k < m->stars.len; k++)

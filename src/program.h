@@ -17,20 +17,20 @@ typedef struct ClassInfo ClassInfo;
 typedef struct Program Program;
 
 typedef enum BindKind {
-    BIND_IMPORT,       // import a.b.c        (binds "a", module "a.b.c")
-    BIND_IMPORT_AS,    // import a.b as c     (binds "c", module "a.b")
-    BIND_FROM,         // from m import x as y (binds "y", module "m", attr "x")
-    BIND_DEF,          // def f
-    BIND_CLASS,        // class C
-    BIND_ASSIGN,       // NAME = ... at module level
+    BIND_IMPORT,     // import a.b.c        (binds "a", module "a.b.c")
+    BIND_IMPORT_AS,  // import a.b as c     (binds "c", module "a.b")
+    BIND_FROM,       // from m import x as y (binds "y", module "m", attr "x")
+    BIND_DEF,        // def f
+    BIND_CLASS,      // class C
+    BIND_ASSIGN,     // NAME = ... at module level
 } BindKind;
 
 typedef struct Binding {
-    const char *name;   // the name bound in the module scope
+    const char *name;  // the name bound in the module scope
     BindKind kind;
-    const char *module; // imports: the module imported from
-    const char *attr;   // BIND_FROM: the attribute imported
-    uint32_t node;      // the statement
+    const char *module;  // imports: the module imported from
+    const char *attr;    // BIND_FROM: the attribute imported
+    uint32_t node;       // the statement
 } Binding;
 
 typedef enum FuncKind { FN_FREE, FN_INSTANCE, FN_CLASSMETHOD, FN_STATICMETHOD } FuncKind;
@@ -40,62 +40,62 @@ enum { BASES_DEPTH_MAX = 32 };  // base classes searched (for a method, a contai
 typedef struct FuncInfo {
     const char *name;
     FuncKind kind;
-    uint32_t def;        // function_definition node
-    uint32_t outer;      // decorated_definition wrapping it, or def
-    ClassInfo *owner;    // NULL for free functions
+    uint32_t def;      // function_definition node
+    uint32_t outer;    // decorated_definition wrapping it, or def
+    ClassInfo *owner;  // NULL for free functions
     Module *mod;
-    uint32_t lead;       // byte offset where the comment block right above it starts
-    const char *alias;   // emitted under this name (a class-body alias), or NULL
-    bool property;       // @property / @x.setter / @cached_property: an attribute, not a method
+    uint32_t lead;      // byte offset where the comment block right above it starts
+    const char *alias;  // emitted under this name (a class-body alias), or NULL
+    bool property;      // @property / @x.setter / @cached_property: an attribute, not a method
 } FuncInfo;
 
 struct ClassInfo {
     const char *name;
-    uint32_t node;       // class_definition
+    uint32_t node;  // class_definition
     Module *mod;
-    PtrVec methods;      // FuncInfo *, in source order
-    PtrVec bases;        // const char * canonical dotted names of the bases (textual)
-    PtrVec base_nodes;   // the base expressions (uint32_t node ids), for resolution
-    PtrVec base_infos;   // ClassInfo * of each base once resolved (NULL: not a known class)
+    PtrVec methods;     // FuncInfo *, in source order
+    PtrVec bases;       // const char * canonical dotted names of the bases (textual)
+    PtrVec base_nodes;  // the base expressions (uint32_t node ids), for resolution
+    PtrVec base_infos;  // ClassInfo * of each base once resolved (NULL: not a known class)
     bool bases_resolved;
-    int is_module;       // -1 unknown yet, 0 no, 1 derives from torch.nn.Module
-    PtrVec aliases;      // ClassAlias *: `name = function` in the class body (§5.2)
+    int is_module;   // -1 unknown yet, 0 no, 1 derives from torch.nn.Module
+    PtrVec aliases;  // ClassAlias *: `name = function` in the class body (§5.2)
 };
 
 typedef struct ClassAlias {
     const char *name;
-    uint32_t value;      // the aliased expression
-    FuncInfo *fn;        // the method it stands for, once resolved
+    uint32_t value;  // the aliased expression
+    FuncInfo *fn;    // the method it stands for, once resolved
     bool resolved;
 } ClassAlias;
 
 struct Module {
-    const char *name;    // dotted import name
+    const char *name;  // dotted import name
     const SrcFile *file;
     Cst *cst;
-    bool is_package;     // an __init__.py: its relative imports start at itself
-    PtrVec bindings;     // Binding *, in source order
-    PtrVec classes;      // ClassInfo *, in source order
-    PtrVec functions;    // FuncInfo * of free functions
-    PtrVec stars;        // const char * modules of `from X import *`, in order
+    bool is_package;          // an __init__.py: its relative imports start at itself
+    PtrVec bindings;          // Binding *, in source order
+    PtrVec classes;           // ClassInfo *, in source order
+    PtrVec functions;         // FuncInfo * of free functions
+    PtrVec stars;             // const char * modules of `from X import *`, in order
     struct NameIndex *index;  // name -> newest binding/class/function (program_fill)
-    NodeMap locals;      // function_definition node -> const Locals * (locals.c)
+    NodeMap locals;           // function_definition node -> const Locals * (locals.c)
 };
 
 // --- the modules of a run, loaded on demand along the search path ---
 
 typedef enum SymKind {
-    SYM_NONE,     // not bound, or not resolvable statically
-    SYM_MODULE,   // a module with Python source
-    SYM_EXTERN,   // a module without source (a C extension)
+    SYM_NONE,    // not bound, or not resolvable statically
+    SYM_MODULE,  // a module with Python source
+    SYM_EXTERN,  // a module without source (a C extension)
     SYM_CLASS,
     SYM_FUNC,
-    SYM_VALUE,    // bound by an assignment, or anything else
+    SYM_VALUE,  // bound by an assignment, or anything else
 } SymKind;
 
 typedef struct Symbol {
     SymKind kind;
-    Module *mod;         // SYM_MODULE: the module; SYM_CLASS/FUNC/VALUE: where it is defined
+    Module *mod;  // SYM_MODULE: the module; SYM_CLASS/FUNC/VALUE: where it is defined
     ClassInfo *cls;
     FuncInfo *fn;
     const char *qualname;  // canonical dotted name of the definition

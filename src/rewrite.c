@@ -31,11 +31,13 @@ static uint32_t children_self_use(RwState *a, uint32_t n) {
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_IDENTIFIER && self && cst_text_is(c, n, self)) {
         uint32_t p = c->nodes[n].parent;
-        if (p == CST_NONE || c->nodes[p].kind != K_ATTRIBUTE || c->nodes[n].field != F_OBJECT) return CST_NONE;
+        if (p == CST_NONE || c->nodes[p].kind != K_ATTRIBUTE || c->nodes[n].field != F_OBJECT)
+            return CST_NONE;
         uint32_t at = cst_field(c, p, F_ATTRIBUTE);
         if (cst_text_is(c, at, "_modules")) return n;
         uint32_t call = c->nodes[p].parent;
-        if (call == CST_NONE || c->nodes[call].kind != K_CALL || c->nodes[p].field != F_FUNCTION) return CST_NONE;
+        if (call == CST_NONE || c->nodes[call].kind != K_CALL || c->nodes[p].field != F_FUNCTION)
+            return CST_NONE;
         static const char *const views[] = {"children", "named_children", "modules", "named_modules", NULL};
         for (size_t i = 0; views[i]; i++)
             if (cst_text_is(c, at, views[i])) return n;
@@ -48,7 +50,6 @@ static uint32_t children_self_use(RwState *a, uint32_t n) {
     }
     return CST_NONE;
 }
-
 
 Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Types *types) {
     const Cst *c = fn->mod->cst;
@@ -67,9 +68,10 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Ty
     rw_absolute_imports(&a, a.body);
     // (torch's own methods, ModuleDict.items() for one, quantize nothing: not checked;
     // plan_finish decides once it knows whether the class has quantizers at all)
-    cv->children_use = cv->cls && fn->kind == FN_INSTANCE && !str_has_prefix(fn->mod->name, "torch.nn.modules.")
-                           ? children_self_use(&a, a.body)
-                           : CST_NONE;
+    cv->children_use =
+        cv->cls && fn->kind == FN_INSTANCE && !str_has_prefix(fn->mod->name, "torch.nn.modules.")
+            ? children_self_use(&a, a.body)
+            : CST_NONE;
     rw_visit_block(&a, a.body);
     rw_order_sites(&a);
     Env env = {0};
@@ -99,7 +101,7 @@ void rewrite_report_missing(ffq_ctx *cx) {
         const MissingOp *mo = cx->missing_ops.items[i];
         cx->stats.float_not_in_table += mo->count;
         diag_at(cx, DIAG_NOTE, mo->file, mo->offset, "not-in-optable",
-                "'%s' is not in the operator table; %s in float (add it with --optable)",
-                mo->name, mo->count == 1 ? "this call stays" : arena_printf(cx, "its %zu calls stay", mo->count));
+                "'%s' is not in the operator table; %s in float (add it with --optable)", mo->name,
+                mo->count == 1 ? "this call stays" : arena_printf(cx, "its %zu calls stay", mo->count));
     }
 }

@@ -17,8 +17,8 @@
 
 // A temporary introduced by isolating a candidate (`_tmp_N`); numbered lazily.
 typedef struct TmpVar {
-    int number;  // 0 until first emitted
-    uint32_t id; // creation index within the conversion (a key, never printed)
+    int number;   // 0 until first emitted
+    uint32_t id;  // creation index within the conversion (a key, never printed)
 } TmpVar;
 
 // What a quantizer quantizes; with --stub-tags its stub carries the matching FastForward tag
@@ -39,87 +39,87 @@ typedef struct Quantizer {
     struct Quantizer *origin;
     const char *base_cache;  // the base name once computed (naming)
     uint32_t depth;          // forwarded: how many helpers it travelled through
-    const char *name;    // final name, set by plan_finish
+    const char *name;        // final name, set by plan_finish
     uint32_t seq;
-    QuantTag tag;        // forwarded: the origin's, or what the call site passes (§3.5)
-    uint32_t param;      // a parameter's quantizer: 1 + its position in the call; else 0
-    QuantTag slot_tag;   // such a parameter passed as an operator's weight / bias: QT_WEIGHT / QT_BIAS
+    QuantTag tag;       // forwarded: the origin's, or what the call site passes (§3.5)
+    uint32_t param;     // a parameter's quantizer: 1 + its position in the call; else 0
+    QuantTag slot_tag;  // such a parameter passed as an operator's weight / bias: QT_WEIGHT / QT_BIAS
 } Quantizer;
 
 // A rewritten operator call (§2.1).
 typedef struct QOp {
     const OpEntry *entry;
-    uint32_t node;                 // call / binary_operator / unary_operator
-    Quantizer *output;             // NULL when the schema returns no Quantized
-    Quantizer **intermediates;     // one per entry->nintermediates
+    uint32_t node;              // call / binary_operator / unary_operator
+    Quantizer *output;          // NULL when the schema returns no Quantized
+    Quantizer **intermediates;  // one per entry->nintermediates
 } QOp;
 
 typedef enum GenKind {
-    GEN_TMP,     // <tmp> = <node rendered>
-    GEN_QUANT,   // <var> = <q>(<var>)           (producer quantizer)
-    GEN_HOIST,   // <var> = <q>(<node rendered>) (hoisted expression quantizer)
+    GEN_TMP,    // <tmp> = <node rendered>
+    GEN_QUANT,  // <var> = <q>(<var>)           (producer quantizer)
+    GEN_HOIST,  // <var> = <q>(<node rendered>) (hoisted expression quantizer)
 } GenKind;
 
 typedef struct GenLine {
     GenKind kind;
-    const char *var;     // variable name, or NULL when tmp is set
+    const char *var;  // variable name, or NULL when tmp is set
     TmpVar *tmp;
     Quantizer *q;
-    uint32_t node;       // GEN_TMP / GEN_HOIST: the expression
+    uint32_t node;  // GEN_TMP / GEN_HOIST: the expression
 } GenLine;
 
 // An inline use of a comprehension variable (§2.5): q(x), (__ffN := q(x)) or __ffN.
 typedef struct CompUse {
     Quantizer *q;
-    int walrus;   // -1: single use, printed q(x)
-    bool first;   // the use that binds __ffN
+    int walrus;  // -1: single use, printed q(x)
+    bool first;  // the use that binds __ffN
 } CompUse;
 
 typedef struct Conv Conv;
 
 // A call to a function ffq follows (§5): a helper or a method of the class.
 typedef struct CallSite {
-    uint32_t node;             // the call
+    uint32_t node;  // the call
     const FuncInfo *callee;
-    Conv *callee_conv;         // set once the callee is converted; NULL: not followed
-    PtrVec args;               // Quantizer * of the caller, one per callee signature entry
+    Conv *callee_conv;  // set once the callee is converted; NULL: not followed
+    PtrVec args;        // Quantizer * of the caller, one per callee signature entry
 } CallSite;
 
 struct Conv {
     const FuncInfo *fn;
-    Module *mod;             // (its names resolve on demand: not const)
+    Module *mod;  // (its names resolve on demand: not const)
     const Cst *c;
-    bool instance;           // quantizers are self.<name>
-    const char *self_name;   // the instance parameter's name
-    bool failed;             // not convertible (a warning was reported)
+    bool instance;          // quantizers are self.<name>
+    const char *self_name;  // the instance parameter's name
+    bool failed;            // not convertible (a warning was reported)
 
-    NodeMap tmp_of;          // node -> TmpVar *: the node was isolated
-    NodeMap op_of;           // node -> QOp *
-    NodeMap inline_q;        // node -> Quantizer *: replaced by q(<node>)
-    NodeMap hoisted;         // node -> const char *: replaced by the hoisted variable name
-    NodeMap before;          // statement node -> PtrVec * of GenLine *
-    NodeMap after;           // statement node -> PtrVec * of GenLine *
-    NodeMap prologue;        // block -> PtrVec * of GenLine *: first lines of the block, after
-                             // its docstring and before any leading comment
-    NodeMap dirty;           // node -> (void *)1 when it or a descendant is rewritten
-    NodeMap text_of;         // node -> const char *: printed as this text (super() anchoring)
-    NodeMap comp_use;        // identifier -> CompUse *
-    PtrVec quantizers;       // Quantizer *, in creation order (§3.3)
-    PtrVec tmps;             // TmpVar *, in the order their lines are emitted
+    NodeMap tmp_of;     // node -> TmpVar *: the node was isolated
+    NodeMap op_of;      // node -> QOp *
+    NodeMap inline_q;   // node -> Quantizer *: replaced by q(<node>)
+    NodeMap hoisted;    // node -> const char *: replaced by the hoisted variable name
+    NodeMap before;     // statement node -> PtrVec * of GenLine *
+    NodeMap after;      // statement node -> PtrVec * of GenLine *
+    NodeMap prologue;   // block -> PtrVec * of GenLine *: first lines of the block, after
+                        // its docstring and before any leading comment
+    NodeMap dirty;      // node -> (void *)1 when it or a descendant is rewritten
+    NodeMap text_of;    // node -> const char *: printed as this text (super() anchoring)
+    NodeMap comp_use;   // identifier -> CompUse *
+    PtrVec quantizers;  // Quantizer *, in creation order (§3.3)
+    PtrVec tmps;        // TmpVar *, in the order their lines are emitted
     size_t nops;
 
     // §5: following calls
-    ClassInfo *cls;          // the generated class whose methods this belongs to, or NULL
+    ClassInfo *cls;             // the generated class whose methods this belongs to, or NULL
     const struct Types *types;  // inferred types (NULL: inference off)
-    NodeMap site_of;         // call node -> CallSite *
-    PtrVec sites;            // CallSite *, in breadth-first order of the call sites
-    PtrVec forwarded;        // Quantizer * standing for callees' quantizers (§5.4)
-    PtrVec signature;        // non-instance functions: own quantizers, then forwarded
-    const char *emit_name;   // name the function is emitted under (quantized_<name>)
-    bool threaded;           // signature computed
-    bool on_stack;           // signature being computed (recursion)
-    bool dropped;            // a helper that ended up with no quantizers (§5.5)
-    uint32_t children_use;   // where it reads self's children as a collection, or CST_NONE
+    NodeMap site_of;            // call node -> CallSite *
+    PtrVec sites;               // CallSite *, in breadth-first order of the call sites
+    PtrVec forwarded;           // Quantizer * standing for callees' quantizers (§5.4)
+    PtrVec signature;           // non-instance functions: own quantizers, then forwarded
+    const char *emit_name;      // name the function is emitted under (quantized_<name>)
+    bool threaded;              // signature computed
+    bool on_stack;              // signature being computed (recursion)
+    bool dropped;               // a helper that ended up with no quantizers (§5.5)
+    uint32_t children_use;      // where it reads self's children as a collection, or CST_NONE
 };
 
 // Plan the conversion of fn. Returns NULL only when fn cannot be converted

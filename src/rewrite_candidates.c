@@ -29,8 +29,8 @@ void rw_fail(RwState *a, uint32_t node, const char *code, const char *what) {
     a->cx->stats.float_failed++;
     const FuncInfo *fn = a->cv->fn;
     diag_at(a->cx, DIAG_WARNING, a->c->file, a->c->nodes[node].start, code,
-            "cannot quantize '%s'%s%s: %s; it is left out of the output", fn->name,
-            fn->owner ? " of " : "", fn->owner ? fn->owner->name : "", what);
+            "cannot quantize '%s'%s%s: %s; it is left out of the output", fn->name, fn->owner ? " of " : "",
+            fn->owner ? fn->owner->name : "", what);
 }
 
 // --- classification ---
@@ -40,7 +40,8 @@ void rw_fail(RwState *a, uint32_t node, const char *code, const char *what) {
 static bool is_local_root(const RwState *a, uint32_t node) {
     const Cst *c = a->c;
     node = cst_unparen(c, node);
-    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE)
+        node = cst_unparen(c, cst_field(c, node, F_OBJECT));
     if (node == CST_NONE || c->nodes[node].kind != K_IDENTIFIER) return false;
     size_t n;
     const char *s = cst_text(c, node, &n);
@@ -73,9 +74,14 @@ bool rw_is_literal(const Cst *c, uint32_t n) {
     n = cst_unparen(c, n);
     if (n == CST_NONE) return false;
     switch (c->nodes[n].kind) {
-    case K_INTEGER: case K_FLOAT: case K_STRING: case K_CONCAT_STRING: case K_TRUE:
-    case K_FALSE: case K_NONE: case K_ELLIPSIS:
-        return true;
+    case K_INTEGER:
+    case K_FLOAT:
+    case K_STRING:
+    case K_CONCAT_STRING:
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE:
+    case K_ELLIPSIS: return true;
     case K_UNARY_OP: return rw_is_literal(c, cst_field(c, n, F_ARGUMENT));
     case K_BINARY_OP:
         return rw_is_literal(c, cst_field(c, n, F_LEFT)) && rw_is_literal(c, cst_field(c, n, F_RIGHT));
@@ -97,7 +103,8 @@ static bool is_candidate(RwState *a, uint32_t n) {
         if (is_super_call(c, n)) return false;
         uint32_t f = cst_field(c, n, F_FUNCTION);
         const char *dotted = program_dotted_text(a->cx, c, f);
-        if (torchinfo_is_bypassed(dotted) || torchinfo_is_bypassed(program_qualname(a->cx, a->cv->mod, f))) return false;
+        if (torchinfo_is_bypassed(dotted) || torchinfo_is_bypassed(program_qualname(a->cx, a->cv->mod, f)))
+            return false;
         if (is_local_root(a, f)) return true;
         Symbol s = program_resolve(a->cx, a->cv->mod, f);
         return !torchinfo_is_bypassed(s.qualname);
@@ -140,11 +147,41 @@ static const char *operator_text(RwState *a, uint32_t n) {
 // torch functions that make or inspect tensors rather than compute on them:
 // not worth a note when they are missing from the table.
 static const char *const not_ops[] = {
-    "arange", "as_tensor", "autocast", "compile", "device", "dtype", "empty", "enable_grad",
-    "eye", "finfo", "from_numpy", "full", "get_default_dtype", "iinfo", "inference_mode",
-    "is_floating_point", "is_grad_enabled", "is_tensor", "linspace", "load", "logspace",
-    "manual_seed", "no_grad", "numel", "ones", "rand", "rand_like", "randint", "randn",
-    "randn_like", "randperm", "save", "set_grad_enabled", "tensor", "zeros",
+    "arange",
+    "as_tensor",
+    "autocast",
+    "compile",
+    "device",
+    "dtype",
+    "empty",
+    "enable_grad",
+    "eye",
+    "finfo",
+    "from_numpy",
+    "full",
+    "get_default_dtype",
+    "iinfo",
+    "inference_mode",
+    "is_floating_point",
+    "is_grad_enabled",
+    "is_tensor",
+    "linspace",
+    "load",
+    "logspace",
+    "manual_seed",
+    "no_grad",
+    "numel",
+    "ones",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "save",
+    "set_grad_enabled",
+    "tensor",
+    "zeros",
 };
 
 // torch.nn.functional.<f> and torch.<f>: calls that look like tensor ops.
@@ -165,8 +202,7 @@ static bool looks_like_op(const char *q) {
 static void note_missing_op(RwState *a, uint32_t n, const char *q) {
     MissingOp *m = NULL;
     for (size_t i = 0; i < a->cx->missing_ops.len && !m; i++)
-        if (strcmp(VEC_AT(a->cx->missing_ops, MissingOp, i)->name, q) == 0)
-            m = a->cx->missing_ops.items[i];
+        if (strcmp(VEC_AT(a->cx->missing_ops, MissingOp, i)->name, q) == 0) m = a->cx->missing_ops.items[i];
     if (!m) {
         m = ARENA_NEW(a->cx, MissingOp);
         m->name = q;
@@ -238,7 +274,7 @@ static void make_op(RwState *a, uint32_t n) {
     if (!e) return;
     if (args.pos_after_kw) {
         rw_fail(a, n, "positional-after-keyword",
-             "a positional argument follows a keyword argument in a quantized call");
+                "a positional argument follows a keyword argument in a quantized call");
         return;
     }
     QOp *op = ARENA_NEW(a->cx, QOp);
@@ -273,10 +309,8 @@ static void isolate(RwState *a, uint32_t n) {
 // --- following calls (§5.1) ---
 
 bool rw_is_scope_boundary(uint32_t kind) {
-    return kind == K_LAMBDA || kind == K_FUNCTION_DEF || kind == K_CLASS_DEF ||
-           kind == K_DECORATED_DEF;
+    return kind == K_LAMBDA || kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF;
 }
-
 
 // A function of the program with source that an assignment `name = value` in the
 // subtree n binds to the local `name`, or NULL.
@@ -402,8 +436,7 @@ static void anchor_super(RwState *a, uint32_t call) {
     const Cst *c = a->c;
     const FuncInfo *fn = a->cv->fn;
     uint32_t args = cst_field(c, call, F_ARGUMENTS);
-    if (fn->kind != FN_INSTANCE || !fn->owner || args == CST_NONE || cst_named_count(c, args) != 0)
-        return;
+    if (fn->kind != FN_INSTANCE || !fn->owner || args == CST_NONE || cst_named_count(c, args) != 0) return;
     nodemap_put(a->cx, &a->cv->text_of, call,
                 arena_printf(a->cx, "super(%s, %s)", fn->owner->name, a->cv->self_name));
     rw_mark_dirty(a, call);
@@ -446,8 +479,8 @@ void rw_order_sites(RwState *a) {
 // --- walk 1: candidates ---
 
 static bool is_deferred(uint32_t kind) {  // children may not run, or run many times
-    return kind == K_LIST_COMP || kind == K_SET_COMP || kind == K_DICT_COMP ||
-           kind == K_GENERATOR || kind == K_CONDITIONAL_EXPR;
+    return kind == K_LIST_COMP || kind == K_SET_COMP || kind == K_DICT_COMP || kind == K_GENERATOR ||
+           kind == K_CONDITIONAL_EXPR;
 }
 
 // Post-order over an expression. `can_isolate`: nested candidates may be
@@ -510,8 +543,8 @@ static void visit_simple(RwState *a, uint32_t st) {
         if (c->nodes[e].kind == K_ASSIGNMENT) {
             // walk the chain a = b = value: targets may hold candidates too (x[f(i)] = v)
             uint32_t cur = e;
-            while (cur != CST_NONE && (c->nodes[cur].kind == K_ASSIGNMENT ||
-                                       c->nodes[cur].kind == K_AUG_ASSIGNMENT)) {
+            while (cur != CST_NONE &&
+                   (c->nodes[cur].kind == K_ASSIGNMENT || c->nodes[cur].kind == K_AUG_ASSIGNMENT)) {
                 uint32_t left = cst_field(c, cur, F_LEFT), right = cst_field(c, cur, F_RIGHT);
                 uint32_t type = cst_field(c, cur, F_TYPE);
                 (void)type;  // annotations are never rewritten
@@ -539,15 +572,25 @@ static void visit_simple(RwState *a, uint32_t st) {
         visit_expr(a, cst_named_child(c, st, k), true, false);
 }
 
-
 // Compound statements: header expressions are rewritten in place, never isolated.
 static void visit_stmt(RwState *a, uint32_t st) {
     const Cst *c = a->c;
     switch (c->nodes[st].kind) {
     case K_COMMENT: return;
-    case K_FUNCTION_DEF: case K_CLASS_DEF: case K_DECORATED_DEF: return;
-    case K_IF: case K_ELIF: case K_ELSE: case K_FOR: case K_WHILE: case K_WITH:
-    case K_TRY: case K_EXCEPT: case K_FINALLY: case K_WITH_CLAUSE: case K_WITH_ITEM:
+    case K_FUNCTION_DEF:
+    case K_CLASS_DEF:
+    case K_DECORATED_DEF: return;
+    case K_IF:
+    case K_ELIF:
+    case K_ELSE:
+    case K_FOR:
+    case K_WHILE:
+    case K_WITH:
+    case K_TRY:
+    case K_EXCEPT:
+    case K_FINALLY:
+    case K_WITH_CLAUSE:
+    case K_WITH_ITEM:
     case K_MATCH:
         for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
             uint32_t ch = cst_child(c, st, k);

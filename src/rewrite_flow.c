@@ -195,7 +195,8 @@ static bool occurs_elsewhere(RwState *a, uint32_t n, const char *text, uint32_t 
     if ((kind == K_FOR || kind == K_WHILE) && c->nodes[use].start >= c->nodes[n].start &&
         c->nodes[use].end <= c->nodes[n].end)
         return true;
-    if ((kind == K_ATTRIBUTE || kind == K_SUBSCRIPT) && stmt_of(c, n) != st && strcmp(expr_key(a, n), text) == 0)
+    if ((kind == K_ATTRIBUTE || kind == K_SUBSCRIPT) && stmt_of(c, n) != st &&
+        strcmp(expr_key(a, n), text) == 0)
         return true;
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
         if (occurs_elsewhere(a, cst_child(c, n, k), text, st, use)) return true;
@@ -244,7 +245,8 @@ static void use_expr(RwState *a, uint32_t n, bool is_inline, const char *slot) {
     if (!is_inline) {
         const char *text = expr_key(a, n);
         uint32_t body = cst_field(a->c, a->cv->fn->def, F_BODY);
-        if (assigned_in(a, body, text) && occurs_elsewhere(a, body, text, stmt_of(a->c, n), n)) is_inline = true;
+        if (assigned_in(a, body, text) && occurs_elsewhere(a, body, text, stmt_of(a->c, n), n))
+            is_inline = true;
     }
     ExprUse *u = ARENA_NEW(a->cx, ExprUse);
     u->text = expr_key(a, n);
@@ -289,9 +291,11 @@ static void slot_use(RwState *a, uint32_t arg, Env *env, const char *slot) {
         if (nodemap_get(&a->cv->op_of, n)) return;
         use_expr(a, n, false, slot);
         return;
-    case K_SUBSCRIPT: case K_LIST: case K_TUPLE: case K_SET: case K_DICT:
-        use_expr(a, n, true, slot);
-        return;
+    case K_SUBSCRIPT:
+    case K_LIST:
+    case K_TUPLE:
+    case K_SET:
+    case K_DICT: use_expr(a, n, true, slot); return;
     default: use_expr(a, n, false, slot); return;
     }
 }
@@ -370,8 +374,14 @@ static void define_targets(RwState *a, Env *env, uint32_t target, ProdKind kind,
         rw_env_set(a, env, p);
         return;
     }
-    case K_PATTERN_LIST: case K_TUPLE_PATTERN: case K_LIST_PATTERN: case K_TUPLE: case K_LIST:
-    case K_LIST_SPLAT_PATTERN: case K_LIST_SPLAT: case K_EXPRESSION_LIST:
+    case K_PATTERN_LIST:
+    case K_TUPLE_PATTERN:
+    case K_LIST_PATTERN:
+    case K_TUPLE:
+    case K_LIST:
+    case K_LIST_SPLAT_PATTERN:
+    case K_LIST_SPLAT:
+    case K_EXPRESSION_LIST:
         for (uint32_t k = 0; k < cst_named_count(c, target); k++)
             define_targets(a, env, cst_named_child(c, target, k), kind, node, false, QT_ACTIVATION);
         return;
@@ -384,7 +394,6 @@ static bool is_quantized_value(RwState *a, uint32_t value) {
     QOp *op = value == CST_NONE ? NULL : nodemap_get(&a->cv->op_of, value);
     return op && op->output;
 }
-
 
 static void flow_tmp_lines(RwState *a, uint32_t st, Env *env) {
     PtrVec *lines = nodemap_get(&a->tmp_lines, st);
@@ -404,8 +413,7 @@ static void flow_assignment(RwState *a, uint32_t st, uint32_t asg, Env *env) {
     const Cst *c = a->c;
     // chained a = b = value: the value first, then each target left to right
     uint32_t value = asg;
-    while (value != CST_NONE && c->nodes[value].kind == K_ASSIGNMENT)
-        value = cst_field(c, value, F_RIGHT);
+    while (value != CST_NONE && c->nodes[value].kind == K_ASSIGNMENT) value = cst_field(c, value, F_RIGHT);
     if (value != CST_NONE) expr_uses(a, value, env, false);
     bool quantized = value != CST_NONE && is_quantized_value(a, value);
     // `w = self.weight`: the name's quantizer quantizes the module's tensor
@@ -416,7 +424,7 @@ static void flow_assignment(RwState *a, uint32_t st, uint32_t asg, Env *env) {
         uint32_t lk = c->nodes[cst_unparen(c, left)].kind;
         if (quantized && lk != K_IDENTIFIER && lk != K_ATTRIBUTE && lk != K_SUBSCRIPT) {
             rw_fail(a, st, "multiple-return-values",
-                 "quantized operators and multiple return values are not supported");
+                    "quantized operators and multiple return values are not supported");
             return;
         }
         if (lk != K_IDENTIFIER) expr_uses(a, left, env, false);
@@ -486,7 +494,8 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
     // for/while ... else: the else block runs when the loop ends without a break
     uint32_t else_body = CST_NONE;
     for (uint32_t k = 0; k < c->nodes[st].nchildren; k++)
-        if (c->nodes[cst_child(c, st, k)].kind == K_ELSE) else_body = cst_field(c, cst_child(c, st, k), F_BODY);
+        if (c->nodes[cst_child(c, st, k)].kind == K_ELSE)
+            else_body = cst_field(c, cst_child(c, st, k), F_BODY);
     Env *normal = NULL, *brk = NULL;
     if (else_body != CST_NONE) normal = env_copy(a, env);
     if (is_for) expr_uses(a, cst_field(c, st, F_RIGHT), env, false);
@@ -601,7 +610,10 @@ static void flow_stmt(RwState *a, uint32_t st, Env *env, bool *dead) {
     const Cst *c = a->c;
     flow_tmp_lines(a, st, env);
     switch (c->nodes[st].kind) {
-    case K_COMMENT: case K_FUNCTION_DEF: case K_CLASS_DEF: case K_DECORATED_DEF: return;
+    case K_COMMENT:
+    case K_FUNCTION_DEF:
+    case K_CLASS_DEF:
+    case K_DECORATED_DEF: return;
     case K_EXPR_STMT: {
         uint32_t e = cst_named_child(c, st, 0);
         if (e != CST_NONE && c->nodes[e].kind == K_ASSIGNMENT) flow_assignment(a, st, e, env);
@@ -612,7 +624,8 @@ static void flow_stmt(RwState *a, uint32_t st, Env *env, bool *dead) {
         } else if (e != CST_NONE) expr_uses(a, e, env, false);
         return;
     }
-    case K_RETURN: case K_RAISE:
+    case K_RETURN:
+    case K_RAISE:
         for (uint32_t k = 0; k < cst_named_count(c, st); k++)
             expr_uses(a, cst_named_child(c, st, k), env, false);
         *dead = true;
@@ -623,13 +636,15 @@ static void flow_stmt(RwState *a, uint32_t st, Env *env, bool *dead) {
         return;
     case K_CONTINUE: *dead = true; return;
     case K_IF: flow_if(a, st, env, dead); return;
-    case K_FOR: case K_WHILE: flow_loop(a, st, env); return;
+    case K_FOR:
+    case K_WHILE: flow_loop(a, st, env); return;
     case K_WITH: flow_with(a, st, env, dead); return;
     case K_TRY: flow_try(a, st, env, dead); return;
     case K_MATCH:  // its cases take no statement lines between them
         rw_fail(a, st, "match-statement", "a 'match' statement is not supported");
         return;
-    case K_GLOBAL: case K_NONLOCAL:  // the names live in the input's module, not the generated one
+    case K_GLOBAL:
+    case K_NONLOCAL:  // the names live in the input's module, not the generated one
         rw_fail(a, st, "global-statement",
                 c->nodes[st].kind == K_GLOBAL ? "a 'global' statement is not supported"
                                               : "a 'nonlocal' statement is not supported");

@@ -19,8 +19,8 @@ typedef enum ProdKind { PR_PARAM, PR_ASSIGN, PR_TMP, PR_FOR, PR_WITH, PR_COMP } 
 // RwState producer (§2.3): something that gives a variable its value.
 typedef struct Prod {
     ProdKind kind;
-    const char *key;      // variable name, or "#<id>" for a temporary
-    const char *var;      // variable name (NULL for temporaries)
+    const char *key;  // variable name, or "#<id>" for a temporary
+    const char *var;  // variable name (NULL for temporaries)
     TmpVar *tmp;
     uint32_t node;        // parameter / statement / for / with node
     GenLine *tmp_line;    // PR_TMP: the line defining the temporary
@@ -30,7 +30,7 @@ typedef struct Prod {
     QuantTag tag;         // PR_ASSIGN of a module tensor (`w = self.weight`): its tag
     QuantTag slot_tag;    // QT_WEIGHT / QT_BIAS: the value is passed as an operator's weight / bias
     Quantizer *q;
-    PtrVec uses;          // PR_COMP: identifier nodes quantized inline (§2.5), in order
+    PtrVec uses;  // PR_COMP: identifier nodes quantized inline (§2.5), in order
 } Prod;
 
 typedef struct EnvEntry {
@@ -48,17 +48,17 @@ typedef struct ExprUse {
     const char *ident;
     uint32_t node;
     bool is_inline;
-    QuantTag tag;       // by the expression's shape: module state (self.<...>) or an activation
-    const char *slot;   // the operator parameter it is passed as ("weight", "bias", ...)
+    QuantTag tag;      // by the expression's shape: module state (self.<...>) or an activation
+    const char *slot;  // the operator parameter it is passed as ("weight", "bias", ...)
 } ExprUse;
 
 struct Scope {
     Scope *parent;
-    uint32_t block;     // the block this branch scope covers
-    PtrVec children;    // Scope *
-    PtrVec uses;        // ExprUse * used directly in this scope
-    PtrVec avail;       // const char * texts available in this scope (bottom-up)
-    PtrVec owned;       // ExprUse * (one per text) owned by this scope
+    uint32_t block;   // the block this branch scope covers
+    PtrVec children;  // Scope *
+    PtrVec uses;      // ExprUse * used directly in this scope
+    PtrVec avail;     // const char * texts available in this scope (bottom-up)
+    PtrVec owned;     // ExprUse * (one per text) owned by this scope
 };
 
 typedef struct ExprQ {  // one per expression text in the function
@@ -77,22 +77,22 @@ typedef struct RwState {
     ffq_ctx *cx;
     Conv *cv;
     const Cst *c;
-    uint32_t stmt;          // simple statement whose candidates are being isolated
-    uint32_t body;          // the function body block
+    uint32_t stmt;  // simple statement whose candidates are being isolated
+    uint32_t body;  // the function body block
     uint32_t ntmp;
-    NodeMap tmp_lines;      // statement -> PtrVec of GenLine * (GEN_TMP, in order)
-    NodeMap prods_of;       // statement/param node -> PtrVec of Prod *
-    NodeMap scope_of;       // block -> Scope *
-    NodeMap loop_state;     // for/while node -> Env * at its head (grows to the fixpoint)
-    Scope *scope;           // current branch scope during flow
+    NodeMap tmp_lines;   // statement -> PtrVec of GenLine * (GEN_TMP, in order)
+    NodeMap prods_of;    // statement/param node -> PtrVec of Prod *
+    NodeMap scope_of;    // block -> Scope *
+    NodeMap loop_state;  // for/while node -> Env * at its head (grows to the fixpoint)
+    Scope *scope;        // current branch scope during flow
     Scope *root;
-    PtrVec exprqs;          // ExprQ *
+    PtrVec exprqs;  // ExprQ *
     Loop *loop;
-    PtrVec params;          // Prod * of eligible parameters, in order
-    const Types *types;     // NULL when type inference is off
-    const Locals *locals;   // names bound inside the function (they shadow module names)
-    PtrVec comp_prods;      // PR_COMP producers with uses, in order of first use
-    int nwalrus;            // `__ffN` names handed out
+    PtrVec params;         // Prod * of eligible parameters, in order
+    const Types *types;    // NULL when type inference is off
+    const Locals *locals;  // names bound inside the function (they shadow module names)
+    PtrVec comp_prods;     // PR_COMP producers with uses, in order of first use
+    int nwalrus;           // `__ffN` names handed out
     bool failed;
 } RwState;
 
@@ -101,7 +101,7 @@ enum { ARGS_MAX = 64 };  // arguments of a call bound to an operator's parameter
 typedef struct Args {
     uint32_t pos[ARGS_MAX];
     size_t npos;
-    uint32_t kw[ARGS_MAX];    // keyword_argument nodes
+    uint32_t kw[ARGS_MAX];  // keyword_argument nodes
     const char *kwnames[ARGS_MAX];
     size_t nkw;
     bool pos_after_kw;

@@ -37,8 +37,7 @@ void rw_add_params(RwState *a, Env *env) {
         if (inner == K_KEYWORD_SEPARATOR || inner == K_LIST_SPLAT_PATTERN || inner == K_DICT_SPLAT_PATTERN)
             break;  // *args (also `*args: T`), keyword-only and **kwargs are not eligible
         uint32_t name = kind == K_IDENTIFIER ? p : cst_named_child(c, p, 0);
-        if (kind == K_DEFAULT_PARAMETER || kind == K_TYPED_DEFAULT_PARAMETER)
-            name = cst_field(c, p, F_NAME);
+        if (kind == K_DEFAULT_PARAMETER || kind == K_TYPED_DEFAULT_PARAMETER) name = cst_field(c, p, F_NAME);
         if (name == CST_NONE || c->nodes[name].kind != K_IDENTIFIER) continue;
         const char *pname = cst_strdup(a->cx, c, name);
         if (k == 0 && skip_first) continue;
@@ -247,7 +246,6 @@ static void create_prods(RwState *a, uint32_t node, ProdKind kind, uint32_t plac
     }
 }
 
-
 static bool is_within(const Cst *c, uint32_t n, uint32_t ancestor) {
     for (; n != CST_NONE; n = c->nodes[n].parent)
         if (n == ancestor) return true;
@@ -295,7 +293,11 @@ static void create_stmt(RwState *a, uint32_t st) {
     create_comp_quantizers(a, st);
     switch (c->nodes[st].kind) {
     case K_EXPR_STMT: create_prods(a, st, PR_ASSIGN, st, &a->cv->after); return;
-    case K_IF: case K_TRY: case K_WITH: case K_FOR: case K_WHILE:
+    case K_IF:
+    case K_TRY:
+    case K_WITH:
+    case K_FOR:
+    case K_WHILE:
         for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
             uint32_t ch = cst_child(c, st, k);
             uint32_t kind = c->nodes[ch].kind;
@@ -367,8 +369,7 @@ void rw_finish_lines(RwState *a, PtrVec *hoists) {
         Hoist *ho = hoists->items[h];
         ExprQ *eq = NULL;
         for (size_t i = 0; i < a->exprqs.len && !eq; i++)
-            if (strcmp(((ExprQ *)a->exprqs.items[i])->ident, ho->line->var) == 0)
-                eq = a->exprqs.items[i];
+            if (strcmp(((ExprQ *)a->exprqs.items[i])->ident, ho->line->var) == 0) eq = a->exprqs.items[i];
         ho->line->q = eq ? eq->q : NULL;
     }
     PtrVec stmts = {0};  // statements with tmp lines or hoists, in source order of discovery

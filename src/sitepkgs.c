@@ -110,7 +110,8 @@ static bool resolve_shim(const char *found, char *out, size_t size) {
     else snprintf(root, sizeof root, "%.*s", (int)(slash - 6 - found), found);
     pyenv_version(root, ver, sizeof ver);
     if (!ver[0] || strcmp(ver, "system") == 0 || strchr(ver, '/')) return false;
-    return snprintf(out, size, "%s/versions/%s/bin/%s", root, ver, slash + 1) < (int)size && is_exec_file(out);
+    return snprintf(out, size, "%s/versions/%s/bin/%s", root, ver, slash + 1) < (int)size &&
+           is_exec_file(out);
 }
 
 // The cache key of interpreter `python`, or false when it cannot be named
@@ -138,8 +139,9 @@ static bool make_key(const char *python, Buf *key) {
         putf(key, "\tvenv:%lld", (long long)st.st_mtim.tv_sec);
         putf(key, ".%lld", (long long)st.st_mtim.tv_nsec);
     }
-    static const char *const vars[] = {"PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE",
-                                       "PYTHONUSERBASE", "PYTHONSAFEPATH", "VIRTUAL_ENV", "HOME"};
+    static const char *const vars[] = {
+        "PYTHONPATH",  "PYTHONHOME", "PYTHONNOUSERSITE", "PYTHONUSERBASE", "PYTHONSAFEPATH",
+        "VIRTUAL_ENV", "HOME"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i]);
         put(key, "\t");
@@ -240,7 +242,8 @@ static bool ask(const char *python, SiteDirs *sd) {
     if (strchr(python, '\'')) return false;
     char cmd[PATH_MAX + 256];
     if (snprintf(cmd, sizeof cmd,
-                 "'%s' -c 'import sys; print(\"\\n\".join(p for p in sys.path if p.endswith((\"site-packages\", \"dist-packages\"))))' 2>/dev/null",
+                 "'%s' -c 'import sys; print(\"\\n\".join(p for p in sys.path if "
+                 "p.endswith((\"site-packages\", \"dist-packages\"))))' 2>/dev/null",
                  python) >= (int)sizeof cmd)
         return false;
     FILE *fp = popen(cmd, "r");

@@ -12,70 +12,146 @@
 
 const TSLanguage *tree_sitter_python(void);
 
-static const struct { NodeKind kind; const char *name; } kind_names[] = {
+static const struct {
+    NodeKind kind;
+    const char *name;
+} kind_names[] = {
     {K_ERROR, "ERROR"},
-    {K_MODULE, "module"}, {K_CLASS_DEF, "class_definition"},
-    {K_FUNCTION_DEF, "function_definition"}, {K_DECORATED_DEF, "decorated_definition"},
-    {K_DECORATOR, "decorator"}, {K_BLOCK, "block"}, {K_EXPR_STMT, "expression_statement"},
-    {K_RETURN, "return_statement"}, {K_PASS, "pass_statement"}, {K_BREAK, "break_statement"},
-    {K_CONTINUE, "continue_statement"}, {K_RAISE, "raise_statement"},
-    {K_DELETE, "delete_statement"}, {K_ASSERT, "assert_statement"},
-    {K_GLOBAL, "global_statement"}, {K_NONLOCAL, "nonlocal_statement"},
-    {K_IF, "if_statement"}, {K_ELIF, "elif_clause"}, {K_ELSE, "else_clause"},
-    {K_FOR, "for_statement"}, {K_WHILE, "while_statement"}, {K_WITH, "with_statement"},
-    {K_WITH_CLAUSE, "with_clause"}, {K_WITH_ITEM, "with_item"}, {K_TRY, "try_statement"},
-    {K_EXCEPT, "except_clause"}, {K_FINALLY, "finally_clause"}, {K_MATCH, "match_statement"},
+    {K_MODULE, "module"},
+    {K_CLASS_DEF, "class_definition"},
+    {K_FUNCTION_DEF, "function_definition"},
+    {K_DECORATED_DEF, "decorated_definition"},
+    {K_DECORATOR, "decorator"},
+    {K_BLOCK, "block"},
+    {K_EXPR_STMT, "expression_statement"},
+    {K_RETURN, "return_statement"},
+    {K_PASS, "pass_statement"},
+    {K_BREAK, "break_statement"},
+    {K_CONTINUE, "continue_statement"},
+    {K_RAISE, "raise_statement"},
+    {K_DELETE, "delete_statement"},
+    {K_ASSERT, "assert_statement"},
+    {K_GLOBAL, "global_statement"},
+    {K_NONLOCAL, "nonlocal_statement"},
+    {K_IF, "if_statement"},
+    {K_ELIF, "elif_clause"},
+    {K_ELSE, "else_clause"},
+    {K_FOR, "for_statement"},
+    {K_WHILE, "while_statement"},
+    {K_WITH, "with_statement"},
+    {K_WITH_CLAUSE, "with_clause"},
+    {K_WITH_ITEM, "with_item"},
+    {K_TRY, "try_statement"},
+    {K_EXCEPT, "except_clause"},
+    {K_FINALLY, "finally_clause"},
+    {K_MATCH, "match_statement"},
     {K_TYPE_ALIAS, "type_alias_statement"},
-    {K_IMPORT, "import_statement"}, {K_IMPORT_FROM, "import_from_statement"},
-    {K_FUTURE_IMPORT, "future_import_statement"}, {K_ALIASED_IMPORT, "aliased_import"},
-    {K_DOTTED_NAME, "dotted_name"}, {K_RELATIVE_IMPORT, "relative_import"},
-    {K_IMPORT_PREFIX, "import_prefix"}, {K_WILDCARD_IMPORT, "wildcard_import"},
-    {K_PRINT, "print_statement"}, {K_EXEC, "exec_statement"},
-    {K_ASSIGNMENT, "assignment"}, {K_AUG_ASSIGNMENT, "augmented_assignment"},
-    {K_IDENTIFIER, "identifier"}, {K_ATTRIBUTE, "attribute"}, {K_SUBSCRIPT, "subscript"},
-    {K_SLICE, "slice"}, {K_CALL, "call"}, {K_ARGUMENT_LIST, "argument_list"},
-    {K_KEYWORD_ARGUMENT, "keyword_argument"}, {K_LIST_SPLAT, "list_splat"},
-    {K_DICT_SPLAT, "dictionary_splat"}, {K_PAREN_LIST_SPLAT, "parenthesized_list_splat"},
-    {K_BINARY_OP, "binary_operator"}, {K_UNARY_OP, "unary_operator"},
-    {K_BOOLEAN_OP, "boolean_operator"}, {K_NOT_OP, "not_operator"},
-    {K_COMPARISON, "comparison_operator"}, {K_CONDITIONAL_EXPR, "conditional_expression"},
-    {K_PAREN_EXPR, "parenthesized_expression"}, {K_TUPLE, "tuple"}, {K_LIST, "list"},
-    {K_SET, "set"}, {K_DICT, "dictionary"}, {K_PAIR, "pair"},
-    {K_LIST_COMP, "list_comprehension"}, {K_SET_COMP, "set_comprehension"},
-    {K_DICT_COMP, "dictionary_comprehension"}, {K_GENERATOR, "generator_expression"},
-    {K_FOR_IN_CLAUSE, "for_in_clause"}, {K_IF_CLAUSE, "if_clause"}, {K_LAMBDA, "lambda"},
-    {K_LAMBDA_PARAMS, "lambda_parameters"}, {K_NAMED_EXPR, "named_expression"},
-    {K_AWAIT, "await"}, {K_YIELD, "yield"}, {K_EXPRESSION_LIST, "expression_list"},
-    {K_PATTERN_LIST, "pattern_list"}, {K_TUPLE_PATTERN, "tuple_pattern"},
-    {K_LIST_PATTERN, "list_pattern"}, {K_LIST_SPLAT_PATTERN, "list_splat_pattern"},
-    {K_DICT_SPLAT_PATTERN, "dictionary_splat_pattern"}, {K_AS_PATTERN, "as_pattern"},
-    {K_INTEGER, "integer"}, {K_FLOAT, "float"}, {K_STRING, "string"},
-    {K_CONCAT_STRING, "concatenated_string"}, {K_TRUE, "true"}, {K_FALSE, "false"},
-    {K_NONE, "none"}, {K_ELLIPSIS, "ellipsis"}, {K_COMMENT, "comment"},
-    {K_PARAMETERS, "parameters"}, {K_TYPED_PARAMETER, "typed_parameter"},
+    {K_IMPORT, "import_statement"},
+    {K_IMPORT_FROM, "import_from_statement"},
+    {K_FUTURE_IMPORT, "future_import_statement"},
+    {K_ALIASED_IMPORT, "aliased_import"},
+    {K_DOTTED_NAME, "dotted_name"},
+    {K_RELATIVE_IMPORT, "relative_import"},
+    {K_IMPORT_PREFIX, "import_prefix"},
+    {K_WILDCARD_IMPORT, "wildcard_import"},
+    {K_PRINT, "print_statement"},
+    {K_EXEC, "exec_statement"},
+    {K_ASSIGNMENT, "assignment"},
+    {K_AUG_ASSIGNMENT, "augmented_assignment"},
+    {K_IDENTIFIER, "identifier"},
+    {K_ATTRIBUTE, "attribute"},
+    {K_SUBSCRIPT, "subscript"},
+    {K_SLICE, "slice"},
+    {K_CALL, "call"},
+    {K_ARGUMENT_LIST, "argument_list"},
+    {K_KEYWORD_ARGUMENT, "keyword_argument"},
+    {K_LIST_SPLAT, "list_splat"},
+    {K_DICT_SPLAT, "dictionary_splat"},
+    {K_PAREN_LIST_SPLAT, "parenthesized_list_splat"},
+    {K_BINARY_OP, "binary_operator"},
+    {K_UNARY_OP, "unary_operator"},
+    {K_BOOLEAN_OP, "boolean_operator"},
+    {K_NOT_OP, "not_operator"},
+    {K_COMPARISON, "comparison_operator"},
+    {K_CONDITIONAL_EXPR, "conditional_expression"},
+    {K_PAREN_EXPR, "parenthesized_expression"},
+    {K_TUPLE, "tuple"},
+    {K_LIST, "list"},
+    {K_SET, "set"},
+    {K_DICT, "dictionary"},
+    {K_PAIR, "pair"},
+    {K_LIST_COMP, "list_comprehension"},
+    {K_SET_COMP, "set_comprehension"},
+    {K_DICT_COMP, "dictionary_comprehension"},
+    {K_GENERATOR, "generator_expression"},
+    {K_FOR_IN_CLAUSE, "for_in_clause"},
+    {K_IF_CLAUSE, "if_clause"},
+    {K_LAMBDA, "lambda"},
+    {K_LAMBDA_PARAMS, "lambda_parameters"},
+    {K_NAMED_EXPR, "named_expression"},
+    {K_AWAIT, "await"},
+    {K_YIELD, "yield"},
+    {K_EXPRESSION_LIST, "expression_list"},
+    {K_PATTERN_LIST, "pattern_list"},
+    {K_TUPLE_PATTERN, "tuple_pattern"},
+    {K_LIST_PATTERN, "list_pattern"},
+    {K_LIST_SPLAT_PATTERN, "list_splat_pattern"},
+    {K_DICT_SPLAT_PATTERN, "dictionary_splat_pattern"},
+    {K_AS_PATTERN, "as_pattern"},
+    {K_INTEGER, "integer"},
+    {K_FLOAT, "float"},
+    {K_STRING, "string"},
+    {K_CONCAT_STRING, "concatenated_string"},
+    {K_TRUE, "true"},
+    {K_FALSE, "false"},
+    {K_NONE, "none"},
+    {K_ELLIPSIS, "ellipsis"},
+    {K_COMMENT, "comment"},
+    {K_PARAMETERS, "parameters"},
+    {K_TYPED_PARAMETER, "typed_parameter"},
     {K_DEFAULT_PARAMETER, "default_parameter"},
     {K_TYPED_DEFAULT_PARAMETER, "typed_default_parameter"},
     {K_KEYWORD_SEPARATOR, "keyword_separator"},
-    {K_POSITIONAL_SEPARATOR, "positional_separator"}, {K_TYPE, "type"},
+    {K_POSITIONAL_SEPARATOR, "positional_separator"},
+    {K_TYPE, "type"},
 };
 
-static const struct { FieldKind field; const char *name; } field_names[] = {
-    {F_ALIAS, "alias"}, {F_ALTERNATIVE, "alternative"}, {F_ARGUMENT, "argument"},
-    {F_ARGUMENTS, "arguments"}, {F_ATTRIBUTE, "attribute"}, {F_BODY, "body"},
-    {F_CAUSE, "cause"}, {F_CONDITION, "condition"}, {F_CONSEQUENCE, "consequence"},
-    {F_DEFINITION, "definition"}, {F_FUNCTION, "function"}, {F_KEY, "key"},
-    {F_LEFT, "left"}, {F_MODULE_NAME, "module_name"}, {F_NAME, "name"},
-    {F_OBJECT, "object"}, {F_OPERATOR, "operator"}, {F_OPERATORS, "operators"},
-    {F_PARAMETERS, "parameters"}, {F_RETURN_TYPE, "return_type"}, {F_RIGHT, "right"},
-    {F_SUBSCRIPT, "subscript"}, {F_SUPERCLASSES, "superclasses"}, {F_TYPE, "type"},
+static const struct {
+    FieldKind field;
+    const char *name;
+} field_names[] = {
+    {F_ALIAS, "alias"},
+    {F_ALTERNATIVE, "alternative"},
+    {F_ARGUMENT, "argument"},
+    {F_ARGUMENTS, "arguments"},
+    {F_ATTRIBUTE, "attribute"},
+    {F_BODY, "body"},
+    {F_CAUSE, "cause"},
+    {F_CONDITION, "condition"},
+    {F_CONSEQUENCE, "consequence"},
+    {F_DEFINITION, "definition"},
+    {F_FUNCTION, "function"},
+    {F_KEY, "key"},
+    {F_LEFT, "left"},
+    {F_MODULE_NAME, "module_name"},
+    {F_NAME, "name"},
+    {F_OBJECT, "object"},
+    {F_OPERATOR, "operator"},
+    {F_OPERATORS, "operators"},
+    {F_PARAMETERS, "parameters"},
+    {F_RETURN_TYPE, "return_type"},
+    {F_RIGHT, "right"},
+    {F_SUBSCRIPT, "subscript"},
+    {F_SUPERCLASSES, "superclasses"},
+    {F_TYPE, "type"},
     {F_VALUE, "value"},
 };
 
 static const char *const keywords[] = {
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
+    "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+    "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+    "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+    "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield",
 };
 
 bool cst_is_keyword(const char *s, size_t n) {
@@ -200,8 +276,8 @@ static void flatten(ffq_ctx *cx, Cst *cst, TSNode root) {
     cst->count = count;
 }
 
-static const char *const compound_keywords[] = {"def", "class", "if", "elif", "else", "for",
-                                                 "while", "with", "try", "except", "finally"};
+static const char *const compound_keywords[] = {"def",   "class", "if",  "elif",   "else",   "for",
+                                                "while", "with",  "try", "except", "finally"};
 
 // "def f(x)" at the end of a line: a compound statement header missing its colon.
 static const char *missing_colon(const char *t, size_t len) {
@@ -256,8 +332,8 @@ static void report_syntax(ffq_ctx *cx, Cst *cst) {
             cst->has_errors = true;
         } else if (n->missing) {
             const char *what = ts_language_symbol_name(cx->lang.lang, n->sym);
-            diag_at(cx, DIAG_ERROR, cst->file, n->start, "syntax-error",
-                    "invalid syntax: expected '%s'", what ? what : "?");
+            diag_at(cx, DIAG_ERROR, cst->file, n->start, "syntax-error", "invalid syntax: expected '%s'",
+                    what ? what : "?");
             cst->has_errors = true;
         }
     }
@@ -312,10 +388,12 @@ static const char *parse_text(ffq_ctx *cx, const SrcFile *file, uint32_t *deepes
     *deepest = UINT32_MAX;
     *squeezed = false;
     for (uint32_t l = 0; l < file->nlines && *deepest == UINT32_MAX; l++)
-        if (indent_at(d, file->len, file->line_starts[l]).width > INDENT_LIMIT) *deepest = file->line_starts[l];
+        if (indent_at(d, file->len, file->line_starts[l]).width > INDENT_LIMIT)
+            *deepest = file->line_starts[l];
     if (*deepest == UINT32_MAX) return d;
     uint32_t *widths = ARENA_ARRAY(cx, uint32_t, file->nlines), n = 0;
-    for (uint32_t l = 0; l < file->nlines; l++) widths[l] = indent_at(d, file->len, file->line_starts[l]).width;
+    for (uint32_t l = 0; l < file->nlines; l++)
+        widths[l] = indent_at(d, file->len, file->line_starts[l]).width;
     qsort(widths, file->nlines, sizeof *widths, cmp_u32);
     for (uint32_t l = 0; l < file->nlines; l++)
         if (n == 0 || widths[l] != widths[n - 1]) widths[n++] = widths[l];

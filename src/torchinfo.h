@@ -23,15 +23,15 @@ bool torchinfo_is_tensor_class(const char *qualname);
 bool torchinfo_is_dtype(const char *qualname);
 
 // NULL-terminated name lists, by what a call returns:
-extern const char *const torchinfo_tensor_fns[];    // torch.<name>(...) -> Tensor
-extern const char *const torchinfo_tuple_fns[];     // torch.<name>(...) -> tuple[Tensor, ...]
-extern const char *const torchinfo_bool_fns[];      // torch.<name>(...) -> bool
+extern const char *const torchinfo_tensor_fns[];            // torch.<name>(...) -> Tensor
+extern const char *const torchinfo_tuple_fns[];             // torch.<name>(...) -> tuple[Tensor, ...]
+extern const char *const torchinfo_bool_fns[];              // torch.<name>(...) -> bool
 extern const char *const torchinfo_tensor_methods[];        // Tensor.<name>(...) -> Tensor
 extern const char *const torchinfo_tensor_int_methods[];    // Tensor.<name>(...) -> int
 extern const char *const torchinfo_tensor_bool_methods[];   // Tensor.<name>(...) -> bool
 extern const char *const torchinfo_tensor_tuple_methods[];  // Tensor.<name>(...) -> tuple[Tensor, ...]
-extern const char *const torchinfo_math_float_fns[];  // math.<name>(...) -> float
-extern const char *const torchinfo_math_int_fns[];    // math.<name>(...) -> int
-extern const char *const torchinfo_math_bool_fns[];   // math.<name>(...) -> bool
+extern const char *const torchinfo_math_float_fns[];        // math.<name>(...) -> float
+extern const char *const torchinfo_math_int_fns[];          // math.<name>(...) -> int
+extern const char *const torchinfo_math_bool_fns[];         // math.<name>(...) -> bool
 
 #endif

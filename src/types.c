@@ -26,15 +26,17 @@ static void exec_block(Inf *I, Env *e, uint32_t block);
 
 static const Type *exec_assignment(Inf *I, Env *e, uint32_t asg) {
     const Cst *c = I->c;
-    uint32_t left = cst_field(c, asg, F_LEFT), right = cst_field(c, asg, F_RIGHT), type = cst_field(c, asg, F_TYPE);
+    uint32_t left = cst_field(c, asg, F_LEFT), right = cst_field(c, asg, F_RIGHT),
+             type = cst_field(c, asg, F_TYPE);
     const Type *t;
-    if (right == CST_NONE) t = NULL;  // a bare declaration
+    if (right == CST_NONE) t = NULL;                                                  // a bare declaration
     else if (c->nodes[right].kind == K_ASSIGNMENT) t = exec_assignment(I, e, right);  // a = b = value
     else t = ty_ev(I, e, right);
     if (type != CST_NONE) {
         const Type *at = ty_ann(I, I->mod, c, type, 0);
         if (!t) {  // `x: int` binds nothing, but the declaration holds from here
-            uint32_t li = c->nodes[cst_unparen(c, left)].kind == K_IDENTIFIER ? ty_local_index(I, left) : ty_attr_index(I, left);
+            uint32_t li = c->nodes[cst_unparen(c, left)].kind == K_IDENTIFIER ? ty_local_index(I, left)
+                                                                              : ty_attr_index(I, left);
             if (li != UINT32_MAX) record(I, left, at);
             return at;
         }
@@ -74,7 +76,8 @@ static void exec_delete(Inf *I, Env *e, uint32_t st) {
         uint32_t kids[TUPLE_MAX];
         size_t n = 0;
         if (c->nodes[x].kind == K_EXPRESSION_LIST)
-            for (uint32_t j = 0; j < cst_named_count(c, x) && n < TUPLE_MAX; j++) kids[n++] = cst_named_child(c, x, j);
+            for (uint32_t j = 0; j < cst_named_count(c, x) && n < TUPLE_MAX; j++)
+                kids[n++] = cst_named_child(c, x, j);
         else kids[n++] = x;
         for (size_t j = 0; j < n; j++) {
             uint32_t t = cst_unparen(c, kids[j]);
@@ -102,7 +105,8 @@ static void exec_simple(Inf *I, Env *e, uint32_t st) {
             } else ty_ev(I, e, x);
         }
         return;
-    case K_RETURN: case K_RAISE:
+    case K_RETURN:
+    case K_RAISE:
         ty_ev_children(I, e, st);
         e->dead = true;
         return;
@@ -125,7 +129,8 @@ static void exec_simple(Inf *I, Env *e, uint32_t st) {
         }
         return;
     }
-    case K_IMPORT: case K_IMPORT_FROM: {  // names bound to modules / unknown values
+    case K_IMPORT:
+    case K_IMPORT_FROM: {  // names bound to modules / unknown values
         for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
             uint32_t x = c->nodes[st].first_child + k;
             if (c->nodes[x].field != F_NAME) continue;
@@ -134,12 +139,17 @@ static void exec_simple(Inf *I, Env *e, uint32_t st) {
             else if (c->nodes[x].kind == K_DOTTED_NAME) id = cst_named_child(c, x, 0);
             if (id != CST_NONE && c->nodes[id].kind == K_IDENTIFIER) {
                 uint32_t li = ty_local_index(I, id);
-                if (li != UINT32_MAX) ty_set_var(I, e, li, c->nodes[st].kind == K_IMPORT ? TY(TY_OBJECT) : TY(TY_UNKNOWN));
+                if (li != UINT32_MAX)
+                    ty_set_var(I, e, li, c->nodes[st].kind == K_IMPORT ? TY(TY_OBJECT) : TY(TY_UNKNOWN));
             }
         }
         return;
     }
-    case K_PASS: case K_GLOBAL: case K_NONLOCAL: case K_COMMENT: case K_FUTURE_IMPORT: return;
+    case K_PASS:
+    case K_GLOBAL:
+    case K_NONLOCAL:
+    case K_COMMENT:
+    case K_FUTURE_IMPORT: return;
     default: ty_ev_children(I, e, st); return;
     }
 }
@@ -327,7 +337,8 @@ static void exec_match(Inf *I, Env *e, uint32_t st) {
             uint32_t x = c->nodes[cc].first_child + j;
             if (c->nodes[x].named && x != blk && c->nodes[x].kind == K_OTHER && c->nodes[x].field == F_NONE)
                 continue;  // the pattern
-            if (c->nodes[x].named && x != blk && c->nodes[x].field == F_NONE && c->nodes[x].kind == K_IF_CLAUSE)
+            if (c->nodes[x].named && x != blk && c->nodes[x].field == F_NONE &&
+                c->nodes[x].kind == K_IF_CLAUSE)
                 ty_ev(I, &ce, cst_named_child(c, x, 0));
         }
         if (blk != CST_NONE) exec_block(I, &ce, blk);
@@ -356,7 +367,8 @@ static void exec_stmt(Inf *I, Env *e, uint32_t st) {
     case K_WITH: exec_with(I, e, st); return;
     case K_TRY: exec_try(I, e, st); return;
     case K_MATCH: exec_match(I, e, st); return;
-    case K_FUNCTION_DEF: case K_CLASS_DEF: exec_def(I, e, st); return;
+    case K_FUNCTION_DEF:
+    case K_CLASS_DEF: exec_def(I, e, st); return;
     case K_DECORATED_DEF: {
         uint32_t d = cst_field(c, st, F_DEFINITION);
         if (d != CST_NONE) exec_stmt(I, e, d);
@@ -408,8 +420,16 @@ static void collect_attr_target(Inf *I, uint32_t t) {
         add_var(I, &I->attrs, s, n);
         return;
     }
-    case K_PATTERN_LIST: case K_TUPLE_PATTERN: case K_LIST_PATTERN: case K_TUPLE: case K_LIST:
-    case K_EXPRESSION_LIST: case K_LIST_SPLAT_PATTERN: case K_LIST_SPLAT: case K_AS_PATTERN: case K_OTHER:
+    case K_PATTERN_LIST:
+    case K_TUPLE_PATTERN:
+    case K_LIST_PATTERN:
+    case K_TUPLE:
+    case K_LIST:
+    case K_EXPRESSION_LIST:
+    case K_LIST_SPLAT_PATTERN:
+    case K_LIST_SPLAT:
+    case K_AS_PATTERN:
+    case K_OTHER:
         for (uint32_t k = 0; k < c->nodes[t].nchildren; k++) {
             uint32_t ch = c->nodes[t].first_child + k;
             if (c->nodes[ch].named) collect_attr_target(I, ch);
@@ -431,20 +451,26 @@ static void collect(Inf *I, uint32_t node, Pending *p, int depth) {
     if (depth > SCAN_DEPTH_MAX) return;
     uint32_t kind = c->nodes[node].kind;
     switch (kind) {
-    case K_FUNCTION_DEF: case K_CLASS_DEF: case K_LAMBDA: case K_IMPORT: case K_IMPORT_FROM:
-        return;  // other scopes; imports bind names only
-    case K_ASSIGNMENT: case K_AUG_ASSIGNMENT:
+    case K_FUNCTION_DEF:
+    case K_CLASS_DEF:
+    case K_LAMBDA:
+    case K_IMPORT:
+    case K_IMPORT_FROM: return;  // other scopes; imports bind names only
+    case K_ASSIGNMENT:
+    case K_AUG_ASSIGNMENT:
         collect_attr_target(I, cst_field(c, node, F_LEFT));
         if (kind == K_ASSIGNMENT && cst_field(c, node, F_TYPE) != CST_NONE)
             vec_push(I->cx, &p->decl_nodes, (void *)(uintptr_t)node);
         break;
-    case K_FOR: case K_FOR_IN_CLAUSE: collect_attr_target(I, cst_field(c, node, F_LEFT)); break;
+    case K_FOR:
+    case K_FOR_IN_CLAUSE: collect_attr_target(I, cst_field(c, node, F_LEFT)); break;
     case K_AS_PATTERN: {
         uint32_t alias = cst_field(c, node, F_ALIAS);
         if (alias != CST_NONE) collect_attr_target(I, alias);
         break;
     }
-    case K_GLOBAL: case K_NONLOCAL:
+    case K_GLOBAL:
+    case K_NONLOCAL:
         for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
             uint32_t x = c->nodes[node].first_child + k;
             if (c->nodes[x].kind != K_IDENTIFIER) continue;
@@ -469,8 +495,11 @@ static void collect(Inf *I, uint32_t node, Pending *p, int depth) {
 static uint32_t param_name(const Cst *c, uint32_t p) {
     switch (c->nodes[p].kind) {
     case K_IDENTIFIER: return p;
-    case K_DEFAULT_PARAMETER: case K_TYPED_DEFAULT_PARAMETER: return cst_field(c, p, F_NAME);
-    case K_TYPED_PARAMETER: case K_LIST_SPLAT_PATTERN: case K_DICT_SPLAT_PATTERN: {
+    case K_DEFAULT_PARAMETER:
+    case K_TYPED_DEFAULT_PARAMETER: return cst_field(c, p, F_NAME);
+    case K_TYPED_PARAMETER:
+    case K_LIST_SPLAT_PATTERN:
+    case K_DICT_SPLAT_PATTERN: {
         uint32_t x = cst_named_child(c, p, 0);
         if (x == CST_NONE) return CST_NONE;
         if (c->nodes[x].kind == K_IDENTIFIER) return x;
@@ -505,7 +534,8 @@ static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, ClassInfo *cls, Node
     if (fn->kind == FN_INSTANCE && I->cls && ps != CST_NONE) {
         uint32_t p0 = cst_named_child(c, ps, 0);
         uint32_t nm = p0 == CST_NONE ? CST_NONE : param_name(c, p0);
-        if (nm != CST_NONE && !param_is(c, p0, K_LIST_SPLAT_PATTERN) && !param_is(c, p0, K_DICT_SPLAT_PATTERN)) {
+        if (nm != CST_NONE && !param_is(c, p0, K_LIST_SPLAT_PATTERN) &&
+            !param_is(c, p0, K_DICT_SPLAT_PATTERN)) {
             size_t n;
             I->self_name = cst_text(c, nm, &n);
             I->self_len = n;
@@ -764,8 +794,10 @@ bool types_is_candidate(const Types *t, uint32_t node) {
         }
         return npos == 0;
     }
-    case K_BINARY_OP: case K_AUG_ASSIGNMENT:
-        return arg_may_be_tensor(t, cst_field(c, node, F_LEFT)) || arg_may_be_tensor(t, cst_field(c, node, F_RIGHT));
+    case K_BINARY_OP:
+    case K_AUG_ASSIGNMENT:
+        return arg_may_be_tensor(t, cst_field(c, node, F_LEFT)) ||
+               arg_may_be_tensor(t, cst_field(c, node, F_RIGHT));
     case K_UNARY_OP: return arg_may_be_tensor(t, cst_field(c, node, F_ARGUMENT));
     default: return true;
     }
@@ -812,7 +844,8 @@ void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out) {
             if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) continue;
             const Type *ot = type_get(&t->map, obj);
             if (!ot || ot->kind != TY_INSTANCE) continue;  // self.x and other instances' attributes
-            if (nd->parent != CST_NONE && c->nodes[nd->parent].kind == K_CALL && nd->field == F_FUNCTION) continue;
+            if (nd->parent != CST_NONE && c->nodes[nd->parent].kind == K_CALL && nd->field == F_FUNCTION)
+                continue;
             name = d;
         } else continue;
         uint32_t line, col;

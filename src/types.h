@@ -40,12 +40,27 @@ void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out);
 // reads as TY_UNKNOWN wherever a value is used. TY_UNKNOWN is the top.
 
 typedef enum TypeKind {
-    TY_BOTTOM, TY_UNKNOWN, TY_TENSOR,
-    TY_BOOL, TY_INT, TY_FLOAT, TY_COMPLEX, TY_STR, TY_BYTES, TY_NONE,
-    TY_SIZE, TY_DTYPE, TY_DEVICE, TY_RANGE, TY_SLICE,
-    TY_OBJECT,     // a known non-tensor value of no interest (function, module, class, ...)
-    TY_LIST, TY_SET, TY_TUPLE, TY_DICT,
-    TY_INSTANCE,   // instance of a class (nn.Module subclasses, user classes): name = qualname
+    TY_BOTTOM,
+    TY_UNKNOWN,
+    TY_TENSOR,
+    TY_BOOL,
+    TY_INT,
+    TY_FLOAT,
+    TY_COMPLEX,
+    TY_STR,
+    TY_BYTES,
+    TY_NONE,
+    TY_SIZE,
+    TY_DTYPE,
+    TY_DEVICE,
+    TY_RANGE,
+    TY_SLICE,
+    TY_OBJECT,  // a known non-tensor value of no interest (function, module, class, ...)
+    TY_LIST,
+    TY_SET,
+    TY_TUPLE,
+    TY_DICT,
+    TY_INSTANCE,  // instance of a class (nn.Module subclasses, user classes): name = qualname
     TY_UNION,
     TY__COUNT
 } TypeKind;
@@ -60,7 +75,7 @@ const Type *types_basic(TypeLattice *L, TypeKind k);
 const Type *types_list(TypeLattice *L, const Type *elem);
 const Type *types_set(TypeLattice *L, const Type *elem);
 const Type *types_tuple(TypeLattice *L, const Type *const *elems, size_t n);  // tuple[A, B]
-const Type *types_tuple_of(TypeLattice *L, const Type *elem);                // tuple[T, ...]
+const Type *types_tuple_of(TypeLattice *L, const Type *elem);                 // tuple[T, ...]
 const Type *types_dict(TypeLattice *L, const Type *key, const Type *value);
 // An instance of the class with canonical dotted name `qualname`; `cls` is its
 // ClassInfo when it is a class of the program (NULL for torch.nn.Linear, ...).

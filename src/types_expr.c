@@ -15,7 +15,6 @@
 // Expressions
 // ---------------------------------------------------------------------------
 
-
 static const Type *read_var(Inf *I, const Env *e, uint32_t idx) {
     if (I->pinned[idx]) return TY(TY_UNKNOWN);
     return e->v[idx];
@@ -24,7 +23,8 @@ static const Type *read_var(Inf *I, const Env *e, uint32_t idx) {
 // The element type of iterating over a value of type t.
 const Type *ty_iter_elem(Inf *I, const Type *t) {
     switch (t->kind) {
-    case TY_LIST: case TY_SET: return t->elems[0];
+    case TY_LIST:
+    case TY_SET: return t->elems[0];
     case TY_DICT: return t->elems[0];
     case TY_TUPLE: {
         const Type *j = TY(TY_BOTTOM);
@@ -32,7 +32,9 @@ const Type *ty_iter_elem(Inf *I, const Type *t) {
         return t->n ? j : TY(TY_UNKNOWN);
     }
     case TY_STR: return TY(TY_STR);
-    case TY_BYTES: case TY_RANGE: case TY_SIZE: return TY(TY_INT);
+    case TY_BYTES:
+    case TY_RANGE:
+    case TY_SIZE: return TY(TY_INT);
     case TY_TENSOR: return TY(TY_TENSOR);
     case TY_UNION: {
         const Type *j = TY(TY_BOTTOM);
@@ -199,7 +201,8 @@ static void eval_args(Inf *I, Env *e, uint32_t call, CallArgs *ca) {
         uint32_t kind = c->nodes[a].kind;
         if (kind == K_KEYWORD_ARGUMENT) {
             ty_ev(I, e, cst_field(c, a, F_VALUE));
-            if (ca->nkw < CALL_ARGS_MAX) ca->kwnames[ca->nkw++] = cst_strdup(I->cx, c, cst_field(c, a, F_NAME));
+            if (ca->nkw < CALL_ARGS_MAX)
+                ca->kwnames[ca->nkw++] = cst_strdup(I->cx, c, cst_field(c, a, F_NAME));
         } else if (kind == K_DICT_SPLAT) {
             ty_ev(I, e, a);
             ca->kwsplat = true;
@@ -224,14 +227,18 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
             return TY(TY_BOOL);
         return TY(TY_UNKNOWN);
     }
-    static const struct { const char *name; TypeKind k; } simple[] = {
-        {"int", TY_INT}, {"float", TY_FLOAT}, {"bool", TY_BOOL}, {"complex", TY_COMPLEX},
-        {"str", TY_STR}, {"repr", TY_STR}, {"format", TY_STR}, {"chr", TY_STR}, {"bytes", TY_BYTES},
-        {"bytearray", TY_BYTES}, {"len", TY_INT}, {"hash", TY_INT}, {"id", TY_INT}, {"ord", TY_INT},
-        {"range", TY_RANGE}, {"isinstance", TY_BOOL}, {"issubclass", TY_BOOL}, {"hasattr", TY_BOOL},
-        {"callable", TY_BOOL}, {"any", TY_BOOL}, {"all", TY_BOOL}, {"print", TY_NONE},
-        {"setattr", TY_NONE}, {"slice", TY_SLICE}, {"type", TY_OBJECT}, {"object", TY_OBJECT},
-        {"map", TY_UNKNOWN}, {"getattr", TY_UNKNOWN}, {"next", TY_UNKNOWN}, {"super", TY_OBJECT},
+    static const struct {
+        const char *name;
+        TypeKind k;
+    } simple[] = {
+        {"int", TY_INT},         {"float", TY_FLOAT},     {"bool", TY_BOOL},     {"complex", TY_COMPLEX},
+        {"str", TY_STR},         {"repr", TY_STR},        {"format", TY_STR},    {"chr", TY_STR},
+        {"bytes", TY_BYTES},     {"bytearray", TY_BYTES}, {"len", TY_INT},       {"hash", TY_INT},
+        {"id", TY_INT},          {"ord", TY_INT},         {"range", TY_RANGE},   {"isinstance", TY_BOOL},
+        {"issubclass", TY_BOOL}, {"hasattr", TY_BOOL},    {"callable", TY_BOOL}, {"any", TY_BOOL},
+        {"all", TY_BOOL},        {"print", TY_NONE},      {"setattr", TY_NONE},  {"slice", TY_SLICE},
+        {"type", TY_OBJECT},     {"object", TY_OBJECT},   {"map", TY_UNKNOWN},   {"getattr", TY_UNKNOWN},
+        {"next", TY_UNKNOWN},    {"super", TY_OBJECT},
     };
     for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
         if (strcmp(b, simple[i].name) == 0) {
@@ -248,7 +255,9 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
     if (!strcmp(b, "set") || !strcmp(b, "frozenset"))
         return types_set(I->L, ca->npos ? ty_iter_elem(I, a) : TY(TY_BOTTOM));
     if (!strcmp(b, "dict")) {
-        if (!ca->npos) return types_dict(I->L, ca->nkw ? TY(TY_STR) : TY(TY_BOTTOM), ca->nkw ? TY(TY_UNKNOWN) : TY(TY_BOTTOM));
+        if (!ca->npos)
+            return types_dict(I->L, ca->nkw ? TY(TY_STR) : TY(TY_BOTTOM),
+                              ca->nkw ? TY(TY_UNKNOWN) : TY(TY_BOTTOM));
         if (a->kind == TY_DICT) return a;
         return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
     }
@@ -286,7 +295,8 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
     if (!strcmp(b, "pow")) return ca->npos >= 2 ? ty_arith(I, "**", ca->pos[0], ca->pos[1]) : TY(TY_UNKNOWN);
     if (!strcmp(b, "divmod")) {
         if (ca->npos < 2) return TY(TY_UNKNOWN);
-        const Type *p[2] = {ty_arith(I, "//", ca->pos[0], ca->pos[1]), ty_arith(I, "%", ca->pos[0], ca->pos[1])};
+        const Type *p[2] = {ty_arith(I, "//", ca->pos[0], ca->pos[1]),
+                            ty_arith(I, "%", ca->pos[0], ca->pos[1])};
         return types_tuple(I->L, p, 2);
     }
     return TY(TY_UNKNOWN);
@@ -294,7 +304,8 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
 
 static bool class_is_tensor(Inf *I, ClassInfo *ci, int depth) {
     if (!ci || depth > CLASS_DEPTH_MAX) return false;
-    if (ci->mod && torchinfo_is_tensor_class(arena_printf(I->cx, "%s.%s", ci->mod->name, ci->name))) return true;
+    if (ci->mod && torchinfo_is_tensor_class(arena_printf(I->cx, "%s.%s", ci->mod->name, ci->name)))
+        return true;
     for (size_t i = 0; i < ci->bases.len; i++) {
         if (torchinfo_is_tensor_class(VEC_AT(ci->bases, const char, i))) return true;
         ClassInfo *b = program_base(I->cx, ci, i);
@@ -324,8 +335,8 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
     }
     if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
     if (direct_member(q, "math.")) {  // the standard library computes no tensors
-        static const char *const ints[] = {"floor", "ceil", "trunc", "comb", "perm", "factorial", "gcd",
-                                           "lcm", "isqrt", NULL};
+        static const char *const ints[] = {"floor",     "ceil", "trunc", "comb",  "perm",
+                                           "factorial", "gcd",  "lcm",   "isqrt", NULL};
         static const char *const bools[] = {"isnan", "isinf", "isfinite", "isclose", NULL};
         if (str_in(q + 5, ints)) return TY(TY_INT);
         if (str_in(q + 5, bools)) return TY(TY_BOOL);
@@ -350,9 +361,13 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
         if (!strcmp(n, "_assert") || !strcmp(n, "manual_seed")) return TY(TY_OBJECT);
     }
     if (direct_member(q, "torch.nn.functional.")) {
-        static const char *const not_tensor[] = {"multi_head_attention_forward", "has_torch_function",
-                                                 "handle_torch_function", "_in_projection_packed",
-                                                 "_canonical_mask", "_none_or_dtype", NULL};
+        static const char *const not_tensor[] = {"multi_head_attention_forward",
+                                                 "has_torch_function",
+                                                 "handle_torch_function",
+                                                 "_in_projection_packed",
+                                                 "_canonical_mask",
+                                                 "_none_or_dtype",
+                                                 NULL};
         if (!str_in(q + 20, not_tensor)) {
             for (size_t i = 0; i < ca->nkw; i++)
                 if (!strcmp(ca->kwnames[i], "return_indices")) return TY(TY_UNKNOWN);
@@ -369,7 +384,8 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
         !strcmp(q, "torch.is_grad_enabled") || !strcmp(q, "torch.cuda.is_available") ||
         !strcmp(q, "torch.compiler.is_compiling") || !strcmp(q, "torch._C._get_tracing_state"))
         return TY(TY_BOOL);
-    if (!strcmp(q, "warnings.warn") || !strcmp(q, "torch._assert") || !strcmp(q, "torch._C._log_api_usage_once"))
+    if (!strcmp(q, "warnings.warn") || !strcmp(q, "torch._assert") ||
+        !strcmp(q, "torch._C._log_api_usage_once"))
         return TY(TY_NONE);
     if (torchinfo_is_opaque_library(q)) {
         if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Linear(...)
@@ -423,21 +439,25 @@ static const Type *tensor_method(Inf *I, const Type *rt, const char *name, const
 
 static const Type *method_call(Inf *I, const Type *rt, const char *name, const CallArgs *ca) {
     switch (rt->kind) {
-    case TY_TENSOR: case TY_UNKNOWN: case TY_BOTTOM: return tensor_method(I, rt, name, ca);
+    case TY_TENSOR:
+    case TY_UNKNOWN:
+    case TY_BOTTOM: return tensor_method(I, rt, name, ca);
     case TY_SIZE:
         if (!strcmp(name, "numel") || !strcmp(name, "index") || !strcmp(name, "count")) return TY(TY_INT);
         return TY(TY_UNKNOWN);
     case TY_STR: {
-        static const char *const strs[] = {"format", "join", "lower", "upper", "strip", "lstrip", "rstrip",
-                                           "replace", "capitalize", "title", "zfill", "ljust", "rjust",
-                                           "center", "removeprefix", "removesuffix", NULL};
-        static const char *const bools[] = {"startswith", "endswith", "isdigit", "isalpha", "isalnum",
-                                            "isspace", "isupper", "islower", "isidentifier", NULL};
+        static const char *const strs[] = {"format",       "join",   "lower",   "upper",      "strip",
+                                           "lstrip",       "rstrip", "replace", "capitalize", "title",
+                                           "zfill",        "ljust",  "rjust",   "center",     "removeprefix",
+                                           "removesuffix", NULL};
+        static const char *const bools[] = {"startswith", "endswith", "isdigit", "isalpha",      "isalnum",
+                                            "isspace",    "isupper",  "islower", "isidentifier", NULL};
         if (str_in(name, strs)) return TY(TY_STR);
         if (str_in(name, bools)) return TY(TY_BOOL);
         if (!strcmp(name, "split") || !strcmp(name, "rsplit") || !strcmp(name, "splitlines"))
             return types_list(I->L, TY(TY_STR));
-        if (!strcmp(name, "find") || !strcmp(name, "index") || !strcmp(name, "count") || !strcmp(name, "rfind"))
+        if (!strcmp(name, "find") || !strcmp(name, "index") || !strcmp(name, "count") ||
+            !strcmp(name, "rfind"))
             return TY(TY_INT);
         if (!strcmp(name, "encode")) return TY(TY_BYTES);
         return TY(TY_UNKNOWN);
@@ -462,12 +482,14 @@ static const Type *method_call(Inf *I, const Type *rt, const char *name, const C
             const Type *p[2] = {k, v};
             return types_list(I->L, types_tuple(I->L, p, 2));
         }
-        if (!strcmp(name, "get")) return ca->npos >= 2 ? types_join(I->L, v, ca->pos[1]) : types_join(I->L, v, TY(TY_NONE));
+        if (!strcmp(name, "get"))
+            return ca->npos >= 2 ? types_join(I->L, v, ca->pos[1]) : types_join(I->L, v, TY(TY_NONE));
         if (!strcmp(name, "pop")) return ca->npos >= 2 ? types_join(I->L, v, ca->pos[1]) : v;
         if (!strcmp(name, "copy")) return rt;
         return TY(TY_UNKNOWN);
     }
-    case TY_INT: case TY_FLOAT:
+    case TY_INT:
+    case TY_FLOAT:
         if (!strcmp(name, "bit_length")) return TY(TY_INT);
         if (!strcmp(name, "is_integer")) return TY(TY_BOOL);
         return TY(TY_UNKNOWN);
@@ -541,7 +563,7 @@ static const Type *ev_call(Inf *I, Env *e, uint32_t node) {
 // rest of those libraries; NULL: look the name up.
 static const Type *known_value(Inf *I, const char *q) {
     if (torchinfo_is_dtype(q)) return TY(TY_DTYPE);
-    static const char *const floats[] = {"math.pi", "math.e", "math.inf", "math.nan", "math.tau",
+    static const char *const floats[] = {"math.pi",  "math.e",  "math.inf",  "math.nan",  "math.tau",
                                          "torch.pi", "torch.e", "torch.inf", "torch.nan", NULL};
     if (str_in(q, floats)) return TY(TY_FLOAT);
     if (!strcmp(q, "sys.maxsize")) return TY(TY_INT);
@@ -582,13 +604,15 @@ static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
     char *nm = arena_strndup(I->cx, name, nl);
     if (ty_is_self(I, obj) && I->cls) return I->S->class_attr(I, I->cls, nm, nl);
     switch (ot->kind) {
-    case TY_TENSOR: case TY_UNKNOWN: case TY_BOTTOM: {
+    case TY_TENSOR:
+    case TY_UNKNOWN:
+    case TY_BOTTOM: {
         if (!strcmp(nm, "shape")) return TY(TY_SIZE);
         if (!strcmp(nm, "ndim")) return TY(TY_INT);
         if (ot->kind != TY_TENSOR) return TY(TY_UNKNOWN);
         static const char *const tens[] = {"T", "mT", "H", "mH", "data", "grad", "real", "imag", NULL};
-        static const char *const bools[] = {"is_cuda", "requires_grad", "is_leaf", "is_sparse",
-                                            "is_quantized", "is_meta", NULL};
+        static const char *const bools[] = {"is_cuda",      "requires_grad", "is_leaf", "is_sparse",
+                                            "is_quantized", "is_meta",       NULL};
         if (str_in(nm, tens)) return TY(TY_TENSOR);
         if (str_in(nm, bools)) return TY(TY_BOOL);
         if (!strcmp(nm, "dtype")) return TY(TY_DTYPE);
@@ -598,7 +622,8 @@ static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
     case TY_INSTANCE:
         if (ot->cls) return I->S->class_attr(I, ot->cls, nm, nl);
         return TY(TY_UNKNOWN);
-    case TY_COMPLEX: case TY_FLOAT:
+    case TY_COMPLEX:
+    case TY_FLOAT:
         if (!strcmp(nm, "real") || !strcmp(nm, "imag")) return TY(TY_FLOAT);
         return TY(TY_UNKNOWN);
     default: return TY(TY_UNKNOWN);
@@ -649,7 +674,6 @@ const Type *ty_ev_children(Inf *I, Env *e, uint32_t node) {
     }
     return TY(TY_UNKNOWN);
 }
-
 
 // x: a local, a builtin, a known library value, or a module-level binding.
 static const Type *ev_name(Inf *I, Env *e, uint32_t node) {
@@ -810,7 +834,12 @@ static const Type *ev_walrus(Inf *I, Env *e, uint32_t node) {
 static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
     const Cst *c = I->c;
     switch (c->nodes[node].kind) {
-    case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE: case K_CONCAT_STRING:
+    case K_INTEGER:
+    case K_FLOAT:
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE:
+    case K_CONCAT_STRING:
         if (c->nodes[node].kind == K_CONCAT_STRING) ty_ev_children(I, e, node);
         return ty_literal_type(I, c, node);
     case K_STRING:
@@ -835,12 +864,18 @@ static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
     case K_COMPARISON: ty_ev_children(I, e, node); return TY(TY_BOOL);
     case K_BOOLEAN_OP: return ev_boolean(I, e, node);
     case K_CONDITIONAL_EXPR: return ev_conditional(I, e, node);
-    case K_TUPLE: case K_EXPRESSION_LIST: case K_PATTERN_LIST: return ev_tuple(I, e, node);
-    case K_LIST: case K_SET: return ev_list_or_set(I, e, node);
+    case K_TUPLE:
+    case K_EXPRESSION_LIST:
+    case K_PATTERN_LIST: return ev_tuple(I, e, node);
+    case K_LIST:
+    case K_SET: return ev_list_or_set(I, e, node);
     case K_DICT: return ev_dict(I, e, node);
-    case K_LIST_COMP: case K_SET_COMP: case K_DICT_COMP: case K_GENERATOR:
-        return ev_comprehension(I, e, node);
-    case K_LIST_SPLAT: case K_DICT_SPLAT: {
+    case K_LIST_COMP:
+    case K_SET_COMP:
+    case K_DICT_COMP:
+    case K_GENERATOR: return ev_comprehension(I, e, node);
+    case K_LIST_SPLAT:
+    case K_DICT_SPLAT: {
         uint32_t in = cst_named_child(c, node, 0);
         return in == CST_NONE ? TY(TY_UNKNOWN) : ty_ev(I, e, in);
     }
@@ -850,7 +885,8 @@ static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
     }
     case K_NAMED_EXPR: return ev_walrus(I, e, node);
     case K_LAMBDA: return TY(TY_OBJECT);
-    case K_AWAIT: case K_YIELD: ty_ev_children(I, e, node); return TY(TY_UNKNOWN);
+    case K_AWAIT:
+    case K_YIELD: ty_ev_children(I, e, node); return TY(TY_UNKNOWN);
     default: return ty_ev_children(I, e, node);
     }
 }
@@ -882,7 +918,8 @@ const Type *ty_module_value(Inf *I, Module *m, const char *name) {
     if (asg == CST_NONE || c->nodes[asg].kind != K_ASSIGNMENT) return TY(TY_UNKNOWN);
     uint32_t left = cst_unparen(c, cst_field(c, asg, F_LEFT)), right = cst_field(c, asg, F_RIGHT),
              type = cst_field(c, asg, F_TYPE);
-    if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER || !cst_text_is(c, left, name)) return TY(TY_UNKNOWN);
+    if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER || !cst_text_is(c, left, name))
+        return TY(TY_UNKNOWN);
     if (type != CST_NONE) return ty_ann(I, m, c, type, 0);
     if (right == CST_NONE || c->nodes[right].kind == K_ASSIGNMENT) return TY(TY_UNKNOWN);
     Inf sub;
@@ -928,7 +965,8 @@ static const Type *unpack_elem(Inf *I, const Type *t, size_t i, size_t n, bool s
     }
     if (t->kind == TY_UNION) {
         const Type *j = TY(TY_BOTTOM);
-        for (uint32_t k = 0; k < t->n; k++) j = types_join(I->L, j, unpack_elem(I, t->elems[k], i, n, star_here, star_at));
+        for (uint32_t k = 0; k < t->n; k++)
+            j = types_join(I->L, j, unpack_elem(I, t->elems[k], i, n, star_here, star_at));
         return j;
     }
     const Type *el = ty_iter_elem(I, t);
@@ -964,12 +1002,17 @@ void ty_bind_target(Inf *I, Env *e, uint32_t target, const Type *t) {
             if (c->nodes[ch].field == F_SUBSCRIPT) ty_ev(I, e, ch);
         }
         return;
-    case K_LIST_SPLAT_PATTERN: case K_LIST_SPLAT: {
+    case K_LIST_SPLAT_PATTERN:
+    case K_LIST_SPLAT: {
         uint32_t in = cst_named_child(c, target, 0);
         if (in != CST_NONE) ty_bind_target(I, e, in, t);
         return;
     }
-    case K_PATTERN_LIST: case K_TUPLE_PATTERN: case K_LIST_PATTERN: case K_TUPLE: case K_LIST:
+    case K_PATTERN_LIST:
+    case K_TUPLE_PATTERN:
+    case K_LIST_PATTERN:
+    case K_TUPLE:
+    case K_LIST:
     case K_EXPRESSION_LIST: {
         uint32_t kids[TUPLE_MAX];
         size_t n = 0, star_at = SIZE_MAX;

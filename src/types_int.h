@@ -22,17 +22,17 @@
 #include "types.h"
 
 enum {
-    UNION_MAX = 8,           // more members: Unknown
-    TYPE_DEPTH_MAX = 6,      // container nesting; deeper: Unknown
-    EXPR_DEPTH_MAX = 200,    // expression recursion
-    LOOP_ITERS = 4,          // fixpoint iterations of a loop before widening
-    NEST_MAX = 6,            // nested inferences (__init__ of classes, module values)
-    NARROW_DEPTH_MAX = 64,   // and/or/not nesting a condition is narrowed through
-    SCAN_DEPTH_MAX = 400,    // statement nesting scanned for self attributes (locals: locals.c)
-    TUPLE_MAX = 64,          // tuple elements (and targets, type arguments) typed one by one
-    CALL_ARGS_MAX = 16,      // arguments of a call typed one by one
-    CLASS_DEPTH_MAX = 8,     // base classes searched for attributes / a tensor class
-    ANN_DEPTH_MAX = 16,      // annotation nesting
+    UNION_MAX = 8,          // more members: Unknown
+    TYPE_DEPTH_MAX = 6,     // container nesting; deeper: Unknown
+    EXPR_DEPTH_MAX = 200,   // expression recursion
+    LOOP_ITERS = 4,         // fixpoint iterations of a loop before widening
+    NEST_MAX = 6,           // nested inferences (__init__ of classes, module values)
+    NARROW_DEPTH_MAX = 64,  // and/or/not nesting a condition is narrowed through
+    SCAN_DEPTH_MAX = 400,   // statement nesting scanned for self attributes (locals: locals.c)
+    TUPLE_MAX = 64,         // tuple elements (and targets, type arguments) typed one by one
+    CALL_ARGS_MAX = 16,     // arguments of a call typed one by one
+    CLASS_DEPTH_MAX = 8,    // base classes searched for attributes / a tensor class
+    ANN_DEPTH_MAX = 16,     // annotation nesting
 };
 
 // --- the lattice (types_lattice.c) ---
@@ -40,18 +40,18 @@ enum {
 struct Type {
     TypeKind kind;
     uint32_t id;
-    uint32_t n;                 // number of elems
-    bool var;                   // tuple[T, ...]
-    uint8_t depth;              // nesting depth of containers
-    const Type *const *elems;   // list/set: [elem]; dict: [k, v]; tuple; union members (sorted by id)
-    const char *name;           // TY_INSTANCE qualname
+    uint32_t n;                // number of elems
+    bool var;                  // tuple[T, ...]
+    uint8_t depth;             // nesting depth of containers
+    const Type *const *elems;  // list/set: [elem]; dict: [k, v]; tuple; union members (sorted by id)
+    const char *name;          // TY_INSTANCE qualname
     ClassInfo *cls;
 };
 
 struct TypeLattice {
     ffq_ctx *cx;
     const Type *basic[TY_OBJECT + 1];
-    StrMap tab;        // interning key (type_key) -> composite Type
+    StrMap tab;  // interning key (type_key) -> composite Type
     uint32_t next_id;
 };
 
@@ -120,22 +120,22 @@ struct Inf {
     ffq_ctx *cx;
     TypeLattice *L;
     Shared *S;
-    NodeMap *map;          // where types are recorded (NULL: nowhere)
+    NodeMap *map;  // where types are recorded (NULL: nowhere)
     const Cst *c;
     Module *mod;
     const FuncInfo *fn;
-    ClassInfo *cls;        // class of `self`
+    ClassInfo *cls;  // class of `self`
     const char *self_name;
     size_t self_len;
     StrMap locals, attrs;  // local names / self attributes -> variable index
     uint32_t nvars;
-    PtrVec var_names;      // const char * of each variable (attributes without "self.")
-    PtrVec attr_vars;      // variable index + 1 of each self attribute, in first-seen order
-    const Type **decl;     // declared (annotated) type of each variable, or NULL
-    bool *pinned;          // global/nonlocal: always Unknown
-    const Type **acc;      // join of every value assigned to each variable
-    uint32_t *nassign;     // assignments to each variable so far
-    const Type **attr_init;// initial type of self attributes (from the class)
+    PtrVec var_names;        // const char * of each variable (attributes without "self.")
+    PtrVec attr_vars;        // variable index + 1 of each self attribute, in first-seen order
+    const Type **decl;       // declared (annotated) type of each variable, or NULL
+    bool *pinned;            // global/nonlocal: always Unknown
+    const Type **acc;        // join of every value assigned to each variable
+    uint32_t *nassign;       // assignments to each variable so far
+    const Type **attr_init;  // initial type of self attributes (from the class)
     Loop *loop;
     int depth;
 };
@@ -147,7 +147,9 @@ static inline void record(Inf *I, uint32_t node, const Type *t) {
     if (I->map && node != CST_NONE) type_put(I->cx, I->map, node, t);
 }
 
-static inline bool text_is(const Cst *c, uint32_t n, const char *s) { return n != CST_NONE && cst_text_is(c, n, s); }
+static inline bool text_is(const Cst *c, uint32_t n, const char *s) {
+    return n != CST_NONE && cst_text_is(c, n, s);
+}
 
 static inline bool str_in(const char *s, const char *const *list) {
     for (; *list; list++)

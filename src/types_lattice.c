@@ -29,9 +29,8 @@ const Type *types_basic(TypeLattice *L, TypeKind k) {
 
 // The interning key of a composite type: kind, var, the member ids, the
 // instance name. Written into `buf` when it fits, else into the arena.
-static const char *type_key(TypeLattice *L, char *buf, size_t cap, TypeKind kind,
-                            const Type *const *elems, uint32_t n, bool var, const char *name,
-                            size_t *len) {
+static const char *type_key(TypeLattice *L, char *buf, size_t cap, TypeKind kind, const Type *const *elems,
+                            uint32_t n, bool var, const char *name, size_t *len) {
     size_t nlen = name ? strlen(name) : 0;
     *len = 2 + 4 * (size_t)n + nlen;
     char *k = *len <= cap ? buf : arena_alloc(L->cx, *len);
@@ -42,8 +41,8 @@ static const char *type_key(TypeLattice *L, char *buf, size_t cap, TypeKind kind
     return k;
 }
 
-static const Type *intern(TypeLattice *L, TypeKind kind, const Type *const *elems, uint32_t n,
-                          bool var, const char *name, ClassInfo *cls) {
+static const Type *intern(TypeLattice *L, TypeKind kind, const Type *const *elems, uint32_t n, bool var,
+                          const char *name, ClassInfo *cls) {
     uint8_t depth = 0;
     for (uint32_t i = 0; i < n; i++)
         if (elems[i]->depth > depth) depth = elems[i]->depth;
@@ -71,8 +70,12 @@ static const Type *intern(TypeLattice *L, TypeKind kind, const Type *const *elem
     return t;
 }
 
-const Type *types_list(TypeLattice *L, const Type *elem) { return intern(L, TY_LIST, &elem, 1, false, NULL, NULL); }
-const Type *types_set(TypeLattice *L, const Type *elem) { return intern(L, TY_SET, &elem, 1, false, NULL, NULL); }
+const Type *types_list(TypeLattice *L, const Type *elem) {
+    return intern(L, TY_LIST, &elem, 1, false, NULL, NULL);
+}
+const Type *types_set(TypeLattice *L, const Type *elem) {
+    return intern(L, TY_SET, &elem, 1, false, NULL, NULL);
+}
 const Type *types_tuple(TypeLattice *L, const Type *const *elems, size_t n) {
     if (n > TUPLE_MAX) {  // a huge literal tuple: its element join is enough
         const Type *j = L->basic[TY_BOTTOM];
@@ -81,7 +84,9 @@ const Type *types_tuple(TypeLattice *L, const Type *const *elems, size_t n) {
     }
     return intern(L, TY_TUPLE, elems, (uint32_t)n, false, NULL, NULL);
 }
-const Type *types_tuple_of(TypeLattice *L, const Type *elem) { return intern(L, TY_TUPLE, &elem, 1, true, NULL, NULL); }
+const Type *types_tuple_of(TypeLattice *L, const Type *elem) {
+    return intern(L, TY_TUPLE, &elem, 1, true, NULL, NULL);
+}
 const Type *types_dict(TypeLattice *L, const Type *key, const Type *value) {
     const Type *kv[2] = {key, value};
     return intern(L, TY_DICT, kv, 2, false, NULL, NULL);
@@ -98,7 +103,10 @@ static const Type *make_union(TypeLattice *L, const Type **m, size_t n) {
     for (size_t i = 1; i < n; i++) {
         const Type *x = m[i];
         size_t j = i;
-        while (j > 0 && m[j - 1]->id > x->id) { m[j] = m[j - 1]; j--; }
+        while (j > 0 && m[j - 1]->id > x->id) {
+            m[j] = m[j - 1];
+            j--;
+        }
         m[j] = x;
     }
     size_t k = 0;
@@ -119,8 +127,9 @@ static const Type *join_same(TypeLattice *L, const Type *a, const Type *b) {
     switch (a->kind) {
     case TY_LIST: return types_list(L, types_join(L, a->elems[0], b->elems[0]));
     case TY_SET: return types_set(L, types_join(L, a->elems[0], b->elems[0]));
-    case TY_DICT: return types_dict(L, types_join(L, a->elems[0], b->elems[0]),
-                                    types_join(L, a->elems[1], b->elems[1]));
+    case TY_DICT:
+        return types_dict(L, types_join(L, a->elems[0], b->elems[0]),
+                          types_join(L, a->elems[1], b->elems[1]));
     case TY_TUPLE: {
         if (!a->var && !b->var && a->n == b->n) {
             const Type *e[TUPLE_MAX];
@@ -143,7 +152,8 @@ const Type *types_join(TypeLattice *L, const Type *a, const Type *b) {
     if (a->kind == TY_UNKNOWN || b->kind == TY_UNKNOWN) return L->basic[TY_UNKNOWN];
     const Type *m[2 * UNION_MAX + 2];
     size_t n = 0;
-    if (a->kind == TY_UNION) for (uint32_t i = 0; i < a->n; i++) m[n++] = a->elems[i];
+    if (a->kind == TY_UNION)
+        for (uint32_t i = 0; i < a->n; i++) m[n++] = a->elems[i];
     else m[n++] = a;
     const Type *const *bs = b->kind == TY_UNION ? b->elems : &b;
     uint32_t nb = b->kind == TY_UNION ? b->n : 1;
@@ -185,8 +195,9 @@ const Type *types_meet(TypeLattice *L, const Type *a, const Type *b) {
     switch (a->kind) {
     case TY_LIST: return types_list(L, types_meet(L, a->elems[0], b->elems[0]));
     case TY_SET: return types_set(L, types_meet(L, a->elems[0], b->elems[0]));
-    case TY_DICT: return types_dict(L, types_meet(L, a->elems[0], b->elems[0]),
-                                    types_meet(L, a->elems[1], b->elems[1]));
+    case TY_DICT:
+        return types_dict(L, types_meet(L, a->elems[0], b->elems[0]),
+                          types_meet(L, a->elems[1], b->elems[1]));
     case TY_TUPLE: {
         if (a->var && b->var) return types_tuple_of(L, types_meet(L, a->elems[0], b->elems[0]));
         if (a->var || b->var) {
@@ -207,8 +218,14 @@ const Type *types_meet(TypeLattice *L, const Type *a, const Type *b) {
 bool types_may_be_tensor(const Type *t) {
     if (!t) return true;
     switch (t->kind) {
-    case TY_BOTTOM: case TY_UNKNOWN: case TY_TENSOR: return true;
-    case TY_LIST: case TY_SET: case TY_TUPLE: case TY_DICT: case TY_UNION:
+    case TY_BOTTOM:
+    case TY_UNKNOWN:
+    case TY_TENSOR: return true;
+    case TY_LIST:
+    case TY_SET:
+    case TY_TUPLE:
+    case TY_DICT:
+    case TY_UNION:
         for (uint32_t i = 0; i < t->n; i++)
             if (types_may_be_tensor(t->elems[i])) return true;
         return false;
@@ -218,14 +235,14 @@ bool types_may_be_tensor(const Type *t) {
 
 static void type_str(ffq_ctx *cx, const Type *t, StrBuf *sb) {
     static const char *const names[] = {
-        [TY_BOTTOM] = "Never", [TY_UNKNOWN] = "Unknown", [TY_TENSOR] = "Tensor",
-        [TY_BOOL] = "bool", [TY_INT] = "int", [TY_FLOAT] = "float", [TY_COMPLEX] = "complex",
-        [TY_STR] = "str", [TY_BYTES] = "bytes", [TY_NONE] = "None", [TY_SIZE] = "Size",
-        [TY_DTYPE] = "dtype", [TY_DEVICE] = "device", [TY_RANGE] = "range", [TY_SLICE] = "slice",
-        [TY_OBJECT] = "object",
+        [TY_BOTTOM] = "Never",  [TY_UNKNOWN] = "Unknown", [TY_TENSOR] = "Tensor",   [TY_BOOL] = "bool",
+        [TY_INT] = "int",       [TY_FLOAT] = "float",     [TY_COMPLEX] = "complex", [TY_STR] = "str",
+        [TY_BYTES] = "bytes",   [TY_NONE] = "None",       [TY_SIZE] = "Size",       [TY_DTYPE] = "dtype",
+        [TY_DEVICE] = "device", [TY_RANGE] = "range",     [TY_SLICE] = "slice",     [TY_OBJECT] = "object",
     };
     switch (t->kind) {
-    case TY_LIST: case TY_SET:
+    case TY_LIST:
+    case TY_SET:
         sb_puts(cx, sb, t->kind == TY_LIST ? "list[" : "set[");
         type_str(cx, t->elems[0], sb);
         sb_putc(cx, sb, ']');

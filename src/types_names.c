@@ -47,7 +47,8 @@ bool ty_is_self(Inf *I, uint32_t node) {
 bool ty_root_is_local(Inf *I, uint32_t node) {
     const Cst *c = I->c;
     node = cst_unparen(c, node);
-    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE)
+        node = cst_unparen(c, cst_field(c, node, F_OBJECT));
     return node != CST_NONE && c->nodes[node].kind == K_IDENTIFIER && ty_local_index(I, node) != UINT32_MAX;
 }
 
@@ -66,18 +67,21 @@ static const char *qual_of_text(ffq_ctx *cx, const Module *m, const char *dotted
     case BIND_FROM:
         return b->module[0] ? arena_printf(cx, "%s.%s%s", b->module, b->attr, rest)
                             : arena_printf(cx, "%s%s", b->attr, rest);
-    case BIND_DEF: case BIND_CLASS: case BIND_ASSIGN: return arena_printf(cx, "%s.%s", m->name, dotted);
+    case BIND_DEF:
+    case BIND_CLASS:
+    case BIND_ASSIGN: return arena_printf(cx, "%s.%s", m->name, dotted);
     }
     return NULL;
 }
 
 static const char *const builtin_names[] = {
-    "int", "float", "bool", "complex", "str", "bytes", "list", "tuple", "dict", "set", "frozenset",
-    "len", "range", "enumerate", "zip", "isinstance", "issubclass", "hasattr", "callable",
-    "reversed", "sorted", "iter", "next", "sum", "min", "max", "abs", "round", "divmod", "pow",
-    "any", "all", "repr", "format", "type", "print", "getattr", "setattr", "id", "hash", "ord",
-    "chr", "slice", "map", "filter", "object", "super", "None", "True", "False", "bytearray",
-    NULL,
+    "int",        "float",   "bool",      "complex",  "str",     "bytes",     "list",  "tuple",
+    "dict",       "set",     "frozenset", "len",      "range",   "enumerate", "zip",   "isinstance",
+    "issubclass", "hasattr", "callable",  "reversed", "sorted",  "iter",      "next",  "sum",
+    "min",        "max",     "abs",       "round",    "divmod",  "pow",       "any",   "all",
+    "repr",       "format",  "type",      "print",    "getattr", "setattr",   "id",    "hash",
+    "ord",        "chr",     "slice",     "map",      "filter",  "object",    "super", "None",
+    "True",       "False",   "bytearray", NULL,
 };
 
 // The builtin an identifier names (not a local, not bound in the module), or NULL.
@@ -100,7 +104,8 @@ const char *ty_builtin_of(Inf *I, uint32_t node) {
 bool ty_root_is_global(Inf *I, uint32_t node) {
     const Cst *c = I->c;
     node = cst_unparen(c, node);
-    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE) node = cst_unparen(c, cst_field(c, node, F_OBJECT));
+    while (node != CST_NONE && c->nodes[node].kind == K_ATTRIBUTE)
+        node = cst_unparen(c, cst_field(c, node, F_OBJECT));
     return node != CST_NONE && c->nodes[node].kind == K_IDENTIFIER && ty_local_index(I, node) == UINT32_MAX;
 }
 
@@ -113,7 +118,6 @@ const char *ty_qualname_of(Inf *I, uint32_t node) {
 // ---------------------------------------------------------------------------
 // Annotations
 // ---------------------------------------------------------------------------
-
 
 // A string annotation: parse its contents as an expression.
 static const Type *ann_string(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
@@ -149,9 +153,12 @@ const Type *ty_type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) {
     const char *b = q ? NULL : dotted;  // unbound: a builtin
     if (q && str_has_prefix(q, "builtins.")) b = str_after_prefix(q, "builtins.");
     if (b) {
-        static const struct { const char *name; TypeKind k; } bs[] = {
-            {"int", TY_INT}, {"float", TY_FLOAT}, {"bool", TY_BOOL}, {"complex", TY_COMPLEX},
-            {"str", TY_STR}, {"bytes", TY_BYTES}, {"None", TY_NONE}, {"range", TY_RANGE},
+        static const struct {
+            const char *name;
+            TypeKind k;
+        } bs[] = {
+            {"int", TY_INT},     {"float", TY_FLOAT}, {"bool", TY_BOOL},       {"complex", TY_COMPLEX},
+            {"str", TY_STR},     {"bytes", TY_BYTES}, {"None", TY_NONE},       {"range", TY_RANGE},
             {"slice", TY_SLICE}, {"type", TY_OBJECT}, {"bytearray", TY_BYTES},
         };
         for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++)
@@ -169,8 +176,9 @@ const Type *ty_type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) {
     if (str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
         str_has_prefix(q, "collections.abc.")) {
         const char *t = strrchr(q, '.') + 1;
-        static const char *const seqs[] = {"List", "Sequence", "Iterable", "MutableSequence",
-                                           "Iterator", "Collection", "Generator", "Reversible", NULL};
+        static const char *const seqs[] = {"List",     "Sequence",   "Iterable",  "MutableSequence",
+                                           "Iterator", "Collection", "Generator", "Reversible",
+                                           NULL};
         if (str_in(t, seqs)) return types_list(I->L, TY(TY_UNKNOWN));
         if (strcmp(t, "Tuple") == 0) return types_tuple_of(I->L, TY(TY_UNKNOWN));
         if (strcmp(t, "Dict") == 0 || strcmp(t, "Mapping") == 0 || strcmp(t, "MutableMapping") == 0 ||
@@ -184,16 +192,18 @@ const Type *ty_type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) {
     // torch's own names are known by the tables above: reading torch's sources
     // for them (torch._jit_internal.BroadcastingList2, ...) costs more than it tells
     bool torch_name = torchinfo_is_opaque_library(q);
-    if (str_has_prefix(q, "torch.")) {  // re-exports and aliases: `Tensor = torch.Tensor` in torch.nn.functional
+    if (str_has_prefix(q,
+                       "torch.")) {  // re-exports and aliases: `Tensor = torch.Tensor` in torch.nn.functional
         const char *last = strrchr(q, '.') + 1;
         if (strcmp(last, "Tensor") == 0 || strcmp(last, "Parameter") == 0) return TY(TY_TENSOR);
         if (strcmp(last, "Size") == 0) return TY(TY_SIZE);
         if (strcmp(last, "dtype") == 0) return TY(TY_DTYPE);
         if (strcmp(last, "device") == 0) return TY(TY_DEVICE);
     }
-    Symbol s = torch_name ? (Symbol){0}
-               : c == m->cst ? program_resolve(I->cx, m, node)
-               : !strchr(dotted, '.') ? program_lookup(I->cx, m, dotted) : (Symbol){0};
+    Symbol s = torch_name             ? (Symbol){0}
+               : c == m->cst          ? program_resolve(I->cx, m, node)
+               : !strchr(dotted, '.') ? program_lookup(I->cx, m, dotted)
+                                      : (Symbol){0};
     if (s.kind == SYM_CLASS && s.cls) {
         // a class of the program: its instances (a Tensor subclass stays a tensor)
         for (size_t i = 0; i < s.cls->bases.len; i++)
@@ -219,7 +229,8 @@ static size_t generic_params(const Cst *c, uint32_t node, uint32_t *base, uint32
         if (n == 1 && c->nodes[out[0]].kind == K_TUPLE) {  // X[(A, B)]
             uint32_t t = out[0];
             n = 0;
-            for (uint32_t k = 0; k < cst_named_count(c, t) && n < max; k++) out[n++] = cst_named_child(c, t, k);
+            for (uint32_t k = 0; k < cst_named_count(c, t) && n < max; k++)
+                out[n++] = cst_named_child(c, t, k);
         }
         return n;
     }
@@ -234,13 +245,11 @@ static size_t generic_params(const Cst *c, uint32_t node, uint32_t *base, uint32
     return n;
 }
 
-
 // Tuple[A, B] / tuple[A, ...] / Tuple[()]: the n type arguments ps.
 static const Type *ann_tuple(Inf *I, Module *m, const Cst *c, const uint32_t *ps, size_t n, const Type *a0,
                              int depth) {
     if (n == 2 && c->nodes[cst_unparen(c, ps[1])].kind == K_ELLIPSIS) return types_tuple_of(I->L, a0);
-    if (n == 2 && c->nodes[ps[1]].kind == K_TYPE &&
-        c->nodes[cst_named_child(c, ps[1], 0)].kind == K_ELLIPSIS)
+    if (n == 2 && c->nodes[ps[1]].kind == K_TYPE && c->nodes[cst_named_child(c, ps[1], 0)].kind == K_ELLIPSIS)
         return types_tuple_of(I->L, a0);
     if (n == 1) {  // Tuple[()]
         uint32_t e = ps[0];
@@ -278,8 +287,9 @@ static const Type *ann_generic(Inf *I, Module *m, const Cst *c, uint32_t node, i
         for (size_t i = 0; i < n; i++) j = types_join(I->L, j, ty_ann(I, m, c, ps[i], depth + 1));
         return n ? j : TY(TY_UNKNOWN);
     }
-    static const char *const seqs[] = {"List", "list", "Sequence", "Iterable", "MutableSequence",
-                                       "Iterator", "Collection", "Generator", "Reversible", "deque", NULL};
+    static const char *const seqs[] = {"List",     "list",       "Sequence",  "Iterable",   "MutableSequence",
+                                       "Iterator", "Collection", "Generator", "Reversible", "deque",
+                                       NULL};
     if (str_in(t, seqs)) return types_list(I->L, a0);
     if (strcmp(t, "Set") == 0 || strcmp(t, "set") == 0 || strcmp(t, "FrozenSet") == 0 ||
         strcmp(t, "frozenset") == 0 || strcmp(t, "AbstractSet") == 0)
@@ -315,14 +325,16 @@ const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
     }
     case K_NONE: return TY(TY_NONE);
     case K_STRING: return ann_string(I, m, c, node, depth);
-    case K_IDENTIFIER: case K_ATTRIBUTE: return ty_type_of_name(I, m, c, node);
+    case K_IDENTIFIER:
+    case K_ATTRIBUTE: return ty_type_of_name(I, m, c, node);
     case K_BINARY_OP: {  // A | B
         uint32_t op = cst_field(c, node, F_OPERATOR);
         if (!text_is(c, op, "|")) return TY(TY_UNKNOWN);
         return types_join(I->L, ty_ann(I, m, c, cst_field(c, node, F_LEFT), depth + 1),
                           ty_ann(I, m, c, cst_field(c, node, F_RIGHT), depth + 1));
     }
-    case K_SUBSCRIPT: case K_OTHER: return ann_generic(I, m, c, node, depth);
+    case K_SUBSCRIPT:
+    case K_OTHER: return ann_generic(I, m, c, node, depth);
     default: return TY(TY_UNKNOWN);
     }
 }
@@ -333,20 +345,23 @@ const Type *ty_ann(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
 
 const Type *ty_literal_type(Inf *I, const Cst *c, uint32_t node) {
     switch (c->nodes[node].kind) {
-    case K_INTEGER: case K_FLOAT: {
+    case K_INTEGER:
+    case K_FLOAT: {
         size_t n;
         const char *s = cst_text(c, node, &n);
         if (n && (s[n - 1] == 'j' || s[n - 1] == 'J')) return TY(TY_COMPLEX);
         return TY(c->nodes[node].kind == K_INTEGER ? TY_INT : TY_FLOAT);
     }
-    case K_STRING: case K_CONCAT_STRING: {
+    case K_STRING:
+    case K_CONCAT_STRING: {
         size_t n;
         const char *s = cst_text(c, node, &n);
         for (size_t i = 0; i < n && s[i] != '"' && s[i] != '\''; i++)
             if (s[i] == 'b' || s[i] == 'B') return TY(TY_BYTES);
         return TY(TY_STR);
     }
-    case K_TRUE: case K_FALSE: return TY(TY_BOOL);
+    case K_TRUE:
+    case K_FALSE: return TY(TY_BOOL);
     case K_NONE: return TY(TY_NONE);
     case K_UNARY_OP: {
         uint32_t a = cst_field(c, node, F_ARGUMENT);
@@ -443,7 +458,8 @@ bool ty_may_narrow(Inf *I, const Env *e, uint32_t cond, int depth) {
         uint32_t y = cst_named_child(c, cond, 1);
         return y != CST_NONE && c->nodes[cst_unparen(c, y)].kind == K_NONE;
     }
-    case K_IDENTIFIER: case K_ATTRIBUTE: {
+    case K_IDENTIFIER:
+    case K_ATTRIBUTE: {
         uint32_t v = narrow_var(I, cond);
         return v != UINT32_MAX && has_none(e->v[v]);
     }
@@ -512,17 +528,22 @@ static void narrow_inner(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e
             if (c->nodes[ch].named) continue;
             if (cst_text_is(c, ch, "is") || cst_text_is(c, ch, "==")) pos = true;
             else if (cst_text_is(c, ch, "is not") || cst_text_is(c, ch, "!=")) neg = true;
-            else if (cst_text_is(c, ch, "not") && pos) { pos = false; neg = true; }
+            else if (cst_text_is(c, ch, "not") && pos) {
+                pos = false;
+                neg = true;
+            }
         }
         if (pos == neg) return;
         Env *not_none = neg ? then_e : else_e, *none = neg ? else_e : then_e;
         const Type *cur = not_none->v[v];
         if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN) not_none->v[v] = without_none(I, cur);
         cur = none->v[v];
-        if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN) none->v[v] = types_meet(I->L, cur, TY(TY_NONE));
+        if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN)
+            none->v[v] = types_meet(I->L, cur, TY(TY_NONE));
         return;
     }
-    case K_IDENTIFIER: case K_ATTRIBUTE: {  // `if x:` rules out None
+    case K_IDENTIFIER:
+    case K_ATTRIBUTE: {  // `if x:` rules out None
         uint32_t v = narrow_var(I, cond);
         if (v == UINT32_MAX) return;
         const Type *cur = then_e->v[v];

@@ -116,27 +116,33 @@ static void entry(Walk *w, const char *rel, const char *full) {
         if (link && !w->follow) {
             w->out->links_skipped++;
             if (!w->quiet)
-                fprintf(stderr, "ffq: note: not following the directory symlink '%s' (--follow-symlinks "
-                                "follows them)\n", full);
+                fprintf(stderr,
+                        "ffq: note: not following the directory symlink '%s' (--follow-symlinks "
+                        "follows them)\n",
+                        full);
             return;
         }
         if (on_path(w, &st)) {
             w->out->loops++;
             if (!w->quiet)
-                fprintf(stderr, "ffq: warning: '%s' leads back to a directory it is in (a symlink loop); "
-                            "skipped\n", full);
+                fprintf(stderr,
+                        "ffq: warning: '%s' leads back to a directory it is in (a symlink loop); "
+                        "skipped\n",
+                        full);
             return;
         }
         if (!first_visit(w, &st)) {
             if (!w->quiet)
-                fprintf(stderr, "ffq: note: skipped '%s': the directory it leads to was already "
-                                "converted by another path\n", full);
+                fprintf(stderr,
+                        "ffq: note: skipped '%s': the directory it leads to was already "
+                        "converted by another path\n",
+                        full);
             return;
         }
         if (w->depth >= MAX_WALK_DEPTH) {
             w->out->errors++;
-            fprintf(stderr, "ffq: error: '%s' is nested more than %d directories deep; skipped\n",
-                    full, MAX_WALK_DEPTH);
+            fprintf(stderr, "ffq: error: '%s' is nested more than %d directories deep; skipped\n", full,
+                    MAX_WALK_DEPTH);
             return;
         }
         w->depth++;

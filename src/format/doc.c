@@ -99,10 +99,12 @@ static void propagate(Doc *d) {
         DocEl *e = &d->el[i];
         bool expands = false;
         switch (e->op) {
-        case D_GROUP: case D_COND_GROUP: case D_FITS_EXPANDED: case D_BEST_FIT:
-            stack[ns++] = i;
-            break;
-        case D_END_GROUP: case D_END_COND_GROUP:
+        case D_GROUP:
+        case D_COND_GROUP:
+        case D_FITS_EXPANDED:
+        case D_BEST_FIT: stack[ns++] = i; break;
+        case D_END_GROUP:
+        case D_END_COND_GROUP:
             ns--;
             expands = d->el[e->match].expand;
             break;
@@ -140,13 +142,13 @@ typedef struct Printer {
     const Doc *d;
     StrBuf *out;
     uint32_t line_width;
-    int pending_indent;     // -1: none
+    int pending_indent;  // -1: none
     bool measured_fits;
-    uint8_t *group_mode;    // by group id
-    uint32_t *suffix;       // pending line-suffix start elements
+    uint8_t *group_mode;  // by group id
+    uint32_t *suffix;     // pending line-suffix start elements
     size_t nsuffix, capsuffix;
     Stack st;
-    uint32_t *bf_of;        // for each D_ENTRY/D_END_ENTRY: its D_BEST_FIT
+    uint32_t *bf_of;  // for each D_ENTRY/D_END_ENTRY: its D_BEST_FIT
 } Printer;
 
 static void spush(ffq_ctx *cx, Stack *s, Frame f) {
@@ -282,9 +284,7 @@ static bool fits(Printer *p, uint32_t i, const Stack *st) {
             if (e->a) p->group_mode[e->a] = top.mode;
             spush(p->cx, &ls, with_mode(top, e->op, i, (DocMode)top.mode));
             break;
-        case D_ENTRY:
-            spush(p->cx, &ls, with_mode(top, e->op, i, (DocMode)top.mode));
-            break;
+        case D_ENTRY: spush(p->cx, &ls, with_mode(top, e->op, i, (DocMode)top.mode)); break;
         case D_END_BFP:
             if (top.bfp_paren) {  // the closing parenthesis on its own line
                 width = (uint32_t)((top.indent - 1) * FMT_INDENT + 1);
@@ -292,8 +292,14 @@ static bool fits(Printer *p, uint32_t i, const Stack *st) {
             }
             if (ls.n > 1) ls.n--;
             break;
-        case D_END_GROUP: case D_END_COND_GROUP: case D_END_INDENT: case D_END_IF:
-        case D_END_INDENT_IF: case D_END_FITS_EXPANDED: case D_END_BEST_FIT: case D_END_SUFFIX:
+        case D_END_GROUP:
+        case D_END_COND_GROUP:
+        case D_END_INDENT:
+        case D_END_IF:
+        case D_END_INDENT_IF:
+        case D_END_FITS_EXPANDED:
+        case D_END_BEST_FIT:
+        case D_END_SUFFIX:
             if (ls.n > 1) ls.n--;
             break;
         }
@@ -479,7 +485,8 @@ void doc_print(Doc *d, StrBuf *out) {
         case D_SUFFIX:
             if (p.nsuffix == p.capsuffix) {
                 size_t cap = p.capsuffix ? p.capsuffix * 2 : 8;
-                p.suffix = arena_grow(d->cx, p.suffix, p.capsuffix * sizeof(uint32_t), cap * sizeof(uint32_t));
+                p.suffix =
+                    arena_grow(d->cx, p.suffix, p.capsuffix * sizeof(uint32_t), cap * sizeof(uint32_t));
                 p.capsuffix = cap;
             }
             p.suffix[p.nsuffix++] = i;
@@ -509,10 +516,14 @@ void doc_print(Doc *d, StrBuf *out) {
             }
             break;
         }
-        case D_END_GROUP: case D_END_COND_GROUP: case D_END_INDENT: case D_END_IF:
-        case D_END_INDENT_IF: case D_END_FITS_EXPANDED: case D_END_BEST_FIT: case D_END_SUFFIX:
-            p.st.n--;
-            break;
+        case D_END_GROUP:
+        case D_END_COND_GROUP:
+        case D_END_INDENT:
+        case D_END_IF:
+        case D_END_INDENT_IF:
+        case D_END_FITS_EXPANDED:
+        case D_END_BEST_FIT:
+        case D_END_SUFFIX: p.st.n--; break;
         }
         i = next;
     }
@@ -521,11 +532,30 @@ void doc_print(Doc *d, StrBuf *out) {
 
 // Debugging aid: a readable dump of the document.
 void doc_dump(const Doc *d, StrBuf *out) {
-    static const char *const names[] = {
-        "TEXT", "SPACE", "LINE", "GROUP", "END_GROUP", "COND_GROUP", "END_COND_GROUP", "INDENT",
-        "END_INDENT", "IF", "END_IF", "INDENT_IF", "END_INDENT_IF", "SUFFIX", "END_SUFFIX",
-        "EXPAND_PARENT", "FITS_EXPANDED", "END_FITS_EXPANDED", "BEST_FIT", "END_BEST_FIT", "ENTRY",
-        "END_ENTRY", "BFP", "END_BFP"};
+    static const char *const names[] = {"TEXT",
+                                        "SPACE",
+                                        "LINE",
+                                        "GROUP",
+                                        "END_GROUP",
+                                        "COND_GROUP",
+                                        "END_COND_GROUP",
+                                        "INDENT",
+                                        "END_INDENT",
+                                        "IF",
+                                        "END_IF",
+                                        "INDENT_IF",
+                                        "END_INDENT_IF",
+                                        "SUFFIX",
+                                        "END_SUFFIX",
+                                        "EXPAND_PARENT",
+                                        "FITS_EXPANDED",
+                                        "END_FITS_EXPANDED",
+                                        "BEST_FIT",
+                                        "END_BEST_FIT",
+                                        "ENTRY",
+                                        "END_ENTRY",
+                                        "BFP",
+                                        "END_BFP"};
     int depth = 0;
     for (uint32_t i = 0; i < d->n; i++) {
         const DocEl *e = &d->el[i];
@@ -534,7 +564,8 @@ void doc_dump(const Doc *d, StrBuf *out) {
         sb_indent(d->cx, out, depth * 2);
         if (e->op == D_TEXT) sb_printf(d->cx, out, "\"%.*s\"\n", (int)e->n, e->s);
         else sb_printf(d->cx, out, "%s a=%u b=%u%s\n", names[e->op], e->a, e->b, e->expand ? " expand" : "");
-        bool start = !end && e->op != D_TEXT && e->op != D_SPACE && e->op != D_LINE && e->op != D_EXPAND_PARENT;
+        bool start =
+            !end && e->op != D_TEXT && e->op != D_SPACE && e->op != D_LINE && e->op != D_EXPAND_PARENT;
         if (start) depth++;
     }
 }
@@ -543,7 +574,8 @@ void doc_print_flat(const Doc *d, StrBuf *out) {
     uint32_t *bf_end = ARENA_ARRAY(d->cx, uint32_t, d->n + 1);  // END_ENTRY -> END_BEST_FIT
     for (uint32_t i = 0; i < d->n; i++)
         if (d->el[i].op == D_BEST_FIT)
-            for (uint32_t k = i + 1; k < d->el[i].match; k = d->el[k].match + 1) bf_end[d->el[k].match] = d->el[i].match;
+            for (uint32_t k = i + 1; k < d->el[i].match; k = d->el[k].match + 1)
+                bf_end[d->el[k].match] = d->el[i].match;
     for (uint32_t i = 0; i < d->n; i++) {
         const DocEl *e = &d->el[i];
         switch ((DocOp)e->op) {

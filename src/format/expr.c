@@ -54,8 +54,7 @@ void fmt_node_text(Fmt *f, uint32_t n) {
 static void put_owned(Fmt *f, StrBuf *sb) { doc_text(f->d, sb->data ? sb->data : "", sb->len); }
 
 uint32_t fmt_unparen(const Fmt *f, uint32_t n) {
-    while (n != CST_NONE && kind(f, n) == K_TYPE && fmt_nchildren(f, n) == 1)
-        n = fmt_child(f, n, 0);
+    while (n != CST_NONE && kind(f, n) == K_TYPE && fmt_nchildren(f, n) == 1) n = fmt_child(f, n, 0);
     while (n != CST_NONE && kind(f, n) == K_PAREN_EXPR) {
         uint32_t inner = fmt_child(f, n, 0);
         if (inner == CST_NONE || fmt_nchildren(f, n) != 1) break;
@@ -132,7 +131,6 @@ static void put_comments_between(Fmt *f, uint32_t lo, uint32_t hi, bool before) 
 }
 
 // --- levels and parentheses ---
-
 
 // Content is grouped only where a line break is legal (inside brackets).
 static DocOp ipo_group_begin(Fmt *f) {
@@ -217,8 +215,8 @@ void fmt_paren_end(Fmt *f, const char *close, Saved s) {
 // Formats `items` separated by commas. `close` is the offset of the closing
 // bracket (comments before it are placed), `magic` whether a trailing comma
 // in the source forces a break, `add_comma` whether a broken body gets one.
-void fmt_comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic,
-                          bool add_comma, uint32_t comma_group, void (*each)(Fmt *, uint32_t)) {
+void fmt_comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic, bool add_comma,
+                       uint32_t comma_group, void (*each)(Fmt *, uint32_t)) {
     // own-line comments before the first item: from the opening bracket on
     uint32_t open = n > 0 ? f->c->nodes[f->c->nodes[items[0]].parent].start : 0;
     for (uint32_t k = 0; k < n; k++) {
@@ -243,8 +241,8 @@ void fmt_comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close
     if (close != CST_NONE) put_comments_between(f, f->c->nodes[items[n - 1]].end, close, false);
 }
 
-static void comma_list(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic,
-                       bool add_comma, void (*each)(Fmt *, uint32_t)) {
+static void comma_list(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic, bool add_comma,
+                       void (*each)(Fmt *, uint32_t)) {
     fmt_comma_list_ex(f, items, n, close, magic, add_comma, 0, each);
 }
 
@@ -328,8 +326,7 @@ static bool fmt_fstring(Fmt *f, uint32_t n) {
             continue;
         }
         for (size_t i = 1; i + 1 < len; i++)
-            if (t[i] == '\\' || t[i] == '\n' || t[i] == '#' || t[i] == '{' || t[i] == '}')
-                return false;
+            if (t[i] == '\\' || t[i] == '\n' || t[i] == '#' || t[i] == '{' || t[i] == '}') return false;
         for (uint32_t k = 0; k < cn->nchildren; k++)
             if (is_tok(f, cn->first_child + k, "=")) return false;
     }
@@ -367,12 +364,14 @@ static bool fmt_fstring(Fmt *f, uint32_t n) {
         char other = q == '"' ? '\'' : '"';
         bool has_q = field.len && memchr(field.data, q, field.len);
         if (has_q && memchr(field.data, other, field.len)) return false;
-        for (size_t i = 0; i < field.len; i++) sb_putc(f->cx, &out, field.data[i] == q ? other : field.data[i]);
+        for (size_t i = 0; i < field.len; i++)
+            sb_putc(f->cx, &out, field.data[i] == q ? other : field.data[i]);
         // conversion and format spec, as written
         uint32_t after = expr == CST_NONE ? cn->first_child + 1 : expr + 1;
         uint32_t last = cn->first_child + cn->nchildren - 1;
-        if (after < last) sb_putn(f->cx, &out, f->src + f->c->nodes[after].start,
-                                  f->c->nodes[last].start - f->c->nodes[after].start);
+        if (after < last)
+            sb_putn(f->cx, &out, f->src + f->c->nodes[after].start,
+                    f->c->nodes[last].start - f->c->nodes[after].start);
         sb_putc(f->cx, &out, '}');
     }
     sb_putc(f->cx, &out, q);
@@ -443,18 +442,19 @@ static int binop_prec(const char *t, size_t len) {
         case '|': return PREC_BOR;
         case '^': return PREC_BXOR;
         case '&': return PREC_BAND;
-        case '+': case '-': return PREC_ADD;
-        case '*': case '/': case '%': case '@': return PREC_MUL;
+        case '+':
+        case '-': return PREC_ADD;
+        case '*':
+        case '/':
+        case '%':
+        case '@': return PREC_MUL;
         default: break;
         }
     }
     return PREC_CMP;
 }
 
-
-static bool is_chain_kind(uint32_t k) {
-    return k == K_BINARY_OP || k == K_BOOLEAN_OP || k == K_COMPARISON;
-}
+static bool is_chain_kind(uint32_t k) { return k == K_BINARY_OP || k == K_BOOLEAN_OP || k == K_COMPARISON; }
 
 // A union_type in an annotation (`A | B`), which has no NodeKind of its own.
 bool fmt_is_union(const Fmt *f, uint32_t n) {
@@ -488,7 +488,10 @@ static void chain_push(Fmt *f, Chain *ch, uint32_t operand, uint32_t op_lo, uint
 // Flattens nested unparenthesized chains into operands and operators, without
 // recursion: an explicit stack of (node, pending operator) pairs.
 void fmt_flatten(Fmt *f, uint32_t root, Chain *ch) {
-    typedef struct { uint32_t node, op_lo, op_n; int prec; } Item;
+    typedef struct {
+        uint32_t node, op_lo, op_n;
+        int prec;
+    } Item;
     size_t cap = 64, ns = 0;
     Item *st = ARENA_ARRAY(f->cx, Item, cap);
     st[ns++] = (Item){root, CST_NONE, 0, 0};
@@ -574,8 +577,12 @@ static void put_op(Fmt *f, const Chain *ch, uint32_t i) {
 // Simple power operands hug `**`: names, numbers, attribute chains, unary minus of those.
 static bool is_simple_power_operand(const Fmt *f, uint32_t n) {
     switch (kind(f, n)) {
-    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
-        return true;
+    case K_IDENTIFIER:
+    case K_INTEGER:
+    case K_FLOAT:
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE: return true;
     case K_ATTRIBUTE: {
         uint32_t obj = cst_field(f->c, n, F_OBJECT);
         return obj != CST_NONE && (kind(f, obj) == K_IDENTIFIER || kind(f, obj) == K_ATTRIBUTE) &&
@@ -583,8 +590,8 @@ static bool is_simple_power_operand(const Fmt *f, uint32_t n) {
     }
     case K_UNARY_OP: {
         uint32_t arg = cst_field(f->c, n, F_ARGUMENT);
-        return arg != CST_NONE && (kind(f, arg) == K_INTEGER || kind(f, arg) == K_FLOAT ||
-                                   kind(f, arg) == K_IDENTIFIER);
+        return arg != CST_NONE &&
+               (kind(f, arg) == K_INTEGER || kind(f, arg) == K_FLOAT || kind(f, arg) == K_IDENTIFIER);
     }
     default: return false;
     }
@@ -636,7 +643,8 @@ static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi) {
         if (s > lo) {
             put_eol_comments(f, f->c->nodes[ch->operand[s - 1]].end, f->c->nodes[ch->operand[s]].start);
             ipo_soft_space(f);
-            put_comments_between(f, f->c->nodes[ch->operand[s - 1]].end, f->c->nodes[ch->operand[s]].start, true);
+            put_comments_between(f, f->c->nodes[ch->operand[s - 1]].end, f->c->nodes[ch->operand[s]].start,
+                                 true);
             if (ch->op_n[s]) {
                 put_op(f, ch, s);
                 doc_space(f->d);
@@ -695,9 +703,14 @@ static void fmt_arguments(Fmt *f, uint32_t al) {
 // A subscript's slice: a:b:c with spaces around colons when an operand is complex.
 static bool is_simple_slice_part(const Fmt *f, uint32_t n) {
     switch (kind(f, n)) {
-    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_NONE: case K_TRUE: case K_FALSE:
-    case K_STRING: case K_ELLIPSIS:
-        return true;
+    case K_IDENTIFIER:
+    case K_INTEGER:
+    case K_FLOAT:
+    case K_NONE:
+    case K_TRUE:
+    case K_FALSE:
+    case K_STRING:
+    case K_ELLIPSIS: return true;
     case K_UNARY_OP: {
         uint32_t arg = cst_field(f->c, n, F_ARGUMENT);
         return arg != CST_NONE && (kind(f, arg) == K_INTEGER || kind(f, arg) == K_FLOAT);
@@ -738,8 +751,7 @@ static void fmt_brackets(Fmt *f, uint32_t n, bool field_items) {
     uint32_t k = 0, open = CST_NONE;
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t c = p->first_child + i;
-        if (field_items ? f->c->nodes[c].field == F_SUBSCRIPT
-                        : (f->c->nodes[c].named && !fmt_is_extra(f, c)))
+        if (field_items ? f->c->nodes[c].field == F_SUBSCRIPT : (f->c->nodes[c].named && !fmt_is_extra(f, c)))
             items[k++] = c;
         if (open == CST_NONE && is_tok(f, c, "[")) open = c;
     }
@@ -824,7 +836,8 @@ bool fmt_is_fluent(const Fmt *f, uint32_t n) {
 static void fmt_attribute(Fmt *f, uint32_t n) {
     uint32_t obj = cst_field(f->c, n, F_OBJECT);
     fmt_expr(f, obj);
-    if (f->in_chain && (kind(f, obj) == K_CALL || kind(f, obj) == K_SUBSCRIPT || kind(f, obj) == K_PAREN_EXPR))
+    if (f->in_chain &&
+        (kind(f, obj) == K_CALL || kind(f, obj) == K_SUBSCRIPT || kind(f, obj) == K_PAREN_EXPR))
         doc_line(f->d, L_SOFT);
     // `1 .real` needs its space; keep what the source has between object and dot
     if (kind(f, obj) == K_INTEGER) doc_space(f->d);
@@ -946,8 +959,8 @@ static void fmt_tokens(Fmt *f, uint32_t n) {
         if (named) fmt_expr(f, c);
         else fmt_node_text(f, c);
         prev_open = !named && len == 1 && (*t == '(' || *t == '[' || *t == '{' || *t == '.');
-        if (!named && ((len == 1 && (*t == '*' || *t == '-' || *t == '~' || *t == '+')) ||
-                       mem_is(t, len, "**")))
+        if (!named &&
+            ((len == 1 && (*t == '*' || *t == '-' || *t == '~' || *t == '+')) || mem_is(t, len, "**")))
             prev_open = true;
     }
 }
@@ -1033,10 +1046,13 @@ static void fmt_yield(Fmt *f, uint32_t n) {
 static void fmt_expr_inner(Fmt *f, uint32_t n) {
     const Cst *c = f->c;
     switch (kind(f, n)) {
-    case K_INTEGER: case K_FLOAT: fmt_number_node(f, n); break;
+    case K_INTEGER:
+    case K_FLOAT: fmt_number_node(f, n); break;
     case K_STRING: fmt_string_node(f, n); break;
     case K_CONCAT_STRING: fmt_concat(f, n); break;
-    case K_BINARY_OP: case K_BOOLEAN_OP: case K_COMPARISON: fmt_chain(f, n); break;
+    case K_BINARY_OP:
+    case K_BOOLEAN_OP:
+    case K_COMPARISON: fmt_chain(f, n); break;
     case K_UNARY_OP: {
         fmt_node_text(f, cst_field(c, n, F_OPERATOR));
         fmt_expr(f, cst_field(c, n, F_ARGUMENT));
@@ -1053,11 +1069,13 @@ static void fmt_expr_inner(Fmt *f, uint32_t n) {
     case K_ARGUMENT_LIST: fmt_arguments(f, n); break;
     case K_SLICE: fmt_slice(f, n); break;
     case K_KEYWORD_ARGUMENT: each_arg(f, n); break;
-    case K_LIST_SPLAT: case K_LIST_SPLAT_PATTERN:
+    case K_LIST_SPLAT:
+    case K_LIST_SPLAT_PATTERN:
         doc_str(f->d, "*");
         fmt_expr(f, fmt_child(f, n, 0));
         break;
-    case K_DICT_SPLAT: case K_DICT_SPLAT_PATTERN:
+    case K_DICT_SPLAT:
+    case K_DICT_SPLAT_PATTERN:
         doc_str(f->d, "**");
         fmt_expr(f, fmt_child(f, n, 0));
         break;
@@ -1066,12 +1084,15 @@ static void fmt_expr_inner(Fmt *f, uint32_t n) {
         doc_str(f->d, ": ");
         fmt_expr(f, cst_field(c, n, F_VALUE));
         break;
-    case K_TUPLE: case K_TUPLE_PATTERN: display(f, n, "(", ")", true); break;
-    case K_LIST: case K_LIST_PATTERN: display(f, n, "[", "]", false); break;
+    case K_TUPLE:
+    case K_TUPLE_PATTERN: display(f, n, "(", ")", true); break;
+    case K_LIST:
+    case K_LIST_PATTERN: display(f, n, "[", "]", false); break;
     case K_SET: display(f, n, "{", "}", false); break;
     case K_DICT: display(f, n, "{", "}", false); break;
     case K_LIST_COMP: fmt_comprehension(f, n, "[", "]"); break;
-    case K_SET_COMP: case K_DICT_COMP: fmt_comprehension(f, n, "{", "}"); break;
+    case K_SET_COMP:
+    case K_DICT_COMP: fmt_comprehension(f, n, "{", "}"); break;
     case K_GENERATOR: fmt_comprehension(f, n, "(", ")"); break;
     case K_LAMBDA: fmt_lambda(f, n); break;
     case K_CONDITIONAL_EXPR: fmt_conditional(f, n); break;
@@ -1081,13 +1102,18 @@ static void fmt_expr_inner(Fmt *f, uint32_t n) {
         fmt_expr(f, cst_field(c, n, F_VALUE));
         break;
     case K_PAREN_EXPR: fmt_paren_expr(f, n); break;
-    case K_EXPRESSION_LIST: case K_PATTERN_LIST: fmt_bare_tuple(f, n); break;
+    case K_EXPRESSION_LIST:
+    case K_PATTERN_LIST: fmt_bare_tuple(f, n); break;
     case K_TYPE: fmt_expr(f, fmt_child(f, n, 0)); break;
-    case K_DEFAULT_PARAMETER: case K_TYPED_PARAMETER: case K_TYPED_DEFAULT_PARAMETER: fmt_parameter(f, n); break;
+    case K_DEFAULT_PARAMETER:
+    case K_TYPED_PARAMETER:
+    case K_TYPED_DEFAULT_PARAMETER: fmt_parameter(f, n); break;
     case K_YIELD: fmt_yield(f, n); break;
-    case K_IDENTIFIER: case K_TRUE: case K_FALSE: case K_NONE: case K_ELLIPSIS:
-        fmt_node_text(f, n);
-        break;
+    case K_IDENTIFIER:
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE:
+    case K_ELLIPSIS: fmt_node_text(f, n); break;
     case K_OTHER:
         if (!fmt_other(f, n)) fmt_tokens(f, n);
         break;
@@ -1138,4 +1164,3 @@ void fmt_targets(Fmt *f, uint32_t n) {
     }
     fmt_expr(f, n);
 }
-

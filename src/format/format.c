@@ -54,8 +54,8 @@ static void push(ffq_ctx *cx, Toks *ts, Tok t) {
 }
 
 static bool is_name_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || (unsigned char)c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           (unsigned char)c >= 0x80;
 }
 
 // Length of a string literal starting at s (prefix already consumed by the caller's scan).
@@ -102,10 +102,10 @@ static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
             len = string_len(s + i, n - i);
             t.kind = T_ATOM;
         } else if (is_name_char(c)) {
-            while (i + len < n && (is_name_char(s[i + len]) || s[i + len] == '.' ||
-                                   ((s[i + len] == '+' || s[i + len] == '-') &&
-                                    (s[i + len - 1] == 'e' || s[i + len - 1] == 'E') &&
-                                    s[i] >= '0' && s[i] <= '9')))
+            while (i + len < n &&
+                   (is_name_char(s[i + len]) || s[i + len] == '.' ||
+                    ((s[i + len] == '+' || s[i + len] == '-') &&
+                     (s[i + len - 1] == 'e' || s[i + len - 1] == 'E') && s[i] >= '0' && s[i] <= '9')))
                 len++;
             if (i + len < n && (s[i + len] == '"' || s[i + len] == '\'') && len <= 3)
                 len += string_len(s + i + len, n - i - len);  // f"", rb'' ...
@@ -209,15 +209,14 @@ static bool body_has_comma(const Toks *ts, size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; i++) {
         if (ts->t[i].kind == T_OPEN) i = ts->t[i].match;
         else if (ts->t[i].kind == T_COMMA) comma = true;
-        else if (ts->t[i].kind == T_ATOM && mem_is(ts->t[i].text, ts->t[i].len, "for"))
-            return false;
+        else if (ts->t[i].kind == T_ATOM && mem_is(ts->t[i].text, ts->t[i].len, "for")) return false;
     }
     return comma;
 }
 
 // Head `...(`, body, tail `)...`: the body goes one indent deeper.
-static void emit_split(ffq_ctx *cx, const Toks *ts, size_t lo, size_t open, size_t close,
-                       size_t hi, int indent, StrBuf *out, const char *suffix) {
+static void emit_split(ffq_ctx *cx, const Toks *ts, size_t lo, size_t open, size_t close, size_t hi,
+                       int indent, StrBuf *out, const char *suffix) {
     put_line(cx, ts, lo, open + 1, indent, out, "");
     size_t blo = open + 1, bhi = close;
     bool magic = blo < bhi && ts->t[bhi - 1].kind == T_COMMA;

@@ -14,7 +14,6 @@
 #include "optable.h"
 #include "pystdlib.h"
 
-
 typedef enum Section { SEC_FUTURE, SEC_STDLIB, SEC_THIRD, SEC_FIRST } Section;
 
 typedef struct Import {
@@ -26,7 +25,7 @@ typedef struct Import {
 } Import;
 
 void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const char *name,
-                       const char *alias) {
+                 const char *alias) {
     for (size_t i = 0; i < v->len; i++) {
         const Import *im = v->items[i];
         if (im->is_from == is_from && strcmp(im->module, module) == 0 &&
@@ -88,8 +87,7 @@ static const char *use_chain(ffq_ctx *cx, const Cst *c, uint32_t n) {
     return d ? d : cst_strdup(cx, c, n);
 }
 
-static void import_for(ffq_ctx *cx, const Module *m, const char *name, const char *chain,
-                       PtrVec *out) {
+static void import_for(ffq_ctx *cx, const Module *m, const char *name, const char *chain, PtrVec *out) {
     const Binding *b = program_binding(m, name);
     if (!b) return;
     uint32_t parent = m->cst->nodes[b->node].parent;
@@ -100,7 +98,8 @@ static void import_for(ffq_ctx *cx, const Module *m, const char *name, const cha
         imports_add(cx, out, true, m->name, b->name, NULL);
         for (size_t i = 0; i < out->len; i++) {
             Import *im = out->items[i];
-            if (im->is_from && !im->alias && strcmp(im->module, m->name) == 0 && strcmp(im->name, b->name) == 0)
+            if (im->is_from && !im->alias && strcmp(im->module, m->name) == 0 &&
+                strcmp(im->name, b->name) == 0)
                 im->guarded = true;
         }
         return;
@@ -121,12 +120,11 @@ static void import_for(ffq_ctx *cx, const Module *m, const char *name, const cha
     }
     case BIND_IMPORT_AS: imports_add(cx, out, false, b->module, NULL, b->name); return;
     case BIND_FROM:
-        imports_add(cx, out, true, b->module, b->attr,
-                   strcmp(b->attr, b->name) != 0 ? b->name : NULL);
+        imports_add(cx, out, true, b->module, b->attr, strcmp(b->attr, b->name) != 0 ? b->name : NULL);
         return;
-    case BIND_DEF: case BIND_CLASS: case BIND_ASSIGN:
-        imports_add(cx, out, true, m->name, b->name, NULL);
-        return;
+    case BIND_DEF:
+    case BIND_CLASS:
+    case BIND_ASSIGN: imports_add(cx, out, true, m->name, b->name, NULL); return;
     }
 }
 
@@ -157,8 +155,7 @@ static const Module *origin_of(const PtrVec *origins, size_t at, const Module *f
     return fallback;
 }
 
-void imports_collect(ffq_ctx *cx, const Module *input, const char *body, const PtrVec *origins,
-                     PtrVec *out) {
+void imports_collect(ffq_ctx *cx, const Module *input, const char *body, const PtrVec *origins, PtrVec *out) {
     Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
     if (!c || c->too_deep) return;
     StrMap seen = {0};  // names seen once per output
@@ -262,9 +259,7 @@ static bool is_identifier(const char *s, size_t n) {
     return true;
 }
 
-static bool is_name(const char *s, size_t n) {
-    return is_identifier(s, n) && !cst_is_keyword(s, n);
-}
+static bool is_name(const char *s, size_t n) { return is_identifier(s, n) && !cst_is_keyword(s, n); }
 
 static bool is_dotted(const char *s) {
     for (const char *p = s;;) {
@@ -282,15 +277,17 @@ static void emit_dynamic_imports(ffq_ctx *cx, const PtrVec *imports, StrBuf *out
     bool any = false;
     for (size_t i = 0; i < imports->len; i++) {
         const Import *im = imports->items[i];
-        if (!im->is_from || im->guarded || (is_dotted(im->module) && is_identifier(im->name, strlen(im->name)))) continue;
+        if (!im->is_from || im->guarded ||
+            (is_dotted(im->module) && is_identifier(im->name, strlen(im->name))))
+            continue;
         if (!any) sb_puts(cx, out, "\n");
         any = true;
         const char *local = im->alias ? im->alias : im->name;
         if (is_identifier(im->name, strlen(im->name)))
             sb_printf(cx, out, "%s = importlib.import_module(\"%s\").%s\n", local, im->module, im->name);
         else
-            sb_printf(cx, out, "%s = getattr(importlib.import_module(\"%s\"), \"%s\")\n", local,
-                      im->module, im->name);
+            sb_printf(cx, out, "%s = getattr(importlib.import_module(\"%s\"), \"%s\")\n", local, im->module,
+                      im->name);
     }
 }
 
@@ -298,12 +295,14 @@ static void emit_guarded_imports(ffq_ctx *cx, const PtrVec *imports, StrBuf *out
     for (size_t i = 0; i < imports->len; i++) {
         const Import *im = imports->items[i];
         if (!im->guarded) continue;
-        sb_printf(cx, out, "\ntry:\n    from %s import %s\nexcept ImportError:\n    pass\n", im->module, im->name);
+        sb_printf(cx, out, "\ntry:\n    from %s import %s\nexcept ImportError:\n    pass\n", im->module,
+                  im->name);
     }
 }
 
 static bool needs_dynamic(const Import *im) {
-    return !im->guarded && im->is_from && !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
+    return !im->guarded && im->is_from &&
+           !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
 }
 
 void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf *out) {

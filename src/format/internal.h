@@ -14,29 +14,29 @@
 #define FMT_INDENT 4
 
 typedef enum DocOp {
-    D_TEXT,            // s/n: text (may hold newlines: multi-line strings)
+    D_TEXT,  // s/n: text (may hold newlines: multi-line strings)
     D_SPACE,
-    D_LINE,            // a: DocLine
-    D_GROUP,           // a: group id (0: none), b: 1 = expand
+    D_LINE,   // a: DocLine
+    D_GROUP,  // a: group id (0: none), b: 1 = expand
     D_END_GROUP,
-    D_COND_GROUP,      // a group only when group a is in mode b; otherwise transparent
+    D_COND_GROUP,  // a group only when group a is in mode b; otherwise transparent
     D_END_COND_GROUP,
     D_INDENT,
     D_END_INDENT,
-    D_IF,              // content printed only when group a (0: enclosing) is in mode b
+    D_IF,  // content printed only when group a (0: enclosing) is in mode b
     D_END_IF,
-    D_INDENT_IF,       // content indented when group a breaks
+    D_INDENT_IF,  // content indented when group a breaks
     D_END_INDENT_IF,
-    D_SUFFIX,          // line suffix (trailing comment), a: reserved width
+    D_SUFFIX,  // line suffix (trailing comment), a: reserved width
     D_END_SUFFIX,
-    D_EXPAND_PARENT,   // forces the enclosing group to break
-    D_FITS_EXPANDED,   // measured expanded when group a is in mode b (a == 0: always)
+    D_EXPAND_PARENT,  // forces the enclosing group to break
+    D_FITS_EXPANDED,  // measured expanded when group a is in mode b (a == 0: always)
     D_END_FITS_EXPANDED,
-    D_BEST_FIT,        // variants: D_ENTRY ... D_END_ENTRY, most flat first
+    D_BEST_FIT,  // variants: D_ENTRY ... D_END_ENTRY, most flat first
     D_END_BEST_FIT,
     D_ENTRY,
     D_END_ENTRY,
-    D_BFP,             // best_fit_parenthesize, a: group id
+    D_BFP,  // best_fit_parenthesize, a: group id
     D_END_BFP,
 } DocOp;
 
@@ -45,12 +45,12 @@ typedef enum DocMode { M_FLAT = 0, M_BREAK = 1 } DocMode;
 
 typedef struct DocEl {
     uint8_t op;
-    bool expand;         // groups: forced or propagated expansion
+    bool expand;  // groups: forced or propagated expansion
     uint32_t a, b;
-    uint32_t match;      // start <-> end
+    uint32_t match;  // start <-> end
     const char *s;
     uint32_t n;
-    uint32_t width;      // display width of text (first line for multi-line text)
+    uint32_t width;  // display width of text (first line for multi-line text)
     bool multiline;
 } DocEl;
 
@@ -58,9 +58,9 @@ typedef struct Doc {
     ffq_ctx *cx;
     DocEl *el;
     uint32_t n, cap;
-    uint32_t *open;      // stack of unclosed starts
+    uint32_t *open;  // stack of unclosed starts
     uint32_t nopen, capopen;
-    uint32_t next_id;    // group ids start at 1
+    uint32_t next_id;  // group ids start at 1
 } Doc;
 
 void doc_init(ffq_ctx *cx, Doc *d);
@@ -91,8 +91,8 @@ void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out
 // Normalises a comment ("#x" -> "# x", trailing whitespace).
 void fmt_comment(ffq_ctx *cx, const char *s, size_t n, StrBuf *out);
 bool fmt_is_pragma_comment(const char *s, size_t n);
-bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const uint32_t *parts,
-                      uint32_t n, StrBuf *out);
+bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const uint32_t *parts, uint32_t n,
+                      StrBuf *out);
 char fmt_pick_quote(const char *lit, size_t n);
 void fmt_requote(ffq_ctx *cx, const char *lit, size_t n, char q, StrBuf *out);
 
@@ -107,14 +107,14 @@ typedef struct Fmt {
     const Cst *c;
     const char *src;
     Doc *d;
-    uint32_t *cm;         // comment node indices, in source order
+    uint32_t *cm;  // comment node indices, in source order
     uint32_t ncm;
     bool *cm_used;
     Level level;
-    uint32_t paren_id;    // LV_EXPR: the optional-parentheses group
-    int depth;            // expression nesting, bounded
+    uint32_t paren_id;  // LV_EXPR: the optional-parentheses group
+    int depth;          // expression nesting, bounded
     bool too_deep;
-    bool in_chain;        // inside a call chain laid out fluently
+    bool in_chain;  // inside a call chain laid out fluently
 } Fmt;
 
 #define FMT_MAX_DEPTH 200
@@ -122,8 +122,8 @@ typedef struct Fmt {
 // Parenthesization requests for an expression in a statement slot.
 typedef enum Parenthesize { P_OPTIONAL, P_IF_BREAKS, P_IF_REQUIRED, P_IF_BREAKS_PARENTHESIZED } Parenthesize;
 
-void fmt_expr(Fmt *f, uint32_t n);               // keeps source parentheses
-void fmt_expr_unparen(Fmt *f, uint32_t n);       // drops redundant source parentheses
+void fmt_expr(Fmt *f, uint32_t n);          // keeps source parentheses
+void fmt_expr_unparen(Fmt *f, uint32_t n);  // drops redundant source parentheses
 void fmt_maybe_paren(Fmt *f, uint32_t n, Parenthesize how);
 void fmt_node_text(Fmt *f, uint32_t n);
 uint32_t fmt_unparen(const Fmt *f, uint32_t n);
@@ -145,8 +145,19 @@ void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op,
 void fmt_parameters(Fmt *f, uint32_t params, uint32_t ret);
 // --- shared by expr.c and paren.c ---
 
-enum { PREC_BOOL = 1, PREC_STR, PREC_CMP, PREC_BOR, PREC_BXOR, PREC_BAND, PREC_SHIFT,
-       PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW };
+enum {
+    PREC_BOOL = 1,
+    PREC_STR,
+    PREC_CMP,
+    PREC_BOR,
+    PREC_BXOR,
+    PREC_BAND,
+    PREC_SHIFT,
+    PREC_ADD,
+    PREC_MUL,
+    PREC_UNARY,
+    PREC_POW
+};
 
 // Saved formatter state around a bracket pair.
 typedef struct Saved {
@@ -158,9 +169,9 @@ typedef struct Saved {
 
 // A flattened chain of binary, boolean and comparison operators.
 typedef struct Chain {
-    uint32_t *operand;    // nodes
-    uint32_t *op_lo;      // operator i (before operand i): first token node
-    uint32_t *op_n;       // number of tokens of operator i
+    uint32_t *operand;  // nodes
+    uint32_t *op_lo;    // operator i (before operand i): first token node
+    uint32_t *op_n;     // number of tokens of operator i
     int *prec;
     uint32_t n, cap;
 } Chain;
@@ -168,8 +179,8 @@ typedef struct Chain {
 Saved fmt_paren_begin_id(Fmt *f, const char *open, uint32_t open_end, uint32_t id);
 Saved fmt_paren_begin(Fmt *f, const char *open, uint32_t open_end);
 void fmt_paren_end(Fmt *f, const char *close, Saved s);
-void fmt_comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic,
-                       bool add_comma, uint32_t comma_group, void (*each)(Fmt *, uint32_t));
+void fmt_comma_list_ex(Fmt *f, const uint32_t *items, uint32_t n, uint32_t close, bool magic, bool add_comma,
+                       uint32_t comma_group, void (*each)(Fmt *, uint32_t));
 uint32_t fmt_items_of(Fmt *f, uint32_t n, uint32_t **out);
 bool fmt_trailing_comma(const Fmt *f, uint32_t n);
 void fmt_flatten(Fmt *f, uint32_t root, Chain *ch);

@@ -22,10 +22,14 @@ typedef enum Needs { N_NEVER, N_BEST_FIT, N_MULTILINE, N_ALWAYS } Needs;
 static bool has_own_parens(const Fmt *f, uint32_t n, bool *non_empty) {
     *non_empty = true;
     switch (kind(f, n)) {
-    case K_LIST: case K_TUPLE: case K_SET: case K_DICT:
-        *non_empty = fmt_nchildren(f, n) > 0;
-        return true;
-    case K_LIST_COMP: case K_SET_COMP: case K_DICT_COMP: case K_GENERATOR: return true;
+    case K_LIST:
+    case K_TUPLE:
+    case K_SET:
+    case K_DICT: *non_empty = fmt_nchildren(f, n) > 0; return true;
+    case K_LIST_COMP:
+    case K_SET_COMP:
+    case K_DICT_COMP:
+    case K_GENERATOR: return true;
     case K_CALL: {
         uint32_t al = cst_field(f->c, n, F_ARGUMENTS);
         *non_empty = al != CST_NONE && fmt_nchildren(f, al) > 0;
@@ -46,20 +50,32 @@ static bool is_multiline_string(const Fmt *f, uint32_t n) {
 
 static Needs needs_parens(const Fmt *f, uint32_t n) {
     switch (kind(f, n)) {
-    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
-    case K_ELLIPSIS:
-        return N_BEST_FIT;
+    case K_IDENTIFIER:
+    case K_INTEGER:
+    case K_FLOAT:
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE:
+    case K_ELLIPSIS: return N_BEST_FIT;
     case K_STRING: return is_multiline_string(f, n) ? N_NEVER : N_BEST_FIT;
     case K_CONCAT_STRING: return N_MULTILINE;
-    case K_ATTRIBUTE: case K_CALL: case K_SUBSCRIPT: {
+    case K_ATTRIBUTE:
+    case K_CALL:
+    case K_SUBSCRIPT: {
         if (fmt_is_fluent(f, n)) return N_MULTILINE;
         uint32_t v = fmt_child(f, n, 0);
         if (kind(f, v) == K_PAREN_EXPR) return N_NEVER;
         return needs_parens(f, v);
     }
-    case K_LIST: case K_TUPLE: case K_SET: case K_DICT: case K_LIST_COMP: case K_SET_COMP:
-    case K_DICT_COMP: case K_GENERATOR: case K_PAREN_EXPR:
-        return N_NEVER;
+    case K_LIST:
+    case K_TUPLE:
+    case K_SET:
+    case K_DICT:
+    case K_LIST_COMP:
+    case K_SET_COMP:
+    case K_DICT_COMP:
+    case K_GENERATOR:
+    case K_PAREN_EXPR: return N_NEVER;
     case K_NAMED_EXPR: return N_ALWAYS;
     case K_LAMBDA: return N_NEVER;  // its body gets the parentheses
     default: return N_MULTILINE;
@@ -69,7 +85,7 @@ static Needs needs_parens(const Fmt *f, uint32_t n) {
 // The CanOmitOptionalParentheses visitor: loosest operator and its count,
 // whether anything has brackets, and the first/last operand.
 typedef struct Omit {
-    int max_prec;   // 0: none; otherwise 100 - precedence (looser binds = larger)
+    int max_prec;  // 0: none; otherwise 100 - precedence (looser binds = larger)
     int count;
     bool any_parens;
     uint32_t first, last;
@@ -93,7 +109,9 @@ static void omit_visit(const Fmt *f, uint32_t n, Omit *o, int depth) {
             return;
         }
         /* fall through */
-    case K_BINARY_OP: case K_BOOLEAN_OP: case K_COMPARISON: {
+    case K_BINARY_OP:
+    case K_BOOLEAN_OP:
+    case K_COMPARISON: {
         Chain ch = {0};
         fmt_flatten((Fmt *)f, n, &ch);
         for (uint32_t i = 1; i < ch.n; i++) omit_update(o, ch.prec[i]);
@@ -122,7 +140,8 @@ static void omit_visit(const Fmt *f, uint32_t n, Omit *o, int depth) {
         omit_update(o, 0);
         for (uint32_t i = 0; i < 3; i++) omit_visit(f, fmt_child(f, n, i), o, depth + 1);
         return;
-    case K_CALL: case K_SUBSCRIPT: {
+    case K_CALL:
+    case K_SUBSCRIPT: {
         if (has_own_parens(f, n, &ne) && ne) o->any_parens = true;
         if (kind(f, n) == K_SUBSCRIPT) o->any_parens = true;
         uint32_t v = fmt_child(f, n, 0);
@@ -137,8 +156,15 @@ static void omit_visit(const Fmt *f, uint32_t n, Omit *o, int depth) {
         o->last = n;
         return;
     }
-    case K_LIST: case K_TUPLE: case K_SET: case K_DICT: case K_LIST_COMP: case K_SET_COMP:
-    case K_DICT_COMP: case K_GENERATOR: case K_PAREN_EXPR:
+    case K_LIST:
+    case K_TUPLE:
+    case K_SET:
+    case K_DICT:
+    case K_LIST_COMP:
+    case K_SET_COMP:
+    case K_DICT_COMP:
+    case K_GENERATOR:
+    case K_PAREN_EXPR:
         if (has_own_parens(f, n, &ne) && ne) o->any_parens = true;
         if (o->first == CST_NONE && !o->first_is_token) o->first_is_token = true, o->first = n;
         o->last = n;
@@ -351,11 +377,17 @@ static bool will_break(const Doc *d, uint32_t from) {
 
 static bool is_inlineable(const Fmt *f, uint32_t n) {
     switch (kind(f, n)) {
-    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
-    case K_ELLIPSIS:
-        return true;
+    case K_IDENTIFIER:
+    case K_INTEGER:
+    case K_FLOAT:
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE:
+    case K_ELLIPSIS: return true;
     case K_STRING: return !is_multiline_string(f, n);
-    case K_ATTRIBUTE: case K_CALL: case K_SUBSCRIPT: return needs_parens(f, n) == N_BEST_FIT;
+    case K_ATTRIBUTE:
+    case K_CALL:
+    case K_SUBSCRIPT: return needs_parens(f, n) == N_BEST_FIT;
     default: return false;
     }
 }

@@ -46,7 +46,8 @@ static int blank_lines_before(const Fmt *f, uint32_t pos) {
         uint32_t prev = line_start(f, s - 1);
         bool blank = true;
         for (uint32_t i = prev; i < s - 1; i++)
-            if (f->src[i] != ' ' && f->src[i] != '\t' && f->src[i] != '\r' && f->src[i] != '\f') blank = false;
+            if (f->src[i] != ' ' && f->src[i] != '\t' && f->src[i] != '\r' && f->src[i] != '\f')
+                blank = false;
         if (!blank) break;
         n++;
         s = prev;
@@ -154,8 +155,7 @@ static bool is_stub_def(const Fmt *f, uint32_t st) {
     uint32_t body = cst_field(f->c, d, F_BODY);
     if (body == CST_NONE || fmt_nchildren(f, body) != 1) return false;
     uint32_t s = fmt_child(f, body, 0);
-    return kind(f, s) == K_EXPR_STMT && fmt_nchildren(f, s) == 1 &&
-           kind(f, fmt_child(f, s, 0)) == K_ELLIPSIS;
+    return kind(f, s) == K_EXPR_STMT && fmt_nchildren(f, s) == 1 && kind(f, fmt_child(f, s, 0)) == K_ELLIPSIS;
 }
 
 // Statements of a block or module (comments excluded), into an array.
@@ -179,8 +179,7 @@ static uint32_t statements(Fmt *f, uint32_t block, uint32_t **out) {
 static void verbatim(Fmt *f, uint32_t st) {
     const CstNode *n = node(f, st);
     uint32_t end = n->end;
-    while (end > n->start && (f->src[end - 1] == '\n' || f->src[end - 1] == '\r' ||
-                              f->src[end - 1] == ' '))
+    while (end > n->start && (f->src[end - 1] == '\n' || f->src[end - 1] == '\r' || f->src[end - 1] == ' '))
         end--;
     // re-emit line by line so the printer's indentation applies to the first line only
     doc_text(f->d, f->src + n->start, end - n->start);
@@ -213,18 +212,33 @@ static bool splittable(const Fmt *f, uint32_t n) {
     if (n == CST_NONE) return false;
     switch (kind(f, n)) {
     case K_TYPE: return fmt_nchildren(f, n) > 0 && splittable(f, fmt_child(f, n, 0));
-    case K_IDENTIFIER: case K_INTEGER: case K_FLOAT: case K_TRUE: case K_FALSE: case K_NONE:
-    case K_ELLIPSIS: case K_SLICE: case K_NAMED_EXPR: case K_STRING:
-        return false;
-    case K_TUPLE: case K_LIST: case K_SET: case K_DICT: case K_EXPRESSION_LIST: case K_YIELD:
-        return fmt_nchildren(f, n) > 0;
-    case K_UNARY_OP: case K_NOT_OP: case K_LIST_SPLAT:
+    case K_IDENTIFIER:
+    case K_INTEGER:
+    case K_FLOAT:
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE:
+    case K_ELLIPSIS:
+    case K_SLICE:
+    case K_NAMED_EXPR:
+    case K_STRING: return false;
+    case K_TUPLE:
+    case K_LIST:
+    case K_SET:
+    case K_DICT:
+    case K_EXPRESSION_LIST:
+    case K_YIELD: return fmt_nchildren(f, n) > 0;
+    case K_UNARY_OP:
+    case K_NOT_OP:
+    case K_LIST_SPLAT:
         return fmt_nchildren(f, n) > 0 && splittable(f, fmt_child(f, n, fmt_nchildren(f, n) - 1));
     case K_CALL: {
         uint32_t fn = cst_field(f->c, n, F_FUNCTION), args = cst_field(f->c, n, F_ARGUMENTS);
-        return (args != CST_NONE && fmt_nchildren(f, args) > 0) || (fn != CST_NONE && kind(f, fn) == K_PAREN_EXPR);
+        return (args != CST_NONE && fmt_nchildren(f, args) > 0) ||
+               (fn != CST_NONE && kind(f, fn) == K_PAREN_EXPR);
     }
-    case K_ATTRIBUTE: case K_LAMBDA: {  // no split point of its own: its object / body may have one
+    case K_ATTRIBUTE:
+    case K_LAMBDA: {  // no split point of its own: its object / body may have one
         uint32_t sub = cst_field(f->c, n, kind(f, n) == K_ATTRIBUTE ? F_OBJECT : F_BODY);
         return sub != CST_NONE && (kind(f, sub) == K_PAREN_EXPR || splittable(f, sub));
     }
@@ -449,7 +463,8 @@ static void fmt_simple(Fmt *f, uint32_t st) {
         }
         return;
     }
-    case K_GLOBAL: case K_NONLOCAL: {
+    case K_GLOBAL:
+    case K_NONLOCAL: {
         doc_str(f->d, kind(f, st) == K_GLOBAL ? "global " : "nonlocal ");
         uint32_t cnt = fmt_nchildren(f, st);
         for (uint32_t i = 0; i < cnt; i++) {
@@ -462,7 +477,8 @@ static void fmt_simple(Fmt *f, uint32_t st) {
         doc_str(f->d, "import ");
         fmt_import_names(f, st, node(f, st)->first_child, false);
         return;
-    case K_IMPORT_FROM: case K_FUTURE_IMPORT: fmt_from_import(f, st); return;
+    case K_IMPORT_FROM:
+    case K_FUTURE_IMPORT: fmt_from_import(f, st); return;
     default: {
         size_t len;
         const char *t = cst_text(c, st, &len);
@@ -475,8 +491,7 @@ static void fmt_simple(Fmt *f, uint32_t st) {
 // --- compound statements ---
 
 // The header `kw <expr>:` then the indented body.
-static void put_colon_and_body(Fmt *f, uint32_t colon_end, uint32_t body, BlockKind bk,
-                               uint32_t limit) {
+static void put_colon_and_body(Fmt *f, uint32_t colon_end, uint32_t body, BlockKind bk, uint32_t limit) {
     doc_str(f->d, ":");
     trailing_comment_after(f, colon_end);
     if (body == CST_NONE) return;
@@ -530,8 +545,9 @@ static void fmt_clauses(Fmt *f, uint32_t st, uint32_t limit) {
     for (uint32_t i = 0; i < p->nchildren; i++) {
         uint32_t ch = p->first_child + i;
         uint32_t k = kind(f, ch);
-        if (k != K_ELIF && k != K_ELSE && k != K_EXCEPT && k != K_FINALLY && !(k == K_OTHER && f->c->nodes[ch].named &&
-                                                                                 node(f, ch)->nchildren > 0 && is_tok(f, node(f, ch)->first_child, "except")))
+        if (k != K_ELIF && k != K_ELSE && k != K_EXCEPT && k != K_FINALLY &&
+            !(k == K_OTHER && f->c->nodes[ch].named && node(f, ch)->nchildren > 0 &&
+              is_tok(f, node(f, ch)->first_child, "except")))
             continue;
         clause_leading_comments(f, ch);
         int b = blank_lines_before(f, node(f, ch)->start), cap = f->depth == 0 ? 2 : 1;
@@ -589,12 +605,16 @@ static void fmt_clause(Fmt *f, uint32_t cl, uint32_t limit) {
     uint32_t blim = body_limit(f, cl, body, limit);
     uint32_t ce = colon_end(f, cl, body);
     switch (kind(f, cl)) {
-    case K_IF: case K_ELIF: case K_WHILE:
+    case K_IF:
+    case K_ELIF:
+    case K_WHILE:
         doc_str(f->d, kind(f, cl) == K_IF ? "if " : kind(f, cl) == K_ELIF ? "elif " : "while ");
         fmt_header_expr(f, cst_field(c, cl, F_CONDITION));
         put_colon_and_body(f, ce, body, BK_OTHER, blim);
         break;
-    case K_ELSE: case K_FINALLY: case K_TRY:
+    case K_ELSE:
+    case K_FINALLY:
+    case K_TRY:
         doc_str(f->d, kind(f, cl) == K_ELSE ? "else" : kind(f, cl) == K_TRY ? "try" : "finally");
         put_colon_and_body(f, ce, body, BK_OTHER, blim);
         break;
@@ -666,7 +686,8 @@ static void fmt_function(Fmt *f, uint32_t fn, uint32_t limit) {
     const CstNode *p = node(f, fn);
     for (uint32_t i = 0; i < p->nchildren; i++)  // type parameters [T]
         if (kind(f, p->first_child + i) == K_OTHER && f->c->nodes[p->first_child + i].named &&
-            f->c->nodes[p->first_child + i].field == F_NONE && p->first_child + i < cst_field(c, fn, F_PARAMETERS))
+            f->c->nodes[p->first_child + i].field == F_NONE &&
+            p->first_child + i < cst_field(c, fn, F_PARAMETERS))
             fmt_node_text(f, p->first_child + i);
     uint32_t ret = cst_field(c, fn, F_RETURN_TYPE);
     fmt_parameters(f, cst_field(c, fn, F_PARAMETERS), ret);
@@ -686,10 +707,12 @@ static void fmt_class(Fmt *f, uint32_t cl, uint32_t limit) {
     const CstNode *p = node(f, cl);
     for (uint32_t i = 0; i < p->nchildren; i++)  // type parameters [T]
         if (kind(f, p->first_child + i) == K_OTHER && f->c->nodes[p->first_child + i].named &&
-            f->c->nodes[p->first_child + i].field == F_NONE && is_tok(f, node(f, p->first_child + i)->first_child, "["))
+            f->c->nodes[p->first_child + i].field == F_NONE &&
+            is_tok(f, node(f, p->first_child + i)->first_child, "["))
             fmt_node_text(f, p->first_child + i);
     uint32_t sup = cst_field(c, cl, F_SUPERCLASSES);
-    if (sup != CST_NONE && (fmt_nchildren(f, sup) > 0 || fmt_has_comments(f, node(f, sup)->start, node(f, sup)->end)))
+    if (sup != CST_NONE &&
+        (fmt_nchildren(f, sup) > 0 || fmt_has_comments(f, node(f, sup)->start, node(f, sup)->end)))
         fmt_expr(f, cst_field(c, cl, F_SUPERCLASSES) == sup ? sup : sup);
     uint32_t body = cst_field(c, cl, F_BODY);
     put_colon_and_body(f, colon_end(f, cl, body), body, BK_CLASS, limit);
@@ -725,10 +748,13 @@ static void fmt_statement(Fmt *f, uint32_t st, BlockKind bk, uint32_t limit) {
         fmt_statement(f, def, bk, limit);
         return;
     }
-    case K_IF: case K_FOR: case K_WHILE: case K_TRY: case K_WITH:
-        fmt_clause(f, st, limit);
-        return;
-    case K_MATCH: case K_ERROR: verbatim(f, st); return;
+    case K_IF:
+    case K_FOR:
+    case K_WHILE:
+    case K_TRY:
+    case K_WITH: fmt_clause(f, st, limit); return;
+    case K_MATCH:
+    case K_ERROR: verbatim(f, st); return;
     default: fmt_simple(f, st); return;
     }
 }
@@ -843,8 +869,8 @@ static bool blank_after_comment(Fmt *f, uint32_t k, uint32_t s_start) {
     return false;
 }
 
-static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk, uint32_t limit,
-                           int indent, uint32_t parent_first) {
+static void fmt_statements(Fmt *f, const uint32_t *st, uint32_t n, BlockKind bk, uint32_t limit, int indent,
+                           uint32_t parent_first) {
     for (uint32_t i = 0; i < n; i++) {
         uint32_t s = st[i];
         uint32_t s_start = node(f, s)->start;

@@ -26,8 +26,8 @@ void fmt_number(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
 
 typedef struct StrParts {
     bool raw, fstr, bytes, tstr;
-    char raw_char;       // 'r' or 'R'
-    char quote;          // ' or "
+    char raw_char;  // 'r' or 'R'
+    char quote;     // ' or "
     bool triple;
     const char *body;
     size_t nbody;
@@ -286,8 +286,8 @@ void fmt_comment(ffq_ctx *cx, const char *s, size_t n, StrBuf *out) {
 // Merges "a" "b" into "ab" when every part is a single-quoted (not triple)
 // string of the same kind, none raw, f-strings without quotes or escapes in
 // their fields. Returns false (appending nothing) otherwise.
-bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const uint32_t *parts,
-                      uint32_t n, StrBuf *out) {
+bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const uint32_t *parts, uint32_t n,
+                      StrBuf *out) {
     StrBuf body = {0};
     StrParts first;
     bool any_f = false;
@@ -315,7 +315,8 @@ bool fmt_join_strings(ffq_ctx *cx, const char *src, const CstNode *nodes, const 
                 sb_putc(cx, &body, d);
                 continue;
             }
-            if (any_f && !p.fstr && (c == '{' || c == '}')) sb_putc(cx, &body, c);  // literal brace in an f-string
+            if (any_f && !p.fstr && (c == '{' || c == '}'))
+                sb_putc(cx, &body, c);  // literal brace in an f-string
             sb_putc(cx, &body, c);
         }
     }
