@@ -19,7 +19,7 @@ import os
 import threading
 import warnings
 import weakref
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 
@@ -215,16 +215,20 @@ def _params_ok(
     return True
 
 
+_HAS_NEG = hasattr(torch.Tensor, "is_neg")
+_HAS_CONJ = hasattr(torch.Tensor, "is_conj")
+
+
 def _plain(t: torch.Tensor, dtype: torch.dtype) -> bool:
     """A dense, contiguous CPU tensor of ``dtype`` whose memory holds its values as is."""
     return (
         type(t) is torch.Tensor  # never a subclass: a QuantizedTensor's memory is its raw data
         and t.dtype == dtype
-        and t.device.type == "cpu"
+        and t.is_cpu
         and t.layout == torch.strided
         and t.is_contiguous()
-        and not getattr(t, "is_neg", lambda: False)()
-        and not getattr(t, "is_conj", lambda: False)()
+        and not (_HAS_NEG and t.is_neg())
+        and not (_HAS_CONJ and t.is_conj())
     )
 
 
@@ -628,6 +632,10 @@ def integer_context(threads: Optional[int] = None) -> Optional[int]:
     """The libffqrt context whose pool has ``threads`` threads (default:
     ``torch.get_num_threads()``), created on first use and kept for the process; None when
     the library is not available."""
+    if threads is None and _state["lib"] is not None:
+        ctx = _contexts.get(torch.get_num_threads())  # the common case: made already
+        if ctx is not None:
+            return ctx
     lib = _integer_lib()
     if lib is None:
         return None
@@ -861,8 +869,26 @@ def channels_last_dense(t: torch.Tensor) -> bool:
 
 
 def conv2d_out_hw(shape: Any) -> Tuple[int, int]:
-    lib = _integer_lib()
-    return int(lib.ffqrt_conv2d_out_h(ctypes.byref(shape))), int(lib.ffqrt_conv2d_out_w(ctypes.byref(shape)))
+    sizes = _conv_sizes(_integer_lib(), shape)
+    return sizes[2], sizes[3]
+
+
+# The shape's bytes -> (pack bytes, workspace bytes, output height, output width): functions
+# of the shape alone, asked of C once per shape.
+_conv_size_cache: Dict[bytes, Tuple[int, int, int, int]] = {}
+
+
+def _conv_sizes(lib: Any, shape: Any) -> Tuple[int, int, int, int]:
+    key = bytes(shape)
+    sizes = _conv_size_cache.get(key)
+    if sizes is None:
+        ref = ctypes.byref(shape)
+        sizes = (int(lib.ffqrt_conv2d_pack_size(ref)), int(lib.ffqrt_conv2d_workspace_size(ref)),
+                 int(lib.ffqrt_conv2d_out_h(ref)), int(lib.ffqrt_conv2d_out_w(ref)))
+        if len(_conv_size_cache) > 4096:
+            _conv_size_cache.clear()
+        _conv_size_cache[key] = sizes
+    return sizes
 
 
 def conv2d_pack(w: torch.Tensor, w_scale: torch.Tensor, shape: Any) -> Optional[torch.Tensor]:
@@ -909,12 +935,12 @@ def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[tor
     else:
         _need(x, "conv2d input", tuple(_TORCH_INT8), x.numel())
     _need_qparam(px, "conv2d input", x)
-    if not _plain(packed, torch.uint8) or packed.numel() != lib.ffqrt_conv2d_pack_size(ctypes.byref(shape)):
+    pack_bytes, work_bytes, oh, ow = _conv_sizes(lib, shape)
+    if not _plain(packed, torch.uint8) or packed.numel() != pack_bytes:
         raise ValueError("conv2d: packed weights do not match the shape")
     if bias is not None:
         _need(bias, "conv2d bias", (torch.float32,), shape.c_out)
-    oh, ow = conv2d_out_hw(shape)
-    work = _workspace(int(lib.ffqrt_conv2d_workspace_size(ctypes.byref(shape))))
+    work = _workspace(work_bytes)
     ctx = integer_context(threads)
     nhwc = bool(shape.layout & CONV_OUT_NHWC)
     dims = (shape.n, oh, ow, shape.c_out) if nhwc else (shape.n, shape.c_out, oh, ow)

@@ -197,7 +197,7 @@ def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
     zero point ``-round(offset)`` within [-128, 127]), or None. Plain Python on the two
     values: a handful of torch ops per call would cost more than small kernels."""
     if (type(scale) not in (torch.Tensor, torch.nn.Parameter) or scale.dtype != torch.float32
-            or scale.device.type != "cpu" or scale.layout != torch.strided or scale.numel() != 1
+            or not scale.is_cpu or scale.layout != torch.strided or scale.numel() != 1
             or _grad_blocked(scale)):
         return None
     s = scale.item()
@@ -206,7 +206,7 @@ def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
     zp = 0
     if offset is not None:
         if (not isinstance(offset, torch.Tensor) or not offset.is_floating_point() or offset.numel() != 1
-                or offset.device.type != "cpu" or _grad_blocked(offset)):
+                or not offset.is_cpu or _grad_blocked(offset)):
             return None
         o = offset.item()
         if not math.isfinite(o):
@@ -466,16 +466,23 @@ _FLOAT, _REQUANT, _CALL = 0, 1, 2
 
 
 def _global_hooks() -> bool:
-    m = torch.nn.modules.module
-    return any(bool(getattr(m, name, None)) for name in (
-        "_global_forward_hooks", "_global_forward_pre_hooks", "_global_forward_hooks_always_called"))
+    m = torch.nn.modules.module.__dict__
+    return bool(m.get("_global_forward_hooks") or m.get("_global_forward_pre_hooks")
+                or m.get("_global_forward_hooks_always_called"))
+
+
+_quantizer_types: List[type] = []
 
 
 def _output(q: Any) -> Tuple[int, Any]:
     """How the result leaves the kernel: float, requantized in C (with the QParam), or
     float passed through the quantizer."""
-    from fastforward.nn.linear_quantizer import LinearQuantizer
-    from fastforward.nn.quantizer import Quantizer, QuantizerStub
+    if not _quantizer_types:  # imported on first use (fastforward.nn imports this module)
+        from fastforward.nn.linear_quantizer import LinearQuantizer as _LQ
+        from fastforward.nn.quantizer import Quantizer as _Q, QuantizerStub as _QS
+
+        _quantizer_types[:] = [_LQ, _Q, _QS]
+    LinearQuantizer, Quantizer, QuantizerStub = _quantizer_types
 
     if q is None or (isinstance(q, QuantizerStub) and type(q).forward is QuantizerStub.forward):
         return _FLOAT, None
@@ -652,6 +659,10 @@ def _single(value: Any) -> Optional[int]:
     return None
 
 
+# conv2d_shape's arguments -> its (read-only) result, made once per geometry.
+_conv_shapes: Dict[Tuple[Any, ...], Any] = {}
+
+
 def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     x = _activation(b["input"])
     w = b["weight"]
@@ -713,7 +724,13 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
             layout |= _ffqrt.CONV_IN_NHWC
         if batched and how[0] == _REQUANT:
             layout |= _ffqrt.CONV_OUT_NHWC
-    shape = _ffqrt.conv2d_shape(nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout)
+    shape_key = (nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout)
+    shape = _conv_shapes.get(shape_key)
+    if shape is None:
+        shape = _ffqrt.conv2d_shape(*shape_key)
+        if len(_conv_shapes) > 4096:
+            _conv_shapes.clear()
+        _conv_shapes[shape_key] = shape
     oh, ow = _ffqrt.conv2d_out_hw(shape)
     if oh == 0 or ow == 0:
         return None
