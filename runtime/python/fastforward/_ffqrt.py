@@ -329,14 +329,25 @@ def quantize(
         _mark_int8_grid(out)
         _keep_dequantized(out, dq, scale.item(), 0 if zero_point is None else int(zero_point.item()))
         return out
+    if dtype == _S8:
+        # the integer path reads these values as int8: quantize to int8 in C, widen in
+        # torch, and keep the int8 bytes for it (no second pass over the data)
+        q8 = _empty(x.shape, torch.int8)
+        status = lib.ffqrt_quantize(
+            _pool_ctx(), q8.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+            _ptr(zero_point), dtype,
+        )
+        if status != _OK:
+            return None
+        torch.Tensor.copy_(out, q8)
+        _mark_int8_grid(out, q8)
+        return out
     status = lib.ffqrt_quantize_float(
         _pool_ctx(), out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
     )
     if status != _OK:
         return None
-    if dtype == _S8:
-        _mark_int8_grid(out)
     return out
 
 
@@ -393,7 +404,9 @@ def take_dequantized(raw: torch.Tensor, scale: float, zero_point: int) -> Option
 _grid8: dict = {}
 
 
-def _mark_int8_grid(t: torch.Tensor) -> None:
+def _mark_int8_grid(t: torch.Tensor, q8: Optional[torch.Tensor] = None) -> None:
+    """Remember that ``t`` holds 8-bit grid values (and, with ``q8``, the same values as
+    int8, which ``kept_int8`` hands to the integer path)."""
     key = t.data_ptr()
 
     def forget(ref: Any, key: int = key) -> None:
@@ -403,9 +416,10 @@ def _mark_int8_grid(t: torch.Tensor) -> None:
 
     try:
         version = t._version
+        kept = None if q8 is None else (q8, q8._version)
     except RuntimeError:  # inference tensors have no version counter: not tracked
         return
-    _grid8[key] = (weakref.ref(t, forget), version, t.numel())
+    _grid8[key] = (weakref.ref(t, forget), version, t.numel(), kept)
 
 
 def known_int8_grid(t: torch.Tensor) -> bool:
@@ -414,12 +428,30 @@ def known_int8_grid(t: torch.Tensor) -> bool:
     entry = _grid8.get(t.data_ptr())
     if entry is None or t.dtype != torch.float32 or not t.is_contiguous():
         return False
-    ref, version, numel = entry
+    ref, version, numel, _ = entry
     owner = ref()
     try:
         return owner is not None and t.numel() == numel and t._version == version == owner._version
     except RuntimeError:  # inference tensors have no version counter
         return False
+
+
+def kept_int8(t: torch.Tensor) -> Optional[torch.Tensor]:
+    """The int8 copy ``quantize`` made of the values of ``t`` (float32, contiguous, all of
+    what it wrote, unchanged since, and the copy unchanged too), shaped as ``t``; or None.
+    The copy is shared: read it, never write it."""
+    if not known_int8_grid(t):
+        return None
+    kept = _grid8[t.data_ptr()][3]
+    if kept is None:
+        return None
+    q8, q8_version = kept
+    try:
+        if q8._version != q8_version:
+            return None
+    except RuntimeError:
+        return None
+    return q8.view(t.shape)
 
 
 def quantize_int8(

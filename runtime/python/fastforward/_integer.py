@@ -249,6 +249,9 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
 
 def _int8_raw_data(raw: torch.Tensor) -> Optional[torch.Tensor]:
     if raw.dtype == torch.float32 and raw.is_contiguous():
+        kept = _ffqrt.kept_int8(raw)  # straight from the 8-bit quantizer, which kept int8
+        if kept is not None:
+            return kept
         if _ffqrt.known_int8_grid(raw):  # straight from the 8-bit quantizer: one pass
             flat = raw.reshape(-1)
             q = _ffqrt.quantize_int8(flat, (flat.numel(),), _ONE, None)
