@@ -188,6 +188,11 @@ def grid_for_tiles(
     return (o, m, i, 0 if to == o else to, 0 if tm == m else tm, 0 if ti == i else ti)
 
 
+def _grid_params(grid: _Grid) -> int:
+    n = getattr(grid, "n_tiles", None)  # set on the grids _make_grid keeps
+    return int(_state["lib"].ffqrt_grid_params(ctypes.byref(grid))) if n is None else n
+
+
 def _params_ok(
     grid: _Grid,
     n_params: int,
@@ -195,8 +200,7 @@ def _params_ok(
     zero_point: Optional[torch.Tensor],
     dtype: int,
 ) -> bool:
-    lib = _state["lib"]
-    if lib.ffqrt_grid_params(ctypes.byref(grid)) != n_params:
+    if _grid_params(grid) != n_params:
         return False
     if not _plain(scale, torch.float32) or scale.numel() != n_params:
         return False
@@ -273,9 +277,24 @@ _scratch = threading.local()
 _SCRATCH_MAX = 64 << 20
 
 
+# (shape, tile) -> the C grid (read-only; ``n_tiles`` its number of tiles), made once per
+# geometry.
+_grids: Dict[Tuple[Tuple[int, ...], Tuple[int, ...]], _Grid] = {}
+
+
 def _make_grid(shape: Sequence[int], tile: Sequence[int]) -> Optional[_Grid]:
-    g = grid_for_tiles(shape, tile)
-    return None if g is None else _Grid(*g)
+    key = (tuple(shape), tuple(tile))
+    grid = _grids.get(key)
+    if grid is None:
+        g = grid_for_tiles(shape, tile)
+        if g is None:
+            return None
+        grid = _Grid(*g)
+        grid.n_tiles = int(_state["lib"].ffqrt_grid_params(ctypes.byref(grid)))
+        if len(_grids) > 4096:
+            _grids.clear()
+        _grids[key] = grid
+    return grid
 
 
 def _ptr(t: Optional[torch.Tensor]) -> Optional[int]:
