@@ -163,7 +163,7 @@ def _f32_param(value: Any, n: Optional[int]) -> Optional[torch.Tensor]:
     """A float32 CPU parameter tensor (flat), every entry finite and > 0, or None."""
     if not isinstance(value, torch.Tensor) or type(value) not in (torch.Tensor, torch.nn.Parameter):
         return None
-    if value.dtype != torch.float32 or value.device.type != "cpu" or value.layout != torch.strided:
+    if value.dtype != torch.float32 or not value.is_cpu or value.layout != torch.strided:
         return None
     if _grad_blocked(value):
         return None
@@ -179,7 +179,7 @@ def _zero_points(offset: Any, n: int) -> Optional[torch.Tensor]:
     """``-round(offset)`` as int64 (n entries), or None if unusable; zeros for no offset."""
     if offset is None:
         return torch.zeros(n, dtype=torch.int64)
-    if not isinstance(offset, torch.Tensor) or not offset.is_floating_point() or offset.device.type != "cpu":
+    if not isinstance(offset, torch.Tensor) or not offset.is_floating_point() or not offset.is_cpu:
         return None
     if _grad_blocked(offset):
         return None
@@ -229,9 +229,9 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     """The raw data as int8 (same shape, maybe a copy), or None when they are not integers
     in [-128, 127] or not plain CPU data."""
     raw = x.raw_data
-    if raw.device.type != "cpu" or raw.layout != torch.strided or _grad_blocked(raw):
+    if not raw.is_cpu or raw.layout != torch.strided or _grad_blocked(raw):
         return None
-    if getattr(raw, "is_neg", lambda: False)() or getattr(raw, "is_conj", lambda: False)():
+    if (_ffqrt._HAS_NEG and raw.is_neg()) or (_ffqrt._HAS_CONJ and raw.is_conj()):
         return None
     if raw.dtype == torch.int8:
         return raw.detach()
@@ -546,7 +546,7 @@ def _float_bias(bias: Any, n: int) -> Tuple[bool, Optional[torch.Tensor]]:
         if _grad_blocked(bias.raw_data):
             return False, None
         bias = bias.dequantize()
-    if (not isinstance(bias, torch.Tensor) or bias.dtype != torch.float32 or bias.device.type != "cpu"
+    if (not isinstance(bias, torch.Tensor) or bias.dtype != torch.float32 or not bias.is_cpu
             or bias.layout != torch.strided or _grad_blocked(bias) or tuple(bias.shape) != (n,)):
         return False, None
     return True, bias.detach().contiguous()
@@ -580,7 +580,7 @@ Plan = Callable[[], torch.Tensor]
 
 def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
     x, w = b["input"], b["weight"]
-    if (type(x) is not torch.Tensor or x.dtype != torch.float32 or x.device.type != "cpu"
+    if (type(x) is not torch.Tensor or x.dtype != torch.float32 or not x.is_cpu
             or x.layout != torch.strided or x.dim() < 1 or _grad_blocked(x)):
         return None
     if not isinstance(w, QuantizedTensor) or w.dim() != 2:
@@ -891,7 +891,7 @@ def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optio
             or params.quantized_dtype not in (None, torch.int8, torch.float32)):
         return None
     raw = data.raw_data
-    if raw.dtype != torch.int8 or raw.device.type != "cpu" or _grad_blocked(raw):
+    if raw.dtype != torch.int8 or not raw.is_cpu or _grad_blocked(raw):
         return None
     x = _activation(data)
     qy = _scalar_qparam(params.scale, params.offset)
