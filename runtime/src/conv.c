@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "kernels.h"
 #include "threads.h"
 
@@ -118,11 +122,16 @@ static void pad_image(void *arg, size_t b) {
   const uint8_t *src = j->src + b * img;
   memset(dst, j->pad, s->pad_h * prow);
   memset(dst + (s->pad_h + s->h) * prow, j->pad, s->pad_h * prow);
+  size_t side = s->pad_w * c;
   for (size_t i = 0; i < s->h; i++) {
     uint8_t *row = dst + (s->pad_h + i) * prow;
-    memset(row, j->pad, s->pad_w * c);
-    memset(row + (s->pad_w + s->w) * c, j->pad, s->pad_w * c);
-    row += s->pad_w * c;
+    if (side <= 8) { // few channels: the side bytes inline, not two library calls per row
+      for (size_t e = 0; e < side; e++) row[e] = row[side + s->w * c + e] = j->pad;
+    } else {
+      memset(row, j->pad, side);
+      memset(row + side + s->w * c, j->pad, side);
+    }
+    row += side;
     if (s->layout & FFQRT_CONV_IN_NHWC || c == 1)
       memcpy(row, src + i * s->w * c, s->w * c);
     else
@@ -294,6 +303,24 @@ typedef struct xjob {
   size_t hw, c;
 } xjob;
 
+#if defined(__SSE2__)
+// A 16 x 16 byte tile: rows of x (stride xs) become columns of y (stride ys). Each round
+// interleaves row i with row i + 8 into rows 2i, 2i + 1, which rotates the 8-bit index
+// (row, column) left by one bit; four rounds swap row and column.
+static void transpose16(uint8_t *y, size_t ys, const uint8_t *x, size_t xs) {
+  __m128i r[16], t[16];
+  for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + i * xs));
+  for (int round = 0; round < 4; round++) {
+    for (int i = 0; i < 8; i++) {
+      t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
+      t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+    }
+    memcpy(r, t, sizeof r);
+  }
+  for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + i * ys), r[i]);
+}
+#endif
+
 static void nchw_image(void *arg, size_t b) {
   const xjob *j = arg;
   const uint8_t *x = j->x + b * j->hw * j->c;
@@ -302,6 +329,12 @@ static void nchw_image(void *arg, size_t b) {
   for (size_t p0 = 0; p0 < j->hw; p0 += T)
     for (size_t c0 = 0; c0 < j->c; c0 += T) {
       size_t p1 = p0 + T < j->hw ? p0 + T : j->hw, c1 = c0 + T < j->c ? c0 + T : j->c;
+#if defined(__SSE2__)
+      if (p1 - p0 == T && c1 - c0 == T) {
+        transpose16(y + c0 * j->hw + p0, j->hw, x + p0 * j->c + c0, j->c);
+        continue;
+      }
+#endif
       for (size_t c = c0; c < c1; c++)
         for (size_t p = p0; p < p1; p++) y[c * j->hw + p] = x[p * j->c + c];
     }

@@ -538,6 +538,85 @@ def test_quantizer_output_converts_to_int8_without_a_second_check():
         assert not _ffqrt.known_int8_grid(x.clone())
 
 
+def test_kept_int8_codes_follow_changes():
+    """An 8-bit quantization on the integer path keeps the int8 codes it wrote: the kernels
+    read them instead of converting the float raw data again, but never stale ones."""
+    need_c()
+    rng = random.Random(11)
+    x = torch.randn(8, 40) * 2
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-1.0, 3.0)
+    with torch.no_grad():
+        qt = q(x)
+        raw = qt.raw_data
+        with _integer.integer_execution(False):
+            want = q(x).raw_data
+        assert torch.equal(raw, want), "the int8 route wrote other codes than the float one"
+        assert torch.equal(raw, raw.round()) and str(raw.dtype) == "torch.float32"
+        kept = _ffqrt.kept_int8(raw)
+        assert kept is not None and kept.dtype == torch.int8 and torch.equal(kept, raw.to(torch.int8))
+        calls = []
+        original = _ffqrt.quantize_int8
+        _ffqrt.quantize_int8 = lambda *a: calls.append(a) or original(*a)
+        try:
+            assert torch.equal(_integer._int8_raw(qt), raw.to(torch.int8)) and calls == []
+            raw[0, :5] = torch.tensor([-128.0, 127.0, 0.0, 5.0, -7.0])  # changed in place, still integers
+            assert _ffqrt.kept_int8(raw) is None
+            assert torch.equal(_integer._int8_raw(qt), raw.to(torch.int8)), "stale int8 codes used"
+        finally:
+            _ffqrt.quantize_int8 = original
+        # The layer result follows the changed raw data too.
+        w = weight((6, 40), rng)
+        oq = out_quantizer(simulated(lambda: F.linear(qt, w)), rng)
+        got = F.linear(qt, w, output_quantizer=oq)
+        assert _integer.last_path().endswith(":integer")
+        assert_step(got, simulated(lambda: F.linear(qt, w, output_quantizer=oq)), "linear after an in-place change")
+        # Other ranges (other zero points) after each other: each quantization its own codes.
+        for lo, hi in ((-1.0, 3.0), (-3.0, 1.0), (-0.5, 6.0), (-1.0, 3.0)):
+            q.quantization_range = (lo, hi)
+            got = q(x).raw_data
+            with _integer.integer_execution(False):
+                want = q(x).raw_data
+            assert torch.equal(got, want), "range (%g, %g)" % (lo, hi)
+            assert torch.equal(_ffqrt.kept_int8(got), want.to(torch.int8))
+        # The simulated path's quantization keeps no int8 copy (it keeps the dequantized values).
+        with _integer.integer_execution(False):
+            assert _ffqrt.kept_int8(q(x).raw_data) is None
+
+
+def test_results_follow_quantizer_and_weight_changes():
+    """Nothing computed for one call is reused once an output quantizer's range, a weight, or
+    the integer switch changes."""
+    need_c()
+    rng = random.Random(12)
+    x = act((5, 3, 6, 6), rng)
+    conv_w = weight((4, 3, 3, 3), rng)
+    q = out_quantizer(torch.randn(5, 4, 6, 6) * 3, rng)
+    relu_q = LinearQuantizer(8, symmetric=False)
+    relu_q.quantization_range = (0.0, 2.0)
+    with torch.no_grad():
+        for step in range(4):
+            if step == 1:
+                q.quantization_range = (-0.5, 0.75)  # a narrower output grid
+            if step == 2:
+                conv_w = weight((4, 3, 3, 3), rng)  # a new weight of the same shape
+            if step == 3:
+                relu_q.quantization_range = (0.0, 0.5)
+            call = lambda: F.conv2d(x, conv_w, None, 1, 1, output_quantizer=q)  # noqa: E731
+            y = call()
+            assert _integer.last_path().endswith(":integer")
+            assert_step(y, simulated(call), "conv step %d" % step)
+            r = F.relu(y, output_quantizer=relu_q)
+            assert _integer.last_path().endswith(":integer")
+            assert torch.equal(r.dequantize(), simulated(lambda: F.relu(y, output_quantizer=relu_q)).dequantize())
+            flat = torch.flatten(r, 1)
+            assert torch.equal(flat.dequantize(), torch.flatten(r.dequantize(), 1))
+        with _integer.integer_execution(False):
+            _integer._local.last = None
+            y = F.conv2d(x, conv_w, None, 1, 1, output_quantizer=q)
+            assert _integer.last_path() is None and y.raw_data.dtype == torch.float32
+
+
 def test_threads_follow_torch():
     need_c()
     old = torch.get_num_threads()

@@ -19,7 +19,7 @@ import os
 import threading
 import warnings
 import weakref
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 
@@ -188,6 +188,11 @@ def grid_for_tiles(
     return (o, m, i, 0 if to == o else to, 0 if tm == m else tm, 0 if ti == i else ti)
 
 
+def _grid_params(grid: _Grid) -> int:
+    n = getattr(grid, "n_tiles", None)  # set on the grids _make_grid keeps
+    return int(_state["lib"].ffqrt_grid_params(ctypes.byref(grid))) if n is None else n
+
+
 def _params_ok(
     grid: _Grid,
     n_params: int,
@@ -195,8 +200,7 @@ def _params_ok(
     zero_point: Optional[torch.Tensor],
     dtype: int,
 ) -> bool:
-    lib = _state["lib"]
-    if lib.ffqrt_grid_params(ctypes.byref(grid)) != n_params:
+    if _grid_params(grid) != n_params:
         return False
     if not _plain(scale, torch.float32) or scale.numel() != n_params:
         return False
@@ -215,16 +219,20 @@ def _params_ok(
     return True
 
 
+_HAS_NEG = hasattr(torch.Tensor, "is_neg")
+_HAS_CONJ = hasattr(torch.Tensor, "is_conj")
+
+
 def _plain(t: torch.Tensor, dtype: torch.dtype) -> bool:
     """A dense, contiguous CPU tensor of ``dtype`` whose memory holds its values as is."""
     return (
         type(t) is torch.Tensor  # never a subclass: a QuantizedTensor's memory is its raw data
         and t.dtype == dtype
-        and t.device.type == "cpu"
+        and t.is_cpu
         and t.layout == torch.strided
         and t.is_contiguous()
-        and not getattr(t, "is_neg", lambda: False)()
-        and not getattr(t, "is_conj", lambda: False)()
+        and not (_HAS_NEG and t.is_neg())
+        and not (_HAS_CONJ and t.is_conj())
     )
 
 
@@ -269,9 +277,24 @@ _scratch = threading.local()
 _SCRATCH_MAX = 64 << 20
 
 
+# (shape, tile) -> the C grid (read-only; ``n_tiles`` its number of tiles), made once per
+# geometry.
+_grids: Dict[Tuple[Tuple[int, ...], Tuple[int, ...]], _Grid] = {}
+
+
 def _make_grid(shape: Sequence[int], tile: Sequence[int]) -> Optional[_Grid]:
-    g = grid_for_tiles(shape, tile)
-    return None if g is None else _Grid(*g)
+    key = (tuple(shape), tuple(tile))
+    grid = _grids.get(key)
+    if grid is None:
+        g = grid_for_tiles(shape, tile)
+        if g is None:
+            return None
+        grid = _Grid(*g)
+        grid.n_tiles = int(_state["lib"].ffqrt_grid_params(ctypes.byref(grid)))
+        if len(_grids) > 4096:
+            _grids.clear()
+        _grids[key] = grid
+    return grid
 
 
 def _ptr(t: Optional[torch.Tensor]) -> Optional[int]:
@@ -325,14 +348,25 @@ def quantize(
         _mark_int8_grid(out)
         _keep_dequantized(out, dq, scale.item(), 0 if zero_point is None else int(zero_point.item()))
         return out
+    if dtype == _S8:
+        # the integer path reads these values as int8: quantize to int8 in C, widen in
+        # torch, and keep the int8 bytes for it (no second pass over the data)
+        q8 = _empty(x.shape, torch.int8)
+        status = lib.ffqrt_quantize(
+            _pool_ctx(), q8.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+            _ptr(zero_point), dtype,
+        )
+        if status != _OK:
+            return None
+        torch.Tensor.copy_(out, q8)
+        _mark_int8_grid(out, q8)
+        return out
     status = lib.ffqrt_quantize_float(
         _pool_ctx(), out.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), dtype,
     )
     if status != _OK:
         return None
-    if dtype == _S8:
-        _mark_int8_grid(out)
     return out
 
 
@@ -389,7 +423,9 @@ def take_dequantized(raw: torch.Tensor, scale: float, zero_point: int) -> Option
 _grid8: dict = {}
 
 
-def _mark_int8_grid(t: torch.Tensor) -> None:
+def _mark_int8_grid(t: torch.Tensor, q8: Optional[torch.Tensor] = None) -> None:
+    """Remember that ``t`` holds 8-bit grid values (and, with ``q8``, the same values as
+    int8, which ``kept_int8`` hands to the integer path)."""
     key = t.data_ptr()
 
     def forget(ref: Any, key: int = key) -> None:
@@ -399,9 +435,10 @@ def _mark_int8_grid(t: torch.Tensor) -> None:
 
     try:
         version = t._version
+        kept = None if q8 is None else (q8, q8._version)
     except RuntimeError:  # inference tensors have no version counter: not tracked
         return
-    _grid8[key] = (weakref.ref(t, forget), version, t.numel())
+    _grid8[key] = (weakref.ref(t, forget), version, t.numel(), kept)
 
 
 def known_int8_grid(t: torch.Tensor) -> bool:
@@ -410,12 +447,30 @@ def known_int8_grid(t: torch.Tensor) -> bool:
     entry = _grid8.get(t.data_ptr())
     if entry is None or t.dtype != torch.float32 or not t.is_contiguous():
         return False
-    ref, version, numel = entry
+    ref, version, numel, _ = entry
     owner = ref()
     try:
         return owner is not None and t.numel() == numel and t._version == version == owner._version
     except RuntimeError:  # inference tensors have no version counter
         return False
+
+
+def kept_int8(t: torch.Tensor) -> Optional[torch.Tensor]:
+    """The int8 copy ``quantize`` made of the values of ``t`` (float32, contiguous, all of
+    what it wrote, unchanged since, and the copy unchanged too), shaped as ``t``; or None.
+    The copy is shared: read it, never write it."""
+    if not known_int8_grid(t):
+        return None
+    kept = _grid8[t.data_ptr()][3]
+    if kept is None:
+        return None
+    q8, q8_version = kept
+    try:
+        if q8._version != q8_version:
+            return None
+    except RuntimeError:
+        return None
+    return q8.view(t.shape)
 
 
 def quantize_int8(
@@ -628,6 +683,10 @@ def integer_context(threads: Optional[int] = None) -> Optional[int]:
     """The libffqrt context whose pool has ``threads`` threads (default:
     ``torch.get_num_threads()``), created on first use and kept for the process; None when
     the library is not available."""
+    if threads is None and _state["lib"] is not None:
+        ctx = _contexts.get(torch.get_num_threads())  # the common case: made already
+        if ctx is not None:
+            return ctx
     lib = _integer_lib()
     if lib is None:
         return None
@@ -861,8 +920,26 @@ def channels_last_dense(t: torch.Tensor) -> bool:
 
 
 def conv2d_out_hw(shape: Any) -> Tuple[int, int]:
-    lib = _integer_lib()
-    return int(lib.ffqrt_conv2d_out_h(ctypes.byref(shape))), int(lib.ffqrt_conv2d_out_w(ctypes.byref(shape)))
+    sizes = _conv_sizes(_integer_lib(), shape)
+    return sizes[2], sizes[3]
+
+
+# The shape's bytes -> (pack bytes, workspace bytes, output height, output width): functions
+# of the shape alone, asked of C once per shape.
+_conv_size_cache: Dict[bytes, Tuple[int, int, int, int]] = {}
+
+
+def _conv_sizes(lib: Any, shape: Any) -> Tuple[int, int, int, int]:
+    key = bytes(shape)
+    sizes = _conv_size_cache.get(key)
+    if sizes is None:
+        ref = ctypes.byref(shape)
+        sizes = (int(lib.ffqrt_conv2d_pack_size(ref)), int(lib.ffqrt_conv2d_workspace_size(ref)),
+                 int(lib.ffqrt_conv2d_out_h(ref)), int(lib.ffqrt_conv2d_out_w(ref)))
+        if len(_conv_size_cache) > 4096:
+            _conv_size_cache.clear()
+        _conv_size_cache[key] = sizes
+    return sizes
 
 
 def conv2d_pack(w: torch.Tensor, w_scale: torch.Tensor, shape: Any) -> Optional[torch.Tensor]:
@@ -909,12 +986,12 @@ def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[tor
     else:
         _need(x, "conv2d input", tuple(_TORCH_INT8), x.numel())
     _need_qparam(px, "conv2d input", x)
-    if not _plain(packed, torch.uint8) or packed.numel() != lib.ffqrt_conv2d_pack_size(ctypes.byref(shape)):
+    pack_bytes, work_bytes, oh, ow = _conv_sizes(lib, shape)
+    if not _plain(packed, torch.uint8) or packed.numel() != pack_bytes:
         raise ValueError("conv2d: packed weights do not match the shape")
     if bias is not None:
         _need(bias, "conv2d bias", (torch.float32,), shape.c_out)
-    oh, ow = conv2d_out_hw(shape)
-    work = _workspace(int(lib.ffqrt_conv2d_workspace_size(ctypes.byref(shape))))
+    work = _workspace(work_bytes)
     ctx = integer_context(threads)
     nhwc = bool(shape.layout & CONV_OUT_NHWC)
     dims = (shape.n, oh, ow, shape.c_out) if nhwc else (shape.n, shape.c_out, oh, ow)

@@ -166,7 +166,7 @@ def _f32_param(value: Any, n: Optional[int]) -> Optional[torch.Tensor]:
     """A float32 CPU parameter tensor (flat), every entry finite and > 0, or None."""
     if not isinstance(value, torch.Tensor) or type(value) not in (torch.Tensor, torch.nn.Parameter):
         return None
-    if value.dtype != torch.float32 or value.device.type != "cpu" or value.layout != torch.strided:
+    if value.dtype != torch.float32 or not value.is_cpu or value.layout != torch.strided:
         return None
     if _grad_blocked(value):
         return None
@@ -182,7 +182,7 @@ def _zero_points(offset: Any, n: int) -> Optional[torch.Tensor]:
     """``-round(offset)`` as int64 (n entries), or None if unusable; zeros for no offset."""
     if offset is None:
         return torch.zeros(n, dtype=torch.int64)
-    if not isinstance(offset, torch.Tensor) or not offset.is_floating_point() or offset.device.type != "cpu":
+    if not isinstance(offset, torch.Tensor) or not offset.is_floating_point() or not offset.is_cpu:
         return None
     if _grad_blocked(offset):
         return None
@@ -200,7 +200,7 @@ def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
     zero point ``-round(offset)`` within [-128, 127]), or None. Plain Python on the two
     values: a handful of torch ops per call would cost more than small kernels."""
     if (type(scale) not in (torch.Tensor, torch.nn.Parameter) or scale.dtype != torch.float32
-            or scale.device.type != "cpu" or scale.layout != torch.strided or scale.numel() != 1
+            or not scale.is_cpu or scale.layout != torch.strided or scale.numel() != 1
             or _grad_blocked(scale)):
         return None
     s = scale.item()
@@ -209,7 +209,7 @@ def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
     zp = 0
     if offset is not None:
         if (not isinstance(offset, torch.Tensor) or not offset.is_floating_point() or offset.numel() != 1
-                or offset.device.type != "cpu" or _grad_blocked(offset)):
+                or not offset.is_cpu or _grad_blocked(offset)):
             return None
         o = offset.item()
         if not math.isfinite(o):
@@ -232,9 +232,9 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     """The raw data as int8 (same shape, maybe a copy), or None when they are not integers
     in [-128, 127] or not plain CPU data."""
     raw = x.raw_data
-    if raw.device.type != "cpu" or raw.layout != torch.strided or _grad_blocked(raw):
+    if not raw.is_cpu or raw.layout != torch.strided or _grad_blocked(raw):
         return None
-    if getattr(raw, "is_neg", lambda: False)() or getattr(raw, "is_conj", lambda: False)():
+    if (_ffqrt._HAS_NEG and raw.is_neg()) or (_ffqrt._HAS_CONJ and raw.is_conj()):
         return None
     if raw.dtype == torch.int8:
         return raw.detach()
@@ -252,6 +252,9 @@ def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
 
 def _int8_raw_data(raw: torch.Tensor) -> Optional[torch.Tensor]:
     if raw.dtype == torch.float32 and raw.is_contiguous():
+        kept = _ffqrt.kept_int8(raw)  # straight from the 8-bit quantizer, which kept int8
+        if kept is not None:
+            return kept
         if _ffqrt.known_int8_grid(raw):  # straight from the 8-bit quantizer: one pass
             flat = raw.reshape(-1)
             q = _ffqrt.quantize_int8(flat, (flat.numel(),), _ONE, None)
@@ -469,16 +472,23 @@ _FLOAT, _REQUANT, _CALL = 0, 1, 2
 
 
 def _global_hooks() -> bool:
-    m = torch.nn.modules.module
-    return any(bool(getattr(m, name, None)) for name in (
-        "_global_forward_hooks", "_global_forward_pre_hooks", "_global_forward_hooks_always_called"))
+    m = torch.nn.modules.module.__dict__
+    return bool(m.get("_global_forward_hooks") or m.get("_global_forward_pre_hooks")
+                or m.get("_global_forward_hooks_always_called"))
+
+
+_quantizer_types: List[type] = []
 
 
 def _output(q: Any) -> Tuple[int, Any]:
     """How the result leaves the kernel: float, requantized in C (with the QParam), or
     float passed through the quantizer."""
-    from fastforward.nn.linear_quantizer import LinearQuantizer
-    from fastforward.nn.quantizer import Quantizer, QuantizerStub
+    if not _quantizer_types:  # imported on first use (fastforward.nn imports this module)
+        from fastforward.nn.linear_quantizer import LinearQuantizer as _LQ
+        from fastforward.nn.quantizer import Quantizer as _Q, QuantizerStub as _QS
+
+        _quantizer_types[:] = [_LQ, _Q, _QS]
+    LinearQuantizer, Quantizer, QuantizerStub = _quantizer_types
 
     if q is None or (isinstance(q, QuantizerStub) and type(q).forward is QuantizerStub.forward):
         return _FLOAT, None
@@ -539,7 +549,7 @@ def _float_bias(bias: Any, n: int) -> Tuple[bool, Optional[torch.Tensor]]:
         if _grad_blocked(bias.raw_data):
             return False, None
         bias = bias.dequantize()
-    if (not isinstance(bias, torch.Tensor) or bias.dtype != torch.float32 or bias.device.type != "cpu"
+    if (not isinstance(bias, torch.Tensor) or bias.dtype != torch.float32 or not bias.is_cpu
             or bias.layout != torch.strided or _grad_blocked(bias) or tuple(bias.shape) != (n,)):
         return False, None
     return True, bias.detach().contiguous()
@@ -573,7 +583,7 @@ Plan = Callable[[], torch.Tensor]
 
 def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
     x, w = b["input"], b["weight"]
-    if (type(x) is not torch.Tensor or x.dtype != torch.float32 or x.device.type != "cpu"
+    if (type(x) is not torch.Tensor or x.dtype != torch.float32 or not x.is_cpu
             or x.layout != torch.strided or x.dim() < 1 or _grad_blocked(x)):
         return None
     if not isinstance(w, QuantizedTensor) or w.dim() != 2:
@@ -655,6 +665,10 @@ def _single(value: Any) -> Optional[int]:
     return None
 
 
+# conv2d_shape's arguments -> its (read-only) result, made once per geometry.
+_conv_shapes: Dict[Tuple[Any, ...], Any] = {}
+
+
 def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     x = _activation(b["input"])
     w = b["weight"]
@@ -716,7 +730,13 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
             layout |= _ffqrt.CONV_IN_NHWC
         if batched and how[0] == _REQUANT:
             layout |= _ffqrt.CONV_OUT_NHWC
-    shape = _ffqrt.conv2d_shape(nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout)
+    shape_key = (nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout)
+    shape = _conv_shapes.get(shape_key)
+    if shape is None:
+        shape = _ffqrt.conv2d_shape(*shape_key)
+        if len(_conv_shapes) > 4096:
+            _conv_shapes.clear()
+        _conv_shapes[shape_key] = shape
     oh, ow = _ffqrt.conv2d_out_hw(shape)
     if oh == 0 or ow == 0:
         return None
@@ -874,7 +894,7 @@ def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optio
             or params.quantized_dtype not in (None, torch.int8, torch.float32)):
         return None
     raw = data.raw_data
-    if raw.dtype != torch.int8 or raw.device.type != "cpu" or _grad_blocked(raw):
+    if raw.dtype != torch.int8 or not raw.is_cpu or _grad_blocked(raw):
         return None
     x = _activation(data)
     qy = _scalar_qparam(params.scale, params.offset)

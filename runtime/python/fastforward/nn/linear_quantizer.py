@@ -52,7 +52,11 @@ class AbstractAffineQuantizer(Quantizer):
     def has_uninitialized_params(self) -> bool:
         """Whether any parameter or buffer is still lazy (range not set yet)."""
         lazy = (UninitializedParameter, UninitializedBuffer)
-        return any(isinstance(t, lazy) for t in list(self._parameters.values()) + list(self._buffers.values()))
+        for slot in (self._parameters, self._buffers):
+            for t in slot.values():
+                if isinstance(t, lazy):
+                    return True
+        return False
 
     @property
     def quantization_function(self) -> type:

@@ -160,25 +160,38 @@ def dequantize_torch(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[to
     return (rt * s).reshape(raw.shape)
 
 
+_zero_point_tensors: dict = {}  # int -> one-entry int32 tensor, handed to C only (read)
+
+
+def _zero_point_tensor(zp: int) -> torch.Tensor:
+    t = _zero_point_tensors.get(zp)
+    if t is None or t._version != 0:
+        t = torch.tensor([zp], dtype=torch.int32)
+        if len(_zero_point_tensors) > 1024:
+            _zero_point_tensors.clear()
+        _zero_point_tensors[zp] = t
+    return t
+
+
 def _c_ready(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor], num_bits: int
              ) -> Optional[Tuple[torch.Tensor, Optional[torch.Tensor]]]:
     """(float32 scales, int32 zero points) for the C kernels, or None to use torch."""
-    if num_bits not in _ffqrt.GRID_DTYPES or x.dtype != torch.float32 or x.device.type != "cpu":
+    if num_bits not in _ffqrt.GRID_DTYPES or x.dtype != torch.float32 or not x.is_cpu:
         return None
     if torch._C._get_tracing_state() is not None:
         return None  # C writes into a buffer the tracer cannot see: torch ops, which it records
-    if scale.dtype != torch.float32 or scale.device.type != "cpu":
+    if scale.dtype != torch.float32 or not scale.is_cpu:
         return None
     if offset is None:
         return scale.contiguous(), None
-    if offset.dtype != torch.float32 or offset.device.type != "cpu":
+    if offset.dtype != torch.float32 or not offset.is_cpu:
         return None  # other dtypes promote the torch path's arithmetic
     lo, hi = -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1
     if offset.numel() == 1:  # per tensor: in Python (torch ops on one value cost more)
         o = offset.detach().item()
         if not math.isfinite(o) or not -hi <= round(o) <= -lo:  # round: half to even, as torch
             return None
-        return scale.contiguous(), torch.tensor([-round(o)], dtype=torch.int32)
+        return scale.contiguous(), _zero_point_tensor(-round(o))
     r = round_half_even(offset.detach())
     if not bool(((r >= -hi) & (r <= -lo)).all()):
         return None  # zero point off the grid (or NaN): C rejects it, torch computes it
