@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/clang_format_check.sh [CLANG_FORMAT]: exit 1 and list the files of
-# src/ and runtime/ that .clang-format would change. Not registered as a
-# test yet: the lead applies the format once, then registers this check.
+# src/ and runtime/ that .clang-format would change (the test 'clang-format',
+# suite style; scripts/test installs clang-format). To lay a file out:
+# clang-format -i --style=file FILE.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cf="${1:-clang-format}"

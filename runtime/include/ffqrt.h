@@ -39,19 +39,19 @@ extern "C" {
 #endif
 
 typedef enum ffqrt_status {
-  FFQRT_OK = 0,
-  FFQRT_EINVAL = 1,       // a pointer is NULL, a size or dtype is out of range
-  FFQRT_EUNSUPPORTED = 2, // the requested ISA is not available on this CPU
-  FFQRT_ENOMEM = 3,       // ffqrt_ctx_new could not allocate
+    FFQRT_OK = 0,
+    FFQRT_EINVAL = 1,        // a pointer is NULL, a size or dtype is out of range
+    FFQRT_EUNSUPPORTED = 2,  // the requested ISA is not available on this CPU
+    FFQRT_ENOMEM = 3,        // ffqrt_ctx_new could not allocate
 } ffqrt_status;
 
 // Integer element types. S4/U4 store two values per byte: element i lives in byte i/2,
 // in the low nibble when i is even and in the high nibble when i is odd.
 typedef enum ffqrt_dtype {
-  FFQRT_S8 = 0, // [-128, 127]
-  FFQRT_U8 = 1, // [0, 255]
-  FFQRT_S4 = 2, // [-8, 7]
-  FFQRT_U4 = 3, // [0, 15]
+    FFQRT_S8 = 0,  // [-128, 127]
+    FFQRT_U8 = 1,  // [0, 255]
+    FFQRT_S4 = 2,  // [-8, 7]
+    FFQRT_U4 = 3,  // [0, 15]
 } ffqrt_dtype;
 
 // Kernel variants. AUTO picks AVX512VNNI > AVXVNNI > AVX2 > REF, the first this CPU
@@ -59,11 +59,11 @@ typedef enum ffqrt_dtype {
 // FFQRT_ISA=ref|avx2|avxvnni|avx512vnni that variant (ffqrt_ctx_new fails if the CPU
 // lacks it). Every variant gives the same results.
 typedef enum ffqrt_isa {
-  FFQRT_ISA_AUTO = 0,
-  FFQRT_ISA_REF = 1,
-  FFQRT_ISA_AVX2 = 2,
-  FFQRT_ISA_AVX512VNNI = 3,
-  FFQRT_ISA_AVXVNNI = 4, // AVX2 + 256-bit VNNI (vpdpbusd on ymm), without AVX-512
+    FFQRT_ISA_AUTO = 0,
+    FFQRT_ISA_REF = 1,
+    FFQRT_ISA_AVX2 = 2,
+    FFQRT_ISA_AVX512VNNI = 3,
+    FFQRT_ISA_AVXVNNI = 4,  // AVX2 + 256-bit VNNI (vpdpbusd on ymm), without AVX-512
 } ffqrt_isa;
 
 // ---------------------------------------------------------------------------------------
@@ -77,10 +77,10 @@ typedef struct ffqrt_ctx ffqrt_ctx;
 // Returns NULL when the ISA is unsupported on this CPU, max_threads < 0, or allocation or
 // thread creation fails.
 FFQRT_API ffqrt_ctx *ffqrt_ctx_new(int isa, int max_threads);
-FFQRT_API void ffqrt_ctx_free(ffqrt_ctx *ctx);           // joins the pool; NULL is a no-op
+FFQRT_API void ffqrt_ctx_free(ffqrt_ctx *ctx);          // joins the pool; NULL is a no-op
 FFQRT_API int ffqrt_ctx_isa(const ffqrt_ctx *ctx);      // the resolved ffqrt_isa
 FFQRT_API int ffqrt_ctx_threads(const ffqrt_ctx *ctx);  // the pool size (0 for NULL)
-FFQRT_API int ffqrt_isa_supported(int isa);              // 1 if this CPU can run it
+FFQRT_API int ffqrt_isa_supported(int isa);             // 1 if this CPU can run it
 // "auto", "ref", "avx2", "avx512vnni", "avxvnni"; "unknown" otherwise.
 FFQRT_API const char *ffqrt_isa_name(int isa);
 
@@ -94,21 +94,19 @@ FFQRT_API const char *ffqrt_isa_name(int isa);
 //   blocks of b, last dim: [1][numel/d_last][d_last],  tiles 0,1,b
 //   2-D tiles th x tw:     [prod(d<r-2)][d_r-2][d_r-1], tiles 1,th,tw
 typedef struct ffqrt_grid {
-  size_t outer, mid, inner;
-  size_t tile_outer, tile_mid, tile_inner;
+    size_t outer, mid, inner;
+    size_t tile_outer, tile_mid, tile_inner;
 } ffqrt_grid;
 
 FFQRT_API size_t ffqrt_grid_params(const ffqrt_grid *g);    // number of tiles
-FFQRT_API size_t ffqrt_storage_bytes(int dtype, size_t n);   // bytes for n elements
+FFQRT_API size_t ffqrt_storage_bytes(int dtype, size_t n);  // bytes for n elements
 
 // zero_point may be NULL: symmetric, i.e. 0 for S8/S4 and 128 / 8 for U8 / U4.
 // scale[i] must be finite and > 0.
-FFQRT_API ffqrt_status ffqrt_quantize(const ffqrt_ctx *ctx, void *q, const float *x,
-                                      const ffqrt_grid *g, const float *scale,
-                                      const int32_t *zero_point, int dtype);
-FFQRT_API ffqrt_status ffqrt_dequantize(const ffqrt_ctx *ctx, float *x, const void *q,
-                                        const ffqrt_grid *g, const float *scale,
-                                        const int32_t *zero_point, int dtype);
+FFQRT_API ffqrt_status ffqrt_quantize(const ffqrt_ctx *ctx, void *q, const float *x, const ffqrt_grid *g,
+                                      const float *scale, const int32_t *zero_point, int dtype);
+FFQRT_API ffqrt_status ffqrt_dequantize(const ffqrt_ctx *ctx, float *x, const void *q, const ffqrt_grid *g,
+                                        const float *scale, const int32_t *zero_point, int dtype);
 // y = quantize(x) as float32 (the grid's integers, -0 as +0), any dtype's range; y may
 // equal x. One pass: for callers that keep integer values in float tensors.
 FFQRT_API ffqrt_status ffqrt_quantize_float(const ffqrt_ctx *ctx, float *y, const float *x,
@@ -116,38 +114,34 @@ FFQRT_API ffqrt_status ffqrt_quantize_float(const ffqrt_ctx *ctx, float *y, cons
                                             const int32_t *zero_point, int dtype);
 // Both at once, 8-bit dtypes: raw = quantize(x) as float32 (as ffqrt_quantize_float) and
 // dq = dequantize(quantize(x)) (as ffqrt_fake_quantize); raw, dq and x do not overlap.
-FFQRT_API ffqrt_status ffqrt_quantize_dequantize(const ffqrt_ctx *ctx, float *raw, float *dq,
-                                                 const float *x, const ffqrt_grid *g,
-                                                 const float *scale,
+FFQRT_API ffqrt_status ffqrt_quantize_dequantize(const ffqrt_ctx *ctx, float *raw, float *dq, const float *x,
+                                                 const ffqrt_grid *g, const float *scale,
                                                  const int32_t *zero_point, int dtype);
 // y = dequantize(quantize(x)); y may equal x.
 FFQRT_API ffqrt_status ffqrt_fake_quantize(const ffqrt_ctx *ctx, float *y, const float *x,
-                                           const ffqrt_grid *g, const float *scale,
-                                           const int32_t *zero_point, int dtype);
+                                           const ffqrt_grid *g, const float *scale, const int32_t *zero_point,
+                                           int dtype);
 
 // Scale and zero point for the range [lo, hi] (widened to include 0) and the integer
 // range of dtype, or [qmin, qmax] = [0, 127] when dtype is U8 and reduce_range is 1.
 // symmetric: zero point as for zero_point == NULL above, scale = max|.| / half range.
-FFQRT_API ffqrt_status ffqrt_qparams_from_range(float *scale, int32_t *zero_point, float lo,
-                                                float hi, int dtype, int symmetric,
-                                                int reduce_range);
+FFQRT_API ffqrt_status ffqrt_qparams_from_range(float *scale, int32_t *zero_point, float lo, float hi,
+                                                int dtype, int symmetric, int reduce_range);
 
 // ---------------------------------------------------------------------------------------
 // Range estimation, one pass. NaN is ignored; -0 is reported as +0; no data gives
 // min = +inf, max = -inf.
-FFQRT_API ffqrt_status ffqrt_minmax(const ffqrt_ctx *ctx, float *min, float *max,
-                                    const float *x, size_t n);
+FFQRT_API ffqrt_status ffqrt_minmax(const ffqrt_ctx *ctx, float *min, float *max, const float *x, size_t n);
 // Per channel over x viewed as [outer][channels][inner]: min[c], max[c].
-FFQRT_API ffqrt_status ffqrt_minmax_channel(const ffqrt_ctx *ctx, float *min, float *max,
-                                            const float *x, size_t outer, size_t channels,
-                                            size_t inner);
+FFQRT_API ffqrt_status ffqrt_minmax_channel(const ffqrt_ctx *ctx, float *min, float *max, const float *x,
+                                            size_t outer, size_t channels, size_t inner);
 
 // ---------------------------------------------------------------------------------------
 // Per-tensor quantization parameters of an int8 operand (dtype FFQRT_S8 or FFQRT_U8).
 typedef struct ffqrt_qparam {
-  float scale;
-  int32_t zero_point;
-  int32_t dtype;
+    float scale;
+    int32_t zero_point;
+    int32_t dtype;
 } ffqrt_qparam;
 
 // int8 linear layer: y[m][n] = sum_k (a[m][k] - za) * w[n][k], as int32, then
@@ -155,25 +149,23 @@ typedef struct ffqrt_qparam {
 //   int8 output: q = quantize(that, sy, zy), clamped to [zy, qmax] when relu is set.
 // Weights are s8, symmetric, one scale per output channel, packed once. K <= 65536.
 FFQRT_API size_t ffqrt_linear_pack_size(size_t n, size_t k);
-FFQRT_API ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale,
-                                         size_t n, size_t k);
+FFQRT_API ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale, size_t n,
+                                         size_t k);
 // The (n, k) a packed buffer was made for; FFQRT_EINVAL if it is not a linear pack (a
 // bridge can check a cached pack against the call's shapes before using it).
 FFQRT_API ffqrt_status ffqrt_linear_pack_dims(const void *packed, size_t *n, size_t *k);
 // a: m x k of dtype pa->dtype. bias may be NULL. y: m x n.
-FFQRT_API ffqrt_status ffqrt_linear_f32(const ffqrt_ctx *ctx, float *y, const void *a,
-                                        const ffqrt_qparam *pa, const void *packed,
-                                        const float *bias, size_t m);
-FFQRT_API ffqrt_status ffqrt_linear_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
-                                      int relu, const void *a, const ffqrt_qparam *pa,
-                                      const void *packed, const float *bias, size_t m);
+FFQRT_API ffqrt_status ffqrt_linear_f32(const ffqrt_ctx *ctx, float *y, const void *a, const ffqrt_qparam *pa,
+                                        const void *packed, const float *bias, size_t m);
+FFQRT_API ffqrt_status ffqrt_linear_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                      const void *a, const ffqrt_qparam *pa, const void *packed,
+                                      const float *bias, size_t m);
 // fp32 in, fp32 out: activations quantized per tensor to u8 in [0, 127] (reduce range:
 // like fbgemm, it keeps every u8 x s8 pair sum within int16) from their min/max, GEMM,
 // dequantized with bias. workspace: ffqrt_linear_dynamic_workspace_size(m, k) bytes.
 FFQRT_API size_t ffqrt_linear_dynamic_workspace_size(size_t m, size_t k);
 FFQRT_API ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x,
-                                            const void *packed, const float *bias, size_t m,
-                                            void *workspace);
+                                            const void *packed, const float *bias, size_t m, void *workspace);
 
 // ---------------------------------------------------------------------------------------
 // int8 matmul / bmm of two activation tensors, both per tensor (s8 or u8, any zero point):
@@ -184,14 +176,13 @@ FFQRT_API ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, cons
 // b is packed per call into the workspace (ffqrt_matmul_workspace_size(m, k, n) bytes,
 // reused for every t). batch, m or n of 0 writes nothing and returns FFQRT_OK.
 FFQRT_API size_t ffqrt_matmul_workspace_size(size_t m, size_t k, size_t n);
-FFQRT_API ffqrt_status ffqrt_matmul_f32(const ffqrt_ctx *ctx, float *y, const void *a,
-                                        const ffqrt_qparam *pa, const void *b,
-                                        const ffqrt_qparam *pb, size_t batch, size_t m,
+FFQRT_API ffqrt_status ffqrt_matmul_f32(const ffqrt_ctx *ctx, float *y, const void *a, const ffqrt_qparam *pa,
+                                        const void *b, const ffqrt_qparam *pb, size_t batch, size_t m,
                                         size_t k, size_t n, void *workspace);
-FFQRT_API ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
-                                      int relu, const void *a, const ffqrt_qparam *pa,
-                                      const void *b, const ffqrt_qparam *pb, size_t batch,
-                                      size_t m, size_t k, size_t n, void *workspace);
+FFQRT_API ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                      const void *a, const ffqrt_qparam *pa, const void *b,
+                                      const ffqrt_qparam *pb, size_t batch, size_t m, size_t k, size_t n,
+                                      void *workspace);
 
 // ---------------------------------------------------------------------------------------
 // int8 conv2d. Weights [c_out][c_in/groups][kh][kw], s8, per output channel. Input and
@@ -200,10 +191,10 @@ FFQRT_API ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt
 // stride_h = dil_h = 1 and pad_h = 0.
 enum { FFQRT_CONV_IN_NHWC = 1, FFQRT_CONV_OUT_NHWC = 2 };
 typedef struct ffqrt_conv2d_shape {
-  size_t n, c_in, h, w;   // input
-  size_t c_out, kh, kw;   // weights
-  size_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
-  size_t layout;          // FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC, or 0 (NCHW both)
+    size_t n, c_in, h, w;  // input
+    size_t c_out, kh, kw;  // weights
+    size_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+    size_t layout;  // FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC, or 0 (NCHW both)
 } ffqrt_conv2d_shape;
 
 // Output height / width (0 if the kernel does not fit).
@@ -216,77 +207,66 @@ FFQRT_API ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const fl
 // plus up to 64 column blocks of about 128 KB.
 FFQRT_API size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s);
 // Same output formulas as the linear layer; padding reads as the input zero point.
-FFQRT_API ffqrt_status ffqrt_conv2d_f32(const ffqrt_ctx *ctx, float *y, const void *x,
-                                        const ffqrt_qparam *px, const void *packed,
-                                        const float *bias, const ffqrt_conv2d_shape *s,
+FFQRT_API ffqrt_status ffqrt_conv2d_f32(const ffqrt_ctx *ctx, float *y, const void *x, const ffqrt_qparam *px,
+                                        const void *packed, const float *bias, const ffqrt_conv2d_shape *s,
                                         void *workspace);
-FFQRT_API ffqrt_status ffqrt_conv2d_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
-                                      int relu, const void *x, const ffqrt_qparam *px,
-                                      const void *packed, const float *bias,
-                                      const ffqrt_conv2d_shape *s, void *workspace);
+FFQRT_API ffqrt_status ffqrt_conv2d_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                      const void *x, const ffqrt_qparam *px, const void *packed,
+                                      const float *bias, const ffqrt_conv2d_shape *s, void *workspace);
 
 // ---------------------------------------------------------------------------------------
 // Elementwise on int8 tensors of n elements:
 //   fa = (float)(a - za) * sa;  fb = (float)(b - zb) * sb
 //   add: q = quantize(fa + fb, sy, zy)    mul: q = quantize(fa * fb, sy, zy)
 // relu: the clamp's lower bound becomes max(qmin, zy).
-FFQRT_API ffqrt_status ffqrt_add(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
-                                 int relu, const void *a, const ffqrt_qparam *pa,
-                                 const void *b, const ffqrt_qparam *pb, size_t n);
-FFQRT_API ffqrt_status ffqrt_mul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py,
-                                 int relu, const void *a, const ffqrt_qparam *pa,
-                                 const void *b, const ffqrt_qparam *pb, size_t n);
+FFQRT_API ffqrt_status ffqrt_add(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                 const void *a, const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
+                                 size_t n);
+FFQRT_API ffqrt_status ffqrt_mul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                 const void *a, const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
+                                 size_t n);
 // Bytes in NHWC order ([n][hw][c]) to NCHW ([n][c][hw]); y and x do not overlap.
-FFQRT_API ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const void *x,
-                                           size_t n, size_t c, size_t hw);
+FFQRT_API ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const void *x, size_t n, size_t c,
+                                           size_t hw);
 // y[i] = table[x[i]] for n bytes (table: 256 bytes), e.g. a requantization or any unary
 // op of an 8-bit operand onto an 8-bit grid, tabulated once. y may equal x.
-FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x,
-                                  const uint8_t *table, size_t n);
+FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *table,
+                                  size_t n);
 
 // ---------------------------------------------------------------------------------------
 // References (the specification). Same arguments as above, minus ctx; weights unpacked.
-FFQRT_API ffqrt_status ffqrt_quantize_ref(void *q, const float *x, const ffqrt_grid *g,
-                                          const float *scale, const int32_t *zero_point,
-                                          int dtype);
-FFQRT_API ffqrt_status ffqrt_dequantize_ref(float *x, const void *q, const ffqrt_grid *g,
-                                            const float *scale, const int32_t *zero_point,
-                                            int dtype);
+FFQRT_API ffqrt_status ffqrt_quantize_ref(void *q, const float *x, const ffqrt_grid *g, const float *scale,
+                                          const int32_t *zero_point, int dtype);
+FFQRT_API ffqrt_status ffqrt_dequantize_ref(float *x, const void *q, const ffqrt_grid *g, const float *scale,
+                                            const int32_t *zero_point, int dtype);
 FFQRT_API ffqrt_status ffqrt_fake_quantize_ref(float *y, const float *x, const ffqrt_grid *g,
-                                               const float *scale,
-                                               const int32_t *zero_point, int dtype);
+                                               const float *scale, const int32_t *zero_point, int dtype);
 FFQRT_API ffqrt_status ffqrt_quantize_float_ref(float *y, const float *x, const ffqrt_grid *g,
-                                                const float *scale,
-                                                const int32_t *zero_point, int dtype);
+                                                const float *scale, const int32_t *zero_point, int dtype);
 FFQRT_API ffqrt_status ffqrt_minmax_ref(float *min, float *max, const float *x, size_t n);
-FFQRT_API ffqrt_status ffqrt_minmax_channel_ref(float *min, float *max, const float *x,
-                                                size_t outer, size_t channels, size_t inner);
+FFQRT_API ffqrt_status ffqrt_minmax_channel_ref(float *min, float *max, const float *x, size_t outer,
+                                                size_t channels, size_t inner);
 // w: n x k s8, row-major. py == NULL selects the f32 output (y is float*).
-FFQRT_API ffqrt_status ffqrt_linear_ref(void *y, const ffqrt_qparam *py, int relu,
-                                        const void *a, const ffqrt_qparam *pa,
-                                        const int8_t *w, const float *w_scale,
+FFQRT_API ffqrt_status ffqrt_linear_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,
+                                        const ffqrt_qparam *pa, const int8_t *w, const float *w_scale,
                                         const float *bias, size_t m, size_t n, size_t k);
 FFQRT_API ffqrt_status ffqrt_linear_dynamic_ref(float *y, const float *x, const int8_t *w,
-                                                const float *w_scale, const float *bias,
-                                                size_t m, size_t n, size_t k);
-FFQRT_API ffqrt_status ffqrt_conv2d_ref(void *y, const ffqrt_qparam *py, int relu,
-                                        const void *x, const ffqrt_qparam *px,
-                                        const int8_t *w, const float *w_scale,
+                                                const float *w_scale, const float *bias, size_t m, size_t n,
+                                                size_t k);
+FFQRT_API ffqrt_status ffqrt_conv2d_ref(void *y, const ffqrt_qparam *py, int relu, const void *x,
+                                        const ffqrt_qparam *px, const int8_t *w, const float *w_scale,
                                         const float *bias, const ffqrt_conv2d_shape *s);
 // py == NULL selects the f32 output (y is float*).
-FFQRT_API ffqrt_status ffqrt_matmul_ref(void *y, const ffqrt_qparam *py, int relu,
-                                        const void *a, const ffqrt_qparam *pa, const void *b,
-                                        const ffqrt_qparam *pb, size_t batch, size_t m,
-                                        size_t k, size_t n);
-FFQRT_API ffqrt_status ffqrt_add_ref(void *y, const ffqrt_qparam *py, int relu,
-                                     const void *a, const ffqrt_qparam *pa, const void *b,
-                                     const ffqrt_qparam *pb, size_t n);
-FFQRT_API ffqrt_status ffqrt_mul_ref(void *y, const ffqrt_qparam *py, int relu,
-                                     const void *a, const ffqrt_qparam *pa, const void *b,
-                                     const ffqrt_qparam *pb, size_t n);
+FFQRT_API ffqrt_status ffqrt_matmul_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,
+                                        const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
+                                        size_t batch, size_t m, size_t k, size_t n);
+FFQRT_API ffqrt_status ffqrt_add_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,
+                                     const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t n);
+FFQRT_API ffqrt_status ffqrt_mul_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,
+                                     const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t n);
 
 #ifdef __cplusplus
 }
 #endif
 
-#endif // FFQRT_H
+#endif  // FFQRT_H

@@ -21,17 +21,16 @@
 #include "kernels.h"
 #include "threads.h"
 
-enum { BLOCK_BYTES = 128 << 10, ROW_ALIGN = 24, MAX_BLOCK_ROWS = 4096,
-       PAR_MIN_MACS = 1 << 19 };
+enum { BLOCK_BYTES = 128 << 10, ROW_ALIGN = 24, MAX_BLOCK_ROWS = 4096, PAR_MIN_MACS = 1 << 19 };
 
-#define CONV_PACK_VERSION 2u // version 1 packed the columns as (ci, r, t)
+#define CONV_PACK_VERSION 2u  // version 1 packed the columns as (ci, r, t)
 
 static size_t group_k(const ffqrt_conv2d_shape *s) { return s->c_in / s->groups * s->kh * s->kw; }
 
 static int shape_ok(const ffqrt_conv2d_shape *s) {
-  return s && s->groups && s->c_in % s->groups == 0 && s->c_out % s->groups == 0 &&
-         group_k(s) <= FFQRT_MAX_K && s->layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC) &&
-         ffqrt_conv2d_out_h(s) && ffqrt_conv2d_out_w(s);
+    return s && s->groups && s->c_in % s->groups == 0 && s->c_out % s->groups == 0 &&
+           group_k(s) <= FFQRT_MAX_K && s->layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC) &&
+           ffqrt_conv2d_out_h(s) && ffqrt_conv2d_out_w(s);
 }
 
 static int nchw_out(const ffqrt_conv2d_shape *s) { return !(s->layout & FFQRT_CONV_OUT_NHWC); }
@@ -41,266 +40,260 @@ static int nchw_out(const ffqrt_conv2d_shape *s) { return !(s->layout & FFQRT_CO
 enum { SLACK = 64 };
 
 typedef struct plan {
-  size_t hw, m, k, k_pad, cog;
-  size_t hp, wp;        // padded input height, width
-  size_t rows, nblocks; // rows per block, blocks
-  size_t col_bytes, slot, in_bytes;
+    size_t hw, m, k, k_pad, cog;
+    size_t hp, wp;         // padded input height, width
+    size_t rows, nblocks;  // rows per block, blocks
+    size_t col_bytes, slot, in_bytes;
 } plan;
 
 static plan plan_of(const ffqrt_conv2d_shape *s) {
-  plan p;
-  p.hw = ffqrt_conv2d_out_h(s) * ffqrt_conv2d_out_w(s);
-  p.m = s->n * p.hw;
-  p.k = group_k(s);
-  p.k_pad = ffqrt_round_up(p.k, FFQRT_KR);
-  p.cog = s->c_out / s->groups;
-  size_t per_row = p.k_pad + (nchw_out(s) ? p.cog * sizeof(float) : 0);
-  size_t rows = BLOCK_BYTES / (per_row ? per_row : 1) / ROW_ALIGN * ROW_ALIGN;
-  rows = rows < ROW_ALIGN ? ROW_ALIGN : rows > MAX_BLOCK_ROWS ? MAX_BLOCK_ROWS : rows;
-  p.rows = rows < p.m ? rows : p.m;
-  p.nblocks = p.rows ? (p.m + p.rows - 1) / p.rows : 0;
-  p.col_bytes = ffqrt_round_up(p.rows * p.k_pad + SLACK, 64);
-  p.slot = p.col_bytes + (nchw_out(s) ? ffqrt_round_up(p.rows * p.cog * sizeof(float), 64) : 0);
-  p.hp = s->h + 2 * s->pad_h;
-  p.wp = s->w + 2 * s->pad_w;
-  p.in_bytes = ffqrt_round_up(s->n * p.hp * p.wp * s->c_in + SLACK, 64);
-  return p;
+    plan p;
+    p.hw = ffqrt_conv2d_out_h(s) * ffqrt_conv2d_out_w(s);
+    p.m = s->n * p.hw;
+    p.k = group_k(s);
+    p.k_pad = ffqrt_round_up(p.k, FFQRT_KR);
+    p.cog = s->c_out / s->groups;
+    size_t per_row = p.k_pad + (nchw_out(s) ? p.cog * sizeof(float) : 0);
+    size_t rows = BLOCK_BYTES / (per_row ? per_row : 1) / ROW_ALIGN * ROW_ALIGN;
+    rows = rows < ROW_ALIGN ? ROW_ALIGN : rows > MAX_BLOCK_ROWS ? MAX_BLOCK_ROWS : rows;
+    p.rows = rows < p.m ? rows : p.m;
+    p.nblocks = p.rows ? (p.m + p.rows - 1) / p.rows : 0;
+    p.col_bytes = ffqrt_round_up(p.rows * p.k_pad + SLACK, 64);
+    p.slot = p.col_bytes + (nchw_out(s) ? ffqrt_round_up(p.rows * p.cog * sizeof(float), 64) : 0);
+    p.hp = s->h + 2 * s->pad_h;
+    p.wp = s->w + 2 * s->pad_w;
+    p.in_bytes = ffqrt_round_up(s->n * p.hp * p.wp * s->c_in + SLACK, 64);
+    return p;
 }
 
-static size_t slots_of(const plan *p) {
-  return p->nblocks < FFQRT_MAX_PARTS ? p->nblocks : FFQRT_MAX_PARTS;
-}
+static size_t slots_of(const plan *p) { return p->nblocks < FFQRT_MAX_PARTS ? p->nblocks : FFQRT_MAX_PARTS; }
 
 size_t ffqrt_conv2d_pack_size(const ffqrt_conv2d_shape *s) {
-  if (!shape_ok(s)) return sizeof(ffqrt_conv_hdr);
-  return sizeof(ffqrt_conv_hdr) + s->groups * ffqrt_linear_pack_size(s->c_out / s->groups, group_k(s));
+    if (!shape_ok(s)) return sizeof(ffqrt_conv_hdr);
+    return sizeof(ffqrt_conv_hdr) + s->groups * ffqrt_linear_pack_size(s->c_out / s->groups, group_k(s));
 }
 
 ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_scale,
                                const ffqrt_conv2d_shape *s) {
-  if (!packed || !shape_ok(s)) return FFQRT_EINVAL;
-  size_t cog = s->c_out / s->groups, k = group_k(s), cg = s->c_in / s->groups;
-  // column (r * kw + t) * cg + ci of the pack is w[.][ci][r][t]
-  uint32_t *col = malloc((k ? k : 1) * sizeof *col);
-  if (!col) return FFQRT_ENOMEM;
-  for (size_t ci = 0; ci < cg; ci++)
-    for (size_t r = 0; r < s->kh; r++)
-      for (size_t t = 0; t < s->kw; t++)
-        col[(r * s->kw + t) * cg + ci] = (uint32_t)((ci * s->kh + r) * s->kw + t);
-  ffqrt_conv_hdr h = {FFQRT_PACK_MAGIC, CONV_PACK_VERSION, s->groups,
-                      ffqrt_linear_pack_size(cog, k), {s->kh, s->kw, cg, 0, 0}};
-  memcpy(packed, &h, sizeof h);
-  ffqrt_status st = FFQRT_OK;
-  for (size_t g = 0; g < s->groups && st == FFQRT_OK; g++) {
-    char *dst = (char *)packed + sizeof h + g * h.group_bytes;
-    st = ffqrt_pack_cols(dst, w + g * cog * k, w_scale + g * cog, cog, k, col);
-  }
-  free(col);
-  return st;
+    if (!packed || !shape_ok(s)) return FFQRT_EINVAL;
+    size_t cog = s->c_out / s->groups, k = group_k(s), cg = s->c_in / s->groups;
+    // column (r * kw + t) * cg + ci of the pack is w[.][ci][r][t]
+    uint32_t *col = malloc((k ? k : 1) * sizeof *col);
+    if (!col) return FFQRT_ENOMEM;
+    for (size_t ci = 0; ci < cg; ci++)
+        for (size_t r = 0; r < s->kh; r++)
+            for (size_t t = 0; t < s->kw; t++)
+                col[(r * s->kw + t) * cg + ci] = (uint32_t)((ci * s->kh + r) * s->kw + t);
+    ffqrt_conv_hdr h = {FFQRT_PACK_MAGIC,
+                        CONV_PACK_VERSION,
+                        s->groups,
+                        ffqrt_linear_pack_size(cog, k),
+                        {s->kh, s->kw, cg, 0, 0}};
+    memcpy(packed, &h, sizeof h);
+    ffqrt_status st = FFQRT_OK;
+    for (size_t g = 0; g < s->groups && st == FFQRT_OK; g++) {
+        char *dst = (char *)packed + sizeof h + g * h.group_bytes;
+        st = ffqrt_pack_cols(dst, w + g * cog * k, w_scale + g * cog, cog, k, col);
+    }
+    free(col);
+    return st;
 }
 
 size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s) {
-  if (!shape_ok(s)) return 0;
-  plan p = plan_of(s);
-  return p.in_bytes + slots_of(&p) * p.slot;
+    if (!shape_ok(s)) return 0;
+    plan p = plan_of(s);
+    return p.in_bytes + slots_of(&p) * p.slot;
 }
 
 // Image b of x into the padded NHWC copy.
 typedef struct pjob {
-  uint8_t *dst;
-  const uint8_t *src;
-  const ffqrt_conv2d_shape *s;
-  size_t hp, wp;
-  uint8_t pad;
+    uint8_t *dst;
+    const uint8_t *src;
+    const ffqrt_conv2d_shape *s;
+    size_t hp, wp;
+    uint8_t pad;
 } pjob;
 
 static void pad_image(void *arg, size_t b) {
-  const pjob *j = arg;
-  const ffqrt_conv2d_shape *s = j->s;
-  size_t c = s->c_in, prow = j->wp * c, img = s->h * s->w * c;
-  uint8_t *dst = j->dst + b * j->hp * prow;
-  const uint8_t *src = j->src + b * img;
-  memset(dst, j->pad, s->pad_h * prow);
-  memset(dst + (s->pad_h + s->h) * prow, j->pad, s->pad_h * prow);
-  size_t side = s->pad_w * c;
-  for (size_t i = 0; i < s->h; i++) {
-    uint8_t *row = dst + (s->pad_h + i) * prow;
-    if (side <= 8) { // few channels: the side bytes inline, not two library calls per row
-      for (size_t e = 0; e < side; e++) row[e] = row[side + s->w * c + e] = j->pad;
-    } else {
-      memset(row, j->pad, side);
-      memset(row + side + s->w * c, j->pad, side);
+    const pjob *j = arg;
+    const ffqrt_conv2d_shape *s = j->s;
+    size_t c = s->c_in, prow = j->wp * c, img = s->h * s->w * c;
+    uint8_t *dst = j->dst + b * j->hp * prow;
+    const uint8_t *src = j->src + b * img;
+    memset(dst, j->pad, s->pad_h * prow);
+    memset(dst + (s->pad_h + s->h) * prow, j->pad, s->pad_h * prow);
+    size_t side = s->pad_w * c;
+    for (size_t i = 0; i < s->h; i++) {
+        uint8_t *row = dst + (s->pad_h + i) * prow;
+        if (side <= 8) {  // few channels: the side bytes inline, not two library calls per row
+            for (size_t e = 0; e < side; e++) row[e] = row[side + s->w * c + e] = j->pad;
+        } else {
+            memset(row, j->pad, side);
+            memset(row + side + s->w * c, j->pad, side);
+        }
+        row += side;
+        if (s->layout & FFQRT_CONV_IN_NHWC || c == 1) memcpy(row, src + i * s->w * c, s->w * c);
+        else
+            for (size_t ci = 0; ci < c; ci++)
+                for (size_t x = 0; x < s->w; x++) row[x * c + ci] = src[(ci * s->h + i) * s->w + x];
     }
-    row += side;
-    if (s->layout & FFQRT_CONV_IN_NHWC || c == 1)
-      memcpy(row, src + i * s->w * c, s->w * c);
-    else
-      for (size_t ci = 0; ci < c; ci++)
-        for (size_t x = 0; x < s->w; x++) row[x * c + ci] = src[(ci * s->h + i) * s->w + x];
-  }
 }
 
 // dst[0, n) = src[0, n), 16 bytes at a time (may copy up to 15 bytes more).
 static inline void copy_over(uint8_t *restrict dst, const uint8_t *restrict src, size_t n) {
-  for (size_t o = 0; o < n; o += 16) memcpy(dst + o, src + o, 16);
+    for (size_t o = 0; o < n; o += 16) memcpy(dst + o, src + o, 16);
 }
 
 // Rows [m0, m1) of group g's column matrix from the padded NHWC input xp; a row is k_pad
 // bytes, the ones past k equal to `fill` (they meet zero weights). The rows are written in
 // order, so what a copy writes past its end is overwritten by the next one.
 __attribute__((noinline)) static void im2col(uint8_t *restrict col, const uint8_t *restrict xp,
-                                             const ffqrt_conv2d_shape *s, const plan *p,
-                                             size_t m0, size_t m1, size_t g, uint8_t fill) {
-  size_t oh = ffqrt_conv2d_out_h(s), ow = ffqrt_conv2d_out_w(s), c = s->c_in;
-  size_t cg = c / s->groups, rowlen = s->kw * cg, prow = p->wp * c;
-  int whole_rows = s->dil_w == 1 && s->groups == 1; // a window row is one run of the input
-  size_t b = m0 / p->hw, i = m0 % p->hw / ow, j = m0 % ow;
-  if (whole_rows && rowlen <= 16) { // short window rows (few channels): one 16-byte copy each
-    size_t kh = s->kh, dh = s->dil_h * prow, sh = s->stride_h * prow, sw = s->stride_w * c;
-    size_t pad = p->k_pad - p->k, img = p->hp * prow;
-    const uint8_t *rowp = xp + b * img + i * sh;
+                                             const ffqrt_conv2d_shape *s, const plan *p, size_t m0, size_t m1,
+                                             size_t g, uint8_t fill) {
+    size_t oh = ffqrt_conv2d_out_h(s), ow = ffqrt_conv2d_out_w(s), c = s->c_in;
+    size_t cg = c / s->groups, rowlen = s->kw * cg, prow = p->wp * c;
+    int whole_rows = s->dil_w == 1 && s->groups == 1;  // a window row is one run of the input
+    size_t b = m0 / p->hw, i = m0 % p->hw / ow, j = m0 % ow;
+    if (whole_rows && rowlen <= 16) {  // short window rows (few channels): one 16-byte copy each
+        size_t kh = s->kh, dh = s->dil_h * prow, sh = s->stride_h * prow, sw = s->stride_w * c;
+        size_t pad = p->k_pad - p->k, img = p->hp * prow;
+        const uint8_t *rowp = xp + b * img + i * sh;
+        for (size_t m = m0; m < m1; m++) {
+            const uint8_t *win = rowp + j * sw;
+            for (size_t r = 0; r < kh; r++, col += rowlen) memcpy(col, win + r * dh, 16);
+            for (size_t e = 0; e < pad; e++) *col++ = fill;
+            if (++j == ow) {
+                j = 0;
+                if (++i == oh) i = 0, b++;
+                rowp = xp + b * img + i * sh;
+            }
+        }
+        return;
+    }
     for (size_t m = m0; m < m1; m++) {
-      const uint8_t *win = rowp + j * sw;
-      for (size_t r = 0; r < kh; r++, col += rowlen) memcpy(col, win + r * dh, 16);
-      for (size_t e = 0; e < pad; e++) *col++ = fill;
-      if (++j == ow) {
-        j = 0;
-        if (++i == oh) i = 0, b++;
-        rowp = xp + b * img + i * sh;
-      }
+        const uint8_t *win = xp + (b * p->hp + i * s->stride_h) * prow + j * s->stride_w * c + g * cg;
+        for (size_t r = 0; r < s->kh; r++) {
+            const uint8_t *src = win + r * s->dil_h * prow;
+            if (whole_rows) {
+                copy_over(col, src, rowlen);
+                col += rowlen;
+                continue;
+            }
+            for (size_t t = 0; t < s->kw; t++, col += cg) copy_over(col, src + t * s->dil_w * c, cg);
+        }
+        for (size_t e = p->k; e < p->k_pad; e++) *col++ = fill;
+        if (++j == ow) {
+            j = 0;
+            if (++i == oh) i = 0, b++;
+        }
     }
-    return;
-  }
-  for (size_t m = m0; m < m1; m++) {
-    const uint8_t *win = xp + (b * p->hp + i * s->stride_h) * prow + j * s->stride_w * c + g * cg;
-    for (size_t r = 0; r < s->kh; r++) {
-      const uint8_t *src = win + r * s->dil_h * prow;
-      if (whole_rows) {
-        copy_over(col, src, rowlen);
-        col += rowlen;
-        continue;
-      }
-      for (size_t t = 0; t < s->kw; t++, col += cg) copy_over(col, src + t * s->dil_w * c, cg);
-    }
-    for (size_t e = p->k; e < p->k_pad; e++) *col++ = fill;
-    if (++j == ow) {
-      j = 0;
-      if (++i == oh) i = 0, b++;
-    }
-  }
 }
 
 typedef struct cjob {
-  const ffqrt_ctx *ctx;
-  const ffqrt_conv2d_shape *s;
-  const char *packed;
-  plan p;
-  const uint8_t *x; // the padded NHWC copy
-  const ffqrt_qparam *px, *py;
-  int relu, threaded;
-  const float *bias;
-  char *y, *slots;
-  size_t esz;
+    const ffqrt_ctx *ctx;
+    const ffqrt_conv2d_shape *s;
+    const char *packed;
+    plan p;
+    const uint8_t *x;  // the padded NHWC copy
+    const ffqrt_qparam *px, *py;
+    int relu, threaded;
+    const float *bias;
+    char *y, *slots;
+    size_t esz;
 } cjob;
 
 // Output rows [m0, m1) of every group, with the workspace slot `slot`.
 static void run_block(const cjob *j, size_t m0, size_t m1, char *slot) {
-  const ffqrt_conv2d_shape *s = j->s;
-  const ffqrt_conv_hdr *h = (const ffqrt_conv_hdr *)j->packed;
-  size_t cog = j->p.cog, rows = m1 - m0;
-  char *tmp = slot + j->p.col_bytes;
-  for (size_t g = 0; g < s->groups; g++) {
-    const ffqrt_pack_hdr *ph = (const ffqrt_pack_hdr *)(j->packed + sizeof *h + g * h->group_bytes);
-    ffqrt_gemm gm;
-    ffqrt_gemm_init(&gm, ph, slot, j->px, rows, j->p.k_pad);
-    gm.k = j->p.k_pad; // whole k-groups: the column padding meets the zero-padded weights
-    im2col((uint8_t *)slot, j->x, s, &j->p, m0, m1, g, gm.a_xor);
-    const float *bias = j->bias ? j->bias + g * cog : NULL;
-    if (nchw_out(s))
-      ffqrt_gemm_out(&gm, tmp, j->py, j->relu, bias, cog, 1);
-    else
-      ffqrt_gemm_out(&gm, j->y + (m0 * s->c_out + g * cog) * j->esz, j->py, j->relu, bias, s->c_out, 1);
-    if (j->threaded)
-      ffqrt_gemm_run(j->ctx, &gm);
-    else
-      ffqrt_gemm_run1(j->ctx->k, &gm);
-    if (!nchw_out(s)) continue;
-    size_t hw = j->p.hw, b = m0 / hw, q = m0 % hw;
-    for (size_t r = 0; r < rows; r++) {
-      char *yb = j->y + ((b * s->c_out + g * cog) * hw + q) * j->esz;
-      const char *src = tmp + r * cog * j->esz;
-      if (j->esz == 1)
-        for (size_t c = 0; c < cog; c++) yb[c * hw] = src[c];
-      else
-        for (size_t c = 0; c < cog; c++) memcpy(yb + c * hw * 4, src + 4 * c, 4);
-      if (++q == hw) q = 0, b++;
+    const ffqrt_conv2d_shape *s = j->s;
+    const ffqrt_conv_hdr *h = (const ffqrt_conv_hdr *)j->packed;
+    size_t cog = j->p.cog, rows = m1 - m0;
+    char *tmp = slot + j->p.col_bytes;
+    for (size_t g = 0; g < s->groups; g++) {
+        const ffqrt_pack_hdr *ph = (const ffqrt_pack_hdr *)(j->packed + sizeof *h + g * h->group_bytes);
+        ffqrt_gemm gm;
+        ffqrt_gemm_init(&gm, ph, slot, j->px, rows, j->p.k_pad);
+        gm.k = j->p.k_pad;  // whole k-groups: the column padding meets the zero-padded weights
+        im2col((uint8_t *)slot, j->x, s, &j->p, m0, m1, g, gm.a_xor);
+        const float *bias = j->bias ? j->bias + g * cog : NULL;
+        if (nchw_out(s)) ffqrt_gemm_out(&gm, tmp, j->py, j->relu, bias, cog, 1);
+        else
+            ffqrt_gemm_out(&gm, j->y + (m0 * s->c_out + g * cog) * j->esz, j->py, j->relu, bias, s->c_out, 1);
+        if (j->threaded) ffqrt_gemm_run(j->ctx, &gm);
+        else ffqrt_gemm_run1(j->ctx->k, &gm);
+        if (!nchw_out(s)) continue;
+        size_t hw = j->p.hw, b = m0 / hw, q = m0 % hw;
+        for (size_t r = 0; r < rows; r++) {
+            char *yb = j->y + ((b * s->c_out + g * cog) * hw + q) * j->esz;
+            const char *src = tmp + r * cog * j->esz;
+            if (j->esz == 1)
+                for (size_t c = 0; c < cog; c++) yb[c * hw] = src[c];
+            else
+                for (size_t c = 0; c < cog; c++) memcpy(yb + c * hw * 4, src + 4 * c, 4);
+            if (++q == hw) q = 0, b++;
+        }
     }
-  }
 }
 
 static void run_part(void *arg, size_t part, size_t parts) {
-  const cjob *j = arg;
-  size_t b0 = j->p.nblocks * part / parts, b1 = j->p.nblocks * (part + 1) / parts;
-  char *slot = j->slots + part * j->p.slot;
-  for (size_t b = b0; b < b1; b++) {
-    size_t m0 = b * j->p.rows, m1 = m0 + j->p.rows < j->p.m ? m0 + j->p.rows : j->p.m;
-    run_block(j, m0, m1, slot);
-  }
+    const cjob *j = arg;
+    size_t b0 = j->p.nblocks * part / parts, b1 = j->p.nblocks * (part + 1) / parts;
+    char *slot = j->slots + part * j->p.slot;
+    for (size_t b = b0; b < b1; b++) {
+        size_t m0 = b * j->p.rows, m1 = m0 + j->p.rows < j->p.m ? m0 + j->p.rows : j->p.m;
+        run_block(j, m0, m1, slot);
+    }
 }
 
-static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
-                         const void *x, const ffqrt_qparam *px, const void *packed,
-                         const float *bias, const ffqrt_conv2d_shape *s, void *ws) {
-  const ffqrt_conv_hdr *h = packed;
-  if (!ctx || !shape_ok(s) || !ffqrt_qparam_ok(px) || (py && !ffqrt_qparam_ok(py)))
-    return FFQRT_EINVAL;
-  if (!h || h->magic != FFQRT_PACK_MAGIC || h->version != CONV_PACK_VERSION ||
-      h->groups != s->groups || h->reserved[0] != s->kh || h->reserved[1] != s->kw ||
-      h->reserved[2] != s->c_in / s->groups)
-    return FFQRT_EINVAL;
-  for (size_t g = 0; g < s->groups; g++) {
-    const ffqrt_pack_hdr *ph = ffqrt_pack_hdr_of((const char *)packed + sizeof *h + g * h->group_bytes);
-    if (!ph || ph->n != s->c_out / s->groups || ph->k != group_k(s)) return FFQRT_EINVAL;
-  }
-  if (s->n * s->c_out == 0) return FFQRT_OK;
-  if (!y || !x || !ws) return FFQRT_EINVAL;
-  cjob j = {ctx, s, packed, plan_of(s), ws, px, py, relu, 0, bias, y,
-            (char *)ws, py ? 1 : sizeof(float)};
-  pjob pj = {ws, x, s, j.p.hp, j.p.wp, (uint8_t)px->zero_point};
-  ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, 1 << 16),
-                     s->n, pad_image, &pj);
-  j.slots += j.p.in_bytes;
-  size_t nt = ffqrt_threads_for(ctx, j.p.m * s->c_out * (j.p.k ? j.p.k : 1), PAR_MIN_MACS);
-  if (nt > 1 && j.p.nblocks >= 2 * nt) {
-    size_t parts = ffqrt_parts_for(nt);
-    parts = parts < slots_of(&j.p) ? parts : slots_of(&j.p);
-    ffqrt_parallel_parts(ctx->pool, nt, parts, run_part, &j);
-  } else {
-    j.threaded = nt > 1;
-    run_part(&j, 0, 1);
-  }
-  return FFQRT_OK;
+static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *x,
+                         const ffqrt_qparam *px, const void *packed, const float *bias,
+                         const ffqrt_conv2d_shape *s, void *ws) {
+    const ffqrt_conv_hdr *h = packed;
+    if (!ctx || !shape_ok(s) || !ffqrt_qparam_ok(px) || (py && !ffqrt_qparam_ok(py))) return FFQRT_EINVAL;
+    if (!h || h->magic != FFQRT_PACK_MAGIC || h->version != CONV_PACK_VERSION || h->groups != s->groups ||
+        h->reserved[0] != s->kh || h->reserved[1] != s->kw || h->reserved[2] != s->c_in / s->groups)
+        return FFQRT_EINVAL;
+    for (size_t g = 0; g < s->groups; g++) {
+        const ffqrt_pack_hdr *ph = ffqrt_pack_hdr_of((const char *)packed + sizeof *h + g * h->group_bytes);
+        if (!ph || ph->n != s->c_out / s->groups || ph->k != group_k(s)) return FFQRT_EINVAL;
+    }
+    if (s->n * s->c_out == 0) return FFQRT_OK;
+    if (!y || !x || !ws) return FFQRT_EINVAL;
+    cjob j = {ctx, s, packed, plan_of(s), ws, px, py, relu, 0, bias, y, (char *)ws, py ? 1 : sizeof(float)};
+    pjob pj = {ws, x, s, j.p.hp, j.p.wp, (uint8_t)px->zero_point};
+    ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, 1 << 16), s->n,
+                       pad_image, &pj);
+    j.slots += j.p.in_bytes;
+    size_t nt = ffqrt_threads_for(ctx, j.p.m * s->c_out * (j.p.k ? j.p.k : 1), PAR_MIN_MACS);
+    if (nt > 1 && j.p.nblocks >= 2 * nt) {
+        size_t parts = ffqrt_parts_for(nt);
+        parts = parts < slots_of(&j.p) ? parts : slots_of(&j.p);
+        ffqrt_parallel_parts(ctx->pool, nt, parts, run_part, &j);
+    } else {
+        j.threaded = nt > 1;
+        run_part(&j, 0, 1);
+    }
+    return FFQRT_OK;
 }
 
-ffqrt_status ffqrt_conv2d_f32(const ffqrt_ctx *ctx, float *y, const void *x,
-                              const ffqrt_qparam *px, const void *packed, const float *bias,
-                              const ffqrt_conv2d_shape *s, void *workspace) {
-  return conv(ctx, y, NULL, 0, x, px, packed, bias, s, workspace);
+ffqrt_status ffqrt_conv2d_f32(const ffqrt_ctx *ctx, float *y, const void *x, const ffqrt_qparam *px,
+                              const void *packed, const float *bias, const ffqrt_conv2d_shape *s,
+                              void *workspace) {
+    return conv(ctx, y, NULL, 0, x, px, packed, bias, s, workspace);
 }
 
-ffqrt_status ffqrt_conv2d_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
-                            const void *x, const ffqrt_qparam *px, const void *packed,
-                            const float *bias, const ffqrt_conv2d_shape *s, void *workspace) {
-  if (!py) return FFQRT_EINVAL;
-  return conv(ctx, y, py, relu, x, px, packed, bias, s, workspace);
+ffqrt_status ffqrt_conv2d_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *x,
+                            const ffqrt_qparam *px, const void *packed, const float *bias,
+                            const ffqrt_conv2d_shape *s, void *workspace) {
+    if (!py) return FFQRT_EINVAL;
+    return conv(ctx, y, py, relu, x, px, packed, bias, s, workspace);
 }
 
 // ---- NHWC -> NCHW for bytes ----
 
 typedef struct xjob {
-  uint8_t *y;
-  const uint8_t *x;
-  size_t hw, c;
+    uint8_t *y;
+    const uint8_t *x;
+    size_t hw, c;
 } xjob;
 
 #if defined(__SSE2__)
@@ -308,42 +301,42 @@ typedef struct xjob {
 // interleaves row i with row i + 8 into rows 2i, 2i + 1, which rotates the 8-bit index
 // (row, column) left by one bit; four rounds swap row and column.
 static void transpose16(uint8_t *y, size_t ys, const uint8_t *x, size_t xs) {
-  __m128i r[16], t[16];
-  for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + i * xs));
-  for (int round = 0; round < 4; round++) {
-    for (int i = 0; i < 8; i++) {
-      t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
-      t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+    __m128i r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + i * xs));
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 8; i++) {
+            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
+            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+        }
+        memcpy(r, t, sizeof r);
     }
-    memcpy(r, t, sizeof r);
-  }
-  for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + i * ys), r[i]);
+    for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + i * ys), r[i]);
 }
 #endif
 
 static void nchw_image(void *arg, size_t b) {
-  const xjob *j = arg;
-  const uint8_t *x = j->x + b * j->hw * j->c;
-  uint8_t *y = j->y + b * j->hw * j->c;
-  enum { T = 16 }; // tiles of T x T bytes stay in L1 both ways
-  for (size_t p0 = 0; p0 < j->hw; p0 += T)
-    for (size_t c0 = 0; c0 < j->c; c0 += T) {
-      size_t p1 = p0 + T < j->hw ? p0 + T : j->hw, c1 = c0 + T < j->c ? c0 + T : j->c;
+    const xjob *j = arg;
+    const uint8_t *x = j->x + b * j->hw * j->c;
+    uint8_t *y = j->y + b * j->hw * j->c;
+    enum { T = 16 };  // tiles of T x T bytes stay in L1 both ways
+    for (size_t p0 = 0; p0 < j->hw; p0 += T)
+        for (size_t c0 = 0; c0 < j->c; c0 += T) {
+            size_t p1 = p0 + T < j->hw ? p0 + T : j->hw, c1 = c0 + T < j->c ? c0 + T : j->c;
 #if defined(__SSE2__)
-      if (p1 - p0 == T && c1 - c0 == T) {
-        transpose16(y + c0 * j->hw + p0, j->hw, x + p0 * j->c + c0, j->c);
-        continue;
-      }
+            if (p1 - p0 == T && c1 - c0 == T) {
+                transpose16(y + c0 * j->hw + p0, j->hw, x + p0 * j->c + c0, j->c);
+                continue;
+            }
 #endif
-      for (size_t c = c0; c < c1; c++)
-        for (size_t p = p0; p < p1; p++) y[c * j->hw + p] = x[p * j->c + c];
-    }
+            for (size_t c = c0; c < c1; c++)
+                for (size_t p = p0; p < p1; p++) y[c * j->hw + p] = x[p * j->c + c];
+        }
 }
 
 ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const void *x, size_t n, size_t c,
                                  size_t hw) {
-  if (!ctx || (n * c * hw != 0 && (!x || !y))) return FFQRT_EINVAL;
-  xjob j = {y, x, hw, c};
-  ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, n * c * hw, 1 << 16), n, nchw_image, &j);
-  return FFQRT_OK;
+    if (!ctx || (n * c * hw != 0 && (!x || !y))) return FFQRT_EINVAL;
+    xjob j = {y, x, hw, c};
+    ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, n * c * hw, 1 << 16), n, nchw_image, &j);
+    return FFQRT_OK;
 }

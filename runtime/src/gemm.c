@@ -7,61 +7,62 @@
 #include "kernels.h"
 #include "threads.h"
 
-enum { PAR_MIN_MACS = 1 << 19, // per thread, at least
-       PANEL_ALIGN = 4,        // panels per block of the SIMD kernels
-       ROW_ALIGN = 24 };       // rows per unit when threads split the rows
+enum {
+    PAR_MIN_MACS = 1 << 19,  // per thread, at least
+    PANEL_ALIGN = 4,         // panels per block of the SIMD kernels
+    ROW_ALIGN = 24
+};  // rows per unit when threads split the rows
 
 typedef struct pack_dims {
-  size_t n_pad, k_pad, colsum_off, scale_off, group_off, total;
+    size_t n_pad, k_pad, colsum_off, scale_off, group_off, total;
 } pack_dims;
 
 static pack_dims dims_of(size_t n, size_t k) {
-  pack_dims d;
-  d.n_pad = ffqrt_round_up(n, FFQRT_NR);
-  d.k_pad = ffqrt_round_up(k, FFQRT_KR);
-  d.colsum_off = sizeof(ffqrt_pack_hdr);
-  d.scale_off = d.colsum_off + ffqrt_round_up(d.n_pad * sizeof(int32_t), 64);
-  d.group_off = d.scale_off + ffqrt_round_up(d.n_pad * sizeof(float), 64);
-  d.total = d.group_off + d.n_pad * d.k_pad;
-  return d;
+    pack_dims d;
+    d.n_pad = ffqrt_round_up(n, FFQRT_NR);
+    d.k_pad = ffqrt_round_up(k, FFQRT_KR);
+    d.colsum_off = sizeof(ffqrt_pack_hdr);
+    d.scale_off = d.colsum_off + ffqrt_round_up(d.n_pad * sizeof(int32_t), 64);
+    d.group_off = d.scale_off + ffqrt_round_up(d.n_pad * sizeof(float), 64);
+    d.total = d.group_off + d.n_pad * d.k_pad;
+    return d;
 }
 
 size_t ffqrt_linear_pack_size(size_t n, size_t k) { return dims_of(n, k).total; }
 
 // Copies w (n x k, row-major) into panels, zero padded; colsum[j] = sum_k w[j][k].
-ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale, size_t n,
-                               size_t k) {
-  return ffqrt_pack_cols(packed, w, w_scale, n, k, NULL);
+ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale, size_t n, size_t k) {
+    return ffqrt_pack_cols(packed, w, w_scale, n, k, NULL);
 }
 
 // As ffqrt_linear_pack, column kk of row j taken from w[j * k + col[kk]] (col NULL: kk).
-ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale, size_t n,
-                             size_t k, const uint32_t *col) {
-  if (!packed || k > FFQRT_MAX_K || (n && (!w_scale || (k && !w)))) return FFQRT_EINVAL;
-  for (size_t j = 0; j < n; j++)
-    if (!(w_scale[j] > 0.0f) || !isfinite(w_scale[j])) return FFQRT_EINVAL;
-  pack_dims d = dims_of(n, k);
-  memset(packed, 0, d.total);
-  ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, n, k, d.n_pad, d.k_pad,
-                      d.colsum_off, d.scale_off, d.group_off};
-  memcpy(packed, &h, sizeof h);
-  int32_t *colsum = (int32_t *)((char *)packed + d.colsum_off);
-  float *scale = (float *)((char *)packed + d.scale_off);
-  int8_t *groups = (int8_t *)packed + d.group_off;
-  for (size_t j = 0; j < n; j++) {
-    scale[j] = w_scale[j];
-    for (size_t kk = 0; kk < k; kk++) {
-      int8_t v = w[j * k + (col ? col[kk] : kk)];
-      colsum[j] += v;
-      groups[ffqrt_pack_index(d.k_pad, j, kk)] = v;
+ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale, size_t n, size_t k,
+                             const uint32_t *col) {
+    if (!packed || k > FFQRT_MAX_K || (n && (!w_scale || (k && !w)))) return FFQRT_EINVAL;
+    for (size_t j = 0; j < n; j++)
+        if (!(w_scale[j] > 0.0f) || !isfinite(w_scale[j])) return FFQRT_EINVAL;
+    pack_dims d = dims_of(n, k);
+    memset(packed, 0, d.total);
+    ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, n,           k,          d.n_pad,
+                        d.k_pad,          d.colsum_off,       d.scale_off, d.group_off};
+    memcpy(packed, &h, sizeof h);
+    int32_t *colsum = (int32_t *)((char *)packed + d.colsum_off);
+    float *scale = (float *)((char *)packed + d.scale_off);
+    int8_t *groups = (int8_t *)packed + d.group_off;
+    for (size_t j = 0; j < n; j++) {
+        scale[j] = w_scale[j];
+        for (size_t kk = 0; kk < k; kk++) {
+            int8_t v = w[j * k + (col ? col[kk] : kk)];
+            colsum[j] += v;
+            groups[ffqrt_pack_index(d.k_pad, j, kk)] = v;
+        }
     }
-  }
-  return FFQRT_OK;
+    return FFQRT_OK;
 }
 
 const ffqrt_pack_hdr *ffqrt_pack_hdr_of(const void *packed) {
-  const ffqrt_pack_hdr *h = packed;
-  return h && h->magic == FFQRT_PACK_MAGIC && h->version == FFQRT_PACK_VERSION ? h : NULL;
+    const ffqrt_pack_hdr *h = packed;
+    return h && h->magic == FFQRT_PACK_MAGIC && h->version == FFQRT_PACK_VERSION ? h : NULL;
 }
 
 static size_t panels_of(const ffqrt_gemm *g) { return (g->n + FFQRT_NR - 1) / FFQRT_NR; }
@@ -69,136 +70,130 @@ static size_t panels_of(const ffqrt_gemm *g) { return (g->n + FFQRT_NR - 1) / FF
 // Threads take units of work: runs of whole panel blocks (all rows), or, when there are
 // too few panel blocks to go round, runs of rows (all panels).
 ffqrt_status ffqrt_linear_pack_dims(const void *packed, size_t *n, size_t *k) {
-  const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);
-  if (!h || !n || !k) return FFQRT_EINVAL;
-  *n = h->n;
-  *k = h->k;
-  return FFQRT_OK;
+    const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);
+    if (!h || !n || !k) return FFQRT_EINVAL;
+    *n = h->n;
+    *k = h->k;
+    return FFQRT_OK;
 }
 
 typedef struct gjob {
-  const ffqrt_kernels *k;
-  const ffqrt_gemm *g;
-  int by_rows;
-  size_t per; // panels or rows per unit
+    const ffqrt_kernels *k;
+    const ffqrt_gemm *g;
+    int by_rows;
+    size_t per;  // panels or rows per unit
 } gjob;
 
 static void gemm_unit(void *arg, size_t u) {
-  const gjob *j = arg;
-  const ffqrt_gemm *g = j->g;
-  size_t p0 = 0, p1 = panels_of(g), m0 = 0, m1 = g->m;
-  if (j->by_rows) {
-    m0 = u * j->per;
-    m1 = m1 - m0 < j->per ? m1 : m0 + j->per;
-  } else {
-    p0 = u * j->per;
-    p1 = p1 - p0 < j->per ? p1 : p0 + j->per;
-  }
-  j->k->gemm_panels(g, p0, p1, m0, m1);
+    const gjob *j = arg;
+    const ffqrt_gemm *g = j->g;
+    size_t p0 = 0, p1 = panels_of(g), m0 = 0, m1 = g->m;
+    if (j->by_rows) {
+        m0 = u * j->per;
+        m1 = m1 - m0 < j->per ? m1 : m0 + j->per;
+    } else {
+        p0 = u * j->per;
+        p1 = p1 - p0 < j->per ? p1 : p0 + j->per;
+    }
+    j->k->gemm_panels(g, p0, p1, m0, m1);
 }
 
 // Fills the weight / activation part of g.
-void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a,
-                      const ffqrt_qparam *pa, size_t m, size_t lda) {
-  memset(g, 0, sizeof *g);
-  g->a = a;
-  g->m = m;
-  g->k = h->k;
-  g->lda = lda;
-  g->a_xor = pa->dtype == FFQRT_S8 ? 0x80 : 0;
-  g->za = pa->zero_point + (pa->dtype == FFQRT_S8 ? 128 : 0);
-  g->sa = pa->scale;
-  g->groups = ffqrt_pack_groups(h);
-  g->colsum = ffqrt_pack_colsum(h);
-  g->wscale = ffqrt_pack_scale(h);
-  g->n = h->n;
-  g->k_pad = h->k_pad;
+void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a, const ffqrt_qparam *pa, size_t m,
+                     size_t lda) {
+    memset(g, 0, sizeof *g);
+    g->a = a;
+    g->m = m;
+    g->k = h->k;
+    g->lda = lda;
+    g->a_xor = pa->dtype == FFQRT_S8 ? 0x80 : 0;
+    g->za = pa->zero_point + (pa->dtype == FFQRT_S8 ? 128 : 0);
+    g->sa = pa->scale;
+    g->groups = ffqrt_pack_groups(h);
+    g->colsum = ffqrt_pack_colsum(h);
+    g->wscale = ffqrt_pack_scale(h);
+    g->n = h->n;
+    g->k_pad = h->k_pad;
 }
 
 // Output stage: f32 when py is NULL, else int8 with the relu-folded clamp.
-void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu,
-                     const float *bias, size_t ldy_m, size_t ldy_n) {
-  g->y = y;
-  g->bias = bias;
-  g->ldy_m = ldy_m;
-  g->ldy_n = ldy_n;
-  g->out_kind = !py ? FFQRT_OUT_F32 : py->dtype == FFQRT_S8 ? FFQRT_OUT_S8 : FFQRT_OUT_U8;
-  if (!py) return;
-  int32_t lo = ffqrt_qmin(py->dtype);
-  lo = relu && py->zero_point > lo ? py->zero_point : lo;
-  g->sy = py->scale;
-  g->zy = (float)py->zero_point;
-  g->ylo = (float)lo;
-  g->yhi = (float)ffqrt_qmax(py->dtype);
+void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu, const float *bias, size_t ldy_m,
+                    size_t ldy_n) {
+    g->y = y;
+    g->bias = bias;
+    g->ldy_m = ldy_m;
+    g->ldy_n = ldy_n;
+    g->out_kind = !py ? FFQRT_OUT_F32 : py->dtype == FFQRT_S8 ? FFQRT_OUT_S8 : FFQRT_OUT_U8;
+    if (!py) return;
+    int32_t lo = ffqrt_qmin(py->dtype);
+    lo = relu && py->zero_point > lo ? py->zero_point : lo;
+    g->sy = py->scale;
+    g->zy = (float)py->zero_point;
+    g->ylo = (float)lo;
+    g->yhi = (float)ffqrt_qmax(py->dtype);
 }
 
 // All of g on the calling thread (a_u7 decided from the data as in ffqrt_gemm_run).
 void ffqrt_gemm_run1(const ffqrt_kernels *k, ffqrt_gemm *g) {
-  if (g->m == 0 || g->n == 0) return;
-  if (k->needs_u7) g->a_u7 = k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
-  k->gemm_panels(g, 0, panels_of(g), 0, g->m);
+    if (g->m == 0 || g->n == 0) return;
+    if (k->needs_u7) g->a_u7 = k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
+    k->gemm_panels(g, 0, panels_of(g), 0, g->m);
 }
 
 // a_u7 is decided here from the data (all m * lda bytes are scanned).
 void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g) {
-  if (g->m == 0 || g->n == 0) return;
-  if (ctx->k->needs_u7) g->a_u7 = ctx->k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
-  size_t nt = ffqrt_threads_for(ctx, g->m * g->n * (g->k ? g->k : 1), PAR_MIN_MACS);
-  size_t panels = panels_of(g), blocks = (panels + PANEL_ALIGN - 1) / PANEL_ALIGN;
-  if (nt == 1) {
-    ctx->k->gemm_panels(g, 0, panels, 0, g->m);
-    return;
-  }
-  size_t target = ffqrt_parts_for(nt); // units wanted
-  gjob j = {ctx->k, g, blocks < 2 * nt && g->m >= 2 * nt * ROW_ALIGN, 0};
-  size_t total = j.by_rows ? g->m : panels;
-  if (j.by_rows)
-    j.per = ffqrt_round_up((g->m + target - 1) / target, ROW_ALIGN);
-  else
-    j.per = (blocks / target > 1 ? blocks / target : 1) * PANEL_ALIGN;
-  ffqrt_parallel_for(ctx->pool, nt, (total + j.per - 1) / j.per, gemm_unit, &j);
+    if (g->m == 0 || g->n == 0) return;
+    if (ctx->k->needs_u7) g->a_u7 = ctx->k->max_u8(g->a, g->m * g->lda, g->a_xor) <= 127;
+    size_t nt = ffqrt_threads_for(ctx, g->m * g->n * (g->k ? g->k : 1), PAR_MIN_MACS);
+    size_t panels = panels_of(g), blocks = (panels + PANEL_ALIGN - 1) / PANEL_ALIGN;
+    if (nt == 1) {
+        ctx->k->gemm_panels(g, 0, panels, 0, g->m);
+        return;
+    }
+    size_t target = ffqrt_parts_for(nt);  // units wanted
+    gjob j = {ctx->k, g, blocks < 2 * nt && g->m >= 2 * nt * ROW_ALIGN, 0};
+    size_t total = j.by_rows ? g->m : panels;
+    if (j.by_rows) j.per = ffqrt_round_up((g->m + target - 1) / target, ROW_ALIGN);
+    else j.per = (blocks / target > 1 ? blocks / target : 1) * PANEL_ALIGN;
+    ffqrt_parallel_for(ctx->pool, nt, (total + j.per - 1) / j.per, gemm_unit, &j);
 }
 
-static ffqrt_status linear(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
-                           const void *a, const ffqrt_qparam *pa, const void *packed,
-                           const float *bias, size_t m) {
-  const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);
-  if (!ctx || !h || !ffqrt_qparam_ok(pa) || (py && !ffqrt_qparam_ok(py))) return FFQRT_EINVAL;
-  if (m && h->n && (!y || (h->k && !a))) return FFQRT_EINVAL;
-  ffqrt_gemm g;
-  ffqrt_gemm_init(&g, h, a, pa, m, h->k);
-  ffqrt_gemm_out(&g, y, py, relu, bias, h->n, 1);
-  ffqrt_gemm_run(ctx, &g);
-  return FFQRT_OK;
+static ffqrt_status linear(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *a,
+                           const ffqrt_qparam *pa, const void *packed, const float *bias, size_t m) {
+    const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);
+    if (!ctx || !h || !ffqrt_qparam_ok(pa) || (py && !ffqrt_qparam_ok(py))) return FFQRT_EINVAL;
+    if (m && h->n && (!y || (h->k && !a))) return FFQRT_EINVAL;
+    ffqrt_gemm g;
+    ffqrt_gemm_init(&g, h, a, pa, m, h->k);
+    ffqrt_gemm_out(&g, y, py, relu, bias, h->n, 1);
+    ffqrt_gemm_run(ctx, &g);
+    return FFQRT_OK;
 }
 
-ffqrt_status ffqrt_linear_f32(const ffqrt_ctx *ctx, float *y, const void *a,
-                              const ffqrt_qparam *pa, const void *packed, const float *bias,
-                              size_t m) {
-  return linear(ctx, y, NULL, 0, a, pa, packed, bias, m);
+ffqrt_status ffqrt_linear_f32(const ffqrt_ctx *ctx, float *y, const void *a, const ffqrt_qparam *pa,
+                              const void *packed, const float *bias, size_t m) {
+    return linear(ctx, y, NULL, 0, a, pa, packed, bias, m);
 }
 
-ffqrt_status ffqrt_linear_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
-                            const void *a, const ffqrt_qparam *pa, const void *packed,
-                            const float *bias, size_t m) {
-  if (!py) return FFQRT_EINVAL;
-  return linear(ctx, y, py, relu, a, pa, packed, bias, m);
+ffqrt_status ffqrt_linear_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *a,
+                            const ffqrt_qparam *pa, const void *packed, const float *bias, size_t m) {
+    if (!py) return FFQRT_EINVAL;
+    return linear(ctx, y, py, relu, a, pa, packed, bias, m);
 }
 
 size_t ffqrt_linear_dynamic_workspace_size(size_t m, size_t k) { return m * k; }
 
-ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x,
-                                  const void *packed, const float *bias, size_t m,
-                                  void *workspace) {
-  const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);
-  if (!ctx || !h || (m && h->k && (!x || !workspace))) return FFQRT_EINVAL;
-  float lo = 0.0f, hi = 0.0f;
-  ffqrt_minmax(ctx, &lo, &hi, x, m * h->k);
-  if (!(lo <= hi)) lo = hi = 0.0f; // no data, or only NaN
-  ffqrt_qparam pa = {1.0f, 0, FFQRT_U8};
-  ffqrt_qparams_from_range(&pa.scale, &pa.zero_point, lo, hi, FFQRT_U8, 0, 1);
-  ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa.scale, pa.zero_point, 0, 127);
-  return ffqrt_linear_f32(ctx, y, workspace, &pa, packed, bias, m);
+ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x, const void *packed,
+                                  const float *bias, size_t m, void *workspace) {
+    const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);
+    if (!ctx || !h || (m && h->k && (!x || !workspace))) return FFQRT_EINVAL;
+    float lo = 0.0f, hi = 0.0f;
+    ffqrt_minmax(ctx, &lo, &hi, x, m * h->k);
+    if (!(lo <= hi)) lo = hi = 0.0f;  // no data, or only NaN
+    ffqrt_qparam pa = {1.0f, 0, FFQRT_U8};
+    ffqrt_qparams_from_range(&pa.scale, &pa.zero_point, lo, hi, FFQRT_U8, 0, 1);
+    ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa.scale, pa.zero_point, 0, 127);
+    return ffqrt_linear_f32(ctx, y, workspace, &pa, packed, bias, m);
 }
 
 // ---- matmul of two activation tensors ----
@@ -212,73 +207,72 @@ ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x
 static size_t rowcorr_off(size_t k, size_t n) { return ffqrt_round_up(dims_of(n, k).total, 64); }
 
 size_t ffqrt_matmul_workspace_size(size_t m, size_t k, size_t n) {
-  return rowcorr_off(k, n) + ffqrt_round_up(m * sizeof(int32_t), 64);
+    return rowcorr_off(k, n) + ffqrt_round_up(m * sizeof(int32_t), 64);
 }
 
 // Packs x (k x n, dtype of px) into packed (as ffqrt_linear_pack would pack w = x^T).
 static void pack_rhs(void *packed, const uint8_t *x, const ffqrt_qparam *px, size_t k, size_t n) {
-  pack_dims d = dims_of(n, k);
-  memset((char *)packed + d.colsum_off, 0, d.total - d.colsum_off);
-  ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, n, k, d.n_pad, d.k_pad,
-                      d.colsum_off, d.scale_off, d.group_off};
-  memcpy(packed, &h, sizeof h);
-  int32_t *colsum = (int32_t *)((char *)packed + d.colsum_off);
-  float *scale = (float *)((char *)packed + d.scale_off);
-  int8_t *groups = (int8_t *)packed + d.group_off;
-  uint8_t flip = px->dtype == FFQRT_U8 ? 0x80 : 0;
-  for (size_t j = 0; j < n; j++) scale[j] = px->scale;
-  for (size_t kk = 0; kk < k; kk++)
-    for (size_t p = 0; p < d.n_pad / FFQRT_NR; p++) {
-      int8_t *dst = groups + ffqrt_pack_index(d.k_pad, p * FFQRT_NR, kk);
-      size_t j1 = n - p * FFQRT_NR < FFQRT_NR ? n - p * FFQRT_NR : FFQRT_NR;
-      for (size_t j = 0; j < j1; j++) {
-        int8_t v = (int8_t)(x[kk * n + p * FFQRT_NR + j] ^ flip);
-        dst[j * FFQRT_KR] = v;
-        colsum[p * FFQRT_NR + j] += v;
-      }
+    pack_dims d = dims_of(n, k);
+    memset((char *)packed + d.colsum_off, 0, d.total - d.colsum_off);
+    ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, n,           k,          d.n_pad,
+                        d.k_pad,          d.colsum_off,       d.scale_off, d.group_off};
+    memcpy(packed, &h, sizeof h);
+    int32_t *colsum = (int32_t *)((char *)packed + d.colsum_off);
+    float *scale = (float *)((char *)packed + d.scale_off);
+    int8_t *groups = (int8_t *)packed + d.group_off;
+    uint8_t flip = px->dtype == FFQRT_U8 ? 0x80 : 0;
+    for (size_t j = 0; j < n; j++) scale[j] = px->scale;
+    for (size_t kk = 0; kk < k; kk++)
+        for (size_t p = 0; p < d.n_pad / FFQRT_NR; p++) {
+            int8_t *dst = groups + ffqrt_pack_index(d.k_pad, p * FFQRT_NR, kk);
+            size_t j1 = n - p * FFQRT_NR < FFQRT_NR ? n - p * FFQRT_NR : FFQRT_NR;
+            for (size_t j = 0; j < j1; j++) {
+                int8_t v = (int8_t)(x[kk * n + p * FFQRT_NR + j] ^ flip);
+                dst[j * FFQRT_KR] = v;
+                colsum[p * FFQRT_NR + j] += v;
+            }
+        }
+}
+
+static ffqrt_status matmul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *a,
+                           const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t batch,
+                           size_t m, size_t k, size_t n, void *ws) {
+    if (!ctx || !ffqrt_qparam_ok(pa) || !ffqrt_qparam_ok(pb) || (py && !ffqrt_qparam_ok(py)) ||
+        k > FFQRT_MATMUL_MAX_K)
+        return FFQRT_EINVAL;
+    if (batch == 0 || m == 0 || n == 0) return FFQRT_OK;
+    if (!y || !ws || (k && (!a || !b))) return FFQRT_EINVAL;
+    size_t esz = py ? 1 : sizeof(float);
+    int32_t *rowcorr = (int32_t *)((char *)ws + rowcorr_off(k, n));
+    int32_t zw = pb->zero_point - (pb->dtype == FFQRT_U8 ? 128 : 0);
+    for (size_t t = 0; t < batch; t++) {
+        const uint8_t *at = (const uint8_t *)a + t * m * k, *bt = (const uint8_t *)b + t * k * n;
+        pack_rhs(ws, bt, pb, k, n);
+        for (size_t i = 0; i < m; i++) {
+            uint32_t s = 0;
+            for (size_t kk = 0; kk < k; kk++)
+                s += (uint32_t)ffqrt_byte_val(at[i * k + kk], pa->dtype == FFQRT_S8);
+            s -= (uint32_t)k * (uint32_t)pa->zero_point;
+            rowcorr[i] = (int32_t)((uint32_t)zw * s);
+        }
+        ffqrt_gemm g;
+        ffqrt_gemm_init(&g, ffqrt_pack_hdr_of(ws), at, pa, m, k);
+        ffqrt_gemm_out(&g, (char *)y + t * m * n * esz, py, relu, NULL, n, 1);
+        g.rowcorr = rowcorr;
+        ffqrt_gemm_run(ctx, &g);
     }
+    return FFQRT_OK;
 }
 
-static ffqrt_status matmul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
-                           const void *a, const ffqrt_qparam *pa, const void *b,
-                           const ffqrt_qparam *pb, size_t batch, size_t m, size_t k, size_t n,
-                           void *ws) {
-  if (!ctx || !ffqrt_qparam_ok(pa) || !ffqrt_qparam_ok(pb) || (py && !ffqrt_qparam_ok(py)) ||
-      k > FFQRT_MATMUL_MAX_K)
-    return FFQRT_EINVAL;
-  if (batch == 0 || m == 0 || n == 0) return FFQRT_OK;
-  if (!y || !ws || (k && (!a || !b))) return FFQRT_EINVAL;
-  size_t esz = py ? 1 : sizeof(float);
-  int32_t *rowcorr = (int32_t *)((char *)ws + rowcorr_off(k, n));
-  int32_t zw = pb->zero_point - (pb->dtype == FFQRT_U8 ? 128 : 0);
-  for (size_t t = 0; t < batch; t++) {
-    const uint8_t *at = (const uint8_t *)a + t * m * k, *bt = (const uint8_t *)b + t * k * n;
-    pack_rhs(ws, bt, pb, k, n);
-    for (size_t i = 0; i < m; i++) {
-      uint32_t s = 0;
-      for (size_t kk = 0; kk < k; kk++) s += (uint32_t)ffqrt_byte_val(at[i * k + kk], pa->dtype == FFQRT_S8);
-      s -= (uint32_t)k * (uint32_t)pa->zero_point;
-      rowcorr[i] = (int32_t)((uint32_t)zw * s);
-    }
-    ffqrt_gemm g;
-    ffqrt_gemm_init(&g, ffqrt_pack_hdr_of(ws), at, pa, m, k);
-    ffqrt_gemm_out(&g, (char *)y + t * m * n * esz, py, relu, NULL, n, 1);
-    g.rowcorr = rowcorr;
-    ffqrt_gemm_run(ctx, &g);
-  }
-  return FFQRT_OK;
+ffqrt_status ffqrt_matmul_f32(const ffqrt_ctx *ctx, float *y, const void *a, const ffqrt_qparam *pa,
+                              const void *b, const ffqrt_qparam *pb, size_t batch, size_t m, size_t k,
+                              size_t n, void *workspace) {
+    return matmul(ctx, y, NULL, 0, a, pa, b, pb, batch, m, k, n, workspace);
 }
 
-ffqrt_status ffqrt_matmul_f32(const ffqrt_ctx *ctx, float *y, const void *a,
-                              const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
-                              size_t batch, size_t m, size_t k, size_t n, void *workspace) {
-  return matmul(ctx, y, NULL, 0, a, pa, b, pb, batch, m, k, n, workspace);
-}
-
-ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
-                            const void *a, const ffqrt_qparam *pa, const void *b,
-                            const ffqrt_qparam *pb, size_t batch, size_t m, size_t k, size_t n,
-                            void *workspace) {
-  if (!py) return FFQRT_EINVAL;
-  return matmul(ctx, y, py, relu, a, pa, b, pb, batch, m, k, n, workspace);
+ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *a,
+                            const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t batch,
+                            size_t m, size_t k, size_t n, void *workspace) {
+    if (!py) return FFQRT_EINVAL;
+    return matmul(ctx, y, py, relu, a, pa, b, pb, batch, m, k, n, workspace);
 }

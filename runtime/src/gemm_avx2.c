@@ -5,17 +5,16 @@
 // lo + 128 * hi (lo = a & 127, hi = a >> 7) and both halves go through the same exact path.
 #include <immintrin.h>
 
-static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i w,
-                                                              const int u7) {
-  if (u7) return _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), _mm256_set1_epi16(1)));
-  __m256i lo = _mm256_and_si256(a, _mm256_set1_epi8(0x7f));
-  __m256i hi = _mm256_and_si256(_mm256_srli_epi16(a, 7), _mm256_set1_epi8(1));
-  __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, w), _mm256_set1_epi16(1));
-  __m256i phi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, w), _mm256_set1_epi16(128));
-  return _mm256_add_epi32(c, _mm256_add_epi32(plo, phi));
+static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i w, const int u7) {
+    if (u7) return _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), _mm256_set1_epi16(1)));
+    __m256i lo = _mm256_and_si256(a, _mm256_set1_epi8(0x7f));
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(a, 7), _mm256_set1_epi8(1));
+    __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, w), _mm256_set1_epi16(1));
+    __m256i phi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, w), _mm256_set1_epi16(128));
+    return _mm256_add_epi32(c, _mm256_add_epi32(plo, phi));
 }
 
-#define YMM_MR 4
-#define YMM_U7 1
+#define YMM_MR    4
+#define YMM_U7    1
 #define YMM_ENTRY ffqrt_gemm_panels_avx2
 #include "gemm_ymm.h"

@@ -18,7 +18,7 @@
 #include "simd_avx512.h"
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
-#define UNROLL _Pragma("GCC unroll 16")
+#define UNROLL        _Pragma("GCC unroll 16")
 
 // KC: k per block for chunks of at least KC_ROWS rows, KC_SMALL below (fewer tiles share
 // a block, so a shorter one streams better).
@@ -27,74 +27,72 @@ static_assert(KC % FFQRT_KR == 0 && KC_SMALL % FFQRT_KR == 0 && MC % MR == 0,
               "blocks are whole groups and tiles");
 
 static ALWAYS_INLINE __m512i bcast4(const uint8_t *p, const int xor80) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  __m512i a = _mm512_set1_epi32(v);
-  return xor80 ? _mm512_xor_si512(a, _mm512_set1_epi8((char)0x80)) : a;
+    int32_t v;
+    memcpy(&v, p, 4);
+    __m512i a = _mm512_set1_epi32(v);
+    return xor80 ? _mm512_xor_si512(a, _mm512_set1_epi8((char)0x80)) : a;
 }
 
 // The first n (<= 4) bytes at p, then zeros (padding bytes meet zero weights), as bcast4;
 // assembled in a register (a copy through memory would stall the store forwarding).
 static ALWAYS_INLINE __m512i bcast_part(const uint8_t *p, size_t n, const int xor80) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < n; i++) v |= (uint32_t)p[i] << (8 * i);
-  if (xor80) v ^= 0x80808080u;
-  return _mm512_set1_epi32((int32_t)v);
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++) v |= (uint32_t)p[i] << (8 * i);
+    if (xor80) v ^= 0x80808080u;
+    return _mm512_set1_epi32((int32_t)v);
 }
 
 typedef struct panel_out {
-  __m512i corr;  // za * colsum
-  __m512 scale;  // sa * sw
-  __m512 bias;
-  __mmask16 mask; // valid channels
-  size_t n0, valid;
+    __m512i corr;  // za * colsum
+    __m512 scale;  // sa * sw
+    __m512 bias;
+    __mmask16 mask;  // valid channels
+    size_t n0, valid;
 } panel_out;
 
 static panel_out panel_consts(const ffqrt_gemm *g, size_t p) {
-  panel_out o;
-  o.n0 = p * FFQRT_NR;
-  o.valid = g->n - o.n0 < FFQRT_NR ? g->n - o.n0 : FFQRT_NR;
-  o.mask = (__mmask16)((1u << o.valid) - 1);
-  __m512i cs = _mm512_loadu_si512(g->colsum + o.n0);
-  o.corr = _mm512_mullo_epi32(_mm512_set1_epi32(g->za), cs);
-  o.scale = _mm512_mul_ps(_mm512_set1_ps(g->sa), _mm512_loadu_ps(g->wscale + o.n0));
-  o.bias = g->bias ? _mm512_maskz_loadu_ps(o.mask, g->bias + o.n0) : _mm512_setzero_ps();
-  return o;
+    panel_out o;
+    o.n0 = p * FFQRT_NR;
+    o.valid = g->n - o.n0 < FFQRT_NR ? g->n - o.n0 : FFQRT_NR;
+    o.mask = (__mmask16)((1u << o.valid) - 1);
+    __m512i cs = _mm512_loadu_si512(g->colsum + o.n0);
+    o.corr = _mm512_mullo_epi32(_mm512_set1_epi32(g->za), cs);
+    o.scale = _mm512_mul_ps(_mm512_set1_ps(g->sa), _mm512_loadu_ps(g->wscale + o.n0));
+    o.bias = g->bias ? _mm512_maskz_loadu_ps(o.mask, g->bias + o.n0) : _mm512_setzero_ps();
+    return o;
 }
 
 // Strided outputs (conv2d writes channel-major): element by element, out of line.
-static __attribute__((noinline)) void store_strided(const ffqrt_gemm *g, const panel_out *o,
-                                                    __m512i c, size_t m) {
-  int32_t v[FFQRT_NR];
-  _mm512_storeu_si512(v, c);
-  for (size_t j = 0; j < o->valid; j++) {
-    float f = ffqrt_gemm_real(g, v[j], o->n0 + j);
-    size_t at = m * g->ldy_m + (o->n0 + j) * g->ldy_n;
-    if (g->out_kind == FFQRT_OUT_F32)
-      ((float *)g->y)[at] = f;
-    else
-      ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(f, g->sy, g->zy, g->ylo, g->yhi);
-  }
+static __attribute__((noinline)) void store_strided(const ffqrt_gemm *g, const panel_out *o, __m512i c,
+                                                    size_t m) {
+    int32_t v[FFQRT_NR];
+    _mm512_storeu_si512(v, c);
+    for (size_t j = 0; j < o->valid; j++) {
+        float f = ffqrt_gemm_real(g, v[j], o->n0 + j);
+        size_t at = m * g->ldy_m + (o->n0 + j) * g->ldy_n;
+        if (g->out_kind == FFQRT_OUT_F32) ((float *)g->y)[at] = f;
+        else ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(f, g->sy, g->zy, g->ylo, g->yhi);
+    }
 }
 
 // The output stage of 16 channels of row m.
 static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m512i acc, size_t m) {
-  __m512i c = _mm512_sub_epi32(acc, o->corr);
-  if (g->rowcorr) c = _mm512_sub_epi32(c, _mm512_set1_epi32(g->rowcorr[m]));
-  if (g->ldy_n != 1) {
-    store_strided(g, o, c, m);
-    return;
-  }
-  __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(c), o->scale);
-  if (g->bias) v = _mm512_add_ps(v, o->bias);
-  size_t at = m * g->ldy_m + o->n0;
-  if (g->out_kind == FFQRT_OUT_F32) {
-    _mm512_mask_storeu_ps((float *)g->y + at, o->mask, v);
-    return;
-  }
-  __m512 q = ffqrt_qf16(v, _mm512_set1_ps(g->sy), _mm512_set1_ps(g->zy),
-                        _mm512_set1_ps(g->ylo), _mm512_set1_ps(g->yhi));
-  _mm_mask_storeu_epi8((uint8_t *)g->y + at, o->mask, ffqrt_bytes16(q, g->out_kind == FFQRT_OUT_S8));
+    __m512i c = _mm512_sub_epi32(acc, o->corr);
+    if (g->rowcorr) c = _mm512_sub_epi32(c, _mm512_set1_epi32(g->rowcorr[m]));
+    if (g->ldy_n != 1) {
+        store_strided(g, o, c, m);
+        return;
+    }
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(c), o->scale);
+    if (g->bias) v = _mm512_add_ps(v, o->bias);
+    size_t at = m * g->ldy_m + o->n0;
+    if (g->out_kind == FFQRT_OUT_F32) {
+        _mm512_mask_storeu_ps((float *)g->y + at, o->mask, v);
+        return;
+    }
+    __m512 q = ffqrt_qf16(v, _mm512_set1_ps(g->sy), _mm512_set1_ps(g->zy), _mm512_set1_ps(g->ylo),
+                          _mm512_set1_ps(g->yhi));
+    _mm_mask_storeu_epi8((uint8_t *)g->y + at, o->mask, ffqrt_bytes16(q, g->out_kind == FFQRT_OUT_S8));
 }
 
 // buf[r][NC] (+)= dot of rows a + r * lda (kg full groups, then `rest` bytes) with np
@@ -102,101 +100,98 @@ static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m
 // sums go through the output stage of rows m0 + r (panel constants po[j]) instead. The
 // weight lines of npf k-groups from pf on (same panels) are prefetched into L2 meanwhile,
 // one k-group per step: the tiles of a chunk share out the next weight block this way.
-static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0,
-                                  int last, int32_t *buf, const uint8_t *a, size_t lda,
-                                  const int8_t *w, size_t pstride, size_t kg, size_t rest,
-                                  int first,
-                                  const int8_t *pf, size_t npf, const size_t mr, const size_t np,
-                                  const int xor80) {
-  enum { KS = 2 };
-  const size_t ks = mr <= 2 ? 2 : 1;
-  __m512i c[KS][MR][NP];
-  UNROLL for (size_t s = 0; s < ks; s++)
-    UNROLL for (size_t r = 0; r < mr; r++)
-      UNROLL for (size_t j = 0; j < np; j++) c[s][r][j] = _mm512_setzero_si512();
-  size_t g = 0;
-  for (; g + ks <= kg; g += ks) {
-    if (g < npf)
-      UNROLL for (size_t j = 0; j < np; j++) _mm_prefetch((const char *)(pf + j * pstride + 64 * g), _MM_HINT_T1);
-    UNROLL for (size_t s = 0; s < ks; s++) {
-      __m512i wv[NP];
-      UNROLL for (size_t j = 0; j < np; j++) wv[j] = _mm512_loadu_si512(w + j * pstride + 64 * (g + s));
-      UNROLL for (size_t r = 0; r < mr; r++) {
-        __m512i b = bcast4(a + r * lda + 4 * (g + s), xor80);
-        UNROLL for (size_t j = 0; j < np; j++) c[s][r][j] = _mm512_dpbusd_epi32(c[s][r][j], b, wv[j]);
-      }
+static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
+                                  int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t pstride,
+                                  size_t kg, size_t rest, int first, const int8_t *pf, size_t npf,
+                                  const size_t mr, const size_t np, const int xor80) {
+    enum { KS = 2 };
+    const size_t ks = mr <= 2 ? 2 : 1;
+    __m512i c[KS][MR][NP];
+    UNROLL for (size_t s = 0; s < ks; s++) UNROLL for (size_t r = 0; r < mr; r++)
+        UNROLL for (size_t j = 0; j < np; j++) c[s][r][j] = _mm512_setzero_si512();
+    size_t g = 0;
+    for (; g + ks <= kg; g += ks) {
+        if (g < npf)
+            UNROLL for (size_t j = 0; j < np; j++)
+                _mm_prefetch((const char *)(pf + j * pstride + 64 * g), _MM_HINT_T1);
+        UNROLL for (size_t s = 0; s < ks; s++) {
+            __m512i wv[NP];
+            UNROLL for (size_t j = 0; j < np; j++) wv[j] = _mm512_loadu_si512(w + j * pstride + 64 * (g + s));
+            UNROLL for (size_t r = 0; r < mr; r++) {
+                __m512i b = bcast4(a + r * lda + 4 * (g + s), xor80);
+                UNROLL for (size_t j = 0; j < np; j++) c[s][r][j] = _mm512_dpbusd_epi32(c[s][r][j], b, wv[j]);
+            }
+        }
     }
-  }
-  for (; g < kg + (rest != 0); g++) { // an odd last group, then the partial one
-    __m512i wv[NP];
-    UNROLL for (size_t j = 0; j < np; j++) wv[j] = _mm512_loadu_si512(w + j * pstride + 64 * g);
-    UNROLL for (size_t r = 0; r < mr; r++) {
-      __m512i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, xor80);
-      UNROLL for (size_t j = 0; j < np; j++) c[0][r][j] = _mm512_dpbusd_epi32(c[0][r][j], b, wv[j]);
+    for (; g < kg + (rest != 0); g++) {  // an odd last group, then the partial one
+        __m512i wv[NP];
+        UNROLL for (size_t j = 0; j < np; j++) wv[j] = _mm512_loadu_si512(w + j * pstride + 64 * g);
+        UNROLL for (size_t r = 0; r < mr; r++) {
+            __m512i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, xor80);
+            UNROLL for (size_t j = 0; j < np; j++) c[0][r][j] = _mm512_dpbusd_epi32(c[0][r][j], b, wv[j]);
+        }
     }
-  }
-  UNROLL for (size_t r = 0; r < mr; r++)
-    UNROLL for (size_t j = 0; j < np; j++) {
-      __m512i v = ks == 2 ? _mm512_add_epi32(c[0][r][j], c[1][r][j]) : c[0][r][j];
-      int32_t *dst = buf + r * NC + 16 * j;
-      if (!first) v = _mm512_add_epi32(v, _mm512_loadu_si512(dst));
-      if (last)
-        store_row(gm, &po[j], v, m0 + r);
-      else
-        _mm512_storeu_si512(dst, v);
+    UNROLL for (size_t r = 0; r < mr; r++) UNROLL for (size_t j = 0; j < np; j++) {
+        __m512i v = ks == 2 ? _mm512_add_epi32(c[0][r][j], c[1][r][j]) : c[0][r][j];
+        int32_t *dst = buf + r * NC + 16 * j;
+        if (!first) v = _mm512_add_epi32(v, _mm512_loadu_si512(dst));
+        if (last) store_row(gm, &po[j], v, m0 + r);
+        else _mm512_storeu_si512(dst, v);
     }
 }
 
-typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
-                        int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w,
-                        size_t pstride, size_t kg, size_t rest, int first, const int8_t *pf,
-                        size_t npf);
+typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int32_t *buf,
+                        const uint8_t *a, size_t lda, const int8_t *w, size_t pstride, size_t kg, size_t rest,
+                        int first, const int8_t *pf, size_t npf);
 
-#define UK(mr, np, x)                                                                        \
-  static void uk_##mr##_##np##_##x(const ffqrt_gemm *gm, const panel_out *po, size_t m0,     \
-                                  int last, int32_t *buf, const uint8_t *a, size_t lda,      \
-                                  const int8_t *w,                                           \
-                                  size_t pstride, size_t kg, size_t rest, int first,         \
-                                  const int8_t *pf, size_t npf) {                            \
-    ukernel(gm, po, m0, last, buf, a, lda, w, pstride, kg, rest, first, pf, npf,             \
-            mr, np, x);                                                                      \
-  }
+#define UK(mr, np, x)                                                                                        \
+    static void uk_##mr##_##np##_##x(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,         \
+                                     int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w,            \
+                                     size_t pstride, size_t kg, size_t rest, int first, const int8_t *pf,    \
+                                     size_t npf) {                                                           \
+        ukernel(gm, po, m0, last, buf, a, lda, w, pstride, kg, rest, first, pf, npf, mr, np, x);             \
+    }
 #define UK_NP(np, x) UK(1, np, x) UK(2, np, x) UK(3, np, x) UK(4, np, x) UK(5, np, x) UK(6, np, x)
-UK_NP(1, 0) UK_NP(2, 0) UK_NP(3, 0) UK_NP(4, 0) UK_NP(1, 1) UK_NP(2, 1) UK_NP(3, 1) UK_NP(4, 1)
-#define ROW(np, x) {uk_1_##np##_##x, uk_2_##np##_##x, uk_3_##np##_##x, uk_4_##np##_##x, uk_5_##np##_##x, uk_6_##np##_##x}
+// Macro instantiations without semicolons: laid out by hand.
+// clang-format off
+UK_NP(1, 0) UK_NP(2, 0) UK_NP(3, 0) UK_NP(4, 0)
+UK_NP(1, 1) UK_NP(2, 1) UK_NP(3, 1) UK_NP(4, 1)
+#define ROW(np, x) \
+    { uk_1_##np##_##x, uk_2_##np##_##x, uk_3_##np##_##x, uk_4_##np##_##x, uk_5_##np##_##x, uk_6_##np##_##x }
 // [xor80][np - 1][mr - 1]
 static ukernel_fn *const ukernels[2][4][6] = {{ROW(1, 0), ROW(2, 0), ROW(3, 0), ROW(4, 0)},
                                               {ROW(1, 1), ROW(2, 1), ROW(3, 1), ROW(4, 1)}};
+// clang-format on
 static_assert(MR == 6 && NP == 4, "the table covers 6 rows x 4 panels");
 
-void ffqrt_gemm_panels_avx512vnni(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0,
-                                  size_t m1) {
-  _Alignas(64) int32_t buf[MC * NC];
-  size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
-  int x = g->a_xor != 0;
-  for (size_t c0 = m0; c0 < m1; c0 += MC) {
-    size_t c1 = m1 - c0 < MC ? m1 : c0 + MC;
-    size_t kc = c1 - c0 >= KC_ROWS ? KC : KC_SMALL, nkb = g->k ? (g->k + kc - 1) / kc : 1;
-    for (size_t pb = p0, np; pb < p1; pb += np) {
-      np = p1 - pb >= NP ? NP : p1 - pb;
-      ukernel_fn *const *uk = ukernels[x][np - 1];
-      const int8_t *wb = g->groups + pb * pstride;
-      panel_out po[NP];
-      for (size_t j = 0; j < np; j++) po[j] = panel_consts(g, pb + j);
-      for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += kc) {
-        size_t kl = g->k - k0 < kc ? g->k - k0 : kc;
-        // the tiles share out the prefetch of the next block: the next k, else the next
-        // panels' first k (np panels of it, at most what it has)
-        const int8_t *next = kb + 1 < nkb ? wb + (k0 + kc) / FFQRT_KR * 64
-                             : pb + np < p1 ? wb + np * pstride : NULL;
-        size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (kc / FFQRT_KR + ntiles - 1) / ntiles;
-        for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
-          size_t mr = c1 - t < MR ? c1 - t : MR;
-          uk[mr - 1](g, po, t, kb + 1 == nkb, buf + (t - c0) * NC, g->a + t * g->lda + k0, g->lda, wb + k0 / FFQRT_KR * 64,
-                     pstride, kl / 4, kl % 4, kb == 0, next ? next + 64 * i * per : NULL,
-                     next ? per : 0);
+void ffqrt_gemm_panels_avx512vnni(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
+    _Alignas(64) int32_t buf[MC * NC];
+    size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
+    int x = g->a_xor != 0;
+    for (size_t c0 = m0; c0 < m1; c0 += MC) {
+        size_t c1 = m1 - c0 < MC ? m1 : c0 + MC;
+        size_t kc = c1 - c0 >= KC_ROWS ? KC : KC_SMALL, nkb = g->k ? (g->k + kc - 1) / kc : 1;
+        for (size_t pb = p0, np; pb < p1; pb += np) {
+            np = p1 - pb >= NP ? NP : p1 - pb;
+            ukernel_fn *const *uk = ukernels[x][np - 1];
+            const int8_t *wb = g->groups + pb * pstride;
+            panel_out po[NP];
+            for (size_t j = 0; j < np; j++) po[j] = panel_consts(g, pb + j);
+            for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += kc) {
+                size_t kl = g->k - k0 < kc ? g->k - k0 : kc;
+                // the tiles share out the prefetch of the next block: the next k, else the next
+                // panels' first k (np panels of it, at most what it has)
+                const int8_t *next = kb + 1 < nkb   ? wb + (k0 + kc) / FFQRT_KR * 64
+                                     : pb + np < p1 ? wb + np * pstride
+                                                    : NULL;
+                size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (kc / FFQRT_KR + ntiles - 1) / ntiles;
+                for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
+                    size_t mr = c1 - t < MR ? c1 - t : MR;
+                    uk[mr - 1](g, po, t, kb + 1 == nkb, buf + (t - c0) * NC, g->a + t * g->lda + k0, g->lda,
+                               wb + k0 / FFQRT_KR * 64, pstride, kl / 4, kl % 4, kb == 0,
+                               next ? next + 64 * i * per : NULL, next ? per : 0);
+                }
+            }
         }
-      }
     }
-  }
 }

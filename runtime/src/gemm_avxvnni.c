@@ -3,13 +3,12 @@
 // int32, so any u8 activation is exact and there is one instruction per 32 MACs.
 #include <immintrin.h>
 
-static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i w,
-                                                              const int u7) {
-  (void)u7;
-  return _mm256_dpbusd_avx_epi32(c, a, w);
+static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i w, const int u7) {
+    (void)u7;
+    return _mm256_dpbusd_avx_epi32(c, a, w);
 }
 
-#define YMM_MR 6
-#define YMM_U7 0
+#define YMM_MR    6
+#define YMM_U7    0
 #define YMM_ENTRY ffqrt_gemm_panels_avxvnni
 #include "gemm_ymm.h"

@@ -22,192 +22,195 @@
 #include "simd_avx2.h"
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
-#define UNROLL _Pragma("GCC unroll 16")
+#define UNROLL        _Pragma("GCC unroll 16")
 
 enum { MR = YMM_MR, KC = 512, MC = 96 / YMM_MR * YMM_MR };
 
 static ALWAYS_INLINE __m256i bcast4(const uint8_t *p, const int xor80) {
-  int32_t v;
-  memcpy(&v, p, 4);
-  __m256i a = _mm256_set1_epi32(v);
-  return xor80 ? _mm256_xor_si256(a, _mm256_set1_epi8((char)0x80)) : a;
+    int32_t v;
+    memcpy(&v, p, 4);
+    __m256i a = _mm256_set1_epi32(v);
+    return xor80 ? _mm256_xor_si256(a, _mm256_set1_epi8((char)0x80)) : a;
 }
 
 // The first n (<= 4) bytes at p, then zeros (padding bytes meet zero weights), as bcast4;
 // assembled in a register (a copy through memory would stall the store forwarding).
 static ALWAYS_INLINE __m256i bcast_part(const uint8_t *p, size_t n, const int xor80) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < n; i++) v |= (uint32_t)p[i] << (8 * i);
-  if (xor80) v ^= 0x80808080u;
-  return _mm256_set1_epi32((int32_t)v);
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++) v |= (uint32_t)p[i] << (8 * i);
+    if (xor80) v ^= 0x80808080u;
+    return _mm256_set1_epi32((int32_t)v);
 }
 
 // Per-panel constants of the output stage.
 typedef struct panel_out {
-  __m256i corr[2]; // za * colsum
-  __m256 scale[2]; // sa * sw
-  __m256 bias[2];
-  size_t n0, valid;
+    __m256i corr[2];  // za * colsum
+    __m256 scale[2];  // sa * sw
+    __m256 bias[2];
+    size_t n0, valid;
 } panel_out;
 
 static panel_out panel_consts(const ffqrt_gemm *g, size_t p) {
-  panel_out o;
-  o.n0 = p * FFQRT_NR;
-  o.valid = g->n - o.n0 < FFQRT_NR ? g->n - o.n0 : FFQRT_NR;
-  for (int h = 0; h < 2; h++) {
-    __m256i cs = _mm256_loadu_si256((const __m256i *)(g->colsum + o.n0 + 8 * h));
-    o.corr[h] = _mm256_mullo_epi32(_mm256_set1_epi32(g->za), cs);
-    o.scale[h] = _mm256_mul_ps(_mm256_set1_ps(g->sa), _mm256_loadu_ps(g->wscale + o.n0 + 8 * h));
-    o.bias[h] = o.valid == FFQRT_NR && g->bias ? _mm256_loadu_ps(g->bias + o.n0 + 8 * h)
-                                               : _mm256_setzero_ps();
-  }
-  return o;
+    panel_out o;
+    o.n0 = p * FFQRT_NR;
+    o.valid = g->n - o.n0 < FFQRT_NR ? g->n - o.n0 : FFQRT_NR;
+    for (int h = 0; h < 2; h++) {
+        __m256i cs = _mm256_loadu_si256((const __m256i *)(g->colsum + o.n0 + 8 * h));
+        o.corr[h] = _mm256_mullo_epi32(_mm256_set1_epi32(g->za), cs);
+        o.scale[h] = _mm256_mul_ps(_mm256_set1_ps(g->sa), _mm256_loadu_ps(g->wscale + o.n0 + 8 * h));
+        o.bias[h] =
+            o.valid == FFQRT_NR && g->bias ? _mm256_loadu_ps(g->bias + o.n0 + 8 * h) : _mm256_setzero_ps();
+    }
+    return o;
 }
 
 // 16 outputs of row m, contiguous in y: (float)acc * scale (+ bias), then maybe quantize.
 static ALWAYS_INLINE void store_vec(const ffqrt_gemm *g, const panel_out *o, const __m256i c[2], size_t m) {
-  __m256 v[2];
-  for (int h = 0; h < 2; h++) {
-    v[h] = _mm256_mul_ps(_mm256_cvtepi32_ps(c[h]), o->scale[h]);
-    if (g->bias) v[h] = _mm256_add_ps(v[h], o->bias[h]);
-  }
-  size_t at = m * g->ldy_m + o->n0;
-  if (g->out_kind == FFQRT_OUT_F32) {
-    _mm256_storeu_ps((float *)g->y + at, v[0]);
-    _mm256_storeu_ps((float *)g->y + at + 8, v[1]);
-    return;
-  }
-  const __m256 s = _mm256_set1_ps(g->sy), z = _mm256_set1_ps(g->zy);
-  const __m256 lo = _mm256_set1_ps(g->ylo), hi = _mm256_set1_ps(g->yhi);
-  __m256i q0 = _mm256_cvtps_epi32(ffqrt_qf8(v[0], s, z, lo, hi));
-  __m256i q1 = _mm256_cvtps_epi32(ffqrt_qf8(v[1], s, z, lo, hi));
-  _mm_storeu_si128((__m128i *)((uint8_t *)g->y + at), ffqrt_pack16(q0, q1, g->out_kind == FFQRT_OUT_S8));
+    __m256 v[2];
+    for (int h = 0; h < 2; h++) {
+        v[h] = _mm256_mul_ps(_mm256_cvtepi32_ps(c[h]), o->scale[h]);
+        if (g->bias) v[h] = _mm256_add_ps(v[h], o->bias[h]);
+    }
+    size_t at = m * g->ldy_m + o->n0;
+    if (g->out_kind == FFQRT_OUT_F32) {
+        _mm256_storeu_ps((float *)g->y + at, v[0]);
+        _mm256_storeu_ps((float *)g->y + at + 8, v[1]);
+        return;
+    }
+    const __m256 s = _mm256_set1_ps(g->sy), z = _mm256_set1_ps(g->zy);
+    const __m256 lo = _mm256_set1_ps(g->ylo), hi = _mm256_set1_ps(g->yhi);
+    __m256i q0 = _mm256_cvtps_epi32(ffqrt_qf8(v[0], s, z, lo, hi));
+    __m256i q1 = _mm256_cvtps_epi32(ffqrt_qf8(v[1], s, z, lo, hi));
+    _mm_storeu_si128((__m128i *)((uint8_t *)g->y + at), ffqrt_pack16(q0, q1, g->out_kind == FFQRT_OUT_S8));
 }
 
 // Partial panels or strided outputs: element by element, out of line.
 static __attribute__((noinline)) void store_partial(const ffqrt_gemm *g, const panel_out *o,
                                                     const __m256i c[2], size_t m) {
-  int32_t acc[FFQRT_NR];
-  _mm256_storeu_si256((__m256i *)acc, c[0]);
-  _mm256_storeu_si256((__m256i *)(acc + 8), c[1]);
-  for (size_t j = 0; j < o->valid; j++) {
-    float f = ffqrt_gemm_real(g, acc[j], o->n0 + j);
-    size_t at = m * g->ldy_m + (o->n0 + j) * g->ldy_n;
-    if (g->out_kind == FFQRT_OUT_F32)
-      ((float *)g->y)[at] = f;
-    else
-      ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(f, g->sy, g->zy, g->ylo, g->yhi);
-  }
+    int32_t acc[FFQRT_NR];
+    _mm256_storeu_si256((__m256i *)acc, c[0]);
+    _mm256_storeu_si256((__m256i *)(acc + 8), c[1]);
+    for (size_t j = 0; j < o->valid; j++) {
+        float f = ffqrt_gemm_real(g, acc[j], o->n0 + j);
+        size_t at = m * g->ldy_m + (o->n0 + j) * g->ldy_n;
+        if (g->out_kind == FFQRT_OUT_F32) ((float *)g->y)[at] = f;
+        else ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(f, g->sy, g->zy, g->ylo, g->yhi);
+    }
 }
 
 static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m256i v0, __m256i v1,
                                     size_t m) {
-  __m256i c[2] = {v0, v1};
-  for (int h = 0; h < 2; h++) {
-    c[h] = _mm256_sub_epi32(c[h], o->corr[h]);
-    if (g->rowcorr) c[h] = _mm256_sub_epi32(c[h], _mm256_set1_epi32(g->rowcorr[m]));
-  }
-  if (o->valid == FFQRT_NR && g->ldy_n == 1) {
-    store_vec(g, o, c, m);
-    return;
-  }
-  store_partial(g, o, c, m);
+    __m256i c[2] = {v0, v1};
+    for (int h = 0; h < 2; h++) {
+        c[h] = _mm256_sub_epi32(c[h], o->corr[h]);
+        if (g->rowcorr) c[h] = _mm256_sub_epi32(c[h], _mm256_set1_epi32(g->rowcorr[m]));
+    }
+    if (o->valid == FFQRT_NR && g->ldy_n == 1) {
+        store_vec(g, o, c, m);
+        return;
+    }
+    store_partial(g, o, c, m);
 }
 
 // buf[r][16] (+)= dot of rows a + r * lda (kg full groups, then `rest` bytes) with the
 // panel at w. first: buf is overwritten. last: the sums go through the output stage of
 // rows m0 + r instead. The lines of npf k-groups from pf on are prefetched into L2
 // meanwhile, one per step (the tiles of a chunk share out the next panel this way).
-static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0,
-                                  int last, int32_t *buf, const uint8_t *a, size_t lda,
-                                  const int8_t *w, size_t kg, size_t rest, int first,
-                                  const int8_t *pf, size_t npf, const size_t mr,
+static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
+                                  int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,
+                                  size_t rest, int first, const int8_t *pf, size_t npf, const size_t mr,
                                   const int xor80, const int u7) {
-  enum { KS = 2 };
-  const size_t ks = mr <= 2 ? 2 : 1;
-  __m256i c[KS][MR][2];
-  UNROLL for (size_t s = 0; s < ks; s++)
-    UNROLL for (size_t r = 0; r < mr; r++) c[s][r][0] = c[s][r][1] = _mm256_setzero_si256();
-  size_t g = 0;
-  for (; g + ks <= kg; g += ks) {
-    if (g < npf) _mm_prefetch((const char *)(pf + 64 * g), _MM_HINT_T1);
-    UNROLL for (size_t s = 0; s < ks; s++) {
-      const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
-      const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
-      UNROLL for (size_t r = 0; r < mr; r++) {
-        __m256i b = bcast4(a + r * lda + 4 * (g + s), xor80);
-        c[s][r][0] = ymm_dot(c[s][r][0], b, w0, u7);
-        c[s][r][1] = ymm_dot(c[s][r][1], b, w1, u7);
-      }
+    enum { KS = 2 };
+    const size_t ks = mr <= 2 ? 2 : 1;
+    __m256i c[KS][MR][2];
+    UNROLL for (size_t s = 0; s < ks; s++) UNROLL for (size_t r = 0; r < mr; r++) c[s][r][0] = c[s][r][1] =
+        _mm256_setzero_si256();
+    size_t g = 0;
+    for (; g + ks <= kg; g += ks) {
+        if (g < npf) _mm_prefetch((const char *)(pf + 64 * g), _MM_HINT_T1);
+        UNROLL for (size_t s = 0; s < ks; s++) {
+            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
+            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
+            UNROLL for (size_t r = 0; r < mr; r++) {
+                __m256i b = bcast4(a + r * lda + 4 * (g + s), xor80);
+                c[s][r][0] = ymm_dot(c[s][r][0], b, w0, u7);
+                c[s][r][1] = ymm_dot(c[s][r][1], b, w1, u7);
+            }
+        }
     }
-  }
-  for (; g < kg + (rest != 0); g++) { // an odd last group, then the partial one
-    const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
-    const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
+    for (; g < kg + (rest != 0); g++) {  // an odd last group, then the partial one
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
+        UNROLL for (size_t r = 0; r < mr; r++) {
+            __m256i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, xor80);
+            c[0][r][0] = ymm_dot(c[0][r][0], b, w0, u7);
+            c[0][r][1] = ymm_dot(c[0][r][1], b, w1, u7);
+        }
+    }
     UNROLL for (size_t r = 0; r < mr; r++) {
-      __m256i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, xor80);
-      c[0][r][0] = ymm_dot(c[0][r][0], b, w0, u7);
-      c[0][r][1] = ymm_dot(c[0][r][1], b, w1, u7);
+        __m256i v[2];
+        UNROLL for (size_t h = 0; h < 2; h++) {
+            v[h] = ks == 2 ? _mm256_add_epi32(c[0][r][h], c[1][r][h]) : c[0][r][h];
+            int32_t *dst = buf + r * FFQRT_NR + 8 * h;
+            if (!first) v[h] = _mm256_add_epi32(v[h], _mm256_loadu_si256((const __m256i *)dst));
+            if (!last) _mm256_storeu_si256((__m256i *)dst, v[h]);
+        }
+        if (last) store_row(gm, po, v[0], v[1], m0 + r);
     }
-  }
-  UNROLL for (size_t r = 0; r < mr; r++) {
-    __m256i v[2];
-    UNROLL for (size_t h = 0; h < 2; h++) {
-      v[h] = ks == 2 ? _mm256_add_epi32(c[0][r][h], c[1][r][h]) : c[0][r][h];
-      int32_t *dst = buf + r * FFQRT_NR + 8 * h;
-      if (!first) v[h] = _mm256_add_epi32(v[h], _mm256_loadu_si256((const __m256i *)dst));
-      if (!last) _mm256_storeu_si256((__m256i *)dst, v[h]);
-    }
-    if (last) store_row(gm, po, v[0], v[1], m0 + r);
-  }
 }
 
-typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
-                        int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,
-                        size_t rest, int first, const int8_t *pf, size_t npf);
+typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int32_t *buf,
+                        const uint8_t *a, size_t lda, const int8_t *w, size_t kg, size_t rest, int first,
+                        const int8_t *pf, size_t npf);
 
-#define UK(mr, x, u)                                                                         \
-  static void uk_##mr##_##x##_##u(const ffqrt_gemm *gm, const panel_out *po, size_t m0,       \
-                                  int last, int32_t *buf, const uint8_t *a, size_t lda,      \
-                                  const int8_t *w, size_t kg, size_t rest, int first,        \
-                                  const int8_t *pf, size_t npf) {                            \
-    ukernel(gm, po, m0, last, buf, a, lda, w, kg, rest, first, pf, npf, mr < MR ? mr : MR,   \
-            x, u);                                                                           \
-  }
+#define UK(mr, x, u)                                                                                         \
+    static void uk_##mr##_##x##_##u(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,          \
+                                    int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,  \
+                                    size_t rest, int first, const int8_t *pf, size_t npf) {                  \
+        ukernel(gm, po, m0, last, buf, a, lda, w, kg, rest, first, pf, npf, mr < MR ? mr : MR, x, u);        \
+    }
 #define UK_ALL(x, u) UK(1, x, u) UK(2, x, u) UK(3, x, u) UK(4, x, u) UK(5, x, u) UK(6, x, u)
-#define ROW(x, u) {uk_1_##x##_##u, uk_2_##x##_##u, uk_3_##x##_##u, uk_4_##x##_##u, uk_5_##x##_##u, uk_6_##x##_##u}
-UK_ALL(0, 0) UK_ALL(1, 0)
+#define ROW(x, u)                                                                                            \
+    { uk_1_##x##_##u, uk_2_##x##_##u, uk_3_##x##_##u, uk_4_##x##_##u, uk_5_##x##_##u, uk_6_##x##_##u }
+// Macro instantiations without semicolons: laid out by hand.
+// clang-format off
+UK_ALL(0, 0)
+UK_ALL(1, 0)
 #if YMM_U7
-UK_ALL(0, 1) UK_ALL(1, 1)
+UK_ALL(0, 1)
+UK_ALL(1, 1)
 // [u7][xor80][mr - 1]
 static ukernel_fn *const ukernels[2][2][6] = {{ROW(0, 0), ROW(1, 0)}, {ROW(0, 1), ROW(1, 1)}};
 #else
 static ukernel_fn *const ukernels[1][2][6] = {{ROW(0, 0), ROW(1, 0)}};
 #endif
+// clang-format on
 static_assert(MR <= 6, "at most 6 rows per tile");
 
 void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
-  _Alignas(32) int32_t buf[MC * FFQRT_NR];
-  size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
-  ukernel_fn *const *uk = ukernels[YMM_U7 && g->a_u7][g->a_xor != 0];
-  size_t nkb = g->k ? (g->k + KC - 1) / KC : 1;
-  for (size_t c0 = m0; c0 < m1; c0 += MC) {
-    size_t c1 = m1 - c0 < MC ? m1 : c0 + MC;
-    size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (KC / FFQRT_KR + ntiles - 1) / ntiles;
-    for (size_t p = p0; p < p1; p++) {
-      const int8_t *wp = g->groups + p * pstride;
-      panel_out o = panel_consts(g, p);
-      for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += KC) {
-        size_t kl = g->k - k0 < KC ? g->k - k0 : KC;
-        // the next block: the next k, else the next panel's first k
-        const int8_t *next = kb + 1 < nkb ? wp + (k0 + KC) / FFQRT_KR * 64 : p + 1 < p1 ? wp + pstride : NULL;
-        for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
-          size_t mr = c1 - t < MR ? c1 - t : MR;
-          uk[mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, g->a + t * g->lda + k0,
-                     g->lda, wp + k0 / FFQRT_KR * 64, kl / 4, kl % 4, kb == 0,
-                     next ? next + 64 * i * per : NULL, next ? per : 0);
+    _Alignas(32) int32_t buf[MC * FFQRT_NR];
+    size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
+    ukernel_fn *const *uk = ukernels[YMM_U7 && g->a_u7][g->a_xor != 0];
+    size_t nkb = g->k ? (g->k + KC - 1) / KC : 1;
+    for (size_t c0 = m0; c0 < m1; c0 += MC) {
+        size_t c1 = m1 - c0 < MC ? m1 : c0 + MC;
+        size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (KC / FFQRT_KR + ntiles - 1) / ntiles;
+        for (size_t p = p0; p < p1; p++) {
+            const int8_t *wp = g->groups + p * pstride;
+            panel_out o = panel_consts(g, p);
+            for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += KC) {
+                size_t kl = g->k - k0 < KC ? g->k - k0 : KC;
+                // the next block: the next k, else the next panel's first k
+                const int8_t *next = kb + 1 < nkb ? wp + (k0 + KC) / FFQRT_KR * 64
+                                     : p + 1 < p1 ? wp + pstride
+                                                  : NULL;
+                for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
+                    size_t mr = c1 - t < MR ? c1 - t : MR;
+                    uk[mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, g->a + t * g->lda + k0,
+                               g->lda, wp + k0 / FFQRT_KR * 64, kl / 4, kl % 4, kb == 0,
+                               next ? next + 64 * i * per : NULL, next ? per : 0);
+                }
+            }
         }
-      }
     }
-  }
 }

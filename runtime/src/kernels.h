@@ -17,95 +17,90 @@
 typedef enum ffqrt_out_kind { FFQRT_OUT_F32 = 0, FFQRT_OUT_S8 = 1, FFQRT_OUT_U8 = 2 } ffqrt_out_kind;
 
 typedef struct ffqrt_gemm {
-  const uint8_t *a;
-  size_t m, k, lda;
-  uint8_t a_xor;
-  int a_u7; // every (a ^ a_xor) <= 127: u8 x s8 pair sums cannot saturate int16
-  int32_t za;
-  float sa;
-  const int8_t *groups;
-  const int32_t *colsum;
-  const float *wscale;
-  size_t n, k_pad;
-  const int32_t *rowcorr; // NULL, or subtracted from row m's accumulators (matmul)
-  const float *bias; // may be NULL
-  int out_kind;
-  void *y;
-  size_t ldy_m, ldy_n; // y element (m, n) is at m * ldy_m + n * ldy_n
-  float sy, zy, ylo, yhi;
+    const uint8_t *a;
+    size_t m, k, lda;
+    uint8_t a_xor;
+    int a_u7;  // every (a ^ a_xor) <= 127: u8 x s8 pair sums cannot saturate int16
+    int32_t za;
+    float sa;
+    const int8_t *groups;
+    const int32_t *colsum;
+    const float *wscale;
+    size_t n, k_pad;
+    const int32_t *rowcorr;  // NULL, or subtracted from row m's accumulators (matmul)
+    const float *bias;       // may be NULL
+    int out_kind;
+    void *y;
+    size_t ldy_m, ldy_n;  // y element (m, n) is at m * ldy_m + n * ldy_n
+    float sy, zy, ylo, yhi;
 } ffqrt_gemm;
 
 typedef enum ffqrt_elt_op { FFQRT_ELT_ADD = 0, FFQRT_ELT_MUL = 1 } ffqrt_elt_op;
 
 typedef struct ffqrt_elt {
-  int op;
-  uint8_t *y;
-  const uint8_t *a, *b;
-  int a_signed, b_signed, y_signed;
-  float sa, sb, sy;
-  int32_t za, zb;
-  float zy, ylo, yhi;
+    int op;
+    uint8_t *y;
+    const uint8_t *a, *b;
+    int a_signed, b_signed, y_signed;
+    float sa, sb, sy;
+    int32_t za, zb;
+    float zy, ylo, yhi;
 } ffqrt_elt;
 
 typedef struct ffqrt_kernels {
-  int isa;
-  int needs_u7; // gemm_panels reads g->a_u7 (the driver scans the activations for it)
-  // q[i] = quantize(x[i]) into [lo, hi], stored as one byte (two's complement if lo < 0).
-  void (*quant_run)(uint8_t *restrict q, const float *restrict x, size_t n, float scale,
-                    int32_t zp, int32_t lo, int32_t hi);
-  // x[i] = dequantize(q[i]); q bytes are s8 when is_signed, else u8.
-  void (*dequant_run)(float *restrict x, const uint8_t *restrict q, size_t n, float scale,
-                      int32_t zp, int is_signed);
-  // y[i] = dequantize(quantize(x[i])); y may equal x.
-  void (*fakeq_run)(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,
-                    int32_t hi);
-  // y[i] = (float)quantize(x[i]) into [lo, hi] (+0 for -0); y may equal x.
-  void (*quantf_run)(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,
-                     int32_t hi);
-  // Folds x into *mn / *mx (NaN ignored).
-  void (*minmax_run)(float *mn, float *mx, const float *restrict x, size_t n);
-  // mn[i] = min(mn[i], x[i]), mx[i] = max(mx[i], x[i]) (NaN ignored).
-  void (*minmax_cols)(float *restrict mn, float *restrict mx, const float *restrict x,
-                      size_t n);
-  // max over i of (a[i] ^ x), 0 for n == 0.
-  uint8_t (*max_u8)(const uint8_t *restrict a, size_t n, uint8_t x);
-  // Output channels of panels [p0, p1), rows [m0, m1).
-  void (*gemm_panels)(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);
-  // Elements [i0, i1).
-  void (*elt_run)(const ffqrt_elt *e, size_t i0, size_t i1);
+    int isa;
+    int needs_u7;  // gemm_panels reads g->a_u7 (the driver scans the activations for it)
+    // q[i] = quantize(x[i]) into [lo, hi], stored as one byte (two's complement if lo < 0).
+    void (*quant_run)(uint8_t *restrict q, const float *restrict x, size_t n, float scale, int32_t zp,
+                      int32_t lo, int32_t hi);
+    // x[i] = dequantize(q[i]); q bytes are s8 when is_signed, else u8.
+    void (*dequant_run)(float *restrict x, const uint8_t *restrict q, size_t n, float scale, int32_t zp,
+                        int is_signed);
+    // y[i] = dequantize(quantize(x[i])); y may equal x.
+    void (*fakeq_run)(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo, int32_t hi);
+    // y[i] = (float)quantize(x[i]) into [lo, hi] (+0 for -0); y may equal x.
+    void (*quantf_run)(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo, int32_t hi);
+    // Folds x into *mn / *mx (NaN ignored).
+    void (*minmax_run)(float *mn, float *mx, const float *restrict x, size_t n);
+    // mn[i] = min(mn[i], x[i]), mx[i] = max(mx[i], x[i]) (NaN ignored).
+    void (*minmax_cols)(float *restrict mn, float *restrict mx, const float *restrict x, size_t n);
+    // max over i of (a[i] ^ x), 0 for n == 0.
+    uint8_t (*max_u8)(const uint8_t *restrict a, size_t n, uint8_t x);
+    // Output channels of panels [p0, p1), rows [m0, m1).
+    void (*gemm_panels)(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);
+    // Elements [i0, i1).
+    void (*elt_run)(const ffqrt_elt *e, size_t i0, size_t i1);
 } ffqrt_kernels;
 
 struct ffqrt_ctx {
-  const ffqrt_kernels *k;
-  size_t nthreads;          // the pool's size, >= 1
-  struct ffqrt_pool *pool;  // created with the context, reused by every call
+    const ffqrt_kernels *k;
+    size_t nthreads;          // the pool's size, >= 1
+    struct ffqrt_pool *pool;  // created with the context, reused by every call
 };
 
 // Threads for `work` units when each thread should get at least min_per_thread of them.
 static inline size_t ffqrt_threads_for(const ffqrt_ctx *ctx, size_t work, size_t min_per_thread) {
-  size_t t = work / min_per_thread;
-  t = t < ctx->nthreads ? t : ctx->nthreads;
-  return t ? t : 1;
+    size_t t = work / min_per_thread;
+    t = t < ctx->nthreads ? t : ctx->nthreads;
+    return t ? t : 1;
 }
 
 // The table entries of each variant: ffqrt_<entry>_<isa>, isa in ref, avx2, avx512vnni.
 // The scalar (ref) entries also finish the tails of the SIMD ones.
-#define FFQRT_DECLARE_ISA(isa)                                                               \
-  void ffqrt_quant_run_##isa(uint8_t *restrict q, const float *restrict x, size_t n,        \
-                             float scale, int32_t zp, int32_t lo, int32_t hi);              \
-  void ffqrt_dequant_run_##isa(float *restrict x, const uint8_t *restrict q, size_t n,      \
-                               float scale, int32_t zp, int is_signed);                     \
-  void ffqrt_fakeq_run_##isa(float *y, const float *x, size_t n, float scale, int32_t zp,   \
-                             int32_t lo, int32_t hi);                                       \
-  void ffqrt_quantf_run_##isa(float *y, const float *x, size_t n, float scale, int32_t zp,  \
-                              int32_t lo, int32_t hi);                                      \
-  void ffqrt_minmax_run_##isa(float *mn, float *mx, const float *restrict x, size_t n);     \
-  void ffqrt_minmax_cols_##isa(float *restrict mn, float *restrict mx,                      \
-                               const float *restrict x, size_t n);                          \
-  uint8_t ffqrt_max_u8_##isa(const uint8_t *restrict a, size_t n, uint8_t x);               \
-  void ffqrt_gemm_panels_##isa(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0,         \
-                               size_t m1);                                                  \
-  void ffqrt_elt_run_##isa(const ffqrt_elt *e, size_t i0, size_t i1);
+#define FFQRT_DECLARE_ISA(isa)                                                                               \
+    void ffqrt_quant_run_##isa(uint8_t *restrict q, const float *restrict x, size_t n, float scale,          \
+                               int32_t zp, int32_t lo, int32_t hi);                                          \
+    void ffqrt_dequant_run_##isa(float *restrict x, const uint8_t *restrict q, size_t n, float scale,        \
+                                 int32_t zp, int is_signed);                                                 \
+    void ffqrt_fakeq_run_##isa(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,      \
+                               int32_t hi);                                                                  \
+    void ffqrt_quantf_run_##isa(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,     \
+                                int32_t hi);                                                                 \
+    void ffqrt_minmax_run_##isa(float *mn, float *mx, const float *restrict x, size_t n);                    \
+    void ffqrt_minmax_cols_##isa(float *restrict mn, float *restrict mx, const float *restrict x, size_t n); \
+    uint8_t ffqrt_max_u8_##isa(const uint8_t *restrict a, size_t n, uint8_t x);                              \
+    void ffqrt_gemm_panels_##isa(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);           \
+    void ffqrt_elt_run_##isa(const ffqrt_elt *e, size_t i0, size_t i1);
 
 FFQRT_DECLARE_ISA(ref)
 FFQRT_DECLARE_ISA(avx2)
@@ -113,17 +108,17 @@ FFQRT_DECLARE_ISA(avx512vnni)
 void ffqrt_gemm_panels_avxvnni(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);
 
 // Driver internals shared between files.
-void ffqrt_quant_flat(const ffqrt_ctx *ctx, uint8_t *q, const float *x, size_t n, float scale,
-                      int32_t zp, int32_t lo, int32_t hi);
+void ffqrt_quant_flat(const ffqrt_ctx *ctx, uint8_t *q, const float *x, size_t n, float scale, int32_t zp,
+                      int32_t lo, int32_t hi);
 const ffqrt_pack_hdr *ffqrt_pack_hdr_of(const void *packed);
-void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a,
-                     const ffqrt_qparam *pa, size_t m, size_t lda);
-void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu,
-                    const float *bias, size_t ldy_m, size_t ldy_n);
+void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a, const ffqrt_qparam *pa, size_t m,
+                     size_t lda);
+void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu, const float *bias, size_t ldy_m,
+                    size_t ldy_n);
 void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g);
 void ffqrt_gemm_run1(const ffqrt_kernels *k, ffqrt_gemm *g);
-ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale, size_t n,
-                             size_t k, const uint32_t *col);
+ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale, size_t n, size_t k,
+                             const uint32_t *col);
 
 // ---- the shared scalar formulas (the SIMD code performs the same IEEE operations) ----
 
@@ -132,71 +127,67 @@ ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale
 // (x / s - round(offset) with zp = -round(offset), as the spec and the torch path compute):
 // rounding first differs at exact ties when zp is odd.
 static inline float ffqrt_qf(float x, float scale, float zp, float lo, float hi) {
-  float v = nearbyintf(x / scale + zp);
-  v = v > lo ? v : lo;
-  v = v < hi ? v : hi;
-  return v;
+    float v = nearbyintf(x / scale + zp);
+    v = v > lo ? v : lo;
+    v = v < hi ? v : hi;
+    return v;
 }
 
-static inline float ffqrt_dqf(int32_t q, int32_t zp, float scale) {
-  return (float)(q - zp) * scale;
-}
+static inline float ffqrt_dqf(int32_t q, int32_t zp, float scale) { return (float)(q - zp) * scale; }
 
 static inline int32_t ffqrt_qmin(int dtype) {
-  static const int32_t lo[] = {-128, 0, -8, 0};
-  return lo[dtype];
+    static const int32_t lo[] = {-128, 0, -8, 0};
+    return lo[dtype];
 }
 static inline int32_t ffqrt_qmax(int dtype) {
-  static const int32_t hi[] = {127, 255, 7, 15};
-  return hi[dtype];
+    static const int32_t hi[] = {127, 255, 7, 15};
+    return hi[dtype];
 }
 static inline int ffqrt_dtype_ok(int dtype) { return dtype >= FFQRT_S8 && dtype <= FFQRT_U4; }
 static inline int ffqrt_dtype8_ok(int dtype) { return dtype == FFQRT_S8 || dtype == FFQRT_U8; }
 static inline int32_t ffqrt_sym_zp(int dtype) {
-  static const int32_t z[] = {0, 128, 0, 8};
-  return z[dtype];
+    static const int32_t z[] = {0, 128, 0, 8};
+    return z[dtype];
 }
 
 static inline int ffqrt_qparam_ok(const ffqrt_qparam *p) {
-  return p && ffqrt_dtype8_ok(p->dtype) && p->scale > 0.0f && isfinite(p->scale) &&
-         p->zero_point >= ffqrt_qmin(p->dtype) && p->zero_point <= ffqrt_qmax(p->dtype);
+    return p && ffqrt_dtype8_ok(p->dtype) && p->scale > 0.0f && isfinite(p->scale) &&
+           p->zero_point >= ffqrt_qmin(p->dtype) && p->zero_point <= ffqrt_qmax(p->dtype);
 }
 
 // Byte value b read as s8 or u8.
 static inline int32_t ffqrt_byte_val(uint8_t b, int is_signed) {
-  return is_signed ? (int32_t)(int8_t)b : (int32_t)b;
+    return is_signed ? (int32_t)(int8_t)b : (int32_t)b;
 }
 
 // The GEMM output stage for one accumulator.
 static inline float ffqrt_gemm_real(const ffqrt_gemm *g, int32_t acc, size_t n) {
-  float v = (float)acc * (g->sa * g->wscale[n]);
-  if (g->bias) v = v + g->bias[n];
-  return v;
+    float v = (float)acc * (g->sa * g->wscale[n]);
+    if (g->bias) v = v + g->bias[n];
+    return v;
 }
 static inline void ffqrt_gemm_store1(const ffqrt_gemm *g, int32_t acc, size_t m, size_t n) {
-  float v = ffqrt_gemm_real(g, acc, n);
-  size_t at = m * g->ldy_m + n * g->ldy_n;
-  if (g->out_kind == FFQRT_OUT_F32)
-    ((float *)g->y)[at] = v;
-  else
-    ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(v, g->sy, g->zy, g->ylo, g->yhi);
+    float v = ffqrt_gemm_real(g, acc, n);
+    size_t at = m * g->ldy_m + n * g->ldy_n;
+    if (g->out_kind == FFQRT_OUT_F32) ((float *)g->y)[at] = v;
+    else ((uint8_t *)g->y)[at] = (uint8_t)(int32_t)ffqrt_qf(v, g->sy, g->zy, g->ylo, g->yhi);
 }
 
 // Wrapping dot - za * colsum (the SIMD code wraps the same way).
 static inline int32_t ffqrt_fold_zp(uint32_t dot, int32_t za, int32_t colsum) {
-  return (int32_t)(dot - (uint32_t)za * (uint32_t)colsum);
+    return (int32_t)(dot - (uint32_t)za * (uint32_t)colsum);
 }
 
 // The accumulator of (m, n) from the raw dot product: zero points folded out, wrapping.
 static inline int32_t ffqrt_gemm_acc(const ffqrt_gemm *g, uint32_t dot, size_t m, size_t n) {
-  int32_t acc = ffqrt_fold_zp(dot, g->za, g->colsum[n]);
-  return g->rowcorr ? (int32_t)((uint32_t)acc - (uint32_t)g->rowcorr[m]) : acc;
+    int32_t acc = ffqrt_fold_zp(dot, g->za, g->colsum[n]);
+    return g->rowcorr ? (int32_t)((uint32_t)acc - (uint32_t)g->rowcorr[m]) : acc;
 }
 
 static inline float ffqrt_elt_real(const ffqrt_elt *e, size_t i) {
-  float fa = ffqrt_dqf(ffqrt_byte_val(e->a[i], e->a_signed), e->za, e->sa);
-  float fb = ffqrt_dqf(ffqrt_byte_val(e->b[i], e->b_signed), e->zb, e->sb);
-  return e->op == FFQRT_ELT_ADD ? fa + fb : fa * fb;
+    float fa = ffqrt_dqf(ffqrt_byte_val(e->a[i], e->a_signed), e->za, e->sa);
+    float fb = ffqrt_dqf(ffqrt_byte_val(e->b[i], e->b_signed), e->zb, e->sb);
+    return e->op == FFQRT_ELT_ADD ? fa + fb : fa * fb;
 }
 
-#endif // FFQRT_KERNELS_H
+#endif  // FFQRT_KERNELS_H

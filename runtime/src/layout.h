@@ -11,52 +11,51 @@
 // is a run of k_pad / FFQRT_KR groups; group g holds w[n0 + j][4g + t] at byte 4j + t,
 // so one 64-byte group feeds 16 outputs x 4 k-values (one vpdpbusd, or two vpmaddubsw
 // on 32-byte halves). n and k are zero-padded to multiples of FFQRT_NR and FFQRT_KR.
-#define FFQRT_NR 16
-#define FFQRT_KR 4
-#define FFQRT_PACK_MAGIC 0x31514646u // "FFQ1"
+#define FFQRT_NR           16
+#define FFQRT_KR           4
+#define FFQRT_PACK_MAGIC   0x31514646u  // "FFQ1"
 #define FFQRT_PACK_VERSION 1u
-#define FFQRT_MAX_K 65536u // keeps sum_k (a - za) * w within int32 (255 * 128 * 2^16 < 2^31)
-#define FFQRT_MATMUL_MAX_K 32768u // the same for (a - za) * (b - zb): 255 * 255 * 2^15 < 2^31
+#define FFQRT_MAX_K        65536u  // keeps sum_k (a - za) * w within int32 (255 * 128 * 2^16 < 2^31)
+#define FFQRT_MATMUL_MAX_K 32768u  // the same for (a - za) * (b - zb): 255 * 255 * 2^15 < 2^31
 
 typedef struct ffqrt_wgroup {
-  int8_t w[FFQRT_NR][FFQRT_KR];
+    int8_t w[FFQRT_NR][FFQRT_KR];
 } ffqrt_wgroup;
 static_assert(sizeof(ffqrt_wgroup) == 64, "a weight group is one 64-byte line");
 
 // Buffer: header | int32 colsum[n_pad] | float scale[n_pad] | groups (64-aligned offsets).
 // colsum[n] = sum_k w[n][k], used to fold the activation zero point out of the dot product.
 typedef struct ffqrt_pack_hdr {
-  uint32_t magic, version;
-  uint64_t n, k, n_pad, k_pad;
-  uint64_t colsum_off, scale_off, group_off;
+    uint32_t magic, version;
+    uint64_t n, k, n_pad, k_pad;
+    uint64_t colsum_off, scale_off, group_off;
 } ffqrt_pack_hdr;
 static_assert(sizeof(ffqrt_pack_hdr) == 64, "pack header is 64 bytes");
 
 // Conv weights: header, then `groups` linear packs of (c_out/groups) x (c_in/groups*kh*kw),
 // each group_bytes long (a multiple of 64).
 typedef struct ffqrt_conv_hdr {
-  uint32_t magic, version;
-  uint64_t groups, group_bytes;
-  uint64_t reserved[5];
+    uint32_t magic, version;
+    uint64_t groups, group_bytes;
+    uint64_t reserved[5];
 } ffqrt_conv_hdr;
 static_assert(sizeof(ffqrt_conv_hdr) == 64, "conv pack header is 64 bytes");
 
 static inline size_t ffqrt_round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
 static inline const int32_t *ffqrt_pack_colsum(const ffqrt_pack_hdr *h) {
-  return (const int32_t *)((const char *)h + h->colsum_off);
+    return (const int32_t *)((const char *)h + h->colsum_off);
 }
 static inline const float *ffqrt_pack_scale(const ffqrt_pack_hdr *h) {
-  return (const float *)((const char *)h + h->scale_off);
+    return (const float *)((const char *)h + h->scale_off);
 }
 static inline const int8_t *ffqrt_pack_groups(const ffqrt_pack_hdr *h) {
-  return (const int8_t *)((const char *)h + h->group_off);
+    return (const int8_t *)((const char *)h + h->group_off);
 }
 // Byte offset of w[n][k] inside the groups area.
 static inline size_t ffqrt_pack_index(size_t k_pad, size_t n, size_t k) {
-  size_t panel = n / FFQRT_NR, j = n % FFQRT_NR;
-  return (panel * (k_pad / FFQRT_KR) + k / FFQRT_KR) * sizeof(ffqrt_wgroup) + j * FFQRT_KR +
-         k % FFQRT_KR;
+    size_t panel = n / FFQRT_NR, j = n % FFQRT_NR;
+    return (panel * (k_pad / FFQRT_KR) + k / FFQRT_KR) * sizeof(ffqrt_wgroup) + j * FFQRT_KR + k % FFQRT_KR;
 }
 
-#endif // FFQRT_LAYOUT_H
+#endif  // FFQRT_LAYOUT_H

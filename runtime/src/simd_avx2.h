@@ -6,16 +6,16 @@
 
 // clamp(round_half_even(x / s + z), lo, hi) on 8 floats; the reference's ffqrt_qf.
 static inline __m256 ffqrt_qf8(__m256 x, __m256 s, __m256 z, __m256 lo, __m256 hi) {
-  __m256 v = _mm256_add_ps(_mm256_div_ps(x, s), z);
-  v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  return _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    __m256 v = _mm256_add_ps(_mm256_div_ps(x, s), z);
+    v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm256_min_ps(_mm256_max_ps(v, lo), hi);
 }
 
 // 16 int32 already within the byte range -> 16 bytes in order.
 static inline __m128i ffqrt_pack16(__m256i a, __m256i b, int is_signed) {
-  __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
-  __m128i lo = _mm256_castsi256_si128(p), hi = _mm256_extracti128_si256(p, 1);
-  return is_signed ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi);
+    __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
+    __m128i lo = _mm256_castsi256_si128(p), hi = _mm256_extracti128_si256(p, 1);
+    return is_signed ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi);
 }
 
-#endif // FFQRT_SIMD_AVX2_H
+#endif  // FFQRT_SIMD_AVX2_H

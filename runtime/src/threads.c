@@ -18,207 +18,203 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-enum { SPIN = 2000 }; // polls before sleeping (a few microseconds)
+enum { SPIN = 2000 };  // polls before sleeping (a few microseconds)
 
-#define CLOSED ((uint64_t)1 << 31)
+#define CLOSED     ((uint64_t)1 << 31)
 #define COUNT_MASK (CLOSED - 1)
-#define GEN_OF(s) ((s) >> 32)
+#define GEN_OF(s)  ((s) >> 32)
 
 typedef struct job {
-  ffqrt_unit_fn fn;
-  void *arg;
-  size_t units;
-  atomic_size_t next;
+    ffqrt_unit_fn fn;
+    void *arg;
+    size_t units;
+    atomic_size_t next;
 } job;
 
 typedef struct slot {
-  struct ffqrt_pool *p;
+    struct ffqrt_pool *p;
 } slot;
 
 struct ffqrt_pool {
-  pthread_mutex_t mu; // guards the sleeping paths, `sleepers`, `caller_waits`
-  pthread_cond_t wake, done;
-  pthread_mutex_t busy; // held by the call using the workers
-  atomic_uint_fast64_t state;
-  atomic_size_t limit; // workers allowed into the current job (nthreads - 1)
-  job *current;        // written before the generation is published
-  int stop;
-  size_t sleepers;
-  int caller_waits;
-  size_t nworkers;
-  pthread_t *threads;
-  slot *slots;
+    pthread_mutex_t mu;  // guards the sleeping paths, `sleepers`, `caller_waits`
+    pthread_cond_t wake, done;
+    pthread_mutex_t busy;  // held by the call using the workers
+    atomic_uint_fast64_t state;
+    atomic_size_t limit;  // workers allowed into the current job (nthreads - 1)
+    job *current;         // written before the generation is published
+    int stop;
+    size_t sleepers;
+    int caller_waits;
+    size_t nworkers;
+    pthread_t *threads;
+    slot *slots;
 };
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
+    __builtin_ia32_pause();
 #endif
 }
 
 static void run_units(job *j) {
-  for (;;) {
-    size_t u = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
-    if (u >= j->units) return;
-    j->fn(j->arg, u);
-  }
+    for (;;) {
+        size_t u = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (u >= j->units) return;
+        j->fn(j->arg, u);
+    }
 }
 
 // Waits for a generation other than `seen`; returns the state.
 static uint64_t wait_gen(ffqrt_pool *p, uint64_t seen) {
-  for (int i = 0; i < SPIN; i++) {
-    uint64_t s = atomic_load_explicit(&p->state, memory_order_acquire);
-    if (GEN_OF(s) != seen) return s;
-    cpu_relax();
-  }
-  pthread_mutex_lock(&p->mu);
-  uint64_t s;
-  while (GEN_OF(s = atomic_load_explicit(&p->state, memory_order_acquire)) == seen) {
-    p->sleepers++;
-    pthread_cond_wait(&p->wake, &p->mu);
-    p->sleepers--;
-  }
-  pthread_mutex_unlock(&p->mu);
-  return s;
+    for (int i = 0; i < SPIN; i++) {
+        uint64_t s = atomic_load_explicit(&p->state, memory_order_acquire);
+        if (GEN_OF(s) != seen) return s;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&p->mu);
+    uint64_t s;
+    while (GEN_OF(s = atomic_load_explicit(&p->state, memory_order_acquire)) == seen) {
+        p->sleepers++;
+        pthread_cond_wait(&p->wake, &p->mu);
+        p->sleepers--;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return s;
 }
 
 static void *worker(void *arg) {
-  ffqrt_pool *p = ((slot *)arg)->p;
-  uint64_t seen = 0;
-  for (;;) {
-    uint64_t s = wait_gen(p, seen);
-    seen = GEN_OF(s);
-    // enter, unless the job is closed or already replaced by a newer one
-    int in = 0;
-    size_t limit = atomic_load_explicit(&p->limit, memory_order_relaxed);
-    while (GEN_OF(s) == seen && !(s & CLOSED) && (s & COUNT_MASK) < limit) {
-      if (atomic_compare_exchange_weak_explicit(&p->state, &s, s + 1, memory_order_acquire,
-                                                memory_order_acquire)) {
-        in = 1;
-        break;
-      }
+    ffqrt_pool *p = ((slot *)arg)->p;
+    uint64_t seen = 0;
+    for (;;) {
+        uint64_t s = wait_gen(p, seen);
+        seen = GEN_OF(s);
+        // enter, unless the job is closed or already replaced by a newer one
+        int in = 0;
+        size_t limit = atomic_load_explicit(&p->limit, memory_order_relaxed);
+        while (GEN_OF(s) == seen && !(s & CLOSED) && (s & COUNT_MASK) < limit) {
+            if (atomic_compare_exchange_weak_explicit(&p->state, &s, s + 1, memory_order_acquire,
+                                                      memory_order_acquire)) {
+                in = 1;
+                break;
+            }
+        }
+        if (!in) continue;
+        if (p->stop) return NULL;  // (stop is published with its own generation)
+        run_units(p->current);
+        uint64_t before = atomic_fetch_sub_explicit(&p->state, 1, memory_order_acq_rel);
+        if ((before & CLOSED) && (before & COUNT_MASK) == 1) {  // the last one out of a closed job
+            pthread_mutex_lock(&p->mu);
+            if (p->caller_waits) pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
-    if (!in) continue;
-    if (p->stop) return NULL; // (stop is published with its own generation)
-    run_units(p->current);
-    uint64_t before = atomic_fetch_sub_explicit(&p->state, 1, memory_order_acq_rel);
-    if ((before & CLOSED) && (before & COUNT_MASK) == 1) { // the last one out of a closed job
-      pthread_mutex_lock(&p->mu);
-      if (p->caller_waits) pthread_cond_signal(&p->done);
-      pthread_mutex_unlock(&p->mu);
-    }
-  }
 }
 
 // Publishes job j (or, with stop, the order to exit) as the next generation.
 static void publish(ffqrt_pool *p, job *j, size_t workers, int stop) {
-  pthread_mutex_lock(&p->mu);
-  p->current = j;
-  p->stop = stop;
-  atomic_store_explicit(&p->limit, workers, memory_order_relaxed);
-  uint64_t gen = GEN_OF(atomic_load_explicit(&p->state, memory_order_relaxed)) + 1;
-  atomic_store_explicit(&p->state, (gen & 0xffffffffu) << 32, memory_order_release);
-  if (p->sleepers) pthread_cond_broadcast(&p->wake);
-  pthread_mutex_unlock(&p->mu);
+    pthread_mutex_lock(&p->mu);
+    p->current = j;
+    p->stop = stop;
+    atomic_store_explicit(&p->limit, workers, memory_order_relaxed);
+    uint64_t gen = GEN_OF(atomic_load_explicit(&p->state, memory_order_relaxed)) + 1;
+    atomic_store_explicit(&p->state, (gen & 0xffffffffu) << 32, memory_order_release);
+    if (p->sleepers) pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
 }
 
 // Closes the current job and waits until no worker is inside.
 static void close_and_wait(ffqrt_pool *p) {
-  uint64_t s = atomic_fetch_or_explicit(&p->state, CLOSED, memory_order_acq_rel) | CLOSED;
-  for (int i = 0; i < SPIN && (s & COUNT_MASK); i++) {
-    cpu_relax();
-    s = atomic_load_explicit(&p->state, memory_order_acquire);
-  }
-  if (!(s & COUNT_MASK)) return;
-  pthread_mutex_lock(&p->mu);
-  while (atomic_load_explicit(&p->state, memory_order_acquire) & COUNT_MASK) {
-    p->caller_waits = 1;
-    pthread_cond_wait(&p->done, &p->mu);
-  }
-  p->caller_waits = 0;
-  pthread_mutex_unlock(&p->mu);
+    uint64_t s = atomic_fetch_or_explicit(&p->state, CLOSED, memory_order_acq_rel) | CLOSED;
+    for (int i = 0; i < SPIN && (s & COUNT_MASK); i++) {
+        cpu_relax();
+        s = atomic_load_explicit(&p->state, memory_order_acquire);
+    }
+    if (!(s & COUNT_MASK)) return;
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load_explicit(&p->state, memory_order_acquire) & COUNT_MASK) {
+        p->caller_waits = 1;
+        pthread_cond_wait(&p->done, &p->mu);
+    }
+    p->caller_waits = 0;
+    pthread_mutex_unlock(&p->mu);
 }
 
 ffqrt_pool *ffqrt_pool_new(size_t nthreads) {
-  if (nthreads == 0 || nthreads > FFQRT_MAX_THREADS) return NULL;
-  ffqrt_pool *p = calloc(1, sizeof *p);
-  if (!p) return NULL;
-  p->threads = calloc(nthreads, sizeof *p->threads);
-  p->slots = calloc(nthreads, sizeof *p->slots);
-  int ok = p->threads && p->slots && pthread_mutex_init(&p->mu, NULL) == 0;
-  ok = ok && pthread_mutex_init(&p->busy, NULL) == 0 && pthread_cond_init(&p->wake, NULL) == 0;
-  ok = ok && pthread_cond_init(&p->done, NULL) == 0;
-  if (!ok) {
-    free(p->threads), free(p->slots), free(p);
-    return NULL;
-  }
-  atomic_init(&p->state, 0);
-  atomic_init(&p->limit, 0);
-  for (; p->nworkers < nthreads - 1; p->nworkers++) {
-    p->slots[p->nworkers].p = p;
-    if (pthread_create(&p->threads[p->nworkers], NULL, worker, &p->slots[p->nworkers]) != 0) {
-      ffqrt_pool_free(p);
-      return NULL;
+    if (nthreads == 0 || nthreads > FFQRT_MAX_THREADS) return NULL;
+    ffqrt_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->threads = calloc(nthreads, sizeof *p->threads);
+    p->slots = calloc(nthreads, sizeof *p->slots);
+    int ok = p->threads && p->slots && pthread_mutex_init(&p->mu, NULL) == 0;
+    ok = ok && pthread_mutex_init(&p->busy, NULL) == 0 && pthread_cond_init(&p->wake, NULL) == 0;
+    ok = ok && pthread_cond_init(&p->done, NULL) == 0;
+    if (!ok) {
+        free(p->threads), free(p->slots), free(p);
+        return NULL;
     }
-  }
-  return p;
+    atomic_init(&p->state, 0);
+    atomic_init(&p->limit, 0);
+    for (; p->nworkers < nthreads - 1; p->nworkers++) {
+        p->slots[p->nworkers].p = p;
+        if (pthread_create(&p->threads[p->nworkers], NULL, worker, &p->slots[p->nworkers]) != 0) {
+            ffqrt_pool_free(p);
+            return NULL;
+        }
+    }
+    return p;
 }
 
 // Stopping: every worker must see the stop generation, so the caller waits until each has
 // entered it (stop jobs are never closed early) and then joins them.
 void ffqrt_pool_free(ffqrt_pool *p) {
-  if (!p) return;
-  if (p->nworkers) {
-    job none = {NULL, NULL, 0, 0};
-    publish(p, &none, p->nworkers, 1);
-    for (size_t i = 0; i < p->nworkers; i++) pthread_join(p->threads[i], NULL);
-  }
-  pthread_mutex_destroy(&p->mu);
-  pthread_mutex_destroy(&p->busy);
-  pthread_cond_destroy(&p->wake);
-  pthread_cond_destroy(&p->done);
-  free(p->threads), free(p->slots), free(p);
+    if (!p) return;
+    if (p->nworkers) {
+        job none = {NULL, NULL, 0, 0};
+        publish(p, &none, p->nworkers, 1);
+        for (size_t i = 0; i < p->nworkers; i++) pthread_join(p->threads[i], NULL);
+    }
+    pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->busy);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->done);
+    free(p->threads), free(p->slots), free(p);
 }
 
 size_t ffqrt_pool_size(const ffqrt_pool *p) { return p ? p->nworkers + 1 : 1; }
 
-void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit_fn fn,
-                        void *arg) {
-  job j = {fn, arg, units, 0};
-  if (nthreads <= 1 || units <= 1 || !p || p->nworkers == 0 ||
-      pthread_mutex_trylock(&p->busy) != 0) {
+void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit_fn fn, void *arg) {
+    job j = {fn, arg, units, 0};
+    if (nthreads <= 1 || units <= 1 || !p || p->nworkers == 0 || pthread_mutex_trylock(&p->busy) != 0) {
+        run_units(&j);
+        return;
+    }
+    size_t workers = nthreads - 1 < p->nworkers ? nthreads - 1 : p->nworkers;
+    publish(p, &j, workers, 0);
     run_units(&j);
-    return;
-  }
-  size_t workers = nthreads - 1 < p->nworkers ? nthreads - 1 : p->nworkers;
-  publish(p, &j, workers, 0);
-  run_units(&j);
-  close_and_wait(p);
-  pthread_mutex_unlock(&p->busy);
+    close_and_wait(p);
+    pthread_mutex_unlock(&p->busy);
 }
 
 typedef struct parts_arg {
-  ffqrt_task_fn fn;
-  void *arg;
-  size_t parts;
+    ffqrt_task_fn fn;
+    void *arg;
+    size_t parts;
 } parts_arg;
 
 static void run_part(void *arg, size_t u) {
-  const parts_arg *a = arg;
-  a->fn(a->arg, u, a->parts);
+    const parts_arg *a = arg;
+    a->fn(a->arg, u, a->parts);
 }
 
-void ffqrt_parallel_parts(ffqrt_pool *p, size_t nthreads, size_t parts, ffqrt_task_fn fn,
-                          void *arg) {
-  parts_arg a = {fn, arg, parts};
-  ffqrt_parallel_for(p, nthreads, parts, run_part, &a);
+void ffqrt_parallel_parts(ffqrt_pool *p, size_t nthreads, size_t parts, ffqrt_task_fn fn, void *arg) {
+    parts_arg a = {fn, arg, parts};
+    ffqrt_parallel_for(p, nthreads, parts, run_part, &a);
 }
 
-void ffqrt_split(size_t n, size_t align, size_t part, size_t parts, size_t *begin,
-                 size_t *end) {
-  assert(align > 0 && part < parts);
-  size_t units = (n + align - 1) / align;
-  size_t b = units * part / parts * align, e = units * (part + 1) / parts * align;
-  *begin = b < n ? b : n;
-  *end = e < n ? e : n;
+void ffqrt_split(size_t n, size_t align, size_t part, size_t parts, size_t *begin, size_t *end) {
+    assert(align > 0 && part < parts);
+    size_t units = (n + align - 1) / align;
+    size_t b = units * part / parts * align, e = units * (part + 1) / parts * align;
+    *begin = b < n ? b : n;
+    *end = e < n ? e : n;
 }

@@ -24,25 +24,22 @@ size_t ffqrt_pool_size(const ffqrt_pool *p);
 // With nthreads <= 1, or when another call is using the pool at that moment (two callers
 // sharing a context), the caller runs every unit itself. Units may run concurrently and in
 // any order: fn must not depend on another unit.
-void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit_fn fn,
-                        void *arg);
+void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit_fn fn, void *arg);
 
 typedef void (*ffqrt_task_fn)(void *arg, size_t part, size_t parts);
 #define FFQRT_MAX_PARTS 64
 
 // fn(arg, part, parts) for every part < parts, each part one unit of ffqrt_parallel_for.
-void ffqrt_parallel_parts(ffqrt_pool *p, size_t nthreads, size_t parts, ffqrt_task_fn fn,
-                          void *arg);
+void ffqrt_parallel_parts(ffqrt_pool *p, size_t nthreads, size_t parts, ffqrt_task_fn fn, void *arg);
 
 // Parts for nthreads threads: a few per thread, so a late thread's share is taken by the
 // others; at most FFQRT_MAX_PARTS.
 static inline size_t ffqrt_parts_for(size_t nthreads) {
-  size_t p = nthreads <= 1 ? 1 : 4 * nthreads;
-  return p < FFQRT_MAX_PARTS ? p : FFQRT_MAX_PARTS;
+    size_t p = nthreads <= 1 ? 1 : 4 * nthreads;
+    return p < FFQRT_MAX_PARTS ? p : FFQRT_MAX_PARTS;
 }
 
 // Splits [0, n) into `parts` parts whose inner boundaries are multiples of align.
-void ffqrt_split(size_t n, size_t align, size_t part, size_t parts, size_t *begin,
-                 size_t *end);
+void ffqrt_split(size_t n, size_t align, size_t part, size_t parts, size_t *begin, size_t *end);
 
-#endif // FFQRT_THREADS_H
+#endif  // FFQRT_THREADS_H

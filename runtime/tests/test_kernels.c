@@ -14,269 +14,266 @@
 
 static int g_pass, g_fail;
 
-#define CHECK(cond, ...)                                                                     \
-  do {                                                                                       \
-    if (cond) {                                                                              \
-      g_pass++;                                                                              \
-    } else {                                                                                 \
-      g_fail++;                                                                              \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-      printf(__VA_ARGS__);                                                                   \
-      printf("\n");                                                                          \
-    }                                                                                        \
-  } while (0)
+#define CHECK(cond, ...)                                                                                     \
+    do {                                                                                                     \
+        if (cond) {                                                                                          \
+            g_pass++;                                                                                        \
+        } else {                                                                                             \
+            g_fail++;                                                                                        \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                      \
+            printf(__VA_ARGS__);                                                                             \
+            printf("\n");                                                                                    \
+        }                                                                                                    \
+    } while (0)
 
 // ---- data ----
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 static uint32_t rnd(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (uint32_t)(rng >> 16);
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
 }
 static float rndf(float lo, float hi) { return lo + (hi - lo) * (float)(rnd() % 1000001) / 1e6f; }
 
 static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p) abort();
-  return p;
+    void *p = malloc(n ? n : 1);
+    if (!p) abort();
+    return p;
 }
 
 // Random floats with a sprinkle of edge values: ties at scale s, NaN, infinities, -0,
 // huge, denormal.
 static void fill_floats(float *x, size_t n, float range, float s) {
-  static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 3e38f, -3e38f, 1e-42f};
-  for (size_t i = 0; i < n; i++) {
-    uint32_t r = rnd() % 100;
-    if (r < 10)
-      x[i] = ((float)(int)(rnd() % 301) - 150.0f + 0.5f) * s; // exact tie (s a power of 2)
-    else if (r < 12)
-      x[i] = special[rnd() % 8];
-    else
-      x[i] = rndf(-range, range);
-  }
+    static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 3e38f, -3e38f, 1e-42f};
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = rnd() % 100;
+        if (r < 10) x[i] = ((float)(int)(rnd() % 301) - 150.0f + 0.5f) * s;  // exact tie (s a power of 2)
+        else if (r < 12) x[i] = special[rnd() % 8];
+        else x[i] = rndf(-range, range);
+    }
 }
 
 static void fill_bytes(uint8_t *b, size_t n, uint8_t lo, uint8_t hi) {
-  for (size_t i = 0; i < n; i++) b[i] = (uint8_t)(lo + rnd() % ((unsigned)hi - lo + 1));
+    for (size_t i = 0; i < n; i++) b[i] = (uint8_t)(lo + rnd() % ((unsigned)hi - lo + 1));
 }
 
 // ---- variants ----
 
 typedef struct variant {
-  ffqrt_ctx *ctx;
-  char name[32];
+    ffqrt_ctx *ctx;
+    char name[32];
 } variant;
 
 static size_t make_variants(variant *v) {
-  size_t n = 0;
-  static const int isas[] = {FFQRT_ISA_REF, FFQRT_ISA_AVX2, FFQRT_ISA_AVXVNNI, FFQRT_ISA_AVX512VNNI};
-  static const int threads[] = {1, 2, 3};
-  for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
-    int isa = isas[ii];
-    if (!ffqrt_isa_supported(isa)) {
-      printf("SKIP variant %s: this CPU lacks the instructions (ffqrt_isa_supported == 0)\n",
-             ffqrt_isa_name(isa));
-      continue;
+    size_t n = 0;
+    static const int isas[] = {FFQRT_ISA_REF, FFQRT_ISA_AVX2, FFQRT_ISA_AVXVNNI, FFQRT_ISA_AVX512VNNI};
+    static const int threads[] = {1, 2, 3};
+    for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
+        int isa = isas[ii];
+        if (!ffqrt_isa_supported(isa)) {
+            printf("SKIP variant %s: this CPU lacks the instructions (ffqrt_isa_supported == 0)\n",
+                   ffqrt_isa_name(isa));
+            continue;
+        }
+        for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++) {
+            int t = threads[ti];
+            v[n].ctx = ffqrt_ctx_new(isa, t);
+            if (!v[n].ctx) abort();
+            snprintf(v[n].name, sizeof v[n].name, "%s/%dt", ffqrt_isa_name(isa), t);
+            n++;
+        }
     }
-    for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++) {
-      int t = threads[ti];
-      v[n].ctx = ffqrt_ctx_new(isa, t);
-      if (!v[n].ctx) abort();
-      snprintf(v[n].name, sizeof v[n].name, "%s/%dt", ffqrt_isa_name(isa), t);
-      n++;
-    }
-  }
-  return n;
+    return n;
 }
 
 // ---- quantize family ----
 
-static size_t nparams_scale(const ffqrt_grid *g, float *scale, int32_t *zp, int dtype,
-                            float base) {
-  size_t np = ffqrt_grid_params(g);
-  int32_t lo = dtype == FFQRT_S8 ? -128 : dtype == FFQRT_S4 ? -8 : 0;
-  int32_t hi = dtype == FFQRT_S8 ? 127 : dtype == FFQRT_U8 ? 255 : dtype == FFQRT_S4 ? 7 : 15;
-  for (size_t t = 0; t < np; t++) {
-    scale[t] = ldexpf(base, (int)(rnd() % 5) - 2); // powers of 2 keep ties exact
-    zp[t] = lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
-  }
-  return np;
+static size_t nparams_scale(const ffqrt_grid *g, float *scale, int32_t *zp, int dtype, float base) {
+    size_t np = ffqrt_grid_params(g);
+    int32_t lo = dtype == FFQRT_S8 ? -128 : dtype == FFQRT_S4 ? -8 : 0;
+    int32_t hi = dtype == FFQRT_S8 ? 127 : dtype == FFQRT_U8 ? 255 : dtype == FFQRT_S4 ? 7 : 15;
+    for (size_t t = 0; t < np; t++) {
+        scale[t] = ldexpf(base, (int)(rnd() % 5) - 2);  // powers of 2 keep ties exact
+        zp[t] = lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+    }
+    return np;
 }
 
-static void check_quant_grid(const variant *vs, size_t nv, const ffqrt_grid *g, int dtype,
-                             int sym, float base, const char *what) {
-  size_t n = g->outer * g->mid * g->inner, np = ffqrt_grid_params(g);
-  float *x = xmalloc(n * 4), *scale = xmalloc(np * 4 + 4), *yr = xmalloc(n * 4), *yv = xmalloc(n * 4);
-  int32_t *zp = xmalloc(np * 4 + 4);
-  size_t qb = ffqrt_storage_bytes(dtype, n);
-  uint8_t *qr = xmalloc(qb), *qv = xmalloc(qb);
-  nparams_scale(g, scale, zp, dtype, base);
-  fill_floats(x, n, base * 300.0f, base);
-  const int32_t *z = sym ? NULL : zp;
-  CHECK(ffqrt_quantize_ref(qr, x, g, scale, z, dtype) == FFQRT_OK, "quantize_ref %s", what);
-  for (size_t i = 0; i < nv; i++) {
-    memset(qv, 0xA5, qb);
-    CHECK(ffqrt_quantize(vs[i].ctx, qv, x, g, scale, z, dtype) == FFQRT_OK, "quantize %s", what);
-    CHECK(memcmp(qr, qv, qb) == 0, "quantize %s %s dtype %d sym %d n %zu", vs[i].name, what, dtype, sym, n);
-  }
-  // dequantize the reference's integers; fake-quantize the floats
-  CHECK(ffqrt_dequantize_ref(yr, qr, g, scale, z, dtype) == FFQRT_OK, "dequantize_ref");
-  for (size_t i = 0; i < nv; i++) {
-    CHECK(ffqrt_dequantize(vs[i].ctx, yv, qr, g, scale, z, dtype) == FFQRT_OK, "dequantize");
-    CHECK(memcmp(yr, yv, n * 4) == 0, "dequantize %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
-  }
-  CHECK(ffqrt_fake_quantize_ref(yv, x, g, scale, z, dtype) == FFQRT_OK, "fakeq_ref");
-  CHECK(memcmp(yr, yv, n * 4) == 0, "fake_quantize_ref != dequantize(quantize) %s", what);
-  for (size_t i = 0; i < nv; i++) {
-    memcpy(yv, x, n * 4);
-    CHECK(ffqrt_fake_quantize(vs[i].ctx, yv, yv, g, scale, z, dtype) == FFQRT_OK, "fakeq");
-    CHECK(memcmp(yr, yv, n * 4) == 0, "fake_quantize (in place) %s %s dtype %d", vs[i].name, what, dtype);
-  }
-  // quantize_float: the reference's integers as floats (dequantized at scale 1, zero point 0)
-  float *ones = xmalloc(np * 4 + 4);
-  int32_t *zeros = xmalloc(np * 4 + 4);
-  for (size_t t = 0; t < np; t++) ones[t] = 1.0f, zeros[t] = 0;
-  CHECK(ffqrt_dequantize_ref(yr, qr, g, ones, zeros, dtype) == FFQRT_OK, "dequantize_ref at 1");
-  CHECK(ffqrt_quantize_float_ref(yv, x, g, scale, z, dtype) == FFQRT_OK, "quantize_float_ref");
-  CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float_ref != quantize_ref %s dtype %d", what, dtype);
-  for (size_t i = 0; i < nv; i++) {
-    memset(yv, 0xA5, n * 4);
-    CHECK(ffqrt_quantize_float(vs[i].ctx, yv, x, g, scale, z, dtype) == FFQRT_OK, "quantize_float");
-    CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
-    memcpy(yv, x, n * 4);
-    CHECK(ffqrt_quantize_float(vs[i].ctx, yv, yv, g, scale, z, dtype) == FFQRT_OK, "quantize_float");
-    CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float (in place) %s %s dtype %d", vs[i].name, what, dtype);
-  }
-  // quantize_dequantize (8 bits): quantize_float's values and fake_quantize's, both at once
-  if (dtype == FFQRT_S8 || dtype == FFQRT_U8) {
-    float *fq = xmalloc(n * 4 + 4), *dv = xmalloc(n * 4 + 4);
-    CHECK(ffqrt_fake_quantize_ref(fq, x, g, scale, z, dtype) == FFQRT_OK, "fakeq_ref");
+static void check_quant_grid(const variant *vs, size_t nv, const ffqrt_grid *g, int dtype, int sym,
+                             float base, const char *what) {
+    size_t n = g->outer * g->mid * g->inner, np = ffqrt_grid_params(g);
+    float *x = xmalloc(n * 4), *scale = xmalloc(np * 4 + 4), *yr = xmalloc(n * 4), *yv = xmalloc(n * 4);
+    int32_t *zp = xmalloc(np * 4 + 4);
+    size_t qb = ffqrt_storage_bytes(dtype, n);
+    uint8_t *qr = xmalloc(qb), *qv = xmalloc(qb);
+    nparams_scale(g, scale, zp, dtype, base);
+    fill_floats(x, n, base * 300.0f, base);
+    const int32_t *z = sym ? NULL : zp;
+    CHECK(ffqrt_quantize_ref(qr, x, g, scale, z, dtype) == FFQRT_OK, "quantize_ref %s", what);
     for (size_t i = 0; i < nv; i++) {
-      memset(yv, 0xA5, n * 4);
-      memset(dv, 0xA5, n * 4);
-      CHECK(ffqrt_quantize_dequantize(vs[i].ctx, yv, dv, x, g, scale, z, dtype) == FFQRT_OK, "qdq");
-      CHECK(memcmp(yr, yv, n * 4) == 0 && memcmp(fq, dv, n * 4) == 0,
-            "quantize_dequantize %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
+        memset(qv, 0xA5, qb);
+        CHECK(ffqrt_quantize(vs[i].ctx, qv, x, g, scale, z, dtype) == FFQRT_OK, "quantize %s", what);
+        CHECK(memcmp(qr, qv, qb) == 0, "quantize %s %s dtype %d sym %d n %zu", vs[i].name, what, dtype, sym,
+              n);
     }
-    free(fq), free(dv);
-  } else {
-    CHECK(ffqrt_quantize_dequantize(vs[0].ctx, yv, yv, x, g, scale, z, dtype) == FFQRT_EINVAL,
-          "quantize_dequantize refuses 4 bits");
-  }
-  free(ones), free(zeros);
-  free(x), free(scale), free(yr), free(yv), free(zp), free(qr), free(qv);
+    // dequantize the reference's integers; fake-quantize the floats
+    CHECK(ffqrt_dequantize_ref(yr, qr, g, scale, z, dtype) == FFQRT_OK, "dequantize_ref");
+    for (size_t i = 0; i < nv; i++) {
+        CHECK(ffqrt_dequantize(vs[i].ctx, yv, qr, g, scale, z, dtype) == FFQRT_OK, "dequantize");
+        CHECK(memcmp(yr, yv, n * 4) == 0, "dequantize %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
+    }
+    CHECK(ffqrt_fake_quantize_ref(yv, x, g, scale, z, dtype) == FFQRT_OK, "fakeq_ref");
+    CHECK(memcmp(yr, yv, n * 4) == 0, "fake_quantize_ref != dequantize(quantize) %s", what);
+    for (size_t i = 0; i < nv; i++) {
+        memcpy(yv, x, n * 4);
+        CHECK(ffqrt_fake_quantize(vs[i].ctx, yv, yv, g, scale, z, dtype) == FFQRT_OK, "fakeq");
+        CHECK(memcmp(yr, yv, n * 4) == 0, "fake_quantize (in place) %s %s dtype %d", vs[i].name, what, dtype);
+    }
+    // quantize_float: the reference's integers as floats (dequantized at scale 1, zero point 0)
+    float *ones = xmalloc(np * 4 + 4);
+    int32_t *zeros = xmalloc(np * 4 + 4);
+    for (size_t t = 0; t < np; t++) ones[t] = 1.0f, zeros[t] = 0;
+    CHECK(ffqrt_dequantize_ref(yr, qr, g, ones, zeros, dtype) == FFQRT_OK, "dequantize_ref at 1");
+    CHECK(ffqrt_quantize_float_ref(yv, x, g, scale, z, dtype) == FFQRT_OK, "quantize_float_ref");
+    CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float_ref != quantize_ref %s dtype %d", what, dtype);
+    for (size_t i = 0; i < nv; i++) {
+        memset(yv, 0xA5, n * 4);
+        CHECK(ffqrt_quantize_float(vs[i].ctx, yv, x, g, scale, z, dtype) == FFQRT_OK, "quantize_float");
+        CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
+        memcpy(yv, x, n * 4);
+        CHECK(ffqrt_quantize_float(vs[i].ctx, yv, yv, g, scale, z, dtype) == FFQRT_OK, "quantize_float");
+        CHECK(memcmp(yr, yv, n * 4) == 0, "quantize_float (in place) %s %s dtype %d", vs[i].name, what,
+              dtype);
+    }
+    // quantize_dequantize (8 bits): quantize_float's values and fake_quantize's, both at once
+    if (dtype == FFQRT_S8 || dtype == FFQRT_U8) {
+        float *fq = xmalloc(n * 4 + 4), *dv = xmalloc(n * 4 + 4);
+        CHECK(ffqrt_fake_quantize_ref(fq, x, g, scale, z, dtype) == FFQRT_OK, "fakeq_ref");
+        for (size_t i = 0; i < nv; i++) {
+            memset(yv, 0xA5, n * 4);
+            memset(dv, 0xA5, n * 4);
+            CHECK(ffqrt_quantize_dequantize(vs[i].ctx, yv, dv, x, g, scale, z, dtype) == FFQRT_OK, "qdq");
+            CHECK(memcmp(yr, yv, n * 4) == 0 && memcmp(fq, dv, n * 4) == 0,
+                  "quantize_dequantize %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
+        }
+        free(fq), free(dv);
+    } else {
+        CHECK(ffqrt_quantize_dequantize(vs[0].ctx, yv, yv, x, g, scale, z, dtype) == FFQRT_EINVAL,
+              "quantize_dequantize refuses 4 bits");
+    }
+    free(ones), free(zeros);
+    free(x), free(scale), free(yr), free(yv), free(zp), free(qr), free(qv);
 }
 
 static void test_quant(const variant *vs, size_t nv) {
-  static const ffqrt_grid grids[] = {
-      {1, 1, 0, 0, 0, 0},         {1, 1, 1, 0, 0, 0},        {1, 1, 37, 0, 0, 0},
-      {1, 1, 1000, 0, 0, 0},      {1, 1, 70001, 0, 0, 0},    {3, 5, 7, 0, 1, 0},
-      {1, 16, 100, 0, 1, 0},      {50, 3, 1, 0, 1, 0},       {1, 9, 33, 0, 1, 32},
-      {2, 4, 65, 0, 1, 8},        {1, 300, 257, 0, 1, 3},    {3, 10, 13, 1, 4, 5},
-      {2, 33, 35, 1, 32, 32},     {1, 1, 100003, 0, 0, 0},   {257, 4, 129, 0, 1, 0},
-      {1, 2, 50000, 0, 1, 4096},  {2, 3, 5, 0, 0, 1},
-  };
-  for (size_t gi = 0; gi < sizeof grids / sizeof grids[0]; gi++)
-    for (int dtype = FFQRT_S8; dtype <= FFQRT_U4; dtype++)
-      for (int sym = 0; sym <= 1; sym++) {
-        char what[64];
-        snprintf(what, sizeof what, "grid#%zu", gi);
-        check_quant_grid(vs, nv, &grids[gi], dtype, sym, 0.0625f, what);
-      }
-  // scale extremes: tiny (everything saturates) and huge (everything rounds to zp)
-  ffqrt_grid g = {1, 4, 999, 0, 1, 0};
-  for (int dtype = FFQRT_S8; dtype <= FFQRT_U4; dtype++) {
-    check_quant_grid(vs, nv, &g, dtype, 0, 1e-30f, "tiny scale");
-    check_quant_grid(vs, nv, &g, dtype, 0, 1e30f, "huge scale");
-    check_quant_grid(vs, nv, &g, dtype, 1, 1e-38f, "denormal-ish scale");
-  }
+    static const ffqrt_grid grids[] = {
+        {1, 1, 0, 0, 0, 0},     {1, 1, 1, 0, 0, 0},      {1, 1, 37, 0, 0, 0},    {1, 1, 1000, 0, 0, 0},
+        {1, 1, 70001, 0, 0, 0}, {3, 5, 7, 0, 1, 0},      {1, 16, 100, 0, 1, 0},  {50, 3, 1, 0, 1, 0},
+        {1, 9, 33, 0, 1, 32},   {2, 4, 65, 0, 1, 8},     {1, 300, 257, 0, 1, 3}, {3, 10, 13, 1, 4, 5},
+        {2, 33, 35, 1, 32, 32}, {1, 1, 100003, 0, 0, 0}, {257, 4, 129, 0, 1, 0}, {1, 2, 50000, 0, 1, 4096},
+        {2, 3, 5, 0, 0, 1},
+    };
+    for (size_t gi = 0; gi < sizeof grids / sizeof grids[0]; gi++)
+        for (int dtype = FFQRT_S8; dtype <= FFQRT_U4; dtype++)
+            for (int sym = 0; sym <= 1; sym++) {
+                char what[64];
+                snprintf(what, sizeof what, "grid#%zu", gi);
+                check_quant_grid(vs, nv, &grids[gi], dtype, sym, 0.0625f, what);
+            }
+    // scale extremes: tiny (everything saturates) and huge (everything rounds to zp)
+    ffqrt_grid g = {1, 4, 999, 0, 1, 0};
+    for (int dtype = FFQRT_S8; dtype <= FFQRT_U4; dtype++) {
+        check_quant_grid(vs, nv, &g, dtype, 0, 1e-30f, "tiny scale");
+        check_quant_grid(vs, nv, &g, dtype, 0, 1e30f, "huge scale");
+        check_quant_grid(vs, nv, &g, dtype, 1, 1e-38f, "denormal-ish scale");
+    }
 }
 
 // The reference against hand-computed values.
 static void test_ref_values(void) {
-  ffqrt_grid g = {1, 1, 9, 0, 0, 0};
-  const float x[9] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 1000.0f, -1000.0f, NAN};
-  float s = 1.0f;
-  int8_t q[9];
-  const int8_t want[9] = {0, 2, 2, 0, -2, -2, 127, -128, -128};
-  ffqrt_quantize_ref(q, x, &g, &s, NULL, FFQRT_S8);
-  CHECK(memcmp(q, want, 9) == 0, "round half even / clamp / NaN -> qmin");
-  int32_t z = 3;
-  uint8_t u[9];
-  // The zero point is added before rounding: 0.5 + 3 = 3.5 rounds to 4 (not 0 + 3).
-  const uint8_t wantu[9] = {4, 4, 6, 2, 2, 0, 255, 0, 0};
-  ffqrt_quantize_ref(u, x, &g, &s, &z, FFQRT_U8);
-  CHECK(memcmp(u, wantu, 9) == 0, "u8 with zero point 3");
-  // int4: element i in byte i/2, low nibble first; odd count leaves the last high nibble 0
-  ffqrt_grid g4 = {1, 1, 5, 0, 0, 0};
-  const float x4[5] = {1, -2, 7, -8, 3};
-  uint8_t q4[3];
-  ffqrt_quantize_ref(q4, x4, &g4, &s, NULL, FFQRT_S4);
-  CHECK(q4[0] == 0xE1 && q4[1] == 0x87 && q4[2] == 0x03, "s4 packing %02x %02x %02x", q4[0], q4[1], q4[2]);
-  float back[5];
-  ffqrt_dequantize_ref(back, q4, &g4, &s, NULL, FFQRT_S4);
-  CHECK(memcmp(back, x4, sizeof back) == 0, "s4 round trip");
-  // per-channel parameter indexing: axis 1 of [2][3][2]
-  ffqrt_grid gc = {2, 3, 2, 0, 1, 0};
-  const float xc[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-  const float sc[3] = {1.0f, 0.5f, 0.25f};
-  int8_t qc[12];
-  const int8_t wantc[12] = {1, 1, 2, 2, 4, 4, 1, 1, 2, 2, 4, 4};
-  ffqrt_quantize_ref(qc, xc, &gc, sc, NULL, FFQRT_S8);
-  CHECK(memcmp(qc, wantc, 12) == 0, "per-channel indexing");
-  float sp;
-  int32_t zpp;
-  ffqrt_qparams_from_range(&sp, &zpp, -1.0f, 3.0f, FFQRT_U8, 0, 0);
-  CHECK(sp == 4.0f / 255.0f && zpp == 64, "qparams asym: %g %d", sp, zpp);
-  ffqrt_qparams_from_range(&sp, &zpp, -1.0f, 3.0f, FFQRT_S8, 1, 0);
-  CHECK(sp == 3.0f / 127.5f && zpp == 0, "qparams sym: %g %d", sp, zpp);
-  ffqrt_qparams_from_range(&sp, &zpp, 0.0f, 0.0f, FFQRT_U8, 0, 1);
-  CHECK(sp == 1.0f && zpp == 0, "qparams empty range");
-  CHECK(ffqrt_quantize_ref(q, x, &g, &(float){0.0f}, NULL, FFQRT_S8) == FFQRT_EINVAL, "scale 0 rejected");
-  CHECK(ffqrt_quantize_ref(q, x, &g, &s, NULL, 9) == FFQRT_EINVAL, "bad dtype rejected");
-  // minmax: NaN skipped, -0 reported as +0, empty gives (+inf, -inf)
-  const float mm[4] = {NAN, -0.0f, -0.0f, NAN};
-  float mn, mx;
-  ffqrt_minmax_ref(&mn, &mx, mm, 4);
-  CHECK(mn == 0.0f && !signbit(mn) && mx == 0.0f && !signbit(mx), "minmax zeros");
-  ffqrt_minmax_ref(&mn, &mx, mm, 0);
-  CHECK(mn == INFINITY && mx == -INFINITY, "minmax empty");
+    ffqrt_grid g = {1, 1, 9, 0, 0, 0};
+    const float x[9] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 1000.0f, -1000.0f, NAN};
+    float s = 1.0f;
+    int8_t q[9];
+    const int8_t want[9] = {0, 2, 2, 0, -2, -2, 127, -128, -128};
+    ffqrt_quantize_ref(q, x, &g, &s, NULL, FFQRT_S8);
+    CHECK(memcmp(q, want, 9) == 0, "round half even / clamp / NaN -> qmin");
+    int32_t z = 3;
+    uint8_t u[9];
+    // The zero point is added before rounding: 0.5 + 3 = 3.5 rounds to 4 (not 0 + 3).
+    const uint8_t wantu[9] = {4, 4, 6, 2, 2, 0, 255, 0, 0};
+    ffqrt_quantize_ref(u, x, &g, &s, &z, FFQRT_U8);
+    CHECK(memcmp(u, wantu, 9) == 0, "u8 with zero point 3");
+    // int4: element i in byte i/2, low nibble first; odd count leaves the last high nibble 0
+    ffqrt_grid g4 = {1, 1, 5, 0, 0, 0};
+    const float x4[5] = {1, -2, 7, -8, 3};
+    uint8_t q4[3];
+    ffqrt_quantize_ref(q4, x4, &g4, &s, NULL, FFQRT_S4);
+    CHECK(q4[0] == 0xE1 && q4[1] == 0x87 && q4[2] == 0x03, "s4 packing %02x %02x %02x", q4[0], q4[1], q4[2]);
+    float back[5];
+    ffqrt_dequantize_ref(back, q4, &g4, &s, NULL, FFQRT_S4);
+    CHECK(memcmp(back, x4, sizeof back) == 0, "s4 round trip");
+    // per-channel parameter indexing: axis 1 of [2][3][2]
+    ffqrt_grid gc = {2, 3, 2, 0, 1, 0};
+    const float xc[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const float sc[3] = {1.0f, 0.5f, 0.25f};
+    int8_t qc[12];
+    const int8_t wantc[12] = {1, 1, 2, 2, 4, 4, 1, 1, 2, 2, 4, 4};
+    ffqrt_quantize_ref(qc, xc, &gc, sc, NULL, FFQRT_S8);
+    CHECK(memcmp(qc, wantc, 12) == 0, "per-channel indexing");
+    float sp;
+    int32_t zpp;
+    ffqrt_qparams_from_range(&sp, &zpp, -1.0f, 3.0f, FFQRT_U8, 0, 0);
+    CHECK(sp == 4.0f / 255.0f && zpp == 64, "qparams asym: %g %d", sp, zpp);
+    ffqrt_qparams_from_range(&sp, &zpp, -1.0f, 3.0f, FFQRT_S8, 1, 0);
+    CHECK(sp == 3.0f / 127.5f && zpp == 0, "qparams sym: %g %d", sp, zpp);
+    ffqrt_qparams_from_range(&sp, &zpp, 0.0f, 0.0f, FFQRT_U8, 0, 1);
+    CHECK(sp == 1.0f && zpp == 0, "qparams empty range");
+    CHECK(ffqrt_quantize_ref(q, x, &g, &(float){0.0f}, NULL, FFQRT_S8) == FFQRT_EINVAL, "scale 0 rejected");
+    CHECK(ffqrt_quantize_ref(q, x, &g, &s, NULL, 9) == FFQRT_EINVAL, "bad dtype rejected");
+    // minmax: NaN skipped, -0 reported as +0, empty gives (+inf, -inf)
+    const float mm[4] = {NAN, -0.0f, -0.0f, NAN};
+    float mn, mx;
+    ffqrt_minmax_ref(&mn, &mx, mm, 4);
+    CHECK(mn == 0.0f && !signbit(mn) && mx == 0.0f && !signbit(mx), "minmax zeros");
+    ffqrt_minmax_ref(&mn, &mx, mm, 0);
+    CHECK(mn == INFINITY && mx == -INFINITY, "minmax empty");
 }
 
 // ---- min / max ----
 
 static void test_minmax(const variant *vs, size_t nv) {
-  static const size_t sizes[] = {0, 1, 7, 8, 31, 33, 64, 1000, 70001, 200000};
-  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
-    size_t n = sizes[si];
-    float *x = xmalloc(n * 4);
-    fill_floats(x, n, 50.0f, 0.25f);
-    float rmn, rmx;
-    ffqrt_minmax_ref(&rmn, &rmx, x, n);
-    for (size_t i = 0; i < nv; i++) {
-      float mn, mx;
-      CHECK(ffqrt_minmax(vs[i].ctx, &mn, &mx, x, n) == FFQRT_OK, "minmax");
-      CHECK(memcmp(&mn, &rmn, 4) == 0 && memcmp(&mx, &rmx, 4) == 0, "minmax %s n %zu", vs[i].name, n);
+    static const size_t sizes[] = {0, 1, 7, 8, 31, 33, 64, 1000, 70001, 200000};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        float *x = xmalloc(n * 4);
+        fill_floats(x, n, 50.0f, 0.25f);
+        float rmn, rmx;
+        ffqrt_minmax_ref(&rmn, &rmx, x, n);
+        for (size_t i = 0; i < nv; i++) {
+            float mn, mx;
+            CHECK(ffqrt_minmax(vs[i].ctx, &mn, &mx, x, n) == FFQRT_OK, "minmax");
+            CHECK(memcmp(&mn, &rmn, 4) == 0 && memcmp(&mx, &rmx, 4) == 0, "minmax %s n %zu", vs[i].name, n);
+        }
+        free(x);
     }
-    free(x);
-  }
-  static const size_t shapes[][3] = {{3, 5, 7}, {100, 64, 1}, {7, 3, 1}, {1, 40, 100}, {2, 2, 0},
-                                     {0, 4, 4}, {300, 33, 1}, {4, 1, 1000}, {5, 70, 300}};
-  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
-    size_t o = shapes[si][0], c = shapes[si][1], in = shapes[si][2], n = o * c * in;
-    float *x = xmalloc(n * 4), *rmn = xmalloc(c * 4), *rmx = xmalloc(c * 4);
-    float *mn = xmalloc(c * 4), *mx = xmalloc(c * 4);
-    fill_floats(x, n, 50.0f, 0.25f);
-    ffqrt_minmax_channel_ref(rmn, rmx, x, o, c, in);
-    for (size_t i = 0; i < nv; i++) {
-      CHECK(ffqrt_minmax_channel(vs[i].ctx, mn, mx, x, o, c, in) == FFQRT_OK, "minmax_channel");
-      CHECK(memcmp(mn, rmn, c * 4) == 0 && memcmp(mx, rmx, c * 4) == 0,
-            "minmax_channel %s %zux%zux%zu", vs[i].name, o, c, in);
+    static const size_t shapes[][3] = {{3, 5, 7}, {100, 64, 1}, {7, 3, 1},    {1, 40, 100}, {2, 2, 0},
+                                       {0, 4, 4}, {300, 33, 1}, {4, 1, 1000}, {5, 70, 300}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        size_t o = shapes[si][0], c = shapes[si][1], in = shapes[si][2], n = o * c * in;
+        float *x = xmalloc(n * 4), *rmn = xmalloc(c * 4), *rmx = xmalloc(c * 4);
+        float *mn = xmalloc(c * 4), *mx = xmalloc(c * 4);
+        fill_floats(x, n, 50.0f, 0.25f);
+        ffqrt_minmax_channel_ref(rmn, rmx, x, o, c, in);
+        for (size_t i = 0; i < nv; i++) {
+            CHECK(ffqrt_minmax_channel(vs[i].ctx, mn, mx, x, o, c, in) == FFQRT_OK, "minmax_channel");
+            CHECK(memcmp(mn, rmn, c * 4) == 0 && memcmp(mx, rmx, c * 4) == 0, "minmax_channel %s %zux%zux%zu",
+                  vs[i].name, o, c, in);
+        }
+        free(x), free(rmn), free(rmx), free(mn), free(mx);
     }
-    free(x), free(rmn), free(rmx), free(mn), free(mx);
-  }
 }
 
 // ---- linear ----
@@ -284,460 +281,470 @@ static void test_minmax(const variant *vs, size_t nv) {
 typedef enum act_kind { ACT_RANDOM, ACT_U7, ACT_MAX, ACT_ZERO } act_kind;
 
 static void fill_act(uint8_t *a, size_t n, int dtype, act_kind kind) {
-  if (kind == ACT_RANDOM) fill_bytes(a, n, 0, 255);
-  if (kind == ACT_U7) fill_bytes(a, n, dtype == FFQRT_S8 ? 0x80 : 0, dtype == FFQRT_S8 ? 0xFF : 127);
-  if (kind == ACT_MAX) memset(a, dtype == FFQRT_S8 ? 0x7F : 0xFF, n);
-  if (kind == ACT_ZERO) memset(a, dtype == FFQRT_S8 ? 0x80 : 0, n);
+    if (kind == ACT_RANDOM) fill_bytes(a, n, 0, 255);
+    if (kind == ACT_U7) fill_bytes(a, n, dtype == FFQRT_S8 ? 0x80 : 0, dtype == FFQRT_S8 ? 0xFF : 127);
+    if (kind == ACT_MAX) memset(a, dtype == FFQRT_S8 ? 0x7F : 0xFF, n);
+    if (kind == ACT_ZERO) memset(a, dtype == FFQRT_S8 ? 0x80 : 0, n);
 }
 
 static void fill_weights(int8_t *w, float *ws, size_t n, size_t k, int extreme) {
-  for (size_t i = 0; i < n * k; i++) w[i] = extreme ? (int8_t)(i % 2 ? -128 : 127) : (int8_t)(rnd() % 256 - 128);
-  for (size_t j = 0; j < n; j++) ws[j] = ldexpf(1.0f, -(int)(rnd() % 12));
+    for (size_t i = 0; i < n * k; i++)
+        w[i] = extreme ? (int8_t)(i % 2 ? -128 : 127) : (int8_t)(rnd() % 256 - 128);
+    for (size_t j = 0; j < n; j++) ws[j] = ldexpf(1.0f, -(int)(rnd() % 12));
 }
 
 typedef struct lin_case {
-  size_t m, n, k;
-  int a_dtype;
-  act_kind act;
-  int extreme_w;
+    size_t m, n, k;
+    int a_dtype;
+    act_kind act;
+    int extreme_w;
 } lin_case;
 
 // One output flavour: py NULL (f32) or an int8 qparam; bias on or off.
 static void check_linear_out(const variant *vs, size_t nv, const lin_case *c, const uint8_t *a,
-                             const ffqrt_qparam *pa, const int8_t *w, const float *ws,
-                             const void *packed, const float *bias, const ffqrt_qparam *py,
-                             int relu) {
-  size_t esz = py ? 1 : 4, ny = c->m * c->n * esz;
-  void *yr = xmalloc(ny), *yv = xmalloc(ny);
-  CHECK(ffqrt_linear_ref(yr, py, relu, a, pa, w, ws, bias, c->m, c->n, c->k) == FFQRT_OK, "linear_ref");
-  for (size_t i = 0; i < nv; i++) {
-    memset(yv, 0x5A, ny);
-    ffqrt_status st = py ? ffqrt_linear_q(vs[i].ctx, yv, py, relu, a, pa, packed, bias, c->m)
-                         : ffqrt_linear_f32(vs[i].ctx, yv, a, pa, packed, bias, c->m);
-    CHECK(st == FFQRT_OK, "linear status");
-    CHECK(memcmp(yr, yv, ny) == 0, "linear %s m%zu n%zu k%zu a%d act%d out%s relu%d bias%d",
-          vs[i].name, c->m, c->n, c->k, c->a_dtype, (int)c->act, py ? (py->dtype ? "u8" : "s8") : "f32",
-          relu, bias != NULL);
-  }
-  free(yr), free(yv);
+                             const ffqrt_qparam *pa, const int8_t *w, const float *ws, const void *packed,
+                             const float *bias, const ffqrt_qparam *py, int relu) {
+    size_t esz = py ? 1 : 4, ny = c->m * c->n * esz;
+    void *yr = xmalloc(ny), *yv = xmalloc(ny);
+    CHECK(ffqrt_linear_ref(yr, py, relu, a, pa, w, ws, bias, c->m, c->n, c->k) == FFQRT_OK, "linear_ref");
+    for (size_t i = 0; i < nv; i++) {
+        memset(yv, 0x5A, ny);
+        ffqrt_status st = py ? ffqrt_linear_q(vs[i].ctx, yv, py, relu, a, pa, packed, bias, c->m)
+                             : ffqrt_linear_f32(vs[i].ctx, yv, a, pa, packed, bias, c->m);
+        CHECK(st == FFQRT_OK, "linear status");
+        CHECK(memcmp(yr, yv, ny) == 0, "linear %s m%zu n%zu k%zu a%d act%d out%s relu%d bias%d", vs[i].name,
+              c->m, c->n, c->k, c->a_dtype, (int)c->act, py ? (py->dtype ? "u8" : "s8") : "f32", relu,
+              bias != NULL);
+    }
+    free(yr), free(yv);
 }
 
 static void check_linear(const variant *vs, size_t nv, const lin_case *c) {
-  uint8_t *a = xmalloc(c->m * c->k);
-  int8_t *w = xmalloc(c->n * c->k);
-  float *ws = xmalloc(c->n * 4), *bias = xmalloc(c->n * 4);
-  fill_act(a, c->m * c->k, c->a_dtype, c->act);
-  fill_weights(w, ws, c->n, c->k, c->extreme_w);
-  for (size_t j = 0; j < c->n; j++) bias[j] = rndf(-100.0f, 100.0f);
-  void *packed = xmalloc(ffqrt_linear_pack_size(c->n, c->k));
-  CHECK(ffqrt_linear_pack(packed, w, ws, c->n, c->k) == FFQRT_OK, "pack");
-  size_t pn = 0, pk = 0;
-  CHECK(ffqrt_linear_pack_dims(packed, &pn, &pk) == FFQRT_OK && pn == c->n && pk == c->k, "pack dims");
-  CHECK(c->m * c->k < 8 || ffqrt_linear_pack_dims(a, &pn, &pk) == FFQRT_EINVAL, "not a pack");
-  int32_t za = c->a_dtype == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
-  ffqrt_qparam pa = {0.03125f, za, c->a_dtype};
-  // Exact int32 check: unit scales and no bias make y == (float)acc, exact below 2^24.
-  ffqrt_qparam unit = {1.0f, za, c->a_dtype};
-  float *one = xmalloc(c->n * 4);
-  for (size_t j = 0; j < c->n; j++) one[j] = 1.0f;
-  void *packed1 = xmalloc(ffqrt_linear_pack_size(c->n, c->k));
-  ffqrt_linear_pack(packed1, w, one, c->n, c->k);
-  check_linear_out(vs, nv, c, a, &unit, w, one, packed1, NULL, NULL, 0);
-  free(packed1);
-  check_linear_out(vs, nv, c, a, &pa, w, ws, packed, bias, NULL, 0);
-  ffqrt_qparam ys8 = {4.0f, (int32_t)(rnd() % 40) - 20, FFQRT_S8};
-  ffqrt_qparam yu8 = {0.5f, (int32_t)(rnd() % 256), FFQRT_U8}; // small scale: saturates
-  check_linear_out(vs, nv, c, a, &pa, w, ws, packed, bias, &ys8, 0);
-  check_linear_out(vs, nv, c, a, &pa, w, ws, packed, bias, &ys8, 1);
-  check_linear_out(vs, nv, c, a, &pa, w, ws, packed, NULL, &yu8, 1);
-  free(a), free(w), free(ws), free(bias), free(packed), free(one);
+    uint8_t *a = xmalloc(c->m * c->k);
+    int8_t *w = xmalloc(c->n * c->k);
+    float *ws = xmalloc(c->n * 4), *bias = xmalloc(c->n * 4);
+    fill_act(a, c->m * c->k, c->a_dtype, c->act);
+    fill_weights(w, ws, c->n, c->k, c->extreme_w);
+    for (size_t j = 0; j < c->n; j++) bias[j] = rndf(-100.0f, 100.0f);
+    void *packed = xmalloc(ffqrt_linear_pack_size(c->n, c->k));
+    CHECK(ffqrt_linear_pack(packed, w, ws, c->n, c->k) == FFQRT_OK, "pack");
+    size_t pn = 0, pk = 0;
+    CHECK(ffqrt_linear_pack_dims(packed, &pn, &pk) == FFQRT_OK && pn == c->n && pk == c->k, "pack dims");
+    CHECK(c->m * c->k < 8 || ffqrt_linear_pack_dims(a, &pn, &pk) == FFQRT_EINVAL, "not a pack");
+    int32_t za = c->a_dtype == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
+    ffqrt_qparam pa = {0.03125f, za, c->a_dtype};
+    // Exact int32 check: unit scales and no bias make y == (float)acc, exact below 2^24.
+    ffqrt_qparam unit = {1.0f, za, c->a_dtype};
+    float *one = xmalloc(c->n * 4);
+    for (size_t j = 0; j < c->n; j++) one[j] = 1.0f;
+    void *packed1 = xmalloc(ffqrt_linear_pack_size(c->n, c->k));
+    ffqrt_linear_pack(packed1, w, one, c->n, c->k);
+    check_linear_out(vs, nv, c, a, &unit, w, one, packed1, NULL, NULL, 0);
+    free(packed1);
+    check_linear_out(vs, nv, c, a, &pa, w, ws, packed, bias, NULL, 0);
+    ffqrt_qparam ys8 = {4.0f, (int32_t)(rnd() % 40) - 20, FFQRT_S8};
+    ffqrt_qparam yu8 = {0.5f, (int32_t)(rnd() % 256), FFQRT_U8};  // small scale: saturates
+    check_linear_out(vs, nv, c, a, &pa, w, ws, packed, bias, &ys8, 0);
+    check_linear_out(vs, nv, c, a, &pa, w, ws, packed, bias, &ys8, 1);
+    check_linear_out(vs, nv, c, a, &pa, w, ws, packed, NULL, &yu8, 1);
+    free(a), free(w), free(ws), free(bias), free(packed), free(one);
 }
 
 // The unit-scale f32 output above carries the exact int32 accumulator; the reference
 // itself is checked against a direct sum here.
 static void test_linear_ref_exact(void) {
-  const uint8_t a[6] = {255, 0, 7, 128, 1, 2};
-  const int8_t w[6] = {-128, 127, 3, -1, 5, -7};
-  const float one[2] = {1.0f, 1.0f};
-  ffqrt_qparam pa = {1.0f, 5, FFQRT_U8};
-  float y[4];
-  ffqrt_linear_ref(y, NULL, 0, a, &pa, w, one, NULL, 2, 2, 3);
-  // row 0: (250, -5, 2) . (-128, 127, 3) and . (-1, 5, -7)
-  CHECK(y[0] == (float)(250 * -128 + -5 * 127 + 2 * 3) && y[1] == (float)(-250 - 25 - 14),
-        "linear_ref row 0: %g %g", y[0], y[1]);
-  CHECK(y[2] == (float)(123 * -128 + -4 * 127 + -3 * 3) && y[3] == (float)(-123 - 20 + 21),
-        "linear_ref row 1: %g %g", y[2], y[3]);
+    const uint8_t a[6] = {255, 0, 7, 128, 1, 2};
+    const int8_t w[6] = {-128, 127, 3, -1, 5, -7};
+    const float one[2] = {1.0f, 1.0f};
+    ffqrt_qparam pa = {1.0f, 5, FFQRT_U8};
+    float y[4];
+    ffqrt_linear_ref(y, NULL, 0, a, &pa, w, one, NULL, 2, 2, 3);
+    // row 0: (250, -5, 2) . (-128, 127, 3) and . (-1, 5, -7)
+    CHECK(y[0] == (float)(250 * -128 + -5 * 127 + 2 * 3) && y[1] == (float)(-250 - 25 - 14),
+          "linear_ref row 0: %g %g", y[0], y[1]);
+    CHECK(y[2] == (float)(123 * -128 + -4 * 127 + -3 * 3) && y[3] == (float)(-123 - 20 + 21),
+          "linear_ref row 1: %g %g", y[2], y[3]);
 }
 
 static void test_linear(const variant *vs, size_t nv) {
-  static const size_t ms[] = {0, 1, 2, 5, 6, 7, 12, 13, 25};
-  static const size_t ns[] = {1, 15, 16, 17, 40};
-  static const size_t ks[] = {1, 3, 4, 5, 63, 64, 130};
-  for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
-    for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
-      for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
-        lin_case c = {ms[mi], ns[ni], ks[ki], (int)(rnd() % 2), (act_kind)(rnd() % 2), 0};
-        check_linear(vs, nv, &c);
-      }
-  // saturation-prone extremes for the vpmaddubsw paths, both dtypes; threaded sizes
-  for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++)
-    for (int act = ACT_RANDOM; act <= ACT_ZERO; act++) {
-      lin_case c = {9, 33, 301, dt, (act_kind)act, 1};
-      check_linear(vs, nv, &c);
-      lin_case big = {70, 200, 257, dt, (act_kind)act, act == ACT_MAX};
-      check_linear(vs, nv, &big);
-    }
-  lin_case deep = {3, 20, 4097, FFQRT_U8, ACT_MAX, 1}; // large |acc|
-  check_linear(vs, nv, &deep);
-  // Zero-size dimensions, sizes around the SIMD blocks (4 / 6-row tiles, 96 / 192-row
-  // chunks, 64-channel panel blocks, 256 / 512-deep k-blocks), thread splits by panels and by
-  // rows, and the deepest K (|acc| up to 255 * 128 * 65536, just inside int32).
-  static const size_t edges[][3] = {
-      {4, 0, 9},    {4, 9, 0},     {0, 0, 0},     {97, 65, 257},  {96, 64, 256},
-      {1, 80, 513}, {2, 130, 1027}, {191, 47, 70}, {500, 40, 70},  {200, 300, 600},
-      {13, 200, 1}, {1, 1, 1},     {3, 5, 65536}, {1, 17, 65535}, {70, 20, 1100},
-  };
-  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+    static const size_t ms[] = {0, 1, 2, 5, 6, 7, 12, 13, 25};
+    static const size_t ns[] = {1, 15, 16, 17, 40};
+    static const size_t ks[] = {1, 3, 4, 5, 63, 64, 130};
+    for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+            for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+                lin_case c = {ms[mi], ns[ni], ks[ki], (int)(rnd() % 2), (act_kind)(rnd() % 2), 0};
+                check_linear(vs, nv, &c);
+            }
+    // saturation-prone extremes for the vpmaddubsw paths, both dtypes; threaded sizes
+    for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++)
+        for (int act = ACT_RANDOM; act <= ACT_ZERO; act++) {
+            lin_case c = {9, 33, 301, dt, (act_kind)act, 1};
+            check_linear(vs, nv, &c);
+            lin_case big = {70, 200, 257, dt, (act_kind)act, act == ACT_MAX};
+            check_linear(vs, nv, &big);
+        }
+    lin_case deep = {3, 20, 4097, FFQRT_U8, ACT_MAX, 1};  // large |acc|
+    check_linear(vs, nv, &deep);
+    // Zero-size dimensions, sizes around the SIMD blocks (4 / 6-row tiles, 96 / 192-row
+    // chunks, 64-channel panel blocks, 256 / 512-deep k-blocks), thread splits by panels and by
+    // rows, and the deepest K (|acc| up to 255 * 128 * 65536, just inside int32).
+    static const size_t edges[][3] = {
+        {4, 0, 9},    {4, 9, 0},      {0, 0, 0},     {97, 65, 257},  {96, 64, 256},
+        {1, 80, 513}, {2, 130, 1027}, {191, 47, 70}, {500, 40, 70},  {200, 300, 600},
+        {13, 200, 1}, {1, 1, 1},      {3, 5, 65536}, {1, 17, 65535}, {70, 20, 1100},
+    };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
+            lin_case c = {edges[i][0], edges[i][1], edges[i][2], dt, (act_kind)(rnd() % 2), 0};
+            check_linear(vs, nv, &c);
+        }
     for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
-      lin_case c = {edges[i][0], edges[i][1], edges[i][2], dt, (act_kind)(rnd() % 2), 0};
-      check_linear(vs, nv, &c);
+        lin_case c = {2, 3, 65536, dt, ACT_MAX, 1};
+        check_linear(vs, nv, &c);
     }
-  for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
-    lin_case c = {2, 3, 65536, dt, ACT_MAX, 1};
-    check_linear(vs, nv, &c);
-  }
 }
 
 // ---- matmul ----
 
-static void check_matmul(const variant *vs, size_t nv, size_t batch, size_t m, size_t k,
-                         size_t n, int da, int db, int extreme) {
-  size_t na = batch * m * k, nb = batch * k * n, ny = batch * m * n;
-  uint8_t *a = xmalloc(na), *b = xmalloc(nb);
-  if (extreme) { // a = 255, b = 0 with zb = 255: |acc| = 255 * 255 * k
-    memset(a, da == FFQRT_S8 ? 0x7F : 0xFF, na);
-    memset(b, db == FFQRT_S8 ? 0x80 : 0x00, nb);
-  } else {
-    fill_bytes(a, na, 0, 255);
-    fill_bytes(b, nb, 0, 255);
-  }
-  int32_t za = extreme ? (da == FFQRT_S8 ? -128 : 0) : da == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
-  int32_t zb = extreme ? (db == FFQRT_S8 ? 127 : 255) : db == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
-  ffqrt_qparam unit_a = {1.0f, za, da}, unit_b = {1.0f, zb, db};
-  ffqrt_qparam pa = {0.0625f, za, da}, pb = {0.125f, zb, db};
-  ffqrt_qparam py = {(float)(k ? k : 1) * 2.0f, (int32_t)(rnd() % 256), FFQRT_U8};
-  void *ws = xmalloc(ffqrt_matmul_workspace_size(m, k, n));
-  float *yr = xmalloc(ny * 4), *yv = xmalloc(ny * 4);
-  // f32 with unit scales: the exact int32 accumulator (as a float)
-  CHECK(ffqrt_matmul_ref(yr, NULL, 0, a, &unit_a, b, &unit_b, batch, m, k, n) == FFQRT_OK, "matmul_ref");
-  for (size_t i = 0; i < nv; i++) {
-    memset(yv, 0x5A, ny * 4);
-    CHECK(ffqrt_matmul_f32(vs[i].ctx, yv, a, &unit_a, b, &unit_b, batch, m, k, n, ws) == FFQRT_OK, "matmul");
-    CHECK(memcmp(yr, yv, ny * 4) == 0, "matmul f32 %s b%zu m%zu k%zu n%zu a%d b%d", vs[i].name, batch, m, k, n, da, db);
-  }
-  for (int relu = 0; relu <= 1; relu++) {
-    const ffqrt_qparam *q = relu ? &py : NULL;
-    ffqrt_matmul_ref(yr, q, relu, a, &pa, b, &pb, batch, m, k, n);
-    for (size_t i = 0; i < nv; i++) {
-      memset(yv, 0x5A, ny * 4);
-      ffqrt_status st = q ? ffqrt_matmul_q(vs[i].ctx, yv, q, relu, a, &pa, b, &pb, batch, m, k, n, ws)
-                          : ffqrt_matmul_f32(vs[i].ctx, yv, a, &pa, b, &pb, batch, m, k, n, ws);
-      CHECK(st == FFQRT_OK && memcmp(yr, yv, ny * (q ? 1 : 4)) == 0, "matmul %s %s b%zu m%zu k%zu n%zu",
-            q ? "q" : "f32", vs[i].name, batch, m, k, n);
+static void check_matmul(const variant *vs, size_t nv, size_t batch, size_t m, size_t k, size_t n, int da,
+                         int db, int extreme) {
+    size_t na = batch * m * k, nb = batch * k * n, ny = batch * m * n;
+    uint8_t *a = xmalloc(na), *b = xmalloc(nb);
+    if (extreme) {  // a = 255, b = 0 with zb = 255: |acc| = 255 * 255 * k
+        memset(a, da == FFQRT_S8 ? 0x7F : 0xFF, na);
+        memset(b, db == FFQRT_S8 ? 0x80 : 0x00, nb);
+    } else {
+        fill_bytes(a, na, 0, 255);
+        fill_bytes(b, nb, 0, 255);
     }
-  }
-  free(a), free(b), free(ws), free(yr), free(yv);
+    int32_t za = extreme          ? (da == FFQRT_S8 ? -128 : 0)
+                 : da == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128
+                                  : (int32_t)(rnd() % 256);
+    int32_t zb = extreme          ? (db == FFQRT_S8 ? 127 : 255)
+                 : db == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128
+                                  : (int32_t)(rnd() % 256);
+    ffqrt_qparam unit_a = {1.0f, za, da}, unit_b = {1.0f, zb, db};
+    ffqrt_qparam pa = {0.0625f, za, da}, pb = {0.125f, zb, db};
+    ffqrt_qparam py = {(float)(k ? k : 1) * 2.0f, (int32_t)(rnd() % 256), FFQRT_U8};
+    void *ws = xmalloc(ffqrt_matmul_workspace_size(m, k, n));
+    float *yr = xmalloc(ny * 4), *yv = xmalloc(ny * 4);
+    // f32 with unit scales: the exact int32 accumulator (as a float)
+    CHECK(ffqrt_matmul_ref(yr, NULL, 0, a, &unit_a, b, &unit_b, batch, m, k, n) == FFQRT_OK, "matmul_ref");
+    for (size_t i = 0; i < nv; i++) {
+        memset(yv, 0x5A, ny * 4);
+        CHECK(ffqrt_matmul_f32(vs[i].ctx, yv, a, &unit_a, b, &unit_b, batch, m, k, n, ws) == FFQRT_OK,
+              "matmul");
+        CHECK(memcmp(yr, yv, ny * 4) == 0, "matmul f32 %s b%zu m%zu k%zu n%zu a%d b%d", vs[i].name, batch, m,
+              k, n, da, db);
+    }
+    for (int relu = 0; relu <= 1; relu++) {
+        const ffqrt_qparam *q = relu ? &py : NULL;
+        ffqrt_matmul_ref(yr, q, relu, a, &pa, b, &pb, batch, m, k, n);
+        for (size_t i = 0; i < nv; i++) {
+            memset(yv, 0x5A, ny * 4);
+            ffqrt_status st = q ? ffqrt_matmul_q(vs[i].ctx, yv, q, relu, a, &pa, b, &pb, batch, m, k, n, ws)
+                                : ffqrt_matmul_f32(vs[i].ctx, yv, a, &pa, b, &pb, batch, m, k, n, ws);
+            CHECK(st == FFQRT_OK && memcmp(yr, yv, ny * (q ? 1 : 4)) == 0, "matmul %s %s b%zu m%zu k%zu n%zu",
+                  q ? "q" : "f32", vs[i].name, batch, m, k, n);
+        }
+    }
+    free(a), free(b), free(ws), free(yr), free(yv);
 }
 
 static void test_matmul(const variant *vs, size_t nv) {
-  static const size_t shapes[][4] = {
-      {1, 1, 1, 1},   {1, 7, 5, 3},    {3, 13, 64, 17}, {2, 6, 257, 65}, {1, 97, 33, 130},
-      {0, 4, 4, 4},   {2, 0, 4, 4},    {2, 4, 0, 4},    {2, 4, 4, 0},    {4, 50, 96, 64},
-      {1, 300, 70, 40}, {1, 2, 1000, 16},
-  };
-  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+    static const size_t shapes[][4] = {
+        {1, 1, 1, 1}, {1, 7, 5, 3}, {3, 13, 64, 17}, {2, 6, 257, 65}, {1, 97, 33, 130}, {0, 4, 4, 4},
+        {2, 0, 4, 4}, {2, 4, 0, 4}, {2, 4, 4, 0},    {4, 50, 96, 64}, {1, 300, 70, 40}, {1, 2, 1000, 16},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int da = FFQRT_S8; da <= FFQRT_U8; da++)
+            for (int db = FFQRT_S8; db <= FFQRT_U8; db++)
+                check_matmul(vs, nv, shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], da, db, 0);
     for (int da = FFQRT_S8; da <= FFQRT_U8; da++)
-      for (int db = FFQRT_S8; db <= FFQRT_U8; db++)
-        check_matmul(vs, nv, shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], da, db, 0);
-  for (int da = FFQRT_S8; da <= FFQRT_U8; da++)
-    for (int db = FFQRT_S8; db <= FFQRT_U8; db++) check_matmul(vs, nv, 1, 3, 32768, 5, da, db, 1);
-  // K above the limit is refused; the reference checked against a direct sum
-  ffqrt_qparam p = {1.0f, 0, FFQRT_U8};
-  uint8_t one = 1;
-  float y;
-  CHECK(ffqrt_matmul_ref(&y, NULL, 0, &one, &p, &one, &p, 1, 1, 32769, 1) == FFQRT_EINVAL, "matmul K limit");
-  const uint8_t a[4] = {1, 2, 3, 4}, b[6] = {10, 0, 255, 5, 7, 1}; // a 2x2 (u8, za 1), b 2x3 (u8, zb 5)
-  ffqrt_qparam pa = {1.0f, 1, FFQRT_U8}, pb = {1.0f, 5, FFQRT_U8};
-  float yy[6];
-  ffqrt_matmul_ref(yy, NULL, 0, a, &pa, b, &pb, 1, 2, 2, 3);
-  CHECK(yy[0] == 0 * 5 + 1 * 0 && yy[1] == 0 * -5 + 1 * 2 && yy[2] == 0 * 250 + 1 * -4 &&
-            yy[3] == 2 * 5 + 3 * 0 && yy[4] == 2 * -5 + 3 * 2 && yy[5] == 2 * 250 + 3 * -4,
-        "matmul_ref by hand: %g %g %g %g %g %g", yy[0], yy[1], yy[2], yy[3], yy[4], yy[5]);
+        for (int db = FFQRT_S8; db <= FFQRT_U8; db++) check_matmul(vs, nv, 1, 3, 32768, 5, da, db, 1);
+    // K above the limit is refused; the reference checked against a direct sum
+    ffqrt_qparam p = {1.0f, 0, FFQRT_U8};
+    uint8_t one = 1;
+    float y;
+    CHECK(ffqrt_matmul_ref(&y, NULL, 0, &one, &p, &one, &p, 1, 1, 32769, 1) == FFQRT_EINVAL,
+          "matmul K limit");
+    const uint8_t a[4] = {1, 2, 3, 4}, b[6] = {10, 0, 255, 5, 7, 1};  // a 2x2 (u8, za 1), b 2x3 (u8, zb 5)
+    ffqrt_qparam pa = {1.0f, 1, FFQRT_U8}, pb = {1.0f, 5, FFQRT_U8};
+    float yy[6];
+    ffqrt_matmul_ref(yy, NULL, 0, a, &pa, b, &pb, 1, 2, 2, 3);
+    CHECK(yy[0] == 0 * 5 + 1 * 0 && yy[1] == 0 * -5 + 1 * 2 && yy[2] == 0 * 250 + 1 * -4 &&
+              yy[3] == 2 * 5 + 3 * 0 && yy[4] == 2 * -5 + 3 * 2 && yy[5] == 2 * 250 + 3 * -4,
+          "matmul_ref by hand: %g %g %g %g %g %g", yy[0], yy[1], yy[2], yy[3], yy[4], yy[5]);
 }
 
 static void test_linear_dynamic(const variant *vs, size_t nv) {
-  static const size_t shapes[][3] = {{1, 16, 64}, {3, 17, 5}, {7, 100, 33}, {64, 96, 256}, {0, 16, 16}, {2, 3, 0}};
-  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
-    size_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
-    float *x = xmalloc(m * k * 4), *ws = xmalloc(n * 4), *bias = xmalloc(n * 4);
-    float *yr = xmalloc(m * n * 4), *yv = xmalloc(m * n * 4);
-    int8_t *w = xmalloc(n * k);
-    for (size_t i = 0; i < m * k; i++) x[i] = rndf(-3.0f, 5.0f);
-    fill_weights(w, ws, n, k, 0);
-    for (size_t j = 0; j < n; j++) bias[j] = rndf(-1.0f, 1.0f);
-    void *packed = xmalloc(ffqrt_linear_pack_size(n, k));
-    void *work = xmalloc(ffqrt_linear_dynamic_workspace_size(m, k));
-    ffqrt_linear_pack(packed, w, ws, n, k);
-    CHECK(ffqrt_linear_dynamic_ref(yr, x, w, ws, bias, m, n, k) == FFQRT_OK, "dynamic ref");
-    for (size_t i = 0; i < nv; i++) {
-      CHECK(ffqrt_linear_dynamic(vs[i].ctx, yv, x, packed, bias, m, work) == FFQRT_OK, "dynamic");
-      CHECK(memcmp(yr, yv, m * n * 4) == 0, "linear_dynamic %s %zux%zux%zu", vs[i].name, m, n, k);
+    static const size_t shapes[][3] = {{1, 16, 64},   {3, 17, 5},  {7, 100, 33},
+                                       {64, 96, 256}, {0, 16, 16}, {2, 3, 0}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        size_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+        float *x = xmalloc(m * k * 4), *ws = xmalloc(n * 4), *bias = xmalloc(n * 4);
+        float *yr = xmalloc(m * n * 4), *yv = xmalloc(m * n * 4);
+        int8_t *w = xmalloc(n * k);
+        for (size_t i = 0; i < m * k; i++) x[i] = rndf(-3.0f, 5.0f);
+        fill_weights(w, ws, n, k, 0);
+        for (size_t j = 0; j < n; j++) bias[j] = rndf(-1.0f, 1.0f);
+        void *packed = xmalloc(ffqrt_linear_pack_size(n, k));
+        void *work = xmalloc(ffqrt_linear_dynamic_workspace_size(m, k));
+        ffqrt_linear_pack(packed, w, ws, n, k);
+        CHECK(ffqrt_linear_dynamic_ref(yr, x, w, ws, bias, m, n, k) == FFQRT_OK, "dynamic ref");
+        for (size_t i = 0; i < nv; i++) {
+            CHECK(ffqrt_linear_dynamic(vs[i].ctx, yv, x, packed, bias, m, work) == FFQRT_OK, "dynamic");
+            CHECK(memcmp(yr, yv, m * n * 4) == 0, "linear_dynamic %s %zux%zux%zu", vs[i].name, m, n, k);
+        }
+        free(x), free(ws), free(bias), free(yr), free(yv), free(w), free(packed), free(work);
     }
-    free(x), free(ws), free(bias), free(yr), free(yv), free(w), free(packed), free(work);
-  }
 }
 
 // ---- conv2d ----
 
 static void check_conv(const variant *vs, size_t nv, const ffqrt_conv2d_shape *s, int dt) {
-  size_t oh = ffqrt_conv2d_out_h(s), ow = ffqrt_conv2d_out_w(s);
-  size_t nx = s->n * s->c_in * s->h * s->w, nw = s->c_out * (s->c_in / s->groups) * s->kh * s->kw;
-  size_t ny = s->n * s->c_out * oh * ow;
-  uint8_t *x = xmalloc(nx);
-  int8_t *w = xmalloc(nw);
-  float *ws = xmalloc(s->c_out * 4), *bias = xmalloc(s->c_out * 4);
-  fill_bytes(x, nx, 0, 255);
-  fill_weights(w, ws, s->c_out, nw / s->c_out, 0);
-  for (size_t j = 0; j < s->c_out; j++) bias[j] = rndf(-10.0f, 10.0f);
-  void *packed = xmalloc(ffqrt_conv2d_pack_size(s)), *work = xmalloc(ffqrt_conv2d_workspace_size(s));
-  CHECK(ffqrt_conv2d_pack(packed, w, ws, s) == FFQRT_OK, "conv pack");
-  ffqrt_qparam px = {0.05f, dt == FFQRT_S8 ? -3 : 131, dt}, py = {2.0f, 7, FFQRT_U8};
-  float *yr = xmalloc(ny * 4), *yv = xmalloc(ny * 4);
-  CHECK(ffqrt_conv2d_ref(yr, NULL, 0, x, &px, w, ws, bias, s) == FFQRT_OK, "conv ref");
-  for (size_t i = 0; i < nv; i++) {
-    CHECK(ffqrt_conv2d_f32(vs[i].ctx, yv, x, &px, packed, bias, s, work) == FFQRT_OK, "conv f32");
-    CHECK(memcmp(yr, yv, ny * 4) == 0, "conv2d f32 %s c%zu->%zu g%zu k%zux%zu layout %zu",
-          vs[i].name, s->c_in, s->c_out, s->groups, s->kh, s->kw, s->layout);
-  }
-  ffqrt_conv2d_ref(yr, &py, 1, x, &px, w, ws, bias, s);
-  for (size_t i = 0; i < nv; i++) {
-    CHECK(ffqrt_conv2d_q(vs[i].ctx, yv, &py, 1, x, &px, packed, bias, s, work) == FFQRT_OK, "conv q");
-    CHECK(memcmp(yr, yv, ny) == 0, "conv2d q %s c%zu->%zu g%zu layout %zu", vs[i].name, s->c_in,
-          s->c_out, s->groups, s->layout);
-  }
-  free(x), free(w), free(ws), free(bias), free(packed), free(work), free(yr), free(yv);
+    size_t oh = ffqrt_conv2d_out_h(s), ow = ffqrt_conv2d_out_w(s);
+    size_t nx = s->n * s->c_in * s->h * s->w, nw = s->c_out * (s->c_in / s->groups) * s->kh * s->kw;
+    size_t ny = s->n * s->c_out * oh * ow;
+    uint8_t *x = xmalloc(nx);
+    int8_t *w = xmalloc(nw);
+    float *ws = xmalloc(s->c_out * 4), *bias = xmalloc(s->c_out * 4);
+    fill_bytes(x, nx, 0, 255);
+    fill_weights(w, ws, s->c_out, nw / s->c_out, 0);
+    for (size_t j = 0; j < s->c_out; j++) bias[j] = rndf(-10.0f, 10.0f);
+    void *packed = xmalloc(ffqrt_conv2d_pack_size(s)), *work = xmalloc(ffqrt_conv2d_workspace_size(s));
+    CHECK(ffqrt_conv2d_pack(packed, w, ws, s) == FFQRT_OK, "conv pack");
+    ffqrt_qparam px = {0.05f, dt == FFQRT_S8 ? -3 : 131, dt}, py = {2.0f, 7, FFQRT_U8};
+    float *yr = xmalloc(ny * 4), *yv = xmalloc(ny * 4);
+    CHECK(ffqrt_conv2d_ref(yr, NULL, 0, x, &px, w, ws, bias, s) == FFQRT_OK, "conv ref");
+    for (size_t i = 0; i < nv; i++) {
+        CHECK(ffqrt_conv2d_f32(vs[i].ctx, yv, x, &px, packed, bias, s, work) == FFQRT_OK, "conv f32");
+        CHECK(memcmp(yr, yv, ny * 4) == 0, "conv2d f32 %s c%zu->%zu g%zu k%zux%zu layout %zu", vs[i].name,
+              s->c_in, s->c_out, s->groups, s->kh, s->kw, s->layout);
+    }
+    ffqrt_conv2d_ref(yr, &py, 1, x, &px, w, ws, bias, s);
+    for (size_t i = 0; i < nv; i++) {
+        CHECK(ffqrt_conv2d_q(vs[i].ctx, yv, &py, 1, x, &px, packed, bias, s, work) == FFQRT_OK, "conv q");
+        CHECK(memcmp(yr, yv, ny) == 0, "conv2d q %s c%zu->%zu g%zu layout %zu", vs[i].name, s->c_in, s->c_out,
+              s->groups, s->layout);
+    }
+    free(x), free(w), free(ws), free(bias), free(packed), free(work), free(yr), free(yv);
 }
 
 static void test_conv(const variant *vs, size_t nv) {
-  static const ffqrt_conv2d_shape shapes[] = {
-      // n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, dh, dw, groups
-      {1, 3, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},
-      {2, 4, 9, 7, 6, 3, 2, 2, 1, 0, 1, 1, 1, 2},
-      {1, 8, 10, 10, 8, 3, 3, 1, 1, 2, 2, 2, 2, 8}, // depthwise, dilated
-      {1, 6, 5, 5, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1},
-      {1, 16, 12, 12, 40, 5, 5, 2, 2, 2, 2, 1, 1, 1},
-      {1, 2, 3, 3, 4, 3, 3, 3, 3, 1, 1, 1, 1, 2},
-      {2, 64, 14, 14, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several panel blocks and k-blocks
-      {8, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several row blocks (threads take them)
-      {50, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1},   // strided, blocks across images
-      {40, 1, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // one input channel
-      {1, 8, 1, 100, 24, 1, 5, 1, 2, 0, 2, 1, 1, 1},   // conv1d as h = kh = 1
-      {3, 6, 1, 37, 6, 1, 3, 1, 1, 0, 1, 1, 2, 3},     // grouped, dilated conv1d
-  };
-  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-    for (size_t layout = 0; layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC); layout++) {
-      ffqrt_conv2d_shape s = shapes[i];
-      s.layout = layout;
-      for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) check_conv(vs, nv, &s, dt);
-    }
+    static const ffqrt_conv2d_shape shapes[] = {
+        // n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, dh, dw, groups
+        {1, 3, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+        {2, 4, 9, 7, 6, 3, 2, 2, 1, 0, 1, 1, 1, 2},
+        {1, 8, 10, 10, 8, 3, 3, 1, 1, 2, 2, 2, 2, 8},  // depthwise, dilated
+        {1, 6, 5, 5, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+        {1, 16, 12, 12, 40, 5, 5, 2, 2, 2, 2, 1, 1, 1},
+        {1, 2, 3, 3, 4, 3, 3, 3, 3, 1, 1, 1, 1, 2},
+        {2, 64, 14, 14, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several panel blocks and k-blocks
+        {8, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several row blocks (threads take them)
+        {50, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1},   // strided, blocks across images
+        {40, 1, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // one input channel
+        {1, 8, 1, 100, 24, 1, 5, 1, 2, 0, 2, 1, 1, 1},   // conv1d as h = kh = 1
+        {3, 6, 1, 37, 6, 1, 3, 1, 1, 0, 1, 1, 2, 3},     // grouped, dilated conv1d
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (size_t layout = 0; layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC); layout++) {
+            ffqrt_conv2d_shape s = shapes[i];
+            s.layout = layout;
+            for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) check_conv(vs, nv, &s, dt);
+        }
 }
 
 // ---- elementwise ----
 
 static void test_eltwise(const variant *vs, size_t nv) {
-  static const size_t sizes[] = {0, 1, 15, 16, 17, 100, 70001};
-  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
-    for (int rep = 0; rep < 6; rep++) {
-      size_t n = sizes[si];
-      uint8_t *a = xmalloc(n), *b = xmalloc(n), *yr = xmalloc(n), *yv = xmalloc(n);
-      fill_bytes(a, n, 0, 255);
-      fill_bytes(b, n, 0, 255);
-      int da = rep % 2, db = (rep / 2) % 2, dy = rep % 3 == 0, relu = rep >= 3;
-      ffqrt_qparam pa = {0.125f, da ? 100 : -7, da}, pb = {0.0625f, db ? 3 : 12, db};
-      ffqrt_qparam py = {rep == 5 ? 0.01f : 0.25f, dy ? 128 : -1, dy}; // rep 5 saturates
-      for (int op = 0; op < 2; op++) {
-        (op ? ffqrt_mul_ref : ffqrt_add_ref)(yr, &py, relu, a, &pa, b, &pb, n);
-        for (size_t i = 0; i < nv; i++) {
-          memset(yv, 0x33, n);
-          ffqrt_status st = (op ? ffqrt_mul : ffqrt_add)(vs[i].ctx, yv, &py, relu, a, &pa, b, &pb, n);
-          CHECK(st == FFQRT_OK && memcmp(yr, yv, n) == 0, "%s %s n %zu rep %d", op ? "mul" : "add",
-                vs[i].name, n, rep);
+    static const size_t sizes[] = {0, 1, 15, 16, 17, 100, 70001};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (int rep = 0; rep < 6; rep++) {
+            size_t n = sizes[si];
+            uint8_t *a = xmalloc(n), *b = xmalloc(n), *yr = xmalloc(n), *yv = xmalloc(n);
+            fill_bytes(a, n, 0, 255);
+            fill_bytes(b, n, 0, 255);
+            int da = rep % 2, db = (rep / 2) % 2, dy = rep % 3 == 0, relu = rep >= 3;
+            ffqrt_qparam pa = {0.125f, da ? 100 : -7, da}, pb = {0.0625f, db ? 3 : 12, db};
+            ffqrt_qparam py = {rep == 5 ? 0.01f : 0.25f, dy ? 128 : -1, dy};  // rep 5 saturates
+            for (int op = 0; op < 2; op++) {
+                (op ? ffqrt_mul_ref : ffqrt_add_ref)(yr, &py, relu, a, &pa, b, &pb, n);
+                for (size_t i = 0; i < nv; i++) {
+                    memset(yv, 0x33, n);
+                    ffqrt_status st =
+                        (op ? ffqrt_mul : ffqrt_add)(vs[i].ctx, yv, &py, relu, a, &pa, b, &pb, n);
+                    CHECK(st == FFQRT_OK && memcmp(yr, yv, n) == 0, "%s %s n %zu rep %d", op ? "mul" : "add",
+                          vs[i].name, n, rep);
+                }
+            }
+            free(a), free(b), free(yr), free(yv);
         }
-      }
-      free(a), free(b), free(yr), free(yv);
-    }
 }
 
 // ---- byte table lookup ----
 
 static void test_lut(const variant *vs, size_t nv) {
-  static const size_t sizes[] = {0, 1, 63, 64, 65, 1000, 300001};
-  uint8_t table[256];
-  fill_bytes(table, 256, 0, 255);
-  for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
-    size_t n = sizes[si];
-    uint8_t *x = xmalloc(n + 1), *yv = xmalloc(n + 1);
-    fill_bytes(x, n + 1, 0, 255);
-    for (size_t i = 0; i < nv; i++) {
-      memset(yv, 0x33, n + 1);
-      // from an odd offset too: no alignment assumed
-      for (size_t off = 0; off < 2 && off <= n; off++) {
-        CHECK(ffqrt_lut8(vs[i].ctx, yv + off, x + off, table, n - off) == FFQRT_OK, "lut8");
-        size_t bad = 0;
-        for (size_t e = off; e < n; e++) bad += yv[e] != table[x[e]];
-        CHECK(bad == 0, "lut8 %s n %zu offset %zu: %zu bytes differ", vs[i].name, n, off, bad);
-      }
-      memcpy(yv, x, n); // in place
-      CHECK(ffqrt_lut8(vs[i].ctx, yv, yv, table, n) == FFQRT_OK, "lut8 in place");
-      size_t bad = 0;
-      for (size_t e = 0; e < n; e++) bad += yv[e] != table[x[e]];
-      CHECK(bad == 0, "lut8 in place %s n %zu", vs[i].name, n);
+    static const size_t sizes[] = {0, 1, 63, 64, 65, 1000, 300001};
+    uint8_t table[256];
+    fill_bytes(table, 256, 0, 255);
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        uint8_t *x = xmalloc(n + 1), *yv = xmalloc(n + 1);
+        fill_bytes(x, n + 1, 0, 255);
+        for (size_t i = 0; i < nv; i++) {
+            memset(yv, 0x33, n + 1);
+            // from an odd offset too: no alignment assumed
+            for (size_t off = 0; off < 2 && off <= n; off++) {
+                CHECK(ffqrt_lut8(vs[i].ctx, yv + off, x + off, table, n - off) == FFQRT_OK, "lut8");
+                size_t bad = 0;
+                for (size_t e = off; e < n; e++) bad += yv[e] != table[x[e]];
+                CHECK(bad == 0, "lut8 %s n %zu offset %zu: %zu bytes differ", vs[i].name, n, off, bad);
+            }
+            memcpy(yv, x, n);  // in place
+            CHECK(ffqrt_lut8(vs[i].ctx, yv, yv, table, n) == FFQRT_OK, "lut8 in place");
+            size_t bad = 0;
+            for (size_t e = 0; e < n; e++) bad += yv[e] != table[x[e]];
+            CHECK(bad == 0, "lut8 in place %s n %zu", vs[i].name, n);
+        }
+        free(x), free(yv);
     }
-    free(x), free(yv);
-  }
-  CHECK(ffqrt_lut8(vs[0].ctx, NULL, NULL, table, 0) == FFQRT_OK, "lut8 of nothing");
-  CHECK(ffqrt_lut8(vs[0].ctx, NULL, table, table, 4) == FFQRT_EINVAL, "lut8 without output");
+    CHECK(ffqrt_lut8(vs[0].ctx, NULL, NULL, table, 0) == FFQRT_OK, "lut8 of nothing");
+    CHECK(ffqrt_lut8(vs[0].ctx, NULL, table, table, 4) == FFQRT_EINVAL, "lut8 without output");
 }
 
 // ---- NHWC -> NCHW bytes ----
 
 static void test_nchw8(const variant *vs, size_t nv) {
-  static const size_t dims[][3] = {{1, 1, 1}, {2, 3, 5}, {3, 17, 33}, {400, 32, 16}, {2, 64, 49}};
-  for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
-    size_t n = dims[d][0], c = dims[d][1], hw = dims[d][2], total = n * c * hw;
-    uint8_t *x = xmalloc(total), *y = xmalloc(total);
-    fill_bytes(x, total, 0, 255);
-    for (size_t i = 0; i < nv; i++) {
-      memset(y, 0x33, total);
-      CHECK(ffqrt_nhwc_to_nchw8(vs[i].ctx, y, x, n, c, hw) == FFQRT_OK, "nhwc_to_nchw8");
-      size_t bad = 0;
-      for (size_t b = 0; b < n; b++)
-        for (size_t ci = 0; ci < c; ci++)
-          for (size_t p = 0; p < hw; p++) bad += y[(b * c + ci) * hw + p] != x[(b * hw + p) * c + ci];
-      CHECK(bad == 0, "nhwc_to_nchw8 %s %zux%zux%zu", vs[i].name, n, c, hw);
+    static const size_t dims[][3] = {{1, 1, 1}, {2, 3, 5}, {3, 17, 33}, {400, 32, 16}, {2, 64, 49}};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
+        size_t n = dims[d][0], c = dims[d][1], hw = dims[d][2], total = n * c * hw;
+        uint8_t *x = xmalloc(total), *y = xmalloc(total);
+        fill_bytes(x, total, 0, 255);
+        for (size_t i = 0; i < nv; i++) {
+            memset(y, 0x33, total);
+            CHECK(ffqrt_nhwc_to_nchw8(vs[i].ctx, y, x, n, c, hw) == FFQRT_OK, "nhwc_to_nchw8");
+            size_t bad = 0;
+            for (size_t b = 0; b < n; b++)
+                for (size_t ci = 0; ci < c; ci++)
+                    for (size_t p = 0; p < hw; p++)
+                        bad += y[(b * c + ci) * hw + p] != x[(b * hw + p) * c + ci];
+            CHECK(bad == 0, "nhwc_to_nchw8 %s %zux%zux%zu", vs[i].name, n, c, hw);
+        }
+        free(x), free(y);
     }
-    free(x), free(y);
-  }
 }
 
 // ---- threads ----
 
 typedef struct shared_call {
-  ffqrt_ctx *ctx;
-  const uint8_t *a;
-  const void *packed;
-  size_t m, n;
-  float *y;
-  int rounds, bad;
-  const float *want;
+    ffqrt_ctx *ctx;
+    const uint8_t *a;
+    const void *packed;
+    size_t m, n;
+    float *y;
+    int rounds, bad;
+    const float *want;
 } shared_call;
 
 static void *call_linear(void *p) {
-  shared_call *c = p;
-  ffqrt_qparam pa = {0.5f, 3, FFQRT_U8};
-  for (int r = 0; r < c->rounds; r++) {
-    memset(c->y, 0, c->m * c->n * 4);
-    if (ffqrt_linear_f32(c->ctx, c->y, c->a, &pa, c->packed, NULL, c->m) != FFQRT_OK ||
-        memcmp(c->y, c->want, c->m * c->n * 4) != 0)
-      c->bad++;
-  }
-  return NULL;
+    shared_call *c = p;
+    ffqrt_qparam pa = {0.5f, 3, FFQRT_U8};
+    for (int r = 0; r < c->rounds; r++) {
+        memset(c->y, 0, c->m * c->n * 4);
+        if (ffqrt_linear_f32(c->ctx, c->y, c->a, &pa, c->packed, NULL, c->m) != FFQRT_OK ||
+            memcmp(c->y, c->want, c->m * c->n * 4) != 0)
+            c->bad++;
+    }
+    return NULL;
 }
 
 // Pools of any size (more threads than CPUs too), and two callers sharing one context
 // (one of them then runs alone on its own thread): same results as the reference.
 static void test_threads(void) {
-  enum { M = 150, N = 200, K = 300 };
-  uint8_t *a = xmalloc(M * K);
-  int8_t *w = xmalloc(N * K);
-  float *ws = xmalloc(N * 4), *want = xmalloc(M * N * 4);
-  fill_bytes(a, M * K, 0, 255);
-  fill_weights(w, ws, N, K, 0);
-  void *packed = xmalloc(ffqrt_linear_pack_size(N, K));
-  ffqrt_linear_pack(packed, w, ws, N, K);
-  ffqrt_qparam pa = {0.5f, 3, FFQRT_U8};
-  ffqrt_linear_ref(want, NULL, 0, a, &pa, w, ws, NULL, M, N, K);
-  static const int counts[] = {0, 1, 4, 7, 16};
-  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-    ffqrt_ctx *c = ffqrt_ctx_new(FFQRT_ISA_AUTO, counts[i]);
-    CHECK(c && ffqrt_ctx_threads(c) >= 1 && (counts[i] == 0 || ffqrt_ctx_threads(c) == counts[i]),
-          "ctx with %d threads", counts[i]);
-    if (!c) continue;
-    float *y0 = xmalloc(M * N * 4), *y1 = xmalloc(M * N * 4);
-    shared_call s0 = {c, a, packed, M, N, y0, 20, 0, want}, s1 = {c, a, packed, M, N, y1, 20, 0, want};
-    pthread_t th;
-    int started = pthread_create(&th, NULL, call_linear, &s1) == 0;
-    call_linear(&s0);
-    if (started) pthread_join(th, NULL);
-    CHECK(s0.bad == 0 && s1.bad == 0, "two callers on one ctx (%d threads): %d + %d bad", counts[i], s0.bad, s1.bad);
-    free(y0), free(y1);
-    ffqrt_ctx_free(c);
-  }
-  CHECK(ffqrt_ctx_new(FFQRT_ISA_AUTO, -1) == NULL, "negative thread count refused");
-  ffqrt_ctx *big = ffqrt_ctx_new(FFQRT_ISA_REF, 100000);
-  CHECK(big && ffqrt_ctx_threads(big) == 256, "thread count clamped to 256");
-  ffqrt_ctx_free(big);
-  ffqrt_ctx_free(NULL);
-  free(a), free(w), free(ws), free(want), free(packed);
+    enum { M = 150, N = 200, K = 300 };
+    uint8_t *a = xmalloc(M * K);
+    int8_t *w = xmalloc(N * K);
+    float *ws = xmalloc(N * 4), *want = xmalloc(M * N * 4);
+    fill_bytes(a, M * K, 0, 255);
+    fill_weights(w, ws, N, K, 0);
+    void *packed = xmalloc(ffqrt_linear_pack_size(N, K));
+    ffqrt_linear_pack(packed, w, ws, N, K);
+    ffqrt_qparam pa = {0.5f, 3, FFQRT_U8};
+    ffqrt_linear_ref(want, NULL, 0, a, &pa, w, ws, NULL, M, N, K);
+    static const int counts[] = {0, 1, 4, 7, 16};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        ffqrt_ctx *c = ffqrt_ctx_new(FFQRT_ISA_AUTO, counts[i]);
+        CHECK(c && ffqrt_ctx_threads(c) >= 1 && (counts[i] == 0 || ffqrt_ctx_threads(c) == counts[i]),
+              "ctx with %d threads", counts[i]);
+        if (!c) continue;
+        float *y0 = xmalloc(M * N * 4), *y1 = xmalloc(M * N * 4);
+        shared_call s0 = {c, a, packed, M, N, y0, 20, 0, want}, s1 = {c, a, packed, M, N, y1, 20, 0, want};
+        pthread_t th;
+        int started = pthread_create(&th, NULL, call_linear, &s1) == 0;
+        call_linear(&s0);
+        if (started) pthread_join(th, NULL);
+        CHECK(s0.bad == 0 && s1.bad == 0, "two callers on one ctx (%d threads): %d + %d bad", counts[i],
+              s0.bad, s1.bad);
+        free(y0), free(y1);
+        ffqrt_ctx_free(c);
+    }
+    CHECK(ffqrt_ctx_new(FFQRT_ISA_AUTO, -1) == NULL, "negative thread count refused");
+    ffqrt_ctx *big = ffqrt_ctx_new(FFQRT_ISA_REF, 100000);
+    CHECK(big && ffqrt_ctx_threads(big) == 256, "thread count clamped to 256");
+    ffqrt_ctx_free(big);
+    ffqrt_ctx_free(NULL);
+    free(a), free(w), free(ws), free(want), free(packed);
 }
 
 // ---- dispatch ----
 
 static void test_dispatch(void) {
-  setenv("FFQRT_FORCE_REF", "1", 1);
-  ffqrt_ctx *c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
-  CHECK(c && ffqrt_ctx_isa(c) == FFQRT_ISA_REF, "FFQRT_FORCE_REF=1 selects ref");
-  ffqrt_ctx_free(c);
-  unsetenv("FFQRT_FORCE_REF");
-  setenv("FFQRT_ISA", "ref", 1);
-  c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
-  CHECK(c && ffqrt_ctx_isa(c) == FFQRT_ISA_REF, "FFQRT_ISA=ref selects ref");
-  ffqrt_ctx_free(c);
-  setenv("FFQRT_ISA", "avxvnni", 1);
-  c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 1);
-  CHECK(ffqrt_isa_supported(FFQRT_ISA_AVXVNNI) ? c && ffqrt_ctx_isa(c) == FFQRT_ISA_AVXVNNI : c == NULL,
-        "FFQRT_ISA=avxvnni selects avxvnni where supported, else fails");
-  ffqrt_ctx_free(c);
-  unsetenv("FFQRT_ISA");
-  c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
-  int best = ffqrt_isa_supported(FFQRT_ISA_AVX512VNNI) ? FFQRT_ISA_AVX512VNNI
-             : ffqrt_isa_supported(FFQRT_ISA_AVXVNNI)  ? FFQRT_ISA_AVXVNNI
-             : ffqrt_isa_supported(FFQRT_ISA_AVX2)     ? FFQRT_ISA_AVX2
-                                                       : FFQRT_ISA_REF;
-  CHECK(c && ffqrt_ctx_isa(c) == best, "auto selects the best ISA");
-  printf("auto ISA: %s\n", c ? ffqrt_isa_name(ffqrt_ctx_isa(c)) : "none");
-  ffqrt_ctx_free(c);
-  for (int isa = FFQRT_ISA_AVX2; isa <= FFQRT_ISA_AVXVNNI; isa++)
-    if (!ffqrt_isa_supported(isa)) CHECK(ffqrt_ctx_new(isa, 1) == NULL, "unsupported ISA refused");
+    setenv("FFQRT_FORCE_REF", "1", 1);
+    ffqrt_ctx *c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
+    CHECK(c && ffqrt_ctx_isa(c) == FFQRT_ISA_REF, "FFQRT_FORCE_REF=1 selects ref");
+    ffqrt_ctx_free(c);
+    unsetenv("FFQRT_FORCE_REF");
+    setenv("FFQRT_ISA", "ref", 1);
+    c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
+    CHECK(c && ffqrt_ctx_isa(c) == FFQRT_ISA_REF, "FFQRT_ISA=ref selects ref");
+    ffqrt_ctx_free(c);
+    setenv("FFQRT_ISA", "avxvnni", 1);
+    c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 1);
+    CHECK(ffqrt_isa_supported(FFQRT_ISA_AVXVNNI) ? c && ffqrt_ctx_isa(c) == FFQRT_ISA_AVXVNNI : c == NULL,
+          "FFQRT_ISA=avxvnni selects avxvnni where supported, else fails");
+    ffqrt_ctx_free(c);
+    unsetenv("FFQRT_ISA");
+    c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
+    int best = ffqrt_isa_supported(FFQRT_ISA_AVX512VNNI) ? FFQRT_ISA_AVX512VNNI
+               : ffqrt_isa_supported(FFQRT_ISA_AVXVNNI)  ? FFQRT_ISA_AVXVNNI
+               : ffqrt_isa_supported(FFQRT_ISA_AVX2)     ? FFQRT_ISA_AVX2
+                                                         : FFQRT_ISA_REF;
+    CHECK(c && ffqrt_ctx_isa(c) == best, "auto selects the best ISA");
+    printf("auto ISA: %s\n", c ? ffqrt_isa_name(ffqrt_ctx_isa(c)) : "none");
+    ffqrt_ctx_free(c);
+    for (int isa = FFQRT_ISA_AVX2; isa <= FFQRT_ISA_AVXVNNI; isa++)
+        if (!ffqrt_isa_supported(isa)) CHECK(ffqrt_ctx_new(isa, 1) == NULL, "unsupported ISA refused");
 }
 
 int main(void) {
-  variant vs[16];
-  size_t nv = make_variants(vs);
-  test_ref_values();
-  test_linear_ref_exact();
-  test_dispatch();
-  test_quant(vs, nv);
-  test_minmax(vs, nv);
-  test_linear(vs, nv);
-  test_linear_dynamic(vs, nv);
-  test_matmul(vs, nv);
-  test_conv(vs, nv);
-  test_eltwise(vs, nv);
-  test_lut(vs, nv);
-  test_nchw8(vs, nv);
-  test_threads();
-  for (size_t i = 0; i < nv; i++) ffqrt_ctx_free(vs[i].ctx);
-  printf("runtime: %d passed, %d failed\n", g_pass, g_fail);
-  return g_fail ? 1 : 0;
+    variant vs[16];
+    size_t nv = make_variants(vs);
+    test_ref_values();
+    test_linear_ref_exact();
+    test_dispatch();
+    test_quant(vs, nv);
+    test_minmax(vs, nv);
+    test_linear(vs, nv);
+    test_linear_dynamic(vs, nv);
+    test_matmul(vs, nv);
+    test_conv(vs, nv);
+    test_eltwise(vs, nv);
+    test_lut(vs, nv);
+    test_nchw8(vs, nv);
+    test_threads();
+    for (size_t i = 0; i < nv; i++) ffqrt_ctx_free(vs[i].ctx);
+    printf("runtime: %d passed, %d failed\n", g_pass, g_fail);
+    return g_fail ? 1 : 0;
 }
