@@ -1,5 +1,6 @@
 # ffq: --no-stub-tags --module __main__
-# basic/tutorial_mylinear.py with plain stubs: the expectation is FastForward's form, QuantizerStub().
+# basic/tutorial_mylinear.py with the explicit --no-stub-tags (the default since stub tags became opt-in):
+# FastForward's plain QuantizerStub(), the seed tutorial's text.
 import torch
 import torch.nn.functional as F
 
