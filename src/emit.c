@@ -194,74 +194,56 @@ static void emit_prologue_before_comment(const Emitter *e, uint32_t n, uint32_t 
     }
 }
 
-// A node's text with every rewritten descendant substituted. `skip`: the
-// root of a generated line, rendered as itself rather than as its stand-in.
-static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
+// The stand-in of node n, when it has one (n is not `skip`): a temporary's or
+// hoisted value's name, or the node wrapped in its inline quantizer. False: none.
+static bool render_stand_in(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
     const Cst *c = e->c;
-    const CstNode *node = &c->nodes[n];
-    if (!is_dirty(e, n)) {
-        copy(e, node->start, node->end, out);
-        return;
-    }
-    if (n != skip && node->kind == K_PAREN_EXPR && cst_named_count(c, n) == 1) {
+    if (n == skip) return false;
+    if (c->nodes[n].kind == K_PAREN_EXPR && cst_named_count(c, n) == 1) {
         // `(x + 1)` moved into a temporary: the name needs no parentheses
         uint32_t inner = cst_named_child(c, n, 0);
         TmpVar *t = inner == skip ? NULL : nodemap_get(&e->cv->tmp_of, inner);
         if (t) {
             sb_puts(e->cx, out, plan_tmp_name(e->cx, t));
-            return;
+            return true;
         }
     }
-    if (n != skip) {
-        TmpVar *t = nodemap_get(&e->cv->tmp_of, n);
-        if (t) {
-            sb_puts(e->cx, out, plan_tmp_name(e->cx, t));
-            return;
-        }
-        const char *h = nodemap_get(&e->cv->hoisted, n);
-        if (h) {
-            sb_puts(e->cx, out, h);
-            return;
-        }
-        const Quantizer *iq = nodemap_get(&e->cv->inline_q, n);
-        if (iq) {
-            sb_printf(e->cx, out, "%s(", qref(e, iq));
-            render(e, n, out, n);
-            sb_putc(e->cx, out, ')');
-            return;
-        }
+    TmpVar *t = nodemap_get(&e->cv->tmp_of, n);
+    if (t) {
+        sb_puts(e->cx, out, plan_tmp_name(e->cx, t));
+        return true;
     }
-    const CompUse *cu = nodemap_get(&e->cv->comp_use, n);
-    if (cu) {
-        if (cu->walrus < 0) sb_printf(e->cx, out, "%s(", qref(e, cu->q));
-        else if (cu->first) sb_printf(e->cx, out, "(__ff%d := %s(", cu->walrus, qref(e, cu->q));
-        else {
-            sb_printf(e->cx, out, "__ff%d", cu->walrus);
-            return;
-        }
-        copy(e, node->start, node->end, out);
-        sb_puts(e->cx, out, cu->walrus < 0 ? ")" : "))");
+    const char *h = nodemap_get(&e->cv->hoisted, n);
+    if (h) {
+        sb_puts(e->cx, out, h);
+        return true;
+    }
+    const Quantizer *iq = nodemap_get(&e->cv->inline_q, n);
+    if (!iq) return false;
+    sb_printf(e->cx, out, "%s(", qref(e, iq));
+    render(e, n, out, n);
+    sb_putc(e->cx, out, ')');
+    return true;
+}
+
+// A comprehension's use of an outer value: quantized in place, or once into a
+// walrus name that later uses read.
+static void render_comp_use(const Emitter *e, uint32_t n, const CompUse *cu, StrBuf *out) {
+    const CstNode *node = &e->c->nodes[n];
+    if (cu->walrus < 0) sb_printf(e->cx, out, "%s(", qref(e, cu->q));
+    else if (cu->first) sb_printf(e->cx, out, "(__ff%d := %s(", cu->walrus, qref(e, cu->q));
+    else {
+        sb_printf(e->cx, out, "__ff%d", cu->walrus);
         return;
     }
-    const char *text = nodemap_get(&e->cv->text_of, n);
-    if (text) {
-        sb_puts(e->cx, out, text);
-        return;
-    }
-    const QOp *op = nodemap_get(&e->cv->op_of, n);
-    if (op) {
-        render_op(e, op, out);
-        return;
-    }
-    const CallSite *site = nodemap_get(&e->cv->site_of, n);
-    if (site && takes_args(site)) {
-        render_site(e, site, out);
-        return;
-    }
-    if (node->kind == K_BLOCK) {
-        render_block(e, n, out);
-        return;
-    }
+    copy(e, node->start, node->end, out);
+    sb_puts(e->cx, out, cu->walrus < 0 ? ")" : "))");
+}
+
+// Node n's source between its children, each child rendered in turn.
+static void render_children(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
+    const Cst *c = e->c;
+    const CstNode *node = &c->nodes[n];
     uint32_t pos = node->start;
     for (uint32_t k = 0; k < node->nchildren; k++) {
         uint32_t ch = node->first_child + k;
@@ -284,6 +266,42 @@ static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
         pos = cn->end;
     }
     copy(e, pos, node->end, out);
+}
+
+// A node's text with every rewritten descendant substituted. `skip`: the
+// root of a generated line, rendered as itself rather than as its stand-in.
+static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
+    const CstNode *node = &e->c->nodes[n];
+    if (!is_dirty(e, n)) {
+        copy(e, node->start, node->end, out);
+        return;
+    }
+    if (render_stand_in(e, n, out, skip)) return;
+    const CompUse *cu = nodemap_get(&e->cv->comp_use, n);
+    if (cu) {
+        render_comp_use(e, n, cu, out);
+        return;
+    }
+    const char *text = nodemap_get(&e->cv->text_of, n);
+    if (text) {
+        sb_puts(e->cx, out, text);
+        return;
+    }
+    const QOp *op = nodemap_get(&e->cv->op_of, n);
+    if (op) {
+        render_op(e, op, out);
+        return;
+    }
+    const CallSite *site = nodemap_get(&e->cv->site_of, n);
+    if (site && takes_args(site)) {
+        render_site(e, site, out);
+        return;
+    }
+    if (node->kind == K_BLOCK) {
+        render_block(e, n, out);
+        return;
+    }
+    render_children(e, n, out, skip);
 }
 
 static void render_gen(const Emitter *e, const GenLine *g, StrBuf *out) {
