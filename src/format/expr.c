@@ -298,6 +298,78 @@ static void display(Fmt *f, uint32_t n, const char *open, const char *close, boo
 
 // --- atoms ---
 
+// Whether an f-string piece is a replacement field (`{...}`) rather than literal text.
+static bool is_interp(Fmt *f, uint32_t c) {
+    const CstNode *cn = &f->c->nodes[c];
+    return cn->named && cn->nchildren > 0 && is_tok(f, cn->first_child, "{");
+}
+
+// Whether the string prefix (all but the quote) has an `f` and no `r`/`t`.
+static bool is_plain_f_prefix(const char *stt, size_t sl) {
+    bool is_f = false, raw = false;
+    for (size_t i = 0; i + 1 < sl; i++) {
+        if (stt[i] == 'f' || stt[i] == 'F') is_f = true;
+        if (stt[i] == 'r' || stt[i] == 'R' || stt[i] == 't' || stt[i] == 'T') raw = true;
+    }
+    return is_f && !raw;
+}
+
+// Collects the literal parts of pieces st+1..en-1 into lit; false when a field
+// holds a quote-sensitive character or an `=` specifier.
+static bool collect_fstring_literal(Fmt *f, uint32_t st, uint32_t en, StrBuf *lit) {
+    for (uint32_t c = st + 1; c < en; c++) {
+        size_t len;
+        const char *t = text_of(f, c, &len);
+        const CstNode *cn = &f->c->nodes[c];
+        if (!is_interp(f, c)) {
+            sb_putn(f->cx, lit, t, len);
+            continue;
+        }
+        for (size_t i = 1; i + 1 < len; i++)
+            if (t[i] == '\\' || t[i] == '\n' || t[i] == '#' || t[i] == '{' || t[i] == '}') return false;
+        for (uint32_t k = 0; k < cn->nchildren; k++)
+            if (is_tok(f, cn->first_child + k, "=")) return false;
+    }
+    return true;
+}
+
+// The expression `expr` formatted flat at top level, into field.
+static void print_field_flat(Fmt *f, uint32_t expr, StrBuf *field) {
+    Doc sub;
+    doc_init(f->cx, &sub);
+    Doc *saved = f->d;
+    Level lv = f->level;
+    f->d = &sub;
+    f->level = LV_TOP;
+    fmt_expr(f, expr);
+    f->d = saved;
+    f->level = lv;
+    doc_print_flat(&sub, field);
+}
+
+// Appends replacement field c, quoted with q, to out; false when its
+// strings need both quote characters.
+static bool put_fstring_field(Fmt *f, uint32_t c, char q, StrBuf *out) {
+    const CstNode *cn = &f->c->nodes[c];
+    sb_putc(f->cx, out, '{');
+    uint32_t expr = fmt_child(f, c, 0);
+    // the field's strings must not use the f-string's own quote
+    StrBuf field = {0};
+    print_field_flat(f, expr, &field);
+    char other = q == '"' ? '\'' : '"';
+    bool has_q = field.len && memchr(field.data, q, field.len);
+    if (has_q && memchr(field.data, other, field.len)) return false;
+    for (size_t i = 0; i < field.len; i++) sb_putc(f->cx, out, field.data[i] == q ? other : field.data[i]);
+    // conversion and format spec, as written
+    uint32_t after = expr == CST_NONE ? cn->first_child + 1 : expr + 1;
+    uint32_t last = cn->first_child + cn->nchildren - 1;
+    if (after < last)
+        sb_putn(f->cx, out, f->src + f->c->nodes[after].start,
+                f->c->nodes[last].start - f->c->nodes[after].start);
+    sb_putc(f->cx, out, '}');
+    return true;
+}
+
 // An f-string whose replacement fields hold no quotes, backslashes,
 // comments, nested fields or `=` specifiers: the fields' expressions are
 // formatted flat, the literal parts re-quoted. Returns false otherwise.
@@ -309,27 +381,9 @@ static bool fmt_fstring(Fmt *f, uint32_t n) {
     const char *stt = text_of(f, st, &sl);
     text_of(f, en, &tl);
     if (tl != 1) return false;  // triple-quoted
-    bool is_f = false, raw = false;
-    for (size_t i = 0; i + 1 < sl; i++) {
-        if (stt[i] == 'f' || stt[i] == 'F') is_f = true;
-        if (stt[i] == 'r' || stt[i] == 'R' || stt[i] == 't' || stt[i] == 'T') raw = true;
-    }
-    if (!is_f || raw) return false;
+    if (!is_plain_f_prefix(stt, sl)) return false;
     StrBuf lit = {0};
-    for (uint32_t c = st + 1; c < en; c++) {
-        size_t len;
-        const char *t = text_of(f, c, &len);
-        const CstNode *cn = &f->c->nodes[c];
-        bool interp = cn->named && cn->nchildren > 0 && is_tok(f, cn->first_child, "{");
-        if (!interp) {
-            sb_putn(f->cx, &lit, t, len);
-            continue;
-        }
-        for (size_t i = 1; i + 1 < len; i++)
-            if (t[i] == '\\' || t[i] == '\n' || t[i] == '#' || t[i] == '{' || t[i] == '}') return false;
-        for (uint32_t k = 0; k < cn->nchildren; k++)
-            if (is_tok(f, cn->first_child + k, "=")) return false;
-    }
+    if (!collect_fstring_literal(f, st, en, &lit)) return false;
     char q = fmt_pick_quote(lit.data ? lit.data : "", lit.len);
     StrBuf out = {0};
     for (size_t i = 0; i + 1 < sl; i++) {
@@ -339,40 +393,13 @@ static bool fmt_fstring(Fmt *f, uint32_t n) {
     }
     sb_putc(f->cx, &out, q);
     for (uint32_t c = st + 1; c < en; c++) {
-        size_t len;
-        const char *t = text_of(f, c, &len);
-        const CstNode *cn = &f->c->nodes[c];
-        bool interp = cn->named && cn->nchildren > 0 && is_tok(f, cn->first_child, "{");
-        if (!interp) {
-            fmt_requote(f->cx, t, len, q, &out);
+        if (is_interp(f, c)) {
+            if (!put_fstring_field(f, c, q, &out)) return false;
             continue;
         }
-        sb_putc(f->cx, &out, '{');
-        uint32_t expr = fmt_child(f, c, 0);
-        Doc sub;
-        doc_init(f->cx, &sub);
-        Doc *saved = f->d;
-        Level lv = f->level;
-        f->d = &sub;
-        f->level = LV_TOP;
-        fmt_expr(f, expr);
-        f->d = saved;
-        f->level = lv;
-        // the field's strings must not use the f-string's own quote
-        StrBuf field = {0};
-        doc_print_flat(&sub, &field);
-        char other = q == '"' ? '\'' : '"';
-        bool has_q = field.len && memchr(field.data, q, field.len);
-        if (has_q && memchr(field.data, other, field.len)) return false;
-        for (size_t i = 0; i < field.len; i++)
-            sb_putc(f->cx, &out, field.data[i] == q ? other : field.data[i]);
-        // conversion and format spec, as written
-        uint32_t after = expr == CST_NONE ? cn->first_child + 1 : expr + 1;
-        uint32_t last = cn->first_child + cn->nchildren - 1;
-        if (after < last)
-            sb_putn(f->cx, &out, f->src + f->c->nodes[after].start,
-                    f->c->nodes[last].start - f->c->nodes[after].start);
-        sb_putc(f->cx, &out, '}');
+        size_t len;
+        const char *t = text_of(f, c, &len);
+        fmt_requote(f->cx, t, len, q, &out);
     }
     sb_putc(f->cx, &out, q);
     put_owned(f, &out);
@@ -485,28 +512,57 @@ static void chain_push(Fmt *f, Chain *ch, uint32_t operand, uint32_t op_lo, uint
     ch->n++;
 }
 
+// One pending flatten step: a node and the operator tokens before it.
+typedef struct {
+    uint32_t node, op_lo, op_n;
+    int prec;
+} FlatItem;
+
+// Pushes the strings of a nested concatenated string; the first takes it.op_*.
+static void push_concat_parts(Fmt *f, Chain *ch, FlatItem it) {
+    const CstNode *q = &f->c->nodes[it.node];
+    bool first = true;
+    for (uint32_t i = 0; i < q->nchildren; i++) {
+        uint32_t c = q->first_child + i;
+        if (kind(f, c) != K_STRING) continue;
+        if (first) chain_push(f, ch, c, it.op_lo, it.op_n, it.prec);
+        else chain_push(f, ch, c, CST_NONE, 0, PREC_STR);
+        first = false;
+    }
+}
+
+// Splits chain node p's children into operands opnd[] with the operator
+// tokens before each (olo[], on[]); returns the operand count.
+static uint32_t split_chain_children(Fmt *f, const CstNode *p, uint32_t *opnd, uint32_t *olo, uint32_t *on) {
+    uint32_t k = 0, cur_lo = CST_NONE, cur_n = 0;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t c = p->first_child + i;
+        if (fmt_is_extra(f, c)) continue;
+        if (!f->c->nodes[c].named) {
+            if (cur_n == 0) cur_lo = c;
+            cur_n++;
+            continue;
+        }
+        opnd[k] = c;
+        olo[k] = cur_lo;
+        on[k] = cur_n;
+        k++;
+        cur_lo = CST_NONE;
+        cur_n = 0;
+    }
+    return k;
+}
+
 // Flattens nested unparenthesized chains into operands and operators, without
 // recursion: an explicit stack of (node, pending operator) pairs.
 void fmt_flatten(Fmt *f, uint32_t root, Chain *ch) {
-    typedef struct {
-        uint32_t node, op_lo, op_n;
-        int prec;
-    } Item;
     size_t cap = 64, ns = 0;
-    Item *st = ARENA_ARRAY(f->cx, Item, cap);
-    st[ns++] = (Item){root, CST_NONE, 0, 0};
+    FlatItem *st = ARENA_ARRAY(f->cx, FlatItem, cap);
+    st[ns++] = (FlatItem){root, CST_NONE, 0, 0};
     while (ns > 0) {
-        Item it = st[--ns];
+        FlatItem it = st[--ns];
         if (kind(f, it.node) == K_CONCAT_STRING && it.node != root) {
-            const CstNode *q = &f->c->nodes[it.node];
-            bool first = true;
-            for (uint32_t i = 0; i < q->nchildren; i++) {
-                uint32_t c = q->first_child + i;
-                if (kind(f, c) != K_STRING) continue;
-                if (first) chain_push(f, ch, c, it.op_lo, it.op_n, it.prec);
-                else chain_push(f, ch, c, CST_NONE, 0, PREC_STR);
-                first = false;
-            }
+            push_concat_parts(f, ch, it);
             continue;
         }
         it.node = chain_node(f, it.node);
@@ -519,29 +575,14 @@ void fmt_flatten(Fmt *f, uint32_t root, Chain *ch) {
         uint32_t *opnd = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
         uint32_t *olo = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
         uint32_t *on = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
-        uint32_t k = 0, cur_lo = CST_NONE, cur_n = 0;
-        for (uint32_t i = 0; i < p->nchildren; i++) {
-            uint32_t c = p->first_child + i;
-            if (fmt_is_extra(f, c)) continue;
-            if (!f->c->nodes[c].named) {
-                if (cur_n == 0) cur_lo = c;
-                cur_n++;
-                continue;
-            }
-            opnd[k] = c;
-            olo[k] = cur_lo;
-            on[k] = cur_n;
-            k++;
-            cur_lo = CST_NONE;
-            cur_n = 0;
-        }
+        uint32_t k = split_chain_children(f, p, opnd, olo, on);
         // push in reverse so the leftmost is processed first
         for (uint32_t i = k; i-- > 0;) {
             if (ns + 1 >= cap) {
-                st = arena_grow(f->cx, st, cap * sizeof(Item), cap * 2 * sizeof(Item));
+                st = arena_grow(f->cx, st, cap * sizeof(FlatItem), cap * 2 * sizeof(FlatItem));
                 cap *= 2;
             }
-            Item child = {opnd[i], olo[i], on[i], 0};
+            FlatItem child = {opnd[i], olo[i], on[i], 0};
             if (i == 0) {
                 child.op_lo = it.op_lo;
                 child.op_n = it.op_n;
@@ -597,6 +638,36 @@ static bool is_simple_power_operand(const Fmt *f, uint32_t n) {
     }
 }
 
+// Implicitly concatenated strings lo..hi: merged when flat, one per line when broken.
+static void chain_strings(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi) {
+    DocOp end = ipo_group_begin(f);
+    doc_start(f->d, D_IF, 0, M_FLAT);
+    put_joined_strings(f, ch->operand + lo, hi - lo + 1);
+    doc_end(f->d, D_END_IF);
+    doc_start(f->d, D_IF, 0, M_BREAK);
+    for (uint32_t i = lo; i <= hi; i++) {
+        if (i > lo) doc_line(f->d, L_SOFT_SPACE);
+        fmt_expr(f, ch->operand[i]);
+    }
+    doc_end(f->d, D_END_IF);
+    ipo_group_end(f, end);
+}
+
+// A `**` chain lo..hi: the operator hugs simple operands, spaced otherwise.
+static void chain_power(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi) {
+    bool simple = true;
+    for (uint32_t i = lo; i <= hi; i++)
+        if (!is_simple_power_operand(f, ch->operand[i])) simple = false;
+    for (uint32_t i = lo; i <= hi; i++) {
+        if (i > lo) {
+            if (!simple) doc_space(f->d);
+            put_op(f, ch, i);
+            if (!simple) doc_space(f->d);
+        }
+        fmt_expr(f, ch->operand[i]);
+    }
+}
+
 static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi) {
     if (lo == hi) {
         fmt_expr(f, ch->operand[lo]);
@@ -609,31 +680,11 @@ static void chain_range(Fmt *f, const Chain *ch, uint32_t lo, uint32_t hi) {
     for (uint32_t i = lo + 1; i <= hi; i++)
         if (ch->prec[i] != PREC_STR) only_strings = false;
     if (only_strings) {  // implicitly concatenated strings: merged when flat
-        DocOp end = ipo_group_begin(f);
-        doc_start(f->d, D_IF, 0, M_FLAT);
-        put_joined_strings(f, ch->operand + lo, hi - lo + 1);
-        doc_end(f->d, D_END_IF);
-        doc_start(f->d, D_IF, 0, M_BREAK);
-        for (uint32_t i = lo; i <= hi; i++) {
-            if (i > lo) doc_line(f->d, L_SOFT_SPACE);
-            fmt_expr(f, ch->operand[i]);
-        }
-        doc_end(f->d, D_END_IF);
-        ipo_group_end(f, end);
+        chain_strings(f, ch, lo, hi);
         return;
     }
     if (pmin == PREC_POW) {
-        bool simple = true;
-        for (uint32_t i = lo; i <= hi; i++)
-            if (!is_simple_power_operand(f, ch->operand[i])) simple = false;
-        for (uint32_t i = lo; i <= hi; i++) {
-            if (i > lo) {
-                if (!simple) doc_space(f->d);
-                put_op(f, ch, i);
-                if (!simple) doc_space(f->d);
-            }
-            fmt_expr(f, ch->operand[i]);
-        }
+        chain_power(f, ch, lo, hi);
         return;
     }
     uint32_t s = lo;
@@ -847,6 +898,29 @@ static void fmt_attribute(Fmt *f, uint32_t n) {
 
 // --- comprehensions, lambdas, conditionals ---
 
+// A comprehension's `for ... in ...` clause c: targets before `in`, expressions after.
+static void fmt_for_in_clause(Fmt *f, uint32_t c) {
+    const CstNode *q = &f->c->nodes[c];
+    bool seen_in = false;
+    for (uint32_t j = 0; j < q->nchildren; j++) {
+        uint32_t t = q->first_child + j;
+        if (fmt_is_extra(f, t)) continue;
+        if (!f->c->nodes[t].named) {
+            if (is_tok(f, t, ",")) {
+                doc_str(f->d, ",");
+                continue;
+            }
+            if (j > 0) doc_space(f->d);
+            fmt_node_text(f, t);
+            if (is_tok(f, t, "in")) seen_in = true;
+            continue;
+        }
+        doc_space(f->d);
+        if (!seen_in) fmt_targets(f, c == t ? t : t);
+        else fmt_expr(f, t);
+    }
+}
+
 static void fmt_comprehension(Fmt *f, uint32_t n, const char *open, const char *close) {
     const CstNode *p = &f->c->nodes[n];
     Saved s = fmt_paren_begin(f, open, p->start + 1);
@@ -868,25 +942,7 @@ static void fmt_comprehension(Fmt *f, uint32_t n, const char *open, const char *
         }
         doc_line(f->d, L_SOFT_SPACE);
         if (kind(f, c) == K_FOR_IN_CLAUSE) {
-            const CstNode *q = &f->c->nodes[c];
-            bool seen_in = false;
-            for (uint32_t j = 0; j < q->nchildren; j++) {
-                uint32_t t = q->first_child + j;
-                if (fmt_is_extra(f, t)) continue;
-                if (!f->c->nodes[t].named) {
-                    if (is_tok(f, t, ",")) {
-                        doc_str(f->d, ",");
-                        continue;
-                    }
-                    if (j > 0) doc_space(f->d);
-                    fmt_node_text(f, t);
-                    if (is_tok(f, t, "in")) seen_in = true;
-                    continue;
-                }
-                doc_space(f->d);
-                if (!seen_in) fmt_targets(f, c == t ? t : t);
-                else fmt_expr(f, t);
-            }
+            fmt_for_in_clause(f, c);
         } else if (kind(f, c) == K_IF_CLAUSE) {
             doc_str(f->d, "if ");
             fmt_expr(f, fmt_child(f, c, 0));
