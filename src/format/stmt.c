@@ -333,30 +333,9 @@ void fmt_value_list(Fmt *f, uint32_t n) {
     doc_end(f->d, D_END_GROUP);
 }
 
-static void fmt_import_names(Fmt *f, uint32_t st, uint32_t first_name, bool from) {
-    const CstNode *p = node(f, st);
-    uint32_t *items = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
-    uint32_t k = 0;
-    bool magic = false, wildcard = false;
-    for (uint32_t i = 0; i < p->nchildren; i++) {
-        uint32_t ch = p->first_child + i;
-        if (ch < first_name) continue;
-        if (kind(f, ch) == K_WILDCARD_IMPORT) wildcard = true;
-        if (f->c->nodes[ch].named && !fmt_is_extra(f, ch) && f->c->nodes[ch].field == F_NAME) items[k++] = ch;
-        if (is_tok(f, ch, ",")) magic = true;
-        else if (f->c->nodes[ch].named && !fmt_is_extra(f, ch)) magic = false;
-    }
-    if (wildcard) {
-        doc_str(f->d, "*");
-        return;
-    }
-    if (!from) {
-        for (uint32_t i = 0; i < k; i++) {
-            if (i) doc_str(f->d, ", ");
-            fmt_expr(f, items[i]);
-        }
-        return;
-    }
+// The k names of a from-import, parenthesized one per line when they break;
+// magic (a trailing comma as written) forces the break.
+static void fmt_from_import_items(Fmt *f, const uint32_t *items, uint32_t k, bool magic) {
     doc_start(f->d, D_GROUP, 0, 0);
     doc_start(f->d, D_IF, 0, M_BREAK);
     doc_str(f->d, "(");
@@ -385,6 +364,33 @@ static void fmt_import_names(Fmt *f, uint32_t st, uint32_t first_name, bool from
     doc_str(f->d, ")");
     doc_end(f->d, D_END_IF);
     doc_end(f->d, D_END_GROUP);
+}
+
+static void fmt_import_names(Fmt *f, uint32_t st, uint32_t first_name, bool from) {
+    const CstNode *p = node(f, st);
+    uint32_t *items = ARENA_ARRAY(f->cx, uint32_t, p->nchildren + 1);
+    uint32_t k = 0;
+    bool magic = false, wildcard = false;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (ch < first_name) continue;
+        if (kind(f, ch) == K_WILDCARD_IMPORT) wildcard = true;
+        if (f->c->nodes[ch].named && !fmt_is_extra(f, ch) && f->c->nodes[ch].field == F_NAME) items[k++] = ch;
+        if (is_tok(f, ch, ",")) magic = true;
+        else if (f->c->nodes[ch].named && !fmt_is_extra(f, ch)) magic = false;
+    }
+    if (wildcard) {
+        doc_str(f->d, "*");
+        return;
+    }
+    if (!from) {
+        for (uint32_t i = 0; i < k; i++) {
+            if (i) doc_str(f->d, ", ");
+            fmt_expr(f, items[i]);
+        }
+        return;
+    }
+    fmt_from_import_items(f, items, k, magic);
 }
 
 // a = b, a += b, f(x), a, b
@@ -431,6 +437,27 @@ static void fmt_from_import(Fmt *f, uint32_t st) {
     fmt_import_names(f, st, imp == CST_NONE ? node(f, st)->first_child : imp + 1, true);
 }
 
+// `assert test[, msg]`.
+static void fmt_assert(Fmt *f, uint32_t st) {
+    doc_str(f->d, "assert ");
+    fmt_maybe_paren(f, fmt_child(f, st, 0), P_IF_BREAKS);
+    uint32_t msg = fmt_child(f, st, 1);
+    if (msg != CST_NONE) {
+        doc_str(f->d, ", ");
+        fmt_maybe_paren(f, msg, P_IF_BREAKS_PARENTHESIZED);
+    }
+}
+
+// `global a, b` or `nonlocal a, b`.
+static void fmt_global(Fmt *f, uint32_t st) {
+    doc_str(f->d, kind(f, st) == K_GLOBAL ? "global " : "nonlocal ");
+    uint32_t cnt = fmt_nchildren(f, st);
+    for (uint32_t i = 0; i < cnt; i++) {
+        if (i) doc_str(f->d, ", ");
+        fmt_node_text(f, fmt_child(f, st, i));
+    }
+}
+
 static void fmt_simple(Fmt *f, uint32_t st) {
     const Cst *c = f->c;
     switch (kind(f, st)) {
@@ -453,26 +480,9 @@ static void fmt_simple(Fmt *f, uint32_t st) {
         fmt_value_list(f, v);
         return;
     }
-    case K_ASSERT: {
-        doc_str(f->d, "assert ");
-        fmt_maybe_paren(f, fmt_child(f, st, 0), P_IF_BREAKS);
-        uint32_t msg = fmt_child(f, st, 1);
-        if (msg != CST_NONE) {
-            doc_str(f->d, ", ");
-            fmt_maybe_paren(f, msg, P_IF_BREAKS_PARENTHESIZED);
-        }
-        return;
-    }
+    case K_ASSERT: fmt_assert(f, st); return;
     case K_GLOBAL:
-    case K_NONLOCAL: {
-        doc_str(f->d, kind(f, st) == K_GLOBAL ? "global " : "nonlocal ");
-        uint32_t cnt = fmt_nchildren(f, st);
-        for (uint32_t i = 0; i < cnt; i++) {
-            if (i) doc_str(f->d, ", ");
-            fmt_node_text(f, fmt_child(f, st, i));
-        }
-        return;
-    }
+    case K_NONLOCAL: fmt_global(f, st); return;
     case K_IMPORT:
         doc_str(f->d, "import ");
         fmt_import_names(f, st, node(f, st)->first_child, false);
@@ -599,6 +609,52 @@ static void fmt_with_items(Fmt *f, uint32_t wc) {
     }
 }
 
+// An except clause's header up to the colon: `except[*] [type [as name]]`.
+static void fmt_except_header(Fmt *f, uint32_t cl, uint32_t body) {
+    const CstNode *p = node(f, cl);
+    doc_str(f->d, "except");
+    bool star = false;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (ch == body) break;
+        if (is_tok(f, ch, "*")) star = true;
+    }
+    if (star) doc_str(f->d, "*");
+    uint32_t first = CST_NONE, alias = CST_NONE;
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        uint32_t ch = p->first_child + i;
+        if (ch == body) break;
+        if (!f->c->nodes[ch].named || fmt_is_extra(f, ch) || kind(f, ch) == K_BLOCK) continue;
+        if (first == CST_NONE) first = ch;
+        else alias = ch;
+    }
+    if (first == CST_NONE) return;
+    doc_space(f->d);
+    if (kind(f, first) == K_AS_PATTERN) {
+        fmt_maybe_paren(f, fmt_child(f, first, 0), P_IF_BREAKS);
+        doc_str(f->d, " as ");
+        fmt_expr(f, fmt_child(f, first, 1));
+        return;
+    }
+    fmt_maybe_paren(f, first, P_IF_BREAKS);
+    if (alias != CST_NONE) {
+        doc_str(f->d, " as ");
+        fmt_expr(f, alias);
+    }
+}
+
+// A for clause's header up to the colon: `[async ]for targets in values`.
+static void fmt_for_header(Fmt *f, uint32_t cl) {
+    const Cst *c = f->c;
+    if (cst_token(c, cl, "async") != CST_NONE) doc_str(f->d, "async ");
+    doc_str(f->d, "for ");
+    fmt_targets(f, cst_field(c, cl, F_LEFT));
+    doc_str(f->d, " in ");
+    uint32_t right = cst_field(c, cl, F_RIGHT);
+    if (kind(f, fmt_unparen(f, right)) == K_EXPRESSION_LIST) fmt_value_list(f, fmt_unparen(f, right));
+    else fmt_header_expr(f, right);
+}
+
 static void fmt_clause(Fmt *f, uint32_t cl, uint32_t limit) {
     const Cst *c = f->c;
     uint32_t body = body_of(f, cl);
@@ -618,17 +674,10 @@ static void fmt_clause(Fmt *f, uint32_t cl, uint32_t limit) {
         doc_str(f->d, kind(f, cl) == K_ELSE ? "else" : kind(f, cl) == K_TRY ? "try" : "finally");
         put_colon_and_body(f, ce, body, BK_OTHER, blim);
         break;
-    case K_FOR: {
-        if (cst_token(c, cl, "async") != CST_NONE) doc_str(f->d, "async ");
-        doc_str(f->d, "for ");
-        fmt_targets(f, cst_field(c, cl, F_LEFT));
-        doc_str(f->d, " in ");
-        uint32_t right = cst_field(c, cl, F_RIGHT);
-        if (kind(f, fmt_unparen(f, right)) == K_EXPRESSION_LIST) fmt_value_list(f, fmt_unparen(f, right));
-        else fmt_header_expr(f, right);
+    case K_FOR:
+        fmt_for_header(f, cl);
         put_colon_and_body(f, ce, body, BK_OTHER, blim);
         break;
-    }
     case K_WITH: {
         if (cst_token(c, cl, "async") != CST_NONE) doc_str(f->d, "async ");
         doc_str(f->d, "with ");
@@ -638,41 +687,10 @@ static void fmt_clause(Fmt *f, uint32_t cl, uint32_t limit) {
         put_colon_and_body(f, ce, body, BK_OTHER, blim);
         break;
     }
-    default: {  // except clauses
-        const CstNode *p = node(f, cl);
-        doc_str(f->d, "except");
-        bool star = false;
-        for (uint32_t i = 0; i < p->nchildren; i++) {
-            uint32_t ch = p->first_child + i;
-            if (ch == body) break;
-            if (is_tok(f, ch, "*")) star = true;
-        }
-        if (star) doc_str(f->d, "*");
-        uint32_t first = CST_NONE, alias = CST_NONE;
-        for (uint32_t i = 0; i < p->nchildren; i++) {
-            uint32_t ch = p->first_child + i;
-            if (ch == body) break;
-            if (!f->c->nodes[ch].named || fmt_is_extra(f, ch) || kind(f, ch) == K_BLOCK) continue;
-            if (first == CST_NONE) first = ch;
-            else alias = ch;
-        }
-        if (first != CST_NONE) {
-            doc_space(f->d);
-            if (kind(f, first) == K_AS_PATTERN) {
-                fmt_maybe_paren(f, fmt_child(f, first, 0), P_IF_BREAKS);
-                doc_str(f->d, " as ");
-                fmt_expr(f, fmt_child(f, first, 1));
-            } else {
-                fmt_maybe_paren(f, first, P_IF_BREAKS);
-                if (alias != CST_NONE) {
-                    doc_str(f->d, " as ");
-                    fmt_expr(f, alias);
-                }
-            }
-        }
+    default:  // except clauses
+        fmt_except_header(f, cl, body);
         put_colon_and_body(f, ce, body, BK_OTHER, blim);
         break;
-    }
     }
     if (kind(f, cl) == K_IF || kind(f, cl) == K_FOR || kind(f, cl) == K_WHILE || kind(f, cl) == K_TRY)
         fmt_clauses(f, cl, limit);
