@@ -266,22 +266,8 @@ void fmt_maybe_paren_nested(Fmt *f, uint32_t n) {
     f->paren_id = pid;
 }
 
-static void maybe_paren(Fmt *f, uint32_t n, Parenthesize how, bool nested) {
-    uint32_t inner = fmt_unparen(f, n);
-    while (kind(f, n) == K_TYPE && fmt_nchildren(f, n) == 1) n = fmt_child(f, n, 0);
-    const CstNode *nd = &f->c->nodes[n];
-    bool parenthesized = inner != n;
-    // parentheses holding comments, or kept by request, stay
-    if (parenthesized && (how == P_OPTIONAL || fmt_has_comments(f, nd->start, f->c->nodes[inner].start) ||
-                          fmt_has_comments(f, f->c->nodes[inner].end, nd->end))) {
-        fmt_expr(f, n);
-        return;
-    }
-    n = inner;
-    if (f->level == LV_PAREN) {
-        fmt_expr(f, n);
-        return;
-    }
+// Parentheses for unparenthesized n as its needs_parens class and `how` ask.
+static void paren_by_need(Fmt *f, uint32_t n, Parenthesize how, bool nested) {
     switch (needs_parens(f, n)) {
     case N_ALWAYS:
         if (kind(f, n) == K_NAMED_EXPR) {
@@ -309,6 +295,25 @@ static void maybe_paren(Fmt *f, uint32_t n, Parenthesize how, bool nested) {
         else best_fit_parens(f, n);
         return;
     }
+}
+
+static void maybe_paren(Fmt *f, uint32_t n, Parenthesize how, bool nested) {
+    uint32_t inner = fmt_unparen(f, n);
+    while (kind(f, n) == K_TYPE && fmt_nchildren(f, n) == 1) n = fmt_child(f, n, 0);
+    const CstNode *nd = &f->c->nodes[n];
+    bool parenthesized = inner != n;
+    // parentheses holding comments, or kept by request, stay
+    if (parenthesized && (how == P_OPTIONAL || fmt_has_comments(f, nd->start, f->c->nodes[inner].start) ||
+                          fmt_has_comments(f, f->c->nodes[inner].end, nd->end))) {
+        fmt_expr(f, n);
+        return;
+    }
+    n = inner;
+    if (f->level == LV_PAREN) {
+        fmt_expr(f, n);
+        return;
+    }
+    paren_by_need(f, n, how, nested);
 }
 
 // --- def parameters ---
@@ -395,25 +400,29 @@ static bool is_inlineable(const Fmt *f, uint32_t n) {
 // `target op value` where `target` is an annotation or a target with its own
 // brackets: tries, in order, everything flat; (for calls and subscripts)
 // breaking the value's own brackets; parenthesizing the value; breaking the target.
-void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t value) {
-    uint32_t v = fmt_unparen(f, value);
-    const CstNode *tn = &f->c->nodes[target], *vn = &f->c->nodes[value];
-    bool comments = fmt_has_comments(f, tn->start, vn->end);
-    if (!is_inlineable(f, v) || comments) {  // source parentheses around v do not matter (ruff)
-        fmt_before_operator(f, target, is_annotation);
-        doc_str(f->d, op);
-        fmt_value_list(f, value);  // `x: T = a, b` / `x[i] += a, b`: a tuple splits per element
-        return;
-    }
-    uint32_t mark = f->d->n;
-    fmt_before_operator(f, target, is_annotation);
-    if (will_break(f->d, mark)) {
-        doc_str(f->d, op);
-        fmt_expr(f, v);
-        return;
-    }
-    f->d->n = mark;
+// Best-fit entry: `target op (value)` with the value broken inside parentheses.
+static void rtl_paren_entry(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t v) {
     Level lv = f->level;
+    doc_start(f->d, D_ENTRY, 0, 0);
+    fmt_before_operator(f, target, is_annotation);
+    doc_str(f->d, op);
+    doc_str(f->d, "(");
+    doc_start(f->d, D_GROUP, 0, 1);
+    doc_start(f->d, D_INDENT, 0, 0);
+    doc_line(f->d, L_SOFT);
+    f->level = LV_PAREN;
+    fmt_expr(f, v);
+    f->level = lv;
+    doc_end(f->d, D_END_INDENT);
+    doc_line(f->d, L_SOFT);
+    doc_end(f->d, D_END_GROUP);
+    doc_str(f->d, ")");
+    doc_end(f->d, D_END_ENTRY);
+}
+
+// The best-fit choice for `target op v`: flat, the value's own brackets
+// broken, the value parenthesized, or the target broken.
+static void rtl_best_fit(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t v) {
     doc_start(f->d, D_BEST_FIT, 0, 0);
     // everything flat
     doc_start(f->d, D_ENTRY, 0, 0);
@@ -432,21 +441,7 @@ void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op,
         doc_end(f->d, D_END_ENTRY);
     }
     // the value in parentheses
-    doc_start(f->d, D_ENTRY, 0, 0);
-    fmt_before_operator(f, target, is_annotation);
-    doc_str(f->d, op);
-    doc_str(f->d, "(");
-    doc_start(f->d, D_GROUP, 0, 1);
-    doc_start(f->d, D_INDENT, 0, 0);
-    doc_line(f->d, L_SOFT);
-    f->level = LV_PAREN;
-    fmt_expr(f, v);
-    f->level = lv;
-    doc_end(f->d, D_END_INDENT);
-    doc_line(f->d, L_SOFT);
-    doc_end(f->d, D_END_GROUP);
-    doc_str(f->d, ")");
-    doc_end(f->d, D_END_ENTRY);
+    rtl_paren_entry(f, target, is_annotation, op, v);
     // the target broken
     doc_start(f->d, D_ENTRY, 0, 0);
     doc_start(f->d, D_GROUP, 0, 1);
@@ -456,4 +451,25 @@ void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op,
     fmt_expr(f, v);
     doc_end(f->d, D_END_ENTRY);
     doc_end(f->d, D_END_BEST_FIT);
+}
+
+void fmt_assign_rtl(Fmt *f, uint32_t target, bool is_annotation, const char *op, uint32_t value) {
+    uint32_t v = fmt_unparen(f, value);
+    const CstNode *tn = &f->c->nodes[target], *vn = &f->c->nodes[value];
+    bool comments = fmt_has_comments(f, tn->start, vn->end);
+    if (!is_inlineable(f, v) || comments) {  // source parentheses around v do not matter (ruff)
+        fmt_before_operator(f, target, is_annotation);
+        doc_str(f->d, op);
+        fmt_value_list(f, value);  // `x: T = a, b` / `x[i] += a, b`: a tuple splits per element
+        return;
+    }
+    uint32_t mark = f->d->n;
+    fmt_before_operator(f, target, is_annotation);
+    if (will_break(f->d, mark)) {
+        doc_str(f->d, op);
+        fmt_expr(f, v);
+        return;
+    }
+    f->d->n = mark;
+    rtl_best_fit(f, target, is_annotation, op, v);
 }
