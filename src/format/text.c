@@ -79,6 +79,23 @@ static bool fstring_fields_tricky(const char *b, size_t n) {
 }
 
 // Chooses the quote for a single-quoted (non-triple) string and re-escapes its body.
+// The body re-escaped for quote q: escapes of the other quote dropped, bare q escaped.
+static void put_requoted_body(ffq_ctx *cx, const StrParts *p, char q, StrBuf *out) {
+    char other = q == '"' ? '\'' : '"';
+    for (size_t i = 0; i < p->nbody; i++) {
+        char c = p->body[i];
+        if (c == '\\' && i + 1 < p->nbody) {
+            char d = p->body[i + 1];
+            if (d == other) sb_putc(cx, out, d);
+            else sb_putc(cx, out, c), sb_putc(cx, out, d);
+            i++;
+            continue;
+        }
+        if (c == q) sb_putc(cx, out, '\\');
+        sb_putc(cx, out, c);
+    }
+}
+
 static void put_single(ffq_ctx *cx, const StrParts *p, StrBuf *out) {
     size_t singles = 0, doubles = 0;
     for (size_t i = 0; i < p->nbody; i++) {
@@ -104,19 +121,7 @@ static void put_single(ffq_ctx *cx, const StrParts *p, StrBuf *out) {
     if (p->raw || (keep && q == p->quote && p->fstr)) {
         sb_putn(cx, out, p->body, p->nbody);
     } else {
-        char other = q == '"' ? '\'' : '"';
-        for (size_t i = 0; i < p->nbody; i++) {
-            char c = p->body[i];
-            if (c == '\\' && i + 1 < p->nbody) {
-                char d = p->body[i + 1];
-                if (d == other) sb_putc(cx, out, d);
-                else sb_putc(cx, out, c), sb_putc(cx, out, d);
-                i++;
-                continue;
-            }
-            if (c == q) sb_putc(cx, out, '\\');
-            sb_putc(cx, out, c);
-        }
+        put_requoted_body(cx, p, q, out);
     }
     sb_putc(cx, out, q);
 }
@@ -191,6 +196,59 @@ static size_t split_lines(ffq_ctx *cx, const char *s, size_t n, const char ***li
 }
 
 // Re-indents a docstring for a body at `indent` spaces.
+// The docstring's lines re-indented into body: the first stripped, later ones
+// relative to the least indented, trailing blank lines dropped.
+static void docstring_body(ffq_ctx *cx, const char **ls, const size_t *ln, size_t nlines, int indent,
+                           StrBuf *body) {
+    // Common indentation of the lines after the first (blank lines ignored).
+    size_t common = SIZE_MAX;
+    for (size_t i = 1; i < nlines; i++) {
+        if (is_blank(ls[i], ln[i])) continue;
+        size_t w = indent_width(ls[i], ln[i], NULL);
+        if (w < common) common = w;
+    }
+    // first line: leading and trailing whitespace stripped
+    size_t lead = 0;
+    while (lead < ln[0] && (ls[0][lead] == ' ' || ls[0][lead] == '\t')) lead++;
+    sb_putn(cx, body, ls[0] + lead, rstrip(ls[0] + lead, ln[0] - lead));
+    bool rest_blank = true;
+    for (size_t i = 1; i < nlines; i++)
+        if (!is_blank(ls[i], ln[i])) rest_blank = false;
+    // later lines: re-indented relative to the least indented one; a last
+    // line holding only whitespace puts the closing quotes on their own line
+    for (size_t i = 1; i < nlines && !rest_blank; i++) {
+        sb_putc(cx, body, '\n');
+        size_t len = rstrip(ls[i], ln[i]);
+        if (i == nlines - 1 && is_blank(ls[i], ln[i])) {
+            sb_indent(cx, body, indent);
+            break;
+        }
+        if (len == 0 || is_blank(ls[i], len)) continue;
+        size_t bytes;
+        size_t w = indent_width(ls[i], len, &bytes);
+        sb_indent(cx, body, indent + (int)(w - common));
+        sb_putn(cx, body, ls[i] + bytes, len - bytes);
+    }
+}
+
+// The body between the quotes, with a space where it would touch them.
+static void put_docstring_body(ffq_ctx *cx, const StrBuf *body, size_t nb, char q, StrBuf *out) {
+    size_t blen = body->len;
+    if (blen == 0) {
+        if (nb > 0) sb_putc(cx, out, ' ');
+        return;
+    }
+    if (body->data[0] == q) sb_putc(cx, out, ' ');
+    sb_putn(cx, out, body->data, blen);
+    // a body ending in the quote character or an odd run of backslashes needs a space
+    size_t bs = 0;
+    while (bs < blen && body->data[blen - 1 - bs] == '\\') bs++;
+    size_t esc = 0;  // backslashes before a final quote escape it
+    while (esc + 1 < blen && body->data[blen - 2 - esc] == '\\') esc++;
+    if (body->data[blen - 1] == q && esc % 2 == 0) sb_putc(cx, out, ' ');
+    else if (bs % 2 == 1) sb_putc(cx, out, ' ');
+}
+
 void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out) {
     StrParts p;
     if (!split_string(s, n, &p) || p.bytes || p.fstr) {
@@ -201,36 +259,8 @@ void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out
     const char **ls;
     size_t *ln;
     size_t nlines = split_lines(cx, p.body, nb, &ls, &ln);
-    // Common indentation of the lines after the first (blank lines ignored).
-    size_t common = SIZE_MAX;
-    for (size_t i = 1; i < nlines; i++) {
-        if (is_blank(ls[i], ln[i])) continue;
-        size_t w = indent_width(ls[i], ln[i], NULL);
-        if (w < common) common = w;
-    }
     StrBuf body = {0};
-    // first line: leading and trailing whitespace stripped
-    size_t lead = 0;
-    while (lead < ln[0] && (ls[0][lead] == ' ' || ls[0][lead] == '\t')) lead++;
-    sb_putn(cx, &body, ls[0] + lead, rstrip(ls[0] + lead, ln[0] - lead));
-    bool rest_blank = true;
-    for (size_t i = 1; i < nlines; i++)
-        if (!is_blank(ls[i], ln[i])) rest_blank = false;
-    // later lines: re-indented relative to the least indented one; a last
-    // line holding only whitespace puts the closing quotes on their own line
-    for (size_t i = 1; i < nlines && !rest_blank; i++) {
-        sb_putc(cx, &body, '\n');
-        size_t len = rstrip(ls[i], ln[i]);
-        if (i == nlines - 1 && is_blank(ls[i], ln[i])) {
-            sb_indent(cx, &body, indent);
-            break;
-        }
-        if (len == 0 || is_blank(ls[i], len)) continue;
-        size_t bytes;
-        size_t w = indent_width(ls[i], len, &bytes);
-        sb_indent(cx, &body, indent + (int)(w - common));
-        sb_putn(cx, &body, ls[i] + bytes, len - bytes);
-    }
+    docstring_body(cx, ls, ln, nlines, indent, &body);
     size_t blen = body.len;
     char q = p.quote;
     bool has_dq3 = false;
@@ -245,19 +275,7 @@ void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out
     const char *qq = q == '"' ? "\"\"\"" : "\'\'\'";
     if (!p.triple) qq = q == '"' ? "\"" : "'";
     sb_puts(cx, out, qq);
-    if (blen == 0) {
-        if (nb > 0) sb_putc(cx, out, ' ');
-    } else {
-        if (body.data[0] == q) sb_putc(cx, out, ' ');
-        sb_putn(cx, out, body.data, blen);
-        // a body ending in the quote character or an odd run of backslashes needs a space
-        size_t bs = 0;
-        while (bs < blen && body.data[blen - 1 - bs] == '\\') bs++;
-        size_t esc = 0;  // backslashes before a final quote escape it
-        while (esc + 1 < blen && body.data[blen - 2 - esc] == '\\') esc++;
-        if (body.data[blen - 1] == q && esc % 2 == 0) sb_putc(cx, out, ' ');
-        else if (bs % 2 == 1) sb_putc(cx, out, ' ');
-    }
+    put_docstring_body(cx, &body, nb, q, out);
     sb_puts(cx, out, qq);
 }
 
