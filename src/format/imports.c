@@ -305,6 +305,46 @@ static bool needs_dynamic(const Import *im) {
            !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
 }
 
+// Writes the from-imports of v[i]'s module (a run starting at i); returns the run's end.
+static size_t write_from_module(ffq_ctx *cx, const PtrVec *v, size_t i, StrBuf *out) {
+    Import *im = v->items[i];
+    // The statements of one module sort by their first member (isort):
+    // `x as y` stands alone; plain members share one statement, placed
+    // where its smallest member sorts.
+    size_t j = i;
+    while (j < v->len && ((Import *)v->items[j])->is_from &&
+           strcmp(((Import *)v->items[j])->module, im->module) == 0)
+        j++;
+    PtrVec plain = {0};
+    for (size_t k = i; k < j; k++)
+        if (!((Import *)v->items[k])->alias) vec_push(cx, &plain, v->items[k]);
+    bool plain_done = false;
+    for (size_t k = i; k < j; k++) {
+        Import *m = v->items[k];
+        if (m->alias) {
+            sb_printf(cx, out, "from %s import %s as %s\n", m->module, m->name, m->alias);
+        } else if (!plain_done) {
+            emit_from_group(cx, (Import **)plain.items, plain.len, out);
+            plain_done = true;
+        }
+    }
+    return j;
+}
+
+// Writes one section's sorted imports v, one statement per line.
+static void write_section(ffq_ctx *cx, const PtrVec *v, StrBuf *out) {
+    for (size_t i = 0; i < v->len;) {
+        Import *im = v->items[i];
+        if (im->is_from) {
+            i = write_from_module(cx, v, i, out);
+            continue;
+        }
+        if (im->alias) sb_printf(cx, out, "import %s as %s\n", im->module, im->alias);
+        else sb_printf(cx, out, "import %s\n", im->module);
+        i++;
+    }
+}
+
 void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf *out) {
     bool any_section = false;
     PtrVec statik = {0};  // the imports that can be written as import statements
@@ -325,36 +365,7 @@ void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf
         qsort(v.items, v.len, sizeof(void *), cmp_import);
         if (any_section) sb_putc(cx, out, '\n');
         any_section = true;
-        for (size_t i = 0; i < v.len;) {
-            Import *im = v.items[i];
-            if (!im->is_from) {
-                if (im->alias) sb_printf(cx, out, "import %s as %s\n", im->module, im->alias);
-                else sb_printf(cx, out, "import %s\n", im->module);
-                i++;
-                continue;
-            }
-            // The statements of one module sort by their first member (isort):
-            // `x as y` stands alone; plain members share one statement, placed
-            // where its smallest member sorts.
-            size_t j = i;
-            while (j < v.len && ((Import *)v.items[j])->is_from &&
-                   strcmp(((Import *)v.items[j])->module, im->module) == 0)
-                j++;
-            PtrVec plain = {0};
-            for (size_t k = i; k < j; k++)
-                if (!((Import *)v.items[k])->alias) vec_push(cx, &plain, v.items[k]);
-            bool plain_done = false;
-            for (size_t k = i; k < j; k++) {
-                Import *m = v.items[k];
-                if (m->alias) {
-                    sb_printf(cx, out, "from %s import %s as %s\n", m->module, m->name, m->alias);
-                } else if (!plain_done) {
-                    emit_from_group(cx, (Import **)plain.items, plain.len, out);
-                    plain_done = true;
-                }
-            }
-            i = j;
-        }
+        write_section(cx, &v, out);
     }
     if (dynamic) emit_dynamic_imports(cx, all, out);
     emit_guarded_imports(cx, all, out);
