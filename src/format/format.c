@@ -79,6 +79,25 @@ static size_t string_len(const char *s, size_t n) {
 
 enum { BRACKET_DEPTH_MAX = 256 };
 
+// Length of the name, number or prefixed string starting at s[i].
+static size_t atom_len(const char *s, size_t n, size_t i) {
+    size_t len = 1;
+    while (i + len < n && (is_name_char(s[i + len]) || s[i + len] == '.' ||
+                           ((s[i + len] == '+' || s[i + len] == '-') &&
+                            (s[i + len - 1] == 'e' || s[i + len - 1] == 'E') && s[i] >= '0' && s[i] <= '9')))
+        len++;
+    if (i + len < n && (s[i + len] == '"' || s[i + len] == '\'') && len <= 3)
+        len += string_len(s + i + len, n - i - len);  // f"", rb'' ...
+    return len;
+}
+
+// Length of the operator starting at s[i]: a run of operator characters.
+static size_t op_len(const char *s, size_t n, size_t i) {
+    size_t len = 1;
+    while (i + len < n && strchr("+-*/%@&|^~<>=!:", s[i + len]) && strchr("+-*/%@&|^~<>=!:", s[i])) len++;
+    return len;
+}
+
 static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
     size_t i = 0;
     bool space = false;
@@ -102,13 +121,7 @@ static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
             len = string_len(s + i, n - i);
             t.kind = T_ATOM;
         } else if (is_name_char(c)) {
-            while (i + len < n &&
-                   (is_name_char(s[i + len]) || s[i + len] == '.' ||
-                    ((s[i + len] == '+' || s[i + len] == '-') &&
-                     (s[i + len - 1] == 'e' || s[i + len - 1] == 'E') && s[i] >= '0' && s[i] <= '9')))
-                len++;
-            if (i + len < n && (s[i + len] == '"' || s[i + len] == '\'') && len <= 3)
-                len += string_len(s + i + len, n - i - len);  // f"", rb'' ...
+            len = atom_len(s, n, i);
             t.kind = T_ATOM;
         } else if (c == '(' || c == '[' || c == '{') {
             t.kind = T_OPEN;
@@ -132,8 +145,7 @@ static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
             while (i + len < n && (is_name_char(s[i + len]) || s[i + len] == '.')) len++;
             t.kind = T_ATOM;
         } else {
-            while (i + len < n && strchr("+-*/%@&|^~<>=!:", s[i + len]) && strchr("+-*/%@&|^~<>=!:", c))
-                len++;
+            len = op_len(s, n, i);
             t.kind = T_OP;
         }
         t.len = len;
