@@ -488,14 +488,42 @@ static void flow_if(RwState *a, uint32_t st, Env *env, bool *dead) {
 // nested loops cost one walk per enclosing walk plus one per growth, not
 // 2^depth walks. Marks made on a walk are only ever added, so the result is
 // that of walking every loop with its final head state.
-static void flow_loop(RwState *a, uint32_t st, Env *env) {
-    const Cst *c = a->c;
-    bool is_for = c->nodes[st].kind == K_FOR;
-    // for/while ... else: the else block runs when the loop ends without a break
+// The body of loop st's else clause, or CST_NONE.
+static uint32_t loop_else_body(const Cst *c, uint32_t st) {
     uint32_t else_body = CST_NONE;
     for (uint32_t k = 0; k < c->nodes[st].nchildren; k++)
         if (c->nodes[cst_child(c, st, k)].kind == K_ELSE)
             else_body = cst_field(c, cst_child(c, st, k), F_BODY);
+    return else_body;
+}
+
+// Joins the environments at the current loop's breaks into result and, when
+// there is an else block (normal), into *brk; then forgets them.
+static void take_breaks(RwState *a, Env *result, const Env *normal, Env **brk) {
+    for (size_t i = 0; i < a->loop->breaks.len; i++) {
+        env_union(a, result, a->loop->breaks.items[i]);
+        if (normal && !*brk) *brk = env_copy(a, a->loop->breaks.items[i]);
+        else if (normal) env_union(a, *brk, a->loop->breaks.items[i]);
+    }
+    if (a->loop->breaks.len) a->loop->breaks.len = 0;
+}
+
+// The environment after a loop with an else block: the else block run after a
+// normal end, joined with the breaks' environment brk.
+static Env *loop_join_else(RwState *a, uint32_t else_body, Env *normal, Env *brk) {
+    bool dead = false;
+    rw_flow_block(a, else_body, normal, &dead);
+    if (dead && brk) return brk;
+    if (dead) return normal;  // nothing continues after the loop
+    if (brk) env_union(a, normal, brk);
+    return normal;
+}
+
+static void flow_loop(RwState *a, uint32_t st, Env *env) {
+    const Cst *c = a->c;
+    bool is_for = c->nodes[st].kind == K_FOR;
+    // for/while ... else: the else block runs when the loop ends without a break
+    uint32_t else_body = loop_else_body(c, st);
     Env *normal = NULL, *brk = NULL;
     if (else_body != CST_NONE) normal = env_copy(a, env);
     if (is_for) expr_uses(a, cst_field(c, st, F_RIGHT), env, false);
@@ -515,12 +543,7 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
         grew = !dead && env_union(a, state, e);
         if (!dead) env_union(a, result, e);
         if (!dead && normal) env_union(a, normal, e);
-        for (size_t i = 0; i < a->loop->breaks.len; i++) {
-            env_union(a, result, a->loop->breaks.items[i]);
-            if (normal && !brk) brk = env_copy(a, a->loop->breaks.items[i]);
-            else if (normal) env_union(a, brk, a->loop->breaks.items[i]);
-        }
-        if (a->loop->breaks.len) loop.breaks.len = 0;
+        take_breaks(a, result, normal, &brk);
         if (is_for && !dead)
             define_targets(a, result, cst_field(c, st, F_LEFT), PR_FOR, st, false, QT_ACTIVATION);
     }
@@ -531,16 +554,7 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
         if (normal) env_union(a, normal, tmp);
     }
     a->loop = loop.outer;
-    if (normal) {  // the else block after a normal end; then joined with the breaks
-        bool dead = false;
-        rw_flow_block(a, else_body, normal, &dead);
-        if (dead && brk) result = brk;
-        else if (dead) result = normal;  // nothing continues after the loop
-        else {
-            result = normal;
-            if (brk) env_union(a, result, brk);
-        }
-    }
+    if (normal) result = loop_join_else(a, else_body, normal, brk);
     env->entries = result->entries;
 }
 
@@ -606,6 +620,24 @@ static void flow_try(RwState *a, uint32_t st, Env *env, bool *dead) {
     if (!any_live) *dead = true;
 }
 
+// An expression statement: an assignment, an augmented assignment or a use.
+static void flow_expr_stmt(RwState *a, uint32_t st, Env *env) {
+    const Cst *c = a->c;
+    uint32_t e = cst_named_child(c, st, 0);
+    if (e != CST_NONE && c->nodes[e].kind == K_ASSIGNMENT) flow_assignment(a, st, e, env);
+    else if (e != CST_NONE && c->nodes[e].kind == K_AUG_ASSIGNMENT) {
+        expr_uses(a, e, env, false);
+        define_targets(a, env, cst_field(c, e, F_LEFT), PR_ASSIGN, st, is_quantized_value(a, e),
+                       QT_ACTIVATION);
+    } else if (e != CST_NONE) expr_uses(a, e, env, false);
+}
+
+// The uses in every named child of st.
+static void children_uses(RwState *a, uint32_t st, Env *env) {
+    for (uint32_t k = 0; k < cst_named_count(a->c, st); k++)
+        expr_uses(a, cst_named_child(a->c, st, k), env, false);
+}
+
 static void flow_stmt(RwState *a, uint32_t st, Env *env, bool *dead) {
     const Cst *c = a->c;
     flow_tmp_lines(a, st, env);
@@ -614,20 +646,10 @@ static void flow_stmt(RwState *a, uint32_t st, Env *env, bool *dead) {
     case K_FUNCTION_DEF:
     case K_CLASS_DEF:
     case K_DECORATED_DEF: return;
-    case K_EXPR_STMT: {
-        uint32_t e = cst_named_child(c, st, 0);
-        if (e != CST_NONE && c->nodes[e].kind == K_ASSIGNMENT) flow_assignment(a, st, e, env);
-        else if (e != CST_NONE && c->nodes[e].kind == K_AUG_ASSIGNMENT) {
-            expr_uses(a, e, env, false);
-            define_targets(a, env, cst_field(c, e, F_LEFT), PR_ASSIGN, st, is_quantized_value(a, e),
-                           QT_ACTIVATION);
-        } else if (e != CST_NONE) expr_uses(a, e, env, false);
-        return;
-    }
+    case K_EXPR_STMT: flow_expr_stmt(a, st, env); return;
     case K_RETURN:
     case K_RAISE:
-        for (uint32_t k = 0; k < cst_named_count(c, st); k++)
-            expr_uses(a, cst_named_child(c, st, k), env, false);
+        children_uses(a, st, env);
         *dead = true;
         return;
     case K_BREAK:
@@ -649,10 +671,7 @@ static void flow_stmt(RwState *a, uint32_t st, Env *env, bool *dead) {
                 c->nodes[st].kind == K_GLOBAL ? "a 'global' statement is not supported"
                                               : "a 'nonlocal' statement is not supported");
         return;
-    default:
-        for (uint32_t k = 0; k < cst_named_count(c, st); k++)
-            expr_uses(a, cst_named_child(c, st, k), env, false);
-        return;
+    default: children_uses(a, st, env); return;
     }
 }
 
