@@ -213,55 +213,58 @@ static void note_missing_op(RwState *a, uint32_t n, const char *q) {
     m->count++;
 }
 
+// The table entry for call n, resolving re-exports; notes a missing or unmatched operator.
+static const OpEntry *lookup_call(RwState *a, uint32_t n, Args *args) {
+    const Cst *c = a->c;
+    const OpTable *t = a->cx->optable;
+    if (!rw_collect_args(a, n, args)) return NULL;
+    uint32_t fn = cst_field(c, n, F_FUNCTION);
+    const char *q = program_qualname(a->cx, a->cv->mod, fn);
+    if (!q) return NULL;
+    if (!optable_has(t, q)) {  // a re-export: the table knows the defining name
+        Symbol s = program_resolve(a->cx, a->cv->mod, fn);
+        if ((s.kind == SYM_FUNC || s.kind == SYM_NONE) && s.qualname && optable_has(t, s.qualname))
+            q = s.qualname;
+    }
+    const OpEntry *e = optable_select(t, q, args->npos, args->kwnames, args->nkw);
+    if (!e && !optable_has(t, q) && looks_like_op(q)) note_missing_op(a, n, q);
+    if (!e && optable_has(t, q))
+        diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[n].start, "no-overload",
+                "'%s' is in the operator table but no overload matches this call", q);
+    return e;
+}
+
+// The fallback entry for operator fb applied to operands x (and y unless CST_NONE).
+static const OpEntry *select_operator(RwState *a, const char *fb, uint32_t x, uint32_t y, Args *args) {
+    if (!fb) return NULL;
+    args->pos[0] = x;
+    args->npos = 1;
+    if (y != CST_NONE) args->pos[1] = y, args->npos = 2;
+    return optable_select(a->cx->optable, fb, args->npos, NULL, 0);
+}
+
 const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args) {
     const Cst *c = a->c;
     const OpTable *t = a->cx->optable;
     switch (c->nodes[n].kind) {
-    case K_CALL: {
-        if (!rw_collect_args(a, n, args)) return NULL;
-        uint32_t fn = cst_field(c, n, F_FUNCTION);
-        const char *q = program_qualname(a->cx, a->cv->mod, fn);
-        if (!q) return NULL;
-        if (!optable_has(t, q)) {  // a re-export: the table knows the defining name
-            Symbol s = program_resolve(a->cx, a->cv->mod, fn);
-            if ((s.kind == SYM_FUNC || s.kind == SYM_NONE) && s.qualname && optable_has(t, s.qualname))
-                q = s.qualname;
-        }
-        const OpEntry *e = optable_select(t, q, args->npos, args->kwnames, args->nkw);
-        if (!e && !optable_has(t, q) && looks_like_op(q)) note_missing_op(a, n, q);
-        if (!e && optable_has(t, q))
-            diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[n].start, "no-overload",
-                    "'%s' is in the operator table but no overload matches this call", q);
-        return e;
-    }
+    case K_CALL: return lookup_call(a, n, args);
     case K_AUG_ASSIGNMENT: {  // §2.6: `a op= b` is looked up as `a = a op b`
         memset(args, 0, sizeof *args);
         const char *op = operator_text(a, n);
         size_t len = op ? strlen(op) : 0;
         if (len < 2) return NULL;
         const char *fb = optable_operator_fallback(t, arena_strndup(a->cx, op, len - 1), false);
-        if (!fb) return NULL;
-        args->pos[0] = cst_field(c, n, F_LEFT);
-        args->pos[1] = cst_field(c, n, F_RIGHT);
-        args->npos = 2;
-        return optable_select(t, fb, 2, NULL, 0);
+        return select_operator(a, fb, cst_field(c, n, F_LEFT), cst_field(c, n, F_RIGHT), args);
     }
     case K_BINARY_OP: {
         memset(args, 0, sizeof *args);
         const char *fb = optable_operator_fallback(t, operator_text(a, n), false);
-        if (!fb) return NULL;
-        args->pos[0] = cst_field(c, n, F_LEFT);
-        args->pos[1] = cst_field(c, n, F_RIGHT);
-        args->npos = 2;
-        return optable_select(t, fb, 2, NULL, 0);
+        return select_operator(a, fb, cst_field(c, n, F_LEFT), cst_field(c, n, F_RIGHT), args);
     }
     case K_UNARY_OP: {
         memset(args, 0, sizeof *args);
         const char *fb = optable_operator_fallback(t, operator_text(a, n), true);
-        if (!fb) return NULL;
-        args->pos[0] = cst_field(c, n, F_ARGUMENT);
-        args->npos = 1;
-        return optable_select(t, fb, 1, NULL, 0);
+        return select_operator(a, fb, cst_field(c, n, F_ARGUMENT), CST_NONE, args);
     }
     default: return NULL;
     }
@@ -523,6 +526,36 @@ static void visit_expr(RwState *a, uint32_t n, bool can_isolate, bool direct) {
 }
 
 // The expression(s) of a simple statement that count as "directly the value".
+// `x += f(y)` behaves as `x = x + f(y)`: f(y) is nested, the operator is the value.
+static void visit_aug_assignment(RwState *a, uint32_t e) {
+    const Cst *c = a->c;
+    uint32_t left = cst_field(c, e, F_LEFT), right = cst_field(c, e, F_RIGHT);
+    if (left != CST_NONE) visit_expr(a, left, true, false);
+    if (right != CST_NONE) visit_expr(a, right, true, false);
+    uint32_t lk = left == CST_NONE ? K_OTHER : c->nodes[cst_unparen(c, left)].kind;
+    bool typed = !a->types || types_is_candidate(a->types, e);  // §7.1: both operands
+    if ((lk == K_IDENTIFIER || lk == K_ATTRIBUTE || lk == K_SUBSCRIPT) && typed) make_op(a, e);
+}
+
+// Walks the chain a = b = value: targets may hold candidates too (x[f(i)] = v).
+static void visit_assignment_chain(RwState *a, uint32_t e) {
+    const Cst *c = a->c;
+    uint32_t cur = e;
+    while (cur != CST_NONE &&
+           (c->nodes[cur].kind == K_ASSIGNMENT || c->nodes[cur].kind == K_AUG_ASSIGNMENT)) {
+        uint32_t left = cst_field(c, cur, F_LEFT), right = cst_field(c, cur, F_RIGHT);
+        uint32_t type = cst_field(c, cur, F_TYPE);
+        (void)type;  // annotations are never rewritten
+        if (left != CST_NONE) visit_expr(a, left, true, false);
+        if (right == CST_NONE) break;
+        if (c->nodes[right].kind == K_ASSIGNMENT) cur = right;
+        else {
+            visit_expr(a, right, true, true);
+            break;
+        }
+    }
+}
+
 static void visit_simple(RwState *a, uint32_t st) {
     const Cst *c = a->c;
     a->stmt = st;
@@ -531,31 +564,11 @@ static void visit_simple(RwState *a, uint32_t st) {
         uint32_t e = cst_named_child(c, st, 0);
         if (e == CST_NONE) return;
         if (c->nodes[e].kind == K_AUG_ASSIGNMENT) {
-            // `x += f(y)` behaves as `x = x + f(y)`: f(y) is nested, the operator is the value
-            uint32_t left = cst_field(c, e, F_LEFT), right = cst_field(c, e, F_RIGHT);
-            if (left != CST_NONE) visit_expr(a, left, true, false);
-            if (right != CST_NONE) visit_expr(a, right, true, false);
-            uint32_t lk = left == CST_NONE ? K_OTHER : c->nodes[cst_unparen(c, left)].kind;
-            bool typed = !a->types || types_is_candidate(a->types, e);  // §7.1: both operands
-            if ((lk == K_IDENTIFIER || lk == K_ATTRIBUTE || lk == K_SUBSCRIPT) && typed) make_op(a, e);
+            visit_aug_assignment(a, e);
             return;
         }
         if (c->nodes[e].kind == K_ASSIGNMENT) {
-            // walk the chain a = b = value: targets may hold candidates too (x[f(i)] = v)
-            uint32_t cur = e;
-            while (cur != CST_NONE &&
-                   (c->nodes[cur].kind == K_ASSIGNMENT || c->nodes[cur].kind == K_AUG_ASSIGNMENT)) {
-                uint32_t left = cst_field(c, cur, F_LEFT), right = cst_field(c, cur, F_RIGHT);
-                uint32_t type = cst_field(c, cur, F_TYPE);
-                (void)type;  // annotations are never rewritten
-                if (left != CST_NONE) visit_expr(a, left, true, false);
-                if (right == CST_NONE) break;
-                if (c->nodes[right].kind == K_ASSIGNMENT) cur = right;
-                else {
-                    visit_expr(a, right, true, true);
-                    break;
-                }
-            }
+            visit_assignment_chain(a, e);
             return;
         }
         visit_expr(a, e, true, true);
