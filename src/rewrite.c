@@ -51,6 +51,17 @@ static uint32_t children_self_use(RwState *a, uint32_t n) {
     return CST_NONE;
 }
 
+// Places what every scope under the root owns, breadth first; hoisted lines go to hoists.
+static void place_all_owned(RwState *a, PtrVec *hoists) {
+    PtrVec scopes = {0};  // every scope, to place what it owns
+    vec_push(a->cx, &scopes, a->root);
+    for (size_t i = 0; i < scopes.len; i++) {
+        Scope *s = scopes.items[i];
+        for (size_t k = 0; k < s->children.len; k++) vec_push(a->cx, &scopes, s->children.items[k]);
+        for (size_t k = 0; k < s->owned.len; k++) rw_place_owned(a, s, s->owned.items[k], hoists);
+    }
+}
+
 Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Types *types) {
     const Cst *c = fn->mod->cst;
     Conv *cv = ARENA_NEW(cx, Conv);
@@ -84,13 +95,7 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Ty
     PtrVec none = {0}, hoists = {0};
     rw_assign_owners(&a, a.root, &none);
     rw_create_block(&a, a.body);
-    PtrVec scopes = {0};  // every scope, to place what it owns
-    vec_push(cx, &scopes, a.root);
-    for (size_t i = 0; i < scopes.len; i++) {
-        Scope *s = scopes.items[i];
-        for (size_t k = 0; k < s->children.len; k++) vec_push(cx, &scopes, s->children.items[k]);
-        for (size_t k = 0; k < s->owned.len; k++) rw_place_owned(&a, s, s->owned.items[k], &hoists);
-    }
+    place_all_owned(&a, &hoists);
     rw_finish_lines(&a, &hoists);
     rw_place_params(&a);
     return cv;
