@@ -520,19 +520,42 @@ static bool is_this_module(ffq_ctx *cx, Module *m, uint32_t sub) {
     return q && strcmp(q, "sys.modules") == 0;
 }
 
+static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth);
+
+// name looked up in m's `from X import *` modules, newest first.
+static Symbol lookup_stars(ffq_ctx *cx, Module *m, const char *name, int depth) {
+    Symbol s = sym_none();
+    for (size_t i = m->stars.len; i-- > 0;) {
+        Module *x = program_module(cx, m->stars.items[i]);
+        if (!x || x == m) continue;
+        s = lookup(cx, x, name, depth + 1);
+        if (s.kind != SYM_NONE) return s;
+    }
+    return s;
+}
+
+// name bound by assignment b in m: `Alias = other.Name` follows the alias, else a value.
+static Symbol lookup_assigned(ffq_ctx *cx, Module *m, const Binding *b, const char *name, int depth) {
+    const Cst *c = m->cst;
+    uint32_t asg = cst_named_child(c, b->node, 0);
+    uint32_t right = asg == CST_NONE ? CST_NONE : cst_field(c, asg, F_RIGHT);
+    uint32_t rk = right == CST_NONE ? K_OTHER : c->nodes[right].kind;
+    Symbol s = sym_none();
+    if (rk == K_IDENTIFIER || rk == K_ATTRIBUTE) {
+        s = program_resolve_depth(cx, m, right, depth + 1);
+        if (s.kind != SYM_NONE) return s;
+    }
+    if (rk == K_SUBSCRIPT && is_this_module(cx, m, right)) return module_sym(cx, m->name);
+    s.kind = SYM_VALUE, s.mod = m;
+    s.qualname = arena_printf(cx, "%s.%s", m->name, name);
+    return s;
+}
+
 static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth) {
     Symbol s = sym_none();
     if (depth > RESOLVE_DEPTH_MAX) return s;
     const Binding *b = program_binding(m, name);
-    if (!b) {  // `from X import *`, newest first
-        for (size_t i = m->stars.len; i-- > 0;) {
-            Module *x = program_module(cx, m->stars.items[i]);
-            if (!x || x == m) continue;
-            s = lookup(cx, x, name, depth + 1);
-            if (s.kind != SYM_NONE) return s;
-        }
-        return s;
-    }
+    if (!b) return lookup_stars(cx, m, name, depth);  // `from X import *`
     switch (b->kind) {
     case BIND_DEF:
         s.kind = SYM_FUNC, s.mod = m, s.fn = program_function(m, name);
@@ -542,21 +565,8 @@ static Symbol lookup(ffq_ctx *cx, Module *m, const char *name, int depth) {
         s.kind = SYM_CLASS, s.mod = m, s.cls = program_class(m, name);
         s.qualname = arena_printf(cx, "%s.%s", m->name, name);
         return s;
-    case BIND_ASSIGN: {  // `Alias = other.Name`: follow the alias
-        const Cst *c = m->cst;
-        uint32_t asg = cst_named_child(c, b->node, 0);
-        uint32_t right = asg == CST_NONE ? CST_NONE : cst_field(c, asg, F_RIGHT);
-        uint32_t rk = right == CST_NONE ? K_OTHER : c->nodes[right].kind;
-        if (rk == K_IDENTIFIER || rk == K_ATTRIBUTE) {
-            s = program_resolve_depth(cx, m, right, depth + 1);
-            if (s.kind != SYM_NONE) return s;
-        }
-        if (rk == K_SUBSCRIPT && is_this_module(cx, m, right)) return module_sym(cx, m->name);
-        s.kind = SYM_VALUE, s.mod = m;
-        s.qualname = arena_printf(cx, "%s.%s", m->name, name);
-        return s;
-    }
-    case BIND_IMPORT: return module_sym(cx, name);  // `import a.b` binds the package a
+    case BIND_ASSIGN: return lookup_assigned(cx, m, b, name, depth);  // `Alias = other.Name`
+    case BIND_IMPORT: return module_sym(cx, name);                    // `import a.b` binds the package a
     case BIND_IMPORT_AS: return module_sym(cx, b->module);
     case BIND_FROM: {
         Symbol from = module_sym(cx, b->module);
