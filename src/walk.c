@@ -106,6 +106,48 @@ static bool first_visit(Walk *w, const struct stat *st) {
 
 static void visit(Walk *w, const char *rel);
 
+// Descends into directory st (reached through a symlink when link) unless
+// it is a symlink not to follow, a loop, already visited or too deep.
+static void enter_dir(Walk *w, const char *rel, const char *full, const struct stat *st, bool link) {
+    if (link && !w->follow) {
+        w->out->links_skipped++;
+        if (!w->quiet)
+            fprintf(stderr,
+                    "ffq: note: not following the directory symlink '%s' (--follow-symlinks "
+                    "follows them)\n",
+                    full);
+        return;
+    }
+    if (on_path(w, st)) {
+        w->out->loops++;
+        if (!w->quiet)
+            fprintf(stderr,
+                    "ffq: warning: '%s' leads back to a directory it is in (a symlink loop); "
+                    "skipped\n",
+                    full);
+        return;
+    }
+    if (!first_visit(w, st)) {
+        if (!w->quiet)
+            fprintf(stderr,
+                    "ffq: note: skipped '%s': the directory it leads to was already "
+                    "converted by another path\n",
+                    full);
+        return;
+    }
+    if (w->depth >= MAX_WALK_DEPTH) {
+        w->out->errors++;
+        fprintf(stderr, "ffq: error: '%s' is nested more than %d directories deep; skipped\n", full,
+                MAX_WALK_DEPTH);
+        return;
+    }
+    w->depth++;
+    w->dev[w->depth] = st->st_dev;
+    w->ino[w->depth] = st->st_ino;
+    visit(w, rel);
+    w->depth--;
+}
+
 static void entry(Walk *w, const char *rel, const char *full) {
     struct stat lst, st;
     if (lstat(full, &lst) != 0) return;
@@ -113,43 +155,7 @@ static void entry(Walk *w, const char *rel, const char *full) {
     if (link && stat(full, &st) != 0) return;  // dangling: nothing to read
     if (!link) st = lst;
     if (S_ISDIR(st.st_mode)) {
-        if (link && !w->follow) {
-            w->out->links_skipped++;
-            if (!w->quiet)
-                fprintf(stderr,
-                        "ffq: note: not following the directory symlink '%s' (--follow-symlinks "
-                        "follows them)\n",
-                        full);
-            return;
-        }
-        if (on_path(w, &st)) {
-            w->out->loops++;
-            if (!w->quiet)
-                fprintf(stderr,
-                        "ffq: warning: '%s' leads back to a directory it is in (a symlink loop); "
-                        "skipped\n",
-                        full);
-            return;
-        }
-        if (!first_visit(w, &st)) {
-            if (!w->quiet)
-                fprintf(stderr,
-                        "ffq: note: skipped '%s': the directory it leads to was already "
-                        "converted by another path\n",
-                        full);
-            return;
-        }
-        if (w->depth >= MAX_WALK_DEPTH) {
-            w->out->errors++;
-            fprintf(stderr, "ffq: error: '%s' is nested more than %d directories deep; skipped\n", full,
-                    MAX_WALK_DEPTH);
-            return;
-        }
-        w->depth++;
-        w->dev[w->depth] = st.st_dev;
-        w->ino[w->depth] = st.st_ino;
-        visit(w, rel);
-        w->depth--;
+        enter_dir(w, rel, full, &st, link);
     } else if (is_py(rel) && S_ISREG(st.st_mode)) {
         add_file(w->out, rel);
     } else if (is_py(rel) && !w->quiet) {
