@@ -42,12 +42,12 @@ static bool same(const Lines *a, size_t i, const Lines *b, size_t j) {
 
 // Myers' forward search, keeping the V array of every step so the path can
 // be traced back. Returns the edit script as ops: '=' keep, '-' delete, '+' insert.
-static char *edit_script(ffq_ctx *cx, const Lines *a, const Lines *b, size_t *nops) {
+// Myers' forward pass: trace gets a snapshot of the furthest-reaching x per
+// diagonal (offset off) after each edit count d; returns the final d.
+static size_t forward_trace(ffq_ctx *cx, const Lines *a, const Lines *b, long off, PtrVec *trace) {
     size_t n = a->n, m = b->n, max = n + m;
     size_t width = 2 * max + 3;
-    PtrVec trace = {0};
     long *v = ARENA_ARRAY(cx, long, width);
-    long off = (long)max + 1;
     size_t d_end = 0;
     bool done = n == 0 && m == 0;
     for (size_t d = 0; !done && d <= max; d++) {
@@ -65,8 +65,16 @@ static char *edit_script(ffq_ctx *cx, const Lines *a, const Lines *b, size_t *no
             }
         }
         memcpy(snap, v, width * sizeof(long));
-        vec_push(cx, &trace, snap);
+        vec_push(cx, trace, snap);
     }
+    return d_end;
+}
+
+static char *edit_script(ffq_ctx *cx, const Lines *a, const Lines *b, size_t *nops) {
+    size_t n = a->n, m = b->n, max = n + m;
+    PtrVec trace = {0};
+    long off = (long)max + 1;
+    size_t d_end = forward_trace(cx, a, b, off, &trace);
     // trace back from (n, m)
     char *ops = ARENA_ARRAY(cx, char, n + m + 1);
     size_t pos = n + m;
