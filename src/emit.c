@@ -403,6 +403,23 @@ static void put_leading_hoists(const Emitter *e, uint32_t block, uint32_t k, int
     if (i != done) nodemap_put(e->cx, e->hoists_done, st, (void *)(uintptr_t)i);
 }
 
+// Whether no newline lies between offsets from and to.
+static bool no_newline(const Cst *c, uint32_t from, uint32_t to) {
+    for (uint32_t i = from; i < to; i++)
+        if (c->file->data[i] == '\n') return false;
+    return true;
+}
+
+// The generated lines to go before statement st not yet hoisted elsewhere.
+static void put_before(const Emitter *e, uint32_t st, int indent, StrBuf *out) {
+    const PtrVec *before = nodemap_get(&e->cv->before, st);
+    size_t skip = (size_t)(uintptr_t)nodemap_get(e->hoists_done, st);
+    for (size_t i = skip; before && i < before->len; i++) {
+        put_gen(e, before->items[i], indent, out);
+        newline_indent(e, out, indent);
+    }
+}
+
 static void render_block(const Emitter *e, uint32_t block, StrBuf *out) {
     const Cst *c = e->c;
     const CstNode *b = &c->nodes[block];
@@ -414,9 +431,7 @@ static void render_block(const Emitter *e, uint32_t block, StrBuf *out) {
         uint32_t st = b->first_child + k;
         const CstNode *sn = &c->nodes[st];
         if (!sn->named && sn->kind != K_COMMENT) continue;
-        bool same_line = true;
-        for (uint32_t i = pos; i < sn->start; i++)
-            if (c->file->data[i] == '\n') same_line = false;
+        bool same_line = no_newline(c, pos, sn->start);
         if (sn->kind == K_COMMENT && same_line && k > 0) {  // trailing comment of the previous line
             copy(e, pos, sn->end, out);
             pos = sn->end;
@@ -435,12 +450,7 @@ static void render_block(const Emitter *e, uint32_t block, StrBuf *out) {
             pos = sn->end;
             continue;
         }
-        const PtrVec *before = nodemap_get(&e->cv->before, st);
-        size_t skip = (size_t)(uintptr_t)nodemap_get(e->hoists_done, st);
-        for (size_t i = skip; before && i < before->len; i++) {
-            put_gen(e, before->items[i], indent, out);
-            newline_indent(e, out, indent);
-        }
+        put_before(e, st, indent, out);
         render_stmt(e, st, indent, out);
         pending = nodemap_get(&e->cv->after, st);
         pos = sn->end;
