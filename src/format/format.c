@@ -98,6 +98,28 @@ static size_t op_len(const char *s, size_t n, size_t i) {
     return len;
 }
 
+// Kind and length (*len) of the token at s[i], which is no bracket.
+static TokKind plain_token(const char *s, size_t n, size_t i, size_t *len) {
+    char c = s[i];
+    *len = 1;
+    if (c == '"' || c == '\'') {
+        *len = string_len(s + i, n - i);
+        return T_ATOM;
+    }
+    if (is_name_char(c)) {
+        *len = atom_len(s, n, i);
+        return T_ATOM;
+    }
+    if (c == ',') return T_COMMA;
+    if (c == '.' && i + 1 < n && is_name_char(s[i + 1])) {
+        // attribute access after a bracket: `f(x).y` -> one atom ".y"
+        while (i + *len < n && (is_name_char(s[i + *len]) || s[i + *len] == '.')) (*len)++;
+        return T_ATOM;
+    }
+    *len = op_len(s, n, i);
+    return T_OP;
+}
+
 static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
     size_t i = 0;
     bool space = false;
@@ -117,13 +139,7 @@ static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
         Tok t = {.text = s + i, .space_before = space};
         space = false;
         size_t len = 1;
-        if (c == '"' || c == '\'') {
-            len = string_len(s + i, n - i);
-            t.kind = T_ATOM;
-        } else if (is_name_char(c)) {
-            len = atom_len(s, n, i);
-            t.kind = T_ATOM;
-        } else if (c == '(' || c == '[' || c == '{') {
+        if (c == '(' || c == '[' || c == '{') {
             t.kind = T_OPEN;
             if (depth < BRACKET_DEPTH_MAX) stack[depth] = (uint32_t)ts->n;
             depth++;
@@ -138,15 +154,8 @@ static void tokenize(ffq_ctx *cx, const char *s, size_t n, Toks *ts) {
                 t.match = stack[depth];
                 ts->t[stack[depth]].match = (uint32_t)ts->n;
             }
-        } else if (c == ',') {
-            t.kind = T_COMMA;
-        } else if (c == '.' && i + 1 < n && is_name_char(s[i + 1])) {
-            // attribute access after a bracket: `f(x).y` -> one atom ".y"
-            while (i + len < n && (is_name_char(s[i + len]) || s[i + len] == '.')) len++;
-            t.kind = T_ATOM;
         } else {
-            len = op_len(s, n, i);
-            t.kind = T_OP;
+            t.kind = plain_token(s, n, i, &len);
         }
         t.len = len;
         push(cx, ts, t);
