@@ -535,24 +535,30 @@ static void parse_type_args(Schema *P, OpType *t) {
     t->has_brackets = true;
 }
 
-// A name, possibly generic: `int`, `torch.Tensor`, `Optional[Quantized]`.
-static const OpType *parse_named_type(Schema *P) {
-    size_t at = P->pos;
-    StrBuf name = {0};
+// Reads a dotted name (`torch.Tensor`) into *name; false, after a syntax error, when a part is missing.
+static bool parse_dotted_name(Schema *P, StrBuf *name) {
     const char *part = ident(P);
     if (!part) {
         syntax_error(P, "a type");
-        return NULL;
+        return false;
     }
-    sb_puts(P->L->cx, &name, part);
+    sb_puts(P->L->cx, name, part);
     while (accept(P, ".")) {
         part = ident(P);
         if (!part) {
             syntax_error(P, "a name after '.'");
-            return NULL;
+            return false;
         }
-        sb_printf(P->L->cx, &name, ".%s", part);
+        sb_printf(P->L->cx, name, ".%s", part);
     }
+    return true;
+}
+
+// A name, possibly generic: `int`, `torch.Tensor`, `Optional[Quantized]`.
+static const OpType *parse_named_type(Schema *P) {
+    size_t at = P->pos;
+    StrBuf name = {0};
+    if (!parse_dotted_name(P, &name)) return NULL;
     for (size_t i = 0; i < sizeof generic_types / sizeof generic_types[0]; i++) {
         if (strcmp(name.data, generic_types[i].name) != 0) continue;
         OpType *t = new_type(P, generic_types[i].tn, name.data);
@@ -840,6 +846,21 @@ static const char *const *get_names(Loader *L, const YNode *list, size_t *n, boo
     return names;
 }
 
+// Stages entry e's aliases as names of group g; an alias naming another group is an error.
+static void stage_aliases(Loader *L, const OpEntry *e, OpGroup *g, const YNode **alias_nodes) {
+    for (size_t i = 0; i < e->naliases; i++) {
+        const char *a = e->aliases[i];
+        OpGroup *h = lookup(L, a);
+        if (h == g) continue;
+        if (h) {
+            report(L, DIAG_ERROR, node_offset(L, alias_nodes[i]), "optable-duplicate-alias",
+                   "alias '%s' already names a different operator ('%s')", a, h->fallback);
+            continue;
+        }
+        stage(L, a, g);
+    }
+}
+
 static void load_entry(Loader *L, const YNode *n) {
     if (n->kind != YN_MAP) {
         report(L, DIAG_ERROR, node_offset(L, n), "optable-bad-value",
@@ -870,17 +891,7 @@ static void load_entry(Loader *L, const YNode *n) {
     }
     if (!e->fallback) return;
     OpGroup *g = group_for(L, e->fallback);
-    for (size_t i = 0; i < e->naliases; i++) {
-        const char *a = e->aliases[i];
-        OpGroup *h = lookup(L, a);
-        if (h == g) continue;
-        if (h) {
-            report(L, DIAG_ERROR, node_offset(L, alias_nodes[i]), "optable-duplicate-alias",
-                   "alias '%s' already names a different operator ('%s')", a, h->fallback);
-            continue;
-        }
-        stage(L, a, g);
-    }
+    stage_aliases(L, e, g, alias_nodes);
     if (!ok) return;
     Pending *p = ARENA_NEW(L->cx, Pending);
     p->entry = e;

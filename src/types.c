@@ -88,23 +88,56 @@ static void exec_delete(Inf *I, Env *e, uint32_t st) {
     }
 }
 
+// An expression statement: assignments, augmented assignments and expressions in order.
+static void exec_expr_stmt(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+        uint32_t x = c->nodes[st].first_child + k;
+        if (!c->nodes[x].named || c->nodes[x].kind == K_COMMENT) continue;
+        if (c->nodes[x].kind == K_ASSIGNMENT) exec_assignment(I, e, x);
+        else if (c->nodes[x].kind == K_AUG_ASSIGNMENT) exec_aug_assignment(I, e, x);
+        else if (!I->map && c->nodes[x].kind == K_CALL) {
+            // a call for its effect while only attributes are wanted (an
+            // __init__): its arguments may bind names, its callee is not read
+            uint32_t al = cst_field(c, x, F_ARGUMENTS);
+            if (al != CST_NONE) ty_ev_children(I, e, al);
+        } else ty_ev(I, e, x);
+    }
+}
+
+// assert cond: what cond establishes holds afterwards.
+static void exec_assert(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    uint32_t cond = cst_named_child(c, st, 0);
+    ty_ev_children(I, e, st);
+    if (cond != CST_NONE) {
+        Env te = env_copy(I, e), fe = env_copy(I, e);
+        ty_narrow(I, e, cond, &te, &fe);
+        env_assign(e, &te, I->nvars);
+    }
+}
+
+// import / from-import: the names bound to modules (import) or unknown values (from).
+static void exec_import(Inf *I, Env *e, uint32_t st) {
+    const Cst *c = I->c;
+    for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
+        uint32_t x = c->nodes[st].first_child + k;
+        if (c->nodes[x].field != F_NAME) continue;
+        uint32_t id = x;
+        if (c->nodes[x].kind == K_ALIASED_IMPORT) id = cst_field(c, x, F_ALIAS);
+        else if (c->nodes[x].kind == K_DOTTED_NAME) id = cst_named_child(c, x, 0);
+        if (id != CST_NONE && c->nodes[id].kind == K_IDENTIFIER) {
+            uint32_t li = ty_local_index(I, id);
+            if (li != UINT32_MAX)
+                ty_set_var(I, e, li, c->nodes[st].kind == K_IMPORT ? TY(TY_OBJECT) : TY(TY_UNKNOWN));
+        }
+    }
+}
+
 static void exec_simple(Inf *I, Env *e, uint32_t st) {
     const Cst *c = I->c;
     switch (c->nodes[st].kind) {
-    case K_EXPR_STMT:
-        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
-            uint32_t x = c->nodes[st].first_child + k;
-            if (!c->nodes[x].named || c->nodes[x].kind == K_COMMENT) continue;
-            if (c->nodes[x].kind == K_ASSIGNMENT) exec_assignment(I, e, x);
-            else if (c->nodes[x].kind == K_AUG_ASSIGNMENT) exec_aug_assignment(I, e, x);
-            else if (!I->map && c->nodes[x].kind == K_CALL) {
-                // a call for its effect while only attributes are wanted (an
-                // __init__): its arguments may bind names, its callee is not read
-                uint32_t al = cst_field(c, x, F_ARGUMENTS);
-                if (al != CST_NONE) ty_ev_children(I, e, al);
-            } else ty_ev(I, e, x);
-        }
-        return;
+    case K_EXPR_STMT: exec_expr_stmt(I, e, st); return;
     case K_RETURN:
     case K_RAISE:
         ty_ev_children(I, e, st);
@@ -119,32 +152,9 @@ static void exec_simple(Inf *I, Env *e, uint32_t st) {
         e->dead = true;
         return;
     case K_DELETE: exec_delete(I, e, st); return;
-    case K_ASSERT: {
-        uint32_t cond = cst_named_child(c, st, 0);
-        ty_ev_children(I, e, st);
-        if (cond != CST_NONE) {
-            Env te = env_copy(I, e), fe = env_copy(I, e);
-            ty_narrow(I, e, cond, &te, &fe);
-            env_assign(e, &te, I->nvars);
-        }
-        return;
-    }
+    case K_ASSERT: exec_assert(I, e, st); return;
     case K_IMPORT:
-    case K_IMPORT_FROM: {  // names bound to modules / unknown values
-        for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
-            uint32_t x = c->nodes[st].first_child + k;
-            if (c->nodes[x].field != F_NAME) continue;
-            uint32_t id = x;
-            if (c->nodes[x].kind == K_ALIASED_IMPORT) id = cst_field(c, x, F_ALIAS);
-            else if (c->nodes[x].kind == K_DOTTED_NAME) id = cst_named_child(c, x, 0);
-            if (id != CST_NONE && c->nodes[id].kind == K_IDENTIFIER) {
-                uint32_t li = ty_local_index(I, id);
-                if (li != UINT32_MAX)
-                    ty_set_var(I, e, li, c->nodes[st].kind == K_IMPORT ? TY(TY_OBJECT) : TY(TY_UNKNOWN));
-            }
-        }
-        return;
-    }
+    case K_IMPORT_FROM: exec_import(I, e, st); return;
     case K_PASS:
     case K_GLOBAL:
     case K_NONLOCAL:
@@ -265,6 +275,26 @@ static void exec_with(Inf *I, Env *e, uint32_t st) {
     if (body != CST_NONE) exec_block(I, e, body);
 }
 
+// One except clause ch, entered with the handler environment *h; its outcome joins *handlers.
+static void exec_except(Inf *I, const Env *h, uint32_t ch, Env *handlers) {
+    const Cst *c = I->c;
+    Env he = env_copy(I, h);
+    uint32_t blk = CST_NONE;
+    for (uint32_t j = 0; j < c->nodes[ch].nchildren; j++) {
+        uint32_t x = c->nodes[ch].first_child + j;
+        if (!c->nodes[x].named || c->nodes[x].kind == K_COMMENT) continue;
+        if (c->nodes[x].kind == K_BLOCK) blk = x;
+        else if (c->nodes[x].kind == K_AS_PATTERN) {
+            ty_ev(I, &he, cst_named_child(c, x, 0));
+            uint32_t alias = cst_field(c, x, F_ALIAS);
+            uint32_t tgt = alias == CST_NONE ? CST_NONE : cst_named_child(c, alias, 0);
+            if (tgt != CST_NONE) ty_bind_target(I, &he, tgt, TY(TY_OBJECT));
+        } else ty_ev(I, &he, x);
+    }
+    if (blk != CST_NONE) exec_block(I, &he, blk);
+    env_join_into(I, handlers, &he);
+}
+
 // try / except / else / finally: a handler may start anywhere in the body.
 static void exec_try(Inf *I, Env *e, uint32_t st) {
     const Cst *c = I->c;
@@ -282,23 +312,8 @@ static void exec_try(Inf *I, Env *e, uint32_t st) {
     for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
         uint32_t ch = c->nodes[st].first_child + k;
         uint32_t kind = c->nodes[ch].kind;
-        if (kind == K_EXCEPT) {
-            Env he = env_copy(I, &h);
-            uint32_t blk = CST_NONE;
-            for (uint32_t j = 0; j < c->nodes[ch].nchildren; j++) {
-                uint32_t x = c->nodes[ch].first_child + j;
-                if (!c->nodes[x].named || c->nodes[x].kind == K_COMMENT) continue;
-                if (c->nodes[x].kind == K_BLOCK) blk = x;
-                else if (c->nodes[x].kind == K_AS_PATTERN) {
-                    ty_ev(I, &he, cst_named_child(c, x, 0));
-                    uint32_t alias = cst_field(c, x, F_ALIAS);
-                    uint32_t tgt = alias == CST_NONE ? CST_NONE : cst_named_child(c, alias, 0);
-                    if (tgt != CST_NONE) ty_bind_target(I, &he, tgt, TY(TY_OBJECT));
-                } else ty_ev(I, &he, x);
-            }
-            if (blk != CST_NONE) exec_block(I, &he, blk);
-            env_join_into(I, &handlers, &he);
-        } else if (kind == K_ELSE) {
+        if (kind == K_EXCEPT) exec_except(I, &h, ch, &handlers);
+        else if (kind == K_ELSE) {
             uint32_t b = cst_field(c, ch, F_BODY);
             if (b != CST_NONE && !normal.dead) exec_block(I, &normal, b);
         } else if (kind == K_FINALLY) fin = ch;
@@ -519,16 +534,8 @@ static const char *class_qualname(Inf *I, const ClassInfo *ci) {
     return arena_printf(I->cx, "%s.%s", ci->mod ? ci->mod->name : "?", ci->name);
 }
 
-static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, ClassInfo *cls, NodeMap *map) {
-    memset(I, 0, sizeof *I);
-    I->cx = S->cx;
-    I->L = S->L;
-    I->S = S;
-    I->map = map;
-    I->fn = fn;
-    I->mod = fn->mod;
-    I->c = fn->mod->cst;
-    I->cls = cls ? cls : fn->owner;
+// Records the name of the first parameter (self) of an instance method of a class, if it is a plain one.
+static void set_self_name(Inf *I, const FuncInfo *fn) {
     const Cst *c = I->c;
     uint32_t ps = cst_field(c, fn->def, F_PARAMETERS);
     if (fn->kind == FN_INSTANCE && I->cls && ps != CST_NONE) {
@@ -541,6 +548,38 @@ static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, ClassInfo *cls, Node
             I->self_len = n;
         }
     }
+}
+
+// Applies what collect found: pinned variables, and `x: T = v` declaring x for the whole function.
+static void apply_pending(Inf *I, const Pending *pend) {
+    const Cst *c = I->c;
+    for (size_t i = 0; i < pend->pins.len; i++) {
+        uint32_t li = ty_local_index(I, (uint32_t)(uintptr_t)pend->pins.items[i]);
+        if (li != UINT32_MAX) I->pinned[li] = true;
+    }
+    for (size_t i = 0; i < pend->decl_nodes.len; i++) {
+        uint32_t asg = (uint32_t)(uintptr_t)pend->decl_nodes.items[i];
+        uint32_t left = cst_unparen(c, cst_field(c, asg, F_LEFT));
+        uint32_t li = CST_NONE;
+        if (left != CST_NONE && c->nodes[left].kind == K_IDENTIFIER) li = ty_local_index(I, left);
+        else if (left != CST_NONE && c->nodes[left].kind == K_ATTRIBUTE) li = ty_attr_index(I, left);
+        if (li == UINT32_MAX || li == CST_NONE || I->decl[li]) continue;
+        I->decl[li] = ty_ann(I, I->mod, c, cst_field(c, asg, F_TYPE), 0);
+    }
+}
+
+static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, ClassInfo *cls, NodeMap *map) {
+    memset(I, 0, sizeof *I);
+    I->cx = S->cx;
+    I->L = S->L;
+    I->S = S;
+    I->map = map;
+    I->fn = fn;
+    I->mod = fn->mod;
+    I->c = fn->mod->cst;
+    I->cls = cls ? cls : fn->owner;
+    const Cst *c = I->c;
+    set_self_name(I, fn);
     // the names it binds (parameters first), then what collect finds
     const Locals *loc = locals_of(I->cx, fn);
     for (size_t i = 0; i < loc->names.len; i++) {
@@ -556,19 +595,7 @@ static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, ClassInfo *cls, Node
     I->acc = ARENA_ARRAY(I->cx, const Type *, nv);
     I->nassign = ARENA_ARRAY(I->cx, uint32_t, nv);
     for (uint32_t i = 0; i < I->nvars; i++) I->acc[i] = TY(TY_BOTTOM);
-    for (size_t i = 0; i < pend.pins.len; i++) {
-        uint32_t li = ty_local_index(I, (uint32_t)(uintptr_t)pend.pins.items[i]);
-        if (li != UINT32_MAX) I->pinned[li] = true;
-    }
-    for (size_t i = 0; i < pend.decl_nodes.len; i++) {  // `x: T = v` declares x for the whole function
-        uint32_t asg = (uint32_t)(uintptr_t)pend.decl_nodes.items[i];
-        uint32_t left = cst_unparen(c, cst_field(c, asg, F_LEFT));
-        uint32_t li = CST_NONE;
-        if (left != CST_NONE && c->nodes[left].kind == K_IDENTIFIER) li = ty_local_index(I, left);
-        else if (left != CST_NONE && c->nodes[left].kind == K_ATTRIBUTE) li = ty_attr_index(I, left);
-        if (li == UINT32_MAX || li == CST_NONE || I->decl[li]) continue;
-        I->decl[li] = ty_ann(I, I->mod, c, cst_field(c, asg, F_TYPE), 0);
-    }
+    apply_pending(I, &pend);
 }
 
 static const Type *class_attr(Inf *I, ClassInfo *cls, const char *name, size_t len);
@@ -664,14 +691,9 @@ static void attrs_put(Inf *I, ClassAttrs *ca, const char *name, const Type *t) {
     vec_push(I->cx, &ca->types, (void *)t);
 }
 
-// Add what class ci (and its bases) says about instance attributes.
-static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
-    if (!ci || depth > CLASS_DEPTH_MAX || !ci->mod || !ci->mod->cst) return;
-    // torch's own classes (nn.Module, nn.Linear, ...): their attributes stay unknown
-    const char *rest = str_after_prefix(ci->mod->name, "torch");
-    if (rest && (*rest == '.' || *rest == '\0')) return;
+// Class-level `x: int = 3` / `x = 3` in the body of ci.
+static void gather_class_level(Inf *I, ClassAttrs *ca, ClassInfo *ci) {
     const Cst *c = ci->mod->cst;
-    // class-level `x: int = 3` / `x = 3`
     uint32_t body = cst_field(c, ci->node, F_BODY);
     for (uint32_t k = 0; body != CST_NONE && k < c->nodes[body].nchildren; k++) {
         uint32_t st = c->nodes[body].first_child + k;
@@ -688,34 +710,50 @@ static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
         } else continue;
         attrs_put(I, ca, cst_strdup(I->cx, c, left), t);
     }
+}
+
+// Runs inference over __init__ f: every value assigned to self.x.
+static void gather_init(Inf *I, ClassAttrs *ca, FuncInfo *f) {
+    Inf sub;
+    I->S->nest++;
+    inf_init(&sub, I->S, f, ca->cls, NULL);
+    inf_run(&sub);
+    I->S->nest--;
+    for (size_t h = 0; h < sub.attr_vars.len; h++) {
+        uint32_t idx = attr_var(&sub, h);
+        const Type *t = sub.decl[idx] ? sub.decl[idx] : sub.acc[idx];
+        if (t->kind == TY_BOTTOM) t = TY(TY_UNKNOWN);
+        attrs_put(I, ca, sub.var_names.items[idx], t);
+    }
+}
+
+// The attributes another method f (whose self parameter is named by node nm) assigns: nothing known
+// about them (unless declared there).
+static void gather_other_method(Inf *I, ClassAttrs *ca, const Cst *c, FuncInfo *f, uint32_t nm) {
+    PtrVec names = {0};
+    size_t n;
+    const char *self = cst_text(c, nm, &n);
+    uint32_t b = cst_field(c, f->def, F_BODY);
+    if (b != CST_NONE) scan_assigned_attrs(I, c, b, self, n, &names, 0);
+    for (size_t j = 0; j < names.len; j++) attrs_put(I, ca, names.items[j], TY(TY_UNKNOWN));
+}
+
+// Add what class ci (and its bases) says about instance attributes.
+static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
+    if (!ci || depth > CLASS_DEPTH_MAX || !ci->mod || !ci->mod->cst) return;
+    // torch's own classes (nn.Module, nn.Linear, ...): their attributes stay unknown
+    const char *rest = str_after_prefix(ci->mod->name, "torch");
+    if (rest && (*rest == '.' || *rest == '\0')) return;
+    const Cst *c = ci->mod->cst;
+    gather_class_level(I, ca, ci);
     for (size_t i = 0; i < ci->methods.len; i++) {
         FuncInfo *f = ci->methods.items[i];
         uint32_t ps = cst_field(c, f->def, F_PARAMETERS);
         uint32_t p0 = ps == CST_NONE ? CST_NONE : cst_named_child(c, ps, 0);
         uint32_t nm = p0 == CST_NONE ? CST_NONE : param_name(c, p0);
         if (f->kind != FN_INSTANCE || nm == CST_NONE) continue;
-        if (strcmp(f->name, "__init__") == 0 && I->S->nest <= NEST_MAX) {
-            // run inference over __init__: every value assigned to self.x
-            Inf sub;
-            I->S->nest++;
-            inf_init(&sub, I->S, f, ca->cls, NULL);
-            inf_run(&sub);
-            I->S->nest--;
-            for (size_t h = 0; h < sub.attr_vars.len; h++) {
-                uint32_t idx = attr_var(&sub, h);
-                const Type *t = sub.decl[idx] ? sub.decl[idx] : sub.acc[idx];
-                if (t->kind == TY_BOTTOM) t = TY(TY_UNKNOWN);
-                attrs_put(I, ca, sub.var_names.items[idx], t);
-            }
-        } else {
-            // assigned by another method: nothing known (unless declared there)
-            PtrVec names = {0};
-            size_t n;
-            const char *self = cst_text(c, nm, &n);
-            uint32_t b = cst_field(c, f->def, F_BODY);
-            if (b != CST_NONE) scan_assigned_attrs(I, c, b, self, n, &names, 0);
-            for (size_t j = 0; j < names.len; j++) attrs_put(I, ca, names.items[j], TY(TY_UNKNOWN));
-        }
+        if (strcmp(f->name, "__init__") == 0 && I->S->nest <= NEST_MAX) gather_init(I, ca, f);
+        else gather_other_method(I, ca, c, f, nm);
     }
     for (size_t i = 0; i < ci->bases.len; i++) {
         ClassInfo *b = program_base(I->cx, ci, i);
@@ -815,48 +853,36 @@ static int dump_cmp(const void *a, const void *b) {
     return strcmp(x->text, y->text);
 }
 
-void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out) {
-    const FuncInfo *fn = t->fn;
-    if (!fn) return;
-    const ClassInfo *owner = t->cls ? t->cls : fn->owner;
-    sb_printf(cx, out, "# types of %s%s%s\n", owner ? owner->name : "", owner ? "." : "", fn->name);
-    const Cst *c = fn->mod->cst;
-    size_t n = 0;
-    DumpItem *items = ARENA_ARRAY(cx, DumpItem, t->map.len ? t->map.len : 1);
-    for (uint32_t node = 0; t->map.len && node < c->count; node++) {  // node order, then sorted
-        const Type *ty = type_get(&t->map, node);
-        if (!ty) continue;
-        const CstNode *nd = &c->nodes[node];
-        const char *name = NULL;
-        if (nd->kind == K_IDENTIFIER) {
-            // names, not attribute parts, callees or keyword names
-            if (nd->parent != CST_NONE) {
-                const CstNode *p = &c->nodes[nd->parent];
-                if (p->kind == K_ATTRIBUTE && nd->field == F_ATTRIBUTE) continue;
-                if (p->kind == K_CALL && nd->field == F_FUNCTION) continue;
-                if (p->kind == K_KEYWORD_ARGUMENT && nd->field == F_NAME) continue;
-            }
-            name = cst_strdup(cx, c, node);
-        } else if (nd->kind == K_ATTRIBUTE) {
-            const char *d = program_dotted_text(cx, c, node);
-            if (!d || !strchr(d, '.') || strchr(strchr(d, '.') + 1, '.')) continue;
-            uint32_t obj = cst_field(c, node, F_OBJECT);
-            if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) continue;
-            const Type *ot = type_get(&t->map, obj);
-            if (!ot || ot->kind != TY_INSTANCE) continue;  // self.x and other instances' attributes
-            if (nd->parent != CST_NONE && c->nodes[nd->parent].kind == K_CALL && nd->field == F_FUNCTION)
-                continue;
-            name = d;
-        } else continue;
-        uint32_t line, col;
-        srcfile_linecol(c->file, nd->start, &line, &col);
-        items[n].start = nd->start;
-        items[n].end = nd->end;
-        items[n].line = line;
-        items[n].text = arena_printf(cx, "%s: %s", name, types_str(cx, ty));
-        n++;
+// The name node is dumped under (a name, or a one-dot attribute of an instance named by a
+// local); NULL when node is not dumped.
+static const char *dump_name(ffq_ctx *cx, const Types *t, const Cst *c, uint32_t node) {
+    const CstNode *nd = &c->nodes[node];
+    if (nd->kind == K_IDENTIFIER) {
+        // names, not attribute parts, callees or keyword names
+        if (nd->parent != CST_NONE) {
+            const CstNode *p = &c->nodes[nd->parent];
+            if (p->kind == K_ATTRIBUTE && nd->field == F_ATTRIBUTE) return NULL;
+            if (p->kind == K_CALL && nd->field == F_FUNCTION) return NULL;
+            if (p->kind == K_KEYWORD_ARGUMENT && nd->field == F_NAME) return NULL;
+        }
+        return cst_strdup(cx, c, node);
     }
-    qsort(items, n, sizeof *items, dump_cmp);
+    if (nd->kind == K_ATTRIBUTE) {
+        const char *d = program_dotted_text(cx, c, node);
+        if (!d || !strchr(d, '.') || strchr(strchr(d, '.') + 1, '.')) return NULL;
+        uint32_t obj = cst_field(c, node, F_OBJECT);
+        if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return NULL;
+        const Type *ot = type_get(&t->map, obj);
+        if (!ot || ot->kind != TY_INSTANCE) return NULL;  // self.x and other instances' attributes
+        if (nd->parent != CST_NONE && c->nodes[nd->parent].kind == K_CALL && nd->field == F_FUNCTION)
+            return NULL;
+        return d;
+    }
+    return NULL;
+}
+
+// Prints the sorted items, one output line per source line, without repeats within a line.
+static void dump_lines(ffq_ctx *cx, const DumpItem *items, size_t n, StrBuf *out) {
     for (size_t i = 0; i < n;) {
         size_t j = i;
         sb_printf(cx, out, "line %u: ", items[i].line);
@@ -871,4 +897,30 @@ void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out) {
         sb_putc(cx, out, '\n');
         i = j;
     }
+}
+
+void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out) {
+    const FuncInfo *fn = t->fn;
+    if (!fn) return;
+    const ClassInfo *owner = t->cls ? t->cls : fn->owner;
+    sb_printf(cx, out, "# types of %s%s%s\n", owner ? owner->name : "", owner ? "." : "", fn->name);
+    const Cst *c = fn->mod->cst;
+    size_t n = 0;
+    DumpItem *items = ARENA_ARRAY(cx, DumpItem, t->map.len ? t->map.len : 1);
+    for (uint32_t node = 0; t->map.len && node < c->count; node++) {  // node order, then sorted
+        const Type *ty = type_get(&t->map, node);
+        if (!ty) continue;
+        const CstNode *nd = &c->nodes[node];
+        const char *name = dump_name(cx, t, c, node);
+        if (!name) continue;
+        uint32_t line, col;
+        srcfile_linecol(c->file, nd->start, &line, &col);
+        items[n].start = nd->start;
+        items[n].end = nd->end;
+        items[n].line = line;
+        items[n].text = arena_printf(cx, "%s: %s", name, types_str(cx, ty));
+        n++;
+    }
+    qsort(items, n, sizeof *items, dump_cmp);
+    dump_lines(cx, items, n, out);
 }

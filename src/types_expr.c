@@ -98,24 +98,26 @@ static int num_rank(TypeKind k) {
     }
 }
 
+// The result of a op b on two numbers whose wider numeric rank (num_rank) is r.
+static const Type *num_arith(Inf *I, const char *op, int r) {
+    if (strcmp(op, "/") == 0) return TY(r == 4 ? TY_COMPLEX : TY_FLOAT);
+    if (strcmp(op, "&") == 0 || strcmp(op, "|") == 0 || strcmp(op, "^") == 0) {
+        if (r == 1) return TY(TY_BOOL);
+        return r == 2 ? TY(TY_INT) : TY(TY_UNKNOWN);
+    }
+    if (strcmp(op, "<<") == 0 || strcmp(op, ">>") == 0) return r <= 2 ? TY(TY_INT) : TY(TY_UNKNOWN);
+    if (strcmp(op, "@") == 0) return TY(TY_UNKNOWN);
+    if (strcmp(op, "**") == 0 && r <= 2) return types_join(I->L, TY(TY_INT), TY(TY_FLOAT));
+    if (r == 1) return TY(TY_INT);
+    return TY(r == 2 ? TY_INT : r == 3 ? TY_FLOAT : TY_COMPLEX);
+}
+
 static const Type *arith1(Inf *I, const char *op, const Type *a, const Type *b) {
     if (a->kind == TY_BOTTOM || a->kind == TY_UNKNOWN || b->kind == TY_BOTTOM || b->kind == TY_UNKNOWN)
         return TY(TY_UNKNOWN);
     if (a->kind == TY_TENSOR || b->kind == TY_TENSOR) return TY(TY_TENSOR);
     int ra = num_rank(a->kind), rb = num_rank(b->kind);
-    if (ra && rb) {
-        int r = ra > rb ? ra : rb;
-        if (strcmp(op, "/") == 0) return TY(r == 4 ? TY_COMPLEX : TY_FLOAT);
-        if (strcmp(op, "&") == 0 || strcmp(op, "|") == 0 || strcmp(op, "^") == 0) {
-            if (r == 1) return TY(TY_BOOL);
-            return r == 2 ? TY(TY_INT) : TY(TY_UNKNOWN);
-        }
-        if (strcmp(op, "<<") == 0 || strcmp(op, ">>") == 0) return r <= 2 ? TY(TY_INT) : TY(TY_UNKNOWN);
-        if (strcmp(op, "@") == 0) return TY(TY_UNKNOWN);
-        if (strcmp(op, "**") == 0 && r <= 2) return types_join(I->L, TY(TY_INT), TY(TY_FLOAT));
-        if (r == 1) return TY(TY_INT);
-        return TY(r == 2 ? TY_INT : r == 3 ? TY_FLOAT : TY_COMPLEX);
-    }
+    if (ra && rb) return num_arith(I, op, ra > rb ? ra : rb);
     bool add = strcmp(op, "+") == 0, mul = strcmp(op, "*") == 0;
     if (a->kind == TY_STR && (add || strcmp(op, "%") == 0)) return TY(TY_STR);
     if (((a->kind == TY_STR || a->kind == TY_BYTES) && rb == 2 && mul) ||
@@ -219,14 +221,16 @@ static void eval_args(Inf *I, Env *e, uint32_t call, CallArgs *ca) {
 
 static const Type *arg0(const CallArgs *ca, Inf *I) { return ca->npos ? ca->pos[0] : TY(TY_UNKNOWN); }
 
-static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
-    const Type *a = arg0(ca, I);
-    if (ca->splat) {
-        if (!strcmp(b, "len") || !strcmp(b, "hash") || !strcmp(b, "id")) return TY(TY_INT);
-        if (!strcmp(b, "isinstance") || !strcmp(b, "hasattr") || !strcmp(b, "any") || !strcmp(b, "all"))
-            return TY(TY_BOOL);
-        return TY(TY_UNKNOWN);
-    }
+// The result of builtin b called with a *splat argument (the count is unknown).
+static const Type *builtin_splat(Inf *I, const char *b) {
+    if (!strcmp(b, "len") || !strcmp(b, "hash") || !strcmp(b, "id")) return TY(TY_INT);
+    if (!strcmp(b, "isinstance") || !strcmp(b, "hasattr") || !strcmp(b, "any") || !strcmp(b, "all"))
+        return TY(TY_BOOL);
+    return TY(TY_UNKNOWN);
+}
+
+// The fixed result of builtin b whatever its arguments; NULL when b's result depends on them.
+static const Type *builtin_fixed(Inf *I, const char *b) {
     static const struct {
         const char *name;
         TypeKind k;
@@ -244,6 +248,12 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
         if (strcmp(b, simple[i].name) == 0) {
             return TY(simple[i].k);
         }
+    return NULL;
+}
+
+// The container a container builtin (list, tuple, set, dict, enumerate, zip, ...) builds; NULL for other
+// names.
+static const Type *builtin_container(Inf *I, const char *b, const CallArgs *ca, const Type *a) {
     if (!strcmp(b, "list") || !strcmp(b, "sorted") || !strcmp(b, "reversed") || !strcmp(b, "iter") ||
         !strcmp(b, "filter"))
         return types_list(I->L, ca->npos ? ty_iter_elem(I, ca->pos[ca->npos - 1]) : TY(TY_BOTTOM));
@@ -271,6 +281,11 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
         for (size_t i = 0; i < n; i++) p[i] = ty_iter_elem(I, ca->pos[i]);
         return types_list(I->L, types_tuple(I->L, p, n));
     }
+    return NULL;
+}
+
+// The result of a numeric builtin (abs, round, min, max, sum, pow, divmod); NULL for other names.
+static const Type *builtin_numeric(Inf *I, const char *b, const CallArgs *ca, const Type *a) {
     if (!strcmp(b, "abs")) {
         if (a->kind == TY_TENSOR || num_rank(a->kind) >= 2) return a;
         return num_rank(a->kind) == 1 ? TY(TY_INT) : TY(TY_UNKNOWN);
@@ -299,7 +314,16 @@ static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
                             ty_arith(I, "%", ca->pos[0], ca->pos[1])};
         return types_tuple(I->L, p, 2);
     }
-    return TY(TY_UNKNOWN);
+    return NULL;
+}
+
+static const Type *builtin_call(Inf *I, const char *b, const CallArgs *ca) {
+    const Type *a = arg0(ca, I);
+    if (ca->splat) return builtin_splat(I, b);
+    const Type *t = builtin_fixed(I, b);
+    if (!t) t = builtin_container(I, b, ca, a);
+    if (!t) t = builtin_numeric(I, b, ca, a);
+    return t ? t : TY(TY_UNKNOWN);
 }
 
 static bool class_is_tensor(Inf *I, ClassInfo *ci, int depth) {
@@ -325,61 +349,61 @@ static bool direct_member(const char *q, const char *prefix) {
     return ql > pl && memcmp(q, prefix, pl) == 0 && !memchr(q + pl, '.', ql - pl);
 }
 
-// A call to the callable with canonical name q (a chain not rooted at a local).
-static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const CallArgs *ca) {
-    const OpTable *tab = I->cx->optable;
-    if (tab && optable_has(tab, q)) {
-        const OpEntry *en = optable_select(tab, q, ca->npos, ca->kwnames, ca->nkw);
-        if (en && en->returns_quantized) return TY(TY_TENSOR);
-        if (en) return TY(TY_UNKNOWN);
-    }
-    if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
-    if (direct_member(q, "math.")) {  // the standard library computes no tensors
-        static const char *const ints[] = {"floor",     "ceil", "trunc", "comb",  "perm",
-                                           "factorial", "gcd",  "lcm",   "isqrt", NULL};
-        static const char *const bools[] = {"isnan", "isinf", "isfinite", "isclose", NULL};
-        if (str_in(q + 5, ints)) return TY(TY_INT);
-        if (str_in(q + 5, bools)) return TY(TY_BOOL);
-        return TY(TY_FLOAT);
-    }
-    if (strchr(q, '.') && imports_is_stdlib(arena_strndup(I->cx, q, (size_t)(strchr(q, '.') - q))))
+// The type a table op call returns: a tensor when the selected entry returns a quantized value,
+// unknown for any other entry; NULL when no entry fits the call.
+static const Type *table_op_call(Inf *I, const OpTable *tab, const char *q, const CallArgs *ca) {
+    const OpEntry *en = optable_select(tab, q, ca->npos, ca->kwnames, ca->nkw);
+    if (en && en->returns_quantized) return TY(TY_TENSOR);
+    if (en) return TY(TY_UNKNOWN);
+    return NULL;
+}
+
+// The result of math.<n>(...): the standard library computes no tensors.
+static const Type *math_call(Inf *I, const char *n) {
+    static const char *const ints[] = {"floor",     "ceil", "trunc", "comb",  "perm",
+                                       "factorial", "gcd",  "lcm",   "isqrt", NULL};
+    static const char *const bools[] = {"isnan", "isinf", "isfinite", "isclose", NULL};
+    if (str_in(n, ints)) return TY(TY_INT);
+    if (str_in(n, bools)) return TY(TY_BOOL);
+    return TY(TY_FLOAT);
+}
+
+// The result of torch.<n>(...) for the functions known by name; NULL for the others.
+static const Type *torch_member_call(Inf *I, const char *n) {
+    if (str_in(n, torchinfo_tensor_fns)) return TY(TY_TENSOR);
+    if (str_in(n, torchinfo_tuple_fns)) return types_tuple_of(I->L, TY(TY_TENSOR));
+    if (str_in(n, torchinfo_bool_fns)) return TY(TY_BOOL);
+    if (!strcmp(n, "numel")) return TY(TY_INT);
+    if (!strcmp(n, "Size")) return TY(TY_SIZE);
+    if (!strcmp(n, "device")) return TY(TY_DEVICE);
+    if (!strcmp(n, "get_default_dtype") || !strcmp(n, "promote_types") || !strcmp(n, "result_type"))
+        return TY(TY_DTYPE);
+    if (!strcmp(n, "no_grad") || !strcmp(n, "enable_grad") || !strcmp(n, "inference_mode") ||
+        !strcmp(n, "finfo") || !strcmp(n, "iinfo") || !strcmp(n, "set_grad_enabled") ||
+        !strcmp(n, "autocast"))
         return TY(TY_OBJECT);
-    if (direct_member(q, "torch.")) {
-        const char *n = q + 6;
-        if (str_in(n, torchinfo_tensor_fns)) return TY(TY_TENSOR);
-        if (str_in(n, torchinfo_tuple_fns)) return types_tuple_of(I->L, TY(TY_TENSOR));
-        if (str_in(n, torchinfo_bool_fns)) return TY(TY_BOOL);
-        if (!strcmp(n, "numel")) return TY(TY_INT);
-        if (!strcmp(n, "Size")) return TY(TY_SIZE);
-        if (!strcmp(n, "device")) return TY(TY_DEVICE);
-        if (!strcmp(n, "get_default_dtype") || !strcmp(n, "promote_types") || !strcmp(n, "result_type"))
-            return TY(TY_DTYPE);
-        if (!strcmp(n, "no_grad") || !strcmp(n, "enable_grad") || !strcmp(n, "inference_mode") ||
-            !strcmp(n, "finfo") || !strcmp(n, "iinfo") || !strcmp(n, "set_grad_enabled") ||
-            !strcmp(n, "autocast"))
-            return TY(TY_OBJECT);
-        if (!strcmp(n, "_assert") || !strcmp(n, "manual_seed")) return TY(TY_OBJECT);
-    }
-    if (direct_member(q, "torch.nn.functional.")) {
-        static const char *const not_tensor[] = {"multi_head_attention_forward",
-                                                 "has_torch_function",
-                                                 "handle_torch_function",
-                                                 "_in_projection_packed",
-                                                 "_canonical_mask",
-                                                 "_none_or_dtype",
-                                                 NULL};
-        if (!str_in(q + 20, not_tensor)) {
-            for (size_t i = 0; i < ca->nkw; i++)
-                if (!strcmp(ca->kwnames[i], "return_indices")) return TY(TY_UNKNOWN);
-            return TY(TY_TENSOR);
-        }
-    }
-    if (str_has_prefix(q, "torch.nn.init.")) return TY(TY_TENSOR);
-    if (direct_member(q, "math.")) {
-        if (str_in(q + 5, torchinfo_math_float_fns)) return TY(TY_FLOAT);
-        if (str_in(q + 5, torchinfo_math_int_fns)) return TY(TY_INT);
-        if (str_in(q + 5, torchinfo_math_bool_fns)) return TY(TY_BOOL);
-    }
+    if (!strcmp(n, "_assert") || !strcmp(n, "manual_seed")) return TY(TY_OBJECT);
+    return NULL;
+}
+
+// The result of torch.nn.functional.<n>(...): a tensor, unknown with return_indices (a tuple);
+// NULL for the helpers that compute no tensor.
+static const Type *functional_call(Inf *I, const char *n, const CallArgs *ca) {
+    static const char *const not_tensor[] = {"multi_head_attention_forward",
+                                             "has_torch_function",
+                                             "handle_torch_function",
+                                             "_in_projection_packed",
+                                             "_canonical_mask",
+                                             "_none_or_dtype",
+                                             NULL};
+    if (str_in(n, not_tensor)) return NULL;
+    for (size_t i = 0; i < ca->nkw; i++)
+        if (!strcmp(ca->kwnames[i], "return_indices")) return TY(TY_UNKNOWN);
+    return TY(TY_TENSOR);
+}
+
+// The result of the few library calls whose value is a fixed bool or None; NULL for others.
+static const Type *fixed_library_call(Inf *I, const char *q) {
     if (!strcmp(q, "torch.jit.is_scripting") || !strcmp(q, "torch.jit.is_tracing") ||
         !strcmp(q, "torch.is_grad_enabled") || !strcmp(q, "torch.cuda.is_available") ||
         !strcmp(q, "torch.compiler.is_compiling") || !strcmp(q, "torch._C._get_tracing_state"))
@@ -387,29 +411,54 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
     if (!strcmp(q, "warnings.warn") || !strcmp(q, "torch._assert") ||
         !strcmp(q, "torch._C._log_api_usage_once"))
         return TY(TY_NONE);
-    if (torchinfo_is_opaque_library(q)) {
-        if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Linear(...)
-            const char *t = strrchr(q, '.') + 1;
-            if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
-        }
-        return TY(TY_UNKNOWN);
-    }
+    return NULL;
+}
+
+// An instance of torch.nn.<Class> when q names a capitalised torch.nn member; NULL otherwise.
+static const Type *nn_class_instance(Inf *I, const char *q) {
+    if (!str_has_prefix(q, "torch.nn.")) return NULL;
+    const char *t = strrchr(q, '.') + 1;
+    if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
+    return NULL;
+}
+
+// A call to q typed through what fnode resolves to in the program (re-exported table op, user
+// function or class, or an unresolved torch.nn class).
+static const Type *resolved_call(Inf *I, uint32_t fnode, const char *q, const CallArgs *ca) {
+    const OpTable *tab = I->cx->optable;
     Symbol s = program_resolve(I->cx, I->mod, fnode);
     if (tab && (s.kind == SYM_FUNC || s.kind == SYM_NONE) && s.qualname && strcmp(s.qualname, q) != 0 &&
         optable_has(tab, s.qualname)) {  // a re-export of a table op
-        const OpEntry *en = optable_select(tab, s.qualname, ca->npos, ca->kwnames, ca->nkw);
-        if (en && en->returns_quantized) return TY(TY_TENSOR);
-        if (en) return TY(TY_UNKNOWN);
+        const Type *t = table_op_call(I, tab, s.qualname, ca);
+        if (t) return t;
     }
     if (s.kind == SYM_FUNC && s.fn) return ty_func_return(I, s.fn);
     if (s.kind == SYM_CLASS && s.cls) return instance_of(I, s.cls, s.qualname ? s.qualname : q);
     if (s.kind == SYM_NONE || s.kind == SYM_EXTERN) {
-        if (str_has_prefix(q, "torch.nn.")) {  // torch.nn.Linear without torch sources
-            const char *t = strrchr(q, '.') + 1;
-            if (t[0] >= 'A' && t[0] <= 'Z') return types_instance(I->L, q, NULL);
-        }
+        const Type *t = nn_class_instance(I, q);  // torch.nn.Linear without torch sources
+        if (t) return t;
     }
     return TY(TY_UNKNOWN);
+}
+
+// A call to the callable with canonical name q (a chain not rooted at a local).
+static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const CallArgs *ca) {
+    const OpTable *tab = I->cx->optable;
+    const Type *t = tab && optable_has(tab, q) ? table_op_call(I, tab, q, ca) : NULL;
+    if (t) return t;
+    if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
+    if (direct_member(q, "math.")) return math_call(I, q + 5);
+    if (strchr(q, '.') && imports_is_stdlib(arena_strndup(I->cx, q, (size_t)(strchr(q, '.') - q))))
+        return TY(TY_OBJECT);
+    if (direct_member(q, "torch.") && (t = torch_member_call(I, q + 6))) return t;
+    if (direct_member(q, "torch.nn.functional.") && (t = functional_call(I, q + 20, ca))) return t;
+    if (str_has_prefix(q, "torch.nn.init.")) return TY(TY_TENSOR);
+    if ((t = fixed_library_call(I, q))) return t;
+    if (torchinfo_is_opaque_library(q)) {  // torch.nn.Linear(...)
+        t = nn_class_instance(I, q);
+        return t ? t : TY(TY_UNKNOWN);
+    }
+    return resolved_call(I, fnode, q, ca);
 }
 
 // A method call recv.name(...) on a value of type rt.
@@ -437,6 +486,51 @@ static const Type *tensor_method(Inf *I, const Type *rt, const char *name, const
     return TY(TY_UNKNOWN);
 }
 
+// The result of the str method name.
+static const Type *str_method(Inf *I, const char *name) {
+    static const char *const strs[] = {"format", "join",    "lower",        "upper",        "strip", "lstrip",
+                                       "rstrip", "replace", "capitalize",   "title",        "zfill", "ljust",
+                                       "rjust",  "center",  "removeprefix", "removesuffix", NULL};
+    static const char *const bools[] = {"startswith", "endswith", "isdigit", "isalpha",      "isalnum",
+                                        "isspace",    "isupper",  "islower", "isidentifier", NULL};
+    if (str_in(name, strs)) return TY(TY_STR);
+    if (str_in(name, bools)) return TY(TY_BOOL);
+    if (!strcmp(name, "split") || !strcmp(name, "rsplit") || !strcmp(name, "splitlines"))
+        return types_list(I->L, TY(TY_STR));
+    if (!strcmp(name, "find") || !strcmp(name, "index") || !strcmp(name, "count") || !strcmp(name, "rfind"))
+        return TY(TY_INT);
+    if (!strcmp(name, "encode")) return TY(TY_BYTES);
+    return TY(TY_UNKNOWN);
+}
+
+// The result of the list method name on a list of type rt.
+static const Type *list_method(Inf *I, const Type *rt, const char *name) {
+    if (!strcmp(name, "index") || !strcmp(name, "count")) return TY(TY_INT);
+    if (!strcmp(name, "pop")) return rt->elems[0];
+    if (!strcmp(name, "copy")) return rt;
+    if (!strcmp(name, "append") || !strcmp(name, "extend") || !strcmp(name, "insert") ||
+        !strcmp(name, "sort") || !strcmp(name, "reverse") || !strcmp(name, "clear") ||
+        !strcmp(name, "remove"))
+        return TY(TY_NONE);
+    return TY(TY_UNKNOWN);
+}
+
+// The result of the dict method name on a dict of type rt.
+static const Type *dict_method(Inf *I, const Type *rt, const char *name, const CallArgs *ca) {
+    const Type *k = rt->elems[0], *v = rt->elems[1];
+    if (!strcmp(name, "keys")) return types_list(I->L, k);
+    if (!strcmp(name, "values")) return types_list(I->L, v);
+    if (!strcmp(name, "items")) {
+        const Type *p[2] = {k, v};
+        return types_list(I->L, types_tuple(I->L, p, 2));
+    }
+    if (!strcmp(name, "get"))
+        return ca->npos >= 2 ? types_join(I->L, v, ca->pos[1]) : types_join(I->L, v, TY(TY_NONE));
+    if (!strcmp(name, "pop")) return ca->npos >= 2 ? types_join(I->L, v, ca->pos[1]) : v;
+    if (!strcmp(name, "copy")) return rt;
+    return TY(TY_UNKNOWN);
+}
+
 static const Type *method_call(Inf *I, const Type *rt, const char *name, const CallArgs *ca) {
     switch (rt->kind) {
     case TY_TENSOR:
@@ -445,49 +539,12 @@ static const Type *method_call(Inf *I, const Type *rt, const char *name, const C
     case TY_SIZE:
         if (!strcmp(name, "numel") || !strcmp(name, "index") || !strcmp(name, "count")) return TY(TY_INT);
         return TY(TY_UNKNOWN);
-    case TY_STR: {
-        static const char *const strs[] = {"format",       "join",   "lower",   "upper",      "strip",
-                                           "lstrip",       "rstrip", "replace", "capitalize", "title",
-                                           "zfill",        "ljust",  "rjust",   "center",     "removeprefix",
-                                           "removesuffix", NULL};
-        static const char *const bools[] = {"startswith", "endswith", "isdigit", "isalpha",      "isalnum",
-                                            "isspace",    "isupper",  "islower", "isidentifier", NULL};
-        if (str_in(name, strs)) return TY(TY_STR);
-        if (str_in(name, bools)) return TY(TY_BOOL);
-        if (!strcmp(name, "split") || !strcmp(name, "rsplit") || !strcmp(name, "splitlines"))
-            return types_list(I->L, TY(TY_STR));
-        if (!strcmp(name, "find") || !strcmp(name, "index") || !strcmp(name, "count") ||
-            !strcmp(name, "rfind"))
-            return TY(TY_INT);
-        if (!strcmp(name, "encode")) return TY(TY_BYTES);
-        return TY(TY_UNKNOWN);
-    }
-    case TY_LIST:
-        if (!strcmp(name, "index") || !strcmp(name, "count")) return TY(TY_INT);
-        if (!strcmp(name, "pop")) return rt->elems[0];
-        if (!strcmp(name, "copy")) return rt;
-        if (!strcmp(name, "append") || !strcmp(name, "extend") || !strcmp(name, "insert") ||
-            !strcmp(name, "sort") || !strcmp(name, "reverse") || !strcmp(name, "clear") ||
-            !strcmp(name, "remove"))
-            return TY(TY_NONE);
-        return TY(TY_UNKNOWN);
+    case TY_STR: return str_method(I, name);
+    case TY_LIST: return list_method(I, rt, name);
     case TY_TUPLE:
         if (!strcmp(name, "index") || !strcmp(name, "count")) return TY(TY_INT);
         return TY(TY_UNKNOWN);
-    case TY_DICT: {
-        const Type *k = rt->elems[0], *v = rt->elems[1];
-        if (!strcmp(name, "keys")) return types_list(I->L, k);
-        if (!strcmp(name, "values")) return types_list(I->L, v);
-        if (!strcmp(name, "items")) {
-            const Type *p[2] = {k, v};
-            return types_list(I->L, types_tuple(I->L, p, 2));
-        }
-        if (!strcmp(name, "get"))
-            return ca->npos >= 2 ? types_join(I->L, v, ca->pos[1]) : types_join(I->L, v, TY(TY_NONE));
-        if (!strcmp(name, "pop")) return ca->npos >= 2 ? types_join(I->L, v, ca->pos[1]) : v;
-        if (!strcmp(name, "copy")) return rt;
-        return TY(TY_UNKNOWN);
-    }
+    case TY_DICT: return dict_method(I, rt, name, ca);
     case TY_INT:
     case TY_FLOAT:
         if (!strcmp(name, "bit_length")) return TY(TY_INT);
@@ -511,6 +568,35 @@ static const Type *method_call(Inf *I, const Type *rt, const char *name, const C
     }
 }
 
+// The result of the call node whose callee f is an attribute (module.function(...), self.method(...),
+// value.method(...)); evaluates the arguments into *ca.
+static const Type *ev_attribute_call(Inf *I, Env *e, uint32_t node, uint32_t f, CallArgs *ca) {
+    const Cst *c = I->c;
+    uint32_t obj = cst_field(c, f, F_OBJECT), an = cst_field(c, f, F_ATTRIBUTE);
+    if (ty_root_is_global(I, f)) {  // module.function(...)
+        eval_args(I, e, node, ca);
+        const char *q = program_qualname(I->cx, I->mod, f);
+        if (q) return qualified_call(I, f, q, ca);
+        ty_ev(I, e, obj);
+        return TY(TY_UNKNOWN);
+    }
+    size_t nl;
+    const char *name = cst_text(c, an, &nl);
+    char *nm = arena_strndup(I->cx, name, nl);
+    if (ty_is_self(I, obj) && I->cls) {
+        ty_ev(I, e, obj);
+        eval_args(I, e, node, ca);
+        uint32_t ai = ty_attr_index(I, f);
+        if (ai != UINT32_MAX) return TY(TY_UNKNOWN);  // an attribute holding a callable
+        FuncInfo *m = program_find_method(I->cx, I->cls, nm);
+        if (m) return ty_func_return(I, m);
+        return TY(TY_UNKNOWN);  // self.sub(x): a submodule may return tensors
+    }
+    const Type *rt = ty_ev(I, e, obj);
+    eval_args(I, e, node, ca);
+    return method_call(I, rt, nm, ca);
+}
+
 static const Type *ev_call(Inf *I, Env *e, uint32_t node) {
     const Cst *c = I->c;
     uint32_t f = cst_unparen(c, cst_field(c, node, F_FUNCTION));
@@ -529,33 +615,24 @@ static const Type *ev_call(Inf *I, Env *e, uint32_t node) {
         const char *q = ty_qualname_of(I, f);
         return q ? qualified_call(I, f, q, &ca) : TY(TY_UNKNOWN);
     }
-    if (fk == K_ATTRIBUTE) {
-        uint32_t obj = cst_field(c, f, F_OBJECT), an = cst_field(c, f, F_ATTRIBUTE);
-        if (ty_root_is_global(I, f)) {  // module.function(...)
-            eval_args(I, e, node, &ca);
-            const char *q = program_qualname(I->cx, I->mod, f);
-            if (q) return qualified_call(I, f, q, &ca);
-            ty_ev(I, e, obj);
-            return TY(TY_UNKNOWN);
-        }
-        size_t nl;
-        const char *name = cst_text(c, an, &nl);
-        char *nm = arena_strndup(I->cx, name, nl);
-        if (ty_is_self(I, obj) && I->cls) {
-            ty_ev(I, e, obj);
-            eval_args(I, e, node, &ca);
-            uint32_t ai = ty_attr_index(I, f);
-            if (ai != UINT32_MAX) return TY(TY_UNKNOWN);  // an attribute holding a callable
-            FuncInfo *m = program_find_method(I->cx, I->cls, nm);
-            if (m) return ty_func_return(I, m);
-            return TY(TY_UNKNOWN);  // self.sub(x): a submodule may return tensors
-        }
-        const Type *rt = ty_ev(I, e, obj);
-        eval_args(I, e, node, &ca);
-        return method_call(I, rt, nm, &ca);
-    }
+    if (fk == K_ATTRIBUTE) return ev_attribute_call(I, e, node, f, &ca);
     ty_ev(I, e, f);
     eval_args(I, e, node, &ca);
+    return TY(TY_UNKNOWN);
+}
+
+// The attribute nm of a value of type ot that is, or may be, a tensor (x.shape, x.dtype, x.T, ...).
+static const Type *tensor_attribute(Inf *I, const Type *ot, const char *nm) {
+    if (!strcmp(nm, "shape")) return TY(TY_SIZE);
+    if (!strcmp(nm, "ndim")) return TY(TY_INT);
+    if (ot->kind != TY_TENSOR) return TY(TY_UNKNOWN);
+    static const char *const tens[] = {"T", "mT", "H", "mH", "data", "grad", "real", "imag", NULL};
+    static const char *const bools[] = {"is_cuda",      "requires_grad", "is_leaf", "is_sparse",
+                                        "is_quantized", "is_meta",       NULL};
+    if (str_in(nm, tens)) return TY(TY_TENSOR);
+    if (str_in(nm, bools)) return TY(TY_BOOL);
+    if (!strcmp(nm, "dtype")) return TY(TY_DTYPE);
+    if (!strcmp(nm, "device")) return TY(TY_DEVICE);
     return TY(TY_UNKNOWN);
 }
 
@@ -571,6 +648,25 @@ static const Type *known_value(Inf *I, const char *q) {
     return NULL;
 }
 
+// The value of the global attribute chain node (torch.float32, math.pi, module constants);
+// NULL when the chain has no qualified name.
+static const Type *global_attribute(Inf *I, uint32_t node) {
+    const char *q = program_qualname(I->cx, I->mod, node);
+    if (!q) return NULL;
+    const Type *kt = known_value(I, q);
+    if (kt) return kt;
+    Symbol s = program_resolve(I->cx, I->mod, node);
+    if (s.kind == SYM_MODULE || s.kind == SYM_EXTERN || s.kind == SYM_CLASS || s.kind == SYM_FUNC)
+        return TY(TY_OBJECT);
+    if (s.kind == SYM_VALUE && s.mod && s.qualname) {
+        size_t ml = strlen(s.mod->name);
+        if (!strncmp(s.qualname, s.mod->name, ml) && s.qualname[ml] == '.' &&
+            !strchr(s.qualname + ml + 1, '.'))
+            return ty_module_value(I, s.mod, s.qualname + ml + 1);
+    }
+    return TY(TY_UNKNOWN);
+}
+
 static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
     const Cst *c = I->c;
     uint32_t obj = cst_field(c, node, F_OBJECT), an = cst_field(c, node, F_ATTRIBUTE);
@@ -584,21 +680,8 @@ static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
         return t->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : t;
     }
     if (ty_root_is_global(I, node)) {  // torch.float32, math.pi, module constants
-        const char *q = program_qualname(I->cx, I->mod, node);
-        if (q) {
-            const Type *kt = known_value(I, q);
-            if (kt) return kt;
-            Symbol s = program_resolve(I->cx, I->mod, node);
-            if (s.kind == SYM_MODULE || s.kind == SYM_EXTERN || s.kind == SYM_CLASS || s.kind == SYM_FUNC)
-                return TY(TY_OBJECT);
-            if (s.kind == SYM_VALUE && s.mod && s.qualname) {
-                size_t ml = strlen(s.mod->name);
-                if (!strncmp(s.qualname, s.mod->name, ml) && s.qualname[ml] == '.' &&
-                    !strchr(s.qualname + ml + 1, '.'))
-                    return ty_module_value(I, s.mod, s.qualname + ml + 1);
-            }
-            return TY(TY_UNKNOWN);
-        }
+        const Type *gt = global_attribute(I, node);
+        if (gt) return gt;
     }
     const Type *ot = ty_ev(I, e, obj);
     char *nm = arena_strndup(I->cx, name, nl);
@@ -606,19 +689,7 @@ static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
     switch (ot->kind) {
     case TY_TENSOR:
     case TY_UNKNOWN:
-    case TY_BOTTOM: {
-        if (!strcmp(nm, "shape")) return TY(TY_SIZE);
-        if (!strcmp(nm, "ndim")) return TY(TY_INT);
-        if (ot->kind != TY_TENSOR) return TY(TY_UNKNOWN);
-        static const char *const tens[] = {"T", "mT", "H", "mH", "data", "grad", "real", "imag", NULL};
-        static const char *const bools[] = {"is_cuda",      "requires_grad", "is_leaf", "is_sparse",
-                                            "is_quantized", "is_meta",       NULL};
-        if (str_in(nm, tens)) return TY(TY_TENSOR);
-        if (str_in(nm, bools)) return TY(TY_BOOL);
-        if (!strcmp(nm, "dtype")) return TY(TY_DTYPE);
-        if (!strcmp(nm, "device")) return TY(TY_DEVICE);
-        return TY(TY_UNKNOWN);
-    }
+    case TY_BOTTOM: return tensor_attribute(I, ot, nm);
     case TY_INSTANCE:
         if (ot->cls) return I->S->class_attr(I, ot->cls, nm, nl);
         return TY(TY_UNKNOWN);
@@ -973,26 +1044,44 @@ static const Type *unpack_elem(Inf *I, const Type *t, size_t i, size_t n, bool s
     return star_here ? types_list(I->L, el) : el;
 }
 
+// Sets variable slot (a local or a self attribute; none when UINT32_MAX) to t and records its
+// new type at the target node.
+static void bind_slot(Inf *I, Env *e, uint32_t slot, uint32_t target, const Type *t) {
+    if (slot == UINT32_MAX) return;
+    ty_set_var(I, e, slot, t);
+    record(I, target, e->v[slot]);
+}
+
+// Binds each element of the sequence target (a, *b, c = ...) to its part of t.
+static void bind_sequence(Inf *I, Env *e, uint32_t target, const Type *t) {
+    const Cst *c = I->c;
+    uint32_t kids[TUPLE_MAX];
+    size_t n = 0, star_at = SIZE_MAX;
+    for (uint32_t k = 0; k < c->nodes[target].nchildren; k++) {
+        uint32_t ch = c->nodes[target].first_child + k;
+        if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
+        if (n == TUPLE_MAX) {  // too many targets: nothing known
+            for (size_t i = 0; i < n; i++) ty_bind_target(I, e, kids[i], TY(TY_UNKNOWN));
+            n = 0;
+        }
+        uint32_t ck = c->nodes[ch].kind;
+        if (ck == K_LIST_SPLAT_PATTERN || ck == K_LIST_SPLAT) star_at = n;
+        kids[n++] = ch;
+    }
+    for (size_t i = 0; i < n; i++)
+        ty_bind_target(I, e, kids[i], unpack_elem(I, t, i, n, i == star_at, star_at));
+}
+
 void ty_bind_target(Inf *I, Env *e, uint32_t target, const Type *t) {
     const Cst *c = I->c;
     target = cst_unparen(c, target);
     if (target == CST_NONE) return;
     switch (c->nodes[target].kind) {
-    case K_IDENTIFIER: {
-        uint32_t li = ty_local_index(I, target);
-        if (li != UINT32_MAX) {
-            ty_set_var(I, e, li, t);
-            record(I, target, e->v[li]);
-        }
-        return;
-    }
+    case K_IDENTIFIER: bind_slot(I, e, ty_local_index(I, target), target, t); return;
     case K_ATTRIBUTE: {
         uint32_t ai = ty_attr_index(I, target);
         ty_ev(I, e, cst_field(c, target, F_OBJECT));
-        if (ai != UINT32_MAX) {
-            ty_set_var(I, e, ai, t);
-            record(I, target, e->v[ai]);
-        }
+        bind_slot(I, e, ai, target, t);
         return;
     }
     case K_SUBSCRIPT:
@@ -1013,24 +1102,7 @@ void ty_bind_target(Inf *I, Env *e, uint32_t target, const Type *t) {
     case K_LIST_PATTERN:
     case K_TUPLE:
     case K_LIST:
-    case K_EXPRESSION_LIST: {
-        uint32_t kids[TUPLE_MAX];
-        size_t n = 0, star_at = SIZE_MAX;
-        for (uint32_t k = 0; k < c->nodes[target].nchildren; k++) {
-            uint32_t ch = c->nodes[target].first_child + k;
-            if (!c->nodes[ch].named || c->nodes[ch].kind == K_COMMENT) continue;
-            if (n == TUPLE_MAX) {  // too many targets: nothing known
-                for (size_t i = 0; i < n; i++) ty_bind_target(I, e, kids[i], TY(TY_UNKNOWN));
-                n = 0;
-            }
-            uint32_t ck = c->nodes[ch].kind;
-            if (ck == K_LIST_SPLAT_PATTERN || ck == K_LIST_SPLAT) star_at = n;
-            kids[n++] = ch;
-        }
-        for (size_t i = 0; i < n; i++)
-            ty_bind_target(I, e, kids[i], unpack_elem(I, t, i, n, i == star_at, star_at));
-        return;
-    }
+    case K_EXPRESSION_LIST: bind_sequence(I, e, target, t); return;
     default: ty_ev(I, e, target); return;
     }
 }

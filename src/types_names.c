@@ -145,6 +145,52 @@ static const Type *ann_string(Inf *I, Module *m, const Cst *c, uint32_t node, in
     return ty_ann(I, m, sc, e, depth + 1);
 }
 
+// The type the builtin class name b denotes (int, str, list, ...); Unknown for the others.
+static const Type *builtin_type_of(Inf *I, const char *b) {
+    static const struct {
+        const char *name;
+        TypeKind k;
+    } bs[] = {
+        {"int", TY_INT},     {"float", TY_FLOAT}, {"bool", TY_BOOL},       {"complex", TY_COMPLEX},
+        {"str", TY_STR},     {"bytes", TY_BYTES}, {"None", TY_NONE},       {"range", TY_RANGE},
+        {"slice", TY_SLICE}, {"type", TY_OBJECT}, {"bytearray", TY_BYTES},
+    };
+    for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++)
+        if (strcmp(b, bs[i].name) == 0) return TY(bs[i].k);
+    if (strcmp(b, "list") == 0) return types_list(I->L, TY(TY_UNKNOWN));
+    if (strcmp(b, "tuple") == 0) return types_tuple_of(I->L, TY(TY_UNKNOWN));
+    if (strcmp(b, "dict") == 0) return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
+    if (strcmp(b, "set") == 0 || strcmp(b, "frozenset") == 0) return types_set(I->L, TY(TY_UNKNOWN));
+    return TY(TY_UNKNOWN);  // object, Tensor without an import, ...
+}
+
+// The type the typing / collections.abc name t denotes without parameters (List, Dict, ...).
+static const Type *typing_type_of(Inf *I, const char *t) {
+    static const char *const seqs[] = {"List",     "Sequence",   "Iterable",  "MutableSequence",
+                                       "Iterator", "Collection", "Generator", "Reversible",
+                                       NULL};
+    if (str_in(t, seqs)) return types_list(I->L, TY(TY_UNKNOWN));
+    if (strcmp(t, "Tuple") == 0) return types_tuple_of(I->L, TY(TY_UNKNOWN));
+    if (strcmp(t, "Dict") == 0 || strcmp(t, "Mapping") == 0 || strcmp(t, "MutableMapping") == 0 ||
+        strcmp(t, "OrderedDict") == 0 || strcmp(t, "DefaultDict") == 0)
+        return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
+    if (strcmp(t, "Set") == 0 || strcmp(t, "FrozenSet") == 0 || strcmp(t, "AbstractSet") == 0)
+        return types_set(I->L, TY(TY_UNKNOWN));
+    if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0) return TY(TY_OBJECT);
+    return TY(TY_UNKNOWN);  // Any, TypeVar names, ...
+}
+
+// The type a torch.* re-export or alias denotes by its last name (`Tensor = torch.Tensor` in
+// torch.nn.functional); NULL for other names.
+static const Type *torch_alias_type(Inf *I, const char *q) {
+    const char *last = strrchr(q, '.') + 1;
+    if (strcmp(last, "Tensor") == 0 || strcmp(last, "Parameter") == 0) return TY(TY_TENSOR);
+    if (strcmp(last, "Size") == 0) return TY(TY_SIZE);
+    if (strcmp(last, "dtype") == 0) return TY(TY_DTYPE);
+    if (strcmp(last, "device") == 0) return TY(TY_DEVICE);
+    return NULL;
+}
+
 // The type a class/type name denotes (in an annotation or an isinstance()).
 const Type *ty_type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) {
     const char *dotted = program_dotted_text(I->cx, c, node);
@@ -152,54 +198,19 @@ const Type *ty_type_of_name(Inf *I, Module *m, const Cst *c, uint32_t node) {
     const char *q = qual_of_text(I->cx, m, dotted);
     const char *b = q ? NULL : dotted;  // unbound: a builtin
     if (q && str_has_prefix(q, "builtins.")) b = str_after_prefix(q, "builtins.");
-    if (b) {
-        static const struct {
-            const char *name;
-            TypeKind k;
-        } bs[] = {
-            {"int", TY_INT},     {"float", TY_FLOAT}, {"bool", TY_BOOL},       {"complex", TY_COMPLEX},
-            {"str", TY_STR},     {"bytes", TY_BYTES}, {"None", TY_NONE},       {"range", TY_RANGE},
-            {"slice", TY_SLICE}, {"type", TY_OBJECT}, {"bytearray", TY_BYTES},
-        };
-        for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++)
-            if (strcmp(b, bs[i].name) == 0) return TY(bs[i].k);
-        if (strcmp(b, "list") == 0) return types_list(I->L, TY(TY_UNKNOWN));
-        if (strcmp(b, "tuple") == 0) return types_tuple_of(I->L, TY(TY_UNKNOWN));
-        if (strcmp(b, "dict") == 0) return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
-        if (strcmp(b, "set") == 0 || strcmp(b, "frozenset") == 0) return types_set(I->L, TY(TY_UNKNOWN));
-        return TY(TY_UNKNOWN);  // object, Tensor without an import, ...
-    }
+    if (b) return builtin_type_of(I, b);
     if (torchinfo_is_tensor_class(q)) return TY(TY_TENSOR);
     if (strcmp(q, "torch.Size") == 0) return TY(TY_SIZE);
     if (strcmp(q, "torch.dtype") == 0) return TY(TY_DTYPE);
     if (strcmp(q, "torch.device") == 0) return TY(TY_DEVICE);
     if (str_has_prefix(q, "typing.") || str_has_prefix(q, "typing_extensions.") ||
-        str_has_prefix(q, "collections.abc.")) {
-        const char *t = strrchr(q, '.') + 1;
-        static const char *const seqs[] = {"List",     "Sequence",   "Iterable",  "MutableSequence",
-                                           "Iterator", "Collection", "Generator", "Reversible",
-                                           NULL};
-        if (str_in(t, seqs)) return types_list(I->L, TY(TY_UNKNOWN));
-        if (strcmp(t, "Tuple") == 0) return types_tuple_of(I->L, TY(TY_UNKNOWN));
-        if (strcmp(t, "Dict") == 0 || strcmp(t, "Mapping") == 0 || strcmp(t, "MutableMapping") == 0 ||
-            strcmp(t, "OrderedDict") == 0 || strcmp(t, "DefaultDict") == 0)
-            return types_dict(I->L, TY(TY_UNKNOWN), TY(TY_UNKNOWN));
-        if (strcmp(t, "Set") == 0 || strcmp(t, "FrozenSet") == 0 || strcmp(t, "AbstractSet") == 0)
-            return types_set(I->L, TY(TY_UNKNOWN));
-        if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0) return TY(TY_OBJECT);
-        return TY(TY_UNKNOWN);  // Any, TypeVar names, ...
-    }
+        str_has_prefix(q, "collections.abc."))
+        return typing_type_of(I, strrchr(q, '.') + 1);
     // torch's own names are known by the tables above: reading torch's sources
     // for them (torch._jit_internal.BroadcastingList2, ...) costs more than it tells
     bool torch_name = torchinfo_is_opaque_library(q);
-    if (str_has_prefix(q,
-                       "torch.")) {  // re-exports and aliases: `Tensor = torch.Tensor` in torch.nn.functional
-        const char *last = strrchr(q, '.') + 1;
-        if (strcmp(last, "Tensor") == 0 || strcmp(last, "Parameter") == 0) return TY(TY_TENSOR);
-        if (strcmp(last, "Size") == 0) return TY(TY_SIZE);
-        if (strcmp(last, "dtype") == 0) return TY(TY_DTYPE);
-        if (strcmp(last, "device") == 0) return TY(TY_DEVICE);
-    }
+    const Type *alias = str_has_prefix(q, "torch.") ? torch_alias_type(I, q) : NULL;
+    if (alias) return alias;
     Symbol s = torch_name             ? (Symbol){0}
                : c == m->cst          ? program_resolve(I->cx, m, node)
                : !strchr(dotted, '.') ? program_lookup(I->cx, m, dotted)
@@ -262,6 +273,24 @@ static const Type *ann_tuple(Inf *I, Module *m, const Cst *c, const uint32_t *ps
     return types_tuple(I->L, e, n);
 }
 
+// Union[ps...]: the join of the n parameter types.
+static const Type *ann_union(Inf *I, Module *m, const Cst *c, const uint32_t *ps, size_t n, int depth) {
+    const Type *j = TY(TY_BOTTOM);
+    for (size_t i = 0; i < n; i++) j = types_join(I->L, j, ty_ann(I, m, c, ps[i], depth + 1));
+    return n ? j : TY(TY_UNKNOWN);
+}
+
+// Literal[ps...]: the join of the n literals' types.
+static const Type *ann_literal(Inf *I, const Cst *c, const uint32_t *ps, size_t n) {
+    const Type *j = TY(TY_BOTTOM);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t e = ps[i];
+        if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
+        j = types_join(I->L, j, e == CST_NONE ? TY(TY_UNKNOWN) : ty_literal_type(I, c, e));
+    }
+    return n ? j : TY(TY_UNKNOWN);
+}
+
 // A subscripted annotation, `base[args]`: the typing generics ffq knows
 // (Optional, Union, List, Dict, Tuple, ...); any other base is its own type.
 static const Type *ann_generic(Inf *I, Module *m, const Cst *c, uint32_t node, int depth) {
@@ -282,11 +311,7 @@ static const Type *ann_generic(Inf *I, Module *m, const Cst *c, uint32_t node, i
     if (!typing) return ty_type_of_name(I, m, c, base);
     const Type *a0 = n > 0 ? ty_ann(I, m, c, ps[0], depth + 1) : TY(TY_UNKNOWN);
     if (strcmp(t, "Optional") == 0) return types_join(I->L, a0, TY(TY_NONE));
-    if (strcmp(t, "Union") == 0) {
-        const Type *j = TY(TY_BOTTOM);
-        for (size_t i = 0; i < n; i++) j = types_join(I->L, j, ty_ann(I, m, c, ps[i], depth + 1));
-        return n ? j : TY(TY_UNKNOWN);
-    }
+    if (strcmp(t, "Union") == 0) return ann_union(I, m, c, ps, n, depth);
     static const char *const seqs[] = {"List",     "list",       "Sequence",  "Iterable",   "MutableSequence",
                                        "Iterator", "Collection", "Generator", "Reversible", "deque",
                                        NULL};
@@ -302,15 +327,7 @@ static const Type *ann_generic(Inf *I, Module *m, const Cst *c, uint32_t node, i
     if (strcmp(t, "Annotated") == 0 || strcmp(t, "Final") == 0 || strcmp(t, "ClassVar") == 0 ||
         strcmp(t, "Required") == 0 || strcmp(t, "NotRequired") == 0)
         return a0;
-    if (strcmp(t, "Literal") == 0) {
-        const Type *j = TY(TY_BOTTOM);
-        for (size_t i = 0; i < n; i++) {
-            uint32_t e = ps[i];
-            if (c->nodes[e].kind == K_TYPE) e = cst_named_child(c, e, 0);
-            j = types_join(I->L, j, e == CST_NONE ? TY(TY_UNKNOWN) : ty_literal_type(I, c, e));
-        }
-        return n ? j : TY(TY_UNKNOWN);
-    }
+    if (strcmp(t, "Literal") == 0) return ann_literal(I, c, ps, n);
     if (strcmp(t, "Callable") == 0 || strcmp(t, "Type") == 0 || strcmp(t, "type") == 0) return TY(TY_OBJECT);
     return TY(TY_UNKNOWN);
 }
@@ -474,74 +491,82 @@ void ty_narrow(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e) {
     I->depth--;
 }
 
+// `a and b` / `a or b`: narrows through both operands.
+static void narrow_bool_op(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e) {
+    const Cst *c = I->c;
+    uint32_t l = cst_field(c, cond, F_LEFT), r = cst_field(c, cond, F_RIGHT);
+    bool is_and = text_is(c, cst_field(c, cond, F_OPERATOR), "and");
+    if (!ty_may_narrow(I, e, cond, 0)) return;
+    Env lt = env_copy(I, e), lf = env_copy(I, e);
+    ty_narrow(I, e, l, &lt, &lf);
+    Env *mid = is_and ? &lt : &lf;
+    Env rt = env_copy(I, mid), rf = env_copy(I, mid);
+    ty_narrow(I, mid, r, &rt, &rf);
+    if (is_and) {
+        env_assign(then_e, &rt, I->nvars);
+        env_assign(else_e, &lf, I->nvars);
+        env_join_into(I, else_e, &rf);
+    } else {
+        env_assign(then_e, &lt, I->nvars);
+        env_join_into(I, then_e, &rt);
+        env_assign(else_e, &rf, I->nvars);
+    }
+}
+
+// isinstance(x, T): x is a T on the true branch.
+static void narrow_isinstance(Inf *I, uint32_t cond, Env *then_e) {
+    const Cst *c = I->c;
+    uint32_t f = cst_field(c, cond, F_FUNCTION);
+    const char *b = ty_builtin_of(I, f);
+    if (!b || strcmp(b, "isinstance") != 0) return;
+    uint32_t al = cst_field(c, cond, F_ARGUMENTS);
+    if (al == CST_NONE || c->nodes[al].kind != K_ARGUMENT_LIST || cst_named_count(c, al) != 2) return;
+    uint32_t x = cst_named_child(c, al, 0), t = cst_named_child(c, al, 1);
+    uint32_t v = narrow_var(I, x);
+    if (v == UINT32_MAX) return;
+    const Type *want = isinstance_type(I, t, 0);
+    if (want->kind == TY_UNKNOWN) return;
+    const Type *cur = then_e->v[v];
+    if (cur->kind == TY_BOTTOM) cur = TY(TY_UNKNOWN);
+    then_e->v[v] = types_meet(I->L, cur, want);
+}
+
+// x is None / x is not None (also == / !=): None on one branch, not None on the other.
+static void narrow_none_test(Inf *I, uint32_t cond, Env *then_e, Env *else_e) {
+    const Cst *c = I->c;
+    if (cst_named_count(c, cond) != 2) return;
+    uint32_t x = cst_named_child(c, cond, 0), y = cst_named_child(c, cond, 1);
+    if (c->nodes[cst_unparen(c, y)].kind != K_NONE) return;
+    uint32_t v = narrow_var(I, x);
+    if (v == UINT32_MAX) return;
+    bool pos = false, neg = false;
+    for (uint32_t k = 0; k < c->nodes[cond].nchildren; k++) {
+        uint32_t ch = c->nodes[cond].first_child + k;
+        if (c->nodes[ch].named) continue;
+        if (cst_text_is(c, ch, "is") || cst_text_is(c, ch, "==")) pos = true;
+        else if (cst_text_is(c, ch, "is not") || cst_text_is(c, ch, "!=")) neg = true;
+        else if (cst_text_is(c, ch, "not") && pos) {
+            pos = false;
+            neg = true;
+        }
+    }
+    if (pos == neg) return;
+    Env *not_none = neg ? then_e : else_e, *none = neg ? else_e : then_e;
+    const Type *cur = not_none->v[v];
+    if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN) not_none->v[v] = without_none(I, cur);
+    cur = none->v[v];
+    if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN) none->v[v] = types_meet(I->L, cur, TY(TY_NONE));
+}
+
 static void narrow_inner(Inf *I, Env *e, uint32_t cond, Env *then_e, Env *else_e) {
     const Cst *c = I->c;
     cond = cst_unparen(c, cond);
     if (cond == CST_NONE) return;
     switch (c->nodes[cond].kind) {
     case K_NOT_OP: ty_narrow(I, e, cst_field(c, cond, F_ARGUMENT), else_e, then_e); return;
-    case K_BOOLEAN_OP: {
-        uint32_t l = cst_field(c, cond, F_LEFT), r = cst_field(c, cond, F_RIGHT);
-        bool is_and = text_is(c, cst_field(c, cond, F_OPERATOR), "and");
-        if (!ty_may_narrow(I, e, cond, 0)) return;
-        Env lt = env_copy(I, e), lf = env_copy(I, e);
-        ty_narrow(I, e, l, &lt, &lf);
-        Env *mid = is_and ? &lt : &lf;
-        Env rt = env_copy(I, mid), rf = env_copy(I, mid);
-        ty_narrow(I, mid, r, &rt, &rf);
-        if (is_and) {
-            env_assign(then_e, &rt, I->nvars);
-            env_assign(else_e, &lf, I->nvars);
-            env_join_into(I, else_e, &rf);
-        } else {
-            env_assign(then_e, &lt, I->nvars);
-            env_join_into(I, then_e, &rt);
-            env_assign(else_e, &rf, I->nvars);
-        }
-        return;
-    }
-    case K_CALL: {
-        uint32_t f = cst_field(c, cond, F_FUNCTION);
-        const char *b = ty_builtin_of(I, f);
-        if (!b || strcmp(b, "isinstance") != 0) return;
-        uint32_t al = cst_field(c, cond, F_ARGUMENTS);
-        if (al == CST_NONE || c->nodes[al].kind != K_ARGUMENT_LIST || cst_named_count(c, al) != 2) return;
-        uint32_t x = cst_named_child(c, al, 0), t = cst_named_child(c, al, 1);
-        uint32_t v = narrow_var(I, x);
-        if (v == UINT32_MAX) return;
-        const Type *want = isinstance_type(I, t, 0);
-        if (want->kind == TY_UNKNOWN) return;
-        const Type *cur = then_e->v[v];
-        if (cur->kind == TY_BOTTOM) cur = TY(TY_UNKNOWN);
-        then_e->v[v] = types_meet(I->L, cur, want);
-        return;
-    }
-    case K_COMPARISON: {  // x is None / x is not None
-        if (cst_named_count(c, cond) != 2) return;
-        uint32_t x = cst_named_child(c, cond, 0), y = cst_named_child(c, cond, 1);
-        if (c->nodes[cst_unparen(c, y)].kind != K_NONE) return;
-        uint32_t v = narrow_var(I, x);
-        if (v == UINT32_MAX) return;
-        bool pos = false, neg = false;
-        for (uint32_t k = 0; k < c->nodes[cond].nchildren; k++) {
-            uint32_t ch = c->nodes[cond].first_child + k;
-            if (c->nodes[ch].named) continue;
-            if (cst_text_is(c, ch, "is") || cst_text_is(c, ch, "==")) pos = true;
-            else if (cst_text_is(c, ch, "is not") || cst_text_is(c, ch, "!=")) neg = true;
-            else if (cst_text_is(c, ch, "not") && pos) {
-                pos = false;
-                neg = true;
-            }
-        }
-        if (pos == neg) return;
-        Env *not_none = neg ? then_e : else_e, *none = neg ? else_e : then_e;
-        const Type *cur = not_none->v[v];
-        if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN) not_none->v[v] = without_none(I, cur);
-        cur = none->v[v];
-        if (cur->kind != TY_BOTTOM && cur->kind != TY_UNKNOWN)
-            none->v[v] = types_meet(I->L, cur, TY(TY_NONE));
-        return;
-    }
+    case K_BOOLEAN_OP: narrow_bool_op(I, e, cond, then_e, else_e); return;
+    case K_CALL: narrow_isinstance(I, cond, then_e); return;
+    case K_COMPARISON: narrow_none_test(I, cond, then_e, else_e); return;
     case K_IDENTIFIER:
     case K_ATTRIBUTE: {  // `if x:` rules out None
         uint32_t v = narrow_var(I, cond);
