@@ -99,31 +99,25 @@ def libffqrt_path():
     return None
 
 
-def default_optable_path():
-    """Path of the default operator table (YAML), the one embedded in ffq; None if missing.
-
-    ``fastforward/_data/default.yaml`` of an installed package (a wheel or an editable
-    install), else ``optable/default.yaml`` of the checkout.
-    """
-    packaged = _package_resource("_data", "default.yaml")
+def _data_file(name):
+    """``fastforward/_data/<name>`` of an installed package (a wheel or an editable install),
+    else ``optable/<name>`` of the checkout; None if neither exists."""
+    packaged = _package_resource("_data", name)
     if packaged:
         return packaged
-    candidate = os.path.join(CHECKOUT, "optable", "default.yaml")
+    candidate = os.path.join(CHECKOUT, "optable", name)
     return candidate if in_checkout() and os.path.isfile(candidate) else None
+
+
+def default_optable_path():
+    """Path of the default operator table (YAML), the one embedded in ffq; None if missing."""
+    return _data_file("default.yaml")
 
 
 def known_modules_path():
     """Path of the known-module list (the torch modules with built-in quantized classes, the
-    list compiled into ffq); None if missing.
-
-    ``fastforward/_data/known_modules.txt`` of an installed package, else
-    ``optable/known_modules.txt`` of the checkout.
-    """
-    packaged = _package_resource("_data", "known_modules.txt")
-    if packaged:
-        return packaged
-    candidate = os.path.join(CHECKOUT, "optable", "known_modules.txt")
-    return candidate if in_checkout() and os.path.isfile(candidate) else None
+    list compiled into ffq); None if missing."""
+    return _data_file("known_modules.txt")
 
 
 def _installed_with_package():
