@@ -227,6 +227,7 @@ static bool splittable(const Fmt *f, uint32_t n) {
     case K_SET:
     case K_DICT:
     case K_EXPRESSION_LIST:
+    case K_PATTERN_LIST:
     case K_YIELD: return fmt_nchildren(f, n) > 0;
     case K_UNARY_OP:
     case K_NOT_OP:
@@ -244,6 +245,14 @@ static bool splittable(const Fmt *f, uint32_t n) {
     }
     default: return true;  // operators, comparisons, subscripts, comprehensions, await, ...
     }
+}
+
+// `a, b` without brackets. Valid Python has it as an expression list in a
+// value; after a syntax error, tree-sitter's recovery can read the same text
+// as a pattern list, which must lay out the same way (or a second pass, on
+// text that now parses cleanly, would lay it out differently).
+static bool is_bare_tuple(const Fmt *f, uint32_t n) {
+    return kind(f, n) == K_EXPRESSION_LIST || kind(f, n) == K_PATTERN_LIST;
 }
 
 static void fmt_assignment(Fmt *f, uint32_t a) {
@@ -270,13 +279,13 @@ static void fmt_assignment(Fmt *f, uint32_t a) {
         right = cst_field(f->c, right, F_RIGHT);
     }
     uint32_t r = fmt_unparen(f, right);
-    if (has_own_parens_target(f, last) && kind(f, r) != K_EXPRESSION_LIST && kind(f, r) != K_YIELD) {
+    if (has_own_parens_target(f, last) && !is_bare_tuple(f, r) && kind(f, r) != K_YIELD) {
         fmt_assign_rtl(f, last, false, " = ", right);
         return;
     }
     fmt_targets(f, last);
     doc_str(f->d, " = ");
-    if (kind(f, r) == K_EXPRESSION_LIST) fmt_value_list(f, r);
+    if (is_bare_tuple(f, r)) fmt_value_list(f, r);
     else fmt_maybe_paren(f, right, P_IF_BREAKS);
 }
 
@@ -296,7 +305,7 @@ static void fmt_aug_assignment(Fmt *f, uint32_t a) {
 
 // `return a, b` / `x = a, b`: a tuple that gets parentheses only when it breaks.
 void fmt_value_list(Fmt *f, uint32_t n) {
-    if (kind(f, n) != K_EXPRESSION_LIST) {
+    if (!is_bare_tuple(f, n)) {
         fmt_maybe_paren(f, n, P_IF_BREAKS);
         return;
     }
@@ -416,7 +425,7 @@ static void fmt_raise(Fmt *f, uint32_t st) {
     uint32_t v = fmt_child(f, st, 0);
     if (v == CST_NONE) return;
     doc_space(f->d);
-    if (kind(f, v) == K_EXPRESSION_LIST) fmt_value_list(f, v);
+    if (is_bare_tuple(f, v)) fmt_value_list(f, v);
     else fmt_maybe_paren(f, v, P_OPTIONAL);
     uint32_t cause = cst_field(c, st, F_CAUSE);
     if (cause != CST_NONE) {
@@ -651,7 +660,7 @@ static void fmt_for_header(Fmt *f, uint32_t cl) {
     fmt_targets(f, cst_field(c, cl, F_LEFT));
     doc_str(f->d, " in ");
     uint32_t right = cst_field(c, cl, F_RIGHT);
-    if (kind(f, fmt_unparen(f, right)) == K_EXPRESSION_LIST) fmt_value_list(f, fmt_unparen(f, right));
+    if (is_bare_tuple(f, fmt_unparen(f, right))) fmt_value_list(f, fmt_unparen(f, right));
     else fmt_header_expr(f, right);
 }
 

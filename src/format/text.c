@@ -249,10 +249,37 @@ static void put_docstring_body(ffq_ctx *cx, const StrBuf *body, size_t nb, char 
     else if (bs % 2 == 1) sb_putc(cx, out, ' ');
 }
 
+// A docstring in single quotes (' or "): on one line, its surrounding
+// whitespace is stripped (a space stays after an odd run of backslashes, which
+// would otherwise escape the closing quote) and the quotes are chosen as for
+// any string; continued over lines with a backslash, it is kept as written
+// (re-indenting its lines would change its value), quotes aside.
+static void fmt_one_quote_docstring(ffq_ctx *cx, const char *s, size_t n, const StrParts *p, StrBuf *out) {
+    if (memchr(p->body, '\n', p->nbody)) {
+        fmt_string(cx, s, n, out);
+        return;
+    }
+    size_t lead = 0, len = p->nbody;
+    while (lead < len && (p->body[lead] == ' ' || p->body[lead] == '\t')) lead++;
+    len = lead + rstrip(p->body + lead, len - lead);
+    size_t bs = 0;
+    while (bs < len - lead && p->body[len - 1 - bs] == '\\') bs++;
+    if (bs % 2 == 1) len++;  // the body held whitespace after it: rstrip removed at least one byte
+    StrBuf lit = {0};
+    sb_putn(cx, &lit, s, (size_t)(p->body - s));  // prefix and quote
+    sb_putn(cx, &lit, p->body + lead, len - lead);
+    sb_putc(cx, &lit, p->quote);
+    fmt_string(cx, lit.data, lit.len, out);
+}
+
 void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out) {
     StrParts p;
     if (!split_string(s, n, &p) || p.bytes || p.fstr) {
         fmt_string(cx, s, n, out);
+        return;
+    }
+    if (!p.triple) {
+        fmt_one_quote_docstring(cx, s, n, &p, out);
         return;
     }
     size_t nb = p.nbody;
@@ -267,13 +294,8 @@ void fmt_docstring(ffq_ctx *cx, const char *s, size_t n, int indent, StrBuf *out
     for (size_t i = 0; i + 2 < blen; i++)
         if (body.data[i] == '"' && body.data[i + 1] == '"' && body.data[i + 2] == '"') has_dq3 = true;
     if (q == '\'' && !has_dq3) q = '"';
-    if (!p.triple && p.quote == '\'') {
-        fmt_string(cx, s, n, out);
-        return;
-    }
     put_prefix(cx, &p, out);
     const char *qq = q == '"' ? "\"\"\"" : "\'\'\'";
-    if (!p.triple) qq = q == '"' ? "\"" : "'";
     sb_puts(cx, out, qq);
     put_docstring_body(cx, &body, nb, q, out);
     sb_puts(cx, out, qq);

@@ -473,6 +473,15 @@ static const char *const fuzz_findings[] = {
     "        self.quantizer_x: fastforward.nn.Quantizer = fastforwariiiiiiiiiiiiiiiiiiiiiin(2, 4), torch.randnb * c + d\n"
     "        u = a.unsqueeze(-1)\n"
     "        return y, x, _r, w, u\n",
+    // a one-quote docstring: single quotes were formatted as a plain string,
+    // double quotes stripped as a docstring, so the second pass stripped more
+    "'\n'\n",
+    "class C:\n    '  c '\n",
+    "class D:\n    ' x\\ '\n",
+    // after a line tree-sitter recovers from, `a, b` in a value is read as a
+    // pattern list; it was laid out as a parenthesized tuple, not as a value list
+    "        self.q: T aaa, bbb\n"
+    "x: int = a, b  # a comment long enough to push this line past the limit of eighty-eight columns, surely\n",
 };
 
 static void test_fuzz_findings(void) {
