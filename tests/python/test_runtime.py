@@ -1138,6 +1138,103 @@ def test_autoquantize_live_model_converts_factory_built_blocks():
             quantized_module_impl._QUANTIZED_CLASSES.update(registered)
 
 
+JOIN_PARTS = textwrap.dedent(
+    """\
+    import torch
+
+
+    def helper(x):
+        return torch.relu(x) * 2
+
+
+    class Part(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(4, 4)
+
+        def forward(self, x):
+            return helper(self.fc(x)) + x
+
+
+    def make_part():
+        return Part()
+    """
+)
+
+JOIN_MODEL = textwrap.dedent(
+    """\
+    import torch
+
+    from ffq_join_parts import Part
+
+
+    def helper(x):
+        return torch.sigmoid(x) - 1
+
+
+    class Whole(torch.nn.Module):
+        def __init__(self, built):
+            super().__init__()
+            self.built = built  # from a factory: ffq cannot see its class in this file
+            self.direct = Part()  # ffq follows this one into the other file
+
+        def forward(self, x):
+            return helper(self.built(x)) + self.direct(x)
+
+
+    class Solo(torch.nn.Module):
+        def __init__(self, built):
+            super().__init__()
+            self.built = built
+
+        def forward(self, x):
+            return helper(self.built(x))
+    """
+)
+
+
+def test_autoquantize_joined_files_neither_repeat_nor_replace_definitions():
+    # Both files define `helper`; the runs on the two files both generate `quantized_helper`.
+    # Joined naively, the second file's helper replaced the first's (Whole then computed
+    # relu(x) * 2 where it should compute sigmoid(x) - 1), and QuantizedPart was defined twice.
+    _real_ffq()
+    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "ffq_join_parts.py"), "w") as f:
+            f.write(JOIN_PARTS)
+        with open(os.path.join(tmp, "ffq_join_model.py"), "w") as f:
+            f.write(JOIN_MODEL)
+        sys.path.insert(0, tmp)
+        try:
+            import ffq_join_model
+            import ffq_join_parts
+
+            # Whole: Part is also converted by the run on Whole's file (it follows `direct`);
+            # Solo: only the run on Part's own file converts it, with its own `helper`
+            for make in (ffq_join_model.Whole, ffq_join_model.Solo):
+                torch.manual_seed(0)
+                model = make(ffq_join_parts.make_part())
+                text = fastforward.autoquantize(model)
+                assert text.count("class QuantizedPart(") == 1, text
+                assert text.count("class Quantized%s(" % make.__name__) == 1, text
+                names = [line.split("(")[0] for line in text.splitlines() if line.startswith("def ")]
+                assert len(names) == len(set(names)), names  # no function defined twice
+                namespace = {}
+                exec(compile(text, "<generated>", "exec"), namespace)
+                x = torch.randn(3, 4)
+                expected = model(x)
+                quantize_model(model)
+                assert type(model).__name__ == "Quantized" + make.__name__
+                assert type(model.built).__name__ == "QuantizedPart"
+                assert_identical(model(x), expected)  # stubs only: the float computation
+        finally:
+            sys.path.remove(tmp)
+            for name in ("ffq_join_parts", "ffq_join_model"):
+                sys.modules.pop(name, None)
+            quantized_module_impl._QUANTIZED_CLASSES.clear()
+            quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+
+
 # --- plain runner -----------------------------------------------------------------------------
 
 

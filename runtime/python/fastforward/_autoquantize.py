@@ -5,12 +5,15 @@ source of the quantized counterparts. This module finds that file and the ffq ex
 runs ``ffq autoquant``, and returns the generated source.
 """
 
+import ast
 import importlib.util
 import inspect
+import io
 import os
 import subprocess
 import sys
 import tempfile
+import tokenize
 
 from fastforward import _paths
 from fastforward.autoquant.optable import OperatorTable
@@ -59,8 +62,9 @@ def autoquantize(
     source). Given a live model, every class that ``model.modules()`` contains is converted
     as well, even when the model was put together by factory functions that ffq cannot
     follow statically: ffq runs once per source file (the model's own file first) with a
-    ``--class`` for each of that file's classes, and the generated modules are joined into
-    one source. Classes of torch itself, quantized classes, and classes defined inside
+    ``--class`` for each of that file's classes not converted by an earlier run, and the
+    generated modules are joined into one source (a definition repeated identically is left
+    out, a different one under a taken name is renamed). Classes of torch itself, quantized classes, and classes defined inside
     functions are left to what ffq finds on its own.
 
     Args:
@@ -134,6 +138,12 @@ def _autoquantize(
         raise FfqError("%s exists (pass force_overwrite=True to replace it)" % os.fspath(output_path))
     parts = []
     for path, module, names in groups:
+        # a class an earlier run already converted (ffq follows submodules into other files)
+        # is not converted a second time
+        done = _converted_classes(parts, [group[1] for group in groups[: len(parts)]])
+        names = [name for name in names if (module, name) not in done]
+        if not names:
+            continue
         args = [find_ffq(), "autoquant", path, "--module", module]
         for name in names:
             args += ["--class", name]
@@ -218,10 +228,84 @@ def _classes_by_file(cls, modules):
     return [(path, module, groups[(path, module)]) for path, module in order]
 
 
+def _converted_classes(parts, modules):
+    """{(module, class name)} of the float classes that the generated ``parts`` (ffq's output
+    for the files whose modules are ``modules``) define quantized counterparts of: the bases of
+    their classes, resolved through each part's imports."""
+    done = set()
+    for text, own in zip(parts, modules):
+        tree = ast.parse(text)
+        imported = {}
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    imported[alias.asname or alias.name] = (node.module, alias.name)
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                for base in node.bases:
+                    if isinstance(base, ast.Name):
+                        done.add(imported.get(base.id, (own, base.id)))
+    return done
+
+
+def _top_level_definitions(tree, lines):
+    """{name: source text} of the functions and classes ``tree`` defines at module level."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            found[node.name] = "".join(lines[first - 1 : node.end_lineno])
+    return found
+
+
+def _rename(text, renames):
+    """``text`` with every name in ``renames`` replaced (not attributes: ``x.name`` stays)."""
+    out, previous = [], None
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.NAME and token.string in renames and previous != ".":
+            token = token._replace(string=renames[token.string])
+        out.append(token)
+        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+            previous = token.string
+    return tokenize.untokenize(out)
+
+
+def _without_redefinitions(text, defined):
+    """A later part of a joined module, made safe to follow the earlier ones: a function or
+    class the earlier parts already define identically is dropped, and one that differs
+    under a taken name (two files' helpers both generated as ``quantized_helper``) is renamed
+    throughout this part, so one file's helper never replaces another's. ``defined`` (name:
+    source) grows by what this part keeps."""
+    own = _top_level_definitions(ast.parse(text), text.splitlines(True))
+    renames = {}
+    for name, source in own.items():
+        if name in defined and defined[name] != source:
+            k = 2
+            while "%s_%d" % (name, k) in defined or "%s_%d" % (name, k) in own:
+                k += 1
+            renames[name] = "%s_%d" % (name, k)
+    if renames:
+        text = _rename(text, renames)
+    tree = ast.parse(text)
+    lines = text.splitlines(True)
+    drop = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            source = "".join(lines[first - 1 : node.end_lineno])
+            if defined.get(node.name) == source:
+                drop.update(range(first - 1, node.end_lineno))
+            else:
+                defined[node.name] = source
+    return "".join(line for i, line in enumerate(lines) if i not in drop)
+
+
 def _join_modules(parts):
-    """One module from several generated ones: `from __future__` lines go first."""
-    future, bodies = [], []
+    """One module from several generated ones: `from __future__` lines go first, and a later
+    part never redefines what an earlier one defined (see _without_redefinitions)."""
+    future, bodies, defined = [], [], {}
     for text in parts:
+        text = _without_redefinitions(text, defined)
         lines = text.splitlines(True)
         kept = [line for line in lines if not line.startswith("from __future__ import")]
         future += [line for line in lines if line.startswith("from __future__ import") and line not in future]
