@@ -304,13 +304,39 @@ static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
     render_children(e, n, out, skip);
 }
 
+static size_t skip_string(const char *s, size_t n, size_t i);
+
+// Does expression text s break a line outside any bracket (a chain continued
+// over lines inside parentheses that were not part of it, maybe with comments
+// between its links)? Such text needs parentheses to stand as a statement's value.
+static bool breaks_outside_brackets(const char *s, size_t n) {
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '\'' || ch == '"') i = skip_string(s, n, i) - 1;
+        else if (ch == '#') {
+            while (i + 1 < n && s[i + 1] != '\n') i++;
+        } else if (ch == '\\') i++;  // an explicit line continuation (or an escape in a string)
+        else if (ch == '(' || ch == '[' || ch == '{') depth++;
+        else if (ch == ')' || ch == ']' || ch == '}') depth--;
+        else if (ch == '\n' && depth <= 0) return true;
+    }
+    return false;
+}
+
 static void render_gen(const Emitter *e, const GenLine *g, StrBuf *out) {
     const char *var = g->tmp ? plan_tmp_name(e->cx, g->tmp) : g->var;
     switch (g->kind) {
-    case GEN_TMP:
+    case GEN_TMP: {
         sb_printf(e->cx, out, "%s = ", var);
-        render(e, g->node, out, g->node);
+        StrBuf v = {0};
+        render(e, g->node, &v, g->node);
+        bool wrap = breaks_outside_brackets(v.data, v.len);
+        if (wrap) sb_putc(e->cx, out, '(');
+        sb_putn(e->cx, out, v.data, v.len);
+        if (wrap) sb_putc(e->cx, out, ')');  // the text ends with a token, never a comment
         return;
+    }
     case GEN_QUANT: sb_printf(e->cx, out, "%s = %s(%s)", var, qref(e, g->q), var); return;
     case GEN_HOIST:
         sb_printf(e->cx, out, "%s = %s(", var, qref(e, g->q));
