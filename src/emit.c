@@ -39,6 +39,7 @@ static void copy(const Emitter *e, uint32_t from, uint32_t to, StrBuf *out) {
 static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip);
 static void render_block(const Emitter *e, uint32_t block, StrBuf *out);
 static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any);
+static bool no_newline(const Cst *c, uint32_t from, uint32_t to);
 
 // Leading whitespace width of the line holding offset `at`, and whether
 // `at` is the first non-blank character of its line.
@@ -261,7 +262,8 @@ static void render_children(const Emitter *e, uint32_t n, StrBuf *out, uint32_t 
             }
         }
         copy(e, pos, cn->start, out);
-        if (cn->kind == K_COMMENT) emit_prologue_before_comment(e, n, k, out);
+        // a comment on the header's own line stays there; one on a line of its own leads the block
+        if (cn->kind == K_COMMENT && !no_newline(c, pos, cn->start)) emit_prologue_before_comment(e, n, k, out);
         render(e, ch, out, skip);
         pos = cn->end;
     }
