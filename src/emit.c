@@ -263,7 +263,8 @@ static void render_children(const Emitter *e, uint32_t n, StrBuf *out, uint32_t 
         }
         copy(e, pos, cn->start, out);
         // a comment on the header's own line stays there; one on a line of its own leads the block
-        if (cn->kind == K_COMMENT && !no_newline(c, pos, cn->start)) emit_prologue_before_comment(e, n, k, out);
+        if (cn->kind == K_COMMENT && !no_newline(c, pos, cn->start))
+            emit_prologue_before_comment(e, n, k, out);
         render(e, ch, out, skip);
         pos = cn->end;
     }
