@@ -140,6 +140,14 @@ static void collect_reads(RwState *a, uint32_t n, uint32_t root, size_t line, Pt
         if (left != CST_NONE) collect_reads(a, left, root, line, reads);
         return;
     }
+    if (kind == K_ASSIGNMENT || kind == K_AUG_ASSIGNMENT) {
+        // targets run after the value; `x[0] += v` reads its target first, as `x[0] = x[0] + v`
+        uint32_t left = cst_field(c, n, F_LEFT), right = cst_field(c, n, F_RIGHT);
+        if (kind == K_AUG_ASSIGNMENT && left != CST_NONE && nodemap_get(&a->cv->inline_q, left))
+            collect_reads(a, left, root, line, reads);
+        if (right != CST_NONE) collect_reads(a, right, root, line, reads);
+        return;
+    }
     uint32_t operands = 0;  // a < b < c: c runs only when a < b
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
         uint32_t ch = cst_child(c, n, k);
