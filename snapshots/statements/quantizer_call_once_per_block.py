@@ -2,11 +2,13 @@ import fastforward
 
 from statements.quantizer_call_once_per_block import (
     AcrossStatements,
+    AugmentedTarget,
     Commented,
     Headers,
     InBranch,
     InLoop,
     NamedLikeTemporary,
+    OneLineSuite,
     OtherNamesBetween,
     SameStatement,
     SameTarget,
@@ -202,3 +204,30 @@ class QuantizedNamedLikeTemporary(fastforward.nn.QuantizedModule, NamedLikeTempo
         _tmp_2 = self.quantizer_x_0(x[0])
         y = fastforward.nn.functional.mul(_tmp_2, _tmp_2, output_quantizer=self.quantizer_mul)
         return fastforward.nn.functional.add(y, _tmp_1, output_quantizer=self.quantizer_add)
+
+
+class QuantizedAugmentedTarget(fastforward.nn.QuantizedModule, AugmentedTarget):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x_0: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, x):
+        _tmp_1 = self.quantizer_x_0(x[0])
+        x[0] = fastforward.nn.functional.add(_tmp_1, _tmp_1, output_quantizer=self.quantizer_add)
+        return x
+
+
+class QuantizedOneLineSuite(fastforward.nn.QuantizedModule, OneLineSuite):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x_0: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, x, flag: bool):
+        if flag:
+            _tmp_1 = self.quantizer_x_0(x[0])
+            y = fastforward.nn.functional.mul(_tmp_1, _tmp_1, output_quantizer=self.quantizer_mul)
+        else:
+            y = x
+        return y

@@ -15,6 +15,9 @@
 # e2e: SameTarget() <- torch.randn(4, 3)
 # e2e: OtherNamesBetween() <- torch.randn(4, 3)
 # e2e: NamedLikeTemporary() <- torch.randn(4, 3)
+# e2e: AugmentedTarget() <- torch.randn(4, 3)
+# e2e: OneLineSuite() <- torch.randn(4, 3), True
+# e2e: OneLineSuite() <- torch.randn(4, 3), False
 import torch
 
 
@@ -89,3 +92,16 @@ class NamedLikeTemporary(torch.nn.Module):
         _tmp_1 = 3
         y = x[0] * x[0]
         return y + _tmp_1
+
+
+class AugmentedTarget(torch.nn.Module):
+    def forward(self, x):
+        x[0] += x[0]
+        return x
+
+
+class OneLineSuite(torch.nn.Module):
+    def forward(self, x, flag: bool):
+        if flag: y = x[0] * x[0]
+        else: y = x
+        return y
