@@ -204,12 +204,14 @@ static bool render_stand_in(const Emitter *e, uint32_t n, StrBuf *out, uint32_t 
         // `(x + 1)` moved into a temporary: the name needs no parentheses
         uint32_t inner = cst_named_child(c, n, 0);
         TmpVar *t = inner == skip ? NULL : nodemap_get(&e->cv->tmp_of, inner);
+        if (!t && inner != skip) t = nodemap_get(&e->cv->shared, inner);
         if (t) {
             sb_puts(e->cx, out, plan_tmp_name(e->cx, t));
             return true;
         }
     }
     TmpVar *t = nodemap_get(&e->cv->tmp_of, n);
+    if (!t) t = nodemap_get(&e->cv->shared, n);  // an inline quantizer call run once (§2.4)
     if (t) {
         sb_puts(e->cx, out, plan_tmp_name(e->cx, t));
         return true;
@@ -342,6 +344,7 @@ static void render_gen(const Emitter *e, const GenLine *g, StrBuf *out) {
     }
     case GEN_QUANT: sb_printf(e->cx, out, "%s = %s(%s)", var, qref(e, g->q), var); return;
     case GEN_HOIST:
+    case GEN_SHARE:
         sb_printf(e->cx, out, "%s = %s(", var, qref(e, g->q));
         render(e, g->node, out, g->node);
         sb_putc(e->cx, out, ')');
@@ -413,8 +416,10 @@ static void render_stmt(const Emitter *e, uint32_t st, int indent, StrBuf *out) 
     put_stmt(e, sb_cstr(e->cx, &t), t.len, indent, out);
 }
 
-// Hoisted expression quantizers placed before a statement also go before
-// the comments that lead it (only isolated temporaries take the comments).
+// Hoisted expression quantizers and shared quantizer calls placed before a statement also go
+// before the comments that lead it (only isolated temporaries take the comments).
+static bool is_hoisted_line(const GenLine *g) { return g->kind == GEN_HOIST || g->kind == GEN_SHARE; }
+
 static void put_leading_hoists(const Emitter *e, uint32_t block, uint32_t k, int indent, StrBuf *out) {
     const CstNode *b = &e->c->nodes[block];
     uint32_t st = CST_NONE;
@@ -425,7 +430,7 @@ static void put_leading_hoists(const Emitter *e, uint32_t block, uint32_t k, int
     if (st == CST_NONE) return;
     const PtrVec *before = nodemap_get(&e->cv->before, st);
     size_t done = (size_t)(uintptr_t)nodemap_get(e->hoists_done, st), i = done;
-    for (; before && i < before->len && ((GenLine *)before->items[i])->kind == GEN_HOIST; i++) {
+    for (; before && i < before->len && is_hoisted_line(before->items[i]); i++) {
         put_gen(e, before->items[i], indent, out);
         newline_indent(e, out, indent);
     }

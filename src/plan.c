@@ -660,6 +660,7 @@ void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
             Conv *cv = g->convs.items[k];
             if (cv->dropped) continue;
             number_tmps(plan, cv);
+            rewrite_number_shared(cx, cv);
             cx->stats.ops_rewritten += cv->nops;
             if (!cv->instance) name_group(cx, &cv, 1);
         }

@@ -10,7 +10,10 @@
 //      structured body decides which producers and which expressions are
 //      quantized (§2.2-§2.4);
 //   3. creation (rewrite_place.c): a depth-first walk creates the remaining
-//      quantizers in the order of §3.3 step 2-3 and attaches the lines.
+//      quantizers in the order of §3.3 step 2-3 and attaches the lines;
+//   4. sharing (rewrite_share.c): in an instance method, an inline quantizer
+//      call a block evaluates several times on the same value runs once into
+//      a temporary (§2.4).
 // Invariant afterwards: every Quantizer in cv->quantizers is referenced by a
 // QOp or a GenLine, and nothing in the Cst was modified.
 #include "rewrite.h"
@@ -98,6 +101,7 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Ty
     place_all_owned(&a, &hoists);
     rw_finish_lines(&a, &hoists);
     rw_place_params(&a);
+    rw_share_block_quantizers(&a);
     return cv;
 }
 

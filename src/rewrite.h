@@ -58,6 +58,7 @@ typedef enum GenKind {
     GEN_TMP,    // <tmp> = <node rendered>
     GEN_QUANT,  // <var> = <q>(<var>)           (producer quantizer)
     GEN_HOIST,  // <var> = <q>(<node rendered>) (hoisted expression quantizer)
+    GEN_SHARE,  // <tmp> = <q>(<node rendered>) (an inline quantizer run once per block, §2.4)
 } GenKind;
 
 typedef struct GenLine {
@@ -65,8 +66,14 @@ typedef struct GenLine {
     const char *var;  // variable name, or NULL when tmp is set
     TmpVar *tmp;
     Quantizer *q;
-    uint32_t node;  // GEN_TMP / GEN_HOIST: the expression
+    uint32_t node;  // GEN_TMP / GEN_HOIST / GEN_SHARE: the expression
 } GenLine;
+
+// A temporary that holds an inline quantizer call a block reads several times (§2.4).
+typedef struct SharedTmp {
+    TmpVar *tmp;     // numbered by rewrite_number_shared
+    uint32_t block;  // the block whose reads share it
+} SharedTmp;
 
 // An inline use of a comprehension variable (§2.5): q(x), (__ffN := q(x)) or __ffN.
 typedef struct CompUse {
@@ -108,6 +115,10 @@ struct Conv {
     PtrVec tmps;        // TmpVar *, in the order their lines are emitted
     size_t nops;
 
+    // §2.4: one evaluation per block (rewrite_share.c)
+    NodeMap shared;      // node -> TmpVar *: an inline quantizer call printed as its temporary
+    PtrVec shared_tmps;  // SharedTmp *, nested blocks before the blocks around them
+
     // §5: following calls
     ClassInfo *cls;             // the generated class whose methods this belongs to, or NULL
     const struct Types *types;  // inferred types (NULL: inference off)
@@ -131,6 +142,10 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const st
 // The tag of a quantizer of the value of expression `node` of `cv` (§3.5): a tensor the module
 // holds (`self.weight`, ...) is a parameter, weight or bias; anything else an activation.
 QuantTag rewrite_value_tag(ffq_ctx *cx, const Conv *cv, uint32_t node);
+// Numbers the temporaries of one-evaluation-per-block (§2.4, `shared_tmps`): each gets the
+// smallest number no `_tmp_` name of its block uses. Call once the isolated temporaries of cv
+// are numbered.
+void rewrite_number_shared(ffq_ctx *cx, Conv *cv);
 // One note per table-like callable that is not in the operator table
 // (collected over every function converted), at its first call.
 void rewrite_report_missing(ffq_ctx *cx);

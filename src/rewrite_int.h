@@ -148,4 +148,10 @@ QuantTag rw_slot_tag(QuantTag tag, const char *slot);
 void rw_finish_lines(RwState *a, PtrVec *hoists);
 void rw_place_params(RwState *a);
 
+// --- walk 4: one evaluation per block (rewrite_share.c) ---
+
+// In an instance method, inline quantizer calls a block evaluates more than once on the same
+// value run once into a temporary (§2.4).
+void rw_share_block_quantizers(RwState *a);
+
 #endif

@@ -11,9 +11,6 @@ class QuantizedPick(fastforward.nn.QuantizedModule, Pick):
         self.quantizer_x_idx: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, idx):
-        y = fastforward.nn.functional.add(
-            self.quantizer_x_idx(x[idx]),
-            self.quantizer_x_idx(x[idx]),
-            output_quantizer=self.quantizer_add,
-        )
+        _tmp_1 = self.quantizer_x_idx(x[idx])
+        y = fastforward.nn.functional.add(_tmp_1, _tmp_1, output_quantizer=self.quantizer_add)
         return fastforward.nn.functional.relu(y, output_quantizer=self.quantizer_relu)
