@@ -311,22 +311,58 @@ static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
 
 static size_t skip_string(const char *s, size_t n, size_t i);
 
-// Does expression text s break a line outside any bracket (a chain continued
-// over lines inside parentheses that were not part of it, maybe with comments
-// between its links)? Such text needs parentheses to stand as a statement's value.
-static bool breaks_outside_brackets(const char *s, size_t n) {
-    int depth = 0;
+// Expression text s with its line breaks outside brackets joined (a chain
+// continued over lines inside parentheses that were not part of it) and the
+// comments between those lines taken out into *comments, in order. Returns
+// how many comments there were.
+static int join_outside_brackets(ffq_ctx *cx, const char *s, size_t n, StrBuf *out, StrBuf *comments) {
+    int depth = 0, count = 0;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        if (ch == '\'' || ch == '"') i = skip_string(s, n, i) - 1;
-        else if (ch == '#') {
-            while (i + 1 < n && s[i + 1] != '\n') i++;
-        } else if (ch == '\\') i++;  // an explicit line continuation (or an escape in a string)
-        else if (ch == '(' || ch == '[' || ch == '{') depth++;
+        if (ch == '\'' || ch == '"') {
+            size_t end = skip_string(s, n, i);
+            sb_putn(cx, out, s + i, end - i);
+            i = end - 1;
+            continue;
+        }
+        if (ch == '(' || ch == '[' || ch == '{') depth++;
         else if (ch == ')' || ch == ']' || ch == '}') depth--;
-        else if (ch == '\n' && depth <= 0) return true;
+        if (depth > 0 || (ch != '#' && ch != '\n')) {
+            sb_putc(cx, out, ch);
+            if (ch == '\\' && i + 1 < n) sb_putc(cx, out, s[++i]);  // a continuation stays
+            continue;
+        }
+        if (ch == '#') {
+            size_t end = i;
+            while (end < n && s[end] != '\n') end++;
+            if (count++) sb_puts(cx, comments, "  ");
+            sb_putn(cx, comments, s + i, end - i);
+            i = end;  // the line break after the comment goes too
+        }
+        while (out->len && out->data[out->len - 1] == ' ') out->len--;
+        while (i + 1 < n && (s[i + 1] == ' ' || s[i + 1] == '\t')) i++;
     }
-    return false;
+    return count;
+}
+
+// `var = value` for a temporary. A value that broke lines outside brackets
+// (the links of a chain written inside parentheses, each maybe followed by a
+// comment) is joined onto one line, its one comment after it; with more
+// comments it keeps its lines inside parentheses.
+static void put_tmp_value(const Emitter *e, const StrBuf *v, StrBuf *out) {
+    StrBuf joined = {0}, comments = {0};
+    int count = join_outside_brackets(e->cx, v->data, v->len, &joined, &comments);
+    if (count > 1) {
+        sb_putc(e->cx, out, '(');
+        sb_putn(e->cx, out, v->data, v->len);
+        sb_putc(e->cx, out, ')');  // the text ends with a token, never a comment
+        return;
+    }
+    sb_putn(e->cx, out, joined.data, joined.len);
+    if (count) {
+        sb_puts(e->cx, out, "  ");
+        sb_putn(e->cx, out, comments.data, comments.len);
+    }
 }
 
 static void render_gen(const Emitter *e, const GenLine *g, StrBuf *out) {
@@ -336,10 +372,7 @@ static void render_gen(const Emitter *e, const GenLine *g, StrBuf *out) {
         sb_printf(e->cx, out, "%s = ", var);
         StrBuf v = {0};
         render(e, g->node, &v, g->node);
-        bool wrap = breaks_outside_brackets(v.data, v.len);
-        if (wrap) sb_putc(e->cx, out, '(');
-        sb_putn(e->cx, out, v.data, v.len);
-        if (wrap) sb_putc(e->cx, out, ')');  // the text ends with a token, never a comment
+        put_tmp_value(e, &v, out);
         return;
     }
     case GEN_QUANT: sb_printf(e->cx, out, "%s = %s(%s)", var, qref(e, g->q), var); return;

@@ -12,15 +12,11 @@ class QuantizedChainComments(fastforward.nn.QuantizedModule, ChainComments):
 
     def forward(self, x, mask):
         x = self.quantizer_x(x)
-        # a chain continued over lines inside parentheses, a comment after each link
+        # a chain continued over lines inside parentheses, comments after its first links:
+        # each link moved into a temporary takes its comment to the end of its line
         _tmp_1 = mask.unsqueeze(1)
-        _tmp_2 = (_tmp_1  # (n, 1, d)
-            .unsqueeze(0))
-        _tmp_3 = (_tmp_2  # (1, n, 1, d)
-            .expand(2, -1, -1, -1))
-        mask = (
-            _tmp_3  # (2, n, 1, d)
-            .reshape(-1, 1, 4)
-        )
+        _tmp_2 = _tmp_1.unsqueeze(0)  # (n, 1, d)
+        _tmp_3 = _tmp_2.expand(2, -1, -1, -1)  # (1, n, 1, d)
+        mask = _tmp_3.reshape(-1, 1, 4)
         mask = self.quantizer_mask(mask)
         return fastforward.nn.functional.add(x, mask, output_quantizer=self.quantizer_add)
