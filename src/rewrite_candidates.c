@@ -495,11 +495,14 @@ static void visit_expr(RwState *a, uint32_t n, bool can_isolate, bool direct) {
     if (rw_is_scope_boundary(kind)) return;
     if (kind == K_IDENTIFIER) note_value_site(a, n);
     bool child_iso = can_isolate && !is_deferred(kind);
+    uint32_t operands = 0;
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
         uint32_t ch = cst_child(c, n, k);
         if (!c->nodes[ch].named) continue;
         bool iso = child_iso;
         if (kind == K_BOOLEAN_OP && c->nodes[ch].field == F_RIGHT) iso = false;
+        // `a < b < c` stops after a false comparison: operands after the second may not run
+        if (kind == K_COMPARISON && operands++ >= 2) iso = false;
         bool ch_direct = direct && kind == K_PAREN_EXPR;
         if (kind == K_KEYWORD_ARGUMENT && c->nodes[ch].field == F_NAME) continue;
         visit_expr(a, ch, iso, ch_direct);
@@ -581,8 +584,9 @@ static void visit_simple(RwState *a, uint32_t st) {
             visit_expr(a, cst_named_child(c, st, k), true, false);
         return;
     }
+    // an assert's message runs only when its test fails: never moved before the statement
     for (uint32_t k = 0; k < cst_named_count(c, st); k++)
-        visit_expr(a, cst_named_child(c, st, k), true, false);
+        visit_expr(a, cst_named_child(c, st, k), !(kind == K_ASSERT && k == 1), false);
 }
 
 // Compound statements: header expressions are rewritten in place, never isolated.

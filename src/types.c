@@ -833,9 +833,12 @@ bool types_is_candidate(const Types *t, uint32_t node) {
         return npos == 0;
     }
     case K_BINARY_OP:
-    case K_AUG_ASSIGNMENT:
+    case K_AUG_ASSIGNMENT: {
+        const Type *r = types_of_node(t, node);  // `"%s" % x` is a str whatever x is
+        if (r && (r->kind == TY_STR || r->kind == TY_BYTES)) return false;
         return arg_may_be_tensor(t, cst_field(c, node, F_LEFT)) ||
                arg_may_be_tensor(t, cst_field(c, node, F_RIGHT));
+    }
     case K_UNARY_OP: return arg_may_be_tensor(t, cst_field(c, node, F_ARGUMENT));
     default: return true;
     }

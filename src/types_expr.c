@@ -113,6 +113,9 @@ static const Type *num_arith(Inf *I, const char *op, int r) {
 }
 
 static const Type *arith1(Inf *I, const char *op, const Type *a, const Type *b) {
+    // `"%s" % x` formats whatever x is (a tensor too): str.__mod__ runs first and succeeds
+    if ((a->kind == TY_STR || a->kind == TY_BYTES) && strcmp(op, "%") == 0)
+        return a->kind == TY_STR ? TY(TY_STR) : TY(TY_BYTES);
     if (a->kind == TY_BOTTOM || a->kind == TY_UNKNOWN || b->kind == TY_BOTTOM || b->kind == TY_UNKNOWN)
         return TY(TY_UNKNOWN);
     if (a->kind == TY_TENSOR || b->kind == TY_TENSOR) return TY(TY_TENSOR);

@@ -1,0 +1,15 @@
+import torch
+
+
+class ChainedComparison(torch.nn.Module):
+    def forward(self, x, lo):
+        # torch.sigmoid(x).sum() runs only when lo < 0: it stays in place
+        if_small = lo < 0 < torch.sigmoid(x).sum() * 2
+        return x * if_small
+
+
+class AssertMessage(torch.nn.Module):
+    def forward(self, x):
+        # the message runs only when the test fails: it stays in place
+        assert x.numel() > 0, "empty input: %s" % torch.relu(x).sum()
+        return x + 1
