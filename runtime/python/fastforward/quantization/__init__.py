@@ -37,7 +37,7 @@ _LAZY = {
     "ModuleStrictQuantHandle": "strict_quantization",
 }
 _SUBMODULES = ("quant_init", "freeze", "serialization", "workflow", "qstate", "strict_quantization",
-               "functional")
+               "functional", "random", "quantizer_annotations")
 
 
 def __getattr__(name: str) -> Any:

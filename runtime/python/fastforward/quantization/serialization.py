@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 
+from fastforward.cache import get_assets_path
 from fastforward.exceptions import QuantizationError
 from fastforward.nn.quantizer import Quantizer
 from fastforward.quantization.granularity import Granularity, PerBlock, PerChannel, PerTensor, PerTile
@@ -254,22 +255,6 @@ def build_quantizer(recipe: Mapping[str, Any]) -> Quantizer:
 # --- save / load ---------------------------------------------------------------------------------
 
 
-def _sanitise(part: str) -> str:
-    for ch in ' /\\:<>|':
-        part = part.replace(ch, "--")
-    return part
-
-
-def _cache_root(cache_dir: Optional[Union[str, os.PathLike]]) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir)
-    if os.environ.get("FF_CACHE"):
-        return Path(os.environ["FF_CACHE"])
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "fastforward"
-    return Path.home() / ".cache" / "fastforward"
-
-
 def _identifier(model: torch.nn.Module, name_or_path: Optional[str]) -> str:
     if name_or_path is not None:
         return str(name_or_path)
@@ -283,10 +268,7 @@ def _identifier(model: torch.nn.Module, name_or_path: Optional[str]) -> str:
 def _state_dir(model: torch.nn.Module, tag: str, name_or_path: Optional[str],
                cache_dir: Optional[Union[str, os.PathLike]]) -> Tuple[Path, str]:
     ident = _identifier(model, name_or_path)
-    directory = _cache_root(cache_dir) / ("quantization-state--" + _sanitise(ident)) / _sanitise(tag)
-    if directory.exists() and not directory.is_dir():
-        raise ValueError("%s exists and is not a directory" % directory)
-    return directory, ident
+    return get_assets_path("quantization-state/" + ident, tag, cache_dir), ident
 
 
 def _quantizer_slots(model: torch.nn.Module) -> Dict[str, Tuple[torch.nn.Module, str, Quantizer]]:
