@@ -36,6 +36,7 @@ from fastforward.nn.quantized_module import infer_tags, named_quantizers  # noqa
 from fastforward.quantization import serialization  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 from fastforward.range_setting import running_minmax  # noqa: E402
+from fastforward.testing import isolated_state  # noqa: E402
 
 
 class Skipped(Exception):
@@ -1194,15 +1195,110 @@ def test_scaled_dot_product_attention_quantizes_its_intermediates():
     assert "scaled_dot_product_attention" in functional.OPS
 
 
+
+def test_filter_quantized_module_map_finds_classes_a_later_one_replaced():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+
+        class MyQuantizedLinear(QuantizedModule, torch.nn.Linear):
+            pass
+
+    # the last class defined for a float class wins in the global map ...
+    assert ff.quantized_module_map()[torch.nn.Linear] is MyQuantizedLinear
+    # ... and restricting the map to fastforward's own classes brings the built-in back
+    with ff.nn.quantized_module.filter_quantized_module_map(ff.nn):
+        assert ff.quantized_module_map()[torch.nn.Linear] is ff.nn.QuantizedLinear
+        model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+        assert type(model[0]) is ff.nn.QuantizedLinear
+    with ff.nn.quantized_module.filter_quantized_module_map(__name__):
+        assert ff.quantized_module_map() == {torch.nn.Linear: MyQuantizedLinear}
+
+
+def test_annotate_operator_metadata_tags_quantizers_with_neighbouring_ops():
+    torch.manual_seed(0)
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2)))
+    model[0].weight_quantizer = LinearQuantizer(8)  # lazy, never calibrated: must not run quantized
+    strict = ff.get_strict_quantization()
+    out = ff.annotate_operator_metadata(model, torch.randn(2, 4))
+    assert type(out) is torch.Tensor and out.shape == (2, 2)
+
+    def names(query):
+        return sorted(r.full_name for r in ff.find_quantizers(model, query))
+
+    assert names("**/[quantizer:before/relu]") == ["0.output_quantizer", "1.input_quantizer"]
+    assert names("**/[quantizer:after/relu]") == ["1.output_quantizer", "2.input_quantizer"]
+    assert names("**/[quantizer:after/linear]") == ["0.output_quantizer", "1.input_quantizer", "2.output_quantizer"]
+    assert "0.weight_quantizer" in names("**/[quantizer:parameter/weight, before/linear]")
+    # nothing is left behind: no hooks, overrides or flag changes
+    assert ff.get_strict_quantization() is strict
+    assert not list(model[0].weight_quantizer.overrides) and not model[0].weight_quantizer._forward_hooks
+
+
+def test_quantizers_and_granularities_dump_to_yaml_and_load_back():
+    try:
+        import yaml
+    except ImportError:
+        skip("PyYAML is not installed")
+    from fastforward.serialization import initargs, yamlable
+
+    q = LinearQuantizer(4, symmetric=False, granularity=ff.PerChannel(1), quantized_dtype=torch.int8)
+    assert initargs(q) == ((4,), {"symmetric": False, "granularity": ff.PerChannel(1), "quantized_dtype": torch.int8})
+    text = yaml.safe_dump({"q": q, "g": ff.PerBlock(1, 2), "stub": QuantizerStub(weight_quantizer=True)})
+    assert "!ff.obj" in text and "name: fastforward.nn.linear_quantizer.LinearQuantizer" in text
+    assert "!ff.dtype" in text and "python/tuple" not in text
+    for loader in (yaml.SafeLoader, yaml.Loader):
+        back = yaml.load(text, Loader=loader)
+        assert type(back["q"]) is LinearQuantizer and back["q"].num_bits == 4 and not back["q"].symmetric
+        assert back["q"].granularity == ff.PerChannel(1) and back["q"].quantized_dtype is torch.int8
+        assert back["g"] == ff.PerBlock(1, 2) and back["g"].block_dims == (1,)
+        assert back["stub"].quant_metadata.weight_quantizer
+    # a subclass of a yamlable class records its own constructor's arguments
+    class Scaled(LinearQuantizer):
+        def __init__(self, bits, factor=2.0):
+            super().__init__(bits)
+            self.factor = factor
+
+    assert initargs(Scaled(8, factor=3.0)) == ((8,), {"factor": 3.0})
+    assert "factor: 3.0" in yaml.dump(Scaled(8, factor=3.0))
+    # safe_load only rebuilds yamlable classes of modules already imported
+    bad = text.replace("fastforward.nn.linear_quantizer.LinearQuantizer", "os.system")
+    expect(ValueError, yaml.safe_load, bad)
+
+    @yamlable
+    class Plain:
+        def __init__(self, a, *, b=1):
+            self.a, self.b = a, b
+
+    assert initargs(Plain([1, 2], b=3)) == (([1, 2],), {"b": 3})
+
+# The workflow tests run converted models before every quantizer is set up (stubs pass
+# floats to the functional ops), so they run non-strict unless a test says otherwise.
+# Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
+# default dtype and threads) as at its start, and leaves it so: pytest calls these around
+# every test of this file, main() does the same.
+_isolation = []
+
+
+def setup_function(function=None):
+    _isolation.append(isolated_state())
+    _isolation[-1].__enter__()
+    ff.set_strict_quantization(False)
+
+
+def teardown_function(function=None):
+    _isolation.pop().__exit__(None, None, None)
+
+
 # --- plain runner -----------------------------------------------------------------------------
 
 
 def main():
-    ff.set_strict_quantization(False)
     tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
     passed = failed = skipped = 0
     for name, test in tests:
-        strict = ff.get_strict_quantization()
+        setup_function(test)
         try:
             test()
         except Skipped as reason:
@@ -1215,7 +1311,7 @@ def main():
         else:
             passed += 1
             print("PASS %s" % name)
-        ff.set_strict_quantization(strict)
+        teardown_function(test)
     print("python %s, torch %s" % (sys.version.split()[0], torch.__version__))
     summary = "%d passed, %d failed" % (passed, failed)
     print(summary + (", %d skipped" % skipped if skipped else ""))
