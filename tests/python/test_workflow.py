@@ -1273,6 +1273,46 @@ def test_quantizers_and_granularities_dump_to_yaml_and_load_back():
 
     assert initargs(Plain([1, 2], b=3)) == (([1, 2],), {"b": 3})
 
+
+class Pow2Quantizer(ff.nn.Quantizer):
+    """A user's quantizer (module level, so saved state can name it): scale 2**exponent."""
+
+    def __init__(self, num_bits, *, exponent=-3):
+        super().__init__()
+        self.num_bits = num_bits
+        self.exponent = torch.nn.Parameter(torch.tensor(float(exponent)))
+
+    def quantize(self, data):
+        return ff.quantization.affine.quantize_per_tensor(data, 2.0 ** self.exponent, None, self.num_bits)
+
+
+def test_a_users_quantizer_class_saves_and_loads():
+    import tempfile
+
+    def model():
+        torch.manual_seed(0)
+        return ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 3)))
+
+    original = model()
+    original[0].weight_quantizer = Pow2Quantizer(6, exponent=-4)
+    with torch.no_grad():
+        original[0].weight_quantizer.exponent.fill_(-5.0)  # trained away from the constructor's value
+    x = torch.randn(2, 4)
+    with ff.strict_quantization(False):
+        expected = original(x)
+    root = tempfile.mkdtemp()
+    ff.save_quantization_state(original, name_or_path="pow2", cache_dir=root)
+    copies = [model(), model()]
+    ff.load_quantization_state(copies[0], name_or_path="pow2", cache_dir=root)
+    result = copies[1].load_state_dict(original.state_dict())
+    assert not result.missing_keys and not result.unexpected_keys
+    for copy in copies:
+        q = copy[0].weight_quantizer
+        assert type(q) is Pow2Quantizer and q.num_bits == 6 and float(q.exponent.detach()) == -5.0
+        assert q.quant_metadata.weight_quantizer  # the slot's tags, as for any replacement
+        with ff.strict_quantization(False):
+            assert torch.equal(copy(x), expected)
+
 # The workflow tests run converted models before every quantizer is set up (stubs pass
 # floats to the functional ops), so they run non-strict unless a test says otherwise.
 # Each test runs with fastforward's global state (flags, dispatcher registrations, torch's

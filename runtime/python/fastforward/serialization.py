@@ -27,7 +27,7 @@ from typing import Any, Dict, Tuple, Type, TypeVar
 
 import torch
 
-__all__ = ["initargs", "yamlable"]
+__all__ = ["from_plain", "initargs", "to_plain", "yamlable"]
 
 T = TypeVar("T", bound=type)
 _OBJ_TAG = "!ff.obj"
@@ -174,3 +174,57 @@ def _construct_dtype(loader: Any, node: Any) -> torch.dtype:
     if not isinstance(dtype, torch.dtype):
         raise ValueError("unknown torch dtype %r" % name)
     return dtype
+
+
+# --- the same description as plain JSON-able data ------------------------------------------------
+
+_OBJ_KEY = "!ff.obj"
+_DTYPE_KEY = "!ff.dtype"
+
+
+def to_plain(value: Any) -> Any:
+    """``value`` as JSON-able data mirroring the YAML form: a yamlable object becomes
+    ``{"!ff.obj": {"name", "initargs", "state"}}``, a dtype ``{"!ff.dtype": name}``, tuples
+    lists. ``TypeError`` for anything else that is not a plain number, string, bool or None."""
+    if getattr(type(value), "_ff_yamlable", False):
+        args, kwargs = initargs(value)
+        return {_OBJ_KEY: {"name": _qualified_name(type(value)),
+                           "initargs": {"args": to_plain(list(args)), "kwargs": to_plain(dict(kwargs))},
+                           "state": to_plain(_state(value))}}
+    if isinstance(value, torch.dtype):
+        return {_DTYPE_KEY: str(value).replace("torch.", "")}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("cannot describe a dict with non-string keys: %r" % (value,))
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, (bool, int, float, str, type(None))):
+        return value
+    raise TypeError("cannot describe %s as plain data (only yamlable objects, dtypes, numbers, "
+                    "strings and containers of them)" % type(value).__qualname__)
+
+
+def from_plain(value: Any) -> Any:
+    """The object ``to_plain`` described. Classes are looked up among modules already imported
+    (nothing is imported) and must be yamlable."""
+    if isinstance(value, list):
+        return [from_plain(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {_DTYPE_KEY}:
+            dtype = getattr(torch, str(value[_DTYPE_KEY]), None)
+            if not isinstance(dtype, torch.dtype):
+                raise ValueError("unknown torch dtype %r" % (value[_DTYPE_KEY],))
+            return dtype
+        if set(value) == {_OBJ_KEY}:
+            spec = value[_OBJ_KEY]
+            target = _resolve(spec["name"], False)
+            init = spec.get("initargs") or {}
+            obj = target(*from_plain(init.get("args", [])), **from_plain(init.get("kwargs", {})))
+            for key, item in from_plain(spec.get("state") or {}).items():
+                if isinstance(item, list) and isinstance(getattr(obj, key, None), tuple):
+                    item = tuple(item)
+                setattr(obj, key, item)
+            return obj
+        return {k: from_plain(v) for k, v in value.items()}
+    return value

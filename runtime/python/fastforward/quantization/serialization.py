@@ -31,6 +31,7 @@ from fastforward.cache import get_assets_path
 from fastforward.exceptions import QuantizationError
 from fastforward.nn.quantizer import Quantizer
 from fastforward.quantization.granularity import Granularity, PerBlock, PerChannel, PerTensor, PerTile
+from fastforward.serialization import from_plain, to_plain
 
 __all__ = [
     "build_quantizer",
@@ -217,8 +218,13 @@ def quantizer_recipe(q: Quantizer) -> Dict[str, Any]:
                 "granularity": _granularity_recipe(q.granularity), "float_dtype": _dtype_name(q.float_dtype),
                 "int_dtype": _dtype_name(q.int_weight.dtype), "shape": list(q.int_weight.shape),
                 "scale_shape": list(q.scale.shape), "has_offset": q.offset is not None}
-    raise TypeError("cannot serialise quantizer %s (known: LinearQuantizer, DynamicLinearQuantizer, "
-                    "QFormatQuantizer, FrozenWeightQuantizer)" % type(q).__qualname__)
+    # Any other quantizer (a user's subclass, ...): its class, recorded constructor arguments
+    # and plain attributes (fastforward.serialization); the class must be importable by the
+    # time the state loads.
+    try:
+        return {"class": "object", "object": to_plain(q)}
+    except TypeError as exc:
+        raise TypeError("cannot serialise quantizer %s: %s" % (type(q).__qualname__, exc)) from None
 
 
 def build_quantizer(recipe: Mapping[str, Any]) -> Quantizer:
@@ -249,6 +255,11 @@ def build_quantizer(recipe: Mapping[str, Any]) -> Quantizer:
             torch.zeros(recipe["shape"], dtype=_dtype(recipe["int_dtype"])),
             torch.zeros(scale_shape), torch.zeros(scale_shape) if recipe["has_offset"] else None,
             recipe["num_bits"], _granularity(recipe["granularity"]), _dtype(recipe["float_dtype"]))
+    if kind == "object":
+        built = from_plain(recipe.get("object"))
+        if not isinstance(built, Quantizer):
+            raise ValueError("saved state describes %r, not a quantizer" % (built,))
+        return built
     raise ValueError("unknown quantizer class %r in saved state" % (kind,))
 
 
