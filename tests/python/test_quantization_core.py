@@ -1230,6 +1230,23 @@ def test_cache_assets_path():
         pass
     raises(ValueError, lambda: get_assets_path(".", "file", root), "not a directory")
 
+
+def test_bound_function_args_are_positional_in_dequantize_order():
+    class Fn(QuantizationFunction):
+        @staticmethod
+        def quantize(data, scale, offset=None, num_bits=8):
+            return torch.round(data / scale)
+
+        @staticmethod
+        def dequantize(quant_data, scale, offset=None, num_bits=8):
+            return quant_data * scale
+
+    bound = Fn.bind(0.5, num_bits=4)  # offset omitted: its default fills the gap in args
+    assert bound.args == (0.5, None, 4)
+    again = BoundQuantizationFunction(Fn, *bound.args)
+    assert dict(again.arguments()) == {"scale": 0.5, "offset": None, "num_bits": 4}
+    assert Fn.bind(0.5).args == (0.5,) and "offset" not in dict(Fn.bind(0.5).arguments())
+
 # Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
 # default dtype and threads) as at its start, and leaves it so: pytest calls these around
 # every test of this file, main() does the same.

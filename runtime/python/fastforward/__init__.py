@@ -10,7 +10,7 @@ dispatcher that routes torch ops on quantized tensors. Code that ffq generates u
 """
 
 from fastforward import (
-    _quantizer_impl,
+    _quantizer_impl,  # noqa: F401  (ff._quantizer_impl, as FastForward has it)
     cache,
     common,
     dataclasses,
