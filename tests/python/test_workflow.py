@@ -1313,6 +1313,32 @@ def test_a_users_quantizer_class_saves_and_loads():
         with ff.strict_quantization(False):
             assert torch.equal(copy(x), expected)
 
+
+def test_gptq_beats_rounding_to_nearest_on_correlated_inputs():
+    torch.manual_seed(0)
+    mix = torch.randn(64, 64)
+    inputs = [torch.randn(64, 64) @ mix * 0.2 for _ in range(4)]  # correlated features
+    layer = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(64, 32)))[0]
+    float_weight = layer.weight.detach().clone()
+    rtn = LinearQuantizer(3, granularity=ff.PerChannel(0), allow_one_sided=False)
+    rtn.quantization_range = (float_weight.min(1).values, float_weight.max(1).values)
+    layer.weight_quantizer = LinearQuantizer(3, granularity=ff.PerChannel(0), allow_one_sided=False)
+    ff.quantization.gptq(layer, inputs, block_size=16)
+    with torch.no_grad():
+        gptq_weight = layer.weight_quantizer(layer.weight).dequantize()
+        rtn_weight = rtn(float_weight).dequantize()
+
+        def error(w):
+            return sum(float((x @ w.t() - x @ float_weight.t()).pow(2).mean()) for x in inputs)
+
+        # the weight was rewritten onto the quantizer's grid (range set from the weight first)
+        assert torch.equal(gptq_weight, layer.weight.detach())
+        assert error(gptq_weight) < 0.9 * error(rtn_weight), (error(gptq_weight), error(rtn_weight))
+    layer.weight_quantizer = QuantizerStub()
+    expect(TypeError, ff.quantization.gptq, layer, inputs)
+    layer.weight_quantizer = LinearQuantizer(8)
+    expect(ValueError, ff.quantization.gptq, layer, [])
+
 # The workflow tests run converted models before every quantizer is set up (stubs pass
 # floats to the functional ops), so they run non-strict unless a test says otherwise.
 # Each test runs with fastforward's global state (flags, dispatcher registrations, torch's

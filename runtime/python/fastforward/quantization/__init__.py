@@ -35,6 +35,7 @@ _LAZY = {
     "get_qmodule_state": "qstate",
     "strict_quantization_for_module": "strict_quantization",
     "ModuleStrictQuantHandle": "strict_quantization",
+    "gptq": "_gptq",
 }
 _SUBMODULES = ("quant_init", "freeze", "serialization", "workflow", "qstate", "strict_quantization",
                "functional", "random", "quantizer_annotations")
