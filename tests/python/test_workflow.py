@@ -1306,12 +1306,12 @@ def test_a_users_quantizer_class_saves_and_loads():
     ff.load_quantization_state(copies[0], name_or_path="pow2", cache_dir=root)
     result = copies[1].load_state_dict(original.state_dict())
     assert not result.missing_keys and not result.unexpected_keys
-    for copy in copies:
-        q = copy[0].weight_quantizer
+    for restored in copies:
+        q = restored[0].weight_quantizer
         assert type(q) is Pow2Quantizer and q.num_bits == 6 and float(q.exponent.detach()) == -5.0
         assert q.quant_metadata.weight_quantizer  # the slot's tags, as for any replacement
         with ff.strict_quantization(False):
-            assert torch.equal(copy(x), expected)
+            assert torch.equal(restored(x), expected)
 
 
 def test_gptq_beats_rounding_to_nearest_on_correlated_inputs():
