@@ -1339,6 +1339,46 @@ def test_gptq_beats_rounding_to_nearest_on_correlated_inputs():
     layer.weight_quantizer = LinearQuantizer(8)
     expect(ValueError, ff.quantization.gptq, layer, [])
 
+
+def test_layerwise_gptq_runs_layer_after_layer_on_the_optimised_model():
+    import copy as copying
+
+    torch.manual_seed(0)
+    mix = torch.randn(32, 32)
+    data = [torch.randn(64, 32) @ mix * 0.3 for _ in range(4)]
+    float_model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 16))
+
+    def quantized():
+        model = ff.quantize_model(copying.deepcopy(float_model))
+        ff.QuantizationConfig().add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=3,
+                                         granularity=ff.PerChannel(0), allow_one_sided=False).initialize(model)
+        return model
+
+    optimised, rounded = quantized(), quantized()
+    calls = []
+
+    def recording_gptq(layer, inputs, **kwargs):
+        calls.append((layer, len(inputs), tuple(inputs[0].shape)))
+        ff.quantization.gptq(layer, inputs, **kwargs)
+
+    ff.layerwise_optimize(optimised, data, [ff.orchestration.AlgorithmSpec(recording_gptq, ff.nn.QuantizedLinear)],
+                          block_size=16)
+    # in execution order, each on its own inputs over every batch (the second layer's are 64 wide)
+    assert [(c[0], c[1], c[2]) for c in calls] == [(optimised[0], 4, (64, 32)), (optimised[2], 4, (64, 64))]
+    ff.layerwise_optimize(rounded, data, ff.quantization.gptq, block_size=16)  # the registered targets
+    for layer in (rounded[0], rounded[2]):  # then start again from rounding to nearest
+        layer.weight.data.copy_(float_model[0 if layer is rounded[0] else 2].weight)
+        w = layer.weight.detach()
+        layer.weight_quantizer.quantization_range = (w.min(1).values, w.max(1).values)
+    with torch.no_grad(), ff.strict_quantization(False):
+        def error(model):
+            return sum(float((model(x) - float_model(x)).pow(2).mean()) for x in data)
+
+        assert error(optimised) < 0.7 * error(rounded), (error(optimised), error(rounded))
+    expect(TypeError, ff.layerwise_optimize, optimised, data,
+           [ff.orchestration.AlgorithmSpec(recording_gptq, ff.nn.QuantizedLinear)], targets=ff.nn.QuantizedLinear)
+    assert ff.orchestration.trace(optimised, data[0], [optimised[2], optimised[0]]) == [optimised[0], optimised[2]]
+
 # The workflow tests run converted models before every quantizer is set up (stubs pass
 # floats to the functional ops), so they run non-strict unless a test says otherwise.
 # Each test runs with fastforward's global state (flags, dispatcher registrations, torch's

@@ -65,11 +65,15 @@ from fastforward.quantized_tensor import QuantizedTensor
 from fastforward.range_setting import estimate_ranges
 from fastforward import _integer  # noqa: F401,I001  (registers the integer kernels)
 from fastforward import testing  # noqa: I001  (uses _integer's state)
+from fastforward import orchestration  # noqa: I001
+from fastforward.orchestration import layerwise_optimize
 
 __version__ = "0.1.0"
 
 __all__ = [
     "annotate_operator_metadata",
+    "layerwise_optimize",
+    "orchestration",
     "cache",
     "dataclasses",
     "logging_utils",
