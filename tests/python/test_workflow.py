@@ -1301,7 +1301,12 @@ def test_a_users_quantizer_class_saves_and_loads():
     with ff.strict_quantization(False):
         expected = original(x)
     root = tempfile.mkdtemp()
-    ff.save_quantization_state(original, name_or_path="pow2", cache_dir=root)
+    config_path = ff.save_quantization_state(original, name_or_path="pow2", cache_dir=root)
+    import json
+
+    config = json.loads(config_path.read_text())  # JSON, which is also YAML
+    assert config["version"] == "1.0" and config["name_or_path"] == "pow2"
+    assert config["fastforward_version"] == ff.__version__ and "transformers_version" in config
     copies = [model(), model()]
     ff.load_quantization_state(copies[0], name_or_path="pow2", cache_dir=root)
     result = copies[1].load_state_dict(original.state_dict())

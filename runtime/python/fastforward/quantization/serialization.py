@@ -330,8 +330,8 @@ def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
     tensor_path = directory / "model.safetensors"
     write_safetensors(tensors, tensor_path, {"format": "pt", "fastforward_version": _version()})
     digest = hashlib.sha256(tensor_path.read_bytes()).hexdigest()
-    config = {"version": VERSION, "name_or_path": ident, "fastforward_version": _version(),
-              "tensors_sha256": digest, "quantizers": recipes}
+    config = {"version": VERSION, "name_or_path": ident, "transformers_version": _transformers_version(),
+              "fastforward_version": _version(), "tensors_sha256": digest, "quantizers": recipes}
     config_path = directory / "config.yaml"
     # JSON is valid YAML: the file needs no YAML library to read or write.
     _atomic_write(config_path, [json.dumps(config, indent=2, sort_keys=True).encode("utf-8") + b"\n"])
@@ -350,6 +350,13 @@ def _own_tensors(q: torch.nn.Module) -> List[Tuple[str, torch.Tensor]]:
             if b is not None and name not in module._non_persistent_buffers_set:
                 out.append((head + name, b))
     return out
+
+
+def _transformers_version() -> Optional[str]:
+    """The version of an already imported ``transformers`` (the model's library), else None."""
+    import sys
+
+    return getattr(sys.modules.get("transformers"), "__version__", None)
 
 
 def _version() -> str:
@@ -512,8 +519,8 @@ def save_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
     write_safetensors(weights, directory / _WEIGHTS_FILE, {"format": "pt"})
     digests = {name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
                for name in (_QUANTIZER_FILE, _WEIGHTS_FILE)}
-    config = {"version": VERSION, "name_or_path": name_or_path, "fastforward_version": _version(),
-              "quantizers": recipes}
+    config = {"version": VERSION, "name_or_path": name_or_path, "transformers_version": _transformers_version(),
+              "fastforward_version": _version(), "quantizers": recipes}
     _atomic_write(directory / "config.yaml", [json.dumps(config, indent=2, sort_keys=True).encode() + b"\n"])
     manifest = {"version": VERSION, "name_or_path": name_or_path, "fastforward_version": _version(),
                 "tied_weights": tied, "sha256": digests}
