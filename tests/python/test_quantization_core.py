@@ -1247,6 +1247,20 @@ def test_bound_function_args_are_positional_in_dequantize_order():
     assert dict(again.arguments()) == {"scale": 0.5, "offset": None, "num_bits": 4}
     assert Fn.bind(0.5).args == (0.5,) and "offset" not in dict(Fn.bind(0.5).arguments())
 
+
+def test_number_scale_and_offset_become_tensors_of_the_input_dtype():
+    for dtype in (torch.float32, torch.float64, torch.bfloat16):
+        x = torch.randn(5).to(dtype)
+        qt = affine.quantize_per_tensor(x, 0.25, 3.0)
+        params = qt.quant_args()
+        for value, expected in ((params.scale, 0.25), (params.offset, 3.0)):
+            assert isinstance(value, torch.Tensor) and value.dtype == dtype and float(value) == expected, (dtype, value)
+        assert qt.dequantize().dtype == dtype
+        assert torch.equal(qt.dequantize(), affine.quantize_per_tensor(x, torch.tensor(0.25, dtype=dtype),
+                                                                        torch.tensor(3.0, dtype=dtype)).dequantize())
+    scale = torch.tensor(0.5, dtype=torch.float64)  # a tensor is used as given
+    assert affine.quantize_per_tensor(torch.randn(3), scale).quant_args().scale is scale
+
 # Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
 # default dtype and threads) as at its start, and leaves it so: pytest calls these around
 # every test of this file, main() does the same.
