@@ -31,6 +31,7 @@ from fastforward.exceptions import ExportError  # noqa: E402
 from fastforward.nn import DynamicLinearQuantizer, LinearQuantizer, Quantizer  # noqa: E402
 from fastforward.quantization.function import QuantizationFunction  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
+from fastforward.testing import isolated_state  # noqa: E402
 
 try:
     import numpy as np
@@ -768,15 +769,31 @@ def test_export_mode_outside_export_keeps_values():
     assert type(out) is torch.Tensor and torch.equal(out, expected)
 
 
+# Export runs models whose stubs pass floats to the functional ops: non-strict.
+# Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
+# default dtype and threads) as at its start, and leaves it so: pytest calls these around
+# every test of this file, main() does the same.
+_isolation = []
+
+
+def setup_function(function=None):
+    _isolation.append(isolated_state())
+    _isolation[-1].__enter__()
+    ff.set_strict_quantization(False)
+
+
+def teardown_function(function=None):
+    _isolation.pop().__exit__(None, None, None)
+
+
 # --- plain runner -----------------------------------------------------------------------------
 
 
 def main():
-    ff.set_strict_quantization(False)
     tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
     passed = failed = skipped = 0
     for name, test in tests:
-        strict = ff.get_strict_quantization()
+        setup_function(test)
         try:
             test()
         except Skipped as reason:
@@ -789,7 +806,7 @@ def main():
         else:
             passed += 1
             print("PASS %s" % name)
-        ff.set_strict_quantization(strict)
+        teardown_function(test)
     print("python %s, torch %s" % (sys.version.split()[0], torch.__version__))
     summary = "%d passed, %d failed" % (passed, failed)
     print(summary + (", %d skipped" % skipped if skipped else ""))

@@ -52,6 +52,7 @@ from fastforward.range_setting import (  # noqa: E402
     SmoothedMinMaxRangeEstimator,
     estimate_ranges,
 )
+from fastforward.testing import isolated_state  # noqa: E402
 
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
@@ -725,7 +726,8 @@ def test_strict_mode_and_fallback():
     assert torch.equal(qt.float(), qt.dequantize())  # casts are kernels, even strict
     assert qt.long().dtype == torch.int64
     raises(NotImplementedError, lambda: qt.add_(1), "add_", "dispatcher.register")
-    raises(NotImplementedError, lambda: qt[0], "__getitem__")
+    raises(NotImplementedError, lambda: qt[torch.tensor([0])], "__getitem__")  # per-channel: basic indexing only
+    assert isinstance(qt[0], QuantizedTensor)
     assert isinstance(qt.view(3, 5), QuantizedTensor)
 
 
@@ -1088,12 +1090,199 @@ def test_public_names_exist():
     assert ensure_tensor(t) is t and ensure_tensor(2.0).item() == 2.0
 
 
+
+def test_submodules_and_switches_of_the_top_level_namespace():
+    import importlib
+    for name in ("dataclasses", "logging_utils", "testing", "type_common", "random", "_quantizer_impl",
+                 "cache", "annotate_operator_metadata", "sdpa_torch_fallback_allowed"):
+        assert hasattr(ff, name), name
+    assert ff.random is importlib.import_module("fastforward.quantization.random")
+    assert ff.quantization.random is ff.random
+    assert ff.autoquant.autoquantize is ff.autoquantize
+    for flag, default in (("sdpa_torch_fallback_allowed", True), ("compiled_quant_funcs", False)):
+        get, set_ = getattr(ff.flags, "get_" + flag), getattr(ff.flags, "set_" + flag)
+        assert get() is default, flag
+        with getattr(ff.flags, flag)(not default):
+            assert get() is (not default), flag
+        assert get() is default, flag
+        set_(not default)  # a bare call changes the flag for good
+        assert get() is (not default), flag
+        set_(default)
+    assert ff.get_sdpa_torch_fallback_allowed is ff.flags.get_sdpa_torch_fallback_allowed
+    replaced = ff.dataclasses.replace_fields(affine.StaticAffineQuantParams(torch.tensor(1.0), None, 8), num_bits=4)
+    assert replaced.num_bits == 4
+    assert ff.logging_utils.get_logger("x").name == "fastforward.x"
+
+
+def test_random_quantized_is_a_quantized_normal_sample():
+    from fastforward.quantization.random import random_quantized
+    torch.manual_seed(0)
+    qt = random_quantized((64, 8), scale=0.25, num_bits=4)
+    assert isinstance(qt, QuantizedTensor) and qt.shape == (64, 8)
+    raw = qt.raw_data
+    assert torch.equal(raw, raw.round()) and float(raw.min()) >= -8 and float(raw.max()) <= 7
+    assert float(raw.std()) > 1.5  # standard normal / 0.25 spreads over several steps
+    qc = random_quantized((3, 5), scale=torch.full((5,), 0.1), offset=2.0, granularity=PerChannel(1))
+    params = qc.quant_args()
+    assert params.granularity == PerChannel(1) and params.offset.tolist() == [2.0] * 5
+
+
+def test_affine_view_to_dtype_refused_topk_and_take_along_dim_stay_quantized():
+    x = torch.randn(4, 6)
+    qt = affine.quantize_per_tensor(x, 0.05)
+    raises(TypeError, lambda: qt.view(torch.int32), "view(dtype)")
+    raises(TypeError, lambda: qt.view(dtype=torch.int32), "view(dtype)")
+    values, indices = torch.topk(qt, 2, dim=1)
+    assert isinstance(values, QuantizedTensor) and type(indices) is torch.Tensor
+    expected = torch.topk(qt.dequantize(), 2, dim=1)
+    assert torch.equal(values.dequantize(), expected.values) and torch.equal(indices, expected.indices)
+    assert isinstance(qt.topk(1).values, QuantizedTensor)
+    idx = torch.tensor([[0], [5], [2], [1]])
+    taken = torch.take_along_dim(qt, idx, 1)
+    assert isinstance(taken, QuantizedTensor)
+    assert torch.equal(taken.dequantize(), torch.take_along_dim(qt.dequantize(), idx, 1))
+
+
+def test_per_channel_indexing_slices_scale_and_offset():
+    torch.manual_seed(0)
+    x = torch.randn(4, 6)
+    scale, offset = torch.rand(6) + 0.01, torch.randn(6).round()
+    qc = affine.quantize_per_channel(x, scale, offset, axis=-1)
+    cases = [
+        ((slice(None), slice(1, 3)), PerChannel(1), [1, 2]),
+        (0, PerChannel(0), list(range(6))),
+        ((Ellipsis, 2), PerTensor(), [2]),
+        ((None, slice(None), slice(None, None, 2)), PerChannel(2), [0, 2, 4]),
+        (slice(1, 3), PerChannel(1), list(range(6))),
+    ]
+    for key, granularity, channels in cases:
+        part = qc[key]
+        assert isinstance(part, QuantizedTensor), key
+        params = part.quant_args()
+        assert params.granularity == granularity, (key, params.granularity)
+        assert torch.equal(params.scale, scale[channels]) and torch.equal(params.offset, offset[channels]), key
+        assert torch.equal(part.dequantize(), qc.dequantize()[key]), key
+    # two channel dims: parameters are row-major over (dim 0, dim 2)
+    data = torch.randn(3, 4, 5)
+    q2 = affine.quantize_per_granularity(data, torch.rand(15) + 0.01, torch.zeros(15), PerChannel((0, 2)))
+    for key in [(1,), (slice(None), 2, slice(1, 4)), (Ellipsis, 0), (slice(0, 2), None, slice(None), 3)]:
+        assert torch.equal(q2[key].dequantize(), q2.dequantize()[key]), key
+    assert q2[:, 2, 1:4].quant_args().granularity == PerChannel((0, 1))
+    # advanced indexing is not per-channel aware: not implemented, as for any other tensor
+    raises(NotImplementedError, lambda: qc[torch.tensor([0, 1])], "__getitem__")
+
+
+def test_strict_quantization_for_module_restores_when_forward_raises():
+    class Boom(torch.nn.Module):
+        def forward(self, x):
+            raise KeyError("boom")
+
+    inner, boom, seen = torch.nn.Linear(2, 2), Boom(), []
+    handle = ff.strict_quantization_for_module(False, inner, boom)
+    inner.register_forward_pre_hook(lambda *args: seen.append(ff.get_strict_quantization()))
+    inner(torch.ones(2))
+    try:
+        boom(torch.ones(1))
+    except KeyError:
+        pass
+    assert seen == [False] and ff.get_strict_quantization() is True
+    handle.remove()
+    inner(torch.ones(2))
+    assert seen == [False, True] and "forward" not in inner.__dict__ and "forward" not in boom.__dict__
+
+
+def test_isolated_state_restores_flags_registrations_and_torch_settings():
+    from fastforward.testing import assert_close
+    dtype, threads = torch.get_default_dtype(), torch.get_num_threads()
+    before = dispatcher.dispatch("my_op")
+    try:
+        with isolated_state():
+            ff.set_strict_quantization(False)
+            ff.set_export_mode(True)
+            dispatcher.register("my_op", None, lambda: 1)
+            torch.set_default_dtype(torch.float64)
+            raise KeyError("leave the block by an exception")
+    except KeyError:
+        pass
+    assert ff.get_strict_quantization() is True and ff.get_export_mode() is False
+    assert before is None and dispatcher.dispatch("my_op") is None
+    assert torch.get_default_dtype() == dtype and torch.get_num_threads() == threads
+    qt = affine.quantize_per_tensor(torch.tensor([0.5, 1.0]), 0.5)
+    assert_close(qt, torch.tensor([0.5, 1.0]))
+
+
+def test_cache_assets_path():
+    import tempfile
+    from fastforward.cache import get_assets_path
+    root = tempfile.mkdtemp()
+    path = get_assets_path("quantization-state/org/model", "my tag", root)
+    assert str(path) == os.path.join(root, "quantization-state--org--model", "my--tag")
+    old = os.environ.get("FF_CACHE")
+    os.environ["FF_CACHE"] = root
+    try:
+        assert str(get_assets_path("a:b")).startswith(os.path.join(root, "a--b"))
+    finally:
+        if old is None:
+            del os.environ["FF_CACHE"]
+        else:
+            os.environ["FF_CACHE"] = old
+    with open(os.path.join(root, "file"), "w"):
+        pass
+    raises(ValueError, lambda: get_assets_path(".", "file", root), "not a directory")
+
+
+def test_bound_function_args_are_positional_in_dequantize_order():
+    class Fn(QuantizationFunction):
+        @staticmethod
+        def quantize(data, scale, offset=None, num_bits=8):
+            return torch.round(data / scale)
+
+        @staticmethod
+        def dequantize(quant_data, scale, offset=None, num_bits=8):
+            return quant_data * scale
+
+    bound = Fn.bind(0.5, num_bits=4)  # offset omitted: its default fills the gap in args
+    assert bound.args == (0.5, None, 4)
+    again = BoundQuantizationFunction(Fn, *bound.args)
+    assert dict(again.arguments()) == {"scale": 0.5, "offset": None, "num_bits": 4}
+    assert Fn.bind(0.5).args == (0.5,) and "offset" not in dict(Fn.bind(0.5).arguments())
+
+
+def test_number_scale_and_offset_become_tensors_of_the_input_dtype():
+    for dtype in (torch.float32, torch.float64, torch.bfloat16):
+        x = torch.randn(5).to(dtype)
+        qt = affine.quantize_per_tensor(x, 0.25, 3.0)
+        params = qt.quant_args()
+        for value, expected in ((params.scale, 0.25), (params.offset, 3.0)):
+            assert isinstance(value, torch.Tensor) and value.dtype == dtype and float(value) == expected, (dtype, value)
+        assert qt.dequantize().dtype == dtype
+        assert torch.equal(qt.dequantize(), affine.quantize_per_tensor(x, torch.tensor(0.25, dtype=dtype),
+                                                                        torch.tensor(3.0, dtype=dtype)).dequantize())
+    scale = torch.tensor(0.5, dtype=torch.float64)  # a tensor is used as given
+    assert affine.quantize_per_tensor(torch.randn(3), scale).quant_args().scale is scale
+
+# Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
+# default dtype and threads) as at its start, and leaves it so: pytest calls these around
+# every test of this file, main() does the same.
+_isolation = []
+
+
+def setup_function(function=None):
+    _isolation.append(isolated_state())
+    _isolation[-1].__enter__()
+
+
+def teardown_function(function=None):
+    _isolation.pop().__exit__(None, None, None)
+
+
 # --- plain runner -------------------------------------------------------------------------------
 
 def main():
     tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
     passed = failed = skipped = 0
     for name, test in tests:
+        setup_function(test)
         try:
             test()
         except Skipped as reason:
@@ -1106,6 +1295,7 @@ def main():
         else:
             passed += 1
             print("PASS %s" % name)
+        teardown_function(test)
     print("python %s, torch %s, libffqrt: %s (%s)" % (
         sys.version.split()[0], torch.__version__, _ffqrt.library_path(), _ffqrt.isa()))
     print("%d passed, %d failed%s" % (passed, failed, ", %d skipped" % skipped if skipped else ""))

@@ -35,11 +35,8 @@ from fastforward import QuantizedTensor  # noqa: E402
 from fastforward.nn import QuantizedModule, Quantizer, QuantizerStub, functional, quantize_model  # noqa: E402
 from fastforward.nn import quantized_module as quantized_module_impl  # noqa: E402
 from fastforward.quantization.affine import quantize_per_tensor  # noqa: E402
+from fastforward.testing import isolated_state  # noqa: E402
 
-# These tests run generated modules with stub quantizers, which pass float tensors to the
-# functional ops: that is the float fallback, an error under strict quantization (the
-# default). Strict mode itself is tested in test_quantization_core.py.
-fastforward.set_strict_quantization(False)
 
 DEFAULT_OPTABLE = os.path.join(REPO, "optable", "default.yaml")
 
@@ -1235,6 +1232,25 @@ def test_autoquantize_joined_files_neither_repeat_nor_replace_definitions():
             quantized_module_impl._QUANTIZED_CLASSES.update(registered)
 
 
+# These tests run generated modules with stub quantizers, which pass float tensors to the
+# functional ops: that is the float fallback, an error under strict quantization (the
+# default). Strict mode itself is tested in test_quantization_core.py.
+# Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
+# default dtype and threads) as at its start, and leaves it so: pytest calls these around
+# every test of this file, main() does the same.
+_isolation = []
+
+
+def setup_function(function=None):
+    _isolation.append(isolated_state())
+    _isolation[-1].__enter__()
+    fastforward.set_strict_quantization(False)
+
+
+def teardown_function(function=None):
+    _isolation.pop().__exit__(None, None, None)
+
+
 # --- plain runner -----------------------------------------------------------------------------
 
 
@@ -1246,6 +1262,7 @@ def main():
     ]
     passed = failed = skipped = 0
     for name, test in tests:
+        setup_function(test)
         try:
             test()
         except Skipped as reason:
@@ -1258,6 +1275,7 @@ def main():
         else:
             passed += 1
             print("PASS %s" % name)
+        teardown_function(test)
     print("python %s, torch %s" % (sys.version.split()[0], torch.__version__))
     summary = "%d passed, %d failed" % (passed, failed)
     print(summary + (", %d skipped" % skipped if skipped else ""))

@@ -36,6 +36,7 @@ from fastforward.nn.quantized_module import infer_tags, named_quantizers  # noqa
 from fastforward.quantization import serialization  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 from fastforward.range_setting import running_minmax  # noqa: E402
+from fastforward.testing import isolated_state  # noqa: E402
 
 
 class Skipped(Exception):
@@ -1194,15 +1195,221 @@ def test_scaled_dot_product_attention_quantizes_its_intermediates():
     assert "scaled_dot_product_attention" in functional.OPS
 
 
+
+def test_filter_quantized_module_map_finds_classes_a_later_one_replaced():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+
+        class MyQuantizedLinear(QuantizedModule, torch.nn.Linear):
+            pass
+
+    # the last class defined for a float class wins in the global map ...
+    assert ff.quantized_module_map()[torch.nn.Linear] is MyQuantizedLinear
+    # ... and restricting the map to fastforward's own classes brings the built-in back
+    with ff.nn.quantized_module.filter_quantized_module_map(ff.nn):
+        assert ff.quantized_module_map()[torch.nn.Linear] is ff.nn.QuantizedLinear
+        model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+        assert type(model[0]) is ff.nn.QuantizedLinear
+    with ff.nn.quantized_module.filter_quantized_module_map(__name__):
+        assert ff.quantized_module_map() == {torch.nn.Linear: MyQuantizedLinear}
+
+
+def test_annotate_operator_metadata_tags_quantizers_with_neighbouring_ops():
+    torch.manual_seed(0)
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2)))
+    model[0].weight_quantizer = LinearQuantizer(8)  # lazy, never calibrated: must not run quantized
+    strict = ff.get_strict_quantization()
+    out = ff.annotate_operator_metadata(model, torch.randn(2, 4))
+    assert type(out) is torch.Tensor and out.shape == (2, 2)
+
+    def names(query):
+        return sorted(r.full_name for r in ff.find_quantizers(model, query))
+
+    assert names("**/[quantizer:before/relu]") == ["0.output_quantizer", "1.input_quantizer"]
+    assert names("**/[quantizer:after/relu]") == ["1.output_quantizer", "2.input_quantizer"]
+    assert names("**/[quantizer:after/linear]") == ["0.output_quantizer", "1.input_quantizer", "2.output_quantizer"]
+    assert "0.weight_quantizer" in names("**/[quantizer:parameter/weight, before/linear]")
+    # nothing is left behind: no hooks, overrides or flag changes
+    assert ff.get_strict_quantization() is strict
+    assert not list(model[0].weight_quantizer.overrides) and not model[0].weight_quantizer._forward_hooks
+
+
+def test_quantizers_and_granularities_dump_to_yaml_and_load_back():
+    try:
+        import yaml
+    except ImportError:
+        skip("PyYAML is not installed")
+    from fastforward.serialization import initargs, yamlable
+
+    q = LinearQuantizer(4, symmetric=False, granularity=ff.PerChannel(1), quantized_dtype=torch.int8)
+    assert initargs(q) == ((4,), {"symmetric": False, "granularity": ff.PerChannel(1), "quantized_dtype": torch.int8})
+    text = yaml.safe_dump({"q": q, "g": ff.PerBlock(1, 2), "stub": QuantizerStub(weight_quantizer=True)})
+    assert "!ff.obj" in text and "name: fastforward.nn.linear_quantizer.LinearQuantizer" in text
+    assert "!ff.dtype" in text and "python/tuple" not in text
+    for loader in (yaml.SafeLoader, yaml.Loader):
+        back = yaml.load(text, Loader=loader)
+        assert type(back["q"]) is LinearQuantizer and back["q"].num_bits == 4 and not back["q"].symmetric
+        assert back["q"].granularity == ff.PerChannel(1) and back["q"].quantized_dtype is torch.int8
+        assert back["g"] == ff.PerBlock(1, 2) and back["g"].block_dims == (1,)
+        assert back["stub"].quant_metadata.weight_quantizer
+    # a subclass of a yamlable class records its own constructor's arguments
+    class Scaled(LinearQuantizer):
+        def __init__(self, bits, factor=2.0):
+            super().__init__(bits)
+            self.factor = factor
+
+    assert initargs(Scaled(8, factor=3.0)) == ((8,), {"factor": 3.0})
+    assert "factor: 3.0" in yaml.dump(Scaled(8, factor=3.0))
+    # safe_load only rebuilds yamlable classes of modules already imported
+    bad = text.replace("fastforward.nn.linear_quantizer.LinearQuantizer", "os.system")
+    expect(ValueError, yaml.safe_load, bad)
+
+    @yamlable
+    class Plain:
+        def __init__(self, a, *, b=1):
+            self.a, self.b = a, b
+
+    assert initargs(Plain([1, 2], b=3)) == (([1, 2],), {"b": 3})
+
+
+class Pow2Quantizer(ff.nn.Quantizer):
+    """A user's quantizer (module level, so saved state can name it): scale 2**exponent."""
+
+    def __init__(self, num_bits, *, exponent=-3):
+        super().__init__()
+        self.num_bits = num_bits
+        self.exponent = torch.nn.Parameter(torch.tensor(float(exponent)))
+
+    def quantize(self, data):
+        return ff.quantization.affine.quantize_per_tensor(data, 2.0 ** self.exponent, None, self.num_bits)
+
+
+def test_a_users_quantizer_class_saves_and_loads():
+    import tempfile
+
+    def model():
+        torch.manual_seed(0)
+        return ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 3)))
+
+    original = model()
+    original[0].weight_quantizer = Pow2Quantizer(6, exponent=-4)
+    with torch.no_grad():
+        original[0].weight_quantizer.exponent.fill_(-5.0)  # trained away from the constructor's value
+    x = torch.randn(2, 4)
+    with ff.strict_quantization(False):
+        expected = original(x)
+    root = tempfile.mkdtemp()
+    config_path = ff.save_quantization_state(original, name_or_path="pow2", cache_dir=root)
+    import json
+
+    config = json.loads(config_path.read_text())  # JSON, which is also YAML
+    assert config["version"] == "1.0" and config["name_or_path"] == "pow2"
+    assert config["fastforward_version"] == ff.__version__ and "transformers_version" in config
+    copies = [model(), model()]
+    ff.load_quantization_state(copies[0], name_or_path="pow2", cache_dir=root)
+    result = copies[1].load_state_dict(original.state_dict())
+    assert not result.missing_keys and not result.unexpected_keys
+    for restored in copies:
+        q = restored[0].weight_quantizer
+        assert type(q) is Pow2Quantizer and q.num_bits == 6 and float(q.exponent.detach()) == -5.0
+        assert q.quant_metadata.weight_quantizer  # the slot's tags, as for any replacement
+        with ff.strict_quantization(False):
+            assert torch.equal(restored(x), expected)
+
+
+def test_gptq_beats_rounding_to_nearest_on_correlated_inputs():
+    torch.manual_seed(0)
+    mix = torch.randn(64, 64)
+    inputs = [torch.randn(64, 64) @ mix * 0.2 for _ in range(4)]  # correlated features
+    layer = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(64, 32)))[0]
+    float_weight = layer.weight.detach().clone()
+    rtn = LinearQuantizer(3, granularity=ff.PerChannel(0), allow_one_sided=False)
+    rtn.quantization_range = (float_weight.min(1).values, float_weight.max(1).values)
+    layer.weight_quantizer = LinearQuantizer(3, granularity=ff.PerChannel(0), allow_one_sided=False)
+    ff.quantization.gptq(layer, inputs, block_size=16)
+    with torch.no_grad():
+        gptq_weight = layer.weight_quantizer(layer.weight).dequantize()
+        rtn_weight = rtn(float_weight).dequantize()
+
+        def error(w):
+            return sum(float((x @ w.t() - x @ float_weight.t()).pow(2).mean()) for x in inputs)
+
+        # the weight was rewritten onto the quantizer's grid (range set from the weight first)
+        assert torch.equal(gptq_weight, layer.weight.detach())
+        assert error(gptq_weight) < 0.9 * error(rtn_weight), (error(gptq_weight), error(rtn_weight))
+    layer.weight_quantizer = QuantizerStub()
+    expect(TypeError, ff.quantization.gptq, layer, inputs)
+    layer.weight_quantizer = LinearQuantizer(8)
+    expect(ValueError, ff.quantization.gptq, layer, [])
+
+
+def test_layerwise_gptq_runs_layer_after_layer_on_the_optimised_model():
+    import copy as copying
+
+    torch.manual_seed(0)
+    mix = torch.randn(32, 32)
+    data = [torch.randn(64, 32) @ mix * 0.3 for _ in range(4)]
+    float_model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 16))
+
+    def quantized():
+        model = ff.quantize_model(copying.deepcopy(float_model))
+        ff.QuantizationConfig().add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=3,
+                                         granularity=ff.PerChannel(0), allow_one_sided=False).initialize(model)
+        return model
+
+    optimised, rounded = quantized(), quantized()
+    calls = []
+
+    def recording_gptq(layer, inputs, **kwargs):
+        calls.append((layer, len(inputs), tuple(inputs[0].shape)))
+        ff.quantization.gptq(layer, inputs, **kwargs)
+
+    ff.layerwise_optimize(optimised, data, [ff.orchestration.AlgorithmSpec(recording_gptq, ff.nn.QuantizedLinear)],
+                          block_size=16)
+    # in execution order, each on its own inputs over every batch (the second layer's are 64 wide)
+    assert [(c[0], c[1], c[2]) for c in calls] == [(optimised[0], 4, (64, 32)), (optimised[2], 4, (64, 64))]
+    ff.layerwise_optimize(rounded, data, ff.quantization.gptq, block_size=16)  # the registered targets
+    for layer in (rounded[0], rounded[2]):  # then start again from rounding to nearest
+        layer.weight.data.copy_(float_model[0 if layer is rounded[0] else 2].weight)
+        w = layer.weight.detach()
+        layer.weight_quantizer.quantization_range = (w.min(1).values, w.max(1).values)
+    with torch.no_grad(), ff.strict_quantization(False):
+        def error(model):
+            return sum(float((model(x) - float_model(x)).pow(2).mean()) for x in data)
+
+        assert error(optimised) < 0.7 * error(rounded), (error(optimised), error(rounded))
+    expect(TypeError, ff.layerwise_optimize, optimised, data,
+           [ff.orchestration.AlgorithmSpec(recording_gptq, ff.nn.QuantizedLinear)], targets=ff.nn.QuantizedLinear)
+    assert ff.orchestration.trace(optimised, data[0], [optimised[2], optimised[0]]) == [optimised[0], optimised[2]]
+
+# The workflow tests run converted models before every quantizer is set up (stubs pass
+# floats to the functional ops), so they run non-strict unless a test says otherwise.
+# Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
+# default dtype and threads) as at its start, and leaves it so: pytest calls these around
+# every test of this file, main() does the same.
+_isolation = []
+
+
+def setup_function(function=None):
+    _isolation.append(isolated_state())
+    _isolation[-1].__enter__()
+    ff.set_strict_quantization(False)
+
+
+def teardown_function(function=None):
+    _isolation.pop().__exit__(None, None, None)
+
+
 # --- plain runner -----------------------------------------------------------------------------
 
 
 def main():
-    ff.set_strict_quantization(False)
     tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
     passed = failed = skipped = 0
     for name, test in tests:
-        strict = ff.get_strict_quantization()
+        setup_function(test)
         try:
             test()
         except Skipped as reason:
@@ -1215,7 +1422,7 @@ def main():
         else:
             passed += 1
             print("PASS %s" % name)
-        ff.set_strict_quantization(strict)
+        teardown_function(test)
     print("python %s, torch %s" % (sys.version.split()[0], torch.__version__))
     summary = "%d passed, %d failed" % (passed, failed)
     print(summary + (", %d skipped" % skipped if skipped else ""))

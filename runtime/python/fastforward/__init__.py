@@ -10,14 +10,19 @@ dispatcher that routes torch ops on quantized tensors. Code that ffq generates u
 """
 
 from fastforward import (
+    _quantizer_impl,  # noqa: F401  (ff._quantizer_impl, as FastForward has it)
+    cache,
     common,
+    dataclasses,
     dispatcher,
     exceptions,
     flags,
     forward_override,
+    logging_utils,
     nn,
     quantization,
     range_setting,
+    type_common,
 )
 from fastforward import autoquant
 from fastforward._autoquantize import autoquantize
@@ -30,19 +35,20 @@ from fastforward.flags import (
     strict_quantization,
 )
 from fastforward import mpath, overrides
-from fastforward.nn.attention import (
+from fastforward.flags import (
     get_sdpa_torch_fallback_allowed,
     sdpa_torch_fallback_allowed,
-    sdpa_upcast,
     set_sdpa_torch_fallback_allowed,
 )
+from fastforward.nn.attention import sdpa_upcast
 from fastforward.nn.quantized_module import (
     quantize_model,
     quantized_module_map,
     surrogate_quantized_modules,
 )
 from fastforward.overrides import disable_quantization, enable_quantization
-from fastforward.quantization import affine, granularity
+from fastforward.quantization import affine, granularity, random
+from fastforward.quantization.quantizer_annotations import annotate_operator_metadata
 from fastforward.quantization.freeze import freeze, freeze_parameters
 from fastforward.quantization.qstate import (
     QModuleState,
@@ -58,10 +64,22 @@ from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor
 from fastforward.quantized_tensor import QuantizedTensor
 from fastforward.range_setting import estimate_ranges
 from fastforward import _integer  # noqa: F401,I001  (registers the integer kernels)
+from fastforward import testing  # noqa: I001  (uses _integer's state)
+from fastforward import orchestration  # noqa: I001
+from fastforward.orchestration import layerwise_optimize
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "annotate_operator_metadata",
+    "layerwise_optimize",
+    "orchestration",
+    "cache",
+    "dataclasses",
+    "logging_utils",
+    "random",
+    "testing",
+    "type_common",
     "QModuleState",
     "get_sdpa_torch_fallback_allowed",
     "sdpa_torch_fallback_allowed",

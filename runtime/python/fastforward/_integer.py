@@ -1069,8 +1069,9 @@ _FLATTENING = ("flatten", "reshape", "view", "contiguous")
 def _shape_applies(*args: Any, **kwargs: Any) -> bool:
     if not enabled() or not args or not isinstance(args[0], QuantizedTensor):
         return False
-    if any(isinstance(a, torch.Tensor) for a in args[1:]) or any(isinstance(v, torch.Tensor) for v in kwargs.values()):
-        return False
+    if any(isinstance(a, (torch.Tensor, torch.dtype)) for a in args[1:]) or any(
+            isinstance(v, (torch.Tensor, torch.dtype)) for v in kwargs.values()):
+        return False  # view(dtype) is left to the affine kernel, which refuses it
     params = _static_params(args[0])
     if params is None or not isinstance(params.granularity, PerTensor):
         return False

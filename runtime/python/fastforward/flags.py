@@ -1,11 +1,25 @@
-"""Global switches: strict quantization and export mode (each as X / set_X / get_X)."""
+"""Global switches, each as ``X(value)`` / ``set_X(value)`` / ``get_X()``:
+
+* ``strict_quantization`` (default True): implicit dequantization is an error;
+* ``export_mode`` (False): quantization functions return dequantized values;
+* ``sdpa_torch_fallback_allowed`` (True in ffq, False in FastForward): attention with no
+  active intermediate quantizer runs torch's fused kernel;
+* ``compiled_quant_funcs`` (False): accepted for compatibility; ffq's kernels are C code
+  and are not run through ``torch.compile``, so the flag changes nothing.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
 __all__ = [
+    "compiled_quant_funcs",
     "context",
+    "get_compiled_quant_funcs",
+    "get_sdpa_torch_fallback_allowed",
+    "sdpa_torch_fallback_allowed",
+    "set_compiled_quant_funcs",
+    "set_sdpa_torch_fallback_allowed",
     "export_mode",
     "get_export_mode",
     "get_strict_quantization",
@@ -14,7 +28,15 @@ __all__ = [
     "strict_quantization",
 ]
 
-_flags = {"strict_quantization": True, "export_mode": False}
+# ffq's sdpa default differs from FastForward's: with no active intermediate quantizer (stubs,
+# as ffq generates them) attention is torch's own kernel, so a freshly converted model
+# computes bitwise what the float model computes.
+_flags = {
+    "strict_quantization": True,
+    "export_mode": False,
+    "sdpa_torch_fallback_allowed": True,
+    "compiled_quant_funcs": False,
+}
 
 
 def set_strict_quantization(value: bool = True) -> "_FlagSetting":
@@ -71,6 +93,31 @@ def export_mode(value: bool = True) -> _FlagSetting:
     return _flag("export_mode", value)
 
 
+def sdpa_torch_fallback_allowed(value: bool = True) -> _FlagSetting:
+    """Allow (or forbid) torch's fused attention when no intermediate quantizer is active;
+    set now, restored at the end of a with block."""
+    return _flag("sdpa_torch_fallback_allowed", value)
+
+
+set_sdpa_torch_fallback_allowed = sdpa_torch_fallback_allowed
+
+
+def get_sdpa_torch_fallback_allowed() -> bool:
+    return _flags["sdpa_torch_fallback_allowed"]
+
+
+def compiled_quant_funcs(value: bool = True) -> _FlagSetting:
+    """Set the (no-op in ffq) compiled-kernels flag now; a with block restores it."""
+    return _flag("compiled_quant_funcs", value)
+
+
+set_compiled_quant_funcs = compiled_quant_funcs
+
+
+def get_compiled_quant_funcs() -> bool:
+    return _flags["compiled_quant_funcs"]
+
+
 def context(flag: Callable[[bool], Any], value: bool) -> Callable[[Callable], Callable]:
     """Decorator running a function with ``flag`` (e.g. ``strict_quantization``) set."""
 
@@ -84,3 +131,13 @@ def context(flag: Callable[[bool], Any], value: bool) -> Callable[[Callable], Ca
         return wrapper
 
     return decorate
+
+
+def _snapshot() -> dict:
+    """Every flag's current value (for ``fastforward.testing.isolated_state``)."""
+    return dict(_flags)
+
+
+def _restore(saved: dict) -> None:
+    _flags.clear()
+    _flags.update(saved)

@@ -10,4 +10,14 @@ from fastforward.autoquant import optable
 from fastforward.autoquant.optable import OperatorTable
 from fastforward.autoquant.pattern_rule import PatternRule
 
-__all__ = ["OperatorTable", "PatternRule", "optable"]
+__all__ = ["OperatorTable", "PatternRule", "autoquantize", "optable"]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - module attribute hook
+    # fastforward.autoquant.autoquantize is fastforward.autoquantize (loaded on first use:
+    # fastforward._autoquantize imports this package).
+    if name == "autoquantize":
+        from fastforward._autoquantize import autoquantize
+
+        return autoquantize
+    raise AttributeError("module 'fastforward.autoquant' has no attribute %r" % name)

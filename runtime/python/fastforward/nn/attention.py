@@ -29,7 +29,12 @@ import torch
 import torch.nn.functional as F
 
 from fastforward.exceptions import QuantizationError
-from fastforward.flags import get_strict_quantization
+from fastforward.flags import (
+    get_sdpa_torch_fallback_allowed,
+    get_strict_quantization,
+    sdpa_torch_fallback_allowed,
+    set_sdpa_torch_fallback_allowed,
+)
 from fastforward.quantized_tensor import QuantizedTensor
 
 __all__ = [
@@ -43,36 +48,7 @@ __all__ = [
 _INTERMEDIATES = ("scaled_query_quantizer", "scaled_key_quantizer", "attn_scores_quantizer",
                   "attn_mask_quantizer", "masked_scores_quantizer", "attn_weights_quantizer",
                   "dropout_quantizer")
-# ffq's default is True (FastForward's is False): with no active intermediate quantizer
-# (stubs, as ffq generates them), attention is torch's own kernel, so a freshly converted
-# model computes bitwise what the float model computes.
-_state: Dict[str, Any] = {"fallback": True}
 _upcast: List[torch.dtype] = []
-
-
-class _Setting:
-    def __init__(self, value: bool) -> None:
-        self.previous = _state["fallback"]
-        _state["fallback"] = bool(value)
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        _state["fallback"] = self.previous
-
-
-def sdpa_torch_fallback_allowed(value: bool = True) -> _Setting:
-    """Allow (or forbid) torch's fused attention when no intermediate quantizer is active;
-    set now, restored at the end of a with block."""
-    return _Setting(value)
-
-
-set_sdpa_torch_fallback_allowed = sdpa_torch_fallback_allowed
-
-
-def get_sdpa_torch_fallback_allowed() -> bool:
-    return _state["fallback"]
 
 
 class sdpa_upcast:  # noqa: N801 - used like a function, as a context manager

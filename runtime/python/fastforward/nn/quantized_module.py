@@ -64,6 +64,9 @@ __all__ = [
 
 # float module class -> quantized class (the most recently defined one wins).
 _QUANTIZED_CLASSES: Dict[type, type] = {}
+# Every recording in order (float class, quantized class), also the replaced ones, so that
+# filter_quantized_module_map can fall back to an earlier class a later one had replaced.
+_RECORDED: List[Tuple[type, type]] = []
 # State-dict key (under a quantized module's prefix) of its quantizer recipes.
 _RECIPES_KEY = "_ff_quantizers"
 # A filter installed by filter_quantized_module_map (tuple of Python module names) or None.
@@ -268,6 +271,7 @@ def record_quantized_class(float_cls: type, quantized_cls: type, *, _stacklevel:
             RuntimeWarning, stacklevel=_stacklevel + 1,
         )
     _QUANTIZED_CLASSES[float_cls] = quantized_cls
+    _RECORDED.append((float_cls, quantized_cls))
 
 
 def _is_builtin(cls: type) -> bool:
@@ -309,7 +313,7 @@ def quantized_module_map() -> Dict[type, Any]:
         return dict(_QUANTIZED_CLASSES)
     prefixes = _MAP_FILTER[-1]
     return {
-        base: cls for base, cls in _QUANTIZED_CLASSES.items()
+        base: cls for base, cls in _RECORDED
         if any(cls.__module__ == p or cls.__module__.startswith(p + ".") for p in prefixes)
     }
 

@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterator, Optional, Tuple, Union
 import torch
 
 from fastforward.forward_override import OverrideFn, OverrideHandle, apply_overrides
+from fastforward.serialization import yamlable
 
 __all__ = ["Quantizer", "QuantizerMetadata", "QuantizerStub", "Tag", "default_tags", "describe"]
 
@@ -165,6 +166,7 @@ def describe(quantizer: Any) -> str:
     return "%s at %r" % (name, path) if path else name
 
 
+@yamlable
 class Quantizer(torch.nn.Module):
     """Base class of quantizers: ``quantize(data)`` turns a tensor into a QuantizedTensor;
     calling the module runs ``quantize`` through the registered overrides."""

@@ -35,9 +35,10 @@ _LAZY = {
     "get_qmodule_state": "qstate",
     "strict_quantization_for_module": "strict_quantization",
     "ModuleStrictQuantHandle": "strict_quantization",
+    "gptq": "_gptq",
 }
 _SUBMODULES = ("quant_init", "freeze", "serialization", "workflow", "qstate", "strict_quantization",
-               "functional")
+               "functional", "random", "quantizer_annotations")
 
 
 def __getattr__(name: str) -> Any:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Type
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
 import torch
 
@@ -188,8 +188,20 @@ class BoundQuantizationFunction:
 
     @property
     def args(self) -> Tuple[Any, ...]:
-        """The bound arguments, in ``dequantize``'s parameter order."""
-        return tuple(self._arguments.values())
+        """The bound arguments, in ``dequantize``'s parameter order, positionally: an omitted
+        optional parameter before a bound one shows as its default, so
+        ``BoundQuantizationFunction(fn, *bound.args)`` binds the same values."""
+        values: List[Any] = []
+        pending: List[Any] = []
+        for name, param in _dequantize_signature(self.quant_func).parameters.items():
+            if param.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                break
+            if name in self._arguments:
+                values += pending + [self._arguments[name]]
+                pending = []
+            else:
+                pending.append(param.default)
+        return tuple(values)
 
     # Context interface.
     @property

@@ -14,6 +14,7 @@ from typing import Any, Sequence, Tuple, Union
 import torch
 
 from fastforward.common import safe_for_torch_load
+from fastforward.serialization import yamlable
 
 __all__ = [
     "Granularity",
@@ -46,6 +47,7 @@ def _normalize_dim(dim: int, ndim: int, who: str) -> int:
     return dim % ndim
 
 
+@yamlable
 class Granularity(abc.ABC):
     """How data are tiled for quantization: one parameter set per tile."""
 

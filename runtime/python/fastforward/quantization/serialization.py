@@ -27,9 +27,11 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 
+from fastforward.cache import get_assets_path
 from fastforward.exceptions import QuantizationError
 from fastforward.nn.quantizer import Quantizer
 from fastforward.quantization.granularity import Granularity, PerBlock, PerChannel, PerTensor, PerTile
+from fastforward.serialization import from_plain, to_plain
 
 __all__ = [
     "build_quantizer",
@@ -216,8 +218,13 @@ def quantizer_recipe(q: Quantizer) -> Dict[str, Any]:
                 "granularity": _granularity_recipe(q.granularity), "float_dtype": _dtype_name(q.float_dtype),
                 "int_dtype": _dtype_name(q.int_weight.dtype), "shape": list(q.int_weight.shape),
                 "scale_shape": list(q.scale.shape), "has_offset": q.offset is not None}
-    raise TypeError("cannot serialise quantizer %s (known: LinearQuantizer, DynamicLinearQuantizer, "
-                    "QFormatQuantizer, FrozenWeightQuantizer)" % type(q).__qualname__)
+    # Any other quantizer (a user's subclass, ...): its class, recorded constructor arguments
+    # and plain attributes (fastforward.serialization); the class must be importable by the
+    # time the state loads.
+    try:
+        return {"class": "object", "object": to_plain(q)}
+    except TypeError as exc:
+        raise TypeError("cannot serialise quantizer %s: %s" % (type(q).__qualname__, exc)) from None
 
 
 def build_quantizer(recipe: Mapping[str, Any]) -> Quantizer:
@@ -248,26 +255,15 @@ def build_quantizer(recipe: Mapping[str, Any]) -> Quantizer:
             torch.zeros(recipe["shape"], dtype=_dtype(recipe["int_dtype"])),
             torch.zeros(scale_shape), torch.zeros(scale_shape) if recipe["has_offset"] else None,
             recipe["num_bits"], _granularity(recipe["granularity"]), _dtype(recipe["float_dtype"]))
+    if kind == "object":
+        built = from_plain(recipe.get("object"))
+        if not isinstance(built, Quantizer):
+            raise ValueError("saved state describes %r, not a quantizer" % (built,))
+        return built
     raise ValueError("unknown quantizer class %r in saved state" % (kind,))
 
 
 # --- save / load ---------------------------------------------------------------------------------
-
-
-def _sanitise(part: str) -> str:
-    for ch in ' /\\:<>|':
-        part = part.replace(ch, "--")
-    return part
-
-
-def _cache_root(cache_dir: Optional[Union[str, os.PathLike]]) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir)
-    if os.environ.get("FF_CACHE"):
-        return Path(os.environ["FF_CACHE"])
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "fastforward"
-    return Path.home() / ".cache" / "fastforward"
 
 
 def _identifier(model: torch.nn.Module, name_or_path: Optional[str]) -> str:
@@ -283,10 +279,7 @@ def _identifier(model: torch.nn.Module, name_or_path: Optional[str]) -> str:
 def _state_dir(model: torch.nn.Module, tag: str, name_or_path: Optional[str],
                cache_dir: Optional[Union[str, os.PathLike]]) -> Tuple[Path, str]:
     ident = _identifier(model, name_or_path)
-    directory = _cache_root(cache_dir) / ("quantization-state--" + _sanitise(ident)) / _sanitise(tag)
-    if directory.exists() and not directory.is_dir():
-        raise ValueError("%s exists and is not a directory" % directory)
-    return directory, ident
+    return get_assets_path("quantization-state/" + ident, tag, cache_dir), ident
 
 
 def _quantizer_slots(model: torch.nn.Module) -> Dict[str, Tuple[torch.nn.Module, str, Quantizer]]:
@@ -337,8 +330,8 @@ def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
     tensor_path = directory / "model.safetensors"
     write_safetensors(tensors, tensor_path, {"format": "pt", "fastforward_version": _version()})
     digest = hashlib.sha256(tensor_path.read_bytes()).hexdigest()
-    config = {"version": VERSION, "name_or_path": ident, "fastforward_version": _version(),
-              "tensors_sha256": digest, "quantizers": recipes}
+    config = {"version": VERSION, "name_or_path": ident, "transformers_version": _transformers_version(),
+              "fastforward_version": _version(), "tensors_sha256": digest, "quantizers": recipes}
     config_path = directory / "config.yaml"
     # JSON is valid YAML: the file needs no YAML library to read or write.
     _atomic_write(config_path, [json.dumps(config, indent=2, sort_keys=True).encode("utf-8") + b"\n"])
@@ -357,6 +350,13 @@ def _own_tensors(q: torch.nn.Module) -> List[Tuple[str, torch.Tensor]]:
             if b is not None and name not in module._non_persistent_buffers_set:
                 out.append((head + name, b))
     return out
+
+
+def _transformers_version() -> Optional[str]:
+    """The version of an already imported ``transformers`` (the model's library), else None."""
+    import sys
+
+    return getattr(sys.modules.get("transformers"), "__version__", None)
 
 
 def _version() -> str:
@@ -519,8 +519,8 @@ def save_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
     write_safetensors(weights, directory / _WEIGHTS_FILE, {"format": "pt"})
     digests = {name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
                for name in (_QUANTIZER_FILE, _WEIGHTS_FILE)}
-    config = {"version": VERSION, "name_or_path": name_or_path, "fastforward_version": _version(),
-              "quantizers": recipes}
+    config = {"version": VERSION, "name_or_path": name_or_path, "transformers_version": _transformers_version(),
+              "fastforward_version": _version(), "quantizers": recipes}
     _atomic_write(directory / "config.yaml", [json.dumps(config, indent=2, sort_keys=True).encode() + b"\n"])
     manifest = {"version": VERSION, "name_or_path": name_or_path, "fastforward_version": _version(),
                 "tied_weights": tied, "sha256": digests}

@@ -1,5 +1,5 @@
 """Strict quantization per module: the global flag set for the duration of a module's
-forward (forward pre/post hooks)."""
+forward (forward pre/post hooks), and restored also when the forward raises."""
 
 from __future__ import annotations
 
@@ -44,9 +44,32 @@ def strict_quantization_for_module(strict: bool = True, *modules: torch.nn.Modul
             if _stack:
                 _stack.pop().restore()
 
-        handle._handles.append(module.register_forward_pre_hook(pre))
-        try:  # torch >= 2.0: also restore the flag when forward raises
-            handle._handles.append(module.register_forward_hook(post, always_call=True))
+        try:  # torch >= 2.1: the post hook also runs when forward raises
+            post_handle = module.register_forward_hook(post, always_call=True)
         except TypeError:
-            handle._handles.append(module.register_forward_hook(post))
+            post_handle = _ForwardWrapper(module, post)
+        handle._handles.append(module.register_forward_pre_hook(pre))
+        handle._handles.append(post_handle)
     return handle
+
+
+class _ForwardWrapper:
+    """Older torch has no ``always_call`` hooks: the instance's ``forward`` is wrapped so
+    that ``post`` runs in a ``finally``, also when forward raises. ``remove()`` unwraps."""
+
+    def __init__(self, module: torch.nn.Module, post: Any) -> None:
+        self.module = module
+        inner = module.forward
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                post(module, args, None)
+
+        self.forward = forward
+        module.forward = forward  # type: ignore[method-assign]
+
+    def remove(self) -> None:
+        if self.module.__dict__.get("forward") is self.forward:
+            del self.module.__dict__["forward"]

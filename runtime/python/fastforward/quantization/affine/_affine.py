@@ -206,11 +206,19 @@ class AffineQuantizationFunction(QuantizationFunction):
             from fastforward.export._qdq import quantize_dequantize
 
             return quantize_dequantize(data, params)
+        # Number parameters become tensors of the input's dtype (and are recorded as such in
+        # the result's context); tensor parameters are used as given.
+        changes: dict = {"dequantize_dtype": params.dequantize_dtype or data.dtype}
+        if data.is_floating_point():
+            for name in ("scale", "offset"):
+                value = getattr(params, name)
+                if value is not None and not isinstance(value, torch.Tensor):
+                    changes[name] = torch.tensor(float(value), dtype=data.dtype, device=data.device)
+        params = dataclasses.replace(params, **changes)
         raw, _, _ = quantize_static(
             data, params.scale, params.offset, params.granularity, params.num_bits, params.quantized_dtype
         )
-        context = QuantizationContext(cls, dataclasses.replace(params, dequantize_dtype=params.dequantize_dtype or data.dtype))
-        return context.attach(raw)
+        return QuantizationContext(cls, params).attach(raw)
 
     @classmethod
     def dequantize(cls, data: torch.Tensor, params: Any) -> torch.Tensor:  # type: ignore[override]

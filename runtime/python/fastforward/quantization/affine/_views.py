@@ -1,6 +1,9 @@
-"""Built-in dispatcher kernels for per-tensor static affine QuantizedTensors: shape and
-indexing ops run on the raw data and keep the quantization context (one scale and offset
-cover any shape, so nothing else changes)."""
+"""Built-in dispatcher kernels for static affine QuantizedTensors.
+
+Per-tensor: shape and indexing ops (and ``topk`` / ``take_along_dim``, which only pick
+elements) run on the raw data and keep the quantization context (one scale and offset cover
+any shape, so nothing else changes). Per-channel: basic indexing (ints, slices, ``None``,
+``...``) slices scale and offset along the channel dims together with the data."""
 
 from __future__ import annotations
 
@@ -11,10 +14,10 @@ import torch
 from fastforward import dispatcher
 from fastforward.quantization.affine._affine import AffineQuantizationFunction, StaticAffineQuantParams
 from fastforward.quantization.function import QuantizationContext
-from fastforward.quantization.granularity import PerTensor
+from fastforward.quantization.granularity import PerChannel, PerTensor
 from fastforward.quantized_tensor import QuantizedTensor
 
-__all__ = ["SHAPE_OPS"]
+__all__ = ["SHAPE_OPS", "per_channel_getitem"]
 
 SHAPE_OPS = (
     "view", "view_as", "reshape", "reshape_as", "transpose", "t", "permute", "expand",
@@ -49,7 +52,7 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
     getter = getattr(attr, "__get__", None) if isinstance(attr, property) or not callable(attr) else None
 
     def kernel(self: QuantizedTensor, *args: Any, **kwargs: Any) -> Any:
-        if name == "view" and args and isinstance(args[0], torch.dtype):
+        if name == "view" and (args and isinstance(args[0], torch.dtype) or "dtype" in kwargs):
             raise TypeError("view(dtype) would reinterpret the raw data of a QuantizedTensor")
         raw = self.raw_data
         if getter is not None:
@@ -66,6 +69,86 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
 for _name in SHAPE_OPS:
     if hasattr(torch.Tensor, _name):
         dispatcher.register(_name, is_per_tensor_affine, _shape_kernel(_name))
+
+
+def _topk(self: QuantizedTensor, *args: Any, **kwargs: Any) -> Any:
+    """``topk`` of a per-tensor tensor: ranking raw integers ranks the real values (the
+    scale is positive), so values come back quantized with the same context, indices plain."""
+    values, indices = torch.topk(self.raw_data, *args, **kwargs)
+    return torch.return_types.topk((QuantizedTensor(values, self.quantization_context), indices))
+
+
+def _take_along_dim(self: QuantizedTensor, *args: Any, **kwargs: Any) -> QuantizedTensor:
+    return QuantizedTensor(torch.take_along_dim(self.raw_data, *args, **kwargs), self.quantization_context)
+
+
+dispatcher.register("topk", is_per_tensor_affine, _topk)
+dispatcher.register("take_along_dim", is_per_tensor_affine, _take_along_dim)
+
+
+# --- per-channel indexing ----------------------------------------------------------------------
+
+
+def _is_per_channel_affine(*args: Any, **kwargs: Any) -> bool:
+    return (len(args) == 2 and _is_static_affine(args[0])
+            and isinstance(args[0].quantization_context.quantization_params.granularity, PerChannel)
+            and _basic_key(args[1]) is not None)
+
+
+def _basic_key(key: Any) -> Any:
+    """``key`` as a tuple of ints, slices, None and at most one Ellipsis, or None when it
+    uses advanced (tensor, list, bool) indexing."""
+    items = key if isinstance(key, tuple) else (key,)
+    for item in items:
+        if isinstance(item, bool) or not (item is None or item is Ellipsis or isinstance(item, (int, slice))):
+            return None
+    if sum(item is Ellipsis for item in items) > 1:
+        return None
+    return items
+
+
+def per_channel_getitem(self: QuantizedTensor, key: Any) -> QuantizedTensor:
+    """``qt[key]`` of a per-channel tensor: data, scale and offset are indexed alike.
+
+    Scale and offset hold one entry per combination of the channel dims (row-major), so they
+    are viewed with the channel dims' sizes, indexed with the key's entries for those dims and
+    flattened again. Channel dims indexed by an int disappear; with none left the result is
+    per-tensor."""
+    params = self.quantization_context.quantization_params
+    rank = self.raw_data.dim()
+    channel_dims = sorted(d % rank for d in params.granularity.channel_dims)
+    items = list(_basic_key(key))
+    consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
+    if consumed > rank:
+        raise IndexError("too many indices for a tensor of dimension %d" % rank)
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        items[at:at + 1] = [slice(None)] * (rank - consumed)
+    else:
+        items += [slice(None)] * (rank - consumed)
+    param_key, new_dims, out_dim, in_dim = [], [], 0, 0
+    for item in items:
+        if item is None:
+            out_dim += 1
+            continue
+        if in_dim in channel_dims:
+            param_key.append(item)
+            if isinstance(item, slice):
+                new_dims.append(out_dim)
+        if isinstance(item, slice):
+            out_dim += 1
+        in_dim += 1
+    channel_shape = [self.raw_data.shape[d] for d in channel_dims]
+
+    def index(parameter: Any) -> Any:
+        if not isinstance(parameter, torch.Tensor) or parameter.numel() == 1 and not channel_shape:
+            return parameter
+        return parameter.reshape(channel_shape)[tuple(param_key)].reshape(-1)
+
+    granularity = PerChannel(tuple(new_dims)) if new_dims else PerTensor()
+    changes = {"scale": index(params.scale), "offset": index(params.offset), "granularity": granularity}
+    context = QuantizationContext(AffineQuantizationFunction, params.with_changes(**changes))
+    return QuantizedTensor(self.raw_data[tuple(items)], context)
 
 
 # --- mul by a number and cat of equally parameterised tensors ------------------------------------
@@ -160,3 +243,4 @@ def cat_same_parameters(*args: Any, **kwargs: Any) -> QuantizedTensor:
 
 dispatcher.register("mul", _mul_by_number_applies, mul_by_number)
 dispatcher.register("cat", _cat_applies, cat_same_parameters)
+dispatcher.register("__getitem__", _is_per_channel_affine, per_channel_getitem)
