@@ -105,37 +105,43 @@ class _Plan:
 _plans: "weakref.WeakKeyDictionary[Any, _Plan]" = weakref.WeakKeyDictionary()
 
 
-def _token(m: Any, attrs: Tuple[Any, ...]) -> Optional[Tuple[Tuple[Any, ...], Tuple[Any, ...]]]:
+_SLOTS = ("input_quantizer", "weight_quantizer", "bias_quantizer", "output_quantizer")
+
+
+def _token(m: Any, attrs: Tuple[Any, ...]) -> Optional[Tuple[Any, ...]]:
     mods = m._modules
-    quantizers = tuple(mods.get(name) for name in
-                       ("input_quantizer", "weight_quantizer", "bias_quantizer", "output_quantizer"))
     token: Tuple[Any, ...] = attrs
-    for q in quantizers:
-        qt = _quantizer_token(q)
+    for name in _SLOTS:
+        qt = _quantizer_token(mods.get(name))
         if qt is None:
             return None
         token += qt
     params = m._parameters
-    weight, bias = params.get("weight"), params.get("bias")
-    wt, bt = _tensor_token(weight), _tensor_token(bias)
+    wt, bt = _tensor_token(params.get("weight")), _tensor_token(params.get("bias"))
     if wt is None or bt is None:
         return None
-    keep = quantizers + (weight, bias) + tuple(
+    return token + wt + bt
+
+
+def _kept(m: Any) -> Tuple[Any, ...]:
+    """The objects whose ids are in m's token (a plan keeps them alive, so no other object
+    can take one of those ids while the plan exists)."""
+    quantizers = tuple(m._modules.get(name) for name in _SLOTS)
+    return quantizers + (m._parameters.get("weight"), m._parameters.get("bias")) + tuple(
         getattr(q, name, None) for q in quantizers if q is not None for name in ("scale", "offset", "granularity")
     )
-    return token + wt + bt, keep
 
 
 def _plan_for(m: Any, op: str, attrs: Tuple[Any, ...], build: Callable[[Any, _Plan], bool]) -> Optional[_Plan]:
     if not _global_ok(op):
         return None
-    found = _token(m, attrs)
-    if found is None:
+    token = _token(m, attrs)
+    if token is None:
         return None
     plan = _plans.get(m)
-    if plan is not None and plan.token == found[0]:
+    if plan is not None and plan.token == token:
         return plan if plan.ok else None
-    plan = _Plan(*found)
+    plan = _Plan(token, _kept(m))
     try:
         with torch.no_grad():
             plan.ok = build(m, plan)
