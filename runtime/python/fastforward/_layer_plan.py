@@ -9,7 +9,7 @@ float bias, the grid of the input quantizer, the output's grid (or float output)
 result's QuantizationContext. Later forwards only check that nothing the plan was made from
 has changed, quantize the input, run the kernel and wrap its result.
 
-What a plan depends on, compared on every call (a *token*): the four quantizer modules
+What a plan depends on, compared on every call (in place): the four quantizer modules
 (identity, exact type, no forward hooks or quantizer overrides — range estimation adds
 one —, and for a ``LinearQuantizer`` its bit width, granularity, storage dtype and its scale
 and offset tensors: identity, version counter and data pointer), the weight and bias
@@ -52,102 +52,140 @@ def _quantizer_types() -> List[type]:
     return _types
 
 
-def _tensor_token(t: Any) -> Optional[Tuple[Any, ...]]:
+def _tensor_state(t: Any) -> Optional[Tuple[Any, ...]]:
+    """(tensor, version counter, data pointer) of a plain tensor or parameter, (None,) for
+    None, None for anything a plan cannot follow."""
     if t is None:
         return (None,)
     if type(t) not in (torch.Tensor, torch.nn.Parameter):
         return None
     try:
-        return (id(t), t._version, t.data_ptr(), t.dtype)
+        return (t, t._version, t.data_ptr())
     except RuntimeError:  # inference tensors have no version counter
         return None
 
 
-def _quantizer_token(q: Any) -> Optional[Tuple[Any, ...]]:
+def _tensor_same(t: Any, state: Tuple[Any, ...]) -> bool:
+    if t is not state[0]:
+        return False
+    if t is None:
+        return True
+    try:
+        return t._version == state[1] and t.data_ptr() == state[2]
+    except RuntimeError:
+        return False
+
+
+def _scale_offset(q: Any) -> Tuple[Any, Any]:
+    """``(q.scale, q.offset)`` read from the module's dicts, as Module.__getattr__ finds
+    them (a LinearQuantizer registers both, the offset as a parameter, a buffer or None)."""
+    params = q._parameters
+    offset = params["offset"] if "offset" in params else q._buffers.get("offset")
+    return params.get("scale"), offset
+
+
+def _plain_quantizer(q: Any) -> bool:
+    return not (q._forward_hooks or q._forward_pre_hooks or q.__dict__.get("_quantizer_overrides"))
+
+
+def _quantizer_state(q: Any) -> Optional[Tuple[Any, ...]]:
     """What a plan assumes of quantizer ``q`` (None: not a quantizer plans handle)."""
     if q is None:
-        return (None,)
+        return (None, None)
     LinearQuantizer, QuantizerStub = _quantizer_types()
     t = type(q)
-    if q._forward_hooks or q._forward_pre_hooks or q.__dict__.get("_quantizer_overrides"):
+    if not _plain_quantizer(q) or t not in (LinearQuantizer, QuantizerStub):
         return None
     if t is QuantizerStub:
-        return (t, id(q))
-    if t is not LinearQuantizer:
+        return (q, t)
+    scale_t, offset_t = _scale_offset(q)
+    scale, offset = _tensor_state(scale_t), _tensor_state(offset_t)
+    if scale_t is None or scale is None or offset is None:
         return None
-    scale, offset = _tensor_token(q.scale), _tensor_token(q.offset)
-    if scale is None or offset is None:
-        return None
-    return (t, id(q), q.num_bits, id(q.granularity), q.quantized_dtype) + scale + offset
+    return (q, t, q.num_bits, q.granularity, q.quantized_dtype, scale, offset)
+
+
+def _quantizer_same(q: Any, state: Tuple[Any, ...]) -> bool:
+    if q is not state[0]:
+        return False
+    if q is None:
+        return True
+    if type(q) is not state[1] or not _plain_quantizer(q):
+        return False
+    if len(state) == 2:
+        return True
+    if q.num_bits != state[2] or q.granularity is not state[3] or q.quantized_dtype != state[4]:
+        return False
+    scale, offset = _scale_offset(q)
+    return _tensor_same(scale, state[5]) and _tensor_same(offset, state[6])
 
 
 def _global_ok(op: str) -> bool:
     """The integer path is on, would be chosen for ``op`` and nothing records the call."""
-    if not _enabled[0] or not _integer.enabled() or torch.is_grad_enabled() or get_export_mode() or _integer._global_hooks():
+    if (not _enabled[0] or not _integer.enabled() or torch.is_grad_enabled() or get_export_mode()
+            or _integer._global_hooks()):
         return False
     kernels = dispatcher.registered_kernels(op)
     return bool(kernels) and kernels[0].fn is _integer.KERNELS[op]
 
 
 class _Plan:
-    """What one layer's calls reuse, and the token it was made for."""
+    """What one layer's calls reuse, and the state of the layer it was made for."""
 
-    __slots__ = ("token", "keep", "ok", "in_qp", "in_scale", "in_stub", "weight", "packed", "bias", "how", "n",
-                 "k", "conv", "shapes")
+    __slots__ = ("attrs", "quantizers", "tensors", "ok", "in_qp", "in_scale", "in_stub", "weight", "packed",
+                 "bias", "how", "n", "k", "conv", "shapes")
 
-    def __init__(self, token: Tuple[Any, ...], keep: Tuple[Any, ...]) -> None:
-        self.token = token
-        self.keep = keep  # the objects whose ids are in the token, kept alive with it
+    def __init__(self, attrs: Tuple[Any, ...], quantizers: Tuple[Any, ...], tensors: Tuple[Any, ...]) -> None:
+        self.attrs, self.quantizers, self.tensors = attrs, quantizers, tensors
         self.ok = False
         self.shapes: Dict[Tuple[Any, ...], Any] = {}
 
 
 _plans: "weakref.WeakKeyDictionary[Any, _Plan]" = weakref.WeakKeyDictionary()
 
-
 _SLOTS = ("input_quantizer", "weight_quantizer", "bias_quantizer", "output_quantizer")
+_TENSORS = ("weight", "bias")
 
 
-def _token(m: Any, attrs: Tuple[Any, ...]) -> Optional[Tuple[Any, ...]]:
-    mods = m._modules
-    token: Tuple[Any, ...] = attrs
-    for name in _SLOTS:
-        qt = _quantizer_token(mods.get(name))
-        if qt is None:
-            return None
-        token += qt
-    params = m._parameters
-    wt, bt = _tensor_token(params.get("weight")), _tensor_token(params.get("bias"))
-    if wt is None or bt is None:
+def _unchanged(plan: _Plan, m: Any, attrs: Tuple[Any, ...]) -> bool:
+    """Whether layer ``m`` is in the state ``plan`` was made for (compared in place: this
+    runs on every call)."""
+    if plan.attrs != attrs:
+        return False
+    mods, params = m._modules, m._parameters
+    for name, state in zip(_SLOTS, plan.quantizers):
+        if not _quantizer_same(mods.get(name), state):
+            return False
+    for name, state in zip(_TENSORS, plan.tensors):
+        if not _tensor_same(params.get(name), state):
+            return False
+    return True
+
+
+def _new_plan(m: Any, attrs: Tuple[Any, ...]) -> Optional[_Plan]:
+    """An empty plan recording m's state, or None when m is in a state plans do not handle."""
+    quantizers = tuple(_quantizer_state(m._modules.get(name)) for name in _SLOTS)
+    tensors = tuple(_tensor_state(m._parameters.get(name)) for name in _TENSORS)
+    if any(state is None for state in quantizers + tensors):
         return None
-    return token + wt + bt
-
-
-def _kept(m: Any) -> Tuple[Any, ...]:
-    """The objects whose ids are in m's token (a plan keeps them alive, so no other object
-    can take one of those ids while the plan exists)."""
-    quantizers = tuple(m._modules.get(name) for name in _SLOTS)
-    return quantizers + (m._parameters.get("weight"), m._parameters.get("bias")) + tuple(
-        getattr(q, name, None) for q in quantizers if q is not None for name in ("scale", "offset", "granularity")
-    )
+    return _Plan(attrs, quantizers, tensors)
 
 
 def _plan_for(m: Any, op: str, attrs: Tuple[Any, ...], build: Callable[[Any, _Plan], bool]) -> Optional[_Plan]:
     if not _global_ok(op):
         return None
-    token = _token(m, attrs)
-    if token is None:
-        return None
     plan = _plans.get(m)
-    if plan is not None and plan.token == token:
+    if plan is not None and _unchanged(plan, m, attrs):
         return plan if plan.ok else None
-    plan = _Plan(token, _kept(m))
+    plan = _new_plan(m, attrs)
+    if plan is None:
+        return None  # e.g. quantizer overrides while ranges are estimated: kept plans wait
     try:
         with torch.no_grad():
             plan.ok = build(m, plan)
     except _integer._ERRORS:
         plan.ok = False  # the ordinary forward decides (and raises what it raises)
-    _plans[m] = plan  # a failed build is remembered too, until the token changes
+    _plans[m] = plan  # a failed build is remembered too, until the layer changes
     return plan if plan.ok else None
 
 
