@@ -188,8 +188,44 @@ static void bench_qdq(ffqrt_ctx *ctx, size_t rows, size_t cols) {
   free(a.x), free(a.q);
 }
 
+typedef struct conv_arg {
+  ffqrt_ctx *ctx;
+  ffqrt_conv2d_shape s;
+  uint8_t *x, *y;
+  void *packed, *work;
+  float *bias;
+  ffqrt_qparam px, py;
+} conv_arg;
+
+static void run_conv(void *p) {
+  conv_arg *a = p;
+  if (ffqrt_conv2d_q(a->ctx, a->y, &a->py, 0, a->x, &a->px, a->packed, a->bias, &a->s, a->work) != FFQRT_OK)
+    abort();
+}
+
+// A requantized conv2d (int8 in and out, as the integer path runs the demo's layers).
+static void bench_conv(ffqrt_ctx *ctx, const char *name, ffqrt_conv2d_shape s) {
+  size_t nx = s.n * s.c_in * s.h * s.w, nw = s.c_out * s.c_in / s.groups * s.kh * s.kw;
+  size_t oh = ffqrt_conv2d_out_h(&s), ow = ffqrt_conv2d_out_w(&s);
+  conv_arg a = {ctx, s, alloc64(nx), alloc64(s.n * s.c_out * oh * ow), alloc64(ffqrt_conv2d_pack_size(&s)),
+                alloc64(ffqrt_conv2d_workspace_size(&s)), alloc64(s.c_out * 4), {0.02f, 3, FFQRT_S8},
+                {0.05f, -2, FFQRT_S8}};
+  int8_t *w = alloc64(nw);
+  float *ws = alloc64(s.c_out * 4);
+  srand(11);
+  for (size_t i = 0; i < nx; i++) a.x[i] = (uint8_t)rand();
+  for (size_t i = 0; i < nw; i++) w[i] = (int8_t)(rand() % 255 - 127);
+  for (size_t j = 0; j < s.c_out; j++) ws[j] = 0.001f, a.bias[j] = 0.5f;
+  if (ffqrt_conv2d_pack(a.packed, w, ws, &s) != FFQRT_OK) abort();
+  double t = best_time(run_conv, &a, 1.0);
+  double macs = (double)(s.n * s.c_out * oh * ow) * (double)(s.c_in / s.groups * s.kh * s.kw);
+  printf("conv2d %s %.6f %.2f\n", name, t, 2.0 * macs / t / 1e9);
+  free(a.x), free(a.y), free(a.packed), free(a.work), free(a.bias), free(w), free(ws);
+}
+
 // Usage: ffqrt_bench_kernels [--ceilings | --quick] [THREADS]   (THREADS default 2)
-// --ceilings: only the two ceilings; --quick: fewer linear shapes. FFQRT_ISA picks the
+// --ceilings: only the two ceilings; --quick: fewer linear shapes. Then quantize /
+// dequantize and three requantized convolutions (seconds, GOPS). FFQRT_ISA picks the
 // variant (and so the ceiling's loop).
 int main(int argc, char **argv) {
   int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -210,6 +246,14 @@ int main(int argc, char **argv) {
                                      {512, 4096, 4096}, {128, 768, 3072}};
   for (size_t i = 0; i < (quick ? 3u : 5u); i++) bench_linear(ctx, shapes[i][0], shapes[i][1], shapes[i][2]);
   bench_qdq(ctx, 4096, 4096);
+  // the demo's two convolutions (400 images of 8x8; the first on one channel, whose window
+  // rows of 3 bytes take the row-per-k-group layout), and ResNet-18's RGB stem
+  bench_conv(ctx, "400x1x8x8->16,3x3", (ffqrt_conv2d_shape){400, 1, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1,
+                                                              FFQRT_CONV_OUT_NHWC});
+  bench_conv(ctx, "400x16x8x8->32,3x3/2", (ffqrt_conv2d_shape){400, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1,
+                                                                 FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC});
+  bench_conv(ctx, "1x3x128x128->64,7x7/2", (ffqrt_conv2d_shape){1, 3, 128, 128, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1,
+                                                                  FFQRT_CONV_OUT_NHWC});
   ffqrt_ctx_free(ctx);
   return 0;
 }

@@ -11,6 +11,13 @@
 // workspace (or, with too few blocks to share, the GEMM of each block is split between the
 // threads). NHWC outputs are written by the GEMM in place; NCHW ones go through the slot
 // and are transposed out.
+//
+// Few input channels (a window row of kw * c_in <= 4 bytes, e.g. the first layer of an
+// image model with one channel and 3x3 kernels): each window row gets a k-group of its
+// own, the 4 bytes from its start, so a column row is kh 4-byte copies; the weights past
+// the window row in each group are zero (pack version 3 records this layout), so what the
+// extra bytes hold does not matter. The GEMM does the same work as with the rows packed
+// tightly when kw * c_in is 3 or 4, and the copies are a fraction of the generic ones.
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,9 +30,17 @@
 
 enum { BLOCK_BYTES = 128 << 10, ROW_ALIGN = 24, MAX_BLOCK_ROWS = 4096, PAR_MIN_MACS = 1 << 19 };
 
-#define CONV_PACK_VERSION 2u  // version 1 packed the columns as (ci, r, t)
+#define CONV_PACK_VERSION 3u  // 2: no row-per-group layout; 1: the columns packed as (ci, r, t)
 
 static size_t group_k(const ffqrt_conv2d_shape *s) { return s->c_in / s->groups * s->kh * s->kw; }
+
+// Each window row in a k-group of its own (see the top of the file).
+static int row_groups(const ffqrt_conv2d_shape *s) {
+    return s->groups == 1 && s->dil_w == 1 && s->kw * s->c_in <= FFQRT_KR && s->kh <= FFQRT_MAX_K / FFQRT_KR;
+}
+
+// The reduction length of the pack: kh groups of 4 in the row-group layout.
+static size_t pack_k(const ffqrt_conv2d_shape *s) { return row_groups(s) ? s->kh * FFQRT_KR : group_k(s); }
 
 static int shape_ok(const ffqrt_conv2d_shape *s) {
     return s && s->groups && s->c_in % s->groups == 0 && s->c_out % s->groups == 0 &&
@@ -50,7 +65,7 @@ static plan plan_of(const ffqrt_conv2d_shape *s) {
     plan p;
     p.hw = ffqrt_conv2d_out_h(s) * ffqrt_conv2d_out_w(s);
     p.m = s->n * p.hw;
-    p.k = group_k(s);
+    p.k = pack_k(s);
     p.k_pad = ffqrt_round_up(p.k, FFQRT_KR);
     p.cog = s->c_out / s->groups;
     size_t per_row = p.k_pad + (nchw_out(s) ? p.cog * sizeof(float) : 0);
@@ -70,30 +85,33 @@ static size_t slots_of(const plan *p) { return p->nblocks < FFQRT_MAX_PARTS ? p-
 
 size_t ffqrt_conv2d_pack_size(const ffqrt_conv2d_shape *s) {
     if (!shape_ok(s)) return sizeof(ffqrt_conv_hdr);
-    return sizeof(ffqrt_conv_hdr) + s->groups * ffqrt_linear_pack_size(s->c_out / s->groups, group_k(s));
+    return sizeof(ffqrt_conv_hdr) + s->groups * ffqrt_linear_pack_size(s->c_out / s->groups, pack_k(s));
 }
 
 ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_scale,
                                const ffqrt_conv2d_shape *s) {
     if (!packed || !shape_ok(s)) return FFQRT_EINVAL;
-    size_t cog = s->c_out / s->groups, k = group_k(s), cg = s->c_in / s->groups;
-    // column (r * kw + t) * cg + ci of the pack is w[.][ci][r][t]
+    size_t cog = s->c_out / s->groups, k = pack_k(s), cg = s->c_in / s->groups, kg = group_k(s);
+    // column (r * kw + t) * cg + ci of the pack is w[.][ci][r][t]; in the row-group layout
+    // column r * 4 + t * cg + ci, and the columns past each window row are zero
+    size_t row = row_groups(s) ? FFQRT_KR : s->kw * cg;
     uint32_t *col = malloc((k ? k : 1) * sizeof *col);
     if (!col) return FFQRT_ENOMEM;
+    for (size_t kk = 0; kk < k; kk++) col[kk] = FFQRT_COL_ZERO;
     for (size_t ci = 0; ci < cg; ci++)
         for (size_t r = 0; r < s->kh; r++)
             for (size_t t = 0; t < s->kw; t++)
-                col[(r * s->kw + t) * cg + ci] = (uint32_t)((ci * s->kh + r) * s->kw + t);
+                col[r * row + t * cg + ci] = (uint32_t)((ci * s->kh + r) * s->kw + t);
     ffqrt_conv_hdr h = {FFQRT_PACK_MAGIC,
                         CONV_PACK_VERSION,
                         s->groups,
                         ffqrt_linear_pack_size(cog, k),
-                        {s->kh, s->kw, cg, 0, 0}};
+                        {s->kh, s->kw, cg, (uint64_t)row_groups(s), 0}};
     memcpy(packed, &h, sizeof h);
     ffqrt_status st = FFQRT_OK;
     for (size_t g = 0; g < s->groups && st == FFQRT_OK; g++) {
         char *dst = (char *)packed + sizeof h + g * h.group_bytes;
-        st = ffqrt_pack_cols(dst, w + g * cog * k, w_scale + g * cog, cog, k, col);
+        st = ffqrt_pack_cols_n(dst, w + g * cog * kg, kg, w_scale + g * cog, cog, k, col);
     }
     free(col);
     return st;
@@ -154,6 +172,21 @@ __attribute__((noinline)) static void im2col(uint8_t *restrict col, const uint8_
     size_t cg = c / s->groups, rowlen = s->kw * cg, prow = p->wp * c;
     int whole_rows = s->dil_w == 1 && s->groups == 1;  // a window row is one run of the input
     size_t b = m0 / p->hw, i = m0 % p->hw / ow, j = m0 % ow;
+    if (row_groups(s)) {  // a window row per k-group: 4 bytes from its start (row_groups)
+        size_t kh = s->kh, dh = s->dil_h * prow, sh = s->stride_h * prow, sw = s->stride_w * c;
+        size_t img = p->hp * prow;
+        const uint8_t *rowp = xp + b * img + i * sh;
+        for (size_t m = m0; m < m1; m++) {
+            const uint8_t *win = rowp + j * sw;
+            for (size_t r = 0; r < kh; r++, col += FFQRT_KR) memcpy(col, win + r * dh, FFQRT_KR);
+            if (++j == ow) {
+                j = 0;
+                if (++i == oh) i = 0, b++;
+                rowp = xp + b * img + i * sh;
+            }
+        }
+        return;
+    }
     if (whole_rows && rowlen <= 16) {  // short window rows (few channels): one 16-byte copy each
         size_t kh = s->kh, dh = s->dil_h * prow, sh = s->stride_h * prow, sw = s->stride_w * c;
         size_t pad = p->k_pad - p->k, img = p->hp * prow;
@@ -250,11 +283,12 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
     const ffqrt_conv_hdr *h = packed;
     if (!ctx || !shape_ok(s) || !ffqrt_qparam_ok(px) || (py && !ffqrt_qparam_ok(py))) return FFQRT_EINVAL;
     if (!h || h->magic != FFQRT_PACK_MAGIC || h->version != CONV_PACK_VERSION || h->groups != s->groups ||
-        h->reserved[0] != s->kh || h->reserved[1] != s->kw || h->reserved[2] != s->c_in / s->groups)
+        h->reserved[0] != s->kh || h->reserved[1] != s->kw || h->reserved[2] != s->c_in / s->groups ||
+        h->reserved[3] != (uint64_t)row_groups(s))
         return FFQRT_EINVAL;
     for (size_t g = 0; g < s->groups; g++) {
         const ffqrt_pack_hdr *ph = ffqrt_pack_hdr_of((const char *)packed + sizeof *h + g * h->group_bytes);
-        if (!ph || ph->n != s->c_out / s->groups || ph->k != group_k(s)) return FFQRT_EINVAL;
+        if (!ph || ph->n != s->c_out / s->groups || ph->k != pack_k(s)) return FFQRT_EINVAL;
     }
     if (s->n * s->c_out == 0) return FFQRT_OK;
     if (!y || !x || !ws) return FFQRT_EINVAL;

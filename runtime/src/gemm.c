@@ -38,6 +38,13 @@ ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_sca
 // As ffqrt_linear_pack, column kk of row j taken from w[j * k + col[kk]] (col NULL: kk).
 ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale, size_t n, size_t k,
                              const uint32_t *col) {
+    return ffqrt_pack_cols_n(packed, w, k, w_scale, n, k, col);
+}
+
+// As ffqrt_pack_cols with rows of w that are ldw long: column kk of row j is w[j * ldw +
+// col[kk]], or 0 where col[kk] is FFQRT_COL_ZERO (col NULL: w[j * ldw + kk]).
+ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const float *w_scale, size_t n,
+                               size_t k, const uint32_t *col) {
     if (!packed || k > FFQRT_MAX_K || (n && (!w_scale || (k && !w)))) return FFQRT_EINVAL;
     for (size_t j = 0; j < n; j++)
         if (!(w_scale[j] > 0.0f) || !isfinite(w_scale[j])) return FFQRT_EINVAL;
@@ -52,7 +59,8 @@ ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale
     for (size_t j = 0; j < n; j++) {
         scale[j] = w_scale[j];
         for (size_t kk = 0; kk < k; kk++) {
-            int8_t v = w[j * k + (col ? col[kk] : kk)];
+            size_t at = col ? col[kk] : kk;
+            int8_t v = at == FFQRT_COL_ZERO ? 0 : w[j * ldw + at];
             colsum[j] += v;
             groups[ffqrt_pack_index(d.k_pad, j, kk)] = v;
         }

@@ -119,6 +119,9 @@ void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g);
 void ffqrt_gemm_run1(const ffqrt_kernels *k, ffqrt_gemm *g);
 ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale, size_t n, size_t k,
                              const uint32_t *col);
+#define FFQRT_COL_ZERO UINT32_MAX  // a column of zero weights (ffqrt_pack_cols_n)
+ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const float *w_scale, size_t n,
+                               size_t k, const uint32_t *col);
 
 // ---- the shared scalar formulas (the SIMD code performs the same IEEE operations) ----
 

@@ -501,6 +501,51 @@ static void test_linear_dynamic(const variant *vs, size_t nv) {
     }
 }
 
+// Requantization onto output scales that are not powers of two, with outputs that are
+// multiples of 0.05: many land on or next to a rounding tie of x / sy + zy. The test also
+// counts the outputs where x * (1 / sy) would round differently, to show that the data
+// catch an output stage that multiplies by the reciprocal instead of dividing.
+static void test_requant_ties(const variant *vs, size_t nv) {
+    enum { M = 512, N = 16 };
+    static const float scales[] = {0.1f, 0.3f, 0.7f, 0.15f, 1.1f, 0.35f, 0.05f, 3.3f};
+    uint8_t a[M];
+    int8_t w[N];
+    float ws[N], bias[N], one = 1.0f;
+    for (size_t i = 0; i < M; i++) a[i] = (uint8_t)i;
+    for (size_t j = 0; j < N; j++) {
+        w[j] = (int8_t)((j % 2 ? 1 : -1) * (int)(1 + j));
+        ws[j] = 1.0f;
+        bias[j] = 0.05f * (float)j - 0.4f;
+    }
+    void *packed = xmalloc(ffqrt_linear_pack_size(N, 1));
+    CHECK(ffqrt_linear_pack(packed, w, ws, N, 1) == FFQRT_OK, "pack");
+    ffqrt_qparam pa = {0.05f, 0, FFQRT_S8};
+    uint8_t yr[M * N], yv[M * N];
+    size_t differ = 0;
+    for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++)
+        for (int dy = FFQRT_S8; dy <= FFQRT_U8; dy++)
+            for (int32_t zy = -5; zy <= 5; zy += 5) {
+                ffqrt_qparam py = {scales[si], dy == FFQRT_U8 ? zy + 128 : zy, dy};
+                float r = one / py.scale;
+                for (size_t i = 0; i < M; i++)
+                    for (size_t j = 0; j < N; j++) {
+                        float x = (float)((int32_t)(int8_t)a[i] * w[j]) * (pa.scale * ws[j]) + bias[j];
+                        float q = x * r;
+                        differ += nearbyintf(x / py.scale + (float)py.zero_point) !=
+                                  nearbyintf(q + (float)py.zero_point);
+                    }
+                CHECK(ffqrt_linear_ref(yr, &py, 0, a, &pa, w, ws, bias, M, N, 1) == FFQRT_OK, "ref");
+                for (size_t v = 0; v < nv; v++) {
+                    CHECK(ffqrt_linear_q(vs[v].ctx, yv, &py, 0, a, &pa, packed, bias, M) == FFQRT_OK, "q");
+                    CHECK(memcmp(yr, yv, sizeof yr) == 0, "requant ties %s scale %g zp %d", vs[v].name,
+                          (double)py.scale, py.zero_point);
+                }
+            }
+    CHECK(differ > 0, "the data reach outputs where multiplying by 1 / s rounds differently (%zu)", differ);
+    printf("requant ties: %zu outputs where x * (1 / s) rounds differently from x / s\n", differ);
+    free(packed);
+}
+
 // ---- conv2d ----
 
 static void check_conv(const variant *vs, size_t nv, const ffqrt_conv2d_shape *s, int dt) {
@@ -544,7 +589,13 @@ static void test_conv(const variant *vs, size_t nv) {
         {2, 64, 14, 14, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several panel blocks and k-blocks
         {8, 16, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // several row blocks (threads take them)
         {50, 16, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1},   // strided, blocks across images
-        {40, 1, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // one input channel
+        {40, 1, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},    // one input channel (a window row per k-group)
+        {3, 1, 9, 7, 8, 3, 3, 2, 1, 1, 0, 2, 1, 1},      // the same strided, dilated in h, 8 outputs
+        {2, 2, 6, 6, 5, 4, 2, 1, 2, 1, 1, 1, 1, 1},      // 2 channels x 2 columns: 4-byte window rows
+        {1, 4, 5, 5, 17, 2, 1, 1, 1, 0, 0, 1, 1, 1},     // 4 channels, 1 column
+        {2, 1, 7, 9, 16, 5, 4, 1, 1, 2, 2, 1, 1, 1},     // 1 channel, 4 columns, 5 rows
+        {1, 3, 6, 6, 8, 3, 1, 1, 1, 1, 0, 1, 1, 1},      // 3 channels (RGB) x 1 column
+        {1, 1, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 2, 1},      // dilated in w: not a window row per group
         {1, 8, 1, 100, 24, 1, 5, 1, 2, 0, 2, 1, 1, 1},   // conv1d as h = kh = 1
         {3, 6, 1, 37, 6, 1, 3, 1, 1, 0, 1, 1, 2, 3},     // grouped, dilated conv1d
     };
@@ -739,6 +790,7 @@ int main(void) {
     test_linear(vs, nv);
     test_linear_dynamic(vs, nv);
     test_matmul(vs, nv);
+    test_requant_ties(vs, nv);
     test_conv(vs, nv);
     test_eltwise(vs, nv);
     test_lut(vs, nv);

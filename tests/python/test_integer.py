@@ -617,6 +617,168 @@ def test_results_follow_quantizer_and_weight_changes():
             assert _integer.last_path() is None and y.raw_data.dtype == torch.float32
 
 
+class PlanModel:
+    """Quantized conv (1 input channel) -> relu -> strided conv, flatten, then linear -> relu
+    -> linear; weights per channel, activations calibrated. ``layers[i]`` as in a Sequential
+    of all seven."""
+
+    def __init__(self, rng):
+        torch.manual_seed(rng.randint(0, 1 << 30))
+        self.head = ff.quantize_model(torch.nn.Sequential(
+            torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(8, 16, 3, stride=2, padding=1)))
+        self.tail = ff.quantize_model(torch.nn.Sequential(
+            torch.nn.Linear(16 * 4 * 4, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)))
+        self.layers = [self.head[0], self.head[1], self.head[2], None, self.tail[0], self.tail[1], self.tail[2]]
+        from fastforward.range_setting import running_minmax
+
+        for part in (self.head, self.tail):
+            ff.find_quantizers(part, "**/[quantizer:parameter/weight]").initialize(
+                LinearQuantizer, num_bits=8, symmetric=True, allow_one_sided=False, granularity=ff.PerChannel(0))
+            ff.find_quantizers(part, "**/[quantizer:activation]").initialize(
+                LinearQuantizer, num_bits=8, symmetric=False)
+        with ff.estimate_ranges(self.head, running_minmax), ff.estimate_ranges(self.tail, running_minmax):
+            for _ in range(3):
+                self(torch.rand(20, 1, 8, 8))
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __call__(self, x):
+        return self.tail(torch.flatten(self.head(x), 1))
+
+
+def planned_and_ordinary(model, x):
+    """model(x) with the layers' call plans, then with their ordinary forward."""
+    from fastforward import _layer_plan
+
+    with torch.no_grad():
+        got = model(x)
+        _layer_plan._enabled[0] = False
+        try:
+            want = model(x)
+        finally:
+            _layer_plan._enabled[0] = True
+    return got, want
+
+
+def assert_same_result(got, want, what):
+    assert type(got) is type(want), "%s: %s vs %s" % (what, type(got).__name__, type(want).__name__)
+    if isinstance(got, QuantizedTensor):
+        assert got.raw_data.dtype == want.raw_data.dtype, what
+        gp, wp = got.quantization_context.quantization_params, want.quantization_context.quantization_params
+        assert gp.scale is wp.scale and gp.offset is wp.offset, what
+    assert_exact(got, want, what)
+
+
+def test_layer_plans_equal_the_ordinary_forward():
+    """QuantizedConv2d / QuantizedLinear run a cached call plan on the integer path; its
+    results are bit-identical to the layers' ordinary forward, for float and quantized inputs
+    of any batch size, and the plan is made once."""
+    need_c()
+    from fastforward import _layer_plan
+
+    rng = random.Random(31)
+    model = PlanModel(rng)
+    for batch in (1, 7, 33):
+        x = torch.rand(batch, 1, 8, 8)
+        got, want = planned_and_ordinary(model, x)
+        assert_same_result(got, want, "batch %d" % batch)
+    for i in (0, 2, 4, 6):
+        plan = _layer_plan._plans.get(model[i])
+        assert plan is not None and plan.ok, "layer %d has a plan" % i
+    first = _layer_plan._plans[model[4]]
+    planned_and_ordinary(model, torch.rand(3, 1, 8, 8))
+    assert _layer_plan._plans[model[4]] is first, "an unchanged layer keeps its plan"
+    # a quantized input (a stub input quantizer), and a channels_last float input
+    model[4].input_quantizer = QuantizerStub()
+    with torch.no_grad():
+        flat = torch.flatten(model.head(torch.rand(5, 1, 8, 8)), 1)
+    assert isinstance(flat, QuantizedTensor)
+    got, want = planned_and_ordinary(model.tail, flat)
+    assert_same_result(got, want, "quantized input")
+    assert _layer_plan._plans[model[4]].ok
+    x = torch.rand(4, 1, 8, 8).contiguous(memory_format=torch.channels_last)
+    got, want = planned_and_ordinary(model, x)
+    assert_same_result(got, want, "channels_last input")
+
+
+def test_layer_plans_follow_every_change():
+    """A plan is rebuilt, or not used, whenever what it was made from changes: weights and
+    biases in place or replaced, quantizer ranges, quantizers replaced, overrides (range
+    estimation), a kernel registered before ours, autograd, the integer switch."""
+    need_c()
+    from fastforward.range_setting import running_minmax
+
+    rng = random.Random(32)
+    model = PlanModel(rng)
+    x = torch.rand(6, 1, 8, 8)
+    before, _ = planned_and_ordinary(model, x)
+    changes = [
+        ("linear weight in place", lambda: model[4].weight.mul_(0.5)),
+        ("conv weight in place", lambda: model[0].weight.add_(0.05)),
+        ("bias in place", lambda: model[6].bias.add_(0.02)),
+        ("weight replaced", lambda: setattr(model[6], "weight", torch.nn.Parameter(torch.randn_like(model[6].weight) * 0.1))),
+        ("weight data replaced", lambda: setattr(model[2].weight, "data", model[2].weight.data * -1.0)),
+        ("output range", lambda: setattr(model[4].output_quantizer, "quantization_range", (-3.0, 2.0))),
+        ("input range", lambda: setattr(model[2].input_quantizer, "quantization_range", (0.0, 0.7))),
+        ("weight range", lambda: model[6].weight_quantizer.scale.mul_(2.0)),
+        ("output quantizer replaced", lambda: setattr(model[6], "output_quantizer", QuantizerStub())),
+        ("input quantizer replaced", lambda: setattr(model[0], "input_quantizer", QuantizerStub())),
+    ]
+    for what, change in changes:
+        with torch.no_grad():
+            change()
+        got, want = planned_and_ordinary(model, x)
+        assert_same_result(got, want, what)
+        assert not torch.equal(as_real(got), as_real(before)), "%s changes the result" % what
+        before = got
+    # range estimation adds quantizer overrides: no plan may skip them
+    model = PlanModel(rng)
+    quantizers = (model[0].input_quantizer, model[4].output_quantizer)
+    old = [float(q.quantization_range[1].detach()) for q in quantizers]
+    with torch.no_grad(), ff.estimate_ranges(model.head, running_minmax), \
+            ff.estimate_ranges(model.tail, running_minmax):
+        model(x * 4.0)
+    for q, hi in zip(quantizers, old):
+        assert float(q.quantization_range[1].detach()) > hi, "range estimation saw the call"
+    got, want = planned_and_ordinary(model, x)
+    assert_same_result(got, want, "after range estimation")
+    # an override on one input quantizer alone (a plan would skip it)
+    seen = []
+
+    def override(quantizer, call, args, kwargs):
+        seen.append(1)
+        return call(*args, **kwargs)
+
+    handle = model[4].input_quantizer.register_override(override)
+    got, want = planned_and_ordinary(model, x)
+    assert len(seen) == 2, "the override ran on both calls (%d)" % len(seen)
+    assert_same_result(got, want, "with an override")
+    handle.remove()
+    # a kernel registered for linear before ours gets the call
+    calls = []
+
+    def mine(input, weight, bias=None, **kwargs):
+        calls.append(1)
+        return TF.linear(as_real(input), as_real(weight), bias)
+
+    with dispatcher.register("linear", None, mine), torch.no_grad():
+        model(x)
+    assert len(calls) == 2, "the user's linear kernel ran for both linear layers (%d)" % len(calls)
+    # autograd recording and the integer switch: the ordinary forward
+    _integer._local.last = None
+    y = model(x)
+    assert y.requires_grad and _integer.last_path() != "linear:integer"
+    with torch.no_grad(), _integer.integer_execution(False):
+        _integer._local.last = None
+        model(x)
+        assert _integer.last_path() is None
+
+
+def as_real(t):
+    return t.dequantize() if isinstance(t, QuantizedTensor) else t
+
+
 def test_threads_follow_torch():
     need_c()
     old = torch.get_num_threads()

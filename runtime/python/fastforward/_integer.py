@@ -197,8 +197,38 @@ def _zero_points(offset: Any, n: int) -> Optional[torch.Tensor]:
 
 def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
     """The QParam of a one-entry float32 CPU scale (finite, > 0) and offset (None = 0;
-    zero point ``-round(offset)`` within [-128, 127]), or None. Plain Python on the two
-    values: a handful of torch ops per call would cost more than small kernels."""
+    zero point ``-round(offset)`` within [-128, 127]), or None. Remembered per pair of
+    tensors while both are alive and unchanged (same version counters and data pointers):
+    the two ``item()`` calls and the checks cost more than a small kernel."""
+    key = (id(scale), id(offset))
+    hit = _qparam_seen.get(key)
+    if hit is not None and hit[0]() is scale and (offset is None or hit[1]() is offset):
+        if (_tensor_state(scale, offset) == hit[2] and not _grad_blocked(scale)
+                and (offset is None or not _grad_blocked(offset))):
+            return hit[3]
+    qp = _scalar_qparam_of(scale, offset)
+    state = _tensor_state(scale, offset) if qp is not None and isinstance(scale, torch.Tensor) else None
+    if state is not None and (offset is None or isinstance(offset, torch.Tensor)):
+        if len(_qparam_seen) > 4096:
+            _qparam_seen.clear()
+        _qparam_seen[key] = (weakref.ref(scale), None if offset is None else weakref.ref(offset), state, qp)
+    return qp
+
+
+def _tensor_state(scale: Any, offset: Any) -> Optional[Tuple[Any, ...]]:
+    try:
+        if offset is None:
+            return (scale._version, scale.data_ptr())
+        return (scale._version, scale.data_ptr(), offset._version, offset.data_ptr())
+    except (RuntimeError, AttributeError):  # inference tensors have no version counter
+        return None
+
+
+# (id(scale), id(offset)) -> (weak reference to scale, to offset, their state, QParam)
+_qparam_seen: Dict[Tuple[int, int], Tuple[Any, Any, Any, _ffqrt.QParam]] = {}
+
+
+def _scalar_qparam_of(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
     if (type(scale) not in (torch.Tensor, torch.nn.Parameter) or scale.dtype != torch.float32
             or not scale.is_cpu or scale.layout != torch.strided or scale.numel() != 1
             or _grad_blocked(scale)):
@@ -669,17 +699,12 @@ def _single(value: Any) -> Optional[int]:
 _conv_shapes: Dict[Tuple[Any, ...], Any] = {}
 
 
-def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
-    x = _activation(b["input"])
-    w = b["weight"]
-    if x is None or not isinstance(w, QuantizedTensor):
-        return None
-    wshape = w.raw_data.shape
-    if len(wshape) != dims + 2:
-        return None
-    batched = x.raw.dim() == dims + 2
-    if not batched and x.raw.dim() != dims + 1:
-        return None
+ConvArgs = Tuple[int, int, Tuple[int, int], Tuple[int, int], Tuple[int, int], int]
+
+
+def _conv_args(b: Dict[str, Any], dims: int, wshape: Sequence[int]) -> Optional[ConvArgs]:
+    """(kh, kw, stride, padding, dilation, groups) of a conv call as libffqrt takes them
+    (conv1d as a conv2d of height 1), or None when libffqrt cannot run it."""
     groups = b["groups"]
     if type(groups) is not int or groups < 1:
         return None
@@ -711,6 +736,24 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
         pad = None if p1 is None else (0, p1)
     if pad is None or min(pad) < 0:
         return None
+    return kh, kw, stride, pad, dilation, groups
+
+
+def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
+    x = _activation(b["input"])
+    w = b["weight"]
+    if x is None or not isinstance(w, QuantizedTensor):
+        return None
+    wshape = w.raw_data.shape
+    if len(wshape) != dims + 2:
+        return None
+    batched = x.raw.dim() == dims + 2
+    if not batched and x.raw.dim() != dims + 1:
+        return None
+    args = _conv_args(b, dims, wshape)
+    if args is None:
+        return None
+    kh, kw, stride, pad, dilation, groups = args
     xr = x.raw if batched else x.raw.unsqueeze(0)
     if dims == 1:
         xr = xr.unsqueeze(2)
@@ -730,24 +773,15 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
             layout |= _ffqrt.CONV_IN_NHWC
         if batched and how[0] == _REQUANT:
             layout |= _ffqrt.CONV_OUT_NHWC
-    shape_key = (nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout)
-    shape = _conv_shapes.get(shape_key)
+    shape = _conv_shape((nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout))
     if shape is None:
-        shape = _ffqrt.conv2d_shape(*shape_key)
-        if len(_conv_shapes) > 4096:
-            _conv_shapes.clear()
-        _conv_shapes[shape_key] = shape
-    oh, ow = _ffqrt.conv2d_out_hw(shape)
-    if oh == 0 or ow == 0:
         return None
     if how[0] < 0 or not _weight_ok(w, dims + 2):
         return None
     ok, bias = _float_bias(b["bias"], c_out)
     if not ok:
         return None
-    packed = _packed_weight(w, "conv", (c_out, c_in // groups, kh, kw, groups),
-                            lambda r, s: _ffqrt.conv2d_pack(r, s, shape),
-                            (lambda r: r) if dims == 2 else (lambda r: r.unsqueeze(2)))
+    packed = _conv_pack(w, shape, dims)
     if packed is None:
         return None
 
@@ -761,6 +795,29 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
         return _finish(y, how)
 
     return run
+
+
+def _conv_shape(key: Tuple[Any, ...]) -> Any:
+    """The C shape of conv2d_shape(*key) (made once per geometry), or None when the
+    output would be empty."""
+    shape = _conv_shapes.get(key)
+    if shape is None:
+        shape = _ffqrt.conv2d_shape(*key)
+        if len(_conv_shapes) > 4096:
+            _conv_shapes.clear()
+        _conv_shapes[key] = shape
+    oh, ow = _ffqrt.conv2d_out_hw(shape)
+    return shape if oh and ow else None
+
+
+def _conv_pack(w: QuantizedTensor, shape: Any, dims: int) -> Optional[torch.Tensor]:
+    """The cached pack of conv weight ``w`` for ``shape``. The pack's layout depends on the
+    kernel geometry (channels per group, kernel size, groups, dilation), not on the input's
+    size, so all of that is in the cache key."""
+    layout = (shape.c_out, shape.c_in // shape.groups, shape.kh, shape.kw, shape.groups, shape.dil_h,
+              shape.dil_w)
+    return _packed_weight(w, "conv", layout, lambda r, s: _ffqrt.conv2d_pack(r, s, shape),
+                          (lambda r: r) if dims == 2 else (lambda r: r.unsqueeze(2)))
 
 
 def _plan_matmul(b: Dict[str, Any], a_name: str, b_name: str, op: str) -> Optional[Plan]:
@@ -1048,9 +1105,14 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
 
 OPS: List[str] = list(_TORCH_FNS)
 
+# op -> the kernel registered for it (fastforward._layer_plan checks that it is still the
+# dispatcher's first choice).
+KERNELS: Dict[str, Callable[..., Any]] = {}
+
 for _op in OPS:
     _pred, _kern = _make(_op)
     dispatcher.register(_op, _pred, _kern)
+    KERNELS[_op] = _kern
 
 _affine._REQUANTIZE.append(_requantize)
 _ffqrt.want_dequantized[0] = lambda: not enabled()

@@ -29,6 +29,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
+from fastforward import _layer_plan
 from fastforward._paths import known_modules_path
 from fastforward.nn import functional
 from fastforward.nn.quantized_module import QuantizedModule, float_base_of, record_quantized_class
@@ -84,6 +85,9 @@ class QuantizedLinear(QuantizedModule, torch.nn.Linear, include_in_module_map=Fa
         self.output_quantizer = QuantizerStub(output_quantizer=True)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
+        planned = _layer_plan.linear(self, input)  # the integer path's cached plan, if it applies
+        if planned is not _layer_plan.MISS:
+            return planned
         input = self.input_quantizer(input)
         weight = self.weight_quantizer(self.weight)
         bias = _quantized_param(self.bias_quantizer, self.bias)
@@ -123,6 +127,10 @@ class QuantizedConv2d(_QuantizedConvNd, torch.nn.Conv2d, include_in_module_map=F
     """``nn.Conv2d`` with input, weight, bias and output quantizers."""
 
     _op = staticmethod(functional.conv2d)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        planned = _layer_plan.conv2d(self, input)  # the integer path's cached plan, if it applies
+        return super().forward(input) if planned is _layer_plan.MISS else planned
 
 
 class QuantizedConvTranspose2d(QuantizedModule, torch.nn.ConvTranspose2d, include_in_module_map=False):

@@ -1,0 +1,357 @@
+"""Call plans: the integer path of ``QuantizedLinear`` and ``QuantizedConv2d`` without the
+per-call Python work of the generic one.
+
+A layer's forward normally calls its input, weight and bias quantizers, then
+``fastforward.nn.functional.linear`` / ``conv2d``, whose dispatcher finds the integer kernel,
+which checks every operand again. That costs far more than the C kernel of a small layer.
+Here the first forward of a layer on the integer path builds a plan: the packed weight and
+float bias, the grid of the input quantizer, the output's grid (or float output) and the
+result's QuantizationContext. Later forwards only check that nothing the plan was made from
+has changed, quantize the input, run the kernel and wrap its result.
+
+What a plan depends on, compared on every call (in place): the four quantizer modules
+(identity, exact type, no forward hooks or quantizer overrides — range estimation adds
+one —, and for a ``LinearQuantizer`` its bit width, granularity, storage dtype and its scale
+and offset tensors: identity, version counter and data pointer), the weight and bias
+(identity, version counter, data pointer), the conv attributes, and that the integer
+kernel is still the dispatcher's first choice for the op. The plan runs only when the
+integer path is on, autograd is off, nothing is exported or traced and no global module
+hooks exist. Anything else (including inputs a plan does not cover: the input's shape,
+dtype, layout and device are checked on every call) returns ``MISS`` and the layer runs
+its ordinary forward, which computes the same values: the plan calls the same C
+functions with the same arguments.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import torch
+
+from fastforward import _ffqrt, _integer, dispatcher
+from fastforward.flags import get_export_mode
+from fastforward.quantization.affine import _kernels as _K
+from fastforward.quantization.granularity import PerTensor
+from fastforward.quantized_tensor import QuantizedTensor
+
+__all__ = ["MISS", "conv2d", "linear"]
+
+MISS = object()  # "no plan applies": the caller runs its ordinary forward
+_enabled = [True]  # tests switch plans off to compare with the ordinary forward
+
+_types: List[type] = []  # LinearQuantizer, QuantizerStub (imported on first use)
+
+
+def _quantizer_types() -> List[type]:
+    if not _types:
+        from fastforward.nn.linear_quantizer import LinearQuantizer
+        from fastforward.nn.quantizer import QuantizerStub
+
+        _types[:] = [LinearQuantizer, QuantizerStub]
+    return _types
+
+
+def _tensor_state(t: Any) -> Optional[Tuple[Any, ...]]:
+    """(tensor, version counter, data pointer) of a plain tensor or parameter, (None,) for
+    None, None for anything a plan cannot follow."""
+    if t is None:
+        return (None,)
+    if type(t) not in (torch.Tensor, torch.nn.Parameter):
+        return None
+    try:
+        return (t, t._version, t.data_ptr())
+    except RuntimeError:  # inference tensors have no version counter
+        return None
+
+
+def _tensor_same(t: Any, state: Tuple[Any, ...]) -> bool:
+    if t is not state[0]:
+        return False
+    if t is None:
+        return True
+    try:
+        return t._version == state[1] and t.data_ptr() == state[2]
+    except RuntimeError:
+        return False
+
+
+def _scale_offset(q: Any) -> Tuple[Any, Any]:
+    """``(q.scale, q.offset)`` read from the module's dicts, as Module.__getattr__ finds
+    them (a LinearQuantizer registers both, the offset as a parameter, a buffer or None)."""
+    params = q._parameters
+    offset = params["offset"] if "offset" in params else q._buffers.get("offset")
+    return params.get("scale"), offset
+
+
+def _plain_quantizer(q: Any) -> bool:
+    return not (q._forward_hooks or q._forward_pre_hooks or q.__dict__.get("_quantizer_overrides"))
+
+
+def _quantizer_state(q: Any) -> Optional[Tuple[Any, ...]]:
+    """What a plan assumes of quantizer ``q`` (None: not a quantizer plans handle)."""
+    if q is None:
+        return (None, None)
+    LinearQuantizer, QuantizerStub = _quantizer_types()
+    t = type(q)
+    if not _plain_quantizer(q) or t not in (LinearQuantizer, QuantizerStub):
+        return None
+    if t is QuantizerStub:
+        return (q, t)
+    scale_t, offset_t = _scale_offset(q)
+    scale, offset = _tensor_state(scale_t), _tensor_state(offset_t)
+    if scale_t is None or scale is None or offset is None:
+        return None
+    return (q, t, q.num_bits, q.granularity, q.quantized_dtype, scale, offset)
+
+
+def _quantizer_same(q: Any, state: Tuple[Any, ...]) -> bool:
+    if q is not state[0]:
+        return False
+    if q is None:
+        return True
+    if type(q) is not state[1] or not _plain_quantizer(q):
+        return False
+    if len(state) == 2:
+        return True
+    if q.num_bits != state[2] or q.granularity is not state[3] or q.quantized_dtype != state[4]:
+        return False
+    scale, offset = _scale_offset(q)
+    return _tensor_same(scale, state[5]) and _tensor_same(offset, state[6])
+
+
+def _global_ok(op: str) -> bool:
+    """The integer path is on, would be chosen for ``op`` and nothing records the call."""
+    if (not _enabled[0] or not _integer.enabled() or torch.is_grad_enabled() or get_export_mode()
+            or _integer._global_hooks()):
+        return False
+    kernels = dispatcher.registered_kernels(op)
+    return bool(kernels) and kernels[0].fn is _integer.KERNELS[op]
+
+
+class _Plan:
+    """What one layer's calls reuse, and the state of the layer it was made for."""
+
+    __slots__ = ("attrs", "quantizers", "tensors", "ok", "in_qp", "in_scale", "in_stub", "weight", "packed",
+                 "bias", "how", "n", "k", "conv", "shapes")
+
+    def __init__(self, attrs: Tuple[Any, ...], quantizers: Tuple[Any, ...], tensors: Tuple[Any, ...]) -> None:
+        self.attrs, self.quantizers, self.tensors = attrs, quantizers, tensors
+        self.ok = False
+        self.shapes: Dict[Tuple[Any, ...], Any] = {}
+
+
+_plans: "weakref.WeakKeyDictionary[Any, _Plan]" = weakref.WeakKeyDictionary()
+
+_SLOTS = ("input_quantizer", "weight_quantizer", "bias_quantizer", "output_quantizer")
+_TENSORS = ("weight", "bias")
+
+
+def _unchanged(plan: _Plan, m: Any, attrs: Tuple[Any, ...]) -> bool:
+    """Whether layer ``m`` is in the state ``plan`` was made for (compared in place: this
+    runs on every call)."""
+    if plan.attrs != attrs:
+        return False
+    mods, params = m._modules, m._parameters
+    for name, state in zip(_SLOTS, plan.quantizers):
+        if not _quantizer_same(mods.get(name), state):
+            return False
+    for name, state in zip(_TENSORS, plan.tensors):
+        if not _tensor_same(params.get(name), state):
+            return False
+    return True
+
+
+def _new_plan(m: Any, attrs: Tuple[Any, ...]) -> Optional[_Plan]:
+    """An empty plan recording m's state, or None when m is in a state plans do not handle."""
+    quantizers = tuple(_quantizer_state(m._modules.get(name)) for name in _SLOTS)
+    tensors = tuple(_tensor_state(m._parameters.get(name)) for name in _TENSORS)
+    if any(state is None for state in quantizers + tensors):
+        return None
+    return _Plan(attrs, quantizers, tensors)
+
+
+def _plan_for(m: Any, op: str, attrs: Tuple[Any, ...], build: Callable[[Any, _Plan], bool]) -> Optional[_Plan]:
+    if not _global_ok(op):
+        return None
+    plan = _plans.get(m)
+    if plan is not None and _unchanged(plan, m, attrs):
+        return plan if plan.ok else None
+    plan = _new_plan(m, attrs)
+    if plan is None:
+        return None  # e.g. quantizer overrides while ranges are estimated: kept plans wait
+    try:
+        with torch.no_grad():
+            plan.ok = build(m, plan)
+    except _integer._ERRORS:
+        plan.ok = False  # the ordinary forward decides (and raises what it raises)
+    _plans[m] = plan  # a failed build is remembered too, until the layer changes
+    return plan if plan.ok else None
+
+
+def _build_common(m: Any, plan: _Plan, ndim: int) -> Optional[QuantizedTensor]:
+    """Input grid, output, bias; returns the quantized weight (None: no plan)."""
+    LinearQuantizer, QuantizerStub = _quantizer_types()
+    qin = m.input_quantizer
+    if type(qin) is LinearQuantizer:
+        if (qin.num_bits != 8 or not isinstance(qin.granularity, PerTensor) or qin.has_uninitialized_params
+                or qin.quantized_dtype not in (None, torch.int8, torch.float32)):
+            return None
+        scale, offset = qin.scale, qin.offset
+        if scale.dtype != torch.float32 or (offset is not None and offset.dtype != torch.float32):
+            return None  # quantize_raw would use torch ops: left to the ordinary path
+        plan.in_qp = _integer._scalar_qparam(scale, offset)
+        if plan.in_qp is None:
+            return None
+        plan.in_scale = scale.detach().reshape(1)
+        plan.in_stub = False
+    else:
+        plan.in_qp, plan.in_scale, plan.in_stub = None, None, True
+    plan.how = _integer._output(m.output_quantizer)
+    if plan.how[0] not in (_integer._FLOAT, _integer._REQUANT):
+        return None
+    if m.bias_quantizer is not None and type(m.bias_quantizer) is not QuantizerStub:
+        return None
+    w = m.weight_quantizer(m.weight)
+    if not isinstance(w, QuantizedTensor) or w.dim() != ndim or not _integer._weight_ok(w, ndim):
+        return None
+    n = int(w.shape[0])
+    ok, plan.bias = _integer._float_bias(m.bias, n)
+    if not ok or n == 0:
+        return None
+    plan.n = n
+    return w
+
+
+def _codes(plan: _Plan, x: Any) -> Optional[Tuple[torch.Tensor, _ffqrt.QParam]]:
+    """The int8 codes of the layer's quantized input and their grid: what the input
+    quantizer and the kernel's operand check would give (None: not a case plans cover)."""
+    if plan.in_stub:
+        act = _integer._activation(x)
+        return None if act is None else (act.raw, act.qp)
+    qp = plan.in_qp
+    if type(x) is torch.Tensor:
+        if (x.dtype != torch.float32 or not x.is_cpu or x.layout != torch.strided or not x.is_contiguous()
+                or x.numel() == 0):
+            return None
+        zp = None if qp.zero_point == 0 else _K._zero_point_tensor(qp.zero_point)  # None means 0
+        flat = x.reshape(-1)
+        q = _ffqrt.quantize_int8(flat, (flat.numel(),), plan.in_scale, zp)
+        return None if q is None else (q.view(x.shape), qp)
+    if isinstance(x, QuantizedTensor):
+        # requantization by table, as fastforward._integer._requantize does it
+        act = _integer._activation(x)
+        if act is None or act.raw.dtype != torch.int8:
+            return None
+        key = (act.qp.scale, act.qp.zero_point, qp.scale, qp.zero_point)
+        table = _integer._requant_cache.get(key)
+        if table is None:
+            return None  # the ordinary path makes the table
+        _integer._note("requantize", "integer")
+        if _is_identity(key, table):
+            return act.raw, qp  # the same codes: read them where they are (never written)
+        return _integer._apply_table(act.raw, table), qp
+    return None
+
+
+_IDENTITY = torch.arange(256, dtype=torch.int16).to(torch.int8)  # byte b -> the code b
+_identity_seen: Dict[Tuple[Any, ...], Tuple[torch.Tensor, bool]] = {}  # requant key -> (table, flag)
+
+
+def _is_identity(key: Tuple[Any, ...], table: torch.Tensor) -> bool:
+    """Whether requantization table ``table`` maps every code to itself (the two grids
+    are one)."""
+    seen = _identity_seen.get(key)
+    if seen is None or seen[0] is not table:
+        if len(_identity_seen) > 4096:
+            _identity_seen.clear()
+        seen = _identity_seen[key] = (table, bool(torch.equal(table, _IDENTITY)))
+    return seen[1]
+
+
+# --- linear ----------------------------------------------------------------------------------
+
+
+def _build_linear(m: Any, plan: _Plan) -> bool:
+    w = _build_common(m, plan, 2)
+    if w is None:
+        return False
+    n, k = int(w.shape[0]), int(w.shape[1])
+    if k == 0 or k > _ffqrt.LINEAR_MAX_K:
+        return False
+    plan.k = k
+    plan.packed = _integer._packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
+    return plan.packed is not None
+
+
+def linear(m: Any, x: Any) -> Any:
+    """``m(x)`` for a QuantizedLinear ``m`` through its plan, or MISS."""
+    plan = _plan_for(m, "linear", (), _build_linear)
+    if plan is None:
+        return MISS
+    codes = _codes(plan, x)
+    if codes is None or codes[0].dim() < 1 or int(codes[0].shape[-1]) != plan.k:
+        return MISS
+    raw, qp = codes
+    how = plan.how
+    a = raw.reshape(-1, plan.k).contiguous()
+    y = _ffqrt.linear(a, qp, plan.packed, plan.bias, out=how[1][0] if how[0] == _integer._REQUANT else None)
+    _integer._note("linear", "integer")
+    return _integer._finish(y.reshape(tuple(raw.shape[:-1]) + (plan.n,)), how)
+
+
+# --- conv2d ----------------------------------------------------------------------------------
+
+
+def _build_conv(m: Any, plan: _Plan) -> bool:
+    if m.padding_mode != "zeros":
+        return False  # the layer pads explicitly first
+    w = _build_common(m, plan, 4)
+    if w is None:
+        return False
+    b = {"stride": m.stride, "padding": m.padding, "dilation": m.dilation, "groups": m.groups}
+    args = _integer._conv_args(b, 2, w.shape)
+    if args is None:
+        return False
+    kh, kw, _, _, _, groups = args
+    c_out = int(w.shape[0])
+    if c_out % groups or int(w.shape[1]) * kh * kw > _ffqrt.LINEAR_MAX_K:
+        return False
+    plan.conv = args
+    plan.k = int(w.shape[1]) * groups  # input channels
+    plan.weight = w  # packed per input geometry (the cache makes one pack for them all)
+    return True
+
+
+def conv2d(m: Any, x: Any) -> Any:
+    """``m(x)`` for a QuantizedConv2d ``m`` (batched input) through its plan, or MISS."""
+    attrs = (m.stride, m.padding, m.dilation, m.groups, m.padding_mode)
+    plan = _plan_for(m, "conv2d", attrs, _build_conv)
+    if plan is None:
+        return MISS
+    codes = _codes(plan, x)
+    if codes is None or codes[0].dim() != 4 or int(codes[0].shape[1]) != plan.k:
+        return MISS
+    raw, qp = codes
+    how = plan.how
+    layout = 0
+    if not raw.is_contiguous() and _ffqrt.channels_last_dense(raw):
+        layout |= _ffqrt.CONV_IN_NHWC
+    if how[0] == _integer._REQUANT:
+        layout |= _ffqrt.CONV_OUT_NHWC
+    nb, c_in, h, wd = (int(d) for d in raw.shape)
+    kh, kw, stride, pad, dilation, groups = plan.conv
+    key = (nb, c_in, h, wd, plan.n, kh, kw, stride, pad, dilation, groups, layout)
+    found = plan.shapes.get(key)
+    if found is None:
+        shape = _integer._conv_shape(key)
+        packed = None if shape is None else _integer._conv_pack(plan.weight, shape, 2)
+        if packed is None:
+            return MISS
+        if len(plan.shapes) > 64:
+            plan.shapes.clear()
+        found = plan.shapes[key] = (shape, packed)
+    y = _ffqrt.conv2d(raw if layout & _ffqrt.CONV_IN_NHWC else raw.contiguous(), qp, found[1], plan.bias,
+                      found[0], out=how[1][0] if how[0] == _integer._REQUANT else None)
+    _integer._note("conv2d", "integer")
+    return _integer._finish(y, how)
