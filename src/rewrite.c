@@ -63,7 +63,7 @@ static void place_all_owned(RwState *a, PtrVec *hoists) {
 }
 
 Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Types *types) {
-    const Cst *c = fn->mod->cst;
+    const Cst *c = program_cst(cx, fn->mod);
     Conv *cv = ARENA_NEW(cx, Conv);
     cv->fn = fn;
     cv->mod = fn->mod;
