@@ -198,6 +198,11 @@ Cst *source_parse_outline(ffq_ctx *cx, const SrcFile *file);
 // without the byte ranges [start, end) appended to gaps as pairs of offsets
 // into the file, in order; NULL when the file is not one outline.c handles.
 const char *outline_text(ffq_ctx *cx, const char *data, uint32_t len, PtrVec *gaps, uint32_t *outlen);
+// The tree of file, the text of head followed at offset `at` by the text of
+// body (head ending where a statement may start, outside brackets), from
+// the trees of the two parts: the output is formatted without parsing it
+// again.
+Cst *cst_concat(ffq_ctx *cx, const SrcFile *file, const Cst *head, const Cst *body, uint32_t at);
 // Parse text that is not a user file (pattern rules, generated code).
 Cst *source_parse_text(ffq_ctx *cx, const char *name, const char *text, size_t len, bool report);
 

@@ -541,6 +541,48 @@ Cst *source_parse_outline(ffq_ctx *cx, const SrcFile *file) {
     return c;
 }
 
+// Node i of a tree that goes to the concatenation: the root's children to
+// [first, first + n), its other nodes (not the root) from `rest` on.
+typedef struct Place {
+    uint32_t fc, n, first, rest;
+} Place;
+
+static uint32_t place(const Place *p, uint32_t i) {
+    if (i == 0 || i == CST_NONE) return i;
+    if (i >= p->fc && i < p->fc + p->n) return p->first + (i - p->fc);
+    return p->rest + (i < p->fc ? i - 1 : i - 1 - p->n);
+}
+
+static void place_nodes(Cst *c, const Cst *from, const Place *p, uint32_t shift) {
+    for (uint32_t i = 1; i < from->count; i++) {
+        CstNode nd = from->nodes[i];
+        nd.start += shift, nd.end += shift;
+        nd.parent = place(p, nd.parent);
+        if (nd.nchildren) nd.first_child = place(p, nd.first_child);
+        c->nodes[place(p, i)] = nd;
+    }
+}
+
+Cst *cst_concat(ffq_ctx *cx, const SrcFile *file, const Cst *head, const Cst *body, uint32_t at) {
+    uint32_t hn = head->nodes[0].nchildren, bn = body->nodes[0].nchildren;
+    Cst *c = ARENA_NEW(cx, Cst);
+    c->file = file;
+    c->count = head->count + body->count - 1;
+    c->nodes = ARENA_ARRAY(cx, CstNode, c->count);
+    c->has_errors = head->has_errors || body->has_errors;
+    c->too_deep = head->too_deep || body->too_deep;
+    Place ph = {hn ? head->nodes[0].first_child : 1, hn, 1, 1 + hn + bn};
+    Place pb = {bn ? body->nodes[0].first_child : 1, bn, 1 + hn, ph.rest + (head->count - 1 - hn)};
+    place_nodes(c, head, &ph, 0);
+    place_nodes(c, body, &pb, at);
+    c->nodes[0] = body->nodes[0];
+    c->nodes[0].start = hn ? head->nodes[0].start : body->nodes[0].start + at;
+    c->nodes[0].end = bn ? body->nodes[0].end + at : head->nodes[0].end;
+    c->nodes[0].nchildren = hn + bn;
+    c->nodes[0].first_child = 1;
+    return c;
+}
+
 Cst *source_parse_text(ffq_ctx *cx, const char *name, const char *text, size_t len, bool report) {
     Cst *c = parse(cx, srcfile_new(cx, name, text, len), report);
     uint32_t deepest;
