@@ -166,8 +166,9 @@ Cst *cache_input(ffq_ctx *cx, const SrcFile *file) {
     if (!c || stat(file->path, &st) != 0) return NULL;
     pthread_mutex_lock(&c->lock);
     const CacheEntry *e = strmap_get(&c->entries, file->path, strlen(file->path));
-    bool same = e && e->file && e->full && same_version(e, &st) && !e->full->has_errors && !e->full->too_deep &&
-                e->file->len == file->len && memcmp(e->file->data, file->data, file->len) == 0;
+    bool same = e && e->file && e->full && same_version(e, &st) && !e->full->has_errors &&
+                !e->full->too_deep && e->file->len == file->len &&
+                memcmp(e->file->data, file->data, file->len) == 0;
     Cst *cst = same ? e->full : NULL;
     pthread_mutex_unlock(&c->lock);
     return cst;

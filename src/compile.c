@@ -176,7 +176,8 @@ static void dump(ffq_ctx *cx, const OutputPlan *plan, ffq_dump stage, StrBuf *ou
 // would; copied code is re-laid out too, so the file is a fixed point.
 // tree: the text's parse when emit_module made one, else NULL.
 static void format(ffq_ctx *cx, const StrBuf *text, const Cst *tree, StrBuf *out) {
-    if (tree ? format_module_tree(cx, tree, out) : format_module(cx, text->data ? text->data : "", text->len, out))
+    if (tree ? format_module_tree(cx, tree, out)
+             : format_module(cx, text->data ? text->data : "", text->len, out))
         return;
     sb_putn(cx, out, text->data ? text->data : "", text->len);
 }

@@ -736,7 +736,9 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out, Cst **tree) {
     if (whole && text.len + body.len < UINT32_MAX) {  // the import lines' tree, and the two joined
         Cst *head = source_parse_text(cx, "<imports>", text.data ? text.data : "", text.len, false);
         sb_putn(cx, &text, body.data, body.len);
-        if (head) *tree = cst_concat(cx, srcfile_new(cx, "<format>", text.data, text.len), head, body_tree, (uint32_t)at);
+        if (head)
+            *tree = cst_concat(cx, srcfile_new(cx, "<format>", text.data, text.len), head, body_tree,
+                               (uint32_t)at);
     } else {
         sb_putn(cx, &text, body.data, body.len);
     }

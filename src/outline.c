@@ -25,8 +25,8 @@
 #include "ffq_int.h"
 
 enum {
-    OUTLINE_BRACKETS_MAX = 100,   // bracket depth
-    OUTLINE_INDENT_MAX = 200,     // columns of indentation
+    OUTLINE_BRACKETS_MAX = 100,     // bracket depth
+    OUTLINE_INDENT_MAX = 200,       // columns of indentation
     OUTLINE_LINE_TOKENS_MAX = 500,  // tokens of one logical line inside a body
     OUTLINE_STRING_MIN = 8          // shorter strings are kept as they are
 };
@@ -162,10 +162,11 @@ typedef struct Logical {
 // First words of the statements that are not assignments or expressions
 // (and the soft keywords, to stay on the safe side).
 static bool is_keyword(const char *w, uint32_t len) {
-    static const char *const kw[] = {"import", "from", "class", "def", "async", "if", "elif", "else",
-                                     "while", "for", "try", "except", "finally", "with", "del", "assert",
-                                     "global", "nonlocal", "raise", "return", "lambda", "yield", "await",
-                                     "print", "exec", "match", "case", "type", "pass", "break", "continue"};
+    static const char *const kw[] = {"import", "from",   "class",   "def",      "async",  "if",      "elif",
+                                     "else",   "while",  "for",     "try",      "except", "finally", "with",
+                                     "del",    "assert", "global",  "nonlocal", "raise",  "return",  "lambda",
+                                     "yield",  "await",  "print",   "exec",     "match",  "case",    "type",
+                                     "pass",   "break",  "continue"};
     for (size_t i = 0; i < sizeof kw / sizeof *kw; i++)
         if (strlen(kw[i]) == len && memcmp(kw[i], w, len) == 0) return true;
     return false;
@@ -257,7 +258,8 @@ static bool next_logical(ffq_ctx *cx, Scan *s, Logical *l) {
             bool fmt;
             uint32_t len = s->pos - tok;
             kind = TOK_NAME;
-            if (s->pos < s->n && (d[s->pos] == '\'' || d[s->pos] == '"') && string_prefix(d + tok, len, &fmt)) {
+            if (s->pos < s->n && (d[s->pos] == '\'' || d[s->pos] == '"') &&
+                string_prefix(d + tok, len, &fmt)) {
                 skip_string(s, fmt);
                 kind = TOK_STRING;
             } else if (ntok == 0 || (ntok == 1 && first_async)) {
@@ -269,10 +271,10 @@ static bool next_logical(ffq_ctx *cx, Scan *s, Logical *l) {
             s->pos++;
             if (ch == '(' || ch == '[' || ch == '{') {
                 if (depth == 0 && first_def && ch == '(' && !params_close) in_params = true, open = tok;
-                if (depth == 0 && thin && !(ch == '[' && (prev == TOK_NAME || prev == TOK_STRING || prev == TOK_CLOSE)))
+                if (depth == 0 && thin &&
+                    !(ch == '[' && (prev == TOK_NAME || prev == TOK_STRING || prev == TOK_CLOSE)))
                     open = tok + 1;  // not a subscript
-                else if (depth == 0 && !in_params)
-                    open = 0;
+                else if (depth == 0 && !in_params) open = 0;
                 if (++depth > OUTLINE_BRACKETS_MAX) s->bad = true;
             } else if (ch == ')' || ch == ']' || ch == '}') {
                 if (--depth < 0) s->bad = true;
@@ -303,7 +305,8 @@ static bool next_logical(ffq_ctx *cx, Scan *s, Logical *l) {
     return !s->bad;
 }
 
-static const char *compact(ffq_ctx *cx, const char *text, uint32_t len, const PtrVec *gaps, uint32_t *outlen) {
+static const char *compact(ffq_ctx *cx, const char *text, uint32_t len, const PtrVec *gaps,
+                           uint32_t *outlen) {
     StrBuf sb = {0};
     uint32_t from = 0;
     for (size_t i = 0; i < gaps->len; i += 2) {
@@ -321,7 +324,8 @@ static void take_gaps(ffq_ctx *cx, PtrVec *gaps, const Logical *l) {
 }
 
 const char *outline_text(ffq_ctx *cx, const char *data, uint32_t len, PtrVec *gaps, uint32_t *outlen) {
-    if (memchr(data, '\r', len) || memchr(data, '\t', len) || memchr(data, '\f', len) || memchr(data, '\0', len))
+    if (memchr(data, '\r', len) || memchr(data, '\t', len) || memchr(data, '\f', len) ||
+        memchr(data, '\0', len))
         return NULL;
     char *out = arena_strndup(cx, data, len);
     Scan s = {.d = data, .n = len};

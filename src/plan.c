@@ -242,7 +242,8 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
     FuncInfo *fwd = program_find_method(d->cx, ci, "forward");
     if (fwd) enqueue(d->cx, d->plan, fwd, g);
     else
-        diag_at(d->cx, DIAG_WARNING, ci->mod->file, program_cst(d->cx, ci->mod)->nodes[ci->node].start, "no-forward",
+        diag_at(d->cx, DIAG_WARNING, ci->mod->file, program_cst(d->cx, ci->mod)->nodes[ci->node].start,
+                "no-forward",
                 "class '%s' has no forward method ffq can read in this file; its generated "
                 "class has no converted forward",
                 ci->name);

@@ -47,7 +47,8 @@ typedef struct FuncInfo {
     uint32_t lead;      // byte offset where the comment block right above it starts
     const char *alias;  // emitted under this name (a class-body alias), or NULL
     bool property;      // @property / @x.setter / @cached_property: an attribute, not a method
-    const struct FuncInfo *copy_of;  // an alias's copy: the function it copies (program_cst)
+    // An alias's copy of a function: the function it copies (program_cst renumbers both).
+    const struct FuncInfo *copy_of;
 } FuncInfo;
 
 struct ClassInfo {
@@ -79,9 +80,6 @@ struct Module {
     // is then renumbered into that tree. Outside program.c, read it only
     // through program_cst, and a record's node ids only after that call.
     Cst *cst;
-    void *cache_entry;  // where the full tree comes from (cache.c), or NULL
-    bool full_tried;    // program_cst ran (the outline stays if the trees disagree)
-    PtrVec copies;      // FuncInfo * alias copies of this module's functions
     bool is_package;          // an __init__.py: its relative imports start at itself
     PtrVec bindings;          // Binding *, in source order
     PtrVec classes;           // ClassInfo *, in source order
@@ -89,6 +87,10 @@ struct Module {
     PtrVec stars;             // const char * modules of `from X import *`, in order
     struct NameIndex *index;  // name -> newest binding/class/function (program_fill)
     NodeMap locals;           // function_definition node -> const Locals * (locals.c)
+
+    void *cache_entry;  // where the full tree comes from (cache.c), or NULL
+    bool full_tried;    // program_cst ran (the outline stays if the trees disagree)
+    PtrVec copies;      // FuncInfo *: alias copies of this module's functions
 };
 
 // --- the modules of a run, loaded on demand along the search path ---
