@@ -1,7 +1,8 @@
 // cache.c: parsed imported modules shared by the compilations of one run.
 //
 // Consumes: the path of a module file a compilation imports. Produces: its
-// SrcFile and Cst, read and parsed once per run instead of once per input
+// SrcFile and Cst (its outline when it has one, and its whole tree once a
+// compilation asks for it), read and parsed once per run instead of once per input
 // file (converting a package tree imports torch's own modules for every file:
 // re-parsing them was most of the time of a batch). Entries are keyed by path
 // and checked against the file's device, inode, size and modification time on
