@@ -19,7 +19,8 @@
 // it does not handle, it refuses (NULL: the caller parses the whole file):
 // tabs, form feeds or carriage returns, NUL bytes, an unterminated string or
 // bracket, and anything deep enough that the full tree might be refused as
-// too deep (deep brackets, wide indentation, very long lines in a body).
+// too deep (deep brackets, wide indentation, very long lines in a body, a
+// line with very many operators: a chain of them nests as deep as it is long).
 #include <string.h>
 
 #include "ffq_int.h"
@@ -28,6 +29,7 @@ enum {
     OUTLINE_BRACKETS_MAX = 100,     // bracket depth
     OUTLINE_INDENT_MAX = 200,       // columns of indentation
     OUTLINE_LINE_TOKENS_MAX = 500,  // tokens of one logical line inside a body
+    OUTLINE_LINE_OPS_MAX = 1000,    // operators of any logical line
     OUTLINE_STRING_MIN = 8          // shorter strings are kept as they are
 };
 
@@ -172,6 +174,13 @@ static bool is_keyword(const char *w, uint32_t len) {
     return false;
 }
 
+static bool is_operator_word(const char *w, uint32_t len) {
+    static const char *const ops[] = {"and", "or", "not", "if", "else", "lambda", "await", "in", "is"};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (strlen(ops[i]) == len && memcmp(ops[i], w, len) == 0) return true;
+    return false;
+}
+
 static void add_gap(ffq_ctx *cx, PtrVec *gaps, uint32_t from, uint32_t to) {
     if (to <= from) return;
     vec_push(cx, gaps, (void *)(uintptr_t)from);
@@ -226,7 +235,7 @@ static bool next_logical(ffq_ctx *cx, Scan *s, Logical *l) {
     l->is_def = false;
     l->gaps.len = 0;
     int depth = 0, prev = 0;
-    uint32_t ntok = 0, open = 0, params_close = 0;
+    uint32_t ntok = 0, open = 0, params_close = 0, ops = 0;
     bool first_def = false, first_async = false, colon_last = false, thin = false, in_params = false;
     while (s->pos < s->n && !s->bad) {
         unsigned char ch = (unsigned char)d[s->pos];
@@ -267,8 +276,10 @@ static bool next_logical(ffq_ctx *cx, Scan *s, Logical *l) {
                 if (ntok == 0 && len == 5 && memcmp(d + tok, "async", 5) == 0) first_async = true;
                 if (ntok == 0) thin = !is_keyword(d + tok, len);
             }
+            if (kind == TOK_NAME && is_operator_word(d + tok, len)) ops++;
         } else {
             s->pos++;
+            if (!strchr(",:;=)]}", ch)) ops++;
             if (ch == '(' || ch == '[' || ch == '{') {
                 if (depth == 0 && first_def && ch == '(' && !params_close) in_params = true, open = tok;
                 if (depth == 0 && thin &&
@@ -298,7 +309,7 @@ static bool next_logical(ffq_ctx *cx, Scan *s, Logical *l) {
         prev = kind;
         ntok++;
     }
-    if (depth != 0) s->bad = true;
+    if (depth != 0 || ops > OUTLINE_LINE_OPS_MAX) s->bad = true;
     l->tokens = ntok;
     l->is_def = first_def && colon_last && params_close;
     if (l->is_def) add_gap(cx, &l->gaps, params_close + 1, l->end - 1);  // `-> T`

@@ -123,6 +123,18 @@ static void test_outline(void) {
     const char *bad[] = {"def f():\n\treturn 1\n", "x = '''\n", "def f():\n    return (1\n"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         CHECK(source_parse_outline(cx, srcfile_new(cx, "b.py", bad[i], strlen(bad[i]))) == NULL);
+    // nor a line whose operators could nest deeper than the passes walk (its
+    // inside would be left out of the outline, not out of the full tree)
+    StrBuf chain = {0};
+    sb_puts(cx, &chain, "X = (1");
+    for (int i = 0; i < 1100; i++) sb_puts(cx, &chain, " + 1");
+    sb_puts(cx, &chain, ")\n");
+    CHECK(source_parse_outline(cx, srcfile_new(cx, "c.py", chain.data, chain.len)) == NULL);
+    chain.len = 0;
+    sb_puts(cx, &chain, "X = (1");
+    for (int i = 0; i < 900; i++) sb_puts(cx, &chain, " + 1");
+    sb_puts(cx, &chain, ")\n");
+    CHECK(source_parse_outline(cx, srcfile_new(cx, "c.py", chain.data, chain.len)) != NULL);
     ffq_ctx_free(cx);
 }
 
