@@ -374,11 +374,73 @@ static bool renumber(ffq_ctx *cx, Module *m, Cst *full) {
     return true;
 }
 
+// The node of `full` at the outline node n's place: same start and kind, the
+// same end if one has it (an expression), else the outermost (a definition,
+// whose body the outline left out); CST_NONE when there is none.
+static uint32_t at_place(ffq_ctx *cx, NodeMap *by_start, const Cst *full, const Cst *o, uint32_t n) {
+    const PtrVec *v = nodemap_vec(cx, by_start, o->nodes[n].start);
+    uint32_t found = CST_NONE;
+    for (size_t i = 0; i < v->len; i++) {
+        uint32_t k = (uint32_t)(uintptr_t)v->items[i];
+        if (full->nodes[k].kind != o->nodes[n].kind) continue;
+        if (full->nodes[k].end == o->nodes[n].end) return k;
+        if (found == CST_NONE || k < found) found = k;
+    }
+    return found;
+}
+
+// When the two trees' records differ (a syntax error in a body that the full
+// parse recovers from differently), each record's node is found by its place
+// instead; false (m unchanged) when one is not there.
+static bool renumber_by_place(ffq_ctx *cx, Module *m, Cst *full) {
+    NodeMap by_start = {0};
+    for (uint32_t i = 0; i < full->count; i++)
+        vec_push(cx, nodemap_vec(cx, &by_start, full->nodes[i].start), (void *)(uintptr_t)i);
+    PtrVec slots = {0};  // uint32_t * of every node id the records hold
+    for (size_t i = 0; i < m->bindings.len; i++) vec_push(cx, &slots, &VEC_AT(m->bindings, Binding, i)->node);
+    for (size_t i = 0; i < m->functions.len; i++) {
+        FuncInfo *f = m->functions.items[i];
+        vec_push(cx, &slots, &f->def), vec_push(cx, &slots, &f->outer);
+    }
+    for (size_t i = 0; i < m->classes.len; i++) {
+        ClassInfo *c = m->classes.items[i];
+        vec_push(cx, &slots, &c->node);
+        for (size_t k = 0; k < c->methods.len; k++) {
+            FuncInfo *f = c->methods.items[k];
+            vec_push(cx, &slots, &f->def), vec_push(cx, &slots, &f->outer);
+        }
+        for (size_t k = 0; k < c->aliases.len; k++)
+            vec_push(cx, &slots, &VEC_AT(c->aliases, ClassAlias, k)->value);
+    }
+    uint32_t *to = ARENA_ARRAY(cx, uint32_t, slots.len + 1);
+    for (size_t i = 0; i < slots.len; i++)
+        if ((to[i] = at_place(cx, &by_start, full, m->cst, *(uint32_t *)slots.items[i])) == CST_NONE)
+            return false;
+    PtrVec bases = {0}, base_to = {0};  // base nodes are stored as pointers
+    for (size_t i = 0; i < m->classes.len; i++) {
+        ClassInfo *c = m->classes.items[i];
+        for (size_t k = 0; k < c->base_nodes.len; k++) {
+            uint32_t b = at_place(cx, &by_start, full, m->cst, (uint32_t)(uintptr_t)c->base_nodes.items[k]);
+            if (b == CST_NONE) return false;
+            vec_push(cx, &bases, &c->base_nodes.items[k]);
+            vec_push(cx, &base_to, (void *)(uintptr_t)b);
+        }
+    }
+    for (size_t i = 0; i < slots.len; i++) *(uint32_t *)slots.items[i] = to[i];
+    for (size_t i = 0; i < bases.len; i++) *(void **)bases.items[i] = base_to.items[i];
+    for (size_t i = 0; i < m->copies.len; i++) {
+        FuncInfo *c = m->copies.items[i];
+        c->def = c->copy_of->def, c->outer = c->copy_of->outer;
+    }
+    m->cst = full;
+    return true;
+}
+
 Cst *program_cst(ffq_ctx *cx, Module *m) {
     if (!m->cst->outline || m->full_tried) return m->cst;
     m->full_tried = true;
     Cst *full = m->cache_entry ? cache_module_full(cx, m->cache_entry) : source_parse_quiet(cx, m->file);
-    if (full && !full->too_deep) renumber(cx, m, full);
+    if (full && !full->too_deep && !renumber(cx, m, full)) renumber_by_place(cx, m, full);
     return m->cst;
 }
 

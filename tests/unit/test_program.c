@@ -1,6 +1,7 @@
 // Unit tests of program.c: bindings, qualified names, nn.Module detection.
 #include "ffq_int.h"
 #include "program.h"
+#include "rewrite.h"
 
 #include "check.h"
 
@@ -185,8 +186,38 @@ static void test_outline_records(void) {
     ffq_ctx_free(cx);
 }
 
+// When the whole tree's records are not the outline's (a body the full parse
+// reads differently), the records are found by their places in it; when
+// even that fails, the outline stays and no function body of the module is
+// converted.
+static void test_outline_disagrees(void) {
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    // tree-sitter reads `y = 2` as a module-level statement: one more binding
+    const char *more = "import os\ndef f():\n    return 1\n  y = 2\nz = 3\ndef g(): pass\n";
+    SrcFile *file = srcfile_new(cx, "m.py", more, strlen(more));
+    Module *m = program_load(cx, file, source_parse_outline(cx, file), "m");
+    CHECK(m->cst->outline && m->bindings.len == 4);
+    Cst *c = program_cst(cx, m);
+    CHECK(!c->outline);
+    FuncInfo *g = program_function(m, "g");
+    CHECK(g && c->nodes[g->def].kind == K_FUNCTION_DEF && cst_text_is(c, cst_field(c, g->def, F_NAME), "g"));
+    const Binding *z = program_binding(m, "z");
+    CHECK(z && c->nodes[z->node].start == (uint32_t)(strstr(more, "z = 3") - more));
+    // `else:` with no `if`: the full tree loses `z = 3`
+    const char *less = "import os\ndef f():\n    else:\n        pass\nz = 3\ndef g():\n    return os.sep\n";
+    file = srcfile_new(cx, "n.py", less, strlen(less));
+    m = program_load(cx, file, source_parse_outline(cx, file), "n");
+    CHECK(m->cst->outline && program_binding(m, "z"));
+    c = program_cst(cx, m);
+    CHECK(c->outline && c == m->cst);
+    g = program_function(m, "g");
+    CHECK(g && rewrite_function(cx, g, NULL, NULL) == NULL);
+    ffq_ctx_free(cx);
+}
+
 int main(void) {
     test_qualnames();
+    test_outline_disagrees();
     test_outline_records();
     test_module_classes();
     test_locals();
