@@ -13,8 +13,9 @@
 // The cache also holds the built-in operator table, parsed once: loading its
 // YAML was most of the fixed cost of compiling one small file. And an input
 // file that an earlier compilation of the run imported (converting a package
-// tree, some of its modules are imported by others first) reuses that parse:
-// same path, unchanged on disk, same bytes.
+// tree, some of its modules are imported by others first) reuses that parse
+// when its whole tree was made (not only its outline): same path, unchanged
+// on disk, same bytes.
 #include "containers.h"
 #include "ffq_int.h"
 #include "optable.h"

@@ -52,7 +52,8 @@ Cst *cache_module_full(ffq_ctx *cx, void *entry);
 // caller loads its own copy, which reports what went wrong).
 const OpTable *cache_default_optable(ffq_ctx *cx);
 // The parse of an input file that the run's cache already holds (imported by
-// an earlier compilation: same path, unchanged, same bytes, no syntax errors);
+// an earlier compilation, whole tree made: same path, unchanged, same bytes,
+// no syntax errors);
 // its file is cst->file. NULL when there is none (or no cache).
 Cst *cache_input(ffq_ctx *cx, const SrcFile *file);
 // probe(base) ("is there a C extension base.*so?"), answered once per run.
