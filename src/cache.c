@@ -1,7 +1,8 @@
 // cache.c: parsed imported modules shared by the compilations of one run.
 //
 // Consumes: the path of a module file a compilation imports. Produces: its
-// SrcFile and Cst, read and parsed once per run instead of once per input
+// SrcFile and Cst (its outline when it has one, and its whole tree once a
+// compilation asks for it), read and parsed once per run instead of once per input
 // file (converting a package tree imports torch's own modules for every file:
 // re-parsing them was most of the time of a batch). Entries are keyed by path
 // and checked against the file's device, inode, size and modification time on
@@ -12,8 +13,9 @@
 // The cache also holds the built-in operator table, parsed once: loading its
 // YAML was most of the fixed cost of compiling one small file. And an input
 // file that an earlier compilation of the run imported (converting a package
-// tree, some of its modules are imported by others first) reuses that parse:
-// same path, unchanged on disk, same bytes.
+// tree, some of its modules are imported by others first) reuses that parse
+// when its whole tree was made (not only its outline): same path, unchanged
+// on disk, same bytes.
 #include "containers.h"
 #include "ffq_int.h"
 #include "optable.h"
@@ -31,7 +33,9 @@ typedef struct CacheEntry {
     off_t size;
     struct timespec mtime;
     const SrcFile *file;  // NULL: the file is unusable (not UTF-8, too deep, unreadable)
-    Cst *cst;
+    Cst *cst;             // its outline (source_parse_outline) when it has one, else the full tree
+    Cst *full;            // the full tree once parsed (cst itself when that is not an outline)
+    bool full_tried;
 } CacheEntry;
 
 struct ffq_cache {
@@ -88,17 +92,20 @@ static CacheEntry *parse_into(ffq_cache *c, const char *path, const struct stat 
     own->diags.len = 0;  // a read error is the importer's business, not a diagnostic
     own->stats.errors = 0;
     if (f && srcfile_invalid_utf8(f) == UINT32_MAX) {
-        Cst *cst = source_parse_text(own, path, f->data, f->len, false);
+        Cst *cst = source_parse_outline(own, f);
+        if (!cst) cst = source_parse_quiet(own, f);
         if (cst && !cst->too_deep) e->file = cst->file, e->cst = cst;
+        if (cst && !cst->outline) e->full = cst, e->full_tried = true;
     }
     strmap_put(own, &c->entries, e->path, strlen(e->path), e);
     own->recover = NULL;
     return e;
 }
 
-// The parsed module file at `path` from cx's cache, parsing it on first use.
-// False when the file cannot be used; an allocation failure unwinds cx.
-bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst) {
+// The parsed module file at `path` from cx's cache, parsing it on first use
+// (its outline when it has one). False when the file cannot be used; an
+// allocation failure unwinds cx.
+bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst, void **entry) {
     ffq_cache *c = cx->cache;
     struct stat st;
     if (stat(path, &st) != 0) return false;
@@ -107,9 +114,31 @@ bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst
     if (!e || !same_version(e, &st)) e = parse_into(c, path, &st);
     *file = e ? e->file : NULL;
     *cst = e ? e->cst : NULL;
+    *entry = e;
     pthread_mutex_unlock(&c->lock);
     if (!e) arena_out_of_memory(cx);
     return *file != NULL;
+}
+
+// The full tree of an entry cache_module returned, parsed from the same bytes
+// on first use; NULL when it cannot be made.
+Cst *cache_module_full(ffq_ctx *cx, void *entry) {
+    ffq_cache *c = cx->cache;
+    CacheEntry *e = entry;
+    pthread_mutex_lock(&c->lock);
+    if (!e->full_tried && e->file) {
+        ffq_ctx *own = c->own;
+        jmp_buf jb;
+        own->recover = &jb;
+        if (setjmp(jb) == 0) {
+            e->full = source_parse_quiet(own, e->file);
+            e->full_tried = true;  // out of memory: tried again next time
+        }
+        own->recover = NULL;
+    }
+    Cst *full = e->full;
+    pthread_mutex_unlock(&c->lock);
+    return full;
 }
 
 const OpTable *cache_default_optable(ffq_ctx *cx) {
@@ -139,9 +168,10 @@ Cst *cache_input(ffq_ctx *cx, const SrcFile *file) {
     if (!c || stat(file->path, &st) != 0) return NULL;
     pthread_mutex_lock(&c->lock);
     const CacheEntry *e = strmap_get(&c->entries, file->path, strlen(file->path));
-    bool same = e && e->file && e->cst && same_version(e, &st) && !e->cst->has_errors && !e->cst->too_deep &&
-                e->file->len == file->len && memcmp(e->file->data, file->data, file->len) == 0;
-    Cst *cst = same ? e->cst : NULL;
+    bool same = e && e->file && e->full && same_version(e, &st) && !e->full->has_errors &&
+                !e->full->too_deep && e->file->len == file->len &&
+                memcmp(e->file->data, file->data, file->len) == 0;
+    Cst *cst = same ? e->full : NULL;
     pthread_mutex_unlock(&c->lock);
     return cst;
 }

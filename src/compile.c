@@ -174,8 +174,11 @@ static void dump(ffq_ctx *cx, const OutputPlan *plan, ffq_dump stage, StrBuf *ou
 
 // §11 step 3: the whole module laid out as `ruff format --line-length 100`
 // would; copied code is re-laid out too, so the file is a fixed point.
-static void format(ffq_ctx *cx, const StrBuf *text, StrBuf *out) {
-    if (format_module(cx, text->data ? text->data : "", text->len, out)) return;
+// tree: the text's parse when emit_module made one, else NULL.
+static void format(ffq_ctx *cx, const StrBuf *text, const Cst *tree, StrBuf *out) {
+    if (tree ? format_module_tree(cx, tree, out)
+             : format_module(cx, text->data ? text->data : "", text->len, out))
+        return;
     sb_putn(cx, out, text->data ? text->data : "", text->len);
 }
 
@@ -208,7 +211,11 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
     rewrite_report_missing(cx);
     StrBuf text = {0}, out = {0};
     if (opt->dump) dump(cx, plan, opt->dump, &out);
-    else emit_module(cx, plan, &text), format(cx, &text, &out);
+    else {
+        Cst *tree;
+        emit_module(cx, plan, &text, &tree);
+        format(cx, &text, tree, &out);
+    }
     return set_output(cx, &out);
 }
 

@@ -172,6 +172,7 @@ typedef struct Cst {
     uint32_t count;
     bool has_errors;  // ERROR or MISSING nodes were found (and reported)
     bool too_deep;    // nested deeper than the passes walk (never analysed)
+    bool outline;     // function bodies left out (source_parse_outline)
 } Cst;
 
 // Per-context language tables: grammar symbol -> NodeKind, field id -> FieldKind.
@@ -186,6 +187,22 @@ typedef struct CstLang {
 // Parse a file. Syntax errors are reported as diagnostics (one per ERROR or
 // MISSING node) and the tree is still returned; NULL only if tree-sitter fails.
 Cst *source_parse(ffq_ctx *cx, const SrcFile *file);
+// Parse a file without reporting its syntax errors (an imported module's).
+Cst *source_parse_quiet(ffq_ctx *cx, const SrcFile *file);
+// The outline of a file (outline.c: every function body spanning several
+// lines reduced to `...`), parsed: its nodes have the full tree's offsets and
+// text but each such body is one `...` statement. NULL when the file is not
+// one outline.c handles or its outline has syntax errors: parse it whole.
+Cst *source_parse_outline(ffq_ctx *cx, const SrcFile *file);
+// outline.c: the text the outline is parsed from (*outlen bytes): the file
+// without the byte ranges [start, end) appended to gaps as pairs of offsets
+// into the file, in order; NULL when the file is not one outline.c handles.
+const char *outline_text(ffq_ctx *cx, const char *data, uint32_t len, PtrVec *gaps, uint32_t *outlen);
+// The tree of file, the text of head followed at offset `at` by the text of
+// body (head ending where a statement may start, outside brackets), from
+// the trees of the two parts: the output is formatted without parsing it
+// again.
+Cst *cst_concat(ffq_ctx *cx, const SrcFile *file, const Cst *head, const Cst *body, uint32_t at);
 // Parse text that is not a user file (pattern rules, generated code).
 Cst *source_parse_text(ffq_ctx *cx, const char *name, const char *text, size_t len, bool report);
 

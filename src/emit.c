@@ -767,7 +767,7 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *orig
     }
 }
 
-void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
+void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out, Cst **tree) {
     StrBuf body = {0};
     PtrVec origins = {0};
     bool first = true;
@@ -788,7 +788,7 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
         imports_add(cx, &imports, false, "fastforward", NULL, NULL);
     if (strstr(sb_cstr(cx, &body), "functools.partial("))  // helpers passed as values (§5.6)
         imports_add(cx, &imports, false, "functools", NULL, NULL);
-    imports_collect(cx, plan->mod, sb_cstr(cx, &body), &origins, &imports);
+    Cst *body_tree = imports_collect(cx, plan->mod, sb_cstr(cx, &body), &origins, &imports);
     for (size_t i = 0; i < plan->classes.len; i++) {
         const GenClass *g = plan->classes.items[i];
         imports_add(cx, &imports, true, g->ci->mod->name, g->ci->name,
@@ -796,8 +796,17 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out) {
     }
     StrBuf text = {0};
     imports_write(cx, plan->first_party, &imports, &text);
-    if (body.len) {
-        sb_puts(cx, &text, "\n\n");
+    if (body.len) sb_puts(cx, &text, "\n\n");
+    size_t at = text.len;  // where the body starts
+    *tree = NULL;
+    bool whole = body_tree && strlen(sb_cstr(cx, &body)) == body.len;  // (a NUL would have cut the parse)
+    if (whole && text.len + body.len < UINT32_MAX) {  // the import lines' tree, and the two joined
+        Cst *head = source_parse_text(cx, "<imports>", text.data ? text.data : "", text.len, false);
+        sb_putn(cx, &text, body.data, body.len);
+        if (head)
+            *tree = cst_concat(cx, srcfile_new(cx, "<format>", text.data, text.len), head, body_tree,
+                               (uint32_t)at);
+    } else {
         sb_putn(cx, &text, body.data, body.len);
     }
     sb_putn(cx, out, text.data ? text.data : "", text.len);

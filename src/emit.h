@@ -9,7 +9,9 @@
 
 // Render one converted function (its decorators, signature and rewritten body).
 void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out);
-// The whole output file: imports, helpers, classes.
-void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out);
+// The whole output file: imports, helpers, classes. *tree receives its
+// parse when one was made on the way (the body's, joined to the imports'),
+// else NULL.
+void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out, Cst **tree);
 
 #endif

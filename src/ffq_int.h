@@ -41,14 +41,19 @@ typedef struct MissingOp {  // a table-like callable not in the operator table
 // --- cache.c ---
 
 // The parsed module file at path from cx->cache (which must be set), parsed on
-// first use; false when the file cannot be used.
-bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst);
+// first use: its outline when it has one (cst->outline), else its full tree;
+// false when the file cannot be used. *entry is for cache_module_full.
+bool cache_module(ffq_ctx *cx, const char *path, const SrcFile **file, Cst **cst, void **entry);
+// The full tree of that file (the same bytes), parsed once per run; NULL when
+// it cannot be made.
+Cst *cache_module_full(ffq_ctx *cx, void *entry);
 // The built-in operator table, loaded once per cache (immutable, shared by
 // the compilations of the run); NULL when it could not be loaded there (the
 // caller loads its own copy, which reports what went wrong).
 const OpTable *cache_default_optable(ffq_ctx *cx);
 // The parse of an input file that the run's cache already holds (imported by
-// an earlier compilation: same path, unchanged, same bytes, no syntax errors);
+// an earlier compilation, whole tree made: same path, unchanged, same bytes,
+// no syntax errors);
 // its file is cst->file. NULL when there is none (or no cache).
 Cst *cache_input(ffq_ctx *cx, const SrcFile *file);
 // probe(base) ("is there a C extension base.*so?"), answered once per run.
@@ -82,7 +87,7 @@ struct ffq_ctx {
     OpTable *optable;      // read-only once loaded (it may be the cache's shared copy)
     struct Program *prog;  // the modules of the run (program.c)
     CstLang lang;          // symbol and field ids of the Python grammar
-    void *live_parser;     // TSParser * / TSTree * during a parse, so ffq_ctx_free can
+    void *live_parser;     // TSParser * (kept between parses) / TSTree * during a parse, so ffq_ctx_free can
     void *live_tree;       // release them if an allocation failure unwinds the parse
     void *live_scratch;    // a temporary heap buffer of the running parse, same reason
     size_t live_scratch_size;

@@ -150,9 +150,10 @@ const Locals *locals_of_def(ffq_ctx *cx, const Cst *c, uint32_t def) {
 }
 
 const Locals *locals_of(ffq_ctx *cx, const FuncInfo *fn) {
+    const Cst *c = program_cst(cx, fn->mod);  // before reading fn->def
     const Locals *l = nodemap_get(&fn->mod->locals, fn->def);
     if (!l) {
-        l = locals_of_def(cx, fn->mod->cst, fn->def);
+        l = locals_of_def(cx, c, fn->def);
         nodemap_put(cx, &fn->mod->locals, fn->def, (void *)l);
     }
     return l;

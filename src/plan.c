@@ -115,7 +115,7 @@ static void walk_factory(Discovery *d, FuncInfo *fn, int depth);
 // Calls to classes inside a submodule expression: `Block(...)`,
 // `nn.Sequential(A(), B())`, `nn.ModuleList([Layer() for _ in range(n)])`.
 static void walk_submodule_expr(Discovery *d, Module *m, uint32_t n, int depth) {
-    const Cst *c = m->cst;
+    const Cst *c = program_cst(d->cx, m);
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX) return;
     if (kind == K_CALL) {
@@ -166,7 +166,8 @@ static void walk_factory(Discovery *d, FuncInfo *fn, int depth) {
     for (size_t i = 0; i < d->factories.len; i++)
         if (d->factories.items[i] == fn) return;
     vec_push(d->cx, &d->factories, fn);
-    uint32_t body = cst_field(fn->mod->cst, fn->def, F_BODY);
+    const Cst *c = program_cst(d->cx, fn->mod);
+    uint32_t body = cst_field(c, fn->def, F_BODY);
     if (body != CST_NONE) walk_submodule_expr(d, fn->mod, body, depth + 1);
 }
 
@@ -174,7 +175,7 @@ static void walk_factory(Discovery *d, FuncInfo *fn, int depth) {
 // `super().__init__(...)` walks the base class's __init__ at that point.
 static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self, int depth) {
     Module *m = ci->mod;
-    const Cst *c = m->cst;
+    const Cst *c = program_cst(d->cx, m);
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX)
         return;
@@ -201,8 +202,10 @@ static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self,
             for (size_t i = 0; i < ci->bases.len; i++) {
                 ClassInfo *base = program_base(d->cx, ci, i);
                 FuncInfo *init = base ? program_find_method(d->cx, base, "__init__") : NULL;
-                if (init && init->owner != ci)
-                    walk_init(d, init->owner, cst_field(init->mod->cst, init->def, F_BODY), self, depth + 1);
+                if (init && init->owner != ci) {
+                    const Cst *ic = program_cst(d->cx, init->mod);
+                    walk_init(d, init->owner, cst_field(ic, init->def, F_BODY), self, depth + 1);
+                }
                 if (base) break;
             }
             return;
@@ -239,13 +242,14 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
     FuncInfo *fwd = program_find_method(d->cx, ci, "forward");
     if (fwd) enqueue(d->cx, d->plan, fwd, g);
     else
-        diag_at(d->cx, DIAG_WARNING, ci->mod->file, ci->mod->cst->nodes[ci->node].start, "no-forward",
+        diag_at(d->cx, DIAG_WARNING, ci->mod->file, program_cst(d->cx, ci->mod)->nodes[ci->node].start,
+                "no-forward",
                 "class '%s' has no forward method ffq can read in this file; its generated "
                 "class has no converted forward",
                 ci->name);
     FuncInfo *init = program_find_method(d->cx, ci, "__init__");
     if (!init || depth > DISCOVER_DEPTH_MAX) return;
-    const Cst *c = init->mod->cst;
+    const Cst *c = program_cst(d->cx, init->mod);
     uint32_t ps = cst_field(c, init->def, F_PARAMETERS);
     uint32_t p0 = ps == CST_NONE ? CST_NONE : cst_named_child(c, ps, 0);
     if (p0 == CST_NONE) return;
@@ -256,7 +260,7 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
 
 // Does n (not looking into nested definitions) construct one of the root classes?
 static bool builds_root(Discovery *d, Module *m, uint32_t n, int depth) {
-    const Cst *c = m->cst;
+    const Cst *c = program_cst(d->cx, m);
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF ||
         depth > DISCOVER_DEPTH_MAX)
@@ -278,7 +282,7 @@ static bool builds_root(Discovery *d, Module *m, uint32_t n, int depth) {
 static void walk_builders(Discovery *d) {
     if (!d->plan->roots.len) return;
     Module *m = ((ClassInfo *)d->plan->roots.items[0])->mod;  // the input module
-    const Cst *c = m->cst;
+    const Cst *c = program_cst(d->cx, m);
     for (size_t i = 0; i < m->functions.len; i++) {
         FuncInfo *fn = m->functions.items[i];
         uint32_t body = cst_field(c, fn->def, F_BODY);
@@ -344,10 +348,10 @@ static void link_sites(OutputPlan *plan) {
 // function returning a function defined in its body renames it to that function's name,
 // unless that function is wrapped with (functools.)wraps; anything else keeps the name.
 static const char *decorated_name(ffq_ctx *cx, Module *m, uint32_t expr, const char *name) {
-    if (expr == CST_NONE || cst_kind(m->cst, expr) == K_CALL) return name;
+    if (expr == CST_NONE || cst_kind(program_cst(cx, m), expr) == K_CALL) return name;
     Symbol sym = program_resolve(cx, m, expr);
     if (sym.kind != SYM_FUNC || !sym.fn || sym.fn->owner) return name;
-    const Cst *c = sym.fn->mod->cst;
+    const Cst *c = program_cst(cx, sym.fn->mod);
     uint32_t body = cst_field(c, sym.fn->def, F_BODY);
     const char *inner = NULL;
     for (uint32_t k = 0; body != CST_NONE && k < cst_named_count(c, body); k++) {
@@ -376,7 +380,7 @@ static const char *decorated_name(ffq_ctx *cx, Module *m, uint32_t expr, const c
 
 // A function's __name__ at run time (§5.4): decorators apply from the innermost out.
 static const char *runtime_name(ffq_ctx *cx, const FuncInfo *fn) {
-    const Cst *c = fn->mod->cst;
+    const Cst *c = program_cst(cx, fn->mod);
     const char *name = fn->name;
     if (cst_kind(c, fn->outer) != K_DECORATED_DEF) return name;
     for (uint32_t k = c->nodes[fn->outer].nchildren; k-- > 0;) {

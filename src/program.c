@@ -307,6 +307,143 @@ Module *program_load(ffq_ctx *cx, const SrcFile *file, Cst *cst, const char *nam
     return m;
 }
 
+// --- from the outline to the full tree ---
+
+static bool same_funcs(const PtrVec *a, const PtrVec *b) {
+    if (a->len != b->len) return false;
+    for (size_t i = 0; i < a->len; i++) {
+        const FuncInfo *x = a->items[i], *y = b->items[i];
+        if (strcmp(x->name, y->name) != 0 || x->kind != y->kind || x->property != y->property) return false;
+    }
+    return true;
+}
+
+// Are the records of o (loaded from the outline) those of f (from the full
+// tree), in the same order? Only then can o's node ids be renumbered.
+static bool same_records(const Module *o, const Module *f) {
+    if (o->bindings.len != f->bindings.len || o->classes.len != f->classes.len ||
+        o->stars.len != f->stars.len || !same_funcs(&o->functions, &f->functions))
+        return false;
+    for (size_t i = 0; i < o->bindings.len; i++) {
+        const Binding *x = o->bindings.items[i], *y = f->bindings.items[i];
+        if (x->kind != y->kind || strcmp(x->name, y->name) != 0) return false;
+    }
+    for (size_t i = 0; i < o->classes.len; i++) {
+        const ClassInfo *x = o->classes.items[i], *y = f->classes.items[i];
+        if (strcmp(x->name, y->name) != 0 || x->base_nodes.len != y->base_nodes.len ||
+            x->aliases.len != y->aliases.len || !same_funcs(&x->methods, &y->methods))
+            return false;
+        for (size_t k = 0; k < x->aliases.len; k++)
+            if (strcmp(VEC_AT(x->aliases, ClassAlias, k)->name, VEC_AT(y->aliases, ClassAlias, k)->name) != 0)
+                return false;
+    }
+    return true;
+}
+
+static void renumber_funcs(PtrVec *to, const PtrVec *from) {
+    for (size_t i = 0; i < to->len; i++) {
+        FuncInfo *x = to->items[i];
+        const FuncInfo *y = from->items[i];
+        x->def = y->def, x->outer = y->outer, x->lead = y->lead;
+    }
+}
+
+// m's records renumbered into the full tree `full` when they are the same
+// records; false (m unchanged) when they are not.
+static bool renumber(ffq_ctx *cx, Module *m, Cst *full) {
+    Module f = {.name = m->name, .is_package = m->is_package, .file = m->file, .cst = full};
+    for (uint32_t k = 0; k < full->nodes[0].nchildren; k++) load_statement(cx, &f, cst_child(full, 0, k));
+    if (!same_records(m, &f)) return false;
+    for (size_t i = 0; i < m->bindings.len; i++)
+        VEC_AT(m->bindings, Binding, i)->node = VEC_AT(f.bindings, Binding, i)->node;
+    for (size_t i = 0; i < m->classes.len; i++) {
+        ClassInfo *x = m->classes.items[i];
+        const ClassInfo *y = f.classes.items[i];
+        x->node = y->node;
+        for (size_t k = 0; k < x->base_nodes.len; k++) x->base_nodes.items[k] = y->base_nodes.items[k];
+        for (size_t k = 0; k < x->aliases.len; k++)
+            VEC_AT(x->aliases, ClassAlias, k)->value = VEC_AT(y->aliases, ClassAlias, k)->value;
+        renumber_funcs(&x->methods, &y->methods);
+    }
+    renumber_funcs(&m->functions, &f.functions);
+    for (size_t i = 0; i < m->copies.len; i++) {
+        FuncInfo *c = m->copies.items[i];
+        c->def = c->copy_of->def, c->outer = c->copy_of->outer, c->lead = c->copy_of->lead;
+    }
+    m->cst = full;
+    return true;
+}
+
+// The node of `full` at the outline node n's place: same start and kind, the
+// same end if one has it (an expression), else the outermost (a definition,
+// whose body the outline left out); CST_NONE when there is none.
+static uint32_t at_place(ffq_ctx *cx, NodeMap *by_start, const Cst *full, const Cst *o, uint32_t n) {
+    const PtrVec *v = nodemap_vec(cx, by_start, o->nodes[n].start);
+    uint32_t found = CST_NONE;
+    for (size_t i = 0; i < v->len; i++) {
+        uint32_t k = (uint32_t)(uintptr_t)v->items[i];
+        if (full->nodes[k].kind != o->nodes[n].kind) continue;
+        if (full->nodes[k].end == o->nodes[n].end) return k;
+        if (found == CST_NONE || k < found) found = k;
+    }
+    return found;
+}
+
+// When the two trees' records differ (a syntax error in a body that the full
+// parse recovers from differently), each record's node is found by its place
+// instead; false (m unchanged) when one is not there.
+static bool renumber_by_place(ffq_ctx *cx, Module *m, Cst *full) {
+    NodeMap by_start = {0};
+    for (uint32_t i = 0; i < full->count; i++)
+        vec_push(cx, nodemap_vec(cx, &by_start, full->nodes[i].start), (void *)(uintptr_t)i);
+    PtrVec slots = {0};  // uint32_t * of every node id the records hold
+    for (size_t i = 0; i < m->bindings.len; i++) vec_push(cx, &slots, &VEC_AT(m->bindings, Binding, i)->node);
+    for (size_t i = 0; i < m->functions.len; i++) {
+        FuncInfo *f = m->functions.items[i];
+        vec_push(cx, &slots, &f->def), vec_push(cx, &slots, &f->outer);
+    }
+    for (size_t i = 0; i < m->classes.len; i++) {
+        ClassInfo *c = m->classes.items[i];
+        vec_push(cx, &slots, &c->node);
+        for (size_t k = 0; k < c->methods.len; k++) {
+            FuncInfo *f = c->methods.items[k];
+            vec_push(cx, &slots, &f->def), vec_push(cx, &slots, &f->outer);
+        }
+        for (size_t k = 0; k < c->aliases.len; k++)
+            vec_push(cx, &slots, &VEC_AT(c->aliases, ClassAlias, k)->value);
+    }
+    uint32_t *to = ARENA_ARRAY(cx, uint32_t, slots.len + 1);
+    for (size_t i = 0; i < slots.len; i++)
+        if ((to[i] = at_place(cx, &by_start, full, m->cst, *(uint32_t *)slots.items[i])) == CST_NONE)
+            return false;
+    PtrVec bases = {0}, base_to = {0};  // base nodes are stored as pointers
+    for (size_t i = 0; i < m->classes.len; i++) {
+        ClassInfo *c = m->classes.items[i];
+        for (size_t k = 0; k < c->base_nodes.len; k++) {
+            uint32_t b = at_place(cx, &by_start, full, m->cst, (uint32_t)(uintptr_t)c->base_nodes.items[k]);
+            if (b == CST_NONE) return false;
+            vec_push(cx, &bases, &c->base_nodes.items[k]);
+            vec_push(cx, &base_to, (void *)(uintptr_t)b);
+        }
+    }
+    for (size_t i = 0; i < slots.len; i++) *(uint32_t *)slots.items[i] = to[i];
+    for (size_t i = 0; i < bases.len; i++) *(void **)bases.items[i] = base_to.items[i];
+    for (size_t i = 0; i < m->copies.len; i++) {
+        FuncInfo *c = m->copies.items[i];
+        c->def = c->copy_of->def, c->outer = c->copy_of->outer;
+    }
+    m->cst = full;
+    return true;
+}
+
+Cst *program_cst(ffq_ctx *cx, Module *m) {
+    if (!m->cst->outline || m->full_tried) return m->cst;
+    m->full_tried = true;
+    Cst *full = m->cache_entry ? cache_module_full(cx, m->cache_entry) : source_parse_quiet(cx, m->file);
+    if (full && !full->too_deep && !renumber(cx, m, full)) renumber_by_place(cx, m, full);
+    return m->cst;
+}
+
 const Binding *program_binding(const Module *m, const char *name) {
     const struct NameIndex *ix = index_of(m);
     if (ix) {
@@ -437,22 +574,28 @@ static bool has_extension(const char *base) {  // base.so, base.cpython-311-x86_
 
 // Reads and parses the module's file; an unparsable file is still used
 // (tree-sitter recovers) but its syntax errors are not the user's problem.
+// Its outline is parsed first (source_parse_outline): most imported modules
+// are only read for their names and base classes, and program_cst parses the
+// rest of one when a pass reads a function body.
 static Module *load_file(ffq_ctx *cx, const char *dotted, const char *path, bool package) {
     Cst *cst;
+    void *entry = NULL;
     if (cx->cache) {  // shared with the other compilations of the run (cache.c)
         const SrcFile *cf;
-        bool usable = cache_module(cx, path, &cf, &cst);
+        bool usable = cache_module(cx, path, &cf, &cst, &entry);
         cx->stats.files_read++;
         if (!usable) return NULL;
     } else {
         SrcFile *f = srcfile_read(cx, path);
         if (f) f = srcfile_decode(cx, f);
         if (!f || srcfile_invalid_utf8(f) != UINT32_MAX) return NULL;
-        cst = source_parse_text(cx, path, f->data, f->len, false);
+        cst = source_parse_outline(cx, f);
+        if (!cst) cst = source_parse_quiet(cx, f);
         cx->stats.files_read++;
         if (!cst || cst->too_deep) return NULL;
     }
     Module *m = ARENA_NEW(cx, Module);
+    m->cache_entry = entry;
     m->name = dotted;
     m->is_package = package;
     vec_push(cx, &cx->prog->modules, m);  // before loading: import cycles find it
@@ -635,6 +778,8 @@ static FuncInfo *alias_method(ffq_ctx *cx, ClassInfo *ci, const char *name) {
             if (s.kind == SYM_FUNC && s.fn) {
                 FuncInfo *f = ARENA_NEW(cx, FuncInfo);
                 *f = *s.fn;
+                f->copy_of = s.fn->copy_of ? s.fn->copy_of : s.fn;
+                vec_push(cx, &s.fn->mod->copies, f);  // its node ids follow the original's
                 f->owner = ci;
                 f->kind = s.fn->owner ? s.fn->kind : FN_INSTANCE;
                 f->alias = strcmp(s.fn->name, name) != 0 ? al->name : NULL;

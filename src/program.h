@@ -47,6 +47,8 @@ typedef struct FuncInfo {
     uint32_t lead;      // byte offset where the comment block right above it starts
     const char *alias;  // emitted under this name (a class-body alias), or NULL
     bool property;      // @property / @x.setter / @cached_property: an attribute, not a method
+    // An alias's copy of a function: the function it copies (program_cst renumbers both).
+    const struct FuncInfo *copy_of;
 } FuncInfo;
 
 struct ClassInfo {
@@ -72,6 +74,11 @@ typedef struct ClassAlias {
 struct Module {
     const char *name;  // dotted import name
     const SrcFile *file;
+    // An imported module is loaded from its outline (function bodies left
+    // out, cst->outline) and gets its full tree on the first program_cst;
+    // every node id of its records (bindings, classes, functions, aliases)
+    // is then renumbered into that tree. Outside program.c, read it only
+    // through program_cst, and a record's node ids only after that call.
     Cst *cst;
     bool is_package;          // an __init__.py: its relative imports start at itself
     PtrVec bindings;          // Binding *, in source order
@@ -80,6 +87,10 @@ struct Module {
     PtrVec stars;             // const char * modules of `from X import *`, in order
     struct NameIndex *index;  // name -> newest binding/class/function (program_fill)
     NodeMap locals;           // function_definition node -> const Locals * (locals.c)
+
+    void *cache_entry;  // where the full tree comes from (cache.c), or NULL
+    bool full_tried;    // program_cst ran (the outline stays if the trees disagree)
+    PtrVec copies;      // FuncInfo *: alias copies of this module's functions
 };
 
 // --- the modules of a run, loaded on demand along the search path ---
@@ -125,6 +136,8 @@ void program_warn_missing(ffq_ctx *cx, Module *m, uint32_t at, const char *what,
 const char *program_search_text(ffq_ctx *cx);
 
 Module *program_load(ffq_ctx *cx, const SrcFile *file, Cst *cst, const char *name);
+// m's full tree (parsed now if m was loaded from its outline).
+Cst *program_cst(ffq_ctx *cx, Module *m);
 void program_fill(ffq_ctx *cx, Module *m, const SrcFile *file, Cst *cst);
 const Binding *program_binding(const Module *m, const char *name);  // last binding of name
 ClassInfo *program_class(const Module *m, const char *name);

@@ -66,7 +66,10 @@ static void place_all_owned(RwState *a, PtrVec *hoists) {
 }
 
 Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Types *types) {
-    const Cst *c = fn->mod->cst;
+    const Cst *c = program_cst(cx, fn->mod);
+    // still the outline: the module's whole tree did not line up with it (program_cst),
+    // so its function bodies are not read, as with a body that did not parse
+    if (c->outline) return NULL;
     Conv *cv = ARENA_NEW(cx, Conv);
     cv->fn = fn;
     cv->mod = fn->mod;

@@ -410,23 +410,31 @@ static const char *parse_text(ffq_ctx *cx, const SrcFile *file, uint32_t *deepes
     return copy;
 }
 
+// Texts up to this size leave the parser to the context's next parse (a
+// compilation parses its input, the outlines of what it imports, the output
+// and many generated statements: a new parser each time was a fixed cost of
+// every one); after a larger one, its stacks and pools are freed before
+// flattening, which is the peak of the run.
+enum { PARSER_KEEP_MAX = 1 << 20 };
+
 static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
     init_lang(cx);
-    TSParser *p = ts_parser_new();
-    if (!p) return NULL;
-    cx->live_parser = p;
-    ts_parser_set_language(p, cx->lang.lang);
+    TSParser *p = cx->live_parser;
+    if (!p) {
+        p = ts_parser_new();
+        if (!p) return NULL;
+        cx->live_parser = p;
+        ts_parser_set_language(p, cx->lang.lang);
+    }
     uint32_t deepest;
     bool squeezed;
     const char *text = parse_text(cx, file, &deepest, &squeezed);
     TSTree *tree = ts_parser_parse_string(p, NULL, text, file->len);
-    if (!tree) {
+    if (!tree || file->len > PARSER_KEEP_MAX) {
         cx->live_parser = NULL;
         ts_parser_delete(p);
-        return NULL;
     }
-    cx->live_parser = NULL;
-    ts_parser_delete(p);  // before flattening: its stacks and pools are no longer needed
+    if (!tree) return NULL;
     cx->live_tree = tree;
     Cst *cst = ARENA_NEW(cx, Cst);
     cst->file = file;
@@ -475,6 +483,103 @@ Cst *source_parse(ffq_ctx *cx, const SrcFile *file) {
                 MAX_DEPTH);
         c->has_errors = c->too_deep = true;
     }
+    return c;
+}
+
+Cst *source_parse_quiet(ffq_ctx *cx, const SrcFile *file) {
+    Cst *c = parse(cx, file, false);
+    uint32_t deepest;
+    if (c && max_depth(cx, c, &deepest) > MAX_DEPTH) c->has_errors = c->too_deep = true;
+    return c;
+}
+
+// Offsets into the outline's text back to offsets into the file: gaps are
+// (start, end) pairs of file offsets; at[i] is where gap i was cut out of the
+// outline's text and shift[i] how many bytes were cut before it.
+typedef struct Gaps {
+    uint32_t n, *at, *shift;  // shift has n + 1 entries: shift[n] is all of them
+} Gaps;
+
+static Gaps gaps_of(ffq_ctx *cx, const PtrVec *v) {
+    Gaps g = {.n = (uint32_t)(v->len / 2)};
+    g.at = ARENA_ARRAY(cx, uint32_t, g.n + 1);
+    g.shift = ARENA_ARRAY(cx, uint32_t, g.n + 1);
+    for (uint32_t i = 0; i < g.n; i++) {
+        uint32_t from = (uint32_t)(uintptr_t)v->items[2 * i], to = (uint32_t)(uintptr_t)v->items[2 * i + 1];
+        g.at[i] = from - g.shift[i];
+        g.shift[i + 1] = g.shift[i] + (to - from);
+    }
+    return g;
+}
+
+// The file offset of outline offset p: a node starting at p starts after the
+// gaps cut at p (after = true), a node ending there ends before them.
+static uint32_t unshift(const Gaps *g, uint32_t p, bool after) {
+    uint32_t lo = 0, hi = g->n;  // the number of gaps cut before p (or at p, after)
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g->at[mid] < p || (after && g->at[mid] == p)) lo = mid + 1;
+        else hi = mid;
+    }
+    return p + g->shift[lo];
+}
+
+Cst *source_parse_outline(ffq_ctx *cx, const SrcFile *file) {
+    PtrVec v = {0};
+    uint32_t len;
+    const char *text = outline_text(cx, file->data, file->len, &v, &len);
+    if (!text) return NULL;
+    Cst *c = source_parse_quiet(cx, srcfile_new(cx, file->path, text, len));
+    if (!c || c->has_errors) return NULL;
+    Gaps g = gaps_of(cx, &v);
+    for (uint32_t i = 0; g.n && i < c->count; i++) {
+        c->nodes[i].start = unshift(&g, c->nodes[i].start, true);
+        c->nodes[i].end = unshift(&g, c->nodes[i].end, false);
+    }
+    c->file = file;  // node text is read from the file itself
+    c->outline = true;
+    return c;
+}
+
+// Node i of a tree that goes to the concatenation: the root's children to
+// [first, first + n), its other nodes (not the root) from `rest` on.
+typedef struct Place {
+    uint32_t fc, n, first, rest;
+} Place;
+
+static uint32_t place(const Place *p, uint32_t i) {
+    if (i == 0 || i == CST_NONE) return i;
+    if (i >= p->fc && i < p->fc + p->n) return p->first + (i - p->fc);
+    return p->rest + (i < p->fc ? i - 1 : i - 1 - p->n);
+}
+
+static void place_nodes(Cst *c, const Cst *from, const Place *p, uint32_t shift) {
+    for (uint32_t i = 1; i < from->count; i++) {
+        CstNode nd = from->nodes[i];
+        nd.start += shift, nd.end += shift;
+        nd.parent = place(p, nd.parent);
+        if (nd.nchildren) nd.first_child = place(p, nd.first_child);
+        c->nodes[place(p, i)] = nd;
+    }
+}
+
+Cst *cst_concat(ffq_ctx *cx, const SrcFile *file, const Cst *head, const Cst *body, uint32_t at) {
+    uint32_t hn = head->nodes[0].nchildren, bn = body->nodes[0].nchildren;
+    Cst *c = ARENA_NEW(cx, Cst);
+    c->file = file;
+    c->count = head->count + body->count - 1;
+    c->nodes = ARENA_ARRAY(cx, CstNode, c->count);
+    c->has_errors = head->has_errors || body->has_errors;
+    c->too_deep = head->too_deep || body->too_deep;
+    Place ph = {hn ? head->nodes[0].first_child : 1, hn, 1, 1 + hn + bn};
+    Place pb = {bn ? body->nodes[0].first_child : 1, bn, 1 + hn, ph.rest + (head->count - 1 - hn)};
+    place_nodes(c, head, &ph, 0);
+    place_nodes(c, body, &pb, at);
+    c->nodes[0] = body->nodes[0];
+    c->nodes[0].start = hn ? head->nodes[0].start : body->nodes[0].start + at;
+    c->nodes[0].end = bn ? body->nodes[0].end + at : head->nodes[0].end;
+    c->nodes[0].nchildren = hn + bn;
+    c->nodes[0].first_child = 1;
     return c;
 }
 

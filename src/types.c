@@ -576,7 +576,7 @@ static void inf_init(Inf *I, Shared *S, const FuncInfo *fn, ClassInfo *cls, Node
     I->map = map;
     I->fn = fn;
     I->mod = fn->mod;
-    I->c = fn->mod->cst;
+    I->c = program_cst(I->cx, fn->mod);
     I->cls = cls ? cls : fn->owner;
     const Cst *c = I->c;
     set_self_name(I, fn);
@@ -693,7 +693,7 @@ static void attrs_put(Inf *I, ClassAttrs *ca, const char *name, const Type *t) {
 
 // Class-level `x: int = 3` / `x = 3` in the body of ci.
 static void gather_class_level(Inf *I, ClassAttrs *ca, ClassInfo *ci) {
-    const Cst *c = ci->mod->cst;
+    const Cst *c = program_cst(I->cx, ci->mod);
     uint32_t body = cst_field(c, ci->node, F_BODY);
     for (uint32_t k = 0; body != CST_NONE && k < c->nodes[body].nchildren; k++) {
         uint32_t st = c->nodes[body].first_child + k;
@@ -744,7 +744,7 @@ static void gather_class(Inf *I, ClassAttrs *ca, ClassInfo *ci, int depth) {
     // torch's own classes (nn.Module, nn.Linear, ...): their attributes stay unknown
     const char *rest = str_after_prefix(ci->mod->name, "torch");
     if (rest && (*rest == '.' || *rest == '\0')) return;
-    const Cst *c = ci->mod->cst;
+    const Cst *c = program_cst(I->cx, ci->mod);
     gather_class_level(I, ca, ci);
     for (size_t i = 0; i < ci->methods.len; i++) {
         FuncInfo *f = ci->methods.items[i];
@@ -907,7 +907,7 @@ void types_dump(ffq_ctx *cx, const Types *t, StrBuf *out) {
     if (!fn) return;
     const ClassInfo *owner = t->cls ? t->cls : fn->owner;
     sb_printf(cx, out, "# types of %s%s%s\n", owner ? owner->name : "", owner ? "." : "", fn->name);
-    const Cst *c = fn->mod->cst;
+    const Cst *c = program_cst(cx, fn->mod);
     size_t n = 0;
     DumpItem *items = ARENA_ARRAY(cx, DumpItem, t->map.len ? t->map.len : 1);
     for (uint32_t node = 0; t->map.len && node < c->count; node++) {  // node order, then sorted

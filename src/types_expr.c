@@ -986,7 +986,7 @@ const Type *ty_module_value(Inf *I, Module *m, const char *name) {
     for (size_t i = 0; i < m->bindings.len; i++)
         if (strcmp(VEC_AT(m->bindings, Binding, i)->name, name) == 0) count++;
     if (count != 1) return TY(TY_UNKNOWN);
-    const Cst *c = m->cst;
+    const Cst *c = program_cst(I->cx, m);  // before reading b->node
     uint32_t st = b->node;
     uint32_t asg = c->nodes[st].kind == K_EXPR_STMT ? cst_named_child(c, st, 0) : st;
     if (asg == CST_NONE || c->nodes[asg].kind != K_ASSIGNMENT) return TY(TY_UNKNOWN);

@@ -394,9 +394,10 @@ const Type *ty_literal_type(Inf *I, const Cst *c, uint32_t node) {
 
 const Type *ty_func_return(Inf *I, const FuncInfo *f) {
     if (!f || !f->mod || !f->mod->cst) return TY(TY_UNKNOWN);
-    uint32_t rt = cst_field(f->mod->cst, f->def, F_RETURN_TYPE);
+    const Cst *c = program_cst(I->cx, f->mod);  // before reading f->def
+    uint32_t rt = cst_field(c, f->def, F_RETURN_TYPE);
     if (rt == CST_NONE) return TY(TY_UNKNOWN);
-    const Type *t = ty_ann(I, f->mod, f->mod->cst, rt, 0);
+    const Type *t = ty_ann(I, f->mod, c, rt, 0);
     return t->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : t;
 }
 

@@ -334,8 +334,7 @@ static void collect_comments(ffq_ctx *cx, Fmt *f) {
     }
 }
 
-static bool format_or_dump(ffq_ctx *cx, const char *text, size_t len, StrBuf *out, bool dump) {
-    Cst *c = source_parse_text(cx, "<format>", text, len, false);
+static bool format_tree(ffq_ctx *cx, const Cst *c, StrBuf *out, bool dump) {
     if (!c || c->has_errors) return false;
     Doc d;
     doc_init(cx, &d);
@@ -352,6 +351,12 @@ static bool format_or_dump(ffq_ctx *cx, const char *text, size_t len, StrBuf *ou
     sb_putn(cx, out, sb.data ? sb.data : "", sb.len);
     return true;
 }
+
+static bool format_or_dump(ffq_ctx *cx, const char *text, size_t len, StrBuf *out, bool dump) {
+    return format_tree(cx, source_parse_text(cx, "<format>", text, len, false), out, dump);
+}
+
+bool format_module_tree(ffq_ctx *cx, const Cst *c, StrBuf *out) { return format_tree(cx, c, out, false); }
 
 bool format_module(ffq_ctx *cx, const char *text, size_t len, StrBuf *out) {
     return format_or_dump(cx, text, len, out, false);

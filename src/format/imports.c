@@ -155,9 +155,9 @@ static const Module *origin_of(const PtrVec *origins, size_t at, const Module *f
     return fallback;
 }
 
-void imports_collect(ffq_ctx *cx, const Module *input, const char *body, const PtrVec *origins, PtrVec *out) {
+Cst *imports_collect(ffq_ctx *cx, const Module *input, const char *body, const PtrVec *origins, PtrVec *out) {
     Cst *c = source_parse_text(cx, "<output>", body, strlen(body), false);
-    if (!c || c->too_deep) return;
+    if (!c || c->too_deep) return c;
     StrMap seen = {0};  // names seen once per output
     NodeMap scopes = {0};
     for (uint32_t i = 0; i < c->count; i++) {
@@ -176,6 +176,7 @@ void imports_collect(ffq_ctx *cx, const Module *input, const char *body, const P
         }
         import_for(cx, mod, name, chain, out);
     }
+    return c;
 }
 
 static Section section_of(const char *first_party, const char *module) {

@@ -18,7 +18,8 @@ void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const
                  const char *alias);
 // The imports the free names of `body` need; origins (ImportOrigin *, in
 // text order) say where each piece came from, `input` covers the rest.
-void imports_collect(ffq_ctx *cx, const Module *input, const char *body, const PtrVec *origins, PtrVec *out);
+// Returns the tree of body it parsed for that (NULL if it could not).
+Cst *imports_collect(ffq_ctx *cx, const Module *input, const char *body, const PtrVec *origins, PtrVec *out);
 // The import statements, in isort's sections and order; `first_party` is
 // the top-level package of the input.
 void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf *out);

@@ -53,8 +53,95 @@ static void test_linecol(void) {
     ffq_ctx_free(cx);
 }
 
+// Same node, children included, in both trees (node ids may differ).
+static bool same_tree(const Cst *a, uint32_t i, const Cst *b, uint32_t j) {
+    const CstNode *x = &a->nodes[i], *y = &b->nodes[j];
+    if (x->start != y->start || x->end != y->end || x->kind != y->kind || x->sym != y->sym ||
+        x->field != y->field || x->named != y->named || x->nchildren != y->nchildren)
+        return false;
+    for (uint32_t k = 0; k < x->nchildren; k++)
+        if (!same_tree(a, x->first_child + k, b, y->first_child + k)) return false;
+    return true;
+}
+
+// cst_concat: the tree of head + body made from the trees of the two is the
+// tree of parsing the whole text, node for node; children stay contiguous.
+static void test_concat(void) {
+    static const char *const heads[] = {
+        "", "\n\n", "from __future__ import annotations\n\nimport torch\nfrom a import (b,\n    c)\n\n\n",
+        "# leading comment\nimport x  # trailing\n\n"};
+    static const char *const bodies[] = {
+        "", "x = 1\n", "# first\n@dec\nclass A(B):\n    def f(self):\n        return g(1)  # c\n\n\nclass C: ...\n",
+        "def h(a, *, b=2):\n    if a:\n        return [i for i in b]\n    # tail\n"};
+    for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
+        for (size_t k = 0; k < sizeof bodies / sizeof *bodies; k++) {
+            ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+            char text[1024];
+            snprintf(text, sizeof text, "%s%s", heads[i], bodies[k]);
+            size_t hl = strlen(heads[i]), n = strlen(text);
+            Cst *h = source_parse_text(cx, "h", heads[i], hl, false);
+            Cst *b = source_parse_text(cx, "b", bodies[k], strlen(bodies[k]), false);
+            Cst *whole = source_parse_text(cx, "w", text, n, false);
+            Cst *c = cst_concat(cx, srcfile_new(cx, "w", text, n), h, b, (uint32_t)hl);
+            CHECK(c->count == whole->count && !c->has_errors);
+            CHECK(same_tree(c, 0, whole, 0));
+            for (uint32_t j = 0; j < c->count; j++)
+                for (uint32_t m = 0; m < c->nodes[j].nchildren; m++)
+                    CHECK(c->nodes[c->nodes[j].first_child + m].parent == j);
+            ffq_ctx_free(cx);
+        }
+}
+
+// The outline leaves function bodies, parameters and the inside of
+// brackets and strings of assignments out; its nodes keep the file's offsets.
+static void test_outline(void) {
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    const char *src =
+        "\"\"\"Doc with def fake(: and ( brackets\"\"\"\n"
+        "import os\n"
+        "TABLE = {\n    'a': [1, 2],\n    \"b\": f\"{os.sep!r:>{3}}\",\n}\n"
+        "def f(x: int = (1, 2), *a, **k) -> dict[str, int]:\n"
+        "    s = '''\n  def inner(:\n'''\n"
+        "# a comment at column 0 inside the body\n"
+        "    return x + \\\n        1\n"
+        "class A(os.PathLike):\n"
+        "    run = f\n"
+        "    def g(self): return 1\n";
+    SrcFile *file = srcfile_new(cx, "m.py", src, strlen(src));
+    Cst *o = source_parse_outline(cx, file), *full = source_parse(cx, file);
+    CHECK(o != NULL && o->outline && !o->has_errors && o->file == file);
+    CHECK(o && o->count < full->count);
+    uint32_t def = o ? cst_named_child(o, 0, 3) : 0;  // docstring, import, TABLE, def f
+    CHECK(o && o->nodes[def].kind == K_FUNCTION_DEF && cst_text_is(o, cst_field(o, def, F_NAME), "f"));
+    uint32_t body = o ? cst_field(o, def, F_BODY) : 0;
+    CHECK(o && cst_named_count(o, body) == 1);  // `...`, where `s = ...` starts
+    CHECK(o && o->nodes[body].start == (uint32_t)(strstr(src, "s = '''") - src));
+    uint32_t cls = o ? cst_named_child(o, 0, 4) : 0;
+    CHECK(o && o->nodes[cls].kind == K_CLASS_DEF &&
+          cst_text_is(o, cst_field(o, cls, F_SUPERCLASSES), "(os.PathLike)"));
+    // not outlined: tabs, an unterminated string, an unbalanced bracket
+    const char *bad[] = {"def f():\n\treturn 1\n", "x = '''\n", "def f():\n    return (1\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(source_parse_outline(cx, srcfile_new(cx, "b.py", bad[i], strlen(bad[i]))) == NULL);
+    // nor a line whose operators could nest deeper than the passes walk (its
+    // inside would be left out of the outline, not out of the full tree)
+    StrBuf chain = {0};
+    sb_puts(cx, &chain, "X = (1");
+    for (int i = 0; i < 1100; i++) sb_puts(cx, &chain, " + 1");
+    sb_puts(cx, &chain, ")\n");
+    CHECK(source_parse_outline(cx, srcfile_new(cx, "c.py", chain.data, chain.len)) == NULL);
+    chain.len = 0;
+    sb_puts(cx, &chain, "X = (1");
+    for (int i = 0; i < 900; i++) sb_puts(cx, &chain, " + 1");
+    sb_puts(cx, &chain, ")\n");
+    CHECK(source_parse_outline(cx, srcfile_new(cx, "c.py", chain.data, chain.len)) != NULL);
+    ffq_ctx_free(cx);
+}
+
 int main(void) {
     test_flat_tree();
+    test_concat();
+    test_outline();
     test_syntax_errors_reported();
     test_linecol();
     return check_report("test_source");
