@@ -480,8 +480,8 @@ static const char *const fuzz_findings[] = {
     "class D:\n    ' x\\ '\n",
     // after a line tree-sitter recovers from, `a, b` in a value is read as a
     // pattern list; it was laid out as a parenthesized tuple, not as a value list
-    "        self.q: T aaa, bbb\n"
-    "x: int = a, b  # a comment long enough to push this line past the limit of eighty-eight columns, surely\n",
+    ("        self.q: T aaa, bbb\n"
+     "x: int = a, b  # a comment long enough to push this line past the limit of eighty-eight columns, surely\n"),
 };
 
 static void test_fuzz_findings(void) {
