@@ -549,7 +549,9 @@ static void visit_assignment_chain(RwState *a, uint32_t e) {
         uint32_t left = cst_field(c, cur, F_LEFT), right = cst_field(c, cur, F_RIGHT);
         uint32_t type = cst_field(c, cur, F_TYPE);
         (void)type;  // annotations are never rewritten
-        if (left != CST_NONE) visit_expr(a, left, true, false);
+        // a target's expressions run after the value (`y[f(i)] = g(x)` calls g first): moved
+        // before the statement they would run before it, so they are rewritten in place
+        if (left != CST_NONE) visit_expr(a, left, c->nodes[cur].kind == K_AUG_ASSIGNMENT, false);
         if (right == CST_NONE) break;
         if (c->nodes[right].kind == K_ASSIGNMENT) cur = right;
         else {
