@@ -600,6 +600,36 @@ static void put_header(const Emitter *e, const char *head, const char *params, c
     sb_printf(e->cx, out, ")%s", tail);
 }
 
+// Decorators that compile the function with TorchScript: the quantized copy
+// calls fastforward's Python operators and quantizer modules, which TorchScript
+// cannot compile, so it runs eagerly (the float function keeps its decorator).
+static bool is_script_decorator(const Emitter *e, uint32_t d) {
+    uint32_t expr = cst_named_child(e->c, d, 0);
+    if (expr == CST_NONE) return false;
+    Symbol s = program_resolve(e->cx, (Module *)e->cv->mod, expr);
+    return s.qualname && (strcmp(s.qualname, "torch.jit.script") == 0 ||
+                          strcmp(s.qualname, "torch.jit.script_if_tracing") == 0 ||
+                          strcmp(s.qualname, "torch.jit._script.script") == 0);
+}
+
+// The text from a decorated definition's start to the `def`: its decorators
+// (but TorchScript's) and the comments between them.
+static void copy_decorators(const Emitter *e, uint32_t outer, uint32_t def, StrBuf *out) {
+    const Cst *c = e->c;
+    uint32_t pos = c->nodes[outer].start;
+    for (uint32_t k = 0; outer != def && k < c->nodes[outer].nchildren; k++) {
+        uint32_t d = cst_child(c, outer, k);
+        if (cst_kind(c, d) != K_DECORATOR || !is_script_decorator(e, d)) continue;
+        copy(e, pos, c->nodes[d].start, out);
+        pos = c->nodes[d].end;
+        while (pos < c->nodes[def].start && c->file->data[pos] != '\n') pos++;  // its line, comment included
+        if (pos < c->nodes[def].start) pos++;
+        // the next line's indentation was copied with the text before this decorator
+        while (pos < c->nodes[def].start && (c->file->data[pos] == ' ' || c->file->data[pos] == '\t')) pos++;
+    }
+    copy(e, pos, c->nodes[def].start, out);
+}
+
 // A function whose name or signature changes gets its header re-emitted;
 // the rest (decorators, comments, body) is copied with the plan applied.
 static void render_def(const Emitter *e, const FuncInfo *fn, int indent, StrBuf *out) {
@@ -611,7 +641,7 @@ static void render_def(const Emitter *e, const FuncInfo *fn, int indent, StrBuf 
         uint32_t ch = cst_child(c, def, k);
         if (!c->nodes[ch].named && cst_text_is(c, ch, ":")) colon = ch;
     }
-    copy(e, c->nodes[fn->outer].start, c->nodes[def].start, out);  // decorators
+    copy_decorators(e, fn->outer, def, out);
     uint32_t defkw = cst_token(c, def, "def");
     StrBuf head = {0}, ps = {0}, tail = {0};
     copy(e, c->nodes[def].start, c->nodes[defkw].end, &head);  // `def` / `async def`

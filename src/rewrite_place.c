@@ -134,6 +134,25 @@ static GenLine *anchor_line(RwState *a, uint32_t stmt, uint32_t use) {
     return NULL;
 }
 
+// Of the uses in statement `stmt`, the one whose line runs first: temporaries run
+// in their order, before the statement itself (in `(w - x % w) % w` the right `w`
+// runs first, in x % w's temporary). Returns that line (NULL: the statement).
+static GenLine *first_anchor(RwState *a, const Owned *o, uint32_t block, uint32_t stmt, uint32_t *use) {
+    PtrVec *lines = nodemap_get(&a->tmp_lines, stmt);
+    size_t best = SIZE_MAX;
+    GenLine *found = anchor_line(a, stmt, *use);
+    for (size_t i = 0; i < o->uses.len; i++) {
+        uint32_t n = ((ExprUse *)o->uses.items[i])->node;
+        if (top_stmt_in(a->c, block, n) != stmt) continue;
+        GenLine *g = anchor_line(a, stmt, n);
+        size_t at = lines ? lines->len : 0;
+        for (size_t k = 0; g && lines && k < lines->len; k++)
+            if (lines->items[k] == g) at = k;
+        if (at < best) best = at, found = g, *use = n;
+    }
+    return found;
+}
+
 typedef struct Hoist {
     uint32_t stmt;
     GenLine *before_tmp;  // NULL: before the statement itself
@@ -162,7 +181,7 @@ void rw_place_owned(RwState *a, Scope *s, Owned *o, PtrVec *hoists) {
     if (best == CST_NONE) return;
     Hoist *h = ARENA_NEW(a->cx, Hoist);
     h->stmt = best;
-    h->before_tmp = anchor_line(a, best, best_use);
+    h->before_tmp = first_anchor(a, o, s->block, best, &best_use);
     h->line = ARENA_NEW(a->cx, GenLine);
     h->line->kind = GEN_HOIST;
     h->line->var = o->eq->ident;
