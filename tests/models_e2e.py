@@ -108,7 +108,32 @@ def hf_models(torch):
         ids = tokens(torch, cfg)
         return tf.T5ForConditionalGeneration(cfg), {"input_ids": ids, "decoder_input_ids": ids[:, :4]}
 
+    def mixtral():  # sparse mixture of experts: routing with topk, index_add, one_hot
+        cfg = tf.MixtralConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                               num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                               num_local_experts=4, num_experts_per_tok=2)
+        return tf.MixtralForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
+
+    def bloom():  # ALiBi attention through baddbmm
+        cfg = tf.BloomConfig(vocab_size=97, hidden_size=32, n_layer=2, n_head=4)
+        return tf.BloomForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
+
+    def deberta_v2():  # @torch.jit.script helpers (the quantized copies must run eagerly)
+        cfg = tf.DebertaV2Config(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                 num_attention_heads=4, max_position_embeddings=64)
+        return tf.DebertaV2ForMaskedLM(cfg), {"input_ids": tokens(torch, cfg)}
+
+    def swin():  # (w - x % w) % w: a hoisted value whose first use to run is not the first in the text
+        cfg = tf.SwinConfig(image_size=32, patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[2, 2],
+                            window_size=4)
+        return tf.SwinForImageClassification(cfg), {"pixel_values": image(torch)}
+
     return [
+        ("mixtral", "transformers.models.mixtral.modeling_mixtral", mixtral, "MixtralDecoderLayer"),
+        ("bloom", "transformers.models.bloom.modeling_bloom", bloom, "BloomAttention"),
+        ("deberta-v2", "transformers.models.deberta_v2.modeling_deberta_v2", deberta_v2,
+         "DisentangledSelfAttention"),
+        ("swin", "transformers.models.swin.modeling_swin", swin, "SwinLayer"),
         ("llama", "transformers.models.llama.modeling_llama", llama, "LlamaDecoderLayer"),
         ("mistral", "transformers.models.mistral.modeling_mistral", mistral, "MistralDecoderLayer"),
         ("qwen2", "transformers.models.qwen2.modeling_qwen2", qwen2, "Qwen2DecoderLayer"),
@@ -139,6 +164,7 @@ def timm_models(torch):
         ("timm-densenet", "timm.models.densenet", make("densenet121", 64), "DenseBlock"),
         # blocks made by an EfficientNetBuilder object, in another file
         ("timm-efficientnet", "timm.models.efficientnet", make("efficientnet_b0", 64), "InvertedResidual"),
+        ("timm-levit", "timm.models.levit", make("levit_128s", 64, img_size=64), "Attention"),
     ]
 
 
