@@ -30,6 +30,12 @@ MODELS = [
     ("efficientnet", "efficientnet_b0", "MBConv"),
     ("vision_transformer", "vit_b_16", "EncoderBlock"),
     ("convnext", "convnext_tiny", "CNBlock"),
+    ("densenet", "densenet121", "_DenseLayer"),
+    ("googlenet", "googlenet", "Inception"),
+    ("shufflenetv2", "shufflenet_v2_x0_5", "InvertedResidual"),
+    ("regnet", "regnet_x_400mf", "ResBottleneckBlock"),
+    ("swin_transformer", "swin_t", "SwinTransformerBlock"),
+    ("maxvit", "maxvit_t", "MaxVitBlock"),
 ]
 
 
