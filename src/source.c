@@ -341,14 +341,17 @@ static const char *quote_source(ffq_ctx *cx, const char *t, size_t n) {
 // tree-sitter resynchronised over), at its first non-blank byte, and one
 // per MISSING node.
 static void report_syntax(ffq_ctx *cx, Cst *cst) {
+    uint32_t first = 0;  // the first node in error (most files have none: nothing to allocate)
+    while (first < cst->count && cst->nodes[first].kind != K_ERROR && !cst->nodes[first].missing) first++;
+    if (first == cst->count) return;
     bool *outer = ARENA_ARRAY(cx, bool, cst->count);
-    for (uint32_t i = 0; i < cst->count; i++) {
+    for (uint32_t i = first; i < cst->count; i++) {
         if (cst->nodes[i].kind != K_ERROR) continue;
         for (uint32_t p = cst->nodes[i].parent; p != CST_NONE; p = cst->nodes[p].parent)
             if (cst->nodes[p].kind == K_ERROR) outer[p] = true;
     }
     const char *d = cst->file->data;
-    for (uint32_t i = 0; i < cst->count; i++) {
+    for (uint32_t i = first; i < cst->count; i++) {
         const CstNode *n = &cst->nodes[i];
         if (n->kind == K_ERROR && !outer[i]) {
             uint32_t at = n->start;
