@@ -219,16 +219,21 @@ typedef struct Frame {
 } Frame;
 
 typedef struct Walk {
-    Frame *at;
+    Frame *at;  // cx->live_scratch, kept for the context's next parse
     uint32_t depth, cap;
 } Walk;
 
 static Frame *walk_push(ffq_ctx *cx, Walk *w, const TSLanguage *lang, Subtree t, uint32_t pos, uint32_t owner,
                         TSFieldId inherit) {
     if (w->depth == w->cap) {
-        uint32_t cap = w->cap ? w->cap * 2 : 64;
-        w->at = arena_grow(cx, w->at, w->cap * sizeof(Frame), cap * sizeof(Frame));
-        w->cap = cap;
+        size_t cap = w->cap ? (size_t)w->cap * 2 : 64;
+        Frame *at = raw_alloc(cx, cap * sizeof(Frame));
+        if (!at) arena_out_of_memory(cx);
+        if (w->depth) memcpy(at, w->at, w->depth * sizeof(Frame));
+        raw_free(cx, cx->live_scratch, cx->live_scratch_size);
+        cx->live_scratch = w->at = at;
+        cx->live_scratch_size = cap * sizeof(Frame);
+        w->cap = (uint32_t)cap;
     }
     Frame *f = &w->at[w->depth++];
     uint16_t prod = ts_subtree_production_id(t);
@@ -272,7 +277,7 @@ static void flatten(ffq_ctx *cx, Cst *cst, const TSTree *tree) {
     uint32_t start = ts_subtree_padding(root).bytes, count = 1;
     fill(&cst->nodes[0], lang, root, 0, start, CST_NONE, F_NONE, L);
     reserve_children(cst, 0, root, &count, cap);
-    Walk w = {0};
+    Walk w = {.at = cx->live_scratch, .cap = (uint32_t)(cx->live_scratch_size / sizeof(Frame))};
     if (ts_subtree_visible_child_count(root)) walk_push(cx, &w, lang, root, start, 0, 0);
     while (w.depth) {
         Frame *f = &w.at[w.depth - 1];
