@@ -215,6 +215,7 @@ typedef struct Frame {
     uint32_t child, structural;            // next child, next non-extra child
     uint32_t pos;                          // start byte of the next child
     uint32_t owner;                        // the nearest visible node (itself when visible)
+    uint32_t depth;                        // the owner's depth (the module's is 0)
     TSFieldId inherit;                     // field passed to its children when it is hidden
 } Frame;
 
@@ -224,7 +225,7 @@ typedef struct Walk {
 } Walk;
 
 static Frame *walk_push(ffq_ctx *cx, Walk *w, const TSLanguage *lang, Subtree t, uint32_t pos, uint32_t owner,
-                        TSFieldId inherit) {
+                        uint32_t depth, TSFieldId inherit) {
     if (w->depth == w->cap) {
         size_t cap = w->cap ? (size_t)w->cap * 2 : 64;
         Frame *at = raw_alloc(cx, cap * sizeof(Frame));
@@ -241,6 +242,7 @@ static Frame *walk_push(ffq_ctx *cx, Walk *w, const TSLanguage *lang, Subtree t,
                  .aliases = ts_language_alias_sequence(lang, prod),
                  .pos = pos,
                  .owner = owner,
+                 .depth = depth,
                  .inherit = inherit};
     ts_language_field_map(lang, prod, &f->fields, &f->fend);
     return f;
@@ -268,7 +270,9 @@ static void fill(CstNode *n, const TSLanguage *lang, Subtree t, TSSymbol alias, 
     n->first_child = CST_NONE;
 }
 
-static void flatten(ffq_ctx *cx, Cst *cst, const TSTree *tree) {
+// Also returns the depth of the deepest node (the module's is 0), and in
+// *deepest the first such node.
+static uint32_t flatten(ffq_ctx *cx, Cst *cst, const TSTree *tree, uint32_t *deepest) {
     const CstLang *L = &cx->lang;
     const TSLanguage *lang = tree->language;
     Subtree root = tree->root;
@@ -278,7 +282,9 @@ static void flatten(ffq_ctx *cx, Cst *cst, const TSTree *tree) {
     fill(&cst->nodes[0], lang, root, 0, start, CST_NONE, F_NONE, L);
     reserve_children(cst, 0, root, &count, cap);
     Walk w = {.at = cx->live_scratch, .cap = (uint32_t)(cx->live_scratch_size / sizeof(Frame))};
-    if (ts_subtree_visible_child_count(root)) walk_push(cx, &w, lang, root, start, 0, 0);
+    uint32_t max = 0;
+    *deepest = 0;
+    if (ts_subtree_visible_child_count(root)) walk_push(cx, &w, lang, root, start, 0, 0, 0);
     while (w.depth) {
         Frame *f = &w.at[w.depth - 1];
         if (f->child == ts_subtree_child_count(f->tree)) {
@@ -299,19 +305,22 @@ static void flatten(ffq_ctx *cx, Cst *cst, const TSTree *tree) {
                 if (!m->inherited && m->child_index == sci) fid = m->field_id;
             if (!fid) fid = f->inherit;
         }
-        uint32_t owner = f->owner;
+        uint32_t owner = f->owner, depth = f->depth;
         if (ts_subtree_visible(c) || alias) {
             CstNode *p = &cst->nodes[owner];
             uint32_t i = p->first_child + p->nchildren++;
             uint16_t field = fid < L->nfields ? L->field_of_id[fid] : F_NONE;
             fill(&cst->nodes[i], lang, c, alias, at, owner, field, L);
             reserve_children(cst, i, c, &count, cap);
-            if (ts_subtree_visible_child_count(c)) walk_push(cx, &w, lang, c, at, i, 0);
+            // nodes are numbered out of the walk's order: the deepest is the lowest numbered
+            if (depth + 1 > max || (depth + 1 == max && i < *deepest)) max = depth + 1, *deepest = i;
+            if (ts_subtree_visible_child_count(c)) walk_push(cx, &w, lang, c, at, i, depth + 1, 0);
         } else if (ts_subtree_visible_child_count(c)) {
-            walk_push(cx, &w, lang, c, at, owner, fid);
+            walk_push(cx, &w, lang, c, at, owner, depth, fid);
         }
     }
     cst->count = count;
+    return max;
 }
 
 static const char *const compound_keywords[] = {"def",   "class", "if",  "elif",   "else",   "for",
@@ -458,7 +467,8 @@ static const char *parse_text(ffq_ctx *cx, const SrcFile *file, uint32_t *deepes
 // flattening, which is the peak of the run.
 enum { PARSER_KEEP_MAX = 1 << 20 };
 
-static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
+// *depth receives the depth of the deepest node, *deepest that node.
+static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report, uint32_t *depth, uint32_t *deepest_node) {
     init_lang(cx);
     TSParser *p = cx->live_parser;
     if (!p) {
@@ -479,7 +489,7 @@ static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
     cx->live_tree = tree;
     Cst *cst = ARENA_NEW(cx, Cst);
     cst->file = file;
-    flatten(cx, cst, tree);
+    *depth = flatten(cx, cst, tree, deepest_node);
     cx->live_tree = NULL;
     ts_tree_delete(tree);
     if (report && deepest != UINT32_MAX && !squeezed) {
@@ -502,22 +512,11 @@ static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
 // CPython's own parser accepts) a file is refused instead of overflowing the stack.
 #define MAX_DEPTH 2000
 
-// A parent is stored before its children, so its depth is known first.
-static uint32_t max_depth(ffq_ctx *cx, const Cst *c, uint32_t *deepest) {
-    uint32_t *depth = ARENA_ARRAY(cx, uint32_t, c->count ? c->count : 1), max = 0;
-    *deepest = 0;
-    for (uint32_t i = 1; i < c->count; i++) {
-        depth[i] = depth[c->nodes[i].parent] + 1;
-        if (depth[i] > max) max = depth[i], *deepest = i;
-    }
-    return max;
-}
-
 Cst *source_parse(ffq_ctx *cx, const SrcFile *file) {
     cx->stats.files_read++;
-    Cst *c = parse(cx, file, true);
-    uint32_t deepest;
-    if (c && max_depth(cx, c, &deepest) > MAX_DEPTH) {
+    uint32_t depth, deepest;
+    Cst *c = parse(cx, file, true, &depth, &deepest);
+    if (c && depth > MAX_DEPTH) {
         diag_at(cx, DIAG_ERROR, file, c->nodes[deepest].start, "too-deep",
                 "the code nests more than %d levels deep here; ffq (like CPython) does not "
                 "support that",
@@ -528,9 +527,9 @@ Cst *source_parse(ffq_ctx *cx, const SrcFile *file) {
 }
 
 Cst *source_parse_quiet(ffq_ctx *cx, const SrcFile *file) {
-    Cst *c = parse(cx, file, false);
-    uint32_t deepest;
-    if (c && max_depth(cx, c, &deepest) > MAX_DEPTH) c->has_errors = c->too_deep = true;
+    uint32_t depth, deepest;
+    Cst *c = parse(cx, file, false, &depth, &deepest);
+    if (c && depth > MAX_DEPTH) c->has_errors = c->too_deep = true;
     return c;
 }
 
@@ -625,9 +624,9 @@ Cst *cst_concat(ffq_ctx *cx, const SrcFile *file, const Cst *head, const Cst *bo
 }
 
 Cst *source_parse_text(ffq_ctx *cx, const char *name, const char *text, size_t len, bool report) {
-    Cst *c = parse(cx, srcfile_new(cx, name, text, len), report);
-    uint32_t deepest;
-    if (c && max_depth(cx, c, &deepest) > MAX_DEPTH) c->has_errors = c->too_deep = true;
+    uint32_t depth, deepest;
+    Cst *c = parse(cx, srcfile_new(cx, name, text, len), report, &depth, &deepest);
+    if (c && depth > MAX_DEPTH) c->has_errors = c->too_deep = true;
     return c;
 }
 
