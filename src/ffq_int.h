@@ -89,7 +89,7 @@ struct ffq_ctx {
     CstLang lang;          // symbol and field ids of the Python grammar
     void *live_parser;     // TSParser * (kept between parses) / TSTree * during a parse, so ffq_ctx_free can
     void *live_tree;       // release them if an allocation failure unwinds the parse
-    void *live_scratch;    // a temporary heap buffer of the running parse, same reason
+    void *live_scratch;    // the flattening walk's stack (source.c), kept for the next parse
     size_t live_scratch_size;
 
     PtrVec missing_ops;  // MissingOp *, reported as notes at the end

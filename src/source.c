@@ -7,6 +7,10 @@
 // source_parse returns: later passes never see a TSNode.
 #include <string.h>
 #include <tree_sitter/api.h>
+// tree-sitter's internal headers, for the flattening walk below (see flatten).
+#include <src/language.h>
+#include <src/subtree.h>
+#include <src/tree.h>
 
 #include "ffq_int.h"
 
@@ -191,89 +195,132 @@ static void init_lang(ffq_ctx *cx) {
     }
 }
 
-static void fill(CstNode *n, TSNode ts, uint32_t parent, uint16_t field, const CstLang *L) {
-    n->start = ts_node_start_byte(ts);
-    n->end = ts_node_end_byte(ts);
-    n->parent = parent;
-    n->field = field;
-    n->sym = ts_node_symbol(ts);
-    n->kind = ts_node_is_error(ts) ? K_ERROR : n->sym < L->nsyms ? L->kind_of_sym[n->sym] : K_OTHER;
-    n->named = ts_node_is_named(ts);
-    n->missing = ts_node_is_missing(ts);
-    n->first_child = CST_NONE;
-}
+// Flattening walks tree-sitter's subtrees directly (its internal headers),
+// as its tree cursor does but without the cursor's per-step bookkeeping: a
+// cursor re-derives each node's alias, field and position from its stack at
+// every step (on the torch corpus that made our parse ~18% slower than
+// tree-sitter's alone; the direct walk is a small fraction of it). A node hidden by the
+// grammar (a rule whose name starts with '_', not aliased) is walked through,
+// its visible descendants becoming children of the nearest visible ancestor.
+// Every child list is contiguous: when a visible node is reached, a block of
+// its visible child count is reserved at the end of the table, and its
+// children fill that block in order (the parent's nchildren counts them so
+// far). So a parent always comes before its children, and the numbering is
+// the depth-first order.
 
-// Flattening with one depth-first walk of a tree cursor and no per-node
-// scratch (a TSNode per node cost 32 bytes per node at the peak, beside the
-// tree). Every child list is contiguous: when a node is reached, a block of
-// its child count (known in constant time) is reserved at the end of the
-// table, and its children fill that block as the walk reaches them. So a
-// parent always comes before its children.
+typedef struct Frame {
+    Subtree tree;                          // the node whose children are walked
+    const TSSymbol *aliases;               // its production's alias sequence, or NULL
+    const TSFieldMapEntry *fields, *fend;  // its production's field map
+    uint32_t child, structural;            // next child, next non-extra child
+    uint32_t pos;                          // start byte of the next child
+    uint32_t owner;                        // the nearest visible node (itself when visible)
+    uint32_t depth;                        // the owner's depth (the module's is 0)
+    TSFieldId inherit;                     // field passed to its children when it is hidden
+} Frame;
 
-typedef struct Levels {
-    uint32_t *at;    // per depth: the node being visited
-    uint32_t *slot;  // per depth: the next free slot of the current parent's block
-    uint32_t cap;
-} Levels;
+typedef struct Walk {
+    Frame *at;  // cx->live_scratch, kept for the context's next parse
+    uint32_t depth, cap;
+} Walk;
 
-static void levels_reserve(ffq_ctx *cx, Levels *lv, uint32_t depth) {
-    if (depth < lv->cap) return;
-    uint32_t cap = lv->cap ? lv->cap * 2 : 64;
-    while (cap <= depth) cap *= 2;
-    lv->at = arena_grow(cx, lv->at, lv->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
-    lv->slot = arena_grow(cx, lv->slot, lv->cap * sizeof(uint32_t), cap * sizeof(uint32_t));
-    lv->cap = cap;
-}
-
-// Moves to the next node in depth-first order, keeping *depth; false at the end.
-static bool next_node(TSTreeCursor *cur, uint32_t *depth) {
-    if (ts_tree_cursor_goto_first_child(cur)) {
-        ++*depth;
-        return true;
+static Frame *walk_push(ffq_ctx *cx, Walk *w, const TSLanguage *lang, Subtree t, uint32_t pos, uint32_t owner,
+                        uint32_t depth, TSFieldId inherit) {
+    if (w->depth == w->cap) {
+        size_t cap = w->cap ? (size_t)w->cap * 2 : 64;
+        Frame *at = raw_alloc(cx, cap * sizeof(Frame));
+        if (!at) arena_out_of_memory(cx);
+        if (w->depth) memcpy(at, w->at, w->depth * sizeof(Frame));
+        raw_free(cx, cx->live_scratch, cx->live_scratch_size);
+        cx->live_scratch = w->at = at;
+        cx->live_scratch_size = cap * sizeof(Frame);
+        w->cap = (uint32_t)cap;
     }
-    while (!ts_tree_cursor_goto_next_sibling(cur)) {
-        if (*depth == 0 || !ts_tree_cursor_goto_parent(cur)) return false;
-        --*depth;
-    }
-    return true;
+    Frame *f = &w->at[w->depth++];
+    uint16_t prod = ts_subtree_production_id(t);
+    *f = (Frame){.tree = t,
+                 .aliases = ts_language_alias_sequence(lang, prod),
+                 .pos = pos,
+                 .owner = owner,
+                 .depth = depth,
+                 .inherit = inherit};
+    ts_language_field_map(lang, prod, &f->fields, &f->fend);
+    return f;
 }
 
-// Reserves the block of node i's children, which sit at depth + 1.
-static void reserve_children(ffq_ctx *cx, Cst *cst, Levels *lv, uint32_t i, TSNode n, uint32_t depth,
-                             uint32_t *count, uint32_t cap) {
-    uint32_t k = ts_node_child_count(n);
+// Reserves the block of visible node i's children.
+static void reserve_children(Cst *cst, uint32_t i, Subtree t, uint32_t *count, uint32_t cap) {
+    uint32_t k = ts_subtree_visible_child_count(t);
     if (!k) return;
     ffq_assert(*count + k <= cap);
-    levels_reserve(cx, lv, depth + 1);
     cst->nodes[i].first_child = *count;
-    lv->slot[depth + 1] = *count;
     *count += k;
 }
 
-static void flatten(ffq_ctx *cx, Cst *cst, TSNode root) {
+static void fill(CstNode *n, const TSLanguage *lang, Subtree t, TSSymbol alias, uint32_t start,
+                 uint32_t parent, uint16_t field, const CstLang *L) {
+    n->start = start;
+    n->end = start + ts_subtree_size(t).bytes;
+    n->parent = parent;
+    n->field = field;
+    n->sym = ts_language_public_symbol(lang, alias ? alias : ts_subtree_symbol(t));
+    n->kind = n->sym == ts_builtin_sym_error ? K_ERROR : n->sym < L->nsyms ? L->kind_of_sym[n->sym] : K_OTHER;
+    n->named = alias ? ts_language_symbol_metadata(lang, alias).named : ts_subtree_named(t);
+    n->missing = ts_subtree_missing(t);
+    n->first_child = CST_NONE;
+}
+
+// Also returns the depth of the deepest node (the module's is 0), and in
+// *deepest the first such node.
+static uint32_t flatten(ffq_ctx *cx, Cst *cst, const TSTree *tree, uint32_t *deepest) {
     const CstLang *L = &cx->lang;
-    uint32_t cap = ts_node_descendant_count(root);
+    const TSLanguage *lang = tree->language;
+    Subtree root = tree->root;
+    uint32_t cap = ts_subtree_visible_descendant_count(root) + 1;
     cst->nodes = ARENA_ARRAY(cx, CstNode, cap);
-    Levels lv = {0};
-    levels_reserve(cx, &lv, 1);
-    fill(&cst->nodes[0], root, CST_NONE, F_NONE, L);
-    lv.at[0] = 0;
-    uint32_t count = 1, depth = 0;
-    reserve_children(cx, cst, &lv, 0, root, 0, &count, cap);
-    TSTreeCursor cur = ts_tree_cursor_new(root);
-    while (next_node(&cur, &depth)) {
-        uint32_t i = lv.slot[depth]++, parent = lv.at[depth - 1];
-        TSNode n = ts_tree_cursor_current_node(&cur);
-        TSFieldId fid = ts_tree_cursor_current_field_id(&cur);
-        uint16_t field = fid < L->nfields ? L->field_of_id[fid] : F_NONE;
-        fill(&cst->nodes[i], n, parent, field, L);
-        cst->nodes[parent].nchildren++;
-        levels_reserve(cx, &lv, depth);
-        lv.at[depth] = i;
-        reserve_children(cx, cst, &lv, i, n, depth, &count, cap);
+    uint32_t start = ts_subtree_padding(root).bytes, count = 1;
+    fill(&cst->nodes[0], lang, root, 0, start, CST_NONE, F_NONE, L);
+    reserve_children(cst, 0, root, &count, cap);
+    Walk w = {.at = cx->live_scratch, .cap = (uint32_t)(cx->live_scratch_size / sizeof(Frame))};
+    uint32_t max = 0;
+    *deepest = 0;
+    if (ts_subtree_visible_child_count(root)) walk_push(cx, &w, lang, root, start, 0, 0, 0);
+    while (w.depth) {
+        Frame *f = &w.at[w.depth - 1];
+        if (f->child == ts_subtree_child_count(f->tree)) {
+            w.depth--;
+            continue;
+        }
+        Subtree c = ts_subtree_children(f->tree)[f->child];
+        uint32_t at = f->pos;
+        if (++f->child < ts_subtree_child_count(f->tree))
+            f->pos +=
+                ts_subtree_size(c).bytes + ts_subtree_padding(ts_subtree_children(f->tree)[f->child]).bytes;
+        TSSymbol alias = 0;
+        TSFieldId fid = 0;
+        if (!ts_subtree_extra(c)) {
+            uint32_t sci = f->structural++;
+            if (f->aliases) alias = f->aliases[sci];
+            for (const TSFieldMapEntry *m = f->fields; m < f->fend && !fid; m++)
+                if (!m->inherited && m->child_index == sci) fid = m->field_id;
+            if (!fid) fid = f->inherit;
+        }
+        uint32_t owner = f->owner, depth = f->depth;
+        if (ts_subtree_visible(c) || alias) {
+            CstNode *p = &cst->nodes[owner];
+            uint32_t i = p->first_child + p->nchildren++;
+            uint16_t field = fid < L->nfields ? L->field_of_id[fid] : F_NONE;
+            fill(&cst->nodes[i], lang, c, alias, at, owner, field, L);
+            reserve_children(cst, i, c, &count, cap);
+            // nodes are numbered out of the walk's order: the deepest is the lowest numbered
+            if (depth + 1 > max || (depth + 1 == max && i < *deepest)) max = depth + 1, *deepest = i;
+            if (ts_subtree_visible_child_count(c)) walk_push(cx, &w, lang, c, at, i, depth + 1, 0);
+        } else if (ts_subtree_visible_child_count(c)) {
+            walk_push(cx, &w, lang, c, at, owner, depth, fid);
+        }
     }
-    ts_tree_cursor_delete(&cur);
     cst->count = count;
+    return max;
 }
 
 static const char *const compound_keywords[] = {"def",   "class", "if",  "elif",   "else",   "for",
@@ -308,14 +355,17 @@ static const char *quote_source(ffq_ctx *cx, const char *t, size_t n) {
 // tree-sitter resynchronised over), at its first non-blank byte, and one
 // per MISSING node.
 static void report_syntax(ffq_ctx *cx, Cst *cst) {
+    uint32_t first = 0;  // the first node in error (most files have none: nothing to allocate)
+    while (first < cst->count && cst->nodes[first].kind != K_ERROR && !cst->nodes[first].missing) first++;
+    if (first == cst->count) return;
     bool *outer = ARENA_ARRAY(cx, bool, cst->count);
-    for (uint32_t i = 0; i < cst->count; i++) {
+    for (uint32_t i = first; i < cst->count; i++) {
         if (cst->nodes[i].kind != K_ERROR) continue;
         for (uint32_t p = cst->nodes[i].parent; p != CST_NONE; p = cst->nodes[p].parent)
             if (cst->nodes[p].kind == K_ERROR) outer[p] = true;
     }
     const char *d = cst->file->data;
-    for (uint32_t i = 0; i < cst->count; i++) {
+    for (uint32_t i = first; i < cst->count; i++) {
         const CstNode *n = &cst->nodes[i];
         if (n->kind == K_ERROR && !outer[i]) {
             uint32_t at = n->start;
@@ -417,7 +467,8 @@ static const char *parse_text(ffq_ctx *cx, const SrcFile *file, uint32_t *deepes
 // flattening, which is the peak of the run.
 enum { PARSER_KEEP_MAX = 1 << 20 };
 
-static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
+// *depth receives the depth of the deepest node, *deepest that node.
+static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report, uint32_t *depth, uint32_t *deepest_node) {
     init_lang(cx);
     TSParser *p = cx->live_parser;
     if (!p) {
@@ -438,7 +489,7 @@ static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
     cx->live_tree = tree;
     Cst *cst = ARENA_NEW(cx, Cst);
     cst->file = file;
-    flatten(cx, cst, ts_tree_root_node(tree));
+    *depth = flatten(cx, cst, tree, deepest_node);
     cx->live_tree = NULL;
     ts_tree_delete(tree);
     if (report && deepest != UINT32_MAX && !squeezed) {
@@ -461,22 +512,11 @@ static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report) {
 // CPython's own parser accepts) a file is refused instead of overflowing the stack.
 #define MAX_DEPTH 2000
 
-// A parent is stored before its children, so its depth is known first.
-static uint32_t max_depth(ffq_ctx *cx, const Cst *c, uint32_t *deepest) {
-    uint32_t *depth = ARENA_ARRAY(cx, uint32_t, c->count ? c->count : 1), max = 0;
-    *deepest = 0;
-    for (uint32_t i = 1; i < c->count; i++) {
-        depth[i] = depth[c->nodes[i].parent] + 1;
-        if (depth[i] > max) max = depth[i], *deepest = i;
-    }
-    return max;
-}
-
 Cst *source_parse(ffq_ctx *cx, const SrcFile *file) {
     cx->stats.files_read++;
-    Cst *c = parse(cx, file, true);
-    uint32_t deepest;
-    if (c && max_depth(cx, c, &deepest) > MAX_DEPTH) {
+    uint32_t depth, deepest;
+    Cst *c = parse(cx, file, true, &depth, &deepest);
+    if (c && depth > MAX_DEPTH) {
         diag_at(cx, DIAG_ERROR, file, c->nodes[deepest].start, "too-deep",
                 "the code nests more than %d levels deep here; ffq (like CPython) does not "
                 "support that",
@@ -487,9 +527,9 @@ Cst *source_parse(ffq_ctx *cx, const SrcFile *file) {
 }
 
 Cst *source_parse_quiet(ffq_ctx *cx, const SrcFile *file) {
-    Cst *c = parse(cx, file, false);
-    uint32_t deepest;
-    if (c && max_depth(cx, c, &deepest) > MAX_DEPTH) c->has_errors = c->too_deep = true;
+    uint32_t depth, deepest;
+    Cst *c = parse(cx, file, false, &depth, &deepest);
+    if (c && depth > MAX_DEPTH) c->has_errors = c->too_deep = true;
     return c;
 }
 
@@ -584,9 +624,9 @@ Cst *cst_concat(ffq_ctx *cx, const SrcFile *file, const Cst *head, const Cst *bo
 }
 
 Cst *source_parse_text(ffq_ctx *cx, const char *name, const char *text, size_t len, bool report) {
-    Cst *c = parse(cx, srcfile_new(cx, name, text, len), report);
-    uint32_t deepest;
-    if (c && max_depth(cx, c, &deepest) > MAX_DEPTH) c->has_errors = c->too_deep = true;
+    uint32_t depth, deepest;
+    Cst *c = parse(cx, srcfile_new(cx, name, text, len), report, &depth, &deepest);
+    if (c && depth > MAX_DEPTH) c->has_errors = c->too_deep = true;
     return c;
 }
 
