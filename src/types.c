@@ -300,7 +300,7 @@ static void exec_try(Inf *I, Env *e, uint32_t st) {
     const Cst *c = I->c;
     Env in = env_copy(I, e);
     uint32_t *before = ARENA_ARRAY(I->cx, uint32_t, I->nvars ? I->nvars : 1);
-    memcpy(before, I->nassign, sizeof *before * I->nvars);
+    if (I->nvars) memcpy(before, I->nassign, sizeof *before * I->nvars);
     uint32_t body = cst_field(c, st, F_BODY);
     if (body != CST_NONE) exec_block(I, e, body);
     // a handler may start anywhere in the body: what the body assigns is unknown there

@@ -135,8 +135,8 @@ static const Type *arith1(Inf *I, const char *op, const Type *a, const Type *b) 
         if (b->kind == TY_SIZE) return types_tuple_of(I->L, types_join(I->L, ty_iter_elem(I, a), TY(TY_INT)));
         if (!a->var && !b->var && a->n + b->n <= TUPLE_MAX) {
             const Type *e[TUPLE_MAX];
-            memcpy(e, a->elems, sizeof *e * a->n);
-            memcpy(e + a->n, b->elems, sizeof *e * b->n);
+            if (a->n) memcpy(e, a->elems, sizeof *e * a->n);  // `() + t`: an empty tuple has no elems
+            if (b->n) memcpy(e + a->n, b->elems, sizeof *e * b->n);
             return types_tuple(I->L, e, a->n + b->n);
         }
         return types_tuple_of(I->L, types_join(I->L, ty_iter_elem(I, a), ty_iter_elem(I, b)));

@@ -15,11 +15,13 @@ class QuantizedChainedComparison(fastforward.nn.QuantizedModule, ChainedComparis
         self.quantizer_if_small: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
-    def forward(self, x, lo):
+    def forward(self, x):
         x = self.quantizer_x(x)
-        # torch.sigmoid(x).sum() runs only when lo < 0: it stays in place
+        # torch.sigmoid(x).sum() runs only when x.sum() < 0: it stays in place
+        _tmp_1 = x.sum()
+        _tmp_2 = _tmp_1.item()
         if_small = (
-            lo
+            _tmp_2
             < 0
             < fastforward.nn.functional.mul(
                 fastforward.nn.functional.sigmoid(x, output_quantizer=self.quantizer_sigmoid).sum(),
@@ -41,8 +43,8 @@ class QuantizedAssertMessage(fastforward.nn.QuantizedModule, AssertMessage):
     def forward(self, x):
         x = self.quantizer_x(x)
         # the message runs only when the test fails: it stays in place
-        _tmp_1 = x.numel()
-        assert _tmp_1 > 0, (
+        _tmp_3 = x.numel()
+        assert _tmp_3 > 0, (
             "empty input: %s"
             % fastforward.nn.functional.relu(x, output_quantizer=self.quantizer_relu).sum()
         )

@@ -2,9 +2,9 @@ import torch
 
 
 class ChainedComparison(torch.nn.Module):
-    def forward(self, x, lo):
-        # torch.sigmoid(x).sum() runs only when lo < 0: it stays in place
-        if_small = lo < 0 < torch.sigmoid(x).sum() * 2
+    def forward(self, x):
+        # torch.sigmoid(x).sum() runs only when x.sum() < 0: it stays in place
+        if_small = x.sum().item() < 0 < torch.sigmoid(x).sum() * 2
         return x * if_small
 
 
