@@ -591,12 +591,3 @@ const char *const torchinfo_tensor_bool_methods[] = {
 };
 
 const char *const torchinfo_tensor_tuple_methods[] = {"split", "chunk", "unbind", "tensor_split", NULL};
-
-const char *const torchinfo_math_float_fns[] = {
-    "sqrt",  "log",    "log2",    "log10",   "log1p", "exp",      "expm1", "cos",  "sin",   "tan",  "acos",
-    "asin",  "atan",   "atan2",   "cosh",    "sinh",  "tanh",     "pow",   "fabs", "hypot", "erf",  "erfc",
-    "gamma", "lgamma", "radians", "degrees", "fmod",  "copysign", "fsum",  "dist", "cbrt",  "exp2", NULL,
-};
-const char *const torchinfo_math_int_fns[] = {"floor",     "ceil", "trunc", "gcd",   "lcm",
-                                              "factorial", "comb", "perm",  "isqrt", NULL};
-const char *const torchinfo_math_bool_fns[] = {"isclose", "isnan", "isinf", "isfinite", NULL};

@@ -30,8 +30,5 @@ extern const char *const torchinfo_tensor_methods[];        // Tensor.<name>(...
 extern const char *const torchinfo_tensor_int_methods[];    // Tensor.<name>(...) -> int
 extern const char *const torchinfo_tensor_bool_methods[];   // Tensor.<name>(...) -> bool
 extern const char *const torchinfo_tensor_tuple_methods[];  // Tensor.<name>(...) -> tuple[Tensor, ...]
-extern const char *const torchinfo_math_float_fns[];        // math.<name>(...) -> float
-extern const char *const torchinfo_math_int_fns[];          // math.<name>(...) -> int
-extern const char *const torchinfo_math_bool_fns[];         // math.<name>(...) -> bool
 
 #endif
