@@ -12,6 +12,7 @@ without them.
 """
 
 import ast
+import contextlib
 import copy
 import json
 import operator
@@ -1065,6 +1066,27 @@ def test_autoquantize_with_ffq_end_to_end():
             quantized_module_impl._QUANTIZED_CLASSES.update(registered)
 
 
+@contextlib.contextmanager
+def _temporary_modules(**sources):
+    """Each source written as <name>.py into a temporary directory on sys.path; afterwards the
+    directory leaves the path, the modules are forgotten and the quantized-class registry is
+    as before (generated code registers its classes)."""
+    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in sources.items():
+            with open(os.path.join(tmp, name + ".py"), "w") as f:
+                f.write(text)
+        sys.path.insert(0, tmp)
+        try:
+            yield tmp
+        finally:
+            sys.path.remove(tmp)
+            for name in sources:
+                sys.modules.pop(name, None)
+            quantized_module_impl._QUANTIZED_CLASSES.clear()
+            quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+
+
 FACTORY_COMPONENTS = textwrap.dedent(
     """\
     import torch
@@ -1104,35 +1126,22 @@ def test_autoquantize_live_model_converts_factory_built_blocks():
     # Net receives its blocks from a factory in another file: ffq on Net's file alone cannot
     # see Block; autoquantize(model) has the live model and converts every class it holds.
     _real_ffq()
-    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
-    with tempfile.TemporaryDirectory() as tmp:
-        with open(os.path.join(tmp, "ffq_fac_components.py"), "w") as f:
-            f.write(FACTORY_COMPONENTS)
-        with open(os.path.join(tmp, "ffq_fac_model.py"), "w") as f:
-            f.write(FACTORY_MODEL)
-        sys.path.insert(0, tmp)
-        try:
-            import ffq_fac_components
-            import ffq_fac_model
+    with _temporary_modules(ffq_fac_components=FACTORY_COMPONENTS, ffq_fac_model=FACTORY_MODEL):
+        import ffq_fac_components
+        import ffq_fac_model
 
-            torch.manual_seed(0)
-            model = ffq_fac_model.Net(ffq_fac_components.make_encoder(4, 2))
-            text = fastforward.autoquantize(model)
-            assert "class QuantizedNet(" in text and "class QuantizedBlock(" in text
-            namespace = {}
-            exec(compile(text, "<generated>", "exec"), namespace)
-            x = torch.randn(3, 4)
-            expected = model(x)
-            quantize_model(model)
-            assert type(model).__name__ == "QuantizedNet"
-            assert [type(m).__name__ for m in model.encoder] == ["QuantizedBlock", "QuantizedBlock"]
-            assert_identical(model(x), expected)
-        finally:
-            sys.path.remove(tmp)
-            for name in ("ffq_fac_components", "ffq_fac_model"):
-                sys.modules.pop(name, None)
-            quantized_module_impl._QUANTIZED_CLASSES.clear()
-            quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+        torch.manual_seed(0)
+        model = ffq_fac_model.Net(ffq_fac_components.make_encoder(4, 2))
+        text = fastforward.autoquantize(model)
+        assert "class QuantizedNet(" in text and "class QuantizedBlock(" in text
+        namespace = {}
+        exec(compile(text, "<generated>", "exec"), namespace)
+        x = torch.randn(3, 4)
+        expected = model(x)
+        quantize_model(model)
+        assert type(model).__name__ == "QuantizedNet"
+        assert [type(m).__name__ for m in model.encoder] == ["QuantizedBlock", "QuantizedBlock"]
+        assert_identical(model(x), expected)
 
 
 JOIN_PARTS = textwrap.dedent(
@@ -1195,41 +1204,28 @@ def test_autoquantize_joined_files_neither_repeat_nor_replace_definitions():
     # Joined naively, the second file's helper replaced the first's (Whole then computed
     # relu(x) * 2 where it should compute sigmoid(x) - 1), and QuantizedPart was defined twice.
     _real_ffq()
-    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
-    with tempfile.TemporaryDirectory() as tmp:
-        with open(os.path.join(tmp, "ffq_join_parts.py"), "w") as f:
-            f.write(JOIN_PARTS)
-        with open(os.path.join(tmp, "ffq_join_model.py"), "w") as f:
-            f.write(JOIN_MODEL)
-        sys.path.insert(0, tmp)
-        try:
-            import ffq_join_model
-            import ffq_join_parts
+    with _temporary_modules(ffq_join_parts=JOIN_PARTS, ffq_join_model=JOIN_MODEL):
+        import ffq_join_model
+        import ffq_join_parts
 
-            # Whole: Part is also converted by the run on Whole's file (it follows `direct`);
-            # Solo: only the run on Part's own file converts it, with its own `helper`
-            for make in (ffq_join_model.Whole, ffq_join_model.Solo):
-                torch.manual_seed(0)
-                model = make(ffq_join_parts.make_part())
-                text = fastforward.autoquantize(model)
-                assert text.count("class QuantizedPart(") == 1, text
-                assert text.count("class Quantized%s(" % make.__name__) == 1, text
-                names = [line.split("(")[0] for line in text.splitlines() if line.startswith("def ")]
-                assert len(names) == len(set(names)), names  # no function defined twice
-                namespace = {}
-                exec(compile(text, "<generated>", "exec"), namespace)
-                x = torch.randn(3, 4)
-                expected = model(x)
-                quantize_model(model)
-                assert type(model).__name__ == "Quantized" + make.__name__
-                assert type(model.built).__name__ == "QuantizedPart"
-                assert_identical(model(x), expected)  # stubs only: the float computation
-        finally:
-            sys.path.remove(tmp)
-            for name in ("ffq_join_parts", "ffq_join_model"):
-                sys.modules.pop(name, None)
-            quantized_module_impl._QUANTIZED_CLASSES.clear()
-            quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+        # Whole: Part is also converted by the run on Whole's file (it follows `direct`);
+        # Solo: only the run on Part's own file converts it, with its own `helper`
+        for make in (ffq_join_model.Whole, ffq_join_model.Solo):
+            torch.manual_seed(0)
+            model = make(ffq_join_parts.make_part())
+            text = fastforward.autoquantize(model)
+            assert text.count("class QuantizedPart(") == 1, text
+            assert text.count("class Quantized%s(" % make.__name__) == 1, text
+            names = [line.split("(")[0] for line in text.splitlines() if line.startswith("def ")]
+            assert len(names) == len(set(names)), names  # no function defined twice
+            namespace = {}
+            exec(compile(text, "<generated>", "exec"), namespace)
+            x = torch.randn(3, 4)
+            expected = model(x)
+            quantize_model(model)
+            assert type(model).__name__ == "Quantized" + make.__name__
+            assert type(model.built).__name__ == "QuantizedPart"
+            assert_identical(model(x), expected)  # stubs only: the float computation
 
 
 # These tests run generated modules with stub quantizers, which pass float tensors to the
