@@ -248,13 +248,15 @@ def _converted_classes(parts, modules):
     return done
 
 
-def _top_level_definitions(tree, lines):
-    """{name: source text} of the functions and classes ``tree`` defines at module level."""
-    found = {}
-    for node in tree.body:
+def _top_level_definitions(text):
+    """[(name, first line index, end line index, source text)] of the functions and classes
+    ``text`` defines at module level, decorators included, in order."""
+    lines = text.splitlines(True)
+    found = []
+    for node in ast.parse(text).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            found[node.name] = "".join(lines[first - 1 : node.end_lineno])
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            found.append((node.name, first, node.end_lineno, "".join(lines[first : node.end_lineno])))
     return found
 
 
@@ -276,7 +278,7 @@ def _without_redefinitions(text, defined):
     under a taken name (two files' helpers both generated as ``quantized_helper``) is renamed
     throughout this part, so one file's helper never replaces another's. ``defined`` (name:
     source) grows by what this part keeps."""
-    own = _top_level_definitions(ast.parse(text), text.splitlines(True))
+    own = {name: source for name, _, _, source in _top_level_definitions(text)}
     renames = {}
     for name, source in own.items():
         if name in defined and defined[name] != source:
@@ -286,18 +288,13 @@ def _without_redefinitions(text, defined):
             renames[name] = "%s_%d" % (name, k)
     if renames:
         text = _rename(text, renames)
-    tree = ast.parse(text)
-    lines = text.splitlines(True)
     drop = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            source = "".join(lines[first - 1 : node.end_lineno])
-            if defined.get(node.name) == source:
-                drop.update(range(first - 1, node.end_lineno))
-            else:
-                defined[node.name] = source
-    return "".join(line for i, line in enumerate(lines) if i not in drop)
+    for name, first, end, source in _top_level_definitions(text):
+        if defined.get(name) == source:
+            drop.update(range(first, end))
+        else:
+            defined[name] = source
+    return "".join(line for i, line in enumerate(text.splitlines(True)) if i not in drop)
 
 
 def _join_modules(parts):
