@@ -21,6 +21,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "runtime", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torchvision_e2e import load  # noqa: E402  (importing a generated file as a module)
 
 
 def models(torch, tam):
@@ -51,14 +53,6 @@ def models(torch, tam):
          lambda: (torch.randn(2, 12, 16), torch.tensor([12, 12])), "Emformer"),
         ("wav2vec2.components", wav2vec2, lambda: (torch.randn(2, 1000),), "EncoderLayer"),
     ]
-
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def first_tensor(value):
