@@ -136,11 +136,10 @@ def _autoquantize(
             return generated.read()
     if output_path is not None and os.path.exists(output_path) and not force_overwrite:
         raise FfqError("%s exists (pass force_overwrite=True to replace it)" % os.fspath(output_path))
-    parts = []
+    parts, done = [], set()
     for path, module, names in groups:
         # a class an earlier run already converted (ffq follows submodules into other files)
         # is not converted a second time
-        done = _converted_classes(parts, [group[1] for group in groups[: len(parts)]])
         names = [name for name in names if (module, name) not in done]
         if not names:
             continue
@@ -148,6 +147,7 @@ def _autoquantize(
         for name in names:
             args += ["--class", name]
         parts.append(_run_ffq(args + options, cls))
+        done |= _converted_classes(parts[-1], module)
     text = _join_modules(parts)
     if output_path is not None:
         tmp = "%s.tmp%d" % (os.fspath(output_path), os.getpid())
@@ -228,23 +228,22 @@ def _classes_by_file(cls, modules):
     return [(path, module, groups[(path, module)]) for path, module in order]
 
 
-def _converted_classes(parts, modules):
-    """{(module, class name)} of the float classes that the generated ``parts`` (ffq's output
-    for the files whose modules are ``modules``) define quantized counterparts of: the bases of
-    their classes, resolved through each part's imports."""
+def _converted_classes(text, module):
+    """{(module, class name)} of the float classes that ``text`` (ffq's output for a file of
+    module ``module``) defines quantized counterparts of: the bases of its classes, resolved
+    through its imports."""
+    tree = ast.parse(text)
+    imported = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                imported[alias.asname or alias.name] = (node.module, alias.name)
     done = set()
-    for text, own in zip(parts, modules):
-        tree = ast.parse(text)
-        imported = {}
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    imported[alias.asname or alias.name] = (node.module, alias.name)
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef):
-                for base in node.bases:
-                    if isinstance(base, ast.Name):
-                        done.add(imported.get(base.id, (own, base.id)))
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                if isinstance(base, ast.Name):
+                    done.add(imported.get(base.id, (module, base.id)))
     return done
 
 
