@@ -186,6 +186,30 @@ def test_find_quantizers_by_tag_selects_exactly_the_weights():
     assert len(both) == 5 and len(list(both)) == 5
 
 
+def test_summarize_quantizers_groups_by_repr_most_frequent_first():
+    import io
+
+    m = calibrated()
+    summaries = m.summarize_quantizers()
+    assert isinstance(summaries, ff.nn.quantized_module.QuantizerSummaries)
+    counts = [g.count for g in summaries]
+    assert counts == sorted(counts, reverse=True) and sum(counts) == len(list(named_quantizers(m)))
+    weights = [g for g in summaries if "weight_quantizer" in " ".join(g.paths)]
+    # the three weights are per-channel with different channel counts: not one group
+    assert all(all(p.endswith("weight_quantizer") for p in g.paths) for g in weights), weights
+    for g in summaries:
+        assert len(set(g.paths)) == len(g.paths) and g.quantizer.startswith("LinearQuantizer")
+    stream, lines = io.StringIO(), []
+    assert str(ff.nn.quantized_module.summarize_quantizers(m, stream)) == str(summaries)
+    m.summarize_quantizers(lines.append)
+    assert stream.getvalue() == str(summaries) + "\n" and lines == [str(summaries)]
+    assert str(summaries).splitlines()[0] == "%d x %s" % (summaries[0].count, summaries[0].quantizer)
+    # numeric path parts collapse: a stack of equal layers is one path per slot
+    stack = calibrated(torch.nn.Sequential(*[torch.nn.Linear(6, 6) for _ in range(4)]))
+    paths = [p for g in stack.summarize_quantizers() for p in g.paths]
+    assert "[].weight_quantizer" in paths and not any(re.search(r"\d", p) for p in paths), paths
+
+
 def test_initialize_replaces_stubs_keeping_their_tags_and_shapes():
     m = ff.quantize_model(small_model())
     new = ff.find_quantizers(m, "**/[quantizer:parameter/weight]").initialize(LinearQuantizer, num_bits=4)

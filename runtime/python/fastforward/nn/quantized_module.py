@@ -34,7 +34,7 @@ import contextlib
 import inspect
 import re
 import warnings
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import torch
 
@@ -46,6 +46,8 @@ from fastforward.nn.quantizer import Quantizer, QuantizerMetadata, default_tags
 __all__ = [
     "SKIP_QUANTIZATION",
     "QuantizedModule",
+    "QuantizerSummaries",
+    "QuantizerSummary",
     "SkipQuantization",
     "filter_quantized_module_map",
     "finish_tag_inference",
@@ -179,7 +181,7 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
     def quantizer_state_dict(self) -> Dict[str, torch.Tensor]:
         return quantizer_state_dict(self)
 
-    def summarize_quantizers(self, writer: Any = None) -> str:
+    def summarize_quantizers(self, writer: Any = None) -> "QuantizerSummaries":
         return summarize_quantizers(self, writer)
 
     def quantize_children(self, extra_conversion: Optional[Dict[type, Any]] = None,
@@ -549,18 +551,40 @@ def quantizer_state_dict(module: torch.nn.Module) -> Dict[str, torch.Tensor]:
     return out
 
 
-def summarize_quantizers(module: torch.nn.Module, writer: Any = None) -> str:
-    """Quantizers grouped by repr, most frequent first (numeric path parts as ``[]``)."""
+class QuantizerSummary(NamedTuple):
+    """One group of ``summarize_quantizers``: quantizers whose ``repr`` is ``quantizer``,
+    ``count`` of them, at ``paths`` (numeric path parts collapsed to ``[]``, each once)."""
+
+    quantizer: str
+    count: int
+    paths: Tuple[str, ...]
+
+
+class QuantizerSummaries(List[QuantizerSummary]):
+    """What ``summarize_quantizers`` returns: the groups, most frequent first; ``str()``
+    gives the text it writes."""
+
+    def __str__(self) -> str:
+        lines = []
+        for group in self:
+            lines.append("%d x %s" % (group.count, group.quantizer))
+            lines.extend("    " + path for path in group.paths)
+        return "\n".join(lines)
+
+
+def summarize_quantizers(module: torch.nn.Module, writer: Any = None) -> QuantizerSummaries:
+    """Quantizers grouped by repr, most frequent first (numeric path parts as ``[]``).
+    ``writer`` gets the text: a stream (its ``write``) or a function such as ``print``."""
     groups: Dict[str, List[str]] = {}
     for name, q in named_quantizers(module):
         groups.setdefault(repr(q), []).append(re.sub(r"(^|\.)\d+(?=\.|$)", r"\1[]", name))
-    lines = []
-    for text, names in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        lines.append("%d x %s" % (len(names), text))
-        for n in sorted(set(names)):
-            lines.append("    " + n)
-    summary = "\n".join(lines)
+    summaries = QuantizerSummaries(
+        QuantizerSummary(text, len(names), tuple(sorted(set(names))))
+        for text, names in sorted(groups.items(), key=lambda kv: -len(kv[1])))
     if writer is not None:
-        writer.write(summary + "\n")
-    return summary
+        if hasattr(writer, "write"):
+            writer.write(str(summaries) + "\n")
+        else:
+            writer(str(summaries))
+    return summaries
 
