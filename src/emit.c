@@ -83,6 +83,12 @@ static void put_stmt(const Emitter *e, const char *text, size_t len, int indent,
 static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any) {
     const Cst *c = e->c;
     uint32_t al = cst_field(c, call, F_ARGUMENTS);
+    if (al != CST_NONE && c->nodes[al].kind == K_GENERATOR) {  // f(x for x in xs): one argument,
+        if (*any) sb_puts(e->cx, out, ", ");                    // kept in its own parentheses
+        render(e, al, out, CST_NONE);
+        *any = true;
+        return;
+    }
     for (uint32_t k = 0; al != CST_NONE && k < cst_named_count(c, al); k++) {
         if (*any) sb_puts(e->cx, out, ", ");
         render(e, cst_named_child(c, al, k), out, CST_NONE);
