@@ -1326,11 +1326,15 @@ def test_a_users_quantizer_class_saves_and_loads():
         expected = original(x)
     root = tempfile.mkdtemp()
     config_path = ff.save_quantization_state(original, name_or_path="pow2", cache_dir=root)
-    import json
+    import yaml
 
-    config = json.loads(config_path.read_text())  # JSON, which is also YAML
+    text = config_path.read_text()
+    assert re.search(r"^  0\.weight_quantizer: !ff\.obj\n    name: \S*\bPow2Quantizer\n", text, re.M), text
+    config = yaml.load(text, Loader=yaml.SafeLoader)  # the class is imported: safe_load builds it
     assert config["version"] == "1.0" and config["name_or_path"] == "pow2"
     assert config["fastforward_version"] == ff.__version__ and "transformers_version" in config
+    saved = config["quantizers"]["0.weight_quantizer"]
+    assert type(saved) is Pow2Quantizer and saved.num_bits == 6  # parameters are in the tensor file
     copies = [model(), model()]
     ff.load_quantization_state(copies[0], name_or_path="pow2", cache_dir=root)
     result = copies[1].load_state_dict(original.state_dict())
@@ -1341,6 +1345,40 @@ def test_a_users_quantizer_class_saves_and_loads():
         assert q.quant_metadata.weight_quantizer  # the slot's tags, as for any replacement
         with ff.strict_quantization(False):
             assert torch.equal(restored(x), expected)
+
+
+def test_quantization_state_written_as_json_by_earlier_versions_still_loads():
+    import json
+    import tempfile
+
+    float_model = small_model()
+    model = calibrated(copy.deepcopy(float_model))
+    model[2][0].output_quantizer = model[0].output_quantizer  # shared: written once
+    x = torch.randn(5, 6)
+    expected = model(x).dequantize()
+    root = tempfile.mkdtemp()
+    path = ff.save_quantization_state(model, name_or_path="old", cache_dir=root)
+    text = path.read_text()
+    distinct = {id(q) for _, q in named_quantizers(model)}
+    assert text.count(": !ff.obj\n    name: fastforward.nn.linear_quantizer.LinearQuantizer\n") == len(distinct), text
+    assert "*id" not in text and "&id" not in text
+    assert "  2.0.output_quantizer:\n    shared_with: 0.output_quantizer\n" in text, text
+    # the layout earlier versions wrote: JSON, one recipe mapping per quantizer
+    import yaml
+
+    config = yaml.load(text, Loader=yaml.SafeLoader)
+    config["quantizers"] = {p: e if isinstance(e, dict) else serialization.quantizer_recipe(e)
+                            for p, e in config["quantizers"].items()}
+    path.write_text(json.dumps(config, indent=2, sort_keys=True))
+    fresh = ff.quantize_model(copy.deepcopy(float_model))
+    ff.load_quantization_state(fresh, name_or_path="old", cache_dir=root)
+    assert fresh[2][0].output_quantizer is fresh[0].output_quantizer
+    assert torch.equal(fresh(x).dequantize(), expected)
+    # a config that is neither JSON nor YAML is an error naming the file; the model is unchanged
+    path.write_text("quantizers: [unclosed\n")
+    e = expect(ValueError, ff.load_quantization_state, ff.quantize_model(copy.deepcopy(float_model)),
+               name_or_path="old", cache_dir=root)
+    assert "corrupted config" in str(e) and str(path) in str(e)
 
 
 def test_gptq_beats_rounding_to_nearest_on_correlated_inputs():

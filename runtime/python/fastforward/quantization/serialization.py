@@ -9,8 +9,13 @@ Two ways, both lossless:
   loads their parameters, so the copy computes bitwise what the original did.
 * ``save_quantization_state(model, ...)`` / ``load_quantization_state(model, ...)`` write
   and read only the quantizers: ``model.safetensors`` (the quantizer state dict, safetensors
-  format) and ``config.yaml`` (version, recipes, the tensor file's SHA-256) under
-  ``<cache>/quantization-state--<name>/<tag>/``. Files are written to a temporary file and
+  format) and ``config.yaml`` (version, quantizers, the tensor file's SHA-256) under
+  ``<cache>/quantization-state--<name>/<tag>/``. In ``config.yaml`` each quantizer is a
+  ``!ff.obj`` mapping (``fastforward.serialization``: class, constructor arguments, plain
+  attributes); a quantizer that cannot be described that way (a frozen weight quantizer,
+  whose constructor takes tensors) is a plain recipe mapping with a ``class`` key, and a
+  quantizer shared by several slots is written once, the other paths naming it with
+  ``shared_with``. Files written by earlier versions (JSON) still load. Files are written to a temporary file and
   renamed into place. Loading checks everything (format, checksum, paths, shapes) before it
   touches the model: on any error the model is left as it was.
 """
@@ -293,22 +298,26 @@ def _quantizer_slots(model: torch.nn.Module) -> Dict[str, Tuple[torch.nn.Module,
     return out
 
 
-def _collect_quantizers(model: torch.nn.Module, allow_lazy_params: bool) -> Tuple[Dict[str, Any], Dict[str, torch.Tensor]]:
-    """(recipes by path, tensors by "path.key") of the model's non-stub quantizers."""
-    recipes: Dict[str, Any] = {}
+def _collect_quantizers(model: torch.nn.Module, allow_lazy_params: bool
+                        ) -> Tuple[Dict[str, Any], Dict[str, List[str]], Dict[str, torch.Tensor]]:
+    """(config entries by path, lazy parameter keys by path, tensors by "path.key") of the
+    model's non-stub quantizers. An entry is the quantizer itself (dumped as ``!ff.obj``),
+    a recipe mapping, or ``{"shared_with": path}``."""
+    entries: Dict[str, Any] = {}
+    lazy_keys: Dict[str, List[str]] = {}
     tensors: Dict[str, torch.Tensor] = {}
     seen: Dict[int, str] = {}
     for path, (_, _, q) in sorted(_quantizer_slots(model).items()):
         if q.is_stub():
             continue
         if id(q) in seen:
-            recipes[path] = {"shared_with": seen[id(q)]}
+            entries[path] = {"shared_with": seen[id(q)]}
             continue
         seen[id(q)] = path
         if getattr(q, "has_uninitialized_params", False) and not allow_lazy_params:
             raise ValueError("%s at %r has uninitialized parameters (calibrate it first, or pass "
                              "allow_lazy_params=True)" % (type(q).__name__, path))
-        recipes[path] = quantizer_recipe(q)
+        entries[path] = _config_entry(q)
         lazy = []
         for key, value in _own_tensors(q):
             if isinstance(value, torch.nn.parameter.UninitializedTensorMixin):
@@ -316,8 +325,69 @@ def _collect_quantizers(model: torch.nn.Module, allow_lazy_params: bool) -> Tupl
                 continue
             tensors[path + "." + key] = value.detach()
         if lazy:
-            recipes[path]["lazy"] = lazy
-    return recipes, tensors
+            lazy_keys[path] = lazy
+    return entries, lazy_keys, tensors
+
+
+def _config_entry(q: Quantizer) -> Any:
+    """``q`` itself when YAML can describe it as ``!ff.obj`` (its constructor arguments and
+    attributes are plain data), else its recipe (``TypeError`` if it has none)."""
+    from fastforward.quantization.freeze import FrozenWeightQuantizer
+
+    if _yaml() is not None and not isinstance(q, FrozenWeightQuantizer):
+        try:
+            plain = to_plain(q)
+        except TypeError:
+            plain = None
+        if plain is not None:
+            try:  # a built-in quantizer changed after construction in a way its attributes miss
+                recipe = quantizer_recipe(q)
+            except TypeError:
+                recipe = None
+            if recipe is None or recipe.get("class") == "object" or quantizer_recipe(from_plain(plain)) == recipe:
+                return q
+    return quantizer_recipe(q)
+
+
+def _yaml() -> Any:
+    try:
+        import yaml
+    except ImportError:  # without PyYAML the config is written as JSON (also valid YAML)
+        return None
+    return yaml
+
+
+def _dump_config(config: Dict[str, Any]) -> bytes:
+    yaml = _yaml()
+    if yaml is None:
+        plain = dict(config, quantizers={p: to_plain(e) if isinstance(e, Quantizer) else e
+                                         for p, e in config["quantizers"].items()})
+        return json.dumps(plain, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+    class Dumper(yaml.SafeDumper):  # an object met twice is written out twice, not as &id001 / *id001
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return yaml.dump(config, Dumper=Dumper, sort_keys=False, default_flow_style=False).encode("utf-8")
+
+
+def _read_config(path: Path) -> Any:
+    """config.yaml as data: ``!ff.obj`` entries become quantizers (their classes must be
+    imported), JSON from earlier versions is read as it was written."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    yaml = _yaml()
+    if yaml is None:
+        raise ValueError("it is YAML and PyYAML is not installed")
+    import fastforward.serialization  # noqa: F401  (registers the !ff.obj constructors)
+    from fastforward.nn import linear_quantizer  # noqa: F401  (built-in quantizer classes imported)
+
+    try:
+        return yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_or_path: Optional[str] = None,
@@ -325,16 +395,17 @@ def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
                             allow_lazy_params: bool = False) -> Path:
     """Write the model's (non-stub) quantizers; returns the path of ``config.yaml``."""
     directory, ident = _state_dir(model, tag, name_or_path, cache_dir)
-    recipes, tensors = _collect_quantizers(model, allow_lazy_params)
+    entries, lazy, tensors = _collect_quantizers(model, allow_lazy_params)
     directory.mkdir(parents=True, exist_ok=True)
     tensor_path = directory / "model.safetensors"
     write_safetensors(tensors, tensor_path, {"format": "pt", "fastforward_version": _version()})
     digest = hashlib.sha256(tensor_path.read_bytes()).hexdigest()
     config = {"version": VERSION, "name_or_path": ident, "transformers_version": _transformers_version(),
-              "fastforward_version": _version(), "tensors_sha256": digest, "quantizers": recipes}
+              "fastforward_version": _version(), "tensors_sha256": digest, "quantizers": entries}
+    if lazy:
+        config["lazy_parameters"] = lazy
     config_path = directory / "config.yaml"
-    # JSON is valid YAML: the file needs no YAML library to read or write.
-    _atomic_write(config_path, [json.dumps(config, indent=2, sort_keys=True).encode("utf-8") + b"\n"])
+    _atomic_write(config_path, [_dump_config(config)])
     return config_path
 
 
@@ -383,7 +454,7 @@ def load_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
         if not p.is_file():
             raise FileNotFoundError("no saved quantization state: %s is missing" % p)
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
+        config = _read_config(config_path)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValueError("%s: corrupted config: %s" % (config_path, exc)) from None
     if not isinstance(config, dict) or config.get("version") != VERSION:
@@ -396,16 +467,22 @@ def load_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
         raise ValueError("%s does not match the checksum in %s (corrupted or from another save)"
                          % (tensor_path, config_path))
     tensors, _ = read_safetensors(tensor_path)
-    plan = _plan_quantizers(model, config.get("quantizers") or {}, tensors, str(config_path),
-                            overwrite_policy, allow_lazy_params)
+    plan = _plan_quantizers(model, config, tensors, str(config_path), overwrite_policy, allow_lazy_params)
     _apply_plan(plan)
     return model
 
 
-def _plan_quantizers(model: torch.nn.Module, recipes: Mapping[str, Any], tensors: Mapping[str, torch.Tensor],
+def _plan_quantizers(model: torch.nn.Module, config: Mapping[str, Any], tensors: Mapping[str, torch.Tensor],
                      where: str, overwrite_policy: str, allow_lazy_params: bool
                      ) -> List[Tuple[torch.nn.Module, str, Quantizer, str]]:
     """Build (without touching the model) the quantizers to put in place; every check here."""
+    recipes = config.get("quantizers") or {}
+    if not isinstance(recipes, Mapping):
+        raise ValueError("%s: 'quantizers' is not a mapping" % where)
+    lazy_keys = dict(config.get("lazy_parameters") or {})
+    for path, recipe in recipes.items():  # files of earlier versions: lazy keys in the recipe
+        if isinstance(recipe, Mapping) and recipe.get("lazy"):
+            lazy_keys[path] = list(recipe["lazy"])
     slots = _quantizer_slots(model)
     unexpected = sorted(p for p in recipes if p not in slots)
     missing = sorted(p for p, (_, _, q) in slots.items() if not q.is_stub() and p not in recipes)
@@ -418,20 +495,25 @@ def _plan_quantizers(model: torch.nn.Module, recipes: Mapping[str, Any], tensors
     built: Dict[str, Quantizer] = {}
     plan: List[Tuple[torch.nn.Module, str, Quantizer, str]] = []
     used = set()
-    for path in sorted(recipes, key=lambda p: "shared_with" in recipes[p]):
+    def shared(entry: Any) -> bool:
+        return isinstance(entry, Mapping) and "shared_with" in entry
+
+    for path in sorted(recipes, key=lambda p: shared(recipes[p])):
         recipe = recipes[path]
         parent, attr, current = slots[path]
-        if "shared_with" in recipe:
+        if shared(recipe):
+            if recipe["shared_with"] not in built:
+                raise ValueError("%s: %r is shared with %r, which holds no quantizer" % (where, path, recipe["shared_with"]))
             new = built[recipe["shared_with"]]
         else:
-            new = build_quantizer(recipe)
+            new = recipe if isinstance(recipe, Quantizer) else build_quantizer(recipe)
             state = {k[len(path) + 1:]: v for k, v in tensors.items() if k.startswith(path + ".")}
             used.update(path + "." + k for k in state)
-            if recipe.get("lazy") and not allow_lazy_params:
+            if lazy_keys.get(path) and not allow_lazy_params:
                 raise ValueError("%s at %r was saved with lazy parameters; pass allow_lazy_params=True"
-                                 % (recipe["class"], path))
+                                 % (type(new).__name__, path))
             result = new.load_state_dict(state, strict=False)
-            bad_missing = [k for k in result.missing_keys if k not in recipe.get("lazy", [])]
+            bad_missing = [k for k in result.missing_keys if k not in lazy_keys.get(path, [])]
             if bad_missing or result.unexpected_keys:
                 raise RuntimeError("quantizer %r: missing keys %s, unexpected keys %s; the model is unchanged"
                                    % (path, bad_missing, list(result.unexpected_keys)))
@@ -503,7 +585,7 @@ def save_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
         raise ValueError("%s exists and is not a directory" % directory)
     if name_or_path is None:
         name_or_path = getattr(getattr(model, "config", None), "name_or_path", None) or ""
-    recipes, qtensors = _collect_quantizers(model, allow_lazy_params)
+    entries, lazy, qtensors = _collect_quantizers(model, allow_lazy_params)
     weights: Dict[str, torch.Tensor] = {}
     tied: Dict[str, str] = {}
     owners: Dict[Tuple[int, int, Tuple[int, ...], Tuple[int, ...], Any], str] = {}
@@ -520,8 +602,10 @@ def save_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
     digests = {name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
                for name in (_QUANTIZER_FILE, _WEIGHTS_FILE)}
     config = {"version": VERSION, "name_or_path": name_or_path, "transformers_version": _transformers_version(),
-              "fastforward_version": _version(), "quantizers": recipes}
-    _atomic_write(directory / "config.yaml", [json.dumps(config, indent=2, sort_keys=True).encode() + b"\n"])
+              "fastforward_version": _version(), "quantizers": entries}
+    if lazy:
+        config["lazy_parameters"] = lazy
+    _atomic_write(directory / "config.yaml", [_dump_config(config)])
     manifest = {"version": VERSION, "name_or_path": name_or_path, "fastforward_version": _version(),
                 "tied_weights": tied, "sha256": digests}
     _atomic_write(directory / "manifest.json", [json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"])
@@ -540,7 +624,7 @@ def load_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
         if not p.is_file():
             raise FileNotFoundError("not a saved quantized model: %s is missing" % p)
     try:
-        config = json.loads(files["config.yaml"].read_text(encoding="utf-8"))
+        config = _read_config(files["config.yaml"])
         manifest = json.loads(files["manifest.json"].read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValueError("%s: corrupted config or manifest: %s" % (directory, exc)) from None
@@ -559,8 +643,9 @@ def load_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
         if owner not in weights:
             raise ValueError("%s: tied weight %r refers to missing %r" % (directory, alias, owner))
         weights[alias] = weights[owner]
-    plan = _plan_quantizers(model, config.get("quantizers") or {}, qtensors, str(directory), overwrite_policy,
-                            allow_lazy_params)
+    if not isinstance(config, dict):
+        raise ValueError("%s: corrupted config" % directory)
+    plan = _plan_quantizers(model, config, qtensors, str(directory), overwrite_policy, allow_lazy_params)
     # The weights the model will have once the quantizers are in place (a frozen weight
     # quantizer removes its float weight).
     from fastforward.quantization._tensors import quantized_tensor
