@@ -652,6 +652,52 @@ def test_disabled_quantizers_export_float_graphs():
         assert nodes(os.path.join(tmp, "on.onnx"), "QuantizeLinear")
 
 
+class TwoPaths(torch.nn.Module):
+    """A branch the calibration never takes, and one only torch's tracer takes (as torch's
+    attention computes `head_dim` from a size that is a tensor under tracing)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 4)
+        self.rare = LinearQuantizer(8, symmetric=False)
+        self.traced = LinearQuantizer(8, symmetric=False)
+
+    def forward(self, x, rare=False):
+        y = self.fc(x)
+        if rare:
+            y = self.rare(y)
+        if torch.jit.is_tracing():
+            y = self.traced(y)
+        return y
+
+
+def test_uncalibrated_quantizers_export_as_the_model_runs():
+    # Quantizers that never ran on the calibration data hold uninitialised parameters, which
+    # torch's tracer cannot read (it failed deep inside torch before). Exported, they pass
+    # their input on, as the running model does; one the trace reaches gives a warning.
+    import warnings
+
+    needs_onnx()
+    torch.manual_seed(6)
+    model = calibrated_w8a8(TwoPaths(), torch.randn(4, 8))
+    assert model.rare.has_uninitialized_params and model.traced.has_uninitialized_params
+    x = torch.randn(4, 8)
+    with torch.no_grad():
+        ref = value(model(x)).numpy()
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export(model, (x,), tmp, "paths")
+        path = os.path.join(tmp, "paths.onnx")
+        onnx.checker.check_model(onnx.load(path), full_check=True)
+        said = [str(w.message) for w in caught if "never calibrated" in str(w.message)]
+        assert len(said) == 1 and "LinearQuantizer at 'traced'" in said[0], said
+        assert isinstance(model.rare, LinearQuantizer) and isinstance(model.traced, LinearQuantizer)
+        # fc's input and output (its weight is stored as integers): nothing for the other two
+        assert len(nodes(path, "QuantizeLinear")) == 2 and len(nodes(path, "DequantizeLinear")) == 3
+        if ort_available():
+            assert np.array_equal(run_ort(path, (x,), False), ref)
+
+
 class Pow2(QuantizationFunction):
     @staticmethod
     def quantize(data, num_bits, scale):

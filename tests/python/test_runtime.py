@@ -1199,6 +1199,83 @@ JOIN_MODEL = textwrap.dedent(
 )
 
 
+def test_quantizers_take_absent_tensors_ints_and_floats_as_generated_code_passes_them():
+    # ffq quantizes values whose type it cannot know: an Optional[Tensor] that is None, an
+    # int used as a size, a Python float scale.
+    from fastforward.nn import LinearQuantizer
+    from fastforward.range_setting import running_minmax
+
+    q = LinearQuantizer(8, symmetric=False)
+    with fastforward.estimate_ranges(q, running_minmax):
+        assert q(None) is None and q(4) == 4 and q(True) is True
+        q(torch.tensor([-1.0, 2.0]))
+        half = q(0.5)  # a float takes part in calibration as a 0-d tensor
+    assert isinstance(half, torch.Tensor) and half.shape == ()
+    lo, hi = q.quantization_range
+    assert float(lo) == -1.0 and float(hi) == 2.0
+    out = q(0.5)
+    assert isinstance(out, QuantizedTensor) and out.shape == () and out.dtype == torch.get_default_dtype()
+    assert abs(float(out.dequantize()) - 0.5) <= float(q.scale) / 2 + 1e-7
+    assert q(None) is None and q(7) == 7 and type(q(7)) is int
+    q.__dict__["_ff_path"] = "block.quantizer_x"
+    try:
+        q([1.0, 2.0])
+    except TypeError as e:
+        assert "LinearQuantizer at 'block.quantizer_x' cannot quantize a list" in str(e), e
+    else:
+        raise AssertionError("a list was quantized")
+
+
+IDENTITY_BRANCH = textwrap.dedent(
+    """\
+    import torch
+
+
+    class Cross(torch.nn.Module):
+        # Like torch's attention: one path when the same tensor is passed twice.
+        def __init__(self):
+            super().__init__()
+            self.same = torch.nn.Linear(4, 4)
+            self.pair = torch.nn.Linear(4, 4)
+
+        def forward(self, x, y=None):
+            y = x if y is None else y
+            if x is y:
+                return self.same(x) * 2
+            return self.pair(x) * y
+    """
+)
+
+
+def test_calibration_takes_the_branches_the_quantized_model_takes():
+    # Quantized, `x` and `y` come out of two quantizers as two objects, so `x is y` is false;
+    # calibration, where activations pass on unquantized, must see the same (else the
+    # `pair` branch's quantizers stay uncalibrated and the model fails after calibration).
+    _real_ffq()
+    with _temporary_modules(ffq_identity_branch=IDENTITY_BRANCH):
+        import ffq_identity_branch
+
+        torch.manual_seed(0)
+        model = ffq_identity_branch.Cross()
+        x = torch.randn(3, 4)
+        float_out = model(x)
+        fastforward.quantize(model, weights=8, activations=8)
+        with torch.no_grad(), fastforward.calibration(model):
+            model(x)
+        with torch.no_grad():
+            out = model(x)
+        out = out.dequantize() if isinstance(out, QuantizedTensor) else out
+        pair = [q for _, q in fastforward.find_quantizers(model, "pair/**").named_modules() if not q.is_stub()]
+        assert len(pair) == 3 and not any(q.has_uninitialized_params for q in pair)
+        assert (out - float_out).abs().max() > 0  # quantized, and not the `same` branch's x * 2 path
+        with torch.no_grad(), fastforward.disable_quantization(model):
+            assert torch.equal(value_of(model(x)), float_out)  # off: the float model, `same` branch
+
+
+def value_of(t):
+    return t.dequantize() if isinstance(t, QuantizedTensor) else t
+
+
 def test_autoquantize_joined_files_neither_repeat_nor_replace_definitions():
     # Both files define `helper`; the runs on the two files both generate `quantized_helper`.
     # Joined naively, the second file's helper replaced the first's (Whole then computed

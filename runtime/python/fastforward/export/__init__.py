@@ -74,6 +74,47 @@ class _ExportGuard:
         )
 
 
+class _Uncalibrated(torch.nn.Module):
+    """Stands in, during an export, for a quantizer whose parameters were never initialised:
+    it never ran while the model was calibrated (a branch the data never took, or a value
+    that is a Python int when the model runs but a tensor under tracing, such as a size), so
+    the model as it runs never quantizes there either. Without parameters it does not trip
+    torch's tracer; it passes its input on unchanged, as the running model does, and warns
+    once if the trace reaches it with a tensor."""
+
+    def __init__(self, path: str, quantizer: Quantizer) -> None:
+        super().__init__()
+        self.path, self.kind, self.warned = path, type(quantizer).__name__, False
+
+    def forward(self, data: Any) -> Any:
+        if isinstance(data, torch.Tensor) and not self.warned:
+            self.warned = True
+            warnings.warn("export: %s at %r was never calibrated (it did not run on the calibration "
+                          "data); the exported graph does not quantize there" % (self.kind, self.path),
+                          stacklevel=2)
+        return data
+
+
+class _SwapUncalibrated:
+    """Puts an ``_Uncalibrated`` in every slot holding an uncalibrated quantizer until
+    ``remove()`` puts the quantizers back."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.swapped: list = []
+        for name, parent in model.named_modules():
+            for attr, child in list(parent._modules.items()):
+                if (isinstance(child, Quantizer) and not child.is_stub()
+                        and getattr(child, "has_uninitialized_params", False)):
+                    path = (name + "." if name else "") + attr
+                    parent._modules[attr] = _Uncalibrated(path, child)
+                    self.swapped.append((parent, attr, child))
+
+    def remove(self) -> None:
+        for parent, attr, child in self.swapped:
+            parent._modules[attr] = child
+        self.swapped = []
+
+
 class _ModulePath:
     """Forward hooks keeping the path of the innermost module running, so an ``ExportError``
     raised outside any quantizer (integers a module holds, say) can name where it happened."""
@@ -241,6 +282,7 @@ def export(model: torch.nn.Module, data: Any, output_directory: str, model_name:
     handles = []
     try:
         try:
+            handles.append(_SwapUncalibrated(model))
             seen = set()
             for path, module in model.named_modules():
                 if isinstance(module, Quantizer) and not module.is_stub() and id(module) not in seen:

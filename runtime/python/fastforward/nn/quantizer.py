@@ -190,7 +190,22 @@ class Quantizer(torch.nn.Module):
         """Quantize ``data`` (override point)."""
         raise NotImplementedError("%s does not implement quantize()" % type(self).__name__)
 
+    # True for a quantizer whose result does not depend on a tensor input (a frozen weight:
+    # its input is None once the float weight is gone); forward then passes anything on.
+    ignores_input = False
+
     def forward(self, data: torch.Tensor) -> torch.Tensor:
+        if not isinstance(data, torch.Tensor) and not self.ignores_input:
+            # Generated code quantizes values whose type it cannot know (docs/quantization.md,
+            # "Values that are not tensors"): an absent optional tensor, a bool and an int (a
+            # size, a count, an index) pass on as a stub passes them; a Python float is
+            # quantized as a 0-d tensor of the default dtype.
+            if data is None or isinstance(data, int):
+                return data
+            if not isinstance(data, float):
+                raise TypeError("%s cannot quantize a %s (tensors and Python floats only)"
+                                % (describe(self), type(data).__name__))
+            data = torch.tensor(float(data), dtype=torch.get_default_dtype())
         overrides = self.__dict__.get("_quantizer_overrides")
         if not overrides:
             return self.quantize(data)

@@ -104,6 +104,8 @@ class FrozenWeightQuantizer(Quantizer):
     """A weight already quantized: integer ``int_weight`` plus ``scale`` (and ``offset``).
     Calling it ignores its input and returns the stored weight as a ``QuantizedTensor``."""
 
+    ignores_input = True
+
     def __init__(self, int_weight: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
                  num_bits: float, granularity: Granularity, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()

@@ -279,6 +279,18 @@ class _RangeFromFirstTensor:
         return callback(*args, **kwargs)
 
 
+def _new_object(quantizer: Any, callback: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    """Calibration override: an activation passed on unquantized comes out as a new tensor
+    object on the same data, as a quantized one would. Code that compares identities (`if q
+    is k:` in torch's attention) then takes the branch during calibration that it takes once
+    the activations are quantized, so that branch's quantizers are the ones calibrated."""
+    data = args[0] if args else kwargs.get("data")
+    result = callback(*args, **kwargs)
+    if result is data and type(result) in (torch.Tensor, torch.nn.Parameter):
+        return result.view_as(result)
+    return result
+
+
 @contextlib.contextmanager
 def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstimator) -> Iterator[None]:
     """Within the block, forward passes record activation ranges (``estimator``: an estimator
@@ -294,6 +306,11 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
     if isinstance(estimator, type):
         estimator = estimator()
     with estimate_ranges(activations, estimator):
-        yield
+        handles = [q.register_override(_new_object) for q in activations]
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
     if state is not None:
         state["activation_switch"].enable_quantization(True)

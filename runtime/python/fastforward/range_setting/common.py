@@ -136,7 +136,11 @@ class SimpleEstimatorStep(abc.ABC):
             self._ready = True
         self.estimate_step(quantizer, data)
         if self.disable_quantization:
-            return data
+            # A new tensor object on the same data, as a quantizer returns a new object: code
+            # that compares identities (`if q is k:` in torch's attention) takes the branch
+            # during calibration that it takes once quantized, so that branch's quantizers are
+            # the ones calibrated.
+            return data.view_as(data) if type(data) in (torch.Tensor, torch.nn.Parameter) else data
         return callback(*args, **kwargs)
 
 
