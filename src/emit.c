@@ -167,6 +167,62 @@ static void render_op(const Emitter *e, const QOp *op, StrBuf *out) {
 
 static void put_gen(const Emitter *e, const GenLine *g, int indent, StrBuf *out);
 
+// The last name of a call's callee: `f` of f(...), `c` of a.b.c(...).
+static bool callee_name_starts(const Cst *c, uint32_t call, const char *prefix) {
+    uint32_t f = cst_field(c, call, F_FUNCTION);
+    if (f != CST_NONE && c->nodes[f].kind == K_ATTRIBUTE) f = cst_field(c, f, F_ATTRIBUTE);
+    if (f == CST_NONE || c->nodes[f].kind != K_IDENTIFIER) return false;
+    size_t n, len = strlen(prefix);
+    const char *t = cst_text(c, f, &n);
+    return n >= len && memcmp(t, prefix, len) == 0;
+}
+
+// torch's dispatch guard, `if has_torch_function...(...): return handle_torch_function(...)`.
+static bool torch_function_guard(const Cst *c, uint32_t st) {
+    if (c->nodes[st].kind != K_IF || cst_field(c, st, F_ALTERNATIVE) != CST_NONE) return false;
+    uint32_t cond = cst_field(c, st, F_CONDITION);
+    cond = cond == CST_NONE ? CST_NONE : cst_unparen(c, cond);
+    if (cond == CST_NONE || c->nodes[cond].kind != K_CALL || !callee_name_starts(c, cond, "has_torch_function"))
+        return false;
+    uint32_t body = cst_field(c, st, F_CONSEQUENCE), ret = CST_NONE;
+    for (uint32_t k = 0; body != CST_NONE && k < cst_named_count(c, body); k++) {
+        uint32_t s = cst_named_child(c, body, k);
+        if (c->nodes[s].kind == K_COMMENT) continue;
+        if (ret != CST_NONE) return false;
+        ret = s;
+    }
+    if (ret == CST_NONE || c->nodes[ret].kind != K_RETURN || cst_named_count(c, ret) != 1) return false;
+    uint32_t value = cst_named_child(c, ret, 0);
+    return c->nodes[value].kind == K_CALL && callee_name_starts(c, value, "handle_torch_function");
+}
+
+// Where a block's prologue goes when the block opens with torch's dispatch guard (after
+// its docstring and assignments that gather the tensors it checks, `tens_ops = (a, b)`):
+// the index of the guard among the block's children, whose prologue then follows it; else
+// UINT32_MAX (the prologue opens the block). Quantized before the guard, the parameters
+// would be QuantizedTensors there, and the guard would hand the call to
+// QuantizedTensor.__torch_function__, which calls the function again, forever.
+static uint32_t guard_before_prologue(const Cst *c, uint32_t block) {
+    const CstNode *b = &c->nodes[block];
+    bool first = true;
+    for (uint32_t k = 0; k < b->nchildren; k++) {
+        uint32_t st = b->first_child + k;
+        const CstNode *sn = &c->nodes[st];
+        if (!sn->named || sn->kind == K_COMMENT) continue;
+        bool was_first = first;
+        first = false;
+        if (torch_function_guard(c, st)) return k;
+        if (sn->kind != K_EXPR_STMT) return UINT32_MAX;
+        uint32_t e = cst_named_child(c, st, 0);
+        if (was_first && c->nodes[e].kind == K_STRING) continue;  // the docstring
+        uint32_t right = c->nodes[e].kind == K_ASSIGNMENT ? cst_field(c, e, F_RIGHT) : CST_NONE;
+        if (right == CST_NONE) return UINT32_MAX;
+        uint32_t rk = c->nodes[right].kind;
+        if (rk != K_TUPLE && rk != K_LIST && rk != K_IDENTIFIER) return UINT32_MAX;
+    }
+    return UINT32_MAX;
+}
+
 // Lines of a block's prologue, each followed by a line break at the block's indentation.
 static void put_prologue(const Emitter *e, uint32_t block, StrBuf *out, bool lines_after) {
     const PtrVec *pro = nodemap_get(&e->cv->prologue, block);
@@ -195,6 +251,7 @@ static void emit_prologue_before_comment(const Emitter *e, uint32_t n, uint32_t 
         bool docstring = first && first->kind == K_EXPR_STMT &&
                          e->c->nodes[cst_named_child(e->c, cn->first_child, 0)].kind == K_STRING;
         if (docstring) return;  // the prologue goes after the docstring, inside the block
+        if (guard_before_prologue(e->c, block) != UINT32_MAX) return;  // after torch's guard
         put_prologue(e, block, out, true);
         put_leading_hoists(e, block, 0, block_indent(e->c, block), out);
         return;
@@ -500,6 +557,7 @@ static void render_block(const Emitter *e, uint32_t block, StrBuf *out) {
     const PtrVec *pending = NULL;
     uint32_t pos = b->start;
     bool first_named = true;
+    uint32_t guard = guard_before_prologue(c, block);
     for (uint32_t k = 0; k < b->nchildren; k++) {
         uint32_t st = b->first_child + k;
         const CstNode *sn = &c->nodes[st];
@@ -516,7 +574,7 @@ static void render_block(const Emitter *e, uint32_t block, StrBuf *out) {
         bool docstring =
             first_named && sn->kind == K_EXPR_STMT && c->nodes[cst_named_child(c, st, 0)].kind == K_STRING;
         first_named = false;
-        if (!docstring) put_prologue(e, block, out, true);
+        if (!docstring && (guard == UINT32_MAX || k > guard)) put_prologue(e, block, out, true);
         if (sn->kind == K_COMMENT) {
             put_leading_hoists(e, block, k, indent, out);
             copy(e, sn->start, sn->end, out);

@@ -9,7 +9,6 @@ from helpers.helper_passed_as_value import Net, apply, plain, squash
 def quantized_self_ref_op(
     x, *, quantizer_mul: fastforward.nn.Quantizer, quantizer_x: fastforward.nn.Quantizer
 ):
-    x = quantizer_x(x)
     if torch.overrides.has_torch_function_unary(x):
         return torch.overrides.handle_torch_function(
             functools.partial(
@@ -18,6 +17,7 @@ def quantized_self_ref_op(
             (x,),
             x,
         )
+    x = quantizer_x(x)
     return fastforward.nn.functional.mul(x, 2, output_quantizer=quantizer_mul)
 
 

@@ -1272,6 +1272,59 @@ def test_calibration_takes_the_branches_the_quantized_model_takes():
             assert torch.equal(value_of(model(x)), float_out)  # off: the float model, `same` branch
 
 
+TRAMPOLINE = textwrap.dedent(
+    """\
+    import torch
+
+
+    def project(x, w, packed: bool = False):
+        # torch's functionals open with this guard (F.multi_head_attention_forward, ...)
+        if torch.overrides.has_torch_function((x, w)):
+            return torch.overrides.handle_torch_function(project, (x, w), x, w, packed)
+        if packed:
+            return torch.matmul(x, w)
+        first, second = w.chunk(2, 1)
+        return torch.matmul(x, first) * 2 + torch.matmul(x, second)
+
+
+    class Proj(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.randn(4, 8) * 0.3)
+
+        def forward(self, x):
+            return project(torch.relu(x), self.w)
+    """
+)
+
+
+def test_a_quantized_helper_behind_torchs_dispatch_guard_computes_on_real_values():
+    # The quantized helper's inputs arrive quantized, so torch's guard hands the call to
+    # QuantizedTensor.__torch_function__, which runs the helper again on the real values.
+    # That run's own QuantizedTensors (`w` chunked) must act as QuantizedTensors: with torch
+    # functions switched off, `w.chunk` split the raw integers (SQNR 10 dB instead of 40).
+    import math
+
+    _real_ffq()
+    with _temporary_modules(ffq_trampoline=TRAMPOLINE):
+        import ffq_trampoline
+
+        torch.manual_seed(0)
+        model = ffq_trampoline.Proj()
+        x = torch.randn(5, 4)
+        with torch.no_grad():
+            expected = model(x)
+        fastforward.quantize(model, weights=8, activations=8)
+        with torch.no_grad(), fastforward.calibration(model):
+            model(x)
+        with torch.no_grad():
+            got = value_of(model(x))
+        noise = float(((got - expected) ** 2).sum())
+        assert 10 * math.log10(float((expected ** 2).sum()) / noise) > 30
+        with fastforward.strict_quantization(True), torch.no_grad():
+            assert torch.equal(value_of(model(x)), got)  # the generated helper quantizes what it gets
+
+
 def value_of(t):
     return t.dequantize() if isinstance(t, QuantizedTensor) else t
 

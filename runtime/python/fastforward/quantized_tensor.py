@@ -14,6 +14,8 @@ which makes that implicit dequantization a ``QuantizationError`` naming the op.
 from __future__ import annotations
 
 import copy
+import functools
+import types
 import warnings
 from typing import Any, Callable, Optional
 
@@ -51,6 +53,20 @@ def _op_name(func: Callable) -> str:
         owner = getattr(func, "__self__", None)
         name = getattr(owner, "__name__", name)
     return name
+
+
+def _python_function(func: Callable) -> bool:
+    """A function defined in Python (not one of torch's built-in operators)."""
+    target = func.func if isinstance(func, functools.partial) else func
+    return isinstance(target, (types.FunctionType, types.MethodType))
+
+
+def _quantizes_its_inputs(func: Callable) -> bool:
+    """A quantized helper as generated code passes it on (``functools.partial(quantized_f,
+    quantizer_x=...)``): it quantizes what it is given, so dequantizing first is no loss."""
+    from fastforward.nn.quantizer import Quantizer
+
+    return isinstance(func, functools.partial) and any(isinstance(v, Quantizer) for v in func.keywords.values())
 
 
 def _no_dispatch(name: str) -> bool:
@@ -222,14 +238,21 @@ class QuantizedTensor(torch.Tensor):
             kernel = dispatcher.dispatch(name, *args, **kwargs)
             if kernel is not None:
                 return kernel(*args, **kwargs)
-            if get_strict_quantization():
+            if get_strict_quantization() and not _quantizes_its_inputs(func):
                 raise QuantizationError(
                     "Implicit dequantization of a QuantizedTensor in %r is forbidden under "
                     "strict quantization. Dequantize explicitly (x.dequantize()), turn strict "
                     "quantization off (fastforward.strict_quantization(False)), or register a "
                     "kernel with fastforward.dispatcher.register(%r, ...)" % (name, name)
                 )
-            return func(*_dequantize_nested(args), **_dequantize_nested(kwargs))
+            if not _python_function(func):
+                return func(*_dequantize_nested(args), **_dequantize_nested(kwargs))
+        # A function written in Python reached through torch's protocol (a quantized helper
+        # that hands itself to `handle_torch_function`, as torch's attention does): it runs on
+        # the real values with torch functions enabled, so the QuantizedTensors its own
+        # quantizers make inside behave as QuantizedTensors, not as their raw integers; its
+        # `has_torch_function` check sees plain tensors and does not call back here.
+        return func(*_dequantize_nested(args), **_dequantize_nested(kwargs))
 
 
 def _rebuild_quantized_tensor(raw: torch.Tensor, context: Any) -> QuantizedTensor:

@@ -2,7 +2,10 @@
 # higher-order function) is passed as functools.partial(quantized_<helper>, <quantizers>),
 # so whoever calls it runs the quantized helper with its own quantizers; inside the helper
 # itself the partial passes its own quantizer parameters. A helper without quantizers, and
-# other uses of the name (helper.__name__), keep the float function.
+# other uses of the name (helper.__name__), keep the float function. The helper's parameter
+# quantizers go after torch's dispatch guard (`if has_torch_function...: return
+# handle_torch_function(...)`): quantized before it, the guard would see QuantizedTensors
+# and hand the call back to the helper forever.
 # e2e: Net() <- torch.randn(2, 4)
 import torch
 
