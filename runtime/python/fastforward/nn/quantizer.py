@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterator, Optional, Tuple, Union
 import torch
 
 from fastforward.forward_override import OverrideFn, OverrideHandle, apply_overrides
+from fastforward.quantized_tensor import QuantizedTensor
 from fastforward.serialization import yamlable
 
 __all__ = ["Quantizer", "QuantizerMetadata", "QuantizerStub", "Tag", "default_tags", "describe"]
@@ -195,17 +196,16 @@ class Quantizer(torch.nn.Module):
     ignores_input = False
 
     def forward(self, data: torch.Tensor) -> torch.Tensor:
-        if not isinstance(data, torch.Tensor) and not self.ignores_input:
+        if not self.ignores_input and not (
+                isinstance(data, torch.Tensor) and (data.is_floating_point() or isinstance(data, QuantizedTensor))):
             # Generated code quantizes values whose type it cannot know (docs/quantization.md,
-            # "Values that are not tensors"): an absent optional tensor, a bool and an int (a
-            # size, a count, an index) pass on as a stub passes them; a Python float is
-            # quantized as a 0-d tensor of the default dtype.
-            if data is None or isinstance(data, int):
+            # "Values that are not float tensors"): a Python float is quantized as a 0-d tensor of
+            # the default dtype; anything else that is not a floating-point tensor (None, an
+            # int, an integer or bool tensor such as position ids or a mask, a tuple) passes
+            # on unchanged, as through a stub.
+            if type(data) is not float:
                 return data
-            if not isinstance(data, float):
-                raise TypeError("%s cannot quantize a %s (tensors and Python floats only)"
-                                % (describe(self), type(data).__name__))
-            data = torch.tensor(float(data), dtype=torch.get_default_dtype())
+            data = torch.tensor(data, dtype=torch.get_default_dtype())
         overrides = self.__dict__.get("_quantizer_overrides")
         if not overrides:
             return self.quantize(data)
