@@ -270,11 +270,57 @@ const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args) {
     }
 }
 
+// Whether node n (in the subtree of `root`) holds a call `name.m_(...)`: a tensor method
+// changing `name` in place (one trailing underscore, not a dunder). Its node, or CST_NONE.
+static uint32_t in_place_call_on(const Cst *c, uint32_t root, const char *name) {
+    const CstNode *r = &c->nodes[root];
+    if (r->kind == K_CALL) {
+        uint32_t f = cst_field(c, root, F_FUNCTION);
+        if (f != CST_NONE && c->nodes[f].kind == K_ATTRIBUTE) {
+            uint32_t obj = cst_field(c, f, F_OBJECT), attr = cst_field(c, f, F_ATTRIBUTE);
+            size_t n;
+            const char *t = attr == CST_NONE ? NULL : cst_text(c, attr, &n);
+            if (obj != CST_NONE && c->nodes[obj].kind == K_IDENTIFIER && cst_text_is(c, obj, name) && t &&
+                n >= 2 && t[n - 1] == '_' && t[n - 2] != '_' && t[0] != '_')
+                return root;
+        }
+    }
+    for (uint32_t k = 0; k < r->nchildren; k++) {
+        uint32_t hit = in_place_call_on(c, r->first_child + k, name);
+        if (hit != CST_NONE) return hit;
+    }
+    return CST_NONE;
+}
+
+// `v = op(...)` with v changed in place later in the function (`v.index_add_(...)`,
+// `v.masked_fill_(...)`): an accumulator or a buffer being filled. Its output quantizer
+// would make v a QuantizedTensor, which in-place methods cannot change, on a grid set by its
+// initial values (zeros); the op stays float. Returns the in-place call, or CST_NONE.
+static uint32_t changed_in_place(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    uint32_t p = c->nodes[n].parent;
+    if (p == CST_NONE || c->nodes[p].kind != K_ASSIGNMENT || cst_field(c, p, F_RIGHT) != n) return CST_NONE;
+    uint32_t left = cst_field(c, p, F_LEFT);
+    if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER) return CST_NONE;
+    return in_place_call_on(c, a->body, cst_strdup(a->cx, c, left));
+}
+
 // Creates the op's intermediate and output quantizers (§2.1, §3.3 step 1).
 static void make_op(RwState *a, uint32_t n) {
     Args args;
     const OpEntry *e = rw_lookup_op(a, n, &args);
     if (!e) return;
+    uint32_t changed = e->returns_quantized ? changed_in_place(a, n) : CST_NONE;
+    if (changed != CST_NONE) {
+        const Cst *c = a->c;
+        uint32_t line, col;
+        srcfile_linecol(c->file, c->nodes[changed].start, &line, &col);
+        diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[n].start, "changed-in-place",
+                "this call stays in float: its result is changed in place on line %u, which a quantized "
+                "tensor cannot be",
+                line);
+        return;
+    }
     if (args.pos_after_kw) {
         rw_fail(a, n, "positional-after-keyword",
                 "a positional argument follows a keyword argument in a quantized call");
