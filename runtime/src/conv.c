@@ -23,6 +23,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 #include "kernels.h"
@@ -123,6 +124,82 @@ size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s) {
     return p.in_bytes + slots_of(&p) * p.slot;
 }
 
+// ---- tile transposes ----
+//
+// Bytes and floats move between pixel-major ([pixel][channel]) and channel-major
+// ([channel][pixel]) order in square tiles that stay in registers; the parts of a matrix
+// that do not fill a tile go element by element. They only move bits, so the results
+// cannot depend on which path moved them.
+
+#if defined(__SSE2__)
+// Rows r[0..16) of a 16 x 16 byte tile become its columns. Each round interleaves row i
+// with row i + 8 into rows 2i, 2i + 1, which rotates the 8-bit index (row, column) left by
+// one bit; four rounds swap row and column.
+static inline __attribute__((always_inline)) void transpose16(__m128i r[16]) {
+    __m128i t[16];
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 8; i++) {
+            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
+            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+        }
+        memcpy(r, t, sizeof t);
+    }
+}
+
+// y[c * ys + p] = x[p * xs + c] for the whole 16 x 16 tiles of p < np, c < nc; returns how
+// many pixels (a multiple of 16) it did, all channels of them below nc / 16 * 16. The
+// pixels go in groups of 64, so that each channel gets whole 64-byte lines written at once
+// (its rows are often a power of two apart, all in one set of the L1 cache).
+static size_t tiles_u8(uint8_t *y, size_t ys, const uint8_t *x, size_t xs, size_t np, size_t nc) {
+    size_t p1 = nc >= 16 ? np / 16 * 16 : 0;
+    for (size_t p0 = 0; p0 < p1; p0 += 64)
+        for (size_t c = 0; c + 16 <= nc; c += 16)
+            for (size_t p = p0; p < p1 && p < p0 + 64; p += 16) {
+                __m128i r[16];
+                for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + (p + i) * xs + c));
+                transpose16(r);
+                for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + (c + i) * ys + p), r[i]);
+            }
+    return p1;
+}
+
+// The float version with 4 x 4 tiles, pixels in groups of 64 (4 lines).
+static size_t tiles_f32(float *y, size_t ys, const float *x, size_t xs, size_t np, size_t nc) {
+    size_t p1 = nc >= 4 ? np / 4 * 4 : 0;
+    for (size_t p0 = 0; p0 < p1; p0 += 64)
+        for (size_t c = 0; c + 4 <= nc; c += 4)
+            for (size_t p = p0; p < p1 && p < p0 + 64; p += 4) {
+                __m128 r0 = _mm_loadu_ps(x + p * xs + c), r1 = _mm_loadu_ps(x + (p + 1) * xs + c);
+                __m128 r2 = _mm_loadu_ps(x + (p + 2) * xs + c), r3 = _mm_loadu_ps(x + (p + 3) * xs + c);
+                _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                _mm_storeu_ps(y + c * ys + p, r0);
+                _mm_storeu_ps(y + (c + 1) * ys + p, r1);
+                _mm_storeu_ps(y + (c + 2) * ys + p, r2);
+                _mm_storeu_ps(y + (c + 3) * ys + p, r3);
+            }
+    return p1;
+}
+#else
+static size_t tiles_u8(uint8_t *y, size_t ys, const uint8_t *x, size_t xs, size_t np, size_t nc) {
+    (void)y, (void)ys, (void)x, (void)xs, (void)np, (void)nc;
+    return 0;
+}
+static size_t tiles_f32(float *y, size_t ys, const float *x, size_t xs, size_t np, size_t nc) {
+    (void)y, (void)ys, (void)x, (void)xs, (void)np, (void)nc;
+    return 0;
+}
+#endif
+
+// y[c * ys + p] = x[p * xs + c] for p < np, c < nc, elements of esz (1 or 4) bytes.
+static void to_channel_major(void *y, size_t ys, const void *x, size_t xs, size_t np, size_t nc, size_t esz) {
+    size_t p0 = esz == 1 ? tiles_u8(y, ys, x, xs, np, nc) : tiles_f32(y, ys, x, xs, np, nc);
+    size_t tile = esz == 1 ? 16 : 4, c0 = p0 ? nc / tile * tile : 0;
+    char *yb = y;
+    const char *xb = x;
+    for (size_t p = 0; p < np; p++)
+        for (size_t c = p < p0 ? c0 : 0; c < nc; c++) memcpy(yb + (c * ys + p) * esz, xb + (p * xs + c) * esz, esz);
+}
+
 // Image b of x into the padded NHWC copy.
 typedef struct pjob {
     uint8_t *dst;
@@ -131,6 +208,33 @@ typedef struct pjob {
     size_t hp, wp;
     uint8_t pad;
 } pjob;
+
+// The pixels of an NCHW image (c planes of hw bytes) into the rows of the padded copy:
+// pixel p goes to dst + p / w * prow + p % w * c. Whole 16 x 16 tiles through registers,
+// the rest byte by byte.
+static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t h, size_t w) {
+    size_t hw = h * w, p = 0;
+#if defined(__SSE2__)
+    for (; p + 16 <= hw && c >= 16; p += 16) {
+        uint8_t *px[16];
+        for (int i = 0; i < 16; i++) px[i] = dst + (p + i) / w * prow + (p + i) % w * c;
+        size_t ci = 0;
+        for (; ci + 16 <= c; ci += 16) {
+            __m128i r[16];
+            for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(src + (ci + i) * hw + p));
+            transpose16(r);
+            for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(px[i] + ci), r[i]);
+        }
+        for (; ci < c; ci++)
+            for (int i = 0; i < 16; i++) px[i][ci] = src[ci * hw + p + i];
+    }
+#endif
+    for (size_t i = p / w; i < h; i++) {  // the rest row by row, from pixel p on
+        size_t x0 = i == p / w ? p % w : 0;
+        for (size_t ci = 0; ci < c; ci++)
+            for (size_t x = x0; x < w; x++) dst[i * prow + x * c + ci] = src[ci * hw + i * w + x];
+    }
+}
 
 static void pad_image(void *arg, size_t b) {
     const pjob *j = arg;
@@ -141,6 +245,7 @@ static void pad_image(void *arg, size_t b) {
     memset(dst, j->pad, s->pad_h * prow);
     memset(dst + (s->pad_h + s->h) * prow, j->pad, s->pad_h * prow);
     size_t side = s->pad_w * c;
+    int nhwc = s->layout & FFQRT_CONV_IN_NHWC || c == 1;
     for (size_t i = 0; i < s->h; i++) {
         uint8_t *row = dst + (s->pad_h + i) * prow;
         if (side <= 8) {  // few channels: the side bytes inline, not two library calls per row
@@ -149,12 +254,9 @@ static void pad_image(void *arg, size_t b) {
             memset(row, j->pad, side);
             memset(row + side + s->w * c, j->pad, side);
         }
-        row += side;
-        if (s->layout & FFQRT_CONV_IN_NHWC || c == 1) memcpy(row, src + i * s->w * c, s->w * c);
-        else
-            for (size_t ci = 0; ci < c; ci++)
-                for (size_t x = 0; x < s->w; x++) row[x * c + ci] = src[(ci * s->h + i) * s->w + x];
+        if (nhwc) memcpy(row + side, src + i * s->w * c, s->w * c);
     }
+    if (!nhwc) nchw_rows(dst + s->pad_h * prow + side, prow, src, c, s->h, s->w);
 }
 
 // dst[0, n) = src[0, n), 16 bytes at a time (may copy up to 15 bytes more).
@@ -254,15 +356,13 @@ static void run_block(const cjob *j, size_t m0, size_t m1, char *slot) {
         if (j->threaded) ffqrt_gemm_run(j->ctx, &gm);
         else ffqrt_gemm_run1(j->ctx->k, &gm);
         if (!nchw_out(s)) continue;
+        // rows m0.. are pixels q.. of image b, maybe running into the next images
         size_t hw = j->p.hw, b = m0 / hw, q = m0 % hw;
-        for (size_t r = 0; r < rows; r++) {
-            char *yb = j->y + ((b * s->c_out + g * cog) * hw + q) * j->esz;
-            const char *src = tmp + r * cog * j->esz;
-            if (j->esz == 1)
-                for (size_t c = 0; c < cog; c++) yb[c * hw] = src[c];
-            else
-                for (size_t c = 0; c < cog; c++) memcpy(yb + c * hw * 4, src + 4 * c, 4);
-            if (++q == hw) q = 0, b++;
+        for (size_t r = 0; r < rows; b++, q = 0) {
+            size_t run = hw - q < rows - r ? hw - q : rows - r;
+            to_channel_major(j->y + ((b * s->c_out + g * cog) * hw + q) * j->esz, hw, tmp + r * cog * j->esz, cog,
+                             run, cog, j->esz);
+            r += run;
         }
     }
 }
@@ -330,41 +430,9 @@ typedef struct xjob {
     size_t hw, c;
 } xjob;
 
-#if defined(__SSE2__)
-// A 16 x 16 byte tile: rows of x (stride xs) become columns of y (stride ys). Each round
-// interleaves row i with row i + 8 into rows 2i, 2i + 1, which rotates the 8-bit index
-// (row, column) left by one bit; four rounds swap row and column.
-static void transpose16(uint8_t *y, size_t ys, const uint8_t *x, size_t xs) {
-    __m128i r[16], t[16];
-    for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + i * xs));
-    for (int round = 0; round < 4; round++) {
-        for (int i = 0; i < 8; i++) {
-            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
-            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
-        }
-        memcpy(r, t, sizeof r);
-    }
-    for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + i * ys), r[i]);
-}
-#endif
-
 static void nchw_image(void *arg, size_t b) {
     const xjob *j = arg;
-    const uint8_t *x = j->x + b * j->hw * j->c;
-    uint8_t *y = j->y + b * j->hw * j->c;
-    enum { T = 16 };  // tiles of T x T bytes stay in L1 both ways
-    for (size_t p0 = 0; p0 < j->hw; p0 += T)
-        for (size_t c0 = 0; c0 < j->c; c0 += T) {
-            size_t p1 = p0 + T < j->hw ? p0 + T : j->hw, c1 = c0 + T < j->c ? c0 + T : j->c;
-#if defined(__SSE2__)
-            if (p1 - p0 == T && c1 - c0 == T) {
-                transpose16(y + c0 * j->hw + p0, j->hw, x + p0 * j->c + c0, j->c);
-                continue;
-            }
-#endif
-            for (size_t c = c0; c < c1; c++)
-                for (size_t p = p0; p < p1; p++) y[c * j->hw + p] = x[p * j->c + c];
-        }
+    to_channel_major(j->y + b * j->hw * j->c, j->hw, j->x + b * j->hw * j->c, j->c, j->hw, j->c, 1);
 }
 
 ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const void *x, size_t n, size_t c,
