@@ -29,7 +29,14 @@
 #include "kernels.h"
 #include "threads.h"
 
-enum { BLOCK_BYTES = 128 << 10, ROW_ALIGN = 24, MAX_BLOCK_ROWS = 4096, PAR_MIN_MACS = 1 << 19 };
+enum {
+    BLOCK_BYTES = 128 << 10,
+    ROW_ALIGN = 24,
+    MAX_BLOCK_ROWS = 4096,
+    PAR_MIN_MACS = 1 << 19,
+    WHOLE_BYTES = 2 << 20,  // workspace the whole-matrix mode may take
+    PANEL_UNIT = 4          // panels per unit of work there (one block of the GEMM kernels)
+};
 
 #define CONV_PACK_VERSION 3u  // 2: no row-per-group layout; 1: the columns packed as (ci, r, t)
 
@@ -60,7 +67,16 @@ typedef struct plan {
     size_t hp, wp;         // padded input height, width
     size_t rows, nblocks;  // rows per block, blocks
     size_t col_bytes, slot, in_bytes;
+    int direct;          // 1x1, stride 1, no padding: the padded input is the column matrix
+    size_t whole_bytes;  // the workspace of the whole-matrix mode (0: not for this shape)
 } plan;
+
+// A 1x1 convolution with stride 1 and no padding over whole k-groups of channels: row m of
+// its column matrix is pixel m of the NHWC input.
+static int direct_1x1(const ffqrt_conv2d_shape *s) {
+    return s->groups == 1 && s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_h == 0 &&
+           s->pad_w == 0 && s->c_in % FFQRT_KR == 0;
+}
 
 static plan plan_of(const ffqrt_conv2d_shape *s) {
     plan p;
@@ -79,6 +95,10 @@ static plan plan_of(const ffqrt_conv2d_shape *s) {
     p.hp = s->h + 2 * s->pad_h;
     p.wp = s->w + 2 * s->pad_w;
     p.in_bytes = ffqrt_round_up(s->n * p.hp * p.wp * s->c_in + SLACK, 64);
+    p.direct = direct_1x1(s);
+    // the column matrix and the channel-pixel outputs of every row at once (see conv())
+    size_t whole = ffqrt_round_up(p.m * p.k_pad + SLACK, 64) + ffqrt_round_up(p.m * p.cog * sizeof(float), 64);
+    p.whole_bytes = s->groups == 1 && p.nblocks < 2 * FFQRT_MAX_THREADS && whole <= WHOLE_BYTES ? whole : 0;
     return p;
 }
 
@@ -121,7 +141,8 @@ ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_sca
 size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s) {
     if (!shape_ok(s)) return 0;
     plan p = plan_of(s);
-    return p.in_bytes + slots_of(&p) * p.slot;
+    size_t blocks = slots_of(&p) * p.slot;
+    return p.in_bytes + (blocks > p.whole_bytes ? blocks : p.whole_bytes);
 }
 
 // ---- tile transposes ----
@@ -289,13 +310,17 @@ __attribute__((noinline)) static void im2col(uint8_t *restrict col, const uint8_
         }
         return;
     }
-    if (whole_rows && rowlen <= 16) {  // short window rows (few channels): one 16-byte copy each
+    if (whole_rows && rowlen <= 32) {  // short window rows (few channels): one or two 16-byte copies
         size_t kh = s->kh, dh = s->dil_h * prow, sh = s->stride_h * prow, sw = s->stride_w * c;
         size_t pad = p->k_pad - p->k, img = p->hp * prow;
+        int two = rowlen > 16;
         const uint8_t *rowp = xp + b * img + i * sh;
         for (size_t m = m0; m < m1; m++) {
             const uint8_t *win = rowp + j * sw;
-            for (size_t r = 0; r < kh; r++, col += rowlen) memcpy(col, win + r * dh, 16);
+            for (size_t r = 0; r < kh; r++, col += rowlen) {
+                memcpy(col, win + r * dh, 16);
+                if (two) memcpy(col + 16, win + r * dh + 16, 16);
+            }
             for (size_t e = 0; e < pad; e++) *col++ = fill;
             if (++j == ow) {
                 j = 0;
@@ -337,33 +362,51 @@ typedef struct cjob {
     size_t esz;
 } cjob;
 
+static const ffqrt_pack_hdr *group_pack(const cjob *j, size_t g) {
+    const ffqrt_conv_hdr *h = (const ffqrt_conv_hdr *)j->packed;
+    return (const ffqrt_pack_hdr *)(j->packed + sizeof *h + g * h->group_bytes);
+}
+
+// The GEMM of group g over output rows [m0, m1), whose column rows are at a (lda apart),
+// writing y directly (NHWC) or tmp ([m1 - m0][cog]).
+static void gemm_of(const cjob *j, ffqrt_gemm *gm, size_t g, const uint8_t *a, size_t lda, size_t m0, size_t m1,
+                    char *tmp) {
+    const ffqrt_conv2d_shape *s = j->s;
+    size_t cog = j->p.cog;
+    ffqrt_gemm_init(gm, group_pack(j, g), a, j->px, m1 - m0, lda);
+    gm->k = j->p.k_pad;  // whole k-groups: the column padding meets the zero-padded weights
+    const float *bias = j->bias ? j->bias + g * cog : NULL;
+    if (nchw_out(s)) ffqrt_gemm_out(gm, tmp, j->py, j->relu, bias, cog, 1);
+    else ffqrt_gemm_out(gm, j->y + (m0 * s->c_out + g * cog) * j->esz, j->py, j->relu, bias, s->c_out, 1);
+}
+
+// Channels [c0, c1) of group g from tmp (output rows [m0, m1), cog per row) into the NCHW y.
+// Rows m0.. are pixels q.. of image b, maybe running into the next images.
+static void store_nchw(const cjob *j, const char *tmp, size_t m0, size_t m1, size_t g, size_t c0, size_t c1) {
+    size_t hw = j->p.hw, b = m0 / hw, q = m0 % hw, cog = j->p.cog, rows = m1 - m0, e = j->esz;
+    for (size_t r = 0; r < rows; b++, q = 0) {
+        size_t run = hw - q < rows - r ? hw - q : rows - r;
+        to_channel_major(j->y + ((b * j->s->c_out + g * cog + c0) * hw + q) * e, hw, tmp + (r * cog + c0) * e, cog,
+                         run, c1 - c0, e);
+        r += run;
+    }
+}
+
 // Output rows [m0, m1) of every group, with the workspace slot `slot`.
 static void run_block(const cjob *j, size_t m0, size_t m1, char *slot) {
     const ffqrt_conv2d_shape *s = j->s;
-    const ffqrt_conv_hdr *h = (const ffqrt_conv_hdr *)j->packed;
-    size_t cog = j->p.cog, rows = m1 - m0;
     char *tmp = slot + j->p.col_bytes;
     for (size_t g = 0; g < s->groups; g++) {
-        const ffqrt_pack_hdr *ph = (const ffqrt_pack_hdr *)(j->packed + sizeof *h + g * h->group_bytes);
         ffqrt_gemm gm;
-        ffqrt_gemm_init(&gm, ph, slot, j->px, rows, j->p.k_pad);
-        gm.k = j->p.k_pad;  // whole k-groups: the column padding meets the zero-padded weights
-        im2col((uint8_t *)slot, j->x, s, &j->p, m0, m1, g, gm.a_xor);
-        const float *bias = j->bias ? j->bias + g * cog : NULL;
-        if (nchw_out(s)) ffqrt_gemm_out(&gm, tmp, j->py, j->relu, bias, cog, 1);
-        else
-            ffqrt_gemm_out(&gm, j->y + (m0 * s->c_out + g * cog) * j->esz, j->py, j->relu, bias, s->c_out, 1);
+        if (j->p.direct) {
+            gemm_of(j, &gm, g, j->x + m0 * s->c_in, s->c_in, m0, m1, tmp);
+        } else {
+            gemm_of(j, &gm, g, (const uint8_t *)slot, j->p.k_pad, m0, m1, tmp);
+            im2col((uint8_t *)slot, j->x, s, &j->p, m0, m1, g, gm.a_xor);
+        }
         if (j->threaded) ffqrt_gemm_run(j->ctx, &gm);
         else ffqrt_gemm_run1(j->ctx->k, &gm);
-        if (!nchw_out(s)) continue;
-        // rows m0.. are pixels q.. of image b, maybe running into the next images
-        size_t hw = j->p.hw, b = m0 / hw, q = m0 % hw;
-        for (size_t r = 0; r < rows; b++, q = 0) {
-            size_t run = hw - q < rows - r ? hw - q : rows - r;
-            to_channel_major(j->y + ((b * s->c_out + g * cog) * hw + q) * j->esz, hw, tmp + r * cog * j->esz, cog,
-                             run, cog, j->esz);
-            r += run;
-        }
+        if (nchw_out(s)) store_nchw(j, tmp, m0, m1, g, 0, j->p.cog);
     }
 }
 
@@ -375,6 +418,43 @@ static void run_part(void *arg, size_t part, size_t parts) {
         size_t m0 = b * j->p.rows, m1 = m0 + j->p.rows < j->p.m ? m0 + j->p.rows : j->p.m;
         run_block(j, m0, m1, slot);
     }
+}
+
+// The whole-matrix mode (one group, few rows): the column matrix of every output row, then
+// the threads take runs of output-channel panels, each over every row, so that each reads only
+// its share of the weights; the NCHW output of a run's channels is written by its thread.
+typedef struct wjob {
+    const cjob *j;
+    ffqrt_gemm gm;
+    char *tmp;
+    size_t per;  // panels per unit
+} wjob;
+
+static void panels_unit(void *arg, size_t u) {
+    const wjob *w = arg;
+    size_t panels = (w->gm.n + FFQRT_NR - 1) / FFQRT_NR, p0 = u * w->per;
+    size_t p1 = panels - p0 < w->per ? panels : p0 + w->per;
+    w->j->ctx->k->gemm_panels(&w->gm, p0, p1, 0, w->gm.m);
+    if (!nchw_out(w->j->s)) return;
+    size_t c1 = p1 * FFQRT_NR < w->gm.n ? p1 * FFQRT_NR : w->gm.n;
+    store_nchw(w->j, w->tmp, 0, w->j->p.m, 0, p0 * FFQRT_NR, c1);
+}
+
+static void run_whole(const cjob *j, size_t nt) {
+    const ffqrt_kernels *k = j->ctx->k;
+    wjob w = {j, {0}, j->slots + ffqrt_round_up(j->p.m * j->p.k_pad + SLACK, 64), 0};
+    if (j->p.direct) {
+        gemm_of(j, &w.gm, 0, j->x, j->s->c_in, 0, j->p.m, w.tmp);
+    } else {
+        // on this thread: the copies of a row run into the next one's (SLACK), so rows
+        // split between threads would race at the boundaries
+        gemm_of(j, &w.gm, 0, (const uint8_t *)j->slots, j->p.k_pad, 0, j->p.m, w.tmp);
+        im2col((uint8_t *)j->slots, j->x, j->s, &j->p, 0, j->p.m, 0, w.gm.a_xor);
+    }
+    if (k->needs_u7) w.gm.a_u7 = k->max_u8(w.gm.a, w.gm.m * w.gm.lda, w.gm.a_xor) <= 127;
+    size_t panels = (w.gm.n + FFQRT_NR - 1) / FFQRT_NR;
+    w.per = panels >= 2 * nt * PANEL_UNIT ? PANEL_UNIT : (panels + nt - 1) / nt;
+    ffqrt_parallel_for(j->ctx->pool, nt, (panels + w.per - 1) / w.per, panels_unit, &w);
 }
 
 static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *x,
@@ -393,15 +473,21 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
     if (s->n * s->c_out == 0) return FFQRT_OK;
     if (!y || !x || !ws) return FFQRT_EINVAL;
     cjob j = {ctx, s, packed, plan_of(s), ws, px, py, relu, 0, bias, y, (char *)ws, py ? 1 : sizeof(float)};
-    pjob pj = {ws, x, s, j.p.hp, j.p.wp, (uint8_t)px->zero_point};
-    ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, 1 << 16), s->n,
-                       pad_image, &pj);
+    if (j.p.direct && s->layout & FFQRT_CONV_IN_NHWC) {
+        j.x = x;  // already the column matrix
+    } else {
+        pjob pj = {ws, x, s, j.p.hp, j.p.wp, (uint8_t)px->zero_point};
+        ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, 1 << 16), s->n,
+                           pad_image, &pj);
+    }
     j.slots += j.p.in_bytes;
     size_t nt = ffqrt_threads_for(ctx, j.p.m * s->c_out * (j.p.k ? j.p.k : 1), PAR_MIN_MACS);
     if (nt > 1 && j.p.nblocks >= 2 * nt) {
         size_t parts = ffqrt_parts_for(nt);
         parts = parts < slots_of(&j.p) ? parts : slots_of(&j.p);
         ffqrt_parallel_parts(ctx->pool, nt, parts, run_part, &j);
+    } else if (nt > 1 && j.p.whole_bytes) {
+        run_whole(&j, nt);
     } else {
         j.threaded = nt > 1;
         run_part(&j, 0, 1);
