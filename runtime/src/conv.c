@@ -221,21 +221,23 @@ static void to_channel_major(void *y, size_t ys, const void *x, size_t xs, size_
         for (size_t c = p < p0 ? c0 : 0; c < nc; c++) memcpy(yb + (c * ys + p) * esz, xb + (p * xs + c) * esz, esz);
 }
 
-// Image b of x into the padded NHWC copy.
+// Image b of x into the padded NHWC copy. s8 inputs are stored flipped to u8 (xor 0x80):
+// the GEMM then reads them as they are, with the zero point it uses for s8 anyway.
 typedef struct pjob {
     uint8_t *dst;
     const uint8_t *src;
     const ffqrt_conv2d_shape *s;
     size_t hp, wp;
-    uint8_t pad;
+    uint8_t pad, flip;  // the padding byte; every input byte is xor flip
 } pjob;
 
 // The pixels of an NCHW image (c planes of hw bytes) into the rows of the padded copy:
-// pixel p goes to dst + p / w * prow + p % w * c. Whole 16 x 16 tiles through registers,
-// the rest byte by byte.
-static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t h, size_t w) {
+// pixel p goes to dst + p / w * prow + p % w * c, each byte xor `flip`. Whole 16 x 16 tiles
+// through registers, the rest byte by byte.
+static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t h, size_t w, uint8_t flip) {
     size_t hw = h * w, p = 0;
 #if defined(__SSE2__)
+    __m128i fv = _mm_set1_epi8((char)flip);
     for (; p + 16 <= hw && c >= 16; p += 16) {
         uint8_t *px[16];
         for (int i = 0; i < 16; i++) px[i] = dst + (p + i) / w * prow + (p + i) % w * c;
@@ -244,16 +246,16 @@ static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, s
             __m128i r[16];
             for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(src + (ci + i) * hw + p));
             transpose16(r);
-            for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(px[i] + ci), r[i]);
+            for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(px[i] + ci), _mm_xor_si128(r[i], fv));
         }
         for (; ci < c; ci++)
-            for (int i = 0; i < 16; i++) px[i][ci] = src[ci * hw + p + i];
+            for (int i = 0; i < 16; i++) px[i][ci] = src[ci * hw + p + i] ^ flip;
     }
 #endif
     for (size_t i = p / w; i < h; i++) {  // the rest row by row, from pixel p on
         size_t x0 = i == p / w ? p % w : 0;
         for (size_t ci = 0; ci < c; ci++)
-            for (size_t x = x0; x < w; x++) dst[i * prow + x * c + ci] = src[ci * hw + i * w + x];
+            for (size_t x = x0; x < w; x++) dst[i * prow + x * c + ci] = src[ci * hw + i * w + x] ^ flip;
     }
 }
 
@@ -275,9 +277,14 @@ static void pad_image(void *arg, size_t b) {
             memset(row, j->pad, side);
             memset(row + side + s->w * c, j->pad, side);
         }
-        if (nhwc) memcpy(row + side, src + i * s->w * c, s->w * c);
+        if (!nhwc) continue;
+        uint8_t *d = row + side;
+        const uint8_t *from = src + i * s->w * c;
+        if (j->flip)
+            for (size_t e = 0; e < s->w * c; e++) d[e] = from[e] ^ j->flip;
+        else memcpy(d, from, s->w * c);
     }
-    if (!nhwc) nchw_rows(dst + s->pad_h * prow + side, prow, src, c, s->h, s->w);
+    if (!nhwc) nchw_rows(dst + s->pad_h * prow + side, prow, src, c, s->h, s->w, j->flip);
 }
 
 // dst[0, n) = src[0, n), 16 bytes at a time (may copy up to 15 bytes more).
@@ -360,6 +367,7 @@ typedef struct cjob {
     const float *bias;
     char *y, *slots;
     size_t esz;
+    uint8_t flip;  // x holds the input bytes xor flip (0x80: s8 made u8)
 } cjob;
 
 static const ffqrt_pack_hdr *group_pack(const cjob *j, size_t g) {
@@ -375,6 +383,7 @@ static void gemm_of(const cjob *j, ffqrt_gemm *gm, size_t g, const uint8_t *a, s
     size_t cog = j->p.cog;
     ffqrt_gemm_init(gm, group_pack(j, g), a, j->px, m1 - m0, lda);
     gm->k = j->p.k_pad;  // whole k-groups: the column padding meets the zero-padded weights
+    gm->a_xor ^= j->flip;  // flipped already (za stays the one of the s8 operand)
     const float *bias = j->bias ? j->bias + g * cog : NULL;
     if (nchw_out(s)) ffqrt_gemm_out(gm, tmp, j->py, j->relu, bias, cog, 1);
     else ffqrt_gemm_out(gm, j->y + (m0 * s->c_out + g * cog) * j->esz, j->py, j->relu, bias, s->c_out, 1);
@@ -476,7 +485,8 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
     if (j.p.direct && s->layout & FFQRT_CONV_IN_NHWC) {
         j.x = x;  // already the column matrix
     } else {
-        pjob pj = {ws, x, s, j.p.hp, j.p.wp, (uint8_t)px->zero_point};
+        j.flip = px->dtype == FFQRT_S8 ? 0x80 : 0;
+        pjob pj = {ws, x, s, j.p.hp, j.p.wp, (uint8_t)((uint8_t)px->zero_point ^ j.flip), j.flip};
         ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, 1 << 16), s->n,
                            pad_image, &pj);
     }
