@@ -498,12 +498,13 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
     }
     j.slots += j.p.in_bytes;
     size_t nt = ffqrt_threads_for(ctx, j.p.m * s->c_out * (j.p.k ? j.p.k : 1), PAR_MIN_MACS);
-    if (nt > 1 && j.p.nblocks >= 2 * nt) {
+    size_t panels = (j.p.cog + FFQRT_NR - 1) / FFQRT_NR;
+    if (nt > 1 && j.p.whole_bytes && j.p.nblocks < 2 * nt && panels >= nt) {
+        run_whole(&j, nt);
+    } else if (nt > 1 && j.p.nblocks >= nt) {
         size_t parts = ffqrt_parts_for(nt);
         parts = parts < slots_of(&j.p) ? parts : slots_of(&j.p);
         ffqrt_parallel_parts(ctx->pool, nt, parts, run_part, &j);
-    } else if (nt > 1 && j.p.whole_bytes) {
-        run_whole(&j, nt);
     } else {
         j.threaded = nt > 1;
         run_part(&j, 0, 1);
