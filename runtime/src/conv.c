@@ -80,8 +80,8 @@ typedef struct plan {
 // A 1x1 convolution with stride 1 and no padding over whole k-groups of channels: row m of
 // its column matrix is pixel m of the NHWC input.
 static int direct_1x1(const ffqrt_conv2d_shape *s) {
-    return s->groups == 1 && s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 && s->pad_h == 0 &&
-           s->pad_w == 0 && s->c_in % FFQRT_KR == 0;
+    return s->groups == 1 && s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+           s->pad_h == 0 && s->pad_w == 0 && s->c_in % FFQRT_KR == 0;
 }
 
 static plan plan_of(const ffqrt_conv2d_shape *s) {
@@ -103,7 +103,8 @@ static plan plan_of(const ffqrt_conv2d_shape *s) {
     p.in_bytes = ffqrt_round_up(s->n * p.hp * p.wp * s->c_in + SLACK, 64);
     p.direct = direct_1x1(s);
     // the column matrix and the channel-pixel outputs of every row at once (see conv())
-    size_t whole = ffqrt_round_up(p.m * p.k_pad + SLACK, 64) + ffqrt_round_up(p.m * p.cog * sizeof(float), 64);
+    size_t whole =
+        ffqrt_round_up(p.m * p.k_pad + SLACK, 64) + ffqrt_round_up(p.m * p.cog * sizeof(float), 64);
     p.whole_bytes = s->groups == 1 && p.nblocks < 2 * FFQRT_MAX_THREADS && whole <= WHOLE_BYTES ? whole : 0;
     return p;
 }
@@ -224,7 +225,8 @@ static void to_channel_major(void *y, size_t ys, const void *x, size_t xs, size_
     char *yb = y;
     const char *xb = x;
     for (size_t p = 0; p < np; p++)
-        for (size_t c = p < p0 ? c0 : 0; c < nc; c++) memcpy(yb + (c * ys + p) * esz, xb + (p * xs + c) * esz, esz);
+        for (size_t c = p < p0 ? c0 : 0; c < nc; c++)
+            memcpy(yb + (c * ys + p) * esz, xb + (p * xs + c) * esz, esz);
 }
 
 // Image b of x into the padded NHWC copy. s8 inputs are stored flipped to u8 (xor 0x80):
@@ -237,13 +239,13 @@ typedef struct pjob {
     uint8_t pad, flip;  // the padding byte; every input byte is xor flip
 } pjob;
 
-// The pixels of an NCHW image (c planes of hw bytes) into the rows of the padded copy:
-// pixel p goes to dst + p / w * prow + p % w * c, each byte xor `flip`. Whole 16 x 16 tiles
-// through registers, the rest byte by byte.
-static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t h, size_t w, uint8_t flip) {
-    size_t hw = h * w, p = 0;
 #if defined(__SSE2__)
+// The 16 x 16 tiles of nchw_rows: the first p pixels (a multiple of 16), all channels;
+// returns p.
+static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t hw, size_t w,
+                      uint8_t flip) {
     __m128i fv = _mm_set1_epi8((char)flip);
+    size_t p = 0;
     for (; p + 16 <= hw && c >= 16; p += 16) {
         uint8_t *px[16];
         for (int i = 0; i < 16; i++) px[i] = dst + (p + i) / w * prow + (p + i) % w * c;
@@ -257,7 +259,22 @@ static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, s
         for (; ci < c; ci++)
             for (int i = 0; i < 16; i++) px[i][ci] = src[ci * hw + p + i] ^ flip;
     }
+    return p;
+}
+#else
+static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t hw, size_t w,
+                      uint8_t flip) {
+    (void)dst, (void)prow, (void)src, (void)c, (void)hw, (void)w, (void)flip;
+    return 0;
+}
 #endif
+
+// The pixels of an NCHW image (c planes of hw bytes) into the rows of the padded copy:
+// pixel p goes to dst + p / w * prow + p % w * c, each byte xor `flip`. Whole 16 x 16 tiles
+// through registers, the rest byte by byte.
+static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t h, size_t w,
+                      uint8_t flip) {
+    size_t hw = h * w, p = rows_u8(dst, prow, src, c, hw, w, flip);
     for (size_t i = p / w; i < h; i++) {  // the rest row by row, from pixel p on
         size_t x0 = i == p / w ? p % w : 0;
         for (size_t ci = 0; ci < c; ci++)
@@ -383,12 +400,12 @@ static const ffqrt_pack_hdr *group_pack(const cjob *j, size_t g) {
 
 // The GEMM of group g over output rows [m0, m1), whose column rows are at a (lda apart),
 // writing y directly (NHWC) or tmp ([m1 - m0][cog]).
-static void gemm_of(const cjob *j, ffqrt_gemm *gm, size_t g, const uint8_t *a, size_t lda, size_t m0, size_t m1,
-                    char *tmp) {
+static void gemm_of(const cjob *j, ffqrt_gemm *gm, size_t g, const uint8_t *a, size_t lda, size_t m0,
+                    size_t m1, char *tmp) {
     const ffqrt_conv2d_shape *s = j->s;
     size_t cog = j->p.cog;
     ffqrt_gemm_init(gm, group_pack(j, g), a, j->px, m1 - m0, lda);
-    gm->k = j->p.k_pad;  // whole k-groups: the column padding meets the zero-padded weights
+    gm->k = j->p.k_pad;    // whole k-groups: the column padding meets the zero-padded weights
     gm->a_xor ^= j->flip;  // flipped already (za stays the one of the s8 operand)
     const float *bias = j->bias ? j->bias + g * cog : NULL;
     if (nchw_out(s)) ffqrt_gemm_out(gm, tmp, j->py, j->relu, bias, cog, 1);
@@ -401,8 +418,8 @@ static void store_nchw(const cjob *j, const char *tmp, size_t m0, size_t m1, siz
     size_t hw = j->p.hw, b = m0 / hw, q = m0 % hw, cog = j->p.cog, rows = m1 - m0, e = j->esz;
     for (size_t r = 0; r < rows; b++, q = 0) {
         size_t run = hw - q < rows - r ? hw - q : rows - r;
-        to_channel_major(j->y + ((b * j->s->c_out + g * cog + c0) * hw + q) * e, hw, tmp + (r * cog + c0) * e, cog,
-                         run, c1 - c0, e);
+        to_channel_major(j->y + ((b * j->s->c_out + g * cog + c0) * hw + q) * e, hw, tmp + (r * cog + c0) * e,
+                         cog, run, c1 - c0, e);
         r += run;
     }
 }
