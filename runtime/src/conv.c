@@ -40,8 +40,9 @@ enum {
     ROW_ALIGN = 24,
     MAX_BLOCK_ROWS = 4096,
     PAR_MIN_MACS = 1 << 19,
-    WHOLE_BYTES = 2 << 20,  // workspace the whole-matrix mode may take
-    PANEL_UNIT = 4          // panels per unit of work there (one block of the GEMM kernels)
+    WHOLE_BYTES = 2 << 20,   // workspace the whole-matrix mode may take
+    PANEL_UNIT = 4,          // panels per unit of work there (one block of the GEMM kernels)
+    PAD_MIN_BYTES = 1 << 15  // input bytes per thread of the padded copy, at least
 };
 
 #define CONV_PACK_VERSION 3u  // 2: no row-per-group layout; 1: the columns packed as (ci, r, t)
@@ -229,70 +230,74 @@ static void to_channel_major(void *y, size_t ys, const void *x, size_t xs, size_
             memcpy(yb + (c * ys + p) * esz, xb + (p * xs + c) * esz, esz);
 }
 
-// Image b of x into the padded NHWC copy. s8 inputs are stored flipped to u8 (xor 0x80):
-// the GEMM then reads them as they are, with the zero point it uses for s8 anyway.
+// The input into the padded NHWC copy, in units of a band of rows of one image. s8 inputs
+// are stored flipped to u8 (xor 0x80): the GEMM then reads them as they are, with the zero
+// point it uses for s8 anyway.
 typedef struct pjob {
     uint8_t *dst;
     const uint8_t *src;
     const ffqrt_conv2d_shape *s;
-    size_t hp, wp;
-    uint8_t pad, flip;  // the padding byte; every input byte is xor flip
+    size_t hp, wp, bands;  // bands per image
+    uint8_t pad, flip;     // the padding byte; every input byte is xor flip
 } pjob;
 
 #if defined(__SSE2__)
 // The 16 x 16 tiles of nchw_rows: the first p pixels (a multiple of 16), all channels;
 // returns p.
-static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t hw, size_t w,
-                      uint8_t flip) {
+static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t plane, size_t c, size_t np,
+                      size_t w, uint8_t flip) {
     __m128i fv = _mm_set1_epi8((char)flip);
     size_t p = 0;
-    for (; p + 16 <= hw && c >= 16; p += 16) {
+    for (; p + 16 <= np && c >= 16; p += 16) {
         uint8_t *px[16];
         for (int i = 0; i < 16; i++) px[i] = dst + (p + i) / w * prow + (p + i) % w * c;
         size_t ci = 0;
         for (; ci + 16 <= c; ci += 16) {
             __m128i r[16];
-            for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(src + (ci + i) * hw + p));
+            for (int i = 0; i < 16; i++)
+                r[i] = _mm_loadu_si128((const __m128i *)(src + (ci + i) * plane + p));
             transpose16(r);
             for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(px[i] + ci), _mm_xor_si128(r[i], fv));
         }
         for (; ci < c; ci++)
-            for (int i = 0; i < 16; i++) px[i][ci] = src[ci * hw + p + i] ^ flip;
+            for (int i = 0; i < 16; i++) px[i][ci] = src[ci * plane + p + i] ^ flip;
     }
     return p;
 }
 #else
-static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t hw, size_t w,
-                      uint8_t flip) {
-    (void)dst, (void)prow, (void)src, (void)c, (void)hw, (void)w, (void)flip;
+static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t plane, size_t c, size_t np,
+                      size_t w, uint8_t flip) {
+    (void)dst, (void)prow, (void)src, (void)plane, (void)c, (void)np, (void)w, (void)flip;
     return 0;
 }
 #endif
 
-// The pixels of an NCHW image (c planes of hw bytes) into the rows of the padded copy:
-// pixel p goes to dst + p / w * prow + p % w * c, each byte xor `flip`. Whole 16 x 16 tiles
-// through registers, the rest byte by byte.
-static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t c, size_t h, size_t w,
-                      uint8_t flip) {
-    size_t hw = h * w, p = rows_u8(dst, prow, src, c, hw, w, flip);
+// h rows of w pixels of an NCHW image (channel ci at src + ci * plane) into the rows of the
+// padded copy: pixel p goes to dst + p / w * prow + p % w * c, each byte xor `flip`. Whole
+// 16 x 16 tiles through registers, the rest byte by byte.
+static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t plane, size_t c, size_t h,
+                      size_t w, uint8_t flip) {
+    size_t p = rows_u8(dst, prow, src, plane, c, h * w, w, flip);
     for (size_t i = p / w; i < h; i++) {  // the rest row by row, from pixel p on
         size_t x0 = i == p / w ? p % w : 0;
         for (size_t ci = 0; ci < c; ci++)
-            for (size_t x = x0; x < w; x++) dst[i * prow + x * c + ci] = src[ci * hw + i * w + x] ^ flip;
+            for (size_t x = x0; x < w; x++) dst[i * prow + x * c + ci] = src[ci * plane + i * w + x] ^ flip;
     }
 }
 
-static void pad_image(void *arg, size_t b) {
+static void pad_band(void *arg, size_t u) {
     const pjob *j = arg;
     const ffqrt_conv2d_shape *s = j->s;
+    size_t b = u / j->bands, band = u % j->bands, i0 = s->h * band / j->bands,
+           i1 = s->h * (band + 1) / j->bands;
     size_t c = s->c_in, prow = j->wp * c, img = s->h * s->w * c;
     uint8_t *dst = j->dst + b * j->hp * prow;
     const uint8_t *src = j->src + b * img;
-    memset(dst, j->pad, s->pad_h * prow);
-    memset(dst + (s->pad_h + s->h) * prow, j->pad, s->pad_h * prow);
+    if (band == 0) memset(dst, j->pad, s->pad_h * prow);
+    if (band + 1 == j->bands) memset(dst + (s->pad_h + s->h) * prow, j->pad, s->pad_h * prow);
     size_t side = s->pad_w * c;
     int nhwc = s->layout & FFQRT_CONV_IN_NHWC || c == 1;
-    for (size_t i = 0; i < s->h; i++) {
+    for (size_t i = i0; i < i1; i++) {
         uint8_t *row = dst + (s->pad_h + i) * prow;
         if (side <= 8) {  // few channels: the side bytes inline, not two library calls per row
             for (size_t e = 0; e < side; e++) row[e] = row[side + s->w * c + e] = j->pad;
@@ -307,7 +312,9 @@ static void pad_image(void *arg, size_t b) {
             for (size_t e = 0; e < s->w * c; e++) d[e] = from[e] ^ j->flip;
         else memcpy(d, from, s->w * c);
     }
-    if (!nhwc) nchw_rows(dst + s->pad_h * prow + side, prow, src, c, s->h, s->w, j->flip);
+    if (!nhwc)
+        nchw_rows(dst + (s->pad_h + i0) * prow + side, prow, src + i0 * s->w, s->h * s->w, c, i1 - i0, s->w,
+                  j->flip);
 }
 
 // dst[0, n) = src[0, n), 16 bytes at a time (may copy up to 15 bytes more).
@@ -509,9 +516,12 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
         j.x = x;  // already the column matrix
     } else {
         j.flip = px->dtype == FFQRT_S8 ? 0x80 : 0;
-        pjob pj = {ws, x, s, j.p.hp, j.p.wp, (uint8_t)((uint8_t)px->zero_point ^ j.flip), j.flip};
-        ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, 1 << 16), s->n,
-                           pad_image, &pj);
+        // bands of rows, so that the threads share an image or two too
+        size_t pt = ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, PAD_MIN_BYTES);
+        size_t bands = pt == 1 || s->n >= 2 * pt ? 1 : (2 * pt + s->n - 1) / s->n;
+        bands = bands < s->h ? bands : s->h ? s->h : 1;
+        pjob pj = {ws, x, s, j.p.hp, j.p.wp, bands, (uint8_t)((uint8_t)px->zero_point ^ j.flip), j.flip};
+        ffqrt_parallel_for(ctx->pool, pt, s->n * bands, pad_band, &pj);
     }
     j.slots += j.p.in_bytes;
     size_t nt = ffqrt_threads_for(ctx, j.p.m * s->c_out * (j.p.k ? j.p.k : 1), PAR_MIN_MACS);

@@ -608,6 +608,7 @@ static void test_conv(const variant *vs, size_t nv) {
         {1, 24, 16, 16, 80, 3, 3, 2, 2, 1, 1, 1, 1, 1},  // few output rows: threads split the channels
         {1, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2},  // grouped, one block: threads split its GEMM
         {2, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2},  // grouped, two blocks: a thread each
+        {1, 32, 50, 44, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // threads share the padded copy in bands of rows
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (size_t layout = 0; layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC); layout++) {
