@@ -13,6 +13,10 @@ same neighbours). The ceilings (int8 MAC loop of the ISA in use, streaming copy)
 ffqrt_bench_kernels --ceilings, which divides by per-thread CPU time: the peak with every
 thread on its own core. They are measured before, between and after; the best is kept.
 
+The convolution rows are ResNet-18's layer shapes at 128x128 (batch 1, NCHW in and out):
+ours ffqrt_conv2d_q next to torch's quantized Conv2d (quint8 activations, per-channel qint8
+weights, requantized quint8 output), weights packed once outside the timed call.
+
 A second table runs both sides on one thread and times the calling thread's CPU time: what
 a core delivers while it runs, which a busy machine disturbs much less than wall time
 (neighbours still share caches and memory bandwidth).
@@ -37,6 +41,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ISAS = {"auto": 0, "ref": 1, "avx2": 2, "avx512vnni": 3, "avxvnni": 4}
 SHAPES = [(1, 4096, 4096), (16, 4096, 4096), (128, 4096, 4096), (512, 4096, 4096),
           (128, 768, 3072)]
+# (c_in, h = w, c_out, kernel, stride, padding): ResNet-18 at 128x128 (the e2e benchmark's)
+CONVS = [(3, 128, 64, 7, 2, 3), (64, 32, 64, 3, 1, 1), (128, 16, 128, 3, 1, 1), (256, 8, 256, 3, 1, 1),
+         (512, 4, 512, 3, 1, 1), (64, 32, 128, 1, 2, 0)]
 TARGET_RATIO, TARGET_FRAC = 1.2, 0.60
 
 
@@ -100,6 +107,12 @@ class Ours:
         lib.ffqrt_linear_dynamic.argtypes = [P, P, P, P, P, Z, P]
         lib.ffqrt_quantize.argtypes = [P, P, P, P, P, P, C.c_int]
         lib.ffqrt_dequantize.argtypes = [P, P, P, P, P, P, C.c_int]
+        lib.ffqrt_conv2d_pack_size.restype = Z
+        lib.ffqrt_conv2d_pack_size.argtypes = [P]
+        lib.ffqrt_conv2d_workspace_size.restype = Z
+        lib.ffqrt_conv2d_workspace_size.argtypes = [P]
+        lib.ffqrt_conv2d_pack.argtypes = [P, P, P, P]
+        lib.ffqrt_conv2d_q.argtypes = [P, P, P, C.c_int, P, P, P, P, P, P]
         self.lib, self.ctx = lib, lib.ffqrt_ctx_new(ISAS[isa], threads)
         if not self.ctx:
             sys.exit(f"libffqrt: ISA {isa} is not supported on this CPU")
@@ -129,6 +142,52 @@ class Ours:
         keep = (grid, s, z, x, q)
         return (lambda: keep and self.lib.ffqrt_quantize(*qa),
                 lambda: keep and self.lib.ffqrt_dequantize(*da))
+
+    def conv2d_q(self, xq, px, w_int8, w_scale, bias, stride, pad, py):
+        """uint8 NCHW x -> requantized uint8 NCHW y (ffqrt_conv2d_q); px, py: (scale, zp)."""
+        n, c_in, h, w = xq.shape
+        c_out, _, kh, kw = w_int8.shape
+        shape = (C.c_size_t * 15)(n, c_in, h, w, c_out, kh, kw, stride, stride, pad, pad, 1, 1, 1, 0)
+        sp = C.addressof(shape)
+        packed = torch.empty(self.lib.ffqrt_conv2d_pack_size(sp), dtype=torch.uint8)
+        assert self.lib.ffqrt_conv2d_pack(packed.data_ptr(), w_int8.data_ptr(), w_scale.data_ptr(), sp) == 0
+        work = torch.empty(self.lib.ffqrt_conv2d_workspace_size(sp), dtype=torch.uint8)
+        oh, ow = (h + 2 * pad - kh) // stride + 1, (w + 2 * pad - kw) // stride + 1
+        y = torch.empty(n, c_out, oh, ow, dtype=torch.uint8)
+        qp = (QParam(px[0], px[1], 1), QParam(py[0], py[1], 1))
+        args = (self.ctx, y.data_ptr(), C.addressof(qp[1]), 0, xq.data_ptr(), C.addressof(qp[0]),
+                packed.data_ptr(), bias.data_ptr(), sp, work.data_ptr())
+        keep = (shape, packed, work, y, qp, xq, bias)
+        return lambda: keep and self.lib.ffqrt_conv2d_q(*args), y
+
+
+class QParam(C.Structure):
+    _fields_ = [("scale", C.c_float), ("zero_point", C.c_int32), ("dtype", C.c_int32)]
+
+
+def bench_conv(ours, conv, nrounds, budget, clock=time.perf_counter):
+    """ResNet conv `conv` (see CONVS): ours vs torch's quantized Conv2d, same requantized output."""
+    c_in, hw, c_out, k, stride, pad = conv
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(1, c_in, hw, hw, generator=gen) * 4.0
+    w8 = torch.randint(-127, 128, (c_out, c_in, k, k), generator=gen, dtype=torch.int8)
+    w_scale = torch.rand(c_out, generator=gen) * 0.01 + 0.001
+    bias = torch.randn(c_out, generator=gen)
+    px, py = (4.0 / 255, 0), (0.5, 10)
+    xq = torch.quantize_per_tensor(x, px[0], px[1], torch.quint8)
+    qconv = torch.ao.nn.quantized.Conv2d(c_in, c_out, k, stride, pad)
+    qw = torch._make_per_channel_quantized_tensor(w8, w_scale.double(), torch.zeros(c_out, dtype=torch.long), 0)
+    qconv.set_weight_bias(qw, bias)
+    qconv.scale, qconv.zero_point = py
+    run, y = ours.conv2d_q(xq.int_repr().contiguous(), px, w8, w_scale, bias, stride, pad, py)
+    with torch.inference_mode():
+        ref = qconv(xq)
+        run()
+        # the same integer result up to one step where float rounding of the scales differs
+        assert (y.int() - ref.int_repr().int()).abs().max().item() <= 1, conv
+        ta, tb = rounds(run, lambda: qconv(xq), nrounds, budget, clock)
+    oh = (hw + 2 * pad - k) // stride + 1
+    return summarize(2.0 * c_out * oh * oh * c_in * k * k / 1e9, ta, tb)
 
 
 def bench_linear(ours, m, k, n, nrounds, budget, clock=time.perf_counter):
@@ -204,6 +263,7 @@ def main():
         if i == len(shapes) // 2:
             ceilings(bench, args.isa, args.threads, c)
     qd = bench_qdq(ours, 4096, 4096, nrounds, budget)
+    convs = [(cv, bench_conv(ours, cv, nrounds, budget)) for cv in CONVS]
     ceilings(bench, args.isa, args.threads, c)
     # One thread each, timed in the calling thread's CPU time: what a core does when it
     # runs, whatever the neighbours do (libffqrt and torch both compute on the caller's
@@ -212,6 +272,7 @@ def main():
     torch.set_num_threads(1)
     rows1 = [((m, k, n), bench_linear(one, m, k, n, nrounds, budget, time.thread_time))
              for (m, k, n) in shapes]
+    convs1 = [(cv, bench_conv(one, cv, nrounds, budget, time.thread_time)) for cv in CONVS]
     torch.set_num_threads(args.threads)
     c1 = {}
     ceilings(bench, args.isa, 1, c1)
@@ -245,6 +306,11 @@ def main():
         f = o / c["copy_gbs"]
         qfr.append(f)
         print(f"{name:<20}{'4096x4096':<16}{o:>9.1f}{t:>12.1f}{r:>11.2f}x{100 * f:>11.1f}%")
+    for label, table, ceil in (("conv2d (GOPS)", convs, c), ("conv2d 1t (GOPS)", convs1, c1)):
+        for (c_in, hw, c_out, k, stride, _), (o, t, r) in table:
+            f = o / ceil["int8_gops"]
+            name = f"{c_in}x{hw}x{hw}->{c_out},{k}x{k}" + (f"/{stride}" if stride > 1 else "")
+            print(f"{label:<20}{name:<16}{o:>9.1f}{t:>12.1f}{r:>11.2f}x{100 * f:>11.1f}%")
     print("(linear: 2*M*N*K int8 ops per call, fp32 in -> fp32 out with bias, activations "
           "quantized per call; torch int8 = quantize_dynamic Linear. quantize / dequantize: "
           "5 bytes per element, 'of ceiling' = of the streaming copy)")
@@ -252,6 +318,10 @@ def main():
     met = "met" if r1 >= TARGET_RATIO and (not fracs or r2 >= TARGET_FRAC) else "MISSED"
     r1t = min(r for _, (_, _, r) in rows1)
     r2t = min(fracs1) if fracs1 else float("nan")
+    print(f"conv2d (ResNet-18 128x128 layers, requantized NCHW) vs torch quantized Conv2d: "
+          f"min {min(r for _, (_, _, r) in convs):.2f}x, median "
+          f"{statistics.median(r for _, (_, _, r) in convs):.2f}x; 1 thread: min "
+          f"{min(r for _, (_, _, r) in convs1):.2f}x, median {statistics.median(r for _, (_, _, r) in convs1):.2f}x")
     print(f"kernels: isa={ours.isa} threads={args.threads} linear_vs_torch_min={r1:.2f} "
           f"linear_ceil_frac_m128_min={r2:.2f} 1t_vs_torch_min={r1t:.2f} "
           f"1t_ceil_frac_m128_min={r2t:.2f} qdq_vs_copy_min={r3:.2f} "

@@ -204,7 +204,8 @@ FFQRT_API size_t ffqrt_conv2d_pack_size(const ffqrt_conv2d_shape *s);
 FFQRT_API ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_scale,
                                          const ffqrt_conv2d_shape *s);
 // The workspace a call needs (bytes), for any context: a padded NHWC copy of the input,
-// plus up to 64 column blocks of about 128 KB.
+// plus up to 64 column blocks of about 128 KB or, when there are few output pixels, the
+// whole column matrix if it takes at most 2 MB.
 FFQRT_API size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s);
 // Same output formulas as the linear layer; padding reads as the input zero point.
 FFQRT_API ffqrt_status ffqrt_conv2d_f32(const ffqrt_ctx *ctx, float *y, const void *x, const ffqrt_qparam *px,

@@ -2,15 +2,21 @@
 //
 // The input is first copied into the workspace as NHWC with its padding written out (the
 // zero-point byte), so that every kernel window row is a run of memory with no bounds to
-// check. The column matrix has one row per output pixel of the batch (m = (b * oh + i) *
-// ow + j) and, per group, the columns k = (r * kw + t) * cg + ci: the order in which the
-// padded image holds a window, so a window row is one copy (kw copies when dilated or
-// grouped). The weights are packed in that order (the conv pack header records it). The
-// rows go in blocks of about BLOCK_BYTES of columns, which stay in L2 while the GEMM passes
-// over them; threads take parts of the blocks, each part with its own slot of the
-// workspace (or, with too few blocks to share, the GEMM of each block is split between the
-// threads). NHWC outputs are written by the GEMM in place; NCHW ones go through the slot
-// and are transposed out.
+// check; an NCHW input is transposed on the way in 16 x 16 byte tiles, and s8 bytes are
+// flipped to u8 there, so the GEMM needs no per-load xor. The column matrix has one row per
+// output pixel of the batch (m = (b * oh + i) * ow + j) and, per group, the columns k = (r *
+// kw + t) * cg + ci: the order in which the padded image holds a window, so a window row is
+// one copy (kw copies when dilated or grouped). The weights are packed in that order (the
+// conv pack header records it). A 1x1 convolution with stride 1 and no padding needs no
+// column matrix: its rows are the input pixels.
+//
+// Threads: the rows go in blocks of about BLOCK_BYTES of columns, which stay in L2 while
+// the GEMM passes over them; threads take parts of the blocks, each part with its own slot
+// of the workspace. With too few blocks to share (the late layers of a CNN: few pixels,
+// many channels), one column matrix of every row is built and the threads split the output
+// channels, so each streams only its share of the weights (grouped convolutions split the
+// GEMM of each block instead). NHWC outputs are written by the GEMM in place; NCHW ones go
+// through the workspace and are transposed out in 4 x 4 float (16 x 16 byte) tiles.
 //
 // Few input channels (a window row of kw * c_in <= 4 bytes, e.g. the first layer of an
 // image model with one channel and 3x3 kernels): each window row gets a k-group of its
@@ -23,12 +29,21 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 #include "kernels.h"
 #include "threads.h"
 
-enum { BLOCK_BYTES = 128 << 10, ROW_ALIGN = 24, MAX_BLOCK_ROWS = 4096, PAR_MIN_MACS = 1 << 19 };
+enum {
+    BLOCK_BYTES = 128 << 10,
+    ROW_ALIGN = 24,
+    MAX_BLOCK_ROWS = 4096,
+    PAR_MIN_MACS = 1 << 19,
+    WHOLE_BYTES = 2 << 20,   // workspace the whole-matrix mode may take
+    PANEL_UNIT = 4,          // panels per unit of work there (one block of the GEMM kernels)
+    PAD_MIN_BYTES = 1 << 15  // input bytes per thread of the padded copy, at least
+};
 
 #define CONV_PACK_VERSION 3u  // 2: no row-per-group layout; 1: the columns packed as (ci, r, t)
 
@@ -59,7 +74,16 @@ typedef struct plan {
     size_t hp, wp;         // padded input height, width
     size_t rows, nblocks;  // rows per block, blocks
     size_t col_bytes, slot, in_bytes;
+    int direct;          // 1x1, stride 1, no padding: the padded input is the column matrix
+    size_t whole_bytes;  // the workspace of the whole-matrix mode (0: not for this shape)
 } plan;
+
+// A 1x1 convolution with stride 1 and no padding over whole k-groups of channels: row m of
+// its column matrix is pixel m of the NHWC input.
+static int direct_1x1(const ffqrt_conv2d_shape *s) {
+    return s->groups == 1 && s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+           s->pad_h == 0 && s->pad_w == 0 && s->c_in % FFQRT_KR == 0;
+}
 
 static plan plan_of(const ffqrt_conv2d_shape *s) {
     plan p;
@@ -78,6 +102,11 @@ static plan plan_of(const ffqrt_conv2d_shape *s) {
     p.hp = s->h + 2 * s->pad_h;
     p.wp = s->w + 2 * s->pad_w;
     p.in_bytes = ffqrt_round_up(s->n * p.hp * p.wp * s->c_in + SLACK, 64);
+    p.direct = direct_1x1(s);
+    // the column matrix and the channel-pixel outputs of every row at once (see conv())
+    size_t whole =
+        ffqrt_round_up(p.m * p.k_pad + SLACK, 64) + ffqrt_round_up(p.m * p.cog * sizeof(float), 64);
+    p.whole_bytes = s->groups == 1 && p.nblocks < 2 * FFQRT_MAX_THREADS && whole <= WHOLE_BYTES ? whole : 0;
     return p;
 }
 
@@ -120,28 +149,155 @@ ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_sca
 size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s) {
     if (!shape_ok(s)) return 0;
     plan p = plan_of(s);
-    return p.in_bytes + slots_of(&p) * p.slot;
+    size_t blocks = slots_of(&p) * p.slot;
+    return p.in_bytes + (blocks > p.whole_bytes ? blocks : p.whole_bytes);
 }
 
-// Image b of x into the padded NHWC copy.
+// ---- tile transposes ----
+//
+// Bytes and floats move between pixel-major ([pixel][channel]) and channel-major
+// ([channel][pixel]) order in square tiles that stay in registers; the parts of a matrix
+// that do not fill a tile go element by element. They only move bits, so the results
+// cannot depend on which path moved them.
+
+#if defined(__SSE2__)
+// Rows r[0..16) of a 16 x 16 byte tile become its columns. Each round interleaves row i
+// with row i + 8 into rows 2i, 2i + 1, which rotates the 8-bit index (row, column) left by
+// one bit; four rounds swap row and column.
+static inline __attribute__((always_inline)) void transpose16(__m128i r[16]) {
+    __m128i t[16];
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 8; i++) {
+            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
+            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+        }
+        memcpy(r, t, sizeof t);
+    }
+}
+
+// y[c * ys + p] = x[p * xs + c] for the whole 16 x 16 tiles of p < np, c < nc; returns how
+// many pixels (a multiple of 16) it did, all channels of them below nc / 16 * 16. The
+// pixels go in groups of 64, so that each channel gets whole 64-byte lines written at once
+// (its rows are often a power of two apart, all in one set of the L1 cache).
+static size_t tiles_u8(uint8_t *y, size_t ys, const uint8_t *x, size_t xs, size_t np, size_t nc) {
+    size_t p1 = nc >= 16 ? np / 16 * 16 : 0;
+    for (size_t p0 = 0; p0 < p1; p0 += 64)
+        for (size_t c = 0; c + 16 <= nc; c += 16)
+            for (size_t p = p0; p < p1 && p < p0 + 64; p += 16) {
+                __m128i r[16];
+                for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + (p + i) * xs + c));
+                transpose16(r);
+                for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + (c + i) * ys + p), r[i]);
+            }
+    return p1;
+}
+
+// The float version with 4 x 4 tiles, pixels in groups of 64 (4 lines).
+static size_t tiles_f32(float *y, size_t ys, const float *x, size_t xs, size_t np, size_t nc) {
+    size_t p1 = nc >= 4 ? np / 4 * 4 : 0;
+    for (size_t p0 = 0; p0 < p1; p0 += 64)
+        for (size_t c = 0; c + 4 <= nc; c += 4)
+            for (size_t p = p0; p < p1 && p < p0 + 64; p += 4) {
+                __m128 r0 = _mm_loadu_ps(x + p * xs + c), r1 = _mm_loadu_ps(x + (p + 1) * xs + c);
+                __m128 r2 = _mm_loadu_ps(x + (p + 2) * xs + c), r3 = _mm_loadu_ps(x + (p + 3) * xs + c);
+                _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                _mm_storeu_ps(y + c * ys + p, r0);
+                _mm_storeu_ps(y + (c + 1) * ys + p, r1);
+                _mm_storeu_ps(y + (c + 2) * ys + p, r2);
+                _mm_storeu_ps(y + (c + 3) * ys + p, r3);
+            }
+    return p1;
+}
+#else
+static size_t tiles_u8(uint8_t *y, size_t ys, const uint8_t *x, size_t xs, size_t np, size_t nc) {
+    (void)y, (void)ys, (void)x, (void)xs, (void)np, (void)nc;
+    return 0;
+}
+static size_t tiles_f32(float *y, size_t ys, const float *x, size_t xs, size_t np, size_t nc) {
+    (void)y, (void)ys, (void)x, (void)xs, (void)np, (void)nc;
+    return 0;
+}
+#endif
+
+// y[c * ys + p] = x[p * xs + c] for p < np, c < nc, elements of esz (1 or 4) bytes.
+static void to_channel_major(void *y, size_t ys, const void *x, size_t xs, size_t np, size_t nc, size_t esz) {
+    size_t p0 = esz == 1 ? tiles_u8(y, ys, x, xs, np, nc) : tiles_f32(y, ys, x, xs, np, nc);
+    size_t tile = esz == 1 ? 16 : 4, c0 = p0 ? nc / tile * tile : 0;
+    char *yb = y;
+    const char *xb = x;
+    for (size_t p = 0; p < np; p++)
+        for (size_t c = p < p0 ? c0 : 0; c < nc; c++)
+            memcpy(yb + (c * ys + p) * esz, xb + (p * xs + c) * esz, esz);
+}
+
+// The input into the padded NHWC copy, in units of a band of rows of one image. s8 inputs
+// are stored flipped to u8 (xor 0x80): the GEMM then reads them as they are, with the zero
+// point it uses for s8 anyway.
 typedef struct pjob {
     uint8_t *dst;
     const uint8_t *src;
     const ffqrt_conv2d_shape *s;
-    size_t hp, wp;
-    uint8_t pad;
+    size_t hp, wp, bands;  // bands per image
+    uint8_t pad, flip;     // the padding byte; every input byte is xor flip
 } pjob;
 
-static void pad_image(void *arg, size_t b) {
+#if defined(__SSE2__)
+// The 16 x 16 tiles of nchw_rows: the first p pixels (a multiple of 16), all channels;
+// returns p.
+static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t plane, size_t c, size_t np,
+                      size_t w, uint8_t flip) {
+    __m128i fv = _mm_set1_epi8((char)flip);
+    size_t p = 0;
+    for (; p + 16 <= np && c >= 16; p += 16) {
+        uint8_t *px[16];
+        for (int i = 0; i < 16; i++) px[i] = dst + (p + i) / w * prow + (p + i) % w * c;
+        size_t ci = 0;
+        for (; ci + 16 <= c; ci += 16) {
+            __m128i r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = _mm_loadu_si128((const __m128i *)(src + (ci + i) * plane + p));
+            transpose16(r);
+            for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(px[i] + ci), _mm_xor_si128(r[i], fv));
+        }
+        for (; ci < c; ci++)
+            for (int i = 0; i < 16; i++) px[i][ci] = src[ci * plane + p + i] ^ flip;
+    }
+    return p;
+}
+#else
+static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t plane, size_t c, size_t np,
+                      size_t w, uint8_t flip) {
+    (void)dst, (void)prow, (void)src, (void)plane, (void)c, (void)np, (void)w, (void)flip;
+    return 0;
+}
+#endif
+
+// h rows of w pixels of an NCHW image (channel ci at src + ci * plane) into the rows of the
+// padded copy: pixel p goes to dst + p / w * prow + p % w * c, each byte xor `flip`. Whole
+// 16 x 16 tiles through registers, the rest byte by byte.
+static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t plane, size_t c, size_t h,
+                      size_t w, uint8_t flip) {
+    size_t p = rows_u8(dst, prow, src, plane, c, h * w, w, flip);
+    for (size_t i = p / w; i < h; i++) {  // the rest row by row, from pixel p on
+        size_t x0 = i == p / w ? p % w : 0;
+        for (size_t ci = 0; ci < c; ci++)
+            for (size_t x = x0; x < w; x++) dst[i * prow + x * c + ci] = src[ci * plane + i * w + x] ^ flip;
+    }
+}
+
+static void pad_band(void *arg, size_t u) {
     const pjob *j = arg;
     const ffqrt_conv2d_shape *s = j->s;
+    size_t b = u / j->bands, band = u % j->bands, i0 = s->h * band / j->bands,
+           i1 = s->h * (band + 1) / j->bands;
     size_t c = s->c_in, prow = j->wp * c, img = s->h * s->w * c;
     uint8_t *dst = j->dst + b * j->hp * prow;
     const uint8_t *src = j->src + b * img;
-    memset(dst, j->pad, s->pad_h * prow);
-    memset(dst + (s->pad_h + s->h) * prow, j->pad, s->pad_h * prow);
+    if (band == 0) memset(dst, j->pad, s->pad_h * prow);
+    if (band + 1 == j->bands) memset(dst + (s->pad_h + s->h) * prow, j->pad, s->pad_h * prow);
     size_t side = s->pad_w * c;
-    for (size_t i = 0; i < s->h; i++) {
+    int nhwc = s->layout & FFQRT_CONV_IN_NHWC || c == 1;
+    for (size_t i = i0; i < i1; i++) {
         uint8_t *row = dst + (s->pad_h + i) * prow;
         if (side <= 8) {  // few channels: the side bytes inline, not two library calls per row
             for (size_t e = 0; e < side; e++) row[e] = row[side + s->w * c + e] = j->pad;
@@ -149,12 +305,16 @@ static void pad_image(void *arg, size_t b) {
             memset(row, j->pad, side);
             memset(row + side + s->w * c, j->pad, side);
         }
-        row += side;
-        if (s->layout & FFQRT_CONV_IN_NHWC || c == 1) memcpy(row, src + i * s->w * c, s->w * c);
-        else
-            for (size_t ci = 0; ci < c; ci++)
-                for (size_t x = 0; x < s->w; x++) row[x * c + ci] = src[(ci * s->h + i) * s->w + x];
+        if (!nhwc) continue;
+        uint8_t *d = row + side;
+        const uint8_t *from = src + i * s->w * c;
+        if (j->flip)
+            for (size_t e = 0; e < s->w * c; e++) d[e] = from[e] ^ j->flip;
+        else memcpy(d, from, s->w * c);
     }
+    if (!nhwc)
+        nchw_rows(dst + (s->pad_h + i0) * prow + side, prow, src + i0 * s->w, s->h * s->w, c, i1 - i0, s->w,
+                  j->flip);
 }
 
 // dst[0, n) = src[0, n), 16 bytes at a time (may copy up to 15 bytes more).
@@ -187,13 +347,17 @@ __attribute__((noinline)) static void im2col(uint8_t *restrict col, const uint8_
         }
         return;
     }
-    if (whole_rows && rowlen <= 16) {  // short window rows (few channels): one 16-byte copy each
+    if (whole_rows && rowlen <= 32) {  // short window rows (few channels): one or two 16-byte copies
         size_t kh = s->kh, dh = s->dil_h * prow, sh = s->stride_h * prow, sw = s->stride_w * c;
         size_t pad = p->k_pad - p->k, img = p->hp * prow;
+        int two = rowlen > 16;
         const uint8_t *rowp = xp + b * img + i * sh;
         for (size_t m = m0; m < m1; m++) {
             const uint8_t *win = rowp + j * sw;
-            for (size_t r = 0; r < kh; r++, col += rowlen) memcpy(col, win + r * dh, 16);
+            for (size_t r = 0; r < kh; r++, col += rowlen) {
+                memcpy(col, win + r * dh, 16);
+                if (two) memcpy(col + 16, win + r * dh + 16, 16);
+            }
             for (size_t e = 0; e < pad; e++) *col++ = fill;
             if (++j == ow) {
                 j = 0;
@@ -233,37 +397,55 @@ typedef struct cjob {
     const float *bias;
     char *y, *slots;
     size_t esz;
+    uint8_t flip;  // x holds the input bytes xor flip (0x80: s8 made u8)
 } cjob;
+
+static const ffqrt_pack_hdr *group_pack(const cjob *j, size_t g) {
+    const ffqrt_conv_hdr *h = (const ffqrt_conv_hdr *)j->packed;
+    return (const ffqrt_pack_hdr *)(j->packed + sizeof *h + g * h->group_bytes);
+}
+
+// The GEMM of group g over output rows [m0, m1), whose column rows are at a (lda apart),
+// writing y directly (NHWC) or tmp ([m1 - m0][cog]).
+static void gemm_of(const cjob *j, ffqrt_gemm *gm, size_t g, const uint8_t *a, size_t lda, size_t m0,
+                    size_t m1, char *tmp) {
+    const ffqrt_conv2d_shape *s = j->s;
+    size_t cog = j->p.cog;
+    ffqrt_gemm_init(gm, group_pack(j, g), a, j->px, m1 - m0, lda);
+    gm->k = j->p.k_pad;    // whole k-groups: the column padding meets the zero-padded weights
+    gm->a_xor ^= j->flip;  // flipped already (za stays the one of the s8 operand)
+    const float *bias = j->bias ? j->bias + g * cog : NULL;
+    if (nchw_out(s)) ffqrt_gemm_out(gm, tmp, j->py, j->relu, bias, cog, 1);
+    else ffqrt_gemm_out(gm, j->y + (m0 * s->c_out + g * cog) * j->esz, j->py, j->relu, bias, s->c_out, 1);
+}
+
+// Channels [c0, c1) of group g from tmp (output rows [m0, m1), cog per row) into the NCHW y.
+// Rows m0.. are pixels q.. of image b, maybe running into the next images.
+static void store_nchw(const cjob *j, const char *tmp, size_t m0, size_t m1, size_t g, size_t c0, size_t c1) {
+    size_t hw = j->p.hw, b = m0 / hw, q = m0 % hw, cog = j->p.cog, rows = m1 - m0, e = j->esz;
+    for (size_t r = 0; r < rows; b++, q = 0) {
+        size_t run = hw - q < rows - r ? hw - q : rows - r;
+        to_channel_major(j->y + ((b * j->s->c_out + g * cog + c0) * hw + q) * e, hw, tmp + (r * cog + c0) * e,
+                         cog, run, c1 - c0, e);
+        r += run;
+    }
+}
 
 // Output rows [m0, m1) of every group, with the workspace slot `slot`.
 static void run_block(const cjob *j, size_t m0, size_t m1, char *slot) {
     const ffqrt_conv2d_shape *s = j->s;
-    const ffqrt_conv_hdr *h = (const ffqrt_conv_hdr *)j->packed;
-    size_t cog = j->p.cog, rows = m1 - m0;
     char *tmp = slot + j->p.col_bytes;
     for (size_t g = 0; g < s->groups; g++) {
-        const ffqrt_pack_hdr *ph = (const ffqrt_pack_hdr *)(j->packed + sizeof *h + g * h->group_bytes);
         ffqrt_gemm gm;
-        ffqrt_gemm_init(&gm, ph, slot, j->px, rows, j->p.k_pad);
-        gm.k = j->p.k_pad;  // whole k-groups: the column padding meets the zero-padded weights
-        im2col((uint8_t *)slot, j->x, s, &j->p, m0, m1, g, gm.a_xor);
-        const float *bias = j->bias ? j->bias + g * cog : NULL;
-        if (nchw_out(s)) ffqrt_gemm_out(&gm, tmp, j->py, j->relu, bias, cog, 1);
-        else
-            ffqrt_gemm_out(&gm, j->y + (m0 * s->c_out + g * cog) * j->esz, j->py, j->relu, bias, s->c_out, 1);
+        if (j->p.direct) {
+            gemm_of(j, &gm, g, j->x + m0 * s->c_in, s->c_in, m0, m1, tmp);
+        } else {
+            gemm_of(j, &gm, g, (const uint8_t *)slot, j->p.k_pad, m0, m1, tmp);
+            im2col((uint8_t *)slot, j->x, s, &j->p, m0, m1, g, gm.a_xor);
+        }
         if (j->threaded) ffqrt_gemm_run(j->ctx, &gm);
         else ffqrt_gemm_run1(j->ctx->k, &gm);
-        if (!nchw_out(s)) continue;
-        size_t hw = j->p.hw, b = m0 / hw, q = m0 % hw;
-        for (size_t r = 0; r < rows; r++) {
-            char *yb = j->y + ((b * s->c_out + g * cog) * hw + q) * j->esz;
-            const char *src = tmp + r * cog * j->esz;
-            if (j->esz == 1)
-                for (size_t c = 0; c < cog; c++) yb[c * hw] = src[c];
-            else
-                for (size_t c = 0; c < cog; c++) memcpy(yb + c * hw * 4, src + 4 * c, 4);
-            if (++q == hw) q = 0, b++;
-        }
+        if (nchw_out(s)) store_nchw(j, tmp, m0, m1, g, 0, j->p.cog);
     }
 }
 
@@ -275,6 +457,43 @@ static void run_part(void *arg, size_t part, size_t parts) {
         size_t m0 = b * j->p.rows, m1 = m0 + j->p.rows < j->p.m ? m0 + j->p.rows : j->p.m;
         run_block(j, m0, m1, slot);
     }
+}
+
+// The whole-matrix mode (one group, few rows): the column matrix of every output row, then
+// the threads take runs of output-channel panels, each over every row, so that each reads only
+// its share of the weights; the NCHW output of a run's channels is written by its thread.
+typedef struct wjob {
+    const cjob *j;
+    ffqrt_gemm gm;
+    char *tmp;
+    size_t per;  // panels per unit
+} wjob;
+
+static void panels_unit(void *arg, size_t u) {
+    const wjob *w = arg;
+    size_t panels = (w->gm.n + FFQRT_NR - 1) / FFQRT_NR, p0 = u * w->per;
+    size_t p1 = panels - p0 < w->per ? panels : p0 + w->per;
+    w->j->ctx->k->gemm_panels(&w->gm, p0, p1, 0, w->gm.m);
+    if (!nchw_out(w->j->s)) return;
+    size_t c1 = p1 * FFQRT_NR < w->gm.n ? p1 * FFQRT_NR : w->gm.n;
+    store_nchw(w->j, w->tmp, 0, w->j->p.m, 0, p0 * FFQRT_NR, c1);
+}
+
+static void run_whole(const cjob *j, size_t nt) {
+    const ffqrt_kernels *k = j->ctx->k;
+    wjob w = {j, {0}, j->slots + ffqrt_round_up(j->p.m * j->p.k_pad + SLACK, 64), 0};
+    if (j->p.direct) {
+        gemm_of(j, &w.gm, 0, j->x, j->s->c_in, 0, j->p.m, w.tmp);
+    } else {
+        // on this thread: the copies of a row run into the next one's (SLACK), so rows
+        // split between threads would race at the boundaries
+        gemm_of(j, &w.gm, 0, (const uint8_t *)j->slots, j->p.k_pad, 0, j->p.m, w.tmp);
+        im2col((uint8_t *)j->slots, j->x, j->s, &j->p, 0, j->p.m, 0, w.gm.a_xor);
+    }
+    if (k->needs_u7) w.gm.a_u7 = k->max_u8(w.gm.a, w.gm.m * w.gm.lda, w.gm.a_xor) <= 127;
+    size_t panels = (w.gm.n + FFQRT_NR - 1) / FFQRT_NR;
+    w.per = panels >= 2 * nt * PANEL_UNIT ? PANEL_UNIT : (panels + nt - 1) / nt;
+    ffqrt_parallel_for(j->ctx->pool, nt, (panels + w.per - 1) / w.per, panels_unit, &w);
 }
 
 static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *x,
@@ -293,12 +512,23 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
     if (s->n * s->c_out == 0) return FFQRT_OK;
     if (!y || !x || !ws) return FFQRT_EINVAL;
     cjob j = {ctx, s, packed, plan_of(s), ws, px, py, relu, 0, bias, y, (char *)ws, py ? 1 : sizeof(float)};
-    pjob pj = {ws, x, s, j.p.hp, j.p.wp, (uint8_t)px->zero_point};
-    ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, 1 << 16), s->n,
-                       pad_image, &pj);
+    if (j.p.direct && s->layout & FFQRT_CONV_IN_NHWC) {
+        j.x = x;  // already the column matrix
+    } else {
+        j.flip = px->dtype == FFQRT_S8 ? 0x80 : 0;
+        // bands of rows, so that the threads share an image or two too
+        size_t pt = ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, PAD_MIN_BYTES);
+        size_t bands = pt == 1 || s->n >= 2 * pt ? 1 : (2 * pt + s->n - 1) / s->n;
+        bands = bands < s->h ? bands : s->h ? s->h : 1;
+        pjob pj = {ws, x, s, j.p.hp, j.p.wp, bands, (uint8_t)((uint8_t)px->zero_point ^ j.flip), j.flip};
+        ffqrt_parallel_for(ctx->pool, pt, s->n * bands, pad_band, &pj);
+    }
     j.slots += j.p.in_bytes;
     size_t nt = ffqrt_threads_for(ctx, j.p.m * s->c_out * (j.p.k ? j.p.k : 1), PAR_MIN_MACS);
-    if (nt > 1 && j.p.nblocks >= 2 * nt) {
+    size_t panels = (j.p.cog + FFQRT_NR - 1) / FFQRT_NR;
+    if (nt > 1 && j.p.whole_bytes && j.p.nblocks < 2 * nt && panels >= nt) {
+        run_whole(&j, nt);
+    } else if (nt > 1 && j.p.nblocks >= nt) {
         size_t parts = ffqrt_parts_for(nt);
         parts = parts < slots_of(&j.p) ? parts : slots_of(&j.p);
         ffqrt_parallel_parts(ctx->pool, nt, parts, run_part, &j);
@@ -330,41 +560,9 @@ typedef struct xjob {
     size_t hw, c;
 } xjob;
 
-#if defined(__SSE2__)
-// A 16 x 16 byte tile: rows of x (stride xs) become columns of y (stride ys). Each round
-// interleaves row i with row i + 8 into rows 2i, 2i + 1, which rotates the 8-bit index
-// (row, column) left by one bit; four rounds swap row and column.
-static void transpose16(uint8_t *y, size_t ys, const uint8_t *x, size_t xs) {
-    __m128i r[16], t[16];
-    for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + i * xs));
-    for (int round = 0; round < 4; round++) {
-        for (int i = 0; i < 8; i++) {
-            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
-            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
-        }
-        memcpy(r, t, sizeof r);
-    }
-    for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + i * ys), r[i]);
-}
-#endif
-
 static void nchw_image(void *arg, size_t b) {
     const xjob *j = arg;
-    const uint8_t *x = j->x + b * j->hw * j->c;
-    uint8_t *y = j->y + b * j->hw * j->c;
-    enum { T = 16 };  // tiles of T x T bytes stay in L1 both ways
-    for (size_t p0 = 0; p0 < j->hw; p0 += T)
-        for (size_t c0 = 0; c0 < j->c; c0 += T) {
-            size_t p1 = p0 + T < j->hw ? p0 + T : j->hw, c1 = c0 + T < j->c ? c0 + T : j->c;
-#if defined(__SSE2__)
-            if (p1 - p0 == T && c1 - c0 == T) {
-                transpose16(y + c0 * j->hw + p0, j->hw, x + p0 * j->c + c0, j->c);
-                continue;
-            }
-#endif
-            for (size_t c = c0; c < c1; c++)
-                for (size_t p = p0; p < p1; p++) y[c * j->hw + p] = x[p * j->c + c];
-        }
+    to_channel_major(j->y + b * j->hw * j->c, j->hw, j->x + b * j->hw * j->c, j->c, j->hw, j->c, 1);
 }
 
 ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const void *x, size_t n, size_t c,

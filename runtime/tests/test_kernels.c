@@ -564,12 +564,14 @@ static void check_conv(const variant *vs, size_t nv, const ffqrt_conv2d_shape *s
     float *yr = xmalloc(ny * 4), *yv = xmalloc(ny * 4);
     CHECK(ffqrt_conv2d_ref(yr, NULL, 0, x, &px, w, ws, bias, s) == FFQRT_OK, "conv ref");
     for (size_t i = 0; i < nv; i++) {
+        memset(yv, 0xa5, ny * 4);  // an output left unwritten cannot keep the previous variant's value
         CHECK(ffqrt_conv2d_f32(vs[i].ctx, yv, x, &px, packed, bias, s, work) == FFQRT_OK, "conv f32");
         CHECK(memcmp(yr, yv, ny * 4) == 0, "conv2d f32 %s c%zu->%zu g%zu k%zux%zu layout %zu", vs[i].name,
               s->c_in, s->c_out, s->groups, s->kh, s->kw, s->layout);
     }
     ffqrt_conv2d_ref(yr, &py, 1, x, &px, w, ws, bias, s);
     for (size_t i = 0; i < nv; i++) {
+        memset(yv, 0xa5, ny);
         CHECK(ffqrt_conv2d_q(vs[i].ctx, yv, &py, 1, x, &px, packed, bias, s, work) == FFQRT_OK, "conv q");
         CHECK(memcmp(yr, yv, ny) == 0, "conv2d q %s c%zu->%zu g%zu layout %zu", vs[i].name, s->c_in, s->c_out,
               s->groups, s->layout);
@@ -598,6 +600,15 @@ static void test_conv(const variant *vs, size_t nv) {
         {1, 1, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 2, 1},      // dilated in w: not a window row per group
         {1, 8, 1, 100, 24, 1, 5, 1, 2, 0, 2, 1, 1, 1},   // conv1d as h = kh = 1
         {3, 6, 1, 37, 6, 1, 3, 1, 1, 0, 1, 1, 2, 3},     // grouped, dilated conv1d
+        // 1x1, stride 1, no padding: the input pixels are the column rows (no im2col), on
+        // one thread, with the threads splitting the output channels, and the row blocks
+        {2, 32, 9, 9, 48, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+        {1, 64, 20, 20, 96, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+        {8, 16, 24, 24, 32, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+        {1, 24, 16, 16, 80, 3, 3, 2, 2, 1, 1, 1, 1, 1},  // few output rows: threads split the channels
+        {1, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2},  // grouped, one block: threads split its GEMM
+        {2, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2},  // grouped, two blocks: a thread each
+        {1, 32, 50, 44, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // threads share the padded copy in bands of rows
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (size_t layout = 0; layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC); layout++) {
