@@ -12,13 +12,14 @@ uint64_t bench_int8_loop_avxvnni(uint64_t iters, int32_t *sink) {
   uint64_t n = iters;
   if (n == 0) return 0;
 #define ACC(i) "vpxor %%ymm" #i ", %%ymm" #i ", %%ymm" #i "\n\t"
-#define STEP(i, w) "{vex} vpdpbusd %%ymm" #w ", %%ymm0, %%ymm" #i "\n\t"
+#define STEP(i, w) "%{vex%} vpdpbusd %%ymm" #w ", %%ymm0, %%ymm" #i "\n\t"
   __asm__ volatile(
       "vmovdqu (%[init]), %%ymm0\n\t"
       "vpaddd %%ymm0, %%ymm0, %%ymm1\n\t"
       "vpsubd %%ymm0, %%ymm1, %%ymm2\n\t"
       "vpsubb %%ymm1, %%ymm2, %%ymm2\n\t"
       ACC(4) ACC(5) ACC(6) ACC(7) ACC(8) ACC(9) ACC(10) ACC(11) ACC(12) ACC(13) ACC(14) ACC(15)
+      ".p2align 6\n\t"
       "1:\n\t"
       STEP(4, 1) STEP(5, 2) STEP(6, 1) STEP(7, 2) STEP(8, 1) STEP(9, 2)
       STEP(10, 1) STEP(11, 2) STEP(12, 1) STEP(13, 2) STEP(14, 1) STEP(15, 2)
