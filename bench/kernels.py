@@ -21,6 +21,9 @@ A second table runs both sides on one thread and times the calling thread's CPU 
 a core delivers while it runs, which a busy machine disturbs much less than wall time
 (neighbours still share caches and memory bandwidth).
 
+For M = 1 (a GEMV: every weight byte is read once per call, so memory bound) it also prints
+the rate at which the weights are read, next to the streaming copy.
+
 Prints the tables and, last, one summary line:
   kernels: isa=I threads=T linear_vs_torch_min=R1 linear_ceil_frac_m128_min=R2
            1t_vs_torch_min=R3 1t_ceil_frac_m128_min=R4 qdq_vs_copy_min=R5 (targets ...)
@@ -301,6 +304,15 @@ def main():
             fracs1.append(f)
         print(f"{'linear 1t (GOPS)':<20}{f'{m}x{k}x{n}':<16}{o:>9.1f}{t:>12.1f}{r:>11.2f}x"
               f"{100 * f:>11.1f}%")
+    # M = 1 reads each weight byte once per call: judged by bandwidth, not by MACs.
+    for (m, k, n), (o, _, _) in rows:
+        if m == 1:
+            print(f"GEMV {m}x{k}x{n}: weights read at {o / 2:.1f} GB/s ({args.threads} threads); "
+                  f"streaming copy {c['copy_gbs']:.1f} GB/s (read + write)")
+    for (m, k, n), (o, _, _) in rows1:
+        if m == 1:
+            print(f"GEMV {m}x{k}x{n}, 1 thread: weights read at {o / 2:.1f} GB/s per CPU-second; "
+                  f"streaming copy {c1['copy_gbs']:.1f} GB/s (read + write)")
     qfr = []
     for name, (o, t, r) in (("quantize (GB/s)", qd[0]), ("dequantize (GB/s)", qd[1])):
         f = o / c["copy_gbs"]

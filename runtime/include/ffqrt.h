@@ -148,6 +148,10 @@ typedef struct ffqrt_qparam {
 //   f32 output: y = (float)acc * (sa * sw[n]) + bias[n]
 //   int8 output: q = quantize(that, sy, zy), clamped to [zy, qmax] when relu is set.
 // Weights are s8, symmetric, one scale per output channel, packed once. K <= 65536.
+// Every call streams the packed weights, so packing advises the buffer's 2 MiB-aligned
+// interior for transparent huge pages (Linux MADV_HUGEPAGE; a buffer not yet written, as
+// from malloc or torch.empty, gets them as the pack fills it). Buffers allocated 2 MiB
+// aligned benefit fully.
 FFQRT_API size_t ffqrt_linear_pack_size(size_t n, size_t k);
 FFQRT_API ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale, size_t n,
                                          size_t k);

@@ -1,8 +1,10 @@
 // gemm.c: weight packing and the drivers of the int8 linear layer and matmul. The GEMM is
 // split over output-channel panels (or rows) between threads; the kernel table does the
 // rest.
+#define _GNU_SOURCE  // MADV_HUGEPAGE
 #include <assert.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kernels.h"
 #include "threads.h"
@@ -41,6 +43,22 @@ ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale
     return ffqrt_pack_cols_n(packed, w, k, w_scale, n, k, col);
 }
 
+// The GEMM streams the packed weights from memory on every call (once per row chunk). On
+// 4 KiB pages that is a TLB miss every 4 KiB of weights, and a costly one under
+// virtualization: measured on a shared VM, 2 MiB pages made 4096 x 4096 linears 1.4-1.9x
+// as fast for M <= 16 and 1.1-1.3x at M = 128. So the 2 MiB-aligned interior of
+// a pack buffer is advised for transparent huge pages before its first write. A hint only:
+// ignored where unsupported, and it does not move memory that is already in place.
+static void advise_huge_pages(void *p, size_t n) {
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t b = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
+    if (b < e) (void)madvise((void *)b, e - b, MADV_HUGEPAGE);
+#else
+    (void)p, (void)n;
+#endif
+}
+
 // As ffqrt_pack_cols with rows of w that are ldw long: column kk of row j is w[j * ldw +
 // col[kk]], or 0 where col[kk] is FFQRT_COL_ZERO (col NULL: w[j * ldw + kk]).
 ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const float *w_scale, size_t n,
@@ -49,6 +67,7 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
     for (size_t j = 0; j < n; j++)
         if (!(w_scale[j] > 0.0f) || !isfinite(w_scale[j])) return FFQRT_EINVAL;
     pack_dims d = dims_of(n, k);
+    advise_huge_pages(packed, d.total);
     memset(packed, 0, d.total);
     ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, n,           k,          d.n_pad,
                         d.k_pad,          d.colsum_off,       d.scale_off, d.group_off};
@@ -58,12 +77,18 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
     int8_t *groups = (int8_t *)packed + d.group_off;
     for (size_t j = 0; j < n; j++) {
         scale[j] = w_scale[j];
+        // row j's bytes go FFQRT_KR at a time into consecutive groups of its panel
+        // (ffqrt_pack_index); the sum stays in a local (int8 stores may alias colsum[j])
+        int8_t *dst = groups + ffqrt_pack_index(d.k_pad, j, 0);
+        const int8_t *row = w + j * ldw;
+        int32_t sum = 0;
         for (size_t kk = 0; kk < k; kk++) {
             size_t at = col ? col[kk] : kk;
-            int8_t v = at == FFQRT_COL_ZERO ? 0 : w[j * ldw + at];
-            colsum[j] += v;
-            groups[ffqrt_pack_index(d.k_pad, j, kk)] = v;
+            int8_t v = at == FFQRT_COL_ZERO ? 0 : row[at];
+            sum += v;
+            dst[kk / FFQRT_KR * sizeof(ffqrt_wgroup) + kk % FFQRT_KR] = v;
         }
+        colsum[j] = sum;
     }
     return FFQRT_OK;
 }

@@ -403,6 +403,9 @@ static void test_linear(const variant *vs, size_t nv) {
         lin_case c = {2, 3, 65536, dt, ACT_MAX, 1};
         check_linear(vs, nv, &c);
     }
+    // a pack over 4 MiB: its 2 MiB-aligned interior is advised for huge pages while packing
+    lin_case huge = {2, 1024, 4100, FFQRT_U8, ACT_RANDOM, 0};
+    check_linear(vs, nv, &huge);
 }
 
 // ---- matmul ----
