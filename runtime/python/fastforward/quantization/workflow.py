@@ -279,24 +279,12 @@ class _RangeFromFirstTensor:
         return callback(*args, **kwargs)
 
 
-def _new_object(quantizer: Any, callback: Callable[..., Any], args: Any, kwargs: Any) -> Any:
-    """Calibration override: an activation passed on unquantized comes out as a new tensor
-    object on the same data, as a quantized one would. Code that compares identities (`if q
-    is k:` in torch's attention) then takes the branch during calibration that it takes once
-    the activations are quantized, so that branch's quantizers are the ones calibrated."""
-    data = args[0] if args else kwargs.get("data")
-    result = callback(*args, **kwargs)
-    if result is data and type(result) in (torch.Tensor, torch.nn.Parameter):
-        return result.view_as(result)
-    return result
-
-
 @contextlib.contextmanager
 def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstimator) -> Iterator[None]:
     """Within the block, forward passes record activation ranges (``estimator``: an estimator
-    class or instance; default running min-max); at exit activation quantization is switched
-    on. Works on models made by ``quantize``, and on any model whose activation quantizers
-    are range-settable."""
+    class or instance; default running min-max), each activation quantized with its range as
+    updated so far; after the block activation quantization stays on. Works on models made
+    by ``quantize``, and on any model whose activation quantizers are range-settable."""
     state = model.__dict__.get(_STATE)
     activations = [q for _, q in find_quantizers(model, "**/[quantizer:activation]").named_modules()
                    if not q.is_stub()]
@@ -305,12 +293,21 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
                                 "activations=... first)" % type(model).__name__)
     if isinstance(estimator, type):
         estimator = estimator()
-    with estimate_ranges(activations, estimator):
-        handles = [q.register_override(_new_object) for q in activations]
-        try:
+    # Each activation is quantized right after its range is updated, so the model runs during
+    # calibration as it will run quantized: code that branches on what it is given (torch's
+    # attention takes its native fast path for plain tensors and another for tensor
+    # subclasses; `if q is k:` compares objects) takes the quantized model's branches, and the
+    # quantizers on those branches are the ones calibrated.
+    switch = state["activation_switch"] if state is not None else None
+    previous = switch.quantization_enabled if switch is not None else None
+    if switch is not None:
+        switch.enable_quantization(True)
+    try:
+        with estimate_ranges(activations, estimator):
             yield
-        finally:
-            for handle in handles:
-                handle.remove()
+    except BaseException:
+        if switch is not None:
+            switch.enable_quantization(previous)
+        raise
     if state is not None:
         state["activation_switch"].enable_quantization(True)
