@@ -1328,6 +1328,51 @@ def test_a_quantized_helper_behind_torchs_dispatch_guard_computes_on_real_values
             assert torch.equal(value_of(model(x)), got)  # the generated helper quantizes what it gets
 
 
+ATTENTION = textwrap.dedent(
+    """\
+    import torch
+
+
+    class SelfAttention(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = torch.nn.MultiheadAttention(16, 2, batch_first=True)
+            self.norm = torch.nn.LayerNorm(16)
+
+        def forward(self, x):
+            h = self.norm(x)
+            a, _ = self.attn(h, h, h, need_weights=False)
+            return x + a
+    """
+)
+
+
+def test_torchs_multihead_attention_quantizes_and_calibrates_end_to_end():
+    # torch's own attention, converted by autoquant with its helpers (F.multi_head_attention_
+    # forward behind torch's dispatch guard, an Optional mask that is None, head counts that
+    # are ints, `query is key` checks), with real quantizers: calibrated under no_grad it used
+    # to take the native fast path (plain tensors) and leave the quantized path's quantizers
+    # uncalibrated; run, its helper computed on raw integers.
+    import math
+
+    _real_ffq()
+    with _temporary_modules(ffq_attention=ATTENTION):
+        import ffq_attention
+
+        torch.manual_seed(0)
+        model = ffq_attention.SelfAttention().eval()
+        x = torch.randn(2, 5, 16)
+        with torch.no_grad():
+            expected = model(x)
+        fastforward.quantize(model, weights=8, activations=8)
+        with torch.no_grad(), fastforward.calibration(model):
+            model(x)
+        with torch.no_grad():
+            got = value_of(model(x))
+        noise = float(((got - expected) ** 2).sum())
+        assert 10 * math.log10(float((expected ** 2).sum()) / noise) > 25
+
+
 def value_of(t):
     return t.dequantize() if isinstance(t, QuantizedTensor) else t
 
