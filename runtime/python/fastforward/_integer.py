@@ -57,7 +57,7 @@ from fastforward.quantization.affine._affine import (
 )
 from fastforward.quantization.function import QuantizationContext
 from fastforward.quantization.granularity import PerChannel, PerTensor
-from fastforward.quantized_tensor import QuantizedTensor
+from fastforward.quantized_tensor import _CODES, QuantizedTensor, _Codes, _codes_of, _wrap_plain
 
 __all__ = [
     "cache_info",
@@ -261,6 +261,10 @@ _qparams: Dict[Tuple[float, int], _ffqrt.QParam] = {}  # (scale, zero point) -> 
 def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     """The raw data as int8 (same shape, maybe a copy), or None when they are not integers
     in [-128, 127] or not plain CPU data."""
+    if not torch.is_grad_enabled():
+        codes = _codes_of(x)  # computed along with the raw data by the quantizer
+        if codes is not None:
+            return codes.q8
     raw = x.raw_data
     if not raw.is_cpu or raw.layout != torch.strided or _grad_blocked(raw):
         return None
@@ -335,6 +339,10 @@ def _c_int8(raw: torch.Tensor) -> Optional[torch.Tensor]:
 
 
 def _activation(x: Any) -> Optional[_Act]:
+    if not torch.is_grad_enabled():
+        codes = _codes_of(x)  # the quantizer's own codes and grid: nothing to check again
+        if codes is not None:
+            return _Act(codes.q8, codes.qp)
     params = _static_params(x)
     if params is None or not isinstance(params.granularity, PerTensor):
         return None
@@ -486,9 +494,109 @@ def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
     return packed
 
 
+class _WeightPack:
+    """A pack of one QuantizedTensor weight, kept in the weight's own ``__dict__`` (it dies
+    with the tensor): valid while the weight's raw data (``raw``, a plain alias sharing its
+    version counter), its context and the context's scale / offset tensors, granularity
+    and bit width are the ones the pack was made from."""
+
+    __slots__ = ("raw", "version", "context", "params", "scale", "scale_version", "offset", "offset_version",
+                 "granularity", "packed", "generation", "layout", "bias_state", "bias")
+
+    def current(self, w: QuantizedTensor) -> bool:
+        context = w._quantization_context
+        if (context is not self.context or self.raw._version != self.version
+                or self.generation != _generation[0]):
+            return False
+        params = self.params
+        if (context.quantization_params is not params or params.scale is not self.scale
+                or params.offset is not self.offset or params.granularity is not self.granularity
+                or params.num_bits != 8):
+            return False
+        offset = self.offset
+        return (self.scale._version == self.scale_version
+                and (offset is None or offset._version == self.offset_version))
+
+
+_PACKS = "_ffq_packs"
+_generation = [0]  # clear_cache() makes every pack kept on a weight stale
+
+
+def _weight_pack(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
+                 pack: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                 reshape: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> Optional[torch.Tensor]:
+    """``_packed_weight`` with the pack also kept on the weight itself: outside autograd a
+    weight seen before costs a few attribute and version-counter reads."""
+    grad = torch.is_grad_enabled()
+    packs = w.__dict__.get(_PACKS)
+    key = (kind, layout)
+    if packs is not None and not grad:
+        entry = packs.get(key)
+        if entry is not None and entry.current(w):
+            _stats["hits"] += 1
+            return entry.packed
+    packed = _packed_weight(w, kind, layout, pack, reshape)
+    if packed is None or grad:
+        return packed
+    context = w._quantization_context
+    params = context.quantization_params
+    entry = _WeightPack()
+    try:
+        entry.raw = w.raw_data
+        entry.version = entry.raw._version
+        entry.scale, entry.offset = params.scale, params.offset
+        entry.scale_version = params.scale._version
+        entry.offset_version = None if params.offset is None else params.offset._version
+    except (RuntimeError, AttributeError):  # inference tensors have no version counter
+        return packed
+    entry.context, entry.params, entry.granularity, entry.packed = context, params, params.granularity, packed
+    entry.generation, entry.layout, entry.bias_state, entry.bias = _generation[0], layout, None, None
+    if packs is None:
+        packs = w.__dict__[_PACKS] = {}
+    if len(packs) > 16:
+        packs.clear()
+    packs[key] = packs[kind] = entry  # by kind: the latest, for callers that do not know the layout yet
+    return packed
+
+
+def _kept_pack(w: Any, kind: str) -> Optional[_WeightPack]:
+    """The latest pack of ``kind`` kept on weight ``w``, if it is current (outside autograd)."""
+    d = getattr(w, "__dict__", None)
+    packs = None if d is None else d.get(_PACKS)
+    if packs is None or torch.is_grad_enabled():
+        return None
+    entry = packs.get(kind)
+    if entry is None or not entry.current(w):
+        return None
+    _stats["hits"] += 1
+    return entry
+
+
+def _kept_bias(entry: _WeightPack, bias: Any, n: int) -> Tuple[bool, Optional[torch.Tensor]]:
+    """``_float_bias(bias, n)``, remembered on the weight's pack for a plain bias tensor that
+    has not changed (same object, version counter and data pointer)."""
+    if bias is None:
+        return True, None
+    state = entry.bias_state
+    if state is not None and state[0] is bias and type(bias) in (torch.Tensor, torch.nn.Parameter):
+        try:
+            if bias._version == state[1] and bias.data_ptr() == state[2]:
+                return True, entry.bias
+        except RuntimeError:
+            pass
+    ok, value = _float_bias(bias, n)
+    if ok and type(bias) in (torch.Tensor, torch.nn.Parameter):
+        try:
+            entry.bias_state, entry.bias = (bias, bias._version, bias.data_ptr()), value
+        except RuntimeError:  # inference tensors have no version counter
+            entry.bias_state = None
+    return ok, value
+
+
 def clear_cache() -> None:
     """Forget every packed weight."""
     _cache.clear()
+    _generation[0] += 1
 
 
 def cache_info() -> Dict[str, int]:
@@ -555,17 +663,29 @@ def _context(scale: torch.Tensor, offset: Optional[torch.Tensor], storage: torch
     return context
 
 
-def _wrap(raw: torch.Tensor, quantizer: Any) -> torch.Tensor:
+def _wrap(raw: torch.Tensor, quantizer: Any, qp: Optional[_ffqrt.QParam] = None) -> torch.Tensor:
+    """The int8 result ``raw`` of a kernel on ``quantizer``'s grid as its QuantizedTensor;
+    with ``qp`` (that grid), the codes are attached to it for the next kernel."""
+    q8 = raw
     if quantizer.quantized_dtype == torch.float32:
         raw = raw.to(torch.float32)
-    context = _context(quantizer.scale, quantizer.offset, quantizer.quantized_dtype or torch.int8)
-    return QuantizedTensor(raw, context) if not get_export_mode() else context.attach(raw)
+    scale, offset = quantizer.scale, quantizer.offset
+    context = _context(scale, offset, quantizer.quantized_dtype or torch.int8)
+    if get_export_mode():
+        return context.attach(raw)
+    result = _wrap_plain(raw, context)
+    if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled():
+        try:
+            result.__dict__[_CODES] = _Codes(raw, q8, context, qp, scale, offset)
+        except RuntimeError:  # inference tensors have no version counter: no codes kept
+            pass
+    return result
 
 
 def _finish(y: torch.Tensor, how: Tuple[int, Any]) -> torch.Tensor:
     kind, value = how
     if kind == _REQUANT:
-        return _wrap(y, value[1])
+        return _wrap(y, value[1], value[0])
     if kind == _CALL:
         return value(y)
     return y
@@ -590,6 +710,12 @@ def _float_bias(bias: Any, n: int) -> Tuple[bool, Optional[torch.Tensor]]:
 
 def _bind(names: Sequence[str], defaults: Dict[str, Any], args: Tuple[Any, ...],
           kwargs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    if not args and len(kwargs) == len(names) + 2 and "output_quantizer" in kwargs and "strict_quantization" in kwargs:
+        # the functional ops' call: every parameter by keyword
+        for name in names:
+            if name not in kwargs:
+                return None
+        return kwargs
     if len(args) > len(names):
         return None
     bound = dict(defaults)
@@ -611,27 +737,55 @@ def _bind(names: Sequence[str], defaults: Dict[str, Any], args: Tuple[Any, ...],
 Plan = Callable[[], torch.Tensor]
 
 
+def _linear_weight(w: Any) -> Optional[Tuple[int, int, Optional[_WeightPack]]]:
+    """(n, k, the weight's current kept pack or None) of a 2-D QuantizedTensor weight."""
+    if not isinstance(w, QuantizedTensor):
+        return None
+    entry = _kept_pack(w, "linear")
+    if entry is not None:
+        return entry.layout[0], entry.layout[1], entry
+    wshape = w.raw_data.shape  # (a plain tensor's: no __torch_function__ on the way)
+    if len(wshape) != 2:
+        return None
+    return int(wshape[0]), int(wshape[1]), None
+
+
+def _linear_pack_and_bias(w: QuantizedTensor, entry: Optional[_WeightPack], bias: Any, n: int,
+                          k: int) -> Optional[Tuple[torch.Tensor, Optional[torch.Tensor]]]:
+    if entry is None:  # (a kept pack was checked when it was made)
+        if not _weight_ok(w, 2):
+            return None
+        packed = _weight_pack(w, "linear", (n, k), _ffqrt.linear_pack)
+        if packed is None:
+            return None
+        entry = _kept_pack(w, "linear")
+        if entry is None:
+            ok, fbias = _float_bias(bias, n)
+            return (packed, fbias) if ok else None
+    ok, fbias = _kept_bias(entry, bias, n)
+    return (entry.packed, fbias) if ok else None
+
+
 def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
     x, w = b["input"], b["weight"]
     if (type(x) is not torch.Tensor or x.dtype != torch.float32 or not x.is_cpu
             or x.layout != torch.strided or x.dim() < 1 or _grad_blocked(x)):
         return None
-    if not isinstance(w, QuantizedTensor) or w.dim() != 2:
+    found = _linear_weight(w)
+    if found is None:
         return None
-    n, k = int(w.shape[0]), int(w.shape[1])
+    n, k, entry = found
     if int(x.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    if how[0] < 0 or not _weight_ok(w, 2):
+    if how[0] < 0:
         return None
     if how[0] == _REQUANT:
         how = (_CALL, how[1][1])
-    ok, bias = _float_bias(b["bias"], n)
-    if not ok:
+    got = _linear_pack_and_bias(w, entry, b["bias"], n, k)
+    if got is None:
         return None
-    packed = _packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
-    if packed is None:
-        return None
+    packed, bias = got
 
     def run() -> torch.Tensor:
         lead = tuple(x.shape[:-1])
@@ -645,32 +799,29 @@ def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
     if _state["dynamic"] and not isinstance(b["input"], QuantizedTensor):
         return _plan_linear_dynamic(b)
     x = _activation(b["input"])
-    if x is None or x.raw.dim() < 1:
+    if x is None:
         return None
-    w = b["weight"]
-    if not isinstance(w, QuantizedTensor):
+    found = _linear_weight(b["weight"])
+    if found is None:
         return None
-    wshape = w.raw_data.shape  # (a plain tensor's: no __torch_function__ on the way)
-    if len(wshape) != 2:
-        return None
-    n, k = int(wshape[0]), int(wshape[1])
-    if int(x.raw.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
+    n, k, entry = found
+    xshape = x.raw.shape
+    if len(xshape) < 1 or int(xshape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    if how[0] < 0 or not _weight_ok(w, 2):
+    if how[0] < 0:
         return None
-    ok, bias = _float_bias(b["bias"], n)
-    if not ok:
+    got = _linear_pack_and_bias(b["weight"], entry, b["bias"], n, k)
+    if got is None:
         return None
-    packed = _packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
-    if packed is None:
-        return None
+    packed, bias = got
 
     def run() -> torch.Tensor:
-        lead = tuple(x.raw.shape[:-1])
-        a = x.raw.reshape(-1, k).contiguous()
+        raw = x.raw
+        flat = len(xshape) == 2 and raw.is_contiguous()
+        a = raw if flat else raw.reshape(-1, k).contiguous()
         y = _ffqrt.linear(a, x.qp, packed, bias, out=how[1][0] if how[0] == _REQUANT else None)
-        return _finish(y.reshape(lead + (n,)), how)
+        return _finish(y if flat else y.reshape(tuple(xshape[:-1]) + (n,)), how)
 
     return run
 
@@ -816,7 +967,7 @@ def _conv_pack(w: QuantizedTensor, shape: Any, dims: int) -> Optional[torch.Tens
     size, so all of that is in the cache key."""
     layout = (shape.c_out, shape.c_in // shape.groups, shape.kh, shape.kw, shape.groups, shape.dil_h,
               shape.dil_w)
-    return _packed_weight(w, "conv", layout, lambda r, s: _ffqrt.conv2d_pack(r, s, shape),
+    return _weight_pack(w, "conv", layout, lambda r, s: _ffqrt.conv2d_pack(r, s, shape),
                           (lambda r: r) if dims == 2 else (lambda r: r.unsqueeze(2)))
 
 
@@ -1034,6 +1185,7 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
 
 
 _ERRORS = (TypeError, ValueError, IndexError, RuntimeError, AttributeError)
+MISS = dispatcher.MISS
 
 
 def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
@@ -1073,8 +1225,20 @@ def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
         _note(op, "simulated")
         return _simulate(op, args, kwargs)
 
+    def try_call(**kwargs: Any) -> Any:
+        # predicate and kernel in one call, for callers that would call the kernel right
+        # after its predicate accepted (fastforward.nn.functional): MISS when it does not
+        plan = plan_for((), kwargs)
+        if plan is None:
+            return MISS
+        with torch.no_grad():
+            result = plan()
+        _note(op, "integer")
+        return result
+
     predicate.__name__ = "integer_%s_applies" % op
     kernel.__name__ = "integer_%s" % op
+    kernel.try_call = try_call  # type: ignore[attr-defined]
     return predicate, kernel
 
 

@@ -26,6 +26,12 @@ __all__ = [
 
 Kernel = Callable[..., Any]
 
+# A kernel may carry ``kernel.try_call(**kwargs)``: its predicate and itself in one call,
+# returning the kernel's result, or MISS where the predicate would have refused. Callers
+# that pass every argument by keyword (fastforward.nn.functional) use it for the first
+# kernel of an op, and ask ``dispatch`` only when it misses.
+MISS = object()
+
 
 class DispatcherPriority(enum.IntEnum):
     """Kernels of a lower value are tried first."""

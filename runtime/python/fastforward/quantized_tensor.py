@@ -232,6 +232,50 @@ class QuantizedTensor(torch.Tensor):
             return func(*_dequantize_nested(args), **_dequantize_nested(kwargs))
 
 
+def _wrap_plain(raw: torch.Tensor, context: Any) -> QuantizedTensor:
+    """``QuantizedTensor(raw, context)`` for a plain ``torch.Tensor`` ``raw`` and a context
+    the caller made (the hot paths: quantizers, integer kernels), without the checks and
+    the subclass switch ``__new__`` needs for arbitrary arguments."""
+    self = raw.as_subclass(QuantizedTensor)
+    self._quantization_context = context
+    return self
+
+
+class _Codes:
+    """The int8 codes of a QuantizedTensor's raw data, attached to it by whoever computed
+    both at once (``_CODES`` in its ``__dict__``), with what they depend on: ``raw`` (a
+    plain alias of the tensor: same memory and version counter) and ``q8`` with their
+    version counters, the context, and the scale / offset tensors of the context with
+    theirs. ``qp`` is the grid (an ``fastforward._ffqrt.QParam``). Valid while none of
+    these changed (``current``)."""
+
+    __slots__ = ("raw", "version", "q8", "q8_version", "context", "qp", "scale", "scale_version", "offset",
+                 "offset_version")
+
+    def __init__(self, raw: torch.Tensor, q8: torch.Tensor, context: Any, qp: Any, scale: torch.Tensor,
+                 offset: Optional[torch.Tensor]) -> None:
+        self.raw, self.version, self.q8, self.q8_version = raw, raw._version, q8, q8._version
+        self.context, self.qp = context, qp
+        self.scale, self.scale_version = scale, scale._version
+        self.offset, self.offset_version = offset, None if offset is None else offset._version
+
+    def current(self, x: QuantizedTensor) -> bool:
+        offset = self.offset
+        return (x._quantization_context is self.context and self.raw._version == self.version
+                and self.q8._version == self.q8_version and self.scale._version == self.scale_version
+                and (offset is None or offset._version == self.offset_version))
+
+
+_CODES = "_ffq_codes"
+
+
+def _codes_of(x: Any) -> Optional[_Codes]:
+    """The current codes attached to QuantizedTensor ``x``, or None."""
+    d = getattr(x, "__dict__", None)
+    codes = None if d is None else d.get(_CODES)
+    return codes if codes is not None and codes.current(x) else None
+
+
 def _rebuild_quantized_tensor(raw: torch.Tensor, context: Any) -> QuantizedTensor:
     return QuantizedTensor(raw, context)
 
