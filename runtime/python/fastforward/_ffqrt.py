@@ -510,6 +510,25 @@ def quantize_int8(
     return q if status == _OK else None
 
 
+class FloatWatch:
+    """The current value of a one-element float32 CPU tensor, read through its address
+    (cheaper than ``item()``). Caches compare values, not version counters: writes through
+    ``.data`` leave the version counter as it was."""
+
+    __slots__ = ("tensor", "ptr", "view")
+
+    def __init__(self, t: torch.Tensor) -> None:
+        if not (isinstance(t, torch.Tensor) and t.dtype == torch.float32 and t.is_cpu and t.numel() == 1
+                and t.layout == torch.strided):
+            raise ValueError("FloatWatch: a one-element float32 CPU tensor, got %r" % (t,))
+        self.tensor, self.ptr = t, t.data_ptr()
+        self.view = ctypes.c_float.from_address(self.ptr)
+
+    def read(self) -> Optional[float]:
+        """The value now, or None when the tensor's memory moved (``.data`` replaced)."""
+        return self.view.value if self.tensor.data_ptr() == self.ptr else None
+
+
 # numel -> the per-tensor grid of a flat tensor of that many elements (read-only).
 _flat_grids: Dict[int, _Grid] = {}
 

@@ -198,34 +198,35 @@ def _zero_points(offset: Any, n: int) -> Optional[torch.Tensor]:
 def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
     """The QParam of a one-entry float32 CPU scale (finite, > 0) and offset (None = 0;
     zero point ``-round(offset)`` within [-128, 127]), or None. Remembered per pair of
-    tensors while both are alive and unchanged (same version counters and data pointers):
-    the two ``item()`` calls and the checks cost more than a small kernel."""
+    tensors while both hold the same values (read through their addresses: writes through
+    ``.data`` do not change version counters): the two ``item()`` calls and the checks cost
+    more than a small kernel."""
     key = (id(scale), id(offset))
     hit = _qparam_seen.get(key)
-    if hit is not None and hit[0]() is scale and (offset is None or hit[1]() is offset):
-        if (_tensor_state(scale, offset) == hit[2] and not _grad_blocked(scale)
-                and (offset is None or not _grad_blocked(offset))):
-            return hit[3]
+    if hit is not None:
+        sw, sv, ow, ov, qp = hit
+        if (sw.tensor is scale and sw.read() == sv and not _grad_blocked(scale)
+                and (offset is None if ow is None
+                     else ow.tensor is offset and ow.read() == ov and not _grad_blocked(offset))):
+            return qp
     qp = _scalar_qparam_of(scale, offset)
-    state = _tensor_state(scale, offset) if qp is not None and isinstance(scale, torch.Tensor) else None
-    if state is not None and (offset is None or isinstance(offset, torch.Tensor)):
-        if len(_qparam_seen) > 4096:
-            _qparam_seen.clear()
-        _qparam_seen[key] = (weakref.ref(scale), None if offset is None else weakref.ref(offset), state, qp)
+    if qp is not None:
+        try:
+            sw = _watch(scale)
+            ow = None if offset is None else _watch(offset)
+        except ValueError:  # an offset that is not float32: computed each time
+            return qp
+        sv, ov = sw.read(), None if ow is None else ow.read()
+        if sv == qp.scale:
+            if len(_qparam_seen) > 4096:
+                _qparam_seen.clear()
+            _qparam_seen[key] = (sw, sv, ow, ov, qp)
     return qp
 
 
-def _tensor_state(scale: Any, offset: Any) -> Optional[Tuple[Any, ...]]:
-    try:
-        if offset is None:
-            return (scale._version, scale.data_ptr())
-        return (scale._version, scale.data_ptr(), offset._version, offset.data_ptr())
-    except (RuntimeError, AttributeError):  # inference tensors have no version counter
-        return None
-
-
-# (id(scale), id(offset)) -> (weak reference to scale, to offset, their state, QParam)
-_qparam_seen: Dict[Tuple[int, int], Tuple[Any, Any, Any, _ffqrt.QParam]] = {}
+# (id(scale), id(offset)) -> (FloatWatch of the scale, its value, of the offset or None, its
+# value, QParam); the watches hold the tensors, so the ids stay theirs.
+_qparam_seen: Dict[Tuple[int, int], Tuple[Any, float, Any, Optional[float], _ffqrt.QParam]] = {}
 
 
 def _scalar_qparam_of(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
@@ -676,10 +677,26 @@ def _wrap(raw: torch.Tensor, quantizer: Any, qp: Optional[_ffqrt.QParam] = None)
     result = _wrap_plain(raw, context)
     if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled():
         try:
-            result.__dict__[_CODES] = _Codes(raw, q8, context, qp, scale, offset)
-        except RuntimeError:  # inference tensors have no version counter: no codes kept
-            pass
+            codes = _Codes(raw, q8, context, qp, _watch(scale), None if offset is None else _watch(offset))
+        except (RuntimeError, ValueError):  # inference tensors have no version counter: no codes kept
+            return result
+        if codes.scale_value == qp.scale:  # (the grid the kernel used)
+            result.__dict__[_CODES] = codes
     return result
+
+
+# id(tensor) -> a FloatWatch of it (which holds the tensor, so the id stays its own).
+_watches: Dict[int, Any] = {}
+
+
+def _watch(t: torch.Tensor) -> Any:
+    w = _watches.get(id(t))
+    if w is None or w.tensor is not t or t.data_ptr() != w.ptr:
+        w = _ffqrt.FloatWatch(t)
+        if len(_watches) > 1024:
+            _watches.clear()
+        _watches[id(t)] = w
+    return w
 
 
 def _finish(y: torch.Tensor, how: Tuple[int, Any]) -> torch.Tensor:

@@ -245,25 +245,31 @@ class _Codes:
     """The int8 codes of a QuantizedTensor's raw data, attached to it by whoever computed
     both at once (``_CODES`` in its ``__dict__``), with what they depend on: ``raw`` (a
     plain alias of the tensor: same memory and version counter) and ``q8`` with their
-    version counters, the context, and the scale / offset tensors of the context with
-    theirs. ``qp`` is the grid (an ``fastforward._ffqrt.QParam``). Valid while none of
-    these changed (``current``)."""
+    version counters, the context and its parameters, and the values of its one-element
+    scale and offset (read through ``fastforward._ffqrt.FloatWatch``es of those tensors).
+    ``qp`` is the grid (an ``fastforward._ffqrt.QParam``). Valid while none of these
+    changed (``current``)."""
 
-    __slots__ = ("raw", "version", "q8", "q8_version", "context", "qp", "scale", "scale_version", "offset",
-                 "offset_version")
+    __slots__ = ("raw", "version", "q8", "q8_version", "context", "params", "qp", "scale", "scale_value",
+                 "offset", "offset_value")
 
-    def __init__(self, raw: torch.Tensor, q8: torch.Tensor, context: Any, qp: Any, scale: torch.Tensor,
-                 offset: Optional[torch.Tensor]) -> None:
+    def __init__(self, raw: torch.Tensor, q8: torch.Tensor, context: Any, qp: Any, scale: Any,
+                 offset: Any) -> None:
+        # scale: a FloatWatch of the context's scale; offset: one of its offset, or None
         self.raw, self.version, self.q8, self.q8_version = raw, raw._version, q8, q8._version
-        self.context, self.qp = context, qp
-        self.scale, self.scale_version = scale, scale._version
-        self.offset, self.offset_version = offset, None if offset is None else offset._version
+        self.context, self.params, self.qp = context, context.quantization_params, qp
+        self.scale, self.scale_value = scale, scale.read()
+        self.offset, self.offset_value = offset, None if offset is None else offset.read()
 
     def current(self, x: QuantizedTensor) -> bool:
-        offset = self.offset
-        return (x._quantization_context is self.context and self.raw._version == self.version
-                and self.q8._version == self.q8_version and self.scale._version == self.scale_version
-                and (offset is None or offset._version == self.offset_version))
+        context, params, offset = self.context, self.params, self.offset
+        if (x._quantization_context is not context or context.quantization_params is not params
+                or self.raw._version != self.version or self.q8._version != self.q8_version
+                or params.scale is not self.scale.tensor or self.scale.read() != self.scale_value):
+            return False
+        if offset is None:
+            return params.offset is None
+        return params.offset is offset.tensor and offset.read() == self.offset_value
 
 
 _CODES = "_ffq_codes"

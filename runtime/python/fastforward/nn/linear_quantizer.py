@@ -240,9 +240,9 @@ class LinearQuantizer(AbstractAffineQuantizer):
 
 
 # --- the fast path: a plain float32 tensor through a per-tensor 8-bit quantizer, outside
-# autograd. What it needs of the quantizer (checked once, then kept in _PREPARED, out of the
-# module's own state, which is copied and saved, as a _Prepared, valid while the quantizer's settings and its scale / offset tensors are the same
-# objects with the same version counters and data pointers) is computed once; a call checks
+# autograd. What it needs of the quantizer is computed once and kept in _PREPARED (out of the
+# module's own state, which is copied and saved), valid while the quantizer's settings and
+# its scale / offset tensors are the same objects holding the same values; a call checks
 # that, quantizes in one pass in C (the float32 grid values and their int8 codes, which it
 # attaches to the result for the integer kernels) and wraps the result in a context made
 # once. The values, dtype and context are those of the general path.
@@ -251,7 +251,7 @@ _PREPARED: "weakref.WeakKeyDictionary[Any, _Prepared]" = weakref.WeakKeyDictiona
 
 
 class _Prepared:
-    __slots__ = ("scale", "scale_state", "offset", "offset_state", "num_bits", "granularity", "quantized_dtype",
+    __slots__ = ("scale", "scale_value", "offset", "offset_value", "num_bits", "granularity", "quantized_dtype",
                  "c_scale", "zero_point", "context", "qp")
 
 
@@ -260,10 +260,6 @@ def _scale_offset(q: Any) -> Tuple[Any, Any]:
     params = q._parameters
     offset = params["offset"] if "offset" in params else q._buffers.get("offset")
     return params.get("scale"), offset
-
-
-def _state_of(t: Any) -> Any:
-    return None if t is None else (t._version, t.data_ptr())
 
 
 _lazy: List[Any] = []  # (fastforward._ffqrt, fastforward._integer, QuantizedTensor helpers), on first use
@@ -297,13 +293,12 @@ def _prepare(q: "LinearQuantizer") -> Optional[_Prepared]:
     if qp is None:
         return None
     p = _Prepared()
-    try:
-        p.scale_state, p.offset_state = _state_of(scale), _state_of(offset)
-    except RuntimeError:  # inference tensors have no version counter
-        return None
-    p.scale, p.offset = scale, offset
-    p.c_scale = scale.detach().reshape(1)  # a plain tensor on the same memory, for C
+    p.scale, p.offset = _ffqrt.FloatWatch(scale), None if offset is None else _ffqrt.FloatWatch(offset)
+    p.scale_value, p.offset_value = p.scale.read(), None if offset is None else p.offset.read()
+    if p.scale_value != qp.scale:
+        return None  # changed since (another thread): prepared on the next call
     p.num_bits, p.granularity, p.quantized_dtype = q.num_bits, q.granularity, q.quantized_dtype
+    p.c_scale = scale.detach().reshape(1)  # a plain tensor on the same memory, for C
     p.zero_point = None if offset is None or qp.zero_point == 0 else zero_point_tensor(qp.zero_point)
     p.qp = qp
     params = StaticAffineQuantParams(scale=scale, offset=offset, num_bits=q.num_bits, granularity=q.granularity,
@@ -316,13 +311,11 @@ def _prepared(q: "LinearQuantizer") -> Optional[_Prepared]:
     p = _PREPARED.get(q)
     if p is not None:
         scale, offset = _scale_offset(q)
-        try:
-            if (scale is p.scale and offset is p.offset and q.num_bits == p.num_bits
-                    and q.granularity is p.granularity and q.quantized_dtype is p.quantized_dtype
-                    and _state_of(scale) == p.scale_state and _state_of(offset) == p.offset_state):
-                return p
-        except RuntimeError:
-            pass
+        if (scale is p.scale.tensor and q.num_bits == p.num_bits and q.granularity is p.granularity
+                and q.quantized_dtype is p.quantized_dtype and p.scale.read() == p.scale_value
+                and (offset is None if p.offset is None
+                     else offset is p.offset.tensor and p.offset.read() == p.offset_value)):
+            return p
     p = _prepare(q)
     if p is not None:
         _PREPARED[q] = p
