@@ -317,6 +317,43 @@ def test_try_call_keeps_the_dispatch_order():
             assert _integer.last_path() is None or _integer.last_path().endswith(":simulated")
 
 
+def test_plans_and_caches_see_writes_through_data():
+    """Writes through ``.data`` leave version counters unchanged: a layer plan, the fast
+    quantizer and the kept grids still follow a quantizer scale changed that way."""
+    need_c()
+    from fastforward import _layer_plan
+
+    torch.manual_seed(8)
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(16, 8)))
+    layer = model[0]
+    layer.input_quantizer = LinearQuantizer(8, symmetric=False)
+    layer.input_quantizer.quantization_range = (-3.0, 3.0)
+    layer.weight_quantizer = LinearQuantizer(8, symmetric=True, allow_one_sided=False,
+                                             granularity=ff.PerChannel(0))
+    w = layer.weight.detach()
+    layer.weight_quantizer.quantization_range = (-w.abs().amax(1), w.abs().amax(1))
+    layer.output_quantizer = LinearQuantizer(8, symmetric=False)
+    layer.output_quantizer.quantization_range = (-2.0, 2.0)
+    x = torch.randn(4, 16)
+
+    def ordinary():
+        _layer_plan._enabled[0] = False
+        try:
+            return model(x)
+        finally:
+            _layer_plan._enabled[0] = True
+
+    with torch.no_grad():
+        for i, (quantizer, factor) in enumerate(((layer.input_quantizer, 2.0), (layer.output_quantizer, 0.5),
+                                                 (layer.input_quantizer, 0.25))):
+            model(x)  # planned for the state before
+            quantizer.scale.data.mul_(factor)
+            got, want = model(x), ordinary()
+            assert _integer.last_path() == "linear:integer"
+            assert torch.equal(got.raw_data, want.raw_data), "change %d: the plan used a stale grid" % i
+            assert torch.equal(got.dequantize(), want.dequantize())
+
+
 # Each test runs with fastforward's global state (flags, dispatcher registrations, threads)
 # as at its start, non-strict, and leaves it so: pytest calls these around every test of
 # this file, main() does the same.
