@@ -244,6 +244,30 @@ def test_kernel_outputs_carry_their_codes():
         close(F.linear(h, w2), simulated(lambda: F.linear(h, w2)), "chain after an in-place change")
 
 
+def test_shape_ops_carry_the_codes():
+    """A shape op on a quantized tensor moves its codes along (the same op on them); the
+    result's codes equal its raw data, and follow in-place changes of either tensor."""
+    need_c()
+    rng = random.Random(9)
+    q = quantizer(rng, symmetric=False)
+    x, y = torch.randn(6, 10), torch.randn(4, 10)
+    with torch.no_grad():
+        a, b = q(x), q(y)
+        for name, view in (("transpose", lambda t: t.transpose(0, 1)), ("t", lambda t: t.t()),
+                           ("reshape", lambda t: t.reshape(4, 5, 2)), ("flatten", lambda t: torch.flatten(t)),
+                           ("unsqueeze", lambda t: t.unsqueeze(0)), ("contiguous", lambda t: t.t().contiguous())):
+            v = view(b)
+            assert _CODES in v.__dict__, name
+            assert torch.equal(_integer._activation(v).raw, v.raw_data.to(torch.int8)), name
+        bt = b.transpose(0, 1)
+        got = F.matmul(a, bt)
+        assert _integer.last_path() == "matmul:integer"
+        close(got, simulated(lambda: F.matmul(a, bt)), "matmul with a transposed operand")
+        b.raw_data[0, 0] = 7.0  # the source changed in place: the view's codes are stale now
+        assert int(_integer._activation(bt).raw[0, 0]) == 7
+        close(F.matmul(a, bt), simulated(lambda: F.matmul(a, bt)), "after an in-place change")
+
+
 def test_weight_packs_are_kept_and_invalidated():
     need_c()
     torch.manual_seed(6)

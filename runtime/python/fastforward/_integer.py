@@ -988,6 +988,19 @@ def _conv_pack(w: QuantizedTensor, shape: Any, dims: int) -> Optional[torch.Tens
                           (lambda r: r) if dims == 2 else (lambda r: r.unsqueeze(2)))
 
 
+def _broadcast(a: Tuple[int, ...], b: Tuple[int, ...]) -> Optional[Tuple[int, ...]]:
+    """torch.broadcast_shapes(a, b) as a tuple (the common cases without torch), or None
+    when the shapes do not broadcast."""
+    if a == b or not b:
+        return a
+    if not a:
+        return b
+    try:
+        return tuple(torch.broadcast_shapes(a, b))
+    except RuntimeError:
+        return None
+
+
 def _plan_matmul(b: Dict[str, Any], a_name: str, b_name: str, op: str) -> Optional[Plan]:
     x, y = _activation(b[a_name]), _activation(b[b_name])
     if x is None or y is None:
@@ -1003,9 +1016,8 @@ def _plan_matmul(b: Dict[str, Any], a_name: str, b_name: str, op: str) -> Option
     if int(br.shape[-2]) != k or k == 0 or k > _ffqrt.MATMUL_MAX_K:
         return None
     n = int(br.shape[-1])
-    try:
-        batch_shape = tuple(torch.broadcast_shapes(tuple(ar.shape[:-2]), tuple(br.shape[:-2])))
-    except RuntimeError:
+    batch_shape = _broadcast(tuple(ar.shape[:-2]), tuple(br.shape[:-2]))
+    if batch_shape is None:
         return None
     if op == "bmm" and (tuple(ar.shape[:-2]) != tuple(br.shape[:-2])):
         return None
@@ -1042,9 +1054,8 @@ def _plan_eltwise(b: Dict[str, Any], op: str) -> Optional[Plan]:
     x, y = _activation(b["input"]), _activation(b["other"])
     if x is None or y is None:
         return None
-    try:
-        shape = tuple(torch.broadcast_shapes(tuple(x.raw.shape), tuple(y.raw.shape)))
-    except RuntimeError:
+    shape = _broadcast(tuple(x.raw.shape), tuple(y.raw.shape))
+    if shape is None:
         return None
 
     def run() -> torch.Tensor:
@@ -1248,7 +1259,10 @@ def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
         plan = plan_for((), kwargs)
         if plan is None:
             return MISS
-        with torch.no_grad():
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                result = plan()
+        else:
             result = plan()
         _note(op, "integer")
         return result
@@ -1326,12 +1340,24 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
 
     def kernel(x: QuantizedTensor, *args: Any, **kwargs: Any) -> Any:
         _note(name, "integer")
+        codes = None if torch.is_grad_enabled() else _codes_of(x)
         raw = x.raw_data
         if name in _FLATTENING and not raw.is_contiguous() and not raw.requires_grad:
             dense = _ffqrt.contiguous8(raw)  # channels_last bytes (conv outputs), made NCHW in C
             if dense is not None:
                 raw = dense
-        return QuantizedTensor(method(raw, *args, **kwargs), x.quantization_context)
+        context = x.quantization_context
+        out = method(raw, *args, **kwargs)
+        result = _wrap_plain(out, context) if type(out) is torch.Tensor else QuantizedTensor(out, context)
+        if codes is not None and type(out) is torch.Tensor:
+            # the same op on the attached int8 codes: they stay the codes of the result
+            q8 = out if codes.q8 is codes.raw else method(codes.q8, *args, **kwargs)
+            if q8.shape == out.shape:
+                try:
+                    result.__dict__[_CODES] = _Codes(out, q8, context, codes.qp, codes.scale, codes.offset)
+                except RuntimeError:
+                    pass
+        return result
 
     kernel.__name__ = "integer_" + name
     return kernel

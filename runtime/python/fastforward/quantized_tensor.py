@@ -147,7 +147,17 @@ class QuantizedTensor(torch.Tensor):
         context = self._quantization_context.contiguous_parameters()
         if raw.is_contiguous(memory_format=memory_format) and context is self._quantization_context:
             return self
-        return self._rewrap(raw.contiguous(memory_format=memory_format), context)
+        codes = None if torch.is_grad_enabled() else _codes_of(self)
+        out = raw.contiguous(memory_format=memory_format)
+        result = self._rewrap(out, context)
+        if codes is not None and context is self._quantization_context and type(result) is QuantizedTensor:
+            # the int8 codes the raw data came with, laid out alike
+            q8 = out if codes.q8 is codes.raw else codes.q8.contiguous(memory_format=memory_format)
+            try:
+                result.__dict__[_CODES] = _Codes(out, q8, context, codes.qp, codes.scale, codes.offset)
+            except RuntimeError:  # made under inference_mode: no version counters, no codes
+                pass
+        return result
 
     def to(self, *args: Any, **kwargs: Any) -> torch.Tensor:  # type: ignore[override]
         """Device moves keep the tensor quantized; a dtype conversion dequantizes first."""
