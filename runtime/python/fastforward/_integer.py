@@ -29,7 +29,11 @@ previous result, so frozen forward passes neither requantize nor repack weights.
 Packed weights are cached per weight tensor: the key is the tensor that owns the raw data
 (its ``_base`` or itself), its view geometry and its version counter, plus the scales; an
 in-place change of the weight or its scales repacks, and the entry dies with the tensor.
-Threads: the C context gets ``torch.get_num_threads()``.
+Outside autograd the pack is also kept on the weight QuantizedTensor itself (with the float
+bias), and activations carry the int8 codes their quantization wrote (``_Codes``): a call
+on unchanged operands is a few attribute and version reads and one C call. The functional
+ops call ``try_call`` (predicate and kernel at once) of the first kernel registered for the
+op. Threads: the C context gets ``torch.get_num_threads()``.
 
 ``set_enabled(False)`` / ``integer_execution(False)`` (or ``FFQ_INTEGER=0`` in the
 environment) turn the integer path off, leaving the simulated one.
