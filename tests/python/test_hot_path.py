@@ -335,6 +335,14 @@ def test_try_call_keeps_the_dispatch_order():
         with dispatcher.register("linear", lambda **kw: True, lambda **kw: "fallback",
                                  dispatcher.DispatcherPriority.FALLBACK):
             assert isinstance(F.linear(q(x), w), torch.Tensor) and _integer.last_path() == "linear:integer"
+        # torch calls on QuantizedTensors (QuantizedTensor.__torch_function__) alike
+        a, bt = q(torch.randn(3, 9)), q(torch.randn(4, 9)).t()
+        with dispatcher.register("matmul", lambda *a, **k: True, lambda *a, **k: "user"):
+            assert torch.matmul(a, bt) == "user"
+        _integer._local.last = None
+        got = torch.matmul(a, bt)
+        assert _integer.last_path() == "matmul:integer"
+        close(got, simulated(lambda: torch.matmul(a.dequantize(), bt.dequantize())), "torch.matmul")
         with _integer.integer_execution(False):  # try_call misses: the simulated path
             _integer._local.last = None
             y = F.linear(q(x), w)

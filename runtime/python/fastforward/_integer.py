@@ -1257,10 +1257,11 @@ def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
         _note(op, "simulated")
         return _simulate(op, args, kwargs)
 
-    def try_call(**kwargs: Any) -> Any:
+    def try_call(*args: Any, **kwargs: Any) -> Any:
         # predicate and kernel in one call, for callers that would call the kernel right
-        # after its predicate accepted (fastforward.nn.functional): MISS when it does not
-        plan = plan_for((), kwargs)
+        # after its predicate accepted (fastforward.nn.functional, QuantizedTensor's
+        # __torch_function__): MISS when it does not
+        plan = plan_for(args, kwargs)
         if plan is None:
             return MISS
         if torch.is_grad_enabled():

@@ -229,9 +229,9 @@ class QuantizedTensor(torch.Tensor):
         with _DisableSubclass():
             if _no_dispatch(name):
                 return func(*args, **kwargs)
-            kernel = dispatcher.dispatch(name, *args, **kwargs)
-            if kernel is not None:
-                return kernel(*args, **kwargs)
+            result = dispatcher.call(name, *args, **kwargs)
+            if result is not dispatcher.MISS:
+                return result
             if get_strict_quantization():
                 raise QuantizationError(
                     "Implicit dequantization of a QuantizedTensor in %r is forbidden under "
