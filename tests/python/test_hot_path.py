@@ -316,6 +316,37 @@ def test_weight_packs_are_kept_and_invalidated():
     close(y, simulated(lambda: F.linear(q(x), w, bias)), "with autograd on")
 
 
+def test_conv_packs_are_kept_and_invalidated():
+    need_c()
+    torch.manual_seed(10)
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-3.0, 3.0)
+    w = freeze(torch.randn(6, 4, 3, 3))
+    w1 = freeze(torch.randn(6, 4, 3))
+    bias = torch.randn(6)
+    x, x1 = torch.randn(2, 4, 9, 9), torch.randn(2, 4, 11)
+
+    def check(what, expect_pack, conv=F.conv2d, weight=None, inp=None):
+        weight, inp = w if weight is None else weight, x if inp is None else inp
+        packs = _integer.cache_info()["packs"]
+        got = conv(q(inp), weight, bias, 1, 1)
+        assert _integer.last_path().endswith(":integer"), what
+        assert _integer.cache_info()["packs"] == packs + int(expect_pack), what
+        close(got, simulated(lambda: conv(q(inp), weight, bias, 1, 1)), what)
+
+    with torch.no_grad():
+        _integer.clear_cache()
+        check("first", True)
+        check("again", False)
+        check("another input size", False, inp=torch.randn(1, 4, 5, 7))  # one pack for every input size
+        w.raw_data[0, 0, 0, 0] = -w.raw_data[0, 0, 0, 0] - 1  # in place
+        check("after an in-place change of the weight", True)
+        bias.mul_(-1.0)
+        check("after an in-place change of the bias", False)
+        check("conv1d", True, conv=F.conv1d, weight=w1, inp=x1)
+        check("conv1d again", False, conv=F.conv1d, weight=w1, inp=x1)
+
+
 def test_try_call_keeps_the_dispatch_order():
     """The functional ops call the first registered kernel's try_call; a user kernel
     registered in front of the integer one still wins, and one that refuses passes on."""

@@ -916,7 +916,8 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     w = b["weight"]
     if x is None or not isinstance(w, QuantizedTensor):
         return None
-    wshape = w.raw_data.shape
+    kept = _kept_pack(w, "conv") if dims == 2 else None  # (conv1d weights are packed as 4-D)
+    wshape = kept.layout[:4] if kept is not None else w.raw_data.shape  # (c_out, c_in / groups, kh, kw)
     if len(wshape) != dims + 2:
         return None
     batched = x.raw.dim() == dims + 2
@@ -948,13 +949,15 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     shape = _conv_shape((nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout))
     if shape is None:
         return None
-    if how[0] < 0 or not _weight_ok(w, dims + 2):
-        return None
-    ok, bias = _float_bias(b["bias"], c_out)
-    if not ok:
+    if how[0] < 0 or (kept is None and not _weight_ok(w, dims + 2)):
         return None
     packed = _conv_pack(w, shape, dims)
     if packed is None:
+        return None
+    if kept is None and dims == 2:
+        kept = _kept_pack(w, "conv")  # (the pack just made)
+    ok, bias = _float_bias(b["bias"], c_out) if kept is None else _kept_bias(kept, b["bias"], c_out)
+    if not ok:
         return None
 
     def run() -> torch.Tensor:
