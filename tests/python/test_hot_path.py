@@ -316,6 +316,43 @@ def test_weight_packs_are_kept_and_invalidated():
     close(y, simulated(lambda: F.linear(q(x), w, bias)), "with autograd on")
 
 
+def test_inline_linear_equals_the_planned_path():
+    """The inline case of linear's try_call gives bit for bit what the planned path (the
+    kernel itself) gives, for 2-D, 3-D and transposed inputs, with and without bias and
+    output quantizer."""
+    need_c()
+    rng = random.Random(11)
+    q = quantizer(rng, symmetric=False)
+    oq = LinearQuantizer(8, symmetric=False)
+    oq.quantization_range = (-5.0, 5.0)
+    w = freeze(torch.randn(7, 12))
+    b = torch.randn(7)
+    planned = []
+    original = _integer._linear_weight
+    _integer._linear_weight = lambda weight: planned.append(1) or original(weight)
+    try:
+        with torch.no_grad():
+            for what, x in (("2-D", q(torch.randn(5, 12))), ("3-D", q(torch.randn(2, 3, 12))),
+                            ("transposed", q(torch.randn(12, 4)).t())):
+                for bias in (None, b):
+                    for out in (None, oq):
+                        F.linear(x, w, bias, output_quantizer=out)  # the pack is made here
+                        del planned[:]
+                        got = F.linear(x, w, bias, output_quantizer=out)
+                        assert planned == [] and _integer.last_path() == "linear:integer", what
+                        want = _integer.KERNELS["linear"](input=x, weight=w, bias=bias, output_quantizer=out,
+                                                          strict_quantization=False)
+                        assert planned, "the kernel itself plans"
+                        g = got.raw_data if out is not None else got
+                        h = want.raw_data if out is not None else want
+                        assert g.dtype == h.dtype and torch.equal(bits(g), bits(h)), "%s bias=%s out=%s" % (
+                            what, bias is not None, out is not None)
+                        if out is not None:
+                            assert got.quantization_context is want.quantization_context
+    finally:
+        _integer._linear_weight = original
+
+
 def test_conv_packs_are_kept_and_invalidated():
     need_c()
     torch.manual_seed(10)

@@ -1277,8 +1277,50 @@ def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
 
     predicate.__name__ = "integer_%s_applies" % op
     kernel.__name__ = "integer_%s" % op
-    kernel.try_call = try_call  # type: ignore[attr-defined]
+    kernel.try_call = _linear_try(try_call) if op == "linear" else try_call  # type: ignore[attr-defined]
     return predicate, kernel
+
+
+def _linear_try(general: Callable[..., Any]) -> Callable[..., Any]:
+    """``try_call`` of linear with the common case inline: a functional call (every argument
+    by keyword) outside autograd on an input carrying its codes and a weight carrying a
+    current pack. It checks what ``_plan_linear`` checks, through the same helpers, and runs
+    the same C call; anything else goes to ``general``."""
+
+    def try_linear(*args: Any, **kwargs: Any) -> Any:
+        if args or len(kwargs) != 5 or torch.is_grad_enabled() or _state["dynamic"] or not enabled():
+            return general(*args, **kwargs)
+        try:
+            x, w, bias, oq = kwargs["input"], kwargs["weight"], kwargs["bias"], kwargs["output_quantizer"]
+            strict = kwargs["strict_quantization"]
+        except KeyError:
+            return general(*args, **kwargs)
+        try:
+            codes = _codes_of(x) if type(x) is QuantizedTensor else None
+            entry = _kept_pack(w, "linear") if codes is not None and type(w) is QuantizedTensor else None
+            if entry is None or (strict and oq is None):
+                return general(*args, **kwargs)
+            n, k = entry.layout
+            a = codes.q8
+            shape = a.shape
+            if len(shape) < 1 or int(shape[-1]) != k or k > _ffqrt.LINEAR_MAX_K:
+                return general(*args, **kwargs)
+            how = (_FLOAT, None) if oq is None else _output(oq)
+            if how[0] < 0:
+                return general(*args, **kwargs)
+            ok, fbias = _kept_bias(entry, bias, n)
+            if not ok:
+                return general(*args, **kwargs)
+        except _ERRORS:
+            return general(*args, **kwargs)  # (which decides as the planner does)
+        flat = len(shape) == 2 and a.is_contiguous()
+        y = _ffqrt.linear(a if flat else a.reshape(-1, k).contiguous(), codes.qp, entry.packed, fbias,
+                          out=how[1][0] if how[0] == _REQUANT else None)
+        result = _finish(y if flat else y.reshape(tuple(shape[:-1]) + (n,)), how)
+        _local.last = "linear:integer"
+        return result
+
+    return try_linear
 
 
 def _same_call(pending: Tuple[Any, ...], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bool:
