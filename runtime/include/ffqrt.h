@@ -117,6 +117,11 @@ FFQRT_API ffqrt_status ffqrt_quantize_float(const ffqrt_ctx *ctx, float *y, cons
 FFQRT_API ffqrt_status ffqrt_quantize_dequantize(const ffqrt_ctx *ctx, float *raw, float *dq, const float *x,
                                                  const ffqrt_grid *g, const float *scale,
                                                  const int32_t *zero_point, int dtype);
+// Both at once, 8-bit dtypes: q = quantize(x) (as ffqrt_quantize) and raw = the same
+// integers as float32 (as ffqrt_quantize_float); q, raw and x do not overlap.
+FFQRT_API ffqrt_status ffqrt_quantize_dual(const ffqrt_ctx *ctx, void *q, float *raw, const float *x,
+                                           const ffqrt_grid *g, const float *scale, const int32_t *zero_point,
+                                           int dtype);
 // y = dequantize(quantize(x)); y may equal x.
 FFQRT_API ffqrt_status ffqrt_fake_quantize(const ffqrt_ctx *ctx, float *y, const float *x,
                                            const ffqrt_grid *g, const float *scale, const int32_t *zero_point,

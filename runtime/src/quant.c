@@ -8,13 +8,13 @@
 #include "kernels.h"
 #include "threads.h"
 
-enum { MODE_QUANT, MODE_DEQUANT, MODE_FAKEQ, MODE_QFLOAT, MODE_QDQ };
+enum { MODE_QUANT, MODE_DEQUANT, MODE_FAKEQ, MODE_QFLOAT, MODE_QDQ, MODE_DUAL };
 enum { PAR_MIN_ELEMS = 1 << 17, NIB_CHUNK = 256, QDQ_CHUNK = 4096 };  // elements per thread, at least
 
 typedef struct qjob {
     const ffqrt_kernels *k;
     int mode, dtype;
-    void *out, *out2;  // out2: the dequantized values (MODE_QDQ)
+    void *out, *out2;  // out2: the dequantized values (MODE_QDQ), the float32 codes (MODE_DUAL)
     const void *in;
     const ffqrt_grid *g;
     const float *scale;
@@ -65,6 +65,19 @@ static void segment(const qjob *j, size_t e, size_t n, size_t t) {
             j->k->quant_run(q, x + c, len, s, zp, lo, hi);
             j->k->dequant_run(raw + c, q, len, 1.0f, 0, sgn);
             j->k->dequant_run(dq + c, q, len, s, zp, sgn);
+        }
+        return;
+    }
+    if (j->mode == MODE_DUAL) {
+        // the bytes, then the same bytes widened to float32 while they are still in L1
+        uint8_t *q = (uint8_t *)j->out + e;
+        float *raw = (float *)j->out2 + e;
+        const float *x = (const float *)j->in + e;
+        int sgn = j->dtype == FFQRT_S8;
+        for (size_t c = 0; c < n; c += QDQ_CHUNK) {
+            size_t len = min_sz(QDQ_CHUNK, n - c);
+            j->k->quant_run(q + c, x + c, len, s, zp, lo, hi);
+            j->k->dequant_run(raw + c, q + c, len, 1.0f, 0, sgn);
         }
         return;
     }
@@ -130,6 +143,18 @@ ffqrt_status ffqrt_quantize_dequantize(const ffqrt_ctx *ctx, float *raw, float *
         (dtype != FFQRT_S8 && dtype != FFQRT_U8))
         return FFQRT_EINVAL;
     qjob j = {ctx->k, MODE_QDQ, dtype, raw, dq, x, g, scale, zero_point};
+    size_t nt = threads_for(ctx, ffqrt_grid_numel(g));
+    ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), walk, &j);
+    return FFQRT_OK;
+}
+
+ffqrt_status ffqrt_quantize_dual(const ffqrt_ctx *ctx, void *q, float *raw, const float *x,
+                                 const ffqrt_grid *g, const float *scale, const int32_t *zero_point,
+                                 int dtype) {
+    if (!ctx || !ffqrt_grid_args_ok(q, x, g, scale, zero_point, dtype) || (!raw && ffqrt_grid_numel(g)) ||
+        (dtype != FFQRT_S8 && dtype != FFQRT_U8))
+        return FFQRT_EINVAL;
+    qjob j = {ctx->k, MODE_DUAL, dtype, q, raw, x, g, scale, zero_point};
     size_t nt = threads_for(ctx, ffqrt_grid_numel(g));
     ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), walk, &j);
     return FFQRT_OK;

@@ -159,9 +159,19 @@ static void check_quant_grid(const variant *vs, size_t nv, const ffqrt_grid *g, 
                   "quantize_dequantize %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
         }
         free(fq), free(dv);
+        // quantize_dual (8 bits): quantize's bytes and quantize_float's values, both at once
+        for (size_t i = 0; i < nv; i++) {
+            memset(qv, 0xA5, qb);
+            memset(yv, 0xA5, n * 4);
+            CHECK(ffqrt_quantize_dual(vs[i].ctx, qv, yv, x, g, scale, z, dtype) == FFQRT_OK, "dual");
+            CHECK(memcmp(qr, qv, qb) == 0 && memcmp(yr, yv, n * 4) == 0, "quantize_dual %s %s dtype %d n %zu",
+                  vs[i].name, what, dtype, n);
+        }
     } else {
         CHECK(ffqrt_quantize_dequantize(vs[0].ctx, yv, yv, x, g, scale, z, dtype) == FFQRT_EINVAL,
               "quantize_dequantize refuses 4 bits");
+        CHECK(ffqrt_quantize_dual(vs[0].ctx, qv, yv, x, g, scale, z, dtype) == FFQRT_EINVAL,
+              "quantize_dual refuses 4 bits");
     }
     free(ones), free(zeros);
     free(x), free(scale), free(yr), free(yv), free(zp), free(qr), free(qv);

@@ -95,6 +95,11 @@ def _declare(lib: ctypes.CDLL) -> None:
         fn.restype = ctypes.c_int
     lib.ffqrt_quantize_dequantize.argtypes = [vp, vp, vp, vp, grid, vp, vp, ctypes.c_int]
     lib.ffqrt_quantize_dequantize.restype = ctypes.c_int
+    dual = getattr(lib, "ffqrt_quantize_dual", None)  # a library built before it: quantize, then widen
+    if dual is not None:
+        dual.argtypes = [vp, vp, vp, vp, grid, vp, vp, ctypes.c_int]
+        dual.restype = ctypes.c_int
+    _state["dual"] = dual
 
 
 def _load() -> Optional[ctypes.CDLL]:
@@ -349,16 +354,22 @@ def quantize(
         _keep_dequantized(out, dq, scale.item(), 0 if zero_point is None else int(zero_point.item()))
         return out
     if dtype == _S8:
-        # the integer path reads these values as int8: quantize to int8 in C, widen in
-        # torch, and keep the int8 bytes for it (no second pass over the data)
+        # the integer path reads these values as int8: C writes the int8 bytes and the same
+        # values as float32 in one pass, and the bytes are kept for it
         q8 = _empty(x.shape, torch.int8)
-        status = lib.ffqrt_quantize(
-            _pool_ctx(), q8.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
-            _ptr(zero_point), dtype,
-        )
+        dual = _state.get("dual")
+        if dual is not None:
+            status = dual(_pool_ctx(), q8.data_ptr(), out.data_ptr(), x.data_ptr(), ctypes.byref(grid),
+                          scale.data_ptr(), _ptr(zero_point), dtype)
+        else:
+            status = lib.ffqrt_quantize(
+                _pool_ctx(), q8.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+                _ptr(zero_point), dtype,
+            )
+            if status == _OK:
+                torch.Tensor.copy_(out, q8)
         if status != _OK:
             return None
-        torch.Tensor.copy_(out, q8)
         _mark_int8_grid(out, q8)
         return out
     status = lib.ffqrt_quantize_float(
@@ -497,6 +508,84 @@ def quantize_int8(
         _ptr(zero_point), _S8,
     )
     return q if status == _OK else None
+
+
+class FloatWatch:
+    """The current value of a one-element float32 CPU tensor, read through its address
+    (cheaper than ``item()``). Caches compare values, not version counters: writes through
+    ``.data`` leave the version counter as it was."""
+
+    __slots__ = ("tensor", "ptr", "view")
+
+    def __init__(self, t: torch.Tensor) -> None:
+        if not (isinstance(t, torch.Tensor) and t.dtype == torch.float32 and t.is_cpu and t.numel() == 1
+                and t.layout == torch.strided):
+            raise ValueError("FloatWatch: a one-element float32 CPU tensor, got %r" % (t,))
+        self.tensor, self.ptr = t, t.data_ptr()
+        self.view = ctypes.c_float.from_address(self.ptr)
+
+    def read(self) -> Optional[float]:
+        """The value now, or None when the tensor's memory moved (``.data`` replaced)."""
+        return self.view.value if self.tensor.data_ptr() == self.ptr else None
+
+
+# numel -> the per-tensor grid of a flat tensor of that many elements (read-only).
+_flat_grids: Dict[int, _Grid] = {}
+
+
+def quantize8_per_tensor(
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    zero_point: Optional[torch.Tensor],
+    want_float: bool = True,
+) -> Optional[Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]]:
+    """Per-tensor 8-bit quantization of a plain contiguous float32 tensor ``x`` (the fast
+    path of a static 8-bit quantizer): ``(raw, q8)`` with ``raw`` the grid values as
+    float32 (None unless ``want_float``) and ``q8`` the same values as int8 (None when the
+    dequantized values are wanted instead: then ``raw`` is made as ``quantize`` makes it,
+    with its dequantized values kept for the simulated path). ``scale``: one float32 entry;
+    ``zero_point``: one int32 entry or None (= 0); their values are checked in C. None when
+    C cannot do this call. Same values as ``quantize`` / ``quantize_int8``, in one pass."""
+    if not _plain(x, torch.float32) or not _plain(scale, torch.float32) or scale.numel() != 1:
+        return None
+    if zero_point is not None and (not _plain(zero_point, torch.int32) or zero_point.numel() != 1):
+        return None
+    n = x.numel()
+    lib = _state["lib"] if _state["loaded"] else _lib_or_warn()
+    if lib is None or n == 0:
+        return None
+    grid = _flat_grids.get(n)
+    if grid is None:
+        grid = _make_grid((n,), (n,))
+        if grid is None:
+            return None
+        if len(_flat_grids) > 4096:
+            _flat_grids.clear()
+        _flat_grids[n] = grid
+    if want_float and want_dequantized[0]():
+        raw = quantize(x.reshape(n), (n,), scale, zero_point, 8)
+        return None if raw is None else (raw.view(x.shape), None)
+    shape = x.shape
+    q8 = _empty(shape, torch.int8)
+    dual = _state.get("dual")
+    if want_float and dual is not None:
+        raw = _empty(shape, torch.float32)
+        status = dual(_pool_ctx(), q8.data_ptr(), raw.data_ptr(), x.data_ptr(), ctypes.byref(grid),
+                      scale.data_ptr(), _ptr(zero_point), _S8)
+        if status != _OK:
+            return None
+        _mark_int8_grid(raw, q8)
+        return raw, q8
+    status = lib.ffqrt_quantize(_pool_ctx(), q8.data_ptr(), x.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+                                _ptr(zero_point), _S8)
+    if status != _OK:
+        return None
+    if not want_float:
+        return None, q8
+    raw = _empty(shape, torch.float32)
+    torch.Tensor.copy_(raw, q8)
+    _mark_int8_grid(raw, q8)
+    return raw, q8
 
 
 def dequantize(

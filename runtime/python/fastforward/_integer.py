@@ -29,7 +29,11 @@ previous result, so frozen forward passes neither requantize nor repack weights.
 Packed weights are cached per weight tensor: the key is the tensor that owns the raw data
 (its ``_base`` or itself), its view geometry and its version counter, plus the scales; an
 in-place change of the weight or its scales repacks, and the entry dies with the tensor.
-Threads: the C context gets ``torch.get_num_threads()``.
+Outside autograd the pack is also kept on the weight QuantizedTensor itself (with the float
+bias), and activations carry the int8 codes their quantization wrote (``_Codes``): a call
+on unchanged operands is a few attribute and version reads and one C call. The functional
+ops call ``try_call`` (predicate and kernel at once) of the first kernel registered for the
+op. Threads: the C context gets ``torch.get_num_threads()``.
 
 ``set_enabled(False)`` / ``integer_execution(False)`` (or ``FFQ_INTEGER=0`` in the
 environment) turn the integer path off, leaving the simulated one.
@@ -57,7 +61,7 @@ from fastforward.quantization.affine._affine import (
 )
 from fastforward.quantization.function import QuantizationContext
 from fastforward.quantization.granularity import PerChannel, PerTensor
-from fastforward.quantized_tensor import QuantizedTensor
+from fastforward.quantized_tensor import _CODES, QuantizedTensor, _Codes, _codes_of, _wrap_plain
 
 __all__ = [
     "cache_info",
@@ -198,34 +202,35 @@ def _zero_points(offset: Any, n: int) -> Optional[torch.Tensor]:
 def _scalar_qparam(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
     """The QParam of a one-entry float32 CPU scale (finite, > 0) and offset (None = 0;
     zero point ``-round(offset)`` within [-128, 127]), or None. Remembered per pair of
-    tensors while both are alive and unchanged (same version counters and data pointers):
-    the two ``item()`` calls and the checks cost more than a small kernel."""
+    tensors while both hold the same values (read through their addresses: writes through
+    ``.data`` do not change version counters): the two ``item()`` calls and the checks cost
+    more than a small kernel."""
     key = (id(scale), id(offset))
     hit = _qparam_seen.get(key)
-    if hit is not None and hit[0]() is scale and (offset is None or hit[1]() is offset):
-        if (_tensor_state(scale, offset) == hit[2] and not _grad_blocked(scale)
-                and (offset is None or not _grad_blocked(offset))):
-            return hit[3]
+    if hit is not None:
+        sw, sv, ow, ov, qp = hit
+        if (sw.tensor is scale and sw.read() == sv and not _grad_blocked(scale)
+                and (offset is None if ow is None
+                     else ow.tensor is offset and ow.read() == ov and not _grad_blocked(offset))):
+            return qp
     qp = _scalar_qparam_of(scale, offset)
-    state = _tensor_state(scale, offset) if qp is not None and isinstance(scale, torch.Tensor) else None
-    if state is not None and (offset is None or isinstance(offset, torch.Tensor)):
-        if len(_qparam_seen) > 4096:
-            _qparam_seen.clear()
-        _qparam_seen[key] = (weakref.ref(scale), None if offset is None else weakref.ref(offset), state, qp)
+    if qp is not None:
+        try:
+            sw = _watch(scale)
+            ow = None if offset is None else _watch(offset)
+        except ValueError:  # an offset that is not float32: computed each time
+            return qp
+        sv, ov = sw.read(), None if ow is None else ow.read()
+        if sv == qp.scale:
+            if len(_qparam_seen) > 4096:
+                _qparam_seen.clear()
+            _qparam_seen[key] = (sw, sv, ow, ov, qp)
     return qp
 
 
-def _tensor_state(scale: Any, offset: Any) -> Optional[Tuple[Any, ...]]:
-    try:
-        if offset is None:
-            return (scale._version, scale.data_ptr())
-        return (scale._version, scale.data_ptr(), offset._version, offset.data_ptr())
-    except (RuntimeError, AttributeError):  # inference tensors have no version counter
-        return None
-
-
-# (id(scale), id(offset)) -> (weak reference to scale, to offset, their state, QParam)
-_qparam_seen: Dict[Tuple[int, int], Tuple[Any, Any, Any, _ffqrt.QParam]] = {}
+# (id(scale), id(offset)) -> (FloatWatch of the scale, its value, of the offset or None, its
+# value, QParam); the watches hold the tensors, so the ids stay theirs.
+_qparam_seen: Dict[Tuple[int, int], Tuple[Any, float, Any, Optional[float], _ffqrt.QParam]] = {}
 
 
 def _scalar_qparam_of(scale: Any, offset: Any) -> Optional[_ffqrt.QParam]:
@@ -261,6 +266,10 @@ _qparams: Dict[Tuple[float, int], _ffqrt.QParam] = {}  # (scale, zero point) -> 
 def _int8_raw(x: QuantizedTensor) -> Optional[torch.Tensor]:
     """The raw data as int8 (same shape, maybe a copy), or None when they are not integers
     in [-128, 127] or not plain CPU data."""
+    if not torch.is_grad_enabled():
+        codes = _codes_of(x)  # computed along with the raw data by the quantizer
+        if codes is not None:
+            return codes.q8
     raw = x.raw_data
     if not raw.is_cpu or raw.layout != torch.strided or _grad_blocked(raw):
         return None
@@ -335,6 +344,10 @@ def _c_int8(raw: torch.Tensor) -> Optional[torch.Tensor]:
 
 
 def _activation(x: Any) -> Optional[_Act]:
+    if not torch.is_grad_enabled():
+        codes = _codes_of(x)  # the quantizer's own codes and grid: nothing to check again
+        if codes is not None:
+            return _Act(codes.q8, codes.qp)
     params = _static_params(x)
     if params is None or not isinstance(params.granularity, PerTensor):
         return None
@@ -486,9 +499,109 @@ def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
     return packed
 
 
+class _WeightPack:
+    """A pack of one QuantizedTensor weight, kept in the weight's own ``__dict__`` (it dies
+    with the tensor): valid while the weight's raw data (``raw``, a plain alias sharing its
+    version counter), its context and the context's scale / offset tensors, granularity
+    and bit width are the ones the pack was made from."""
+
+    __slots__ = ("raw", "version", "context", "params", "scale", "scale_version", "offset", "offset_version",
+                 "granularity", "packed", "generation", "layout", "bias_state", "bias")
+
+    def current(self, w: QuantizedTensor) -> bool:
+        context = w._quantization_context
+        if (context is not self.context or self.raw._version != self.version
+                or self.generation != _generation[0]):
+            return False
+        params = self.params
+        if (context.quantization_params is not params or params.scale is not self.scale
+                or params.offset is not self.offset or params.granularity is not self.granularity
+                or params.num_bits != 8):
+            return False
+        offset = self.offset
+        return (self.scale._version == self.scale_version
+                and (offset is None or offset._version == self.offset_version))
+
+
+_PACKS = "_ffq_packs"
+_generation = [0]  # clear_cache() makes every pack kept on a weight stale
+
+
+def _weight_pack(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
+                 pack: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                 reshape: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> Optional[torch.Tensor]:
+    """``_packed_weight`` with the pack also kept on the weight itself: outside autograd a
+    weight seen before costs a few attribute and version-counter reads."""
+    grad = torch.is_grad_enabled()
+    packs = w.__dict__.get(_PACKS)
+    key = (kind, layout)
+    if packs is not None and not grad:
+        entry = packs.get(key)
+        if entry is not None and entry.current(w):
+            _stats["hits"] += 1
+            return entry.packed
+    packed = _packed_weight(w, kind, layout, pack, reshape)
+    if packed is None or grad:
+        return packed
+    context = w._quantization_context
+    params = context.quantization_params
+    entry = _WeightPack()
+    try:
+        entry.raw = w.raw_data
+        entry.version = entry.raw._version
+        entry.scale, entry.offset = params.scale, params.offset
+        entry.scale_version = params.scale._version
+        entry.offset_version = None if params.offset is None else params.offset._version
+    except (RuntimeError, AttributeError):  # inference tensors have no version counter
+        return packed
+    entry.context, entry.params, entry.granularity, entry.packed = context, params, params.granularity, packed
+    entry.generation, entry.layout, entry.bias_state, entry.bias = _generation[0], layout, None, None
+    if packs is None:
+        packs = w.__dict__[_PACKS] = {}
+    if len(packs) > 16:
+        packs.clear()
+    packs[key] = packs[kind] = entry  # by kind: the latest, for callers that do not know the layout yet
+    return packed
+
+
+def _kept_pack(w: Any, kind: str) -> Optional[_WeightPack]:
+    """The latest pack of ``kind`` kept on weight ``w``, if it is current (outside autograd)."""
+    d = getattr(w, "__dict__", None)
+    packs = None if d is None else d.get(_PACKS)
+    if packs is None or torch.is_grad_enabled():
+        return None
+    entry = packs.get(kind)
+    if entry is None or not entry.current(w):
+        return None
+    _stats["hits"] += 1
+    return entry
+
+
+def _kept_bias(entry: _WeightPack, bias: Any, n: int) -> Tuple[bool, Optional[torch.Tensor]]:
+    """``_float_bias(bias, n)``, remembered on the weight's pack for a plain bias tensor that
+    has not changed (same object, version counter and data pointer)."""
+    if bias is None:
+        return True, None
+    state = entry.bias_state
+    if state is not None and state[0] is bias and type(bias) in (torch.Tensor, torch.nn.Parameter):
+        try:
+            if bias._version == state[1] and bias.data_ptr() == state[2]:
+                return True, entry.bias
+        except RuntimeError:
+            pass
+    ok, value = _float_bias(bias, n)
+    if ok and type(bias) in (torch.Tensor, torch.nn.Parameter):
+        try:
+            entry.bias_state, entry.bias = (bias, bias._version, bias.data_ptr()), value
+        except RuntimeError:  # inference tensors have no version counter
+            entry.bias_state = None
+    return ok, value
+
+
 def clear_cache() -> None:
     """Forget every packed weight."""
     _cache.clear()
+    _generation[0] += 1
 
 
 def cache_info() -> Dict[str, int]:
@@ -555,17 +668,45 @@ def _context(scale: torch.Tensor, offset: Optional[torch.Tensor], storage: torch
     return context
 
 
-def _wrap(raw: torch.Tensor, quantizer: Any) -> torch.Tensor:
+def _wrap(raw: torch.Tensor, quantizer: Any, qp: Optional[_ffqrt.QParam] = None) -> torch.Tensor:
+    """The int8 result ``raw`` of a kernel on ``quantizer``'s grid as its QuantizedTensor;
+    with ``qp`` (that grid), the codes are attached to it for the next kernel."""
+    q8 = raw
     if quantizer.quantized_dtype == torch.float32:
         raw = raw.to(torch.float32)
-    context = _context(quantizer.scale, quantizer.offset, quantizer.quantized_dtype or torch.int8)
-    return QuantizedTensor(raw, context) if not get_export_mode() else context.attach(raw)
+    scale, offset = quantizer.scale, quantizer.offset
+    context = _context(scale, offset, quantizer.quantized_dtype or torch.int8)
+    if get_export_mode():
+        return context.attach(raw)
+    result = _wrap_plain(raw, context)
+    if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled():
+        try:
+            codes = _Codes(raw, q8, context, qp, _watch(scale), None if offset is None else _watch(offset))
+        except (RuntimeError, ValueError):  # inference tensors have no version counter: no codes kept
+            return result
+        if codes.scale_value == qp.scale:  # (the grid the kernel used)
+            result.__dict__[_CODES] = codes
+    return result
+
+
+# id(tensor) -> a FloatWatch of it (which holds the tensor, so the id stays its own).
+_watches: Dict[int, Any] = {}
+
+
+def _watch(t: torch.Tensor) -> Any:
+    w = _watches.get(id(t))
+    if w is None or w.tensor is not t or t.data_ptr() != w.ptr:
+        w = _ffqrt.FloatWatch(t)
+        if len(_watches) > 1024:
+            _watches.clear()
+        _watches[id(t)] = w
+    return w
 
 
 def _finish(y: torch.Tensor, how: Tuple[int, Any]) -> torch.Tensor:
     kind, value = how
     if kind == _REQUANT:
-        return _wrap(y, value[1])
+        return _wrap(y, value[1], value[0])
     if kind == _CALL:
         return value(y)
     return y
@@ -590,6 +731,12 @@ def _float_bias(bias: Any, n: int) -> Tuple[bool, Optional[torch.Tensor]]:
 
 def _bind(names: Sequence[str], defaults: Dict[str, Any], args: Tuple[Any, ...],
           kwargs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    if not args and len(kwargs) == len(names) + 2 and "output_quantizer" in kwargs and "strict_quantization" in kwargs:
+        # the functional ops' call: every parameter by keyword
+        for name in names:
+            if name not in kwargs:
+                return None
+        return kwargs
     if len(args) > len(names):
         return None
     bound = dict(defaults)
@@ -611,27 +758,55 @@ def _bind(names: Sequence[str], defaults: Dict[str, Any], args: Tuple[Any, ...],
 Plan = Callable[[], torch.Tensor]
 
 
+def _linear_weight(w: Any) -> Optional[Tuple[int, int, Optional[_WeightPack]]]:
+    """(n, k, the weight's current kept pack or None) of a 2-D QuantizedTensor weight."""
+    if not isinstance(w, QuantizedTensor):
+        return None
+    entry = _kept_pack(w, "linear")
+    if entry is not None:
+        return entry.layout[0], entry.layout[1], entry
+    wshape = w.raw_data.shape  # (a plain tensor's: no __torch_function__ on the way)
+    if len(wshape) != 2:
+        return None
+    return int(wshape[0]), int(wshape[1]), None
+
+
+def _linear_pack_and_bias(w: QuantizedTensor, entry: Optional[_WeightPack], bias: Any, n: int,
+                          k: int) -> Optional[Tuple[torch.Tensor, Optional[torch.Tensor]]]:
+    if entry is None:  # (a kept pack was checked when it was made)
+        if not _weight_ok(w, 2):
+            return None
+        packed = _weight_pack(w, "linear", (n, k), _ffqrt.linear_pack)
+        if packed is None:
+            return None
+        entry = _kept_pack(w, "linear")
+        if entry is None:
+            ok, fbias = _float_bias(bias, n)
+            return (packed, fbias) if ok else None
+    ok, fbias = _kept_bias(entry, bias, n)
+    return (entry.packed, fbias) if ok else None
+
+
 def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
     x, w = b["input"], b["weight"]
     if (type(x) is not torch.Tensor or x.dtype != torch.float32 or not x.is_cpu
             or x.layout != torch.strided or x.dim() < 1 or _grad_blocked(x)):
         return None
-    if not isinstance(w, QuantizedTensor) or w.dim() != 2:
+    found = _linear_weight(w)
+    if found is None:
         return None
-    n, k = int(w.shape[0]), int(w.shape[1])
+    n, k, entry = found
     if int(x.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    if how[0] < 0 or not _weight_ok(w, 2):
+    if how[0] < 0:
         return None
     if how[0] == _REQUANT:
         how = (_CALL, how[1][1])
-    ok, bias = _float_bias(b["bias"], n)
-    if not ok:
+    got = _linear_pack_and_bias(w, entry, b["bias"], n, k)
+    if got is None:
         return None
-    packed = _packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
-    if packed is None:
-        return None
+    packed, bias = got
 
     def run() -> torch.Tensor:
         lead = tuple(x.shape[:-1])
@@ -645,32 +820,29 @@ def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
     if _state["dynamic"] and not isinstance(b["input"], QuantizedTensor):
         return _plan_linear_dynamic(b)
     x = _activation(b["input"])
-    if x is None or x.raw.dim() < 1:
+    if x is None:
         return None
-    w = b["weight"]
-    if not isinstance(w, QuantizedTensor):
+    found = _linear_weight(b["weight"])
+    if found is None:
         return None
-    wshape = w.raw_data.shape  # (a plain tensor's: no __torch_function__ on the way)
-    if len(wshape) != 2:
-        return None
-    n, k = int(wshape[0]), int(wshape[1])
-    if int(x.raw.shape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
+    n, k, entry = found
+    xshape = x.raw.shape
+    if len(xshape) < 1 or int(xshape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    if how[0] < 0 or not _weight_ok(w, 2):
+    if how[0] < 0:
         return None
-    ok, bias = _float_bias(b["bias"], n)
-    if not ok:
+    got = _linear_pack_and_bias(b["weight"], entry, b["bias"], n, k)
+    if got is None:
         return None
-    packed = _packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
-    if packed is None:
-        return None
+    packed, bias = got
 
     def run() -> torch.Tensor:
-        lead = tuple(x.raw.shape[:-1])
-        a = x.raw.reshape(-1, k).contiguous()
+        raw = x.raw
+        flat = len(xshape) == 2 and raw.is_contiguous()
+        a = raw if flat else raw.reshape(-1, k).contiguous()
         y = _ffqrt.linear(a, x.qp, packed, bias, out=how[1][0] if how[0] == _REQUANT else None)
-        return _finish(y.reshape(lead + (n,)), how)
+        return _finish(y if flat else y.reshape(tuple(xshape[:-1]) + (n,)), how)
 
     return run
 
@@ -744,7 +916,8 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     w = b["weight"]
     if x is None or not isinstance(w, QuantizedTensor):
         return None
-    wshape = w.raw_data.shape
+    kept = _kept_pack(w, "conv") if dims == 2 else None  # (conv1d weights are packed as 4-D)
+    wshape = kept.layout[:4] if kept is not None else w.raw_data.shape  # (c_out, c_in / groups, kh, kw)
     if len(wshape) != dims + 2:
         return None
     batched = x.raw.dim() == dims + 2
@@ -776,13 +949,15 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     shape = _conv_shape((nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout))
     if shape is None:
         return None
-    if how[0] < 0 or not _weight_ok(w, dims + 2):
-        return None
-    ok, bias = _float_bias(b["bias"], c_out)
-    if not ok:
+    if how[0] < 0 or (kept is None and not _weight_ok(w, dims + 2)):
         return None
     packed = _conv_pack(w, shape, dims)
     if packed is None:
+        return None
+    if kept is None and dims == 2:
+        kept = _kept_pack(w, "conv")  # (the pack just made)
+    ok, bias = _float_bias(b["bias"], c_out) if kept is None else _kept_bias(kept, b["bias"], c_out)
+    if not ok:
         return None
 
     def run() -> torch.Tensor:
@@ -816,8 +991,21 @@ def _conv_pack(w: QuantizedTensor, shape: Any, dims: int) -> Optional[torch.Tens
     size, so all of that is in the cache key."""
     layout = (shape.c_out, shape.c_in // shape.groups, shape.kh, shape.kw, shape.groups, shape.dil_h,
               shape.dil_w)
-    return _packed_weight(w, "conv", layout, lambda r, s: _ffqrt.conv2d_pack(r, s, shape),
+    return _weight_pack(w, "conv", layout, lambda r, s: _ffqrt.conv2d_pack(r, s, shape),
                           (lambda r: r) if dims == 2 else (lambda r: r.unsqueeze(2)))
+
+
+def _broadcast(a: Tuple[int, ...], b: Tuple[int, ...]) -> Optional[Tuple[int, ...]]:
+    """torch.broadcast_shapes(a, b) as a tuple (the common cases without torch), or None
+    when the shapes do not broadcast."""
+    if a == b or not b:
+        return a
+    if not a:
+        return b
+    try:
+        return tuple(torch.broadcast_shapes(a, b))
+    except RuntimeError:
+        return None
 
 
 def _plan_matmul(b: Dict[str, Any], a_name: str, b_name: str, op: str) -> Optional[Plan]:
@@ -835,9 +1023,8 @@ def _plan_matmul(b: Dict[str, Any], a_name: str, b_name: str, op: str) -> Option
     if int(br.shape[-2]) != k or k == 0 or k > _ffqrt.MATMUL_MAX_K:
         return None
     n = int(br.shape[-1])
-    try:
-        batch_shape = tuple(torch.broadcast_shapes(tuple(ar.shape[:-2]), tuple(br.shape[:-2])))
-    except RuntimeError:
+    batch_shape = _broadcast(tuple(ar.shape[:-2]), tuple(br.shape[:-2]))
+    if batch_shape is None:
         return None
     if op == "bmm" and (tuple(ar.shape[:-2]) != tuple(br.shape[:-2])):
         return None
@@ -874,9 +1061,8 @@ def _plan_eltwise(b: Dict[str, Any], op: str) -> Optional[Plan]:
     x, y = _activation(b["input"]), _activation(b["other"])
     if x is None or y is None:
         return None
-    try:
-        shape = tuple(torch.broadcast_shapes(tuple(x.raw.shape), tuple(y.raw.shape)))
-    except RuntimeError:
+    shape = _broadcast(tuple(x.raw.shape), tuple(y.raw.shape))
+    if shape is None:
         return None
 
     def run() -> torch.Tensor:
@@ -1034,6 +1220,7 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
 
 
 _ERRORS = (TypeError, ValueError, IndexError, RuntimeError, AttributeError)
+MISS = dispatcher.MISS
 
 
 def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
@@ -1073,9 +1260,67 @@ def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
         _note(op, "simulated")
         return _simulate(op, args, kwargs)
 
+    def try_call(*args: Any, **kwargs: Any) -> Any:
+        # predicate and kernel in one call, for callers that would call the kernel right
+        # after its predicate accepted (fastforward.nn.functional, QuantizedTensor's
+        # __torch_function__): MISS when it does not
+        plan = plan_for(args, kwargs)
+        if plan is None:
+            return MISS
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                result = plan()
+        else:
+            result = plan()
+        _note(op, "integer")
+        return result
+
     predicate.__name__ = "integer_%s_applies" % op
     kernel.__name__ = "integer_%s" % op
+    kernel.try_call = _linear_try(try_call) if op == "linear" else try_call  # type: ignore[attr-defined]
     return predicate, kernel
+
+
+def _linear_try(general: Callable[..., Any]) -> Callable[..., Any]:
+    """``try_call`` of linear with the common case inline: a functional call (every argument
+    by keyword) outside autograd on an input carrying its codes and a weight carrying a
+    current pack. It checks what ``_plan_linear`` checks, through the same helpers, and runs
+    the same C call; anything else goes to ``general``."""
+
+    def try_linear(*args: Any, **kwargs: Any) -> Any:
+        if args or len(kwargs) != 5 or torch.is_grad_enabled() or _state["dynamic"] or not enabled():
+            return general(*args, **kwargs)
+        try:
+            x, w, bias, oq = kwargs["input"], kwargs["weight"], kwargs["bias"], kwargs["output_quantizer"]
+            strict = kwargs["strict_quantization"]
+        except KeyError:
+            return general(*args, **kwargs)
+        try:
+            codes = _codes_of(x) if type(x) is QuantizedTensor else None
+            entry = _kept_pack(w, "linear") if codes is not None and type(w) is QuantizedTensor else None
+            if entry is None or (strict and oq is None):
+                return general(*args, **kwargs)
+            n, k = entry.layout
+            a = codes.q8
+            shape = a.shape
+            if len(shape) < 1 or int(shape[-1]) != k or k > _ffqrt.LINEAR_MAX_K:
+                return general(*args, **kwargs)
+            how = (_FLOAT, None) if oq is None else _output(oq)
+            if how[0] < 0:
+                return general(*args, **kwargs)
+            ok, fbias = _kept_bias(entry, bias, n)
+            if not ok:
+                return general(*args, **kwargs)
+        except _ERRORS:
+            return general(*args, **kwargs)  # (which decides as the planner does)
+        flat = len(shape) == 2 and a.is_contiguous()
+        y = _ffqrt.linear(a if flat else a.reshape(-1, k).contiguous(), codes.qp, entry.packed, fbias,
+                          out=how[1][0] if how[0] == _REQUANT else None)
+        result = _finish(y if flat else y.reshape(tuple(shape[:-1]) + (n,)), how)
+        _local.last = "linear:integer"
+        return result
+
+    return try_linear
 
 
 def _same_call(pending: Tuple[Any, ...], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bool:
@@ -1145,12 +1390,24 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
 
     def kernel(x: QuantizedTensor, *args: Any, **kwargs: Any) -> Any:
         _note(name, "integer")
+        codes = None if torch.is_grad_enabled() else _codes_of(x)
         raw = x.raw_data
         if name in _FLATTENING and not raw.is_contiguous() and not raw.requires_grad:
             dense = _ffqrt.contiguous8(raw)  # channels_last bytes (conv outputs), made NCHW in C
             if dense is not None:
                 raw = dense
-        return QuantizedTensor(method(raw, *args, **kwargs), x.quantization_context)
+        context = x.quantization_context
+        out = method(raw, *args, **kwargs)
+        result = _wrap_plain(out, context) if type(out) is torch.Tensor else QuantizedTensor(out, context)
+        if codes is not None and type(out) is torch.Tensor:
+            # the same op on the attached int8 codes: they stay the codes of the result
+            q8 = out if codes.q8 is codes.raw else method(codes.q8, *args, **kwargs)
+            if q8.shape == out.shape:
+                try:
+                    result.__dict__[_CODES] = _Codes(out, q8, context, codes.qp, codes.scale, codes.offset)
+                except RuntimeError:
+                    pass
+        return result
 
     kernel.__name__ = "integer_" + name
     return kernel

@@ -53,16 +53,22 @@ def _quantizer_types() -> List[type]:
 
 
 def _tensor_state(t: Any) -> Optional[Tuple[Any, ...]]:
-    """(tensor, version counter, data pointer) of a plain tensor or parameter, (None,) for
-    None, None for anything a plan cannot follow."""
+    """(tensor, version counter, data pointer, and for a one-element float32 tensor a
+    FloatWatch of it and its value) of a plain tensor or parameter, (None,) for None, None
+    for anything a plan cannot follow. The value catches writes through ``.data``, which
+    leave the version counter unchanged (a quantizer's scale and offset are such tensors)."""
     if t is None:
         return (None,)
     if type(t) not in (torch.Tensor, torch.nn.Parameter):
         return None
     try:
-        return (t, t._version, t.data_ptr())
+        state = (t, t._version, t.data_ptr())
     except RuntimeError:  # inference tensors have no version counter
         return None
+    if t.dtype == torch.float32 and t.numel() == 1 and t.is_cpu and t.layout == torch.strided:
+        watch = _integer._watch(t)
+        return state + (watch, watch.read())
+    return state
 
 
 def _tensor_same(t: Any, state: Tuple[Any, ...]) -> bool:
@@ -71,9 +77,11 @@ def _tensor_same(t: Any, state: Tuple[Any, ...]) -> bool:
     if t is None:
         return True
     try:
-        return t._version == state[1] and t.data_ptr() == state[2]
+        if t._version != state[1] or t.data_ptr() != state[2]:
+            return False
     except RuntimeError:
         return False
+    return len(state) == 3 or state[3].read() == state[4]
 
 
 def _scale_offset(q: Any) -> Tuple[Any, Any]:

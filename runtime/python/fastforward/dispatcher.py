@@ -26,6 +26,12 @@ __all__ = [
 
 Kernel = Callable[..., Any]
 
+# A kernel may carry ``kernel.try_call(*args, **kwargs)``: its predicate and itself in one
+# call, returning the kernel's result, or MISS where the predicate would have refused.
+# ``call`` (fastforward.nn.functional and QuantizedTensor.__torch_function__) uses it for
+# the first kernel of an op, and asks ``dispatch`` only when it misses.
+MISS = object()
+
 
 class DispatcherPriority(enum.IntEnum):
     """Kernels of a lower value are tried first."""
@@ -166,6 +172,21 @@ def dispatch(op_name: str, *args: Any, **kwargs: Any) -> Optional[Kernel]:
         if item.predicate(*args, **kwargs):
             return item.fn
     return None
+
+
+def call(op_name: str, *args: Any, **kwargs: Any) -> Any:
+    """``dispatch(op_name, ...)(...)``: the first applicable kernel's result, or MISS when
+    no kernel applies."""
+    entries = _registry.get(op_name)
+    if not entries:
+        return MISS
+    try_call = getattr(entries[0][2].fn, "try_call", None)
+    if try_call is not None:
+        result = try_call(*args, **kwargs)
+        if result is not MISS:
+            return result
+    kernel = dispatch(op_name, *args, **kwargs)
+    return MISS if kernel is None else kernel(*args, **kwargs)
 
 
 def registered_kernels(op_name: str) -> List[DispatcherItem]:

@@ -163,7 +163,17 @@ class QuantizedTensor(torch.Tensor):
         context = self._quantization_context.contiguous_parameters()
         if raw.is_contiguous(memory_format=memory_format) and context is self._quantization_context:
             return self
-        return self._rewrap(raw.contiguous(memory_format=memory_format), context)
+        codes = None if torch.is_grad_enabled() else _codes_of(self)
+        out = raw.contiguous(memory_format=memory_format)
+        result = self._rewrap(out, context)
+        if codes is not None and context is self._quantization_context and type(result) is QuantizedTensor:
+            # the int8 codes the raw data came with, laid out alike
+            q8 = out if codes.q8 is codes.raw else codes.q8.contiguous(memory_format=memory_format)
+            try:
+                result.__dict__[_CODES] = _Codes(out, q8, context, codes.qp, codes.scale, codes.offset)
+            except RuntimeError:  # made under inference_mode: no version counters, no codes
+                pass
+        return result
 
     def to(self, *args: Any, **kwargs: Any) -> torch.Tensor:  # type: ignore[override]
         """Device moves keep the tensor quantized; a dtype conversion dequantizes first."""
@@ -235,9 +245,9 @@ class QuantizedTensor(torch.Tensor):
         with _DisableSubclass():
             if _no_dispatch(name):
                 return func(*args, **kwargs)
-            kernel = dispatcher.dispatch(name, *args, **kwargs)
-            if kernel is not None:
-                return kernel(*args, **kwargs)
+            result = dispatcher.call(name, *args, **kwargs)
+            if result is not dispatcher.MISS:
+                return result
             if get_strict_quantization() and not _quantizes_its_inputs(func):
                 raise QuantizationError(
                     "Implicit dequantization of a QuantizedTensor in %r is forbidden under "
@@ -253,6 +263,56 @@ class QuantizedTensor(torch.Tensor):
         # quantizers make inside behave as QuantizedTensors, not as their raw integers; its
         # `has_torch_function` check sees plain tensors and does not call back here.
         return func(*_dequantize_nested(args), **_dequantize_nested(kwargs))
+
+
+def _wrap_plain(raw: torch.Tensor, context: Any) -> QuantizedTensor:
+    """``QuantizedTensor(raw, context)`` for a plain ``torch.Tensor`` ``raw`` and a context
+    the caller made (the hot paths: quantizers, integer kernels), without the checks and
+    the subclass switch ``__new__`` needs for arbitrary arguments."""
+    self = raw.as_subclass(QuantizedTensor)
+    self._quantization_context = context
+    return self
+
+
+class _Codes:
+    """The int8 codes of a QuantizedTensor's raw data, attached to it by whoever computed
+    both at once (``_CODES`` in its ``__dict__``), with what they depend on: ``raw`` (a
+    plain alias of the tensor: same memory and version counter) and ``q8`` with their
+    version counters, the context and its parameters, and the values of its one-element
+    scale and offset (read through ``fastforward._ffqrt.FloatWatch``es of those tensors).
+    ``qp`` is the grid (an ``fastforward._ffqrt.QParam``). Valid while none of these
+    changed (``current``)."""
+
+    __slots__ = ("raw", "version", "q8", "q8_version", "context", "params", "qp", "scale", "scale_value",
+                 "offset", "offset_value")
+
+    def __init__(self, raw: torch.Tensor, q8: torch.Tensor, context: Any, qp: Any, scale: Any,
+                 offset: Any) -> None:
+        # scale: a FloatWatch of the context's scale; offset: one of its offset, or None
+        self.raw, self.version, self.q8, self.q8_version = raw, raw._version, q8, q8._version
+        self.context, self.params, self.qp = context, context.quantization_params, qp
+        self.scale, self.scale_value = scale, scale.read()
+        self.offset, self.offset_value = offset, None if offset is None else offset.read()
+
+    def current(self, x: QuantizedTensor) -> bool:
+        context, params, offset = self.context, self.params, self.offset
+        if (x._quantization_context is not context or context.quantization_params is not params
+                or self.raw._version != self.version or self.q8._version != self.q8_version
+                or params.scale is not self.scale.tensor or self.scale.read() != self.scale_value):
+            return False
+        if offset is None:
+            return params.offset is None
+        return params.offset is offset.tensor and offset.read() == self.offset_value
+
+
+_CODES = "_ffq_codes"
+
+
+def _codes_of(x: Any) -> Optional[_Codes]:
+    """The current codes attached to QuantizedTensor ``x``, or None."""
+    d = getattr(x, "__dict__", None)
+    codes = None if d is None else d.get(_CODES)
+    return codes if codes is not None and codes.current(x) else None
 
 
 def _rebuild_quantized_tensor(raw: torch.Tensor, context: Any) -> QuantizedTensor:

@@ -319,6 +319,7 @@ def _build(op: _Op) -> Callable[..., Any]:
         "_check": _check_strict,
         "_registry": _dispatcher._registry,
         "_dispatch": _dispatcher.dispatch,
+        "_MISS": _dispatcher.MISS,
         "_strict": get_strict_quantization,
     }
     sig = []
@@ -332,7 +333,14 @@ def _build(op: _Op) -> Callable[..., Any]:
         "def {name}({sig}):\n"
         "    if strict_quantization is None:\n"
         "        strict_quantization = _strict()\n"
-        "    if _registry.get({name!r}):\n"
+        "    entries = _registry.get({name!r})\n"
+        "    if entries:\n"
+        "        first = getattr(entries[0][2].fn, 'try_call', None)\n"
+        "        if first is not None:\n"
+        "            result = first({kw}, output_quantizer=output_quantizer,"
+        " strict_quantization=strict_quantization)\n"
+        "            if result is not _MISS:\n"
+        "                return result\n"
         "        kernel = _dispatch({name!r}, {kw}, output_quantizer=output_quantizer,"
         " strict_quantization=strict_quantization)\n"
         "        if kernel is not None:\n"

@@ -139,6 +139,10 @@ class LinearQuantizer(AbstractAffineQuantizer):
         )
 
     def quantize(self, data: torch.Tensor) -> torch.Tensor:
+        if type(data) is torch.Tensor and type(self) is LinearQuantizer and not torch.is_grad_enabled():
+            fast = _fast_quantize(self, data)
+            if fast is not None:
+                return fast
         memo = self._memo_key(data)
         if memo is not None:
             last = _LAST_PARAMETER.get(self)
@@ -233,6 +237,118 @@ class LinearQuantizer(AbstractAffineQuantizer):
 
     def extra_repr(self) -> str:
         return super().extra_repr() + ", symmetric=%s" % self.symmetric
+
+
+# --- the fast path: a plain float32 tensor through a per-tensor 8-bit quantizer, outside
+# autograd. What it needs of the quantizer is computed once and kept in _PREPARED (out of the
+# module's own state, which is copied and saved), valid while the quantizer's settings and
+# its scale / offset tensors are the same objects holding the same values; a call checks
+# that, quantizes in one pass in C (the float32 grid values and their int8 codes, which it
+# attaches to the result for the integer kernels) and wraps the result in a context made
+# once. The values, dtype and context are those of the general path.
+
+_PREPARED: "weakref.WeakKeyDictionary[Any, _Prepared]" = weakref.WeakKeyDictionary()
+
+
+class _Prepared:
+    __slots__ = ("scale", "scale_value", "offset", "offset_value", "num_bits", "granularity", "quantized_dtype",
+                 "c_scale", "zero_point", "context", "qp")
+
+
+def _scale_offset(q: Any) -> Tuple[Any, Any]:
+    """``(q.scale, q.offset)`` from the module's dicts, as Module.__getattr__ finds them."""
+    params = q._parameters
+    offset = params["offset"] if "offset" in params else q._buffers.get("offset")
+    return params.get("scale"), offset
+
+
+_lazy: List[Any] = []  # (fastforward._ffqrt, fastforward._integer, QuantizedTensor helpers), on first use
+
+
+def _modules() -> List[Any]:
+    if not _lazy:
+        from fastforward import _ffqrt, _integer
+        from fastforward.quantization.affine._kernels import _zero_point_tensor
+        from fastforward.quantized_tensor import _CODES, _Codes, _wrap_plain
+
+        _lazy[:] = [_ffqrt, _integer, _zero_point_tensor, _CODES, _Codes, _wrap_plain]
+    return _lazy
+
+
+def _prepare(q: "LinearQuantizer") -> Optional[_Prepared]:
+    """What the fast path needs of ``q``, or None when it does not apply to ``q``."""
+    if (q.num_bits != 8 or type(q.granularity) is not PerTensor or q.has_uninitialized_params
+            or q.quantized_dtype not in (None, torch.float32, torch.int8)):
+        return None
+    scale, offset = _scale_offset(q)
+    if type(scale) not in (torch.Tensor, torch.nn.Parameter) or scale.dtype != torch.float32 or scale.numel() != 1:
+        return None
+    if offset is not None and (type(offset) not in (torch.Tensor, torch.nn.Parameter)
+                               or offset.dtype != torch.float32 or offset.numel() != 1):
+        return None
+    if not scale.is_cpu or (offset is not None and not offset.is_cpu):
+        return None
+    _ffqrt, _integer, zero_point_tensor, _, _, _ = _modules()
+    qp = _integer._scalar_qparam_of(scale, offset)  # finite scale > 0, zero point on the grid
+    if qp is None:
+        return None
+    p = _Prepared()
+    p.scale, p.offset = _ffqrt.FloatWatch(scale), None if offset is None else _ffqrt.FloatWatch(offset)
+    p.scale_value, p.offset_value = p.scale.read(), None if offset is None else p.offset.read()
+    if p.scale_value != qp.scale:
+        return None  # changed since (another thread): prepared on the next call
+    p.num_bits, p.granularity, p.quantized_dtype = q.num_bits, q.granularity, q.quantized_dtype
+    p.c_scale = scale.detach().reshape(1)  # a plain tensor on the same memory, for C
+    p.zero_point = None if offset is None or qp.zero_point == 0 else zero_point_tensor(qp.zero_point)
+    p.qp = qp
+    params = StaticAffineQuantParams(scale=scale, offset=offset, num_bits=q.num_bits, granularity=q.granularity,
+                                     quantized_dtype=q.quantized_dtype, dequantize_dtype=torch.float32)
+    p.context = QuantizationContext(AffineQuantizationFunction, params)
+    return p
+
+
+def _prepared(q: "LinearQuantizer") -> Optional[_Prepared]:
+    p = _PREPARED.get(q)
+    if p is not None:
+        scale, offset = _scale_offset(q)
+        if (scale is p.scale.tensor and q.num_bits == p.num_bits and q.granularity is p.granularity
+                and q.quantized_dtype is p.quantized_dtype and p.scale.read() == p.scale_value
+                and (offset is None if p.offset is None
+                     else offset is p.offset.tensor and p.offset.read() == p.offset_value)):
+            return p
+    p = _prepare(q)
+    if p is not None:
+        _PREPARED[q] = p
+    else:
+        _PREPARED.pop(q, None)
+    return p
+
+
+def _fast_quantize(q: "LinearQuantizer", data: torch.Tensor) -> Optional[torch.Tensor]:
+    """``q.quantize(data)`` for a plain float32 CPU ``data`` outside autograd, or None when
+    the general path has to do it."""
+    if data.dtype != torch.float32 or not data.is_contiguous() or get_export_mode():
+        return None
+    if torch._C._get_tracing_state() is not None:
+        return None
+    p = _prepared(q)
+    if p is None:
+        return None
+    _ffqrt, _integer, _, codes_key, Codes, wrap = _modules()
+    keep_int8 = p.quantized_dtype is torch.int8
+    out = _ffqrt.quantize8_per_tensor(data, p.c_scale, p.zero_point, want_float=not keep_int8)
+    if out is None:
+        return None
+    raw, q8 = out
+    if keep_int8:
+        raw = q8
+    result = wrap(raw, p.context)
+    if q8 is not None:
+        try:
+            result.__dict__[codes_key] = Codes(raw, q8, p.context, p.qp, p.scale, p.offset)
+        except RuntimeError:  # inference tensors have no version counter: no codes kept
+            pass
+    return result
 
 
 # quantizer -> (memo key, weak reference to the parameter, (result, its raw data, their
