@@ -1381,6 +1381,24 @@ def test_quantization_state_written_as_json_by_earlier_versions_still_loads():
     assert "corrupted config" in str(e) and str(path) in str(e)
 
 
+def test_gptq_changes_reach_a_weight_quantized_before():
+    # Outside autograd a quantizer keeps its last quantized parameter while the parameter is
+    # unchanged (by version counter); GPTQ's write must move it, or the layer keeps
+    # computing with the weight as it was before GPTQ.
+    torch.manual_seed(1)
+    layer = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(16, 8)))[0]
+    layer.weight_quantizer = LinearQuantizer(4, granularity=ff.PerChannel(0), allow_one_sided=False)
+    w = layer.weight.detach()
+    layer.weight_quantizer.quantization_range = (w.min(1).values, w.max(1).values)
+    with torch.no_grad():
+        before = layer.weight_quantizer(layer.weight).dequantize()
+    ff.quantization.gptq(layer, [torch.randn(32, 16) for _ in range(2)], block_size=8)
+    with torch.no_grad():
+        after = layer.weight_quantizer(layer.weight).dequantize()
+        fresh = layer.weight_quantizer(layer.weight.detach().clone()).dequantize()
+    assert torch.equal(after, fresh) and not torch.equal(after, before)
+
+
 def test_gptq_beats_rounding_to_nearest_on_correlated_inputs():
     torch.manual_seed(0)
     mix = torch.randn(64, 64)

@@ -127,5 +127,7 @@ def gptq(module: torch.nn.Module, dataset: Iterable[Any], block_size: int = 128,
             W[:, i1:i2] = Q1
             W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:]
         W = W[:, torch.argsort(perm)]
-        weight.data.copy_(W.reshape(weight.shape).to(dtype))
+        # through the parameter itself (not .data), so its version counter moves and caches of
+        # its quantized form (a quantizer's last result, packed integer weights) see the change
+        weight.copy_(W.reshape(weight.shape).to(dtype))
     _log.debug("gptq %s: %d samples, %d columns", layer_name, samples, cols)
