@@ -472,7 +472,8 @@ static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report, uint32_t *depth
     tspool_enter(cx);
     TSParser *p = ts_parser_new();
     TSTree *tree = NULL;
-    if (p && ts_parser_set_language(p, cx->lang.lang)) tree = ts_parser_parse_string(p, NULL, text, file->len);
+    if (p && ts_parser_set_language(p, cx->lang.lang))
+        tree = ts_parser_parse_string(p, NULL, text, file->len);
     ts_parser_delete(p);
     tspool_leave(cx);
     if (!tree) {

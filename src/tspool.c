@@ -33,14 +33,14 @@
 #include "ffq_int.h"
 
 enum {
-    SMALL_MAX = 1024,                // 8-byte size classes up to here
-    NSMALL = SMALL_MAX / 8,          // classes 1 .. NSMALL
-    MEDIUM_LOG_MIN = 11,             // then powers of two: 2 KiB ..
-    MEDIUM_LOG_MAX = 16,             // .. 64 KiB
+    SMALL_MAX = 1024,        // 8-byte size classes up to here
+    NSMALL = SMALL_MAX / 8,  // classes 1 .. NSMALL
+    MEDIUM_LOG_MIN = 11,     // then powers of two: 2 KiB ..
+    MEDIUM_LOG_MAX = 16,     // .. 64 KiB
     NCLASSES = NSMALL + 1 + MEDIUM_LOG_MAX - MEDIUM_LOG_MIN + 1,
-    CHUNK_FIRST = 64 * 1024,         // bytes; each new chunk doubles ..
-    CHUNK_MAX = 4 * 1024 * 1024,     // .. up to this
-    RETAIN = 8 * 1024 * 1024,        // bytes of chunks a reset keeps for the next parse
+    CHUNK_FIRST = 64 * 1024,      // bytes; each new chunk doubles ..
+    CHUNK_MAX = 4 * 1024 * 1024,  // .. up to this
+    RETAIN = 8 * 1024 * 1024,     // bytes of chunks a reset keeps for the next parse
 };
 
 enum { FROM_POOL = 0x706f6f6c, FROM_BIG = 0x62696721, FROM_HEAP = 0x68656170 };
@@ -103,8 +103,7 @@ static void next_chunk(TsPool *p, size_t need) {
     Chunk *c = p->cur ? p->cur->next : p->chunks;
     while (c && c->size < need) c = c->next;  // a kept chunk too small for this block is skipped
     if (!c) {
-        size_t size = p->cur && p->cur->size < CHUNK_MAX ? p->cur->size * 2 : CHUNK_FIRST;
-        if (p->cur && p->cur->size >= CHUNK_MAX) size = CHUNK_MAX;
+        size_t size = !p->cur ? CHUNK_FIRST : p->cur->size < CHUNK_MAX ? p->cur->size * 2 : CHUNK_MAX;
         if (size < need) size = need;
         c = malloc(sizeof(Chunk) + size);
         if (!c) out_of_memory();
