@@ -12,6 +12,10 @@
 //   MODE syntax: as parse, and print the path of every file with syntax
 //               errors first (bench/compile.py leaves them out of the
 //               concatenated scaling inputs).
+//   MODE digest: as full, and print `digest HASH STATUS PATH` for every file
+//               first (FNV-1a of the output and the diagnostics): a speed-up
+//               is checked against the corpus by comparing these lines before
+//               and after it.
 // LISTFILE holds one path per line. Files are read into memory before the
 // clock starts. Prints one line:
 //   files=N bytes=B secs=S ok=K maxrss_kb=R
@@ -109,6 +113,12 @@ static long peak_rss_kb(void) {
 }
 
 static ffq_cache *run_cache;  // the run's import cache, as in batch mode
+static bool print_digest;
+
+static uint64_t fnv1a(uint64_t h, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+    return h;
+}
 
 static bool full(const Input *in) {
     ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
@@ -117,7 +127,14 @@ static bool full(const Input *in) {
     ffq_options opt = ffq_options_default();
     opt.module_name = in->module;
     ffq_status st = ffq_compile_buffer(cx, in->path, in->data, in->len, &opt);
-    (void)ffq_diagnostics(cx);  // the CLI renders them too
+    const char *diags = ffq_diagnostics(cx);  // the CLI renders them too
+    if (print_digest) {
+        size_t len;
+        const char *out = ffq_output(cx, &len);
+        uint64_t h = fnv1a(0xcbf29ce484222325u, out ? out : "", out ? len : 0);
+        h = fnv1a(h, diags, strlen(diags));
+        printf("digest %016llx %d %s\n", (unsigned long long)h, (int)st, in->path);
+    }
     ffq_ctx_free(cx);
     return st == FFQ_OK;
 }
@@ -129,8 +146,10 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "ts") == 0) pass = ts_only;
     bool list_failed = argc == 3 && strcmp(argv[1], "syntax") == 0;
     if (list_failed) pass = parse_only;
+    print_digest = argc == 3 && strcmp(argv[1], "digest") == 0;
+    if (print_digest) pass = full;
     if (!pass) {
-        fprintf(stderr, "usage: ffq_bench_compile full|parse|ts|syntax LISTFILE\n");
+        fprintf(stderr, "usage: ffq_bench_compile full|parse|ts|syntax|digest LISTFILE\n");
         return 2;
     }
     FILE *list = fopen(argv[2], "r");

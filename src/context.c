@@ -1,11 +1,10 @@
 // context.c: the lifecycle of a compilation context.
 //
 // Consumes: an optional allocator hook. Produces: an ffq_ctx that owns the
-// arena and every object with its own lifecycle (tree-sitter parser and tree
-// while a parse runs). ffq_ctx_free releases all of it at once.
+// arena and every object with its own lifecycle (tree-sitter's pool, which
+// holds the tree while a parse runs). ffq_ctx_free releases all of it at once.
 #include <stdlib.h>
 #include <string.h>
-#include <tree_sitter/api.h>
 
 #include "ffq_int.h"
 
@@ -39,8 +38,7 @@ ffq_ctx *ffq_ctx_new(ffq_alloc_fn alloc, void *ud) {
 
 void ffq_ctx_free(ffq_ctx *cx) {
     if (!cx) return;
-    if (cx->live_tree) ts_tree_delete(cx->live_tree);
-    if (cx->live_parser) ts_parser_delete(cx->live_parser);
+    tspool_free(cx);  // the tree of a parse an allocation failure unwound, if any
     raw_free(cx, cx->live_scratch, cx->live_scratch_size);
     arena_free_all(cx);
     cx->alloc(cx->alloc_ud, cx, sizeof *cx, 0);

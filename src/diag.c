@@ -181,6 +181,11 @@ uint32_t srcfile_invalid_utf8(const SrcFile *f) {
     const char *s = f->data;
     uint32_t n = f->len;
     for (uint32_t i = 0; i < n;) {
+        uint64_t w;  // eight ASCII bytes at a time (most source is ASCII)
+        if (i + 8 <= n && (memcpy(&w, s + i, 8), (w & 0x8080808080808080u) == 0)) {
+            i += 8;
+            continue;
+        }
         unsigned char c = (unsigned char)s[i];
         uint32_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
         if (!len || (len == 2 && c < 0xc2) || i + len > n) return i;

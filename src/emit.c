@@ -824,6 +824,17 @@ static const char *stub_arguments(const ffq_ctx *cx, QuantTag tag) {
     return "\"activation\"";
 }
 
+// A generated stub line (an annotated assignment of one call, identifiers
+// and keyword arguments, ASCII, spaced as the formatter spaces it) is laid
+// out as it is when it fits the line at `indent`: parsing it to format it
+// was a twentieth of a corpus run.
+static bool fits_as_is(const char *line, int indent) {
+    size_t n = 0;
+    for (; line[n]; n++)
+        if ((unsigned char)line[n] >= 0x80) return false;
+    return (size_t)indent + n <= FMT_LINE_WIDTH;
+}
+
 static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *origins) {
     sb_printf(cx, out, "class %s(fastforward.nn.QuantizedModule, %s):\n", g->name,
               g->base ? g->base : g->ci->name);
@@ -847,7 +858,8 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *orig
                 arena_printf(cx, "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(%s)",
                              q->name, stub_arguments(cx, q->tag));
             StrBuf f = {0};
-            if (!format_stmt(cx, line, strlen(line), 8, &f)) sb_indent(cx, &f, 8), sb_puts(cx, &f, line);
+            if (fits_as_is(line, 8) || !format_stmt(cx, line, strlen(line), 8, &f))
+                sb_indent(cx, &f, 8), sb_puts(cx, &f, line);
             sb_puts(cx, out, sb_cstr(cx, &f));
             sb_putc(cx, out, '\n');
             cx->stats.stubs_inserted++;

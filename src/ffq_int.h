@@ -67,6 +67,17 @@ bool cache_lang(ffq_ctx *cx, void (*init)(ffq_ctx *own));
 const char *diff_unified(ffq_ctx *cx, const char *a, size_t alen, const char *b, size_t blen,
                          const char *aname, const char *bname, bool color);
 
+// --- tspool.c: tree-sitter's memory ---
+
+typedef struct TsPool TsPool;
+// Around tree-sitter calls that allocate (no unwinding in between): what
+// tree-sitter allocates on this thread comes from cx's pool.
+void tspool_enter(ffq_ctx *cx);
+void tspool_leave(ffq_ctx *cx);
+// Everything tree-sitter allocated from cx's pool is gone (trees included).
+void tspool_reset(ffq_ctx *cx);
+void tspool_free(ffq_ctx *cx);
+
 // --- the context (context.c; compile.c runs it) ---
 
 struct ffq_ctx {
@@ -87,8 +98,7 @@ struct ffq_ctx {
     OpTable *optable;      // read-only once loaded (it may be the cache's shared copy)
     struct Program *prog;  // the modules of the run (program.c)
     CstLang lang;          // symbol and field ids of the Python grammar
-    void *live_parser;     // TSParser * (kept between parses) / TSTree * during a parse, so ffq_ctx_free can
-    void *live_tree;       // release them if an allocation failure unwinds the parse
+    TsPool *ts_pool;       // tree-sitter's memory while a parse runs (tspool.c), kept for the next parse
     void *live_scratch;    // the flattening walk's stack (source.c), kept for the next parse
     size_t live_scratch_size;
 

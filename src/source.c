@@ -460,38 +460,30 @@ static const char *parse_text(ffq_ctx *cx, const SrcFile *file, uint32_t *deepes
     return copy;
 }
 
-// Texts up to this size leave the parser to the context's next parse (a
-// compilation parses its input, the outlines of what it imports, the output
-// and many generated statements: a new parser each time was a fixed cost of
-// every one); after a larger one, its stacks and pools are freed before
-// flattening, which is the peak of the run.
-enum { PARSER_KEEP_MAX = 1 << 20 };
-
 // *depth receives the depth of the deepest node, *deepest that node.
+// tree-sitter allocates from the context's pool (tspool.c): a parser per
+// parse, deleted as soon as the tree is made (before flattening, the peak of
+// the run), and the tree dropped with the pool once flattened.
 static Cst *parse(ffq_ctx *cx, const SrcFile *file, bool report, uint32_t *depth, uint32_t *deepest_node) {
     init_lang(cx);
-    TSParser *p = cx->live_parser;
-    if (!p) {
-        p = ts_parser_new();
-        if (!p) return NULL;
-        cx->live_parser = p;
-        ts_parser_set_language(p, cx->lang.lang);
-    }
     uint32_t deepest;
     bool squeezed;
     const char *text = parse_text(cx, file, &deepest, &squeezed);
-    TSTree *tree = ts_parser_parse_string(p, NULL, text, file->len);
-    if (!tree || file->len > PARSER_KEEP_MAX) {
-        cx->live_parser = NULL;
-        ts_parser_delete(p);
+    tspool_enter(cx);
+    TSParser *p = ts_parser_new();
+    TSTree *tree = NULL;
+    if (p && ts_parser_set_language(p, cx->lang.lang))
+        tree = ts_parser_parse_string(p, NULL, text, file->len);
+    ts_parser_delete(p);
+    tspool_leave(cx);
+    if (!tree) {
+        tspool_reset(cx);
+        return NULL;
     }
-    if (!tree) return NULL;
-    cx->live_tree = tree;
     Cst *cst = ARENA_NEW(cx, Cst);
     cst->file = file;
     *depth = flatten(cx, cst, tree, deepest_node);
-    cx->live_tree = NULL;
-    ts_tree_delete(tree);
+    tspool_reset(cx);  // the tree
     if (report && deepest != UINT32_MAX && !squeezed) {
         diag_at(cx, DIAG_ERROR, file, deepest, "too-deep",
                 "this line is indented more than %d columns, in a file whose indentation ffq cannot "

@@ -138,11 +138,44 @@ static void test_outline(void) {
     ffq_ctx_free(cx);
 }
 
+// tree-sitter's memory comes from each context's pool (tspool.c), reset
+// after every parse: parses of one context after a larger one (more than
+// the pool keeps, and a module whose child list is above the largest size
+// class), interleaved with another context's, give the same trees.
+static bool same_nodes(const Cst *a, const Cst *b) {
+    if (a->count != b->count) return false;
+    for (uint32_t i = 0; i < a->count; i++)
+        if (a->nodes[i].start != b->nodes[i].start || a->nodes[i].end != b->nodes[i].end ||
+            a->nodes[i].kind != b->nodes[i].kind || a->nodes[i].parent != b->nodes[i].parent)
+            return false;
+    return true;
+}
+
+static void test_pool_reuse(void) {
+    enum { N = 30000 };
+    StrBuf big = {0};
+    ffq_ctx *a = ffq_ctx_new(NULL, NULL), *b = ffq_ctx_new(NULL, NULL);
+    for (int i = 0; i < N; i++) sb_printf(a, &big, "x%d = f(%d, [y, 'z'])\n", i, i);
+    const char *small = "class C(nn.Module):\n    def forward(self, x):\n        return x + 1\n";
+    Cst *big1 = source_parse_text(a, "big.py", big.data, big.len, true);
+    Cst *small1 = source_parse_text(a, "s.py", small, strlen(small), true);
+    Cst *other = source_parse_text(b, "s.py", small, strlen(small), true);
+    Cst *big2 = source_parse_text(a, "big.py", big.data, big.len, true);
+    Cst *small2 = source_parse_text(a, "s.py", small, strlen(small), true);
+    CHECK(big1 && !big1->has_errors && cst_named_count(big1, 0) == N);
+    CHECK(big1 && big2 && same_nodes(big1, big2));
+    CHECK(small1 && small2 && other && !small1->has_errors);
+    CHECK(small1 && small2 && other && same_nodes(small1, small2) && same_nodes(small1, other));
+    ffq_ctx_free(b);
+    ffq_ctx_free(a);
+}
+
 int main(void) {
     test_flat_tree();
     test_concat();
     test_outline();
     test_syntax_errors_reported();
     test_linecol();
+    test_pool_reuse();
     return check_report("test_source");
 }
