@@ -83,8 +83,9 @@ static void put_stmt(const Emitter *e, const char *text, size_t len, int indent,
 static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any) {
     const Cst *c = e->c;
     uint32_t al = cst_field(c, call, F_ARGUMENTS);
-    if (al != CST_NONE && c->nodes[al].kind == K_GENERATOR) {  // f(x for x in xs): one argument,
-        if (*any) sb_puts(e->cx, out, ", ");                    // kept in its own parentheses
+    // f(x for x in xs): the generator is one argument, kept in its own parentheses
+    if (al != CST_NONE && c->nodes[al].kind == K_GENERATOR) {
+        if (*any) sb_puts(e->cx, out, ", ");
         render(e, al, out, CST_NONE);
         *any = true;
         return;
@@ -182,7 +183,8 @@ static bool torch_function_guard(const Cst *c, uint32_t st) {
     if (c->nodes[st].kind != K_IF || cst_field(c, st, F_ALTERNATIVE) != CST_NONE) return false;
     uint32_t cond = cst_field(c, st, F_CONDITION);
     cond = cond == CST_NONE ? CST_NONE : cst_unparen(c, cond);
-    if (cond == CST_NONE || c->nodes[cond].kind != K_CALL || !callee_name_starts(c, cond, "has_torch_function"))
+    if (cond == CST_NONE || c->nodes[cond].kind != K_CALL ||
+        !callee_name_starts(c, cond, "has_torch_function"))
         return false;
     uint32_t body = cst_field(c, st, F_CONSEQUENCE), ret = CST_NONE;
     for (uint32_t k = 0; body != CST_NONE && k < cst_named_count(c, body); k++) {
