@@ -1273,6 +1273,16 @@ def test_calibration_takes_the_branches_the_quantized_model_takes():
         assert (out - float_out).abs().max() > 0  # quantized, and not the `same` branch's x * 2 path
         with torch.no_grad(), fastforward.disable_quantization(model):
             assert torch.equal(value_of(model(x)), float_out)  # off: the float model, `same` branch
+        # an estimator that leaves activations unquantized hands on new objects too
+        from fastforward.range_setting import RunningMinMaxRangeEstimator
+
+        torch.manual_seed(0)
+        fresh = ffq_identity_branch.Cross()
+        fastforward.quantize(fresh, weights=8, activations=8)
+        with torch.no_grad(), fastforward.calibration(fresh, RunningMinMaxRangeEstimator(disable_quantization=True)):
+            fresh(x)
+        pair = [q for _, q in fastforward.find_quantizers(fresh, "pair/**").named_modules() if not q.is_stub()]
+        assert len(pair) == 3 and not any(q.has_uninitialized_params for q in pair)
 
 
 TRAMPOLINE = textwrap.dedent(
