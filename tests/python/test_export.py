@@ -15,7 +15,6 @@ torch 1.13) the files are exported and checked but not run, and a note says so.
 import os
 import sys
 import tempfile
-import traceback
 import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,7 +30,7 @@ from fastforward.exceptions import ExportError  # noqa: E402
 from fastforward.nn import DynamicLinearQuantizer, LinearQuantizer, Quantizer  # noqa: E402
 from fastforward.quantization.function import QuantizationFunction  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
-from fastforward.testing import isolated_state  # noqa: E402
+from plain_runner import isolation, run, skip  # noqa: E402
 
 try:
     import numpy as np
@@ -49,18 +48,6 @@ except ImportError as exc:  # Debian has no onnxruntime package: export and chec
     NO_ORT = "%s (torch %s)" % (exc, torch.__version__)
 
 warnings.filterwarnings("ignore", category=RuntimeWarning, message=".*libffqrt.*")
-
-
-class Skipped(Exception):
-    """Raised by skip() under the plain runner."""
-
-
-def skip(reason):
-    if "pytest" in sys.modules:
-        import pytest
-
-        pytest.skip(reason)
-    raise Skipped(reason)
 
 
 def needs_onnx():
@@ -815,49 +802,9 @@ def test_export_mode_outside_export_keeps_values():
     assert type(out) is torch.Tensor and torch.equal(out, expected)
 
 
-# Export runs models whose stubs pass floats to the functional ops: non-strict.
-# Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
-# default dtype and threads) as at its start, and leaves it so: pytest calls these around
-# every test of this file, main() does the same.
-_isolation = []
-
-
-def setup_function(function=None):
-    _isolation.append(isolated_state())
-    _isolation[-1].__enter__()
-    ff.set_strict_quantization(False)
-
-
-def teardown_function(function=None):
-    _isolation.pop().__exit__(None, None, None)
-
-
-# --- plain runner -----------------------------------------------------------------------------
-
-
-def main():
-    tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
-    passed = failed = skipped = 0
-    for name, test in tests:
-        setup_function(test)
-        try:
-            test()
-        except Skipped as reason:
-            skipped += 1
-            print("SKIP %s: %s" % (name, reason))
-        except Exception:  # noqa: BLE001 - report every failure and go on
-            failed += 1
-            print("FAIL %s" % name)
-            traceback.print_exc(file=sys.stdout)
-        else:
-            passed += 1
-            print("PASS %s" % name)
-        teardown_function(test)
-    print("python %s, torch %s" % (sys.version.split()[0], torch.__version__))
-    summary = "%d passed, %d failed" % (passed, failed)
-    print(summary + (", %d skipped" % skipped if skipped else ""))
-    return 1 if failed else 0
+# Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
+setup_function, teardown_function = isolation(strict=False)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(globals()))

@@ -13,7 +13,6 @@ Without the library every test SKIPs with the reason (exit 77 when all did).
 import os
 import random
 import sys
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -25,13 +24,9 @@ from fastforward import _ffqrt, _integer, dispatcher  # noqa: E402
 from fastforward.nn import LinearQuantizer  # noqa: E402
 from fastforward.quantization.affine import AffineQuantizationFunction, quantize_per_channel  # noqa: E402
 from fastforward.quantized_tensor import _CODES, QuantizedTensor  # noqa: E402
-from fastforward.testing import isolated_state  # noqa: E402
+from plain_runner import Skipped, isolation, run  # noqa: E402
 
 F = ff.nn.functional
-
-
-class Skipped(Exception):
-    pass
 
 
 def need_c():
@@ -454,47 +449,9 @@ def test_plans_and_caches_see_writes_through_data():
             assert torch.equal(got.dequantize(), want.dequantize())
 
 
-# Each test runs with fastforward's global state (flags, dispatcher registrations, threads)
-# as at its start, non-strict, and leaves it so: pytest calls these around every test of
-# this file, main() does the same.
-_isolation = []
-
-
-def setup_function(function=None):
-    _isolation.append(isolated_state())
-    _isolation[-1].__enter__()
-    ff.set_strict_quantization(False)
-
-
-def teardown_function(function=None):
-    _isolation.pop().__exit__(None, None, None)
-
-
-def main():
-    tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
-    passed = failed = skipped = 0
-    for name, test in tests:
-        setup_function(test)
-        try:
-            test()
-        except Skipped as reason:
-            skipped += 1
-            print("SKIP %s: %s" % (name, reason))
-        except Exception:  # noqa: BLE001 - report every failure and go on
-            failed += 1
-            print("FAIL %s" % name)
-            traceback.print_exc(file=sys.stdout)
-        else:
-            passed += 1
-            print("PASS %s" % name)
-        teardown_function(test)
-    print("python %s, torch %s, libffqrt: %s (%s)" % (sys.version.split()[0], torch.__version__,
-                                                      _ffqrt.library_path(), _ffqrt.isa()))
-    print("%d passed, %d failed%s" % (passed, failed, ", %d skipped" % skipped if skipped else ""))
-    if failed:
-        return 1
-    return 77 if skipped and not passed else 0
+# Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
+setup_function, teardown_function = isolation(strict=False)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(globals(), lambda: "libffqrt: %s (%s)" % (_ffqrt.library_path(), _ffqrt.isa())))

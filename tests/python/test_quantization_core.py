@@ -19,7 +19,6 @@ import pickle
 import struct
 import subprocess
 import sys
-import traceback
 import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,16 +52,9 @@ from fastforward.range_setting import (  # noqa: E402
     estimate_ranges,
 )
 from fastforward.testing import isolated_state  # noqa: E402
+from plain_runner import isolation, run, skip  # noqa: E402
 
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None)
-
-
-class Skipped(Exception):
-    pass
-
-
-def skip(reason):
-    raise Skipped(reason)
 
 
 def bits_of(t):
@@ -1265,46 +1257,9 @@ def test_number_scale_and_offset_become_tensors_of_the_input_dtype():
     scale = torch.tensor(0.5, dtype=torch.float64)  # a tensor is used as given
     assert affine.quantize_per_tensor(torch.randn(3), scale).quant_args().scale is scale
 
-# Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
-# default dtype and threads) as at its start, and leaves it so: pytest calls these around
-# every test of this file, main() does the same.
-_isolation = []
-
-
-def setup_function(function=None):
-    _isolation.append(isolated_state())
-    _isolation[-1].__enter__()
-
-
-def teardown_function(function=None):
-    _isolation.pop().__exit__(None, None, None)
-
-
-# --- plain runner -------------------------------------------------------------------------------
-
-def main():
-    tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
-    passed = failed = skipped = 0
-    for name, test in tests:
-        setup_function(test)
-        try:
-            test()
-        except Skipped as reason:
-            skipped += 1
-            print("SKIP %s: %s" % (name, reason))
-        except Exception:  # noqa: BLE001 - report every failure and go on
-            failed += 1
-            print("FAIL %s" % name)
-            traceback.print_exc(file=sys.stdout)
-        else:
-            passed += 1
-            print("PASS %s" % name)
-        teardown_function(test)
-    print("python %s, torch %s, libffqrt: %s (%s)" % (
-        sys.version.split()[0], torch.__version__, _ffqrt.library_path(), _ffqrt.isa()))
-    print("%d passed, %d failed%s" % (passed, failed, ", %d skipped" % skipped if skipped else ""))
-    return 1 if failed else 0
+# Each test runs with fastforward's global state as at its start (plain_runner).
+setup_function, teardown_function = isolation(strict=None)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(globals(), lambda: "libffqrt: %s (%s)" % (_ffqrt.library_path(), _ffqrt.isa())))

@@ -21,7 +21,6 @@ import re
 import sys
 import tempfile
 import textwrap
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -36,22 +35,10 @@ from fastforward import QuantizedTensor  # noqa: E402
 from fastforward.nn import QuantizedModule, Quantizer, QuantizerStub, functional, quantize_model  # noqa: E402
 from fastforward.nn import quantized_module as quantized_module_impl  # noqa: E402
 from fastforward.quantization.affine import quantize_per_tensor  # noqa: E402
-from fastforward.testing import isolated_state  # noqa: E402
+from plain_runner import isolation, run, skip  # noqa: E402
 
 
 DEFAULT_OPTABLE = os.path.join(REPO, "optable", "default.yaml")
-
-
-class Skipped(Exception):
-    """Raised by skip() when the plain runner is in use."""
-
-
-def skip(reason):
-    if "pytest" in sys.modules:
-        import pytest
-
-        pytest.skip(reason)
-    raise Skipped(reason)
 
 
 # --- comparing results bit for bit ----------------------------------------------------------
@@ -1416,55 +1403,9 @@ def test_autoquantize_joined_files_neither_repeat_nor_replace_definitions():
             assert_identical(model(x), expected)  # stubs only: the float computation
 
 
-# These tests run generated modules with stub quantizers, which pass float tensors to the
-# functional ops: that is the float fallback, an error under strict quantization (the
-# default). Strict mode itself is tested in test_quantization_core.py.
-# Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
-# default dtype and threads) as at its start, and leaves it so: pytest calls these around
-# every test of this file, main() does the same.
-_isolation = []
-
-
-def setup_function(function=None):
-    _isolation.append(isolated_state())
-    _isolation[-1].__enter__()
-    fastforward.set_strict_quantization(False)
-
-
-def teardown_function(function=None):
-    _isolation.pop().__exit__(None, None, None)
-
-
-# --- plain runner -----------------------------------------------------------------------------
-
-
-def main():
-    tests = [
-        (name, value)
-        for name, value in list(globals().items())
-        if name.startswith("test_") and callable(value)
-    ]
-    passed = failed = skipped = 0
-    for name, test in tests:
-        setup_function(test)
-        try:
-            test()
-        except Skipped as reason:
-            skipped += 1
-            print("SKIP %s: %s" % (name, reason))
-        except Exception:  # noqa: BLE001 - report every failure and go on
-            failed += 1
-            print("FAIL %s" % name)
-            traceback.print_exc(file=sys.stdout)
-        else:
-            passed += 1
-            print("PASS %s" % name)
-        teardown_function(test)
-    print("python %s, torch %s" % (sys.version.split()[0], torch.__version__))
-    summary = "%d passed, %d failed" % (passed, failed)
-    print(summary + (", %d skipped" % skipped if skipped else ""))
-    return 1 if failed else 0
+# Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
+setup_function, teardown_function = isolation(strict=False)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(globals()))

@@ -16,7 +16,6 @@ import os
 import re
 import sys
 import tempfile
-import traceback
 import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,19 +35,7 @@ from fastforward.nn.quantized_module import infer_tags, named_quantizers  # noqa
 from fastforward.quantization import serialization  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 from fastforward.range_setting import running_minmax  # noqa: E402
-from fastforward.testing import isolated_state  # noqa: E402
-
-
-class Skipped(Exception):
-    """Raised by skip() under the plain runner."""
-
-
-def skip(reason):
-    if "pytest" in sys.modules:
-        import pytest
-
-        pytest.skip(reason)
-    raise Skipped(reason)
+from plain_runner import isolation, run, skip  # noqa: E402
 
 
 def expect(exc_type, fn, *args, **kwargs):
@@ -1464,50 +1451,9 @@ def test_layerwise_gptq_runs_layer_after_layer_on_the_optimised_model():
            [ff.orchestration.AlgorithmSpec(recording_gptq, ff.nn.QuantizedLinear)], targets=ff.nn.QuantizedLinear)
     assert ff.orchestration.trace(optimised, data[0], [optimised[2], optimised[0]]) == [optimised[0], optimised[2]]
 
-# The workflow tests run converted models before every quantizer is set up (stubs pass
-# floats to the functional ops), so they run non-strict unless a test says otherwise.
-# Each test runs with fastforward's global state (flags, dispatcher registrations, torch's
-# default dtype and threads) as at its start, and leaves it so: pytest calls these around
-# every test of this file, main() does the same.
-_isolation = []
-
-
-def setup_function(function=None):
-    _isolation.append(isolated_state())
-    _isolation[-1].__enter__()
-    ff.set_strict_quantization(False)
-
-
-def teardown_function(function=None):
-    _isolation.pop().__exit__(None, None, None)
-
-
-# --- plain runner -----------------------------------------------------------------------------
-
-
-def main():
-    tests = [(n, v) for n, v in list(globals().items()) if n.startswith("test_") and callable(v)]
-    passed = failed = skipped = 0
-    for name, test in tests:
-        setup_function(test)
-        try:
-            test()
-        except Skipped as reason:
-            skipped += 1
-            print("SKIP %s: %s" % (name, reason))
-        except Exception:  # noqa: BLE001 - report every failure and go on
-            failed += 1
-            print("FAIL %s" % name)
-            traceback.print_exc(file=sys.stdout)
-        else:
-            passed += 1
-            print("PASS %s" % name)
-        teardown_function(test)
-    print("python %s, torch %s" % (sys.version.split()[0], torch.__version__))
-    summary = "%d passed, %d failed" % (passed, failed)
-    print(summary + (", %d skipped" % skipped if skipped else ""))
-    return 1 if failed else 0
+# Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
+setup_function, teardown_function = isolation(strict=False)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(globals()))
