@@ -298,16 +298,13 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
     # attention takes its native fast path for plain tensors and another for tensor
     # subclasses; `if q is k:` compares objects) takes the quantized model's branches, and the
     # quantizers on those branches are the ones calibrated.
-    switch = state["activation_switch"] if state is not None else None
-    previous = switch.quantization_enabled if switch is not None else None
-    if switch is not None:
-        switch.enable_quantization(True)
+    # Activation quantization stays on afterwards; an error inside the block puts the switch
+    # back as it was.
+    restore = state["activation_switch"].enable_quantization(True) if state is not None else None
     try:
         with estimate_ranges(activations, estimator):
             yield
     except BaseException:
-        if switch is not None:
-            switch.enable_quantization(previous)
+        if restore is not None:
+            restore.__exit__(None, None, None)
         raise
-    if state is not None:
-        state["activation_switch"].enable_quantization(True)
