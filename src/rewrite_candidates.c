@@ -270,39 +270,49 @@ const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args) {
     }
 }
 
-// Whether node n (in the subtree of `root`) holds a call `name.m_(...)`: a tensor method
-// changing `name` in place (one trailing underscore, not a dunder). Its node, or CST_NONE.
-static uint32_t in_place_call_on(const Cst *c, uint32_t root, const char *name) {
-    const CstNode *r = &c->nodes[root];
-    if (r->kind == K_CALL) {
-        uint32_t f = cst_field(c, root, F_FUNCTION);
-        if (f != CST_NONE && c->nodes[f].kind == K_ATTRIBUTE) {
-            uint32_t obj = cst_field(c, f, F_OBJECT), attr = cst_field(c, f, F_ATTRIBUTE);
-            size_t n;
-            const char *t = attr == CST_NONE ? NULL : cst_text(c, attr, &n);
-            if (obj != CST_NONE && c->nodes[obj].kind == K_IDENTIFIER && cst_text_is(c, obj, name) && t &&
-                n >= 2 && t[n - 1] == '_' && t[n - 2] != '_' && t[0] != '_')
-                return root;
-        }
-    }
-    for (uint32_t k = 0; k < r->nchildren; k++) {
-        uint32_t hit = in_place_call_on(c, r->first_child + k, name);
-        if (hit != CST_NONE) return hit;
-    }
-    return CST_NONE;
+// The receiver of `name.m_(...)`, a tensor method changing `name` in place (one trailing
+// underscore, not a dunder), when call n is one; else CST_NONE.
+static uint32_t in_place_receiver(const Cst *c, uint32_t n) {
+    if (c->nodes[n].kind != K_CALL) return CST_NONE;
+    uint32_t f = cst_field(c, n, F_FUNCTION);
+    if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return CST_NONE;
+    uint32_t obj = cst_field(c, f, F_OBJECT), attr = cst_field(c, f, F_ATTRIBUTE);
+    if (obj == CST_NONE || attr == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return CST_NONE;
+    size_t len;
+    const char *t = cst_text(c, attr, &len);
+    return len >= 2 && t[len - 1] == '_' && t[len - 2] != '_' && t[0] != '_' ? obj : CST_NONE;
+}
+
+static void list_in_place(RwState *a, uint32_t n) {
+    const CstNode *node = &a->c->nodes[n];
+    if (in_place_receiver(a->c, n) != CST_NONE) vec_push(a->cx, &a->in_place, (void *)(uintptr_t)n);
+    for (uint32_t k = 0; k < node->nchildren; k++) list_in_place(a, node->first_child + k);
 }
 
 // `v = op(...)` with v changed in place later in the function (`v.index_add_(...)`,
 // `v.masked_fill_(...)`): an accumulator or a buffer being filled. Its output quantizer
 // would make v a QuantizedTensor, which in-place methods cannot change, on a grid set by its
-// initial values (zeros); the op stays float. Returns the in-place call, or CST_NONE.
+// initial values (zeros); the op stays float. Returns the in-place call, or CST_NONE. The
+// body's in-place calls are listed once per function.
 static uint32_t changed_in_place(RwState *a, uint32_t n) {
     const Cst *c = a->c;
     uint32_t p = c->nodes[n].parent;
     if (p == CST_NONE || c->nodes[p].kind != K_ASSIGNMENT || cst_field(c, p, F_RIGHT) != n) return CST_NONE;
     uint32_t left = cst_field(c, p, F_LEFT);
     if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER) return CST_NONE;
-    return in_place_call_on(c, a->body, cst_strdup(a->cx, c, left));
+    if (!a->in_place_listed) {
+        list_in_place(a, a->body);
+        a->in_place_listed = true;
+    }
+    size_t len;
+    const char *name = cst_text(c, left, &len);
+    for (size_t i = 0; i < a->in_place.len; i++) {
+        uint32_t call = (uint32_t)(uintptr_t)a->in_place.items[i];
+        size_t rlen;
+        const char *r = cst_text(c, in_place_receiver(c, call), &rlen);
+        if (rlen == len && memcmp(r, name, len) == 0) return call;
+    }
+    return CST_NONE;
 }
 
 // Creates the op's intermediate and output quantizers (§2.1, §3.3 step 1).

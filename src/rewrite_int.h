@@ -93,6 +93,8 @@ typedef struct RwState {
     const Locals *locals;  // names bound inside the function (they shadow module names)
     PtrVec comp_prods;     // PR_COMP producers with uses, in order of first use
     int nwalrus;           // `__ffN` names handed out
+    PtrVec in_place;       // calls `name.m_(...)` in the body (uintptr_t nodes), once listed
+    bool in_place_listed;
     bool failed;
 } RwState;
 
