@@ -9,7 +9,8 @@
 //   its thread pool): packed weights and scratch live in caller buffers whose sizes the
 //   *_size functions give (align them to 64 bytes for speed; any alignment is correct).
 // - Threads: each context owns a pool of worker threads, started by ffqrt_ctx_new and
-//   stopped by ffqrt_ctx_free; calls hand work to it, no thread is created per call.
+//   stopped by ffqrt_ctx_free; calls hand work to it, no thread is created per call
+//   (or to an OpenMP runtime's threads, see ffqrt_ctx_use_openmp).
 //   A context may be shared by several calling threads: a call that finds the pool busy
 //   runs on its caller's thread alone (same results).
 // - The *_ref functions are the specification: plain scalar loops, always compiled,
@@ -80,7 +81,17 @@ FFQRT_API ffqrt_ctx *ffqrt_ctx_new(int isa, int max_threads);
 FFQRT_API void ffqrt_ctx_free(ffqrt_ctx *ctx);          // joins the pool; NULL is a no-op
 FFQRT_API int ffqrt_ctx_isa(const ffqrt_ctx *ctx);      // the resolved ffqrt_isa
 FFQRT_API int ffqrt_ctx_threads(const ffqrt_ctx *ctx);  // the pool size (0 for NULL)
-FFQRT_API int ffqrt_isa_supported(int isa);             // 1 if this CPU can run it
+// Threads from an OpenMP runtime the process has loaded already, instead of the context's
+// own pool: `library` is its path or soname (libgomp, or LLVM's / Intel's runtime, which
+// provide GOMP_parallel too); it is never loaded by this call. Meant for a host such as
+// torch whose OpenMP threads keep spinning for a while after each of its parallel
+// regions: the context's work then starts at once on those threads instead of competing
+// with them for the cores. NULL goes back to the pool. Same results either way.
+// FFQRT_EUNSUPPORTED when the runtime is not loaded or lacks GOMP_parallel (nothing
+// changes then), FFQRT_EINVAL for a NULL ctx.
+FFQRT_API int ffqrt_ctx_use_openmp(ffqrt_ctx *ctx, const char *library);
+FFQRT_API int ffqrt_ctx_uses_openmp(const ffqrt_ctx *ctx);  // 1 while it does
+FFQRT_API int ffqrt_isa_supported(int isa);                 // 1 if this CPU can run it
 // "auto", "ref", "avx2", "avx512vnni", "avxvnni"; "unknown" otherwise.
 FFQRT_API const char *ffqrt_isa_name(int isa);
 

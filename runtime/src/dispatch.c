@@ -110,3 +110,10 @@ void ffqrt_ctx_free(ffqrt_ctx *ctx) {
 int ffqrt_ctx_isa(const ffqrt_ctx *ctx) { return ctx ? ctx->k->isa : FFQRT_ISA_REF; }
 
 int ffqrt_ctx_threads(const ffqrt_ctx *ctx) { return ctx ? (int)ctx->nthreads : 0; }
+
+int ffqrt_ctx_use_openmp(ffqrt_ctx *ctx, const char *library) {
+    if (!ctx) return FFQRT_EINVAL;
+    return ffqrt_pool_use_openmp(ctx->pool, library) ? FFQRT_OK : FFQRT_EUNSUPPORTED;
+}
+
+int ffqrt_ctx_uses_openmp(const ffqrt_ctx *ctx) { return ctx ? ffqrt_pool_uses_openmp(ctx->pool) : 0; }

@@ -10,9 +10,18 @@
 // count drops to 0. The job lives on the caller's stack only as long as someone is inside.
 // Waiting spins briefly and then sleeps on a condition variable, so an idle pool costs no
 // CPU on a shared machine.
+//
+// A pool can instead hand its jobs to an OpenMP runtime that the process has loaded already
+// (torch's): ffqrt_pool_use_openmp looks up that runtime's GOMP_parallel, the entry point
+// GCC compiles `#pragma omp parallel` to, which LLVM's and Intel's runtimes provide too.
+// The runtime's threads keep spinning for a while after each of torch's parallel regions;
+// work handed to our own workers then competes with them for the cores, while work handed
+// to them starts at once on threads that are already running. The same unit counter
+// shares the work, so a thread that starts late takes fewer units.
 #include "threads.h"
 
 #include <assert.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -48,6 +57,7 @@ struct ffqrt_pool {
     size_t nworkers;
     pthread_t *threads;
     slot *slots;
+    _Atomic(ffqrt_gomp_parallel_fn) omp;  // set by ffqrt_pool_use_openmp, or NULL
 };
 
 static inline void cpu_relax(void) {
@@ -154,6 +164,7 @@ ffqrt_pool *ffqrt_pool_new(size_t nthreads) {
     }
     atomic_init(&p->state, 0);
     atomic_init(&p->limit, 0);
+    atomic_init(&p->omp, (ffqrt_gomp_parallel_fn)NULL);
     for (; p->nworkers < nthreads - 1; p->nworkers++) {
         p->slots[p->nworkers].p = p;
         if (pthread_create(&p->threads[p->nworkers], NULL, worker, &p->slots[p->nworkers]) != 0) {
@@ -182,8 +193,36 @@ void ffqrt_pool_free(ffqrt_pool *p) {
 
 size_t ffqrt_pool_size(const ffqrt_pool *p) { return p ? p->nworkers + 1 : 1; }
 
+static void omp_body(void *arg) { run_units(arg); }
+
+int ffqrt_pool_use_openmp(ffqrt_pool *p, const char *library) {
+    if (!p) return 0;
+    ffqrt_gomp_parallel_fn fn = NULL;
+    if (library) {
+        // RTLD_NOLOAD: only a runtime that is loaded already; the reference is dropped at
+        // once (the process keeps it loaded for the library that loaded it).
+        void *h = dlopen(library, RTLD_NOW | RTLD_NOLOAD);
+        if (!h) return 0;
+        *(void **)&fn = dlsym(h, "GOMP_parallel");
+        dlclose(h);
+        if (!fn) return 0;
+    }
+    atomic_store_explicit(&p->omp, fn, memory_order_release);
+    return 1;
+}
+
+int ffqrt_pool_uses_openmp(const ffqrt_pool *p) {
+    return p && atomic_load_explicit(&p->omp, memory_order_acquire) != NULL;
+}
+
 void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit_fn fn, void *arg) {
     job j = {fn, arg, units, 0};
+    ffqrt_gomp_parallel_fn omp = p ? atomic_load_explicit(&p->omp, memory_order_acquire) : NULL;
+    if (omp && nthreads > 1 && units > 1) {
+        size_t team = nthreads < units ? nthreads : units;
+        omp(omp_body, &j, (unsigned)team, 0);
+        return;
+    }
     if (nthreads <= 1 || units <= 1 || !p || p->nworkers == 0 || pthread_mutex_trylock(&p->busy) != 0) {
         run_units(&j);
         return;

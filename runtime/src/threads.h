@@ -26,6 +26,13 @@ size_t ffqrt_pool_size(const ffqrt_pool *p);
 // any order: fn must not depend on another unit.
 void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit_fn fn, void *arg);
 
+// Hands the pool's jobs to the OpenMP runtime `library` (a path or soname as loaded in
+// the process; see threads.c), or back to the pool's own workers with NULL. Returns 1, or
+// 0 (nothing changed) when that runtime is not loaded or has no GOMP_parallel.
+typedef void (*ffqrt_gomp_parallel_fn)(void (*fn)(void *), void *data, unsigned nthreads, unsigned flags);
+int ffqrt_pool_use_openmp(ffqrt_pool *p, const char *library);
+int ffqrt_pool_uses_openmp(const ffqrt_pool *p);
+
 typedef void (*ffqrt_task_fn)(void *arg, size_t part, size_t parts);
 #define FFQRT_MAX_PARTS 64
 

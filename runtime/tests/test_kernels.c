@@ -3,6 +3,7 @@
 // match exactly and float outputs bit for bit (same IEEE operations in the same order,
 // -ffp-contract=off): no tolerance anywhere. Also checks the reference itself on
 // hand-computed values.
+#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -61,6 +62,15 @@ static void fill_bytes(uint8_t *b, size_t n, uint8_t lo, uint8_t hi) {
 
 // ---- variants ----
 
+// GCC's OpenMP runtime, loaded here the way torch loads its own (the tests of the OpenMP
+// hand-off need one in the process; libffqrt itself never loads it).
+#define OMP_LIB "libgomp.so.1"
+static int omp_runtime(void) {
+    static void *h;
+    if (!h) h = dlopen(OMP_LIB, RTLD_NOW | RTLD_GLOBAL);
+    return h != NULL;
+}
+
 typedef struct variant {
     ffqrt_ctx *ctx;
     char name[32];
@@ -84,6 +94,15 @@ static size_t make_variants(variant *v) {
             snprintf(v[n].name, sizeof v[n].name, "%s/%dt", ffqrt_isa_name(isa), t);
             n++;
         }
+    }
+    // The best variant once more, its work on an OpenMP runtime's threads (as under torch).
+    if (omp_runtime()) {
+        v[n].ctx = ffqrt_ctx_new(FFQRT_ISA_AUTO, 3);
+        if (!v[n].ctx || ffqrt_ctx_use_openmp(v[n].ctx, OMP_LIB) != FFQRT_OK) abort();
+        snprintf(v[n].name, sizeof v[n].name, "%s/3t-openmp", ffqrt_isa_name(ffqrt_ctx_isa(v[n].ctx)));
+        n++;
+    } else {
+        printf("SKIP openmp variant: %s cannot be loaded (%s)\n", OMP_LIB, dlerror());
     }
     return n;
 }
@@ -765,6 +784,32 @@ static void test_threads(void) {
         free(y0), free(y1);
         ffqrt_ctx_free(c);
     }
+    // The OpenMP hand-off: two callers, and switching back and forth between calls.
+    ffqrt_ctx *c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 2);
+    CHECK(c && ffqrt_ctx_use_openmp(c, "libffqrt-no-such-runtime.so") == FFQRT_EUNSUPPORTED &&
+              !ffqrt_ctx_uses_openmp(c),
+          "a runtime that is not loaded is refused and changes nothing");
+    CHECK(ffqrt_ctx_use_openmp(NULL, OMP_LIB) == FFQRT_EINVAL, "use_openmp(NULL ctx) refused");
+    if (c && omp_runtime()) {
+        float *y0 = xmalloc(M * N * 4), *y1 = xmalloc(M * N * 4);
+        for (int round = 0; round < 4; round++) {
+            const char *lib = round % 2 ? NULL : OMP_LIB;
+            CHECK(ffqrt_ctx_use_openmp(c, lib) == FFQRT_OK && ffqrt_ctx_uses_openmp(c) == (lib != NULL),
+                  "use_openmp(%s)", lib ? lib : "NULL");
+            shared_call s0 = {c, a, packed, M, N, y0, 10, 0, want},
+                        s1 = {c, a, packed, M, N, y1, 10, 0, want};
+            pthread_t th;
+            int started = pthread_create(&th, NULL, call_linear, &s1) == 0;
+            call_linear(&s0);
+            if (started) pthread_join(th, NULL);
+            CHECK(s0.bad == 0 && s1.bad == 0, "two callers, %s: %d + %d bad", lib ? "openmp" : "pool", s0.bad,
+                  s1.bad);
+        }
+        free(y0), free(y1);
+    } else if (c) {
+        printf("SKIP openmp hand-off: %s cannot be loaded\n", OMP_LIB);
+    }
+    ffqrt_ctx_free(c);
     CHECK(ffqrt_ctx_new(FFQRT_ISA_AUTO, -1) == NULL, "negative thread count refused");
     ffqrt_ctx *big = ffqrt_ctx_new(FFQRT_ISA_REF, 100000);
     CHECK(big && ffqrt_ctx_threads(big) == 256, "thread count clamped to 256");
@@ -804,7 +849,7 @@ static void test_dispatch(void) {
 }
 
 int main(void) {
-    variant vs[16];
+    variant vs[20];
     size_t nv = make_variants(vs);
     test_ref_values();
     test_linear_ref_exact();

@@ -449,6 +449,39 @@ def test_plans_and_caches_see_writes_through_data():
             assert torch.equal(got.dequantize(), want.dequantize())
 
 
+def test_kernels_run_on_torchs_openmp_threads():
+    """Where torch's parallel backend is OpenMP, the contexts hand their work to the OpenMP
+    runtime torch has loaded (not one of their own), with the same results as their own
+    threads."""
+    need_c()
+    if "parallel backend: OpenMP" not in torch.__config__.parallel_info():
+        raise Skipped("torch's parallel backend is not OpenMP")
+    if os.environ.get("FFQRT_OPENMP") == "0":
+        raise Skipped("FFQRT_OPENMP=0 is set")
+    path = _ffqrt.torch_openmp_runtime()
+    with open("/proc/self/maps") as maps:
+        loaded = {line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6}
+    assert path in loaded and "omp" in os.path.basename(path), "not a loaded OpenMP runtime: %r" % path
+    lib = _ffqrt._state["lib"]
+    ctx = _ffqrt.integer_context(2)
+    assert lib.ffqrt_ctx_uses_openmp(ctx) == 1
+    rng = random.Random(5)
+    w = torch.randint(-127, 128, (96, 200), dtype=torch.int8)
+    packed = _ffqrt.linear_pack(w, torch.rand(96) + 0.01)
+    bias = torch.randn(96)
+    for m in (1, 3, 64, 257):
+        a = torch.randint(0, 256, (m, 200), dtype=torch.uint8)
+        pa = _ffqrt.QParam(rng.uniform(0.01, 0.1), rng.randrange(256), torch.uint8)
+        out = _ffqrt.QParam(rng.uniform(0.05, 0.5), rng.randrange(-128, 128), torch.int8)
+        on = (_ffqrt.linear(a, pa, packed, bias, threads=2), _ffqrt.linear(a, pa, packed, bias, out, threads=2))
+        assert lib.ffqrt_ctx_use_openmp(ctx, None) == 0 and lib.ffqrt_ctx_uses_openmp(ctx) == 0
+        try:
+            off = (_ffqrt.linear(a, pa, packed, bias, threads=2), _ffqrt.linear(a, pa, packed, bias, out, threads=2))
+        finally:
+            assert lib.ffqrt_ctx_use_openmp(ctx, path.encode()) == 0
+        assert torch.equal(bits(on[0]), bits(off[0])) and torch.equal(on[1], off[1]), "m=%d" % m
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 

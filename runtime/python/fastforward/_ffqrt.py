@@ -717,6 +717,8 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
     cs = ctypes.POINTER(_ConvShape)
     table = {
         "ffqrt_ctx_threads": ([vp], i32),
+        "ffqrt_ctx_use_openmp": ([vp, ctypes.c_char_p], i32),
+        "ffqrt_ctx_uses_openmp": ([vp], i32),
         "ffqrt_linear_pack_size": ([sz, sz], sz),
         "ffqrt_linear_pack": ([vp, vp, vp, sz, sz], i32),
         "ffqrt_linear_pack_dims": ([vp, ctypes.POINTER(sz), ctypes.POINTER(sz)], i32),
@@ -789,8 +791,44 @@ def integer_context(threads: Optional[int] = None) -> Optional[int]:
                 ctx = lib.ffqrt_ctx_new(0, n)
                 if not ctx:
                     raise RuntimeError("libffqrt: ffqrt_ctx_new(auto, %d) failed" % n)
+                omp = torch_openmp_runtime()
+                if omp is not None:
+                    lib.ffqrt_ctx_use_openmp(ctx, omp.encode())
                 _contexts[n] = ctx
     return ctx
+
+
+_openmp: list = []
+
+
+def torch_openmp_runtime() -> Optional[str]:
+    """The path of the OpenMP runtime torch runs its parallel regions on, as loaded in this
+    process, or None: when torch's parallel backend is not OpenMP, when the runtime cannot
+    be found (only Linux's /proc/self/maps is read), or when FFQRT_OPENMP=0.
+
+    Contexts run their work on that runtime's threads (``ffqrt_ctx_use_openmp``): they spin
+    for a while after each torch operation, and work handed to threads of our own would
+    compete with them for the cores (measured: a linear right after a torch op took twice
+    as long)."""
+    if _openmp:
+        return _openmp[0]
+    found = None
+    if os.environ.get("FFQRT_OPENMP", "1") != "0" and \
+            "parallel backend: OpenMP" in torch.__config__.parallel_info():
+        torch_dir = os.path.dirname(os.path.abspath(torch.__file__))
+        names = ("libgomp", "libiomp5", "libomp")
+        try:
+            with open("/proc/self/maps") as maps:
+                fields = [line.split(None, 5) for line in maps]
+        except OSError:
+            fields = []
+        paths = {f[5].strip() for f in fields if len(f) == 6}
+        loaded = sorted(p for p in paths if os.path.basename(p).startswith(names))
+        # torch's own copy first (a wheel bundles one); else the one it linked from the system
+        ours = [p for p in loaded if p.startswith(torch_dir + os.sep)]
+        found = (ours or loaded or [None])[0]
+    _openmp.append(found)
+    return found
 
 
 def context_threads(threads: Optional[int] = None) -> int:
