@@ -40,7 +40,8 @@ static ffqrt_status elt(const ffqrt_ctx *ctx, int op, void *y, const ffqrt_qpara
                    pb->zero_point,
                    (float)py->zero_point,
                    (float)lo,
-                   (float)ffqrt_qmax(py->dtype)};
+                   (float)ffqrt_qmax(py->dtype),
+                   ffqrt_recip(py->scale)};
     ejob j = {ctx->k, &e, n};
     size_t nt = ffqrt_threads_for(ctx, n, PAR_MIN_ELEMS);
     ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), elt_task, &j);

@@ -12,7 +12,8 @@ static inline __m512 dq16(const uint8_t *q, int is_signed, int32_t z, float s) {
 }
 
 void ffqrt_elt_run_avx512vnni(const ffqrt_elt *e, size_t i0, size_t i1) {
-    const __m512 s = _mm512_set1_ps(e->sy), z = _mm512_set1_ps(e->zy);
+    const ffqrt_div16 s = ffqrt_div16_of(e->sy, e->ry);
+    const __m512 z = _mm512_set1_ps(e->zy);
     const __m512 lo = _mm512_set1_ps(e->ylo), hi = _mm512_set1_ps(e->yhi);
     size_t i = i0;
     for (; i + 16 <= i1; i += 16) {

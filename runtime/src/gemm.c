@@ -161,6 +161,7 @@ void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu, co
     int32_t lo = ffqrt_qmin(py->dtype);
     lo = relu && py->zero_point > lo ? py->zero_point : lo;
     g->sy = py->scale;
+    g->ry = ffqrt_recip(py->scale);
     g->zy = (float)py->zero_point;
     g->ylo = (float)lo;
     g->yhi = (float)ffqrt_qmax(py->dtype);

@@ -90,7 +90,7 @@ static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m
         _mm512_mask_storeu_ps((float *)g->y + at, o->mask, v);
         return;
     }
-    __m512 q = ffqrt_qf16(v, _mm512_set1_ps(g->sy), _mm512_set1_ps(g->zy), _mm512_set1_ps(g->ylo),
+    __m512 q = ffqrt_qf16(v, ffqrt_div16_of(g->sy, g->ry), _mm512_set1_ps(g->zy), _mm512_set1_ps(g->ylo),
                           _mm512_set1_ps(g->yhi));
     _mm_mask_storeu_epi8((uint8_t *)g->y + at, o->mask, ffqrt_bytes16(q, g->out_kind == FFQRT_OUT_S8));
 }

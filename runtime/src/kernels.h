@@ -31,8 +31,8 @@ typedef struct ffqrt_gemm {
     const float *bias;       // may be NULL
     int out_kind;
     void *y;
-    size_t ldy_m, ldy_n;  // y element (m, n) is at m * ldy_m + n * ldy_n
-    float sy, zy, ylo, yhi;
+    size_t ldy_m, ldy_n;         // y element (m, n) is at m * ldy_m + n * ldy_n
+    float sy, ry, zy, ylo, yhi;  // ry = ffqrt_recip(sy)
 } ffqrt_gemm;
 
 typedef enum ffqrt_elt_op { FFQRT_ELT_ADD = 0, FFQRT_ELT_MUL = 1 } ffqrt_elt_op;
@@ -45,6 +45,7 @@ typedef struct ffqrt_elt {
     float sa, sb, sy;
     int32_t za, zb;
     float zy, ylo, yhi;
+    float ry;  // ffqrt_recip(sy)
 } ffqrt_elt;
 
 typedef struct ffqrt_kernels {
@@ -123,7 +124,8 @@ ffqrt_status ffqrt_pack_cols(void *packed, const int8_t *w, const float *w_scale
 ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const float *w_scale, size_t n,
                                size_t k, const uint32_t *col);
 
-// ---- the shared scalar formulas (the SIMD code performs the same IEEE operations) ----
+// ---- the shared scalar formulas (the SIMD code performs the same IEEE operations, except
+// that it forms x / scale without the division instruction, rounded identically) ----
 
 // clamp(round_half_even(x / scale + zp), lo, hi), in float; NaN gives lo. Same as
 // max_ps(v, lo) then min_ps(v, hi) in vector code. The zero point is added before rounding
@@ -135,6 +137,11 @@ static inline float ffqrt_qf(float x, float scale, float zp, float lo, float hi)
     v = v < hi ? v : hi;
     return v;
 }
+
+// 1 / s for the SIMD quantization, which divides without a division instruction (see
+// simd_avx512.h), or 0 when s lies outside [2^-60, 2^60]: there the method is not exact
+// (its residuals would reach the subnormal range) and the SIMD code divides.
+static inline float ffqrt_recip(float s) { return s >= 0x1p-60f && s <= 0x1p60f ? 1.0f / s : 0.0f; }
 
 static inline float ffqrt_dqf(int32_t q, int32_t zp, float scale) { return (float)(q - zp) * scale; }
 

@@ -1,5 +1,6 @@
 // quant_avx512vnni.c: AVX-512 quantize / dequantize / fake-quantize / min-max runs. Same
-// IEEE operations as the reference, in the same order; tails go to the reference.
+// results as the reference, bit for bit (the quotient x / scale without the division
+// instruction: see simd_avx512.h); tails go to the reference.
 #include <immintrin.h>
 
 #include "kernels.h"
@@ -15,7 +16,8 @@ static size_t head_to_align(const void *p, size_t esz, size_t n) {
 
 void ffqrt_quant_run_avx512vnni(uint8_t *restrict q, const float *restrict x, size_t n, float scale,
                                 int32_t zp, int32_t lo, int32_t hi) {
-    const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps((float)zp);
+    const ffqrt_div16 s = ffqrt_div16_of(scale, ffqrt_recip(scale));
+    const __m512 z = _mm512_set1_ps((float)zp);
     const __m512 vlo = _mm512_set1_ps((float)lo), vhi = _mm512_set1_ps((float)hi);
     int nt = n >= NT_MIN, sgn = lo < 0;
     size_t i = nt ? head_to_align(q, 1, n) : 0;
@@ -56,12 +58,13 @@ void ffqrt_dequant_run_avx512vnni(float *restrict x, const uint8_t *restrict q, 
 
 void ffqrt_fakeq_run_avx512vnni(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,
                                 int32_t hi) {
+    const ffqrt_div16 d = ffqrt_div16_of(scale, ffqrt_recip(scale));
     const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps((float)zp);
     const __m512 vlo = _mm512_set1_ps((float)lo), vhi = _mm512_set1_ps((float)hi);
     const __m512i zi = _mm512_set1_epi32(zp);
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m512i q = _mm512_cvtps_epi32(ffqrt_qf16(_mm512_loadu_ps(x + i), s, z, vlo, vhi));
+        __m512i q = _mm512_cvtps_epi32(ffqrt_qf16(_mm512_loadu_ps(x + i), d, z, vlo, vhi));
         _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, zi)), s));
     }
     ffqrt_fakeq_run_ref(y + i, x + i, n - i, scale, zp, lo, hi);
@@ -70,7 +73,8 @@ void ffqrt_fakeq_run_avx512vnni(float *y, const float *x, size_t n, float scale,
 // v + 0 is the reference's round trip through int32 for integer values in range: -0 -> +0.
 void ffqrt_quantf_run_avx512vnni(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,
                                  int32_t hi) {
-    const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps((float)zp);
+    const ffqrt_div16 s = ffqrt_div16_of(scale, ffqrt_recip(scale));
+    const __m512 z = _mm512_set1_ps((float)zp);
     const __m512 vlo = _mm512_set1_ps((float)lo), vhi = _mm512_set1_ps((float)hi);
     const __m512 zero = _mm512_setzero_ps();
     int nt = n >= NT_MIN && (uintptr_t)y % sizeof(float) == 0 && y != x;

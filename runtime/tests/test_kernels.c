@@ -221,6 +221,67 @@ static void test_quant(const variant *vs, size_t nv) {
 }
 
 // The reference against hand-computed values.
+// The SIMD quantization divides without a division instruction (simd_avx512.h): scales with
+// any mantissa, next to the limits of the range where that method applies and past them,
+// inputs at and next to rounding ties and integers, anywhere, and specials. Bitwise equal
+// to the reference (which divides), for quantize, quantize_float, fake_quantize and add.
+static float bits_step(float x, int steps) {
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    u += (uint32_t)steps;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+static void test_quant_division(const variant *vs, size_t nv) {
+    enum { N = 4099, ROUNDS = 400 };
+    static const float special[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 3e38f, -3e38f, 1e-42f, -1e-40f};
+    float *x = xmalloc(N * 4), *yr = xmalloc(N * 4), *yv = xmalloc(N * 4);
+    uint8_t *qr = xmalloc(N), *qv = xmalloc(N), *a = xmalloc(N), *b = xmalloc(N);
+    for (int round = 0; round < ROUNDS; round++) {
+        // exponents around -60 and 60 first, then anywhere in [-70, 70]
+        int e = round < 40 ? (round % 2 ? 60 : -60) + (round / 2) % 5 - 2 : (int)(rnd() % 141) - 70;
+        float s = ldexpf(1.0f + (float)(rnd() % (1u << 23)) * 0x1p-23f, e);
+        int dtype = round % 2 ? FFQRT_S8 : FFQRT_U8;
+        int32_t lo = dtype == FFQRT_S8 ? -128 : 0, zp = lo + (int32_t)(rnd() % 256);
+        for (size_t i = 0; i < N; i++) {
+            uint32_t r = rnd() % 100;
+            float k = (float)((int)(rnd() % 801) - 400);
+            if (r < 35) x[i] = bits_step((k + 0.5f) * s, (int)(rnd() % 9) - 4);  // at / next to a tie
+            else if (r < 55) x[i] = bits_step(k * s, (int)(rnd() % 9) - 4);      // at / next to an integer
+            else if (r < 85) x[i] = rndf(-300.0f, 300.0f) * s;
+            else if (r < 95) x[i] = ldexpf(rndf(-1.0f, 1.0f), (int)(rnd() % 256) - 128);  // any magnitude
+            else x[i] = special[rnd() % (sizeof special / sizeof special[0])];
+        }
+        ffqrt_grid g = {1, 1, N, 0, 0, 0};
+        CHECK(ffqrt_quantize_ref(qr, x, &g, &s, &zp, dtype) == FFQRT_OK, "quantize_ref");
+        CHECK(ffqrt_quantize_float_ref(yr, x, &g, &s, &zp, dtype) == FFQRT_OK, "quantize_float_ref");
+        for (size_t i = 0; i < nv; i++) {
+            CHECK(ffqrt_quantize(vs[i].ctx, qv, x, &g, &s, &zp, dtype) == FFQRT_OK && memcmp(qr, qv, N) == 0,
+                  "quantize %s, scale %a, zero point %d", vs[i].name, (double)s, zp);
+            CHECK(ffqrt_quantize_float(vs[i].ctx, yv, x, &g, &s, &zp, dtype) == FFQRT_OK &&
+                      memcmp(yr, yv, N * 4) == 0,
+                  "quantize_float %s, scale %a", vs[i].name, (double)s);
+        }
+        CHECK(ffqrt_fake_quantize_ref(yr, x, &g, &s, &zp, dtype) == FFQRT_OK, "fake_quantize_ref");
+        for (size_t i = 0; i < nv; i++)
+            CHECK(ffqrt_fake_quantize(vs[i].ctx, yv, x, &g, &s, &zp, dtype) == FFQRT_OK &&
+                      memcmp(yr, yv, N * 4) == 0,
+                  "fake_quantize %s, scale %a", vs[i].name, (double)s);
+        // add: the sum of two grids requantized onto a grid with this scale
+        fill_bytes(a, N, 0, 255);
+        fill_bytes(b, N, 0, 255);
+        ffqrt_qparam pa = {ldexpf(rndf(1.0f, 2.0f), e - 3), zp, dtype},
+                     pb = {ldexpf(rndf(1.0f, 2.0f), e - 4), 0, dtype};
+        ffqrt_qparam py = {s, zp, dtype};
+        CHECK(ffqrt_add_ref(qr, &py, 0, a, &pa, b, &pb, N) == FFQRT_OK, "add_ref");
+        for (size_t i = 0; i < nv; i++)
+            CHECK(ffqrt_add(vs[i].ctx, qv, &py, 0, a, &pa, b, &pb, N) == FFQRT_OK && memcmp(qr, qv, N) == 0,
+                  "add %s, output scale %a", vs[i].name, (double)s);
+    }
+    free(x), free(yr), free(yv), free(qr), free(qv), free(a), free(b);
+}
+
 static void test_ref_values(void) {
     ffqrt_grid g = {1, 1, 9, 0, 0, 0};
     const float x[9] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 1000.0f, -1000.0f, NAN};
@@ -855,6 +916,7 @@ int main(void) {
     test_linear_ref_exact();
     test_dispatch();
     test_quant(vs, nv);
+    test_quant_division(vs, nv);
     test_minmax(vs, nv);
     test_linear(vs, nv);
     test_linear_dynamic(vs, nv);
