@@ -184,6 +184,13 @@ FFQRT_API ffqrt_status ffqrt_linear_q(const ffqrt_ctx *ctx, void *y, const ffqrt
 // like fbgemm, it keeps every u8 x s8 pair sum within int16) from their min/max, GEMM,
 // dequantized with bias. workspace: ffqrt_linear_dynamic_workspace_size(m, k) bytes.
 FFQRT_API size_t ffqrt_linear_dynamic_workspace_size(size_t m, size_t k);
+// fp32 in, with a static per-tensor grid pa (s8 or u8): x quantized onto pa into the
+// workspace (ffqrt_linear_dynamic_workspace_size(m, k) bytes), then ffqrt_linear_f32
+// (py == NULL; y is float*) or ffqrt_linear_q (py: the output grid). Same results as
+// ffqrt_quantize followed by that call, in one call.
+FFQRT_API ffqrt_status ffqrt_linear_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                           const float *x, const ffqrt_qparam *pa, const void *packed,
+                                           const float *bias, size_t m, void *workspace);
 FFQRT_API ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x,
                                             const void *packed, const float *bias, size_t m, void *workspace);
 

@@ -217,6 +217,18 @@ ffqrt_status ffqrt_linear_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *p
 
 size_t ffqrt_linear_dynamic_workspace_size(size_t m, size_t k) { return m * k; }
 
+ffqrt_status ffqrt_linear_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                 const float *x, const ffqrt_qparam *pa, const void *packed,
+                                 const float *bias, size_t m, void *workspace) {
+    const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);
+    if (!ctx || !h || !ffqrt_qparam_ok(pa) || (py && !ffqrt_qparam_ok(py))) return FFQRT_EINVAL;
+    if (pa->dtype != FFQRT_S8 && pa->dtype != FFQRT_U8) return FFQRT_EINVAL;
+    if (m && h->k && (!x || !workspace)) return FFQRT_EINVAL;
+    ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa->scale, pa->zero_point, ffqrt_qmin(pa->dtype),
+                     ffqrt_qmax(pa->dtype));
+    return linear(ctx, y, py, relu, workspace, pa, packed, bias, m);
+}
+
 ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x, const void *packed,
                                   const float *bias, size_t m, void *workspace) {
     const ffqrt_pack_hdr *h = ffqrt_pack_hdr_of(packed);

@@ -594,6 +594,48 @@ static void test_linear_dynamic(const variant *vs, size_t nv) {
     }
 }
 
+// linear_static: float input quantized onto a static grid inside the call, f32 or
+// requantized output; the same bytes as quantize_ref then linear_ref.
+static void test_linear_static(const variant *vs, size_t nv) {
+    static const size_t shapes[][3] = {{1, 16, 64},    {3, 17, 5},  {7, 100, 33},
+                                       {130, 96, 256}, {0, 16, 16}, {2, 3, 0}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        size_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+        float *x = xmalloc(m * k * 4), *ws = xmalloc(n * 4), *bias = xmalloc(n * 4);
+        float *yr = xmalloc(m * n * 4), *yv = xmalloc(m * n * 4);
+        uint8_t *a = xmalloc(m * k), *qr = xmalloc(m * n), *qv = xmalloc(m * n);
+        int8_t *w = xmalloc(n * k);
+        fill_floats(x, m * k, 4.0f, 0.03125f);
+        fill_weights(w, ws, n, k, 0);
+        for (size_t j = 0; j < n; j++) bias[j] = rndf(-1.0f, 1.0f);
+        void *packed = xmalloc(ffqrt_linear_pack_size(n, k));
+        void *work = xmalloc(ffqrt_linear_dynamic_workspace_size(m, k));
+        ffqrt_linear_pack(packed, w, ws, n, k);
+        for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
+            ffqrt_qparam pa = {rndf(0.01f, 0.05f), dt == FFQRT_S8 ? -3 : 121, dt};
+            ffqrt_qparam py = {rndf(0.05f, 0.3f), dt == FFQRT_S8 ? 5 : 100, dt};
+            ffqrt_grid g = {1, 1, m * k, 0, 0, 0};
+            CHECK(ffqrt_quantize_ref(a, x, &g, &pa.scale, &pa.zero_point, dt) == FFQRT_OK, "quantize_ref");
+            CHECK(ffqrt_linear_ref(yr, NULL, 0, a, &pa, w, ws, bias, m, n, k) == FFQRT_OK, "linear_ref f32");
+            CHECK(ffqrt_linear_ref(qr, &py, 1, a, &pa, w, ws, bias, m, n, k) == FFQRT_OK, "linear_ref q");
+            for (size_t i = 0; i < nv; i++) {
+                CHECK(ffqrt_linear_static(vs[i].ctx, yv, NULL, 0, x, &pa, packed, bias, m, work) ==
+                              FFQRT_OK &&
+                          memcmp(yr, yv, m * n * 4) == 0,
+                      "linear_static f32 %s %zux%zux%zu dtype %d", vs[i].name, m, n, k, dt);
+                CHECK(ffqrt_linear_static(vs[i].ctx, qv, &py, 1, x, &pa, packed, bias, m, work) == FFQRT_OK &&
+                          memcmp(qr, qv, m * n) == 0,
+                      "linear_static q %s %zux%zux%zu dtype %d", vs[i].name, m, n, k, dt);
+            }
+        }
+        ffqrt_qparam bad = {0.1f, 0, FFQRT_S4};
+        CHECK(ffqrt_linear_static(vs[0].ctx, yv, NULL, 0, x, &bad, packed, bias, m, work) == FFQRT_EINVAL,
+              "linear_static refuses a 4-bit input grid");
+        free(x), free(ws), free(bias), free(yr), free(yv), free(a), free(qr), free(qv), free(w), free(packed),
+            free(work);
+    }
+}
+
 // Requantization onto output scales that are not powers of two, with outputs that are
 // multiples of 0.05: many land on or next to a rounding tie of x / sy + zy. The test also
 // counts the outputs where x * (1 / sy) would round differently, to show that the data
@@ -920,6 +962,7 @@ int main(void) {
     test_minmax(vs, nv);
     test_linear(vs, nv);
     test_linear_dynamic(vs, nv);
+    test_linear_static(vs, nv);
     test_matmul(vs, nv);
     test_requant_ties(vs, nv);
     test_conv(vs, nv);

@@ -697,6 +697,49 @@ def test_layer_plans_equal_the_ordinary_forward():
     assert_same_result(got, want, "channels_last input")
 
 
+def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
+    """A planned QuantizedLinear with a static 8-bit input quantizer hands a float input to
+    one C call that quantizes and multiplies (``linear_static``): bit-identical to the
+    ordinary forward for inputs of any rank, float and requantized outputs, signed and
+    unsigned input grids; inputs it does not take (non-contiguous) run the ordinary way."""
+    need_c()
+    from fastforward import _ffqrt
+
+    torch.manual_seed(7)
+    calls = []
+    real = _ffqrt.linear_static
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    for symmetric, requant in ((False, False), (True, False), (False, True)):
+        layer = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(24, 40)))[0]
+        layer.weight_quantizer = LinearQuantizer(8, symmetric=True, granularity=ff.PerChannel(0))
+        w = layer.weight.detach().abs().amax(1)
+        layer.weight_quantizer.quantization_range = (-w, w)
+        layer.input_quantizer = LinearQuantizer(8, symmetric=symmetric)
+        layer.input_quantizer.quantization_range = (-1.7, 2.3) if not symmetric else (-2.0, 2.0)
+        if requant:
+            layer.output_quantizer = LinearQuantizer(8, symmetric=False)
+            layer.output_quantizer.quantization_range = (-1.1, 0.9)
+        _ffqrt.linear_static = counting
+        try:
+            for shape in ((24,), (5, 24), (2, 3, 24), (1, 1, 1, 24)):
+                x = torch.randn(shape) * 1.5
+                calls.clear()
+                got, want = planned_and_ordinary(layer, x)
+                assert calls, "%s: the plan quantized in the kernel call" % (shape,)
+                assert_same_result(got, want, "shape %s symmetric %s requant %s" % (shape, symmetric, requant))
+            calls.clear()
+            x = torch.randn(24, 6).t()  # not contiguous
+            got, want = planned_and_ordinary(layer, x)
+            assert not calls, "a non-contiguous input takes the ordinary path"
+            assert_same_result(got, want, "non-contiguous input")
+        finally:
+            _ffqrt.linear_static = real
+
+
 def test_layer_plans_follow_every_change():
     """A plan is rebuilt, or not used, whenever what it was made from changes: weights and
     biases in place or replaced, quantizer ranges, quantizers replaced, overrides (range

@@ -725,6 +725,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_linear_f32": ([vp, vp, vp, qp, vp, vp, sz], i32),
         "ffqrt_linear_q": ([vp, vp, qp, i32, vp, qp, vp, vp, sz], i32),
         "ffqrt_linear_dynamic_workspace_size": ([sz, sz], sz),
+        "ffqrt_linear_static": ([vp, vp, qp, i32, vp, qp, vp, vp, sz, vp], i32),
         "ffqrt_linear_dynamic": ([vp, vp, vp, vp, vp, sz, vp], i32),
         "ffqrt_matmul_workspace_size": ([sz, sz, sz], sz),
         "ffqrt_matmul_f32": ([vp, vp, vp, qp, vp, qp, sz, sz, sz, sz, vp], i32),
@@ -965,6 +966,37 @@ def linear(a: torch.Tensor, pa: QParam, packed: torch.Tensor, bias: Optional[tor
     y = _empty((m, n), out.dtype)
     _check(lib.ffqrt_linear_q(ctx, y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), a.data_ptr(),
                               ctypes.byref(pa._c), packed.data_ptr(), _ptr(bias), m), "linear_q")
+    return y
+
+
+def linear_static(x: torch.Tensor, pa: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor],
+                  out: Optional[QParam] = None, relu: bool = False,
+                  threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``linear`` of float32 ``x`` [m, k] quantized onto the per-tensor 8-bit grid ``pa``
+    inside the same C call (the codes go to a scratch buffer, never to Python): the values
+    of ``quantize_int8`` followed by ``linear``, with one call and no codes tensor."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    n, k = _pack_nk(packed, "linear_static")
+    if not isinstance(x, torch.Tensor) or x.dim() != 2 or int(x.shape[1]) != k:
+        raise ValueError("linear_static: input must be [m, %d], got %s" % (k, tuple(getattr(x, "shape", ()))))
+    m = int(x.shape[0])
+    _need(x, "linear_static input", (torch.float32,), m * k)
+    _need_qparam(pa, "linear_static input grid")
+    if bias is not None:
+        _need(bias, "linear_static bias", (torch.float32,), n)
+    work = _workspace(m * k)
+    if out is None:
+        y = _empty((m, n), torch.float32)
+        py = None
+    else:
+        _need_qparam(out, "linear_static output")
+        y = _empty((m, n), out.dtype)
+        py = ctypes.byref(out._c)
+    _check(lib.ffqrt_linear_static(integer_context(threads), y.data_ptr(), py, int(bool(relu)), x.data_ptr(),
+                                   ctypes.byref(pa._c), packed.data_ptr(), _ptr(bias), m, work.data_ptr()),
+           "linear_static")
     return y
 
 

@@ -297,6 +297,16 @@ def linear(m: Any, x: Any) -> Any:
     plan = _plan_for(m, "linear", (), _build_linear)
     if plan is None:
         return MISS
+    if not plan.in_stub and type(x) is torch.Tensor:
+        # a float input: quantized inside the kernel's own call (the codes never reach Python)
+        if (x.dtype != torch.float32 or not x.is_cpu or x.layout != torch.strided or not x.is_contiguous()
+                or x.dim() < 1 or x.numel() == 0 or int(x.shape[-1]) != plan.k):
+            return MISS
+        how = plan.how
+        y = _ffqrt.linear_static(x.view(-1, plan.k), plan.in_qp, plan.packed, plan.bias,
+                                 out=how[1][0] if how[0] == _integer._REQUANT else None)
+        _integer._note("linear", "integer")
+        return _integer._finish(y.view(tuple(x.shape[:-1]) + (plan.n,)), how)
     codes = _codes(plan, x)
     if codes is None or codes[0].dim() < 1 or int(codes[0].shape[-1]) != plan.k:
         return MISS
