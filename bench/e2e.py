@@ -47,8 +47,8 @@ import torch.nn as nn  # noqa: E402
 
 import fastforward as ff  # noqa: E402
 from fastforward import _ffqrt, _integer  # noqa: E402
-from fastforward.nn import LinearQuantizer  # noqa: E402
-from fastforward.quantization.affine import quantize_per_channel  # noqa: E402
+from fastforward.nn import LinearQuantizer, QuantizerStub  # noqa: E402
+from fastforward.nn.quantized_layers import QuantizedConv2d, QuantizedLinear  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 
 sys.path.insert(0, HERE)
@@ -59,71 +59,27 @@ warnings.filterwarnings("ignore")
 # --- fastforward versions ---------------------------------------------------------------------
 
 
-DYNAMIC = [False]  # FFLinear leaves its input float: the dynamic path quantizes it in C
-
-
-class FFLinear(nn.Module):
-    """Linear with a calibrated per-tensor input quantizer and a frozen per-channel int8
-    weight, through fastforward.nn.functional.linear."""
-
-    def __init__(self, lin):
-        super().__init__()
-        self.input_quantizer = LinearQuantizer(8, symmetric=False)
-        self.bias = lin.bias
-        self.weight_q = freeze_weight(lin.weight)
-        self.lo, self.hi = float("inf"), float("-inf")
-
-    def observe(self, x):
-        self.lo, self.hi = min(self.lo, float(x.min())), max(self.hi, float(x.max()))
-
-    def forward(self, x):
-        if DYNAMIC[0]:
-            return ff.nn.functional.linear(x, self.weight_q, self.bias)
-        return ff.nn.functional.linear(self.input_quantizer(x), self.weight_q, self.bias)
-
-
-class FFConv(FFLinear):
-    def __init__(self, conv):
-        super().__init__(conv)
-        self.args = (conv.stride, conv.padding, conv.dilation, conv.groups)
-
-    def forward(self, x):
-        return ff.nn.functional.conv2d(self.input_quantizer(x), self.weight_q, self.bias, *self.args)
-
-
-def freeze_weight(w):
-    """Symmetric per-output-channel 8-bit weight, stored as int8 raw data."""
-    with torch.no_grad():
-        scale = w.detach().reshape(w.shape[0], -1).abs().amax(1).clamp_min(1e-8) / 127
-        qt = quantize_per_channel(w.detach(), scale, None, axis=0)
-        return QuantizedTensor(qt.raw_data.to(torch.int8), qt.quantization_context)
-
-
-def to_fastforward(model, calib):
+def to_fastforward(model, calib, dynamic=False):
+    """The model as fastforward quantizes it (``quantize_model``: QuantizedLinear /
+    QuantizedConv2d and the other layers with stub quantizers): each Linear / Conv2d input
+    through a static per-tensor asymmetric 8-bit LinearQuantizer, weights symmetric per
+    output channel, ranges from min/max over the calibration batches; with ``dynamic`` the
+    inputs stay float (stubs) for the dynamic path."""
     ffm = copy.deepcopy(model)
-    swapped = []
-    for name, module in list(ffm.named_modules()):
-        for child_name, child in list(module.named_children()):
-            if type(child) is nn.Linear:
-                new = FFLinear(child)
-            elif type(child) is nn.Conv2d:
-                new = FFConv(child)
-            else:
-                continue
-            setattr(module, child_name, new)
-            swapped.append(new)
-    # Calibration: min/max of each quantizer's input over the calibration batches, with the
-    # model computing in float (quantizers off) so that no layer sees clipped inputs.
-    hooks = [m.register_forward_pre_hook(lambda mod, args: mod.observe(args[0])) for m in swapped]
-    for m in swapped:
-        m.input_quantizer.quantization_range = (-1.0, 1.0)  # a placeholder until calibrated
-    with torch.no_grad(), ff.disable_quantization(ffm), _integer.integer_execution(False):
+    ff.quantize_model(ffm, extra_conversion=ff.surrogate_quantized_modules(ffm))
+    for module in ffm.modules():
+        if isinstance(module, (QuantizedLinear, QuantizedConv2d)):
+            module.input_quantizer = LinearQuantizer(8, symmetric=False)
+            module.weight_quantizer = LinearQuantizer(8, symmetric=True, allow_one_sided=False,
+                                                      granularity=ff.PerChannel(0))
+    with torch.no_grad(), ff.strict_quantization(False), _integer.integer_execution(False), \
+            ff.estimate_ranges(ffm, ff.range_setting.running_minmax):
         for x in calib:
             ffm(x)
-    for h in hooks:
-        h.remove()
-    for m in swapped:
-        m.input_quantizer.quantization_range = (m.lo, m.hi)
+    if dynamic:
+        for module in ffm.modules():
+            if isinstance(module, QuantizedLinear):
+                module.input_quantizer = QuantizerStub()
     return ffm
 
 
@@ -178,13 +134,10 @@ def runner(fn, integer=None, inference=True, dynamic=False):
         with ctx:
             if integer is None:
                 return fn(x)
-            DYNAMIC[0] = dynamic
-            try:
-                with _integer.integer_execution(integer), _integer.dynamic_activations(dynamic), \
-                        ff.strict_quantization(False):
-                    return fn(x)
-            finally:
-                DYNAMIC[0] = False
+            with _integer.integer_execution(integer), _integer.dynamic_activations(dynamic), \
+                    ff.strict_quantization(False):
+                out = fn(x)
+            return out.dequantize() if isinstance(out, QuantizedTensor) else out
     return call
 
 
@@ -241,7 +194,8 @@ def bench_model(name, model, x, calib, rounds, reps):
         notes[ORT] = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0][:90] if str(exc) else "")
     rows.append(("fastforward simulated", runner(ffm, integer=False, inference=False)))
     rows.append(("fastforward integer (ours)", runner(ffm, integer=True, inference=False)))
-    rows.append((DYN, runner(ffm, integer=True, inference=False, dynamic=True)))
+    rows.append((DYN, runner(to_fastforward(model, calib, dynamic=True), integer=True, inference=False,
+                             dynamic=True)))
     with torch.inference_mode():
         ref = model(x)
     outputs = {label: fn(x) for label, fn in rows}

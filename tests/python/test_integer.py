@@ -707,11 +707,11 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
 
     torch.manual_seed(7)
     calls = []
-    real = _ffqrt.linear_static
+    real = _ffqrt.StaticLinearCall.__call__
 
-    def counting(*args, **kwargs):
+    def counting(self, *args, **kwargs):
         calls.append(1)
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
     for symmetric, requant in ((False, False), (True, False), (False, True)):
         layer = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(24, 40)))[0]
@@ -723,7 +723,7 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
         if requant:
             layer.output_quantizer = LinearQuantizer(8, symmetric=False)
             layer.output_quantizer.quantization_range = (-1.1, 0.9)
-        _ffqrt.linear_static = counting
+        _ffqrt.StaticLinearCall.__call__ = counting
         try:
             for shape in ((24,), (5, 24), (2, 3, 24), (1, 1, 1, 24)):
                 x = torch.randn(shape) * 1.5
@@ -737,7 +737,7 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
             assert not calls, "a non-contiguous input takes the ordinary path"
             assert_same_result(got, want, "non-contiguous input")
         finally:
-            _ffqrt.linear_static = real
+            _ffqrt.StaticLinearCall.__call__ = real
 
 
 def test_layer_plans_follow_every_change():

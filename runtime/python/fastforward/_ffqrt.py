@@ -1000,6 +1000,44 @@ def linear_static(x: torch.Tensor, pa: QParam, packed: torch.Tensor, bias: Optio
     return y
 
 
+class StaticLinearCall:
+    """``linear_static`` with everything but the input checked once: the grid ``pa``, the
+    pack, the bias and the output grid (or float output). A layer's call plan keeps one;
+    each call checks only its input (float32, dense, [m, k]) and passes it to C."""
+
+    __slots__ = ("fn", "packed", "bias", "out", "pa", "n", "k", "y_dtype", "py", "pa_ptr", "packed_ptr",
+                 "bias_ptr")
+
+    def __init__(self, pa: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor],
+                 out: Optional[QParam] = None) -> None:
+        lib = _integer_lib()
+        if lib is None:
+            raise RuntimeError("StaticLinearCall: libffqrt is not loaded")
+        self.n, self.k = _pack_nk(packed, "StaticLinearCall")
+        _need_qparam(pa, "StaticLinearCall input grid")
+        if bias is not None:
+            _need(bias, "StaticLinearCall bias", (torch.float32,), self.n)
+        if out is not None:
+            _need_qparam(out, "StaticLinearCall output")
+        self.fn = lib.ffqrt_linear_static
+        self.packed, self.bias, self.out, self.pa = packed, bias, out, pa  # kept alive with their memory
+        self.y_dtype = torch.float32 if out is None else out.dtype
+        self.py = None if out is None else ctypes.pointer(out._c)
+        self.pa_ptr = ctypes.pointer(pa._c)
+        self.packed_ptr, self.bias_ptr = packed.data_ptr(), _ptr(bias)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        k = self.k
+        if not _plain(x, torch.float32) or x.dim() != 2 or int(x.shape[1]) != k:
+            raise ValueError("StaticLinearCall: input must be a dense float32 [m, %d] CPU tensor" % k)
+        m = int(x.shape[0])
+        y = torch.empty((m, self.n), dtype=self.y_dtype)
+        work = _workspace(m * k)
+        _check(self.fn(integer_context(), y.data_ptr(), self.py, 0, x.data_ptr(), self.pa_ptr, self.packed_ptr,
+                       self.bias_ptr, m, work.data_ptr()), "linear_static")
+        return y
+
+
 def linear_dynamic(x: torch.Tensor, packed: torch.Tensor, bias: Optional[torch.Tensor],
                    threads: Optional[int] = None) -> Optional[torch.Tensor]:
     """float32 ``x`` [m, k] quantized per call (per tensor, 7-bit u8 from its min/max), int8

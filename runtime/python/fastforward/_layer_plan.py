@@ -141,11 +141,12 @@ class _Plan:
     """What one layer's calls reuse, and the state of the layer it was made for."""
 
     __slots__ = ("attrs", "quantizers", "tensors", "ok", "in_qp", "in_scale", "in_stub", "weight", "packed",
-                 "bias", "how", "n", "k", "conv", "shapes")
+                 "bias", "how", "n", "k", "conv", "shapes", "static")
 
     def __init__(self, attrs: Tuple[Any, ...], quantizers: Tuple[Any, ...], tensors: Tuple[Any, ...]) -> None:
         self.attrs, self.quantizers, self.tensors = attrs, quantizers, tensors
         self.ok = False
+        self.static: Any = None  # linear: the prepared _ffqrt.StaticLinearCall for float inputs
         self.shapes: Dict[Tuple[Any, ...], Any] = {}
 
 
@@ -289,7 +290,14 @@ def _build_linear(m: Any, plan: _Plan) -> bool:
         return False
     plan.k = k
     plan.packed = _integer._packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
-    return plan.packed is not None
+    if plan.packed is None:
+        return False
+    plan.static = None
+    if not plan.in_stub:
+        how = plan.how
+        plan.static = _ffqrt.StaticLinearCall(plan.in_qp, plan.packed, plan.bias,
+                                              how[1][0] if how[0] == _integer._REQUANT else None)
+    return True
 
 
 def linear(m: Any, x: Any) -> Any:
@@ -297,16 +305,17 @@ def linear(m: Any, x: Any) -> Any:
     plan = _plan_for(m, "linear", (), _build_linear)
     if plan is None:
         return MISS
-    if not plan.in_stub and type(x) is torch.Tensor:
+    if plan.static is not None and type(x) is torch.Tensor:
         # a float input: quantized inside the kernel's own call (the codes never reach Python)
-        if (x.dtype != torch.float32 or not x.is_cpu or x.layout != torch.strided or not x.is_contiguous()
-                or x.dim() < 1 or x.numel() == 0 or int(x.shape[-1]) != plan.k):
+        shape = x.shape
+        if (x.dtype is not torch.float32 or not x.is_cpu or x.layout is not torch.strided or not shape
+                or shape[-1] != plan.k or not x.is_contiguous() or x.numel() == 0):
             return MISS
+        y = plan.static(x.view(-1, plan.k))
+        _integer._local.last = "linear:integer"
         how = plan.how
-        y = _ffqrt.linear_static(x.view(-1, plan.k), plan.in_qp, plan.packed, plan.bias,
-                                 out=how[1][0] if how[0] == _integer._REQUANT else None)
-        _integer._note("linear", "integer")
-        return _integer._finish(y.view(tuple(x.shape[:-1]) + (plan.n,)), how)
+        y = y.view(shape[:-1] + (plan.n,))
+        return y if how[0] == _integer._FLOAT else _integer._finish(y, how)
     codes = _codes(plan, x)
     if codes is None or codes[0].dim() < 1 or int(codes[0].shape[-1]) != plan.k:
         return MISS
