@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 enum { SPIN = 2000 };  // polls before sleeping (a few microseconds)
 
@@ -57,7 +58,8 @@ struct ffqrt_pool {
     size_t nworkers;
     pthread_t *threads;
     slot *slots;
-    _Atomic(ffqrt_gomp_parallel_fn) omp;  // set by ffqrt_pool_use_openmp, or NULL
+    _Atomic(ffqrt_gomp_parallel_fn) omp;   // set by ffqrt_pool_use_openmp, or NULL
+    atomic_uint_fast64_t omp_pause_until;  // CLOCK_MONOTONIC ns: the pool's threads until then
 };
 
 static inline void cpu_relax(void) {
@@ -165,6 +167,7 @@ ffqrt_pool *ffqrt_pool_new(size_t nthreads) {
     atomic_init(&p->state, 0);
     atomic_init(&p->limit, 0);
     atomic_init(&p->omp, (ffqrt_gomp_parallel_fn)NULL);
+    atomic_init(&p->omp_pause_until, 0);
     for (; p->nworkers < nthreads - 1; p->nworkers++) {
         p->slots[p->nworkers].p = p;
         if (pthread_create(&p->threads[p->nworkers], NULL, worker, &p->slots[p->nworkers]) != 0) {
@@ -193,7 +196,34 @@ void ffqrt_pool_free(ffqrt_pool *p) {
 
 size_t ffqrt_pool_size(const ffqrt_pool *p) { return p ? p->nworkers + 1 : 1; }
 
-static void omp_body(void *arg) { run_units(arg); }
+// The OpenMP hand-off backs off while the machine is oversubscribed. An OpenMP thread that
+// spun while other processes wanted the CPU has used up its share and waits for a time
+// slice before it can start (milliseconds), and GOMP_parallel returns only when every
+// thread of the team has been through the job, started late or not. So each call notes
+// when the last team thread started; when that was more than LATE_NS after the call began,
+// the pool's own threads (which sleep when idle, are woken promptly, and are never waited
+// for before they start) take the calls for the next PAUSE_NS.
+enum { LATE_NS = 1000000, PAUSE_NS = 250000000 };
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+typedef struct omp_job {
+    job j;
+    atomic_uint_fast64_t last_start;
+} omp_job;
+
+static void omp_body(void *arg) {
+    omp_job *o = arg;
+    uint64_t t = now_ns(), seen = atomic_load_explicit(&o->last_start, memory_order_relaxed);
+    while (t > seen && !atomic_compare_exchange_weak_explicit(&o->last_start, &seen, t, memory_order_relaxed,
+                                                              memory_order_relaxed)) {
+    }
+    run_units(&o->j);
+}
 
 int ffqrt_pool_use_openmp(ffqrt_pool *p, const char *library) {
     if (!p) return 0;
@@ -219,9 +249,16 @@ void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit
     job j = {fn, arg, units, 0};
     ffqrt_gomp_parallel_fn omp = p ? atomic_load_explicit(&p->omp, memory_order_acquire) : NULL;
     if (omp && nthreads > 1 && units > 1) {
-        size_t team = nthreads < units ? nthreads : units;
-        omp(omp_body, &j, (unsigned)team, 0);
-        return;
+        uint64_t t0 = now_ns();
+        if (t0 >= atomic_load_explicit(&p->omp_pause_until, memory_order_relaxed)) {
+            size_t team = nthreads < units ? nthreads : units;
+            omp_job o = {{fn, arg, units, 0}, 0};
+            atomic_init(&o.last_start, t0);
+            omp(omp_body, &o, (unsigned)team, 0);
+            if (atomic_load_explicit(&o.last_start, memory_order_relaxed) - t0 > LATE_NS)
+                atomic_store_explicit(&p->omp_pause_until, now_ns() + PAUSE_NS, memory_order_relaxed);
+            return;
+        }
     }
     if (nthreads <= 1 || units <= 1 || !p || p->nworkers == 0 || pthread_mutex_trylock(&p->busy) != 0) {
         run_units(&j);
