@@ -235,6 +235,14 @@ FFQRT_API ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const fl
 // whole column matrix if it takes at most 2 MB.
 FFQRT_API size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s);
 // Same output formulas as the linear layer; padding reads as the input zero point.
+// Float input with a static per-tensor grid px (s8 or u8), dense in the layout s says: x is
+// quantized onto px into the workspace (ffqrt_conv2d_static_workspace_size bytes), then
+// convolved as ffqrt_conv2d_f32 (py == NULL; y is float*) or ffqrt_conv2d_q would. Same
+// results as ffqrt_quantize followed by that call.
+FFQRT_API size_t ffqrt_conv2d_static_workspace_size(const ffqrt_conv2d_shape *s);
+FFQRT_API ffqrt_status ffqrt_conv2d_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                           const float *x, const ffqrt_qparam *px, const void *packed,
+                                           const float *bias, const ffqrt_conv2d_shape *s, void *workspace);
 FFQRT_API ffqrt_status ffqrt_conv2d_f32(const ffqrt_ctx *ctx, float *y, const void *x, const ffqrt_qparam *px,
                                         const void *packed, const float *bias, const ffqrt_conv2d_shape *s,
                                         void *workspace);

@@ -552,6 +552,23 @@ ffqrt_status ffqrt_conv2d_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *p
     return conv(ctx, y, py, relu, x, px, packed, bias, s, workspace);
 }
 
+size_t ffqrt_conv2d_static_workspace_size(const ffqrt_conv2d_shape *s) {
+    if (!shape_ok(s)) return 0;
+    return ffqrt_round_up(s->n * s->c_in * s->h * s->w, 64) + ffqrt_conv2d_workspace_size(s);
+}
+
+ffqrt_status ffqrt_conv2d_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                 const float *x, const ffqrt_qparam *px, const void *packed,
+                                 const float *bias, const ffqrt_conv2d_shape *s, void *workspace) {
+    if (!ctx || !shape_ok(s) || !ffqrt_qparam_ok(px) || (px->dtype != FFQRT_S8 && px->dtype != FFQRT_U8))
+        return FFQRT_EINVAL;
+    size_t nx = s->n * s->c_in * s->h * s->w;
+    if (nx && (!x || !workspace)) return FFQRT_EINVAL;
+    uint8_t *q = workspace;
+    ffqrt_quant_flat(ctx, q, x, nx, px->scale, px->zero_point, ffqrt_qmin(px->dtype), ffqrt_qmax(px->dtype));
+    return conv(ctx, y, py, relu, q, px, packed, bias, s, workspace ? q + ffqrt_round_up(nx, 64) : NULL);
+}
+
 // ---- NHWC -> NCHW for bytes ----
 
 typedef struct xjob {

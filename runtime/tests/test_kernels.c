@@ -711,6 +711,30 @@ static void check_conv(const variant *vs, size_t nv, const ffqrt_conv2d_shape *s
         CHECK(memcmp(yr, yv, ny) == 0, "conv2d q %s c%zu->%zu g%zu layout %zu", vs[i].name, s->c_in, s->c_out,
               s->groups, s->layout);
     }
+    // conv2d_static: float input quantized onto px in the same call
+    float *xf = xmalloc(nx * 4 + 4);
+    fill_floats(xf, nx, 8.0f, 0.0625f);
+    ffqrt_grid g = {1, 1, nx, 0, 0, 0};
+    CHECK(ffqrt_quantize_ref(x, xf, &g, &px.scale, &px.zero_point, dt) == FFQRT_OK, "quantize_ref");
+    void *swork = xmalloc(ffqrt_conv2d_static_workspace_size(s));
+    float *ys = xmalloc(ny * 4 + 4);
+    uint8_t *qs = xmalloc(ny + 1);
+    CHECK(ffqrt_conv2d_ref(yr, NULL, 0, x, &px, w, ws, bias, s) == FFQRT_OK, "conv ref f32");
+    CHECK(ffqrt_conv2d_ref(ys, &py, 1, x, &px, w, ws, bias, s) == FFQRT_OK, "conv ref q");
+    memcpy(qs, ys, ny);
+    for (size_t i = 0; i < nv; i++) {
+        memset(yv, 0xa5, ny * 4);
+        CHECK(ffqrt_conv2d_static(vs[i].ctx, yv, NULL, 0, xf, &px, packed, bias, s, swork) == FFQRT_OK &&
+                  memcmp(yr, yv, ny * 4) == 0,
+              "conv2d_static f32 %s c%zu->%zu g%zu layout %zu dtype %d", vs[i].name, s->c_in, s->c_out,
+              s->groups, s->layout, dt);
+        memset(yv, 0xa5, ny);
+        CHECK(ffqrt_conv2d_static(vs[i].ctx, yv, &py, 1, xf, &px, packed, bias, s, swork) == FFQRT_OK &&
+                  memcmp(qs, yv, ny) == 0,
+              "conv2d_static q %s c%zu->%zu g%zu layout %zu dtype %d", vs[i].name, s->c_in, s->c_out,
+              s->groups, s->layout, dt);
+    }
+    free(xf), free(swork), free(ys), free(qs);
     free(x), free(w), free(ws), free(bias), free(packed), free(work), free(yr), free(yv);
 }
 

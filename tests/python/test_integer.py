@@ -740,6 +740,44 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
             _ffqrt.StaticLinearCall.__call__ = real
 
 
+def test_conv_plans_quantize_float_inputs_in_the_kernel_call():
+    """The same for QuantizedConv2d (``conv2d_static``): contiguous and channels_last float
+    inputs, float and requantized outputs, strided and grouped convolutions."""
+    need_c()
+    from fastforward import _ffqrt
+
+    torch.manual_seed(8)
+    calls = []
+    real = _ffqrt.StaticConvCall.__call__
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    for conv, requant in ((torch.nn.Conv2d(6, 10, 3, padding=1), False),
+                          (torch.nn.Conv2d(6, 12, 3, stride=2, padding=1, groups=2), True),
+                          (torch.nn.Conv2d(6, 8, 1), False)):
+        layer = ff.quantize_model(torch.nn.Sequential(conv))[0]
+        layer.weight_quantizer = LinearQuantizer(8, symmetric=True, granularity=ff.PerChannel(0))
+        w = layer.weight.detach().reshape(layer.weight.shape[0], -1).abs().amax(1)
+        layer.weight_quantizer.quantization_range = (-w, w)
+        layer.input_quantizer = LinearQuantizer(8, symmetric=False)
+        layer.input_quantizer.quantization_range = (-1.9, 2.1)
+        if requant:
+            layer.output_quantizer = LinearQuantizer(8, symmetric=False)
+            layer.output_quantizer.quantization_range = (-1.5, 1.2)
+        _ffqrt.StaticConvCall.__call__ = counting
+        try:
+            for batch, fmt in ((1, torch.contiguous_format), (3, torch.channels_last), (2, torch.contiguous_format)):
+                x = (torch.randn(batch, 6, 9, 7) * 1.3).contiguous(memory_format=fmt)
+                calls.clear()
+                got, want = planned_and_ordinary(layer, x)
+                assert calls, "batch %d %s: the plan quantized in the kernel call" % (batch, fmt)
+                assert_same_result(got, want, "conv %s batch %d %s" % (conv, batch, fmt))
+        finally:
+            _ffqrt.StaticConvCall.__call__ = real
+
+
 def test_layer_plans_follow_every_change():
     """A plan is rebuilt, or not used, whenever what it was made from changes: weights and
     biases in place or replaced, quantizer ranges, quantizers replaced, overrides (range

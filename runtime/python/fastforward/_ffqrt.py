@@ -736,6 +736,8 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_conv2d_pack": ([vp, vp, vp, cs], i32),
         "ffqrt_conv2d_workspace_size": ([cs], sz),
         "ffqrt_conv2d_f32": ([vp, vp, vp, qp, vp, vp, cs, vp], i32),
+        "ffqrt_conv2d_static_workspace_size": ([cs], sz),
+        "ffqrt_conv2d_static": ([vp, vp, qp, i32, vp, qp, vp, vp, cs, vp], i32),
         "ffqrt_conv2d_q": ([vp, vp, qp, i32, vp, qp, vp, vp, cs, vp], i32),
         "ffqrt_add": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
@@ -1203,6 +1205,54 @@ def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[tor
                                   ctypes.byref(px._c), packed.data_ptr(), _ptr(bias), ctypes.byref(shape),
                                   work.data_ptr()), "conv2d_q")
     return y.permute(0, 3, 1, 2) if nhwc else y
+
+
+class StaticConvCall:
+    """``conv2d`` of a float32 input quantized onto the per-tensor 8-bit grid ``px`` in the
+    same C call (``ffqrt_conv2d_static``), for one ``shape``, with the pack, bias and output
+    grid (or float output) checked once. Each call checks its input: float32, the shape's
+    dimensions, dense in the shape's input layout."""
+
+    __slots__ = ("fn", "shape", "packed", "bias", "out", "px", "dims", "nhwc_in", "nhwc_out", "y_dtype", "py",
+                 "px_ptr", "packed_ptr", "bias_ptr", "shape_ptr", "work_bytes")
+
+    def __init__(self, px: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor], shape: Any,
+                 out: Optional[QParam] = None) -> None:
+        lib = _integer_lib()
+        if lib is None:
+            raise RuntimeError("StaticConvCall: libffqrt is not loaded")
+        if not isinstance(shape, _ConvShape):
+            raise ValueError("StaticConvCall: shape must come from conv2d_shape")
+        _need_qparam(px, "StaticConvCall input grid")
+        pack_bytes, _, oh, ow = _conv_sizes(lib, shape)
+        if not _plain(packed, torch.uint8) or packed.numel() != pack_bytes:
+            raise ValueError("StaticConvCall: packed weights do not match the shape")
+        if bias is not None:
+            _need(bias, "StaticConvCall bias", (torch.float32,), shape.c_out)
+        if out is not None:
+            _need_qparam(out, "StaticConvCall output")
+        self.fn = lib.ffqrt_conv2d_static
+        self.shape, self.packed, self.bias, self.out, self.px = shape, packed, bias, out, px
+        self.nhwc_in, self.nhwc_out = bool(shape.layout & CONV_IN_NHWC), bool(shape.layout & CONV_OUT_NHWC)
+        self.dims = (shape.n, oh, ow, shape.c_out) if self.nhwc_out else (shape.n, shape.c_out, oh, ow)
+        self.y_dtype = torch.float32 if out is None else out.dtype
+        self.py = None if out is None else ctypes.pointer(out._c)
+        self.px_ptr, self.shape_ptr = ctypes.pointer(px._c), ctypes.pointer(shape)
+        self.packed_ptr, self.bias_ptr = packed.data_ptr(), _ptr(bias)
+        self.work_bytes = int(lib.ffqrt_conv2d_static_workspace_size(ctypes.byref(shape)))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        s = self.shape
+        if (type(x) is not torch.Tensor or x.dtype != torch.float32 or tuple(x.shape) != (s.n, s.c_in, s.h, s.w)
+                or not (channels_last_dense(x) if self.nhwc_in else _plain(x, torch.float32))
+                or not x.is_cpu or (_HAS_NEG and x.is_neg())):
+            raise ValueError("StaticConvCall: input must be a dense float32 CPU tensor of shape %s%s"
+                             % ((s.n, s.c_in, s.h, s.w), " (channels_last)" if self.nhwc_in else ""))
+        y = _empty(self.dims, self.y_dtype)
+        work = _workspace(self.work_bytes)
+        _check(self.fn(integer_context(), y.data_ptr(), self.py, 0, x.data_ptr(), self.px_ptr, self.packed_ptr,
+                       self.bias_ptr, self.shape_ptr, work.data_ptr()), "conv2d_static")
+        return y.permute(0, 3, 1, 2) if self.nhwc_out else y
 
 
 def _eltwise(name: str, a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam,

@@ -330,6 +330,40 @@ def linear(m: Any, x: Any) -> Any:
 # --- conv2d ----------------------------------------------------------------------------------
 
 
+def _conv_float(plan: _Plan, x: torch.Tensor) -> Any:
+    """A float input: quantized inside the convolution's own C call (``StaticConvCall``, one
+    per input geometry)."""
+    if (x.dtype is not torch.float32 or not x.is_cpu or x.layout is not torch.strided or x.dim() != 4
+            or x.shape[1] != plan.k or x.numel() == 0):
+        return MISS
+    if x.is_contiguous():
+        layout = 0
+    elif _ffqrt.channels_last_dense(x):
+        layout = _ffqrt.CONV_IN_NHWC
+    else:
+        return MISS
+    how = plan.how
+    if how[0] == _integer._REQUANT:
+        layout |= _ffqrt.CONV_OUT_NHWC
+    nb, c_in, h, wd = x.shape
+    kh, kw, stride, pad, dilation, groups = plan.conv
+    key = (nb, c_in, h, wd, plan.n, kh, kw, stride, pad, dilation, groups, layout)
+    found = plan.shapes.get(key)
+    if found is None or len(found) < 3:
+        shape = _integer._conv_shape(key)
+        packed = None if shape is None else _integer._conv_pack(plan.weight, shape, 2)
+        if packed is None:
+            return MISS
+        if len(plan.shapes) > 64:
+            plan.shapes.clear()
+        call = _ffqrt.StaticConvCall(plan.in_qp, packed, plan.bias, shape,
+                                     how[1][0] if how[0] == _integer._REQUANT else None)
+        found = plan.shapes[key] = (shape, packed, call)
+    y = found[2](x)
+    _integer._local.last = "conv2d:integer"
+    return y if how[0] == _integer._FLOAT else _integer._finish(y, how)
+
+
 def _build_conv(m: Any, plan: _Plan) -> bool:
     if m.padding_mode != "zeros":
         return False  # the layer pads explicitly first
@@ -356,6 +390,8 @@ def conv2d(m: Any, x: Any) -> Any:
     plan = _plan_for(m, "conv2d", attrs, _build_conv)
     if plan is None:
         return MISS
+    if not plan.in_stub and type(x) is torch.Tensor:
+        return _conv_float(plan, x)
     codes = _codes(plan, x)
     if codes is None or codes[0].dim() != 4 or int(codes[0].shape[1]) != plan.k:
         return MISS
