@@ -13,9 +13,13 @@ fastforward simulated (dequantize -> float op -> quantize); fastforward integer 
 the summary line); and fastforward integer with dynamic linear inputs (the opt-in dynamic
 path: Linear inputs stay float and libffqrt quantizes them per call to 7 bits, like torch's
 dynamic quantization; convs as in the static row), summarised on the line before.
-The fastforward models: every Linear / Conv2d input through a static per-tensor 8-bit
-LinearQuantizer calibrated on separate data (min/max), weights symmetric per output channel
-and frozen (int8 QuantizedTensors), float outputs; the rest runs in float as in the peers.
+The fastforward models are what a user gets: ``quantize_model`` turns the model into
+QuantizedLinear / QuantizedConv2d (and the other layers with stub quantizers); every Linear /
+Conv2d input goes through a static per-tensor asymmetric 8-bit LinearQuantizer, weights are
+symmetric per output channel, ranges are min/max over separate calibration data; outputs
+stay float and the rest runs in float as in the peers. (Before 2026-12-06 the rows used a
+bench-private module calling the quantizer and ``fastforward.nn.functional``, which skipped
+the layers' call plans.)
 
 Run with the peers' venv (bench/setup_peers.sh) and the build's library:
 
