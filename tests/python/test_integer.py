@@ -949,6 +949,29 @@ def test_bridge_rejects_malformed_calls():
         lambda: _ffqrt.add(good, qp, torch.zeros(2, 3, dtype=torch.int8), qp, qp),
         lambda: _ffqrt.conv2d_shape(1, 3, 4, 4, 2, 3, 3, (0, 1), (0, 0), (1, 1), 1),
         lambda: _ffqrt.conv2d_shape(1, 3, 4, 4, 2, 3, 3, (1, 1), (0, 0), (1, 1), 2),
+        # the fused float-input calls
+        lambda: _ffqrt.linear_static(good, qp, packed, None),  # int8, not float
+        lambda: _ffqrt.linear_static(torch.zeros(2, 5), qp, packed, None),
+        lambda: _ffqrt.linear_static(torch.zeros(4, 2).t(), qp, packed, None),
+        lambda: _ffqrt.linear_static(torch.zeros(2, 4), qp, packed[:10], None),
+        lambda: _ffqrt.linear_static(torch.zeros(2, 4), qp, packed, torch.zeros(2)),
+        lambda: _ffqrt.StaticLinearCall(qp, packed, None)(torch.zeros(2, 5)),
+        lambda: _ffqrt.StaticLinearCall(qp, packed, None)(torch.zeros(2, 4, dtype=torch.float64)),
+        lambda: _ffqrt.StaticLinearCall(qp, packed, None)(torch.zeros(4, 2).t()),
+        lambda: _ffqrt.StaticLinearCall(qp, packed[:10], None),
+        lambda: _ffqrt.StaticLinearCall(qp, packed, torch.zeros(4)),
+        lambda: _ffqrt.StaticConvCall(qp, packed, None, _ffqrt.conv2d_shape(1, 4, 3, 3, 3, 1, 1, (1, 1), (0, 0),
+                                                                             (1, 1), 1)),
+    ]
+    shape = _ffqrt.conv2d_shape(1, 4, 3, 3, 3, 1, 1, (1, 1), (0, 0), (1, 1), 1)
+    conv_call = _ffqrt.StaticConvCall(qp, _ffqrt.conv2d_pack(torch.zeros(3, 4, 1, 1, dtype=torch.int8),
+                                                             torch.ones(3), shape), None, shape)
+    assert conv_call(torch.zeros(1, 4, 3, 3)).shape == (1, 3, 3, 3)
+    bad_calls += [
+        lambda: conv_call(torch.zeros(1, 4, 3, 4)),
+        lambda: conv_call(torch.zeros(1, 4, 3, 3, dtype=torch.float64)),
+        lambda: conv_call(torch.zeros(1, 4, 3, 3).contiguous(memory_format=torch.channels_last)),
+        lambda: conv_call(torch.zeros(1, 3, 3, 4).permute(0, 3, 1, 2)),
     ]
     for i, call in enumerate(bad_calls):
         try:
@@ -971,6 +994,59 @@ def test_bridge_rejects_malformed_calls():
 
 
 # --- randomized robustness ----------------------------------------------------------------------
+
+
+def _odd_float(shape, rng):
+    """A float tensor of ``shape`` behind an odd memory layout: offset into a larger storage,
+    transposed, strided, channels_last, or plain."""
+    x = torch.randn(shape) * rng.uniform(0.5, 3.0)
+    kind = rng.choice(["offset", "transpose", "stride", "channels_last", "plain"])
+    if kind == "offset":
+        big = torch.zeros(x.numel() + rng.randint(1, 15))
+        off = big.numel() - x.numel()
+        big[off:] = x.reshape(-1)
+        return big[off:].view(shape), kind
+    if kind == "transpose" and x.dim() >= 2:
+        return x.transpose(-1, -2).contiguous().transpose(-1, -2), kind
+    if kind == "stride" and x.dim() >= 1:
+        big = torch.zeros(tuple(shape[:-1]) + (shape[-1] * 2,))
+        big[..., ::2] = x
+        return big[..., ::2], kind
+    if kind == "channels_last" and x.dim() == 4:
+        return x.contiguous(memory_format=torch.channels_last), kind
+    return x, "plain"
+
+
+def test_randomized_plan_inputs():
+    """Layer plans with float inputs of odd shapes and layouts (zero-size, one element, huge K,
+    offsets into a storage, transposed, strided, channels_last): the same values as the
+    ordinary forward, bit for bit, whichever path each input takes."""
+    need_c()
+    rng = random.Random(12)
+    torch.manual_seed(12)
+    for i in range(60):
+        conv = rng.random() < 0.4
+        if conv:
+            c = rng.choice([1, 3, 8])
+            module = torch.nn.Conv2d(c, rng.choice([1, 5, 16]), rng.choice([1, 3]), stride=rng.choice([1, 2]),
+                                     padding=rng.choice([0, 1]))
+            shape = (rng.choice([0, 1, 2]), c, rng.choice([3, 6]), rng.choice([3, 7]))
+        else:
+            k = rng.choice([1, 3, 64, 4097 if i % 10 == 0 else 9])
+            module = torch.nn.Linear(k, rng.choice([1, 2, 17]))
+            shape = rng.choice([(k,), (0, k), (1, k), (3, 2, k), (1, 1, 1, k)])
+        layer = ff.quantize_model(torch.nn.Sequential(module))[0]
+        layer.weight_quantizer = LinearQuantizer(8, symmetric=True, granularity=ff.PerChannel(0))
+        w = layer.weight.detach().reshape(layer.weight.shape[0], -1).abs().amax(1)
+        layer.weight_quantizer.quantization_range = (-w, w)
+        layer.input_quantizer = LinearQuantizer(8, symmetric=rng.random() < 0.5)
+        layer.input_quantizer.quantization_range = (-2.5, 2.0)
+        if rng.random() < 0.5:
+            layer.output_quantizer = LinearQuantizer(8, symmetric=False)
+            layer.output_quantizer.quantization_range = (-3.0, 3.0)
+        x, kind = _odd_float(shape, rng)
+        got, want = planned_and_ordinary(layer, x)
+        assert_same_result(got, want, "case %d: %s %s %s" % (i, type(module).__name__, shape, kind))
 
 
 def _odd_view(qt, rng):
