@@ -122,7 +122,7 @@ def check_export(model, inputs, tmp, name, fused_steps=1, ref_steps=1):
     * Node by node: every QuantizeLinear of the reference execution gives fastforward's
       integers except exactly where the two rounding formulas differ
       (check_quantize_linear_nodes)."""
-    art = export(model, inputs, tmp, name)
+    art = export(model, inputs, tmp, name, format="onnx_qdq")
     path = os.path.join(tmp, name + ".onnx")
     assert art.path == path and os.path.isfile(path)
     assert sorted(os.listdir(tmp)) == sorted(f for f in os.listdir(tmp) if not f.endswith(".tmp"))
@@ -580,13 +580,13 @@ def test_int4_at_opset_21():
         expect_export_error(model, x, tmp, ["'1.output_quantizer'", "4-bit", "opset 21"])
         if int(torch.__version__.split(".")[0]) < 2:
             try:
-                export(model, (x,), tmp, "m", opset_version=21)
+                export(model, (x,), tmp, "m", format="onnx_qdq", opset_version=21)
             except ValueError as exc:
                 assert "opset_version 21" in str(exc)
             else:
                 raise AssertionError("opset 21 accepted on torch 1.13")
             skip("torch %s's exporter stops at opset 17: no 4-bit types" % torch.__version__)
-        art = export(model, (x,), tmp, "int4", opset_version=21)
+        art = export(model, (x,), tmp, "int4", format="onnx_qdq", opset_version=21)
         proto = onnx.load(art.path)
         onnx.checker.check_model(proto, full_check=True)
         assert [o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")] == [21]
@@ -621,7 +621,7 @@ def test_disabled_quantizers_export_float_graphs():
                                  and not k.endswith("_extra_state")}, strict=False)
     with tempfile.TemporaryDirectory() as tmp:
         with ff.disable_quantization(model):
-            export(model, (x,), tmp, "off")
+            export(model, (x,), tmp, "off", format="onnx_qdq")
         path = os.path.join(tmp, "off.onnx")
         onnx.checker.check_model(onnx.load(path), full_check=True)
         assert not nodes(path, "QuantizeLinear") and not nodes(path, "DequantizeLinear")
@@ -632,10 +632,10 @@ def test_disabled_quantizers_export_float_graphs():
         # a converted model whose quantizers are still stubs
         stubbed = torch.nn.Sequential(torch.nn.Linear(8, 4))
         ff.quantize_model(stubbed)
-        export(stubbed, (x,), tmp, "stubs")
+        export(stubbed, (x,), tmp, "stubs", format="onnx_qdq")
         assert not nodes(os.path.join(tmp, "stubs.onnx"), "QuantizeLinear")
         # export on, quantizers back: QDQ again
-        export(model, (x,), tmp, "on")
+        export(model, (x,), tmp, "on", format="onnx_qdq")
         assert nodes(os.path.join(tmp, "on.onnx"), "QuantizeLinear")
 
 
@@ -673,7 +673,7 @@ def test_uncalibrated_quantizers_export_as_the_model_runs():
         ref = value(model(x)).numpy()
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        export(model, (x,), tmp, "paths")
+        export(model, (x,), tmp, "paths", format="onnx_qdq")
         path = os.path.join(tmp, "paths.onnx")
         onnx.checker.check_model(onnx.load(path), full_check=True)
         said = [str(w.message) for w in caught if "never calibrated" in str(w.message)]
@@ -703,7 +703,7 @@ class Pow2Quantizer(Quantizer):
 def expect_export_error(model, x, tmp, fragments):
     before = set(os.listdir(tmp))
     try:
-        export(model, (x,), tmp, "bad")
+        export(model, (x,), tmp, "bad", format="onnx_qdq")
     except ExportError as exc:
         message = str(exc)
     else:
@@ -772,7 +772,7 @@ def test_bad_requests():
     model = torch.nn.Linear(2, 2)
     x = torch.randn(1, 2)
     with tempfile.TemporaryDirectory() as tmp:
-        for target, fmt in (("qnn", "onnx"), ("gguf", "llama_cpp"), ("tflite", "onnx_qdq")):
+        for target, fmt in (("qnn", "tflite"), ("gguf", "llama_cpp"), ("tflite", "onnx_qdq")):
             try:
                 export(model, (x,), tmp, "m", target=target, format=fmt)
             except ValueError as exc:

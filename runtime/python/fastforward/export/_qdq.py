@@ -21,18 +21,23 @@ bits (4 bits from opset 21; weights of 2 to 8 bits are stored exactly as int8, 4
 INT4 from opset 21), granularities other than per-tensor and per-channel along one
 dimension. 4-bit types pass through a marker op (``INT4_MARKER``) that the export rewrites,
 because torch has no 4-bit dtype and its TorchScript exporter stops at opset 20.
+
+For the ``("qnn", "onnx")`` format (``Annotations`` active) a quantizer leaves no QDQ nodes:
+an activation becomes a marker op (``ENCODED_MARKER``) on the float tensor and a parameter a
+float constant behind a marker (``PARAM_MARKER``), each carrying the index of a record in the
+active ``Annotations``. The export turns the markers into encodings and removes them.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
 from fastforward.exceptions import ExportError
 from fastforward.quantization.affine import _kernels as K
 
-__all__ = ["EmissionLog", "dequantize_stored", "quantize_dequantize"]
+__all__ = ["Annotations", "EmissionLog", "dequantize_stored", "quantize_dequantize"]
 
 
 class EmissionLog:
@@ -59,6 +64,64 @@ TARGET_OPSET = [17]
 # Marker op around a constant that must become a 4-bit ONNX tensor (INT4 for int8 values,
 # UINT4 for uint8); the export rewrites it into an initializer and removes the domain.
 INT4_MARKER = "ffq::As4Bit"
+
+
+# Markers of the ("qnn", "onnx") format: ENCODED_MARKER(x) says "x is quantized as record k",
+# PARAM_MARKER(constant) says "this constant is the parameter of record k".
+ENCODED_MARKER = "ffq::Encoded"
+PARAM_MARKER = "ffq::Param"
+
+
+class Annotation:
+    """What one quantizer call looked like to the export: the quantizer's module path, whether
+    it quantized a parameter (and that parameter's name), the bit width, the channel axis
+    (None: per tensor), the scale (float32, [] or [channels]) and the rounded offset r."""
+
+    def __init__(self, path: str, param: Optional[str], bits: int, axis: Optional[int], scale: torch.Tensor,
+                 rounded_offset: torch.Tensor) -> None:
+        self.path, self.param, self.bits, self.axis = path, param, bits, axis
+        self.scale, self.rounded_offset = scale, rounded_offset
+
+
+class Annotations:
+    """While active, quantizers emit markers instead of QDQ nodes and append an ``Annotation``
+    to ``records``. ``param_names`` maps ``id(parameter)`` to its name in the model; the
+    export's quantizer guards keep ``paths`` (the quantizer running, innermost last) and its
+    module hooks ``modules`` (the module running, innermost last)."""
+
+    active: List["Annotations"] = []
+
+    def __init__(self, param_names: Dict[int, str], snap_weights: bool) -> None:
+        self.records: List[Annotation] = []
+        self.param_names = param_names
+        self.snap_weights = snap_weights
+        self.paths: List[str] = []
+        self.modules: List[str] = []
+
+    def __enter__(self) -> "Annotations":
+        Annotations.active.append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        Annotations.active.remove(self)
+
+    def held_name(self) -> str:
+        """A name for integers that are no model parameter: a frozen weight's quantizer path
+        without its ``_quantizer`` suffix ("fc.weight"), else the module holding them."""
+        if self.paths:
+            path = self.paths[-1]
+            return path[: -len("_quantizer")] if path.endswith("_quantizer") else path
+        return (self.modules[-1] + "." if self.modules and self.modules[-1] else "") + "quantized_param"
+
+    def add(self, param: Optional[str], bits: int, axis: Optional[int], scale: torch.Tensor,
+            rounded_offset: torch.Tensor) -> int:
+        path = self.paths[-1] if self.paths else ""
+        self.records.append(Annotation(path, param, bits, axis, scale, rounded_offset))
+        return len(self.records) - 1
+
+
+def _annotations() -> Optional[Annotations]:
+    return Annotations.active[-1] if Annotations.active else None
 
 
 def int4_available() -> bool:
@@ -178,6 +241,52 @@ class _StoredDQ(torch.autograd.Function):
         return g.op("DequantizeLinear", q, s, z, **kwargs)
 
 
+class _EncodedMarker(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
+        return _traced_value(x, spec[0])
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
+        return g.op(ENCODED_MARKER, x, index_i=spec[1])
+
+
+class _ParamMarker(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
+        return _traced_value(x, spec[0])
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
+        value, index, stored = spec
+        return g.op(PARAM_MARKER, g.op("Constant", value_t=stored), index_i=index)
+
+
+def _check_encodable(bits: int, axis: Optional[int], is_param: bool) -> None:
+    if not 4 <= bits <= 32:
+        raise ExportError("%d-bit quantization has no QNN encoding (4 to 32 bits have)" % bits)
+    if axis is not None and (not is_param or axis != 0):
+        raise ExportError(
+            "per-channel quantization along dimension %d of %s has no QNN encoding (QNN encodings "
+            "hold per-channel scales only for parameters, along their first dimension)"
+            % (axis, "a parameter" if is_param else "an activation"))
+
+
+def _annotate(notes: Annotations, data: torch.Tensor, params: Any) -> torch.Tensor:
+    with _Untraced():
+        bits, axis, scale, r = _parameters(data, params)
+    param = _is_parameter(data)
+    _check_encodable(bits, axis, param)
+    value = _fake_quantize(data, params)
+    _note_emission()
+    if param:
+        index = notes.add(notes.param_names.get(id(data)) or notes.held_name(), bits, axis, scale, r)
+        stored = value if notes.snap_weights else data.detach().clone()
+        return _ParamMarker.apply(data, (value, index, stored.to(torch.float32)))
+    index = notes.add(None, bits, axis, scale, r)
+    return _EncodedMarker.apply(data, (value, index))
+
+
 def _is_parameter(data: torch.Tensor) -> bool:
     return isinstance(data, torch.nn.Parameter)
 
@@ -199,6 +308,9 @@ def quantize_dequantize(data: torch.Tensor, params: Any) -> torch.Tensor:
 def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
     if data.dtype != torch.float32:
         raise ExportError("only float32 tensors export as QDQ, got %s" % data.dtype)
+    notes = _annotations()
+    if notes is not None:
+        return _annotate(notes, data, params)
     with _Untraced():  # plain arithmetic on the parameters, not part of the graph
         bits, axis, scale, r = _parameters(data, params)
     value = _fake_quantize(data, params)
@@ -237,6 +349,14 @@ def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) 
 
     with _Untraced():
         bits, axis, scale, r = _parameters(ints, params)
+    notes = _annotations()
+    if notes is not None:
+        _check_encodable(bits, axis, True)
+        with torch.no_grad(), _Untraced():
+            value = dequantize_static(ints.to(torch.float32), params).to(torch.float32)
+        _note_emission()
+        index = notes.add(notes.held_name(), bits, axis, scale, r)
+        return _ParamMarker.apply(reference, (value, index, value))
     if bits > 8:
         raise ExportError("%d-bit integers held by the model (a frozen or pre-quantized weight) have no "
                           "8-bit ONNX storage" % bits)
