@@ -802,6 +802,485 @@ def test_export_mode_outside_export_keeps_values():
     assert type(out) is torch.Tensor and torch.equal(out, expected)
 
 
+# --- ("qnn", "onnx"): a float graph and its QNN encodings ------------------------------------------
+
+
+def load_encodings(art):
+    import json
+
+    assert art.encodings_path == os.path.splitext(art.path)[0] + ".encodings"
+    with open(art.encodings_path) as f:
+        return json.load(f)
+
+
+def graph_tensor_names(proto):
+    graph = proto.graph
+    return ({t.name for t in graph.initializer} | {v.name for v in graph.input}
+            | {o for n in graph.node for o in n.output})
+
+
+def qdq_from_encodings(proto, encodings):
+    """What a QNN converter does with the pair, in plain ONNX: every tensor named in the
+    (0.6.1) encodings gets a QuantizeLinear -> DequantizeLinear with the encoding's grid
+    (``x = (q + offset) * scale``, q unsigned: uint8 with zero point -offset), and its
+    readers read the DequantizeLinear. Written from the layout docs/export.md describes,
+    independently of the exporter. 8-bit encodings only (ONNX Runtime's uint8)."""
+    graph = proto.graph
+    outputs = {v.name: v for v in graph.output}
+    added = []
+    tables = list(encodings["activation_encodings"].items()) + list(encodings["param_encodings"].items())
+    for k, (name, entries) in enumerate(tables):
+        assert all(e["bitwidth"] == 8 for e in entries), name
+        scale = np.array([e["scale"] for e in entries], dtype=np.float32)
+        zp = np.array([-e["offset"] for e in entries], dtype=np.int64)
+        assert zp.min() >= 0 and zp.max() <= 255, (name, zp)
+        if len(entries) == 1:
+            scale, zp = scale.reshape(()), zp.reshape(())
+        s_name, z_name, q_name, d_name = ["qnn%d_%s" % (k, part) for part in ("scale", "zp", "q", "dq")]
+        graph.initializer.extend([onnx.numpy_helper.from_array(scale, s_name),
+                                  onnx.numpy_helper.from_array(zp.astype(np.uint8), z_name)])
+        axis = {} if len(entries) == 1 else {"axis": 0}
+        for node in graph.node:
+            for i, inp in enumerate(node.input):
+                if inp == name:
+                    node.input[i] = d_name
+        if name in outputs:
+            outputs[name].name = d_name
+        added += [onnx.helper.make_node("QuantizeLinear", [name, s_name, z_name], [q_name], **axis),
+                  onnx.helper.make_node("DequantizeLinear", [q_name, s_name, z_name], [d_name], **axis)]
+    nodes = added + list(graph.node)  # put each pair after its producer: sort topologically
+    ready = {t.name for t in graph.initializer} | {v.name for v in graph.input} | {""}
+    ordered = []
+    while nodes:
+        rest = []
+        for node in nodes:
+            if all(i in ready for i in node.input):
+                ordered.append(node)
+                ready.update(node.output)
+            else:
+                rest.append(node)
+        assert len(rest) < len(nodes), "a cycle after inserting QDQ pairs"
+        nodes = rest
+    del graph.node[:]
+    graph.node.extend(ordered)
+    return proto
+
+
+def check_qnn_export(model, inputs, tmp, name, steps=1, **kwargs):
+    """Export with the default format; check both files and, in ONNX Runtime, the graph with
+    the encodings applied (qdq_from_encodings) against the simulated model, within ``steps``
+    of the output quantizer in both executions. Returns (art, proto, encodings)."""
+    from fastforward import _integer
+
+    art = export(model, inputs, tmp, name, **kwargs)
+    assert art.pipeline_name == "qnn/onnx" and art.path == os.path.join(tmp, name + ".onnx")
+    files = os.listdir(tmp)
+    assert name + ".onnx" in files and name + ".encodings" in files and not [f for f in files if f.endswith(".tmp")]
+    proto = onnx.load(art.path)
+    onnx.checker.check_model(proto, full_check=True)
+    assert not [n for n in proto.graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear") or n.domain]
+    assert all(o.domain in ("", "ai.onnx") for o in proto.opset_import)
+    enc = load_encodings(art)
+    assert art.stage_outputs["encodings"] == enc
+    names = graph_tensor_names(proto)
+    initializers = {t.name for t in proto.graph.initializer}
+    for key in ("activation_encodings", "param_encodings"):
+        for tensor in enc[key]:
+            assert tensor in names, (key, tensor)
+    assert set(enc["param_encodings"]) <= initializers
+    if ort_available():
+        with torch.no_grad(), _integer.integer_execution(False):
+            ref = value(model(*inputs)).numpy()
+        step = output_step(model, inputs[0])
+        applied = qdq_from_encodings(onnx.load(art.path), enc).SerializeToString()
+        for optimize in (False, True):
+            options = ort.SessionOptions()
+            options.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize
+                                                else ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
+            options.intra_op_num_threads = 1
+            session = ort.InferenceSession(applied, options, providers=["CPUExecutionProvider"])
+            got = session.run(None, {i.name: t.numpy() for i, t in zip(session.get_inputs(), inputs)})[0]
+            err = float(np.abs(got - ref).max())
+            assert err <= steps * step * 1.0001, "optimize=%s: %g is more than %d step(s) of %g" % (
+                optimize, err, steps, step)
+    return art, proto, enc
+
+
+def qnn_offsets(quantizer):
+    """The quantizer's QNN offsets, from its own definition x = (raw + round(o)) * s with raw
+    in [-2^(b-1), 2^(b-1) - 1]: with q = raw + 2^(b-1) in [0, 2^b - 1], x = (q + round(o) -
+    2^(b-1)) * s."""
+    from fastforward.quantization.affine import _kernels as K
+
+    b = quantizer.num_bits
+    o = torch.zeros_like(quantizer.scale) if quantizer.offset is None else quantizer.offset.detach()
+    return [int(r) - 2 ** (b - 1) for r in K.round_half_even(o.double()).reshape(-1).tolist()]
+
+
+def quantizer_pair(q):
+    return (tuple(float(np.float32(s)) for s in q.scale.detach().reshape(-1).tolist()), tuple(qnn_offsets(q)))
+
+
+def encoding_pairs(enc):
+    """{(scales, offsets)} of the activation encodings (0.6.1 layout)."""
+    return {(tuple(e["scale"] for e in v), tuple(e["offset"] for e in v)) for v in enc["activation_encodings"].values()}
+
+
+def check_entries(entries, quantizer):
+    """The encoding entries of a tensor are the quantizer's scale(s) and offset(s)."""
+    scales = quantizer.scale.detach().reshape(-1).tolist()
+    offsets = qnn_offsets(quantizer)
+    assert len(entries) == len(scales), (len(entries), len(scales))
+    levels = 2 ** quantizer.num_bits - 1
+    for e, s, o in zip(entries, scales, offsets):
+        assert e["bitwidth"] == quantizer.num_bits and e["dtype"] == "int"
+        assert np.float32(e["scale"]) == np.float32(s) and e["offset"] == o, (e, s, o)
+        assert e["min"] == o * e["scale"] and e["max"] == (o + levels) * e["scale"]
+    sym = all(e["offset"] == -(2 ** (quantizer.num_bits - 1)) for e in entries)
+    assert {e["is_symmetric"] for e in entries} == {"True" if sym else "False"}
+
+
+def test_qnn_onnx_is_the_default_demo_model():
+    """The README's demo model through ff.quantize: export() without a format writes the
+    float graph and its encodings; their names match, their values are the quantizers', and
+    the pair run as QNN would run it (QDQ at every encoded tensor) is within one step."""
+    needs_onnx()
+    needs_ffq()
+    model = demo_model()
+    with torch.no_grad():
+        model.gate.normal_()
+    ff.quantize(model, weights=8, activations=8)
+    with torch.no_grad(), ff.calibration(model):
+        for _ in range(4):
+            model(torch.randn(32, 16))
+    x = torch.randn(32, 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        art, proto, enc = check_qnn_export(model, (x,), tmp, "demo")
+        assert enc["version"] == "0.6.1"
+        quantizers = dict(model.named_modules())
+        # parameters: named after the model's parameters, the quantizer's scales and offsets,
+        # and the initializer holds fastforward's quantized-dequantized weight
+        assert sorted(enc["param_encodings"]) == ["down.weight", "up.weight"]
+        inits = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}
+        for name, entries in enc["param_encodings"].items():
+            layer = quantizers[name.split(".")[0]]
+            check_entries(entries, layer.weight_quantizer)
+            with torch.no_grad():
+                assert np.array_equal(inits[name], layer.weight_quantizer(layer.weight).dequantize().numpy())
+        # activations: every encoding is one of the quantizers that ran, and every quantizer
+        # that ran has its encoding (tensors of equal encodings may be merged)
+        written = encoding_pairs(enc)
+        assert written == {quantizer_pair(q) for q in activation_quantizer_calls(model, (x,))}
+        assert len(enc["activation_encodings"]) >= 3
+        for entries in enc["activation_encodings"].values():
+            q = [q for q in activation_quantizer_calls(model, (x,)) if quantizer_pair(q) == encoding_pairs(
+                {"activation_encodings": {"t": entries}}).pop()][0]
+            check_entries(entries, q)
+        # the graph input carries the model's input quantizer
+        assert proto.graph.input[0].name in enc["activation_encodings"]
+        if hasattr(onnx.NodeProto(), "metadata_props"):
+            tagged = [m for n in proto.graph.node for m in n.metadata_props if m.key == "ff.quantizers"]
+            assert tagged and any("up.weight_quantizer" in m.value for m in tagged)
+
+
+def calibrated_asymmetric(seed, weight_symmetric=False):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 8))
+    ff.quantize_model(model)
+    cfg = ff.QuantizationConfig()
+    cfg.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8, symmetric=weight_symmetric,
+                 granularity=ff.PerChannel(0))
+    cfg.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=8, symmetric=False)
+    cfg.initialize(model)
+    with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+        for _ in range(3):
+            model(torch.randn(16, 16))
+    return model
+
+
+def test_qnn_encodings_per_channel_and_offsets():
+    """Per-channel weights list one entry per channel; offsets follow QNN's
+    x = (q + offset) * scale, which reproduces fastforward's values exactly; the 1.0.0
+    layout carries the same numbers."""
+    needs_onnx()
+    model = calibrated_asymmetric(11)
+    x = torch.randn(16, 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        art, proto, enc = check_qnn_export(model, (x,), tmp, "mlp")
+        for k in (0, 2):
+            q = model[k].weight_quantizer
+            entries = enc["param_encodings"]["%d.weight" % k]
+            assert len(entries) == model[k].out_features
+            check_entries(entries, q)
+            assert len({e["offset"] for e in entries}) > 1  # asymmetric: offsets differ per channel
+            # the sign convention: QNN's dequantization of fastforward's integers
+            with torch.no_grad():
+                qt = q(model[k].weight)
+            unsigned = qt.raw_data.detach().numpy().astype(np.int64) + 128
+            assert unsigned.min() >= 0 and unsigned.max() <= 255
+            scale = np.array([e["scale"] for e in entries], dtype=np.float32)[:, None]
+            offset = np.array([e["offset"] for e in entries], dtype=np.int64)[:, None]
+            assert np.array_equal(((unsigned + offset).astype(np.float32) * scale), qt.dequantize().numpy())
+        out_q = model[2].output_quantizer
+        with torch.no_grad():
+            y = model(x)
+        (name, entries), = [(k, v) for k, v in enc["activation_encodings"].items()
+                            if v[0]["scale"] == float(out_q.scale.detach().reshape(-1)[0])]
+        assert name == proto.graph.output[0].name
+        check_entries(entries, out_q)
+        e = entries[0]
+        unsigned = y.raw_data.numpy().astype(np.int64) + 128
+        assert np.array_equal((unsigned + e["offset"]).astype(np.float32) * np.float32(e["scale"]),
+                              y.dequantize().numpy())
+
+        art = export(model, (x,), tmp, "v1", encoding_version="1.0.0")
+        v1 = load_encodings(art)
+        assert v1["version"] == "1.0.0" and isinstance(v1["param_encodings"], list)
+        by_name = {e["name"]: e for e in v1["param_encodings"]}
+        w = by_name["0.weight"]
+        assert w["enc_type"] == "PER_CHANNEL" and w["dtype"] == "INT" and w["bw"] == 8 and not w["is_sym"]
+        assert w["scale"] == [e["scale"] for e in enc["param_encodings"]["0.weight"]]
+        assert w["offset"] == [e["offset"] for e in enc["param_encodings"]["0.weight"]]
+        acts = {e["name"]: e for e in v1["activation_encodings"]}
+        assert set(acts) == set(enc["activation_encodings"])
+        assert all(a["enc_type"] == "PER_TENSOR" and len(a["scale"]) == 1 for a in acts.values())
+
+
+def test_qnn_disabled_quantizers_have_no_encodings():
+    needs_onnx()
+    model = calibrated_asymmetric(12, weight_symmetric=True)
+    x = torch.randn(16, 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        with ff.disable_quantization(model):
+            art = export(model, (x,), tmp, "off")
+        enc = load_encodings(art)
+        assert enc["activation_encodings"] == {} and enc["param_encodings"] == {}
+        with ff.disable_quantization(model[2]):
+            art = export(model, (x,), tmp, "half")
+        enc = load_encodings(art)
+        assert sorted(enc["param_encodings"]) == ["0.weight"]
+        inits = {t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(art.path).graph.initializer}
+        # the float weight of the disabled layer is written as it is
+        assert any(v.shape == (8, 32) and np.array_equal(v, model[2].weight.detach().numpy())
+                   for v in inits.values())
+        # the activation encodings are those of the quantizers still on (outside layer 2)
+        on = [q for q in activation_quantizer_calls(model, (x,)) if not any(q is m for m in model[2].modules())]
+        assert encoding_pairs(enc) == {quantizer_pair(q) for q in on}
+
+
+def test_qnn_onnx_options():
+    """Names given to the graph's inputs and outputs carry the encodings; altered node names;
+    the encoding handler's result is what is written; float weights on request; external
+    data."""
+    import json
+
+    from fastforward.export import ExportRequest, QnnOnnxOptions, export_with_pipeline
+
+    needs_onnx()
+    model = calibrated_asymmetric(13)
+    x = torch.randn(16, 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        seen = []
+
+        def handler(encodings):
+            seen.append(sorted(encodings["activation_encodings"]))
+            encodings["activation_encodings"]["y"][0]["note"] = "handled"
+            return None
+
+        art, proto, enc = check_qnn_export(model, (x,), tmp, "named", input_names=["x"], output_names=["y"],
+                                           alter_node_names=True, encoding_schema_handler=handler)
+        assert "x" in enc["activation_encodings"] and "y" in enc["activation_encodings"]
+        assert enc["activation_encodings"]["y"][0]["note"] == "handled"
+        assert seen and "y" in seen[0]
+        assert all(n.name.startswith("ff_") and "/" not in n.name for n in proto.graph.node)
+        assert len({n.name for n in proto.graph.node}) == len(proto.graph.node)
+
+        art = export(model, (x,), tmp, "replaced", encoding_schema_handler=lambda e: {"mine": 1})
+        assert load_encodings(art) == {"mine": 1}
+        try:
+            export(model, (x,), tmp, "bad", encoding_schema_handler=lambda e: [e])
+        except TypeError as exc:
+            assert "encoding_schema_handler" in str(exc)
+        else:
+            raise AssertionError("a handler returning a list was accepted")
+        assert not [f for f in os.listdir(tmp) if f.startswith("bad")]
+
+        request = ExportRequest(model, [((x,), None)], tmp, "float_weights",
+                                options=QnnOnnxOptions(store_weights_as_qdq=False))
+        art = export_with_pipeline(request)
+        inits = {t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(art.path).graph.initializer}
+        assert np.array_equal(inits["0.weight"], model[0].weight.detach().numpy())
+        with open(art.encodings_path) as f:
+            assert json.load(f)["param_encodings"].keys() == {"0.weight", "2.weight"}
+
+        ext = os.path.join(tmp, "ext")
+        art = export(model, (x,), ext, "m", onnx_save_kwargs={"save_as_external_data": True,
+                                                              "all_tensors_to_one_file": True,
+                                                              "size_threshold": 0})
+        assert sorted(os.listdir(ext)) == ["m.encodings", "m.onnx", "m.onnx.data"]
+        onnx.checker.check_model(art.path)
+        assert np.array_equal(onnx.numpy_helper.to_array(
+            {t.name: t for t in onnx.load(art.path).graph.initializer}["0.bias"]), model[0].bias.detach().numpy())
+
+
+def test_qnn_onnx_transformer_block():
+    """Several quantizers reading one tensor and quantizers in a row (autoquant's block):
+    each encoded tensor is one of the graph's, and the pair is within one step."""
+    needs_onnx()
+    needs_ffq()
+    from export_models import TransformerBlock
+
+    torch.manual_seed(2)
+    model = TransformerBlock().eval()
+    ff.quantize(model, weights=8, activations=8)
+    x = torch.randn(2, 8, 32)
+    with torch.no_grad(), ff.calibration(model):
+        for _ in range(4):
+            model(torch.randn_like(x))
+    with tempfile.TemporaryDirectory() as tmp:
+        art, proto, enc = check_qnn_export(model, (x,), tmp, "block")
+        assert sorted(enc["param_encodings"]) == sorted(
+            n for n, p in model.named_parameters() if n.endswith("weight"))
+
+
+def test_qnn_unencodable_quantizers_are_errors():
+    needs_onnx()
+    x = torch.randn(16, 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = calibrated_asymmetric(14)
+        q = LinearQuantizer(8, symmetric=False, granularity=ff.PerChannel(1))
+        q.quantization_range = (-torch.ones(32), torch.ones(32))
+        model[1].output_quantizer = q
+        try:
+            export(model, (x,), tmp, "bad")
+        except ExportError as exc:
+            assert "'1.output_quantizer'" in str(exc) and "per-channel" in str(exc), exc
+        else:
+            raise AssertionError("a per-channel activation quantizer was exported")
+        model = calibrated_asymmetric(14)
+        q = LinearQuantizer(2, symmetric=False)
+        q.quantization_range = (-1.0, 1.0)
+        model[1].output_quantizer = q
+        try:
+            export(model, (x,), tmp, "bad")
+        except ExportError as exc:
+            assert "'1.output_quantizer'" in str(exc) and "2-bit" in str(exc), exc
+        else:
+            raise AssertionError("a 2-bit quantizer was exported")
+        assert os.listdir(tmp) == []
+        # 16-bit activations have no QDQ form at opset 17, but a QNN encoding
+        model = calibrated_asymmetric(14)
+        q = LinearQuantizer(16, symmetric=False)
+        q.quantization_range = (-1.0, 1.0)
+        model[1].output_quantizer = q
+        enc = load_encodings(export(model, (x,), tmp, "a16"))
+        assert [e for v in enc["activation_encodings"].values() for e in v if e["bitwidth"] == 16]
+
+
+# --- the pipeline API ---------------------------------------------------------------------------
+
+
+def test_pipeline_registry_and_custom_pipeline():
+    from fastforward.export import ExportRequest, export_with_pipeline
+    from fastforward.export.pipeline import Pipeline, PipelineOrchestrator, build_default_registry
+
+    needs_onnx()
+    model = calibrated_asymmetric(15)
+    x = torch.randn(16, 16)
+    calls = []
+
+    def quantizer_paths(inputs, sample_inputs, context):
+        calls.append(("paths", ff.get_export_mode(), len(sample_inputs)))
+        return sorted(name for name, m in context.request.model.named_modules()
+                      if isinstance(m, LinearQuantizer))
+
+    def output(inputs, sample_inputs, context):
+        (paths,) = inputs
+        args, kwargs = sample_inputs[0]
+        with torch.no_grad():
+            y = context.request.model(*args)
+        context.eval_results["shape"] = tuple(y.shape)
+        path = os.path.join(context.request.output_dir, context.request.model_name + ".txt")
+        with open(path, "w") as f:
+            f.write("\n".join(paths))
+        return path
+
+    def factory():
+        return Pipeline("mine/list").add_stage("paths", quantizer_paths).add_stage("file", output, ("paths",))
+
+    registry = build_default_registry()
+    assert registry.supported() == [("qnn", "onnx"), ("qnn", "onnx_qdq")]
+    registry.register("Mine", "List", factory)
+    with tempfile.TemporaryDirectory() as tmp:
+        art = export(model, (x,), tmp, "m", target="MINE", format="list", registry=registry)
+        assert art.pipeline_name == "mine/list" and calls == [("paths", True, 1)]
+        assert art.eval_results == {"shape": (16, 8)}
+        with open(art.stage_outputs["file"]) as f:
+            assert f.read().split() == art.stage_outputs["paths"] and "0.input_quantizer" in art.stage_outputs["paths"]
+        assert not ff.get_export_mode()
+        # the same through an orchestrator, and a request's own pipeline_factory
+        art = export(model, (x,), tmp, "m2", target="mine", format="LIST",
+                     orchestrator=PipelineOrchestrator(registry))
+        assert art.pipeline_name == "mine/list"
+        art = export_with_pipeline(ExportRequest(model, [((x,), None)], tmp, "m3", target="any", format="thing",
+                                                 pipeline_factory=factory))
+        assert os.path.isfile(os.path.join(tmp, "m3.txt"))
+        # the default registry is not changed by another one
+        try:
+            export(model, (x,), tmp, "m4", target="mine", format="list")
+        except ValueError as exc:
+            assert "('qnn', 'onnx')" in str(exc) and "('qnn', 'onnx_qdq')" in str(exc), exc
+        else:
+            raise AssertionError("the default registry knows a pipeline registered elsewhere")
+        try:
+            registry.register("mine", "LIST", factory)
+        except ValueError as exc:
+            assert "registered already" in str(exc)
+        else:
+            raise AssertionError("a second registration replaced the first silently")
+    # stages are checked as they are added
+    pipeline = Pipeline("p").add_stage("a", quantizer_paths)
+    for name, inputs, fragment in (("a", (), "exists already"), ("b", ("c",), "'c'"), ("", (), "non-empty")):
+        try:
+            pipeline.add_stage(name, quantizer_paths, inputs)
+        except ValueError as exc:
+            assert fragment in str(exc), exc
+        else:
+            raise AssertionError("stage %r accepted" % name)
+
+
+def test_export_request_errors():
+    from fastforward.export.pipeline import PipelineOrchestrator, build_default_registry
+
+    needs_onnx()
+    model = torch.nn.Linear(2, 2)
+    x = torch.randn(1, 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            export(model, (x,), tmp, "m", orchestrator=PipelineOrchestrator(), registry=build_default_registry())
+        except ValueError as exc:
+            assert "orchestrator" in str(exc) and "registry" in str(exc)
+        else:
+            raise AssertionError("orchestrator and registry together were accepted")
+        for target, fmt, fragment in (("qnn", "tflite", "no pipeline"), ("gguf", "llama_cpp", "not supported")):
+            try:
+                export(model, (x,), tmp, "m", target=target, format=fmt)
+            except ValueError as exc:
+                message = str(exc)
+                assert fragment in message and "('qnn', 'onnx'), ('qnn', 'onnx_qdq')" in message, message
+            else:
+                raise AssertionError("no error for %s/%s" % (target, fmt))
+        try:
+            export(model, (x,), tmp, "m", format="onnx_qdq", encoding_schema_handler=lambda e: e)
+        except ValueError as exc:
+            assert "onnx_qdq" in str(exc)
+        else:
+            raise AssertionError("an encoding handler was accepted for onnx_qdq")
+        assert os.listdir(tmp) == []
+        export(model, x, tmp, "plain")  # a float model: a float graph, empty encodings
+        assert sorted(os.listdir(tmp)) == ["plain.encodings", "plain.onnx"]
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 

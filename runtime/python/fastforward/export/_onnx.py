@@ -148,6 +148,7 @@ def _trace_to_onnx(model: torch.nn.Module, args: Tuple[Any, ...], path: str, ops
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message=".*shape inference of ffq::")  # our markers (torch 1.13)
         warnings.filterwarnings("ignore", category=FutureWarning, message=".*g.op.*")  # torch 1.13
         torch.onnx.export(model, args, path, **kwargs)
 

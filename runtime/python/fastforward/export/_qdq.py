@@ -248,7 +248,9 @@ class _EncodedMarker(torch.autograd.Function):
 
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
-        return g.op(ENCODED_MARKER, x, index_i=spec[1])
+        out = g.op(ENCODED_MARKER, x, index_i=spec[1])
+        out.setType(x.type())  # torch's shape inference does not know the marker
+        return out
 
 
 class _ParamMarker(torch.autograd.Function):
@@ -259,7 +261,10 @@ class _ParamMarker(torch.autograd.Function):
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
         value, index, stored = spec
-        return g.op(PARAM_MARKER, g.op("Constant", value_t=stored), index_i=index)
+        constant = g.op("Constant", value_t=stored)
+        out = g.op(PARAM_MARKER, constant, index_i=index)
+        out.setType(constant.type())
+        return out
 
 
 def _check_encodable(bits: int, axis: Optional[int], is_param: bool) -> None:
@@ -281,8 +286,9 @@ def _annotate(notes: Annotations, data: torch.Tensor, params: Any) -> torch.Tens
     _note_emission()
     if param:
         index = notes.add(notes.param_names.get(id(data)) or notes.held_name(), bits, axis, scale, r)
-        stored = value if notes.snap_weights else data.detach().clone()
-        return _ParamMarker.apply(data, (value, index, stored.to(torch.float32)))
+        with _Untraced():
+            stored = (value if notes.snap_weights else data.detach()).to(torch.float32).clone()
+        return _ParamMarker.apply(data, (value, index, stored))
     index = notes.add(None, bits, axis, scale, r)
     return _EncodedMarker.apply(data, (value, index))
 
@@ -356,7 +362,9 @@ def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) 
             value = dequantize_static(ints.to(torch.float32), params).to(torch.float32)
         _note_emission()
         index = notes.add(notes.held_name(), bits, axis, scale, r)
-        return _ParamMarker.apply(reference, (value, index, value))
+        with _Untraced():
+            stored = value.clone()
+        return _ParamMarker.apply(reference, (value, index, stored))
     if bits > 8:
         raise ExportError("%d-bit integers held by the model (a frozen or pre-quantized weight) have no "
                           "8-bit ONNX storage" % bits)
