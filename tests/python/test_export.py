@@ -1177,6 +1177,47 @@ def test_qnn_unencodable_quantizers_are_errors():
         assert [e for v in enc["activation_encodings"].values() for e in v if e["bitwidth"] == 16]
 
 
+def test_qnn_per_block_weights():
+    """Per-block weights (blocks along the input dimension) in the 1.0.0 layout: one scale and
+    offset per block, row-major per output channel; the 0.6.1 layout refuses them."""
+    needs_onnx()
+    torch.manual_seed(16)
+    model = torch.nn.Sequential(torch.nn.Linear(32, 8))
+    ff.quantize_model(model)
+    cfg = ff.QuantizationConfig()
+    cfg.add_rule("0/weight_quantizer", LinearQuantizer, num_bits=4, symmetric=False,
+                 granularity=ff.PerBlock(1, 8, per_channel_dims=0))
+    cfg.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=8, symmetric=False)
+    cfg.initialize(model)
+    x = torch.randn(16, 32)
+    with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+        model(x)
+    q = model[0].weight_quantizer
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            export(model, (x,), tmp, "v0")
+        except ExportError as exc:
+            assert "'0.weight_quantizer'" in str(exc) and "1.0.0" in str(exc), exc
+        else:
+            raise AssertionError("a per-block weight was written in the 0.6.1 layout")
+        art = export(model, (x,), tmp, "v1", encoding_version="1.0.0")
+        enc = load_encodings(art)
+        (w,) = enc["param_encodings"]
+        assert w["name"] == "0.weight" and w["enc_type"] == "PER_BLOCK" and w["block_size"] == 8 and w["bw"] == 4
+        assert len(w["scale"]) == len(w["offset"]) == 8 * 4
+        assert [np.float32(s) for s in w["scale"]] == [np.float32(s) for s in q.scale.detach().reshape(-1).tolist()]
+        assert w["offset"] == qnn_offsets(q) and len(set(w["offset"])) > 1
+        # the initializer is fastforward's quantized weight, and QNN's formula gives it back
+        with torch.no_grad():
+            qt = q(model[0].weight)
+        init = {t.name: onnx.numpy_helper.to_array(t) for t in onnx.load(art.path).graph.initializer}["0.weight"]
+        assert np.array_equal(init, qt.dequantize().numpy())
+        unsigned = qt.raw_data.detach().numpy().astype(np.int64) + 8
+        scale = np.repeat(np.array(w["scale"], dtype=np.float32).reshape(8, 4), 8, axis=1)
+        offset = np.repeat(np.array(w["offset"], dtype=np.int64).reshape(8, 4), 8, axis=1)
+        assert np.array_equal((unsigned + offset).astype(np.float32) * scale, init)
+
+
 # --- the pipeline API ---------------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ class Encoded:
 
 
 def _same(a: _qdq.Annotation, b: _qdq.Annotation) -> bool:
-    return (a.bits == b.bits and a.axis == b.axis and a.scale.shape == b.scale.shape
+    return (a.bits == b.bits and a.axis == b.axis and a.block_size == b.block_size and a.scale.shape == b.scale.shape
             and bool((a.scale == b.scale).all()) and bool((a.rounded_offset == b.rounded_offset).all()))
 
 
@@ -176,6 +176,8 @@ def _symmetric(note: _qdq.Annotation) -> bool:
 
 def encoding_entries(note: _qdq.Annotation) -> List[Dict[str, Any]]:
     """The legacy (0.6.1) layout of one tensor: one dictionary per channel."""
+    if note.block_size is not None:
+        raise ExportError("internal: a per-block encoding in the 0.6.1 layout")
     levels = 2 ** note.bits - 1
     sym = "True" if _symmetric(note) else "False"
     return [{"bitwidth": note.bits, "dtype": "int", "is_symmetric": sym, "min": offset * scale,
@@ -186,9 +188,12 @@ def encoding_entries(note: _qdq.Annotation) -> List[Dict[str, Any]]:
 def encoding_record(name: str, note: _qdq.Annotation) -> Dict[str, Any]:
     """The 1.0.0 layout of one tensor: one dictionary, arrays of scales and offsets."""
     pairs = _entries(note)
-    return {"name": name, "enc_type": "PER_TENSOR" if note.axis is None else "PER_CHANNEL", "dtype": "INT",
-            "bw": note.bits, "is_sym": _symmetric(note), "scale": [s for s, _ in pairs],
-            "offset": [o for _, o in pairs]}
+    kind = "PER_TENSOR" if note.axis is None else "PER_CHANNEL" if note.block_size is None else "PER_BLOCK"
+    record = {"name": name, "enc_type": kind, "dtype": "INT", "bw": note.bits, "is_sym": _symmetric(note),
+              "scale": [s for s, _ in pairs], "offset": [o for _, o in pairs]}
+    if note.block_size is not None:
+        record["block_size"] = note.block_size
+    return record
 
 
 def encodings_dict(acts: Dict[str, _qdq.Annotation], params: Dict[str, _qdq.Annotation],

@@ -75,12 +75,14 @@ PARAM_MARKER = "ffq::Param"
 class Annotation:
     """What one quantizer call looked like to the export: the quantizer's module path, whether
     it quantized a parameter (and that parameter's name), the bit width, the channel axis
-    (None: per tensor), the scale (float32, [] or [channels]) and the rounded offset r."""
+    (None: per tensor), the scale (float32, [] or [channels]) and the rounded offset r. A
+    per-block parameter has axis 0 and ``block_size`` (blocks along dimension 1), its scale
+    and r one entry per block, row-major ([channels][blocks])."""
 
     def __init__(self, path: str, param: Optional[str], bits: int, axis: Optional[int], scale: torch.Tensor,
-                 rounded_offset: torch.Tensor) -> None:
+                 rounded_offset: torch.Tensor, block_size: Optional[int] = None) -> None:
         self.path, self.param, self.bits, self.axis = path, param, bits, axis
-        self.scale, self.rounded_offset = scale, rounded_offset
+        self.scale, self.rounded_offset, self.block_size = scale, rounded_offset, block_size
 
 
 class Annotations:
@@ -91,10 +93,11 @@ class Annotations:
 
     active: List["Annotations"] = []
 
-    def __init__(self, param_names: Dict[int, str], snap_weights: bool) -> None:
+    def __init__(self, param_names: Dict[int, str], snap_weights: bool, blocks: bool = False) -> None:
         self.records: List[Annotation] = []
         self.param_names = param_names
         self.snap_weights = snap_weights
+        self.blocks = blocks  # per-block encodings can be written (the 1.0.0 layout)
         self.paths: List[str] = []
         self.modules: List[str] = []
 
@@ -114,9 +117,9 @@ class Annotations:
         return (self.modules[-1] + "." if self.modules and self.modules[-1] else "") + "quantized_param"
 
     def add(self, param: Optional[str], bits: int, axis: Optional[int], scale: torch.Tensor,
-            rounded_offset: torch.Tensor) -> int:
+            rounded_offset: torch.Tensor, block_size: Optional[int] = None) -> int:
         path = self.paths[-1] if self.paths else ""
-        self.records.append(Annotation(path, param, bits, axis, scale, rounded_offset))
+        self.records.append(Annotation(path, param, bits, axis, scale, rounded_offset, block_size))
         return len(self.records) - 1
 
 
@@ -267,6 +270,53 @@ class _ParamMarker(torch.autograd.Function):
         return out
 
 
+def _block_parameters(notes: Annotations, data: torch.Tensor, params: Any
+                      ) -> Tuple[int, int, torch.Tensor, torch.Tensor]:
+    """(bits, block size, scale [n], r [n]) of a per-block parameter QNN can take: blocks of
+    one size along dimension 1, one channel per row of dimension 0, in the 1.0.0 layout."""
+    from fastforward.quantization.granularity import PerBlock
+
+    g = params.granularity
+    ndim = data.dim()
+
+    def dims(values: Any) -> Tuple[int, ...]:
+        return tuple(d % ndim for d in values) if ndim else ()
+
+    if not isinstance(g, PerBlock) or ndim < 2 or dims(g.block_dims) != (1,) or dims(g.per_channel_dims) != (0,):
+        raise ExportError("granularity %r has no QNN encoding (per-block encodings need blocks along "
+                          "dimension 1 of a parameter, one channel per row of dimension 0)" % (g,))
+    if not notes.blocks:
+        raise ExportError("per-block quantization needs the 1.0.0 encodings layout (encoding_version='1.0.0'); "
+                          "the 0.6.1 layout has no per-block encodings")
+    bits = K.check_num_bits(params.num_bits)
+    shape = tuple(data.shape)
+    tile = K.tile_shape(shape, g.tile_size(data.shape))
+    with torch.no_grad():
+        scale = K.per_tile(params.scale.detach(), shape, tile, "scale").to(torch.float32)
+        K.check_scale(scale)
+        if params.offset is None:
+            r = torch.zeros(scale.shape, dtype=torch.int64)
+        else:
+            offset = K.per_tile(params.offset.detach(), shape, tile, "offset")
+            r = K.round_half_even(offset.double()).to(torch.int64)
+    return bits, int(g.block_sizes[0]), scale.contiguous(), r.cpu()
+
+
+def _encodable(notes: Annotations, data: torch.Tensor, params: Any, is_param: bool
+               ) -> Tuple[int, Optional[int], Optional[int], torch.Tensor, torch.Tensor]:
+    """(bits, axis, block size, scale, r) of a quantizer QNN encodings can describe."""
+    from fastforward.quantization.granularity import PerBlock
+
+    with _Untraced():
+        if isinstance(params.granularity, PerBlock) and is_param:
+            bits, block, scale, r = _block_parameters(notes, data, params)
+            _check_encodable(bits, None, is_param)
+            return bits, 0, block, scale, r
+        bits, axis, scale, r = _parameters(data, params)
+    _check_encodable(bits, axis, is_param)
+    return bits, axis, None, scale, r
+
+
 def _check_encodable(bits: int, axis: Optional[int], is_param: bool) -> None:
     if not 4 <= bits <= 32:
         raise ExportError("%d-bit quantization has no QNN encoding (4 to 32 bits have)" % bits)
@@ -278,14 +328,12 @@ def _check_encodable(bits: int, axis: Optional[int], is_param: bool) -> None:
 
 
 def _annotate(notes: Annotations, data: torch.Tensor, params: Any) -> torch.Tensor:
-    with _Untraced():
-        bits, axis, scale, r = _parameters(data, params)
     param = _is_parameter(data)
-    _check_encodable(bits, axis, param)
+    bits, axis, block, scale, r = _encodable(notes, data, params, param)
     value = _fake_quantize(data, params)
     _note_emission()
     if param:
-        index = notes.add(notes.param_names.get(id(data)) or notes.held_name(), bits, axis, scale, r)
+        index = notes.add(notes.param_names.get(id(data)) or notes.held_name(), bits, axis, scale, r, block)
         with _Untraced():
             stored = (value if notes.snap_weights else data.detach()).to(torch.float32).clone()
         return _ParamMarker.apply(data, (value, index, stored))
@@ -353,18 +401,17 @@ def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) 
     a tensor of the integers' shape that the tracer sees as the node's input."""
     from fastforward.quantization.affine._affine import dequantize_static
 
-    with _Untraced():
-        bits, axis, scale, r = _parameters(ints, params)
     notes = _annotations()
     if notes is not None:
-        _check_encodable(bits, axis, True)
+        bits, axis, block, scale, r = _encodable(notes, ints, params, True)
         with torch.no_grad(), _Untraced():
             value = dequantize_static(ints.to(torch.float32), params).to(torch.float32)
-        _note_emission()
-        index = notes.add(notes.held_name(), bits, axis, scale, r)
-        with _Untraced():
             stored = value.clone()
+        _note_emission()
+        index = notes.add(notes.held_name(), bits, axis, scale, r, block)
         return _ParamMarker.apply(reference, (value, index, stored))
+    with _Untraced():
+        bits, axis, scale, r = _parameters(ints, params)
     if bits > 8:
         raise ExportError("%d-bit integers held by the model (a frozen or pre-quantized weight) have no "
                           "8-bit ONNX storage" % bits)

@@ -128,7 +128,8 @@ def encoded_graph(inputs: Tuple[Any, ...], sample_inputs: SampleInputs, context:
         raise ValueError("export: encoding_version must be one of %s, got %r"
                          % (", ".join(_encodings.ENCODING_VERSIONS), options.encoding_version))
     names = {id(p): name for name, p in request.model.named_parameters()}
-    notes = _qdq.Annotations(names, snap_weights=options.store_weights_as_qdq)
+    notes = _qdq.Annotations(names, snap_weights=options.store_weights_as_qdq,
+                             blocks=options.encoding_version == "1.0.0")
     proto = _trace(request, options, sample_inputs, notes)
     acts, params = _encodings.resolve_markers(_onnx.import_onnx(), proto, notes.records)
     if options.opset_version > _onnx.torch_max_opset():
