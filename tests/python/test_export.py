@@ -866,10 +866,12 @@ def qdq_from_encodings(proto, encodings):
     return proto
 
 
-def check_qnn_export(model, inputs, tmp, name, steps=1, **kwargs):
+def check_qnn_export(model, inputs, tmp, name, steps=1, fused_steps=None, **kwargs):
     """Export with the default format; check both files and, in ONNX Runtime, the graph with
     the encodings applied (qdq_from_encodings) against the simulated model, within ``steps``
-    of the output quantizer in both executions. Returns (art, proto, encodings)."""
+    of the output quantizer in the reference execution and ``fused_steps`` (default
+    ``steps``) in the optimised one; and, in the reference execution, equal on every element
+    to the same model exported as QDQ (onnx_qdq). Returns (art, proto, encodings)."""
     from fastforward import _integer
 
     art = export(model, inputs, tmp, name, **kwargs)
@@ -893,6 +895,9 @@ def check_qnn_export(model, inputs, tmp, name, steps=1, **kwargs):
             ref = value(model(*inputs)).numpy()
         step = output_step(model, inputs[0])
         applied = qdq_from_encodings(onnx.load(art.path), enc).SerializeToString()
+        qdq = export(model, inputs, tmp, name + "_qdq", format="onnx_qdq",
+                     **{k: v for k, v in kwargs.items() if k in ("input_names", "output_names")})
+        assert np.array_equal(run_ort(applied, inputs, False), run_ort(qdq.path, inputs, False))
         for optimize in (False, True):
             options = ort.SessionOptions()
             options.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize
@@ -901,8 +906,9 @@ def check_qnn_export(model, inputs, tmp, name, steps=1, **kwargs):
             session = ort.InferenceSession(applied, options, providers=["CPUExecutionProvider"])
             got = session.run(None, {i.name: t.numpy() for i, t in zip(session.get_inputs(), inputs)})[0]
             err = float(np.abs(got - ref).max())
-            assert err <= steps * step * 1.0001, "optimize=%s: %g is more than %d step(s) of %g" % (
-                optimize, err, steps, step)
+            bound = fused_steps if optimize and fused_steps is not None else steps
+            assert err <= bound * step * 1.0001, "optimize=%s: %g is more than %d step(s) of %g" % (
+                optimize, err, bound, step)
     return art, proto, enc
 
 
@@ -1175,6 +1181,84 @@ def test_qnn_unencodable_quantizers_are_errors():
         model[1].output_quantizer = q
         enc = load_encodings(export(model, (x,), tmp, "a16"))
         assert [e for v in enc["activation_encodings"].values() for e in v if e["bitwidth"] == 16]
+
+
+def plain(t):
+    return t.dequantize() if isinstance(t, QuantizedTensor) else t
+
+
+class Requantized(torch.nn.Module):
+    """An encoded graph input; two quantizers in a row (a requantization); optionally two
+    quantizers of different grids reading one tensor; an encoded output."""
+
+    def __init__(self, two_readers):
+        super().__init__()
+        self.two_readers = two_readers
+        self.fc = torch.nn.Linear(8, 8)
+        # ranges whose scales are not simple ratios of each other (a level of one grid
+        # exactly half-way between two of the next is a tie ONNX Runtime's fused kernels
+        # may round the other way)
+        grids = {"q_in": (-3.1, 2.9), "q_out": (-2.03, 1.97), "q_again": (-1.07, 1.53), "q_a": (0.0, 1.11),
+                 "q_b": (0.0, 0.53), "q_final": (0.0, 2.17)}
+        for name, (lo, hi) in grids.items():
+            q = LinearQuantizer(8, symmetric=False)
+            q.quantization_range = (lo, hi)
+            setattr(self, name, q)
+
+    def forward(self, x):
+        h = plain(self.q_again(plain(self.q_out(self.fc(plain(self.q_in(x)))))))
+        r = torch.relu(h)
+        y = plain(self.q_a(r))
+        if self.two_readers:
+            y = y + 2 * plain(self.q_b(r))
+        return self.q_final(y)
+
+
+def test_qnn_requantization_and_shared_tensors():
+    """Where two different encodings fall on one tensor the second is an Identity's output:
+    the graph stays a valid graph, every encoding names one of its tensors, and inputs and
+    outputs keep their names."""
+    needs_onnx()
+    torch.manual_seed(17)
+    x = torch.randn(16, 8)
+    with tempfile.TemporaryDirectory() as tmp:
+        for two in (False, True):
+            model = Requantized(two)
+            name = "two" if two else "one"
+            if two:  # the second reader requantizes the first one's values (docs/export.md)
+                art = export(model, (x,), tmp, name, input_names=["x"], output_names=["y"])
+                proto, enc = onnx.load(art.path), load_encodings(art)
+            else:
+                # ONNX Runtime's optimised execution of this chain is 2 steps off, measured; its
+                # QDQ export (onnx_qdq) gives the same output there, and the reference
+                # execution is within one step (docs/export.md, "How close ONNX Runtime comes")
+                art, proto, enc = check_qnn_export(model, (x,), tmp, name, fused_steps=2, input_names=["x"],
+                                                   output_names=["y"])
+            acts = enc["activation_encodings"]
+            pair = {k: encoding_pairs({"activation_encodings": {"t": v}}).pop() for k, v in acts.items()}
+            assert pair["x"] == quantizer_pair(model.q_in) and pair["y"] == quantizer_pair(model.q_final)
+            identities = [n for n in proto.graph.node if n.op_type == "Identity"]
+            assert len(identities) == 2, [n.input for n in identities]
+            requant = identities[0]
+            assert pair[requant.input[0]] == quantizer_pair(model.q_out)
+            assert pair[requant.output[0]] == quantizer_pair(model.q_again)
+            if not two:  # q_a's output is quantized again by q_final, a requantization too
+                assert pair[identities[1].input[0]] == quantizer_pair(model.q_a)
+                assert identities[1].output[0] == "y"
+            else:
+                shared = identities[1]
+                assert {pair[shared.input[0]], pair[shared.output[0]]} == {quantizer_pair(model.q_a),
+                                                                          quantizer_pair(model.q_b)}
+                relu = [n for n in proto.graph.node if n.op_type == "Relu"][0]
+                assert shared.input[0] == relu.output[0]
+            assert set(acts) <= graph_tensor_names(proto)
+        # a model that is one quantizer: the graph input stays, the output is a copy
+        alone = LinearQuantizer(8, symmetric=False)
+        alone.quantization_range = (-1.0, 1.0)
+        art = export(alone, (x,), tmp, "alone", input_names=["x"], output_names=["y"])
+        proto, enc = onnx.load(art.path), load_encodings(art)
+        assert [n.op_type for n in proto.graph.node] == ["Identity"]
+        assert list(enc["activation_encodings"]) == ["y"]
 
 
 def test_qnn_per_block_weights():
