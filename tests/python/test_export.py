@@ -1261,6 +1261,31 @@ def test_qnn_requantization_and_shared_tensors():
         assert list(enc["activation_encodings"]) == ["y"]
 
 
+def test_qnn_frozen_and_held_weights():
+    """Integers the model holds are parameters of the encodings too: a frozen weight under
+    its parameter's name, a QuantizedTensor attribute under its module's path."""
+    needs_onnx()
+    x = torch.randn(10, 12)
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.manual_seed(4)
+        model = calibrated_w8a8(torch.nn.Sequential(torch.nn.Linear(12, 24), torch.nn.GELU(),
+                                                    torch.nn.Linear(24, 6)), x)
+        weights = {k: model[k].weight_quantizer(model[k].weight).dequantize().detach().numpy() for k in (0, 2)}
+        ff.freeze(model)
+        art, proto, enc = check_qnn_export(model, (x,), tmp, "frozen")
+        assert sorted(enc["param_encodings"]) == ["0.weight", "2.weight"]
+        inits = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}
+        assert all(np.array_equal(inits["%d.weight" % k], weights[k]) for k in (0, 2))
+        torch.manual_seed(8)
+        model = torch.nn.Sequential(HeldWeightLinear(torch.nn.Linear(12, 48)), torch.nn.ReLU(),
+                                    HeldWeightLinear(torch.nn.Linear(48, 8), output=True))
+        with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+            model(torch.randn(32, 12))
+        art, proto, enc = check_qnn_export(model, (x,), tmp, "held")
+        assert sorted(enc["param_encodings"]) == ["0.quantized_param", "2.quantized_param"]
+        assert len(enc["param_encodings"]["0.quantized_param"]) == 48
+
+
 def test_qnn_per_block_weights():
     """Per-block weights (blocks along the input dimension) in the 1.0.0 layout: one scale and
     offset per block, row-major per output channel; the 0.6.1 layout refuses them."""
@@ -1350,9 +1375,11 @@ def test_pipeline_registry_and_custom_pipeline():
         art = export_with_pipeline(ExportRequest(model, [((x,), None)], tmp, "m3", target="any", format="thing",
                                                  pipeline_factory=factory))
         assert os.path.isfile(os.path.join(tmp, "m3.txt"))
+        art = export(model, (x,), tmp, "m4", target="any", format="thing", pipeline_factory=factory)
+        assert art.pipeline_name == "mine/list" and os.path.isfile(os.path.join(tmp, "m4.txt"))
         # the default registry is not changed by another one
         try:
-            export(model, (x,), tmp, "m4", target="mine", format="list")
+            export(model, (x,), tmp, "m5", target="mine", format="list")
         except ValueError as exc:
             assert "('qnn', 'onnx')" in str(exc) and "('qnn', 'onnx_qdq')" in str(exc), exc
         else:
@@ -1404,6 +1431,8 @@ def test_export_request_errors():
         assert os.listdir(tmp) == []
         export(model, x, tmp, "plain")  # a float model: a float graph, empty encodings
         assert sorted(os.listdir(tmp)) == ["plain.encodings", "plain.onnx"]
+        art = export(model, x, tmp, "renamed", format="onnx_qdq", alter_node_names=True)
+        assert [n.name for n in onnx.load(art.path).graph.node] == ["ff_Gemm"]
 
 
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).

@@ -6,6 +6,7 @@ rewrites of the traced graph, and atomic file writing. The pipelines' stages
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import warnings
@@ -262,9 +263,8 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
             _qdq.TARGET_OPSET[0] = opset_version
             where = _ModulePath(model, notes.modules if notes is not None else None)
             handles.append(where)
-            with export_mode(True), strict_quantization(False), torch.no_grad():
-                if notes is not None:
-                    notes.__enter__()
+            recording = notes if notes is not None else contextlib.nullcontext()
+            with export_mode(True), strict_quantization(False), torch.no_grad(), recording:
                 try:
                     _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
                                    output_names, verbose, options)
@@ -274,9 +274,6 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
                     raise ExportError("cannot export the module at %r (%s): %s" % (
                         where.stack[-1], type(dict(model.named_modules())[where.stack[-1]]).__name__,
                         exc)) from None
-                finally:
-                    if notes is not None:
-                        notes.__exit__()
         finally:
             _qdq.TARGET_OPSET[0] = DEFAULT_OPSET
             for handle in handles:
