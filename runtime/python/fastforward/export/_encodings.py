@@ -37,7 +37,8 @@ def _same(a: _qdq.Annotation, b: _qdq.Annotation) -> bool:
 
 
 class _Graph:
-    """The graph's nodes with renaming of tensors (in nodes, outputs and value_info)."""
+    """The graph's nodes with renaming of tensors (in nodes, outputs and value_info), through
+    an index of each tensor's readers and producer so that a rename costs what it changes."""
 
     def __init__(self, proto: Any) -> None:
         self.proto = proto
@@ -46,24 +47,33 @@ class _Graph:
         self.outputs = {v.name for v in self.graph.output}
         self.names = ({t.name for t in self.graph.initializer} | self.inputs
                       | {o for n in self.graph.node for o in n.output})
+        self.readers: Dict[str, List[Tuple[Any, int]]] = {}
+        self.producers: Dict[str, Tuple[Any, int]] = {}
+        for node in self.graph.node:
+            for i, name in enumerate(node.input):
+                self.readers.setdefault(name, []).append((node, i))
+            for i, name in enumerate(node.output):
+                self.producers[name] = (node, i)
+        self.infos = {v.name: v for v in self.graph.value_info}
 
     def rename_uses(self, old: str, new: str) -> None:
         """Every node reading ``old`` reads ``new``."""
-        for node in self.graph.node:
-            for i, name in enumerate(node.input):
-                if name == old:
-                    node.input[i] = new
+        moved = self.readers.pop(old, [])
+        for node, i in moved:
+            node.input[i] = new
+        self.readers.setdefault(new, []).extend(moved)
 
     def rename_everywhere(self, old: str, new: str) -> None:
         """``old`` becomes ``new`` in producers, readers and value_info."""
         self.rename_uses(old, new)
-        for node in self.graph.node:
-            for i, name in enumerate(node.output):
-                if name == old:
-                    node.output[i] = new
-        for info in self.graph.value_info:
-            if info.name == old:
-                info.name = new
+        if old in self.producers:
+            node, i = self.producers.pop(old)
+            node.output[i] = new
+            self.producers[new] = (node, i)
+        if old in self.infos:
+            info = self.infos.pop(old)
+            info.name = new
+            self.infos[new] = info
 
     def unique(self, name: str) -> str:
         candidate, k = name, 1
@@ -74,20 +84,36 @@ class _Graph:
         return candidate
 
 
+def _index(marker: Any) -> int:
+    return [a.i for a in marker.attribute if a.name == "index"][0]
+
+
+def _quantized_by_all_readers(g: _Graph, x: str, note: _qdq.Annotation, notes: List[_qdq.Annotation]) -> bool:
+    """Whether every reader of ``x`` is an activation marker of ``note``'s grid (and ``x`` is
+    no graph output): then the float ``x`` is never used and ``x`` itself can carry it."""
+    if x in g.outputs:
+        return False
+    encoded = _qdq.ENCODED_MARKER.split("::")[1]
+    for reader, _ in g.readers.get(x, []):
+        if reader.domain != _DOMAIN or reader.op_type != encoded or not _same(notes[_index(reader)], note):
+            return False
+    return True
+
+
 def resolve_markers(onnx: Any, proto: Any, notes: List[_qdq.Annotation]
                     ) -> Tuple[Dict[str, _qdq.Annotation], Dict[str, _qdq.Annotation]]:
     """Remove the markers from ``proto`` (in place); returns (activation encodings, parameter
     encodings), each a dict from tensor name to the record of its quantizer.
 
     An activation marker ``Y = Encoded(X)`` merges ``Y`` into ``X`` and gives ``X`` the
-    encoding. Where that is not possible (``X`` already has another encoding: two quantizers
-    in a row, or two quantizers reading one tensor; or ``X`` is a graph input and ``Y`` a
-    graph output) the marker becomes an ``Identity`` and ``Y`` gets the encoding. A graph
-    output keeps its name. A parameter marker over a constant becomes an initializer named
-    after the parameter."""
+    encoding when every reader of ``X`` quantizes it on that grid (or ``X`` has that
+    encoding already). Otherwise the marker becomes an ``Identity`` and ``Y`` gets the
+    encoding: ``X`` already holds another quantizer's values (a requantization), or ``X``
+    is also read unquantized or on another grid (it stays float). A graph output keeps its
+    name. A parameter marker over a constant becomes an initializer named after the
+    parameter."""
     g = _Graph(proto)
     graph = proto.graph
-    producers = {out: node for node in graph.node for out in node.output}
     acts: Dict[str, _qdq.Annotation] = {}
     params: Dict[str, _qdq.Annotation] = {}
     stored: Dict[str, Tuple[_qdq.Annotation, Any]] = {}  # parameter name -> (record, values)
@@ -98,11 +124,10 @@ def resolve_markers(onnx: Any, proto: Any, notes: List[_qdq.Annotation]
     for node in list(graph.node):
         if node.domain != _DOMAIN:
             continue
-        index = [a.i for a in node.attribute if a.name == "index"][0]
-        note = notes[index]
+        note = notes[_index(node)]
         x, y = node.input[0], node.output[0]
         if node.op_type == _qdq.PARAM_MARKER.split("::")[1]:
-            source = producers.get(x)
+            source = g.producers.get(x, (None, 0))[0]
             if source is None or source.op_type != "Constant":
                 raise ExportError("internal: a parameter marker does not read a constant")
             values = numpy_helper.to_array(source.attribute[0].t)
@@ -124,26 +149,26 @@ def resolve_markers(onnx: Any, proto: Any, notes: List[_qdq.Annotation]
             drop.add(id(source))
             continue
         # an activation marker
-        if x not in acts and not (x in g.inputs and y in g.outputs):
-            if y in g.outputs and x not in g.outputs and x in producers:
-                g.rename_everywhere(x, y)
+        if x in acts:  # x holds another quantizer's values already
+            if _same(acts[x], note) and y not in g.outputs:
+                g.rename_uses(y, x)  # the same grid again (a shared quantizer)
+                drop.add(id(node))
+            else:
+                keep.append(node)  # a requantization
+                acts[y] = note
+            continue
+        if _quantized_by_all_readers(g, x, note, notes) and (y not in g.outputs or x in g.producers):
+            if y in g.outputs:
+                g.rename_everywhere(x, y)  # the graph output keeps its name
                 acts[y] = note
             else:
                 g.rename_uses(y, x)
                 acts[x] = note
-                if y in g.outputs:  # x is an output too: keep both, y a copy of x
-                    keep.append((node, x, y))
-                    acts[y] = note
-                    continue
             drop.add(id(node))
             continue
-        if x in acts and _same(acts[x], note) and y not in g.outputs:
-            g.rename_uses(y, x)  # the same encoding again (a shared quantizer)
-            drop.add(id(node))
-            continue
-        keep.append((node, x, y))
+        keep.append(node)  # x is read unquantized elsewhere: it stays float, y is the quantized copy
         acts[y] = note
-    for node, x, y in keep:  # markers that stay as a copy of their input
+    for node in keep:  # markers that stay as a copy of their input
         node.domain = ""
         node.op_type = "Identity"
         del node.attribute[:]
