@@ -1149,6 +1149,33 @@ def test_qnn_onnx_transformer_block():
             n for n, p in model.named_parameters() if n.endswith("weight"))
 
 
+def test_qnn_onnx_resnet18_cnn():
+    """Convolutions (per-channel weights, one entry per output channel) and residual
+    connections reading a block's float input: the pair computes what the QDQ export
+    computes; end to end within the QDQ export's bounds (test_resnet18_cnn; a narrower
+    network here, to keep the test short)."""
+    needs_onnx()
+    from export_models import ResNet18Like
+
+    torch.manual_seed(3)
+    model = calibrated_w8a8(ResNet18Like(width=16).eval(), torch.randn(2, 3, 32, 32))
+    x = torch.randn(2, 3, 32, 32)
+    with tempfile.TemporaryDirectory() as tmp:
+        art, proto, enc = check_qnn_export(model, (x,), tmp, "resnet", steps=2, fused_steps=4)
+        convs = {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)}
+        assert sorted(enc["param_encodings"]) == sorted([n + ".weight" for n in convs] + ["fc.weight"])
+        for name, conv in convs.items():
+            check_entries(enc["param_encodings"][name + ".weight"], conv.weight_quantizer)
+        # the identity blocks' inputs are read by conv1's input quantizer and, unquantized,
+        # by the residual addition: they stay float, conv1 reads an encoded copy
+        for k in (1, 3, 5, 7):
+            q = model.blocks[k].conv1.input_quantizer
+            copies = [n for n in proto.graph.node if n.op_type == "Identity"
+                      and encoding_pairs({"activation_encodings": {"t": enc["activation_encodings"].get(
+                          n.output[0], [{"scale": 0, "offset": 0}])}}) == {quantizer_pair(q)}]
+            assert len(copies) == 1 and copies[0].input[0] not in enc["activation_encodings"], k
+
+
 def test_qnn_unencodable_quantizers_are_errors():
     needs_onnx()
     x = torch.randn(16, 16)
