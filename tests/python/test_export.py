@@ -1313,6 +1313,30 @@ def test_qnn_frozen_and_held_weights():
         assert len(enc["param_encodings"]["0.quantized_param"]) == 48
 
 
+class TwiceApplied(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.fc(torch.relu(plain(self.fc(x))))
+
+
+def test_qnn_layer_applied_twice():
+    """A layer called twice quantizes its weight twice: one initializer, one encoding, read
+    by both products."""
+    needs_onnx()
+    torch.manual_seed(18)
+    x = torch.randn(16, 8)
+    model = calibrated_w8a8(TwiceApplied(), x)
+    with tempfile.TemporaryDirectory() as tmp:
+        art, proto, enc = check_qnn_export(model, (x,), tmp, "twice")
+        assert list(enc["param_encodings"]) == ["fc.weight"]
+        gemms = [n for n in proto.graph.node if n.op_type == "Gemm"]
+        assert len(gemms) == 2 and all(n.input[1] == "fc.weight" for n in gemms)
+        assert [t.name for t in proto.graph.initializer].count("fc.weight") == 1
+
+
 def test_qnn_per_block_weights():
     """Per-block weights (blocks along the input dimension) in the 1.0.0 layout: one scale and
     offset per block, row-major per output channel; the 0.6.1 layout refuses them."""

@@ -24,13 +24,6 @@ ENCODING_VERSIONS = ("0.6.1", "1.0.0")
 _DOMAIN = _qdq.ENCODED_MARKER.split("::")[0]
 
 
-class Encoded:
-    """One tensor of the written graph and the quantizer call(s) that gave its encoding."""
-
-    def __init__(self, name: str, note: _qdq.Annotation) -> None:
-        self.name, self.note = name, note
-
-
 def _same(a: _qdq.Annotation, b: _qdq.Annotation) -> bool:
     return (a.bits == b.bits and a.axis == b.axis and a.block_size == b.block_size and a.scale.shape == b.scale.shape
             and bool((a.scale == b.scale).all()) and bool((a.rounded_offset == b.rounded_offset).all()))
@@ -116,7 +109,7 @@ def resolve_markers(onnx: Any, proto: Any, notes: List[_qdq.Annotation]
     graph = proto.graph
     acts: Dict[str, _qdq.Annotation] = {}
     params: Dict[str, _qdq.Annotation] = {}
-    stored: Dict[str, Tuple[_qdq.Annotation, Any]] = {}  # parameter name -> (record, values)
+    stored: Dict[str, List[Tuple[str, _qdq.Annotation, Any]]] = {}  # parameter -> [(tensor, record, values)]
     keep: List[Any] = []
     drop = set()
     from onnx import numpy_helper
@@ -133,16 +126,14 @@ def resolve_markers(onnx: Any, proto: Any, notes: List[_qdq.Annotation]
             values = numpy_helper.to_array(source.attribute[0].t)
             base = note.param or "param"
             name = None
-            for candidate, (other, other_values) in stored.items():
-                if other.param == note.param and _same(other, note) and other_values.shape == values.shape \
-                        and (other_values == values).all():
+            for candidate, other, other_values in stored.get(base, []):
+                if _same(other, note) and other_values.shape == values.shape and (other_values == values).all():
                     name = candidate  # the same parameter quantized again (a tied weight)
             if name is None:
                 name = base if base not in g.names else g.unique(base)
                 g.names.add(name)
-                tensor = numpy_helper.from_array(values, name)
-                graph.initializer.append(tensor)
-                stored[name] = (note, values)
+                graph.initializer.append(numpy_helper.from_array(values, name))
+                stored.setdefault(base, []).append((name, note, values))
                 params[name] = note
             g.rename_uses(y, name)
             drop.add(id(node))
