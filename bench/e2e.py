@@ -167,7 +167,7 @@ def ort_row(ffm, x):
     tmp = tempfile.mkdtemp(prefix="ffq-e2e-ort-")
     try:
         with ff.strict_quantization(False):
-            export(ffm, (x,), tmp, "model")
+            export(ffm, (x,), tmp, "model", format="onnx_qdq")
         call = ort_session(os.path.join(tmp, "model.onnx"), torch.get_num_threads())
     finally:
         shutil.rmtree(tmp)  # the session holds the model in memory

@@ -104,8 +104,8 @@ def bench_model(model, x, calib, rounds, reps, threads, tmp, tag):
             return model(inp)
 
     with ff.disable_quantization(ffm):
-        export(ffm, (x,), tmp, tag + "-float")
-    export(ffm, (x,), tmp, tag + "-qdq")
+        export(ffm, (x,), tmp, tag + "-float", format="onnx_qdq")
+    export(ffm, (x,), tmp, tag + "-qdq", format="onnx_qdq")
     rows = [
         ("float torch", float_torch),
         ("fastforward simulated", simulated),

@@ -21,18 +21,23 @@ bits (4 bits from opset 21; weights of 2 to 8 bits are stored exactly as int8, 4
 INT4 from opset 21), granularities other than per-tensor and per-channel along one
 dimension. 4-bit types pass through a marker op (``INT4_MARKER``) that the export rewrites,
 because torch has no 4-bit dtype and its TorchScript exporter stops at opset 20.
+
+For the ``("qnn", "onnx")`` format (``Annotations`` active) a quantizer leaves no QDQ nodes:
+an activation becomes a marker op (``ENCODED_MARKER``) on the float tensor and a parameter a
+float constant behind a marker (``PARAM_MARKER``), each carrying the index of a record in the
+active ``Annotations``. The export turns the markers into encodings and removes them.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
 from fastforward.exceptions import ExportError
 from fastforward.quantization.affine import _kernels as K
 
-__all__ = ["EmissionLog", "dequantize_stored", "quantize_dequantize"]
+__all__ = ["Annotations", "EmissionLog", "dequantize_stored", "quantize_dequantize"]
 
 
 class EmissionLog:
@@ -59,6 +64,67 @@ TARGET_OPSET = [17]
 # Marker op around a constant that must become a 4-bit ONNX tensor (INT4 for int8 values,
 # UINT4 for uint8); the export rewrites it into an initializer and removes the domain.
 INT4_MARKER = "ffq::As4Bit"
+
+
+# Markers of the ("qnn", "onnx") format: ENCODED_MARKER(x) says "x is quantized as record k",
+# PARAM_MARKER(constant) says "this constant is the parameter of record k".
+ENCODED_MARKER = "ffq::Encoded"
+PARAM_MARKER = "ffq::Param"
+
+
+class Annotation:
+    """What one quantizer call looked like to the export: the quantizer's module path, whether
+    it quantized a parameter (and that parameter's name), the bit width, the channel axis
+    (None: per tensor), the scale (float32, [] or [channels]) and the rounded offset r. A
+    per-block parameter has axis 0 and ``block_size`` (blocks along dimension 1), its scale
+    and r one entry per block, row-major ([channels][blocks])."""
+
+    def __init__(self, path: str, param: Optional[str], bits: int, axis: Optional[int], scale: torch.Tensor,
+                 rounded_offset: torch.Tensor, block_size: Optional[int] = None) -> None:
+        self.path, self.param, self.bits, self.axis = path, param, bits, axis
+        self.scale, self.rounded_offset, self.block_size = scale, rounded_offset, block_size
+
+
+class Annotations:
+    """While active, quantizers emit markers instead of QDQ nodes and append an ``Annotation``
+    to ``records``. ``param_names`` maps ``id(parameter)`` to its name in the model; the
+    export's quantizer guards keep ``paths`` (the quantizer running, innermost last) and its
+    module hooks ``modules`` (the module running, innermost last)."""
+
+    active: List["Annotations"] = []
+
+    def __init__(self, param_names: Dict[int, str], snap_weights: bool, blocks: bool = False) -> None:
+        self.records: List[Annotation] = []
+        self.param_names = param_names
+        self.snap_weights = snap_weights
+        self.blocks = blocks  # per-block encodings can be written (the 1.0.0 layout)
+        self.paths: List[str] = []
+        self.modules: List[str] = []
+
+    def __enter__(self) -> "Annotations":
+        Annotations.active.append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        Annotations.active.remove(self)
+
+    def held_name(self) -> str:
+        """A name for integers that are no model parameter: a frozen weight's quantizer path
+        without its ``_quantizer`` suffix ("fc.weight"), else the module holding them."""
+        if self.paths:
+            path = self.paths[-1]
+            return path[: -len("_quantizer")] if path.endswith("_quantizer") else path
+        return (self.modules[-1] + "." if self.modules and self.modules[-1] else "") + "quantized_param"
+
+    def add(self, param: Optional[str], bits: int, axis: Optional[int], scale: torch.Tensor,
+            rounded_offset: torch.Tensor, block_size: Optional[int] = None) -> int:
+        path = self.paths[-1] if self.paths else ""
+        self.records.append(Annotation(path, param, bits, axis, scale, rounded_offset, block_size))
+        return len(self.records) - 1
+
+
+def _annotations() -> Optional[Annotations]:
+    return Annotations.active[-1] if Annotations.active else None
 
 
 def int4_available() -> bool:
@@ -178,6 +244,103 @@ class _StoredDQ(torch.autograd.Function):
         return g.op("DequantizeLinear", q, s, z, **kwargs)
 
 
+class _EncodedMarker(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
+        return _traced_value(x, spec[0])
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
+        out = g.op(ENCODED_MARKER, x, index_i=spec[1])
+        out.setType(x.type())  # torch's shape inference does not know the marker
+        return out
+
+
+class _ParamMarker(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
+        return _traced_value(x, spec[0])
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
+        value, index, stored = spec
+        constant = g.op("Constant", value_t=stored)
+        out = g.op(PARAM_MARKER, constant, index_i=index)
+        out.setType(constant.type())
+        return out
+
+
+def _block_parameters(notes: Annotations, data: torch.Tensor, params: Any
+                      ) -> Tuple[int, int, torch.Tensor, torch.Tensor]:
+    """(bits, block size, scale [n], r [n]) of a per-block parameter QNN can take: blocks of
+    one size along dimension 1, one channel per row of dimension 0, in the 1.0.0 layout."""
+    from fastforward.quantization.granularity import PerBlock
+
+    g = params.granularity
+    ndim = data.dim()
+
+    def dims(values: Any) -> Tuple[int, ...]:
+        return tuple(d % ndim for d in values) if ndim else ()
+
+    if not isinstance(g, PerBlock) or ndim < 2 or dims(g.block_dims) != (1,) or dims(g.per_channel_dims) != (0,):
+        raise ExportError("granularity %r has no QNN encoding (per-block encodings need blocks along "
+                          "dimension 1 of a parameter, one channel per row of dimension 0)" % (g,))
+    if not notes.blocks:
+        raise ExportError("per-block quantization needs the 1.0.0 encodings layout (encoding_version='1.0.0'); "
+                          "the 0.6.1 layout has no per-block encodings")
+    bits = K.check_num_bits(params.num_bits)
+    shape = tuple(data.shape)
+    tile = K.tile_shape(shape, g.tile_size(data.shape))
+    with torch.no_grad():
+        scale = K.per_tile(params.scale.detach(), shape, tile, "scale").to(torch.float32)
+        K.check_scale(scale)
+        if params.offset is None:
+            r = torch.zeros(scale.shape, dtype=torch.int64)
+        else:
+            offset = K.per_tile(params.offset.detach(), shape, tile, "offset")
+            r = K.round_half_even(offset.double()).to(torch.int64)
+    return bits, int(g.block_sizes[0]), scale.contiguous(), r.cpu()
+
+
+def _encodable(notes: Annotations, data: torch.Tensor, params: Any, is_param: bool
+               ) -> Tuple[int, Optional[int], Optional[int], torch.Tensor, torch.Tensor]:
+    """(bits, axis, block size, scale, r) of a quantizer QNN encodings can describe."""
+    from fastforward.quantization.granularity import PerBlock
+
+    with _Untraced():
+        if isinstance(params.granularity, PerBlock) and is_param:
+            bits, block, scale, r = _block_parameters(notes, data, params)
+            _check_encodable(bits, None, is_param)
+            return bits, 0, block, scale, r
+        bits, axis, scale, r = _parameters(data, params)
+    _check_encodable(bits, axis, is_param)
+    return bits, axis, None, scale, r
+
+
+def _check_encodable(bits: int, axis: Optional[int], is_param: bool) -> None:
+    if not 4 <= bits <= 32:
+        raise ExportError("%d-bit quantization has no QNN encoding (4 to 32 bits have)" % bits)
+    if axis is not None and (not is_param or axis != 0):
+        raise ExportError(
+            "per-channel quantization along dimension %d of %s has no QNN encoding (QNN encodings "
+            "hold per-channel scales only for parameters, along their first dimension)"
+            % (axis, "a parameter" if is_param else "an activation"))
+
+
+def _annotate(notes: Annotations, data: torch.Tensor, params: Any) -> torch.Tensor:
+    param = _is_parameter(data)
+    bits, axis, block, scale, r = _encodable(notes, data, params, param)
+    value = _fake_quantize(data, params)
+    _note_emission()
+    if param:
+        index = notes.add(notes.param_names.get(id(data)) or notes.held_name(), bits, axis, scale, r, block)
+        with _Untraced():
+            stored = (value if notes.snap_weights else data.detach()).to(torch.float32).clone()
+        return _ParamMarker.apply(data, (value, index, stored))
+    index = notes.add(None, bits, axis, scale, r)
+    return _EncodedMarker.apply(data, (value, index))
+
+
 def _is_parameter(data: torch.Tensor) -> bool:
     return isinstance(data, torch.nn.Parameter)
 
@@ -199,6 +362,9 @@ def quantize_dequantize(data: torch.Tensor, params: Any) -> torch.Tensor:
 def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
     if data.dtype != torch.float32:
         raise ExportError("only float32 tensors export as QDQ, got %s" % data.dtype)
+    notes = _annotations()
+    if notes is not None:
+        return _annotate(notes, data, params)
     with _Untraced():  # plain arithmetic on the parameters, not part of the graph
         bits, axis, scale, r = _parameters(data, params)
     value = _fake_quantize(data, params)
@@ -235,6 +401,15 @@ def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) 
     a tensor of the integers' shape that the tracer sees as the node's input."""
     from fastforward.quantization.affine._affine import dequantize_static
 
+    notes = _annotations()
+    if notes is not None:
+        bits, axis, block, scale, r = _encodable(notes, ints, params, True)
+        with torch.no_grad(), _Untraced():
+            value = dequantize_static(ints.to(torch.float32), params).to(torch.float32)
+            stored = value.clone()
+        _note_emission()
+        index = notes.add(notes.held_name(), bits, axis, scale, r, block)
+        return _ParamMarker.apply(reference, (value, index, stored))
     with _Untraced():
         bits, axis, scale, r = _parameters(ints, params)
     if bits > 8:

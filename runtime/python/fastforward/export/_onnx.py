@@ -1,0 +1,317 @@
+"""The ONNX side of fastforward.export: tracing a model with torch's TorchScript-based
+exporter while its quantizers emit QDQ nodes (or, for the encodings format, markers), the
+rewrites of the traced graph, and atomic file writing. The pipelines' stages
+(fastforward.export._stages) call these; nothing here knows about pipelines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import warnings
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+
+import torch
+
+from fastforward.exceptions import ExportError
+from fastforward.export import _qdq
+from fastforward.export._qdq import EmissionLog
+from fastforward.flags import export_mode, strict_quantization
+from fastforward.nn.quantizer import Quantizer
+
+DEFAULT_OPSET = 17
+# The TorchScript-based exporter writes at most this opset; 21 (4-bit QDQ types) is reached
+# by declaring it on an opset-20 graph (20 -> 21 only widens operator types).
+_TORCHSCRIPT_MAX_OPSET = 20
+
+
+class _ExportGuard:
+    """Override on every real quantizer during an export: names the quantizer in errors (and,
+    for the encodings format, in its annotations) and rejects a quantizer that changed its
+    input without emitting QDQ nodes."""
+
+    def __init__(self, path: str, notes: Optional[_qdq.Annotations]) -> None:
+        self.path, self.notes = path, notes
+
+    def __call__(self, quantizer: Quantizer, callback: Any, args: Sequence[Any],
+                 kwargs: Dict[str, Any]) -> Any:
+        data = args[0] if args else kwargs.get("data")
+        who = "%s at %r" % (type(quantizer).__name__, self.path)
+        paths = self.notes.paths if self.notes is not None else []
+        paths.append(self.path)
+        with EmissionLog() as log:
+            try:
+                result = callback(*args, **kwargs)
+            except ExportError as exc:
+                raise ExportError("cannot export %s: %s" % (who, exc)) from None
+            finally:
+                paths.pop()
+        if result is data or log.count:
+            return result
+        raise ExportError(
+            "cannot export %s: it changed its input without a static affine quantization "
+            "(custom quantization functions and quantizers that build their own result have "
+            "no ONNX QuantizeLinear/DequantizeLinear form); disable it or replace it by a "
+            "LinearQuantizer" % who
+        )
+
+
+class _Uncalibrated(torch.nn.Module):
+    """Stands in, during an export, for a quantizer whose parameters were never initialised:
+    it never ran while the model was calibrated (a branch the data never took, or a value
+    that is a Python int when the model runs but a tensor under tracing, such as a size), so
+    the model as it runs never quantizes there either. Without parameters it does not trip
+    torch's tracer; it passes its input on unchanged, as the running model does, and warns
+    once if the trace reaches it with a tensor."""
+
+    def __init__(self, path: str, quantizer: Quantizer) -> None:
+        super().__init__()
+        self.path, self.kind, self.warned = path, type(quantizer).__name__, False
+
+    def forward(self, data: Any) -> Any:
+        if isinstance(data, torch.Tensor) and not self.warned:
+            self.warned = True
+            warnings.warn("export: %s at %r was never calibrated (it did not run on the calibration "
+                          "data); the exported graph does not quantize there" % (self.kind, self.path),
+                          stacklevel=2)
+        return data
+
+
+class _SwapUncalibrated:
+    """Puts an ``_Uncalibrated`` in every slot holding an uncalibrated quantizer until
+    ``remove()`` puts the quantizers back."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.swapped: list = []
+        for name, parent in model.named_modules():
+            for attr, child in list(parent._modules.items()):
+                if (isinstance(child, Quantizer) and not child.is_stub()
+                        and getattr(child, "has_uninitialized_params", False)):
+                    path = (name + "." if name else "") + attr
+                    parent._modules[attr] = _Uncalibrated(path, child)
+                    self.swapped.append((parent, attr, child))
+
+    def remove(self) -> None:
+        for parent, attr, child in self.swapped:
+            parent._modules[attr] = child
+        self.swapped = []
+
+
+class _ModulePath:
+    """Forward hooks keeping the path of the innermost module running, so an ``ExportError``
+    raised outside any quantizer (integers a module holds, say) can name where it happened."""
+
+    def __init__(self, model: torch.nn.Module, stack: Optional[list] = None) -> None:
+        self.stack: list = [] if stack is None else stack
+        self.handles = []
+        for path, module in model.named_modules():
+            self.handles.append(module.register_forward_pre_hook(self._enter(path)))
+            self.handles.append(module.register_forward_hook(self._leave))
+
+    def _enter(self, path: str) -> Any:
+        def hook(module: torch.nn.Module, args: Any) -> None:
+            self.stack.append(path)
+        return hook
+
+    def _leave(self, module: torch.nn.Module, args: Any, output: Any) -> None:
+        self.stack.pop()
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def import_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError(
+            "fastforward.export needs the 'onnx' package (ffq's scripts install onnx==1.23.2)"
+        ) from exc
+    return onnx
+
+
+def _trace_to_onnx(model: torch.nn.Module, args: Tuple[Any, ...], path: str, opset: int,
+                   input_names: Optional[Sequence[str]], output_names: Optional[Sequence[str]],
+                   verbose: Optional[bool], options: Dict[str, Any]) -> None:
+    kwargs: Dict[str, Any] = {"opset_version": opset}
+    if input_names is not None:
+        kwargs["input_names"] = list(input_names)
+    if output_names is not None:
+        kwargs["output_names"] = list(output_names)
+    if verbose is not None:
+        kwargs["verbose"] = bool(verbose)
+    kwargs.update(options)
+    major = int(torch.__version__.split(".")[0])
+    if major >= 2:
+        kwargs["dynamo"] = False  # the TorchScript exporter runs the QDQ symbolics
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message=".*shape inference of ffq::")  # our markers (torch 1.13)
+        warnings.filterwarnings("ignore", category=FutureWarning, message=".*g.op.*")  # torch 1.13
+        torch.onnx.export(model, args, path, **kwargs)
+
+
+_QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
+
+
+def _constants_to_initializers(onnx: Any, model_proto: Any) -> None:
+    """Constant nodes feeding QuantizeLinear/DequantizeLinear become initializers (the
+    stored integer weights, scales and zero points)."""
+    graph = model_proto.graph
+    qdq_inputs = {name for node in graph.node if node.op_type in _QDQ_OPS for name in node.input}
+    keep = []
+    for node in graph.node:
+        if node.op_type == "Constant" and len(node.output) == 1 and node.output[0] in qdq_inputs:
+            attrs = {a.name: a for a in node.attribute}
+            if set(attrs) == {"value"}:
+                tensor = onnx.TensorProto()
+                tensor.CopyFrom(attrs["value"].t)
+                tensor.name = node.output[0]
+                graph.initializer.append(tensor)
+                continue
+        keep.append(node)
+    del graph.node[:]
+    graph.node.extend(keep)
+
+
+def _rewrite_4bit(onnx: Any, model_proto: Any) -> None:
+    """Replace each 4-bit marker (a Constant -> marker pair) by an INT4/UINT4 initializer."""
+    from onnx import numpy_helper
+
+    graph = model_proto.graph
+    producers = {out: node for node in graph.node for out in node.output}
+    domain, op_type = _qdq.INT4_MARKER.split("::")
+    markers = [n for n in graph.node if n.domain == domain and n.op_type == op_type]
+    drop = set()
+    for marker in markers:
+        source = producers.get(marker.input[0])
+        if source is None or source.op_type != "Constant":
+            raise ExportError("internal: a 4-bit marker does not read a constant")
+        values = numpy_helper.to_array(source.attribute[0].t)
+        kind = onnx.TensorProto.INT4 if values.dtype.kind == "i" else onnx.TensorProto.UINT4
+        tensor = onnx.helper.make_tensor(marker.output[0], kind, list(values.shape),
+                                         values.astype("int64").reshape(-1).tolist())
+        graph.initializer.append(tensor)
+        drop.add(id(marker))
+        drop.add(id(source))
+    keep = [n for n in graph.node if id(n) not in drop]
+    del graph.node[:]
+    graph.node.extend(keep)
+    # torch recorded no type for the markers' outputs: drop those (now initializers) entries
+    renamed = {m.output[0] for m in markers}
+    infos = [v for v in graph.value_info if v.name not in renamed]
+    del graph.value_info[:]
+    graph.value_info.extend(infos)
+    imports = [o for o in model_proto.opset_import if o.domain != domain]
+    del model_proto.opset_import[:]
+    model_proto.opset_import.extend(imports)
+
+
+def _declare_opset(model_proto: Any, opset: int) -> None:
+    for entry in model_proto.opset_import:
+        if entry.domain in ("", "ai.onnx") and entry.version != opset:
+            changed = [n.op_type for n in model_proto.graph.node if n.op_type in ("GroupNormalization",)]
+            if changed:
+                raise ExportError("cannot declare opset %d: %s changed meaning at opset 21" % (opset, changed[0]))
+            entry.version = opset
+
+
+def torch_max_opset() -> int:
+    return _TORCHSCRIPT_MAX_OPSET if int(torch.__version__.split(".")[0]) >= 2 else 17
+
+
+def check_opset(opset_version: int) -> None:
+    torch_max = torch_max_opset()
+    if opset_version > torch_max and (torch_max < _TORCHSCRIPT_MAX_OPSET or opset_version > 21):
+        raise ValueError("export: opset_version %d is not supported with torch %s (at most %d%s)"
+                         % (opset_version, torch.__version__, torch_max,
+                            ", or 21" if torch_max == _TORCHSCRIPT_MAX_OPSET else ""))
+
+
+def example_args(data: Any, model_kwargs: Optional[Dict[str, Any]]) -> Tuple[Any, ...]:
+    """``torch.onnx.export``'s ``args``: the positional examples, then the keyword ones."""
+    args = (data,) if isinstance(data, torch.Tensor) else tuple(data)
+    if model_kwargs:
+        args = args + (dict(model_kwargs),)
+    return args
+
+
+def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
+          input_names: Optional[Sequence[str]], output_names: Optional[Sequence[str]],
+          verbose: Optional[bool], options: Dict[str, Any],
+          notes: Optional[_qdq.Annotations] = None) -> Any:
+    """The traced ``ModelProto`` of ``model(*args)``: every active static affine quantizer
+    as QDQ nodes, or, with ``notes``, as markers recorded in ``notes``. A quantizer that
+    cannot be written raises ``ExportError`` naming its path; the model's quantizers are
+    left as they were in every case."""
+    onnx = import_onnx()
+    torch_max = torch_max_opset()
+    fd, tmp = tempfile.mkstemp(prefix=".ff-trace.", suffix=".onnx")
+    os.close(fd)
+    handles: list = []
+    try:
+        try:
+            handles.append(_SwapUncalibrated(model))
+            seen = set()
+            for path, module in model.named_modules():
+                if isinstance(module, Quantizer) and not module.is_stub() and id(module) not in seen:
+                    seen.add(id(module))
+                    handles.append(module.register_override(_ExportGuard(path, notes)))
+            _qdq.TARGET_OPSET[0] = opset_version
+            where = _ModulePath(model, notes.modules if notes is not None else None)
+            handles.append(where)
+            recording = notes if notes is not None else contextlib.nullcontext()
+            with export_mode(True), strict_quantization(False), torch.no_grad(), recording:
+                try:
+                    _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
+                                   output_names, verbose, options)
+                except ExportError as exc:
+                    if str(exc).startswith("cannot export") or not where.stack:
+                        raise
+                    raise ExportError("cannot export the module at %r (%s): %s" % (
+                        where.stack[-1], type(dict(model.named_modules())[where.stack[-1]]).__name__,
+                        exc)) from None
+        finally:
+            _qdq.TARGET_OPSET[0] = DEFAULT_OPSET
+            for handle in handles:
+                handle.remove()
+        return onnx.load(tmp)
+    finally:
+        os.unlink(tmp)
+
+
+def declare_opset(model_proto: Any, opset_version: int) -> None:
+    _declare_opset(model_proto, opset_version)
+
+
+def qdq_cleanup(model_proto: Any, opset_version: int) -> None:
+    """The QDQ format's rewrites: 4-bit markers into INT4/UINT4 initializers, the declared
+    opset, QDQ constants into initializers."""
+    onnx = import_onnx()
+    _rewrite_4bit(onnx, model_proto)
+    _declare_opset(model_proto, opset_version)
+    _constants_to_initializers(onnx, model_proto)
+
+
+def write_atomically(final: str, write: Callable[[str], None]) -> None:
+    """``write(tmp)`` to a temporary file next to ``final``, then rename it into place: a
+    failure leaves no partial file and ``final`` as it was."""
+    directory = os.path.dirname(final) or "."
+    base = os.path.basename(final)
+    fd, tmp = tempfile.mkstemp(prefix="." + base + ".", suffix=".tmp", dir=directory)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; the result is a normal file
+        os.replace(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
