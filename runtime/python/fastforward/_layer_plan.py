@@ -312,7 +312,7 @@ def linear(m: Any, x: Any) -> Any:
                 or shape[-1] != plan.k or not x.is_contiguous() or x.numel() == 0):
             return MISS
         y = plan.static(x.view(-1, plan.k))
-        _integer._local.last = "linear:integer"
+        _integer._note("linear", "integer")
         how = plan.how
         y = y.view(shape[:-1] + (plan.n,))
         return y if how[0] == _integer._FLOAT else _integer._finish(y, how)
@@ -360,7 +360,7 @@ def _conv_float(plan: _Plan, x: torch.Tensor) -> Any:
                                      how[1][0] if how[0] == _integer._REQUANT else None)
         found = plan.shapes[key] = (shape, packed, call)
     y = found[2](x)
-    _integer._local.last = "conv2d:integer"
+    _integer._note("conv2d", "integer")
     return y if how[0] == _integer._FLOAT else _integer._finish(y, how)
 
 
