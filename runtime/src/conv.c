@@ -565,7 +565,8 @@ ffqrt_status ffqrt_conv2d_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qpar
     size_t nx = s->n * s->c_in * s->h * s->w;
     if (nx && (!x || !workspace)) return FFQRT_EINVAL;
     uint8_t *q = workspace;
-    ffqrt_quant_flat(ctx, q, x, nx, px->scale, px->zero_point, ffqrt_qmin(px->dtype), ffqrt_qmax(px->dtype));
+    ffqrt_quant_flat(ctx, q, x, nx, px->scale, px->zero_point, ffqrt_qmin(px->dtype), ffqrt_qmax(px->dtype),
+                     0);
     return conv(ctx, y, py, relu, q, px, packed, bias, s, workspace ? q + ffqrt_round_up(nx, 64) : NULL);
 }
 

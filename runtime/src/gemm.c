@@ -224,9 +224,13 @@ ffqrt_status ffqrt_linear_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qpar
     if (!ctx || !h || !ffqrt_qparam_ok(pa) || (py && !ffqrt_qparam_ok(py))) return FFQRT_EINVAL;
     if (pa->dtype != FFQRT_S8 && pa->dtype != FFQRT_U8) return FFQRT_EINVAL;
     if (m && h->k && (!x || !workspace)) return FFQRT_EINVAL;
+    // s8 codes are written flipped to u8 (zero point + 128: the same differences a - za), so
+    // the GEMM reads them as they are instead of flipping every broadcast
+    int flip = pa->dtype == FFQRT_S8;
     ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa->scale, pa->zero_point, ffqrt_qmin(pa->dtype),
-                     ffqrt_qmax(pa->dtype));
-    return linear(ctx, y, py, relu, workspace, pa, packed, bias, m);
+                     ffqrt_qmax(pa->dtype), flip ? 0x80 : 0);
+    ffqrt_qparam pu = {pa->scale, pa->zero_point + (flip ? 128 : 0), FFQRT_U8};
+    return linear(ctx, y, py, relu, workspace, &pu, packed, bias, m);
 }
 
 ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x, const void *packed,
@@ -238,7 +242,7 @@ ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x
     if (!(lo <= hi)) lo = hi = 0.0f;  // no data, or only NaN
     ffqrt_qparam pa = {1.0f, 0, FFQRT_U8};
     ffqrt_qparams_from_range(&pa.scale, &pa.zero_point, lo, hi, FFQRT_U8, 0, 1);
-    ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa.scale, pa.zero_point, 0, 127);
+    ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa.scale, pa.zero_point, 0, 127, 0);
     return ffqrt_linear_f32(ctx, y, workspace, &pa, packed, bias, m);
 }
 

@@ -109,8 +109,10 @@ FFQRT_DECLARE_ISA(avx512vnni)
 void ffqrt_gemm_panels_avxvnni(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);
 
 // Driver internals shared between files.
+// Per-tensor quantization of n floats to bytes in [lo, hi], each byte then xor'ed with flip
+// (0x80 turns s8 codes into the u8 codes the GEMM reads without flipping them itself).
 void ffqrt_quant_flat(const ffqrt_ctx *ctx, uint8_t *q, const float *x, size_t n, float scale, int32_t zp,
-                      int32_t lo, int32_t hi);
+                      int32_t lo, int32_t hi, uint8_t flip);
 const ffqrt_pack_hdr *ffqrt_pack_hdr_of(const void *packed);
 void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a, const ffqrt_qparam *pa, size_t m,
                      size_t lda);
