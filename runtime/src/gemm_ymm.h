@@ -77,8 +77,7 @@ static ALWAYS_INLINE void store_vec(const ffqrt_gemm *g, const panel_out *o, con
         _mm256_storeu_ps((float *)g->y + at + 8, v[1]);
         return;
     }
-    const ffqrt_div8 s = ffqrt_div8_of(g->sy, g->ry);
-    const __m256 z = _mm256_set1_ps(g->zy);
+    const __m256 s = _mm256_set1_ps(g->sy), z = _mm256_set1_ps(g->zy);
     const __m256 lo = _mm256_set1_ps(g->ylo), hi = _mm256_set1_ps(g->yhi);
     __m256i q0 = _mm256_cvtps_epi32(ffqrt_qf8(v[0], s, z, lo, hi));
     __m256i q1 = _mm256_cvtps_epi32(ffqrt_qf8(v[1], s, z, lo, hi));

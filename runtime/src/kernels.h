@@ -127,7 +127,8 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
                                size_t k, const uint32_t *col);
 
 // ---- the shared scalar formulas (the SIMD code performs the same IEEE operations, except
-// that it forms x / scale without the division instruction, rounded identically) ----
+// that the AVX-512 code forms x / scale without the division instruction, rounded
+// identically) ----
 
 // clamp(round_half_even(x / scale + zp), lo, hi), in float; NaN gives lo. Same as
 // max_ps(v, lo) then min_ps(v, hi) in vector code. The zero point is added before rounding
@@ -140,9 +141,9 @@ static inline float ffqrt_qf(float x, float scale, float zp, float lo, float hi)
     return v;
 }
 
-// 1 / s for the SIMD quantization, which divides without a division instruction (see
+// 1 / s for the AVX-512 quantization, which divides without a division instruction (see
 // simd_avx512.h), or 0 when s lies outside [2^-60, 2^60]: there the method is not exact
-// (its residuals would reach the subnormal range) and the SIMD code divides.
+// (its residuals would reach the subnormal range) and that code divides.
 static inline float ffqrt_recip(float s) { return s >= 0x1p-60f && s <= 0x1p60f ? 1.0f / s : 0.0f; }
 
 static inline float ffqrt_dqf(int32_t q, int32_t zp, float scale) { return (float)(q - zp) * scale; }

@@ -1,6 +1,5 @@
-// quant_avx2.c: AVX2 quantize / dequantize / fake-quantize / min-max runs. Same results as
-// the reference, bit for bit (the quotient x / scale without the division instruction: see
-// simd_avx2.h); tails go to the reference.
+// quant_avx2.c: AVX2 quantize / dequantize / fake-quantize / min-max runs. Same IEEE
+// operations as the reference, in the same order; tails go to the reference.
 #include <immintrin.h>
 
 #include "kernels.h"
@@ -24,8 +23,7 @@ static size_t head_to_align(const void *p, size_t esz, size_t n) {
 
 void ffqrt_quant_run_avx2(uint8_t *restrict q, const float *restrict x, size_t n, float scale, int32_t zp,
                           int32_t lo, int32_t hi) {
-    const ffqrt_div8 s = ffqrt_div8_of(scale, ffqrt_recip(scale));
-    const __m256 z = _mm256_set1_ps((float)zp);
+    const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps((float)zp);
     const __m256 vlo = _mm256_set1_ps((float)lo), vhi = _mm256_set1_ps((float)hi);
     int nt = n >= NT_MIN, sgn = lo < 0;
     size_t i = nt ? head_to_align(q, 1, n) : 0;
@@ -69,13 +67,12 @@ void ffqrt_dequant_run_avx2(float *restrict x, const uint8_t *restrict q, size_t
 
 void ffqrt_fakeq_run_avx2(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,
                           int32_t hi) {
-    const ffqrt_div8 d = ffqrt_div8_of(scale, ffqrt_recip(scale));
     const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps((float)zp);
     const __m256 vlo = _mm256_set1_ps((float)lo), vhi = _mm256_set1_ps((float)hi);
     const __m256i zi = _mm256_set1_epi32(zp);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        __m256i q = _mm256_cvtps_epi32(ffqrt_qf8(_mm256_loadu_ps(x + i), d, z, vlo, vhi));
+        __m256i q = _mm256_cvtps_epi32(ffqrt_qf8(_mm256_loadu_ps(x + i), s, z, vlo, vhi));
         _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, zi)), s));
     }
     ffqrt_fakeq_run_ref(y + i, x + i, n - i, scale, zp, lo, hi);
@@ -84,8 +81,7 @@ void ffqrt_fakeq_run_avx2(float *y, const float *x, size_t n, float scale, int32
 // v + 0 is the reference's round trip through int32 for integer values in range: -0 -> +0.
 void ffqrt_quantf_run_avx2(float *y, const float *x, size_t n, float scale, int32_t zp, int32_t lo,
                            int32_t hi) {
-    const ffqrt_div8 s = ffqrt_div8_of(scale, ffqrt_recip(scale));
-    const __m256 z = _mm256_set1_ps((float)zp);
+    const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps((float)zp);
     const __m256 vlo = _mm256_set1_ps((float)lo), vhi = _mm256_set1_ps((float)hi);
     const __m256 zero = _mm256_setzero_ps();
     int nt = n >= NT_MIN && (uintptr_t)y % sizeof(float) == 0 && y != x;
