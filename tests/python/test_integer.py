@@ -740,6 +740,49 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
             _ffqrt.StaticLinearCall.__call__ = real
 
 
+def test_layer_plans_on_the_dynamic_path():
+    """Under ``dynamic_activations``, a planned QuantizedLinear without an input quantizer
+    quantizes a float input per call in C (``linear_dynamic``), exactly as the ordinary
+    forward's dynamic kernel does; a static output quantizer then quantizes the result."""
+    need_c()
+    from fastforward import _ffqrt, _layer_plan
+
+    torch.manual_seed(9)
+    calls, planned = [], []
+    real = _ffqrt.linear_dynamic
+    real_plan = _layer_plan._linear_dynamic
+
+    def plan_counting(*args):
+        planned.append(1)
+        return real_plan(*args)
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    for requant in (False, True):
+        layer = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(20, 33)))[0]
+        layer.weight_quantizer = LinearQuantizer(8, symmetric=True, granularity=ff.PerChannel(0))
+        w = layer.weight.detach().abs().amax(1)
+        layer.weight_quantizer.quantization_range = (-w, w)
+        if requant:
+            layer.output_quantizer = LinearQuantizer(8, symmetric=False)
+            layer.output_quantizer.quantization_range = (-1.2, 1.0)
+        _ffqrt.linear_dynamic, _layer_plan._linear_dynamic = counting, plan_counting
+        try:
+            with _integer.dynamic_activations(True):
+                for shape in ((20,), (6, 20), (2, 3, 20)):
+                    x = torch.randn(shape) * 2.0
+                    calls.clear()
+                    planned.clear()
+                    got, want = planned_and_ordinary(layer, x)
+                    assert planned == [1], "%s: the plan ran the first call" % (shape,)
+                    assert len(calls) == 2, "%s: both calls took the dynamic kernel (%d)" % (shape, len(calls))
+                    assert_same_result(got, want, "dynamic, shape %s requant %s" % (shape, requant))
+        finally:
+            _ffqrt.linear_dynamic, _layer_plan._linear_dynamic = real, real_plan
+
+
 def test_conv_plans_quantize_float_inputs_in_the_kernel_call():
     """The same for QuantizedConv2d (``conv2d_static``): contiguous and channels_last float
     inputs, float and requantized outputs, strided and grouped convolutions."""

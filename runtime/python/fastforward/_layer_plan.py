@@ -300,6 +300,23 @@ def _build_linear(m: Any, plan: _Plan) -> bool:
     return True
 
 
+def _linear_dynamic(plan: _Plan, x: torch.Tensor) -> Any:
+    """A float input to a layer without an input quantizer, on the dynamic path: quantized
+    per call inside libffqrt, as the functional op's dynamic kernel does it; a static output
+    quantizer then quantizes the float result, as there."""
+    shape = x.shape
+    if (x.dtype is not torch.float32 or not x.is_cpu or x.layout is not torch.strided or not shape
+            or shape[-1] != plan.k or not x.is_contiguous() or x.numel() == 0):
+        return MISS
+    y = _ffqrt.linear_dynamic(x.view(-1, plan.k), plan.packed, plan.bias)
+    _integer._note("linear", "integer")
+    y = y.view(shape[:-1] + (plan.n,))
+    how = plan.how
+    if how[0] == _integer._REQUANT:
+        return how[1][1](y)
+    return y
+
+
 def linear(m: Any, x: Any) -> Any:
     """``m(x)`` for a QuantizedLinear ``m`` through its plan, or MISS."""
     plan = _plan_for(m, "linear", (), _build_linear)
@@ -316,6 +333,8 @@ def linear(m: Any, x: Any) -> Any:
         how = plan.how
         y = y.view(shape[:-1] + (plan.n,))
         return y if how[0] == _integer._FLOAT else _integer._finish(y, how)
+    if plan.in_stub and type(x) is torch.Tensor and _integer._state["dynamic"]:
+        return _linear_dynamic(plan, x)
     codes = _codes(plan, x)
     if codes is None or codes[0].dim() < 1 or int(codes[0].shape[-1]) != plan.k:
         return MISS
