@@ -216,6 +216,17 @@ typedef struct omp_job {
     atomic_uint_fast64_t last_start;
 } omp_job;
 
+// GNU libgomp is not usable in a child process forked after its threads ran (its
+// parallel regions wait for threads that the child does not have): after a fork, the child
+// never hands work to an OpenMP runtime, and its pools run on the calling thread plus any
+// workers of its own (a pool's calls never wait for a worker that does not start).
+static atomic_int forked_child;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void) { atomic_store_explicit(&forked_child, 1, memory_order_relaxed); }
+
+static void register_atfork(void) { pthread_atfork(NULL, NULL, on_fork_child); }
+
 static void omp_body(void *arg) {
     omp_job *o = arg;
     uint64_t t = now_ns(), seen = atomic_load_explicit(&o->last_start, memory_order_relaxed);
@@ -227,6 +238,7 @@ static void omp_body(void *arg) {
 
 int ffqrt_pool_use_openmp(ffqrt_pool *p, const char *library) {
     if (!p) return 0;
+    pthread_once(&atfork_once, register_atfork);
     ffqrt_gomp_parallel_fn fn = NULL;
     if (library) {
         // RTLD_NOLOAD: only a runtime that is loaded already; the reference is dropped at
@@ -248,7 +260,7 @@ int ffqrt_pool_uses_openmp(const ffqrt_pool *p) {
 void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit_fn fn, void *arg) {
     job j = {fn, arg, units, 0};
     ffqrt_gomp_parallel_fn omp = p ? atomic_load_explicit(&p->omp, memory_order_acquire) : NULL;
-    if (omp && nthreads > 1 && units > 1) {
+    if (omp && nthreads > 1 && units > 1 && !atomic_load_explicit(&forked_child, memory_order_relaxed)) {
         uint64_t t0 = now_ns();
         if (t0 >= atomic_load_explicit(&p->omp_pause_until, memory_order_relaxed)) {
             size_t team = nthreads < units ? nthreads : units;

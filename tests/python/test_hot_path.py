@@ -482,6 +482,45 @@ def test_kernels_run_on_torchs_openmp_threads():
         assert torch.equal(bits(on[0]), bits(off[0])) and torch.equal(on[1], off[1]), "m=%d" % m
 
 
+def test_kernels_work_in_a_forked_child():
+    """GNU libgomp's parallel regions hang in a child forked after its threads ran; a
+    context that hands its work to OpenMP runs on its own threads in such a child instead.
+    (torch's own parallel ops hang there too: the child here runs only libffqrt and numpy.)
+    The child's CPU time is capped; a child that blocks is killed after two minutes."""
+    need_c()
+    if not hasattr(os, "fork"):
+        raise Skipped("no os.fork on this platform")
+    import resource
+    import signal
+    import time
+
+    w = torch.randint(-127, 128, (256, 192), dtype=torch.int8)
+    packed = _ffqrt.linear_pack(w, torch.rand(256) + 0.01)
+    call = _ffqrt.StaticLinearCall(_ffqrt.QParam(0.05, 3, torch.int8), packed, torch.randn(256))
+    x = torch.randn(64, 192)
+    want = call(x).numpy().copy()  # (threads=2 when torch has them: the OpenMP team runs)
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 when the results are right
+        code = 1
+        try:
+            resource.setrlimit(resource.RLIMIT_CPU, (60, 60))
+            ok = all((call(x).numpy() == want).all() for _ in range(3))
+            code = 0 if ok else 2
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 120
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("the forked child did not finish (hung in a parallel region)")
+        time.sleep(0.05)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "child status %r" % (status,)
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 
