@@ -278,7 +278,11 @@ def _empty(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
     return t
 
 
-_scratch = threading.local()
+class _Scratch(threading.local):
+    work: Optional[torch.Tensor] = None  # this thread's workspace (see _workspace)
+
+
+_scratch = _Scratch()
 _SCRATCH_MAX = 64 << 20
 
 

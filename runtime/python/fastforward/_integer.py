@@ -74,7 +74,17 @@ __all__ = [
 ]
 
 _state = {"enabled": os.environ.get("FFQ_INTEGER", "1") != "0", "dynamic": False}
-_local = threading.local()
+class _Local(threading.local):
+    """Per-thread state; the class attributes are each thread's defaults (a missing
+    attribute would make every ``getattr(_local, name, default)`` raise and catch an
+    AttributeError, which costs more than the rest of a small kernel call's checks)."""
+
+    off = False
+    last: Optional[str] = None
+    pending: Any = None
+
+
+_local = _Local()
 
 
 def enabled() -> bool:

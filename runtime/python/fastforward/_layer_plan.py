@@ -133,8 +133,8 @@ def _global_ok(op: str) -> bool:
     if (not _enabled[0] or not _integer.enabled() or torch.is_grad_enabled() or get_export_mode()
             or _integer._global_hooks()):
         return False
-    kernels = dispatcher.registered_kernels(op)
-    return bool(kernels) and kernels[0].fn is _integer.KERNELS[op]
+    entries = dispatcher._registry.get(op)  # (read in place: this runs on every call)
+    return bool(entries) and entries[0][2].fn is _integer.KERNELS[op]
 
 
 class _Plan:
