@@ -10,7 +10,9 @@
 //   *_size functions give (align them to 64 bytes for speed; any alignment is correct).
 // - Threads: each context owns a pool of worker threads, started by ffqrt_ctx_new and
 //   stopped by ffqrt_ctx_free; calls hand work to it, no thread is created per call
-//   (or to an OpenMP runtime's threads, see ffqrt_ctx_use_openmp).
+//   (or to an OpenMP runtime's threads, see ffqrt_ctx_use_openmp). In a child process
+//   forked from one that had contexts, every call runs on the calling thread (threads do
+//   not survive a fork), and freeing an inherited context does not wait for its workers.
 //   A context may be shared by several calling threads: a call that finds the pool busy
 //   runs on its caller's thread alone (same results).
 // - The *_ref functions are the specification: plain scalar loops, always compiled,

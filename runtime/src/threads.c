@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { SPIN = 2000 };  // polls before sleeping (a few microseconds)
 
@@ -60,6 +61,7 @@ struct ffqrt_pool {
     slot *slots;
     _Atomic(ffqrt_gomp_parallel_fn) omp;   // set by ffqrt_pool_use_openmp, or NULL
     atomic_uint_fast64_t omp_pause_until;  // CLOCK_MONOTONIC ns: the pool's threads until then
+    pid_t owner;                           // the process that started the workers
 };
 
 static inline void cpu_relax(void) {
@@ -67,6 +69,17 @@ static inline void cpu_relax(void) {
     __builtin_ia32_pause();
 #endif
 }
+
+// Threads do not survive a fork, and GNU libgomp is not usable in a child forked after its
+// threads ran (its parallel regions wait for threads the child does not have). In a forked
+// child every call runs on the calling thread: no OpenMP hand-off, and no pool state
+// (locks, counters) inherited mid-use from the parent is touched.
+static atomic_int forked_child;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void) { atomic_store_explicit(&forked_child, 1, memory_order_relaxed); }
+
+static void register_atfork(void) { pthread_atfork(NULL, NULL, on_fork_child); }
 
 static void run_units(job *j) {
     for (;;) {
@@ -153,6 +166,7 @@ static void close_and_wait(ffqrt_pool *p) {
 
 ffqrt_pool *ffqrt_pool_new(size_t nthreads) {
     if (nthreads == 0 || nthreads > FFQRT_MAX_THREADS) return NULL;
+    pthread_once(&atfork_once, register_atfork);
     ffqrt_pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->threads = calloc(nthreads, sizeof *p->threads);
@@ -168,6 +182,7 @@ ffqrt_pool *ffqrt_pool_new(size_t nthreads) {
     atomic_init(&p->limit, 0);
     atomic_init(&p->omp, (ffqrt_gomp_parallel_fn)NULL);
     atomic_init(&p->omp_pause_until, 0);
+    p->owner = getpid();
     for (; p->nworkers < nthreads - 1; p->nworkers++) {
         p->slots[p->nworkers].p = p;
         if (pthread_create(&p->threads[p->nworkers], NULL, worker, &p->slots[p->nworkers]) != 0) {
@@ -182,6 +197,10 @@ ffqrt_pool *ffqrt_pool_new(size_t nthreads) {
 // entered it (stop jobs are never closed early) and then joins them.
 void ffqrt_pool_free(ffqrt_pool *p) {
     if (!p) return;
+    if (p->owner != getpid()) {  // a copy made by fork: its workers live in the parent only
+        free(p->threads), free(p->slots), free(p);
+        return;
+    }
     if (p->nworkers) {
         job none = {NULL, NULL, 0, 0};
         publish(p, &none, p->nworkers, 1);
@@ -216,17 +235,6 @@ typedef struct omp_job {
     atomic_uint_fast64_t last_start;
 } omp_job;
 
-// GNU libgomp is not usable in a child process forked after its threads ran (its
-// parallel regions wait for threads that the child does not have): after a fork, the child
-// never hands work to an OpenMP runtime, and its pools run on the calling thread plus any
-// workers of its own (a pool's calls never wait for a worker that does not start).
-static atomic_int forked_child;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void on_fork_child(void) { atomic_store_explicit(&forked_child, 1, memory_order_relaxed); }
-
-static void register_atfork(void) { pthread_atfork(NULL, NULL, on_fork_child); }
-
 static void omp_body(void *arg) {
     omp_job *o = arg;
     uint64_t t = now_ns(), seen = atomic_load_explicit(&o->last_start, memory_order_relaxed);
@@ -259,8 +267,12 @@ int ffqrt_pool_uses_openmp(const ffqrt_pool *p) {
 
 void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit_fn fn, void *arg) {
     job j = {fn, arg, units, 0};
+    if (atomic_load_explicit(&forked_child, memory_order_relaxed)) {
+        run_units(&j);
+        return;
+    }
     ffqrt_gomp_parallel_fn omp = p ? atomic_load_explicit(&p->omp, memory_order_acquire) : NULL;
-    if (omp && nthreads > 1 && units > 1 && !atomic_load_explicit(&forked_child, memory_order_relaxed)) {
+    if (omp && nthreads > 1 && units > 1) {
         uint64_t t0 = now_ns();
         if (t0 >= atomic_load_explicit(&p->omp_pause_until, memory_order_relaxed)) {
             size_t team = nthreads < units ? nthreads : units;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ffqrt.h"
 
@@ -937,6 +939,33 @@ static void test_threads(void) {
         printf("SKIP openmp hand-off: %s cannot be loaded\n", OMP_LIB);
     }
     ffqrt_ctx_free(c);
+    // A forked child: every call on the calling thread (the parent's workers and OpenMP
+    // threads are not there), same results, and freeing the parent's context does not wait
+    // for them. The child is killed by SIGALRM if it blocks.
+    for (int use_omp = 0; use_omp <= 1; use_omp++) {
+        if (use_omp && !omp_runtime()) continue;
+        ffqrt_ctx *fc = ffqrt_ctx_new(FFQRT_ISA_AUTO, 2);
+        if (!fc) continue;
+        if (use_omp) ffqrt_ctx_use_openmp(fc, OMP_LIB);
+        float *y0 = xmalloc(M * N * 4);
+        shared_call s0 = {fc, a, packed, M, N, y0, 3, 0, want};
+        call_linear(&s0);  // the workers (or the OpenMP team) have run
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            alarm(60);
+            shared_call s1 = {fc, a, packed, M, N, y0, 3, 0, want};
+            call_linear(&s1);
+            ffqrt_ctx_free(fc);
+            _exit(s1.bad ? 3 : 0);
+        }
+        int status = 0;
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "forked child (%s): status %d", use_omp ? "openmp" : "pool", status);
+        CHECK(s0.bad == 0, "parent before the fork");
+        free(y0);
+        ffqrt_ctx_free(fc);
+    }
     CHECK(ffqrt_ctx_new(FFQRT_ISA_AUTO, -1) == NULL, "negative thread count refused");
     ffqrt_ctx *big = ffqrt_ctx_new(FFQRT_ISA_REF, 100000);
     CHECK(big && ffqrt_ctx_threads(big) == 256, "thread count clamped to 256");
