@@ -137,28 +137,28 @@ ffqrt_status ffqrt_dequantize(const ffqrt_ctx *ctx, float *x, const void *q, con
     return run_grid(ctx, MODE_DEQUANT, x, q, g, scale, zero_point, dtype);
 }
 
-ffqrt_status ffqrt_quantize_dequantize(const ffqrt_ctx *ctx, float *raw, float *dq, const float *x,
-                                       const ffqrt_grid *g, const float *scale, const int32_t *zero_point,
-                                       int dtype) {
-    if (!ctx || !ffqrt_grid_args_ok(raw, x, g, scale, zero_point, dtype) || (!dq && ffqrt_grid_numel(g)) ||
+// The 8-bit modes with two outputs (MODE_QDQ, MODE_DUAL): out2 is required like out.
+static ffqrt_status run_grid2(const ffqrt_ctx *ctx, int mode, void *out, void *out2, const float *x,
+                              const ffqrt_grid *g, const float *scale, const int32_t *zp, int dtype) {
+    if (!ctx || !ffqrt_grid_args_ok(out, x, g, scale, zp, dtype) || (!out2 && ffqrt_grid_numel(g)) ||
         (dtype != FFQRT_S8 && dtype != FFQRT_U8))
         return FFQRT_EINVAL;
-    qjob j = {ctx->k, MODE_QDQ, dtype, raw, dq, x, g, scale, zero_point};
+    qjob j = {ctx->k, mode, dtype, out, out2, x, g, scale, zp};
     size_t nt = threads_for(ctx, ffqrt_grid_numel(g));
     ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), walk, &j);
     return FFQRT_OK;
 }
 
+ffqrt_status ffqrt_quantize_dequantize(const ffqrt_ctx *ctx, float *raw, float *dq, const float *x,
+                                       const ffqrt_grid *g, const float *scale, const int32_t *zero_point,
+                                       int dtype) {
+    return run_grid2(ctx, MODE_QDQ, raw, dq, x, g, scale, zero_point, dtype);
+}
+
 ffqrt_status ffqrt_quantize_dual(const ffqrt_ctx *ctx, void *q, float *raw, const float *x,
                                  const ffqrt_grid *g, const float *scale, const int32_t *zero_point,
                                  int dtype) {
-    if (!ctx || !ffqrt_grid_args_ok(q, x, g, scale, zero_point, dtype) || (!raw && ffqrt_grid_numel(g)) ||
-        (dtype != FFQRT_S8 && dtype != FFQRT_U8))
-        return FFQRT_EINVAL;
-    qjob j = {ctx->k, MODE_DUAL, dtype, q, raw, x, g, scale, zero_point};
-    size_t nt = threads_for(ctx, ffqrt_grid_numel(g));
-    ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), walk, &j);
-    return FFQRT_OK;
+    return run_grid2(ctx, MODE_DUAL, q, raw, x, g, scale, zero_point, dtype);
 }
 
 ffqrt_status ffqrt_fake_quantize(const ffqrt_ctx *ctx, float *y, const float *x, const ffqrt_grid *g,
