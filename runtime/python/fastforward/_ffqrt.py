@@ -981,29 +981,9 @@ def linear_static(x: torch.Tensor, pa: QParam, packed: torch.Tensor, bias: Optio
     """``linear`` of float32 ``x`` [m, k] quantized onto the per-tensor 8-bit grid ``pa``
     inside the same C call (the codes go to a scratch buffer, never to Python): the values
     of ``quantize_int8`` followed by ``linear``, with one call and no codes tensor."""
-    lib = _integer_lib()
-    if lib is None:
+    if _integer_lib() is None:
         return None
-    n, k = _pack_nk(packed, "linear_static")
-    if not isinstance(x, torch.Tensor) or x.dim() != 2 or int(x.shape[1]) != k:
-        raise ValueError("linear_static: input must be [m, %d], got %s" % (k, tuple(getattr(x, "shape", ()))))
-    m = int(x.shape[0])
-    _need(x, "linear_static input", (torch.float32,), m * k)
-    _need_qparam(pa, "linear_static input grid")
-    if bias is not None:
-        _need(bias, "linear_static bias", (torch.float32,), n)
-    work = _workspace(m * k)
-    if out is None:
-        y = _empty((m, n), torch.float32)
-        py = None
-    else:
-        _need_qparam(out, "linear_static output")
-        y = _empty((m, n), out.dtype)
-        py = ctypes.byref(out._c)
-    _check(lib.ffqrt_linear_static(integer_context(threads), y.data_ptr(), py, int(bool(relu)), x.data_ptr(),
-                                   ctypes.byref(pa._c), packed.data_ptr(), _ptr(bias), m, work.data_ptr()),
-           "linear_static")
-    return y
+    return StaticLinearCall(pa, packed, bias, out, relu, name="linear_static")(x, threads)
 
 
 class StaticLinearCall:
@@ -1011,36 +991,39 @@ class StaticLinearCall:
     pack, the bias and the output grid (or float output). A layer's call plan keeps one;
     each call checks only its input (float32, dense, [m, k]) and passes it to C."""
 
-    __slots__ = ("fn", "packed", "bias", "out", "pa", "n", "k", "y_dtype", "py", "pa_ptr", "packed_ptr",
-                 "bias_ptr")
+    __slots__ = ("fn", "name", "packed", "bias", "out", "pa", "relu", "n", "k", "y_dtype", "py", "pa_ptr",
+                 "packed_ptr", "bias_ptr")
 
     def __init__(self, pa: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor],
-                 out: Optional[QParam] = None) -> None:
+                 out: Optional[QParam] = None, relu: bool = False, name: str = "StaticLinearCall") -> None:
         lib = _integer_lib()
         if lib is None:
-            raise RuntimeError("StaticLinearCall: libffqrt is not loaded")
-        self.n, self.k = _pack_nk(packed, "StaticLinearCall")
-        _need_qparam(pa, "StaticLinearCall input grid")
+            raise RuntimeError("%s: libffqrt is not loaded" % name)
+        self.name = name
+        self.n, self.k = _pack_nk(packed, name)
+        _need_qparam(pa, name + " input grid")
         if bias is not None:
-            _need(bias, "StaticLinearCall bias", (torch.float32,), self.n)
+            _need(bias, name + " bias", (torch.float32,), self.n)
         if out is not None:
-            _need_qparam(out, "StaticLinearCall output")
+            _need_qparam(out, name + " output")
         self.fn = lib.ffqrt_linear_static
         self.packed, self.bias, self.out, self.pa = packed, bias, out, pa  # kept alive with their memory
+        self.relu = int(bool(relu))
         self.y_dtype = torch.float32 if out is None else out.dtype
         self.py = None if out is None else ctypes.pointer(out._c)
         self.pa_ptr = ctypes.pointer(pa._c)
         self.packed_ptr, self.bias_ptr = packed.data_ptr(), _ptr(bias)
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, threads: Optional[int] = None) -> torch.Tensor:
         k = self.k
         if not _plain(x, torch.float32) or x.dim() != 2 or int(x.shape[1]) != k:
-            raise ValueError("StaticLinearCall: input must be a dense float32 [m, %d] CPU tensor" % k)
+            raise ValueError("%s: input must be a dense float32 [m, %d] CPU tensor, got %s"
+                             % (self.name, k, tuple(getattr(x, "shape", ()))))
         m = int(x.shape[0])
-        y = torch.empty((m, self.n), dtype=self.y_dtype)
+        y = _empty((m, self.n), self.y_dtype)
         work = _workspace(m * k)
-        _check(self.fn(integer_context(), y.data_ptr(), self.py, 0, x.data_ptr(), self.pa_ptr, self.packed_ptr,
-                       self.bias_ptr, m, work.data_ptr()), "linear_static")
+        _check(self.fn(integer_context(threads), y.data_ptr(), self.py, self.relu, x.data_ptr(), self.pa_ptr,
+                       self.packed_ptr, self.bias_ptr, m, work.data_ptr()), self.name)
         return y
 
 
