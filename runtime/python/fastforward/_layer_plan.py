@@ -278,6 +278,18 @@ def _is_identity(key: Tuple[Any, ...], table: torch.Tensor) -> bool:
     return seen[1]
 
 
+def _out_grid(how: Tuple[int, Any]) -> Optional[_ffqrt.QParam]:
+    """The output grid the kernel requantizes onto, or None for a float output."""
+    return how[1][0] if how[0] == _integer._REQUANT else None
+
+
+def _dense_rows(x: torch.Tensor, k: int) -> bool:
+    """A float32 CPU input the kernels read as it is: dense, rows of ``k``, not empty."""
+    shape = x.shape
+    return (x.dtype is torch.float32 and x.is_cpu and x.layout is torch.strided and bool(shape)
+            and shape[-1] == k and x.is_contiguous() and x.numel() != 0)
+
+
 # --- linear ----------------------------------------------------------------------------------
 
 
@@ -295,8 +307,7 @@ def _build_linear(m: Any, plan: _Plan) -> bool:
     plan.static = None
     if not plan.in_stub:
         how = plan.how
-        plan.static = _ffqrt.StaticLinearCall(plan.in_qp, plan.packed, plan.bias,
-                                              how[1][0] if how[0] == _integer._REQUANT else None)
+        plan.static = _ffqrt.StaticLinearCall(plan.in_qp, plan.packed, plan.bias, _out_grid(how))
     return True
 
 
@@ -304,13 +315,11 @@ def _linear_dynamic(plan: _Plan, x: torch.Tensor) -> Any:
     """A float input to a layer without an input quantizer, on the dynamic path: quantized
     per call inside libffqrt, as the functional op's dynamic kernel does it; a static output
     quantizer then quantizes the float result, as there."""
-    shape = x.shape
-    if (x.dtype is not torch.float32 or not x.is_cpu or x.layout is not torch.strided or not shape
-            or shape[-1] != plan.k or not x.is_contiguous() or x.numel() == 0):
+    if not _dense_rows(x, plan.k):
         return MISS
     y = _ffqrt.linear_dynamic(x.view(-1, plan.k), plan.packed, plan.bias)
     _integer._note("linear", "integer")
-    y = y.view(shape[:-1] + (plan.n,))
+    y = y.view(x.shape[:-1] + (plan.n,))
     how = plan.how
     if how[0] == _integer._REQUANT:
         return how[1][1](y)
@@ -324,14 +333,12 @@ def linear(m: Any, x: Any) -> Any:
         return MISS
     if plan.static is not None and type(x) is torch.Tensor:
         # a float input: quantized inside the kernel's own call (the codes never reach Python)
-        shape = x.shape
-        if (x.dtype is not torch.float32 or not x.is_cpu or x.layout is not torch.strided or not shape
-                or shape[-1] != plan.k or not x.is_contiguous() or x.numel() == 0):
+        if not _dense_rows(x, plan.k):
             return MISS
         y = plan.static(x.view(-1, plan.k))
         _integer._note("linear", "integer")
         how = plan.how
-        y = y.view(shape[:-1] + (plan.n,))
+        y = y.view(x.shape[:-1] + (plan.n,))
         return y if how[0] == _integer._FLOAT else _integer._finish(y, how)
     if plan.in_stub and type(x) is torch.Tensor and _integer._state["dynamic"]:
         return _linear_dynamic(plan, x)
@@ -341,12 +348,30 @@ def linear(m: Any, x: Any) -> Any:
     raw, qp = codes
     how = plan.how
     a = raw.reshape(-1, plan.k).contiguous()
-    y = _ffqrt.linear(a, qp, plan.packed, plan.bias, out=how[1][0] if how[0] == _integer._REQUANT else None)
+    y = _ffqrt.linear(a, qp, plan.packed, plan.bias, out=_out_grid(how))
     _integer._note("linear", "integer")
     return _integer._finish(y.reshape(tuple(raw.shape[:-1]) + (plan.n,)), how)
 
 
 # --- conv2d ----------------------------------------------------------------------------------
+
+
+def _conv_geometry(plan: _Plan, dims: Tuple[int, ...], layout: int) -> Optional[List[Any]]:
+    """``[shape, pack, StaticConvCall or None]`` for inputs of ``dims`` (n, c, h, w) in
+    ``layout``, made once per geometry (the call on first use by a float input); None when
+    the kernel cannot take this geometry."""
+    kh, kw, stride, pad, dilation, groups = plan.conv
+    key = tuple(int(d) for d in dims) + (plan.n, kh, kw, stride, pad, dilation, groups, layout)
+    found = plan.shapes.get(key)
+    if found is None:
+        shape = _integer._conv_shape(key)
+        packed = None if shape is None else _integer._conv_pack(plan.weight, shape, 2)
+        if packed is None:
+            return None
+        if len(plan.shapes) > 64:
+            plan.shapes.clear()
+        found = plan.shapes[key] = [shape, packed, None]
+    return found
 
 
 def _conv_float(plan: _Plan, x: torch.Tensor) -> Any:
@@ -364,20 +389,11 @@ def _conv_float(plan: _Plan, x: torch.Tensor) -> Any:
     how = plan.how
     if how[0] == _integer._REQUANT:
         layout |= _ffqrt.CONV_OUT_NHWC
-    nb, c_in, h, wd = x.shape
-    kh, kw, stride, pad, dilation, groups = plan.conv
-    key = (nb, c_in, h, wd, plan.n, kh, kw, stride, pad, dilation, groups, layout)
-    found = plan.shapes.get(key)
-    if found is None or len(found) < 3:
-        shape = _integer._conv_shape(key)
-        packed = None if shape is None else _integer._conv_pack(plan.weight, shape, 2)
-        if packed is None:
-            return MISS
-        if len(plan.shapes) > 64:
-            plan.shapes.clear()
-        call = _ffqrt.StaticConvCall(plan.in_qp, packed, plan.bias, shape,
-                                     how[1][0] if how[0] == _integer._REQUANT else None)
-        found = plan.shapes[key] = (shape, packed, call)
+    found = _conv_geometry(plan, x.shape, layout)
+    if found is None:
+        return MISS
+    if found[2] is None:
+        found[2] = _ffqrt.StaticConvCall(plan.in_qp, found[1], plan.bias, found[0], _out_grid(how))
     y = found[2](x)
     _integer._note("conv2d", "integer")
     return y if how[0] == _integer._FLOAT else _integer._finish(y, how)
@@ -421,19 +437,10 @@ def conv2d(m: Any, x: Any) -> Any:
         layout |= _ffqrt.CONV_IN_NHWC
     if how[0] == _integer._REQUANT:
         layout |= _ffqrt.CONV_OUT_NHWC
-    nb, c_in, h, wd = (int(d) for d in raw.shape)
-    kh, kw, stride, pad, dilation, groups = plan.conv
-    key = (nb, c_in, h, wd, plan.n, kh, kw, stride, pad, dilation, groups, layout)
-    found = plan.shapes.get(key)
+    found = _conv_geometry(plan, raw.shape, layout)
     if found is None:
-        shape = _integer._conv_shape(key)
-        packed = None if shape is None else _integer._conv_pack(plan.weight, shape, 2)
-        if packed is None:
-            return MISS
-        if len(plan.shapes) > 64:
-            plan.shapes.clear()
-        found = plan.shapes[key] = (shape, packed)
+        return MISS
     y = _ffqrt.conv2d(raw if layout & _ffqrt.CONV_IN_NHWC else raw.contiguous(), qp, found[1], plan.bias,
-                      found[0], out=how[1][0] if how[0] == _integer._REQUANT else None)
+                      found[0], out=_out_grid(how))
     _integer._note("conv2d", "integer")
     return _integer._finish(y, how)
