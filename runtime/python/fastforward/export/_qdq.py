@@ -210,11 +210,16 @@ def _traced_value(x: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
     return out.copy_(value)
 
 
-class _ActivationQDQ(torch.autograd.Function):
+class _TracedAs(torch.autograd.Function):
+    """Returns ``spec[0]`` (fastforward's value) computed from ``x``; a subclass's
+    ``symbolic`` is what the ONNX trace records in its place."""
+
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
         return _traced_value(x, spec[0])
 
+
+class _ActivationQDQ(_TracedAs):
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
         _, scale, zero_point, axis, four_bit = spec
@@ -227,11 +232,7 @@ class _ActivationQDQ(torch.autograd.Function):
         return g.op("DequantizeLinear", q, s, z, **kwargs)
 
 
-class _StoredDQ(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
-        return _traced_value(x, spec[0])
-
+class _StoredDQ(_TracedAs):
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
         _, stored, scale, zero_point, axis, four_bit = spec
@@ -244,11 +245,7 @@ class _StoredDQ(torch.autograd.Function):
         return g.op("DequantizeLinear", q, s, z, **kwargs)
 
 
-class _EncodedMarker(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
-        return _traced_value(x, spec[0])
-
+class _EncodedMarker(_TracedAs):
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
         out = g.op(ENCODED_MARKER, x, index_i=spec[1])
@@ -256,11 +253,7 @@ class _EncodedMarker(torch.autograd.Function):
         return out
 
 
-class _ParamMarker(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, spec: Tuple[Any, ...]) -> torch.Tensor:  # type: ignore[override]
-        return _traced_value(x, spec[0])
-
+class _ParamMarker(_TracedAs):
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
         value, index, stored = spec
