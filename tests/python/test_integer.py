@@ -697,6 +697,24 @@ def test_layer_plans_equal_the_ordinary_forward():
     assert_same_result(got, want, "channels_last input")
 
 
+def quantized_layer(module, input_range=None, input_symmetric=False, output_range=None):
+    """``module`` (a Linear or Conv2d) as quantize_model makes it: weights symmetric per
+    output channel over their own range; an 8-bit input quantizer over ``input_range`` (None:
+    the stub stays), an asymmetric 8-bit output quantizer over ``output_range`` (None: float
+    output)."""
+    layer = ff.quantize_model(torch.nn.Sequential(module))[0]
+    layer.weight_quantizer = LinearQuantizer(8, symmetric=True, granularity=ff.PerChannel(0))
+    w = layer.weight.detach().reshape(layer.weight.shape[0], -1).abs().amax(1)
+    layer.weight_quantizer.quantization_range = (-w, w)
+    if input_range is not None:
+        layer.input_quantizer = LinearQuantizer(8, symmetric=input_symmetric)
+        layer.input_quantizer.quantization_range = input_range
+    if output_range is not None:
+        layer.output_quantizer = LinearQuantizer(8, symmetric=False)
+        layer.output_quantizer.quantization_range = output_range
+    return layer
+
+
 def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
     """A planned QuantizedLinear with a static 8-bit input quantizer hands a float input to
     one C call that quantizes and multiplies (``linear_static``): bit-identical to the
@@ -714,15 +732,8 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
         return real(self, *args, **kwargs)
 
     for symmetric, requant in ((False, False), (True, False), (False, True)):
-        layer = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(24, 40)))[0]
-        layer.weight_quantizer = LinearQuantizer(8, symmetric=True, granularity=ff.PerChannel(0))
-        w = layer.weight.detach().abs().amax(1)
-        layer.weight_quantizer.quantization_range = (-w, w)
-        layer.input_quantizer = LinearQuantizer(8, symmetric=symmetric)
-        layer.input_quantizer.quantization_range = (-1.7, 2.3) if not symmetric else (-2.0, 2.0)
-        if requant:
-            layer.output_quantizer = LinearQuantizer(8, symmetric=False)
-            layer.output_quantizer.quantization_range = (-1.1, 0.9)
+        layer = quantized_layer(torch.nn.Linear(24, 40), (-2.0, 2.0) if symmetric else (-1.7, 2.3), symmetric,
+                                (-1.1, 0.9) if requant else None)
         _ffqrt.StaticLinearCall.__call__ = counting
         try:
             for shape in ((24,), (5, 24), (2, 3, 24), (1, 1, 1, 24)):
@@ -761,13 +772,7 @@ def test_layer_plans_on_the_dynamic_path():
         return real(*args, **kwargs)
 
     for requant in (False, True):
-        layer = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(20, 33)))[0]
-        layer.weight_quantizer = LinearQuantizer(8, symmetric=True, granularity=ff.PerChannel(0))
-        w = layer.weight.detach().abs().amax(1)
-        layer.weight_quantizer.quantization_range = (-w, w)
-        if requant:
-            layer.output_quantizer = LinearQuantizer(8, symmetric=False)
-            layer.output_quantizer.quantization_range = (-1.2, 1.0)
+        layer = quantized_layer(torch.nn.Linear(20, 33), output_range=(-1.2, 1.0) if requant else None)
         _ffqrt.linear_dynamic, _layer_plan._linear_dynamic = counting, plan_counting
         try:
             with _integer.dynamic_activations(True):
@@ -800,15 +805,7 @@ def test_conv_plans_quantize_float_inputs_in_the_kernel_call():
     for conv, requant in ((torch.nn.Conv2d(6, 10, 3, padding=1), False),
                           (torch.nn.Conv2d(6, 12, 3, stride=2, padding=1, groups=2), True),
                           (torch.nn.Conv2d(6, 8, 1), False)):
-        layer = ff.quantize_model(torch.nn.Sequential(conv))[0]
-        layer.weight_quantizer = LinearQuantizer(8, symmetric=True, granularity=ff.PerChannel(0))
-        w = layer.weight.detach().reshape(layer.weight.shape[0], -1).abs().amax(1)
-        layer.weight_quantizer.quantization_range = (-w, w)
-        layer.input_quantizer = LinearQuantizer(8, symmetric=False)
-        layer.input_quantizer.quantization_range = (-1.9, 2.1)
-        if requant:
-            layer.output_quantizer = LinearQuantizer(8, symmetric=False)
-            layer.output_quantizer.quantization_range = (-1.5, 1.2)
+        layer = quantized_layer(conv, (-1.9, 2.1), output_range=(-1.5, 1.2) if requant else None)
         _ffqrt.StaticConvCall.__call__ = counting
         try:
             for batch, fmt in ((1, torch.contiguous_format), (3, torch.channels_last), (2, torch.contiguous_format)):
@@ -1078,15 +1075,8 @@ def test_randomized_plan_inputs():
             k = rng.choice([1, 3, 64, 4097 if i % 10 == 0 else 9])
             module = torch.nn.Linear(k, rng.choice([1, 2, 17]))
             shape = rng.choice([(k,), (0, k), (1, k), (3, 2, k), (1, 1, 1, k)])
-        layer = ff.quantize_model(torch.nn.Sequential(module))[0]
-        layer.weight_quantizer = LinearQuantizer(8, symmetric=True, granularity=ff.PerChannel(0))
-        w = layer.weight.detach().reshape(layer.weight.shape[0], -1).abs().amax(1)
-        layer.weight_quantizer.quantization_range = (-w, w)
-        layer.input_quantizer = LinearQuantizer(8, symmetric=rng.random() < 0.5)
-        layer.input_quantizer.quantization_range = (-2.5, 2.0)
-        if rng.random() < 0.5:
-            layer.output_quantizer = LinearQuantizer(8, symmetric=False)
-            layer.output_quantizer.quantization_range = (-3.0, 3.0)
+        symmetric = rng.random() < 0.5
+        layer = quantized_layer(module, (-2.5, 2.0), symmetric, (-3.0, 3.0) if rng.random() < 0.5 else None)
         x, kind = _odd_float(shape, rng)
         got, want = planned_and_ordinary(layer, x)
         assert_same_result(got, want, "case %d: %s %s %s" % (i, type(module).__name__, shape, kind))
