@@ -335,13 +335,9 @@ def demo_model():
     return ResidualMLP(16, 64).eval()
 
 
-# --- tests ---------------------------------------------------------------------------------------
-
-
-def test_demo_model_quanto_style():
-    """The README's demo model through ff.quantize (autoquant): symmetric int8 everywhere."""
-    needs_onnx()
-    needs_ffq()
+def quanto_style_demo():
+    """The README's demo model through ff.quantize (autoquant), symmetric int8 everywhere,
+    calibrated; and an input."""
     model = demo_model()
     with torch.no_grad():
         model.gate.normal_()
@@ -349,7 +345,31 @@ def test_demo_model_quanto_style():
     with torch.no_grad(), ff.calibration(model):
         for _ in range(4):
             model(torch.randn(32, 16))
-    x = torch.randn(32, 16)
+    return model, torch.randn(32, 16)
+
+
+def calibrated_block():
+    """autoquant's transformer block through ff.quantize, calibrated; and an input."""
+    from export_models import TransformerBlock
+
+    torch.manual_seed(2)
+    model = TransformerBlock().eval()
+    ff.quantize(model, weights=8, activations=8)
+    x = torch.randn(2, 8, 32)
+    with torch.no_grad(), ff.calibration(model):
+        for _ in range(4):
+            model(torch.randn_like(x))
+    return model, x
+
+
+# --- tests ---------------------------------------------------------------------------------------
+
+
+def test_demo_model_quanto_style():
+    """The README's demo model through ff.quantize (autoquant): symmetric int8 everywhere."""
+    needs_onnx()
+    needs_ffq()
+    model, x = quanto_style_demo()
     with tempfile.TemporaryDirectory() as tmp:
         proto = check_export(model, (x,), tmp, "demo")
         q = [n for n in proto.graph.node if n.op_type == "QuantizeLinear"]
@@ -394,15 +414,7 @@ def test_demo_model_asymmetric_activations():
 def test_transformer_block():
     needs_onnx()
     needs_ffq()
-    from export_models import TransformerBlock
-
-    torch.manual_seed(2)
-    model = TransformerBlock().eval()
-    ff.quantize(model, weights=8, activations=8)
-    x = torch.randn(2, 8, 32)
-    with torch.no_grad(), ff.calibration(model):
-        for _ in range(4):
-            model(torch.randn_like(x))
+    model, x = calibrated_block()
     with tempfile.TemporaryDirectory() as tmp:
         proto = check_export(model, (x,), tmp, "block")
         assert len([n for n in proto.graph.node if n.op_type == "QuantizeLinear"]) >= 8
@@ -952,14 +964,7 @@ def test_qnn_onnx_is_the_default_demo_model():
     the pair run as QNN would run it (QDQ at every encoded tensor) is within one step."""
     needs_onnx()
     needs_ffq()
-    model = demo_model()
-    with torch.no_grad():
-        model.gate.normal_()
-    ff.quantize(model, weights=8, activations=8)
-    with torch.no_grad(), ff.calibration(model):
-        for _ in range(4):
-            model(torch.randn(32, 16))
-    x = torch.randn(32, 16)
+    model, x = quanto_style_demo()
     with tempfile.TemporaryDirectory() as tmp:
         art, proto, enc = check_qnn_export(model, (x,), tmp, "demo")
         assert enc["version"] == "0.6.1"
@@ -1134,15 +1139,7 @@ def test_qnn_onnx_transformer_block():
     each encoded tensor is one of the graph's, and the pair is within one step."""
     needs_onnx()
     needs_ffq()
-    from export_models import TransformerBlock
-
-    torch.manual_seed(2)
-    model = TransformerBlock().eval()
-    ff.quantize(model, weights=8, activations=8)
-    x = torch.randn(2, 8, 32)
-    with torch.no_grad(), ff.calibration(model):
-        for _ in range(4):
-            model(torch.randn_like(x))
+    model, x = calibrated_block()
     with tempfile.TemporaryDirectory() as tmp:
         art, proto, enc = check_qnn_export(model, (x,), tmp, "block")
         assert sorted(enc["param_encodings"]) == sorted(
