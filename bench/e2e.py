@@ -51,11 +51,12 @@ import torch.nn as nn  # noqa: E402
 
 import fastforward as ff  # noqa: E402
 from fastforward import _ffqrt, _integer  # noqa: E402
-from fastforward.nn import LinearQuantizer, QuantizerStub  # noqa: E402
-from fastforward.nn.quantized_layers import QuantizedConv2d, QuantizedLinear  # noqa: E402
+from fastforward.nn import QuantizerStub  # noqa: E402
+from fastforward.nn.quantized_layers import QuantizedLinear  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 
 sys.path.insert(0, HERE)
+import export_ort  # noqa: E402  (bench/export_ort.py: the fastforward model and the ONNX Runtime session)
 from e2e_models import Encoder, MLPStack, ResNet18, build  # noqa: E402  (bench/e2e_models.py)
 
 warnings.filterwarnings("ignore")
@@ -64,22 +65,10 @@ warnings.filterwarnings("ignore")
 
 
 def to_fastforward(model, calib, dynamic=False):
-    """The model as fastforward quantizes it (``quantize_model``: QuantizedLinear /
-    QuantizedConv2d and the other layers with stub quantizers): each Linear / Conv2d input
-    through a static per-tensor asymmetric 8-bit LinearQuantizer, weights symmetric per
-    output channel, ranges from min/max over the calibration batches; with ``dynamic`` the
-    inputs stay float (stubs) for the dynamic path."""
-    ffm = copy.deepcopy(model)
-    ff.quantize_model(ffm, extra_conversion=ff.surrogate_quantized_modules(ffm))
-    for module in ffm.modules():
-        if isinstance(module, (QuantizedLinear, QuantizedConv2d)):
-            module.input_quantizer = LinearQuantizer(8, symmetric=False)
-            module.weight_quantizer = LinearQuantizer(8, symmetric=True, allow_one_sided=False,
-                                                      granularity=ff.PerChannel(0))
-    with torch.no_grad(), ff.strict_quantization(False), _integer.integer_execution(False), \
-            ff.estimate_ranges(ffm, ff.range_setting.running_minmax):
-        for x in calib:
-            ffm(x)
+    """``export_ort.to_fastforward`` (bench/export_ort.py: the model as quantize_model makes
+    it, Linear / Conv2d inputs static 8-bit per tensor, weights per channel); with
+    ``dynamic`` the Linear inputs stay float (stubs) for the dynamic path."""
+    ffm = export_ort.to_fastforward(model, calib)
     if dynamic:
         for module in ffm.modules():
             if isinstance(module, QuantizedLinear):
@@ -160,15 +149,13 @@ def ort_row(ffm, x):
     import shutil
     import tempfile
 
-    from export_ort import ort_session  # bench/export_ort.py, beside this file
-
     from fastforward.export import export
 
     tmp = tempfile.mkdtemp(prefix="ffq-e2e-ort-")
     try:
         with ff.strict_quantization(False):
             export(ffm, (x,), tmp, "model", format="onnx_qdq")
-        call = ort_session(os.path.join(tmp, "model.onnx"), torch.get_num_threads())
+        call = export_ort.ort_session(os.path.join(tmp, "model.onnx"), torch.get_num_threads())
     finally:
         shutil.rmtree(tmp)  # the session holds the model in memory
     simulated = runner(ffm, integer=False, inference=False)(x)

@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "runtime", "python"))
 import torch  # noqa: E402
 
 import fastforward as ff  # noqa: E402
-from fastforward import _ffqrt  # noqa: E402
+from fastforward import _ffqrt, _integer  # noqa: E402
 from fastforward.nn import LinearQuantizer  # noqa: E402
 from fastforward.nn.quantized_layers import QuantizedConv2d, QuantizedLinear  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
@@ -54,7 +54,11 @@ warnings.filterwarnings("ignore")
 
 
 def to_fastforward(model, calib):
-    """Linear/Conv2d inputs: per-tensor 8-bit asymmetric; weights: symmetric per channel."""
+    """The model as fastforward quantizes it (``quantize_model``: QuantizedLinear /
+    QuantizedConv2d and the other layers with stub quantizers): each Linear / Conv2d input
+    through a static per-tensor asymmetric 8-bit LinearQuantizer, weights symmetric per
+    output channel, ranges from min/max over the calibration batches, which run on the
+    simulated path."""
     ffm = copy.deepcopy(model)
     ff.quantize_model(ffm, extra_conversion=ff.surrogate_quantized_modules(ffm))
     for module in ffm.modules():
@@ -62,7 +66,8 @@ def to_fastforward(model, calib):
             module.input_quantizer = LinearQuantizer(8, symmetric=False)
             module.weight_quantizer = LinearQuantizer(8, symmetric=True, allow_one_sided=False,
                                                       granularity=ff.PerChannel(0))
-    with torch.no_grad(), ff.strict_quantization(False), ff.estimate_ranges(ffm, ff.range_setting.running_minmax):
+    with torch.no_grad(), ff.strict_quantization(False), _integer.integer_execution(False), \
+            ff.estimate_ranges(ffm, ff.range_setting.running_minmax):
         for x in calib:
             ffm(x)
     return ffm
