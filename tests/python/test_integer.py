@@ -14,6 +14,7 @@ plus one ulp per term). "Exact": bit-identical, demanded where the float simulat
 itself exact (power-of-two scales, sums below 2^24).
 """
 
+import contextlib
 import gc
 import os
 import random
@@ -715,6 +716,23 @@ def quantized_layer(module, input_range=None, input_symmetric=False, output_rang
     return layer
 
 
+@contextlib.contextmanager
+def counted(owner, name, calls):
+    """``owner.name`` (a function, or a method of a class) appends to ``calls`` on every call
+    within the block."""
+    real = getattr(owner, name)
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    setattr(owner, name, counting)
+    try:
+        yield
+    finally:
+        setattr(owner, name, real)
+
+
 def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
     """A planned QuantizedLinear with a static 8-bit input quantizer hands a float input to
     one C call that quantizes and multiplies (``linear_static``): bit-identical to the
@@ -725,17 +743,10 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
 
     torch.manual_seed(7)
     calls = []
-    real = _ffqrt.StaticLinearCall.__call__
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return real(self, *args, **kwargs)
-
     for symmetric, requant in ((False, False), (True, False), (False, True)):
         layer = quantized_layer(torch.nn.Linear(24, 40), (-2.0, 2.0) if symmetric else (-1.7, 2.3), symmetric,
                                 (-1.1, 0.9) if requant else None)
-        _ffqrt.StaticLinearCall.__call__ = counting
-        try:
+        with counted(_ffqrt.StaticLinearCall, "__call__", calls):
             for shape in ((24,), (5, 24), (2, 3, 24), (1, 1, 1, 24)):
                 x = torch.randn(shape) * 1.5
                 calls.clear()
@@ -747,8 +758,6 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
             got, want = planned_and_ordinary(layer, x)
             assert not calls, "a non-contiguous input takes the ordinary path"
             assert_same_result(got, want, "non-contiguous input")
-        finally:
-            _ffqrt.StaticLinearCall.__call__ = real
 
 
 def test_layer_plans_on_the_dynamic_path():
@@ -760,32 +769,18 @@ def test_layer_plans_on_the_dynamic_path():
 
     torch.manual_seed(9)
     calls, planned = [], []
-    real = _ffqrt.linear_dynamic
-    real_plan = _layer_plan._linear_dynamic
-
-    def plan_counting(*args):
-        planned.append(1)
-        return real_plan(*args)
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
     for requant in (False, True):
         layer = quantized_layer(torch.nn.Linear(20, 33), output_range=(-1.2, 1.0) if requant else None)
-        _ffqrt.linear_dynamic, _layer_plan._linear_dynamic = counting, plan_counting
-        try:
-            with _integer.dynamic_activations(True):
-                for shape in ((20,), (6, 20), (2, 3, 20)):
-                    x = torch.randn(shape) * 2.0
-                    calls.clear()
-                    planned.clear()
-                    got, want = planned_and_ordinary(layer, x)
-                    assert planned == [1], "%s: the plan ran the first call" % (shape,)
-                    assert len(calls) == 2, "%s: both calls took the dynamic kernel (%d)" % (shape, len(calls))
-                    assert_same_result(got, want, "dynamic, shape %s requant %s" % (shape, requant))
-        finally:
-            _ffqrt.linear_dynamic, _layer_plan._linear_dynamic = real, real_plan
+        with counted(_ffqrt, "linear_dynamic", calls), counted(_layer_plan, "_linear_dynamic", planned), \
+                _integer.dynamic_activations(True):
+            for shape in ((20,), (6, 20), (2, 3, 20)):
+                x = torch.randn(shape) * 2.0
+                calls.clear()
+                planned.clear()
+                got, want = planned_and_ordinary(layer, x)
+                assert planned == [1], "%s: the plan ran the first call" % (shape,)
+                assert len(calls) == 2, "%s: both calls took the dynamic kernel (%d)" % (shape, len(calls))
+                assert_same_result(got, want, "dynamic, shape %s requant %s" % (shape, requant))
 
 
 def test_conv_plans_quantize_float_inputs_in_the_kernel_call():
@@ -796,26 +791,17 @@ def test_conv_plans_quantize_float_inputs_in_the_kernel_call():
 
     torch.manual_seed(8)
     calls = []
-    real = _ffqrt.StaticConvCall.__call__
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return real(self, *args, **kwargs)
-
     for conv, requant in ((torch.nn.Conv2d(6, 10, 3, padding=1), False),
                           (torch.nn.Conv2d(6, 12, 3, stride=2, padding=1, groups=2), True),
                           (torch.nn.Conv2d(6, 8, 1), False)):
         layer = quantized_layer(conv, (-1.9, 2.1), output_range=(-1.5, 1.2) if requant else None)
-        _ffqrt.StaticConvCall.__call__ = counting
-        try:
+        with counted(_ffqrt.StaticConvCall, "__call__", calls):
             for batch, fmt in ((1, torch.contiguous_format), (3, torch.channels_last), (2, torch.contiguous_format)):
                 x = (torch.randn(batch, 6, 9, 7) * 1.3).contiguous(memory_format=fmt)
                 calls.clear()
                 got, want = planned_and_ordinary(layer, x)
                 assert calls, "batch %d %s: the plan quantized in the kernel call" % (batch, fmt)
                 assert_same_result(got, want, "conv %s batch %d %s" % (conv, batch, fmt))
-        finally:
-            _ffqrt.StaticConvCall.__call__ = real
 
 
 def test_layer_plans_follow_every_change():
