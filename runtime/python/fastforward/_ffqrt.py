@@ -877,7 +877,7 @@ def _check(status: int, what: str) -> None:
 def _workspace(n: int) -> torch.Tensor:
     # A per-thread buffer (kept up to 64 MB): a workspace is live during the call only,
     # and never aliases another buffer of the same call.
-    buf = getattr(_scratch, "work", None)
+    buf = _scratch.work
     if buf is None or buf.numel() < n:
         buf = _empty((max(n, 1 << 20),), torch.uint8)
         if n <= _SCRATCH_MAX:

@@ -75,9 +75,10 @@ __all__ = [
 
 _state = {"enabled": os.environ.get("FFQ_INTEGER", "1") != "0", "dynamic": False}
 class _Local(threading.local):
-    """Per-thread state; the class attributes are each thread's defaults (a missing
-    attribute would make every ``getattr(_local, name, default)`` raise and catch an
-    AttributeError, which costs more than the rest of a small kernel call's checks)."""
+    """Per-thread state; the class attributes are each thread's defaults, so that reading a
+    value a thread never set is a plain attribute read (``getattr(local, name, default)`` on a
+    bare threading.local raised and caught an AttributeError each time, which cost more than
+    the rest of a small kernel call's checks)."""
 
     off = False
     last: Optional[str] = None
@@ -91,7 +92,7 @@ def enabled() -> bool:
     """Whether the integer kernels are used (when their conditions hold). Never while torch
     traces (``torch.jit.trace``, ONNX export): a trace records torch ops only, so a libffqrt
     call would leave its output buffer recorded as an unwritten constant."""
-    return (_state["enabled"] and not getattr(_local, "off", False)
+    return (_state["enabled"] and not _local.off
             and torch._C._get_tracing_state() is None)
 
 
@@ -128,7 +129,7 @@ def dynamic_activations(flag: bool = True) -> Iterator[None]:
 @contextlib.contextmanager
 def _simulated() -> Iterator[None]:
     # This thread only: the fallback of a kernel re-enters the op without us.
-    old = getattr(_local, "off", False)
+    old = _local.off
     _local.off = True
     try:
         yield
@@ -139,7 +140,7 @@ def _simulated() -> Iterator[None]:
 def last_path() -> Optional[str]:
     """``"<op>:integer"`` or ``"<op>:simulated"`` for the last call one of these kernels
     handled on this thread (for tests and debugging)."""
-    return getattr(_local, "last", None)
+    return _local.last
 
 
 def _note(op: str, path: str) -> None:
@@ -1256,7 +1257,7 @@ def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
         return plan is not None
 
     def kernel(*args: Any, **kwargs: Any) -> Any:
-        pending = getattr(_local, "pending", None)
+        pending = _local.pending
         _local.pending = None
         if pending is not None and pending[0] == op and _same_call(pending, args, kwargs):
             plan = pending[3]
