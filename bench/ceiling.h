@@ -8,6 +8,7 @@
 uint64_t bench_int8_loop_avx2(uint64_t iters, int32_t *sink);
 uint64_t bench_int8_loop_avx512vnni(uint64_t iters, int32_t *sink);
 uint64_t bench_int8_loop_avxvnni(uint64_t iters, int32_t *sink);
+uint64_t bench_int8_loop_amx(uint64_t iters, int32_t *sink);
 void bench_copy_avx2(void *dst, const void *src, uint64_t n);
 
 #endif

@@ -65,7 +65,8 @@ static double thread_cpu(void) {
 }
 
 static const char *int8_loop_name(int isa) {
-  return isa == FFQRT_ISA_AVX512VNNI ? "vpdpbusd-zmm"
+  return isa == FFQRT_ISA_AMX           ? "tdpbusd-amx"
+         : isa == FFQRT_ISA_AVX512VNNI ? "vpdpbusd-zmm"
          : isa == FFQRT_ISA_AVXVNNI  ? "vpdpbusd-ymm"
                                      : "vpmaddubsw+vpmaddwd+vpaddd";
 }
@@ -73,7 +74,8 @@ static const char *int8_loop_name(int isa) {
 static void *int8_thread(void *p) {
   ceil_arg *a = p;
   double t0 = thread_cpu();
-  a->work = a->isa == FFQRT_ISA_AVX512VNNI ? bench_int8_loop_avx512vnni(a->iters, &a->sink)
+  a->work = a->isa == FFQRT_ISA_AMX           ? bench_int8_loop_amx(a->iters, &a->sink)
+            : a->isa == FFQRT_ISA_AVX512VNNI ? bench_int8_loop_avx512vnni(a->iters, &a->sink)
             : a->isa == FFQRT_ISA_AVXVNNI  ? bench_int8_loop_avxvnni(a->iters, &a->sink)
                                            : bench_int8_loop_avx2(a->iters, &a->sink);
   a->cpu_s = thread_cpu() - t0;

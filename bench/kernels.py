@@ -41,7 +41,7 @@ import warnings
 import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ISAS = {"auto": 0, "ref": 1, "avx2": 2, "avx512vnni": 3, "avxvnni": 4}
+ISAS = {"auto": 0, "ref": 1, "avx2": 2, "avx512vnni": 3, "avxvnni": 4, "amx": 5}
 SHAPES = [(1, 4096, 4096), (16, 4096, 4096), (128, 4096, 4096), (512, 4096, 4096),
           (128, 768, 3072)]
 # (c_in, h = w, c_out, kernel, stride, padding): ResNet-18 at 128x128 (the e2e benchmark's)

@@ -57,9 +57,9 @@ typedef enum ffqrt_dtype {
     FFQRT_U4 = 3,  // [0, 15]
 } ffqrt_dtype;
 
-// Kernel variants. AUTO picks AVX512VNNI > AVXVNNI > AVX2 > REF, the first this CPU
-// supports, unless the environment says otherwise: FFQRT_FORCE_REF=1 selects REF,
-// FFQRT_ISA=ref|avx2|avxvnni|avx512vnni that variant (ffqrt_ctx_new fails if the CPU
+// Kernel variants. AUTO picks AMX > AVX512VNNI > AVXVNNI > AVX2 > REF, the first this
+// CPU supports, unless the environment says otherwise: FFQRT_FORCE_REF=1 selects REF,
+// FFQRT_ISA=ref|avx2|avxvnni|avx512vnni|amx that variant (ffqrt_ctx_new fails if the CPU
 // lacks it). Every variant gives the same results.
 typedef enum ffqrt_isa {
     FFQRT_ISA_AUTO = 0,
@@ -67,6 +67,11 @@ typedef enum ffqrt_isa {
     FFQRT_ISA_AVX2 = 2,
     FFQRT_ISA_AVX512VNNI = 3,
     FFQRT_ISA_AVXVNNI = 4,  // AVX2 + 256-bit VNNI (vpdpbusd on ymm), without AVX-512
+    // AVX512VNNI with the GEMMs (linear, matmul, conv) on AMX-INT8 tiles. Supported where
+    // the CPU has AMX-TILE and AMX-INT8 and the kernel lets the process use the tile data
+    // (asked once, with arch_prctl(ARCH_REQ_XCOMP_PERM); Linux refuses it when a thread's
+    // alternate signal stack is too small for the larger signal frame).
+    FFQRT_ISA_AMX = 5,
 } ffqrt_isa;
 
 // ---------------------------------------------------------------------------------------
@@ -94,7 +99,7 @@ FFQRT_API int ffqrt_ctx_threads(const ffqrt_ctx *ctx);  // the pool size (0 for 
 FFQRT_API int ffqrt_ctx_use_openmp(ffqrt_ctx *ctx, const char *library);
 FFQRT_API int ffqrt_ctx_uses_openmp(const ffqrt_ctx *ctx);  // 1 while it does
 FFQRT_API int ffqrt_isa_supported(int isa);                 // 1 if this CPU can run it
-// "auto", "ref", "avx2", "avx512vnni", "avxvnni"; "unknown" otherwise.
+// "auto", "ref", "avx2", "avx512vnni", "avxvnni", "amx"; "unknown" otherwise.
 FFQRT_API const char *ffqrt_isa_name(int isa);
 
 // ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kernels.h"
@@ -23,9 +24,11 @@ static const ffqrt_kernels table_ref = FFQRT_TABLE(FFQRT_ISA_REF, ref, ref, 0);
 static const ffqrt_kernels table_avx2 = FFQRT_TABLE(FFQRT_ISA_AVX2, avx2, avx2, 1);
 static const ffqrt_kernels table_avxvnni = FFQRT_TABLE(FFQRT_ISA_AVXVNNI, avx2, avxvnni, 0);
 static const ffqrt_kernels table_avx512vnni = FFQRT_TABLE(FFQRT_ISA_AVX512VNNI, avx512vnni, avx512vnni, 0);
+// AMX differs from AVX-512 VNNI only in the GEMM.
+static const ffqrt_kernels table_amx = FFQRT_TABLE(FFQRT_ISA_AMX, avx512vnni, amx, 0);
 
 // Best first: what FFQRT_ISA_AUTO picks.
-static const int preference[] = {FFQRT_ISA_AVX512VNNI, FFQRT_ISA_AVXVNNI, FFQRT_ISA_AVX2};
+static const int preference[] = {FFQRT_ISA_AMX, FFQRT_ISA_AVX512VNNI, FFQRT_ISA_AVXVNNI, FFQRT_ISA_AVX2};
 
 // AVX-VNNI: CPUID leaf 7, sub-leaf 1, EAX bit 4 (older compilers, clang 14 among them,
 // do not know the name "avxvnni" in __builtin_cpu_supports).
@@ -33,6 +36,36 @@ static int has_avxvnni(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
     return (a >> 4) & 1;
+}
+
+// AMX-TILE and AMX-INT8 (CPUID leaf 7, EDX bits 24 and 25), the tile state enabled by the
+// OS (XCR0 bits 17 and 18), and the kernel's permission for this process to use the tile
+// data (Linux 5.16+: asked once; granted for every thread of the process, and kept
+// across fork).
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA  18
+static int has_amx(void) {
+    static int state;  // 0 not asked yet, 1 usable, -1 not
+    int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
+    if (s) return s > 0;
+    unsigned a, b, c, d;
+    int ok = __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((d >> 24) & 3) == 3;
+    if (ok) {
+        __get_cpuid(1, &a, &b, &c, &d);
+        ok = (c >> 27) & 1;  // OSXSAVE: xgetbv may be used
+    }
+    if (ok) {
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        ok = ((lo >> 17) & 3) == 3;
+    }
+#ifdef SYS_arch_prctl
+    ok = ok && syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#else
+    ok = 0;
+#endif
+    __atomic_store_n(&state, ok ? 1 : -1, __ATOMIC_RELEASE);
+    return ok;
 }
 
 int ffqrt_isa_supported(int isa) {
@@ -45,22 +78,23 @@ int ffqrt_isa_supported(int isa) {
     case FFQRT_ISA_AVX512VNNI:
         return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    case FFQRT_ISA_AMX: return ffqrt_isa_supported(FFQRT_ISA_AVX512VNNI) && has_amx();
     default: return 0;
     }
 }
 
 const char *ffqrt_isa_name(int isa) {
-    static const char *const names[] = {"auto", "ref", "avx2", "avx512vnni", "avxvnni"};
-    return isa >= 0 && isa <= FFQRT_ISA_AVXVNNI ? names[isa] : "unknown";
+    static const char *const names[] = {"auto", "ref", "avx2", "avx512vnni", "avxvnni", "amx"};
+    return isa >= 0 && isa <= FFQRT_ISA_AMX ? names[isa] : "unknown";
 }
 
-// FFQRT_FORCE_REF=1 wins; then FFQRT_ISA=ref|avx2|avxvnni|avx512vnni; then the best
+// FFQRT_FORCE_REF=1 wins; then FFQRT_ISA=ref|avx2|avxvnni|avx512vnni|amx; then the best
 // supported. An FFQRT_ISA the CPU lacks makes ffqrt_ctx_new fail.
 static int resolve_isa(void) {
     const char *force = getenv("FFQRT_FORCE_REF");
     if (force && strcmp(force, "1") == 0) return FFQRT_ISA_REF;
     const char *want = getenv("FFQRT_ISA");
-    for (int isa = FFQRT_ISA_REF; want && isa <= FFQRT_ISA_AVXVNNI; isa++)
+    for (int isa = FFQRT_ISA_REF; want && isa <= FFQRT_ISA_AMX; isa++)
         if (strcmp(want, ffqrt_isa_name(isa)) == 0) return isa;
     for (size_t i = 0; i < sizeof preference / sizeof preference[0]; i++)
         if (ffqrt_isa_supported(preference[i])) return preference[i];
@@ -72,6 +106,7 @@ static const ffqrt_kernels *table_of(int isa) {
     case FFQRT_ISA_AVX2: return &table_avx2;
     case FFQRT_ISA_AVXVNNI: return &table_avxvnni;
     case FFQRT_ISA_AVX512VNNI: return &table_avx512vnni;
+    case FFQRT_ISA_AMX: return &table_amx;
     default: return &table_ref;
     }
 }

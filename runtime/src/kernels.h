@@ -107,6 +107,8 @@ FFQRT_DECLARE_ISA(ref)
 FFQRT_DECLARE_ISA(avx2)
 FFQRT_DECLARE_ISA(avx512vnni)
 void ffqrt_gemm_panels_avxvnni(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);
+// AMX-INT8 tiles; the other entries of that table are AVX-512 VNNI's.
+void ffqrt_gemm_panels_amx(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);
 
 // Driver internals shared between files.
 // Per-tensor quantization of n floats to bytes in [lo, hi], each byte then xor'ed with flip

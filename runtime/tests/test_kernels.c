@@ -80,13 +80,15 @@ typedef struct variant {
 
 static size_t make_variants(variant *v) {
     size_t n = 0;
-    static const int isas[] = {FFQRT_ISA_REF, FFQRT_ISA_AVX2, FFQRT_ISA_AVXVNNI, FFQRT_ISA_AVX512VNNI};
+    static const int isas[] = {FFQRT_ISA_REF, FFQRT_ISA_AVX2, FFQRT_ISA_AVXVNNI, FFQRT_ISA_AVX512VNNI,
+                               FFQRT_ISA_AMX};
     static const int threads[] = {1, 2, 3};
     for (size_t ii = 0; ii < sizeof isas / sizeof isas[0]; ii++) {
         int isa = isas[ii];
         if (!ffqrt_isa_supported(isa)) {
-            printf("SKIP variant %s: this CPU lacks the instructions (ffqrt_isa_supported == 0)\n",
-                   ffqrt_isa_name(isa));
+            printf("SKIP variant %s: %s (ffqrt_isa_supported == 0)\n", ffqrt_isa_name(isa),
+                   isa == FFQRT_ISA_AMX ? "no AMX-INT8 here, or the kernel refused the tile state"
+                                        : "this CPU lacks the instructions");
             continue;
         }
         for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++) {
@@ -495,6 +497,22 @@ static void test_linear(const variant *vs, size_t nv) {
         lin_case c = {2, 3, 65536, dt, ACT_MAX, 1};
         check_linear(vs, nv, &c);
     }
+    // Around the AMX blocks: 16-row tiles in pairs (rows short of a tile go to AVX-512), panel
+    // pairs and a lone panel, 64-deep k-steps and a zero-padded last one, 192-row chunks.
+    static const size_t ms_t[] = {16, 17, 31, 32, 33, 47, 48, 64, 200};
+    static const size_t ns_t[] = {16, 32, 33, 48, 96};
+    static const size_t ks_t[] = {1, 4, 63, 64, 65, 128, 130, 200};
+    for (size_t mi = 0; mi < sizeof ms_t / sizeof ms_t[0]; mi++)
+        for (size_t ni = 0; ni < sizeof ns_t / sizeof ns_t[0]; ni++)
+            for (size_t ki = 0; ki < sizeof ks_t / sizeof ks_t[0]; ki++) {
+                lin_case c = {ms_t[mi],
+                              ns_t[ni],
+                              ks_t[ki],
+                              (int)(rnd() % 2),
+                              (act_kind)(rnd() % 3),
+                              (int)(rnd() % 4 == 0)};
+                check_linear(vs, nv, &c);
+            }
     // a pack over 4 MiB: its 2 MiB-aligned interior is advised for huge pages while packing
     lin_case huge = {2, 1024, 4100, FFQRT_U8, ACT_RANDOM, 0};
     check_linear(vs, nv, &huge);
@@ -993,15 +1011,17 @@ static void test_dispatch(void) {
     ffqrt_ctx_free(c);
     unsetenv("FFQRT_ISA");
     c = ffqrt_ctx_new(FFQRT_ISA_AUTO, 0);
-    int best = ffqrt_isa_supported(FFQRT_ISA_AVX512VNNI) ? FFQRT_ISA_AVX512VNNI
-               : ffqrt_isa_supported(FFQRT_ISA_AVXVNNI)  ? FFQRT_ISA_AVXVNNI
-               : ffqrt_isa_supported(FFQRT_ISA_AVX2)     ? FFQRT_ISA_AVX2
-                                                         : FFQRT_ISA_REF;
+    int best = ffqrt_isa_supported(FFQRT_ISA_AMX)          ? FFQRT_ISA_AMX
+               : ffqrt_isa_supported(FFQRT_ISA_AVX512VNNI) ? FFQRT_ISA_AVX512VNNI
+               : ffqrt_isa_supported(FFQRT_ISA_AVXVNNI)    ? FFQRT_ISA_AVXVNNI
+               : ffqrt_isa_supported(FFQRT_ISA_AVX2)       ? FFQRT_ISA_AVX2
+                                                           : FFQRT_ISA_REF;
     CHECK(c && ffqrt_ctx_isa(c) == best, "auto selects the best ISA");
     printf("auto ISA: %s\n", c ? ffqrt_isa_name(ffqrt_ctx_isa(c)) : "none");
     ffqrt_ctx_free(c);
-    for (int isa = FFQRT_ISA_AVX2; isa <= FFQRT_ISA_AVXVNNI; isa++)
+    for (int isa = FFQRT_ISA_AVX2; isa <= FFQRT_ISA_AMX; isa++)
         if (!ffqrt_isa_supported(isa)) CHECK(ffqrt_ctx_new(isa, 1) == NULL, "unsupported ISA refused");
+    CHECK(strcmp(ffqrt_isa_name(FFQRT_ISA_AMX), "amx") == 0, "the AMX variant is named amx");
 }
 
 int main(void) {

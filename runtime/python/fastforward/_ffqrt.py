@@ -40,7 +40,7 @@ _S8, _S4 = 0, 2
 GRID_DTYPES = {8: _S8, 4: _S4}
 _QMIN = {_S8: -128, _S4: -8}
 _QMAX = {_S8: 127, _S4: 7}
-_ISA_NAMES = {0: "auto", 1: "ref", 2: "avx2", 3: "avx512vnni", 4: "avxvnni"}
+_ISA_NAMES = {0: "auto", 1: "ref", 2: "avx2", 3: "avx512vnni", 4: "avxvnni", 5: "amx"}
 
 
 class _Grid(ctypes.Structure):
@@ -143,8 +143,8 @@ def library_path() -> Optional[str]:
 
 
 def isa() -> str:
-    """Name of the kernel variant the C library runs on this CPU ('avx512vnni', 'avx2',
-    'ref'), or 'torch' when the library is not available."""
+    """Name of the kernel variant the C library runs on this CPU ('amx', 'avx512vnni',
+    'avxvnni', 'avx2', 'ref'), or 'torch' when the library is not available."""
     lib = _load()
     if lib is None:
         return "torch"
