@@ -746,7 +746,7 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
     for symmetric, requant in ((False, False), (True, False), (False, True)):
         layer = quantized_layer(torch.nn.Linear(24, 40), (-2.0, 2.0) if symmetric else (-1.7, 2.3), symmetric,
                                 (-1.1, 0.9) if requant else None)
-        with counted(_ffqrt.StaticLinearCall, "__call__", calls):
+        with counted(_ffqrt.StaticLinearCall, "rows", calls):
             for shape in ((24,), (5, 24), (2, 3, 24), (1, 1, 1, 24)):
                 x = torch.randn(shape) * 1.5
                 calls.clear()
@@ -758,6 +758,29 @@ def test_layer_plans_quantize_float_inputs_in_the_kernel_call():
             got, want = planned_and_ordinary(layer, x)
             assert not calls, "a non-contiguous input takes the ordinary path"
             assert_same_result(got, want, "non-contiguous input")
+
+
+def test_layer_plans_take_inputs_larger_than_the_kept_workspace():
+    """An input whose codes do not fit the thread's kept workspace (64 MB; lowered here)
+    goes through the checked call with a workspace of its own: the same result."""
+    need_c()
+    from fastforward import _ffqrt
+
+    torch.manual_seed(8)
+    layer = quantized_layer(torch.nn.Linear(24, 40), (-1.7, 2.3), False, (-1.1, 0.9))
+    calls = []
+    kept = _ffqrt._SCRATCH_MAX
+    _ffqrt._SCRATCH_MAX = 24 * 10
+    try:
+        with counted(_ffqrt.StaticLinearCall, "__call__", calls):
+            for shape in ((10, 24), (3, 11, 24)):  # at the limit, past it
+                calls.clear()
+                got, want = planned_and_ordinary(layer, torch.randn(shape))
+                rows = torch.Size(shape[:-1]).numel()
+                assert len(calls) == (rows > 10), "%s: checked call past the kept workspace" % (shape,)
+                assert_same_result(got, want, "shape %s" % (shape,))
+    finally:
+        _ffqrt._SCRATCH_MAX = kept
 
 
 def test_layer_plans_on_the_dynamic_path():

@@ -272,7 +272,7 @@ def _advise_huge(t: torch.Tensor) -> None:
 
 def _empty(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
     """A new CPU tensor (its pages advised as huge when it spans several of them)."""
-    t = torch.empty(tuple(shape), dtype=dtype)
+    t = torch.empty(shape, dtype=dtype)
     if t.numel() * t.element_size() >= 4 * _HUGE_PAGE:
         _advise_huge(t)
     return t
@@ -280,6 +280,8 @@ def _empty(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
 
 class _Scratch(threading.local):
     work: Optional[torch.Tensor] = None  # this thread's workspace (see _workspace)
+    ptr = 0  # its address and size in bytes
+    size = 0
 
 
 _scratch = _Scratch()
@@ -881,8 +883,18 @@ def _workspace(n: int) -> torch.Tensor:
     if buf is None or buf.numel() < n:
         buf = _empty((max(n, 1 << 20),), torch.uint8)
         if n <= _SCRATCH_MAX:
-            _scratch.work = buf
+            _scratch.work, _scratch.ptr, _scratch.size = buf, buf.data_ptr(), buf.numel()
     return buf[:max(n, 1)]
+
+
+def _workspace_ptr(n: int) -> int:
+    """The address of a workspace of ``n`` bytes, as ``_workspace`` gives it (for callers
+    that need no tensor of it: the thread's buffer is not sliced then). Only the
+    thread's kept buffer: n must not exceed _SCRATCH_MAX."""
+    scratch = _scratch
+    if scratch.size < n:
+        _workspace(n)
+    return scratch.ptr
 
 
 def linear_pack(w: torch.Tensor, w_scale: torch.Tensor) -> Optional[torch.Tensor]:
@@ -1024,6 +1036,18 @@ class StaticLinearCall:
         work = _workspace(m * k)
         _check(self.fn(integer_context(threads), y.data_ptr(), self.py, self.relu, x.data_ptr(), self.pa_ptr,
                        self.packed_ptr, self.bias_ptr, m, work.data_ptr()), self.name)
+        return y
+
+    def rows(self, x: torch.Tensor, out_shape: Tuple[int, ...]) -> torch.Tensor:
+        """The call for an input its caller has checked already: float32, CPU, dense, rows of
+        k, not empty (``_layer_plan._dense_rows``); the result gets ``out_shape`` (x's
+        leading dimensions, then n). A layer's plan calls this on every forward."""
+        m = x.numel() // self.k
+        if m * self.k > _SCRATCH_MAX:
+            return self(x.view(m, self.k)).view(out_shape)
+        y = _empty(out_shape, self.y_dtype)
+        _check(self.fn(integer_context(None), y.data_ptr(), self.py, self.relu, x.data_ptr(), self.pa_ptr,
+                       self.packed_ptr, self.bias_ptr, m, _workspace_ptr(m * self.k)), self.name)
         return y
 
 

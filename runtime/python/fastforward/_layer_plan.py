@@ -335,10 +335,9 @@ def linear(m: Any, x: Any) -> Any:
         # a float input: quantized inside the kernel's own call (the codes never reach Python)
         if not _dense_rows(x, plan.k):
             return MISS
-        y = plan.static(x.view(-1, plan.k))
+        y = plan.static.rows(x, x.shape[:-1] + (plan.n,))
         _integer._note("linear", "integer")
         how = plan.how
-        y = y.view(x.shape[:-1] + (plan.n,))
         return y if how[0] == _integer._FLOAT else _integer._finish(y, how)
     if plan.in_stub and type(x) is torch.Tensor and _integer._state["dynamic"]:
         return _linear_dynamic(plan, x)
