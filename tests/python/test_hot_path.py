@@ -410,6 +410,35 @@ def test_try_call_keeps_the_dispatch_order():
             _integer._local.last = None
             y = F.linear(q(x), w)
             assert _integer.last_path() is None or _integer.last_path().endswith(":simulated")
+            # ... and a kernel behind it runs, its predicate asked by keyword
+            seen = []
+            with dispatcher.register("linear", lambda **kw: seen.append(sorted(kw)) or True,
+                                     lambda **kw: "behind", dispatcher.DispatcherPriority.FALLBACK):
+                assert F.linear(q(x), w) == "behind"
+                assert seen and "input" in seen[0] and "output_quantizer" in seen[0]
+
+    # A first kernel whose try_call misses is not asked again through its predicate; when
+    # its try_call changes the registry, the search starts over.
+    asked, hooks = [], []
+
+    def first_kernel(**kw):
+        return "first"
+
+    def first_try(**kw):
+        if kw.get("input") is y_new:
+            hooks.append(dispatcher.register("gelu", lambda **kw: True, lambda **kw: "new"))
+        return dispatcher.MISS
+
+    first_kernel.try_call = first_try
+    y_old, y_new = torch.randn(3), torch.randn(3)
+    with dispatcher.register("gelu", lambda **kw: asked.append(1) or True, first_kernel), \
+            dispatcher.register("gelu", lambda **kw: True, lambda **kw: "second", dispatcher.DispatcherPriority.FALLBACK):
+        assert F.gelu(y_old) == "second" and asked == []
+        try:
+            assert F.gelu(y_new) == "new" and asked == []
+        finally:
+            for hook in hooks:
+                hook.remove()
 
 
 def test_plans_and_caches_see_writes_through_data():

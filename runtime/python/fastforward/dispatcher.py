@@ -29,7 +29,8 @@ Kernel = Callable[..., Any]
 # A kernel may carry ``kernel.try_call(*args, **kwargs)``: its predicate and itself in one
 # call, returning the kernel's result, or MISS where the predicate would have refused.
 # ``call`` (fastforward.nn.functional and QuantizedTensor.__torch_function__) uses it for
-# the first kernel of an op, and asks ``dispatch`` only when it misses.
+# the first kernel of an op and, when it misses, asks the predicates of the other kernels
+# (the first one's has just refused).
 MISS = object()
 
 
@@ -168,10 +169,23 @@ def register(
 
 def dispatch(op_name: str, *args: Any, **kwargs: Any) -> Optional[Kernel]:
     """The first kernel registered for ``op_name`` whose predicate accepts the arguments."""
-    for _, _, item in list(_registry.get(op_name, ())):
+    return _first_applicable(_registry.get(op_name, ()), 0, args, kwargs)
+
+
+def _first_applicable(entries: Any, start: int, args: Any, kwargs: Any) -> Optional[Kernel]:
+    """The first kernel of ``entries[start:]`` whose predicate accepts the arguments (a copy
+    is walked: a predicate may register or remove kernels)."""
+    for _, _, item in list(entries)[start:]:
         if item.predicate(*args, **kwargs):
             return item.fn
     return None
+
+
+def _after_miss(entries: Any, first_fn: Any, args: Any, kwargs: Any) -> Optional[Kernel]:
+    """The kernel to run once the first kernel's ``try_call`` missed: its predicate refused,
+    so the search goes on from the second entry — unless the registry changed meanwhile
+    (then from the start, as ``dispatch`` does)."""
+    return _first_applicable(entries, 1 if entries and entries[0][2].fn is first_fn else 0, args, kwargs)
 
 
 def call(op_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -180,12 +194,15 @@ def call(op_name: str, *args: Any, **kwargs: Any) -> Any:
     entries = _registry.get(op_name)
     if not entries:
         return MISS
-    try_call = getattr(entries[0][2].fn, "try_call", None)
+    first = entries[0][2].fn
+    try_call = getattr(first, "try_call", None)
     if try_call is not None:
         result = try_call(*args, **kwargs)
         if result is not MISS:
             return result
-    kernel = dispatch(op_name, *args, **kwargs)
+        kernel = _after_miss(entries, first, args, kwargs)
+    else:
+        kernel = dispatch(op_name, *args, **kwargs)
     return MISS if kernel is None else kernel(*args, **kwargs)
 
 

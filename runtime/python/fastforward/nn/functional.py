@@ -319,6 +319,7 @@ def _build(op: _Op) -> Callable[..., Any]:
         "_check": _check_strict,
         "_registry": _dispatcher._registry,
         "_dispatch": _dispatcher.dispatch,
+        "_after_miss": _dispatcher._after_miss,
         "_MISS": _dispatcher.MISS,
         "_strict": get_strict_quantization,
     }
@@ -335,13 +336,17 @@ def _build(op: _Op) -> Callable[..., Any]:
         "        strict_quantization = _strict()\n"
         "    entries = _registry.get({name!r})\n"
         "    if entries:\n"
-        "        first = getattr(entries[0][2].fn, 'try_call', None)\n"
-        "        if first is not None:\n"
-        "            result = first({kw}, output_quantizer=output_quantizer,"
+        "        first = entries[0][2].fn\n"
+        "        try_call = getattr(first, 'try_call', None)\n"
+        "        if try_call is not None:\n"
+        "            result = try_call({kw}, output_quantizer=output_quantizer,"
         " strict_quantization=strict_quantization)\n"
         "            if result is not _MISS:\n"
         "                return result\n"
-        "        kernel = _dispatch({name!r}, {kw}, output_quantizer=output_quantizer,"
+        "            kernel = _after_miss(entries, first, (), dict({kw}, output_quantizer=output_quantizer,"
+        " strict_quantization=strict_quantization))\n"
+        "        else:\n"
+        "            kernel = _dispatch({name!r}, {kw}, output_quantizer=output_quantizer,"
         " strict_quantization=strict_quantization)\n"
         "        if kernel is not None:\n"
         "            return kernel({kw}, output_quantizer=output_quantizer,"
