@@ -550,6 +550,70 @@ def test_kernels_work_in_a_forked_child():
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "child status %r" % (status,)
 
 
+def test_stub_only_layers_call_torch_directly():
+    """A QuantizedLayerNorm / activation whose quantizers are all stubs calls torch's op on a
+    float input directly (no stub calls, no dispatch): the same values; and it takes the
+    ordinary path wherever that could differ — a QuantizedTensor input, a hook on a stub,
+    a user kernel for the op, strict quantization (which raises), a real quantizer."""
+    torch.manual_seed(11)
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.LayerNorm(12), torch.nn.GELU(approximate="tanh"),
+                                                  torch.nn.ReLU(), torch.nn.SiLU(), torch.nn.Sigmoid(),
+                                                  torch.nn.Softmax(dim=-1)))
+    x = torch.randn(3, 12) * 3
+    expected = [lambda t: torch.nn.functional.layer_norm(t, (12,), model[0].weight, model[0].bias),
+                lambda t: torch.nn.functional.gelu(t, approximate="tanh"), torch.relu, torch.nn.functional.silu,
+                torch.sigmoid, lambda t: torch.softmax(t, -1)]
+    stub_calls = []
+
+    def count(mod, args):
+        stub_calls.append(1)
+
+    stub_forward = ff.nn.QuantizerStub.forward
+
+    def counting_forward(self, data):
+        stub_calls.append(1)
+        return stub_forward(self, data)
+
+    with torch.no_grad():
+        for layer, want in zip(model, expected):
+            stub_calls.clear()
+            ff.nn.QuantizerStub.forward = counting_forward
+            try:
+                got = layer(x)
+            finally:
+                ff.nn.QuantizerStub.forward = stub_forward
+            assert type(got) is torch.Tensor and torch.equal(got, want(x)), type(layer).__name__
+            assert stub_calls == [], "%s called its stubs" % type(layer).__name__
+            # a hook on a stub: the ordinary path, which calls it
+            hook = layer.input_quantizer.register_forward_pre_hook(count)
+            stub_calls.clear()
+            assert torch.equal(layer(x), got) and stub_calls == [1], type(layer).__name__
+            hook.remove()
+        # a user kernel for the op is asked, as before
+        with dispatcher.register("layer_norm", lambda **kw: True, lambda **kw: "user"), \
+                dispatcher.register("gelu", lambda **kw: True, lambda **kw: "user gelu"):
+            assert model[0](x) == "user" and model[1](x) == "user gelu"
+        # strict quantization still refuses the float input
+        with ff.strict_quantization(True):
+            try:
+                model[0](x)
+            except ff.exceptions.QuantizationError:
+                pass
+            else:
+                raise AssertionError("strict quantization accepted a float input")
+        # a real output quantizer: the ordinary path quantizes the result
+        q = LinearQuantizer(8, symmetric=False)
+        q.quantization_range = (-3.0, 3.0)
+        model[1].output_quantizer = q
+        out = model[1](x)
+        assert isinstance(out, QuantizedTensor), "the output quantizer ran"
+        # a QuantizedTensor input takes the quantized op
+        qx = q(x)
+        model[1].output_quantizer = ff.nn.QuantizerStub(output_quantizer=True)
+        got = model[1](qx)
+        assert torch.equal(got, torch.nn.functional.gelu(qx.dequantize(), approximate="tanh"))
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 

@@ -362,6 +362,7 @@ def _build(op: _Op) -> Callable[..., Any]:
         args="".join(n + ", " for n in names),
         dq=", ".join("_dq(%s)" % n for n in names),
     )
+    FLOAT_IMPLS[op.name] = namespace["_impl"]
     exec(compile(source, "<fastforward.nn.functional.%s>" % op.name, "exec"), namespace)
     fn = namespace[op.name]
     fn.__module__ = __name__
@@ -383,6 +384,10 @@ def _build_all() -> None:
 
 
 OPS: Dict[str, _Op] = {}
+# op name -> the float implementation its functional op falls back to, called with the
+# schema's arguments in order (fastforward.nn.quantized_layers calls it directly where
+# the functional op could only end there).
+FLOAT_IMPLS: Dict[str, Callable[..., Any]] = {}
 _build_all()
 
 # Hand-written: attention is computed step by step, with a quantizer per intermediate

@@ -29,7 +29,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from fastforward import _layer_plan
+from fastforward import _integer, _layer_plan, dispatcher
+from fastforward.flags import get_export_mode, get_strict_quantization
 from fastforward._paths import known_modules_path
 from fastforward.nn import functional
 from fastforward.nn.quantized_module import QuantizedModule, float_base_of, record_quantized_class
@@ -67,6 +68,31 @@ def _weight_and_bias_slots(module: QuantizedModule, weight: Optional[torch.Tenso
         module.bias_quantizer = QuantizerStub(bias_quantizer=True, shape=tuple(bias.shape))
     else:
         module.register_quantizer("bias_quantizer", None)
+
+
+_SLOTS = ("input_quantizer", "weight_quantizer", "bias_quantizer", "output_quantizer")
+
+
+def _torch_op_only(m: Any, op: str, x: Any) -> bool:
+    """Whether ``m``'s forward on ``x`` could only end at torch's float op ``op`` with the
+    same arguments, so that the forward may call it directly: ``x`` is a plain float tensor,
+    every quantizer slot is empty or a QuantizerStub without hooks (calling it returns its
+    argument and does nothing else), strict quantization is off (no check would raise), no
+    module hooks are registered globally, nothing is traced or exported, and no kernel but
+    fastforward's own integer one is registered for ``op`` (it takes QuantizedTensor
+    operands with a static output quantizer only). Skips the stub calls and the dispatch,
+    which cost about as much as torch's layer norm of a 128 x 256 activation."""
+    if (type(x) is not torch.Tensor or not x.is_floating_point() or get_strict_quantization()
+            or get_export_mode() or torch._C._get_tracing_state() is not None or _integer._global_hooks()):
+        return False
+    mods = m._modules
+    for name in _SLOTS:
+        q = mods.get(name)
+        if q is not None and (type(q) is not QuantizerStub or q._forward_hooks or q._forward_pre_hooks
+                              or q._backward_hooks or q.__dict__.get("_backward_pre_hooks")):
+            return False
+    entries = dispatcher._registry.get(op)
+    return not entries or (len(entries) == 1 and entries[0][2].fn is _integer.KERNELS.get(op))
 
 
 def _quantized_param(quantizer: Any, value: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
@@ -185,6 +211,9 @@ class QuantizedLayerNorm(QuantizedModule, torch.nn.LayerNorm, include_in_module_
         self.output_quantizer = QuantizerStub(output_quantizer=True)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if _torch_op_only(self, "layer_norm", input):
+            return functional.FLOAT_IMPLS["layer_norm"](input, tuple(self.normalized_shape), self.weight,
+                                                        self.bias, self.eps)
         input = self.input_quantizer(input)
         weight = _quantized_param(self.weight_quantizer, self.weight)
         bias = _quantized_param(self.bias_quantizer, self.bias)
@@ -199,15 +228,25 @@ class _QuantizedActivation(QuantizedModule, include_in_module_map=False):
         self.input_quantizer = QuantizerStub(input_quantizer=True)
         self.output_quantizer = QuantizerStub(output_quantizer=True)
 
+    _op = ""  # the functional op _apply_op calls
+
     def _apply_op(self, input: Any) -> Any:
         raise NotImplementedError
 
+    def _op_args(self, input: Any) -> Tuple[Any, ...]:
+        """The functional op's arguments after ``input``, in its schema's order."""
+        return ()
+
     def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if _torch_op_only(self, self._op, input):
+            return functional.FLOAT_IMPLS[self._op](input, *self._op_args(input))
         return self._apply_op(self.input_quantizer(input))
 
 
 class QuantizedRelu(_QuantizedActivation, torch.nn.ReLU, include_in_module_map=False):
     """``nn.ReLU`` with input and output quantizers (never in place)."""
+
+    _op = "relu"
 
     def _apply_op(self, input: Any) -> Any:
         return functional.relu(input, output_quantizer=self.output_quantizer)
@@ -216,6 +255,8 @@ class QuantizedRelu(_QuantizedActivation, torch.nn.ReLU, include_in_module_map=F
 class QuantizedSilu(_QuantizedActivation, torch.nn.SiLU, include_in_module_map=False):
     """``nn.SiLU`` with input and output quantizers (never in place)."""
 
+    _op = "silu"
+
     def _apply_op(self, input: Any) -> Any:
         return functional.silu(input, output_quantizer=self.output_quantizer)
 
@@ -223,12 +264,19 @@ class QuantizedSilu(_QuantizedActivation, torch.nn.SiLU, include_in_module_map=F
 class QuantizedGelu(_QuantizedActivation, torch.nn.GELU, include_in_module_map=False):
     """``nn.GELU`` with input and output quantizers."""
 
+    _op = "gelu"
+
+    def _op_args(self, input: Any) -> Tuple[Any, ...]:
+        return (getattr(self, "approximate", "none"),)
+
     def _apply_op(self, input: Any) -> Any:
-        return functional.gelu(input, getattr(self, "approximate", "none"), output_quantizer=self.output_quantizer)
+        return functional.gelu(input, *self._op_args(input), output_quantizer=self.output_quantizer)
 
 
 class QuantizedSigmoid(_QuantizedActivation, torch.nn.Sigmoid, include_in_module_map=False):
     """``nn.Sigmoid`` with input and output quantizers."""
+
+    _op = "sigmoid"
 
     def _apply_op(self, input: Any) -> Any:
         return functional.sigmoid(input, output_quantizer=self.output_quantizer)
@@ -237,11 +285,16 @@ class QuantizedSigmoid(_QuantizedActivation, torch.nn.Sigmoid, include_in_module
 class QuantizedSoftmax(_QuantizedActivation, torch.nn.Softmax, include_in_module_map=False):
     """``nn.Softmax`` with input and output quantizers."""
 
-    def _apply_op(self, input: Any) -> Any:
+    _op = "softmax"
+
+    def _op_args(self, input: Any) -> Tuple[Any, ...]:
         dim = self.dim
         if dim is None:
             dim = F._get_softmax_dim("softmax", input.dim(), 5)
-        return functional.softmax(input, dim, output_quantizer=self.output_quantizer)
+        return (dim,)
+
+    def _apply_op(self, input: Any) -> Any:
+        return functional.softmax(input, *self._op_args(input), output_quantizer=self.output_quantizer)
 
 
 class QuantizedSequential(QuantizedModule, torch.nn.Sequential, include_in_module_map=False):
