@@ -61,6 +61,7 @@ struct ffqrt_pool {
     slot *slots;
     _Atomic(ffqrt_gomp_parallel_fn) omp;   // set by ffqrt_pool_use_openmp, or NULL
     atomic_uint_fast64_t omp_pause_until;  // CLOCK_MONOTONIC ns: the pool's threads until then
+    atomic_uint_fast64_t omp_pause_ns;     // the length of the next pause (0: none yet)
     pid_t owner;                           // the process that started the workers
 };
 
@@ -182,6 +183,7 @@ ffqrt_pool *ffqrt_pool_new(size_t nthreads) {
     atomic_init(&p->limit, 0);
     atomic_init(&p->omp, (ffqrt_gomp_parallel_fn)NULL);
     atomic_init(&p->omp_pause_until, 0);
+    atomic_init(&p->omp_pause_ns, 0);
     p->owner = getpid();
     for (; p->nworkers < nthreads - 1; p->nworkers++) {
         p->slots[p->nworkers].p = p;
@@ -221,8 +223,15 @@ size_t ffqrt_pool_size(const ffqrt_pool *p) { return p ? p->nworkers + 1 : 1; }
 // thread of the team has been through the job, started late or not. So each call notes
 // when the last team thread started; when that was more than LATE_NS after the call began,
 // the pool's own threads (which sleep when idle, are woken promptly, and are never waited
-// for before they start) take the calls for the next PAUSE_NS.
-enum { LATE_NS = 1000000, PAUSE_NS = 250000000 };
+// for before they start) take the calls for a while: PAUSE_MIN_NS after a first late start,
+// twice the last pause after each further one (up to PAUSE_MAX_NS), halving again with each
+// call whose team starts on time. A machine that stays oversubscribed so ends up on the
+// pool nearly all the time, while one late start on a quiet machine (a virtual CPU held
+// up by its host) costs a few milliseconds on the pool, where the calls compete with the
+// host's spinning OpenMP threads.
+enum { LATE_NS = 1000000 };
+#define PAUSE_MIN_NS 8000000u
+#define PAUSE_MAX_NS 256000000u
 
 static uint64_t now_ns(void) {
     struct timespec t;
@@ -279,8 +288,14 @@ void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit
             omp_job o = {{fn, arg, units, 0}, 0};
             atomic_init(&o.last_start, t0);
             omp(omp_body, &o, (unsigned)team, 0);
-            if (atomic_load_explicit(&o.last_start, memory_order_relaxed) - t0 > LATE_NS)
-                atomic_store_explicit(&p->omp_pause_until, now_ns() + PAUSE_NS, memory_order_relaxed);
+            uint64_t pause = atomic_load_explicit(&p->omp_pause_ns, memory_order_relaxed);
+            if (atomic_load_explicit(&o.last_start, memory_order_relaxed) - t0 > LATE_NS) {
+                pause = pause < PAUSE_MIN_NS ? PAUSE_MIN_NS : pause >= PAUSE_MAX_NS / 2 ? PAUSE_MAX_NS : 2 * pause;
+                atomic_store_explicit(&p->omp_pause_ns, pause, memory_order_relaxed);
+                atomic_store_explicit(&p->omp_pause_until, now_ns() + pause, memory_order_relaxed);
+            } else if (pause) {
+                atomic_store_explicit(&p->omp_pause_ns, pause / 2, memory_order_relaxed);
+            }
             return;
         }
     }
