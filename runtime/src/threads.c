@@ -290,7 +290,9 @@ void ffqrt_parallel_for(ffqrt_pool *p, size_t nthreads, size_t units, ffqrt_unit
             omp(omp_body, &o, (unsigned)team, 0);
             uint64_t pause = atomic_load_explicit(&p->omp_pause_ns, memory_order_relaxed);
             if (atomic_load_explicit(&o.last_start, memory_order_relaxed) - t0 > LATE_NS) {
-                pause = pause < PAUSE_MIN_NS ? PAUSE_MIN_NS : pause >= PAUSE_MAX_NS / 2 ? PAUSE_MAX_NS : 2 * pause;
+                pause = pause < PAUSE_MIN_NS        ? PAUSE_MIN_NS
+                        : pause >= PAUSE_MAX_NS / 2 ? PAUSE_MAX_NS
+                                                    : 2 * pause;
                 atomic_store_explicit(&p->omp_pause_ns, pause, memory_order_relaxed);
                 atomic_store_explicit(&p->omp_pause_until, now_ns() + pause, memory_order_relaxed);
             } else if (pause) {
