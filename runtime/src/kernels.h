@@ -115,6 +115,9 @@ void ffqrt_gemm_panels_amx(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0,
 // (0x80 turns s8 codes into the u8 codes the GEMM reads without flipping them itself).
 void ffqrt_quant_flat(const ffqrt_ctx *ctx, uint8_t *q, const float *x, size_t n, float scale, int32_t zp,
                       int32_t lo, int32_t hi, uint8_t flip);
+// The same on the calling thread only.
+void ffqrt_quant_range(const ffqrt_kernels *k, uint8_t *q, const float *x, size_t n, float scale, int32_t zp,
+                       int32_t lo, int32_t hi, uint8_t flip);
 const ffqrt_pack_hdr *ffqrt_pack_hdr_of(const void *packed);
 void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a, const ffqrt_qparam *pa, size_t m,
                      size_t lda);

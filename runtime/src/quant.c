@@ -246,28 +246,33 @@ typedef struct flatjob {
     uint8_t flip;
 } flatjob;
 
+void ffqrt_quant_range(const ffqrt_kernels *k, uint8_t *q, const float *x, size_t n, float scale, int32_t zp,
+                       int32_t lo, int32_t hi, uint8_t flip) {
+    if (!flip) {
+        k->quant_run(q, x, n, scale, zp, lo, hi);
+        return;
+    }
+    // a chunk at a time, flipped while it is in L1 (64 bits at a time)
+    uint64_t flip8 = 0x0101010101010101u * flip;
+    for (size_t c = 0; c < n; c += QDQ_CHUNK) {
+        size_t len = min_sz(QDQ_CHUNK, n - c), i = 0;
+        uint8_t *qc = q + c;
+        k->quant_run(qc, x + c, len, scale, zp, lo, hi);
+        for (; i + 8 <= len; i += 8) {
+            uint64_t v;
+            memcpy(&v, qc + i, 8);
+            v ^= flip8;
+            memcpy(qc + i, &v, 8);
+        }
+        for (; i < len; i++) qc[i] ^= (uint8_t)flip8;
+    }
+}
+
 static void flat_task(void *arg, size_t tid, size_t nt) {
     const flatjob *j = arg;
     size_t b, e;
     ffqrt_split(j->n, 64, tid, nt, &b, &e);
-    if (!j->flip) {
-        j->k->quant_run(j->q + b, j->x + b, e - b, j->scale, j->zp, j->lo, j->hi);
-        return;
-    }
-    // a chunk at a time, flipped while it is in L1 (64 bits at a time)
-    uint64_t flip8 = 0x0101010101010101u * j->flip;
-    for (size_t c = b; c < e; c += QDQ_CHUNK) {
-        size_t len = min_sz(QDQ_CHUNK, e - c), i = 0;
-        uint8_t *q = j->q + c;
-        j->k->quant_run(q, j->x + c, len, j->scale, j->zp, j->lo, j->hi);
-        for (; i + 8 <= len; i += 8) {
-            uint64_t v;
-            memcpy(&v, q + i, 8);
-            v ^= flip8;
-            memcpy(q + i, &v, 8);
-        }
-        for (; i < len; i++) q[i] ^= (uint8_t)flip8;
-    }
+    ffqrt_quant_range(j->k, j->q + b, j->x + b, e - b, j->scale, j->zp, j->lo, j->hi, j->flip);
 }
 
 void ffqrt_quant_flat(const ffqrt_ctx *ctx, uint8_t *q, const float *x, size_t n, float scale, int32_t zp,

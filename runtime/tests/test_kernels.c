@@ -617,8 +617,11 @@ static void test_linear_dynamic(const variant *vs, size_t nv) {
 // linear_static: float input quantized onto a static grid inside the call, f32 or
 // requantized output; the same bytes as quantize_ref then linear_ref.
 static void test_linear_static(const variant *vs, size_t nv) {
-    static const size_t shapes[][3] = {{1, 16, 64},    {3, 17, 5},  {7, 100, 33},
-                                       {130, 96, 256}, {0, 16, 16}, {2, 3, 0}};
+    // small packs with two or more row units: each unit quantizes its rows and runs them
+    // (48 / 64 rows: two units of 24 / 32); a pack over 512 KiB, and too few rows: by panels
+    static const size_t shapes[][3] = {{1, 16, 64},   {3, 17, 5},       {7, 100, 33},    {130, 96, 256},
+                                       {0, 16, 16},   {2, 3, 0},        {48, 40, 64},    {64, 33, 129},
+                                       {97, 16, 300}, {200, 200, 1000}, {200, 700, 800}, {33, 64, 64}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
         size_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
         float *x = xmalloc(m * k * 4), *ws = xmalloc(n * 4), *bias = xmalloc(n * 4);
@@ -638,11 +641,14 @@ static void test_linear_static(const variant *vs, size_t nv) {
             CHECK(ffqrt_quantize_ref(a, x, &g, &pa.scale, &pa.zero_point, dt) == FFQRT_OK, "quantize_ref");
             CHECK(ffqrt_linear_ref(yr, NULL, 0, a, &pa, w, ws, bias, m, n, k) == FFQRT_OK, "linear_ref f32");
             CHECK(ffqrt_linear_ref(qr, &py, 1, a, &pa, w, ws, bias, m, n, k) == FFQRT_OK, "linear_ref q");
+            size_t wsize = ffqrt_linear_dynamic_workspace_size(m, k);
             for (size_t i = 0; i < nv; i++) {
+                memset(work, 0xA5, wsize);  // no codes left over from the call before
                 CHECK(ffqrt_linear_static(vs[i].ctx, yv, NULL, 0, x, &pa, packed, bias, m, work) ==
                               FFQRT_OK &&
                           memcmp(yr, yv, m * n * 4) == 0,
                       "linear_static f32 %s %zux%zux%zu dtype %d", vs[i].name, m, n, k, dt);
+                memset(work, 0x5A, wsize);
                 CHECK(ffqrt_linear_static(vs[i].ctx, qv, &py, 1, x, &pa, packed, bias, m, work) == FFQRT_OK &&
                           memcmp(qr, qv, m * n) == 0,
                       "linear_static q %s %zux%zux%zu dtype %d", vs[i].name, m, n, k, dt);
