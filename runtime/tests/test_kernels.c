@@ -483,14 +483,12 @@ static void test_linear(const variant *vs, size_t nv) {
     // Zero-size dimensions, sizes around the SIMD blocks (4 / 6-row tiles, 96 / 192-row
     // chunks, 64-channel panel blocks, 256 / 512-deep k-blocks), thread splits by panels and by
     // rows, and the deepest K (|acc| up to 255 * 128 * 65536, just inside int32).
-    static const size_t edges[]
-                             [3] = {
-                                 {4, 0, 9},       {4, 9, 0},       {0, 0, 0},      {97, 65, 257},
-                                 {96, 64, 256},   {1, 80, 513},    {2, 130, 1027}, {191, 47, 70},
-                                 {500, 40, 70},   {200, 300, 600}, {13, 200, 1},   {1, 1, 1},
-                                 {3, 5, 65536},   {1, 17, 65535},  {70, 20, 1100}, {40, 48, 4096},
-                                 {200, 33, 8192},  // AMX: rows 4 KiB apart, copied tile by tile (two chunks)
-                             };
+    // Last two: AMX with rows 4 KiB apart, over two 192-row chunks and a short tile.
+    static const size_t edges[][3] = {
+        {4, 0, 9},      {4, 9, 0},      {0, 0, 0},      {97, 65, 257},   {96, 64, 256},   {1, 80, 513},
+        {2, 130, 1027}, {191, 47, 70},  {500, 40, 70},  {200, 300, 600}, {13, 200, 1},    {1, 1, 1},
+        {3, 5, 65536},  {1, 17, 65535}, {70, 20, 1100}, {40, 48, 4096},  {200, 33, 8192},
+    };
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
         for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
             lin_case c = {edges[i][0], edges[i][1], edges[i][2], dt, (act_kind)(rnd() % 2), 0};
