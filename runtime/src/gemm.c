@@ -248,9 +248,11 @@ static void static_unit(void *arg, size_t u) {
     j->k->gemm_panels(&gl, 0, panels_of(g), m0, m1);
 }
 
+// j: the quantization of x (grid, bounds, flip), filled in by the caller; returns 0 (and does
+// nothing) when the call should split by panels instead.
 static int static_by_rows(const ffqrt_ctx *ctx, const ffqrt_pack_hdr *h, size_t m, void *y,
-                          const ffqrt_qparam *py, int relu, const float *x, const ffqrt_qparam *pa,
-                          const ffqrt_qparam *pu, const float *bias, void *workspace) {
+                          const ffqrt_qparam *py, int relu, const ffqrt_qparam *pu, const float *bias,
+                          static_rows *j) {
     // AVX-512 and AMX only: the 256-bit kernels, slower per row, measured 5 % slower so
     // (each 24-row unit streams the whole pack again; by panels a thread streams its share once
     // per 96 rows)
@@ -261,20 +263,12 @@ static int static_by_rows(const ffqrt_ctx *ctx, const ffqrt_pack_hdr *h, size_t 
     size_t nt = ffqrt_threads_for(ctx, m * h->n * h->k, PAR_MIN_MACS);
     if (nt == 1) return 0;
     ffqrt_gemm g;
-    ffqrt_gemm_init(&g, h, workspace, pu, m, h->k);
+    ffqrt_gemm_init(&g, h, j->ws, pu, m, h->k);
     ffqrt_gemm_out(&g, y, py, relu, bias, h->n, 1);
-    size_t target = ffqrt_parts_for(nt), per = ffqrt_round_up((m + target - 1) / target, ra);
-    static_rows j = {ctx->k,
-                     &g,
-                     x,
-                     workspace,
-                     pa->scale,
-                     pa->zero_point,
-                     ffqrt_qmin(pa->dtype),
-                     ffqrt_qmax(pa->dtype),
-                     pa->dtype == FFQRT_S8 ? 0x80 : 0,
-                     per};
-    ffqrt_parallel_for(ctx->pool, nt, (m + per - 1) / per, static_unit, &j);
+    size_t target = ffqrt_parts_for(nt);
+    j->g = &g;
+    j->per = ffqrt_round_up((m + target - 1) / target, ra);
+    ffqrt_parallel_for(ctx->pool, nt, (m + j->per - 1) / j->per, static_unit, j);
     return 1;
 }
 
@@ -289,9 +283,16 @@ ffqrt_status ffqrt_linear_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qpar
     // the GEMM reads them as they are instead of flipping every broadcast
     int flip = pa->dtype == FFQRT_S8;
     ffqrt_qparam pu = {pa->scale, pa->zero_point + (flip ? 128 : 0), FFQRT_U8};
-    if (static_by_rows(ctx, h, m, y, py, relu, x, pa, &pu, bias, workspace)) return FFQRT_OK;
-    ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa->scale, pa->zero_point, ffqrt_qmin(pa->dtype),
-                     ffqrt_qmax(pa->dtype), flip ? 0x80 : 0);
+    static_rows j = {.k = ctx->k,
+                     .x = x,
+                     .ws = workspace,
+                     .scale = pa->scale,
+                     .zp = pa->zero_point,
+                     .lo = ffqrt_qmin(pa->dtype),
+                     .hi = ffqrt_qmax(pa->dtype),
+                     .flip = flip ? 0x80 : 0};
+    if (static_by_rows(ctx, h, m, y, py, relu, &pu, bias, &j)) return FFQRT_OK;
+    ffqrt_quant_flat(ctx, workspace, x, m * h->k, j.scale, j.zp, j.lo, j.hi, j.flip);
     return linear(ctx, y, py, relu, workspace, &pu, packed, bias, m);
 }
 

@@ -1031,23 +1031,25 @@ class StaticLinearCall:
         if not _plain(x, torch.float32) or x.dim() != 2 or int(x.shape[1]) != k:
             raise ValueError("%s: input must be a dense float32 [m, %d] CPU tensor, got %s"
                              % (self.name, k, tuple(getattr(x, "shape", ()))))
-        m = int(x.shape[0])
-        y = _empty((m, self.n), self.y_dtype)
-        work = _workspace(m * k)
-        _check(self.fn(integer_context(threads), y.data_ptr(), self.py, self.relu, x.data_ptr(), self.pa_ptr,
-                       self.packed_ptr, self.bias_ptr, m, work.data_ptr()), self.name)
-        return y
+        return self._run(x, int(x.shape[0]), (int(x.shape[0]), self.n), threads)
 
     def rows(self, x: torch.Tensor, out_shape: Tuple[int, ...]) -> torch.Tensor:
         """The call for an input its caller has checked already: float32, CPU, dense, rows of
         k, not empty (``_layer_plan._dense_rows``); the result gets ``out_shape`` (x's
-        leading dimensions, then n). A layer's plan calls this on every forward."""
+        leading dimensions, then n). A layer's plan calls this on every forward; codes past the
+        thread's kept workspace go through the checked call."""
         m = x.numel() // self.k
         if m * self.k > _SCRATCH_MAX:
             return self(x.view(m, self.k)).view(out_shape)
+        return self._run(x, m, out_shape, None)
+
+    def _run(self, x: torch.Tensor, m: int, out_shape: Any, threads: Optional[int]) -> torch.Tensor:
         y = _empty(out_shape, self.y_dtype)
-        _check(self.fn(integer_context(None), y.data_ptr(), self.py, self.relu, x.data_ptr(), self.pa_ptr,
-                       self.packed_ptr, self.bias_ptr, m, _workspace_ptr(m * self.k)), self.name)
+        n = m * self.k
+        work = None if n <= _SCRATCH_MAX else _workspace(n)  # kept alive for the call
+        _check(self.fn(integer_context(threads), y.data_ptr(), self.py, self.relu, x.data_ptr(), self.pa_ptr,
+                       self.packed_ptr, self.bias_ptr, m, _workspace_ptr(n) if work is None else work.data_ptr()),
+               self.name)
         return y
 
 
