@@ -71,19 +71,6 @@ def _tensor_state(t: Any) -> Optional[Tuple[Any, ...]]:
     return state
 
 
-def _tensor_same(t: Any, state: Tuple[Any, ...]) -> bool:
-    if t is not state[0]:
-        return False
-    if t is None:
-        return True
-    try:
-        if t._version != state[1] or t.data_ptr() != state[2]:
-            return False
-    except RuntimeError:
-        return False
-    return len(state) == 3 or state[3].read() == state[4]
-
-
 def _scale_offset(q: Any) -> Tuple[Any, Any]:
     """``(q.scale, q.offset)`` read from the module's dicts, as Module.__getattr__ finds
     them (a LinearQuantizer registers both, the offset as a parameter, a buffer or None)."""
@@ -113,21 +100,6 @@ def _quantizer_state(q: Any) -> Optional[Tuple[Any, ...]]:
     return (q, t, q.num_bits, q.granularity, q.quantized_dtype, scale, offset)
 
 
-def _quantizer_same(q: Any, state: Tuple[Any, ...]) -> bool:
-    if q is not state[0]:
-        return False
-    if q is None:
-        return True
-    if type(q) is not state[1] or not _plain_quantizer(q):
-        return False
-    if len(state) == 2:
-        return True
-    if q.num_bits != state[2] or q.granularity is not state[3] or q.quantized_dtype != state[4]:
-        return False
-    scale, offset = _scale_offset(q)
-    return _tensor_same(scale, state[5]) and _tensor_same(offset, state[6])
-
-
 def _global_ok(op: str) -> bool:
     """The integer path is on, would be chosen for ``op`` and nothing records the call."""
     if (not _enabled[0] or not _integer.enabled() or torch.is_grad_enabled() or get_export_mode()
@@ -140,11 +112,17 @@ def _global_ok(op: str) -> bool:
 class _Plan:
     """What one layer's calls reuse, and the state of the layer it was made for."""
 
-    __slots__ = ("attrs", "quantizers", "tensors", "ok", "in_qp", "in_scale", "in_stub", "weight", "packed",
-                 "bias", "how", "n", "k", "conv", "shapes", "static")
+    __slots__ = ("attrs", "idents", "quantizers", "tensors", "watches", "ok", "in_qp", "in_scale", "in_stub",
+                 "weight", "packed", "bias", "how", "n", "k", "conv", "shapes", "static")
 
-    def __init__(self, attrs: Tuple[Any, ...], quantizers: Tuple[Any, ...], tensors: Tuple[Any, ...]) -> None:
-        self.attrs, self.quantizers, self.tensors = attrs, quantizers, tensors
+    def __init__(self, attrs: Tuple[Any, ...], idents: Tuple[Any, ...], quantizers: Tuple[Any, ...],
+                 tensors: Tuple[Any, ...], watches: Tuple[Any, ...]) -> None:
+        # the layer's state as flat lists, compared on every call (_unchanged)
+        self.attrs = attrs
+        self.idents = idents  # (dict, key, what dict.get(key, _ABSENT) gave)
+        self.quantizers = quantizers  # (quantizer, type, bits, granularity, dtype); bits None: a stub
+        self.tensors = tensors  # (tensor, version counter, data pointer)
+        self.watches = watches  # (FloatWatch, value) of one-element float tensors
         self.ok = False
         self.static: Any = None  # linear: the prepared _ffqrt.StaticLinearCall for float inputs
         self.shapes: Dict[Tuple[Any, ...], Any] = {}
@@ -154,30 +132,85 @@ _plans: "weakref.WeakKeyDictionary[Any, _Plan]" = weakref.WeakKeyDictionary()
 
 _SLOTS = ("input_quantizer", "weight_quantizer", "bias_quantizer", "output_quantizer")
 _TENSORS = ("weight", "bias")
+_ABSENT = object()  # dict.get's default in the identity checks: "no such key"
 
 
 def _unchanged(plan: _Plan, m: Any, attrs: Tuple[Any, ...]) -> bool:
-    """Whether layer ``m`` is in the state ``plan`` was made for (compared in place: this
-    runs on every call)."""
+    """Whether layer ``m`` is in the state ``plan`` was made for: the same objects in its
+    slots and its quantizers' parameter slots, quantizers of the same type and settings and
+    without hooks, tensors not written since (version counter, data pointer, and the value
+    of one-element float tensors, which ``.data`` writes change without a version bump).
+    Compared in place from flat lists: this runs on every call."""
     if plan.attrs != attrs:
         return False
-    mods, params = m._modules, m._parameters
-    for name, state in zip(_SLOTS, plan.quantizers):
-        if not _quantizer_same(mods.get(name), state):
+    for d, key, obj in plan.idents:
+        if d.get(key, _ABSENT) is not obj:
             return False
-    for name, state in zip(_TENSORS, plan.tensors):
-        if not _tensor_same(params.get(name), state):
+    for q, kind, bits, granularity, dtype in plan.quantizers:
+        if (type(q) is not kind or q._forward_hooks or q._forward_pre_hooks
+                or q.__dict__.get("_quantizer_overrides")):
+            return False
+        if bits is not None and (q.num_bits != bits or q.granularity is not granularity
+                                 or q.quantized_dtype != dtype):
+            return False
+    try:
+        for t, version, ptr in plan.tensors:
+            if t._version != version or t.data_ptr() != ptr:
+                return False
+    except RuntimeError:  # an inference tensor: no version counter
+        return False
+    for watch, value in plan.watches:
+        if watch.read() != value:
             return False
     return True
 
 
 def _new_plan(m: Any, attrs: Tuple[Any, ...]) -> Optional[_Plan]:
     """An empty plan recording m's state, or None when m is in a state plans do not handle."""
-    quantizers = tuple(_quantizer_state(m._modules.get(name)) for name in _SLOTS)
-    tensors = tuple(_tensor_state(m._parameters.get(name)) for name in _TENSORS)
-    if any(state is None for state in quantizers + tensors):
-        return None
-    return _Plan(attrs, quantizers, tensors)
+    idents: List[Any] = []
+    quantizers: List[Any] = []
+    tensors: List[Any] = []
+    watches: List[Any] = []
+
+    def tensor(d: Dict[str, Any], key: str) -> bool:
+        t = d.get(key, _ABSENT)
+        idents.append((d, key, t))
+        state = _tensor_state(None if t is _ABSENT else t)
+        if state is None:
+            return False
+        if state[0] is not None:
+            tensors.append(state[:3])
+            if len(state) > 3:
+                watches.append(state[3:])
+        return True
+
+    mods = m._modules
+    for name in _SLOTS:
+        q = mods.get(name, _ABSENT)
+        idents.append((mods, name, q))
+        if q is None or q is _ABSENT:
+            continue
+        state = _quantizer_state(q)
+        if state is None:
+            return None
+        if len(state) == 2:  # a stub
+            quantizers.append((q, state[1], None, None, None))
+            continue
+        quantizers.append((q, state[1], state[2], state[3], state[4]))
+        params = q._parameters
+        if not tensor(params, "scale"):
+            return None
+        if "offset" in params:
+            if not tensor(params, "offset"):
+                return None
+        else:
+            idents.append((params, "offset", _ABSENT))
+            if not tensor(q._buffers, "offset"):
+                return None
+    for name in _TENSORS:
+        if not tensor(m._parameters, name):
+            return None
+    return _Plan(attrs, tuple(idents), tuple(quantizers), tuple(tensors), tuple(watches))
 
 
 def _plan_for(m: Any, op: str, attrs: Tuple[Any, ...], build: Callable[[Any, _Plan], bool]) -> Optional[_Plan]:
