@@ -329,6 +329,15 @@ def test_weights_are_not_requantized_while_unchanged():
         assert q(w) is not d
     e, f = q(w), q(w)  # autograd records: always quantized anew
     assert e is not f and e.requires_grad
+    w64 = torch.nn.Parameter(w.detach().double())  # quantized by torch ops, not libffqrt
+    with torch.inference_mode():  # kept there too (the result is an ordinary tensor)
+        g, h = q(w), q(w)
+        assert g is h and not g.raw_data.is_inference()
+        w.mul_(0.5)  # an ordinary tensor changed in place under inference_mode: version moves
+        i = q(w)
+        assert i is not g and torch.equal(i.raw_data, quantize_per_channel(w, q.scale, None, axis=0).raw_data)
+        j, k = q(w64), q(w64)
+        assert j is k and not j.raw_data.is_inference()
 
 
 def test_simulated_dequantization_computed_with_quantization():
@@ -350,6 +359,16 @@ def test_simulated_dequantization_computed_with_quantization():
         got = qt2.dequantize()
         want2 = (torch.tensor(5.0) + torch.round(q.offset.detach())) * q.scale.detach()
         assert torch.equal(got[0, 0].reshape(1), want2.reshape(1))
+    zp = -int(torch.round(q.offset.detach()))
+    with torch.inference_mode(), _integer.integer_execution(False):
+        qt = q(x)  # computed alongside here too, and handed out while the raw data are unchanged
+        assert not qt.raw_data.is_inference()
+        kept = _ffqrt.take_dequantized(qt.raw_data, float(q.scale), zp)
+        assert kept is not None and torch.equal(kept, want)
+        qt2 = q(x)
+        qt2.raw_data[0, 0] = 5.0  # changed in place under inference_mode: not handed out
+        assert _ffqrt.take_dequantized(qt2.raw_data, float(q.scale), zp) is None
+        assert torch.equal(qt2.dequantize()[0, 0].reshape(1), want2.reshape(1))
 
 
 # --- matmul / bmm -------------------------------------------------------------------------------

@@ -278,6 +278,15 @@ def _empty(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
     return t
 
 
+def _empty_tracked(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
+    """``_empty``, as an ordinary tensor even under ``torch.inference_mode``: the caches
+    below remember a tensor by its version counter, which inference tensors lack."""
+    if not torch.is_inference_mode_enabled():
+        return _empty(shape, dtype)
+    with torch.inference_mode(False):
+        return _empty(shape, dtype)
+
+
 class _Scratch(threading.local):
     work: Optional[torch.Tensor] = None  # this thread's workspace (see _workspace)
     ptr = 0  # its address and size in bytes
@@ -346,10 +355,12 @@ def quantize(
     dtype = GRID_DTYPES[num_bits]
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, dtype):
         return None
-    out = _empty(x.shape, torch.float32)
+    # ordinary tensors under inference_mode too: the cached dequantized values and int8
+    # copies are handed out only while the version counters say the tensors are unchanged
+    out = _empty_tracked(x.shape, torch.float32)
     if dtype == _S8 and scale.numel() == 1 and want_dequantized[0]():
         # the simulated path dequantizes what it quantizes: both in one pass
-        dq = _empty(x.shape, torch.float32)
+        dq = _empty_tracked(x.shape, torch.float32)
         status = lib.ffqrt_quantize_dequantize(
             _pool_ctx(), out.data_ptr(), dq.data_ptr(), x.data_ptr(), ctypes.byref(grid),
             scale.data_ptr(), _ptr(zero_point), dtype,
@@ -362,7 +373,7 @@ def quantize(
     if dtype == _S8:
         # the integer path reads these values as int8: C writes the int8 bytes and the same
         # values as float32 in one pass, and the bytes are kept for it
-        q8 = _empty(x.shape, torch.int8)
+        q8 = _empty_tracked(x.shape, torch.int8)
         dual = _state.get("dual")
         if dual is not None:
             status = dual(_pool_ctx(), q8.data_ptr(), out.data_ptr(), x.data_ptr(), ctypes.byref(grid),

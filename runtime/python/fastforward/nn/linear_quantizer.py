@@ -150,7 +150,13 @@ class LinearQuantizer(AbstractAffineQuantizer):
                 return last[2][0]
         params = self.quantization_parameters()
         try:
-            result = AffineQuantizationFunction.quantize(data, params)
+            if memo is not None and torch.is_inference_mode_enabled():
+                # kept for later calls: made as an ordinary tensor (an inference tensor has no
+                # version counter, so the memo could never tell that it is still unchanged)
+                with torch.inference_mode(False), torch.no_grad():
+                    result = AffineQuantizationFunction.quantize(data, params)
+            else:
+                result = AffineQuantizationFunction.quantize(data, params)
         except (ValueError, TypeError) as exc:
             raise type(exc)("%s: %s" % (describe(self), exc)) from None
         if memo is not None and isinstance(result, torch.Tensor) and type(result) is not torch.Tensor:
