@@ -26,8 +26,9 @@ Run with the peers' venv (bench/setup_peers.sh) and the build's library:
     FFQRT_LIBRARY=build/runtime/libffqrt.so $(bench/setup_peers.sh) bench/e2e.py [--quick]
 
 A peer that is not installed or fails is reported with the reason and left out. Timings:
-rounds alternate between the rows (medians of per-round times), under torch.inference_mode
-except the fastforward rows, which run under torch.no_grad.
+rounds alternate between the rows (medians of per-round times), every row under
+torch.inference_mode (until 2026-12-06 the fastforward rows ran under torch.no_grad, which
+costs every torch op of the model its view and version bookkeeping: 3-5 % on the encoder).
 
 Summary: ``e2e: vs_best_peer=R sqnr_gap_db=G vs_simulated=S`` with R = fastest peer's time
 over ours (worst model; peers = float torch and the int8 libraries), G = best int8 peer's
@@ -121,10 +122,9 @@ def sqnr(ref, out):
     return float("inf") if noise == 0 else 10 * math.log10(float((ref ** 2).sum()) / noise)
 
 
-def runner(fn, integer=None, inference=True, dynamic=False):
+def runner(fn, integer=None, dynamic=False):
     def call(x):
-        ctx = torch.inference_mode() if inference else torch.no_grad()
-        with ctx:
+        with torch.inference_mode():
             if integer is None:
                 return fn(x)
             with _integer.integer_execution(integer), _integer.dynamic_activations(dynamic), \
@@ -158,7 +158,7 @@ def ort_row(ffm, x):
         call = export_ort.ort_session(os.path.join(tmp, "model.onnx"), torch.get_num_threads())
     finally:
         shutil.rmtree(tmp)  # the session holds the model in memory
-    simulated = runner(ffm, integer=False, inference=False)(x)
+    simulated = runner(ffm, integer=False)(x)
     agreement = sqnr(simulated, call(x))
     if agreement < ORT_MIN_SQNR_DB:
         raise RuntimeError("its output is %.1f dB from the simulated model's (at least %d dB expected)"
@@ -183,10 +183,9 @@ def bench_model(name, model, x, calib, rounds, reps):
         rows.append((ORT, ort_row(ffm, x)))
     except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
         notes[ORT] = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0][:90] if str(exc) else "")
-    rows.append(("fastforward simulated", runner(ffm, integer=False, inference=False)))
-    rows.append(("fastforward integer (ours)", runner(ffm, integer=True, inference=False)))
-    rows.append((DYN, runner(to_fastforward(model, calib, dynamic=True), integer=True, inference=False,
-                             dynamic=True)))
+    rows.append(("fastforward simulated", runner(ffm, integer=False)))
+    rows.append(("fastforward integer (ours)", runner(ffm, integer=True)))
+    rows.append((DYN, runner(to_fastforward(model, calib, dynamic=True), integer=True, dynamic=True)))
     with torch.inference_mode():
         ref = model(x)
     outputs = {label: fn(x) for label, fn in rows}
