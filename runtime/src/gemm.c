@@ -12,8 +12,9 @@
 enum {
     PAR_MIN_MACS = 1 << 19,       // per thread, at least
     PANEL_ALIGN = 4,              // panels per block of the SIMD kernels
-    ROW_ALIGN = 24,               // rows per unit when threads split the rows
+    ROW_ALIGN = 24,               // threads split the rows only when each gets two units of this many
     ROW_ALIGN_AMX = 32,           // the same for the AMX kernel (pairs of 16-row tiles)
+    UNIT_ROWS = 64,               // rows per unit when threads split the rows, about
     FUSE_MAX_WEIGHTS = 512 << 10  // linear_static: row units quantize their own rows up to this pack size
 };
 
@@ -71,12 +72,12 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
     pack_dims d = dims_of(n, k);
     advise_huge_pages(packed, d.total);
     memset(packed, 0, d.total);
-    ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, n,           k,          d.n_pad,
+    ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, 0,           n,          k, d.n_pad,
                         d.k_pad,          d.colsum_off,       d.scale_off, d.group_off};
-    memcpy(packed, &h, sizeof h);
     int32_t *colsum = (int32_t *)((char *)packed + d.colsum_off);
     float *scale = (float *)((char *)packed + d.scale_off);
     int8_t *groups = (int8_t *)packed + d.group_off;
+    int m128 = 0;
     for (size_t j = 0; j < n; j++) {
         scale[j] = w_scale[j];
         // row j's bytes go FFQRT_KR at a time into consecutive groups of its panel
@@ -88,10 +89,13 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
             size_t at = col ? col[kk] : kk;
             int8_t v = at == FFQRT_COL_ZERO ? 0 : row[at];
             sum += v;
+            m128 |= v == -128;
             dst[kk / FFQRT_KR * sizeof(ffqrt_wgroup) + kk % FFQRT_KR] = v;
         }
         colsum[j] = sum;
     }
+    h.flags = m128 ? 0 : FFQRT_PACK_NO_M128;
+    memcpy(packed, &h, sizeof h);
     return FFQRT_OK;
 }
 
@@ -112,11 +116,24 @@ ffqrt_status ffqrt_linear_pack_dims(const void *packed, size_t *n, size_t *k) {
     return FFQRT_OK;
 }
 
+// Rows of the kernel's register tile (AMX: a pair of 16-row tiles); row units are whole tiles.
+static size_t row_tile(int isa) { return isa == FFQRT_ISA_AMX ? 2 * 16 : isa == FFQRT_ISA_AVX2 ? 4 : 6; }
+
+// Row units for m rows on nt threads: as many for every thread, of about UNIT_ROWS rows (at
+// least one each), split evenly in whole tiles by ffqrt_split. Equal shares when the threads
+// start at once (128 rows on 2 threads: 66 + 62 rows, where 24-row units gave 72 + 56), and
+// on taller inputs a few a thread, so that a late thread's share is taken by the others.
+static size_t row_parts(size_t m, size_t nt) {
+    size_t parts = m / UNIT_ROWS / nt * nt, most = ffqrt_parts_for(nt);
+    return parts < nt ? nt : parts > most ? most : parts;
+}
+
 typedef struct gjob {
     const ffqrt_kernels *k;
     const ffqrt_gemm *g;
     int by_rows;
-    size_t per;  // panels or rows per unit
+    size_t per;    // panels per unit
+    size_t parts;  // by rows: units (row_parts)
 } gjob;
 
 static void gemm_unit(void *arg, size_t u) {
@@ -124,8 +141,7 @@ static void gemm_unit(void *arg, size_t u) {
     const ffqrt_gemm *g = j->g;
     size_t p0 = 0, p1 = panels_of(g), m0 = 0, m1 = g->m;
     if (j->by_rows) {
-        m0 = u * j->per;
-        m1 = m1 - m0 < j->per ? m1 : m0 + j->per;
+        ffqrt_split(g->m, row_tile(j->k->isa), u, j->parts, &m0, &m1);
     } else {
         p0 = u * j->per;
         p1 = p1 - p0 < j->per ? p1 : p0 + j->per;
@@ -149,6 +165,7 @@ void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a, cons
     g->wscale = ffqrt_pack_scale(h);
     g->n = h->n;
     g->k_pad = h->k_pad;
+    g->w_no_m128 = (h->flags & FFQRT_PACK_NO_M128) != 0;
 }
 
 // Output stage: f32 when py is NULL, else int8 with the relu-folded clamp.
@@ -187,11 +204,14 @@ void ffqrt_gemm_run(const ffqrt_ctx *ctx, ffqrt_gemm *g) {
         return;
     }
     size_t target = ffqrt_parts_for(nt);  // units wanted
-    gjob j = {ctx->k, g, blocks < 2 * nt && g->m >= 2 * nt * ROW_ALIGN, 0};
-    size_t total = j.by_rows ? g->m : panels;
-    if (j.by_rows) j.per = ffqrt_round_up((g->m + target - 1) / target, ROW_ALIGN);
-    else j.per = (blocks / target > 1 ? blocks / target : 1) * PANEL_ALIGN;
-    ffqrt_parallel_for(ctx->pool, nt, (total + j.per - 1) / j.per, gemm_unit, &j);
+    gjob j = {ctx->k, g, blocks < 2 * nt && g->m >= 2 * nt * ROW_ALIGN, 0, 0};
+    if (j.by_rows) {
+        j.parts = row_parts(g->m, nt);
+        ffqrt_parallel_for(ctx->pool, nt, j.parts, gemm_unit, &j);
+        return;
+    }
+    j.per = (blocks / target > 1 ? blocks / target : 1) * PANEL_ALIGN;
+    ffqrt_parallel_for(ctx->pool, nt, (panels + j.per - 1) / j.per, gemm_unit, &j);
 }
 
 static ffqrt_status linear(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *a,
@@ -234,13 +254,14 @@ typedef struct static_rows {
     float scale;
     int32_t zp, lo, hi;
     uint8_t flip;
-    size_t per;
+    size_t parts;  // units (row_parts)
 } static_rows;
 
 static void static_unit(void *arg, size_t u) {
     const static_rows *j = arg;
     const ffqrt_gemm *g = j->g;
-    size_t m0 = u * j->per, m1 = g->m - m0 < j->per ? g->m : m0 + j->per;
+    size_t m0, m1;
+    ffqrt_split(g->m, row_tile(j->k->isa), u, j->parts, &m0, &m1);
     ffqrt_quant_range(j->k, j->ws + m0 * g->k, j->x + m0 * g->k, (m1 - m0) * g->k, j->scale, j->zp, j->lo,
                       j->hi, j->flip);
     ffqrt_gemm gl = *g;
@@ -265,10 +286,9 @@ static int static_by_rows(const ffqrt_ctx *ctx, const ffqrt_pack_hdr *h, size_t 
     ffqrt_gemm g;
     ffqrt_gemm_init(&g, h, j->ws, pu, m, h->k);
     ffqrt_gemm_out(&g, y, py, relu, bias, h->n, 1);
-    size_t target = ffqrt_parts_for(nt);
     j->g = &g;
-    j->per = ffqrt_round_up((m + target - 1) / target, ra);
-    ffqrt_parallel_for(ctx->pool, nt, (m + j->per - 1) / j->per, static_unit, j);
+    j->parts = row_parts(m, nt);
+    ffqrt_parallel_for(ctx->pool, nt, j->parts, static_unit, j);
     return 1;
 }
 
@@ -327,13 +347,13 @@ size_t ffqrt_matmul_workspace_size(size_t m, size_t k, size_t n) {
 static void pack_rhs(void *packed, const uint8_t *x, const ffqrt_qparam *px, size_t k, size_t n) {
     pack_dims d = dims_of(n, k);
     memset((char *)packed + d.colsum_off, 0, d.total - d.colsum_off);
-    ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, n,           k,          d.n_pad,
+    ffqrt_pack_hdr h = {FFQRT_PACK_MAGIC, FFQRT_PACK_VERSION, 0,           n,          k, d.n_pad,
                         d.k_pad,          d.colsum_off,       d.scale_off, d.group_off};
-    memcpy(packed, &h, sizeof h);
     int32_t *colsum = (int32_t *)((char *)packed + d.colsum_off);
     float *scale = (float *)((char *)packed + d.scale_off);
     int8_t *groups = (int8_t *)packed + d.group_off;
     uint8_t flip = px->dtype == FFQRT_U8 ? 0x80 : 0;
+    int m128 = 0;
     for (size_t j = 0; j < n; j++) scale[j] = px->scale;
     for (size_t kk = 0; kk < k; kk++)
         for (size_t p = 0; p < d.n_pad / FFQRT_NR; p++) {
@@ -343,8 +363,11 @@ static void pack_rhs(void *packed, const uint8_t *x, const ffqrt_qparam *px, siz
                 int8_t v = (int8_t)(x[kk * n + p * FFQRT_NR + j] ^ flip);
                 dst[j * FFQRT_KR] = v;
                 colsum[p * FFQRT_NR + j] += v;
+                m128 |= v == -128;
             }
         }
+    h.flags = m128 ? 0 : FFQRT_PACK_NO_M128;
+    memcpy(packed, &h, sizeof h);
 }
 
 static ffqrt_status matmul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *a,

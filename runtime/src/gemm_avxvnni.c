@@ -3,8 +3,11 @@
 // int32, so any u8 activation is exact and there is one instruction per 32 MACs.
 #include <immintrin.h>
 
-static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i w, const int u7) {
-    (void)u7;
+#include "gemm_modes.h"
+
+static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i w,
+                                                             const int mode) {
+    (void)mode;  // always MODE_U8
     return _mm256_dpbusd_avx_epi32(c, a, w);
 }
 

@@ -1,10 +1,12 @@
 // gemm_ymm.h: the 256-bit GEMM over the packed panels (layout.h), shared by
 // gemm_avx2.c and gemm_avxvnni.c. Each of them defines, before including this file,
-//   ymm_dot(c, a, w, u7): c + the int32 dot products of 4 u8 activations (a, an int32
-//                         broadcast) with 8 outputs x 4 s8 weights (w); exact. u7 says
-//                         every activation is <= 127.
+//   ymm_dot(c, a, w, mode): c + the int32 dot products of 4 activations (a, an int32
+//                         broadcast) with 8 outputs x 4 s8 weights (w); exact. mode
+//                         MODE_U8: u8 activations; MODE_U7: u8 activations, every one
+//                         <= 127; MODE_S8: s8 activations (a - 128) and no weight is -128.
 //   YMM_MR                rows per micro-kernel tile
-//   YMM_U7                1 if ymm_dot has a faster u7 form (then both are compiled)
+//   YMM_U7                1 if ymm_dot has faster MODE_U7 and MODE_S8 forms (then all three
+//                         are compiled)
 //   YMM_ENTRY             the name of the table entry
 // and compiles it with its own target flags. A 64-byte weight group is two ymm halves
 // (8 outputs each). Blocking as in gemm_avx512vnni.c: rows in chunks of MC, one panel
@@ -119,7 +121,10 @@ static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m
 static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
                                   int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,
                                   size_t rest, int first, const int8_t *pf, size_t npf, const size_t mr,
-                                  const int xor80, const int u7) {
+                                  const int xor80, const int mode) {
+    // the broadcasts give ymm_dot u8 activations, or in MODE_S8 the s8 ones (the bytes as
+    // stored when they are s8 codes, flipped when they are u8)
+    const int flip = mode == MODE_S8 ? !xor80 : xor80;
     enum { KS = 2 };
     const size_t ks = mr <= 2 ? 2 : 1;
     __m256i c[KS][MR][2];
@@ -132,9 +137,9 @@ static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, siz
             const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
             const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
             UNROLL for (size_t r = 0; r < mr; r++) {
-                __m256i b = bcast4(a + r * lda + 4 * (g + s), xor80);
-                c[s][r][0] = ymm_dot(c[s][r][0], b, w0, u7);
-                c[s][r][1] = ymm_dot(c[s][r][1], b, w1, u7);
+                __m256i b = bcast4(a + r * lda + 4 * (g + s), flip);
+                c[s][r][0] = ymm_dot(c[s][r][0], b, w0, mode);
+                c[s][r][1] = ymm_dot(c[s][r][1], b, w1, mode);
             }
         }
     }
@@ -142,9 +147,9 @@ static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, siz
         const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
         const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
         UNROLL for (size_t r = 0; r < mr; r++) {
-            __m256i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, xor80);
-            c[0][r][0] = ymm_dot(c[0][r][0], b, w0, u7);
-            c[0][r][1] = ymm_dot(c[0][r][1], b, w1, u7);
+            __m256i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, flip);
+            c[0][r][0] = ymm_dot(c[0][r][0], b, w0, mode);
+            c[0][r][1] = ymm_dot(c[0][r][1], b, w1, mode);
         }
     }
     UNROLL for (size_t r = 0; r < mr; r++) {
@@ -179,18 +184,25 @@ UK_ALL(1, 0)
 #if YMM_U7
 UK_ALL(0, 1)
 UK_ALL(1, 1)
-// [u7][xor80][mr - 1]
-static ukernel_fn *const ukernels[2][2][6] = {{ROW(0, 0), ROW(1, 0)}, {ROW(0, 1), ROW(1, 1)}};
+UK_ALL(0, 2)
+UK_ALL(1, 2)
+// [mode][xor80][mr - 1]
+static ukernel_fn *const ukernels[3][2][6] = {{ROW(0, 0), ROW(1, 0)}, {ROW(0, 1), ROW(1, 1)},
+                                              {ROW(0, 2), ROW(1, 2)}};
 #else
 static ukernel_fn *const ukernels[1][2][6] = {{ROW(0, 0), ROW(1, 0)}};
 #endif
+static_assert(MODE_U8 == 0 && MODE_U7 == 1 && MODE_S8 == 2, "the table's order");
 // clang-format on
 static_assert(MR <= 6, "at most 6 rows per tile");
 
 void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
     _Alignas(32) int32_t buf[MC * FFQRT_NR];
     size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
-    ukernel_fn *const *uk = ukernels[YMM_U7 && g->a_u7][g->a_xor != 0];
+    // u7 activations take the fastest form; otherwise weights without -128 take the s8 one
+    // (whose sums are short of 128 * colsum: the correction below gives it back)
+    int mode = !YMM_U7 ? MODE_U8 : g->a_u7 ? MODE_U7 : g->w_no_m128 ? MODE_S8 : MODE_U8;
+    ukernel_fn *const *uk = ukernels[mode][g->a_xor != 0];
     size_t nkb = g->k ? (g->k + KC - 1) / KC : 1;
     for (size_t c0 = m0; c0 < m1; c0 += MC) {
         size_t c1 = m1 - c0 < MC ? m1 : c0 + MC;
@@ -198,6 +210,11 @@ void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) 
         for (size_t p = p0; p < p1; p++) {
             const int8_t *wp = g->groups + p * pstride;
             panel_out o = panel_consts(g, p);
+            if (mode == MODE_S8)
+                for (int h = 0; h < 2; h++)
+                    o.corr[h] = _mm256_sub_epi32(
+                        o.corr[h], _mm256_slli_epi32(
+                                       _mm256_loadu_si256((const __m256i *)(g->colsum + o.n0 + 8 * h)), 7));
             for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += KC) {
                 size_t kl = g->k - k0 < KC ? g->k - k0 : KC;
                 // the next block: the next k, else the next panel's first k

@@ -14,9 +14,10 @@
 #define FFQRT_NR           16
 #define FFQRT_KR           4
 #define FFQRT_PACK_MAGIC   0x31514646u  // "FFQ1"
-#define FFQRT_PACK_VERSION 1u
-#define FFQRT_MAX_K        65536u  // keeps sum_k (a - za) * w within int32 (255 * 128 * 2^16 < 2^31)
-#define FFQRT_MATMUL_MAX_K 32768u  // the same for (a - za) * (b - zb): 255 * 255 * 2^15 < 2^31
+#define FFQRT_PACK_VERSION 2u           // 1: no flags
+#define FFQRT_PACK_NO_M128 1u           // flag: no weight is -128 (|w| <= 127 everywhere)
+#define FFQRT_MAX_K        65536u       // keeps sum_k (a - za) * w within int32 (255 * 128 * 2^16 < 2^31)
+#define FFQRT_MATMUL_MAX_K 32768u       // the same for (a - za) * (b - zb): 255 * 255 * 2^15 < 2^31
 
 typedef struct ffqrt_wgroup {
     int8_t w[FFQRT_NR][FFQRT_KR];
@@ -26,7 +27,8 @@ static_assert(sizeof(ffqrt_wgroup) == 64, "a weight group is one 64-byte line");
 // Buffer: header | int32 colsum[n_pad] | float scale[n_pad] | groups (64-aligned offsets).
 // colsum[n] = sum_k w[n][k], used to fold the activation zero point out of the dot product.
 typedef struct ffqrt_pack_hdr {
-    uint32_t magic, version;
+    uint32_t magic;
+    uint16_t version, flags;  // flags: FFQRT_PACK_NO_M128
     uint64_t n, k, n_pad, k_pad;
     uint64_t colsum_off, scale_off, group_off;
 } ffqrt_pack_hdr;

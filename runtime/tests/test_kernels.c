@@ -381,9 +381,16 @@ static void fill_act(uint8_t *a, size_t n, int dtype, act_kind kind) {
     if (kind == ACT_ZERO) memset(a, dtype == FFQRT_S8 ? 0x80 : 0, n);
 }
 
-static void fill_weights(int8_t *w, float *ws, size_t n, size_t k, int extreme) {
+// Weight kinds: W_RANDOM any int8; W_EXTREME -128 / 127 alternating; and the two without -128,
+// which the AVX2 kernel multiplies in its s8 form (MODE_S8): W_EXTREME7 -127 / 127, W_RANDOM7.
+enum { W_RANDOM = 0, W_EXTREME = 1, W_EXTREME7 = 2, W_RANDOM7 = 3, W_KINDS = 4 };
+
+static void fill_weights(int8_t *w, float *ws, size_t n, size_t k, int kind) {
     for (size_t i = 0; i < n * k; i++)
-        w[i] = extreme ? (int8_t)(i % 2 ? -128 : 127) : (int8_t)(rnd() % 256 - 128);
+        w[i] = kind == W_EXTREME    ? (int8_t)(i % 2 ? -128 : 127)
+               : kind == W_EXTREME7 ? (int8_t)(i % 2 ? -127 : 127)
+               : kind == W_RANDOM7  ? (int8_t)(rnd() % 255 - 127)
+                                    : (int8_t)(rnd() % 256 - 128);
     for (size_t j = 0; j < n; j++) ws[j] = ldexpf(1.0f, -(int)(rnd() % 12));
 }
 
@@ -391,7 +398,7 @@ typedef struct lin_case {
     size_t m, n, k;
     int a_dtype;
     act_kind act;
-    int extreme_w;
+    int w_kind;
 } lin_case;
 
 // One output flavour: py NULL (f32) or an int8 qparam; bias on or off.
@@ -418,7 +425,7 @@ static void check_linear(const variant *vs, size_t nv, const lin_case *c) {
     int8_t *w = xmalloc(c->n * c->k);
     float *ws = xmalloc(c->n * 4), *bias = xmalloc(c->n * 4);
     fill_act(a, c->m * c->k, c->a_dtype, c->act);
-    fill_weights(w, ws, c->n, c->k, c->extreme_w);
+    fill_weights(w, ws, c->n, c->k, c->w_kind);
     for (size_t j = 0; j < c->n; j++) bias[j] = rndf(-100.0f, 100.0f);
     void *packed = xmalloc(ffqrt_linear_pack_size(c->n, c->k));
     CHECK(ffqrt_linear_pack(packed, w, ws, c->n, c->k) == FFQRT_OK, "pack");
@@ -467,19 +474,26 @@ static void test_linear(const variant *vs, size_t nv) {
     for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
         for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
             for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
-                lin_case c = {ms[mi], ns[ni], ks[ki], (int)(rnd() % 2), (act_kind)(rnd() % 2), 0};
+                lin_case c = {
+                    ms[mi], ns[ni], ks[ki], (int)(rnd() % 2), (act_kind)(rnd() % 2), (int)(rnd() % W_KINDS)};
                 check_linear(vs, nv, &c);
             }
     // saturation-prone extremes for the vpmaddubsw paths, both dtypes; threaded sizes
     for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++)
         for (int act = ACT_RANDOM; act <= ACT_ZERO; act++) {
-            lin_case c = {9, 33, 301, dt, (act_kind)act, 1};
-            check_linear(vs, nv, &c);
-            lin_case big = {70, 200, 257, dt, (act_kind)act, act == ACT_MAX};
+            for (int wk = W_EXTREME; wk <= W_EXTREME7; wk++) {
+                lin_case c = {9, 33, 301, dt, (act_kind)act, wk};
+                check_linear(vs, nv, &c);
+            }
+            lin_case big = {70, 200, 257, dt, (act_kind)act, act == ACT_MAX ? W_EXTREME : W_RANDOM};
             check_linear(vs, nv, &big);
+            lin_case big7 = {70, 200, 257, dt, (act_kind)act, act == ACT_MAX ? W_EXTREME7 : W_RANDOM7};
+            check_linear(vs, nv, &big7);
         }
-    lin_case deep = {3, 20, 4097, FFQRT_U8, ACT_MAX, 1};  // large |acc|
+    lin_case deep = {3, 20, 4097, FFQRT_U8, ACT_MAX, W_EXTREME};  // large |acc|
     check_linear(vs, nv, &deep);
+    lin_case deep7 = {3, 20, 4097, FFQRT_S8, ACT_ZERO, W_EXTREME7};  // |acc| 128 * 127 * k
+    check_linear(vs, nv, &deep7);
     // Zero-size dimensions, sizes around the SIMD blocks (4 / 6-row tiles, 96 / 192-row
     // chunks, 64-channel panel blocks, 256 / 512-deep k-blocks), thread splits by panels and by
     // rows, and the deepest K (|acc| up to 255 * 128 * 65536, just inside int32).
@@ -491,12 +505,15 @@ static void test_linear(const variant *vs, size_t nv) {
     };
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
         for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
-            lin_case c = {edges[i][0], edges[i][1], edges[i][2], dt, (act_kind)(rnd() % 2), 0};
+            lin_case c = {edges[i][0], edges[i][1],           edges[i][2],
+                          dt,          (act_kind)(rnd() % 2), (int)(rnd() % W_KINDS)};
             check_linear(vs, nv, &c);
         }
     for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
-        lin_case c = {2, 3, 65536, dt, ACT_MAX, 1};
+        lin_case c = {2, 3, 65536, dt, ACT_MAX, W_EXTREME};
         check_linear(vs, nv, &c);
+        lin_case c7 = {2, 3, 65536, dt, ACT_ZERO, W_EXTREME7};
+        check_linear(vs, nv, &c7);
     }
     // Around the AMX blocks: 16-row tiles in pairs (rows short of a tile go to AVX-512), panel
     // pairs and a lone panel, 64-deep k-steps and a zero-padded last one, 192-row chunks.
@@ -511,11 +528,11 @@ static void test_linear(const variant *vs, size_t nv) {
                               ks_t[ki],
                               (int)(rnd() % 2),
                               (act_kind)(rnd() % 3),
-                              (int)(rnd() % 4 == 0)};
+                              (int)(rnd() % W_KINDS)};
                 check_linear(vs, nv, &c);
             }
     // a pack over 4 MiB: its 2 MiB-aligned interior is advised for huge pages while packing
-    lin_case huge = {2, 1024, 4100, FFQRT_U8, ACT_RANDOM, 0};
+    lin_case huge = {2, 1024, 4100, FFQRT_U8, ACT_RANDOM, W_RANDOM};
     check_linear(vs, nv, &huge);
 }
 
@@ -601,7 +618,7 @@ static void test_linear_dynamic(const variant *vs, size_t nv) {
         float *yr = xmalloc(m * n * 4), *yv = xmalloc(m * n * 4);
         int8_t *w = xmalloc(n * k);
         for (size_t i = 0; i < m * k; i++) x[i] = rndf(-3.0f, 5.0f);
-        fill_weights(w, ws, n, k, 0);
+        fill_weights(w, ws, n, k, si % 2 ? W_RANDOM7 : W_RANDOM);
         for (size_t j = 0; j < n; j++) bias[j] = rndf(-1.0f, 1.0f);
         void *packed = xmalloc(ffqrt_linear_pack_size(n, k));
         void *work = xmalloc(ffqrt_linear_dynamic_workspace_size(m, k));
@@ -630,7 +647,7 @@ static void test_linear_static(const variant *vs, size_t nv) {
         uint8_t *a = xmalloc(m * k), *qr = xmalloc(m * n), *qv = xmalloc(m * n);
         int8_t *w = xmalloc(n * k);
         fill_floats(x, m * k, 4.0f, 0.03125f);
-        fill_weights(w, ws, n, k, 0);
+        fill_weights(w, ws, n, k, si % 2 ? W_RANDOM7 : W_RANDOM);
         for (size_t j = 0; j < n; j++) bias[j] = rndf(-1.0f, 1.0f);
         void *packed = xmalloc(ffqrt_linear_pack_size(n, k));
         void *work = xmalloc(ffqrt_linear_dynamic_workspace_size(m, k));
@@ -718,7 +735,7 @@ static void check_conv(const variant *vs, size_t nv, const ffqrt_conv2d_shape *s
     int8_t *w = xmalloc(nw);
     float *ws = xmalloc(s->c_out * 4), *bias = xmalloc(s->c_out * 4);
     fill_bytes(x, nx, 0, 255);
-    fill_weights(w, ws, s->c_out, nw / s->c_out, 0);
+    fill_weights(w, ws, s->c_out, nw / s->c_out, rnd() % 2 ? W_RANDOM7 : W_RANDOM);
     for (size_t j = 0; j < s->c_out; j++) bias[j] = rndf(-10.0f, 10.0f);
     void *packed = xmalloc(ffqrt_conv2d_pack_size(s)), *work = xmalloc(ffqrt_conv2d_workspace_size(s));
     CHECK(ffqrt_conv2d_pack(packed, w, ws, s) == FFQRT_OK, "conv pack");
