@@ -19,7 +19,7 @@ enum {
 };
 
 typedef struct pack_dims {
-    size_t n_pad, k_pad, colsum_off, scale_off, group_off, total;
+    size_t n_pad, k_pad, colsum_off, scale_off, bits_off, group_off, total;
 } pack_dims;
 
 static pack_dims dims_of(size_t n, size_t k) {
@@ -28,7 +28,8 @@ static pack_dims dims_of(size_t n, size_t k) {
     d.k_pad = ffqrt_round_up(k, FFQRT_KR);
     d.colsum_off = sizeof(ffqrt_pack_hdr);
     d.scale_off = d.colsum_off + ffqrt_round_up(d.n_pad * sizeof(int32_t), 64);
-    d.group_off = d.scale_off + ffqrt_round_up(d.n_pad * sizeof(float), 64);
+    d.bits_off = d.scale_off + ffqrt_round_up(d.n_pad * sizeof(float), 64);
+    d.group_off = d.bits_off + ffqrt_m128_bytes(d.n_pad, d.k_pad);
     d.total = d.group_off + d.n_pad * d.k_pad;
     return d;
 }
@@ -77,6 +78,8 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
     int32_t *colsum = (int32_t *)((char *)packed + d.colsum_off);
     float *scale = (float *)((char *)packed + d.scale_off);
     int8_t *groups = (int8_t *)packed + d.group_off;
+    uint64_t *bits = (uint64_t *)((char *)packed + d.bits_off);
+    size_t words = ffqrt_m128_words(d.k_pad);
     int m128 = 0;
     for (size_t j = 0; j < n; j++) {
         scale[j] = w_scale[j];
@@ -89,7 +92,10 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
             size_t at = col ? col[kk] : kk;
             int8_t v = at == FFQRT_COL_ZERO ? 0 : row[at];
             sum += v;
-            m128 |= v == -128;
+            if (v == -128) {
+                m128 = 1;
+                bits[j / FFQRT_NR * words + kk / FFQRT_KR / 64] |= (uint64_t)1 << (kk / FFQRT_KR % 64);
+            }
             dst[kk / FFQRT_KR * sizeof(ffqrt_wgroup) + kk % FFQRT_KR] = v;
         }
         colsum[j] = sum;
@@ -166,6 +172,7 @@ void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a, cons
     g->n = h->n;
     g->k_pad = h->k_pad;
     g->w_no_m128 = (h->flags & FFQRT_PACK_NO_M128) != 0;
+    g->m128_bits = ffqrt_pack_m128(h);
 }
 
 // Output stage: f32 when py is NULL, else int8 with the relu-folded clamp.
@@ -353,6 +360,8 @@ static void pack_rhs(void *packed, const uint8_t *x, const ffqrt_qparam *px, siz
     float *scale = (float *)((char *)packed + d.scale_off);
     int8_t *groups = (int8_t *)packed + d.group_off;
     uint8_t flip = px->dtype == FFQRT_U8 ? 0x80 : 0;
+    uint64_t *bits = (uint64_t *)((char *)packed + d.bits_off);
+    size_t words = ffqrt_m128_words(d.k_pad);
     int m128 = 0;
     for (size_t j = 0; j < n; j++) scale[j] = px->scale;
     for (size_t kk = 0; kk < k; kk++)
@@ -363,7 +372,10 @@ static void pack_rhs(void *packed, const uint8_t *x, const ffqrt_qparam *px, siz
                 int8_t v = (int8_t)(x[kk * n + p * FFQRT_NR + j] ^ flip);
                 dst[j * FFQRT_KR] = v;
                 colsum[p * FFQRT_NR + j] += v;
-                m128 |= v == -128;
+                if (v == -128) {
+                    m128 = 1;
+                    bits[p * words + kk / FFQRT_KR / 64] |= (uint64_t)1 << (kk / FFQRT_KR % 64);
+                }
             }
         }
     h.flags = m128 ? 0 : FFQRT_PACK_NO_M128;

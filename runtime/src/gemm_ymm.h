@@ -2,11 +2,12 @@
 // gemm_avx2.c and gemm_avxvnni.c. Each of them defines, before including this file,
 //   ymm_dot(c, a, w, mode): c + the int32 dot products of 4 activations (a, an int32
 //                         broadcast) with 8 outputs x 4 s8 weights (w); exact. mode
-//                         MODE_U8: u8 activations; MODE_U7: u8 activations, every one
-//                         <= 127; MODE_S8: s8 activations (a - 128) and no weight is -128.
+//                         (gemm_modes.h) MODE_U8: u8 activations; MODE_U7: u8 activations,
+//                         every one <= 127; MODE_S8: s8 activations (a - 128) and weights
+//                         of at least -127 (the driver takes -128 weights as -127, then
+//                         adds what that left out over the groups the pack's bitmap marks).
 //   YMM_MR                rows per micro-kernel tile
-//   YMM_U7                1 if ymm_dot has faster MODE_U7 and MODE_S8 forms (then all three
-//                         are compiled)
+//   YMM_U7                1: the MODE_U7 and MODE_S8 forms (AVX2), 0: MODE_U8 (AVX-VNNI)
 //   YMM_ENTRY             the name of the table entry
 // and compiles it with its own target flags. A 64-byte weight group is two ymm halves
 // (8 outputs each). Blocking as in gemm_avx512vnni.c: rows in chunks of MC, one panel
@@ -27,6 +28,7 @@
 #define UNROLL        _Pragma("GCC unroll 16")
 
 enum { MR = YMM_MR, KC = 512, MC = 96 / YMM_MR * YMM_MR };
+static_assert(KC / FFQRT_KR % 64 == 0, "a k-block is whole words of the -128 bitmap");
 
 static ALWAYS_INLINE __m256i bcast4(const uint8_t *p, const int xor80) {
     int32_t v;
@@ -120,11 +122,12 @@ static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m
 // meanwhile, one per step (the tiles of a chunk share out the next panel this way).
 static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
                                   int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,
-                                  size_t rest, int first, const int8_t *pf, size_t npf, const size_t mr,
-                                  const int xor80, const int mode) {
+                                  size_t rest, int first, const int8_t *pf, size_t npf, const uint64_t *bits,
+                                  size_t g0, const size_t mr, const int xor80, const int mode) {
     // the broadcasts give ymm_dot u8 activations, or in MODE_S8 the s8 ones (the bytes as
     // stored when they are s8 codes, flipped when they are u8)
     const int flip = mode == MODE_S8 ? !xor80 : xor80;
+    const __m256i m127 = _mm256_set1_epi8(-127), m128 = _mm256_set1_epi8(-128);
     enum { KS = 2 };
     const size_t ks = mr <= 2 ? 2 : 1;
     __m256i c[KS][MR][2];
@@ -134,8 +137,9 @@ static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, siz
     for (; g + ks <= kg; g += ks) {
         if (g < npf) _mm_prefetch((const char *)(pf + 64 * g), _MM_HINT_T1);
         UNROLL for (size_t s = 0; s < ks; s++) {
-            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
-            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
+            if (mode == MODE_S8) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
             UNROLL for (size_t r = 0; r < mr; r++) {
                 __m256i b = bcast4(a + r * lda + 4 * (g + s), flip);
                 c[s][r][0] = ymm_dot(c[s][r][0], b, w0, mode);
@@ -144,12 +148,36 @@ static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, siz
         }
     }
     for (; g < kg + (rest != 0); g++) {  // an odd last group, then the partial one
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
+        if (mode == MODE_S8) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
         UNROLL for (size_t r = 0; r < mr; r++) {
             __m256i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, flip);
             c[0][r][0] = ymm_dot(c[0][r][0], b, w0, mode);
             c[0][r][1] = ymm_dot(c[0][r][1], b, w1, mode);
+        }
+    }
+    // MODE_S8 took each -128 weight as -127: the groups holding one (bits, from group g0 on; a
+    // k-block is whole words of the bitmap, and groups past k have no bits) add
+    // a * (w == -128 ? -1 : 0) once more
+    if (mode == MODE_S8 && bits) {
+        size_t ng = kg + (rest != 0);
+        for (size_t wi = g0 / 64; wi * 64 < g0 + ng; wi++) {
+            uint64_t word = bits[wi];
+            while (word) {
+                size_t gi = wi * 64 + (size_t)__builtin_ctzll(word) - g0;
+                word &= word - 1;
+                const __m256i e0 =
+                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(w + 64 * gi)), m128);
+                const __m256i e1 =
+                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(w + 64 * gi + 32)), m128);
+                UNROLL for (size_t r = 0; r < mr; r++) {
+                    __m256i b = gi < kg ? bcast4(a + r * lda + 4 * gi, flip)
+                                        : bcast_part(a + r * lda + 4 * gi, rest, flip);
+                    c[0][r][0] = ymm_dot(c[0][r][0], b, e0, mode);
+                    c[0][r][1] = ymm_dot(c[0][r][1], b, e1, mode);
+                }
+            }
         }
     }
     UNROLL for (size_t r = 0; r < mr; r++) {
@@ -166,30 +194,31 @@ static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, siz
 
 typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int32_t *buf,
                         const uint8_t *a, size_t lda, const int8_t *w, size_t kg, size_t rest, int first,
-                        const int8_t *pf, size_t npf);
+                        const int8_t *pf, size_t npf, const uint64_t *bits, size_t g0);
 
 #define UK(mr, x, u)                                                                                         \
     static void uk_##mr##_##x##_##u(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,          \
                                     int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,  \
-                                    size_t rest, int first, const int8_t *pf, size_t npf) {                  \
-        ukernel(gm, po, m0, last, buf, a, lda, w, kg, rest, first, pf, npf, mr < MR ? mr : MR, x, u);        \
+                                    size_t rest, int first, const int8_t *pf, size_t npf,                    \
+                                    const uint64_t *bits, size_t g0) {                                       \
+        ukernel(gm, po, m0, last, buf, a, lda, w, kg, rest, first, pf, npf, bits, g0, mr < MR ? mr : MR, x,  \
+                u);                                                                                          \
     }
 #define UK_ALL(x, u) UK(1, x, u) UK(2, x, u) UK(3, x, u) UK(4, x, u) UK(5, x, u) UK(6, x, u)
 #define ROW(x, u)                                                                                            \
     { uk_1_##x##_##u, uk_2_##x##_##u, uk_3_##x##_##u, uk_4_##x##_##u, uk_5_##x##_##u, uk_6_##x##_##u }
 // Macro instantiations without semicolons: laid out by hand.
 // clang-format off
-UK_ALL(0, 0)
-UK_ALL(1, 0)
 #if YMM_U7
 UK_ALL(0, 1)
 UK_ALL(1, 1)
 UK_ALL(0, 2)
 UK_ALL(1, 2)
-// [mode][xor80][mr - 1]
-static ukernel_fn *const ukernels[3][2][6] = {{ROW(0, 0), ROW(1, 0)}, {ROW(0, 1), ROW(1, 1)},
-                                              {ROW(0, 2), ROW(1, 2)}};
+// [mode][xor80][mr - 1] (no MODE_U8 kernels here)
+static ukernel_fn *const ukernels[3][2][6] = {{{0}}, {ROW(0, 1), ROW(1, 1)}, {ROW(0, 2), ROW(1, 2)}};
 #else
+UK_ALL(0, 0)
+UK_ALL(1, 0)
 static ukernel_fn *const ukernels[1][2][6] = {{ROW(0, 0), ROW(1, 0)}};
 #endif
 static_assert(MODE_U8 == 0 && MODE_U7 == 1 && MODE_S8 == 2, "the table's order");
@@ -199,9 +228,10 @@ static_assert(MR <= 6, "at most 6 rows per tile");
 void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
     _Alignas(32) int32_t buf[MC * FFQRT_NR];
     size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
-    // u7 activations take the fastest form; otherwise weights without -128 take the s8 one
-    // (whose sums are short of 128 * colsum: the correction below gives it back)
-    int mode = !YMM_U7 ? MODE_U8 : g->a_u7 ? MODE_U7 : g->w_no_m128 ? MODE_S8 : MODE_U8;
+    // u7 activations take the fastest form, the others the s8 one (whose sums are short of
+    // 128 * colsum: the correction below gives it back)
+    int mode = !YMM_U7 ? MODE_U8 : g->a_u7 ? MODE_U7 : MODE_S8;
+    size_t words = ffqrt_m128_words(g->k_pad);
     ukernel_fn *const *uk = ukernels[mode][g->a_xor != 0];
     size_t nkb = g->k ? (g->k + KC - 1) / KC : 1;
     for (size_t c0 = m0; c0 < m1; c0 += MC) {
@@ -209,6 +239,7 @@ void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) 
         size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (KC / FFQRT_KR + ntiles - 1) / ntiles;
         for (size_t p = p0; p < p1; p++) {
             const int8_t *wp = g->groups + p * pstride;
+            const uint64_t *bits = mode == MODE_S8 && !g->w_no_m128 ? g->m128_bits + p * words : NULL;
             panel_out o = panel_consts(g, p);
             if (mode == MODE_S8)
                 for (int h = 0; h < 2; h++)
@@ -225,7 +256,7 @@ void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) 
                     size_t mr = c1 - t < MR ? c1 - t : MR;
                     uk[mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, g->a + t * g->lda + k0,
                                g->lda, wp + k0 / FFQRT_KR * 64, kl / 4, kl % 4, kb == 0,
-                               next ? next + 64 * i * per : NULL, next ? per : 0);
+                               next ? next + 64 * i * per : NULL, next ? per : 0, bits, k0 / FFQRT_KR);
                 }
             }
         }

@@ -20,8 +20,9 @@ typedef struct ffqrt_gemm {
     const uint8_t *a;
     size_t m, k, lda;
     uint8_t a_xor;
-    int a_u7;       // every (a ^ a_xor) <= 127: u8 x s8 pair sums cannot saturate int16
-    int w_no_m128;  // no weight is -128 (the pack's FFQRT_PACK_NO_M128)
+    int a_u7;                   // every (a ^ a_xor) <= 127: u8 x s8 pair sums cannot saturate int16
+    int w_no_m128;              // no weight is -128 (the pack's FFQRT_PACK_NO_M128)
+    const uint64_t *m128_bits;  // the pack's -128 bitmap (layout.h)
     int32_t za;
     float sa;
     const int8_t *groups;

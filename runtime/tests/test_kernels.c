@@ -381,16 +381,24 @@ static void fill_act(uint8_t *a, size_t n, int dtype, act_kind kind) {
     if (kind == ACT_ZERO) memset(a, dtype == FFQRT_S8 ? 0x80 : 0, n);
 }
 
-// Weight kinds: W_RANDOM any int8; W_EXTREME -128 / 127 alternating; and the two without -128,
-// which the AVX2 kernel multiplies in its s8 form (MODE_S8): W_EXTREME7 -127 / 127, W_RANDOM7.
-enum { W_RANDOM = 0, W_EXTREME = 1, W_EXTREME7 = 2, W_RANDOM7 = 3, W_KINDS = 4 };
+// Weight kinds: W_RANDOM any int8; W_EXTREME -128 / 127 alternating; W_EXTREME7 -127 / 127;
+// W_RANDOM7 within -127..127; W_FEW128 W_RANDOM7 with up to three -128 an output (at k 0,
+// the last k or anywhere). The AVX2 kernel's s8 form takes -128 as -127 and adds the rest
+// over the groups the pack marks: no marks, every group, a few.
+enum { W_RANDOM = 0, W_EXTREME = 1, W_EXTREME7 = 2, W_RANDOM7 = 3, W_FEW128 = 4, W_KINDS = 5 };
 
 static void fill_weights(int8_t *w, float *ws, size_t n, size_t k, int kind) {
     for (size_t i = 0; i < n * k; i++)
-        w[i] = kind == W_EXTREME    ? (int8_t)(i % 2 ? -128 : 127)
-               : kind == W_EXTREME7 ? (int8_t)(i % 2 ? -127 : 127)
-               : kind == W_RANDOM7  ? (int8_t)(rnd() % 255 - 127)
-                                    : (int8_t)(rnd() % 256 - 128);
+        w[i] = kind == W_EXTREME                       ? (int8_t)(i % 2 ? -128 : 127)
+               : kind == W_EXTREME7                    ? (int8_t)(i % 2 ? -127 : 127)
+               : kind == W_RANDOM7 || kind == W_FEW128 ? (int8_t)(rnd() % 255 - 127)
+                                                       : (int8_t)(rnd() % 256 - 128);
+    if (kind == W_FEW128 && k)
+        for (size_t j = 0; j < n; j++)
+            for (size_t c = rnd() % 4; c > 0; c--) {
+                size_t at[3] = {0, k - 1, rnd() % k};
+                w[j * k + at[rnd() % 3]] = -128;
+            }
     for (size_t j = 0; j < n; j++) ws[j] = ldexpf(1.0f, -(int)(rnd() % 12));
 }
 
@@ -481,13 +489,13 @@ static void test_linear(const variant *vs, size_t nv) {
     // saturation-prone extremes for the vpmaddubsw paths, both dtypes; threaded sizes
     for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++)
         for (int act = ACT_RANDOM; act <= ACT_ZERO; act++) {
-            for (int wk = W_EXTREME; wk <= W_EXTREME7; wk++) {
+            for (int wk = W_EXTREME; wk < W_KINDS; wk++) {
                 lin_case c = {9, 33, 301, dt, (act_kind)act, wk};
                 check_linear(vs, nv, &c);
             }
             lin_case big = {70, 200, 257, dt, (act_kind)act, act == ACT_MAX ? W_EXTREME : W_RANDOM};
             check_linear(vs, nv, &big);
-            lin_case big7 = {70, 200, 257, dt, (act_kind)act, act == ACT_MAX ? W_EXTREME7 : W_RANDOM7};
+            lin_case big7 = {70, 200, 257, dt, (act_kind)act, act == ACT_MAX ? W_EXTREME7 : W_FEW128};
             check_linear(vs, nv, &big7);
         }
     lin_case deep = {3, 20, 4097, FFQRT_U8, ACT_MAX, W_EXTREME};  // large |acc|
@@ -529,6 +537,17 @@ static void test_linear(const variant *vs, size_t nv) {
                               (int)(rnd() % 2),
                               (act_kind)(rnd() % 3),
                               (int)(rnd() % W_KINDS)};
+                check_linear(vs, nv, &c);
+            }
+    // a few -128 weights an output: k within one word of the pack's bitmap, across words (64
+    // groups) and k-blocks (512), rows through a 4-row tile and a 96-row chunk, every
+    // activation kind, both dtypes
+    static const size_t ks_f[] = {1, 3, 4, 5, 255, 256, 257, 513, 1100, 2051};
+    static const size_t ms_f[] = {1, 5, 13, 97};
+    for (size_t ki = 0; ki < sizeof ks_f / sizeof ks_f[0]; ki++)
+        for (size_t mi = 0; mi < sizeof ms_f / sizeof ms_f[0]; mi++)
+            for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
+                lin_case c = {ms_f[mi], 40, ks_f[ki], dt, (act_kind)(rnd() % 3), W_FEW128};
                 check_linear(vs, nv, &c);
             }
     // a pack over 4 MiB: its 2 MiB-aligned interior is advised for huge pages while packing
@@ -618,7 +637,7 @@ static void test_linear_dynamic(const variant *vs, size_t nv) {
         float *yr = xmalloc(m * n * 4), *yv = xmalloc(m * n * 4);
         int8_t *w = xmalloc(n * k);
         for (size_t i = 0; i < m * k; i++) x[i] = rndf(-3.0f, 5.0f);
-        fill_weights(w, ws, n, k, si % 2 ? W_RANDOM7 : W_RANDOM);
+        fill_weights(w, ws, n, k, si % 3 == 2 ? W_FEW128 : si % 3 ? W_RANDOM7 : W_RANDOM);
         for (size_t j = 0; j < n; j++) bias[j] = rndf(-1.0f, 1.0f);
         void *packed = xmalloc(ffqrt_linear_pack_size(n, k));
         void *work = xmalloc(ffqrt_linear_dynamic_workspace_size(m, k));
@@ -647,7 +666,7 @@ static void test_linear_static(const variant *vs, size_t nv) {
         uint8_t *a = xmalloc(m * k), *qr = xmalloc(m * n), *qv = xmalloc(m * n);
         int8_t *w = xmalloc(n * k);
         fill_floats(x, m * k, 4.0f, 0.03125f);
-        fill_weights(w, ws, n, k, si % 2 ? W_RANDOM7 : W_RANDOM);
+        fill_weights(w, ws, n, k, si % 3 == 2 ? W_FEW128 : si % 3 ? W_RANDOM7 : W_RANDOM);
         for (size_t j = 0; j < n; j++) bias[j] = rndf(-1.0f, 1.0f);
         void *packed = xmalloc(ffqrt_linear_pack_size(n, k));
         void *work = xmalloc(ffqrt_linear_dynamic_workspace_size(m, k));
@@ -735,7 +754,7 @@ static void check_conv(const variant *vs, size_t nv, const ffqrt_conv2d_shape *s
     int8_t *w = xmalloc(nw);
     float *ws = xmalloc(s->c_out * 4), *bias = xmalloc(s->c_out * 4);
     fill_bytes(x, nx, 0, 255);
-    fill_weights(w, ws, s->c_out, nw / s->c_out, rnd() % 2 ? W_RANDOM7 : W_RANDOM);
+    fill_weights(w, ws, s->c_out, nw / s->c_out, (int)(rnd() % 2 ? W_FEW128 : W_RANDOM));
     for (size_t j = 0; j < s->c_out; j++) bias[j] = rndf(-10.0f, 10.0f);
     void *packed = xmalloc(ffqrt_conv2d_pack_size(s)), *work = xmalloc(ffqrt_conv2d_workspace_size(s));
     CHECK(ffqrt_conv2d_pack(packed, w, ws, s) == FFQRT_OK, "conv pack");
