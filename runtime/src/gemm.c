@@ -252,7 +252,8 @@ size_t ffqrt_linear_dynamic_workspace_size(size_t m, size_t k) { return m * k; }
 // them, and there is one fork and join instead of two). Larger packs split by panels as
 // ffqrt_gemm_run does, so that each thread streams only its share of the weights.
 // Measured on 128 rows, 2 threads: 256 x 256 23.5 -> 15 us (AMX), 33 -> 28 us (AVX-512
-// VNNI); 1024 -> 256 63 -> 35 us (AMX), 101 -> 78 us (AVX-512 VNNI).
+// VNNI), 80 -> 71 us (AVX2); 1024 -> 256 63 -> 35 us (AMX), 101 -> 78 us (AVX-512 VNNI),
+// 312 -> 270 us (AVX2), 121 -> 90 us (AVX-VNNI).
 typedef struct static_rows {
     const ffqrt_kernels *k;
     const ffqrt_gemm *g;
@@ -281,12 +282,9 @@ static void static_unit(void *arg, size_t u) {
 static int static_by_rows(const ffqrt_ctx *ctx, const ffqrt_pack_hdr *h, size_t m, void *y,
                           const ffqrt_qparam *py, int relu, const ffqrt_qparam *pu, const float *bias,
                           static_rows *j) {
-    // AVX-512 and AMX only: the 256-bit kernels, slower per row, measured 5 % slower so
-    // (each 24-row unit streams the whole pack again; by panels a thread streams its share once
-    // per 96 rows)
-    int isa = ctx->k->isa;
-    if (isa != FFQRT_ISA_AVX512VNNI && isa != FFQRT_ISA_AMX) return 0;
-    size_t ra = isa == FFQRT_ISA_AMX ? ROW_ALIGN_AMX : ROW_ALIGN;
+    // every variant (the 256-bit ones were 5 % slower so while rows went in 24-row units, each
+    // streaming the whole pack again; in row_parts' units 10-25 % faster on small packs)
+    size_t ra = ctx->k->isa == FFQRT_ISA_AMX ? ROW_ALIGN_AMX : ROW_ALIGN;
     if (h->n == 0 || h->k == 0 || h->n_pad * h->k_pad > FUSE_MAX_WEIGHTS || m < 2 * ra) return 0;
     size_t nt = ffqrt_threads_for(ctx, m * h->n * h->k, PAR_MIN_MACS);
     if (nt == 1) return 0;

@@ -144,6 +144,7 @@ static void check_quant_grid(const variant *vs, size_t nv, const ffqrt_grid *g, 
     // dequantize the reference's integers; fake-quantize the floats
     CHECK(ffqrt_dequantize_ref(yr, qr, g, scale, z, dtype) == FFQRT_OK, "dequantize_ref");
     for (size_t i = 0; i < nv; i++) {
+        memset(yv, 0xA5, n * 4);  // an output left unwritten cannot keep the previous variant's value
         CHECK(ffqrt_dequantize(vs[i].ctx, yv, qr, g, scale, z, dtype) == FFQRT_OK, "dequantize");
         CHECK(memcmp(yr, yv, n * 4) == 0, "dequantize %s %s dtype %d n %zu", vs[i].name, what, dtype, n);
     }
@@ -261,6 +262,8 @@ static void test_quant_division(const variant *vs, size_t nv) {
         CHECK(ffqrt_quantize_ref(qr, x, &g, &s, &zp, dtype) == FFQRT_OK, "quantize_ref");
         CHECK(ffqrt_quantize_float_ref(yr, x, &g, &s, &zp, dtype) == FFQRT_OK, "quantize_float_ref");
         for (size_t i = 0; i < nv; i++) {
+            memset(qv, 0xA5, N);
+            memset(yv, 0xA5, N * 4);
             CHECK(ffqrt_quantize(vs[i].ctx, qv, x, &g, &s, &zp, dtype) == FFQRT_OK && memcmp(qr, qv, N) == 0,
                   "quantize %s, scale %a, zero point %d", vs[i].name, (double)s, zp);
             CHECK(ffqrt_quantize_float(vs[i].ctx, yv, x, &g, &s, &zp, dtype) == FFQRT_OK &&
@@ -268,10 +271,12 @@ static void test_quant_division(const variant *vs, size_t nv) {
                   "quantize_float %s, scale %a", vs[i].name, (double)s);
         }
         CHECK(ffqrt_fake_quantize_ref(yr, x, &g, &s, &zp, dtype) == FFQRT_OK, "fake_quantize_ref");
-        for (size_t i = 0; i < nv; i++)
+        for (size_t i = 0; i < nv; i++) {
+            memset(yv, 0xA5, N * 4);
             CHECK(ffqrt_fake_quantize(vs[i].ctx, yv, x, &g, &s, &zp, dtype) == FFQRT_OK &&
                       memcmp(yr, yv, N * 4) == 0,
                   "fake_quantize %s, scale %a", vs[i].name, (double)s);
+        }
         // add: the sum of two grids requantized onto a grid with this scale
         fill_bytes(a, N, 0, 255);
         fill_bytes(b, N, 0, 255);
@@ -644,6 +649,7 @@ static void test_linear_dynamic(const variant *vs, size_t nv) {
         ffqrt_linear_pack(packed, w, ws, n, k);
         CHECK(ffqrt_linear_dynamic_ref(yr, x, w, ws, bias, m, n, k) == FFQRT_OK, "dynamic ref");
         for (size_t i = 0; i < nv; i++) {
+            memset(yv, 0xA5, m * n * 4);
             CHECK(ffqrt_linear_dynamic(vs[i].ctx, yv, x, packed, bias, m, work) == FFQRT_OK, "dynamic");
             CHECK(memcmp(yr, yv, m * n * 4) == 0, "linear_dynamic %s %zux%zux%zu", vs[i].name, m, n, k);
         }
@@ -680,7 +686,9 @@ static void test_linear_static(const variant *vs, size_t nv) {
             CHECK(ffqrt_linear_ref(qr, &py, 1, a, &pa, w, ws, bias, m, n, k) == FFQRT_OK, "linear_ref q");
             size_t wsize = ffqrt_linear_dynamic_workspace_size(m, k);
             for (size_t i = 0; i < nv; i++) {
-                memset(work, 0xA5, wsize);  // no codes left over from the call before
+                memset(work, 0xA5, wsize);    // no codes left over from the call before
+                memset(yv, 0x5A, m * n * 4);  // nor its results
+                memset(qv, 0x5A, m * n);
                 CHECK(ffqrt_linear_static(vs[i].ctx, yv, NULL, 0, x, &pa, packed, bias, m, work) ==
                               FFQRT_OK &&
                           memcmp(yr, yv, m * n * 4) == 0,
