@@ -330,6 +330,17 @@ ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x
     if (!(lo <= hi)) lo = hi = 0.0f;  // no data, or only NaN
     ffqrt_qparam pa = {1.0f, 0, FFQRT_U8};
     ffqrt_qparams_from_range(&pa.scale, &pa.zero_point, lo, hi, FFQRT_U8, 0, 1);
+    // then as linear_static onto that 7-bit grid: small packs quantize and multiply row units
+    // in one parallel region
+    static_rows j = {.k = ctx->k,
+                     .x = x,
+                     .ws = workspace,
+                     .scale = pa.scale,
+                     .zp = pa.zero_point,
+                     .lo = 0,
+                     .hi = 127,
+                     .flip = 0};
+    if (static_by_rows(ctx, h, m, y, NULL, 0, &pa, bias, &j)) return FFQRT_OK;
     ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa.scale, pa.zero_point, 0, 127, 0);
     return ffqrt_linear_f32(ctx, y, workspace, &pa, packed, bias, m);
 }
