@@ -810,19 +810,28 @@ def test_layer_plans_on_the_dynamic_path():
     from fastforward import _ffqrt, _layer_plan
 
     torch.manual_seed(9)
-    calls, planned = [], []
+    calls, planned, prepared = [], [], []
     for requant in (False, True):
         layer = quantized_layer(torch.nn.Linear(20, 33), output_range=(-1.2, 1.0) if requant else None)
         with counted(_ffqrt, "linear_dynamic", calls), counted(_layer_plan, "_linear_dynamic", planned), \
-                _integer.dynamic_activations(True):
+                counted(_ffqrt.DynamicLinearCall, "rows", prepared), _integer.dynamic_activations(True):
             for shape in ((20,), (6, 20), (2, 3, 20)):
                 x = torch.randn(shape) * 2.0
                 calls.clear()
                 planned.clear()
+                prepared.clear()
                 got, want = planned_and_ordinary(layer, x)
                 assert planned == [1], "%s: the plan ran the first call" % (shape,)
-                assert len(calls) == 2, "%s: both calls took the dynamic kernel (%d)" % (shape, len(calls))
+                # the plan's prepared call, then the ordinary forward's dynamic kernel
+                assert len(prepared) == 1 and len(calls) == 1, "%s: %d / %d" % (shape, len(prepared), len(calls))
                 assert_same_result(got, want, "dynamic, shape %s requant %s" % (shape, requant))
+            kept = _ffqrt._SCRATCH_MAX
+            _ffqrt._SCRATCH_MAX = 40  # past the thread's kept workspace: one made for the call
+            try:
+                got, want = planned_and_ordinary(layer, torch.randn(6, 20))
+                assert_same_result(got, want, "dynamic past the kept workspace, requant %s" % requant)
+            finally:
+                _ffqrt._SCRATCH_MAX = kept
 
 
 def test_conv_plans_quantize_float_inputs_in_the_kernel_call():

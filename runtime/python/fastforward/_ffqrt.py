@@ -1085,6 +1085,37 @@ def linear_dynamic(x: torch.Tensor, packed: torch.Tensor, bias: Optional[torch.T
     return y
 
 
+class DynamicLinearCall:
+    """``linear_dynamic`` with the pack and bias checked once, for a layer's call plan: each
+    call passes an input its caller has checked (float32, CPU, dense, rows of k, not empty:
+    ``_layer_plan._dense_rows``) to C, which quantizes it per call onto a 7-bit grid from its
+    min/max; the result is float32."""
+
+    __slots__ = ("fn", "packed", "bias", "n", "k", "packed_ptr", "bias_ptr")
+
+    def __init__(self, packed: torch.Tensor, bias: Optional[torch.Tensor]) -> None:
+        lib = _integer_lib()
+        if lib is None:
+            raise RuntimeError("DynamicLinearCall: libffqrt is not loaded")
+        self.n, self.k = _pack_nk(packed, "DynamicLinearCall")
+        if bias is not None:
+            _need(bias, "DynamicLinearCall bias", (torch.float32,), self.n)
+        self.fn = lib.ffqrt_linear_dynamic
+        self.packed, self.bias = packed, bias  # kept alive with their memory
+        self.packed_ptr, self.bias_ptr = packed.data_ptr(), _ptr(bias)
+
+    def rows(self, x: torch.Tensor, out_shape: Tuple[int, ...]) -> torch.Tensor:
+        """``x``'s rows through the layer; the result gets ``out_shape`` (x's leading
+        dimensions, then n)."""
+        m = x.numel() // self.k
+        n = m * self.k  # the workspace: ffqrt_linear_dynamic_workspace_size(m, k)
+        work = None if n <= _SCRATCH_MAX else _workspace(n)  # kept alive for the call
+        y = _empty(out_shape, torch.float32)
+        _check(self.fn(integer_context(), y.data_ptr(), x.data_ptr(), self.packed_ptr, self.bias_ptr, m,
+                       _workspace_ptr(n) if work is None else work.data_ptr()), "DynamicLinearCall")
+        return y
+
+
 def matmul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: Optional[QParam] = None,
            relu: bool = False, threads: Optional[int] = None) -> Optional[torch.Tensor]:
     """Batched int8 matmul ``a`` [batch, m, k] @ ``b`` [batch, k, n], both per tensor;

@@ -113,7 +113,7 @@ class _Plan:
     """What one layer's calls reuse, and the state of the layer it was made for."""
 
     __slots__ = ("attrs", "idents", "quantizers", "tensors", "watches", "ok", "in_qp", "in_scale", "in_stub",
-                 "weight", "packed", "bias", "how", "n", "k", "conv", "shapes", "static")
+                 "weight", "packed", "bias", "how", "n", "k", "conv", "shapes", "static", "dynamic")
 
     def __init__(self, attrs: Tuple[Any, ...], idents: Tuple[Any, ...], quantizers: Tuple[Any, ...],
                  tensors: Tuple[Any, ...], watches: Tuple[Any, ...]) -> None:
@@ -125,6 +125,7 @@ class _Plan:
         self.watches = watches  # (FloatWatch, value) of one-element float tensors
         self.ok = False
         self.static: Any = None  # linear: the prepared _ffqrt.StaticLinearCall for float inputs
+        self.dynamic: Any = None  # linear without an input quantizer: the _ffqrt.DynamicLinearCall
         self.shapes: Dict[Tuple[Any, ...], Any] = {}
 
 
@@ -337,10 +338,12 @@ def _build_linear(m: Any, plan: _Plan) -> bool:
     plan.packed = _integer._packed_weight(w, "linear", (n, k), _ffqrt.linear_pack)
     if plan.packed is None:
         return False
-    plan.static = None
+    plan.static = plan.dynamic = None
     if not plan.in_stub:
         how = plan.how
         plan.static = _ffqrt.StaticLinearCall(plan.in_qp, plan.packed, plan.bias, _out_grid(how))
+    else:
+        plan.dynamic = _ffqrt.DynamicLinearCall(plan.packed, plan.bias)
     return True
 
 
@@ -350,9 +353,8 @@ def _linear_dynamic(plan: _Plan, x: torch.Tensor) -> Any:
     quantizer then quantizes the float result, as there."""
     if not _dense_rows(x, plan.k):
         return MISS
-    y = _ffqrt.linear_dynamic(x.view(-1, plan.k), plan.packed, plan.bias)
+    y = plan.dynamic.rows(x, x.shape[:-1] + (plan.n,))
     _integer._note("linear", "integer")
-    y = y.view(x.shape[:-1] + (plan.n,))
     how = plan.how
     if how[0] == _integer._REQUANT:
         return how[1][1](y)
