@@ -36,6 +36,18 @@ static pack_dims dims_of(size_t n, size_t k) {
 
 size_t ffqrt_linear_pack_size(size_t n, size_t k) { return dims_of(n, k).total; }
 
+// Marks k-group kk / FFQRT_KR of panel p in a pack's -128 bitmap (layout.h).
+static void mark_m128(uint64_t *bits, size_t words, size_t p, size_t kk) {
+    bits[p * words + kk / FFQRT_KR / 64] |= (uint64_t)1 << (kk / FFQRT_KR % 64);
+}
+
+// The header flags of a pack whose bitmap is complete.
+static uint16_t m128_flags(const uint64_t *bits, size_t nwords) {
+    for (size_t i = 0; i < nwords; i++)
+        if (bits[i]) return 0;
+    return FFQRT_PACK_NO_M128;
+}
+
 // Copies w (n x k, row-major) into panels, zero padded; colsum[j] = sum_k w[j][k].
 ffqrt_status ffqrt_linear_pack(void *packed, const int8_t *w, const float *w_scale, size_t n, size_t k) {
     return ffqrt_pack_cols(packed, w, w_scale, n, k, NULL);
@@ -80,7 +92,6 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
     int8_t *groups = (int8_t *)packed + d.group_off;
     uint64_t *bits = (uint64_t *)((char *)packed + d.bits_off);
     size_t words = ffqrt_m128_words(d.k_pad);
-    int m128 = 0;
     for (size_t j = 0; j < n; j++) {
         scale[j] = w_scale[j];
         // row j's bytes go FFQRT_KR at a time into consecutive groups of its panel
@@ -92,15 +103,12 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
             size_t at = col ? col[kk] : kk;
             int8_t v = at == FFQRT_COL_ZERO ? 0 : row[at];
             sum += v;
-            if (v == -128) {
-                m128 = 1;
-                bits[j / FFQRT_NR * words + kk / FFQRT_KR / 64] |= (uint64_t)1 << (kk / FFQRT_KR % 64);
-            }
+            if (v == -128) mark_m128(bits, words, j / FFQRT_NR, kk);
             dst[kk / FFQRT_KR * sizeof(ffqrt_wgroup) + kk % FFQRT_KR] = v;
         }
         colsum[j] = sum;
     }
-    h.flags = m128 ? 0 : FFQRT_PACK_NO_M128;
+    h.flags = m128_flags(bits, d.n_pad / FFQRT_NR * words);
     memcpy(packed, &h, sizeof h);
     return FFQRT_OK;
 }
@@ -297,6 +305,20 @@ static int static_by_rows(const ffqrt_ctx *ctx, const ffqrt_pack_hdr *h, size_t 
     return 1;
 }
 
+// x quantized onto (scale, zp) within [lo, hi], flipped by `flip`, into the workspace as the
+// u8 codes of grid pu, then the linear: fused row units where static_by_rows takes the call,
+// else one parallel pass to quantize and the GEMM after it.
+static ffqrt_status quantized_linear(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                     const float *x, const ffqrt_pack_hdr *h, const void *packed,
+                                     const float *bias, size_t m, void *workspace, const ffqrt_qparam *pu,
+                                     float scale, int32_t zp, int32_t lo, int32_t hi, uint8_t flip) {
+    static_rows j = {
+        .k = ctx->k, .x = x, .ws = workspace, .scale = scale, .zp = zp, .lo = lo, .hi = hi, .flip = flip};
+    if (static_by_rows(ctx, h, m, y, py, relu, pu, bias, &j)) return FFQRT_OK;
+    ffqrt_quant_flat(ctx, workspace, x, m * h->k, scale, zp, lo, hi, flip);
+    return linear(ctx, y, py, relu, workspace, pu, packed, bias, m);
+}
+
 ffqrt_status ffqrt_linear_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
                                  const float *x, const ffqrt_qparam *pa, const void *packed,
                                  const float *bias, size_t m, void *workspace) {
@@ -308,17 +330,8 @@ ffqrt_status ffqrt_linear_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qpar
     // the GEMM reads them as they are instead of flipping every broadcast
     int flip = pa->dtype == FFQRT_S8;
     ffqrt_qparam pu = {pa->scale, pa->zero_point + (flip ? 128 : 0), FFQRT_U8};
-    static_rows j = {.k = ctx->k,
-                     .x = x,
-                     .ws = workspace,
-                     .scale = pa->scale,
-                     .zp = pa->zero_point,
-                     .lo = ffqrt_qmin(pa->dtype),
-                     .hi = ffqrt_qmax(pa->dtype),
-                     .flip = flip ? 0x80 : 0};
-    if (static_by_rows(ctx, h, m, y, py, relu, &pu, bias, &j)) return FFQRT_OK;
-    ffqrt_quant_flat(ctx, workspace, x, m * h->k, j.scale, j.zp, j.lo, j.hi, j.flip);
-    return linear(ctx, y, py, relu, workspace, &pu, packed, bias, m);
+    return quantized_linear(ctx, y, py, relu, x, h, packed, bias, m, workspace, &pu, pa->scale,
+                            pa->zero_point, ffqrt_qmin(pa->dtype), ffqrt_qmax(pa->dtype), flip ? 0x80 : 0);
 }
 
 ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x, const void *packed,
@@ -330,19 +343,9 @@ ffqrt_status ffqrt_linear_dynamic(const ffqrt_ctx *ctx, float *y, const float *x
     if (!(lo <= hi)) lo = hi = 0.0f;  // no data, or only NaN
     ffqrt_qparam pa = {1.0f, 0, FFQRT_U8};
     ffqrt_qparams_from_range(&pa.scale, &pa.zero_point, lo, hi, FFQRT_U8, 0, 1);
-    // then as linear_static onto that 7-bit grid: small packs quantize and multiply row units
-    // in one parallel region
-    static_rows j = {.k = ctx->k,
-                     .x = x,
-                     .ws = workspace,
-                     .scale = pa.scale,
-                     .zp = pa.zero_point,
-                     .lo = 0,
-                     .hi = 127,
-                     .flip = 0};
-    if (static_by_rows(ctx, h, m, y, NULL, 0, &pa, bias, &j)) return FFQRT_OK;
-    ffqrt_quant_flat(ctx, workspace, x, m * h->k, pa.scale, pa.zero_point, 0, 127, 0);
-    return ffqrt_linear_f32(ctx, y, workspace, &pa, packed, bias, m);
+    // then as linear_static onto that 7-bit grid
+    return quantized_linear(ctx, y, NULL, 0, x, h, packed, bias, m, workspace, &pa, pa.scale, pa.zero_point,
+                            0, 127, 0);
 }
 
 // ---- matmul of two activation tensors ----
@@ -371,7 +374,6 @@ static void pack_rhs(void *packed, const uint8_t *x, const ffqrt_qparam *px, siz
     uint8_t flip = px->dtype == FFQRT_U8 ? 0x80 : 0;
     uint64_t *bits = (uint64_t *)((char *)packed + d.bits_off);
     size_t words = ffqrt_m128_words(d.k_pad);
-    int m128 = 0;
     for (size_t j = 0; j < n; j++) scale[j] = px->scale;
     for (size_t kk = 0; kk < k; kk++)
         for (size_t p = 0; p < d.n_pad / FFQRT_NR; p++) {
@@ -381,13 +383,10 @@ static void pack_rhs(void *packed, const uint8_t *x, const ffqrt_qparam *px, siz
                 int8_t v = (int8_t)(x[kk * n + p * FFQRT_NR + j] ^ flip);
                 dst[j * FFQRT_KR] = v;
                 colsum[p * FFQRT_NR + j] += v;
-                if (v == -128) {
-                    m128 = 1;
-                    bits[p * words + kk / FFQRT_KR / 64] |= (uint64_t)1 << (kk / FFQRT_KR % 64);
-                }
+                if (v == -128) mark_m128(bits, words, p, kk);
             }
         }
-    h.flags = m128 ? 0 : FFQRT_PACK_NO_M128;
+    h.flags = m128_flags(bits, d.n_pad / FFQRT_NR * words);
     memcpy(packed, &h, sizeof h);
 }
 
