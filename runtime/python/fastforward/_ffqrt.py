@@ -908,6 +908,15 @@ def _workspace_ptr(n: int) -> int:
     return scratch.ptr
 
 
+def _call_workspace(n: int) -> Tuple[Optional[torch.Tensor], int]:
+    """A workspace of ``n`` bytes for one C call: (the tensor to keep alive for the call, or
+    None for the thread's kept buffer; its address)."""
+    if n <= _SCRATCH_MAX:
+        return None, _workspace_ptr(n)
+    work = _workspace(n)
+    return work, work.data_ptr()
+
+
 def linear_pack(w: torch.Tensor, w_scale: torch.Tensor) -> Optional[torch.Tensor]:
     """Pack int8 weights ``w`` [n, k] (symmetric, one float32 scale per row in ``w_scale``)
     for ``linear``; the result is a uint8 tensor."""
@@ -1056,11 +1065,9 @@ class StaticLinearCall:
 
     def _run(self, x: torch.Tensor, m: int, out_shape: Any, threads: Optional[int]) -> torch.Tensor:
         y = _empty(out_shape, self.y_dtype)
-        n = m * self.k
-        work = None if n <= _SCRATCH_MAX else _workspace(n)  # kept alive for the call
+        work, work_ptr = _call_workspace(m * self.k)  # work: kept alive for the call
         _check(self.fn(integer_context(threads), y.data_ptr(), self.py, self.relu, x.data_ptr(), self.pa_ptr,
-                       self.packed_ptr, self.bias_ptr, m, _workspace_ptr(n) if work is None else work.data_ptr()),
-               self.name)
+                       self.packed_ptr, self.bias_ptr, m, work_ptr), self.name)
         return y
 
 
@@ -1108,11 +1115,11 @@ class DynamicLinearCall:
         """``x``'s rows through the layer; the result gets ``out_shape`` (x's leading
         dimensions, then n)."""
         m = x.numel() // self.k
-        n = m * self.k  # the workspace: ffqrt_linear_dynamic_workspace_size(m, k)
-        work = None if n <= _SCRATCH_MAX else _workspace(n)  # kept alive for the call
+        # the workspace: ffqrt_linear_dynamic_workspace_size(m, k); work kept alive for the call
+        work, work_ptr = _call_workspace(m * self.k)
         y = _empty(out_shape, torch.float32)
-        _check(self.fn(integer_context(), y.data_ptr(), x.data_ptr(), self.packed_ptr, self.bias_ptr, m,
-                       _workspace_ptr(n) if work is None else work.data_ptr()), "DynamicLinearCall")
+        _check(self.fn(integer_context(), y.data_ptr(), x.data_ptr(), self.packed_ptr, self.bias_ptr, m, work_ptr),
+               "DynamicLinearCall")
         return y
 
 

@@ -71,33 +71,21 @@ def _tensor_state(t: Any) -> Optional[Tuple[Any, ...]]:
     return state
 
 
-def _scale_offset(q: Any) -> Tuple[Any, Any]:
-    """``(q.scale, q.offset)`` read from the module's dicts, as Module.__getattr__ finds
-    them (a LinearQuantizer registers both, the offset as a parameter, a buffer or None)."""
-    params = q._parameters
-    offset = params["offset"] if "offset" in params else q._buffers.get("offset")
-    return params.get("scale"), offset
-
-
 def _plain_quantizer(q: Any) -> bool:
     return not (q._forward_hooks or q._forward_pre_hooks or q.__dict__.get("_quantizer_overrides"))
 
 
 def _quantizer_state(q: Any) -> Optional[Tuple[Any, ...]]:
-    """What a plan assumes of quantizer ``q`` (None: not a quantizer plans handle)."""
-    if q is None:
-        return (None, None)
+    """What a plan assumes of quantizer ``q``: (q, its type, bits, granularity, storage
+    dtype), the last three None for a stub; None for a quantizer plans do not handle (the
+    state of a LinearQuantizer's scale and offset tensors: ``_new_plan``)."""
     LinearQuantizer, QuantizerStub = _quantizer_types()
     t = type(q)
     if not _plain_quantizer(q) or t not in (LinearQuantizer, QuantizerStub):
         return None
     if t is QuantizerStub:
-        return (q, t)
-    scale_t, offset_t = _scale_offset(q)
-    scale, offset = _tensor_state(scale_t), _tensor_state(offset_t)
-    if scale_t is None or scale is None or offset is None:
-        return None
-    return (q, t, q.num_bits, q.granularity, q.quantized_dtype, scale, offset)
+        return (q, t, None, None, None)
+    return (q, t, q.num_bits, q.granularity, q.quantized_dtype)
 
 
 def _global_ok(op: str) -> bool:
@@ -194,12 +182,11 @@ def _new_plan(m: Any, attrs: Tuple[Any, ...]) -> Optional[_Plan]:
         state = _quantizer_state(q)
         if state is None:
             return None
-        if len(state) == 2:  # a stub
-            quantizers.append((q, state[1], None, None, None))
+        quantizers.append(state)
+        if state[2] is None:  # a stub
             continue
-        quantizers.append((q, state[1], state[2], state[3], state[4]))
         params = q._parameters
-        if not tensor(params, "scale"):
+        if params.get("scale") is None or not tensor(params, "scale"):
             return None
         if "offset" in params:
             if not tensor(params, "offset"):

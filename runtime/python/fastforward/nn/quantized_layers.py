@@ -70,9 +70,6 @@ def _weight_and_bias_slots(module: QuantizedModule, weight: Optional[torch.Tenso
         module.register_quantizer("bias_quantizer", None)
 
 
-_SLOTS = ("input_quantizer", "weight_quantizer", "bias_quantizer", "output_quantizer")
-
-
 def _torch_op_only(m: Any, op: str, x: Any) -> bool:
     """Whether ``m``'s forward on ``x`` could only end at torch's float op ``op`` with the
     same arguments, so that the forward may call it directly: ``x`` is a plain float tensor,
@@ -86,7 +83,7 @@ def _torch_op_only(m: Any, op: str, x: Any) -> bool:
             or get_export_mode() or torch._C._get_tracing_state() is not None or _integer._global_hooks()):
         return False
     mods = m._modules
-    for name in _SLOTS:
+    for name in _layer_plan._SLOTS:  # the four quantizer slots
         q = mods.get(name)
         if q is not None and (type(q) is not QuantizerStub or q._forward_hooks or q._forward_pre_hooks
                               or q._backward_hooks or q.__dict__.get("_backward_pre_hooks")):
