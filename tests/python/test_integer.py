@@ -877,6 +877,8 @@ def test_layer_plans_follow_every_change():
         ("weight range", lambda: model[6].weight_quantizer.scale.mul_(2.0)),
         ("output quantizer replaced", lambda: setattr(model[6], "output_quantizer", QuantizerStub())),
         ("input quantizer replaced", lambda: setattr(model[0], "input_quantizer", QuantizerStub())),
+        # last: a 4-bit grid would hide the changes above it
+        ("output bit width", lambda: setattr(model[4].output_quantizer, "num_bits", 4)),
     ]
     for what, change in changes:
         with torch.no_grad():
