@@ -58,6 +58,7 @@ from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 
 sys.path.insert(0, HERE)
 import export_ort  # noqa: E402  (bench/export_ort.py: the fastforward model and the ONNX Runtime session)
+import peer_isa  # noqa: E402  (bench/peer_isa.py: the peers on a smaller ISA)
 from e2e_models import Encoder, MLPStack, ResNet18, build  # noqa: E402  (bench/e2e_models.py)
 
 warnings.filterwarnings("ignore")
@@ -206,13 +207,20 @@ def bench_model(name, model, x, calib, rounds, reps):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
+    ap.add_argument("--peers-isa", default="match", choices=peer_isa.CHOICES,
+                    help="run torch and the libraries on it as on a CPU with only this ISA "
+                    "(default 'match': the ISA FFQRT_ISA forces on libffqrt, so FFQRT_ISA=avx2 "
+                    "compares with peers on AVX2; 'native': this CPU's full ISA)")
     args = ap.parse_args()
+    capped = peer_isa.resolve(args.peers_isa, os.environ.get("FFQRT_ISA", "auto"))
+    peer_isa.apply(capped)
     rounds, reps = (3, 2) if args.quick else (7, 4)
     torch.manual_seed(0)
     threads = torch.get_num_threads()
     cpu = sorted({f for f in open("/proc/cpuinfo").read().split() if f in ("avx2", "avx512_vnni", "avx_vnni")})
     print("e2e benchmark: torch %s, %d threads, libffqrt ISA %s (CPU flags: %s)" % (
         torch.__version__, threads, _ffqrt.isa(), " ".join(cpu)))
+    print(peer_isa.describe(capped))
     if not _ffqrt.available():
         print("libffqrt not loaded: set FFQRT_LIBRARY=build/runtime/libffqrt.so")
         return 1
@@ -237,6 +245,9 @@ def main():
             print("| %s | %.2f | %.2fx | %.1f |" % (label, t * 1e3, base / t, s))
         for label, why in notes.items():
             print("| %s | skipped: %s | | |" % (label, why))
+        if capped != "native" and ORT in result:
+            print("\n(%s ran on this CPU's full ISA, not capped to %s: left out of the comparison)"
+                  % (ORT, capped))
         if name.startswith("ResNet"):
             print("\nNote: quantize_dynamic and torchao quantize only the final Linear here (their "
                   "convs stay float); quanto's QConv2d did not quantize conv inputs in our checks "
@@ -245,7 +256,8 @@ def main():
         dyn_t, dyn_s = result[DYN]
         # Peers that leave every layer in float (quantize_dynamic / torchao on a CNN) are
         # not int8 peers for that model.
-        present = [p for p in peers if p in result]
+        # Rows peer_isa cannot cap run on this CPU's full ISA: not peers of a smaller one.
+        present = [p for p in peers if p in result and (capped == "native" or p != ORT)]
         quantized = [p for p in int8_peers if p in result and result[p][1] < 200]
         fastest = min(present, key=lambda p: result[p][0])
         best_q = max(result[p][1] for p in quantized) if quantized else float("nan")
@@ -261,8 +273,8 @@ def main():
             if not math.isnan(gap):
                 w[1] = max(w[1], gap)
     print("\n(dynamic-input variant: vs_best_peer=%.2f sqnr_gap_db=%.1f vs_simulated=%.1f)" % tuple(worst["dynamic"]))
-    print("e2e: vs_best_peer=%.2f sqnr_gap_db=%.1f vs_simulated=%.1f (isa=%s, threads=%d)"
-          % tuple(worst["static"] + [_ffqrt.isa(), threads]))
+    print("e2e: vs_best_peer=%.2f sqnr_gap_db=%.1f vs_simulated=%.1f (isa=%s, peers=%s, threads=%d)"
+          % tuple(worst["static"] + [_ffqrt.isa(), capped, threads]))
     return 0
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the libffqrt kernel benchmark next to torch's int8.
 # Usage: bench/kernels.sh [BUILD_DIR] [--quick] [--threads N] [--isa auto|avx2|avxvnni|avx512vnni|amx]
+#        [--peers-isa match|native|avx2|avxvnni|avx512vnni]  (torch's ISA; 'match' = --isa's)
 # (BUILD_DIR defaults to ./build). Timings alternate ours / torch over several rounds and
 # report medians, so a busy machine slows both sides alike; an idle one gives cleaner numbers.
 set -euo pipefail
