@@ -545,9 +545,10 @@ static void test_linear(const variant *vs, size_t nv) {
                 check_linear(vs, nv, &c);
             }
     // a few -128 weights an output: k within one word of the pack's bitmap, across words (64
-    // groups) and k-blocks (512), rows through a 4-row tile and a 96-row chunk, every
-    // activation kind, both dtypes
-    static const size_t ks_f[] = {1, 3, 4, 5, 255, 256, 257, 513, 1100, 2051};
+    // groups) and k-blocks (512; a last remainder under 256 joins the block before it on the
+    // 256-bit kernels: 767 is one block, 768 two, 1279 two, 1280 three), rows through a 4-row
+    // tile and a 96-row chunk, every activation kind, both dtypes
+    static const size_t ks_f[] = {1, 3, 4, 5, 255, 256, 257, 513, 767, 768, 1100, 1279, 1280, 2051};
     static const size_t ms_f[] = {1, 5, 13, 97};
     for (size_t ki = 0; ki < sizeof ks_f / sizeof ks_f[0]; ki++)
         for (size_t mi = 0; mi < sizeof ms_f / sizeof ms_f[0]; mi++)
