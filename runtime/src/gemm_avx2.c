@@ -13,11 +13,15 @@
 
 static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i w,
                                                              const int mode) {
-    if (mode == MODE_U7)
-        return _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), _mm256_set1_epi16(1)));
+    (void)mode;  // MODE_U7 only: MODE_S8 takes ymm_dot_s8
+    return _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), _mm256_set1_epi16(1)));
+}
+
+// MODE_S8: c + the dot products of s8 activations a (their magnitudes in aa) with weights w
+// within -127..127: |a| against w with a's sign, pair sums within +-32512.
+static inline __attribute__((always_inline)) __m256i ymm_dot_s8(__m256i c, __m256i aa, __m256i a, __m256i w) {
     return _mm256_add_epi32(
-        c, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(a), _mm256_sign_epi8(w, a)),
-                             _mm256_set1_epi16(1)));
+        c, _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(w, a)), _mm256_set1_epi16(1)));
 }
 
 #define YMM_MR    4

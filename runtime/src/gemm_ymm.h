@@ -3,9 +3,11 @@
 //   ymm_dot(c, a, w, mode): c + the int32 dot products of 4 activations (a, an int32
 //                         broadcast) with 8 outputs x 4 s8 weights (w); exact. mode
 //                         (gemm_modes.h) MODE_U8: u8 activations; MODE_U7: u8 activations,
-//                         every one <= 127; MODE_S8: s8 activations (a - 128) and weights
-//                         of at least -127 (the driver takes -128 weights as -127, then
-//                         adds what that left out over the groups the pack's bitmap marks).
+//                         every one <= 127
+//   ymm_dot_s8(c, aa, a, w) (AVX2 only) the same for MODE_S8: s8 activations a (a - 128 of
+//                         the u8 codes), their magnitudes aa, weights of at least -127 (the
+//                         driver takes -128 weights as -127, then adds what that left out
+//                         over the groups the pack's bitmap marks)
 //   YMM_MR                rows per micro-kernel tile
 //   YMM_U7                1: the MODE_U7 and MODE_S8 forms (AVX2), 0: MODE_U8 (AVX-VNNI)
 //   YMM_ENTRY             the name of the table entry
@@ -15,7 +17,7 @@
 // block goes from the registers through the output stage), and for up to 2 rows two
 // accumulator sets (even / odd k-groups) to keep enough chains in flight.
 #ifndef YMM_ENTRY
-#error "define ymm_dot, YMM_MR, YMM_U7 and YMM_ENTRY before including gemm_ymm.h"
+#error "define ymm_dot (and with YMM_U7 ymm_dot_s8), YMM_MR, YMM_U7 and YMM_ENTRY before including gemm_ymm.h"
 #endif
 
 #include <immintrin.h>
@@ -125,70 +127,10 @@ static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m
     store_partial(g, o, c, m);
 }
 
-// buf[r][16] (+)= dot of rows a + r * lda (kg full groups, then `rest` bytes) with the
-// panel at w. first: buf is overwritten. last: the sums go through the output stage of
-// rows m0 + r instead. The lines of npf k-groups from pf on are prefetched into L2
-// meanwhile, one per step (the tiles of a chunk share out the next panel this way).
-static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
-                                  int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,
-                                  size_t rest, int first, const int8_t *pf, size_t npf, const uint64_t *bits,
-                                  size_t g0, const size_t mr, const int xor80, const int mode) {
-    // the broadcasts give ymm_dot u8 activations, or in MODE_S8 the s8 ones (the bytes as
-    // stored when they are s8 codes, flipped when they are u8)
-    const int flip = mode == MODE_S8 ? !xor80 : xor80;
-    const __m256i m127 = _mm256_set1_epi8(-127), m128 = _mm256_set1_epi8(-128);
-    enum { KS = 2 };
-    const size_t ks = mr <= 2 ? 2 : 1;
-    __m256i c[KS][MR][2];
-    UNROLL for (size_t s = 0; s < ks; s++) UNROLL for (size_t r = 0; r < mr; r++) c[s][r][0] = c[s][r][1] =
-        _mm256_setzero_si256();
-    size_t g = 0;
-    for (; g + ks <= kg; g += ks) {
-        if (g < npf) _mm_prefetch((const char *)(pf + 64 * g), _MM_HINT_T1);
-        UNROLL for (size_t s = 0; s < ks; s++) {
-            __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
-            __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
-            if (mode == MODE_S8) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
-            UNROLL for (size_t r = 0; r < mr; r++) {
-                __m256i b = bcast4(a + r * lda + 4 * (g + s), flip);
-                c[s][r][0] = ymm_dot(c[s][r][0], b, w0, mode);
-                c[s][r][1] = ymm_dot(c[s][r][1], b, w1, mode);
-            }
-        }
-    }
-    for (; g < kg + (rest != 0); g++) {  // an odd last group, then the partial one
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
-        if (mode == MODE_S8) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
-        UNROLL for (size_t r = 0; r < mr; r++) {
-            __m256i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, flip);
-            c[0][r][0] = ymm_dot(c[0][r][0], b, w0, mode);
-            c[0][r][1] = ymm_dot(c[0][r][1], b, w1, mode);
-        }
-    }
-    // MODE_S8 took each -128 weight as -127: the groups holding one (bits, from group g0 on; a
-    // k-block is whole words of the bitmap, and groups past k have no bits) add
-    // a * (w == -128 ? -1 : 0) once more
-    if (mode == MODE_S8 && bits) {
-        size_t ng = kg + (rest != 0);
-        for (size_t wi = g0 / 64; wi * 64 < g0 + ng; wi++) {
-            uint64_t word = bits[wi];
-            while (word) {
-                size_t gi = wi * 64 + (size_t)__builtin_ctzll(word) - g0;
-                word &= word - 1;
-                const __m256i e0 =
-                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(w + 64 * gi)), m128);
-                const __m256i e1 =
-                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(w + 64 * gi + 32)), m128);
-                UNROLL for (size_t r = 0; r < mr; r++) {
-                    __m256i b = gi < kg ? bcast4(a + r * lda + 4 * gi, flip)
-                                        : bcast_part(a + r * lda + 4 * gi, rest, flip);
-                    c[0][r][0] = ymm_dot(c[0][r][0], b, e0, mode);
-                    c[0][r][1] = ymm_dot(c[0][r][1], b, e1, mode);
-                }
-            }
-        }
-    }
+// The end of a tile: the accumulator sets summed (two for up to 2 rows), added to buf
+// unless first, then either kept in buf or, in the last k-block, put through the output stage.
+static ALWAYS_INLINE void tile_out(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int first,
+                                   int32_t *buf, __m256i c[2][MR][2], const size_t ks, const size_t mr) {
     UNROLL for (size_t r = 0; r < mr; r++) {
         __m256i v[2];
         UNROLL for (size_t h = 0; h < 2; h++) {
@@ -201,17 +143,54 @@ static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, siz
     }
 }
 
+// buf[r][16] (+)= dot of rows a + r * lda (kg full groups, then `rest` bytes) with the
+// panel at w, u8 activations (MODE_U8, MODE_U7). first: buf is overwritten. last: the sums
+// go through the output stage of rows m0 + r instead. The lines of npf k-groups from pf on
+// are prefetched into L2 meanwhile, one per step (the tiles of a chunk share out the next
+// panel this way).
+static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
+                                  int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,
+                                  size_t rest, int first, const int8_t *pf, size_t npf, const size_t mr,
+                                  const int xor80, const int mode) {
+    enum { KS = 2 };
+    const size_t ks = mr <= 2 ? 2 : 1;
+    __m256i c[KS][MR][2];
+    UNROLL for (size_t s = 0; s < ks; s++) UNROLL for (size_t r = 0; r < mr; r++) c[s][r][0] = c[s][r][1] =
+        _mm256_setzero_si256();
+    size_t g = 0;
+    for (; g + ks <= kg; g += ks) {
+        if (g < npf) _mm_prefetch((const char *)(pf + 64 * g), _MM_HINT_T1);
+        UNROLL for (size_t s = 0; s < ks; s++) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
+            UNROLL for (size_t r = 0; r < mr; r++) {
+                __m256i b = bcast4(a + r * lda + 4 * (g + s), xor80);
+                c[s][r][0] = ymm_dot(c[s][r][0], b, w0, mode);
+                c[s][r][1] = ymm_dot(c[s][r][1], b, w1, mode);
+            }
+        }
+    }
+    for (; g < kg + (rest != 0); g++) {  // an odd last group, then the partial one
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
+        UNROLL for (size_t r = 0; r < mr; r++) {
+            __m256i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, xor80);
+            c[0][r][0] = ymm_dot(c[0][r][0], b, w0, mode);
+            c[0][r][1] = ymm_dot(c[0][r][1], b, w1, mode);
+        }
+    }
+    tile_out(gm, po, m0, last, first, buf, c, ks, mr);
+}
+
 typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int32_t *buf,
                         const uint8_t *a, size_t lda, const int8_t *w, size_t kg, size_t rest, int first,
-                        const int8_t *pf, size_t npf, const uint64_t *bits, size_t g0);
+                        const int8_t *pf, size_t npf);
 
 #define UK(mr, x, u)                                                                                         \
     static void uk_##mr##_##x##_##u(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,          \
                                     int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,  \
-                                    size_t rest, int first, const int8_t *pf, size_t npf,                    \
-                                    const uint64_t *bits, size_t g0) {                                       \
-        ukernel(gm, po, m0, last, buf, a, lda, w, kg, rest, first, pf, npf, bits, g0, mr < MR ? mr : MR, x,  \
-                u);                                                                                          \
+                                    size_t rest, int first, const int8_t *pf, size_t npf) {                  \
+        ukernel(gm, po, m0, last, buf, a, lda, w, kg, rest, first, pf, npf, mr < MR ? mr : MR, x, u);        \
     }
 #define UK_ALL(x, u) UK(1, x, u) UK(2, x, u) UK(3, x, u) UK(4, x, u) UK(5, x, u) UK(6, x, u)
 #define ROW(x, u)                                                                                            \
@@ -221,51 +200,212 @@ typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, in
 #if YMM_U7
 UK_ALL(0, 1)
 UK_ALL(1, 1)
-UK_ALL(0, 2)
-UK_ALL(1, 2)
-// [mode][xor80][mr - 1] (no MODE_U8 kernels here)
-static ukernel_fn *const ukernels[3][2][6] = {{{0}}, {ROW(0, 1), ROW(1, 1)}, {ROW(0, 2), ROW(1, 2)}};
+// [xor80][mr - 1]: MODE_U7 (MODE_S8 has its own kernels below)
+static ukernel_fn *const ukernels[2][6] = {ROW(0, 1), ROW(1, 1)};
 #else
 UK_ALL(0, 0)
 UK_ALL(1, 0)
-static ukernel_fn *const ukernels[1][2][6] = {{ROW(0, 0), ROW(1, 0)}};
+// [xor80][mr - 1]: MODE_U8
+static ukernel_fn *const ukernels[2][6] = {ROW(0, 0), ROW(1, 0)};
 #endif
-static_assert(MODE_U8 == 0 && MODE_U7 == 1 && MODE_S8 == 2, "the table's order");
 // clang-format on
 static_assert(MR <= 6, "at most 6 rows per tile");
+
+#if YMM_U7
+// bytes of the longest k-block (k_blocks), whole groups; rows of the MODE_S8 chunks of a
+// single k-block, whose activations are split once for all panels
+enum { KB_MAX = KC + KC / 2, SPLIT_LS = KB_MAX + 32, MC_S8 = 32 / YMM_MR * YMM_MR };
+
+// rows a (lda apart, kl bytes each) -> s8 values (flipped from u8 codes when flip) in sa and
+// their magnitudes in aa, ls apart, zeros after each row through its last 32 bytes.
+static ALWAYS_INLINE void split_rows(int8_t *sa, uint8_t *aa, size_t ls, const uint8_t *a, size_t lda,
+                                     size_t rows, size_t kl, int flip) {
+    const __m256i x80 = _mm256_set1_epi8((char)(flip ? 0x80 : 0));
+    const __m256i idx = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+                                         20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *src = a + r * lda;
+        for (size_t j = 0; j < kl; j += 32) {
+            __m256i v;
+            if (j + 32 <= kl) {
+                v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(src + j)), x80);
+            } else {  // the row's last bytes, then zeros
+                _Alignas(32) uint8_t tail[32] = {0};
+                memcpy(tail, src + j, kl - j);
+                v = _mm256_xor_si256(_mm256_load_si256((const __m256i *)tail), x80);
+                v = _mm256_and_si256(v, _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(kl - j)), idx));
+            }
+            _mm256_store_si256((__m256i *)(sa + r * ls + j), v);
+            _mm256_store_si256((__m256i *)(aa + r * ls + j), _mm256_abs_epi8(v));
+        }
+    }
+}
+
+// MODE_S8: rows of activations split beforehand (split_rows) into s8 values a (sa) and
+// their magnitudes |a| (aa), ls bytes from one row to the next, zero past k so that the
+// partial last group needs no care; the weights from wk, a copy of the k-block clamped to
+// -127..127 that the driver makes once per chunk and panel (clamped 0: w, clamped here, for
+// chunks of one tile). The inner loop is then vpsignb + vpmaddubsw + vpmaddwd + vpaddd per
+// 32 MACs, without the vpabsb, the vpxor turning u8 codes into s8 and the vpmaxsb on the
+// weights of an in-loop form (+24 % on a 4-row tile from L1, AVX2 on an Intel core). A -128
+// weight, taken as -127, then gets `a * -1` added over the groups the pack's bitmap marks
+// (bits; w: the pack's own weights, g0: the block's first group, ng: its groups).
+static ALWAYS_INLINE void ukernel_s8(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
+                                     int32_t *buf, const int8_t *sa, const uint8_t *aa, size_t ls,
+                                     const int8_t *w, const int8_t *wk, size_t ng, int first,
+                                     const int8_t *pf, size_t npf, const uint64_t *bits, size_t g0,
+                                     const size_t mr, const int clamped) {
+    const __m256i m127 = _mm256_set1_epi8(-127), m128 = _mm256_set1_epi8(-128);
+    const int8_t *wl = clamped ? wk : w;
+    enum { KS = 2 };
+    const size_t ks = mr <= 2 ? 2 : 1;
+    __m256i c[KS][MR][2];
+    UNROLL for (size_t s = 0; s < ks; s++) UNROLL for (size_t r = 0; r < mr; r++) c[s][r][0] = c[s][r][1] =
+        _mm256_setzero_si256();
+    size_t g = 0;
+    for (; g + ks <= ng; g += ks) {
+        if (g < npf) _mm_prefetch((const char *)(pf + 64 * g), _MM_HINT_T1);
+        UNROLL for (size_t s = 0; s < ks; s++) {
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(wl + 64 * (g + s)));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(wl + 64 * (g + s) + 32));
+            if (!clamped) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
+            UNROLL for (size_t r = 0; r < mr; r++) {
+                __m256i b = bcast4((const uint8_t *)sa + r * ls + 4 * (g + s), 0);
+                __m256i ab = bcast4(aa + r * ls + 4 * (g + s), 0);
+                c[s][r][0] = ymm_dot_s8(c[s][r][0], ab, b, w0);
+                c[s][r][1] = ymm_dot_s8(c[s][r][1], ab, b, w1);
+            }
+        }
+    }
+    for (; g < ng; g++) {  // an odd last group
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(wl + 64 * g));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(wl + 64 * g + 32));
+        if (!clamped) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
+        UNROLL for (size_t r = 0; r < mr; r++) {
+            __m256i b = bcast4((const uint8_t *)sa + r * ls + 4 * g, 0), ab = bcast4(aa + r * ls + 4 * g, 0);
+            c[0][r][0] = ymm_dot_s8(c[0][r][0], ab, b, w0);
+            c[0][r][1] = ymm_dot_s8(c[0][r][1], ab, b, w1);
+        }
+    }
+    // the groups holding a -128 weight (bits, from group g0 on; a k-block starts on a word of
+    // the bitmap, and groups past k have no bits): a * (w == -128 ? -1 : 0) once more
+    if (bits) {
+        for (size_t wi = g0 / 64; wi * 64 < g0 + ng; wi++) {
+            uint64_t word = bits[wi];
+            while (word) {
+                size_t gi = wi * 64 + (size_t)__builtin_ctzll(word) - g0;
+                word &= word - 1;
+                const __m256i e0 =
+                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(w + 64 * gi)), m128);
+                const __m256i e1 =
+                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(w + 64 * gi + 32)), m128);
+                UNROLL for (size_t r = 0; r < mr; r++) {
+                    __m256i b = bcast4((const uint8_t *)sa + r * ls + 4 * gi, 0),
+                            ab = bcast4(aa + r * ls + 4 * gi, 0);
+                    c[0][r][0] = ymm_dot_s8(c[0][r][0], ab, b, e0);
+                    c[0][r][1] = ymm_dot_s8(c[0][r][1], ab, b, e1);
+                }
+            }
+        }
+    }
+    tile_out(gm, po, m0, last, first, buf, c, ks, mr);
+}
+
+typedef void ukernel_s8_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int32_t *buf,
+                           const int8_t *sa, const uint8_t *aa, size_t ls, const int8_t *w, const int8_t *wk,
+                           size_t ng, int first, const int8_t *pf, size_t npf, const uint64_t *bits,
+                           size_t g0);
+#define UKS(mr, cl)                                                                                          \
+    static void uks_##mr##_##cl(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,              \
+                                int32_t *buf, const int8_t *sa, const uint8_t *aa, size_t ls,                \
+                                const int8_t *w, const int8_t *wk, size_t ng, int first, const int8_t *pf,   \
+                                size_t npf, const uint64_t *bits, size_t g0) {                               \
+        ukernel_s8(gm, po, m0, last, buf, sa, aa, ls, w, wk, ng, first, pf, npf, bits, g0,                   \
+                   mr < MR ? mr : MR, cl);                                                                   \
+    }
+#define UKS_ALL(cl) UKS(1, cl) UKS(2, cl) UKS(3, cl) UKS(4, cl) UKS(5, cl) UKS(6, cl)
+#define ROWS(cl)                                                                                             \
+    { uks_1_##cl, uks_2_##cl, uks_3_##cl, uks_4_##cl, uks_5_##cl, uks_6_##cl }
+// clang-format off
+UKS_ALL(0)
+UKS_ALL(1)
+// [clamped][mr - 1]
+static ukernel_s8_fn *const ukernels_s8[2][6] = {ROWS(0), ROWS(1)};
+// clang-format on
+#endif
 
 void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
     _Alignas(32) int32_t buf[MC * FFQRT_NR];
     size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
+    ukernel_fn *const *uk = ukernels[g->a_xor != 0];
+    size_t nkb = k_blocks(g->k), mc = MC;
+#if YMM_U7
     // u7 activations take the fastest form, the others the s8 one (whose sums are short of
     // 128 * colsum: the correction below gives it back)
-    int mode = !YMM_U7 ? MODE_U8 : g->a_u7 ? MODE_U7 : MODE_S8;
+    int s8 = !g->a_u7, flip = g->a_xor == 0;  // s8 values: the stored bytes flipped when they are u8 codes
+    _Alignas(32) int8_t wclamp[KB_MAX / FFQRT_KR * 64];  // the k-block's weights, clamped
+    // the activations split: per chunk (of MC_S8 rows) when k is one block, else per tile
+    _Alignas(32) int8_t sa[MC_S8 * SPLIT_LS];
+    _Alignas(32) uint8_t aa[MC_S8 * SPLIT_LS];
     size_t words = ffqrt_m128_words(g->k_pad);
-    ukernel_fn *const *uk = ukernels[mode][g->a_xor != 0];
-    size_t nkb = k_blocks(g->k);
-    for (size_t c0 = m0; c0 < m1; c0 += MC) {
-        size_t c1 = m1 - c0 < MC ? m1 : c0 + MC;
+    if (s8 && nkb == 1) mc = MC_S8;
+#endif
+    for (size_t c0 = m0; c0 < m1; c0 += mc) {
+        size_t c1 = m1 - c0 < mc ? m1 : c0 + mc;
         size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (KC / FFQRT_KR + ntiles - 1) / ntiles;
+#if YMM_U7
+        if (s8 && nkb == 1)
+            split_rows(sa, (uint8_t *)aa, SPLIT_LS, g->a + c0 * g->lda, g->lda, c1 - c0, g->k, flip);
+#endif
         for (size_t p = p0; p < p1; p++) {
             const int8_t *wp = g->groups + p * pstride;
-            const uint64_t *bits = mode == MODE_S8 && !g->w_no_m128 ? g->m128_bits + p * words : NULL;
             panel_out o = panel_consts(g, p);
-            if (mode == MODE_S8)
+#if YMM_U7
+            const uint64_t *bits = s8 && !g->w_no_m128 ? g->m128_bits + p * words : NULL;
+            if (s8)
                 for (int h = 0; h < 2; h++)
                     o.corr[h] = _mm256_sub_epi32(
                         o.corr[h], _mm256_slli_epi32(
                                        _mm256_loadu_si256((const __m256i *)(g->colsum + o.n0 + 8 * h)), 7));
+#endif
             for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += KC) {
                 size_t kl = kb + 1 == nkb ? g->k - k0 : KC;
+                const int8_t *wb = wp + k0 / FFQRT_KR * 64;
                 // the next block: the next k, else the next panel's first k
                 const int8_t *next = kb + 1 < nkb ? wp + (k0 + KC) / FFQRT_KR * 64
                                      : p + 1 < p1 ? wp + pstride
                                                   : NULL;
+#if YMM_U7
+                if (s8) {
+                    // one clamped copy of the block for the chunk's tiles (a lone tile clamps as it goes)
+                    int clamp = ntiles > 1;
+                    size_t ng = (kl + FFQRT_KR - 1) / FFQRT_KR;
+                    if (clamp)
+                        for (size_t i = 0; i < 2 * ng; i++)
+                            _mm256_store_si256(
+                                (__m256i *)(wclamp + 32 * i),
+                                _mm256_max_epi8(_mm256_loadu_si256((const __m256i *)(wb + 32 * i)),
+                                                _mm256_set1_epi8(-127)));
+                    for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
+                        size_t mr = c1 - t < MR ? c1 - t : MR, at = (t - c0) * SPLIT_LS;
+                        if (nkb > 1) {
+                            split_rows(sa, (uint8_t *)aa, SPLIT_LS, g->a + t * g->lda + k0, g->lda, mr, kl,
+                                       flip);
+                            at = 0;
+                        }
+                        ukernels_s8[clamp][mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR,
+                                                   sa + at, (const uint8_t *)aa + at, SPLIT_LS, wb, wclamp,
+                                                   ng, kb == 0, next ? next + 64 * i * per : NULL,
+                                                   next ? per : 0, bits, k0 / FFQRT_KR);
+                    }
+                    continue;
+                }
+#endif
                 for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
                     size_t mr = c1 - t < MR ? c1 - t : MR;
                     uk[mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, g->a + t * g->lda + k0,
-                               g->lda, wp + k0 / FFQRT_KR * 64, kl / 4, kl % 4, kb == 0,
-                               next ? next + 64 * i * per : NULL, next ? per : 0, bits, k0 / FFQRT_KR);
+                               g->lda, wb, kl / 4, kl % 4, kb == 0, next ? next + 64 * i * per : NULL,
+                               next ? per : 0);
                 }
             }
         }
