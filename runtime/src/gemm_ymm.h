@@ -217,24 +217,23 @@ static_assert(MR <= 6, "at most 6 rows per tile");
 enum { KB_MAX = KC + KC / 2, SPLIT_LS = KB_MAX + 32, MC_S8 = 32 / YMM_MR * YMM_MR };
 
 // rows a (lda apart, kl bytes each) -> s8 values (flipped from u8 codes when flip) in sa and
-// their magnitudes in aa, ls apart, zeros after each row through its last 32 bytes.
+// their magnitudes in aa, ls apart. The bytes after a row's kl, up to a multiple of 32, hold
+// values as well (never read from past the row): they meet the pack's zero weights.
 static ALWAYS_INLINE void split_rows(int8_t *sa, uint8_t *aa, size_t ls, const uint8_t *a, size_t lda,
                                      size_t rows, size_t kl, int flip) {
     const __m256i x80 = _mm256_set1_epi8((char)(flip ? 0x80 : 0));
-    const __m256i idx = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-                                         20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *src = a + r * lda;
         for (size_t j = 0; j < kl; j += 32) {
             __m256i v;
             if (j + 32 <= kl) {
-                v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(src + j)), x80);
-            } else {  // the row's last bytes, then zeros
+                v = _mm256_loadu_si256((const __m256i *)(src + j));
+            } else {  // the row's last bytes
                 _Alignas(32) uint8_t tail[32] = {0};
                 memcpy(tail, src + j, kl - j);
-                v = _mm256_xor_si256(_mm256_load_si256((const __m256i *)tail), x80);
-                v = _mm256_and_si256(v, _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(kl - j)), idx));
+                v = _mm256_load_si256((const __m256i *)tail);
             }
+            v = _mm256_xor_si256(v, x80);
             _mm256_store_si256((__m256i *)(sa + r * ls + j), v);
             _mm256_store_si256((__m256i *)(aa + r * ls + j), _mm256_abs_epi8(v));
         }
@@ -242,14 +241,14 @@ static ALWAYS_INLINE void split_rows(int8_t *sa, uint8_t *aa, size_t ls, const u
 }
 
 // MODE_S8: rows of activations split beforehand (split_rows) into s8 values a (sa) and
-// their magnitudes |a| (aa), ls bytes from one row to the next, zero past k so that the
-// partial last group needs no care; the weights from wk, a copy of the k-block clamped to
-// -127..127 that the driver makes once per chunk and panel (clamped 0: w, clamped here, for
-// chunks of one tile). The inner loop is then vpsignb + vpmaddubsw + vpmaddwd + vpaddd per
-// 32 MACs, without the vpabsb, the vpxor turning u8 codes into s8 and the vpmaxsb on the
-// weights of an in-loop form (+24 % on a 4-row tile from L1, AVX2 on an Intel core). A -128
-// weight, taken as -127, then gets `a * -1` added over the groups the pack's bitmap marks
-// (bits; w: the pack's own weights, g0: the block's first group, ng: its groups).
+// their magnitudes |a| (aa), ls bytes from one row to the next (whole groups: the partial
+// last group needs no care, its bytes past k meet zero weights); the weights from wk, a copy of the k-block
+// clamped to -127..127 that the driver makes once per chunk and panel (clamped 0: w, clamped here, for chunks
+// of one tile). The inner loop is then vpsignb + vpmaddubsw + vpmaddwd + vpaddd per 32 MACs, without the
+// vpabsb, the vpxor turning u8 codes into s8 and the vpmaxsb on the weights of an in-loop form (+24 % on a
+// 4-row tile from L1, AVX2 on an Intel core). A -128 weight, taken as -127, then gets `a * -1` added over the
+// groups the pack's bitmap marks (bits; w: the pack's own weights, g0: the block's first group, ng: its
+// groups).
 static ALWAYS_INLINE void ukernel_s8(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
                                      int32_t *buf, const int8_t *sa, const uint8_t *aa, size_t ls,
                                      const int8_t *w, const int8_t *wk, size_t ng, int first,
