@@ -241,14 +241,15 @@ static ALWAYS_INLINE void split_rows(int8_t *sa, uint8_t *aa, size_t ls, const u
 }
 
 // MODE_S8: rows of activations split beforehand (split_rows) into s8 values a (sa) and
-// their magnitudes |a| (aa), ls bytes from one row to the next (whole groups: the partial
-// last group needs no care, its bytes past k meet zero weights); the weights from wk, a copy of the k-block
-// clamped to -127..127 that the driver makes once per chunk and panel (clamped 0: w, clamped here, for chunks
-// of one tile). The inner loop is then vpsignb + vpmaddubsw + vpmaddwd + vpaddd per 32 MACs, without the
-// vpabsb, the vpxor turning u8 codes into s8 and the vpmaxsb on the weights of an in-loop form (+24 % on a
-// 4-row tile from L1, AVX2 on an Intel core). A -128 weight, taken as -127, then gets `a * -1` added over the
-// groups the pack's bitmap marks (bits; w: the pack's own weights, g0: the block's first group, ng: its
-// groups).
+// their magnitudes |a| (aa), ls bytes from one row to the next, in whole groups (the bytes
+// of the partial last group past k meet zero weights); the weights from wk, a copy of the
+// k-block clamped to -127..127 that the driver makes once per chunk and panel (clamped 0:
+// from w, clamped here, for chunks of one tile). The inner loop is then vpsignb +
+// vpmaddubsw + vpmaddwd + vpaddd per 32 MACs, without the vpabsb, the vpxor turning u8
+// codes into s8 and the vpmaxsb on the weights of an in-loop form (+24 % on a 4-row tile
+// from L1, AVX2 on an Intel core). A -128 weight, taken as -127, then gets `a * -1` added
+// over the groups the pack's bitmap marks (bits; w: the pack's own weights, g0: the
+// block's first group, ng: its groups).
 static ALWAYS_INLINE void ukernel_s8(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
                                      int32_t *buf, const int8_t *sa, const uint8_t *aa, size_t ls,
                                      const int8_t *w, const int8_t *wk, size_t ng, int first,
