@@ -11,17 +11,14 @@
 
 #include "gemm_modes.h"
 
-static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i w,
+// c + 4-activation dot products with 8 outputs x 4 weights. MODE_U7: u8 activations a
+// (aa unused). MODE_S8: s8 activations a, their magnitudes aa, weights within -127..127:
+// |a| against w with a's sign.
+static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i aa, __m256i w,
                                                              const int mode) {
-    (void)mode;  // MODE_U7 only: MODE_S8 takes ymm_dot_s8
-    return _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, w), _mm256_set1_epi16(1)));
-}
-
-// MODE_S8: c + the dot products of s8 activations a (their magnitudes in aa) with weights w
-// within -127..127: |a| against w with a's sign, pair sums within +-32512.
-static inline __attribute__((always_inline)) __m256i ymm_dot_s8(__m256i c, __m256i aa, __m256i a, __m256i w) {
-    return _mm256_add_epi32(
-        c, _mm256_madd_epi16(_mm256_maddubs_epi16(aa, _mm256_sign_epi8(w, a)), _mm256_set1_epi16(1)));
+    __m256i p =
+        mode == MODE_S8 ? _mm256_maddubs_epi16(aa, _mm256_sign_epi8(w, a)) : _mm256_maddubs_epi16(a, w);
+    return _mm256_add_epi32(c, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
 }
 
 #define YMM_MR    4

@@ -5,9 +5,9 @@
 
 #include "gemm_modes.h"
 
-static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i w,
+static inline __attribute__((always_inline)) __m256i ymm_dot(__m256i c, __m256i a, __m256i aa, __m256i w,
                                                              const int mode) {
-    (void)mode;  // always MODE_U8
+    (void)aa, (void)mode;  // always MODE_U8
     return _mm256_dpbusd_avx_epi32(c, a, w);
 }
 

@@ -127,90 +127,6 @@ static ALWAYS_INLINE void store_row(const ffqrt_gemm *g, const panel_out *o, __m
     store_partial(g, o, c, m);
 }
 
-// The end of a tile: the accumulator sets summed (two for up to 2 rows), added to buf
-// unless first, then either kept in buf or, in the last k-block, put through the output stage.
-static ALWAYS_INLINE void tile_out(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int first,
-                                   int32_t *buf, __m256i c[2][MR][2], const size_t ks, const size_t mr) {
-    UNROLL for (size_t r = 0; r < mr; r++) {
-        __m256i v[2];
-        UNROLL for (size_t h = 0; h < 2; h++) {
-            v[h] = ks == 2 ? _mm256_add_epi32(c[0][r][h], c[1][r][h]) : c[0][r][h];
-            int32_t *dst = buf + r * FFQRT_NR + 8 * h;
-            if (!first) v[h] = _mm256_add_epi32(v[h], _mm256_loadu_si256((const __m256i *)dst));
-            if (!last) _mm256_storeu_si256((__m256i *)dst, v[h]);
-        }
-        if (last) store_row(gm, po, v[0], v[1], m0 + r);
-    }
-}
-
-// buf[r][16] (+)= dot of rows a + r * lda (kg full groups, then `rest` bytes) with the
-// panel at w, u8 activations (MODE_U8, MODE_U7). first: buf is overwritten. last: the sums
-// go through the output stage of rows m0 + r instead. The lines of npf k-groups from pf on
-// are prefetched into L2 meanwhile, one per step (the tiles of a chunk share out the next
-// panel this way).
-static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
-                                  int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,
-                                  size_t rest, int first, const int8_t *pf, size_t npf, const size_t mr,
-                                  const int xor80, const int mode) {
-    enum { KS = 2 };
-    const size_t ks = mr <= 2 ? 2 : 1;
-    __m256i c[KS][MR][2];
-    UNROLL for (size_t s = 0; s < ks; s++) UNROLL for (size_t r = 0; r < mr; r++) c[s][r][0] = c[s][r][1] =
-        _mm256_setzero_si256();
-    size_t g = 0;
-    for (; g + ks <= kg; g += ks) {
-        if (g < npf) _mm_prefetch((const char *)(pf + 64 * g), _MM_HINT_T1);
-        UNROLL for (size_t s = 0; s < ks; s++) {
-            __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
-            __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
-            UNROLL for (size_t r = 0; r < mr; r++) {
-                __m256i b = bcast4(a + r * lda + 4 * (g + s), xor80);
-                c[s][r][0] = ymm_dot(c[s][r][0], b, w0, mode);
-                c[s][r][1] = ymm_dot(c[s][r][1], b, w1, mode);
-            }
-        }
-    }
-    for (; g < kg + (rest != 0); g++) {  // an odd last group, then the partial one
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
-        UNROLL for (size_t r = 0; r < mr; r++) {
-            __m256i b = bcast_part(a + r * lda + 4 * g, g < kg ? 4 : rest, xor80);
-            c[0][r][0] = ymm_dot(c[0][r][0], b, w0, mode);
-            c[0][r][1] = ymm_dot(c[0][r][1], b, w1, mode);
-        }
-    }
-    tile_out(gm, po, m0, last, first, buf, c, ks, mr);
-}
-
-typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int32_t *buf,
-                        const uint8_t *a, size_t lda, const int8_t *w, size_t kg, size_t rest, int first,
-                        const int8_t *pf, size_t npf);
-
-#define UK(mr, x, u)                                                                                         \
-    static void uk_##mr##_##x##_##u(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,          \
-                                    int32_t *buf, const uint8_t *a, size_t lda, const int8_t *w, size_t kg,  \
-                                    size_t rest, int first, const int8_t *pf, size_t npf) {                  \
-        ukernel(gm, po, m0, last, buf, a, lda, w, kg, rest, first, pf, npf, mr < MR ? mr : MR, x, u);        \
-    }
-#define UK_ALL(x, u) UK(1, x, u) UK(2, x, u) UK(3, x, u) UK(4, x, u) UK(5, x, u) UK(6, x, u)
-#define ROW(x, u)                                                                                            \
-    { uk_1_##x##_##u, uk_2_##x##_##u, uk_3_##x##_##u, uk_4_##x##_##u, uk_5_##x##_##u, uk_6_##x##_##u }
-// Macro instantiations without semicolons: laid out by hand.
-// clang-format off
-#if YMM_U7
-UK_ALL(0, 1)
-UK_ALL(1, 1)
-// [xor80][mr - 1]: MODE_U7 (MODE_S8 has its own kernels below)
-static ukernel_fn *const ukernels[2][6] = {ROW(0, 1), ROW(1, 1)};
-#else
-UK_ALL(0, 0)
-UK_ALL(1, 0)
-// [xor80][mr - 1]: MODE_U8
-static ukernel_fn *const ukernels[2][6] = {ROW(0, 0), ROW(1, 0)};
-#endif
-// clang-format on
-static_assert(MR <= 6, "at most 6 rows per tile");
-
 #if YMM_U7
 // bytes of the longest k-block (k_blocks), whole groups; rows of the MODE_S8 chunks of a
 // single k-block, whose activations are split once for all panels
@@ -239,100 +155,134 @@ static ALWAYS_INLINE void split_rows(int8_t *sa, uint8_t *aa, size_t ls, const u
         }
     }
 }
+#endif
 
-// MODE_S8: rows of activations split beforehand (split_rows) into s8 values a (sa) and
-// their magnitudes |a| (aa), ls bytes from one row to the next, in whole groups (the bytes
-// of the partial last group past k meet zero weights); the weights from wk, a copy of the
-// k-block clamped to -127..127 that the driver makes once per chunk and panel (clamped 0:
-// from w, clamped here, for chunks of one tile). The inner loop is then vpsignb +
-// vpmaddubsw + vpmaddwd + vpaddd per 32 MACs, without the vpabsb, the vpxor turning u8
-// codes into s8 and the vpmaxsb on the weights of an in-loop form (+24 % on a 4-row tile
-// from L1, AVX2 on an Intel core). A -128 weight, taken as -127, then gets `a * -1` added
-// over the groups the pack's bitmap marks (bits; w: the pack's own weights, g0: the
-// block's first group, ng: its groups).
-static ALWAYS_INLINE void ukernel_s8(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
-                                     int32_t *buf, const int8_t *sa, const uint8_t *aa, size_t ls,
-                                     const int8_t *w, const int8_t *wk, size_t ng, int first,
-                                     const int8_t *pf, size_t npf, const uint64_t *bits, size_t g0,
-                                     const size_t mr, const int clamped) {
-    const __m256i m127 = _mm256_set1_epi8(-127), m128 = _mm256_set1_epi8(-128);
-    const int8_t *wl = clamped ? wk : w;
+// buf[r][16] (+)= dot of rows a + r * lda (kg full groups, then `rest` bytes) with the
+// panel's groups at w. first: buf is overwritten. last: the sums go through the output
+// stage of rows m0 + r instead. The lines of npf k-groups from pf on are prefetched into L2
+// meanwhile, one per step (the tiles of a chunk share out the next panel this way).
+// MODE_U8, MODE_U7: u8 activations (bytes as stored, flipped by xor80). MODE_S8 (AVX2): the
+// rows split beforehand (split_rows) into s8 values (a) and magnitudes (aa), rest 0 (the
+// bytes of a partial last group past k meet zero weights); the weights within -127..127,
+// from a copy the driver clamps once per chunk and panel, or (clamp) clamped here, for
+// chunks of one tile. The inner loop is then vpsignb + vpmaddubsw + vpmaddwd + vpaddd per 32
+// MACs, without the vpabsb, the vpxor turning u8 codes into s8 and the vpmaxsb on the
+// weights that an in-loop form needs (+24 % on a 4-row tile from L1, AVX2 on an Intel
+// core). A -128 weight, taken as -127, then gets `a * -1` added over the groups the pack's
+// bitmap marks (bits; wp: the pack's own weights of the block, g0: its first group).
+static ALWAYS_INLINE void ukernel(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,
+                                  int32_t *buf, const uint8_t *a, const uint8_t *aa, size_t lda,
+                                  const int8_t *w, const int8_t *wp, size_t kg, size_t rest, int first,
+                                  const int8_t *pf, size_t npf, const uint64_t *bits, size_t g0,
+                                  const size_t mr, const int xor80, const int mode, const int clamp) {
+    const __m256i m127 = _mm256_set1_epi8(-127);
     enum { KS = 2 };
     const size_t ks = mr <= 2 ? 2 : 1;
     __m256i c[KS][MR][2];
     UNROLL for (size_t s = 0; s < ks; s++) UNROLL for (size_t r = 0; r < mr; r++) c[s][r][0] = c[s][r][1] =
         _mm256_setzero_si256();
     size_t g = 0;
-    for (; g + ks <= ng; g += ks) {
+    for (; g + ks <= kg; g += ks) {
         if (g < npf) _mm_prefetch((const char *)(pf + 64 * g), _MM_HINT_T1);
         UNROLL for (size_t s = 0; s < ks; s++) {
-            __m256i w0 = _mm256_loadu_si256((const __m256i *)(wl + 64 * (g + s)));
-            __m256i w1 = _mm256_loadu_si256((const __m256i *)(wl + 64 * (g + s) + 32));
-            if (!clamped) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s)));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * (g + s) + 32));
+            if (clamp) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
             UNROLL for (size_t r = 0; r < mr; r++) {
-                __m256i b = bcast4((const uint8_t *)sa + r * ls + 4 * (g + s), 0);
-                __m256i ab = bcast4(aa + r * ls + 4 * (g + s), 0);
-                c[s][r][0] = ymm_dot_s8(c[s][r][0], ab, b, w0);
-                c[s][r][1] = ymm_dot_s8(c[s][r][1], ab, b, w1);
+                size_t at = r * lda + 4 * (g + s);
+                __m256i b = bcast4(a + at, xor80), ab = mode == MODE_S8 ? bcast4(aa + at, 0) : b;
+                c[s][r][0] = ymm_dot(c[s][r][0], b, ab, w0, mode);
+                c[s][r][1] = ymm_dot(c[s][r][1], b, ab, w1, mode);
             }
         }
     }
-    for (; g < ng; g++) {  // an odd last group
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(wl + 64 * g));
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(wl + 64 * g + 32));
-        if (!clamped) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
+    for (; g < kg + (rest != 0); g++) {  // an odd last group, then the partial one
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(w + 64 * g));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(w + 64 * g + 32));
+        if (clamp) w0 = _mm256_max_epi8(w0, m127), w1 = _mm256_max_epi8(w1, m127);
         UNROLL for (size_t r = 0; r < mr; r++) {
-            __m256i b = bcast4((const uint8_t *)sa + r * ls + 4 * g, 0), ab = bcast4(aa + r * ls + 4 * g, 0);
-            c[0][r][0] = ymm_dot_s8(c[0][r][0], ab, b, w0);
-            c[0][r][1] = ymm_dot_s8(c[0][r][1], ab, b, w1);
+            size_t at = r * lda + 4 * g;
+            __m256i b = bcast_part(a + at, g < kg ? 4 : rest, xor80);
+            __m256i ab = mode == MODE_S8 ? bcast4(aa + at, 0) : b;
+            c[0][r][0] = ymm_dot(c[0][r][0], b, ab, w0, mode);
+            c[0][r][1] = ymm_dot(c[0][r][1], b, ab, w1, mode);
         }
     }
-    // the groups holding a -128 weight (bits, from group g0 on; a k-block starts on a word of
-    // the bitmap, and groups past k have no bits): a * (w == -128 ? -1 : 0) once more
-    if (bits) {
-        for (size_t wi = g0 / 64; wi * 64 < g0 + ng; wi++) {
+    // MODE_S8, the groups holding a -128 weight (bits, from group g0 on; a k-block starts on a
+    // word of the bitmap, and groups past k have no bits): a * (w == -128 ? -1 : 0) once more
+    if (mode == MODE_S8 && bits) {
+        const __m256i m128 = _mm256_set1_epi8(-128);
+        for (size_t wi = g0 / 64; wi * 64 < g0 + kg; wi++) {
             uint64_t word = bits[wi];
             while (word) {
                 size_t gi = wi * 64 + (size_t)__builtin_ctzll(word) - g0;
                 word &= word - 1;
                 const __m256i e0 =
-                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(w + 64 * gi)), m128);
+                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(wp + 64 * gi)), m128);
                 const __m256i e1 =
-                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(w + 64 * gi + 32)), m128);
+                    _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(wp + 64 * gi + 32)), m128);
                 UNROLL for (size_t r = 0; r < mr; r++) {
-                    __m256i b = bcast4((const uint8_t *)sa + r * ls + 4 * gi, 0),
-                            ab = bcast4(aa + r * ls + 4 * gi, 0);
-                    c[0][r][0] = ymm_dot_s8(c[0][r][0], ab, b, e0);
-                    c[0][r][1] = ymm_dot_s8(c[0][r][1], ab, b, e1);
+                    size_t at = r * lda + 4 * gi;
+                    __m256i b = bcast4(a + at, 0), ab = bcast4(aa + at, 0);
+                    c[0][r][0] = ymm_dot(c[0][r][0], b, ab, e0, mode);
+                    c[0][r][1] = ymm_dot(c[0][r][1], b, ab, e1, mode);
                 }
             }
         }
     }
-    tile_out(gm, po, m0, last, first, buf, c, ks, mr);
+    UNROLL for (size_t r = 0; r < mr; r++) {
+        __m256i v[2];
+        UNROLL for (size_t h = 0; h < 2; h++) {
+            v[h] = ks == 2 ? _mm256_add_epi32(c[0][r][h], c[1][r][h]) : c[0][r][h];
+            int32_t *dst = buf + r * FFQRT_NR + 8 * h;
+            if (!first) v[h] = _mm256_add_epi32(v[h], _mm256_loadu_si256((const __m256i *)dst));
+            if (!last) _mm256_storeu_si256((__m256i *)dst, v[h]);
+        }
+        if (last) store_row(gm, po, v[0], v[1], m0 + r);
+    }
 }
 
-typedef void ukernel_s8_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int32_t *buf,
-                           const int8_t *sa, const uint8_t *aa, size_t ls, const int8_t *w, const int8_t *wk,
-                           size_t ng, int first, const int8_t *pf, size_t npf, const uint64_t *bits,
-                           size_t g0);
-#define UKS(mr, cl)                                                                                          \
-    static void uks_##mr##_##cl(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last,              \
-                                int32_t *buf, const int8_t *sa, const uint8_t *aa, size_t ls,                \
-                                const int8_t *w, const int8_t *wk, size_t ng, int first, const int8_t *pf,   \
-                                size_t npf, const uint64_t *bits, size_t g0) {                               \
-        ukernel_s8(gm, po, m0, last, buf, sa, aa, ls, w, wk, ng, first, pf, npf, bits, g0,                   \
-                   mr < MR ? mr : MR, cl);                                                                   \
+typedef void ukernel_fn(const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int32_t *buf,
+                        const uint8_t *a, const uint8_t *aa, size_t lda, const int8_t *w, const int8_t *wp,
+                        size_t kg, size_t rest, int first, const int8_t *pf, size_t npf, const uint64_t *bits,
+                        size_t g0);
+
+// uk_<rows>_<xor80>_<mode>_<clamp>
+#define UK(mr, x, u, cl)                                                                                     \
+    static void uk_##mr##_##x##_##u##_##cl(                                                                  \
+        const ffqrt_gemm *gm, const panel_out *po, size_t m0, int last, int32_t *buf, const uint8_t *a,      \
+        const uint8_t *aa, size_t lda, const int8_t *w, const int8_t *wp, size_t kg, size_t rest, int first, \
+        const int8_t *pf, size_t npf, const uint64_t *bits, size_t g0) {                                     \
+        ukernel(gm, po, m0, last, buf, a, aa, lda, w, wp, kg, rest, first, pf, npf, bits, g0,                \
+                mr < MR ? mr : MR, x, u, cl);                                                                \
     }
-#define UKS_ALL(cl) UKS(1, cl) UKS(2, cl) UKS(3, cl) UKS(4, cl) UKS(5, cl) UKS(6, cl)
-#define ROWS(cl)                                                                                             \
-    { uks_1_##cl, uks_2_##cl, uks_3_##cl, uks_4_##cl, uks_5_##cl, uks_6_##cl }
+#define UK_ALL(x, u, cl)                                                                                     \
+    UK(1, x, u, cl) UK(2, x, u, cl) UK(3, x, u, cl) UK(4, x, u, cl) UK(5, x, u, cl) UK(6, x, u, cl)
+#define ROW(x, u, cl)                                                                                        \
+    {                                                                                                        \
+        uk_1_##x##_##u##_##cl, uk_2_##x##_##u##_##cl, uk_3_##x##_##u##_##cl, uk_4_##x##_##u##_##cl,          \
+            uk_5_##x##_##u##_##cl, uk_6_##x##_##u##_##cl                                                     \
+    }
+// Macro instantiations without semicolons: laid out by hand.
 // clang-format off
-UKS_ALL(0)
-UKS_ALL(1)
-// [clamped][mr - 1]
-static ukernel_s8_fn *const ukernels_s8[2][6] = {ROWS(0), ROWS(1)};
-// clang-format on
+#if YMM_U7
+UK_ALL(0, 1, 0)
+UK_ALL(1, 1, 0)
+UK_ALL(0, 2, 0)
+UK_ALL(0, 2, 1)
+// [xor80][mr - 1]: MODE_U7
+static ukernel_fn *const ukernels[2][6] = {ROW(0, 1, 0), ROW(1, 1, 0)};
+// [clamp][mr - 1]: MODE_S8 on split rows (no flip left to do), weights clamped by the driver or here
+static ukernel_fn *const ukernels_s8[2][6] = {ROW(0, 2, 0), ROW(0, 2, 1)};
+#else
+UK_ALL(0, 0, 0)
+UK_ALL(1, 0, 0)
+// [xor80][mr - 1]: MODE_U8
+static ukernel_fn *const ukernels[2][6] = {ROW(0, 0, 0), ROW(1, 0, 0)};
 #endif
+static_assert(MODE_U8 == 0 && MODE_U7 == 1 && MODE_S8 == 2, "the instantiations above");
+// clang-format on
+static_assert(MR <= 6, "at most 6 rows per tile");
 
 void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
     _Alignas(32) int32_t buf[MC * FFQRT_NR];
@@ -393,10 +343,10 @@ void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) 
                                        flip);
                             at = 0;
                         }
-                        ukernels_s8[clamp][mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR,
-                                                   sa + at, (const uint8_t *)aa + at, SPLIT_LS, wb, wclamp,
-                                                   ng, kb == 0, next ? next + 64 * i * per : NULL,
-                                                   next ? per : 0, bits, k0 / FFQRT_KR);
+                        ukernels_s8[!clamp][mr - 1](
+                            g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, (const uint8_t *)sa + at,
+                            aa + at, SPLIT_LS, clamp ? wclamp : wb, wb, ng, 0, kb == 0,
+                            next ? next + 64 * i * per : NULL, next ? per : 0, bits, k0 / FFQRT_KR);
                     }
                     continue;
                 }
@@ -404,8 +354,8 @@ void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) 
                 for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
                     size_t mr = c1 - t < MR ? c1 - t : MR;
                     uk[mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, g->a + t * g->lda + k0,
-                               g->lda, wb, kl / 4, kl % 4, kb == 0, next ? next + 64 * i * per : NULL,
-                               next ? per : 0);
+                               NULL, g->lda, wb, wb, kl / 4, kl % 4, kb == 0,
+                               next ? next + 64 * i * per : NULL, next ? per : 0, NULL, 0);
                 }
             }
         }
