@@ -25,6 +25,10 @@ Run with the peers' venv (bench/setup_peers.sh) and the build's library:
 
     FFQRT_LIBRARY=build/runtime/libffqrt.so $(bench/setup_peers.sh) bench/e2e.py [--quick]
 
+With FFQRT_ISA=avx2 (or avxvnni, avx512vnni) the peers are held to the same ISA by default
+(--peers-isa, bench/peer_isa.py), so the comparison is the one an AVX2-only (or AVX-512
+without AMX) machine would see; ONNX Runtime cannot be held and is then left out of R.
+
 A peer that is not installed or fails is reported with the reason and left out. Timings:
 rounds alternate between the rows (medians of per-round times), every row under
 torch.inference_mode (until 2026-12-06 the fastforward rows ran under torch.no_grad, which
