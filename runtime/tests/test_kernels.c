@@ -545,11 +545,11 @@ static void test_linear(const variant *vs, size_t nv) {
                 check_linear(vs, nv, &c);
             }
     // a few -128 weights an output: k within one word of the pack's bitmap, across words (64
-    // groups) and k-blocks (512; a last remainder under 256 joins the block before it on the
-    // 256-bit kernels: 767 is one block, 768 two, 1279 two, 1280 three), rows through a 4-row
-    // tile and a 96-row chunk, every activation kind, both dtypes
-    static const size_t ks_f[] = {1, 3, 4, 5, 255, 256, 257, 513, 767, 768, 1100, 1279, 1280, 2051};
-    static const size_t ms_f[] = {1, 5, 13, 97};
+    // groups) and k-blocks (512; a last remainder of at most 256 joins the block before it on
+    // the 256-bit kernels: 768 is one block, 769 two, 1280 two, 1281 three), rows through a
+    // 4-row tile, a 32-row chunk and a 96-row one, every activation kind, both dtypes
+    static const size_t ks_f[] = {1, 3, 4, 5, 255, 256, 257, 513, 767, 768, 769, 1100, 1280, 1281, 2051};
+    static const size_t ms_f[] = {1, 5, 13, 33, 97};
     for (size_t ki = 0; ki < sizeof ks_f / sizeof ks_f[0]; ki++)
         for (size_t mi = 0; mi < sizeof ms_f / sizeof ms_f[0]; mi++)
             for (int dt = FFQRT_S8; dt <= FFQRT_U8; dt++) {
