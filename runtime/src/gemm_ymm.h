@@ -1,13 +1,12 @@
 // gemm_ymm.h: the 256-bit GEMM over the packed panels (layout.h), shared by
 // gemm_avx2.c and gemm_avxvnni.c. Each of them defines, before including this file,
-//   ymm_dot(c, a, w, mode): c + the int32 dot products of 4 activations (a, an int32
+//   ymm_dot(c, a, aa, w, mode): c + the int32 dot products of 4 activations (a, an int32
 //                         broadcast) with 8 outputs x 4 s8 weights (w); exact. mode
 //                         (gemm_modes.h) MODE_U8: u8 activations; MODE_U7: u8 activations,
-//                         every one <= 127
-//   ymm_dot_s8(c, aa, a, w) (AVX2 only) the same for MODE_S8: s8 activations a (a - 128 of
-//                         the u8 codes), their magnitudes aa, weights of at least -127 (the
+//                         every one <= 127; MODE_S8 (AVX2 only): s8 activations a (the u8
+//                         codes - 128), their magnitudes aa, weights of at least -127 (the
 //                         driver takes -128 weights as -127, then adds what that left out
-//                         over the groups the pack's bitmap marks)
+//                         over the groups the pack's bitmap marks). aa: unused by the others
 //   YMM_MR                rows per micro-kernel tile
 //   YMM_U7                1: the MODE_U7 and MODE_S8 forms (AVX2), 0: MODE_U8 (AVX-VNNI)
 //   YMM_ENTRY             the name of the table entry
@@ -17,7 +16,7 @@
 // block goes from the registers through the output stage), and for up to 2 rows two
 // accumulator sets (even / odd k-groups) to keep enough chains in flight.
 #ifndef YMM_ENTRY
-#error "define ymm_dot (and with YMM_U7 ymm_dot_s8), YMM_MR, YMM_U7 and YMM_ENTRY before including gemm_ymm.h"
+#error "define ymm_dot, YMM_MR, YMM_U7 and YMM_ENTRY before including gemm_ymm.h"
 #endif
 
 #include <immintrin.h>
@@ -137,7 +136,7 @@ enum { KB_MAX = KC + KC / 2, SPLIT_LS = KB_MAX + 32, MC_S8 = 32 / YMM_MR * YMM_M
 // rows a (lda apart, kl bytes each) -> s8 values (flipped from u8 codes when flip) in sa and
 // their magnitudes in aa, ls apart. The bytes after a row's kl, up to a multiple of 32, hold
 // values as well (never read from past the row): they meet the pack's zero weights.
-static ALWAYS_INLINE void split_rows(int8_t *sa, uint8_t *aa, size_t ls, const uint8_t *a, size_t lda,
+static ALWAYS_INLINE void split_rows(uint8_t *sa, uint8_t *aa, size_t ls, const uint8_t *a, size_t lda,
                                      size_t rows, size_t kl, int flip) {
     const __m256i x80 = _mm256_set1_epi8((char)(flip ? 0x80 : 0));
     for (size_t r = 0; r < rows; r++) {
@@ -289,16 +288,15 @@ static_assert(MR <= 6, "at most 6 rows per tile");
 void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) {
     _Alignas(32) int32_t buf[MC * FFQRT_NR];
     size_t pstride = g->k_pad / FFQRT_KR * sizeof(ffqrt_wgroup);
-    ukernel_fn *const *uk = ukernels[g->a_xor != 0];
     size_t nkb = k_blocks(g->k), mc = MC;
 #if YMM_U7
-    // u7 activations take the fastest form, the others the s8 one (whose sums are short of
-    // 128 * colsum: the correction below gives it back)
-    int s8 = !g->a_u7, flip = g->a_xor == 0;  // s8 values: the stored bytes flipped when they are u8 codes
+    // u7 activations take the fastest form, the others the s8 one, MODE_S8 (whose sums are
+    // short of 128 * colsum: the correction below gives it back)
+    int s8 = !g->a_u7;
+    int flip = g->a_xor == 0;  // s8 values: the stored bytes flipped when they are u8 codes
     _Alignas(32) int8_t wclamp[KB_MAX / FFQRT_KR * 64];  // the k-block's weights, clamped
     // the activations split: per chunk (of MC_S8 rows) when k is one block, else per tile
-    _Alignas(32) int8_t sa[MC_S8 * SPLIT_LS];
-    _Alignas(32) uint8_t aa[MC_S8 * SPLIT_LS];
+    _Alignas(32) uint8_t sa[MC_S8 * SPLIT_LS], aa[MC_S8 * SPLIT_LS];
     size_t words = ffqrt_m128_words(g->k_pad);
     if (s8 && nkb == 1) mc = MC_S8;
 #endif
@@ -306,19 +304,20 @@ void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) 
         size_t c1 = m1 - c0 < mc ? m1 : c0 + mc;
         size_t ntiles = (c1 - c0 + MR - 1) / MR, per = (KC / FFQRT_KR + ntiles - 1) / ntiles;
 #if YMM_U7
-        if (s8 && nkb == 1)
-            split_rows(sa, (uint8_t *)aa, SPLIT_LS, g->a + c0 * g->lda, g->lda, c1 - c0, g->k, flip);
+        if (s8 && nkb == 1) split_rows(sa, aa, SPLIT_LS, g->a + c0 * g->lda, g->lda, c1 - c0, g->k, flip);
 #endif
         for (size_t p = p0; p < p1; p++) {
             const int8_t *wp = g->groups + p * pstride;
+            const uint64_t *bits = NULL;
             panel_out o = panel_consts(g, p);
 #if YMM_U7
-            const uint64_t *bits = s8 && !g->w_no_m128 ? g->m128_bits + p * words : NULL;
-            if (s8)
+            if (s8) {
+                bits = g->w_no_m128 ? NULL : g->m128_bits + p * words;
                 for (int h = 0; h < 2; h++)
                     o.corr[h] = _mm256_sub_epi32(
                         o.corr[h], _mm256_slli_epi32(
                                        _mm256_loadu_si256((const __m256i *)(g->colsum + o.n0 + 8 * h)), 7));
+            }
 #endif
             for (size_t kb = 0, k0 = 0; kb < nkb; kb++, k0 += KC) {
                 size_t kl = kb + 1 == nkb ? g->k - k0 : KC;
@@ -327,37 +326,42 @@ void YMM_ENTRY(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1) 
                 const int8_t *next = kb + 1 < nkb ? wp + (k0 + KC) / FFQRT_KR * 64
                                      : p + 1 < p1 ? wp + pstride
                                                   : NULL;
+                // the kernels and weights of this block: u8 rows as stored, kl / 4 groups and a
+                // partial one; or split rows in whole groups, weights clamped here once for the
+                // chunk's tiles (a lone tile clamps as it goes)
+                ukernel_fn *const *uk = ukernels[g->a_xor != 0];
+                const int8_t *wk = wb;
+                size_t kg = kl / 4, rest = kl % 4;
 #if YMM_U7
                 if (s8) {
-                    // one clamped copy of the block for the chunk's tiles (a lone tile clamps as it goes)
                     int clamp = ntiles > 1;
-                    size_t ng = (kl + FFQRT_KR - 1) / FFQRT_KR;
+                    kg = (kl + FFQRT_KR - 1) / FFQRT_KR, rest = 0;
                     if (clamp)
-                        for (size_t i = 0; i < 2 * ng; i++)
+                        for (size_t i = 0; i < 2 * kg; i++)
                             _mm256_store_si256(
                                 (__m256i *)(wclamp + 32 * i),
                                 _mm256_max_epi8(_mm256_loadu_si256((const __m256i *)(wb + 32 * i)),
                                                 _mm256_set1_epi8(-127)));
-                    for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
-                        size_t mr = c1 - t < MR ? c1 - t : MR, at = (t - c0) * SPLIT_LS;
-                        if (nkb > 1) {
-                            split_rows(sa, (uint8_t *)aa, SPLIT_LS, g->a + t * g->lda + k0, g->lda, mr, kl,
-                                       flip);
-                            at = 0;
-                        }
-                        ukernels_s8[!clamp][mr - 1](
-                            g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, (const uint8_t *)sa + at,
-                            aa + at, SPLIT_LS, clamp ? wclamp : wb, wb, ng, 0, kb == 0,
-                            next ? next + 64 * i * per : NULL, next ? per : 0, bits, k0 / FFQRT_KR);
-                    }
-                    continue;
+                    uk = ukernels_s8[!clamp];
+                    wk = clamp ? wclamp : wb;
                 }
 #endif
                 for (size_t t = c0, i = 0; t < c1; t += MR, i++) {
-                    size_t mr = c1 - t < MR ? c1 - t : MR;
-                    uk[mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, g->a + t * g->lda + k0,
-                               NULL, g->lda, wb, wb, kl / 4, kl % 4, kb == 0,
-                               next ? next + 64 * i * per : NULL, next ? per : 0, NULL, 0);
+                    size_t mr = c1 - t < MR ? c1 - t : MR, lda = g->lda;
+                    const uint8_t *a = g->a + t * lda + k0, *am = NULL;
+#if YMM_U7
+                    if (s8) {
+                        size_t at = (t - c0) * SPLIT_LS;
+                        if (nkb > 1) {
+                            split_rows(sa, aa, SPLIT_LS, a, lda, mr, kl, flip);
+                            at = 0;
+                        }
+                        a = sa + at, am = aa + at, lda = SPLIT_LS;
+                    }
+#endif
+                    uk[mr - 1](g, &o, t, kb + 1 == nkb, buf + (t - c0) * FFQRT_NR, a, am, lda, wk, wb, kg,
+                               rest, kb == 0, next ? next + 64 * i * per : NULL, next ? per : 0, bits,
+                               k0 / FFQRT_KR);
                 }
             }
         }
