@@ -208,12 +208,18 @@ def test_codes_attached_by_a_quantizer_are_never_stale():
         qx = q(x)
         qx.__dict__[_CODES].q8.fill_(0)  # someone wrote the shared codes: not trusted either
         assert torch.equal(_integer._activation(qx).raw, qx.raw_data.to(torch.int8))
-    with torch.inference_mode():  # no version counters: nothing attached, same results
+    with torch.inference_mode():
+        # the quantizer makes its results as ordinary tensors here too, so that the codes
+        # (kept by version counters, which inference tensors lack) are attached and read
         qx = q(x)
-        assert _CODES not in qx.__dict__
+        assert not qx.raw_data.is_inference()
+        assert _integer._activation(qx).raw is qx.__dict__[_CODES].q8
         y = F.linear(qx, w)
         assert _integer.last_path() == "linear:integer"
         close(y, simulated(lambda: F.linear(qx, w)), "linear under inference_mode")
+        qx.raw_data[0, :2] = torch.tensor([127.0, -128.0])  # still noticed in place
+        assert torch.equal(_integer._activation(qx).raw, qx.raw_data.to(torch.int8))
+        close(F.linear(qx, w), simulated(lambda: F.linear(qx, w)), "linear after a write under inference_mode")
 
 
 def test_kernel_outputs_carry_their_codes():

@@ -430,6 +430,134 @@ def test_add_mul_unary_match_simulation():
             assert_exact(got, want, "%s %s" % (name, shape))
 
 
+def test_dropout_and_embedding_match_simulation():
+    """Dropout outside training is the identity on the codes (by table); an embedding
+    gathers rows of the quantized table before dequantizing them. Both bit-identical to the
+    simulated path; training dropout, max_norm and autograd stay simulated."""
+    need_c()
+    rng = random.Random(11)
+    torch.manual_seed(11)
+    for i in range(8):
+        pow2 = i % 2 == 0
+        a = act(rng.choice([(7,), (2, 3, 4), (33, 17)]), rng, pow2=pow2)
+        q = out_quantizer(a.dequantize(), rng, pow2)
+        for p, training in ((0.3, False), (0.0, True), (0.0, False)):
+            got, path, want = run_both(lambda: F.dropout(a, p, training, output_quantizer=q))
+            assert path == "dropout:integer", (p, training, path)
+            assert_exact(got, want, "dropout p=%s training=%s" % (p, training))
+        _integer._local.last = None
+        with torch.no_grad():
+            F.dropout(a, 0.5, True, output_quantizer=q)
+        assert _integer.last_path() != "dropout:integer", "training dropout is random: simulated"
+    for i in range(12):
+        n, d = rng.choice([(1, 1), (10, 3), (97, 16), (300, 33)])
+        per_channel = i % 3 != 0
+        table = weight((n, d), rng, per_channel=per_channel)
+        if i % 4 == 1:  # an asymmetric table: offsets per row
+            w = torch.randn(n, d) + 0.5
+            scale = (w.amax(1) - w.amin(1)).clamp_min(1e-3) / 255
+            offset = -torch.round(-128 - w.amin(1) / scale)
+            table = quantize_per_channel(w, scale, offset, axis=0)
+        idx = torch.randint(0, n, rng.choice([(5,), (2, 3), (0,), (1, 1, 4)]))
+        if i % 2:
+            idx = idx.to(torch.int32)
+        ref = simulated(lambda: F.embedding(idx, table, output_quantizer=None, strict_quantization=False))
+        q = out_quantizer(ref, rng) if ref.numel() else None
+        for oq in (None, q):
+            got, path, want = run_both(lambda: F.embedding(idx, table, output_quantizer=oq, strict_quantization=False))
+            assert path == "embedding:integer", path
+            assert_exact(got, want, "embedding %dx%d per_channel=%s idx %s out %s" % (
+                n, d, per_channel, tuple(idx.shape), oq is not None))
+        _integer._local.last = None
+        with torch.no_grad():
+            F.embedding(idx, table, max_norm=1.0, output_quantizer=None, strict_quantization=False)
+        assert _integer.last_path() != "embedding:integer", "max_norm rewrites the table: simulated"
+        _integer._local.last = None
+        F.embedding(idx, table, output_quantizer=None, strict_quantization=False)  # autograd on
+        assert _integer.last_path() != "embedding:integer"
+    with torch.no_grad():  # an index out of range is still an error
+        try:
+            F.embedding(torch.tensor([n]), table, output_quantizer=None, strict_quantization=False)
+        except (IndexError, RuntimeError):
+            pass
+        else:
+            raise AssertionError("an index past the table went unnoticed")
+
+
+def test_requantization_of_float_raw_data_by_table():
+    """A QuantizedTensor whose raw data are float grid values (the default storage) through
+    another 8-bit quantizer: by table on the integer path, bit-identical to dequantize and
+    quantize."""
+    need_c()
+    rng = random.Random(12)
+    for i in range(10):
+        a = act(rng.choice([(9,), (4, 33)]), rng, pow2=i % 2 == 0)
+        assert a.raw_data.dtype == torch.float32
+        q = out_quantizer(a.dequantize(), rng, pow2=i % 2 == 0)
+        got, path, want = run_both(lambda: q(a))
+        assert path == "requantize:integer", path
+        assert_exact(got, want, "requantize %d" % i)
+
+
+def test_asymmetric_quantizers_under_inference_mode():
+    """Repeated asymmetric per-tensor quantization and dequantization under
+    torch.inference_mode (the zero point kept for C was once an inference tensor, whose
+    version counter the second call tried to read)."""
+    need_c()
+    from fastforward.quantization.affine import _kernels
+
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-1.0, 3.0)
+    x = torch.randn(64)
+    _kernels._zero_point_tensors.clear()  # the first use of this zero point: under inference_mode
+    got = []
+    for _ in range(3):
+        with torch.inference_mode():
+            got.append(q(x).dequantize())
+    with torch.no_grad():
+        want = q(x).dequantize()
+    assert all(torch.equal(g, want) for g in got)
+
+
+def test_calibrated_models_run_their_layer_plans():
+    """ff.quantize switches activation quantization off with an override until calibration;
+    a calibrated model must not keep it (a quantizer with an override takes the generic path
+    on every call, never a layer plan). A calibration that raises leaves the switch as it
+    was; calibrating again works."""
+    need_c()
+    from fastforward import _layer_plan
+
+    torch.manual_seed(13)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4))
+    ff.quantize(model, weights=8, activations=8)
+    acts = [q for _, q in ff.find_quantizers(model, "**/[quantizer:activation]").named_modules() if not q.is_stub()]
+    assert acts and all(q.__dict__.get("_quantizer_overrides") for q in acts)
+    x = torch.randn(5, 16)
+    try:
+        with torch.no_grad(), ff.calibration(model):
+            raise KeyError("stop")
+    except KeyError:
+        pass
+    with torch.no_grad():
+        assert not isinstance(model(x), QuantizedTensor), "still off after a calibration that raised"
+    assert all(q.__dict__.get("_quantizer_overrides") for q in acts)
+    with torch.no_grad(), ff.calibration(model):
+        model(x)
+    assert not any(q.__dict__.get("_quantizer_overrides") for q in acts), "the switch stays attached"
+    linears = [m for m in model.modules() if isinstance(m, ff.nn.QuantizedLinear)]
+    with torch.no_grad():
+        got = model(x)
+        want = simulated(lambda: model(x))
+    assert isinstance(got, QuantizedTensor)
+    assert all(_layer_plan._plans.get(m) is not None and _layer_plan._plans[m].ok for m in linears)
+    assert_step(got, want, "calibrated model")
+    scale = float(acts[0].scale)
+    with torch.no_grad(), ff.calibration(model):  # again, on wider data: ranges grow
+        model(x * 4)
+    assert float(acts[0].scale) > scale
+    assert not any(q.__dict__.get("_quantizer_overrides") for q in acts)
+
+
 # --- caching, threads, fallbacks -------------------------------------------------------------
 
 

@@ -583,10 +583,12 @@ def quantize8_per_tensor(
         raw = quantize(x.reshape(n), (n,), scale, zero_point, 8)
         return None if raw is None else (raw.view(x.shape), None)
     shape = x.shape
-    q8 = _empty(shape, torch.int8)
+    # ordinary tensors even under inference_mode: the codes attached to the result and
+    # _mark_int8_grid keep them by their version counters
+    q8 = _empty_tracked(shape, torch.int8)
     dual = _state.get("dual")
     if want_float and dual is not None:
-        raw = _empty(shape, torch.float32)
+        raw = _empty_tracked(shape, torch.float32)
         status = dual(_pool_ctx(), q8.data_ptr(), raw.data_ptr(), x.data_ptr(), ctypes.byref(grid),
                       scale.data_ptr(), _ptr(zero_point), _S8)
         if status != _OK:
@@ -599,7 +601,7 @@ def quantize8_per_tensor(
         return None
     if not want_float:
         return None, q8
-    raw = _empty(shape, torch.float32)
+    raw = _empty_tracked(shape, torch.float32)
     torch.Tensor.copy_(raw, q8)
     _mark_int8_grid(raw, q8)
     return raw, q8

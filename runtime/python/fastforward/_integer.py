@@ -690,7 +690,8 @@ def _wrap(raw: torch.Tensor, quantizer: Any, qp: Optional[_ffqrt.QParam] = None)
     if get_export_mode():
         return context.attach(raw)
     result = _wrap_plain(raw, context)
-    if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled():
+    # (inference tensors have no version counter to keep codes by; trying costs an exception)
+    if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled() and not raw.is_inference():
         try:
             codes = _Codes(raw, q8, context, qp, _watch(scale), None if offset is None else _watch(offset))
         except (RuntimeError, ValueError):  # inference tensors have no version counter: no codes kept
@@ -1148,9 +1149,9 @@ def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optio
             or params.quantized_dtype not in (None, torch.int8, torch.float32)):
         return None
     raw = data.raw_data
-    if raw.dtype != torch.int8 or not raw.is_cpu or _grad_blocked(raw):
+    if not raw.is_cpu or _grad_blocked(raw):
         return None
-    x = _activation(data)
+    x = _activation(data)  # int8 codes, also of float raw data (the quantizer's own or checked)
     qy = _scalar_qparam(params.scale, params.offset)
     if x is None or qy is None:
         return None
@@ -1199,6 +1200,71 @@ def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
     return run
 
 
+def _plan_dropout(b: Dict[str, Any]) -> Optional[Plan]:
+    """Dropout outside training (or with p = 0) is the identity: the input's codes through
+    the output quantizer, by table. Training dropout draws random numbers: simulated."""
+    if b.get("training", True) and b.get("p", 0.5) != 0:
+        return None
+    how = _output(b.get("output_quantizer"))
+    if how[0] != _REQUANT:
+        return None
+    x = _activation(b["input"])
+    if x is None:
+        return None
+
+    def run() -> torch.Tensor:
+        table = _lut("positive", (), x.qp, how[1][1], how[1][0])  # the identity, requantized
+        return _finish(_apply_table(x.raw, table), how)
+
+    return run
+
+
+def _plan_embedding(b: Dict[str, Any]) -> Optional[Plan]:
+    """An embedding lookup in a quantized table (per tensor, or per row as weight quantizers
+    make it): the selected rows' integers, dequantized by the same function the simulated
+    path applies to the whole table, so the values are the same while the rest of the table
+    is never touched. Outside autograd and without ``max_norm`` (which rewrites the table)."""
+    from fastforward.quantization.affine import _kernels as K
+
+    w, idx = b.get("weight"), b.get("input")
+    if torch.is_grad_enabled() or b.get("max_norm") is not None:
+        return None
+    if type(idx) is not torch.Tensor or idx.dtype not in (torch.int64, torch.int32) or not idx.is_cpu:
+        return None
+    params = _static_params(w)
+    if params is None or w.dim() != 2 or not w.is_cpu:
+        return None
+    scale, offset = params.scale, params.offset
+    if not isinstance(scale, torch.Tensor) or scale.dtype != torch.float32 or not scale.is_cpu:
+        return None
+    if offset is not None and (not isinstance(offset, torch.Tensor) or offset.dtype != torch.float32
+                               or not offset.is_cpu):
+        return None
+    g, n = params.granularity, int(w.shape[0])
+    if isinstance(g, PerTensor) and scale.numel() == 1 and (offset is None or offset.numel() == 1):
+        per_row = False
+    elif (type(g) is PerChannel and [d % 2 for d in g.channel_dims] == [0] and scale.numel() == n
+          and (offset is None or offset.numel() == n)):
+        per_row = True
+    else:
+        return None
+    out = b.get("output_quantizer")
+
+    def run() -> torch.Tensor:
+        flat = idx.reshape(-1)
+        rows = w.raw_data.detach().index_select(0, flat)
+        s, o = scale.detach().reshape(-1), None if offset is None else offset.detach().reshape(-1)
+        if per_row:
+            s, o = s.index_select(0, flat), None if o is None else o.index_select(0, flat)
+            tile = (1, int(rows.shape[1]))
+        else:
+            tile = tuple(rows.shape)
+        value = K.dequantize_raw(rows, s, o, tile, 8).reshape(tuple(idx.shape) + (int(rows.shape[1]),))
+        return value if out is None else out(value)
+
+    return run
+
+
 # --- registration -------------------------------------------------------------------------------
 
 _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
@@ -1213,6 +1279,10 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     "add": (("input", "other", "alpha"), {"alpha": 1}),
     "mul": (("input", "other"), {}),
     "gelu": (("input", "approximate"), {"approximate": "none"}),
+    "dropout": (("input", "p", "training", "inplace"), {"p": 0.5, "training": True, "inplace": False}),
+    "embedding": (("input", "weight", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq", "sparse"),
+                  {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False,
+                   "sparse": False}),
 }
 
 
@@ -1227,6 +1297,10 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
         return lambda b: _plan_matmul(b, "input", second, op)
     if op in ("add", "mul"):
         return lambda b: _plan_eltwise(b, op)
+    if op == "dropout":
+        return _plan_dropout
+    if op == "embedding":
+        return _plan_embedding
     return lambda b: _plan_unary(b, op)
 
 
@@ -1357,6 +1431,7 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "mm": torch.mm, "bmm": torch.bmm, "add": torch.add, "mul": torch.mul, "relu": torch.relu,
     "gelu": F.gelu, "sigmoid": torch.sigmoid, "silu": F.silu, "negative": torch.negative,
     "positive": torch.positive, "exp": torch.exp, "sin": torch.sin, "cos": torch.cos,
+    "dropout": F.dropout, "embedding": F.embedding,
 }
 
 OPS: List[str] = list(_TORCH_FNS)
@@ -1413,7 +1488,7 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
         if codes is not None and type(out) is torch.Tensor:
             # the same op on the attached int8 codes: they stay the codes of the result
             q8 = out if codes.q8 is codes.raw else method(codes.q8, *args, **kwargs)
-            if q8.shape == out.shape:
+            if q8.shape == out.shape and not (out.is_inference() or q8.is_inference()):
                 try:
                     result.__dict__[_CODES] = _Codes(out, q8, context, codes.qp, codes.scale, codes.offset)
                 except RuntimeError:

@@ -300,7 +300,8 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
     # quantizers on those branches are the ones calibrated.
     # Activation quantization stays on afterwards; an error inside the block puts the switch
     # back as it was.
-    restore = state["activation_switch"].enable_quantization(True) if state is not None else None
+    switch = state["activation_switch"] if state is not None else None
+    restore = switch.enable_quantization(True) if switch is not None else None
     try:
         with estimate_ranges(activations, estimator):
             yield
@@ -308,3 +309,8 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
         if restore is not None:
             restore.__exit__(None, None, None)
         raise
+    # Calibrated: the switch has nothing left to do, and a quantizer with an override runs
+    # the generic path on every call (overrides can change anything), never the integer
+    # layer plans. Detached, the quantizers run as if they had never been switched off.
+    if switch is not None:
+        switch.detach()

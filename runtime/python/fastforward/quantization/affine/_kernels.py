@@ -166,7 +166,10 @@ _zero_point_tensors: dict = {}  # int -> one-entry int32 tensor, handed to C onl
 def _zero_point_tensor(zp: int) -> torch.Tensor:
     t = _zero_point_tensors.get(zp)
     if t is None or t._version != 0:
-        t = torch.tensor([zp], dtype=torch.int32)
+        # an ordinary tensor even under torch.inference_mode: an inference tensor has no
+        # version counter, and reading it above would raise on the next call
+        with torch.inference_mode(False):
+            t = torch.tensor([zp], dtype=torch.int32)
         if len(_zero_point_tensors) > 1024:
             _zero_point_tensors.clear()
         _zero_point_tensors[zp] = t
