@@ -31,7 +31,7 @@ from fastforward import _ffqrt, _integer, dispatcher  # noqa: E402
 from fastforward.exceptions import QuantizationError  # noqa: E402
 from fastforward.nn import LinearQuantizer, QuantizerStub  # noqa: E402
 from fastforward.quantization.affine import quantize_per_channel, quantize_per_tensor  # noqa: E402
-from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
+from fastforward.quantized_tensor import _CODES, QuantizedTensor  # noqa: E402
 from plain_runner import Skipped, isolation, run  # noqa: E402
 
 F = ff.nn.functional
@@ -259,8 +259,14 @@ def test_conv_chain_in_channels_last():
             ref1 = TF.conv2d(x.dequantize(), w1.dequantize(), None, 1, 1)
         q1 = out_quantizer(ref1, rng, pow2)
         y1, path, want1 = run_both(lambda: F.conv2d(x, w1, None, 1, 1, output_quantizer=q1))
-        assert path == "conv2d:integer" and y1.raw_data.dtype == torch.int8
+        # stored as the simulation stores it (float32: the quantizer has no storage dtype),
+        # with the int8 codes attached for the next kernel, both channels_last
+        assert path == "conv2d:integer" and y1.raw_data.dtype == torch.float32 == want1.raw_data.dtype
         assert y1.raw_data.is_contiguous(memory_format=torch.channels_last) and not y1.raw_data.is_contiguous()
+        codes = y1.__dict__[_CODES].q8
+        assert codes.dtype == torch.int8 and codes.is_contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            assert _integer._activation(y1).raw is codes
         (assert_exact if pow2 else assert_step)(y1, want1, "first conv")
         # relu by table, then the next layer's input quantizer requantizes by table
         qr = out_quantizer(torch.relu(ref1), rng, pow2)
@@ -273,8 +279,8 @@ def test_conv_chain_in_channels_last():
         with torch.no_grad():
             got = qin(r)
             want = simulated(lambda: qin(r))
-        assert _integer.last_path() == "requantize:integer" and got.raw_data.dtype == torch.int8
-        assert want.raw_data.dtype == torch.float32
+        assert _integer.last_path() == "requantize:integer"
+        assert got.raw_data.dtype == want.raw_data.dtype == torch.float32 and _CODES in got.__dict__
         assert_exact(got, want, "requantization by table")
         # the second conv reads the channels_last integers
         with torch.no_grad():
@@ -288,7 +294,8 @@ def test_conv_chain_in_channels_last():
             for op in (lambda t: torch.flatten(t, 1), lambda t: t.reshape(6, -1), lambda t: t.permute(0, 2, 3, 1),
                        lambda t: t.flatten(2).transpose(1, 2)):
                 moved = op(y2)
-                assert isinstance(moved, QuantizedTensor) and moved.raw_data.dtype == torch.int8
+                assert isinstance(moved, QuantizedTensor) and moved.raw_data.dtype == torch.float32
+                assert _integer._activation(moved).raw is moved.__dict__[_CODES].q8  # the codes moved too
                 assert torch.equal(moved.dequantize(), op(y2.dequantize()))
                 assert torch.equal(simulated(lambda: op(y2)), op(y2.dequantize()))
 
@@ -517,6 +524,34 @@ def test_asymmetric_quantizers_under_inference_mode():
     with torch.no_grad():
         want = q(x).dequantize()
     assert all(torch.equal(g, want) for g in got)
+
+
+def test_results_are_stored_as_the_simulation_stores_them():
+    """Kernel and requantization results keep the simulation's storage dtype: float32 raw
+    data when the output quantizer names none (model code such as ``w.to(q.dtype)`` must see
+    float32, as it does in the simulation), int8 when it asks for int8; the int8 codes ride
+    along for the next kernel either way."""
+    need_c()
+    rng = random.Random(14)
+    x = act((6, 16), rng)
+    w = weight((8, 16), rng)
+    for storage in (None, torch.int8, torch.float32):
+        with torch.no_grad():
+            ref = simulated(lambda: F.linear(x, w, output_quantizer=None, strict_quantization=False))
+        q = out_quantizer(ref, rng)
+        q.quantized_dtype = storage
+        qn = out_quantizer(torch.relu(ref), rng)
+        qn.quantized_dtype = storage
+        for what, fn in (("linear", lambda: F.linear(x, w, output_quantizer=q)),
+                         ("relu", lambda: F.relu(F.linear(x, w, output_quantizer=q), output_quantizer=qn)),
+                         ("requantize", lambda: qn(F.linear(x, w, output_quantizer=q)))):
+            got, path, want = run_both(fn)
+            assert path is not None and path.endswith(":integer"), (what, path)
+            assert got.dtype == want.dtype == (storage or torch.float32), (what, storage, got.dtype, want.dtype)
+            assert_step(got, want, "%s stored as %s" % (what, storage))
+            with torch.no_grad():
+                assert _integer._activation(got).raw.dtype == torch.int8
+                assert got.to(got.dtype).dtype == want.to(want.dtype).dtype
 
 
 def test_calibrated_models_run_their_layer_plans():

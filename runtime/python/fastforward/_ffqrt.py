@@ -287,6 +287,19 @@ def _empty_tracked(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
         return _empty(shape, dtype)
 
 
+def float_of_codes(q8: torch.Tensor) -> torch.Tensor:
+    """The int8 codes ``q8`` as float32 values in a new tensor laid out alike, an ordinary
+    tensor even under ``torch.inference_mode`` (codes attached to it are kept by its version
+    counter)."""
+    if torch.is_inference_mode_enabled():
+        with torch.inference_mode(False):
+            out = torch.empty_like(q8, dtype=torch.float32)
+    else:
+        out = torch.empty_like(q8, dtype=torch.float32)
+    torch.Tensor.copy_(out, q8)
+    return out
+
+
 class _Scratch(threading.local):
     work: Optional[torch.Tensor] = None  # this thread's workspace (see _workspace)
     ptr = 0  # its address and size in bytes

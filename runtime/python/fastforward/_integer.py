@@ -682,11 +682,18 @@ def _context(scale: torch.Tensor, offset: Optional[torch.Tensor], storage: torch
 def _wrap(raw: torch.Tensor, quantizer: Any, qp: Optional[_ffqrt.QParam] = None) -> torch.Tensor:
     """The int8 result ``raw`` of a kernel on ``quantizer``'s grid as its QuantizedTensor;
     with ``qp`` (that grid), the codes are attached to it for the next kernel."""
-    q8 = raw
-    if quantizer.quantized_dtype == torch.float32:
-        raw = raw.to(torch.float32)
-    scale, offset = quantizer.scale, quantizer.offset
-    context = _context(scale, offset, quantizer.quantized_dtype or torch.int8)
+    return _wrap_grid(raw, quantizer.scale, quantizer.offset, quantizer.quantized_dtype, qp)
+
+
+def _wrap_grid(q8: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor], storage: Any,
+               qp: Optional[_ffqrt.QParam]) -> torch.Tensor:
+    """Int8 codes ``q8`` on the grid (scale, offset) as a QuantizedTensor stored as the
+    simulation stores it: raw data int8 only when the quantizer asks for int8
+    (``quantized_dtype=torch.int8``), else float32 (what a quantizer gives float32 input
+    without a storage dtype; model code reads ``x.dtype`` and must see what it sees in the
+    simulation). With ``qp`` (the grid) the codes are attached for the next kernel."""
+    raw = q8 if storage == torch.int8 else _ffqrt.float_of_codes(q8)
+    context = _context(scale, offset, storage)
     if get_export_mode():
         return context.attach(raw)
     result = _wrap_plain(raw, context)
@@ -694,7 +701,7 @@ def _wrap(raw: torch.Tensor, quantizer: Any, qp: Optional[_ffqrt.QParam] = None)
     if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled() and not raw.is_inference():
         try:
             codes = _Codes(raw, q8, context, qp, _watch(scale), None if offset is None else _watch(offset))
-        except (RuntimeError, ValueError):  # inference tensors have no version counter: no codes kept
+        except (RuntimeError, ValueError):
             return result
         if codes.scale_value == qp.scale:  # (the grid the kernel used)
             result.__dict__[_CODES] = codes
@@ -1140,8 +1147,8 @@ _requant_cache: Dict[Tuple[Any, ...], torch.Tensor] = {}
 
 
 def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optional[torch.Tensor]:
-    """``quantize(data.dequantize(), params)`` for int8 raw data on the integer path (by
-    table lookup; int8 raw data out, as the integer kernels give), or None to let the
+    """``quantize(data.dequantize(), params)`` on the integer path (by table lookup on the
+    int8 codes; stored as the simulation stores it, codes attached), or None to let the
     simulated path do it."""
     if not enabled() or type(params) is not StaticAffineQuantParams or params.num_bits != 8 or get_export_mode():
         return None
@@ -1170,13 +1177,12 @@ def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optio
             _requant_cache.clear()
         _requant_cache[key] = table
     y = _apply_table(x.raw, table)
-    if params.quantized_dtype == torch.float32:
-        y = y.to(torch.float32)
     _note("requantize", "integer")
-    if type(params.granularity) is PerTensor and isinstance(params.scale, torch.Tensor):
-        return QuantizedTensor(y, _context(params.scale, params.offset, params.quantized_dtype or torch.int8))
-    out = dataclasses.replace(params, dequantize_dtype=torch.float32,
-                              quantized_dtype=params.quantized_dtype or torch.int8)
+    if isinstance(params.scale, torch.Tensor) and (params.offset is None or isinstance(params.offset, torch.Tensor)):
+        return _wrap_grid(y, params.scale, params.offset, params.quantized_dtype, qy)
+    if params.quantized_dtype != torch.int8:
+        y = y.to(torch.float32)
+    out = dataclasses.replace(params, dequantize_dtype=torch.float32)
     return QuantizationContext(AffineQuantizationFunction, out).attach(y)
 
 

@@ -289,7 +289,10 @@ class _Codes:
     def __init__(self, raw: torch.Tensor, q8: torch.Tensor, context: Any, qp: Any, scale: Any,
                  offset: Any) -> None:
         # scale: a FloatWatch of the context's scale; offset: one of its offset, or None
-        self.raw, self.version, self.q8, self.q8_version = raw, raw._version, q8, q8._version
+        # q8 may be an inference tensor (a kernel's output under inference_mode): no version
+        # counter, and only this module's callers hold it (it is never handed out to write)
+        q8_version = None if q8 is not raw and q8.is_inference() else q8._version
+        self.raw, self.version, self.q8, self.q8_version = raw, raw._version, q8, q8_version
         self.context, self.params, self.qp = context, context.quantization_params, qp
         self.scale, self.scale_value = scale, scale.read()
         self.offset, self.offset_value = offset, None if offset is None else offset.read()
@@ -297,7 +300,8 @@ class _Codes:
     def current(self, x: QuantizedTensor) -> bool:
         context, params, offset = self.context, self.params, self.offset
         if (x._quantization_context is not context or context.quantization_params is not params
-                or self.raw._version != self.version or self.q8._version != self.q8_version
+                or self.raw._version != self.version
+                or (self.q8_version is not None and self.q8._version != self.q8_version)
                 or params.scale is not self.scale.tensor or self.scale.read() != self.scale_value):
             return False
         if offset is None:
