@@ -31,6 +31,7 @@ from fastforward import _ffqrt, _integer, dispatcher  # noqa: E402
 from fastforward.exceptions import QuantizationError  # noqa: E402
 from fastforward.nn import LinearQuantizer, QuantizerStub  # noqa: E402
 from fastforward.quantization.affine import quantize_per_channel, quantize_per_tensor  # noqa: E402
+import fastforward.quantized_tensor as qt_module  # noqa: E402
 from fastforward.quantized_tensor import _CODES, QuantizedTensor  # noqa: E402
 from plain_runner import Skipped, isolation, run  # noqa: E402
 
@@ -504,6 +505,50 @@ def test_requantization_of_float_raw_data_by_table():
         got, path, want = run_both(lambda: q(a))
         assert path == "requantize:integer", path
         assert_exact(got, want, "requantize %d" % i)
+        # a result carrying its codes goes through the quantizer's own shortcut once the
+        # table exists; the same integers as requantizing it in the simulation
+        q2 = out_quantizer(got.dequantize(), rng, pow2=i % 2 == 0)
+        for _ in range(2):
+            again, path, want2 = run_both(lambda: q2(got))
+            assert path == "requantize:integer", path
+            assert_exact(again, want2, "requantize of a kernel result %d" % i)
+        with torch.no_grad():
+            got.raw_data.view(-1)[0] = 127.0 if float(got.raw_data.view(-1)[0]) != 127.0 else -128.0
+        changed, path, want3 = run_both(lambda: q2(got))  # codes now stale: not read
+        assert_exact(changed, want3, "requantize after an in-place write %d" % i)
+
+
+def test_dequantize_reads_attached_codes():
+    """QuantizedTensor.dequantize of a result carrying its int8 codes converts those in C:
+    the same floats as the simulated path's dequantization of the raw data, for kernel
+    outputs (channels_last conv results too) and quantizer results, under no_grad and
+    inference_mode; stale codes (raw data written in place) are not read."""
+    need_c()
+    rng = random.Random(15)
+    for i in range(6):
+        x = act((2, 3, 7, 7), rng, pow2=i % 2 == 0)
+        w = weight((5, 3, 3, 3), rng)
+        with torch.no_grad():
+            ref = simulated(lambda: F.conv2d(x, w, None, 1, 1, output_quantizer=None, strict_quantization=False))
+        q = out_quantizer(ref, rng, pow2=i % 2 == 0)
+        mode = torch.inference_mode if i % 3 == 0 else torch.no_grad
+        with mode():
+            y = F.conv2d(x, w, None, 1, 1, output_quantizer=q)
+            assert _CODES in y.__dict__
+            calls = []
+            with counted(qt_module, "_dequantize_codes", calls):
+                got = y.dequantize()
+            assert calls, "the attached codes were not read"
+            want = simulated(lambda: y._quantization_context.dequantize(y.raw_data))
+            assert got.dtype == want.dtype and torch.equal(got, want), "conv result %d" % i
+            qi = LinearQuantizer(8, symmetric=i % 2 == 0)
+            qi.quantization_range = (-1.5, 2.5)
+            z = qi(torch.randn(4, 9))
+            assert _CODES in z.__dict__ and torch.equal(z.dequantize(), z._quantization_context.dequantize(z.raw_data))
+        if mode is torch.no_grad:
+            with torch.no_grad():
+                z.raw_data[0, 0] = 5.0 if float(z.raw_data[0, 0]) != 5.0 else 6.0
+                assert torch.equal(z.dequantize(), z._quantization_context.dequantize(z.raw_data))
 
 
 def test_asymmetric_quantizers_under_inference_mode():

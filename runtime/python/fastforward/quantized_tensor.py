@@ -130,6 +130,14 @@ class QuantizedTensor(torch.Tensor):
     def dequantize(self) -> torch.Tensor:  # type: ignore[override]
         """The real values, as a plain tensor; the gradient w.r.t. the raw data is the
         identity."""
+        if not torch.is_grad_enabled():
+            codes = self.__dict__.get(_CODES)
+            if codes is not None and codes.current(self):
+                # the int8 codes a kernel or quantizer attached: (q - zp) * s in one C pass,
+                # the same single rounding as the simulated path's torch ops on the raw data
+                out = _dequantize_codes(codes)
+                if out is not None:
+                    return out
         return self._quantization_context.dequantize(self.raw_data)
 
     @property
@@ -310,6 +318,15 @@ class _Codes:
 
 
 _CODES = "_ffq_codes"
+
+
+def _dequantize_codes(codes: "_Codes") -> Optional[torch.Tensor]:
+    from fastforward import _ffqrt
+    from fastforward.quantization.affine._kernels import _zero_point_tensor
+
+    q8, qp = codes.q8, codes.qp
+    zp = None if qp.zero_point == 0 else _zero_point_tensor(qp.zero_point)
+    return _ffqrt.dequantize(q8, tuple(q8.shape), codes.params.scale.detach().reshape(1), zp, 8)
 
 
 def _codes_of(x: Any) -> Optional[_Codes]:

@@ -16,6 +16,7 @@ from fastforward.quantization.affine import _kernels
 from fastforward.quantization.affine import AffineQuantizationFunction, StaticAffineQuantParams
 from fastforward.quantization.function import QuantizationContext
 from fastforward.quantization.granularity import Granularity, PerChannel, PerTensor
+from fastforward.quantized_tensor import QuantizedTensor
 
 __all__ = ["AbstractAffineQuantizer", "LinearQuantizer"]
 
@@ -139,10 +140,15 @@ class LinearQuantizer(AbstractAffineQuantizer):
         )
 
     def quantize(self, data: torch.Tensor) -> torch.Tensor:
-        if type(data) is torch.Tensor and type(self) is LinearQuantizer and not torch.is_grad_enabled():
-            fast = _fast_quantize(self, data)
-            if fast is not None:
-                return fast
+        if type(self) is LinearQuantizer and not torch.is_grad_enabled():
+            if type(data) is torch.Tensor:
+                fast = _fast_quantize(self, data)
+                if fast is not None:
+                    return fast
+            elif isinstance(data, QuantizedTensor):
+                fast = _fast_requantize(self, data)
+                if fast is not None:
+                    return fast
         memo = self._memo_key(data)
         if memo is not None:
             last = _LAST_PARAMETER.get(self)
@@ -355,6 +361,29 @@ def _fast_quantize(q: "LinearQuantizer", data: torch.Tensor) -> Optional[torch.T
         except RuntimeError:  # inference tensors have no version counter: no codes kept
             pass
     return result
+
+
+def _fast_requantize(q: "LinearQuantizer", data: Any) -> Optional[torch.Tensor]:
+    """``q.quantize(data)`` for a QuantizedTensor carrying its int8 codes (a kernel's or a
+    quantizer's result) whose requantization table onto ``q``'s grid exists already: the
+    table applied to the codes, as ``fastforward._integer._requantize`` does it (which makes
+    the table on first use); None otherwise."""
+    _, _integer, _, codes_key, _, _ = _modules()
+    if not _integer.enabled() or get_export_mode():
+        return None
+    codes = data.__dict__.get(codes_key)
+    if codes is None or not codes.current(data):
+        return None
+    p = _prepared(q)
+    if p is None:
+        return None
+    qx, qy = codes.qp, p.qp
+    table = _integer._requant_cache.get((qx.scale, qx.zero_point, qy.scale, qy.zero_point))
+    if table is None:
+        return None
+    y = _integer._apply_table(codes.q8, table)
+    _integer._note("requantize", "integer")
+    return _integer._wrap_grid(y, p.scale.tensor, None if p.offset is None else p.offset.tensor, p.quantized_dtype, qy)
 
 
 # quantizer -> (memo key, weak reference to the parameter, (result, its raw data, their
