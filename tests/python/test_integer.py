@@ -571,6 +571,52 @@ def test_asymmetric_quantizers_under_inference_mode():
     assert all(torch.equal(g, want) for g in got)
 
 
+class _MaskedScores(torch.nn.Module):
+    """Scores plus an additive mask filled with finfo.min, as transformers' attention does."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(8, 8)
+        mask = torch.zeros(8)
+        mask[5:] = torch.finfo(torch.float32).min
+        self.register_buffer("mask", mask)
+
+    def forward(self, x):
+        scores = self.proj(x)
+        return torch.softmax(scores + self.mask, dim=-1)
+
+
+def test_calibration_leaves_additive_masks_unquantized():
+    """A quantizer whose calibrated range reaches a mask's fill value (finfo.min) would put
+    every ordinary value on zero; calibration replaces such quantizers by stubs, names them
+    in a warning, and the masked softmax stays close to the float one."""
+    import warnings
+
+    from fastforward.quantization import workflow
+
+    torch.manual_seed(16)
+    model = _MaskedScores()
+    x = torch.randn(4, 8)
+    with torch.no_grad():
+        want = model(x)
+    ff.quantize(model, weights=8, activations=8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with torch.no_grad(), ff.calibration(model):
+            model(x)
+    notes = [str(w.message) for w in caught if "left unquantized" in str(w.message)]
+    assert len(notes) == 1 and "quantizer" in notes[0], [str(w.message) for w in caught]
+    acts = [q for _, q in ff.find_quantizers(model, "**/[quantizer:activation]").named_modules()]
+    reach = [max(float(q.quantization_range[0].abs()), float(q.quantization_range[1].abs()))
+             for q in acts if not q.is_stub()]
+    assert reach and max(reach) < workflow.MASK_MAGNITUDE and any(q.is_stub() for q in acts)
+    with torch.no_grad():
+        got = model(x)
+    got = got.dequantize() if isinstance(got, QuantizedTensor) else got
+    assert float(got[:, 5:].abs().max()) == 0.0, "masked positions leak"
+    assert float((got - want).abs().max()) < 0.05
+
+
 def test_results_are_stored_as_the_simulation_stores_them():
     """Kernel and requantization results keep the simulation's storage dtype: float32 raw
     data when the output quantizer names none (model code such as ``w.to(q.dtype)`` must see

@@ -37,7 +37,7 @@ from fastforward.nn.quantized_module import (
     quantized_module_map,
     surrogate_quantized_modules,
 )
-from fastforward.nn.quantizer import Quantizer
+from fastforward.nn.quantizer import Quantizer, QuantizerStub
 from fastforward.overrides import DisableQuantizationOverride
 from fastforward.quantization.freeze import freeze
 from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor
@@ -302,9 +302,15 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
     # back as it was.
     switch = state["activation_switch"] if state is not None else None
     restore = switch.enable_quantization(True) if switch is not None else None
+    guard = _MaskGuard()
     try:
         with estimate_ranges(activations, estimator):
-            yield
+            handles = [q.register_override(guard) for q in activations]  # runs before the estimator
+            try:
+                yield
+            finally:
+                for handle in handles:
+                    handle.remove()
     except BaseException:
         if restore is not None:
             restore.__exit__(None, None, None)
@@ -314,3 +320,64 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
     # layer plans. Detached, the quantizers run as if they had never been switched off.
     if switch is not None:
         switch.detach()
+    _unquantize_masks(model, guard.masked)
+
+
+# Ranges reaching this far come from additive masks (transformers fills masked attention
+# scores with torch.finfo(dtype).min, -3.4e38 in float32 and bfloat16): no 8-bit grid holds
+# such a value together with the scores it is added to (the step would be ~1e36).
+MASK_MAGNITUDE = 1e30
+
+
+class _MaskGuard:
+    """Calibration override, outermost: once a quantizer's range reaches MASK_MAGNITUDE it
+    passes its data on unquantized (from that call on), so the quantizers after it are
+    calibrated on the values they will see once it is a stub."""
+
+    def __init__(self) -> None:
+        self.masked: Dict[int, Quantizer] = {}
+
+    def __call__(self, quantizer: Any, callback: Callable[..., Any], args: Sequence[Any],
+                 kwargs: Dict[str, Any]) -> Any:
+        data = args[0] if args else kwargs["data"]
+        if id(quantizer) not in self.masked:
+            out = callback(*args, **kwargs)
+            if not _reaches_mask(quantizer):
+                return out
+            self.masked[id(quantizer)] = quantizer
+        # a new object on the same data, as a quantizer returns one (see SimpleEstimatorStep)
+        return data.view_as(data) if type(data) in (torch.Tensor, torch.nn.Parameter) else data
+
+
+def _reaches_mask(q: Any) -> bool:
+    if q.is_stub() or getattr(q, "has_uninitialized_params", True):
+        return False
+    try:
+        lo, hi = q.quantization_range
+    except (AttributeError, TypeError, ValueError):
+        return False
+    if not isinstance(lo, torch.Tensor) or not isinstance(hi, torch.Tensor) or not lo.numel():
+        return False
+    with torch.no_grad():
+        return max(float(lo.detach().abs().max()), float(hi.detach().abs().max())) >= MASK_MAGNITUDE
+
+
+def _unquantize_masks(model: torch.nn.Module, masked: Dict[int, Quantizer]) -> None:
+    """Replace by stubs the activation quantizers calibration found reaching
+    MASK_MAGNITUDE, with a warning naming them. Quantized, such a tensor (a mask, or scores
+    plus a mask) would lose every ordinary value to zero: the attention of a causal
+    language model becomes uniform."""
+    if not masked:
+        return
+    found = find_quantizers(model, "**/[quantizer:activation]")
+    results = [r for r in found if id(r.module) in masked and r.module is masked[id(r.module)]]
+    if not results:
+        return
+    type(found)(model, results, found.query).initialize(QuantizerStub, overwrite_policy="overwrite")
+    names = [r.full_name for r in results]
+    warnings.warn(
+        "calibration: %d activation quantizer(s) left unquantized (now stubs): their range reaches "
+        "+-%.0e, the fill value of an additive mask, which no integer grid can hold together with "
+        "ordinary values: %s%s" % (len(names), MASK_MAGNITUDE, ", ".join(names[:6]),
+                                   " and %d more" % (len(names) - 6) if len(names) > 6 else ""),
+        RuntimeWarning, stacklevel=3)
