@@ -1257,7 +1257,7 @@ def _plan_embedding(b: Dict[str, Any]) -> Optional[Plan]:
     out = b.get("output_quantizer")
 
     def run() -> torch.Tensor:
-        flat = idx.reshape(-1)
+        flat = idx.reshape(-1).to(torch.int64)  # (index_select takes int64 on every torch version)
         rows = w.raw_data.detach().index_select(0, flat)
         s, o = scale.detach().reshape(-1), None if offset is None else offset.detach().reshape(-1)
         if per_row:
