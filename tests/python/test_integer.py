@@ -15,10 +15,12 @@ itself exact (power-of-two scales, sums below 2^24).
 """
 
 import contextlib
+import copy
 import gc
 import os
 import random
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -596,6 +598,7 @@ def test_calibration_leaves_additive_masks_unquantized():
 
     torch.manual_seed(16)
     model = _MaskedScores()
+    float_model = copy.deepcopy(model)
     x = torch.randn(4, 8)
     with torch.no_grad():
         want = model(x)
@@ -615,6 +618,13 @@ def test_calibration_leaves_additive_masks_unquantized():
     got = got.dequantize() if isinstance(got, QuantizedTensor) else got
     assert float(got[:, 5:].abs().max()) == 0.0, "masked positions leak"
     assert float((got - want).abs().max()) < 0.05
+    with tempfile.TemporaryDirectory() as d:  # saved and loaded: the masks stay unquantized
+        ff.save_quantization_state(model, name_or_path="masked", cache_dir=d)
+        fresh = ff.quantize_model(float_model)
+        ff.load_quantization_state(fresh, name_or_path="masked", cache_dir=d)
+        with torch.no_grad():
+            again = fresh(x)
+        assert torch.equal(again.dequantize() if isinstance(again, QuantizedTensor) else again, got)
 
 
 def test_results_are_stored_as_the_simulation_stores_them():
