@@ -520,6 +520,38 @@ def test_requantization_of_float_raw_data_by_table():
         assert_exact(changed, want3, "requantize after an in-place write %d" % i)
 
 
+def test_requantization_onto_the_same_grid_shares_the_integers():
+    """The next layer's input quantizer calibrated on this layer's output has the same grid:
+    requantization is the identity, and the result shares the input's raw data and codes
+    (no copy), with the values, storage dtype and later results of the simulated path."""
+    need_c()
+    rng = random.Random(17)
+    x = act((6, 16), rng)
+    w, w2 = weight((8, 16), rng), weight((3, 8), rng)
+    for storage in (None, torch.int8):
+        with torch.no_grad():
+            ref = simulated(lambda: F.linear(x, w, output_quantizer=None, strict_quantization=False))
+        q = out_quantizer(ref, rng)
+        q.quantized_dtype = storage
+        same = LinearQuantizer(8, symmetric=False, quantized_dtype=storage)
+        same.quantization_range = q.quantization_range
+        other = LinearQuantizer(8, symmetric=False, quantized_dtype=torch.int8 if storage is None else None)
+        other.quantization_range = q.quantization_range
+        with torch.no_grad():
+            y = F.linear(x, w, output_quantizer=q)
+            # the first call makes the table (a copy); later ones share; another storage copies
+            for target, shares in ((same, None), (same, True), (other, False)):
+                got, path, want = run_both(lambda: target(y))
+                assert path == "requantize:integer", path
+                assert_exact(got, want, "identity requantization, storage %s" % storage)
+                assert got.dtype == want.dtype
+                if shares is not None:
+                    assert (got.raw_data.data_ptr() == y.raw_data.data_ptr()) == shares, (storage, shares)
+                    assert (_integer._activation(got).raw.data_ptr() == _integer._activation(y).raw.data_ptr()) == shares
+                z, path, want_z = run_both(lambda: F.linear(got, w2, output_quantizer=None))
+                assert path == "linear:integer" and torch.allclose(z, want_z, rtol=1e-4, atol=1e-5)
+
+
 def test_dequantize_reads_attached_codes():
     """QuantizedTensor.dequantize of a result carrying its int8 codes converts those in C:
     the same floats as the simulated path's dequantization of the raw data, for kernel

@@ -708,6 +708,46 @@ def _wrap_grid(q8: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Ten
     return result
 
 
+def _same_grid(codes: Any, scale: torch.Tensor, offset: Optional[torch.Tensor], storage: Any,
+               qp: _ffqrt.QParam) -> Optional[torch.Tensor]:
+    """A tensor with codes ``codes`` requantized by an identity table (the output grid holds
+    every input code at the same value: the same calibrated range, typically the next
+    layer's input quantizer on this layer's output) as the output quantizer's result,
+    without a copy: the result shares the input's raw data and codes (read only; torch's
+    view ops share memory the same way, and a QuantizedTensor is never written in place by
+    its ops). None when the input's raw data are not stored as the result must be."""
+    if storage == torch.int8:
+        raw = codes.q8 if codes.raw is codes.q8 else None
+    else:
+        raw = codes.raw if codes.raw.dtype == torch.float32 else None
+    if raw is None:
+        return None
+    context = _context(scale, offset, storage)
+    result = _wrap_plain(raw, context)
+    try:
+        kept = _Codes(raw, codes.q8, context, qp, _watch(scale), None if offset is None else _watch(offset))
+    except (RuntimeError, ValueError):
+        return result
+    if kept.scale_value == qp.scale:
+        result.__dict__[_CODES] = kept
+    return result
+
+
+_IDENTITY = torch.arange(256, dtype=torch.int16).to(torch.int8)  # byte b -> the code b
+_identity_seen: Dict[Tuple[Any, ...], Tuple[torch.Tensor, bool]] = {}  # requant key -> (table, flag)
+
+
+def _is_identity(key: Tuple[Any, ...], table: torch.Tensor) -> bool:
+    """Whether requantization table ``table`` (for ``key``) maps every code to itself (the
+    two grids are one)."""
+    seen = _identity_seen.get(key)
+    if seen is None or seen[0] is not table:
+        if len(_identity_seen) > 4096:
+            _identity_seen.clear()
+        seen = _identity_seen[key] = (table, bool(torch.equal(table, _IDENTITY)))
+    return seen[1]
+
+
 # id(tensor) -> a FloatWatch of it (which holds the tensor, so the id stays its own).
 _watches: Dict[int, Any] = {}
 

@@ -278,25 +278,10 @@ def _codes(plan: _Plan, x: Any) -> Optional[Tuple[torch.Tensor, _ffqrt.QParam]]:
         if table is None:
             return None  # the ordinary path makes the table
         _integer._note("requantize", "integer")
-        if _is_identity(key, table):
+        if _integer._is_identity(key, table):
             return act.raw, qp  # the same codes: read them where they are (never written)
         return _integer._apply_table(act.raw, table), qp
     return None
-
-
-_IDENTITY = torch.arange(256, dtype=torch.int16).to(torch.int8)  # byte b -> the code b
-_identity_seen: Dict[Tuple[Any, ...], Tuple[torch.Tensor, bool]] = {}  # requant key -> (table, flag)
-
-
-def _is_identity(key: Tuple[Any, ...], table: torch.Tensor) -> bool:
-    """Whether requantization table ``table`` maps every code to itself (the two grids
-    are one)."""
-    seen = _identity_seen.get(key)
-    if seen is None or seen[0] is not table:
-        if len(_identity_seen) > 4096:
-            _identity_seen.clear()
-        seen = _identity_seen[key] = (table, bool(torch.equal(table, _IDENTITY)))
-    return seen[1]
 
 
 def _out_grid(how: Tuple[int, Any]) -> Optional[_ffqrt.QParam]:

@@ -378,12 +378,16 @@ def _fast_requantize(q: "LinearQuantizer", data: Any) -> Optional[torch.Tensor]:
     if p is None:
         return None
     qx, qy = codes.qp, p.qp
-    table = _integer._requant_cache.get((qx.scale, qx.zero_point, qy.scale, qy.zero_point))
+    key = (qx.scale, qx.zero_point, qy.scale, qy.zero_point)
+    table = _integer._requant_cache.get(key)
     if table is None:
         return None
-    y = _integer._apply_table(codes.q8, table)
+    scale, offset = p.scale.tensor, None if p.offset is None else p.offset.tensor
+    same = _integer._same_grid(codes, scale, offset, p.quantized_dtype, qy) if _integer._is_identity(key, table) else None
     _integer._note("requantize", "integer")
-    return _integer._wrap_grid(y, p.scale.tensor, None if p.offset is None else p.offset.tensor, p.quantized_dtype, qy)
+    if same is not None:
+        return same
+    return _integer._wrap_grid(_integer._apply_table(codes.q8, table), scale, offset, p.quantized_dtype, qy)
 
 
 # quantizer -> (memo key, weak reference to the parameter, (result, its raw data, their
