@@ -687,6 +687,26 @@ def test_results_are_stored_as_the_simulation_stores_them():
                 assert got.to(got.dtype).dtype == want.to(want.dtype).dtype
 
 
+def test_views_of_kernel_results_keep_their_codes_under_inference_mode():
+    """Under inference_mode a kernel's int8 output is an inference tensor (no version
+    counter); the codes still ride on the result and on views of it (transpose, reshape),
+    so the next kernel reads them instead of converting the float raw data again."""
+    need_c()
+    rng = random.Random(18)
+    x, w, w2 = act((6, 16), rng), weight((8, 16), rng), weight((5, 6), rng)
+    with torch.no_grad():
+        q = out_quantizer(simulated(lambda: F.linear(x, w, output_quantizer=None, strict_quantization=False)), rng)
+    with torch.inference_mode():
+        y = F.linear(x, w, output_quantizer=q)
+        codes = y.__dict__[_CODES].q8
+        for v in (y.t(), y.reshape(2, 24).reshape(6, 8).t()):
+            assert _CODES in v.__dict__
+            assert _integer._activation(v).raw.data_ptr() == codes.data_ptr(), "the view's codes are the output's"
+        got = F.linear(y.t(), w2, output_quantizer=None)
+        want = simulated(lambda: F.linear(y.t(), w2, output_quantizer=None))
+        assert torch.allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
 def test_calibrated_models_run_their_layer_plans():
     """ff.quantize switches activation quantization off with an override until calibration;
     a calibrated model must not keep it (a quantizer with an override takes the generic path

@@ -1534,7 +1534,7 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
         if codes is not None and type(out) is torch.Tensor:
             # the same op on the attached int8 codes: they stay the codes of the result
             q8 = out if codes.q8 is codes.raw else method(codes.q8, *args, **kwargs)
-            if q8.shape == out.shape and not (out.is_inference() or q8.is_inference()):
+            if q8.shape == out.shape and not out.is_inference():  # (q8 may be one: _Codes)
                 try:
                     result.__dict__[_CODES] = _Codes(out, q8, context, codes.qp, codes.scale, codes.offset)
                 except RuntimeError:
