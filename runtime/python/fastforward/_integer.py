@@ -1251,18 +1251,7 @@ def _plan_dropout(b: Dict[str, Any]) -> Optional[Plan]:
     the output quantizer, by table. Training dropout draws random numbers: simulated."""
     if b.get("training", True) and b.get("p", 0.5) != 0:
         return None
-    how = _output(b.get("output_quantizer"))
-    if how[0] != _REQUANT:
-        return None
-    x = _activation(b["input"])
-    if x is None:
-        return None
-
-    def run() -> torch.Tensor:
-        table = _lut("positive", (), x.qp, how[1][1], how[1][0])  # the identity, requantized
-        return _finish(_apply_table(x.raw, table), how)
-
-    return run
+    return _plan_unary(b, "positive")
 
 
 def _plan_embedding(b: Dict[str, Any]) -> Optional[Plan]:
