@@ -699,13 +699,20 @@ def _wrap_grid(q8: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Ten
     result = _wrap_plain(raw, context)
     # (inference tensors have no version counter to keep codes by; trying costs an exception)
     if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled() and not raw.is_inference():
-        try:
-            codes = _Codes(raw, q8, context, qp, _watch(scale), None if offset is None else _watch(offset))
-        except (RuntimeError, ValueError):
-            return result
-        if codes.scale_value == qp.scale:  # (the grid the kernel used)
-            result.__dict__[_CODES] = codes
+        _attach_codes(result, raw, q8, context, scale, offset, qp)
     return result
+
+
+def _attach_codes(result: torch.Tensor, raw: torch.Tensor, q8: torch.Tensor, context: Any, scale: torch.Tensor,
+                  offset: Optional[torch.Tensor], qp: _ffqrt.QParam) -> None:
+    """Attach int8 codes ``q8`` (grid ``qp``) to ``result`` (raw data ``raw``), unless the
+    scale changed since the kernel read it."""
+    try:
+        codes = _Codes(raw, q8, context, qp, _watch(scale), None if offset is None else _watch(offset))
+    except (RuntimeError, ValueError):
+        return
+    if codes.scale_value == qp.scale:  # (the grid the kernel used)
+        result.__dict__[_CODES] = codes
 
 
 def _same_grid(codes: Any, scale: torch.Tensor, offset: Optional[torch.Tensor], storage: Any,
@@ -724,12 +731,7 @@ def _same_grid(codes: Any, scale: torch.Tensor, offset: Optional[torch.Tensor], 
         return None
     context = _context(scale, offset, storage)
     result = _wrap_plain(raw, context)
-    try:
-        kept = _Codes(raw, codes.q8, context, qp, _watch(scale), None if offset is None else _watch(offset))
-    except (RuntimeError, ValueError):
-        return result
-    if kept.scale_value == qp.scale:
-        result.__dict__[_CODES] = kept
+    _attach_codes(result, raw, codes.q8, context, scale, offset, qp)
     return result
 
 
