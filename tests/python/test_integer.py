@@ -262,9 +262,10 @@ def test_conv_chain_in_channels_last():
             ref1 = TF.conv2d(x.dequantize(), w1.dequantize(), None, 1, 1)
         q1 = out_quantizer(ref1, rng, pow2)
         y1, path, want1 = run_both(lambda: F.conv2d(x, w1, None, 1, 1, output_quantizer=q1))
-        # stored as the simulation stores it (float32: the quantizer has no storage dtype),
-        # with the int8 codes attached for the next kernel, both channels_last
-        assert path == "conv2d:integer" and y1.raw_data.dtype == torch.float32 == want1.raw_data.dtype
+        # the quantizer has no storage dtype: the simulation stores float32, the kernel keeps
+        # its int8 codes (channels_last) and reports float32 as the tensor's dtype
+        assert path == "conv2d:integer" and y1.raw_data.dtype == torch.int8
+        assert y1.dtype == want1.dtype == torch.float32 and y1.is_floating_point() and torch.is_floating_point(y1)
         assert y1.raw_data.is_contiguous(memory_format=torch.channels_last) and not y1.raw_data.is_contiguous()
         codes = y1.__dict__[_CODES].q8
         assert codes.dtype == torch.int8 and codes.is_contiguous(memory_format=torch.channels_last)
@@ -283,7 +284,7 @@ def test_conv_chain_in_channels_last():
             got = qin(r)
             want = simulated(lambda: qin(r))
         assert _integer.last_path() == "requantize:integer"
-        assert got.raw_data.dtype == want.raw_data.dtype == torch.float32 and _CODES in got.__dict__
+        assert got.dtype == want.dtype == torch.float32 and _CODES in got.__dict__
         assert_exact(got, want, "requantization by table")
         # the second conv reads the channels_last integers
         with torch.no_grad():
@@ -297,7 +298,7 @@ def test_conv_chain_in_channels_last():
             for op in (lambda t: torch.flatten(t, 1), lambda t: t.reshape(6, -1), lambda t: t.permute(0, 2, 3, 1),
                        lambda t: t.flatten(2).transpose(1, 2)):
                 moved = op(y2)
-                assert isinstance(moved, QuantizedTensor) and moved.raw_data.dtype == torch.float32
+                assert isinstance(moved, QuantizedTensor) and moved.dtype == torch.float32
                 assert _integer._activation(moved).raw is moved.__dict__[_CODES].q8  # the codes moved too
                 assert torch.equal(moved.dequantize(), op(y2.dequantize()))
                 assert torch.equal(simulated(lambda: op(y2)), op(y2.dequantize()))
@@ -535,11 +536,11 @@ def test_requantization_onto_the_same_grid_shares_the_integers():
         q.quantized_dtype = storage
         same = LinearQuantizer(8, symmetric=False, quantized_dtype=storage)
         same.quantization_range = q.quantization_range
-        other = LinearQuantizer(8, symmetric=False, quantized_dtype=torch.int8 if storage is None else None)
+        other = LinearQuantizer(8, symmetric=False, quantized_dtype=torch.float32)  # float32 raw data: a copy
         other.quantization_range = q.quantization_range
         with torch.no_grad():
             y = F.linear(x, w, output_quantizer=q)
-            # the first call makes the table (a copy); later ones share; another storage copies
+            # the first call makes the table (a copy); later ones share; float32 storage copies
             for target, shares in ((same, None), (same, True), (other, False)):
                 got, path, want = run_both(lambda: target(y))
                 assert path == "requantize:integer", path

@@ -687,18 +687,20 @@ def _wrap(raw: torch.Tensor, quantizer: Any, qp: Optional[_ffqrt.QParam] = None)
 
 def _wrap_grid(q8: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor], storage: Any,
                qp: Optional[_ffqrt.QParam]) -> torch.Tensor:
-    """Int8 codes ``q8`` on the grid (scale, offset) as a QuantizedTensor stored as the
-    simulation stores it: raw data int8 only when the quantizer asks for int8
-    (``quantized_dtype=torch.int8``), else float32 (what a quantizer gives float32 input
-    without a storage dtype; model code reads ``x.dtype`` and must see what it sees in the
-    simulation). With ``qp`` (the grid) the codes are attached for the next kernel."""
-    raw = q8 if storage == torch.int8 else _ffqrt.float_of_codes(q8)
+    """Int8 codes ``q8`` on the grid (scale, offset) as a QuantizedTensor whose dtype is
+    the simulation's: a quantizer without a storage dtype (``quantized_dtype=None``) stores
+    float32 there; here the raw data stay the int8 codes (no conversion pass) and the tensor
+    reports float32 (``QuantizedTensor.dtype``), so model code reading ``x.dtype`` sees what
+    it sees in the simulation. ``quantized_dtype=torch.float32`` asks for float32 raw data:
+    converted. With ``qp`` (the grid) the codes are attached for the next kernel."""
+    raw = _ffqrt.float_of_codes(q8) if storage == torch.float32 else q8
     context = _context(scale, offset, storage)
     if get_export_mode():
         return context.attach(raw)
     result = _wrap_plain(raw, context)
-    # (inference tensors have no version counter to keep codes by; trying costs an exception)
-    if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled() and not raw.is_inference():
+    # (codes on other raw data are kept by its version counter, which inference tensors lack)
+    if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled() and (
+            raw is q8 or not raw.is_inference()):
         _attach_codes(result, raw, q8, context, scale, offset, qp)
     return result
 
@@ -723,10 +725,12 @@ def _same_grid(codes: Any, scale: torch.Tensor, offset: Optional[torch.Tensor], 
     without a copy: the result shares the input's raw data and codes (read only; torch's
     view ops share memory the same way, and a QuantizedTensor is never written in place by
     its ops). None when the input's raw data are not stored as the result must be."""
-    if storage == torch.int8:
-        raw = codes.q8 if codes.raw is codes.q8 else None
-    else:
+    if storage == torch.float32:
         raw = codes.raw if codes.raw.dtype == torch.float32 else None
+    elif storage == torch.int8:
+        raw = codes.q8 if codes.raw is codes.q8 else None
+    else:  # no storage dtype: float32 raw data, or the int8 codes reported as float32
+        raw = codes.raw
     if raw is None:
         return None
     context = _context(scale, offset, storage)
@@ -1525,7 +1529,7 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
         if codes is not None and type(out) is torch.Tensor:
             # the same op on the attached int8 codes: they stay the codes of the result
             q8 = out if codes.q8 is codes.raw else method(codes.q8, *args, **kwargs)
-            if q8.shape == out.shape and not out.is_inference():  # (q8 may be one: _Codes)
+            if q8.shape == out.shape and (q8 is out or not out.is_inference()):  # (q8 may be one: _Codes)
                 try:
                     result.__dict__[_CODES] = _Codes(out, q8, context, codes.qp, codes.scale, codes.offset)
                 except RuntimeError:

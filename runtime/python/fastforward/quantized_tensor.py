@@ -47,6 +47,9 @@ _NO_DISPATCH = {
 }
 
 
+_DTYPE = torch.Tensor.dtype  # the storage dtype's descriptor (QuantizedTensor.dtype wraps it)
+
+
 def _op_name(func: Callable) -> str:
     name = getattr(func, "__name__", "") or ""
     if name in ("__get__", "__set__", "__delete__"):
@@ -102,6 +105,24 @@ class QuantizedTensor(torch.Tensor):
         pass  # everything happens in __new__
 
     # --- access -------------------------------------------------------------------------
+
+    @property
+    def dtype(self) -> torch.dtype:  # type: ignore[override]
+        """The storage dtype of the raw data, as the quantization function stores them. The
+        integer kernels keep results int8 where the function stores floats (no storage dtype
+        given: the dtype of the values, float32 here), and report that dtype, so model code
+        reading ``x.dtype`` sees what it sees on the simulated path."""
+        with _DisableSubclass():
+            real = _DTYPE.__get__(self)
+        if real is torch.int8:
+            params = getattr(self._quantization_context, "quantization_params", None)
+            if params is not None and getattr(params, "quantized_dtype", torch.int8) is None:
+                return getattr(params, "dequantize_dtype", None) or torch.float32
+        return real
+
+    def is_floating_point(self) -> bool:  # type: ignore[override]
+        """Whether ``dtype`` is a floating-point dtype."""
+        return self.dtype.is_floating_point
 
     @property
     def raw_data(self) -> torch.Tensor:
@@ -250,6 +271,8 @@ class QuantizedTensor(torch.Tensor):
     def __torch_function__(cls, func: Callable, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         name = _op_name(func)
+        if name == "is_floating_point" and args and isinstance(args[0], QuantizedTensor):
+            return args[0].is_floating_point()  # torch.is_floating_point(x): as the method
         with _DisableSubclass():
             if _no_dispatch(name):
                 return func(*args, **kwargs)
@@ -298,9 +321,12 @@ class _Codes:
                  offset: Any) -> None:
         # scale: a FloatWatch of the context's scale; offset: one of its offset, or None
         # q8 may be an inference tensor (a kernel's output under inference_mode): no version
-        # counter, and only this module's callers hold it (it is never handed out to write)
-        q8_version = None if q8 is not raw and q8.is_inference() else q8._version
-        self.raw, self.version, self.q8, self.q8_version = raw, raw._version, q8, q8_version
+        # counter, and only this module's callers hold it (it is never handed out to write).
+        # When q8 is the raw data itself the codes cannot go stale: no version needed either.
+        same = q8 is raw
+        version = None if same and raw.is_inference() else raw._version
+        q8_version = None if same or q8.is_inference() else q8._version
+        self.raw, self.version, self.q8, self.q8_version = raw, version, q8, q8_version
         self.context, self.params, self.qp = context, context.quantization_params, qp
         self.scale, self.scale_value = scale, scale.read()
         self.offset, self.offset_value = offset, None if offset is None else offset.read()
@@ -308,7 +334,7 @@ class _Codes:
     def current(self, x: QuantizedTensor) -> bool:
         context, params, offset = self.context, self.params, self.offset
         if (x._quantization_context is not context or context.quantization_params is not params
-                or self.raw._version != self.version
+                or (self.version is not None and self.raw._version != self.version)
                 or (self.q8_version is not None and self.q8._version != self.q8_version)
                 or params.scale is not self.scale.tensor or self.scale.read() != self.scale_value):
             return False
