@@ -287,33 +287,15 @@ def _empty_tracked(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
         return _empty(shape, dtype)
 
 
-_ONE_F32 = torch.ones(1)  # scale 1: dequantization as a plain int8 -> float32 conversion (read only)
-
-
 def float_of_codes(q8: torch.Tensor) -> torch.Tensor:
     """The int8 codes ``q8`` as float32 values in a new tensor laid out alike, an ordinary
     tensor even under ``torch.inference_mode`` (codes attached to it are kept by its version
-    counter). Dense data are converted in one libffqrt call over the storage (a kernel
-    result is small, and torch's copy wakes its thread team for it)."""
+    counter). For results whose quantizer asks for float32 storage."""
     if torch.is_inference_mode_enabled():
         with torch.inference_mode(False):
             out = torch.empty_like(q8, dtype=torch.float32)
     else:
         out = torch.empty_like(q8, dtype=torch.float32)
-    n = q8.numel()
-    lib = _state["lib"] if _state["loaded"] else None
-    if (lib is not None and n and q8.dtype == torch.int8 and q8.is_cpu and out.stride() == q8.stride()
-            and (q8.is_contiguous() or channels_last_dense(q8))):
-        grid = _flat_grids.get(n)
-        if grid is None:
-            grid = _make_grid((n,), (n,))
-            if grid is not None:
-                if len(_flat_grids) > 4096:
-                    _flat_grids.clear()
-                _flat_grids[n] = grid
-        if grid is not None and lib.ffqrt_dequantize(_pool_ctx(), out.data_ptr(), q8.data_ptr(), ctypes.byref(grid),
-                                                     _ONE_F32.data_ptr(), None, _S8) == _OK:
-            return out
     torch.Tensor.copy_(out, q8)
     return out
 
