@@ -698,17 +698,18 @@ def _wrap_grid(q8: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Ten
     if get_export_mode():
         return context.attach(raw)
     result = _wrap_plain(raw, context)
-    # (codes on other raw data are kept by its version counter, which inference tensors lack)
-    if qp is not None and q8.dtype == torch.int8 and not torch.is_grad_enabled() and (
-            raw is q8 or not raw.is_inference()):
+    if qp is not None:
         _attach_codes(result, raw, q8, context, scale, offset, qp)
     return result
 
 
 def _attach_codes(result: torch.Tensor, raw: torch.Tensor, q8: torch.Tensor, context: Any, scale: torch.Tensor,
                   offset: Optional[torch.Tensor], qp: _ffqrt.QParam) -> None:
-    """Attach int8 codes ``q8`` (grid ``qp``) to ``result`` (raw data ``raw``), unless the
-    scale changed since the kernel read it."""
+    """Attach int8 codes ``q8`` (grid ``qp``) to ``result`` (raw data ``raw``) outside
+    autograd, unless the scale changed since the kernel read it."""
+    # (codes on other raw data are kept by its version counter, which inference tensors lack)
+    if q8.dtype != torch.int8 or torch.is_grad_enabled() or (raw is not q8 and raw.is_inference()):
+        return
     try:
         codes = _Codes(raw, q8, context, qp, _watch(scale), None if offset is None else _watch(offset))
     except (RuntimeError, ValueError):
@@ -717,25 +718,22 @@ def _attach_codes(result: torch.Tensor, raw: torch.Tensor, q8: torch.Tensor, con
         result.__dict__[_CODES] = codes
 
 
-def _same_grid(codes: Any, scale: torch.Tensor, offset: Optional[torch.Tensor], storage: Any,
-               qp: _ffqrt.QParam) -> Optional[torch.Tensor]:
-    """A tensor with codes ``codes`` requantized by an identity table (the output grid holds
-    every input code at the same value: the same calibrated range, typically the next
-    layer's input quantizer on this layer's output) as the output quantizer's result,
+def _same_grid(raw: torch.Tensor, q8: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
+               storage: Any, qp: _ffqrt.QParam) -> Optional[torch.Tensor]:
+    """A tensor (raw data ``raw``, int8 codes ``q8``) requantized by an identity table (the
+    output grid holds every input code at the same value: the same calibrated range,
+    typically the next layer's input quantizer on this layer's output) as the result,
     without a copy: the result shares the input's raw data and codes (read only; torch's
     view ops share memory the same way, and a QuantizedTensor is never written in place by
     its ops). None when the input's raw data are not stored as the result must be."""
-    if storage == torch.float32:
-        raw = codes.raw if codes.raw.dtype == torch.float32 else None
-    elif storage == torch.int8:
-        raw = codes.q8 if codes.raw is codes.q8 else None
-    else:  # no storage dtype: float32 raw data, or the int8 codes reported as float32
-        raw = codes.raw
-    if raw is None:
+    if storage == torch.float32 and raw.dtype != torch.float32:
         return None
+    if storage == torch.int8 and raw is not q8:
+        return None
+    # (no storage dtype: float32 raw data, or the int8 codes reported as float32)
     context = _context(scale, offset, storage)
     result = _wrap_plain(raw, context)
-    _attach_codes(result, raw, codes.q8, context, scale, offset, qp)
+    _attach_codes(result, raw, q8, context, scale, offset, qp)
     return result
 
 
@@ -1222,14 +1220,27 @@ def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optio
         if len(_requant_cache) > 4096:
             _requant_cache.clear()
         _requant_cache[key] = table
+    if isinstance(params.scale, torch.Tensor) and (params.offset is None or isinstance(params.offset, torch.Tensor)):
+        return _by_table(raw, x.raw, key, table, params.scale, params.offset, params.quantized_dtype, qy)
     y = _apply_table(x.raw, table)
     _note("requantize", "integer")
-    if isinstance(params.scale, torch.Tensor) and (params.offset is None or isinstance(params.offset, torch.Tensor)):
-        return _wrap_grid(y, params.scale, params.offset, params.quantized_dtype, qy)
     if params.quantized_dtype != torch.int8:
         y = y.to(torch.float32)
     out = dataclasses.replace(params, dequantize_dtype=torch.float32)
     return QuantizationContext(AffineQuantizationFunction, out).attach(y)
+
+
+def _by_table(raw: torch.Tensor, q8: torch.Tensor, key: Tuple[Any, ...], table: torch.Tensor,
+              scale: torch.Tensor, offset: Optional[torch.Tensor], storage: Any, qy: _ffqrt.QParam) -> torch.Tensor:
+    """Requantization of a tensor (raw data ``raw``, int8 codes ``q8``) by its table onto the
+    grid (scale, offset, storage; ``qy``): shared data when the table is the identity and
+    the storage allows (``_same_grid``), else the table applied to the codes."""
+    _note("requantize", "integer")
+    if _is_identity(key, table):
+        same = _same_grid(raw, q8, scale, offset, storage, qy)
+        if same is not None:
+            return same
+    return _wrap_grid(_apply_table(q8, table), scale, offset, storage, qy)
 
 
 def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:

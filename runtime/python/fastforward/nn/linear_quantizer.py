@@ -382,12 +382,8 @@ def _fast_requantize(q: "LinearQuantizer", data: Any) -> Optional[torch.Tensor]:
     table = _integer._requant_cache.get(key)
     if table is None:
         return None
-    scale, offset = p.scale.tensor, None if p.offset is None else p.offset.tensor
-    same = _integer._same_grid(codes, scale, offset, p.quantized_dtype, qy) if _integer._is_identity(key, table) else None
-    _integer._note("requantize", "integer")
-    if same is not None:
-        return same
-    return _integer._wrap_grid(_integer._apply_table(codes.q8, table), scale, offset, p.quantized_dtype, qy)
+    return _integer._by_table(codes.raw, codes.q8, key, table, p.scale.tensor,
+                              None if p.offset is None else p.offset.tensor, p.quantized_dtype, qy)
 
 
 # quantizer -> (memo key, weak reference to the parameter, (result, its raw data, their
