@@ -218,6 +218,17 @@ FFQRT_API ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt
                                       const ffqrt_qparam *pb, size_t batch, size_t m, size_t k, size_t n,
                                       void *workspace);
 
+// The same products with options, the batch spread over the threads (each product packs
+// its own b: the workspace is ffqrt_matmul_batch_workspace_size(batch, m, k, n) bytes).
+// flags: 0, or FFQRT_MATMUL_B_NK: b is batch x n x k, the transpose of the right-hand side
+// (q @ k^T reads k as it is stored). py NULL: f32 output (y is float*).
+#define FFQRT_MATMUL_B_NK 1u
+FFQRT_API size_t ffqrt_matmul_batch_workspace_size(size_t batch, size_t m, size_t k, size_t n);
+FFQRT_API ffqrt_status ffqrt_matmul_batch(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                          const void *a, const ffqrt_qparam *pa, const void *b,
+                                          const ffqrt_qparam *pb, size_t batch, size_t m, size_t k, size_t n,
+                                          unsigned flags, void *workspace);
+
 // ---------------------------------------------------------------------------------------
 // int8 conv2d. Weights [c_out][c_in/groups][kh][kw], s8, per output channel. Input and
 // output are NCHW ([n][c][h][w]) unless `layout` says NHWC ([n][h][w][c], torch's

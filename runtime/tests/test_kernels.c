@@ -605,13 +605,37 @@ static void check_matmul(const variant *vs, size_t nv, size_t batch, size_t m, s
                   q ? "q" : "f32", vs[i].name, batch, m, k, n);
         }
     }
+    // ffqrt_matmul_batch: b as it is and transposed (FFQRT_MATMUL_B_NK), the same products
+    uint8_t *bt = xmalloc(nb ? nb : 1);
+    for (size_t t = 0; t < batch; t++)
+        for (size_t kk = 0; kk < k; kk++)
+            for (size_t j = 0; j < n; j++) bt[t * k * n + j * k + kk] = b[t * k * n + kk * n + j];
+    void *wsb = xmalloc(ffqrt_matmul_batch_workspace_size(batch, m, k, n));
+    for (int relu = 0; relu <= 1; relu++) {
+        const ffqrt_qparam *q = relu ? &py : NULL;
+        ffqrt_matmul_ref(yr, q, relu, a, &pa, b, &pb, batch, m, k, n);
+        for (size_t i = 0; i < nv; i++)
+            for (unsigned flags = 0; flags <= FFQRT_MATMUL_B_NK; flags++) {
+                memset(yv, 0x5A, ny * 4);
+                ffqrt_status st = ffqrt_matmul_batch(vs[i].ctx, yv, q, relu, a, &pa, flags ? bt : b, &pb,
+                                                     batch, m, k, n, flags, wsb);
+                CHECK(st == FFQRT_OK && memcmp(yr, yv, ny * (q ? 1 : 4)) == 0,
+                      "matmul_batch %s %s flags %u b%zu m%zu k%zu n%zu", q ? "q" : "f32", vs[i].name, flags,
+                      batch, m, k, n);
+            }
+    }
+    CHECK(ffqrt_matmul_batch(vs[0].ctx, yv, NULL, 0, a, &pa, b, &pb, batch, m, k, n, 2u, wsb) ==
+              (batch && m && n ? FFQRT_EINVAL : FFQRT_OK),
+          "matmul_batch refuses unknown flags");
+    free(bt), free(wsb);
     free(a), free(b), free(ws), free(yr), free(yv);
 }
 
 static void test_matmul(const variant *vs, size_t nv) {
     static const size_t shapes[][4] = {
-        {1, 1, 1, 1}, {1, 7, 5, 3}, {3, 13, 64, 17}, {2, 6, 257, 65}, {1, 97, 33, 130}, {0, 4, 4, 4},
-        {2, 0, 4, 4}, {2, 4, 0, 4}, {2, 4, 4, 0},    {4, 50, 96, 64}, {1, 300, 70, 40}, {1, 2, 1000, 16},
+        {1, 1, 1, 1},     {1, 7, 5, 3},     {3, 13, 64, 17},  {2, 6, 257, 65},  {1, 97, 33, 130},
+        {0, 4, 4, 4},     {2, 0, 4, 4},     {2, 4, 0, 4},     {2, 4, 4, 0},     {4, 50, 96, 64},
+        {1, 300, 70, 40}, {1, 2, 1000, 16}, {12, 37, 64, 37}, {5, 129, 80, 33},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int da = FFQRT_S8; da <= FFQRT_U8; da++)

@@ -413,6 +413,125 @@ def test_matmul_bmm_match_simulation():
     assert path == "bmm:integer" and torch.allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_matmul_of_transposed_views_reads_them_as_stored():
+    # x @ y.transpose(-2, -1) (attention's q @ k^T): the C matmul reads y's rows as they are
+    need_c()
+    rng = random.Random(12)
+    torch.manual_seed(12)
+    for i, (sa, sb) in enumerate([((2, 3, 9, 16), (2, 3, 7, 16)), ((4, 33, 20), (4, 70, 20)), ((5, 8), (6, 8)),
+                                  ((1, 37, 5), (1, 19, 5))]):
+        pow2 = i % 2 == 0
+        a, b = act(sa, rng, pow2=pow2), act(sb, rng, pow2=pow2)
+        with torch.no_grad():
+            q = out_quantizer(torch.matmul(a.dequantize(), b.dequantize().transpose(-2, -1)), rng, pow2)
+        for oq in (None, q):
+            got, path, want = run_both(lambda: F.matmul(a, b.transpose(-2, -1), output_quantizer=oq))
+            assert path == "matmul:integer", path
+            what = "matmul %s @ %s^T" % (sa, sb)
+            if pow2:
+                assert_exact(got, want, what)
+            elif oq is not None:
+                assert_step(got, want, what)
+            else:
+                assert torch.allclose(got, want, rtol=1e-5, atol=1e-6), what
+
+
+def test_matmul_batch_in_c_matches_the_reference():
+    # _ffqrt.matmul (ffqrt_matmul_batch, products spread over the threads) against a direct
+    # int64 product, with b as given and transposed, on batches larger than the thread count
+    need_c()
+    g = torch.Generator().manual_seed(5)
+    for batch, m, k, n in [(12, 37, 64, 41), (3, 1, 5, 1), (7, 20, 130, 16), (2, 65, 3, 33)]:
+        for dt_a, dt_b in ((torch.int8, torch.int8), (torch.uint8, torch.int8), (torch.int8, torch.uint8)):
+            lo_a, lo_b = (-128 if dt_a == torch.int8 else 0), (-128 if dt_b == torch.int8 else 0)
+            a = torch.randint(lo_a, lo_a + 256, (batch, m, k), generator=g).to(dt_a)
+            b = torch.randint(lo_b, lo_b + 256, (batch, k, n), generator=g).to(dt_b)
+            pa = _ffqrt.QParam(1.0, int(torch.randint(lo_a, lo_a + 256, (1,), generator=g)), dt_a)
+            pb = _ffqrt.QParam(1.0, int(torch.randint(lo_b, lo_b + 256, (1,), generator=g)), dt_b)
+            want = torch.matmul(a.long() - pa.zero_point, b.long() - pb.zero_point).double()
+            for transposed in (False, True):
+                rhs = b.transpose(1, 2).contiguous() if transposed else b
+                got = _ffqrt.matmul(a, pa, rhs, pb, b_transposed=transposed)
+                assert torch.equal(got.double(), want), (batch, m, k, n, dt_a, dt_b, transposed)
+    try:
+        _ffqrt.matmul(torch.zeros(2, 3, 4, dtype=torch.int8), _ffqrt.QParam(1.0, 0),
+                      torch.zeros(2, 4, 5, dtype=torch.int8), _ffqrt.QParam(1.0, 0), b_transposed=True)
+    except ValueError as exc:
+        assert "transposed" in str(exc)
+    else:
+        raise AssertionError("a mismatched transposed right-hand side was accepted")
+
+
+def _attention_case(rng, q_shape, kv_heads=None, s=None, ev=None, pow2=False, out=True, scale=None):
+    """(query, key, value, quantizers) calibrated on the float attention."""
+    *lead, length, e = q_shape
+    s = length if s is None else s
+    ev = e if ev is None else ev
+    kv_lead = list(lead) if kv_heads is None else list(lead[:-1]) + [kv_heads]
+    q = act(tuple(q_shape), rng, pow2=pow2)
+    k = act(tuple(kv_lead) + (s, e), rng, pow2=pow2)
+    v = act(tuple(kv_lead) + (s, ev), rng, pow2=pow2)
+    factor = 1 / e ** 0.5 if scale is None else scale
+    with torch.no_grad():  # calibration
+        kd, vd = k.dequantize(), v.dequantize()
+        if kv_heads is not None:
+            rep = q_shape[-3] // kv_heads
+            kd, vd = kd.repeat_interleave(rep, -3), vd.repeat_interleave(rep, -3)
+        scores = q.dequantize() @ kd.transpose(-2, -1) * factor
+        qs = out_quantizer(scores, rng, pow2)
+        weights = torch.softmax(qs(scores).dequantize(), -1)
+        qw = LinearQuantizer(8, symmetric=False)
+        qw.quantization_range = (0.0, float(weights.max()))
+        if pow2:
+            with torch.no_grad():
+                qw.scale.fill_(2.0 ** -8)
+                qw.offset.fill_(128.0)  # zero point -128: the grid is [0, 255 / 256]
+        qo = out_quantizer(qw(weights).dequantize() @ vd, rng, pow2) if out else None
+    return q, k, v, {"attn_scores_quantizer": qs, "attn_weights_quantizer": qw, "output_quantizer": qo}
+
+
+def test_attention_runs_on_the_integer_path():
+    need_c()
+    rng = random.Random(21)
+    torch.manual_seed(21)
+    cases = [dict(q_shape=(2, 3, 17, 16)), dict(q_shape=(4, 9, 16), s=23, ev=8), dict(q_shape=(1, 4, 12, 16), kv_heads=2),
+             dict(q_shape=(2, 5, 16), out=False), dict(q_shape=(1, 2, 30, 32), scale=0.25)]
+    for pow2 in (True, False):
+        for i, case in enumerate(cases):
+            q, k, v, quantizers = _attention_case(rng, pow2=pow2, **case)
+            kwargs = dict(quantizers, enable_gqa="kv_heads" in case)
+            if "scale" in case:
+                kwargs["scale"] = case["scale"]
+            got, path, want = run_both(lambda: F.scaled_dot_product_attention(q, k, v, **kwargs))
+            assert path == "scaled_dot_product_attention:integer", (case, path)
+            what = "attention %s pow2=%s" % (case, pow2)
+            if pow2 and "scale" in case:
+                # scale 1/4 = (1/2)^2: the simulation's q * 1/2 @ (k * 1/2)^T is exact too
+                assert_exact(got, want, what)
+            elif isinstance(want, QuantizedTensor):
+                # the scores within a step of the simulation's; the rest follows from them
+                diff = (got.dequantize() - want.dequantize()).abs()
+                step = float(quantizers["output_quantizer"].scale)
+                assert float(diff.max()) <= 4 * step and float(diff.mean()) <= 0.1 * step, (what, float(diff.max()))
+            else:
+                assert torch.allclose(got, want, atol=0.05 * float(want.abs().max()) + 1e-6), what
+    # what the integer attention does not take goes the simulated way, with the same result
+    q, k, v, quantizers = _attention_case(rng, q_shape=(2, 6, 16))
+    mask = torch.rand(2, 6, 6) > 0.3
+    stub = QuantizerStub()
+    for extra in (dict(attn_mask=mask), dict(is_causal=True), dict(scaled_query_quantizer=quantizers["output_quantizer"]),
+                  dict(attn_scores_quantizer=stub), dict(attn_weights_quantizer=None)):
+        kwargs = dict(quantizers, **extra)
+        got, path, want = run_both(lambda: F.scaled_dot_product_attention(q, k, v, **kwargs))
+        assert path != "scaled_dot_product_attention:integer", extra
+        assert_exact(got, want, "attention fallback %s" % sorted(extra))
+    # a kernel registered by the user comes first
+    calls = []
+    with dispatcher.register("scaled_dot_product_attention", None, lambda *a, **kw: calls.append(kw) or "mine"):
+        assert F.scaled_dot_product_attention(q, k, v, **quantizers) == "mine" and calls
+    assert F.scaled_dot_product_attention(q, k, v, **quantizers) is not None
+
+
 # --- elementwise ------------------------------------------------------------------------------
 
 

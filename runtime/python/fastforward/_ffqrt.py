@@ -762,6 +762,8 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_matmul_workspace_size": ([sz, sz, sz], sz),
         "ffqrt_matmul_f32": ([vp, vp, vp, qp, vp, qp, sz, sz, sz, sz, vp], i32),
         "ffqrt_matmul_q": ([vp, vp, qp, i32, vp, qp, vp, qp, sz, sz, sz, sz, vp], i32),
+        "ffqrt_matmul_batch_workspace_size": ([sz, sz, sz, sz], sz),
+        "ffqrt_matmul_batch": ([vp, vp, qp, i32, vp, qp, vp, qp, sz, sz, sz, sz, ctypes.c_uint, vp], i32),
         "ffqrt_conv2d_out_h": ([cs], sz),
         "ffqrt_conv2d_out_w": ([cs], sz),
         "ffqrt_conv2d_pack_size": ([cs], sz),
@@ -1139,36 +1141,36 @@ class DynamicLinearCall:
 
 
 def matmul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: Optional[QParam] = None,
-           relu: bool = False, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+           relu: bool = False, threads: Optional[int] = None, b_transposed: bool = False) -> Optional[torch.Tensor]:
     """Batched int8 matmul ``a`` [batch, m, k] @ ``b`` [batch, k, n], both per tensor;
-    float32 output or, with ``out``, requantized."""
+    float32 output or, with ``out``, requantized. ``b_transposed``: ``b`` is given as
+    [batch, n, k] (its transpose, as attention's ``q @ k^T`` has the key)."""
     lib = _integer_lib()
     if lib is None:
         return None
     if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or a.dim() != 3 or b.dim() != 3:
-        raise ValueError("matmul: operands must be 3-D tensors [batch, m, k] and [batch, k, n]")
+        raise ValueError("matmul: operands must be 3-D tensors [batch, m, k] and [batch, %s]"
+                         % ("n, k" if b_transposed else "k, n"))
     batch, m, k = (int(d) for d in a.shape)
-    if int(b.shape[0]) != batch or int(b.shape[1]) != k:
-        raise ValueError("matmul: shapes %s and %s do not match" % (tuple(a.shape), tuple(b.shape)))
-    n = int(b.shape[2])
+    bk, n = (int(b.shape[2]), int(b.shape[1])) if b_transposed else (int(b.shape[1]), int(b.shape[2]))
+    if int(b.shape[0]) != batch or bk != k:
+        raise ValueError("matmul: shapes %s and %s%s do not match"
+                         % (tuple(a.shape), tuple(b.shape), " (transposed)" if b_transposed else ""))
     if k > MATMUL_MAX_K:
         raise ValueError("matmul: K = %d exceeds %d" % (k, MATMUL_MAX_K))
     _need(a, "matmul lhs", tuple(_TORCH_INT8), batch * m * k)
     _need(b, "matmul rhs", tuple(_TORCH_INT8), batch * k * n)
     _need_qparam(pa, "matmul lhs", a)
     _need_qparam(pb, "matmul rhs", b)
-    work = _workspace(int(lib.ffqrt_matmul_workspace_size(m, k, n)))
-    ctx = integer_context(threads)
-    if out is None:
-        y = _empty((batch, m, n), torch.float32)
-        _check(lib.ffqrt_matmul_f32(ctx, y.data_ptr(), a.data_ptr(), ctypes.byref(pa._c), b.data_ptr(),
-                                    ctypes.byref(pb._c), batch, m, k, n, work.data_ptr()), "matmul_f32")
-        return y
-    _need_qparam(out, "matmul output")
-    y = _empty((batch, m, n), out.dtype)
-    _check(lib.ffqrt_matmul_q(ctx, y.data_ptr(), ctypes.byref(out._c), int(bool(relu)), a.data_ptr(),
-                              ctypes.byref(pa._c), b.data_ptr(), ctypes.byref(pb._c), batch, m, k, n,
-                              work.data_ptr()), "matmul_q")
+    if out is not None:
+        _need_qparam(out, "matmul output")
+    keep, work = _call_workspace(int(lib.ffqrt_matmul_batch_workspace_size(batch, m, k, n)))
+    y = _empty((batch, m, n), torch.float32 if out is None else out.dtype)
+    _check(lib.ffqrt_matmul_batch(integer_context(threads), y.data_ptr(), None if out is None else ctypes.byref(out._c),
+                                  int(bool(relu)), a.data_ptr(), ctypes.byref(pa._c), b.data_ptr(),
+                                  ctypes.byref(pb._c), batch, m, k, n, 1 if b_transposed else 0, work),
+           "matmul_batch")
+    del keep
     return y
 
 

@@ -1107,8 +1107,14 @@ def _plan_matmul(b: Dict[str, Any], a_name: str, b_name: str, op: str) -> Option
             result = out.reshape(batch_shape + (m, n))
         else:
             a3 = ar.expand(batch_shape + (m, k)).reshape(batch, m, k).contiguous()
-            b3 = br.expand(batch_shape + (k, n)).reshape(batch, k, n).contiguous()
-            out = _ffqrt.matmul(a3, x.qp, b3, y.qp, out=how[1][0] if how[0] == _REQUANT else None)
+            bt = br.transpose(-2, -1)
+            if tuple(br.shape[:-2]) == batch_shape and bt.is_contiguous():
+                # a transposed view (x @ y.transpose(-2, -1)): read as stored
+                b3, transposed = bt.reshape(batch, n, k), True
+            else:
+                b3, transposed = br.expand(batch_shape + (k, n)).reshape(batch, k, n).contiguous(), False
+            out = _ffqrt.matmul(a3, x.qp, b3, y.qp, out=how[1][0] if how[0] == _REQUANT else None,
+                                b_transposed=transposed)
             result = out.reshape(batch_shape + (m, n))
         return _finish(result, how)
 
@@ -1553,3 +1559,152 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
 
 for _op in _SHAPE_OPS:
     dispatcher.register(_op, _shape_applies, _shape_kernel(_op))
+
+
+# --- attention -----------------------------------------------------------------------------------
+#
+# fastforward.nn.functional.scaled_dot_product_attention asks the dispatcher first. Its
+# integer kernel takes the common case of quantized attention: query, key and value 8-bit
+# per-tensor QuantizedTensors (float32 values), static per-tensor 8-bit score and weight
+# quantizers, no scaled query / key quantizers, no mask, no dropout. Then the scores are one
+# int8 matmul requantized onto the score quantizer's grid (the scale folded into the query's
+# grid), the softmax runs as the simulation runs it (the dequantized scores, torch's softmax,
+# the weight quantizer), and the output is an int8 matmul of the weights' and the value's
+# codes. The matmuls differ from the simulation's float products only by rounding: within
+# one step of the score / output grids.
+
+_SDPA_ARGS = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
+_SDPA_DEFAULTS: Dict[str, Any] = {"attn_mask": None, "dropout_p": 0.0, "is_causal": False, "scale": None,
+                                  "enable_gqa": False}
+_SDPA_UNUSED = ("scaled_query_quantizer", "scaled_key_quantizer")
+
+
+def _quantizing(q: Any) -> bool:
+    """Whether ``q`` changes what goes through it (not None, not a stub)."""
+    return q is not None and not (hasattr(q, "is_stub") and q.is_stub())
+
+
+def _plan_sdpa(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Plan]:
+    if not enabled() or torch.is_grad_enabled() or get_export_mode() or len(args) > len(_SDPA_ARGS):
+        return None
+    b = dict(_SDPA_DEFAULTS)
+    b.update(zip(_SDPA_ARGS, args))
+    b.update(kwargs)
+    if any(name not in b for name in _SDPA_ARGS[:3]):
+        return None
+    if b["attn_mask"] is not None or b["is_causal"] is not False or b["dropout_p"] != 0.0:
+        return None
+    if any(_quantizing(b.get(name)) for name in _SDPA_UNUSED):
+        return None
+    from fastforward.nn import attention
+
+    if attention._upcast and attention._upcast[-1] != torch.float32:
+        return None
+    ops = []
+    for name in _SDPA_ARGS[:3]:
+        t = b[name]
+        if type(t) is not QuantizedTensor or t.dtype != torch.float32:
+            return None
+        act = _activation(t)
+        if act is None or act.raw.dim() < 2:
+            return None
+        ops.append(act)
+    xq, xk, xv = ops
+    scores_how = _output(b.get("attn_scores_quantizer"))
+    weights_how = _output(b.get("attn_weights_quantizer"))
+    out_how = _output(b.get("output_quantizer"))
+    if scores_how[0] != _REQUANT or weights_how[0] != _REQUANT or out_how[0] < 0:
+        return None
+    qr, kr, vr = xq.raw, xk.raw, xv.raw
+    if not (qr.dim() == kr.dim() == vr.dim()):
+        return None
+    batch_shape = tuple(qr.shape[:-2])
+    e, n_q, n_k = int(qr.shape[-1]), int(qr.shape[-2]), int(kr.shape[-2])
+    ev = int(vr.shape[-1])
+    if int(kr.shape[-1]) != e or int(vr.shape[-2]) != n_k or e == 0 or n_k == 0:
+        return None
+    if max(e, n_k) > _ffqrt.MATMUL_MAX_K:
+        return None
+    repeat = 1
+    if tuple(kr.shape[:-2]) != batch_shape or tuple(vr.shape[:-2]) != batch_shape:
+        # grouped-query attention: key / value heads repeated over the query heads
+        if not (b["enable_gqa"] and qr.dim() >= 3 and tuple(kr.shape[:-3]) == batch_shape[:-1]
+                and tuple(vr.shape[:-3]) == batch_shape[:-1] and int(kr.shape[-3]) == int(vr.shape[-3])
+                and int(kr.shape[-3]) > 0 and batch_shape[-1] % int(kr.shape[-3]) == 0):
+            return None
+        repeat = batch_shape[-1] // int(kr.shape[-3])
+    factor = 1.0 / math.sqrt(e) if b["scale"] is None else b["scale"]
+    if type(factor) not in (float, int) or not (0.0 < factor < math.inf):
+        return None
+    qp_scaled = _ffqrt.QParam(float(xq.qp.scale) * float(factor), xq.qp.zero_point)
+    if not (0.0 < qp_scaled.scale < math.inf):
+        return None
+    weights_q = weights_how[1][1]
+
+    def run() -> torch.Tensor:
+        batch = 1
+        for d in batch_shape:
+            batch *= int(d)
+        k8, v8 = kr, vr
+        if repeat > 1:
+            k8, v8 = k8.repeat_interleave(repeat, -3), v8.repeat_interleave(repeat, -3)
+        a3 = qr.reshape(batch, n_q, e).contiguous()
+        s8 = _ffqrt.matmul(a3, qp_scaled, k8.reshape(batch, n_k, e).contiguous(), xk.qp, out=scores_how[1][0],
+                           b_transposed=True)
+        scores = _finish(s8.reshape(batch_shape + (n_q, n_k)), scores_how)
+        weights = weights_q(torch.softmax(scores.dequantize(), dim=-1))
+        w = _activation(weights)
+        if w is None:  # (the weights are not on an 8-bit grid after all): the simulated product
+            value = b["value"].dequantize()
+            if repeat > 1:
+                value = value.repeat_interleave(repeat, -3)
+            out = weights.dequantize() @ value
+            return out if out_how[0] == _FLOAT else out_how[1](out) if out_how[0] == _CALL else out_how[1][1](out)
+        o = _ffqrt.matmul(w.raw.reshape(batch, n_q, n_k).contiguous(), w.qp,
+                          v8.reshape(batch, n_k, ev).contiguous(), xv.qp,
+                          out=out_how[1][0] if out_how[0] == _REQUANT else None)
+        return _finish(o.reshape(batch_shape + (n_q, ev)), out_how)
+
+    return run
+
+
+def _sdpa_predicate(*args: Any, **kwargs: Any) -> bool:
+    try:
+        return _plan_sdpa(args, kwargs) is not None
+    except _ERRORS:
+        return False
+
+
+def _sdpa_kernel(*args: Any, **kwargs: Any) -> Any:
+    try:
+        plan = _plan_sdpa(args, kwargs)
+    except _ERRORS:
+        plan = None
+    if plan is None:
+        _note("scaled_dot_product_attention", "simulated")
+        from fastforward.nn import attention
+
+        with _simulated():
+            return attention.scaled_dot_product_attention(*args, **kwargs)
+    result = plan()
+    _note("scaled_dot_product_attention", "integer")
+    return result
+
+
+def _sdpa_try(*args: Any, **kwargs: Any) -> Any:
+    try:
+        plan = _plan_sdpa(args, kwargs)
+    except _ERRORS:
+        plan = None
+    if plan is None:
+        return MISS
+    result = plan()
+    _note("scaled_dot_product_attention", "integer")
+    return result
+
+
+_sdpa_predicate.__name__ = "integer_scaled_dot_product_attention_applies"
+_sdpa_kernel.__name__ = "integer_scaled_dot_product_attention"
+_sdpa_kernel.try_call = _sdpa_try  # type: ignore[attr-defined]
+dispatcher.register("scaled_dot_product_attention", _sdpa_predicate, _sdpa_kernel)
+KERNELS["scaled_dot_product_attention"] = _sdpa_kernel

@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Optional
 import torch
 import torch.nn.functional as F
 
+from fastforward import dispatcher as _dispatcher
 from fastforward.exceptions import QuantizationError
 from fastforward.flags import (
     get_sdpa_torch_fallback_allowed,
@@ -101,6 +102,20 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Op
                 raise QuantizationError(
                     "fastforward.nn.functional.scaled_dot_product_attention: argument %r is not a "
                     "QuantizedTensor (got %s) under strict quantization" % (name, type(operand).__name__))
+    if _dispatcher._registry.get("scaled_dot_product_attention"):
+        # registered kernels first (fastforward._integer's integer attention among them)
+        result = _dispatcher.call("scaled_dot_product_attention", query, key, value, attn_mask=attn_mask,
+                                  dropout_p=dropout_p, is_causal=is_causal, scale=scale, enable_gqa=enable_gqa,
+                                  neg_inf=neg_inf, attn_scores_quantizer=attn_scores_quantizer,
+                                  attn_mask_quantizer=attn_mask_quantizer,
+                                  masked_scores_quantizer=masked_scores_quantizer,
+                                  attn_weights_quantizer=attn_weights_quantizer,
+                                  scaled_query_quantizer=scaled_query_quantizer,
+                                  scaled_key_quantizer=scaled_key_quantizer, dropout_quantizer=dropout_quantizer,
+                                  output_quantizer=output_quantizer, strict_quantization=strict_quantization,
+                                  sdpa_torch_fallback=sdpa_torch_fallback, **quantizers)
+        if result is not _dispatcher.MISS:
+            return result
     q, k, v = _value(query), _value(key), _value(value)
     mask = _value(attn_mask)
     intermediates = dict(scaled_query_quantizer=scaled_query_quantizer, scaled_key_quantizer=scaled_key_quantizer,
