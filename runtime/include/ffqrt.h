@@ -287,6 +287,15 @@ FFQRT_API ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const 
 FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *table,
                                   size_t n);
 
+// Layer norm over the last dimension of rows x d codes (x: grid px), onto the grid py:
+//   v = dequantize(x[r]); y[r] = quantize((v - mean(v)) / sqrt(var(v) + eps) * gamma + beta)
+// (biased variance; gamma / beta: d floats each, or NULL for 1 / 0), with the moments taken
+// exactly from the integer codes. d <= FFQRT_LAYER_NORM_MAX_D.
+#define FFQRT_LAYER_NORM_MAX_D 524288u
+FFQRT_API ffqrt_status ffqrt_layer_norm8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, const void *x,
+                                         const ffqrt_qparam *px, const float *gamma, const float *beta,
+                                         float eps, size_t rows, size_t d);
+
 // ---------------------------------------------------------------------------------------
 // References (the specification). Same arguments as above, minus ctx; weights unpacked.
 FFQRT_API ffqrt_status ffqrt_quantize_ref(void *q, const float *x, const ffqrt_grid *g, const float *scale,

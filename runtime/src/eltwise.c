@@ -121,3 +121,102 @@ ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint
     ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), lut_task, &j);
     return FFQRT_OK;
 }
+
+// ---- layer norm over the last dimension of int8 codes ----
+//
+// Per row: the moments of the codes (exact integer sums), mean and variance in double, then
+// y = (c - mean) * (sx / sqrt(sx^2 var + eps)) * gamma + beta in float, quantized by the
+// kernel table's quant_run (the quantizers' own rounding) onto the output grid.
+
+typedef struct lnjob {
+    const ffqrt_kernels *k;
+    uint8_t *y;
+    const uint8_t *x;
+    const float *gamma, *beta;
+    double sx, eps;
+    float sy;
+    int32_t zx, zy, lo, hi;
+    uint8_t to_s8;  // xor turning the input bytes into s8 codes (0x80 for u8 input)
+    size_t rows, d;
+} lnjob;
+
+enum { LN_CHUNK = 1024 };
+
+static void ln_row(const lnjob *j, size_t r) {
+    const size_t d = j->d;
+    const uint8_t *xr = j->x + r * d;
+    int32_t z = j->zx - (j->to_s8 ? 128 : 0);  // the zero point of the s8 codes
+    int64_t s = ffqrt_sum_s8(xr, d, j->to_s8), ss = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i flip = _mm_set1_epi8((char)j->to_s8);
+    __m128i acc = _mm_setzero_si128();
+    for (; i + 16 <= d; i += 16) {  // d <= 2^19: each int32 lane stays below 2^31
+        __m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(xr + i)), flip);
+        __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8),
+                hi = _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
+        acc = _mm_add_epi32(acc, _mm_add_epi32(_mm_madd_epi16(lo, lo), _mm_madd_epi16(hi, hi)));
+    }
+    int32_t lanes[4];
+    _mm_storeu_si128((__m128i *)lanes, acc);
+    ss = (int64_t)lanes[0] + lanes[1] + lanes[2] + lanes[3];
+#endif
+    for (; i < d; i++) {
+        int32_t c = (int8_t)(xr[i] ^ j->to_s8);
+        ss += c * c;
+    }
+    // moments of c - z, then torch's formulation in float: x = (c - z) * sx (the dequantized
+    // value), y = (x * rstd + bias) * gamma + beta with bias = -mean * rstd
+    double n = (double)d, mean = (double)s / n - z;
+    double var = ((double)ss - 2.0 * z * (double)s + (double)z * z * n) / n - mean * mean;
+    if (var < 0.0) var = 0.0;
+    float sx = (float)j->sx, mean_f = (float)(j->sx * mean), var_f = (float)(j->sx * j->sx * var);
+    float rstd = 1.0f / sqrtf(var_f + (float)j->eps), bias = -rstd * mean_f;
+    float buf[LN_CHUNK];
+    for (size_t c0 = 0; c0 < d; c0 += LN_CHUNK) {
+        size_t len = d - c0 < LN_CHUNK ? d - c0 : LN_CHUNK;
+        for (size_t t = 0; t < len; t++) {
+            float x = (float)((int8_t)(xr[c0 + t] ^ j->to_s8) - z) * sx;
+            float v = x * rstd + bias;
+            if (j->gamma) v *= j->gamma[c0 + t];
+            if (j->beta) v += j->beta[c0 + t];
+            buf[t] = v;
+        }
+        j->k->quant_run(j->y + r * d + c0, buf, len, j->sy, j->zy, j->lo, j->hi);
+    }
+}
+
+static void ln_task(void *arg, size_t part, size_t parts) {
+    const lnjob *j = arg;
+    size_t r0, r1;
+    ffqrt_split(j->rows, 1, part, parts, &r0, &r1);
+    for (size_t r = r0; r < r1; r++) ln_row(j, r);
+}
+
+ffqrt_status ffqrt_layer_norm8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, const void *x,
+                               const ffqrt_qparam *px, const float *gamma, const float *beta, float eps,
+                               size_t rows, size_t d) {
+    if (!ctx || !ffqrt_qparam_ok(py) || !ffqrt_qparam_ok(px) || !(eps >= 0.0f) || !isfinite(eps) ||
+        d > FFQRT_LAYER_NORM_MAX_D)
+        return FFQRT_EINVAL;
+    if (rows == 0 || d == 0) return FFQRT_OK;
+    if (!y || !x) return FFQRT_EINVAL;
+    lnjob j = {ctx->k,
+               y,
+               x,
+               gamma,
+               beta,
+               px->scale,
+               eps,
+               py->scale,
+               px->zero_point,
+               py->zero_point,
+               ffqrt_qmin(py->dtype),
+               ffqrt_qmax(py->dtype),
+               px->dtype == FFQRT_U8 ? 0x80 : 0,
+               rows,
+               d};
+    size_t nt = ffqrt_threads_for(ctx, rows * d, PAR_MIN_ELEMS);
+    ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), ln_task, &j);
+    return FFQRT_OK;
+}

@@ -5,9 +5,6 @@
 #include <assert.h>
 #include <string.h>
 #include <sys/mman.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "kernels.h"
 #include "threads.h"
@@ -366,24 +363,6 @@ size_t ffqrt_matmul_workspace_size(size_t m, size_t k, size_t n) {
     return rowcorr_off(k, n) + ffqrt_round_up(m * sizeof(int32_t), 64);
 }
 
-// sum_i (int8_t)(p[i] ^ flip) over n bytes: with SSE2 (every x86-64) psadbw sums 16
-// bytes a step ((int8_t)(b ^ flip) = (b ^ flip ^ 0x80) - 128).
-static int32_t sum_s8(const uint8_t *p, size_t n, uint8_t flip) {
-    uint8_t x = (uint8_t)(flip ^ 0x80);
-    uint64_t s = 0;
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128i zero = _mm_setzero_si128(), mask = _mm_set1_epi8((char)x);
-    __m128i acc = zero;
-    for (; i + 16 <= n; i += 16)
-        acc = _mm_add_epi64(
-            acc, _mm_sad_epu8(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(p + i)), mask), zero));
-    s = (uint64_t)_mm_cvtsi128_si64(acc) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc));
-#endif
-    for (; i < n; i++) s += (uint8_t)(p[i] ^ x);
-    return (int32_t)((int64_t)s - 128 * (int64_t)n);
-}
-
 // Whether one of the 4 bytes of v is 0x80 (an s8 -128).
 static inline int has_m128(uint32_t v) {
     uint32_t t = v ^ 0x80808080u;
@@ -515,7 +494,7 @@ static void pack_rhs_nk(void *packed, const uint8_t *x, const ffqrt_qparam *px, 
             if (v == -128) mark_m128(bits, words, j / FFQRT_NR, kk);
             dst[kk / FFQRT_KR * sizeof(ffqrt_wgroup) + kk % FFQRT_KR] = (uint8_t)v;
         }
-        colsum[j] = sum_s8(row, k, flip);
+        colsum[j] = ffqrt_sum_s8(row, k, flip);
     }
     pack_end(packed, d, k, n);
 }
@@ -543,7 +522,9 @@ static void matmul_one(const ffqrt_ctx *ctx, const ffqrt_kernels *k, const mm_ar
     for (size_t i = 0; i < m; i++) {
         // (no row sums needed when zw is 0)
         const uint8_t *row = at + i * kk;
-        int32_t s = zw == 0 ? 0 : a_signed ? sum_s8(row, kk, 0) : sum_s8(row, kk, 0x80) + 128 * (int32_t)kk;
+        int32_t s = zw == 0    ? 0
+                    : a_signed ? ffqrt_sum_s8(row, kk, 0)
+                               : ffqrt_sum_s8(row, kk, 0x80) + 128 * (int32_t)kk;
         uint32_t d = (uint32_t)s - (uint32_t)kk * (uint32_t)j->pa->zero_point;
         rowcorr[i] = (int32_t)((uint32_t)zw * d);
     }

@@ -11,6 +11,10 @@
 #include "ffqrt.h"
 #include "layout.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 // One GEMM call over packed weights: acc[m][n] = sum_k ((a[m][k] ^ a_xor) - za) * w[n][k]
 // (a_xor = 0x80 turns s8 activations into u8, za is then shifted by 128 too), followed
 // by the output stage of ffqrt.h.
@@ -176,6 +180,24 @@ static inline int ffqrt_qparam_ok(const ffqrt_qparam *p) {
 }
 
 // Byte value b read as s8 or u8.
+// sum_i (int8_t)(p[i] ^ flip) over n bytes: with SSE2 (every x86-64) psadbw sums 16
+// bytes a step ((int8_t)(b ^ flip) = (b ^ flip ^ 0x80) - 128).
+static inline int32_t ffqrt_sum_s8(const uint8_t *p, size_t n, uint8_t flip) {
+    uint8_t x = (uint8_t)(flip ^ 0x80);
+    uint64_t s = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128(), mask = _mm_set1_epi8((char)x);
+    __m128i acc = zero;
+    for (; i + 16 <= n; i += 16)
+        acc = _mm_add_epi64(
+            acc, _mm_sad_epu8(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(p + i)), mask), zero));
+    s = (uint64_t)_mm_cvtsi128_si64(acc) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc));
+#endif
+    for (; i < n; i++) s += (uint8_t)(p[i] ^ x);
+    return (int32_t)((int64_t)s - 128 * (int64_t)n);
+}
+
 static inline int32_t ffqrt_byte_val(uint8_t b, int is_signed) {
     return is_signed ? (int32_t)(int8_t)b : (int32_t)b;
 }

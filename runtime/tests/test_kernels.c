@@ -1100,6 +1100,66 @@ static void test_dispatch(void) {
     CHECK(strcmp(ffqrt_isa_name(FFQRT_ISA_AMX), "amx") == 0, "the AMX variant is named amx");
 }
 
+// ---- layer norm ----
+
+static int ln_byte(uint8_t v, int dtype) { return dtype == FFQRT_S8 ? (int)(int8_t)v : (int)v; }
+
+static void test_layer_norm(const variant *vs, size_t nv) {
+    static const size_t shapes[][2] = {{1, 1}, {3, 5}, {7, 192}, {2, 1500}, {5, 17}, {4, 64}, {0, 8}, {3, 0}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int dx = FFQRT_S8; dx <= FFQRT_U8; dx++)
+            for (int affine = 0; affine <= 1; affine++) {
+                size_t rows = shapes[si][0], d = shapes[si][1], n = rows * d;
+                uint8_t *x = xmalloc(n ? n : 1), *y = xmalloc(n ? n : 1), *y0 = xmalloc(n ? n : 1);
+                float *g = xmalloc((d ? d : 1) * 4), *b = xmalloc((d ? d : 1) * 4);
+                fill_bytes(x, n, 0, 255);
+                for (size_t i = 0; i < d; i++) {
+                    g[i] = 0.5f + (float)(rnd() % 1000) / 1000.0f;
+                    b[i] = ((float)(rnd() % 1000) - 500.0f) / 1000.0f;
+                }
+                int32_t zx = dx == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
+                ffqrt_qparam px = {0.05f, zx, dx}, py = {0.02f, (int32_t)(rnd() % 61) - 30, FFQRT_S8};
+                const float *gg = affine ? g : NULL, *bb = affine ? b : NULL;
+                for (size_t i = 0; i < nv; i++) {
+                    memset(y, 0x5A, n);
+                    CHECK(ffqrt_layer_norm8(vs[i].ctx, y, &py, x, &px, gg, bb, 1e-5f, rows, d) == FFQRT_OK,
+                          "layer_norm8 %s", vs[i].name);
+                    if (i == 0) memcpy(y0, y, n);
+                    CHECK(n == 0 || memcmp(y, y0, n) == 0, "layer_norm8 %s differs from %s (%zu x %zu)",
+                          vs[i].name, vs[0].name, rows, d);
+                }
+                // against the definition in double: within one step of the output grid
+                int worst = 0;
+                for (size_t r = 0; r < rows; r++) {
+                    double mean = 0.0, var = 0.0;
+                    for (size_t c = 0; c < d; c++) mean += 0.05 * (ln_byte(x[r * d + c], dx) - zx);
+                    mean /= (double)d;
+                    for (size_t c = 0; c < d; c++) {
+                        double v = 0.05 * (ln_byte(x[r * d + c], dx) - zx) - mean;
+                        var += v * v;
+                    }
+                    var /= (double)d;
+                    for (size_t c = 0; c < d; c++) {
+                        double v = (0.05 * (ln_byte(x[r * d + c], dx) - zx) - mean) / sqrt(var + 1e-5);
+                        if (affine) v = v * g[c] + b[c];
+                        double q = nearbyint(v / 0.02) + py.zero_point;
+                        q = q < -128 ? -128 : q > 127 ? 127 : q;
+                        int diff = abs((int)q - (int)(int8_t)y0[r * d + c]);
+                        worst = diff > worst ? diff : worst;
+                    }
+                }
+                CHECK(worst <= 1, "layer_norm8 %zu x %zu: %d steps from the definition", rows, d, worst);
+                free(x), free(y), free(y0), free(g), free(b);
+            }
+    uint8_t one = 0;
+    ffqrt_qparam p = {1.0f, 0, FFQRT_S8};
+    CHECK(ffqrt_layer_norm8(vs[0].ctx, &one, &p, &one, &p, NULL, NULL, -1.0f, 1, 1) == FFQRT_EINVAL,
+          "layer_norm8 refuses a negative eps");
+    CHECK(ffqrt_layer_norm8(vs[0].ctx, &one, &p, &one, &p, NULL, NULL, 1e-5f, 1,
+                            FFQRT_LAYER_NORM_MAX_D + 1) == FFQRT_EINVAL,
+          "layer_norm8 refuses rows over the limit");
+}
+
 int main(void) {
     variant vs[20];
     size_t nv = make_variants(vs);
@@ -1116,6 +1176,7 @@ int main(void) {
     test_requant_ties(vs, nv);
     test_conv(vs, nv);
     test_eltwise(vs, nv);
+    test_layer_norm(vs, nv);
     test_lut(vs, nv);
     test_nchw8(vs, nv);
     test_threads();

@@ -532,6 +532,42 @@ def test_attention_runs_on_the_integer_path():
     assert F.scaled_dot_product_attention(q, k, v, **quantizers) is not None
 
 
+def test_layer_norm_matches_simulation():
+    need_c()
+    rng = random.Random(31)
+    torch.manual_seed(31)
+    for shape in [(4, 7, 192), (3, 64), (2, 5, 1000), (6, 3), (2, 2, 4, 16)]:
+        x = act(shape, rng)
+        d = shape[-1]
+        gamma, beta = torch.rand(d) + 0.5, torch.randn(d) * 0.1
+        for w, b in ((None, None), (gamma, beta), (weight((d,), rng, per_channel=False), beta), (None, beta)):
+            with torch.no_grad():
+                wf = w.dequantize() if isinstance(w, QuantizedTensor) else w
+                ref = TF.layer_norm(x.dequantize(), (d,), wf, b)
+            q = LinearQuantizer(8, symmetric=False)
+            q.quantization_range = (float(ref.min()) * 0.9 - 0.01, float(ref.max()) * 0.9 + 0.01)
+            eps = rng.choice([1e-5, 1e-6, 0.1])
+            got, path, want = run_both(lambda: F.layer_norm(x, (d,), w, b, eps, output_quantizer=q))
+            assert path == "layer_norm:integer", (shape, path)
+            assert_step(got, want, "layer_norm %s" % (shape,))
+    # normalizing more than the last dimension, or without a static output grid: simulated
+    x = act((2, 4, 8), rng)
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-3.0, 3.0)
+    for call in (lambda: F.layer_norm(x, (4, 8), output_quantizer=q), lambda: F.layer_norm(x, (8,))):
+        got, path, want = run_both(call)
+        assert path is None, path
+        assert_exact(got, want, "layer_norm fallback")
+    # strict quantization: a float weight is an error on both paths
+    ff.set_strict_quantization(True)
+    try:
+        F.layer_norm(x, (8,), torch.ones(8), None, 1e-5, output_quantizer=q)
+    except QuantizationError:
+        pass
+    else:
+        raise AssertionError("a float layer_norm weight was accepted under strict quantization")
+
+
 # --- elementwise ------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ raise only for programming errors of the caller.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import threading
 import warnings
@@ -776,6 +777,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_add": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_lut8": ([vp, vp, vp, vp, sz], i32),
+        "ffqrt_layer_norm8": ([vp, vp, qp, vp, qp, vp, vp, ctypes.c_float, sz, sz], i32),
         "ffqrt_nhwc_to_nchw8": ([vp, vp, vp, sz, sz, sz], i32),
     }
     for name, (argtypes, restype) in table.items():
@@ -1363,6 +1365,36 @@ def mul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam, r
         threads: Optional[int] = None) -> Optional[torch.Tensor]:
     """Elementwise ``quantize(dq(a) * dq(b))`` onto ``out``'s grid (same-shape operands)."""
     return _eltwise("mul", a, pa, b, pb, out, relu, threads)
+
+
+LAYER_NORM_MAX_D = 524288
+
+
+def layer_norm8(x: torch.Tensor, px: QParam, gamma: Optional[torch.Tensor], beta: Optional[torch.Tensor],
+                eps: float, out: QParam, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """Layer norm over the last dimension of int8 / uint8 codes ``x`` [rows, d] (grid
+    ``px``) onto the grid ``out``: ``quantize((v - mean) / sqrt(var + eps) * gamma + beta)``
+    with ``v`` the dequantized row; ``gamma`` / ``beta`` float32 [d] or None."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        raise ValueError("layer_norm8: x must be a 2-D tensor [rows, d]")
+    rows, d = (int(v) for v in x.shape)
+    if d > LAYER_NORM_MAX_D:
+        raise ValueError("layer_norm8: d = %d exceeds %d" % (d, LAYER_NORM_MAX_D))
+    _need(x, "layer_norm8 input", tuple(_TORCH_INT8), rows * d)
+    _need_qparam(px, "layer_norm8 input", x)
+    _need_qparam(out, "layer_norm8 output")
+    for t, what in ((gamma, "weight"), (beta, "bias")):
+        if t is not None:
+            _need(t, "layer_norm8 " + what, (torch.float32,), d)
+    if not (isinstance(eps, (int, float)) and 0.0 <= float(eps) < math.inf):
+        raise ValueError("layer_norm8: eps must be a finite number >= 0, got %r" % (eps,))
+    y = _empty((rows, d), out.dtype)
+    _check(lib.ffqrt_layer_norm8(integer_context(threads), y.data_ptr(), ctypes.byref(out._c), x.data_ptr(),
+                                 ctypes.byref(px._c), _ptr(gamma), _ptr(beta), float(eps), rows, d), "layer_norm8")
+    return y
 
 
 def lut8(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:

@@ -1,9 +1,10 @@
 """Integer execution: dispatcher kernels that run quantized ops in libffqrt's int8 kernels.
 
 Registered at import (``fastforward`` imports this module) for ``linear``, ``conv1d``,
-``conv2d``, ``matmul``, ``mm``, ``bmm``, ``add``, ``mul`` and the cheap unary elementwise
+``conv2d``, ``matmul``, ``mm``, ``bmm``, ``add``, ``mul``, the cheap unary elementwise
 ops (``relu``, ``gelu``, ``sigmoid``, ``silu``, ``negative``, ``positive``, ``exp``, ``sin``,
-``cos``), both for the functional ops (``fastforward.nn.functional``) and for torch calls on
+``cos``), ``dropout``, ``embedding``, ``layer_norm`` (over the last dimension) and
+``scaled_dot_product_attention`` (see its section below), both for the functional ops (``fastforward.nn.functional``) and for torch calls on
 QuantizedTensors. A kernel applies when
 
 * its quantized operands are static affine 8-bit QuantizedTensors on the CPU (activations
@@ -1323,6 +1324,41 @@ def _plan_embedding(b: Dict[str, Any]) -> Optional[Plan]:
     return run
 
 
+def _plan_layer_norm(b: Dict[str, Any]) -> Optional[Plan]:
+    """Layer norm over the last dimension of a per-tensor 8-bit input onto a static output
+    grid, in one C call: the moments from the integer codes, the rest in float, quantized
+    with the quantizers' rounding (within a step of the simulation's float layer norm)."""
+    how = _output(b.get("output_quantizer"))
+    if how[0] != _REQUANT or type(b["input"]) is not QuantizedTensor or b["input"].dtype != torch.float32:
+        return None
+    x = _activation(b["input"])
+    if x is None or x.raw.dim() < 1:
+        return None
+    shape = b["normalized_shape"]
+    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    d = int(x.raw.shape[-1])
+    if len(dims) != 1 or int(dims[0]) != d or d == 0 or d > _ffqrt.LAYER_NORM_MAX_D:
+        return None
+    eps = b["eps"]
+    if type(eps) not in (float, int) or not 0.0 <= eps < math.inf:
+        return None
+    if b.get("strict_quantization") and b["weight"] is not None and not isinstance(b["weight"], QuantizedTensor):
+        return None  # (the schema's weight is quantized: the simulated path raises)
+    ok_w, gamma = _float_bias(b["weight"], d)
+    ok_b, beta = _float_bias(b["bias"], d)
+    if not (ok_w and ok_b):
+        return None
+    raw = x.raw
+
+    def run() -> torch.Tensor:
+        x2 = raw.reshape(-1, d)
+        y = _ffqrt.layer_norm8(x2 if x2.is_contiguous() else x2.contiguous(), x.qp, gamma, beta, float(eps),
+                               how[1][0])
+        return _finish(y.reshape(raw.shape), how)
+
+    return run
+
+
 # --- registration -------------------------------------------------------------------------------
 
 _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
@@ -1341,6 +1377,7 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     "embedding": (("input", "weight", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq", "sparse"),
                   {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False,
                    "sparse": False}),
+    "layer_norm": (("input", "normalized_shape", "weight", "bias", "eps"), {"weight": None, "bias": None, "eps": 1e-5}),
 }
 
 
@@ -1359,6 +1396,8 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
         return _plan_dropout
     if op == "embedding":
         return _plan_embedding
+    if op == "layer_norm":
+        return _plan_layer_norm
     return lambda b: _plan_unary(b, op)
 
 
@@ -1489,7 +1528,7 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "mm": torch.mm, "bmm": torch.bmm, "add": torch.add, "mul": torch.mul, "relu": torch.relu,
     "gelu": F.gelu, "sigmoid": torch.sigmoid, "silu": F.silu, "negative": torch.negative,
     "positive": torch.positive, "exp": torch.exp, "sin": torch.sin, "cos": torch.cos,
-    "dropout": F.dropout, "embedding": F.embedding,
+    "dropout": F.dropout, "embedding": F.embedding, "layer_norm": F.layer_norm,
 }
 
 OPS: List[str] = list(_TORCH_FNS)
