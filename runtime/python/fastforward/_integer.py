@@ -1707,39 +1707,36 @@ def _plan_sdpa(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Plan]:
     return run
 
 
+def _sdpa_plan(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Plan]:
+    try:
+        return _plan_sdpa(args, kwargs)
+    except _ERRORS:
+        return None
+
+
 def _sdpa_predicate(*args: Any, **kwargs: Any) -> bool:
-    try:
-        return _plan_sdpa(args, kwargs) is not None
-    except _ERRORS:
-        return False
-
-
-def _sdpa_kernel(*args: Any, **kwargs: Any) -> Any:
-    try:
-        plan = _plan_sdpa(args, kwargs)
-    except _ERRORS:
-        plan = None
-    if plan is None:
-        _note("scaled_dot_product_attention", "simulated")
-        from fastforward.nn import attention
-
-        with _simulated():
-            return attention.scaled_dot_product_attention(*args, **kwargs)
-    result = plan()
-    _note("scaled_dot_product_attention", "integer")
-    return result
+    return _sdpa_plan(args, kwargs) is not None
 
 
 def _sdpa_try(*args: Any, **kwargs: Any) -> Any:
-    try:
-        plan = _plan_sdpa(args, kwargs)
-    except _ERRORS:
-        plan = None
+    """The integer attention's result, or MISS where its predicate would refuse."""
+    plan = _sdpa_plan(args, kwargs)
     if plan is None:
         return MISS
     result = plan()
     _note("scaled_dot_product_attention", "integer")
     return result
+
+
+def _sdpa_kernel(*args: Any, **kwargs: Any) -> Any:
+    result = _sdpa_try(*args, **kwargs)
+    if result is not MISS:
+        return result
+    _note("scaled_dot_product_attention", "simulated")
+    from fastforward.nn import attention
+
+    with _simulated():
+        return attention.scaled_dot_product_attention(*args, **kwargs)
 
 
 _sdpa_predicate.__name__ = "integer_scaled_dot_product_attention_applies"
