@@ -150,16 +150,20 @@ static void ln_row(const lnjob *j, size_t r) {
     size_t i = 0;
 #ifdef __SSE2__
     const __m128i flip = _mm_set1_epi8((char)j->to_s8);
-    __m128i acc = _mm_setzero_si128();
-    for (; i + 16 <= d; i += 16) {  // d <= 2^19: each int32 lane stays below 2^31
-        __m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(xr + i)), flip);
-        __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8),
-                hi = _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
-        acc = _mm_add_epi32(acc, _mm_add_epi32(_mm_madd_epi16(lo, lo), _mm_madd_epi16(hi, hi)));
+    while (i + 16 <= d) {
+        // each step adds at most 4 * 128^2 = 2^16 to a lane: carried out every 2^14 steps
+        size_t end = d - i > ((size_t)16 << 14) ? i + ((size_t)16 << 14) : d;
+        __m128i acc = _mm_setzero_si128();
+        for (; i + 16 <= end; i += 16) {
+            __m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(xr + i)), flip);
+            __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8),
+                    hi = _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
+            acc = _mm_add_epi32(acc, _mm_add_epi32(_mm_madd_epi16(lo, lo), _mm_madd_epi16(hi, hi)));
+        }
+        uint32_t lanes[4];
+        _mm_storeu_si128((__m128i *)lanes, acc);
+        ss += (int64_t)lanes[0] + lanes[1] + lanes[2] + lanes[3];
     }
-    int32_t lanes[4];
-    _mm_storeu_si128((__m128i *)lanes, acc);
-    ss = (int64_t)lanes[0] + lanes[1] + lanes[2] + lanes[3];
 #endif
     for (; i < d; i++) {
         int32_t c = (int8_t)(xr[i] ^ j->to_s8);
@@ -174,12 +178,32 @@ static void ln_row(const lnjob *j, size_t r) {
     float rstd = 1.0f / sqrtf(var_f + (float)j->eps), bias = -rstd * mean_f;
     float buf[LN_CHUNK];
     for (size_t c0 = 0; c0 < d; c0 += LN_CHUNK) {
-        size_t len = d - c0 < LN_CHUNK ? d - c0 : LN_CHUNK;
-        for (size_t t = 0; t < len; t++) {
-            float x = (float)((int8_t)(xr[c0 + t] ^ j->to_s8) - z) * sx;
+        size_t len = d - c0 < LN_CHUNK ? d - c0 : LN_CHUNK, t = 0;
+        const uint8_t *xc = xr + c0;
+        const float *g = j->gamma ? j->gamma + c0 : NULL, *b = j->beta ? j->beta + c0 : NULL;
+#ifdef __SSE2__
+        // the same operations in the same order, four lanes at a time
+        const __m128 vs = _mm_set1_ps(sx), vr = _mm_set1_ps(rstd), vb = _mm_set1_ps(bias);
+        const __m128i vz = _mm_set1_epi32(z);
+        for (; t + 16 <= len; t += 16) {
+            __m128i v = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(xc + t)), flip);
+            __m128i lo = _mm_unpacklo_epi8(v, v), hi = _mm_unpackhi_epi8(v, v);
+            __m128i w[4] = {_mm_unpacklo_epi16(lo, lo), _mm_unpackhi_epi16(lo, lo),
+                            _mm_unpacklo_epi16(hi, hi), _mm_unpackhi_epi16(hi, hi)};
+            for (int u = 0; u < 4; u++) {
+                __m128i c = _mm_sub_epi32(_mm_srai_epi32(w[u], 24), vz);
+                __m128 y = _mm_add_ps(_mm_mul_ps(_mm_mul_ps(_mm_cvtepi32_ps(c), vs), vr), vb);
+                if (g) y = _mm_mul_ps(y, _mm_loadu_ps(g + t + 4 * u));
+                if (b) y = _mm_add_ps(y, _mm_loadu_ps(b + t + 4 * u));
+                _mm_storeu_ps(buf + t + 4 * u, y);
+            }
+        }
+#endif
+        for (; t < len; t++) {
+            float x = (float)((int8_t)(xc[t] ^ j->to_s8) - z) * sx;
             float v = x * rstd + bias;
-            if (j->gamma) v *= j->gamma[c0 + t];
-            if (j->beta) v += j->beta[c0 + t];
+            if (g) v *= g[t];
+            if (b) v += b[t];
             buf[t] = v;
         }
         j->k->quant_run(j->y + r * d + c0, buf, len, j->sy, j->zy, j->lo, j->hi);

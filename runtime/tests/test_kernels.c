@@ -1105,7 +1105,10 @@ static void test_dispatch(void) {
 static int ln_byte(uint8_t v, int dtype) { return dtype == FFQRT_S8 ? (int)(int8_t)v : (int)v; }
 
 static void test_layer_norm(const variant *vs, size_t nv) {
-    static const size_t shapes[][2] = {{1, 1}, {3, 5}, {7, 192}, {2, 1500}, {5, 17}, {4, 64}, {0, 8}, {3, 0}};
+    // (the last two: codes alternating between the extremes, and all -128 but one in the
+    // longest row accepted: sums of squares past 2^32)
+    static const size_t shapes[][2] = {{1, 1},  {3, 5}, {7, 192}, {2, 1500},   {5, 17},
+                                       {4, 64}, {0, 8}, {3, 0},   {1, 300001}, {1, FFQRT_LAYER_NORM_MAX_D}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
         for (int dx = FFQRT_S8; dx <= FFQRT_U8; dx++)
             for (int affine = 0; affine <= 1; affine++) {
@@ -1113,6 +1116,13 @@ static void test_layer_norm(const variant *vs, size_t nv) {
                 uint8_t *x = xmalloc(n ? n : 1), *y = xmalloc(n ? n : 1), *y0 = xmalloc(n ? n : 1);
                 float *g = xmalloc((d ? d : 1) * 4), *b = xmalloc((d ? d : 1) * 4);
                 fill_bytes(x, n, 0, 255);
+                uint8_t to_dt = dx == FFQRT_U8 ? 0x80 : 0;
+                if (d == FFQRT_LAYER_NORM_MAX_D) {
+                    memset(x, 0x80 ^ to_dt, n);
+                    x[n - 1] = to_dt;
+                } else if (d > 100000) {
+                    for (size_t i = 0; i < n; i++) x[i] = (uint8_t)(i % 2 ? 0x80 : 0x7F) ^ to_dt;
+                }
                 for (size_t i = 0; i < d; i++) {
                     g[i] = 0.5f + (float)(rnd() % 1000) / 1000.0f;
                     b[i] = ((float)(rnd() % 1000) - 500.0f) / 1000.0f;

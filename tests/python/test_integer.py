@@ -550,6 +550,18 @@ def test_layer_norm_matches_simulation():
             got, path, want = run_both(lambda: F.layer_norm(x, (d,), w, b, eps, output_quantizer=q))
             assert path == "layer_norm:integer", (shape, path)
             assert_step(got, want, "layer_norm %s" % (shape,))
+    # a quantized weight is dequantized once while unchanged; a change is followed
+    x = act((3, 16), rng)
+    w = weight((16,), rng, per_channel=False)
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-4.0, 4.0)
+    first, path, want = run_both(lambda: F.layer_norm(x, (16,), w, None, 1e-5, output_quantizer=q))
+    assert path == "layer_norm:integer"
+    with torch.no_grad():
+        w.raw_data.mul_(-1)
+    got, path, want = run_both(lambda: F.layer_norm(x, (16,), w, None, 1e-5, output_quantizer=q))
+    assert path == "layer_norm:integer" and not torch.equal(got.raw_data, first.raw_data)
+    assert_step(got, want, "layer_norm after its weight changed")
     # normalizing more than the last dimension, or without a static output grid: simulated
     x = act((2, 4, 8), rng)
     q = LinearQuantizer(8, symmetric=False)

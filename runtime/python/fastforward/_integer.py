@@ -1324,6 +1324,31 @@ def _plan_embedding(b: Dict[str, Any]) -> Optional[Plan]:
     return run
 
 
+# id(QuantizedTensor) -> (weak reference to it, its raw data's version, the float values):
+# a quantized layer-norm weight or bias is the same unchanged tensor on every call (the
+# quantizer returns its last result for an unchanged parameter), dequantized once.
+_float_params: Dict[int, Tuple[Any, int, Optional[torch.Tensor]]] = {}
+
+
+def _float_param(t: Any, n: int) -> Tuple[bool, Optional[torch.Tensor]]:
+    """``_float_bias(t, n)``, kept for a QuantizedTensor while its raw data are unchanged."""
+    if type(t) is not QuantizedTensor or torch.is_grad_enabled():
+        return _float_bias(t, n)
+    try:
+        version = t.raw_data._version
+    except RuntimeError:  # inference tensors have no version counter
+        return _float_bias(t, n)
+    hit = _float_params.get(id(t))
+    if hit is not None and hit[0]() is t and hit[1] == version:
+        return True, hit[2]
+    ok, value = _float_bias(t, n)
+    if ok:
+        if len(_float_params) > 4096:
+            _float_params.clear()
+        _float_params[id(t)] = (weakref.ref(t), version, value)
+    return ok, value
+
+
 def _plan_layer_norm(b: Dict[str, Any]) -> Optional[Plan]:
     """Layer norm over the last dimension of a per-tensor 8-bit input onto a static output
     grid, in one C call: the moments from the integer codes, the rest in float, quantized
@@ -1344,8 +1369,8 @@ def _plan_layer_norm(b: Dict[str, Any]) -> Optional[Plan]:
         return None
     if b.get("strict_quantization") and b["weight"] is not None and not isinstance(b["weight"], QuantizedTensor):
         return None  # (the schema's weight is quantized: the simulated path raises)
-    ok_w, gamma = _float_bias(b["weight"], d)
-    ok_b, beta = _float_bias(b["bias"], d)
+    ok_w, gamma = _float_param(b["weight"], d)
+    ok_b, beta = _float_param(b["bias"], d)
     if not (ok_w and ok_b):
         return None
     raw = x.raw
