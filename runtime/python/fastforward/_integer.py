@@ -43,6 +43,7 @@ environment) turn the integer path off, leaving the simulated one.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import math
 import os
@@ -1134,12 +1135,32 @@ def _plan_eltwise(b: Dict[str, Any], op: str) -> Optional[Plan]:
     shape = _broadcast(tuple(x.raw.shape), tuple(y.raw.shape))
     if shape is None:
         return None
+    for big, small in ((x, y), (y, x)):
+        if small.raw.numel() == 1 and tuple(big.raw.shape) == shape and big.raw.numel() != 1:
+            return _plan_by_scalar(op, big, small, how)
 
     def run() -> torch.Tensor:
         a = x.raw.expand(shape).contiguous()
         c = y.raw.expand(shape).contiguous()
         fn = _ffqrt.add if op == "add" else _ffqrt.mul
         return _finish(fn(a, x.qp, c, y.qp, how[1][0]), how)
+
+    return run
+
+
+def _plan_by_scalar(op: str, big: _Act, small: _Act, how: Tuple[int, Any]) -> Plan:
+    """add / mul of a tensor and a one-element operand (a quantized scalar such as attention's
+    scaling): a function of the tensor's 256 codes, tabulated with the simulated path (its
+    dequantized values op the scalar's, through the output quantizer) and applied by lookup.
+    Bit-identical to the simulation: the same float32 operations on the same values."""
+    code = int(small.raw.reshape(-1)[0])
+    # the scalar as the simulation dequantizes it: (code - zp) * scale, one float32 rounding
+    # (the product of the two float32 values is exact in double)
+    value = ctypes.c_float(float(code - small.qp.zero_point) * small.qp.scale).value
+
+    def run() -> torch.Tensor:
+        table = _lut(op + "_scalar", (value,), big.qp, how[1][1], how[1][0])
+        return _finish(_apply_table(big.raw, table), how)
 
     return run
 
@@ -1157,6 +1178,9 @@ _UNARY: Dict[str, Callable[..., torch.Tensor]] = {
     "exp": lambda t: torch.exp(t),
     "sin": lambda t: torch.sin(t),
     "cos": lambda t: torch.cos(t),
+    # (tables of add / mul by a one-element operand, its float32 value given)
+    "add_scalar": lambda t, v: torch.add(t, torch.tensor(v, dtype=torch.float32)),
+    "mul_scalar": lambda t, v: torch.mul(t, torch.tensor(v, dtype=torch.float32)),
 }
 _lut_cache: Dict[Tuple[Any, ...], torch.Tensor] = {}
 
