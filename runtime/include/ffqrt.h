@@ -296,6 +296,12 @@ FFQRT_API ffqrt_status ffqrt_layer_norm8(const ffqrt_ctx *ctx, void *y, const ff
                                          const ffqrt_qparam *px, const float *gamma, const float *beta,
                                          float eps, size_t rows, size_t d);
 
+// Softmax over the last dimension of rows x d codes (x: grid px), onto the grid py:
+//   v = dequantize(x[r]); y[r] = quantize(exp(v - max v) / sum exp(v - max v))
+// exp(v_j - max v) is exp(-sx * (cmax - c_j)), from a table of the 256 differences.
+FFQRT_API ffqrt_status ffqrt_softmax8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, const void *x,
+                                      const ffqrt_qparam *px, size_t rows, size_t d);
+
 // ---------------------------------------------------------------------------------------
 // References (the specification). Same arguments as above, minus ctx; weights unpacked.
 FFQRT_API ffqrt_status ffqrt_quantize_ref(void *q, const float *x, const ffqrt_grid *g, const float *scale,

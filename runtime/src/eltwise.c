@@ -244,3 +244,78 @@ ffqrt_status ffqrt_layer_norm8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam
     ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), ln_task, &j);
     return FFQRT_OK;
 }
+
+// ---- softmax over the last dimension of int8 codes ----
+//
+// exp(v_j - max v) depends on the code difference cmax - c_j only: a table of 256 values
+// exp(-sx * delta) per call. Per row: the largest code, the sum of the table entries, the
+// entries times 1 / sum (as torch's softmax scales), quantized by the kernel table's
+// quant_run onto the output grid.
+
+typedef struct smjob {
+    const ffqrt_kernels *k;
+    uint8_t *y;
+    const uint8_t *x;
+    const float *e;  // e[delta] = exp(-sx * delta)
+    float sy;
+    int32_t zy, lo, hi;
+    uint8_t to_s8;
+    size_t rows, d;
+} smjob;
+
+static void sm_row(const smjob *j, size_t r) {
+    const size_t d = j->d;
+    const uint8_t *xr = j->x + r * d;
+    uint8_t *yr = j->y + r * d;
+    // the largest code, as an unsigned byte of the code + 128 (order preserving)
+    uint8_t to_u8 = (uint8_t)(j->to_s8 ^ 0x80), top = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i fu = _mm_set1_epi8((char)to_u8);
+    __m128i m = _mm_setzero_si128();
+    for (; i + 16 <= d; i += 16)
+        m = _mm_max_epu8(m, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(xr + i)), fu));
+    uint8_t lanes[16];
+    _mm_storeu_si128((__m128i *)lanes, m);
+    for (int t = 0; t < 16; t++) top = lanes[t] > top ? lanes[t] : top;
+#endif
+    for (; i < d; i++) top = (uint8_t)(xr[i] ^ to_u8) > top ? (uint8_t)(xr[i] ^ to_u8) : top;
+    float sum = 0.0f, buf[LN_CHUNK];
+    for (i = 0; i < d; i++) sum += j->e[top - (uint8_t)(xr[i] ^ to_u8)];
+    float inv = 1.0f / sum;
+    for (size_t c0 = 0; c0 < d; c0 += LN_CHUNK) {
+        size_t len = d - c0 < LN_CHUNK ? d - c0 : LN_CHUNK;
+        for (size_t t = 0; t < len; t++) buf[t] = j->e[top - (uint8_t)(xr[c0 + t] ^ to_u8)] * inv;
+        j->k->quant_run(yr + c0, buf, len, j->sy, j->zy, j->lo, j->hi);
+    }
+}
+
+static void sm_task(void *arg, size_t part, size_t parts) {
+    const smjob *j = arg;
+    size_t r0, r1;
+    ffqrt_split(j->rows, 1, part, parts, &r0, &r1);
+    for (size_t r = r0; r < r1; r++) sm_row(j, r);
+}
+
+ffqrt_status ffqrt_softmax8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, const void *x,
+                            const ffqrt_qparam *px, size_t rows, size_t d) {
+    if (!ctx || !ffqrt_qparam_ok(py) || !ffqrt_qparam_ok(px)) return FFQRT_EINVAL;
+    if (rows == 0 || d == 0) return FFQRT_OK;
+    if (!y || !x) return FFQRT_EINVAL;
+    float e[256];
+    for (int t = 0; t < 256; t++) e[t] = expf(-px->scale * (float)t);
+    smjob j = {ctx->k,
+               y,
+               x,
+               e,
+               py->scale,
+               py->zero_point,
+               ffqrt_qmin(py->dtype),
+               ffqrt_qmax(py->dtype),
+               px->dtype == FFQRT_U8 ? 0x80 : 0,
+               rows,
+               d};
+    size_t nt = ffqrt_threads_for(ctx, rows * d, PAR_MIN_ELEMS);
+    ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), sm_task, &j);
+    return FFQRT_OK;
+}

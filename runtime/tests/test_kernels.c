@@ -1170,6 +1170,55 @@ static void test_layer_norm(const variant *vs, size_t nv) {
           "layer_norm8 refuses rows over the limit");
 }
 
+// ---- softmax ----
+
+static void test_softmax(const variant *vs, size_t nv) {
+    static const size_t shapes[][2] = {{1, 1},  {3, 5},  {12, 197}, {2, 1500},
+                                       {5, 17}, {4, 64}, {0, 8},    {3, 0}};
+    static const float scales[] = {0.002f, 0.05f, 0.3f};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int dx = FFQRT_S8; dx <= FFQRT_U8; dx++)
+            for (size_t sc = 0; sc < sizeof scales / sizeof scales[0]; sc++) {
+                size_t rows = shapes[si][0], d = shapes[si][1], n = rows * d;
+                uint8_t *x = xmalloc(n ? n : 1), *y = xmalloc(n ? n : 1), *y0 = xmalloc(n ? n : 1);
+                fill_bytes(x, n, 0, 255);
+                int32_t zx = dx == FFQRT_S8 ? (int32_t)(rnd() % 256) - 128 : (int32_t)(rnd() % 256);
+                // weights in [0, 1]: u8 over 1 / 255, or s8 with zero point -128
+                ffqrt_qparam px = {scales[sc], zx, dx};
+                ffqrt_qparam py = sc % 2 ? (ffqrt_qparam){1.0f / 255, 0, FFQRT_U8}
+                                         : (ffqrt_qparam){1.0f / 256, -128, FFQRT_S8};
+                for (size_t i = 0; i < nv; i++) {
+                    memset(y, 0x5A, n);
+                    CHECK(ffqrt_softmax8(vs[i].ctx, y, &py, x, &px, rows, d) == FFQRT_OK, "softmax8 %s",
+                          vs[i].name);
+                    if (i == 0) memcpy(y0, y, n);
+                    CHECK(n == 0 || memcmp(y, y0, n) == 0, "softmax8 %s differs from %s (%zu x %zu)",
+                          vs[i].name, vs[0].name, rows, d);
+                }
+                int worst = 0;
+                for (size_t r = 0; r < rows; r++) {
+                    double top = -1e300, sum = 0.0;
+                    for (size_t c = 0; c < d; c++) {
+                        double v = scales[sc] * (ln_byte(x[r * d + c], dx) - zx);
+                        top = v > top ? v : top;
+                    }
+                    for (size_t c = 0; c < d; c++)
+                        sum += exp(scales[sc] * (ln_byte(x[r * d + c], dx) - zx) - top);
+                    for (size_t c = 0; c < d; c++) {
+                        double w = exp(scales[sc] * (ln_byte(x[r * d + c], dx) - zx) - top) / sum;
+                        double q = nearbyint(w / py.scale) + py.zero_point;
+                        double lo = py.dtype == FFQRT_S8 ? -128 : 0, hi = py.dtype == FFQRT_S8 ? 127 : 255;
+                        q = q < lo ? lo : q > hi ? hi : q;
+                        int diff = abs((int)q - ln_byte(y0[r * d + c], py.dtype));
+                        worst = diff > worst ? diff : worst;
+                    }
+                }
+                CHECK(worst <= 1, "softmax8 %zu x %zu (scale %g): %d steps from the definition", rows, d,
+                      (double)scales[sc], worst);
+                free(x), free(y), free(y0);
+            }
+}
+
 int main(void) {
     variant vs[20];
     size_t nv = make_variants(vs);
@@ -1187,6 +1236,7 @@ int main(void) {
     test_conv(vs, nv);
     test_eltwise(vs, nv);
     test_layer_norm(vs, nv);
+    test_softmax(vs, nv);
     test_lut(vs, nv);
     test_nchw8(vs, nv);
     test_threads();

@@ -505,11 +505,8 @@ def test_attention_runs_on_the_integer_path():
             got, path, want = run_both(lambda: F.scaled_dot_product_attention(q, k, v, **kwargs))
             assert path == "scaled_dot_product_attention:integer", (case, path)
             what = "attention %s pow2=%s" % (case, pow2)
-            if pow2 and "scale" in case:
-                # scale 1/4 = (1/2)^2: the simulation's q * 1/2 @ (k * 1/2)^T is exact too
-                assert_exact(got, want, what)
-            elif isinstance(want, QuantizedTensor):
-                # the scores within a step of the simulation's; the rest follows from them
+            if isinstance(want, QuantizedTensor):
+                # each step (scores, softmax, output) within a step of the simulation's
                 diff = (got.dequantize() - want.dequantize()).abs()
                 step = float(quantizers["output_quantizer"].scale)
                 assert float(diff.max()) <= 4 * step and float(diff.mean()) <= 0.1 * step, (what, float(diff.max()))
@@ -553,6 +550,27 @@ def test_add_mul_by_a_scalar_are_tables_equal_to_the_simulation():
                 got, path, want = run_both(lambda: fn(a, b, output_quantizer=q))
                 assert path == op + ":integer", (op, path, i, tuple(x.shape), tuple(scalar.shape))
                 assert_exact(got, want, "%s by a scalar #%d" % (op, i))
+
+
+def test_softmax_matches_simulation():
+    need_c()
+    rng = random.Random(51)
+    torch.manual_seed(51)
+    for shape in [(4, 7, 19), (3, 128), (2, 3, 197, 197), (5, 1), (6, 1000)]:
+        x = act(shape, rng)
+        q = LinearQuantizer(8, symmetric=False)
+        q.quantization_range = (0.0, rng.choice([1.0, 0.5, 0.25]))
+        for dim in (-1, len(shape) - 1):
+            got, path, want = run_both(lambda: F.softmax(x, dim, output_quantizer=q))
+            assert path == "softmax:integer", (shape, path)
+            assert_step(got, want, "softmax %s" % (shape,))
+    # another dimension, a float64 result or no static output grid: simulated
+    x = act((3, 4, 5), rng)
+    for call in (lambda: F.softmax(x, 1, output_quantizer=q), lambda: F.softmax(x, -1, torch.float64, output_quantizer=q),
+                 lambda: F.softmax(x, -1)):
+        got, path, want = run_both(call)
+        assert path is None, path
+        assert_exact(got, want, "softmax fallback")
 
 
 def test_layer_norm_matches_simulation():

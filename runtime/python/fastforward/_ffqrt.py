@@ -778,6 +778,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_lut8": ([vp, vp, vp, vp, sz], i32),
         "ffqrt_layer_norm8": ([vp, vp, qp, vp, qp, vp, vp, ctypes.c_float, sz, sz], i32),
+        "ffqrt_softmax8": ([vp, vp, qp, vp, qp, sz, sz], i32),
         "ffqrt_nhwc_to_nchw8": ([vp, vp, vp, sz, sz, sz], i32),
     }
     for name, (argtypes, restype) in table.items():
@@ -1394,6 +1395,25 @@ def layer_norm8(x: torch.Tensor, px: QParam, gamma: Optional[torch.Tensor], beta
     y = _empty((rows, d), out.dtype)
     _check(lib.ffqrt_layer_norm8(integer_context(threads), y.data_ptr(), ctypes.byref(out._c), x.data_ptr(),
                                  ctypes.byref(px._c), _ptr(gamma), _ptr(beta), float(eps), rows, d), "layer_norm8")
+    return y
+
+
+def softmax8(x: torch.Tensor, px: QParam, out: QParam, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """Softmax over the last dimension of int8 / uint8 codes ``x`` [rows, d] (grid ``px``)
+    onto the grid ``out``: ``quantize(exp(v - max v) / sum exp(v - max v))`` with ``v`` the
+    dequantized row (the exponentials from a table of the 256 code differences)."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        raise ValueError("softmax8: x must be a 2-D tensor [rows, d]")
+    rows, d = (int(v) for v in x.shape)
+    _need(x, "softmax8 input", tuple(_TORCH_INT8), rows * d)
+    _need_qparam(px, "softmax8 input", x)
+    _need_qparam(out, "softmax8 output")
+    y = _empty((rows, d), out.dtype)
+    _check(lib.ffqrt_softmax8(integer_context(threads), y.data_ptr(), ctypes.byref(out._c), x.data_ptr(),
+                              ctypes.byref(px._c), rows, d), "softmax8")
     return y
 
 

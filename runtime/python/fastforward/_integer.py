@@ -1408,6 +1408,31 @@ def _plan_layer_norm(b: Dict[str, Any]) -> Optional[Plan]:
     return run
 
 
+def _plan_softmax(b: Dict[str, Any]) -> Optional[Plan]:
+    """Softmax over the last dimension of a per-tensor 8-bit input onto a static output grid
+    in one C call (within a step of the simulation's float softmax)."""
+    how = _output(b.get("output_quantizer"))
+    if how[0] != _REQUANT or type(b["input"]) is not QuantizedTensor or b["input"].dtype != torch.float32:
+        return None
+    if b.get("dtype") not in (None, torch.float32):
+        return None
+    x = _activation(b["input"])
+    dim = b["dim"]
+    if x is None or x.raw.dim() < 1 or type(dim) is not int or dim not in (-1, x.raw.dim() - 1):
+        return None
+    raw = x.raw
+    d = int(raw.shape[-1])
+    if d == 0:
+        return None
+
+    def run() -> torch.Tensor:
+        x2 = raw.reshape(-1, d)
+        y = _ffqrt.softmax8(x2 if x2.is_contiguous() else x2.contiguous(), x.qp, how[1][0])
+        return _finish(y.reshape(raw.shape), how)
+
+    return run
+
+
 # --- registration -------------------------------------------------------------------------------
 
 _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
@@ -1427,6 +1452,7 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
                   {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False,
                    "sparse": False}),
     "layer_norm": (("input", "normalized_shape", "weight", "bias", "eps"), {"weight": None, "bias": None, "eps": 1e-5}),
+    "softmax": (("input", "dim", "dtype"), {"dtype": None}),
 }
 
 
@@ -1447,6 +1473,8 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
         return _plan_embedding
     if op == "layer_norm":
         return _plan_layer_norm
+    if op == "softmax":
+        return _plan_softmax
     return lambda b: _plan_unary(b, op)
 
 
@@ -1577,7 +1605,7 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "mm": torch.mm, "bmm": torch.bmm, "add": torch.add, "mul": torch.mul, "relu": torch.relu,
     "gelu": F.gelu, "sigmoid": torch.sigmoid, "silu": F.silu, "negative": torch.negative,
     "positive": torch.positive, "exp": torch.exp, "sin": torch.sin, "cos": torch.cos,
-    "dropout": F.dropout, "embedding": F.embedding, "layer_norm": F.layer_norm,
+    "dropout": F.dropout, "embedding": F.embedding, "layer_norm": F.layer_norm, "softmax": torch.softmax,
 }
 
 OPS: List[str] = list(_TORCH_FNS)
@@ -1656,10 +1684,10 @@ for _op in _SHAPE_OPS:
 # per-tensor QuantizedTensors (float32 values), static per-tensor 8-bit score and weight
 # quantizers, no scaled query / key quantizers, no mask, no dropout. Then the scores are one
 # int8 matmul requantized onto the score quantizer's grid (the scale folded into the query's
-# grid), the softmax runs as the simulation runs it (the dequantized scores, torch's softmax,
-# the weight quantizer), and the output is an int8 matmul of the weights' and the value's
-# codes. The matmuls differ from the simulation's float products only by rounding: within
-# one step of the score / output grids.
+# grid), the softmax goes from the score codes onto the weight grid in one C call
+# (ffqrt_softmax8), and the output is an int8 matmul of the weights' and the value's codes.
+# Each step differs from the simulation's float one only by rounding: within one step of
+# its grid.
 
 _SDPA_ARGS = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
 _SDPA_DEFAULTS: Dict[str, Any] = {"attn_mask": None, "dropout_p": 0.0, "is_causal": False, "scale": None,
@@ -1727,7 +1755,6 @@ def _plan_sdpa(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Plan]:
     qp_scaled = _ffqrt.QParam(float(xq.qp.scale) * float(factor), xq.qp.zero_point)
     if not (0.0 < qp_scaled.scale < math.inf):
         return None
-    weights_q = weights_how[1][1]
 
     def run() -> torch.Tensor:
         batch = 1
@@ -1739,18 +1766,9 @@ def _plan_sdpa(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Plan]:
         a3 = qr.reshape(batch, n_q, e).contiguous()
         s8 = _ffqrt.matmul(a3, qp_scaled, k8.reshape(batch, n_k, e).contiguous(), xk.qp, out=scores_how[1][0],
                            b_transposed=True)
-        scores = _finish(s8.reshape(batch_shape + (n_q, n_k)), scores_how)
-        weights = weights_q(torch.softmax(scores.dequantize(), dim=-1))
-        w = _activation(weights)
-        if w is None:  # (the weights are not on an 8-bit grid after all): the simulated product
-            value = b["value"].dequantize()
-            if repeat > 1:
-                value = value.repeat_interleave(repeat, -3)
-            out = weights.dequantize() @ value
-            return out if out_how[0] == _FLOAT else out_how[1](out) if out_how[0] == _CALL else out_how[1][1](out)
-        o = _ffqrt.matmul(w.raw.reshape(batch, n_q, n_k).contiguous(), w.qp,
-                          v8.reshape(batch, n_k, ev).contiguous(), xv.qp,
-                          out=out_how[1][0] if out_how[0] == _REQUANT else None)
+        w8 = _ffqrt.softmax8(s8.reshape(batch * n_q, n_k), scores_how[1][0], weights_how[1][0])
+        o = _ffqrt.matmul(w8.reshape(batch, n_q, n_k), weights_how[1][0], v8.reshape(batch, n_k, ev).contiguous(),
+                          xv.qp, out=out_how[1][0] if out_how[0] == _REQUANT else None)
         return _finish(o.reshape(batch_shape + (n_q, ev)), out_how)
 
     return run
