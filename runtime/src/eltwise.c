@@ -6,17 +6,37 @@
 
 enum { PAR_MIN_ELEMS = 1 << 15 };  // per thread, at least
 
+// Work over [0, n) split between the threads in parts whose inner bounds are multiples of
+// align: run(job, b, e) on each part.
+typedef struct rangejob {
+    void (*run)(const void *job, size_t b, size_t e);
+    const void *job;
+    size_t n, align;
+} rangejob;
+
+static void range_task(void *arg, size_t part, size_t parts) {
+    const rangejob *j = arg;
+    size_t b, e;
+    ffqrt_split(j->n, j->align, part, parts, &b, &e);
+    if (b < e) j->run(j->job, b, e);
+}
+
+// `work` elements in all decide the threads (each gets PAR_MIN_ELEMS at least).
+static void by_ranges(const ffqrt_ctx *ctx, size_t n, size_t align, size_t work,
+                      void (*run)(const void *, size_t, size_t), const void *job) {
+    rangejob j = {run, job, n, align};
+    size_t nt = ffqrt_threads_for(ctx, work, PAR_MIN_ELEMS);
+    ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), range_task, &j);
+}
+
 typedef struct ejob {
     const ffqrt_kernels *k;
     const ffqrt_elt *e;
-    size_t n;
 } ejob;
 
-static void elt_task(void *arg, size_t tid, size_t nt) {
-    const ejob *j = arg;
-    size_t b, e;
-    ffqrt_split(j->n, 64, tid, nt, &b, &e);
-    if (b < e) j->k->elt_run(j->e, b, e);
+static void elt_range(const void *job, size_t b, size_t e) {
+    const ejob *j = job;
+    j->k->elt_run(j->e, b, e);
 }
 
 static ffqrt_status elt(const ffqrt_ctx *ctx, int op, void *y, const ffqrt_qparam *py, int relu,
@@ -42,9 +62,8 @@ static ffqrt_status elt(const ffqrt_ctx *ctx, int op, void *y, const ffqrt_qpara
                    (float)lo,
                    (float)ffqrt_qmax(py->dtype),
                    ffqrt_recip(py->scale)};
-    ejob j = {ctx->k, &e, n};
-    size_t nt = ffqrt_threads_for(ctx, n, PAR_MIN_ELEMS);
-    ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), elt_task, &j);
+    ejob j = {ctx->k, &e};
+    by_ranges(ctx, n, 64, n, elt_range, &j);
     return FFQRT_OK;
 }
 
@@ -122,34 +141,75 @@ ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint
     return FFQRT_OK;
 }
 
-// ---- layer norm over the last dimension of int8 codes ----
-//
-// Per row: the moments of the codes (exact integer sums), mean and variance in double, then
-// y = (c - mean) * (sx / sqrt(sx^2 var + eps)) * gamma + beta in float, quantized by the
-// kernel table's quant_run (the quantizers' own rounding) onto the output grid.
+// ---- row kernels (layer norm, softmax): int8 codes in rows of d, onto an output grid ----
 
-typedef struct lnjob {
+typedef struct rowout {
     const ffqrt_kernels *k;
     uint8_t *y;
     const uint8_t *x;
-    const float *gamma, *beta;
-    double sx, eps;
     float sy;
-    int32_t zx, zy, lo, hi;
+    int32_t zy, lo, hi;
     uint8_t to_s8;  // xor turning the input bytes into s8 codes (0x80 for u8 input)
     size_t rows, d;
+} rowout;
+
+static rowout rowout_of(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, const void *x,
+                        const ffqrt_qparam *px, size_t rows, size_t d) {
+    rowout o = {ctx->k,
+                y,
+                x,
+                py->scale,
+                py->zero_point,
+                ffqrt_qmin(py->dtype),
+                ffqrt_qmax(py->dtype),
+                px->dtype == FFQRT_U8 ? 0x80 : 0,
+                rows,
+                d};
+    return o;
+}
+
+// row(job, r) for the rows of o, the rows split between the threads.
+typedef struct rowjob {
+    void (*row)(const void *job, size_t r);
+    const void *job;
+} rowjob;
+
+static void row_range(const void *job, size_t b, size_t e) {
+    const rowjob *j = job;
+    for (size_t r = b; r < e; r++) j->row(j->job, r);
+}
+
+static void by_rows(const ffqrt_ctx *ctx, const rowout *o, void (*row)(const void *, size_t),
+                    const void *job) {
+    rowjob j = {row, job};
+    by_ranges(ctx, o->rows, 1, o->rows * o->d, row_range, &j);
+}
+
+// ---- layer norm over the last dimension of int8 codes ----
+//
+// Per row: the moments of the codes (exact integer sums), mean and variance in double, then
+// torch's formulation in float, y = (x * rstd - mean * rstd) * gamma + beta with x the
+// dequantized code, quantized by the kernel table's quant_run (the quantizers' own
+// rounding) onto the output grid.
+
+typedef struct lnjob {
+    rowout o;
+    const float *gamma, *beta;
+    double sx, eps;
+    int32_t zx;
 } lnjob;
 
 enum { LN_CHUNK = 1024 };
 
-static void ln_row(const lnjob *j, size_t r) {
-    const size_t d = j->d;
-    const uint8_t *xr = j->x + r * d;
-    int32_t z = j->zx - (j->to_s8 ? 128 : 0);  // the zero point of the s8 codes
-    int64_t s = ffqrt_sum_s8(xr, d, j->to_s8), ss = 0;
+static void ln_row(const void *job, size_t r) {
+    const lnjob *j = job;
+    const size_t d = j->o.d;
+    const uint8_t *xr = j->o.x + r * d;
+    int32_t z = j->zx - (j->o.to_s8 ? 128 : 0);  // the zero point of the s8 codes
+    int64_t s = ffqrt_sum_s8(xr, d, j->o.to_s8), ss = 0;
     size_t i = 0;
 #ifdef __SSE2__
-    const __m128i flip = _mm_set1_epi8((char)j->to_s8);
+    const __m128i flip = _mm_set1_epi8((char)j->o.to_s8);
     while (i + 16 <= d) {
         // each step adds at most 4 * 128^2 = 2^16 to a lane: carried out every 2^14 steps
         size_t end = d - i > ((size_t)16 << 14) ? i + ((size_t)16 << 14) : d;
@@ -166,7 +226,7 @@ static void ln_row(const lnjob *j, size_t r) {
     }
 #endif
     for (; i < d; i++) {
-        int32_t c = (int8_t)(xr[i] ^ j->to_s8);
+        int32_t c = (int8_t)(xr[i] ^ j->o.to_s8);
         ss += c * c;
     }
     // moments of c - z, then torch's formulation in float: x = (c - z) * sx (the dequantized
@@ -200,21 +260,14 @@ static void ln_row(const lnjob *j, size_t r) {
         }
 #endif
         for (; t < len; t++) {
-            float x = (float)((int8_t)(xc[t] ^ j->to_s8) - z) * sx;
+            float x = (float)((int8_t)(xc[t] ^ j->o.to_s8) - z) * sx;
             float v = x * rstd + bias;
             if (g) v *= g[t];
             if (b) v += b[t];
             buf[t] = v;
         }
-        j->k->quant_run(j->y + r * d + c0, buf, len, j->sy, j->zy, j->lo, j->hi);
+        j->o.k->quant_run(j->o.y + r * d + c0, buf, len, j->o.sy, j->o.zy, j->o.lo, j->o.hi);
     }
-}
-
-static void ln_task(void *arg, size_t part, size_t parts) {
-    const lnjob *j = arg;
-    size_t r0, r1;
-    ffqrt_split(j->rows, 1, part, parts, &r0, &r1);
-    for (size_t r = r0; r < r1; r++) ln_row(j, r);
 }
 
 ffqrt_status ffqrt_layer_norm8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, const void *x,
@@ -225,23 +278,8 @@ ffqrt_status ffqrt_layer_norm8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam
         return FFQRT_EINVAL;
     if (rows == 0 || d == 0) return FFQRT_OK;
     if (!y || !x) return FFQRT_EINVAL;
-    lnjob j = {ctx->k,
-               y,
-               x,
-               gamma,
-               beta,
-               px->scale,
-               eps,
-               py->scale,
-               px->zero_point,
-               py->zero_point,
-               ffqrt_qmin(py->dtype),
-               ffqrt_qmax(py->dtype),
-               px->dtype == FFQRT_U8 ? 0x80 : 0,
-               rows,
-               d};
-    size_t nt = ffqrt_threads_for(ctx, rows * d, PAR_MIN_ELEMS);
-    ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), ln_task, &j);
+    lnjob j = {rowout_of(ctx, y, py, x, px, rows, d), gamma, beta, px->scale, eps, px->zero_point};
+    by_rows(ctx, &j.o, ln_row, &j);
     return FFQRT_OK;
 }
 
@@ -253,22 +291,17 @@ ffqrt_status ffqrt_layer_norm8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam
 // quant_run onto the output grid.
 
 typedef struct smjob {
-    const ffqrt_kernels *k;
-    uint8_t *y;
-    const uint8_t *x;
+    rowout o;
     const float *e;  // e[delta] = exp(-sx * delta)
-    float sy;
-    int32_t zy, lo, hi;
-    uint8_t to_s8;
-    size_t rows, d;
 } smjob;
 
-static void sm_row(const smjob *j, size_t r) {
-    const size_t d = j->d;
-    const uint8_t *xr = j->x + r * d;
-    uint8_t *yr = j->y + r * d;
+static void sm_row(const void *job, size_t r) {
+    const smjob *j = job;
+    const size_t d = j->o.d;
+    const uint8_t *xr = j->o.x + r * d;
+    uint8_t *yr = j->o.y + r * d;
     // the largest code, as an unsigned byte of the code + 128 (order preserving)
-    uint8_t to_u8 = (uint8_t)(j->to_s8 ^ 0x80), top = 0;
+    uint8_t to_u8 = (uint8_t)(j->o.to_s8 ^ 0x80), top = 0;
     size_t i = 0;
 #ifdef __SSE2__
     const __m128i fu = _mm_set1_epi8((char)to_u8);
@@ -286,15 +319,8 @@ static void sm_row(const smjob *j, size_t r) {
     for (size_t c0 = 0; c0 < d; c0 += LN_CHUNK) {
         size_t len = d - c0 < LN_CHUNK ? d - c0 : LN_CHUNK;
         for (size_t t = 0; t < len; t++) buf[t] = j->e[top - (uint8_t)(xr[c0 + t] ^ to_u8)] * inv;
-        j->k->quant_run(yr + c0, buf, len, j->sy, j->zy, j->lo, j->hi);
+        j->o.k->quant_run(yr + c0, buf, len, j->o.sy, j->o.zy, j->o.lo, j->o.hi);
     }
-}
-
-static void sm_task(void *arg, size_t part, size_t parts) {
-    const smjob *j = arg;
-    size_t r0, r1;
-    ffqrt_split(j->rows, 1, part, parts, &r0, &r1);
-    for (size_t r = r0; r < r1; r++) sm_row(j, r);
 }
 
 ffqrt_status ffqrt_softmax8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, const void *x,
@@ -304,18 +330,7 @@ ffqrt_status ffqrt_softmax8(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *p
     if (!y || !x) return FFQRT_EINVAL;
     float e[256];
     for (int t = 0; t < 256; t++) e[t] = expf(-px->scale * (float)t);
-    smjob j = {ctx->k,
-               y,
-               x,
-               e,
-               py->scale,
-               py->zero_point,
-               ffqrt_qmin(py->dtype),
-               ffqrt_qmax(py->dtype),
-               px->dtype == FFQRT_U8 ? 0x80 : 0,
-               rows,
-               d};
-    size_t nt = ffqrt_threads_for(ctx, rows * d, PAR_MIN_ELEMS);
-    ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), sm_task, &j);
+    smjob j = {rowout_of(ctx, y, py, x, px, rows, d), e};
+    by_rows(ctx, &j.o, sm_row, &j);
     return FFQRT_OK;
 }

@@ -1371,6 +1371,17 @@ def mul(a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam, r
 LAYER_NORM_MAX_D = 524288
 
 
+def _row_codes(name: str, x: Any, px: QParam, out: QParam) -> Tuple[int, int]:
+    """(rows, d) of the codes ``x`` [rows, d] of a row kernel, checked with their grids."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        raise ValueError("%s: x must be a 2-D tensor [rows, d]" % name)
+    rows, d = (int(v) for v in x.shape)
+    _need(x, name + " input", tuple(_TORCH_INT8), rows * d)
+    _need_qparam(px, name + " input", x)
+    _need_qparam(out, name + " output")
+    return rows, d
+
+
 def layer_norm8(x: torch.Tensor, px: QParam, gamma: Optional[torch.Tensor], beta: Optional[torch.Tensor],
                 eps: float, out: QParam, threads: Optional[int] = None) -> Optional[torch.Tensor]:
     """Layer norm over the last dimension of int8 / uint8 codes ``x`` [rows, d] (grid
@@ -1379,14 +1390,9 @@ def layer_norm8(x: torch.Tensor, px: QParam, gamma: Optional[torch.Tensor], beta
     lib = _integer_lib()
     if lib is None:
         return None
-    if not isinstance(x, torch.Tensor) or x.dim() != 2:
-        raise ValueError("layer_norm8: x must be a 2-D tensor [rows, d]")
-    rows, d = (int(v) for v in x.shape)
+    rows, d = _row_codes("layer_norm8", x, px, out)
     if d > LAYER_NORM_MAX_D:
         raise ValueError("layer_norm8: d = %d exceeds %d" % (d, LAYER_NORM_MAX_D))
-    _need(x, "layer_norm8 input", tuple(_TORCH_INT8), rows * d)
-    _need_qparam(px, "layer_norm8 input", x)
-    _need_qparam(out, "layer_norm8 output")
     for t, what in ((gamma, "weight"), (beta, "bias")):
         if t is not None:
             _need(t, "layer_norm8 " + what, (torch.float32,), d)
@@ -1405,12 +1411,7 @@ def softmax8(x: torch.Tensor, px: QParam, out: QParam, threads: Optional[int] = 
     lib = _integer_lib()
     if lib is None:
         return None
-    if not isinstance(x, torch.Tensor) or x.dim() != 2:
-        raise ValueError("softmax8: x must be a 2-D tensor [rows, d]")
-    rows, d = (int(v) for v in x.shape)
-    _need(x, "softmax8 input", tuple(_TORCH_INT8), rows * d)
-    _need_qparam(px, "softmax8 input", x)
-    _need_qparam(out, "softmax8 output")
+    rows, d = _row_codes("softmax8", x, px, out)
     y = _empty((rows, d), out.dtype)
     _check(lib.ffqrt_softmax8(integer_context(threads), y.data_ptr(), ctypes.byref(out._c), x.data_ptr(),
                               ctypes.byref(px._c), rows, d), "softmax8")
