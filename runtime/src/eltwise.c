@@ -199,7 +199,7 @@ typedef struct lnjob {
     int32_t zx;
 } lnjob;
 
-enum { LN_CHUNK = 1024 };
+enum { ROW_CHUNK = 1024 };  // floats a row kernel quantizes at a time
 
 static void ln_row(const void *job, size_t r) {
     const lnjob *j = job;
@@ -236,9 +236,9 @@ static void ln_row(const void *job, size_t r) {
     if (var < 0.0) var = 0.0;
     float sx = (float)j->sx, mean_f = (float)(j->sx * mean), var_f = (float)(j->sx * j->sx * var);
     float rstd = 1.0f / sqrtf(var_f + (float)j->eps), bias = -rstd * mean_f;
-    float buf[LN_CHUNK];
-    for (size_t c0 = 0; c0 < d; c0 += LN_CHUNK) {
-        size_t len = d - c0 < LN_CHUNK ? d - c0 : LN_CHUNK, t = 0;
+    float buf[ROW_CHUNK];
+    for (size_t c0 = 0; c0 < d; c0 += ROW_CHUNK) {
+        size_t len = d - c0 < ROW_CHUNK ? d - c0 : ROW_CHUNK, t = 0;
         const uint8_t *xc = xr + c0;
         const float *g = j->gamma ? j->gamma + c0 : NULL, *b = j->beta ? j->beta + c0 : NULL;
 #ifdef __SSE2__
@@ -315,14 +315,14 @@ static void sm_row(const void *job, size_t r) {
     for (; i < d; i++) top = (uint8_t)(xr[i] ^ to_u8) > top ? (uint8_t)(xr[i] ^ to_u8) : top;
     // the sum in eight independent partial sums (one chain of dependent adds was the
     // bottleneck: 4 cycles an element)
-    float part[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}, sum = 0.0f, buf[LN_CHUNK];
+    float part[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}, sum = 0.0f, buf[ROW_CHUNK];
     for (i = 0; i + 8 <= d; i += 8)
         for (int u = 0; u < 8; u++) part[u] += j->e[top - (uint8_t)(xr[i + u] ^ to_u8)];
     for (; i < d; i++) sum += j->e[top - (uint8_t)(xr[i] ^ to_u8)];
     for (int u = 0; u < 8; u++) sum += part[u];
     float inv = 1.0f / sum;
-    for (size_t c0 = 0; c0 < d; c0 += LN_CHUNK) {
-        size_t len = d - c0 < LN_CHUNK ? d - c0 : LN_CHUNK;
+    for (size_t c0 = 0; c0 < d; c0 += ROW_CHUNK) {
+        size_t len = d - c0 < ROW_CHUNK ? d - c0 : ROW_CHUNK;
         for (size_t t = 0; t < len; t++) buf[t] = j->e[top - (uint8_t)(xr[c0 + t] ^ to_u8)] * inv;
         j->o.k->quant_run(yr + c0, buf, len, j->o.sy, j->o.zy, j->o.lo, j->o.hi);
     }

@@ -547,16 +547,6 @@ static ffqrt_status mm_check(const ffqrt_ctx *ctx, const void *y, const ffqrt_qp
     return FFQRT_OK;
 }
 
-static ffqrt_status matmul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *a,
-                           const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t batch,
-                           size_t m, size_t k, size_t n, void *ws) {
-    ffqrt_status st = mm_check(ctx, y, py, a, pa, b, pb, batch, m, k, n, ws);
-    if (st != FFQRT_OK || batch == 0 || m == 0 || n == 0) return st;
-    mm_args j = {y, py, pa, pb, relu, a, b, m, k, n, py ? 1 : sizeof(float), 0};
-    for (size_t t = 0; t < batch; t++) matmul_one(ctx, ctx->k, &j, t, ws);
-    return FFQRT_OK;
-}
-
 // ffqrt_matmul_batch: products as units of the pool, each packing into its own part of the
 // workspace, when the batch keeps the threads busy and the products are small (attention:
 // 12 heads of 197 x 64 x 197 took 389 us one product after the other, each split over the
@@ -582,16 +572,18 @@ size_t ffqrt_matmul_batch_workspace_size(size_t batch, size_t m, size_t k, size_
     return (batch ? batch : 1) * mm_slot(m, k, n);
 }
 
-ffqrt_status ffqrt_matmul_batch(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
-                                const void *a, const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
-                                size_t batch, size_t m, size_t k, size_t n, unsigned flags, void *workspace) {
+// The products of a batch; with `slots` (a workspace part for each product) as units of the
+// pool when that pays, else one after the other in the one workspace, each on all threads.
+static ffqrt_status matmul(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *a,
+                           const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t batch,
+                           size_t m, size_t k, size_t n, unsigned flags, void *workspace, int slots) {
     ffqrt_status st = mm_check(ctx, y, py, a, pa, b, pb, batch, m, k, n, workspace);
     if (st != FFQRT_OK || batch == 0 || m == 0 || n == 0) return st;
     if (flags & ~(unsigned)FFQRT_MATMUL_B_NK) return FFQRT_EINVAL;
     mm_args args = {y, py, pa, pb, relu, a, b, m, k, n, py ? 1 : sizeof(float), flags};
     size_t per = m * n * (k ? k : 1);
     size_t nt = ffqrt_threads_for(ctx, batch * per, PAR_MIN_MACS);
-    if (nt > 1 && batch >= nt && per < (size_t)BATCH_SPLIT_MACS) {
+    if (slots && nt > 1 && batch >= nt && per < (size_t)BATCH_SPLIT_MACS) {
         mm_job j = {ctx, &args, workspace, mm_slot(m, k, n)};
         ffqrt_parallel_for(ctx->pool, nt, batch, mm_unit, &j);
         return FFQRT_OK;
@@ -600,15 +592,21 @@ ffqrt_status ffqrt_matmul_batch(const ffqrt_ctx *ctx, void *y, const ffqrt_qpara
     return FFQRT_OK;
 }
 
+ffqrt_status ffqrt_matmul_batch(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu,
+                                const void *a, const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
+                                size_t batch, size_t m, size_t k, size_t n, unsigned flags, void *workspace) {
+    return matmul(ctx, y, py, relu, a, pa, b, pb, batch, m, k, n, flags, workspace, 1);
+}
+
 ffqrt_status ffqrt_matmul_f32(const ffqrt_ctx *ctx, float *y, const void *a, const ffqrt_qparam *pa,
                               const void *b, const ffqrt_qparam *pb, size_t batch, size_t m, size_t k,
                               size_t n, void *workspace) {
-    return matmul(ctx, y, NULL, 0, a, pa, b, pb, batch, m, k, n, workspace);
+    return matmul(ctx, y, NULL, 0, a, pa, b, pb, batch, m, k, n, 0, workspace, 0);
 }
 
 ffqrt_status ffqrt_matmul_q(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *a,
                             const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t batch,
                             size_t m, size_t k, size_t n, void *workspace) {
     if (!py) return FFQRT_EINVAL;
-    return matmul(ctx, y, py, relu, a, pa, b, pb, batch, m, k, n, workspace);
+    return matmul(ctx, y, py, relu, a, pa, b, pb, batch, m, k, n, 0, workspace, 0);
 }

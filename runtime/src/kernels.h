@@ -179,7 +179,6 @@ static inline int ffqrt_qparam_ok(const ffqrt_qparam *p) {
            p->zero_point >= ffqrt_qmin(p->dtype) && p->zero_point <= ffqrt_qmax(p->dtype);
 }
 
-// Byte value b read as s8 or u8.
 // sum_i (int8_t)(p[i] ^ flip) over n bytes: with SSE2 (every x86-64) psadbw sums 16
 // bytes a step ((int8_t)(b ^ flip) = (b ^ flip ^ 0x80) - 128).
 static inline int32_t ffqrt_sum_s8(const uint8_t *p, size_t n, uint8_t flip) {
@@ -198,6 +197,7 @@ static inline int32_t ffqrt_sum_s8(const uint8_t *p, size_t n, uint8_t flip) {
     return (int32_t)((int64_t)s - 128 * (int64_t)n);
 }
 
+// Byte value b read as s8 or u8.
 static inline int32_t ffqrt_byte_val(uint8_t b, int is_signed) {
     return is_signed ? (int32_t)(int8_t)b : (int32_t)b;
 }
