@@ -1373,20 +1373,43 @@ def _float_param(t: Any, n: int) -> Tuple[bool, Optional[torch.Tensor]]:
     return ok, value
 
 
-def _plan_layer_norm(b: Dict[str, Any]) -> Optional[Plan]:
-    """Layer norm over the last dimension of a per-tensor 8-bit input onto a static output
-    grid, in one C call: the moments from the integer codes, the rest in float, quantized
-    with the quantizers' rounding (within a step of the simulation's float layer norm)."""
+def _row_operand(b: Dict[str, Any]) -> Optional[Tuple[_Act, Tuple[int, Any]]]:
+    """(input codes, output) of a kernel over the input's last dimension onto a static output
+    grid (layer norm, softmax), or None: a per-tensor 8-bit input of float32 values."""
     how = _output(b.get("output_quantizer"))
     if how[0] != _REQUANT or type(b["input"]) is not QuantizedTensor or b["input"].dtype != torch.float32:
         return None
     x = _activation(b["input"])
-    if x is None or x.raw.dim() < 1:
+    if x is None or x.raw.dim() < 1 or int(x.raw.shape[-1]) == 0:
         return None
+    return x, how
+
+
+def _by_rows(x: _Act, how: Tuple[int, Any], kernel: Callable[[torch.Tensor], torch.Tensor]) -> Plan:
+    """The plan running ``kernel`` on the codes as rows of their last dimension."""
+    raw = x.raw
+    d = int(raw.shape[-1])
+
+    def run() -> torch.Tensor:
+        x2 = raw.reshape(-1, d)
+        y = kernel(x2 if x2.is_contiguous() else x2.contiguous())
+        return _finish(y.reshape(raw.shape), how)
+
+    return run
+
+
+def _plan_layer_norm(b: Dict[str, Any]) -> Optional[Plan]:
+    """Layer norm over the last dimension of a per-tensor 8-bit input onto a static output
+    grid, in one C call: the moments from the integer codes, the rest in float, quantized
+    with the quantizers' rounding (within a step of the simulation's float layer norm)."""
+    operand = _row_operand(b)
+    if operand is None:
+        return None
+    x, how = operand
     shape = b["normalized_shape"]
     dims = (shape,) if isinstance(shape, int) else tuple(shape)
     d = int(x.raw.shape[-1])
-    if len(dims) != 1 or int(dims[0]) != d or d == 0 or d > _ffqrt.LAYER_NORM_MAX_D:
+    if len(dims) != 1 or int(dims[0]) != d or d > _ffqrt.LAYER_NORM_MAX_D:
         return None
     eps = b["eps"]
     if type(eps) not in (float, int) or not 0.0 <= eps < math.inf:
@@ -1397,40 +1420,20 @@ def _plan_layer_norm(b: Dict[str, Any]) -> Optional[Plan]:
     ok_b, beta = _float_param(b["bias"], d)
     if not (ok_w and ok_b):
         return None
-    raw = x.raw
-
-    def run() -> torch.Tensor:
-        x2 = raw.reshape(-1, d)
-        y = _ffqrt.layer_norm8(x2 if x2.is_contiguous() else x2.contiguous(), x.qp, gamma, beta, float(eps),
-                               how[1][0])
-        return _finish(y.reshape(raw.shape), how)
-
-    return run
+    return _by_rows(x, how, lambda x2: _ffqrt.layer_norm8(x2, x.qp, gamma, beta, float(eps), how[1][0]))
 
 
 def _plan_softmax(b: Dict[str, Any]) -> Optional[Plan]:
     """Softmax over the last dimension of a per-tensor 8-bit input onto a static output grid
     in one C call (within a step of the simulation's float softmax)."""
-    how = _output(b.get("output_quantizer"))
-    if how[0] != _REQUANT or type(b["input"]) is not QuantizedTensor or b["input"].dtype != torch.float32:
+    operand = _row_operand(b)
+    if operand is None or b.get("dtype") not in (None, torch.float32):
         return None
-    if b.get("dtype") not in (None, torch.float32):
-        return None
-    x = _activation(b["input"])
+    x, how = operand
     dim = b["dim"]
-    if x is None or x.raw.dim() < 1 or type(dim) is not int or dim not in (-1, x.raw.dim() - 1):
+    if type(dim) is not int or dim not in (-1, x.raw.dim() - 1):
         return None
-    raw = x.raw
-    d = int(raw.shape[-1])
-    if d == 0:
-        return None
-
-    def run() -> torch.Tensor:
-        x2 = raw.reshape(-1, d)
-        y = _ffqrt.softmax8(x2 if x2.is_contiguous() else x2.contiguous(), x.qp, how[1][0])
-        return _finish(y.reshape(raw.shape), how)
-
-    return run
+    return _by_rows(x, how, lambda x2: _ffqrt.softmax8(x2, x.qp, how[1][0]))
 
 
 # --- registration -------------------------------------------------------------------------------
@@ -1692,12 +1695,7 @@ for _op in _SHAPE_OPS:
 _SDPA_ARGS = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
 _SDPA_DEFAULTS: Dict[str, Any] = {"attn_mask": None, "dropout_p": 0.0, "is_causal": False, "scale": None,
                                   "enable_gqa": False}
-_SDPA_UNUSED = ("scaled_query_quantizer", "scaled_key_quantizer")
-
-
-def _quantizing(q: Any) -> bool:
-    """Whether ``q`` changes what goes through it (not None, not a stub)."""
-    return q is not None and not (hasattr(q, "is_stub") and q.is_stub())
+_SDPA_UNSUPPORTED = ("scaled_query_quantizer", "scaled_key_quantizer")  # (the kernel folds the scale)
 
 
 def _plan_sdpa(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Plan]:
@@ -1710,10 +1708,10 @@ def _plan_sdpa(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Plan]:
         return None
     if b["attn_mask"] is not None or b["is_causal"] is not False or b["dropout_p"] != 0.0:
         return None
-    if any(_quantizing(b.get(name)) for name in _SDPA_UNUSED):
-        return None
     from fastforward.nn import attention
 
+    if any(attention._active(b.get(name)) for name in _SDPA_UNSUPPORTED):
+        return None
     if attention._upcast and attention._upcast[-1] != torch.float32:
         return None
     ops = []

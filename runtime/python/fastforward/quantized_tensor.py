@@ -152,8 +152,8 @@ class QuantizedTensor(torch.Tensor):
         """The real values, as a plain tensor; the gradient w.r.t. the raw data is the
         identity."""
         if not torch.is_grad_enabled():
-            codes = self.__dict__.get(_CODES)
-            if codes is not None and codes.current(self):
+            codes = _codes_of(self)
+            if codes is not None:
                 # the int8 codes a kernel or quantizer attached: (q - zp) * s in one C pass,
                 # the same single rounding as the simulated path's torch ops on the raw data
                 out = _dequantize_codes(codes)

@@ -16,7 +16,7 @@ from fastforward.quantization.affine import _kernels
 from fastforward.quantization.affine import AffineQuantizationFunction, StaticAffineQuantParams
 from fastforward.quantization.function import QuantizationContext
 from fastforward.quantization.granularity import Granularity, PerChannel, PerTensor
-from fastforward.quantized_tensor import QuantizedTensor
+from fastforward.quantized_tensor import QuantizedTensor, _codes_of
 
 __all__ = ["AbstractAffineQuantizer", "LinearQuantizer"]
 
@@ -368,11 +368,11 @@ def _fast_requantize(q: "LinearQuantizer", data: Any) -> Optional[torch.Tensor]:
     quantizer's result) whose requantization table onto ``q``'s grid exists already: the
     table applied to the codes, as ``fastforward._integer._requantize`` does it (which makes
     the table on first use); None otherwise."""
-    _, _integer, _, codes_key, _, _ = _modules()
+    _integer = _modules()[1]
     if not _integer.enabled() or get_export_mode():
         return None
-    codes = data.__dict__.get(codes_key)
-    if codes is None or not codes.current(data):
+    codes = _codes_of(data)
+    if codes is None:
         return None
     p = _prepared(q)
     if p is None:
