@@ -916,6 +916,71 @@ def test_views_of_kernel_results_keep_their_codes_under_inference_mode():
         assert torch.allclose(got, want, rtol=1e-4, atol=1e-5)
 
 
+def test_element_picking_ops_keep_their_codes():
+    """Indexing, expand, narrow, select, flip, movedim, split, chunk and unbind of a per-tensor
+    QuantizedTensor pick elements: on the integer path the codes go along (the same op on
+    them), so a quantizer after them requantizes by table instead of quantizing floats
+    (transformers' repeat_kv is x[:, :, None].expand(...).reshape(...)). Values, the codes
+    the result carries and the next quantizer's result equal the simulation's, with float
+    raw data (a quantizer's result) and int8 raw data (a kernel's)."""
+    need_c()
+    rng = random.Random(31)
+    ops = [
+        ("getitem basic", lambda t: t[:, 1:, None, ::2]),
+        ("getitem ellipsis int", lambda t: t[..., 3]),
+        ("getitem long tensor", lambda t: t[:, torch.tensor([2, 0, 2])]),
+        ("getitem list", lambda t: t[[1, 0]]),
+        ("getitem bool mask", lambda t: t[torch.tensor([True, False])]),
+        ("repeat_kv", lambda t: t[:, :, None, :].expand(2, 3, 2, 8).reshape(2, 6, 8)),
+        ("narrow", lambda t: t.narrow(2, 1, 4)),
+        ("select", lambda t: t.select(1, 2)),
+        ("flip", lambda t: t.flip(-1)),
+        ("movedim", lambda t: t.movedim(0, -1)),
+        ("split", lambda t: t.split(3, dim=-1)),
+        ("split sizes", lambda t: t.split([5, 3], dim=-1)),
+        ("chunk", lambda t: t.chunk(2, dim=0)),
+        ("unbind", lambda t: t.unbind(1)),
+    ]
+    x = act((2, 3, 8), rng)
+    w = weight((8, 8), rng, per_channel=False)
+    with torch.no_grad():
+        oq = out_quantizer(simulated(lambda: F.linear(x, w, output_quantizer=None, strict_quantization=False)), rng)
+        kernel_out = F.linear(x, w, output_quantizer=oq)  # int8 raw data, codes attached
+    assert kernel_out.raw_data.dtype == torch.int8
+    floats = LinearQuantizer(8, symmetric=False)
+    floats.quantization_range = (-1.3, 2.1)
+    with torch.no_grad():
+        float_raw = floats(torch.randn(2, 3, 8))  # float32 raw data, codes attached
+    assert float_raw.raw_data.dtype == torch.float32 and _CODES in float_raw.__dict__
+    nxt = LinearQuantizer(8, symmetric=False)
+    nxt.quantization_range = (-0.9, 1.7)
+    for source_name, source in (("kernel result", kernel_out), ("quantizer result", float_raw)):
+        with torch.no_grad():
+            codes = _integer._activation(source).raw
+        for name, op in ops:
+            what = "%s of a %s" % (name, source_name)
+            with torch.no_grad(), ff.strict_quantization(False):
+                got = op(source)
+                want = simulated(lambda: op(source))
+                parts = got if isinstance(got, tuple) else (got,)
+                wants = want if isinstance(want, tuple) else (want,)
+                picked = op(codes)
+                picked = picked if isinstance(picked, tuple) else (picked,)
+                assert len(parts) == len(wants) == len(picked), what
+                for g, wv, c in zip(parts, wants, picked):
+                    assert isinstance(g, QuantizedTensor), what
+                    assert torch.equal(g.dequantize(), wv.dequantize()), what + ": values differ"
+                    assert _CODES in g.__dict__, what + ": the codes were dropped"
+                    assert torch.equal(_integer._activation(g).raw, c), what + ": the codes are not the op's"
+                    requantized = nxt(g)
+                    assert torch.equal(requantized.dequantize(), simulated(lambda: nxt(wv)).dequantize()), (
+                        what + ": requantized differently")
+    # an index that is itself quantized is not an index of the codes: not taken
+    with torch.no_grad(), ff.strict_quantization(False):
+        assert not _integer._shape_applies(float_raw, (slice(None), float_raw))
+        assert not _integer._shape_applies(float_raw, torch.tensor([0.5]))
+
+
 def test_calibrated_models_run_their_layer_plans():
     """ff.quantize switches activation quantization off with an override until calibration;
     a calibrated model must not keep it (a quantizer with an override takes the generic path

@@ -284,19 +284,32 @@ def _empty_tracked(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
     below remember a tensor by its version counter, which inference tensors lack."""
     if not torch.is_inference_mode_enabled():
         return _empty(shape, dtype)
-    with torch.inference_mode(False):
+    if _InferenceMode is None:
+        with torch.inference_mode(False):
+            return _empty(shape, dtype)
+    # torch's C guard itself (the context manager around it costs ~1 us a call); released in
+    # `finally`, so an exception's traceback cannot keep inference mode off
+    guard = _InferenceMode(False)
+    try:
         return _empty(shape, dtype)
+    finally:
+        del guard
+
+
+_InferenceMode = getattr(torch._C, "_InferenceMode", None)
 
 
 def float_of_codes(q8: torch.Tensor) -> torch.Tensor:
     """The int8 codes ``q8`` as float32 values in a new tensor laid out alike, an ordinary
     tensor even under ``torch.inference_mode`` (codes attached to it are kept by its version
     counter). For results whose quantizer asks for float32 storage."""
-    if torch.is_inference_mode_enabled():
-        with torch.inference_mode(False):
+    out = _empty_tracked(q8.shape, torch.float32) if q8.is_contiguous() else None
+    if out is None:
+        if torch.is_inference_mode_enabled():
+            with torch.inference_mode(False):
+                out = torch.empty_like(q8, dtype=torch.float32)
+        else:
             out = torch.empty_like(q8, dtype=torch.float32)
-    else:
-        out = torch.empty_like(q8, dtype=torch.float32)
     torch.Tensor.copy_(out, q8)
     return out
 

@@ -1061,16 +1061,24 @@ def _conv_pack(w: QuantizedTensor, shape: Any, dims: int) -> Optional[torch.Tens
 
 
 def _broadcast(a: Tuple[int, ...], b: Tuple[int, ...]) -> Optional[Tuple[int, ...]]:
-    """torch.broadcast_shapes(a, b) as a tuple (the common cases without torch), or None
-    when the shapes do not broadcast."""
+    """torch.broadcast_shapes(a, b) as a tuple, or None when the shapes do not broadcast
+    (written out: torch's is ~30x slower, a cost every elementwise call paid)."""
     if a == b or not b:
         return a
     if not a:
         return b
-    try:
-        return tuple(torch.broadcast_shapes(a, b))
-    except RuntimeError:
-        return None
+    if len(a) < len(b):
+        a, b = b, a
+    out = list(a)
+    lead = len(a) - len(b)
+    for i, d in enumerate(b):
+        e = out[lead + i]
+        if d != e:
+            if e == 1:
+                out[lead + i] = d
+            elif d != 1:
+                return None
+    return tuple(out)
 
 
 def _plan_matmul(b: Dict[str, Any], a_name: str, b_name: str, op: str) -> Optional[Plan]:
@@ -1626,20 +1634,46 @@ _affine._REQUANTIZE.append(_requantize)
 _ffqrt.want_dequantized[0] = lambda: not enabled()
 
 
-# Shape ops on a per-tensor quantized tensor (flatten, reshape, ...) move its integers and
-# keep its parameters: on the integer path they run on the raw data, and the result stays
-# quantized (the simulated path dequantizes, and the next quantizer quantizes again).
+# Shape ops on a per-tensor quantized tensor (flatten, reshape, ...) and the ops that only
+# pick or repeat its elements (indexing, expand, narrow, split, ...) move its integers and
+# keep its parameters: on the integer path they run on the raw data and on the attached int8
+# codes alike, and the result stays quantized with its codes (the simulated path
+# dequantizes, and the next quantizer quantizes again). A result without codes would send
+# the next quantizer down the float path (transformers' repeat_kv is x[:, :, None]
+# .expand(...).reshape(...)).
 _SHAPE_OPS = ("flatten", "reshape", "view", "unsqueeze", "squeeze", "permute", "transpose", "t",
-              "contiguous", "unflatten")
+              "contiguous", "unflatten", "expand", "__getitem__", "narrow", "select", "flip", "movedim",
+              "split", "chunk", "unbind")
 
 
 _FLATTENING = ("flatten", "reshape", "view", "contiguous")
 
 
+def _plain_index(key: Any) -> bool:
+    """An index the same on the raw data and on the codes: ints, slices, None, Ellipsis,
+    bools, lists of those, and plain integer / bool tensors (never a QuantizedTensor)."""
+    for item in key if isinstance(key, tuple) else (key,):
+        if item is None or item is Ellipsis or isinstance(item, (bool, int, slice)):
+            continue
+        if type(item) is torch.Tensor and (item.dtype == torch.bool or not item.is_floating_point()) \
+                and not item.is_complex():
+            continue
+        if isinstance(item, list) and all(isinstance(v, (bool, int)) for v in item):
+            continue
+        return False
+    return True
+
+
 def _shape_applies(*args: Any, **kwargs: Any) -> bool:
     if not enabled() or not args or not isinstance(args[0], QuantizedTensor):
         return False
-    if any(isinstance(a, (torch.Tensor, torch.dtype)) for a in args[1:]) or any(
+    if len(args) == 2 and not kwargs and isinstance(args[1], (tuple, list, torch.Tensor)) \
+            and not isinstance(args[1], torch.Size):
+        # __getitem__'s key (or a shape / split sizes given as one sequence)
+        if not _plain_index(args[1]) and not (isinstance(args[1], (tuple, list))
+                                             and all(isinstance(v, int) for v in args[1])):
+            return False
+    elif any(isinstance(a, (torch.Tensor, torch.dtype)) for a in args[1:]) or any(
             isinstance(v, (torch.Tensor, torch.dtype)) for v in kwargs.values()):
         return False  # view(dtype) is left to the affine kernel, which refuses it
     params = _static_params(args[0])
@@ -1651,6 +1685,17 @@ def _shape_applies(*args: Any, **kwargs: Any) -> bool:
 def _shape_kernel(name: str) -> Callable[..., Any]:
     method = getattr(torch.Tensor, name)
 
+    def wrap(out: torch.Tensor, q8: Optional[torch.Tensor], context: Any, codes: Any) -> QuantizedTensor:
+        result = _wrap_plain(out, context) if type(out) is torch.Tensor else QuantizedTensor(out, context)
+        if q8 is not None and type(out) is torch.Tensor:
+            # the same op on the attached int8 codes: they stay the codes of the result
+            if q8.shape == out.shape and (q8 is out or not out.is_inference()):  # (q8 may be one: _Codes)
+                try:
+                    result.__dict__[_CODES] = _Codes(out, q8, context, codes.qp, codes.scale, codes.offset)
+                except RuntimeError:
+                    pass
+        return result
+
     def kernel(x: QuantizedTensor, *args: Any, **kwargs: Any) -> Any:
         _note(name, "integer")
         codes = None if torch.is_grad_enabled() else _codes_of(x)
@@ -1661,18 +1706,15 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
                 raw = dense
         context = x.quantization_context
         out = method(raw, *args, **kwargs)
-        result = _wrap_plain(out, context) if type(out) is torch.Tensor else QuantizedTensor(out, context)
-        if codes is not None and type(out) is torch.Tensor:
-            # the same op on the attached int8 codes: they stay the codes of the result
+        q8: Any = None
+        if codes is not None:
             q8 = out if codes.q8 is codes.raw else method(codes.q8, *args, **kwargs)
-            if q8.shape == out.shape and (q8 is out or not out.is_inference()):  # (q8 may be one: _Codes)
-                try:
-                    result.__dict__[_CODES] = _Codes(out, q8, context, codes.qp, codes.scale, codes.offset)
-                except RuntimeError:
-                    pass
-        return result
+        if isinstance(out, (tuple, list)):  # split, chunk, unbind
+            parts = q8 if q8 is not None and q8 is not out else [p if q8 is not None else None for p in out]
+            return tuple(wrap(o, p, context, codes) for o, p in zip(out, parts))
+        return wrap(out, q8, context, codes)
 
-    kernel.__name__ = "integer_" + name
+    kernel.__name__ = "integer_" + name.strip("_")
     return kernel
 
 
