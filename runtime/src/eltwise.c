@@ -4,7 +4,7 @@
 #include "kernels.h"
 #include "threads.h"
 
-enum { PAR_MIN_ELEMS = 1 << 15 };  // per thread, at least
+enum { PAR_MIN_ELEMS = 1 << 13 };  // per thread, at least
 
 // Work over [0, n) split between the threads in parts whose inner bounds are multiples of
 // align: run(job, b, e) on each part.
@@ -297,34 +297,31 @@ typedef struct smjob {
 
 static void sm_row(const void *job, size_t r) {
     const smjob *j = job;
+    const ffqrt_kernels *k = j->o.k;
     const size_t d = j->o.d;
     const uint8_t *xr = j->o.x + r * d;
     uint8_t *yr = j->o.y + r * d;
     // the largest code, as an unsigned byte of the code + 128 (order preserving)
-    uint8_t to_u8 = (uint8_t)(j->o.to_s8 ^ 0x80), top = 0;
-    size_t i = 0;
-#ifdef __SSE2__
-    const __m128i fu = _mm_set1_epi8((char)to_u8);
-    __m128i m = _mm_setzero_si128();
-    for (; i + 16 <= d; i += 16)
-        m = _mm_max_epu8(m, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(xr + i)), fu));
-    uint8_t lanes[16];
-    _mm_storeu_si128((__m128i *)lanes, m);
-    for (int t = 0; t < 16; t++) top = lanes[t] > top ? lanes[t] : top;
-#endif
-    for (; i < d; i++) top = (uint8_t)(xr[i] ^ to_u8) > top ? (uint8_t)(xr[i] ^ to_u8) : top;
-    // the sum in eight independent partial sums (one chain of dependent adds was the
-    // bottleneck: 4 cycles an element)
+    const uint8_t to_u8 = (uint8_t)(j->o.to_s8 ^ 0x80), top = k->max_u8(xr, d, to_u8);
+    // one gather per element (the ISA's vector gather): the row's entries go to buf chunk
+    // by chunk, summed there in eight independent partial sums (one chain of dependent
+    // float adds bound the sum at 4 cycles an element); rows longer than a chunk gather
+    // their entries a second time
     float part[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}, sum = 0.0f, buf[ROW_CHUNK];
-    for (i = 0; i + 8 <= d; i += 8)
-        for (int u = 0; u < 8; u++) part[u] += j->e[top - (uint8_t)(xr[i + u] ^ to_u8)];
-    for (; i < d; i++) sum += j->e[top - (uint8_t)(xr[i] ^ to_u8)];
+    for (size_t c0 = 0; c0 < d; c0 += ROW_CHUNK) {
+        size_t len = d - c0 < ROW_CHUNK ? d - c0 : ROW_CHUNK, t = 0;
+        k->gather_f32(buf, j->e, xr + c0, len, top, to_u8);
+        for (; t + 8 <= len; t += 8)
+            for (int u = 0; u < 8; u++) part[u] += buf[t + u];
+        for (; t < len; t++) sum += buf[t];
+    }
     for (int u = 0; u < 8; u++) sum += part[u];
     float inv = 1.0f / sum;
     for (size_t c0 = 0; c0 < d; c0 += ROW_CHUNK) {
         size_t len = d - c0 < ROW_CHUNK ? d - c0 : ROW_CHUNK;
-        for (size_t t = 0; t < len; t++) buf[t] = j->e[top - (uint8_t)(xr[c0 + t] ^ to_u8)] * inv;
-        j->o.k->quant_run(yr + c0, buf, len, j->o.sy, j->o.zy, j->o.lo, j->o.hi);
+        if (d > ROW_CHUNK) k->gather_f32(buf, j->e, xr + c0, len, top, to_u8);
+        for (size_t t = 0; t < len; t++) buf[t] *= inv;
+        k->quant_run(yr + c0, buf, len, j->o.sy, j->o.zy, j->o.lo, j->o.hi);
     }
 }
 

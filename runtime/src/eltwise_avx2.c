@@ -27,3 +27,15 @@ void ffqrt_elt_run_avx2(const ffqrt_elt *e, size_t i0, size_t i1) {
     }
     ffqrt_elt_run_ref(e, i, i1);
 }
+
+void ffqrt_gather_f32_avx2(float *restrict y, const float *restrict e, const uint8_t *restrict x, size_t n,
+                           uint8_t top, uint8_t flip) {
+    const __m256i vt = _mm256_set1_epi32(top);
+    const __m128i f = _mm_set1_epi8((char)flip);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i b = _mm_xor_si128(_mm_loadl_epi64((const __m128i *)(x + i)), f);
+        _mm256_storeu_ps(y + i, _mm256_i32gather_ps(e, _mm256_sub_epi32(vt, _mm256_cvtepu8_epi32(b)), 4));
+    }
+    ffqrt_gather_f32_ref(y + i, e, x + i, n - i, top, flip);
+}

@@ -24,3 +24,15 @@ void ffqrt_elt_run_avx512vnni(const ffqrt_elt *e, size_t i0, size_t i1) {
     }
     ffqrt_elt_run_ref(e, i, i1);
 }
+
+void ffqrt_gather_f32_avx512vnni(float *restrict y, const float *restrict e, const uint8_t *restrict x,
+                                 size_t n, uint8_t top, uint8_t flip) {
+    const __m512i vt = _mm512_set1_epi32(top);
+    const __m128i f = _mm_set1_epi8((char)flip);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + i)), f);
+        _mm512_storeu_ps(y + i, _mm512_i32gather_ps(_mm512_sub_epi32(vt, _mm512_cvtepu8_epi32(b)), e, 4));
+    }
+    ffqrt_gather_f32_ref(y + i, e, x + i, n - i, top, flip);
+}

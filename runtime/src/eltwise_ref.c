@@ -36,3 +36,8 @@ void ffqrt_elt_run_ref(const ffqrt_elt *e, size_t i0, size_t i1) {
     for (size_t i = i0; i < i1; i++)
         e->y[i] = (uint8_t)(int32_t)ffqrt_qf(ffqrt_elt_real(e, i), e->sy, e->zy, e->ylo, e->yhi);
 }
+
+void ffqrt_gather_f32_ref(float *restrict y, const float *restrict e, const uint8_t *restrict x, size_t n,
+                          uint8_t top, uint8_t flip) {
+    for (size_t i = 0; i < n; i++) y[i] = e[top - (uint8_t)(x[i] ^ flip)];
+}

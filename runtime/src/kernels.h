@@ -77,6 +77,10 @@ typedef struct ffqrt_kernels {
     void (*gemm_panels)(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);
     // Elements [i0, i1).
     void (*elt_run)(const ffqrt_elt *e, size_t i0, size_t i1);
+    // y[i] = e[top - (x[i] ^ flip)] (a table of 256 floats indexed by byte differences;
+    // top - (x[i] ^ flip) must not be negative).
+    void (*gather_f32)(float *restrict y, const float *restrict e, const uint8_t *restrict x, size_t n,
+                       uint8_t top, uint8_t flip);
 } ffqrt_kernels;
 
 struct ffqrt_ctx {
@@ -107,7 +111,9 @@ static inline size_t ffqrt_threads_for(const ffqrt_ctx *ctx, size_t work, size_t
     void ffqrt_minmax_cols_##isa(float *restrict mn, float *restrict mx, const float *restrict x, size_t n); \
     uint8_t ffqrt_max_u8_##isa(const uint8_t *restrict a, size_t n, uint8_t x);                              \
     void ffqrt_gemm_panels_##isa(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);           \
-    void ffqrt_elt_run_##isa(const ffqrt_elt *e, size_t i0, size_t i1);
+    void ffqrt_elt_run_##isa(const ffqrt_elt *e, size_t i0, size_t i1);                                      \
+    void ffqrt_gather_f32_##isa(float *restrict y, const float *restrict e, const uint8_t *restrict x,       \
+                                size_t n, uint8_t top, uint8_t flip);
 
 FFQRT_DECLARE_ISA(ref)
 FFQRT_DECLARE_ISA(avx2)

@@ -962,7 +962,7 @@ def linear_pack(w: torch.Tensor, w_scale: torch.Tensor) -> Optional[torch.Tensor
     _need(w_scale, "linear_pack scales", (torch.float32,), n)
     if n and not bool((torch.isfinite(w_scale) & (w_scale > 0)).all()):
         raise ValueError("linear_pack: weight scales must be finite and > 0")
-    packed = torch.empty(int(lib.ffqrt_linear_pack_size(n, k)), dtype=torch.uint8)
+    packed = _empty_tracked((int(lib.ffqrt_linear_pack_size(n, k)),), torch.uint8)  # (checked once: _pack_nk)
     _check(lib.ffqrt_linear_pack(packed.data_ptr(), w.data_ptr(), w_scale.data_ptr(), n, k), "linear_pack")
     return packed
 
@@ -1250,7 +1250,7 @@ def conv2d_pack(w: torch.Tensor, w_scale: torch.Tensor, shape: Any) -> Optional[
     _need(w_scale, "conv2d_pack scales", (torch.float32,), shape.c_out)
     if shape.c_out and not bool((torch.isfinite(w_scale) & (w_scale > 0)).all()):
         raise ValueError("conv2d_pack: weight scales must be finite and > 0")
-    packed = torch.empty(int(lib.ffqrt_conv2d_pack_size(ctypes.byref(shape))), dtype=torch.uint8)
+    packed = _empty_tracked((int(lib.ffqrt_conv2d_pack_size(ctypes.byref(shape))),), torch.uint8)
     _check(lib.ffqrt_conv2d_pack(packed.data_ptr(), w.data_ptr(), w_scale.data_ptr(), ctypes.byref(shape)),
            "conv2d_pack")
     return packed
