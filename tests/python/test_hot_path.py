@@ -317,6 +317,41 @@ def test_weight_packs_are_kept_and_invalidated():
     close(y, simulated(lambda: F.linear(q(x), w, bias)), "with autograd on")
 
 
+def test_packs_made_under_inference_mode_are_checked_once():
+    """A pack made by the first call inside ``torch.inference_mode`` (the usual first
+    forward) is an ordinary tensor, so the check of its header is remembered by the pack's
+    version counter: later calls do not read the header through ctypes again."""
+    need_c()
+    torch.manual_seed(8)
+    raw = torch.randint(-127, 128, (6, 16), dtype=torch.int8)
+    scale = torch.full((6,), 0.02)
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-2.0, 2.0)
+    x = torch.randn(3, 16)
+    reads = []
+    real = _ffqrt.linear_pack_dims
+
+    def counting(packed):
+        reads.append(1)
+        return real(packed)
+
+    with torch.inference_mode():
+        packed = _ffqrt.linear_pack(raw, scale)
+        assert not packed.is_inference(), "a pack made under inference_mode must keep a version counter"
+        w = QuantizedTensor(raw, ff.quantization.affine.quantization_context(scale, None, ff.PerChannel(0)))
+        _integer.clear_cache()
+        F.linear(q(x), w, None, strict_quantization=False)  # packs the weight
+        _ffqrt.linear_pack_dims = counting
+        try:
+            for _ in range(3):
+                got = F.linear(q(x), w, None, strict_quantization=False)
+                assert _integer.last_path() == "linear:integer"
+        finally:
+            _ffqrt.linear_pack_dims = real
+        assert not reads, "the kept pack was checked again %d times" % len(reads)
+        close(got, simulated(lambda: F.linear(q(x), w, None, strict_quantization=False)), "inference_mode pack")
+
+
 def test_inline_linear_equals_the_planned_path():
     """The inline case of linear's try_call gives bit for bit what the planned path (the
     kernel itself) gives, for 2-D, 3-D and transposed inputs, with and without bias and
