@@ -286,6 +286,11 @@ FFQRT_API ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const 
 // op of an 8-bit operand onto an 8-bit grid, tabulated once. y may equal x.
 FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *table,
                                   size_t n);
+// y[i] = table[x[i]] for n bytes and a table of 256 floats: a unary op with a float result
+// of an 8-bit operand (its dequantized values through the op), tabulated once. y and x do
+// not overlap.
+FFQRT_API ffqrt_status ffqrt_lut_f32(const ffqrt_ctx *ctx, float *y, const void *x, const float *table,
+                                     size_t n);
 
 // Layer norm over the last dimension of rows x d codes (x: grid px), onto the grid py:
 //   v = dequantize(x[r]); y[r] = quantize((v - mean(v)) / sqrt(var(v) + eps) * gamma + beta)

@@ -141,6 +141,28 @@ ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint
     return FFQRT_OK;
 }
 
+// ---- float table lookup ----
+
+typedef struct lfjob {
+    const ffqrt_kernels *k;
+    float *y;
+    const uint8_t *x;
+    const float *table;
+} lfjob;
+
+static void lutf_range(const void *job, size_t b, size_t e) {
+    const lfjob *j = job;
+    // gather_f32 reads e[top - (x ^ flip)]: top 255 and flip 0xff make that e[x]
+    j->k->gather_f32(j->y + b, j->table, j->x + b, e - b, 0xff, 0xff);
+}
+
+ffqrt_status ffqrt_lut_f32(const ffqrt_ctx *ctx, float *y, const void *x, const float *table, size_t n) {
+    if (!ctx || (n && (!y || !x || !table))) return FFQRT_EINVAL;
+    lfjob j = {ctx->k, y, x, table};
+    by_ranges(ctx, n, 16, n, lutf_range, &j);
+    return FFQRT_OK;
+}
+
 // ---- row kernels (layer norm, softmax): int8 codes in rows of d, onto an output grid ----
 
 typedef struct rowout {

@@ -929,6 +929,29 @@ static void test_lut(const variant *vs, size_t nv) {
     }
     CHECK(ffqrt_lut8(vs[0].ctx, NULL, NULL, table, 0) == FFQRT_OK, "lut8 of nothing");
     CHECK(ffqrt_lut8(vs[0].ctx, NULL, table, table, 4) == FFQRT_EINVAL, "lut8 without output");
+    // the float table: every entry distinct (a wrong index cannot land on an equal value)
+    float ftable[256];
+    for (int t = 0; t < 256; t++) ftable[t] = (float)t * 0.37f - 11.0f;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t n = sizes[si];
+        uint8_t *x = xmalloc(n + 1);
+        float *yf = xmalloc((n + 1) * sizeof(float));
+        fill_bytes(x, n + 1, 0, 255);
+        if (n >= 64) x[3] = 0, x[40] = 255;  // both ends of the table, inside a vector step
+        for (size_t i = 0; i < nv; i++)
+            for (size_t off = 0; off < 2 && off <= n; off++) {
+                memset(yf, 0, (n + 1) * sizeof(float));
+                CHECK(ffqrt_lut_f32(vs[i].ctx, yf + off, x + off, ftable, n - off) == FFQRT_OK, "lut_f32");
+                size_t bad = 0;
+                for (size_t e = off; e < n; e++) bad += memcmp(&yf[e], &ftable[x[e]], sizeof(float)) != 0;
+                CHECK(bad == 0, "lut_f32 %s n %zu offset %zu: %zu floats differ", vs[i].name, n, off, bad);
+                CHECK(off == 0 || yf[0] == 0.0f, "lut_f32 wrote before its output");
+            }
+        free(x), free(yf);
+    }
+    CHECK(ffqrt_lut_f32(vs[0].ctx, NULL, NULL, ftable, 0) == FFQRT_OK, "lut_f32 of nothing");
+    CHECK(ffqrt_lut_f32(vs[0].ctx, NULL, table, ftable, 4) == FFQRT_EINVAL, "lut_f32 without output");
+    CHECK(ffqrt_lut_f32(vs[0].ctx, (float *)ftable, table, NULL, 4) == FFQRT_EINVAL, "lut_f32 without table");
 }
 
 // ---- NHWC -> NCHW bytes ----

@@ -649,6 +649,75 @@ def test_add_mul_unary_match_simulation():
             assert_exact(got, want, "%s %s" % (name, shape))
 
 
+def assert_float_table_close(got, want, x, what):
+    """Float results of a table against the simulation's: torch's scalar code (the last
+    elements of a thread's range) rounds its own way, a few float steps of the values
+    around (gelu's tanh form of a large negative input cancels to ~1e-7 or to 0); anywhere
+    else equal."""
+    diff = (got.double() - want.double()).abs()
+    bound = 4e-7 * (1.0 + x.dequantize().double().abs() + want.double().abs())
+    assert bool((diff <= bound).all()), "%s: %g from the simulation" % (what, float(diff.max()))
+    assert int((diff != 0).sum()) <= 64, "%s: %d elements differ" % (what, int((diff != 0).sum()))
+
+
+def test_unary_ops_with_a_float_result_are_float_tables():
+    """A unary op of a per-tensor 8-bit input without an output quantizer (``F.gelu(x)`` in
+    model code autoquant left as it was) gives floats: looked up in a table of the op on the
+    256 dequantized codes. Equal to the simulation's floats (dequantize, the op) except
+    where torch computes an element another way (its scalar code at the end of a range):
+    there within a few float steps; under strict quantization, with autograd on or with a half-precision
+    dequantized dtype the simulated path runs, as before."""
+    need_c()
+    rng = random.Random(41)
+    ops = [
+        ("relu", lambda t: torch.relu(t)),
+        ("gelu", lambda t: TF.gelu(t)),
+        ("gelu", lambda t: TF.gelu(t, approximate="tanh")),
+        ("sigmoid", lambda t: torch.sigmoid(t)),
+        ("silu", lambda t: TF.silu(t)),
+        ("exp", lambda t: torch.exp(t)),
+        ("sin", lambda t: torch.sin(t)),
+        ("cos", lambda t: torch.cos(t)),
+        ("gelu", lambda t: F.gelu(t, output_quantizer=None, strict_quantization=False)),
+        ("dropout", lambda t: F.dropout(t, 0.2, False, output_quantizer=None, strict_quantization=False)),
+    ]
+    for shape in [(7,), (2, 3, 65), (128, 1024), (1, 4, 197, 197)]:
+        for name, op in ops:
+            x = act(shape, rng, zp=rng.choice([None, 0, -128]))
+            with ff.strict_quantization(False):
+                got, path, want = run_both(lambda: op(x))
+            what = "%s %s" % (name, shape)
+            assert path == name + ":integer", (what, path)
+            assert type(got) is torch.Tensor and got.dtype == torch.float32 and got.shape == want.shape, what
+            assert_float_table_close(got, want, x, what)
+    # channels_last codes give a channels_last result with the same values
+    x = act((2, 3, 5, 4), rng)
+    x = QuantizedTensor(x.raw_data.contiguous(memory_format=torch.channels_last), x.quantization_context)
+    with ff.strict_quantization(False):
+        got, path, want = run_both(lambda: torch.sigmoid(x))
+    assert path == "sigmoid:integer" and got.is_contiguous(memory_format=torch.channels_last)
+    assert_float_table_close(got, want, x, "sigmoid, channels_last")
+    # the simulated path where the table does not apply
+    x = act((4, 9), rng)
+    with torch.no_grad():
+        try:
+            with ff.strict_quantization(True):
+                TF.gelu(x)
+        except QuantizationError:
+            pass
+        else:
+            raise AssertionError("strict quantization lets an implicit dequantization through")
+        half = QuantizedTensor(x.raw_data, x.quantization_context.with_changes(dequantize_dtype=torch.bfloat16))
+        _integer._local.last = None
+        with ff.strict_quantization(False):
+            h = torch.relu(half)
+        assert _integer.last_path() != "relu:integer" and h.dtype == torch.bfloat16
+    _integer._local.last = None
+    with ff.strict_quantization(False):
+        TF.gelu(x)  # autograd on
+    assert _integer.last_path() != "gelu:integer", "autograd on: the simulated path"
+
+
 def test_dropout_and_embedding_match_simulation():
     """Dropout outside training is the identity on the codes (by table); an embedding
     gathers rows of the quantized table before dequantizing them. Both bit-identical to the

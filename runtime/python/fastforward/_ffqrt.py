@@ -706,6 +706,7 @@ __all__ += [
     "linear_pack",
     "linear_pack_dims",
     "lut8",
+    "lut_f32",
     "matmul",
     "mul",
 ]
@@ -787,6 +788,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_add": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_lut8": ([vp, vp, vp, vp, sz], i32),
+        "ffqrt_lut_f32": ([vp, vp, vp, vp, sz], i32),
         "ffqrt_layer_norm8": ([vp, vp, qp, vp, qp, vp, vp, ctypes.c_float, sz, sz], i32),
         "ffqrt_softmax8": ([vp, vp, qp, vp, qp, sz, sz], i32),
         "ffqrt_nhwc_to_nchw8": ([vp, vp, vp, sz, sz, sz], i32),
@@ -1444,6 +1446,25 @@ def lut8(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) ->
     y = _empty(flat.shape, table.dtype)
     _check(lib.ffqrt_lut8(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(), x.numel()),
            "lut8")
+    return y.permute(0, 3, 1, 2) if nhwc else y
+
+
+def lut_f32(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``table[x]`` for an int8 or uint8 tensor ``x`` (indexed by its bytes, as ``lut8``)
+    and a 256-entry float32 ``table``: a float32 tensor of ``x``'s shape (channels_last
+    when ``x`` is)."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.dtype not in _TORCH_INT8:
+        raise ValueError("lut_f32: x must be an int8 or uint8 tensor")
+    _need(table, "lut_f32 table", (torch.float32,), 256)
+    nhwc = not x.is_contiguous() and channels_last_dense(x)
+    flat = x.permute(0, 2, 3, 1) if nhwc else x
+    _need(flat, "lut_f32 input", tuple(_TORCH_INT8), x.numel())
+    y = _empty(flat.shape, torch.float32)
+    _check(lib.ffqrt_lut_f32(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(), x.numel()),
+           "lut_f32")
     return y.permute(0, 3, 1, 2) if nhwc else y
 
 

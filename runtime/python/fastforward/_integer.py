@@ -55,7 +55,7 @@ import torch
 import torch.nn.functional as F
 
 from fastforward import _ffqrt, dispatcher
-from fastforward.flags import get_export_mode
+from fastforward.flags import get_export_mode, get_strict_quantization
 from fastforward.quantization.affine import _affine
 from fastforward.quantization.affine._affine import (
     AffineQuantizationFunction,
@@ -1213,6 +1213,28 @@ def _lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam, quantizer: Any, qy:
     return table
 
 
+_float_lut_cache: Dict[Tuple[Any, ...], torch.Tensor] = {}
+
+
+def _float_lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam) -> torch.Tensor:
+    """The op on the 256 dequantized codes of the grid ``qx``, as float32 indexed by the
+    code's byte (0..127 then -128..-1)."""
+    key = (op, extra, qx.scale, qx.zero_point)
+    table = _float_lut_cache.get(key)
+    if table is None:
+        codes = torch.arange(-128, 128, dtype=torch.float32)
+        from fastforward.quantization.affine._affine import dequantize_static
+
+        params = StaticAffineQuantParams(scale=torch.tensor([qx.scale]), offset=torch.tensor([-float(qx.zero_point)]),
+                                         num_bits=8, granularity=PerTensor(), dequantize_dtype=torch.float32)
+        value = _UNARY[op](dequantize_static(codes, params), *extra).to(torch.float32)
+        table = torch.cat([value[128:], value[:128]]).contiguous()
+        if len(_float_lut_cache) > 4096:
+            _float_lut_cache.clear()
+        _float_lut_cache[key] = table
+    return table
+
+
 def _apply_table(raw: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     """``table`` (256 int8 entries, indexed by the byte) applied to int8 ``raw``."""
     if not (raw.is_contiguous() or _ffqrt.channels_last_dense(raw)):
@@ -1282,22 +1304,60 @@ def _by_table(raw: torch.Tensor, q8: torch.Tensor, key: Tuple[Any, ...], table: 
     return _wrap_grid(_apply_table(q8, table), scale, offset, storage, qy)
 
 
-def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
-    how = _output(b.get("output_quantizer"))
-    if how[0] != _REQUANT:
-        return None
-    x = _activation(b["input"])
-    if x is None:
-        return None
-    extra: Tuple[Any, ...] = ()
+def _unary_extra(b: Dict[str, Any], op: str) -> Optional[Tuple[Any, ...]]:
+    """The op's arguments after the input that the table depends on (None: not taken)."""
     if op == "gelu":
         if b.get("approximate", "none") not in ("none", "tanh"):
             return None
-        extra = (b.get("approximate", "none"),)
+        return (b.get("approximate", "none"),)
+    return ()
+
+
+def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
+    how = _output(b.get("output_quantizer"))
+    if how[0] == _FLOAT:
+        return _plan_unary_float(b, op)
+    if how[0] != _REQUANT:
+        return None
+    x = _activation(b["input"])
+    extra = _unary_extra(b, op)
+    if x is None or extra is None:
+        return None
 
     def run() -> torch.Tensor:
         table = _lut(op, extra, x.qp, how[1][1], how[1][0])
         return _finish(_apply_table(x.raw, table), how)
+
+    return run
+
+
+def _plan_unary_float(b: Dict[str, Any], op: str) -> Optional[Plan]:
+    """The op with a float result (no output quantizer: ``F.gelu(x)`` in model code that
+    autoquant left as it was, e.g. transformers' ``self.act(x)``) of a per-tensor 8-bit
+    input: a table of 256 floats, the op computed by torch on the 256 dequantized codes
+    as the simulation computes it on the whole tensor, looked up in C. The same value for
+    every element, except where torch itself computes an element another way (its scalar
+    code for the last elements of a thread's range: measured at most one float ulp)."""
+    if torch.is_grad_enabled() or get_export_mode():
+        return None
+    # a torch call (no strict_quantization argument) under strict quantization: the
+    # simulated path raises its QuantizationError
+    strict = b.get("strict_quantization")
+    if strict or (strict is None and get_strict_quantization()):
+        return None
+    params = _static_params(b["input"])
+    if params is None or params.dequantize_dtype not in (None, torch.float32):
+        return None
+    x = _activation(b["input"])
+    extra = _unary_extra(b, op)
+    if x is None or extra is None:
+        return None
+
+    def run() -> torch.Tensor:
+        raw = x.raw
+        if not (raw.is_contiguous() or _ffqrt.channels_last_dense(raw)):
+            raw = raw.contiguous()
+        return _ffqrt.lut_f32(raw, _float_lut(op, extra, x.qp))
 
     return run
 
@@ -1458,6 +1518,10 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     "add": (("input", "other", "alpha"), {"alpha": 1}),
     "mul": (("input", "other"), {}),
     "gelu": (("input", "approximate"), {"approximate": "none"}),
+    # torch.nn.functional's relu / silu pass `inplace` on (a new tensor either way: the
+    # input is dequantized first)
+    "relu": (("input", "inplace"), {"inplace": False}),
+    "silu": (("input", "inplace"), {"inplace": False}),
     "dropout": (("input", "p", "training", "inplace"), {"p": 0.5, "training": True, "inplace": False}),
     "embedding": (("input", "weight", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq", "sparse"),
                   {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False,
