@@ -830,6 +830,33 @@ def test_requantization_onto_the_same_grid_shares_the_integers():
                 assert path == "linear:integer" and torch.allclose(z, want_z, rtol=1e-4, atol=1e-5)
 
 
+def test_dropout_onto_its_own_grid_shares_the_integers():
+    """Dropout outside training is the identity: with its output quantizer calibrated on its
+    input (the same grid) the result shares the input's raw data and codes, as an identity
+    requantization does; onto another grid it is a table lookup. Values as simulated."""
+    need_c()
+    rng = random.Random(23)
+    x = act((6, 16), rng)
+    w = weight((8, 16), rng)
+    with torch.no_grad():
+        ref = simulated(lambda: F.linear(x, w, output_quantizer=None, strict_quantization=False))
+    q = out_quantizer(ref, rng)
+    same = LinearQuantizer(8, symmetric=False)
+    same.quantization_range = q.quantization_range
+    other = LinearQuantizer(8, symmetric=False)
+    lo, hi = q.quantization_range
+    other.quantization_range = (float(lo) * 1.3, float(hi) * 0.9)
+    with torch.no_grad():
+        y = F.linear(x, w, output_quantizer=q)
+        for target, shares in ((same, True), (other, False)):
+            for _ in range(2):  # the first call makes the table
+                got, path, want = run_both(lambda: F.dropout(y, 0.1, False, output_quantizer=target))
+                assert path == "dropout:integer", path
+                assert_exact(got, want, "dropout onto %s grid" % ("its own" if shares else "another"))
+            assert (got.raw_data.data_ptr() == y.raw_data.data_ptr()) == shares, shares
+            assert (_integer._activation(got).raw.data_ptr() == _integer._activation(y).raw.data_ptr()) == shares
+
+
 def test_dequantize_reads_attached_codes():
     """QuantizedTensor.dequantize of a result carrying its int8 codes converts those in C:
     the same floats as the simulated path's dequantization of the raw data, for kernel

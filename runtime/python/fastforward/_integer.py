@@ -1325,7 +1325,15 @@ def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
         return None
 
     def run() -> torch.Tensor:
-        table = _lut(op, extra, x.qp, how[1][1], how[1][0])
+        qy, quantizer = how[1]
+        table = _lut(op, extra, x.qp, quantizer, qy)
+        if _is_identity((op, extra, x.qp.scale, x.qp.zero_point, qy.scale, qy.zero_point), table):
+            # every code maps to itself (dropout outside training onto the grid it came
+            # from): the input's raw data and codes, shared as a requantization shares them
+            same = _same_grid(b["input"].raw_data, x.raw, quantizer.scale, quantizer.offset,
+                              quantizer.quantized_dtype, qy)
+            if same is not None:
+                return same
         return _finish(_apply_table(x.raw, table), how)
 
     return run
