@@ -1417,6 +1417,86 @@ def test_layer_plans_equal_the_ordinary_forward():
     assert_same_result(got, want, "channels_last input")
 
 
+def quantized_layer_norm(d, rng, affine=True, input_range=(-3.0, 3.0)):
+    """A QuantizedLayerNorm over d with 8-bit input (None: stub), weight, bias and output
+    quantizers, its weight and bias random."""
+    ln = ff.quantize_model(torch.nn.Sequential(torch.nn.LayerNorm(d, elementwise_affine=affine)))[0]
+    if affine:
+        with torch.no_grad():
+            ln.weight.copy_(torch.randn(d) * 0.5 + 1.0)
+            ln.bias.copy_(torch.randn(d) * 0.2)
+        for slot, t in (("weight_quantizer", ln.weight), ("bias_quantizer", ln.bias)):
+            q = LinearQuantizer(8, symmetric=True)
+            q.quantization_range = (-float(t.abs().max()), float(t.abs().max()))
+            setattr(ln, slot, q)
+    if input_range is not None:
+        ln.input_quantizer = LinearQuantizer(8, symmetric=False)
+        ln.input_quantizer.quantization_range = input_range
+    ln.output_quantizer = LinearQuantizer(8, symmetric=False)
+    ln.output_quantizer.quantization_range = (-2.5 * rng.uniform(0.8, 1.2), 2.5 * rng.uniform(0.8, 1.2))
+    return ln
+
+
+def test_layer_norm_plan_equals_the_ordinary_forward():
+    """QuantizedLayerNorm on the integer path runs a cached call plan (the weight and bias
+    quantized and dequantized once): bit-identical to its ordinary forward for float and
+    quantized inputs, with and without an affine part; remade when the weight, a quantizer's
+    range, eps or the shape changes; not made for a float output or a float weight."""
+    need_c()
+    from fastforward import _layer_plan
+
+    rng = random.Random(37)
+    for affine in (True, False):
+        ln = quantized_layer_norm(48, rng, affine)
+        for shape in ((5, 48), (2, 7, 48), (1, 48)):
+            got, want = planned_and_ordinary(ln, torch.randn(shape) * 1.5)
+            assert_same_result(got, want, "affine=%s %s" % (affine, shape))
+            assert _integer.last_path() == "layer_norm:integer"
+        plan = _layer_plan._plans.get(ln)
+        assert plan is not None and plan.ok
+        planned_and_ordinary(ln, torch.randn(3, 48))
+        assert _layer_plan._plans[ln] is plan, "an unchanged layer keeps its plan"
+        # a quantized input: requantized by table or read as it is
+        q_in = LinearQuantizer(8, symmetric=False)
+        q_in.quantization_range = (-2.0, 2.5)
+        with torch.no_grad():
+            xq = q_in(torch.randn(4, 48))
+        got, want = planned_and_ordinary(ln, xq)
+        assert_same_result(got, want, "quantized input")
+        stub_in = quantized_layer_norm(48, rng, affine, input_range=None)
+        got, want = planned_and_ordinary(stub_in, xq)
+        assert_same_result(got, want, "quantized input, stub input quantizer")
+    ln = quantized_layer_norm(32, rng)
+    x = torch.randn(6, 32)
+    planned_and_ordinary(ln, x)
+    first = _layer_plan._plans[ln]
+    changes = [
+        ("weight written", lambda: ln.weight.mul_(1.5)),  # (under no_grad: through the parameter)
+        ("bias written", lambda: ln.bias.add_(0.3)),
+        ("weight range", lambda: setattr(ln.weight_quantizer, "quantization_range", (-3.0, 3.0))),
+        ("output range", lambda: setattr(ln.output_quantizer, "quantization_range", (-1.0, 4.0))),
+        ("eps", lambda: setattr(ln, "eps", 0.25)),
+    ]
+    for what, change in changes:
+        with torch.no_grad():
+            change()
+        got, want = planned_and_ordinary(ln, x)
+        assert_same_result(got, want, what)
+        assert _layer_plan._plans[ln] is not first, what + ": the plan was not remade"
+        first = _layer_plan._plans[ln]
+    ln.output_quantizer = QuantizerStub()  # float output: the ordinary path
+    _layer_plan._plans.pop(ln, None)
+    with torch.no_grad(), ff.strict_quantization(False):
+        ln(x)
+    assert not _layer_plan._plans[ln].ok
+    ln2 = quantized_layer_norm(32, rng)
+    ln2.weight_quantizer = QuantizerStub()  # a float weight: strict quantization decides, ordinarily
+    with torch.no_grad(), ff.strict_quantization(False):
+        got, want = planned_and_ordinary(ln2, x)
+    assert_same_result(got, want, "float weight")
+    assert not _layer_plan._plans[ln2].ok
+
+
 def quantized_layer(module, input_range=None, input_symmetric=False, output_range=None):
     """``module`` (a Linear or Conv2d) as quantize_model makes it: weights symmetric per
     output channel over their own range; an 8-bit input quantizer over ``input_range`` (None:

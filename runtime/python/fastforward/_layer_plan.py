@@ -1,5 +1,5 @@
-"""Call plans: the integer path of ``QuantizedLinear`` and ``QuantizedConv2d`` without the
-per-call Python work of the generic one.
+"""Call plans: the integer path of ``QuantizedLinear``, ``QuantizedConv2d`` and
+``QuantizedLayerNorm`` without the per-call Python work of the generic one.
 
 A layer's forward normally calls its input, weight and bias quantizers, then
 ``fastforward.nn.functional.linear`` / ``conv2d``, whose dispatcher finds the integer kernel,
@@ -24,6 +24,7 @@ functions with the same arguments.
 
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -35,7 +36,7 @@ from fastforward.quantization.affine import _kernels as _K
 from fastforward.quantization.granularity import PerTensor
 from fastforward.quantized_tensor import QuantizedTensor
 
-__all__ = ["MISS", "conv2d", "linear"]
+__all__ = ["MISS", "conv2d", "layer_norm", "linear"]
 
 MISS = object()  # "no plan applies": the caller runs its ordinary forward
 _enabled = [True]  # tests switch plans off to compare with the ordinary forward
@@ -101,7 +102,8 @@ class _Plan:
     """What one layer's calls reuse, and the state of the layer it was made for."""
 
     __slots__ = ("attrs", "idents", "quantizers", "tensors", "watches", "ok", "in_qp", "in_scale", "in_stub",
-                 "weight", "packed", "bias", "how", "n", "k", "conv", "shapes", "static", "dynamic")
+                 "weight", "packed", "bias", "how", "n", "k", "conv", "shapes", "static", "dynamic", "gamma",
+                 "eps")
 
     def __init__(self, attrs: Tuple[Any, ...], idents: Tuple[Any, ...], quantizers: Tuple[Any, ...],
                  tensors: Tuple[Any, ...], watches: Tuple[Any, ...]) -> None:
@@ -219,24 +221,32 @@ def _plan_for(m: Any, op: str, attrs: Tuple[Any, ...], build: Callable[[Any, _Pl
     return plan if plan.ok else None
 
 
-def _build_common(m: Any, plan: _Plan, ndim: int) -> Optional[QuantizedTensor]:
-    """Input grid, output, bias; returns the quantized weight (None: no plan)."""
+def _input_grid(m: Any, plan: _Plan) -> bool:
+    """The input quantizer's grid (a static 8-bit per-tensor one, or a stub); False: no plan."""
     LinearQuantizer, QuantizerStub = _quantizer_types()
     qin = m.input_quantizer
     if type(qin) is LinearQuantizer:
         if (qin.num_bits != 8 or not isinstance(qin.granularity, PerTensor) or qin.has_uninitialized_params
                 or qin.quantized_dtype not in (None, torch.int8, torch.float32)):
-            return None
+            return False
         scale, offset = qin.scale, qin.offset
         if scale.dtype != torch.float32 or (offset is not None and offset.dtype != torch.float32):
-            return None  # quantize_raw would use torch ops: left to the ordinary path
+            return False  # quantize_raw would use torch ops: left to the ordinary path
         plan.in_qp = _integer._scalar_qparam(scale, offset)
         if plan.in_qp is None:
-            return None
+            return False
         plan.in_scale = scale.detach().reshape(1)
         plan.in_stub = False
     else:
         plan.in_qp, plan.in_scale, plan.in_stub = None, None, True
+    return True
+
+
+def _build_common(m: Any, plan: _Plan, ndim: int) -> Optional[QuantizedTensor]:
+    """Input grid, output, bias; returns the quantized weight (None: no plan)."""
+    LinearQuantizer, QuantizerStub = _quantizer_types()
+    if not _input_grid(m, plan):
+        return None
     plan.how = _integer._output(m.output_quantizer)
     if plan.how[0] not in (_integer._FLOAT, _integer._REQUANT):
         return None
@@ -450,3 +460,52 @@ def conv2d(m: Any, x: Any) -> Any:
                       found[0], out=_out_grid(how))
     _integer._note("conv2d", "integer")
     return _integer._finish(y, how)
+
+
+# --- layer norm ----------------------------------------------------------------------------------
+
+
+def _build_layer_norm(m: Any, plan: _Plan) -> bool:
+    """Layer norm over the last dimension onto a static output grid, with quantized weight
+    and bias (or none): what ``fastforward._integer``'s layer-norm kernel takes, with the
+    weight and bias quantized and dequantized once here."""
+    shape, eps = plan.attrs
+    if len(shape) != 1 or not 0 < int(shape[0]) <= _ffqrt.LAYER_NORM_MAX_D:
+        return False
+    if type(eps) not in (float, int) or not 0.0 <= eps < math.inf:
+        return False
+    if not _input_grid(m, plan):
+        return False
+    plan.how = _integer._output(m.output_quantizer)
+    if plan.how[0] != _integer._REQUANT:
+        return False
+    d = int(shape[0])
+    values = []
+    for slot, name in (("weight_quantizer", "weight"), ("bias_quantizer", "bias")):
+        t, q = m._parameters.get(name), m._modules.get(slot)
+        value = t if t is None or q is None else q(t)
+        if value is not None and not isinstance(value, QuantizedTensor):
+            return False  # a float weight: strict quantization's rules apply, on the ordinary path
+        ok, v = _integer._float_bias(value, d)
+        if not ok:
+            return False
+        values.append(v)
+    plan.gamma, plan.bias = values
+    plan.k, plan.eps = d, float(eps)
+    return True
+
+
+def layer_norm(m: Any, x: Any) -> Any:
+    """``m(x)`` for a QuantizedLayerNorm ``m`` through its plan, or MISS."""
+    plan = _plan_for(m, "layer_norm", (tuple(m.normalized_shape), m.eps), _build_layer_norm)
+    if plan is None or (isinstance(x, QuantizedTensor) and x.dtype != torch.float32):
+        return MISS
+    codes = _codes(plan, x)
+    if codes is None or codes[0].dim() < 1 or int(codes[0].shape[-1]) != plan.k:
+        return MISS
+    raw, qp = codes
+    a = raw.reshape(-1, plan.k)
+    y = _ffqrt.layer_norm8(a if a.is_contiguous() else a.contiguous(), qp, plan.gamma, plan.bias, plan.eps,
+                           plan.how[1][0])
+    _integer._note("layer_norm", "integer")
+    return _integer._finish(y.reshape(raw.shape), plan.how)

@@ -208,6 +208,9 @@ class QuantizedLayerNorm(QuantizedModule, torch.nn.LayerNorm, include_in_module_
         self.output_quantizer = QuantizerStub(output_quantizer=True)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
+        planned = _layer_plan.layer_norm(self, input)  # the integer path's cached plan, if it applies
+        if planned is not _layer_plan.MISS:
+            return planned
         if _torch_op_only(self, "layer_norm", input):
             return functional.FLOAT_IMPLS["layer_norm"](input, tuple(self.normalized_shape), self.weight,
                                                         self.bias, self.eps)
