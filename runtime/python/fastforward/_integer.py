@@ -1197,20 +1197,22 @@ def _lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam, quantizer: Any, qy:
     key = (op, extra, qx.scale, qx.zero_point, qy.scale, qy.zero_point)
     table = _lut_cache.get(key)
     if table is None:
-        codes = torch.arange(-128, 128, dtype=torch.float32)
-        from fastforward.quantization.affine._affine import dequantize_static
-
-        params = StaticAffineQuantParams(scale=torch.tensor([qx.scale]), offset=torch.tensor([-float(qx.zero_point)]),
-                                         num_bits=8, granularity=PerTensor())
-        real = dequantize_static(codes, params)
-        value = _UNARY[op](real, *extra)
-        out = quantizer(value)
+        out = quantizer(_UNARY[op](_all_codes_dequantized(qx), *extra))
         # Indexed by the code's byte (int8 viewed as uint8): 0..127 then -128..-1.
         table = torch.cat([out.raw_data[128:], out.raw_data[:128]]).to(torch.int8)
         if len(_lut_cache) > 4096:
             _lut_cache.clear()
         _lut_cache[key] = table
     return table
+
+
+def _all_codes_dequantized(qx: _ffqrt.QParam) -> torch.Tensor:
+    """The codes -128..127 of the grid ``qx`` dequantized as the simulation dequantizes."""
+    from fastforward.quantization.affine._affine import dequantize_static
+
+    params = StaticAffineQuantParams(scale=torch.tensor([qx.scale]), offset=torch.tensor([-float(qx.zero_point)]),
+                                     num_bits=8, granularity=PerTensor())
+    return dequantize_static(torch.arange(-128, 128, dtype=torch.float32), params)
 
 
 _float_lut_cache: Dict[Tuple[Any, ...], torch.Tensor] = {}
@@ -1222,12 +1224,7 @@ def _float_lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam) -> torch.Tens
     key = (op, extra, qx.scale, qx.zero_point)
     table = _float_lut_cache.get(key)
     if table is None:
-        codes = torch.arange(-128, 128, dtype=torch.float32)
-        from fastforward.quantization.affine._affine import dequantize_static
-
-        params = StaticAffineQuantParams(scale=torch.tensor([qx.scale]), offset=torch.tensor([-float(qx.zero_point)]),
-                                         num_bits=8, granularity=PerTensor(), dequantize_dtype=torch.float32)
-        value = _UNARY[op](dequantize_static(codes, params), *extra).to(torch.float32)
+        value = _UNARY[op](_all_codes_dequantized(qx), *extra).to(torch.float32)
         table = torch.cat([value[128:], value[:128]]).contiguous()
         if len(_float_lut_cache) > 4096:
             _float_lut_cache.clear()
@@ -1345,7 +1342,7 @@ def _plan_unary_float(b: Dict[str, Any], op: str) -> Optional[Plan]:
     input: a table of 256 floats, the op computed by torch on the 256 dequantized codes
     as the simulation computes it on the whole tensor, looked up in C. The same value for
     every element, except where torch itself computes an element another way (its scalar
-    code for the last elements of a thread's range: measured at most one float ulp)."""
+    code for the last elements of a thread's range: measured within two float steps)."""
     if torch.is_grad_enabled() or get_export_mode():
         return None
     # a torch call (no strict_quantization argument) under strict quantization: the
