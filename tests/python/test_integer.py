@@ -1495,6 +1495,12 @@ def test_layer_norm_plan_equals_the_ordinary_forward():
         got, want = planned_and_ordinary(ln2, x)
     assert_same_result(got, want, "float weight")
     assert not _layer_plan._plans[ln2].ok
+    ln3 = quantized_layer_norm(32, rng)
+    ln3.bias_quantizer = QuantizerStub()  # a float bias (as ff.quantize leaves biases): planned
+    with torch.no_grad(), ff.strict_quantization(True):
+        got, want = planned_and_ordinary(ln3, x)
+    assert_same_result(got, want, "float bias")
+    assert _layer_plan._plans[ln3].ok
 
 
 def quantized_layer(module, input_range=None, input_symmetric=False, output_range=None):

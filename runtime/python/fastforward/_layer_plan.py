@@ -466,9 +466,9 @@ def conv2d(m: Any, x: Any) -> Any:
 
 
 def _build_layer_norm(m: Any, plan: _Plan) -> bool:
-    """Layer norm over the last dimension onto a static output grid, with quantized weight
-    and bias (or none): what ``fastforward._integer``'s layer-norm kernel takes, with the
-    weight and bias quantized and dequantized once here."""
+    """Layer norm over the last dimension onto a static output grid, with a quantized weight
+    (or none) and a quantized or float bias (or none), as ``fastforward._integer``'s
+    layer-norm kernel takes them, the weight and bias quantized and dequantized once here."""
     shape, eps = plan.attrs
     if len(shape) != 1 or not 0 < int(shape[0]) <= _ffqrt.LAYER_NORM_MAX_D:
         return False
@@ -484,8 +484,8 @@ def _build_layer_norm(m: Any, plan: _Plan) -> bool:
     for slot, name in (("weight_quantizer", "weight"), ("bias_quantizer", "bias")):
         t, q = m._parameters.get(name), m._modules.get(slot)
         value = t if t is None or q is None else q(t)
-        if value is not None and not isinstance(value, QuantizedTensor):
-            return False  # a float weight: strict quantization's rules apply, on the ordinary path
+        if name == "weight" and value is not None and not isinstance(value, QuantizedTensor):
+            return False  # a float weight: strict quantization's rule applies, on the ordinary path
         ok, v = _integer._float_bias(value, d)
         if not ok:
             return False
