@@ -846,15 +846,18 @@ def test_dropout_onto_its_own_grid_shares_the_integers():
     other = LinearQuantizer(8, symmetric=False)
     lo, hi = q.quantization_range
     other.quantization_range = (float(lo) * 1.3, float(hi) * 0.9)
-    with torch.no_grad():
-        y = F.linear(x, w, output_quantizer=q)
-        for target, shares in ((same, True), (other, False)):
-            for _ in range(2):  # the first call makes the table
-                got, path, want = run_both(lambda: F.dropout(y, 0.1, False, output_quantizer=target))
-                assert path == "dropout:integer", path
-                assert_exact(got, want, "dropout onto %s grid" % ("its own" if shares else "another"))
-            assert (got.raw_data.data_ptr() == y.raw_data.data_ptr()) == shares, shares
-            assert (_integer._activation(got).raw.data_ptr() == _integer._activation(y).raw.data_ptr()) == shares
+    for mode in (torch.no_grad, torch.inference_mode):
+        with mode():
+            y = F.linear(x, w, output_quantizer=q)
+            for target, shares in ((same, True), (other, False)):
+                for _ in range(2):  # the first call makes the table
+                    got, path, want = run_both(lambda: F.dropout(y, 0.1, False, output_quantizer=target))
+                    assert path == "dropout:integer", path
+                    assert_exact(got, want, "dropout onto %s grid" % ("its own" if shares else "another"))
+                assert (got.raw_data.data_ptr() == y.raw_data.data_ptr()) == shares, shares
+                # the codes ride along (under inference_mode too): the next quantizer reads them
+                assert _CODES in got.__dict__, (mode.__name__, shares)
+                assert (_integer._activation(got).raw.data_ptr() == _integer._activation(y).raw.data_ptr()) == shares
 
 
 def test_dequantize_reads_attached_codes():

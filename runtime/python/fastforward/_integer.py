@@ -1327,8 +1327,11 @@ def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
         if _is_identity((op, extra, x.qp.scale, x.qp.zero_point, qy.scale, qy.zero_point), table):
             # every code maps to itself (dropout outside training onto the grid it came
             # from): the input's raw data and codes, shared as a requantization shares them
-            same = _same_grid(b["input"].raw_data, x.raw, quantizer.scale, quantizer.offset,
-                              quantizer.quantized_dtype, qy)
+            # (the codes' own alias of the raw data: one that is the codes themselves keeps
+            # them attached under inference_mode, where a new alias has no version counter)
+            codes = _codes_of(b["input"])
+            raw = codes.raw if codes is not None and codes.q8 is x.raw else b["input"].raw_data
+            same = _same_grid(raw, x.raw, quantizer.scale, quantizer.offset, quantizer.quantized_dtype, qy)
             if same is not None:
                 return same
         return _finish(_apply_table(x.raw, table), how)
