@@ -269,6 +269,61 @@ def test_shape_ops_carry_the_codes():
         close(F.matmul(a, bt), simulated(lambda: F.matmul(a, bt)), "after an in-place change")
 
 
+def test_python_floats_are_quantized_once():
+    """Generated code quantizes Python constants on every call (attention's scaling, a
+    norm's epsilon): outside autograd a LinearQuantizer returns its previous result for the
+    same value, and quantizes again for another value, another sign of zero, another
+    default dtype, a changed scale (in place or through ``.data``) and under autograd. The
+    same memo follows a weight whose per-tensor scale is written through ``.data``."""
+    need_c()
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-0.5, 0.75)
+
+    def fresh(value):
+        return general(q, torch.tensor(value, dtype=torch.get_default_dtype()))
+
+    for mode in (torch.no_grad, torch.inference_mode):
+        with mode():
+            a = q(0.125)
+            assert q(0.125) is a, "the same float: the previous result"
+            assert torch.equal(a.dequantize(), fresh(0.125).dequantize())
+            b = q(0.3)
+            assert b is not a and torch.equal(b.dequantize(), fresh(0.3).dequantize())
+            z = q(0.0)
+            assert q(-0.0) is not z, "-0.0 and 0.0 are different floats"
+            a = q(0.125)
+            with torch.no_grad():
+                q.scale.mul_(1.5)  # in place: the version counter moves
+            c = q(0.125)
+            assert c is not a and torch.equal(c.dequantize(), fresh(0.125).dequantize())
+            q.scale.data.mul_(0.5)  # through .data: the value moves
+            d = q(0.125)
+            assert d is not c and torch.equal(d.dequantize(), fresh(0.125).dequantize())
+            q.scale.data.mul_(4.0 / 3.0)
+    with torch.no_grad():
+        a = q(0.125)
+        old = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)
+        try:
+            e = q(0.125)
+        finally:
+            torch.set_default_dtype(old)
+        assert e is not a
+    a = q(0.125)  # autograd on: quantized anew
+    assert q(0.125) is not a
+    # a parameter (a weight) and its per-tensor scale written through .data
+    w = torch.nn.Parameter(torch.randn(4, 3))
+    wq = LinearQuantizer(8, symmetric=True)
+    wq.quantization_range = (-3.0, 3.0)
+    with torch.no_grad():
+        first = wq(w)
+        assert wq(w) is first
+        wq.scale.data.mul_(2.0)
+        second = wq(w)
+        assert second is not first
+        assert torch.equal(second.dequantize(), general(wq, w.detach()).dequantize())
+
+
 def test_weight_packs_are_kept_and_invalidated():
     need_c()
     torch.manual_seed(6)

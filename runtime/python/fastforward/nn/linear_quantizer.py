@@ -10,7 +10,7 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 from fastforward.common import ensure_tensor
 from fastforward.flags import get_export_mode
-from fastforward.nn.quantizer import Quantizer, describe
+from fastforward.nn.quantizer import Quantizer, describe, float_input
 from fastforward.quantization import affine
 from fastforward.quantization.affine import _kernels
 from fastforward.quantization.affine import AffineQuantizationFunction, StaticAffineQuantParams
@@ -141,7 +141,7 @@ class LinearQuantizer(AbstractAffineQuantizer):
 
     def quantize(self, data: torch.Tensor) -> torch.Tensor:
         if type(self) is LinearQuantizer and not torch.is_grad_enabled():
-            if type(data) is torch.Tensor:
+            if type(data) is torch.Tensor and data is not float_input(self):  # (a float: memo below)
                 fast = _fast_quantize(self, data)
                 if fast is not None:
                     return fast
@@ -178,15 +178,23 @@ class LinearQuantizer(AbstractAffineQuantizer):
         same unchanged scale and offset gives the same result: this key (version counters
         and data pointers) says when the last result can be returned again, so a frozen
         forward pass does not requantize its weights, and the integer kernels find their
-        packed weights cached. None when that does not apply."""
-        if (type(data) is not torch.nn.Parameter or torch.is_grad_enabled() or get_export_mode()
-                or self.has_uninitialized_params):
+        packed weights cached. The same for a Python float the forward turned into a tensor
+        (``fastforward.nn.quantizer.float_input``: the same tensor for the same value). A
+        one-element scale or offset is compared by value too (a write through ``.data``
+        leaves its version counter as it was). None when that does not apply."""
+        if ((type(data) is not torch.nn.Parameter and data is not float_input(self)) or torch.is_grad_enabled()
+                or get_export_mode() or self.has_uninitialized_params):
             return None
         try:
             key: List[Any] = [data.data_ptr(), data._version, tuple(data.shape), tuple(data.stride()), data.dtype,
                               self.num_bits, self.granularity, self.quantized_dtype]
             for t in (self.scale, self.offset):
-                key += [None, None, None] if t is None else [id(t), t.data_ptr(), t._version]
+                if t is None:
+                    key += [None, None, None, None]
+                else:
+                    # (read through a FloatWatch: float(t) costs more than the rest of the key)
+                    one = t.dtype == torch.float32 and t.numel() == 1 and t.is_cpu and t.layout == torch.strided
+                    key += [id(t), t.data_ptr(), t._version, _modules()[1]._watch(t).read() if one else None]
         except RuntimeError:  # inference tensors have no version counter
             return None
         return tuple(key)

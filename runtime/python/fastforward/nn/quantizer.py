@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import collections
 import copy
+import math
+import weakref
 from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import torch
@@ -167,6 +169,38 @@ def describe(quantizer: Any) -> str:
     return "%s at %r" % (name, path) if path else name
 
 
+# quantizer -> (key of a Python float, the 0-d tensor made of it, that tensor's version): a
+# quantizer given the same float on every call (attention's scaling, a norm's epsilon) gets
+# the same tensor, which lets a LinearQuantizer return its previous result for it
+# (``LinearQuantizer._memo_key``) instead of quantizing the constant again.
+_FLOAT_INPUTS: "weakref.WeakKeyDictionary[Any, Tuple[Any, ...]]" = weakref.WeakKeyDictionary()
+
+
+def _float_tensor(q: Any, value: float) -> torch.Tensor:
+    """``value`` as a 0-d tensor of the default dtype: the one made for ``q`` last time when
+    the value (sign of zero included) and dtype are the same and the tensor is unchanged."""
+    key = (value, math.copysign(1.0, value), torch.get_default_dtype())
+    hit = _FLOAT_INPUTS.get(q)
+    if hit is not None and hit[0] == key and hit[1]._version == hit[2]:
+        return hit[1]
+    if torch.is_inference_mode_enabled():
+        with torch.inference_mode(False):  # (an inference tensor has no version counter)
+            t = torch.tensor(value, dtype=key[2])
+    else:
+        t = torch.tensor(value, dtype=key[2])
+    try:
+        _FLOAT_INPUTS[q] = (key, t, t._version)
+    except TypeError:  # not weakly referenceable
+        pass
+    return t
+
+
+def float_input(q: Any) -> Optional[torch.Tensor]:
+    """The 0-d tensor ``q``'s forward last made of a Python float, or None."""
+    hit = _FLOAT_INPUTS.get(q)
+    return None if hit is None else hit[1]
+
+
 @yamlable
 class Quantizer(torch.nn.Module):
     """Base class of quantizers: ``quantize(data)`` turns a tensor into a QuantizedTensor;
@@ -205,7 +239,7 @@ class Quantizer(torch.nn.Module):
             # on unchanged, as through a stub.
             if type(data) is not float:
                 return data
-            data = torch.tensor(data, dtype=torch.get_default_dtype())
+            data = _float_tensor(self, data)
         overrides = self.__dict__.get("_quantizer_overrides")
         if not overrides:
             return self.quantize(data)
