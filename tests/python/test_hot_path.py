@@ -134,15 +134,40 @@ def test_fast_quantizer_follows_the_quantizer():
         assert_same_quantization(got, general(q, x), q, "per channel")
 
 
+def test_fast_quantizer_takes_transposed_and_permuted_inputs():
+    """A float input that is a permutation of a dense layout (a transpose, a permute) is
+    quantized in memory order by the fast path: the values, and the result's layout, are
+    the general path's (torch's elementwise ops keep the input's strides)."""
+    need_c()
+    rng = random.Random(9)
+    base = data(rng, (2, 5, 6, 7))
+    views = [("t", data(rng, (8, 12)).t()), ("transpose(1, 2)", base.transpose(1, 2)),
+             ("permute", base.permute(3, 1, 0, 2)), ("channels_last", base.contiguous(memory_format=torch.channels_last)),
+             ("size-1 dims", data(rng, (1, 9, 1, 4)).transpose(0, 3))]
+    for integer in (True, False):
+        for trial, (what, x) in enumerate(views):
+            q = quantizer(rng, symmetric=trial % 2 == 0, dtype=[None, torch.int8][trial % 2])
+            with torch.no_grad(), _integer.integer_execution(integer):
+                got, want = q(x), general(q, x)
+            assert_same_quantization(got, want, q, what)
+            # (the stride of a size-1 dimension is never used: torch sets it its own way)
+            layout = [[st for st, sz in zip(t.stride(), t.shape) if sz != 1] for t in (got.raw_data, want.raw_data)]
+            assert layout[0] == layout[1], "%s: laid out as %s, not %s" % (what, layout[0], layout[1])
+            assert (_CODES in got.__dict__) == (integer or q.quantized_dtype == torch.int8), what + ": the fast path ran"
+            if _CODES in got.__dict__:
+                assert torch.equal(got.__dict__[_CODES].q8, want.raw_data.to(torch.int8)), what
+
+
 def test_fast_quantizer_leaves_other_calls_to_the_general_path():
-    """Autograd, non-contiguous and non-float32 inputs, parameters and subclasses take the
-    general path (and give its results)."""
+    """Autograd, non-dense and non-float32 inputs, parameters and subclasses take the general
+    path (and give its results)."""
     need_c()
     rng = random.Random(3)
     q = quantizer(rng, symmetric=False)
     x = data(rng, (8, 12))
     with torch.no_grad():
-        for what, value in (("transposed", x.t()), ("float64", x.double()), ("empty", torch.empty(0, 4))):
+        for what, value in (("every other column", x[:, ::2]), ("expanded", x[:1].expand(8, 12)),
+                            ("float64", x.double()), ("empty", torch.empty(0, 4))):
             got = q(value)
             assert _CODES not in got.__dict__, what
             assert torch.equal(bits(got.raw_data), bits(general(q, value).raw_data)), what

@@ -1207,6 +1207,20 @@ def conv2d_shape(n: int, c_in: int, h: int, w: int, c_out: int, kh: int, kw: int
                       dilation[0], dilation[1], groups, layout)
 
 
+def dense_flat(t: torch.Tensor) -> Optional[torch.Tensor]:
+    """A 1-D view of ``t``'s elements in memory order when ``t`` is dense and does not
+    overlap itself (a permutation of a contiguous layout: a transpose, a permute), else
+    None."""
+    if t.layout != torch.strided or t.numel() == 0:
+        return None
+    expect = 1
+    for stride, size in sorted((st, sz) for sz, st in zip(t.shape, t.stride()) if sz != 1):
+        if stride != expect:
+            return None
+        expect *= size
+    return t.as_strided((t.numel(),), (1,))
+
+
 def channels_last_dense(t: torch.Tensor) -> bool:
     """``t`` is a 4-D tensor whose memory holds it in channels_last (NHWC) order, densely."""
     return t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last)

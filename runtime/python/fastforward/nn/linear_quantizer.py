@@ -347,7 +347,7 @@ def _prepared(q: "LinearQuantizer") -> Optional[_Prepared]:
 def _fast_quantize(q: "LinearQuantizer", data: torch.Tensor) -> Optional[torch.Tensor]:
     """``q.quantize(data)`` for a plain float32 CPU ``data`` outside autograd, or None when
     the general path has to do it."""
-    if data.dtype != torch.float32 or not data.is_contiguous() or get_export_mode():
+    if data.dtype != torch.float32 or get_export_mode():
         return None
     if torch._C._get_tracing_state() is not None:
         return None
@@ -355,11 +355,20 @@ def _fast_quantize(q: "LinearQuantizer", data: torch.Tensor) -> Optional[torch.T
     if p is None:
         return None
     _ffqrt, _integer, _, codes_key, Codes, wrap = _modules()
+    flat = data if data.is_contiguous() else _ffqrt.dense_flat(data)
+    if flat is None:
+        return None
     keep_int8 = p.quantized_dtype is torch.int8
-    out = _ffqrt.quantize8_per_tensor(data, p.c_scale, p.zero_point, want_float=not keep_int8)
+    out = _ffqrt.quantize8_per_tensor(flat, p.c_scale, p.zero_point, want_float=not keep_int8)
     if out is None:
         return None
     raw, q8 = out
+    if flat is not data:
+        # a transposed or permuted input: quantized in memory order, the results laid out
+        # as the input is (as torch's elementwise ops lay out theirs)
+        shape, stride = tuple(data.shape), tuple(data.stride())
+        raw = None if raw is None else raw.as_strided(shape, stride)
+        q8 = None if q8 is None else q8.as_strided(shape, stride)
     if keep_int8:
         raw = q8
     result = wrap(raw, p.context)
