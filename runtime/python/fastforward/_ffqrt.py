@@ -1448,37 +1448,31 @@ def lut8(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) ->
     """``table[x]`` for an int8 or uint8 tensor ``x`` (indexed by its bytes: 0..127, then
     -128..-1 for int8) and a 256-entry int8 / uint8 ``table``; same shape, the table's
     dtype. A channels_last ``x`` gives a channels_last result."""
-    lib = _integer_lib()
-    if lib is None:
-        return None
-    if not isinstance(x, torch.Tensor) or x.dtype not in _TORCH_INT8:
-        raise ValueError("lut8: x must be an int8 or uint8 tensor")
-    _need(table, "lut8 table", tuple(_TORCH_INT8), 256)
-    nhwc = not x.is_contiguous() and channels_last_dense(x)
-    flat = x.permute(0, 2, 3, 1) if nhwc else x
-    _need(flat, "lut8 input", tuple(_TORCH_INT8), x.numel())
-    y = _empty(flat.shape, table.dtype)
-    _check(lib.ffqrt_lut8(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(), x.numel()),
-           "lut8")
-    return y.permute(0, 3, 1, 2) if nhwc else y
+    return _lookup("lut8", x, table, tuple(_TORCH_INT8), threads)
 
 
 def lut_f32(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:
     """``table[x]`` for an int8 or uint8 tensor ``x`` (indexed by its bytes, as ``lut8``)
     and a 256-entry float32 ``table``: a float32 tensor of ``x``'s shape (channels_last
     when ``x`` is)."""
+    return _lookup("lut_f32", x, table, (torch.float32,), threads)
+
+
+def _lookup(name: str, x: torch.Tensor, table: torch.Tensor, table_dtypes: Tuple[torch.dtype, ...],
+            threads: Optional[int]) -> Optional[torch.Tensor]:
+    """``ffqrt_<name>``: ``table[x]`` by the bytes of ``x``, the result of the table's dtype."""
     lib = _integer_lib()
     if lib is None:
         return None
     if not isinstance(x, torch.Tensor) or x.dtype not in _TORCH_INT8:
-        raise ValueError("lut_f32: x must be an int8 or uint8 tensor")
-    _need(table, "lut_f32 table", (torch.float32,), 256)
+        raise ValueError("%s: x must be an int8 or uint8 tensor" % name)
+    _need(table, name + " table", table_dtypes, 256)
     nhwc = not x.is_contiguous() and channels_last_dense(x)
     flat = x.permute(0, 2, 3, 1) if nhwc else x
-    _need(flat, "lut_f32 input", tuple(_TORCH_INT8), x.numel())
-    y = _empty(flat.shape, torch.float32)
-    _check(lib.ffqrt_lut_f32(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(), x.numel()),
-           "lut_f32")
+    _need(flat, name + " input", tuple(_TORCH_INT8), x.numel())
+    y = _empty(flat.shape, table.dtype)
+    _check(getattr(lib, "ffqrt_" + name)(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(),
+                                         x.numel()), name)
     return y.permute(0, 3, 1, 2) if nhwc else y
 
 

@@ -1232,10 +1232,14 @@ def _float_lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam) -> torch.Tens
     return table
 
 
+def _dense8(raw: torch.Tensor) -> torch.Tensor:
+    """Codes as the table lookups take them: contiguous or channels_last, else a copy."""
+    return raw if raw.is_contiguous() or _ffqrt.channels_last_dense(raw) else raw.contiguous()
+
+
 def _apply_table(raw: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     """``table`` (256 int8 entries, indexed by the byte) applied to int8 ``raw``."""
-    if not (raw.is_contiguous() or _ffqrt.channels_last_dense(raw)):
-        raw = raw.contiguous()
+    raw = _dense8(raw)
     y = _ffqrt.lut8(raw, table)
     if y is not None:
         return y
@@ -1310,16 +1314,21 @@ def _unary_extra(b: Dict[str, Any], op: str) -> Optional[Tuple[Any, ...]]:
     return ()
 
 
+def _unary_operand(b: Dict[str, Any], op: str) -> Optional[Tuple[_Act, Tuple[Any, ...]]]:
+    """(the input's codes, the op's table arguments), or None: not taken."""
+    x = _activation(b["input"])
+    extra = _unary_extra(b, op)
+    return None if x is None or extra is None else (x, extra)
+
+
 def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
     how = _output(b.get("output_quantizer"))
     if how[0] == _FLOAT:
         return _plan_unary_float(b, op)
-    if how[0] != _REQUANT:
+    operand = _unary_operand(b, op) if how[0] == _REQUANT else None
+    if operand is None:
         return None
-    x = _activation(b["input"])
-    extra = _unary_extra(b, op)
-    if x is None or extra is None:
-        return None
+    x, extra = operand
 
     def run() -> torch.Tensor:
         qy, quantizer = how[1]
@@ -1354,18 +1363,13 @@ def _plan_unary_float(b: Dict[str, Any], op: str) -> Optional[Plan]:
     if strict or (strict is None and get_strict_quantization()):
         return None
     params = _static_params(b["input"])
-    if params is None or params.dequantize_dtype not in (None, torch.float32):
+    operand = _unary_operand(b, op) if params is not None and params.dequantize_dtype in (None, torch.float32) else None
+    if operand is None:
         return None
-    x = _activation(b["input"])
-    extra = _unary_extra(b, op)
-    if x is None or extra is None:
-        return None
+    x, extra = operand
 
     def run() -> torch.Tensor:
-        raw = x.raw
-        if not (raw.is_contiguous() or _ffqrt.channels_last_dense(raw)):
-            raw = raw.contiguous()
-        return _ffqrt.lut_f32(raw, _float_lut(op, extra, x.qp))
+        return _ffqrt.lut_f32(_dense8(x.raw), _float_lut(op, extra, x.qp))
 
     return run
 
