@@ -718,6 +718,47 @@ def test_unary_ops_with_a_float_result_are_float_tables():
     assert _integer.last_path() != "gelu:integer", "autograd on: the simulated path"
 
 
+def test_cat_onto_a_static_grid_equals_the_simulation():
+    """``cat`` of per-tensor 8-bit inputs with a static output quantizer (the rotary
+    embedding's ``cat((-x2, x1), dim=-1)``): each input's codes requantized by table, then
+    concatenated: the simulation's integers exactly, for any dim, grids, zero points and
+    storage, ties included; an input on the output's own grid is copied as it is. Float
+    output, a float or per-channel input, or a non-int dim: the simulated path."""
+    need_c()
+    rng = random.Random(43)
+    for trial in range(24):
+        pow2 = trial % 3 == 0
+        shape = rng.choice([(5,), (2, 3, 4), (1, 4, 16, 8), (3, 1, 7)])
+        dim = rng.randrange(-len(shape), len(shape))
+        parts = []
+        for _ in range(rng.choice([1, 2, 3])):
+            s = list(shape)
+            s[dim] = rng.randint(1, 4)
+            parts.append(act(tuple(s), rng, pow2=pow2, storage=rng.choice([None, torch.int8])))
+        with torch.no_grad():
+            ref = simulated(lambda: F.cat(parts, dim, output_quantizer=None, strict_quantization=False))
+        q = out_quantizer(ref, rng, pow2)
+        if trial % 4 == 1:  # the first input already on the output's grid
+            q = LinearQuantizer(8, symmetric=False)
+            q.quantization_range = (-1.0, 1.0)
+            with torch.no_grad():
+                parts[0] = q(parts[0].dequantize())
+        got, path, want = run_both(lambda: F.cat(tuple(parts), dim=dim, output_quantizer=q))
+        assert path == "cat:integer", (trial, path)
+        assert_exact(got, want, "cat trial %d shape %s dim %d" % (trial, shape, dim))
+    a, b, w = act((2, 3), rng), act((2, 3), rng), weight((2, 3), rng)
+    q = out_quantizer(torch.randn(4, 3), rng)
+    for what, fn in (("float output", lambda: F.cat((a, b), 0, output_quantizer=None, strict_quantization=False)),
+                     ("a float input", lambda: F.cat((a, b.dequantize()), 0, output_quantizer=q,
+                                                     strict_quantization=False)),
+                     ("per-channel input", lambda: F.cat((a, w), 0, output_quantizer=q,
+                                                         strict_quantization=False))):
+        got, path, want = run_both(fn)
+        assert path != "cat:integer", what
+        assert torch.equal(got.dequantize() if isinstance(got, QuantizedTensor) else got,
+                           want.dequantize() if isinstance(want, QuantizedTensor) else want), what
+
+
 def test_dropout_and_embedding_match_simulation():
     """Dropout outside training is the identity on the codes (by table); an embedding
     gathers rows of the quantized table before dequantizing them. Both bit-identical to the

@@ -1374,6 +1374,38 @@ def _plan_unary_float(b: Dict[str, Any], op: str) -> Optional[Plan]:
     return run
 
 
+def _plan_cat(b: Dict[str, Any]) -> Optional[Plan]:
+    """``cat`` of per-tensor 8-bit inputs onto a static output grid (the rotary embedding's
+    ``cat((-x2, x1), dim=-1)``): each input's codes through the table of its grid onto the
+    output's (the simulation's quantizer on its dequantized codes; shared when the grids
+    are one), then the codes concatenated: the simulation's integers, exactly."""
+    how = _output(b.get("output_quantizer"))
+    tensors, dim = b["tensors"], b["dim"]
+    if how[0] != _REQUANT or type(tensors) not in (list, tuple) or not tensors or type(dim) is not int:
+        return None
+    acts = []
+    for t in tensors:
+        params = _static_params(t) if isinstance(t, QuantizedTensor) else None
+        x = _activation(t) if params is not None and params.dequantize_dtype in (None, torch.float32) else None
+        if x is None:
+            return None
+        acts.append(x)
+    ndim = acts[0].raw.dim()
+    if ndim == 0 or not -ndim <= dim < ndim or any(x.raw.dim() != ndim for x in acts):
+        return None
+
+    def run() -> torch.Tensor:
+        qy, quantizer = how[1]
+        parts = []
+        for x in acts:
+            table = _lut("positive", (), x.qp, quantizer, qy)
+            same = _is_identity(("positive", (), x.qp.scale, x.qp.zero_point, qy.scale, qy.zero_point), table)
+            parts.append(x.raw if same else _apply_table(x.raw, table))
+        return _finish(torch.cat(parts, dim), how)
+
+    return run
+
+
 def _plan_dropout(b: Dict[str, Any]) -> Optional[Plan]:
     """Dropout outside training (or with p = 0) is the identity: the input's codes through
     the output quantizer, by table. Training dropout draws random numbers: simulated."""
@@ -1540,6 +1572,7 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
                    "sparse": False}),
     "layer_norm": (("input", "normalized_shape", "weight", "bias", "eps"), {"weight": None, "bias": None, "eps": 1e-5}),
     "softmax": (("input", "dim", "dtype"), {"dtype": None}),
+    "cat": (("tensors", "dim"), {"dim": 0}),
 }
 
 
@@ -1554,6 +1587,8 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
         return lambda b: _plan_matmul(b, "input", second, op)
     if op in ("add", "mul"):
         return lambda b: _plan_eltwise(b, op)
+    if op == "cat":
+        return _plan_cat
     if op == "dropout":
         return _plan_dropout
     if op == "embedding":
@@ -1577,7 +1612,8 @@ def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
         if not enabled():
             return None
         bound = _bind(names, defaults, args, kwargs)
-        if bound is None or not any(isinstance(v, QuantizedTensor) for v in bound.values()):
+        if bound is None or not any(isinstance(v, QuantizedTensor) or (type(v) in (list, tuple) and v and all(
+                isinstance(t, QuantizedTensor) for t in v)) for v in bound.values()):
             return None
         if bound.get("strict_quantization") and bound.get("output_quantizer") is None:
             return None  # the simulated path raises its QuantizationError
@@ -1693,6 +1729,7 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "gelu": F.gelu, "sigmoid": torch.sigmoid, "silu": F.silu, "negative": torch.negative,
     "positive": torch.positive, "exp": torch.exp, "sin": torch.sin, "cos": torch.cos,
     "dropout": F.dropout, "embedding": F.embedding, "layer_norm": F.layer_norm, "softmax": torch.softmax,
+    "cat": torch.cat,
 }
 
 OPS: List[str] = list(_TORCH_FNS)
