@@ -647,6 +647,13 @@ def test_add_mul_unary_match_simulation():
             assert path == name + ":integer", (name, path, q.scale, q.offset)
             # The table is built by the simulated path itself: exact for every op.
             assert_exact(got, want, "%s %s" % (name, shape))
+        for exponent in (2, 3.0, 0.5):  # pow by a number (the functional op; x.pow(2) in RMSNorm)
+            with torch.no_grad():
+                ref = simulated(lambda: F.pow(a, exponent, output_quantizer=None, strict_quantization=False))
+                q = out_quantizer(torch.nan_to_num(ref), rng, pow2)
+            got, path, want = run_both(lambda: F.pow(a, exponent, output_quantizer=q))
+            assert path == "pow:integer", (exponent, path)
+            assert_exact(got, want, "pow %s %s" % (exponent, shape))
 
 
 def assert_float_table_close(got, want, x, what):
@@ -654,8 +661,9 @@ def assert_float_table_close(got, want, x, what):
     elements of a thread's range) rounds its own way, a few float steps of the values
     around (gelu's tanh form of a large negative input cancels to ~1e-7 or to 0); anywhere
     else equal."""
-    diff = (got.double() - want.double()).abs()
-    bound = 4e-7 * (1.0 + x.dequantize().double().abs() + want.double().abs())
+    same = (got == want) | (got.isnan() & want.isnan())  # (infinities and NaN of rsqrt, pow)
+    diff = torch.where(same, torch.zeros_like(got), got - want).double().abs()
+    bound = 4e-7 * (1.0 + x.dequantize().double().abs() + want.double().abs().nan_to_num(posinf=0.0))
     assert bool((diff <= bound).all()), "%s: %g from the simulation" % (what, float(diff.max()))
     assert int((diff != 0).sum()) <= 64, "%s: %d elements differ" % (what, int((diff != 0).sum()))
 
@@ -680,6 +688,10 @@ def test_unary_ops_with_a_float_result_are_float_tables():
         ("cos", lambda t: torch.cos(t)),
         ("gelu", lambda t: F.gelu(t, output_quantizer=None, strict_quantization=False)),
         ("dropout", lambda t: F.dropout(t, 0.2, False, output_quantizer=None, strict_quantization=False)),
+        ("pow", lambda t: t.pow(2)),
+        ("pow", lambda t: torch.pow(t, 0.5)),
+        ("rsqrt", lambda t: torch.rsqrt(t)),
+        ("tanh", lambda t: torch.tanh(t)),
     ]
     for shape in [(7,), (2, 3, 65), (128, 1024), (1, 4, 197, 197)]:
         for name, op in ops:

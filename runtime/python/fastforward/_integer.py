@@ -1186,6 +1186,9 @@ _UNARY: Dict[str, Callable[..., torch.Tensor]] = {
     "exp": lambda t: torch.exp(t),
     "sin": lambda t: torch.sin(t),
     "cos": lambda t: torch.cos(t),
+    "rsqrt": lambda t: torch.rsqrt(t),
+    "tanh": lambda t: torch.tanh(t),
+    "pow": lambda t, exponent: torch.pow(t, exponent),  # (a number exponent: _unary_extra)
     # (tables of add / mul by a one-element operand, its float32 value given)
     "add_scalar": lambda t, v: torch.add(t, torch.tensor(v, dtype=torch.float32)),
     "mul_scalar": lambda t, v: torch.mul(t, torch.tensor(v, dtype=torch.float32)),
@@ -1311,6 +1314,9 @@ def _unary_extra(b: Dict[str, Any], op: str) -> Optional[Tuple[Any, ...]]:
         if b.get("approximate", "none") not in ("none", "tanh"):
             return None
         return (b.get("approximate", "none"),)
+    if op == "pow":
+        e = b["exponent"]
+        return (e,) if type(e) in (int, float) else None  # (a tensor exponent: simulated)
     return ()
 
 
@@ -1573,6 +1579,7 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     "layer_norm": (("input", "normalized_shape", "weight", "bias", "eps"), {"weight": None, "bias": None, "eps": 1e-5}),
     "softmax": (("input", "dim", "dtype"), {"dtype": None}),
     "cat": (("tensors", "dim"), {"dim": 0}),
+    "pow": (("input", "exponent"), {}),
 }
 
 
@@ -1729,7 +1736,7 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "gelu": F.gelu, "sigmoid": torch.sigmoid, "silu": F.silu, "negative": torch.negative,
     "positive": torch.positive, "exp": torch.exp, "sin": torch.sin, "cos": torch.cos,
     "dropout": F.dropout, "embedding": F.embedding, "layer_norm": F.layer_norm, "softmax": torch.softmax,
-    "cat": torch.cat,
+    "cat": torch.cat, "pow": torch.pow, "rsqrt": torch.rsqrt, "tanh": torch.tanh,
 }
 
 OPS: List[str] = list(_TORCH_FNS)
