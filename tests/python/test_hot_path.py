@@ -10,8 +10,6 @@ cache is checked for invalidation: in-place changes, replaced tensors, changed s
 Without the library every test SKIPs with the reason (exit 77 when all did).
 """
 
-import contextlib
-import io
 import os
 import random
 import sys
@@ -26,7 +24,6 @@ from fastforward import _ffqrt, _integer, dispatcher  # noqa: E402
 from fastforward.nn import LinearQuantizer  # noqa: E402
 from fastforward.quantization.affine import AffineQuantizationFunction, quantize_per_channel  # noqa: E402
 from fastforward.quantized_tensor import _CODES, QuantizedTensor  # noqa: E402
-import fastforward.quantized_tensor as qt_module  # noqa: E402
 from plain_runner import Skipped, isolation, run  # noqa: E402
 
 F = ff.nn.functional
@@ -295,63 +292,6 @@ def test_shape_ops_carry_the_codes():
         b.raw_data[0, 0] = 7.0  # the source changed in place: the view's codes are stale now
         assert int(_integer._activation(bt).raw[0, 0]) == 7
         close(F.matmul(a, bt), simulated(lambda: F.matmul(a, bt)), "after an in-place change")
-
-
-@contextlib.contextmanager
-def counted(owner, name, calls):
-    """``owner.name`` appends to ``calls`` on every call within the block."""
-    real = getattr(owner, name)
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    setattr(owner, name, counting)
-    try:
-        yield
-    finally:
-        setattr(owner, name, real)
-
-
-def test_dequantized_codes_are_requantized_by_table():
-    """``x.to(torch.float32)`` (a dequantization) then a quantizer, as generated code for
-    ``hidden_states.to(torch.float32)`` does: the quantizer requantizes x's int8 codes by
-    table, with the general path's values; once the float tensor (or the codes) changed in
-    place, it quantizes the floats again; with the integer path off, as before."""
-    need_c()
-    rng = random.Random(12)
-    q1 = quantizer(rng, symmetric=False)
-    for trial in range(12):
-        q2 = quantizer(rng, symmetric=trial % 2 == 0, dtype=[None, torch.int8, torch.float32][trial % 3])
-        shape = SHAPES[trial % len(SHAPES)]
-        for mode in (torch.no_grad, torch.inference_mode):
-            with mode():
-                x = q1(data(rng, shape))
-                f = x.to(torch.float32)
-                assert qt_module.dequantized_codes(f) is not None, "the dequantization is noted"
-                q2(f)  # (the first call makes the table: the quantizer on the 256 dequantized codes)
-                calls = []
-                with counted(_ffqrt, "quantize8_per_tensor", calls):
-                    got = q2(f)
-                assert not calls, "%s %s: quantized the floats instead of the codes" % (mode.__name__, shape)
-                assert_same_quantization(got, general(q2, f), q2, "trial %d %s" % (trial, mode.__name__))
-    with torch.no_grad():
-        x = q1(data(rng, (6, 10)))
-        f = x.to(torch.float32)
-        f.mul_(1.5)  # changed in place: the floats are quantized
-        assert qt_module.dequantized_codes(f) is None
-        assert_same_quantization(q2(f), general(q2, f), q2, "after an in-place change")
-        f = x.to(torch.float32)
-        with _integer.integer_execution(False):
-            assert_same_quantization(q2(f), general(q2, f), q2, "integer path off")
-        # the note is kept beside the tensor, not on it: saving and loading it works as for
-        # any tensor (torch.load's weights_only rejects unknown classes), copies carry none
-        assert not f.__dict__
-        buf = io.BytesIO()
-        torch.save(f, buf)
-        buf.seek(0)
-        assert torch.equal(torch.load(buf), f)
-        assert qt_module.dequantized_codes(f.clone()) is None
 
 
 def test_python_floats_are_quantized_once():

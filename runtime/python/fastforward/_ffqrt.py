@@ -654,7 +654,7 @@ def dequantize(
     grid = _make_grid(raw.shape, tile)
     if grid is None or not _params_ok(grid, scale.numel(), scale, zero_point, _S8):
         return None
-    out = _empty_tracked(raw.shape, torch.float32)  # (a version counter: see _DEQUANTIZED)
+    out = _empty(raw.shape, torch.float32)
     status = lib.ffqrt_dequantize(
         _pool_ctx(), out.data_ptr(), raw.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
         _ptr(zero_point), _S8,

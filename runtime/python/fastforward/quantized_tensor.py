@@ -17,8 +17,7 @@ import copy
 import functools
 import types
 import warnings
-import weakref
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Optional
 
 import torch
 
@@ -159,7 +158,6 @@ class QuantizedTensor(torch.Tensor):
                 # the same single rounding as the simulated path's torch ops on the raw data
                 out = _dequantize_codes(codes)
                 if out is not None:
-                    _note_dequantized(out, codes)
                     return out
         return self._quantization_context.dequantize(self.raw_data)
 
@@ -355,48 +353,6 @@ def _dequantize_codes(codes: "_Codes") -> Optional[torch.Tensor]:
     q8, qp = codes.q8, codes.qp
     zp = None if qp.zero_point == 0 else _zero_point_tensor(qp.zero_point)
     return _ffqrt.dequantize(q8, tuple(q8.shape), codes.params.scale.detach().reshape(1), zp, 8)
-
-
-# Float tensors that are the dequantization of int8 codes, as QuantizedTensor.dequantize
-# made them (``x.to(torch.float32)`` in model code, then a quantizer): id(tensor) -> (weak
-# reference to it, the codes, their version or None, their grid, the tensor's version). A
-# LinearQuantizer given such a tensor unchanged requantizes the codes by table (the
-# simulation's quantization of the same dequantized values) instead of quantizing the
-# floats. Kept here, not on the tensor: an attribute would travel with torch.save and
-# copies of the tensor.
-_dequantized: Dict[int, Tuple[Any, ...]] = {}
-
-
-def _note_dequantized(out: torch.Tensor, codes: _Codes) -> None:
-    q8, key = codes.q8, id(out)
-
-    def forget(ref: Any, key: int = key) -> None:
-        entry = _dequantized.get(key)
-        if entry is not None and entry[0] is ref:
-            del _dequantized[key]
-
-    try:
-        entry = (weakref.ref(out, forget), q8, None if q8.is_inference() else q8._version, codes.qp, out._version)
-    except RuntimeError:  # an inference tensor: no version counter to follow it by
-        return
-    if len(_dequantized) > 4096:
-        _dequantized.clear()
-    _dequantized[key] = entry
-
-
-def dequantized_codes(x: torch.Tensor) -> Optional[Tuple[torch.Tensor, Any]]:
-    """(int8 codes, their grid) of a plain float tensor that is, unchanged, their
-    dequantization (``_note_dequantized``), or None."""
-    entry = _dequantized.get(id(x))
-    if entry is None or entry[0]() is not x:
-        return None
-    _, q8, q8_version, qp, version = entry
-    try:
-        if x._version != version or (q8_version is not None and q8._version != q8_version):
-            return None
-    except RuntimeError:
-        return None
-    return q8, qp
 
 
 def _codes_of(x: Any) -> Optional[_Codes]:

@@ -11,7 +11,6 @@ from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 from fastforward.common import ensure_tensor
 from fastforward.flags import get_export_mode
 from fastforward.nn.quantizer import Quantizer, describe, float_input
-from fastforward.quantized_tensor import dequantized_codes
 from fastforward.quantization import affine
 from fastforward.quantization.affine import _kernels
 from fastforward.quantization.affine import AffineQuantizationFunction, StaticAffineQuantParams
@@ -355,22 +354,11 @@ def _fast_quantize(q: "LinearQuantizer", data: torch.Tensor) -> Optional[torch.T
     p = _prepared(q)
     if p is None:
         return None
-    _ffqrt, _integer = _modules()[:2]
-    keep_int8 = p.quantized_dtype is torch.int8
-    origin = dequantized_codes(data) if _integer.enabled() else None
-    if origin is not None:
-        # the unchanged dequantization of int8 codes (x.to(torch.float32) in model code):
-        # those codes through the table of this quantization of their dequantized values,
-        # stored as the quantization stores them
-        codes, qx = origin
-        q8 = _integer._apply_table(codes, _integer._lut("positive", (), qx, q, p.qp))
-        raw = q8 if keep_int8 else _ffqrt.float_of_codes(q8)
-        if raw is not q8:
-            _ffqrt._mark_int8_grid(raw, q8)
-        return _wrapped(raw, q8, p)
+    _ffqrt, _integer, _, codes_key, Codes, wrap = _modules()
     flat = data if data.is_contiguous() else _ffqrt.dense_flat(data)
     if flat is None:
         return None
+    keep_int8 = p.quantized_dtype is torch.int8
     out = _ffqrt.quantize8_per_tensor(flat, p.c_scale, p.zero_point, want_float=not keep_int8)
     if out is None:
         return None
@@ -381,13 +369,8 @@ def _fast_quantize(q: "LinearQuantizer", data: torch.Tensor) -> Optional[torch.T
         shape, stride = tuple(data.shape), tuple(data.stride())
         raw = None if raw is None else raw.as_strided(shape, stride)
         q8 = None if q8 is None else q8.as_strided(shape, stride)
-    return _wrapped(q8 if keep_int8 else raw, q8, p)
-
-
-def _wrapped(raw: torch.Tensor, q8: Optional[torch.Tensor], p: _Prepared) -> torch.Tensor:
-    """The fast path's QuantizedTensor of raw data ``raw``, with its int8 codes ``q8``
-    attached when there are any."""
-    _, _, _, codes_key, Codes, wrap = _modules()
+    if keep_int8:
+        raw = q8
     result = wrap(raw, p.context)
     if q8 is not None:
         try:
