@@ -303,13 +303,13 @@ def float_of_codes(q8: torch.Tensor) -> torch.Tensor:
     """The int8 codes ``q8`` as float32 values in a new tensor laid out alike, an ordinary
     tensor even under ``torch.inference_mode`` (codes attached to it are kept by its version
     counter). For results whose quantizer asks for float32 storage."""
-    out = _empty_tracked(q8.shape, torch.float32) if q8.is_contiguous() else None
-    if out is None:
-        if torch.is_inference_mode_enabled():
-            with torch.inference_mode(False):
-                out = torch.empty_like(q8, dtype=torch.float32)
-        else:
+    if q8.is_contiguous():
+        out = _empty_tracked(q8.shape, torch.float32)
+    elif torch.is_inference_mode_enabled():
+        with torch.inference_mode(False):
             out = torch.empty_like(q8, dtype=torch.float32)
+    else:
+        out = torch.empty_like(q8, dtype=torch.float32)
     torch.Tensor.copy_(out, q8)
     return out
 

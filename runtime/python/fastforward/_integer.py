@@ -1196,8 +1196,14 @@ _UNARY: Dict[str, Callable[..., torch.Tensor]] = {
 _lut_cache: Dict[Tuple[Any, ...], torch.Tensor] = {}
 
 
+def _lut_key(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam, qy: _ffqrt.QParam) -> Tuple[Any, ...]:
+    """The key of the table of ``op`` from grid ``qx`` onto grid ``qy`` (_lut's cache, and
+    _is_identity's)."""
+    return (op, extra, qx.scale, qx.zero_point, qy.scale, qy.zero_point)
+
+
 def _lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam, quantizer: Any, qy: _ffqrt.QParam) -> torch.Tensor:
-    key = (op, extra, qx.scale, qx.zero_point, qy.scale, qy.zero_point)
+    key = _lut_key(op, extra, qx, qy)
     table = _lut_cache.get(key)
     if table is None:
         out = quantizer(_UNARY[op](_all_codes_dequantized(qx), *extra))
@@ -1339,7 +1345,7 @@ def _plan_unary(b: Dict[str, Any], op: str) -> Optional[Plan]:
     def run() -> torch.Tensor:
         qy, quantizer = how[1]
         table = _lut(op, extra, x.qp, quantizer, qy)
-        if _is_identity((op, extra, x.qp.scale, x.qp.zero_point, qy.scale, qy.zero_point), table):
+        if _is_identity(_lut_key(op, extra, x.qp, qy), table):
             # every code maps to itself (dropout outside training onto the grid it came
             # from): the input's raw data and codes, shared as a requantization shares them
             # (the codes' own alias of the raw data: one that is the codes themselves keeps
@@ -1405,7 +1411,7 @@ def _plan_cat(b: Dict[str, Any]) -> Optional[Plan]:
         parts = []
         for x in acts:
             table = _lut("positive", (), x.qp, quantizer, qy)
-            same = _is_identity(("positive", (), x.qp.scale, x.qp.zero_point, qy.scale, qy.zero_point), table)
+            same = _is_identity(_lut_key("positive", (), x.qp, qy), table)
             parts.append(x.raw if same else _apply_table(x.raw, table))
         return _finish(torch.cat(parts, dim), how)
 
@@ -1829,8 +1835,8 @@ def _shape_kernel(name: str) -> Callable[..., Any]:
         q8: Any = None
         if codes is not None:
             q8 = out if codes.q8 is codes.raw else method(codes.q8, *args, **kwargs)
-        if isinstance(out, (tuple, list)):  # split, chunk, unbind
-            parts = q8 if q8 is not None and q8 is not out else [p if q8 is not None else None for p in out]
+        if isinstance(out, (tuple, list)):  # split, chunk, unbind: each part with its codes' part
+            parts = [None] * len(out) if q8 is None else q8
             return tuple(wrap(o, p, context, codes) for o, p in zip(out, parts))
         return wrap(out, q8, context, codes)
 

@@ -223,7 +223,7 @@ def _plan_for(m: Any, op: str, attrs: Tuple[Any, ...], build: Callable[[Any, _Pl
 
 def _input_grid(m: Any, plan: _Plan) -> bool:
     """The input quantizer's grid (a static 8-bit per-tensor one, or a stub); False: no plan."""
-    LinearQuantizer, QuantizerStub = _quantizer_types()
+    LinearQuantizer = _quantizer_types()[0]
     qin = m.input_quantizer
     if type(qin) is LinearQuantizer:
         if (qin.num_bits != 8 or not isinstance(qin.granularity, PerTensor) or qin.has_uninitialized_params
@@ -244,7 +244,7 @@ def _input_grid(m: Any, plan: _Plan) -> bool:
 
 def _build_common(m: Any, plan: _Plan, ndim: int) -> Optional[QuantizedTensor]:
     """Input grid, output, bias; returns the quantized weight (None: no plan)."""
-    LinearQuantizer, QuantizerStub = _quantizer_types()
+    QuantizerStub = _quantizer_types()[1]
     if not _input_grid(m, plan):
         return None
     plan.how = _integer._output(m.output_quantizer)
@@ -504,8 +504,9 @@ def layer_norm(m: Any, x: Any) -> Any:
     if codes is None or codes[0].dim() < 1 or int(codes[0].shape[-1]) != plan.k:
         return MISS
     raw, qp = codes
-    a = raw.reshape(-1, plan.k)
-    y = _ffqrt.layer_norm8(a if a.is_contiguous() else a.contiguous(), qp, plan.gamma, plan.bias, plan.eps,
-                           plan.how[1][0])
+    how = plan.how
+    run = _integer._by_rows(_integer._Act(raw, qp), how,
+                            lambda x2: _ffqrt.layer_norm8(x2, qp, plan.gamma, plan.bias, plan.eps, how[1][0]))
+    y = run()
     _integer._note("layer_norm", "integer")
-    return _integer._finish(y.reshape(raw.shape), plan.how)
+    return y

@@ -141,7 +141,7 @@ class LinearQuantizer(AbstractAffineQuantizer):
 
     def quantize(self, data: torch.Tensor) -> torch.Tensor:
         if type(self) is LinearQuantizer and not torch.is_grad_enabled():
-            if type(data) is torch.Tensor and data is not float_input(self):  # (a float: memo below)
+            if type(data) is torch.Tensor and (data.dim() or data is not float_input(self)):  # (a float: memo below)
                 fast = _fast_quantize(self, data)
                 if fast is not None:
                     return fast
