@@ -109,9 +109,14 @@ def hf_models(torch):
         return tf.T5ForConditionalGeneration(cfg), {"input_ids": ids, "decoder_input_ids": ids[:, :4]}
 
     def mixtral():  # sparse mixture of experts: routing with topk, index_add, one_hot
+        # The float model runs the experts' forward as written ("eager"), the code ffq
+        # rewrites. By default transformers swaps in another implementation at run time
+        # (grouped matrix products over all experts): the same sums in another order, equal
+        # bit for bit on some CPUs and not on others (AMD Zen 4). The quantized class keeps
+        # the forward ffq generated, whatever the setting.
         cfg = tf.MixtralConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
-                               num_local_experts=4, num_experts_per_tok=2)
+                               num_local_experts=4, num_experts_per_tok=2, experts_implementation="eager")
         return tf.MixtralForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
 
     def bloom():  # ALiBi attention through baddbmm
