@@ -366,6 +366,12 @@ def main():
           "over 0..255; '7b': only 0..127, torch's reduce_range recipe)")
     r1, r2, r3 = min(ratios), min(fracs) if fracs else float("nan"), min(qfr)
     met = "met" if r1 >= TARGET_RATIO and (not fracs or r2 >= TARGET_FRAC) else "MISSED"
+    # which shapes missed which target, so the line says where without the table
+    misses = [f"vs_torch {r:.2f} at {m}x{k}x{n}" for (m, k, n), (_, _, r) in rows if r < TARGET_RATIO]
+    misses += [f"ceil_frac {o / c['int8_gops']:.2f} at {m}x{k}x{n}" for (m, k, n), (o, _, _) in rows
+               if m >= 128 and o / c["int8_gops"] < TARGET_FRAC]
+    if misses:
+        met += ": " + ", ".join(misses)
     r1t = min(r for _, (_, _, r) in rows1)
     r2t = min(fracs1) if fracs1 else float("nan")
     print(f"conv2d (ResNet-18 128x128 layers, requantized NCHW) vs torch quantized Conv2d: "
