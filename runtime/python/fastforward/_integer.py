@@ -1207,12 +1207,17 @@ def _lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam, quantizer: Any, qy:
     table = _lut_cache.get(key)
     if table is None:
         out = quantizer(_UNARY[op](_all_codes_dequantized(qx), *extra))
-        # Indexed by the code's byte (int8 viewed as uint8): 0..127 then -128..-1.
-        table = torch.cat([out.raw_data[128:], out.raw_data[:128]]).to(torch.int8)
+        table = _by_byte(out.raw_data).to(torch.int8)
         if len(_lut_cache) > 4096:
             _lut_cache.clear()
         _lut_cache[key] = table
     return table
+
+
+def _by_byte(per_code: torch.Tensor) -> torch.Tensor:
+    """256 values given for the codes -128..127, reordered as the lookups index them: by the
+    code's byte (int8 viewed as uint8), 0..127 then -128..-1 (a new contiguous tensor)."""
+    return torch.cat([per_code[128:], per_code[:128]])
 
 
 def _all_codes_dequantized(qx: _ffqrt.QParam) -> torch.Tensor:
@@ -1233,8 +1238,7 @@ def _float_lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam) -> torch.Tens
     key = (op, extra, qx.scale, qx.zero_point)
     table = _float_lut_cache.get(key)
     if table is None:
-        value = _UNARY[op](_all_codes_dequantized(qx), *extra).to(torch.float32)
-        table = torch.cat([value[128:], value[:128]]).contiguous()
+        table = _by_byte(_UNARY[op](_all_codes_dequantized(qx), *extra).to(torch.float32))
         if len(_float_lut_cache) > 4096:
             _float_lut_cache.clear()
         _float_lut_cache[key] = table
@@ -1287,7 +1291,7 @@ def _requantize(data: QuantizedTensor, params: StaticAffineQuantParams) -> Optio
         real = dequantize_static(codes, dataclasses.replace(xp, dequantize_dtype=torch.float32))
         q, _, _ = quantize_static(real, params.scale.detach(), None if params.offset is None else params.offset.detach(),
                                   PerTensor(), 8)
-        table = torch.cat([q[128:], q[:128]]).to(torch.int8)
+        table = _by_byte(q).to(torch.int8)
         if len(_requant_cache) > 4096:
             _requant_cache.clear()
         _requant_cache[key] = table
@@ -1374,8 +1378,9 @@ def _plan_unary_float(b: Dict[str, Any], op: str) -> Optional[Plan]:
     strict = b.get("strict_quantization")
     if strict or (strict is None and get_strict_quantization()):
         return None
-    params = _static_params(b["input"])
-    operand = _unary_operand(b, op) if params is not None and params.dequantize_dtype in (None, torch.float32) else None
+    # (_static_params: a per-tensor 8-bit input dequantized to float32, which the codes
+    # shortcut in _activation does not check)
+    operand = _unary_operand(b, op) if _static_params(b["input"]) is not None else None
     if operand is None:
         return None
     x, extra = operand
@@ -1397,8 +1402,7 @@ def _plan_cat(b: Dict[str, Any]) -> Optional[Plan]:
         return None
     acts = []
     for t in tensors:
-        params = _static_params(t) if isinstance(t, QuantizedTensor) else None
-        x = _activation(t) if params is not None and params.dequantize_dtype in (None, torch.float32) else None
+        x = _activation(t) if _static_params(t) is not None else None
         if x is None:
             return None
         acts.append(x)
@@ -1781,8 +1785,7 @@ def _plain_index(key: Any) -> bool:
     for item in key if isinstance(key, tuple) else (key,):
         if item is None or item is Ellipsis or isinstance(item, (bool, int, slice)):
             continue
-        if type(item) is torch.Tensor and (item.dtype == torch.bool or not item.is_floating_point()) \
-                and not item.is_complex():
+        if type(item) is torch.Tensor and not item.is_floating_point() and not item.is_complex():
             continue
         if isinstance(item, list) and all(isinstance(v, (bool, int)) for v in item):
             continue
