@@ -270,6 +270,63 @@ static void fill(CstNode *n, const TSLanguage *lang, Subtree t, TSSymbol alias, 
     n->first_child = CST_NONE;
 }
 
+// tree-sitter-python parses a starred first element of a list, set, subscript or bare tuple
+// with the star on the leftmost name only: `[*y.size()[:-1]]` becomes
+// subscript(call(attribute(list_splat(y), size)), ...), which is `(*y).size()[:-1]`. Python
+// reads `*` + the whole element (a bitwise-or level expression). The star is where a
+// list_splat is the leftmost operand of an attribute, call, subscript or binary operator;
+// the node E that tops that chain of leftmost operands is the starred expression. Rewired in
+// place, without moving any other node: the list_splat's slot takes its operand X (X's slot
+// and the star's are the list_splat's children block), E's slot becomes the list_splat over
+// the star and E's content, moved into X's old slot, and the nodes between E and X, which
+// started at the star, start at X. Returns the number of repairs.
+static bool leftmost_operand_kind(uint32_t kind) {
+    return kind == K_ATTRIBUTE || kind == K_CALL || kind == K_SUBSCRIPT || kind == K_BINARY_OP;
+}
+
+static void reparent_children(Cst *cst, uint32_t n) {
+    for (uint32_t k = 0; k < cst->nodes[n].nchildren; k++)
+        cst->nodes[cst->nodes[n].first_child + k].parent = n;
+}
+
+static uint32_t repair_splats(Cst *cst) {
+    uint32_t repaired = 0;
+    CstNode *nd = cst->nodes;
+    for (uint32_t s = 0; s < cst->count; s++) {
+        if (nd[s].kind != K_LIST_SPLAT || nd[s].nchildren != 2) continue;
+        uint32_t star = nd[s].first_child, x = star + 1, p = nd[s].parent;
+        if (nd[star].named || !nd[x].named || p == CST_NONE || !leftmost_operand_kind(nd[p].kind) ||
+            nd[p].first_child != s)
+            continue;
+        uint32_t e = p;  // climb the leftmost operands to the starred expression
+        while (nd[e].parent != CST_NONE && leftmost_operand_kind(nd[nd[e].parent].kind) &&
+               nd[nd[e].parent].first_child == e)
+            e = nd[e].parent;
+        CstNode splat = nd[s], top = nd[e];
+        // the operand into the list_splat's slot
+        nd[s] = nd[x];
+        nd[s].parent = p;
+        nd[s].field = splat.field;
+        reparent_children(cst, s);
+        // E's content into the operand's old slot, E's slot the list_splat over it
+        nd[x] = top;
+        nd[x].parent = e;
+        nd[x].field = F_NONE;
+        reparent_children(cst, x);
+        nd[star].parent = e;
+        nd[e] = splat;
+        nd[e].start = top.start;
+        nd[e].end = top.end;
+        nd[e].parent = top.parent;
+        nd[e].field = top.field;
+        nd[e].first_child = star;
+        nd[e].nchildren = 2;
+        for (uint32_t q = x; q != s; q = nd[q].first_child) nd[q].start = nd[s].start;
+        repaired++;
+    }
+    return repaired;
+}
+
 // Also returns the depth of the deepest node (the module's is 0), and in
 // *deepest the first such node.
 static uint32_t flatten(ffq_ctx *cx, Cst *cst, const TSTree *tree, uint32_t *deepest) {
@@ -320,7 +377,7 @@ static uint32_t flatten(ffq_ctx *cx, Cst *cst, const TSTree *tree, uint32_t *dee
         }
     }
     cst->count = count;
-    return max;
+    return max + (repair_splats(cst) ? 1 : 0);
 }
 
 static const char *const compound_keywords[] = {"def",   "class", "if",  "elif",   "else",   "for",

@@ -31,6 +31,64 @@ static void test_flat_tree(void) {
     ffq_ctx_free(cx);
 }
 
+// Every parent/child link agrees and every child lies within its parent, in order.
+static void check_links(const Cst *c) {
+    for (uint32_t i = 0; i < c->count; i++) {
+        uint32_t at = c->nodes[i].start;
+        for (uint32_t k = 0; k < c->nodes[i].nchildren; k++) {
+            const CstNode *ch = &c->nodes[c->nodes[i].first_child + k];
+            CHECK(ch->parent == i);
+            CHECK(ch->start >= at && ch->end <= c->nodes[i].end);
+            at = ch->end;
+        }
+    }
+}
+
+// The text of the starred expression of the first list_splat in the file, or "".
+static const char *first_splat(ffq_ctx *cx, const Cst *c) {
+    for (uint32_t i = 0; i < c->count; i++)
+        if (c->nodes[i].kind == K_LIST_SPLAT) return cst_strdup(cx, c, cst_named_child(c, i, 0));
+    return "";
+}
+
+// tree-sitter-python puts the star of a lone starred element on its leftmost name
+// (`[*y.size()]` as `(*y).size()`); the tree is repaired so that it covers the element.
+static void test_starred_element_repaired(void) {
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    static const char *const cases[][2] = {
+        {"a = [*y.size()]\n", "y.size()"},
+        {"a = [*y.size()[:-1]]\n", "y.size()[:-1]"},
+        {"a = {*y.shape}\n", "y.shape"},
+        {"a = [*y.x + 1]\n", "y.x + 1"},
+        {"a = *  y.shape[0], 2\n", "y.shape[0]"},
+        {"a = x[*y().z]\n", "y().z"},
+        {"a = [*y]\n", "y"},
+        {"f(*y.x)\n", "y.x"},
+        {"a = [1, *y.x(2)]\n", "y.x(2)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Cst *c = source_parse_text(cx, "t.py", cases[i][0], strlen(cases[i][0]), true);
+        CHECK(c != NULL && !c->has_errors);
+        check_links(c);
+        CHECK_EQ_STR(first_splat(cx, c), cases[i][1]);
+    }
+    // the repaired call: its function is an attribute of y, not of a list_splat
+    const char *src = "a = [*y.size()]\n";
+    Cst *c = source_parse_text(cx, "t.py", src, strlen(src), true);
+    uint32_t splat = CST_NONE;
+    for (uint32_t i = 0; i < c->count && splat == CST_NONE; i++)
+        if (c->nodes[i].kind == K_LIST_SPLAT) splat = i;
+    uint32_t call = cst_named_child(c, splat, 0);
+    CHECK(c->nodes[call].kind == K_CALL);
+    CHECK(c->nodes[c->nodes[splat].parent].kind == K_LIST);
+    uint32_t fn = cst_field(c, call, F_FUNCTION);
+    CHECK(c->nodes[fn].kind == K_ATTRIBUTE);
+    CHECK(c->nodes[cst_field(c, fn, F_OBJECT)].kind == K_IDENTIFIER);
+    CHECK(cst_text_is(c, cst_field(c, fn, F_OBJECT), "y"));
+    CHECK(cst_token(c, splat, "*") != CST_NONE);
+    ffq_ctx_free(cx);
+}
+
 static void test_syntax_errors_reported(void) {
     ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
     const char *src = "x = (1 +\ny = 2\n";
@@ -172,6 +230,7 @@ static void test_pool_reuse(void) {
 
 int main(void) {
     test_flat_tree();
+    test_starred_element_repaired();
     test_concat();
     test_outline();
     test_syntax_errors_reported();
