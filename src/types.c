@@ -812,6 +812,11 @@ static bool arg_may_be_tensor(const Types *t, uint32_t node) {
     return types_may_be_tensor(types_of_node(t, node));
 }
 
+static bool is_sequence(const Types *t, uint32_t node) {
+    const Type *ty = node == CST_NONE ? NULL : types_of_node(t, node);
+    return ty && (ty->kind == TY_LIST || ty->kind == TY_TUPLE);
+}
+
 bool types_is_candidate(const Types *t, uint32_t node) {
     if (!t || !t->fn || !t->fn->mod || !t->fn->mod->cst) return true;
     const Cst *c = t->fn->mod->cst;
@@ -836,6 +841,10 @@ bool types_is_candidate(const Types *t, uint32_t node) {
     case K_AUG_ASSIGNMENT: {
         const Type *r = types_of_node(t, node);  // `"%s" % x` is a str whatever x is
         if (r && (r->kind == TY_STR || r->kind == TY_BYTES)) return false;
+        // `[h] * 4`, `(a,) + rest`: with a list or tuple operand the operator repeats or joins
+        // sequences (a tensor refuses a list or tuple operand), whatever their elements are
+        if (is_sequence(t, cst_field(c, node, F_LEFT)) || is_sequence(t, cst_field(c, node, F_RIGHT)))
+            return false;
         return arg_may_be_tensor(t, cst_field(c, node, F_LEFT)) ||
                arg_may_be_tensor(t, cst_field(c, node, F_RIGHT));
     }
