@@ -498,7 +498,15 @@ static QuantTag forwarded_tag(ffq_ctx *cx, const Conv *cv, uint32_t call, const 
 // §5.4: cv's quantizer signature and each call site's arguments, creating
 // the forwarded quantizers. Recursive calls pass the function's own
 // signature through; a cycle through other functions is not followed.
-static void thread(ffq_ctx *cx, Conv *cv) {
+// A call left unquantized because it closes a cycle of helpers: reported once threading is
+// done, and only when the helper it calls has quantizers (otherwise nothing is lost: a
+// cycle through torch's own Python functions, for instance).
+typedef struct Cycle {
+    Conv *cv, *callee;
+    const CallSite *site;
+} Cycle;
+
+static void thread(ffq_ctx *cx, Conv *cv, PtrVec *cycles) {
     if (cv->threaded || cv->on_stack) return;
     cv->on_stack = true;
     for (size_t i = 0; i < cv->quantizers.len; i++) vec_push(cx, &cv->signature, cv->quantizers.items[i]);
@@ -508,12 +516,13 @@ static void thread(ffq_ctx *cx, Conv *cv) {
         if (!takes_quantizer_args(callee)) continue;
         if (callee == cv) continue;  // direct recursion: passes its own signature (below)
         if (callee->on_stack) {      // a cycle through other functions: not followed
-            diag_at(cx, DIAG_WARNING, cv->c->file, cv->c->nodes[site->node].start, "recursive-helper",
-                    "the call to '%s' closes a cycle of helpers; it is left unquantized", callee->fn->name);
+            Cycle *cy = ARENA_NEW(cx, Cycle);
+            *cy = (Cycle){cv, callee, site};
+            vec_push(cx, cycles, cy);
             site->callee_conv = NULL;
             continue;
         }
-        thread(cx, callee);
+        thread(cx, callee, cycles);
         if (!callee->signature.len) {  // §5.5: a helper with no quantizers is not emitted
             callee->dropped = true;
             continue;
@@ -637,15 +646,22 @@ static void drop_children_readers(ffq_ctx *cx, OutputPlan *plan) {
 void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
     link_sites(plan);
     name_classes(cx, plan);
+    PtrVec cycles = {0};
     for (size_t i = 0; i < plan->classes.len; i++) {
         GenClass *g = plan->classes.items[i];
-        for (size_t k = 0; k < g->convs.len; k++) thread(cx, g->convs.items[k]);
+        for (size_t k = 0; k < g->convs.len; k++) thread(cx, g->convs.items[k], &cycles);
     }
     drop_children_readers(cx, plan);
     for (size_t i = 0; i < plan->helpers.len; i++) {
         Conv *cv = plan->helpers.items[i];
-        thread(cx, cv);
+        thread(cx, cv, &cycles);
         if (!cv->signature.len) cv->dropped = true;
+    }
+    for (size_t i = 0; i < cycles.len; i++) {
+        const Cycle *cy = cycles.items[i];
+        if (!cy->callee->signature.len) continue;
+        diag_at(cx, DIAG_WARNING, cy->cv->c->file, cy->cv->c->nodes[cy->site->node].start, "recursive-helper",
+                "the call to '%s' closes a cycle of helpers; it is left unquantized", cy->callee->fn->name);
     }
     name_helpers(cx, plan);
     for (size_t i = 0; i < plan->helpers.len; i++) {
