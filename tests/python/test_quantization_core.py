@@ -1139,6 +1139,28 @@ def test_affine_view_to_dtype_refused_topk_and_take_along_dim_stay_quantized():
     assert torch.equal(taken.dequantize(), torch.take_along_dim(qt.dequantize(), idx, 1))
 
 
+def test_setitem_copies_raw_data_on_the_same_grid_only():
+    torch.manual_seed(0)
+    x = torch.randn(4, 6)
+    qt = affine.quantize_per_tensor(x, 0.05, torch.tensor(2.0))
+    expected = qt.dequantize().clone()
+    row = qt[0]  # a view: writing it writes qt
+    row[..., 1:6:2] = qt[2, ..., 1:6:2]
+    expected[0, 1:6:2] = expected[2, 1:6:2]
+    assert torch.equal(qt.dequantize(), expected)
+    # another tensor on an equal grid (equal scale and offset tensors, not the same objects)
+    other = affine.quantize_per_tensor(torch.randn(6), 0.05, torch.tensor(2.0))
+    qt[3] = other
+    assert torch.equal(qt[3].dequantize(), other.dequantize())
+    # anything else would have to be quantized again: no kernel, as for every in-place change
+    for value in (affine.quantize_per_tensor(torch.randn(6), 0.1, torch.tensor(2.0)),
+                  affine.quantize_per_tensor(torch.randn(6), 0.05, torch.tensor(1.0)),
+                  1.0, torch.ones(6)):
+        raises(NotImplementedError, lambda: qt.__setitem__(1, value), "__setitem__", "dispatcher.register")
+    qc = affine.quantize_per_channel(torch.randn(3, 5), torch.full((5,), 0.1), None, 1)
+    raises(NotImplementedError, lambda: qc.__setitem__(0, qc[1]), "__setitem__")  # per-channel: none
+
+
 def test_per_channel_indexing_slices_scale_and_offset():
     torch.manual_seed(0)
     x = torch.randn(4, 6)

@@ -2,7 +2,8 @@
 
 Per-tensor: shape and indexing ops (and ``topk`` / ``take_along_dim``, which only pick
 elements) run on the raw data and keep the quantization context (one scale and offset cover
-any shape, so nothing else changes). Per-channel: basic indexing (ints, slices, ``None``,
+any shape, so nothing else changes); ``qt[key] = other`` copies raw data when ``other`` is on
+the same grid. Per-channel: basic indexing (ints, slices, ``None``,
 ``...``) slices scale and offset along the channel dims together with the data."""
 
 from __future__ import annotations
@@ -84,6 +85,36 @@ def _take_along_dim(self: QuantizedTensor, *args: Any, **kwargs: Any) -> Quantiz
 
 dispatcher.register("topk", is_per_tensor_affine, _topk)
 dispatcher.register("take_along_dim", is_per_tensor_affine, _take_along_dim)
+
+
+def _same_grid(a: QuantizedTensor, b: Any) -> bool:
+    """``b`` is a QuantizedTensor on ``a``'s per-tensor grid: same quantization function, bit
+    width, storage and dequantized dtypes, and equal scale and offset."""
+    if not isinstance(b, QuantizedTensor) or not is_per_tensor_affine(b):
+        return False
+    pa, pb = a.quantization_context.quantization_params, b.quantization_context.quantization_params
+    if pa is pb:
+        return True
+    if (pa.num_bits != pb.num_bits or pa.quantized_dtype != pb.quantized_dtype
+            or pa.dequantize_dtype != pb.dequantize_dtype or (pa.offset is None) != (pb.offset is None)):
+        return False
+    with torch.no_grad():
+        return bool(torch.equal(pa.scale, pb.scale)) and (pa.offset is None or bool(torch.equal(pa.offset, pb.offset)))
+
+
+def _setitem_same_grid(*args: Any, **kwargs: Any) -> bool:
+    return len(args) == 3 and not kwargs and is_per_tensor_affine(args[0]) and _same_grid(args[0], args[2])
+
+
+def _setitem(self: QuantizedTensor, key: Any, value: QuantizedTensor) -> None:
+    """``qt[key] = other`` with ``other`` on ``qt``'s grid (a slice of the same tensor, or of
+    one its quantizer made): the values are exact there, so the raw integers are copied. A
+    value on another grid, or a float one, has no kernel: writing it would quantize it again
+    (the NotImplementedError of every in-place change)."""
+    self.raw_data[key] = value.raw_data
+
+
+dispatcher.register("__setitem__", _setitem_same_grid, _setitem)
 
 
 # --- per-channel indexing ----------------------------------------------------------------------
