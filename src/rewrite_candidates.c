@@ -289,30 +289,52 @@ static void list_in_place(RwState *a, uint32_t n) {
     for (uint32_t k = 0; k < node->nchildren; k++) list_in_place(a, node->first_child + k);
 }
 
-// `v = op(...)` with v changed in place later in the function (`v.index_add_(...)`,
-// `v.masked_fill_(...)`): an accumulator or a buffer being filled. Its output quantizer
-// would make v a QuantizedTensor, which in-place methods cannot change, on a grid set by its
-// initial values (zeros); the op stays float. Returns the in-place call, or CST_NONE. The
-// body's in-place calls are listed once per function.
-static uint32_t changed_in_place(RwState *a, uint32_t n) {
-    const Cst *c = a->c;
-    uint32_t p = c->nodes[n].parent;
-    if (p == CST_NONE || c->nodes[p].kind != K_ASSIGNMENT || cst_field(c, p, F_RIGHT) != n) return CST_NONE;
-    uint32_t left = cst_field(c, p, F_LEFT);
-    if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER) return CST_NONE;
+// The calls in the function that change a local in place with a tensor method
+// (`name.index_add_(...)`, `name.mul_(...)`), listed once per function.
+const PtrVec *rw_in_place_calls(RwState *a) {
     if (!a->in_place_listed) {
         list_in_place(a, a->body);
         a->in_place_listed = true;
     }
-    size_t len;
-    const char *name = cst_text(c, left, &len);
-    for (size_t i = 0; i < a->in_place.len; i++) {
-        uint32_t call = (uint32_t)(uintptr_t)a->in_place.items[i];
-        size_t rlen;
-        const char *r = cst_text(c, in_place_receiver(c, call), &rlen);
-        if (rlen == len && memcmp(r, name, len) == 0) return call;
+    return &a->in_place;
+}
+
+// Whether in-place call `call` changes local `name` (len bytes).
+bool rw_in_place_on(RwState *a, uint32_t call, const char *name, size_t len) {
+    size_t rlen;
+    const char *r = cst_text(a->c, in_place_receiver(a->c, call), &rlen);
+    return rlen == len && memcmp(r, name, len) == 0;
+}
+
+// The first call in the function that changes `name` in place, or CST_NONE.
+static uint32_t in_place_change(RwState *a, const char *name, size_t len) {
+    const PtrVec *calls = rw_in_place_calls(a);
+    for (size_t i = 0; i < calls->len; i++) {
+        uint32_t call = (uint32_t)(uintptr_t)calls->items[i];
+        if (rw_in_place_on(a, call, name, len)) return call;
     }
     return CST_NONE;
+}
+
+// `v = op(...)` (or `v op= x`) with v changed in place in the function (`v.index_add_(...)`,
+// `v.masked_fill_(...)`): an accumulator or a buffer being filled. Its output quantizer
+// would make v a QuantizedTensor, which in-place methods cannot change, on a grid set by its
+// initial values (zeros); the op stays float. Returns the in-place call, or CST_NONE.
+static uint32_t changed_in_place(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    uint32_t left = CST_NONE;
+    if (c->nodes[n].kind == K_AUG_ASSIGNMENT) {  // `v //= 2` is `v = v // 2` (§2.6)
+        left = cst_field(c, n, F_LEFT);
+    } else {
+        uint32_t p = c->nodes[n].parent;
+        if (p == CST_NONE || c->nodes[p].kind != K_ASSIGNMENT || cst_field(c, p, F_RIGHT) != n)
+            return CST_NONE;
+        left = cst_field(c, p, F_LEFT);
+    }
+    if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER) return CST_NONE;
+    size_t len;
+    const char *name = cst_text(c, left, &len);
+    return in_place_change(a, name, len);
 }
 
 // Creates the op's intermediate and output quantizers (§2.1, §3.3 step 1).
@@ -326,9 +348,9 @@ static void make_op(RwState *a, uint32_t n) {
         uint32_t line, col;
         srcfile_linecol(c->file, c->nodes[changed].start, &line, &col);
         diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[n].start, "changed-in-place",
-                "this call stays in float: its result is changed in place on line %u, which a quantized "
+                "this %s stays in float: its result is changed in place on line %u, which a quantized "
                 "tensor cannot be",
-                line);
+                c->nodes[n].kind == K_CALL ? "call" : "operation", line);
         return;
     }
     if (args.pos_after_kw) {

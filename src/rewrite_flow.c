@@ -81,11 +81,43 @@ Prod *rw_producer(RwState *a, ProdKind kind, uint32_t node, const char *key) {
 
 static const char *tmp_key(RwState *a, const TmpVar *t) { return arena_printf(a->cx, "#%u", t->id); }
 
+static bool within(const Cst *c, uint32_t n, uint32_t ancestor) {
+    for (; n != CST_NONE; n = c->nodes[n].parent)
+        if (n == ancestor) return true;
+    return false;
+}
+
+// Whether in-place call `call` may run after producer p has bound its value: it is not part
+// of p's own assignment statement and comes after it, or a loop around both runs it again.
+static bool runs_after(const Cst *c, const Prod *p, uint32_t call) {
+    if (p->kind != PR_ASSIGN) return true;       // parameters, loop and with targets: the body follows
+    if (within(c, call, p->node)) return false;  // `m = m.masked_fill_(...)`: before the binding
+    if (c->nodes[call].start > c->nodes[p->node].start) return true;
+    for (uint32_t l = c->nodes[call].parent; l != CST_NONE; l = c->nodes[l].parent)
+        if ((c->nodes[l].kind == K_FOR || c->nodes[l].kind == K_WHILE) && within(c, p->node, l)) return true;
+    return false;
+}
+
+// A value some tensor method changes in place after its name is bound gets no quantizer of
+// its own: it would hold a QuantizedTensor, which the method cannot change
+// (`out = torch.zeros_like(x)` then `out.index_add_(...)`; `dim_t //= 2; dim_t.mul_(s)`; a
+// parameter `x` with `x.clamp_(...)`); the ops reading it take it as it is.
+static bool changed_in_place_later(RwState *a, const Prod *p) {
+    if (!p->var) return false;
+    const PtrVec *calls = rw_in_place_calls(a);
+    size_t len = strlen(p->var);
+    for (size_t i = 0; i < calls->len; i++) {
+        uint32_t call = (uint32_t)(uintptr_t)calls->items[i];
+        if (rw_in_place_on(a, call, p->var, len) && runs_after(a->c, p, call)) return true;
+    }
+    return false;
+}
+
 static void use_name(RwState *a, Env *env, const char *key, uint32_t use) {
     EnvEntry *en = env_find(env, key);
     for (size_t i = 0; en && i < en->prods.len; i++) {
         Prod *p = en->prods.items[i];
-        if (p->born_quantized) continue;
+        if (p->born_quantized || changed_in_place_later(a, p)) continue;
         p->marked = true;
         if (p->kind != PR_COMP || use == CST_NONE) continue;
         bool seen = false;  // comprehensions inside loops are walked twice

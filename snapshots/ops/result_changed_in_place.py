@@ -10,14 +10,12 @@ class QuantizedMoE(fastforward.nn.QuantizedModule, MoE):
         self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_zeros_like: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer_out: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_mask: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x, idx):
         x = self.quantizer_x(x)
         out = torch.zeros_like(x)
-        out = self.quantizer_out(out)
         for e, expert in enumerate(self.experts):
             _tmp_1 = (idx == e).nonzero()
             rows = _tmp_1.squeeze(-1)

@@ -26,7 +26,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import fastforward as ff  # noqa: E402
-from fastforward import mpath  # noqa: E402
+from fastforward import _integer, mpath  # noqa: E402
 from fastforward.exceptions import QuantizationError  # noqa: E402
 from fastforward.nn import LinearQuantizer, QFormatQuantizer, QuantizedModule, QuantizerStub  # noqa: E402
 from fastforward.nn import functional  # noqa: E402
@@ -819,6 +819,48 @@ def test_quantize_sets_each_weight_range_from_the_tensor_it_quantizes():
         assert model.quantizer_project_w.has_uninitialized_params
         model(torch.randn(3, 4))
         assert same_range(model.quantizer_project_w, "proj") and not list(model.quantizer_project_w.overrides)
+
+
+IN_PLACE_MODEL = """
+import torch
+
+
+class Fill(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 4)
+
+    def forward(self, x, scale, idx):
+        scale.clamp_(min=0.5)
+        dim_t = torch.arange(4, dtype=torch.float32)
+        dim_t //= 2
+        dim_t.mul_(0.5)
+        out = torch.zeros_like(x)
+        out.index_add_(0, idx, self.lin(x))
+        mask = torch.zeros_like(x)
+        mask = mask.masked_fill_(x > 0, 1.0)
+        return (out * mask + dim_t) * scale
+"""
+
+
+def test_values_changed_in_place_run_with_real_quantizers():
+    # generated code must never hand an in-place tensor method a QuantizedTensor: a parameter
+    # clamped in place, `v //= 2` then `v.mul_()`, an accumulator filled by index_add_
+    with tempfile.TemporaryDirectory() as d:
+        float_module, quantized_module, text = _generate(d, "in_place_model", IN_PLACE_MODEL)
+        assert "self.quantizer_scale(" not in text and "self.quantizer_out(" not in text
+        torch.manual_seed(0)
+        float_model = float_module.Fill()
+        model = w8a8(ff.quantize_model(copy.deepcopy(float_model)))
+        x, idx = torch.randn(5, 4), torch.tensor([0, 2, 2, 1, 4])
+        with ff.strict_quantization(False), torch.no_grad():
+            with ff.estimate_ranges(model, ff.range_setting.running_minmax):
+                model(x, torch.rand(1), idx)
+            for integer in (False, True):
+                with _integer.integer_execution(integer):
+                    got = value(model(x, torch.tensor([0.25]), idx))
+                want = float_model(x, torch.tensor([0.25]), idx)
+                assert got.shape == want.shape and torch.allclose(got, want, atol=0.1), integer
 
 
 def test_untagged_stubs_get_inferred_tags_and_freeze_by_them():

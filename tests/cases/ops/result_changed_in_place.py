@@ -1,7 +1,9 @@
 # A table op whose result is later changed in place by a tensor method (an accumulator
 # filled with index_add_, a buffer filled with masked_fill_) stays in float with a note:
 # quantized, it would be a QuantizedTensor, which in-place methods cannot change, on a grid
-# calibrated on its initial zeros. The same op elsewhere is quantized as usual.
+# calibrated on its initial zeros. The same op elsewhere is quantized as usual. Nor does the
+# name get a quantizer of its own before the change (`out` is read by `out * mask`): only
+# after it, where the last change is part of the assignment (`mask = mask.masked_fill_(...)`).
 # e2e: MoE() <- torch.randn(5, 4), torch.tensor([0, 1, 1, 0, 1])
 import torch
 
