@@ -270,9 +270,17 @@ const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args) {
     }
 }
 
-// The receiver of `name.m_(...)`, a tensor method changing `name` in place (one trailing
-// underscore, not a dunder), when call n is one; else CST_NONE.
+// The local that node n changes in place, or CST_NONE: `name.m_(...)`, a tensor method with
+// one trailing underscore (not a dunder), or an assignment into an element or slice,
+// `name[i] = v`, `name[i][j] += v` (item assignment writes the tensor, or the tensor a view
+// of it shares memory with).
 static uint32_t in_place_receiver(const Cst *c, uint32_t n) {
+    if (c->nodes[n].kind == K_ASSIGNMENT || c->nodes[n].kind == K_AUG_ASSIGNMENT) {
+        uint32_t t = cst_field(c, n, F_LEFT);
+        if (t == CST_NONE || c->nodes[t].kind != K_SUBSCRIPT) return CST_NONE;
+        while (t != CST_NONE && c->nodes[t].kind == K_SUBSCRIPT) t = cst_field(c, t, F_VALUE);
+        return t != CST_NONE && c->nodes[t].kind == K_IDENTIFIER ? t : CST_NONE;
+    }
     if (c->nodes[n].kind != K_CALL) return CST_NONE;
     uint32_t f = cst_field(c, n, F_FUNCTION);
     if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return CST_NONE;

@@ -90,7 +90,7 @@ static bool within(const Cst *c, uint32_t n, uint32_t ancestor) {
 // Whether in-place call `call` may run after producer p has bound its value: it is not part
 // of p's own assignment statement and comes after it, or a loop around both runs it again.
 static bool runs_after(const Cst *c, const Prod *p, uint32_t call) {
-    if (p->kind != PR_ASSIGN) return true;       // parameters, loop and with targets: the body follows
+    if (p->kind != PR_ASSIGN) return true;       // loop and with targets: the body follows
     if (within(c, call, p->node)) return false;  // `m = m.masked_fill_(...)`: before the binding
     if (c->nodes[call].start > c->nodes[p->node].start) return true;
     for (uint32_t l = c->nodes[call].parent; l != CST_NONE; l = c->nodes[l].parent)
@@ -98,12 +98,13 @@ static bool runs_after(const Cst *c, const Prod *p, uint32_t call) {
     return false;
 }
 
-// A value some tensor method changes in place after its name is bound gets no quantizer of
-// its own: it would hold a QuantizedTensor, which the method cannot change
-// (`out = torch.zeros_like(x)` then `out.index_add_(...)`; `dim_t //= 2; dim_t.mul_(s)`; a
-// parameter `x` with `x.clamp_(...)`); the ops reading it take it as it is.
+// A local value changed in place after its name is bound (by a tensor method or an item
+// assignment) gets no quantizer of its own: it would hold a QuantizedTensor, which cannot be
+// changed in place (`out = torch.zeros_like(x)` then `out.index_add_(...)`; `dim_t //= 2;
+// dim_t.mul_(s)`; `t = a * b` then `t[..., :k] *= s`); the ops reading it take it as it is.
+// Parameters keep FF's quantizer at the top of the body (§2.3), whatever the body does.
 static bool changed_in_place_later(RwState *a, const Prod *p) {
-    if (!p->var) return false;
+    if (!p->var || p->kind == PR_PARAM) return false;
     const PtrVec *calls = rw_in_place_calls(a);
     size_t len = strlen(p->var);
     for (size_t i = 0; i < calls->len; i++) {

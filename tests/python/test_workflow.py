@@ -831,7 +831,6 @@ class Fill(torch.nn.Module):
         self.lin = torch.nn.Linear(4, 4)
 
     def forward(self, x, scale, idx):
-        scale.clamp_(min=0.5)
         dim_t = torch.arange(4, dtype=torch.float32)
         dim_t //= 2
         dim_t.mul_(0.5)
@@ -839,16 +838,19 @@ class Fill(torch.nn.Module):
         out.index_add_(0, idx, self.lin(x))
         mask = torch.zeros_like(x)
         mask = mask.masked_fill_(x > 0, 1.0)
-        return (out * mask + dim_t) * scale
+        scaled = x * scale
+        scaled[:, :2] *= 0.5
+        return (out * mask + dim_t) * scale + scaled
 """
 
 
 def test_values_changed_in_place_run_with_real_quantizers():
-    # generated code must never hand an in-place tensor method a QuantizedTensor: a parameter
-    # clamped in place, `v //= 2` then `v.mul_()`, an accumulator filled by index_add_
+    # generated code must never hand an in-place change a QuantizedTensor: `v //= 2` then
+    # `v.mul_()`, an accumulator filled by index_add_, a product scaled slice by slice
     with tempfile.TemporaryDirectory() as d:
         float_module, quantized_module, text = _generate(d, "in_place_model", IN_PLACE_MODEL)
-        assert "self.quantizer_scale(" not in text and "self.quantizer_out(" not in text
+        assert "self.quantizer_dim_t(" not in text and "self.quantizer_out(" not in text
+        assert "self.quantizer_scaled(" not in text
         torch.manual_seed(0)
         float_model = float_module.Fill()
         model = w8a8(ff.quantize_model(copy.deepcopy(float_model)))
