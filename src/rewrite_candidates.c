@@ -291,9 +291,18 @@ static uint32_t in_place_receiver(const Cst *c, uint32_t n) {
     return len >= 2 && t[len - 1] == '_' && t[len - 2] != '_' && t[0] != '_' ? obj : CST_NONE;
 }
 
+// An item assignment into a value inference knows to be a list, tuple, dict or set
+// (`outs[i] = f(outs[i])`) changes no tensor.
+static bool into_container(RwState *a, uint32_t n, uint32_t receiver) {
+    uint32_t kind = a->c->nodes[n].kind;
+    if ((kind != K_ASSIGNMENT && kind != K_AUG_ASSIGNMENT) || !a->types) return false;
+    return types_is_container(types_of_node(a->types, receiver));
+}
+
 static void list_in_place(RwState *a, uint32_t n) {
     const CstNode *node = &a->c->nodes[n];
-    if (in_place_receiver(a->c, n) != CST_NONE) vec_push(a->cx, &a->in_place, (void *)(uintptr_t)n);
+    uint32_t r = in_place_receiver(a->c, n);
+    if (r != CST_NONE && !into_container(a, n, r)) vec_push(a->cx, &a->in_place, (void *)(uintptr_t)n);
     for (uint32_t k = 0; k < node->nchildren; k++) list_in_place(a, node->first_child + k);
 }
 
@@ -314,23 +323,31 @@ bool rw_in_place_on(RwState *a, uint32_t call, const char *name, size_t len) {
     return rlen == len && memcmp(r, name, len) == 0;
 }
 
-// The first call in the function that changes `name` in place, or CST_NONE.
-static uint32_t in_place_change(RwState *a, const char *name, size_t len) {
-    const PtrVec *calls = rw_in_place_calls(a);
-    for (size_t i = 0; i < calls->len; i++) {
-        uint32_t call = (uint32_t)(uintptr_t)calls->items[i];
-        if (rw_in_place_on(a, call, name, len)) return call;
-    }
-    return CST_NONE;
+static bool within(const Cst *c, uint32_t n, uint32_t ancestor) {
+    for (; n != CST_NONE; n = c->nodes[n].parent)
+        if (n == ancestor) return true;
+    return false;
 }
 
-// `v = op(...)` (or `v op= x`) with v changed in place in the function (`v.index_add_(...)`,
-// `v.masked_fill_(...)`): an accumulator or a buffer being filled. Its output quantizer
-// would make v a QuantizedTensor, which in-place methods cannot change, on a grid set by its
-// initial values (zeros); the op stays float. Returns the in-place call, or CST_NONE.
+// Whether in-place change `change` may run after the statement or assignment `binding` has
+// bound its name: it is not part of `binding` and comes after it, or a loop around both
+// runs it again.
+bool rw_runs_after(const Cst *c, uint32_t binding, uint32_t change) {
+    if (within(c, change, binding)) return false;  // `m = m.masked_fill_(...)`: before the binding
+    if (c->nodes[change].start > c->nodes[binding].start) return true;
+    for (uint32_t l = c->nodes[change].parent; l != CST_NONE; l = c->nodes[l].parent)
+        if ((c->nodes[l].kind == K_FOR || c->nodes[l].kind == K_WHILE) && within(c, binding, l)) return true;
+    return false;
+}
+
+// `v = op(...)` (or `v op= x`) with v changed in place after it (`v.index_add_(...)`,
+// `v.masked_fill_(...)`, `v[i] = x`): an accumulator or a buffer being filled. Its output
+// quantizer would make v a QuantizedTensor, which cannot be changed in place, on a grid set
+// by its initial values (zeros); the op stays float. Returns the in-place change, or
+// CST_NONE.
 static uint32_t changed_in_place(RwState *a, uint32_t n) {
     const Cst *c = a->c;
-    uint32_t left = CST_NONE;
+    uint32_t left = CST_NONE, binding = n;
     if (c->nodes[n].kind == K_AUG_ASSIGNMENT) {  // `v //= 2` is `v = v // 2` (§2.6)
         left = cst_field(c, n, F_LEFT);
     } else {
@@ -338,11 +355,17 @@ static uint32_t changed_in_place(RwState *a, uint32_t n) {
         if (p == CST_NONE || c->nodes[p].kind != K_ASSIGNMENT || cst_field(c, p, F_RIGHT) != n)
             return CST_NONE;
         left = cst_field(c, p, F_LEFT);
+        binding = p;
     }
     if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER) return CST_NONE;
     size_t len;
     const char *name = cst_text(c, left, &len);
-    return in_place_change(a, name, len);
+    const PtrVec *calls = rw_in_place_calls(a);
+    for (size_t i = 0; i < calls->len; i++) {
+        uint32_t change = (uint32_t)(uintptr_t)calls->items[i];
+        if (rw_in_place_on(a, change, name, len) && rw_runs_after(c, binding, change)) return change;
+    }
+    return CST_NONE;
 }
 
 // Creates the op's intermediate and output quantizers (§2.1, §3.3 step 1).

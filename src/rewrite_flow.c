@@ -81,23 +81,6 @@ Prod *rw_producer(RwState *a, ProdKind kind, uint32_t node, const char *key) {
 
 static const char *tmp_key(RwState *a, const TmpVar *t) { return arena_printf(a->cx, "#%u", t->id); }
 
-static bool within(const Cst *c, uint32_t n, uint32_t ancestor) {
-    for (; n != CST_NONE; n = c->nodes[n].parent)
-        if (n == ancestor) return true;
-    return false;
-}
-
-// Whether in-place call `call` may run after producer p has bound its value: it is not part
-// of p's own assignment statement and comes after it, or a loop around both runs it again.
-static bool runs_after(const Cst *c, const Prod *p, uint32_t call) {
-    if (p->kind != PR_ASSIGN) return true;       // loop and with targets: the body follows
-    if (within(c, call, p->node)) return false;  // `m = m.masked_fill_(...)`: before the binding
-    if (c->nodes[call].start > c->nodes[p->node].start) return true;
-    for (uint32_t l = c->nodes[call].parent; l != CST_NONE; l = c->nodes[l].parent)
-        if ((c->nodes[l].kind == K_FOR || c->nodes[l].kind == K_WHILE) && within(c, p->node, l)) return true;
-    return false;
-}
-
 // A local value changed in place after its name is bound (by a tensor method or an item
 // assignment) gets no quantizer of its own: it would hold a QuantizedTensor, which cannot be
 // changed in place (`out = torch.zeros_like(x)` then `out.index_add_(...)`; `dim_t //= 2;
@@ -109,7 +92,9 @@ static bool changed_in_place_later(RwState *a, const Prod *p) {
     size_t len = strlen(p->var);
     for (size_t i = 0; i < calls->len; i++) {
         uint32_t call = (uint32_t)(uintptr_t)calls->items[i];
-        if (rw_in_place_on(a, call, p->var, len) && runs_after(a->c, p, call)) return true;
+        if (rw_in_place_on(a, call, p->var, len) &&
+            (p->kind != PR_ASSIGN || rw_runs_after(a->c, p->node, call)))
+            return true;
     }
     return false;
 }

@@ -128,6 +128,7 @@ bool rw_collect_args(RwState *a, uint32_t call, Args *out);
 const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args);
 const PtrVec *rw_in_place_calls(RwState *a);
 bool rw_in_place_on(RwState *a, uint32_t call, const char *name, size_t len);
+bool rw_runs_after(const Cst *c, uint32_t binding, uint32_t change);
 bool rw_is_scope_boundary(uint32_t kind);
 
 // --- walk 2: flow (rewrite_flow.c) ---

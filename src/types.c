@@ -814,7 +814,7 @@ static bool arg_may_be_tensor(const Types *t, uint32_t node) {
 
 static bool is_sequence(const Types *t, uint32_t node) {
     const Type *ty = node == CST_NONE ? NULL : types_of_node(t, node);
-    return ty && (ty->kind == TY_LIST || ty->kind == TY_TUPLE);
+    return ty && (ty->kind == TY_LIST || ty->kind == TY_TUPLE);  // not dicts and sets: `|`, `-`, `&`
 }
 
 bool types_is_candidate(const Types *t, uint32_t node) {

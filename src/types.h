@@ -90,6 +90,8 @@ const Type *types_meet(TypeLattice *L, const Type *a, const Type *b);
 // Could a value of this type be a tensor or hold one (Tensor, Unknown,
 // list[Tensor], Tensor | None, ...)? This is the §7.1 test.
 bool types_may_be_tensor(const Type *t);
+// Is it a list, tuple, dict or set (whatever its elements)?
+bool types_is_container(const Type *t);
 // "Tensor", "list[int]", "tuple[int, ...]", "Tensor | None", ...
 const char *types_str(ffq_ctx *cx, const Type *t);
 

@@ -233,6 +233,10 @@ bool types_may_be_tensor(const Type *t) {
     }
 }
 
+bool types_is_container(const Type *t) {
+    return t && (t->kind == TY_LIST || t->kind == TY_TUPLE || t->kind == TY_DICT || t->kind == TY_SET);
+}
+
 static void type_str(ffq_ctx *cx, const Type *t, StrBuf *sb) {
     static const char *const names[] = {
         [TY_BOTTOM] = "Never",  [TY_UNKNOWN] = "Unknown", [TY_TENSOR] = "Tensor",   [TY_BOOL] = "bool",
