@@ -865,6 +865,54 @@ def test_values_changed_in_place_run_with_real_quantizers():
                 assert got.shape == want.shape and torch.allclose(got, want, atol=0.1), integer
 
 
+UNSET_MODEL = """
+import torch
+
+
+class Masked(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 4)
+
+    def forward(self, x, keep):
+        scores = self.lin(x)
+        filled = torch.where(keep, scores, torch.full_like(scores, float("-inf")))
+        none = scores[keep.sum(1) > 99]  # no row: the quantizer only ever sees an empty tensor
+        return torch.softmax(filled, dim=-1) + torch.relu(none).sum()
+"""
+
+
+def test_quantizers_that_saw_infinities_or_empty_data_become_stubs_after_calibration():
+    with tempfile.TemporaryDirectory() as d:
+        float_module, _, _ = _generate(d, "unset_model", UNSET_MODEL)
+        torch.manual_seed(0)
+        float_model = float_module.Masked()
+        model = ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)
+        x, keep = torch.randn(3, 4), torch.rand(3, 4) > 0.3
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            with torch.no_grad(), ff.calibration(model):
+                model(x, keep)
+        named = dict(model.named_modules())
+
+        def listed(text):
+            return sorted(n for n in named if n.startswith("quantizer_") and n in text)
+
+        masks = [str(m.message) for m in w if "holds infinities" in str(m.message)]
+        unset = [str(m.message) for m in w if "no range could be set" in str(m.message)]
+        assert len(masks) == 1 and len(unset) == 1, [str(m.message) for m in w]
+        # the -inf fill and the masked scores (quantized, -inf would become the lowest score)
+        assert listed(masks[0]) == ["quantizer_filled", "quantizer_full_like"], masks
+        # the empty selection and its relu: ran, but no range
+        assert listed(unset[0]) == ["quantizer_none", "quantizer_relu"], unset
+        assert all(isinstance(named[n], QuantizerStub) for n in listed(masks[0] + unset[0]))
+        assert not isinstance(named["quantizer_scores"], QuantizerStub)
+        with torch.no_grad():  # runs again on the same data, close to the float model
+            got = value(model(x, keep))
+            want = float_model(x, keep)
+        assert torch.isfinite(got).all() and torch.allclose(got, want, atol=0.05)
+
+
 def test_untagged_stubs_get_inferred_tags_and_freeze_by_them():
     with tempfile.TemporaryDirectory() as d:
         float_module, quantized_module, text = _generate(d, "pairing_plain", PAIRING_MODEL)  # plain by default

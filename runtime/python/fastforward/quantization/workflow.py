@@ -321,6 +321,7 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
     if switch is not None:
         switch.detach()
     _unquantize_masks(model, guard.masked)
+    _unquantize_unset(model, guard.unset)
 
 
 # Ranges reaching this far come from additive masks (transformers fills masked attention
@@ -330,18 +331,33 @@ MASK_MAGNITUDE = 1e30
 
 
 class _MaskGuard:
-    """Calibration override, outermost: once a quantizer's range reaches MASK_MAGNITUDE it
-    passes its data on unquantized (from that call on), so the quantizers after it are
-    calibrated on the values they will see once it is a stub."""
+    """Calibration override, outermost: once a quantizer's range reaches MASK_MAGNITUDE, or
+    its data holds an infinity (range setting skips those, and quantized, a -inf fill would
+    become the grid's lowest finite value: a softmax after it no longer masks), it passes its
+    data on unquantized (from that call on), so the quantizers after it are calibrated on the
+    values they will see once it is a stub. A quantizer left without any range (its data had
+    no finite value, or was empty) passes it on too, and becomes a stub at the end."""
 
     def __init__(self) -> None:
         self.masked: Dict[int, Quantizer] = {}
+        self.unset: Dict[int, Quantizer] = {}
 
     def __call__(self, quantizer: Any, callback: Callable[..., Any], args: Sequence[Any],
                  kwargs: Dict[str, Any]) -> Any:
         data = args[0] if args else kwargs["data"]
+        if id(quantizer) not in self.masked and _has_inf(data):
+            self.masked[id(quantizer)] = quantizer  # a -inf fill: quantized, it is a finite value
         if id(quantizer) not in self.masked:
-            out = callback(*args, **kwargs)
+            try:
+                out = callback(*args, **kwargs)
+            except ValueError:
+                # no range to quantize with: the data had no finite value (a -inf fill) or none
+                # at all (an empty tensor); passed on as it is, and a stub at the end unless a
+                # later call sets the range
+                if not (getattr(quantizer, "has_uninitialized_params", False) and _no_finite_value(data)):
+                    raise
+                self.unset[id(quantizer)] = quantizer
+                return data.view_as(data) if type(data) in (torch.Tensor, torch.nn.Parameter) else data
             if not _reaches_mask(quantizer):
                 return out
             self.masked[id(quantizer)] = quantizer
@@ -362,6 +378,49 @@ def _reaches_mask(q: Any) -> bool:
         return max(float(lo.detach().abs().max()), float(hi.detach().abs().max())) >= MASK_MAGNITUDE
 
 
+def _stub_out(model: torch.nn.Module, chosen: Dict[int, Quantizer]) -> List[str]:
+    """Replace the activation quantizers of ``chosen`` by stubs; their module paths."""
+    found = find_quantizers(model, "**/[quantizer:activation]")
+    results = [r for r in found if id(r.module) in chosen and r.module is chosen[id(r.module)]]
+    if not results:
+        return []
+    type(found)(model, results, found.query).initialize(QuantizerStub, overwrite_policy="overwrite")
+    return [r.full_name for r in results]
+
+
+def _listed(names: List[str]) -> str:
+    return ", ".join(names[:6]) + (" and %d more" % (len(names) - 6) if len(names) > 6 else "")
+
+
+def _has_inf(data: Any) -> bool:
+    if not isinstance(data, torch.Tensor) or not data.is_floating_point() or not data.numel():
+        return False
+    with torch.no_grad():
+        return bool(torch.isinf(data).any())
+
+
+def _no_finite_value(data: Any) -> bool:
+    if not isinstance(data, torch.Tensor):
+        return False
+    with torch.no_grad():
+        return data.numel() == 0 or not bool(torch.isfinite(data).any())
+
+
+def _unquantize_unset(model: torch.nn.Module, seen: Dict[int, Quantizer]) -> None:
+    """Replace by stubs the activation quantizers that ran during calibration but got no
+    range: every value they saw was infinite or NaN (``torch.full_like(x, -inf)`` before a
+    ``where`` or ``scatter``) or they only saw empty tensors (an expert no token was routed
+    to). Left uninitialised they would raise on the model's next call with the same data."""
+    unset = {k: q for k, q in seen.items()
+             if not q.is_stub() and getattr(q, "has_uninitialized_params", False)}
+    names = _stub_out(model, unset) if unset else []
+    if names:
+        warnings.warn(
+            "calibration: %d activation quantizer(s) left unquantized (now stubs): they ran, but "
+            "every value they saw was infinite or NaN, or empty, so no range could be set: %s"
+            % (len(names), _listed(names)), RuntimeWarning, stacklevel=3)
+
+
 def _unquantize_masks(model: torch.nn.Module, masked: Dict[int, Quantizer]) -> None:
     """Replace by stubs the activation quantizers calibration found reaching
     MASK_MAGNITUDE, with a warning naming them. Quantized, such a tensor (a mask, or scores
@@ -369,15 +428,11 @@ def _unquantize_masks(model: torch.nn.Module, masked: Dict[int, Quantizer]) -> N
     language model becomes uniform."""
     if not masked:
         return
-    found = find_quantizers(model, "**/[quantizer:activation]")
-    results = [r for r in found if id(r.module) in masked and r.module is masked[id(r.module)]]
-    if not results:
+    names = _stub_out(model, masked)
+    if not names:
         return
-    type(found)(model, results, found.query).initialize(QuantizerStub, overwrite_policy="overwrite")
-    names = [r.full_name for r in results]
     warnings.warn(
-        "calibration: %d activation quantizer(s) left unquantized (now stubs): their range reaches "
-        "+-%.0e, the fill value of an additive mask, which no integer grid can hold together with "
-        "ordinary values: %s%s" % (len(names), MASK_MAGNITUDE, ", ".join(names[:6]),
-                                   " and %d more" % (len(names) - 6) if len(names) > 6 else ""),
+        "calibration: %d activation quantizer(s) left unquantized (now stubs): their data holds "
+        "infinities or reaches +-%.0e, the fill values of masks, which no integer grid can hold "
+        "together with ordinary values: %s" % (len(names), MASK_MAGNITUDE, _listed(names)),
         RuntimeWarning, stacklevel=3)
