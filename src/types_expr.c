@@ -116,20 +116,25 @@ static const Type *arith1(Inf *I, const char *op, const Type *a, const Type *b) 
     // `"%s" % x` formats whatever x is (a tensor too): str.__mod__ runs first and succeeds
     if ((a->kind == TY_STR || a->kind == TY_BYTES) && strcmp(op, "%") == 0)
         return a->kind == TY_STR ? TY(TY_STR) : TY(TY_BYTES);
+    // a list or tuple repeated or extended stays one, whatever the other operand (anything
+    // else is a TypeError): `[w] * (n // w)`, `outs + extra`
+    bool add = strcmp(op, "+") == 0, mul = strcmp(op, "*") == 0;
+    if ((a->kind == TY_LIST || a->kind == TY_TUPLE) &&
+        (mul || (add && b->kind != a->kind && b->kind != TY_SIZE)))
+        return a->kind == TY_LIST ? a : types_tuple_of(I->L, ty_iter_elem(I, a));
+    if ((b->kind == TY_LIST || b->kind == TY_TUPLE) && mul)
+        return b->kind == TY_LIST ? b : types_tuple_of(I->L, ty_iter_elem(I, b));
     if (a->kind == TY_BOTTOM || a->kind == TY_UNKNOWN || b->kind == TY_BOTTOM || b->kind == TY_UNKNOWN)
         return TY(TY_UNKNOWN);
     if (a->kind == TY_TENSOR || b->kind == TY_TENSOR) return TY(TY_TENSOR);
     int ra = num_rank(a->kind), rb = num_rank(b->kind);
     if (ra && rb) return num_arith(I, op, ra > rb ? ra : rb);
-    bool add = strcmp(op, "+") == 0, mul = strcmp(op, "*") == 0;
     if (a->kind == TY_STR && (add || strcmp(op, "%") == 0)) return TY(TY_STR);
     if (((a->kind == TY_STR || a->kind == TY_BYTES) && rb == 2 && mul) ||
         (b->kind == TY_STR && ra == 2 && mul))
         return a->kind == TY_STR || b->kind == TY_STR ? TY(TY_STR) : TY(TY_BYTES);
     if (a->kind == TY_BYTES && b->kind == TY_BYTES && add) return TY(TY_BYTES);
     if (a->kind == TY_LIST && b->kind == TY_LIST && add) return types_join(I->L, a, b);
-    if (a->kind == TY_LIST && (rb == 2 || rb == 1) && mul) return a;
-    if (b->kind == TY_LIST && (ra == 2 || ra == 1) && mul) return b;
     if ((a->kind == TY_SIZE || a->kind == TY_TUPLE) && (b->kind == TY_SIZE || b->kind == TY_TUPLE) && add) {
         if (a->kind == TY_SIZE) return TY(TY_SIZE);  // torch.Size.__add__ keeps a Size
         if (b->kind == TY_SIZE) return types_tuple_of(I->L, types_join(I->L, ty_iter_elem(I, a), TY(TY_INT)));
@@ -142,7 +147,6 @@ static const Type *arith1(Inf *I, const char *op, const Type *a, const Type *b) 
         return types_tuple_of(I->L, types_join(I->L, ty_iter_elem(I, a), ty_iter_elem(I, b)));
     }
     if ((a->kind == TY_SIZE && (rb == 2 || rb == 1) && mul)) return TY(TY_SIZE);
-    if (a->kind == TY_TUPLE && (rb == 2 || rb == 1) && mul) return types_tuple_of(I->L, ty_iter_elem(I, a));
     if ((a->kind == TY_SET && b->kind == TY_SET) &&
         (strcmp(op, "|") == 0 || strcmp(op, "&") == 0 || strcmp(op, "-") == 0 || strcmp(op, "^") == 0))
         return types_join(I->L, a, b);

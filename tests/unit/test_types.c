@@ -67,11 +67,11 @@ static void test_join_laws(void) {
     const Type *bot = types_basic(L, TY_BOTTOM), *top = types_basic(L, TY_UNKNOWN);
     for (size_t i = 0; i < s.n; i++) {
         const Type *a = s.t[i];
-        CHECK(types_join(L, a, bot) == a);            // identity
+        CHECK(types_join(L, a, bot) == a);  // identity
         CHECK(types_join(L, bot, a) == a);
-        CHECK(types_join(L, a, top) == top);          // Unknown absorbs
-        CHECK(types_join(L, a, a) == a);              // idempotence
-        CHECK(types_meet(L, a, top) == a);            // Unknown is the meet identity
+        CHECK(types_join(L, a, top) == top);  // Unknown absorbs
+        CHECK(types_join(L, a, a) == a);      // idempotence
+        CHECK(types_meet(L, a, top) == a);    // Unknown is the meet identity
         CHECK(types_meet(L, a, a) == a);
         CHECK(types_meet(L, a, bot) == bot);
         for (size_t j = 0; j < s.n; j++) {
@@ -79,7 +79,7 @@ static void test_join_laws(void) {
             CHECK(types_join(L, a, b) == types_join(L, b, a));  // commutativity
             CHECK(types_meet(L, a, b) == types_meet(L, b, a));
             const Type *ab = types_join(L, a, b);
-            CHECK(types_join(L, ab, a) == ab);        // a <= a | b
+            CHECK(types_join(L, ab, a) == ab);  // a <= a | b
             // absorption (an instance meets Tensor as Tensor: it may be a Tensor subclass)
             bool inst_tensor = (types_kind(a) == TY_INSTANCE && types_may_be_tensor(b)) ||
                                (types_kind(b) == TY_INSTANCE && types_may_be_tensor(a));
@@ -101,11 +101,15 @@ static void test_join_shapes(void) {
     // containers join element-wise
     CHECK_EQ_STR(types_str(cx, types_join(L, types_list(L, I), types_list(L, F))), "list[int | float]");
     const Type *a[2] = {I, I}, *b[2] = {F, I}, *c3[3] = {I, I, I};
-    CHECK_EQ_STR(types_str(cx, types_join(L, types_tuple(L, a, 2), types_tuple(L, b, 2))), "tuple[int | float, int]");
-    CHECK_EQ_STR(types_str(cx, types_join(L, types_tuple(L, a, 2), types_tuple(L, c3, 3))), "tuple[int, ...]");
-    CHECK_EQ_STR(types_str(cx, types_join(L, types_dict(L, I, T), types_dict(L, I, N))), "dict[int, Tensor | None]");
+    CHECK_EQ_STR(types_str(cx, types_join(L, types_tuple(L, a, 2), types_tuple(L, b, 2))),
+                 "tuple[int | float, int]");
+    CHECK_EQ_STR(types_str(cx, types_join(L, types_tuple(L, a, 2), types_tuple(L, c3, 3))),
+                 "tuple[int, ...]");
+    CHECK_EQ_STR(types_str(cx, types_join(L, types_dict(L, I, T), types_dict(L, I, N))),
+                 "dict[int, Tensor | None]");
     CHECK(types_join(L, B, I) == I);  // bool is an int
-    CHECK_EQ_STR(types_str(cx, types_join(L, types_join(L, I, N), types_list(L, I))), "int | None | list[int]");
+    CHECK_EQ_STR(types_str(cx, types_join(L, types_join(L, I, N), types_list(L, I))),
+                 "int | None | list[int]");
     // a union merges a container of the same kind
     CHECK_EQ_STR(types_str(cx, types_join(L, types_join(L, N, types_list(L, I)), types_list(L, T))),
                  "None | list[Tensor | int]");
@@ -177,22 +181,52 @@ static void check_dump(const char *src, const char *const *want) {
 
 static void test_infer_annotations(void) {
     const char *want[] = {
-        "x: Tensor", "n: int", "o: int | None", "xs: list[int]", "t: tuple[int, ...]",
-        "s: str", "u: float | None", "p: tuple[int, Tensor]", "q: Tensor | None", NULL,
+        "x: Tensor", "n: int",          "o: int | None",         "xs: list[int]",    "t: tuple[int, ...]",
+        "s: str",    "u: float | None", "p: tuple[int, Tensor]", "q: Tensor | None", NULL,
     };
-    check_dump(HEAD "    def forward(self, x: torch.Tensor, n: int, o: Optional[int], xs: List[int],\n"
-                    "                t: Tuple[int, ...], s: 'str', u: float | None, p: 'Tuple[int, torch.Tensor]',\n"
-                    "                q: 'Optional[torch.Tensor]' = None):\n"
-                    "        return x\n",
-               want);
+    check_dump(
+        HEAD "    def forward(self, x: torch.Tensor, n: int, o: Optional[int], xs: List[int],\n"
+             "                t: Tuple[int, ...], s: 'str', u: float | None, p: 'Tuple[int, torch.Tensor]',\n"
+             "                q: 'Optional[torch.Tensor]' = None):\n"
+             "        return x\n",
+        want);
+}
+
+// A list or tuple repeated or extended stays one whatever the other operand is, so the
+// operator is no candidate even when that operand is unknown.
+static void test_infer_sequence_operators(void) {
+    const char *want[] = {
+        "line 6: a: list[Unknown]", "line 7: b: tuple[Unknown, ...]", "line 8: c: list[Unknown]",
+        "line 9: d: list[int]",     "line 10: e: tuple[int, ...]",    NULL,
+    };
+    const char *src = HEAD "    def forward(self, x, n):\n"
+                           "        a = [x] * (n // 2)\n"
+                           "        b = (x,) * n\n"
+                           "        c = n * [x]\n"
+                           "        d = [0] + n\n"
+                           "        e = (1, 2) * n\n"
+                           "        return torch.relu(x) + len(a) + len(b) + len(c) + len(d) + len(e)\n";
+    check_dump(src, want);
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    ffq_options opt = ffq_options_default();
+    opt.module_name = "m";
+    CHECK(ffq_compile_buffer(cx, "m.py", src, strlen(src), &opt) == FFQ_OK);
+    const char *out = ffq_output(cx, NULL);
+    CHECK(out && !strstr(out, "functional.mul("));  // no repetition became a quantized mul
+    CHECK_CONTAINS(out, "b = (x,) * n");
+    CHECK_CONTAINS(out, "c = n * [x]");
+    ffq_ctx_free(cx);
 }
 
 static void test_infer_flow(void) {
     const char *want[] = {
-        "line 6: a: int", "line 7: b: float", "line 8: c: Size", "line 9: d: int",
-        "line 10: h: int, w: int", "line 11: e: int", "line 12: f: Tensor",
-        "line 13: g: Tensor", "line 14: i: int", "line 15: k: int | float", "line 16: z: Tensor",
-        "line 17: r: bool", "line 18: y: Unknown", NULL,
+        "line 6: a: int",          "line 7: b: float",
+        "line 8: c: Size",         "line 9: d: int",
+        "line 10: h: int, w: int", "line 11: e: int",
+        "line 12: f: Tensor",      "line 13: g: Tensor",
+        "line 14: i: int",         "line 15: k: int | float",
+        "line 16: z: Tensor",      "line 17: r: bool",
+        "line 18: y: Unknown",     NULL,
     };
     check_dump(HEAD "    def forward(self, x: torch.Tensor, v):\n"
                     "        a = 1 + 2 * 3\n"
@@ -214,7 +248,7 @@ static void test_infer_flow(void) {
 
 static void test_infer_init_attributes(void) {
     const char *want[] = {"self.heads: int", "self.scale: float", "p: torch.nn.", "Linear",
-                          "s: float", "self.dim: int", "u: Unknown", NULL};
+                          "s: float",        "self.dim: int",     "u: Unknown",   NULL};
     check_dump(HEAD "    def __init__(self, dim: int):\n"
                     "        super().__init__()\n"
                     "        self.dim = dim\n"
@@ -232,8 +266,8 @@ static void test_infer_init_attributes(void) {
 
 static void test_infer_narrowing_and_loops(void) {
     const char *want[] = {
-        "line 7: n: int, o: int",    // `is not None` removes None
-        "line 9: v: int",            // isinstance narrows
+        "line 7: n: int, o: int",       // `is not None` removes None
+        "line 9: v: int",               // isinstance narrows
         "line 11: i: int, total: int",  // the loop keeps an int
         "line 13: j: int, e: Unknown",
         "line 14: acc: list[Unknown], acc: Unknown",  // widened: the nesting never stabilises
@@ -265,9 +299,9 @@ static void test_candidates(void) {
                            "        return x * k + y + z\n";
     CHECK(ffq_compile_buffer(cx, "m.py", src, strlen(src), &opt) == FFQ_OK);
     const char *out = ffq_output(cx, NULL);
-    CHECK_CONTAINS(out, "k = n * 2\n");                    // int * int: not a candidate
-    CHECK_CONTAINS(out, "y = x.unsqueeze(1)\n");           // receiver ignored
-    CHECK_CONTAINS(out, "fastforward.nn.functional.cat(");  // list[Tensor] is kept
+    CHECK_CONTAINS(out, "k = n * 2\n");                         // int * int: not a candidate
+    CHECK_CONTAINS(out, "y = x.unsqueeze(1)\n");                // receiver ignored
+    CHECK_CONTAINS(out, "fastforward.nn.functional.cat(");      // list[Tensor] is kept
     CHECK_CONTAINS(out, "fastforward.nn.functional.mul(x, k");  // tensor * int is
     ffq_ctx_free(cx);
 }
@@ -279,6 +313,7 @@ int main(void) {
     test_may_be_tensor();
     test_infer_annotations();
     test_infer_flow();
+    test_infer_sequence_operators();
     test_infer_init_attributes();
     test_infer_narrowing_and_loops();
     test_candidates();
