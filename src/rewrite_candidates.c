@@ -303,6 +303,10 @@ static void list_in_place(RwState *a, uint32_t n) {
     const CstNode *node = &a->c->nodes[n];
     uint32_t r = in_place_receiver(a->c, n);
     if (r != CST_NONE && !into_container(a, n, r)) vec_push(a->cx, &a->in_place, (void *)(uintptr_t)n);
+    if ((node->kind == K_ASSIGNMENT || node->kind == K_AUG_ASSIGNMENT) &&
+        cst_field(a->c, n, F_LEFT) != CST_NONE &&
+        a->c->nodes[cst_field(a->c, n, F_LEFT)].kind == K_IDENTIFIER)
+        vec_push(a->cx, &a->bindings, (void *)(uintptr_t)n);
     for (uint32_t k = 0; k < node->nchildren; k++) list_in_place(a, node->first_child + k);
 }
 
@@ -329,12 +333,37 @@ static bool within(const Cst *c, uint32_t n, uint32_t ancestor) {
     return false;
 }
 
-// Whether in-place change `change` may run after the statement or assignment `binding` has
-// bound its name: it is not part of `binding` and comes after it, or a loop around both
-// runs it again.
-bool rw_runs_after(const Cst *c, uint32_t binding, uint32_t change) {
+static uint32_t block_of(const Cst *c, uint32_t n) {
+    while (n != CST_NONE && c->nodes[n].kind != K_BLOCK && c->nodes[n].kind != K_MODULE)
+        n = c->nodes[n].parent;
+    return n;
+}
+
+// Another assignment to the name that runs on every path from `binding` to the later
+// `change`: after `binding` in the text, before `change`, in a block that holds `change`
+// (so not in a branch `change` may skip). `binding`'s value is gone by then.
+static bool rebound_between(RwState *a, uint32_t binding, uint32_t change, const char *name, size_t len) {
+    const Cst *c = a->c;
+    for (size_t i = 0; i < a->bindings.len; i++) {
+        uint32_t k = (uint32_t)(uintptr_t)a->bindings.items[i];
+        if (c->nodes[k].start <= c->nodes[binding].end || c->nodes[k].start >= c->nodes[change].start ||
+            within(c, change, k))
+            continue;
+        size_t klen;
+        const char *kn = cst_text(c, cst_field(c, k, F_LEFT), &klen);
+        if (klen == len && memcmp(kn, name, len) == 0 && within(c, change, block_of(c, k))) return true;
+    }
+    return false;
+}
+
+// Whether in-place change `change` of local `name` may run while the value the statement
+// or assignment `binding` bound is still the name's: the change is not part of `binding`,
+// and comes after it without a rebinding on the way, or a loop around both runs it again.
+bool rw_runs_after(RwState *a, uint32_t binding, uint32_t change, const char *name, size_t len) {
+    const Cst *c = a->c;
     if (within(c, change, binding)) return false;  // `m = m.masked_fill_(...)`: before the binding
-    if (c->nodes[change].start > c->nodes[binding].start) return true;
+    if (c->nodes[change].start > c->nodes[binding].start)
+        return !rebound_between(a, binding, change, name, len);
     for (uint32_t l = c->nodes[change].parent; l != CST_NONE; l = c->nodes[l].parent)
         if ((c->nodes[l].kind == K_FOR || c->nodes[l].kind == K_WHILE) && within(c, binding, l)) return true;
     return false;
@@ -363,7 +392,8 @@ static uint32_t changed_in_place(RwState *a, uint32_t n) {
     const PtrVec *calls = rw_in_place_calls(a);
     for (size_t i = 0; i < calls->len; i++) {
         uint32_t change = (uint32_t)(uintptr_t)calls->items[i];
-        if (rw_in_place_on(a, change, name, len) && rw_runs_after(c, binding, change)) return change;
+        if (rw_in_place_on(a, change, name, len) && rw_runs_after(a, binding, change, name, len))
+            return change;
     }
     return CST_NONE;
 }

@@ -93,7 +93,7 @@ static bool changed_in_place_later(RwState *a, const Prod *p) {
     for (size_t i = 0; i < calls->len; i++) {
         uint32_t call = (uint32_t)(uintptr_t)calls->items[i];
         if (rw_in_place_on(a, call, p->var, len) &&
-            (p->kind != PR_ASSIGN || rw_runs_after(a->c, p->node, call)))
+            (p->kind != PR_ASSIGN || rw_runs_after(a, p->node, call, p->var, len)))
             return true;
     }
     return false;
