@@ -705,6 +705,24 @@ def test_quantized_tensor_access():
     assert isinstance(applied, QuantizedTensor) and applied.raw_data.abs().sum() == 0
 
 
+def test_an_op_on_python_numbers_returns_a_python_float():
+    # generated code rewrites `1 / self.num_patches` when it cannot know the operands are
+    # numbers; a 0-d QuantizedTensor result would be read as its raw integer by torch.arange
+    q = LinearQuantizer(8, symmetric=False)
+    with ff.strict_quantization(False):
+        with ff.estimate_ranges(q, ff.range_setting.running_minmax):
+            first = ff.nn.functional.div(1, 3, output_quantizer=q)
+        assert type(first) is float and not q.has_uninitialized_params  # the quantizer saw it
+        step = ff.nn.functional.div(1, 3, output_quantizer=q)
+        expected = q(torch.tensor(1 / 3)).dequantize().item()
+        assert type(step) is float and step == expected and step != 1 / 3
+        assert torch.equal(torch.arange(0.0, 1.0, step), torch.arange(0.0, 1.0, expected))
+        halves = ff.nn.functional.floor_divide(7, 2, output_quantizer=q)  # ints pass quantizers
+        assert type(halves) is int and halves == 3
+        # tensors are unchanged: a QuantizedTensor, also 0-d
+        assert isinstance(ff.nn.functional.div(torch.tensor(1.0), 3, output_quantizer=q), QuantizedTensor)
+
+
 def test_strict_mode_and_fallback():
     qt = _sample_qt()
     assert ff.get_strict_quantization() is True

@@ -15,7 +15,8 @@ keyword-only ``output_quantizer`` and ``strict_quantization``, and
 3. dequantizes QuantizedTensor arguments, computes the float operation exactly as the
    original code did (the table's fallback, or the Python operator the op stands for, so
    that with stub quantizers results are bitwise those of the float model), and returns
-   ``output_quantizer(result)`` (or ``result`` without a quantizer).
+   ``output_quantizer(result)`` (or ``result`` without a quantizer); a Python float result
+   (an op on Python numbers) comes back as the Python float of its quantized value.
 """
 
 from __future__ import annotations
@@ -284,6 +285,17 @@ def _dq(value: Any) -> Any:
     return value
 
 
+def _number(quantized: Any) -> Any:
+    """An op on Python numbers (``1 / self.num_patches``, a config value) computed a Python
+    float: its quantized value stays a Python float (the output quantizer still sees it, so
+    range setting covers it). A 0-d QuantizedTensor there would be read as its raw integer by
+    torch functions that take numbers (``torch.arange(qt)``, ``torch.full(shape, qt)``), which
+    convert a tensor argument in C++ without asking ``__torch_function__``."""
+    if isinstance(quantized, QuantizedTensor) and quantized.dim() == 0:
+        return float(quantized.dequantize().detach())
+    return quantized
+
+
 def _check_strict(op: _Op, values: Tuple[Any, ...], output_quantizer: Any) -> None:
     if output_quantizer is None:
         raise QuantizationError(
@@ -322,6 +334,7 @@ def _build(op: _Op) -> Callable[..., Any]:
         "_after_miss": _dispatcher._after_miss,
         "_MISS": _dispatcher.MISS,
         "_strict": get_strict_quantization,
+        "_number": _number,
     }
     sig = []
     for i, p in enumerate(op.params):
@@ -354,7 +367,11 @@ def _build(op: _Op) -> Callable[..., Any]:
         "    if strict_quantization:\n"
         "        _check(_op, ({args}), output_quantizer)\n"
         "    result = _impl({dq})\n"
-        "    return result if output_quantizer is None else output_quantizer(result)\n"
+        "    if output_quantizer is None:\n"
+        "        return result\n"
+        "    if type(result) is float:\n"
+        "        return _number(output_quantizer(result))\n"
+        "    return output_quantizer(result)\n"
     ).format(
         name=op.name,
         sig=", ".join(sig),
