@@ -219,6 +219,8 @@ bool cst_text_is(const Cst *c, uint32_t n, const char *s);
 uint32_t cst_token(const Cst *c, uint32_t n, const char *s);
 // Strips parenthesized_expression wrappers.
 uint32_t cst_unparen(const Cst *c, uint32_t n);
+// Is n `ancestor` or inside it?
+bool cst_within(const Cst *c, uint32_t n, uint32_t ancestor);
 const char *cst_kind_name(uint32_t kind);
 // Is s[0..n) a Python keyword (it cannot be a name)?
 bool cst_is_keyword(const char *s, size_t n);

@@ -310,9 +310,9 @@ static void list_in_place(RwState *a, uint32_t n) {
     for (uint32_t k = 0; k < node->nchildren; k++) list_in_place(a, node->first_child + k);
 }
 
-// The calls in the function that change a local in place with a tensor method
-// (`name.index_add_(...)`, `name.mul_(...)`), listed once per function.
-const PtrVec *rw_in_place_calls(RwState *a) {
+// The in-place changes in the function (tensor methods `name.m_(...)`, item assignments),
+// listed once per function.
+static const PtrVec *in_place_changes(RwState *a) {
     if (!a->in_place_listed) {
         list_in_place(a, a->body);
         a->in_place_listed = true;
@@ -320,17 +320,11 @@ const PtrVec *rw_in_place_calls(RwState *a) {
     return &a->in_place;
 }
 
-// Whether in-place call `call` changes local `name` (len bytes).
-bool rw_in_place_on(RwState *a, uint32_t call, const char *name, size_t len) {
+// Whether in-place change `change` changes local `name` (len bytes).
+static bool changes_name(RwState *a, uint32_t change, const char *name, size_t len) {
     size_t rlen;
-    const char *r = cst_text(a->c, in_place_receiver(a->c, call), &rlen);
+    const char *r = cst_text(a->c, in_place_receiver(a->c, change), &rlen);
     return rlen == len && memcmp(r, name, len) == 0;
-}
-
-static bool within(const Cst *c, uint32_t n, uint32_t ancestor) {
-    for (; n != CST_NONE; n = c->nodes[n].parent)
-        if (n == ancestor) return true;
-    return false;
 }
 
 static uint32_t block_of(const Cst *c, uint32_t n) {
@@ -347,11 +341,11 @@ static bool rebound_between(RwState *a, uint32_t binding, uint32_t change, const
     for (size_t i = 0; i < a->bindings.len; i++) {
         uint32_t k = (uint32_t)(uintptr_t)a->bindings.items[i];
         if (c->nodes[k].start <= c->nodes[binding].end || c->nodes[k].start >= c->nodes[change].start ||
-            within(c, change, k))
+            cst_within(c, change, k))
             continue;
         size_t klen;
         const char *kn = cst_text(c, cst_field(c, k, F_LEFT), &klen);
-        if (klen == len && memcmp(kn, name, len) == 0 && within(c, change, block_of(c, k))) return true;
+        if (klen == len && memcmp(kn, name, len) == 0 && cst_within(c, change, block_of(c, k))) return true;
     }
     return false;
 }
@@ -359,14 +353,29 @@ static bool rebound_between(RwState *a, uint32_t binding, uint32_t change, const
 // Whether in-place change `change` of local `name` may run while the value the statement
 // or assignment `binding` bound is still the name's: the change is not part of `binding`,
 // and comes after it without a rebinding on the way, or a loop around both runs it again.
-bool rw_runs_after(RwState *a, uint32_t binding, uint32_t change, const char *name, size_t len) {
+static bool runs_after(RwState *a, uint32_t binding, uint32_t change, const char *name, size_t len) {
     const Cst *c = a->c;
-    if (within(c, change, binding)) return false;  // `m = m.masked_fill_(...)`: before the binding
+    if (cst_within(c, change, binding)) return false;  // `m = m.masked_fill_(...)`: before the binding
     if (c->nodes[change].start > c->nodes[binding].start)
         return !rebound_between(a, binding, change, name, len);
     for (uint32_t l = c->nodes[change].parent; l != CST_NONE; l = c->nodes[l].parent)
-        if ((c->nodes[l].kind == K_FOR || c->nodes[l].kind == K_WHILE) && within(c, binding, l)) return true;
+        if ((c->nodes[l].kind == K_FOR || c->nodes[l].kind == K_WHILE) && cst_within(c, binding, l))
+            return true;
     return false;
+}
+
+// The first change in place of local `name` (len bytes) that may run while the value bound
+// by `binding` (an assignment or its statement) is still the name's, or CST_NONE;
+// `binding` CST_NONE: the first change of the name at all.
+uint32_t rw_in_place_after(RwState *a, uint32_t binding, const char *name, size_t len) {
+    const PtrVec *changes = in_place_changes(a);
+    for (size_t i = 0; i < changes->len; i++) {
+        uint32_t change = (uint32_t)(uintptr_t)changes->items[i];
+        if (changes_name(a, change, name, len) &&
+            (binding == CST_NONE || runs_after(a, binding, change, name, len)))
+            return change;
+    }
+    return CST_NONE;
 }
 
 // `v = op(...)` (or `v op= x`) with v changed in place after it (`v.index_add_(...)`,
@@ -389,13 +398,7 @@ static uint32_t changed_in_place(RwState *a, uint32_t n) {
     if (left == CST_NONE || c->nodes[left].kind != K_IDENTIFIER) return CST_NONE;
     size_t len;
     const char *name = cst_text(c, left, &len);
-    const PtrVec *calls = rw_in_place_calls(a);
-    for (size_t i = 0; i < calls->len; i++) {
-        uint32_t change = (uint32_t)(uintptr_t)calls->items[i];
-        if (rw_in_place_on(a, change, name, len) && rw_runs_after(a, binding, change, name, len))
-            return change;
-    }
-    return CST_NONE;
+    return rw_in_place_after(a, binding, name, len);
 }
 
 // Creates the op's intermediate and output quantizers (§2.1, §3.3 step 1).

@@ -88,15 +88,9 @@ static const char *tmp_key(RwState *a, const TmpVar *t) { return arena_printf(a-
 // Parameters keep FF's quantizer at the top of the body (§2.3), whatever the body does.
 static bool changed_in_place_later(RwState *a, const Prod *p) {
     if (!p->var || p->kind == PR_PARAM) return false;
-    const PtrVec *calls = rw_in_place_calls(a);
-    size_t len = strlen(p->var);
-    for (size_t i = 0; i < calls->len; i++) {
-        uint32_t call = (uint32_t)(uintptr_t)calls->items[i];
-        if (rw_in_place_on(a, call, p->var, len) &&
-            (p->kind != PR_ASSIGN || rw_runs_after(a, p->node, call, p->var, len)))
-            return true;
-    }
-    return false;
+    // loop and with targets: any change in their body counts
+    return rw_in_place_after(a, p->kind == PR_ASSIGN ? p->node : CST_NONE, p->var, strlen(p->var)) !=
+           CST_NONE;
 }
 
 static void use_name(RwState *a, Env *env, const char *key, uint32_t use) {

@@ -93,8 +93,9 @@ typedef struct RwState {
     const Locals *locals;  // names bound inside the function (they shadow module names)
     PtrVec comp_prods;     // PR_COMP producers with uses, in order of first use
     int nwalrus;           // `__ffN` names handed out
-    PtrVec in_place;       // calls `name.m_(...)` in the body (uintptr_t nodes), once listed
-    PtrVec bindings;       // assignments to a name in the body (uintptr_t nodes), listed with them
+    PtrVec in_place;  // changes in place in the body (uintptr_t nodes: `name.m_(...)`, `name[i] = v`), once
+                      // listed
+    PtrVec bindings;  // assignments to a name in the body (uintptr_t nodes), listed with them
     bool in_place_listed;
     bool failed;
 } RwState;
@@ -127,9 +128,7 @@ void rw_fail(RwState *a, uint32_t node, const char *code, const char *what);
 bool rw_is_literal(const Cst *c, uint32_t n);
 bool rw_collect_args(RwState *a, uint32_t call, Args *out);
 const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args);
-const PtrVec *rw_in_place_calls(RwState *a);
-bool rw_in_place_on(RwState *a, uint32_t call, const char *name, size_t len);
-bool rw_runs_after(RwState *a, uint32_t binding, uint32_t change, const char *name, size_t len);
+uint32_t rw_in_place_after(RwState *a, uint32_t binding, const char *name, size_t len);
 bool rw_is_scope_boundary(uint32_t kind);
 
 // --- walk 2: flow (rewrite_flow.c) ---

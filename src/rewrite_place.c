@@ -265,18 +265,12 @@ static void create_prods(RwState *a, uint32_t node, ProdKind kind, uint32_t plac
     }
 }
 
-static bool is_within(const Cst *c, uint32_t n, uint32_t ancestor) {
-    for (; n != CST_NONE; n = c->nodes[n].parent)
-        if (n == ancestor) return true;
-    return false;
-}
-
 // §2.5: a comprehension variable is quantized inline at its use; used more
 // than once, the first use (evaluation order) binds `__ffN` with a walrus.
 static void create_comp_quantizers(RwState *a, uint32_t st) {
     for (size_t i = 0; i < a->comp_prods.len; i++) {
         Prod *p = a->comp_prods.items[i];
-        if (p->q || !is_within(a->c, (uint32_t)(uintptr_t)p->uses.items[0], st)) continue;
+        if (p->q || !cst_within(a->c, (uint32_t)(uintptr_t)p->uses.items[0], st)) continue;
         p->q = rw_new_quantizer(a, p->var, NULL);
         int walrus = p->uses.len > 1 ? a->nwalrus++ : -1;
         for (size_t k = 0; k < p->uses.len; k++) {

@@ -740,6 +740,12 @@ uint32_t cst_token(const Cst *c, uint32_t n, const char *s) {
     return CST_NONE;
 }
 
+bool cst_within(const Cst *c, uint32_t n, uint32_t ancestor) {
+    for (; n != CST_NONE; n = c->nodes[n].parent)
+        if (n == ancestor) return true;
+    return false;
+}
+
 uint32_t cst_unparen(const Cst *c, uint32_t n) {
     while (n != CST_NONE && c->nodes[n].kind == K_PAREN_EXPR && cst_named_count(c, n) == 1)
         n = cst_named_child(c, n, 0);
