@@ -279,7 +279,8 @@ static void fill(CstNode *n, const TSLanguage *lang, Subtree t, TSSymbol alias, 
 // place, without moving any other node: the list_splat's slot takes its operand X (X's slot
 // and the star's are the list_splat's children block), E's slot becomes the list_splat over
 // the star and E's content, moved into X's old slot, and the nodes between E and X, which
-// started at the star, start at X. Returns the number of repairs.
+// started at the star, start at X; renumber then restores flatten's order. Returns the
+// number of repairs.
 static bool leftmost_operand_kind(uint32_t kind) {
     return kind == K_ATTRIBUTE || kind == K_CALL || kind == K_SUBSCRIPT || kind == K_BINARY_OP;
 }
@@ -325,6 +326,32 @@ static uint32_t repair_splats(Cst *cst) {
         repaired++;
     }
     return repaired;
+}
+
+// After repair_splats, which moves nodes between slots: the nodes numbered again as flatten
+// numbers them (a node's children block reserved when the node is reached, depth first, so
+// every child comes after its parent, which the passes walking the array backwards rely
+// on). *deepest follows its node.
+static void renumber(ffq_ctx *cx, Cst *cst, uint32_t *deepest) {
+    const CstNode *old = cst->nodes;
+    CstNode *nodes = ARENA_ARRAY(cx, CstNode, cst->count);
+    uint32_t *to = ARENA_ARRAY(cx, uint32_t, cst->count);  // old index -> new
+    uint32_t *stack = ARENA_ARRAY(cx, uint32_t, cst->count), depth = 0, next = 1;
+    to[0] = 0;
+    stack[depth++] = 0;
+    while (depth) {
+        uint32_t o = stack[--depth];
+        for (uint32_t k = 0; k < old[o].nchildren; k++) to[old[o].first_child + k] = next++;
+        for (uint32_t k = old[o].nchildren; k-- > 0;) stack[depth++] = old[o].first_child + k;
+    }
+    for (uint32_t o = 0; o < cst->count; o++) {
+        CstNode *n = &nodes[to[o]];
+        *n = old[o];
+        if (n->parent != CST_NONE) n->parent = to[n->parent];
+        if (n->nchildren) n->first_child = to[n->first_child];
+    }
+    cst->nodes = nodes;
+    *deepest = to[*deepest];
 }
 
 // Also returns the depth of the deepest node (the module's is 0), and in
@@ -377,7 +404,9 @@ static uint32_t flatten(ffq_ctx *cx, Cst *cst, const TSTree *tree, uint32_t *dee
         }
     }
     cst->count = count;
-    return max + (repair_splats(cst) ? 1 : 0);
+    if (!repair_splats(cst)) return max;
+    renumber(cx, cst, deepest);
+    return max + 1;
 }
 
 static const char *const compound_keywords[] = {"def",   "class", "if",  "elif",   "else",   "for",

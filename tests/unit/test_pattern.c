@@ -156,6 +156,17 @@ static void test_nested_and_complex(void) {
     free(want);
 }
 
+// A starred first element, whose tree source.c rewires after parsing (repair_splats): the
+// rules see the star over the whole element and rewrite inside it (the fuzzer found the
+// rewired tree once numbered a node before its children, which the bottom-up walk needs).
+static void test_starred_element(void) {
+    CHECK_REWRITE("a = [*torch.tanh(x).shape[:-1]]\n", "a = [*torch.relu(x).shape[:-1]]\n",
+                  "torch.tanh({a})=>torch.relu({a})");
+    CHECK_REWRITE("*self.fc = torch.tanh(x), 1\n", "*self.fc = torch.relu(x), 1\n",
+                  "torch.tanh({a})=>torch.relu({a})");
+    CHECK_REWRITE("b = {*y.keys()}\n", "b = {*keys(y)}\n", "{o}.keys()=>keys({o})");
+}
+
 static void test_cycle_guard(void) {
     // * -> + -> - -> * terminates: the second "a + b" at this node is refused.
     CHECK_REWRITE("z = a * b\n", "z = a * b\n", "{x} * {y}=>{x} + {y}", "{x} + {y}=>{x} - {y}",
@@ -319,6 +330,7 @@ int main(void) {
     test_trivia_and_formatting();
     test_nested_and_complex();
     test_cycle_guard();
+    test_starred_element();
     test_statements();
     test_multi_statement();
     test_scope();

@@ -38,6 +38,7 @@ static void check_links(const Cst *c) {
         for (uint32_t k = 0; k < c->nodes[i].nchildren; k++) {
             const CstNode *ch = &c->nodes[c->nodes[i].first_child + k];
             CHECK(ch->parent == i);
+            CHECK(c->nodes[i].first_child > i);  // after the parent: passes walk the array backwards
             CHECK(ch->start >= at && ch->end <= c->nodes[i].end);
             at = ch->end;
         }
