@@ -292,6 +292,21 @@ FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, 
 FFQRT_API ffqrt_status ffqrt_lut_f32(const ffqrt_ctx *ctx, float *y, const void *x, const float *table,
                                      size_t n);
 
+// 2-D max pooling of float32, int8 or uint8 tensors (elem), NCHW or NHWC (layout), as
+// torch's max_pool2d computes it: each window takes the positions inside the image (kernel
+// kh x kw, stride sh x sw, padding ph x pw, dilation dh x dw); a float window with a NaN gives
+// NaN. oh x ow: the output size (torch's formula, with ceil_mode or not); every window must
+// start inside the padded image, (oh - 1) * sh < h + ph. Exact: it only picks elements (of
+// quantized codes with a positive scale, the code of the maximum).
+enum { FFQRT_POOL_F32 = 0, FFQRT_POOL_S8 = 1, FFQRT_POOL_U8 = 2 };
+enum { FFQRT_POOL_NCHW = 0, FFQRT_POOL_NHWC = 1 };
+typedef struct ffqrt_pool2d_shape {
+    size_t n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+    int elem, layout;
+} ffqrt_pool2d_shape;
+FFQRT_API ffqrt_status ffqrt_max_pool2d(const ffqrt_ctx *ctx, void *y, const void *x,
+                                        const ffqrt_pool2d_shape *s);
+
 // Layer norm over the last dimension of rows x d codes (x: grid px), onto the grid py:
 //   v = dequantize(x[r]); y[r] = quantize((v - mean(v)) / sqrt(var(v) + eps) * gamma + beta)
 // (biased variance; gamma / beta: d floats each, or NULL for 1 / 0), with the moments taken
@@ -334,6 +349,7 @@ FFQRT_API ffqrt_status ffqrt_conv2d_ref(void *y, const ffqrt_qparam *py, int rel
 FFQRT_API ffqrt_status ffqrt_matmul_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,
                                         const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
                                         size_t batch, size_t m, size_t k, size_t n);
+FFQRT_API ffqrt_status ffqrt_max_pool2d_ref(void *y, const void *x, const ffqrt_pool2d_shape *s);
 FFQRT_API ffqrt_status ffqrt_add_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,
                                      const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t n);
 FFQRT_API ffqrt_status ffqrt_mul_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,

@@ -1242,6 +1242,103 @@ static void test_softmax(const variant *vs, size_t nv) {
             }
 }
 
+// ---- max pooling ----
+
+// torch's output size of one dimension (ceil_mode: a last window that starts inside the
+// image or its left padding counts).
+// 0: no output. (With ceil_mode a window may be wider than the padded input.)
+static size_t pool_out(size_t n, size_t k, size_t st, size_t pad, size_t dil, int ceil_mode) {
+    long room = (long)(n + 2 * pad) - (long)(dil * (k - 1) + 1) + (ceil_mode ? (long)st - 1 : 0);
+    if (room < 0) return 0;
+    size_t o = (size_t)room / st + 1;
+    if (ceil_mode && (o - 1) * st >= n + pad) o--;
+    return o;
+}
+
+// Equal as max pooling promises: the same bits, or both NaN, or +0 and -0.
+static int pool_same(const void *a, const void *b, size_t n, int elem) {
+    if (elem != FFQRT_POOL_F32) return memcmp(a, b, n) == 0;
+    const float *x = a, *y = b;
+    for (size_t i = 0; i < n; i++)
+        if (!(x[i] == y[i] || (isnan(x[i]) && isnan(y[i])))) return 0;
+    return 1;
+}
+
+static void test_max_pool(const variant *vs, size_t nv) {
+    // the reference on a small case worked out by hand: 1 x 1 x 3 x 4, 2x2 windows, stride 2,
+    // padding 1: windows clipped to the image
+    {
+        const float x[12] = {1, 5, 2, 0, -3, 4, NAN, 7, 8, -1, 6, 2};
+        float y[6];
+        ffqrt_pool2d_shape s = {1, 1, 3, 4, 2, 2, 2, 2, 1, 1, 1, 1, 2, 3, FFQRT_POOL_F32, FFQRT_POOL_NCHW};
+        CHECK(ffqrt_max_pool2d_ref(y, x, &s) == FFQRT_OK, "max_pool2d_ref");
+        CHECK(y[0] == 1 && y[1] == 5 && y[2] == 0 && y[3] == 8 && isnan(y[4]) && y[5] == 7,
+              "max_pool2d_ref by hand: %g %g %g %g %g %g", y[0], y[1], y[2], y[3], y[4], y[5]);
+        ffqrt_pool2d_shape bad = s;
+        bad.oh = 4;  // a window starting past the padded image
+        CHECK(ffqrt_max_pool2d_ref(y, x, &bad) == FFQRT_EINVAL, "max_pool2d: window outside rejected");
+        bad = s;
+        bad.elem = 7;
+        CHECK(ffqrt_max_pool2d(vs[0].ctx, y, x, &bad) == FFQRT_EINVAL, "max_pool2d: bad elem rejected");
+        bad = s;
+        bad.kh = 0;
+        CHECK(ffqrt_max_pool2d(vs[0].ctx, y, x, &bad) == FFQRT_EINVAL, "max_pool2d: zero kernel rejected");
+    }
+    for (int iter = 0; iter < 400; iter++) {
+        ffqrt_pool2d_shape s;
+        memset(&s, 0, sizeof s);
+        s.n = 1 + rnd() % 2;
+        s.c = 1 + rnd() % (iter % 4 == 0 ? 40 : 6);
+        s.h = 1 + rnd() % 19;
+        s.w = 1 + rnd() % 37;
+        s.kh = 1 + rnd() % 4;
+        s.kw = 1 + rnd() % 4;
+        s.dh = rnd() % 4 ? 1 : 1 + rnd() % 3;
+        s.dw = rnd() % 4 ? 1 : 1 + rnd() % 3;
+        s.sh = 1 + rnd() % 3;
+        s.sw = 1 + rnd() % 3;
+        // torch's limit: padding at most half the kernel
+        s.ph = rnd() % (s.kh / 2 + 1);
+        s.pw = rnd() % (s.kw / 2 + 1);
+        int ceil_mode = rnd() % 2;
+        s.oh = pool_out(s.h, s.kh, s.sh, s.ph, s.dh, ceil_mode);
+        s.ow = pool_out(s.w, s.kw, s.sw, s.pw, s.dw, ceil_mode);
+        if (!s.oh || !s.ow) continue;
+        s.elem = (int)(rnd() % 3);
+        s.layout = (int)(rnd() % 2);
+        size_t es = s.elem == FFQRT_POOL_F32 ? 4 : 1, nin = s.n * s.c * s.h * s.w,
+               nout = s.n * s.c * s.oh * s.ow;
+        void *x = xmalloc(nin * es), *yr = xmalloc(nout * es), *yv = xmalloc(nout * es);
+        if (s.elem == FFQRT_POOL_F32) {
+            float *f = x;
+            fill_floats(f, nin, 4.0f, 1.0f);
+            for (size_t i = 0; i < nin; i++) {
+                unsigned r = rnd() % 64;
+                f[i] = r == 0   ? NAN
+                       : r == 1 ? -INFINITY
+                       : r == 2 ? INFINITY
+                       : r < 8  ? (float)(int)f[i]
+                                : f[i];
+            }
+        } else {
+            fill_bytes(x, nin, 0, 255);
+        }
+        CHECK(ffqrt_max_pool2d_ref(yr, x, &s) == FFQRT_OK, "max_pool2d_ref status");
+        for (size_t i = 0; i < nv; i++) {
+            memset(yv, 0x5a, nout * es);
+            CHECK(ffqrt_max_pool2d(vs[i].ctx, yv, x, &s) == FFQRT_OK, "max_pool2d status");
+            CHECK(pool_same(yr, yv, nout, s.elem),
+                  "max_pool2d %s elem %d layout %d n%zu c%zu %zux%zu k%zux%zu s%zux%zu p%zux%zu d%zux%zu "
+                  "o%zux%zu",
+                  vs[i].name, s.elem, s.layout, s.n, s.c, s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.dh,
+                  s.dw, s.oh, s.ow);
+        }
+        free(x);
+        free(yr);
+        free(yv);
+    }
+}
+
 int main(void) {
     variant vs[20];
     size_t nv = make_variants(vs);
@@ -1262,6 +1359,7 @@ int main(void) {
     test_softmax(vs, nv);
     test_lut(vs, nv);
     test_nchw8(vs, nv);
+    test_max_pool(vs, nv);
     test_threads();
     for (size_t i = 0; i < nv; i++) ffqrt_ctx_free(vs[i].ctx);
     printf("runtime: %d passed, %d failed\n", g_pass, g_fail);

@@ -771,6 +771,153 @@ def test_cat_onto_a_static_grid_equals_the_simulation():
                            want.dequantize() if isinstance(want, QuantizedTensor) else want), what
 
 
+def random_pool_args(rng):
+    """Random max_pool2d arguments torch accepts (padding at most half the kernel), in the
+    forms model code writes them: ints, pairs, one-element lists, stride None."""
+    kh, kw = rng.randint(1, 4), rng.randint(1, 4)
+    form = rng.randrange(3)
+    kernel = kh if form == 0 else (kh, kw) if form == 1 else [kh]
+    kh, kw = (kh, kh) if form != 1 else (kh, kw)
+    stride = rng.choice([None, rng.randint(1, 3), (rng.randint(1, 3), rng.randint(1, 3)), []])
+    padding = rng.choice([0, (rng.randint(0, kh // 2), rng.randint(0, kw // 2)), min(kh, kw) // 2])
+    dilation = rng.choice([1, 1, (rng.randint(1, 3), rng.randint(1, 2)), 2])
+    return kernel, stride, padding, dilation, rng.random() < 0.5
+
+
+def test_max_pool2d_equals_torch_and_the_simulation():
+    """max_pool2d picks elements, so libffqrt's result is exact: a float32 input (functional
+    op, NCHW or channels_last, 3-D or 4-D, NaN and infinities) equals torch's; a quantized
+    input is pooled on its codes and then equals the simulation (dequantize, torch's pool,
+    the output quantizer) bit for bit, onto a static grid, its own grid (shared codes), a
+    float result, or through another quantizer. What the kernel does not take (indices,
+    odd argument types, a per-channel input, windows wholly outside the image) is the
+    simulation's; what torch refuses still raises torch's error."""
+    need_c()
+    rng = random.Random(61)
+    done = 0
+    for trial in range(160):
+        shape = (rng.randint(1, 2), rng.randint(1, 9), rng.randint(1, 17), rng.randint(1, 17))
+        if trial % 5 == 4:
+            shape = shape[1:]
+        args = random_pool_args(rng)
+        x = torch.randn(shape) * 3
+        x[torch.rand(shape) < 0.02] = float("nan")
+        x[torch.rand(shape) < 0.02] = float("-inf")
+        if len(shape) == 4 and trial % 3 == 0:
+            x = x.contiguous(memory_format=torch.channels_last)
+        try:
+            want = TF.max_pool2d(x, *args)
+        except RuntimeError:  # torch refuses these arguments: so does the functional op
+            try:
+                with torch.no_grad():
+                    F.max_pool2d(x, *args)
+            except RuntimeError:
+                continue
+            raise AssertionError("trial %d: accepted what torch refuses: %s %s" % (trial, shape, args))
+        with torch.no_grad():
+            got = F.max_pool2d(x, *args)
+        assert got.shape == want.shape and torch.equal(got.isnan(), want.isnan()), (trial, shape, args)
+        assert torch.equal(got.nan_to_num(0.5), want.nan_to_num(0.5)), (trial, shape, args)
+        assert got.is_contiguous(memory_format=torch.channels_last) == want.is_contiguous(
+            memory_format=torch.channels_last) or got.dim() == 3, (trial, "layout")
+        qx = act(shape, rng, pow2=trial % 4 == 0, storage=rng.choice([None, torch.int8]))
+        if len(shape) == 4 and trial % 2:
+            qx = QuantizedTensor(qx.raw_data.contiguous(memory_format=torch.channels_last), qx.quantization_context)
+        with torch.no_grad():
+            ref = simulated(lambda: TF.max_pool2d(qx.dequantize(), *args))
+        kind = trial % 4
+        q = (out_quantizer(ref, rng, pow2=trial % 8 == 0) if kind == 0 else None if kind == 1
+             else ff.nn.LinearQuantizer(8, symmetric=False) if kind == 2 else "own")
+        if kind == 2:
+            q.quantization_range = (-1.0, 1.0)
+            q.quantized_dtype = rng.choice([None, torch.int8])
+        if q == "own":  # the input's own grid: the codes are shared, not looked up
+            q = LinearQuantizer(8, symmetric=False)
+            q.quantization_range = (-2.0, 2.0)
+            with torch.no_grad():
+                qx = q(qx.dequantize())
+        # a window wholly outside the image (dilated taps around it) gives -inf, which no
+        # code holds: such pools stay simulated
+        empty = bool(TF.max_pool2d(torch.zeros(shape), *args).isinf().any())
+        got, path, want = run_both(lambda: F.max_pool2d(qx, *args, output_quantizer=q))
+        assert (path == "max_pool2d:integer") != empty, (trial, path)
+        assert_exact(got, want, "max_pool2d trial %d %s %s" % (trial, shape, args))
+        got, path, want = run_both(lambda: TF.max_pool2d(qx, *args))  # torch's call on a QuantizedTensor
+        assert (path == "max_pool2d:integer") != empty and type(got) is torch.Tensor, (trial, path)
+        assert_exact(got, want, "torch max_pool2d trial %d" % trial)
+        done += 1
+    assert done > 100, done
+    # odd inputs: an empty batch, a view at an offset into its storage, strided and
+    # transposed views, 1 x 1 images
+    base = torch.randn(3, 4, 9, 10)
+    for what, x in (("empty batch", torch.randn(0, 3, 5, 5)), ("offset view", base[1:]),
+                    ("strided view", base[:, :, ::2]), ("transposed view", base.transpose(2, 3)),
+                    ("1x1 image", torch.randn(2, 3, 1, 1)), ("unaligned offset", base.reshape(-1)[3:3 + 2 * 4 * 9 * 10]
+                                                              .view(2, 4, 9, 10))):
+        for args in ((2,), (3, 1, 1), ((1, 2), (2, 1), 0, 1, True)):
+            try:
+                want = TF.max_pool2d(x, *args)
+            except RuntimeError:
+                continue
+            with torch.no_grad():
+                got = F.max_pool2d(x, *args)
+            assert torch.equal(got, want), (what, args)
+    qx = act((1, 2, 6, 6), rng)
+    w = weight((4, 2, 3, 3), rng)
+    for what, fn in (("indices", lambda: TF.max_pool2d(qx, 2, return_indices=True)),
+                     ("float kernel size", lambda: TF.max_pool2d(qx, 2.0)),
+                     ("per-channel input", lambda: TF.max_pool2d(w, 2))):
+        _integer._local.last = None
+        try:
+            with torch.no_grad():
+                got = fn()
+        except (RuntimeError, TypeError):
+            got = None  # torch's own refusal
+        assert _integer.last_path() != "max_pool2d:integer", what
+        if what == "indices":
+            assert isinstance(got, tuple) and torch.equal(got[0], TF.max_pool2d(qx.dequantize(), 2)), what
+    # autograd: a float input that needs a gradient keeps torch's op (and its backward)
+    x = torch.randn(1, 2, 5, 5, requires_grad=True)
+    F.max_pool2d(x, 2, output_quantizer=None, strict_quantization=False).sum().backward()
+    assert x.grad is not None and float(x.grad.sum()) == 4 * 2
+
+
+def test_quantize_model_max_pool_surrogate_runs_the_kernel():
+    """quantize_model's surrogate of nn.MaxPool2d computes a float input in libffqrt while
+    the integer path is on (the float forward's values, exactly) and torch's op otherwise;
+    with return_indices it is torch's forward."""
+    need_c()
+
+    class Net(torch.nn.Module):
+        def __init__(self, indices=False):
+            super().__init__()
+            self.pool = torch.nn.MaxPool2d(3, 2, 1, ceil_mode=True, return_indices=indices)
+
+        def forward(self, x):
+            return self.pool(x)
+
+    x = torch.randn(2, 5, 13, 11)
+    model = Net()
+    want = model(x)
+    ff.quantize_model(model, extra_conversion=ff.surrogate_quantized_modules(model))
+    calls = []
+    real = _ffqrt.max_pool2d
+    _ffqrt.max_pool2d = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        with torch.no_grad():
+            got = model(x)
+            assert torch.equal(got, want) and calls, "integer path"
+            calls.clear()
+            with _integer.integer_execution(False):
+                assert torch.equal(model(x), want) and not calls, "simulated path"
+            indexed = Net(indices=True)
+            ff.quantize_model(indexed, extra_conversion=ff.surrogate_quantized_modules(indexed))
+            values, where = indexed(x)
+            assert torch.equal(values, want) and where.dtype == torch.int64 and not calls, "indices"
+    finally:
+        _ffqrt.max_pool2d = real
+
+
 def test_dropout_and_embedding_match_simulation():
     """Dropout outside training is the identity on the codes (by table); an embedding
     gathers rows of the quantized table before dequantizing them. Both bit-identical to the

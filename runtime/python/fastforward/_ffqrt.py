@@ -734,6 +734,16 @@ class _ConvShape(ctypes.Structure):
 CONV_IN_NHWC, CONV_OUT_NHWC = 1, 2
 
 
+class _PoolShape(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("n", "c", "h", "w", "kh", "kw", "sh", "sw", "ph", "pw",
+                                                     "dh", "dw", "oh", "ow")] + [
+        ("elem", ctypes.c_int), ("layout", ctypes.c_int)]
+
+
+# ffqrt_pool2d_shape.elem of each dtype (ffqrt.h)
+_POOL_ELEM = {torch.float32: 0, torch.int8: 1, torch.uint8: 2}
+
+
 class QParam:
     """Per-tensor parameters of an int8 operand: ``scale`` (a finite float32 > 0) and
     ``zero_point`` (an int in the storage dtype's range); ``dtype`` is torch.int8 or
@@ -792,6 +802,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_layer_norm8": ([vp, vp, qp, vp, qp, vp, vp, ctypes.c_float, sz, sz], i32),
         "ffqrt_softmax8": ([vp, vp, qp, vp, qp, sz, sz], i32),
         "ffqrt_nhwc_to_nchw8": ([vp, vp, vp, sz, sz, sz], i32),
+        "ffqrt_max_pool2d": ([vp, vp, vp, ctypes.POINTER(_PoolShape)], i32),
     }
     for name, (argtypes, restype) in table.items():
         fn = getattr(lib, name)
@@ -1473,6 +1484,49 @@ def _lookup(name: str, x: torch.Tensor, table: torch.Tensor, table_dtypes: Tuple
     y = _empty(flat.shape, table.dtype)
     _check(getattr(lib, "ffqrt_" + name)(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(),
                                          x.numel()), name)
+    return y.permute(0, 3, 1, 2) if nhwc else y
+
+
+def _pool_out(size: int, k: int, stride: int, pad: int, dil: int, ceil_mode: bool) -> int:
+    """torch's output size of one pooled dimension (below 1 when no window fits)."""
+    room = size + 2 * pad - dil * (k - 1) - 1  # (negative when the kernel is larger: floor division)
+    out = (room + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1  # the last window must start inside the image or its left padding
+    return out
+
+
+def max_pool2d(x: torch.Tensor, kernel: Tuple[int, int], stride: Tuple[int, int], padding: Tuple[int, int],
+               dilation: Tuple[int, int], ceil_mode: bool, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``torch.nn.functional.max_pool2d`` of a 4-D float32, int8 or uint8 tensor, contiguous
+    or channels_last (the result in the same layout), with every argument a pair of ints as
+    torch checks them (padding at most half the kernel); exact, NaN propagating as in
+    torch. None when C is not available; ValueError for what torch would refuse or the
+    kernel does not take (the caller falls back to torch, which raises its own error)."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.dtype not in _POOL_ELEM or x.dim() != 4:
+        raise ValueError("max_pool2d: x must be a 4-D float32, int8 or uint8 tensor")
+    nhwc = not x.is_contiguous() and channels_last_dense(x)
+    flat = x.permute(0, 2, 3, 1) if nhwc else x
+    _need(flat, "max_pool2d input", (x.dtype,), x.numel())
+    args = tuple(kernel) + tuple(stride) + tuple(padding) + tuple(dilation)
+    if len(args) != 8 or any(type(v) is not int for v in args):
+        raise ValueError("max_pool2d: kernel, stride, padding and dilation must be pairs of ints")
+    kh, kw, sh, sw, ph, pw, dh, dw = args
+    if min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
+        raise ValueError("max_pool2d: kernel, stride and dilation must be positive, padding not negative")
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError("max_pool2d: padding must be at most half the kernel")
+    n, c, h, w = (int(d) for d in x.shape)
+    oh, ow = _pool_out(h, kh, sh, ph, dh, ceil_mode), _pool_out(w, kw, sw, pw, dw, ceil_mode)
+    if oh < 1 or ow < 1 or x.numel() == 0:
+        raise ValueError("max_pool2d: no output (the kernel is larger than the padded input, or x is empty)")
+    shape = _PoolShape(n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, _POOL_ELEM[x.dtype], int(nhwc))
+    y = _empty((n, oh, ow, c) if nhwc else (n, c, oh, ow), x.dtype)
+    _check(lib.ffqrt_max_pool2d(integer_context(threads), y.data_ptr(), flat.data_ptr(), ctypes.byref(shape)),
+           "max_pool2d")
     return y.permute(0, 3, 1, 2) if nhwc else y
 
 

@@ -1551,6 +1551,117 @@ def _plan_layer_norm(b: Dict[str, Any]) -> Optional[Plan]:
     return _by_rows(x, how, lambda x2: _ffqrt.layer_norm8(x2, x.qp, gamma, beta, float(eps), how[1][0]))
 
 
+def _pool_pair(v: Any) -> Optional[Tuple[int, int]]:
+    """An int or a sequence of one or two ints as torch's pooling reads it, else None."""
+    if type(v) is int:
+        return (v, v)
+    if type(v) in (list, tuple) and len(v) in (1, 2) and all(type(e) is int for e in v):
+        return (v[0], v[-1])
+    return None
+
+
+def _pool_args(kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+               ceil_mode: Any) -> Optional[Tuple[Any, ...]]:
+    """max_pool2d's arguments as pairs of ints (stride None or empty: the kernel), or None
+    for anything else (torch then decides, and raises its own errors)."""
+    kernel = _pool_pair(kernel_size)
+    step = kernel if stride is None or (type(stride) in (list, tuple) and len(stride) == 0) else _pool_pair(stride)
+    pad, dil = _pool_pair(padding), _pool_pair(dilation)
+    if kernel is None or step is None or pad is None or dil is None or type(ceil_mode) is not bool:
+        return None
+    return kernel, step, pad, dil, ceil_mode
+
+
+def _pool_codes(raw: torch.Tensor, args: Tuple[Any, ...]) -> Optional[torch.Tensor]:
+    """``max_pool2d`` of a 3-D or 4-D float32 / int8 / uint8 tensor in C (contiguous or
+    channels_last; other layouts are copied first), or None when C does not take it."""
+    squeeze = raw.dim() == 3
+    x = raw.unsqueeze(0) if squeeze else raw
+    if x.dim() != 4 or not x.is_cpu or x.layout != torch.strided:
+        return None
+    if not (x.is_contiguous() or _ffqrt.channels_last_dense(x)):
+        x = x.contiguous()
+    try:
+        y = _ffqrt.max_pool2d(x, *args)
+    except ValueError:
+        return None  # torch's own call decides (and raises what torch raises)
+    if y is None:
+        return None
+    return y.squeeze(0) if squeeze else y
+
+
+def _empty_windows(raw: torch.Tensor, args: Tuple[Any, ...]) -> bool:
+    """Whether a window of the pool lies wholly in the padding or between dilated taps
+    outside the image (only possible with dilation > 1: an undilated window overlaps the
+    image as torch bounds the padding and the output size)."""
+    kernel, step, pad, dil, ceil_mode = args
+    for axis in (0, 1):
+        if dil[axis] == 1:
+            continue
+        size, k, s, p, d = int(raw.shape[raw.dim() - 2 + axis]), kernel[axis], step[axis], pad[axis], dil[axis]
+        for i in range(_ffqrt._pool_out(size, k, s, p, d, ceil_mode)):
+            start = i * s - p
+            if not any(0 <= start + t * d < size for t in range(k)):
+                return True
+    return False
+
+
+def _plan_max_pool2d(b: Dict[str, Any]) -> Optional[Plan]:
+    """``max_pool2d`` of a per-tensor 8-bit input: max pooling picks elements, and the
+    largest code is the code of the largest value (a positive scale), so the codes are
+    pooled in C (when the plan is made) and the result is what the simulation gives exactly: the codes through the
+    table onto the output grid (shared when the grids are one), or their dequantized values
+    for a float result."""
+    if b.get("return_indices"):
+        return None
+    args = _pool_args(b["kernel_size"], b.get("stride"), b.get("padding", 0), b.get("dilation", 1),
+                      b.get("ceil_mode", False))
+    how = _output(b.get("output_quantizer"))
+    x = _activation(b["input"]) if args is not None and how[0] >= 0 else None
+    if x is None or not x.qp.scale > 0 or x.raw.dim() not in (3, 4):
+        return None
+    if how[0] == _FLOAT and (torch.is_grad_enabled() or get_export_mode()):
+        return None
+    if _empty_windows(x.raw, args):
+        return None  # the simulation's pool gives -inf there, which no code holds
+    y = _pool_codes(x.raw, args)  # (here: arguments C does not take leave the call to torch)
+    if y is None:
+        return None
+
+    def run() -> torch.Tensor:
+        nonlocal y
+        if how[0] == _REQUANT:
+            qy, quantizer = how[1]
+            table = _lut("positive", (), x.qp, quantizer, qy)
+            if not _is_identity(_lut_key("positive", (), x.qp, qy), table):
+                y = _apply_table(y, table)
+            return _finish(y, how)
+        values = _ffqrt.lut_f32(_dense8(y), _float_lut("positive", (), x.qp))
+        return _finish(values, how)
+
+    return run
+
+
+def float_max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                     ceil_mode: Any = False) -> Optional[torch.Tensor]:
+    """``F.max_pool2d`` of a plain float32 CPU tensor in C while the integer path is on (the
+    same values, NaN included: max pooling only picks elements), or None for torch to do
+    it: the integer path off, autograd recording, a trace or export, another dtype or
+    device, or arguments the kernel does not take. torch's own NCHW kernel is several times
+    slower than this one (the stem of a ResNet spends about a millisecond there)."""
+    if (type(input) is not torch.Tensor or input.dtype != torch.float32 or not enabled()
+            or _grad_blocked(input) or get_export_mode() or _compiling()):
+        return None
+    args = _pool_args(kernel_size, stride, padding, dilation, ceil_mode)
+    return None if args is None else _pool_codes(input, args)
+
+
+def _compiling() -> bool:
+    dynamo = getattr(torch, "_dynamo", None)
+    is_compiling = getattr(dynamo, "is_compiling", None) if dynamo is not None else None
+    return bool(is_compiling()) if is_compiling is not None else False
+
+
 def _plan_softmax(b: Dict[str, Any]) -> Optional[Plan]:
     """Softmax over the last dimension of a per-tensor 8-bit input onto a static output grid
     in one C call (within a step of the simulation's float softmax)."""
@@ -1590,6 +1701,8 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     "softmax": (("input", "dim", "dtype"), {"dtype": None}),
     "cat": (("tensors", "dim"), {"dim": 0}),
     "pow": (("input", "exponent"), {}),
+    "max_pool2d": (("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
+                   {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "return_indices": False}),
 }
 
 
@@ -1614,6 +1727,8 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
         return _plan_layer_norm
     if op == "softmax":
         return _plan_softmax
+    if op == "max_pool2d":
+        return _plan_max_pool2d
     return lambda b: _plan_unary(b, op)
 
 
@@ -1747,6 +1862,7 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "positive": torch.positive, "exp": torch.exp, "sin": torch.sin, "cos": torch.cos,
     "dropout": F.dropout, "embedding": F.embedding, "layer_norm": F.layer_norm, "softmax": torch.softmax,
     "cat": torch.cat, "pow": torch.pow, "rsqrt": torch.rsqrt, "tanh": torch.tanh,
+    "max_pool2d": F.max_pool2d,
 }
 
 OPS: List[str] = list(_TORCH_FNS)

@@ -221,7 +221,25 @@ def _like(name: str) -> Callable[..., Any]:
     return impl
 
 
+_fast_pool: List[Any] = []
+
+
+def _max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                ceil_mode: Any = False) -> Any:
+    """torch's max_pool2d, computed by libffqrt while the integer path is on (the same values;
+    fastforward._integer.float_max_pool2d says when)."""
+    if not _fast_pool:
+        from fastforward import _integer
+
+        _fast_pool.append(_integer.float_max_pool2d)
+    y = _fast_pool[0](input, kernel_size, stride, padding, dilation, ceil_mode)
+    if y is not None:
+        return y
+    return F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
 _SPECIAL: Dict[str, Callable[..., Any]] = {
+    "max_pool2d": _max_pool2d,
     "softmax": lambda input, dim, dtype=None: F.softmax(input, dim, dtype=dtype),
     "sigmoid": lambda input: torch.sigmoid(input),  # F.sigmoid minus torch 1.x's warning
     "gelu": lambda input, approximate="none": F.gelu(input, approximate=approximate),

@@ -334,7 +334,8 @@ def filter_quantized_module_map(*py_modules: Any) -> Iterator[None]:
 def surrogate_quantized_modules(model: torch.nn.Module, *, extra_conversion: Optional[Dict[type, Any]] = None,
                                 ignore_global_module_map: bool = False) -> Dict[type, type]:
     """``{type: Quantized<Type>Surrogate}`` for each module type of ``model`` without an
-    entry; surrogates have no quantizers and the float forward. Pass as ``extra_conversion``."""
+    entry; surrogates have no quantizers and the float forward (nn.MaxPool2d's computed by libffqrt
+    while the integer path is on: the same values). Pass as ``extra_conversion``."""
     mapping = {} if ignore_global_module_map else quantized_module_map()
     mapping.update(extra_conversion or {})
     out: Dict[type, type] = {}
@@ -342,9 +343,25 @@ def surrogate_quantized_modules(model: torch.nn.Module, *, extra_conversion: Opt
         t = type(module)
         if t in mapping or t in out or t is torch.nn.Module or isinstance(module, (Quantizer, QuantizedModule)):
             continue
-        out[t] = type("Quantized%sSurrogate" % t.__name__, (QuantizedModule, t), {},
+        body = {"forward": _max_pool2d_forward} if t is torch.nn.MaxPool2d else {}
+        out[t] = type("Quantized%sSurrogate" % t.__name__, (QuantizedModule, t), body,
                       include_in_module_map=False)
     return out
+
+
+def _max_pool2d_forward(self: Any, input: Any) -> Any:
+    """``nn.MaxPool2d.forward``, by libffqrt on a float32 input while the integer path is on
+    (``fastforward._integer.float_max_pool2d``: the same values; torch's own NCHW kernel is
+    several times slower). A QuantizedTensor input reaches the integer kernel through
+    torch's call as usual."""
+    if not self.return_indices:
+        from fastforward import _integer
+
+        y = _integer.float_max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                                      self.ceil_mode)
+        if y is not None:
+            return y
+    return torch.nn.MaxPool2d.forward(self, input)
 
 
 def _mapping(extra_conversion: Optional[Dict[type, Any]], ignore_global_module_map: bool) -> Dict[type, Any]:

@@ -1,0 +1,351 @@
+// pool.c: 2-D max pooling of float32, int8 and uint8 tensors, NCHW or NHWC.
+//
+// Max pooling only picks elements, so it is exact in any order and on quantized codes (the
+// maximum of the codes is the code of the maximum when the scale is positive). A window
+// takes the positions inside the image (padding never wins); a float window holding a NaN
+// gives NaN, as torch's max_pool2d does. Equal values are equal, but of +0 and -0 in one
+// window either may come out (torch keeps the first in row-major window order).
+//
+// NCHW: each plane (one channel of one image) is pooled by rows. For an output row the
+// valid input rows of its windows are combined element by element into a row buffer (a
+// loop the compiler vectorizes), and the output row is then taken from that buffer with
+// the windows' columns; stride 1 and 2 get their own loops so that those vectorize too.
+// Threads take planes. NHWC: every output pixel combines the channel vectors of its
+// window's pixels; threads take output rows.
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "threads.h"
+
+enum { POOL_MIN_ELEMS = 1 << 14 };  // input elements per thread, at least
+
+// `b` replaces `a` when larger, or (floats) when NaN: NaN sticks once it is in.
+#define BETTER_F(a, b) (((b) > (a)) | ((b) != (b)))
+#define BETTER_I(a, b) ((b) > (a))
+
+// 16-byte vectors (GCC / clang vector extensions: SSE2 on x86-64, whatever the target has
+// elsewhere); comparisons give lanes of all ones or zeros, so a select is three bit ops and
+// no branch (random data would mispredict every other compare).
+typedef float f32x4 __attribute__((vector_size(16)));
+typedef int32_t i32x4 __attribute__((vector_size(16)));
+typedef int8_t s8x16 __attribute__((vector_size(16)));
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+
+static inline f32x4 better_f32x4(f32x4 a, f32x4 b) {
+    i32x4 m = (b > a) | (b != b);
+    return (f32x4)((m & (i32x4)b) | (~m & (i32x4)a));
+}
+static inline s8x16 better_s8x16(s8x16 a, s8x16 b) {
+    s8x16 m = b > a;
+    return (m & b) | (~m & a);
+}
+static inline u8x16 better_u8x16(u8x16 a, u8x16 b) {
+    u8x16 m = (u8x16)(b > a);
+    return (m & b) | (~m & a);
+}
+
+// o[i] = better(o[i], v[i]) for i < n
+#define COMBINE(NAME, T, VT, VBETTER, BETTER)                                                                \
+    static void NAME(T *restrict o, const T *restrict v, size_t n) {                                         \
+        size_t i = 0, lanes = sizeof(VT) / sizeof(T);                                                        \
+        for (; i + lanes <= n; i += lanes) {                                                                 \
+            VT a, b;                                                                                         \
+            memcpy(&a, o + i, sizeof a);                                                                     \
+            memcpy(&b, v + i, sizeof b);                                                                     \
+            a = VBETTER(a, b);                                                                               \
+            memcpy(o + i, &a, sizeof a);                                                                     \
+        }                                                                                                    \
+        for (; i < n; i++) o[i] = BETTER(o[i], v[i]) ? v[i] : o[i];                                          \
+    }
+
+COMBINE(combine_f32, float, f32x4, better_f32x4, BETTER_F)
+COMBINE(combine_s8, int8_t, s8x16, better_s8x16, BETTER_I)
+COMBINE(combine_u8, uint8_t, u8x16, better_u8x16, BETTER_I)
+
+// Columns of a row in stride-2 phases: ev[q] = x[2q], od[q] = x[2q + 1], for w elements.
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static void split2_f32(float *restrict ev, float *restrict od, const float *restrict x, size_t w) {
+    size_t q = 0;
+    for (; 2 * q + 8 <= w; q += 4) {
+        __m128 a = _mm_loadu_ps(x + 2 * q), b = _mm_loadu_ps(x + 2 * q + 4);
+        _mm_storeu_ps(ev + q, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+        _mm_storeu_ps(od + q, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    for (size_t c = 2 * q; c < w; c++) (c & 1 ? od : ev)[c / 2] = x[c];
+}
+static void split2_8(uint8_t *restrict ev, uint8_t *restrict od, const uint8_t *restrict x, size_t w) {
+    size_t q = 0;
+    const __m128i lo = _mm_set1_epi16(0xff);
+    for (; 2 * q + 32 <= w; q += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(x + 2 * q)),
+                b = _mm_loadu_si128((const __m128i *)(x + 2 * q + 16));
+        _mm_storeu_si128((__m128i *)(ev + q), _mm_packus_epi16(_mm_and_si128(a, lo), _mm_and_si128(b, lo)));
+        _mm_storeu_si128((__m128i *)(od + q), _mm_packus_epi16(_mm_srli_epi16(a, 8), _mm_srli_epi16(b, 8)));
+    }
+    for (size_t c = 2 * q; c < w; c++) (c & 1 ? od : ev)[c / 2] = x[c];
+}
+#else
+static void split2_f32(float *restrict ev, float *restrict od, const float *restrict x, size_t w) {
+    for (size_t c = 0; c < w; c++) (c & 1 ? od : ev)[c / 2] = x[c];
+}
+static void split2_8(uint8_t *restrict ev, uint8_t *restrict od, const uint8_t *restrict x, size_t w) {
+    for (size_t c = 0; c < w; c++) (c & 1 ? od : ev)[c / 2] = x[c];
+}
+#endif
+
+static void split_phases(void *phases, const void *tmp, size_t w, size_t sw, size_t plen, size_t esize) {
+    if (sw == 2 && esize == 4) {
+        split2_f32(phases, (float *)phases + plen, tmp, w);
+    } else if (sw == 2) {
+        split2_8(phases, (uint8_t *)phases + plen, tmp, w);
+    } else {
+        for (size_t r = 0; r < sw; r++)
+            for (size_t q = 0, c = r; c < w; q++, c += sw)
+                memcpy((char *)phases + (r * plen + q) * esize, (const char *)tmp + c * esize, esize);
+    }
+}
+
+typedef struct pjob {
+    void *y;
+    const void *x;
+    const ffqrt_pool2d_shape *s;
+    size_t units;        // planes (NCHW) or output rows (NHWC)
+    size_t row_cap;      // elements of each part's buffers (a row, then its stride phases)
+    unsigned char *buf;  // parts * 2 * row_cap elements (NCHW)
+    size_t esize;
+} pjob;
+
+// First and last + 1 window index t with 0 <= start + t * d < n, t < k (first == last: none).
+static void valid_taps(ptrdiff_t start, size_t k, size_t d, size_t n, size_t *first, size_t *last) {
+    size_t f = 0;
+    if (start < 0) f = (size_t)((-start + (ptrdiff_t)d - 1) / (ptrdiff_t)d);
+    size_t l = k;
+    // start + (l - 1) * d < n
+    if (start + (ptrdiff_t)((k - 1) * d) >= (ptrdiff_t)n) {
+        ptrdiff_t room = (ptrdiff_t)n - 1 - start;
+        l = room < 0 ? 0 : (size_t)(room / (ptrdiff_t)d) + 1;
+    }
+    *first = f < l ? f : l;
+    *last = l;
+}
+
+// One NCHW output row of type T from the rows of one plane: the valid input rows combined
+// into `tmp`, then (stride > 1) `tmp` split into its stride phases (phase r holds columns
+// r, r + sw, ...), so that each tap of the window is a contiguous run for the interior
+// outputs; the outputs near the edges take their valid columns one by one.
+#define NCHW_ROW(NAME, T, COMB, BETTER, LOWEST)                                                              \
+    static void NAME(T *restrict out, const T *plane, T *restrict tmp, T *restrict phases,                   \
+                     const ffqrt_pool2d_shape *s, size_t i) {                                                \
+        size_t w = s->w, sw = s->sw, r0, r1;                                                                 \
+        valid_taps((ptrdiff_t)(i * s->sh) - (ptrdiff_t)s->ph, s->kh, s->dh, s->h, &r0, &r1);                 \
+        if (r0 == r1) {                                                                                      \
+            for (size_t j = 0; j < s->ow; j++) out[j] = LOWEST;                                              \
+            return;                                                                                          \
+        }                                                                                                    \
+        size_t base = i * s->sh - s->ph; /* wraps when negative; only base + t * dh is used */               \
+        memcpy(tmp, plane + (base + r0 * s->dh) * w, w * sizeof(T));                                         \
+        for (size_t t = r0 + 1; t < r1; t++) COMB(tmp, plane + (base + t * s->dh) * w, w);                   \
+        /* interior outputs [lo, hi): every column of the window inside the row */                           \
+        size_t span = (s->kw - 1) * s->dw, lo = (s->pw + sw - 1) / sw, hi = 0;                               \
+        if (w + s->pw > span) hi = (w + s->pw - span - 1) / sw + 1;                                          \
+        if (hi > s->ow) hi = s->ow;                                                                          \
+        if (lo > hi) lo = hi;                                                                                \
+        if (lo < hi) {                                                                                       \
+            const T *src = tmp;                                                                              \
+            size_t plen = w; /* elements per phase */                                                        \
+            if (sw > 1) {                                                                                    \
+                plen = (w + sw - 1) / sw;                                                                    \
+                split_phases(phases, tmp, w, sw, plen, sizeof(T));                                           \
+                src = phases;                                                                                \
+            }                                                                                                \
+            /* tap t reads column j * sw + d with d = t * dw - pw; d + K * sw >= 0 */                        \
+            size_t K = (s->pw + sw - 1) / sw, cnt = hi - lo;                                                 \
+            for (size_t t = 0; t < s->kw; t++) {                                                             \
+                size_t e = t * s->dw + K * sw - s->pw;                                                       \
+                const T *v = src + (e % sw) * plen + (lo + e / sw - K);                                      \
+                if (t == 0) memcpy(out + lo, v, cnt * sizeof(T));                                            \
+                else COMB(out + lo, v, cnt);                                                                 \
+            }                                                                                                \
+        }                                                                                                    \
+        for (size_t j = 0; j < s->ow; j++) {                                                                 \
+            if (j == lo && lo < hi) {                                                                        \
+                j = hi - 1;                                                                                  \
+                continue;                                                                                    \
+            }                                                                                                \
+            size_t c0, c1;                                                                                   \
+            valid_taps((ptrdiff_t)(j * sw) - (ptrdiff_t)s->pw, s->kw, s->dw, w, &c0, &c1);                   \
+            if (c0 == c1) {                                                                                  \
+                out[j] = LOWEST;                                                                             \
+                continue;                                                                                    \
+            }                                                                                                \
+            size_t at = j * sw - s->pw; /* wraps when negative; at + t * dw is in the row */                 \
+            T m = tmp[at + c0 * s->dw];                                                                      \
+            for (size_t t = c0 + 1; t < c1; t++) {                                                           \
+                T v = tmp[at + t * s->dw];                                                                   \
+                m = BETTER(m, v) ? v : m;                                                                    \
+            }                                                                                                \
+            out[j] = m;                                                                                      \
+        }                                                                                                    \
+    }
+
+NCHW_ROW(nchw_row_f32, float, combine_f32, BETTER_F, -INFINITY)
+NCHW_ROW(nchw_row_s8, int8_t, combine_s8, BETTER_I, INT8_MIN)
+NCHW_ROW(nchw_row_u8, uint8_t, combine_u8, BETTER_I, 0)
+
+// One NHWC output pixel of type T: the channel vectors of its window combined.
+#define NHWC_PIXEL(NAME, T, COMB, LOWEST)                                                                    \
+    static void NAME(T *restrict out, const T *image, const ffqrt_pool2d_shape *s, size_t i, size_t j) {     \
+        size_t c = s->c, r0, r1, c0, c1;                                                                     \
+        valid_taps((ptrdiff_t)(i * s->sh) - (ptrdiff_t)s->ph, s->kh, s->dh, s->h, &r0, &r1);                 \
+        valid_taps((ptrdiff_t)(j * s->sw) - (ptrdiff_t)s->pw, s->kw, s->dw, s->w, &c0, &c1);                 \
+        if (r0 == r1 || c0 == c1) {                                                                          \
+            for (size_t k = 0; k < c; k++) out[k] = LOWEST;                                                  \
+            return;                                                                                          \
+        }                                                                                                    \
+        size_t rb = i * s->sh - s->ph, cb = j * s->sw - s->pw;                                               \
+        int first = 1;                                                                                       \
+        for (size_t t = r0; t < r1; t++) {                                                                   \
+            const T *row = image + (rb + t * s->dh) * s->w * c;                                              \
+            for (size_t u = c0; u < c1; u++) {                                                               \
+                const T *v = row + (cb + u * s->dw) * c;                                                     \
+                if (first) {                                                                                 \
+                    memcpy(out, v, c * sizeof(T));                                                           \
+                    first = 0;                                                                               \
+                    continue;                                                                                \
+                }                                                                                            \
+                COMB(out, v, c);                                                                             \
+            }                                                                                                \
+        }                                                                                                    \
+    }
+
+NHWC_PIXEL(nhwc_pixel_f32, float, combine_f32, -INFINITY)
+NHWC_PIXEL(nhwc_pixel_s8, int8_t, combine_s8, INT8_MIN)
+NHWC_PIXEL(nhwc_pixel_u8, uint8_t, combine_u8, 0)
+
+static void pool_task(void *arg, size_t part, size_t parts) {
+    const pjob *j = arg;
+    const ffqrt_pool2d_shape *s = j->s;
+    size_t b, e;
+    ffqrt_split(j->units, 1, part, parts, &b, &e);
+    if (s->layout == FFQRT_POOL_NCHW) {
+        void *tmp = j->buf + 2 * part * j->row_cap * j->esize, *phases = (char *)tmp + j->row_cap * j->esize;
+        size_t in_plane = s->h * s->w, out_plane = s->oh * s->ow;
+        for (size_t p = b; p < e; p++) {
+            for (size_t i = 0; i < s->oh; i++) {
+                size_t o = p * out_plane + i * s->ow;
+                switch (s->elem) {
+                case FFQRT_POOL_F32:
+                    nchw_row_f32((float *)j->y + o, (const float *)j->x + p * in_plane, tmp, phases, s, i);
+                    break;
+                case FFQRT_POOL_S8:
+                    nchw_row_s8((int8_t *)j->y + o, (const int8_t *)j->x + p * in_plane, tmp, phases, s, i);
+                    break;
+                default:
+                    nchw_row_u8((uint8_t *)j->y + o, (const uint8_t *)j->x + p * in_plane, tmp, phases, s, i);
+                }
+            }
+        }
+        return;
+    }
+    size_t in_image = s->h * s->w * s->c;
+    for (size_t r = b; r < e; r++) {
+        size_t n = r / s->oh, i = r % s->oh;
+        for (size_t q = 0; q < s->ow; q++) {
+            size_t o = (r * s->ow + q) * s->c;
+            switch (s->elem) {
+            case FFQRT_POOL_F32:
+                nhwc_pixel_f32((float *)j->y + o, (const float *)j->x + n * in_image, s, i, q);
+                break;
+            case FFQRT_POOL_S8:
+                nhwc_pixel_s8((int8_t *)j->y + o, (const int8_t *)j->x + n * in_image, s, i, q);
+                break;
+            default: nhwc_pixel_u8((uint8_t *)j->y + o, (const uint8_t *)j->x + n * in_image, s, i, q);
+            }
+        }
+    }
+}
+
+static size_t elem_size(int elem) { return elem == FFQRT_POOL_F32 ? 4 : 1; }
+
+// a * b, or 0 when it overflows size_t (or either is 0)
+static size_t mul_ok(size_t a, size_t b) { return a && b && a <= SIZE_MAX / b ? a * b : 0; }
+
+static int shape_ok(const ffqrt_pool2d_shape *s) {
+    if (!s || (s->elem != FFQRT_POOL_F32 && s->elem != FFQRT_POOL_S8 && s->elem != FFQRT_POOL_U8) ||
+        (s->layout != FFQRT_POOL_NCHW && s->layout != FFQRT_POOL_NHWC))
+        return 0;
+    if (!s->kh || !s->kw || !s->sh || !s->sw || !s->dh || !s->dw || !s->oh || !s->ow) return 0;
+    // sizes that keep every index computation far from overflow
+    const size_t big = (size_t)1 << 40, dim = (size_t)1 << 30;
+    if (s->h > dim || s->w > dim || s->kh > dim || s->kw > dim || s->sh > dim || s->sw > dim || s->dh > dim ||
+        s->dw > dim || s->ph > dim || s->pw > dim || s->oh > dim || s->ow > dim)
+        return 0;
+    if (mul_ok(s->kh, s->dh) > big || mul_ok(s->kw, s->dw) > big) return 0;
+    size_t in = mul_ok(mul_ok(mul_ok(s->n, s->c), s->h), s->w),
+           out = mul_ok(mul_ok(mul_ok(s->n, s->c), s->oh), s->ow);
+    if (!in || !out || in > big || out > big) return 0;
+    // the output's windows start inside the padded image
+    if (mul_ok(s->oh, s->sh) > big || mul_ok(s->ow, s->sw) > big) return 0;
+    if ((s->oh - 1) * s->sh >= s->h + s->ph || (s->ow - 1) * s->sw >= s->w + s->pw) return 0;
+    return 1;
+}
+
+ffqrt_status ffqrt_max_pool2d(const ffqrt_ctx *ctx, void *y, const void *x, const ffqrt_pool2d_shape *s) {
+    if (!ctx || !y || !x || !shape_ok(s)) return FFQRT_EINVAL;
+    size_t in = s->n * s->c * s->h * s->w;
+    size_t nt = ffqrt_threads_for(ctx, in, POOL_MIN_ELEMS);
+    size_t parts = ffqrt_parts_for(nt);
+    // a row and its phases: w elements, and w + sw - 1 (each phase rounded up)
+    pjob j = {y, x, s, 0, s->w + s->sw, NULL, elem_size(s->elem)};
+    if (s->layout == FFQRT_POOL_NCHW) {
+        j.units = s->n * s->c;
+        if (parts > j.units) parts = j.units;
+        j.buf = malloc(2 * parts * j.row_cap * j.esize);
+        if (!j.buf) return FFQRT_ENOMEM;
+    } else {
+        j.units = s->n * s->oh;
+        if (parts > j.units) parts = j.units;
+    }
+    ffqrt_parallel_parts(ctx->pool, nt, parts, pool_task, &j);
+    free(j.buf);
+    return FFQRT_OK;
+}
+
+// The specification: every window in row-major order, torch's rule for each element.
+ffqrt_status ffqrt_max_pool2d_ref(void *y, const void *x, const ffqrt_pool2d_shape *s) {
+    if (!y || !x || !shape_ok(s)) return FFQRT_EINVAL;
+    int nhwc = s->layout == FFQRT_POOL_NHWC;
+    for (size_t n = 0; n < s->n; n++)
+        for (size_t c = 0; c < s->c; c++)
+            for (size_t i = 0; i < s->oh; i++)
+                for (size_t j = 0; j < s->ow; j++) {
+                    double best = 0;  // holds every float32, int8 and uint8 value exactly
+                    int have = 0;
+                    for (size_t t = 0; t < s->kh; t++) {
+                        ptrdiff_t r = (ptrdiff_t)(i * s->sh + t * s->dh) - (ptrdiff_t)s->ph;
+                        if (r < 0 || r >= (ptrdiff_t)s->h) continue;
+                        for (size_t u = 0; u < s->kw; u++) {
+                            ptrdiff_t q = (ptrdiff_t)(j * s->sw + u * s->dw) - (ptrdiff_t)s->pw;
+                            if (q < 0 || q >= (ptrdiff_t)s->w) continue;
+                            size_t at = nhwc ? ((n * s->h + (size_t)r) * s->w + (size_t)q) * s->c + c
+                                             : ((n * s->c + c) * s->h + (size_t)r) * s->w + (size_t)q;
+                            double v = s->elem == FFQRT_POOL_F32  ? ((const float *)x)[at]
+                                       : s->elem == FFQRT_POOL_S8 ? ((const int8_t *)x)[at]
+                                                                  : ((const uint8_t *)x)[at];
+                            if (!have || v > best || isnan(v)) best = v;
+                            have = 1;
+                        }
+                    }
+                    size_t o = nhwc ? ((n * s->oh + i) * s->ow + j) * s->c + c
+                                    : ((n * s->c + c) * s->oh + i) * s->ow + j;
+                    if (s->elem == FFQRT_POOL_F32) ((float *)y)[o] = have ? (float)best : -INFINITY;
+                    else if (s->elem == FFQRT_POOL_S8) ((int8_t *)y)[o] = have ? (int8_t)best : INT8_MIN;
+                    else ((uint8_t *)y)[o] = have ? (uint8_t)best : 0;
+                }
+    return FFQRT_OK;
+}
