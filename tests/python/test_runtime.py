@@ -1272,6 +1272,47 @@ def test_calibration_takes_the_branches_the_quantized_model_takes():
         assert len(pair) == 3 and not any(q.has_uninitialized_params for q in pair)
 
 
+GENERATED_LINES = textwrap.dedent(
+    """\
+    import torch
+
+
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = torch.nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.proj(x) * x.shape[-1] + x[..., 9]
+    """
+)
+
+
+def test_generated_code_shows_its_lines_in_tracebacks_and_getsource():
+    # ff.quantize runs generated source that exists in no file: its lines are registered
+    # with linecache, so a traceback through a Quantized<Name>.forward shows the failing
+    # line and inspect.getsource reads the class (not "could not get source code")
+    import inspect
+    import traceback
+
+    _real_ffq()
+    with _temporary_modules(ffq_generated_lines=GENERATED_LINES):
+        import ffq_generated_lines
+
+        model = ffq_generated_lines.Scaled()
+        fastforward.quantize(model, weights=8, activations=8)
+        source = inspect.getsource(type(model).forward)
+        assert "def forward(self, x)" in source and "fastforward.nn.functional" in source, source
+        try:
+            with torch.no_grad(), fastforward.strict_quantization(False):
+                model(torch.randn(2, 4))  # x[..., 9]: out of range
+        except IndexError as exc:
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<ffq autoquant")]
+            assert frames and "9" in (frames[-1].line or ""), [(f.filename, f.lineno, f.line) for f in frames]
+        else:
+            raise AssertionError("x[..., 9] on 4 columns did not raise")
+
+
 TRAMPOLINE = textwrap.dedent(
     """\
     import torch

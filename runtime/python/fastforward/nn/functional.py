@@ -22,6 +22,7 @@ keyword-only ``output_quantizer`` and ``strict_quantization``, and
 from __future__ import annotations
 
 import ast
+import linecache
 import operator
 import os
 import re
@@ -398,7 +399,10 @@ def _build(op: _Op) -> Callable[..., Any]:
         dq=", ".join("_dq(%s)" % n for n in names),
     )
     FLOAT_IMPLS[op.name] = namespace["_impl"]
-    exec(compile(source, "<fastforward.nn.functional.%s>" % op.name, "exec"), namespace)
+    filename = "<fastforward.nn.functional.%s>" % op.name
+    exec(compile(source, filename, "exec"), namespace)
+    # its lines for tracebacks through the op (a name in <...> is never read from disk)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     fn = namespace[op.name]
     fn.__module__ = __name__
     fn.__qualname__ = op.name

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
+import linecache
 import sys
 import types
 import warnings
@@ -105,7 +106,18 @@ def _load_generated(source: str, tag: str) -> None:
         exec(compile(source, module.__file__, "exec"), module.__dict__)
     except BaseException:
         del sys.modules[name]
+        _show_lines(module.__file__, source)
         raise
+    _show_lines(module.__file__, source)
+
+
+def _show_lines(filename: str, source: str) -> None:
+    """Put the generated source where tracebacks, ``inspect.getsource`` and pdb look for a
+    file's lines (a name in <...> is never read from disk, nor dropped by
+    ``linecache.checkcache``). Only after the module ran: decorators that look for their
+    function's file while a class is defined (transformers' ``auto_docstring`` reads a
+    model name from the path) must not find this one."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
 def _unmapped_types(model: torch.nn.Module) -> List[type]:
