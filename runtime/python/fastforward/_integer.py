@@ -1612,15 +1612,15 @@ def _plan_max_pool2d(b: Dict[str, Any]) -> Optional[Plan]:
     pooled in C (when the plan is made) and the result is what the simulation gives exactly: the codes through the
     table onto the output grid (shared when the grids are one), or their dequantized values
     for a float result."""
-    if b.get("return_indices"):
-        return None
+    if b.get("return_indices") or get_export_mode():
+        return None  # (an export records torch's ops)
     args = _pool_args(b["kernel_size"], b.get("stride"), b.get("padding", 0), b.get("dilation", 1),
                       b.get("ceil_mode", False))
     how = _output(b.get("output_quantizer"))
     x = _activation(b["input"]) if args is not None and how[0] >= 0 else None
     if x is None or not x.qp.scale > 0 or x.raw.dim() not in (3, 4):
         return None
-    if how[0] == _FLOAT and (torch.is_grad_enabled() or get_export_mode()):
+    if how[0] == _FLOAT and torch.is_grad_enabled():
         return None
     if _empty_windows(x.raw, args):
         return None  # the simulation's pool gives -inf there, which no code holds
