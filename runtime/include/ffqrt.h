@@ -303,8 +303,19 @@ enum { FFQRT_POOL_NCHW = 0, FFQRT_POOL_NHWC = 1 };
 typedef struct ffqrt_pool2d_shape {
     size_t n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
     int elem, layout;
+    // average pooling only: the divisor override (0: none; at most 2^24), and whether the
+    // divisor counts the padding
+    size_t divisor;
+    int count_include_pad;
 } ffqrt_pool2d_shape;
 FFQRT_API ffqrt_status ffqrt_max_pool2d(const ffqrt_ctx *ctx, void *y, const void *x,
+                                        const ffqrt_pool2d_shape *s);
+// 2-D average pooling of float32 tensors (elem FFQRT_POOL_F32, dilation 1), as torch's CPU
+// avg_pool2d computes it, bit for bit: each window's elements inside the image summed in
+// row-major order in float32, divided by the divisor (override, or the window's size within
+// the padded image with count_include_pad, else the number of elements summed); a window
+// with no element inside the image gives 0.
+FFQRT_API ffqrt_status ffqrt_avg_pool2d(const ffqrt_ctx *ctx, float *y, const float *x,
                                         const ffqrt_pool2d_shape *s);
 
 // Layer norm over the last dimension of rows x d codes (x: grid px), onto the grid py:
@@ -350,6 +361,7 @@ FFQRT_API ffqrt_status ffqrt_matmul_ref(void *y, const ffqrt_qparam *py, int rel
                                         const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb,
                                         size_t batch, size_t m, size_t k, size_t n);
 FFQRT_API ffqrt_status ffqrt_max_pool2d_ref(void *y, const void *x, const ffqrt_pool2d_shape *s);
+FFQRT_API ffqrt_status ffqrt_avg_pool2d_ref(float *y, const float *x, const ffqrt_pool2d_shape *s);
 FFQRT_API ffqrt_status ffqrt_add_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,
                                      const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t n);
 FFQRT_API ffqrt_status ffqrt_mul_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,

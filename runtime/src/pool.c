@@ -316,6 +316,181 @@ ffqrt_status ffqrt_max_pool2d(const ffqrt_ctx *ctx, void *y, const void *x, cons
     return FFQRT_OK;
 }
 
+// ---- average pooling (float32) ----
+//
+// Each output is the sum of its window's elements inside the image, taken in row-major
+// window order in float32 from +0, divided by the divisor (the override, or the window's
+// size within the padded image with count_include_pad, else the count of elements summed):
+// the operations torch's CPU kernels do, in the same order, so the results are the same
+// bits. Float addition does not reassociate, so there is no separable shortcut: the
+// vectors run across outputs instead (NCHW: the interior outputs of a row, each tap a
+// contiguous run, through the stride phases for stride 2; NHWC: the channels of a pixel).
+
+// o[i] += v[i] for i < n, one IEEE add per element (the vector lanes add independently)
+static void accumulate_f32(float *restrict o, const float *restrict v, size_t n) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        f32x4 a, b;
+        memcpy(&a, o + i, sizeof a);
+        memcpy(&b, v + i, sizeof b);
+        a = a + b;
+        memcpy(o + i, &a, sizeof a);
+    }
+    for (; i < n; i++) o[i] = o[i] + v[i];
+}
+
+// The window of output i along one dimension: [*b, *e) inside [0, n), and its size within
+// the padded image (torch's pool size, before clipping to the image).
+static void avg_window(size_t i, size_t k, size_t st, size_t pad, size_t n, size_t *b, size_t *e,
+                       size_t *padded) {
+    ptrdiff_t s0 = (ptrdiff_t)(i * st) - (ptrdiff_t)pad, e0 = s0 + (ptrdiff_t)k;
+    if (e0 > (ptrdiff_t)(n + pad)) e0 = (ptrdiff_t)(n + pad);
+    *padded = (size_t)(e0 - s0);
+    *b = s0 < 0 ? 0 : (size_t)s0;
+    *e = e0 > (ptrdiff_t)n ? n : (size_t)e0;
+    if (*e < *b) *e = *b;
+}
+
+static float avg_divisor(const ffqrt_pool2d_shape *s, size_t ph_size, size_t pw_size, size_t rows,
+                         size_t cols) {
+    if (s->divisor) return (float)s->divisor;
+    return (float)(s->count_include_pad ? ph_size * pw_size : rows * cols);
+}
+
+typedef struct ajob {
+    float *y;
+    const float *x;
+    const ffqrt_pool2d_shape *s;
+    size_t units, row_cap;
+    float *buf;  // per part: the sums of a row, then the stride phases of an input row
+} ajob;
+
+// One NCHW output row of one plane.
+static void avg_nchw_row(float *restrict out, const float *plane, float *restrict acc, float *restrict phases,
+                         const ffqrt_pool2d_shape *s, size_t i) {
+    size_t w = s->w, sw = s->sw, r0, r1, ph_size;
+    avg_window(i, s->kh, s->sh, s->ph, s->h, &r0, &r1, &ph_size);
+    // interior outputs [lo, hi): the whole window inside the row
+    size_t lo = (s->pw + sw - 1) / sw, hi = 0;
+    if (w + s->pw >= s->kw) hi = (w + s->pw - s->kw) / sw + 1;
+    if (hi > s->ow) hi = s->ow;
+    if (lo > hi) lo = hi;
+    if (lo < hi && r0 < r1) {
+        size_t cnt = hi - lo, plen = (w + sw - 1) / sw;
+        memset(acc, 0, cnt * sizeof(float));  // +0
+        for (size_t r = r0; r < r1; r++) {
+            const float *row = plane + r * w, *src = row;
+            if (sw > 1) {
+                split_phases(phases, row, w, sw, plen, sizeof(float));
+                src = phases;
+            } else {
+                plen = w;
+            }
+            for (size_t u = 0; u < s->kw; u++) {
+                // output q reads column q * sw - pw + u: phase (u - pw) mod sw, index q + (u - pw) div sw
+                size_t e = u + lo * sw - s->pw;  // >= 0: lo * sw >= pw
+                accumulate_f32(acc, src + (e % sw) * plen + e / sw, cnt);
+            }
+        }
+        float div = avg_divisor(s, ph_size, s->kw, r1 - r0, s->kw);
+        for (size_t q = 0; q < cnt; q++) out[lo + q] = acc[q] / div;
+    }
+    for (size_t j = 0; j < s->ow; j++) {
+        if (j == lo && lo < hi && r0 < r1) {
+            j = hi - 1;
+            continue;
+        }
+        size_t c0, c1, pw_size;
+        avg_window(j, s->kw, sw, s->pw, w, &c0, &c1, &pw_size);
+        if (r0 >= r1 || c0 >= c1) {
+            out[j] = 0.0f;  // no element of the image in the window (torch writes 0)
+            continue;
+        }
+        float sum = 0.0f;
+        for (size_t r = r0; r < r1; r++)
+            for (size_t c = c0; c < c1; c++) sum = sum + plane[r * w + c];
+        out[j] = sum / avg_divisor(s, ph_size, pw_size, r1 - r0, c1 - c0);
+    }
+}
+
+static void avg_task(void *arg, size_t part, size_t parts) {
+    const ajob *j = arg;
+    const ffqrt_pool2d_shape *s = j->s;
+    size_t b, e;
+    ffqrt_split(j->units, 1, part, parts, &b, &e);
+    if (s->layout == FFQRT_POOL_NCHW) {
+        float *acc = j->buf + 2 * part * j->row_cap, *phases = acc + j->row_cap;
+        for (size_t p = b; p < e; p++)
+            for (size_t i = 0; i < s->oh; i++)
+                avg_nchw_row(j->y + (p * s->oh + i) * s->ow, j->x + p * s->h * s->w, acc, phases, s, i);
+        return;
+    }
+    size_t c = s->c;
+    for (size_t r = b; r < e; r++) {
+        size_t n = r / s->oh, i = r % s->oh, r0, r1, ph_size;
+        avg_window(i, s->kh, s->sh, s->ph, s->h, &r0, &r1, &ph_size);
+        const float *image = j->x + n * s->h * s->w * c;
+        for (size_t q = 0; q < s->ow; q++) {
+            float *out = j->y + (r * s->ow + q) * c;
+            size_t c0, c1, pw_size;
+            avg_window(q, s->kw, s->sw, s->pw, s->w, &c0, &c1, &pw_size);
+            memset(out, 0, c * sizeof(float));  // +0 sums (and torch's 0 for an empty window)
+            if (r0 >= r1 || c0 >= c1) continue;
+            for (size_t rr = r0; rr < r1; rr++)
+                for (size_t cc = c0; cc < c1; cc++) accumulate_f32(out, image + (rr * s->w + cc) * c, c);
+            float div = avg_divisor(s, ph_size, pw_size, r1 - r0, c1 - c0);
+            for (size_t k = 0; k < c; k++) out[k] = out[k] / div;
+        }
+    }
+}
+
+static int avg_shape_ok(const ffqrt_pool2d_shape *s) {
+    // no dilation in average pooling; the divisor override fits a float exactly
+    return shape_ok(s) && s->elem == FFQRT_POOL_F32 && s->dh == 1 && s->dw == 1 && s->divisor <= (1u << 24);
+}
+
+ffqrt_status ffqrt_avg_pool2d(const ffqrt_ctx *ctx, float *y, const float *x, const ffqrt_pool2d_shape *s) {
+    if (!ctx || !y || !x || !avg_shape_ok(s)) return FFQRT_EINVAL;
+    size_t nt = ffqrt_threads_for(ctx, s->n * s->c * s->h * s->w, POOL_MIN_ELEMS);
+    size_t parts = ffqrt_parts_for(nt);
+    ajob j = {y, x, s, 0, s->w + s->sw, NULL};
+    if (s->layout == FFQRT_POOL_NCHW) {
+        j.units = s->n * s->c;
+        if (parts > j.units) parts = j.units;
+        j.buf = malloc(2 * parts * j.row_cap * sizeof(float));
+        if (!j.buf) return FFQRT_ENOMEM;
+    } else {
+        j.units = s->n * s->oh;
+        if (parts > j.units) parts = j.units;
+    }
+    ffqrt_parallel_parts(ctx->pool, nt, parts, avg_task, &j);
+    free(j.buf);
+    return FFQRT_OK;
+}
+
+ffqrt_status ffqrt_avg_pool2d_ref(float *y, const float *x, const ffqrt_pool2d_shape *s) {
+    if (!y || !x || !avg_shape_ok(s)) return FFQRT_EINVAL;
+    int nhwc = s->layout == FFQRT_POOL_NHWC;
+    for (size_t n = 0; n < s->n; n++)
+        for (size_t c = 0; c < s->c; c++)
+            for (size_t i = 0; i < s->oh; i++)
+                for (size_t j = 0; j < s->ow; j++) {
+                    size_t r0, r1, c0, c1, ph_size, pw_size;
+                    avg_window(i, s->kh, s->sh, s->ph, s->h, &r0, &r1, &ph_size);
+                    avg_window(j, s->kw, s->sw, s->pw, s->w, &c0, &c1, &pw_size);
+                    float sum = 0.0f;
+                    for (size_t r = r0; r < r1; r++)
+                        for (size_t q = c0; q < c1; q++)
+                            sum = sum + x[nhwc ? ((n * s->h + r) * s->w + q) * s->c + c
+                                               : ((n * s->c + c) * s->h + r) * s->w + q];
+                    size_t o = nhwc ? ((n * s->oh + i) * s->ow + j) * s->c + c
+                                    : ((n * s->c + c) * s->oh + i) * s->ow + j;
+                    y[o] =
+                        r0 < r1 && c0 < c1 ? sum / avg_divisor(s, ph_size, pw_size, r1 - r0, c1 - c0) : 0.0f;
+                }
+    return FFQRT_OK;
+}
+
 // The specification: every window in row-major order, torch's rule for each element.
 ffqrt_status ffqrt_max_pool2d_ref(void *y, const void *x, const ffqrt_pool2d_shape *s) {
     if (!y || !x || !shape_ok(s)) return FFQRT_EINVAL;

@@ -1339,6 +1339,65 @@ static void test_max_pool(const variant *vs, size_t nv) {
     }
 }
 
+static void test_avg_pool(const variant *vs, size_t nv) {
+    {  // by hand: 1 x 1 x 2 x 3, 2x2 windows, stride 1, padding 1, with and without the padding counted
+        const float x[6] = {1, 2, 3, 4, 5, 6};
+        float y[12];
+        ffqrt_pool2d_shape s = {1, 1, 2, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 4, FFQRT_POOL_F32, FFQRT_POOL_NCHW,
+                                0, 1};
+        CHECK(ffqrt_avg_pool2d_ref(y, x, &s) == FFQRT_OK, "avg_pool2d_ref");
+        CHECK(y[0] == 0.25f && y[1] == 0.75f && y[5] == 3.0f && y[11] == 1.5f,
+              "avg_pool2d_ref counted: %g %g %g %g", y[0], y[1], y[5], y[11]);
+        s.count_include_pad = 0;
+        CHECK(ffqrt_avg_pool2d_ref(y, x, &s) == FFQRT_OK, "avg_pool2d_ref");
+        CHECK(y[0] == 1.0f && y[1] == 1.5f && y[5] == 3.0f && y[11] == 6.0f,
+              "avg_pool2d_ref not counted: %g %g %g %g", y[0], y[1], y[5], y[11]);
+        s.divisor = 3;
+        CHECK(ffqrt_avg_pool2d_ref(y, x, &s) == FFQRT_OK && y[5] == 4.0f, "avg_pool2d_ref divisor override");
+        s.dh = 2;
+        CHECK(ffqrt_avg_pool2d(vs[0].ctx, y, x, &s) == FFQRT_EINVAL, "avg_pool2d: dilation rejected");
+    }
+    for (int iter = 0; iter < 400; iter++) {
+        ffqrt_pool2d_shape s;
+        memset(&s, 0, sizeof s);
+        s.n = 1 + rnd() % 2;
+        s.c = 1 + rnd() % (iter % 4 == 0 ? 40 : 6);
+        s.h = 1 + rnd() % 19;
+        s.w = 1 + rnd() % 37;
+        s.kh = 1 + rnd() % 4;
+        s.kw = 1 + rnd() % 4;
+        s.dh = s.dw = 1;
+        s.sh = 1 + rnd() % 3;
+        s.sw = 1 + rnd() % 3;
+        s.ph = rnd() % (s.kh / 2 + 1);
+        s.pw = rnd() % (s.kw / 2 + 1);
+        int ceil_mode = rnd() % 2;
+        s.oh = pool_out(s.h, s.kh, s.sh, s.ph, 1, ceil_mode);
+        s.ow = pool_out(s.w, s.kw, s.sw, s.pw, 1, ceil_mode);
+        if (!s.oh || !s.ow) continue;
+        s.elem = FFQRT_POOL_F32;
+        s.layout = (int)(rnd() % 2);
+        s.count_include_pad = (int)(rnd() % 2);
+        s.divisor = rnd() % 4 ? 0 : 1 + rnd() % 9;
+        size_t nin = s.n * s.c * s.h * s.w, nout = s.n * s.c * s.oh * s.ow;
+        float *x = xmalloc(nin * 4), *yr = xmalloc(nout * 4), *yv = xmalloc(nout * 4);
+        fill_floats(x, nin, 1e4f, 1.0f);  // wide magnitudes: the order of the sums shows
+        CHECK(ffqrt_avg_pool2d_ref(yr, x, &s) == FFQRT_OK, "avg_pool2d_ref status");
+        for (size_t i = 0; i < nv; i++) {
+            memset(yv, 0x5a, nout * 4);
+            CHECK(ffqrt_avg_pool2d(vs[i].ctx, yv, x, &s) == FFQRT_OK, "avg_pool2d status");
+            CHECK(
+                pool_same(yr, yv, nout, FFQRT_POOL_F32),
+                "avg_pool2d %s layout %d n%zu c%zu %zux%zu k%zux%zu s%zux%zu p%zux%zu o%zux%zu pad%d div%zu",
+                vs[i].name, s.layout, s.n, s.c, s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.oh, s.ow,
+                s.count_include_pad, s.divisor);
+        }
+        free(x);
+        free(yr);
+        free(yv);
+    }
+}
+
 int main(void) {
     variant vs[20];
     size_t nv = make_variants(vs);
@@ -1360,6 +1419,7 @@ int main(void) {
     test_lut(vs, nv);
     test_nchw8(vs, nv);
     test_max_pool(vs, nv);
+    test_avg_pool(vs, nv);
     test_threads();
     for (size_t i = 0; i < nv; i++) ffqrt_ctx_free(vs[i].ctx);
     printf("runtime: %d passed, %d failed\n", g_pass, g_fail);

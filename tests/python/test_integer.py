@@ -882,40 +882,100 @@ def test_max_pool2d_equals_torch_and_the_simulation():
     assert x.grad is not None and float(x.grad.sum()) == 4 * 2
 
 
+def test_avg_pool2d_equals_torch_bit_for_bit():
+    """A float32 NCHW input to the functional avg_pool2d (3-D or 4-D; padding counted or not,
+    a divisor override, ceil_mode, NaN and magnitudes far apart, where the order of the sums
+    shows) is pooled by libffqrt while the integer path is on, with torch's bits; channels_last
+    inputs, autograd and the integer path off stay torch's; a quantized input (simulated:
+    dequantized, pooled, quantized) gives the simulation's result."""
+    need_c()
+    rng = random.Random(67)
+    calls = []
+    real = _ffqrt.avg_pool2d
+    _ffqrt.avg_pool2d = lambda *a, **k: calls.append(1) or real(*a, **k)
+    done = 0
+    try:
+        for trial in range(200):
+            shape = (rng.randint(1, 2), rng.randint(1, 9), rng.randint(1, 17), rng.randint(1, 17))
+            if trial % 5 == 4:
+                shape = shape[1:]
+            kernel, stride, padding, _, ceil_mode = random_pool_args(rng)
+            include, divisor = rng.random() < 0.5, rng.choice([None, None, rng.randint(1, 9)])
+            x = torch.randn(shape) * torch.exp(torch.randn(shape) * 3)
+            x[torch.rand(shape) < 0.02] = float("nan")
+            args = (kernel, stride, padding, ceil_mode, include, divisor)
+            try:
+                want = TF.avg_pool2d(x, *args)
+            except RuntimeError:
+                continue
+            calls.clear()
+            with torch.no_grad():  # the float implementation of the functional op, divisor override included
+                got = F.FLOAT_IMPLS["avg_pool2d"](x, *args)
+            assert calls, (trial, "not pooled in C")
+            assert got.shape == want.shape and torch.equal(got.isnan(), want.isnan()), (trial, shape, args)
+            assert torch.equal(got.nan_to_num(0.5), want.nan_to_num(0.5)), (trial, shape, args)
+            with torch.no_grad():  # the functional op (its table's parameters)
+                got = F.avg_pool2d(x, kernel, stride, padding, ceil_mode, include)
+            assert torch.equal(got.nan_to_num(0.5), TF.avg_pool2d(x, kernel, stride, padding, ceil_mode,
+                                                                  include).nan_to_num(0.5)), (trial, "functional")
+            done += 1
+        assert done > 120, done
+        x = torch.randn(1, 4, 9, 9)
+        for what, fn in (("channels_last", lambda: F.avg_pool2d(x.contiguous(memory_format=torch.channels_last), 3, 2)),
+                         ("integer path off", lambda: simulated(lambda: F.avg_pool2d(x, 3, 2)))):
+            calls.clear()
+            with torch.no_grad():
+                got = fn()
+            assert not calls and torch.equal(got, TF.avg_pool2d(x, 3, 2)), what
+        xg = x.clone().requires_grad_(True)
+        calls.clear()
+        F.avg_pool2d(xg, 3, 2, output_quantizer=None, strict_quantization=False).sum().backward()
+        assert not calls and xg.grad is not None, "autograd"
+        qx = act((1, 3, 8, 8), rng)
+        q = out_quantizer(TF.avg_pool2d(qx.dequantize(), 2, 2), rng)
+        got, _, want = run_both(lambda: F.avg_pool2d(qx, 2, 2, output_quantizer=q))
+        assert_exact(got, want, "quantized input")
+    finally:
+        _ffqrt.avg_pool2d = real
+
+
 def test_quantize_model_max_pool_surrogate_runs_the_kernel():
-    """quantize_model's surrogate of nn.MaxPool2d computes a float input in libffqrt while
-    the integer path is on (the float forward's values, exactly) and torch's op otherwise;
-    with return_indices it is torch's forward."""
+    """quantize_model's surrogates of nn.MaxPool2d and nn.AvgPool2d compute a float input in
+    libffqrt while the integer path is on (the float forward's values, exactly) and torch's
+    op otherwise; a max pool with return_indices is torch's forward."""
     need_c()
 
     class Net(torch.nn.Module):
         def __init__(self, indices=False):
             super().__init__()
             self.pool = torch.nn.MaxPool2d(3, 2, 1, ceil_mode=True, return_indices=indices)
+            self.avg = torch.nn.AvgPool2d(2, 1, 1, count_include_pad=False)
 
         def forward(self, x):
-            return self.pool(x)
+            y = self.pool(x)
+            return (self.avg(y[0]), y[1]) if isinstance(y, tuple) else self.avg(y)
 
     x = torch.randn(2, 5, 13, 11)
     model = Net()
     want = model(x)
     ff.quantize_model(model, extra_conversion=ff.surrogate_quantized_modules(model))
     calls = []
-    real = _ffqrt.max_pool2d
-    _ffqrt.max_pool2d = lambda *a, **k: calls.append(1) or real(*a, **k)
+    real, real_avg = _ffqrt.max_pool2d, _ffqrt.avg_pool2d
+    _ffqrt.max_pool2d = lambda *a, **k: calls.append("max") or real(*a, **k)
+    _ffqrt.avg_pool2d = lambda *a, **k: calls.append("avg") or real_avg(*a, **k)
     try:
         with torch.no_grad():
             got = model(x)
-            assert torch.equal(got, want) and calls, "integer path"
+            assert torch.equal(got, want) and calls == ["max", "avg"], ("integer path", calls)
             calls.clear()
             with _integer.integer_execution(False):
                 assert torch.equal(model(x), want) and not calls, "simulated path"
             indexed = Net(indices=True)
             ff.quantize_model(indexed, extra_conversion=ff.surrogate_quantized_modules(indexed))
             values, where = indexed(x)
-            assert torch.equal(values, want) and where.dtype == torch.int64 and not calls, "indices"
+            assert torch.equal(values, want) and where.dtype == torch.int64 and calls == ["avg"], "indices"
     finally:
-        _ffqrt.max_pool2d = real
+        _ffqrt.max_pool2d, _ffqrt.avg_pool2d = real, real_avg
 
 
 def test_dropout_and_embedding_match_simulation():

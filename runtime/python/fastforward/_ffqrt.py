@@ -737,7 +737,7 @@ CONV_IN_NHWC, CONV_OUT_NHWC = 1, 2
 class _PoolShape(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in ("n", "c", "h", "w", "kh", "kw", "sh", "sw", "ph", "pw",
                                                      "dh", "dw", "oh", "ow")] + [
-        ("elem", ctypes.c_int), ("layout", ctypes.c_int)]
+        ("elem", ctypes.c_int), ("layout", ctypes.c_int), ("divisor", ctypes.c_size_t), ("count_include_pad", ctypes.c_int)]
 
 
 # ffqrt_pool2d_shape.elem of each dtype (ffqrt.h)
@@ -803,6 +803,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_softmax8": ([vp, vp, qp, vp, qp, sz, sz], i32),
         "ffqrt_nhwc_to_nchw8": ([vp, vp, vp, sz, sz, sz], i32),
         "ffqrt_max_pool2d": ([vp, vp, vp, ctypes.POINTER(_PoolShape)], i32),
+        "ffqrt_avg_pool2d": ([vp, vp, vp, ctypes.POINTER(_PoolShape)], i32),
     }
     for name, (argtypes, restype) in table.items():
         fn = getattr(lib, name)
@@ -1527,6 +1528,42 @@ def max_pool2d(x: torch.Tensor, kernel: Tuple[int, int], stride: Tuple[int, int]
     y = _empty((n, oh, ow, c) if nhwc else (n, c, oh, ow), x.dtype)
     _check(lib.ffqrt_max_pool2d(integer_context(threads), y.data_ptr(), flat.data_ptr(), ctypes.byref(shape)),
            "max_pool2d")
+    return y.permute(0, 3, 1, 2) if nhwc else y
+
+
+def avg_pool2d(x: torch.Tensor, kernel: Tuple[int, int], stride: Tuple[int, int], padding: Tuple[int, int],
+               ceil_mode: bool, count_include_pad: bool, divisor_override: Optional[int],
+               threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``torch.nn.functional.avg_pool2d`` of a 4-D float32 tensor, contiguous or
+    channels_last (the result in the same layout): the same bits as torch's CPU kernel (the
+    window's elements summed in row-major order in float32, then divided). None when C is
+    not available; ValueError for what torch would refuse or the kernel does not take."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32 or x.dim() != 4:
+        raise ValueError("avg_pool2d: x must be a 4-D float32 tensor")
+    nhwc = not x.is_contiguous() and channels_last_dense(x)
+    flat = x.permute(0, 2, 3, 1) if nhwc else x
+    _need(flat, "avg_pool2d input", (torch.float32,), x.numel())
+    args = tuple(kernel) + tuple(stride) + tuple(padding)
+    if len(args) != 6 or any(type(v) is not int for v in args) or type(ceil_mode) is not bool \
+            or type(count_include_pad) is not bool:
+        raise ValueError("avg_pool2d: kernel, stride and padding must be pairs of ints, the flags bools")
+    kh, kw, sh, sw, ph, pw = args
+    if min(kh, kw, sh, sw) < 1 or min(ph, pw) < 0 or ph > kh // 2 or pw > kw // 2:
+        raise ValueError("avg_pool2d: kernel and stride must be positive, padding at most half the kernel")
+    if divisor_override is not None and (type(divisor_override) is not int or not 0 < divisor_override <= 1 << 24):
+        raise ValueError("avg_pool2d: divisor_override must be an int in 1..2^24")
+    n, c, h, w = (int(d) for d in x.shape)
+    oh, ow = _pool_out(h, kh, sh, ph, 1, ceil_mode), _pool_out(w, kw, sw, pw, 1, ceil_mode)
+    if oh < 1 or ow < 1 or x.numel() == 0:
+        raise ValueError("avg_pool2d: no output (the kernel is larger than the padded input, or x is empty)")
+    shape = _PoolShape(n, c, h, w, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow, _POOL_ELEM[torch.float32], int(nhwc),
+                       divisor_override or 0, int(count_include_pad))
+    y = _empty((n, oh, ow, c) if nhwc else (n, c, oh, ow), torch.float32)
+    _check(lib.ffqrt_avg_pool2d(integer_context(threads), y.data_ptr(), flat.data_ptr(), ctypes.byref(shape)),
+           "avg_pool2d")
     return y.permute(0, 3, 1, 2) if nhwc else y
 
 

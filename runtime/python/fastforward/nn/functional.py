@@ -229,18 +229,33 @@ def _max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any =
                 ceil_mode: Any = False) -> Any:
     """torch's max_pool2d, computed by libffqrt while the integer path is on (the same values;
     fastforward._integer.float_max_pool2d says when)."""
-    if not _fast_pool:
+    if len(_fast_pool) < 2:
         from fastforward import _integer
 
-        _fast_pool.append(_integer.float_max_pool2d)
+        _fast_pool[:] = [_integer.float_max_pool2d, _integer.float_avg_pool2d]
     y = _fast_pool[0](input, kernel_size, stride, padding, dilation, ceil_mode)
     if y is not None:
         return y
     return F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
+def _avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: Any = False,
+                count_include_pad: Any = True, divisor_override: Any = None) -> Any:
+    """torch's avg_pool2d, computed by libffqrt while the integer path is on (the same bits;
+    fastforward._integer.float_avg_pool2d says when)."""
+    if len(_fast_pool) < 2:
+        from fastforward import _integer
+
+        _fast_pool[:] = [_integer.float_max_pool2d, _integer.float_avg_pool2d]
+    y = _fast_pool[1](input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    if y is not None:
+        return y
+    return F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
 _SPECIAL: Dict[str, Callable[..., Any]] = {
     "max_pool2d": _max_pool2d,
+    "avg_pool2d": _avg_pool2d,
     "softmax": lambda input, dim, dtype=None: F.softmax(input, dim, dtype=dtype),
     "sigmoid": lambda input: torch.sigmoid(input),  # F.sigmoid minus torch 1.x's warning
     "gelu": lambda input, approximate="none": F.gelu(input, approximate=approximate),

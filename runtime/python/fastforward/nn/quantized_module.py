@@ -334,8 +334,8 @@ def filter_quantized_module_map(*py_modules: Any) -> Iterator[None]:
 def surrogate_quantized_modules(model: torch.nn.Module, *, extra_conversion: Optional[Dict[type, Any]] = None,
                                 ignore_global_module_map: bool = False) -> Dict[type, type]:
     """``{type: Quantized<Type>Surrogate}`` for each module type of ``model`` without an
-    entry; surrogates have no quantizers and the float forward (nn.MaxPool2d's computed by libffqrt
-    while the integer path is on: the same values). Pass as ``extra_conversion``."""
+    entry; surrogates have no quantizers and the float forward (nn.MaxPool2d's and nn.AvgPool2d's
+    computed by libffqrt while the integer path is on: the same values). Pass as ``extra_conversion``."""
     mapping = {} if ignore_global_module_map else quantized_module_map()
     mapping.update(extra_conversion or {})
     out: Dict[type, type] = {}
@@ -343,7 +343,7 @@ def surrogate_quantized_modules(model: torch.nn.Module, *, extra_conversion: Opt
         t = type(module)
         if t in mapping or t in out or t is torch.nn.Module or isinstance(module, (Quantizer, QuantizedModule)):
             continue
-        body = {"forward": _max_pool2d_forward} if t is torch.nn.MaxPool2d else {}
+        body = {"forward": _POOL_FORWARDS[t]} if t in _POOL_FORWARDS else {}
         out[t] = type("Quantized%sSurrogate" % t.__name__, (QuantizedModule, t), body,
                       include_in_module_map=False)
     return out
@@ -362,6 +362,20 @@ def _max_pool2d_forward(self: Any, input: Any) -> Any:
         if y is not None:
             return y
     return torch.nn.MaxPool2d.forward(self, input)
+
+
+def _avg_pool2d_forward(self: Any, input: Any) -> Any:
+    """``nn.AvgPool2d.forward``, by libffqrt on a float32 NCHW input while the integer path is
+    on (``fastforward._integer.float_avg_pool2d``: the same bits as torch's kernel)."""
+    from fastforward import _integer
+
+    y = _integer.float_avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                                  self.count_include_pad, self.divisor_override)
+    return torch.nn.AvgPool2d.forward(self, input) if y is None else y
+
+
+# Surrogates whose float forward libffqrt computes (exactly) while the integer path is on.
+_POOL_FORWARDS = {torch.nn.MaxPool2d: _max_pool2d_forward, torch.nn.AvgPool2d: _avg_pool2d_forward}
 
 
 def _mapping(extra_conversion: Optional[Dict[type, Any]], ignore_global_module_map: bool) -> Dict[type, Any]:
