@@ -48,16 +48,26 @@ static inline u8x16 better_u8x16(u8x16 a, u8x16 b) {
     return (m & b) | (~m & a);
 }
 
-// o[i] = better(o[i], v[i]) for i < n
+// o[i] = better(o[i], v[i]) for i < n. A tail of n >= one vector is one more vector
+// ending at n, overlapping the last one (taking the better element twice changes nothing);
+// it is loaded before the loop stores anything, since a load that straddles a recent store
+// waits for it (store-to-load forwarding fails), and stored last.
 #define COMBINE(NAME, T, VT, VBETTER, BETTER)                                                                \
     static void NAME(T *restrict o, const T *restrict v, size_t n) {                                         \
         size_t i = 0, lanes = sizeof(VT) / sizeof(T);                                                        \
-        for (; i + lanes <= n; i += lanes) {                                                                 \
-            VT a, b;                                                                                         \
-            memcpy(&a, o + i, sizeof a);                                                                     \
-            memcpy(&b, v + i, sizeof b);                                                                     \
-            a = VBETTER(a, b);                                                                               \
-            memcpy(o + i, &a, sizeof a);                                                                     \
+        VT a, b, tail;                                                                                       \
+        if (n >= lanes) {                                                                                    \
+            memcpy(&tail, o + n - lanes, sizeof tail);                                                       \
+            memcpy(&b, v + n - lanes, sizeof b);                                                             \
+            tail = VBETTER(tail, b);                                                                         \
+            for (; i + lanes <= n; i += lanes) {                                                             \
+                memcpy(&a, o + i, sizeof a);                                                                 \
+                memcpy(&b, v + i, sizeof b);                                                                 \
+                a = VBETTER(a, b);                                                                           \
+                memcpy(o + i, &a, sizeof a);                                                                 \
+            }                                                                                                \
+            if (i < n) memcpy(o + n - lanes, &tail, sizeof tail);                                            \
+            return;                                                                                          \
         }                                                                                                    \
         for (; i < n; i++) o[i] = BETTER(o[i], v[i]) ? v[i] : o[i];                                          \
     }
@@ -69,26 +79,35 @@ COMBINE(combine_u8, uint8_t, u8x16, better_u8x16, BETTER_I)
 // Columns of a row in stride-2 phases: ev[q] = x[2q], od[q] = x[2q + 1], for w elements.
 #if defined(__SSE2__)
 #include <emmintrin.h>
-static void split2_f32(float *restrict ev, float *restrict od, const float *restrict x, size_t w) {
-    size_t q = 0;
-    for (; 2 * q + 8 <= w; q += 4) {
-        __m128 a = _mm_loadu_ps(x + 2 * q), b = _mm_loadu_ps(x + 2 * q + 4);
-        _mm_storeu_ps(ev + q, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
-        _mm_storeu_ps(od + q, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
-    }
-    for (size_t c = 2 * q; c < w; c++) (c & 1 ? od : ev)[c / 2] = x[c];
+static inline void split2_f32_at(float *restrict ev, float *restrict od, const float *restrict x, size_t q) {
+    __m128 a = _mm_loadu_ps(x + 2 * q), b = _mm_loadu_ps(x + 2 * q + 4);
+    _mm_storeu_ps(ev + q, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+    _mm_storeu_ps(od + q, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
 }
-static void split2_8(uint8_t *restrict ev, uint8_t *restrict od, const uint8_t *restrict x, size_t w) {
-    size_t q = 0;
+static inline void split2_8_at(uint8_t *restrict ev, uint8_t *restrict od, const uint8_t *restrict x,
+                               size_t q) {
     const __m128i lo = _mm_set1_epi16(0xff);
-    for (; 2 * q + 32 <= w; q += 16) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(x + 2 * q)),
-                b = _mm_loadu_si128((const __m128i *)(x + 2 * q + 16));
-        _mm_storeu_si128((__m128i *)(ev + q), _mm_packus_epi16(_mm_and_si128(a, lo), _mm_and_si128(b, lo)));
-        _mm_storeu_si128((__m128i *)(od + q), _mm_packus_epi16(_mm_srli_epi16(a, 8), _mm_srli_epi16(b, 8)));
-    }
-    for (size_t c = 2 * q; c < w; c++) (c & 1 ? od : ev)[c / 2] = x[c];
+    __m128i a = _mm_loadu_si128((const __m128i *)(x + 2 * q)),
+            b = _mm_loadu_si128((const __m128i *)(x + 2 * q + 16));
+    _mm_storeu_si128((__m128i *)(ev + q), _mm_packus_epi16(_mm_and_si128(a, lo), _mm_and_si128(b, lo)));
+    _mm_storeu_si128((__m128i *)(od + q), _mm_packus_epi16(_mm_srli_epi16(a, 8), _mm_srli_epi16(b, 8)));
 }
+// Chunks of `step` columns; a row of at least one chunk ends with a chunk overlapping the one
+// before (the same copies again), starting at an even column so the phases stay in place; an
+// odd last column is copied alone.
+#define SPLIT2(NAME, T, STEP)                                                                                \
+    static void NAME(T *restrict ev, T *restrict od, const T *restrict x, size_t w) {                        \
+        size_t q = 0;                                                                                        \
+        for (; 2 * q + (STEP) <= w; q += (STEP) / 2) NAME##_at(ev, od, x, q);                                \
+        if (2 * q < w && w >= (STEP)) {                                                                      \
+            q = ((w - (STEP)) & ~(size_t)1) / 2;                                                             \
+            NAME##_at(ev, od, x, q);                                                                         \
+            q += (STEP) / 2;                                                                                 \
+        }                                                                                                    \
+        for (size_t c = 2 * q; c < w; c++) (c & 1 ? od : ev)[c / 2] = x[c];                                  \
+    }
+SPLIT2(split2_f32, float, 8)
+SPLIT2(split2_8, uint8_t, 32)
 #else
 static void split2_f32(float *restrict ev, float *restrict od, const float *restrict x, size_t w) {
     for (size_t c = 0; c < w; c++) (c & 1 ? od : ev)[c / 2] = x[c];

@@ -1290,7 +1290,7 @@ static void test_max_pool(const variant *vs, size_t nv) {
         s.n = 1 + rnd() % 2;
         s.c = 1 + rnd() % (iter % 4 == 0 ? 40 : 6);
         s.h = 1 + rnd() % 19;
-        s.w = 1 + rnd() % 37;
+        s.w = 1 + rnd() % (iter % 3 == 0 ? 90 : 37);
         s.kh = 1 + rnd() % 4;
         s.kw = 1 + rnd() % 4;
         s.dh = rnd() % 4 ? 1 : 1 + rnd() % 3;
@@ -1363,7 +1363,7 @@ static void test_avg_pool(const variant *vs, size_t nv) {
         s.n = 1 + rnd() % 2;
         s.c = 1 + rnd() % (iter % 4 == 0 ? 40 : 6);
         s.h = 1 + rnd() % 19;
-        s.w = 1 + rnd() % 37;
+        s.w = 1 + rnd() % (iter % 3 == 0 ? 90 : 37);
         s.kh = 1 + rnd() % 4;
         s.kw = 1 + rnd() % 4;
         s.dh = s.dw = 1;
