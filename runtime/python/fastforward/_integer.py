@@ -47,6 +47,7 @@ import ctypes
 import dataclasses
 import math
 import os
+import sys
 import threading
 import weakref
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -1689,7 +1690,10 @@ def float_avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: 
 
 
 def _compiling() -> bool:
-    dynamo = getattr(torch, "_dynamo", None)
+    """Whether torch.compile is tracing now. Read from the dynamo module only when something
+    imported it already (nothing compiles without it): the attribute ``torch._dynamo``
+    imports dynamo on first access, seconds of work."""
+    dynamo = sys.modules.get("torch._dynamo")
     is_compiling = getattr(dynamo, "is_compiling", None) if dynamo is not None else None
     return bool(is_compiling()) if is_compiling is not None else False
 
