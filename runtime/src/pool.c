@@ -314,25 +314,42 @@ static int shape_ok(const ffqrt_pool2d_shape *s) {
     return 1;
 }
 
-ffqrt_status ffqrt_max_pool2d(const ffqrt_ctx *ctx, void *y, const void *x, const ffqrt_pool2d_shape *s) {
-    if (!ctx || !y || !x || !shape_ok(s)) return FFQRT_EINVAL;
-    size_t in = s->n * s->c * s->h * s->w;
-    size_t nt = ffqrt_threads_for(ctx, in, POOL_MIN_ELEMS);
+// The threads take planes (NCHW; each part with a row buffer and its phases: w elements,
+// and w + sw - 1, each phase rounded up) or output rows (NHWC).
+static ffqrt_status run_pool(const ffqrt_ctx *ctx, void *y, const void *x, const ffqrt_pool2d_shape *s,
+                             ffqrt_task_fn task) {
+    size_t nt = ffqrt_threads_for(ctx, s->n * s->c * s->h * s->w, POOL_MIN_ELEMS);
     size_t parts = ffqrt_parts_for(nt);
-    // a row and its phases: w elements, and w + sw - 1 (each phase rounded up)
-    pjob j = {y, x, s, 0, s->w + s->sw, NULL, elem_size(s->elem)};
+    pjob j = {y,
+              x,
+              s,
+              s->layout == FFQRT_POOL_NCHW ? s->n * s->c : s->n * s->oh,
+              s->w + s->sw,
+              NULL,
+              elem_size(s->elem)};
+    if (parts > j.units) parts = j.units;
     if (s->layout == FFQRT_POOL_NCHW) {
-        j.units = s->n * s->c;
-        if (parts > j.units) parts = j.units;
         j.buf = malloc(2 * parts * j.row_cap * j.esize);
         if (!j.buf) return FFQRT_ENOMEM;
-    } else {
-        j.units = s->n * s->oh;
-        if (parts > j.units) parts = j.units;
     }
-    ffqrt_parallel_parts(ctx->pool, nt, parts, pool_task, &j);
+    ffqrt_parallel_parts(ctx->pool, nt, parts, task, &j);
     free(j.buf);
     return FFQRT_OK;
+}
+
+ffqrt_status ffqrt_max_pool2d(const ffqrt_ctx *ctx, void *y, const void *x, const ffqrt_pool2d_shape *s) {
+    if (!ctx || !y || !x || !shape_ok(s)) return FFQRT_EINVAL;
+    return run_pool(ctx, y, x, s, pool_task);
+}
+
+// Element (n, c, r, q) of an input of shape s, and of its output (the references' indexing).
+static size_t in_at(const ffqrt_pool2d_shape *s, size_t n, size_t c, size_t r, size_t q) {
+    return s->layout == FFQRT_POOL_NHWC ? ((n * s->h + r) * s->w + q) * s->c + c
+                                        : ((n * s->c + c) * s->h + r) * s->w + q;
+}
+static size_t out_at(const ffqrt_pool2d_shape *s, size_t n, size_t c, size_t i, size_t j) {
+    return s->layout == FFQRT_POOL_NHWC ? ((n * s->oh + i) * s->ow + j) * s->c + c
+                                        : ((n * s->c + c) * s->oh + i) * s->ow + j;
 }
 
 // ---- average pooling (float32) ----
@@ -375,14 +392,6 @@ static float avg_divisor(const ffqrt_pool2d_shape *s, size_t ph_size, size_t pw_
     if (s->divisor) return (float)s->divisor;
     return (float)(s->count_include_pad ? ph_size * pw_size : rows * cols);
 }
-
-typedef struct ajob {
-    float *y;
-    const float *x;
-    const ffqrt_pool2d_shape *s;
-    size_t units, row_cap;
-    float *buf;  // per part: the sums of a row, then the stride phases of an input row
-} ajob;
 
 // One NCHW output row of one plane.
 static void avg_nchw_row(float *restrict out, const float *plane, float *restrict acc, float *restrict phases,
@@ -433,24 +442,26 @@ static void avg_nchw_row(float *restrict out, const float *plane, float *restric
 }
 
 static void avg_task(void *arg, size_t part, size_t parts) {
-    const ajob *j = arg;
+    const pjob *j = arg;
     const ffqrt_pool2d_shape *s = j->s;
+    float *y = j->y;
+    const float *x = j->x;
     size_t b, e;
     ffqrt_split(j->units, 1, part, parts, &b, &e);
     if (s->layout == FFQRT_POOL_NCHW) {
-        float *acc = j->buf + 2 * part * j->row_cap, *phases = acc + j->row_cap;
+        float *acc = (float *)j->buf + 2 * part * j->row_cap, *phases = acc + j->row_cap;
         for (size_t p = b; p < e; p++)
             for (size_t i = 0; i < s->oh; i++)
-                avg_nchw_row(j->y + (p * s->oh + i) * s->ow, j->x + p * s->h * s->w, acc, phases, s, i);
+                avg_nchw_row(y + (p * s->oh + i) * s->ow, x + p * s->h * s->w, acc, phases, s, i);
         return;
     }
     size_t c = s->c;
     for (size_t r = b; r < e; r++) {
         size_t n = r / s->oh, i = r % s->oh, r0, r1, ph_size;
         avg_window(i, s->kh, s->sh, s->ph, s->h, &r0, &r1, &ph_size);
-        const float *image = j->x + n * s->h * s->w * c;
+        const float *image = x + n * s->h * s->w * c;
         for (size_t q = 0; q < s->ow; q++) {
-            float *out = j->y + (r * s->ow + q) * c;
+            float *out = y + (r * s->ow + q) * c;
             size_t c0, c1, pw_size;
             avg_window(q, s->kw, s->sw, s->pw, s->w, &c0, &c1, &pw_size);
             memset(out, 0, c * sizeof(float));  // +0 sums (and torch's 0 for an empty window)
@@ -470,26 +481,11 @@ static int avg_shape_ok(const ffqrt_pool2d_shape *s) {
 
 ffqrt_status ffqrt_avg_pool2d(const ffqrt_ctx *ctx, float *y, const float *x, const ffqrt_pool2d_shape *s) {
     if (!ctx || !y || !x || !avg_shape_ok(s)) return FFQRT_EINVAL;
-    size_t nt = ffqrt_threads_for(ctx, s->n * s->c * s->h * s->w, POOL_MIN_ELEMS);
-    size_t parts = ffqrt_parts_for(nt);
-    ajob j = {y, x, s, 0, s->w + s->sw, NULL};
-    if (s->layout == FFQRT_POOL_NCHW) {
-        j.units = s->n * s->c;
-        if (parts > j.units) parts = j.units;
-        j.buf = malloc(2 * parts * j.row_cap * sizeof(float));
-        if (!j.buf) return FFQRT_ENOMEM;
-    } else {
-        j.units = s->n * s->oh;
-        if (parts > j.units) parts = j.units;
-    }
-    ffqrt_parallel_parts(ctx->pool, nt, parts, avg_task, &j);
-    free(j.buf);
-    return FFQRT_OK;
+    return run_pool(ctx, y, x, s, avg_task);
 }
 
 ffqrt_status ffqrt_avg_pool2d_ref(float *y, const float *x, const ffqrt_pool2d_shape *s) {
     if (!y || !x || !avg_shape_ok(s)) return FFQRT_EINVAL;
-    int nhwc = s->layout == FFQRT_POOL_NHWC;
     for (size_t n = 0; n < s->n; n++)
         for (size_t c = 0; c < s->c; c++)
             for (size_t i = 0; i < s->oh; i++)
@@ -499,12 +495,8 @@ ffqrt_status ffqrt_avg_pool2d_ref(float *y, const float *x, const ffqrt_pool2d_s
                     avg_window(j, s->kw, s->sw, s->pw, s->w, &c0, &c1, &pw_size);
                     float sum = 0.0f;
                     for (size_t r = r0; r < r1; r++)
-                        for (size_t q = c0; q < c1; q++)
-                            sum = sum + x[nhwc ? ((n * s->h + r) * s->w + q) * s->c + c
-                                               : ((n * s->c + c) * s->h + r) * s->w + q];
-                    size_t o = nhwc ? ((n * s->oh + i) * s->ow + j) * s->c + c
-                                    : ((n * s->c + c) * s->oh + i) * s->ow + j;
-                    y[o] =
+                        for (size_t q = c0; q < c1; q++) sum = sum + x[in_at(s, n, c, r, q)];
+                    y[out_at(s, n, c, i, j)] =
                         r0 < r1 && c0 < c1 ? sum / avg_divisor(s, ph_size, pw_size, r1 - r0, c1 - c0) : 0.0f;
                 }
     return FFQRT_OK;
@@ -513,7 +505,6 @@ ffqrt_status ffqrt_avg_pool2d_ref(float *y, const float *x, const ffqrt_pool2d_s
 // The specification: every window in row-major order, torch's rule for each element.
 ffqrt_status ffqrt_max_pool2d_ref(void *y, const void *x, const ffqrt_pool2d_shape *s) {
     if (!y || !x || !shape_ok(s)) return FFQRT_EINVAL;
-    int nhwc = s->layout == FFQRT_POOL_NHWC;
     for (size_t n = 0; n < s->n; n++)
         for (size_t c = 0; c < s->c; c++)
             for (size_t i = 0; i < s->oh; i++)
@@ -526,8 +517,7 @@ ffqrt_status ffqrt_max_pool2d_ref(void *y, const void *x, const ffqrt_pool2d_sha
                         for (size_t u = 0; u < s->kw; u++) {
                             ptrdiff_t q = (ptrdiff_t)(j * s->sw + u * s->dw) - (ptrdiff_t)s->pw;
                             if (q < 0 || q >= (ptrdiff_t)s->w) continue;
-                            size_t at = nhwc ? ((n * s->h + (size_t)r) * s->w + (size_t)q) * s->c + c
-                                             : ((n * s->c + c) * s->h + (size_t)r) * s->w + (size_t)q;
+                            size_t at = in_at(s, n, c, (size_t)r, (size_t)q);
                             double v = s->elem == FFQRT_POOL_F32  ? ((const float *)x)[at]
                                        : s->elem == FFQRT_POOL_S8 ? ((const int8_t *)x)[at]
                                                                   : ((const uint8_t *)x)[at];
@@ -535,8 +525,7 @@ ffqrt_status ffqrt_max_pool2d_ref(void *y, const void *x, const ffqrt_pool2d_sha
                             have = 1;
                         }
                     }
-                    size_t o = nhwc ? ((n * s->oh + i) * s->ow + j) * s->c + c
-                                    : ((n * s->c + c) * s->oh + i) * s->ow + j;
+                    size_t o = out_at(s, n, c, i, j);
                     if (s->elem == FFQRT_POOL_F32) ((float *)y)[o] = have ? (float)best : -INFINITY;
                     else if (s->elem == FFQRT_POOL_S8) ((int8_t *)y)[o] = have ? (int8_t)best : INT8_MIN;
                     else ((uint8_t *)y)[o] = have ? (uint8_t)best : 0;

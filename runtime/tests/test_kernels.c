@@ -1264,6 +1264,29 @@ static int pool_same(const void *a, const void *b, size_t n, int elem) {
     return 1;
 }
 
+// A random shape torch takes (padding at most half the kernel), dilated when asked; 0 when
+// it has no output.
+static int random_pool_shape(ffqrt_pool2d_shape *s, int iter, int dilated) {
+    memset(s, 0, sizeof *s);
+    s->n = 1 + rnd() % 2;
+    s->c = 1 + rnd() % (iter % 4 == 0 ? 40 : 6);
+    s->h = 1 + rnd() % 19;
+    s->w = 1 + rnd() % (iter % 3 == 0 ? 90 : 37);
+    s->kh = 1 + rnd() % 4;
+    s->kw = 1 + rnd() % 4;
+    s->dh = dilated && rnd() % 4 == 0 ? 1 + rnd() % 3 : 1;
+    s->dw = dilated && rnd() % 4 == 0 ? 1 + rnd() % 3 : 1;
+    s->sh = 1 + rnd() % 3;
+    s->sw = 1 + rnd() % 3;
+    s->ph = rnd() % (s->kh / 2 + 1);
+    s->pw = rnd() % (s->kw / 2 + 1);
+    int ceil_mode = rnd() % 2;
+    s->oh = pool_out(s->h, s->kh, s->sh, s->ph, s->dh, ceil_mode);
+    s->ow = pool_out(s->w, s->kw, s->sw, s->pw, s->dw, ceil_mode);
+    s->layout = (int)(rnd() % 2);
+    return s->oh && s->ow;
+}
+
 static void test_max_pool(const variant *vs, size_t nv) {
     // the reference on a small case worked out by hand: 1 x 1 x 3 x 4, 2x2 windows, stride 2,
     // padding 1: windows clipped to the image
@@ -1286,26 +1309,8 @@ static void test_max_pool(const variant *vs, size_t nv) {
     }
     for (int iter = 0; iter < 400; iter++) {
         ffqrt_pool2d_shape s;
-        memset(&s, 0, sizeof s);
-        s.n = 1 + rnd() % 2;
-        s.c = 1 + rnd() % (iter % 4 == 0 ? 40 : 6);
-        s.h = 1 + rnd() % 19;
-        s.w = 1 + rnd() % (iter % 3 == 0 ? 90 : 37);
-        s.kh = 1 + rnd() % 4;
-        s.kw = 1 + rnd() % 4;
-        s.dh = rnd() % 4 ? 1 : 1 + rnd() % 3;
-        s.dw = rnd() % 4 ? 1 : 1 + rnd() % 3;
-        s.sh = 1 + rnd() % 3;
-        s.sw = 1 + rnd() % 3;
-        // torch's limit: padding at most half the kernel
-        s.ph = rnd() % (s.kh / 2 + 1);
-        s.pw = rnd() % (s.kw / 2 + 1);
-        int ceil_mode = rnd() % 2;
-        s.oh = pool_out(s.h, s.kh, s.sh, s.ph, s.dh, ceil_mode);
-        s.ow = pool_out(s.w, s.kw, s.sw, s.pw, s.dw, ceil_mode);
-        if (!s.oh || !s.ow) continue;
+        if (!random_pool_shape(&s, iter, 1)) continue;
         s.elem = (int)(rnd() % 3);
-        s.layout = (int)(rnd() % 2);
         size_t es = s.elem == FFQRT_POOL_F32 ? 4 : 1, nin = s.n * s.c * s.h * s.w,
                nout = s.n * s.c * s.oh * s.ow;
         void *x = xmalloc(nin * es), *yr = xmalloc(nout * es), *yv = xmalloc(nout * es);
@@ -1359,24 +1364,8 @@ static void test_avg_pool(const variant *vs, size_t nv) {
     }
     for (int iter = 0; iter < 400; iter++) {
         ffqrt_pool2d_shape s;
-        memset(&s, 0, sizeof s);
-        s.n = 1 + rnd() % 2;
-        s.c = 1 + rnd() % (iter % 4 == 0 ? 40 : 6);
-        s.h = 1 + rnd() % 19;
-        s.w = 1 + rnd() % (iter % 3 == 0 ? 90 : 37);
-        s.kh = 1 + rnd() % 4;
-        s.kw = 1 + rnd() % 4;
-        s.dh = s.dw = 1;
-        s.sh = 1 + rnd() % 3;
-        s.sw = 1 + rnd() % 3;
-        s.ph = rnd() % (s.kh / 2 + 1);
-        s.pw = rnd() % (s.kw / 2 + 1);
-        int ceil_mode = rnd() % 2;
-        s.oh = pool_out(s.h, s.kh, s.sh, s.ph, 1, ceil_mode);
-        s.ow = pool_out(s.w, s.kw, s.sw, s.pw, 1, ceil_mode);
-        if (!s.oh || !s.ow) continue;
+        if (!random_pool_shape(&s, iter, 0)) continue;
         s.elem = FFQRT_POOL_F32;
-        s.layout = (int)(rnd() % 2);
         s.count_include_pad = (int)(rnd() % 2);
         s.divisor = rnd() % 4 ? 0 : 1 + rnd() % 9;
         size_t nin = s.n * s.c * s.h * s.w, nout = s.n * s.c * s.oh * s.ow;
