@@ -668,6 +668,33 @@ def assert_float_table_close(got, want, x, what):
     assert int((diff != 0).sum()) <= 64, "%s: %d elements differ" % (what, int((diff != 0).sum()))
 
 
+def test_add_of_channels_last_operands_stays_channels_last():
+    """add / mul of two channels_last QuantizedTensors of one shape (a residual add of two
+    conv outputs) runs over their NHWC memory: the simulation's integers, and a
+    channels_last result as torch's add of the dequantized operands gives (no transposing
+    copy of either operand); mixed layouts and broadcasts take the dense path, same values."""
+    need_c()
+    rng = random.Random(71)
+    for trial in range(24):
+        shape = (rng.randint(1, 2), rng.randint(2, 20), rng.randint(2, 9), rng.randint(2, 9))
+        a, b = act(shape, rng, pow2=trial % 3 == 0), act(shape, rng, pow2=trial % 3 == 0)
+        cl = trial % 4
+        if cl in (0, 1):
+            a = QuantizedTensor(a.raw_data.contiguous(memory_format=torch.channels_last), a.quantization_context)
+        if cl in (0, 2):
+            b = QuantizedTensor(b.raw_data.contiguous(memory_format=torch.channels_last), b.quantization_context)
+        op = F.add if trial % 2 else F.mul
+        with torch.no_grad():
+            ref = simulated(lambda: op(a, b, output_quantizer=None, strict_quantization=False))
+        q = out_quantizer(ref, rng, pow2=trial % 3 == 0)
+        got, path, want = run_both(lambda: op(a, b, output_quantizer=q))
+        assert path and path.endswith(":integer"), (trial, path)
+        assert_exact(got, want, "trial %d layouts %d" % (trial, cl))
+        if cl == 0:
+            assert got.raw_data.is_contiguous(memory_format=torch.channels_last), trial
+            assert want.dequantize().is_contiguous(memory_format=torch.channels_last), trial
+
+
 def test_unary_ops_with_a_float_result_are_float_tables():
     """A unary op of a per-tensor 8-bit input without an output quantizer (``F.gelu(x)`` in
     model code autoquant left as it was) gives floats: looked up in a table of the op on the

@@ -1150,12 +1150,25 @@ def _plan_eltwise(b: Dict[str, Any], op: str) -> Optional[Plan]:
             return _plan_by_scalar(op, big, small, how)
 
     def run() -> torch.Tensor:
+        fn = _ffqrt.add if op == "add" else _ffqrt.mul
+        if _both_channels_last(x.raw, y.raw):
+            # a residual add of two conv outputs: elementwise over their NHWC memory, the
+            # result channels_last as torch's add of the dequantized operands gives it (a
+            # .contiguous() of each operand was a transposing copy, for nothing)
+            nhwc = fn(x.raw.permute(0, 2, 3, 1), x.qp, y.raw.permute(0, 2, 3, 1), y.qp, how[1][0])
+            return _finish(nhwc.permute(0, 3, 1, 2), how)
         a = x.raw.expand(shape).contiguous()
         c = y.raw.expand(shape).contiguous()
-        fn = _ffqrt.add if op == "add" else _ffqrt.mul
         return _finish(fn(a, x.qp, c, y.qp, how[1][0]), how)
 
     return run
+
+
+def _both_channels_last(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Two 4-D tensors of one shape, both dense in channels_last order (and not also
+    contiguous, as tensors with one channel or a 1 x 1 image are)."""
+    return (a.dim() == 4 and a.shape == b.shape and not a.is_contiguous() and not b.is_contiguous()
+            and _ffqrt.channels_last_dense(a) and _ffqrt.channels_last_dense(b))
 
 
 def _plan_by_scalar(op: str, big: _Act, small: _Act, how: Tuple[int, Any]) -> Plan:
