@@ -153,6 +153,24 @@ static void valid_taps(ptrdiff_t start, size_t k, size_t d, size_t n, size_t *fi
     *last = l;
 }
 
+// The outputs [*lo, *hi) of an NCHW row whose whole window lies inside the row.
+static void interior(const ffqrt_pool2d_shape *s, size_t *lo, size_t *hi) {
+    size_t span = (s->kw - 1) * s->dw;
+    *lo = (s->pw + s->sw - 1) / s->sw;
+    *hi = s->w + s->pw > span ? (s->w + s->pw - span - 1) / s->sw + 1 : 0;
+    if (*hi > s->ow) *hi = s->ow;
+    if (*lo > *hi) *lo = *hi;
+}
+
+// Where tap t's run for the interior outputs starts in a row split into its stride phases
+// (plen elements each; the row itself when the stride is 1): output lo + q reads column
+// (lo + q) * sw - pw + t * dw, phase e mod sw, index q + e div sw, e = lo * sw - pw + t * dw
+// (>= 0: lo * sw >= pw).
+static size_t tap_run(const ffqrt_pool2d_shape *s, size_t lo, size_t plen, size_t t) {
+    size_t e = lo * s->sw - s->pw + t * s->dw;
+    return (e % s->sw) * plen + e / s->sw;
+}
+
 // One NCHW output row of type T from the rows of one plane: the valid input rows combined
 // into `tmp`, then (stride > 1) `tmp` split into its stride phases (phase r holds columns
 // r, r + sw, ...), so that each tap of the window is a contiguous run for the interior
@@ -169,11 +187,8 @@ static void valid_taps(ptrdiff_t start, size_t k, size_t d, size_t n, size_t *fi
         size_t base = i * s->sh - s->ph; /* wraps when negative; only base + t * dh is used */               \
         memcpy(tmp, plane + (base + r0 * s->dh) * w, w * sizeof(T));                                         \
         for (size_t t = r0 + 1; t < r1; t++) COMB(tmp, plane + (base + t * s->dh) * w, w);                   \
-        /* interior outputs [lo, hi): every column of the window inside the row */                           \
-        size_t span = (s->kw - 1) * s->dw, lo = (s->pw + sw - 1) / sw, hi = 0;                               \
-        if (w + s->pw > span) hi = (w + s->pw - span - 1) / sw + 1;                                          \
-        if (hi > s->ow) hi = s->ow;                                                                          \
-        if (lo > hi) lo = hi;                                                                                \
+        size_t lo, hi;                                                                                       \
+        interior(s, &lo, &hi);                                                                               \
         if (lo < hi) {                                                                                       \
             const T *src = tmp;                                                                              \
             size_t plen = w; /* elements per phase */                                                        \
@@ -182,11 +197,9 @@ static void valid_taps(ptrdiff_t start, size_t k, size_t d, size_t n, size_t *fi
                 split_phases(phases, tmp, w, sw, plen, sizeof(T));                                           \
                 src = phases;                                                                                \
             }                                                                                                \
-            /* tap t reads column j * sw + d with d = t * dw - pw; d + K * sw >= 0 */                        \
-            size_t K = (s->pw + sw - 1) / sw, cnt = hi - lo;                                                 \
+            size_t cnt = hi - lo;                                                                            \
             for (size_t t = 0; t < s->kw; t++) {                                                             \
-                size_t e = t * s->dw + K * sw - s->pw;                                                       \
-                const T *v = src + (e % sw) * plen + (lo + e / sw - K);                                      \
+                const T *v = src + tap_run(s, lo, plen, t);                                                  \
                 if (t == 0) memcpy(out + lo, v, cnt * sizeof(T));                                            \
                 else COMB(out + lo, v, cnt);                                                                 \
             }                                                                                                \
@@ -398,11 +411,8 @@ static void avg_nchw_row(float *restrict out, const float *plane, float *restric
                          const ffqrt_pool2d_shape *s, size_t i) {
     size_t w = s->w, sw = s->sw, r0, r1, ph_size;
     avg_window(i, s->kh, s->sh, s->ph, s->h, &r0, &r1, &ph_size);
-    // interior outputs [lo, hi): the whole window inside the row
-    size_t lo = (s->pw + sw - 1) / sw, hi = 0;
-    if (w + s->pw >= s->kw) hi = (w + s->pw - s->kw) / sw + 1;
-    if (hi > s->ow) hi = s->ow;
-    if (lo > hi) lo = hi;
+    size_t lo, hi;
+    interior(s, &lo, &hi);
     if (lo < hi && r0 < r1) {
         size_t cnt = hi - lo, plen = (w + sw - 1) / sw;
         memset(acc, 0, cnt * sizeof(float));  // +0
@@ -414,11 +424,7 @@ static void avg_nchw_row(float *restrict out, const float *plane, float *restric
             } else {
                 plen = w;
             }
-            for (size_t u = 0; u < s->kw; u++) {
-                // output q reads column q * sw - pw + u: phase (u - pw) mod sw, index q + (u - pw) div sw
-                size_t e = u + lo * sw - s->pw;  // >= 0: lo * sw >= pw
-                accumulate_f32(acc, src + (e % sw) * plen + e / sw, cnt);
-            }
+            for (size_t u = 0; u < s->kw; u++) accumulate_f32(acc, src + tap_run(s, lo, plen, u), cnt);
         }
         float div = avg_divisor(s, ph_size, s->kw, r1 - r0, s->kw);
         for (size_t q = 0; q < cnt; q++) out[lo + q] = acc[q] / div;
