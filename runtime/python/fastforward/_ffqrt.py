@@ -737,7 +737,8 @@ CONV_IN_NHWC, CONV_OUT_NHWC = 1, 2
 class _PoolShape(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in ("n", "c", "h", "w", "kh", "kw", "sh", "sw", "ph", "pw",
                                                      "dh", "dw", "oh", "ow")] + [
-        ("elem", ctypes.c_int), ("layout", ctypes.c_int), ("divisor", ctypes.c_size_t), ("count_include_pad", ctypes.c_int)]
+        ("elem", ctypes.c_int), ("layout", ctypes.c_int), ("divisor", ctypes.c_size_t),
+        ("count_include_pad", ctypes.c_int)]
 
 
 # ffqrt_pool2d_shape.elem of each dtype (ffqrt.h)
@@ -1497,6 +1498,40 @@ def _pool_out(size: int, k: int, stride: int, pad: int, dil: int, ceil_mode: boo
     return out
 
 
+def _pool2d(name: str, x: torch.Tensor, dtypes: Tuple[torch.dtype, ...], pairs: Tuple[Any, ...], ceil_mode: bool,
+            divisor: int, count_include_pad: bool, threads: Optional[int]) -> Optional[torch.Tensor]:
+    """``ffqrt_<name>`` of a 4-D tensor ``x`` of ``dtypes``, contiguous or channels_last (the
+    result in the same layout). ``pairs``: kernel, stride, padding and dilation, each a pair
+    of ints checked as torch checks them (padding at most half the kernel). None when C is
+    not available; ValueError for what torch would refuse or the kernel does not take."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.dtype not in dtypes or x.dim() != 4:
+        raise ValueError("%s: x must be a 4-D %s tensor" % (name, " or ".join(str(d).split(".")[-1] for d in dtypes)))
+    nhwc = not x.is_contiguous() and channels_last_dense(x)
+    flat = x.permute(0, 2, 3, 1) if nhwc else x
+    _need(flat, name + " input", (x.dtype,), x.numel())
+    args = tuple(v for pair in pairs for v in pair)
+    if len(args) != 8 or any(type(v) is not int for v in args):
+        raise ValueError("%s: kernel, stride, padding and dilation must be pairs of ints" % name)
+    kh, kw, sh, sw, ph, pw, dh, dw = args
+    if min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
+        raise ValueError("%s: kernel, stride and dilation must be positive, padding not negative" % name)
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError("%s: padding must be at most half the kernel" % name)
+    n, c, h, w = (int(d) for d in x.shape)
+    oh, ow = _pool_out(h, kh, sh, ph, dh, ceil_mode), _pool_out(w, kw, sw, pw, dw, ceil_mode)
+    if oh < 1 or ow < 1 or x.numel() == 0:
+        raise ValueError("%s: no output (the kernel is larger than the padded input, or x is empty)" % name)
+    shape = _PoolShape(n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, _POOL_ELEM[x.dtype], int(nhwc), divisor,
+                       int(count_include_pad))
+    y = _empty((n, oh, ow, c) if nhwc else (n, c, oh, ow), x.dtype)
+    _check(getattr(lib, "ffqrt_" + name)(integer_context(threads), y.data_ptr(), flat.data_ptr(), ctypes.byref(shape)),
+           name)
+    return y.permute(0, 3, 1, 2) if nhwc else y
+
+
 def max_pool2d(x: torch.Tensor, kernel: Tuple[int, int], stride: Tuple[int, int], padding: Tuple[int, int],
                dilation: Tuple[int, int], ceil_mode: bool, threads: Optional[int] = None) -> Optional[torch.Tensor]:
     """``torch.nn.functional.max_pool2d`` of a 4-D float32, int8 or uint8 tensor, contiguous
@@ -1504,31 +1539,8 @@ def max_pool2d(x: torch.Tensor, kernel: Tuple[int, int], stride: Tuple[int, int]
     torch checks them (padding at most half the kernel); exact, NaN propagating as in
     torch. None when C is not available; ValueError for what torch would refuse or the
     kernel does not take (the caller falls back to torch, which raises its own error)."""
-    lib = _integer_lib()
-    if lib is None:
-        return None
-    if not isinstance(x, torch.Tensor) or x.dtype not in _POOL_ELEM or x.dim() != 4:
-        raise ValueError("max_pool2d: x must be a 4-D float32, int8 or uint8 tensor")
-    nhwc = not x.is_contiguous() and channels_last_dense(x)
-    flat = x.permute(0, 2, 3, 1) if nhwc else x
-    _need(flat, "max_pool2d input", (x.dtype,), x.numel())
-    args = tuple(kernel) + tuple(stride) + tuple(padding) + tuple(dilation)
-    if len(args) != 8 or any(type(v) is not int for v in args):
-        raise ValueError("max_pool2d: kernel, stride, padding and dilation must be pairs of ints")
-    kh, kw, sh, sw, ph, pw, dh, dw = args
-    if min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
-        raise ValueError("max_pool2d: kernel, stride and dilation must be positive, padding not negative")
-    if ph > kh // 2 or pw > kw // 2:
-        raise ValueError("max_pool2d: padding must be at most half the kernel")
-    n, c, h, w = (int(d) for d in x.shape)
-    oh, ow = _pool_out(h, kh, sh, ph, dh, ceil_mode), _pool_out(w, kw, sw, pw, dw, ceil_mode)
-    if oh < 1 or ow < 1 or x.numel() == 0:
-        raise ValueError("max_pool2d: no output (the kernel is larger than the padded input, or x is empty)")
-    shape = _PoolShape(n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, _POOL_ELEM[x.dtype], int(nhwc))
-    y = _empty((n, oh, ow, c) if nhwc else (n, c, oh, ow), x.dtype)
-    _check(lib.ffqrt_max_pool2d(integer_context(threads), y.data_ptr(), flat.data_ptr(), ctypes.byref(shape)),
-           "max_pool2d")
-    return y.permute(0, 3, 1, 2) if nhwc else y
+    return _pool2d("max_pool2d", x, tuple(_POOL_ELEM), (tuple(kernel), tuple(stride), tuple(padding), tuple(dilation)),
+                   ceil_mode, 0, False, threads)
 
 
 def avg_pool2d(x: torch.Tensor, kernel: Tuple[int, int], stride: Tuple[int, int], padding: Tuple[int, int],
@@ -1538,33 +1550,12 @@ def avg_pool2d(x: torch.Tensor, kernel: Tuple[int, int], stride: Tuple[int, int]
     channels_last (the result in the same layout): the same bits as torch's CPU kernel (the
     window's elements summed in row-major order in float32, then divided). None when C is
     not available; ValueError for what torch would refuse or the kernel does not take."""
-    lib = _integer_lib()
-    if lib is None:
-        return None
-    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32 or x.dim() != 4:
-        raise ValueError("avg_pool2d: x must be a 4-D float32 tensor")
-    nhwc = not x.is_contiguous() and channels_last_dense(x)
-    flat = x.permute(0, 2, 3, 1) if nhwc else x
-    _need(flat, "avg_pool2d input", (torch.float32,), x.numel())
-    args = tuple(kernel) + tuple(stride) + tuple(padding)
-    if len(args) != 6 or any(type(v) is not int for v in args) or type(ceil_mode) is not bool \
-            or type(count_include_pad) is not bool:
-        raise ValueError("avg_pool2d: kernel, stride and padding must be pairs of ints, the flags bools")
-    kh, kw, sh, sw, ph, pw = args
-    if min(kh, kw, sh, sw) < 1 or min(ph, pw) < 0 or ph > kh // 2 or pw > kw // 2:
-        raise ValueError("avg_pool2d: kernel and stride must be positive, padding at most half the kernel")
+    if type(ceil_mode) is not bool or type(count_include_pad) is not bool:
+        raise ValueError("avg_pool2d: ceil_mode and count_include_pad must be bools")
     if divisor_override is not None and (type(divisor_override) is not int or not 0 < divisor_override <= 1 << 24):
         raise ValueError("avg_pool2d: divisor_override must be an int in 1..2^24")
-    n, c, h, w = (int(d) for d in x.shape)
-    oh, ow = _pool_out(h, kh, sh, ph, 1, ceil_mode), _pool_out(w, kw, sw, pw, 1, ceil_mode)
-    if oh < 1 or ow < 1 or x.numel() == 0:
-        raise ValueError("avg_pool2d: no output (the kernel is larger than the padded input, or x is empty)")
-    shape = _PoolShape(n, c, h, w, kh, kw, sh, sw, ph, pw, 1, 1, oh, ow, _POOL_ELEM[torch.float32], int(nhwc),
-                       divisor_override or 0, int(count_include_pad))
-    y = _empty((n, oh, ow, c) if nhwc else (n, c, oh, ow), torch.float32)
-    _check(lib.ffqrt_avg_pool2d(integer_context(threads), y.data_ptr(), flat.data_ptr(), ctypes.byref(shape)),
-           "avg_pool2d")
-    return y.permute(0, 3, 1, 2) if nhwc else y
+    return _pool2d("avg_pool2d", x, (torch.float32,), (tuple(kernel), tuple(stride), tuple(padding), (1, 1)),
+                   ceil_mode, divisor_override or 0, count_include_pad, threads)
 
 
 def contiguous8(x: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:

@@ -1567,12 +1567,8 @@ def _plan_layer_norm(b: Dict[str, Any]) -> Optional[Plan]:
 
 
 def _pool_pair(v: Any) -> Optional[Tuple[int, int]]:
-    """An int or a sequence of one or two ints as torch's pooling reads it, else None."""
-    if type(v) is int:
-        return (v, v)
-    if type(v) in (list, tuple) and len(v) in (1, 2) and all(type(e) is int for e in v):
-        return (v[0], v[-1])
-    return None
+    """``_pair``, and a one-element sequence read as both, as torch's pooling reads it."""
+    return _pair(v[0] if type(v) in (list, tuple) and len(v) == 1 else v, "pooling")
 
 
 def _pool_args(kernel_size: Any, stride: Any, padding: Any, dilation: Any,
@@ -1587,9 +1583,9 @@ def _pool_args(kernel_size: Any, stride: Any, padding: Any, dilation: Any,
     return kernel, step, pad, dil, ceil_mode
 
 
-def _pool_codes(raw: torch.Tensor, args: Tuple[Any, ...]) -> Optional[torch.Tensor]:
-    """``max_pool2d`` of a 3-D or 4-D float32 / int8 / uint8 tensor in C (contiguous or
-    channels_last; other layouts are copied first), or None when C does not take it."""
+def _pooled(raw: torch.Tensor, pool: Callable[[torch.Tensor], Optional[torch.Tensor]]) -> Optional[torch.Tensor]:
+    """``pool`` (a libffqrt pooling call on a 4-D tensor) of a 3-D or 4-D tensor, contiguous
+    or channels_last (other layouts are copied first), or None when C does not take it."""
     squeeze = raw.dim() == 3
     x = raw.unsqueeze(0) if squeeze else raw
     if x.dim() != 4 or not x.is_cpu or x.layout != torch.strided:
@@ -1597,12 +1593,17 @@ def _pool_codes(raw: torch.Tensor, args: Tuple[Any, ...]) -> Optional[torch.Tens
     if not (x.is_contiguous() or _ffqrt.channels_last_dense(x)):
         x = x.contiguous()
     try:
-        y = _ffqrt.max_pool2d(x, *args)
+        y = pool(x)
     except ValueError:
         return None  # torch's own call decides (and raises what torch raises)
     if y is None:
         return None
     return y.squeeze(0) if squeeze else y
+
+
+def _pool_codes(raw: torch.Tensor, args: Tuple[Any, ...]) -> Optional[torch.Tensor]:
+    """``max_pool2d`` of a float32 / int8 / uint8 tensor in C (``_pooled``)."""
+    return _pooled(raw, lambda x: _ffqrt.max_pool2d(x, *args))
 
 
 def _empty_windows(raw: torch.Tensor, args: Tuple[Any, ...]) -> bool:
@@ -1693,14 +1694,8 @@ def float_avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: 
             divisor_override is None or type(divisor_override) is int):
         return None
     kernel, step, pad, _, ceil_mode = args
-    x = input.unsqueeze(0) if input.dim() == 3 else input
-    try:
-        y = _ffqrt.avg_pool2d(x, kernel, step, pad, ceil_mode, count_include_pad, divisor_override)
-    except ValueError:
-        return None  # torch decides (and raises its own errors)
-    if y is None:
-        return None
-    return y.squeeze(0) if input.dim() == 3 else y
+    return _pooled(input, lambda x: _ffqrt.avg_pool2d(x, kernel, step, pad, ceil_mode, count_include_pad,
+                                                      divisor_override))
 
 
 def _compiling() -> bool:

@@ -222,18 +222,22 @@ def _like(name: str) -> Callable[..., Any]:
     return impl
 
 
-_fast_pool: List[Any] = []
+_fast_pool: List[Any] = []  # fastforward._integer's float pools, imported on first use
+
+
+def _fast_pools() -> List[Any]:
+    if not _fast_pool:
+        from fastforward import _integer
+
+        _fast_pool[:] = [_integer.float_max_pool2d, _integer.float_avg_pool2d]
+    return _fast_pool
 
 
 def _max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                 ceil_mode: Any = False) -> Any:
     """torch's max_pool2d, computed by libffqrt while the integer path is on (the same values;
     fastforward._integer.float_max_pool2d says when)."""
-    if len(_fast_pool) < 2:
-        from fastforward import _integer
-
-        _fast_pool[:] = [_integer.float_max_pool2d, _integer.float_avg_pool2d]
-    y = _fast_pool[0](input, kernel_size, stride, padding, dilation, ceil_mode)
+    y = _fast_pools()[0](input, kernel_size, stride, padding, dilation, ceil_mode)
     if y is not None:
         return y
     return F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -243,11 +247,7 @@ def _avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any =
                 count_include_pad: Any = True, divisor_override: Any = None) -> Any:
     """torch's avg_pool2d, computed by libffqrt while the integer path is on (the same bits;
     fastforward._integer.float_avg_pool2d says when)."""
-    if len(_fast_pool) < 2:
-        from fastforward import _integer
-
-        _fast_pool[:] = [_integer.float_max_pool2d, _integer.float_avg_pool2d]
-    y = _fast_pool[1](input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    y = _fast_pools()[1](input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     if y is not None:
         return y
     return F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)

@@ -350,28 +350,25 @@ def surrogate_quantized_modules(model: torch.nn.Module, *, extra_conversion: Opt
 
 
 def _max_pool2d_forward(self: Any, input: Any) -> Any:
-    """``nn.MaxPool2d.forward``, by libffqrt on a float32 input while the integer path is on
-    (``fastforward._integer.float_max_pool2d``: the same values; torch's own NCHW kernel is
-    several times slower). A QuantizedTensor input reaches the integer kernel through
-    torch's call as usual."""
-    if not self.return_indices:
-        from fastforward import _integer
+    """``nn.MaxPool2d.forward`` through the float implementation of
+    ``fastforward.nn.functional.max_pool2d`` (libffqrt on a float32 input while the integer
+    path is on: the same values; torch's own NCHW kernel is several times slower). A
+    QuantizedTensor input reaches the integer kernel through torch's call as usual."""
+    if self.return_indices:
+        return torch.nn.MaxPool2d.forward(self, input)
+    from fastforward.nn import functional
 
-        y = _integer.float_max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                                      self.ceil_mode)
-        if y is not None:
-            return y
-    return torch.nn.MaxPool2d.forward(self, input)
+    return functional._max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
 
 
 def _avg_pool2d_forward(self: Any, input: Any) -> Any:
-    """``nn.AvgPool2d.forward``, by libffqrt on a float32 NCHW input while the integer path is
-    on (``fastforward._integer.float_avg_pool2d``: the same bits as torch's kernel)."""
-    from fastforward import _integer
+    """``nn.AvgPool2d.forward`` through the float implementation of
+    ``fastforward.nn.functional.avg_pool2d`` (libffqrt on a float32 NCHW input while the
+    integer path is on: the same bits as torch's kernel)."""
+    from fastforward.nn import functional
 
-    y = _integer.float_avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+    return functional._avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                                   self.count_include_pad, self.divisor_override)
-    return torch.nn.AvgPool2d.forward(self, input) if y is None else y
 
 
 # Surrogates whose float forward libffqrt computes (exactly) while the integer path is on.
