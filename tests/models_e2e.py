@@ -133,8 +133,16 @@ def hf_models(torch):
                             window_size=4)
         return tf.SwinForImageClassification(cfg), {"pixel_values": image(torch)}
 
+    def perceiver():  # position encodings and decoders on an ABCMeta base: their quantized classes take it
+        cfg = tf.PerceiverConfig(num_latents=8, d_latents=32, d_model=32, num_blocks=1, num_self_attends_per_block=1,
+                                 num_self_attention_heads=2, num_cross_attention_heads=2, vocab_size=97,
+                                 max_position_embeddings=64)
+        return tf.PerceiverForMaskedLM(cfg), {"inputs": tokens(torch, cfg)}
+
     return [
         ("mixtral", "transformers.models.mixtral.modeling_mixtral", mixtral, "MixtralDecoderLayer"),
+        ("perceiver", "transformers.models.perceiver.modeling_perceiver", perceiver,
+         "PerceiverTrainablePositionEncoding"),
         ("bloom", "transformers.models.bloom.modeling_bloom", bloom, "BloomAttention"),
         ("deberta-v2", "transformers.models.deberta_v2.modeling_deberta_v2", deberta_v2,
          "DisentangledSelfAttention"),

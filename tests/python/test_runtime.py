@@ -168,6 +168,110 @@ def test_subclass_init_runs_init_quantization_once_at_the_end():
     assert quantized_module_impl.quantized_class_for(Events) is QuantizedEvents
 
 
+def test_float_classes_with_a_metaclass_of_their_own():
+    # `class X(nn.Module, ABC)` (transformers' Perceiver and UDOP, MONAI's EfficientNet
+    # encoder) or any other metaclass: `class QuantizedX(QuantizedModule, X)`, as ffq writes
+    # it, must be definable (it was a "metaclass conflict" TypeError, so the whole generated
+    # file failed to import), built directly and reached by quantize_model.
+    import abc
+    import inspect
+
+    class Registering(type):
+        seen = []
+
+        def __new__(mcs, name, bases, ns, **kw):
+            cls = super().__new__(mcs, name, bases, ns, **kw)
+            mcs.seen.append(name)
+            return cls
+
+    class Base(torch.nn.Module, abc.ABC):
+        @abc.abstractmethod
+        def scale(self):
+            ...
+
+    class Scaled(Base):
+        def __init__(self, d, factor=2.0):
+            super().__init__()
+            self.lin = torch.nn.Linear(d, d)
+            self.factor = factor
+            self.events = ["init"]
+
+        def scale(self):
+            return self.factor
+
+        def forward(self, x):
+            return self.lin(x) * self.scale()
+
+    class Tagged(torch.nn.Module, metaclass=type("RegisteringModule", (Registering,), {})):
+        def __init__(self):
+            super().__init__()
+            self.events = ["init"]
+
+        def forward(self, x):
+            return x + 1
+
+    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
+    try:
+        class QuantizedScaled(QuantizedModule, Scaled):
+            def __init_quantization__(self):
+                super().__init_quantization__()
+                self.quantizer_out = QuantizerStub()
+                self.events.append("quantize")
+
+        class QuantizedTagged(Tagged, QuantizedModule):  # the other base order
+            def __init_quantization__(self):
+                super().__init_quantization__()
+                self.events.append("quantize")
+
+        assert isinstance(QuantizedScaled, abc.ABCMeta) and "QuantizedTagged" in Registering.seen
+        built = QuantizedScaled(3, factor=3.0)
+        assert built.events == ["init", "quantize"] and built.factor == 3.0
+        assert isinstance(built.quantizer_out, QuantizerStub) and isinstance(built, Base)
+        assert list(inspect.signature(QuantizedScaled).parameters) == ["d", "factor"]
+        assert QuantizedTagged().events == ["init", "quantize"]
+        try:
+            QuantizedScaled()  # a missing argument: raised as by Scaled, nothing left half-built
+        except TypeError as exc:
+            assert "'d'" in str(exc), exc
+        else:
+            raise AssertionError("QuantizedScaled() without its argument did not raise")
+        assert QuantizedScaled(2).events == ["init", "quantize"]
+
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(Scaled(4), Tagged())
+        x = torch.randn(2, 4)
+        expected = model(x)
+        quantize_model(model)
+        assert [type(m) for m in model] == [QuantizedScaled, QuantizedTagged]
+        assert model[0].events == ["init", "quantize"]
+        assert_identical(model(x), expected)
+    finally:
+        quantized_module_impl._QUANTIZED_CLASSES.clear()
+        quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+
+
+def test_plain_quantized_module_and_explicit_super_init():
+    built = QuantizedModule()
+    assert built.quantizer_metadata == {}  # __init_quantization__ ran
+
+    class Holder(torch.nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.d = d
+
+    class QuantizedHolder(QuantizedModule, Holder, include_in_module_map=False):
+        def __init__(self, d):
+            super().__init__(d)  # through QuantizedModule on to Holder
+            self.after = True
+
+        def __init_quantization__(self):
+            super().__init_quantization__()
+            self.order = "after" if getattr(self, "after", False) else "before"
+
+    held = QuantizedHolder(5)
+    assert held.d == 5 and held.order == "after"
+
+
 def test_most_recently_defined_quantized_class_wins():
     registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
     try:

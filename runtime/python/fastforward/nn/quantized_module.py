@@ -31,8 +31,10 @@ writes the tags into the stubs (``QuantizerStub(weight_quantizer=True)``,
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import re
+import threading
 import warnings
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
@@ -86,18 +88,57 @@ class SkipQuantization:
 SKIP_QUANTIZATION = SkipQuantization()
 
 
-class _QuantizedModuleMeta(type(torch.nn.Module)):  # type: ignore[misc]
-    """Runs ``__init_quantization__()`` once a directly constructed instance's ``__init__``
-    (the outermost one) has returned."""
+# Construction. A directly constructed quantized module runs ``__init_quantization__()`` once
+# its outermost ``__init__`` has returned. FastForward does this with a metaclass; here every
+# subclass's ``__init__`` is wrapped instead (``__init_subclass__``), because a metaclass of
+# our own would conflict with the float class's: ``class QuantizedX(QuantizedModule, X)``
+# with ``X(nn.Module, ABC)`` (transformers' Perceiver and UDOP, MONAI's EfficientNet
+# encoder) raised "metaclass conflict" and the whole generated file failed to import. Without
+# a metaclass, the quantized class takes X's.
 
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        instance = super().__call__(*args, **kwargs)
-        instance.__init_quantization__()
-        finish_tag_inference(instance)
-        return instance
+_building = threading.local()  # .depth: id(instance) -> __init__ calls under way on this thread
 
 
-class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
+def _outermost_init(init: Any) -> Any:
+    """``init`` (a class's ``__init__``) made to finish a directly constructed quantized
+    module: when it is the outermost ``__init__`` of the instance (not reached from a
+    subclass's through ``super().__init__()``), ``__init_quantization__()`` and the tag
+    inference run after it returns, as FastForward's metaclass runs them."""
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        depth = _building.__dict__.setdefault("depth", {})
+        key = id(self)
+        outer = key not in depth
+        depth[key] = depth.get(key, 0) + 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            if outer:
+                del depth[key]
+            else:
+                depth[key] -= 1
+        if outer:
+            self.__init_quantization__()
+            finish_tag_inference(self)
+
+    __init__._ff_outermost = True  # type: ignore[attr-defined]
+    return __init__
+
+
+def _install_outermost_init(cls: type) -> None:
+    """Wrap the ``__init__`` that instances of ``cls`` run (the first in its MRO, this
+    module's pass-through skipped so the float class's own is wrapped, signature included),
+    unless that one is a wrapper already (an inherited one serves)."""
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None and klass is not QuantizedModule:
+            break
+    if not getattr(init, "_ff_outermost", False):
+        cls.__init__ = _outermost_init(init)  # type: ignore[misc]
+
+
+class QuantizedModule(torch.nn.Module):
     """Base class of quantized modules.
 
     Subclasses override ``__init_quantization__`` to create their quantizers, and start it
@@ -105,8 +146,14 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
     keeps a subclass out of the module map that ``quantize_model`` uses.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # passes the call on (a subclass's ``super().__init__(...)`` reaches the float base
+        # after this class); wrapped below, so ``QuantizedModule()`` itself is finished too
+        super().__init__(*args, **kwargs)
+
     def __init_subclass__(cls, include_in_module_map: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _install_outermost_init(cls)
         install_layer_view(cls)  # containers: their quantizer slots are not entries
         if include_in_module_map:
             base = float_base_of(cls)
@@ -258,6 +305,9 @@ class QuantizedModule(torch.nn.Module, metaclass=_QuantizedModuleMeta):
         from fastforward.quantization.serialization import load_quantized_model
 
         return load_quantized_model(self, path, **kwargs)
+
+
+QuantizedModule.__init__ = _outermost_init(QuantizedModule.__init__)  # type: ignore[method-assign]
 
 
 def record_quantized_class(float_cls: type, quantized_cls: type, *, _stacklevel: int = 2) -> None:
