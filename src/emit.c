@@ -781,7 +781,8 @@ static void reindent(ffq_ctx *cx, const char *s, size_t n, int from, int to, Str
     }
 }
 
-void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
+// emit_function with `extra` more spaces of indentation (a class under a guard).
+static void emit_function_at(ffq_ctx *cx, const Conv *cv, StrBuf *out, int extra) {
     NodeMap done = {0}, hoists = {0};
     Emitter e = {.cx = cx, .cv = cv, .c = cv->c, .prologue_done = &done, .hoists_done = &hoists};
     const FuncInfo *fn = cv->fn;
@@ -789,7 +790,7 @@ void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
         fn->lead < e.c->nodes[fn->outer].start && !fn->owner ? fn->lead : e.c->nodes[fn->outer].start;
     bool first;
     int indent = line_indent(e.c, start, &first);
-    int target = fn->owner || cv->cls ? 4 : 0;  // a method of the generated class, or a helper
+    int target = (fn->owner || cv->cls ? 4 : 0) + extra;  // a method of the generated class, or a helper
     StrBuf text = {0};
     sb_indent(cx, &text, indent);
     copy(&e, start, e.c->nodes[fn->outer].start, &text);  // leading comments
@@ -800,12 +801,14 @@ void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) {
     else reindent(cx, text.data, text.len, indent, target, out);
 }
 
+void emit_function(ffq_ctx *cx, const Conv *cv, StrBuf *out) { emit_function_at(cx, cv, out, 0); }
+
 // --- classes ---
 
-static void emit_fn_tracked(ffq_ctx *cx, const Conv *cv, StrBuf *out, PtrVec *origins) {
+static void emit_fn_tracked(ffq_ctx *cx, const Conv *cv, StrBuf *out, PtrVec *origins, int extra) {
     ImportOrigin *o = ARENA_NEW(cx, ImportOrigin);
     o->start = out->len;
-    emit_function(cx, cv, out);
+    emit_function_at(cx, cv, out, extra);
     o->end = out->len;
     o->mod = cv->mod;
     vec_push(cx, origins, o);
@@ -837,11 +840,39 @@ static bool fits_as_is(const char *line, int indent) {
     return (size_t)indent + n <= FMT_LINE_WIDTH;
 }
 
+// Is class ci defined under a guard in its module (in an `if`, `try`, `else`, ... block at
+// module level)? Then its name may be bound to another object when the module has run
+// (diffusers: `if torch >= 2.1: LayerNorm = nn.LayerNorm` / `else: class LayerNorm`), or
+// to nothing.
+static bool emit_class_guarded(const ClassInfo *ci) {
+    const Cst *c = ci->mod->cst;
+    uint32_t st = ci->node, parent = c->nodes[st].parent;
+    if (parent != CST_NONE && c->nodes[parent].kind == K_DECORATED_DEF) st = parent;
+    parent = c->nodes[st].parent;
+    return parent != CST_NONE && parent != 0;
+}
+
 static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *origins) {
-    sb_printf(cx, out, "class %s(fastforward.nn.QuantizedModule, %s):\n", g->name,
-              g->base ? g->base : g->ci->name);
-    sb_puts(cx, out, "    def __init_quantization__(self) -> None:\n");
-    sb_puts(cx, out, "        super().__init_quantization__()\n");
+    const char *base = g->base ? g->base : g->ci->name;
+    int extra = 0;
+    if (emit_class_guarded(g->ci)) {
+        // The quantized class exists when the name is bound to the class converted here;
+        // else (another class, an alias of one, None, unbound) it would stand for another
+        // float class in quantize_model's map, or fail to import.
+        sb_printf(cx, out,
+                  "# %s is defined under a condition in its module: this class is made only\n"
+                  "# when the name is bound to that class (not to another one, nor to None)\n"
+                  "if isinstance(globals().get(\"%s\"), type) and %s.__module__ == \"%s\" and "
+                  "%s.__qualname__ == \"%s\":\n",
+                  g->ci->name, base, base, g->ci->mod->name, base, g->ci->name);
+        extra = 4;
+    }
+    sb_indent(cx, out, extra);
+    sb_printf(cx, out, "class %s(fastforward.nn.QuantizedModule, %s):\n", g->name, base);
+    sb_indent(cx, out, extra + 4);
+    sb_puts(cx, out, "def __init_quantization__(self) -> None:\n");
+    sb_indent(cx, out, extra + 8);
+    sb_puts(cx, out, "super().__init_quantization__()\n");
     PtrVec stubs = {0};  // own quantizers of each instance method, then the forwarded ones
     for (size_t i = 0; i < g->convs.len; i++) {
         const Conv *cv = g->convs.items[i];
@@ -860,8 +891,8 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *orig
                 arena_printf(cx, "self.%s: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(%s)",
                              q->name, stub_arguments(cx, q->tag));
             StrBuf f = {0};
-            if (fits_as_is(line, 8) || !format_stmt(cx, line, strlen(line), 8, &f))
-                sb_indent(cx, &f, 8), sb_puts(cx, &f, line);
+            if (fits_as_is(line, extra + 8) || !format_stmt(cx, line, strlen(line), extra + 8, &f))
+                sb_indent(cx, &f, extra + 8), sb_puts(cx, &f, line);
             sb_puts(cx, out, sb_cstr(cx, &f));
             sb_putc(cx, out, '\n');
             cx->stats.stubs_inserted++;
@@ -871,7 +902,7 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *orig
         const Conv *cv = g->convs.items[i];
         if (cv->dropped) continue;
         sb_putc(cx, out, '\n');
-        emit_fn_tracked(cx, cv, out, origins);
+        emit_fn_tracked(cx, cv, out, origins, extra);
     }
 }
 
@@ -884,7 +915,7 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out, Cst **tree) {
         if (cv->dropped) continue;
         if (!first) sb_puts(cx, &body, "\n\n");
         first = false;
-        emit_fn_tracked(cx, cv, &body, &origins);
+        emit_fn_tracked(cx, cv, &body, &origins, 0);
     }
     for (size_t i = 0; i < plan->classes.len; i++) {
         if (!first) sb_puts(cx, &body, "\n\n");
@@ -899,8 +930,10 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out, Cst **tree) {
     Cst *body_tree = imports_collect(cx, plan->mod, sb_cstr(cx, &body), &origins, &imports);
     for (size_t i = 0; i < plan->classes.len; i++) {
         const GenClass *g = plan->classes.items[i];
-        imports_add(cx, &imports, true, g->ci->mod->name, g->ci->name,
-                    g->base && strcmp(g->base, g->ci->name) != 0 ? g->base : NULL);
+        const char *alias = g->base && strcmp(g->base, g->ci->name) != 0 ? g->base : NULL;
+        if (emit_class_guarded(g->ci))
+            imports_add_guarded(cx, &imports, g->ci->mod->name, g->ci->name, alias);
+        else imports_add(cx, &imports, true, g->ci->mod->name, g->ci->name, alias);
     }
     StrBuf text = {0};
     imports_write(cx, plan->first_party, &imports, &text);

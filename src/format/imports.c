@@ -41,6 +41,16 @@ void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const
     vec_push(cx, v, im);
 }
 
+void imports_add_guarded(ffq_ctx *cx, PtrVec *v, const char *module, const char *name, const char *alias) {
+    imports_add(cx, v, true, module, name, alias);
+    for (size_t i = 0; i < v->len; i++) {
+        Import *im = v->items[i];
+        if (im->is_from && strcmp(im->module, module) == 0 && strcmp(im->name, name) == 0 &&
+            ((!alias && !im->alias) || (alias && im->alias && strcmp(alias, im->alias) == 0)))
+            im->guarded = true;
+    }
+}
+
 // Is `name`, used at node `at` of the generated code, bound by a function or
 // lambda around it (locals.c decides what a scope binds)? memo: node -> Locals.
 static bool bound_around(ffq_ctx *cx, const Cst *c, uint32_t at, const char *name, NodeMap *memo) {
@@ -296,14 +306,19 @@ static void emit_guarded_imports(ffq_ctx *cx, const PtrVec *imports, StrBuf *out
     for (size_t i = 0; i < imports->len; i++) {
         const Import *im = imports->items[i];
         if (!im->guarded) continue;
-        sb_printf(cx, out, "\ntry:\n    from %s import %s\nexcept ImportError:\n    pass\n", im->module,
-                  im->name);
+        if (is_dotted(im->module) && is_identifier(im->name, strlen(im->name)))
+            sb_printf(cx, out, "\ntry:\n    from %s import %s%s%s\nexcept ImportError:\n    pass\n",
+                      im->module, im->name, im->alias ? " as " : "", im->alias ? im->alias : "");
+        else  // (§1.2) bound dynamically; a missing attribute is a missing name too
+            sb_printf(cx, out,
+                      "\ntry:\n    %s = getattr(importlib.import_module(\"%s\"), \"%s\")\n"
+                      "except (ImportError, AttributeError):\n    pass\n",
+                      im->alias ? im->alias : im->name, im->module, im->name);
     }
 }
 
 static bool needs_dynamic(const Import *im) {
-    return !im->guarded && im->is_from &&
-           !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
+    return im->is_from && !(is_dotted(im->module) && is_identifier(im->name, strlen(im->name)));
 }
 
 // Writes the from-imports of v[i]'s module (a run starting at i); returns the run's end.
@@ -351,7 +366,7 @@ void imports_write(ffq_ctx *cx, const char *first_party, PtrVec *imports, StrBuf
     PtrVec statik = {0};  // the imports that can be written as import statements
     bool dynamic = false;
     for (size_t i = 0; i < imports->len; i++) {
-        if (needs_dynamic(imports->items[i])) dynamic = true;
+        if (needs_dynamic(imports->items[i])) dynamic = true;  // (guarded ones too: importlib is needed)
         else if (!VEC_AT(*imports, Import, i)->guarded) vec_push(cx, &statik, imports->items[i]);
     }
     if (dynamic) imports_add(cx, &statik, false, "importlib", NULL, NULL);

@@ -16,6 +16,10 @@ typedef struct ImportOrigin {
 // module [as alias]` or `from module import name [as alias]`.
 void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const char *name,
                  const char *alias);
+// The same `from module import name [as alias]`, written under a guard of its own
+// (`try:` ... `except ImportError: pass`): for a name its module binds only on some
+// paths (a class defined under `if` / `try`).
+void imports_add_guarded(ffq_ctx *cx, PtrVec *v, const char *module, const char *name, const char *alias);
 // The imports the free names of `body` need; origins (ImportOrigin *, in
 // text order) say where each piece came from, `input` covers the rest.
 // Returns the tree of body it parsed for that (NULL if it could not).

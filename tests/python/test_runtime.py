@@ -1114,6 +1114,89 @@ def _real_ffq():
     return binary
 
 
+GUARDED_MODEL = textwrap.dedent(
+    """\
+    import torch
+    from torch import nn
+
+    USE_TORCH_NORM = {use_torch_norm}
+    if USE_TORCH_NORM:
+        LayerNorm = nn.LayerNorm
+    else:
+
+        class LayerNorm(nn.Module):
+            def __init__(self, dim):
+                super().__init__()
+                self.dim = dim
+                self.weight = nn.Parameter(torch.ones(dim))
+
+            def forward(self, x):
+                return torch.nn.functional.layer_norm(x, (self.dim,), self.weight) * 2
+
+    try:
+        from not_an_installed_kernel_package import fused
+
+        class Fused(nn.Module):
+            def forward(self, x):
+                return fused(x) + 1
+
+    except ImportError:
+        pass
+
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = LayerNorm(8)
+            self.lin = nn.Linear(8, 8)
+
+        def forward(self, x):
+            return self.lin(self.norm(x)) + x
+    """
+)
+
+
+def test_classes_defined_under_a_condition():
+    # diffusers: `if torch >= 2.1: LayerNorm = nn.LayerNorm` / `else: class LayerNorm(...)`.
+    # The generated QuantizedLayerNorm took torch's LayerNorm as its float base and replaced
+    # fastforward's own in the module map: every nn.LayerNorm of every model then ran its
+    # forward ('no attribute dim'). A class under a failed `try` made the output fail to
+    # import. Now each such class is made only when the name is the class ffq converted.
+    _real_ffq()
+    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
+    for use_torch_norm in (True, False):
+        name = "ffq_guarded_%s" % ("alias" if use_torch_norm else "class")
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, name + ".py"), "w") as f:
+                f.write(GUARDED_MODEL.format(use_torch_norm=use_torch_norm))
+            sys.path.insert(0, tmp)
+            try:
+                source = __import__(name)
+                generated = fastforward.autoquantize(source.Block(), auto_import=True)
+                assert not hasattr(generated, "QuantizedFused")  # its name is unbound
+                assert hasattr(generated, "QuantizedLayerNorm") is not use_torch_norm
+                torch.manual_seed(0)
+                model = source.Block()
+                x = torch.randn(2, 8)
+                expected = model(x)
+                with fastforward.strict_quantization(False):
+                    quantize_model(model)
+                    got = model(x)
+                assert type(model) is generated.QuantizedBlock
+                builtin = fastforward.nn.QuantizedLayerNorm
+                assert type(model.norm) is (builtin if use_torch_norm else generated.QuantizedLayerNorm)
+                assert_identical(got, expected)
+                # and torch's LayerNorm anywhere else still maps to fastforward's own
+                assert type(quantize_model(torch.nn.LayerNorm(4))) is builtin
+            finally:
+                sys.path.remove(tmp)
+                for mod in list(sys.modules):
+                    if name in mod:
+                        del sys.modules[mod]
+                quantized_module_impl._QUANTIZED_CLASSES.clear()
+                quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+
+
 def test_autoquantize_with_ffq_end_to_end():
     _real_ffq()
     float_models, _ = _models()
