@@ -16,7 +16,8 @@
 #include "ffq_int.h"
 #include "format/pystdlib.h"
 
-enum { RESOLVE_DEPTH_MAX = 24 };  // re-exports and aliases followed to resolve one name
+enum { RESOLVE_DEPTH_MAX = 24 };      // re-exports and aliases followed to resolve one name
+enum { BIND_TARGET_DEPTH_MAX = 64 };  // nesting of an unpacking target at module level
 
 static void bind(ffq_ctx *cx, Module *m, const char *name, BindKind kind, const char *module,
                  const char *attr, uint32_t node) {
@@ -176,13 +177,36 @@ static ClassInfo *load_class(ffq_ctx *cx, Module *m, uint32_t node) {
     return ci;
 }
 
+// The names an assignment target binds: `x`, and those of unpacking targets (`a, b`,
+// `(a, [b, *rest])`: monai's `rearrange, _ = optional_import("einops", ...)`, whose name
+// the generated code must import like any other); attributes and subscripts bind none.
+static void bind_target(ffq_ctx *cx, Module *m, uint32_t t, uint32_t stmt, int depth) {
+    const Cst *c = m->cst;
+    t = cst_unparen(c, t);
+    if (t == CST_NONE || depth > BIND_TARGET_DEPTH_MAX) return;
+    switch (c->nodes[t].kind) {
+    case K_IDENTIFIER: bind(cx, m, cst_strdup(cx, c, t), BIND_ASSIGN, NULL, NULL, stmt); return;
+    case K_PATTERN_LIST:
+    case K_TUPLE_PATTERN:
+    case K_LIST_PATTERN:
+    case K_TUPLE:
+    case K_LIST:
+    case K_EXPRESSION_LIST:
+    case K_LIST_SPLAT_PATTERN:
+    case K_LIST_SPLAT:
+        for (uint32_t k = 0; k < cst_named_count(c, t); k++)
+            bind_target(cx, m, cst_named_child(c, t, k), stmt, depth + 1);
+        return;
+    default: return;
+    }
+}
+
 static void load_assignment(ffq_ctx *cx, Module *m, uint32_t stmt) {
     const Cst *c = m->cst;
     uint32_t a = cst_named_child(c, stmt, 0);
     while (a != CST_NONE && c->nodes[a].kind == K_ASSIGNMENT) {
         uint32_t left = cst_field(c, a, F_LEFT);
-        if (left != CST_NONE && c->nodes[left].kind == K_IDENTIFIER)
-            bind(cx, m, cst_strdup(cx, c, left), BIND_ASSIGN, NULL, NULL, stmt);
+        if (left != CST_NONE) bind_target(cx, m, left, stmt, 0);
         a = cst_field(c, a, F_RIGHT);  // chained a = b = value
     }
 }
@@ -682,9 +706,12 @@ static Symbol lookup_assigned(ffq_ctx *cx, Module *m, const Binding *b, const ch
     const Cst *c = m->cst;
     uint32_t asg = cst_named_child(c, b->node, 0);
     uint32_t right = asg == CST_NONE ? CST_NONE : cst_field(c, asg, F_RIGHT);
+    uint32_t left = asg == CST_NONE ? CST_NONE : cst_unparen(c, cst_field(c, asg, F_LEFT));
     uint32_t rk = right == CST_NONE ? K_OTHER : c->nodes[right].kind;
     Symbol s = sym_none();
-    if (rk == K_IDENTIFIER || rk == K_ATTRIBUTE) {
+    // `Alias = other.Name` (not one name of an unpacking `A, B = pair`)
+    if ((rk == K_IDENTIFIER || rk == K_ATTRIBUTE) && left != CST_NONE &&
+        c->nodes[left].kind == K_IDENTIFIER) {
         s = program_resolve_depth(cx, m, right, depth + 1);
         if (s.kind != SYM_NONE) return s;
     }
