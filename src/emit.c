@@ -906,6 +906,25 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *orig
     }
 }
 
+// Does module m start with `from __future__ import annotations`? Its annotations are then
+// never evaluated, so they may name what it imports only for type checkers (`if
+// TYPE_CHECKING:`); code copied from it keeps that only under the same directive.
+static bool future_annotations(const Module *m) {
+    const Cst *c = m ? m->cst : NULL;
+    if (!c || !c->count) return false;
+    for (uint32_t k = 0; k < c->nodes[0].nchildren; k++) {
+        uint32_t st = cst_child(c, 0, k);
+        if (c->nodes[st].kind != K_FUTURE_IMPORT) continue;
+        for (uint32_t i = 0; i < cst_named_count(c, st); i++) {  // names, dotted or aliased
+            uint32_t name = cst_named_child(c, st, i);
+            if (c->nodes[name].kind != K_IDENTIFIER && cst_named_count(c, name))
+                name = cst_named_child(c, name, 0);
+            if (cst_text_is(c, name, "annotations")) return true;
+        }
+    }
+    return false;
+}
+
 void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out, Cst **tree) {
     StrBuf body = {0};
     PtrVec origins = {0};
@@ -923,6 +942,10 @@ void emit_module(ffq_ctx *cx, const OutputPlan *plan, StrBuf *out, Cst **tree) {
         emit_class(cx, plan->classes.items[i], &body, &origins);
     }
     PtrVec imports = {0};
+    bool lazy = future_annotations(plan->mod);
+    for (size_t i = 0; i < origins.len && !lazy; i++)
+        lazy = future_annotations(VEC_AT(origins, ImportOrigin, i)->mod);
+    if (lazy) imports_add(cx, &imports, true, "__future__", "annotations", NULL);
     if (strstr(sb_cstr(cx, &body), "fastforward."))
         imports_add(cx, &imports, false, "fastforward", NULL, NULL);
     if (strstr(sb_cstr(cx, &body), "functools.partial("))  // helpers passed as values (§5.6)

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import fastforward
 
 from models.container_self_use import (

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import fastforward
 
 from types.union_and_string_annotations import Unions
