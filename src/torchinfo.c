@@ -50,6 +50,18 @@ bool torchinfo_is_opaque_library(const char *q) {
     return false;
 }
 
+// Array and image libraries other than torch: their functions take their own arrays, not
+// tensors, so a call into them is never followed as a helper (a quantized copy of numpy's
+// `pad`, reached from torchvision's PIL transforms, failed numpy's signature check of
+// its dispatcher when the output was imported).
+bool torchinfo_is_foreign_array_library(const char *q) {
+    static const char *const roots[] = {"numpy", "scipy", "PIL", "cv2", "pandas", "sklearn", "jax", NULL};
+    size_t n = strcspn(q, ".");
+    for (const char *const *r = roots; *r; r++)
+        if (strlen(*r) == n && memcmp(*r, q, n) == 0) return true;
+    return false;
+}
+
 bool torchinfo_is_tensor_class(const char *q) {
     static const char *const names[] = {
         "torch.Tensor",

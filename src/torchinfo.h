@@ -17,6 +17,8 @@ extern const char *const ffq_known_modules[];
 bool torchinfo_is_bypassed(const char *qualname);
 // A library whose source is never read for a type (torch, numpy, math, ...).
 bool torchinfo_is_opaque_library(const char *qualname);
+// numpy, scipy, PIL, ...: libraries whose functions are never followed as helpers.
+bool torchinfo_is_foreign_array_library(const char *qualname);
 // torch.Tensor, torch.nn.Parameter, torch.FloatTensor, ...
 bool torchinfo_is_tensor_class(const char *qualname);
 // torch.float32, torch.int8, ...

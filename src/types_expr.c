@@ -461,7 +461,8 @@ static const Type *qualified_call(Inf *I, uint32_t fnode, const char *q, const C
     if (direct_member(q, "torch.nn.functional.") && (t = functional_call(I, q + 20, ca))) return t;
     if (str_has_prefix(q, "torch.nn.init.")) return TY(TY_TENSOR);
     if ((t = fixed_library_call(I, q))) return t;
-    if (torchinfo_is_opaque_library(q)) {  // torch.nn.Linear(...)
+    if (torchinfo_is_foreign_array_library(q)) return TY(TY_OBJECT);  // numpy arrays, PIL images, ...
+    if (torchinfo_is_opaque_library(q)) {                             // torch.nn.Linear(...)
         t = nn_class_instance(I, q);
         return t ? t : TY(TY_UNKNOWN);
     }
