@@ -110,7 +110,8 @@ run_deps() {
     need_pip torch==2.13.0
 }
 
-# The venv of tests/models_e2e.py (.venv-models): real model libraries, pinned,
+# The venv of tests/models_e2e.py (.venv-models): real model libraries (transformers,
+# timm, diffusers), pinned,
 # over the torch of python3 (made with --system-site-packages; every install is
 # under the torch==2.13.0 constraint, so torch itself never changes). timm needs
 # torchvision, whose PyPI wheel cannot load its compiled operators beside the
@@ -120,14 +121,14 @@ MODELS_VENV="$ROOT/.venv-models"
 models_deps() {
     local base="${PYTHON:-python3}"
     if [ ! -x "$MODELS_VENV/bin/python" ]; then
-        say "creating $MODELS_VENV (transformers and timm for tests/models_e2e.py)"
+        say "creating $MODELS_VENV (transformers, timm and diffusers for tests/models_e2e.py)"
         "$base" -m venv --system-site-packages "$MODELS_VENV" ||
             die "cannot create the venv $MODELS_VENV with $base"
     fi
     (
         PY="$MODELS_VENV/bin/python"
         need_pip torch==2.13.0
-        need_pip transformers==5.22.2 pillow==12.3.0 huggingface_hub==2.4.0 safetensors==0.8.0
+        need_pip transformers==5.22.2 pillow==12.3.0 huggingface_hub==2.4.0 safetensors==0.8.0 diffusers==0.42.1
         # timm and torchvision without their dependencies: pip would otherwise resolve
         # torchvision's own torch pin against the constraint file for nothing.
         local spec name want missing=()

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Real model libraries: transformers and timm model files, autoquantized as a user would
+"""Real model libraries: transformers, timm and diffusers model files, autoquantized as a user would
 (`ffq autoquant <file> -o <out>`, no --class), swapped into a float model with
 fastforward.quantize_model; every output tensor must be bitwise identical (stubs are
 identity).
@@ -8,7 +8,7 @@ Usage: models_e2e.py FFQ_BINARY [NAME...]
 
 Runs itself again under the Python of the venv that scripts/lib.sh's models_deps makes
 (.venv-models: pinned
-transformers and timm over the system torch). Models are built from small configs with
+transformers, timm and diffusers over the system torch). Models are built from small configs with
 random weights: nothing is downloaded (HF_HUB_OFFLINE=1). Prints one line per model
 (converted, imports, bitwise, live) and ends with `models: N passed, M failed`.
 "live" is the same comparison after fastforward.autoquantize(model), which converts every
@@ -181,6 +181,25 @@ def timm_models(torch):
     ]
 
 
+def diffusers_models(torch):
+    shim_torchvision()  # (diffusers imports transformers' image utilities)
+    import diffusers
+
+    def dit():
+        # diffusers' normalization.py defines `class LayerNorm` only on old torch (else
+        # `LayerNorm = nn.LayerNorm`): the converted live model must keep torch's LayerNorm
+        # on fastforward's own quantized class
+        model = diffusers.DiTTransformer2DModel(num_attention_heads=2, attention_head_dim=8, in_channels=4,
+                                                out_channels=8, num_layers=2, sample_size=8, patch_size=2,
+                                                num_embeds_ada_norm=10)
+        return model, {"hidden_states": image(torch, 8)[:, :1].repeat(1, 4, 1, 1), "timestep": torch.tensor([1, 2]),
+                       "class_labels": torch.tensor([0, 3])}
+
+    return [
+        ("diffusers-dit", "diffusers.models.transformers.dit_transformer_2d", dit, "DiTTransformer2DModel"),
+    ]
+
+
 def flatten(value, out):
     """Every tensor in a model output (ModelOutput, tuple, list, dict), in order."""
     import torch
@@ -345,7 +364,7 @@ def main():
     import fastforward
 
     models = []
-    for family in (hf_models, timm_models):
+    for family in (hf_models, timm_models, diffusers_models):
         try:
             models += family(torch)
         except ImportError as e:
