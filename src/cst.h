@@ -208,6 +208,13 @@ Cst *source_parse_text(ffq_ctx *cx, const char *name, const char *text, size_t l
 
 static inline const CstNode *cst_node(const Cst *c, uint32_t i) { return &c->nodes[i]; }
 static inline uint32_t cst_kind(const Cst *c, uint32_t i) { return c->nodes[i].kind; }
+// A node that lists assignment targets (`a, b`, `(a, b)`, `[a, *b]`, `*b`): each named
+// child is a target of its own.
+static inline bool cst_is_target_list(uint32_t kind) {
+    return kind == K_PATTERN_LIST || kind == K_TUPLE_PATTERN || kind == K_LIST_PATTERN || kind == K_TUPLE ||
+           kind == K_LIST || kind == K_EXPRESSION_LIST || kind == K_LIST_SPLAT_PATTERN ||
+           kind == K_LIST_SPLAT;
+}
 uint32_t cst_child(const Cst *c, uint32_t n, uint32_t k);        // k-th child (all)
 uint32_t cst_field(const Cst *c, uint32_t n, FieldKind f);       // first child with field
 uint32_t cst_named_child(const Cst *c, uint32_t n, uint32_t k);  // k-th named child

@@ -40,23 +40,15 @@ static void add_target(Collect *k, uint32_t t) {
     case K_TYPED_PARAMETER:  // `x: T`, `*args: T`: the first child names it
         add_target(k, cst_named_child(c, t, 0));
         return;
-    case K_PATTERN_LIST:
-    case K_TUPLE_PATTERN:
-    case K_LIST_PATTERN:
-    case K_TUPLE:
-    case K_LIST:
-    case K_EXPRESSION_LIST:
-    case K_LIST_SPLAT_PATTERN:
     case K_DICT_SPLAT_PATTERN:
-    case K_LIST_SPLAT:
     case K_AS_PATTERN:
-    case K_OTHER:
-        for (uint32_t i = 0; i < c->nodes[t].nchildren; i++) {
-            uint32_t ch = c->nodes[t].first_child + i;
-            if (c->nodes[ch].named) add_target(k, ch);
-        }
-        return;
-    default: return;
+    case K_OTHER: break;
+    default:
+        if (!cst_is_target_list(c->nodes[t].kind)) return;
+    }
+    for (uint32_t i = 0; i < c->nodes[t].nchildren; i++) {
+        uint32_t ch = c->nodes[t].first_child + i;
+        if (c->nodes[ch].named) add_target(k, ch);
     }
 }
 

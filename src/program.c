@@ -184,21 +184,10 @@ static void bind_target(ffq_ctx *cx, Module *m, uint32_t t, uint32_t stmt, int d
     const Cst *c = m->cst;
     t = cst_unparen(c, t);
     if (t == CST_NONE || depth > BIND_TARGET_DEPTH_MAX) return;
-    switch (c->nodes[t].kind) {
-    case K_IDENTIFIER: bind(cx, m, cst_strdup(cx, c, t), BIND_ASSIGN, NULL, NULL, stmt); return;
-    case K_PATTERN_LIST:
-    case K_TUPLE_PATTERN:
-    case K_LIST_PATTERN:
-    case K_TUPLE:
-    case K_LIST:
-    case K_EXPRESSION_LIST:
-    case K_LIST_SPLAT_PATTERN:
-    case K_LIST_SPLAT:
+    if (c->nodes[t].kind == K_IDENTIFIER) bind(cx, m, cst_strdup(cx, c, t), BIND_ASSIGN, NULL, NULL, stmt);
+    else if (cst_is_target_list(c->nodes[t].kind))
         for (uint32_t k = 0; k < cst_named_count(c, t); k++)
             bind_target(cx, m, cst_named_child(c, t, k), stmt, depth + 1);
-        return;
-    default: return;
-    }
 }
 
 static void load_assignment(ffq_ctx *cx, Module *m, uint32_t stmt) {

@@ -435,22 +435,14 @@ static void collect_attr_target(Inf *I, uint32_t t) {
         add_var(I, &I->attrs, s, n);
         return;
     }
-    case K_PATTERN_LIST:
-    case K_TUPLE_PATTERN:
-    case K_LIST_PATTERN:
-    case K_TUPLE:
-    case K_LIST:
-    case K_EXPRESSION_LIST:
-    case K_LIST_SPLAT_PATTERN:
-    case K_LIST_SPLAT:
     case K_AS_PATTERN:
-    case K_OTHER:
-        for (uint32_t k = 0; k < c->nodes[t].nchildren; k++) {
-            uint32_t ch = c->nodes[t].first_child + k;
-            if (c->nodes[ch].named) collect_attr_target(I, ch);
-        }
-        return;
-    default: return;
+    case K_OTHER: break;
+    default:
+        if (!cst_is_target_list(c->nodes[t].kind)) return;
+    }
+    for (uint32_t k = 0; k < c->nodes[t].nchildren; k++) {
+        uint32_t ch = c->nodes[t].first_child + k;
+        if (c->nodes[ch].named) collect_attr_target(I, ch);
     }
 }
 
