@@ -852,6 +852,30 @@ static bool emit_class_guarded(const ClassInfo *ci) {
     return parent != CST_NONE && parent != 0;
 }
 
+// When its module defines a class of that name more than once (transformers' xLSTM: one
+// `class xLSTMBlock` per branch of `if is_xlstm_available():`), the module and qualified
+// names cannot tell which one the name is bound to: then the first line of a method of
+// ci's own is compared too (" and ..." to append to the condition; "" when not needed).
+static const char *same_definition(ffq_ctx *cx, const ClassInfo *ci, const char *base) {
+    size_t defs = 0;
+    for (size_t i = 0; i < ci->mod->classes.len; i++)
+        defs += strcmp(VEC_AT(ci->mod->classes, ClassInfo, i)->name, ci->name) == 0;
+    if (defs < 2) return "";
+    for (size_t i = 0; i < ci->methods.len; i++) {
+        const FuncInfo *fn = ci->methods.items[i];
+        if (fn->kind != FN_INSTANCE || fn->property) continue;
+        // the function's code (under a functools.wraps decorator, the one it wraps) starts at
+        // the line of its first decorator, or of its def
+        uint32_t line, col;
+        srcfile_linecol(ci->mod->file, ci->mod->cst->nodes[fn->outer].start, &line, &col);
+        const char *f = arena_printf(cx, "%s.__dict__.get(\"%s\")", base, fn->name);
+        const char *code =
+            arena_printf(cx, "getattr(getattr(%s, \"__wrapped__\", %s), \"__code__\", None)", f, f);
+        return arena_printf(cx, " and getattr(%s, \"co_firstlineno\", None) == %u", code, line);
+    }
+    return " and False";  // no method to tell them apart: not made (left in float)
+}
+
 static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *origins) {
     const char *base = g->base ? g->base : g->ci->name;
     int extra = 0;
@@ -863,8 +887,9 @@ static void emit_class(ffq_ctx *cx, const GenClass *g, StrBuf *out, PtrVec *orig
                   "# %s is defined under a condition in its module: this class is made only\n"
                   "# when the name is bound to that class (not to another one, nor to None)\n"
                   "if isinstance(globals().get(\"%s\"), type) and %s.__module__ == \"%s\" and "
-                  "%s.__qualname__ == \"%s\":\n",
-                  g->ci->name, base, base, g->ci->mod->name, base, g->ci->name);
+                  "%s.__qualname__ == \"%s\"%s:\n",
+                  g->ci->name, base, base, g->ci->mod->name, base, g->ci->name,
+                  same_definition(cx, g->ci, base));
         extra = 4;
     }
     sb_indent(cx, out, extra);

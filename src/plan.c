@@ -37,11 +37,16 @@ bool plan_roots(ffq_ctx *cx, OutputPlan *plan, const ffq_options *opt) {
     if (opt->nclasses) {
         bool ok = true;
         for (size_t i = 0; i < opt->nclasses; i++) {
-            ClassInfo *ci = program_class(m, opt->classes[i]);
-            if (ci) {
+            // every class of that name: a module may define one per branch of an `if`
+            // (each then gets its guarded quantized class, §4.3 names)
+            bool found = false;
+            for (size_t k = 0; k < m->classes.len; k++) {
+                ClassInfo *ci = VEC_AT(m->classes, ClassInfo, k);
+                if (strcmp(ci->name, opt->classes[i]) != 0) continue;
                 vec_push(cx, roots, ci);
-                continue;
+                found = true;
             }
+            if (found) continue;
             StrBuf names = {0};
             list_classes(cx, m, &names);
             diag_at(cx, DIAG_ERROR, NULL, 0, "unknown-class", "no class '%s' in %s; %s %s", opt->classes[i],

@@ -1133,6 +1133,19 @@ GUARDED_MODEL = textwrap.dedent(
             def forward(self, x):
                 return torch.nn.functional.layer_norm(x, (self.dim,), self.weight) * 2
 
+    if USE_TORCH_NORM:  # one class per branch, of one name (transformers' xLSTM)
+
+        class Scale(nn.Module):
+            def forward(self, x):
+                return x + 1
+
+    else:
+
+        class Scale(nn.Module):
+            @torch.no_grad()
+            def forward(self, x):
+                return x * 2
+
     try:
         from not_an_installed_kernel_package import fused
 
@@ -1149,9 +1162,10 @@ GUARDED_MODEL = textwrap.dedent(
             super().__init__()
             self.norm = LayerNorm(8)
             self.lin = nn.Linear(8, 8)
+            self.scale = Scale()
 
         def forward(self, x):
-            return self.lin(self.norm(x)) + x
+            return self.scale(self.lin(self.norm(x))) + x
     """
 )
 
@@ -1185,6 +1199,11 @@ def test_classes_defined_under_a_condition():
                 assert type(model) is generated.QuantizedBlock
                 builtin = fastforward.nn.QuantizedLayerNorm
                 assert type(model.norm) is (builtin if use_torch_norm else generated.QuantizedLayerNorm)
+                # both Scale classes are converted; the one the name is bound to is made
+                made = [name for name in vars(generated) if name.startswith("QuantizedScale")]
+                assert len(made) == 1, made  # (of QuantizedScale_0 and QuantizedScale_1)
+                assert type(model.scale) is getattr(generated, made[0])
+                assert source.Scale in type(model.scale).__mro__
                 assert_identical(got, expected)
                 # and torch's LayerNorm anywhere else still maps to fastforward's own
                 assert type(quantize_model(torch.nn.LayerNorm(4))) is builtin
