@@ -67,7 +67,8 @@ def hf_models(torch):
     def llama():
         cfg = tf.LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                              num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
-        return tf.LlamaForCausalLM(cfg), {"input_ids": tokens(torch, cfg)}
+        # (hidden states asked for: transformers records them by the model's class)
+        return tf.LlamaForCausalLM(cfg), {"input_ids": tokens(torch, cfg), "output_hidden_states": True}
 
     def mistral():
         cfg = tf.MistralConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
@@ -139,8 +140,14 @@ def hf_models(torch):
                                  max_position_embeddings=64)
         return tf.PerceiverForMaskedLM(cfg), {"inputs": tokens(torch, cfg)}
 
+    def segformer():  # its decode head reads the stage outputs transformers records by model class
+        cfg = tf.SegformerConfig(num_encoder_blocks=2, depths=[1, 1], sr_ratios=[2, 1], hidden_sizes=[16, 32],
+                                 num_attention_heads=[1, 2], decoder_hidden_size=32, num_labels=3)
+        return tf.SegformerForSemanticSegmentation(cfg), {"pixel_values": image(torch, 64)}
+
     return [
         ("mixtral", "transformers.models.mixtral.modeling_mixtral", mixtral, "MixtralDecoderLayer"),
+        ("segformer", "transformers.models.segformer.modeling_segformer", segformer, "SegformerDecodeHead"),
         ("perceiver", "transformers.models.perceiver.modeling_perceiver", perceiver,
          "PerceiverTrainablePositionEncoding"),
         ("bloom", "transformers.models.bloom.modeling_bloom", bloom, "BloomAttention"),

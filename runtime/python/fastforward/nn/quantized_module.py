@@ -34,6 +34,7 @@ import contextlib
 import functools
 import inspect
 import re
+import sys
 import threading
 import warnings
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
@@ -476,6 +477,19 @@ def _check_mapped(model: torch.nn.Module, mapping: Dict[type, Any]) -> None:
         )
 
 
+def _keep_class_registrations(float_cls: type, quantized_cls: type) -> None:
+    """What a library records under a module's class while ``__init__`` runs, and reads back
+    by the class of the module it runs, is recorded for the quantized class too: the swap
+    skips ``__init__``. transformers' ``PreTrainedModel.__init__`` keeps ``_can_record_outputs``
+    under ``str(type(self))``; without the copy a converted model returned no
+    ``hidden_states`` / ``attentions`` for ``output_hidden_states=True``, and SegFormer's
+    segmentation head, which always asks for them, failed."""
+    capturing = sys.modules.get("transformers.utils.output_capturing")
+    registry = getattr(capturing, "_CAN_RECORD_REGISTRY", None)
+    if isinstance(registry, dict) and str(float_cls) in registry and str(quantized_cls) not in registry:
+        registry[str(quantized_cls)] = registry[str(float_cls)]
+
+
 def _convert(module: torch.nn.Module, mapping: Dict[type, Any], recursive: bool) -> None:
     entry = mapping.get(type(module))
     if entry is SKIP_QUANTIZATION or isinstance(entry, SkipQuantization):
@@ -483,7 +497,9 @@ def _convert(module: torch.nn.Module, mapping: Dict[type, Any], recursive: bool)
     if isinstance(module, Quantizer):
         return
     if not isinstance(module, QuantizedModule) and entry is not None:
+        float_cls = type(module)
         module.__class__ = entry
+        _keep_class_registrations(float_cls, entry)
         module.__init_quantization__()
         finish_tag_inference(module)
     if not recursive:
