@@ -441,6 +441,7 @@ static void render_gen(const Emitter *e, const GenLine *g, StrBuf *out) {
         return;
     }
     case GEN_QUANT: sb_printf(e->cx, out, "%s = %s(%s)", var, qref(e, g->q), var); return;
+    case GEN_FLOAT: sb_printf(e->cx, out, "%s = fastforward.nn.functional.dequantized(%s)", var, var); return;
     case GEN_HOIST:
     case GEN_SHARE:
         sb_printf(e->cx, out, "%s = %s(", var, qref(e, g->q));

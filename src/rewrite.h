@@ -59,6 +59,7 @@ typedef enum GenKind {
     GEN_QUANT,  // <var> = <q>(<var>)           (producer quantizer)
     GEN_HOIST,  // <var> = <q>(<node rendered>) (hoisted expression quantizer)
     GEN_SHARE,  // <tmp> = <q>(<node rendered>) (an inline quantizer run once per block, §2.4)
+    GEN_FLOAT,  // <var> = fastforward.nn.functional.dequantized(<var>) (a local changed in place)
 } GenKind;
 
 typedef struct GenLine {

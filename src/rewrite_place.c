@@ -291,6 +291,55 @@ static uint32_t first_block(const Cst *c, uint32_t n) {
     return CST_NONE;
 }
 
+// Is `n` a value read from a name through attributes, subscripts and method calls (`x`,
+// `kpts.clone()`, `h[:, 0].contiguous()`)? It is then a QuantizedTensor whenever the name
+// holds one.
+static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32_t n) {
+    for (int depth = 0; depth < 64; depth++) {
+        n = cst_unparen(c, n);
+        if (n == CST_NONE) return false;
+        switch (c->nodes[n].kind) {
+        case K_IDENTIFIER: {  // not a module or what the module imports (`torch.zeros_like(x)`)
+            const Binding *b = program_binding(m, cst_strdup(cx, c, n));
+            return !b || (b->kind != BIND_IMPORT && b->kind != BIND_IMPORT_AS && b->kind != BIND_FROM);
+        }
+        case K_ATTRIBUTE: n = cst_field(c, n, F_OBJECT); break;
+        case K_SUBSCRIPT: n = cst_field(c, n, F_VALUE); break;
+        case K_CALL: {
+            uint32_t f = cst_unparen(c, cst_field(c, n, F_FUNCTION));
+            if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return false;  // a function's result
+            n = cst_field(c, f, F_OBJECT);
+            break;
+        }
+        default: return false;
+        }
+    }
+    return false;
+}
+
+// `v = <a name's value>` (`y = kpts.clone()`) with v changed in place afterwards (`y[:, 0::3]
+// = ...`, `y.add_(...)`): v gets no quantizer (rewrite_flow.c), and when the name holds a
+// QuantizedTensor the change fails (it cannot take values off its grid), where the float code
+// changes a float tensor: `v = fastforward.nn.functional.dequantized(v)` after the binding.
+static void create_float_lines(RwState *a, uint32_t st) {
+    const Cst *c = a->c;
+    uint32_t asg = cst_named_child(c, st, 0);
+    if (asg == CST_NONE || c->nodes[asg].kind != K_ASSIGNMENT) return;
+    uint32_t left = cst_unparen(c, cst_field(c, asg, F_LEFT)), right = cst_field(c, asg, F_RIGHT);
+    if (left == CST_NONE || right == CST_NONE || c->nodes[left].kind != K_IDENTIFIER ||
+        c->nodes[right].kind == K_ASSIGNMENT || nodemap_get(&a->cv->op_of, cst_unparen(c, right)) ||
+        !derived_from_name(a->cx, a->cv->mod, c, right))
+        return;
+    size_t len;
+    const char *name = cst_text(c, left, &len);
+    if (rw_in_place_after(a, st, name, len) == CST_NONE) return;
+    GenLine *g = ARENA_NEW(a->cx, GenLine);
+    g->kind = GEN_FLOAT;
+    g->var = cst_strdup(a->cx, c, left);
+    vec_push(a->cx, nodemap_vec(a->cx, &a->cv->after, st), g);
+    rw_mark_dirty(a, st);
+}
+
 static void create_stmt(RwState *a, uint32_t st) {
     const Cst *c = a->c;
     PtrVec *lines = nodemap_get(&a->tmp_lines, st);
@@ -305,7 +354,10 @@ static void create_stmt(RwState *a, uint32_t st) {
     }
     create_comp_quantizers(a, st);
     switch (c->nodes[st].kind) {
-    case K_EXPR_STMT: create_prods(a, st, PR_ASSIGN, st, &a->cv->after); return;
+    case K_EXPR_STMT:
+        create_prods(a, st, PR_ASSIGN, st, &a->cv->after);
+        create_float_lines(a, st);
+        return;
     case K_IF:
     case K_TRY:
     case K_WITH:

@@ -447,3 +447,12 @@ _build_all()
 # Hand-written: attention is computed step by step, with a quantizer per intermediate
 # (fastforward.nn.attention). It replaces the generic op built from its table entry.
 from fastforward.nn.attention import scaled_dot_product_attention, sdpa_upcast  # noqa: E402, F401
+
+
+def dequantized(input: Any) -> Any:
+    """``input``'s real values as a plain tensor when it is a QuantizedTensor; anything else
+    as it is. ffq writes ``v = fastforward.nn.functional.dequantized(v)`` after binding a
+    local that the code then changes in place (``y = kpts.clone()`` ... ``y[:, 0::3] = ...``):
+    a QuantizedTensor cannot take values off its grid, and the float code meant a float
+    tensor there."""
+    return input.dequantize() if isinstance(input, QuantizedTensor) else input
