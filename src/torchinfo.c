@@ -37,6 +37,14 @@ bool torchinfo_is_bypassed(const char *qualname) {
 // Libraries whose sources are never read for a type: what matters of them
 // is in the tables below, and reading them (torch.backends, numpy, ...)
 // costs more than it tells.
+// Is q's first dotted component one of the NULL-terminated roots?
+static bool root_in(const char *q, const char *const *roots) {
+    size_t n = strcspn(q, ".");
+    for (const char *const *r = roots; *r; r++)
+        if (strlen(*r) == n && memcmp(*r, q, n) == 0) return true;
+    return false;
+}
+
 bool torchinfo_is_opaque_library(const char *q) {
     static const char *const roots[] = {
         "torch",       "numpy",     "math",      "typing",   "typing_extensions",
@@ -44,10 +52,7 @@ bool torchinfo_is_opaque_library(const char *q) {
         "sys",         "re",        "copy",      "inspect",  "abc",
         "dataclasses", "enum",      "builtins",  "operator", "logging",
         "einops",      NULL};
-    size_t n = strcspn(q, ".");
-    for (const char *const *r = roots; *r; r++)
-        if (strlen(*r) == n && memcmp(*r, q, n) == 0) return true;
-    return false;
+    return root_in(q, roots);
 }
 
 // Array and image libraries other than torch: their functions take their own arrays, not
@@ -56,10 +61,7 @@ bool torchinfo_is_opaque_library(const char *q) {
 // its dispatcher when the output was imported).
 bool torchinfo_is_foreign_array_library(const char *q) {
     static const char *const roots[] = {"numpy", "scipy", "PIL", "cv2", "pandas", "sklearn", "jax", NULL};
-    size_t n = strcspn(q, ".");
-    for (const char *const *r = roots; *r; r++)
-        if (strlen(*r) == n && memcmp(*r, q, n) == 0) return true;
-    return false;
+    return root_in(q, roots);
 }
 
 bool torchinfo_is_tensor_class(const char *q) {

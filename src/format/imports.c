@@ -24,14 +24,15 @@ typedef struct Import {
     bool guarded;       // bound under a guard in its source module (try/if): see import_for
 } Import;
 
-void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const char *name,
-                 const char *alias) {
+// The import equal to the one described (`name` NULL: any name), added when missing.
+static Import *find_or_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const char *name,
+                           const char *alias) {
     for (size_t i = 0; i < v->len; i++) {
-        const Import *im = v->items[i];
+        Import *im = v->items[i];
         if (im->is_from == is_from && strcmp(im->module, module) == 0 &&
             (!name || (im->name && strcmp(im->name, name) == 0)) &&
             ((!alias && !im->alias) || (alias && im->alias && strcmp(alias, im->alias) == 0)))
-            return;
+            return im;
     }
     Import *im = ARENA_NEW(cx, Import);
     im->is_from = is_from;
@@ -39,16 +40,16 @@ void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const
     im->name = name;
     im->alias = alias;
     vec_push(cx, v, im);
+    return im;
+}
+
+void imports_add(ffq_ctx *cx, PtrVec *v, bool is_from, const char *module, const char *name,
+                 const char *alias) {
+    find_or_add(cx, v, is_from, module, name, alias);
 }
 
 void imports_add_guarded(ffq_ctx *cx, PtrVec *v, const char *module, const char *name, const char *alias) {
-    imports_add(cx, v, true, module, name, alias);
-    for (size_t i = 0; i < v->len; i++) {
-        Import *im = v->items[i];
-        if (im->is_from && strcmp(im->module, module) == 0 && strcmp(im->name, name) == 0 &&
-            ((!alias && !im->alias) || (alias && im->alias && strcmp(alias, im->alias) == 0)))
-            im->guarded = true;
-    }
+    find_or_add(cx, v, true, module, name, alias)->guarded = true;
 }
 
 // Is `name`, used at node `at` of the generated code, bound by a function or
@@ -105,13 +106,7 @@ static void import_for(ffq_ctx *cx, const Module *m, const char *name, const cha
         // An import under a guard (`try: from fast_kernels import f` / `except ImportError:`)
         // may have failed in the source module: the name is imported from that module,
         // under a guard of its own, so it exists here exactly when it exists there.
-        imports_add(cx, out, true, m->name, b->name, NULL);
-        for (size_t i = 0; i < out->len; i++) {
-            Import *im = out->items[i];
-            if (im->is_from && !im->alias && strcmp(im->module, m->name) == 0 &&
-                strcmp(im->name, b->name) == 0)
-                im->guarded = true;
-        }
+        imports_add_guarded(cx, out, m->name, b->name, NULL);
         return;
     }
     switch (b->kind) {
