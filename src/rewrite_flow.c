@@ -378,27 +378,15 @@ static void define_targets(RwState *a, Env *env, uint32_t target, ProdKind kind,
     const Cst *c = a->c;
     target = cst_unparen(c, target);
     if (target == CST_NONE) return;
-    switch (c->nodes[target].kind) {
-    case K_IDENTIFIER: {
+    if (c->nodes[target].kind == K_IDENTIFIER) {
         Prod *p = rw_producer(a, kind, node, cst_strdup(a->cx, c, target));
         p->born_quantized = born_quantized;
         p->tag = tag;
         rw_env_set(a, env, p);
-        return;
-    }
-    case K_PATTERN_LIST:
-    case K_TUPLE_PATTERN:
-    case K_LIST_PATTERN:
-    case K_TUPLE:
-    case K_LIST:
-    case K_LIST_SPLAT_PATTERN:
-    case K_LIST_SPLAT:
-    case K_EXPRESSION_LIST:
+    } else if (cst_is_target_list(c->nodes[target].kind)) {
         for (uint32_t k = 0; k < cst_named_count(c, target); k++)
             define_targets(a, env, cst_named_child(c, target, k), kind, node, false, QT_ACTIVATION);
-        return;
-    default: return;  // attribute / subscript targets are not producers
-    }
+    }  // attribute / subscript targets are not producers
 }
 
 static bool is_quantized_value(RwState *a, uint32_t value) {
