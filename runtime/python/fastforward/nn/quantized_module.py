@@ -97,7 +97,7 @@ SKIP_QUANTIZATION = SkipQuantization()
 # encoder) raised "metaclass conflict" and the whole generated file failed to import. Without
 # a metaclass, the quantized class takes X's.
 
-_building = threading.local()  # .depth: id(instance) -> __init__ calls under way on this thread
+_building = threading.local()  # .ids: the instances whose outermost __init__ runs on this thread
 
 
 def _outermost_init(init: Any) -> Any:
@@ -108,20 +108,18 @@ def _outermost_init(init: Any) -> Any:
 
     @functools.wraps(init)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        depth = _building.__dict__.setdefault("depth", {})
+        building = _building.__dict__.setdefault("ids", set())
         key = id(self)
-        outer = key not in depth
-        depth[key] = depth.get(key, 0) + 1
+        if key in building:  # reached through super().__init__() of an outer one
+            init(self, *args, **kwargs)
+            return
+        building.add(key)
         try:
             init(self, *args, **kwargs)
         finally:
-            if outer:
-                del depth[key]
-            else:
-                depth[key] -= 1
-        if outer:
-            self.__init_quantization__()
-            finish_tag_inference(self)
+            building.discard(key)
+        self.__init_quantization__()
+        finish_tag_inference(self)
 
     __init__._ff_outermost = True  # type: ignore[attr-defined]
     return __init__
