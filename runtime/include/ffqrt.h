@@ -292,6 +292,18 @@ FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, 
 FFQRT_API ffqrt_status ffqrt_lut_f32(const ffqrt_ctx *ctx, float *y, const void *x, const float *table,
                                      size_t n);
 
+// Float activations of n float32 values: y[i] = act(x[i]), y may equal x. One so far:
+//   FFQRT_ACT_GELU_TANH  x / (1 + exp(-2 sqrt(2/pi) (x + 0.044715 x^3))), the tanh GELU
+//                        0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+// Accuracy against the exact function f: |y - f(x)| <= 2^-22 max(1, |x|) for every finite
+// x, and a relative error below 2^-16 where |f(x)| >= 2^-100 (within 3 float steps for x >=
+// 1; the relative error grows in the far negative tail, where the values are tiny); past x
+// < -10 (|f(x)| < 2^-120) the result is -0. NaN gives NaN, +inf gives +inf, -inf gives -0.
+// Every variant performs the same IEEE operations (the reference's): the same bits on every
+// ISA and thread count.
+enum { FFQRT_ACT_GELU_TANH = 0 };
+FFQRT_API ffqrt_status ffqrt_act_f32(const ffqrt_ctx *ctx, float *y, const float *x, size_t n, int act);
+
 // 2-D max pooling of float32, int8 or uint8 tensors (elem), NCHW or NHWC (layout), as
 // torch's max_pool2d computes it: each window takes the positions inside the image (kernel
 // kh x kw, stride sh x sw, padding ph x pw, dilation dh x dw); a float window with a NaN gives
@@ -362,6 +374,7 @@ FFQRT_API ffqrt_status ffqrt_matmul_ref(void *y, const ffqrt_qparam *py, int rel
                                         size_t batch, size_t m, size_t k, size_t n);
 FFQRT_API ffqrt_status ffqrt_max_pool2d_ref(void *y, const void *x, const ffqrt_pool2d_shape *s);
 FFQRT_API ffqrt_status ffqrt_avg_pool2d_ref(float *y, const float *x, const ffqrt_pool2d_shape *s);
+FFQRT_API ffqrt_status ffqrt_act_f32_ref(float *y, const float *x, size_t n, int act);
 FFQRT_API ffqrt_status ffqrt_add_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,
                                      const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t n);
 FFQRT_API ffqrt_status ffqrt_mul_ref(void *y, const ffqrt_qparam *py, int relu, const void *a,

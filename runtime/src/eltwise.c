@@ -163,6 +163,27 @@ ffqrt_status ffqrt_lut_f32(const ffqrt_ctx *ctx, float *y, const void *x, const 
     return FFQRT_OK;
 }
 
+// ---- float activations ----
+
+typedef struct actjob {
+    const ffqrt_kernels *k;
+    float *y;
+    const float *x;
+    int act;
+} actjob;
+
+static void act_range(const void *job, size_t b, size_t e) {
+    const actjob *j = job;
+    j->k->act_run(j->y + b, j->x + b, e - b, j->act);
+}
+
+ffqrt_status ffqrt_act_f32(const ffqrt_ctx *ctx, float *y, const float *x, size_t n, int act) {
+    if (!ctx || act != FFQRT_ACT_GELU_TANH || (n && (!y || !x))) return FFQRT_EINVAL;
+    actjob j = {ctx->k, y, x, act};
+    by_ranges(ctx, n, 16, n, act_range, &j);
+    return FFQRT_OK;
+}
+
 // ---- row kernels (layer norm, softmax): int8 codes in rows of d, onto an output grid ----
 
 typedef struct rowout {

@@ -41,3 +41,13 @@ void ffqrt_gather_f32_ref(float *restrict y, const float *restrict e, const uint
                           uint8_t top, uint8_t flip) {
     for (size_t i = 0; i < n; i++) y[i] = e[top - (uint8_t)(x[i] ^ flip)];
 }
+
+void ffqrt_act_run_ref(float *y, const float *x, size_t n, int act) {
+    for (size_t i = 0; i < n; i++) y[i] = ffqrt_act1(x[i], act);
+}
+
+ffqrt_status ffqrt_act_f32_ref(float *y, const float *x, size_t n, int act) {
+    if (act != FFQRT_ACT_GELU_TANH || (n && (!y || !x))) return FFQRT_EINVAL;
+    ffqrt_act_run_ref(y, x, n, act);
+    return FFQRT_OK;
+}

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ffqrt.h"
 #include "layout.h"
@@ -81,6 +82,8 @@ typedef struct ffqrt_kernels {
     // top - (x[i] ^ flip) must not be negative).
     void (*gather_f32)(float *restrict y, const float *restrict e, const uint8_t *restrict x, size_t n,
                        uint8_t top, uint8_t flip);
+    // y[i] = ffqrt_act1(x[i], act); y may equal x.
+    void (*act_run)(float *y, const float *x, size_t n, int act);
 } ffqrt_kernels;
 
 struct ffqrt_ctx {
@@ -113,7 +116,8 @@ static inline size_t ffqrt_threads_for(const ffqrt_ctx *ctx, size_t work, size_t
     void ffqrt_gemm_panels_##isa(const ffqrt_gemm *g, size_t p0, size_t p1, size_t m0, size_t m1);           \
     void ffqrt_elt_run_##isa(const ffqrt_elt *e, size_t i0, size_t i1);                                      \
     void ffqrt_gather_f32_##isa(float *restrict y, const float *restrict e, const uint8_t *restrict x,       \
-                                size_t n, uint8_t top, uint8_t flip);
+                                size_t n, uint8_t top, uint8_t flip);                                        \
+    void ffqrt_act_run_##isa(float *y, const float *x, size_t n, int act);
 
 FFQRT_DECLARE_ISA(ref)
 FFQRT_DECLARE_ISA(avx2)
@@ -236,6 +240,63 @@ static inline float ffqrt_elt_real(const ffqrt_elt *e, size_t i) {
     float fa = ffqrt_dqf(ffqrt_byte_val(e->a[i], e->a_signed), e->za, e->sa);
     float fb = ffqrt_dqf(ffqrt_byte_val(e->b[i], e->b_signed), e->zb, e->sb);
     return e->op == FFQRT_ELT_ADD ? fa + fb : fa * fb;
+}
+
+// ---- float activations (ffqrt_act_f32) ----
+//
+// exp(v) for v in [FFQRT_EXP_LO, FFQRT_EXP_HI]: v = n ln2 + r with n = round(v log2 e) and
+// |r| <= ln2 / 2 (ln2 split in two parts, the first with trailing zero bits, so n * hi is
+// exact), exp(r) by its Taylor polynomial of degree 7 (truncation below 2^-27 relative),
+// times 2^n built in the exponent field (n in [-126, 127]: a normal number).
+#define FFQRT_EXP_LO (-87.0f)
+#define FFQRT_EXP_HI 88.0f
+#define FFQRT_LOG2E  1.44269502f
+#define FFQRT_LN2_HI 0.693145752f  // 0x1.62e4p-1
+#define FFQRT_LN2_LO 1.42860677e-6f
+#define FFQRT_EXP_C7 1.98412701e-4f  // 1/7!
+#define FFQRT_EXP_C6 1.38888892e-3f
+#define FFQRT_EXP_C5 8.33333377e-3f
+#define FFQRT_EXP_C4 4.16666679e-2f
+#define FFQRT_EXP_C3 1.66666672e-1f
+#define FFQRT_EXP_C2 0.5f
+
+static inline float ffqrt_exp1(float v) {
+    float n = nearbyintf(v * FFQRT_LOG2E);
+    float r = fmaf(-n, FFQRT_LN2_HI, v);
+    r = fmaf(-n, FFQRT_LN2_LO, r);
+    float p = fmaf(FFQRT_EXP_C7, r, FFQRT_EXP_C6);
+    p = fmaf(p, r, FFQRT_EXP_C5);
+    p = fmaf(p, r, FFQRT_EXP_C4);
+    p = fmaf(p, r, FFQRT_EXP_C3);
+    p = fmaf(p, r, FFQRT_EXP_C2);
+    p = fmaf(p, r, 1.0f);
+    p = fmaf(p, r, 1.0f);
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+// clamp as max_ps(v, lo) then min_ps(v, hi) compute it (NaN gives lo).
+static inline float ffqrt_clampf(float v, float lo, float hi) {
+    v = v > lo ? v : lo;
+    return v < hi ? v : hi;
+}
+
+// tanh GELU: 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3).
+#define FFQRT_GELU_TANH_ZERO (-10.0f)  // below: -0 (|y| < 2^-120)
+#define FFQRT_GELU_TANH_K    0.044715f
+#define FFQRT_GELU_TANH_M2C  (-1.59576917f)  // -2 sqrt(2/pi)
+
+static inline float ffqrt_gelu_tanh1(float x) {
+    float w = fmaf(FFQRT_GELU_TANH_K, x * x, 1.0f);
+    float v = ffqrt_clampf((x * w) * FFQRT_GELU_TANH_M2C, FFQRT_EXP_LO, FFQRT_EXP_HI);
+    return x < FFQRT_GELU_TANH_ZERO ? -0.0f : x / (1.0f + ffqrt_exp1(v));
+}
+
+static inline float ffqrt_act1(float x, int act) {
+    (void)act;  // FFQRT_ACT_GELU_TANH, the only one
+    return ffqrt_gelu_tanh1(x);
 }
 
 #endif  // FFQRT_KERNELS_H

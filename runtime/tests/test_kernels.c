@@ -954,6 +954,79 @@ static void test_lut(const variant *vs, size_t nv) {
     CHECK(ffqrt_lut_f32(vs[0].ctx, (float *)ftable, table, NULL, 4) == FFQRT_EINVAL, "lut_f32 without table");
 }
 
+// ---- float activations ----
+
+static double act_exact(double x, int act) {
+    (void)act;  // FFQRT_ACT_GELU_TANH
+    return x / (1.0 + exp(-2.0 * sqrt(2.0 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
+}
+
+static void test_act(const variant *vs, size_t nv) {
+    static const char *const names[] = {"gelu_tanh"};
+    static const size_t sizes[] = {0, 1, 7, 8, 15, 16, 17, 100, 70001};
+    for (int act = FFQRT_ACT_GELU_TANH; act <= FFQRT_ACT_GELU_TANH; act++) {
+        // the reference against the function in double precision, over every 211th float
+        // in [-100, 100] (header: |y - f| <= 2^-22 max(1, |x|); relative 2^-16 where |f| >=
+        // 2^-100; -0 past the negative bound, where |f| < 2^-120)
+        static const float zero_below[] = {-10.0f};
+        size_t bad_abs = 0, bad_rel = 0, seen = 0;
+        for (uint32_t bits = 0; bits < 0x42c80000u; bits += 211)
+            for (int sign = 0; sign < 2; sign++) {
+                uint32_t b = bits | (sign ? 0x80000000u : 0);
+                float x, y;
+                memcpy(&x, &b, sizeof x);
+                ffqrt_act_f32_ref(&y, &x, 1, act);
+                double f = act_exact(x, act), err = fabs((double)y - f);
+                bad_abs += !(err <= ldexp(fmax(1.0, fabs(x)), -22));
+                bad_rel += fabs(f) >= ldexp(1.0, -100) && !(err <= ldexp(fabs(f), -16));
+                bad_rel += x < zero_below[act] && !(y == 0.0f && signbit(y) && fabs(f) < ldexp(1.0, -120));
+                seen++;
+            }
+        CHECK(bad_abs == 0 && bad_rel == 0,
+              "%s reference vs the exact function: %zu absolute, %zu relative "
+              "misses in %zu values",
+              names[act], bad_abs, bad_rel, seen);
+        // special values
+        const float special[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-42f, -1e-42f, 3e38f, -3e38f};
+        float ys[9];
+        ffqrt_act_f32_ref(ys, special, 9, act);
+        CHECK(isnan(ys[0]) && ys[1] == INFINITY && ys[2] == 0.0f && signbit(ys[2]) && ys[3] == 0.0f &&
+                  !signbit(ys[3]) && ys[4] == 0.0f && signbit(ys[4]) && ys[7] == 3e38f && ys[8] == 0.0f,
+              "%s special values: %g %g %g %g %g %g %g", names[act], ys[0], ys[1], ys[2], ys[3], ys[4], ys[7],
+              ys[8]);
+        // every variant: the reference's bits, from an odd offset and in place
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+            size_t n = sizes[si];
+            float *x = xmalloc((n + 1) * sizeof(float)), *yr = xmalloc((n + 1) * sizeof(float));
+            float *yv = xmalloc((n + 1) * sizeof(float));
+            fill_floats(x, n + 1, 16.0f, 0.25f);
+            for (size_t i = 0; i <= n; i += 5) x[i] = rndf(-1.5f, 1.5f);  // where the values vary most
+            CHECK(ffqrt_act_f32_ref(yr, x, n + 1, act) == FFQRT_OK, "act ref");
+            for (size_t i = 0; i < nv; i++) {
+                for (size_t off = 0; off < 2 && off <= n; off++) {
+                    memset(yv, 0, (n + 1) * sizeof(float));
+                    CHECK(ffqrt_act_f32(vs[i].ctx, yv + off, x + off, n + 1 - off, act) == FFQRT_OK, "act");
+                    CHECK(memcmp(yv + off, yr + off, (n + 1 - off) * sizeof(float)) == 0 &&
+                              (off == 0 || yv[0] == 0.0f),
+                          "%s %s n %zu offset %zu differs from the reference", names[act], vs[i].name, n + 1,
+                          off);
+                }
+                memcpy(yv, x, (n + 1) * sizeof(float));
+                CHECK(ffqrt_act_f32(vs[i].ctx, yv, yv, n + 1, act) == FFQRT_OK &&
+                          memcmp(yv, yr, (n + 1) * sizeof(float)) == 0,
+                      "%s %s n %zu in place", names[act], vs[i].name, n + 1);
+            }
+            free(x), free(yr), free(yv);
+        }
+    }
+    float one = 1.0f;
+    CHECK(ffqrt_act_f32(vs[0].ctx, NULL, NULL, 0, FFQRT_ACT_GELU_TANH) == FFQRT_OK, "act of nothing");
+    CHECK(ffqrt_act_f32(vs[0].ctx, NULL, &one, 1, FFQRT_ACT_GELU_TANH) == FFQRT_EINVAL, "act without output");
+    CHECK(ffqrt_act_f32(vs[0].ctx, &one, &one, 1, 1) == FFQRT_EINVAL, "act of an unknown kind");
+    CHECK(ffqrt_act_f32(vs[0].ctx, &one, &one, 1, -1) == FFQRT_EINVAL, "act of a negative kind");
+    CHECK(ffqrt_act_f32_ref(&one, &one, 1, 1) == FFQRT_EINVAL, "act ref of an unknown kind");
+}
+
 // ---- NHWC -> NCHW bytes ----
 
 static void test_nchw8(const variant *vs, size_t nv) {
@@ -1406,6 +1479,7 @@ int main(void) {
     test_layer_norm(vs, nv);
     test_softmax(vs, nv);
     test_lut(vs, nv);
+    test_act(vs, nv);
     test_nchw8(vs, nv);
     test_max_pool(vs, nv);
     test_avg_pool(vs, nv);

@@ -17,6 +17,7 @@ itself exact (power-of-two scales, sums below 2^24).
 import contextlib
 import copy
 import gc
+import math
 import os
 import random
 import sys
@@ -907,6 +908,73 @@ def test_max_pool2d_equals_torch_and_the_simulation():
     x = torch.randn(1, 2, 5, 5, requires_grad=True)
     F.max_pool2d(x, 2, output_quantizer=None, strict_quantization=False).sum().backward()
     assert x.grad is not None and float(x.grad.sum()) == 4 * 2
+
+
+def test_gelu_tanh_of_float_input_in_c():
+    """GELU's tanh approximation of a plain float32 input (what a partly quantized model's
+    activation sees) is computed by libffqrt while the integer path is on: within 2^-22
+    max(1, |x|) of the exact function (torch's own values are as far from it), the same bits
+    on every thread count, channels_last kept, and a quantizer after it within a step of the
+    simulated path. Small inputs, erf GELU, autograd, other layouts and dtypes, and the
+    integer path off stay torch's, bit for bit."""
+    need_c()
+    rng = random.Random(71)
+
+    def exact(x):
+        xd = x.double()
+        return xd / (1 + torch.exp(-2 * math.sqrt(2 / math.pi) * (xd + 0.044715 * xd ** 3)))
+
+    def gelu(x, **kw):
+        _integer._local.last = None
+        with torch.no_grad():
+            return F.gelu(x, approximate=kw.pop("approximate", "tanh"), **kw), _integer.last_path()
+
+    taken = 0
+    for shape in ((128, 3072), (4096,), (5001,), (3, 7, 257), (2, 8, 17, 19)):
+        x = torch.randn(shape) * rng.choice([0.5, 3.0, 8.0])
+        x.view(-1)[:6] = torch.tensor([0.0, -0.0, -12.0, 12.0, float("nan"), float("inf")])
+        for layout in ("contiguous", "channels_last"):
+            if layout == "channels_last":
+                if x.dim() != 4:
+                    continue
+                x = x.contiguous(memory_format=torch.channels_last)
+            got, path = gelu(x)
+            assert path == "gelu_tanh:integer", (shape, layout, path)
+            taken += 1
+            assert got.shape == x.shape and got.stride() == x.stride(), (shape, layout)
+            ref, finite = exact(x), x.isfinite()
+            bound = torch.clamp(x.double().abs(), min=1.0) * 2.0 ** -22
+            assert bool(((got.double() - ref).abs() <= bound)[finite].all()), (shape, layout)
+            want = TF.gelu(x, approximate="tanh")
+            assert bool(((got.double() - want.double()).abs() <= 4 * bound)[finite].all()), (shape, "vs torch")
+            flat = got.reshape(-1)
+            assert flat[4].isnan() and flat[5] == float("inf"), "NaN and inf"
+            assert str(float(flat[1])) == "-0.0" and float(flat[2]) == 0.0
+            for threads in (1, 3):
+                other = _ffqrt.act_f32(x, "gelu_tanh", threads=threads)
+                assert torch.equal(other.view(torch.int32), got.view(torch.int32)), (shape, threads)
+    assert taken == 6
+    # a quantizer after it: within one step of the simulated path
+    x = torch.randn(64, 256) * 2
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-0.2, 6.0)
+    got, path, want = run_both(lambda: F.gelu(x, approximate="tanh", output_quantizer=q))
+    assert path == "gelu_tanh:integer", path
+    assert_step(got, want, "gelu_tanh then a quantizer")
+    # torch's own computation, bit for bit
+    big = torch.randn(64, 256) * 3
+    for what, x, approximate, off in (("small", torch.randn(4095) * 3, "tanh", False), ("erf", big, "none", False),
+                                      ("transposed", big.t(), "tanh", False),
+                                      ("float64", big.double(), "tanh", False),
+                                      ("integer path off", big, "tanh", True)):
+        def call():
+            return gelu(x, approximate=approximate)
+        got, path = simulated(call) if off else call()
+        assert path is None and torch.equal(got, TF.gelu(x, approximate=approximate)), (what, path)
+    xg = big.clone().requires_grad_(True)
+    _integer._local.last = None
+    F.gelu(xg, approximate="tanh", output_quantizer=None, strict_quantization=False).sum().backward()
+    assert _integer.last_path() is None and xg.grad is not None, "autograd"
 
 
 def test_avg_pool2d_equals_torch_bit_for_bit():

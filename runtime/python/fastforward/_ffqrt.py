@@ -800,6 +800,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_lut8": ([vp, vp, vp, vp, sz], i32),
         "ffqrt_lut_f32": ([vp, vp, vp, vp, sz], i32),
+        "ffqrt_act_f32": ([vp, vp, vp, sz, i32], i32),
         "ffqrt_layer_norm8": ([vp, vp, qp, vp, qp, vp, vp, ctypes.c_float, sz, sz], i32),
         "ffqrt_softmax8": ([vp, vp, qp, vp, qp, sz, sz], i32),
         "ffqrt_nhwc_to_nchw8": ([vp, vp, vp, sz, sz, sz], i32),
@@ -1469,6 +1470,30 @@ def lut_f32(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None)
     and a 256-entry float32 ``table``: a float32 tensor of ``x``'s shape (channels_last
     when ``x`` is)."""
     return _lookup("lut_f32", x, table, (torch.float32,), threads)
+
+
+# ffqrt.h's FFQRT_ACT_* codes.
+ACTIVATIONS = {"gelu_tanh": 0}
+
+
+def act_f32(x: torch.Tensor, act: str, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``act`` (``"gelu_tanh"``, the only one so far: GELU with ``approximate="tanh"``) of a
+    float32 tensor, contiguous or channels_last (the result in the same layout), computed by
+    libffqrt (ffqrt_act_f32: within 2^-22 max(1, |x|) of the exact function, as torch's own
+    float kernels are). None when C is not available; ValueError for another tensor or
+    activation."""
+    code = ACTIVATIONS.get(act) if isinstance(act, str) else None
+    if code is None:
+        raise ValueError("act_f32: activation must be one of %s, got %r" % (", ".join(sorted(ACTIVATIONS)), act))
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    nhwc = isinstance(x, torch.Tensor) and not x.is_contiguous() and channels_last_dense(x)
+    flat = x.permute(0, 2, 3, 1) if nhwc else x
+    _need(flat, "act_f32 input", (torch.float32,), flat.numel() if isinstance(flat, torch.Tensor) else 0)
+    y = _empty(flat.shape, torch.float32)
+    _check(lib.ffqrt_act_f32(integer_context(threads), y.data_ptr(), flat.data_ptr(), flat.numel(), code), "act_f32")
+    return y.permute(0, 3, 1, 2) if nhwc else y
 
 
 def _lookup(name: str, x: torch.Tensor, table: torch.Tensor, table_dtypes: Tuple[torch.dtype, ...],

@@ -253,12 +253,31 @@ def _avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any =
     return F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
+_fast_act: List[Any] = []  # fastforward._integer.float_activation, imported on first use
+
+
+def _float_activation(act: str, input: Any) -> Any:
+    if not _fast_act:
+        from fastforward import _integer
+
+        _fast_act.append(_integer.float_activation)
+    return _fast_act[0](act, input)
+
+
+def _gelu(input: Any, approximate: Any = "none") -> Any:
+    """torch's gelu; the tanh approximation computed by libffqrt while the integer path is on
+    (within float rounding of torch's values; fastforward._integer.float_activation says
+    when)."""
+    y = _float_activation("gelu_tanh", input) if type(approximate) is str and approximate == "tanh" else None
+    return F.gelu(input, approximate=approximate) if y is None else y
+
+
 _SPECIAL: Dict[str, Callable[..., Any]] = {
     "max_pool2d": _max_pool2d,
     "avg_pool2d": _avg_pool2d,
     "softmax": lambda input, dim, dtype=None: F.softmax(input, dim, dtype=dtype),
     "sigmoid": lambda input: torch.sigmoid(input),  # F.sigmoid minus torch 1.x's warning
-    "gelu": lambda input, approximate="none": F.gelu(input, approximate=approximate),
+    "gelu": _gelu,
     "rms_norm": _rms_norm,
     "matmul": operator.matmul,
     "add": _add,
