@@ -265,14 +265,35 @@ static void create_prods(RwState *a, uint32_t node, ProdKind kind, uint32_t plac
     }
 }
 
+// Whether Python takes an assignment expression at node n: not inside a comprehension's
+// iterable (`for y in <here>`), and not in a comprehension whose scope is a class body
+// (both SyntaxErrors); a lambda or def on the way up starts a scope of its own.
+static bool walrus_allowed(const Cst *c, uint32_t n) {
+    bool in_comprehension = false;
+    for (uint32_t p = n; c->nodes[p].parent != CST_NONE; p = c->nodes[p].parent) {
+        uint32_t kind = c->nodes[c->nodes[p].parent].kind;
+        if (kind == K_FOR_IN_CLAUSE) {
+            if (c->nodes[p].field == F_RIGHT) return false;
+            in_comprehension = true;
+        }
+        if (kind == K_LAMBDA || kind == K_FUNCTION_DEF) return true;
+        if (kind == K_CLASS_DEF) return !in_comprehension;
+    }
+    return true;
+}
+
 // §2.5: a comprehension variable is quantized inline at its use; used more
-// than once, the first use (evaluation order) binds `__ffN` with a walrus.
+// than once, the first use (evaluation order) binds `__ffN` with a walrus, unless a
+// use stands where Python refuses one: then every use calls the quantizer.
 static void create_comp_quantizers(RwState *a, uint32_t st) {
     for (size_t i = 0; i < a->comp_prods.len; i++) {
         Prod *p = a->comp_prods.items[i];
         if (p->q || !cst_within(a->c, (uint32_t)(uintptr_t)p->uses.items[0], st)) continue;
         p->q = rw_new_quantizer(a, p->var, NULL);
-        int walrus = p->uses.len > 1 ? a->nwalrus++ : -1;
+        bool shared = p->uses.len > 1;
+        for (size_t k = 0; k < p->uses.len && shared; k++)
+            shared = walrus_allowed(a->c, (uint32_t)(uintptr_t)p->uses.items[k]);
+        int walrus = shared ? a->nwalrus++ : -1;
         for (size_t k = 0; k < p->uses.len; k++) {
             CompUse *u = ARENA_NEW(a->cx, CompUse);
             u->q = p->q;
