@@ -100,6 +100,7 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Ty
     rw_compute_avail(&a, a.root);
     PtrVec none = {0}, hoists = {0};
     rw_assign_owners(&a, a.root, &none);
+    rw_keep_unsafe_inline(&a, a.root);
     rw_create_block(&a, a.body);
     place_all_owned(&a, &hoists);
     rw_finish_lines(&a, &hoists);

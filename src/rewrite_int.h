@@ -130,6 +130,8 @@ bool rw_collect_args(RwState *a, uint32_t call, Args *out);
 const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args);
 uint32_t rw_in_place_after(RwState *a, uint32_t binding, const char *name, size_t len);
 bool rw_is_scope_boundary(uint32_t kind);
+// The names a value reads (not attribute names), appended to out (rewrite_share.c).
+void rw_names_read(RwState *a, uint32_t n, PtrVec *out);
 
 // --- walk 2: flow (rewrite_flow.c) ---
 
@@ -144,6 +146,7 @@ const char *rw_first_param_name(ffq_ctx *cx, const Cst *c, const FuncInfo *fn);
 void rw_add_params(RwState *a, Env *env);
 void rw_compute_avail(RwState *a, Scope *s);
 void rw_assign_owners(RwState *a, Scope *s, const PtrVec *inherited);
+void rw_keep_unsafe_inline(RwState *a, Scope *s);
 void rw_place_owned(RwState *a, Scope *s, Owned *o, PtrVec *hoists);
 void rw_create_block(RwState *a, uint32_t block);
 // The tag of a module tensor by its attribute name: ...weight, ...bias, else parameter.

@@ -56,13 +56,26 @@ static bool has_text(const PtrVec *v, const char *text) {
     return false;
 }
 
+// Whether block is the body of an `if` statement's `else`.
+static bool is_else_of_if(const Cst *c, uint32_t block) {
+    uint32_t e = c->nodes[block].parent;
+    return e != CST_NONE && c->nodes[e].kind == K_ELSE && c->nodes[e].parent != CST_NONE &&
+           c->nodes[c->nodes[e].parent].kind == K_IF;
+}
+
 void rw_compute_avail(RwState *a, Scope *s) {
     for (size_t i = 0; i < s->children.len; i++) rw_compute_avail(a, s->children.items[i]);
     for (size_t i = 0; i < s->uses.len; i++) {
         const char *t = VEC_AT(s->uses, ExprUse, i)->text;
         if (!has_text(&s->avail, t)) vec_push(a->cx, &s->avail, (void *)t);
     }
-    if (!s->children.len) return;
+    // an expression every child branch reads is hoisted into the parent only when one of
+    // the `if` statements they belong to has an `else`: then it runs on every path (without
+    // one, `if self.p is not None: y = x * (1 - self.p)` would run `1 - self.p` always)
+    bool exhaustive = false;
+    for (size_t k = 0; k < s->children.len && !exhaustive; k++)
+        exhaustive = is_else_of_if(a->c, ((Scope *)s->children.items[k])->block);
+    if (!s->children.len || !exhaustive) return;
     Scope *first = s->children.items[0];
     for (size_t i = 0; i < first->avail.len; i++) {
         const char *t = first->avail.items[i];
@@ -110,15 +123,179 @@ void rw_assign_owners(RwState *a, Scope *s, const PtrVec *inherited) {
     for (size_t i = 0; i < s->children.len; i++) rw_assign_owners(a, s->children.items[i], &inh);
 }
 
-static int cmp_owned(const void *x, const void *y) {
-    const Owned *p = *(Owned *const *)x, *q = *(Owned *const *)y;
-    return strcmp(p->eq->ident, q->eq->ident);
-}
-
 // The statement of `block` (a direct child) that contains node n.
 static uint32_t top_stmt_in(const Cst *c, uint32_t block, uint32_t n) {
     while (n != CST_NONE && c->nodes[n].parent != block) n = c->nodes[n].parent;
     return n;
+}
+
+// --- hoisted expressions that must be quantized where they are read ---
+//
+// The hoisted form evaluates `<ident> = <quantizer>(<expr>)` once, before the first statement
+// of its block that reads expr, and every read becomes <ident>. That computes what the
+// program computes only when every read sees the value that line computed and the line
+// computes nothing the program would not. Not so when a name the expression reads is bound
+// or changed in place between the line and a read (`x.T` read before and after `x = x + 1`;
+// `labels == i` or `self.w[i].weight` inside `for i in ...`; `x > 0` in a loop that assigns
+// x), nor when a read runs only under a condition the line would not check (a conditional
+// expression's branch, the right operand of and / or, a comprehension or lambda, an elif
+// test, an except or else clause). Such an expression takes the inline form instead:
+// quantized in place at every read.
+
+// The leftmost name of an attribute / subscript chain (`x` of `x.a[0].b`), or CST_NONE.
+static uint32_t chain_root(const Cst *c, uint32_t n) {
+    for (int depth = 0; depth < 64 && n != CST_NONE; depth++) {
+        uint32_t kind = c->nodes[n].kind;
+        if (kind == K_IDENTIFIER) return n;
+        if (kind == K_ATTRIBUTE || kind == K_SUBSCRIPT)
+            n = cst_field(c, n, kind == K_ATTRIBUTE ? F_OBJECT : F_VALUE);
+        else if (kind == K_PAREN_EXPR) n = cst_unparen(c, n);
+        else return CST_NONE;
+    }
+    return CST_NONE;
+}
+
+static bool name_in(const Cst *c, uint32_t id, const PtrVec *names) {
+    if (id == CST_NONE) return false;
+    size_t len;
+    const char *s = cst_text(c, id, &len);
+    for (size_t i = 0; i < names->len; i++)
+        if (strlen(names->items[i]) == len && memcmp(names->items[i], s, len) == 0) return true;
+    return false;
+}
+
+// A target binds one of names, or stores into an attribute or item of one.
+static bool target_touches(const Cst *c, uint32_t t, const PtrVec *names) {
+    t = cst_unparen(c, t);
+    if (t == CST_NONE) return false;
+    uint32_t kind = c->nodes[t].kind;
+    if (kind == K_IDENTIFIER || kind == K_ATTRIBUTE || kind == K_SUBSCRIPT)
+        return name_in(c, chain_root(c, t), names);
+    for (uint32_t k = 0; k < c->nodes[t].nchildren; k++)
+        if (c->nodes[cst_child(c, t, k)].named && target_touches(c, cst_child(c, t, k), names)) return true;
+    return false;
+}
+
+// Whether running n may bind or change one of names: an assignment, augmented assignment,
+// for / with / except target, walrus, import, def, class or del of one, a store into an
+// attribute or item of one, or an in-place method (`x.add_(...)`) called on one. (A
+// comprehension's own targets are its own; nested def, class and lambda bodies do not run.)
+static bool touches(const Cst *c, uint32_t n, const PtrVec *names) {
+    uint32_t kind = c->nodes[n].kind;
+    switch (kind) {
+    case K_FUNCTION_DEF:
+    case K_CLASS_DEF: return name_in(c, cst_field(c, n, F_NAME), names);
+    case K_LAMBDA: return false;
+    case K_ASSIGNMENT:
+    case K_AUG_ASSIGNMENT:
+    case K_FOR:
+        if (target_touches(c, cst_field(c, n, F_LEFT), names)) return true;
+        break;
+    case K_NAMED_EXPR:
+        if (name_in(c, cst_field(c, n, F_NAME), names)) return true;
+        break;
+    case K_AS_PATTERN:
+        if (target_touches(c, cst_field(c, n, F_ALIAS), names)) return true;
+        break;
+    case K_DELETE:
+    case K_IMPORT:
+    case K_IMPORT_FROM:
+        for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+            if (c->nodes[cst_child(c, n, k)].named && target_touches(c, cst_child(c, n, k), names))
+                return true;
+        break;
+    case K_CALL: {
+        uint32_t f = cst_field(c, n, F_FUNCTION);
+        if (f != CST_NONE && c->nodes[f].kind == K_ATTRIBUTE) {
+            size_t len;
+            const char *m = cst_text(c, cst_field(c, f, F_ATTRIBUTE), &len);
+            if (len > 1 && m[len - 1] == '_' && m[len - 2] != '_' &&
+                name_in(c, chain_root(c, cst_field(c, f, F_OBJECT)), names))
+                return true;
+        }
+        break;
+    }
+    default: break;
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (c->nodes[cst_child(c, n, k)].named && touches(c, cst_child(c, n, k), names)) return true;
+    return false;
+}
+
+// A walrus under n binding one of names (lambda bodies do not run).
+static bool walrus_touches(const Cst *c, uint32_t n, const PtrVec *names) {
+    if (c->nodes[n].kind == K_LAMBDA) return false;
+    if (c->nodes[n].kind == K_NAMED_EXPR && name_in(c, cst_field(c, n, F_NAME), names)) return true;
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        if (walrus_touches(c, cst_child(c, n, k), names)) return true;
+    return false;
+}
+
+// Whether the read at node use runs only under a condition that statement stmt checks
+// after its first line would have run (branches of the `if` statements a text was hoisted
+// out of are not: compute_avail hoists only out of a chain with an else, read in every
+// branch).
+static bool read_conditional(const Cst *c, uint32_t use, uint32_t stmt) {
+    for (uint32_t n = use; n != stmt && c->nodes[n].parent != CST_NONE; n = c->nodes[n].parent) {
+        uint32_t p = c->nodes[n].parent, kind = c->nodes[p].kind;
+        if (kind == K_CONDITIONAL_EXPR && n != cst_named_child(c, p, 1)) return true;  // not the test
+        if (kind == K_BOOLEAN_OP && c->nodes[n].field == F_RIGHT) return true;
+        if (kind == K_LIST_COMP || kind == K_SET_COMP || kind == K_DICT_COMP || kind == K_GENERATOR ||
+            kind == K_LAMBDA || kind == K_EXCEPT || kind == K_MATCH)
+            return true;
+        if (kind == K_ELIF && c->nodes[n].field == F_CONDITION) return true;
+        if (kind == K_ELSE && c->nodes[p].parent != CST_NONE && c->nodes[c->nodes[p].parent].kind != K_IF)
+            return true;  // a loop's or try's else
+    }
+    return false;
+}
+
+// Whether o's hoisted line, placed before the first statement of block that reads it, gives
+// every read the value the program computes there.
+static bool hoist_safe(RwState *a, uint32_t block, const Owned *o) {
+    const Cst *c = a->c;
+    PtrVec names = {0};
+    rw_names_read(a, ((ExprUse *)o->uses.items[0])->node, &names);
+    uint32_t first = CST_NONE;
+    for (size_t i = 0; i < o->uses.len; i++) {
+        uint32_t st = top_stmt_in(c, block, ((ExprUse *)o->uses.items[i])->node);
+        if (st != CST_NONE && (first == CST_NONE || c->nodes[st].start < c->nodes[first].start)) first = st;
+    }
+    if (first == CST_NONE) return true;
+    for (size_t i = 0; i < o->uses.len; i++) {
+        uint32_t use = ((ExprUse *)o->uses.items[i])->node;
+        uint32_t st = top_stmt_in(c, block, use);
+        if (st == CST_NONE) continue;
+        if (read_conditional(c, use, st)) return false;
+        // a compound statement may change the names before the read (or on an earlier pass
+        // of a loop); a simple one binds its targets after reading its value
+        uint32_t kind = c->nodes[st].kind;
+        bool simple = kind == K_EXPR_STMT || kind == K_RETURN || kind == K_ASSERT || kind == K_RAISE ||
+                      kind == K_DELETE;
+        if (!simple && touches(c, st, &names)) return false;
+        if (simple && walrus_touches(c, st, &names)) return false;  // binds before later reads in it
+        // the statements from the hoisted line up to this one
+        for (uint32_t k = 0; k < c->nodes[block].nchildren; k++) {
+            uint32_t s = cst_child(c, block, k);
+            if (c->nodes[s].start < c->nodes[first].start) continue;
+            if (c->nodes[s].start >= c->nodes[st].start) break;
+            if (c->nodes[s].named && touches(c, s, &names)) return false;
+        }
+    }
+    return true;
+}
+
+void rw_keep_unsafe_inline(RwState *a, Scope *s) {
+    for (size_t i = 0; i < s->owned.len; i++) {
+        Owned *o = s->owned.items[i];
+        if (!o->eq->is_inline && o->uses.len && !hoist_safe(a, s->block, o)) o->eq->is_inline = true;
+    }
+    for (size_t i = 0; i < s->children.len; i++) rw_keep_unsafe_inline(a, s->children.items[i]);
+}
+
+static int cmp_owned(const void *x, const void *y) {
+    const Owned *p = *(Owned *const *)x, *q = *(Owned *const *)y;
+    return strcmp(p->eq->ident, q->eq->ident);
 }
 
 // Where a hoisted line goes: before the innermost isolated candidate that

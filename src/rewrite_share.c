@@ -107,7 +107,7 @@ static bool is_plain(RwState *a, uint32_t n, uint32_t root) {
 }
 
 // The names a plain value reads (not attribute names).
-static void names_read(RwState *a, uint32_t n, PtrVec *out) {
+void rw_names_read(RwState *a, uint32_t n, PtrVec *out) {
     const Cst *c = a->c;
     if (c->nodes[n].kind == K_IDENTIFIER) {
         uint32_t p = c->nodes[n].parent;
@@ -115,7 +115,7 @@ static void names_read(RwState *a, uint32_t n, PtrVec *out) {
             vec_push(a->cx, out, cst_strdup(a->cx, c, n));
         return;
     }
-    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) names_read(a, cst_child(c, n, k), out);
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) rw_names_read(a, cst_child(c, n, k), out);
 }
 
 // Inline quantizer calls under n evaluated exactly once when the line rooted at `root` runs,
@@ -338,7 +338,7 @@ static bool same_value(RwState *a, const PtrVec *lines, const Read *p, const Rea
 static void runs_of(RwState *a, const PtrVec *lines, const PtrVec *reads, size_t from, PtrVec *runs) {
     const Read *first = reads->items[from];
     PtrVec names = {0};
-    names_read(a, first->node, &names);
+    rw_names_read(a, first->node, &names);
     Run *run = NULL;
     const Read *prev = NULL;
     for (size_t i = from; i < reads->len; i++) {

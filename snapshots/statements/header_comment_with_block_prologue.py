@@ -45,8 +45,8 @@ class QuantizedHeaderAndOwnLineComments(fastforward.nn.QuantizedModule, HeaderAn
 
     def forward(self, x):
         x = self.quantizer_x(x)
-        self_splits = self.quantizer_self_splits(self.splits)
         if self.training:  # the header's comment stays on its line
+            self_splits = self.quantizer_self_splits(self.splits)
             # a comment on its own line leads the block: the prologue goes before it
             size = fastforward.nn.functional.floor_divide(
                 self.quantizer_x_shape_0(x.shape[0]),
