@@ -468,17 +468,22 @@ static void copy_gap(const Emitter *e, uint32_t from, uint32_t to, int indent, S
         newline_indent(e, out, indent);
         return;
     }
-    int newlines = 0;
+    int newlines = 0;          // line breaks since the last character that is not white space
+    size_t line_start = out->len;  // where the text after the last line break kept begins
     for (uint32_t i = from; i < to; i++) {
-        if (d[i] == '\n') {
-            if (++newlines > 2) continue;
-        } else if (d[i] != ' ' && d[i] != '\t' && d[i] != '\r' && d[i] != ';') {
-            newlines = 0;
-        } else if (newlines > 2) {
+        char ch = d[i];
+        if (ch == ';') continue;
+        if (ch == '\n') {
+            if (++newlines > 2) {  // a further blank line: dropped with its white space
+                out->len = line_start;
+                continue;
+            }
+            sb_putc(e->cx, out, ch);
+            line_start = out->len;
             continue;
         }
-        if (d[i] == ';') continue;
-        sb_putc(e->cx, out, d[i]);
+        if (ch != ' ' && ch != '\t' && ch != '\r') newlines = 0;
+        sb_putc(e->cx, out, ch);  // (the next statement's indentation included)
     }
 }
 
