@@ -468,7 +468,7 @@ static void copy_gap(const Emitter *e, uint32_t from, uint32_t to, int indent, S
         newline_indent(e, out, indent);
         return;
     }
-    int newlines = 0;          // line breaks since the last character that is not white space
+    int newlines = 0;              // line breaks since the last character that is not white space
     size_t line_start = out->len;  // where the text after the last line break kept begins
     for (uint32_t i = from; i < to; i++) {
         char ch = d[i];
