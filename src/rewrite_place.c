@@ -336,12 +336,27 @@ typedef struct Hoist {
     GenLine *line;
 } Hoist;
 
+// The variable of a hoisted expression: its ident, unless another text of the function
+// gives the same ident (`labels != 1`, `labels == 1`): then ident_1, ident_2, ... in the
+// order the texts were met, so that neither line overwrites the other's value.
+static const char *hoist_var(RwState *a, const ExprQ *eq) {
+    size_t same = 0, mine = 0;
+    for (size_t i = 0; i < a->exprqs.len; i++) {
+        const ExprQ *e = a->exprqs.items[i];
+        if (strcmp(e->ident, eq->ident) != 0) continue;
+        same++;
+        if (e == eq) mine = same;
+    }
+    return same > 1 ? arena_printf(a->cx, "%s_%zu", eq->ident, mine) : eq->ident;
+}
+
 void rw_place_owned(RwState *a, Scope *s, Owned *o, PtrVec *hoists) {
     const Cst *c = a->c;
+    const char *var = o->eq->is_inline ? NULL : hoist_var(a, o->eq);
     for (size_t i = 0; i < o->uses.len; i++) {
         ExprUse *u = o->uses.items[i];
         if (o->eq->is_inline) nodemap_put(a->cx, &a->cv->inline_q, u->node, o->eq->q);
-        else nodemap_put(a->cx, &a->cv->hoisted, u->node, (void *)o->eq->ident);
+        else nodemap_put(a->cx, &a->cv->hoisted, u->node, (void *)var);
         rw_mark_dirty(a, u->node);
     }
     if (o->eq->is_inline) return;
@@ -361,7 +376,8 @@ void rw_place_owned(RwState *a, Scope *s, Owned *o, PtrVec *hoists) {
     h->before_tmp = first_anchor(a, o, s->block, best, &best_use);
     h->line = ARENA_NEW(a->cx, GenLine);
     h->line->kind = GEN_HOIST;
-    h->line->var = o->eq->ident;
+    h->line->var = var;
+    h->line->q = o->eq->q;
     h->line->node = best_use;
     vec_push(a->cx, hoists, h);
     rw_mark_dirty(a, best);
@@ -628,13 +644,6 @@ static int cmp_hoist(const void *x, const void *y) {
 
 void rw_finish_lines(RwState *a, PtrVec *hoists) {
     if (hoists->len) qsort(hoists->items, hoists->len, sizeof(void *), cmp_hoist);
-    for (size_t h = 0; h < hoists->len; h++) {
-        Hoist *ho = hoists->items[h];
-        ExprQ *eq = NULL;
-        for (size_t i = 0; i < a->exprqs.len && !eq; i++)
-            if (strcmp(((ExprQ *)a->exprqs.items[i])->ident, ho->line->var) == 0) eq = a->exprqs.items[i];
-        ho->line->q = eq ? eq->q : NULL;
-    }
     PtrVec stmts = {0};  // statements with tmp lines or hoists, in source order of discovery
     for (size_t i = 0; i < a->tmp_lines.cap; i++)
         if (a->tmp_lines.keys[i] != CST_NONE)
