@@ -505,9 +505,9 @@ static uint32_t first_block(const Cst *c, uint32_t n) {
     return CST_NONE;
 }
 
-// Is `n` a value read from a name through attributes, subscripts and method calls (`x`,
-// `kpts.clone()`, `h[:, 0].contiguous()`)? It is then a QuantizedTensor whenever the name
-// holds one.
+// Is `n` a value read from a name through attributes, subscripts, method calls and
+// operators (`x`, `kpts.clone()`, `h[:, 0].contiguous()`, `2 * emb`)? It may then be a
+// QuantizedTensor whenever the name holds one.
 static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32_t n) {
     for (int depth = 0; depth < 64; depth++) {
         n = cst_unparen(c, n);
@@ -519,6 +519,13 @@ static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32
         }
         case K_ATTRIBUTE: n = cst_field(c, n, F_OBJECT); break;
         case K_SUBSCRIPT: n = cst_field(c, n, F_VALUE); break;
+        // an operator left in float on such a value (`self.scale * emb` where emb holds a
+        // QuantizedTensor): torch's operator on a QuantizedTensor may give one
+        case K_BINARY_OP:
+            if (derived_from_name(cx, m, c, cst_field(c, n, F_LEFT))) return true;
+            n = cst_field(c, n, F_RIGHT);
+            break;
+        case K_UNARY_OP: n = cst_field(c, n, F_ARGUMENT); break;
         case K_CALL: {
             uint32_t f = cst_unparen(c, cst_field(c, n, F_FUNCTION));
             if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return false;  // a function's result

@@ -31,6 +31,7 @@ class QuantizedMerge(fastforward.nn.QuantizedModule, Merge):
         buf = fastforward.nn.functional.mul(buf, 3, output_quantizer=self.quantizer_mul_2)
         tab = fastforward.nn.functional.exp(x, output_quantizer=self.quantizer_exp)
         tab = tab * 2
+        tab = fastforward.nn.functional.dequantized(tab)
         tab[0] = 0
         _tmp_1 = fastforward.nn.functional.relu(joined, output_quantizer=self.quantizer_relu)
         _tmp_2 = buf.sum()

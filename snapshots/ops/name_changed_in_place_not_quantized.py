@@ -30,7 +30,9 @@ class QuantizedSineTable(fastforward.nn.QuantizedModule, SineTable):
         for _ in range(2):
             acc.add_(x)
             acc = acc * 0.5
+            acc = fastforward.nn.functional.dequantized(acc)
         scaled = x * scale
+        scaled = fastforward.nn.functional.dequantized(scaled)
         scaled[..., :2] = fastforward.nn.functional.mul(
             self.quantizer_scaled_2(scaled[..., :2]), 0.5, output_quantizer=self.quantizer_mul_1
         )
