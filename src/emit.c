@@ -340,7 +340,21 @@ static void render_children(const Emitter *e, uint32_t n, StrBuf *out, uint32_t 
 
 // A node's text with every rewritten descendant substituted. `skip`: the
 // root of a generated line, rendered as itself rather than as its stand-in.
+static void render_node(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip);
+
+// A constructor's data argument (rewrite.c, copying_ctors) goes through
+// fastforward.nn.functional.dequantized; then the node as render_node writes it.
 static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
+    if (n == skip || !nodemap_get(&e->cv->dequant_arg, n)) {
+        render_node(e, n, out, skip);
+        return;
+    }
+    sb_puts(e->cx, out, "fastforward.nn.functional.dequantized(");
+    render_node(e, n, out, skip);
+    sb_putc(e->cx, out, ')');
+}
+
+static void render_node(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip) {
     const CstNode *node = &e->c->nodes[n];
     if (!is_dirty(e, n)) {
         copy(e, node->start, node->end, out);

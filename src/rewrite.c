@@ -54,6 +54,77 @@ static uint32_t children_self_use(RwState *a, uint32_t n) {
     return CST_NONE;
 }
 
+// torch's constructors that copy a tensor argument's memory without asking the tensor (no
+// __torch_function__): given a QuantizedTensor they would take its integers for its values.
+// Each with the position and keyword of its data argument.
+static const struct {
+    const char *name;
+    int pos;
+    const char *kw;
+} copying_ctors[] = {
+    {"torch.tensor", 0, "data"},
+    {"torch.Tensor", 0, NULL},
+    {"torch.sparse_coo_tensor", 1, "values"},
+    {"torch.sparse_csr_tensor", 2, "values"},
+    {"torch.sparse_csc_tensor", 2, "values"},
+    {"torch.sparse_bsr_tensor", 2, "values"},
+    {"torch.sparse_bsc_tensor", 2, "values"},
+    {"torch.sparse_compressed_tensor", 2, "values"},
+    {"torch.nested.nested_tensor", 0, "tensor_list"},
+};
+
+// Index in copying_ctors of the constructor call n makes (`x.new_tensor(v)`: as torch.tensor),
+// or -1.
+static int copying_ctor(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    uint32_t f = cst_field(c, n, F_FUNCTION);
+    if (f == CST_NONE) return -1;
+    if (c->nodes[f].kind == K_ATTRIBUTE && cst_text_is(c, cst_field(c, f, F_ATTRIBUTE), "new_tensor"))
+        return 0;
+    const char *q = program_qualname(a->cx, a->cv->mod, f);
+    for (size_t i = 0; q && i < sizeof copying_ctors / sizeof copying_ctors[0]; i++)
+        if (strcmp(q, copying_ctors[i].name) == 0) return (int)i;
+    return -1;
+}
+
+// A literal, or a list / tuple display of literals.
+static bool literal_data(const Cst *c, uint32_t n) {
+    n = cst_unparen(c, n);
+    if (n == CST_NONE || rw_is_literal(c, n)) return true;
+    if (c->nodes[n].kind != K_LIST && c->nodes[n].kind != K_TUPLE) return false;
+    for (uint32_t k = 0; k < cst_named_count(c, n); k++)
+        if (!literal_data(c, cst_named_child(c, n, k))) return false;
+    return true;
+}
+
+// The data argument of every such call in the function is wrapped in
+// fastforward.nn.functional.dequantized(...) (a plain value passes through unchanged), unless
+// it is literal data.
+static void wrap_copied_data(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA) return;
+    int ctor = kind == K_CALL ? copying_ctor(a, n) : -1;
+    if (ctor >= 0) {
+        Args args;
+        if (rw_collect_args(a, n, &args)) {
+            uint32_t data = CST_NONE;
+            if ((size_t)copying_ctors[ctor].pos < args.npos) data = args.pos[copying_ctors[ctor].pos];
+            for (size_t k = 0; k < args.nkw && copying_ctors[ctor].kw; k++)
+                if (strcmp(args.kwnames[k], copying_ctors[ctor].kw) == 0)
+                    data = cst_field(c, args.kw[k], F_VALUE);
+            // (type inference off: every non-literal; on: what may hold a tensor)
+            const Type *t = data != CST_NONE && a->types ? types_of_node(a->types, data) : NULL;
+            bool may_hold = !a->types || !t || types_may_be_tensor(t);
+            if (data != CST_NONE && !literal_data(c, data) && may_hold) {
+                nodemap_put(a->cx, &a->cv->dequant_arg, data, (void *)1);
+                rw_mark_dirty(a, data);
+            }
+        }
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) wrap_copied_data(a, cst_child(c, n, k));
+}
+
 // Places what every scope under the root owns, breadth first; hoisted lines go to hoists.
 static void place_all_owned(RwState *a, PtrVec *hoists) {
     PtrVec scopes = {0};  // every scope, to place what it owns
@@ -106,6 +177,7 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Ty
     rw_finish_lines(&a, &hoists);
     rw_place_params(&a);
     rw_share_block_quantizers(&a);
+    wrap_copied_data(&a, a.body);
     return cv;
 }
 

@@ -101,19 +101,20 @@ struct Conv {
     const char *self_name;  // the instance parameter's name
     bool failed;            // not convertible (a warning was reported)
 
-    NodeMap tmp_of;     // node -> TmpVar *: the node was isolated
-    NodeMap op_of;      // node -> QOp *
-    NodeMap inline_q;   // node -> Quantizer *: replaced by q(<node>)
-    NodeMap hoisted;    // node -> const char *: replaced by the hoisted variable name
-    NodeMap before;     // statement node -> PtrVec * of GenLine *
-    NodeMap after;      // statement node -> PtrVec * of GenLine *
-    NodeMap prologue;   // block -> PtrVec * of GenLine *: first lines of the block, after
-                        // its docstring and before any leading comment
-    NodeMap dirty;      // node -> (void *)1 when it or a descendant is rewritten
-    NodeMap text_of;    // node -> const char *: printed as this text (super() anchoring)
-    NodeMap comp_use;   // identifier -> CompUse *
-    PtrVec quantizers;  // Quantizer *, in creation order (§3.3)
-    PtrVec tmps;        // TmpVar *, in the order their lines are emitted
+    NodeMap tmp_of;       // node -> TmpVar *: the node was isolated
+    NodeMap op_of;        // node -> QOp *
+    NodeMap inline_q;     // node -> Quantizer *: replaced by q(<node>)
+    NodeMap hoisted;      // node -> const char *: replaced by the hoisted variable name
+    NodeMap dequant_arg;  // node -> (void *)1: rendered fastforward.nn.functional.dequantized(<node>)
+    NodeMap before;       // statement node -> PtrVec * of GenLine *
+    NodeMap after;        // statement node -> PtrVec * of GenLine *
+    NodeMap prologue;     // block -> PtrVec * of GenLine *: first lines of the block, after
+                          // its docstring and before any leading comment
+    NodeMap dirty;        // node -> (void *)1 when it or a descendant is rewritten
+    NodeMap text_of;      // node -> const char *: printed as this text (super() anchoring)
+    NodeMap comp_use;     // identifier -> CompUse *
+    PtrVec quantizers;    // Quantizer *, in creation order (§3.3)
+    PtrVec tmps;          // TmpVar *, in the order their lines are emitted
     size_t nops;
 
     // §2.4: one evaluation per block (rewrite_share.c)

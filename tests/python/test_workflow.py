@@ -873,6 +873,49 @@ def test_values_changed_in_place_run_with_real_quantizers():
                 assert got.shape == want.shape and torch.allclose(got, want, atol=0.1), integer
 
 
+COPYING_CTOR_MODEL = """
+import torch
+
+
+class Build(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(3, 3)
+
+    def forward(self, x, idx):
+        v = self.lin(x).relu() * 2
+        a = torch.sparse_coo_tensor(idx, v[0], (3, 3)).to_dense()
+        b = torch.tensor(v[1] + 1)
+        c = x.new_tensor(v[0] * 3)
+        n = torch.nested.nested_tensor([v[0] + 0, v[1] + 0]).to_padded_tensor(0.0)
+        return a.sum(0) + b + c + n.sum(0) + torch.tensor([1.0, 2.0, 3.0])
+"""
+
+
+def test_constructors_that_copy_memory_get_real_values():
+    # torch.tensor, x.new_tensor, torch.sparse_*_tensor and torch.nested.nested_tensor copy a
+    # tensor's memory without asking it: given a QuantizedTensor they took its integer codes
+    # (0.5 became 127, torch_geometric's gcn_norm); the generated code hands them real values
+    import warnings as _warnings
+
+    with tempfile.TemporaryDirectory() as d:
+        float_module, _, text = _generate(d, "copying_ctor_model", COPYING_CTOR_MODEL)
+        assert text.count("fastforward.nn.functional.dequantized(") == 4, text
+        torch.manual_seed(0)
+        float_model = float_module.Build()
+        model = w8a8(ff.quantize_model(copy.deepcopy(float_model)))
+        x, idx = torch.randn(2, 3), torch.tensor([[0, 1, 2], [0, 1, 2]])
+        with ff.strict_quantization(False), torch.no_grad(), _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")  # nested tensors' prototype warning
+            with ff.estimate_ranges(model, ff.range_setting.running_minmax):
+                model(x, idx)
+            want = float_model(x, idx)
+            for integer in (False, True):
+                with _integer.integer_execution(integer):
+                    got = value(model(x, idx))
+                assert torch.allclose(got, want, atol=0.15), (integer, got, want)
+
+
 UNSET_MODEL = """
 import torch
 

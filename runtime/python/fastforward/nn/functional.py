@@ -469,9 +469,17 @@ from fastforward.nn.attention import scaled_dot_product_attention, sdpa_upcast  
 
 
 def dequantized(input: Any) -> Any:
-    """``input``'s real values as a plain tensor when it is a QuantizedTensor; anything else
-    as it is. ffq writes ``v = fastforward.nn.functional.dequantized(v)`` after binding a
-    local that the code then changes in place (``y = kpts.clone()`` ... ``y[:, 0::3] = ...``):
-    a QuantizedTensor cannot take values off its grid, and the float code meant a float
-    tensor there."""
-    return input.dequantize() if isinstance(input, QuantizedTensor) else input
+    """``input``'s real values as a plain tensor when it is a QuantizedTensor (in a list or
+    tuple: each element's); anything else as it is. ffq writes ``v =
+    fastforward.nn.functional.dequantized(v)`` after binding a local that the code then
+    changes in place (``y = kpts.clone()`` ... ``y[:, 0::3] = ...``): a QuantizedTensor
+    cannot take values off its grid, and the float code meant a float tensor there. It also
+    wraps the data of torch's constructors that copy a tensor's memory without asking it
+    (``torch.tensor(v)``, ``torch.sparse_coo_tensor(i, v, size)``,
+    ``torch.nested.nested_tensor([v])``): they would take a QuantizedTensor's integers for
+    its values."""
+    if isinstance(input, QuantizedTensor):
+        return input.dequantize()
+    if type(input) in (list, tuple) and any(isinstance(t, QuantizedTensor) for t in input):
+        return type(input)(dequantized(t) for t in input)
+    return input
