@@ -87,6 +87,35 @@ static int copying_ctor(RwState *a, uint32_t n) {
     return -1;
 }
 
+// An in-place method called on a value computed in the statement itself (`(h - 1).clamp_(min=0)`,
+// `torch.zeros_like(m, dtype=f).masked_fill_(m, -inf)` in torch's _canonical_mask, a
+// submodule's or converted helper's result): on the quantized path that value may be a
+// QuantizedTensor, which takes no in-place change, while the float code changes a fresh float
+// tensor nobody else holds. The receiver goes through fastforward.nn.functional.dequantized
+// (which returns a plain tensor itself, so a view of a name keeps its meaning with stubs).
+static void wrap_changed_receiver(RwState *a, uint32_t call) {
+    const Cst *c = a->c;
+    uint32_t f = cst_field(c, call, F_FUNCTION);
+    if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return;
+    size_t len;
+    const char *m = cst_text(c, cst_field(c, f, F_ATTRIBUTE), &len);
+    if (len < 2 || m[len - 1] != '_' || m[len - 2] == '_') return;
+    uint32_t recv = cst_field(c, f, F_OBJECT), r = cst_unparen(c, recv);
+    if (r == CST_NONE) return;
+    uint32_t kind = c->nodes[r].kind;
+    bool fresh = kind == K_BINARY_OP || kind == K_UNARY_OP || nodemap_get(&a->cv->op_of, r) ||
+                 nodemap_get(&a->cv->site_of, r);
+    if (!fresh && kind == K_CALL) {  // self.<child>(...): a submodule's output
+        uint32_t g = cst_field(c, r, F_FUNCTION);
+        uint32_t obj = g != CST_NONE && c->nodes[g].kind == K_ATTRIBUTE ? cst_field(c, g, F_OBJECT) : CST_NONE;
+        fresh = obj != CST_NONE && c->nodes[obj].kind == K_IDENTIFIER && a->cv->self_name &&
+                cst_text_is(c, obj, a->cv->self_name);
+    }
+    if (!fresh) return;
+    nodemap_put(a->cx, &a->cv->dequant_arg, recv, (void *)1);
+    rw_mark_dirty(a, recv);
+}
+
 // A literal, or a list / tuple display of literals.
 static bool literal_data(const Cst *c, uint32_t n) {
     n = cst_unparen(c, n);
@@ -122,6 +151,7 @@ static void wrap_copied_data(RwState *a, uint32_t n) {
             }
         }
     }
+    if (kind == K_CALL) wrap_changed_receiver(a, n);
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) wrap_copied_data(a, cst_child(c, n, k));
 }
 

@@ -844,7 +844,11 @@ class Fill(torch.nn.Module):
         kept[:, 3] = kept[:, 3] * 0.5 - 1.0
         emb = 2.0 * self.lin(x)  # (ESM-2's token dropout: a scaled module output, then filled)
         emb.masked_fill_(x < -1.0, 0.0)
-        return (out * mask + dim_t) * scale + scaled + kept + emb
+        # in-place methods chained on a fresh value (torch_geometric's InstanceNorm; torch's
+        # _canonical_mask behind nn.MultiheadAttention's key_padding_mask)
+        clamped = (self.lin(x) - 1).clamp_(min=0)
+        filled = torch.zeros_like(x, dtype=torch.float32).masked_fill_(x > 1.0, 0.5)
+        return (out * mask + dim_t) * scale + scaled + kept + emb + clamped + filled
 """
 
 
@@ -852,13 +856,15 @@ def test_values_changed_in_place_run_with_real_quantizers():
     # generated code must never hand an in-place change a QuantizedTensor: `v //= 2` then
     # `v.mul_()`, an accumulator filled by index_add_, a product scaled slice by slice, a
     # clone of the quantized input whose slice is set to values off its grid, a module's
-    # output times a number (a QuantizedTensor on a scaled grid) then filled
+    # output times a number (a QuantizedTensor on a scaled grid) then filled, in-place methods
+    # chained on an op's result
     with tempfile.TemporaryDirectory() as d:
         float_module, quantized_module, text = _generate(d, "in_place_model", IN_PLACE_MODEL)
         assert "self.quantizer_dim_t(" not in text and "self.quantizer_out(" not in text
         assert "self.quantizer_scaled(" not in text
         assert "kept = fastforward.nn.functional.dequantized(kept)" in text
         assert "emb = fastforward.nn.functional.dequantized(emb)" in text
+        assert text.count(".clamp_(min=0)") == 1 and "fastforward.nn.functional.dequantized(_tmp_" in text
         torch.manual_seed(0)
         float_model = float_module.Fill()
         model = w8a8(ff.quantize_model(copy.deepcopy(float_model)))
