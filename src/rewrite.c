@@ -107,7 +107,8 @@ static void wrap_changed_receiver(RwState *a, uint32_t call) {
                  nodemap_get(&a->cv->site_of, r);
     if (!fresh && kind == K_CALL) {  // self.<child>(...): a submodule's output
         uint32_t g = cst_field(c, r, F_FUNCTION);
-        uint32_t obj = g != CST_NONE && c->nodes[g].kind == K_ATTRIBUTE ? cst_field(c, g, F_OBJECT) : CST_NONE;
+        uint32_t obj =
+            g != CST_NONE && c->nodes[g].kind == K_ATTRIBUTE ? cst_field(c, g, F_OBJECT) : CST_NONE;
         fresh = obj != CST_NONE && c->nodes[obj].kind == K_IDENTIFIER && a->cv->self_name &&
                 cst_text_is(c, obj, a->cv->self_name);
     }
