@@ -893,6 +893,15 @@ def test_clear_errors_for_bad_input():
     # quantizer) come back unchanged; quantizing them explicitly is the error
     ids, mask = torch.arange(4), torch.ones(3, dtype=torch.bool)
     assert q(ids) is ids and q(mask) is mask
+    # so do sparse float tensors (torch_geometric's adjacency), in calibration too
+    adj = torch.sparse_coo_tensor(torch.tensor([[0, 1], [1, 0]]), torch.tensor([0.5, 2.0]), (2, 2))
+    assert q(adj) is adj
+    if hasattr(torch, "sparse_csr_tensor"):
+        csr = adj.to_sparse_csr() if hasattr(adj, "to_sparse_csr") else None
+        assert csr is None or q(csr) is csr
+    fresh = LinearQuantizer(8)
+    with estimate_ranges(fresh, RunningMinMaxRangeEstimator):
+        assert fresh(adj) is adj
     raises(TypeError, lambda: affine.quantize_per_tensor(ids, 0.5, None, 8), "torch.int64")
     raises(TypeError, lambda: q.quantize(mask), "torch.bool")
     for bad in (0.0, -1.0, float("nan"), float("inf")):

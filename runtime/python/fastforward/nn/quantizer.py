@@ -231,12 +231,14 @@ class Quantizer(torch.nn.Module):
 
     def forward(self, data: torch.Tensor) -> torch.Tensor:
         if not self.ignores_input and not (
-                isinstance(data, torch.Tensor) and (data.is_floating_point() or isinstance(data, QuantizedTensor))):
+                isinstance(data, torch.Tensor) and (data.is_floating_point() or isinstance(data, QuantizedTensor))
+                and (data.layout == torch.strided or isinstance(data, QuantizedTensor))):
             # Generated code quantizes values whose type it cannot know (docs/quantization.md,
             # "Values that are not float tensors"): a Python float is quantized as a 0-d tensor of
-            # the default dtype; anything else that is not a floating-point tensor (None, an
-            # int, an integer or bool tensor such as position ids or a mask, a tuple) passes
-            # on unchanged, as through a stub.
+            # the default dtype; anything else that is not a dense floating-point tensor (None, an
+            # int, an integer or bool tensor such as position ids or a mask, a sparse or other
+            # non-strided tensor such as torch_geometric's adjacency, a tuple) passes on
+            # unchanged, as through a stub.
             if type(data) is not float:
                 return data
             data = _float_tensor(self, data)
