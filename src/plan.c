@@ -333,6 +333,18 @@ void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv) {
             continue;
         enqueue(cx, plan, site->callee, g);
     }
+    // a child module's method this function calls runs on its values: converted with the
+    // child's class (found by the class's generated forward), as one of its methods
+    for (size_t k = 0; k < cv->member_calls.len; k++) {
+        const MemberCall *mc = cv->member_calls.items[k];
+        if (strcmp(mc->method, "forward") == 0) continue;
+        const FuncInfo *fn = program_find_method(cx, mc->cls, mc->method);
+        if (!fn || fn->kind != FN_INSTANCE || fn->property) continue;
+        for (size_t i = 0; i < plan->classes.len; i++) {
+            GenClass *g = plan->classes.items[i];
+            if (g->ci == mc->cls) enqueue(cx, plan, fn, g);
+        }
+    }
 }
 
 // Each call site points at the rewrite plan of the function it calls.

@@ -86,6 +86,13 @@ typedef struct CompUse {
 typedef struct Conv Conv;
 
 // A call to a function ffq follows (§5): a helper or a method of the class.
+// `self.<child>.<method>(...)` where inference knows the child's class: that class's
+// method runs on this function's values, so it is converted too (in the child's class).
+typedef struct MemberCall {
+    ClassInfo *cls;
+    const char *method;
+} MemberCall;
+
 typedef struct CallSite {
     uint32_t node;  // the call
     const FuncInfo *callee;
@@ -126,6 +133,7 @@ struct Conv {
     const struct Types *types;  // inferred types (NULL: inference off)
     NodeMap site_of;            // call node -> CallSite *
     PtrVec sites;               // CallSite *, in breadth-first order of the call sites
+    PtrVec member_calls;        // MemberCall *: methods of a child module's class called here
     PtrVec forwarded;           // Quantizer * standing for callees' quantizers (§5.4)
     PtrVec signature;           // non-instance functions: own quantizers, then forwarded
     const char *emit_name;      // name the function is emitted under (quantized_<name>)

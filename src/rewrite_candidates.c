@@ -543,7 +543,29 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
     return m;
 }
 
+// `self.<child>.<method>(...)` (the object an attribute chain from self) where inference
+// knows the child is an instance of a class of the program other than this one.
+static void note_member_call(RwState *a, uint32_t call) {
+    const Cst *c = a->c;
+    if (!a->types || !a->cv->cls || a->cv->fn->kind != FN_INSTANCE) return;
+    uint32_t f = cst_unparen(c, cst_field(c, call, F_FUNCTION));
+    if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return;
+    uint32_t obj = cst_unparen(c, cst_field(c, f, F_OBJECT));
+    if (obj == CST_NONE || c->nodes[obj].kind != K_ATTRIBUTE) return;
+    uint32_t root = obj;
+    while (root != CST_NONE && c->nodes[root].kind == K_ATTRIBUTE) root = cst_field(c, root, F_OBJECT);
+    if (root == CST_NONE || c->nodes[root].kind != K_IDENTIFIER || !cst_text_is(c, root, a->cv->self_name))
+        return;
+    ClassInfo *cls = types_instance_class(types_of_node(a->types, obj));
+    if (!cls || cls == a->cv->cls) return;
+    MemberCall *mc = ARENA_NEW(a->cx, MemberCall);
+    mc->cls = cls;
+    mc->method = cst_strdup(a->cx, c, cst_field(c, f, F_ATTRIBUTE));
+    vec_push(a->cx, &a->cv->member_calls, mc);
+}
+
 static void note_site(RwState *a, uint32_t call) {
+    note_member_call(a, call);
     const FuncInfo *callee = resolve_callee(a, call);
     if (!callee) return;
     CallSite *site = ARENA_NEW(a->cx, CallSite);

@@ -80,6 +80,8 @@ const Type *types_dict(TypeLattice *L, const Type *key, const Type *value);
 // An instance of the class with canonical dotted name `qualname`; `cls` is its
 // ClassInfo when it is a class of the program (NULL for torch.nn.Linear, ...).
 const Type *types_instance(TypeLattice *L, const char *qualname, ClassInfo *cls);
+// The ClassInfo of an instance type of a class of the program, else NULL.
+ClassInfo *types_instance_class(const Type *t);
 // Least upper bound: equal types join to themselves, containers of the same
 // kind join element-wise, anything else becomes a union (Unknown beyond 8
 // members). Bottom is the identity, Unknown absorbs.

@@ -20,6 +20,8 @@ TypeLattice *types_lattice_new(ffq_ctx *cx) {
     return L;
 }
 
+ClassInfo *types_instance_class(const Type *t) { return t && t->kind == TY_INSTANCE ? t->cls : NULL; }
+
 TypeKind types_kind(const Type *t) { return t ? t->kind : TY_UNKNOWN; }
 
 const Type *types_basic(TypeLattice *L, TypeKind k) {
