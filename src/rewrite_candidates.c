@@ -530,7 +530,8 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
                                      arena_printf(a->cx, "'%s'", program_dotted_text(a->cx, c, f)), missing);
         }
         if (s.kind != SYM_FUNC || !s.fn || s.fn->owner) return NULL;
-        if (optable_has(a->cx->optable, s.qualname) || torchinfo_is_foreign_array_library(s.fn->mod->name))
+        if (optable_has(a->cx->optable, s.qualname) || torchinfo_is_foreign_array_library(s.fn->mod->name) ||
+            torchinfo_is_torch_machinery(s.fn->mod->name))
             return NULL;
         return s.fn;
     }
@@ -590,7 +591,8 @@ static void note_value_site(RwState *a, uint32_t n) {
     if (is_local_root(a, n)) return;
     Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, n);
     if (s.kind != SYM_FUNC || !s.fn || s.fn->owner || s.fn->property) return;
-    if (optable_has(a->cx->optable, s.qualname) || torchinfo_is_foreign_array_library(s.fn->mod->name))
+    if (optable_has(a->cx->optable, s.qualname) || torchinfo_is_foreign_array_library(s.fn->mod->name) ||
+        torchinfo_is_torch_machinery(s.fn->mod->name))
         return;
     CallSite *site = ARENA_NEW(a->cx, CallSite);
     site->node = n;

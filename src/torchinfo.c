@@ -64,6 +64,52 @@ bool torchinfo_is_foreign_array_library(const char *q) {
     return root_in(q, roots);
 }
 
+// torch's own machinery, not model math: devices and backends, autograd, compilation,
+// tracing, distribution, utilities. A call into these modules is never followed as a helper
+// (`torch.cuda.is_available()` in a forward led ffq through torch/cuda/__init__.py and its
+// `global` statements; `torch.autograd.grad` came out as a quantized copy with 32 stubs).
+bool torchinfo_is_torch_machinery(const char *module) {
+    static const char *const prefixes[] = {"torch.cuda",
+                                           "torch.xpu",
+                                           "torch.mps",
+                                           "torch.mtia",
+                                           "torch.cpu",
+                                           "torch.accelerator",
+                                           "torch.backends",
+                                           "torch.distributed",
+                                           "torch._dynamo",
+                                           "torch.compiler",
+                                           "torch._inductor",
+                                           "torch.jit",
+                                           "torch._jit_internal",
+                                           "torch.autograd",
+                                           "torch.utils",
+                                           "torch.overrides",
+                                           "torch.fx",
+                                           "torch.profiler",
+                                           "torch.testing",
+                                           "torch.onnx",
+                                           "torch.export",
+                                           "torch._export",
+                                           "torch.library",
+                                           "torch._library",
+                                           "torch.hub",
+                                           "torch.multiprocessing",
+                                           "torch._guards",
+                                           "torch._logging",
+                                           "torch.serialization",
+                                           "torch.random",
+                                           "torch._utils",
+                                           "torch.package",
+                                           NULL};
+    if (!module) return false;
+    for (const char *const *p = prefixes; *p; p++) {
+        size_t n = strlen(*p);
+        if (strncmp(module, *p, n) == 0 && (module[n] == 0 || module[n] == '.')) return true;
+    }
+    return false;
+}
+
 bool torchinfo_is_tensor_class(const char *q) {
     static const char *const names[] = {
         "torch.Tensor",

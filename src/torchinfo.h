@@ -19,6 +19,9 @@ bool torchinfo_is_bypassed(const char *qualname);
 bool torchinfo_is_opaque_library(const char *qualname);
 // numpy, scipy, PIL, ...: libraries whose functions are never followed as helpers.
 bool torchinfo_is_foreign_array_library(const char *qualname);
+// A module of torch's own machinery (torch.cuda, torch.autograd, torch._dynamo, ...), whose
+// functions are never followed as helpers.
+bool torchinfo_is_torch_machinery(const char *module);
 // torch.Tensor, torch.nn.Parameter, torch.FloatTensor, ...
 bool torchinfo_is_tensor_class(const char *qualname);
 // torch.float32, torch.int8, ...
