@@ -508,6 +508,16 @@ static uint32_t first_block(const Cst *c, uint32_t n) {
 // Is `n` a value read from a name through attributes, subscripts, method calls and
 // operators (`x`, `kpts.clone()`, `h[:, 0].contiguous()`, `2 * emb`)? It may then be a
 // QuantizedTensor whenever the name holds one.
+// A builtin that hands back the values it is given (map, zip, list, tuple, ...), not rebound
+// by the module.
+static bool passes_values_on(ffq_ctx *cx, const Module *m, const Cst *c, uint32_t f) {
+    static const char *const names[] = {"map",      "zip",  "list", "tuple", "sorted",
+                                        "reversed", "iter", "next", NULL};
+    for (const char *const *p = names; *p; p++)
+        if (cst_text_is(c, f, *p)) return !program_binding(m, cst_strdup(cx, c, f));
+    return false;
+}
+
 static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32_t n) {
     for (int depth = 0; depth < 64; depth++) {
         n = cst_unparen(c, n);
@@ -528,10 +538,22 @@ static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32
         case K_UNARY_OP: n = cst_field(c, n, F_ARGUMENT); break;
         case K_CALL: {
             uint32_t f = cst_unparen(c, cst_field(c, n, F_FUNCTION));
+            if (f != CST_NONE && c->nodes[f].kind == K_IDENTIFIER && passes_values_on(cx, m, c, f)) {
+                // map(lambda t: t.reshape(...), (q, k, v)): the values it was given
+                uint32_t args = cst_field(c, n, F_ARGUMENTS);
+                for (uint32_t k = 0; args != CST_NONE && k < cst_named_count(c, args); k++)
+                    if (derived_from_name(cx, m, c, cst_named_child(c, args, k))) return true;
+                return false;
+            }
             if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return false;  // a function's result
             n = cst_field(c, f, F_OBJECT);
             break;
         }
+        case K_TUPLE:
+        case K_LIST:
+            for (uint32_t k = 0; k < cst_named_count(c, n); k++)
+                if (derived_from_name(cx, m, c, cst_named_child(c, n, k))) return true;
+            return false;
         default: return false;
         }
     }
@@ -542,23 +564,34 @@ static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32
 // = ...`, `y.add_(...)`): v gets no quantizer (rewrite_flow.c), and when the name holds a
 // QuantizedTensor the change fails (it cannot take values off its grid), where the float code
 // changes a float tensor: `v = fastforward.nn.functional.dequantized(v)` after the binding.
+static void float_line_for(RwState *a, uint32_t st, uint32_t target) {
+    const Cst *c = a->c;
+    size_t len;
+    const char *name = cst_text(c, target, &len);
+    if (rw_in_place_after(a, st, name, len) == CST_NONE) return;
+    GenLine *g = ARENA_NEW(a->cx, GenLine);
+    g->kind = GEN_FLOAT;
+    g->var = cst_strdup(a->cx, c, target);
+    vec_push(a->cx, nodemap_vec(a->cx, &a->cv->after, st), g);
+    rw_mark_dirty(a, st);
+}
+
 static void create_float_lines(RwState *a, uint32_t st) {
     const Cst *c = a->c;
     uint32_t asg = cst_named_child(c, st, 0);
     if (asg == CST_NONE || c->nodes[asg].kind != K_ASSIGNMENT) return;
     uint32_t left = cst_unparen(c, cst_field(c, asg, F_LEFT)), right = cst_field(c, asg, F_RIGHT);
-    if (left == CST_NONE || right == CST_NONE || c->nodes[left].kind != K_IDENTIFIER ||
-        c->nodes[right].kind == K_ASSIGNMENT || nodemap_get(&a->cv->op_of, cst_unparen(c, right)) ||
-        !derived_from_name(a->cx, a->cv->mod, c, right))
+    if (left == CST_NONE || right == CST_NONE || c->nodes[right].kind == K_ASSIGNMENT ||
+        nodemap_get(&a->cv->op_of, cst_unparen(c, right)) || !derived_from_name(a->cx, a->cv->mod, c, right))
         return;
-    size_t len;
-    const char *name = cst_text(c, left, &len);
-    if (rw_in_place_after(a, st, name, len) == CST_NONE) return;
-    GenLine *g = ARENA_NEW(a->cx, GenLine);
-    g->kind = GEN_FLOAT;
-    g->var = cst_strdup(a->cx, c, left);
-    vec_push(a->cx, nodemap_vec(a->cx, &a->cv->after, st), g);
-    rw_mark_dirty(a, st);
+    if (c->nodes[left].kind == K_IDENTIFIER) {
+        float_line_for(a, st, left);
+    } else if (cst_is_target_list(c->nodes[left].kind)) {  // `q, k, v = map(f, (q, k, v))`
+        for (uint32_t k = 0; k < cst_named_count(c, left); k++) {
+            uint32_t t = cst_unparen(c, cst_named_child(c, left, k));
+            if (t != CST_NONE && c->nodes[t].kind == K_IDENTIFIER) float_line_for(a, st, t);
+        }
+    }
 }
 
 static void create_stmt(RwState *a, uint32_t st) {

@@ -305,7 +305,7 @@ def run_one(ffq, torch, fastforward, name, module, build, block, out_dir):
     src = importlib.import_module(module).__file__
     out = os.path.join(out_dir, module.replace(".", "_") + ".py")
     t0 = time.perf_counter()
-    p = subprocess.run([ffq, "autoquant", src, "--module", module, "-o", out, "--python", sys.executable],
+    p = subprocess.run([ffq, "autoquant", src, "--module", module, "-o", out, "-f", "--python", sys.executable],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ms = (time.perf_counter() - t0) * 1e3
     warnings = [line for line in p.stderr.splitlines() if "warning:" in line]
