@@ -147,6 +147,7 @@ static void wrap_copied_data(RwState *a, uint32_t n) {
             const Type *t = data != CST_NONE && a->types ? types_of_node(a->types, data) : NULL;
             bool may_hold = !a->types || !t || types_may_be_tensor(t);
             if (data != CST_NONE && !literal_data(c, data) && may_hold) {
+                a->cv->copies_data = true;
                 nodemap_put(a->cx, &a->cv->dequant_arg, data, (void *)1);
                 rw_mark_dirty(a, data);
             }

@@ -140,6 +140,7 @@ struct Conv {
     bool threaded;              // signature computed
     bool on_stack;              // signature being computed (recursion)
     bool dropped;               // a helper that ended up with no quantizers (§5.5)
+    bool copies_data;           // hands a value to a constructor that copies memory (rewrite.c)
     uint32_t children_use;      // where it reads self's children as a collection, or CST_NONE
 };
 

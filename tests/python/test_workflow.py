@@ -887,6 +887,10 @@ COPYING_CTOR_MODEL = """
 import torch
 
 
+def with_values(adj, value):  # no quantizer of its own: left float, called with real values
+    return torch.sparse_coo_tensor(adj._indices(), value, adj.size()).to_dense()
+
+
 class Build(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -898,7 +902,8 @@ class Build(torch.nn.Module):
         b = torch.tensor(v[1] + 1)
         c = x.new_tensor(v[0] * 3)
         n = torch.nested.nested_tensor([v[0] + 0, v[1] + 0]).to_padded_tensor(0.0)
-        return a.sum(0) + b + c + n.sum(0) + torch.tensor([1.0, 2.0, 3.0])
+        d = with_values(torch.eye(3).to_sparse(), v[0] * 2)
+        return a.sum(0) + b + c + n.sum(0) + torch.tensor([1.0, 2.0, 3.0]) + d.sum(0)
 """
 
 
@@ -910,7 +915,8 @@ def test_constructors_that_copy_memory_get_real_values():
 
     with tempfile.TemporaryDirectory() as d:
         float_module, _, text = _generate(d, "copying_ctor_model", COPYING_CTOR_MODEL)
-        assert text.count("fastforward.nn.functional.dequantized(") == 4, text
+        assert text.count("fastforward.nn.functional.dequantized(") == 6, text
+        assert re.search(r"with_values\(\s*fastforward\.nn\.functional\.dequantized\(", text), text
         torch.manual_seed(0)
         float_model = float_module.Build()
         model = w8a8(ff.quantize_model(copy.deepcopy(float_model)))
