@@ -529,8 +529,9 @@ static void dequantize_arguments(ffq_ctx *cx, Conv *cv, uint32_t call) {
     const Cst *c = cv->c;
     uint32_t al = cst_field(c, call, F_ARGUMENTS);
     if (al == CST_NONE || c->nodes[al].kind != K_ARGUMENT_LIST) return;
-    for (uint32_t k = 0; k < cst_named_count(c, al); k++) {
-        uint32_t arg = cst_named_child(c, al, k);
+    for (uint32_t k = 0; k < c->nodes[al].nchildren; k++) {  // (named children, each once: linear)
+        uint32_t arg = cst_child(c, al, k);
+        if (!c->nodes[arg].named || c->nodes[arg].kind == K_COMMENT) continue;
         if (c->nodes[arg].kind == K_KEYWORD_ARGUMENT) arg = cst_field(c, arg, F_VALUE);
         uint32_t kind = arg == CST_NONE ? K_OTHER : c->nodes[arg].kind;
         if (arg == CST_NONE || kind == K_LIST_SPLAT || kind == K_DICT_SPLAT || kind == K_INTEGER ||

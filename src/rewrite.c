@@ -122,8 +122,10 @@ static bool literal_data(const Cst *c, uint32_t n) {
     n = cst_unparen(c, n);
     if (n == CST_NONE || rw_is_literal(c, n)) return true;
     if (c->nodes[n].kind != K_LIST && c->nodes[n].kind != K_TUPLE) return false;
-    for (uint32_t k = 0; k < cst_named_count(c, n); k++)
-        if (!literal_data(c, cst_named_child(c, n, k))) return false;
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {  // (each child once: a long display is linear)
+        uint32_t ch = cst_child(c, n, k);
+        if (c->nodes[ch].named && c->nodes[ch].kind != K_COMMENT && !literal_data(c, ch)) return false;
+    }
     return true;
 }
 

@@ -256,31 +256,35 @@ static bool hoist_safe(RwState *a, uint32_t block, const Owned *o) {
     const Cst *c = a->c;
     PtrVec names = {0};
     rw_names_read(a, ((ExprUse *)o->uses.items[0])->node, &names);
-    uint32_t first = CST_NONE;
-    for (size_t i = 0; i < o->uses.len; i++) {
-        uint32_t st = top_stmt_in(c, block, ((ExprUse *)o->uses.items[i])->node);
-        if (st != CST_NONE && (first == CST_NONE || c->nodes[st].start < c->nodes[first].start)) first = st;
-    }
-    if (first == CST_NONE) return true;
+    // the reads, by statement of the block; then one pass over the block's statements
+    NodeMap reads_in = {0};  // statement -> (void *)1 when it holds a read
+    uint32_t first = CST_NONE, last = CST_NONE;
     for (size_t i = 0; i < o->uses.len; i++) {
         uint32_t use = ((ExprUse *)o->uses.items[i])->node;
         uint32_t st = top_stmt_in(c, block, use);
         if (st == CST_NONE) continue;
         if (read_conditional(c, use, st)) return false;
-        // a compound statement may change the names before the read (or on an earlier pass
-        // of a loop); a simple one binds its targets after reading its value
-        uint32_t kind = c->nodes[st].kind;
-        bool simple = kind == K_EXPR_STMT || kind == K_RETURN || kind == K_ASSERT || kind == K_RAISE ||
-                      kind == K_DELETE;
-        if (!simple && touches(c, st, &names)) return false;
-        if (simple && walrus_touches(c, st, &names)) return false;  // binds before later reads in it
-        // the statements from the hoisted line up to this one
-        for (uint32_t k = 0; k < c->nodes[block].nchildren; k++) {
-            uint32_t s = cst_child(c, block, k);
-            if (c->nodes[s].start < c->nodes[first].start) continue;
-            if (c->nodes[s].start >= c->nodes[st].start) break;
-            if (c->nodes[s].named && touches(c, s, &names)) return false;
+        nodemap_put(a->cx, &reads_in, st, (void *)1);
+        if (first == CST_NONE || c->nodes[st].start < c->nodes[first].start) first = st;
+        if (last == CST_NONE || c->nodes[st].start > c->nodes[last].start) last = st;
+    }
+    if (first == CST_NONE) return true;
+    bool changed = false;  // a statement since the hoisted line may have changed the value
+    // (a block's children are contiguous nodes: the walk spans the reads only)
+    for (uint32_t st = first; st <= last; st++) {
+        if (!c->nodes[st].named || c->nodes[st].parent != block) continue;
+        if (nodemap_get(&reads_in, st)) {
+            if (changed) return false;
+            // a compound statement may change the names before the read (or on an earlier
+            // pass of a loop); a simple one binds its targets after reading its value, except
+            // through a walrus
+            uint32_t kind = c->nodes[st].kind;
+            bool simple = kind == K_EXPR_STMT || kind == K_RETURN || kind == K_ASSERT || kind == K_RAISE ||
+                          kind == K_DELETE;
+            if (simple ? walrus_touches(c, st, &names) : touches(c, st, &names)) return false;
         }
+        if (st == last) break;
+        if (touches(c, st, &names)) changed = true;
     }
     return true;
 }
@@ -518,6 +522,18 @@ static bool passes_values_on(ffq_ctx *cx, const Module *m, const Cst *c, uint32_
     return false;
 }
 
+static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32_t n);
+
+// Whether a named child of n is (each child once: a display of 350k items stays linear).
+static bool any_child_derived(ffq_ctx *cx, const Module *m, const Cst *c, uint32_t n) {
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
+        uint32_t ch = cst_child(c, n, k);
+        if (c->nodes[ch].named && c->nodes[ch].kind != K_COMMENT && derived_from_name(cx, m, c, ch))
+            return true;
+    }
+    return false;
+}
+
 static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32_t n) {
     for (int depth = 0; depth < 64; depth++) {
         n = cst_unparen(c, n);
@@ -541,19 +557,14 @@ static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32
             if (f != CST_NONE && c->nodes[f].kind == K_IDENTIFIER && passes_values_on(cx, m, c, f)) {
                 // map(lambda t: t.reshape(...), (q, k, v)): the values it was given
                 uint32_t args = cst_field(c, n, F_ARGUMENTS);
-                for (uint32_t k = 0; args != CST_NONE && k < cst_named_count(c, args); k++)
-                    if (derived_from_name(cx, m, c, cst_named_child(c, args, k))) return true;
-                return false;
+                return args != CST_NONE && any_child_derived(cx, m, c, args);
             }
             if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return false;  // a function's result
             n = cst_field(c, f, F_OBJECT);
             break;
         }
         case K_TUPLE:
-        case K_LIST:
-            for (uint32_t k = 0; k < cst_named_count(c, n); k++)
-                if (derived_from_name(cx, m, c, cst_named_child(c, n, k))) return true;
-            return false;
+        case K_LIST: return any_child_derived(cx, m, c, n);
         default: return false;
         }
     }
@@ -587,8 +598,9 @@ static void create_float_lines(RwState *a, uint32_t st) {
     if (c->nodes[left].kind == K_IDENTIFIER) {
         float_line_for(a, st, left);
     } else if (cst_is_target_list(c->nodes[left].kind)) {  // `q, k, v = map(f, (q, k, v))`
-        for (uint32_t k = 0; k < cst_named_count(c, left); k++) {
-            uint32_t t = cst_unparen(c, cst_named_child(c, left, k));
+        for (uint32_t k = 0; k < c->nodes[left].nchildren; k++) {
+            if (!c->nodes[cst_child(c, left, k)].named) continue;
+            uint32_t t = cst_unparen(c, cst_child(c, left, k));
             if (t != CST_NONE && c->nodes[t].kind == K_IDENTIFIER) float_line_for(a, st, t);
         }
     }
