@@ -523,26 +523,6 @@ typedef struct Cycle {
     const CallSite *site;
 } Cycle;
 
-// Every argument of `call` (in cv) that is not literal goes through
-// fastforward.nn.functional.dequantized (a plain value passes through unchanged).
-static void dequantize_arguments(ffq_ctx *cx, Conv *cv, uint32_t call) {
-    const Cst *c = cv->c;
-    uint32_t al = cst_field(c, call, F_ARGUMENTS);
-    if (al == CST_NONE || c->nodes[al].kind != K_ARGUMENT_LIST) return;
-    for (uint32_t k = 0; k < c->nodes[al].nchildren; k++) {  // (named children, each once: linear)
-        uint32_t arg = cst_child(c, al, k);
-        if (!c->nodes[arg].named || c->nodes[arg].kind == K_COMMENT) continue;
-        if (c->nodes[arg].kind == K_KEYWORD_ARGUMENT) arg = cst_field(c, arg, F_VALUE);
-        uint32_t kind = arg == CST_NONE ? K_OTHER : c->nodes[arg].kind;
-        if (arg == CST_NONE || kind == K_LIST_SPLAT || kind == K_DICT_SPLAT || kind == K_INTEGER ||
-            kind == K_FLOAT || kind == K_STRING || kind == K_TRUE || kind == K_FALSE || kind == K_NONE)
-            continue;
-        nodemap_put(cx, &cv->dequant_arg, arg, (void *)1);
-        for (uint32_t n = arg; n != CST_NONE && !nodemap_get(&cv->dirty, n); n = c->nodes[n].parent)
-            nodemap_put(cx, &cv->dirty, n, (void *)1);
-    }
-}
-
 static void thread(ffq_ctx *cx, Conv *cv, PtrVec *cycles) {
     if (cv->threaded || cv->on_stack) return;
     cv->on_stack = true;
@@ -564,7 +544,7 @@ static void thread(ffq_ctx *cx, Conv *cv, PtrVec *cycles) {
             callee->dropped = true;
             // its float self hands a value to a constructor that copies memory
             // (torch_geometric's set_sparse_value): the call gives it real values
-            if (callee->copies_data) dequantize_arguments(cx, cv, site->node);
+            if (callee->copies_data) rewrite_dequantize_arguments(cx, cv, site->node);
             continue;
         }
         // Every call site forwards the callee's whole signature, with names that

@@ -54,6 +54,17 @@ static uint32_t children_self_use(RwState *a, uint32_t n) {
     return CST_NONE;
 }
 
+void rewrite_mark_dirty(ffq_ctx *cx, Conv *cv, uint32_t n) {
+    for (; n != CST_NONE && !nodemap_get(&cv->dirty, n); n = cv->c->nodes[n].parent)
+        nodemap_put(cx, &cv->dirty, n, (void *)1);
+}
+
+// Node n is written fastforward.nn.functional.dequantized(<n>) (emit.c's render).
+static void mark_dequantized(ffq_ctx *cx, Conv *cv, uint32_t n) {
+    nodemap_put(cx, &cv->dequant_arg, n, (void *)1);
+    rewrite_mark_dirty(cx, cv, n);
+}
+
 // torch's constructors that copy a tensor argument's memory without asking the tensor (no
 // __torch_function__): given a QuantizedTensor they would take its integers for its values.
 // Each with the position and keyword of its data argument.
@@ -96,10 +107,9 @@ static int copying_ctor(RwState *a, uint32_t n) {
 static void wrap_changed_receiver(RwState *a, uint32_t call) {
     const Cst *c = a->c;
     uint32_t f = cst_field(c, call, F_FUNCTION);
-    if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return;
-    size_t len;
-    const char *m = cst_text(c, cst_field(c, f, F_ATTRIBUTE), &len);
-    if (len < 2 || m[len - 1] != '_' || m[len - 2] == '_') return;
+    if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE ||
+        !rw_is_in_place_method(c, cst_field(c, f, F_ATTRIBUTE)))
+        return;
     uint32_t recv = cst_field(c, f, F_OBJECT), r = cst_unparen(c, recv);
     if (r == CST_NONE) return;
     uint32_t kind = c->nodes[r].kind;
@@ -112,9 +122,7 @@ static void wrap_changed_receiver(RwState *a, uint32_t call) {
         fresh = obj != CST_NONE && c->nodes[obj].kind == K_IDENTIFIER && a->cv->self_name &&
                 cst_text_is(c, obj, a->cv->self_name);
     }
-    if (!fresh) return;
-    nodemap_put(a->cx, &a->cv->dequant_arg, recv, (void *)1);
-    rw_mark_dirty(a, recv);
+    if (fresh) mark_dequantized(a->cx, a->cv, recv);
 }
 
 // A literal, or a list / tuple display of literals.
@@ -150,13 +158,27 @@ static void wrap_copied_data(RwState *a, uint32_t n) {
             bool may_hold = !a->types || !t || types_may_be_tensor(t);
             if (data != CST_NONE && !literal_data(c, data) && may_hold) {
                 a->cv->copies_data = true;
-                nodemap_put(a->cx, &a->cv->dequant_arg, data, (void *)1);
-                rw_mark_dirty(a, data);
+                mark_dequantized(a->cx, a->cv, data);
             }
         }
     }
     if (kind == K_CALL) wrap_changed_receiver(a, n);
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) wrap_copied_data(a, cst_child(c, n, k));
+}
+
+void rewrite_dequantize_arguments(ffq_ctx *cx, Conv *cv, uint32_t call) {
+    const Cst *c = cv->c;
+    uint32_t al = cst_field(c, call, F_ARGUMENTS);
+    if (al == CST_NONE || c->nodes[al].kind != K_ARGUMENT_LIST) return;
+    for (uint32_t k = 0; k < c->nodes[al].nchildren; k++) {  // (each child once: linear)
+        uint32_t arg = cst_child(c, al, k);
+        if (!c->nodes[arg].named || c->nodes[arg].kind == K_COMMENT) continue;
+        if (c->nodes[arg].kind == K_KEYWORD_ARGUMENT) arg = cst_field(c, arg, F_VALUE);
+        if (arg == CST_NONE || c->nodes[arg].kind == K_LIST_SPLAT || c->nodes[arg].kind == K_DICT_SPLAT ||
+            literal_data(c, arg))
+            continue;
+        mark_dequantized(cx, cv, arg);
+    }
 }
 
 // Places what every scope under the root owns, breadth first; hoisted lines go to hoists.

@@ -160,5 +160,10 @@ void rewrite_number_shared(ffq_ctx *cx, Conv *cv);
 // One note per table-like callable that is not in the operator table
 // (collected over every function converted), at its first call.
 void rewrite_report_missing(ffq_ctx *cx);
+// Node n (and what holds it) must be written out anew: marked in cv->dirty.
+void rewrite_mark_dirty(ffq_ctx *cx, Conv *cv, uint32_t n);
+// Every argument of `call` in cv that is not literal data (nor a * / ** splat) is written
+// fastforward.nn.functional.dequantized(<argument>).
+void rewrite_dequantize_arguments(ffq_ctx *cx, Conv *cv, uint32_t call);
 
 #endif

@@ -9,10 +9,7 @@
 #include "rewrite_int.h"
 #include "torchinfo.h"
 
-void rw_mark_dirty(RwState *a, uint32_t n) {
-    for (; n != CST_NONE && !nodemap_get(&a->cv->dirty, n); n = a->c->nodes[n].parent)
-        nodemap_put(a->cx, &a->cv->dirty, n, (void *)1);
-}
+void rw_mark_dirty(RwState *a, uint32_t n) { rewrite_mark_dirty(a->cx, a->cv, n); }
 
 Quantizer *rw_new_quantizer(RwState *a, const char *base, TmpVar *tmp) {
     Quantizer *q = ARENA_NEW(a->cx, Quantizer);
@@ -270,6 +267,13 @@ const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args) {
     }
 }
 
+bool rw_is_in_place_method(const Cst *c, uint32_t attr) {
+    if (attr == CST_NONE) return false;
+    size_t len;
+    const char *t = cst_text(c, attr, &len);
+    return len >= 2 && t[len - 1] == '_' && t[len - 2] != '_' && t[0] != '_';
+}
+
 // The local that node n changes in place, or CST_NONE: `name.m_(...)`, a tensor method with
 // one trailing underscore (not a dunder), or an assignment into an element or slice,
 // `name[i] = v`, `name[i][j] += v` (item assignment writes the tensor, or the tensor a view
@@ -284,11 +288,9 @@ static uint32_t in_place_receiver(const Cst *c, uint32_t n) {
     if (c->nodes[n].kind != K_CALL) return CST_NONE;
     uint32_t f = cst_field(c, n, F_FUNCTION);
     if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return CST_NONE;
-    uint32_t obj = cst_field(c, f, F_OBJECT), attr = cst_field(c, f, F_ATTRIBUTE);
-    if (obj == CST_NONE || attr == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return CST_NONE;
-    size_t len;
-    const char *t = cst_text(c, attr, &len);
-    return len >= 2 && t[len - 1] == '_' && t[len - 2] != '_' && t[0] != '_' ? obj : CST_NONE;
+    uint32_t obj = cst_field(c, f, F_OBJECT);
+    if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return CST_NONE;
+    return rw_is_in_place_method(c, cst_field(c, f, F_ATTRIBUTE)) ? obj : CST_NONE;
 }
 
 // An item assignment into a value inference knows to be a list, tuple, dict or set

@@ -129,6 +129,9 @@ bool rw_is_literal(const Cst *c, uint32_t n);
 bool rw_collect_args(RwState *a, uint32_t call, Args *out);
 const OpEntry *rw_lookup_op(RwState *a, uint32_t n, Args *args);
 uint32_t rw_in_place_after(RwState *a, uint32_t binding, const char *name, size_t len);
+// Whether attribute name node attr is a tensor method that changes its object in place:
+// one trailing underscore, not a dunder or a private name (`add_`, `masked_fill_`).
+bool rw_is_in_place_method(const Cst *c, uint32_t attr);
 bool rw_is_scope_boundary(uint32_t kind);
 // The names a value reads (not attribute names), appended to out (rewrite_share.c).
 void rw_names_read(RwState *a, uint32_t n, PtrVec *out);

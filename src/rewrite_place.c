@@ -206,13 +206,10 @@ static bool touches(const Cst *c, uint32_t n, const PtrVec *names) {
         break;
     case K_CALL: {
         uint32_t f = cst_field(c, n, F_FUNCTION);
-        if (f != CST_NONE && c->nodes[f].kind == K_ATTRIBUTE) {
-            size_t len;
-            const char *m = cst_text(c, cst_field(c, f, F_ATTRIBUTE), &len);
-            if (len > 1 && m[len - 1] == '_' && m[len - 2] != '_' &&
-                name_in(c, chain_root(c, cst_field(c, f, F_OBJECT)), names))
-                return true;
-        }
+        if (f != CST_NONE && c->nodes[f].kind == K_ATTRIBUTE &&
+            rw_is_in_place_method(c, cst_field(c, f, F_ATTRIBUTE)) &&
+            name_in(c, chain_root(c, cst_field(c, f, F_OBJECT)), names))
+            return true;
         break;
     }
     default: break;
@@ -509,9 +506,6 @@ static uint32_t first_block(const Cst *c, uint32_t n) {
     return CST_NONE;
 }
 
-// Is `n` a value read from a name through attributes, subscripts, method calls and
-// operators (`x`, `kpts.clone()`, `h[:, 0].contiguous()`, `2 * emb`)? It may then be a
-// QuantizedTensor whenever the name holds one.
 // A builtin that hands back the values it is given (map, zip, list, tuple, ...), not rebound
 // by the module.
 static bool passes_values_on(ffq_ctx *cx, const Module *m, const Cst *c, uint32_t f) {
@@ -534,6 +528,9 @@ static bool any_child_derived(ffq_ctx *cx, const Module *m, const Cst *c, uint32
     return false;
 }
 
+// Is `n` a value read from a name through attributes, subscripts, method calls and
+// operators (`x`, `kpts.clone()`, `h[:, 0].contiguous()`, `2 * emb`)? It may then be a
+// QuantizedTensor whenever the name holds one.
 static bool derived_from_name(ffq_ctx *cx, const Module *m, const Cst *c, uint32_t n) {
     for (int depth = 0; depth < 64; depth++) {
         n = cst_unparen(c, n);

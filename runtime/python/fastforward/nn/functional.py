@@ -222,22 +222,22 @@ def _like(name: str) -> Callable[..., Any]:
     return impl
 
 
-_fast_pool: List[Any] = []  # fastforward._integer's float pools, imported on first use
+_integer_module: List[Any] = []  # fastforward._integer, imported on first use
 
 
-def _fast_pools() -> List[Any]:
-    if not _fast_pool:
-        from fastforward import _integer
+def _integer() -> Any:
+    if not _integer_module:
+        from fastforward import _integer as module
 
-        _fast_pool[:] = [_integer.float_max_pool2d, _integer.float_avg_pool2d]
-    return _fast_pool
+        _integer_module.append(module)
+    return _integer_module[0]
 
 
 def _max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                 ceil_mode: Any = False) -> Any:
     """torch's max_pool2d, computed by libffqrt while the integer path is on (the same values;
     fastforward._integer.float_max_pool2d says when)."""
-    y = _fast_pools()[0](input, kernel_size, stride, padding, dilation, ceil_mode)
+    y = _integer().float_max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
     if y is not None:
         return y
     return F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
@@ -247,28 +247,18 @@ def _avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any =
                 count_include_pad: Any = True, divisor_override: Any = None) -> Any:
     """torch's avg_pool2d, computed by libffqrt while the integer path is on (the same bits;
     fastforward._integer.float_avg_pool2d says when)."""
-    y = _fast_pools()[1](input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    y = _integer().float_avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                    divisor_override)
     if y is not None:
         return y
     return F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-
-
-_fast_act: List[Any] = []  # fastforward._integer.float_activation, imported on first use
-
-
-def _float_activation(act: str, input: Any) -> Any:
-    if not _fast_act:
-        from fastforward import _integer
-
-        _fast_act.append(_integer.float_activation)
-    return _fast_act[0](act, input)
 
 
 def _gelu(input: Any, approximate: Any = "none") -> Any:
     """torch's gelu; the tanh approximation computed by libffqrt while the integer path is on
     (within float rounding of torch's values; fastforward._integer.float_activation says
     when)."""
-    y = _float_activation("gelu_tanh", input) if type(approximate) is str and approximate == "tanh" else None
+    y = _integer().float_activation("gelu_tanh", input) if type(approximate) is str and approximate == "tanh" else None
     return F.gelu(input, approximate=approximate) if y is None else y
 
 
