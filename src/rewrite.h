@@ -142,6 +142,10 @@ struct Conv {
     bool dropped;               // a helper that ended up with no quantizers (§5.5)
     bool copies_data;           // hands a value to a constructor that copies memory (rewrite.c)
     uint32_t children_use;      // where it reads self's children as a collection, or CST_NONE
+
+    // rewrite_flow.c: the keys of the attribute and item targets the body assigns
+    StrMap assigned;  // expression key -> (void *)1
+    bool assigned_ready;
 };
 
 // Plan the conversion of fn. Returns NULL only when fn cannot be converted

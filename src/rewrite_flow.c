@@ -10,57 +10,10 @@
 
 // --- walk 2: flow (reaching definitions) ---
 
-static EnvEntry *env_find(const Env *e, const char *key) {
-    for (size_t i = 0; i < e->entries.len; i++) {
-        EnvEntry *en = VEC_AT(e->entries, EnvEntry, i);
-        if (strcmp(en->key, key) == 0) return en;
-    }
-    return NULL;
-}
-
-void rw_env_set(RwState *a, Env *e, Prod *p) {
-    EnvEntry *en = env_find(e, p->key);
-    if (!en) {
-        en = ARENA_NEW(a->cx, EnvEntry);
-        en->key = p->key;
-        vec_push(a->cx, &e->entries, en);
-    }
-    en->prods.len = 0;
-    en->prods.cap = 0;
-    en->prods.items = NULL;
-    vec_push(a->cx, &en->prods, p);
-}
-
 static Env *env_copy(RwState *a, const Env *src) {
     Env *e = ARENA_NEW(a->cx, Env);
-    for (size_t i = 0; i < src->entries.len; i++) {
-        const EnvEntry *s = VEC_AT(src->entries, EnvEntry, i);
-        EnvEntry *en = ARENA_NEW(a->cx, EnvEntry);
-        en->key = s->key;
-        for (size_t k = 0; k < s->prods.len; k++) vec_push(a->cx, &en->prods, s->prods.items[k]);
-        vec_push(a->cx, &e->entries, en);
-    }
+    *e = *src;
     return e;
-}
-
-// dst := dst | src. True when dst gained a producer.
-static bool env_union(RwState *a, Env *dst, const Env *src) {
-    bool grew = false;
-    for (size_t i = 0; i < src->entries.len; i++) {
-        const EnvEntry *s = VEC_AT(src->entries, EnvEntry, i);
-        EnvEntry *d = env_find(dst, s->key);
-        if (!d) {
-            d = ARENA_NEW(a->cx, EnvEntry);
-            d->key = s->key;
-            vec_push(a->cx, &dst->entries, d);
-        }
-        for (size_t k = 0; k < s->prods.len; k++) {
-            size_t j = 0;
-            while (j < d->prods.len && d->prods.items[j] != s->prods.items[k]) j++;
-            if (j == d->prods.len) vec_push(a->cx, &d->prods, s->prods.items[k]), grew = true;
-        }
-    }
-    return grew;
 }
 
 // The rw_producer of `key` defined by `node`; the same object on every pass over a loop.
@@ -94,7 +47,7 @@ static bool changed_in_place_later(RwState *a, const Prod *p) {
 }
 
 static void use_name(RwState *a, Env *env, const char *key, uint32_t use) {
-    EnvEntry *en = env_find(env, key);
+    const EnvEntry *en = rw_env_find(env, key);
     for (size_t i = 0; en && i < en->prods.len; i++) {
         Prod *p = en->prods.items[i];
         if (p->born_quantized || changed_in_place_later(a, p)) continue;
@@ -170,26 +123,37 @@ static bool has_call(const Cst *c, uint32_t n) {
 
 static const char *expr_key(RwState *a, uint32_t n);
 
-// Does a target in `left` (an assignment's left side) have the key `text`?
-static bool target_has(RwState *a, uint32_t left, const char *text) {
+// Adds the key of every attribute or item target in `left` (an assignment's left side,
+// tuples and lists unpacked) to the function's set.
+static void add_targets(RwState *a, uint32_t left) {
     const Cst *c = a->c;
-    if (left == CST_NONE) return false;
-    if (c->nodes[left].kind == K_ATTRIBUTE || c->nodes[left].kind == K_SUBSCRIPT)
-        return strcmp(expr_key(a, left), text) == 0;
-    for (uint32_t k = 0; k < c->nodes[left].nchildren; k++)
-        if (target_has(a, cst_child(c, left, k), text)) return true;
-    return false;
+    if (left == CST_NONE) return;
+    if (c->nodes[left].kind == K_ATTRIBUTE || c->nodes[left].kind == K_SUBSCRIPT) {
+        strset_add(a->cx, &a->cv->assigned, expr_key(a, left));
+        return;
+    }
+    for (uint32_t k = 0; k < c->nodes[left].nchildren; k++) add_targets(a, cst_child(c, left, k));
 }
 
-// Is the expression `text` (self.acc) assigned anywhere in the subtree n?
-static bool assigned_in(RwState *a, uint32_t n, const char *text) {
+// Adds the targets of every assignment in the subtree n to the function's set.
+static void collect_assigned(RwState *a, uint32_t n) {
     const Cst *c = a->c;
     uint32_t kind = c->nodes[n].kind;
-    if ((kind == K_ASSIGNMENT || kind == K_AUG_ASSIGNMENT) && target_has(a, cst_field(c, n, F_LEFT), text))
-        return true;
-    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
-        if (assigned_in(a, cst_child(c, n, k), text)) return true;
-    return false;
+    if (kind == K_ASSIGNMENT || kind == K_AUG_ASSIGNMENT) add_targets(a, cst_field(c, n, F_LEFT));
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) collect_assigned(a, cst_child(c, n, k));
+}
+
+// Is the expression `text` (self.acc) assigned anywhere in the function's body? The
+// targets are collected in one walk, the first time a function asks: a body of many
+// statements each reading state would otherwise walk the body once per read.
+static bool assigned_in_body(RwState *a, const char *text) {
+    Conv *cv = a->cv;
+    if (!cv->assigned_ready) {
+        cv->assigned_ready = true;
+        uint32_t body = cst_field(a->c, cv->fn->def, F_BODY);
+        if (body != CST_NONE) collect_assigned(a, body);
+    }
+    return strmap_get(&cv->assigned, text, strlen(text)) != NULL;
 }
 
 // The statement (a child of a block) that holds node n.
@@ -240,7 +204,7 @@ static QuantTag expr_tag(RwState *a, uint32_t n) {
     if (n == CST_NONE || attr == CST_NONE || c->nodes[n].kind != K_IDENTIFIER ||
         !cst_text_is(c, n, a->cv->self_name))
         return QT_ACTIVATION;
-    if (assigned_in(a, cst_field(c, a->cv->fn->def, F_BODY), expr_key(a, chain))) return QT_ACTIVATION;
+    if (assigned_in_body(a, expr_key(a, chain))) return QT_ACTIVATION;
     return rw_param_tag(cst_strdup(a->cx, c, attr));
 }
 
@@ -251,13 +215,14 @@ QuantTag rewrite_value_tag(ffq_ctx *cx, const Conv *cv, uint32_t node) {
 }
 
 static void use_expr(RwState *a, uint32_t n, bool is_inline, const char *slot) {
+    if (nodemap_get(&a->use_of, n)) return;  // loops are walked twice
     if (!is_inline && has_call(a->c, n)) is_inline = true;
     // an attribute the function assigns (self.acc = self.acc + s) has another value after
     // the assignment: each read is quantized where it is
     if (!is_inline) {
         const char *text = expr_key(a, n);
         uint32_t body = cst_field(a->c, a->cv->fn->def, F_BODY);
-        if (assigned_in(a, body, text) && occurs_elsewhere(a, body, text, stmt_of(a->c, n), n))
+        if (assigned_in_body(a, text) && occurs_elsewhere(a, body, text, stmt_of(a->c, n), n))
             is_inline = true;
     }
     ExprUse *u = ARENA_NEW(a->cx, ExprUse);
@@ -267,8 +232,7 @@ static void use_expr(RwState *a, uint32_t n, bool is_inline, const char *slot) {
     u->is_inline = is_inline;
     u->tag = expr_tag(a, n);
     u->slot = slot;
-    for (size_t i = 0; i < a->scope->uses.len; i++)  // loops are walked twice
-        if (VEC_AT(a->scope->uses, ExprUse, i)->node == n) return;
+    nodemap_put(a->cx, &a->use_of, n, u);
     vec_push(a->cx, &a->scope->uses, u);
 }
 
@@ -288,7 +252,7 @@ static void slot_use(RwState *a, uint32_t arg, Env *env, const char *slot) {
     case K_IDENTIFIER: {
         const char *name = cst_strdup(a->cx, c, n);
         use_name(a, env, name, n);
-        EnvEntry *en = env_find(env, name);
+        const EnvEntry *en = rw_env_find(env, name);
         QuantTag slot_tag = rw_slot_tag(QT_PARAMETER, slot);
         for (size_t i = 0; en && i < en->prods.len; i++) {
             Prod *p = en->prods.items[i];
@@ -461,7 +425,7 @@ static void flow_if(RwState *a, uint32_t st, Env *env, bool *dead) {
     Env *merged = ARENA_NEW(a->cx, Env);
     bool any_live = false, has_else = false;
     Env *live = flow_branch(a, cst_field(c, st, F_CONSEQUENCE), env);
-    if (live) env_union(a, merged, live), any_live = true;
+    if (live) rw_env_union(a, merged, live), any_live = true;
     for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
         uint32_t cl = cst_child(c, st, k);
         uint32_t kind = c->nodes[cl].kind;
@@ -469,14 +433,14 @@ static void flow_if(RwState *a, uint32_t st, Env *env, bool *dead) {
         if (kind == K_ELIF) expr_uses(a, cst_field(c, cl, F_CONDITION), env, false);
         else has_else = true;
         live = flow_branch(a, cst_field(c, cl, kind == K_ELIF ? F_CONSEQUENCE : F_BODY), env);
-        if (live) env_union(a, merged, live), any_live = true;
+        if (live) rw_env_union(a, merged, live), any_live = true;
     }
     if (!has_else) {
-        env_union(a, merged, env);
+        rw_env_union(a, merged, env);
         any_live = true;
     }
     if (!any_live) *dead = true;
-    env->entries = merged->entries;
+    *env = *merged;
 }
 
 // for / while: the body is walked until the state at its head stops growing
@@ -501,9 +465,9 @@ static uint32_t loop_else_body(const Cst *c, uint32_t st) {
 // there is an else block (normal), into *brk; then forgets them.
 static void take_breaks(RwState *a, Env *result, const Env *normal, Env **brk) {
     for (size_t i = 0; i < a->loop->breaks.len; i++) {
-        env_union(a, result, a->loop->breaks.items[i]);
+        rw_env_union(a, result, a->loop->breaks.items[i]);
         if (normal && !*brk) *brk = env_copy(a, a->loop->breaks.items[i]);
-        else if (normal) env_union(a, *brk, a->loop->breaks.items[i]);
+        else if (normal) rw_env_union(a, *brk, a->loop->breaks.items[i]);
     }
     if (a->loop->breaks.len) a->loop->breaks.len = 0;
 }
@@ -515,7 +479,7 @@ static Env *loop_join_else(RwState *a, uint32_t else_body, Env *normal, Env *brk
     rw_flow_block(a, else_body, normal, &dead);
     if (dead && brk) return brk;
     if (dead) return normal;  // nothing continues after the loop
-    if (brk) env_union(a, normal, brk);
+    if (brk) rw_env_union(a, normal, brk);
     return normal;
 }
 
@@ -531,7 +495,7 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
     Loop loop = {.outer = a->loop};
     a->loop = &loop;
     Env *state = nodemap_get(&a->loop_state, st);
-    if (state) env_union(a, state, env);
+    if (state) rw_env_union(a, state, env);
     else nodemap_put(a->cx, &a->loop_state, st, state = env_copy(a, env));
     Env *result = env_copy(a, env);
     for (bool grew = true; grew && !a->failed;) {
@@ -540,9 +504,9 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
         else expr_uses(a, cst_field(c, st, F_CONDITION), e, false);
         bool dead = false;
         rw_flow_block(a, cst_field(c, st, F_BODY), e, &dead);
-        grew = !dead && env_union(a, state, e);
-        if (!dead) env_union(a, result, e);
-        if (!dead && normal) env_union(a, normal, e);
+        grew = !dead && rw_env_union(a, state, e);
+        if (!dead) rw_env_union(a, result, e);
+        if (!dead && normal) rw_env_union(a, normal, e);
         take_breaks(a, result, normal, &brk);
         if (is_for && !dead)
             define_targets(a, result, cst_field(c, st, F_LEFT), PR_FOR, st, false, QT_ACTIVATION);
@@ -550,12 +514,12 @@ static void flow_loop(RwState *a, uint32_t st, Env *env) {
     if (is_for) {  // after the loop the target may hold any iteration's value
         Env *tmp = env_copy(a, env);
         define_targets(a, tmp, cst_field(c, st, F_LEFT), PR_FOR, st, false, QT_ACTIVATION);
-        env_union(a, result, tmp);
-        if (normal) env_union(a, normal, tmp);
+        rw_env_union(a, result, tmp);
+        if (normal) rw_env_union(a, normal, tmp);
     }
     a->loop = loop.outer;
     if (normal) result = loop_join_else(a, else_body, normal, brk);
-    env->entries = result->entries;
+    *env = *result;
 }
 
 static void flow_with(RwState *a, uint32_t st, Env *env, bool *dead) {
@@ -595,13 +559,13 @@ static void flow_try(RwState *a, uint32_t st, Env *env, bool *dead) {
         uint32_t kind = c->nodes[cl].kind;
         if (kind == K_EXCEPT) {
             Env *h = env_copy(a, before);
-            env_union(a, h, env);
+            rw_env_union(a, h, env);
             bool d = false;
             uint32_t body = CST_NONE;
             for (uint32_t j = 0; j < c->nodes[cl].nchildren; j++)
                 if (c->nodes[cst_child(c, cl, j)].kind == K_BLOCK) body = cst_child(c, cl, j);
             if (body != CST_NONE) rw_flow_block(a, body, h, &d);
-            if (!d) env_union(a, merged, h), any_live = true;
+            if (!d) rw_env_union(a, merged, h), any_live = true;
         } else if (kind == K_ELSE && after_body) {
             bool d = false;
             rw_flow_block(a, cst_field(c, cl, F_BODY), after_body, &d);
@@ -610,8 +574,8 @@ static void flow_try(RwState *a, uint32_t st, Env *env, bool *dead) {
             fin = cl;
         }
     }
-    if (after_body) env_union(a, merged, after_body), any_live = true;
-    env->entries = merged->entries;
+    if (after_body) rw_env_union(a, merged, after_body), any_live = true;
+    *env = *merged;
     if (fin != CST_NONE) {
         for (uint32_t j = 0; j < c->nodes[fin].nchildren; j++)
             if (c->nodes[cst_child(c, fin, j)].kind == K_BLOCK)

@@ -1,5 +1,6 @@
 // rewrite_int.h: what the files of the per-function rewrite plan share
-// (rewrite.c, rewrite_candidates.c, rewrite_flow.c, rewrite_place.c). Other passes use rewrite.h.
+// (rewrite.c, rewrite_candidates.c, rewrite_flow.c, rewrite_env.c, rewrite_place.c). Other passes use
+// rewrite.h.
 //
 // Functions shared between these files are prefixed rw_.
 #ifndef FFQ_REWRITE_INT_H
@@ -33,13 +34,20 @@ typedef struct Prod {
     PtrVec uses;  // PR_COMP: identifier nodes quantized inline (§2.5), in order
 } Prod;
 
+// What may reach a point for one name (rewrite_env.c). An entry in an environment is never
+// changed: setting or joining makes new entries.
 typedef struct EnvEntry {
     const char *key;
-    PtrVec prods;  // Prod *
+    uint64_t hash;
+    PtrVec prods;                 // Prod *, at least one
+    const struct EnvEntry *next;  // the next entry whose key has the same hash
 } EnvEntry;
 
+// An environment: a persistent trie (rewrite_env.c). Copying the struct copies the
+// environment; the copies never see each other's changes.
+typedef struct EnvNode EnvNode;
 typedef struct Env {
-    PtrVec entries;  // EnvEntry *
+    const EnvNode *root;  // NULL: empty
 } Env;
 
 // An expression quantizer use (§2.4).
@@ -83,6 +91,7 @@ typedef struct RwState {
     NodeMap tmp_lines;   // statement -> PtrVec of GenLine * (GEN_TMP, in order)
     NodeMap prods_of;    // statement/param node -> PtrVec of Prod *
     NodeMap scope_of;    // block -> Scope *
+    NodeMap use_of;      // expression node -> its ExprUse * (loops are walked twice)
     NodeMap loop_state;  // for/while node -> Env * at its head (grows to the fixpoint)
     Scope *scope;        // current branch scope during flow
     Scope *root;
@@ -138,7 +147,14 @@ void rw_names_read(RwState *a, uint32_t n, PtrVec *out);
 
 // --- walk 2: flow (rewrite_flow.c) ---
 
+// Environments (rewrite_env.c): the entry of key, or NULL; name := {p}; dst := dst | src,
+// true when dst gained a producer.
+const EnvEntry *rw_env_find(const Env *e, const char *key);
 void rw_env_set(RwState *a, Env *e, Prod *p);
+bool rw_env_union(RwState *a, Env *dst, const Env *src);
+// The bits of a key's hash the tries use: all of them; the unit tests narrow it so that keys
+// share slots at every level and whole hashes (entry chains).
+extern uint64_t rw_env_hash_mask;
 Prod *rw_producer(RwState *a, ProdKind kind, uint32_t node, const char *key);
 void rw_flow_block(RwState *a, uint32_t block, Env *env, bool *dead);
 Scope *rw_new_scope(RwState *a, uint32_t block);

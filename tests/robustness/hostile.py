@@ -252,6 +252,28 @@ def test_3000_helpers_in_a_chain(d):
     check(r.secs < 20 * SLOW, "3,000 helpers took %.1fs of CPU" % r.secs, r)
 
 
+def test_one_forward_of_20000_statements(d):
+    # One long body (generated or unrolled code): many names, module state reads, branches,
+    # loops and comprehensions. The flow analysis copied and joined an environment of every
+    # name at each branch, and walked the body once per state read: minutes and gigabytes.
+    n = 20000
+    parts = [HEADER, "class M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"]
+    parts += ["        self.w%d = torch.nn.Parameter(torch.randn(4))\n" % i for i in range(50)]
+    parts.append("    def forward(self, x):\n")
+    for i in range(n):
+        parts.append("        y%d = torch.relu(x + self.w%d)\n" % (i, i % 50))
+        if i % 100 == 0:
+            parts.append("        if y%d.sum() > 0:\n            x = x + y%d\n        else:\n"
+                         "            x = x * 2\n" % (i, i))
+        if i % 500 == 0:
+            parts.append("        for k in range(2):\n            x = torch.sigmoid(x) + k\n"
+                         "        z%d = [torch.tanh(v) for v in (x, y%d)]\n" % (i, i))
+    parts.append("        return x\n")
+    r, out = correct(d, "".join(parts), nclasses=1, timeout=60)
+    check(out.count(b"fastforward.nn.functional.relu(") == n, "not every statement was rewritten", r)
+    check(r.secs < 20 * SLOW, "20,000 statements in one forward took %.1fs of CPU" % r.secs, r)
+
+
 # --- nesting: tree-sitter and ffq must not overflow the stack ---
 
 def nested_parens(depth):

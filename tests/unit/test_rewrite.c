@@ -1,6 +1,7 @@
 // Unit tests of rewrite.c, through small compilations: naming (§3), creation
 // order, stub placement (§2) and the producers that reach a use.
 #include "ffq_int.h"
+#include "rewrite_int.h"
 
 #include "check.h"
 
@@ -106,6 +107,94 @@ static void test_shared_only_in_methods(void) {
     ffq_ctx_free(cx);
 }
 
+// The persistent environments of walk 2 (rewrite_env.c) against a plain model: a table of
+// producer lists per name, copied on every copy. Random sets, copies and joins over a few
+// hundred names, with the full hash and with hashes cut to 8 and to 2 bits (keys then share
+// trie slots at every level, and whole hashes: entry chains).
+#define NKEYS 300
+#define NENVS 6
+typedef struct Model {
+    size_t n[NKEYS];
+    Prod *p[NKEYS][64];
+} Model;
+
+static void model_set(Model *m, int k, Prod *p) {
+    m->n[k] = 1;
+    m->p[k][0] = p;
+}
+
+static bool model_union(Model *d, const Model *s) {
+    bool grew = false;
+    for (int k = 0; k < NKEYS; k++)
+        for (size_t i = 0; i < s->n[k]; i++) {
+            size_t j = 0;
+            while (j < d->n[k] && d->p[k][j] != s->p[k][i]) j++;
+            if (j == d->n[k]) {
+                ffq_assert(d->n[k] < 64);  // the model's room (the runs stay far below it)
+                d->p[k][d->n[k]++] = s->p[k][i], grew = true;
+            }
+        }
+    return grew;
+}
+
+static bool same_as_model(const Env *e, const Model *m, char keys[][8]) {
+    for (int k = 0; k < NKEYS; k++) {
+        const EnvEntry *en = rw_env_find(e, keys[k]);
+        size_t n = en ? en->prods.len : 0;
+        if (n != m->n[k]) return false;
+        for (size_t i = 0; i < n; i++)
+            if (en->prods.items[i] != m->p[k][i]) return false;
+    }
+    return true;
+}
+
+static void test_env_tries_against_a_model(void) {
+    static const uint64_t masks[] = {~0ull, 0xffull, 0x3ull};
+    for (size_t mi = 0; mi < sizeof masks / sizeof masks[0]; mi++) {
+        rw_env_hash_mask = masks[mi];
+        ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+        RwState a = {.cx = cx};
+        static char keys[NKEYS][8];
+        for (int k = 0; k < NKEYS; k++) snprintf(keys[k], sizeof keys[k], "v%d", k);
+        static Model models[NENVS];
+        memset(models, 0, sizeof models);
+        Env envs[NENVS] = {{0}};
+        uint64_t rng = 12345 + mi;
+        bool ok = true;
+        for (int step = 0; step < 20000 && ok; step++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned r = (unsigned)(rng >> 33);
+            int e = (int)(r % NENVS), f = (int)((r >> 8) % NENVS), k = (int)((r >> 16) % NKEYS);
+            switch ((r >> 28) % 4) {
+            case 0:
+            case 1: {  // name := {new producer}
+                Prod *p = ARENA_NEW(cx, Prod);
+                p->key = keys[k];
+                rw_env_set(&a, &envs[e], p);
+                model_set(&models[e], k, p);
+                break;
+            }
+            case 2:  // a copy
+                envs[e] = envs[f];
+                models[e] = models[f];
+                break;
+            default: {  // a join, and whether it grew
+                bool want = model_union(&models[e], &models[f]);
+                ok = rw_env_union(&a, &envs[e], &envs[f]) == want;
+                break;
+            }
+            }
+            for (int i = 0; i < NENVS && ok && step % 7 == 0; i++) ok = same_as_model(&envs[i], &models[i], keys);
+            if (!ok) printf("step %d op %u e %d f %d k %d\n", step, (r >> 28) % 4, e, f, k);
+        }
+        for (int i = 0; i < NENVS && ok; i++) ok = same_as_model(&envs[i], &models[i], keys);
+        if (!ok) printf("hash mask %#llx:\n", (unsigned long long)masks[mi]);
+        CHECK(ok);
+        ffq_ctx_free(cx);
+    }
+    rw_env_hash_mask = ~0ull;
+}
+
 int main(void) {
     test_suffixes_for_repeated_names();
     test_reassignment_new_producer();
@@ -115,5 +204,6 @@ int main(void) {
     test_shared_numbering_nested_first();
     test_shared_run_split_by_store();
     test_shared_only_in_methods();
+    test_env_tries_against_a_model();
     return check_report("test_rewrite");
 }
