@@ -44,6 +44,7 @@ static void *big_alloc(ffq_ctx *cx, size_t size) {
     n->next = cx->big_chunks;
     if (n->next) n->next->prev = n;
     cx->big_chunks = n;
+    cx->nbig++;
     memset(n->data, 0, size);
     return n->data;
 }
@@ -132,6 +133,32 @@ void arena_free_all(ffq_ctx *cx) {
     free_list(cx, cx->chunks);
     free_list(cx, cx->big_chunks);
     cx->chunks = cx->big_chunks = NULL;
+    cx->nbig = 0;
+}
+
+ArenaMark arena_mark(ffq_ctx *cx) {
+    return (ArenaMark){cx->chunks, cx->chunks ? cx->chunks->used : 0, cx->nbig};
+}
+
+// Chunks are pushed at the head of their lists (a big block keeps its place when it grows),
+// so what came after the mark is the head of each list.
+void arena_release(ffq_ctx *cx, ArenaMark m) {
+    while (cx->chunks != m.chunk) {
+        ffq_assert(cx->chunks);
+        ArenaChunk *c = cx->chunks;
+        cx->chunks = c->next;
+        raw_free(cx, c, sizeof(ArenaChunk) + c->size);
+    }
+    if (m.chunk) {
+        ffq_assert(m.chunk->used >= m.used);
+        m.chunk->used = m.used;
+    }
+    for (; cx->nbig > m.nbig; cx->nbig--) {
+        ArenaChunk *b = cx->big_chunks;
+        cx->big_chunks = b->next;
+        if (b->next) b->next->prev = NULL;
+        raw_free(cx, b, sizeof(ArenaChunk) + b->size);
+    }
 }
 
 char *arena_strndup(ffq_ctx *cx, const char *s, size_t n) {

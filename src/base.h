@@ -33,6 +33,15 @@ FFQ_NORETURN void ffq_fail(const char *file, int line, const char *what);
 void *arena_alloc(ffq_ctx *cx, size_t size);  // zeroed, never NULL
 void *arena_grow(ffq_ctx *cx, void *ptr, size_t old_size, size_t new_size);
 char *arena_strndup(ffq_ctx *cx, const char *s, size_t n);
+// A point in the arena's history: arena_release frees every block allocated since the mark.
+// Between the two, nothing may grow a block made before the mark, and nothing made after it
+// may be kept (copy a result out first). For scratch work repeated per item of a large input.
+typedef struct ArenaMark {
+    struct ArenaChunk *chunk;
+    size_t used, nbig;
+} ArenaMark;
+ArenaMark arena_mark(ffq_ctx *cx);
+void arena_release(ffq_ctx *cx, ArenaMark m);
 char *arena_strdup(ffq_ctx *cx, const char *s);
 char *arena_printf(ffq_ctx *cx, const char *fmt, ...) FFQ_PRINTF(2, 3);
 char *arena_vprintf(ffq_ctx *cx, const char *fmt, va_list ap);

@@ -204,6 +204,9 @@ const char *outline_text(ffq_ctx *cx, const char *data, uint32_t len, PtrVec *ga
 // again.
 Cst *cst_concat(ffq_ctx *cx, const SrcFile *file, const Cst *head, const Cst *body, uint32_t at);
 // Parse text that is not a user file (pattern rules, generated code).
+// source_prepare makes what every parse of cx keeps (the grammar's tables, tree-sitter's
+// pool), so that parses inside an arena_mark .. arena_release region keep nothing.
+void source_prepare(ffq_ctx *cx);
 Cst *source_parse_text(ffq_ctx *cx, const char *name, const char *text, size_t len, bool report);
 
 static inline const CstNode *cst_node(const Cst *c, uint32_t i) { return &c->nodes[i]; }

@@ -74,6 +74,8 @@ typedef struct TsPool TsPool;
 // tree-sitter allocates on this thread comes from cx's pool.
 void tspool_enter(ffq_ctx *cx);
 void tspool_leave(ffq_ctx *cx);
+// Makes cx's pool now (it lives in the arena; see source_prepare).
+void tspool_prepare(ffq_ctx *cx);
 // Everything tree-sitter allocated from cx's pool is gone (trees included).
 void tspool_reset(ffq_ctx *cx);
 void tspool_free(ffq_ctx *cx);
@@ -85,6 +87,7 @@ struct ffq_ctx {
     void *alloc_ud;
     ArenaChunk *chunks;
     ArenaChunk *big_chunks;  // one block each, grown in place (arena.c)
+    size_t nbig;             // how many (arena_release frees the newest ones)
     ffq_cache *cache;        // parsed imported modules shared across contexts (cache.c)
     jmp_buf *recover;        // the recovery point of the running ffq_compile, if any
     bool oom;

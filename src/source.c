@@ -195,6 +195,11 @@ static void init_lang(ffq_ctx *cx) {
     }
 }
 
+void source_prepare(ffq_ctx *cx) {
+    init_lang(cx);
+    tspool_prepare(cx);
+}
+
 // Flattening walks tree-sitter's subtrees directly (its internal headers),
 // as its tree cursor does but without the cursor's per-step bookkeeping: a
 // cursor re-derives each node's alias, field and position from its stack at

@@ -216,10 +216,14 @@ static void *hook_realloc(void *blk, size_t n) {
 
 static void install(void) { ts_set_allocator(hook_malloc, hook_calloc, hook_realloc, hook_free); }
 
+void tspool_prepare(ffq_ctx *cx) {
+    if (!cx->ts_pool) cx->ts_pool = ARENA_NEW(cx, TsPool);
+}
+
 void tspool_enter(ffq_ctx *cx) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, install);
-    if (!cx->ts_pool) cx->ts_pool = ARENA_NEW(cx, TsPool);
+    tspool_prepare(cx);
     cx->ts_pool->outer = current;
     current = cx->ts_pool;
 }

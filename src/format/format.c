@@ -370,7 +370,7 @@ bool format_module_dump(ffq_ctx *cx, const char *text, size_t len, StrBuf *out) 
 // `if 1:` blocks, so the line width left at that depth is what counts; the
 // wrapper lines are then dropped. Falls back to the token-based layout
 // above when the statement does not parse on its own.
-bool format_stmt(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *out) {
+static bool format_stmt_at(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *out) {
     Toks ts = {0};
     tokenize(cx, text, len, &ts);
     if (ts.has_comment || ts.unbalanced || ts.n == 0) return false;
@@ -400,4 +400,24 @@ bool format_stmt(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *
     if (pos >= end) return format_stmt_tokens(cx, text, len, indent, out);
     sb_putn(cx, out, res.data + pos, end - pos);
     return true;
+}
+
+// The parse, tokens and layout of a statement are scratch: emitting a file formats each
+// rewritten statement, and keeping each one's scratch made memory grow by tens of KB a
+// statement. A result that fits the stack buffer is copied out and the scratch released.
+bool format_stmt(ffq_ctx *cx, const char *text, size_t len, int indent, StrBuf *out) {
+    char kept[8192];
+    source_prepare(cx);
+    ArenaMark m = arena_mark(cx);
+    StrBuf f = {0};
+    bool ok = format_stmt_at(cx, text, len, indent, &f);
+    if (f.len > sizeof kept) {  // rare: the scratch stays (out may grow after the mark)
+        if (ok) sb_putn(cx, out, f.data, f.len);
+        return ok;
+    }
+    size_t n = f.len;
+    if (n) memcpy(kept, f.data, n);
+    arena_release(cx, m);
+    if (ok) sb_putn(cx, out, n ? kept : "", n);
+    return ok;
 }

@@ -59,8 +59,36 @@ static void test_hook_frees_everything(void) {
     CHECK(c.live == 0);
 }
 
+// arena_release gives back every block made since its mark (chunks and blocks of their own,
+// through the hook), keeps what came before, and the arena goes on from where the mark was.
+static void test_mark_and_release(void) {
+    Counting c = {0};
+    ffq_ctx *cx = ffq_ctx_new(counting_alloc, &c);
+    char *before = arena_strdup(cx, "kept");
+    size_t live = c.live;
+    for (int round = 0; round < 3; round++) {
+        ArenaMark m = arena_mark(cx);
+        for (int i = 0; i < 500; i++) arena_alloc(cx, 3000);  // new chunks
+        void *big = arena_alloc(cx, 1 << 20);                 // a block of its own ..
+        big = arena_grow(cx, big, 1 << 20, 3 << 20);          // .. grown
+        CHECK(big != NULL && c.live > live + (3u << 20));
+        arena_release(cx, m);
+        CHECK(c.live == live);
+        CHECK_EQ_STR(before, "kept");
+        char *after = arena_strdup(cx, "next");  // the space after the mark is reused
+        CHECK(after == before + 16);
+        arena_release(cx, m);
+    }
+    ArenaMark empty = arena_mark(cx);
+    arena_release(cx, empty);  // nothing since: nothing freed
+    CHECK(c.live == live);
+    ffq_ctx_free(cx);
+    CHECK(c.live == 0);
+}
+
 int main(void) {
     test_zeroed_and_strings();
     test_hook_frees_everything();
+    test_mark_and_release();
     return check_report("test_arena");
 }
