@@ -250,14 +250,19 @@ def test_conv_matches_simulation():
                 assert torch.allclose(got, want, rtol=1e-5, atol=1e-5), what
 
 
-def test_conv_chain_in_channels_last():
-    """A batched conv2d's requantized output is channels_last; a second conv reads it as
-    is, and the relu table, the requantization table and flatten keep every value."""
+def test_conv_chain_keeps_the_memory_format():
+    """A batched conv2d's requantized output has its input's memory format, as torch's conv
+    (the simulation) gives it: NCHW from NCHW, channels_last from channels_last. A second conv
+    reads it as is, and the relu table, the requantization table and flatten keep every
+    value and the layout."""
     need_c()
     rng = random.Random(5)
     torch.manual_seed(5)
-    for pow2 in (True, False):
+    for pow2, cl in ((True, True), (False, True), (False, False)):
         x = act((6, 3, 9, 9), rng, pow2=pow2)
+        if cl:
+            x = QuantizedTensor(x.raw_data.contiguous(memory_format=torch.channels_last), x.quantization_context)
+        fmt = torch.channels_last if cl else torch.contiguous_format
         w1, w2 = weight((8, 3, 3, 3), rng, pow2=pow2), weight((5, 8, 3, 3), rng, pow2=pow2)
         with torch.no_grad():
             ref1 = TF.conv2d(x.dequantize(), w1.dequantize(), None, 1, 1)
@@ -267,16 +272,17 @@ def test_conv_chain_in_channels_last():
         # its int8 codes (channels_last) and reports float32 as the tensor's dtype
         assert path == "conv2d:integer" and y1.raw_data.dtype == torch.int8
         assert y1.dtype == want1.dtype == torch.float32 and y1.is_floating_point() and torch.is_floating_point(y1)
-        assert y1.raw_data.is_contiguous(memory_format=torch.channels_last) and not y1.raw_data.is_contiguous()
+        assert y1.raw_data.is_contiguous(memory_format=fmt) and y1.raw_data.is_contiguous() != cl
+        assert y1.stride() == want1.stride() and y1.dequantize().stride() == want1.dequantize().stride()
         codes = y1.__dict__[_CODES].q8
-        assert codes.dtype == torch.int8 and codes.is_contiguous(memory_format=torch.channels_last)
+        assert codes.dtype == torch.int8 and codes.is_contiguous(memory_format=fmt)
         with torch.no_grad():
             assert _integer._activation(y1).raw is codes
         (assert_exact if pow2 else assert_step)(y1, want1, "first conv")
         # relu by table, then the next layer's input quantizer requantizes by table
         qr = out_quantizer(torch.relu(ref1), rng, pow2)
         r, path, want_r = run_both(lambda: F.relu(y1, output_quantizer=qr))
-        assert path == "relu:integer" and r.raw_data.is_contiguous(memory_format=torch.channels_last)
+        assert path == "relu:integer" and r.raw_data.is_contiguous(memory_format=fmt)
         with torch.no_grad():
             assert torch.equal(r.dequantize(), simulated(lambda: F.relu(y1, output_quantizer=qr)).dequantize())
         qin = LinearQuantizer(8, symmetric=False)
@@ -287,13 +293,13 @@ def test_conv_chain_in_channels_last():
         assert _integer.last_path() == "requantize:integer"
         assert got.dtype == want.dtype == torch.float32 and _CODES in got.__dict__
         assert_exact(got, want, "requantization by table")
-        # the second conv reads the channels_last integers
+        # the second conv reads the integers in their layout
         with torch.no_grad():
             ref2 = TF.conv2d(got.dequantize(), w2.dequantize(), None, 2, 1)
         q2 = out_quantizer(ref2, rng, pow2)
         y2, path, want2 = run_both(lambda: F.conv2d(got, w2, None, 2, 1, output_quantizer=q2))
-        assert path == "conv2d:integer"
-        (assert_exact if pow2 else assert_step)(y2, want2, "second conv (channels_last input)")
+        assert path == "conv2d:integer" and y2.stride() == want2.stride()
+        (assert_exact if pow2 else assert_step)(y2, want2, "second conv")
         # shape ops move the integers: same values as dequantize-then-reshape
         with torch.no_grad():
             for op in (lambda t: torch.flatten(t, 1), lambda t: t.reshape(6, -1), lambda t: t.permute(0, 2, 3, 1),

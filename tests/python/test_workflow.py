@@ -932,6 +932,49 @@ def test_constructors_that_copy_memory_get_real_values():
                 assert torch.allclose(got, want, atol=0.15), (integer, got, want)
 
 
+LAYOUT_MODEL = """
+import torch
+import torch.nn.functional as F
+
+
+class Layout(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.mu = torch.nn.Conv2d(4, 4, 1)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x))
+        up = F.interpolate(y, scale_factor=2.0)
+        flat = up.view(up.shape[0], up.shape[1], -1)
+        mu = self.mu(y)
+        torch.manual_seed(0)
+        eps = torch.randn_like(mu)
+        return flat.mean(-1), (mu + eps).view(mu.shape[0], -1)
+"""
+
+
+def test_integer_path_keeps_the_memory_format_of_the_simulation():
+    # the integer conv wrote its output channels_last whatever its input: `view` of a float
+    # op's result (interpolate, roll) then failed, and `randn_like` filled another memory
+    # order than the simulation (monai's SPADE autoencoder: -3 dB)
+    with tempfile.TemporaryDirectory() as d:
+        float_module, _, _ = _generate(d, "layout_model", LAYOUT_MODEL)
+        torch.manual_seed(0)
+        model = w8a8(ff.quantize_model(float_module.Layout()))
+        x = torch.randn(2, 3, 8, 8)
+        with ff.strict_quantization(False), torch.no_grad():
+            with ff.estimate_ranges(model, ff.range_setting.running_minmax):
+                model(x)
+            with _integer.integer_execution(False):
+                want = [value(t) for t in model(x)]
+            with _integer.integer_execution(True):
+                got = [value(t) for t in model(x)]
+            assert _integer.last_path() is not None
+        for g, w in zip(got, want):
+            assert g.shape == w.shape and torch.allclose(g, w, atol=0.05), float((g - w).abs().max())
+
+
 UNSET_MODEL = """
 import torch
 

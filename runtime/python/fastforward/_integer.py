@@ -1004,15 +1004,16 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     if (c_in // groups) * kh * kw > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
-    # conv2d reads channels_last input as is, and writes a batched requantized output
-    # channels_last: the GEMM then stores whole rows, and the next conv reads them without a
-    # transpose. Float outputs keep torch's default layout (float ops come next).
+    # conv2d reads channels_last input as is. Its output has the input's memory format, as
+    # torch's conv gives it (a channels_last requantized output when the input is
+    # channels_last, else NCHW): strides are visible to the model (`view`, `*_like` factories,
+    # `is_contiguous()`), so the integer path must not change them.
     layout = 0
     if dims == 2:
         if not xr.is_contiguous() and _ffqrt.channels_last_dense(xr):
             layout |= _ffqrt.CONV_IN_NHWC
-        if batched and how[0] == _REQUANT:
-            layout |= _ffqrt.CONV_OUT_NHWC
+            if batched and how[0] == _REQUANT:
+                layout |= _ffqrt.CONV_OUT_NHWC
     shape = _conv_shape((nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout))
     if shape is None:
         return None

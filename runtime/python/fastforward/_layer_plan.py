@@ -396,15 +396,13 @@ def _conv_float(plan: _Plan, x: torch.Tensor) -> Any:
     if (x.dtype is not torch.float32 or not x.is_cpu or x.layout is not torch.strided or x.dim() != 4
             or x.shape[1] != plan.k or x.numel() == 0):
         return MISS
+    how = plan.how
     if x.is_contiguous():
         layout = 0
-    elif _ffqrt.channels_last_dense(x):
-        layout = _ffqrt.CONV_IN_NHWC
+    elif _ffqrt.channels_last_dense(x):  # the output keeps the input's memory format, as torch's
+        layout = _ffqrt.CONV_IN_NHWC | (_ffqrt.CONV_OUT_NHWC if how[0] == _integer._REQUANT else 0)
     else:
         return MISS
-    how = plan.how
-    if how[0] == _integer._REQUANT:
-        layout |= _ffqrt.CONV_OUT_NHWC
     found = _conv_geometry(plan, x.shape, layout)
     if found is None:
         return MISS
@@ -449,10 +447,8 @@ def conv2d(m: Any, x: Any) -> Any:
     raw, qp = codes
     how = plan.how
     layout = 0
-    if not raw.is_contiguous() and _ffqrt.channels_last_dense(raw):
-        layout |= _ffqrt.CONV_IN_NHWC
-    if how[0] == _integer._REQUANT:
-        layout |= _ffqrt.CONV_OUT_NHWC
+    if not raw.is_contiguous() and _ffqrt.channels_last_dense(raw):  # the output keeps the input's format
+        layout = _ffqrt.CONV_IN_NHWC | (_ffqrt.CONV_OUT_NHWC if how[0] == _integer._REQUANT else 0)
     found = _conv_geometry(plan, raw.shape, layout)
     if found is None:
         return MISS
