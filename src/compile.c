@@ -199,6 +199,7 @@ static ffq_status run(ffq_ctx *cx, const SrcFile *file, const ffq_options *opt) 
     if (!cst) return FFQ_ERR_INPUT;
     file = cst->file;  // the cache's copy when the parse came from there (diagnostics group by file)
     Module *m = load_program(cx, file, cst, &in, opt);
+    program_set_rules(cx, (PatternRule *const *)rules.items, rules.len);
     OutputPlan *plan = plan_new(cx, m, in.modname);
     if (!plan_roots(cx, plan, opt)) return FFQ_ERR_INPUT;
     plan_discover(cx, plan);

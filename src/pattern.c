@@ -65,6 +65,8 @@ struct PatternRule {
     const char *on;    // scope filter, NULL: everywhere
     Side pat, rep;
     size_t ncaps;
+    const char *anchor;  // the pattern's longest name, which any match contains; NULL: none
+    size_t anchor_len;
 };
 
 // --- rule parsing ---
@@ -381,7 +383,30 @@ PatternRule *pattern_parse(ffq_ctx *cx, const char *rule, const SrcFile *file, u
     const char *rsub = substitute(&rp, "replacement", rtext, false, ruses);
     if (!rsub) return NULL;
     if (!parse_side(&rp, "replacement", rtext, rsub, true, ruses, &r->rep)) return NULL;
+    // identifiers match by text: a file without the longest one cannot match
+    const Cst *pc = r->pat.cst;
+    for (uint32_t i = r->pat.root; i < pc->count; i++) {
+        const Term *t = r->pat.terms[i];
+        if (!t || t->cap >= 0 || pc->nodes[i].kind != K_IDENTIFIER) continue;
+        size_t len = t->end - t->start;
+        if (len > r->anchor_len) r->anchor = t->src + t->start, r->anchor_len = len;
+    }
     return r;
+}
+
+static bool contains(const char *text, size_t len, const char *word, size_t n) {
+    for (const char *p = text, *end = text + len; n && (size_t)(end - p) >= n; p++) {
+        p = memchr(p, word[0], (size_t)(end - p) - n + 1);
+        if (!p) return false;
+        if (memcmp(p, word, n) == 0) return true;
+    }
+    return false;
+}
+
+bool pattern_may_apply(PatternRule *const *rules, size_t n, const char *text, size_t len) {
+    for (size_t k = 0; k < n; k++)
+        if (!rules[k]->anchor || contains(text, len, rules[k]->anchor, rules[k]->anchor_len)) return true;
+    return false;
 }
 
 void pattern_set_scope(PatternRule *r, const char *on) { r->on = on; }
@@ -695,7 +720,7 @@ static const SrcFile *too_big(Apply *A, uint32_t at) {
 
 const SrcFile *pattern_apply(ffq_ctx *cx, const SrcFile *file, const char *module_name,
                              PatternRule *const *rules, size_t n) {
-    if (!n) return file;
+    if (!n || !pattern_may_apply(rules, n, file->data, file->len)) return file;
     const Cst *c = source_parse_text(cx, file->path, file->data, file->len, false);
     if (!c || c->has_errors) return file;
     Apply A = {.cx = cx,

@@ -15,6 +15,7 @@
 #include "containers.h"
 #include "ffq_int.h"
 #include "format/pystdlib.h"
+#include "pattern.h"
 
 enum { RESOLVE_DEPTH_MAX = 24 };      // re-exports and aliases followed to resolve one name
 enum { BIND_TARGET_DEPTH_MAX = 64 };  // nesting of an unpacking target at module level
@@ -545,6 +546,8 @@ struct Program {
     PtrVec externs;  // const char * dotted names that are C extensions
     PtrVec warned;   // modules already reported as missing
     const char *search_text;
+    PatternRule *const *rules;  // §8: applied to every module read, as to the input
+    size_t nrules;
 };
 
 void program_init(ffq_ctx *cx, const char *const *dirs, size_t ndirs, Module *input) {
@@ -560,6 +563,19 @@ void program_init(ffq_ctx *cx, const char *const *dirs, size_t ndirs, Module *in
 }
 
 void program_set_search_text(ffq_ctx *cx, const char *text) { cx->prog->search_text = text; }
+
+void program_set_rules(ffq_ctx *cx, PatternRule *const *rules, size_t n) {
+    cx->prog->rules = rules;
+    cx->prog->nrules = n;
+}
+
+// The module's text after the pattern rules (§8), or NULL when no rule changes it.
+static const SrcFile *rewritten(ffq_ctx *cx, const SrcFile *f, const char *dotted) {
+    Program *p = cx->prog;
+    if (!p->nrules || !pattern_may_apply(p->rules, p->nrules, f->data, f->len)) return NULL;
+    const SrcFile *r = pattern_apply(cx, f, dotted, p->rules, p->nrules);
+    return r == f ? NULL : r;
+}
 
 const char *program_search_text(ffq_ctx *cx) {
     return cx->prog && cx->prog->search_text[0] ? cx->prog->search_text : "(no search path)";
@@ -593,18 +609,25 @@ static bool has_extension(const char *base) {  // base.so, base.cpython-311-x86_
 static Module *load_file(ffq_ctx *cx, const char *dotted, const char *path, bool package) {
     Cst *cst;
     void *entry = NULL;
+    const SrcFile *f = NULL;
     if (cx->cache) {  // shared with the other compilations of the run (cache.c)
         const SrcFile *cf;
         bool usable = cache_module(cx, path, &cf, &cst, &entry);
         cx->stats.files_read++;
         if (!usable) return NULL;
+        f = rewritten(cx, cf, dotted);  // the rules' text is this compilation's own
+        if (f) entry = NULL;
     } else {
-        SrcFile *f = srcfile_read(cx, path);
-        if (f) f = srcfile_decode(cx, f);
-        if (!f || srcfile_invalid_utf8(f) != UINT32_MAX) return NULL;
+        SrcFile *raw = srcfile_read(cx, path);
+        if (raw) raw = srcfile_decode(cx, raw);
+        if (!raw || srcfile_invalid_utf8(raw) != UINT32_MAX) return NULL;
+        cx->stats.files_read++;
+        f = rewritten(cx, raw, dotted);
+        if (!f) f = raw;
+    }
+    if (f) {
         cst = source_parse_outline(cx, f);
         if (!cst) cst = source_parse_quiet(cx, f);
-        cx->stats.files_read++;
         if (!cst || cst->too_deep) return NULL;
     }
     Module *m = ARENA_NEW(cx, Module);

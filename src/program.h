@@ -117,6 +117,9 @@ typedef struct Symbol {
 void program_init(ffq_ctx *cx, const char *const *dirs, size_t ndirs, Module *input);
 // How the search path is described in messages (no machine-specific paths).
 void program_set_search_text(ffq_ctx *cx, const char *text);
+// The pattern rules (§8) every module read from now on is rewritten with, as the input was.
+typedef struct PatternRule PatternRule;
+void program_set_rules(ffq_ctx *cx, PatternRule *const *rules, size_t n);
 // The module `dotted`, parsed at most once per run; NULL when no source is found.
 Module *program_module(ffq_ctx *cx, const char *dotted);
 // Is `dotted` a module ffq cannot read (a C extension or no such module)?

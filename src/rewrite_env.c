@@ -190,8 +190,8 @@ static const EnvNode *chain_as_node(ffq_ctx *cx, const EnvEntry *chain, unsigned
 
 // The join of two slots (each a chain when `leaf`, else a node) at `depth`; *is_leaf says
 // what the result is.
-static const void *slot_union(ffq_ctx *cx, const void *d, bool d_leaf, const void *s, bool s_leaf, unsigned depth,
-                              bool *grew, bool *is_leaf) {
+static const void *slot_union(ffq_ctx *cx, const void *d, bool d_leaf, const void *s, bool s_leaf,
+                              unsigned depth, bool *grew, bool *is_leaf) {
     if (d_leaf && s_leaf) {
         const EnvEntry *dc = d, *sc = s;
         if (dc->hash == sc->hash) {
@@ -200,7 +200,8 @@ static const void *slot_union(ffq_ctx *cx, const void *d, bool d_leaf, const voi
         }
         *is_leaf = false;
         *grew = true;
-        return node_union(cx, chain_as_node(cx, dc, depth + 1), chain_as_node(cx, sc, depth + 1), depth + 1, grew);
+        return node_union(cx, chain_as_node(cx, dc, depth + 1), chain_as_node(cx, sc, depth + 1), depth + 1,
+                          grew);
     }
     *is_leaf = false;
     const EnvNode *dn = d_leaf ? chain_as_node(cx, d, depth + 1) : d;
@@ -208,7 +209,8 @@ static const void *slot_union(ffq_ctx *cx, const void *d, bool d_leaf, const voi
     return node_union(cx, dn, sn, depth + 1, grew);
 }
 
-static const EnvNode *node_union(ffq_ctx *cx, const EnvNode *d, const EnvNode *s, unsigned depth, bool *grew) {
+static const EnvNode *node_union(ffq_ctx *cx, const EnvNode *d, const EnvNode *s, unsigned depth,
+                                 bool *grew) {
     if (d == s || !s) return d;
     if (!d) {
         *grew = true;

@@ -242,6 +242,31 @@ def test_batch_mode_mirrors_tree(d):
     assert rc == 2 and "is a directory" in err and "-o OUTDIR" in err, err
 
 
+def test_pattern_rules_reach_followed_modules(d):
+    # §8: the rules rewrite every file read, not only the input: a helper followed into
+    # another module is converted from its rewritten text (also in a directory run, whose
+    # modules are parsed once for all inputs)
+    os.makedirs(os.path.join(d, "pkg"))
+    write(d, "pkg/__init__.py", "")
+    write(d, "pkg/helpers.py", "import torch\n\n\ndef act(x):\n    return torch.sigmoid(x) * 2\n")
+    write(d, "pkg/model.py", "import torch\nfrom pkg.helpers import act\n\n\n"
+          "class M(torch.nn.Module):\n    def forward(self, x):\n        return act(x) + 1\n")
+    rule = ["--replace", "torch.sigmoid({x})=>torch.relu({x})"]
+    rc, _, err = run(["autoquant", "pkg/model.py", "-o", "q.py"] + rule, d)
+    assert rc == 0, err
+    with open(os.path.join(d, "q.py")) as f:
+        text = f.read()
+    assert "functional.relu(x" in text and "sigmoid" not in text, text
+    rc, _, err = run(["autoquant", "pkg", "-o", "out"] + rule, d)
+    assert rc == 0, err
+    with open(os.path.join(d, "out", "model.py")) as f:
+        text = f.read()
+    assert "functional.relu(x" in text and "sigmoid" not in text, text
+    rc, _, err = run(["autoquant", "pkg/model.py", "-o", "q2.py"], d)  # no rule: as written
+    with open(os.path.join(d, "q2.py")) as f:
+        assert "functional.sigmoid(x" in f.read()
+
+
 def test_output_never_replaces_special_files(d):
     write(d, "m.py", MODEL)
     fifo = os.path.join(d, "fifo.py")

@@ -159,7 +159,9 @@ def activation_quantizer_outputs(model, inputs):
     calls = []
 
     def note(module, args, out):
-        if args and not isinstance(args[0], torch.nn.Parameter) and not isinstance(module, FrozenWeightQuantizer):
+        # (a quantizer handed None, an absent attention mask, returns it: no node)
+        if (args and not isinstance(args[0], torch.nn.Parameter) and not isinstance(module, FrozenWeightQuantizer)
+                and isinstance(out, QuantizedTensor)):
             calls.append((module, out.raw_data.detach().numpy().astype(np.int64)))
 
     hooks = [m.register_forward_hook(note) for m in model.modules() if isinstance(m, Quantizer) and not m.is_stub()]
@@ -419,6 +421,47 @@ def test_transformer_block():
         proto = check_export(model, (x,), tmp, "block")
         assert len([n for n in proto.graph.node if n.op_type == "QuantizeLinear"]) >= 8
         check_weights_stored(proto, 6)  # four Linear and two LayerNorm weights
+
+
+class TorchEncoderLayer(torch.nn.Module):
+    """torch's own attention layers, which take a fused kernel without autograd."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.attn = torch.nn.MultiheadAttention(16, 2, batch_first=True)
+        self.head = torch.nn.Linear(16, 8)
+
+    def forward(self, x):
+        y = self.layer(x)
+        return self.head(self.attn(y, y, y, need_weights=False)[0])
+
+
+def test_torch_attention_modules():
+    """nn.MultiheadAttention and nn.TransformerEncoderLayer take torch's fused inference
+    kernel (aten::_native_multi_head_attention) when autograd is off, as during the trace;
+    ONNX cannot express it, so the export switches that path off: quantized and disabled."""
+    needs_onnx()
+    needs_ffq()
+    torch.manual_seed(4)
+    model = TorchEncoderLayer().eval()
+    ff.quantize(model, weights=8, activations=8)
+    x = torch.randn(2, 6, 16)
+    with torch.no_grad(), ff.calibration(model):
+        for _ in range(3):
+            model(torch.randn_like(x))
+    assert torch.backends.mha.get_fastpath_enabled()
+    with tempfile.TemporaryDirectory() as tmp:
+        check_export(model, (x,), tmp, "attn", fused_steps=2)  # two attention layers: flips compound
+        with ff.disable_quantization(model):
+            export(model, (x,), tmp, "off", format="onnx_qdq")
+            with torch.no_grad():
+                ref = model(x).numpy()
+        path = os.path.join(tmp, "off.onnx")
+        assert not nodes(path, "QuantizeLinear") and not nodes(path, "DequantizeLinear")
+        if ort_available():
+            assert np.allclose(run_ort(path, (x,), False), ref, atol=1e-5)
+    assert torch.backends.mha.get_fastpath_enabled()  # the switch is back
 
 
 def test_resnet18_cnn():

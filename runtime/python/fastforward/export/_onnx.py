@@ -10,7 +10,7 @@ import contextlib
 import os
 import tempfile
 import warnings
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
 
@@ -239,6 +239,24 @@ def example_args(data: Any, model_kwargs: Optional[Dict[str, Any]]) -> Tuple[Any
     return args
 
 
+@contextlib.contextmanager
+def _no_fused_attention() -> Iterator[None]:
+    """The trace runs without autograd, which lets ``nn.MultiheadAttention`` and the
+    ``nn.Transformer*`` layers take torch's fused inference kernels
+    (``aten::_native_multi_head_attention``, nested tensors): ONNX has no form for them. Their
+    switch is off while the model is traced, so they run the ops the exporter writes."""
+    mha = getattr(torch.backends, "mha", None)
+    if mha is None or not hasattr(mha, "set_fastpath_enabled"):
+        yield
+        return
+    was = mha.get_fastpath_enabled()
+    mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        mha.set_fastpath_enabled(was)
+
+
 def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
           input_names: Optional[Sequence[str]], output_names: Optional[Sequence[str]],
           verbose: Optional[bool], options: Dict[str, Any],
@@ -264,7 +282,7 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
             where = _ModulePath(model, notes.modules if notes is not None else None)
             handles.append(where)
             recording = notes if notes is not None else contextlib.nullcontext()
-            with export_mode(True), strict_quantization(False), torch.no_grad(), recording:
+            with export_mode(True), strict_quantization(False), torch.no_grad(), _no_fused_attention(), recording:
                 try:
                     _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
                                    output_names, verbose, options)
