@@ -500,6 +500,44 @@ static void note_indirect_call(RwState *a, uint32_t call, uint32_t f) {
             name, fn->name);
 }
 
+// §1.3: a call to a base class's method (`super().forward(x)`, `super(C, self).m(x)`,
+// `Base.m(self, x)`) keeps its form and runs the base's code as it is: in float, with no
+// quantizers. When that code is a method ffq could read (not torch.nn.Module's own), the
+// call is reported as a site left in float, so the summary does not say "nothing left in
+// float" while a whole base forward is.
+static void note_base_call(RwState *a, uint32_t call, const FuncInfo *m) {
+    const Cst *c = a->c;
+    if (!m || !m->owner || m->kind != FN_INSTANCE || m->property || str_has_prefix(m->name, "__")) return;
+    if (strcmp(m->mod->name, "torch.nn.modules.module") == 0 || strcmp(m->mod->name, "torch.nn.modules.container") == 0)
+        return;
+    a->cx->stats.float_unresolved++;
+    uint32_t f = cst_field(c, call, F_FUNCTION);
+    diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[call].start, "base-method-call",
+            "'%s(...)' runs the base class's %s.%s as it is: ffq keeps calls to a base class's "
+            "method (FastForward's form) and does not follow them, so its operations stay in float "
+            "without quantizers",
+            cst_strdup(a->cx, c, f), m->owner->name, m->name);
+}
+
+// Whether the call's first argument is the instance parameter (`Base.m(self, x)`).
+static bool first_arg_is_self(RwState *a, uint32_t call) {
+    const Cst *c = a->c;
+    uint32_t al = cst_field(c, call, F_ARGUMENTS);
+    if (al == CST_NONE || c->nodes[al].kind != K_ARGUMENT_LIST || !cst_named_count(c, al)) return false;
+    uint32_t first = cst_named_child(c, al, 0);
+    return c->nodes[first].kind == K_IDENTIFIER && cst_text_is(c, first, a->cv->self_name);
+}
+
+// The method `name` of a base of `owner` (depth first, as find_method searches), or NULL.
+static const FuncInfo *base_method(RwState *a, ClassInfo *owner, const char *name) {
+    for (size_t i = 0; owner && i < owner->bases.len; i++) {
+        ClassInfo *base = program_base(a->cx, owner, i);
+        const FuncInfo *m = base && base != owner ? program_find_method(a->cx, base, name) : NULL;
+        if (m) return m;
+    }
+    return NULL;
+}
+
 // The function a call goes to, when ffq follows it: a method of the class
 // being generated (self.m(...), cls.m(...), ClassName.m(...), self(...)) or
 // a free function of the module that is not in the operator table.
@@ -512,6 +550,11 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
         cst_text_is(c, f, cv->self_name))
         return program_find_method(a->cx, cv->cls, "forward");  // self(...)
     uint32_t obj = c->nodes[f].kind == K_ATTRIBUTE ? cst_unparen(c, cst_field(c, f, F_OBJECT)) : CST_NONE;
+    if (obj != CST_NONE && c->nodes[obj].kind == K_CALL && is_super_call(c, obj)) {  // super().m(...)
+        if (cv->fn->kind == FN_INSTANCE && cv->fn->owner)
+            note_base_call(a, call, base_method(a, cv->fn->owner, cst_strdup(a->cx, c, cst_field(c, f, F_ATTRIBUTE))));
+        return NULL;
+    }
     bool via_self = obj != CST_NONE && c->nodes[obj].kind == K_IDENTIFIER && cv->cls &&
                     cv->fn->kind != FN_STATICMETHOD && cst_text_is(c, obj, cv->self_name);
     Symbol named = via_self || obj == CST_NONE || is_local_root(a, obj)
@@ -531,6 +574,10 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
                 program_warn_missing(a->cx, cv->mod, call,
                                      arena_printf(a->cx, "'%s'", program_dotted_text(a->cx, c, f)), missing);
         }
+        if (s.kind == SYM_FUNC && s.fn && s.fn->owner && named.kind == SYM_CLASS && cv->fn->owner &&
+            cv->fn->kind == FN_INSTANCE && first_arg_is_self(a, call) &&
+            base_method(a, cv->fn->owner, s.fn->name) == s.fn)
+            note_base_call(a, call, s.fn);  // Base.m(self, ...)
         if (s.kind != SYM_FUNC || !s.fn || s.fn->owner) return NULL;
         if (optable_has(a->cx->optable, s.qualname) || torchinfo_is_foreign_array_library(s.fn->mod->name) ||
             torchinfo_is_torch_machinery(s.fn->mod->name))
