@@ -508,7 +508,8 @@ static void note_indirect_call(RwState *a, uint32_t call, uint32_t f) {
 static void note_base_call(RwState *a, uint32_t call, const FuncInfo *m) {
     const Cst *c = a->c;
     if (!m || !m->owner || m->kind != FN_INSTANCE || m->property || str_has_prefix(m->name, "__")) return;
-    if (strcmp(m->mod->name, "torch.nn.modules.module") == 0 || strcmp(m->mod->name, "torch.nn.modules.container") == 0)
+    if (strcmp(m->mod->name, "torch.nn.modules.module") == 0 ||
+        strcmp(m->mod->name, "torch.nn.modules.container") == 0)
         return;
     a->cx->stats.float_unresolved++;
     uint32_t f = cst_field(c, call, F_FUNCTION);
@@ -552,7 +553,8 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
     uint32_t obj = c->nodes[f].kind == K_ATTRIBUTE ? cst_unparen(c, cst_field(c, f, F_OBJECT)) : CST_NONE;
     if (obj != CST_NONE && c->nodes[obj].kind == K_CALL && is_super_call(c, obj)) {  // super().m(...)
         if (cv->fn->kind == FN_INSTANCE && cv->fn->owner)
-            note_base_call(a, call, base_method(a, cv->fn->owner, cst_strdup(a->cx, c, cst_field(c, f, F_ATTRIBUTE))));
+            note_base_call(a, call,
+                           base_method(a, cv->fn->owner, cst_strdup(a->cx, c, cst_field(c, f, F_ATTRIBUTE))));
         return NULL;
     }
     bool via_self = obj != CST_NONE && c->nodes[obj].kind == K_IDENTIFIER && cv->cls &&
