@@ -352,6 +352,45 @@ def test_known_modules_one_list_for_ffq_and_the_runtime():
     assert generated == ["QuantizedAllKnown", "QuantizedTanh"], generated
 
 
+class _SharedParts(torch.nn.Module):
+    default_act = torch.nn.SiLU()  # a class attribute every instance holds (ultralytics' Conv)
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = torch.nn.Linear(8, 8), torch.nn.Linear(8, 8)
+        with torch.no_grad():
+            self.b.weight.mul_(0.01)  # the second stage's values are ~100x smaller
+        self.act1 = self.default_act
+        self.act2 = self.act1  # one object at two places
+        self.tied = self.a  # a module with parameters: stays shared
+
+    def forward(self, x):
+        return self.act2(self.b(self.act1(self.a(x)))) + self.tied(x)
+
+
+def test_shared_stateless_modules_get_a_quantizer_set_per_place():
+    # one activation object called at two places had one set of quantizers, calibrated over
+    # both ranges (the small second stage lost its resolution), and quantizing changed the
+    # class attribute's object for every later model of that class
+    torch.manual_seed(0)
+    model = _SharedParts()
+    ff.quantize(model, weights=8, activations=8)
+    assert type(_SharedParts.default_act) is torch.nn.SiLU  # the class's object is untouched
+    assert model.act1 is not model.act2 and model.act1 is not _SharedParts.default_act
+    assert model.tied is model.a
+    x = torch.randn(32, 8)
+    with torch.no_grad():
+        with ff.calibration(model):
+            model(x)
+        r1 = model.act1.output_quantizer.quantization_range
+        r2 = model.act2.output_quantizer.quantization_range
+        assert float(r2[1] - r2[0]) < 0.5 * float(r1[1] - r1[0]), (r1, r2)
+    fresh = _SharedParts()
+    assert type(fresh.act1) is torch.nn.SiLU
+    with torch.no_grad():
+        fresh(x)  # a float model of the class still runs in float
+
+
 def test_quantize_model_lists_unmapped_types_and_surrogates_fix_it():
     class Odd(torch.nn.Module):
         def forward(self, x):

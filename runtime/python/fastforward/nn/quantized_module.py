@@ -31,6 +31,7 @@ writes the tags into the stubs (``QuantizerStub(weight_quantizer=True)``,
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
 import re
@@ -442,9 +443,65 @@ def quantize_model(model: torch.nn.Module, recursive: bool = True,
     """
     mapping = _mapping(extra_conversion, ignore_global_module_map)
     _check_mapped(model, mapping)
+    if recursive:
+        _unshare_stateless(model)
     _convert(model, mapping, recursive)
     label_quantizer_paths(model)
     return model
+
+
+def _stateless(module: torch.nn.Module) -> bool:
+    return next(module.parameters(), None) is None and next(module.buffers(), None) is None
+
+
+def _fresh_copy(module: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``module`` with its own parameter, buffer, submodule and hook tables (the
+    conversion adds quantizers to the copy's tables, never to the original's), its
+    submodules copied the same way; other attributes are shared, as a shallow copy does."""
+    new = copy.copy(module)
+    for key, value in module.__dict__.items():
+        if key.startswith("_") and isinstance(value, dict):
+            new.__dict__[key] = value.copy()
+    for name, child in module._modules.items():
+        if child is not None:
+            new._modules[name] = _fresh_copy(child)
+    return new
+
+
+def _class_held(parent: torch.nn.Module) -> set:
+    """The ids of the modules that ``parent``'s class (and its bases) hold as class attributes."""
+    return {id(v) for cls in type(parent).__mro__ for v in vars(cls).values() if isinstance(v, torch.nn.Module)}
+
+
+def _unshare_stateless(model: torch.nn.Module) -> None:
+    """Gives every place that holds a module without parameters or buffers its own object.
+
+    A module's quantizers are its own, so one activation object called at several places
+    (``self.act2 = self.act1``; ultralytics' ``Conv.default_act = nn.SiLU()``, one object in
+    every ``Conv``) would get one set of quantizers, calibrated over values of unrelated
+    sizes (a whole YOLO ran through one SiLU's grid: 0 dB). And the conversion changes the
+    object in place: a module a class holds as a class attribute would be quantized for
+    every model of that class built afterwards, float ones included. Such a module is
+    replaced, where the model holds it, by a copy (``_fresh_copy``) that the conversion then
+    changes. A shared module with parameters or buffers stays shared (tied weights)."""
+    seen = {id(model)}
+    held: Dict[type, set] = {}
+
+    def visit(module: torch.nn.Module) -> None:
+        for name, child in list(module._modules.items()):
+            if child is None or isinstance(child, (Quantizer, QuantizedModule)):
+                continue
+            if type(module) not in held:
+                held[type(module)] = _class_held(module)
+            if (id(child) in seen or id(child) in held[type(module)]) and _stateless(child):
+                child = _fresh_copy(child)
+                module._modules[name] = child
+            if id(child) in seen:
+                continue  # a shared module with state: converted once, where first met
+            seen.add(id(child))
+            visit(child)
+
+    visit(model)
 
 
 def _check_mapped(model: torch.nn.Module, mapping: Dict[type, Any]) -> None:
