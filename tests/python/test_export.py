@@ -464,6 +464,36 @@ def test_torch_attention_modules():
     assert torch.backends.mha.get_fastpath_enabled()  # the switch is back
 
 
+def test_fused_softmax_of_a_one_sided_grid_is_a_warning():
+    """ONNX Runtime's fused QLinearSoftmax is wrong for a one-sided output grid narrower than
+    [0, 1] (its reference execution is right): the export warns, and stays silent for a
+    symmetric two-sided grid."""
+    needs_onnx()
+    for symmetric, warned in ((False, True), (True, False)):
+        torch.manual_seed(6)
+        x = torch.randn(4, 16) * 0.3
+        model = torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.Softmax(dim=-1))
+        ff.quantize_model(model)
+        cfg = ff.QuantizationConfig()
+        cfg.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8, granularity=ff.PerChannel(0))
+        # asymmetric, or symmetric two-sided (offset-free, int8 around 0)
+        cfg.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=8, symmetric=symmetric,
+                     allow_one_sided=not symmetric)
+        cfg.initialize(model)
+        with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+            model(x)
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            export(model, (x,), tmp, "sm", format="onnx_qdq")
+            if ort_available():  # the reference execution is right either way
+                with torch.no_grad():
+                    ref = value(model(x)).numpy()
+                assert np.abs(run_ort(os.path.join(tmp, "sm.onnx"), (x,), False) - ref).max() <= output_step(
+                    model, x) * 1.0001
+        hits = [w for w in seen if "QLinearSoftmax" in str(w.message)]
+        assert bool(hits) == warned, (symmetric, [str(w.message) for w in seen])
+
+
 def test_resnet18_cnn():
     needs_onnx()
     from export_models import ResNet18Like
@@ -663,6 +693,42 @@ def test_int4_at_opset_21():
             assert float(np.abs(run_ort(art.path, (x,), False) - ref).max()) <= step * 1.0001
             for optimize in (False, True):
                 check_layer_by_layer(model, (x,), art.path, optimize)
+
+
+def test_int4_conv_weights_at_opset_21():
+    """4-bit convolution weights (Conv1d, Conv2d): torch's export of a convolution reads its
+    kernel's shape, which a marker node hid (an error inside torch's exporter); the stored
+    integers are found by value instead and become INT4 initializers."""
+    needs_onnx()
+    if int(torch.__version__.split(".")[0]) < 2:
+        skip("torch %s's exporter stops at opset 17: no 4-bit types" % torch.__version__)
+    for conv, shape in ((torch.nn.Conv1d(3, 6, 3, padding=1), (2, 3, 10)),
+                        (torch.nn.Conv2d(3, 6, 3, padding=1), (2, 3, 8, 8))):
+        torch.manual_seed(8)
+        model = torch.nn.Sequential(conv, torch.nn.ReLU())
+        ff.quantize_model(model)
+        cfg = ff.QuantizationConfig()
+        cfg.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=4, granularity=ff.PerChannel(0))
+        cfg.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=8, symmetric=False)
+        cfg.initialize(model)
+        x = torch.randn(*shape)
+        with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+            model(x)
+        with tempfile.TemporaryDirectory() as tmp:
+            art = export(model, (x,), tmp, "conv4", format="onnx_qdq", opset_version=21)
+            proto = onnx.load(art.path)
+            onnx.checker.check_model(proto, full_check=True)
+            inits = initializer_map(proto)
+            weight_dq = [n for n in proto.graph.node if n.op_type == "DequantizeLinear" and n.input[0] in inits]
+            assert len(weight_dq) == 1, [n.op_type for n in proto.graph.node]
+            assert inits[weight_dq[0].input[0]].data_type == onnx.TensorProto.INT4
+            assert list(inits[weight_dq[0].input[0]].dims) == list(conv.weight.shape)
+            assert not [n for n in proto.graph.node if n.op_type == "Reshape"]
+            if ort_available():
+                with torch.no_grad():
+                    ref = value(model(x)).numpy()
+                assert float(np.abs(run_ort(art.path, (x,), False) - ref).max()) <= output_step(model, x) * 1.0001
+                check_layer_by_layer(model, (x,), art.path, True)
 
 
 def test_disabled_quantizers_export_float_graphs():

@@ -178,7 +178,9 @@ def _constants_to_initializers(onnx: Any, model_proto: Any) -> None:
 
 
 def _rewrite_4bit(onnx: Any, model_proto: Any) -> None:
-    """Replace each 4-bit marker (a Constant -> marker pair) by an INT4/UINT4 initializer."""
+    """4-bit values become INT4/UINT4 initializers: each 4-bit marker (a Constant -> marker
+    pair: activation zero points) and the integers and zero point of each stored 4-bit
+    weight (found by value: ``_qdq.FOUR_BIT_WEIGHTS``)."""
     from onnx import numpy_helper
 
     graph = model_proto.graph
@@ -186,22 +188,49 @@ def _rewrite_4bit(onnx: Any, model_proto: Any) -> None:
     domain, op_type = _qdq.INT4_MARKER.split("::")
     markers = [n for n in graph.node if n.domain == domain and n.op_type == op_type]
     drop = set()
+
+    def four_bit(name: str, values: Any) -> None:
+        kind = onnx.TensorProto.INT4 if values.dtype.kind == "i" else onnx.TensorProto.UINT4
+        graph.initializer.append(onnx.helper.make_tensor(name, kind, list(values.shape),
+                                                         values.astype("int64").reshape(-1).tolist()))
+
     for marker in markers:
         source = producers.get(marker.input[0])
         if source is None or source.op_type != "Constant":
             raise ExportError("internal: a 4-bit marker does not read a constant")
-        values = numpy_helper.to_array(source.attribute[0].t)
-        kind = onnx.TensorProto.INT4 if values.dtype.kind == "i" else onnx.TensorProto.UINT4
-        tensor = onnx.helper.make_tensor(marker.output[0], kind, list(values.shape),
-                                         values.astype("int64").reshape(-1).tolist())
-        graph.initializer.append(tensor)
+        four_bit(marker.output[0], numpy_helper.to_array(source.attribute[0].t))
         drop.add(id(marker))
         drop.add(id(source))
+
+    def constant(name: str) -> Any:
+        node = producers.get(name)
+        if node is None or node.op_type != "Constant" or len(node.attribute) != 1 or node.attribute[0].name != "value":
+            return None
+        return numpy_helper.to_array(node.attribute[0].t)
+
+    weights = [tuple(t.detach().cpu().numpy() for t in entry) for entry in _qdq.FOUR_BIT_WEIGHTS]
+    renamed = {m.output[0] for m in markers}
+    done = set()
+    for node in graph.node:
+        if node.op_type != "DequantizeLinear" or len(node.input) < 3 or node.input[0] in done:
+            continue
+        got = [constant(name) for name in node.input[:3]]
+        if any(v is None for v in got):
+            continue
+        if not any(all(a.shape == b.shape and a.dtype == b.dtype and (a == b).all() for a, b in zip(got, w))
+                   for w in weights):
+            continue
+        for name, values in ((node.input[0], got[0]), (node.input[2], got[2])):
+            if name in done:
+                continue
+            four_bit(name, values)
+            drop.add(id(producers[name]))
+            done.add(name)
+            renamed.add(name)
     keep = [n for n in graph.node if id(n) not in drop]
     del graph.node[:]
     graph.node.extend(keep)
-    # torch recorded no type for the markers' outputs: drop those (now initializers) entries
-    renamed = {m.output[0] for m in markers}
+    # torch recorded no type (or an int8 one) for those values: drop the entries
     infos = [v for v in graph.value_info if v.name not in renamed]
     del graph.value_info[:]
     graph.value_info.extend(infos)
@@ -279,6 +308,7 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
                     seen.add(id(module))
                     handles.append(module.register_override(_ExportGuard(path, notes)))
             _qdq.TARGET_OPSET[0] = opset_version
+            del _qdq.FOUR_BIT_WEIGHTS[:]
             where = _ModulePath(model, notes.modules if notes is not None else None)
             handles.append(where)
             recording = notes if notes is not None else contextlib.nullcontext()
@@ -312,6 +342,36 @@ def qdq_cleanup(model_proto: Any, opset_version: int) -> None:
     _rewrite_4bit(onnx, model_proto)
     _declare_opset(model_proto, opset_version)
     _constants_to_initializers(onnx, model_proto)
+    _warn_fused_softmax(model_proto)
+
+
+def _warn_fused_softmax(model_proto: Any) -> None:
+    """``DequantizeLinear -> Softmax -> QuantizeLinear`` is what ONNX Runtime's default
+    execution fuses into its ``QLinearSoftmax``; ONNX Runtime 1.31 computes that kernel
+    wrongly for a one-sided output grid (uint8, or a nonzero zero point) narrower than
+    [0, 1] (scale below 1/256: the upper levels come back as 0, up to 255 steps off), while
+    its reference execution and the file's meaning are right. A calibrated softmax output often has such a grid (no probability reaches 1),
+    so the export says so, once, with the remedy."""
+    from onnx import numpy_helper
+
+    graph = model_proto.graph
+    inits = {t.name: t for t in graph.initializer}
+    softmax_out = {n.output[0] for n in graph.node if n.op_type == "Softmax"}
+    narrow = 0
+    for node in graph.node:
+        if node.op_type != "QuantizeLinear" or node.input[0] not in softmax_out or node.input[1] not in inits:
+            continue
+        zp = numpy_helper.to_array(inits[node.input[2]]) if len(node.input) > 2 and node.input[2] in inits else None
+        one_sided = zp is not None and (zp.dtype.kind == "u" or bool(zp.any()))  # (an int8 grid around 0 is fine)
+        if one_sided and float(numpy_helper.to_array(inits[node.input[1]]).max()) < 1.0 / 256 * (1 - 1e-6):
+            narrow += 1
+    if narrow:
+        warnings.warn("export: %d softmax output%s quantized on a one-sided grid narrower than [0, 1]: ONNX Runtime's "
+                      "fused QLinearSoftmax (its default optimisation, 1.31) computes such outputs wrongly; "
+                      "the file is right and ONNX Runtime's reference execution "
+                      "(GraphOptimizationLevel.ORT_DISABLE_ALL) gives the right values. For ONNX Runtime's "
+                      "default execution, set those quantizers' range to (0, 1)" % (narrow, "" if narrow == 1 else "s"),
+                      stacklevel=3)
 
 
 def write_atomically(final: str, write: Callable[[str], None]) -> None:

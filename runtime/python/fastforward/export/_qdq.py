@@ -64,6 +64,11 @@ TARGET_OPSET = [17]
 # Marker op around a constant that must become a 4-bit ONNX tensor (INT4 for int8 values,
 # UINT4 for uint8); the export rewrites it into an initializer and removes the domain.
 INT4_MARKER = "ffq::As4Bit"
+# The stored 4-bit weights of the running trace, (integers, scale, zero point) each: they are
+# written as plain int8 constants (a marker would hide the weight's shape from torch, and a
+# convolution's export reads its kernel's shape), and the 4-bit rewrite finds their
+# DequantizeLinear nodes by these values.
+FOUR_BIT_WEIGHTS: List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
 
 # Markers of the ("qnn", "onnx") format: ENCODED_MARKER(x) says "x is quantized as record k",
@@ -175,7 +180,11 @@ def _parameters(data: torch.Tensor, params: Any) -> Tuple[int, Optional[int], to
         bad = r[(r < lo) | (r > hi)].reshape(-1)[0].item()
         raise ExportError(
             "the range of this quantizer does not contain 0 (rounded offset %d is outside "
-            "[%d, %d]); an ONNX zero point must lie on the integer grid" % (bad, lo, hi)
+            "[%d, %d]); an ONNX zero point must lie on the integer grid. An asymmetric quantizer "
+            "gets such a range from data of one sign only, all negative (a log_softmax output, "
+            "-x.abs()) or all positive with allow_one_sided=False: quantize that value "
+            "symmetrically, or set its range to include 0 (quantizer.quantization_range = "
+            "(min(lo, 0), max(hi, 0)))" % (bad, lo, hi)
         )
     return bits, axis, scale.contiguous(), r.cpu()
 
@@ -219,14 +228,17 @@ class _TracedAs(torch.autograd.Function):
         return _traced_value(x, spec[0])
 
 
+def _marked(g: Any, constant: torch.Tensor) -> Any:
+    """The constant ``constant`` through the 4-bit marker."""
+    return g.op(INT4_MARKER, g.op("Constant", value_t=constant))
+
+
 class _ActivationQDQ(_TracedAs):
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
         _, scale, zero_point, axis, four_bit = spec
         s = g.op("Constant", value_t=scale)
-        z = g.op("Constant", value_t=zero_point)
-        if four_bit:
-            z = g.op(INT4_MARKER, z)
+        z = _marked(g, zero_point) if four_bit else g.op("Constant", value_t=zero_point)
         kwargs = {} if axis is None else {"axis_i": axis}
         q = g.op("QuantizeLinear", x, s, z, **kwargs)
         return g.op("DequantizeLinear", q, s, z, **kwargs)
@@ -236,11 +248,10 @@ class _StoredDQ(_TracedAs):
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
         _, stored, scale, zero_point, axis, four_bit = spec
-        q = g.op("Constant", value_t=stored)
         s = g.op("Constant", value_t=scale)
-        z = g.op("Constant", value_t=zero_point)
+        q, z = g.op("Constant", value_t=stored), g.op("Constant", value_t=zero_point)
         if four_bit:
-            q, z = g.op(INT4_MARKER, q), g.op(INT4_MARKER, z)
+            FOUR_BIT_WEIGHTS.append((stored, scale, zero_point))
         kwargs = {} if axis is None else {"axis_i": axis}
         return g.op("DequantizeLinear", q, s, z, **kwargs)
 
