@@ -497,6 +497,22 @@ FuncInfo *program_function(const Module *m, const char *name) {
     return NULL;
 }
 
+// Top-level statements are children of the module node (node 0); a binding inside an
+// `if` / `try` / `with` / loop at module level is conditional.
+uint32_t program_function_other_binding(const Module *m, const FuncInfo *fn) {
+    if (fn->owner) return CST_NONE;
+    const Cst *c = m->cst;
+    bool any_conditional = false;
+    uint32_t other = CST_NONE;
+    for (size_t i = 0; i < m->bindings.len; i++) {
+        const Binding *b = VEC_AT(m->bindings, Binding, i);
+        if (strcmp(b->name, fn->name) != 0 || b->node >= c->count) continue;
+        if (c->nodes[b->node].parent != 0) any_conditional = true;
+        if (b->node != fn->outer && b->node != fn->def && other == CST_NONE) other = b->node;
+    }
+    return any_conditional ? other : CST_NONE;
+}
+
 FuncInfo *program_method(const ClassInfo *ci, const char *name) {
     for (size_t i = ci->methods.len; i-- > 0;) {
         FuncInfo *f = VEC_AT(ci->methods, FuncInfo, i);

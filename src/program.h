@@ -145,6 +145,11 @@ void program_fill(ffq_ctx *cx, Module *m, const SrcFile *file, Cst *cst);
 const Binding *program_binding(const Module *m, const char *name);  // last binding of name
 ClassInfo *program_class(const Module *m, const char *name);
 FuncInfo *program_function(const Module *m, const char *name);
+// The statement of another module-level binding of fn's name (a def, an import, an
+// assignment) when at least one of them is under a condition (`if` / `try` at module
+// level): which one the name is bound to is decided when the module runs. CST_NONE
+// otherwise (one binding, or unconditional ones: the last wins).
+uint32_t program_function_other_binding(const Module *m, const FuncInfo *fn);
 FuncInfo *program_method(const ClassInfo *c, const char *name);  // own methods only
 // A method through the class and its bases, across modules (depth-first,
 // left to right), or NULL.

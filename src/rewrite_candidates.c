@@ -520,6 +520,24 @@ static void note_base_call(RwState *a, uint32_t call, const FuncInfo *m) {
             cst_strdup(a->cx, c, f), m->owner->name, m->name);
 }
 
+// A function the module binds in more than one branch (`if hasattr(F, "mish"): def act ...
+// else: def act ...`; `try: from fast import act` / `except ImportError: def act ...`): ffq
+// cannot tell which one the name is bound to, and converting the def would compute the
+// other branch's code. The call keeps the module's function (in
+// float) and is reported as a site left in float.
+static void note_branch_function(RwState *a, uint32_t call, const FuncInfo *fn, uint32_t other) {
+    const Cst *c = a->c;
+    uint32_t l1, c1, l2, c2;
+    const Cst *fc = fn->mod->cst;
+    srcfile_linecol(fc->file, fc->nodes[fn->def].start, &l1, &c1);
+    srcfile_linecol(fc->file, fc->nodes[other].start, &l2, &c2);
+    a->cx->stats.float_unresolved++;
+    diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[call].start, "conditional-function",
+            "'%s' is bound more than once under a condition in %s (lines %u and %u); which one it is "
+            "is decided when the module runs, so this call is not followed and stays in float",
+            fn->name, fn->mod->file->path, l2 < l1 ? l2 : l1, l2 < l1 ? l1 : l2);
+}
+
 // Whether the call's first argument is the instance parameter (`Base.m(self, x)`).
 static bool first_arg_is_self(RwState *a, uint32_t call) {
     const Cst *c = a->c;
@@ -584,6 +602,11 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
         if (optable_has(a->cx->optable, s.qualname) || torchinfo_is_foreign_array_library(s.fn->mod->name) ||
             torchinfo_is_torch_machinery(s.fn->mod->name))
             return NULL;
+        uint32_t other = program_function_other_binding(s.fn->mod, s.fn);
+        if (other != CST_NONE) {
+            note_branch_function(a, call, s.fn, other);
+            return NULL;
+        }
         return s.fn;
     }
     const char *attr = cst_strdup(a->cx, c, cst_field(c, f, F_ATTRIBUTE));
