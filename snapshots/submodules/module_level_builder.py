@@ -1,0 +1,26 @@
+import fastforward
+
+from submodules.module_level_builder import Block, Net
+
+
+class QuantizedBlock(fastforward.nn.QuantizedModule, Block):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, x):
+        x = self.quantizer_x(x)
+        return fastforward.nn.functional.relu(x, output_quantizer=self.quantizer_relu)
+
+
+class QuantizedNet(fastforward.nn.QuantizedModule, Net):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_add: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, x):
+        _tmp_1 = self.block(x)
+        _tmp_1 = self.quantizer__tmp_1(_tmp_1)
+        return fastforward.nn.functional.add(_tmp_1, 1, output_quantizer=self.quantizer_add)
