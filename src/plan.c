@@ -300,7 +300,8 @@ static void walk_root_arguments(Discovery *d, Module *m, uint32_t n, int depth) 
                 return;
             }
     }
-    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) walk_root_arguments(d, m, cst_child(c, n, k), depth + 1);
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        walk_root_arguments(d, m, cst_child(c, n, k), depth + 1);
 }
 
 // The code of the input file that builds a root class (a module-level function such as
