@@ -450,7 +450,9 @@ def test_torch_attention_modules():
     with torch.no_grad(), ff.calibration(model):
         for _ in range(3):
             model(torch.randn_like(x))
-    assert torch.backends.mha.get_fastpath_enabled()
+    mha = getattr(torch.backends, "mha", None)  # (torch 1.13 has no switch; its generated
+    # classes never take the fused path either: the built-in table's pattern rules)
+    assert mha is None or mha.get_fastpath_enabled()
     with tempfile.TemporaryDirectory() as tmp:
         check_export(model, (x,), tmp, "attn", fused_steps=2)  # two attention layers: flips compound
         with ff.disable_quantization(model):
@@ -461,7 +463,7 @@ def test_torch_attention_modules():
         assert not nodes(path, "QuantizeLinear") and not nodes(path, "DequantizeLinear")
         if ort_available():
             assert np.allclose(run_ort(path, (x,), False), ref, atol=1e-5)
-    assert torch.backends.mha.get_fastpath_enabled()  # the switch is back
+    assert mha is None or mha.get_fastpath_enabled()  # the switch is back
 
 
 def test_fused_softmax_of_a_one_sided_grid_is_a_warning():
