@@ -1156,6 +1156,84 @@ def test_freeze_stores_integer_weights_and_round_trips_through_state_dict():
     assert torch.equal(fresh(x).dequantize(), before)
 
 
+def test_frozen_model_runs_first_under_inference_mode():
+    # the frozen weight's integers are kept as a float copy, made on the first call: made
+    # under torch.inference_mode() it was an inference tensor, whose version counter the
+    # next call read ("Inference tensors do not track version counter")
+    torch.manual_seed(0)
+    model = calibrated(torch.nn.Sequential(torch.nn.Linear(16, 8)), torch.randn(8, 16))
+    x = torch.randn(4, 16)
+    with torch.no_grad():
+        want = model(x).dequantize()
+    ff.freeze(model)
+    for _ in range(2):
+        with torch.inference_mode():
+            assert torch.equal(model(x).dequantize(), want)
+    with torch.no_grad():  # and outside inference mode afterwards
+        assert torch.equal(model(x).dequantize(), want)
+
+
+BRANCHY_MODEL = """
+import torch
+
+
+class Branchy(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 8)
+        self.heads = 2
+
+    def forward(self, x, mask=None):
+        b, d = x.shape
+        y = torch.cumsum(self.fc(x), dim=-1)  # a float op on quantized values (strict: an error)
+        if mask is not None:  # a branch the calibration data does not take
+            y = y * mask
+        return y.view(b, self.heads, d // self.heads)  # `d // self.heads`: a Python number
+"""
+
+
+def test_models_made_by_quantize_save_and_reload_every_way():
+    # ff.quantize puts quantizers on every slot, also on Python numbers and on branches the
+    # calibration never takes: their lazy parameters made model.state_dict() fail; and its
+    # models run without strict quantization through hooks that neither pickled (torch.save)
+    # nor travelled with the state, so a fresh copy loaded with it raised on its float ops
+    import pickle
+
+    ff.set_strict_quantization(True)  # the default (these tests start non-strict)
+    with tempfile.TemporaryDirectory() as d:
+        float_module, _, _ = _generate(d, "branchy_model", BRANCHY_MODEL)
+        torch.manual_seed(0)
+        float_model = float_module.Branchy()
+        model = copy.deepcopy(float_model)
+        ff.quantize(model, weights=8, activations=8)
+        x = torch.randn(4, 8)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            with torch.no_grad(), ff.calibration(model):
+                model(x)
+        unreached = [str(w.message) for w in seen if "never reached" in str(w.message)]
+        assert len(unreached) == 1 and "quantizer_mul" in unreached[0] and "quantizer_mask" in unreached[0], unreached
+        assert "floor" not in unreached[0] and "heads" not in unreached[0], unreached
+        with torch.no_grad():
+            want = model(x).dequantize()
+            masked = model(x, torch.ones(8))  # the untaken branch runs, unquantized
+        assert masked.shape == want.shape
+        state = model.state_dict()
+        fresh = ff.quantize_model(copy.deepcopy(float_model))
+        fresh.load_state_dict(state)
+        with torch.no_grad():
+            assert torch.equal(fresh(x).dequantize(), want)
+        again = pickle.loads(pickle.dumps(model))  # what torch.save of the whole model does
+        with torch.no_grad():
+            assert torch.equal(again(x).dequantize(), want)
+        ff.save_quantization_state(model, name_or_path="branchy", cache_dir=d)
+        other = ff.quantize_model(copy.deepcopy(float_model))
+        ff.load_quantization_state(other, name_or_path="branchy", cache_dir=d)
+        with torch.no_grad():
+            assert torch.equal(other(x).dequantize(), want)
+        assert ff.get_strict_quantization()  # outside those models' forwards, strict as before
+
+
 def test_calibrated_state_dict_loads_into_a_fresh_copy_bitwise():
     float_model = small_model()
     model = calibrated(copy.deepcopy(float_model))

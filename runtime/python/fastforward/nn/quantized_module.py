@@ -261,8 +261,11 @@ class QuantizedModule(torch.nn.Module):
         # In export mode they are left out: torch's tracer detaches every state-dict value.
         super()._save_to_state_dict(destination, prefix, keep_vars)
         recipes = {} if get_export_mode() else self._quantizer_recipes()
-        if recipes:
-            destination[prefix + _RECIPES_KEY] = {"quantizers": recipes}
+        entry: Dict[str, Any] = {"quantizers": recipes} if recipes else {}
+        if not get_export_mode() and self.__dict__.get("_ff_strict") is False:
+            entry["strict"] = False  # made by fastforward.quantize: runs without strict quantization
+        if entry:
+            destination[prefix + _RECIPES_KEY] = entry
 
     def _load_from_state_dict(self, state_dict: Any, prefix: str, local_metadata: Any, strict: bool,
                               missing_keys: List[str], unexpected_keys: List[str], error_msgs: List[str]) -> None:
@@ -281,6 +284,10 @@ class QuantizedModule(torch.nn.Module):
                         continue
                     _replace_slot(self, name, new)
                     new.__dict__["_ff_path"] = prefix + name
+        if isinstance(extra, dict) and extra.get("strict") is False:
+            from fastforward.quantization.strict_quantization import mark_non_strict
+
+            mark_non_strict(self)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
         if prefix + _RECIPES_KEY in unexpected_keys:

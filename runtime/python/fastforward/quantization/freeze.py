@@ -100,6 +100,12 @@ def _int_dtype(num_bits: float) -> torch.dtype:
     return torch.int8 if num_bits <= 8 else torch.int16
 
 
+def _version(t: torch.Tensor) -> int:
+    """``t``'s version counter; -1 for an inference tensor, which has none (and cannot be
+    changed in place outside inference mode)."""
+    return -1 if t.is_inference() else t._version
+
+
 class FrozenWeightQuantizer(Quantizer):
     """A weight already quantized: integer ``int_weight`` plus ``scale`` (and ``offset``).
     Calling it ignores its input and returns the stored weight as a ``QuantizedTensor``."""
@@ -130,18 +136,17 @@ class FrozenWeightQuantizer(Quantizer):
 
         The same tensor every call lets caches keyed on the weight's memory and version (the
         integer path's packed weights) hit. Made again when ``int_weight`` is replaced, moved
-        or changed in place, when the kept copy was changed in place, or when it is an
-        inference tensor and inference mode is off."""
+        or changed in place, or when the kept copy was changed in place. It is always an
+        ordinary tensor, also when made under ``torch.inference_mode()`` (an inference tensor
+        has no version counter, and cannot be used outside inference mode)."""
         w = self.int_weight
-        key = (id(w), w.data_ptr(), w._version, w.device, self.float_dtype)
+        key = (id(w), w.data_ptr(), _version(w), w.device, self.float_dtype)
         kept = self.__dict__.get("_raw_kept")
         if kept is not None:
             old_key, raw, raw_version = kept
-            usable = raw._version == raw_version and not (
-                raw.is_inference() and not torch.is_inference_mode_enabled())
-            if old_key == key and usable:
+            if old_key == key and raw._version == raw_version:
                 return raw
-        with torch.no_grad():
+        with torch.inference_mode(False), torch.no_grad():
             raw = w.to(self.float_dtype, copy=True)
         self.__dict__["_raw_kept"] = (key, raw, raw._version)
         return raw

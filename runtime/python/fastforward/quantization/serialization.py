@@ -404,6 +404,7 @@ def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
               "fastforward_version": _version(), "tensors_sha256": digest, "quantizers": entries}
     if lazy:
         config["lazy_parameters"] = lazy
+    _note_strictness(model, config)
     config_path = directory / "config.yaml"
     _atomic_write(config_path, [_dump_config(config)])
     return config_path
@@ -469,7 +470,24 @@ def load_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
     tensors, _ = read_safetensors(tensor_path)
     plan = _plan_quantizers(model, config, tensors, str(config_path), overwrite_policy, allow_lazy_params)
     _apply_plan(plan)
+    _restore_strictness(model, config)
     return model
+
+
+def _note_strictness(model: torch.nn.Module, config: Dict[str, Any]) -> None:
+    """A model made by ``fastforward.quantize`` runs without strict quantization
+    (``mark_non_strict``); its saved state says so, and loading it marks the copy."""
+    from fastforward.quantization.strict_quantization import is_marked_non_strict
+
+    if is_marked_non_strict(model):
+        config["strict_quantization"] = False
+
+
+def _restore_strictness(model: torch.nn.Module, config: Mapping[str, Any]) -> None:
+    if config.get("strict_quantization") is False:
+        from fastforward.quantization.strict_quantization import mark_non_strict
+
+        mark_non_strict(model)
 
 
 def _plan_quantizers(model: torch.nn.Module, config: Mapping[str, Any], tensors: Mapping[str, torch.Tensor],
@@ -605,6 +623,7 @@ def save_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
               "fastforward_version": _version(), "quantizers": entries}
     if lazy:
         config["lazy_parameters"] = lazy
+    _note_strictness(model, config)
     _atomic_write(directory / "config.yaml", [_dump_config(config)])
     manifest = {"version": VERSION, "name_or_path": name_or_path, "fastforward_version": _version(),
                 "tied_weights": tied, "sha256": digests}
@@ -667,6 +686,7 @@ def load_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
     left = [k for k in result.missing_keys if k in expected]
     if left or result.unexpected_keys:
         raise RuntimeError("weights did not load: missing %s, unexpected %s" % (left, list(result.unexpected_keys)))
+    _restore_strictness(model, config)
     return model
 
 

@@ -3,13 +3,14 @@ forward (forward pre/post hooks), and restored also when the forward raises."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, List
 
 import torch
 
 from fastforward.flags import _FlagSetting
 
-__all__ = ["ModuleStrictQuantHandle", "strict_quantization_for_module"]
+__all__ = ["ModuleStrictQuantHandle", "mark_non_strict", "strict_quantization_for_module"]
 
 
 class ModuleStrictQuantHandle:
@@ -31,19 +32,25 @@ class ModuleStrictQuantHandle:
         self.remove()
 
 
+def _strict_pre(strict: bool, stack: List[_FlagSetting], mod: Any, args: Any) -> None:
+    stack.append(_FlagSetting("strict_quantization", strict))
+
+
+def _strict_post(stack: List[_FlagSetting], mod: Any, args: Any, output: Any) -> None:
+    if stack:
+        stack.pop().restore()
+
+
 def strict_quantization_for_module(strict: bool = True, *modules: torch.nn.Module) -> ModuleStrictQuantHandle:
-    """While each listed module runs its forward, strict quantization is ``strict``."""
+    """While each listed module runs its forward, strict quantization is ``strict``.
+
+    The hooks are partial applications of module-level functions, so a module carrying them
+    still pickles (``torch.save(model)``)."""
     handle = ModuleStrictQuantHandle()
     for module in modules:
         stack: List[_FlagSetting] = []
-
-        def pre(mod: Any, args: Any, _stack: List[_FlagSetting] = stack) -> None:
-            _stack.append(_FlagSetting("strict_quantization", strict))
-
-        def post(mod: Any, args: Any, output: Any, _stack: List[_FlagSetting] = stack) -> None:
-            if _stack:
-                _stack.pop().restore()
-
+        pre = functools.partial(_strict_pre, strict, stack)
+        post = functools.partial(_strict_post, stack)
         try:  # torch >= 2.1: the post hook also runs when forward raises
             post_handle = module.register_forward_hook(post, always_call=True)
         except TypeError:
@@ -53,23 +60,50 @@ def strict_quantization_for_module(strict: bool = True, *modules: torch.nn.Modul
     return handle
 
 
+class _StrictForward:
+    """The instance's ``forward`` while wrapped (``_ForwardWrapper``): the forward it
+    replaced (an instance attribute, or the class's method), then ``post`` in a ``finally``.
+    An object of a module-level class, so a wrapped module still pickles."""
+
+    def __init__(self, module: torch.nn.Module, post: Any, inner: Any) -> None:
+        self.module, self.post, self.inner = module, post, inner
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        inner = self.inner if self.inner is not None else type(self.module).forward.__get__(self.module)
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            self.post(self.module, args, None)
+
+
 class _ForwardWrapper:
     """Older torch has no ``always_call`` hooks: the instance's ``forward`` is wrapped so
     that ``post`` runs in a ``finally``, also when forward raises. ``remove()`` unwraps."""
 
     def __init__(self, module: torch.nn.Module, post: Any) -> None:
         self.module = module
-        inner = module.forward
-
-        def forward(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return inner(*args, **kwargs)
-            finally:
-                post(module, args, None)
-
-        self.forward = forward
-        module.forward = forward  # type: ignore[method-assign]
+        self.forward = _StrictForward(module, post, module.__dict__.get("forward"))
+        module.forward = self.forward  # type: ignore[method-assign]
 
     def remove(self) -> None:
         if self.module.__dict__.get("forward") is self.forward:
             del self.module.__dict__["forward"]
+
+
+def mark_non_strict(model: torch.nn.Module) -> ModuleStrictQuantHandle:
+    """Run ``model`` without strict quantization, for good (what ``fastforward.quantize``
+    does: its models keep float operations on quantized values). The mark travels with the
+    model's state: ``state_dict`` / ``save_quantization_state`` / ``save_quantized_model``
+    record it, and loading that state into a fresh copy marks the copy. Marking twice
+    installs nothing new."""
+    handle = model.__dict__.get("_ff_strict_handle")
+    if model.__dict__.get("_ff_strict") is False and handle is not None:
+        return handle
+    handle = strict_quantization_for_module(False, model)
+    model.__dict__["_ff_strict"] = False
+    model.__dict__["_ff_strict_handle"] = handle
+    return handle
+
+
+def is_marked_non_strict(model: torch.nn.Module) -> bool:
+    return model.__dict__.get("_ff_strict") is False

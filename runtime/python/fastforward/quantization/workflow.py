@@ -43,7 +43,7 @@ from fastforward.overrides import DisableQuantizationOverride
 from fastforward.quantization.freeze import freeze
 from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor
 from fastforward.quantization.quant_init import find_quantizers
-from fastforward.quantization.strict_quantization import strict_quantization_for_module
+from fastforward.quantization.strict_quantization import mark_non_strict
 from fastforward.range_setting import estimate_ranges
 from fastforward.range_setting.minmax import RunningMinMaxRangeEstimator
 
@@ -250,7 +250,7 @@ def quantize(model: torch.nn.Module, *, weights: Any = 8, activations: Any = Non
             # Activations pass through until calibrated.
             state["activation_switch"].attach_to(list(new.modules()))
     # Until activations are calibrated, float tensors meet quantized ops: not strict.
-    state["strict_handle"] = strict_quantization_for_module(False, model)
+    state["strict_handle"] = mark_non_strict(model)
     model.__dict__[_STATE] = state
     return model
 
@@ -334,6 +334,7 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
         switch.detach()
     _unquantize_masks(model, guard.masked)
     _unquantize_unset(model, guard.unset)
+    _unquantize_never_set(model, guard.called)
 
 
 # Ranges reaching this far come from additive masks (transformers fills masked attention
@@ -353,10 +354,12 @@ class _MaskGuard:
     def __init__(self) -> None:
         self.masked: Dict[int, Quantizer] = {}
         self.unset: Dict[int, Quantizer] = {}
+        self.called: Dict[int, Quantizer] = {}  # the quantizers that ran (on anything)
 
     def __call__(self, quantizer: Any, callback: Callable[..., Any], args: Sequence[Any],
                  kwargs: Dict[str, Any]) -> Any:
         data = args[0] if args else kwargs["data"]
+        self.called[id(quantizer)] = quantizer
         if id(quantizer) not in self.masked and _has_inf(data):
             self.masked[id(quantizer)] = quantizer  # a -inf fill: quantized, it is a finite value
         if id(quantizer) not in self.masked:
@@ -431,6 +434,31 @@ def _unquantize_unset(model: torch.nn.Module, seen: Dict[int, Quantizer]) -> Non
             "calibration: %d activation quantizer(s) left unquantized (now stubs): they ran, but "
             "every value they saw was infinite or NaN, or empty, so no range could be set: %s"
             % (len(names), _listed(names)), RuntimeWarning, stacklevel=3)
+
+
+def _unquantize_never_set(model: torch.nn.Module, called: Dict[int, Quantizer]) -> None:
+    """Replace by stubs the quantizers still without a range after calibration: they were
+    never given a tensor. Those the model hands only Python numbers (`d // self.heads`: a
+    quantizer passes a number on) silently; those it never reached (a branch the calibration
+    data did not take) with a warning naming them. Left uninitialised they would make
+    `model.state_dict()` fail (lazy parameters cannot be saved) and raise on a later input
+    that takes their branch; as stubs, that branch runs unquantized."""
+    lazy = [(name, q) for name, q in model.named_modules()
+            if isinstance(q, Quantizer) and not q.is_stub() and getattr(q, "has_uninitialized_params", False)]
+    if not lazy:
+        return
+    chosen = {id(q): q for _, q in lazy}
+    for tag in ("activation", "parameter"):
+        found = find_quantizers(model, "**/[quantizer:%s]" % tag)
+        results = [r for r in found if id(r.module) in chosen]
+        if results:
+            type(found)(model, results, found.query).initialize(QuantizerStub, overwrite_policy="overwrite")
+    unreached = [name for name, q in lazy if id(q) not in called]
+    if unreached:
+        warnings.warn(
+            "calibration: %d quantizer(s) the calibration data never reached are now stubs (their "
+            "values pass unquantized if the model reaches them later): %s" % (len(unreached), _listed(unreached)),
+            RuntimeWarning, stacklevel=3)
 
 
 def _unquantize_masks(model: torch.nn.Module, masked: Dict[int, Quantizer]) -> None:
