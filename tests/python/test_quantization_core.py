@@ -1309,6 +1309,40 @@ def test_number_scale_and_offset_become_tensors_of_the_input_dtype():
 # Each test runs with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=None)
 
+def test_in_place_op_on_a_dequantized_value_while_training():
+    # (timm's MobileNetV3: Hardswish(inplace=True) after a quantizer) the dequantized value
+    # was the output of a custom autograd Function that autograd took for a view of its
+    # input: an in-place op on it while training was an error
+    import torch.nn.functional as TF
+
+    q = LinearQuantizer(8)
+    q.quantization_range = (-4.0, 4.0)
+    x = torch.randn(16, requires_grad=True)
+    with ff.strict_quantization(False):
+        y = TF.hardswish(q(x), inplace=True)
+        (y * torch.arange(16.0)).sum().backward()
+    with torch.no_grad():
+        want = TF.hardswish(q(x).dequantize())
+    assert torch.allclose(y.detach(), want)
+    assert x.grad is not None and q.scale.grad is not None and bool(torch.isfinite(q.scale.grad).all())
+
+
+def test_strict_functional_ops_on_python_numbers_compute_numbers():
+    # `d // self.heads` in generated code: operands that are all Python numbers compute a
+    # Python number, also under strict quantization (it raised "argument 'input' is not a
+    # QuantizedTensor (got int)")
+    from fastforward.nn import functional as QF
+
+    with ff.strict_quantization(True):
+        assert QF.floor_divide(7, 2, output_quantizer=QuantizerStub()) == 3
+        assert QF.mul(1.5, 2, output_quantizer=QuantizerStub()) == 3.0
+        try:
+            QF.mul(torch.randn(3), 2, output_quantizer=QuantizerStub())
+        except QuantizationError:
+            pass
+        else:
+            raise AssertionError("a float tensor operand is still strict")
+
 
 if __name__ == "__main__":
     sys.exit(run(globals(), lambda: "libffqrt: %s (%s)" % (_ffqrt.library_path(), _ffqrt.isa())))

@@ -339,7 +339,15 @@ def _number(quantized: Any) -> Any:
     return quantized
 
 
+def _has_tensor(values: Any) -> bool:
+    return any(isinstance(v, torch.Tensor) or (isinstance(v, (list, tuple)) and _has_tensor(v)) for v in values)
+
+
 def _check_strict(op: _Op, values: Tuple[Any, ...], output_quantizer: Any) -> None:
+    # Operands that are all Python numbers (`d // self.heads` with d from a shape) compute a
+    # Python number, which a quantizer passes on: nothing to be strict about.
+    if not _has_tensor(values):
+        return
     if output_quantizer is None:
         raise QuantizationError(
             "fastforward.nn.functional.%s: no output_quantizer given under strict quantization "

@@ -270,7 +270,7 @@ class BoundQuantizationFunction:
         with torch.no_grad():
             value = self.quant_func.dequantize(raw.detach(), **self._arguments)
         if torch.is_grad_enabled() and raw.requires_grad:
-            return _IdentityGrad.apply(raw, value)
+            return _IdentityGrad.apply(raw, [value])
         return value
 
     def rebind(self, **kwargs: Any) -> "BoundQuantizationFunction":
@@ -330,12 +330,18 @@ class BoundQuantizationFunction:
 
 
 class _IdentityGrad(torch.autograd.Function):
-    """Returns ``value``; the gradient flows to ``raw`` unchanged."""
+    """Returns ``value``; the gradient flows to ``raw`` unchanged.
+
+    ``value`` comes in a list, not as an input tensor, and is not a view (a copy when it is
+    one): autograd takes an output that is an input, or a view, of a custom Function for a
+    view created inside it, and an in-place op on the dequantized value
+    (``F.hardswish(q(x), inplace=True)`` while training) was then an error."""
 
     @staticmethod
-    def forward(ctx: Any, raw: torch.Tensor, value: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: Any, raw: torch.Tensor, boxed: List[torch.Tensor]) -> torch.Tensor:  # type: ignore[override]
         ctx.raw_dtype = raw.dtype
-        return value
+        value = boxed[0]
+        return value.clone() if value._is_view() else value
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> Any:  # type: ignore[override]

@@ -252,7 +252,7 @@ def dequantize_static(raw: torch.Tensor, params: StaticAffineQuantParams) -> tor
     if params.dequantize_dtype is not None and value.dtype != params.dequantize_dtype:
         value = value.to(params.dequantize_dtype)
     if torch.is_grad_enabled() and raw.requires_grad:
-        return _IdentityGrad.apply(raw, value)
+        return _IdentityGrad.apply(raw, [value])
     return value
 
 
