@@ -1343,6 +1343,26 @@ def test_strict_functional_ops_on_python_numbers_compute_numbers():
         else:
             raise AssertionError("a float tensor operand is still strict")
 
+def test_range_setting_errors_name_the_quantizer_and_the_estimator():
+    # a granularity that does not fit the data named only the granularity; a misspelt
+    # estimator failed with "'str' object has no attribute 'split_module'"
+    from fastforward.range_setting.min_error import mse_grid
+
+    model = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Linear(4, 2))
+    ff.quantize_model(model)
+    ff.find_quantizers(model, "**/[quantizer:parameter/weight]").initialize(LinearQuantizer, num_bits=8)
+    ff.find_quantizers(model, "1/weight_quantizer").initialize(
+        LinearQuantizer, num_bits=8, granularity=ff.PerChannel(3), overwrite_policy="overwrite")
+    with ff.strict_quantization(False), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+        raises(ValueError, lambda: model(torch.randn(3, 6)), "'1.weight_quantizer'", "PerChannel(channel=3)")
+    for wrong in ("running_minmax", None, 3):
+        raises(TypeError, lambda: ff.estimate_ranges(model, wrong).__enter__(), "RangeEstimator", type(wrong).__name__)
+    # a requantization (a quantizer fed a QuantizedTensor) under the error-minimising search
+    q1, q2 = LinearQuantizer(8), LinearQuantizer(8)
+    with ff.estimate_ranges([q1, q2], mse_grid):
+        q2(q1(torch.randn(64)))
+    assert not q2.has_uninitialized_params
+
 
 if __name__ == "__main__":
     sys.exit(run(globals(), lambda: "libffqrt: %s (%s)" % (_ffqrt.library_path(), _ffqrt.isa())))

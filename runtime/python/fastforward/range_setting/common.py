@@ -90,6 +90,15 @@ def estimate_ranges(model_or_layers: Union[torch.nn.Module, Sequence[torch.nn.Mo
         estimator = estimator(*args, **kwargs)
     elif args or kwargs:
         raise ValueError("estimate_ranges: extra arguments are only allowed with an estimator class")
+    if not all(hasattr(estimator, name) for name in ("split_module", "prepare", "cleanup")):
+        raise TypeError(
+            "estimate_ranges: the estimator must be a RangeEstimator or its class (e.g. "
+            "fastforward.range_setting.running_minmax, RunningMinMaxRangeEstimator(), mse_grid), "
+            "got %s %r" % (type(estimator).__name__, estimator))
+    if isinstance(model_or_layers, torch.nn.Module):  # errors name quantizers by their path
+        from fastforward.nn.quantized_module import label_quantizer_paths
+
+        label_quantizer_paths(model_or_layers)
     modules = [model_or_layers] if isinstance(model_or_layers, torch.nn.Module) else list(model_or_layers)
     prepared: List[Tuple[torch.nn.Module, Any]] = []
     try:
@@ -130,11 +139,19 @@ class SimpleEstimatorStep(abc.ABC):
                 "%s: range estimation needs a tensor, got %s %r"
                 % (describe(quantizer), type(data).__name__, data)
             )
-        if not self._ready:
-            object.__setattr__(self, "quantizer", quantizer)  # not a submodule of the step
-            self.setup_estimator(data)
-            self._ready = True
-        self.estimate_step(quantizer, data)
+        try:
+            if not self._ready:
+                object.__setattr__(self, "quantizer", quantizer)  # not a submodule of the step
+                self.setup_estimator(data)
+                self._ready = True
+            self.estimate_step(quantizer, data)
+        except ValueError as exc:  # (a granularity that does not fit the data, ...): name the quantizer
+            from fastforward.nn.quantizer import describe
+
+            who = describe(quantizer)
+            if who in str(exc):
+                raise
+            raise ValueError("%s: %s" % (who, exc)) from exc
         if self.disable_quantization:
             # A new tensor object on the same data, as a quantizer returns a new object: code
             # that compares identities (`if q is k:` in torch's attention) takes the branch

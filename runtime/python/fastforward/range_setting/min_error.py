@@ -77,6 +77,8 @@ class _GridStep(SimpleEstimatorStep):
         mins, maxs = self.candidates  # type: ignore[misc]
         tile = quantizer.granularity.tile_size(data.shape)
         x = data.detach()
+        if hasattr(x, "raw_data") and hasattr(x, "quantization_context"):
+            x = x.dequantize()  # a requantization: its input's real values (as tile_minmax reads them)
         x_rows = tiles_to_rows(x, tile)
         with torch.no_grad():
             for k in range(mins.shape[0]):
