@@ -729,6 +729,15 @@ static Symbol lookup_stars(ffq_ctx *cx, Module *m, const char *name, int depth) 
     return s;
 }
 
+const char *program_star_source(ffq_ctx *cx, Module *m, const char *name) {
+    for (size_t i = m->stars.len; i-- > 0;) {
+        Module *x = program_module(cx, m->stars.items[i]);
+        if (!x || x == m) continue;
+        if (program_binding(x, name) || program_star_source(cx, x, name)) return x->name;
+    }
+    return NULL;
+}
+
 // name bound by assignment b in m: `Alias = other.Name` follows the alias, else a value.
 static Symbol lookup_assigned(ffq_ctx *cx, Module *m, const Binding *b, const char *name, int depth) {
     const Cst *c = m->cst;

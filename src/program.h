@@ -143,6 +143,9 @@ Module *program_load(ffq_ctx *cx, const SrcFile *file, Cst *cst, const char *nam
 Cst *program_cst(ffq_ctx *cx, Module *m);
 void program_fill(ffq_ctx *cx, Module *m, const SrcFile *file, Cst *cst);
 const Binding *program_binding(const Module *m, const char *name);  // last binding of name
+// The module of m's star imports (`from x import *`, the last one first, followed through
+// theirs) whose top level binds name, or NULL.
+const char *program_star_source(ffq_ctx *cx, Module *m, const char *name);
 ClassInfo *program_class(const Module *m, const char *name);
 FuncInfo *program_function(const Module *m, const char *name);
 // The statement of another module-level binding of fn's name (a def, an import, an

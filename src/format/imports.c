@@ -174,8 +174,15 @@ Cst *imports_collect(ffq_ctx *cx, const Module *input, const char *body, const P
         const char *key = arena_printf(cx, "%s|%s|%s", name, chain, mod->name);
         if (!strset_add(cx, &seen, key)) continue;
         if (strcmp(name, "fastforward") == 0) continue;
-        if (!program_binding(mod, name)) {  // a custom `dispatch:` op: import its module
-            const char *dm = dispatch_module(cx, chain);
+        if (!program_binding(mod, name)) {
+            // a name the module has from a star import (`from base import *` bringing
+            // torch): imported from the module that binds it, by name
+            const char *star = program_star_source(cx, (Module *)mod, name);
+            if (star) {
+                imports_add(cx, out, true, star, name, NULL);
+                continue;
+            }
+            const char *dm = dispatch_module(cx, chain);  // a custom `dispatch:` op: import its module
             if (dm) imports_add(cx, out, false, dm, NULL, NULL);
             continue;
         }

@@ -1,0 +1,5 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+EPS = 1e-5
