@@ -438,9 +438,10 @@ def _unquantize_unset(model: torch.nn.Module, seen: Dict[int, Quantizer]) -> Non
 
 def _unquantize_never_set(model: torch.nn.Module, called: Dict[int, Quantizer]) -> None:
     """Replace by stubs the quantizers still without a range after calibration: they were
-    never given a tensor. Those the model hands only Python numbers (`d // self.heads`: a
-    quantizer passes a number on) silently; those it never reached (a branch the calibration
-    data did not take) with a warning naming them. Left uninitialised they would make
+    never given a tensor, because the model hands them only Python numbers (`d // self.heads`:
+    a quantizer passes a number on) or never reached them (a branch the calibration data did
+    not take). The latter are listed in ``model._ff_unreached_quantizers`` and logged
+    (``fastforward.calibration``, INFO). Left uninitialised they would make
     `model.state_dict()` fail (lazy parameters cannot be saved) and raise on a later input
     that takes their branch; as stubs, that branch runs unquantized."""
     lazy = [(name, q) for name, q in model.named_modules()
@@ -453,12 +454,17 @@ def _unquantize_never_set(model: torch.nn.Module, called: Dict[int, Quantizer]) 
         results = [r for r in found if id(r.module) in chosen]
         if results:
             type(found)(model, results, found.query).initialize(QuantizerStub, overwrite_policy="overwrite")
+    # Most unreached quantizers sit on branches the model's configuration rules out (a
+    # residual add a block without a skip never takes, a mask that is always None): listed
+    # on the model and logged, not warned about.
     unreached = [name for name, q in lazy if id(q) not in called]
+    model.__dict__["_ff_unreached_quantizers"] = unreached
     if unreached:
-        warnings.warn(
-            "calibration: %d quantizer(s) the calibration data never reached are now stubs (their "
-            "values pass unquantized if the model reaches them later): %s" % (len(unreached), _listed(unreached)),
-            RuntimeWarning, stacklevel=3)
+        from fastforward.logging_utils import get_logger
+
+        get_logger("calibration").info(
+            "%d quantizer(s) the calibration data never reached are now stubs (their values pass "
+            "unquantized if the model reaches them later): %s", len(unreached), _listed(unreached))
 
 
 def _unquantize_masks(model: torch.nn.Module, masked: Dict[int, Quantizer]) -> None:
