@@ -280,28 +280,22 @@ static bool builds_root(Discovery *d, Module *m, uint32_t n, int depth) {
     return false;
 }
 
-// Module-level statements (outside definitions): the arguments of every call that constructs
-// a root class (`model = Model(make_encoder(4), Head())`) are walked as submodule
-// expressions. Only those: the rest of a script (`for i in ...: m = Model(); report(m)`)
-// hands the root nothing, and walking it took every call there for a possible submodule
-// class (a warning for each one whose module is not installed).
-static void walk_root_arguments(Discovery *d, Module *m, uint32_t n, int depth) {
+// Module-level statements (outside definitions): each simple statement that constructs a
+// root class (`model = Net(make_block())`, `seq = nn.Sequential(Net(), other.Block())`) is
+// walked as a submodule expression, whatever compound statements hold it. Only those: the
+// other statements of a script (`for i in ...: m = Net(); report(m)`) hand the root nothing,
+// and walking a whole loop took every call in it for a possible submodule class (a warning
+// for each one whose module is not installed).
+static void walk_root_statements(Discovery *d, Module *m, uint32_t n, int depth) {
     const Cst *c = program_cst(d->cx, m);
     uint32_t kind = c->nodes[n].kind;
-    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF || kind == K_LAMBDA ||
-        depth > DISCOVER_DEPTH_MAX)
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF || depth > DISCOVER_DEPTH_MAX)
         return;
-    if (kind == K_CALL) {
-        Symbol sym = program_resolve(d->cx, m, cst_field(c, n, F_FUNCTION));
-        for (size_t i = 0; sym.kind == SYM_CLASS && i < d->plan->roots.len; i++)
-            if (d->plan->roots.items[i] == sym.cls) {
-                uint32_t args = cst_field(c, n, F_ARGUMENTS);
-                if (args != CST_NONE) walk_submodule_expr(d, m, args, 0);
-                return;
-            }
+    if (kind == K_EXPR_STMT || kind == K_RETURN || kind == K_ASSERT) {
+        if (builds_root(d, m, n, 0)) walk_submodule_expr(d, m, n, 0);
+        return;
     }
-    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
-        walk_root_arguments(d, m, cst_child(c, n, k), depth + 1);
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) walk_root_statements(d, m, cst_child(c, n, k), depth + 1);
 }
 
 // The code of the input file that builds a root class (a module-level function such as
@@ -317,7 +311,7 @@ static void walk_builders(Discovery *d) {
         uint32_t body = cst_field(c, fn->def, F_BODY);
         if (body != CST_NONE && builds_root(d, m, body, 0)) walk_factory(d, fn, 0);
     }
-    walk_root_arguments(d, m, 0, 0);
+    walk_root_statements(d, m, 0, 0);
 }
 
 void plan_discover(ffq_ctx *cx, OutputPlan *plan) {
