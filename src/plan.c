@@ -289,13 +289,15 @@ static bool builds_root(Discovery *d, Module *m, uint32_t n, int depth) {
 static void walk_root_statements(Discovery *d, Module *m, uint32_t n, int depth) {
     const Cst *c = program_cst(d->cx, m);
     uint32_t kind = c->nodes[n].kind;
-    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF || depth > DISCOVER_DEPTH_MAX)
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_DECORATED_DEF ||
+        depth > DISCOVER_DEPTH_MAX)
         return;
     if (kind == K_EXPR_STMT || kind == K_RETURN || kind == K_ASSERT) {
         if (builds_root(d, m, n, 0)) walk_submodule_expr(d, m, n, 0);
         return;
     }
-    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) walk_root_statements(d, m, cst_child(c, n, k), depth + 1);
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        walk_root_statements(d, m, cst_child(c, n, k), depth + 1);
 }
 
 // The code of the input file that builds a root class (a module-level function such as
