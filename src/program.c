@@ -729,13 +729,22 @@ static Symbol lookup_stars(ffq_ctx *cx, Module *m, const char *name, int depth) 
     return s;
 }
 
-const char *program_star_source(ffq_ctx *cx, Module *m, const char *name) {
+// Depth first through the star imports, each module once (they may import each other).
+static const char *star_source(ffq_ctx *cx, Module *m, const char *name, PtrVec *seen) {
+    for (size_t i = 0; i < seen->len; i++)
+        if (seen->items[i] == m) return NULL;
+    vec_push(cx, seen, m);
     for (size_t i = m->stars.len; i-- > 0;) {
         Module *x = program_module(cx, m->stars.items[i]);
         if (!x || x == m) continue;
-        if (program_binding(x, name) || program_star_source(cx, x, name)) return x->name;
+        if (program_binding(x, name) || star_source(cx, x, name, seen)) return x->name;
     }
     return NULL;
+}
+
+const char *program_star_source(ffq_ctx *cx, Module *m, const char *name) {
+    PtrVec seen = {0};
+    return star_source(cx, m, name, &seen);
 }
 
 // name bound by assignment b in m: `Alias = other.Name` follows the alias, else a value.
