@@ -97,6 +97,7 @@ static bool load_rules(ffq_ctx *cx, const ffq_options *opt, PtrVec *rules) {
     for (size_t i = 0; i < optable_npatterns(cx->optable); i++) {
         const TablePattern *tp = optable_pattern(cx->optable, i);
         PatternRule *r = pattern_parse(cx, tp->rule, tp->file, tp->offset);
+        if (r && tp->on) pattern_set_scope(r, tp->on);
         if (r) vec_push(cx, rules, r);
         else ok = false;
     }

@@ -937,10 +937,10 @@ static void load_pyops(Loader *L, const YNode *n) {
     }
 }
 
-static const char *const pattern_keys[] = {"pattern", "replacement"};
+static const char *const pattern_keys[] = {"pattern", "replacement", "on"};
 
 static void load_pattern(Loader *L, const YNode *n) {
-    const char *rule = NULL;
+    const char *rule = NULL, *on = NULL;
     if (n->kind == YN_SCALAR) {
         if (!strstr(n->text, "=>")) {
             report(L, DIAG_ERROR, node_offset(L, n), "optable-bad-pattern",
@@ -949,8 +949,16 @@ static void load_pattern(Loader *L, const YNode *n) {
         }
         rule = n->text;
     } else if (n->kind == YN_MAP) {
-        const YNode *v[2];
-        get_keys(L, n, pattern_keys, v, 2, "pattern rule");
+        const YNode *v[3];
+        get_keys(L, n, pattern_keys, v, 3, "pattern rule");
+        if (v[2]) {  // `on`: a dotted scope (module prefix, or <module>.<Class>.<function>)
+            if (v[2]->kind != YN_SCALAR || v[2]->len == 0) {
+                report(L, DIAG_ERROR, node_offset(L, v[2]), "optable-bad-pattern",
+                       "'on' must be a dotted scope such as torch.nn.modules");
+                return;
+            }
+            on = v[2]->text;
+        }
         for (int k = 0; k < 2; k++) {
             if (!v[k]) {
                 report(L, DIAG_ERROR, node_offset(L, n), "optable-missing-key",
@@ -966,11 +974,12 @@ static void load_pattern(Loader *L, const YNode *n) {
         rule = arena_printf(L->cx, "%s=>%s", v[0]->text, v[1]->text);
     } else {
         report(L, DIAG_ERROR, node_offset(L, n), "optable-bad-pattern",
-               "a pattern rule must be a string or a mapping {pattern, replacement}");
+               "a pattern rule must be a string or a mapping {pattern, replacement[, on]}");
         return;
     }
     TablePattern *p = ARENA_NEW(L->cx, TablePattern);
     p->rule = rule;
+    p->on = on;
     p->file = L->file;
     p->offset = node_offset(L, n);
     vec_push(L->cx, &L->patterns, p);

@@ -73,6 +73,7 @@ void optable_render_entry(ffq_ctx *cx, StrBuf *out, const OpEntry *e);
 // strings, with the file and line of each for diagnostics.
 typedef struct TablePattern {
     const char *rule;
+    const char *on;  // the rule's scope (`on:`), or NULL: everywhere
     const SrcFile *file;
     uint32_t offset;
 } TablePattern;

@@ -403,9 +403,20 @@ static bool contains(const char *text, size_t len, const char *word, size_t n) {
     return false;
 }
 
-bool pattern_may_apply(PatternRule *const *rules, size_t n, const char *text, size_t len) {
-    for (size_t k = 0; k < n; k++)
+// Whether scope `on` can hold code of module `mod`: one is a dotted prefix of the other
+// (`torch.nn.modules` covers torch.nn.modules.activation; `m.Net.forward` lies in m).
+static bool scope_meets_module(const char *on, const char *mod) {
+    size_t a = strlen(on), b = strlen(mod), n = a < b ? a : b;
+    if (strncmp(on, mod, n) != 0) return false;
+    return a == b || (a < b ? mod[a] == '.' : on[b] == '.');
+}
+
+bool pattern_may_apply(PatternRule *const *rules, size_t n, const char *module_name, const char *text,
+                       size_t len) {
+    for (size_t k = 0; k < n; k++) {
+        if (rules[k]->on && !scope_meets_module(rules[k]->on, module_name ? module_name : "")) continue;
         if (!rules[k]->anchor || contains(text, len, rules[k]->anchor, rules[k]->anchor_len)) return true;
+    }
     return false;
 }
 
@@ -720,7 +731,7 @@ static const SrcFile *too_big(Apply *A, uint32_t at) {
 
 const SrcFile *pattern_apply(ffq_ctx *cx, const SrcFile *file, const char *module_name,
                              PatternRule *const *rules, size_t n) {
-    if (!n || !pattern_may_apply(rules, n, file->data, file->len)) return file;
+    if (!n || !pattern_may_apply(rules, n, module_name, file->data, file->len)) return file;
     const Cst *c = source_parse_text(cx, file->path, file->data, file->len, false);
     if (!c || c->has_errors) return file;
     Apply A = {.cx = cx,

@@ -43,8 +43,10 @@ const char *pattern_rule_text(const PatternRule *r);
 const SrcFile *pattern_apply(ffq_ctx *cx, const SrcFile *file, const char *module_name,
                              PatternRule *const *rules, size_t n);
 
-// Whether one of the rules could match somewhere in `text`: false when no rule's longest
-// name occurs in it (a cheap test before parsing a followed module).
-bool pattern_may_apply(PatternRule *const *rules, size_t n, const char *text, size_t len);
+// Whether one of the rules could match somewhere in `text` of module `module_name`: false
+// when no rule whose scope can hold that module has its longest name in the text (a cheap
+// test before parsing a file for the rules).
+bool pattern_may_apply(PatternRule *const *rules, size_t n, const char *module_name, const char *text,
+                       size_t len);
 
 #endif

@@ -455,12 +455,18 @@ static void test_patterns(void) {
         "patterns:\n"
         "  - \"torch.nn.functional.{func}({a}, {b})=>my_own.{func}({a}, {b})\"\n"
         "  - pattern: torch.sigmoid({x})\n"
-        "    replacement: my_own.sigmoid({x})\n";
+        "    replacement: my_own.sigmoid({x})\n"
+        "  - pattern: torch.tanh({x})\n"
+        "    replacement: my_own.tanh({x})\n"
+        "    on: pkg.model\n";
     bool ok;
     ffq_ctx *cx = load(true, yaml, &ok);
     CHECK(ok);
-    CHECK(optable_npatterns(cx->optable) == 6);  // the default table's four, then these
+    CHECK(optable_npatterns(cx->optable) == 7);  // the default table's four, then these
     const TablePattern *p0 = optable_pattern(cx->optable, 4), *p1 = optable_pattern(cx->optable, 5);
+    CHECK(p0->on == NULL && p1->on == NULL);
+    CHECK_EQ_STR(optable_pattern(cx->optable, 6)->on, "pkg.model");
+    CHECK_EQ_STR(optable_pattern(cx->optable, 0)->on, "torch.nn.modules");
     CHECK_EQ_STR(p0->rule, "torch.nn.functional.{func}({a}, {b})=>my_own.{func}({a}, {b})");
     CHECK_EQ_STR(p1->rule, "torch.sigmoid({x})=>my_own.sigmoid({x})");
     uint32_t line, col;

@@ -259,6 +259,27 @@ static void test_scope(void) {
                   rule, "@m.Model", "h({a})=>k({a})");
 }
 
+// The cheap test before a file is parsed for the rules: the pattern's longest name must
+// occur in the text, and a scoped rule's scope must be able to hold the module.
+static void test_may_apply(void) {
+    ffq_ctx *cx = ffq_ctx_new(NULL, NULL);
+    PatternRule *r = pattern_parse(cx, "torch.sigmoid({x})=>torch.tanh({x})", NULL, 0);
+    CHECK(r != NULL);
+    const char *with = "y = torch.sigmoid(x)\n", *without = "y = torch.relu(x)\n";
+    CHECK(pattern_may_apply(&r, 1, "m", with, strlen(with)));
+    CHECK(!pattern_may_apply(&r, 1, "m", without, strlen(without)));
+    pattern_set_scope(r, "torch.nn.modules");
+    CHECK(!pattern_may_apply(&r, 1, "m", with, strlen(with)));
+    CHECK(pattern_may_apply(&r, 1, "torch.nn.modules.activation", with, strlen(with)));
+    CHECK(!pattern_may_apply(&r, 1, "torch.nn.modulesx", with, strlen(with)));
+    pattern_set_scope(r, "m.Model.forward");  // a scope inside the module
+    CHECK(pattern_may_apply(&r, 1, "m", with, strlen(with)));
+    CHECK(!pattern_may_apply(&r, 1, "mm", with, strlen(with)));
+    PatternRule *any = pattern_parse(cx, "{a} + {b}=>add({a}, {b})", NULL, 0);  // no name: always
+    CHECK(any != NULL && pattern_may_apply(&any, 1, "m", without, strlen(without)));
+    ffq_ctx_free(cx);
+}
+
 static void test_errors(void) {
     CHECK(rule_error_has("f({a}, {a})=>g({a})", "capture '{a}' is used multiple times", "[pattern-capture]"));
     CHECK(rule_error_has("f({a})=>g({b})", "capture '{b}', which is not in the pattern", "[pattern-capture]"));
@@ -334,6 +355,7 @@ int main(void) {
     test_statements();
     test_multi_statement();
     test_scope();
+    test_may_apply();
     test_errors();
     test_api();
     return check_report("test_pattern");
