@@ -339,9 +339,7 @@ void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv) {
         // torch's Module and container methods (self.children(), self.items(),
         // self.append(...)) quantize nothing, and the runtime wraps the container ones so
         // that they skip quantizer slots: never copied
-        if (site->callee->owner &&
-            (strcmp(site->callee->mod->name, "torch.nn.modules.container") == 0 ||
-             strcmp(site->callee->mod->name, "torch.nn.modules.module") == 0) &&
+        if (site->callee->owner && torchinfo_is_module_base(site->callee->mod->name) &&
             strcmp(site->callee->name, "forward") != 0)
             continue;
         enqueue(cx, plan, site->callee, g);

@@ -585,10 +585,10 @@ void program_set_rules(ffq_ctx *cx, PatternRule *const *rules, size_t n) {
     cx->prog->nrules = n;
 }
 
-// The module's text after the pattern rules (§8), or NULL when no rule changes it.
+// The module's text after the pattern rules (§8), or NULL when no rule changes it
+// (pattern_apply returns the file itself, without parsing it when no rule can match).
 static const SrcFile *rewritten(ffq_ctx *cx, const SrcFile *f, const char *dotted) {
     Program *p = cx->prog;
-    if (!p->nrules || !pattern_may_apply(p->rules, p->nrules, dotted, f->data, f->len)) return NULL;
     const SrcFile *r = pattern_apply(cx, f, dotted, p->rules, p->nrules);
     return r == f ? NULL : r;
 }

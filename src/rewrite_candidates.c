@@ -508,9 +508,7 @@ static void note_indirect_call(RwState *a, uint32_t call, uint32_t f) {
 static void note_base_call(RwState *a, uint32_t call, const FuncInfo *m) {
     const Cst *c = a->c;
     if (!m || !m->owner || m->kind != FN_INSTANCE || m->property || str_has_prefix(m->name, "__")) return;
-    if (strcmp(m->mod->name, "torch.nn.modules.module") == 0 ||
-        strcmp(m->mod->name, "torch.nn.modules.container") == 0)
-        return;
+    if (torchinfo_is_module_base(m->mod->name)) return;
     a->cx->stats.float_unresolved++;
     uint32_t f = cst_field(c, call, F_FUNCTION);
     diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[call].start, "base-method-call",
@@ -536,6 +534,13 @@ static void note_branch_function(RwState *a, uint32_t call, const FuncInfo *fn, 
             "'%s' is bound more than once under a condition in %s (lines %u and %u); which one it is "
             "is decided when the module runs, so this call is not followed and stays in float",
             fn->name, fn->mod->file->path, l2 < l1 ? l2 : l1, l2 < l1 ? l1 : l2);
+}
+
+// §5.1: a free function ffq does not follow, called or passed as a value: an operator of
+// the table, a function of an array library other than torch, or of torch's machinery.
+static bool never_followed(RwState *a, Symbol s) {
+    return optable_has(a->cx->optable, s.qualname) || torchinfo_is_foreign_array_library(s.fn->mod->name) ||
+           torchinfo_is_torch_machinery(s.fn->mod->name);
 }
 
 // Whether the call's first argument is the instance parameter (`Base.m(self, x)`).
@@ -599,9 +604,7 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
             base_method(a, cv->fn->owner, s.fn->name) == s.fn)
             note_base_call(a, call, s.fn);  // Base.m(self, ...)
         if (s.kind != SYM_FUNC || !s.fn || s.fn->owner) return NULL;
-        if (optable_has(a->cx->optable, s.qualname) || torchinfo_is_foreign_array_library(s.fn->mod->name) ||
-            torchinfo_is_torch_machinery(s.fn->mod->name))
-            return NULL;
+        if (never_followed(a, s)) return NULL;
         uint32_t other = program_function_other_binding(s.fn->mod, s.fn);
         if (other != CST_NONE) {
             note_branch_function(a, call, s.fn, other);
@@ -665,9 +668,7 @@ static void note_value_site(RwState *a, uint32_t n) {
     if (is_local_root(a, n)) return;
     Symbol s = program_resolve(a->cx, (Module *)a->cv->mod, n);
     if (s.kind != SYM_FUNC || !s.fn || s.fn->owner || s.fn->property) return;
-    if (optable_has(a->cx->optable, s.qualname) || torchinfo_is_foreign_array_library(s.fn->mod->name) ||
-        torchinfo_is_torch_machinery(s.fn->mod->name))
-        return;
+    if (never_followed(a, s)) return;
     CallSite *site = ARENA_NEW(a->cx, CallSite);
     site->node = n;
     site->callee = s.fn;

@@ -68,6 +68,11 @@ bool torchinfo_is_foreign_array_library(const char *q) {
 // tracing, distribution, utilities. A call into these modules is never followed as a helper
 // (`torch.cuda.is_available()` in a forward led ffq through torch/cuda/__init__.py and its
 // `global` statements; `torch.autograd.grad` came out as a quantized copy with 32 stubs).
+bool torchinfo_is_module_base(const char *module) {
+    return strcmp(module, "torch.nn.modules.module") == 0 ||
+           strcmp(module, "torch.nn.modules.container") == 0;
+}
+
 bool torchinfo_is_torch_machinery(const char *module) {
     static const char *const prefixes[] = {"torch.cuda",
                                            "torch.xpu",

@@ -22,6 +22,9 @@ bool torchinfo_is_foreign_array_library(const char *qualname);
 // A module of torch's own machinery (torch.cuda, torch.autograd, torch._dynamo, ...), whose
 // functions are never followed as helpers.
 bool torchinfo_is_torch_machinery(const char *module);
+// torch.nn.Module's own module or the containers' (torch.nn.modules.module / .container):
+// their methods quantize nothing and are never copied into a generated class.
+bool torchinfo_is_module_base(const char *module);
 // torch.Tensor, torch.nn.Parameter, torch.FloatTensor, ...
 bool torchinfo_is_tensor_class(const char *qualname);
 // torch.float32, torch.int8, ...

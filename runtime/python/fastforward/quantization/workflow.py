@@ -393,14 +393,18 @@ def _reaches_mask(q: Any) -> bool:
         return max(float(lo.detach().abs().max()), float(hi.detach().abs().max())) >= MASK_MAGNITUDE
 
 
-def _stub_out(model: torch.nn.Module, chosen: Dict[int, Quantizer]) -> List[str]:
-    """Replace the activation quantizers of ``chosen`` by stubs; their module paths."""
-    found = find_quantizers(model, "**/[quantizer:activation]")
-    results = [r for r in found if id(r.module) in chosen and r.module is chosen[id(r.module)]]
-    if not results:
-        return []
-    type(found)(model, results, found.query).initialize(QuantizerStub, overwrite_policy="overwrite")
-    return [r.full_name for r in results]
+def _stub_out(model: torch.nn.Module, chosen: Dict[int, Quantizer], tags: Sequence[str] = ("activation",)
+              ) -> List[str]:
+    """Replace the quantizers of ``chosen`` tagged with one of ``tags`` by stubs (which keep
+    the slots' tags); their module paths."""
+    names: List[str] = []
+    for tag in tags:
+        found = find_quantizers(model, "**/[quantizer:%s]" % tag)
+        results = [r for r in found if id(r.module) in chosen and r.module is chosen[id(r.module)]]
+        if results:
+            type(found)(model, results, found.query).initialize(QuantizerStub, overwrite_policy="overwrite")
+            names += [r.full_name for r in results]
+    return names
 
 
 def _listed(names: List[str]) -> str:
@@ -448,12 +452,7 @@ def _unquantize_never_set(model: torch.nn.Module, called: Dict[int, Quantizer]) 
             if isinstance(q, Quantizer) and not q.is_stub() and getattr(q, "has_uninitialized_params", False)]
     if not lazy:
         return
-    chosen = {id(q): q for _, q in lazy}
-    for tag in ("activation", "parameter"):
-        found = find_quantizers(model, "**/[quantizer:%s]" % tag)
-        results = [r for r in found if id(r.module) in chosen]
-        if results:
-            type(found)(model, results, found.query).initialize(QuantizerStub, overwrite_policy="overwrite")
+    _stub_out(model, {id(q): q for _, q in lazy}, ("activation", "parameter"))
     # Most unreached quantizers sit on branches the model's configuration rules out (a
     # residual add a block without a skip never takes, a mask that is always None): listed
     # on the model and logged, not warned about.

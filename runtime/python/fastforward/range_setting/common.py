@@ -161,6 +161,14 @@ class SimpleEstimatorStep(abc.ABC):
         return callback(*args, **kwargs)
 
 
+def real_values(x: torch.Tensor) -> torch.Tensor:
+    """The values range setting reads: a QuantizedTensor's dequantized values (a quantizer
+    fed another one's output, a requantization), any other tensor as it is."""
+    if isinstance(x, torch.Tensor) and hasattr(x, "raw_data") and hasattr(x, "quantization_context"):
+        return x.dequantize()
+    return x
+
+
 def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimation"
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Per-tile (min, max) of ``data`` as float32 vectors, ignoring NaN and +-Inf (counted in
@@ -168,9 +176,7 @@ def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimati
     from fastforward.quantization.affine import _kernels
 
     with torch.no_grad():
-        x = data.detach()
-        if isinstance(x, torch.Tensor) and hasattr(x, "raw_data") and hasattr(x, "quantization_context"):
-            x = x.dequantize()
+        x = real_values(data.detach())
         if not x.is_floating_point():
             raise TypeError("%s: expected floating-point data, got %s" % (who, x.dtype))
         tile = _kernels.tile_shape(x.shape, granularity.tile_size(x.shape))

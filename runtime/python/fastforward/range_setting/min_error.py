@@ -16,6 +16,7 @@ from fastforward.range_setting.common import (
     SimpleEstimatorStep,
     SupportsRangeBasedOperator,
     quantizers_of,
+    real_values,
     tile_minmax,
 )
 
@@ -76,9 +77,7 @@ class _GridStep(SimpleEstimatorStep):
     def estimate_step(self, quantizer: Any, data: torch.Tensor) -> None:
         mins, maxs = self.candidates  # type: ignore[misc]
         tile = quantizer.granularity.tile_size(data.shape)
-        x = data.detach()
-        if hasattr(x, "raw_data") and hasattr(x, "quantization_context"):
-            x = x.dequantize()  # a requantization: its input's real values (as tile_minmax reads them)
+        x = real_values(data.detach())
         x_rows = tiles_to_rows(x, tile)
         with torch.no_grad():
             for k in range(mins.shape[0]):
