@@ -29,6 +29,7 @@ import importlib.util
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -396,7 +397,11 @@ def main():
                                                      yes[integer], detail))
         sys.stdout.flush()
     print("models: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    if failed:
+        print("generated code kept in %s" % out_dir)
+        return 1
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

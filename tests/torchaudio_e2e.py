@@ -14,6 +14,7 @@ passes nothing. Small configurations, random weights, fixed seeds. Ends with
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,7 +112,11 @@ def main():
         print("%s  %-20s %s" % ("ok  " if ok else "FAIL", mod, detail))
         sys.stdout.flush()
     print("torchaudio: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    if failed:
+        print("generated code kept in %s" % out_dir)
+        return 1
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

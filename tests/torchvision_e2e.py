@@ -15,6 +15,7 @@ import copy
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,7 +103,11 @@ def main():
             "ok  " if ok else "FAIL", mod, ctor, len(swapped), ", ".join(sorted(set(swapped))),
             stubs.group(1) if stubs else "?", ms, "" if same else ", OUTPUT DIFFERS"))
     print("torchvision: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    if failed:
+        print("generated code kept in %s" % out_dir)
+        return 1
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1216,6 +1216,55 @@ def test_classes_defined_under_a_condition():
                 quantized_module_impl._QUANTIZED_CLASSES.update(registered)
 
 
+def test_auto_import_leaves_no_temporary_files():
+    # autoquantize(auto_import=True) without output_path writes the module into a temporary
+    # directory: it must exist while the interpreter runs (inspect reads it) and be gone after
+    # (it was kept: one directory per call, hundreds in /tmp after a test run); when ffq fails
+    # nothing is imported and the directory goes at once.
+    _real_ffq()
+    import subprocess
+
+    child = textwrap.dedent(
+        """\
+        import inspect, os, sys, tempfile
+        import torch
+        import fastforward
+        from fastforward._autoquantize import FfqError
+        sys.path.insert(0, sys.argv[1])
+        import ffq_tmp_model
+        module = fastforward.autoquantize(ffq_tmp_model.Net(), auto_import=True)
+        assert "QuantizerStub" in inspect.getsource(module.QuantizedNet)
+        assert os.path.isfile(module.__file__)
+        assert os.path.dirname(os.path.dirname(module.__file__)) == tempfile.gettempdir()
+        try:
+            fastforward.autoquantize(ffq_tmp_model.Net(), auto_import=True, operator_table="/nonexistent.yaml")
+        except (FfqError, OSError, ValueError):
+            pass
+        else:
+            raise AssertionError("a missing table was accepted")
+        print(sorted(os.listdir(tempfile.gettempdir())))
+        """
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch, source = os.path.join(tmp, "tmp"), os.path.join(tmp, "src")
+        os.makedirs(scratch)
+        os.makedirs(source)
+        with open(os.path.join(source, "ffq_tmp_model.py"), "w") as f:
+            f.write("import torch\n\n\nclass Net(torch.nn.Module):\n"
+                    "    def __init__(self):\n        super().__init__()\n"
+                    "        self.fc = torch.nn.Linear(4, 4)\n\n"
+                    "    def forward(self, x):\n        return torch.relu(self.fc(x))\n")
+        package = os.path.dirname(os.path.dirname(os.path.abspath(fastforward.__file__)))
+        env = dict(os.environ, TMPDIR=scratch,
+                   PYTHONPATH=os.pathsep.join(filter(None, [package, os.environ.get("PYTHONPATH")])))
+        done = subprocess.run([sys.executable, "-c", child, source], env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        during = done.stdout.strip().splitlines()[-1]
+        assert during.count("ffq-autoquant-") == 1, during  # the imported one; the failed call's is gone
+        assert os.listdir(scratch) == [], os.listdir(scratch)
+
+
 def test_autoquantize_with_ffq_end_to_end():
     _real_ffq()
     float_models, _ = _models()

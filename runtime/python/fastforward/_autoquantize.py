@@ -6,10 +6,12 @@ runs ``ffq autoquant``, and returns the generated source.
 """
 
 import ast
+import atexit
 import importlib.util
 import inspect
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,7 +80,7 @@ def autoquantize(
         replacement_patterns: ``PatternRule``s applied to the source before analysis.
         auto_import: import the generated code (which registers its quantized classes for
             ``quantize_model``) and return the module. Without ``output_path`` the code is
-            written to a temporary file first.
+            written to a file in a temporary directory, removed when the interpreter exits.
         stub_tags: True tags every stub with what it quantizes
             (``QuantizerStub(weight_quantizer=True)``, ...; ffq's ``--stub-tags``); False writes
             plain ``QuantizerStub()`` stubs, FastForward's own output (``--no-stub-tags``); None
@@ -90,18 +92,27 @@ def autoquantize(
         FfqError: ffq is missing or failed (the message carries its diagnostics).
     """
     cls = model if isinstance(model, type) else type(model)
+    directory = None
     if auto_import and output_path is None:
-        output_path = os.path.join(
-            tempfile.mkdtemp(prefix="ffq-autoquant-"), "quantized_%s.py" % cls.__name__.lower()
-        )
-    with tempfile.TemporaryDirectory(prefix="ffq-args-") as scratch:
-        text = _autoquantize(
-            model, cls, output_path, use_type_inference, force_overwrite, operator_table,
-            replacement_patterns, scratch, stub_tags,
-        )
-    if auto_import:
-        return _import_generated(os.fspath(output_path))
-    return text
+        # The imported module's file must outlive this call (tracebacks and inspect read
+        # it); it is removed when the interpreter exits, or now if nothing was imported.
+        directory = tempfile.mkdtemp(prefix="ffq-autoquant-")
+        output_path = os.path.join(directory, "quantized_%s.py" % cls.__name__.lower())
+    try:
+        with tempfile.TemporaryDirectory(prefix="ffq-args-") as scratch:
+            text = _autoquantize(
+                model, cls, output_path, use_type_inference, force_overwrite, operator_table,
+                replacement_patterns, scratch, stub_tags,
+            )
+        if auto_import:
+            module = _import_generated(os.fspath(output_path))
+    except BaseException:
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    if directory is not None:
+        atexit.register(shutil.rmtree, directory, True)
+    return module if auto_import else text
 
 
 def _autoquantize(
