@@ -112,14 +112,72 @@ static plan plan_of(const ffqrt_conv2d_shape *s) {
 
 static size_t slots_of(const plan *p) { return p->nblocks < FFQRT_MAX_PARTS ? p->nblocks : FFQRT_MAX_PARTS; }
 
+// ---- depthwise convolutions ----
+//
+// groups == c_in == c_out (one input and one output channel per group, MobileNet's and
+// ConvNeXt's): the GEMM of each group would be one output column with kh * kw taps, so
+// these go through their own kernel (ffqrt_dw in kernels.h), which reads the padded NHWC
+// copy and keeps the channels in vector lanes. Its pack (after the header, whose
+// reserved[4] is 1) holds the weight scales [c_pad], the per-channel weight sums [c_pad]
+// and the weights as int16 pairs of taps [pairs][c_pad][2]; the channels past c are zero.
+static int depthwise(const ffqrt_conv2d_shape *s) {
+    return s->groups > 1 && s->groups == s->c_in && s->c_out == s->c_in;
+}
+static size_t dw_pairs(const ffqrt_conv2d_shape *s) { return (s->kh * s->kw + 1) / 2; }
+static size_t dw_cpad(const ffqrt_conv2d_shape *s) { return ffqrt_round_up(s->c_in, 16); }
+static size_t dw_pack_bytes(const ffqrt_conv2d_shape *s) {
+    return dw_cpad(s) * (sizeof(float) + sizeof(int32_t) + dw_pairs(s) * 2 * sizeof(int16_t));
+}
+// Output rows of the batch, and a slot per part: a float row [ow][c] and a byte row.
+static size_t dw_rows(const ffqrt_conv2d_shape *s) { return s->n * ffqrt_conv2d_out_h(s); }
+static size_t dw_slots(const ffqrt_conv2d_shape *s) {
+    return dw_rows(s) < FFQRT_MAX_PARTS ? dw_rows(s) : FFQRT_MAX_PARTS;
+}
+static size_t dw_slot(const ffqrt_conv2d_shape *s) {
+    size_t row = ffqrt_conv2d_out_w(s) * s->c_in;
+    return ffqrt_round_up(row * sizeof(float), 64) + ffqrt_round_up(row + SLACK, 64);
+}
+// The call's tables at the start of the workspace after the padded copy: 2 * pairs tap
+// offsets, c_pad scales.
+static size_t dw_tables(const ffqrt_conv2d_shape *s) {
+    return ffqrt_round_up(2 * dw_pairs(s) * sizeof(size_t), 64) +
+           ffqrt_round_up(dw_cpad(s) * sizeof(float), 64);
+}
+
 size_t ffqrt_conv2d_pack_size(const ffqrt_conv2d_shape *s) {
     if (!shape_ok(s)) return sizeof(ffqrt_conv_hdr);
+    if (depthwise(s)) return sizeof(ffqrt_conv_hdr) + dw_pack_bytes(s);
     return sizeof(ffqrt_conv_hdr) + s->groups * ffqrt_linear_pack_size(s->c_out / s->groups, pack_k(s));
+}
+
+static ffqrt_status dw_pack(void *packed, const int8_t *w, const float *w_scale,
+                            const ffqrt_conv2d_shape *s) {
+    size_t c = s->c_in, cp = dw_cpad(s), taps = s->kh * s->kw;
+    ffqrt_conv_hdr h = {FFQRT_PACK_MAGIC, CONV_PACK_VERSION, s->groups, 0, {s->kh, s->kw, 1, 0, 1}};
+    memcpy(packed, &h, sizeof h);
+    char *at = (char *)packed + sizeof h;
+    float *scale = (float *)at;
+    int32_t *wsum = (int32_t *)(at + cp * sizeof(float));
+    int16_t *wp = (int16_t *)(at + cp * (sizeof(float) + sizeof(int32_t)));
+    memset(at, 0, dw_pack_bytes(s));
+    for (size_t ch = 0; ch < c; ch++) {
+        if (!(w_scale[ch] > 0.0f) || !isfinite(w_scale[ch])) return FFQRT_EINVAL;
+        scale[ch] = w_scale[ch];
+        int32_t sum = 0;
+        for (size_t q = 0; q < taps; q++) {
+            int8_t v = w[ch * taps + q];
+            sum += v;
+            wp[((q / 2) * cp + ch) * 2 + q % 2] = v;
+        }
+        wsum[ch] = sum;
+    }
+    return FFQRT_OK;
 }
 
 ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_scale,
                                const ffqrt_conv2d_shape *s) {
     if (!packed || !shape_ok(s)) return FFQRT_EINVAL;
+    if (depthwise(s)) return dw_pack(packed, w, w_scale, s);
     size_t cog = s->c_out / s->groups, k = pack_k(s), cg = s->c_in / s->groups, kg = group_k(s);
     // column (r * kw + t) * cg + ci of the pack is w[.][ci][r][t]; in the row-group layout
     // column r * 4 + t * cg + ci, and the columns past each window row are zero
@@ -149,6 +207,7 @@ ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_sca
 size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s) {
     if (!shape_ok(s)) return 0;
     plan p = plan_of(s);
+    if (depthwise(s)) return p.in_bytes + dw_tables(s) + dw_slots(s) * dw_slot(s);
     size_t blocks = slots_of(&p) * p.slot;
     return p.in_bytes + (blocks > p.whole_bytes ? blocks : p.whole_bytes);
 }
@@ -496,6 +555,91 @@ static void run_whole(const cjob *j, size_t nt) {
     ffqrt_parallel_for(j->ctx->pool, nt, (panels + w.per - 1) / w.per, panels_unit, &w);
 }
 
+typedef struct djob {
+    const ffqrt_ctx *ctx;
+    const ffqrt_conv2d_shape *s;
+    ffqrt_dw d;
+    const uint8_t *x;     // the padded NHWC copy
+    size_t img, rowstep;  // bytes per padded image, per output row
+    const ffqrt_qparam *py;
+    float lo;
+    char *y, *slots;
+    size_t slot, esz;
+} djob;
+
+static void dw_part(void *arg, size_t part, size_t parts) {
+    const djob *j = arg;
+    const ffqrt_conv2d_shape *s = j->s;
+    size_t oh = ffqrt_conv2d_out_h(s), ow = j->d.ow, c = s->c_in, hw = oh * ow, r0, r1;
+    ffqrt_split(dw_rows(s), 1, part, parts, &r0, &r1);
+    float *tmp = (float *)(j->slots + part * j->slot);
+    uint8_t *tq = (uint8_t *)tmp + ffqrt_round_up(ow * c * sizeof(float), 64);
+    int nhwc = !nchw_out(s);
+    for (size_t r = r0; r < r1; r++) {
+        size_t b = r / oh, i = r % oh;
+        const uint8_t *x = j->x + b * j->img + i * j->rowstep;
+        char *row = j->y + (b * oh + i) * ow * c * j->esz;  // NHWC
+        if (!j->py && nhwc) {
+            j->ctx->k->dw_row(&j->d, (float *)row, x);
+            continue;
+        }
+        j->ctx->k->dw_row(&j->d, tmp, x);
+        const void *out = tmp;
+        if (j->py) {
+            uint8_t *q = nhwc ? (uint8_t *)row : tq;
+            j->ctx->k->quant_run(q, tmp, ow * c, j->py->scale, j->py->zero_point, (int32_t)j->lo,
+                                 ffqrt_qmax(j->py->dtype));
+            out = q;
+        }
+        if (!nhwc) to_channel_major(j->y + (b * c * hw + i * ow) * j->esz, hw, out, c, ow, c, j->esz);
+    }
+}
+
+static void run_depthwise(const ffqrt_ctx *ctx, const ffqrt_conv2d_shape *s, const plan *p, char *y,
+                          const ffqrt_qparam *py, int relu, const ffqrt_qparam *px, const void *packed,
+                          const float *bias, char *ws) {
+    size_t c = s->c_in, cp = dw_cpad(s), pairs = dw_pairs(s), taps = s->kh * s->kw, prow = p->wp * c;
+    const char *at = (const char *)packed + sizeof(ffqrt_conv_hdr);
+    size_t *off = (size_t *)(ws + p->in_bytes);
+    float *scale = (float *)((char *)off + ffqrt_round_up(2 * pairs * sizeof(size_t), 64));
+    for (size_t q = 0; q < 2 * pairs; q++)
+        off[q] = q < taps ? (q / s->kw) * s->dil_h * prow + (q % s->kw) * s->dil_w * c : 0;
+    const float *wscale = (const float *)at;
+    for (size_t ch = 0; ch < cp; ch++) scale[ch] = ch < c ? px->scale * wscale[ch] : 0.0f;
+    djob j = {ctx,
+              s,
+              {0},
+              (const uint8_t *)ws,
+              p->hp * prow,
+              s->stride_h * prow,
+              py,
+              0.0f,
+              y,
+              (char *)scale + ffqrt_round_up(cp * sizeof(float), 64),
+              dw_slot(s),
+              py ? 1 : sizeof(float)};
+    j.d.c = c;
+    j.d.c_pad = cp;
+    j.d.ow = ffqrt_conv2d_out_w(s);
+    j.d.pairs = pairs;
+    j.d.step = s->stride_w * c;
+    j.d.off = off;
+    j.d.wsum = (const int32_t *)(at + cp * sizeof(float));
+    j.d.w = (const int16_t *)(at + cp * (sizeof(float) + sizeof(int32_t)));
+    j.d.scale = scale;
+    j.d.bias = bias;
+    j.d.za = px->zero_point + (px->dtype == FFQRT_S8 ? 128 : 0);  // of the u8 bytes of the copy
+    if (py) {
+        int32_t lo = ffqrt_qmin(py->dtype);
+        j.lo = (float)(relu && py->zero_point > lo ? py->zero_point : lo);
+    }
+    size_t nt = ffqrt_threads_for(ctx, s->n * p->hw * c * taps, PAR_MIN_MACS);
+    size_t parts = ffqrt_parts_for(nt), rows = dw_rows(s);
+    parts = parts < dw_slots(s) ? parts : dw_slots(s);
+    parts = parts < rows ? parts : rows;
+    ffqrt_parallel_parts(ctx->pool, nt, parts ? parts : 1, dw_part, &j);
+}
+
 static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *x,
                          const ffqrt_qparam *px, const void *packed, const float *bias,
                          const ffqrt_conv2d_shape *s, void *ws) {
@@ -503,9 +647,9 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
     if (!ctx || !shape_ok(s) || !ffqrt_qparam_ok(px) || (py && !ffqrt_qparam_ok(py))) return FFQRT_EINVAL;
     if (!h || h->magic != FFQRT_PACK_MAGIC || h->version != CONV_PACK_VERSION || h->groups != s->groups ||
         h->reserved[0] != s->kh || h->reserved[1] != s->kw || h->reserved[2] != s->c_in / s->groups ||
-        h->reserved[3] != (uint64_t)row_groups(s))
+        h->reserved[3] != (uint64_t)row_groups(s) || h->reserved[4] != (uint64_t)depthwise(s))
         return FFQRT_EINVAL;
-    for (size_t g = 0; g < s->groups; g++) {
+    for (size_t g = 0; g < s->groups && !depthwise(s); g++) {
         const ffqrt_pack_hdr *ph = ffqrt_pack_hdr_of((const char *)packed + sizeof *h + g * h->group_bytes);
         if (!ph || ph->n != s->c_out / s->groups || ph->k != pack_k(s)) return FFQRT_EINVAL;
     }
@@ -522,6 +666,10 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
         bands = bands < s->h ? bands : s->h ? s->h : 1;
         pjob pj = {ws, x, s, j.p.hp, j.p.wp, bands, (uint8_t)((uint8_t)px->zero_point ^ j.flip), j.flip};
         ffqrt_parallel_for(ctx->pool, pt, s->n * bands, pad_band, &pj);
+    }
+    if (depthwise(s)) {
+        run_depthwise(ctx, s, &j.p, y, py, relu, px, packed, bias, ws);
+        return FFQRT_OK;
     }
     j.slots += j.p.in_bytes;
     size_t nt = ffqrt_threads_for(ctx, j.p.m * s->c_out * (j.p.k ? j.p.k : 1), PAR_MIN_MACS);

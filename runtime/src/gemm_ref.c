@@ -160,3 +160,21 @@ ffqrt_status ffqrt_matmul_ref(void *y, const ffqrt_qparam *py, int relu, const v
             }
     return FFQRT_OK;
 }
+
+// ---- scalar table entry: one output row of a depthwise convolution ----
+
+void ffqrt_dw_row_ref(const ffqrt_dw *d, float *restrict y, const uint8_t *restrict x) {
+    for (size_t j = 0; j < d->ow; j++, x += d->step, y += d->c)
+        for (size_t ch = 0; ch < d->c; ch++) {
+            uint32_t acc = 0;  // wrapping, as the vector lanes
+            for (size_t p = 0; p < d->pairs; p++) {
+                const int16_t *w = d->w + (p * d->c_pad + ch) * 2;
+                acc +=
+                    (uint32_t)(x[d->off[2 * p] + ch] * w[0]) + (uint32_t)(x[d->off[2 * p + 1] + ch] * w[1]);
+            }
+            acc -= (uint32_t)d->za * (uint32_t)d->wsum[ch];
+            float v = (float)(int32_t)acc * d->scale[ch];
+            if (d->bias) v = v + d->bias[ch];
+            y[ch] = v;
+        }
+}

@@ -55,6 +55,23 @@ typedef struct ffqrt_elt {
     float ry;  // ffqrt_recip(sy)
 } ffqrt_elt;
 
+// One output row of a depthwise convolution (groups == c_in == c_out): for output pixel
+// j < ow and channel ch < c, y[j * c + ch] = (float)acc * scale[ch] (+ bias[ch]) with
+// acc = sum over the taps q of (x[j * step + off[q] + ch] - za) * w_q[ch], x the padded
+// NHWC u8 copy (conv.c). The taps go in pairs (an odd count is padded with a zero-weight
+// tap at off 0): w holds, for pair p and channel ch, w[(p * c_pad + ch) * 2 + e] = the
+// weight of tap 2p + e, and wsum[ch] the sum of a channel's weights. A kernel reads the
+// channels of x in whole vectors, up to c_pad - c bytes past a pixel's last channel.
+typedef struct ffqrt_dw {
+    size_t c, c_pad, ow, pairs, step;
+    const size_t *off;    // 2 * pairs tap offsets in bytes
+    const int16_t *w;     // [pairs][c_pad][2]
+    const int32_t *wsum;  // [c_pad]
+    const float *scale;   // [c_pad]: sa * the channel's weight scale
+    const float *bias;    // [c], or NULL
+    int32_t za;
+} ffqrt_dw;
+
 typedef struct ffqrt_kernels {
     int isa;
     int needs_u7;  // gemm_panels reads g->a_u7 (the driver scans the activations for it)
@@ -84,6 +101,8 @@ typedef struct ffqrt_kernels {
                        uint8_t top, uint8_t flip);
     // y[i] = ffqrt_act1(x[i], act); y may equal x.
     void (*act_run)(float *y, const float *x, size_t n, int act);
+    // One output row of a depthwise convolution (ffqrt_dw).
+    void (*dw_row)(const ffqrt_dw *d, float *restrict y, const uint8_t *restrict x);
 } ffqrt_kernels;
 
 struct ffqrt_ctx {
@@ -117,7 +136,8 @@ static inline size_t ffqrt_threads_for(const ffqrt_ctx *ctx, size_t work, size_t
     void ffqrt_elt_run_##isa(const ffqrt_elt *e, size_t i0, size_t i1);                                      \
     void ffqrt_gather_f32_##isa(float *restrict y, const float *restrict e, const uint8_t *restrict x,       \
                                 size_t n, uint8_t top, uint8_t flip);                                        \
-    void ffqrt_act_run_##isa(float *y, const float *x, size_t n, int act);
+    void ffqrt_act_run_##isa(float *y, const float *x, size_t n, int act);                                   \
+    void ffqrt_dw_row_##isa(const ffqrt_dw *d, float *restrict y, const uint8_t *restrict x);
 
 FFQRT_DECLARE_ISA(ref)
 FFQRT_DECLARE_ISA(avx2)

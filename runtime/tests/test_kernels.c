@@ -864,6 +864,16 @@ static void test_conv(const variant *vs, size_t nv) {
         {1, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2},  // grouped, one block: threads split its GEMM
         {2, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 2},  // grouped, two blocks: a thread each
         {1, 32, 50, 44, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1},  // threads share the padded copy in bands of rows
+        // depthwise (groups == c_in == c_out: their own kernel): channel counts around the
+        // vector widths, odd and even tap counts, strides, dilation, several images and rows
+        {2, 16, 9, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16},
+        {1, 24, 14, 10, 24, 3, 3, 2, 2, 1, 1, 1, 1, 24},
+        {3, 5, 7, 7, 5, 5, 5, 1, 1, 2, 2, 1, 1, 5},
+        {1, 40, 11, 13, 40, 7, 7, 1, 1, 3, 3, 1, 1, 40},
+        {2, 33, 6, 8, 33, 2, 2, 1, 2, 0, 1, 2, 1, 33},
+        {1, 17, 1, 30, 17, 1, 4, 1, 1, 0, 2, 1, 3, 17},   // depthwise conv1d, even taps, dilated
+        {4, 96, 20, 20, 96, 3, 3, 2, 2, 1, 1, 1, 1, 96},  // many rows: threads split them
+        {1, 6, 5, 5, 12, 3, 3, 1, 1, 1, 1, 1, 1, 6},      // a channel multiplier of 2: the GEMMs
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (size_t layout = 0; layout <= (FFQRT_CONV_IN_NHWC | FFQRT_CONV_OUT_NHWC); layout++) {
