@@ -21,6 +21,9 @@ rows gives the activations only codes 0..127, as torch's x86 recipes do (reduce_
 fbgemm's AVX2 kernels add u8 x s8 products in saturating 16-bit pairs and are exact only
 there.
 
+The depthwise rows (groups = channels) are MobileNet / EfficientNet / ConvNeXt layer shapes,
+run and checked the same way.
+
 A second table runs both sides on one thread and times the calling thread's CPU time: what
 a core delivers while it runs, which a busy machine disturbs much less than wall time
 (neighbours still share caches and memory bandwidth).
@@ -59,6 +62,9 @@ SHAPES = [(1, 4096, 4096), (16, 4096, 4096), (128, 4096, 4096), (512, 4096, 4096
 # (c_in, h = w, c_out, kernel, stride, padding): ResNet-18 at 128x128 (the e2e benchmark's)
 CONVS = [(3, 128, 64, 7, 2, 3), (64, 32, 64, 3, 1, 1), (128, 16, 128, 3, 1, 1), (256, 8, 256, 3, 1, 1),
          (512, 4, 512, 3, 1, 1), (64, 32, 128, 1, 2, 0)]
+# depthwise (groups = channels; c, h = w, kernel, stride, padding): MobileNet / EfficientNet /
+# ConvNeXt layers at 128x128 input
+DWCONVS = [(144, 32, 3, 1, 1), (240, 16, 5, 2, 2), (384, 8, 7, 1, 3)]
 TARGET_RATIO, TARGET_FRAC = 1.2, 0.60
 # conv -> (largest error in steps, elements off by more than one, elements) of torch's
 # quantized Conv2d against the exact result, where it exceeds one step (fbgemm's AVX2
@@ -162,11 +168,11 @@ class Ours:
         return (lambda: keep and self.lib.ffqrt_quantize(*qa),
                 lambda: keep and self.lib.ffqrt_dequantize(*da))
 
-    def conv2d_q(self, xq, px, w_int8, w_scale, bias, stride, pad, py):
+    def conv2d_q(self, xq, px, w_int8, w_scale, bias, stride, pad, py, groups=1):
         """uint8 NCHW x -> requantized uint8 NCHW y (ffqrt_conv2d_q); px, py: (scale, zp)."""
         n, c_in, h, w = xq.shape
         c_out, _, kh, kw = w_int8.shape
-        shape = (C.c_size_t * 15)(n, c_in, h, w, c_out, kh, kw, stride, stride, pad, pad, 1, 1, 1, 0)
+        shape = (C.c_size_t * 15)(n, c_in, h, w, c_out, kh, kw, stride, stride, pad, pad, 1, 1, groups, 0)
         sp = C.addressof(shape)
         packed = torch.empty(self.lib.ffqrt_conv2d_pack_size(sp), dtype=torch.uint8)
         assert self.lib.ffqrt_conv2d_pack(packed.data_ptr(), w_int8.data_ptr(), w_scale.data_ptr(), sp) == 0
@@ -184,26 +190,26 @@ class QParam(C.Structure):
     _fields_ = [("scale", C.c_float), ("zero_point", C.c_int32), ("dtype", C.c_int32)]
 
 
-def bench_conv(ours, conv, nrounds, budget, clock=time.perf_counter, bits=8):
+def bench_conv(ours, conv, nrounds, budget, clock=time.perf_counter, bits=8, groups=1):
     """ResNet conv `conv` (see CONVS): ours vs torch's quantized Conv2d, same requantized output.
     bits=7: activations only in 0..127 (the 8-bit grid, half of it used), as torch's x86
     recipes quantize them (`reduce_range`) so that fbgemm's AVX2 kernels stay exact."""
     c_in, hw, c_out, k, stride, pad = conv
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(1, c_in, hw, hw, generator=gen) * (4.0 if bits == 8 else 1.99)
-    w8 = torch.randint(-127, 128, (c_out, c_in, k, k), generator=gen, dtype=torch.int8)
+    w8 = torch.randint(-127, 128, (c_out, c_in // groups, k, k), generator=gen, dtype=torch.int8)
     w_scale = torch.rand(c_out, generator=gen) * 0.01 + 0.001
     bias = torch.randn(c_out, generator=gen)
     px, py = (4.0 / 255, 0), (0.5, 10)
     xq = torch.quantize_per_tensor(x, px[0], px[1], torch.quint8)
-    qconv = torch.ao.nn.quantized.Conv2d(c_in, c_out, k, stride, pad)
+    qconv = torch.ao.nn.quantized.Conv2d(c_in, c_out, k, stride, pad, groups=groups)
     qw = torch._make_per_channel_quantized_tensor(w8, w_scale.double(), torch.zeros(c_out, dtype=torch.long), 0)
     qconv.set_weight_bias(qw, bias)
     qconv.scale, qconv.zero_point = py
-    run, y = ours.conv2d_q(xq.int_repr().contiguous(), px, w8, w_scale, bias, stride, pad, py)
+    run, y = ours.conv2d_q(xq.int_repr().contiguous(), px, w8, w_scale, bias, stride, pad, py, groups)
     with torch.inference_mode():
         # The exact result: int32 sums (exact in float64), requantized in float64.
-        acc = torch.nn.functional.conv2d(xq.int_repr().double(), w8.double(), None, stride, pad)
+        acc = torch.nn.functional.conv2d(xq.int_repr().double(), w8.double(), None, stride, pad, 1, groups)
         real = acc * (px[0] * w_scale.double()).view(1, -1, 1, 1) + bias.double().view(1, -1, 1, 1)
         exact = torch.clamp(torch.round(real / py[0]) + py[1], 0, 255).int()
         run()
@@ -214,7 +220,13 @@ def bench_conv(ours, conv, nrounds, budget, clock=time.perf_counter, bits=8):
             TORCH_OFF[conv + (bits,)] = (off.max().item(), (off > 1).sum().item(), off.numel())
         ta, tb = rounds(run, lambda: qconv(xq), nrounds, budget, clock)
     oh = (hw + 2 * pad - k) // stride + 1
-    return summarize(2.0 * c_out * oh * oh * c_in * k * k / 1e9, ta, tb)
+    return summarize(2.0 * c_out * oh * oh * c_in // groups * k * k / 1e9, ta, tb)
+
+
+def bench_dwconv(ours, conv, nrounds, budget, clock=time.perf_counter):
+    """Depthwise conv `conv` (see DWCONVS) as bench_conv runs the ResNet ones."""
+    c, hw, k, stride, pad = conv
+    return bench_conv(ours, (c, hw, c, k, stride, pad), nrounds, budget, clock, groups=c)
 
 
 def bench_linear(ours, m, k, n, nrounds, budget, clock=time.perf_counter):
@@ -298,6 +310,7 @@ def main():
     qd = bench_qdq(ours, 4096, 4096, nrounds, budget)
     convs = [(cv, bench_conv(ours, cv, nrounds, budget)) for cv in CONVS]
     convs7 = [(cv, bench_conv(ours, cv, nrounds, budget, bits=7)) for cv in CONVS]
+    dws = [(cv, bench_dwconv(ours, cv, nrounds, budget)) for cv in DWCONVS]
     ceilings(bench, args.isa, args.threads, c)
     # One thread each, timed in the calling thread's CPU time: what a core does when it
     # runs, whatever the neighbours do (libffqrt and torch both compute on the caller's
@@ -307,6 +320,7 @@ def main():
     rows1 = [((m, k, n), bench_linear(one, m, k, n, nrounds, budget, time.thread_time))
              for (m, k, n) in shapes]
     convs1 = [(cv, bench_conv(one, cv, nrounds, budget, time.thread_time)) for cv in CONVS]
+    dws1 = [(cv, bench_dwconv(one, cv, nrounds, budget, time.thread_time)) for cv in DWCONVS]
     torch.set_num_threads(args.threads)
     c1 = {}
     ceilings(bench, args.isa, 1, c1)
@@ -356,6 +370,11 @@ def main():
             f = o / ceil["int8_gops"]
             name = f"{c_in}x{hw}x{hw}->{c_out},{k}x{k}" + (f"/{stride}" if stride > 1 else "")
             print(f"{label:<20}{name:<16}{o:>9.1f}{t:>12.1f}{r:>11.2f}x{100 * f:>11.1f}%")
+    for label, table, ceil in (("conv2d dw (GOPS)", dws, c), ("conv2d dw 1t (GOPS)", dws1, c1)):
+        for (ch, hw, k, stride, _), (o, t, r) in table:
+            f = o / ceil["int8_gops"]
+            name = f"{ch}x{hw}x{hw},{k}x{k}" + (f"/{stride}" if stride > 1 else "")
+            print(f"{label:<20}{name:<16}{o:>9.1f}{t:>12.1f}{r:>11.2f}x{100 * f:>11.1f}%")
     for (c_in, hw, c_out, k, stride, _, bits), (worst, count, total) in sorted(TORCH_OFF.items()):
         print(f"note: torch's quantized Conv2d {c_in}x{hw}x{hw}->{c_out},{k}x{k} ({bits}-bit activations) is "
               f"up to {worst} steps off the exact result on {count} of {total} outputs (ours: within 1 step "
@@ -378,6 +397,8 @@ def main():
           f"min {min(r for _, (_, _, r) in convs):.2f}x, median "
           f"{statistics.median(r for _, (_, _, r) in convs):.2f}x; 1 thread: min "
           f"{min(r for _, (_, _, r) in convs1):.2f}x, median {statistics.median(r for _, (_, _, r) in convs1):.2f}x")
+    print(f"depthwise conv2d (MobileNet / EfficientNet / ConvNeXt layers) vs torch quantized Conv2d: "
+          f"min {min(r for _, (_, _, r) in dws):.2f}x; 1 thread: min {min(r for _, (_, _, r) in dws1):.2f}x")
     print(f"kernels: isa={ours.isa} peers={peers} threads={args.threads} linear_vs_torch_min={r1:.2f} "
           f"linear_ceil_frac_m128_min={r2:.2f} 1t_vs_torch_min={r1t:.2f} "
           f"1t_ceil_frac_m128_min={r2t:.2f} qdq_vs_copy_min={r3:.2f} "
