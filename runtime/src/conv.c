@@ -128,14 +128,21 @@ static size_t dw_cpad(const ffqrt_conv2d_shape *s) { return ffqrt_round_up(s->c_
 static size_t dw_pack_bytes(const ffqrt_conv2d_shape *s) {
     return dw_cpad(s) * (sizeof(float) + sizeof(int32_t) + dw_pairs(s) * 2 * sizeof(int16_t));
 }
-// Output rows of the batch, and a slot per part: a float row [ow][c] and a byte row.
+// Output rows of the batch, and a slot per part: a float row [ow][c].
 static size_t dw_rows(const ffqrt_conv2d_shape *s) { return s->n * ffqrt_conv2d_out_h(s); }
 static size_t dw_slots(const ffqrt_conv2d_shape *s) {
     return dw_rows(s) < FFQRT_MAX_PARTS ? dw_rows(s) : FFQRT_MAX_PARTS;
 }
 static size_t dw_slot(const ffqrt_conv2d_shape *s) {
-    size_t row = ffqrt_conv2d_out_w(s) * s->c_in;
-    return ffqrt_round_up(row * sizeof(float), 64) + ffqrt_round_up(row + SLACK, 64);
+    return ffqrt_round_up(ffqrt_conv2d_out_w(s) * s->c_in * sizeof(float), 64);
+}
+// An NCHW output is first written NHWC here (then transposed an image at a time, so that
+// whole 16 x 16 or 4 x 4 tiles cover all but the last hw % 16 pixels).
+static size_t dw_nhwc_bytes(const ffqrt_conv2d_shape *s) {
+    size_t e = sizeof(float);  // the larger element: the workspace size does not know py
+    return nchw_out(s)
+               ? ffqrt_round_up(s->n * ffqrt_conv2d_out_h(s) * ffqrt_conv2d_out_w(s) * s->c_in * e, 64)
+               : 0;
 }
 // The call's tables at the start of the workspace after the padded copy: 2 * pairs tap
 // offsets, c_pad scales.
@@ -207,7 +214,7 @@ ffqrt_status ffqrt_conv2d_pack(void *packed, const int8_t *w, const float *w_sca
 size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s) {
     if (!shape_ok(s)) return 0;
     plan p = plan_of(s);
-    if (depthwise(s)) return p.in_bytes + dw_tables(s) + dw_slots(s) * dw_slot(s);
+    if (depthwise(s)) return p.in_bytes + dw_tables(s) + dw_nhwc_bytes(s) + dw_slots(s) * dw_slot(s);
     size_t blocks = slots_of(&p) * p.slot;
     return p.in_bytes + (blocks > p.whole_bytes ? blocks : p.whole_bytes);
 }
@@ -282,11 +289,11 @@ static size_t tiles_f32(float *y, size_t ys, const float *x, size_t xs, size_t n
 static void to_channel_major(void *y, size_t ys, const void *x, size_t xs, size_t np, size_t nc, size_t esz) {
     size_t p0 = esz == 1 ? tiles_u8(y, ys, x, xs, np, nc) : tiles_f32(y, ys, x, xs, np, nc);
     size_t tile = esz == 1 ? 16 : 4, c0 = p0 ? nc / tile * tile : 0;
-    char *yb = y;
-    const char *xb = x;
+    // the rest element by element, with a copy of known size (one move, not a library call)
     for (size_t p = 0; p < np; p++)
         for (size_t c = p < p0 ? c0 : 0; c < nc; c++)
-            memcpy(yb + (c * ys + p) * esz, xb + (p * xs + c) * esz, esz);
+            if (esz == 1) ((uint8_t *)y)[c * ys + p] = ((const uint8_t *)x)[p * xs + c];
+            else memcpy((char *)y + (c * ys + p) * 4, (const char *)x + (p * xs + c) * 4, 4);
 }
 
 // The input into the padded NHWC copy, in units of a band of rows of one image. s8 inputs
@@ -563,36 +570,35 @@ typedef struct djob {
     size_t img, rowstep;  // bytes per padded image, per output row
     const ffqrt_qparam *py;
     float lo;
-    char *y, *slots;
+    char *y;     // the output, NHWC (or the NHWC copy of an NCHW one)
+    char *nchw;  // the NCHW output, or NULL
+    char *slots;
     size_t slot, esz;
 } djob;
 
 static void dw_part(void *arg, size_t part, size_t parts) {
     const djob *j = arg;
-    const ffqrt_conv2d_shape *s = j->s;
-    size_t oh = ffqrt_conv2d_out_h(s), ow = j->d.ow, c = s->c_in, hw = oh * ow, r0, r1;
-    ffqrt_split(dw_rows(s), 1, part, parts, &r0, &r1);
+    const ffqrt_kernels *k = j->ctx->k;
+    size_t ow = j->d.ow, c = j->d.c, oh = ffqrt_conv2d_out_h(j->s), r0, r1;
+    ffqrt_split(dw_rows(j->s), 1, part, parts, &r0, &r1);
     float *tmp = (float *)(j->slots + part * j->slot);
-    uint8_t *tq = (uint8_t *)tmp + ffqrt_round_up(ow * c * sizeof(float), 64);
-    int nhwc = !nchw_out(s);
     for (size_t r = r0; r < r1; r++) {
-        size_t b = r / oh, i = r % oh;
-        const uint8_t *x = j->x + b * j->img + i * j->rowstep;
-        char *row = j->y + (b * oh + i) * ow * c * j->esz;  // NHWC
-        if (!j->py && nhwc) {
-            j->ctx->k->dw_row(&j->d, (float *)row, x);
+        const uint8_t *x = j->x + r / oh * j->img + r % oh * j->rowstep;
+        char *row = j->y + r * ow * c * j->esz;
+        if (!j->py) {
+            k->dw_row(&j->d, (float *)row, x);
             continue;
         }
-        j->ctx->k->dw_row(&j->d, tmp, x);
-        const void *out = tmp;
-        if (j->py) {
-            uint8_t *q = nhwc ? (uint8_t *)row : tq;
-            j->ctx->k->quant_run(q, tmp, ow * c, j->py->scale, j->py->zero_point, (int32_t)j->lo,
-                                 ffqrt_qmax(j->py->dtype));
-            out = q;
-        }
-        if (!nhwc) to_channel_major(j->y + (b * c * hw + i * ow) * j->esz, hw, out, c, ow, c, j->esz);
+        k->dw_row(&j->d, tmp, x);
+        k->quant_run((uint8_t *)row, tmp, ow * c, j->py->scale, j->py->zero_point, (int32_t)j->lo,
+                     ffqrt_qmax(j->py->dtype));
     }
+}
+
+static void dw_to_nchw(void *arg, size_t b) {
+    const djob *j = arg;
+    size_t hw = ffqrt_conv2d_out_h(j->s) * j->d.ow, c = j->d.c, img = hw * c * j->esz;
+    to_channel_major(j->nchw + b * img, hw, j->y + b * img, c, hw, c, j->esz);
 }
 
 static void run_depthwise(const ffqrt_ctx *ctx, const ffqrt_conv2d_shape *s, const plan *p, char *y,
@@ -602,6 +608,7 @@ static void run_depthwise(const ffqrt_ctx *ctx, const ffqrt_conv2d_shape *s, con
     const char *at = (const char *)packed + sizeof(ffqrt_conv_hdr);
     size_t *off = (size_t *)(ws + p->in_bytes);
     float *scale = (float *)((char *)off + ffqrt_round_up(2 * pairs * sizeof(size_t), 64));
+    char *nhwc = ws + p->in_bytes + dw_tables(s);
     for (size_t q = 0; q < 2 * pairs; q++)
         off[q] = q < taps ? (q / s->kw) * s->dil_h * prow + (q % s->kw) * s->dil_w * c : 0;
     const float *wscale = (const float *)at;
@@ -614,10 +621,12 @@ static void run_depthwise(const ffqrt_ctx *ctx, const ffqrt_conv2d_shape *s, con
               s->stride_h * prow,
               py,
               0.0f,
-              y,
-              (char *)scale + ffqrt_round_up(cp * sizeof(float), 64),
+              nchw_out(s) ? nhwc : y,
+              NULL,
+              nhwc + dw_nhwc_bytes(s),
               dw_slot(s),
               py ? 1 : sizeof(float)};
+    if (nchw_out(s)) j.nchw = y;
     j.d.c = c;
     j.d.c_pad = cp;
     j.d.ow = ffqrt_conv2d_out_w(s);
@@ -638,6 +647,9 @@ static void run_depthwise(const ffqrt_ctx *ctx, const ffqrt_conv2d_shape *s, con
     parts = parts < dw_slots(s) ? parts : dw_slots(s);
     parts = parts < rows ? parts : rows;
     ffqrt_parallel_parts(ctx->pool, nt, parts ? parts : 1, dw_part, &j);
+    if (j.nchw)
+        ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, s->n * p->hw * c, 1 << 16), s->n, dw_to_nchw,
+                           &j);
 }
 
 static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, int relu, const void *x,
