@@ -912,6 +912,49 @@ def test_clear_errors_for_bad_input():
     raises(ValueError, lambda: affine.quantize_per_channel(torch.randn(3, 4), torch.ones(3)), "4 tiles")
 
 
+def test_range_of_permuted_and_non_finite_data():
+    # tile_minmax reduces a tensor in its memory order (one pass) and looks for NaN / Inf only
+    # when the extremes are not finite: the same ranges as the element-wise definition, on
+    # channels_last, transposed and sliced tensors, per tensor and per channel, with and
+    # without non-finite values (each counted in the warning)
+    from fastforward.range_setting.common import storage_order, tile_minmax
+
+    torch.manual_seed(0)
+    base = torch.randn(2, 5, 6, 7)
+    shapes = ((base, True), (base.to(memory_format=torch.channels_last), True), (base.transpose(1, 3), True),
+              (base[:, :, 1:5], False), (base.permute(3, 0, 2, 1), True))
+    for x, dense in shapes:
+        for poison in (None, float("nan"), float("inf"), -float("inf")):
+            data = x.clone(memory_format=torch.preserve_format)
+            if poison is not None:
+                for flat in (3, 17):  # the elements numbered so in the tensor's own index order
+                    at = []
+                    for size in reversed(data.shape):
+                        flat, i = divmod(flat, size)
+                        at.insert(0, i)
+                    data[tuple(at)] = poison
+            finite = torch.isfinite(data)
+            for granularity, dim in ((ff.PerTensor(), None), (ff.PerChannel(1), 1)):
+                with warnings.catch_warnings(record=True) as w:
+                    warnings.simplefilter("always")
+                    lo, hi = tile_minmax(data, granularity)
+                counted = [str(m.message) for m in w if "non-finite" in str(m.message)]
+                assert bool(counted) == (poison is not None), counted
+                if poison is not None:
+                    assert "ignored 2 non-finite" in counted[0], counted
+                big = torch.tensor(float("inf"))
+                if dim is None:
+                    want_lo = torch.where(finite, data, big).min().reshape(1)
+                    want_hi = torch.where(finite, data, -big).max().reshape(1)
+                else:
+                    moved = data.movedim(dim, 0).reshape(data.shape[dim], -1)
+                    ok = finite.movedim(dim, 0).reshape(data.shape[dim], -1)
+                    want_lo = torch.where(ok, moved, big).amin(1)
+                    want_hi = torch.where(ok, moved, -big).amax(1)
+                assert torch.equal(lo, want_lo) and torch.equal(hi, want_hi), (x.stride(), poison, dim)
+        assert storage_order(x).is_contiguous() == dense  # a slice with gaps stays as it is
+
+
 def test_nan_inf_constant_zero_and_empty_data():
     q = LinearQuantizer(8, symmetric=False)
     x = torch.tensor([1.0, float("nan"), -2.0, float("inf"), -float("inf"), 0.5])

@@ -22,6 +22,7 @@ import contextlib
 import fnmatch
 import hashlib
 import linecache
+import math
 import sys
 import types
 import warnings
@@ -414,8 +415,18 @@ def _listed(names: List[str]) -> str:
 def _has_inf(data: Any) -> bool:
     if not isinstance(data, torch.Tensor) or not data.is_floating_point() or not data.numel():
         return False
+    if hasattr(data, "raw_data") and hasattr(data, "quantization_context"):
+        return False  # a QuantizedTensor: grid values, all finite
     with torch.no_grad():
-        return bool(torch.isinf(data).any())
+        # one pass: the extremes are infinite exactly when an element is, unless a NaN
+        # hides them (then the element-wise test)
+        from fastforward.range_setting.common import storage_order
+
+        lo, hi = torch.aminmax(storage_order(data.detach()))
+        lo, hi = float(lo), float(hi)
+        if lo != lo or hi != hi:
+            return bool(torch.isinf(data).any())
+        return math.isinf(lo) or math.isinf(hi)
 
 
 def _no_finite_value(data: Any) -> bool:

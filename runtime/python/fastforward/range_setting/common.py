@@ -169,6 +169,18 @@ def real_values(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def storage_order(x: torch.Tensor) -> torch.Tensor:
+    """``x`` with its dims permuted into the order its elements lie in memory, when that
+    makes it contiguous (a channels_last or transposed tensor), else ``x``: a reduction over
+    every element does not depend on the order, and torch's is many times slower over a
+    permuted tensor (11 against 0.07 ms for a 1 x 384 x 56 x 56 channels_last tensor)."""
+    if x.is_contiguous() or x.dim() < 2:
+        return x
+    order = sorted(range(x.dim()), key=lambda d: (-x.stride(d), -x.size(d)))
+    y = x.permute(order)
+    return y if y.is_contiguous() else x
+
+
 def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimation"
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Per-tile (min, max) of ``data`` as float32 vectors, ignoring NaN and +-Inf (counted in
@@ -186,18 +198,25 @@ def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimati
             return inf, -inf
         view = x.reshape(_kernels._split(x.shape, tile)[0]) if x.dim() else x.reshape(1, 1)
         dims = tuple(range(1, view.dim(), 2))
-        finite = torch.isfinite(view)
-        if bool(finite.all()):
-            lo, hi = view.amin(dims), view.amax(dims)
+        # One pass over the data (two with several tiles): min and max propagate NaN and
+        # reach +-Inf, so finite results mean finite data; only then is the mask of finite
+        # values needed (it took four passes and a bool tensor on every call: calibrating
+        # timm's convnext_tiny spent 11 of its 21 s here).
+        if n == 1:
+            lo, hi = torch.aminmax(storage_order(x))
         else:
-            bad = int((~finite).sum())
-            warnings.warn(
-                "%s: ignored %d non-finite value(s) (NaN or Inf) in %d" % (who, bad, x.numel()),
-                RuntimeWarning, stacklevel=3,
-            )
-            inf = torch.tensor(float("inf"), dtype=view.dtype, device=view.device)
-            lo = torch.where(finite, view, inf).amin(dims)
-            hi = torch.where(finite, view, -inf).amax(dims)
+            lo, hi = view.amin(dims), view.amax(dims)
+        if bool(torch.isfinite(lo).all()) and bool(torch.isfinite(hi).all()):
+            return lo.reshape(-1).float(), hi.reshape(-1).float()
+        finite = torch.isfinite(view)
+        bad = int((~finite).sum())
+        warnings.warn(
+            "%s: ignored %d non-finite value(s) (NaN or Inf) in %d" % (who, bad, x.numel()),
+            RuntimeWarning, stacklevel=3,
+        )
+        inf = torch.tensor(float("inf"), dtype=view.dtype, device=view.device)
+        lo = torch.where(finite, view, inf).amin(dims)
+        hi = torch.where(finite, view, -inf).amax(dims)
         return lo.reshape(-1).float(), hi.reshape(-1).float()
 
 
