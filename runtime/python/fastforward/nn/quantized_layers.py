@@ -224,7 +224,6 @@ class QuantizedLayerNorm(QuantizedModule, torch.nn.LayerNorm, include_in_module_
 class _QuantizedActivation(QuantizedModule, include_in_module_map=False):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
-        # ``inplace`` is left as it is but never used: a quantized op returns a new tensor.
         self.input_quantizer = QuantizerStub(input_quantizer=True)
         self.output_quantizer = QuantizerStub(output_quantizer=True)
 
@@ -248,6 +247,10 @@ class QuantizedRelu(_QuantizedActivation, torch.nn.ReLU, include_in_module_map=F
 
     _op = "relu"
 
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.inplace = False  # the quantized op returns a new tensor; say so
+
     def _apply_op(self, input: Any) -> Any:
         return functional.relu(input, output_quantizer=self.output_quantizer)
 
@@ -256,6 +259,10 @@ class QuantizedSilu(_QuantizedActivation, torch.nn.SiLU, include_in_module_map=F
     """``nn.SiLU`` with input and output quantizers (never in place)."""
 
     _op = "silu"
+
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.inplace = False  # the quantized op returns a new tensor; say so
 
     def _apply_op(self, input: Any) -> Any:
         return functional.silu(input, output_quantizer=self.output_quantizer)

@@ -127,15 +127,26 @@ def _outermost_init(init: Any) -> Any:
 
 
 def _install_outermost_init(cls: type) -> None:
-    """Wrap the ``__init__`` that instances of ``cls`` run (the first in its MRO, this
-    module's pass-through skipped so the float class's own is wrapped, signature included),
-    unless that one is a wrapper already (an inherited one serves)."""
+    """Wrap the ``__init__`` that instances of ``cls`` run: the first one of its MRO that is
+    the class's own code (this module's pass-through and the wrappers installed on other
+    classes skipped, so the float class's own is wrapped, signature included), unless the
+    ``__init__`` ``cls`` inherits already wraps exactly that one.
+
+    A wrapper inherited from a quantized mixin without a float base (``class
+    QuantizedConv2d(_QuantizedConvNd, nn.Conv2d)``, where the mixin's wrapper wraps
+    ``nn.Module.__init__``) does not serve: it would skip the float class's ``__init__``
+    (``QuantizedConv2d(3, 4, 3)`` and ``QuantizedRelu(inplace=True)`` raised TypeError)."""
+    init = None
     for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is not None and klass is not QuantizedModule:
-            break
-    if not getattr(init, "_ff_outermost", False):
-        cls.__init__ = _outermost_init(init)  # type: ignore[misc]
+        candidate = klass.__dict__.get("__init__")
+        if candidate is None or klass is QuantizedModule or getattr(candidate, "_ff_outermost", False):
+            continue
+        init = candidate
+        break
+    current = cls.__dict__.get("__init__", getattr(cls, "__init__", None))
+    if getattr(current, "_ff_outermost", False) and getattr(current, "__wrapped__", None) is init:
+        return
+    cls.__init__ = _outermost_init(init)  # type: ignore[misc]
 
 
 class QuantizedModule(torch.nn.Module):
