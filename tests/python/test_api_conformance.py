@@ -24,6 +24,8 @@ from fastforward.nn import (  # noqa: E402
     QuantizedSilu,
     QuantizerStub,
 )
+from fastforward.quantization import affine  # noqa: E402
+from fastforward.quantization.granularity import PerChannel, PerTile  # noqa: E402
 from plain_runner import isolation, run  # noqa: E402
 
 setup_function, teardown_function = isolation()
@@ -65,6 +67,46 @@ def test_user_mixin_without_float_base_keeps_the_float_init():
     layer = QuantizedMyLinear(3, 2, bias=False)
     assert layer.weight.shape == (2, 3) and layer.bias is None
     assert isinstance(layer.output_quantizer, QuantizerStub)
+
+
+def _per_channel_and_tiled():
+    x = torch.randn(4, 6)
+    return {
+        "channel -1": affine.quantize_per_channel(x, torch.rand(6) + 0.01, None, axis=-1),
+        "channel 0 with offset": affine.quantize_per_channel(x, torch.rand(4) + 0.01, torch.randn(4) * 3, axis=0),
+        "tile": affine.quantize_by_tile(x, torch.rand(4) + 0.01, None, (2, 3)),
+        "block": affine.quantize_per_block(x, torch.rand(8) + 0.01, None, 0, 1, 3),
+    }
+
+
+def test_unsqueeze_of_per_channel_and_tiled_tensors_keeps_them_quantized():
+    # Only per-tensor tensors had an unsqueeze kernel: a per-channel or per-tile one fell back
+    # to dequantization (QuantizationError under the default strict flag). The spec: the
+    # granularity follows the new dim (channel dims shift, a tile gains a size-1 dim).
+    for name, qt in _per_channel_and_tiled().items():
+        for dim in (0, 1, 2, -1, -2, -3):
+            for out in (qt.unsqueeze(dim), torch.unsqueeze(qt, dim)):
+                assert isinstance(out, ff.QuantizedTensor), (name, dim)
+                assert torch.equal(out.dequantize(), qt.dequantize().unsqueeze(dim)), (name, dim)
+        twice = qt.unsqueeze(0).unsqueeze(3)
+        assert torch.equal(twice.dequantize(), qt.dequantize().unsqueeze(0).unsqueeze(3)), name
+    qts = _per_channel_and_tiled()
+    assert qts["channel -1"].unsqueeze(0).quant_args().granularity == PerChannel(2)
+    assert qts["channel 0 with offset"].unsqueeze(0).quant_args().granularity == PerChannel(1)
+    assert qts["tile"].unsqueeze(1).quant_args().granularity == PerTile((2, 1, 3))
+    try:
+        qts["tile"].unsqueeze(3)
+    except IndexError:
+        pass
+    else:
+        raise AssertionError("unsqueeze(3) of a 2-d tensor")
+
+
+def test_unsqueeze_keeps_the_gradient():
+    x = torch.randn(3, 4, requires_grad=True)
+    qt = affine.quantize_per_channel(x, torch.full((4,), 0.05), None, axis=-1)
+    qt.unsqueeze(0).dequantize().sum().backward()
+    assert x.grad is not None and x.grad.shape == x.shape
 
 
 if __name__ == "__main__":

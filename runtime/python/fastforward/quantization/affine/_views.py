@@ -15,7 +15,7 @@ import torch
 from fastforward import dispatcher
 from fastforward.quantization.affine._affine import AffineQuantizationFunction, StaticAffineQuantParams
 from fastforward.quantization.function import QuantizationContext
-from fastforward.quantization.granularity import PerChannel, PerTensor
+from fastforward.quantization.granularity import PerChannel, PerTensor, PerTile
 from fastforward.quantized_tensor import QuantizedTensor
 
 __all__ = ["SHAPE_OPS", "per_channel_getitem"]
@@ -275,3 +275,52 @@ def cat_same_parameters(*args: Any, **kwargs: Any) -> QuantizedTensor:
 dispatcher.register("mul", _mul_by_number_applies, mul_by_number)
 dispatcher.register("cat", _cat_applies, cat_same_parameters)
 dispatcher.register("__getitem__", _is_per_channel_affine, per_channel_getitem)
+
+
+# --- unsqueeze of tiled (per-channel, per-block, per-tile) tensors --------------------------------
+
+
+def _unsqueeze_dim(args: Any, kwargs: Any) -> Any:
+    """The ``dim`` argument of an ``unsqueeze`` call (method or ``torch.unsqueeze``)."""
+    if len(args) > 1:
+        return args[1]
+    return kwargs.get("dim")
+
+
+def _is_tiled_affine_unsqueeze(*args: Any, **kwargs: Any) -> bool:
+    return (bool(args) and _is_static_affine(args[0])
+            and not isinstance(args[0].quantization_context.quantization_params.granularity, PerTensor)
+            and isinstance(_unsqueeze_dim(args, kwargs), int))
+
+
+def tiled_unsqueeze(*args: Any, **kwargs: Any) -> QuantizedTensor:
+    """``qt.unsqueeze(dim)`` of a per-channel / per-block / per-tile tensor: the raw data gain
+    a size-1 dim and the granularity follows it (channel dims at or after ``dim`` shift by
+    one; any other tiling gets a size-1 tile dim there). The tiles keep their row-major order,
+    so scale and offset are unchanged."""
+    self = args[0]
+    dim = _unsqueeze_dim(args, kwargs)
+    rank = self.raw_data.dim()
+    if not -(rank + 1) <= dim <= rank:
+        raise IndexError("Dimension out of range (expected to be in range of [%d, %d], but got %d)"
+                         % (-(rank + 1), rank, dim))
+    at = dim % (rank + 1)
+    params = self.quantization_context.quantization_params
+    granularity = params.granularity
+    if isinstance(granularity, PerChannel):
+        dims = tuple(sorted(d % rank if rank else 0 for d in granularity.channel_dims))
+        new_granularity: Any = PerChannel(tuple(d + 1 if d >= at else d for d in dims))
+    else:
+        tile = list(_tile_of(self.raw_data.shape, granularity))
+        tile.insert(at, 1)
+        new_granularity = PerTile(tuple(tile))
+    context = QuantizationContext(AffineQuantizationFunction, params.with_changes(granularity=new_granularity))
+    return QuantizedTensor(self.raw_data.unsqueeze(at), context)
+
+
+def _tile_of(shape: Any, granularity: Any) -> Any:
+    tile = granularity.tile_size(torch.Size(shape))
+    return tuple(shape) if isinstance(tile, str) else tuple(tile)
+
+
+dispatcher.register("unsqueeze", _is_tiled_affine_unsqueeze, tiled_unsqueeze)
