@@ -109,5 +109,47 @@ def test_unsqueeze_keeps_the_gradient():
     assert x.grad is not None and x.grad.shape == x.shape
 
 
+def _small_model():
+    return torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Sequential(torch.nn.Linear(4, 2)))
+
+
+def _raises(exc, fn, *words):
+    try:
+        fn()
+    except exc as e:
+        for w in words:
+            assert w in str(e), (w, str(e))
+        return str(e)
+    raise AssertionError("no %s" % exc.__name__)
+
+
+def test_quantize_rejects_what_selects_nothing_before_converting():
+    # ff.quantize(include=...) with a pattern that selected nothing (misspelt, or an mpath
+    # query naming a class not in scope, which fell back to fnmatch silently) converted the
+    # model and quantized nothing; "int99" passed the bit-width check a number gets and
+    # failed after the model was converted (half-written: QuantizedLinear with stubs).
+    cases = [
+        (dict(include="**/[cls:NoSuchLayer]"), ValueError, ("include", "NoSuchLayer", "matches no module")),
+        (dict(exclude="lm_head"), ValueError, ("exclude", "'lm_head'", "'2.0'")),
+        (dict(include=["0", "zz"]), ValueError, ("'zz'",)),
+        (dict(include=3), TypeError, ("include",)),
+        (dict(weights="int99"), ValueError, ("2..16", "99")),
+        (dict(weights="int1"), ValueError, ("2..16",)),
+    ]
+    for kwargs, exc, words in cases:
+        model = _small_model()
+        x = torch.randn(3, 4)
+        expected = model(x)
+        _raises(exc, lambda: ff.quantize(model, **kwargs), *words)
+        assert type(model[0]) is torch.nn.Linear and type(model) is torch.nn.Sequential, kwargs
+        assert torch.equal(model(x), expected)
+    # patterns that do select something, either way
+    for kwargs in (dict(include="2.*"), dict(include="**/[cls:torch.nn.Linear]"), dict(exclude="{0, 1}"),
+                   dict(weights="int4", exclude="0")):
+        model = _small_model()
+        ff.quantize(model, **kwargs)
+        assert not isinstance(model[2][0].weight_quantizer, QuantizerStub), kwargs
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

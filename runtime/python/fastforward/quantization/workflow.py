@@ -83,7 +83,7 @@ def _parse_spec(value: Any, what: str) -> Optional[Union[int, Callable[..., Any]
     if isinstance(value, str):
         v = value.lower().strip()
         if v.startswith("int") and v[3:].isdigit():
-            return int(v[3:])
+            return _parse_spec(int(v[3:]), what)  # the bit width's own check
         raise ValueError("%s: unknown spec %r (use 'int8', 'int4', a bit width or a quantizer factory)" % (what, value))
     if isinstance(value, bool):
         raise TypeError("%s: expected a bit width, a string or a factory, got %r" % (what, value))
@@ -184,6 +184,36 @@ def _module_filter(model: torch.nn.Module, patterns: Any) -> Callable[[str], boo
     return lambda path: path in selected or any(fnmatch.fnmatchcase(path, g) for g in globs)
 
 
+def _check_patterns(model: torch.nn.Module, patterns: Any, what: str) -> None:
+    """Every ``include`` / ``exclude`` pattern must select some module of ``model``, as an
+    mpath query or as an fnmatch pattern on module names: checked before the model is
+    converted, so a misspelt pattern (or an mpath query naming an unknown class) is an error
+    instead of a model silently left unquantized (or quantized where it was meant not to be)."""
+    if patterns is None:
+        return
+    if isinstance(patterns, (str, mpath.Selector)) or not isinstance(patterns, (list, tuple, set)):
+        patterns = [patterns]
+    names = [name for name, _ in model.named_modules() if name]
+    for p in patterns:
+        if not isinstance(p, (str, mpath.Selector)):
+            raise TypeError("quantize: %s takes fnmatch patterns or mpath queries, got %r" % (what, p))
+        problem = ""
+        try:
+            if len(mpath.search(p, model)):
+                continue
+        except mpath.MPathParseError as exc:
+            if not isinstance(p, str):
+                raise
+            problem = " (as an mpath query: %s)" % (str(exc).splitlines()[0],)
+        if isinstance(p, str) and any(fnmatch.fnmatchcase(name, p) for name in names):
+            continue
+        sample = ", ".join(repr(n) for n in names[:4]) + (", ..." if len(names) > 4 else "")
+        raise ValueError(
+            "quantize: %s pattern %r matches no module of %s%s; module names are dotted paths "
+            "such as %s" % (what, str(p), type(model).__name__, problem, sample or "(none)")
+        )
+
+
 def _per_module(fn: Callable[[torch.nn.Module], Quantizer], model: torch.nn.Module) -> Callable[[str, Any], Quantizer]:
     modules = dict(model.named_modules())
 
@@ -211,6 +241,8 @@ def quantize(model: torch.nn.Module, *, weights: Any = 8, activations: Any = Non
         a = activation_quantizer
     if w is None and a is None:
         raise ValueError("quantize: nothing to do (weights=None and activations=None)")
+    _check_patterns(model, include, "include")
+    _check_patterns(model, exclude, "exclude")
     extra = ensure_quantized_classes(model, use_ffq=use_ffq)
     quantize_model(model, extra_conversion=extra)
     if weight_quantizer is not None:
