@@ -151,5 +151,80 @@ def test_quantize_rejects_what_selects_nothing_before_converting():
         assert not isinstance(model[2][0].weight_quantizer, QuantizerStub), kwargs
 
 
+def _custom_ops():
+    # importing fastforward (done above) is what registers them
+    assert "fastforward.quantization.affine._ops" in sys.modules
+    from fastforward.quantization.affine import _ops
+
+    if not _ops.REGISTERED:
+        from plain_runner import skip
+
+        skip("torch %s has no torch.library.register_fake / register_autograd" % torch.__version__)
+    return torch.ops.fastforward
+
+
+def test_torch_custom_ops_are_registered_at_import_and_match_the_quantizers():
+    # The spec (sections 1.1, 3.4): importing fastforward registers the torch ops
+    # fastforward::quantize_by_tile, dequantize_by_tile, quantize_by_tile_backward and
+    # quantize_dynamic_by_tile, with fake implementations, so dynamo / export can trace them.
+    # None existed (torch.ops.fastforward had no attribute quantize_by_tile).
+    ops = _custom_ops()
+    x = torch.randn(4, 6, requires_grad=True)
+    scale, offset = torch.rand(4) + 0.01, torch.randn(4) * 3
+    ref = affine.quantize_per_channel(x, scale, offset, axis=0)
+    raw = ops.quantize_by_tile(x, scale, offset, [1, 6], 8.0)
+    assert torch.equal(raw, ref.raw_data)
+    assert torch.equal(ops.dequantize_by_tile(raw, scale, offset, [1, 6], 8.0), ref.dequantize())
+    whole = ops.quantize_by_tile(x, torch.tensor([0.05]), None, [], 8.0, torch.int8)
+    assert torch.equal(whole, affine.quantize_per_tensor(x, 0.05, None, output_dtype=torch.int8).raw_data)
+    # gradients: those of the quantizers (clipped STE, LSQ scale and offset gradients)
+    g = torch.randn(4, 6)
+    s1, o1 = scale.clone().requires_grad_(), offset.clone().requires_grad_()
+    ops.dequantize_by_tile(ops.quantize_by_tile(x, s1, o1, [1, 6], 8.0), s1, o1, [1, 6], 8.0).backward(g)
+    gx = x.grad.clone()
+    x.grad = None
+    s2, o2 = scale.clone().requires_grad_(), offset.clone().requires_grad_()
+    affine.quantize_per_channel(x, s2, o2, axis=0).dequantize().backward(g)
+    assert torch.equal(gx, x.grad) and torch.allclose(s1.grad, s2.grad) and torch.allclose(o1.grad, o2.grad)
+    raw, dyn_scale, dyn_offset = ops.quantize_dynamic_by_tile(x, [4, 3], 8.0)
+    ref = affine.dynamic.quantize_by_tile(x, (4, 3))
+    assert torch.equal(raw, ref.raw_data) and torch.equal(dyn_offset, ref.quant_args().offset)
+    assert torch.allclose(dyn_scale, ref.quant_args().scale)
+    try:
+        ops.quantize_by_tile(x, scale, offset, [3, 6], 8.0)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a tile that does not divide the data")
+
+
+def test_torch_custom_ops_pass_opcheck_and_trace():
+    ops = _custom_ops()
+    if not hasattr(torch.library, "opcheck"):
+        from plain_runner import skip
+
+        skip("no torch.library.opcheck")
+    cases = [
+        (ops.quantize_by_tile, (torch.randn(4, 6, requires_grad=True), torch.rand(4) + 0.01, torch.randn(4), [1, 6], 8.0)),
+        (ops.quantize_by_tile, (torch.randn(4, 6), torch.tensor([0.1]), None, [], 4.0)),
+        (ops.dequantize_by_tile, (torch.randint(-128, 127, (4, 6)).float().requires_grad_(), torch.rand(4) + 0.01,
+                                  None, [1, 6], 8.0)),
+        (ops.quantize_dynamic_by_tile, (torch.randn(4, 6, requires_grad=True), [2, 3], 8.0, True, False)),
+        (ops.quantize_by_tile_backward, (torch.randn(4, 6), torch.randn(4, 6), torch.rand(4) + 0.01, torch.randn(4),
+                                         [1, 6], 8.0)),
+    ]
+    for op, args in cases:
+        torch.library.opcheck(op.default, args)
+
+    class QuantDequant(torch.nn.Module):
+        def forward(self, x):
+            s = torch.tensor([0.05])
+            return ops.dequantize_by_tile(ops.quantize_by_tile(x, s, None, [], 8.0), s, None, [], 8.0)
+
+    program = torch.export.export(QuantDequant(), (torch.randn(3, 4),))
+    targets = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
+    assert {"fastforward.quantize_by_tile.default", "fastforward.dequantize_by_tile.default"} <= targets, targets
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -2,7 +2,7 @@
 qmin, qmax) + round(o)) * s`` per tile of a granularity. Static helpers take scale and
 offset; ``affine.dynamic`` derives them from each input."""
 
-from fastforward.quantization.affine import _views, dynamic, static  # noqa: F401 (_views registers kernels)
+from fastforward.quantization.affine import _ops, _views, dynamic, static  # noqa: F401 (_views registers kernels, _ops torch ops)
 from fastforward.quantization.affine._affine import (
     AffineQuantizationFunction,
     DynamicAffineQuantParams,

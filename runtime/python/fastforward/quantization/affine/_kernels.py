@@ -265,28 +265,38 @@ class StaticQuantize(torch.autograd.Function):
     def backward(ctx: Any, grad: torch.Tensor) -> Any:  # type: ignore[override]
         x, scale, offset = ctx.saved_tensors
         offset = offset if ctx.has_offset else None
-        tile, b = ctx.tile, ctx.num_bits
-        qmin, qmax = -(2.0 ** (b - 1)), 2.0 ** (b - 1) - 1
-        s = _broadcast(scale, x.shape, tile)
-        xt, g = _tiled(x, tile), _tiled(grad, tile)
-        r = 0.0 if offset is None else _broadcast(round_half_even(offset), x.shape, tile)
-        p = xt / s - r
-        rounded = round_half_even(p)
-        below, above = rounded < qmin, rounded > qmax
-        inside = ~(below | above)
-        zero = torch.zeros((), dtype=g.dtype, device=g.device)
-        grad_x = grad_s = grad_o = None
-        if ctx.needs_input_grad[0]:
-            grad_x = torch.where(inside, g, zero).reshape(x.shape)
-        reduce_dims = tuple(range(1, 2 * x.dim(), 2))
-        if ctx.needs_input_grad[1]:
-            local = torch.where(inside, rounded - p, torch.where(below, qmin + r, qmax + r))
-            gs = (g * local)
-            gs = gs.sum(reduce_dims) if reduce_dims else gs
-            grad_s = gs.reshape(scale.shape) if gs.numel() == scale.numel() else gs.sum().reshape(scale.shape)
-        if offset is not None and ctx.needs_input_grad[2]:
-            go = torch.where(inside, zero, g * s)
-            go = go.sum(reduce_dims) if reduce_dims else go
-            grad_o = go.reshape(offset.shape) if go.numel() == offset.numel() else go.sum().reshape(offset.shape)
+        grad_x, grad_s, grad_o = static_quantize_grads(
+            grad, x, scale, offset, ctx.tile, ctx.num_bits, ctx.needs_input_grad[:3])
         return grad_x, grad_s, grad_o, None, None
+
+
+def static_quantize_grads(grad: torch.Tensor, x: torch.Tensor, scale: torch.Tensor,
+                          offset: Optional[torch.Tensor], tile: Sequence[int], b: float,
+                          needs: Sequence[bool] = (True, True, True)) -> Tuple[Any, Any, Any]:
+    """Gradients of static quantization (data, scale per tile, offset per tile or None): the
+    clipped straight-through estimator for the data, LSQ for the scale, the clipped part
+    for the offset. ``needs`` skips the ones not asked for (None)."""
+    qmin, qmax = -(2.0 ** (b - 1)), 2.0 ** (b - 1) - 1
+    s = _broadcast(scale, x.shape, tile)
+    xt, g = _tiled(x, tile), _tiled(grad, tile)
+    r = 0.0 if offset is None else _broadcast(round_half_even(offset), x.shape, tile)
+    p = xt / s - r
+    rounded = round_half_even(p)
+    below, above = rounded < qmin, rounded > qmax
+    inside = ~(below | above)
+    zero = torch.zeros((), dtype=g.dtype, device=g.device)
+    grad_x = grad_s = grad_o = None
+    if needs[0]:
+        grad_x = torch.where(inside, g, zero).reshape(x.shape)
+    reduce_dims = tuple(range(1, 2 * x.dim(), 2))
+    if needs[1]:
+        local = torch.where(inside, rounded - p, torch.where(below, qmin + r, qmax + r))
+        gs = (g * local)
+        gs = gs.sum(reduce_dims) if reduce_dims else gs
+        grad_s = gs.reshape(scale.shape) if gs.numel() == scale.numel() else gs.sum().reshape(scale.shape)
+    if offset is not None and needs[2]:
+        go = torch.where(inside, zero, g * s)
+        go = go.sum(reduce_dims) if reduce_dims else go
+        grad_o = go.reshape(offset.shape) if go.numel() == offset.numel() else go.sum().reshape(offset.shape)
+    return grad_x, grad_s, grad_o
 
