@@ -226,5 +226,49 @@ def test_torch_custom_ops_pass_opcheck_and_trace():
     assert {"fastforward.quantize_by_tile.default", "fastforward.dequantize_by_tile.default"} <= targets, targets
 
 
+def test_qmodule_state_on_a_quanto_style_model_and_on_quantizers_set_later():
+    # set_qmodule_state(QUANT_AWARE_TRAIN / QUANTIZED_EVAL) enabled only its own switch: on a
+    # model from ff.quantize(activations=8), whose activations ff.quantize holds back until
+    # ff.calibration, activations stayed float (the model returned a float tensor). The
+    # controller also kept the quantizers of its first use: ones a QuantizationConfig set
+    # afterwards were never switched or calibrated. A model without quantizers was silently
+    # accepted.
+    from fastforward.exceptions import QuantizationError
+    from fastforward.nn import LinearQuantizer
+
+    states = ff.QModuleState
+    x = torch.randn(8, 4)
+    model = ff.quantize(_small_model(), weights=8, activations=8)
+    ff.set_qmodule_state(model, states.CALIBRATE, observer=ff.range_setting.ExpAvgMinMax(0.9))
+    assert type(model(x)) is torch.Tensor
+    ff.set_qmodule_state(model, states.QUANT_AWARE_TRAIN)
+    model.eval()
+    assert isinstance(model(x), ff.QuantizedTensor)
+    with ff.qmodule_state(model, states.FLOAT):
+        assert type(model(x)) is torch.Tensor
+    assert isinstance(model(x), ff.QuantizedTensor)
+    ff.set_qmodule_state(model, states.QUANTIZED_EVAL)
+    model.train()
+    assert isinstance(model(x), ff.QuantizedTensor)
+
+    model = ff.quantize_model(_small_model())
+    ff.find_quantizers(model, "0/weight_quantizer").initialize(LinearQuantizer, num_bits=8)
+    ff.set_qmodule_state(model, states.FLOAT)
+    ff.find_quantizers(model, "**/[quantizer:activation]").initialize(LinearQuantizer, num_bits=8)
+    ff.set_qmodule_state(model, states.CALIBRATE)
+    model(x)
+    assert not model[2][0].output_quantizer.has_uninitialized_params  # calibrated
+    ff.set_qmodule_state(model, states.QUANTIZED_EVAL)
+    assert isinstance(model(x), ff.QuantizedTensor)
+    with ff.qmodule_state(model, states.FLOAT):
+        assert type(model(x)) is torch.Tensor
+
+    bare = ff.quantize_model(_small_model())
+    for call in (lambda: ff.set_qmodule_state(bare, states.CALIBRATE),
+                 lambda: ff.qmodule_state(bare, states.FLOAT).__enter__()):
+        _raises(QuantizationError, call, "no quantizers")
+    assert ff.quantization.qstate.get_qmodule_state(bare) is None
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, List, Optional
 
 import torch
 
 from fastforward.nn.quantizer import Quantizer
-from fastforward.overrides import DisableQuantizationOverride
+from fastforward.exceptions import QuantizationError
+from fastforward.overrides import DisableQuantizationOverride, enable_quantization
 from fastforward.quantization.strict_quantization import strict_quantization_for_module
 from fastforward.range_setting import estimate_ranges
 from fastforward.range_setting.minmax import RunningMinMaxRangeEstimator
@@ -44,21 +45,36 @@ class _Controller:
         self.state: Optional[QModuleState] = None
         self.observer: Any = None
         self.switch = DisableQuantizationOverride()
-        self.quantizers = []
-        seen = set()
-        for m in model.modules():
-            if isinstance(m, Quantizer) and not m.is_stub() and id(m) not in seen:
-                seen.add(id(m))
-                self.quantizers.append(m)
-        self.switch.attach_to(self.quantizers)
+        self.quantizers: List[Quantizer] = []
         self.stack = contextlib.ExitStack()
 
+    def refresh(self) -> None:
+        """Take the model's current real quantizers (a QuantizationConfig may have replaced
+        stubs since the last state change); the switch is attached to new ones."""
+        current, seen = [], set()
+        for m in self.model.modules():
+            if isinstance(m, Quantizer) and not m.is_stub() and id(m) not in seen:
+                seen.add(id(m))
+                current.append(m)
+        if not current:
+            raise QuantizationError(
+                "set_qmodule_state: %s has no quantizers (only stubs or none); give it some first "
+                "(ff.quantize, or quantize_model and a QuantizationConfig)" % type(self.model).__name__)
+        known = {id(q) for q in self.quantizers}
+        self.switch.attach_to([q for q in current if id(q) not in known])
+        self.quantizers = current
+
     def apply(self, state: QModuleState, observer: Any) -> None:
+        self.refresh()
         self.stack.close()
         self.stack = contextlib.ExitStack()
         quantize = state in (QModuleState.QUANT_AWARE_TRAIN, QModuleState.QUANTIZED_EVAL)
         self.switch.enable_quantization(quantize)
-        if not quantize:
+        if quantize:
+            # explicit: also the switches others attached (ff.quantize holds activations back
+            # until ff.calibration) let data through to quantization while the mode lasts
+            self.stack.enter_context(enable_quantization(self.model))
+        else:
             self.stack.enter_context(strict_quantization_for_module(False, self.model))
         if state is QModuleState.CALIBRATE and observer is None:
             observer = RunningMinMaxRangeEstimator
@@ -74,6 +90,7 @@ def _controller(model: torch.nn.Module) -> _Controller:
     ctl = model.__dict__.get(_KEY)
     if ctl is None:
         ctl = _Controller(model)
+        ctl.refresh()  # no quantizers: an error, and nothing is left on the model
         model.__dict__[_KEY] = ctl
     return ctl
 
@@ -107,5 +124,5 @@ def qmodule_state(model: torch.nn.Module, state: QModuleState, *, observer: Any 
             ctl.switch.detach()
             del model.__dict__[_KEY]
         else:
-            ctl.apply(previous, previous_observer if previous is not QModuleState.CALIBRATE else None)
+            ctl.apply(previous, previous_observer)
 
