@@ -270,5 +270,28 @@ def test_qmodule_state_on_a_quanto_style_model_and_on_quantizers_set_later():
     assert ff.quantization.qstate.get_qmodule_state(bare) is None
 
 
+def test_strict_operand_errors_name_the_place_in_the_model():
+    # "fastforward.nn.functional.linear: argument 'input' is not a QuantizedTensor" did not
+    # say which of a model's ops it was; the op's output quantizer path now tells.
+    from fastforward.exceptions import QuantizationError
+    from fastforward.nn import LinearQuantizer
+
+    model = ff.quantize_model(_small_model())
+    ff.find_quantizers(model, "**/[quantizer:parameter/weight]").initialize(LinearQuantizer, num_bits=8)
+    ff.find_quantizers(model, "**/input_quantizer").initialize(LinearQuantizer, num_bits=8)
+    ff.find_quantizers(model, "2/0/input_quantizer").initialize(QuantizerStub, overwrite_policy="overwrite")
+    for q in model.quantizers():
+        q.quantization_range = (-1.0, 1.0)
+    _raises(QuantizationError, lambda: model(torch.randn(2, 4)),
+            "functional.linear (output quantizer '2.0.output_quantizer')", "argument 'input'", "QuantizerStub")
+    # attention names it the same way
+    stub = QuantizerStub()
+    stub.__dict__["_ff_path"] = "attn.quantizer_sdpa"
+    q = torch.randn(1, 2, 3, 4)
+    _raises(QuantizationError,
+            lambda: ff.nn.functional.scaled_dot_product_attention(q, q, q, output_quantizer=stub),
+            "(output quantizer 'attn.quantizer_sdpa')", "'query'")
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -99,9 +99,12 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Op
                                     "given under strict quantization")
         for name, operand in (("query", query), ("key", key), ("value", value)):
             if not isinstance(operand, QuantizedTensor):
+                from fastforward.nn.functional import op_location
+
                 raise QuantizationError(
-                    "fastforward.nn.functional.scaled_dot_product_attention: argument %r is not a "
-                    "QuantizedTensor (got %s) under strict quantization" % (name, type(operand).__name__))
+                    "fastforward.nn.functional.scaled_dot_product_attention%s: argument %r is not a "
+                    "QuantizedTensor (got %s) under strict quantization"
+                    % (op_location(output_quantizer), name, type(operand).__name__))
     if _dispatcher._registry.get("scaled_dot_product_attention"):
         # registered kernels first (fastforward._integer's integer attention among them)
         result = _dispatcher.call("scaled_dot_product_attention", query, key, value, attn_mask=attn_mask,

@@ -343,6 +343,13 @@ def _has_tensor(values: Any) -> bool:
     return any(isinstance(v, torch.Tensor) or (isinstance(v, (list, tuple)) and _has_tensor(v)) for v in values)
 
 
+def op_location(output_quantizer: Any) -> str:
+    """Where in a model a functional op runs, for error messages: its output quantizer's
+    path (recorded by quantize_model), as `` (output quantizer '0.fc.quantizer_linear')``."""
+    path = getattr(output_quantizer, "_ff_path", None) if output_quantizer is not None else None
+    return " (output quantizer %r)" % (path,) if path else ""
+
+
 def _check_strict(op: _Op, values: Tuple[Any, ...], output_quantizer: Any) -> None:
     # Operands that are all Python numbers (`d // self.heads` with d from a shape) compute a
     # Python number, which a quantizer passes on: nothing to be strict about.
@@ -366,9 +373,10 @@ def _check_strict(op: _Op, values: Tuple[Any, ...], output_quantizer: Any) -> No
             bad = any(not isinstance(v, QuantizedTensor) for v in value)
         if bad:
             raise QuantizationError(
-                "fastforward.nn.functional.%s: argument %r is not a QuantizedTensor (got %s) "
-                "under strict quantization; quantize it first, or turn strict quantization off"
-                % (op.name, param.name, type(value).__name__)
+                "fastforward.nn.functional.%s%s: argument %r is not a QuantizedTensor (got %s) "
+                "under strict quantization; quantize it first (the quantizer before it may still "
+                "be a QuantizerStub), or turn strict quantization off"
+                % (op.name, op_location(output_quantizer), param.name, type(value).__name__)
             )
 
 
