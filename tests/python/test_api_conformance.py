@@ -293,5 +293,23 @@ def test_strict_operand_errors_name_the_place_in_the_model():
             "(output quantizer 'attn.quantizer_sdpa')", "'query'")
 
 
+def test_to_keeps_memory_format_and_copy():
+    # QuantizedTensor.to(memory_format=...) returned the tensor unchanged (only a device made
+    # it move), and to(..., copy=True) raised "to() does not accept copy argument".
+    x = torch.randn(2, 3, 4, 5)
+    qt = affine.quantize_per_channel(x, torch.rand(3) + 0.1, torch.randn(3), axis=1)
+    moved = qt.to(memory_format=torch.channels_last)
+    assert isinstance(moved, ff.QuantizedTensor)
+    assert moved.raw_data.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(moved.dequantize(), qt.dequantize())
+    for copied in (qt.to("cpu", copy=True), qt.to(copy=True)):
+        assert isinstance(copied, ff.QuantizedTensor) and torch.equal(copied.dequantize(), qt.dequantize())
+        assert copied.raw_data.data_ptr() != qt.raw_data.data_ptr()
+        assert copied.quant_args().scale.data_ptr() != qt.quant_args().scale.data_ptr()
+    assert qt.to("cpu").raw_data.data_ptr() == qt.raw_data.data_ptr() and qt.to() is qt
+    plain = qt.to(torch.float64, copy=True)
+    assert type(plain) is torch.Tensor and plain.dtype == torch.float64
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

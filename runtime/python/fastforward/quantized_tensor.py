@@ -17,7 +17,7 @@ import copy
 import functools
 import types
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 import torch
 
@@ -210,16 +210,22 @@ class QuantizedTensor(torch.Tensor):
             raise ValueError(
                 "QuantizedTensor.to(other_tensor) is not supported; pass a device and/or dtype"
             )
+        copy_ = bool(kwargs.pop("copy", False))
         device, dtype, non_blocking, memory_format = torch._C._nn._parse_to(*args, **kwargs)
         if dtype is not None:
-            return self.dequantize().to(*args, **kwargs)
-        if device is None:
+            return self.dequantize().to(*args, copy=copy_, **kwargs)
+        if device is None and memory_format is None and not copy_:
             return self
-        move = {"non_blocking": non_blocking}
+        move: Dict[str, Any] = {"non_blocking": non_blocking, "copy": copy_}
         if memory_format is not None:
             move["memory_format"] = memory_format
-        raw = self.raw_data.to(device, **move)
-        return self._rewrap(raw, self._quantization_context.to(device))
+        raw = self.raw_data.to(device if device is not None else self.raw_data.device, **move)
+        context = self._quantization_context
+        if device is not None:
+            context = context.to(device)
+        if copy_:  # a copy shares nothing with the original, parameters included
+            context = context.clone_parameters()
+        return self._rewrap(raw, context)
 
     def cpu(self) -> torch.Tensor:  # type: ignore[override]
         """Device-only ``to('cpu')``."""
