@@ -311,5 +311,33 @@ def test_to_keeps_memory_format_and_copy():
     assert type(plain) is torch.Tensor and plain.dtype == torch.float64
 
 
+def test_range_estimation_passes_data_on_while_the_quantizer_has_no_range():
+    # An update_range_policy that waits for more batches left a fresh quantizer without a
+    # range after the first one, and the estimator then quantized with it: ValueError
+    # "LinearQuantizer is uninitialized" in the middle of range setting. Same for a first
+    # batch without finite values under min-max.
+    from fastforward.nn import LinearQuantizer
+    from fastforward.range_setting import MinErrorGridRangeEstimator
+
+    q = LinearQuantizer(8)
+    x = torch.randn(1000)
+    steps = []
+
+    def policy(estimator, step):
+        steps.append(step)
+        return step >= 3
+
+    with ff.estimate_ranges(q, MinErrorGridRangeEstimator, update_range_policy=policy):
+        outs = [q(x) for _ in range(3)]
+    assert steps == [1, 2, 3]
+    assert type(outs[0]) is torch.Tensor and torch.equal(outs[0], x)
+    assert isinstance(outs[2], ff.QuantizedTensor) and not q.has_uninitialized_params
+    q = LinearQuantizer(8)
+    with ff.estimate_ranges(q, ff.range_setting.running_minmax):
+        first = q(torch.full((4,), float("nan")))
+        second = q(torch.randn(4))
+    assert type(first) is torch.Tensor and isinstance(second, ff.QuantizedTensor)
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -406,6 +406,11 @@ class _MaskGuard:
                     raise
                 self.unset[id(quantizer)] = quantizer
                 return data.view_as(data) if type(data) in (torch.Tensor, torch.nn.Parameter) else data
+            if getattr(quantizer, "has_uninitialized_params", False) and _no_finite_value(data):
+                # the estimator passed it on itself (a quantizer without a range does not
+                # quantize during range setting): the same case
+                self.unset[id(quantizer)] = quantizer
+                return out
             if not _reaches_mask(quantizer):
                 return out
             self.masked[id(quantizer)] = quantizer

@@ -152,7 +152,9 @@ class SimpleEstimatorStep(abc.ABC):
             if who in str(exc):
                 raise
             raise ValueError("%s: %s" % (who, exc)) from exc
-        if self.disable_quantization:
+        if self.disable_quantization or getattr(quantizer, "has_uninitialized_params", False):
+            # (A quantizer the step left without a range, as an update_range_policy that
+            # waits for more batches does, cannot quantize yet: the data pass on as they are.)
             # A new tensor object on the same data, as a quantizer returns a new object: code
             # that compares identities (`if q is k:` in torch's attention) takes the branch
             # during calibration that it takes once quantized, so that branch's quantizers are
