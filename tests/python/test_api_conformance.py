@@ -339,5 +339,53 @@ def test_range_estimation_passes_data_on_while_the_quantizer_has_no_range():
     assert type(first) is torch.Tensor and isinstance(second, ff.QuantizedTensor)
 
 
+def _save_load(obj):
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=False)
+
+
+def test_whole_model_pickling_with_switches_and_surrogates():
+    # torch.save of a model made by ff.quantize raised "cannot pickle 'weakref.ReferenceType'"
+    # (the handles of the switch holding activations back keep their quantizer weakly), and
+    # with a surrogate module (a class made at run time) PicklingError. The spec asks that
+    # whole-model pickling work.
+    from fastforward.nn import LinearQuantizer
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 8, 8)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 6 * 6, 5))
+    ff.quantize(model, weights=8, activations=8, use_ffq=False)
+    loaded = _save_load(model)
+    assert type(loaded[2]) is type(model[2]) and type(model[2]).__name__ == "QuantizedFlattenSurrogate"
+    assert torch.equal(loaded(x), model(x))  # activations still held back
+    with ff.calibration(loaded):
+        loaded(x)
+    assert isinstance(loaded(x), ff.QuantizedTensor)
+    with ff.calibration(model):
+        model(x)
+    assert torch.equal(_save_load(model)(x).dequantize(), model(x).dequantize())
+    ff.freeze(model)
+    assert torch.equal(_save_load(model)(x).dequantize(), model(x).dequantize())
+
+    plain = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 4)))
+    ff.find_quantizers(plain, "**").initialize(LinearQuantizer, num_bits=8)
+    for q in plain.quantizers():
+        q.quantization_range = (-1.0, 1.0)
+    with ff.disable_quantization(plain):
+        copy_ = _save_load(plain)
+    with ff.strict_quantization(False):
+        assert type(copy_(torch.randn(2, 4))) is torch.Tensor  # saved while switched off
+    # handle ids that came back with the quantizer are not issued again
+    quantizer = copy_[0].weight_quantizer
+    loaded_ids = list(quantizer._overrides_dict())
+    handle = quantizer.register_override(lambda q, call, args, kwargs: call(*args, **kwargs))
+    assert loaded_ids and handle.handle_id not in loaded_ids
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

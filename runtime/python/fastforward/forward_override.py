@@ -14,14 +14,43 @@ __all__ = ["OverrideFn", "OverrideHandle", "apply_overrides"]
 OverrideFn = Callable[[Any, Callable[..., Any], Sequence[Any], Dict[str, Any]], Any]
 
 _handle_ids = itertools.count(1)
+_last_loaded_id = [0]  # the largest handle id that came back with an unpickled quantizer
+
+
+def _next_handle_id() -> int:
+    """A new handle id: above every id issued here and every id of an unpickled quantizer's
+    overrides (which were issued by another process's counter)."""
+    while True:
+        handle_id = next(_handle_ids)
+        if handle_id > _last_loaded_id[0]:
+            return handle_id
+
+
+def note_loaded_handle_ids(ids: Any) -> None:
+    """Record override handle ids that came back with an unpickled quantizer."""
+    for handle_id in ids:
+        if isinstance(handle_id, int) and handle_id > _last_loaded_id[0]:
+            _last_loaded_id[0] = handle_id
 
 
 class OverrideHandle:
     """Handle of a registered override; ``remove()`` or leave a with block to remove it."""
 
     def __init__(self, quantizer: Any) -> None:
-        self.handle_id = next(_handle_ids)
+        self.handle_id = _next_handle_id()
         self._quantizer = weakref.ref(quantizer)
+
+    # A handle is kept by whatever registered the override (a DisableQuantizationOverride,
+    # ff.quantize's state on the model): pickled with the model, it holds its quantizer as a
+    # plain reference (the same object in the pickle) and weakly again once loaded.
+    def __getstate__(self) -> Dict[str, Any]:
+        return {"handle_id": self.handle_id, "quantizer": self._quantizer()}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.handle_id = state["handle_id"]
+        note_loaded_handle_ids([self.handle_id])
+        quantizer = state["quantizer"]
+        self._quantizer = weakref.ref(quantizer) if quantizer is not None else _dead
 
     def remove(self) -> Any:
         """Remove the override; returns it (None if already gone)."""
@@ -35,6 +64,10 @@ class OverrideHandle:
 
     def __exit__(self, *exc: Any) -> None:
         self.remove()
+
+
+def _dead() -> None:
+    return None
 
 
 def apply_overrides(

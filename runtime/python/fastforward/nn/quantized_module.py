@@ -411,10 +411,37 @@ def surrogate_quantized_modules(model: torch.nn.Module, *, extra_conversion: Opt
         t = type(module)
         if t in mapping or t in out or t is torch.nn.Module or isinstance(module, (Quantizer, QuantizedModule)):
             continue
-        body = {"forward": _POOL_FORWARDS[t]} if t in _POOL_FORWARDS else {}
-        out[t] = type("Quantized%sSurrogate" % t.__name__, (QuantizedModule, t), body,
-                      include_in_module_map=False)
+        out[t] = _surrogate_class(t)
     return out
+
+
+# float class -> its surrogate class (one per float class, so that an unpickled surrogate
+# module gets the class of the others)
+_SURROGATES: Dict[type, type] = {}
+
+
+def _surrogate_class(float_class: type) -> type:
+    cls = _SURROGATES.get(float_class)
+    if cls is None:
+        body: Dict[str, Any] = {"forward": _POOL_FORWARDS[float_class]} if float_class in _POOL_FORWARDS else {}
+        body["_ff_surrogate_of"] = float_class
+        body["__reduce_ex__"] = _surrogate_reduce_ex
+        cls = type("Quantized%sSurrogate" % float_class.__name__, (QuantizedModule, float_class), body,
+                   include_in_module_map=False)
+        _SURROGATES[float_class] = cls
+    return cls
+
+
+def _surrogate_reduce_ex(self: Any, protocol: Any) -> Any:
+    """Pickle a surrogate module through its float class: the surrogate class is made at run
+    time and cannot be found by name (torch.save of a model with one raised PicklingError)."""
+    reduced = object.__reduce_ex__(self, protocol)
+    return (_new_surrogate, (type(self)._ff_surrogate_of,)) + tuple(reduced[2:])
+
+
+def _new_surrogate(float_class: type) -> Any:
+    cls = _surrogate_class(float_class)
+    return cls.__new__(cls)
 
 
 def _max_pool2d_forward(self: Any, input: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, Optional, Tuple, Union
 
 import torch
 
-from fastforward.forward_override import OverrideFn, OverrideHandle, apply_overrides
+from fastforward.forward_override import OverrideFn, OverrideHandle, apply_overrides, note_loaded_handle_ids
 from fastforward.quantized_tensor import QuantizedTensor
 from fastforward.serialization import yamlable
 
@@ -212,6 +212,12 @@ class Quantizer(torch.nn.Module):
         super().__init__()
         self.quant_metadata = None
         self._quantizer_overrides: "collections.OrderedDict[int, OverrideFn]" = collections.OrderedDict()
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        super().__setstate__(state)
+        # overrides pickled with the quantizer keep their handle ids: new handles here must
+        # not reuse them (another process issued them)
+        note_loaded_handle_ids(self.__dict__.get("_quantizer_overrides") or ())
 
     def _overrides_dict(self) -> "collections.OrderedDict[int, OverrideFn]":
         # Subclasses that skip Quantizer.__init__ still work.
