@@ -387,5 +387,41 @@ def test_whole_model_pickling_with_switches_and_surrogates():
     assert loaded_ids and handle.handle_id not in loaded_ids
 
 
+def test_quantization_config_changes_nothing_when_it_fails():
+    # QuantizationConfig.initialize applied its rules one after the other: a later rule's
+    # error (a slot already holding a quantizer under the default policy, a factory that
+    # raises) came after the earlier rules had replaced their stubs, leaving the model half
+    # configured.
+    from fastforward.exceptions import QuantizationError
+    from fastforward.nn import LinearQuantizer
+
+    def kinds(model):
+        return [(type(m.weight_quantizer).__name__, type(m.input_quantizer).__name__) for m in (model[0], model[2][0])]
+
+    config = (ff.QuantizationConfig().add_rule("**/weight_quantizer", LinearQuantizer, num_bits=8)
+              .add_rule("**/input_quantizer", LinearQuantizer, num_bits=8))
+    model = ff.quantize_model(_small_model())
+    model[2][0].input_quantizer = LinearQuantizer(4)
+    before = kinds(model)
+    _raises(QuantizationError, lambda: config.initialize(model), "'2.0.input_quantizer' already holds")
+    assert kinds(model) == before
+
+    def factory(name, current):
+        if name.startswith("2"):
+            raise RuntimeError("no quantizer for %s" % name)
+        return LinearQuantizer(8)
+
+    config = (ff.QuantizationConfig().add_rule("0/weight_quantizer", LinearQuantizer, num_bits=8)
+              .add_rule("2/0/weight_quantizer", factory))
+    model = ff.quantize_model(_small_model())
+    before = kinds(model)
+    _raises(RuntimeError, lambda: config.initialize(model), "no quantizer for 2.0.weight_quantizer")
+    assert kinds(model) == before
+    _raises(ValueError, lambda: config.initialize(model, overwrite_policy="never"), "overwrite_policy")
+    ok = ff.QuantizationConfig().add_rule("**/weight_quantizer", LinearQuantizer, num_bits=8)
+    ok.initialize(model)
+    assert model[2][0].weight_quantizer.quant_metadata.weight_quantizer
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -98,13 +98,18 @@ class FilterResult(NamedTuple):
     parent_attribute: str
     fragment_matches: Tuple[str, ...] = ()
 
-    def update_module(self, replacement: torch.nn.Module, safe: bool = True) -> None:
-        """Put ``replacement`` where the module was (through the parent's setattr)."""
-        current = self.parent._modules.get(self.parent_attribute)
-        if safe and current is not self.module:
+    def check_unchanged(self) -> None:
+        """``ValueError`` if the parent no longer holds the module found (``update_module``'s
+        safe check)."""
+        if self.parent._modules.get(self.parent_attribute) is not self.module:
             raise ValueError(
                 "%r: the module in the parent changed since the search; not replacing it" % self.full_name
             )
+
+    def update_module(self, replacement: torch.nn.Module, safe: bool = True) -> None:
+        """Put ``replacement`` where the module was (through the parent's setattr)."""
+        if safe:
+            self.check_unchanged()
         setattr(self.parent, self.parent_attribute, replacement)
 
 

@@ -61,13 +61,19 @@ class QuantizerCollection(MPathCollection):
         """
         if overwrite_policy not in _POLICIES:
             raise ValueError("overwrite_policy must be one of %s, got %r" % (", ".join(_POLICIES), overwrite_policy))
-        make = _as_factory(quantizer_factory, kwargs)
         if not self:
             raise QuantizationError(
                 "nothing to initialize: %s matches no quantizer in %s"
                 % ("query %r" % self.query if self.query is not None else "the collection",
                    type(self.root).__name__)
             )
+        return self._apply(self._plan(quantizer_factory, overwrite_policy, kwargs), safe)
+
+    def _plan(self, quantizer_factory: Any, overwrite_policy: str, kwargs: Dict[str, Any]
+              ) -> List[Tuple[FilterResult, Quantizer]]:
+        """The replacements ``initialize`` makes, built (every check and factory call done)
+        before anything in the model changes."""
+        make = _as_factory(quantizer_factory, kwargs)
         plan: List[Tuple[FilterResult, Quantizer]] = []
         for result in self:
             current = result.module
@@ -85,6 +91,12 @@ class QuantizerCollection(MPathCollection):
             if not isinstance(new, Quantizer):
                 raise TypeError("the factory returned %r for %r, not a Quantizer" % (new, result.full_name))
             plan.append((result, new))
+        return plan
+
+    def _apply(self, plan: List[Tuple[FilterResult, Quantizer]], safe: bool) -> "QuantizerCollection":
+        if safe:  # every slot checked before the first is written
+            for result, _ in plan:
+                result.check_unchanged()
         out: List[FilterResult] = []
         for result, new in plan:
             result.update_module(new, safe=safe)
@@ -171,13 +183,19 @@ class QuantizationConfig:
                 "QuantizationConfig: no quantizer matches rule(s) %s in %s"
                 % ("; ".join(repr(r) for r in unmatched), type(model).__name__)
             )
+        if overwrite_policy not in _POLICIES:
+            raise ValueError("overwrite_policy must be one of %s, got %r" % (", ".join(_POLICIES), overwrite_policy))
         by_rule: Dict[int, List[FilterResult]] = {}
         for _, index, rule, result in winners.values():
             by_rule.setdefault(index, []).append(result)
+        # Every rule's replacements are made (policy checks and factories) before any is
+        # assigned: an error leaves the model as it was, not half configured.
+        plan: List[Tuple[FilterResult, Quantizer]] = []
         for index in sorted(by_rule):
             rule = self.rules[index]
-            QuantizerCollection(model, by_rule[index]).initialize(
-                rule.factory, overwrite_policy=overwrite_policy, safe=safe, **rule.kwargs)
+            plan += QuantizerCollection(model, by_rule[index])._plan(rule.factory, overwrite_policy, rule.kwargs)
+        if plan:
+            QuantizerCollection(model, [])._apply(plan, safe)
 
     def __repr__(self) -> str:
         return "QuantizationConfig(\n%s\n)" % "\n".join("    %r" % r for r in self.rules)
