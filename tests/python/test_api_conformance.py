@@ -423,5 +423,25 @@ def test_quantization_config_changes_nothing_when_it_fails():
     assert model[2][0].weight_quantizer.quant_metadata.weight_quantizer
 
 
+def test_estimate_ranges_warns_when_there_is_nothing_to_calibrate():
+    # A freshly converted model (stubs only) under estimate_ranges calibrated nothing, silently.
+    import warnings
+
+    from fastforward.nn import LinearQuantizer
+
+    model = ff.quantize_model(_small_model())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ff.estimate_ranges(model, ff.range_setting.running_minmax), ff.strict_quantization(False):
+            model(torch.randn(2, 4))
+    assert [str(w.message) for w in caught if "no quantizer to estimate" in str(w.message)], caught
+    ff.find_quantizers(model, "0/weight_quantizer").initialize(LinearQuantizer, num_bits=8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ff.estimate_ranges(model, ff.range_setting.running_minmax), ff.strict_quantization(False):
+            model(torch.randn(2, 4))
+    assert not [w for w in caught if "no quantizer to estimate" in str(w.message)]
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -105,6 +105,14 @@ def estimate_ranges(model_or_layers: Union[torch.nn.Module, Sequence[torch.nn.Mo
         for module in modules:
             for part in estimator.split_module(module):
                 prepared.append((part, estimator.prepare(part)))
+        if not prepared and modules:
+            import warnings
+
+            warnings.warn(
+                "estimate_ranges: %s has no quantizer to estimate (only stubs, or none); nothing "
+                "will be calibrated (put quantizers in first: ff.find_quantizers(...).initialize, "
+                "a QuantizationConfig, or ff.quantize)"
+                % ", ".join(type(m).__name__ for m in modules[:3]), UserWarning, stacklevel=3)
         yield
     finally:
         for part, metadata in reversed(prepared):
