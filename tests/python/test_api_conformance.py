@@ -443,5 +443,43 @@ def test_estimate_ranges_warns_when_there_is_nothing_to_calibrate():
     assert not [w for w in caught if "no quantizer to estimate" in str(w.message)]
 
 
+def test_operator_table_add_alias():
+    # autoquant-spec section 6.6: table.add_alias(name, target) adds a name for an operator;
+    # OperatorTable had no add_alias.
+    import subprocess
+    import tempfile
+    import textwrap
+
+    from fastforward.autoquant import OperatorTable
+
+    table = OperatorTable().add_alias("mylib.fast_relu", torch.relu)
+    assert table.entries == [{"op": "relu(input: Quantized) -> Quantized", "fallback": "mylib.fast_relu",
+                              "dispatch": "fastforward.nn.functional.relu"}]
+    _raises(LookupError, lambda: OperatorTable().add_alias("mylib.x", "mylib.nothing"), "mylib.nothing")
+    custom = OperatorTable().add("bilinear(input1: Quantized, input2: Quantized, weight: Quantized) -> Quantized",
+                                 torch.nn.functional.bilinear, dispatch_op="mylib.qbilinear")
+    custom.add_alias("mylib.bl", "torch.nn.functional.bilinear")
+    assert custom.entries[-1]["fallback"] == "mylib.bl" and custom.entries[-1]["dispatch"] == "mylib.qbilinear"
+    ffq = os.environ.get("FFQ_BINARY")
+    if not ffq or not os.path.exists(ffq):
+        return
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "mylib.py"), "w") as f:
+            f.write("import torch\nfast_relu = torch.relu\n")
+        with open(os.path.join(d, "net.py"), "w") as f:
+            f.write(textwrap.dedent("""\
+                import torch
+                from mylib import fast_relu
+                class Net(torch.nn.Module):
+                    def forward(self, x):
+                        return fast_relu(x)
+                """))
+        args = table.ffq_arguments(d)
+        out = subprocess.run([ffq, "autoquant", os.path.join(d, "net.py"), "--module", "net", "-o", "-"] + args,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=d)
+        assert out.returncode == 0, out.stderr
+        assert "fastforward.nn.functional.relu(x" in out.stdout, out.stdout
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

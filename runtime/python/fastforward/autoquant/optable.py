@@ -49,6 +49,47 @@ class OperatorTable:
         self.entries.append(entry)
         return self
 
+    def add_alias(self, name, target):
+        """Let the dotted name ``name`` denote the operator ``target`` (a callable or its dotted
+        name): calls through ``name`` are rewritten as calls of ``target`` are, with every
+        overload ``target`` has in this table (entries added with ``add`` and the tables it
+        names). ``LookupError`` if no table has ``target``."""
+        alias = _dotted_names(name, "alias")[0]
+        targets = set(_dotted_names(target, "target"))
+        found = [e for e in self._table_entries() if e.get("fallback") in targets
+                 or targets & set(e.get("aliases") or ())]
+        if not found:
+            raise LookupError("OperatorTable.add_alias: no operator %s in this table (add it with add() first)"
+                              % " / ".join(sorted(targets)))
+        for entry in found:
+            copy = {key: value for key, value in entry.items() if key != "aliases"}
+            copy["fallback"] = alias
+            if "dispatch" not in copy:  # the schema's default, named before the fallback changes
+                copy["dispatch"] = "fastforward.nn.functional." + copy["op"].split("(", 1)[0].strip()
+            self.entries.append(copy)
+        return self
+
+    def _table_entries(self):
+        """Every entry this table holds, oldest first: the default table's, the YAML files',
+        then those added here."""
+        import yaml
+
+        paths = []
+        if self.include_default:
+            from fastforward import _paths
+
+            default = _paths.default_optable_path()
+            if default is None:
+                raise LookupError("OperatorTable.add_alias: the default operator table is not installed")
+            paths.append(default)
+        paths += self.yaml_paths
+        entries = []
+        for path in paths:
+            with open(path, encoding="utf-8") as f:
+                data = yaml.safe_load(f) or []
+            entries += [e for e in (data.get("operators") or [] if isinstance(data, dict) else data) if isinstance(e, dict)]
+        return entries + list(self.entries)
+
     def to_yaml(self):
         """The entries added with ``add`` as a YAML table (a list of operator entries)."""
         import yaml
