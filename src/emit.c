@@ -38,7 +38,7 @@ static void copy(const Emitter *e, uint32_t from, uint32_t to, StrBuf *out) {
 
 static void render(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip);
 static void render_block(const Emitter *e, uint32_t block, StrBuf *out);
-static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any);
+static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any, const OpEntry *op);
 static bool no_newline(const Cst *c, uint32_t from, uint32_t to);
 
 // Leading whitespace width of the line holding offset `at`, and whether
@@ -80,7 +80,22 @@ static void put_stmt(const Emitter *e, const char *text, size_t len, int indent,
     else sb_putn(e->cx, out, text, len);
 }
 
-static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any) {
+// A table op's keyword argument under the name of the parameter it binds: `dim=` for torch's
+// NumPy-style `axis=` (fastforward.nn.functional takes the table's names only).
+static void render_table_keyword(const Emitter *e, const OpEntry *op, uint32_t arg, StrBuf *out) {
+    const Cst *c = e->c;
+    uint32_t name = cst_field(c, arg, F_NAME), value = cst_field(c, arg, F_VALUE);
+    const char *kw = name == CST_NONE ? NULL : cst_strdup(e->cx, c, name);
+    const char *p = kw && value != CST_NONE ? optable_keyword_param(op, kw) : NULL;
+    if (!p || strcmp(p, kw) == 0) {
+        render(e, arg, out, CST_NONE);
+        return;
+    }
+    sb_printf(e->cx, out, "%s=", p);
+    render(e, value, out, CST_NONE);
+}
+
+static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any, const OpEntry *op) {
     const Cst *c = e->c;
     uint32_t al = cst_field(c, call, F_ARGUMENTS);
     // f(x for x in xs): the generator is one argument, kept in its own parentheses
@@ -92,7 +107,9 @@ static void render_args(const Emitter *e, uint32_t call, StrBuf *out, bool *any)
     }
     for (uint32_t k = 0; al != CST_NONE && k < cst_named_count(c, al); k++) {
         if (*any) sb_puts(e->cx, out, ", ");
-        render(e, cst_named_child(c, al, k), out, CST_NONE);
+        uint32_t arg = cst_named_child(c, al, k);
+        if (op && c->nodes[arg].kind == K_KEYWORD_ARGUMENT) render_table_keyword(e, op, arg, out);
+        else render(e, arg, out, CST_NONE);
         *any = true;
     }
 }
@@ -115,7 +132,7 @@ static void render_site(const Emitter *e, const CallSite *site, StrBuf *out) {
     bool any = value;
     if (!value) {
         sb_putc(e->cx, out, '(');
-        render_args(e, site->node, out, &any);
+        render_args(e, site->node, out, &any, NULL);
     }
     for (size_t k = 0; k < site->args.len && k < callee->signature.len; k++) {
         const Quantizer *p = callee->signature.items[k];
@@ -138,7 +155,7 @@ static void render_op(const Emitter *e, const QOp *op, StrBuf *out) {
     sb_putc(e->cx, out, '(');
     bool any = false;
     switch (c->nodes[n].kind) {
-    case K_CALL: render_args(e, n, out, &any); break;
+    case K_CALL: render_args(e, n, out, &any, op->entry); break;
     case K_BINARY_OP:
         render(e, cst_field(c, n, F_LEFT), out, CST_NONE);
         sb_puts(e->cx, out, ", ");

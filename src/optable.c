@@ -1065,21 +1065,54 @@ bool optable_load_file(ffq_ctx *cx, OpTable *t, const char *path) {
 
 bool optable_has(const OpTable *t, const char *qualname) { return map_get(&t->names, qualname) != NULL; }
 
+#define KEYWORDS_MAX 64  // keyword arguments of one call (more: no overload)
+
+// torch's own functions (torch.cat, torch.sum: its C argument parser) also take NumPy's
+// names for some parameters: axis for dim, keepdims for keepdim, x / a / x1 for input,
+// x2 for other. torch.nn.functional's Python functions do not.
+static const char *numpy_name_of(const char *kw) {
+    static const char *const pairs[][2] = {
+        {"axis", "dim"}, {"keepdims", "keepdim"}, {"x", "input"},
+        {"a", "input"},  {"x1", "input"},         {"x2", "other"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (strcmp(kw, pairs[i][0]) == 0) return pairs[i][1];
+    return NULL;
+}
+
+// The index of the parameter keyword kw binds (with NumPy's names when numpy), or nparams.
+static size_t keyword_param(const OpEntry *e, const char *kw, bool numpy) {
+    for (size_t i = 0; i < e->nparams; i++)
+        if (strcmp(e->params[i].name, kw) == 0) return i;
+    const char *alias = numpy ? numpy_name_of(kw) : NULL;
+    if (alias)
+        for (size_t i = 0; i < e->nparams; i++)
+            if (strcmp(e->params[i].name, alias) == 0) return i;
+    return e->nparams;
+}
+
+const char *optable_keyword_param(const OpEntry *e, const char *kw) {
+    size_t i = keyword_param(e, kw, true);
+    return i < e->nparams ? e->params[i].name : NULL;
+}
+
 // §6.3: positional arguments bind to the first parameters, each keyword names a
 // parameter not bound yet, and every parameter without a default is bound.
-static bool matches(const OpEntry *e, size_t npos, const char *const *kwnames, size_t nkw) {
+static bool matches(const OpEntry *e, size_t npos, const char *const *kwnames, size_t nkw, bool numpy) {
     if (npos + nkw > e->nparams) return false;
+    size_t bound[KEYWORDS_MAX];
+    if (nkw > KEYWORDS_MAX) return false;
     for (size_t k = 0; k < nkw; k++) {
-        size_t i = 0;
-        while (i < e->nparams && strcmp(e->params[i].name, kwnames[k]) != 0) i++;
+        size_t i = keyword_param(e, kwnames[k], numpy);
         if (i == e->nparams || i < npos) return false;
         for (size_t j = 0; j < k; j++)
-            if (strcmp(kwnames[j], kwnames[k]) == 0) return false;
+            if (bound[j] == i) return false;  // the same parameter twice (dim= and axis= too)
+        bound[k] = i;
     }
     for (size_t i = npos; i < e->nparams; i++) {
         if (e->params[i].default_text) continue;
         size_t k = 0;
-        while (k < nkw && strcmp(e->params[i].name, kwnames[k]) != 0) k++;
+        while (k < nkw && bound[k] != i) k++;
         if (k == nkw) return false;
     }
     return true;
@@ -1089,9 +1122,11 @@ const OpEntry *optable_select(const OpTable *t, const char *qualname, size_t npo
                               size_t nkw) {
     const OpGroup *g = map_get(&t->names, qualname);
     if (!g) return NULL;
+    const char *member = str_after_prefix(qualname, "torch.");
+    bool numpy = member && !strchr(member, '.');
     for (size_t i = g->entries.len; i-- > 0;) {
         const OpEntry *e = g->entries.items[i];
-        if (matches(e, npos, kwnames, nkw)) return e;
+        if (matches(e, npos, kwnames, nkw, numpy)) return e;
     }
     return NULL;
 }

@@ -50,10 +50,16 @@ bool optable_load_buffer(ffq_ctx *cx, OpTable *t, const char *name, const char *
 bool optable_has(const OpTable *t, const char *qualname);
 
 // Overload selection (§6.3), most recently added first. npos counts positional
-// arguments (a *splat counts as one); kwnames are the keyword argument names.
+// arguments (a *splat counts as one); kwnames are the keyword argument names. A call of
+// torch.<name> may also name parameters the NumPy way (optable_keyword_param).
 // NULL when no overload matches.
 const OpEntry *optable_select(const OpTable *t, const char *qualname, size_t npos, const char *const *kwnames,
                               size_t nkw);
+
+// The parameter of e that keyword kw of a selected call binds: kw itself, or the parameter a
+// NumPy name stands for in a call of torch's own functions (axis -> dim, keepdims -> keepdim,
+// x / a / x1 -> input, x2 -> other); NULL when none.
+const char *optable_keyword_param(const OpEntry *e, const char *kw);
 
 // Python operators (§6.5): the torch function a binary or unary operator is
 // looked up as ("+" -> "torch.add", unary "-" -> "torch.negative"). NULL when

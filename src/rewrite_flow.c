@@ -284,10 +284,12 @@ static void op_uses(RwState *a, const QOp *op, Env *env) {
     const OpEntry *e = op->entry;
     for (size_t i = 0; i < args.npos && i < e->nparams; i++)
         if (e->params[i].is_quantized) slot_use(a, args.pos[i], env, e->params[i].name);
-    for (size_t k = 0; k < args.nkw; k++)
-        for (size_t i = 0; i < e->nparams; i++)
-            if (strcmp(e->params[i].name, args.kwnames[k]) == 0 && e->params[i].is_quantized)
+    for (size_t k = 0; k < args.nkw; k++) {
+        const char *p = optable_keyword_param(e, args.kwnames[k]);  // (axis= binds dim)
+        for (size_t i = 0; p && i < e->nparams; i++)
+            if (strcmp(e->params[i].name, p) == 0 && e->params[i].is_quantized)
                 slot_use(a, cst_field(c, args.kw[k], F_VALUE), env, e->params[i].name);
+    }
 }
 
 // Uses inside an expression, in evaluation order (post-order). Subtrees that

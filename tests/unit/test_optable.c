@@ -162,6 +162,17 @@ static void test_overload_selection(void) {
     CHECK(optable_select(t, lin, 2, kw_bad, 1) == NULL);    // no such parameter
     CHECK(optable_select(t, lin, 1, kw_ww, 2) == NULL);     // keyword twice
     CHECK(select0(t, "torch.zeros", 1) == NULL);
+    // torch's own functions also take NumPy's names (axis for dim, x for input), once each;
+    // torch.nn.functional's Python functions do not
+    const char *kw_axis[] = {"axis"}, *kw_dim_axis[] = {"dim", "axis"}, *kw_x_axis[] = {"x", "axis"};
+    const OpEntry *cat = optable_select(t, "torch.cat", 1, kw_axis, 1);
+    CHECK(cat != NULL);
+    if (cat) CHECK_EQ_STR(optable_keyword_param(cat, "axis"), "dim");
+    if (cat) CHECK_EQ_STR(optable_keyword_param(cat, "dim"), "dim");
+    if (cat) CHECK(optable_keyword_param(cat, "keepdims") == NULL);
+    CHECK(optable_select(t, "torch.cat", 1, kw_dim_axis, 2) == NULL);  // dim bound twice
+    CHECK(optable_select(t, "torch.softmax", 0, kw_x_axis, 2) != NULL);
+    CHECK(optable_select(t, "torch.nn.functional.softmax", 1, kw_axis, 1) == NULL);
     ffq_ctx_free(cx);
 
     // A custom two-argument linear wins for linear(x, w) (newest first) but does
