@@ -154,6 +154,29 @@ static const Type *arith1(Inf *I, const char *op, const Type *a, const Type *b) 
     return TY(TY_UNKNOWN);  // instances (user operators), None (an error), ...
 }
 
+// A value of one of Python's or torch's own non-tensor types (no user operator can apply).
+static bool builtin_value(const Type *t) {
+    switch (t->kind) {
+    case TY_BOOL:
+    case TY_INT:
+    case TY_FLOAT:
+    case TY_COMPLEX:
+    case TY_STR:
+    case TY_BYTES:
+    case TY_NONE:
+    case TY_SIZE:
+    case TY_DTYPE:
+    case TY_DEVICE:
+    case TY_RANGE:
+    case TY_SLICE:
+    case TY_LIST:
+    case TY_SET:
+    case TY_TUPLE:
+    case TY_DICT: return true;
+    default: return false;
+    }
+}
+
 const Type *ty_arith(Inf *I, const char *op, const Type *a, const Type *b) {
     if (a->kind == TY_UNION || b->kind == TY_UNION) {
         const Type *j = TY(TY_BOTTOM);
@@ -163,7 +186,11 @@ const Type *ty_arith(Inf *I, const char *op, const Type *a, const Type *b) {
         for (uint32_t i = 0; i < na; i++)
             for (uint32_t k = 0; k < nb; k++) {
                 if (as[i]->kind == TY_NONE || bs[k]->kind == TY_NONE) continue;  // a TypeError
-                j = types_join(I->L, j, arith1(I, op, as[i], bs[k]));
+                const Type *r = arith1(I, op, as[i], bs[k]);
+                // two of Python's own types arith1 has no result for: a TypeError too (the
+                // list or tuple member of `axis: int | list[int]` in `axis %= x.ndim`)
+                if (r->kind == TY_UNKNOWN && builtin_value(as[i]) && builtin_value(bs[k])) continue;
+                j = types_join(I->L, j, r);
             }
         return j->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : j;
     }
@@ -675,6 +702,52 @@ static const Type *global_attribute(Inf *I, uint32_t node) {
     return TY(TY_UNKNOWN);
 }
 
+// A tensor attribute Python's own containers, strings and None lack (x.ndim of a
+// `x: Tensor | tuple[Tensor]` is the tensor's, or an AttributeError).
+static bool tensor_only_attribute(const Type *t, const char *nm) {
+    static const char *const names[] = {
+        "shape",   "ndim",          "T",         "mT",           "H",      "mH",
+        "data",    "grad",          "is_cuda",   "dtype",        "device", "is_leaf",
+        "is_meta", "requires_grad", "is_sparse", "is_quantized", NULL};
+    switch (t->kind) {
+    case TY_STR:
+    case TY_BYTES:
+    case TY_NONE:
+    case TY_SIZE:
+    case TY_RANGE:
+    case TY_SLICE:
+    case TY_LIST:
+    case TY_SET:
+    case TY_TUPLE:
+    case TY_DICT: return str_in(nm, names);
+    default: return false;
+    }
+}
+
+// The attribute nm of a value of type ot.
+static const Type *value_attribute(Inf *I, const Type *ot, const char *nm, size_t nl) {
+    switch (ot->kind) {
+    case TY_TENSOR:
+    case TY_UNKNOWN:
+    case TY_BOTTOM: return tensor_attribute(I, ot, nm);
+    case TY_INSTANCE:
+        if (ot->cls) return I->S->class_attr(I, ot->cls, nm, nl);
+        return TY(TY_UNKNOWN);
+    case TY_COMPLEX:
+    case TY_FLOAT:
+        if (!strcmp(nm, "real") || !strcmp(nm, "imag")) return TY(TY_FLOAT);
+        return TY(TY_UNKNOWN);
+    case TY_UNION: {  // the members that have it
+        const Type *j = TY(TY_BOTTOM);
+        for (uint32_t i = 0; i < ot->n; i++)
+            if (!tensor_only_attribute(ot->elems[i], nm))
+                j = types_join(I->L, j, value_attribute(I, ot->elems[i], nm, nl));
+        return j->kind == TY_BOTTOM ? TY(TY_UNKNOWN) : j;
+    }
+    default: return TY(TY_UNKNOWN);
+    }
+}
+
 static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
     const Cst *c = I->c;
     uint32_t obj = cst_field(c, node, F_OBJECT), an = cst_field(c, node, F_ATTRIBUTE);
@@ -694,19 +767,7 @@ static const Type *ev_attribute(Inf *I, Env *e, uint32_t node) {
     const Type *ot = ty_ev(I, e, obj);
     char *nm = arena_strndup(I->cx, name, nl);
     if (ty_is_self(I, obj) && I->cls) return I->S->class_attr(I, I->cls, nm, nl);
-    switch (ot->kind) {
-    case TY_TENSOR:
-    case TY_UNKNOWN:
-    case TY_BOTTOM: return tensor_attribute(I, ot, nm);
-    case TY_INSTANCE:
-        if (ot->cls) return I->S->class_attr(I, ot->cls, nm, nl);
-        return TY(TY_UNKNOWN);
-    case TY_COMPLEX:
-    case TY_FLOAT:
-        if (!strcmp(nm, "real") || !strcmp(nm, "imag")) return TY(TY_FLOAT);
-        return TY(TY_UNKNOWN);
-    default: return TY(TY_UNKNOWN);
-    }
+    return value_attribute(I, ot, nm, nl);
 }
 
 // Comprehensions: bind the clauses in a copy of the environment.
