@@ -771,6 +771,14 @@ def test_mul_by_number_and_cat_kernels():
     assert isinstance(joined, QuantizedTensor) and joined.raw_data.tolist() == [1.0, -2.0, 3.0, 7.0]
     different = affine.quantize_per_tensor(torch.tensor([1.0]), 0.25)
     raises(QuantizationError, lambda: torch.cat([qt.detach(), different]), "cat")
+    # torch's other ways to name the dimension: NumPy's `axis`, `dim` by keyword, `tensors=`
+    grid = affine.quantize_per_tensor(torch.arange(6.0).reshape(2, 3), 0.5)
+    head = grid[:, :1]
+    for call in (lambda: torch.cat([head, grid], axis=1), lambda: torch.cat([head, grid], dim=1),
+                 lambda: torch.cat([head, grid], 1), lambda: torch.cat(tensors=[head, grid], dim=-1)):
+        out = call()
+        assert isinstance(out, QuantizedTensor) and out.shape == (2, 4)
+        assert torch.equal(out.dequantize(), torch.cat([head.dequantize(), grid.dequantize()], 1))
 
 
 def test_dispatcher_registration_and_priority():

@@ -267,8 +267,10 @@ def _cat_applies(*args: Any, **kwargs: Any) -> bool:
 def cat_same_parameters(*args: Any, **kwargs: Any) -> QuantizedTensor:
     """``cat`` of per-tensor tensors sharing scale and offset: concatenated raw data."""
     tensors = _cat_operands(args, kwargs)
-    dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
-    raw = torch.cat([t.raw_data for t in tensors], dim)
+    # the call's other arguments go to torch.cat as given: torch names the dimension
+    # `dim` or NumPy's `axis` (transformers' Funnel: torch.cat([cls, x], axis=axis))
+    rest = {k: v for k, v in kwargs.items() if k not in ("tensors", "output_quantizer", "strict_quantization")}
+    raw = torch.cat([t.raw_data for t in tensors], *args[1:], **rest)
     return QuantizedTensor(raw, tensors[0].quantization_context)
 
 
