@@ -916,13 +916,21 @@ def test_max_pool2d_equals_torch_and_the_simulation():
     assert x.grad is not None and float(x.grad.sum()) == 4 * 2
 
 
+class _PassQuantizer(ff.nn.Quantizer):
+    """A quantizer that is not a stub and returns its input (what a rounding quantizer sees)."""
+
+    def forward(self, data):
+        return data
+
+
 def test_gelu_tanh_of_float_input_in_c():
     """GELU's tanh approximation of a plain float32 input (what a partly quantized model's
-    activation sees) is computed by libffqrt while the integer path is on: within 2^-22
-    max(1, |x|) of the exact function (torch's own values are as far from it), the same bits
-    on every thread count, channels_last kept, and a quantizer after it within a step of the
-    simulated path. Small inputs, erf GELU, autograd, other layouts and dtypes, and the
-    integer path off stay torch's, bit for bit."""
+    activation sees) followed by an output quantizer is computed by libffqrt while the integer
+    path is on: within 2^-22 max(1, |x|) of the exact function (torch's own values are as far
+    from it), the same bits on every thread count, channels_last kept, and a quantizer after
+    it within a step of the simulated path. Small inputs, erf GELU, autograd, other layouts and
+    dtypes, the integer path off, and no output quantizer or a stub (an unquantized model
+    keeps the float model's bits) stay torch's, bit for bit."""
     need_c()
     rng = random.Random(71)
 
@@ -930,10 +938,11 @@ def test_gelu_tanh_of_float_input_in_c():
         xd = x.double()
         return xd / (1 + torch.exp(-2 * math.sqrt(2 / math.pi) * (xd + 0.044715 * xd ** 3)))
 
-    def gelu(x, **kw):
+    def gelu(x, output_quantizer=_PassQuantizer(), **kw):
         _integer._local.last = None
         with torch.no_grad():
-            return F.gelu(x, approximate=kw.pop("approximate", "tanh"), **kw), _integer.last_path()
+            return F.gelu(x, approximate=kw.pop("approximate", "tanh"), output_quantizer=output_quantizer,
+                          strict_quantization=False, **kw), _integer.last_path()
 
     taken = 0
     for shape in ((128, 3072), (4096,), (5001,), (3, 7, 257), (2, 8, 17, 19)):
@@ -979,8 +988,16 @@ def test_gelu_tanh_of_float_input_in_c():
         assert path is None and torch.equal(got, TF.gelu(x, approximate=approximate)), (what, path)
     xg = big.clone().requires_grad_(True)
     _integer._local.last = None
-    F.gelu(xg, approximate="tanh", output_quantizer=None, strict_quantization=False).sum().backward()
+    F.gelu(xg, approximate="tanh", output_quantizer=_PassQuantizer(), strict_quantization=False).sum().backward()
     assert _integer.last_path() is None and xg.grad is not None, "autograd"
+    # nothing rounds the result: the float model's bits (a generated class or nn.GELU's
+    # quantized module with stubs only is bitwise the float model)
+    for what, oq in (("no output quantizer", None), ("a stub", QuantizerStub())):
+        got, path = gelu(big, output_quantizer=oq)
+        assert path is None and torch.equal(got, TF.gelu(big, approximate="tanh")), (what, path)
+    layer = ff.quantize_model(torch.nn.Sequential(torch.nn.GELU(approximate="tanh")))
+    with torch.no_grad():
+        assert torch.equal(layer(big), TF.gelu(big, approximate="tanh")), "nn.GELU with stubs"
 
 
 def test_avg_pool2d_equals_torch_bit_for_bit():

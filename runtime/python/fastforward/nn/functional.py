@@ -254,12 +254,29 @@ def _avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any =
     return F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
-def _gelu(input: Any, approximate: Any = "none") -> Any:
-    """torch's gelu; the tanh approximation computed by libffqrt while the integer path is on
-    (within float rounding of torch's values; fastforward._integer.float_activation says
-    when)."""
+def _gelu_rounded(input: Any, approximate: Any = "none") -> Any:
+    """torch's gelu where a quantizer rounds the result: the tanh approximation is computed by
+    libffqrt while the integer path is on (within float rounding of torch's values, so the
+    quantizer's code moves only where its input lies that close to a rounding boundary;
+    fastforward._integer.float_activation says when). Without such a quantizer the float
+    result is the model's own value and torch computes it (``_ROUNDED``)."""
     y = _integer().float_activation("gelu_tanh", input) if type(approximate) is str and approximate == "tanh" else None
     return F.gelu(input, approximate=approximate) if y is None else y
+
+
+# Ops whose float computation differs from torch's bits by float rounding when the integer
+# path computes it: used only when an output quantizer that is not a stub rounds the result.
+# With no output quantizer or a QuantizerStub the result is a float the model goes on with,
+# and an unquantized model must keep torch's bits (the float model's outputs, bit for bit).
+_ROUNDED: Dict[str, Callable[..., Any]] = {"gelu": _gelu_rounded}
+
+
+def _rounds(output_quantizer: Any) -> bool:
+    """Whether ``output_quantizer`` may round its input (anything but None or a stub)."""
+    if output_quantizer is None:
+        return False
+    is_stub = getattr(output_quantizer, "is_stub", None)
+    return not (callable(is_stub) and is_stub())
 
 
 _SPECIAL: Dict[str, Callable[..., Any]] = {
@@ -267,7 +284,7 @@ _SPECIAL: Dict[str, Callable[..., Any]] = {
     "avg_pool2d": _avg_pool2d,
     "softmax": lambda input, dim, dtype=None: F.softmax(input, dim, dtype=dtype),
     "sigmoid": lambda input: torch.sigmoid(input),  # F.sigmoid minus torch 1.x's warning
-    "gelu": _gelu,
+    "gelu": lambda input, approximate="none": F.gelu(input, approximate=approximate),
     "rms_norm": _rms_norm,
     "matmul": operator.matmul,
     "add": _add,
@@ -394,6 +411,8 @@ def _build(op: _Op) -> Callable[..., Any]:
         "_MISS": _dispatcher.MISS,
         "_strict": get_strict_quantization,
         "_number": _number,
+        "_rounded": _ROUNDED.get(op.name),
+        "_rounds": _rounds,
     }
     sig = []
     for i, p in enumerate(op.params):
@@ -425,7 +444,7 @@ def _build(op: _Op) -> Callable[..., Any]:
         " strict_quantization=strict_quantization)\n"
         "    if strict_quantization:\n"
         "        _check(_op, ({args}), output_quantizer)\n"
-        "    result = _impl({dq})\n"
+        "{compute}"
         "    if output_quantizer is None:\n"
         "        return result\n"
         "    if type(result) is float:\n"
@@ -436,7 +455,11 @@ def _build(op: _Op) -> Callable[..., Any]:
         sig=", ".join(sig),
         kw=by_kw,
         args="".join(n + ", " for n in names),
-        dq=", ".join("_dq(%s)" % n for n in names),
+        compute=(("    if _rounds(output_quantizer):\n"
+                  "        result = _rounded({dq})\n"
+                  "    else:\n"
+                  "        result = _impl({dq})\n") if op.name in _ROUNDED else "    result = _impl({dq})\n").format(
+            dq=", ".join("_dq(%s)" % n for n in names)),
     )
     FLOAT_IMPLS[op.name] = namespace["_impl"]
     filename = "<fastforward.nn.functional.%s>" % op.name
