@@ -552,6 +552,23 @@ static bool first_arg_is_self(RwState *a, uint32_t call) {
     return c->nodes[first].kind == K_IDENTIFIER && cst_text_is(c, first, a->cv->self_name);
 }
 
+// `self.<attr>(self, ...)`: an object the module holds (not one of its methods) called with
+// the module itself, the strategy form of diffusers' attention processors
+// (`self.processor(self, hidden_states, ...)`, the processor chosen and replaceable at run
+// time). A submodule is never handed its parent; such an object is not an nn.Module, so
+// neither ffq nor quantize_model converts it, and its code (the attention's products and
+// softmax) runs in float. Reported as a site left in float, so the summary does not say
+// "nothing left in float".
+static void note_callable_attribute(RwState *a, uint32_t call, const char *attr) {
+    const Cst *c = a->c;
+    a->cx->stats.float_unresolved++;
+    diag_at(a->cx, DIAG_NOTE, c->file, c->nodes[call].start, "callable-attribute",
+            "'%s.%s' is an object the module holds, called with the module itself (a processor or "
+            "strategy chosen at run time, not a submodule); ffq does not follow it and quantize_model "
+            "does not convert it, so what it computes stays in float without quantizers",
+            a->cv->self_name, attr);
+}
+
 // The method `name` of a base of `owner` (depth first, as find_method searches), or NULL.
 static const FuncInfo *base_method(RwState *a, ClassInfo *owner, const char *name) {
     for (size_t i = 0; owner && i < owner->bases.len; i++) {
@@ -614,6 +631,8 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
     }
     const char *attr = cst_strdup(a->cx, c, cst_field(c, f, F_ATTRIBUTE));
     const FuncInfo *m = program_find_method(a->cx, cv->cls, attr);
+    if (via_self && (!m || m->property) && cv->fn->kind == FN_INSTANCE && first_arg_is_self(a, call))
+        note_callable_attribute(a, call, attr);
     if (m && !via_self) {  // §1.3: Name.member(...) -> QuantizedName.member(...)
         nodemap_put(a->cx, &a->cv->text_of, obj, arena_printf(a->cx, "Quantized%s", cv->cls->name));
         rw_mark_dirty(a, obj);
