@@ -238,6 +238,70 @@ static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self,
             walk_init(d, ci, c->nodes[n].first_child + k, self, depth);
 }
 
+// The class a name in `fn` stands for: through a `from X import name` statement of fn's own
+// body (not of nested definitions), else through fn's module. NULL when it is not a class.
+static ClassInfo *local_class(Discovery *d, FuncInfo *fn, const Cst *c, uint32_t n, uint32_t name,
+                              int depth) {
+    uint32_t kind = c->nodes[n].kind;
+    if (depth > DISCOVER_DEPTH_MAX || (depth > 0 && (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF ||
+                                                     kind == K_LAMBDA || kind == K_DECORATED_DEF)))
+        return NULL;
+    if (kind == K_IMPORT_FROM) {
+        uint32_t modn = cst_field(c, n, F_MODULE_NAME);
+        for (uint32_t k = 0; modn != CST_NONE && k < c->nodes[n].nchildren; k++) {
+            uint32_t ch = cst_child(c, n, k);
+            if (c->nodes[ch].field != F_NAME) continue;
+            uint32_t bound = c->nodes[ch].kind == K_ALIASED_IMPORT ? cst_field(c, ch, F_ALIAS) : ch;
+            uint32_t orig = c->nodes[ch].kind == K_ALIASED_IMPORT ? cst_field(c, ch, F_NAME) : ch;
+            if (bound == CST_NONE || orig == CST_NONE || !cst_text_is(c, bound, cst_strdup(d->cx, c, name)))
+                continue;
+            Module *m =
+                program_module(d->cx, program_absolute_module(d->cx, fn->mod, cst_strdup(d->cx, c, modn)));
+            Symbol s = m ? program_lookup(d->cx, m, cst_strdup(d->cx, c, orig)) : (Symbol){0};
+            return s.kind == SYM_CLASS ? s.cls : NULL;
+        }
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
+        ClassInfo *found = local_class(d, fn, c, cst_child(c, n, k), name, depth + 1);
+        if (found) return found;
+    }
+    return NULL;
+}
+
+// `return Other(...)` statements of a class's own __new__ (not in nested definitions): a
+// class that builds an instance of another class in its place (a deprecation shim: diffusers'
+// embeddings.FluxPosEmbed.__new__ imports transformer_flux's FluxPosEmbed and returns one).
+// The module that exists at run time is of that class: it is discovered too, or the model's
+// instance had no generated class (only quantize_model's float surrogate).
+static void walk_new(Discovery *d, ClassInfo *ci, FuncInfo *fn, const Cst *c, uint32_t n, int tree_depth,
+                     int depth) {
+    uint32_t kind = c->nodes[n].kind;
+    if (tree_depth > DISCOVER_DEPTH_MAX ||
+        (tree_depth > 0 &&
+         (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || kind == K_DECORATED_DEF)))
+        return;
+    if (kind == K_RETURN) {
+        uint32_t v = cst_named_count(c, n) ? cst_unparen(c, cst_named_child(c, n, 0)) : CST_NONE;
+        uint32_t f = v != CST_NONE && c->nodes[v].kind == K_CALL ? cst_unparen(c, cst_field(c, v, F_FUNCTION))
+                                                                 : CST_NONE;
+        if (f == CST_NONE) return;
+        ClassInfo *other = NULL;
+        if (c->nodes[f].kind == K_IDENTIFIER) {
+            uint32_t body = cst_field(c, fn->def, F_BODY);
+            if (body != CST_NONE) other = local_class(d, fn, c, body, f, 0);
+        }
+        if (!other) {
+            Symbol s = program_resolve(d->cx, fn->mod, f);
+            other = s.kind == SYM_CLASS ? s.cls : NULL;
+        }
+        if (other && other != ci && program_is_module_class(d->cx, other) && !is_hand_quantized_class(other))
+            discover(d, other, depth + 1);
+        return;
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        walk_new(d, ci, fn, c, cst_child(c, n, k), tree_depth + 1, depth);
+}
+
 // §4.2: depth-first in registration order; each class the first time it is seen.
 static void discover(Discovery *d, ClassInfo *ci, int depth) {
     for (size_t i = 0; i < d->seen.len; i++)
@@ -252,6 +316,12 @@ static void discover(Discovery *d, ClassInfo *ci, int depth) {
                 "class '%s' has no forward method ffq can read in this file; its generated "
                 "class has no converted forward",
                 ci->name);
+    FuncInfo *nw = program_method(ci, "__new__");
+    if (nw && depth <= DISCOVER_DEPTH_MAX) {
+        const Cst *nc = program_cst(d->cx, nw->mod);
+        uint32_t body = cst_field(nc, nw->def, F_BODY);
+        if (body != CST_NONE) walk_new(d, ci, nw, nc, body, 0, depth);
+    }
     FuncInfo *init = program_find_method(d->cx, ci, "__init__");
     if (!init || depth > DISCOVER_DEPTH_MAX) return;
     const Cst *c = program_cst(d->cx, init->mod);
