@@ -112,10 +112,66 @@ typedef struct Discovery {
     PtrVec seen;       // ClassInfo * already visited
     PtrVec notes;      // torch classes reported as not generated
     PtrVec factories;  // FuncInfo * already walked as factories
+    // local_import's last function: its `from X import ...` statements (nodes of imp_c)
+    const Cst *imp_c;
+    uint32_t imp_def;
+    PtrVec imp_stmts;
 } Discovery;
 
 static void discover(Discovery *d, ClassInfo *ci, int depth);
 static void walk_factory(Discovery *d, FuncInfo *fn, int depth);
+
+// The definition a `from X import name` statement in the body of the function that holds
+// node n gives the identifier `name` (a function-local import: diffusers' MochiAttention
+// builds `MochiRMSNorm` imported in its __init__), or SYM_NONE. Python makes such a name
+// local to the whole function, so it takes precedence over the module's binding of it.
+static Symbol local_import(Discovery *d, Module *m, const Cst *c, uint32_t n, uint32_t name) {
+    if (name == CST_NONE || c->nodes[name].kind != K_IDENTIFIER) return (Symbol){0};
+    uint32_t def = n;
+    for (int up = 0; def != CST_NONE && c->nodes[def].kind != K_FUNCTION_DEF; up++) {
+        if (up > DISCOVER_DEPTH_MAX * 4 || c->nodes[def].kind == K_CLASS_DEF ||
+            c->nodes[def].kind == K_LAMBDA)
+            return (Symbol){0};
+        def = c->nodes[def].parent;
+    }
+    uint32_t body = def == CST_NONE ? CST_NONE : cst_field(c, def, F_BODY);
+    if (body == CST_NONE) return (Symbol){0};
+    if (d->imp_c != c || d->imp_def != def) {  // the body's imports, not nested definitions
+        d->imp_c = c;
+        d->imp_def = def;
+        d->imp_stmts.len = 0;
+        PtrVec todo = {0};
+        vec_push(d->cx, &todo, (void *)(uintptr_t)body);
+        for (size_t i = 0; i < todo.len; i++) {
+            uint32_t st = (uint32_t)(uintptr_t)todo.items[i];
+            uint32_t kind = c->nodes[st].kind;
+            if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA || kind == K_DECORATED_DEF)
+                continue;
+            if (kind == K_IMPORT_FROM) vec_push(d->cx, &d->imp_stmts, (void *)(uintptr_t)st);
+            else
+                for (uint32_t k = 0; k < c->nodes[st].nchildren; k++)
+                    if (c->nodes[cst_child(c, st, k)].named)
+                        vec_push(d->cx, &todo, (void *)(uintptr_t)cst_child(c, st, k));
+        }
+    }
+    const char *want = cst_strdup(d->cx, c, name);
+    for (size_t i = 0; i < d->imp_stmts.len; i++) {
+        uint32_t st = (uint32_t)(uintptr_t)d->imp_stmts.items[i];
+        uint32_t modn = cst_field(c, st, F_MODULE_NAME);
+        for (uint32_t k = 0; modn != CST_NONE && k < c->nodes[st].nchildren; k++) {
+            uint32_t ch = cst_child(c, st, k);
+            if (c->nodes[ch].field != F_NAME) continue;
+            bool aliased = c->nodes[ch].kind == K_ALIASED_IMPORT;
+            uint32_t bound = aliased ? cst_field(c, ch, F_ALIAS) : ch,
+                     orig = aliased ? cst_field(c, ch, F_NAME) : ch;
+            if (bound == CST_NONE || orig == CST_NONE || !cst_text_is(c, bound, want)) continue;
+            Module *from =
+                program_module(d->cx, program_absolute_module(d->cx, m, cst_strdup(d->cx, c, modn)));
+            return from ? program_lookup(d->cx, from, cst_strdup(d->cx, c, orig)) : (Symbol){0};
+        }
+    }
+    return (Symbol){0};
+}
 
 // Calls to classes inside a submodule expression: `Block(...)`,
 // `nn.Sequential(A(), B())`, `nn.ModuleList([Layer() for _ in range(n)])`.
@@ -124,8 +180,10 @@ static void walk_submodule_expr(Discovery *d, Module *m, uint32_t n, int depth) 
     uint32_t kind = c->nodes[n].kind;
     if (kind == K_LAMBDA || depth > DISCOVER_DEPTH_MAX) return;
     if (kind == K_CALL) {
-        Symbol sym = program_resolve(d->cx, m, cst_field(c, n, F_FUNCTION));
-        const char *q = program_qualname(d->cx, m, cst_field(c, n, F_FUNCTION));
+        Symbol sym = local_import(d, m, c, n, cst_unparen(c, cst_field(c, n, F_FUNCTION)));
+        bool local = sym.kind != SYM_NONE;
+        if (!local) sym = program_resolve(d->cx, m, cst_field(c, n, F_FUNCTION));
+        const char *q = local ? sym.qualname : program_qualname(d->cx, m, cst_field(c, n, F_FUNCTION));
         ClassInfo *sub = sym.kind == SYM_CLASS ? sym.cls : NULL;
         if (sub && is_hand_quantized_class(sub)) sub = NULL, q = NULL;  // children still walked
         if (sym.kind == SYM_NONE) {
@@ -238,36 +296,6 @@ static void walk_init(Discovery *d, ClassInfo *ci, uint32_t n, const char *self,
             walk_init(d, ci, c->nodes[n].first_child + k, self, depth);
 }
 
-// The class a name in `fn` stands for: through a `from X import name` statement of fn's own
-// body (not of nested definitions), else through fn's module. NULL when it is not a class.
-static ClassInfo *local_class(Discovery *d, FuncInfo *fn, const Cst *c, uint32_t n, uint32_t name,
-                              int depth) {
-    uint32_t kind = c->nodes[n].kind;
-    if (depth > DISCOVER_DEPTH_MAX || (depth > 0 && (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF ||
-                                                     kind == K_LAMBDA || kind == K_DECORATED_DEF)))
-        return NULL;
-    if (kind == K_IMPORT_FROM) {
-        uint32_t modn = cst_field(c, n, F_MODULE_NAME);
-        for (uint32_t k = 0; modn != CST_NONE && k < c->nodes[n].nchildren; k++) {
-            uint32_t ch = cst_child(c, n, k);
-            if (c->nodes[ch].field != F_NAME) continue;
-            uint32_t bound = c->nodes[ch].kind == K_ALIASED_IMPORT ? cst_field(c, ch, F_ALIAS) : ch;
-            uint32_t orig = c->nodes[ch].kind == K_ALIASED_IMPORT ? cst_field(c, ch, F_NAME) : ch;
-            if (bound == CST_NONE || orig == CST_NONE || !cst_text_is(c, bound, cst_strdup(d->cx, c, name)))
-                continue;
-            Module *m =
-                program_module(d->cx, program_absolute_module(d->cx, fn->mod, cst_strdup(d->cx, c, modn)));
-            Symbol s = m ? program_lookup(d->cx, m, cst_strdup(d->cx, c, orig)) : (Symbol){0};
-            return s.kind == SYM_CLASS ? s.cls : NULL;
-        }
-    }
-    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
-        ClassInfo *found = local_class(d, fn, c, cst_child(c, n, k), name, depth + 1);
-        if (found) return found;
-    }
-    return NULL;
-}
-
 // `return Other(...)` statements of a class's own __new__ (not in nested definitions): a
 // class that builds an instance of another class in its place (a deprecation shim: diffusers'
 // embeddings.FluxPosEmbed.__new__ imports transformer_flux's FluxPosEmbed and returns one).
@@ -285,15 +313,9 @@ static void walk_new(Discovery *d, ClassInfo *ci, FuncInfo *fn, const Cst *c, ui
         uint32_t f = v != CST_NONE && c->nodes[v].kind == K_CALL ? cst_unparen(c, cst_field(c, v, F_FUNCTION))
                                                                  : CST_NONE;
         if (f == CST_NONE) return;
-        ClassInfo *other = NULL;
-        if (c->nodes[f].kind == K_IDENTIFIER) {
-            uint32_t body = cst_field(c, fn->def, F_BODY);
-            if (body != CST_NONE) other = local_class(d, fn, c, body, f, 0);
-        }
-        if (!other) {
-            Symbol s = program_resolve(d->cx, fn->mod, f);
-            other = s.kind == SYM_CLASS ? s.cls : NULL;
-        }
+        Symbol s = local_import(d, fn->mod, c, n, f);
+        if (s.kind == SYM_NONE) s = program_resolve(d->cx, fn->mod, f);
+        ClassInfo *other = s.kind == SYM_CLASS ? s.cls : NULL;
         if (other && other != ci && program_is_module_class(d->cx, other) && !is_hand_quantized_class(other))
             discover(d, other, depth + 1);
         return;
