@@ -203,8 +203,51 @@ def diffusers_models(torch):
         return model, {"hidden_states": image(torch, 8)[:, :1].repeat(1, 4, 1, 1), "timestep": torch.tensor([1, 2]),
                        "class_labels": torch.tensor([0, 3])}
 
+    def noise(*shape, seed=3):
+        return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+    def controlnet():  # Stable Diffusion's cross-attention down blocks (Transformer2DModel, BasicTransformerBlock)
+        model = diffusers.ControlNetModel(
+            in_channels=4, block_out_channels=(16, 32), layers_per_block=1, cross_attention_dim=24,
+            down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), norm_num_groups=8, attention_head_dim=8,
+            conditioning_embedding_out_channels=(8, 16))
+        with torch.no_grad():  # its output convolutions start at zero: every output would be 0
+            for conv in list(model.controlnet_down_blocks) + [model.controlnet_mid_block]:
+                conv.weight.normal_(0, 0.2, generator=torch.Generator().manual_seed(6))
+        return model, {"sample": noise(2, 4, 16, 16), "timestep": torch.tensor([3, 7]),
+                       "encoder_hidden_states": noise(2, 5, 24, seed=4), "controlnet_cond": noise(2, 3, 32, 32, seed=5)}
+
+    def ltx():  # a tanh-GELU feed-forward over 4096 values: an all-stub model must keep torch's bits
+        model = diffusers.LTXVideoTransformer3DModel(
+            in_channels=8, out_channels=8, patch_size=1, patch_size_t=1, num_attention_heads=2, attention_head_dim=8,
+            cross_attention_dim=16, num_layers=1, caption_channels=24)
+        return model, {"hidden_states": noise(2, 32, 8), "encoder_hidden_states": noise(2, 5, 24, seed=4),
+                       "timestep": torch.tensor([3, 7]), "encoder_attention_mask": torch.ones(2, 5),
+                       "num_frames": 2, "height": 4, "width": 4}
+
+    def mochi():  # MochiAttention builds its RMSNorms from a class imported inside __init__
+        model = diffusers.MochiTransformer3DModel(
+            patch_size=2, num_attention_heads=2, attention_head_dim=8, num_layers=1, pooled_projection_dim=16,
+            in_channels=4, text_embed_dim=24, time_embed_dim=16, max_sequence_length=8)
+        return model, {"hidden_states": noise(2, 4, 2, 8, 8), "encoder_hidden_states": noise(2, 5, 24, seed=4),
+                       "timestep": torch.tensor([3, 7]), "encoder_attention_mask": torch.ones(2, 5, dtype=torch.bool)}
+
+    def chroma():  # embeddings.FluxPosEmbed's __new__ returns transformer_flux.FluxPosEmbed
+        model = diffusers.ChromaTransformer2DModel(
+            patch_size=1, in_channels=8, num_layers=1, num_single_layers=1, attention_head_dim=8, num_attention_heads=2,
+            joint_attention_dim=24, axes_dims_rope=(2, 2, 4), approximator_num_channels=8, approximator_hidden_dim=16,
+            approximator_layers=1)
+        ids = torch.stack([torch.zeros(16), torch.arange(16.0) // 4, torch.arange(16.0) % 4], dim=1)
+        return model, {"hidden_states": noise(2, 16, 8), "encoder_hidden_states": noise(2, 5, 24, seed=4),
+                       "timestep": torch.tensor([0.3, 0.7]), "img_ids": ids, "txt_ids": torch.zeros(5, 3)}
+
     return [
         ("diffusers-dit", "diffusers.models.transformers.dit_transformer_2d", dit, "DiTTransformer2DModel"),
+        ("diffusers-controlnet", "diffusers.models.controlnets.controlnet", controlnet, "BasicTransformerBlock"),
+        ("diffusers-ltx", "diffusers.models.transformers.transformer_ltx", ltx, "LTXVideoTransformerBlock"),
+        ("diffusers-mochi", "diffusers.models.transformers.transformer_mochi", mochi, "MochiRMSNorm"),
+        ("diffusers-chroma", "diffusers.models.transformers.transformer_chroma", chroma,
+         "ChromaSingleTransformerBlock"),
     ]
 
 
