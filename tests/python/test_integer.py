@@ -537,8 +537,10 @@ def test_attention_runs_on_the_integer_path():
 
 
 def test_add_mul_by_a_scalar_are_tables_equal_to_the_simulation():
-    # attention's `scores * scaling` with the scaling quantized to a 0-d tensor: a table of
-    # the other operand's codes, bit for bit the simulation's values (any scales)
+    # attention's `scores * scaling` with the scaling quantized (a Python float comes back from
+    # its quantizer as the float of its quantized value), a one-element tensor, or a number
+    # never quantized: a table of the other operand's codes, bit for bit the simulation's
+    # values (any scales)
     need_c()
     rng = random.Random(41)
     torch.manual_seed(41)
@@ -547,15 +549,15 @@ def test_add_mul_by_a_scalar_are_tables_equal_to_the_simulation():
         sq = LinearQuantizer(8, symmetric=rng.random() < 0.5)
         v = rng.uniform(-3, 3)
         sq.quantization_range = (min(v, 0.0) - 0.1, max(v, 0.0) + 0.1)
-        scalar = sq(v) if i % 3 else sq(torch.full((1, 1), v))
+        scalar = sq(v) if i % 3 == 1 else sq(torch.full((1, 1), v)) if i % 3 == 2 else v
         for op, fn in (("mul", F.mul), ("add", F.add)):
             with torch.no_grad():
-                ref = fn(x.dequantize(), scalar.dequantize())
+                ref = fn(x.dequantize(), scalar if type(scalar) is float else scalar.dequantize())
             q = LinearQuantizer(8, symmetric=False)
             q.quantization_range = (min(float(ref.min()), 0.0) - 0.01, max(float(ref.max()), 0.0) + 0.01)
             for a, b in ((x, scalar), (scalar, x)):
                 got, path, want = run_both(lambda: fn(a, b, output_quantizer=q))
-                assert path == op + ":integer", (op, path, i, tuple(x.shape), tuple(scalar.shape))
+                assert path == op + ":integer", (op, path, i, tuple(x.shape), getattr(scalar, "shape", v))
                 assert_exact(got, want, "%s by a scalar #%d" % (op, i))
 
 

@@ -1453,13 +1453,13 @@ def test_quantizers_take_absent_tensors_ints_and_floats_as_generated_code_passes
     with fastforward.estimate_ranges(q, running_minmax):
         assert q(None) is None and q(4) == 4 and q(True) is True
         q(torch.tensor([-1.0, 2.0]))
-        half = q(0.5)  # a float takes part in calibration as a 0-d tensor
-    assert isinstance(half, torch.Tensor) and half.shape == ()
+        half = q(0.5)  # a float takes part in calibration (as a 0-d tensor) and stays a float
+    assert type(half) is float and abs(half - 0.5) < 0.01
     lo, hi = q.quantization_range
     assert float(lo) == -1.0 and float(hi) == 2.0
-    out = q(0.5)
-    assert isinstance(out, QuantizedTensor) and out.shape == () and out.dtype == torch.get_default_dtype()
-    assert abs(float(out.dequantize()) - 0.5) <= float(q.scale) / 2 + 1e-7
+    out = q(0.5)  # the Python float of its quantized value
+    assert type(out) is float and out == float(q(torch.tensor(0.5)).dequantize())
+    assert abs(out - 0.5) <= float(q.scale) / 2 + 1e-7 and out != 0.5
     assert q(None) is None and q(7) == 7 and type(q(7)) is int
     # position ids, masks, a tuple of hidden states: passed on as they are, never calibrated on
     ids, mask, hidden = torch.arange(300), torch.ones(3, dtype=torch.bool), (torch.randn(2),)
@@ -1525,6 +1525,71 @@ def test_calibration_takes_the_branches_the_quantized_model_takes():
             fresh(x)
         pair = [q for _, q in fastforward.find_quantizers(fresh, "pair/**").named_modules() if not q.is_stub()]
         assert len(pair) == 3 and not any(q.has_uninitialized_params for q in pair)
+
+
+FLOAT_OR_TENSOR = textwrap.dedent(
+    """\
+    import torch
+
+
+    def apply_scale(t, scale=1):
+        scale = scale[..., : t.shape[-1]] if torch.is_tensor(scale) else scale
+        return t * scale
+
+
+    class Positions(torch.nn.Module):
+        # Like x-transformers' rotary embedding: a tensor scale, or the number 1.0 without one.
+        def __init__(self, dim, use_scale=False):
+            super().__init__()
+            self.register_buffer("scale", torch.linspace(0.5, 1.0, dim) if use_scale else None)
+
+        def forward(self, n):
+            freqs = torch.arange(n).float()
+            if self.scale is None:
+                return freqs, 1.0
+            return freqs, self.scale
+
+
+    class Block(torch.nn.Module):
+        def __init__(self, dim=4, use_scale=False):
+            super().__init__()
+            self.proj = torch.nn.Linear(dim, dim)
+            self.pos = Positions(dim, use_scale)
+
+        def forward(self, x):
+            freqs, scale = self.pos(x.shape[-1])
+            inverse = scale ** -1.0 if scale is not None else 1.0
+            return apply_scale(self.proj(x) + freqs, inverse)
+    """
+)
+
+
+def test_a_quantized_python_float_stays_a_float_for_code_that_tests_its_type():
+    # ffq quantizes `scale` (a tensor, or the number 1.0) where it is unpacked; a 0-d tensor
+    # made of the number took the helper's torch.is_tensor branch, which only a tensor of
+    # positions can take: calibration failed ("too many indices for tensor of dimension 0")
+    from fastforward import _integer
+
+    _real_ffq()
+    with _temporary_modules(ffq_float_or_tensor=FLOAT_OR_TENSOR):
+        import ffq_float_or_tensor
+
+        for use_scale in (False, True):
+            torch.manual_seed(0)
+            model = ffq_float_or_tensor.Block(use_scale=use_scale)
+            x = torch.randn(3, 4)
+            float_out = model(x)
+            fastforward.quantize(model, weights=8, activations=8)
+            with torch.no_grad(), fastforward.calibration(model):
+                model(x)
+            with torch.no_grad(), _integer.integer_execution(False):
+                simulated = value_of(model(x))
+            with torch.inference_mode():
+                integer = value_of(model(x))
+            assert torch.equal(simulated, integer)
+            assert 0 < (simulated - float_out).abs().max() < 0.1
+            scale = dict(model.named_modules())["quantizer_scale"]  # the number took part in calibration
+            assert not scale.is_stub() and not scale.has_uninitialized_params
 
 
 GENERATED_LINES = textwrap.dedent(

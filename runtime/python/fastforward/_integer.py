@@ -1140,6 +1140,15 @@ def _plan_eltwise(b: Dict[str, Any], op: str) -> Optional[Plan]:
     how = _output(b.get("output_quantizer"))
     if how[0] != _REQUANT:
         return None  # the C kernels write int8 only
+    for big, number in ((b["input"], b["other"]), (b["other"], b["input"])):
+        if type(number) in (int, float) and isinstance(big, QuantizedTensor):
+            # a Python number (a quantized scalar such as attention's scaling comes back from
+            # its quantizer as one): the simulation ops the dequantized tensor and the number
+            # in float32, as the table does
+            x = _activation(big)
+            if x is None or x.raw.numel() == 1:
+                return None
+            return _plan_by_value(op, x, ctypes.c_float(float(number)).value, how)
     x, y = _activation(b["input"]), _activation(b["other"])
     if x is None or y is None:
         return None
@@ -1181,6 +1190,11 @@ def _plan_by_scalar(op: str, big: _Act, small: _Act, how: Tuple[int, Any]) -> Pl
     # the scalar as the simulation dequantizes it: (code - zp) * scale, one float32 rounding
     # (the product of the two float32 values is exact in double)
     value = ctypes.c_float(float(code - small.qp.zero_point) * small.qp.scale).value
+    return _plan_by_value(op, big, value, how)
+
+
+def _plan_by_value(op: str, big: _Act, value: float, how: Tuple[int, Any]) -> Plan:
+    """add / mul of a tensor and a float32 ``value``, by a table of the tensor's codes."""
 
     def run() -> torch.Tensor:
         table = _lut(op + "_scalar", (value,), big.qp, how[1][1], how[1][0])

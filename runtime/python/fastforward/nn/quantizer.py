@@ -195,6 +195,27 @@ def _float_tensor(q: Any, value: float) -> torch.Tensor:
     return t
 
 
+# quantizer -> (its last result for a Python float, that result as a Python float): a
+# LinearQuantizer returns the same object for the same float (its memo), read once.
+_FLOAT_OUTPUTS: "weakref.WeakKeyDictionary[Any, Tuple[Any, float]]" = weakref.WeakKeyDictionary()
+
+
+def _number_of(q: Any, out: Any) -> Any:
+    """The Python float a quantizer's 0-d result for a Python float stands for (its
+    dequantized value); other results (an override's own) as they are."""
+    if not isinstance(out, torch.Tensor) or out.dim() != 0:
+        return out
+    hit = _FLOAT_OUTPUTS.get(q)
+    if hit is not None and hit[0] is out:
+        return hit[1]
+    value = float((out.dequantize() if hasattr(out, "dequantize") else out).detach())
+    try:
+        _FLOAT_OUTPUTS[q] = (out, value)
+    except TypeError:  # not weakly referenceable
+        pass
+    return value
+
+
 def float_input(q: Any) -> Optional[torch.Tensor]:
     """The 0-d tensor ``q``'s forward last made of a Python float, or None."""
     hit = _FLOAT_INPUTS.get(q)
@@ -241,13 +262,18 @@ class Quantizer(torch.nn.Module):
                 and (data.layout == torch.strided or isinstance(data, QuantizedTensor))):
             # Generated code quantizes values whose type it cannot know (docs/quantization.md,
             # "Values that are not float tensors"): a Python float is quantized as a 0-d tensor of
-            # the default dtype; anything else that is not a dense floating-point tensor (None, an
-            # int, an integer or bool tensor such as position ids or a mask, a sparse or other
-            # non-strided tensor such as torch_geometric's adjacency, a tuple) passes on
-            # unchanged, as through a stub.
+            # the default dtype and comes back as the Python float of its quantized value, so
+            # code that tests what it holds (`torch.is_tensor(scale)`, `isinstance(s, float)`)
+            # takes the branch the float model takes; anything else that is not a dense
+            # floating-point tensor (None, an int, an integer or bool tensor such as position ids
+            # or a mask, a sparse or other non-strided tensor such as torch_geometric's
+            # adjacency, a tuple) passes on unchanged, as through a stub.
             if type(data) is not float:
                 return data
-            data = _float_tensor(self, data)
+            return _number_of(self, self._quantize_overridden(_float_tensor(self, data)))
+        return self._quantize_overridden(data)
+
+    def _quantize_overridden(self, data: torch.Tensor) -> torch.Tensor:
         overrides = self.__dict__.get("_quantizer_overrides")
         if not overrides:
             return self.quantize(data)
