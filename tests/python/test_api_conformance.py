@@ -252,7 +252,7 @@ def test_qmodule_state_on_a_quanto_style_model_and_on_quantizers_set_later():
     assert isinstance(model(x), ff.QuantizedTensor)
 
     model = ff.quantize_model(_small_model())
-    ff.find_quantizers(model, "0/weight_quantizer").initialize(LinearQuantizer, num_bits=8)
+    ff.find_quantizers(model, "**/[quantizer:parameter/weight]").initialize(LinearQuantizer, num_bits=8)
     ff.set_qmodule_state(model, states.FLOAT)
     ff.find_quantizers(model, "**/[quantizer:activation]").initialize(LinearQuantizer, num_bits=8)
     ff.set_qmodule_state(model, states.CALIBRATE)
@@ -479,6 +479,41 @@ def test_operator_table_add_alias():
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=d)
         assert out.returncode == 0, out.stderr
         assert "fastforward.nn.functional.relu(x" in out.stdout, out.stdout
+
+
+def test_two_strict_hooks_on_one_module_leave_the_flag_as_it_was():
+    # strict_quantization_for_module restored the flag in its post hook, and torch runs post
+    # hooks in registration order (not reversed): with two on one module (ff.quantize's mark
+    # and a qmodule_state mode) the first restored True, the second then "restored" False,
+    # and strict quantization stayed off for the rest of the program after one forward.
+    model = ff.quantize(_small_model(), weights=8, activations=8, use_ffq=False)
+    x = torch.randn(3, 4)
+    model(x)
+    assert ff.get_strict_quantization() is True
+    ff.set_qmodule_state(model, ff.QModuleState.CALIBRATE)
+    model(x)
+    assert ff.get_strict_quantization() is True
+    inner = ff.strict_quantization_for_module(False, model[0])
+    seen = []
+    model[0].register_forward_hook(lambda *args: seen.append(ff.get_strict_quantization()))
+    with ff.strict_quantization(True):
+        model(x)
+        assert seen == [False] and ff.get_strict_quantization() is True
+    inner.remove()
+
+    class Boom(Exception):
+        pass
+
+    def fail(*args):
+        raise Boom()
+
+    hook = model[2].register_forward_pre_hook(fail)
+    try:
+        model(x)
+    except Boom:
+        pass
+    hook.remove()
+    assert ff.get_strict_quantization() is True
 
 
 if __name__ == "__main__":

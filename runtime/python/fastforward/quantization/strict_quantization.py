@@ -32,13 +32,33 @@ class ModuleStrictQuantHandle:
         self.remove()
 
 
+# The settings of the hooks of every module now running, oldest first. A post hook takes its
+# own setting out wherever it is: at the end it restores the flag; before a newer one, it
+# hands the value to restore on to that one. So hooks that end out of order still leave the
+# flag as it was: torch runs post hooks in registration order, not reversed, and two strict
+# hooks on one module (ff.quantize's mark and a qmodule_state mode) left it False for good.
+_running: List[_FlagSetting] = []
+
+
 def _strict_pre(strict: bool, stack: List[_FlagSetting], mod: Any, args: Any) -> None:
-    stack.append(_FlagSetting("strict_quantization", strict))
+    setting = _FlagSetting("strict_quantization", strict)
+    _running.append(setting)
+    stack.append(setting)
 
 
 def _strict_post(stack: List[_FlagSetting], mod: Any, args: Any, output: Any) -> None:
-    if stack:
-        stack.pop().restore()
+    if not stack:
+        return
+    setting = stack.pop()
+    at = next((i for i in range(len(_running) - 1, -1, -1) if _running[i] is setting), None)
+    if at is None:
+        setting.restore()
+    elif at == len(_running) - 1:
+        _running.pop()
+        setting.restore()
+    else:
+        _running[at + 1].previous = setting.previous
+        del _running[at]
 
 
 def strict_quantization_for_module(strict: bool = True, *modules: torch.nn.Module) -> ModuleStrictQuantHandle:
