@@ -516,5 +516,32 @@ def test_two_strict_hooks_on_one_module_leave_the_flag_as_it_was():
     assert ff.get_strict_quantization() is True
 
 
+def test_forward_wrappers_of_old_torch_come_off_in_any_order():
+    # torch < 2.1 has no always_call hooks; the strict hooks' post part wraps the instance's
+    # forward instead. Removing the outer wrapper deleted the instance's forward, dropping the
+    # older wrapper inside it (its pre hook then switched strict quantization off with nothing
+    # to switch it back: a qmodule_state FLOAT mode on an ff.quantize'd model, then any other
+    # mode); removing an inner one did nothing.
+    from fastforward.quantization.strict_quantization import _ForwardWrapper
+
+    calls = []
+    layer = torch.nn.Linear(2, 2)
+    first = _ForwardWrapper(layer, lambda m, a, o: calls.append("first"))
+    second = _ForwardWrapper(layer, lambda m, a, o: calls.append("second"))
+    layer(torch.randn(1, 2))
+    assert calls == ["first", "second"]
+    second.remove()
+    calls.clear()
+    layer(torch.randn(1, 2))
+    assert calls == ["first"]
+    third = _ForwardWrapper(layer, lambda m, a, o: calls.append("third"))
+    first.remove()  # an inner one
+    calls.clear()
+    layer(torch.randn(1, 2))
+    assert calls == ["third"]
+    third.remove()
+    assert "forward" not in layer.__dict__
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -106,8 +106,23 @@ class _ForwardWrapper:
         module.forward = self.forward  # type: ignore[method-assign]
 
     def remove(self) -> None:
-        if self.module.__dict__.get("forward") is self.forward:
-            del self.module.__dict__["forward"]
+        """Take this wrapper out of the chain of wrapped forwards, wherever it is in it: the
+        outermost gives the instance back the forward it wrapped (another wrapper's, kept);
+        an inner one is skipped by the wrapper around it. (Deleting the instance's forward
+        dropped the older wrappers inside: their pre hooks then set the flag with no post
+        hook to restore it.)"""
+        current = self.module.__dict__.get("forward")
+        if current is self.forward:
+            if self.forward.inner is None:
+                del self.module.__dict__["forward"]
+            else:
+                self.module.__dict__["forward"] = self.forward.inner
+            return
+        while isinstance(current, _StrictForward):
+            if current.inner is self.forward:
+                current.inner = self.forward.inner
+                return
+            current = current.inner
 
 
 def mark_non_strict(model: torch.nn.Module) -> ModuleStrictQuantHandle:
