@@ -516,6 +516,37 @@ def test_two_strict_hooks_on_one_module_leave_the_flag_as_it_was():
     assert ff.get_strict_quantization() is True
 
 
+def test_a_model_in_any_qmodule_state_pickles():
+    # The mode controller kept its hooks and observers in a contextlib.ExitStack of
+    # generator-based contexts: torch.save of a model after set_qmodule_state raised "cannot
+    # pickle 'generator' object". Loaded, the model keeps its mode (a calibrating one keeps
+    # calibrating) and the next change undoes what the mode had installed.
+    states = ff.QModuleState
+    torch.manual_seed(0)
+    x = torch.randn(8, 4)
+    model = ff.quantize(_small_model(), weights=8, activations=8, use_ffq=False)
+    ff.set_qmodule_state(model, states.CALIBRATE, observer=ff.range_setting.ExpAvgMinMax(0.5))
+    model(x)
+    loaded = _save_load(model)
+    assert ff.quantization.qstate.get_qmodule_state(loaded) is states.CALIBRATE
+    out_q = loaded[2][0].output_quantizer
+    before = out_q.quantization_range[1].clone()
+    loaded(x * 10)
+    assert not torch.equal(out_q.quantization_range[1], before)  # still observing
+    ff.set_qmodule_state(loaded, states.QUANTIZED_EVAL)
+    assert all(type(fn).__name__ == "DisableQuantizationOverride" for fn in out_q.overrides)
+    frozen_range = out_q.quantization_range[1].clone()
+    assert isinstance(loaded(x * 100), ff.QuantizedTensor)
+    assert torch.equal(out_q.quantization_range[1], frozen_range)
+    for state in (states.QUANTIZED_EVAL, states.FLOAT, states.QUANT_AWARE_TRAIN):
+        ff.set_qmodule_state(loaded, state)
+        again = _save_load(loaded)
+        assert ff.quantization.qstate.get_qmodule_state(again) is state
+        quantized = isinstance(again(x), ff.QuantizedTensor)
+        assert quantized == (state is not states.FLOAT)
+        assert ff.get_strict_quantization() is True
+
+
 def test_forward_wrappers_of_old_torch_come_off_in_any_order():
     # torch < 2.1 has no always_call hooks; the strict hooks' post part wraps the instance's
     # forward instead. Removing the outer wrapper deleted the instance's forward, dropping the

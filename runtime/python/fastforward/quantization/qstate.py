@@ -22,9 +22,9 @@ import torch
 
 from fastforward.nn.quantizer import Quantizer
 from fastforward.exceptions import QuantizationError
-from fastforward.overrides import DisableQuantizationOverride, enable_quantization
+from fastforward.overrides import DisableQuantizationOverride
 from fastforward.quantization.strict_quantization import strict_quantization_for_module
-from fastforward.range_setting import estimate_ranges
+from fastforward.range_setting.common import end_estimation, start_estimation
 from fastforward.range_setting.minmax import RunningMinMaxRangeEstimator
 
 __all__ = ["QModuleState", "get_qmodule_state", "qmodule_state", "set_qmodule_state"]
@@ -40,13 +40,19 @@ class QModuleState(enum.Enum):
 
 
 class _Controller:
+    """The mode of one model. What a mode installs (the strict-off hooks, the observers'
+    overrides, other switches turned on) is kept as plain records, undone by the next
+    change, so a model in any mode pickles with its controller (``torch.save(model)``)."""
+
     def __init__(self, model: torch.nn.Module) -> None:
         self.model = model
         self.state: Optional[QModuleState] = None
         self.observer: Any = None
         self.switch = DisableQuantizationOverride()
         self.quantizers: List[Quantizer] = []
-        self.stack = contextlib.ExitStack()
+        self.strict_handle: Any = None  # ModuleStrictQuantHandle while the mode is not quantizing
+        self.estimation: Any = None  # (estimator, prepared parts) while an observer runs
+        self.enabled: List[Any] = []  # (other switch, its previous setting) in quantizing modes
 
     def refresh(self) -> None:
         """Take the model's current real quantizers (a QuantizationConfig may have replaced
@@ -64,26 +70,48 @@ class _Controller:
         self.switch.attach_to([q for q in current if id(q) not in known])
         self.quantizers = current
 
+    def undo(self) -> None:
+        """Take away what the current mode installed."""
+        if self.estimation is not None:
+            estimation, self.estimation = self.estimation, None
+            end_estimation(*estimation)
+        if self.strict_handle is not None:
+            handle, self.strict_handle = self.strict_handle, None
+            handle.remove()
+        for other, previous in reversed(self.enabled):
+            other.quantization_enabled = previous
+        self.enabled = []
+
     def apply(self, state: QModuleState, observer: Any) -> None:
         self.refresh()
-        self.stack.close()
-        self.stack = contextlib.ExitStack()
+        self.undo()
         quantize = state in (QModuleState.QUANT_AWARE_TRAIN, QModuleState.QUANTIZED_EVAL)
         self.switch.enable_quantization(quantize)
         if quantize:
             # explicit: also the switches others attached (ff.quantize holds activations back
             # until ff.calibration) let data through to quantization while the mode lasts
-            self.stack.enter_context(enable_quantization(self.model))
+            seen = {id(self.switch)}
+            for q in self.quantizers:
+                for fn in q.overrides:
+                    if isinstance(fn, DisableQuantizationOverride) and id(fn) not in seen:
+                        seen.add(id(fn))
+                        self.enabled.append((fn, fn.quantization_enabled))
+                        fn.quantization_enabled = True
         else:
-            self.stack.enter_context(strict_quantization_for_module(False, self.model))
+            self.strict_handle = strict_quantization_for_module(False, self.model)
         if state is QModuleState.CALIBRATE and observer is None:
             observer = RunningMinMaxRangeEstimator
         if state in (QModuleState.CALIBRATE, QModuleState.QUANT_AWARE_TRAIN) and observer is not None:
             if isinstance(observer, type):
                 observer = observer(skip_unsupported_quantizers=True)
-            self.stack.enter_context(estimate_ranges(self.quantizers, observer))
+            self.estimation = start_estimation(self.quantizers, observer)
         self.state = state
         self.observer = observer
+
+    def release(self) -> None:
+        """Undo the mode and detach the switch (the model leaves mode control)."""
+        self.undo()
+        self.switch.detach()
 
 
 def _controller(model: torch.nn.Module) -> _Controller:
@@ -120,8 +148,7 @@ def qmodule_state(model: torch.nn.Module, state: QModuleState, *, observer: Any 
         yield
     finally:
         if previous is None:
-            ctl.stack.close()
-            ctl.switch.detach()
+            ctl.release()
             del model.__dict__[_KEY]
         else:
             ctl.apply(previous, previous_observer)

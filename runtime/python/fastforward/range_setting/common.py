@@ -86,6 +86,18 @@ def estimate_ranges(model_or_layers: Union[torch.nn.Module, Sequence[torch.nn.Mo
                     estimator: Union[RangeEstimator, type], *args: Any, **kwargs: Any) -> Iterator[None]:
     """Within the with block, calls through the quantizers of ``model_or_layers`` update
     their ranges with ``estimator`` (an instance, or a class built with the extra args)."""
+    estimator, prepared = start_estimation(model_or_layers, estimator, *args, _stacklevel=4, **kwargs)
+    try:
+        yield
+    finally:
+        end_estimation(estimator, prepared)
+
+
+def start_estimation(model_or_layers: Union[torch.nn.Module, Sequence[torch.nn.Module]],
+                     estimator: Union[RangeEstimator, type], *args: Any, _stacklevel: int = 2,
+                     **kwargs: Any) -> Tuple[Any, List[Tuple[torch.nn.Module, Any]]]:
+    """What entering ``estimate_ranges`` does: (the estimator, the prepared parts) for
+    ``end_estimation``. Plain data, so a holder of them pickles (``qmodule_state``)."""
     if isinstance(estimator, type):
         estimator = estimator(*args, **kwargs)
     elif args or kwargs:
@@ -105,18 +117,24 @@ def estimate_ranges(model_or_layers: Union[torch.nn.Module, Sequence[torch.nn.Mo
         for module in modules:
             for part in estimator.split_module(module):
                 prepared.append((part, estimator.prepare(part)))
-        if not prepared and modules:
-            import warnings
+    except BaseException:
+        end_estimation(estimator, prepared)
+        raise
+    if not prepared and modules:
+        import warnings
 
-            warnings.warn(
-                "estimate_ranges: %s has no quantizer to estimate (only stubs, or none); nothing "
-                "will be calibrated (put quantizers in first: ff.find_quantizers(...).initialize, "
-                "a QuantizationConfig, or ff.quantize)"
-                % ", ".join(type(m).__name__ for m in modules[:3]), UserWarning, stacklevel=3)
-        yield
-    finally:
-        for part, metadata in reversed(prepared):
-            estimator.cleanup(part, metadata)
+        warnings.warn(
+            "estimate_ranges: %s has no quantizer to estimate (only stubs, or none); nothing "
+            "will be calibrated (put quantizers in first: ff.find_quantizers(...).initialize, "
+            "a QuantizationConfig, or ff.quantize)"
+            % ", ".join(type(m).__name__ for m in modules[:3]), UserWarning, stacklevel=_stacklevel)
+    return estimator, prepared
+
+
+def end_estimation(estimator: Any, prepared: List[Tuple[torch.nn.Module, Any]]) -> None:
+    """What leaving ``estimate_ranges`` does (the estimator's cleanup of every part)."""
+    for part, metadata in reversed(prepared):
+        estimator.cleanup(part, metadata)
 
 
 class SimpleEstimatorStep(abc.ABC):
