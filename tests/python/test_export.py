@@ -496,6 +496,31 @@ def test_fused_softmax_of_a_one_sided_grid_is_a_warning():
         assert bool(hits) == warned, (symmetric, [str(w.message) for w in seen])
 
 
+def test_fused_average_pool_past_the_input_is_a_warning():
+    """ONNX Runtime's fused QLinearAveragePool divides a ceil-mode window reaching past the
+    input by the whole kernel area (its reference execution, like torch, by the part inside):
+    the export warns for such a pooling, and stays silent when every window fits."""
+    needs_onnx()
+    # a 4x4 map: kernel 3 leaves a window hanging over (a 2x2 output); ONNX Runtime also fuses a pool whose
+    # QuantizeLinear comes after a Flatten (it moves the QuantizeLinear up)
+    for kernel, flat, warned in ((3, False, True), (3, True, True), (2, False, False)):
+        torch.manual_seed(7)
+        x = torch.randn(2, 3, 4, 4)
+        tail = [torch.nn.Flatten(), torch.nn.Linear(16, 2)] if flat else [torch.nn.Conv2d(4, 2, 1)]
+        model = calibrated_w8a8(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.AvgPool2d(kernel, ceil_mode=True),
+                                                    *tail).eval(), x)
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            export(model, (x,), tmp, "pool", format="onnx_qdq")
+            if ort_available():  # the reference execution is right either way
+                with torch.no_grad():
+                    ref = value(model(x)).numpy()
+                assert np.abs(run_ort(os.path.join(tmp, "pool.onnx"), (x,), False) - ref).max() <= output_step(
+                    model, x) * 1.0001
+        hits = [w for w in seen if "QLinearAveragePool" in str(w.message)]
+        assert bool(hits) == warned, (kernel, [str(w.message) for w in seen])
+
+
 def test_resnet18_cnn():
     needs_onnx()
     from export_models import ResNet18Like

@@ -343,6 +343,7 @@ def qdq_cleanup(model_proto: Any, opset_version: int) -> None:
     _declare_opset(model_proto, opset_version)
     _constants_to_initializers(onnx, model_proto)
     _warn_fused_softmax(model_proto)
+    _warn_fused_average_pool(model_proto)
 
 
 def _warn_fused_softmax(model_proto: Any) -> None:
@@ -372,6 +373,76 @@ def _warn_fused_softmax(model_proto: Any) -> None:
                       "(GraphOptimizationLevel.ORT_DISABLE_ALL) gives the right values. For ONNX Runtime's "
                       "default execution, set those quantizers' range to (0, 1)" % (narrow, "" if narrow == 1 else "s"),
                       stacklevel=3)
+
+
+def _overhangs(size: int, kernel: int, stride: int, begin: int, end: int) -> bool:
+    """Does the last window of a ceil-mode pooling reach past the input and its padding?"""
+    span = size + begin + end
+    out = -(-(span - kernel) // stride) + 1
+    if (out - 1) * stride >= size + begin:  # (a last window must start inside)
+        out -= 1
+    return (out - 1) * stride + kernel > span
+
+
+def _warn_fused_average_pool(model_proto: Any) -> None:
+    """``DequantizeLinear -> AveragePool -> QuantizeLinear`` is what ONNX Runtime's default
+    execution fuses into its ``QLinearAveragePool``; ONNX Runtime 1.31 divides there by the
+    whole kernel area also for a ceil-mode window that reaches past the input and its padding
+    with ``count_include_pad`` (ONNX, torch and ORT's reference execution divide by the part
+    inside): such outputs come back too small (transformers' EfficientNet head pools with
+    nn.AvgPool2d(hidden_dim, ceil_mode=True), a kernel larger than its map: all 0). The
+    export says so, once."""
+    from onnx import shape_inference
+
+    graph = model_proto.graph
+    dequantized = {n.output[0] for n in graph.node if n.op_type == "DequantizeLinear"}
+    consumers: Dict[str, list] = {}
+    for n in graph.node:
+        for name in n.input:
+            consumers.setdefault(name, []).append(n)
+
+    def requantized(name: str, depth: int = 0) -> bool:
+        # a QuantizeLinear of the value, also past ops that only move elements (ONNX Runtime
+        # moves the QuantizeLinear up through them: EfficientNet's pool -> Reshape -> Q)
+        for n in consumers.get(name, []):
+            if n.op_type == "QuantizeLinear" or (
+                    depth < 4 and n.op_type in ("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose")
+                    and n.input[0] == name and requantized(n.output[0], depth + 1)):
+                return True
+        return False
+
+    pools = [n for n in graph.node if n.op_type == "AveragePool" and n.input[0] in dequantized
+             and requantized(n.output[0])]
+    attrs = [{a.name: a for a in n.attribute} for n in pools]
+    pools = [(n, a) for n, a in zip(pools, attrs)
+             if "ceil_mode" in a and a["ceil_mode"].i and "count_include_pad" in a and a["count_include_pad"].i]
+    if not pools:
+        return
+    shapes: Dict[str, Any] = {}
+    try:
+        inferred = shape_inference.infer_shapes(model_proto).graph
+        for v in list(inferred.value_info) + list(inferred.input) + list(inferred.output):
+            dims = v.type.tensor_type.shape.dim
+            shapes[v.name] = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+    except Exception:  # noqa: BLE001 - without shapes every such pool counts
+        pass
+    wrong = 0
+    for node, a in pools:
+        kernel = list(a["kernel_shape"].ints)
+        strides = list(a["strides"].ints) if "strides" in a else [1] * len(kernel)
+        pads = list(a["pads"].ints) if "pads" in a else [0] * (2 * len(kernel))
+        shape = shapes.get(node.input[0])
+        sizes = shape[-len(kernel):] if shape and len(shape) >= len(kernel) else [None] * len(kernel)
+        if any(size is None or _overhangs(size, kernel[d], strides[d], pads[d], pads[d + len(kernel)])
+               for d, size in enumerate(sizes)):
+            wrong += 1
+    if wrong:
+        warnings.warn("export: %d quantized average pooling%s with ceil_mode and count_include_pad ha%s a window "
+                      "reaching past the input: ONNX Runtime's fused QLinearAveragePool (its default "
+                      "optimisation, 1.31) divides such windows by the whole kernel area, so their outputs "
+                      "come out too small; the file is right and ONNX Runtime's reference execution "
+                      "(GraphOptimizationLevel.ORT_DISABLE_ALL) gives the right values"
+                      % (wrong, "" if wrong == 1 else "s", "s" if wrong == 1 else "ve"), stacklevel=3)
 
 
 def write_atomically(final: str, write: Callable[[str], None]) -> None:
