@@ -116,6 +116,7 @@ typedef struct Discovery {
     const Cst *imp_c;
     uint32_t imp_def;
     PtrVec imp_stmts;
+    bool root_walk;  // walking a module-level statement of a script (walk_root_statements)
 } Discovery;
 
 static void discover(Discovery *d, ClassInfo *ci, int depth);
@@ -188,12 +189,21 @@ static void walk_submodule_expr(Discovery *d, Module *m, uint32_t n, int depth) 
         if (sub && is_hand_quantized_class(sub)) sub = NULL, q = NULL;  // children still walked
         if (sym.kind == SYM_NONE) {
             const char *missing = program_missing_import(d->cx, m, cst_field(c, n, F_FUNCTION));
+            // A script's own statements call library functions on its model
+            // (`ff.autoquantize(Net())`, `report(Net())`): a lower-case callee there is taken
+            // for a function, not a submodule class, and its module not being found is no news.
+            const char *callee = program_dotted_text(d->cx, c, cst_field(c, n, F_FUNCTION));
+            const char *last = callee ? strrchr(callee, '.') : NULL;
+            last = last ? last + 1 : callee;
+            if (missing && d->root_walk && last && *last >= 'a' && *last <= 'z') missing = NULL;
             if (missing)
                 program_warn_missing(d->cx, m, n,
                                      arena_printf(d->cx, "submodule class '%s'",
                                                   program_dotted_text(d->cx, c, cst_field(c, n, F_FUNCTION))),
                                      missing);
         }
+        bool at_root = d->root_walk;
+        d->root_walk = false;  // a class's or factory's own code is not the script's
         if (sub && program_is_module_class(d->cx, sub)) discover(d, sub, depth + 1);
         else if (sym.kind == SYM_FUNC && sym.fn && !sym.fn->owner) walk_factory(d, sym.fn, depth);
         else if (sub && !program_is_module_class(d->cx, sub))  // a builder object: its methods
@@ -212,6 +222,7 @@ static void walk_submodule_expr(Discovery *d, Module *m, uint32_t n, int depth) 
                         q);
             }
         }
+        d->root_walk = at_root;
     }
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
         if (c->nodes[c->nodes[n].first_child + k].named)
@@ -385,7 +396,11 @@ static void walk_root_statements(Discovery *d, Module *m, uint32_t n, int depth)
         depth > DISCOVER_DEPTH_MAX)
         return;
     if (kind == K_EXPR_STMT || kind == K_RETURN || kind == K_ASSERT) {
-        if (builds_root(d, m, n, 0)) walk_submodule_expr(d, m, n, 0);
+        if (builds_root(d, m, n, 0)) {
+            d->root_walk = true;
+            walk_submodule_expr(d, m, n, 0);
+            d->root_walk = false;
+        }
         return;
     }
     for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
