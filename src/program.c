@@ -499,6 +499,23 @@ FuncInfo *program_function(const Module *m, const char *name) {
 
 // Top-level statements are children of the module node (node 0); a binding inside an
 // `if` / `try` / `with` / loop at module level is conditional.
+// Whether statement n sits in the body of an `if TYPE_CHECKING:` / `if typing.TYPE_CHECKING:`
+// (not in its else branch): code that never runs, only type checkers read it.
+static bool under_type_checking(const Cst *c, uint32_t n) {
+    for (int up = 0; n != CST_NONE && n != 0 && up < 64; up++) {
+        uint32_t p = c->nodes[n].parent;
+        if (p == CST_NONE) return false;
+        if (c->nodes[p].kind == K_IF && c->nodes[n].field == F_CONSEQUENCE) {
+            uint32_t cond = cst_unparen(c, cst_field(c, p, F_CONDITION));
+            if (cond != CST_NONE && c->nodes[cond].kind == K_ATTRIBUTE)
+                cond = cst_field(c, cond, F_ATTRIBUTE);
+            if (cond != CST_NONE && cst_text_is(c, cond, "TYPE_CHECKING")) return true;
+        }
+        n = p;
+    }
+    return false;
+}
+
 uint32_t program_function_other_binding(const Module *m, const FuncInfo *fn) {
     if (fn->owner) return CST_NONE;
     const Cst *c = m->cst;
@@ -507,6 +524,9 @@ uint32_t program_function_other_binding(const Module *m, const FuncInfo *fn) {
     for (size_t i = 0; i < m->bindings.len; i++) {
         const Binding *b = VEC_AT(m->bindings, Binding, i);
         if (strcmp(b->name, fn->name) != 0 || b->node >= c->count) continue;
+        // a definition for type checkers only (`if TYPE_CHECKING: def f(...)`, else the
+        // real one: torch.meshgrid) never binds the name at run time
+        if (b->node != fn->outer && b->node != fn->def && under_type_checking(c, b->node)) continue;
         if (c->nodes[b->node].parent != 0) any_conditional = true;
         if (b->node != fn->outer && b->node != fn->def && other == CST_NONE) other = b->node;
     }
