@@ -1250,6 +1250,57 @@ def test_models_made_by_quantize_save_and_reload_every_way():
         assert ff.get_strict_quantization()  # outside those models' forwards, strict as before
 
 
+def test_calibrated_state_loads_into_a_fresh_model_made_by_quantize():
+    # The Quanto way of reloading: quantize a fresh float model the same way, then load the
+    # calibrated state. Its slots that calibration had turned into stubs (a branch never
+    # taken) still held uncalibrated quantizers (load_state_dict: missing 'scale' keys), and
+    # the switch holding its activations back until calibration stayed: the loaded model ran
+    # its activations in float (plain tensors out, silently).
+    with tempfile.TemporaryDirectory() as d:
+        float_module, _, _ = _generate(d, "branchy_reload", BRANCHY_MODEL)
+        torch.manual_seed(0)
+        float_model = float_module.Branchy()
+        model = ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)
+        x = torch.randn(4, 8)
+        with torch.no_grad(), ff.calibration(model):
+            model(x)
+        with torch.no_grad():
+            want = model(x)
+        assert isinstance(want, QuantizedTensor)
+        for state in (model.state_dict(), pickle_roundtrip(model.state_dict())):
+            fresh = ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)
+            result = fresh.load_state_dict(state)
+            assert not result.missing_keys and not result.unexpected_keys, result
+            assert isinstance(fresh.quantizer_mask, QuantizerStub) and isinstance(fresh.quantizer_mul, QuantizerStub)
+            with torch.no_grad():
+                got = fresh(x)
+            assert isinstance(got, QuantizedTensor) and torch.equal(got.dequantize(), want.dequantize())
+            again = fresh.state_dict()  # and its own state says the same
+            assert sorted(again) == sorted(state)
+        # the same through save_quantization_state (the file lists the calibration's stubs)
+        ff.save_quantization_state(model, name_or_path="branchy_reload", cache_dir=d)
+        fresh = ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)
+        ff.load_quantization_state(fresh, name_or_path="branchy_reload", cache_dir=d, overwrite_policy="overwrite")
+        assert isinstance(fresh.quantizer_mask, QuantizerStub) and isinstance(fresh.quantizer_mul, QuantizerStub)
+        with torch.no_grad():
+            assert torch.equal(fresh(x).dequantize(), want.dequantize())
+        # a float state dict loaded into it leaves its quantizers waiting for calibration
+        fresh = ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)
+        fresh.load_state_dict(float_model.state_dict(), strict=False)
+        assert not isinstance(fresh.quantizer_mul, QuantizerStub)
+        with torch.no_grad():
+            assert type(fresh(x)) is torch.Tensor
+
+
+def pickle_roundtrip(obj):
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    buf.seek(0)
+    return torch.load(buf)
+
+
 def test_calibrated_state_dict_loads_into_a_fresh_copy_bitwise():
     float_model = small_model()
     model = calibrated(copy.deepcopy(float_model))

@@ -75,6 +75,8 @@ _QUANTIZED_CLASSES: Dict[type, type] = {}
 _RECORDED: List[Tuple[type, type]] = []
 # State-dict key (under a quantized module's prefix) of its quantizer recipes.
 _RECIPES_KEY = "_ff_quantizers"
+# Instance attribute: names of the slots a calibration replaced by stubs (saved as "stubs").
+_STUBBED_KEY = "_ff_stubbed_slots"
 # A filter installed by filter_quantized_module_map (tuple of Python module names) or None.
 _MAP_FILTER: List[Tuple[str, ...]] = []
 
@@ -273,6 +275,13 @@ class QuantizedModule(torch.nn.Module):
         super()._save_to_state_dict(destination, prefix, keep_vars)
         recipes = {} if get_export_mode() else self._quantizer_recipes()
         entry: Dict[str, Any] = {"quantizers": recipes} if recipes else {}
+        # Slots a calibration turned into stubs (never reached, masks): a copy whose slot
+        # still holds a real, uncalibrated quantizer (a fresh fastforward.quantize) makes it a
+        # stub too when loading, instead of missing its range.
+        stubbed = sorted(name for name in self.__dict__.get(_STUBBED_KEY, ())
+                         if isinstance(self._modules.get(name), Quantizer) and self._modules[name].is_stub())
+        if stubbed and not get_export_mode():
+            entry["stubs"] = stubbed
         if not get_export_mode() and self.__dict__.get("_ff_strict") is False:
             entry["strict"] = False  # made by fastforward.quantize: runs without strict quantization
         if entry:
@@ -295,12 +304,32 @@ class QuantizedModule(torch.nn.Module):
                         continue
                     _replace_slot(self, name, new)
                     new.__dict__["_ff_path"] = prefix + name
+        for name in (extra.get("stubs", ()) if isinstance(extra, dict) else ()):
+            current = self._modules.get(name, None)
+            if isinstance(current, Quantizer) and not current.is_stub():
+                from fastforward.nn.quantizer import QuantizerStub
+
+                setattr(self, name, QuantizerStub(_metadata=current.quant_metadata))
+            if isinstance(current, Quantizer):
+                self.__dict__.setdefault(_STUBBED_KEY, set()).add(name)
         if isinstance(extra, dict) and extra.get("strict") is False:
             from fastforward.quantization.strict_quantization import mark_non_strict
 
             mark_non_strict(self)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
                                       unexpected_keys, error_msgs)
+        # A quantizer whose state was loaded holds a calibrated range: the switch with which
+        # fastforward.quantize holds activations back until calibration steps aside for it,
+        # as at the end of a calibration (else the loaded model ran its activations in float).
+        for name, child in self._modules.items():
+            if not isinstance(child, Quantizer) or child.is_stub():
+                continue
+            # (the quantizer itself loads after this module: its state is in state_dict)
+            if not any(key.startswith(prefix + name + ".") for key in state_dict):
+                continue
+            for handle_id, fn in list(child._overrides_dict().items()):
+                if getattr(fn, "until_calibrated", False):
+                    child.remove_override(handle_id)
         if prefix + _RECIPES_KEY in unexpected_keys:
             unexpected_keys.remove(prefix + _RECIPES_KEY)
 

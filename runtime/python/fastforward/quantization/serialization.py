@@ -34,7 +34,7 @@ import torch
 
 from fastforward.cache import get_assets_path
 from fastforward.exceptions import QuantizationError
-from fastforward.nn.quantizer import Quantizer
+from fastforward.nn.quantizer import Quantizer, QuantizerStub
 from fastforward.quantization.granularity import Granularity, PerBlock, PerChannel, PerTensor, PerTile
 from fastforward.serialization import from_plain, to_plain
 
@@ -405,6 +405,7 @@ def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
     if lazy:
         config["lazy_parameters"] = lazy
     _note_strictness(model, config)
+    _note_stubbed(model, config)
     config_path = directory / "config.yaml"
     _atomic_write(config_path, [_dump_config(config)])
     return config_path
@@ -483,6 +484,18 @@ def _note_strictness(model: torch.nn.Module, config: Dict[str, Any]) -> None:
         config["strict_quantization"] = False
 
 
+def _note_stubbed(model: torch.nn.Module, config: Dict[str, Any]) -> None:
+    """The slots a calibration turned into stubs (``fastforward.calibration``: branches never
+    reached, masks): loading makes them stubs in a copy that holds real, uncalibrated
+    quantizers there (one made by the same ``fastforward.quantize`` call)."""
+    from fastforward.nn.quantized_module import _STUBBED_KEY
+
+    stubbed = sorted(path for path, (parent, attr, q) in _quantizer_slots(model).items()
+                     if q.is_stub() and attr in parent.__dict__.get(_STUBBED_KEY, ()))
+    if stubbed:
+        config["stubs"] = stubbed
+
+
 def _restore_strictness(model: torch.nn.Module, config: Mapping[str, Any]) -> None:
     if config.get("strict_quantization") is False:
         from fastforward.quantization.strict_quantization import mark_non_strict
@@ -502,8 +515,10 @@ def _plan_quantizers(model: torch.nn.Module, config: Mapping[str, Any], tensors:
         if isinstance(recipe, Mapping) and recipe.get("lazy"):
             lazy_keys[path] = list(recipe["lazy"])
     slots = _quantizer_slots(model)
+    stubbed = [p for p in (config.get("stubs") or ()) if p in slots and p not in recipes]
     unexpected = sorted(p for p in recipes if p not in slots)
-    missing = sorted(p for p, (_, _, q) in slots.items() if not q.is_stub() and p not in recipes)
+    missing = sorted(p for p, (_, _, q) in slots.items()
+                     if not q.is_stub() and p not in recipes and p not in stubbed)
     if unexpected or missing:
         raise RuntimeError(
             "quantization state %s does not fit %s; the model is unchanged.\n  missing (quantizers "
@@ -543,6 +558,16 @@ def _plan_quantizers(model: torch.nn.Module, config: Mapping[str, Any], tensors:
             if overwrite_policy == "skip":
                 continue
         plan.append((parent, attr, new, path))
+    for path in stubbed:  # saved as stubs by calibration: a real quantizer there becomes one
+        parent, attr, current = slots[path]
+        if current.is_stub():
+            continue
+        if overwrite_policy == "error":
+            raise QuantizationError("%r already holds %r; pass overwrite_policy='overwrite' or 'skip'"
+                                    % (path, current))
+        if overwrite_policy == "skip":
+            continue
+        plan.append((parent, attr, QuantizerStub(_metadata=current.quant_metadata), path))
     stray = sorted(set(tensors) - used)
     if stray:
         raise RuntimeError("quantization state %s has tensors for no saved quantizer: %s; the model is unchanged"
@@ -551,9 +576,13 @@ def _plan_quantizers(model: torch.nn.Module, config: Mapping[str, Any], tensors:
 
 
 def _apply_plan(plan: List[Tuple[torch.nn.Module, str, Quantizer, str]]) -> None:
+    from fastforward.nn.quantized_module import _STUBBED_KEY
+
     for parent, attr, new, path in plan:
         _replace_slot(parent, attr, new)
         new.__dict__["_ff_path"] = path
+        if new.is_stub():
+            parent.__dict__.setdefault(_STUBBED_KEY, set()).add(attr)
 
 
 def _replace_slot(parent: torch.nn.Module, attr: str, new: Quantizer) -> None:
@@ -624,6 +653,7 @@ def save_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
     if lazy:
         config["lazy_parameters"] = lazy
     _note_strictness(model, config)
+    _note_stubbed(model, config)
     _atomic_write(directory / "config.yaml", [_dump_config(config)])
     manifest = {"version": VERSION, "name_or_path": name_or_path, "fastforward_version": _version(),
                 "tied_weights": tied, "sha256": digests}

@@ -34,6 +34,7 @@ from fastforward import mpath
 from fastforward.exceptions import QuantizationError
 from fastforward.nn.linear_quantizer import LinearQuantizer
 from fastforward.nn.quantized_module import (
+    _STUBBED_KEY,
     QuantizedModule,
     quantize_model,
     quantized_module_map,
@@ -259,6 +260,9 @@ def quantize(model: torch.nn.Module, *, weights: Any = 8, activations: Any = Non
         return not excluded(owner)
 
     state = {"activation_switch": DisableQuantizationOverride(), "strict_handle": None}
+    # loading a calibrated state into the model removes the switch from the loaded quantizers
+    # (QuantizedModule._load_from_state_dict)
+    state["activation_switch"].until_calibrated = True
     if w is not None:
         found = find_quantizers(model, "**/[quantizer:parameter/weight]")
         found = type(found)(model, [r for r in found if keep(r.full_name)], found.query)
@@ -442,6 +446,8 @@ def _stub_out(model: torch.nn.Module, chosen: Dict[int, Quantizer], tags: Sequen
         if results:
             type(found)(model, results, found.query).initialize(QuantizerStub, overwrite_policy="overwrite")
             names += [r.full_name for r in results]
+            for r in results:  # recorded, so its state dict tells a copy to stub the slot too
+                r.parent.__dict__.setdefault(_STUBBED_KEY, set()).add(r.parent_attribute)
     return names
 
 
