@@ -1250,6 +1250,36 @@ def test_models_made_by_quantize_save_and_reload_every_way():
         assert ff.get_strict_quantization()  # outside those models' forwards, strict as before
 
 
+def test_conv3d_is_a_builtin_layer_whose_weight_is_quantized_and_frozen_as_a_weight():
+    # nn.Conv3d had no built-in quantized class: ffq generated one from torch's source, where
+    # forward hands self.weight to _conv_forward's parameter; that slot was tagged 'activation'
+    # (a helper's argument), so ff.quantize gave the weight a per-tensor activation quantizer
+    # calibrated on the data, quantized the bias too, and freeze found no weight to freeze
+    # (torchvision's S3D: "has no weight quantizer with stored parameters").
+    torch.manual_seed(0)
+    float_model = torch.nn.Sequential(torch.nn.Conv3d(2, 4, 3, padding=1), torch.nn.ReLU(),
+                                      torch.nn.Conv3d(4, 3, (1, 3, 3), stride=(1, 2, 2))).eval()
+    x = torch.randn(1, 2, 3, 8, 8)
+    plain = ff.quantize_model(copy.deepcopy(float_model))
+    assert type(plain[0]).__name__ == "QuantizedConv3d" and type(plain[0]).__module__ == "fastforward.nn.quantized_layers"
+    with ff.strict_quantization(False):
+        assert torch.equal(plain(x), float_model(x))
+    model = ff.quantize(copy.deepcopy(float_model), weights=8, activations=8, use_ffq=False)
+    conv = model[0]
+    assert isinstance(conv.weight_quantizer, LinearQuantizer) and conv.weight_quantizer.granularity == ff.PerChannel(0)
+    assert isinstance(conv.bias_quantizer, QuantizerStub)
+    with torch.no_grad(), ff.calibration(model):
+        model(x)
+    with torch.no_grad():
+        want = model(x).dequantize()
+        ref = float_model(x)
+    assert 10 * torch.log10(ref.pow(2).sum() / (ref - want).pow(2).sum()) > 30
+    ff.freeze(model)
+    assert model[0].weight is None and model[2].weight is None
+    with torch.no_grad():
+        assert torch.equal(model(x).dequantize(), want)
+
+
 def test_calibrated_state_loads_into_a_fresh_model_made_by_quantize():
     # The Quanto way of reloading: quantize a fresh float model the same way, then load the
     # calibrated state. Its slots that calibration had turned into stubs (a branch never

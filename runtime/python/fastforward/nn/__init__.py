@@ -8,6 +8,7 @@ from fastforward.nn.qop import QOp
 from fastforward.nn.quantized_layers import (
     QuantizedConv1d,
     QuantizedConv2d,
+    QuantizedConv3d,
     QuantizedConvTranspose2d,
     QuantizedEmbedding,
     QuantizedGelu,
@@ -34,6 +35,7 @@ __all__ = [
     "QOp",
     "QuantizedConv1d",
     "QuantizedConv2d",
+    "QuantizedConv3d",
     "QuantizedConvTranspose2d",
     "QuantizedEmbedding",
     "QuantizedGelu",

@@ -40,6 +40,7 @@ __all__ = [
     "BUILTIN_LAYERS",
     "QuantizedConv1d",
     "QuantizedConv2d",
+    "QuantizedConv3d",
     "QuantizedConvTranspose2d",
     "QuantizedEmbedding",
     "QuantizedGelu",
@@ -154,6 +155,13 @@ class QuantizedConv2d(_QuantizedConvNd, torch.nn.Conv2d, include_in_module_map=F
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         planned = _layer_plan.conv2d(self, input)  # the integer path's cached plan, if it applies
         return super().forward(input) if planned is _layer_plan.MISS else planned
+
+
+class QuantizedConv3d(_QuantizedConvNd, torch.nn.Conv3d, include_in_module_map=False):
+    """``nn.Conv3d`` with input, weight, bias and output quantizers (video models: R(2+1)D,
+    S3D, MViT's patch embedding)."""
+
+    _op = staticmethod(functional.conv3d)
 
 
 class QuantizedConvTranspose2d(QuantizedModule, torch.nn.ConvTranspose2d, include_in_module_map=False):
