@@ -1083,6 +1083,52 @@ def test_quantizers_that_saw_infinities_or_empty_data_become_stubs_after_calibra
         assert torch.isfinite(got).all() and torch.allclose(got, want, atol=0.05)
 
 
+FILL_MODEL = """
+import torch
+
+
+class Scores(torch.nn.Module):
+    def __init__(self, fill):
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 4)
+        self.fill = fill
+
+    def forward(self, x, keep, wide):
+        scores = self.lin(x)
+        filled = scores.masked_fill(~keep, self.fill)
+        return torch.softmax(filled, dim=-1) + wide * 1e-4
+"""
+
+
+def test_finite_mask_fills_become_stubs_and_wide_data_stays_quantized():
+    # torchaudio fills masked scores with -1e8, older attention code with -10000: below
+    # MASK_MAGNITUDE, so the quantizers of the fill and of the filled scores got an 8-bit grid
+    # whose step (4e5 for -1e8) made every real score 0, and attention uniform (torchaudio's
+    # Emformer: 7.5 dB at its output projection). Such a repeated fill, far from everything
+    # else, is a mask like -inf; data that is merely wide is not.
+    with tempfile.TemporaryDirectory() as d:
+        float_module, _, _ = _generate(d, "fill_model", FILL_MODEL)
+        for fill in (-1e8, -10000.0):
+            torch.manual_seed(0)
+            float_model = float_module.Scores(fill)
+            model = ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)
+            x, keep = torch.randn(6, 4), torch.rand(6, 4) > 0.3
+            keep[:, 0] = True
+            wide = torch.linspace(-3e4, 3e4, 24).reshape(6, 4)  # wide, no repeated fill
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                with torch.no_grad(), ff.calibration(model):
+                    model(x, keep, wide)
+            named = dict(model.named_modules())
+            masks = [str(m.message) for m in w if "fill values of masks" in str(m.message)]
+            assert len(masks) == 1, [str(m.message) for m in w]
+            assert "quantizer_filled" in masks[0] and isinstance(named["quantizer_filled"], QuantizerStub), masks
+            assert "quantizer_wide" not in masks[0] and not isinstance(named["quantizer_wide"], QuantizerStub)
+            with torch.no_grad():
+                got, want = value(model(x, keep, wide)), float_model(x, keep, wide)
+            assert torch.allclose(got, want, atol=0.05), float((got - want).abs().max())
+
+
 def test_untagged_stubs_get_inferred_tags_and_freeze_by_them():
     with tempfile.TemporaryDirectory() as d:
         float_module, quantized_module, text = _generate(d, "pairing_plain", PAIRING_MODEL)  # plain by default

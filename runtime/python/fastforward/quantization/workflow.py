@@ -383,7 +383,8 @@ MASK_MAGNITUDE = 1e30
 class _MaskGuard:
     """Calibration override, outermost: once a quantizer's range reaches MASK_MAGNITUDE, or
     its data holds an infinity (range setting skips those, and quantized, a -inf fill would
-    become the grid's lowest finite value: a softmax after it no longer masks), it passes its
+    become the grid's lowest finite value: a softmax after it no longer masks) or a finite
+    mask fill (``_masking``: -1e8, -10000), it passes its
     data on unquantized (from that call on), so the quantizers after it are calibrated on the
     values they will see once it is a stub. A quantizer left without any range (its data had
     no finite value, or was empty) passes it on too, and becomes a stub at the end."""
@@ -397,7 +398,7 @@ class _MaskGuard:
                  kwargs: Dict[str, Any]) -> Any:
         data = args[0] if args else kwargs["data"]
         self.called[id(quantizer)] = quantizer
-        if id(quantizer) not in self.masked and _has_inf(data):
+        if id(quantizer) not in self.masked and _masking(data):
             self.masked[id(quantizer)] = quantizer  # a -inf fill: quantized, it is a finite value
         if id(quantizer) not in self.masked:
             try:
@@ -455,21 +456,41 @@ def _listed(names: List[str]) -> str:
     return ", ".join(names[:6]) + (" and %d more" % (len(names) - 6) if len(names) > 6 else "")
 
 
-def _has_inf(data: Any) -> bool:
+# A finite mask fill (torchaudio's -1e8, the -10000 of older attention code) reaches this.
+FILL_MIN = 1e4
+FILL_GAP = 1e3
+
+
+def _masking(data: Any) -> bool:
+    """Whether ``data`` holds a mask fill: an infinity, or a finite fill whose magnitude is at
+    least FILL_MIN, repeated, with every other value FILL_GAP times smaller (torchaudio's
+    -1e8, the -10000 of older attention code). An 8-bit grid over such a range has a step
+    hundreds of times larger than every ordinary value, which all quantize to zero (attention
+    over masked scores becomes uniform); quantized, a -inf fill becomes a finite value. One
+    pass over the data unless an extreme value is that large."""
     if not isinstance(data, torch.Tensor) or not data.is_floating_point() or not data.numel():
         return False
     if hasattr(data, "raw_data") and hasattr(data, "quantization_context"):
-        return False  # a QuantizedTensor: grid values, all finite
+        return False  # a QuantizedTensor: grid values
     with torch.no_grad():
-        # one pass: the extremes are infinite exactly when an element is, unless a NaN
-        # hides them (then the element-wise test)
         from fastforward.range_setting.common import storage_order
 
-        lo, hi = torch.aminmax(storage_order(data.detach()))
-        lo, hi = float(lo), float(hi)
-        if lo != lo or hi != hi:
-            return bool(torch.isinf(data).any())
-        return math.isinf(lo) or math.isinf(hi)
+        x = storage_order(data.detach())
+        lo, hi = (float(v) for v in torch.aminmax(x))
+        if lo != lo or hi != hi:  # a NaN hides the extremes
+            return bool(torch.isinf(x).any())
+        if math.isinf(lo) or math.isinf(hi):
+            return True
+        for fill in (lo, hi):
+            if abs(fill) < FILL_MIN:
+                continue
+            at = x == fill
+            count = int(at.sum())
+            if count < 2 or count == x.numel():
+                continue
+            if float(x.masked_fill(at, 0).abs().amax()) * FILL_GAP <= abs(fill):
+                return True
+    return False
 
 
 def _no_finite_value(data: Any) -> bool:
@@ -532,6 +553,7 @@ def _unquantize_masks(model: torch.nn.Module, masked: Dict[int, Quantizer]) -> N
         return
     warnings.warn(
         "calibration: %d activation quantizer(s) left unquantized (now stubs): their data holds "
-        "infinities or reaches +-%.0e, the fill values of masks, which no integer grid can hold "
-        "together with ordinary values: %s" % (len(names), MASK_MAGNITUDE, _listed(names)),
+        "infinities or reaches +-%.0e, or a repeated fill of at least %.0e next to values %.0e "
+        "times smaller: the fill values of masks, which no integer grid can hold together with "
+        "ordinary values: %s" % (len(names), MASK_MAGNITUDE, FILL_MIN, FILL_GAP, _listed(names)),
         RuntimeWarning, stacklevel=3)
