@@ -484,16 +484,23 @@ def test_fused_softmax_of_a_one_sided_grid_is_a_warning():
         cfg.initialize(model)
         with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
             model(x)
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            export(model, (x,), tmp, "sm", format="onnx_qdq")
-            if ort_available():  # the reference execution is right either way
-                with torch.no_grad():
-                    ref = value(model(x)).numpy()
-                assert np.abs(run_ort(os.path.join(tmp, "sm.onnx"), (x,), False) - ref).max() <= output_step(
-                    model, x) * 1.0001
-        hits = [w for w in seen if "QLinearSoftmax" in str(w.message)]
-        assert bool(hits) == warned, (symmetric, [str(w.message) for w in seen])
+        seen = export_warnings(model, x)
+        hits = [m for m in seen if "QLinearSoftmax" in m]
+        assert bool(hits) == warned, (symmetric, seen)
+
+
+def export_warnings(model, x):
+    """The warnings of exporting ``model`` (onnx_qdq); where ONNX Runtime is installed, its
+    reference execution of the file is checked to be within one output step of the model."""
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        export(model, (x,), tmp, "model", format="onnx_qdq")
+        if ort_available():  # the reference execution is right either way
+            with torch.no_grad():
+                ref = value(model(x)).numpy()
+            assert np.abs(run_ort(os.path.join(tmp, "model.onnx"), (x,), False) - ref).max() <= output_step(
+                model, x) * 1.0001
+    return [str(w.message) for w in seen]
 
 
 def test_fused_average_pool_past_the_input_is_a_warning():
@@ -509,16 +516,9 @@ def test_fused_average_pool_past_the_input_is_a_warning():
         tail = [torch.nn.Flatten(), torch.nn.Linear(16, 2)] if flat else [torch.nn.Conv2d(4, 2, 1)]
         model = calibrated_w8a8(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.AvgPool2d(kernel, ceil_mode=True),
                                                     *tail).eval(), x)
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            export(model, (x,), tmp, "pool", format="onnx_qdq")
-            if ort_available():  # the reference execution is right either way
-                with torch.no_grad():
-                    ref = value(model(x)).numpy()
-                assert np.abs(run_ort(os.path.join(tmp, "pool.onnx"), (x,), False) - ref).max() <= output_step(
-                    model, x) * 1.0001
-        hits = [w for w in seen if "QLinearAveragePool" in str(w.message)]
-        assert bool(hits) == warned, (kernel, [str(w.message) for w in seen])
+        seen = export_warnings(model, x)
+        hits = [m for m in seen if "QLinearAveragePool" in m]
+        assert bool(hits) == warned, (kernel, seen)
 
 
 def test_resnet18_cnn():
