@@ -489,17 +489,21 @@ def test_fused_softmax_of_a_one_sided_grid_is_a_warning():
         assert bool(hits) == warned, (symmetric, seen)
 
 
-def export_warnings(model, x):
+def export_warnings(model, x, fused_off=None):
     """The warnings of exporting ``model`` (onnx_qdq); where ONNX Runtime is installed, its
-    reference execution of the file is checked to be within one output step of the model."""
+    reference execution of the file is checked to be within one output step of the model,
+    and ``fused_off`` (a list) gets whether its default execution is further off than that."""
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         export(model, (x,), tmp, "model", format="onnx_qdq")
         if ort_available():  # the reference execution is right either way
             with torch.no_grad():
                 ref = value(model(x)).numpy()
-            assert np.abs(run_ort(os.path.join(tmp, "model.onnx"), (x,), False) - ref).max() <= output_step(
-                model, x) * 1.0001
+            step = output_step(model, x) * 1.0001
+            path = os.path.join(tmp, "model.onnx")
+            assert np.abs(run_ort(path, (x,), False) - ref).max() <= step
+            if fused_off is not None:
+                fused_off.append(bool(np.abs(run_ort(path, (x,), True) - ref).max() > step))
     return [str(w.message) for w in seen]
 
 
@@ -508,6 +512,10 @@ def test_fused_average_pool_past_the_input_is_a_warning():
     input by the whole kernel area (its reference execution, like torch, by the part inside):
     the export warns for such a pooling, and stays silent when every window fits."""
     needs_onnx()
+    if int(torch.__version__.split(".")[0]) < 2:
+        # torch 1.13's exporter writes a ceil-mode pool as Pad -> AveragePool, a form the
+        # export does not recognise (docs/export.md: a known gap)
+        skip("torch %s writes ceil-mode pools as Pad -> AveragePool" % torch.__version__)
     # a 4x4 map: kernel 3 leaves a window hanging over (a 2x2 output); ONNX Runtime also fuses a pool whose
     # QuantizeLinear comes after a Flatten (it moves the QuantizeLinear up)
     for kernel, flat, warned in ((3, False, True), (3, True, True), (2, False, False)):
@@ -516,9 +524,12 @@ def test_fused_average_pool_past_the_input_is_a_warning():
         tail = [torch.nn.Flatten(), torch.nn.Linear(16, 2)] if flat else [torch.nn.Conv2d(4, 2, 1)]
         model = calibrated_w8a8(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.AvgPool2d(kernel, ceil_mode=True),
                                                     *tail).eval(), x)
-        seen = export_warnings(model, x)
+        fused_off = []
+        seen = export_warnings(model, x, fused_off)
         hits = [m for m in seen if "QLinearAveragePool" in m]
-        assert bool(hits) == warned, (kernel, seen)
+        assert bool(hits) == warned, (kernel, flat, seen)
+        if fused_off and not warned:  # silent only where ONNX Runtime's default execution is right
+            assert not fused_off[0], (kernel, flat)
 
 
 def test_resnet18_cnn():
