@@ -168,7 +168,7 @@ static ffqrt_status dw_pack(void *packed, const int8_t *w, const float *w_scale,
     int16_t *wp = (int16_t *)(at + cp * (sizeof(float) + sizeof(int32_t)));
     memset(at, 0, dw_pack_bytes(s));
     for (size_t ch = 0; ch < c; ch++) {
-        if (!(w_scale[ch] > 0.0f) || !isfinite(w_scale[ch])) return FFQRT_EINVAL;
+        if (!ffqrt_scale_ok(w_scale[ch])) return FFQRT_EINVAL;
         scale[ch] = w_scale[ch];
         int32_t sum = 0;
         for (size_t q = 0; q < taps; q++) {
@@ -613,20 +613,18 @@ static void run_depthwise(const ffqrt_ctx *ctx, const ffqrt_conv2d_shape *s, con
         off[q] = q < taps ? (q / s->kw) * s->dil_h * prow + (q % s->kw) * s->dil_w * c : 0;
     const float *wscale = (const float *)at;
     for (size_t ch = 0; ch < cp; ch++) scale[ch] = ch < c ? px->scale * wscale[ch] : 0.0f;
-    djob j = {ctx,
-              s,
-              {0},
-              (const uint8_t *)ws,
-              p->hp * prow,
-              s->stride_h * prow,
-              py,
-              0.0f,
-              nchw_out(s) ? nhwc : y,
-              NULL,
-              nhwc + dw_nhwc_bytes(s),
-              dw_slot(s),
-              py ? 1 : sizeof(float)};
-    if (nchw_out(s)) j.nchw = y;
+    int nchw = nchw_out(s);
+    djob j = {.ctx = ctx,
+              .s = s,
+              .x = (const uint8_t *)ws,
+              .img = p->hp * prow,
+              .rowstep = s->stride_h * prow,
+              .py = py,
+              .y = nchw ? nhwc : y,  // NCHW: written NHWC first, then transposed into y
+              .nchw = nchw ? y : NULL,
+              .slots = nhwc + dw_nhwc_bytes(s),
+              .slot = dw_slot(s),
+              .esz = py ? 1 : sizeof(float)};
     j.d.c = c;
     j.d.c_pad = cp;
     j.d.ow = ffqrt_conv2d_out_w(s);
@@ -637,11 +635,8 @@ static void run_depthwise(const ffqrt_ctx *ctx, const ffqrt_conv2d_shape *s, con
     j.d.w = (const int16_t *)(at + cp * (sizeof(float) + sizeof(int32_t)));
     j.d.scale = scale;
     j.d.bias = bias;
-    j.d.za = px->zero_point + (px->dtype == FFQRT_S8 ? 128 : 0);  // of the u8 bytes of the copy
-    if (py) {
-        int32_t lo = ffqrt_qmin(py->dtype);
-        j.lo = (float)(relu && py->zero_point > lo ? py->zero_point : lo);
-    }
+    j.d.za = ffqrt_u8_zero_point(px);  // of the u8 bytes of the copy
+    if (py) j.lo = (float)ffqrt_out_lo(py, relu);
     size_t nt = ffqrt_threads_for(ctx, s->n * p->hw * c * taps, PAR_MIN_MACS);
     size_t parts = ffqrt_parts_for(nt), rows = dw_rows(s);
     parts = parts < dw_slots(s) ? parts : dw_slots(s);

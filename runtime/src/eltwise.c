@@ -44,8 +44,7 @@ static ffqrt_status elt(const ffqrt_ctx *ctx, int op, void *y, const ffqrt_qpara
                         size_t n) {
     if (!ctx || !ffqrt_qparam_ok(py) || !ffqrt_qparam_ok(pa) || !ffqrt_qparam_ok(pb)) return FFQRT_EINVAL;
     if (n && (!y || !a || !b)) return FFQRT_EINVAL;
-    int32_t lo = ffqrt_qmin(py->dtype);
-    lo = relu && py->zero_point > lo ? py->zero_point : lo;
+    int32_t lo = ffqrt_out_lo(py, relu);
     ffqrt_elt e = {op,
                    y,
                    a,

@@ -8,8 +8,7 @@ static ffqrt_status elt_ref(int op, void *y, const ffqrt_qparam *py, int relu, c
                             const ffqrt_qparam *pa, const void *b, const ffqrt_qparam *pb, size_t n) {
     if (!ffqrt_qparam_ok(py) || !ffqrt_qparam_ok(pa) || !ffqrt_qparam_ok(pb)) return FFQRT_EINVAL;
     if (n && (!y || !a || !b)) return FFQRT_EINVAL;
-    int32_t lo = ffqrt_qmin(py->dtype);
-    lo = relu && py->zero_point > lo ? py->zero_point : lo;
+    int32_t lo = ffqrt_out_lo(py, relu);
     for (size_t i = 0; i < n; i++) {
         int32_t qa = ffqrt_byte_val(((const uint8_t *)a)[i], pa->dtype == FFQRT_S8);
         int32_t qb = ffqrt_byte_val(((const uint8_t *)b)[i], pb->dtype == FFQRT_S8);

@@ -82,7 +82,7 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
                                size_t k, const uint32_t *col) {
     if (!packed || k > FFQRT_MAX_K || (n && (!w_scale || (k && !w)))) return FFQRT_EINVAL;
     for (size_t j = 0; j < n; j++)
-        if (!(w_scale[j] > 0.0f) || !isfinite(w_scale[j])) return FFQRT_EINVAL;
+        if (!ffqrt_scale_ok(w_scale[j])) return FFQRT_EINVAL;
     pack_dims d = dims_of(n, k);
     advise_huge_pages(packed, d.total);
     memset(packed, 0, d.total);
@@ -173,7 +173,7 @@ void ffqrt_gemm_init(ffqrt_gemm *g, const ffqrt_pack_hdr *h, const void *a, cons
     g->k = h->k;
     g->lda = lda;
     g->a_xor = pa->dtype == FFQRT_S8 ? 0x80 : 0;
-    g->za = pa->zero_point + (pa->dtype == FFQRT_S8 ? 128 : 0);
+    g->za = ffqrt_u8_zero_point(pa);
     g->sa = pa->scale;
     g->groups = ffqrt_pack_groups(h);
     g->colsum = ffqrt_pack_colsum(h);
@@ -193,8 +193,7 @@ void ffqrt_gemm_out(ffqrt_gemm *g, void *y, const ffqrt_qparam *py, int relu, co
     g->ldy_n = ldy_n;
     g->out_kind = !py ? FFQRT_OUT_F32 : py->dtype == FFQRT_S8 ? FFQRT_OUT_S8 : FFQRT_OUT_U8;
     if (!py) return;
-    int32_t lo = ffqrt_qmin(py->dtype);
-    lo = relu && py->zero_point > lo ? py->zero_point : lo;
+    int32_t lo = ffqrt_out_lo(py, relu);
     g->sy = py->scale;
     g->ry = ffqrt_recip(py->scale);
     g->zy = (float)py->zero_point;

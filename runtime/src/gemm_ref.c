@@ -15,8 +15,7 @@ static void store_out(void *y, size_t at, const ffqrt_qparam *py, int relu, int3
         ((float *)y)[at] = v;
         return;
     }
-    int32_t lo = ffqrt_qmin(py->dtype), zy = py->zero_point;
-    lo = relu && zy > lo ? zy : lo;
+    int32_t lo = ffqrt_out_lo(py, relu), zy = py->zero_point;
     float q = ffqrt_qf(v, py->scale, (float)zy, (float)lo, (float)ffqrt_qmax(py->dtype));
     ((uint8_t *)y)[at] = (uint8_t)(int32_t)q;
 }

@@ -44,7 +44,7 @@ static inline int ffqrt_grid_args_ok(const void *out, const void *in, const ffqr
     if (!out || !in || !scale) return 0;
     size_t np = ffqrt_grid_tiles(g);
     for (size_t t = 0; t < np; t++) {
-        if (!(scale[t] > 0.0f) || !isfinite(scale[t])) return 0;
+        if (!ffqrt_scale_ok(scale[t])) return 0;
         int32_t z = ffqrt_zp_at(zp, t, dtype);
         if (z < ffqrt_qmin(dtype) || z > ffqrt_qmax(dtype)) return 0;
     }

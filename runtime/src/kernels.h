@@ -204,9 +204,23 @@ static inline int32_t ffqrt_sym_zp(int dtype) {
     return z[dtype];
 }
 
+// A scale a grid can use: finite and > 0 (NaN is not).
+static inline int ffqrt_scale_ok(float s) { return s > 0.0f && isfinite(s); }
+
 static inline int ffqrt_qparam_ok(const ffqrt_qparam *p) {
-    return p && ffqrt_dtype8_ok(p->dtype) && p->scale > 0.0f && isfinite(p->scale) &&
+    return p && ffqrt_dtype8_ok(p->dtype) && ffqrt_scale_ok(p->scale) &&
            p->zero_point >= ffqrt_qmin(p->dtype) && p->zero_point <= ffqrt_qmax(p->dtype);
+}
+
+// The lowest code of an output grid: the dtype's, or the zero point when a ReLU is folded in.
+static inline int32_t ffqrt_out_lo(const ffqrt_qparam *py, int relu) {
+    int32_t lo = ffqrt_qmin(py->dtype);
+    return relu && py->zero_point > lo ? py->zero_point : lo;
+}
+
+// The zero point of an 8-bit operand as the kernels read its bytes (s8 flipped to u8).
+static inline int32_t ffqrt_u8_zero_point(const ffqrt_qparam *p) {
+    return p->zero_point + (p->dtype == FFQRT_S8 ? 128 : 0);
 }
 
 // sum_i (int8_t)(p[i] ^ flip) over n bytes: with SSE2 (every x86-64) psadbw sums 16

@@ -110,7 +110,7 @@ ffqrt_status ffqrt_qparams_from_range(float *scale, int32_t *zero_point, float l
         s = (hi - lo) / (float)(qmax - qmin);
         z = 0;
     }
-    if (!(s > 0.0f) || !isfinite(s)) s = 1.0f;
+    if (!ffqrt_scale_ok(s)) s = 1.0f;
     if (!symmetric) {
         float v = nearbyintf(-lo / s) + (float)qmin;  // qmin is even: same as rounding after
         v = v > (float)qmin ? v : (float)qmin;
