@@ -47,6 +47,7 @@ from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor
 from fastforward.quantization.quant_init import find_quantizers
 from fastforward.quantization.strict_quantization import mark_non_strict
 from fastforward.range_setting import estimate_ranges
+from fastforward.range_setting.common import is_quantized, storage_order
 from fastforward.range_setting.minmax import RunningMinMaxRangeEstimator
 
 __all__ = ["calibration", "ensure_quantized_classes", "freeze", "quantize"]
@@ -470,11 +471,9 @@ def _masking(data: Any) -> bool:
     pass over the data unless an extreme value is that large."""
     if not isinstance(data, torch.Tensor) or not data.is_floating_point() or not data.numel():
         return False
-    if hasattr(data, "raw_data") and hasattr(data, "quantization_context"):
-        return False  # a QuantizedTensor: grid values
+    if is_quantized(data):
+        return False  # grid values
     with torch.no_grad():
-        from fastforward.range_setting.common import storage_order
-
         x = storage_order(data.detach())
         lo, hi = (float(v) for v in torch.aminmax(x))
         if lo != lo or hi != hi:  # a NaN hides the extremes

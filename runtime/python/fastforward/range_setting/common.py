@@ -189,12 +189,15 @@ class SimpleEstimatorStep(abc.ABC):
         return callback(*args, **kwargs)
 
 
+def is_quantized(x: Any) -> bool:
+    """Whether ``x`` is a QuantizedTensor (told by its attributes: no import of the class)."""
+    return isinstance(x, torch.Tensor) and hasattr(x, "raw_data") and hasattr(x, "quantization_context")
+
+
 def real_values(x: torch.Tensor) -> torch.Tensor:
     """The values range setting reads: a QuantizedTensor's dequantized values (a quantizer
     fed another one's output, a requantization), any other tensor as it is."""
-    if isinstance(x, torch.Tensor) and hasattr(x, "raw_data") and hasattr(x, "quantization_context"):
-        return x.dequantize()
-    return x
+    return x.dequantize() if is_quantized(x) else x
 
 
 def storage_order(x: torch.Tensor) -> torch.Tensor:
