@@ -47,7 +47,7 @@ from fastforward.quantization.granularity import PerBlock, PerChannel, PerTensor
 from fastforward.quantization.quant_init import find_quantizers
 from fastforward.quantization.strict_quantization import mark_non_strict
 from fastforward.range_setting import estimate_ranges
-from fastforward.range_setting.common import is_quantized, storage_order
+from fastforward.range_setting.common import aminmax, is_quantized, storage_order
 from fastforward.range_setting.minmax import RunningMinMaxRangeEstimator
 
 __all__ = ["calibration", "ensure_quantized_classes", "freeze", "quantize"]
@@ -475,7 +475,7 @@ def _masking(data: Any) -> bool:
         return False  # grid values
     with torch.no_grad():
         x = storage_order(data.detach())
-        lo, hi = (float(v) for v in torch.aminmax(x))
+        lo, hi = (float(v) for v in aminmax(x))
         if lo != lo or hi != hi:  # a NaN hides the extremes
             return bool(torch.isinf(x).any())
         if math.isinf(lo) or math.isinf(hi):

@@ -212,6 +212,15 @@ def storage_order(x: torch.Tensor) -> torch.Tensor:
     return y if y.is_contiguous() else x
 
 
+def aminmax(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``torch.aminmax(x)`` (one pass), or ``(x.amin(), x.amax())`` where torch has no
+    aminmax kernel for the dtype (torch 1.13 has none for float16 on the CPU)."""
+    try:
+        return torch.aminmax(x)
+    except RuntimeError:
+        return x.amin(), x.amax()
+
+
 def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimation"
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Per-tile (min, max) of ``data`` as float32 vectors, ignoring NaN and +-Inf (counted in
@@ -234,7 +243,7 @@ def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimati
         # values needed (it took four passes and a bool tensor on every call: calibrating
         # timm's convnext_tiny spent 11 of its 21 s here).
         if n == 1:
-            lo, hi = torch.aminmax(storage_order(x))
+            lo, hi = aminmax(storage_order(x))
         else:
             lo, hi = view.amin(dims), view.amax(dims)
         if bool(torch.isfinite(lo).all()) and bool(torch.isfinite(hi).all()):

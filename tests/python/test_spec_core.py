@@ -1,0 +1,71 @@
+"""Conformance of fastforward's core with runtime-spec.md sections 1 to 5 (package layout,
+QuantizedTensor, quantization functions, quantizers, range setting): corners the larger
+suites did not reach (other dtypes, empty tensors, inference mode, bit widths, views).
+
+    python3 tests/python/test_spec_core.py      # plain runner (torch 1.13 too)
+    python3 -m pytest -q tests/python/test_spec_core.py
+"""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
+sys.path.insert(0, HERE)
+
+import torch  # noqa: E402
+
+import fastforward as ff  # noqa: E402
+from fastforward.exceptions import QuantizationError  # noqa: E402
+from fastforward.nn import LinearQuantizer  # noqa: E402
+from fastforward.quantization import affine  # noqa: E402
+from fastforward.quantization.function import QuantizationFunction  # noqa: E402
+from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
+from fastforward.range_setting import MinErrorGridRangeEstimator, RunningMinMaxRangeEstimator  # noqa: E402
+from plain_runner import isolation, run  # noqa: E402
+
+setup_function, teardown_function = isolation(strict=True)
+
+
+def raises(exc, fn, *words):
+    try:
+        fn()
+    except exc as e:
+        for word in words:
+            assert word in str(e), (word, str(e))
+        return e
+    raise AssertionError("%s not raised" % exc.__name__)
+
+
+class _Scaled(QuantizationFunction):
+    """A legacy-style function (no kernels of its own registered)."""
+
+    @staticmethod
+    def quantize(data, scale):
+        return torch.round(data / scale)
+
+    @staticmethod
+    def dequantize(raw, scale):
+        return raw * scale
+
+
+def test_range_estimation_of_float16_data_per_tensor():
+    # torch 1.13 has no aminmax kernel for float16 on the CPU: per-tensor range estimation
+    # (min-max and the grid search, whose first step takes the same min and max) of a
+    # float16 activation raised RuntimeError there.
+    x = torch.linspace(-2.0, 3.0, 24).reshape(4, 6)
+    for dtype in (torch.float16, torch.bfloat16, torch.float32):
+        for estimator in (RunningMinMaxRangeEstimator, MinErrorGridRangeEstimator):
+            q = LinearQuantizer(8, symmetric=False)
+            with ff.estimate_ranges(q, estimator):
+                out = q(x.to(dtype))
+            assert isinstance(out, QuantizedTensor) and out.dtype == dtype
+            lo, hi = q.quantization_range
+            assert lo.shape == (1,) and hi.shape == (1,)
+            if estimator is RunningMinMaxRangeEstimator:
+                assert torch.allclose(lo, torch.tensor([-2.0]), atol=1e-5), (dtype, lo)
+                assert torch.allclose(hi, torch.tensor([3.0]), atol=1e-5), (dtype, hi)
+
+if __name__ == "__main__":
+    sys.exit(run(globals()))
