@@ -67,5 +67,24 @@ def test_range_estimation_of_float16_data_per_tensor():
                 assert torch.allclose(lo, torch.tensor([-2.0]), atol=1e-5), (dtype, lo)
                 assert torch.allclose(hi, torch.tensor([3.0]), atol=1e-5), (dtype, hi)
 
+
+def test_same_shape_view_with_an_inferred_size_stays_quantized():
+    # view/view_as that keep the shape work for any quantization function (spec 2.3); a
+    # shape spelt with -1 (`x.view(n, -1)`, `x.view(-1)` of a vector) is the same shape, but
+    # only literal sizes were recognised: strict quantization refused it as a dequantization.
+    q = _Scaled.apply(torch.randn(3, 4), 0.1)
+    for shape in ((3, -1), (-1, 4), ((3, -1),), (torch.Size([3, 4]),)):
+        out = q.view(*shape)
+        assert isinstance(out, QuantizedTensor) and out.shape == (3, 4), shape
+        assert out.quantization_context is q.quantization_context
+        assert torch.equal(out.dequantize(), q.dequantize())
+    vector = _Scaled.apply(torch.randn(5), 0.1)
+    assert isinstance(vector.view(-1), QuantizedTensor)
+    assert isinstance(_Scaled.apply(torch.randn(0, 4), 0.1).view(-1, 4), QuantizedTensor)
+    # other shapes are no same-shape views: the strict rules apply
+    for shape in ((-1,), (12,), (4, 3), (2, -1)):
+        raises(QuantizationError, lambda s=shape: q.view(*s), "view")
+    raises(QuantizationError, lambda: q.view(torch.float32))
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -429,9 +429,18 @@ def _same_shape_view(*args: Any, **kwargs: Any) -> bool:
     if len(rest) == 1 and isinstance(rest[0], torch.Tensor):
         return tuple(rest[0].shape) == tuple(self.shape)
     shape = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list, torch.Size)) else rest
-    if not all(isinstance(d, int) for d in shape):
+    if not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
         return False
-    return tuple(shape) == tuple(self.shape)
+    shape = tuple(shape)
+    if shape.count(-1) == 1 and len(shape) == self.dim():
+        # one inferred size (`x.view(n, -1)`, `x.view(-1)`): the same shape when every other
+        # size is the tensor's own and the inferred one is what is left, the tensor's too
+        i = shape.index(-1)
+        size = tuple(self.shape)
+        known = size[:i] + size[i + 1:]
+        if shape[:i] + shape[i + 1:] == known and 0 not in known:  # (torch refuses -1 beside a 0)
+            shape = size
+    return shape == tuple(self.shape)
 
 
 def _view_same_shape(self: QuantizedTensor, *args: Any, **kwargs: Any) -> QuantizedTensor:
