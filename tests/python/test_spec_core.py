@@ -86,5 +86,29 @@ def test_same_shape_view_with_an_inferred_size_stays_quantized():
         raises(QuantizationError, lambda s=shape: q.view(*s), "view")
     raises(QuantizationError, lambda: q.view(torch.float32))
 
+
+def test_parameter_count_of_empty_data():
+    # PerChannel's parameter count is the product of the channel sizes (spec 3.5), also for
+    # an empty tensor; it came out as 1 (numel / tile numel with 0 / 0), so calibrating a
+    # per-channel quantizer whose first batch was empty sized its statistics for one channel
+    # and the next batch failed with a tile-count mismatch.
+    assert ff.PerChannel(1).parameter_dimensionality(torch.Size([0, 5])) == 5
+    assert ff.PerChannel(-1).parameter_dimensionality(torch.Size([2, 0, 5])) == 5
+    assert ff.PerChannel(0).parameter_dimensionality(torch.Size([0, 5])) == 0
+    assert ff.PerChannel((0, 2)).parameter_dimensionality(torch.Size([3, 0, 2])) == 6
+    assert ff.PerTensor().parameter_dimensionality(torch.Size([0, 5])) == 1
+    assert ff.PerChannel(0).parameter_dimensionality(torch.Size([3, 5])) == 3
+    assert ff.PerBlock(1, 4, 0).parameter_dimensionality(torch.Size([3, 8])) == 6
+    assert ff.PerTile((2, 4)).parameter_dimensionality(torch.Size([4, 8])) == 4
+    q = LinearQuantizer(8, symmetric=False, granularity=ff.PerChannel(1))
+    x = torch.tensor([[-1.0, 2.0, 0.5], [3.0, -4.0, 1.5]])
+    with ff.estimate_ranges(q, RunningMinMaxRangeEstimator):
+        empty = q(torch.zeros(0, 3))
+        q(x)
+    assert isinstance(empty, torch.Tensor) and empty.shape == (0, 3)
+    lo, hi = q.quantization_range
+    assert torch.allclose(lo, torch.tensor([-1.0, -4.0, 0.5]), atol=1e-5), lo
+    assert torch.allclose(hi, torch.tensor([3.0, 2.0, 1.5]), atol=1e-5), hi
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

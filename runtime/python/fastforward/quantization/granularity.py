@@ -62,13 +62,12 @@ class Granularity(abc.ABC):
         tile = self.tile_size(torch.Size(data_shape))
         if isinstance(tile, str):
             return 1
-        numel = 1
-        for d in data_shape:
-            numel *= int(d)
-        tile_numel = 1
-        for t in tile:
-            tile_numel *= int(t)
-        return numel // tile_numel if tile_numel else 1
+        # tiles along each dimension, multiplied: numel / tile_numel, also for an empty
+        # tensor (PerChannel(1) of a (0, 5) tensor has 5 parameters, PerChannel(0) none)
+        count = 1
+        for d, t in zip(data_shape, tile):
+            count *= int(d) // int(t) if int(t) else 1
+        return count
 
     def repr_args(self) -> dict:
         """The constructor arguments shown by repr."""
