@@ -110,5 +110,41 @@ def test_parameter_count_of_empty_data():
     assert torch.allclose(lo, torch.tensor([-1.0, -4.0, 0.5]), atol=1e-5), lo
     assert torch.allclose(hi, torch.tensor([3.0, 2.0, 1.5]), atol=1e-5), hi
 
+
+def test_bit_widths_are_limited_by_the_storage_dtype():
+    # Spec 3.4: the storage dtype must hold b-bit integers exactly (float32: 25 bits, float64
+    # 54, bfloat16 9, float16 12, int16 16), else a RuntimeError naming dtype and width. Every
+    # width above 16 was a ValueError before the storage was looked at.
+    x = torch.linspace(-1.0, 1.0, 101)
+    for bits, dtype, output_dtype in ((17, torch.float32, None), (24, torch.float32, None),
+                                      (25, torch.float32, None), (32, torch.float32, torch.int32),
+                                      (40, torch.float64, None), (54, torch.float64, None)):
+        scale = 2.0 ** -(bits - 2)
+        q = affine.quantize_per_tensor(x.to(dtype), scale, None, num_bits=bits, output_dtype=output_dtype)
+        assert q.dtype == (output_dtype or dtype), (bits, q.dtype)
+        expected = torch.round(x.to(torch.float64) / scale).clamp(-(2.0 ** (bits - 1)), 2.0 ** (bits - 1) - 1)
+        assert torch.equal(q.raw_data.to(torch.float64), expected), bits
+        assert torch.allclose(q.dequantize().double(), x.double(), atol=scale), bits
+    for bits, dtype, output_dtype in ((26, torch.float32, None), (55, torch.float64, None),
+                                      (10, torch.float32, torch.bfloat16), (13, torch.float32, torch.float16),
+                                      (17, torch.float32, torch.int16)):
+        raises(RuntimeError, lambda: affine.quantize_per_tensor(x.to(dtype), 0.01, None, num_bits=bits,
+                                                                output_dtype=output_dtype),
+               str(output_dtype or dtype), str(bits))
+    # a quantizer of a wide grid: range setting, quantization and its gradients
+    q = LinearQuantizer(20, symmetric=False)
+    with ff.estimate_ranges(q, RunningMinMaxRangeEstimator):
+        q(x)
+    data = x.clone().requires_grad_(True)
+    out = q(data)
+    assert (out.dequantize() - x).abs().max() <= q.scale.detach() / 2 + 1e-7
+    assert out.raw_data.min() == -(2 ** 19) and out.raw_data.max() == 2 ** 19 - 1
+    out.dequantize().sum().backward()
+    # straight through inside the range (an end point may round one step off the grid: clipped)
+    assert q.scale.grad is not None and torch.equal(data.grad[1:-1], torch.ones(99))
+    assert affine.dynamic.quantize_per_tensor(x, num_bits=20).raw_data.max() == 2 ** 19 - 1
+    raises(ValueError, lambda: LinearQuantizer(65), "num_bits")
+    raises(ValueError, lambda: LinearQuantizer(1), "num_bits")
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

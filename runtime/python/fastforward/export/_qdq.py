@@ -160,7 +160,7 @@ def _axis_of(granularity: Any, ndim: int) -> Optional[int]:
 
 def _parameters(data: torch.Tensor, params: Any) -> Tuple[int, Optional[int], torch.Tensor, torch.Tensor]:
     """(bits, axis, scale float32 [n] or [], rounded offset r as int64 [n] or [])."""
-    bits = K.check_num_bits(params.num_bits)
+    bits = K.check_num_bits(params.num_bits, maximum=16)  # (ONNX: 8- and 16-bit integers)
     axis = _axis_of(params.granularity, data.dim())
     shape = tuple(data.shape)
     tile = K.tile_shape(shape, params.granularity.tile_size(data.shape))
@@ -292,7 +292,7 @@ def _block_parameters(notes: Annotations, data: torch.Tensor, params: Any
     if not notes.blocks:
         raise ExportError("per-block quantization needs the 1.0.0 encodings layout (encoding_version='1.0.0'); "
                           "the 0.6.1 layout has no per-block encodings")
-    bits = K.check_num_bits(params.num_bits)
+    bits = K.check_num_bits(params.num_bits, maximum=16)  # (ONNX: 8- and 16-bit integers)
     shape = tuple(data.shape)
     tile = K.tile_shape(shape, g.tile_size(data.shape))
     with torch.no_grad():

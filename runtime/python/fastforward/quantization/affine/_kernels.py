@@ -29,14 +29,16 @@ from fastforward import _ffqrt
 _MAX_EXACT_OFFSET = 2.0**24
 
 
-def check_num_bits(num_bits: Any, who: str = "quantization") -> int:
-    """``num_bits`` as an int in [2, 16], else ValueError naming ``who``."""
+def check_num_bits(num_bits: Any, who: str = "quantization", maximum: int = 64) -> int:
+    """``num_bits`` as an int in [2, maximum], else ValueError naming ``who``. Whether the
+    storage dtype holds such integers is checked where it is known (a float32 tensor holds
+    25-bit integers exactly, float64 54, int16 16: a RuntimeError otherwise)."""
     if isinstance(num_bits, bool) or not isinstance(num_bits, (int, float)) or (
         isinstance(num_bits, float) and not num_bits.is_integer()
     ):
-        raise ValueError("%s: num_bits must be an integer from 2 to 16, got %r" % (who, num_bits))
-    if not 2 <= int(num_bits) <= 16:
-        raise ValueError("%s: num_bits must be from 2 to 16, got %r" % (who, num_bits))
+        raise ValueError("%s: num_bits must be an integer from 2 to %d, got %r" % (who, maximum, num_bits))
+    if not 2 <= int(num_bits) <= maximum:
+        raise ValueError("%s: num_bits must be from 2 to %d, got %r" % (who, maximum, num_bits))
     return int(num_bits)
 
 
