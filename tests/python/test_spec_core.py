@@ -146,5 +146,29 @@ def test_bit_widths_are_limited_by_the_storage_dtype():
     raises(ValueError, lambda: LinearQuantizer(65), "num_bits")
     raises(ValueError, lambda: LinearQuantizer(1), "num_bits")
 
+
+def test_range_set_under_inference_mode_gives_ordinary_parameters():
+    # The first range assignment materialises the lazy scale / offset; under inference_mode
+    # they became inference tensors, and the quantizer could not be trained afterwards
+    # ("Inference tensors cannot be saved for backward").
+    for symmetric in (True, False):
+        q = LinearQuantizer(8, symmetric=symmetric)
+        with torch.inference_mode():
+            q.quantization_range = (-1.0, 2.0)
+            inside = q(torch.randn(4))
+        assert isinstance(inside, QuantizedTensor)
+        assert not q.scale.is_inference() and not q.offset.is_inference()
+        assert isinstance(q.scale, torch.nn.Parameter) and q.scale.requires_grad
+        data = torch.randn(6, requires_grad=True)
+        q(data).dequantize().sum().backward()
+        assert q.scale.grad is not None and data.grad is not None
+        assert (q.offset.grad is None) == symmetric
+    q = LinearQuantizer(8, granularity=ff.PerChannel(0))
+    with torch.inference_mode(), ff.estimate_ranges(q, RunningMinMaxRangeEstimator):
+        q(torch.randn(3, 4))
+    assert not q.scale.is_inference() and q.scale.shape == (3,)
+    q(torch.randn(3, 4, requires_grad=True)).dequantize().sum().backward()
+    assert q.scale.grad.shape == (3,)
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -233,6 +233,16 @@ class LinearQuantizer(AbstractAffineQuantizer):
                 if isinstance(tensor, (UninitializedParameter, UninitializedBuffer)):
                     tensor.materialize((n,))
                     tensor.fill_(1.0 if name == "scale" else 0.0)
+                    if tensor.is_inference():
+                        # made under inference_mode: an ordinary tensor instead, as the
+                        # parameters outlive the block (an inference tensor cannot be
+                        # trained, nor saved for backward)
+                        with torch.inference_mode(False), torch.no_grad():
+                            plain = tensor.clone()
+                        if name in self._parameters:
+                            self._parameters[name] = torch.nn.Parameter(plain, tensor.requires_grad)
+                        else:
+                            self._buffers[name] = plain
                 elif tensor is not None and tensor.numel() != n:
                     raise ValueError(
                         "%s: range has %d entries but the quantizer has %d parameters"
