@@ -672,7 +672,8 @@ def _call_and_compare(name, fn, fallback, kwargs):
 def test_every_operator_table_entry_has_a_functional_op():
     ops = _operator_table()
     names = [op[0] for op in ops]
-    assert sorted(set(names)) == sorted(functional.__all__), "functional.__all__ is out of date"
+    # (plus the hand-written sdpa_upcast, public beside its attention op: runtime-spec 1.2)
+    assert sorted(set(names) | {"sdpa_upcast"}) == sorted(functional.__all__), "functional.__all__ is out of date"
     import inspect
 
     for name, params, defaults, _, _ in ops:

@@ -170,5 +170,18 @@ def test_range_set_under_inference_mode_gives_ordinary_parameters():
     q(torch.randn(3, 4, requires_grad=True)).dequantize().sum().backward()
     assert q.scale.grad.shape == (3,)
 
+
+def test_functional_exports_its_hand_written_ops():
+    # Spec 1.2: fastforward.nn.functional's public names include scaled_dot_product_attention
+    # and sdpa_upcast; the star import left sdpa_upcast out.
+    import fastforward.nn.functional as F
+
+    namespace = {}
+    exec("from fastforward.nn.functional import *", namespace)
+    for name in ("scaled_dot_product_attention", "sdpa_upcast", "linear", "relu"):
+        assert name in F.__all__ and namespace[name] is getattr(F, name), name
+    assert F.__all__.count("scaled_dot_product_attention") == 1
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

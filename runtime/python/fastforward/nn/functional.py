@@ -495,6 +495,7 @@ _build_all()
 # Hand-written: attention is computed step by step, with a quantizer per intermediate
 # (fastforward.nn.attention). It replaces the generic op built from its table entry.
 from fastforward.nn.attention import scaled_dot_product_attention, sdpa_upcast  # noqa: E402, F401
+__all__ += [name for name in ("scaled_dot_product_attention", "sdpa_upcast") if name not in __all__]
 
 
 def dequantized(input: Any) -> Any:
