@@ -183,5 +183,30 @@ def test_functional_exports_its_hand_written_ops():
     assert F.__all__.count("scaled_dot_product_attention") == 1
 
 
+def test_deepcopy_of_a_leaf_that_requires_grad():
+    # copy.deepcopy works for graph leaves (runtime-spec 2.2), tested on the raw_data view;
+    # for a leaf QuantizedTensor that requires grad that view is an alias node, not a leaf,
+    # so deepcopy refused exactly the tensors it is meant for (a QuantizedTensor being
+    # trained as a leaf, e.g. kept in a module's state).
+    import copy
+
+    for make in (lambda: affine.quantize_per_tensor(torch.randn(5), torch.tensor(0.1)),
+                 lambda: _Scaled.apply(torch.randn(5), torch.tensor(0.1))):
+        leaf = make().detach().requires_grad_()
+        assert leaf.is_leaf and leaf.requires_grad
+        twin = copy.deepcopy(leaf)
+        assert isinstance(twin, QuantizedTensor) and twin.is_leaf and twin.requires_grad
+        assert twin.data_ptr() != leaf.data_ptr() and torch.equal(twin.dequantize(), leaf.dequantize())
+        assert type(twin.quant_func) is type(leaf.quant_func)
+        twin.dequantize().sum().backward()
+        assert torch.equal(twin.grad, torch.ones(5)) and leaf.grad is None
+        plain = copy.deepcopy(make())
+        assert plain.is_leaf and not plain.requires_grad
+        copies = copy.deepcopy([leaf, leaf])
+        assert copies[0] is copies[1]
+        x = torch.randn(5, requires_grad=True)
+        raises(RuntimeError, lambda: copy.deepcopy(affine.quantize_per_tensor(x, torch.tensor(0.1))), "leaves")
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

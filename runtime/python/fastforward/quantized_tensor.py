@@ -237,7 +237,8 @@ class QuantizedTensor(torch.Tensor):
         return self.to(target, non_blocking=non_blocking)
 
     def __deepcopy__(self, memo: dict) -> "QuantizedTensor":
-        if not self.raw_data.is_leaf:
+        # (the tensor itself: its raw_data view of a leaf that requires grad is an alias node)
+        if not self.is_leaf:
             raise RuntimeError(
                 "Only QuantizedTensors created explicitly by the user (graph leaves) support "
                 "the deepcopy protocol at the moment; detach() it first"
@@ -247,8 +248,8 @@ class QuantizedTensor(torch.Tensor):
         raw = self.raw_data.detach().clone()
         context = copy.deepcopy(self._quantization_context.detach_parameters(), memo)
         result = QuantizedTensor(raw, context)
-        if self.raw_data.requires_grad:
-            result.raw_data.requires_grad_(True)
+        if self.requires_grad:
+            result.requires_grad_(True)
         memo[id(self)] = result
         return result
 
