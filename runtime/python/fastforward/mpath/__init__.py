@@ -95,12 +95,18 @@ def caller_context(depth: int = 1) -> Dict[str, Any]:
         del frame
 
 
+def _in_package(module_name: str) -> bool:
+    """Whether ``module_name`` is the fastforward package or one of its modules (a user's
+    ``fastforward_models`` is not)."""
+    return module_name == "fastforward" or module_name.startswith("fastforward.")
+
+
 def _outside_context() -> Dict[str, Any]:
     """The names of the first frame outside the fastforward package."""
     frame = inspect.currentframe()
     try:
         f = frame
-        while f is not None and f.f_globals.get("__name__", "").startswith("fastforward"):
+        while f is not None and _in_package(f.f_globals.get("__name__", "")):
             f = f.f_back
         return _frame_context(f)
     finally:
@@ -148,7 +154,9 @@ def query_for_module(module: torch.nn.Module, root: torch.nn.Module) -> Selector
     """A query selecting exactly ``module`` (by its path) under ``root``."""
     for name, sub in root.named_modules():
         if sub is module and name:
-            return _parse("/".join(name.split(".")))
+            # one PathFragment per level, not a parsed string: a ModuleDict key may be any
+            # text without a '.' ("my-layer", "x y"), which the query syntax cannot spell
+            return Selector.from_steps([fragments.PathFragment(part) for part in name.split(".")])
     raise ValueError("module is not a submodule of root")
 
 

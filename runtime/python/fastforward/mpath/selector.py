@@ -56,9 +56,11 @@ class Selector:
         if isinstance(other, Fragment):
             return Selector(None, other)
         if isinstance(other, str):
-            from fastforward.mpath import _parser
+            # parsed like mpath.query: [cls:...] names resolve where the selectors are
+            # combined (the first frame outside fastforward), not in an empty namespace
+            from fastforward.mpath import _outside_context, _parser
 
-            return _parser.parse(other, context=None)
+            return _parser.parse(other, context=_outside_context())
         raise TypeError("cannot combine a Selector with %r" % (other,))
 
     def __truediv__(self, other: Any) -> "Selector":

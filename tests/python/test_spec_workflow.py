@@ -1,0 +1,93 @@
+"""Conformance of the workflow API with the runtime spec (docs §6-§12 of
+runtime-spec.md): mpath selectors built in code, Quanto's names, freezing, conversion
+through a class's own quantize_children, flag decorators.
+
+Run with any Python that has torch (1.13 or 2.x)::
+
+    python3 tests/python/test_spec_workflow.py
+    /usr/bin/python3 tests/python/test_spec_workflow.py
+
+Ends with "N passed, M failed[, K skipped]"; exits nonzero when a test failed.
+"""
+
+import os
+import sys
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
+
+import torch  # noqa: E402
+
+import fastforward as ff  # noqa: E402
+from fastforward import mpath  # noqa: E402
+from plain_runner import isolation, run  # noqa: E402
+
+
+def names(query, root):
+    return sorted(n for n, _ in mpath.search(query, root).named_modules())
+
+
+class Block(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 2)
+        self.act = torch.nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+
+# --- mpath --------------------------------------------------------------------------------------
+
+
+def test_a_string_joined_to_a_selector_resolves_class_names_where_it_is_written():
+    # Selector / "..." parsed the string with no names at all: every [cls:...] in it was
+    # "not defined where the query was made", whatever the caller had imported.
+    model = torch.nn.Sequential(Block(), torch.nn.ModuleList([Block()]))
+    Local = torch.nn.ReLU  # noqa: N806, F841 - named in the queries below
+    assert names(mpath.root / "[cls:Block]", model) == ["0", "1.0"]
+    assert names(mpath.query("**") / "[cls:Local]", model) == ["0.act", "1.0.act"]
+    assert names("0" / mpath.query("[cls:Local]"), model) == ["0.act"]
+    assert names(mpath.query("*/[cls:Block]") | "0/[cls:Local]", model) == ["0.act", "1.0"]
+
+
+def test_query_for_module_selects_modules_whose_names_the_syntax_cannot_spell():
+    # A ModuleDict key may be any text without a '.'; query_for_module parsed the path as a
+    # query and raised MPathParseError for 'my-layer'.
+    inner = torch.nn.ModuleDict({"x y": torch.nn.Tanh()})
+    root = torch.nn.ModuleDict({"my-layer": torch.nn.ReLU(), "block": inner})
+    for module, path in ((root["my-layer"], "my-layer"), (inner["x y"], "block.x y"), (inner, "block")):
+        found = mpath.search(mpath.query_for_module(module, root), root)
+        assert [(n, m) for n, m in found.named_modules()] == [(path, module)]
+    try:
+        mpath.query_for_module(torch.nn.ReLU(), root)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a module outside the root has no query")
+
+
+def test_queries_from_a_users_module_named_like_fastforward_see_its_names():
+    # The caller's frame is the first outside the fastforward package; a module whose name
+    # merely starts with "fastforward" (fastforward_models) was taken for part of it, and its
+    # own names were not looked at.
+    user = types.ModuleType("fastforward_user_models")
+    user.__dict__.update(torch=torch, mpath=mpath, ff=ff)
+    exec(compile(
+        "class Mine(torch.nn.Linear):\n"
+        "    pass\n"
+        "def select(model):\n"
+        "    return sorted(n for n, _ in mpath.search('**/[cls:Mine]', model).named_modules())\n",
+        "fastforward_user_models.py", "exec"), user.__dict__)
+    model = torch.nn.Sequential(user.Mine(2, 2), torch.nn.Linear(2, 2))
+    assert user.select(model) == ["0"]
+
+
+# Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
+setup_function, teardown_function = isolation(strict=False)
+
+
+if __name__ == "__main__":
+    sys.exit(run(globals()))
