@@ -22,6 +22,7 @@ import torch  # noqa: E402
 
 import fastforward as ff  # noqa: E402
 from fastforward import mpath  # noqa: E402
+from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 from plain_runner import isolation, run  # noqa: E402
 
 
@@ -83,6 +84,29 @@ def test_queries_from_a_users_module_named_like_fastforward_see_its_names():
         "fastforward_user_models.py", "exec"), user.__dict__)
     model = torch.nn.Sequential(user.Mine(2, 2), torch.nn.Linear(2, 2))
     assert user.select(model) == ["0"]
+
+
+# --- Quanto's names ------------------------------------------------------------------------------
+
+
+def test_freeze_is_the_function_in_the_quantization_package_too():
+    # fastforward.quantization.freeze was the submodule freeze.py (its import bound the
+    # package attribute): ff.quantization.freeze(model) raised "'module' object is not
+    # callable".
+    from fastforward.quantization import freeze
+    from fastforward.quantization.freeze import FrozenWeightQuantizer
+
+    assert freeze is ff.freeze and ff.quantization.freeze is ff.freeze
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 4))
+    ff.quantize(model, weights=8)
+    x = torch.randn(3, 8)
+    before = model(x)
+    ff.quantization.freeze(model)
+    assert isinstance(model[0].weight_quantizer, FrozenWeightQuantizer)
+    after = model(x)
+    value = (lambda t: t.dequantize() if isinstance(t, QuantizedTensor) else t)
+    assert torch.equal(value(before), value(after))
 
 
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).

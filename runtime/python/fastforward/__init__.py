@@ -50,6 +50,12 @@ from fastforward.overrides import disable_quantization, enable_quantization
 from fastforward.quantization import affine, granularity, random
 from fastforward.quantization.quantizer_annotations import annotate_operator_metadata
 from fastforward.quantization.freeze import freeze, freeze_parameters
+
+# Quanto's freeze is fastforward.quantization.freeze as well as fastforward.freeze. Importing
+# the submodule of that name bound the package attribute to the module (import sets it once,
+# when the submodule is first loaded: just above), so ff.quantization.freeze(model) raised
+# "'module' object is not callable". The module stays importable by its dotted name.
+quantization.freeze = freeze  # type: ignore[attr-defined]
 from fastforward.quantization.qstate import (
     QModuleState,
     get_qmodule_state,
