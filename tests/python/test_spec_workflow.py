@@ -22,6 +22,7 @@ import torch  # noqa: E402
 
 import fastforward as ff  # noqa: E402
 from fastforward import mpath  # noqa: E402
+from fastforward.nn import LinearQuantizer, QuantizerStub  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 from plain_runner import isolation, run  # noqa: E402
 
@@ -107,6 +108,51 @@ def test_freeze_is_the_function_in_the_quantization_package_too():
     after = model(x)
     value = (lambda t: t.dequantize() if isinstance(t, QuantizedTensor) else t)
     assert torch.equal(value(before), value(after))
+
+
+# --- freeze_parameters --------------------------------------------------------------------------
+
+
+def test_freeze_parameters_pass_computes_what_the_frozen_model_computes():
+    # The freezing pass handed each quantizer's quantized value on; FastForward hands on the
+    # float input (a parameter now holding its quantized values). So with activation
+    # quantizers the pass quantized activations the frozen model (all stubs) no longer does.
+    torch.manual_seed(0)
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)))
+    config = ff.QuantizationConfig()
+    config.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=4, granularity=ff.PerChannel(0))
+    config.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=3, symmetric=False)
+    config.initialize(model)
+    x = torch.randn(16, 6)
+    with ff.estimate_ranges(model, ff.range_setting.running_minmax):
+        model(x)
+    quantized = model[0].weight_quantizer(model[0].weight).dequantize()
+    with ff.quantization.freeze_parameters(model):
+        during = model(x)
+    assert type(during) is torch.Tensor
+    assert torch.equal(model[0].weight.detach(), quantized)  # the weight holds its quantized values
+    assert all(isinstance(q, QuantizerStub) for _, q in model.named_quantizers(skip_stubs=False))
+    after = model(x)
+    assert torch.equal(during, after), (during - after).abs().max()
+    # the float computation with the frozen weights, step by step
+    hidden = torch.relu(torch.nn.functional.linear(x, model[0].weight, model[0].bias))
+    assert torch.equal(after, torch.nn.functional.linear(hidden, model[2].weight, model[2].bias))
+
+
+def test_freeze_parameters_without_removing_quantizers_keeps_them_and_their_values():
+    torch.manual_seed(1)
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 4)))
+    ff.find_quantizers(model, "**/[quantizer:parameter/weight]").initialize(LinearQuantizer, num_bits=4)
+    ff.find_quantizers(model, "**/[quantizer:activation/output]").initialize(LinearQuantizer, num_bits=4)
+    model[0].weight_quantizer.quantization_range = (-0.5, 0.5)
+    model[0].output_quantizer.quantization_range = (-1.0, 1.0)
+    x = torch.randn(5, 4)
+    with ff.quantization.freeze_parameters(model, remove_quantizers=False):
+        during = model(x)
+    assert isinstance(model[0].weight_quantizer, LinearQuantizer)
+    assert isinstance(model[0].output_quantizer, LinearQuantizer)
+    assert list(model[0].weight_quantizer.overrides) == []  # the overrides come off at exit
+    assert torch.equal(during, torch.nn.functional.linear(x, model[0].weight, model[0].bias))
 
 
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).

@@ -87,13 +87,15 @@ class _FreezeOverride:
         if isinstance(data, torch.nn.Parameter):
             with torch.no_grad():
                 data.copy_(value.detach().to(data.dtype))
-            value = data
         if self.remove:
             for parent, name in self.slots:
                 if parent._modules.get(name) is quantizer:
                     setattr(parent, name, QuantizerStub(_metadata=quantizer.quant_metadata))
             self.done = True
-        return value
+        # The float input goes on (a parameter now holding its quantized values): what the
+        # model computes once its quantizers are stubs. Handing on the quantized value made
+        # the freezing pass quantize every activation that the frozen model no longer does.
+        return data
 
 
 def _int_dtype(num_bits: float) -> torch.dtype:
