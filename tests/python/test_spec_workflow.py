@@ -22,7 +22,7 @@ import torch  # noqa: E402
 
 import fastforward as ff  # noqa: E402
 from fastforward import mpath  # noqa: E402
-from fastforward.nn import LinearQuantizer, QuantizerStub  # noqa: E402
+from fastforward.nn import LinearQuantizer, QuantizedModule, QuantizerStub  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 from plain_runner import isolation, run  # noqa: E402
 
@@ -153,6 +153,40 @@ def test_freeze_parameters_without_removing_quantizers_keeps_them_and_their_valu
     assert isinstance(model[0].output_quantizer, LinearQuantizer)
     assert list(model[0].weight_quantizer.overrides) == []  # the overrides come off at exit
     assert torch.equal(during, torch.nn.functional.linear(x, model[0].weight, model[0].bias))
+
+
+# --- quantize_model ------------------------------------------------------------------------------
+
+
+def test_conversion_recurses_through_a_class_s_own_quantize_children():
+    # quantize_model converted children itself and never called quantize_children, so a class
+    # that decides how its children are converted (here: keep one float) was ignored.
+    calls = []
+
+    class Pair(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.keep = torch.nn.Linear(2, 2)
+            self.convert = torch.nn.Linear(2, 2)
+
+    class QuantizedPair(QuantizedModule, Pair, include_in_module_map=False):
+        def quantize_children(self, extra_conversion=None, skip_quantized_modules=False, *,
+                              ignore_global_module_map=False):
+            calls.append((skip_quantized_modules, ignore_global_module_map))
+            ff.quantize_model(self.convert, extra_conversion=extra_conversion,
+                              skip_quantized_modules=skip_quantized_modules,
+                              ignore_global_module_map=ignore_global_module_map)
+
+    model = torch.nn.Sequential(Pair())
+    ff.quantize_model(model, extra_conversion={Pair: QuantizedPair})
+    assert type(model[0]) is QuantizedPair and len(calls) == 1
+    assert type(model[0].keep) is torch.nn.Linear
+    assert type(model[0].convert) is ff.nn.QuantizedLinear
+    assert len(ff.find_quantizers(model, "**/[quantizer:parameter/weight]")) == 1
+    # a class without its own quantize_children: every child converted as before
+    plain = ff.quantize_model(torch.nn.Sequential(Block()), extra_conversion={Block: type(
+        "QuantizedBlockForTest", (QuantizedModule, Block), {}, include_in_module_map=False)})
+    assert type(plain[0].fc) is ff.nn.QuantizedLinear and type(plain[0].act) is ff.nn.QuantizedRelu
 
 
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).

@@ -633,6 +633,11 @@ def _convert(module: torch.nn.Module, mapping: Dict[type, Any], recursive: bool)
         finish_tag_inference(module)
     if not recursive:
         return
+    if isinstance(module, QuantizedModule) and type(module).quantize_children is not QuantizedModule.quantize_children:
+        # A class's own quantize_children decides how its children are converted (the spec's
+        # recursion goes through it): it gets the whole mapping in use.
+        module.quantize_children(mapping, True, ignore_global_module_map=True)
+        return
     for child in list(module._modules.values()):
         if child is not None and not isinstance(child, Quantizer):
             _convert(child, mapping, recursive)
