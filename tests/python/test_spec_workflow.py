@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(REPO, "runtime", "python"))
 import torch  # noqa: E402
 
 import fastforward as ff  # noqa: E402
-from fastforward import mpath  # noqa: E402
+from fastforward import flags, mpath  # noqa: E402
 from fastforward.nn import LinearQuantizer, QuantizedModule, QuantizerStub  # noqa: E402
 from fastforward.quantized_tensor import QuantizedTensor  # noqa: E402
 from plain_runner import isolation, run  # noqa: E402
@@ -187,6 +187,20 @@ def test_conversion_recurses_through_a_class_s_own_quantize_children():
     plain = ff.quantize_model(torch.nn.Sequential(Block()), extra_conversion={Block: type(
         "QuantizedBlockForTest", (QuantizedModule, Block), {}, include_in_module_map=False)})
     assert type(plain[0].fc) is ff.nn.QuantizedLinear and type(plain[0].act) is ff.nn.QuantizedRelu
+
+
+# --- flags ---------------------------------------------------------------------------------------
+
+
+def test_flag_context_decorator_keeps_the_function_s_identity():
+    @flags.context(ff.strict_quantization, True)
+    def checked(x):
+        """Doc."""
+        return ff.get_strict_quantization(), x
+
+    assert checked("a") == (True, "a") and ff.get_strict_quantization() is False
+    assert checked.__name__ == "checked" and checked.__doc__ == "Doc."
+    assert checked.__qualname__.endswith("checked") and checked.__wrapped__("b") == (False, "b")
 
 
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 __all__ = [
@@ -122,12 +123,11 @@ def context(flag: Callable[[bool], Any], value: bool) -> Callable[[Callable], Ca
     """Decorator running a function with ``flag`` (e.g. ``strict_quantization``) set."""
 
     def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with flag(value):
                 return fn(*args, **kwargs)
 
-        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
-        wrapper.__doc__ = fn.__doc__
         return wrapper
 
     return decorate
