@@ -155,6 +155,42 @@ def test_freeze_parameters_without_removing_quantizers_keeps_them_and_their_valu
     assert torch.equal(during, torch.nn.functional.linear(x, model[0].weight, model[0].bias))
 
 
+# --- saving and loading --------------------------------------------------------------------------
+
+
+def test_loading_a_quantizer_onto_a_layer_is_a_value_error_and_changes_nothing():
+    # The spec: a saved path that is not a quantizer in the model is a ValueError (a path the
+    # model lacks stays a RuntimeError, with the missing and unexpected lists). Both were the
+    # RuntimeError "does not fit".
+    import tempfile
+
+    from fastforward.quantization import load_quantization_state, save_quantization_state
+
+    quantizer = LinearQuantizer(num_bits=8)
+    quantizer.quantization_range = (-1.0, 1.0)
+    saved = torch.nn.Sequential(quantizer, torch.nn.ReLU())
+    with tempfile.TemporaryDirectory() as cache:
+        save_quantization_state(saved, name_or_path="q", cache_dir=cache)
+        target = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
+        try:
+            load_quantization_state(target, name_or_path="q", cache_dir=cache)
+        except ValueError as e:
+            assert "'0'" in str(e) and "not a quantizer" in str(e), str(e)
+        else:
+            raise AssertionError("a quantizer loaded onto a Linear")
+        assert type(target[0]) is torch.nn.Linear
+        try:
+            load_quantization_state(torch.nn.Sequential(), name_or_path="q", cache_dir=cache)
+        except RuntimeError as e:
+            assert not isinstance(e, ValueError) and "unexpected" in str(e)
+        else:
+            raise AssertionError("a quantizer loaded where the model has nothing")
+        stub_model = torch.nn.Sequential(QuantizerStub(), torch.nn.ReLU())
+        load_quantization_state(stub_model, name_or_path="q", cache_dir=cache)
+        assert isinstance(stub_model[0], LinearQuantizer)
+        assert torch.equal(stub_model[0].scale, quantizer.scale)
+
+
 # --- quantize_model ------------------------------------------------------------------------------
 
 

@@ -503,6 +503,14 @@ def _restore_strictness(model: torch.nn.Module, config: Mapping[str, Any]) -> No
         mark_non_strict(model)
 
 
+def _module_at(model: torch.nn.Module, path: str) -> Optional[torch.nn.Module]:
+    """The submodule at dotted ``path`` in ``model``, or None."""
+    module: Optional[torch.nn.Module] = model
+    for part in str(path).split("."):
+        module = module._modules.get(part) if module is not None else None
+    return module
+
+
 def _plan_quantizers(model: torch.nn.Module, config: Mapping[str, Any], tensors: Mapping[str, torch.Tensor],
                      where: str, overwrite_policy: str, allow_lazy_params: bool
                      ) -> List[Tuple[torch.nn.Module, str, Quantizer, str]]:
@@ -517,6 +525,12 @@ def _plan_quantizers(model: torch.nn.Module, config: Mapping[str, Any], tensors:
     slots = _quantizer_slots(model)
     stubbed = [p for p in (config.get("stubs") or ()) if p in slots and p not in recipes]
     unexpected = sorted(p for p in recipes if p not in slots)
+    occupied = [p for p in unexpected if _module_at(model, p) is not None]
+    if occupied:  # the path is there, but holds a layer, not a quantizer
+        raise ValueError(
+            "quantization state %s: %s in %s %s not a quantizer; the model is unchanged"
+            % (where, ", ".join(repr(p) for p in occupied), type(model).__name__,
+               "is" if len(occupied) == 1 else "are"))
     missing = sorted(p for p, (_, _, q) in slots.items()
                      if not q.is_stub() and p not in recipes and p not in stubbed)
     if unexpected or missing:
