@@ -71,6 +71,34 @@ def test_query_for_module_selects_modules_whose_names_the_syntax_cannot_spell():
         raise AssertionError("a module outside the root has no query")
 
 
+def test_collections_are_sequences_and_parents_pair_each_result_with_its_parent():
+    # FastForward's MPathCollection is a Sequence (in, index, count, reversed) and parents()
+    # yields (parent, module) pairs; update_module returns the result for the replacement.
+    model = torch.nn.Sequential(Block(), Block())
+    found = mpath.search("*/fc", model)
+    assert isinstance(found, __import__("collections").abc.Sequence)
+    first = found[0]
+    assert first in found and found.index(first) == 0 and found.count(first) == 1
+    assert [r.full_name for r in reversed(found)] == [r.full_name for r in found][::-1]
+    assert sorted((id(p), id(m)) for p, m in found.parents()) == sorted(
+        (id(model[i]), id(model[i].fc)) for i in (0, 1))
+    replacement = torch.nn.Identity()
+    updated = first.update_module(replacement)
+    assert updated.module is replacement and updated.full_name == first.full_name
+    assert getattr(first.parent, first.parent_attribute) is replacement
+
+
+def test_names_of_any_script_are_path_fragments():
+    # Python attribute names may use any letters; the parser took only ASCII ones.
+    model = torch.nn.Module()
+    setattr(model, "schicht_ä", torch.nn.ReLU())
+    setattr(model, "层", torch.nn.Tanh())
+    assert names("schicht_ä", model) == ["schicht_ä"]
+    assert names("{层, schicht_ä}", model) == sorted(["层", "schicht_ä"])
+    aliases = mpath.aliases(ebene=mpath.query("层"))
+    assert [n for n, _ in mpath.search("&ebene", model, aliases=aliases).named_modules()] == ["层"]
+
+
 def test_queries_from_a_users_module_named_like_fastforward_see_its_names():
     # The caller's frame is the first outside the fastforward package; a module whose name
     # merely starts with "fastforward" (fastforward_models) was taken for part of it, and its

@@ -104,7 +104,8 @@ def mpath_query_extension(tag: str, override: bool = False) -> Callable[[Any], A
     return decorate
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+# An identifier as Python has them (letters of any script), or a run of ASCII digits.
+_NAME = re.compile(r"[^\W\d]\w*|[0-9]+")
 
 
 class _Parser:

@@ -8,6 +8,7 @@ end of the sequence, each once.
 
 from __future__ import annotations
 
+from collections import abc
 from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 import torch
@@ -108,11 +109,13 @@ class FilterResult(NamedTuple):
                 "%r: the module in the parent changed since the search; not replacing it" % self.full_name
             )
 
-    def update_module(self, replacement: torch.nn.Module, safe: bool = True) -> None:
-        """Put ``replacement`` where the module was (through the parent's setattr)."""
+    def update_module(self, replacement: torch.nn.Module, safe: bool = True) -> "FilterResult":
+        """Put ``replacement`` where the module was (through the parent's setattr); returns
+        the result for the replacement."""
         if safe:
             self.check_unchanged()
         setattr(self.parent, self.parent_attribute, replacement)
+        return self._replace(module=replacement)
 
 
 def _children(module: torch.nn.Module) -> Iterator[Tuple[str, torch.nn.Module]]:
@@ -158,7 +161,7 @@ def search_selector(selector: Selector, root: torch.nn.Module) -> "MPathCollecti
     return MPathCollection(root, results)
 
 
-class MPathCollection:
+class MPathCollection(abc.Sequence):
     """The results of a search (a sequence of ``FilterResult``, each module once)."""
 
     def __init__(self, root: torch.nn.Module, results: Optional[Sequence[FilterResult]] = None) -> None:
@@ -205,9 +208,11 @@ class MPathCollection:
         for r in self._results:
             yield r.module
 
-    def parents(self) -> Iterator[torch.nn.Module]:
+    def parents(self) -> Iterator[Tuple[torch.nn.Module, torch.nn.Module]]:
+        """(parent, module) per result, as FastForward gives them (the parent need not be in
+        the collection)."""
         for r in self._results:
-            yield r.parent
+            yield r.parent, r.module
 
     def map(self, fn: Callable[[str, torch.nn.Module], Any]) -> List[Any]:
         return [fn(r.full_name, r.module) for r in self._results]
