@@ -708,13 +708,22 @@ static void anchor_super(RwState *a, uint32_t call) {
 }
 
 // Breadth-first order of the call sites (§5.1): statements of a block before
-// anything nested in them, an isolated call counted at the statement level.
+// anything nested in them. An isolated call is the value of its own statement
+// `_tmp_N = call`, so it is one level below the statements, as the call of
+// `a = h(x)` is: a queue entry `wrap` stands for that statement and queues the
+// call when it is reached (`a = h(x)` then `return h(a) + 1` orders h(x) first).
 void rw_order_sites(RwState *a) {
     const Cst *c = a->c;
-    PtrVec queue = {0};
+    PtrVec queue = {0}, wrap = {0};
     vec_push(a->cx, &queue, (void *)(uintptr_t)a->body);
+    vec_push(a->cx, &wrap, NULL);
     for (size_t i = 0; i < queue.len; i++) {
         uint32_t n = (uint32_t)(uintptr_t)queue.items[i];
+        if (wrap.items[i]) {
+            vec_push(a->cx, &queue, (void *)(uintptr_t)n);
+            vec_push(a->cx, &wrap, NULL);
+            continue;
+        }
         const CstNode *node = &c->nodes[n];
         if (i > 0 && rw_is_scope_boundary(node->kind)) continue;
         CallSite *site = nodemap_get(&a->cv->site_of, n);
@@ -723,20 +732,25 @@ void rw_order_sites(RwState *a) {
             uint32_t ch = node->first_child + k;
             if (!c->nodes[ch].named) continue;
             PtrVec *lines = node->kind == K_BLOCK ? nodemap_get(&a->tmp_lines, ch) : NULL;
-            for (size_t j = 0; lines && j < lines->len; j++)
+            for (size_t j = 0; lines && j < lines->len; j++) {
                 vec_push(a->cx, &queue, (void *)(uintptr_t)((GenLine *)lines->items[j])->node);
+                vec_push(a->cx, &wrap, (void *)1);
+            }
             if (nodemap_get(&a->cv->tmp_of, ch) && node->kind != K_BLOCK) continue;
             // `x = f()` and `return f()` put f() at the same depth, as a
             // statement-line tree does: the expression_statement level is skipped
             if (c->nodes[ch].kind == K_EXPR_STMT && c->nodes[ch].nchildren > 0) {
                 for (uint32_t j = 0; j < c->nodes[ch].nchildren; j++) {
                     uint32_t g = c->nodes[ch].first_child + j;
-                    if (c->nodes[g].named && !nodemap_get(&a->cv->tmp_of, g))
+                    if (c->nodes[g].named && !nodemap_get(&a->cv->tmp_of, g)) {
                         vec_push(a->cx, &queue, (void *)(uintptr_t)g);
+                        vec_push(a->cx, &wrap, NULL);
+                    }
                 }
                 continue;
             }
             vec_push(a->cx, &queue, (void *)(uintptr_t)ch);
+            vec_push(a->cx, &wrap, NULL);
         }
     }
 }

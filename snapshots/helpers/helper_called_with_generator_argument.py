@@ -58,11 +58,11 @@ class QuantizedNet(fastforward.nn.QuantizedModule, Net):
                 )
                 for r in x
             ),
-            quantizer_add=self.quantizer_mean_add_2,
-            quantizer_div=self.quantizer_mean_div_2,
-            quantizer_acc=self.quantizer_mean_acc_2,
-            quantizer_n=self.quantizer_mean_n_2,
-            quantizer_v=self.quantizer_mean_v_2,
+            quantizer_add=self.quantizer_mean_add_1,
+            quantizer_div=self.quantizer_mean_div_1,
+            quantizer_acc=self.quantizer_mean_acc_1,
+            quantizer_n=self.quantizer_mean_n_1,
+            quantizer_v=self.quantizer_mean_v_1,
         )
         a = self.quantizer_a(a)
         _tmp_1 = list(
@@ -80,11 +80,11 @@ class QuantizedNet(fastforward.nn.QuantizedModule, Net):
                 for r in x
             ),
             empty=1,
-            quantizer_add=self.quantizer_mean_add_1,
-            quantizer_div=self.quantizer_mean_div_1,
-            quantizer_acc=self.quantizer_mean_acc_1,
-            quantizer_n=self.quantizer_mean_n_1,
-            quantizer_v=self.quantizer_mean_v_1,
+            quantizer_add=self.quantizer_mean_add_2,
+            quantizer_div=self.quantizer_mean_div_2,
+            quantizer_acc=self.quantizer_mean_acc_2,
+            quantizer_n=self.quantizer_mean_n_2,
+            quantizer_v=self.quantizer_mean_v_2,
         )
         _tmp_2 = self.quantizer__tmp_2(_tmp_2)
         _tmp_3 = fastforward.nn.functional.add(a, _tmp_2, output_quantizer=self.quantizer_add_2)

@@ -3,19 +3,6 @@ import fastforward
 from helpers.helper_gets_module_tensors import Net
 
 
-def quantized_scaled(
-    x,
-    s,
-    *,
-    quantizer_mul: fastforward.nn.Quantizer,
-    quantizer_x: fastforward.nn.Quantizer,
-    quantizer_s: fastforward.nn.Quantizer,
-):
-    x = quantizer_x(x)
-    s = quantizer_s(s)
-    return fastforward.nn.functional.mul(x, s, output_quantizer=quantizer_mul)
-
-
 def quantized_my_linear(
     x,
     w,
@@ -32,6 +19,19 @@ def quantized_my_linear(
     return fastforward.nn.functional.linear(x, w, b, output_quantizer=quantizer_linear)
 
 
+def quantized_scaled(
+    x,
+    s,
+    *,
+    quantizer_mul: fastforward.nn.Quantizer,
+    quantizer_x: fastforward.nn.Quantizer,
+    quantizer_s: fastforward.nn.Quantizer,
+):
+    x = quantizer_x(x)
+    s = quantizer_s(s)
+    return fastforward.nn.functional.mul(x, s, output_quantizer=quantizer_mul)
+
+
 class QuantizedNet(fastforward.nn.QuantizedModule, Net):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
@@ -40,24 +40,6 @@ class QuantizedNet(fastforward.nn.QuantizedModule, Net):
         )
         self.quantizer__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
         self.quantizer__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub("activation")
-        self.quantizer_scaled_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_scaled_x_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_scaled_s_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "parameter"
-        )
-        self.quantizer_scaled_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            output_quantizer=True
-        )
-        self.quantizer_scaled_x_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
-        self.quantizer_scaled_s_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
-            "activation"
-        )
         self.quantizer_my_linear_linear_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
             output_quantizer=True
         )
@@ -80,6 +62,24 @@ class QuantizedNet(fastforward.nn.QuantizedModule, Net):
             weight_quantizer=True
         )
         self.quantizer_my_linear_b_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
+            "activation"
+        )
+        self.quantizer_scaled_mul_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
+            output_quantizer=True
+        )
+        self.quantizer_scaled_x_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
+            "activation"
+        )
+        self.quantizer_scaled_s_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
+            "parameter"
+        )
+        self.quantizer_scaled_mul_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
+            output_quantizer=True
+        )
+        self.quantizer_scaled_x_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
+            "activation"
+        )
+        self.quantizer_scaled_s_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub(
             "activation"
         )
 
