@@ -53,6 +53,8 @@ static const char usage_autoquant[] =
     "                         atomic. INPUT '-' reads standard input (then --module is needed).\n"
     "                         Only regular files are replaced (never a device, FIFO or socket);\n"
     "                         a symlink at FILE is followed and the file it leads to replaced.\n"
+    "                         A FILE not ending in .py is a package directory: FILE/__init__.py\n"
+    "                         is written (directories made).\n"
     "  -f, --force            allow overwriting FILE (a regular file, or a symlink to one)\n"
     "      --check FILE       compare with FILE instead of writing: exit 1 and print a unified\n"
     "                         diff when FILE is stale (for CI); with DIR/, check a whole tree\n"
@@ -200,7 +202,9 @@ static bool file_exists(const char *path) {
 typedef struct Args {
     const char *input, *output, *check;
     bool force;
-    bool follow_symlinks;  // batch mode: follow directory symlinks (loops detected)
+    bool output_package;         // -o is a package directory: output is <dir>/__init__.py
+    char output_init[PATH_MAX];  // that path
+    bool follow_symlinks;        // batch mode: follow directory symlinks (loops detected)
     ffq_options opt;
     const char **classes, **optables, **replace, **search;
     size_t nclasses, noptables, nreplace, nsearch;
@@ -395,6 +399,25 @@ static int precheck(const Args *a) {
     return EXIT_OK;
 }
 
+static int mkdirs(const char *path);
+
+// An output path that does not end in ".py" names a package directory: the
+// module is written as <dir>/__init__.py, the directories made when writing.
+static int output_as_package(Args *a) {
+    if (!a->output || strcmp(a->output, "-") == 0) return EXIT_OK;
+    size_t n = strlen(a->output);
+    if (n >= 3 && strcmp(a->output + n - 3, ".py") == 0) return EXIT_OK;
+    while (n > 1 && a->output[n - 1] == '/') n--;
+    if (snprintf(a->output_init, sizeof a->output_init, "%.*s/__init__.py", (int)n, a->output) >=
+        (int)sizeof a->output_init) {
+        fprintf(stderr, "ffq: error: output path too long: %s\n", a->output);
+        return EXIT_USAGE;
+    }
+    a->output = a->output_init;
+    a->output_package = true;
+    return EXIT_OK;
+}
+
 static char *read_all(FILE *fp, size_t *len) {
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
@@ -480,7 +503,13 @@ static int compile_and_write(const Args *a) {
     if (rc == EXIT_OK && out && a->check) {
         rc = check_against(a->check, out, len, a->opt.quiet);
     } else if (rc == EXIT_OK && out && to_file) {
-        rc = outfile_write(a->output, out, len, a->force) == OUT_OK ? EXIT_OK : EXIT_USAGE;
+        if (a->output_package && mkdirs(a->output) != 0) {
+            fprintf(stderr, "ffq: error: cannot create the directory of '%s': %s\n", a->output,
+                    strerror(errno));
+            rc = EXIT_USAGE;
+        } else {
+            rc = outfile_write(a->output, out, len, a->force) == OUT_OK ? EXIT_OK : EXIT_USAGE;
+        }
         if (rc == EXIT_OK && !a->opt.quiet) print_summary(cx, a->output, &t0);
     } else if (rc == EXIT_OK && out) {
         if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0) {
@@ -712,6 +741,7 @@ static int cmd_autoquant(int argc, char **argv) {
                              a.input, "autoquant ");
         else rc = run_batch(&a);
     } else {
+        if (rc == EXIT_OK) rc = output_as_package(&a);
         if (rc == EXIT_OK) rc = precheck(&a);
         if (rc == EXIT_OK) rc = compile_and_write(&a);
     }

@@ -172,6 +172,25 @@ def test_output_in_missing_directory(d):
     assert files(d) == ["m.py"]
 
 
+def test_output_package_directory(d):
+    # an output path not ending in .py is a package directory: <dir>/__init__.py, made on write
+    write(d, "m.py", MODEL)
+    for out in ("qpkg", "deep/er/qpkg/"):
+        rc, _, err = run(["autoquant", "m.py", "-o", out], d)
+        init = os.path.join(d, out, "__init__.py")
+        assert rc == 0 and "wrote %s" % os.path.join(out.rstrip("/"), "__init__.py") in err, (rc, err)
+        with open(init) as f:
+            assert "QuantizedSmall" in f.read()
+        rc, _, err = run(["autoquant", "m.py", "-o", out], d)  # exists: needs --force
+        assert rc == 2 and "already exists" in err and "__init__.py" in err, (rc, err)
+        rc, _, err = run(["autoquant", "m.py", "-o", out, "-f", "-q"], d)
+        assert rc == 0 and err == "", (rc, err)
+    write(d, "plain", "a file, not a directory\n")
+    rc, _, err = run(["autoquant", "m.py", "-o", "plain", "-f"], d)
+    assert rc == 2 and "plain/__init__.py" in err, (rc, err)
+    assert [f for f in files(d) if f.startswith(".ffq-")] == []
+
+
 def test_output_is_input_refused(d):
     write(d, "m.py", MODEL)
     rc, _, err = run(["autoquant", "m.py", "-o", "m.py", "-f"], d)

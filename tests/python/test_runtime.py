@@ -1311,6 +1311,23 @@ def test_autoquantize_with_ffq_end_to_end():
             quantized_module_impl._QUANTIZED_CLASSES.update(registered)
 
 
+def test_autoquantize_output_path_package_directory():
+    # an output_path not ending in .py is a package directory holding the module as __init__.py
+    _real_ffq()
+    float_models, _ = _models()
+    registered = dict(quantized_module_impl._QUANTIZED_CLASSES)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "deep", "ffq_generated_pkg")
+        try:
+            module = fastforward.autoquantize(float_models.TinyNet(), output_path=out, auto_import=True)
+            with open(os.path.join(out, "__init__.py"), encoding="utf-8") as generated:
+                assert "class QuantizedTinyNet(" in generated.read()
+            assert module.QuantizedTinyNet.__name__ == "QuantizedTinyNet"
+        finally:
+            quantized_module_impl._QUANTIZED_CLASSES.clear()
+            quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+
+
 @contextlib.contextmanager
 def _temporary_modules(**sources):
     """Each source written as <name>.py into a temporary directory on sys.path; afterwards the

@@ -72,7 +72,9 @@ def autoquantize(
     Args:
         model: an ``nn.Module`` instance (or its class). Its class must be defined at module
             level in a Python file.
-        output_path: also write the source there (atomically).
+        output_path: also write the source there (atomically). A path that does not end in
+            ``.py`` is a package directory: the source is written as its ``__init__.py``
+            (the directories are made).
         use_type_inference: when False, every unannotated value may be a tensor.
         force_overwrite: allow replacing an existing ``output_path``.
         operator_table: an ``OperatorTable``, a YAML file path (extra entries over the
@@ -105,7 +107,7 @@ def autoquantize(
                 replacement_patterns, scratch, stub_tags,
             )
         if auto_import:
-            module = _import_generated(os.fspath(output_path))
+            module = _import_generated(_output_file(output_path))
     except BaseException:
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
@@ -143,10 +145,11 @@ def _autoquantize(
         text = _run_ffq(args + options, cls)
         if output_path is None:
             return text
-        with open(output_path, encoding="utf-8") as generated:
+        with open(_output_file(output_path), encoding="utf-8") as generated:
             return generated.read()
-    if output_path is not None and os.path.exists(output_path) and not force_overwrite:
-        raise FfqError("%s exists (pass force_overwrite=True to replace it)" % os.fspath(output_path))
+    output_file = None if output_path is None else _output_file(output_path)
+    if output_file is not None and os.path.exists(output_file) and not force_overwrite:
+        raise FfqError("%s exists (pass force_overwrite=True to replace it)" % output_file)
     parts, done = [], set()
     for path, module, names in groups:
         # a class an earlier run already converted (ffq follows submodules into other files)
@@ -160,12 +163,21 @@ def _autoquantize(
         parts.append(_run_ffq(args + options, cls))
         done |= _converted_classes(parts[-1], module)
     text = _join_modules(parts)
-    if output_path is not None:
-        tmp = "%s.tmp%d" % (os.fspath(output_path), os.getpid())
+    if output_file is not None:
+        if output_file != os.fspath(output_path):
+            os.makedirs(os.path.dirname(output_file), exist_ok=True)
+        tmp = "%s.tmp%d" % (output_file, os.getpid())
         with open(tmp, "w", encoding="utf-8") as out:
             out.write(text)
-        os.replace(tmp, output_path)
+        os.replace(tmp, output_file)
     return text
+
+
+def _output_file(output_path):
+    """The file an ``output_path`` names: itself when it ends in ``.py``, else the
+    ``__init__.py`` of that package directory (as ``ffq autoquant -o`` writes it)."""
+    path = os.fspath(output_path)
+    return path if path.endswith(".py") else os.path.join(path, "__init__.py")
 
 
 def _import_generated(path):
