@@ -871,6 +871,39 @@ static const Type *ev_unary(Inf *I, Env *e, uint32_t node) {
     return op == CST_NONE ? TY(TY_UNKNOWN) : unary_type(I, cst_strdup(I->cx, c, op), a);
 }
 
+// a < b, a == b, a in b, a is b. A rich comparison (<, <=, >, >=, ==, !=) with a
+// tensor operand is a tensor, an elementwise mask (`x > 0`, like `x.gt(0)` and
+// `torch.eq(x, 0)`); with an operand of unknown type it is unknown (it may be
+// one). `in`, `not in`, `is`, `is not` and comparisons of known non-tensors are
+// bool.
+static bool operand_is_tensor(const Type *t) {
+    if (t->kind == TY_TENSOR) return true;
+    if (t->kind != TY_UNION) return false;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->elems[i]->kind == TY_TENSOR) return true;
+    return false;
+}
+
+static const Type *ev_comparison(Inf *I, Env *e, uint32_t node) {
+    const Cst *c = I->c;
+    bool rich = false, tensor = false, unknown = false;
+    for (uint32_t k = 0; k < c->nodes[node].nchildren; k++) {
+        uint32_t ch = c->nodes[node].first_child + k;
+        if (!c->nodes[ch].named) {
+            rich |= text_is(c, ch, "<") || text_is(c, ch, "<=") || text_is(c, ch, ">") ||
+                    text_is(c, ch, ">=") || text_is(c, ch, "==") || text_is(c, ch, "!=") ||
+                    text_is(c, ch, "<>");
+            continue;
+        }
+        if (c->nodes[ch].kind == K_COMMENT) continue;
+        const Type *t = ty_ev(I, e, ch);
+        tensor |= operand_is_tensor(t);
+        unknown |= t->kind == TY_UNKNOWN || t->kind == TY_BOTTOM;
+    }
+    if (rich && tensor) return TY(TY_TENSOR);
+    return rich && unknown ? TY(TY_UNKNOWN) : TY(TY_BOOL);
+}
+
 // a and b, a or b: b runs narrowed by a.
 static const Type *ev_boolean(Inf *I, Env *e, uint32_t node) {
     const Cst *c = I->c;
@@ -1001,7 +1034,7 @@ static const Type *ev_inner(Inf *I, Env *e, uint32_t node) {
     case K_BINARY_OP: return ev_binary(I, e, node);
     case K_UNARY_OP: return ev_unary(I, e, node);
     case K_NOT_OP: ty_ev_children(I, e, node); return TY(TY_BOOL);
-    case K_COMPARISON: ty_ev_children(I, e, node); return TY(TY_BOOL);
+    case K_COMPARISON: return ev_comparison(I, e, node);
     case K_BOOLEAN_OP: return ev_boolean(I, e, node);
     case K_CONDITIONAL_EXPR: return ev_conditional(I, e, node);
     case K_TUPLE:
