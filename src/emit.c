@@ -25,6 +25,10 @@ typedef struct Emitter {
     NodeMap *hoists_done;    // statement -> number of leading hoisted lines already emitted
 } Emitter;
 
+static bool ident_char(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
 static bool is_dirty(const Emitter *e, uint32_t n) { return nodemap_get(&e->cv->dirty, n) != NULL; }
 
 static const char *qref(const Emitter *e, const Quantizer *q) {
@@ -378,6 +382,14 @@ static void render_node(const Emitter *e, uint32_t n, StrBuf *out, uint32_t skip
         return;
     }
     if (render_stand_in(e, n, out, skip)) return;
+    if (nodemap_get(&e->cv->unparen, n)) {  // redundant parentheses (§9.2) left out
+        const char *d = e->c->file->data;
+        uint32_t inner = cst_named_child(e->c, n, 0);  // (the one named child: no comments)
+        if (out->len && ident_char(out->data[out->len - 1])) sb_putc(e->cx, out, ' ');  // not(x)
+        render(e, inner, out, skip);
+        if (node->end < e->c->file->len && ident_char(d[node->end])) sb_putc(e->cx, out, ' ');  // (x)if
+        return;
+    }
     const CompUse *cu = nodemap_get(&e->cv->comp_use, n);
     if (cu) {
         render_comp_use(e, n, cu, out);

@@ -181,6 +181,40 @@ void rewrite_dequantize_arguments(ffq_ctx *cx, Conv *cv, uint32_t call) {
     }
 }
 
+// §9.2: parentheses around a name, attribute, call or subscript are redundant,
+// `torch.relu((x))` is `torch.relu(x)`, unless they hold a line break (a chain
+// laid out over lines, perhaps with comments: without them `y = (x\n.f())` would
+// not parse). Parentheses around operators and everything else stay. Nested
+// ones (`((x))`) all go.
+static bool redundant_parens(const Cst *c, uint32_t n) {
+    if (c->nodes[n].kind != K_PAREN_EXPR) return false;
+    uint32_t inner = CST_NONE;
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) {
+        uint32_t ch = c->nodes[n].first_child + k;
+        if (!c->nodes[ch].named) continue;
+        if (c->nodes[ch].kind == K_COMMENT || inner != CST_NONE) return false;
+        inner = ch;
+    }
+    if (inner == CST_NONE) return false;
+    const char *d = c->file->data;
+    for (uint32_t i = c->nodes[n].start; i < c->nodes[n].end; i++)
+        if (d[i] == '\n' || d[i] == '\r') return false;
+    uint32_t kind = c->nodes[inner].kind;
+    return kind == K_IDENTIFIER || kind == K_ATTRIBUTE || kind == K_CALL || kind == K_SUBSCRIPT ||
+           redundant_parens(c, inner);
+}
+
+static void mark_redundant_parens(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    if (redundant_parens(c, n)) {
+        nodemap_put(a->cx, &a->cv->unparen, n, (void *)1);
+        nodemap_put(a->cx, &a->cv->unparen_at, c->nodes[n].start, (void *)1);
+        nodemap_put(a->cx, &a->cv->unparen_at, c->nodes[n].end - 1, (void *)1);
+        rw_mark_dirty(a, n);
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) mark_redundant_parens(a, cst_child(c, n, k));
+}
+
 // Places what every scope under the root owns, breadth first; hoisted lines go to hoists.
 static void place_all_owned(RwState *a, PtrVec *hoists) {
     PtrVec scopes = {0};  // every scope, to place what it owns
@@ -216,6 +250,7 @@ Conv *rewrite_function(ffq_ctx *cx, const FuncInfo *fn, ClassInfo *cls, const Ty
         cv->cls && fn->kind == FN_INSTANCE && !str_has_prefix(fn->mod->name, "torch.nn.modules.")
             ? children_self_use(&a, a.body)
             : CST_NONE;
+    mark_redundant_parens(&a, a.body);
     rw_visit_block(&a, a.body);
     rw_order_sites(&a);
     Env env = {0};

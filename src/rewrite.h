@@ -119,6 +119,9 @@ struct Conv {
                           // its docstring and before any leading comment
     NodeMap dirty;        // node -> (void *)1 when it or a descendant is rewritten
     NodeMap text_of;      // node -> const char *: printed as this text (super() anchoring)
+    NodeMap unparen;      // parenthesized_expression -> (void *)1: printed without its
+                          // redundant parentheses (§9.2)
+    NodeMap unparen_at;   // source offset of such a '(' or ')' -> (void *)1 (expression keys)
     NodeMap comp_use;     // identifier -> CompUse *
     PtrVec quantizers;    // Quantizer *, in creation order (§3.3)
     PtrVec tmps;          // TmpVar *, in the order their lines are emitted

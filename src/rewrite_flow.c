@@ -87,15 +87,29 @@ static const char *ident_of(ffq_ctx *cx, const char *text) {
     return r;
 }
 
+static bool ident_char(char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
 // Normalised source text of an expression: runs of whitespace (outside
-// strings) become one space, so `self .weight` and `self.weight` are one key.
+// strings) become one space, so `self .weight` and `self.weight` are one key,
+// and redundant parentheses (§9.2) are left out, so `(k).T` is `k.T`.
 static const char *expr_key(RwState *a, uint32_t n) {
     size_t len;
     const char *t = cst_text(a->c, n, &len);
+    uint32_t start = a->c->nodes[n].start;
+    bool strip = a->cv->unparen_at.len > 0;
     StrBuf sb = {0};
     char quote = 0;
     for (size_t i = 0; i < len; i++) {
         char ch = t[i];
+        if (!quote && strip && (ch == '(' || ch == ')') &&
+            nodemap_get(&a->cv->unparen_at, start + (uint32_t)i)) {
+            // `not(x)` is `not x`: a space where two words would join
+            if (sb.len && ident_char(sb.data[sb.len - 1]) && i + 1 < len && ident_char(t[i + 1]))
+                sb_putc(a->cx, &sb, ' ');
+            continue;
+        }
         if (quote) {
             sb_putc(a->cx, &sb, ch);
             if (ch == '\\' && i + 1 < len) sb_putc(a->cx, &sb, t[++i]);
