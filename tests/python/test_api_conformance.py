@@ -453,7 +453,8 @@ def test_operator_table_add_alias():
     from fastforward.autoquant import OperatorTable
 
     table = OperatorTable().add_alias("mylib.fast_relu", torch.relu)
-    assert table.entries == [{"op": "relu(input: Quantized) -> Quantized", "fallback": "mylib.fast_relu",
+    assert table.entries == [{"op": "relu(input: Quantized, inplace: Bool = False) -> Quantized",
+                              "fallback": "mylib.fast_relu",
                               "dispatch": "fastforward.nn.functional.relu"}]
     _raises(LookupError, lambda: OperatorTable().add_alias("mylib.x", "mylib.nothing"), "mylib.nothing")
     custom = OperatorTable().add("bilinear(input1: Quantized, input2: Quantized, weight: Quantized) -> Quantized",

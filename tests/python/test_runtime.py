@@ -586,9 +586,9 @@ def _sample_arguments():
         "embedding": dict(input=torch.tensor([[0, 2], [4, 3]]), weight=t(5, 3), padding_idx=0,
                           max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False),
         "softmax": dict(input=t(3, 4), dim=0, dtype=torch.float64),
-        "relu": dict(input=t(3, 4)),
+        "relu": dict(input=t(3, 4), inplace=True),
         "sigmoid": dict(input=t(3, 4)),
-        "silu": dict(input=t(3, 4)),
+        "silu": dict(input=t(3, 4), inplace=True),
         "gelu": dict(input=t(3, 4), approximate="tanh"),
         "dropout": dict(input=t(3, 4), p=0.3, training=True, inplace=False),
         "layer_norm": dict(input=t(2, 3, 4), normalized_shape=(3, 4), weight=t(3, 4),
@@ -775,6 +775,24 @@ def test_functional_ops_with_positional_arguments():
         assert_identical(fn(*args), torch_fn(*args), fn.__name__)
         assert_identical(fn(*args, output_quantizer=QuantizerStub()), torch_fn(*args), fn.__name__)
     assert_identical(functional.relu(x4, output_quantizer=Doubling()), F.relu(x4) * 2)
+
+
+def test_in_place_activations_change_a_plain_input_and_copy_a_quantized_one():
+    # F.silu(x, inplace=True) / F.relu(x, True) are table ops: a plain tensor (stubs) is
+    # changed in place as torch changes it; a QuantizedTensor keeps its grid values (the op
+    # runs on its dequantized copy) and the result is the activation of its real values.
+    for name, torch_fn in (("silu", F.silu), ("relu", F.relu)):
+        x = torch.randn(3, 4)
+        expected = torch_fn(x.clone())
+        plain = x.clone()
+        result = getattr(functional, name)(plain, True, output_quantizer=QuantizerStub())
+        assert result is plain, "%s: inplace=True must return its input" % name
+        assert_identical(plain, expected, name)
+        q = _quantized(torch.randint(-8, 8, (3, 4)).float(), torch.tensor(0.25))
+        before = q.dequantize().clone()
+        out = getattr(functional, name)(q, inplace=True, strict_quantization=False)
+        assert_identical(q.dequantize(), before, name)
+        assert_identical(out, torch_fn(before), name)
 
 
 def test_rms_norm_matches_torch_where_torch_has_it():
