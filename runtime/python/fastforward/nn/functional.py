@@ -168,9 +168,23 @@ def _sub(input: Any, other: Any, alpha: Any = 1) -> Any:
     return torch.sub(input, other, alpha=alpha)
 
 
-def _sum(input: Any, dim: Any = None) -> Any:
-    # torch 1.13 has no torch.sum(input, dim=None); the full reduction is torch.sum(input).
-    return torch.sum(input) if dim is None else torch.sum(input, dim)
+def _reduction(name: str) -> Callable[..., Any]:
+    """torch.sum / torch.mean as the model called them: ``dtype`` (keyword-only in torch) only
+    when given, and the full reduction without ``dim`` as ``torch.sum(input)`` (torch 1.13 has
+    no ``dim=None``)."""
+
+    def impl(input: Any, dim: Any = None, keepdim: Any = False, dtype: Any = None) -> Any:
+        fn = getattr(torch, name)  # looked up at call time, as the other torch callables here
+        kwargs = {} if dtype is None else {"dtype": dtype}
+        if dim is None and keepdim is False:
+            return fn(input, **kwargs)
+        return fn(input, dim, keepdim, **kwargs)
+
+    return impl
+
+
+def _cumsum(input: Any, dim: Any, dtype: Any = None) -> Any:
+    return torch.cumsum(input, dim) if dtype is None else torch.cumsum(input, dim, dtype=dtype)
 
 
 def _rms_norm(input: Any, normalized_shape: Any, weight: Any = None, eps: Any = None) -> Any:
@@ -302,7 +316,9 @@ _SPECIAL: Dict[str, Callable[..., Any]] = {
     "bitwise_not": operator.invert,
     "negative": operator.neg,
     "positive": operator.pos,
-    "sum": _sum,
+    "sum": _reduction("sum"),
+    "mean": _reduction("mean"),
+    "cumsum": _cumsum,
     "index_add": lambda input, dim, index, source, alpha=1: torch.index_add(input, dim, index, source, alpha=alpha),
     "ones_like": _like("ones_like"),
     "zeros_like": _like("zeros_like"),
