@@ -168,6 +168,14 @@ def _sub(input: Any, other: Any, alpha: Any = 1) -> Any:
     return torch.sub(input, other, alpha=alpha)
 
 
+def _div(input: Any, other: Any, rounding_mode: Any = None) -> Any:
+    # `a / b` (and torch.div without a rounding mode) is the Python operator: it also divides
+    # Python numbers, which torch.div refuses
+    if rounding_mode is None:
+        return operator.truediv(input, other)
+    return torch.div(input, other, rounding_mode=rounding_mode)
+
+
 def _reduction(name: str) -> Callable[..., Any]:
     """torch.sum / torch.mean as the model called them: ``dtype`` (keyword-only in torch) only
     when given, and the full reduction without ``dim`` as ``torch.sum(input)`` (torch 1.13 has
@@ -304,7 +312,7 @@ _SPECIAL: Dict[str, Callable[..., Any]] = {
     "add": _add,
     "sub": _sub,
     "mul": operator.mul,
-    "div": operator.truediv,
+    "div": _div,
     "floor_divide": operator.floordiv,
     "remainder": operator.mod,
     "pow": operator.pow,
