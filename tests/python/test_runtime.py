@@ -611,6 +611,8 @@ def _sample_arguments():
         "unfold": dict(input=t(1, 2, 5, 5), kernel_size=2, dilation=1, padding=1, stride=2),
         "matmul": dict(input=t(2, 3, 4), other=t(4, 5)),
         "mm": dict(input=t(3, 4), mat2=t(4, 5)),
+        "addmm": dict(input=t(5), mat1=t(3, 4), mat2=t(4, 5), beta=0.5, alpha=2),
+        "baddbmm": dict(input=t(2, 3, 5), batch1=t(2, 3, 4), batch2=t(2, 4, 5), beta=0, alpha=0.25),
         "bmm": dict(input=t(2, 3, 4), mat2=t(2, 4, 5)),
         "add": dict(input=t(3, 4), other=t(4), alpha=2),
         "sub": dict(input=t(3, 4), other=t(3, 4), alpha=0.5),

@@ -176,6 +176,15 @@ def _div(input: Any, other: Any, rounding_mode: Any = None) -> Any:
     return torch.div(input, other, rounding_mode=rounding_mode)
 
 
+def _scaled_product(name: str) -> Callable[..., Any]:
+    """torch.addmm / torch.baddbmm: beta and alpha are keyword-only in torch."""
+
+    def impl(input: Any, first: Any, second: Any, beta: Any = 1, alpha: Any = 1) -> Any:
+        return getattr(torch, name)(input, first, second, beta=beta, alpha=alpha)
+
+    return impl
+
+
 def _reduction(name: str) -> Callable[..., Any]:
     """torch.sum / torch.mean as the model called them: ``dtype`` (keyword-only in torch) only
     when given, and the full reduction without ``dim`` as ``torch.sum(input)`` (torch 1.13 has
@@ -324,6 +333,8 @@ _SPECIAL: Dict[str, Callable[..., Any]] = {
     "bitwise_not": operator.invert,
     "negative": operator.neg,
     "positive": operator.pos,
+    "addmm": _scaled_product("addmm"),
+    "baddbmm": _scaled_product("baddbmm"),
     "sum": _reduction("sum"),
     "mean": _reduction("mean"),
     "cumsum": _cumsum,
