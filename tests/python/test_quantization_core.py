@@ -898,7 +898,8 @@ def test_clear_errors_for_bad_input():
     q = LinearQuantizer(8)
     q.quantization_range = (-1.0, 1.0)
     # integer and bool tensors (position ids, masks that generated code passes through a
-    # quantizer) come back unchanged; quantizing them explicitly is the error
+    # quantizer) come back unchanged; quantizing a bool tensor explicitly is the error (an
+    # integer one quantizes, runtime-spec 3.4: tests/python/test_spec_core.py)
     ids, mask = torch.arange(4), torch.ones(3, dtype=torch.bool)
     assert q(ids) is ids and q(mask) is mask
     # so do sparse float tensors (torch_geometric's adjacency), in calibration too
@@ -910,7 +911,7 @@ def test_clear_errors_for_bad_input():
     fresh = LinearQuantizer(8)
     with estimate_ranges(fresh, RunningMinMaxRangeEstimator):
         assert fresh(adj) is adj
-    raises(TypeError, lambda: affine.quantize_per_tensor(ids, 0.5, None, 8), "torch.int64")
+    raises(TypeError, lambda: affine.quantize_per_tensor(mask, 0.5, None, 8), "torch.bool")
     raises(TypeError, lambda: q.quantize(mask), "torch.bool")
     for bad in (0.0, -1.0, float("nan"), float("inf")):
         with torch.no_grad():

@@ -208,5 +208,48 @@ def test_deepcopy_of_a_leaf_that_requires_grad():
         raises(RuntimeError, lambda: copy.deepcopy(affine.quantize_per_tensor(x, torch.tensor(0.1))), "leaves")
 
 
+def test_static_quantization_of_integer_tensors():
+    # Runtime-spec 3.4: number scale / offset arguments become tensors of the input's float
+    # dtype, "or the default dtype for integer inputs": static quantization takes integer
+    # tensors (values computed in the scale's float dtype, grid values stored in the input's
+    # dtype, dequantized to it). They were refused with a TypeError.
+    x = torch.arange(-6, 6)
+    q = affine.quantize_per_tensor(x, 0.5)
+    assert isinstance(q, QuantizedTensor) and q.dtype == torch.int64
+    assert q.quant_args().scale.dtype == torch.get_default_dtype()
+    assert q.quant_args().dequantize_dtype == torch.int64
+    assert torch.equal(q.raw_data, x * 2)
+    assert torch.equal(q.dequantize(), x)
+    q = affine.quantize_per_tensor(x, 2.0, 1.0)
+    assert q.quant_args().offset.dtype == torch.get_default_dtype()
+    expected = torch.clamp(torch.round(x.double() / 2.0 - 1.0), -128, 127)
+    assert torch.equal(q.raw_data, expected.long())
+    assert torch.equal(q.dequantize(), ((expected + 1.0) * 2.0).long())
+    # tensor parameters are used as given: a float64 scale computes in float64
+    q = affine.quantize_per_tensor(x.to(torch.int32), torch.tensor(0.25, dtype=torch.float64), None, num_bits=6)
+    assert q.dtype == torch.int32 and q.quant_args().scale.dtype == torch.float64
+    assert torch.equal(q.raw_data, torch.clamp(x * 4, -32, 31).to(torch.int32))
+    q = affine.quantize_per_channel(torch.arange(12).reshape(3, 4), torch.tensor([1.0, 2.0, 4.0, 8.0]))
+    assert torch.equal(q.raw_data, torch.round(torch.arange(12.0).reshape(3, 4) / torch.tensor([1.0, 2.0, 4.0, 8.0])).long())
+    assert q.dequantize().dtype == torch.int64
+    q = affine.quantize_per_tensor(x.to(torch.int16), 1.0, None, output_dtype=torch.float32)
+    assert q.dtype == torch.float32 and q.dequantize().dtype == torch.int16
+    assert torch.equal(q.dequantize(), x.to(torch.int16))
+    # integer storage carries no gradient (spec 3.4)
+    scale = torch.tensor(0.5, requires_grad=True)
+    assert not affine.quantize_per_tensor(x, scale).requires_grad
+    q = LinearQuantizer(8)
+    q.quantization_range = (-4.0, 3.96875)  # scale 1/32
+    assert torch.equal(q.quantize(x).raw_data, torch.clamp(x * 32, -128, 127))
+    assert torch.equal(q.quantize(x).dequantize(), torch.clamp(x, -4, 3))
+    assert q(x) is x  # calling a quantizer passes integer tensors (position ids) on
+    assert affine.quantize_per_tensor(torch.zeros(0, dtype=torch.int32), 0.5).dtype == torch.int32
+    # the storage check and the refusals that stay
+    raises(RuntimeError, lambda: affine.quantize_per_tensor(x.to(torch.int8), 0.5, None, num_bits=9), "torch.int8", "9")
+    raises(TypeError, lambda: affine.quantize_per_tensor(torch.ones(2, dtype=torch.bool), 0.5), "torch.bool")
+    raises(TypeError, lambda: q.quantize(torch.ones(2, dtype=torch.bool)), "torch.bool")
+    raises(TypeError, lambda: affine.dynamic.quantize_per_tensor(x), "torch.int64")
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

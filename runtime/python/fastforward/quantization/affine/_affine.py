@@ -136,6 +136,16 @@ def _check_storage(dtype: torch.dtype, num_bits: int) -> None:
         raise RuntimeError("storage dtype %s cannot hold %d-bit integers" % (dtype, num_bits))
 
 
+def _check_static_data(data: Any) -> None:
+    """TypeError unless ``data`` is a floating-point or (static quantization only) an
+    integer tensor; bool tensors are refused."""
+    if isinstance(data, torch.Tensor) and not data.is_floating_point() and not data.is_complex():
+        if data.dtype == torch.bool:
+            raise TypeError("quantization: a tensor of dtype torch.bool cannot be quantized")
+        return
+    K.check_float_data(data)
+
+
 def _tile(data: torch.Tensor, granularity: Granularity) -> Tuple[int, ...]:
     return K.tile_shape(data.shape, granularity.tile_size(data.shape))
 
@@ -150,8 +160,10 @@ def quantize_static(
 ) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
     """(raw, scale per tile, offset per tile) for static affine quantization of ``data``."""
     bits = K.check_num_bits(num_bits)
-    K.check_float_data(data)
-    float_dtype = data.dtype
+    _check_static_data(data)
+    # number parameters: tensors of the input's dtype, or of the default dtype for integer
+    # input (whose values are computed in the scale's float dtype, as torch promotes them)
+    float_dtype = data.dtype if data.is_floating_point() else torch.get_default_dtype()
     scale_t = scale if isinstance(scale, torch.Tensor) else torch.tensor(float(scale), dtype=float_dtype, device=data.device)
     offset_t = None
     if offset is not None:
@@ -162,6 +174,8 @@ def quantize_static(
     _check_storage(storage, bits)
     if data.numel() == 0:
         return torch.empty(data.shape, dtype=storage, device=data.device), scale_t, offset_t
+    if not data.is_floating_point():
+        data = data.to(scale_t.dtype if scale_t.is_floating_point() else float_dtype)
     s = K.per_tile(scale_t, data.shape, tile, "scale")
     o = None if offset_t is None else K.per_tile(offset_t, data.shape, tile, "offset")
     if storage.is_floating_point and torch.is_grad_enabled() and (
@@ -208,12 +222,14 @@ class AffineQuantizationFunction(QuantizationFunction):
             return quantize_dequantize(data, params)
         # Number parameters become tensors of the input's dtype (and are recorded as such in
         # the result's context); tensor parameters are used as given.
+        # (integer input: tensors of the default dtype; its values dequantize to its dtype)
         changes: dict = {"dequantize_dtype": params.dequantize_dtype or data.dtype}
-        if data.is_floating_point():
+        if isinstance(data, torch.Tensor):
+            number_dtype = data.dtype if data.is_floating_point() else torch.get_default_dtype()
             for name in ("scale", "offset"):
                 value = getattr(params, name)
                 if value is not None and not isinstance(value, torch.Tensor):
-                    changes[name] = torch.tensor(float(value), dtype=data.dtype, device=data.device)
+                    changes[name] = torch.tensor(float(value), dtype=number_dtype, device=data.device)
         params = dataclasses.replace(params, **changes)
         raw, _, _ = quantize_static(
             data, params.scale, params.offset, params.granularity, params.num_bits, params.quantized_dtype
