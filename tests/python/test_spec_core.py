@@ -251,5 +251,45 @@ def test_static_quantization_of_integer_tensors():
     raises(TypeError, lambda: affine.dynamic.quantize_per_tensor(x), "torch.int64")
 
 
+def test_dynamic_parameter_inference_is_followed_by_static_quantization():
+    # Runtime-spec 3.4: with parameter_inference_fn the function's (scale, offset) are used
+    # and static quantization follows, its gradients included (the plain pass-through is the
+    # min/max branch's). The data's gradient passed through everywhere, clipped values too,
+    # and a scale the function computed with autograd got no gradient.
+    from fastforward.nn import DynamicLinearQuantizer
+
+    learnable = torch.tensor([0.1], requires_grad=True)
+    seen = []
+
+    def infer(params, data):
+        seen.append((params.num_bits, tuple(data.shape)))
+        return learnable * 1.0, None
+
+    x = torch.tensor([-20.0, -1.26, 0.0, 0.5, 12.7, 30.0], requires_grad=True)
+    q = DynamicLinearQuantizer(8, parameter_inference_fn=infer)
+    out = q(x)
+    assert seen == [(8, (6,))]
+    assert isinstance(out.quant_args(), affine.StaticAffineQuantParams) and out.quant_args().offset is None
+    expected = torch.clamp(torch.round(x.detach() / 0.1), -128, 127)
+    assert torch.equal(out.raw_data, expected)
+    out.dequantize().sum().backward()
+    assert torch.equal(x.grad, torch.tensor([0.0, 1.0, 1.0, 1.0, 1.0, 0.0]))
+    assert learnable.grad is not None and learnable.grad.shape == (1,)
+    ref_scale = torch.tensor(0.1, requires_grad=True)
+    affine.quantize_per_tensor(x.detach(), ref_scale, None).dequantize().sum().backward()
+    assert torch.allclose(learnable.grad[0], ref_scale.grad)
+    # the function's offset is used as given (rounded at use, not replaced by zeros)
+    p = affine.DynamicAffineQuantParams(8, ff.PerTensor(), parameter_inference_fn=lambda params, data: (
+        torch.tensor([0.5]), torch.tensor([2.4])))
+    out = affine.AffineQuantizationFunction.quantize(torch.tensor([1.0, -3.0]), p)
+    assert torch.equal(out.quant_args().offset, torch.tensor([2.4]))
+    assert torch.equal(out.raw_data, torch.tensor([0.0, -8.0]))
+    assert torch.equal(out.dequantize(), torch.tensor([1.0, -3.0]))
+    # without a function: parameters from the data, gradient passed straight through
+    x.grad = None
+    DynamicLinearQuantizer(2)(x).dequantize().sum().backward()
+    assert torch.equal(x.grad, torch.ones(6))
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -277,7 +277,14 @@ def _quantize_dynamic(data: torch.Tensor, params: DynamicAffineQuantParams) -> t
     if data.numel() == 0:
         raise QuantizationError("dynamic quantization of an empty tensor")
     if params.parameter_inference_fn is not None:
+        # the function's (scale, offset), then static quantization with them: its values and
+        # its gradients (clipped straight-through data, scale and offset as computed)
         scale, offset = params.parameter_inference_fn(params, data)
+        static = StaticAffineQuantParams(
+            scale=scale, offset=offset, num_bits=params.num_bits, granularity=params.granularity,
+            quantized_dtype=params.quantized_dtype, dequantize_dtype=params.dequantize_dtype,
+        )
+        return AffineQuantizationFunction.quantize(data, static)
     else:
         with torch.no_grad():
             tile = _tile(data, params.granularity)
