@@ -291,5 +291,35 @@ def test_dynamic_parameter_inference_is_followed_by_static_quantization():
     assert torch.equal(x.grad, torch.ones(6))
 
 
+def test_abstract_affine_quantizer_is_abstract():
+    # Runtime-spec 4.3: quantization_function (a property) and quantization_parameters() are
+    # abstract in AbstractAffineQuantizer; it could be instantiated and failed only when
+    # used. A subclass that provides both works as a quantizer.
+    from fastforward.nn.linear_quantizer import AbstractAffineQuantizer
+
+    raises(TypeError, lambda: AbstractAffineQuantizer(8), "quantization_function", "quantization_parameters")
+
+    class Half(AbstractAffineQuantizer):
+        @property
+        def quantization_function(self):
+            return affine.AffineQuantizationFunction
+
+        def quantization_parameters(self):
+            return affine.StaticAffineQuantParams(torch.tensor(0.5), None, self.num_bits, self.granularity)
+
+    class MissingParameters(AbstractAffineQuantizer):
+        quantization_function = affine.AffineQuantizationFunction
+
+    raises(TypeError, lambda: MissingParameters(8), "quantization_parameters")
+    q = Half(4, granularity=ff.PerTensor())
+    assert (q.num_bits, q.per_tensor, q.integer_minimum, q.integer_maximum) == (4, True, -8, 7)
+    assert q.quantization_context().quantization_fn is affine.AffineQuantizationFunction
+    out = q(torch.tensor([0.3, -9.0, 1.0]))
+    assert torch.equal(out.raw_data, torch.tensor([1.0, -8.0, 2.0]))
+    assert "num_bits=4" in repr(q) and "granularity=PerTensor()" in repr(q)
+    for cls in (LinearQuantizer, ff.nn.DynamicLinearQuantizer):
+        assert isinstance(cls(8), AbstractAffineQuantizer)
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

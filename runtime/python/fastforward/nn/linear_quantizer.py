@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import weakref
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
@@ -21,8 +22,9 @@ from fastforward.quantized_tensor import QuantizedTensor, _codes_of
 __all__ = ["AbstractAffineQuantizer", "LinearQuantizer"]
 
 
-class AbstractAffineQuantizer(Quantizer):
-    """Shared base of affine quantizers: bit width, granularity and storage dtype."""
+class AbstractAffineQuantizer(Quantizer, metaclass=abc.ABCMeta):
+    """Shared base of affine quantizers: bit width, granularity and storage dtype. Abstract:
+    a subclass provides ``quantization_function`` and ``quantization_parameters()``."""
 
     def __init__(self, num_bits: int, *, granularity: Optional[Granularity] = None,
                  quantized_dtype: Optional[torch.dtype] = None) -> None:
@@ -60,11 +62,13 @@ class AbstractAffineQuantizer(Quantizer):
         return False
 
     @property
+    @abc.abstractmethod
     def quantization_function(self) -> type:
-        raise NotImplementedError
+        """The QuantizationFunction class this quantizer applies."""
 
+    @abc.abstractmethod
     def quantization_parameters(self) -> Any:
-        raise NotImplementedError
+        """The parameters it applies it with."""
 
     def quantization_context(self) -> QuantizationContext:
         """The function and parameters this quantizer applies."""
