@@ -321,5 +321,44 @@ def test_abstract_affine_quantizer_is_abstract():
         assert isinstance(cls(8), AbstractAffineQuantizer)
 
 
+def test_generic_bases_take_their_parameters_type():
+    # Runtime-spec 3.2 / 4.3: QuantizationContext and QuantizationFunction are Generic (and
+    # FF's affine quantizers subclass AbstractAffineQuantizer[<params>]): subscripting them,
+    # in an annotation evaluated at run time or as a base class, was a TypeError.
+    from fastforward.nn.linear_quantizer import AbstractAffineQuantizer
+    from fastforward.quantization.function import QuantizationContext
+
+    params_type = affine.StaticAffineQuantParams
+    for cls in (QuantizationContext, QuantizationFunction, AbstractAffineQuantizer,
+                ff.range_setting.RangeEstimator):
+        assert cls[params_type] is not None, cls
+
+    class Halving(QuantizationFunction[dict]):
+        @staticmethod
+        def quantize(data, scale):
+            return torch.round(data / scale)
+
+        @staticmethod
+        def dequantize(raw, scale):
+            return raw * scale
+
+    out = Halving.apply(torch.tensor([1.0, -0.75]), scale=0.5)
+    assert torch.equal(out.raw_data, torch.tensor([2.0, -2.0])) and out.quant_func is Halving
+    raises(TypeError, Halving)
+
+    class Fixed(AbstractAffineQuantizer[affine.StaticAffineQuantParams]):
+        @property
+        def quantization_function(self):
+            return affine.AffineQuantizationFunction
+
+        def quantization_parameters(self) -> params_type:
+            return params_type(torch.tensor(0.25), None, self.num_bits, self.granularity)
+
+    q = Fixed(8)
+    assert torch.equal(q(torch.tensor([0.5, 1.0])).raw_data, torch.tensor([2.0, 4.0]))
+    context: QuantizationContext[params_type] = q.quantization_context()
+    assert context.quantization_params.num_bits == 8
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import weakref
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import torch
 from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
@@ -22,9 +22,13 @@ from fastforward.quantized_tensor import QuantizedTensor, _codes_of
 __all__ = ["AbstractAffineQuantizer", "LinearQuantizer"]
 
 
-class AbstractAffineQuantizer(Quantizer, metaclass=abc.ABCMeta):
+_Params = TypeVar("_Params")
+
+
+class AbstractAffineQuantizer(Quantizer, Generic[_Params], metaclass=abc.ABCMeta):
     """Shared base of affine quantizers: bit width, granularity and storage dtype. Abstract:
-    a subclass provides ``quantization_function`` and ``quantization_parameters()``."""
+    a subclass provides ``quantization_function`` and ``quantization_parameters()``; generic
+    in the parameters type (``AbstractAffineQuantizer[StaticAffineQuantParams]``)."""
 
     def __init__(self, num_bits: int, *, granularity: Optional[Granularity] = None,
                  quantized_dtype: Optional[torch.dtype] = None) -> None:

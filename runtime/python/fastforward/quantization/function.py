@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type
+from typing import Any, Callable, Dict, Generic, Iterator, List, Optional, Tuple, Type, TypeVar
 
 import torch
 
@@ -70,8 +70,11 @@ def _tensor_fields(params: Any) -> Iterator[torch.Tensor]:
                 yield value
 
 
+_Params = TypeVar("_Params")  # the parameters type of a function / context (generic, as FF's)
+
+
 @dataclasses.dataclass(frozen=True)
-class QuantizationContext:
+class QuantizationContext(Generic[_Params]):
     """A context-style quantization function together with its parameters."""
 
     quantization_fn: Type["QuantizationFunction"]
@@ -406,8 +409,9 @@ def _is_static(cls: type, name: str) -> bool:
         return False
 
 
-class QuantizationFunction:
-    """Base class of quantization functions (never instantiated; see the module doc)."""
+class QuantizationFunction(Generic[_Params]):
+    """Base class of quantization functions (never instantiated; see the module doc).
+    Generic in its parameters type: ``class F(QuantizationFunction[FParams])``."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "QuantizationFunction":
         raise TypeError(
