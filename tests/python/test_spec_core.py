@@ -360,5 +360,28 @@ def test_generic_bases_take_their_parameters_type():
     assert context.quantization_params.num_bits == 8
 
 
+def test_empty_input_stays_on_the_autograd_graph():
+    # An empty tensor quantizes to an empty QuantizedTensor; one that requires grad came out
+    # detached (quantize and dequantize made fresh empty tensors), so a loss over a batch
+    # that happened to be empty could not be back-propagated ("element 0 of tensors does not
+    # require grad").
+    for symmetric in (True, False):
+        q = LinearQuantizer(8, symmetric=symmetric, granularity=ff.PerChannel(1))
+        q.quantization_range = (torch.tensor([-1.0, -2.0, -3.0]), torch.tensor([1.0, 2.0, 3.0]))
+        for dtype in (torch.float32, torch.float16, torch.float64):
+            x = torch.zeros(0, 3, dtype=dtype, requires_grad=True)
+            out = q(x)
+            assert isinstance(out, QuantizedTensor) and out.shape == (0, 3) and out.requires_grad
+            value = out.dequantize()
+            assert value.dtype == dtype and value.shape == (0, 3) and value.requires_grad
+            (value.sum() + (x * 0).sum()).backward()
+            assert x.grad is not None and x.grad.shape == (0, 3) and x.grad.dtype == dtype
+        assert not q(torch.zeros(0, 3)).requires_grad
+    legacy = _Scaled.apply(torch.zeros(0, 2, requires_grad=True), 0.5)
+    assert legacy.shape == (0, 2)
+    with torch.no_grad():
+        assert not affine.quantize_per_tensor(torch.zeros(0, requires_grad=True), 0.1).requires_grad
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -173,7 +173,10 @@ def quantize_static(
     storage = quantized_dtype or data.dtype
     _check_storage(storage, bits)
     if data.numel() == 0:
-        return torch.empty(data.shape, dtype=storage, device=data.device), scale_t, offset_t
+        raw = torch.empty(data.shape, dtype=storage, device=data.device)
+        if storage.is_floating_point and torch.is_grad_enabled() and data.requires_grad:
+            raw = _PassThrough.apply(data, raw)  # (an empty gradient for the empty input)
+        return raw, scale_t, offset_t
     if not data.is_floating_point():
         data = data.to(scale_t.dtype if scale_t.is_floating_point() else float_dtype)
     s = K.per_tile(scale_t, data.shape, tile, "scale")
@@ -258,7 +261,10 @@ def dequantize_static(raw: torch.Tensor, params: StaticAffineQuantParams) -> tor
     scale = ensure_tensor(params.scale, device=raw.device)
     if raw.numel() == 0:
         dtype = params.dequantize_dtype or (scale.dtype if scale.is_floating_point() else torch.get_default_dtype())
-        return torch.empty(raw.shape, dtype=dtype, device=raw.device)
+        empty = torch.empty(raw.shape, dtype=dtype, device=raw.device)
+        if torch.is_grad_enabled() and raw.requires_grad:
+            return _IdentityGrad.apply(raw, [empty])
+        return empty
     s = K.per_tile(scale, raw.shape, tile, "scale")
     o = None
     if params.offset is not None:
