@@ -383,5 +383,35 @@ def test_empty_input_stays_on_the_autograd_graph():
         assert not affine.quantize_per_tensor(torch.zeros(0, requires_grad=True), 0.1).requires_grad
 
 
+def test_a_model_pickles_in_the_middle_of_range_estimation():
+    # Runtime-spec 4.2: whole-model pickling works (FF's does not); during the grid search
+    # the quantizer's override holds the estimator, whose default search grid generator was
+    # a closure: pickling the model raised "Can't pickle local object".
+    import pickle
+
+    from fastforward.range_setting import SmoothedMinMaxRangeEstimator
+    from fastforward.range_setting.min_error import uniform_search_grid
+
+    torch.manual_seed(0)
+    data = [torch.randn(3, 8), torch.randn(3, 8) * 2]
+    for estimator in (RunningMinMaxRangeEstimator, SmoothedMinMaxRangeEstimator, MinErrorGridRangeEstimator):
+        model = torch.nn.Module()
+        model.q = LinearQuantizer(8, symmetric=False, granularity=ff.PerChannel(0))
+        twin = None
+        with ff.estimate_ranges(model, estimator):
+            model.q(data[0])
+            twin = pickle.loads(pickle.dumps(model))
+            assert len(list(twin.q.overrides)) == 1
+            model.q(data[1])
+            twin.q(data[1])  # the copy goes on estimating from where the model was
+        assert torch.equal(twin.q.scale, model.q.scale) and torch.equal(twin.q.offset, model.q.offset), estimator
+        assert list(model.q.overrides) == []
+    grid = pickle.loads(pickle.dumps(uniform_search_grid(0.25, 2.0)))
+    mins, maxs = grid(torch.tensor([-1.0]), torch.tensor([3.0]), 4, True)
+    assert torch.allclose(maxs[:, 0], torch.tensor([1.5625, 3.125, 4.6875, 6.25])) and torch.equal(mins, -maxs)
+    mins, maxs = grid(torch.tensor([0.0]), torch.tensor([3.0]), 4, False)
+    assert torch.equal(mins, torch.zeros(4, 1)) and torch.allclose(maxs[:, 0], torch.tensor([1.5625, 3.125, 4.6875, 6.25]))
+
+
 if __name__ == "__main__":
     sys.exit(run(globals()))

@@ -35,11 +35,16 @@ def mse_error(quantized: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
     return (diff * diff).mean(1)
 
 
-def uniform_search_grid(absolute_margin: float = 0.5, relative_margin: float = 1.0
-                        ) -> Callable[[torch.Tensor, torch.Tensor, int, bool], Tuple[torch.Tensor, torch.Tensor]]:
-    """Candidate generator: ``num`` evenly spaced ranges up to the (widened) batch range."""
+class _UniformSearchGrid:
+    """The generator ``uniform_search_grid`` returns: a plain object holding the margins (a
+    model being calibrated with it pickles, a closure would not)."""
 
-    def generate(lo: torch.Tensor, hi: torch.Tensor, num: int, symmetric: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+    def __init__(self, absolute_margin: float, relative_margin: float) -> None:
+        self.absolute_margin = absolute_margin
+        self.relative_margin = relative_margin
+
+    def __call__(self, lo: torch.Tensor, hi: torch.Tensor, num: int, symmetric: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+        relative_margin, absolute_margin = self.relative_margin, self.absolute_margin
         hi2 = relative_margin * hi + absolute_margin
         lo2 = relative_margin * lo - absolute_margin
         k = torch.arange(1, num + 1, dtype=torch.float32).reshape(-1, 1) / num
@@ -55,7 +60,15 @@ def uniform_search_grid(absolute_margin: float = 0.5, relative_margin: float = 1
         mins, maxs = torch.broadcast_tensors(mins, maxs)
         return mins.reshape(k1 * k2, -1), maxs.reshape(k1 * k2, -1)
 
-    return generate
+    def __repr__(self) -> str:
+        return "uniform_search_grid(absolute_margin=%r, relative_margin=%r)" % (
+            self.absolute_margin, self.relative_margin)
+
+
+def uniform_search_grid(absolute_margin: float = 0.5, relative_margin: float = 1.0
+                        ) -> Callable[[torch.Tensor, torch.Tensor, int, bool], Tuple[torch.Tensor, torch.Tensor]]:
+    """Candidate generator: ``num`` evenly spaced ranges up to the (widened) batch range."""
+    return _UniformSearchGrid(absolute_margin, relative_margin)
 
 
 class _GridStep(SimpleEstimatorStep):
