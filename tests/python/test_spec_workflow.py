@@ -115,6 +115,41 @@ def test_queries_from_a_users_module_named_like_fastforward_see_its_names():
     assert user.select(model) == ["0"]
 
 
+# --- find_quantizers, QuantizerCollection, QuantizationConfig -----------------------------------
+
+
+def test_a_configuration_with_rules_some_models_lack_applies_the_others():
+    # Neither the spec nor FastForward makes a rule that selects nothing an error; one
+    # configuration for several models (here: bias rules for a model without biases) raised
+    # QuantizationError and configured nothing. Now it warns and applies the other rules.
+    import warnings
+
+    from fastforward.quantization import QuantizerCollection
+
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(4, 4, bias=False), torch.nn.ReLU()))
+    config = (ff.QuantizationConfig()
+              .add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8)
+              .add_rule("**/[quantizer:parameter/bias]", LinearQuantizer, num_bits=16))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        config.initialize(model)
+        empty = ff.find_quantizers(model, "**/[quantizer:parameter/bias]").initialize(LinearQuantizer, num_bits=8)
+    assert len(caught) == 2 and all("parameter/bias" in str(w.message) for w in caught)
+    assert isinstance(model[0].weight_quantizer, LinearQuantizer) and model[0].bias_quantizer is None
+    assert len(empty) == 0
+    # a collection made from any search results holds the quantizers among them
+    everything = mpath.search("**", model)
+    held = QuantizerCollection(model, everything)
+    assert len(held) == len(ff.find_quantizers(model, "**")) == 5
+    assert all(isinstance(r.module, ff.nn.Quantizer) for r in held)
+    try:
+        held.append(everything[0])
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a Linear appended to a QuantizerCollection")
+
+
 # --- Quanto's names ------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ bundles several such rules; when rules overlap, the one added last wins.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
@@ -18,9 +19,15 @@ from fastforward.mpath.fragments import Fragment, PredicateFragment
 from fastforward.mpath.selector import FilterResult, MPathCollection, Selector, search_selector
 from fastforward.nn.quantizer import Quantizer, Tag
 
-__all__ = ["QuantizationConfig", "QuantizerCollection", "QuantizerTagSelectorFragment", "find_quantizers"]
+__all__ = ["QuantizationConfig", "QuantizerCollection", "QuantizerTagSelectorFragment", "UnmatchedQueryWarning",
+           "find_quantizers"]
 
 _POLICIES = ("error", "skip", "overwrite")
+
+
+class UnmatchedQueryWarning(UserWarning):
+    """A query given to ``QuantizerCollection.initialize`` or a ``QuantizationConfig`` rule
+    selected no quantizer (a mistyped name or tag, or a model without such slots)."""
 
 
 def QuantizerTagSelectorFragment(*tags: Union[str, Tag]) -> Fragment:
@@ -40,7 +47,8 @@ class QuantizerCollection(MPathCollection):
     def __init__(self, root: torch.nn.Module, results: Optional[Sequence[FilterResult]] = None,
                  query: Optional[str] = None) -> None:
         self.query = query
-        super().__init__(root, results)
+        # results that are not quantizers are left out (as FastForward does; append refuses them)
+        super().__init__(root, [r for r in results or () if isinstance(r.module, Quantizer)])
 
     def _make(self, results: Sequence[FilterResult]) -> "QuantizerCollection":
         return QuantizerCollection(self.root, results, self.query)
@@ -62,11 +70,12 @@ class QuantizerCollection(MPathCollection):
         if overwrite_policy not in _POLICIES:
             raise ValueError("overwrite_policy must be one of %s, got %r" % (", ".join(_POLICIES), overwrite_policy))
         if not self:
-            raise QuantizationError(
+            # FastForward initializes nothing, silently; a warning still names a mistyped query
+            warnings.warn(
                 "nothing to initialize: %s matches no quantizer in %s"
                 % ("query %r" % self.query if self.query is not None else "the collection",
-                   type(self.root).__name__)
-            )
+                   type(self.root).__name__), UnmatchedQueryWarning, stacklevel=2)
+            return QuantizerCollection(self.root, [], self.query)
         return self._apply(self._plan(quantizer_factory, overwrite_policy, kwargs), safe)
 
     def _plan(self, quantizer_factory: Any, overwrite_policy: str, kwargs: Dict[str, Any]
@@ -164,8 +173,9 @@ class QuantizationConfig:
 
     def initialize(self, model: torch.nn.Module, *, safe: bool = True, overwrite_policy: str = "error",
                    allow_unmatched: bool = False) -> None:
-        """Apply the rules to ``model``. A rule that selects no quantizer is an error
-        (``QuantizationError`` naming it) unless ``allow_unmatched``."""
+        """Apply the rules to ``model``. A rule that selects no quantizer is a warning
+        (``UnmatchedQueryWarning`` naming it; none with ``allow_unmatched``); the other
+        rules apply."""
         winners: Dict[int, Tuple[int, int, _Rule, FilterResult]] = {}
         unmatched = []
         for index, rule in enumerate(self.rules):
@@ -178,13 +188,12 @@ class QuantizationConfig:
                 best = winners.get(key)
                 if best is None or (score, index) >= (best[0], best[1]):
                     winners[key] = (score, index, rule, result)
-        if unmatched and not allow_unmatched:
-            raise QuantizationError(
-                "QuantizationConfig: no quantizer matches rule(s) %s in %s"
-                % ("; ".join(repr(r) for r in unmatched), type(model).__name__)
-            )
         if overwrite_policy not in _POLICIES:
             raise ValueError("overwrite_policy must be one of %s, got %r" % (", ".join(_POLICIES), overwrite_policy))
+        if unmatched and not allow_unmatched:
+            warnings.warn(
+                "QuantizationConfig: no quantizer matches rule(s) %s in %s"
+                % ("; ".join(repr(r) for r in unmatched), type(model).__name__), UnmatchedQueryWarning, stacklevel=2)
         by_rule: Dict[int, List[FilterResult]] = {}
         for _, index, rule, result in winners.values():
             by_rule.setdefault(index, []).append(result)
