@@ -173,6 +173,34 @@ def test_freeze_is_the_function_in_the_quantization_package_too():
     assert torch.equal(value(before), value(after))
 
 
+def test_quantos_flow_with_weights_only_calibrates_nothing_and_goes_on():
+    # Quanto's README: quantize(model) (weights only), then, optionally, `with calibration():
+    # model(samples)`, training on model(data).dequantize(), freeze(model). ff.calibration on
+    # a model without activation quantizers raised QuantizationError; it now warns and runs
+    # the block.
+    import warnings
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    ff.quantize(model)
+    x = torch.randn(4, 8)
+    before = model(x)
+    ran = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ff.calibration(model):
+            ran.append(model(x))
+    assert len(ran) == 1 and torch.equal(ran[0], before)
+    assert [w.category for w in caught] == [RuntimeWarning] and "nothing to calibrate" in str(caught[0].message)
+    assert caught[0].filename == __file__
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
+    loss = torch.nn.functional.cross_entropy(model(x), torch.tensor([0, 1, 2, 0]))
+    loss.backward()
+    optimizer.step()
+    ff.freeze(model)
+    assert model(x).dequantize().shape == (4, 3)
+
+
 # --- freeze_parameters --------------------------------------------------------------------------
 
 

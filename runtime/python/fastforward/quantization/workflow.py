@@ -31,7 +31,6 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Unio
 import torch
 
 from fastforward import mpath
-from fastforward.exceptions import QuantizationError
 from fastforward.nn.linear_quantizer import LinearQuantizer
 from fastforward.nn.quantized_module import (
     _STUBBED_KEY,
@@ -339,8 +338,12 @@ def calibration(model: torch.nn.Module, estimator: Any = RunningMinMaxRangeEstim
     activations = [q for _, q in find_quantizers(model, "**/[quantizer:activation]").named_modules()
                    if not q.is_stub()]
     if not activations:
-        raise QuantizationError("calibration: %s has no activation quantizers (quantize it with "
-                                "activations=... first)" % type(model).__name__)
+        # Quanto's flow calibrates whatever quantize() set up, which may be weights only:
+        # the block runs, with nothing to record
+        warnings.warn("calibration: %s has no activation quantizers, nothing to calibrate (quantize it "
+                      "with activations=... first)" % type(model).__name__, RuntimeWarning, stacklevel=3)
+        yield
+        return
     if isinstance(estimator, type):
         estimator = estimator()
     # Each activation is quantized right after its range is updated, so the model runs during
