@@ -316,6 +316,46 @@ def test_conversion_recurses_through_a_class_s_own_quantize_children():
     assert type(plain[0].fc) is ff.nn.QuantizedLinear and type(plain[0].act) is ff.nn.QuantizedRelu
 
 
+# --- functional ops and the dispatcher ----------------------------------------------------------
+
+
+def test_attention_asks_the_dispatcher_with_every_argument_by_keyword_before_strict_checks():
+    # As every functional op: dispatch("scaled_dot_product_attention", query=..., key=...,
+    # value=..., ...) first. Attention passed query, key and value positionally (a kernel
+    # written for keywords failed: KeyError in its predicate, TypeError in a keyword-only
+    # kernel) and raised the strict errors before asking, so a kernel for float operands
+    # never ran under strict quantization.
+    from fastforward import dispatcher
+
+    calls = []
+
+    def wants_floats(*args, **kwargs):
+        calls.append((args, sorted(kwargs)))
+        return not isinstance(kwargs["query"], QuantizedTensor)
+
+    def kernel(*, query, key, value, output_quantizer, strict_quantization, **rest):
+        return ("kernel", query.shape, strict_quantization, output_quantizer)
+
+    q, k, v = torch.randn(1, 2, 3, 4), torch.randn(1, 2, 5, 4), torch.randn(1, 2, 5, 4)
+    with dispatcher.register("scaled_dot_product_attention", wants_floats, kernel):
+        with ff.strict_quantization(True):
+            result = ff.nn.functional.scaled_dot_product_attention(q, k, v)
+    assert result == ("kernel", (1, 2, 3, 4), True, None)
+    args, names = calls[-1]
+    assert args == () and {"query", "key", "value", "attn_mask", "output_quantizer", "strict_quantization"} <= set(names)
+    # without the kernel: the strict check, as before
+    with ff.strict_quantization(True):
+        try:
+            ff.nn.functional.scaled_dot_product_attention(q, k, v)
+        except ff.exceptions.QuantizationError:
+            pass
+        else:
+            raise AssertionError("float attention passed under strict quantization")
+    reference = torch.softmax(q @ k.transpose(-1, -2) / 2.0, -1) @ v
+    assert torch.allclose(ff.nn.functional.scaled_dot_product_attention(q, k, v, strict_quantization=False),
+                          reference, atol=1e-6)
+
+
 # --- flags ---------------------------------------------------------------------------------------
 
 

@@ -93,6 +93,23 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Op
         raise TypeError("scaled_dot_product_attention: unknown quantizer argument(s) %s" % ", ".join(sorted(unknown)))
     if strict_quantization is None:
         strict_quantization = get_strict_quantization()
+    if _dispatcher._registry.get("scaled_dot_product_attention"):
+        # Registered kernels first (fastforward._integer's integer attention among them), every
+        # argument by keyword as for the other functional ops, before the strict checks: a
+        # kernel may take operands the fallback would refuse.
+        result = _dispatcher.call("scaled_dot_product_attention", query=query, key=key, value=value,
+                                  attn_mask=attn_mask,
+                                  dropout_p=dropout_p, is_causal=is_causal, scale=scale, enable_gqa=enable_gqa,
+                                  neg_inf=neg_inf, attn_scores_quantizer=attn_scores_quantizer,
+                                  attn_mask_quantizer=attn_mask_quantizer,
+                                  masked_scores_quantizer=masked_scores_quantizer,
+                                  attn_weights_quantizer=attn_weights_quantizer,
+                                  scaled_query_quantizer=scaled_query_quantizer,
+                                  scaled_key_quantizer=scaled_key_quantizer, dropout_quantizer=dropout_quantizer,
+                                  output_quantizer=output_quantizer, strict_quantization=strict_quantization,
+                                  sdpa_torch_fallback=sdpa_torch_fallback, **quantizers)
+        if result is not _dispatcher.MISS:
+            return result
     if strict_quantization:
         if output_quantizer is None:
             raise QuantizationError("fastforward.nn.functional.scaled_dot_product_attention: no output_quantizer "
@@ -105,20 +122,6 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Op
                     "fastforward.nn.functional.scaled_dot_product_attention%s: argument %r is not a "
                     "QuantizedTensor (got %s) under strict quantization"
                     % (op_location(output_quantizer), name, type(operand).__name__))
-    if _dispatcher._registry.get("scaled_dot_product_attention"):
-        # registered kernels first (fastforward._integer's integer attention among them)
-        result = _dispatcher.call("scaled_dot_product_attention", query, key, value, attn_mask=attn_mask,
-                                  dropout_p=dropout_p, is_causal=is_causal, scale=scale, enable_gqa=enable_gqa,
-                                  neg_inf=neg_inf, attn_scores_quantizer=attn_scores_quantizer,
-                                  attn_mask_quantizer=attn_mask_quantizer,
-                                  masked_scores_quantizer=masked_scores_quantizer,
-                                  attn_weights_quantizer=attn_weights_quantizer,
-                                  scaled_query_quantizer=scaled_query_quantizer,
-                                  scaled_key_quantizer=scaled_key_quantizer, dropout_quantizer=dropout_quantizer,
-                                  output_quantizer=output_quantizer, strict_quantization=strict_quantization,
-                                  sdpa_torch_fallback=sdpa_torch_fallback, **quantizers)
-        if result is not _dispatcher.MISS:
-            return result
     q, k, v = _value(query), _value(key), _value(value)
     mask = _value(attn_mask)
     intermediates = dict(scaled_query_quantizer=scaled_query_quantizer, scaled_key_quantizer=scaled_key_quantizer,
