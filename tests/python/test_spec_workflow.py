@@ -285,6 +285,31 @@ def test_loading_a_quantizer_onto_a_layer_is_a_value_error_and_changes_nothing()
 # --- quantize_model ------------------------------------------------------------------------------
 
 
+def test_a_class_replacing_a_built_in_quantized_layer_warns_and_wins():
+    # The spec: when several classes quantize one float class the last created wins, with a
+    # warning. Replacing a built-in layer (QuantizedLinear for nn.Linear) was silent.
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+
+        class MyQuantizedLinear(QuantizedModule, torch.nn.Linear):
+            pass
+
+    assert [w.category for w in caught] == [RuntimeWarning]
+    assert "MyQuantizedLinear replaces QuantizedLinear" in str(caught[0].message)
+    assert caught[0].filename == __file__
+    assert ff.quantized_module_map()[torch.nn.Linear] is MyQuantizedLinear
+    assert type(ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(2, 2)))[0]) is MyQuantizedLinear
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+
+        class MyQuantizedLinear(QuantizedModule, torch.nn.Linear):  # noqa: F811 - the same class again
+            pass
+
+    assert caught == []  # a class of the same name (code run again) replaces its namesake quietly
+
+
 def test_conversion_recurses_through_a_class_s_own_quantize_children():
     # quantize_model converted children itself and never called quantize_children, so a class
     # that decides how its children are converted (here: keep one float) was ignored.

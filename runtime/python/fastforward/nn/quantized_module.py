@@ -171,7 +171,7 @@ class QuantizedModule(torch.nn.Module):
         if include_in_module_map:
             base = float_base_of(cls)
             if base is not None:
-                record_quantized_class(base, cls, _stacklevel=3)
+                record_quantized_class(base, cls, _stacklevel=2)
 
     def __init_quantization__(self) -> None:
         """Create this module's quantizers (base: start an empty slot-metadata map)."""
@@ -360,9 +360,11 @@ QuantizedModule.__init__ = _outermost_init(QuantizedModule.__init__)  # type: ig
 def record_quantized_class(float_cls: type, quantized_cls: type, *, _stacklevel: int = 2) -> None:
     """Record ``quantized_cls`` in the module map as the quantized class of ``float_cls``
     (what defining a ``QuantizedModule`` subclass does; the built-in layers are recorded from
-    the known-module list). Replacing another non-built-in class warns."""
+    the known-module list). Replacing another class warns, a built-in one too (the spec: the
+    last created wins, with a warning); a class of the same name (regenerated code, a module
+    imported again) replaces its namesake silently."""
     previous = _QUANTIZED_CLASSES.get(float_cls)
-    if (previous is not None and previous is not quantized_cls and not _is_builtin(previous)
+    if (previous is not None and previous is not quantized_cls
             and previous.__qualname__ != quantized_cls.__qualname__):  # not a regenerated class
         warnings.warn(
             "%s replaces %s as the quantized class of %s.%s"
@@ -371,10 +373,6 @@ def record_quantized_class(float_cls: type, quantized_cls: type, *, _stacklevel:
         )
     _QUANTIZED_CLASSES[float_cls] = quantized_cls
     _RECORDED.append((float_cls, quantized_cls))
-
-
-def _is_builtin(cls: type) -> bool:
-    return cls.__module__ == "fastforward.nn.quantized_layers"
 
 
 def float_base_of(quantized_cls: type) -> Optional[type]:
