@@ -282,6 +282,41 @@ def test_loading_a_quantizer_onto_a_layer_is_a_value_error_and_changes_nothing()
         assert torch.equal(stub_model[0].scale, quantizer.scale)
 
 
+def test_a_file_in_the_way_of_a_save_is_a_value_error_and_a_config_path_loads():
+    # The spec: a path that is an existing file is a ValueError. A file where a parent
+    # directory of the state should go raised NotADirectoryError (FileExistsError for the
+    # artifact's own directory in some layouts). And name_or_path may be the path of the
+    # config file, whatever it is called (it had to end in ".yaml").
+    import shutil
+    import tempfile
+
+    from fastforward.quantization import load_quantization_state, save_quantization_state, save_quantized_model
+
+    quantizer = LinearQuantizer(num_bits=8)
+    quantizer.quantization_range = (-1.0, 1.0)
+    model = torch.nn.Sequential(quantizer)
+    with tempfile.TemporaryDirectory() as tmp:
+        blocker = os.path.join(tmp, "file")
+        with open(blocker, "w") as f:
+            f.write("x")
+        for call in (lambda: save_quantization_state(model, name_or_path="m", cache_dir=blocker),
+                     lambda: save_quantized_model(model, os.path.join(blocker, "artifact"), name_or_path="m"),
+                     lambda: save_quantized_model(model, blocker, name_or_path="m")):
+            try:
+                call()
+            except ValueError as e:
+                assert "file" in str(e), str(e)
+            else:
+                raise AssertionError("saved through a file")
+        config = save_quantization_state(model, name_or_path="m", cache_dir=os.path.join(tmp, "cache"))
+        renamed = os.path.join(tmp, "state.cfg")
+        shutil.copy(str(config), renamed)
+        shutil.copy(os.path.join(os.path.dirname(str(config)), "model.safetensors"), tmp)
+        fresh = torch.nn.Sequential(QuantizerStub())
+        load_quantization_state(fresh, name_or_path=renamed)
+        assert isinstance(fresh[0], LinearQuantizer) and torch.equal(fresh[0].scale, quantizer.scale)
+
+
 # --- quantize_model ------------------------------------------------------------------------------
 
 

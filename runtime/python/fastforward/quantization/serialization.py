@@ -390,13 +390,22 @@ def _read_config(path: Path) -> Any:
         raise ValueError(str(exc)) from None
 
 
+def _make_directory(directory: Path) -> None:
+    """Create ``directory`` (and its parents); ``ValueError`` when a file is in the way (the
+    directory itself or one of its parents), as the spec has it, not the OS's error."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise ValueError("cannot create the directory %s: a file is in the way (%s)" % (directory, exc)) from exc
+
+
 def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_or_path: Optional[str] = None,
                             cache_dir: Optional[Union[str, os.PathLike]] = None,
                             allow_lazy_params: bool = False) -> Path:
     """Write the model's (non-stub) quantizers; returns the path of ``config.yaml``."""
     directory, ident = _state_dir(model, tag, name_or_path, cache_dir)
     entries, lazy, tensors = _collect_quantizers(model, allow_lazy_params)
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_directory(directory)
     tensor_path = directory / "model.safetensors"
     write_safetensors(tensors, tensor_path, {"format": "pt", "fastforward_version": _version()})
     digest = hashlib.sha256(tensor_path.read_bytes()).hexdigest()
@@ -445,7 +454,7 @@ def load_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
     before the model is touched."""
     if overwrite_policy not in ("error", "skip", "overwrite"):
         raise ValueError("overwrite_policy must be 'error', 'skip' or 'overwrite', got %r" % (overwrite_policy,))
-    if name_or_path is not None and str(name_or_path).endswith(".yaml") and Path(name_or_path).is_file():
+    if name_or_path is not None and Path(name_or_path).is_file():  # the config file itself
         config_path = Path(name_or_path)
         expected_ident = None
     else:
@@ -657,7 +666,7 @@ def save_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
             continue
         owners[ident] = key
         weights[key] = value.detach()
-    directory.mkdir(parents=True, exist_ok=True)
+    _make_directory(directory)
     write_safetensors(qtensors, directory / _QUANTIZER_FILE, {"format": "pt"})
     write_safetensors(weights, directory / _WEIGHTS_FILE, {"format": "pt"})
     digests = {name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
