@@ -201,6 +201,31 @@ def test_quantos_flow_with_weights_only_calibrates_nothing_and_goes_on():
     assert model(x).dequantize().shape == (4, 3)
 
 
+def test_enable_quantization_leaves_uncalibrated_activations_of_quantize_passing_through():
+    # fastforward.quantize holds activation quantizers back until calibrated (R1) with a
+    # DisableQuantizationOverride; enable_quantization switched that one on too, so
+    # `with ff.enable_quantization(model)` (also inside disable_quantization) on a model not
+    # yet calibrated raised "uninitialized" at the first activation quantizer.
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU())
+    ff.quantize(model, weights=8, activations=8)
+    x = torch.randn(2, 4)
+    before = model(x)
+    with ff.enable_quantization(model):
+        assert torch.equal(model(x), before)
+    with ff.disable_quantization(model):
+        plain = model(x)
+        with ff.enable_quantization(model):
+            assert torch.equal(model(x), before)
+    assert not torch.equal(plain, before)  # weights quantized only outside disable_quantization
+    with ff.calibration(model):
+        model(x)
+    with ff.disable_quantization(model):
+        with ff.enable_quantization(model):
+            assert isinstance(model(x), QuantizedTensor)
+        assert torch.equal(model(x), plain)
+
+
 # --- freeze_parameters --------------------------------------------------------------------------
 
 

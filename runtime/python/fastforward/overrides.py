@@ -96,7 +96,9 @@ def enable_quantization(model: torch.nn.Module) -> Iterator[None]:
     restores = []
     for q in _real_quantizers(model):
         for fn in q.overrides:
-            if isinstance(fn, DisableQuantizationOverride):
+            # not the switch with which fastforward.quantize holds activations back until
+            # calibrated: such a quantizer has no range yet (quantizing raised "uninitialized")
+            if isinstance(fn, DisableQuantizationOverride) and not getattr(fn, "until_calibrated", False):
                 restores.append(fn.enable_quantization(True))
     try:
         yield
