@@ -150,6 +150,26 @@ def test_a_configuration_with_rules_some_models_lack_applies_the_others():
         raise AssertionError("a Linear appended to a QuantizerCollection")
 
 
+def test_quantization_config_repr_names_each_rule_and_its_factory():
+    # An empty configuration printed an empty pair of lines, a factory function as
+    # "name()", and a subclass as "QuantizationConfig".
+    class MyConfig(ff.QuantizationConfig):
+        pass
+
+    def per_slot(name, current):
+        return LinearQuantizer(num_bits=4)
+
+    assert repr(ff.QuantizationConfig()) == "QuantizationConfig()"
+    config = MyConfig().add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8)
+    config.add_rule("0/[quantizer:activation]", per_slot)
+    assert repr(config).splitlines() == [
+        "MyConfig(",
+        "    **/[quantizer:parameter/weight] => LinearQuantizer(num_bits=8)",
+        "    0/[quantizer:activation] => per_slot(<module_name>, <current_quantizer>)",
+        ")",
+    ], repr(config)
+
+
 # --- Quanto's names ------------------------------------------------------------------------------
 
 

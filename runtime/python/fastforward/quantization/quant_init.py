@@ -149,7 +149,10 @@ class _Rule:
 
     def __repr__(self) -> str:
         name = getattr(self.factory, "__name__", repr(self.factory))
-        args = ", ".join("%s=%r" % kv for kv in self.kwargs.items())
+        if isinstance(self.factory, type) and issubclass(self.factory, Quantizer):
+            args = ", ".join("%s=%r" % kv for kv in self.kwargs.items())
+        else:  # a factory function: called with the slot's path and its current quantizer
+            args = "<module_name>, <current_quantizer>"
         return "%s => %s(%s)" % (self.selector, name, args)
 
 
@@ -207,5 +210,7 @@ class QuantizationConfig:
             QuantizerCollection(model, [])._apply(plan, safe)
 
     def __repr__(self) -> str:
-        return "QuantizationConfig(\n%s\n)" % "\n".join("    %r" % r for r in self.rules)
+        if not self.rules:
+            return "%s()" % type(self).__name__
+        return "%s(\n%s\n)" % (type(self).__name__, "\n".join("    %r" % r for r in self.rules))
 
