@@ -433,6 +433,21 @@ void plan_discover(ffq_ctx *cx, OutputPlan *plan) {
 
 ClassInfo *plan_class_of(const PlanWork *w) { return w->g ? w->g->ci : NULL; }
 
+// §5.2: the name a call site uses for a free helper (`public_act(x)`,
+// `mod.public_act(x)`, `fn(public_act)`), when it differs from the definition's
+// name and the helper's own module binds it to the same function; else NULL.
+static const char *call_site_alias(ffq_ctx *cx, const Conv *caller, const CallSite *site) {
+    const Cst *c = caller->c;
+    uint32_t f = site->node;
+    if (cst_kind(c, f) == K_CALL) f = cst_unparen(c, cst_field(c, f, F_FUNCTION));
+    if (f != CST_NONE && cst_kind(c, f) == K_ATTRIBUTE) f = cst_field(c, f, F_ATTRIBUTE);
+    if (f == CST_NONE || cst_kind(c, f) != K_IDENTIFIER) return NULL;
+    const char *name = cst_strdup(cx, c, f);
+    if (strcmp(name, site->callee->name) == 0) return NULL;
+    Symbol s = program_lookup(cx, site->callee->mod, name);
+    return s.kind == SYM_FUNC && s.fn == site->callee ? name : NULL;
+}
+
 // §5.1: each converted function queues what it calls, in call-site order.
 void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv) {
     w->cv = cv;
@@ -449,7 +464,9 @@ void plan_add(ffq_ctx *cx, OutputPlan *plan, PlanWork *w, Conv *cv) {
         if (site->callee->owner && torchinfo_is_module_base(site->callee->mod->name) &&
             strcmp(site->callee->name, "forward") != 0)
             continue;
-        enqueue(cx, plan, site->callee, g);
+        size_t before = plan->work.len;
+        PlanWork *nw = enqueue(cx, plan, site->callee, g);
+        if (plan->work.len > before && !site->callee->owner) nw->call_name = call_site_alias(cx, cv, site);
     }
     // a child module's method this function calls runs on its values: converted with the
     // child's class (found by the class's generated forward), as one of its methods
@@ -718,7 +735,9 @@ static void name_helpers(ffq_ctx *cx, OutputPlan *plan) {
     for (size_t i = 0; i < plan->helpers.len; i++) {
         Conv *cv = plan->helpers.items[i];
         if (cv->dropped) continue;
-        const char *base = arena_printf(cx, "quantized_%s", cv->fn->name), *name = base;
+        const PlanWork *w = find_work(plan, cv->fn, NULL);
+        const char *called = w && w->call_name ? w->call_name : cv->fn->name;
+        const char *base = arena_printf(cx, "quantized_%s", called), *name = base;
         for (int n = 2;; n++) {
             bool clash = false;
             for (size_t k = 0; k < taken.len && !clash; k++) clash = strcmp(taken.items[k], name) == 0;

@@ -29,6 +29,9 @@ typedef struct PlanWork {
     const FuncInfo *fn;
     GenClass *g;  // the generated class it belongs to; NULL for free helpers
     Conv *cv;     // its rewrite plan once converted; NULL: not convertible
+    // a helper first called through another name its module binds to the same
+    // function (`public = _impl`; `mod.public(x)`): emitted as quantized_<call_name> (§5.2)
+    const char *call_name;
 } PlanWork;
 
 typedef struct OutputPlan {
