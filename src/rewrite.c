@@ -156,7 +156,9 @@ static void wrap_copied_data(RwState *a, uint32_t n) {
             // (type inference off: every non-literal; on: what may hold a tensor)
             const Type *t = data != CST_NONE && a->types ? types_of_node(a->types, data) : NULL;
             bool may_hold = !a->types || !t || types_may_be_tensor(t);
-            if (data != CST_NONE && !literal_data(c, data) && may_hold) {
+            bool splat = data != CST_NONE &&
+                         (c->nodes[data].kind == K_LIST_SPLAT || c->nodes[data].kind == K_DICT_SPLAT);
+            if (data != CST_NONE && !splat && !literal_data(c, data) && may_hold) {
                 a->cv->copies_data = true;
                 mark_dequantized(a->cx, a->cv, data);
             }

@@ -126,7 +126,11 @@ bool rw_collect_args(RwState *a, uint32_t call, Args *out) {
             out->kw[out->nkw] = arg;
             out->kwnames[out->nkw++] = cst_strdup(a->cx, c, cst_field(c, arg, F_NAME));
         } else if (c->nodes[arg].kind == K_DICT_SPLAT) {
-            return false;  // **kwargs: cannot bind keywords statically
+            // §6.3: `**kwargs`, like `*args`, counts as one positional argument (it binds
+            // the next parameter; slot handling leaves a splat as it is). It may follow
+            // keywords: that is no positional argument after a keyword.
+            if (out->npos == ARGS_MAX) return false;
+            out->pos[out->npos++] = arg;
         } else {
             if (out->npos == ARGS_MAX) return false;
             if (out->nkw) out->pos_after_kw = true;
