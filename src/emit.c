@@ -771,6 +771,10 @@ static void render_def(const Emitter *e, const FuncInfo *fn, int indent, StrBuf 
         uint32_t ch = cst_child(c, def, k);
         if (c->nodes[ch].start < pos) continue;
         copy(e, pos, c->nodes[ch].start, out);
+        // a comment on a line of its own leads the body, as in render_children: the
+        // parameters' quantizer lines go before it
+        if (c->nodes[ch].kind == K_COMMENT && !no_newline(c, pos, c->nodes[ch].start))
+            emit_prologue_before_comment(e, def, k, out);
         render(e, ch, out, CST_NONE);
         pos = c->nodes[ch].end;
     }

@@ -25,9 +25,9 @@ def quantized_scaled_sqrt(
     quantizer__tmp_2: fastforward.nn.Quantizer,
     quantizer_scale_factor: fastforward.nn.Quantizer,
 ):
+    scale_factor = quantizer_scale_factor(scale_factor)
     # TorchScript cannot compile the quantized copy (quantizer modules, fastforward's
     # operators): the copy drops @torch.jit.script and runs eagerly
-    scale_factor = quantizer_scale_factor(scale_factor)
     _tmp_2 = torch.tensor(query.size(-1), dtype=torch.float)
     _tmp_2 = quantizer__tmp_2(_tmp_2)
     _tmp_3 = fastforward.nn.functional.mul(_tmp_2, scale_factor, output_quantizer=quantizer_mul)
