@@ -1110,14 +1110,19 @@ def test_autoquantize_command_line():
             assert plain == base + ["--no-stub-tags"], plain
             assert json.loads(fastforward.autoquantize(model, stub_tags=None)) == base
 
-            try:
+            # a rule limited to a scope (which --replace cannot say) goes, with the others in
+            # order, into the patterns of an operator table without operators
+            args = json.loads(
                 fastforward.autoquantize(
-                    model, replacement_patterns=[PatternRule.from_str("a", "b", on="m.C")]
+                    model,
+                    replacement_patterns=[
+                        PatternRule.from_str("a", "b"),
+                        PatternRule.from_str("c", "d", on="m.C"),
+                    ],
                 )
-            except NotImplementedError:
-                pass
-            else:
-                raise AssertionError("a scoped PatternRule cannot be passed to ffq yet")
+            )
+            assert args[: len(base)] == base and args[len(base)] == "--optable", args
+            assert args[len(base) + 1].endswith("ffq-pattern-rules.yaml") and len(args) == len(base) + 2
 
             with _Environment(FAKE_FFQ_FAIL="1"):
                 try:
@@ -1352,6 +1357,43 @@ def test_autoquantize_output_path_package_directory():
         finally:
             quantized_module_impl._QUANTIZED_CLASSES.clear()
             quantized_module_impl._QUANTIZED_CLASSES.update(registered)
+
+
+SCOPED_RULE_MODEL = textwrap.dedent(
+    """
+    import torch
+
+
+    class First(torch.nn.Module):
+        def forward(self, x):
+            return torch.sigmoid(x)
+
+
+    class Second(torch.nn.Module):
+        def forward(self, x):
+            return torch.sigmoid(x)
+    """
+)
+
+
+def test_autoquantize_scoped_pattern_rule():
+    # PatternRule(on=...) limits a rule to a dotted scope and what is nested in it (spec §8)
+    _real_ffq()
+    from fastforward.autoquant import PatternRule
+
+    with _temporary_modules(ffq_scoped_rule=SCOPED_RULE_MODEL):
+        import ffq_scoped_rule
+
+        rules = [
+            PatternRule.from_str("torch.sigmoid({a})", "torch.relu({a})", on="ffq_scoped_rule.Second"),
+            PatternRule.from_str("torch.relu({a})", "torch.tanh({a})", on="ffq_scoped_rule.First"),
+        ]
+        text = fastforward.autoquantize(ffq_scoped_rule.First, replacement_patterns=rules)
+        first = text[text.index("class QuantizedFirst") :]
+        assert "fastforward.nn.functional.sigmoid(" in first and "tanh" not in first, text
+        text = fastforward.autoquantize(ffq_scoped_rule.Second, replacement_patterns=rules)
+        second = text[text.index("class QuantizedSecond") :]
+        assert "fastforward.nn.functional.relu(" in second and "sigmoid" not in second, text
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ import atexit
 import importlib.util
 import inspect
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -128,10 +129,7 @@ def _autoquantize(
     if stub_tags is not None:
         options.append("--stub-tags" if stub_tags else "--no-stub-tags")
     options += _operator_table_arguments(operator_table, scratch)
-    for rule in replacement_patterns or ():
-        if not isinstance(rule, PatternRule):
-            raise TypeError("replacement_patterns must hold PatternRule objects, got %r" % (rule,))
-        options += rule.ffq_arguments()
+    options += _pattern_arguments(replacement_patterns, scratch)
     groups = _classes_by_file(cls, () if isinstance(model, type) else model.modules())
     if len(groups) == 1:
         path, module, names = groups[0]
@@ -347,6 +345,28 @@ def _source_file(cls):
     if path is None:
         raise ValueError("cannot find the source file of %s" % cls.__qualname__)
     return path
+
+
+def _pattern_arguments(replacement_patterns, scratch_dir):
+    """ffq arguments for PatternRules: one --replace each, or, when a rule is limited to a
+    scope (``on``), which the command line cannot say, all of them in order as the
+    ``patterns:`` of an operator table without operators."""
+    rules = list(replacement_patterns or ())
+    for rule in rules:
+        if not isinstance(rule, PatternRule):
+            raise TypeError("replacement_patterns must hold PatternRule objects, got %r" % (rule,))
+    if all(rule.on is None for rule in rules):
+        return [arg for rule in rules for arg in rule.ffq_arguments()]
+    lines = ["operators: []", "patterns:"]
+    for rule in rules:
+        lines.append("  - pattern: %s" % json.dumps(rule.pattern, ensure_ascii=False))
+        lines.append("    replacement: %s" % json.dumps(rule.replacement, ensure_ascii=False))
+        if rule.on is not None:
+            lines.append("    on: %s" % json.dumps(str(rule.on), ensure_ascii=False))
+    path = os.path.join(scratch_dir, "ffq-pattern-rules.yaml")
+    with open(path, "w", encoding="utf-8") as table:
+        table.write("\n".join(lines) + "\n")
+    return ["--optable", path]
 
 
 def _operator_table_arguments(operator_table, scratch_dir):

@@ -29,10 +29,13 @@ class PatternRule:
         return cls(pattern, replacement, on)
 
     def ffq_arguments(self):
-        """Command-line arguments that make ``ffq autoquant`` apply this rule."""
+        """Command-line arguments that make ``ffq autoquant`` apply this rule. A rule limited
+        to a scope has none (``--replace`` cannot say ``on``): ``fastforward.autoquantize``
+        passes such rules in an operator table's ``patterns:``."""
         if self.on is not None:
             raise NotImplementedError(
-                "ffq's command line cannot limit a pattern rule to a scope yet (on=%r)" % (self.on,)
+                "ffq's --replace cannot limit a pattern rule to a scope (on=%r); put it in an "
+                "operator table's patterns: (fastforward.autoquantize does)" % (self.on,)
             )
         return ["--replace", self.pattern + _SEPARATOR + self.replacement]
 
