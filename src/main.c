@@ -204,6 +204,7 @@ typedef struct Args {
     bool force;
     bool output_package;         // -o is a package directory: output is <dir>/__init__.py
     char output_init[PATH_MAX];  // that path
+    char check_init[PATH_MAX];   // --check of a package directory: its __init__.py
     bool follow_symlinks;        // batch mode: follow directory symlinks (loops detected)
     ffq_options opt;
     const char **classes, **optables, **replace, **search;
@@ -402,20 +403,27 @@ static int precheck(const Args *a) {
 static int mkdirs(const char *path);
 
 // An output path that does not end in ".py" names a package directory: the
-// module is written as <dir>/__init__.py, the directories made when writing.
-static int output_as_package(Args *a) {
-    if (!a->output || strcmp(a->output, "-") == 0) return EXIT_OK;
-    size_t n = strlen(a->output);
-    if (n >= 3 && strcmp(a->output + n - 3, ".py") == 0) return EXIT_OK;
-    while (n > 1 && a->output[n - 1] == '/') n--;
-    if (snprintf(a->output_init, sizeof a->output_init, "%.*s/__init__.py", (int)n, a->output) >=
-        (int)sizeof a->output_init) {
-        fprintf(stderr, "ffq: error: output path too long: %s\n", a->output);
+// module is written as <dir>/__init__.py, the directories made when writing;
+// --check FILE with a module input compares with that file too.
+static int package_init(const char *path, char *buf, size_t size, const char **out) {
+    if (!path || strcmp(path, "-") == 0) return EXIT_OK;
+    size_t n = strlen(path);
+    if (n >= 3 && strcmp(path + n - 3, ".py") == 0) return EXIT_OK;
+    while (n > 1 && path[n - 1] == '/') n--;
+    if (snprintf(buf, size, "%.*s/__init__.py", (int)n, path) >= (int)size) {
+        fprintf(stderr, "ffq: error: output path too long: %s\n", path);
         return EXIT_USAGE;
     }
-    a->output = a->output_init;
-    a->output_package = true;
+    *out = buf;
     return EXIT_OK;
+}
+
+static int output_as_package(Args *a) {
+    const char *given = a->output;
+    int rc = package_init(a->output, a->output_init, sizeof a->output_init, &a->output);
+    a->output_package = a->output != given;
+    if (rc == EXIT_OK) rc = package_init(a->check, a->check_init, sizeof a->check_init, &a->check);
+    return rc;
 }
 
 static char *read_all(FILE *fp, size_t *len) {
@@ -716,7 +724,8 @@ static int check_all_pairs(Args *a) {
     for (size_t i = 0; i < a->cfg.ncheck; i++) {
         a->input = a->cfg.check[i].source;
         a->check = a->cfg.check[i].generated;
-        int r = precheck(a);
+        int r = is_dir(a->input) ? EXIT_OK : output_as_package(a);
+        if (r == EXIT_OK) r = precheck(a);
         if (r == EXIT_OK) r = is_dir(a->input) ? run_batch(a) : compile_and_write(a);
         if (r > rc) rc = r;
     }

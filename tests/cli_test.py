@@ -185,6 +185,8 @@ def test_output_package_directory(d):
         assert rc == 2 and "already exists" in err and "__init__.py" in err, (rc, err)
         rc, _, err = run(["autoquant", "m.py", "-o", out, "-f", "-q"], d)
         assert rc == 0 and err == "", (rc, err)
+        rc, out_text, err = run(["autoquant", "m.py", "--check", out], d)  # the same file
+        assert rc == 0 and out_text == "" and "__init__.py' is up to date" in err, (rc, err)
     write(d, "plain", "a file, not a directory\n")
     rc, _, err = run(["autoquant", "m.py", "-o", "plain", "-f"], d)
     assert rc == 2 and "plain/__init__.py" in err, (rc, err)
