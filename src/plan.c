@@ -766,6 +766,35 @@ static void name_classes(ffq_ctx *cx, OutputPlan *plan) {
         g->name = arena_printf(cx, "Quantized%s_%zu", g->ci->name, k);
         g->base = arena_printf(cx, "__ffaq_base_%s_%zu", g->ci->name, k);
     }
+    // a name still taken gets _1, _2, ...: a base class the output imports (the input's
+    // own `QuantizedFoo`, base of QuantizedQuantizedFoo, would be shadowed by the class
+    // generated for `Foo`), any module-level name of the input (converted code may import
+    // it), or a class named before
+    PtrVec taken = {0};
+    for (size_t i = 0; i < plan->mod->bindings.len; i++)
+        vec_push(cx, &taken, (void *)VEC_AT(plan->mod->bindings, Binding, i)->name);
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        const GenClass *g = plan->classes.items[i];
+        vec_push(cx, &taken, (void *)(g->base ? g->base : g->ci->name));
+    }
+    for (size_t i = 0; i < plan->classes.len; i++) {
+        GenClass *g = plan->classes.items[i];
+        const char *name = g->name;
+        for (int n = 1;; n++) {
+            bool clash = false;
+            for (size_t k = 0; k < taken.len && !clash; k++) clash = strcmp(taken.items[k], name) == 0;
+            if (!clash) break;
+            name = arena_printf(cx, "%s_%d", g->name, n);
+        }
+        g->name = name;
+        vec_push(cx, &taken, (void *)name);
+        // `Name.member(...)` in the class's methods calls the generated class (§1.3)
+        for (size_t k = 0; k < g->convs.len; k++) {
+            Conv *cv = g->convs.items[k];
+            for (size_t j = 0; j < cv->class_refs.len; j++)
+                nodemap_put(cx, &cv->text_of, (uint32_t)(uintptr_t)cv->class_refs.items[j], (void *)name);
+        }
+    }
 }
 
 // A class whose methods read its own children as a collection (`for m in

@@ -119,6 +119,7 @@ struct Conv {
                           // its docstring and before any leading comment
     NodeMap dirty;        // node -> (void *)1 when it or a descendant is rewritten
     NodeMap text_of;      // node -> const char *: printed as this text (super() anchoring)
+    PtrVec class_refs;    // nodes (as uintptr_t) naming the generated class: Name.m() -> QuantizedName.m()
     NodeMap unparen;      // parenthesized_expression -> (void *)1: printed without its
                           // redundant parentheses (§9.2)
     NodeMap unparen_at;   // source offset of such a '(' or ')' -> (void *)1 (expression keys)

@@ -639,6 +639,7 @@ static const FuncInfo *resolve_callee(RwState *a, uint32_t call) {
         note_callable_attribute(a, call, attr);
     if (m && !via_self) {  // §1.3: Name.member(...) -> QuantizedName.member(...)
         nodemap_put(a->cx, &a->cv->text_of, obj, arena_printf(a->cx, "Quantized%s", cv->cls->name));
+        vec_push(a->cx, &a->cv->class_refs, (void *)(uintptr_t)obj);  // the class's final name: plan.c
         rw_mark_dirty(a, obj);
     }
     return m;
