@@ -74,6 +74,7 @@ typedef struct ExprQ {  // one per expression text in the function
     const char *ident;
     bool is_inline;
     Quantizer *q;
+    const char *var;  // the hoisted form's variable, once chosen
 } ExprQ;
 
 typedef struct Loop {
@@ -106,6 +107,8 @@ typedef struct RwState {
                       // listed
     PtrVec bindings;  // assignments to a name in the body (uintptr_t nodes), listed with them
     bool in_place_listed;
+    StrMap names;  // every name the function's text uses (hoisted variables avoid them), once listed
+    bool names_listed;
     bool failed;
 } RwState;
 

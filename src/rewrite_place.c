@@ -337,10 +337,41 @@ typedef struct Hoist {
     GenLine *line;
 } Hoist;
 
+// Every name the function's text uses (parameters, locals, globals and builtins it reads;
+// not attribute names or keyword-argument names), listed once.
+static void list_names(RwState *a, uint32_t n) {
+    const Cst *c = a->c;
+    if (c->nodes[n].kind == K_IDENTIFIER) {
+        uint32_t p = c->nodes[n].parent;
+        uint32_t pk = p == CST_NONE ? K_OTHER : c->nodes[p].kind;
+        bool attr = pk == K_ATTRIBUTE && c->nodes[n].field == F_ATTRIBUTE;
+        bool kwname = pk == K_KEYWORD_ARGUMENT && c->nodes[n].field == F_NAME;
+        if (!attr && !kwname) strset_add(a->cx, &a->names, cst_strdup(a->cx, c, n));
+        return;
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) list_names(a, cst_child(c, n, k));
+}
+
+static bool name_taken(RwState *a, const ExprQ *eq, const char *name) {
+    if (!a->names_listed) {
+        a->names_listed = true;
+        list_names(a, a->cv->fn->def);
+    }
+    if (strmap_get(&a->names, name, strlen(name))) return true;
+    for (size_t i = 0; i < a->exprqs.len; i++) {
+        const ExprQ *e = a->exprqs.items[i];
+        if (e != eq && e->var && strcmp(e->var, name) == 0) return true;
+    }
+    return false;
+}
+
 // The variable of a hoisted expression: its ident, unless another text of the function
 // gives the same ident (`labels != 1`, `labels == 1`): then ident_1, ident_2, ... in the
-// order the texts were met, so that neither line overwrites the other's value.
-static const char *hoist_var(RwState *a, const ExprQ *eq) {
+// order the texts were met, so that neither line overwrites the other's value. A name the
+// function already uses (a local `self_w` beside `self.w`) would be overwritten, or would
+// turn a global it reads into a local: the variable then takes the first free _1, _2, ...
+static const char *hoist_var(RwState *a, ExprQ *eq) {
+    if (eq->var) return eq->var;
     size_t same = 0, mine = 0;
     for (size_t i = 0; i < a->exprqs.len; i++) {
         const ExprQ *e = a->exprqs.items[i];
@@ -348,7 +379,10 @@ static const char *hoist_var(RwState *a, const ExprQ *eq) {
         same++;
         if (e == eq) mine = same;
     }
-    return same > 1 ? arena_printf(a->cx, "%s_%zu", eq->ident, mine) : eq->ident;
+    const char *base = same > 1 ? arena_printf(a->cx, "%s_%zu", eq->ident, mine) : eq->ident, *name = base;
+    for (int n = 1; name_taken(a, eq, name); n++) name = arena_printf(a->cx, "%s_%d", base, n);
+    eq->var = name;
+    return name;
 }
 
 void rw_place_owned(RwState *a, Scope *s, Owned *o, PtrVec *hoists) {
