@@ -68,3 +68,34 @@ class ResNet18Like(nn.Module):
         x = self.pool(F.relu(self.stem(x)))
         x = self.blocks(x)
         return self.fc(torch.flatten(x.mean((2, 3)), 1))
+
+
+def sdpa_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+
+
+# chosen by name at run time, as transformers' ALL_ATTENTION_FUNCTIONS: autoquant cannot
+# follow the call, so torch's fused attention runs in float between the quantized layers
+ATTENTION_FUNCTIONS = {"sdpa": sdpa_attention}
+
+
+class GroupedQueryAttention(nn.Module):
+    """Attention with fewer key / value heads than query heads, handed to torch's fused
+    attention with ``enable_gqa=True`` through a table of attention functions (as
+    transformers' Llama, Mistral and Qwen call it)."""
+
+    def __init__(self, d: int = 32, heads: int = 4, kv_heads: int = 2) -> None:
+        super().__init__()
+        self.heads, self.kv_heads, self.head_dim = heads, kv_heads, d // heads
+        self.implementation = "sdpa"
+        self.q = nn.Linear(d, d)
+        self.kv = nn.Linear(d, 2 * kv_heads * self.head_dim)
+        self.out = nn.Linear(d, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q = self.q(x).reshape(b, t, self.heads, self.head_dim).transpose(1, 2)
+        k, v = self.kv(x).reshape(b, t, 2, self.kv_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        y = ATTENTION_FUNCTIONS[self.implementation](q, k, v)
+        return self.out(y.transpose(1, 2).reshape(b, t, d))
+

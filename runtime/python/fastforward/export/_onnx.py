@@ -13,6 +13,7 @@ import warnings
 from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 
 from fastforward.exceptions import ExportError
 from fastforward.export import _qdq
@@ -286,6 +287,46 @@ def _no_fused_attention() -> Iterator[None]:
         mha.set_fastpath_enabled(was)
 
 
+def _repeat_heads(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """``x.repeat_interleave(groups, -3)`` as expand + reshape (ops every opset has)."""
+    shape = list(x.shape)
+    grown = x.unsqueeze(-3).expand(*shape[:-2], groups, *shape[-2:])
+    return grown.reshape(*shape[:-3], shape[-3] * groups, *shape[-2:])
+
+
+@contextlib.contextmanager
+def _grouped_attention_spelt_out() -> Iterator[None]:
+    """torch's exporter has no ONNX form for ``F.scaled_dot_product_attention(...,
+    enable_gqa=True)`` (grouped-query attention: fewer key / value heads than query heads,
+    as transformers' Llama, Qwen, Mistral call it): "conversion of scaled_dot_product_attention
+    not implemented if enable_gqa is True". While the model is traced, such a call repeats
+    each key / value head for its group of query heads (what enable_gqa means) and calls the
+    attention without the flag; calls without it are passed on as they are."""
+    original = getattr(F, "scaled_dot_product_attention", None)
+    if original is None:  # (torch 1.13)
+        yield
+        return
+
+    def attention(query: Any, key: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+        gqa = kwargs.pop("enable_gqa", False)
+        if len(args) > 4:  # (attn_mask, dropout_p, is_causal, scale, enable_gqa) by position
+            gqa, args = args[4], args[:4]
+        if gqa and query.dim() >= 3 and key.dim() >= 3 and key.size(-3) != query.size(-3):
+            if query.size(-3) % key.size(-3) or query.size(-3) % value.size(-3):
+                raise ExportError("scaled_dot_product_attention with enable_gqa: %d query heads are no "
+                                  "multiple of %d key / %d value heads"
+                                  % (query.size(-3), key.size(-3), value.size(-3)))
+            key = _repeat_heads(key, query.size(-3) // key.size(-3))
+            value = _repeat_heads(value, query.size(-3) // value.size(-3))
+        return original(query, key, value, *args, **kwargs)
+
+    F.scaled_dot_product_attention = attention
+    try:
+        yield
+    finally:
+        F.scaled_dot_product_attention = original
+
+
 def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
           input_names: Optional[Sequence[str]], output_names: Optional[Sequence[str]],
           verbose: Optional[bool], options: Dict[str, Any],
@@ -312,7 +353,8 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
             where = _ModulePath(model, notes.modules if notes is not None else None)
             handles.append(where)
             recording = notes if notes is not None else contextlib.nullcontext()
-            with export_mode(True), strict_quantization(False), torch.no_grad(), _no_fused_attention(), recording:
+            with export_mode(True), strict_quantization(False), torch.no_grad(), _no_fused_attention(), \
+                    _grouped_attention_spelt_out(), recording:
                 try:
                     _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
                                    output_names, verbose, options)
