@@ -99,3 +99,17 @@ class GroupedQueryAttention(nn.Module):
         y = ATTENTION_FUNCTIONS[self.implementation](q, k, v)
         return self.out(y.transpose(1, 2).reshape(b, t, d))
 
+
+class ReshapedMLP(nn.Module):
+    """Linear layers with a reshape and a transpose between them (ONNX Runtime's optimiser
+    moves QDQ pairs through those)."""
+
+    def __init__(self, d: int = 16) -> None:
+        super().__init__()
+        self.up = nn.Linear(d, 2 * d)
+        self.down = nn.Linear(d, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        y = F.relu(self.up(x)).reshape(b, t, 2, d).transpose(1, 2)
+        return self.down(y)

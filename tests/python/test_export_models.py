@@ -18,10 +18,13 @@ import torch  # noqa: E402
 
 import fastforward as ff  # noqa: E402
 from plain_runner import isolation, run, skip  # noqa: E402
-from test_export import MISSING, check_export, needs_ffq, needs_onnx, nodes, ort_available, run_ort  # noqa: E402
+from test_export import (MISSING, check_export, needs_ffq, needs_onnx, nodes, ort_available,  # noqa: E402
+                         output_step, run_ort, value)
 
 if not MISSING:
     import numpy as np
+    import onnx
+    import onnx.numpy_helper
 
     from fastforward.export import export
 
@@ -67,6 +70,39 @@ def test_grouped_query_attention():
             assert np.allclose(run_ort(art.path, (x,), False), float_ref, atol=1e-5)
     # the trace's stand-in is gone again
     assert torch.nn.functional.scaled_dot_product_attention.__module__ != "fastforward.export._onnx"
+
+
+def test_int8_activations_at_opset_21_run_in_ort():
+    """At opset 21, ONNX Runtime 1.31's default optimisation moves an int8 QDQ pair through a
+    Reshape / Transpose into a QuantizeLinear with output_dtype INT8, then turns its zero point
+    into uint8 and fails to load the graph. 8-bit grids without offset are written as uint8
+    with zero point 128 there (the same levels); below opset 21 as int8 with zero point 0."""
+    needs_onnx()
+    needs_ffq()
+    if int(torch.__version__.split(".")[0]) < 2:
+        skip("torch %s's exporter stops at opset 17" % torch.__version__)
+    from export_models import ReshapedMLP
+
+    torch.manual_seed(5)
+    model = calibrated(ReshapedMLP().eval(), torch.randn(2, 3, 16), weights=4, activations=8)
+    x = torch.randn(2, 3, 16)
+    with tempfile.TemporaryDirectory() as tmp:
+        for opset, kind, zp in ((17, onnx.TensorProto.INT8, 0), (21, onnx.TensorProto.UINT8, 128)):
+            art = export(model, (x,), tmp, "m%d" % opset, format="onnx_qdq", opset_version=opset)
+            proto = onnx.load(art.path)
+            onnx.checker.check_model(proto, full_check=True)
+            inits = {t.name: t for t in proto.graph.initializer}
+            for node in proto.graph.node:
+                if node.op_type == "QuantizeLinear":
+                    assert inits[node.input[2]].data_type == kind, (opset, node.name)
+                    assert int(onnx.numpy_helper.to_array(inits[node.input[2]])) == zp
+            if ort_available():
+                with torch.no_grad():
+                    ref = value(model(x)).numpy()
+                step = output_step(model, x)
+                for optimize in (False, True):  # (the optimised session failed to load)
+                    err = float(np.abs(run_ort(art.path, (x,), optimize) - ref).max())
+                    assert err <= step * 1.0001, (opset, optimize, err / step)
 
 
 setup_function, teardown_function = isolation(strict=False)

@@ -391,7 +391,13 @@ def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
             "stored as int8)" % (bits, TARGET_OPSET[0])
         )
     half = 2 ** (bits - 1)
-    if bool((r == 0).all()):
+    # From opset 21 an 8-bit grid without offset is stored as uint8 with zero point 128 as
+    # well (the same 256 levels, q = raw + 128): ONNX Runtime 1.31's default optimisation
+    # fails to load a graph whose int8 QDQ pair it propagates through a Reshape / Transpose
+    # at opset 21 (the new QuantizeLinear gets output_dtype INT8, then its int8 -> uint8
+    # rewrite changes the zero point only: "output_dtype INT8 does not match y_zero_point
+    # type UINT8"); uint8 pairs it leaves alone. 4-bit grids keep INT4.
+    if bool((r == 0).all()) and not (bits == 8 and TARGET_OPSET[0] >= 21):
         zero_point = torch.zeros(r.shape, dtype=torch.int8)
     else:
         zero_point = (half - r).to(torch.uint8)
