@@ -113,3 +113,18 @@ class ReshapedMLP(nn.Module):
         b, t, d = x.shape
         y = F.relu(self.up(x)).reshape(b, t, 2, d).transpose(1, 2)
         return self.down(y)
+
+
+class WideMLP(nn.Module):
+    """Linear layers whose rows are long enough for ff.quantize's 4-bit weights per group of
+    32 inputs (PerBlock), and a convolution."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 3, padding=1)
+        self.up = nn.Linear(128, 64)
+        self.down = nn.Linear(64, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.conv(x)).flatten(1)
+        return self.down(F.relu(self.up(h)))

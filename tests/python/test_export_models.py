@@ -17,6 +17,7 @@ sys.path.insert(0, HERE)
 import torch  # noqa: E402
 
 import fastforward as ff  # noqa: E402
+from fastforward.exceptions import ExportError  # noqa: E402
 from plain_runner import isolation, run, skip  # noqa: E402
 from test_export import (MISSING, check_export, needs_ffq, needs_onnx, nodes, ort_available,  # noqa: E402
                          output_step, run_ort, value)
@@ -103,6 +104,66 @@ def test_int8_activations_at_opset_21_run_in_ort():
                 for optimize in (False, True):  # (the optimised session failed to load)
                     err = float(np.abs(run_ort(art.path, (x,), optimize) - ref).max())
                     assert err <= step * 1.0001, (opset, optimize, err / step)
+
+
+def test_per_block_weights_at_opset_21():
+    """ff.quantize's 4-bit weights are per block (32 inputs of a row each). Before opset 21
+    ONNX has no per-block scales: an ExportError naming the quantizer and the opset that has
+    them. From opset 21 they are a DequantizeLinear with block_size over INT4 integers, the
+    same values as the simulated model; so are frozen ones, and a weight quantized per
+    channel over two dimensions (blocks along the others, the scales repeated)."""
+    needs_onnx()
+    needs_ffq()
+    from export_models import WideMLP
+
+    from fastforward.nn import LinearQuantizer
+
+    torch.manual_seed(6)
+    x = torch.randn(4, 4, 16)
+    model = calibrated(WideMLP().eval(), x, weights=4, activations=8)
+    granularity = model.up.weight_quantizer.granularity
+    assert type(granularity).__name__ == "PerBlock", granularity
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            export(model, (x,), tmp, "w4", format="onnx_qdq")
+        except ExportError as exc:
+            assert "up.weight_quantizer" in str(exc) and "opset_version=21" in str(exc), str(exc)
+        else:
+            raise AssertionError("per-block weights exported at opset 17")
+        assert not os.listdir(tmp)
+        if int(torch.__version__.split(".")[0]) < 2:
+            skip("torch %s's exporter stops at opset 17" % torch.__version__)
+        for name in ("w4", "frozen", "channels"):
+            if name == "frozen":
+                ff.freeze(model)
+            if name == "channels":
+                model = calibrated(WideMLP().eval(), x, weight_quantizer=lambda module: LinearQuantizer(
+                    8, symmetric=True, granularity=ff.PerChannel((0, 1))), activations=8)
+            art = export(model, (x,), tmp, name, format="onnx_qdq", opset_version=21)
+            proto = onnx.load(art.path)
+            onnx.checker.check_model(proto, full_check=True)
+            inits = {t.name: t for t in proto.graph.initializer}
+            blocked = {}
+            for node in proto.graph.node:
+                attrs = {a.name: a.i for a in node.attribute}
+                if node.op_type == "DequantizeLinear" and "block_size" in attrs:
+                    blocked[tuple(inits[node.input[0]].dims)] = (
+                        attrs["axis"], attrs["block_size"], tuple(inits[node.input[1]].dims),
+                        inits[node.input[0]].data_type)
+            if name == "channels":  # conv weight [8, 4, 3]: blocks of 3 along its last dimension;
+                eight = onnx.TensorProto.INT8  # a matrix's two dimensions: one scale per element
+                assert blocked == {(8, 4, 3): (2, 3, (8, 4, 1), eight), (64, 128): (1, 1, (64, 128), eight),
+                                   (8, 64): (1, 1, (8, 64), eight)}, blocked
+            else:
+                four = onnx.TensorProto.INT4
+                assert blocked == {(64, 128): (1, 32, (64, 4), four), (8, 64): (1, 32, (8, 2), four)}, blocked
+            if ort_available():
+                with torch.no_grad():
+                    ref = value(model(x)).numpy()
+                step = output_step(model, x)
+                for optimize in (False, True):
+                    err = float(np.abs(run_ort(art.path, (x,), optimize) - ref).max())
+                    assert err <= step * 1.0001, (name, optimize, err / step)
 
 
 setup_function, teardown_function = isolation(strict=False)

@@ -19,7 +19,8 @@ i.e. real 0 within (or at the edge of) the quantizer's range; ``ExportError`` ot
 What ONNX cannot express is an ``ExportError``: activation quantizers of other than 8
 bits (4 bits from opset 21; weights of 2 to 8 bits are stored exactly as int8, 4-bit ones as
 INT4 from opset 21), granularities other than per-tensor and per-channel along one
-dimension. 4-bit types pass through a marker op (``INT4_MARKER``) that the export rewrites,
+dimension, except on stored integers (weights) from opset 21, where ONNX's DequantizeLinear
+takes per-block scales (``block_size``). 4-bit types pass through a marker op (``INT4_MARKER``) that the export rewrites,
 because torch has no 4-bit dtype and its TorchScript exporter stops at opset 20.
 
 For the ``("qnn", "onnx")`` format (``Annotations`` active) a quantizer leaves no QDQ nodes:
@@ -136,6 +137,11 @@ def int4_available() -> bool:
     return TARGET_OPSET[0] >= 21
 
 
+def blocks_available() -> bool:
+    """ONNX's DequantizeLinear takes per-block scales (``block_size``) from opset 21."""
+    return TARGET_OPSET[0] >= 21
+
+
 def _note_emission() -> None:
     for log in EmissionLog.active:
         log.count += 1
@@ -175,6 +181,13 @@ def _parameters(data: torch.Tensor, params: Any) -> Tuple[int, Optional[int], to
             r = K.round_half_even(K.per_tile(offset.detach(), shape, tile, "offset").double()).to(torch.int64)
     if axis is None:
         scale, r = scale.reshape(()), r.reshape(())
+    _check_zero_on_grid(r, bits)
+    return bits, axis, scale.contiguous(), r.cpu()
+
+
+def _check_zero_on_grid(r: torch.Tensor, bits: int) -> None:
+    """ExportError unless every rounded offset puts real 0 on the grid (an ONNX zero point
+    must be an integer of the storage type)."""
     lo, hi = -(2 ** (bits - 1)) + 1, 2 ** (bits - 1)
     if bool(((r < lo) | (r > hi)).any()):
         bad = r[(r < lo) | (r > hi)].reshape(-1)[0].item()
@@ -186,7 +199,58 @@ def _parameters(data: torch.Tensor, params: Any) -> Tuple[int, Optional[int], to
             "symmetrically, or set its range to include 0 (quantizer.quantization_range = "
             "(min(lo, 0), max(hi, 0)))" % (bad, lo, hi)
         )
-    return bits, axis, scale.contiguous(), r.cpu()
+
+
+def _blocked_parameters(data: torch.Tensor, params: Any) -> Tuple[int, int, int, torch.Tensor, torch.Tensor]:
+    """(bits, axis, block size, scale, r) of stored integers as ONNX's blocked
+    DequantizeLinear (opset 21) takes them: scale and r of the data's rank, the data's size
+    on every dimension but ``axis``, where one entry covers ``block size`` elements. The
+    tiles of any granularity fit: ``axis`` is the last dimension a tile spans more than one
+    element of, and the entries are repeated along the other such dimensions."""
+    bits = K.check_num_bits(params.num_bits)
+    shape = tuple(data.shape)
+    tile = K.tile_shape(shape, params.granularity.tile_size(data.shape))
+    if not shape or any(t < 1 or d % t for d, t in zip(shape, tile)):
+        raise ExportError("granularity %r does not split a tensor of shape %s into whole blocks"
+                          % (params.granularity, shape))
+    grid = [d // t for d, t in zip(shape, tile)]
+    wide = [i for i, t in enumerate(tile) if t > 1]
+    axis = wide[-1] if wide else len(shape) - 1
+    with torch.no_grad():
+        scale = params.scale if isinstance(params.scale, torch.Tensor) else torch.tensor(float(params.scale))
+        scale = K.per_tile(scale.detach(), shape, tile, "scale").to(torch.float32).reshape(grid)
+        K.check_scale(scale)
+        if params.offset is None:
+            r = torch.zeros(scale.shape, dtype=torch.int64)
+        else:
+            offset = params.offset if isinstance(params.offset, torch.Tensor) else torch.tensor(float(params.offset))
+            offset = K.per_tile(offset.detach(), shape, tile, "offset").double().reshape(grid)
+            r = K.round_half_even(offset).to(torch.int64)
+        for i in wide[:-1]:
+            scale, r = scale.repeat_interleave(tile[i], dim=i), r.repeat_interleave(tile[i], dim=i)
+    _check_zero_on_grid(r, bits)
+    return bits, axis, tile[axis], scale.contiguous(), r.cpu()
+
+
+def _stored_parameters(data: torch.Tensor, params: Any
+                       ) -> Tuple[int, Optional[int], Optional[int], torch.Tensor, torch.Tensor]:
+    """(bits, axis, block size or None, scale, r) of integers stored in the file (a weight, a
+    frozen or held one): per tensor or per channel at any opset; other granularities (per
+    block: ff.quantize's 4-bit weights, per tile) as a blocked DequantizeLinear from opset 21."""
+    from fastforward.quantization.granularity import PerChannel, PerTensor
+
+    g = params.granularity
+    simple = isinstance(g, PerTensor) or (isinstance(g, PerChannel) and len(g.channel_dims) == 1)
+    if simple or not blocks_available():
+        try:
+            bits, axis, scale, r = _parameters(data, params)
+        except ExportError as exc:
+            if simple:
+                raise
+            raise ExportError("%s; stored integers (weights) export with it from opset 21 as a blocked "
+                              "DequantizeLinear (export(..., opset_version=21))" % exc) from None
+        return bits, axis, None, scale, r
+    return _blocked_parameters(data, params)
 
 
 class _Untraced:
@@ -247,13 +311,18 @@ class _ActivationQDQ(_TracedAs):
 class _StoredDQ(_TracedAs):
     @staticmethod
     def symbolic(g: Any, x: Any, spec: Tuple[Any, ...]) -> Any:
-        _, stored, scale, zero_point, axis, four_bit = spec
+        _, stored, scale, zero_point, axis, four_bit, block = spec
         s = g.op("Constant", value_t=scale)
         q, z = g.op("Constant", value_t=stored), g.op("Constant", value_t=zero_point)
         if four_bit:
             FOUR_BIT_WEIGHTS.append((stored, scale, zero_point))
         kwargs = {} if axis is None else {"axis_i": axis}
-        return g.op("DequantizeLinear", q, s, z, **kwargs)
+        if block is not None:
+            kwargs["block_size_i"] = block
+        out = g.op("DequantizeLinear", q, s, z, **kwargs)
+        if block is not None:
+            out.setType(x.type().with_dtype(torch.float32))  # (torch's opset-20 inference knows no blocks)
+        return out
 
 
 class _EncodedMarker(_TracedAs):
@@ -369,12 +438,12 @@ def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
     notes = _annotations()
     if notes is not None:
         return _annotate(notes, data, params)
-    with _Untraced():  # plain arithmetic on the parameters, not part of the graph
-        bits, axis, scale, r = _parameters(data, params)
-    value = _fake_quantize(data, params)
     if _is_parameter(data):
+        with _Untraced():  # plain arithmetic on the parameters, not part of the graph
+            bits, axis, block, scale, r = _stored_parameters(data, params)
         if bits > 8:
             raise ExportError("%d-bit weights cannot be stored as 8-bit integers" % bits)
+        value = _fake_quantize(data, params)
         from fastforward.quantization.affine._affine import quantize_static
 
         with torch.no_grad(), _Untraced():
@@ -382,7 +451,10 @@ def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
         stored = raw.to(torch.int8)
         _note_emission()
         four = bits == 4 and int4_available()
-        return _StoredDQ.apply(data, (value, stored, scale, (-r).to(torch.int8), axis, four))
+        return _StoredDQ.apply(data, (value, stored, scale, (-r).to(torch.int8), axis, four, block))
+    with _Untraced():
+        bits, axis, scale, r = _parameters(data, params)
+    value = _fake_quantize(data, params)
     four = bits == 4 and int4_available()
     if bits != 8 and not four:
         raise ExportError(
@@ -421,7 +493,7 @@ def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) 
         index = notes.add(notes.held_name(), bits, axis, scale, r, block)
         return _ParamMarker.apply(reference, (value, index, stored))
     with _Untraced():
-        bits, axis, scale, r = _parameters(ints, params)
+        bits, axis, block, scale, r = _stored_parameters(ints, params)
     if bits > 8:
         raise ExportError("%d-bit integers held by the model (a frozen or pre-quantized weight) have no "
                           "8-bit ONNX storage" % bits)
@@ -429,4 +501,4 @@ def dequantize_stored(reference: torch.Tensor, ints: torch.Tensor, params: Any) 
         value = dequantize_static(ints.to(torch.float32), params).to(torch.float32)
     _note_emission()
     four = bits == 4 and int4_available()
-    return _StoredDQ.apply(reference, (value, ints.to(torch.int8), scale, (-r).to(torch.int8), axis, four))
+    return _StoredDQ.apply(reference, (value, ints.to(torch.int8), scale, (-r).to(torch.int8), axis, four, block))
