@@ -22,6 +22,7 @@ def quantized_scaled_sqrt(
     scale_factor: int,
     *,
     quantizer_mul: fastforward.nn.Quantizer,
+    quantizer_sqrt: fastforward.nn.Quantizer,
     quantizer__tmp_2: fastforward.nn.Quantizer,
     quantizer_scale_factor: fastforward.nn.Quantizer,
 ):
@@ -31,7 +32,7 @@ def quantized_scaled_sqrt(
     _tmp_2 = torch.tensor(query.size(-1), dtype=torch.float)
     _tmp_2 = quantizer__tmp_2(_tmp_2)
     _tmp_3 = fastforward.nn.functional.mul(_tmp_2, scale_factor, output_quantizer=quantizer_mul)
-    return torch.sqrt(_tmp_3)
+    return fastforward.nn.functional.sqrt(_tmp_3, output_quantizer=quantizer_sqrt)
 
 
 class QuantizedScripted(fastforward.nn.QuantizedModule, Scripted):
@@ -44,6 +45,7 @@ class QuantizedScripted(fastforward.nn.QuantizedModule, Scripted):
         self.quantizer_shift__tmp_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_shift_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_scaled_sqrt_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_scaled_sqrt_sqrt: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_scaled_sqrt__tmp_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_scaled_sqrt_scale_factor: fastforward.nn.Quantizer = (
             fastforward.nn.QuantizerStub()
@@ -61,6 +63,7 @@ class QuantizedScripted(fastforward.nn.QuantizedModule, Scripted):
             q,
             2,
             quantizer_mul=self.quantizer_scaled_sqrt_mul,
+            quantizer_sqrt=self.quantizer_scaled_sqrt_sqrt,
             quantizer__tmp_2=self.quantizer_scaled_sqrt__tmp_2,
             quantizer_scale_factor=self.quantizer_scaled_sqrt_scale_factor,
         )

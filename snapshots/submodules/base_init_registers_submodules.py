@@ -1,5 +1,4 @@
 import fastforward
-import torch
 
 from submodules.base_init_registers_submodules import Child, Inner
 
@@ -21,6 +20,9 @@ class QuantizedChild(fastforward.nn.QuantizedModule, Child):
 class QuantizedInner(fastforward.nn.QuantizedModule, Inner):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
+        self.quantizer_tanh: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
-        return torch.tanh(x)
+        x = self.quantizer_x(x)
+        return fastforward.nn.functional.tanh(x, output_quantizer=self.quantizer_tanh)

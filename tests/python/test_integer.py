@@ -656,6 +656,14 @@ def test_add_mul_unary_match_simulation():
             assert path == name + ":integer", (name, path, q.scale, q.offset)
             # The table is built by the simulated path itself: exact for every op.
             assert_exact(got, want, "%s %s" % (name, shape))
+        for name in ("tanh", "rsqrt"):  # table ops too (GPT-2's tanh GELU, Llama's RMS norm)
+            fn = getattr(F, name)
+            with torch.no_grad():
+                ref = simulated(lambda: fn(a, output_quantizer=None, strict_quantization=False))
+                q = out_quantizer(torch.nan_to_num(ref, posinf=0.0, neginf=0.0), rng, pow2)
+            got, path, want = run_both(lambda: fn(a, output_quantizer=q))
+            assert path == name + ":integer", (name, path)
+            assert_exact(got, want, "%s %s" % (name, shape))
         for exponent in (2, 3.0, 0.5):  # pow by a number (the functional op; x.pow(2) in RMSNorm)
             with torch.no_grad():
                 ref = simulated(lambda: F.pow(a, exponent, output_quantizer=None, strict_quantization=False))

@@ -1,5 +1,4 @@
 import fastforward
-import torch
 
 from local_import_classes.model import Attn
 from local_import_classes.model import Norm as __ffaq_base_Norm_0
@@ -48,10 +47,11 @@ class QuantizedNorm_1(fastforward.nn.QuantizedModule, __ffaq_base_Norm_1):
 class QuantizedGain(fastforward.nn.QuantizedModule, Gain):
     def __init_quantization__(self) -> None:
         super().__init_quantization__()
+        self.quantizer_tanh: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
-        self.quantizer__tmp_6: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_x: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
 
     def forward(self, x):
-        _tmp_6 = torch.tanh(x)
-        _tmp_6 = self.quantizer__tmp_6(_tmp_6)
+        x = self.quantizer_x(x)
+        _tmp_6 = fastforward.nn.functional.tanh(x, output_quantizer=self.quantizer_tanh)
         return fastforward.nn.functional.mul(_tmp_6, 3, output_quantizer=self.quantizer_mul)
