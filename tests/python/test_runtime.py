@@ -593,6 +593,7 @@ def _sample_arguments():
         "dropout": dict(input=t(3, 4), p=0.3, training=True, inplace=False),
         "layer_norm": dict(input=t(2, 3, 4), normalized_shape=(3, 4), weight=t(3, 4),
                            bias=t(3, 4), eps=1e-3),
+        "group_norm": dict(input=t(2, 6, 5), num_groups=3, weight=t(6), bias=t(6), eps=1e-3),
         "rms_norm": dict(input=t(2, 3, 4), normalized_shape=(4,), weight=t(4), eps=1e-6),
         "scaled_dot_product_attention": dict(query=t(2, 3, 5, 4), key=t(2, 3, 6, 4), value=t(2, 3, 6, 4),
                                              attn_mask=None, dropout_p=0.0, is_causal=True, scale=0.4,
