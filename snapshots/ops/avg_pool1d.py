@@ -12,6 +12,6 @@ class QuantizedAvgPool1d(fastforward.nn.QuantizedModule, AvgPool1d):
     def forward(self, input):
         input = self.quantizer_input(input)
         r0 = fastforward.nn.functional.avg_pool1d(
-            input, 2, 2, output_quantizer=self.quantizer_avg_pool1d
+            input, 2, output_quantizer=self.quantizer_avg_pool1d
         )
         return r0

@@ -12,6 +12,6 @@ class QuantizedAvgPool2d(fastforward.nn.QuantizedModule, AvgPool2d):
     def forward(self, input):
         input = self.quantizer_input(input)
         r0 = fastforward.nn.functional.avg_pool2d(
-            input, 2, 2, output_quantizer=self.quantizer_avg_pool2d
+            input, 2, output_quantizer=self.quantizer_avg_pool2d
         )
         return r0

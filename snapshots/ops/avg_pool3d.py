@@ -12,6 +12,6 @@ class QuantizedAvgPool3d(fastforward.nn.QuantizedModule, AvgPool3d):
     def forward(self, input):
         input = self.quantizer_input(input)
         r0 = fastforward.nn.functional.avg_pool3d(
-            input, 2, 2, output_quantizer=self.quantizer_avg_pool3d
+            input, 2, output_quantizer=self.quantizer_avg_pool3d
         )
         return r0

@@ -4,5 +4,5 @@ import torch
 
 class AvgPool3d(torch.nn.Module):
     def forward(self, input):
-        r0 = torch.nn.functional.avg_pool3d(input, 2, 2)
+        r0 = torch.nn.functional.avg_pool3d(input, 2)
         return r0
