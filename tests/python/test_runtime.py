@@ -571,6 +571,8 @@ def _sample_arguments():
     )
     conv = dict(stride=2, padding=1, dilation=1, groups=1)
     conv_t = dict(stride=2, padding=1, output_padding=1, groups=1, dilation=1)
+    # (inplace=False: the op and then its fallback run on the same arguments, and in place they
+    # would compare a tensor with itself; test_in_place_activations_* covers inplace=True)
     # fmt: off
     return {
         "linear": dict(input=t(3, 4), weight=t(5, 4), bias=t(5)),
@@ -586,11 +588,21 @@ def _sample_arguments():
         "embedding": dict(input=torch.tensor([[0, 2], [4, 3]]), weight=t(5, 3), padding_idx=0,
                           max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False),
         "softmax": dict(input=t(3, 4), dim=0, dtype=torch.float64),
-        "relu": dict(input=t(3, 4), inplace=True),
+        "relu": dict(input=t(3, 4), inplace=False),
         "sigmoid": dict(input=t(3, 4)),
-        "silu": dict(input=t(3, 4), inplace=True),
+        "silu": dict(input=t(3, 4), inplace=False),
         "gelu": dict(input=t(3, 4), approximate="tanh"),
         "dropout": dict(input=t(3, 4), p=0.3, training=True, inplace=False),
+        "leaky_relu": dict(input=t(3, 4), negative_slope=0.2, inplace=False),
+        "hardtanh": dict(input=t(3, 4), min_val=-0.5, max_val=0.75, inplace=False),
+        "relu6": dict(input=t(3, 4) * 8, inplace=False),
+        "elu": dict(input=t(3, 4), alpha=0.5, inplace=False),
+        "hardswish": dict(input=t(3, 4) * 4, inplace=False),
+        "hardsigmoid": dict(input=t(3, 4) * 4, inplace=False),
+        "mish": dict(input=t(3, 4), inplace=False),
+        "softplus": dict(input=t(3, 4), beta=2, threshold=1.5),
+        "glu": dict(input=t(3, 4), dim=1),
+        "erf": dict(input=t(3, 4)),
         "layer_norm": dict(input=t(2, 3, 4), normalized_shape=(3, 4), weight=t(3, 4),
                            bias=t(3, 4), eps=1e-3),
         "group_norm": dict(input=t(2, 6, 5), num_groups=3, weight=t(6), bias=t(6), eps=1e-3),
@@ -794,14 +806,21 @@ def test_functional_ops_with_positional_arguments():
 
 
 def test_in_place_activations_change_a_plain_input_and_copy_a_quantized_one():
-    # F.silu(x, inplace=True) / F.relu(x, True) are table ops: a plain tensor (stubs) is
-    # changed in place as torch changes it; a QuantizedTensor keeps its grid values (the op
-    # runs on its dequantized copy) and the result is the activation of its real values.
-    for name, torch_fn in (("silu", F.silu), ("relu", F.relu)):
-        x = torch.randn(3, 4)
+    # F.silu(x, inplace=True), F.relu(x, True) and the other activations taking inplace are
+    # table ops: a plain tensor (stubs) is changed in place as torch changes it; a
+    # QuantizedTensor keeps its grid values (the op runs on its dequantized copy) and the
+    # result is the activation of its real values.
+    names = ("silu", "relu", "relu6", "hardswish", "hardsigmoid", "mish", "leaky_relu", "hardtanh", "elu")
+    for name in names:
+        torch_fn = getattr(F, name)
+        x = torch.randn(3, 4) * 4
         expected = torch_fn(x.clone())
         plain = x.clone()
-        result = getattr(functional, name)(plain, True, output_quantizer=QuantizerStub())
+        by_position = name in ("silu", "relu")  # (the second parameter is inplace)
+        if by_position:
+            result = getattr(functional, name)(plain, True, output_quantizer=QuantizerStub())
+        else:
+            result = getattr(functional, name)(plain, inplace=True, output_quantizer=QuantizerStub())
         assert result is plain, "%s: inplace=True must return its input" % name
         assert_identical(plain, expected, name)
         q = _quantized(torch.randint(-8, 8, (3, 4)).float(), torch.tensor(0.25))
