@@ -1,5 +1,4 @@
 import fastforward
-import torch
 
 from helpers.helper_called_with_generator_argument import Net
 
@@ -30,6 +29,7 @@ class QuantizedNet(fastforward.nn.QuantizedModule, Net):
         super().__init_quantization__()
         self.quantizer_mul: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_add_1: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_stack: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_sub: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_add_2: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
         self.quantizer_add_3: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
@@ -71,7 +71,7 @@ class QuantizedNet(fastforward.nn.QuantizedModule, Net):
             )
             for r in x
         )
-        b = torch.stack(_tmp_1)
+        b = fastforward.nn.functional.stack(_tmp_1, output_quantizer=self.quantizer_stack)
         _tmp_2 = quantized_mean(
             (
                 fastforward.nn.functional.sub(

@@ -5,4 +5,6 @@ import torch
 class Cat(torch.nn.Module):
     def forward(self, a, b):
         r0 = torch.cat([a, b])
-        return r0
+        r1 = torch.concat([a, b])
+        r2 = torch.concatenate([a, b])
+        return r0, r1, r2
