@@ -673,6 +673,54 @@ def test_add_mul_unary_match_simulation():
             assert_exact(got, want, "pow %s %s" % (exponent, shape))
 
 
+def test_activations_with_options_are_tables_equal_to_the_simulation():
+    """The activations of torch.nn.functional with number options (leaky_relu's slope,
+    hardtanh's bounds, elu's alpha, softplus's beta and threshold, clamp's bounds) and the
+    other elementwise functions of one input (relu6, hardswish, hardsigmoid, mish, erf,
+    sqrt) run as tables of the 256 codes, built by the simulated path itself: onto an
+    output grid equal to it, with a float result within its float steps. A tensor bound of
+    clamp is not a table: the simulated path computes it."""
+    need_c()
+    rng = random.Random(83)
+    calls = [
+        ("leaky_relu", lambda t, **k: F.leaky_relu(t, 0.2, **k), lambda t: TF.leaky_relu(t, 0.2)),
+        ("leaky_relu", lambda t, **k: F.leaky_relu(t, **k), lambda t: TF.leaky_relu(t)),
+        ("hardtanh", lambda t, **k: F.hardtanh(t, -0.5, 2.0, **k), lambda t: TF.hardtanh(t, -0.5, 2.0)),
+        ("relu6", lambda t, **k: F.relu6(t, **k), lambda t: TF.relu6(t)),
+        ("elu", lambda t, **k: F.elu(t, alpha=0.7, **k), lambda t: TF.elu(t, alpha=0.7)),
+        ("hardswish", lambda t, **k: F.hardswish(t, **k), lambda t: TF.hardswish(t)),
+        ("hardsigmoid", lambda t, **k: F.hardsigmoid(t, **k), lambda t: TF.hardsigmoid(t)),
+        ("mish", lambda t, **k: F.mish(t, **k), lambda t: TF.mish(t)),
+        ("softplus", lambda t, **k: F.softplus(t, beta=2, threshold=3, **k), lambda t: TF.softplus(t, 2, 3)),
+        ("erf", lambda t, **k: F.erf(t, **k), lambda t: torch.erf(t)),
+        ("sqrt", lambda t, **k: F.sqrt(t, **k), lambda t: torch.sqrt(t)),
+        ("clamp", lambda t, **k: F.clamp(t, -0.25, **k), lambda t: torch.clamp(t, -0.25)),
+        ("clamp", lambda t, **k: F.clamp(t, max=0.3, **k), lambda t: t.clamp(max=0.3)),
+    ]
+    for shape in [(7,), (3, 5, 9), (2, 4, 6, 5)]:
+        x = act(shape, rng, zp=rng.choice([None, 0, -128]))
+        for name, fn, torch_call in calls:
+            with torch.no_grad():
+                ref = simulated(lambda: fn(x, output_quantizer=None, strict_quantization=False))
+                q = out_quantizer(torch.nan_to_num(ref, nan=0.0), rng, False)
+            got, path, want = run_both(lambda: fn(x, output_quantizer=q))
+            assert path == name + ":integer", (name, shape, path)
+            assert_exact(got, want, "%s %s" % (name, shape))
+            with ff.strict_quantization(False):
+                got, path, want = run_both(lambda: torch_call(x))
+            assert path == name + ":integer", (name, shape, path)
+            assert type(got) is torch.Tensor and got.shape == want.shape, name
+            assert_float_table_close(got, want, x, "%s %s, float result" % (name, shape))
+    bound = torch.full((9,), 0.1)
+    x = act((3, 9), rng)
+    with torch.no_grad():
+        ref = simulated(lambda: F.clamp(x, bound, output_quantizer=None, strict_quantization=False))
+        q = out_quantizer(ref, rng, False)
+    got, path, want = run_both(lambda: F.clamp(x, bound, output_quantizer=q))
+    assert path != "clamp:integer", path
+    assert_exact(got, want, "clamp by a tensor")
+
+
 def assert_float_table_close(got, want, x, what):
     """Float results of a table against the simulation's: torch's scalar code (the last
     elements of a thread's range) rounds its own way, a few float steps of the values

@@ -1219,6 +1219,18 @@ _UNARY: Dict[str, Callable[..., torch.Tensor]] = {
     "rsqrt": lambda t: torch.rsqrt(t),
     "tanh": lambda t: torch.tanh(t),
     "pow": lambda t, exponent: torch.pow(t, exponent),  # (a number exponent: _unary_extra)
+    # activations with options (their number arguments: _TABLE_OPTIONS)
+    "leaky_relu": lambda t, negative_slope: F.leaky_relu(t, negative_slope),
+    "hardtanh": lambda t, min_val, max_val: F.hardtanh(t, min_val, max_val),
+    "relu6": lambda t: F.relu6(t),
+    "elu": lambda t, alpha: F.elu(t, alpha),
+    "hardswish": lambda t: F.hardswish(t),
+    "hardsigmoid": lambda t: F.hardsigmoid(t),
+    "mish": lambda t: F.mish(t),
+    "softplus": lambda t, beta, threshold: F.softplus(t, beta, threshold),
+    "erf": lambda t: torch.erf(t),
+    "sqrt": lambda t: torch.sqrt(t),
+    "clamp": lambda t, lo, hi: torch.clamp(t, lo, hi),
     # (tables of add / mul by a one-element operand, its float32 value given)
     "add_scalar": lambda t, v: torch.add(t, torch.tensor(v, dtype=torch.float32)),
     "mul_scalar": lambda t, v: torch.mul(t, torch.tensor(v, dtype=torch.float32)),
@@ -1357,7 +1369,26 @@ def _unary_extra(b: Dict[str, Any], op: str) -> Optional[Tuple[Any, ...]]:
     if op == "pow":
         e = b["exponent"]
         return (e,) if type(e) in (int, float) else None  # (a tensor exponent: simulated)
-    return ()
+    names = _TABLE_OPTIONS.get(op)
+    if names is None:
+        return ()
+    values = tuple(b.get(name) for name in names)
+    # number options only (a tensor bound of clamp: simulated); clamp's bounds may be None,
+    # not both (torch's error, on the simulated path)
+    if op == "clamp":
+        if all(v is None for v in values) or not all(v is None or type(v) in (int, float) for v in values):
+            return None
+        return values
+    return values if all(type(v) in (int, float) for v in values) else None
+
+
+# The arguments after the input that the table of an op with options depends on, in the
+# order its _UNARY function takes them (inplace does not matter: the input is dequantized
+# into a new tensor first, on the simulated path too).
+_TABLE_OPTIONS: Dict[str, Tuple[str, ...]] = {
+    "leaky_relu": ("negative_slope",), "hardtanh": ("min_val", "max_val"), "elu": ("alpha",),
+    "softplus": ("beta", "threshold"), "clamp": ("min", "max"),
+}
 
 
 def _unary_operand(b: Dict[str, Any], op: str) -> Optional[Tuple[_Act, Tuple[Any, ...]]]:
@@ -1780,6 +1811,15 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     # input is dequantized first)
     "relu": (("input", "inplace"), {"inplace": False}),
     "silu": (("input", "inplace"), {"inplace": False}),
+    "leaky_relu": (("input", "negative_slope", "inplace"), {"negative_slope": 0.01, "inplace": False}),
+    "hardtanh": (("input", "min_val", "max_val", "inplace"), {"min_val": -1.0, "max_val": 1.0, "inplace": False}),
+    "relu6": (("input", "inplace"), {"inplace": False}),
+    "elu": (("input", "alpha", "inplace"), {"alpha": 1.0, "inplace": False}),
+    "hardswish": (("input", "inplace"), {"inplace": False}),
+    "hardsigmoid": (("input", "inplace"), {"inplace": False}),
+    "mish": (("input", "inplace"), {"inplace": False}),
+    "softplus": (("input", "beta", "threshold"), {"beta": 1, "threshold": 20}),
+    "clamp": (("input", "min", "max"), {"min": None, "max": None}),
     "dropout": (("input", "p", "training", "inplace"), {"p": 0.5, "training": True, "inplace": False}),
     "embedding": (("input", "weight", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq", "sparse"),
                   {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False,
@@ -1949,7 +1989,9 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "positive": torch.positive, "exp": torch.exp, "sin": torch.sin, "cos": torch.cos,
     "dropout": F.dropout, "embedding": F.embedding, "layer_norm": F.layer_norm, "softmax": torch.softmax,
     "cat": torch.cat, "pow": torch.pow, "rsqrt": torch.rsqrt, "tanh": torch.tanh,
-    "max_pool2d": F.max_pool2d,
+    "max_pool2d": F.max_pool2d, "leaky_relu": F.leaky_relu, "hardtanh": F.hardtanh, "relu6": F.relu6,
+    "elu": F.elu, "hardswish": F.hardswish, "hardsigmoid": F.hardsigmoid, "mish": F.mish,
+    "softplus": F.softplus, "erf": torch.erf, "sqrt": torch.sqrt, "clamp": torch.clamp,
 }
 
 OPS: List[str] = list(_TORCH_FNS)
