@@ -221,10 +221,11 @@ def aminmax(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         return x.amin(), x.amax()
 
 
-def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimation"
-                ) -> Tuple[torch.Tensor, torch.Tensor]:
+def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimation",
+                reject_infinite: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
     """Per-tile (min, max) of ``data`` as float32 vectors, ignoring NaN and +-Inf (counted in
-    a warning). A tile without finite values gives (+inf, -inf)."""
+    a warning). A tile without finite values gives (+inf, -inf). ``reject_infinite``: data
+    holding +-Inf is a NotImplementedError instead (the running min-max estimator's rule)."""
     from fastforward.quantization.affine import _kernels
 
     with torch.no_grad():
@@ -248,6 +249,12 @@ def tile_minmax(data: torch.Tensor, granularity: Any, who: str = "range estimati
             lo, hi = view.amin(dims), view.amax(dims)
         if bool(torch.isfinite(lo).all()) and bool(torch.isfinite(hi).all()):
             return lo.reshape(-1).float(), hi.reshape(-1).float()
+        if reject_infinite and bool(torch.isinf(view).any()):
+            raise NotImplementedError(
+                "%s: the data holds infinite values, so its minimum or maximum is infinite; min-max "
+                "range estimation does not handle that (fastforward.calibration passes such tensors, "
+                "e.g. -inf attention masks, on unquantized)" % who
+            )
         finite = torch.isfinite(view)
         bad = int((~finite).sum())
         warnings.warn(

@@ -55,8 +55,12 @@ class _MinMaxStep(SimpleEstimatorStep, torch.nn.Module):
     def combine(self, old: torch.Tensor, new: torch.Tensor, is_min: bool) -> torch.Tensor:
         raise NotImplementedError
 
+    # A batch holding +-Inf: a NotImplementedError (the running estimator, as FastForward's),
+    # or ignored with a warning, as NaN always is.
+    reject_infinite = False
+
     def estimate_step(self, quantizer: Any, data: torch.Tensor) -> None:
-        lo, hi = tile_minmax(data, quantizer.granularity, describe(quantizer))
+        lo, hi = tile_minmax(data, quantizer.granularity, describe(quantizer), self.reject_infinite)
         lo, hi = lo.to(self.min.device), hi.to(self.max.device)
         if lo.shape != self.min.shape:
             raise ValueError(
@@ -73,7 +77,10 @@ class _MinMaxStep(SimpleEstimatorStep, torch.nn.Module):
 
 class RunningMinMaxEstimator(_MinMaxStep):
     """min = minimum over batches, max = maximum over batches (starting from the
-    quantizer's current range when it has one)."""
+    quantizer's current range when it has one). A batch whose minimum or maximum is
+    infinite raises NotImplementedError."""
+
+    reject_infinite = True
 
     def combine(self, old: torch.Tensor, new: torch.Tensor, is_min: bool) -> torch.Tensor:
         return torch.minimum(old, new) if is_min else torch.maximum(old, new)
