@@ -362,6 +362,35 @@ def test_a_file_in_the_way_of_a_save_is_a_value_error_and_a_config_path_loads():
         assert isinstance(fresh[0], LinearQuantizer) and torch.equal(fresh[0].scale, quantizer.scale)
 
 
+def test_the_tensor_file_names_each_quantizer_s_tensors_in_its_metadata():
+    # The spec's format: the safetensors metadata maps each quantizer path to
+    # "param=tensor_key,...", a shared quantizer stored once under its smallest path, lazy
+    # parameters as "::lazy". The metadata held only the format and the version.
+    import tempfile
+
+    from fastforward.quantization import save_quantization_state, save_quantized_model
+    from fastforward.quantization.serialization import read_safetensors
+
+    model = ff.quantize_model(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)))
+    shared = LinearQuantizer(num_bits=8, symmetric=False)
+    shared.quantization_range = (-1.0, 1.0)
+    model[1].output_quantizer = shared
+    model[0].output_quantizer = shared
+    model[1].weight_quantizer = LinearQuantizer(num_bits=8, symmetric=False)  # lazy
+    with tempfile.TemporaryDirectory() as tmp:
+        config = save_quantization_state(model, name_or_path="m", cache_dir=tmp, allow_lazy_params=True)
+        artifact = save_quantized_model(model, os.path.join(tmp, "artifact"), name_or_path="m",
+                                        allow_lazy_params=True)
+        for tensor_file in (os.path.join(os.path.dirname(str(config)), "model.safetensors"),
+                            os.path.join(str(artifact), "quantizer_state.safetensors")):
+            tensors, metadata = read_safetensors(tensor_file)
+            assert sorted(tensors) == ["0.output_quantizer.offset", "0.output_quantizer.scale"]
+            stored = "offset=0.output_quantizer.offset,scale=0.output_quantizer.scale"
+            assert metadata["0.output_quantizer"] == stored and metadata["1.output_quantizer"] == stored
+            assert sorted(metadata["1.weight_quantizer"].split(",")) == [
+                "offset=1.weight_quantizer.offset::lazy", "scale=1.weight_quantizer.scale::lazy"]
+
+
 # --- quantize_model ------------------------------------------------------------------------------
 
 

@@ -329,6 +329,22 @@ def _collect_quantizers(model: torch.nn.Module, allow_lazy_params: bool
     return entries, lazy_keys, tensors
 
 
+def _tensor_map(entries: Mapping[str, Any], lazy_keys: Mapping[str, List[str]],
+                tensors: Mapping[str, torch.Tensor]) -> Dict[str, str]:
+    """The safetensors metadata naming each quantizer's tensors, as the spec's format has it:
+    ``{path: "param=tensor_key,..."}``, a shared quantizer's other paths pointing at the keys
+    stored under its first path, lazy parameters as ``param=tensor_key::lazy`` (not stored).
+    Readers need not use it (the loader reads the tensors by key); other tools can."""
+    out: Dict[str, str] = {}
+    for path, entry in entries.items():
+        owner = entry["shared_with"] if isinstance(entry, Mapping) and "shared_with" in entry else path
+        stored = sorted(k[len(owner) + 1:] for k in tensors if k.startswith(owner + "."))
+        parts = ["%s=%s.%s" % (k, owner, k) for k in stored]
+        parts += ["%s=%s.%s::lazy" % (k, owner, k) for k in lazy_keys.get(owner, [])]
+        out[path] = ",".join(parts)
+    return out
+
+
 def _config_entry(q: Quantizer) -> Any:
     """``q`` itself when YAML can describe it as ``!ff.obj`` (its constructor arguments and
     attributes are plain data), else its recipe (``TypeError`` if it has none)."""
@@ -407,7 +423,8 @@ def save_quantization_state(model: torch.nn.Module, *, tag: str = "main", name_o
     entries, lazy, tensors = _collect_quantizers(model, allow_lazy_params)
     _make_directory(directory)
     tensor_path = directory / "model.safetensors"
-    write_safetensors(tensors, tensor_path, {"format": "pt", "fastforward_version": _version()})
+    write_safetensors(tensors, tensor_path, dict(_tensor_map(entries, lazy, tensors), format="pt",
+                                                 fastforward_version=_version()))
     digest = hashlib.sha256(tensor_path.read_bytes()).hexdigest()
     config = {"version": VERSION, "name_or_path": ident, "transformers_version": _transformers_version(),
               "fastforward_version": _version(), "tensors_sha256": digest, "quantizers": entries}
@@ -667,7 +684,7 @@ def save_quantized_model(model: torch.nn.Module, path: Union[str, os.PathLike], 
         owners[ident] = key
         weights[key] = value.detach()
     _make_directory(directory)
-    write_safetensors(qtensors, directory / _QUANTIZER_FILE, {"format": "pt"})
+    write_safetensors(qtensors, directory / _QUANTIZER_FILE, dict(_tensor_map(entries, lazy, qtensors), format="pt"))
     write_safetensors(weights, directory / _WEIGHTS_FILE, {"format": "pt"})
     digests = {name: hashlib.sha256((directory / name).read_bytes()).hexdigest()
                for name in (_QUANTIZER_FILE, _WEIGHTS_FILE)}
