@@ -544,10 +544,21 @@ static const char *runtime_name(ffq_ctx *cx, const FuncInfo *fn) {
 
 // Call for each function in output order, before naming, so `_tmp_N`
 // counts up through the output file.
-static void number_tmps(OutputPlan *plan, Conv *cv) {
+// §3.4: the file's counter, skipping a number whose `_tmp_<n>` the function's own
+// source already uses as a name (the temporary would overwrite it).
+static void number_tmps(ffq_ctx *cx, OutputPlan *plan, Conv *cv) {
+    PtrVec taken = {0};
+    if (cv->tmps.len) rewrite_source_tmp_numbers(cx, cv, &taken);
     for (size_t i = 0; i < cv->tmps.len; i++) {
         TmpVar *t = cv->tmps.items[i];
-        if (!t->number) t->number = ++plan->tmp_counter;
+        if (t->number) continue;
+        bool used;
+        do {
+            t->number = ++plan->tmp_counter;
+            used = false;
+            for (size_t k = 0; k < taken.len && !used; k++)
+                used = (uintptr_t)taken.items[k] == (uintptr_t)t->number;
+        } while (used);
     }
 }
 
@@ -852,7 +863,7 @@ void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
     name_helpers(cx, plan);
     for (size_t i = 0; i < plan->helpers.len; i++) {
         Conv *cv = plan->helpers.items[i];
-        if (!cv->dropped) number_tmps(plan, cv);
+        if (!cv->dropped) number_tmps(cx, plan, cv);
     }
     for (size_t i = 0; i < plan->classes.len; i++) {
         GenClass *g = plan->classes.items[i];
@@ -865,7 +876,7 @@ void plan_finish(ffq_ctx *cx, OutputPlan *plan) {
         for (size_t k = 0; k < g->convs.len; k++) {
             Conv *cv = g->convs.items[k];
             if (cv->dropped) continue;
-            number_tmps(plan, cv);
+            number_tmps(cx, plan, cv);
             rewrite_number_shared(cx, cv);
             cx->stats.ops_rewritten += cv->nops;
             if (!cv->instance) name_group(cx, &cv, 1);

@@ -165,6 +165,8 @@ QuantTag rewrite_value_tag(ffq_ctx *cx, const Conv *cv, uint32_t node);
 // smallest number no `_tmp_` name of its block uses. Call once the isolated temporaries of cv
 // are numbered.
 void rewrite_number_shared(ffq_ctx *cx, Conv *cv);
+// The numbers n of the `_tmp_<n>` names the function's own source uses.
+void rewrite_source_tmp_numbers(ffq_ctx *cx, const Conv *cv, PtrVec *out);
 // One note per table-like callable that is not in the operator table
 // (collected over every function converted), at its first call.
 void rewrite_report_missing(ffq_ctx *cx);

@@ -476,6 +476,10 @@ static void used_numbers(ffq_ctx *cx, const Conv *cv, uint32_t n, bool names_onl
         used_numbers(cx, cv, cst_child(c, n, k), names_only, out);
 }
 
+void rewrite_source_tmp_numbers(ffq_ctx *cx, const Conv *cv, PtrVec *out) {
+    used_numbers(cx, cv, cv->fn->def, true, out);
+}
+
 void rewrite_number_shared(ffq_ctx *cx, Conv *cv) {
     for (size_t i = 0; i < cv->shared_tmps.len; i++) {
         SharedTmp *s = cv->shared_tmps.items[i];
