@@ -616,6 +616,24 @@ static void name_group(ffq_ctx *cx, Conv *const *convs, size_t n) {
             v[k].q->name = j - i > 1 ? arena_printf(cx, "%s_%zu", full, k - i + 1) : full;
         i = j;
     }
+    // A suffixed name may still be another base's plain name (`x` twice gives
+    // quantizer_x_1, the variable `x_1` gives quantizer_x_1 too): two stubs on one
+    // attribute, or a helper with a duplicate parameter. The quantizer created first keeps
+    // the name; a later one takes the first free `_1`, `_2`, ... after it. A helper's
+    // quantizer parameters also leave alone the names its own source uses (a parameter or
+    // local `quantizer_mul`).
+    StrMap names = {0}, used = {0};
+    if (n == 1 && convs[0] && !convs[0]->instance) rewrite_source_names(cx, convs[0], &used);
+    for (size_t i = 0; i < all.len; i++) strset_add(cx, &names, ((Quantizer *)all.items[i])->name);
+    for (size_t i = 0; i < all.len; i++) {
+        Quantizer *q = all.items[i];
+        if (strset_add(cx, &used, q->name)) continue;
+        const char *name = q->name;
+        for (int k = 1; strmap_get(&names, name, strlen(name)) || strmap_get(&used, name, strlen(name)); k++)
+            name = arena_printf(cx, "%s_%d", q->name, k);
+        q->name = name;
+        strset_add(cx, &used, name);
+    }
 }
 
 // --- quantizer threading (§5.4) ---

@@ -165,6 +165,8 @@ QuantTag rewrite_value_tag(ffq_ctx *cx, const Conv *cv, uint32_t node);
 // smallest number no `_tmp_` name of its block uses. Call once the isolated temporaries of cv
 // are numbered.
 void rewrite_number_shared(ffq_ctx *cx, Conv *cv);
+// Every name the function's source uses (not attribute or keyword-argument names).
+void rewrite_source_names(ffq_ctx *cx, const Conv *cv, StrMap *out);
 // The numbers n of the `_tmp_<n>` names the function's own source uses.
 void rewrite_source_tmp_numbers(ffq_ctx *cx, const Conv *cv, PtrVec *out);
 // One note per table-like callable that is not in the operator table

@@ -476,6 +476,22 @@ static void used_numbers(ffq_ctx *cx, const Conv *cv, uint32_t n, bool names_onl
         used_numbers(cx, cv, cst_child(c, n, k), names_only, out);
 }
 
+static void source_names(ffq_ctx *cx, const Cst *c, uint32_t n, StrMap *out) {
+    if (c->nodes[n].kind == K_IDENTIFIER) {
+        uint32_t p = c->nodes[n].parent;
+        uint32_t pk = p == CST_NONE ? K_OTHER : c->nodes[p].kind;
+        bool attr = pk == K_ATTRIBUTE && c->nodes[n].field == F_ATTRIBUTE;
+        bool kwname = pk == K_KEYWORD_ARGUMENT && c->nodes[n].field == F_NAME;
+        if (!attr && !kwname) strset_add(cx, out, cst_strdup(cx, c, n));
+        return;
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++) source_names(cx, c, cst_child(c, n, k), out);
+}
+
+void rewrite_source_names(ffq_ctx *cx, const Conv *cv, StrMap *out) {
+    source_names(cx, cv->c, cv->fn->def, out);
+}
+
 void rewrite_source_tmp_numbers(ffq_ctx *cx, const Conv *cv, PtrVec *out) {
     used_numbers(cx, cv, cv->fn->def, true, out);
 }
