@@ -166,6 +166,42 @@ def test_per_block_weights_at_opset_21():
                     assert err <= step * 1.0001, (name, optimize, err / step)
 
 
+def test_relu_before_a_4bit_grid_is_a_warning():
+    """ONNX Runtime 1.31's default optimisation removes a Relu in front of a 4-bit
+    QuantizeLinear whatever its zero point, as if it were the grid's lowest level: after a
+    symmetric 4-bit quantizer (zero point in the middle) negative values pass the ReLU. The
+    export warns with the count; the reference execution is right. A one-sided 4-bit grid
+    (asymmetric) does not warn, and ONNX Runtime's default execution is right there."""
+    needs_onnx()
+    needs_ffq()
+    if int(torch.__version__.split(".")[0]) < 2:
+        skip("torch %s's exporter stops at opset 17: no 4-bit activations" % torch.__version__)
+    import warnings
+
+    from export_models import ReshapedMLP
+
+    from fastforward.nn import LinearQuantizer
+
+    x = torch.randn(2, 3, 16)
+    for symmetric in (True, False):
+        torch.manual_seed(8)
+        model = calibrated(ReshapedMLP().eval(), x, weights=4, activations=lambda name, current: LinearQuantizer(
+            4, symmetric=symmetric, allow_one_sided=False))
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            art = export(model, (x,), tmp, "m", format="onnx_qdq", opset_version=21)
+            said = [str(w.message) for w in seen if "ReLU output" in str(w.message)]
+            assert len(said) == (1 if symmetric else 0), said
+            assert not said or said[0].startswith("export: 1 ReLU output quantized on a 4-bit grid")
+            if ort_available():
+                with torch.no_grad():
+                    ref = value(model(x)).numpy()
+                step = output_step(model, x) * 1.0001
+                assert np.abs(run_ort(art.path, (x,), False) - ref).max() <= step
+                fused = float(np.abs(run_ort(art.path, (x,), True) - ref).max())
+                assert (fused > step) == symmetric, (symmetric, fused / step)
+
+
 setup_function, teardown_function = isolation(strict=False)
 
 

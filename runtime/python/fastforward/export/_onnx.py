@@ -386,6 +386,7 @@ def qdq_cleanup(model_proto: Any, opset_version: int) -> None:
     _constants_to_initializers(onnx, model_proto)
     _warn_fused_softmax(model_proto)
     _warn_fused_average_pool(model_proto)
+    _warn_fused_relu_4bit(model_proto)
 
 
 def _warn_fused_softmax(model_proto: Any) -> None:
@@ -415,6 +416,38 @@ def _warn_fused_softmax(model_proto: Any) -> None:
                       "(GraphOptimizationLevel.ORT_DISABLE_ALL) gives the right values. For ONNX Runtime's "
                       "default execution, set those quantizers' range to (0, 1)" % (narrow, "" if narrow == 1 else "s"),
                       stacklevel=3)
+
+
+def _warn_fused_relu_4bit(model_proto: Any) -> None:
+    """``Relu -> QuantizeLinear`` is a pair ONNX Runtime's default optimisation (its level-2
+    rules, 1.31) rewrites into the QuantizeLinear alone, as if the grid's lowest level were
+    its zero point; for a 4-bit type (INT4 / UINT4) it does so whatever the zero point is, so
+    negative inputs come out negative where the file says 0. A symmetric 4-bit quantizer after a
+    ReLU has such a grid (zero point in the middle). The file is right and the reference
+    execution too; the export says so, once, with the count and the remedy."""
+    from onnx import numpy_helper
+
+    onnx = import_onnx()
+    four_bit = {getattr(onnx.TensorProto, name): low for name, low in (("INT4", -8), ("UINT4", 0))
+                if hasattr(onnx.TensorProto, name)}
+    graph = model_proto.graph
+    inits = {t.name: t for t in graph.initializer}
+    relu_out = {n.output[0] for n in graph.node if n.op_type == "Relu"}
+    dropped = 0
+    for node in graph.node:
+        if node.op_type != "QuantizeLinear" or node.input[0] not in relu_out or len(node.input) < 3:
+            continue
+        zp = inits.get(node.input[2])
+        if zp is not None and zp.data_type in four_bit and bool((numpy_helper.to_array(zp) != four_bit[zp.data_type]).any()):
+            dropped += 1
+    if dropped:
+        warnings.warn("export: %d ReLU output%s quantized on a 4-bit grid whose zero point is not its lowest level: "
+                      "ONNX Runtime's default optimisation (1.31, its level-2 rules) removes such a Relu, so "
+                      "negative values pass it; the file is right and ONNX Runtime's reference execution "
+                      "(GraphOptimizationLevel.ORT_DISABLE_ALL), ORT_ENABLE_BASIC, or "
+                      "disabled_optimizers=['Level2_RuleBasedTransformer'] give the right values. A one-sided 4-bit "
+                      "grid (an asymmetric quantizer, or symmetric with allow_one_sided=True) avoids it"
+                      % (dropped, "" if dropped == 1 else "s"), stacklevel=3)
 
 
 def _overhangs(size: int, kernel: int, stride: int, begin: int, end: int) -> bool:
