@@ -1,0 +1,19 @@
+import fastforward
+
+from ops.adaptive_avg_pool1d import AdaptiveAvgPool1d
+
+
+class QuantizedAdaptiveAvgPool1d(fastforward.nn.QuantizedModule, AdaptiveAvgPool1d):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_adaptive_avg_pool1d: fastforward.nn.Quantizer = (
+            fastforward.nn.QuantizerStub()
+        )
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, input):
+        input = self.quantizer_input(input)
+        r0 = fastforward.nn.functional.adaptive_avg_pool1d(
+            input, 2, output_quantizer=self.quantizer_adaptive_avg_pool1d
+        )
+        return r0
