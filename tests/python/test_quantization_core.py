@@ -913,12 +913,72 @@ def test_clear_errors_for_bad_input():
         assert fresh(adj) is adj
     raises(TypeError, lambda: affine.quantize_per_tensor(mask, 0.5, None, 8), "torch.bool")
     raises(TypeError, lambda: q.quantize(mask), "torch.bool")
-    for bad in (0.0, -1.0, float("nan"), float("inf")):
+    for bad in (0.0, -0.0, float("nan"), float("inf"), -float("inf")):
         with torch.no_grad():
             q.scale.fill_(bad)
         raises(ValueError, lambda: q(torch.randn(3)), "LinearQuantizer", "scale", repr(bad))
     raises(ValueError, lambda: affine.quantize_per_tensor(torch.randn(3), 0.0), "scale")
     raises(ValueError, lambda: affine.quantize_per_channel(torch.randn(3, 4), torch.ones(3)), "4 tiles")
+
+
+def test_negative_scales_quantize_by_the_formulas():
+    """A negative scale is taken, as FastForward takes it (Adam steps a small trained scale
+    below zero and back): raw = clamp(round(x / s - round(o))), real = (raw + round(o)) * s on
+    the torch path (libffqrt's kernels take positive scales; a negative one is not handed to
+    them), gradients included; a symmetric quantizer then gives the real values of |s| inside
+    the grid (rounding half to even is odd-symmetric). QAT with Adam at lr 1e-3 keeps running."""
+    torch.manual_seed(3)
+    x = torch.randn(4, 37)
+    for granularity, shape in ((PerTensor(), (1,)), (PerChannel(0), (4,))):
+        for offset in (None, 5.0):
+            s = -(torch.rand(shape) * 0.05 + 0.01)
+            o = None if offset is None else torch.full(shape, offset)
+            raw = affine.quantize_static(x, s, o, granularity, 8)[0]
+            col = s.reshape(-1, 1) if s.numel() > 1 else s
+            ocol = 0.0 if o is None else (o.reshape(-1, 1) if o.numel() > 1 else o)
+            want = torch.clamp(torch.round(x / col - torch.round(torch.as_tensor(ocol))), -128, 127)
+            assert torch.equal(raw, want), (granularity, offset)
+            real = affine.dequantize_static(raw, affine.StaticAffineQuantParams(
+                scale=s, offset=o, granularity=granularity, num_bits=8))
+            assert torch.allclose(real, (want + torch.round(torch.as_tensor(ocol))) * col), (granularity, offset)
+            if offset is None:  # symmetric: the same real values as |s| inside the grid (its
+                # ends differ: -128 is a level, +128 is not)
+                positive = affine.StaticAffineQuantParams(scale=-s, offset=None, granularity=granularity, num_bits=8)
+                pos = affine.dequantize_static(affine.quantize_static(x, -s, None, granularity, 8)[0], positive)
+                inside = want.abs() < 127
+                assert bool(inside.any()) and torch.equal(real[inside], pos[inside]), granularity
+    q = LinearQuantizer(8, symmetric=True, allow_one_sided=False)
+    q.quantization_range = (-1.0, 1.0)
+    with torch.no_grad():
+        q.scale.neg_()
+    xg = torch.randn(50, requires_grad=True)
+    out = q(xg).dequantize()
+    out.sum().backward()
+    assert xg.grad is not None and q.scale.grad is not None and bool(torch.isfinite(q.scale.grad).all())
+    # a small QAT loop: Adam moves the weight scales below zero within a few steps
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 4))
+    ff.quantize_model(model)
+    for layer in (model[0], model[2]):
+        layer.weight_quantizer = LinearQuantizer(8, symmetric=True, allow_one_sided=False, granularity=PerChannel(0))
+        layer.input_quantizer = LinearQuantizer(8, symmetric=False)
+    data, target = torch.randn(64, 16), torch.randint(0, 4, (64,))
+    with torch.no_grad(), ff.strict_quantization(False), estimate_ranges(model, RunningMinMaxRangeEstimator):
+        model(data)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses, negative = [], 0
+    for _ in range(60):
+        with ff.strict_quantization(False):
+            out = model(data)
+        out = out.dequantize() if isinstance(out, QuantizedTensor) else out
+        loss = torch.nn.functional.cross_entropy(out, target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+        negative = max(negative, sum(int((m.scale < 0).sum()) for m in model.modules() if isinstance(m, LinearQuantizer)))
+    assert negative > 0, "the loop never made a scale negative: it does not test this"
+    assert losses[-1] < losses[0], losses
 
 
 def test_range_of_permuted_and_non_finite_data():

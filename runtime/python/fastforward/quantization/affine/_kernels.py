@@ -54,19 +54,22 @@ def check_float_data(data: Any, who: str = "quantization") -> None:
 
 
 def check_scale(scale: torch.Tensor, who: str = "quantization") -> None:
-    """ValueError unless every scale is finite and > 0."""
+    """ValueError unless every scale is finite and nonzero. A negative scale is taken, as
+    FastForward takes it: the formulas hold for it (x / s, then (raw + o) * s), and a
+    quantizer trained with Adam can step its scale below zero and back. libffqrt's kernels
+    take positive scales only: a negative one runs on torch ops."""
     if scale.numel() == 0:
         return
     if scale.numel() == 1 and scale.is_floating_point():
         v = scale.detach().item()
-        if v > 0.0 and v != math.inf:
+        if v != 0.0 and math.isfinite(v):
             return
     with torch.no_grad():
-        bad = ~(torch.isfinite(scale) & (scale > 0))
+        bad = ~(torch.isfinite(scale) & (scale != 0))
         if bool(bad.any()):
             value = scale.detach().reshape(-1)[bad.reshape(-1)][0].item()
             raise ValueError(
-                "%s: scale must be finite and > 0, got %r (%d of %d entries invalid)"
+                "%s: scale must be finite and nonzero, got %r (%d of %d entries invalid)"
                 % (who, value, int(bad.sum()), scale.numel())
             )
 
