@@ -784,7 +784,8 @@ static void visit_expr(RwState *a, uint32_t n, bool can_isolate, bool direct) {
         if (kind == K_BOOLEAN_OP && c->nodes[ch].field == F_RIGHT) iso = false;
         // `a < b < c` stops after a false comparison: operands after the second may not run
         if (kind == K_COMPARISON && operands++ >= 2) iso = false;
-        bool ch_direct = direct && kind == K_PAREN_EXPR;
+        // `return (op)`, `yield op`, `x = yield op`: the value of a yield is as direct as the yield
+        bool ch_direct = direct && (kind == K_PAREN_EXPR || kind == K_YIELD);
         if (kind == K_KEYWORD_ARGUMENT && c->nodes[ch].field == F_NAME) continue;
         visit_expr(a, ch, iso, ch_direct);
     }
