@@ -443,8 +443,10 @@ static void share_block(RwState *a, uint32_t block) {
     if (any) insert_pending(a, &lines, pending);
 }
 
+// §2.4: only calls whose receiver is literally `self` are considered: a method that names
+// its instance otherwise (`def forward(me, x)`) keeps every inline call.
 void rw_share_block_quantizers(RwState *a) {
-    if (a->cv->instance) share_block(a, a->body);
+    if (a->cv->instance && a->cv->self_name && strcmp(a->cv->self_name, "self") == 0) share_block(a, a->body);
 }
 
 // --- numbering (plan_finish) ---
