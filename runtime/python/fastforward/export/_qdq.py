@@ -20,8 +20,9 @@ What ONNX cannot express is an ``ExportError``: activation quantizers of other t
 bits (4 bits from opset 21; weights of 2 to 8 bits are stored exactly as int8, 4-bit ones as
 INT4 from opset 21), granularities other than per-tensor and per-channel along one
 dimension, except on stored integers (weights) from opset 21, where ONNX's DequantizeLinear
-takes per-block scales (``block_size``). 4-bit types pass through a marker op (``INT4_MARKER``) that the export rewrites,
-because torch has no 4-bit dtype and its TorchScript exporter stops at opset 20.
+takes per-block scales (``block_size``). 4-bit types pass through a marker op
+(``INT4_MARKER``) that the export rewrites, because torch has no 4-bit dtype and its
+TorchScript exporter stops at opset 20.
 
 For the ``("qnn", "onnx")`` format (``Annotations`` active) a quantizer leaves no QDQ nodes:
 an activation becomes a marker op (``ENCODED_MARKER``) on the float tensor and a parameter a
