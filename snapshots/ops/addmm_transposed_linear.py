@@ -47,7 +47,7 @@ class QuantizedScores(fastforward.nn.QuantizedModule, Scores):
     def forward(self, q, k):
         q = self.quantizer_q(q)
         k = self.quantizer_k(k)
-        scores = torch.empty(q.size(0), q.size(1), k.size(-1), dtype=q.dtype)
+        scores = torch.zeros(q.size(0), q.size(1), k.size(-1), dtype=q.dtype)
         scores = fastforward.nn.functional.baddbmm(
             scores, q, k, beta=0, alpha=0.5, output_quantizer=self.quantizer_baddbmm
         )

@@ -2,7 +2,8 @@
 # (transformers' Conv1D: torch.addmm(self.bias, x.view(-1, nx), self.weight)) gets weight and
 # bias quantizers, and an input and output quantizer; before, nothing in it was quantized.
 # baddbmm's first argument is not a quantized slot: with beta=0 it is uninitialised memory
-# that torch ignores (GPT-2's upcast attention scores), and beta/alpha are keywords.
+# that torch ignores (GPT-2's upcast attention scores: torch.empty; zeros here, as torch 1.13
+# still multiplies a NaN of that memory by 0), and beta/alpha are keywords.
 # e2e: TransposedLinear(4, 3) <- torch.randn(2, 5, 4)
 # e2e: Scores() <- torch.randn(6, 5, 4), torch.randn(6, 4, 5)
 import torch
@@ -25,6 +26,6 @@ class TransposedLinear(nn.Module):
 
 class Scores(nn.Module):
     def forward(self, q, k):
-        scores = torch.empty(q.size(0), q.size(1), k.size(-1), dtype=q.dtype)
+        scores = torch.zeros(q.size(0), q.size(1), k.size(-1), dtype=q.dtype)
         scores = torch.baddbmm(scores, q, k, beta=0, alpha=0.5)
         return scores
