@@ -444,6 +444,16 @@ def test_conversion_recurses_through_a_class_s_own_quantize_children():
     assert type(model[0].keep) is torch.nn.Linear
     assert type(model[0].convert) is ff.nn.QuantizedLinear
     assert len(ff.find_quantizers(model, "**/[quantizer:parameter/weight]")) == 1
+    # an override with FastForward's older signature (no ignore_global_module_map)
+    class QuantizedPairOld(QuantizedModule, Pair, include_in_module_map=False):
+        def quantize_children(self, extra_conversion=None, skip_quantized_modules=False):
+            calls.append("old")
+            ff.quantize_model(self.keep, extra_conversion=extra_conversion)
+
+    model = torch.nn.Sequential(Pair())
+    ff.quantize_model(model, extra_conversion={Pair: QuantizedPairOld})
+    assert calls[-1] == "old" and type(model[0].keep) is ff.nn.QuantizedLinear
+    assert type(model[0].convert) is torch.nn.Linear
     # a class without its own quantize_children: every child converted as before
     plain = ff.quantize_model(torch.nn.Sequential(Block()), extra_conversion={Block: type(
         "QuantizedBlockForTest", (QuantizedModule, Block), {}, include_in_module_map=False)})

@@ -633,8 +633,17 @@ def _convert(module: torch.nn.Module, mapping: Dict[type, Any], recursive: bool)
         return
     if isinstance(module, QuantizedModule) and type(module).quantize_children is not QuantizedModule.quantize_children:
         # A class's own quantize_children decides how its children are converted (the spec's
-        # recursion goes through it): it gets the whole mapping in use.
-        module.quantize_children(mapping, True, ignore_global_module_map=True)
+        # recursion goes through it): it gets the whole mapping in use. An override written
+        # for FastForward's older signature (no ignore_global_module_map) gets the mapping
+        # alone, which the global map then fills in as it already does.
+        try:
+            accepts = inspect.signature(module.quantize_children).parameters
+        except (TypeError, ValueError):
+            accepts = {}
+        if "ignore_global_module_map" in accepts or any(p.kind is p.VAR_KEYWORD for p in accepts.values()):
+            module.quantize_children(mapping, True, ignore_global_module_map=True)
+        else:
+            module.quantize_children(mapping, True)
         return
     for child in list(module._modules.values()):
         if child is not None and not isinstance(child, Quantizer):
