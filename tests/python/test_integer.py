@@ -170,48 +170,6 @@ def test_linear_matches_simulation():
                      requant=i % 5 in (0, 3), storage=torch.int8 if i % 7 == 0 else None)
 
 
-def test_addmm_is_the_linear_kernel_of_the_transposed_weight():
-    """addmm(bias, x, w) with beta = alpha = 1 (transformers' Conv1D in GPT-2 stores its
-    weight [in, out]) runs as the integer linear layer of x and w's transpose, its pack
-    kept on w: equal to the simulation on a power-of-two grid, within a float step of the
-    sums otherwise. Other beta / alpha and a per-channel weight stay simulated."""
-    need_c()
-    rng = random.Random(29)
-    torch.manual_seed(29)
-    for m, k, n, pow2, requant, bias in [(5, 31, 12, True, True, True), (14, 64, 33, False, True, True),
-                                         (3, 200, 7, True, False, True), (9, 16, 70, False, False, False)]:
-        x = act((m, k), rng, pow2=pow2)
-        w = weight((n, k), rng, pow2=pow2, per_channel=False)
-        w = quantize_per_tensor(w.dequantize().t().contiguous(), w.quant_args().scale, None)  # [k, n]
-        step = float(x.quant_args().scale) * float(w.quant_args().scale)
-        b = (torch.randint(-50, 50, (n,)).float() * step if pow2 else torch.randn(n)) if bias else torch.zeros(n)
-        q = None
-        if requant:
-            with torch.no_grad():
-                q = out_quantizer(torch.addmm(b, x.dequantize(), w.dequantize()), rng, pow2)
-        for _ in range(2):  # (the second call: the pack kept on w)
-            got, path, want = run_both(lambda: F.addmm(b, x, w, output_quantizer=q))
-            assert path == "addmm:integer", path
-            what = "addmm %d x %d x %d pow2=%s requant=%s" % (m, k, n, pow2, requant)
-            if pow2:
-                assert_exact(got, want, what)
-            elif requant:
-                assert_step(got, want, what)
-            else:
-                bound = float_bound(x.dequantize(), w.dequantize(), k)
-                assert bool(((got - want).abs() <= bound + 1e-6 * want.abs()).all()), what
-    x = act((4, 8), rng)
-    w = quantize_per_tensor(torch.randn(8, 6), torch.tensor(0.02), None)
-    b = torch.randn(6)
-    w_cols = quantize_per_channel(torch.randn(8, 6), torch.full((6,), 0.02), None, axis=1)
-    for call in (lambda: F.addmm(b, x, w, beta=0.5, output_quantizer=None),
-                 lambda: F.addmm(b, x, w, alpha=2, output_quantizer=None),
-                 lambda: F.addmm(b, x, w_cols, output_quantizer=None)):
-        got, path, want = run_both(call)
-        assert path != "addmm:integer", path
-        assert_exact(got, want, "addmm simulated")
-
-
 def test_dynamic_quantized_input():
     """The dynamic path: activations quantized per call by a DynamicLinearQuantizer, then
     the integer GEMM; equal to the simulation."""

@@ -914,50 +914,6 @@ def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
     return run
 
 
-def _plan_addmm(b: Dict[str, Any]) -> Optional[Plan]:
-    """torch.addmm(bias, x, w) with beta = alpha = 1 and a bias of w's columns (or none in
-    effect): the linear layer of x and w's transpose, as transformers' Conv1D (GPT-2)
-    stores it. w [k, n] quantized per tensor; packed transposed and kept on w as any
-    linear weight is."""
-    beta, alpha = b["beta"], b["alpha"]
-    if type(beta) not in (int, float) or type(alpha) not in (int, float) or beta != 1 or alpha != 1:
-        return None
-    x = _activation(b["mat1"])
-    w = b["mat2"]
-    if x is None or not isinstance(w, QuantizedTensor):
-        return None
-    params = _static_params(w)
-    wshape = w.raw_data.shape
-    if params is None or not isinstance(params.granularity, PerTensor) or len(wshape) != 2:
-        return None  # (per-tensor only: the pack's per-row scales are w's per-column ones)
-    k, n = int(wshape[0]), int(wshape[1])
-    xshape = x.raw.shape
-    if len(xshape) != 2 or int(xshape[1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
-        return None
-    how = _output(b.get("output_quantizer"))
-    if how[0] < 0:
-        return None
-
-    def pack(raw_t: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
-        # (scales: per row of w as stored, all equal per tensor; the pack's rows are w's columns)
-        return _ffqrt.linear_pack(raw_t, scales[:1].expand(n).contiguous())
-
-    packed = _weight_pack(w, "addmm", (n, k), pack, lambda raw: raw.t())
-    if packed is None:
-        return None
-    entry = _kept_pack(w, "addmm")
-    ok, bias = _float_bias(b["input"], n) if entry is None else _kept_bias(entry, b["input"], n)
-    if not ok:
-        return None
-
-    def run() -> torch.Tensor:
-        raw = x.raw
-        a = raw if raw.is_contiguous() else raw.contiguous()
-        return _finish(_ffqrt.linear(a, x.qp, packed, bias, out=how[1][0] if how[0] == _REQUANT else None), how)
-
-    return run
-
-
 def _pair(value: Any, what: str) -> Optional[Tuple[int, int]]:
     if isinstance(value, bool):
         return None
@@ -1841,7 +1797,6 @@ def _plan_softmax(b: Dict[str, Any]) -> Optional[Plan]:
 
 _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     "linear": (("input", "weight", "bias"), {"bias": None}),
-    "addmm": (("input", "mat1", "mat2", "beta", "alpha"), {"beta": 1, "alpha": 1}),
     "conv1d": (("input", "weight", "bias", "stride", "padding", "dilation", "groups"),
                {"bias": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1}),
     "conv2d": (("input", "weight", "bias", "stride", "padding", "dilation", "groups"),
@@ -1881,8 +1836,6 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
 def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
     if op == "linear":
         return _plan_linear
-    if op == "addmm":
-        return _plan_addmm
     if op in ("conv1d", "conv2d"):
         dims = 1 if op == "conv1d" else 2
         return lambda b: _plan_conv(b, dims)
@@ -2039,7 +1992,6 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "max_pool2d": F.max_pool2d, "leaky_relu": F.leaky_relu, "hardtanh": F.hardtanh, "relu6": F.relu6,
     "elu": F.elu, "hardswish": F.hardswish, "hardsigmoid": F.hardsigmoid, "mish": F.mish,
     "softplus": F.softplus, "erf": torch.erf, "sqrt": torch.sqrt, "clamp": torch.clamp,
-    "addmm": torch.addmm,
 }
 
 OPS: List[str] = list(_TORCH_FNS)
