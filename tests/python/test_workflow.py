@@ -897,6 +897,138 @@ def test_quantize_sets_each_weight_range_from_the_tensor_it_quantizes():
         assert same_range(model.quantizer_project_w, "proj") and not list(model.quantizer_project_w.overrides)
 
 
+TRANSPOSED_MODEL = """\
+import torch
+import torch.nn.functional as F
+
+
+class Conv1DLike(torch.nn.Module):
+    # transformers' Conv1D (GPT-2): a linear layer storing its weight as [in, out]; the
+    # columns (output channels) span two decades
+    def __init__(self, nx, nf):
+        super().__init__()
+        self.nf = nf
+        self.weight = torch.nn.Parameter(torch.randn(nx, nf) * torch.linspace(0.05, 4.0, nf))
+        self.bias = torch.nn.Parameter(torch.randn(nf))
+
+    def forward(self, x):
+        size_out = x.size()[:-1] + (self.nf,)
+        x = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+        return x.view(size_out)
+
+
+class Uses(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.both_weight = torch.nn.Parameter(torch.randn(16, 16))
+        self.proj_weight = torch.nn.Parameter(torch.randn(16, 16))
+        self.mat1_weight = torch.nn.Parameter(torch.randn(16, 16))
+
+    def forward(self, x):
+        y = torch.addmm(x[0], x, self.both_weight) + F.linear(x, self.both_weight)  # [in, out] and [out, in]
+        z = F.linear(y, self.proj_weight)
+        return torch.addmm(z[:, 0], self.mat1_weight, z.t()).t()  # a weight as mat1: not a layer's
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c_fc = Conv1DLike(64, 16)
+        self.c_narrow = Conv1DLike(48, 16)  # 48 inputs: no groups of 32 at 4 bits
+        self.uses = Uses()
+        self.head = torch.nn.Linear(16, 64)
+
+    def forward(self, x):
+        h = self.c_fc(x) + self.c_narrow(x[..., :48])
+        return self.head(self.uses(h.reshape(-1, 16)))
+"""
+
+
+def test_quantize_scales_weights_along_the_output_channels_their_op_reads():
+    # ff.quantize gave a weight of a generated class (plain stubs: no shape) one scale for
+    # the whole tensor, and a scale per dim 0 would be per *input* for a weight stored
+    # [in, out] (torch.addmm(bias, x, weight): GPT-2's Conv1D). The op consuming the slot says
+    # which dimension holds the output channels.
+    with tempfile.TemporaryDirectory() as d:
+        float_module, _, _ = _generate(d, "transposed_model", TRANSPOSED_MODEL)
+        torch.manual_seed(0)
+        float_model = float_module.Net()
+        model = ff.quantize(copy.deepcopy(float_model), weights=8)
+        for layer in (model.c_fc, model.c_narrow):
+            q, w = layer.quantizer_self_weight, layer.weight.detach()
+            assert q.granularity == ff.PerChannel(1), q.granularity
+            assert q.scale.numel() == 16
+            with torch.no_grad():
+                error = (q(w).dequantize() - w).abs().amax(0) / w.abs().amax(0)
+            assert float(error.max()) <= 1 / 250, "per column: within half a step of each column's range"
+        assert model.head.weight_quantizer.granularity == ff.PerChannel(0)  # nn.Linear's: as before
+        assert model.uses.quantizer_self_proj_weight.granularity == ff.PerChannel(0)  # F.linear's [out, in]
+        # read as [in, out] and as [out, in], or as addmm's mat1: no one output dimension
+        assert model.uses.quantizer_self_both_weight.granularity == ff.PerTensor()
+        assert model.uses.quantizer_self_mat1_weight.granularity == ff.PerTensor()
+        x = torch.randn(2, 3, 64)
+        with torch.no_grad():
+            want = float_model(x)
+            got = value(model(x))
+        assert float((got - want).norm() / want.norm()) < 0.02
+        # int4: groups of 32 inputs (dim 0 of an [in, out] weight) per output column
+        model4 = ff.quantize(copy.deepcopy(float_model), weights=4)
+        g = model4.c_fc.quantizer_self_weight.granularity
+        assert isinstance(g, ff.PerBlock), g
+        assert (g.block_dims, g.block_sizes, g.per_channel_dims) == ((0,), (32,), (1,)), g
+        assert model4.c_narrow.quantizer_self_weight.granularity == ff.PerChannel(1)
+        assert model4.uses.quantizer_self_proj_weight.granularity == ff.PerChannel(0)  # 16 inputs: no group
+        with torch.no_grad():
+            got4 = value(model4(x))
+        assert float((got4 - want).norm() / want.norm()) < 0.3
+
+
+class _AxisForms(torch.nn.Module):
+    """Forms of generated (or hand-written) code that say, or do not say, which dimension of
+    a quantized weight holds the output channels."""
+
+    def forward(self, x, b):
+        y = ff.nn.functional.addmm(b, x, self.quantizer_direct(self.a))  # 1
+        y = y + ff.nn.functional.addmm(b, x, mat2=self.quantizer_keyword(self.a))  # 1
+        y = y + torch.addmm(b, x, self.quantizer_torch(self.a))  # 1 (torch's own op)
+        named = self.quantizer_named(self.a)
+        y = y + ff.nn.functional.linear(x, named) + torch.nn.functional.linear(x, named)  # 0
+        twice = self.quantizer_twice(self.a)  # bound twice: which value an op reads is unknown
+        twice = twice * 2
+        y = y + ff.nn.functional.linear(x, twice)
+        kept = self.quantizer_kept(self.a)
+        y = y + ff.nn.functional.addmm(b, x, kept) + kept  # used elsewhere too
+        y = y + ff.nn.functional.addmm(b, self.quantizer_mat1(self.a), x)  # mat1: no axis
+        y = y + helper(x, self.quantizer_handed_on)  # the quantizer itself handed on
+        y = y + ff.nn.functional.addmm(b, x, *[self.quantizer_starred(self.a)])
+        return y
+
+    def other(self, x, b):
+        y = ff.nn.functional.addmm(b, x, self.quantizer_two_methods(self.a))
+        y = y + ff.nn.functional.linear(x, self.quantizer_two_methods(self.a))  # disagree
+        y = y + ff.nn.functional.addmm(b, x, self.quantizer_in_both(self.a))
+        return y + ff.nn.functional.conv2d(x, self.quantizer_conv(self.a))  # 0
+
+    def shadowing(self, x, b, torch):
+        return torch.addmm(b, x, self.quantizer_shadowed(self.a))  # a local named torch
+
+
+def helper(x, quantizer):
+    return quantizer(x)
+
+
+def test_weight_output_axis_reads_the_consuming_op():
+    from fastforward.quantization._tensors import weight_output_axis
+
+    m = _AxisForms()
+    want = {"quantizer_direct": 1, "quantizer_keyword": 1, "quantizer_torch": 1, "quantizer_named": 0,
+            "quantizer_twice": None, "quantizer_kept": None, "quantizer_mat1": None,
+            "quantizer_handed_on": None, "quantizer_starred": None, "quantizer_two_methods": None,
+            "quantizer_in_both": 1, "quantizer_conv": 0, "quantizer_shadowed": None, "quantizer_absent": None}
+    got = {slot: weight_output_axis(m, slot) for slot in want}
+    assert got == want, got
+
+
 IN_PLACE_MODEL = """
 import torch
 

@@ -12,7 +12,8 @@
 ``quantize`` = ffq autoquant for the model's own classes (when ffq is available) +
 ``quantize_model`` + a ``QuantizationConfig``: weights get symmetric, zero-point-free
 ``LinearQuantizer``s per output channel (int4: per group of 32 input elements where the
-shape allows) initialised from the weights, so they quantize right away; activations get
+shape allows; the output dimension is the one the op consuming the weight reads as such,
+``_WeightQuantizerFactory``) initialised from the weights, so they quantize right away; activations get
 per-tensor symmetric quantizers that pass data through until calibrated. Biases stay float.
 """
 
@@ -26,7 +27,7 @@ import math
 import sys
 import types
 import warnings
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -56,26 +57,61 @@ _STATE = "_ff_quanto_state"
 
 
 class _WeightQuantizerFactory:
-    """Builds a weight quantizer for a slot and sets its range from the weight."""
+    """Builds a weight quantizer for a slot and sets its range from the weight.
 
-    def __init__(self, num_bits: int, group_size: Optional[int]) -> None:
+    Per output channel: ``layouts`` maps a slot's full name to (the weight's shape or None,
+    the dimension holding its output channels) where the code consuming the slot says which
+    one (``_tensors.weight_output_axis``: ``linear``'s weight along 0, ``addmm``'s ``mat2``, a
+    weight stored ``[in, out]``, along 1). Other slots: along dimension 0 of the slot's
+    metadata shape, per tensor without one. Int4: groups of ``group_size`` along the input
+    dimension of a 2-D weight when it divides it, per output channel."""
+
+    def __init__(self, num_bits: int, group_size: Optional[int],
+                 layouts: Optional[Dict[str, Tuple[Optional[Sequence[int]], int]]] = None) -> None:
         self.num_bits = num_bits
         self.group_size = group_size
+        self.layouts = dict(layouts or {})
         self.__name__ = "weight_int%d" % num_bits
 
-    def granularity(self, shape: Sequence[int]) -> Any:
-        if self.group_size and len(shape) >= 2:
-            inner = 1
-            for d in shape[1:]:
-                inner *= d
-            if len(shape) == 2 and shape[1] % self.group_size == 0 and shape[1] > self.group_size:
-                return PerBlock(1, self.group_size, per_channel_dims=0)
-        return PerChannel(0) if len(shape) >= 1 else PerTensor()
+    def granularity(self, shape: Optional[Sequence[int]], axis: Optional[int] = None) -> Any:
+        if axis is None:
+            if not shape:
+                return PerTensor()
+            axis = 0
+        elif shape is not None and not -len(shape) <= axis < len(shape):
+            return PerTensor()
+        if shape is not None and len(shape) == 2:
+            axis %= 2
+            inputs = 1 - axis
+            if self.group_size and shape[inputs] % self.group_size == 0 and shape[inputs] > self.group_size:
+                return PerBlock(inputs, self.group_size, per_channel_dims=axis)
+        return PerChannel(axis)
 
     def __call__(self, name: str, current: Quantizer) -> Quantizer:
-        shape = getattr(current.quant_metadata, "shape", None) or ()
+        shape = getattr(current.quant_metadata, "shape", None) or None
+        axis = None
+        if name in self.layouts:
+            known, axis = self.layouts[name]
+            shape = shape or known
         return LinearQuantizer(self.num_bits, symmetric=True, allow_one_sided=False,
-                               granularity=self.granularity(shape))
+                               granularity=self.granularity(shape, axis))
+
+
+def _weight_layouts(found: Any) -> Dict[str, Tuple[Optional[Sequence[int]], int]]:
+    """full name -> (shape of the weight it quantizes when known, output axis) for the weight
+    slots whose consuming op says which dimension holds the output channels."""
+    from fastforward.quantization._tensors import quantized_tensor, weight_output_axis
+
+    layouts: Dict[str, Tuple[Optional[Sequence[int]], int]] = {}
+    for result in found:
+        axis = weight_output_axis(result.parent, result.parent_attribute)
+        if axis is None:
+            continue
+        pair = quantized_tensor(result.parent, result.parent_attribute)
+        weight = getattr(pair[0], pair[1], None) if pair is not None else None
+        shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else None
+        layouts[result.full_name] = (shape, axis)
+    return layouts
 
 
 def _parse_spec(value: Any, what: str) -> Optional[Union[int, Callable[..., Any]]]:
@@ -267,7 +303,7 @@ def quantize(model: torch.nn.Module, *, weights: Any = 8, activations: Any = Non
         found = find_quantizers(model, "**/[quantizer:parameter/weight]")
         found = type(found)(model, [r for r in found if keep(r.full_name)], found.query)
         if isinstance(w, int):
-            factory: Any = _WeightQuantizerFactory(w, INT4_GROUP_SIZE if w <= 4 else None)
+            factory: Any = _WeightQuantizerFactory(w, INT4_GROUP_SIZE if w <= 4 else None, _weight_layouts(found))
         else:
             factory = w
         if found:
