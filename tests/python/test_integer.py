@@ -170,6 +170,244 @@ def test_linear_matches_simulation():
                      requant=i % 5 in (0, 3), storage=torch.int8 if i % 7 == 0 else None)
 
 
+# --- addmm: a linear layer stored [in, out] ----------------------------------------------------
+
+
+def weight_t(shape, rng, pow2=False, per_channel=True):
+    """A symmetric 8-bit weight stored [in, out] (addmm's mat2), per output column (dim 1)
+    or per tensor."""
+    n = shape[1]
+    w = torch.randn(shape)
+    if per_channel:
+        if pow2:
+            scale = torch.tensor([2.0 ** rng.randint(-8, -5) for _ in range(n)])
+        else:
+            scale = w.abs().amax(0).clamp_min(1e-3) / 127
+        return quantize_per_channel(w, scale, None, axis=1)
+    scale = torch.tensor(2.0 ** -6 if pow2 else float(w.abs().max()) / 127)
+    return quantize_per_tensor(w, scale, None)
+
+
+def as_linear_weight(w):
+    """The same weight stored [out, in], quantized along dim 0 with the same scales."""
+    scale = w.quant_args().scale
+    wd = w.dequantize().t().contiguous()
+    if scale.numel() == 1:
+        return quantize_per_tensor(wd, scale.reshape(()), None)
+    return quantize_per_channel(wd, scale, None, axis=0)
+
+
+def check_addmm(rng, m, n, k, pow2, per_channel=True, bias="float", requant=False, storage=None):
+    x = act((m, k), rng, pow2=pow2, storage=storage)
+    w = weight_t((k, n), rng, pow2=pow2, per_channel=per_channel)
+    step = float(x.quant_args().scale) * float(w.quant_args().scale.reshape(-1)[0])
+    b = torch.randint(-50, 50, (n,)).float() * step if pow2 else torch.randn(n)
+    if bias == "quantized":  # a bias quantizer's output (exact on its grid when pow2)
+        zero = float(rng.randint(-20, 20))
+        b = quantize_per_tensor(b, torch.tensor(step if pow2 else rng.uniform(0.005, 0.05)), torch.tensor(zero))
+    q = None
+    if requant:
+        with torch.no_grad():
+            q = out_quantizer(torch.addmm(value_of(b), x.dequantize(), w.dequantize()), rng, pow2)
+    got, path, want = run_both(lambda: F.addmm(b, x, w, output_quantizer=q))
+    assert path == "addmm:integer", path
+    what = "addmm %d x %d x %d pow2=%s per_channel=%s bias=%s requant=%s" % (m, n, k, pow2, per_channel, bias, requant)
+    if pow2:
+        assert_exact(got, want, what)
+    elif requant:
+        assert_step(got, want, what)
+    else:
+        bound = float_bound(x.dequantize(), w.dequantize(), k)
+        assert bool(((got - want).abs() <= bound + 1e-6 * want.abs()).all()), what
+    # the same layer stored [out, in] goes through the same kernel: the same bits
+    with torch.no_grad():
+        same = F.linear(x, as_linear_weight(w), b, output_quantizer=q)
+    assert _integer.last_path() == "linear:integer"
+    assert_exact(got, same, what + " (vs linear)")
+
+
+def value_of(t):
+    return t.dequantize() if isinstance(t, QuantizedTensor) else t
+
+
+def test_addmm_matches_simulation():
+    """addmm(bias, x, w) with beta = alpha = 1 and w [in, out] quantized per output column
+    (or per tensor): transformers' Conv1D, run as linear(x, w.t(), bias) by the GEMM."""
+    need_c()
+    rng = random.Random(21)
+    torch.manual_seed(21)
+    for i in range(40):
+        m = rng.choice([1, 3, 17, 64, 130])
+        n, k = rng.choice([1, 3, 16, 33, 70]), rng.choice([1, 4, 31, 64, 200, 515])
+        check_addmm(rng, m, n, k, pow2=i % 2 == 0, per_channel=i % 3 != 0,
+                    bias="quantized" if i % 4 == 1 else "float", requant=i % 5 in (0, 3),
+                    storage=torch.int8 if i % 7 == 0 else None)
+
+
+def test_addmm_that_is_no_linear_layer_is_simulated():
+    """beta or alpha other than 1, a bias that is not one row, a weight scaled per input
+    (dim 0) or with zero points, an unquantized or 3-D input: the simulated path, its
+    values and its errors."""
+    need_c()
+    rng = random.Random(22)
+    torch.manual_seed(22)
+    x, w, b = act((5, 16), rng), weight_t((16, 8), rng), torch.randn(8)
+    per_input = quantize_per_channel(w.dequantize(), w.dequantize().abs().amax(1) / 127, None, axis=0)
+    zeros = quantize_per_channel(w.dequantize(), w.quant_args().scale, torch.full((8,), 3.0), axis=1)
+    rows = torch.randn(5, 8)
+    cases = {
+        "beta=0.5": lambda: F.addmm(b, x, w, beta=0.5),
+        "alpha=2": lambda: F.addmm(b, x, w, alpha=2),
+        "beta=0": lambda: F.addmm(b, x, w, beta=0),
+        "beta=True": lambda: F.addmm(b, x, w, beta=True),
+        "bias [5, 8]": lambda: F.addmm(rows, x, w),
+        "bias [1, 8]": lambda: F.addmm(b[None], x, w),
+        "bias float64": lambda: F.addmm(b.double(), x, w),
+        "per input": lambda: F.addmm(b, x, per_input),
+        "zero points": lambda: F.addmm(b, x, zeros),
+        "float input": lambda: F.addmm(b, x.dequantize(), w),
+        "torch, alpha=0.5": lambda: torch.addmm(b, x, w, alpha=0.5),
+    }
+    for what, call in cases.items():
+        _integer._local.last = None
+        try:
+            with torch.no_grad():
+                got = call()
+        except RuntimeError:
+            try:
+                simulated(call)
+            except RuntimeError:
+                continue
+            raise AssertionError("%s: the integer path raised where the simulation does not" % what)
+        assert _integer.last_path() in (None, "addmm:simulated"), (what, _integer.last_path())
+        with torch.no_grad():
+            assert_exact(got, simulated(call), what)
+    for what, call in {"3-D input": lambda: F.addmm(b, act((2, 5, 16), rng), w),
+                       "no bias": lambda: F.addmm(None, x, w)}.items():
+        for path in (call, lambda: simulated(call)):
+            try:
+                path()
+            except (RuntimeError, TypeError):
+                continue
+            raise AssertionError("%s: torch's error expected" % what)
+    # beta and alpha 1 as floats, and torch's own addmm on QuantizedTensors: the kernel
+    for what, call in {"floats": lambda: F.addmm(b, x, w, beta=1.0, alpha=1.0),
+                       "torch": lambda: torch.addmm(b, x, w)}.items():
+        got, path, want = run_both(call)
+        assert path == "addmm:integer", (what, path)
+        assert torch.allclose(got, want, rtol=1e-5, atol=1e-5), what
+
+
+def test_addmm_packs_are_cached_and_invalidated():
+    """addmm keeps the pack of its transposed weight like linear's: made once, made again
+    when the weight's integers or scales change, apart from a linear pack of the same tensor
+    (a square weight read both ways), dropped with the weight."""
+    need_c()
+    rng = random.Random(23)
+    torch.manual_seed(23)
+    _integer.clear_cache()
+
+    def exercise():
+        x, b = act((4, 32), rng), torch.randn(8)
+        raw = torch.randint(-127, 128, (32, 8), dtype=torch.int8)
+        scale = torch.full((8,), 0.01)
+        w = QuantizedTensor(raw, ff.quantization.affine.quantization_context(scale, None, ff.PerChannel(1)))
+        with torch.no_grad():
+            y1 = F.addmm(b, x, w)
+            assert _integer.last_path() == "addmm:integer"
+            info = _integer.cache_info()
+            for _ in range(3):
+                assert torch.equal(F.addmm(b, x, w), y1)
+            after = _integer.cache_info()
+            assert after["packs"] == info["packs"] and after["hits"] >= info["hits"] + 3, (info, after)
+            raw[:, 0].neg_()  # in place: packed again, equal to the simulation
+            y2 = F.addmm(b, x, w)
+            assert _integer.cache_info()["packs"] == info["packs"] + 1
+            assert not torch.equal(y2, y1) and torch.equal(y2[:, 1:], y1[:, 1:])
+            assert torch.allclose(y2, simulated(lambda: F.addmm(b, x, w)), rtol=1e-5, atol=1e-5)
+            scale.mul_(2)  # new scales: packed again
+            y3 = F.addmm(b, x, w)
+            assert _integer.cache_info()["packs"] == info["packs"] + 2
+            assert torch.allclose(y3 - b, 2 * (y2 - b), rtol=1e-5, atol=1e-5)
+            # a square weight, per tensor, read as [in, out] by addmm and as [out, in] by linear
+            sq = QuantizedTensor(torch.randint(-127, 128, (32, 32), dtype=torch.int8),
+                                 ff.quantization.affine.quantization_context(torch.tensor(0.02), None, ff.PerTensor()))
+            b32 = torch.randn(32)
+            before = _integer.cache_info()["packs"]
+            for _ in range(2):
+                for op in (lambda: F.addmm(b32, x, sq), lambda: F.linear(x, sq, b32)):
+                    got, path, want = run_both(op)
+                    assert path.endswith(":integer"), path
+                    assert torch.allclose(got, want, rtol=1e-5, atol=1e-5), path
+            assert _integer.cache_info()["packs"] == before + 2, "one pack per reading, kept"
+            assert not torch.allclose(F.addmm(b32, x, sq), F.linear(x, sq, b32))
+        return _integer.cache_info()["entries"]
+
+    entries = exercise()  # its weights die with its frame
+    gc.collect()
+    assert _integer.cache_info()["entries"] == entries - 3, "an entry outlived its weight"
+
+
+class _Conv1DLike(torch.nn.Module):
+    """transformers' Conv1D: the weight stored [in, out], torch.addmm."""
+
+    def __init__(self, nx, nf):
+        super().__init__()
+        self.nf = nf
+        self.weight = torch.nn.Parameter(torch.randn(nx, nf) * 0.2)
+        self.bias = torch.nn.Parameter(torch.randn(nf) * 0.1)
+
+    def forward(self, x):
+        size_out = x.size()[:-1] + (self.nf,)
+        x = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+        return x.view(size_out)
+
+
+class _Conv1DMLP(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c_fc = _Conv1DLike(24, 96)
+        self.c_proj = _Conv1DLike(96, 24)
+
+    def forward(self, x):
+        return self.c_proj(torch.relu(self.c_fc(x)))
+
+
+def test_conv1d_layers_of_ff_quantize_run_addmm_in_integers():
+    """ff.quantize gives the [in, out] weights scales per output column; after calibration
+    each addmm runs on the integer path, before and after freezing, close to the simulation."""
+    need_c()
+    torch.manual_seed(24)
+    model = _Conv1DMLP().eval()
+    x = torch.randn(2, 7, 24)
+    with torch.no_grad():
+        ref = model(x)
+    ff.quantize(model, weights=8, activations=8)
+    assert model.c_fc.quantizer_self_weight.granularity == ff.PerChannel(1)
+    with torch.no_grad(), ff.calibration(model):
+        model(x)
+    paths = []
+    note = _integer._note
+    _integer._note = lambda op, path: (paths.append("%s:%s" % (op, path)), note(op, path))
+    try:
+        with torch.no_grad():
+            sim = simulated(lambda: value_of(model(x)))
+        with torch.inference_mode():
+            paths.clear()
+            got = value_of(model(x))
+            assert paths.count("addmm:integer") == 2, paths
+            ff.freeze(model)
+            paths.clear()
+            frozen = value_of(model(x))
+            assert paths.count("addmm:integer") == 2, paths
+    finally:
+        _integer._note = note
+    assert torch.equal(frozen, got)
+    noise = float((got - sim).norm())
+    assert noise == 0 or 20 * math.log10(float(sim.norm()) / noise) > 35
+    assert float((got - ref).norm() / ref.norm()) < 0.05
+
+
 def test_dynamic_quantized_input():
     """The dynamic path: activations quantized per call by a DynamicLinearQuantizer, then
     the integer GEMM; equal to the simulation."""

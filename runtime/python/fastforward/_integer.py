@@ -1,7 +1,8 @@
 """Integer execution: dispatcher kernels that run quantized ops in libffqrt's int8 kernels.
 
 Registered at import (``fastforward`` imports this module) for ``linear``, ``conv1d``,
-``conv2d``, ``matmul``, ``mm``, ``bmm``, ``add``, ``mul``, the cheap unary elementwise
+``conv2d``, ``matmul``, ``mm``, ``bmm``, ``addmm`` (a linear layer with its weight stored
+[in, out]: ``_plan_addmm``), ``add``, ``mul``, the cheap unary elementwise
 ops (``relu``, ``gelu``, ``sigmoid``, ``silu``, ``negative``, ``positive``, ``exp``, ``sin``,
 ``cos``), ``max_pool2d`` (on the codes, exactly), ``dropout``, ``embedding``,
 ``layer_norm`` (over the last dimension) and ``scaled_dot_product_attention`` (see its
@@ -9,7 +10,7 @@ section below), both for the functional ops (``fastforward.nn.functional``) and 
 calls on QuantizedTensors. A kernel applies when
 
 * its quantized operands are static affine 8-bit QuantizedTensors on the CPU (activations
-  per tensor; linear / conv weights per output channel or per tensor, symmetric), whose raw
+  per tensor; linear / conv / addmm weights per output channel or per tensor, symmetric), whose raw
   data hold integers in [-128, 127] (int8 storage, or float storage holding integers);
 * no operand needs a gradient while autograd records (the integer path has no backward);
 * the op's other arguments are ones the C kernels implement (see each planner).
@@ -375,31 +376,31 @@ def _activation(x: Any) -> Optional[_Act]:
     return _Act(raw, qp)
 
 
-def _weight_ok(w: Any, ndim: int) -> bool:
+def _weight_ok(w: Any, ndim: int, axis: int = 0) -> bool:
     """Cheap first test of a weight with ``ndim`` dimensions: static 8-bit, per tensor or
-    per channel along dim 0 (the values are checked by ``_weight_scales`` when the weight
-    is packed)."""
+    per channel along dim ``axis`` (its output channels: 0, or 1 for addmm's ``[in, out]``
+    weight); the values are checked by ``_weight_scales`` when the weight is packed."""
     params = _static_params(w)
     if params is None or ndim < 2:
         return False
     g = params.granularity
-    return isinstance(g, PerTensor) or (type(g) is PerChannel and [d % ndim for d in g.channel_dims] == [0])
+    return isinstance(g, PerTensor) or (type(g) is PerChannel and [d % ndim for d in g.channel_dims] == [axis])
 
 
-def _weight_scales(w: Any) -> Optional[torch.Tensor]:
-    """Per-row float32 scales of a symmetric 8-bit weight quantized per tensor or per
-    channel along dim 0 (rows = output channels); None otherwise. Cheap: no pass over the
-    weight itself."""
+def _weight_scales(w: Any, axis: int = 0) -> Optional[torch.Tensor]:
+    """Per-output-channel float32 scales of a symmetric 8-bit weight quantized per tensor
+    or per channel along dim ``axis`` (the output channels: rows, or columns for addmm's
+    ``[in, out]`` weight); None otherwise. Cheap: no pass over the weight itself."""
     params = _static_params(w)
     if params is None or w.dim() < 2:
         return None
-    n = int(w.shape[0])
+    n = int(w.shape[axis])
     g = params.granularity
     if isinstance(g, PerTensor):
         scale = _f32_param(params.scale, 1)
         per_row = None if scale is None else scale.expand(n).contiguous()
         zp = _zero_points(params.offset, 1)
-    elif type(g) is PerChannel and [d % w.dim() for d in g.channel_dims] == [0]:
+    elif type(g) is PerChannel and [d % w.dim() for d in g.channel_dims] == [axis]:
         scale = _f32_param(params.scale, n)
         per_row = None if scale is None else scale.contiguous()
         zp = _zero_points(params.offset, n)
@@ -478,10 +479,12 @@ def _drop(key: Tuple[Any, ...], ref: Any) -> None:
 
 def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
                    pack: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                   reshape: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> Optional[torch.Tensor]:
+                   reshape: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
+                   axis: int = 0) -> Optional[torch.Tensor]:
     """The packed form of weight ``w`` (cached), or None when the weight is not a
     symmetric 8-bit one of a supported granularity or its raw data are not int8 values.
-    ``reshape`` maps the int8 raw data to what ``pack`` expects."""
+    ``reshape`` maps the int8 raw data to what ``pack`` expects; ``axis``: the weight's
+    output-channel dimension (``kind`` must tell packs of different axes apart)."""
     owner, version = _owner(w)
     raw_view = w.raw_data
     key = None
@@ -494,13 +497,13 @@ def _packed_weight(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
             if pkey is not None and _same_params(entry.params, pkey):
                 _stats["hits"] += 1
                 return entry.packed
-            scales = _weight_scales(w)
+            scales = _weight_scales(w, axis)
             if scales is None:
                 return None
             if torch.equal(entry.scales, scales):
                 _stats["hits"] += 1
                 return entry.packed
-    scales = _weight_scales(w)
+    scales = _weight_scales(w, axis)
     if scales is None:
         return None
     raw = _int8_raw(w)
@@ -544,7 +547,8 @@ _generation = [0]  # clear_cache() makes every pack kept on a weight stale
 
 def _weight_pack(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
                  pack: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                 reshape: Callable[[torch.Tensor], torch.Tensor] = lambda t: t) -> Optional[torch.Tensor]:
+                 reshape: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
+                 axis: int = 0) -> Optional[torch.Tensor]:
     """``_packed_weight`` with the pack also kept on the weight itself: outside autograd a
     weight seen before costs a few attribute and version-counter reads."""
     grad = torch.is_grad_enabled()
@@ -555,7 +559,7 @@ def _weight_pack(w: QuantizedTensor, kind: str, layout: Tuple[Any, ...],
         if entry is not None and entry.current(w):
             _stats["hits"] += 1
             return entry.packed
-    packed = _packed_weight(w, kind, layout, pack, reshape)
+    packed = _packed_weight(w, kind, layout, pack, reshape, axis)
     if packed is None or grad:
         return packed
     context = w._quantization_context
@@ -825,28 +829,41 @@ def _bind(names: Sequence[str], defaults: Dict[str, Any], args: Tuple[Any, ...],
 Plan = Callable[[], torch.Tensor]
 
 
-def _linear_weight(w: Any) -> Optional[Tuple[int, int, Optional[_WeightPack]]]:
-    """(n, k, the weight's current kept pack or None) of a 2-D QuantizedTensor weight."""
+# The packs of a linear weight: "linear" for linear's [out, in] weight, "linear_t" for
+# addmm's mat2, the same layer stored [in, out] (transformers' Conv1D), packed as its
+# transpose with per-column scales. (Two kinds: a square weight may be used both ways.)
+
+def _transposed(t: torch.Tensor) -> torch.Tensor:
+    return t.t()
+
+
+def _linear_weight(w: Any, kind: str = "linear") -> Optional[Tuple[int, int, Optional[_WeightPack]]]:
+    """(n, k, the weight's current kept pack or None) of a 2-D QuantizedTensor weight: n
+    outputs, k inputs ([n, k] for ``"linear"``, [k, n] for ``"linear_t"``)."""
     if not isinstance(w, QuantizedTensor):
         return None
-    entry = _kept_pack(w, "linear")
+    entry = _kept_pack(w, kind)
     if entry is not None:
         return entry.layout[0], entry.layout[1], entry
     wshape = w.raw_data.shape  # (a plain tensor's: no __torch_function__ on the way)
     if len(wshape) != 2:
         return None
+    if kind == "linear_t":
+        return int(wshape[1]), int(wshape[0]), None
     return int(wshape[0]), int(wshape[1]), None
 
 
 def _linear_pack_and_bias(w: QuantizedTensor, entry: Optional[_WeightPack], bias: Any, n: int,
-                          k: int) -> Optional[Tuple[torch.Tensor, Optional[torch.Tensor]]]:
+                          k: int, kind: str = "linear") -> Optional[Tuple[torch.Tensor, Optional[torch.Tensor]]]:
     if entry is None:  # (a kept pack was checked when it was made)
-        if not _weight_ok(w, 2):
+        axis = 1 if kind == "linear_t" else 0
+        if not _weight_ok(w, 2, axis):
             return None
-        packed = _weight_pack(w, "linear", (n, k), _ffqrt.linear_pack)
+        packed = _weight_pack(w, kind, (n, k), _ffqrt.linear_pack,
+                              _transposed if kind == "linear_t" else lambda t: t, axis)
         if packed is None:
             return None
-        entry = _kept_pack(w, "linear")
+        entry = _kept_pack(w, kind)
         if entry is None:
             ok, fbias = _float_bias(bias, n)
             return (packed, fbias) if ok else None
@@ -854,12 +871,13 @@ def _linear_pack_and_bias(w: QuantizedTensor, entry: Optional[_WeightPack], bias
     return (entry.packed, fbias) if ok else None
 
 
-def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
+def _plan_linear_dynamic(b: Dict[str, Any], kind: str = "linear") -> Optional[Plan]:
     x, w = b["input"], b["weight"]
     if (type(x) is not torch.Tensor or x.dtype != torch.float32 or not x.is_cpu
-            or x.layout != torch.strided or x.dim() < 1 or _grad_blocked(x)):
+            or x.layout != torch.strided or x.dim() < 1 or _grad_blocked(x)
+            or (kind == "linear_t" and x.dim() != 2)):
         return None
-    found = _linear_weight(w)
+    found = _linear_weight(w, kind)
     if found is None:
         return None
     n, k, entry = found
@@ -870,7 +888,7 @@ def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
         return None
     if how[0] == _REQUANT:
         how = (_CALL, how[1][1])
-    got = _linear_pack_and_bias(w, entry, b["bias"], n, k)
+    got = _linear_pack_and_bias(w, entry, b["bias"], n, k, kind)
     if got is None:
         return None
     packed, bias = got
@@ -883,23 +901,27 @@ def _plan_linear_dynamic(b: Dict[str, Any]) -> Optional[Plan]:
     return run
 
 
-def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
+def _plan_linear(b: Dict[str, Any], kind: str = "linear") -> Optional[Plan]:
+    """linear(input, weight, bias); with ``kind`` "linear_t" the weight is stored [in, out]
+    and the input must be 2-D (addmm)."""
     if _state["dynamic"] and not isinstance(b["input"], QuantizedTensor):
-        return _plan_linear_dynamic(b)
+        return _plan_linear_dynamic(b, kind)
     x = _activation(b["input"])
     if x is None:
         return None
-    found = _linear_weight(b["weight"])
+    found = _linear_weight(b["weight"], kind)
     if found is None:
         return None
     n, k, entry = found
     xshape = x.raw.shape
     if len(xshape) < 1 or int(xshape[-1]) != k or k == 0 or n == 0 or k > _ffqrt.LINEAR_MAX_K:
         return None
+    if kind == "linear_t" and len(xshape) != 2:
+        return None
     how = _output(b.get("output_quantizer"))
     if how[0] < 0:
         return None
-    got = _linear_pack_and_bias(b["weight"], entry, b["bias"], n, k)
+    got = _linear_pack_and_bias(b["weight"], entry, b["bias"], n, k, kind)
     if got is None:
         return None
     packed, bias = got
@@ -912,6 +934,23 @@ def _plan_linear(b: Dict[str, Any]) -> Optional[Plan]:
         return _finish(y if flat else y.reshape(tuple(xshape[:-1]) + (n,)), how)
 
     return run
+
+
+def _is_one(value: Any) -> bool:
+    """A Python int or float equal to 1 (not a bool, not a tensor)."""
+    return type(value) in (int, float) and value == 1
+
+
+def _plan_addmm(b: Dict[str, Any]) -> Optional[Plan]:
+    """addmm(input, mat1, mat2) = input + mat1 @ mat2 with beta = alpha = 1, a 2-D activation
+    ``mat1`` [m, k], a weight ``mat2`` [k, n] (8-bit, symmetric, per tensor or per output
+    channel: along dim 1) and ``input`` a bias of shape [n] (float or quantized): the linear
+    layer ``linear(mat1, mat2.t(), input)`` stored transposed (transformers' Conv1D). Its pack
+    is that of the transposed weight, kept like linear's. Anything else: the simulation."""
+    if not (_is_one(b["beta"]) and _is_one(b["alpha"])) or b["input"] is None:
+        return None
+    return _plan_linear({"input": b["mat1"], "weight": b["mat2"], "bias": b["input"],
+                         "output_quantizer": b.get("output_quantizer")}, "linear_t")
 
 
 def _pair(value: Any, what: str) -> Optional[Tuple[int, int]]:
@@ -1806,6 +1845,7 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     "bmm": (("input", "mat2"), {}),
     "add": (("input", "other", "alpha"), {"alpha": 1}),
     "mul": (("input", "other"), {}),
+    "addmm": (("input", "mat1", "mat2", "beta", "alpha"), {"beta": 1, "alpha": 1}),
     "gelu": (("input", "approximate"), {"approximate": "none"}),
     # torch.nn.functional's relu / silu pass `inplace` on (a new tensor either way: the
     # input is dequantized first)
@@ -1836,6 +1876,8 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
 def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
     if op == "linear":
         return _plan_linear
+    if op == "addmm":
+        return _plan_addmm
     if op in ("conv1d", "conv2d"):
         dims = 1 if op == "conv1d" else 2
         return lambda b: _plan_conv(b, dims)
@@ -1984,7 +2026,7 @@ def _simulate(op: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
 
 _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "linear": F.linear, "conv1d": F.conv1d, "conv2d": F.conv2d, "matmul": torch.matmul,
-    "mm": torch.mm, "bmm": torch.bmm, "add": torch.add, "mul": torch.mul, "relu": torch.relu,
+    "mm": torch.mm, "bmm": torch.bmm, "addmm": torch.addmm, "add": torch.add, "mul": torch.mul, "relu": torch.relu,
     "gelu": F.gelu, "sigmoid": torch.sigmoid, "silu": F.silu, "negative": torch.negative,
     "positive": torch.positive, "exp": torch.exp, "sin": torch.sin, "cos": torch.cos,
     "dropout": F.dropout, "embedding": F.embedding, "layer_norm": F.layer_norm, "softmax": torch.softmax,
