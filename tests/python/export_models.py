@@ -115,6 +115,31 @@ class ReshapedMLP(nn.Module):
         return self.down(y)
 
 
+class Conv1DLike(nn.Module):
+    """transformers' Conv1D (GPT-2): a linear layer storing its weight [in, out], torch.addmm."""
+
+    def __init__(self, nx: int, nf: int) -> None:
+        super().__init__()
+        self.nf = nf
+        self.weight = nn.Parameter(torch.randn(nx, nf) * 0.2)
+        self.bias = nn.Parameter(torch.randn(nf) * 0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size_out = x.size()[:-1] + (self.nf,)
+        x = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+        return x.view(size_out)
+
+
+class Conv1DMLP(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c_fc = Conv1DLike(64, 96)
+        self.c_proj = Conv1DLike(96, 16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.c_proj(F.relu(self.c_fc(x)))
+
+
 class WideMLP(nn.Module):
     """Linear layers whose rows are long enough for ff.quantize's 4-bit weights per group of
     32 inputs (PerBlock), and a convolution."""

@@ -106,6 +106,34 @@ def test_int8_activations_at_opset_21_run_in_ort():
                     assert err <= step * 1.0001, (opset, optimize, err / step)
 
 
+def test_weights_stored_in_out_export_as_qdq_not_as_qnn_encodings():
+    """ff.quantize scales a weight that torch.addmm reads as [in, out] (GPT-2's Conv1D) per
+    output column, dim 1: the QDQ file has it as a DequantizeLinear along axis 1 and runs as
+    the simulated model does; QNN encodings hold a parameter's channels along its first
+    dimension only, so they refuse it (naming the quantizer) and write nothing."""
+    needs_onnx()
+    needs_ffq()
+    from export_models import Conv1DMLP
+
+    torch.manual_seed(9)
+    x = torch.randn(2, 5, 64)
+    model = calibrated(Conv1DMLP().eval(), x)
+    assert model.c_fc.quantizer_self_weight.granularity == ff.PerChannel(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        check_export(model, (x,), tmp, "conv1d")
+        path = os.path.join(tmp, "conv1d.onnx")
+        axes = sorted({a.i for n in nodes(path, "DequantizeLinear") for a in n.attribute if a.name == "axis"})
+        assert axes == [1], axes
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            export(model, (x,), tmp, "conv1d")
+        except ExportError as exc:
+            assert "quantizer_self_weight" in str(exc) and "dimension 1" in str(exc), str(exc)
+        else:
+            raise AssertionError("QNN encodings took per-channel scales along dimension 1")
+        assert not os.listdir(tmp)
+
+
 def test_per_block_weights_at_opset_21():
     """ff.quantize's 4-bit weights are per block (32 inputs of a row each). Before opset 21
     ONNX has no per-block scales: an ExportError naming the quantizer and the opset that has
