@@ -128,7 +128,7 @@ def test_weights_stored_in_out_export_as_qdq_not_as_qnn_encodings():
         try:
             export(model, (x,), tmp, "conv1d")
         except ExportError as exc:
-            assert "quantizer_self_weight" in str(exc) and "dimension 1" in str(exc), str(exc)
+            assert "quantizer_self_weight" in str(exc) and "dimension 1" in str(exc) and "onnx_qdq" in str(exc), str(exc)
         else:
             raise AssertionError("QNN encodings took per-channel scales along dimension 1")
         assert not os.listdir(tmp)

@@ -397,8 +397,9 @@ def _check_encodable(bits: int, axis: Optional[int], is_param: bool) -> None:
     if axis is not None and (not is_param or axis != 0):
         raise ExportError(
             "per-channel quantization along dimension %d of %s has no QNN encoding (QNN encodings "
-            "hold per-channel scales only for parameters, along their first dimension)"
-            % (axis, "a parameter" if is_param else "an activation"))
+            "hold per-channel scales only for parameters, along their first dimension); "
+            "format=\"onnx_qdq\" exports it (a DequantizeLinear with axis=%d)"
+            % (axis, "a parameter" if is_param else "an activation", axis))
 
 
 def _annotate(notes: Annotations, data: torch.Tensor, params: Any) -> torch.Tensor:
