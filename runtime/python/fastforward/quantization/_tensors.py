@@ -40,15 +40,33 @@ _READS: "weakref.WeakKeyDictionary[type, Optional[Tuple[Dict[str, FrozenSet[str]
     weakref.WeakKeyDictionary()
 
 
-def _self_path(node: ast.AST, self_name: str) -> Optional[str]:
-    """``a.b`` for the expression ``<self>.a.b`` (attributes only), else None."""
+def _dotted(node: ast.AST) -> Optional[List[str]]:
+    """["a", "b", "c"] for the expression ``a.b.c`` (names and attributes only)."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
-    if not parts or not isinstance(node, ast.Name) or node.id != self_name:
+    if not isinstance(node, ast.Name):
         return None
-    return ".".join(reversed(parts))
+    parts.append(node.id)
+    return list(reversed(parts))
+
+
+def _self_path(node: ast.AST, self_name: str) -> Optional[str]:
+    """``a.b`` for the expression ``<self>.a.b`` (attributes only), else None."""
+    parts = _dotted(node)
+    if parts is None or len(parts) < 2 or parts[0] != self_name:
+        return None
+    return ".".join(parts[1:])
+
+
+def _class_def(cls: type) -> Optional[ast.ClassDef]:
+    """The syntax tree of ``cls``'s own body, or None when its source cannot be read."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+    return tree.body[0] if tree.body and isinstance(tree.body[0], ast.ClassDef) else None
 
 
 def _is_plain_method(fn: ast.AST) -> bool:
@@ -99,14 +117,11 @@ def class_reads(cls: type) -> Optional[Tuple[Dict[str, FrozenSet[str]], FrozenSe
     if cls in _READS:
         return _READS[cls]
     result = None
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
-        tree = None
-    if tree is not None and tree.body and isinstance(tree.body[0], ast.ClassDef):
+    classdef = _class_def(cls)
+    if classdef is not None:
         calls: Dict[str, Set[str]] = {}
         other: Set[str] = set()
-        for fn in tree.body[0].body:
+        for fn in classdef.body:
             if not _is_plain_method(fn):
                 continue
             self_name = fn.args.args[0].arg
@@ -214,18 +229,6 @@ def _op_of(fn: Any) -> Optional[str]:
                     _known_ops[id(candidate)] = (candidate, op)
     hit = _known_ops.get(id(fn))
     return hit[1] if hit is not None and hit[0] is fn else None
-
-
-def _dotted(node: ast.AST) -> Optional[List[str]]:
-    """["a", "b", "c"] for the expression ``a.b.c`` (names and attributes only)."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return list(reversed(parts))
 
 
 def _resolve_in(namespace: Dict[str, Any], parts: List[str]) -> Any:
@@ -343,15 +346,12 @@ def class_output_axes(cls: type) -> Optional[Dict[str, int]]:
     if cls in _AXES:
         return _AXES[cls]
     result: Optional[Dict[str, int]] = None
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
-        tree = None
     module = sys.modules.get(getattr(cls, "__module__", None) or "")
-    if tree is not None and module is not None and tree.body and isinstance(tree.body[0], ast.ClassDef):
+    classdef = _class_def(cls) if module is not None else None
+    if classdef is not None:
         namespace = dict(vars(module))
         result = {}
-        for fn in tree.body[0].body:
+        for fn in classdef.body:
             if _is_plain_method(fn) and fn.name not in ("__init__", "__init_quantization__"):
                 _method_axes(fn, namespace, result)
     _AXES[cls] = result
