@@ -1421,14 +1421,6 @@ def _unary_extra(b: Dict[str, Any], op: str) -> Optional[Tuple[Any, ...]]:
     return values if all(type(v) in (int, float) for v in values) else None
 
 
-# The arguments after the input that the table of an op with options depends on, in the
-# order its _UNARY function takes them (inplace does not matter: the input is dequantized
-# into a new tensor first, on the simulated path too).
-_TABLE_OPTIONS: Dict[str, Tuple[str, ...]] = {
-    "leaky_relu": ("negative_slope",), "hardtanh": ("min_val", "max_val"), "elu": ("alpha",),
-    "softplus": ("beta", "threshold"), "clamp": ("min", "max"),
-}
-
 
 def _unary_operand(b: Dict[str, Any], op: str) -> Optional[Tuple[_Act, Tuple[Any, ...]]]:
     """(the input's codes, the op's table arguments), or None: not taken."""
@@ -1870,6 +1862,15 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     "pow": (("input", "exponent"), {}),
     "max_pool2d": (("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
                    {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "return_indices": False}),
+}
+
+
+# The arguments after the input that the table of an op with options depends on: its
+# signature's, in the order its _UNARY function takes them (inplace does not matter: the
+# input is dequantized into a new tensor first, on the simulated path too).
+_TABLE_OPTIONS: Dict[str, Tuple[str, ...]] = {
+    op: tuple(name for name in _SIGNATURES[op][0][1:] if name != "inplace")
+    for op in ("leaky_relu", "hardtanh", "elu", "softplus", "clamp")
 }
 
 
