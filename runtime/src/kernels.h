@@ -171,15 +171,21 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
 // that the AVX-512 code forms x / scale without the division instruction, rounded
 // identically) ----
 
-// clamp(round_half_even(x / scale + zp), lo, hi), in float; NaN gives lo. Same as
-// max_ps(v, lo) then min_ps(v, hi) in vector code. The zero point is added before rounding
-// (x / s - round(offset) with zp = -round(offset), as the spec and the torch path compute):
-// rounding first differs at exact ties when zp is odd.
+// clamp(round_half_even(v + zp), lo, hi) with v = fl(x / scale), the rounding exact (in
+// real arithmetic), in float; NaN gives lo. Same as max_ps(q, lo) then min_ps(q, hi) in
+// vector code. round(v) + zp is that value except at exact ties (|v - round(v)| = 1/2, where
+// an odd zp changes which neighbour is even): there v + zp is a half-integer computed
+// exactly, and it is rounded. Adding zp to v before rounding, as fl(v + zp), would lose v's
+// low bits when |zp| is larger than |v| and move values near a half-way point onto it or
+// across it: one step off the formula (and off ONNX's QuantizeLinear, which rounds v and
+// then adds the zero point).
 static inline float ffqrt_qf(float x, float scale, float zp, float lo, float hi) {
-    float v = nearbyintf(x / scale + zp);
-    v = v > lo ? v : lo;
-    v = v < hi ? v : hi;
-    return v;
+    float v = x / scale;
+    float r = nearbyintf(v);
+    float q = fabsf(v - r) == 0.5f ? nearbyintf(v + zp) : r + zp;
+    q = q > lo ? q : lo;
+    q = q < hi ? q : hi;
+    return q;
 }
 
 // 1 / s for the AVX-512 quantization, which divides without a division instruction (see

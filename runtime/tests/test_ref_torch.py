@@ -72,13 +72,19 @@ def bits_equal(a, b):
     return a.shape == b.shape and torch.equal(a.contiguous().view(torch.int32), b.contiguous().view(torch.int32))
 
 
-# ---- quantize family: q = clamp(round_half_even(x / s + zp), qmin, qmax) ----
-# (zp added in float before rounding: at an exact tie with an odd zp, rounding first would
-# give the other neighbour)
+# ---- quantize family: q = clamp(round_half_even(v + zp), qmin, qmax), v = fl(x / s) ----
+# The rounding is exact: v + zp is formed in float64, where it is exact (in float32 the low
+# bits of a small v beside a large zp would be lost; at an exact tie with an odd zp, rounding
+# v first would give the other neighbour).
+
+def exact_round(v, zp):
+    """round_half_even(v + zp) of float32 v in real arithmetic, as float32."""
+    return torch.round(v.double() + zp).to(torch.float32)
+
 
 def torch_quant(x, s, zp, dtype):
     lo, hi = QRANGE[dtype]
-    return torch.clamp(torch.round(x / s + zp.to(torch.float32)), lo, hi).to(torch.int32)
+    return torch.clamp(exact_round(x / s, zp.double()), lo, hi).to(torch.int32)
 
 
 def unpack(q, dtype, n):
@@ -174,7 +180,7 @@ def out_stage(acc, sa, sw, bias, py, relu):
         return v
     lo, hi = QRANGE[py.dtype]
     lo = max(lo, py.zero_point) if relu else lo
-    q = torch.clamp(torch.round(v / torch.tensor(py.scale) + float(py.zero_point)), lo, hi)
+    q = torch.clamp(exact_round(v / torch.tensor(py.scale), float(py.zero_point)), lo, hi)
     return q.to(torch.int32)
 
 
@@ -259,7 +265,7 @@ def test_eltwise(gen):
             v = fa + fb if op == "add" else fa * fb
             lo, hi = QRANGE[ydt]
             lo = max(lo, py.zero_point) if relu else lo
-            want = torch.clamp(torch.round(v / torch.tensor(py.scale) + float(py.zero_point)), lo, hi)
+            want = torch.clamp(exact_round(v / torch.tensor(py.scale), float(py.zero_point)), lo, hi)
             y = torch.empty(1000, dtype=torch.uint8)
             rc = fn(ptr(y), C.byref(py), relu, ptr(a_raw), C.byref(pa), ptr(b_raw), C.byref(pb), 1000)
             check(rc == 0 and torch.equal(unpack(y, ydt, 1000), want.to(torch.int32)),

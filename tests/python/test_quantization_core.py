@@ -390,9 +390,10 @@ def test_other_float_dtypes_take_the_torch_path():
         x = torch.randn(40, dtype=dtype)
         s = torch.tensor(0.05, dtype=dtype)
         qt = affine.quantize_per_tensor(x, s, torch.tensor(3.0, dtype=dtype), num_bits=8)
-        # x / s and the subtraction in the input dtype, rounding exact in float32 (torch 1.13
-        # cannot round Half on the CPU).
-        ref = torch.clamp(torch.round((x / s - 3.0).float()), -128, 127).to(dtype)
+        # x / s in the input dtype, then round(v - 3) in real arithmetic (float64 holds v - 3
+        # exactly); the input dtype's subtraction would round v's low bits away (most of its
+        # fraction in bfloat16)
+        ref = torch.clamp(torch.round((x / s).double() - 3.0), -128, 127).to(dtype)
         assert qt.raw_data.dtype == dtype and torch.equal(qt.raw_data, ref), dtype
         assert qt.dequantize().dtype == dtype
         xr = x.clone().requires_grad_(True)
@@ -401,15 +402,27 @@ def test_other_float_dtypes_take_the_torch_path():
         assert xr.grad.dtype == dtype and sr.grad is not None
 
 
-def test_offset_is_subtracted_before_rounding():
-    # x / s = 0.49999997 (float32); minus round(o) = 3 rounds to -2.5 in float32, which
-    # rounds (half to even) to -2: FastForward's round(x / s - round(o)). Rounding first
-    # would give round(0.49999997) - 3 = -3.
-    x = torch.tensor([0.49999997], dtype=torch.float32)
-    assert x.item() < 0.5
-    qt = affine.quantize_per_tensor(x, torch.tensor(1.0), torch.tensor(3.0))
-    assert qt.raw_data.tolist() == [-2.0]
-    assert affine.fake_quantize(x, torch.tensor(1.0), torch.tensor(3.0)).tolist() == [1.0]
+def test_offset_rounding_is_exact():
+    """round(v - round(o)) with v = fl(x / s) is rounded in real arithmetic, on the C and
+    on the torch path, in the forward and in the backward's clipping decision."""
+    # v = 0.49999997: v - 3 = -2.50000003 rounds to -3 (float32's v - 3 would be the tie
+    # -2.5, rounding to -2: one step off). v = 0.5 exactly: v - 3 = -2.5 is a tie, which
+    # rounds to even, -2 (rounding v first would give 0 - 3 = -3).
+    cases = ((0.49999997, 3.0, -3.0), (0.5, 3.0, -2.0), (1.5, -1.0, 2.0), (-0.5, 1.0, -2.0),
+             (0.49999997, -128.0, 128.0), (0.50000006, 5.0, -4.0))
+    for dtype in (torch.float32, torch.float64):
+        for v, o, want in cases:
+            x = torch.tensor([v], dtype=torch.float32).to(dtype)
+            s, off = torch.tensor(1.0, dtype=dtype), torch.tensor(o, dtype=dtype)
+            qt = affine.quantize_per_tensor(x, s, off, num_bits=16)
+            assert qt.raw_data.tolist() == [want], (dtype, v, o, qt.raw_data.tolist())
+            assert affine.fake_quantize(x, s, off, num_bits=16).tolist() == [want + o], (dtype, v, o)
+    # the backward clips where the forward does: 127.49999 rounds to 127, inside the 8-bit
+    # grid (gradient 1); 127.5 to 128, above it (gradient 0)
+    for v, inside in ((127.49999, True), (127.5, False)):
+        x = torch.tensor([v + 3.0], requires_grad=True)
+        affine.quantize_per_tensor(x, torch.tensor(1.0), torch.tensor(3.0)).dequantize().sum().backward()
+        assert x.grad.tolist() == [1.0 if inside else 0.0], (v, x.grad)
 
 
 def test_quantize_dequantize_match_the_formula():

@@ -5,9 +5,13 @@ With per-tile scale ``s`` and offset ``o`` (None = 0), ``r = round(o)``:
     raw = clamp(round(x / s - r), qmin, qmax) + 0.0    (NaN -> qmin; -0 -> +0)
     x'  = (raw + r) * s
 
-``round`` is round-half-to-even; ``qmin = -2^(b-1)``, ``qmax = 2^(b-1) - 1``. libffqrt
-computes ``clamp(round(x / s + zp), ...)`` with ``zp = -r`` added in float32 before
-rounding: the same IEEE operations (``a - r == a + (-r)`` exactly). So float32 CPU data go
+``round`` is round-half-to-even; ``qmin = -2^(b-1)``, ``qmax = 2^(b-1) - 1``. With
+``v = fl(x / s)``, ``round(v - r)`` is computed exactly (``round_shifted``): ``round(v) - r``,
+except where ``v`` is an exact tie (a half-integer), where ``v - r`` is exact and rounds to
+even. Subtracting ``r`` before rounding in float would drop the low bits of a small ``v``
+beside a large ``r`` and move values near a half-way point onto it or across it, one step
+off the formula, and off ONNX's ``QuantizeLinear`` (which rounds ``v`` and adds the zero
+point). libffqrt computes the same with ``zp = -r`` (``ffqrt_qf``). So float32 CPU data go
 to C (``fastforward._ffqrt``) whenever every ``zp`` fits the storage grid (always, for
 offsets from ``parameters_for_range``), and to these torch ops otherwise; both paths give
 bit-identical results wherever C is used.
@@ -126,6 +130,18 @@ def round_half_even(t: torch.Tensor) -> torch.Tensor:
     return torch.round(t)
 
 
+def round_shifted(v: torch.Tensor, r: Any) -> torch.Tensor:
+    """``round_half_even(v - r)`` in real arithmetic, for float ``v`` and integer-valued ``r``
+    (a tensor broadcasting with ``v``, or 0.0): ``round(v) - r``, and at exact ties of ``v``
+    (``|v - round(v)| == 1/2``, where an odd ``r`` changes which neighbour is even) the
+    half-integer ``v - r``, exact there, rounded. A new tensor."""
+    rounded = round_half_even(v)
+    if isinstance(r, float) and r == 0.0:
+        return rounded.clone() if rounded is v else rounded
+    tie = (v - rounded).abs_() == 0.5
+    return torch.where(tie, round_half_even(v - r), rounded - r)
+
+
 def zero_point(offset: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
     """``-round(offset)`` with -0 normalised to +0, as the kernels add it."""
     if offset is None:
@@ -138,15 +154,17 @@ def quantize_torch(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.
     """Raw values in x's dtype (or the promoted dtype), the torch-ops implementation."""
     qmin, qmax = -(2.0 ** (num_bits - 1)), 2.0 ** (num_bits - 1) - 1
     with torch.no_grad():
-        # One fresh tensor, then in-place passes: round, clamp (NaN stays NaN), NaN -> qmin,
+        # round(v - r) exactly, then in-place passes: clamp (NaN stays NaN), NaN -> qmin,
         # and + 0.0 turning -0 into +0 as the C kernels do.
         v = _tiled(x, tile) / _broadcast(scale, x.shape, tile)
-        if offset is not None:
-            v.sub_(_broadcast(round_half_even(offset), x.shape, tile))
         dtype = v.dtype
         if dtype == torch.float16 and v.device.type == "cpu":
             v = v.float()  # torch 1.13 cannot round Half on the CPU; the values are exact
-        v.round_().clamp_(qmin, qmax).nan_to_num_(nan=qmin).add_(0.0)
+        if offset is None:
+            v.round_()
+        else:
+            v = round_shifted(v, _broadcast(round_half_even(offset).to(v.dtype), x.shape, tile))
+        v.clamp_(qmin, qmax).nan_to_num_(nan=qmin).add_(0.0)
     return v.to(dtype).reshape(x.shape)
 
 
@@ -285,8 +303,9 @@ def static_quantize_grads(grad: torch.Tensor, x: torch.Tensor, scale: torch.Tens
     s = _broadcast(scale, x.shape, tile)
     xt, g = _tiled(x, tile), _tiled(grad, tile)
     r = 0.0 if offset is None else _broadcast(round_half_even(offset), x.shape, tile)
-    p = xt / s - r
-    rounded = round_half_even(p)
+    v = xt / s
+    p = v - r
+    rounded = round_shifted(v, r)  # q*, as the forward rounds
     below, above = rounded < qmin, rounded > qmax
     inside = ~(below | above)
     zero = torch.zeros((), dtype=g.dtype, device=g.device)
