@@ -2515,12 +2515,36 @@ def test_bridge_rejects_malformed_calls():
         lambda: conv_call(torch.zeros(1, 4, 3, 3).contiguous(memory_format=torch.channels_last)),
         lambda: conv_call(torch.zeros(1, 3, 3, 4).permute(0, 3, 1, 2)),
     ]
+    # the prepared call of int8 codes (a layer plan's): only the input and its grid per call
+    codes_call = _ffqrt.ConvCall(conv_call.packed, None, shape, qp)
+    codes = torch.randint(-128, 128, (1, 4, 3, 3), dtype=torch.int8)
+    assert torch.equal(codes_call(codes, qp), _ffqrt.conv2d(codes, qp, conv_call.packed, None, shape, out=qp))
+    bad_calls += [
+        lambda: _ffqrt.ConvCall(conv_call.packed[:10], None, shape),
+        lambda: _ffqrt.ConvCall(conv_call.packed, torch.zeros(2), shape),
+        lambda: codes_call(codes.float(), qp),
+        lambda: codes_call(codes[:, :, :, :2], qp),
+        lambda: codes_call(codes.view(torch.uint8), qp),  # not the grid's dtype
+        lambda: codes_call(codes, 0.5),
+        lambda: codes_call(codes.contiguous(memory_format=torch.channels_last), qp),
+        lambda: codes_call(codes.permute(0, 1, 3, 2), qp),
+    ]
     for i, call in enumerate(bad_calls):
         try:
             call()
         except ValueError:
             continue
         raise AssertionError("malformed bridge call %d was accepted" % i)
+    # The per-tensor dequantization of codes leaves what C cannot take to the general path
+    # (None): its scale and zero point are checked in C.
+    zp = torch.tensor([3], dtype=torch.int32)
+    assert torch.equal(_ffqrt.dequantize8_per_tensor(codes, torch.tensor([0.25]), zp),
+                       _ffqrt.dequantize(codes, tuple(codes.shape), torch.tensor([0.25]), zp, 8))
+    for scale, z, x in ((torch.tensor([0.0]), None, codes), (torch.tensor([float("nan")]), None, codes),
+                        (torch.tensor([-1.0]), None, codes), (torch.tensor([0.25]), torch.tensor([300], dtype=torch.int32), codes),
+                        (torch.tensor([0.25, 0.5]), None, codes), (torch.tensor([0.25]), None, codes.float()),
+                        (torch.tensor([0.25]), None, codes.permute(0, 1, 3, 2))):
+        assert _ffqrt.dequantize8_per_tensor(x, scale, z) is None, (scale, z)
     # Malformed functional calls raise the simulated path's (torch's) error, never crash.
     rng = random.Random(8)
     x, w = act((3, 16), rng), weight((5, 17), rng)

@@ -598,14 +598,9 @@ def quantize8_per_tensor(
     lib = _state["lib"] if _state["loaded"] else _lib_or_warn()
     if lib is None or n == 0:
         return None
-    grid = _flat_grids.get(n)
+    grid = _flat_grid(n)
     if grid is None:
-        grid = _make_grid((n,), (n,))
-        if grid is None:
-            return None
-        if len(_flat_grids) > 4096:
-            _flat_grids.clear()
-        _flat_grids[n] = grid
+        return None
     if want_float and want_dequantized[0]():
         raw = quantize(x.reshape(n), (n,), scale, zero_point, 8)
         return None if raw is None else (raw.view(x.shape), None)
@@ -632,6 +627,45 @@ def quantize8_per_tensor(
     torch.Tensor.copy_(raw, q8)
     _mark_int8_grid(raw, q8)
     return raw, q8
+
+
+def _flat_grid(n: int) -> Optional[_Grid]:
+    """The per-tensor grid of a flat tensor of ``n`` elements (made once per ``n``)."""
+    grid = _flat_grids.get(n)
+    if grid is None:
+        grid = _make_grid((n,), (n,))
+        if grid is None:
+            return None
+        if len(_flat_grids) > 4096:
+            _flat_grids.clear()
+        _flat_grids[n] = grid
+    return grid
+
+
+def dequantize8_per_tensor(
+    q8: torch.Tensor,
+    scale: torch.Tensor,
+    zero_point: Optional[torch.Tensor],
+) -> Optional[torch.Tensor]:
+    """``(q8 - zp) * s`` as float32 for a plain contiguous int8 tensor ``q8`` (same shape):
+    ``dequantize`` of one tile, the same C call and values, for the int8 codes the integer
+    path attaches to its tensors. ``scale``: one float32 entry; ``zero_point``: one int32
+    entry or None (= 0); their values are checked in C. None when C cannot do this call."""
+    if not _plain(q8, torch.int8) or not _plain(scale, torch.float32) or scale.numel() != 1:
+        return None
+    if zero_point is not None and (not _plain(zero_point, torch.int32) or zero_point.numel() != 1):
+        return None
+    n = q8.numel()
+    lib = _state["lib"] if _state["loaded"] else _lib_or_warn()
+    if lib is None or n == 0:
+        return None
+    grid = _flat_grid(n)
+    if grid is None:
+        return None
+    out = _empty(q8.shape, torch.float32)
+    status = lib.ffqrt_dequantize(_pool_ctx(), out.data_ptr(), q8.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
+                                  _ptr(zero_point), _S8)
+    return out if status == _OK else None
 
 
 def dequantize(
@@ -750,7 +784,7 @@ class QParam:
     ``zero_point`` (an int in the storage dtype's range); ``dtype`` is torch.int8 or
     torch.uint8."""
 
-    __slots__ = ("scale", "zero_point", "dtype", "_c")
+    __slots__ = ("scale", "zero_point", "dtype", "_c", "_scale_t")
 
     def __init__(self, scale: float, zero_point: int, dtype: torch.dtype = torch.int8) -> None:
         if dtype not in _TORCH_INT8:
@@ -765,6 +799,17 @@ class QParam:
             raise ValueError("QParam: zero point %r outside [%d, %d] of %s" % (zero_point, lo, hi, dtype))
         self.scale, self.zero_point, self.dtype = f32, zp, dtype
         self._c = _QParam(f32, zp, code)
+        self._scale_t: Optional[torch.Tensor] = None
+
+    def scale_tensor(self) -> torch.Tensor:
+        """``scale`` as a one-element float32 tensor for C (made once, and again if written:
+        an ordinary tensor even under inference_mode, so its version counter tells)."""
+        t = self._scale_t
+        if t is None or t._version != 0:
+            with torch.inference_mode(False):
+                t = torch.tensor([self.scale], dtype=torch.float32)
+            self._scale_t = t
+        return t
 
     def __repr__(self) -> str:
         return "QParam(scale=%r, zero_point=%d, dtype=%s)" % (self.scale, self.zero_point, self.dtype)
@@ -1374,6 +1419,62 @@ class StaticConvCall:
         work = _workspace(self.work_bytes)
         _check(self.fn(integer_context(), y.data_ptr(), self.py, 0, x.data_ptr(), self.px_ptr, self.packed_ptr,
                        self.bias_ptr, self.shape_ptr, work.data_ptr()), "conv2d_static")
+        return y.permute(0, 3, 1, 2) if self.nhwc_out else y
+
+
+class ConvCall:
+    """``conv2d`` of int8 codes with a pack, bias and output grid (or float output) checked
+    once, for one ``shape``: what ``conv2d`` does, its checks of everything but the input
+    and its grid made when the call object is made. Each call checks the input (int8 or
+    uint8 of the grid's dtype, the shape's dimensions, dense in the shape's input layout,
+    plain CPU memory) and that ``px`` is a QParam."""
+
+    __slots__ = ("shape", "packed", "bias", "out", "dims", "nhwc_in", "nhwc_out", "y_dtype", "py", "packed_ptr",
+                 "bias_ptr", "shape_ptr", "work_bytes", "x_shape")
+
+    def __init__(self, packed: torch.Tensor, bias: Optional[torch.Tensor], shape: Any,
+                 out: Optional[QParam] = None) -> None:
+        lib = _integer_lib()
+        if lib is None:
+            raise RuntimeError("ConvCall: libffqrt is not loaded")
+        if not isinstance(shape, _ConvShape):
+            raise ValueError("ConvCall: shape must come from conv2d_shape")
+        pack_bytes, work_bytes, oh, ow = _conv_sizes(lib, shape)
+        if not _plain(packed, torch.uint8) or packed.numel() != pack_bytes:
+            raise ValueError("ConvCall: packed weights do not match the shape")
+        if bias is not None:
+            _need(bias, "ConvCall bias", (torch.float32,), shape.c_out)
+        if out is not None:
+            _need_qparam(out, "ConvCall output")
+        self.shape, self.packed, self.bias, self.out = shape, packed, bias, out
+        self.nhwc_in, self.nhwc_out = bool(shape.layout & CONV_IN_NHWC), bool(shape.layout & CONV_OUT_NHWC)
+        self.dims = (shape.n, oh, ow, shape.c_out) if self.nhwc_out else (shape.n, shape.c_out, oh, ow)
+        self.x_shape = (shape.n, shape.c_in, shape.h, shape.w)
+        self.y_dtype = torch.float32 if out is None else out.dtype
+        self.py = None if out is None else ctypes.pointer(out._c)
+        self.shape_ptr = ctypes.pointer(shape)
+        self.packed_ptr, self.bias_ptr = packed.data_ptr(), _ptr(bias)
+        self.work_bytes = work_bytes
+
+    def __call__(self, x: torch.Tensor, px: QParam) -> torch.Tensor:
+        if (type(x) is not torch.Tensor or type(px) is not QParam or x.dtype != px.dtype
+                or x.shape != self.x_shape
+                or not (channels_last_dense(x) if self.nhwc_in else x.is_contiguous())
+                or not x.is_cpu or x.layout != torch.strided or (_HAS_NEG and x.is_neg())
+                or (_HAS_CONJ and x.is_conj())):
+            raise ValueError("ConvCall: input must be a dense int8 / uint8 CPU tensor of the grid's dtype, "
+                             "shape %s%s" % (self.x_shape, " (channels_last)" if self.nhwc_in else ""))
+        y = _empty(self.dims, self.y_dtype)
+        keep, work = _call_workspace(self.work_bytes)
+        ctx = integer_context()
+        if self.out is None:
+            status = _state["lib"].ffqrt_conv2d_f32(ctx, y.data_ptr(), x.data_ptr(), ctypes.byref(px._c),
+                                                    self.packed_ptr, self.bias_ptr, self.shape_ptr, work)
+        else:
+            status = _state["lib"].ffqrt_conv2d_q(ctx, y.data_ptr(), self.py, 0, x.data_ptr(), ctypes.byref(px._c),
+                                                  self.packed_ptr, self.bias_ptr, self.shape_ptr, work)
+        del keep
+        _check(status, "conv2d_f32" if self.out is None else "conv2d_q")
         return y.permute(0, 3, 1, 2) if self.nhwc_out else y
 
 

@@ -640,6 +640,7 @@ def _global_hooks() -> bool:
 
 
 _quantizer_types: List[type] = []
+_prepared_quantizer: List[Any] = []  # fastforward.nn.linear_quantizer._prepared
 
 
 def _output(q: Any) -> Tuple[int, Any]:
@@ -649,11 +650,22 @@ def _output(q: Any) -> Tuple[int, Any]:
         from fastforward.nn.linear_quantizer import LinearQuantizer as _LQ
         from fastforward.nn.quantizer import Quantizer as _Q, QuantizerStub as _QS
 
+        from fastforward.nn.linear_quantizer import _prepared
+
         _quantizer_types[:] = [_LQ, _Q, _QS]
+        _prepared_quantizer[:] = [_prepared]
     LinearQuantizer, Quantizer, QuantizerStub = _quantizer_types
 
     if q is None or (isinstance(q, QuantizerStub) and type(q).forward is QuantizerStub.forward):
         return _FLOAT, None
+    if (type(q) is LinearQuantizer and not torch.is_grad_enabled() and not q.__dict__.get("_quantizer_overrides")
+            and not q._forward_hooks and not q._forward_pre_hooks and not _global_hooks() and not get_export_mode()):
+        # what the quantizer's own fast path prepared and keeps checked (8 bits, per tensor, a
+        # storage dtype the kernels write, range set, the grid of its unchanged scale and
+        # offset): the same grid _scalar_qparam gives below, without reading it all again
+        prepared = _prepared_quantizer[0](q)
+        if prepared is not None:
+            return _REQUANT, (prepared.qp, q)
     if (type(q) is not LinearQuantizer or q.__dict__.get("_quantizer_overrides") or q._forward_hooks
             or q._forward_pre_hooks or _global_hooks() or q.num_bits != 8
             or not isinstance(q.granularity, PerTensor) or q.has_uninitialized_params

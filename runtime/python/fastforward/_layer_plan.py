@@ -373,11 +373,11 @@ def linear(m: Any, x: Any) -> Any:
 
 
 def _conv_geometry(plan: _Plan, dims: Tuple[int, ...], layout: int) -> Optional[List[Any]]:
-    """``[shape, pack, StaticConvCall or None]`` for inputs of ``dims`` (n, c, h, w) in
-    ``layout``, made once per geometry (the call on first use by a float input); None when
-    the kernel cannot take this geometry."""
+    """``[shape, pack, StaticConvCall or None, ConvCall or None]`` for inputs of ``dims``
+    (n, c, h, w) in ``layout``, made once per geometry (the calls on first use by a float
+    input, by codes); None when the kernel cannot take this geometry."""
     kh, kw, stride, pad, dilation, groups = plan.conv
-    key = tuple(int(d) for d in dims) + (plan.n, kh, kw, stride, pad, dilation, groups, layout)
+    key = tuple(dims) + (plan.n, kh, kw, stride, pad, dilation, groups, layout)  # (a torch.Size holds ints)
     found = plan.shapes.get(key)
     if found is None:
         shape = _integer._conv_shape(key)
@@ -386,7 +386,7 @@ def _conv_geometry(plan: _Plan, dims: Tuple[int, ...], layout: int) -> Optional[
             return None
         if len(plan.shapes) > 64:
             plan.shapes.clear()
-        found = plan.shapes[key] = [shape, packed, None]
+        found = plan.shapes[key] = [shape, packed, None, None]
     return found
 
 
@@ -452,8 +452,9 @@ def conv2d(m: Any, x: Any) -> Any:
     found = _conv_geometry(plan, raw.shape, layout)
     if found is None:
         return MISS
-    y = _ffqrt.conv2d(raw if layout & _ffqrt.CONV_IN_NHWC else raw.contiguous(), qp, found[1], plan.bias,
-                      found[0], out=_out_grid(how))
+    if found[3] is None:
+        found[3] = _ffqrt.ConvCall(found[1], plan.bias, found[0], _out_grid(how))
+    y = found[3](raw if layout & _ffqrt.CONV_IN_NHWC else raw.contiguous(), qp)
     _integer._note("conv2d", "integer")
     return _integer._finish(y, how)
 

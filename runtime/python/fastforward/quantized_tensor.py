@@ -353,12 +353,24 @@ class _Codes:
 _CODES = "_ffq_codes"
 
 
-def _dequantize_codes(codes: "_Codes") -> Optional[torch.Tensor]:
-    from fastforward import _ffqrt
-    from fastforward.quantization.affine._kernels import _zero_point_tensor
+_lazy: list = []  # (fastforward._ffqrt, _kernels._zero_point_tensor), imported on first use
 
+
+def _dequantize_codes(codes: "_Codes") -> Optional[torch.Tensor]:
+    if not _lazy:
+        from fastforward import _ffqrt
+        from fastforward.quantization.affine._kernels import _zero_point_tensor
+
+        _lazy[:] = [_ffqrt, _zero_point_tensor]
+    _ffqrt, zero_point_tensor = _lazy
     q8, qp = codes.q8, codes.qp
-    zp = None if qp.zero_point == 0 else _zero_point_tensor(qp.zero_point)
+    zp = None if qp.zero_point == 0 else zero_point_tensor(qp.zero_point)
+    if q8.is_contiguous():
+        # the grid's own scale (the context's value: the codes are current only while the
+        # context's scale holds it), with the values checked in C
+        out = _ffqrt.dequantize8_per_tensor(q8, qp.scale_tensor(), zp)
+        if out is not None:
+            return out
     return _ffqrt.dequantize(q8, tuple(q8.shape), codes.params.scale.detach().reshape(1), zp, 8)
 
 

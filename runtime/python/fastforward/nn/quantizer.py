@@ -258,8 +258,8 @@ class Quantizer(torch.nn.Module):
 
     def forward(self, data: torch.Tensor) -> torch.Tensor:
         if not self.ignores_input and not (
-                isinstance(data, torch.Tensor) and (data.is_floating_point() or isinstance(data, QuantizedTensor))
-                and (data.layout == torch.strided or isinstance(data, QuantizedTensor))):
+                isinstance(data, QuantizedTensor)  # (first: its dtype and layout are Python-level reads)
+                or (isinstance(data, torch.Tensor) and data.is_floating_point() and data.layout == torch.strided)):
             # Generated code quantizes values whose type it cannot know (docs/quantization.md,
             # "Values that are not float tensors"): a Python float is quantized as a 0-d tensor of
             # the default dtype and comes back as the Python float of its quantized value, so
