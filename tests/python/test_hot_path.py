@@ -745,6 +745,74 @@ def test_stub_only_layers_call_torch_directly():
         assert torch.equal(got, torch.nn.functional.gelu(qx.dequantize(), approximate="tanh"))
 
 
+def test_activation_plans_equal_the_ordinary_forward():
+    """The built-in activation layers (ReLU, SiLU, GELU both ways, Sigmoid) with static input
+    and output quantizers run as one table of the input grid's codes: the values, storage
+    and context of their ordinary forward (input quantizer, then the functional op's integer
+    kernel), for float inputs (quantized straight to codes) and quantized ones (their
+    requantization table composed with the op's); the input quantizer itself is not called
+    then. A hook on it, or another output quantizer, takes the ordinary forward again."""
+    need_c()
+    from fastforward import _layer_plan
+
+    rng = random.Random(11)
+    layers = [torch.nn.ReLU(), torch.nn.SiLU(), torch.nn.GELU(), torch.nn.GELU(approximate="tanh"),
+              torch.nn.Sigmoid()]
+    model = ff.quantize_model(torch.nn.Sequential(*layers))
+    for layer in model:
+        for name in ("input_quantizer", "output_quantizer"):
+            q = LinearQuantizer(8, symmetric=False)  # (zero points within int8: the kernels' grids)
+            q.quantization_range = (rng.uniform(-4.0, -0.2), rng.uniform(0.2, 5.0))
+            setattr(layer, name, q)
+    src = LinearQuantizer(8, symmetric=False)
+    src.quantization_range = (-3.0, 2.5)
+
+    def ordinary(layer, x):
+        _layer_plan._enabled[0] = False
+        try:
+            return layer(x)
+        finally:
+            _layer_plan._enabled[0] = True
+
+    calls = []
+    for inference in (False, True):
+        with (torch.inference_mode() if inference else torch.no_grad()):
+            for i, layer in enumerate(model):
+                for shape in ((3, 17), (2, 4, 5, 6)):
+                    x = torch.randn(shape) * 3
+                    for given in (x, src(x)):
+                        want = ordinary(layer, given)
+                        handle = layer.input_quantizer.register_forward_pre_hook(lambda *a: calls.append(1))
+                        try:
+                            assert torch.equal(layer(given).raw_data, want.raw_data)  # (hook: ordinary)
+                        finally:
+                            handle.remove()
+                        assert calls, "the hooked input quantizer was not called"
+                        calls.clear()
+                        got = layer(given)
+                        what = "layer %d %s %s inference=%s" % (i, shape, type(given).__name__, inference)
+                        assert _integer.last_path() == "%s:integer" % layer._op, what
+                        assert_same_quantization(got, want, layer.output_quantizer, what)
+                        assert torch.equal(got.raw_data, want.raw_data), what
+                        got2 = model[(i + 1) % len(model)].input_quantizer(got)  # its codes are attached
+                        want2 = model[(i + 1) % len(model)].input_quantizer(want)
+                        assert torch.equal(got2.dequantize(), want2.dequantize()), what
+    # the plan leaves the quantizer uncalled: a spy on its quantize sees the ordinary path only
+    layer = model[0]
+    seen = []
+    original = LinearQuantizer.quantize
+    LinearQuantizer.quantize = lambda self, data: seen.append(self) or original(self, data)
+    try:
+        with torch.no_grad():
+            layer(torch.randn(4, 4))
+            assert layer.input_quantizer not in seen, "the planned layer called its input quantizer"
+            layer.output_quantizer = ff.nn.QuantizerStub(output_quantizer=True)
+            out = layer(torch.randn(4, 4))
+            assert layer.input_quantizer in seen and not isinstance(out, QuantizedTensor)
+    finally:
+        LinearQuantizer.quantize = original
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 

@@ -36,7 +36,7 @@ from fastforward.quantization.affine import _kernels as _K
 from fastforward.quantization.granularity import PerTensor
 from fastforward.quantized_tensor import QuantizedTensor
 
-__all__ = ["MISS", "conv2d", "layer_norm", "linear"]
+__all__ = ["MISS", "activation", "conv2d", "layer_norm", "linear"]
 
 MISS = object()  # "no plan applies": the caller runs its ordinary forward
 _enabled = [True]  # tests switch plans off to compare with the ordinary forward
@@ -103,7 +103,7 @@ class _Plan:
 
     __slots__ = ("attrs", "idents", "quantizers", "tensors", "watches", "ok", "in_qp", "in_scale", "in_stub",
                  "weight", "packed", "bias", "how", "n", "k", "conv", "shapes", "static", "dynamic", "gamma",
-                 "eps")
+                 "eps", "extra")
 
     def __init__(self, attrs: Tuple[Any, ...], idents: Tuple[Any, ...], quantizers: Tuple[Any, ...],
                  tensors: Tuple[Any, ...], watches: Tuple[Any, ...]) -> None:
@@ -507,3 +507,75 @@ def layer_norm(m: Any, x: Any) -> Any:
     y = run()
     _integer._note("layer_norm", "integer")
     return y
+
+
+# --- activations ---------------------------------------------------------------------------------
+
+# The built-in activation layers (QuantizedRelu, ...: their input quantizer, then the op onto
+# the output quantizer's grid), by their op; quantized_layers fills it in.
+ACTIVATIONS: Dict[type, str] = {}
+
+
+def _build_activation(m: Any, plan: _Plan) -> bool:
+    """A static 8-bit input grid (a LinearQuantizer: a stub leaves the input as it comes) and
+    a static output grid: the layer is a table of the input grid's 256 codes."""
+    if not _input_grid(m, plan) or plan.in_stub:
+        return False
+    plan.how = _integer._output(m.output_quantizer)
+    if plan.how[0] != _integer._REQUANT:
+        return False
+    op = ACTIVATIONS[type(m)]
+    plan.extra = _integer._unary_extra(dict(zip(("approximate",), plan.attrs)), op)
+    return plan.extra is not None
+
+
+def activation(m: Any, x: Any) -> Any:
+    """``m(x)`` for a built-in activation layer ``m`` through its plan, or MISS: the input's
+    codes on the input grid (a float input quantized straight to int8: the input quantizer's
+    own result is never seen, so its float raw data are not written; a quantized input
+    requantized by its table, composed with the op's) through the op's table, the values of
+    the quantizer and the functional op's integer kernel, one after the other."""
+    op = ACTIVATIONS.get(type(m))
+    if op is None:
+        return MISS
+    plan = _plan_for(m, op, m._op_args(x), _build_activation)
+    if plan is None:
+        return MISS
+    qp = plan.in_qp
+    qy, quantizer = plan.how[1]
+    table = _integer._lut(op, plan.extra, qp, quantizer, qy)
+    if _integer._is_identity(_integer._lut_key(op, plan.extra, qp, qy), table):
+        return MISS  # the functional op shares its input's raw data then: the ordinary forward
+    if type(x) is torch.Tensor:
+        if (x.dtype is not torch.float32 or not x.is_cpu or x.layout is not torch.strided or not x.is_contiguous()
+                or x.numel() == 0):
+            return MISS
+        zp = None if qp.zero_point == 0 else _K._zero_point_tensor(qp.zero_point)  # None means 0
+        flat = x.reshape(-1)
+        codes = _ffqrt.quantize_int8(flat, (flat.numel(),), plan.in_scale, zp)
+        if codes is None:
+            return MISS
+        codes = codes.view(x.shape)
+    elif isinstance(x, QuantizedTensor):
+        act = _integer._activation(x)
+        if act is None or act.raw.dtype != torch.int8:
+            return MISS
+        key = (act.qp.scale, act.qp.zero_point, qp.scale, qp.zero_point)
+        requant = _integer._requant_cache.get(key)
+        if requant is None:
+            return MISS  # the ordinary path makes the table
+        if not _integer._is_identity(key, requant):
+            # the requantization table then the op's, as one table (made once per pair)
+            found = plan.shapes.get(key)
+            if found is None or found[0] is not requant or found[1] is not table:
+                if len(plan.shapes) > 64:
+                    plan.shapes.clear()
+                found = plan.shapes[key] = (requant, table, table[requant.view(torch.uint8).long()])
+            table = found[2]
+        codes = act.raw
+        _integer._note("requantize", "integer")
+    else:
+        return MISS
+    y = _integer._apply_table(codes, table)
+    _integer._note(op, "integer")
+    return _integer._finish(y, plan.how)

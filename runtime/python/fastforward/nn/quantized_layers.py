@@ -245,6 +245,9 @@ class _QuantizedActivation(QuantizedModule, include_in_module_map=False):
         return ()
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
+        planned = _layer_plan.activation(self, input)  # the integer path's cached plan, if it applies
+        if planned is not _layer_plan.MISS:
+            return planned
         if _torch_op_only(self, self._op, input):
             return functional.FLOAT_IMPLS[self._op](input, *self._op_args(input))
         return self._apply_op(self.input_quantizer(input))
@@ -310,6 +313,11 @@ class QuantizedSoftmax(_QuantizedActivation, torch.nn.Softmax, include_in_module
 
     def _apply_op(self, input: Any) -> Any:
         return functional.softmax(input, *self._op_args(input), output_quantizer=self.output_quantizer)
+
+
+# the activations whose integer path is a table of their input grid's codes (_layer_plan.activation)
+_layer_plan.ACTIVATIONS.update({QuantizedRelu: "relu", QuantizedSilu: "silu", QuantizedGelu: "gelu",
+                                QuantizedSigmoid: "sigmoid"})
 
 
 class QuantizedSequential(QuantizedModule, torch.nn.Sequential, include_in_module_map=False):
