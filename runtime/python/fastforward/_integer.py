@@ -1973,8 +1973,52 @@ def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
 
     predicate.__name__ = "integer_%s_applies" % op
     kernel.__name__ = "integer_%s" % op
-    kernel.try_call = _linear_try(try_call) if op == "linear" else try_call  # type: ignore[attr-defined]
+    if op == "linear":
+        kernel.try_call = _linear_try(try_call)  # type: ignore[attr-defined]
+    elif op in _TABLE_OPS:
+        kernel.try_call = _unary_try(try_call, op, len(names))  # type: ignore[attr-defined]
+    else:
+        kernel.try_call = try_call  # type: ignore[attr-defined]
     return predicate, kernel
+
+
+# the ops _planner hands to _plan_unary: a table of the input's 256 codes
+_TABLE_OPS = ("relu", "gelu", "sigmoid", "silu", "negative", "positive", "exp", "sin", "cos", "pow", "rsqrt", "tanh",
+              "leaky_relu", "hardtanh", "relu6", "elu", "hardswish", "hardsigmoid", "mish", "softplus", "erf", "sqrt",
+              "clamp")
+
+
+def _unary_try(general: Callable[..., Any], op: str, n_names: int) -> Callable[..., Any]:
+    """``try_call`` of a table op with the common case inline: a functional call (every
+    argument by keyword) outside autograd on an input carrying its codes, onto a static output
+    grid. It checks what ``_plan_unary`` checks, through the same helpers, and looks up the
+    same table; anything else (the identity table included) goes to ``general``."""
+    key_count = n_names + 2
+
+    def try_unary(*args: Any, **kwargs: Any) -> Any:
+        if args or len(kwargs) != key_count or torch.is_grad_enabled() or not enabled():
+            return general(*args, **kwargs)
+        try:
+            x, oq = kwargs["input"], kwargs["output_quantizer"]
+            codes = _codes_of(x) if type(x) is QuantizedTensor and oq is not None else None
+            if codes is None:
+                return general(*args, **kwargs)
+            how = _output(oq)
+            extra = _unary_extra(kwargs, op) if how[0] == _REQUANT else None
+            if extra is None:
+                return general(*args, **kwargs)
+            qy, quantizer = how[1]
+            qx = codes.qp
+            table = _lut(op, extra, qx, quantizer, qy)
+            if _is_identity(_lut_key(op, extra, qx, qy), table):
+                return general(*args, **kwargs)  # (the result shares the input's raw data there)
+        except _ERRORS:
+            return general(*args, **kwargs)  # (which decides as the planner does)
+        result = _finish(_apply_table(codes.q8, table), how)
+        _local.last = op + ":integer"
+        return result
+
+    return try_unary
 
 
 def _linear_try(general: Callable[..., Any]) -> Callable[..., Any]:
