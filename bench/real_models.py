@@ -10,7 +10,11 @@ the library builds it from a config with random weights (nothing is downloaded):
 * ``roberta``: transformers' RobertaModel, d=256, 4 layers, 4 heads, FFN 1024, 128 tokens;
 * ``qwen3``: transformers' Qwen3Model, d=256, 4 layers, 4 heads (2 KV heads), 128 tokens;
 * ``vit``: timm's deit_tiny_patch16_224 at 224 x 224 (197 tokens, 12 blocks);
-* ``resnet``: timm's resnet18 at 224 x 224.
+* ``resnet``: timm's resnet18 at 224 x 224;
+* ``mobilenet``, ``efficientnet`` (not run by default): timm's mobilenetv3_large_100 and
+  efficientnet_b0 at 224 x 224, many small layers (depthwise convolutions, squeeze-excite
+  blocks, a batch norm and an activation after every convolution), where the Python around
+  each quantized op weighs most.
 
 Rows: float torch, torch's dynamic int8 (``quantize_dynamic``, Linear only), the
 fastforward model simulated (``integer_execution(False)``) and on the integer path (the
@@ -20,7 +24,7 @@ the float model's first output.
 Run with the Python that has transformers and timm (scripts/test makes ``.venv-models``)
 and the build's library:
 
-    FFQRT_LIBRARY=build/runtime/libffqrt.so .venv-models/bin/python bench/real_models.py [NAME...]
+    FFQRT_LIBRARY=build/runtime/libffqrt.so .venv-models/bin/python bench/real_models.py [--threads N] [NAME...]
 
 Summary: ``real_models: int_vs_float=A int_vs_simulated=B`` (worst model: float time over
 the integer path's, simulated time over the integer path's).
@@ -73,7 +77,8 @@ def build(name, torch):
     models_e2e.shim_torchvision()  # timm imports torchvision (see tests/models_e2e.py)
     import timm
 
-    arch = {"vit": "deit_tiny_patch16_224", "resnet": "resnet18"}[name]
+    arch = {"vit": "deit_tiny_patch16_224", "resnet": "resnet18", "mobilenet": "mobilenetv3_large_100",
+            "efficientnet": "efficientnet_b0"}[name]
     model = timm.create_model(arch, pretrained=False, num_classes=10)
     return model.eval(), {"x": torch.randn(1, 3, 224, 224, generator=g)}
 
@@ -146,7 +151,11 @@ def main():
         return 0
     from fastforward import _ffqrt
 
-    names = sys.argv[1:] or ["roberta", "qwen3", "vit", "resnet"]
+    args = sys.argv[1:]
+    if args[:1] == ["--threads"] and len(args) > 1:
+        torch.set_num_threads(int(args[1]))
+        args = args[2:]
+    names = args or ["roberta", "qwen3", "vit", "resnet"]
     rounds = 5
     lib = _ffqrt.library_path() if _ffqrt.available() else "NOT LOADED (set FFQRT_LIBRARY)"
     print("torch %s, %d threads; libffqrt %s" % (torch.__version__, torch.get_num_threads(), lib))
