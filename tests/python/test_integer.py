@@ -2723,6 +2723,53 @@ def test_randomized_odd_shapes_and_views():
     assert checked > 70 and integer > 50, (checked, integer)
 
 
+def _same_result(got, want, what):
+    """Equal results: the same type, shape, dtype and strides (dims of one element aside),
+    integers within one step for QuantizedTensors, the same values (NaN where NaN) else."""
+    assert type(got) is type(want), "%s: %s vs %s" % (what, type(got).__name__, type(want).__name__)
+    assert got.shape == want.shape and got.dtype == want.dtype, "%s: %s %s vs %s %s" % (
+        what, tuple(got.shape), got.dtype, tuple(want.shape), want.dtype)
+    assert all(a == b for a, b, n in zip(got.stride(), want.stride(), got.shape) if n != 1), "%s: strides %s vs %s" % (
+        what, got.stride(), want.stride())
+    if isinstance(want, QuantizedTensor):
+        diff = (got.raw_data.double() - want.raw_data.double()).abs()
+        assert not diff.numel() or float(diff.max()) <= 1, "%s: integers %s apart" % (what, float(diff.max()))
+        got, want = got.dequantize(), want.dequantize()
+        assert got.dtype == want.dtype, what
+    assert torch.allclose(got.double(), want.double(), rtol=1e-5, atol=1e-6, equal_nan=True), what
+
+
+def test_elementwise_results_keep_the_input_layout():
+    # torch's elementwise ops lay their result out as the input is laid out (a transposed,
+    # permuted or channels_last input gives a result of the same strides; a sliced one a
+    # dense result in the same order of dims), and so does the simulation of the table ops
+    # and of requantization; the integer path used to return them contiguous.
+    need_c()
+    rng = random.Random(5)
+    base = act((3, 4, 5, 6), rng, storage=torch.int8)
+    raw = base.raw_data
+    views = {
+        "transposed": raw[0].transpose(-1, -2),
+        "permuted": raw.permute(2, 0, 3, 1),
+        "channels_last": raw.contiguous(memory_format=torch.channels_last),
+        "sliced and transposed": raw[:, :, ::2].transpose(0, 3),
+        "broadcast": raw[:, :1].expand(3, 4, 5, 6),
+    }
+    for name, view in views.items():
+        x = QuantizedTensor(view, base.quantization_context)
+        for op in ("relu", "tanh", "dropout"):
+            fn = getattr(F, op)
+            extra = (0.3, False) if op == "dropout" else ()
+            ref = simulated(lambda: fn(x, *extra, strict_quantization=False))
+            for q in (None, out_quantizer(ref, rng)):
+                got, path, want = run_both(lambda: fn(x, *extra, output_quantizer=q, strict_quantization=False))
+                assert path == op + ":integer", (name, op, path)
+                _same_result(got, want, "%s of a %s input" % (op, name))
+        q = out_quantizer(x.dequantize(), rng)  # requantization onto another grid
+        got, _, want = run_both(lambda: q(x))
+        _same_result(got, want, "requantization of a %s input" % name)
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 

@@ -1280,6 +1280,14 @@ def dense_flat(t: torch.Tensor) -> Optional[torch.Tensor]:
     return t.as_strided((t.numel(),), (1,))
 
 
+def memory_order(t: torch.Tensor) -> Optional[Tuple[int, ...]]:
+    """The permutation of ``t``'s dims that is contiguous (strides descending) when ``t``
+    covers its memory densely without overlap in some order of its dims (contiguous,
+    transposed, permuted, channels_last), else None (slices with steps, broadcast views)."""
+    perm = tuple(sorted(range(t.dim()), key=lambda d: -t.stride(d)))
+    return perm if t.permute(perm).is_contiguous() else None
+
+
 def channels_last_dense(t: torch.Tensor) -> bool:
     """``t`` is a 4-D tensor whose memory holds it in channels_last (NHWC) order, densely."""
     return t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last)
@@ -1606,13 +1614,22 @@ def _lookup(name: str, x: torch.Tensor, table: torch.Tensor, table_dtypes: Tuple
     if not isinstance(x, torch.Tensor) or x.dtype not in _TORCH_INT8:
         raise ValueError("%s: x must be an int8 or uint8 tensor" % name)
     _need(table, name + " table", table_dtypes, 256)
-    nhwc = not x.is_contiguous() and channels_last_dense(x)
-    flat = x.permute(0, 2, 3, 1) if nhwc else x
+    if x.is_contiguous():
+        flat, y = x, _empty(x.shape, table.dtype)
+        out = y
+    else:
+        # any other dense order (transposed, permuted, channels_last): the lookup runs over
+        # the memory, and the result has x's strides, as torch's elementwise ops give them
+        perm = memory_order(x)
+        if perm is None:
+            raise ValueError("%s: x must cover its memory densely (copy it first)" % name)
+        y = torch.empty_strided(tuple(x.shape), tuple(x.stride()), dtype=table.dtype)
+        flat, out = x.permute(perm), y.permute(perm)
     _need(flat, name + " input", tuple(_TORCH_INT8), x.numel())
-    y = _empty(flat.shape, table.dtype)
-    _check(getattr(lib, "ffqrt_" + name)(integer_context(threads), y.data_ptr(), flat.data_ptr(), table.data_ptr(),
+    _need(out, name + " output", table_dtypes, x.numel())
+    _check(getattr(lib, "ffqrt_" + name)(integer_context(threads), out.data_ptr(), flat.data_ptr(), table.data_ptr(),
                                          x.numel()), name)
-    return y.permute(0, 3, 1, 2) if nhwc else y
+    return y
 
 
 def _pool_out(size: int, k: int, stride: int, pad: int, dil: int, ceil_mode: bool) -> int:

@@ -1339,8 +1339,13 @@ def _float_lut(op: str, extra: Tuple[Any, ...], qx: _ffqrt.QParam) -> torch.Tens
 
 
 def _dense8(raw: torch.Tensor) -> torch.Tensor:
-    """Codes as the table lookups take them: contiguous or channels_last, else a copy."""
-    return raw if raw.is_contiguous() or _ffqrt.channels_last_dense(raw) else raw.contiguous()
+    """Codes as the table lookups take them: covering their memory densely in some order of
+    the dims (the lookup keeps that layout, as torch's elementwise ops keep it), else a
+    copy laid out as torch lays out an elementwise result of them (``empty_like``: the order
+    of the strides kept)."""
+    if raw.is_contiguous() or _ffqrt.memory_order(raw) is not None:
+        return raw
+    return torch.empty_like(raw).copy_(raw)
 
 
 def _apply_table(raw: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
@@ -1350,7 +1355,7 @@ def _apply_table(raw: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     if y is not None:
         return y
     idx = raw.reshape(-1).view(torch.uint8).to(torch.int64)
-    return table.index_select(0, idx).reshape(raw.shape)
+    return torch.empty_like(raw, dtype=table.dtype).copy_(table.index_select(0, idx).reshape(raw.shape))
 
 
 # Requantization (a QuantizedTensor through another per-tensor 8-bit quantizer) is a
