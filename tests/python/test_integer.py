@@ -2739,6 +2739,58 @@ def _same_result(got, want, what):
     assert torch.allclose(got.double(), want.double(), rtol=1e-5, atol=1e-6, equal_nan=True), what
 
 
+def _raises_as_simulated(call, what):
+    """The simulated path raises; the integer path raises the same exception type."""
+    try:
+        simulated(call)
+    except Exception as e:  # noqa: BLE001 - whichever torch raises
+        want = type(e)
+    else:
+        raise AssertionError("%s: the simulation accepts it" % what)
+    try:
+        call()
+    except Exception as e:  # noqa: BLE001
+        assert type(e) is want, "%s: %s, the simulation %s" % (what, type(e).__name__, want.__name__)
+    else:
+        raise AssertionError("%s: the integer path accepts what the simulation rejects" % what)
+
+
+def test_float64_raw_data_keep_the_simulated_dtype():
+    # Raw data stored as float64 under a context that names no dequantized dtype
+    # (quantization_context(..., output_dtype=torch.float64)) dequantize to float64 (torch's
+    # promotion with the float32 scale): the simulated results are float64, and an op with a
+    # float32 operand raises torch's dtype error. The integer kernels compute float32: such
+    # operands are not theirs.
+    from fastforward.quantization.affine.static import quantization_context
+
+    need_c()
+    rng = random.Random(3)
+
+    def as_float64(qt):
+        p = qt.quantization_context.quantization_params
+        context = quantization_context(p.scale, p.offset, p.granularity, 8, torch.float64)
+        return QuantizedTensor(qt.raw_data.double(), context)
+
+    x = as_float64(act((4, 6), rng))
+    assert x.dequantize().dtype == torch.float64
+    x32 = act((4, 6), rng)
+    w64 = as_float64(weight((5, 6), rng))
+    with torch.no_grad():
+        for what, call in [
+            ("relu", lambda q: F.relu(x, output_quantizer=q, strict_quantization=False)),
+            ("sin", lambda q: F.sin(x, output_quantizer=q, strict_quantization=False)),
+            ("dropout", lambda q: F.dropout(x, 0.5, False, output_quantizer=q, strict_quantization=False)),
+            ("add", lambda q: F.add(x, x32, output_quantizer=q, strict_quantization=False)),
+        ]:
+            for q in (None, out_quantizer(simulated(lambda: call(None)), rng)):
+                got, _, want = run_both(lambda: call(q))
+                _same_result(got, want, what)
+        for what, call in [("mm", lambda: F.mm(x, x32.t(), strict_quantization=False)),
+                           ("linear", lambda: F.linear(x32, w64, None, strict_quantization=False)),
+                           ("matmul", lambda: F.matmul(x32, w64.t(), strict_quantization=False))]:
+            _raises_as_simulated(call, what)
+
+
 def test_elementwise_results_keep_the_input_layout():
     # torch's elementwise ops lay their result out as the input is laid out (a transposed,
     # permuted or channels_last input gives a result of the same strides; a sliced one a
@@ -2768,6 +2820,58 @@ def test_elementwise_results_keep_the_input_layout():
         q = out_quantizer(x.dequantize(), rng)  # requantization onto another grid
         got, _, want = run_both(lambda: q(x))
         _same_result(got, want, "requantization of a %s input" % name)
+
+
+def test_operand_scales_beyond_float_range_are_simulated():
+    # Dequantized values that overflow float32 (a scale of 1e38 times a code of 100), or
+    # products that overflow or underflow it, give infinities, NaN (an infinite weight
+    # times a padding zero) or zeros in the simulation, which integer sums and one
+    # combined multiplier would not reproduce: such operands take the simulated path.
+    need_c()
+    rng = random.Random(8)
+    x = act((2, 3, 4), rng)
+    cases = []
+    for scale in (1e38, 2.0 ** 60, 2.0 ** -60, 1e-30):
+        w = quantize_per_tensor(torch.randn(4, 3, 1) * 100 * scale, torch.tensor(scale), None)
+        wl = quantize_per_channel(torch.randn(4, 4) * 100 * scale, torch.full((4,), scale), None, axis=0)
+        big = quantize_per_tensor(torch.randn(2, 4) * 50 * scale, torch.tensor(scale), torch.tensor(3.0))
+        cases += [
+            ("conv1d over padding, weight scale %g" % scale,
+             lambda q, w=w: F.conv1d(x, w, None, 3, 1, 1, 1, output_quantizer=q, strict_quantization=False)),
+            ("linear, scale %g" % scale,
+             lambda q, wl=wl, big=big: F.linear(big, wl, None, output_quantizer=q, strict_quantization=False)),
+            ("matmul, scale %g" % scale,
+             lambda q, big=big: F.matmul(big, big.t(), output_quantizer=q, strict_quantization=False)),
+            ("mul, scale %g" % scale,
+             lambda q, big=big: F.mul(big, big, output_quantizer=q, strict_quantization=False)),
+        ]
+    for what, call in cases:
+        ref = simulated(lambda: call(None))
+        for q in (None, out_quantizer(torch.nan_to_num(ref, 0.0, 1.0, -1.0), rng)):
+            if q is None and what.startswith("mul"):
+                continue  # (mul has a kernel with an output quantizer only)
+            got, _, want = run_both(lambda: call(q))
+            _same_result(got, want, what)
+
+
+def test_malformed_arguments_raise_the_simulated_error():
+    # Arguments torch rejects are the simulated path's to reject, with torch's error:
+    # the integer planners used to divide by a zero pooling stride (ZeroDivisionError out
+    # of the planner) and to look rows up past a padding index outside the table.
+    need_c()
+    rng = random.Random(4)
+    x = act((1, 2, 6, 6), rng)
+    table = weight((5, 3), rng)
+    idx = torch.tensor([0, 4, 2])
+    with torch.no_grad():
+        _raises_as_simulated(lambda: F.max_pool2d(x, 2, 0, 0, 2, True, strict_quantization=False), "max_pool2d stride 0")
+        _raises_as_simulated(lambda: F.max_pool2d(x, 2, (1, 0), strict_quantization=False), "max_pool2d stride (1, 0)")
+        for pad in (5, -6, 100):
+            _raises_as_simulated(lambda: F.embedding(idx, table, pad, strict_quantization=False),
+                                 "embedding padding_idx %d" % pad)
+        got, path, want = run_both(lambda: F.embedding(idx, table, -5, strict_quantization=False))
+        assert path == "embedding:integer", path
+        _same_result(got, want, "embedding padding_idx -5")
 
 
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).

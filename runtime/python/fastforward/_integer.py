@@ -179,6 +179,8 @@ def _static_params(x: Any) -> Optional[StaticAffineQuantParams]:
         return None
     if params.dequantize_dtype not in (None, torch.float32):
         return None
+    if params.dequantize_dtype is None and x.raw_data.dtype == torch.float64:
+        return None  # dequantized to float64 (the raw data's dtype): the kernels give float32
     return params
 
 
@@ -359,16 +361,28 @@ def _c_int8(raw: torch.Tensor) -> Optional[torch.Tensor]:
     return q.reshape(shape)
 
 
+# Operand scales the kernels take: within them every dequantized value, every product of
+# two and every sum of up to 2^31 / (255 * 128) such products is a normal float32, as in
+# the simulation. Beyond them the simulation's floats overflow to infinities (and give NaN
+# where an infinite value meets a zero) or underflow to zero, while the kernels' integer
+# sums and combined multiplier stay finite: such operands take the simulated path.
+SCALE_MIN, SCALE_MAX = 2.0 ** -48, 2.0 ** 48
+
+
+def _operand_scale(s: float) -> bool:
+    return SCALE_MIN <= s <= SCALE_MAX
+
+
 def _activation(x: Any) -> Optional[_Act]:
     if not torch.is_grad_enabled():
         codes = _codes_of(x)  # the quantizer's own codes and grid: nothing to check again
         if codes is not None:
-            return _Act(codes.q8, codes.qp)
+            return _Act(codes.q8, codes.qp) if _operand_scale(codes.qp.scale) else None
     params = _static_params(x)
     if params is None or not isinstance(params.granularity, PerTensor):
         return None
     qp = _scalar_qparam(params.scale, params.offset)
-    if qp is None:
+    if qp is None or not _operand_scale(qp.scale):
         return None
     raw = _int8_raw(x)
     if raw is None:
@@ -408,6 +422,8 @@ def _weight_scales(w: Any, axis: int = 0) -> Optional[torch.Tensor]:
         return None
     if per_row is None or zp is None or bool((zp != 0).any()):
         return None  # the kernels take symmetric weights only
+    if not bool(((per_row >= SCALE_MIN) & (per_row <= SCALE_MAX)).all()):
+        return None  # (see _operand_scale)
     return per_row
 
 
@@ -1549,6 +1565,10 @@ def _plan_embedding(b: Dict[str, Any]) -> Optional[Plan]:
     w, idx = b.get("weight"), b.get("input")
     if torch.is_grad_enabled() or b.get("max_norm") is not None:
         return None
+    pad = b.get("padding_idx")
+    if pad is not None and not (type(pad) is int and type(w) is QuantizedTensor and w.dim() == 2
+                                and -int(w.shape[0]) <= pad < int(w.shape[0])):
+        return None  # (torch's error for a padding index out of the table, on the simulated path)
     if type(idx) is not torch.Tensor or idx.dtype not in (torch.int64, torch.int32) or not idx.is_cpu:
         return None
     params = _static_params(w)
@@ -1919,7 +1939,8 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
     return lambda b: _plan_unary(b, op)
 
 
-_ERRORS = (TypeError, ValueError, IndexError, RuntimeError, AttributeError)
+# (ArithmeticError: a zero stride, a size that overflows; the simulated path then raises torch's error)
+_ERRORS = (TypeError, ValueError, IndexError, RuntimeError, AttributeError, ArithmeticError)
 MISS = dispatcher.MISS
 
 

@@ -233,7 +233,7 @@ def _input_grid(m: Any, plan: _Plan) -> bool:
         if scale.dtype != torch.float32 or (offset is not None and offset.dtype != torch.float32):
             return False  # quantize_raw would use torch ops: left to the ordinary path
         plan.in_qp = _integer._scalar_qparam(scale, offset)
-        if plan.in_qp is None:
+        if plan.in_qp is None or not _integer._operand_scale(plan.in_qp.scale):
             return False
         plan.in_scale = scale.detach().reshape(1)
         plan.in_stub = False
