@@ -2820,6 +2820,19 @@ def test_elementwise_results_keep_the_input_layout():
         q = out_quantizer(x.dequantize(), rng)  # requantization onto another grid
         got, _, want = run_both(lambda: q(x))
         _same_result(got, want, "requantization of a %s input" % name)
+        # onto the input's own grid: the identity table, whose result shares the input's
+        # data where they are laid out as the simulation lays its result out
+        params = x.quantization_context.quantization_params
+        same = LinearQuantizer(8, symmetric=False)
+        same.quantization_range = (-1.0, 1.0)
+        with torch.no_grad():
+            same.scale.copy_(params.scale.reshape(1))
+            same.offset.copy_(params.offset.reshape(1))
+        for what, call in [("requantization", lambda: same(x)),
+                           ("dropout", lambda: F.dropout(x, 0.5, False, output_quantizer=same,
+                                                         strict_quantization=False))]:
+            got, _, want = run_both(call)
+            _same_result(got, want, "%s of a %s input onto its own grid" % (what, name))
 
 
 def test_operand_scales_beyond_float_range_are_simulated():

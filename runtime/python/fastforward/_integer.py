@@ -766,6 +766,8 @@ def _same_grid(raw: torch.Tensor, q8: torch.Tensor, scale: torch.Tensor, offset:
         return None
     if storage == torch.int8 and raw is not q8:
         return None
+    if not raw.is_contiguous() and _ffqrt.memory_order(raw) is None:
+        return None  # a slice with steps or a broadcast: the simulation's result is dense
     # (no storage dtype: float32 raw data, or the int8 codes reported as float32)
     context = _context(scale, offset, storage)
     result = _wrap_plain(raw, context)
