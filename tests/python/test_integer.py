@@ -2879,12 +2879,46 @@ def test_malformed_arguments_raise_the_simulated_error():
     with torch.no_grad():
         _raises_as_simulated(lambda: F.max_pool2d(x, 2, 0, 0, 2, True, strict_quantization=False), "max_pool2d stride 0")
         _raises_as_simulated(lambda: F.max_pool2d(x, 2, (1, 0), strict_quantization=False), "max_pool2d stride (1, 0)")
+        xc, wc = act((3, 9, 9, 0), rng), weight((6, 3, 2, 2), rng)
+        _raises_as_simulated(lambda: F.conv2d(xc, wc, None, (1, 2), (0, 1), 1, 3, strict_quantization=False),
+                             "conv2d of an empty image")
         for pad in (5, -6, 100):
             _raises_as_simulated(lambda: F.embedding(idx, table, pad, strict_quantization=False),
                                  "embedding padding_idx %d" % pad)
         got, path, want = run_both(lambda: F.embedding(idx, table, -5, strict_quantization=False))
         assert path == "embedding:integer", path
         _same_result(got, want, "embedding padding_idx -5")
+
+
+def test_output_quantizers_that_learn_keep_their_gradients():
+    # Frozen weights and inputs, an output quantizer whose scale and offset train (range
+    # learning): under autograd the simulation records the quantizer's step on the op's
+    # result; the kernels, run outside autograd, returned a result without a gradient and
+    # the scale's gradient was lost. Such calls take the simulated path.
+    need_c()
+    rng = random.Random(6)
+    x, w = act((3, 8), rng), weight((5, 8), rng)
+    xc, wc = act((1, 2, 5, 5), rng), weight((3, 2, 3, 3), rng)
+    a, b = act((2, 3, 4), rng), act((2, 4, 5), rng)
+    calls = {
+        "linear": lambda q: F.linear(x, w, None, output_quantizer=q, strict_quantization=False),
+        "conv2d": lambda q: F.conv2d(xc, wc, None, 1, 1, output_quantizer=q, strict_quantization=False),
+        "matmul": lambda q: F.matmul(a, b, output_quantizer=q, strict_quantization=False),
+        "max_pool2d": lambda q: F.max_pool2d(xc, 2, output_quantizer=q, strict_quantization=False),
+    }
+    for name, call in calls.items():
+        with torch.no_grad():
+            ref = simulated(lambda: call(None))
+        grads = []
+        for integer in (True, False):
+            q = out_quantizer(ref, random.Random(1))
+            with _integer.integer_execution(integer):
+                y = call(q)
+            assert y.requires_grad, (name, integer)
+            y.dequantize().sum().backward()
+            grads.append((q.scale.grad, q.offset.grad))
+        assert grads[0][0] is not None and torch.equal(grads[0][0], grads[1][0]), (name, grads)
+        assert torch.equal(grads[0][1], grads[1][1]), (name, grads)
 
 
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).

@@ -1070,6 +1070,8 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
     c_out = int(wshape[0])
     if c_out == 0 or c_in == 0 or int(wshape[1]) * groups != c_in or c_out % groups:
         return None
+    if h == 0 or wd == 0:
+        return None  # (torch's error: only the batch or the channels may be empty)
     if (c_in // groups) * kh * kw > _ffqrt.LINEAR_MAX_K:
         return None
     how = _output(b.get("output_quantizer"))
@@ -1941,6 +1943,14 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
     return lambda b: _plan_unary(b, op)
 
 
+def _learns(quantizer: Any) -> bool:
+    """A module with a parameter that requires a gradient (an output quantizer whose scale
+    or offset is trained, with the model's weights frozen): under autograd, the simulation
+    records the quantizer's step on the op's result, which a kernel run outside autograd
+    would drop."""
+    return isinstance(quantizer, torch.nn.Module) and any(p.requires_grad for p in quantizer.parameters())
+
+
 # (ArithmeticError: a zero stride, a size that overflows; the simulated path then raises torch's error)
 _ERRORS = (TypeError, ValueError, IndexError, RuntimeError, AttributeError, ArithmeticError)
 MISS = dispatcher.MISS
@@ -1959,6 +1969,8 @@ def _make(op: str) -> Tuple[Callable[..., bool], Callable[..., Any]]:
             return None
         if bound.get("strict_quantization") and bound.get("output_quantizer") is None:
             return None  # the simulated path raises its QuantizationError
+        if torch.is_grad_enabled() and _learns(bound.get("output_quantizer")):
+            return None  # the simulation records the output quantizer's gradients (its scale)
         try:
             return planner(bound)
         except _ERRORS:
@@ -2294,7 +2306,7 @@ def _plan_sdpa(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Optional[Plan]:
     if type(factor) not in (float, int) or not (0.0 < factor < math.inf):
         return None
     qp_scaled = _ffqrt.QParam(float(xq.qp.scale) * float(factor), xq.qp.zero_point)
-    if not (0.0 < qp_scaled.scale < math.inf):
+    if not _operand_scale(qp_scaled.scale):
         return None
 
     def run() -> torch.Tensor:
