@@ -2921,6 +2921,34 @@ def test_output_quantizers_that_learn_keep_their_gradients():
         assert torch.equal(grads[0][1], grads[1][1]), (name, grads)
 
 
+def test_conv_float_outputs_keep_the_channels_last_format():
+    # torch's conv gives a channels_last result for a channels_last input, float or not;
+    # the integer conv (functional and QuantizedConv2d's plans) wrote float outputs NCHW
+    # (requantized ones only followed the input), so strides differed from the simulation.
+    need_c()
+    rng = random.Random(12)
+    torch.manual_seed(12)
+    base = act((2, 4, 6, 6), rng)
+    x = QuantizedTensor(base.raw_data.contiguous(memory_format=torch.channels_last), base.quantization_context)
+    w = weight((5, 4, 3, 3), rng)
+    q4 = LinearQuantizer(4, symmetric=False)
+    q4.quantization_range = (-1.0, 1.0)
+    for q in (None, QuantizerStub(), q4):
+        got, path, want = run_both(lambda: F.conv2d(x, w, None, 1, 1, output_quantizer=q, strict_quantization=False))
+        assert path == "conv2d:integer", path
+        _same_result(got, want, "conv2d of a channels_last input, output quantizer %s" % type(q).__name__)
+    for output_range in (None, (-1.5, 1.2)):
+        layer = quantized_layer(torch.nn.Conv2d(4, 6, 3, padding=1), (-2.0, 2.0), output_range=output_range)
+        for inp in (torch.randn(2, 4, 6, 6).contiguous(memory_format=torch.channels_last), x):
+            with torch.no_grad():
+                want = simulated(lambda: layer(inp))
+                for _ in range(2):  # (the first call makes the plan, the second runs it)
+                    got = layer(inp)
+            assert _integer.last_path() == "conv2d:integer"
+            _same_result(got, want, "QuantizedConv2d of a channels_last %s input, output %s" % (
+                type(inp).__name__, output_range))
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 

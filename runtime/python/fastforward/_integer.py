@@ -1076,14 +1076,14 @@ def _plan_conv(b: Dict[str, Any], dims: int) -> Optional[Plan]:
         return None
     how = _output(b.get("output_quantizer"))
     # conv2d reads channels_last input as is. Its output has the input's memory format, as
-    # torch's conv gives it (a channels_last requantized output when the input is
-    # channels_last, else NCHW): strides are visible to the model (`view`, `*_like` factories,
+    # torch's conv gives it (a channels_last output, requantized or float, when the input
+    # is channels_last, else NCHW): strides are visible to the model (`view`, `*_like` factories,
     # `is_contiguous()`), so the integer path must not change them.
     layout = 0
     if dims == 2:
         if not xr.is_contiguous() and _ffqrt.channels_last_dense(xr):
             layout |= _ffqrt.CONV_IN_NHWC
-            if batched and how[0] == _REQUANT:
+            if batched:  # (requantized or float: torch's conv gives channels_last either way)
                 layout |= _ffqrt.CONV_OUT_NHWC
     shape = _conv_shape((nb, c_in, h, wd, c_out, kh, kw, stride, pad, dilation, groups, layout))
     if shape is None:

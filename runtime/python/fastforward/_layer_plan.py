@@ -400,7 +400,7 @@ def _conv_float(plan: _Plan, x: torch.Tensor) -> Any:
     if x.is_contiguous():
         layout = 0
     elif _ffqrt.channels_last_dense(x):  # the output keeps the input's memory format, as torch's
-        layout = _ffqrt.CONV_IN_NHWC | (_ffqrt.CONV_OUT_NHWC if how[0] == _integer._REQUANT else 0)
+        layout = _ffqrt.CONV_IN_NHWC | _ffqrt.CONV_OUT_NHWC
     else:
         return MISS
     found = _conv_geometry(plan, x.shape, layout)
@@ -448,7 +448,7 @@ def conv2d(m: Any, x: Any) -> Any:
     how = plan.how
     layout = 0
     if not raw.is_contiguous() and _ffqrt.channels_last_dense(raw):  # the output keeps the input's format
-        layout = _ffqrt.CONV_IN_NHWC | (_ffqrt.CONV_OUT_NHWC if how[0] == _integer._REQUANT else 0)
+        layout = _ffqrt.CONV_IN_NHWC | _ffqrt.CONV_OUT_NHWC
     found = _conv_geometry(plan, raw.shape, layout)
     if found is None:
         return MISS
