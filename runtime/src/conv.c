@@ -654,7 +654,8 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
     if (!ctx || !shape_ok(s) || !ffqrt_qparam_ok(px) || (py && !ffqrt_qparam_ok(py))) return FFQRT_EINVAL;
     if (!h || h->magic != FFQRT_PACK_MAGIC || h->version != CONV_PACK_VERSION || h->groups != s->groups ||
         h->reserved[0] != s->kh || h->reserved[1] != s->kw || h->reserved[2] != s->c_in / s->groups ||
-        h->reserved[3] != (uint64_t)row_groups(s) || h->reserved[4] != (uint64_t)depthwise(s))
+        h->reserved[3] != (uint64_t)row_groups(s) || h->reserved[4] != (uint64_t)depthwise(s) ||
+        h->group_bytes != (depthwise(s) ? 0 : ffqrt_linear_pack_size(s->c_out / s->groups, pack_k(s))))
         return FFQRT_EINVAL;
     for (size_t g = 0; g < s->groups && !depthwise(s); g++) {
         const ffqrt_pack_hdr *ph = ffqrt_pack_hdr_of((const char *)packed + sizeof *h + g * h->group_bytes);

@@ -114,9 +114,18 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
     return FFQRT_OK;
 }
 
+// The header of a pack, or NULL when it is not one: every size and offset the kernels read
+// must be the one its n and k give (a header written over, or bytes that are no pack, would
+// otherwise send them outside the buffer).
 const ffqrt_pack_hdr *ffqrt_pack_hdr_of(const void *packed) {
     const ffqrt_pack_hdr *h = packed;
-    return h && h->magic == FFQRT_PACK_MAGIC && h->version == FFQRT_PACK_VERSION ? h : NULL;
+    if (!h || h->magic != FFQRT_PACK_MAGIC || h->version != FFQRT_PACK_VERSION) return NULL;
+    if (h->k > FFQRT_MAX_K || h->n > ((uint64_t)1 << 40) || (h->flags & ~FFQRT_PACK_NO_M128)) return NULL;
+    pack_dims d = dims_of(h->n, h->k);
+    if (h->n_pad != d.n_pad || h->k_pad != d.k_pad || h->colsum_off != d.colsum_off ||
+        h->scale_off != d.scale_off || h->group_off != d.group_off)
+        return NULL;
+    return h;
 }
 
 static size_t panels_of(const ffqrt_gemm *g) { return (g->n + FFQRT_NR - 1) / FFQRT_NR; }

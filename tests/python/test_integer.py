@@ -2949,6 +2949,47 @@ def test_conv_float_outputs_keep_the_channels_last_format():
                 type(inp).__name__, output_range))
 
 
+def test_corrupted_pack_headers_are_rejected():
+    # A pack's header holds its sizes and the offsets of its parts; libffqrt used to check
+    # only the magic, version, n and k, so a header written over (one byte of an offset:
+    # a conv pack's group size, a linear pack's scale offset) sent the kernels outside the
+    # buffer (a segmentation fault). Every header byte changed, a call raises ValueError or
+    # computes what the intact pack computes (a byte the header does not use).
+    need_c()
+    torch.manual_seed(13)
+    w = torch.randint(-127, 128, (20, 40), dtype=torch.int8)
+    packed = _ffqrt.linear_pack(w, torch.rand(20) * 0.01 + 1e-3)
+    a = torch.randint(-128, 128, (5, 40), dtype=torch.int8)
+    qp, qy = _ffqrt.QParam(0.05, 3), _ffqrt.QParam(0.1, -2)
+    shape = _ffqrt.conv2d_shape(2, 4, 6, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1), 2)
+    cpacked = _ffqrt.conv2d_pack(torch.randint(-127, 128, (6, 2, 3, 3), dtype=torch.int8), torch.rand(6) + 0.01, shape)
+    x = torch.randint(-128, 128, (2, 4, 6, 6), dtype=torch.int8)
+    calls = [
+        ("linear", packed, lambda p: _ffqrt.linear(a, qp, p, None, out=qy)),
+        ("StaticLinearCall", packed, lambda p: _ffqrt.StaticLinearCall(qp, p, None)(a.float())),
+        ("linear_dynamic", packed, lambda p: _ffqrt.linear_dynamic(a.float(), p, None)),
+        ("conv2d", cpacked, lambda p: _ffqrt.conv2d(x, qp, p, None, shape, out=qy)),
+    ]
+    rejected = 0
+    for name, good, call in calls:
+        want = call(good)
+        # the header, and for the conv pack its first group's linear header too
+        positions = list(range(64)) + (list(range(64, 128)) if name == "conv2d" else [])
+        for i in positions:
+            for v in (0, 255, int(good[i]) ^ 0x10):
+                if v == int(good[i]):
+                    continue
+                bad = good.clone()
+                bad[i] = v
+                try:
+                    got = call(bad)
+                except ValueError:
+                    rejected += 1
+                    continue
+                assert torch.equal(got, want), "%s: header byte %d = %d changed the result" % (name, i, v)
+    assert rejected > 400, rejected
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 
