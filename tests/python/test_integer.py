@@ -2990,6 +2990,31 @@ def test_corrupted_pack_headers_are_rejected():
     assert rejected > 400, rejected
 
 
+def test_half_precision_raw_data_run_on_both_torch_versions():
+    # Raw data stored as float16 or bfloat16 (quantized_dtype=torch.float16) hold their
+    # integers exactly; reading them as codes clamped them in their own dtype, which torch
+    # 1.13 cannot do for Half on the CPU: every op and requantization of such a tensor
+    # raised RuntimeError there, where the simulation runs.
+    need_c()
+    rng = random.Random(14)
+    for storage in (torch.float16, torch.bfloat16):
+        x = act((4, 6), rng, storage=storage)
+        y = act((4, 6), rng, storage=storage)
+        w = weight((3, 6), rng)
+        calls = {
+            "relu": lambda q: F.relu(x, output_quantizer=q, strict_quantization=False),
+            "add": lambda q: F.add(x, y, output_quantizer=q, strict_quantization=False),
+            "linear": lambda q: F.linear(x, w, None, output_quantizer=q, strict_quantization=False),
+            "transpose": lambda q: q(x.t()) if q is not None else x.t().dequantize(),
+        }
+        for name, call in calls.items():
+            ref = simulated(lambda: call(None))
+            q = out_quantizer(ref, rng)
+            got, path, want = run_both(lambda: call(q))
+            assert path is not None and path.endswith(":integer"), (name, storage, path)
+            _same_result(got, want, "%s of %s raw data" % (name, storage))
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 

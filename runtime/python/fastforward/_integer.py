@@ -321,6 +321,8 @@ def _int8_raw_data(raw: torch.Tensor) -> Optional[torch.Tensor]:
         if out is not None or _ffqrt.available():
             return out
     if raw.is_floating_point():
+        if raw.dtype in (torch.float16, torch.bfloat16):
+            raw = raw.float()  # (exact; torch 1.13 cannot clamp Half on the CPU)
         # NaN, infinities and values out of range convert to something else: one round
         # trip checks integrality and range at once.
         out = raw.clamp(-129.0, 128.0).to(torch.int8)
