@@ -652,8 +652,9 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
                          const ffqrt_conv2d_shape *s, void *ws) {
     const ffqrt_conv_hdr *h = packed;
     if (!ctx || !shape_ok(s) || !ffqrt_qparam_ok(px) || (py && !ffqrt_qparam_ok(py))) return FFQRT_EINVAL;
-    if (!h || h->magic != FFQRT_PACK_MAGIC || h->version != CONV_PACK_VERSION || h->groups != s->groups ||
-        h->reserved[0] != s->kh || h->reserved[1] != s->kw || h->reserved[2] != s->c_in / s->groups ||
+    if (!h || (uintptr_t)h % _Alignof(ffqrt_conv_hdr) || h->magic != FFQRT_PACK_MAGIC ||
+        h->version != CONV_PACK_VERSION || h->groups != s->groups || h->reserved[0] != s->kh ||
+        h->reserved[1] != s->kw || h->reserved[2] != s->c_in / s->groups ||
         h->reserved[3] != (uint64_t)row_groups(s) || h->reserved[4] != (uint64_t)depthwise(s) ||
         h->group_bytes != (depthwise(s) ? 0 : ffqrt_linear_pack_size(s->c_out / s->groups, pack_k(s))))
         return FFQRT_EINVAL;

@@ -119,7 +119,8 @@ ffqrt_status ffqrt_pack_cols_n(void *packed, const int8_t *w, size_t ldw, const 
 // otherwise send them outside the buffer).
 const ffqrt_pack_hdr *ffqrt_pack_hdr_of(const void *packed) {
     const ffqrt_pack_hdr *h = packed;
-    if (!h || h->magic != FFQRT_PACK_MAGIC || h->version != FFQRT_PACK_VERSION) return NULL;
+    if (!h || (uintptr_t)h % _Alignof(ffqrt_pack_hdr)) return NULL;  // (bytes at an odd address)
+    if (h->magic != FFQRT_PACK_MAGIC || h->version != FFQRT_PACK_VERSION) return NULL;
     if (h->k > FFQRT_MAX_K || h->n > ((uint64_t)1 << 40) || (h->flags & ~FFQRT_PACK_NO_M128)) return NULL;
     pack_dims d = dims_of(h->n, h->k);
     if (h->n_pad != d.n_pad || h->k_pad != d.k_pad || h->colsum_off != d.colsum_off ||

@@ -2987,6 +2987,15 @@ def test_corrupted_pack_headers_are_rejected():
                     rejected += 1
                     continue
                 assert torch.equal(got, want), "%s: header byte %d = %d changed the result" % (name, i, v)
+        # the same bytes at an address the header cannot be read at (UBSan: misaligned access)
+        shifted = torch.empty(good.numel() + 1, dtype=torch.uint8)[1:]
+        shifted.copy_(good)
+        try:
+            call(shifted)
+        except ValueError:
+            rejected += 1
+        else:
+            raise AssertionError("%s: a pack at an odd address was read" % name)
     assert rejected > 400, rejected
 
 
