@@ -3024,6 +3024,29 @@ def test_half_precision_raw_data_run_on_both_torch_versions():
             _same_result(got, want, "%s of %s raw data" % (name, storage))
 
 
+def test_torch_quantization_keeps_the_strides_of_dims_of_one_element():
+    # A dim of one element addresses nothing, but torch reads its stride when it picks a
+    # memory format: a conv of a one-image channels_last batch (or of a one-pixel-wide
+    # image) gave NCHW or channels_last depending on whether the quantizer's values came
+    # from libffqrt (the input's strides) or from torch ops (reshapes that make those
+    # strides up), so the integer switch changed the simulated conv's layout under autograd.
+    need_c()
+    torch.manual_seed(15)
+    q = LinearQuantizer(8, symmetric=False)
+    q.quantization_range = (-2.0, 2.0)
+    w = torch.randn(2, 3, 3, 3)
+    for shape in ((1, 3, 4, 1), (1, 3, 7, 5), (2, 3, 1, 5)):
+        x = torch.randn(shape).contiguous(memory_format=torch.channels_last)
+        for grad in (True, False):
+            seen = []
+            for on in (True, False):
+                with _integer.integer_execution(on), torch.set_grad_enabled(grad):
+                    y = q(x)
+                    d = y.dequantize()
+                    seen.append((y.raw_data.stride(), d.stride(), TF.conv2d(d, w, padding=1).stride()))
+            assert seen[0] == seen[1] and seen[0][0] == x.stride(), (shape, grad, seen)
+
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 

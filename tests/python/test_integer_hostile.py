@@ -532,10 +532,7 @@ def test_layer_plans_take_hostile_inputs_as_the_simulation():
             x = x.half()
         elif kind == "transposed" and x.dim() >= 2:
             x = x.transpose(0, -1).contiguous().transpose(0, -1)
-        elif kind == "channels_last" and x.dim() == 4 and min(x.shape[2:]) > 1:
-            # (an image one pixel high or wide is NCHW and channels_last at once; torch's conv
-            # then picks its output format from the strides of the dims of one element, which
-            # the integer path's quantizer does not always reproduce: not checked here)
+        elif kind == "channels_last" and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         elif kind == "requires_grad":
             x.requires_grad_(True)

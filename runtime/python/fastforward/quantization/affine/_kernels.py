@@ -165,7 +165,21 @@ def quantize_torch(x: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.
         else:
             v = round_shifted(v, _broadcast(round_half_even(offset).to(v.dtype), x.shape, tile))
         v.clamp_(qmin, qmax).nan_to_num_(nan=qmin).add_(0.0)
-    return v.to(dtype).reshape(x.shape)
+    return strided_like(v.to(dtype).reshape(x.shape), x)
+
+
+def strided_like(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``value`` with the strides of ``like`` where the two differ on dims of one element
+    only (which address nothing: the same memory either way). torch reads those strides
+    when it picks a memory format (a conv of a one-image channels_last batch), and the
+    reshapes below make them up, while libffqrt's kernels keep the input's: with them the
+    C and torch computations give tensors torch treats alike."""
+    vs, ls = value.stride(), like.stride()
+    if vs == ls or value.shape != like.shape:
+        return value
+    if any(a != b for a, b, n in zip(vs, ls, value.shape) if n != 1):
+        return value
+    return value.as_strided(value.shape, ls, value.storage_offset())
 
 
 def dequantize_torch(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[torch.Tensor],
@@ -179,8 +193,8 @@ def dequantize_torch(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[to
     if zp is not None:
         rt = rt - _broadcast(zp, raw.shape, tile)
         if rt.dtype == torch.promote_types(rt.dtype, s.dtype) and not rt.requires_grad:
-            return rt.mul_(s).reshape(raw.shape)  # the fresh difference, scaled in place
-    return (rt * s).reshape(raw.shape)
+            return strided_like(rt.mul_(s).reshape(raw.shape), raw)  # the fresh difference, scaled in place
+    return strided_like((rt * s).reshape(raw.shape), raw)
 
 
 _zero_point_tensors: dict = {}  # int -> one-entry int32 tensor, handed to C only (read)
