@@ -17,7 +17,7 @@ static inline __m256i elt8(const ffqrt_elt *e, size_t i) {
     __m256 fb = dq8(e->b + i, e->b_signed, _mm256_set1_epi32(e->zb), _mm256_set1_ps(e->sb));
     __m256 v = e->op == FFQRT_ELT_ADD ? _mm256_add_ps(fa, fb) : _mm256_mul_ps(fa, fb);
     return _mm256_cvtps_epi32(ffqrt_qf8(v, _mm256_set1_ps(e->sy), _mm256_set1_ps(e->zy),
-                                        _mm256_set1_ps(e->ylo), _mm256_set1_ps(e->yhi)));
+                                        _mm256_set1_ps(e->ylo), _mm256_set1_ps(e->yhi), (int32_t)e->zy & 1));
 }
 
 void ffqrt_elt_run_avx2(const ffqrt_elt *e, size_t i0, size_t i1) {

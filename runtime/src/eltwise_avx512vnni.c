@@ -16,12 +16,14 @@ void ffqrt_elt_run_avx512vnni(const ffqrt_elt *e, size_t i0, size_t i1) {
     const ffqrt_div16 s = ffqrt_div16_of(e->sy, e->ry);
     const __m512 z = _mm512_set1_ps(e->zy);
     const __m512 lo = _mm512_set1_ps(e->ylo), hi = _mm512_set1_ps(e->yhi);
+    const int z_odd = (int32_t)e->zy & 1;
     size_t i = i0;
     for (; i + 16 <= i1; i += 16) {
         __m512 fa = dq16(e->a + i, e->a_signed, e->za, e->sa);
         __m512 fb = dq16(e->b + i, e->b_signed, e->zb, e->sb);
         __m512 v = e->op == FFQRT_ELT_ADD ? _mm512_add_ps(fa, fb) : _mm512_mul_ps(fa, fb);
-        _mm_storeu_si128((__m128i *)(e->y + i), ffqrt_bytes16(ffqrt_qf16(v, s, z, lo, hi), e->y_signed));
+        _mm_storeu_si128((__m128i *)(e->y + i),
+                         ffqrt_bytes16(ffqrt_qf16(v, s, z, lo, hi, z_odd), e->y_signed));
     }
     ffqrt_elt_run_ref(e, i, i1);
 }

@@ -95,8 +95,9 @@ static ALWAYS_INLINE void store_vec(const ffqrt_gemm *g, const panel_out *o, con
     }
     const __m256 s = _mm256_set1_ps(g->sy), z = _mm256_set1_ps(g->zy);
     const __m256 lo = _mm256_set1_ps(g->ylo), hi = _mm256_set1_ps(g->yhi);
-    __m256i q0 = _mm256_cvtps_epi32(ffqrt_qf8(v[0], s, z, lo, hi));
-    __m256i q1 = _mm256_cvtps_epi32(ffqrt_qf8(v[1], s, z, lo, hi));
+    const int z_odd = (int32_t)g->zy & 1;
+    __m256i q0 = _mm256_cvtps_epi32(ffqrt_qf8(v[0], s, z, lo, hi, z_odd));
+    __m256i q1 = _mm256_cvtps_epi32(ffqrt_qf8(v[1], s, z, lo, hi, z_odd));
     _mm_storeu_si128((__m128i *)((uint8_t *)g->y + at), ffqrt_pack16(q0, q1, g->out_kind == FFQRT_OUT_S8));
 }
 

@@ -59,7 +59,7 @@ static inline __attribute__((always_inline)) void store_row(const ffqrt_gemm *g,
         return;
     }
     __m512 q = ffqrt_qf16(v, ffqrt_div16_of(g->sy, g->ry), _mm512_set1_ps(g->zy), _mm512_set1_ps(g->ylo),
-                          _mm512_set1_ps(g->yhi));
+                          _mm512_set1_ps(g->yhi), (int32_t)g->zy & 1);
     _mm_mask_storeu_epi8((uint8_t *)g->y + at, o->mask, ffqrt_bytes16(q, g->out_kind == FFQRT_OUT_S8));
 }
 

@@ -29,10 +29,10 @@ void ffqrt_quant_run_avx2(uint8_t *restrict q, const float *restrict x, size_t n
     size_t i = nt ? head_to_align(q, 1, n) : 0;
     ffqrt_quant_run_ref(q, x, i, scale, zp, lo, hi);
     for (; i + 32 <= n; i += 32) {
-        __m256 a = ffqrt_qf8(_mm256_loadu_ps(x + i), s, z, vlo, vhi);
-        __m256 b = ffqrt_qf8(_mm256_loadu_ps(x + i + 8), s, z, vlo, vhi);
-        __m256 c = ffqrt_qf8(_mm256_loadu_ps(x + i + 16), s, z, vlo, vhi);
-        __m256 d = ffqrt_qf8(_mm256_loadu_ps(x + i + 24), s, z, vlo, vhi);
+        __m256 a = ffqrt_qf8(_mm256_loadu_ps(x + i), s, z, vlo, vhi, zp & 1);
+        __m256 b = ffqrt_qf8(_mm256_loadu_ps(x + i + 8), s, z, vlo, vhi, zp & 1);
+        __m256 c = ffqrt_qf8(_mm256_loadu_ps(x + i + 16), s, z, vlo, vhi, zp & 1);
+        __m256 d = ffqrt_qf8(_mm256_loadu_ps(x + i + 24), s, z, vlo, vhi, zp & 1);
         __m256i r = pack32(a, b, c, d, sgn);
         if (nt) _mm256_stream_si256((__m256i *)(q + i), r);
         else _mm256_storeu_si256((__m256i *)(q + i), r);
@@ -72,7 +72,7 @@ void ffqrt_fakeq_run_avx2(float *y, const float *x, size_t n, float scale, int32
     const __m256i zi = _mm256_set1_epi32(zp);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        __m256i q = _mm256_cvtps_epi32(ffqrt_qf8(_mm256_loadu_ps(x + i), s, z, vlo, vhi));
+        __m256i q = _mm256_cvtps_epi32(ffqrt_qf8(_mm256_loadu_ps(x + i), s, z, vlo, vhi, zp & 1));
         _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, zi)), s));
     }
     ffqrt_fakeq_run_ref(y + i, x + i, n - i, scale, zp, lo, hi);
@@ -88,7 +88,7 @@ void ffqrt_quantf_run_avx2(float *y, const float *x, size_t n, float scale, int3
     size_t i = nt ? head_to_align(y, sizeof(float), n) : 0;
     ffqrt_quantf_run_ref(y, x, i, scale, zp, lo, hi);
     for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_add_ps(ffqrt_qf8(_mm256_loadu_ps(x + i), s, z, vlo, vhi), zero);
+        __m256 v = _mm256_add_ps(ffqrt_qf8(_mm256_loadu_ps(x + i), s, z, vlo, vhi, zp & 1), zero);
         if (nt) _mm256_stream_ps(y + i, v);
         else _mm256_storeu_ps(y + i, v);
     }

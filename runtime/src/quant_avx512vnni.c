@@ -24,7 +24,7 @@ void ffqrt_quant_run_avx512vnni(uint8_t *restrict q, const float *restrict x, si
     ffqrt_quant_run_ref(q, x, i, scale, zp, lo, hi);
     for (; i + 64 <= n; i += 64)
         for (size_t j = 0; j < 64; j += 16) {
-            __m128i b = ffqrt_bytes16(ffqrt_qf16(_mm512_loadu_ps(x + i + j), s, z, vlo, vhi), sgn);
+            __m128i b = ffqrt_bytes16(ffqrt_qf16(_mm512_loadu_ps(x + i + j), s, z, vlo, vhi, zp & 1), sgn);
             if (nt) _mm_stream_si128((__m128i *)(q + i + j), b);
             else _mm_storeu_si128((__m128i *)(q + i + j), b);
         }
@@ -64,7 +64,7 @@ void ffqrt_fakeq_run_avx512vnni(float *y, const float *x, size_t n, float scale,
     const __m512i zi = _mm512_set1_epi32(zp);
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m512i q = _mm512_cvtps_epi32(ffqrt_qf16(_mm512_loadu_ps(x + i), d, z, vlo, vhi));
+        __m512i q = _mm512_cvtps_epi32(ffqrt_qf16(_mm512_loadu_ps(x + i), d, z, vlo, vhi, zp & 1));
         _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, zi)), s));
     }
     ffqrt_fakeq_run_ref(y + i, x + i, n - i, scale, zp, lo, hi);
@@ -81,7 +81,7 @@ void ffqrt_quantf_run_avx512vnni(float *y, const float *x, size_t n, float scale
     size_t i = nt ? head_to_align(y, sizeof(float), n) : 0;
     ffqrt_quantf_run_ref(y, x, i, scale, zp, lo, hi);
     for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_add_ps(ffqrt_qf16(_mm512_loadu_ps(x + i), s, z, vlo, vhi), zero);
+        __m512 v = _mm512_add_ps(ffqrt_qf16(_mm512_loadu_ps(x + i), s, z, vlo, vhi, zp & 1), zero);
         if (nt) _mm512_stream_ps(y + i, v);
         else _mm512_storeu_ps(y + i, v);
     }
