@@ -153,3 +153,31 @@ class WideMLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.relu(self.conv(x)).flatten(1)
         return self.down(F.relu(self.up(h)))
+
+
+class KeyValueCache:
+    """A key / value cache object, as transformers' decoders return one (``DynamicCache``)."""
+
+    def __init__(self) -> None:
+        self.keys = []
+
+
+class CachingDecoder(nn.Module):
+    """Returns ``{"logits": ..., "past_key_values": <a cache object>}``, as a transformers
+    causal LM does by default; its positions go through ``torch.diff`` and a ``cumsum`` of
+    booleans (transformers' packed-sequence ids, computed when a decoder runs without a cache
+    and without an attention mask)."""
+
+    def __init__(self, d: int = 16) -> None:
+        super().__init__()
+        self.embed = nn.Linear(d, d)
+        self.head = nn.Linear(d, d)
+
+    def forward(self, x: torch.Tensor) -> dict:
+        h = self.embed(x)
+        positions = torch.arange(x.shape[1]).expand(x.shape[0], -1)
+        starts = torch.diff(positions, prepend=positions[:, :1] - 1, dim=-1) != 1
+        sequence = starts.cumsum(-1)
+        cache = KeyValueCache()
+        cache.keys.append(h)
+        return {"logits": self.head(h * sequence.unsqueeze(-1).to(h.dtype)), "past_key_values": cache}

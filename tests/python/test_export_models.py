@@ -230,6 +230,42 @@ def test_relu_before_a_4bit_grid_is_a_warning():
                 assert (fused > step) == symmetric, (symmetric, fused / step)
 
 
+def test_outputs_and_ops_torch_cannot_export():
+    """A model returning an object that is no tensor (transformers' decoders return their
+    key / value cache, a DynamicCache, next to the logits) stopped torch's exporter ("Only
+    tuples, lists and Variables are supported as JIT inputs/outputs"): the export leaves it
+    out of the graph's outputs and warns naming it. torch.diff (no ONNX form in torch's
+    exporter) and cumsum of booleans (written as an invalid bool CumSum) are traced as ops
+    ONNX has. Both formats; the logits within one step of the simulated model."""
+    needs_onnx()
+    needs_ffq()
+    import warnings
+
+    from export_models import CachingDecoder
+
+    torch.manual_seed(10)
+    x = torch.randn(2, 5, 16)
+    model = calibrated(CachingDecoder().eval(), x)
+    for fmt in ("onnx_qdq", "onnx"):
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            art = export(model, (x,), tmp, "decoder", format=fmt)
+            said = [str(w.message) for w in seen if "left out of the graph" in str(w.message)]
+            assert len(said) == 1 and "past_key_values (KeyValueCache)" in said[0], said
+            proto = onnx.load(art.path)
+            onnx.checker.check_model(proto, full_check=True)
+            assert len(proto.graph.output) == 1 and len(proto.graph.input) == 1
+            if fmt == "onnx_qdq" and ort_available():
+                with torch.no_grad():
+                    logits = model(x)["logits"]
+                step = float(logits.quant_args().scale)
+                for optimize in (False, True):
+                    err = float(np.abs(run_ort(art.path, (x,), optimize) - value(logits).numpy()).max())
+                    assert err <= step * 1.0001, (optimize, err / step)
+    assert torch.diff is not torch.Tensor.diff and torch.diff.__module__ != "fastforward.export._onnx"
+    assert getattr(torch.Tensor.cumsum, "__module__", None) != "fastforward.export._onnx"
+
+
 setup_function, teardown_function = isolation(strict=False)
 
 

@@ -327,6 +327,113 @@ def _grouped_attention_spelt_out() -> Iterator[None]:
         F.scaled_dot_product_attention = original
 
 
+def _diff(input: torch.Tensor, n: int = 1, dim: int = -1, prepend: Optional[torch.Tensor] = None,
+          append: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """``torch.diff`` as concatenation, slices and a subtraction (or, on booleans, an
+    inequality, as torch computes it there)."""
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = torch.cat(parts, dim) if len(parts) > 1 else input
+    for _ in range(n):
+        length = x.size(dim)
+        later, earlier = x.narrow(dim, 1, length - 1), x.narrow(dim, 0, length - 1)
+        x = later != earlier if x.dtype == torch.bool else later - earlier
+    return x
+
+
+def _cumsum(original: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """``cumsum`` that sums booleans as int64 (what torch returns for them)."""
+    def cumsum(input: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if input.dtype == torch.bool and kwargs.get("dtype") is None and len(args) < 2:
+            input = input.to(torch.int64)
+        return original(input, *args, **kwargs)
+    return cumsum
+
+
+@contextlib.contextmanager
+def _ops_spelt_out() -> Iterator[None]:
+    """Ops torch's TorchScript exporter writes no valid ONNX for, computed while the model is
+    traced with ops it does write (the same values):
+
+    * ``torch.diff``: no ONNX form ("Exporting the operator 'aten::diff' to ONNX opset
+      version 17 is not supported");
+    * ``cumsum`` of booleans: written as a ``CumSum`` of a bool tensor, which ONNX does not
+      allow (onnx.checker: "CumSum ... has unsupported type: tensor(bool)"); summed as
+      int64, as torch sums them.
+
+    transformers' causal masks call both when a model runs without a key / value cache and
+    without an attention mask (``use_cache=False``: every decoder-only model)."""
+    saved = (torch.diff, torch.cumsum, torch.Tensor.cumsum)
+    torch.diff = _diff
+    torch.cumsum = _cumsum(saved[1])
+    torch.Tensor.cumsum = _cumsum(saved[2])
+    try:
+        yield
+    finally:
+        torch.diff, torch.cumsum, torch.Tensor.cumsum = saved
+
+
+class _Dropped:
+    """An output value torch's exporter cannot return (see ``_exportable``)."""
+
+
+def _exportable(value: Any, where: str, dropped: list) -> Any:
+    """``value`` with every part torch's TorchScript exporter cannot return as a graph
+    output left out, each noted in ``dropped`` as (where, type name). It returns tensors,
+    and tuples, lists and dictionaries of them (numbers, strings and None pass on as
+    before); any other object (transformers' key / value caches: ``DynamicCache``) stopped
+    the export with "Only tuples, lists and Variables are supported as JIT inputs/outputs".
+    Unchanged containers are returned as they are (a dictionary that lost an entry becomes a
+    plain ``dict`` of the rest, in order)."""
+    if isinstance(value, torch.Tensor) or value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            new = _exportable(item, "%s[%r]" % (where, key) if where else str(key), dropped)
+            if not isinstance(new, _Dropped):
+                kept[key] = new
+        if len(kept) == len(value) and all(kept[k] is value[k] for k in kept):
+            return value
+        return kept
+    if isinstance(value, (list, tuple)):
+        items = [_exportable(item, "%s[%d]" % (where or "output", i), dropped) for i, item in enumerate(value)]
+        kept_items = [item for item in items if not isinstance(item, _Dropped)]
+        if len(kept_items) == len(value) and all(a is b for a, b in zip(kept_items, value)):
+            return value
+        return list(kept_items) if isinstance(value, list) else tuple(kept_items)
+    dropped.append((where or "output", type(value).__name__))
+    return _Dropped()
+
+
+@contextlib.contextmanager
+def _graph_outputs(model: torch.nn.Module) -> Iterator[None]:
+    """While the model is traced, its outputs go through ``_exportable`` (a forward hook of
+    the model): a value torch's exporter cannot return is left out of the graph's outputs,
+    with a warning naming it; the rest of the graph, what computes the other outputs, is
+    unchanged."""
+    warned = []
+
+    def hook(module: torch.nn.Module, args: Any, output: Any) -> Any:
+        dropped: list = []
+        out = _exportable(output, "", dropped)
+        if dropped and not warned:
+            warned.append(True)
+            warnings.warn("export: the model's output%s %s (%s) cannot be a graph output of torch's ONNX "
+                          "exporter (tensors, and tuples, lists and dicts of them, can): left out of the graph"
+                          "%s" % ("s" if len(dropped) > 1 else "", ", ".join(w for w, _ in dropped),
+                                  ", ".join(sorted({t for _, t in dropped})),
+                                  "; a transformers model returns its key / value cache so, which "
+                                  "model_kwargs={'use_cache': False} turns off"
+                                  if any(t.endswith("Cache") for _, t in dropped) else ""), stacklevel=2)
+        return None if out is output else out
+
+    handle = model.register_forward_hook(hook)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
 def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
           input_names: Optional[Sequence[str]], output_names: Optional[Sequence[str]],
           verbose: Optional[bool], options: Dict[str, Any],
@@ -354,7 +461,8 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
             handles.append(where)
             recording = notes if notes is not None else contextlib.nullcontext()
             with export_mode(True), strict_quantization(False), torch.no_grad(), _no_fused_attention(), \
-                    _grouped_attention_spelt_out(), recording:
+                    _grouped_attention_spelt_out(), _ops_spelt_out(), _graph_outputs(model), \
+                    recording:
                 try:
                     _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
                                    output_names, verbose, options)
