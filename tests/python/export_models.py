@@ -166,18 +166,21 @@ class CachingDecoder(nn.Module):
     """Returns ``{"logits": ..., "past_key_values": <a cache object>}``, as a transformers
     causal LM does by default; its positions go through ``torch.diff`` and a ``cumsum`` of
     booleans (transformers' packed-sequence ids, computed when a decoder runs without a cache
-    and without an attention mask)."""
+    and without an attention mask). ``logits_to_keep``: transformers' argument of that name
+    (0: every position; a number n: the last n; a tensor: those positions)."""
 
     def __init__(self, d: int = 16) -> None:
         super().__init__()
         self.embed = nn.Linear(d, d)
         self.head = nn.Linear(d, d)
 
-    def forward(self, x: torch.Tensor) -> dict:
+    def forward(self, x: torch.Tensor, logits_to_keep: int = 0) -> dict:
         h = self.embed(x)
         positions = torch.arange(x.shape[1]).expand(x.shape[0], -1)
         starts = torch.diff(positions, prepend=positions[:, :1] - 1, dim=-1) != 1
         sequence = starts.cumsum(-1)
         cache = KeyValueCache()
         cache.keys.append(h)
-        return {"logits": self.head(h * sequence.unsqueeze(-1).to(h.dtype)), "past_key_values": cache}
+        h = h * sequence.unsqueeze(-1).to(h.dtype)
+        kept = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
+        return {"logits": self.head(h[:, kept, :]), "past_key_values": cache}

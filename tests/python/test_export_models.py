@@ -230,13 +230,16 @@ def test_relu_before_a_4bit_grid_is_a_warning():
                 assert (fused > step) == symmetric, (symmetric, fused / step)
 
 
-def test_outputs_and_ops_torch_cannot_export():
+def test_outputs_arguments_and_ops_torch_cannot_export():
     """A model returning an object that is no tensor (transformers' decoders return their
     key / value cache, a DynamicCache, next to the logits) stopped torch's exporter ("Only
     tuples, lists and Variables are supported as JIT inputs/outputs"): the export leaves it
     out of the graph's outputs and warns naming it. torch.diff (no ONNX form in torch's
     exporter) and cumsum of booleans (written as an invalid bool CumSum) are traced as ops
-    ONNX has. Both formats; the logits within one step of the simulated model."""
+    ONNX has. A number parameter the caller leaves at its default (transformers'
+    logits_to_keep=0) stays that number: torch's exporter made it a graph input, traced as
+    a tensor (the logits of the first position only). Both formats; the graph's only input
+    is x, the logits within one step of the simulated model."""
     needs_onnx()
     needs_ffq()
     import warnings

@@ -434,6 +434,51 @@ def _graph_outputs(model: torch.nn.Module) -> Iterator[None]:
         handle.remove()
 
 
+@contextlib.contextmanager
+def _given_arguments_only(model: torch.nn.Module, args: Tuple[Any, ...]) -> Iterator[Tuple[Any, ...]]:
+    """torch's exporter calls ``forward`` with every parameter after the given ones that has
+    a default, and makes a number among them a graph input (transformers'
+    ``logits_to_keep=0``): the model is traced with a tensor where it runs with a Python
+    number (``hidden[:, slice(-logits_to_keep, None)]`` became ``hidden[:, tensor(0)]``, the
+    first position only) and ONNX Runtime requires that input. When ``forward`` has such a
+    default the caller did not pass, it is traced through a stand-in taking exactly the
+    given values (positional ones, then the keyword ones), so every other parameter keeps its
+    default as the model runs. Yields the arguments to hand to torch."""
+    import inspect
+
+    given = dict(args[-1]) if args and isinstance(args[-1], dict) else None
+    positional = tuple(args[:-1]) if given is not None else tuple(args)
+    given = given or {}
+    try:
+        parameters = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    numbers = [p for p in parameters[len(positional):] if p.name not in given
+               and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+               and isinstance(p.default, (bool, int, float))]
+    if not numbers:
+        yield args
+        return
+    inner, had = model.forward, "forward" in model.__dict__
+    names = list(given)
+
+    def forward(*values: Any) -> Any:
+        return inner(*values[:len(positional)], **dict(zip(names, values[len(positional):])))
+
+    kinds = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    taken = [p.name for p in parameters[:len(positional)]] + names
+    forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, kinds) for name in taken])
+    model.forward = forward
+    try:
+        yield positional + tuple(given.values())
+    finally:
+        if had:
+            model.forward = inner
+        else:
+            del model.forward
+
+
 def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
           input_names: Optional[Sequence[str]], output_names: Optional[Sequence[str]],
           verbose: Optional[bool], options: Dict[str, Any],
@@ -462,9 +507,9 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
             recording = notes if notes is not None else contextlib.nullcontext()
             with export_mode(True), strict_quantization(False), torch.no_grad(), _no_fused_attention(), \
                     _grouped_attention_spelt_out(), _ops_spelt_out(), _graph_outputs(model), \
-                    recording:
+                    _given_arguments_only(model, args) as traced_args, recording:
                 try:
-                    _trace_to_onnx(model, args, tmp, min(opset_version, torch_max), input_names,
+                    _trace_to_onnx(model, traced_args, tmp, min(opset_version, torch_max), input_names,
                                    output_names, verbose, options)
                 except ExportError as exc:
                     if str(exc).startswith("cannot export") or not where.stack:
