@@ -184,7 +184,8 @@ def activation_quantizer_calls(model, inputs):
 _INTEGER_TYPES = {} if MISSING else {
     getattr(onnx.TensorProto, name): types for name, types in (
         ("INT8", (np.int8, 128)), ("UINT8", (np.uint8, 128)),
-        ("INT4", (np.int8, 8)), ("UINT4", (np.uint8, 8))) if hasattr(onnx.TensorProto, name)}
+        ("INT4", (np.int8, 8)), ("UINT4", (np.uint8, 8)), ("UINT16", (np.uint16, 32768)))
+    if hasattr(onnx.TensorProto, name)}
 
 
 def check_layer_by_layer(model, inputs, path, optimize):
@@ -211,7 +212,7 @@ def check_layer_by_layer(model, inputs, path, optimize):
         dtype, half = _INTEGER_TYPES[kind]
         eight_bit = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
         zp = inits[node.input[2]]
-        r = (half if dtype == np.uint8 else 0) - zp  # fastforward's round(offset)
+        r = (half if np.dtype(dtype).kind == "u" else 0) - zp  # fastforward's round(offset)
         ints = raw + r + zp  # ONNX q = raw + r + zp
         name = node.output[0]
         node.output[0] = observed = name + "/ort"

@@ -230,6 +230,54 @@ def test_relu_before_a_4bit_grid_is_a_warning():
                 assert (fused > step) == symmetric, (symmetric, fused / step)
 
 
+def test_16bit_activations_at_opset_21():
+    """ONNX has INT16 / UINT16 QDQ types from opset 21 (ONNX Runtime 1.31 runs them on the
+    CPU); 16-bit activation quantizers (QNN's w8a16) were an ExportError at every opset.
+    From opset 21 they are UINT16 pairs with zero point 32768 - r; below it the error names
+    the quantizer and the opset that has them. ORT's reference execution within one step of
+    the simulated model, layer by layer within one step in both executions."""
+    needs_onnx()
+    from test_export import check_layer_by_layer, initializer_map
+
+    from fastforward.nn import LinearQuantizer
+
+    torch.manual_seed(11)
+    x = torch.randn(16, 12)
+    model = torch.nn.Sequential(torch.nn.Linear(12, 24), torch.nn.ReLU(), torch.nn.Linear(24, 6))
+    ff.quantize_model(model)
+    config = ff.QuantizationConfig()
+    config.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8, granularity=ff.PerChannel(0))
+    config.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=16, symmetric=False)
+    config.add_rule("0/output_quantizer", LinearQuantizer, num_bits=16, symmetric=True)
+    config.initialize(model)
+    with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+        model(x)
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            export(model, (x,), tmp, "a16", format="onnx_qdq")
+        except ExportError as exc:
+            assert "'0.input_quantizer'" in str(exc) and "16-bit" in str(exc) and "opset 21" in str(exc), str(exc)
+        else:
+            raise AssertionError("16-bit activations exported at opset 17")
+        assert not os.listdir(tmp)
+        if int(torch.__version__.split(".")[0]) < 2:
+            skip("torch %s's exporter stops at opset 17" % torch.__version__)
+        art = export(model, (x,), tmp, "a16", format="onnx_qdq", opset_version=21)
+        proto = onnx.load(art.path)
+        onnx.checker.check_model(proto, full_check=True)
+        inits = initializer_map(proto)
+        zero_points = [inits[n.input[2]] for n in proto.graph.node if n.op_type == "QuantizeLinear"]
+        assert len(zero_points) == 6 and {z.data_type for z in zero_points} == {onnx.TensorProto.UINT16}
+        assert 32768 in [int(onnx.numpy_helper.to_array(z)) for z in zero_points]  # the symmetric one
+        if ort_available():
+            with torch.no_grad():
+                ref = value(model(x)).numpy()
+            step = output_step(model, x)
+            assert float(np.abs(run_ort(art.path, (x,), False) - ref).max()) <= step * 1.0001
+            for optimize in (False, True):
+                check_layer_by_layer(model, (x,), art.path, optimize)
+
+
 def test_outputs_arguments_and_ops_torch_cannot_export():
     """A model returning an object that is no tensor (transformers' decoders return their
     key / value cache, a DynamicCache, next to the logits) stopped torch's exporter ("Only

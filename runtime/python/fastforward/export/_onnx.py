@@ -180,7 +180,7 @@ def _constants_to_initializers(onnx: Any, model_proto: Any) -> None:
 
 def _rewrite_4bit(onnx: Any, model_proto: Any) -> None:
     """4-bit values become INT4/UINT4 initializers: each 4-bit marker (a Constant -> marker
-    pair: activation zero points) and the integers and zero point of each stored 4-bit
+    pair: activation zero points; an int32 one is a 16-bit zero point, UINT16) and the integers and zero point of each stored 4-bit
     weight (found by value: ``_qdq.FOUR_BIT_WEIGHTS``)."""
     from onnx import numpy_helper
 
@@ -191,7 +191,10 @@ def _rewrite_4bit(onnx: Any, model_proto: Any) -> None:
     drop = set()
 
     def four_bit(name: str, values: Any) -> None:
-        kind = onnx.TensorProto.INT4 if values.dtype.kind == "i" else onnx.TensorProto.UINT4
+        if values.dtype.itemsize == 4:  # (a 16-bit zero point, traced as int32)
+            kind = onnx.TensorProto.UINT16
+        else:
+            kind = onnx.TensorProto.INT4 if values.dtype.kind == "i" else onnx.TensorProto.UINT4
         graph.initializer.append(onnx.helper.make_tensor(name, kind, list(values.shape),
                                                          values.astype("int64").reshape(-1).tolist()))
 

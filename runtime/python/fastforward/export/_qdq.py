@@ -17,7 +17,7 @@ The mapping of fastforward's grid onto ONNX's: fastforward computes
 i.e. real 0 within (or at the edge of) the quantizer's range; ``ExportError`` otherwise.
 
 What ONNX cannot express is an ``ExportError``: activation quantizers of other than 8
-bits (4 bits from opset 21; weights of 2 to 8 bits are stored exactly as int8, 4-bit ones as
+bits (4 and 16 bits from opset 21; weights of 2 to 8 bits are stored exactly as int8, 4-bit ones as
 INT4 from opset 21), granularities other than per-tensor and per-channel along one
 dimension, except on stored integers (weights) from opset 21, where ONNX's DequantizeLinear
 takes per-block scales (``block_size``). 4-bit types pass through a marker op
@@ -64,7 +64,8 @@ class EmissionLog:
 TARGET_OPSET = [17]
 
 # Marker op around a constant that must become a 4-bit ONNX tensor (INT4 for int8 values,
-# UINT4 for uint8); the export rewrites it into an initializer and removes the domain.
+# UINT4 for uint8) or a 16-bit one (UINT16 for int32 values); the export rewrites it into an
+# initializer and removes the domain.
 INT4_MARKER = "ffq::As4Bit"
 # The stored 4-bit weights of the running trace, (integers, scale, zero point) each: they are
 # written as plain int8 constants (a marker would hide the weight's shape from torch, and a
@@ -458,11 +459,12 @@ def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
         bits, axis, scale, r = _parameters(data, params)
     value = _fake_quantize(data, params)
     four = bits == 4 and int4_available()
-    if bits != 8 and not four:
+    sixteen = bits == 16 and int4_available()  # (ONNX's INT16 / UINT16 QDQ types: opset 21 too)
+    if bits != 8 and not four and not sixteen:
         raise ExportError(
             "%d-bit activation quantization has no ONNX QuantizeLinear type at opset %d "
-            "(8-bit activations export, 4-bit ones from opset 21; weights of 2 to 8 bits are "
-            "stored as int8)" % (bits, TARGET_OPSET[0])
+            "(8-bit activations export, 4- and 16-bit ones from opset 21; weights of 2 to 8 "
+            "bits are stored as int8)" % (bits, TARGET_OPSET[0])
         )
     half = 2 ** (bits - 1)
     # From opset 21 an 8-bit grid without offset is stored as uint8 with zero point 128 as
@@ -470,12 +472,17 @@ def _emit(data: torch.Tensor, params: Any) -> torch.Tensor:
     # fails to load a graph whose int8 QDQ pair it propagates through a Reshape / Transpose
     # at opset 21 (the new QuantizeLinear gets output_dtype INT8, then its int8 -> uint8
     # rewrite changes the zero point only: "output_dtype INT8 does not match y_zero_point
-    # type UINT8"); uint8 pairs it leaves alone. 4-bit grids keep INT4.
-    if bool((r == 0).all()) and not (bits == 8 and TARGET_OPSET[0] >= 21):
+    # type UINT8"); uint8 pairs it leaves alone. 4-bit grids keep INT4. 16-bit grids are
+    # always UINT16 with zero point 32768 - r (QNN's 16-bit activations are unsigned), held
+    # as int32 while tracing (torch writes no uint16 constant) and marked for the rewrite.
+    if sixteen:
+        zero_point = (half - r).to(torch.int32)
+    elif bool((r == 0).all()) and not (bits == 8 and TARGET_OPSET[0] >= 21):
         zero_point = torch.zeros(r.shape, dtype=torch.int8)
     else:
         zero_point = (half - r).to(torch.uint8)
     _note_emission()
+    four = four or sixteen  # (both pass their zero point through the marker)
     return _ActivationQDQ.apply(data, (value, scale, zero_point, axis, four))
 
 
