@@ -184,3 +184,24 @@ class CachingDecoder(nn.Module):
         h = h * sequence.unsqueeze(-1).to(h.dtype)
         kept = slice(-logits_to_keep, None) if isinstance(logits_to_keep, int) else logits_to_keep
         return {"logits": self.head(h[:, kept, :]), "past_key_values": cache}
+
+
+def fills_keywords(forward):
+    """Passes ``scale`` on as a keyword, as transformers' decorators pass ``use_cache``."""
+    def wrapper(self, *args, **kwargs):
+        kwargs.setdefault("scale", None)
+        return forward(self, *args, **kwargs)
+    wrapper.__wrapped__ = forward
+    return wrapper
+
+
+class DecoratedMLP(nn.Module):
+    """A forward behind a decorator that fills in one of its keyword arguments."""
+
+    def __init__(self, d: int = 16) -> None:
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+
+    @fills_keywords
+    def forward(self, x: torch.Tensor, scale: float = None) -> torch.Tensor:
+        return self.fc(x) * (1.0 if scale is None else scale)

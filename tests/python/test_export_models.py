@@ -313,6 +313,14 @@ def test_outputs_arguments_and_ops_torch_cannot_export():
                 for optimize in (False, True):
                     err = float(np.abs(run_ort(art.path, (x,), optimize) - value(logits).numpy()).max())
                     assert err <= step * 1.0001, (optimize, err / step)
+    # A forward whose decorator passes a defaulted argument as a keyword (transformers'
+    # ELECTRA, RoBERTa: use_cache): torch's exporter passed every default positionally
+    # ("forward() got multiple values for argument 'use_cache'").
+    from export_models import DecoratedMLP
+
+    model = calibrated(DecoratedMLP().eval(), x)
+    with tempfile.TemporaryDirectory() as tmp:
+        check_export(model, (x,), tmp, "decorated")
     assert torch.diff is not torch.Tensor.diff and torch.diff.__module__ != "fastforward.export._onnx"
     assert getattr(torch.Tensor.cumsum, "__module__", None) != "fastforward.export._onnx"
 

@@ -443,10 +443,12 @@ def _given_arguments_only(model: torch.nn.Module, args: Tuple[Any, ...]) -> Iter
     a default, and makes a number among them a graph input (transformers'
     ``logits_to_keep=0``): the model is traced with a tensor where it runs with a Python
     number (``hidden[:, slice(-logits_to_keep, None)]`` became ``hidden[:, tensor(0)]``, the
-    first position only) and ONNX Runtime requires that input. When ``forward`` has such a
-    default the caller did not pass, it is traced through a stand-in taking exactly the
-    given values (positional ones, then the keyword ones), so every other parameter keeps its
-    default as the model runs. Yields the arguments to hand to torch."""
+    first position only) and ONNX Runtime requires that input; and a forward behind a
+    decorator that passes one of those parameters as a keyword (transformers' ELECTRA and
+    RoBERTa: ``use_cache``) failed ("got multiple values for argument 'use_cache'"). When
+    ``forward`` has a default the caller did not pass, it is traced through a stand-in
+    taking exactly the given values (positional ones, then the keyword ones), so every other
+    parameter keeps its default as the model runs. Yields the arguments to hand to torch."""
     import inspect
 
     given = dict(args[-1]) if args and isinstance(args[-1], dict) else None
@@ -456,10 +458,9 @@ def _given_arguments_only(model: torch.nn.Module, args: Tuple[Any, ...]) -> Iter
         parameters = list(inspect.signature(model.forward).parameters.values())
     except (TypeError, ValueError):
         parameters = []
-    numbers = [p for p in parameters[len(positional):] if p.name not in given
-               and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-               and isinstance(p.default, (bool, int, float))]
-    if not numbers:
+    appended = [p for p in parameters[len(positional):] if p.name not in given
+                and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty]
+    if not appended:
         yield args
         return
     inner, had = model.forward, "forward" in model.__dict__
