@@ -592,6 +592,48 @@ def test_resnet18_cnn():
                 raise AssertionError("a zero point one off went unnoticed")
 
 
+class _Masked(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 4)
+
+    def forward(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.fc(features) * mask
+
+
+def test_input_names_are_the_forward_parameters():
+    """Without input_names, the graph's inputs take the names of the forward parameters the
+    example inputs are passed to (torch's tracer named them after values inside the model:
+    'data.1', the input quantizer's argument, and 'onnx::Mul_1'), in both formats; names
+    given by the caller win; ONNX Runtime takes the inputs by those names."""
+    needs_onnx()
+    torch.manual_seed(0)
+    x, mask = torch.randn(3, 8), (torch.rand(3, 4) > 0.5).float()
+    model = _Masked().eval()
+    ff.quantize_model(model, extra_conversion=ff.surrogate_quantized_modules(model))
+    cfg = ff.QuantizationConfig()
+    cfg.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8, granularity=ff.PerChannel(0))
+    cfg.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=8)
+    cfg.initialize(model)
+    with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+        model(x, mask)
+    from fastforward import _integer
+
+    with torch.no_grad(), _integer.integer_execution(False):
+        ref = value(model(x, mask)).numpy()
+        step = float(model.fc(x).quant_args().scale)  # the output: the layer's, times a 0 / 1 mask
+    for fmt in ("onnx_qdq", "onnx"):
+        for given, want in ((None, ["features", "mask"]), (["a", "b"], ["a", "b"])):
+            with tempfile.TemporaryDirectory() as tmp:
+                art = export(model, (x, mask), tmp, "m", format=fmt, input_names=given)
+                names = [i.name for i in onnx.load(art.path).graph.input]
+                assert names == want, (fmt, given, names)
+                if fmt == "onnx_qdq" and ort_available():
+                    session = ort.InferenceSession(art.path, providers=["CPUExecutionProvider"])
+                    got = session.run(None, dict(zip(want, (x.numpy(), mask.numpy()))))[0]
+                    assert np.abs(got - ref).max() <= step * 1.0001, (np.abs(got - ref).max(), step)
+
+
 def test_frozen_and_4bit_weights():
     """Frozen (integer) weights and 4-bit weights are stored as int8 initializers, exactly."""
     needs_onnx()

@@ -10,7 +10,7 @@ import contextlib
 import os
 import tempfile
 import warnings
-from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -483,6 +483,25 @@ def _given_arguments_only(model: torch.nn.Module, args: Tuple[Any, ...]) -> Iter
             del model.forward
 
 
+def _parameter_names(model: torch.nn.Module, args: Tuple[Any, ...]) -> Optional[List[str]]:
+    """The names of ``forward``'s parameters that ``args`` are passed to, as the graph's input
+    names, when every argument is a distinct tensor (one graph input each) taken by a named
+    parameter; else None (torch's names: the tracer's value names, such as ``data.1`` from
+    a quantizer's argument or ``onnx::Mul_1``)."""
+    import inspect
+
+    if not args or not all(isinstance(a, torch.Tensor) for a in args) or len({id(a) for a in args}) < len(args):
+        return None
+    try:
+        parameters = list(inspect.signature(model.forward).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    named = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(named) < len(args):
+        return None
+    return [p.name for p in named[:len(args)]]
+
+
 def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
           input_names: Optional[Sequence[str]], output_names: Optional[Sequence[str]],
           verbose: Optional[bool], options: Dict[str, Any],
@@ -512,6 +531,8 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
             with export_mode(True), strict_quantization(False), torch.no_grad(), _no_fused_attention(), \
                     _grouped_attention_spelt_out(), _ops_spelt_out(), _graph_outputs(model), \
                     _given_arguments_only(model, args) as traced_args, recording:
+                if input_names is None:
+                    input_names = _parameter_names(model, traced_args)
                 try:
                     _trace_to_onnx(model, traced_args, tmp, min(opset_version, torch_max), input_names,
                                    output_names, verbose, options)
