@@ -590,17 +590,10 @@ def quantize8_per_tensor(
     with its dequantized values kept for the simulated path). ``scale``: one float32 entry;
     ``zero_point``: one int32 entry or None (= 0); their values are checked in C. None when
     C cannot do this call. Same values as ``quantize`` / ``quantize_int8``, in one pass."""
-    if not _plain(x, torch.float32) or not _plain(scale, torch.float32) or scale.numel() != 1:
+    ready = _per_tensor_ready(x, torch.float32, scale, zero_point)
+    if ready is None:
         return None
-    if zero_point is not None and (not _plain(zero_point, torch.int32) or zero_point.numel() != 1):
-        return None
-    n = x.numel()
-    lib = _state["lib"] if _state["loaded"] else _lib_or_warn()
-    if lib is None or n == 0:
-        return None
-    grid = _flat_grid(n)
-    if grid is None:
-        return None
+    lib, grid, n = ready
     if want_float and want_dequantized[0]():
         raw = quantize(x.reshape(n), (n,), scale, zero_point, 8)
         return None if raw is None else (raw.view(x.shape), None)
@@ -629,6 +622,23 @@ def quantize8_per_tensor(
     return raw, q8
 
 
+def _per_tensor_ready(t: torch.Tensor, dtype: torch.dtype, scale: torch.Tensor,
+                      zero_point: Optional[torch.Tensor]) -> Optional[Tuple[Any, _Grid, int]]:
+    """(library, flat grid, element count) for a one-tile call on the plain contiguous
+    ``dtype`` tensor ``t`` with one float32 scale and one int32 zero point (or None), or
+    None when C cannot take it (the parameters' values are checked in C)."""
+    if not _plain(t, dtype) or not _plain(scale, torch.float32) or scale.numel() != 1:
+        return None
+    if zero_point is not None and (not _plain(zero_point, torch.int32) or zero_point.numel() != 1):
+        return None
+    n = t.numel()
+    lib = _state["lib"] if _state["loaded"] else _lib_or_warn()
+    if lib is None or n == 0:
+        return None
+    grid = _flat_grid(n)
+    return None if grid is None else (lib, grid, n)
+
+
 def _flat_grid(n: int) -> Optional[_Grid]:
     """The per-tensor grid of a flat tensor of ``n`` elements (made once per ``n``)."""
     grid = _flat_grids.get(n)
@@ -651,17 +661,10 @@ def dequantize8_per_tensor(
     ``dequantize`` of one tile, the same C call and values, for the int8 codes the integer
     path attaches to its tensors. ``scale``: one float32 entry; ``zero_point``: one int32
     entry or None (= 0); their values are checked in C. None when C cannot do this call."""
-    if not _plain(q8, torch.int8) or not _plain(scale, torch.float32) or scale.numel() != 1:
+    ready = _per_tensor_ready(q8, torch.int8, scale, zero_point)
+    if ready is None:
         return None
-    if zero_point is not None and (not _plain(zero_point, torch.int32) or zero_point.numel() != 1):
-        return None
-    n = q8.numel()
-    lib = _state["lib"] if _state["loaded"] else _lib_or_warn()
-    if lib is None or n == 0:
-        return None
-    grid = _flat_grid(n)
-    if grid is None:
-        return None
+    lib, grid, _ = ready
     out = _empty(q8.shape, torch.float32)
     status = lib.ffqrt_dequantize(_pool_ctx(), out.data_ptr(), q8.data_ptr(), ctypes.byref(grid), scale.data_ptr(),
                                   _ptr(zero_point), _S8)

@@ -271,27 +271,43 @@ def _codes(plan: _Plan, x: Any) -> Optional[Tuple[torch.Tensor, _ffqrt.QParam]]:
         return None if act is None else (act.raw, act.qp)
     qp = plan.in_qp
     if type(x) is torch.Tensor:
-        if (x.dtype != torch.float32 or not x.is_cpu or x.layout != torch.strided or not x.is_contiguous()
-                or x.numel() == 0):
-            return None
-        zp = None if qp.zero_point == 0 else _K._zero_point_tensor(qp.zero_point)  # None means 0
-        flat = x.reshape(-1)
-        q = _ffqrt.quantize_int8(flat, (flat.numel(),), plan.in_scale, zp)
-        return None if q is None else (q.view(x.shape), qp)
+        q = _float_input_codes(plan, x)
+        return None if q is None else (q, qp)
     if isinstance(x, QuantizedTensor):
-        # requantization by table, as fastforward._integer._requantize does it
-        act = _integer._activation(x)
-        if act is None or act.raw.dtype != torch.int8:
+        found = _requantization(x, qp)
+        if found is None:
             return None
-        key = (act.qp.scale, act.qp.zero_point, qp.scale, qp.zero_point)
-        table = _integer._requant_cache.get(key)
-        if table is None:
-            return None  # the ordinary path makes the table
+        act, key, table = found
         _integer._note("requantize", "integer")
         if _integer._is_identity(key, table):
             return act.raw, qp  # the same codes: read them where they are (never written)
         return _integer._apply_table(act.raw, table), qp
     return None
+
+
+def _float_input_codes(plan: _Plan, x: torch.Tensor) -> Optional[torch.Tensor]:
+    """The int8 codes of a plain float32 input on the plan's input grid, as the input
+    quantizer computes them (None: not a contiguous float32 CPU tensor, or C declined)."""
+    if (x.dtype is not torch.float32 or not x.is_cpu or x.layout is not torch.strided or not x.is_contiguous()
+            or x.numel() == 0):
+        return None
+    qp = plan.in_qp
+    zp = None if qp.zero_point == 0 else _K._zero_point_tensor(qp.zero_point)  # None means 0
+    flat = x.reshape(-1)
+    q = _ffqrt.quantize_int8(flat, (flat.numel(),), plan.in_scale, zp)
+    return None if q is None else q.view(x.shape)
+
+
+def _requantization(x: QuantizedTensor, qp: _ffqrt.QParam) -> Optional[Tuple[Any, Tuple[Any, ...], torch.Tensor]]:
+    """(operand, table key, table) of requantizing ``x``'s int8 codes onto ``qp`` by table,
+    as fastforward._integer._requantize does it, or None (no int8 codes, or no table yet:
+    the ordinary path makes it)."""
+    act = _integer._activation(x)
+    if act is None or act.raw.dtype != torch.int8:
+        return None
+    key = (act.qp.scale, act.qp.zero_point, qp.scale, qp.zero_point)
+    table = _integer._requant_cache.get(key)
+    return None if table is None else (act, key, table)
 
 
 def _out_grid(how: Tuple[int, Any]) -> Optional[_ffqrt.QParam]:
@@ -547,23 +563,14 @@ def activation(m: Any, x: Any) -> Any:
     if _integer._is_identity(_integer._lut_key(op, plan.extra, qp, qy), table):
         return MISS  # the functional op shares its input's raw data then: the ordinary forward
     if type(x) is torch.Tensor:
-        if (x.dtype is not torch.float32 or not x.is_cpu or x.layout is not torch.strided or not x.is_contiguous()
-                or x.numel() == 0):
-            return MISS
-        zp = None if qp.zero_point == 0 else _K._zero_point_tensor(qp.zero_point)  # None means 0
-        flat = x.reshape(-1)
-        codes = _ffqrt.quantize_int8(flat, (flat.numel(),), plan.in_scale, zp)
+        codes = _float_input_codes(plan, x)
         if codes is None:
             return MISS
-        codes = codes.view(x.shape)
     elif isinstance(x, QuantizedTensor):
-        act = _integer._activation(x)
-        if act is None or act.raw.dtype != torch.int8:
+        found_requant = _requantization(x, qp)
+        if found_requant is None:
             return MISS
-        key = (act.qp.scale, act.qp.zero_point, qp.scale, qp.zero_point)
-        requant = _integer._requant_cache.get(key)
-        if requant is None:
-            return MISS  # the ordinary path makes the table
+        act, key, requant = found_requant
         if not _integer._is_identity(key, requant):
             # the requantization table then the op's, as one table (made once per pair)
             found = plan.shapes.get(key)
