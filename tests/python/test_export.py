@@ -244,6 +244,19 @@ def check_layer_by_layer(model, inputs, path, optimize):
     return off
 
 
+def check_reference_and_layers(model, x, path):
+    """ONNX Runtime's reference execution of ``path`` within one output step of the model
+    on every element, and both executions layer by layer (check_layer_by_layer)."""
+    if not ort_available():
+        return
+    with torch.no_grad():
+        ref = value(model(x)).numpy()
+    err = float(np.abs(run_ort(path, (x,), False) - ref).max())
+    assert err <= output_step(model, x) * 1.0001, err
+    for optimize in (False, True):
+        check_layer_by_layer(model, (x,), path, optimize)
+
+
 def check_quantize_linear_nodes(model, inputs, path):
     """ORT's reference execution node by node: every QuantizeLinear, fed ORT's own input,
     computes ONNX's formula ``q = saturate(round(fl(x/s)) + zp)`` exactly, its fastforward
@@ -765,17 +778,11 @@ def test_int4_at_opset_21():
             assert inits[node.input[2]].data_type == onnx.TensorProto.INT4
         zero_points = {inits[n.input[2]].data_type for n in proto.graph.node if n.op_type == "QuantizeLinear"}
         assert onnx.TensorProto.UINT4 in zero_points and onnx.TensorProto.UINT8 in zero_points
-        if ort_available():
-            with torch.no_grad():
-                ref = value(model(x)).numpy()
-            step = output_step(model, x)
-            # End to end, ORT's reference execution only: its optimised graph rounds the
-            # float bias to int32 at s_in * s_w, and a one-step flip that the 4-bit
-            # activation keeps is several steps of the output (measured 0 to 4 over seeds;
-            # docs/export.md). Layer by layer, both executions are within one step.
-            assert float(np.abs(run_ort(art.path, (x,), False) - ref).max()) <= step * 1.0001
-            for optimize in (False, True):
-                check_layer_by_layer(model, (x,), art.path, optimize)
+        # End to end, ORT's reference execution only: its optimised graph rounds the float
+        # bias to int32 at s_in * s_w, and a one-step flip that the 4-bit activation keeps
+        # is several steps of the output (measured 0 to 4 over seeds; docs/export.md).
+        # Layer by layer, both executions are within one step.
+        check_reference_and_layers(model, x, art.path)
 
 
 def test_int4_conv_weights_at_opset_21():
@@ -807,11 +814,7 @@ def test_int4_conv_weights_at_opset_21():
             assert inits[weight_dq[0].input[0]].data_type == onnx.TensorProto.INT4
             assert list(inits[weight_dq[0].input[0]].dims) == list(conv.weight.shape)
             assert not [n for n in proto.graph.node if n.op_type == "Reshape"]
-            if ort_available():
-                with torch.no_grad():
-                    ref = value(model(x)).numpy()
-                assert float(np.abs(run_ort(art.path, (x,), False) - ref).max()) <= output_step(model, x) * 1.0001
-                check_layer_by_layer(model, (x,), art.path, True)
+            check_reference_and_layers(model, x, art.path)
 
 
 def test_disabled_quantizers_export_float_graphs():

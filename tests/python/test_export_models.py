@@ -237,7 +237,7 @@ def test_16bit_activations_at_opset_21():
     the quantizer and the opset that has them. ORT's reference execution within one step of
     the simulated model, layer by layer within one step in both executions."""
     needs_onnx()
-    from test_export import check_layer_by_layer, initializer_map
+    from test_export import check_reference_and_layers, initializer_map
 
     from fastforward.nn import LinearQuantizer
 
@@ -269,13 +269,7 @@ def test_16bit_activations_at_opset_21():
         zero_points = [inits[n.input[2]] for n in proto.graph.node if n.op_type == "QuantizeLinear"]
         assert len(zero_points) == 6 and {z.data_type for z in zero_points} == {onnx.TensorProto.UINT16}
         assert 32768 in [int(onnx.numpy_helper.to_array(z)) for z in zero_points]  # the symmetric one
-        if ort_available():
-            with torch.no_grad():
-                ref = value(model(x)).numpy()
-            step = output_step(model, x)
-            assert float(np.abs(run_ort(art.path, (x,), False) - ref).max()) <= step * 1.0001
-            for optimize in (False, True):
-                check_layer_by_layer(model, (x,), art.path, optimize)
+        check_reference_and_layers(model, x, art.path)
 
 
 def test_outputs_arguments_and_ops_torch_cannot_export():
