@@ -20,9 +20,9 @@
 //   give bit-identical results (integers exactly; floats too, see README.md).
 //
 // Quantization (one formula for every kernel):
-//   q = clamp(round_half_even(x / scale + zero_point), qmin, qmax)
-//   (the zero point is added in float before rounding; rounding first would differ at
-//   exact ties when the zero point is odd)
+//   q = clamp(round_half_even(fl(x / scale) + zero_point), qmin, qmax)
+//   (rounded exactly: round(v) + zero_point, and at an exact tie of v, where an odd zero
+//   point changes which neighbour is even, the half-integer v + zero_point rounded)
 //   x' = (float)(q - zero_point) * scale
 // NaN quantizes to qmin. Clamping happens in float, before the conversion to integer.
 #ifndef FFQRT_H

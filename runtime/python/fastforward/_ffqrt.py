@@ -367,8 +367,9 @@ def quantize(
     zero_point: Optional[torch.Tensor],
     num_bits: int,
 ) -> Optional[torch.Tensor]:
-    """Raw grid values of ``x`` as float32 (``clamp(round(x / s + zp), qmin, qmax)``, -0 as
-    +0), or None when C cannot do this call. ``scale``: float32, one per tile;
+    """Raw grid values of ``x`` as float32 (``clamp(round(x / s + zp), qmin, qmax)``, the
+    rounding exact as ``ffqrt_qf`` does it, -0 as +0), or None when C cannot do this call.
+    ``scale``: float32, one per tile;
     ``zero_point``: int32 or None (= 0). One pass (``ffqrt_quantize_float``)."""
     nhwc = _nhwc(x, tile) if isinstance(x, torch.Tensor) else None
     if nhwc is not None:
