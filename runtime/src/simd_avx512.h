@@ -4,6 +4,11 @@
 
 #include <immintrin.h>
 
+// The rounding mode of _mm*_round_ps (a constant expression, as clang requires).
+#ifndef FFQRT_NEAREST
+#define FFQRT_NEAREST (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#endif
+
 // A divisor for ffqrt_qf16: s and r = ffqrt_recip(s) (0: divide).
 typedef struct ffqrt_div16 {
     __m512 s, r;
@@ -39,13 +44,12 @@ static inline __m512 ffqrt_div16_apply(__m512 x, ffqrt_div16 d) {
 // z_odd: whether the integer z is odd; an even z keeps the parity of round(v), so ties need
 // no second rounding then.
 static inline __m512 ffqrt_qf16(__m512 x, ffqrt_div16 d, __m512 z, __m512 lo, __m512 hi, int z_odd) {
-    const int nearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
     __m512 v = ffqrt_div16_apply(x, d);
-    __m512 r = _mm512_roundscale_ps(v, nearest);
+    __m512 r = _mm512_roundscale_ps(v, FFQRT_NEAREST);
     if (!z_odd) return _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(r, z), lo), hi);
     __mmask16 tie = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, r)), _mm512_set1_ps(0.5f), _CMP_EQ_OQ);
-    __m512 q =
-        _mm512_mask_blend_ps(tie, _mm512_add_ps(r, z), _mm512_roundscale_ps(_mm512_add_ps(v, z), nearest));
+    __m512 q = _mm512_mask_blend_ps(tie, _mm512_add_ps(r, z),
+                                    _mm512_roundscale_ps(_mm512_add_ps(v, z), FFQRT_NEAREST));
     return _mm512_min_ps(_mm512_max_ps(q, lo), hi);
 }
 
