@@ -1386,6 +1386,37 @@ def conv2d(x: torch.Tensor, px: QParam, packed: torch.Tensor, bias: Optional[tor
     return y.permute(0, 3, 1, 2) if nhwc else y
 
 
+def _conv_call_setup(call: Any, who: str, packed: torch.Tensor, bias: Optional[torch.Tensor], shape: Any,
+                     out: Optional[QParam], px: Optional[QParam] = None) -> Tuple[Any, int]:
+    """The checks and fields StaticConvCall and ConvCall share: libffqrt loaded, ``shape``
+    from conv2d_shape, the input grid ``px`` (when given) and ``out`` QParams, ``packed`` the
+    shape's pack, ``bias`` float32 [c_out]; sets ``call``'s shape, packed, bias, out, layout
+    flags, output dims and dtype and the C pointers. Returns (library, conv2d workspace
+    bytes); errors name ``who``."""
+    lib = _integer_lib()
+    if lib is None:
+        raise RuntimeError("%s: libffqrt is not loaded" % who)
+    if not isinstance(shape, _ConvShape):
+        raise ValueError("%s: shape must come from conv2d_shape" % who)
+    if px is not None:
+        _need_qparam(px, who + " input grid")
+    pack_bytes, work_bytes, oh, ow = _conv_sizes(lib, shape)
+    if not _plain(packed, torch.uint8) or packed.numel() != pack_bytes:
+        raise ValueError("%s: packed weights do not match the shape" % who)
+    if bias is not None:
+        _need(bias, who + " bias", (torch.float32,), shape.c_out)
+    if out is not None:
+        _need_qparam(out, who + " output")
+    call.shape, call.packed, call.bias, call.out = shape, packed, bias, out
+    call.nhwc_in, call.nhwc_out = bool(shape.layout & CONV_IN_NHWC), bool(shape.layout & CONV_OUT_NHWC)
+    call.dims = (shape.n, oh, ow, shape.c_out) if call.nhwc_out else (shape.n, shape.c_out, oh, ow)
+    call.y_dtype = torch.float32 if out is None else out.dtype
+    call.py = None if out is None else ctypes.pointer(out._c)
+    call.shape_ptr = ctypes.pointer(shape)
+    call.packed_ptr, call.bias_ptr = packed.data_ptr(), _ptr(bias)
+    return lib, work_bytes
+
+
 class StaticConvCall:
     """``conv2d`` of a float32 input quantized onto the per-tensor 8-bit grid ``px`` in the
     same C call (``ffqrt_conv2d_static``), for one ``shape``, with the pack, bias and output
@@ -1397,27 +1428,9 @@ class StaticConvCall:
 
     def __init__(self, px: QParam, packed: torch.Tensor, bias: Optional[torch.Tensor], shape: Any,
                  out: Optional[QParam] = None) -> None:
-        lib = _integer_lib()
-        if lib is None:
-            raise RuntimeError("StaticConvCall: libffqrt is not loaded")
-        if not isinstance(shape, _ConvShape):
-            raise ValueError("StaticConvCall: shape must come from conv2d_shape")
-        _need_qparam(px, "StaticConvCall input grid")
-        pack_bytes, _, oh, ow = _conv_sizes(lib, shape)
-        if not _plain(packed, torch.uint8) or packed.numel() != pack_bytes:
-            raise ValueError("StaticConvCall: packed weights do not match the shape")
-        if bias is not None:
-            _need(bias, "StaticConvCall bias", (torch.float32,), shape.c_out)
-        if out is not None:
-            _need_qparam(out, "StaticConvCall output")
+        lib, _ = _conv_call_setup(self, "StaticConvCall", packed, bias, shape, out, px)
         self.fn = lib.ffqrt_conv2d_static
-        self.shape, self.packed, self.bias, self.out, self.px = shape, packed, bias, out, px
-        self.nhwc_in, self.nhwc_out = bool(shape.layout & CONV_IN_NHWC), bool(shape.layout & CONV_OUT_NHWC)
-        self.dims = (shape.n, oh, ow, shape.c_out) if self.nhwc_out else (shape.n, shape.c_out, oh, ow)
-        self.y_dtype = torch.float32 if out is None else out.dtype
-        self.py = None if out is None else ctypes.pointer(out._c)
-        self.px_ptr, self.shape_ptr = ctypes.pointer(px._c), ctypes.pointer(shape)
-        self.packed_ptr, self.bias_ptr = packed.data_ptr(), _ptr(bias)
+        self.px, self.px_ptr = px, ctypes.pointer(px._c)
         self.work_bytes = int(lib.ffqrt_conv2d_static_workspace_size(ctypes.byref(shape)))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -1446,27 +1459,8 @@ class ConvCall:
 
     def __init__(self, packed: torch.Tensor, bias: Optional[torch.Tensor], shape: Any,
                  out: Optional[QParam] = None) -> None:
-        lib = _integer_lib()
-        if lib is None:
-            raise RuntimeError("ConvCall: libffqrt is not loaded")
-        if not isinstance(shape, _ConvShape):
-            raise ValueError("ConvCall: shape must come from conv2d_shape")
-        pack_bytes, work_bytes, oh, ow = _conv_sizes(lib, shape)
-        if not _plain(packed, torch.uint8) or packed.numel() != pack_bytes:
-            raise ValueError("ConvCall: packed weights do not match the shape")
-        if bias is not None:
-            _need(bias, "ConvCall bias", (torch.float32,), shape.c_out)
-        if out is not None:
-            _need_qparam(out, "ConvCall output")
-        self.shape, self.packed, self.bias, self.out = shape, packed, bias, out
-        self.nhwc_in, self.nhwc_out = bool(shape.layout & CONV_IN_NHWC), bool(shape.layout & CONV_OUT_NHWC)
-        self.dims = (shape.n, oh, ow, shape.c_out) if self.nhwc_out else (shape.n, shape.c_out, oh, ow)
+        _, self.work_bytes = _conv_call_setup(self, "ConvCall", packed, bias, shape, out)
         self.x_shape = (shape.n, shape.c_in, shape.h, shape.w)
-        self.y_dtype = torch.float32 if out is None else out.dtype
-        self.py = None if out is None else ctypes.pointer(out._c)
-        self.shape_ptr = ctypes.pointer(shape)
-        self.packed_ptr, self.bias_ptr = packed.data_ptr(), _ptr(bias)
-        self.work_bytes = work_bytes
 
     def __call__(self, x: torch.Tensor, px: QParam) -> torch.Tensor:
         if (type(x) is not torch.Tensor or type(px) is not QParam or x.dtype != px.dtype
