@@ -334,12 +334,19 @@ def check_weights_stored(proto, expected):
     return stored
 
 
-def calibrated_w8a8(model, x, symmetric_activations=False):
+def w8a8(model, symmetric_activations=False):
+    """``model`` converted (torch layers through their surrogate quantized modules) with
+    8-bit per-channel weight and 8-bit activation quantizers, not yet calibrated."""
     ff.quantize_model(model, extra_conversion=ff.surrogate_quantized_modules(model))
     cfg = ff.QuantizationConfig()
     cfg.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8, granularity=ff.PerChannel(0))
     cfg.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=8, symmetric=symmetric_activations)
     cfg.initialize(model)
+    return model
+
+
+def calibrated_w8a8(model, x, symmetric_activations=False):
+    w8a8(model, symmetric_activations)
     with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
         for _ in range(3):
             model(torch.randn_like(x))
@@ -622,12 +629,7 @@ def test_input_names_are_the_forward_parameters():
     needs_onnx()
     torch.manual_seed(0)
     x, mask = torch.randn(3, 8), (torch.rand(3, 4) > 0.5).float()
-    model = _Masked().eval()
-    ff.quantize_model(model, extra_conversion=ff.surrogate_quantized_modules(model))
-    cfg = ff.QuantizationConfig()
-    cfg.add_rule("**/[quantizer:parameter/weight]", LinearQuantizer, num_bits=8, granularity=ff.PerChannel(0))
-    cfg.add_rule("**/[quantizer:activation]", LinearQuantizer, num_bits=8)
-    cfg.initialize(model)
+    model = w8a8(_Masked().eval())
     with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
         model(x, mask)
     from fastforward import _integer
