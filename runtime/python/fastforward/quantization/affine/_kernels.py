@@ -135,9 +135,9 @@ def round_shifted(v: torch.Tensor, r: Any) -> torch.Tensor:
     (a tensor broadcasting with ``v``, or 0.0): ``round(v) - r``, and at exact ties of ``v``
     (``|v - round(v)| == 1/2``, where an odd ``r`` changes which neighbour is even) the
     half-integer ``v - r``, exact there, rounded. A new tensor."""
-    rounded = round_half_even(v)
+    rounded = round_half_even(v)  # (a new tensor)
     if isinstance(r, float) and r == 0.0:
-        return rounded.clone() if rounded is v else rounded
+        return rounded
     tie = (v - rounded).abs_() == 0.5
     return torch.where(tie, round_half_even(v - r), rounded - r)
 
