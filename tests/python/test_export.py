@@ -12,10 +12,12 @@ every test skips with that reason; without onnxruntime (Debian has no package of
 torch 1.13) the files are exported and checked but not run, and a note says so.
 """
 
+import json
 import os
 import sys
 import tempfile
 import warnings
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -621,6 +623,37 @@ class _Masked(torch.nn.Module):
         return self.fc(features) * mask
 
 
+class _Scaled(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 4)
+
+    def forward(self, features: torch.Tensor, scale: float, mask: Any = None, use_mask: bool = True) -> torch.Tensor:
+        y = self.fc(features) * scale
+        return y * mask if use_mask and mask is not None else y
+
+
+def test_input_names_stop_at_a_number():
+    """torch's exporter makes a number argument a graph input (unnamed) and names inputs in
+    order: the forward parameters' names go to the leading tensors only, so the tensor after
+    a number keeps torch's name instead of taking a wrong one; a bool keyword (transformers'
+    use_cache=False) leaves the names of the tensors before it."""
+    needs_onnx()
+    torch.manual_seed(0)
+    x, mask = torch.randn(3, 8), torch.rand(3, 4)
+    model = w8a8(_Scaled().eval())
+    with torch.no_grad(), ff.estimate_ranges(model, ff.range_setting.running_minmax):
+        model(x, 2.0, mask)
+    for args, kwargs in (((x, 2.0, mask), None), ((x, 2.0), {"mask": mask, "use_mask": False})):
+        with tempfile.TemporaryDirectory() as tmp:
+            art = export(model, args, tmp, "m", format="onnx_qdq", model_kwargs=kwargs)
+            inputs = onnx.load(art.path).graph.input
+            assert inputs[0].name == "features", [i.name for i in inputs]
+            shapes = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in inputs}
+            assert all(shapes[name] == list(t.shape) for name, t in (("features", x), ("mask", mask))
+                       if name in shapes), shapes
+
+
 def test_input_names_are_the_forward_parameters():
     """Without input_names, the graph's inputs take the names of the forward parameters the
     example inputs are passed to (torch's tracer named them after values inside the model:
@@ -647,6 +680,57 @@ def test_input_names_are_the_forward_parameters():
                     session = ort.InferenceSession(art.path, providers=["CPUExecutionProvider"])
                     got = session.run(None, dict(zip(want, (x.numpy(), mask.numpy()))))[0]
                     assert np.abs(got - ref).max() <= step * 1.0001, (np.abs(got - ref).max(), step)
+
+
+class _ManyOutputs(torch.nn.Module):
+    """One tensor, a tuple, or a dictionary holding a tuple, by ``kind``."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.a, self.b = torch.nn.Linear(8, 4), torch.nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        if self.kind == "tensor":
+            return self.a(x)
+        if self.kind == "tuple":
+            return self.a(x), self.b(x)
+        return {"logits": self.a(x), "aux": (self.b(x), torch.relu(self.a(x)))}
+
+
+def test_output_names_follow_the_output_structure():
+    """Without output_names, the graph's outputs are named after the model's output (torch's
+    tracer numbered them: '20'): 'output' for one tensor, 'output_0', 'output_1' for a
+    tuple's items, a dictionary's keys, nested parts joined with '_'; names given by the
+    caller win. ONNX Runtime returns the values under those names, and the encodings format
+    keeps an output quantizer's encoding under the output's name."""
+    needs_onnx()
+    torch.manual_seed(1)
+    x = torch.randn(5, 8)
+    wanted = {"tensor": ["output"], "tuple": ["output_0", "output_1"], "dict": ["logits", "aux_0", "aux_1"]}
+    from fastforward import _integer
+
+    for kind, want in wanted.items():
+        model = calibrated_w8a8(_ManyOutputs(kind).eval(), x)
+        with torch.no_grad(), _integer.integer_execution(False):
+            out = model(x)
+        refs = [value(t).numpy() for t in (
+            [out] if kind == "tensor" else list(out) if kind == "tuple" else [out["logits"], *out["aux"]])]
+        for fmt in ("onnx_qdq", "onnx"):
+            for given in (None, ["r%d" % i for i in range(len(want))]):
+                with tempfile.TemporaryDirectory() as tmp:
+                    art = export(model, (x,), tmp, "m", format=fmt, output_names=given)
+                    proto = onnx.load(art.path)
+                    names = [o.name for o in proto.graph.output]
+                    assert names == (given or want), (kind, fmt, names)
+                    if fmt == "onnx":
+                        with open(art.encodings_path) as f:
+                            assert names[0] in json.load(f)["activation_encodings"], (kind, names)
+                    elif ort_available():
+                        session = ort.InferenceSession(art.path, providers=["CPUExecutionProvider"])
+                        assert [o.name for o in session.get_outputs()] == names
+                        for ref, got in zip(refs, session.run(None, {"x": x.numpy()})):
+                            assert np.abs(got - ref).max() <= np.abs(ref).max() / 100, (kind, np.abs(got - ref).max())
 
 
 def test_frozen_and_4bit_weights():
@@ -1015,7 +1099,6 @@ def test_export_mode_outside_export_keeps_values():
 
 
 def load_encodings(art):
-    import json
 
     assert art.encodings_path == os.path.splitext(art.path)[0] + ".encodings"
     with open(art.encodings_path) as f:
@@ -1280,7 +1363,6 @@ def test_qnn_onnx_options():
     """Names given to the graph's inputs and outputs carry the encodings; altered node names;
     the encoding handler's result is what is written; float weights on request; external
     data."""
-    import json
 
     from fastforward.export import ExportRequest, QnnOnnxOptions, export_with_pipeline
 

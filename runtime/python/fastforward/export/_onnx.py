@@ -408,17 +408,75 @@ def _exportable(value: Any, where: str, dropped: list) -> Any:
     return _Dropped()
 
 
+def _output_leaves(value: Any, where: str) -> List[Tuple[str, Tuple[int, ...]]]:
+    """(name, shape) of every tensor in an output, in the order torch's exporter makes them
+    graph outputs (tuples and lists in order, dictionaries in their order): a tensor alone
+    is ``output``, the items of a tuple ``output_0``, ``output_1``, a dictionary's values
+    its keys (``logits``), nested ones joined with ``_`` (``hidden_states_0``)."""
+    if isinstance(value, torch.Tensor):
+        return [(where or "output", tuple(value.shape))]
+    found: List[Tuple[str, Tuple[int, ...]]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _output_leaves(item, "%s_%s" % (where, key) if where else str(key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found += _output_leaves(item, "%s_%d" % (where or "output", i))
+    return found
+
+
+def _name_outputs(model_proto: Any, leaves: List[Tuple[str, Tuple[int, ...]]]) -> None:
+    """Give the graph's outputs the names of ``leaves`` (``_output_leaves``) in place of the
+    tracer's value numbers (``20``), when they correspond one to one: as many, each of the
+    leaf's static shape, each computed by a node (not an input or initializer passed
+    through), and the new names unique and unused elsewhere in the graph. Otherwise the
+    graph keeps torch's names."""
+    graph = model_proto.graph
+    outputs = list(graph.output)
+    if not leaves or len(leaves) != len(outputs):
+        return
+    new = [name for name, _ in leaves]
+    old = [o.name for o in outputs]
+    produced = {name for node in graph.node for name in node.output}
+    taken = ({i.name for i in graph.input} | {t.name for t in graph.initializer} | produced
+             | {v.name for v in graph.value_info}) - set(old)
+    if len(set(new)) != len(new) or len(set(old)) != len(old) or taken & set(new) or not set(old) <= produced:
+        return
+    for (_, shape), out in zip(leaves, outputs):
+        dims = out.type.tensor_type.shape.dim if out.type.HasField("tensor_type") else None
+        if dims is None or len(dims) != len(shape):
+            return
+        if any(d.HasField("dim_value") and d.dim_value != n for d, n in zip(dims, shape)):
+            return
+    rename = dict(zip(old, new))
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name in rename:
+                node.input[i] = rename[name]
+        for i, name in enumerate(node.output):
+            if name in rename:
+                node.output[i] = rename[name]
+    for info in graph.value_info:
+        if info.name in rename:
+            info.name = rename[info.name]
+    for out in outputs:
+        out.name = rename[out.name]
+
+
 @contextlib.contextmanager
-def _graph_outputs(model: torch.nn.Module) -> Iterator[None]:
+def _graph_outputs(model: torch.nn.Module, leaves: Optional[list] = None) -> Iterator[None]:
     """While the model is traced, its outputs go through ``_exportable`` (a forward hook of
     the model): a value torch's exporter cannot return is left out of the graph's outputs,
     with a warning naming it; the rest of the graph, what computes the other outputs, is
-    unchanged."""
+    unchanged. ``leaves`` receives the tensors of the last call's output as
+    ``_output_leaves`` lists them (the names the graph's outputs get)."""
     warned = []
 
     def hook(module: torch.nn.Module, args: Any, output: Any) -> Any:
         dropped: list = []
         out = _exportable(output, "", dropped)
+        if leaves is not None:
+            leaves[:] = _output_leaves(out, "")
         if dropped and not warned:
             warned.append(True)
             warnings.warn("export: the model's output%s %s (%s) cannot be a graph output of torch's ONNX "
@@ -484,13 +542,22 @@ def _given_arguments_only(model: torch.nn.Module, args: Tuple[Any, ...]) -> Iter
 
 
 def _parameter_names(model: torch.nn.Module, args: Tuple[Any, ...]) -> Optional[List[str]]:
-    """The names of ``forward``'s parameters that ``args`` are passed to, as the graph's input
-    names, when every argument is a distinct tensor (one graph input each) taken by a named
-    parameter; else None (torch's names: the tracer's value names, such as ``data.1`` from
-    a quantizer's argument or ``onnx::Mul_1``)."""
+    """The names of ``forward``'s parameters that the leading tensors of ``args`` are passed
+    to, as the graph's first input names: the tensors before any other argument, when they
+    are distinct (one graph input each) and taken by named parameters; None when ``args``
+    does not start with such a tensor (torch's names: the tracer's value names, such as
+    ``data.1`` from a quantizer's argument or ``onnx::Mul_1``). torch's exporter makes a
+    number argument a graph input too and names the inputs in order, so names stop at the
+    first argument that is not a tensor (transformers' ``use_cache=False`` after
+    ``input_ids``); later inputs keep torch's names."""
     import inspect
 
-    if not args or not all(isinstance(a, torch.Tensor) for a in args) or len({id(a) for a in args}) < len(args):
+    tensors: List[torch.Tensor] = []
+    for a in args:
+        if not isinstance(a, torch.Tensor):
+            break
+        tensors.append(a)
+    if not tensors or len({id(a) for a in tensors}) < len(tensors):
         return None
     try:
         parameters = list(inspect.signature(model.forward).parameters.values())
@@ -499,7 +566,7 @@ def _parameter_names(model: torch.nn.Module, args: Tuple[Any, ...]) -> Optional[
     named = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(named) < len(args):
         return None
-    return [p.name for p in named[:len(args)]]
+    return [p.name for p in named[:len(tensors)]]
 
 
 def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
@@ -527,9 +594,10 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
             del _qdq.FOUR_BIT_WEIGHTS[:]
             where = _ModulePath(model, notes.modules if notes is not None else None)
             handles.append(where)
+            leaves: list = []
             recording = notes if notes is not None else contextlib.nullcontext()
             with export_mode(True), strict_quantization(False), torch.no_grad(), _no_fused_attention(), \
-                    _grouped_attention_spelt_out(), _ops_spelt_out(), _graph_outputs(model), \
+                    _grouped_attention_spelt_out(), _ops_spelt_out(), _graph_outputs(model, leaves), \
                     _given_arguments_only(model, args) as traced_args, recording:
                 if input_names is None:
                     input_names = _parameter_names(model, traced_args)
@@ -546,7 +614,10 @@ def trace(model: torch.nn.Module, args: Tuple[Any, ...], opset_version: int,
             _qdq.TARGET_OPSET[0] = DEFAULT_OPSET
             for handle in handles:
                 handle.remove()
-        return onnx.load(tmp)
+        proto = onnx.load(tmp)
+        if output_names is None:
+            _name_outputs(proto, leaves)
+        return proto
     finally:
         os.unlink(tmp)
 
