@@ -55,6 +55,36 @@ def test_a_string_joined_to_a_selector_resolves_class_names_where_it_is_written(
     assert names(mpath.query("*/[cls:Block]") | "0/[cls:Local]", model) == ["0.act", "1.0"]
 
 
+def test_queries_in_comprehensions_see_the_enclosing_function_s_names():
+    # Before Python 3.12 a comprehension or generator expression runs in a frame of its own
+    # holding only its loop variables, so [cls:Local] of a class local to the function was
+    # "not defined where the query was made" (3.12 inlines comprehensions: FastForward's
+    # tests written there see the function's names).
+    class Local(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(2, 2)
+
+    models = [torch.nn.Sequential(Local(), torch.nn.ReLU()), torch.nn.Sequential(torch.nn.ReLU(), Local())]
+    assert [mpath.search("[cls:Local]", m)[0].full_name for m in models] == ["0", "1"]
+    assert {i: len(mpath.search("*/[cls:Local]/fc", m)) for i, m in enumerate(models)} == {0: 0, 1: 0}
+    assert sorted(r.full_name for m in models for r in mpath.search("[cls:Local]/fc", m)) == ["0.fc", "1.fc"]
+    assert all(len(mpath.search(mpath.query("*") & "[cls:Local]", m)) == 1 for m in models)
+    for m in models:
+        ff.quantize_model(m, extra_conversion=ff.surrogate_quantized_modules(m))
+    found = [len(ff.find_quantizers(m, "[cls:Local]/fc/[quantizer:parameter/weight]")) for m in models]
+    assert found == [1, 1]
+    rules = [ff.QuantizationConfig().add_rule("[cls:Local]/fc/weight_quantizer", LinearQuantizer, num_bits=4)
+             for _ in models]
+    for rule, m in zip(rules, models):
+        rule.initialize(m)
+    assert [type(m[i].fc.weight_quantizer).__name__ for i, m in ((0, models[0]), (1, models[1]))] == [
+        "LinearQuantizer", "LinearQuantizer"]
+    # the comprehension's own names still win over the function's
+    fc = "not a class"  # noqa: F841 - shadowed below
+    assert [mpath.search("[cls:fc]", m)[0].full_name for fc in (Local,) for m in models[:1]] == ["0"]
+
+
 def test_query_for_module_selects_modules_whose_names_the_syntax_cannot_spell():
     # A ModuleDict key may be any text without a '.'; query_for_module parsed the path as a
     # query and raised MPathParseError for 'my-layer'.
