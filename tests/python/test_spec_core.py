@@ -291,6 +291,25 @@ def test_dynamic_parameter_inference_is_followed_by_static_quantization():
     assert torch.equal(x.grad, torch.ones(6))
 
 
+def test_quantizer_metadata_compares_by_tags_shape_and_attributes():
+    # QuantizerMetadata had no __eq__: two built from the same arguments were unequal, so a
+    # slot's metadata could not be compared with the one it was declared with.
+    from fastforward.nn import QuantizedLinear, QuantizerMetadata
+
+    weight = QuantizerMetadata(weight_quantizer=True, shape=(4, 3))
+    assert weight == QuantizerMetadata("parameter/weight", shape=torch.Size([4, 3]))
+    assert QuantizedLinear(3, 4).weight_quantizer.quant_metadata == weight
+    assert QuantizerMetadata(weight_quantizer=True) == QuantizerMetadata("parameter", "parameter/weight")
+    for other in (QuantizerMetadata(weight_quantizer=True, shape=(3, 4)), QuantizerMetadata(bias_quantizer=True, shape=(4, 3)),
+                  QuantizerMetadata(weight_quantizer=True, shape=(4, 3), group=2), QuantizerMetadata("parameter", shape=(4, 3))):
+        assert weight != other and not weight == other
+    assert QuantizerMetadata(weight_quantizer=True, group=2) == QuantizerMetadata(weight_quantizer=True, group=2)
+    assert weight != "parameter/weight"
+    grown = QuantizerMetadata(weight_quantizer=True, shape=(4, 3))
+    grown.add_tag("custom/tag")
+    assert grown != weight and weight.is_extension(grown)
+
+
 def test_abstract_affine_quantizer_is_abstract():
     # Runtime-spec 4.3: quantization_function (a property) and quantization_parameters() are
     # abstract in AbstractAffineQuantizer; it could be instantiated and failed only when

@@ -149,6 +149,17 @@ class QuantizerMetadata:
             return False
         return all(other._attributes.get(k, object()) == v for k, v in self._attributes.items())
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when tags, shape and attributes are (how a slot's metadata is compared with
+        one built from the same arguments: ``QuantizerMetadata(weight_quantizer=True)``
+        equals ``QuantizerMetadata("parameter/weight")``)."""
+        if not isinstance(other, QuantizerMetadata):
+            return NotImplemented
+        shapes = [None if s is None else tuple(s) for s in (self.shape, other.shape)]
+        return self._tags == other._tags and shapes[0] == shapes[1] and self._attributes == other._attributes
+
+    __hash__ = None  # type: ignore[assignment]  # mutable (add_tag): compared by value, not hashed
+
     def to_stub(self) -> "QuantizerStub":
         """Deprecated: a QuantizerStub carrying this metadata."""
         import warnings
