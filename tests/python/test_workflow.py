@@ -1369,6 +1369,48 @@ def test_freeze_stores_integer_weights_and_round_trips_through_state_dict():
     assert torch.equal(fresh(x).dequantize(), before)
 
 
+def test_a_frozen_state_dict_loads_into_the_unfrozen_form_of_the_model():
+    # Quanto's reload: quantize a fresh float model the same way, then load_state_dict the
+    # frozen one's state. Only a copy still holding stubs took the frozen weights; one whose
+    # weight slots held live quantizers (fastforward.quantize's, a QuantizationConfig's,
+    # calibrated or not) reported the float weights missing and int_weight unexpected.
+    torch.manual_seed(0)
+    float_model = torch.nn.Sequential(torch.nn.Linear(16, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+    x, data = torch.randn(4, 16), torch.randn(32, 16)
+
+    def quanto_way():
+        return ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)
+
+    def config_way():
+        return calibrated(copy.deepcopy(float_model), data)
+
+    for make in (quanto_way, config_way):
+        model = make()
+        with ff.calibration(model):
+            model(data)
+        want = model(x).dequantize()
+        ff.freeze(model)
+        state = model.state_dict()
+        uncalibrated = make()
+        calibrated_copy = make()
+        with ff.calibration(calibrated_copy):
+            calibrated_copy(data)
+        for copy_ in (uncalibrated, calibrated_copy):
+            result = copy_.load_state_dict(state)
+            assert not result.missing_keys and not result.unexpected_keys, (make.__name__, result)
+            assert copy_[0].weight is None and copy_[2].weight is None
+            assert copy_[0].weight_quantizer.int_weight.dtype == torch.int8
+            assert torch.equal(copy_(x).dequantize(), want), make.__name__
+    # an unfrozen state dict still loads into live quantizers without replacing them
+    live = quanto_way()
+    slot = live[0].weight_quantizer
+    source = quanto_way()
+    with ff.calibration(source):
+        source(data)
+    live.load_state_dict(source.state_dict())
+    assert live[0].weight_quantizer is slot and isinstance(live[0].weight, torch.nn.Parameter)
+
+
 def test_frozen_model_runs_first_under_inference_mode():
     # the frozen weight's integers are kept as a float copy, made on the first call: made
     # under torch.inference_mode() it was an inference tensor, whose version counter the

@@ -296,7 +296,14 @@ class QuantizedModule(torch.nn.Module):
 
             for name, recipe in recipes.items():
                 current = self._modules.get(name, None)
-                if isinstance(current, Quantizer) and current.is_stub():
+                # A frozen weight (integers in the state dict, no float weight) also replaces a
+                # live quantizer: the model loading it is the unfrozen form of the one saved
+                # (made by the same fastforward.quantize call, calibrated or not), as Quanto
+                # loads a frozen state dict into a freshly quantized model.
+                frozen = (isinstance(recipe, dict) and recipe.get("class") == "FrozenWeightQuantizer"
+                          and prefix + name + ".int_weight" in state_dict
+                          and type(current).__name__ != "FrozenWeightQuantizer")
+                if isinstance(current, Quantizer) and (current.is_stub() or frozen):
                     try:
                         new = build_quantizer(recipe)
                     except (TypeError, ValueError) as exc:
