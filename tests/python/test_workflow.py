@@ -1583,6 +1583,55 @@ def test_calibrated_state_dict_loads_into_a_fresh_copy_bitwise():
         assert torch.equal(again(x).dequantize(), model(x).dequantize())
 
 
+def test_state_dict_holds_only_tensors_under_their_parameter_names():
+    # The quantizer recipes were a dict entry '<module>._ff_quantizers' among the tensors:
+    # a key FastForward's state dict does not have, and a value that safetensors'
+    # save_file (and anything treating every value as a tensor) rejected. They now ride in
+    # the state dict's per-module metadata, which torch.save / torch.load, copy.deepcopy and
+    # pickle keep, so loading into a copy still holding stubs still rebuilds them.
+    import pickle
+
+    float_model = small_model()
+    x = torch.randn(5, 6)
+    for model in (calibrated(copy.deepcopy(float_model)), ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)):
+        with ff.calibration(model):
+            model(x)
+        want = model(x)
+        want = want.dequantize() if isinstance(want, QuantizedTensor) else want
+        state = model.state_dict()
+        assert all(isinstance(v, torch.Tensor) for v in state.values()), [k for k, v in state.items()
+                                                                          if not isinstance(v, torch.Tensor)]
+        params = {n for n, _ in model.named_parameters()} | {n for n, _ in model.named_buffers()}
+        assert set(state) == params
+        assert set(model.quantizer_state_dict()) == {k for k in state if "_quantizer." in k}
+        with tempfile.TemporaryDirectory() as d:
+            torch.save(state, os.path.join(d, "sd.pt"))
+            loaded = torch.load(os.path.join(d, "sd.pt"))
+            try:
+                from safetensors.torch import save_file
+            except ImportError:
+                save_file = None
+            if save_file is not None:
+                save_file(state, os.path.join(d, "sd.safetensors"))
+        for again in (loaded, copy.deepcopy(state), pickle.loads(pickle.dumps(state))):
+            fresh = ff.quantize_model(copy.deepcopy(float_model))
+            result = fresh.load_state_dict(again)
+            assert not result.missing_keys and not result.unexpected_keys
+            got = fresh(x)
+            got = got.dequantize() if isinstance(got, QuantizedTensor) else got
+            assert torch.equal(got, want)
+    # a state dict saved with the recipes as entries (earlier versions) still loads
+    model = calibrated(copy.deepcopy(float_model))
+    old_style = dict(model.state_dict())
+    for path, entry in model.state_dict()._metadata.items():
+        if "_ff_quantizers" in entry:
+            old_style[(path + "." if path else "") + "_ff_quantizers"] = entry["_ff_quantizers"]
+    fresh = ff.quantize_model(copy.deepcopy(float_model))
+    result = fresh.load_state_dict(old_style)
+    assert not result.missing_keys and not result.unexpected_keys
+    assert torch.equal(fresh(x).dequantize(), model(x).dequantize())
+
+
 def test_save_and_load_quantization_state():
     float_model = small_model()
     model = calibrated(copy.deepcopy(float_model))

@@ -270,8 +270,12 @@ class QuantizedModule(torch.nn.Module):
     def _save_to_state_dict(self, destination: Any, prefix: str, keep_vars: bool) -> None:
         # Recipes (class + constructor arguments) of the real quantizers in this module's
         # slots, so that load_state_dict can rebuild them in a copy that still holds stubs.
-        # Modules holding only stubs add nothing: their state dict is the float one.
-        # In export mode they are left out: torch's tracer detaches every state-dict value.
+        # They go into the state dict's per-module metadata (``state_dict._metadata[path]``,
+        # where torch keeps each module's version; torch.save / torch.load, copy and pickle
+        # keep it), not under a key: the keys and values stay the tensors alone, as
+        # FastForward's, so code treating every value as a tensor (safetensors, key checks)
+        # works. Modules holding only stubs add nothing: their state dict is the float one.
+        # In export mode they are left out.
         super()._save_to_state_dict(destination, prefix, keep_vars)
         recipes = {} if get_export_mode() else self._quantizer_recipes()
         entry: Dict[str, Any] = {"quantizers": recipes} if recipes else {}
@@ -284,12 +288,15 @@ class QuantizedModule(torch.nn.Module):
             entry["stubs"] = stubbed
         if not get_export_mode() and self.__dict__.get("_ff_strict") is False:
             entry["strict"] = False  # made by fastforward.quantize: runs without strict quantization
-        if entry:
-            destination[prefix + _RECIPES_KEY] = entry
+        metadata = getattr(destination, "_metadata", None)
+        if entry and isinstance(metadata, dict):
+            metadata.setdefault(prefix[:-1], {})[_RECIPES_KEY] = entry
 
     def _load_from_state_dict(self, state_dict: Any, prefix: str, local_metadata: Any, strict: bool,
                               missing_keys: List[str], unexpected_keys: List[str], error_msgs: List[str]) -> None:
-        extra = state_dict.get(prefix + _RECIPES_KEY)
+        extra = local_metadata.get(_RECIPES_KEY) if isinstance(local_metadata, dict) else None
+        if extra is None:  # saved by an earlier version, as a state-dict entry
+            extra = state_dict.get(prefix + _RECIPES_KEY)
         recipes = extra.get("quantizers", {}) if isinstance(extra, dict) else {}
         if recipes:
             from fastforward.quantization.serialization import _replace_slot, build_quantizer
