@@ -310,6 +310,30 @@ def test_quantizer_metadata_compares_by_tags_shape_and_attributes():
     assert grown != weight and weight.is_extension(grown)
 
 
+def test_a_format_spec_formats_the_value_of_a_zero_dim_quantized_tensor():
+    # __format__ ran on the raw storage, where torch formats only an exact torch.Tensor's
+    # value, so f"{x:.2f}" raised TypeError for a 0-d QuantizedTensor also without strict
+    # quantization; it is an implicit dequantization like any other op.
+    x = affine.quantize_per_tensor(torch.tensor(0.31), 0.1)
+    with ff.strict_quantization(False):
+        assert f"{x:.2f}" == "0.30" and format(x, ">7.3f") == "  0.300"
+        assert f"{x}" == repr(x)
+    assert f"{x}" == repr(x)  # the repr needs no dequantization
+    try:
+        f"{x:.2f}"
+    except QuantizationError:
+        pass
+    else:
+        raise AssertionError("formatting the value dequantizes: strict quantization forbids it")
+    with ff.strict_quantization(False):
+        try:
+            f"{affine.quantize_per_tensor(torch.randn(3), 0.1):.2f}"
+        except TypeError:
+            pass  # as for a plain tensor of more than one element
+        else:
+            raise AssertionError("only a 0-d tensor has a formatted value")
+
+
 def test_abstract_affine_quantizer_is_abstract():
     # Runtime-spec 4.3: quantization_function (a property) and quantization_parameters() are
     # abstract in AbstractAffineQuantizer; it could be instantiated and failed only when

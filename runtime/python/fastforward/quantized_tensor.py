@@ -76,6 +76,13 @@ def _no_dispatch(name: str) -> bool:
     return name in _NO_DISPATCH or (name.startswith("is_") and name != "is_quantized")
 
 
+def _formats_the_value(name: str, args: Any) -> bool:
+    """``format(x, spec)`` with a spec (``f"{loss:.4f}"``) formats the value, as torch does
+    for a plain 0-d tensor: an implicit dequantization like any other op (plain ``str`` /
+    ``f"{x}"`` stays the repr, which needs none)."""
+    return name == "__format__" and len(args) > 1 and bool(args[1])
+
+
 class QuantizedTensor(torch.Tensor):
     """Raw quantized data with its quantization context; ``dequantize()`` gives the real
     values. Built by quantization functions, not usually by hand."""
@@ -281,7 +288,7 @@ class QuantizedTensor(torch.Tensor):
         if name == "is_floating_point" and args and isinstance(args[0], QuantizedTensor):
             return args[0].is_floating_point()  # torch.is_floating_point(x): as the method
         with _DisableSubclass():
-            if _no_dispatch(name):
+            if _no_dispatch(name) and not _formats_the_value(name, args):
                 return func(*args, **kwargs)
             result = dispatcher.call(name, *args, **kwargs)
             if result is not dispatcher.MISS:
