@@ -749,7 +749,7 @@ def test_strict_mode_and_fallback():
     assert torch.equal(qt.float(), qt.dequantize())  # casts are kernels, even strict
     assert qt.long().dtype == torch.int64
     raises(NotImplementedError, lambda: qt.add_(1), "add_", "dispatcher.register")
-    raises(NotImplementedError, lambda: qt[torch.tensor([0])], "__getitem__")  # per-channel: basic indexing only
+    assert torch.equal(qt[torch.tensor([0])].dequantize(), qt.dequantize()[torch.tensor([0])])  # per-channel
     assert isinstance(qt[0], QuantizedTensor)
     assert isinstance(qt.view(3, 5), QuantizedTensor)
 
@@ -1355,8 +1355,53 @@ def test_per_channel_indexing_slices_scale_and_offset():
     for key in [(1,), (slice(None), 2, slice(1, 4)), (Ellipsis, 0), (slice(0, 2), None, slice(None), 3)]:
         assert torch.equal(q2[key].dequantize(), q2.dequantize()[key]), key
     assert q2[:, 2, 1:4].quant_args().granularity == PerChannel((0, 1))
-    # advanced indexing is not per-channel aware: not implemented, as for any other tensor
-    raises(NotImplementedError, lambda: qc[torch.tensor([0, 1])], "__getitem__")
+    # any other key gathers the picked elements' parameters (was NotImplementedError)
+    part = qc[torch.tensor([0, 1])]
+    assert part.quant_args().granularity == PerChannel(1) and torch.equal(part.quant_args().scale, scale)
+    assert torch.equal(part.dequantize(), qc.dequantize()[torch.tensor([0, 1])])
+
+
+def test_any_index_of_a_tiled_tensor_gathers_the_parameters_of_the_elements_it_picks():
+    # Per-channel tensors took ints, slices, None and ... only, per-block and per-tile ones no
+    # key at all: a list, tensor or mask raised NotImplementedError. Each element's tile
+    # number is now indexed like the data; the output dims where it varies are the channels.
+    torch.manual_seed(0)
+    mask = torch.randn(4, 6) > 0
+    keys = [[0, 3], torch.tensor([2, 0, 2]), mask, (slice(None), [5, 0, 5]), (slice(1, 3), [0, 5]),
+            ([0, 1], [2, 3]), (1, [0, 2]), (torch.tensor([[0, 1], [2, 3]]),), (slice(None), mask[0]),
+            ([], slice(None)), torch.tensor(2), (slice(None), None, torch.tensor([1, 4])), (Ellipsis, [3])]
+    granularities = [(PerChannel(0), 4), (PerChannel(1), 6), (PerChannel((0, 1)), 24), (PerTile((2, 3)), 4),
+                     (PerTile((4, 1)), 6), (PerBlock(1, 3, 0), 8), (PerBlock(1, 2), 3)]
+    for granularity, count in granularities:
+        quantizer = LinearQuantizer(8, granularity=granularity, symmetric=False)
+        quantizer.quantization_range = (torch.linspace(-3, -1, count), torch.linspace(1, 3, count))
+        x = (torch.randn(4, 6) * 2).requires_grad_()
+        qt = quantizer(x)
+        for key in keys + [slice(1, 3), (slice(None), 2), 0]:
+            part = qt[key]
+            assert isinstance(part, QuantizedTensor), (granularity, key)
+            assert torch.equal(part.dequantize(), qt.dequantize()[key]), (granularity, key)
+            assert torch.equal(part.raw_data, qt.raw_data[key]), (granularity, key)
+    # the parameters: channels in the order the key picks them, per-tensor when one is left
+    qc = affine.quantize_per_channel(torch.randn(4, 6), torch.rand(6) + 0.01, torch.randn(6).round(), axis=1)
+    params = qc[:, [5, 0, 5]].quant_args()
+    assert params.granularity == PerChannel(1)
+    assert torch.equal(params.scale, qc.quant_args().scale[[5, 0, 5]])
+    assert torch.equal(params.offset, qc.quant_args().offset[[5, 0, 5]])
+    assert qc[[0, 2], 4].quant_args().granularity == PerTensor()
+    assert qc[mask].quant_args().granularity == PerChannel(0) and qc[mask].quant_args().scale.numel() == int(mask.sum())
+    # gradients reach data, scale and offset as through the dequantized tensor
+    quantizer = LinearQuantizer(8, granularity=PerChannel(1), symmetric=False)
+    quantizer.quantization_range = (torch.linspace(-3, -1, 6), torch.linspace(1, 3, 6))
+    x = (torch.randn(4, 6) * 3).requires_grad_()
+    grads = []
+    for pick in (lambda t: t[:, [5, 0, 5]].dequantize(), lambda t: t.dequantize()[:, [5, 0, 5]]):
+        for t in (x, quantizer.scale, quantizer.offset):
+            t.grad = None
+        (pick(quantizer(x)) * torch.arange(12.0).reshape(4, 3)).sum().backward()
+        grads.append([x.grad.clone(), quantizer.scale.grad.clone(), quantizer.offset.grad.clone()])
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b)
 
 
 def test_strict_quantization_for_module_restores_when_forward_raises():

@@ -4,7 +4,9 @@ Per-tensor: shape and indexing ops (and ``topk`` / ``take_along_dim``, which onl
 elements) run on the raw data and keep the quantization context (one scale and offset cover
 any shape, so nothing else changes); ``qt[key] = other`` copies raw data when ``other`` is on
 the same grid. Per-channel: basic indexing (ints, slices, ``None``,
-``...``) slices scale and offset along the channel dims together with the data."""
+``...``) slices scale and offset along the channel dims together with the data; any other
+key, and any key of a per-block or per-tile tensor, gathers them for the elements picked
+(a per-channel or per-tensor result)."""
 
 from __future__ import annotations
 
@@ -274,8 +276,60 @@ def cat_same_parameters(*args: Any, **kwargs: Any) -> QuantizedTensor:
     return QuantizedTensor(raw, tensors[0].quantization_context)
 
 
+# --- any other indexing of a tiled tensor ---------------------------------------------------------
+
+
+def _is_tiled_affine(*args: Any, **kwargs: Any) -> bool:
+    """A static affine tensor that is not per-tensor (per-channel with an advanced key, or
+    per-block / per-tile with any key: the basic per-channel case has its own kernel)."""
+    return (len(args) == 2 and not kwargs and _is_static_affine(args[0])
+            and not isinstance(args[0].quantization_context.quantization_params.granularity, PerTensor))
+
+
+def tiled_getitem(self: QuantizedTensor, key: Any) -> QuantizedTensor:
+    """``qt[key]`` for any key and tiling: a per-channel (or per-tensor) result.
+
+    Every element's tile number is indexed with the same key as the data, so the result
+    knows which scale (and offset) each of its elements had; the output dims along which
+    that number varies become the channel dims (all of them for a slice across blocks:
+    a scale per element), and scale and offset are gathered in that order."""
+    from fastforward.quantization.tiled_tensor import rows_to_tiles
+
+    params = self.quantization_context.quantization_params
+    raw = self.raw_data
+    shape = tuple(raw.shape)
+    tile = params.granularity.tile_size(raw.shape)
+    count = int(params.granularity.parameter_dimensionality(raw.shape))
+    per_tile = 1
+    for t in (shape if isinstance(tile, str) else tile):
+        per_tile *= int(t)
+    with torch.no_grad():
+        number = torch.arange(count, device=raw.device).unsqueeze(1).expand(count, per_tile)
+        numbers = rows_to_tiles(number, shape, tile)[key]
+    data = raw[key]
+    if tuple(numbers.shape) != tuple(data.shape) or numbers.numel() == 0 and count == 0:
+        raise NotImplementedError("'__getitem__' with key %r: the indexed parameters do not follow the data" % (key,))
+    varying = [d for d in range(numbers.dim())
+               if numbers.numel() and bool((numbers != numbers.narrow(d, 0, 1)).any())]
+    if numbers.numel() == 0:
+        picked = torch.zeros(1, dtype=torch.long, device=raw.device)
+    else:
+        picked = numbers[tuple(slice(None) if d in varying else 0 for d in range(numbers.dim()))].reshape(-1)
+
+    def gather(parameter: Any) -> Any:
+        if not isinstance(parameter, torch.Tensor) or parameter.numel() == 1:
+            return parameter
+        return parameter.reshape(-1)[picked.to(parameter.device)]
+
+    granularity = PerChannel(tuple(varying)) if varying else PerTensor()
+    changes = {"scale": gather(params.scale), "offset": gather(params.offset), "granularity": granularity}
+    context = QuantizationContext(AffineQuantizationFunction, params.with_changes(**changes))
+    return QuantizedTensor(data, context)
+
+
 dispatcher.register("mul", _mul_by_number_applies, mul_by_number)
 dispatcher.register("cat", _cat_applies, cat_same_parameters)
+dispatcher.register("__getitem__", _is_tiled_affine, tiled_getitem)
 dispatcher.register("__getitem__", _is_per_channel_affine, per_channel_getitem)
 
 
