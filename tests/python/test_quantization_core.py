@@ -576,6 +576,52 @@ class _ExplicitFn(QuantizationAutogradFunction):
         return grad * 3.0, None
 
 
+def test_legacy_quantize_gets_the_bound_arguments_whatever_its_parameter_names():
+    # Arguments are bound against dequantize's signature and quantize was called with them
+    # by dequantize's names: a quantize naming its parameters otherwise (dequantize(q, n, s)
+    # beside quantize(data, num_bits, scale)) or taking *args raised TypeError. It gets
+    # them by name when it takes every bound name, else positionally in dequantize's order.
+    x = torch.tensor([0.5, 1.0, 3.0, -7.0], requires_grad=True)
+
+    class ShortNames(QuantizationFunction):
+        @staticmethod
+        def quantize(data, num_bits, scale, offset=None):
+            return torch.clamp(round_ste(data / scale) - (0.0 if offset is None else offset),
+                               -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1)
+
+        @staticmethod
+        def dequantize(q, n, s, o=None):
+            return (q + (0.0 if o is None else o)) * s
+
+    class Variadic(QuantizationFunction):
+        @staticmethod
+        def quantize(data, *args):
+            return torch.clamp(round_ste(data / args[1]), -(2 ** (args[0] - 1)), 2 ** (args[0] - 1) - 1)
+
+        @staticmethod
+        def dequantize(raw, num_bits, scale):
+            return raw * scale
+
+    class Reordered(QuantizationFunction):  # same names, another order: still by name
+        @staticmethod
+        def quantize(data, scale, num_bits):
+            return torch.clamp(round_ste(data / scale), -(2 ** (num_bits - 1)), 2 ** (num_bits - 1) - 1)
+
+        @staticmethod
+        def dequantize(raw, num_bits, scale):
+            return raw * scale
+
+    want = torch.tensor([0.5, 1.0, 3.0, -4.0])  # 4 bits, scale 0.5: -7 clips to -8 * 0.5
+    for qt in (ShortNames.apply(x, 4, 0.5), ShortNames.apply(x, n=4, s=0.5), ShortNames.bind(4, 0.5)(x),
+               Variadic.apply(x, 4, 0.5), Variadic.apply(x, num_bits=4, scale=0.5),
+               Reordered.apply(x, 4, 0.5), Reordered.apply(x, scale=0.5, num_bits=4)):
+        assert torch.equal(qt.dequantize(), want), (qt.quant_func.__name__, qt.dequantize())
+    assert torch.equal(ShortNames.apply(x, 4, 0.5, 1.0).raw_data, torch.tensor([0.0, 1.0, 5.0, -8.0]))  # o by position
+    scale = torch.tensor(0.5, requires_grad=True)
+    ShortNames.apply(x, 4, scale).dequantize().sum().backward()
+    assert torch.equal(x.grad, torch.tensor([1.0, 1.0, 1.0, 0.0])) and scale.grad is not None
+
+
 def test_quantization_autograd_function_uses_its_backward():
     x = torch.tensor([0.26, 0.74], requires_grad=True)
     qt = _ExplicitFn.apply(x, scale=0.5)

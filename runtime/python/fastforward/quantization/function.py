@@ -233,6 +233,20 @@ class BoundQuantizationFunction:
                 raise TypeError("%s: missing argument %r" % (self.quant_func.__name__, name))
         return values
 
+    def _quantize_call(self) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
+        """How ``quantize`` gets the arguments bound against ``dequantize``: by name when
+        ``quantize`` takes every bound name (its parameters may come in another order), else
+        positionally in ``dequantize``'s order (parameters named differently, ``*args``),
+        keyword-only ones by name."""
+        params = list(inspect.signature(self.quant_func.quantize).parameters.values())[1:]
+        named = {p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                      inspect.Parameter.KEYWORD_ONLY)}
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params) or set(self._arguments) <= named:
+            return (), self._arguments
+        keyword_only = {name for name, p in _dequantize_signature(self.quant_func).parameters.items()
+                        if p.kind is inspect.Parameter.KEYWORD_ONLY}
+        return self.args, {k: v for k, v in self._arguments.items() if k in keyword_only}
+
     def quantize(self, data: torch.Tensor) -> torch.Tensor:
         """Quantize ``data`` into a QuantizedTensor carrying this bound function."""
         fn = self.quant_func
@@ -245,7 +259,8 @@ class BoundQuantizationFunction:
                 bound = self.rebind(**dict(zip(names, new_args)))
                 return bound.attach(raw)
             return self.attach(result)
-        raw = fn.quantize(data, **self._arguments)
+        args, kwargs = self._quantize_call()
+        raw = fn.quantize(data, *args, **kwargs)
         tensors = [(n, v) for n, v in self._arguments.items() if isinstance(v, torch.Tensor)]
         if torch.is_grad_enabled() and (
             raw.requires_grad or any(v.requires_grad for _, v in tensors)
