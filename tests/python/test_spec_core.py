@@ -334,6 +334,31 @@ def test_a_format_spec_formats_the_value_of_a_zero_dim_quantized_tensor():
             raise AssertionError("only a 0-d tensor has a formatted value")
 
 
+def test_linear_quantizer_parameters_take_the_default_dtype_unless_given_one():
+    # param_dtype=None made float32 parameters whatever torch's default dtype was; a
+    # quantizer made under torch.set_default_dtype(torch.float64) (double-precision
+    # training, gradcheck) now gets float64 ones, as a torch layer's weight does.
+    previous = torch.get_default_dtype()
+    try:
+        torch.set_default_dtype(torch.float64)
+        for quantizer in (LinearQuantizer(8), LinearQuantizer(8, symmetric=False)):
+            quantizer.quantization_range = (-1.0, 1.0)
+            assert quantizer.scale.dtype == torch.float64 and quantizer.offset.dtype == torch.float64
+            x = torch.randn(5, requires_grad=True)
+            quantizer(x).dequantize().sum().backward()
+            assert quantizer.scale.grad.dtype == torch.float64
+            quantizer.reset_parameters()
+            assert quantizer.scale.dtype == torch.float64
+        explicit = LinearQuantizer(8, param_dtype=torch.float32)
+    finally:
+        torch.set_default_dtype(previous)
+    explicit.quantization_range = (-1.0, 1.0)
+    assert explicit.scale.dtype == torch.float32
+    made_later = LinearQuantizer(8)  # the default when it was made, not when its range is set
+    made_later.quantization_range = (-1.0, 1.0)
+    assert made_later.scale.dtype == previous
+
+
 def test_abstract_affine_quantizer_is_abstract():
     # Runtime-spec 4.3: quantization_function (a property) and quantization_parameters() are
     # abstract in AbstractAffineQuantizer; it could be instantiated and failed only when

@@ -103,7 +103,8 @@ class LinearQuantizer(AbstractAffineQuantizer):
                  param_dtype: Optional[torch.dtype] = None) -> None:
         super().__init__(num_bits, granularity=granularity, quantized_dtype=quantized_dtype)
         self.allow_one_sided = bool(allow_one_sided)
-        self._param_dtype = param_dtype or torch.float32
+        # None: torch's default dtype when the quantizer is made, as for a torch layer's weight
+        self._param_dtype = param_dtype or torch.get_default_dtype()
         self._device = torch.device(device)
         self._make_lazy(bool(symmetric))
 
