@@ -84,6 +84,14 @@ def test_queries_in_comprehensions_see_the_enclosing_function_s_names():
     fc = "not a class"  # noqa: F841 - shadowed below
     assert [mpath.search("[cls:fc]", m)[0].full_name for fc in (Local,) for m in models[:1]] == ["0"]
 
+    # a generator expression consumed by another function: that function's names only fill
+    # in what the expression's own scope lacks (the module's Block wins over its local)
+    def consume(generator):
+        Block = torch.nn.ReLU  # noqa: N806, F841 - a local named like the module's class
+        return list(generator)
+
+    assert consume(len(mpath.search("[cls:Block]", m)) for m in models) == [0, 0]
+
 
 def test_query_for_module_selects_modules_whose_names_the_syntax_cannot_spell():
     # A ModuleDict key may be any text without a '.'; query_for_module parsed the path as a

@@ -68,22 +68,31 @@ root = Selector(None, WildcardFragment(match_multiple=True))
 # Code objects of comprehensions and generator expressions: before Python 3.12 each runs in
 # a frame of its own, whose locals hold only the loop variables (3.12 inlines list, dict and
 # set comprehensions into the enclosing function).
-_COMPREHENSIONS = ("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>")
+_COMPREHENSIONS = ("<listcomp>", "<dictcomp>", "<setcomp>")
+_GENERATORS = ("<genexpr>",)
 
 
 def _frame_context(frame: Any) -> Dict[str, Any]:
     """Builtins, globals and locals of ``frame``. A comprehension's frame also sees the
     locals of the frame running it, as on Python 3.12, where ``[search("[cls:Local]", m)
-    for m in models]`` inside a function finds the function's ``Local``."""
+    for m in models]`` inside a function finds the function's ``Local``. A generator
+    expression runs where it is consumed, usually but not always where it is written, so
+    the names of the frame consuming it only fill in what is not found otherwise."""
     context: Dict[str, Any] = {}
-    if frame is not None:
-        frames = [frame]
-        while frames[-1].f_code.co_name in _COMPREHENSIONS and frames[-1].f_back is not None:
-            frames.append(frames[-1].f_back)
-        context.update(vars(__import__("builtins")))
-        context.update(frame.f_globals)
-        for f in reversed(frames):  # the innermost scope's names win
-            context.update(f.f_locals)
+    if frame is None:
+        return context
+    frames = [frame]
+    while frames[-1].f_code.co_name in _COMPREHENSIONS + _GENERATORS and frames[-1].f_back is not None:
+        frames.append(frames[-1].f_back)
+    lexical = 1  # frames[:lexical]: the query's frame and the functions running its comprehensions
+    while lexical < len(frames) and frames[lexical - 1].f_code.co_name in _COMPREHENSIONS:
+        lexical += 1
+    for f in reversed(frames[lexical:]):
+        context.update(f.f_locals)
+    context.update(vars(__import__("builtins")))
+    context.update(frame.f_globals)
+    for f in reversed(frames[:lexical]):  # the innermost scope's names win
+        context.update(f.f_locals)
     return context
 
 
