@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import weakref
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Generic, Iterator, List, Optional, Tuple, Type, TypeVar
 
@@ -171,6 +172,25 @@ def _dequantize_signature(quant_func: type) -> inspect.Signature:
     return sig.replace(parameters=list(sig.parameters.values())[1:])
 
 
+_QUANTIZE_NAMES: "weakref.WeakKeyDictionary[type, Tuple[frozenset, bool, frozenset]]" = weakref.WeakKeyDictionary()
+
+
+def _quantize_names(quant_func: type) -> Tuple[frozenset, bool, frozenset]:
+    """The names ``quant_func.quantize`` takes after the data, whether it takes ``**kwargs``,
+    and ``dequantize``'s keyword-only names (looked up once per function class)."""
+    known = _QUANTIZE_NAMES.get(quant_func)
+    if known is not None:
+        return known
+    params = list(inspect.signature(quant_func.quantize).parameters.values())[1:]
+    named = frozenset(p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                             inspect.Parameter.KEYWORD_ONLY))
+    any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    keyword_only = frozenset(name for name, p in _dequantize_signature(quant_func).parameters.items()
+                             if p.kind is inspect.Parameter.KEYWORD_ONLY)
+    _QUANTIZE_NAMES[quant_func] = (named, any_keyword, keyword_only)
+    return named, any_keyword, keyword_only
+
+
 class BoundQuantizationFunction:
     """A bound-style quantization function with its arguments bound; also the context of
     the QuantizedTensors it makes."""
@@ -238,13 +258,9 @@ class BoundQuantizationFunction:
         ``quantize`` takes every bound name (its parameters may come in another order), else
         positionally in ``dequantize``'s order (parameters named differently, ``*args``),
         keyword-only ones by name."""
-        params = list(inspect.signature(self.quant_func.quantize).parameters.values())[1:]
-        named = {p.name for p in params if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                                      inspect.Parameter.KEYWORD_ONLY)}
-        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params) or set(self._arguments) <= named:
+        named, any_keyword, keyword_only = _quantize_names(self.quant_func)
+        if any_keyword or set(self._arguments) <= named:
             return (), self._arguments
-        keyword_only = {name for name, p in _dequantize_signature(self.quant_func).parameters.items()
-                        if p.kind is inspect.Parameter.KEYWORD_ONLY}
         return self.args, {k: v for k, v in self._arguments.items() if k in keyword_only}
 
     def quantize(self, data: torch.Tensor) -> torch.Tensor:
