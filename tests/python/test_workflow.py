@@ -1411,6 +1411,45 @@ def test_a_frozen_state_dict_loads_into_the_unfrozen_form_of_the_model():
     assert live[0].weight_quantizer is slot and isinstance(live[0].weight, torch.nn.Parameter)
 
 
+def test_freeze_stores_the_integers_of_layer_norm_weights_too():
+    # QuantizedLayerNorm's forward also read self.weight outside its quantizer call (its
+    # float fast path, taken only while every slot is a stub), so freeze saw another reader
+    # and left the weight float and its quantizer re-quantizing it on every call; a model
+    # with no other weight could not be frozen at all (ValueError).
+    torch.manual_seed(0)
+    float_model = torch.nn.Sequential(torch.nn.LayerNorm(8), torch.nn.Linear(8, 4), torch.nn.LayerNorm(4))
+    with torch.no_grad():
+        float_model[0].weight.mul_(torch.linspace(0.5, 2.0, 8))
+    x = torch.randn(16, 8)
+    model = ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)
+    with ff.calibration(model):
+        model(x)
+    want = model(x).dequantize()
+    ff.freeze(model)
+    for i in (0, 2):
+        assert model[i].weight is None and model[i].weight_quantizer.int_weight.dtype == torch.int8
+    assert torch.equal(model(x).dequantize(), want)
+    again = ff.quantize(copy.deepcopy(float_model), weights=8, activations=8)
+    result = again.load_state_dict(model.state_dict())
+    assert not result.missing_keys and not result.unexpected_keys
+    assert torch.equal(again(x).dequantize(), want)
+    only_norm = ff.quantize(torch.nn.Sequential(torch.nn.LayerNorm(8)), weights=8, activations=8)
+    with ff.calibration(only_norm):
+        only_norm(x)
+    want = only_norm(x).dequantize()
+    ff.freeze(only_norm)
+    assert torch.equal(only_norm(x).dequantize(), want)
+    # the float fast path of an all-stub layer, and a slot emptied by hand, still read the weight
+    norm = ff.quantize_model(torch.nn.Sequential(torch.nn.LayerNorm(8)))
+    reference = torch.nn.functional.layer_norm(x, (8,), norm[0].weight, norm[0].bias)
+    with ff.strict_quantization(False):
+        assert torch.equal(norm(x), reference)
+        norm[0].weight_quantizer = None
+        norm[0].input_quantizer = LinearQuantizer(8, symmetric=False)
+        norm[0].input_quantizer.quantization_range = (-4.0, 4.0)
+        assert torch.allclose(norm(x), reference, atol=0.1)
+
+
 def test_frozen_model_runs_first_under_inference_mode():
     # the frozen weight's integers are kept as a float copy, made on the first call: made
     # under torch.inference_mode() it was an inference tensor, whose version counter the

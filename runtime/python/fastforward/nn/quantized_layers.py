@@ -93,6 +93,17 @@ def _torch_op_only(m: Any, op: str, x: Any) -> bool:
     return not entries or (len(entries) == 1 and entries[0][2].fn is _integer.KERNELS.get(op))
 
 
+def _float_layer_norm(m: Any, input: torch.Tensor) -> torch.Tensor:
+    """torch's layer norm with ``m``'s float parameters (its forward when every slot is a
+    stub: never for a frozen weight, whose slot holds the integers)."""
+    return functional.FLOAT_IMPLS["layer_norm"](input, tuple(m.normalized_shape), m.weight, m.bias, m.eps)
+
+
+def _own(m: Any, name: str) -> Any:
+    """``m.<name>`` (a parameter a layer reads when its quantizer slot is empty)."""
+    return getattr(m, name)
+
+
 def _quantized_param(quantizer: Any, value: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
     if value is None or quantizer is None:
         return value
@@ -220,10 +231,12 @@ class QuantizedLayerNorm(QuantizedModule, torch.nn.LayerNorm, include_in_module_
         if planned is not _layer_plan.MISS:
             return planned
         if _torch_op_only(self, "layer_norm", input):
-            return functional.FLOAT_IMPLS["layer_norm"](input, tuple(self.normalized_shape), self.weight,
-                                                        self.bias, self.eps)
+            return _float_layer_norm(self, input)
         input = self.input_quantizer(input)
-        weight = _quantized_param(self.weight_quantizer, self.weight)
+        # The weight is read only as its quantizer's argument, so that freeze can replace it by
+        # the stored integers (it reads the module's code for other reads of it); an emptied
+        # slot (None) uses the weight as it is.
+        weight = self.weight_quantizer(self.weight) if self.weight_quantizer is not None else _own(self, "weight")
         bias = _quantized_param(self.bias_quantizer, self.bias)
         return functional.layer_norm(input, tuple(self.normalized_shape), weight, bias, self.eps,
                                      output_quantizer=self.output_quantizer)
