@@ -147,6 +147,34 @@ def test_bit_widths_are_limited_by_the_storage_dtype():
     raises(ValueError, lambda: LinearQuantizer(1), "num_bits")
 
 
+def test_float8_storage_dequantizes_and_unsigned_storage_is_refused():
+    # Spec 3.4: a float8 storage dtype holds up to 5 (e4m3) / 4 (e5m2) bit grids; such a
+    # tensor quantized, but dequantizing it raised ("Promotion for Float8 Types is not
+    # supported"). And uint8 passed the check (8 bits >= 8) though the signed grid's
+    # negative half wrapped around: values came back off by 256 steps, silently.
+    x = torch.linspace(-1.0, 1.0, 41)
+    f8 = [(getattr(torch, name), bits) for name, bits in (("float8_e4m3fn", 5), ("float8_e5m2", 4))
+          if hasattr(torch, name)]
+    for dtype, bits in f8:
+        for offset in (None, torch.tensor(1.0)):
+            q = affine.quantize_per_tensor(x, 0.125, offset, num_bits=bits, output_dtype=dtype)
+            want = affine.quantize_per_tensor(x, 0.125, offset, num_bits=bits)
+            assert q.dtype == dtype and torch.equal(q.raw_data.float(), want.raw_data)
+            assert q.dequantize().dtype == torch.float32 and torch.equal(q.dequantize(), want.dequantize())
+        qc = affine.quantize_per_channel(x.reshape(41, 1), torch.full((41,), 0.125), None, axis=0, num_bits=bits,
+                                         output_dtype=dtype)
+        plain = affine.quantize_per_tensor(x, 0.125, None, num_bits=bits)
+        assert torch.equal(qc.dequantize().reshape(41), plain.dequantize())
+        quantizer = LinearQuantizer(bits, symmetric=False, quantized_dtype=dtype)
+        quantizer.quantization_range = (-1.0, 1.0)
+        assert quantizer(x).dtype == dtype and (quantizer(x).dequantize() - x).abs().max() <= quantizer.scale.item()
+    for bits in (2, 4, 8):
+        raises(RuntimeError, lambda: affine.quantize_per_tensor(x, 0.125, None, num_bits=bits, output_dtype=torch.uint8),
+               "torch.uint8", "signed")
+    q8 = affine.quantize_per_tensor(x, 0.125, None, num_bits=8, output_dtype=torch.int8)  # signed: fine
+    assert torch.allclose(q8.dequantize(), x, atol=0.0625)
+
+
 def test_range_set_under_inference_mode_gives_ordinary_parameters():
     # The first range assignment materialises the lazy scale / offset; under inference_mode
     # they became inference tensors, and the quantizer could not be trained afterwards

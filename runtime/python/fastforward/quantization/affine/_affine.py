@@ -130,6 +130,10 @@ def _check_storage(dtype: torch.dtype, num_bits: int) -> None:
             raise RuntimeError("storage dtype %s cannot hold %d-bit integers exactly" % (dtype, num_bits))
     elif dtype != torch.bool:
         bits = torch.iinfo(dtype).bits
+        if not dtype.is_signed:  # the grid is signed: -2^(b-1) .. 2^(b-1) - 1 would wrap around
+            raise RuntimeError("storage dtype %s cannot hold the negative half of a %d-bit grid "
+                               "(-%d .. %d); use a signed dtype" % (dtype, num_bits, 2 ** (num_bits - 1),
+                                                                    2 ** (num_bits - 1) - 1))
         if bits < num_bits:
             raise RuntimeError("storage dtype %s cannot hold %d-bit integers exactly" % (dtype, num_bits))
     else:

@@ -186,7 +186,8 @@ def dequantize_torch(raw: torch.Tensor, scale: torch.Tensor, offset: Optional[to
                      tile: Sequence[int]) -> torch.Tensor:
     """``(raw - zp) * s`` in torch ops."""
     rt = _tiled(raw, tile)
-    if not rt.is_floating_point():
+    if not rt.is_floating_point() or rt.element_size() == 1:
+        # integer storage, and float8 storage, which torch does not promote with other dtypes
         rt = rt.to(scale.dtype if scale.is_floating_point() else torch.get_default_dtype())
     zp = zero_point(offset)
     s = _broadcast(scale, raw.shape, tile)
