@@ -278,22 +278,28 @@ bool rw_is_in_place_method(const Cst *c, uint32_t attr) {
     return len >= 2 && t[len - 1] == '_' && t[len - 2] != '_' && t[0] != '_';
 }
 
+// The name under a chain of subscripts (`name`, `name[i]`, `name[i][:, j]`), or CST_NONE.
+static uint32_t subscript_root(const Cst *c, uint32_t t) {
+    while (t != CST_NONE && c->nodes[t].kind == K_SUBSCRIPT) t = cst_field(c, t, F_VALUE);
+    return t != CST_NONE && c->nodes[t].kind == K_IDENTIFIER ? t : CST_NONE;
+}
+
 // The local that node n changes in place, or CST_NONE: `name.m_(...)`, a tensor method with
-// one trailing underscore (not a dunder), or an assignment into an element or slice,
-// `name[i] = v`, `name[i][j] += v` (item assignment writes the tensor, or the tensor a view
-// of it shares memory with).
+// one trailing underscore (not a dunder), also on an element or slice (`name[a:b].zero_()`,
+// torchvision's Swin V2 zeroing the middle third of its cloned qkv bias), or an assignment
+// into an element or slice, `name[i] = v`, `name[i][j] += v` (both write the tensor, or the
+// tensor a view of it shares memory with).
 static uint32_t in_place_receiver(const Cst *c, uint32_t n) {
     if (c->nodes[n].kind == K_ASSIGNMENT || c->nodes[n].kind == K_AUG_ASSIGNMENT) {
         uint32_t t = cst_field(c, n, F_LEFT);
         if (t == CST_NONE || c->nodes[t].kind != K_SUBSCRIPT) return CST_NONE;
-        while (t != CST_NONE && c->nodes[t].kind == K_SUBSCRIPT) t = cst_field(c, t, F_VALUE);
-        return t != CST_NONE && c->nodes[t].kind == K_IDENTIFIER ? t : CST_NONE;
+        return subscript_root(c, t);
     }
     if (c->nodes[n].kind != K_CALL) return CST_NONE;
     uint32_t f = cst_field(c, n, F_FUNCTION);
     if (f == CST_NONE || c->nodes[f].kind != K_ATTRIBUTE) return CST_NONE;
-    uint32_t obj = cst_field(c, f, F_OBJECT);
-    if (obj == CST_NONE || c->nodes[obj].kind != K_IDENTIFIER) return CST_NONE;
+    uint32_t obj = subscript_root(c, cst_field(c, f, F_OBJECT));
+    if (obj == CST_NONE) return CST_NONE;
     return rw_is_in_place_method(c, cst_field(c, f, F_ATTRIBUTE)) ? obj : CST_NONE;
 }
 
