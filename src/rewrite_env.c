@@ -143,25 +143,34 @@ void rw_env_set(RwState *a, Env *e, Prod *p) {
 
 // --- joins ---
 
+// The joins below tell producers apart by a stamp, not by comparing every pair: a body of
+// `if c: x = f(x)` statements gives x one more producer per statement, and comparing each
+// producer of one side with those of the other made those joins cubic in the statements.
+static _Thread_local uint64_t union_stamp;
+
 // d's producers followed by those of s it lacks: d itself when there are none.
 static const EnvEntry *entry_union(ffq_ctx *cx, const EnvEntry *d, const EnvEntry *s, bool *grew) {
     if (d == s) return d;
-    EnvEntry *u = NULL;
+    uint64_t stamp = ++union_stamp;
+    for (size_t i = 0; i < d->prods.len; i++) ((Prod *)d->prods.items[i])->union_stamp = stamp;
+    size_t fresh = 0;
+    for (size_t k = 0; k < s->prods.len; k++) fresh += ((Prod *)s->prods.items[k])->union_stamp != stamp;
+    if (!fresh) return d;
+    EnvEntry *u = ARENA_NEW(cx, EnvEntry);
+    u->key = d->key;
+    u->hash = d->hash;
+    u->prods.cap = d->prods.len + fresh;
+    u->prods.items = ARENA_ARRAY(cx, void *, u->prods.cap);
+    memcpy(u->prods.items, d->prods.items, sizeof(void *) * d->prods.len);
+    u->prods.len = d->prods.len;
     for (size_t k = 0; k < s->prods.len; k++) {
-        const PtrVec *have = u ? &u->prods : &d->prods;
-        size_t j = 0;
-        while (j < have->len && have->items[j] != s->prods.items[k]) j++;
-        if (j < have->len) continue;
-        if (!u) {
-            u = ARENA_NEW(cx, EnvEntry);
-            u->key = d->key;
-            u->hash = d->hash;
-            for (size_t i = 0; i < d->prods.len; i++) vec_push(cx, &u->prods, d->prods.items[i]);
-        }
-        vec_push(cx, &u->prods, s->prods.items[k]);
-        *grew = true;
+        Prod *p = s->prods.items[k];
+        if (p->union_stamp == stamp) continue;
+        p->union_stamp = stamp;
+        u->prods.items[u->prods.len++] = p;
     }
-    return u ? u : d;
+    *grew = true;
+    return u;
 }
 
 // Two chains of one hash joined: d's entries (each joined with s's of the same key), then
@@ -245,4 +254,24 @@ bool rw_env_union(RwState *a, Env *dst, const Env *src) {
     bool grew = false;
     dst->root = node_union(a->cx, dst->root, src->root, 0, &grew);
     return grew;
+}
+
+// The join is associative (producers and names keep the order of their first appearance), so
+// the environments are joined pairwise, as a balanced tree: joined one after another into
+// one result, a name that each of n branches (an elif chain, except clauses, a loop's
+// breaks) binds anew was copied n times with up to n producers.
+void rw_env_union_all(RwState *a, Env *dst, PtrVec *envs) {
+    size_t n = envs->len;
+    while (n > 1) {
+        size_t m = 0;
+        for (size_t i = 0; i + 1 < n; i += 2) {
+            Env *e = ARENA_NEW(a->cx, Env);
+            *e = *(const Env *)envs->items[i];
+            rw_env_union(a, e, envs->items[i + 1]);
+            envs->items[m++] = e;
+        }
+        if (n % 2) envs->items[m++] = envs->items[n - 1];
+        n = m;
+    }
+    if (n) rw_env_union(a, dst, envs->items[0]);
 }

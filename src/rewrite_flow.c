@@ -438,10 +438,10 @@ static Env *flow_branch(RwState *a, uint32_t block, const Env *env) {
 static void flow_if(RwState *a, uint32_t st, Env *env, bool *dead) {
     const Cst *c = a->c;
     expr_uses(a, cst_field(c, st, F_CONDITION), env, false);
-    Env *merged = ARENA_NEW(a->cx, Env);
-    bool any_live = false, has_else = false;
+    PtrVec ends = {0};  // the branches that fall through, joined at the end
+    bool has_else = false;
     Env *live = flow_branch(a, cst_field(c, st, F_CONSEQUENCE), env);
-    if (live) rw_env_union(a, merged, live), any_live = true;
+    if (live) vec_push(a->cx, &ends, live);
     for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
         uint32_t cl = cst_child(c, st, k);
         uint32_t kind = c->nodes[cl].kind;
@@ -449,14 +449,13 @@ static void flow_if(RwState *a, uint32_t st, Env *env, bool *dead) {
         if (kind == K_ELIF) expr_uses(a, cst_field(c, cl, F_CONDITION), env, false);
         else has_else = true;
         live = flow_branch(a, cst_field(c, cl, kind == K_ELIF ? F_CONSEQUENCE : F_BODY), env);
-        if (live) rw_env_union(a, merged, live), any_live = true;
+        if (live) vec_push(a->cx, &ends, live);
     }
-    if (!has_else) {
-        rw_env_union(a, merged, env);
-        any_live = true;
-    }
-    if (!any_live) *dead = true;
-    *env = *merged;
+    if (!has_else) vec_push(a->cx, &ends, env_copy(a, env));
+    if (!ends.len) *dead = true;
+    Env merged = {0};
+    rw_env_union_all(a, &merged, &ends);
+    *env = merged;
 }
 
 // for / while: the body is walked until the state at its head stops growing
@@ -480,12 +479,13 @@ static uint32_t loop_else_body(const Cst *c, uint32_t st) {
 // Joins the environments at the current loop's breaks into result and, when
 // there is an else block (normal), into *brk; then forgets them.
 static void take_breaks(RwState *a, Env *result, const Env *normal, Env **brk) {
-    for (size_t i = 0; i < a->loop->breaks.len; i++) {
-        rw_env_union(a, result, a->loop->breaks.items[i]);
-        if (normal && !*brk) *brk = env_copy(a, a->loop->breaks.items[i]);
-        else if (normal) rw_env_union(a, *brk, a->loop->breaks.items[i]);
-    }
-    if (a->loop->breaks.len) a->loop->breaks.len = 0;
+    if (!a->loop->breaks.len) return;
+    Env joined = {0};
+    rw_env_union_all(a, &joined, &a->loop->breaks);
+    rw_env_union(a, result, &joined);
+    if (normal && !*brk) *brk = env_copy(a, &joined);
+    else if (normal) rw_env_union(a, *brk, &joined);
+    a->loop->breaks.len = 0;
 }
 
 // The environment after a loop with an else block: the else block run after a
@@ -566,8 +566,7 @@ static void flow_try(RwState *a, uint32_t st, Env *env, bool *dead) {
     Env *before = env_copy(a, env);
     bool body_dead = false;
     rw_flow_block(a, cst_field(c, st, F_BODY), env, &body_dead);
-    Env *merged = ARENA_NEW(a->cx, Env);
-    bool any_live = false;
+    PtrVec ends = {0};  // the handlers that fall through, then the body (and else) if it does
     Env *after_body = body_dead ? NULL : env;
     uint32_t fin = CST_NONE;
     for (uint32_t k = 0; k < c->nodes[st].nchildren; k++) {
@@ -581,7 +580,7 @@ static void flow_try(RwState *a, uint32_t st, Env *env, bool *dead) {
             for (uint32_t j = 0; j < c->nodes[cl].nchildren; j++)
                 if (c->nodes[cst_child(c, cl, j)].kind == K_BLOCK) body = cst_child(c, cl, j);
             if (body != CST_NONE) rw_flow_block(a, body, h, &d);
-            if (!d) rw_env_union(a, merged, h), any_live = true;
+            if (!d) vec_push(a->cx, &ends, h);
         } else if (kind == K_ELSE && after_body) {
             bool d = false;
             rw_flow_block(a, cst_field(c, cl, F_BODY), after_body, &d);
@@ -590,8 +589,11 @@ static void flow_try(RwState *a, uint32_t st, Env *env, bool *dead) {
             fin = cl;
         }
     }
-    if (after_body) rw_env_union(a, merged, after_body), any_live = true;
-    *env = *merged;
+    if (after_body) vec_push(a->cx, &ends, env_copy(a, after_body));
+    bool any_live = ends.len > 0;
+    Env merged = {0};
+    rw_env_union_all(a, &merged, &ends);
+    *env = merged;
     if (fin != CST_NONE) {
         for (uint32_t j = 0; j < c->nodes[fin].nchildren; j++)
             if (c->nodes[cst_child(c, fin, j)].kind == K_BLOCK)

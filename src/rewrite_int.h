@@ -31,7 +31,8 @@ typedef struct Prod {
     QuantTag tag;         // PR_ASSIGN of a module tensor (`w = self.weight`): its tag
     QuantTag slot_tag;    // QT_WEIGHT / QT_BIAS: the value is passed as an operator's weight / bias
     Quantizer *q;
-    PtrVec uses;  // PR_COMP: identifier nodes quantized inline (§2.5), in order
+    PtrVec uses;           // PR_COMP: identifier nodes quantized inline (§2.5), in order
+    uint64_t union_stamp;  // rewrite_env.c: the last join that saw this producer
 } Prod;
 
 // What may reach a point for one name (rewrite_env.c). An entry in an environment is never
@@ -155,6 +156,8 @@ void rw_names_read(RwState *a, uint32_t n, PtrVec *out);
 const EnvEntry *rw_env_find(const Env *e, const char *key);
 void rw_env_set(RwState *a, Env *e, Prod *p);
 bool rw_env_union(RwState *a, Env *dst, const Env *src);
+// dst joined with every environment of envs (Env *), in order; envs' items are replaced.
+void rw_env_union_all(RwState *a, Env *dst, PtrVec *envs);
 // The bits of a key's hash the tries use: all of them; the unit tests narrow it so that keys
 // share slots at every level and whole hashes (entry chains).
 extern uint64_t rw_env_hash_mask;

@@ -274,6 +274,30 @@ def test_one_forward_of_20000_statements(d):
     check(r.secs < 20 * SLOW, "20,000 statements in one forward took %.1fs of CPU" % r.secs, r)
 
 
+def test_branches_rebinding_one_name(d):
+    # `if c: x = f(x)` repeated, an elif chain, except clauses and loop breaks, each binding x
+    # anew: x reaches the joins with one producer per branch so far. The joins compared each
+    # producer of one side with every producer of the other (cubic: 8,000 such ifs took 28 s of
+    # CPU) and joined n branches one after another, copying the growing list n times (an elif
+    # chain of 16,000 branches: 2 GB). (Python's own compiler recurses into elif chains and
+    # except clauses: those stay short enough for the output to byte-compile.)
+    n, m = 5000, 800
+    lines = [HEADER, "class M(torch.nn.Module):\n    def __init__(self, k=0):\n        super().__init__()\n",
+             "        self.k = k\n        self.lin = torch.nn.Linear(4, 4)\n\n    def forward(self, x):\n"]
+    lines += ["        if self.k == %d:\n            x = self.lin(x) * %d\n" % (i, i) for i in range(n)]
+    lines.append("        if self.k == -1:\n            x = x + 1\n")
+    lines += ["        elif self.k == %d:\n            x = self.lin(x) - %d\n" % (i, i) for i in range(m)]
+    lines.append("        try:\n            x = self.lin(x)\n")
+    lines += ["        except E%d:\n            x = self.lin(x) + %d\n" % (i, i) for i in range(m)]
+    lines.append("        for i in range(2):\n")
+    lines += ["            if self.k == %d:\n                x = self.lin(x) / %d\n                break\n" % (i, i + 1)
+              for i in range(n)]
+    lines.append("        return x\n")
+    r, out = correct(d, "".join(lines), nclasses=1, timeout=60)
+    check(out.count(b"output_quantizer=") == 2 * n + 2 * m + 1, "not every op was rewritten", r)
+    check(r.secs < 6 * SLOW, "%d ifs and loop breaks, %d elifs and excepts took %.1fs of CPU" % (n, m, r.secs), r)
+
+
 # --- nesting: tree-sitter and ffq must not overflow the stack ---
 
 def nested_parens(depth):
