@@ -311,10 +311,93 @@ static bool into_container(RwState *a, uint32_t n, uint32_t receiver) {
     return types_is_container(types_of_node(a->types, receiver));
 }
 
+// The earliest in-place change of `name` (in_place_receiver) and the earliest assignment to it
+// under n, by start offset (UINT32_MAX: none); nested functions, classes and lambdas skipped.
+static void scan_param_use(const Cst *c, uint32_t n, const char *name, uint32_t *change, uint32_t *bind) {
+    uint32_t kind = c->nodes[n].kind;
+    if (kind == K_FUNCTION_DEF || kind == K_CLASS_DEF || kind == K_LAMBDA) return;
+    uint32_t r = in_place_receiver(c, n);
+    if (r != CST_NONE && cst_text_is(c, r, name) && c->nodes[n].start < *change) *change = c->nodes[n].start;
+    if (kind == K_ASSIGNMENT || kind == K_AUG_ASSIGNMENT) {
+        uint32_t left = cst_field(c, n, F_LEFT);
+        if (left != CST_NONE && c->nodes[left].kind == K_IDENTIFIER && cst_text_is(c, left, name) &&
+            c->nodes[n].start < *bind)
+            *bind = c->nodes[n].start;
+    }
+    for (uint32_t k = 0; k < c->nodes[n].nchildren; k++)
+        scan_param_use(c, c->nodes[n].first_child + k, name, change, bind);
+}
+
+// Whether free function fn changes the tensor its parameter `name` receives: an in-place method
+// on it or an assignment into an element or slice of it, before any assignment to the name in
+// the text (torchvision's MViT: `_add_rel_pos(attn, ...)` does `attn[:, :, 1:, 1:] = ...`).
+static bool changes_param(RwState *a, const FuncInfo *fn, const char *name) {
+    const char *key = arena_printf(a->cx, "%p/%s", (const void *)fn, name);
+    void *known = strmap_get(&a->changing_params, key, strlen(key));
+    if (known) return known == (void *)2;
+    const Cst *c = program_cst(a->cx, fn->mod);
+    uint32_t body = cst_field(c, fn->def, F_BODY), change = UINT32_MAX, bind = UINT32_MAX;
+    if (body != CST_NONE) scan_param_use(c, body, name, &change, &bind);
+    bool changes = change != UINT32_MAX && change < bind;
+    strmap_put(a->cx, &a->changing_params, key, strlen(key), (void *)(uintptr_t)(changes ? 2 : 1));
+    return changes;
+}
+
+// The parameter of free function fn that positional argument `index` or keyword `kw` (not
+// NULL) binds, or NULL (past a `*`, `/` handled as positional).
+static const char *param_for(RwState *a, const FuncInfo *fn, size_t index, const char *kw) {
+    const Cst *c = program_cst(a->cx, fn->mod);
+    uint32_t ps = cst_field(c, fn->def, F_PARAMETERS);
+    size_t pos = 0;
+    for (uint32_t k = 0; ps != CST_NONE && k < cst_named_count(c, ps); k++) {
+        uint32_t p = cst_named_child(c, ps, k), kind = c->nodes[p].kind;
+        if (kind == K_POSITIONAL_SEPARATOR) continue;
+        uint32_t inner = kind == K_TYPED_PARAMETER ? c->nodes[cst_named_child(c, p, 0)].kind : kind;
+        if (inner == K_KEYWORD_SEPARATOR || inner == K_LIST_SPLAT_PATTERN || inner == K_DICT_SPLAT_PATTERN)
+            return NULL;
+        uint32_t id = kind == K_IDENTIFIER ? p : cst_named_child(c, p, 0);
+        if (kind == K_DEFAULT_PARAMETER || kind == K_TYPED_DEFAULT_PARAMETER) id = cst_field(c, p, F_NAME);
+        if (id == CST_NONE || c->nodes[id].kind != K_IDENTIFIER) return NULL;
+        if (kw ? cst_text_is(c, id, kw) : pos == index) return cst_strdup(a->cx, c, id);
+        pos++;
+    }
+    return NULL;
+}
+
+// A call of a free function of the program that changes a parameter in place, with a local
+// name as that argument: the argument node is listed as a change in place of the name, so
+// that the value passed stays a float tensor (a QuantizedTensor takes no change in place).
+static void list_changing_call(RwState *a, uint32_t call) {
+    const Cst *c = a->c;
+    uint32_t f = cst_unparen(c, cst_field(c, call, F_FUNCTION)), args = cst_field(c, call, F_ARGUMENTS);
+    if (f == CST_NONE || args == CST_NONE || c->nodes[f].kind != K_IDENTIFIER || is_local_root(a, f) ||
+        c->nodes[args].kind != K_ARGUMENT_LIST)
+        return;
+    Symbol s = program_resolve(a->cx, a->cv->mod, f);
+    if (s.kind != SYM_FUNC || !s.fn || s.fn->owner || s.fn->property || s.fn->kind != FN_FREE) return;
+    size_t index = 0;
+    for (uint32_t k = 0; k < cst_named_count(c, args); k++) {
+        uint32_t arg = cst_named_child(c, args, k), kind = c->nodes[arg].kind;
+        if (kind == K_LIST_SPLAT || kind == K_DICT_SPLAT) return;
+        const char *kw = NULL;
+        uint32_t value = arg;
+        if (kind == K_KEYWORD_ARGUMENT) {
+            kw = cst_strdup(a->cx, c, cst_field(c, arg, F_NAME));
+            value = cst_field(c, arg, F_VALUE);
+        }
+        if (value != CST_NONE && c->nodes[value].kind == K_IDENTIFIER) {
+            const char *p = param_for(a, s.fn, index, kw);
+            if (p && changes_param(a, s.fn, p)) vec_push(a->cx, &a->in_place, (void *)(uintptr_t)value);
+        }
+        if (!kw) index++;
+    }
+}
+
 static void list_in_place(RwState *a, uint32_t n) {
     const CstNode *node = &a->c->nodes[n];
     uint32_t r = in_place_receiver(a->c, n);
     if (r != CST_NONE && !into_container(a, n, r)) vec_push(a->cx, &a->in_place, (void *)(uintptr_t)n);
+    if (node->kind == K_CALL) list_changing_call(a, n);
     if ((node->kind == K_ASSIGNMENT || node->kind == K_AUG_ASSIGNMENT) &&
         cst_field(a->c, n, F_LEFT) != CST_NONE &&
         a->c->nodes[cst_field(a->c, n, F_LEFT)].kind == K_IDENTIFIER)
@@ -335,7 +418,8 @@ static const PtrVec *in_place_changes(RwState *a) {
 // Whether in-place change `change` changes local `name` (len bytes).
 static bool changes_name(RwState *a, uint32_t change, const char *name, size_t len) {
     size_t rlen;
-    const char *r = cst_text(a->c, in_place_receiver(a->c, change), &rlen);
+    uint32_t recv = a->c->nodes[change].kind == K_IDENTIFIER ? change : in_place_receiver(a->c, change);
+    const char *r = cst_text(a->c, recv, &rlen);
     return rlen == len && memcmp(r, name, len) == 0;
 }
 

@@ -108,6 +108,7 @@ typedef struct RwState {
                       // listed
     PtrVec bindings;  // assignments to a name in the body (uintptr_t nodes), listed with them
     bool in_place_listed;
+    StrMap changing_params;  // "<FuncInfo *>/<param>" -> 1 (kept) or 2 (changed in place by the callee)
     StrMap names;  // every name the function's text uses (hoisted variables avoid them), once listed
     bool names_listed;
     bool failed;
