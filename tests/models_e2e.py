@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Real model libraries: transformers, timm and diffusers model files, autoquantized as a user would
+"""Real model libraries: transformers, timm, diffusers and torchvision model files, autoquantized as a user would
 (`ffq autoquant <file> -o <out>`, no --class), swapped into a float model with
 fastforward.quantize_model; every output tensor must be bitwise identical (stubs are
 identity).
@@ -251,6 +251,30 @@ def diffusers_models(torch):
     ]
 
 
+def torchvision_models(torch):
+    shim_torchvision()  # (pure Python: neither model runs a compiled torchvision operator)
+    from torchvision.models import swin_transformer as sw
+    from torchvision.models.video import mvit as mv
+
+    def mvit():  # _add_rel_pos / _add_shortcut change the attention and output they are given in place
+        cfg = [mv.MSBlockConfig(1, 16, 16, [3, 3, 3], [3, 3, 3], [1, 1, 1], [1, 2, 2]),
+               mv.MSBlockConfig(2, 16, 32, [3, 3, 3], [3, 3, 3], [1, 2, 2], [1, 2, 2])]
+        model = mv.MViT(spatial_size=(32, 32), temporal_size=4, block_setting=cfg, residual_pool=True,
+                        residual_with_cls_embed=False, rel_pos_embed=True, proj_after_attn=True, num_classes=10)
+        return model, {"x": torch.randn(1, 3, 4, 32, 32, generator=torch.Generator().manual_seed(3))}
+
+    def swin_v2():  # `qkv_bias = qkv_bias.clone(); qkv_bias[length : 2 * length].zero_()`
+        model = sw.SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[1, 1], num_heads=[1, 2],
+                                   window_size=[4, 4], num_classes=10, block=sw.SwinTransformerBlockV2,
+                                   downsample_layer=sw.PatchMergingV2)
+        return model, {"x": image(torch)}
+
+    return [
+        ("torchvision-mvit", "torchvision.models.video.mvit", mvit, "MultiscaleAttention"),
+        ("torchvision-swin-v2", "torchvision.models.swin_transformer", swin_v2, "ShiftedWindowAttentionV2"),
+    ]
+
+
 def flatten(value, out):
     """Every tensor in a model output (ModelOutput, tuple, list, dict), in order."""
     import torch
@@ -415,7 +439,7 @@ def main():
     import fastforward
 
     models = []
-    for family in (hf_models, timm_models, diffusers_models):
+    for family in (hf_models, timm_models, diffusers_models, torchvision_models):
         try:
             models += family(torch)
         except ImportError as e:
