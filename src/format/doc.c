@@ -19,7 +19,7 @@ uint32_t doc_new_id(Doc *d) { return d->next_id++; }
 
 static DocEl *push_el(Doc *d, DocOp op) {
     if (d->n == d->cap) {
-        uint32_t cap = d->cap ? d->cap * 2 : 256;
+        uint32_t cap = d->cap ? d->cap * 2 : 32;
         d->el = arena_grow(d->cx, d->el, d->cap * sizeof(DocEl), cap * sizeof(DocEl));
         d->cap = cap;
     }
@@ -148,6 +148,7 @@ typedef struct Printer {
     uint32_t *suffix;     // pending line-suffix start elements
     size_t nsuffix, capsuffix;
     Stack st;
+    Stack fit_stack;  // fits()'s working copy of st
     uint32_t *bf_of;  // for each D_ENTRY/D_END_ENTRY: its D_BEST_FIT
 } Printer;
 
@@ -175,13 +176,14 @@ static Frame with_mode(Frame f, uint8_t op, uint32_t start, DocMode m) {
 // share the width and the stack, and split apart they would pass both around.
 static bool fits(Printer *p, uint32_t i, const Stack *st) {
     const Doc *d = p->d;
-    Stack ls = {0};
-    for (size_t k = 0; k < st->n; k++) spush(p->cx, &ls, st->f[k]);
+    Stack *ls = &p->fit_stack;  // reused: a fresh copy per measurement stayed in the arena
+    ls->n = 0;
+    for (size_t k = 0; k < st->n; k++) spush(p->cx, ls, st->f[k]);
     uint32_t width = p->line_width;
     int pending = p->pending_indent;
     for (; i < d->n; i++) {
         const DocEl *e = &d->el[i];
-        Frame top = ls.f[ls.n - 1];
+        Frame top = ls->f[ls->n - 1];
         switch ((DocOp)e->op) {
         case D_TEXT: {
             if (pending >= 0) width += (uint32_t)(pending * FMT_INDENT), pending = -1;
@@ -217,31 +219,31 @@ static bool fits(Printer *p, uint32_t i, const Stack *st) {
         case D_GROUP: {
             DocMode m = e->expand ? M_BREAK : (DocMode)top.mode;
             if (e->a) p->group_mode[e->a] = (uint8_t)m;
-            spush(p->cx, &ls, with_mode(top, e->op, i, m));
+            spush(p->cx, ls, with_mode(top, e->op, i, m));
             break;
         }
         case D_COND_GROUP: {
             DocMode m = (DocMode)top.mode;
             if (p->group_mode[e->a] == e->b && e->expand) m = M_BREAK;
-            spush(p->cx, &ls, with_mode(top, e->op, i, m));
+            spush(p->cx, ls, with_mode(top, e->op, i, m));
             break;
         }
         case D_INDENT: {
             Frame f = with_mode(top, e->op, i, (DocMode)top.mode);
             f.indent++;
-            spush(p->cx, &ls, f);
+            spush(p->cx, ls, f);
             break;
         }
         case D_INDENT_IF: {
             Frame f = with_mode(top, e->op, i, (DocMode)top.mode);
             if (p->group_mode[e->a] == M_BREAK) f.indent++;
-            spush(p->cx, &ls, f);
+            spush(p->cx, ls, f);
             break;
         }
         case D_IF: {
             DocMode m = e->a ? (DocMode)p->group_mode[e->a] : (DocMode)top.mode;
             if (m != (DocMode)e->b) i = e->match;
-            else spush(p->cx, &ls, with_mode(top, e->op, i, (DocMode)top.mode));
+            else spush(p->cx, ls, with_mode(top, e->op, i, (DocMode)top.mode));
             break;
         }
         case D_SUFFIX:
@@ -261,36 +263,36 @@ static bool fits(Printer *p, uint32_t i, const Stack *st) {
                     return false;
                 }
             }
-            spush(p->cx, &ls, f);
+            spush(p->cx, ls, f);
             break;
         }
         case D_BEST_FIT: {
-            spush(p->cx, &ls, with_mode(top, e->op, i, (DocMode)top.mode));
+            spush(p->cx, ls, with_mode(top, e->op, i, (DocMode)top.mode));
             uint32_t entry = i + 1;  // most flat variant
             if (top.mode == M_BREAK) {
                 uint32_t last = entry;
                 for (uint32_t k = entry; k < e->match; k = d->el[k].match + 1) last = k;
                 entry = last;
             }
-            spush(p->cx, &ls, with_mode(top, D_ENTRY, entry, (DocMode)top.mode));
+            spush(p->cx, ls, with_mode(top, D_ENTRY, entry, (DocMode)top.mode));
             i = entry;
             break;
         }
         case D_END_ENTRY:
-            ls.n--;
+            ls->n--;
             i = d->el[p->bf_of[i]].match - 1;  // continue at the D_END_BEST_FIT
             break;
         case D_BFP:
             if (e->a) p->group_mode[e->a] = top.mode;
-            spush(p->cx, &ls, with_mode(top, e->op, i, (DocMode)top.mode));
+            spush(p->cx, ls, with_mode(top, e->op, i, (DocMode)top.mode));
             break;
-        case D_ENTRY: spush(p->cx, &ls, with_mode(top, e->op, i, (DocMode)top.mode)); break;
+        case D_ENTRY: spush(p->cx, ls, with_mode(top, e->op, i, (DocMode)top.mode)); break;
         case D_END_BFP:
             if (top.bfp_paren) {  // the closing parenthesis on its own line
                 width = (uint32_t)((top.indent - 1) * FMT_INDENT + 1);
                 pending = -1;
             }
-            if (ls.n > 1) ls.n--;
+            if (ls->n > 1) ls->n--;
             break;
         case D_END_GROUP:
         case D_END_COND_GROUP:
@@ -300,7 +302,7 @@ static bool fits(Printer *p, uint32_t i, const Stack *st) {
         case D_END_FITS_EXPANDED:
         case D_END_BEST_FIT:
         case D_END_SUFFIX:
-            if (ls.n > 1) ls.n--;
+            if (ls->n > 1) ls->n--;
             break;
         }
     }
