@@ -137,7 +137,9 @@ void rw_env_set(RwState *a, Env *e, Prod *p) {
     EnvEntry *en = ARENA_NEW(a->cx, EnvEntry);
     en->key = p->key;
     en->hash = key_hash(p->key);
-    vec_push(a->cx, &en->prods, p);
+    ProdList *l = ARENA_NEW(a->cx, ProdList);
+    l->p = p;
+    en->prods = l;
     e->root = node_put(a->cx, e->root, en, 0);
 }
 
@@ -148,27 +150,39 @@ void rw_env_set(RwState *a, Env *e, Prod *p) {
 // producer of one side with those of the other made those joins cubic in the statements.
 static _Thread_local uint64_t union_stamp;
 
-// d's producers followed by those of s it lacks: d itself when there are none.
+// A new list node of p after *last (or as *head).
+static void list_append(ffq_ctx *cx, ProdList **head, ProdList **last, Prod *p) {
+    ProdList *n = ARENA_NEW(cx, ProdList);
+    n->p = p;
+    if (*last) (*last)->next = n;
+    else *head = n;
+    *last = n;
+}
+
+// d's producers followed by those of s it lacks: d itself when there are none. d's list is
+// copied; s's list is shared when none of it is d's (`if c: x = f(x)`: the branch's one
+// producer, then all of those before the if), else its new producers are copied.
 static const EnvEntry *entry_union(ffq_ctx *cx, const EnvEntry *d, const EnvEntry *s, bool *grew) {
     if (d == s) return d;
     uint64_t stamp = ++union_stamp;
-    for (size_t i = 0; i < d->prods.len; i++) ((Prod *)d->prods.items[i])->union_stamp = stamp;
-    size_t fresh = 0;
-    for (size_t k = 0; k < s->prods.len; k++) fresh += ((Prod *)s->prods.items[k])->union_stamp != stamp;
+    for (const ProdList *l = d->prods; l; l = l->next) l->p->union_stamp = stamp;
+    size_t fresh = 0, all = 0;
+    for (const ProdList *l = s->prods; l; l = l->next, all++) fresh += l->p->union_stamp != stamp;
     if (!fresh) return d;
+    ProdList *head = NULL, *last = NULL, *tail = NULL, *tail_last = NULL;
+    if (fresh < all) {
+        for (const ProdList *l = s->prods; l; l = l->next) {
+            if (l->p->union_stamp == stamp) continue;
+            l->p->union_stamp = stamp;
+            list_append(cx, &tail, &tail_last, l->p);
+        }
+    }
+    for (const ProdList *l = d->prods; l; l = l->next) list_append(cx, &head, &last, l->p);
+    last->next = fresh < all ? tail : s->prods;
     EnvEntry *u = ARENA_NEW(cx, EnvEntry);
     u->key = d->key;
     u->hash = d->hash;
-    u->prods.cap = d->prods.len + fresh;
-    u->prods.items = ARENA_ARRAY(cx, void *, u->prods.cap);
-    memcpy(u->prods.items, d->prods.items, sizeof(void *) * d->prods.len);
-    u->prods.len = d->prods.len;
-    for (size_t k = 0; k < s->prods.len; k++) {
-        Prod *p = s->prods.items[k];
-        if (p->union_stamp == stamp) continue;
-        p->union_stamp = stamp;
-        u->prods.items[u->prods.len++] = p;
-    }
+    u->prods = head;
     *grew = true;
     return u;
 }

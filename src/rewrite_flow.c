@@ -48,8 +48,8 @@ static bool changed_in_place_later(RwState *a, const Prod *p) {
 
 static void use_name(RwState *a, Env *env, const char *key, uint32_t use) {
     const EnvEntry *en = rw_env_find(env, key);
-    for (size_t i = 0; en && i < en->prods.len; i++) {
-        Prod *p = en->prods.items[i];
+    for (const ProdList *l = en ? en->prods : NULL; l; l = l->next) {
+        Prod *p = l->p;
         if (p->born_quantized || changed_in_place_later(a, p)) continue;
         p->marked = true;
         if (p->kind != PR_COMP || use == CST_NONE) continue;
@@ -268,8 +268,8 @@ static void slot_use(RwState *a, uint32_t arg, Env *env, const char *slot) {
         use_name(a, env, name, n);
         const EnvEntry *en = rw_env_find(env, name);
         QuantTag slot_tag = rw_slot_tag(QT_PARAMETER, slot);
-        for (size_t i = 0; en && i < en->prods.len; i++) {
-            Prod *p = en->prods.items[i];
+        for (const ProdList *l = en ? en->prods : NULL; l; l = l->next) {
+            Prod *p = l->p;
             p->tag = rw_slot_tag(p->tag, slot);
             if (slot_tag != QT_PARAMETER) p->slot_tag = slot_tag;
         }

@@ -37,10 +37,16 @@ typedef struct Prod {
 
 // What may reach a point for one name (rewrite_env.c). An entry in an environment is never
 // changed: setting or joining makes new entries.
+// A list of producers; the joins (rewrite_env.c) share tails between lists.
+typedef struct ProdList {
+    Prod *p;
+    const struct ProdList *next;
+} ProdList;
+
 typedef struct EnvEntry {
     const char *key;
     uint64_t hash;
-    PtrVec prods;                 // Prod *, at least one
+    const ProdList *prods;        // at least one, each once, in order of first appearance
     const struct EnvEntry *next;  // the next entry whose key has the same hash
 } EnvEntry;
 

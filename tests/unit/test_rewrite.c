@@ -140,10 +140,10 @@ static bool model_union(Model *d, const Model *s) {
 static bool same_as_model(const Env *e, const Model *m, char keys[][8]) {
     for (int k = 0; k < NKEYS; k++) {
         const EnvEntry *en = rw_env_find(e, keys[k]);
-        size_t n = en ? en->prods.len : 0;
+        size_t n = 0;
+        for (const ProdList *l = en ? en->prods : NULL; l; l = l->next, n++)
+            if (n >= m->n[k] || l->p != m->p[k][n]) return false;
         if (n != m->n[k]) return false;
-        for (size_t i = 0; i < n; i++)
-            if (en->prods.items[i] != m->p[k][i]) return false;
     }
     return true;
 }
@@ -165,7 +165,7 @@ static void test_env_tries_against_a_model(void) {
             rng = rng * 6364136223846793005ull + 1442695040888963407ull;
             unsigned r = (unsigned)(rng >> 33);
             int e = (int)(r % NENVS), f = (int)((r >> 8) % NENVS), k = (int)((r >> 16) % NKEYS);
-            switch ((r >> 28) % 4) {
+            switch ((r >> 28) % 5) {
             case 0:
             case 1: {  // name := {new producer}
                 Prod *p = ARENA_NEW(cx, Prod);
@@ -178,14 +178,25 @@ static void test_env_tries_against_a_model(void) {
                 envs[e] = envs[f];
                 models[e] = models[f];
                 break;
-            default: {  // a join, and whether it grew
+            case 3: {  // a join, and whether it grew
                 bool want = model_union(&models[e], &models[f]);
                 ok = rw_env_union(&a, &envs[e], &envs[f]) == want;
                 break;
             }
+            default: {  // e joined with every other environment from f on, in one balanced join
+                PtrVec all = {0};
+                for (int i = 0; i < NENVS; i++) {
+                    int o = (f + i) % NENVS;
+                    if (o == e) continue;
+                    model_union(&models[e], &models[o]);
+                    vec_push(cx, &all, &envs[o]);
+                }
+                rw_env_union_all(&a, &envs[e], &all);
+                break;
+            }
             }
             for (int i = 0; i < NENVS && ok && step % 7 == 0; i++) ok = same_as_model(&envs[i], &models[i], keys);
-            if (!ok) printf("step %d op %u e %d f %d k %d\n", step, (r >> 28) % 4, e, f, k);
+            if (!ok) printf("step %d op %u e %d f %d k %d\n", step, (r >> 28) % 5, e, f, k);
         }
         for (int i = 0; i < NENVS && ok; i++) ok = same_as_model(&envs[i], &models[i], keys);
         if (!ok) printf("hash mask %#llx:\n", (unsigned long long)masks[mi]);
