@@ -32,6 +32,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import fastforward  # noqa: E402
 from fastforward import QuantizedTensor  # noqa: E402
+from fastforward.exceptions import QuantizationError  # noqa: E402
 from fastforward.nn import QuantizedModule, Quantizer, QuantizerStub, functional, quantize_model  # noqa: E402
 from fastforward.nn import quantized_module as quantized_module_impl  # noqa: E402
 from fastforward.quantization.affine import quantize_per_tensor  # noqa: E402
@@ -314,20 +315,45 @@ def test_quantize_model_swaps_nested_modules_in_place():
     assert "0.quantizer_add" in names and "2.inner.0.quantizer_add" in names
 
 
-def test_quantize_model_swaps_the_root_and_is_idempotent():
+def test_quantize_model_swaps_the_root_and_again_only_with_skip_quantized_modules():
+    """A second quantize_model of a quantized model raises QuantizationError naming the
+    quantized class (the spec: already-quantized modules are excluded from the check only
+    with skip_quantized_modules); with the flag it changes nothing."""
     model = Events()
     quantize_model(model)
     stub = model.quantizer_add
-    quantize_model(model)
-    quantize_model(model)
+    try:
+        quantize_model(model)
+    except QuantizationError as exc:
+        assert "QuantizedEvents" in str(exc) and "skip_quantized_modules=True" in str(exc), exc
+    else:
+        raise AssertionError("quantize_model of a quantized model did not raise")
+    quantize_model(model, skip_quantized_modules=True)
+    quantize_model(model, skip_quantized_modules=True)
     assert type(model) is QuantizedEvents
     assert model.events == ["init", "quantize"]
     assert model.quantizer_add is stub
 
 
-def test_directly_built_quantized_module_is_left_alone():
+def test_directly_built_quantized_module_is_left_alone_with_skip_quantized_modules():
     model = torch.nn.Sequential(QuantizedEvents())
+    try:
+        quantize_model(model)
+    except QuantizationError as exc:
+        assert "QuantizedEvents" in str(exc), exc
+    else:
+        raise AssertionError("a quantized module inside the model did not raise")
+    quantize_model(model, skip_quantized_modules=True)
+    assert model[0].events == ["init", "quantize"]
+
+
+def test_a_module_shared_in_the_model_is_converted_once_without_error():
+    """A module held at two places is converted where first met; meeting it again,
+    quantized by the same call, is no error."""
+    inner = Events()
+    model = torch.nn.Sequential(inner, torch.nn.Sequential(inner))
     quantize_model(model)
+    assert type(model[0]) is QuantizedEvents and model[1][0] is model[0]
     assert model[0].events == ["init", "quantize"]
 
 
@@ -1035,7 +1061,7 @@ def test_generated_module_built_directly():
     assert isinstance(model.quantizer_add_2, QuantizerStub)
     assert type(model.blocks[0]) is float_models.ConvBlock  # submodules stay float until swapped
     assert_identical(model(x), expected)
-    quantize_model(model)
+    quantize_model(model, skip_quantized_modules=True)  # the float submodules; the root is quantized already
     assert type(model.blocks[0]) is quantized_models.QuantizedConvBlock
     assert_identical(model(x), expected)
 

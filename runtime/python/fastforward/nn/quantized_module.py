@@ -523,17 +523,29 @@ def quantize_model(model: torch.nn.Module, recursive: bool = True,
     """Convert ``model`` (itself included) in place to quantized classes and return it.
 
     The mapping is the module map overlaid with ``extra_conversion``. Module types without an
-    entry raise ``QuantizationError`` listing them (plain ``nn.Module``, quantizers and
-    already-quantized modules need none); ``surrogate_quantized_modules`` makes entries for
-    such types. An entry ``SKIP_QUANTIZATION`` leaves that module and its subtree float.
+    entry raise ``QuantizationError`` listing them (plain ``nn.Module`` and quantizers need
+    none); ``surrogate_quantized_modules`` makes entries for such types. Modules already
+    quantized raise too, listed, unless ``skip_quantized_modules`` (then they stay as they
+    are and the float modules below them are converted). An entry ``SKIP_QUANTIZATION``
+    leaves that module and its subtree float.
     """
     mapping = _mapping(extra_conversion, ignore_global_module_map)
-    _check_mapped(model, mapping)
-    if recursive:
-        _unshare_stateless(model)
-    _convert(model, mapping, recursive)
+    # Modules quantized before the call are an error without skip_quantized_modules; those
+    # this call converts (a shared module met again, a class's own quantize_children calling
+    # back) are not.
+    _check_mapped(model, mapping, skip_quantized_modules or _converting[0] > 0)
+    _converting[0] += 1
+    try:
+        if recursive:
+            _unshare_stateless(model)
+        _convert(model, mapping, recursive)
+    finally:
+        _converting[0] -= 1
     label_quantizer_paths(model)
     return model
+
+
+_converting = [0]  # quantize_model calls running (nested through quantize_children)
 
 
 def _stateless(module: torch.nn.Module) -> bool:
@@ -590,18 +602,22 @@ def _unshare_stateless(model: torch.nn.Module) -> None:
     visit(model)
 
 
-def _check_mapped(model: torch.nn.Module, mapping: Dict[type, Any]) -> None:
+def _check_mapped(model: torch.nn.Module, mapping: Dict[type, Any], skip_quantized_modules: bool) -> None:
     missing: List[str] = []
+    quantized: List[str] = []
 
     def visit(module: torch.nn.Module) -> None:
         t = type(module)
         entry = mapping.get(t)
         if entry is SKIP_QUANTIZATION or isinstance(entry, SkipQuantization):
             return
-        if isinstance(module, (Quantizer, QuantizedModule)):
+        name = "%s.%s" % (t.__module__, t.__qualname__)
+        if isinstance(module, Quantizer):
             pass
+        elif isinstance(module, QuantizedModule):
+            if not skip_quantized_modules and entry is None and name not in quantized:
+                quantized.append(name)
         elif entry is None and t is not torch.nn.Module:
-            name = "%s.%s" % (t.__module__, t.__qualname__)
             if name not in missing:
                 missing.append(name)
         for child in module._modules.values():
@@ -609,13 +625,18 @@ def _check_mapped(model: torch.nn.Module, mapping: Dict[type, Any]) -> None:
                 visit(child)
 
     visit(model)
+    problems = []
     if missing:
-        raise QuantizationError(
-            "quantize_model: no quantized class for %s. Generate them with ffq autoquant (or "
-            "fastforward.autoquantize), pass extra_conversion=..., or use "
-            "fastforward.nn.quantized_module.surrogate_quantized_modules(model) for modules that "
-            "need no quantizers" % ", ".join(missing)
-        )
+        problems.append(
+            "no quantized class for %s. Generate them with ffq autoquant (or fastforward.autoquantize), pass "
+            "extra_conversion=..., or use fastforward.nn.quantized_module.surrogate_quantized_modules(model) for "
+            "modules that need no quantizers" % ", ".join(missing))
+    if quantized:
+        problems.append(
+            "already quantized: %s. Pass skip_quantized_modules=True to leave quantized modules as they are "
+            "(and convert the float modules among them)" % ", ".join(quantized))
+    if problems:
+        raise QuantizationError("quantize_model: " + "; ".join(problems))
 
 
 def _keep_class_registrations(float_cls: type, quantized_cls: type) -> None:

@@ -281,7 +281,7 @@ def quantize(model: torch.nn.Module, *, weights: Any = 8, activations: Any = Non
     _check_patterns(model, include, "include")
     _check_patterns(model, exclude, "exclude")
     extra = ensure_quantized_classes(model, use_ffq=use_ffq)
-    quantize_model(model, extra_conversion=extra)
+    quantize_model(model, extra_conversion=extra, skip_quantized_modules=True)
     if weight_quantizer is not None:
         w = _per_module(weight_quantizer, model)
     if activation_quantizer is not None:
