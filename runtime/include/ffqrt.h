@@ -292,6 +292,24 @@ FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, 
 FFQRT_API ffqrt_status ffqrt_lut_f32(const ffqrt_ctx *ctx, float *y, const void *x, const float *table,
                                      size_t n);
 
+// Per-channel float tables: x holds outer x channels x inner bytes (NCHW: outer = n, inner =
+// h * w; NHWC or [n, c]: outer = n * h * w, inner = 1), and y[i] = tables[c * 256 + x[i]]
+// with c the channel of element i (tables: channels x 256 floats), e.g. a batch norm of an
+// 8-bit operand, each channel's dequantized codes through its affine map, tabulated once.
+// y and x do not overlap.
+FFQRT_API ffqrt_status ffqrt_lut_f32_channels(const ffqrt_ctx *ctx, float *y, const void *x,
+                                              const float *tables, size_t outer, size_t channels,
+                                              size_t inner);
+
+// Per-channel affine maps of int8 codes (px: FFQRT_S8), laid out as for
+// ffqrt_lut_f32_channels: y[i] = fmaf((float)(x[i] - z) * s, a[c], b[c]) with c the channel of
+// element i (s, z: px's scale and zero point): the dequantized value rounded once, then one
+// fused multiply-add, e.g. a batch norm in eval mode of an 8-bit operand (a: the channel's
+// scale, b: its shift), where torch's float kernel computes the same fused form.
+FFQRT_API ffqrt_status ffqrt_affine_f32_channels(const ffqrt_ctx *ctx, float *y, const void *x,
+                                                 const ffqrt_qparam *px, const float *a, const float *b,
+                                                 size_t outer, size_t channels, size_t inner);
+
 // Float activations of n float32 values: y[i] = act(x[i]), y may equal x. One so far:
 //   FFQRT_ACT_GELU_TANH  x / (1 + exp(-2 sqrt(2/pi) (x + 0.044715 x^3))), the tanh GELU
 //                        0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))

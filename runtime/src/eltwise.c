@@ -162,6 +162,96 @@ ffqrt_status ffqrt_lut_f32(const ffqrt_ctx *ctx, float *y, const void *x, const 
     return FFQRT_OK;
 }
 
+// ---- per-channel float table lookup ----
+//
+// A per-channel function of 8-bit codes with a float result (a batch norm of a quantized
+// input: each channel's 256 dequantized codes through its affine map, tabulated once).
+
+typedef struct lfcjob {
+    const ffqrt_kernels *k;
+    float *y;
+    const uint8_t *x;
+    const float *tables;
+    size_t channels, inner;
+} lfcjob;
+
+// planes [b, e) of `inner` elements, plane p on the table of channel p % channels
+static void lutfc_planes(const void *job, size_t b, size_t e) {
+    const lfcjob *j = job;
+    for (size_t p = b; p < e; p++) {
+        const float *t = j->tables + (p % j->channels) * 256;
+        j->k->gather_f32(j->y + p * j->inner, t, j->x + p * j->inner, j->inner, 0xff, 0xff);
+    }
+}
+
+// inner 1 (NHWC, or [n, c]): element i on the table of channel i % channels
+static void lutfc_elems(const void *job, size_t b, size_t e) {
+    const lfcjob *j = job;
+    size_t c = b % j->channels;
+    for (size_t i = b; i < e; i++) {
+        j->y[i] = j->tables[c * 256 + j->x[i]];
+        if (++c == j->channels) c = 0;
+    }
+}
+
+ffqrt_status ffqrt_lut_f32_channels(const ffqrt_ctx *ctx, float *y, const void *x, const float *tables,
+                                    size_t outer, size_t channels, size_t inner) {
+    size_t planes, n;
+    if (!ctx || __builtin_mul_overflow(outer, channels, &planes) || __builtin_mul_overflow(planes, inner, &n))
+        return FFQRT_EINVAL;
+    if (n && (!y || !x || !tables)) return FFQRT_EINVAL;
+    if (!n) return FFQRT_OK;
+    lfcjob j = {ctx->k, y, x, tables, channels, inner};
+    if (inner == 1) by_ranges(ctx, n, 16, n, lutfc_elems, &j);
+    else by_ranges(ctx, planes, 1, n, lutfc_planes, &j);
+    return FFQRT_OK;
+}
+
+// ---- per-channel affine maps of codes ----
+
+typedef struct afjob {
+    const ffqrt_kernels *k;
+    float *y;
+    const int8_t *x;
+    const float *a, *b;
+    float s;
+    int32_t z;
+    size_t channels, inner;
+} afjob;
+
+// planes [pb, pe) of `inner` elements, plane p on the map of channel p % channels
+static void affine_planes(const void *job, size_t pb, size_t pe) {
+    const afjob *j = job;
+    for (size_t p = pb; p < pe; p++) {
+        size_t c = p % j->channels;
+        j->k->affine_f32(j->y + p * j->inner, j->x + p * j->inner, j->inner, j->s, j->z, j->a + c, j->b + c,
+                         0);
+    }
+}
+
+// rows [rb, re) of `channels` elements (inner 1), element c of a row on the map of channel c
+static void affine_rows(const void *job, size_t rb, size_t re) {
+    const afjob *j = job;
+    for (size_t r = rb; r < re; r++)
+        j->k->affine_f32(j->y + r * j->channels, j->x + r * j->channels, j->channels, j->s, j->z, j->a, j->b,
+                         1);
+}
+
+ffqrt_status ffqrt_affine_f32_channels(const ffqrt_ctx *ctx, float *y, const void *x, const ffqrt_qparam *px,
+                                       const float *a, const float *b, size_t outer, size_t channels,
+                                       size_t inner) {
+    size_t planes, n;
+    if (!ctx || !ffqrt_qparam_ok(px) || px->dtype != FFQRT_S8 ||
+        __builtin_mul_overflow(outer, channels, &planes) || __builtin_mul_overflow(planes, inner, &n))
+        return FFQRT_EINVAL;
+    if (n && (!y || !x || !a || !b)) return FFQRT_EINVAL;
+    if (!n) return FFQRT_OK;
+    afjob j = {ctx->k, y, x, a, b, px->scale, px->zero_point, channels, inner};
+    if (inner == 1) by_ranges(ctx, outer, 1, n, affine_rows, &j);
+    else by_ranges(ctx, planes, 1, n, affine_planes, &j);
+    return FFQRT_OK;
+}
+
 // ---- float activations ----
 
 typedef struct actjob {

@@ -29,6 +29,21 @@ void ffqrt_elt_run_avx2(const ffqrt_elt *e, size_t i0, size_t i1) {
     ffqrt_elt_run_ref(e, i, i1);
 }
 
+void ffqrt_affine_f32_avx2(float *restrict y, const int8_t *restrict x, size_t n, float s, int32_t z,
+                           const float *restrict a, const float *restrict b, int step) {
+    const __m256 vs = _mm256_set1_ps(s);
+    const __m256i vz = _mm256_set1_epi32(z);
+    __m256 va = _mm256_set1_ps(a[0]), vb = _mm256_set1_ps(b[0]);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(x + i)));
+        __m256 d = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(v, vz)), vs);
+        if (step) va = _mm256_loadu_ps(a + i), vb = _mm256_loadu_ps(b + i);
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(d, va, vb));
+    }
+    if (i < n) ffqrt_affine_f32_ref(y + i, x + i, n - i, s, z, step ? a + i : a, step ? b + i : b, step);
+}
+
 void ffqrt_gather_f32_avx2(float *restrict y, const float *restrict e, const uint8_t *restrict x, size_t n,
                            uint8_t top, uint8_t flip) {
     const __m256i vt = _mm256_set1_epi32(top);

@@ -28,6 +28,21 @@ void ffqrt_elt_run_avx512vnni(const ffqrt_elt *e, size_t i0, size_t i1) {
     ffqrt_elt_run_ref(e, i, i1);
 }
 
+void ffqrt_affine_f32_avx512vnni(float *restrict y, const int8_t *restrict x, size_t n, float s, int32_t z,
+                                 const float *restrict a, const float *restrict b, int step) {
+    const __m512 vs = _mm512_set1_ps(s);
+    const __m512i vz = _mm512_set1_epi32(z);
+    __m512 va = _mm512_set1_ps(a[0]), vb = _mm512_set1_ps(b[0]);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512i v = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(x + i)));
+        __m512 d = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v, vz)), vs);
+        if (step) va = _mm512_loadu_ps(a + i), vb = _mm512_loadu_ps(b + i);
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(d, va, vb));
+    }
+    if (i < n) ffqrt_affine_f32_ref(y + i, x + i, n - i, s, z, step ? a + i : a, step ? b + i : b, step);
+}
+
 void ffqrt_gather_f32_avx512vnni(float *restrict y, const float *restrict e, const uint8_t *restrict x,
                                  size_t n, uint8_t top, uint8_t flip) {
     const __m512i vt = _mm512_set1_epi32(top);

@@ -41,6 +41,14 @@ void ffqrt_gather_f32_ref(float *restrict y, const float *restrict e, const uint
     for (size_t i = 0; i < n; i++) y[i] = e[top - (uint8_t)(x[i] ^ flip)];
 }
 
+void ffqrt_affine_f32_ref(float *restrict y, const int8_t *restrict x, size_t n, float s, int32_t z,
+                          const float *restrict a, const float *restrict b, int step) {
+    for (size_t i = 0; i < n; i++) {
+        size_t c = step ? i : 0;
+        y[i] = fmaf((float)((int32_t)x[i] - z) * s, a[c], b[c]);
+    }
+}
+
 void ffqrt_act_run_ref(float *y, const float *x, size_t n, int act) {
     for (size_t i = 0; i < n; i++) y[i] = ffqrt_act1(x[i], act);
 }

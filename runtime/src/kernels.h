@@ -99,6 +99,11 @@ typedef struct ffqrt_kernels {
     // top - (x[i] ^ flip) must not be negative).
     void (*gather_f32)(float *restrict y, const float *restrict e, const uint8_t *restrict x, size_t n,
                        uint8_t top, uint8_t flip);
+    // y[i] = fmaf((float)(x[i] - z) * s, a[i * step], b[i * step]) for int8 codes x (step 0:
+    // one affine map for all n, a plane of one channel; step 1: one per element, a row of
+    // channels). One rounding for the dequantized value, one for the fused multiply-add.
+    void (*affine_f32)(float *restrict y, const int8_t *restrict x, size_t n, float s, int32_t z,
+                       const float *restrict a, const float *restrict b, int step);
     // y[i] = ffqrt_act1(x[i], act); y may equal x.
     void (*act_run)(float *y, const float *x, size_t n, int act);
     // One output row of a depthwise convolution (ffqrt_dw).
@@ -136,6 +141,8 @@ static inline size_t ffqrt_threads_for(const ffqrt_ctx *ctx, size_t work, size_t
     void ffqrt_elt_run_##isa(const ffqrt_elt *e, size_t i0, size_t i1);                                      \
     void ffqrt_gather_f32_##isa(float *restrict y, const float *restrict e, const uint8_t *restrict x,       \
                                 size_t n, uint8_t top, uint8_t flip);                                        \
+    void ffqrt_affine_f32_##isa(float *restrict y, const int8_t *restrict x, size_t n, float s, int32_t z,   \
+                                const float *restrict a, const float *restrict b, int step);                 \
     void ffqrt_act_run_##isa(float *y, const float *x, size_t n, int act);                                   \
     void ffqrt_dw_row_##isa(const ffqrt_dw *d, float *restrict y, const uint8_t *restrict x);
 

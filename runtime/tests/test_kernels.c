@@ -964,6 +964,97 @@ static void test_lut(const variant *vs, size_t nv) {
     CHECK(ffqrt_lut_f32(vs[0].ctx, (float *)ftable, table, NULL, 4) == FFQRT_EINVAL, "lut_f32 without table");
 }
 
+// ---- per-channel float table lookup ----
+
+static void test_lut_channels(const variant *vs, size_t nv) {
+    // (outer, channels, inner): planes of one element (NHWC), shorter and longer than a
+    // vector step, and sizes that split between threads
+    static const size_t shapes[][3] = {{1, 1, 1},   {2, 3, 1},   {3, 5, 7},   {1, 4, 16},    {2, 3, 17},
+                                       {1, 64, 49}, {4, 7, 100}, {2, 960, 1}, {1, 16, 12544}};
+    size_t maxc = 960;
+    float *tables = xmalloc(maxc * 256 * sizeof(float));
+    // every entry distinct: a wrong channel or index cannot land on an equal value
+    for (size_t t = 0; t < maxc * 256; t++) tables[t] = (float)t * 0.37f - 11.0f;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        size_t outer = shapes[si][0], c = shapes[si][1], inner = shapes[si][2], n = outer * c * inner;
+        uint8_t *x = xmalloc(n);
+        float *y = xmalloc((n + 1) * sizeof(float));
+        fill_bytes(x, n, 0, 255);
+        x[0] = 255;
+        if (n > 40) x[40] = 0;
+        for (size_t i = 0; i < nv; i++) {
+            memset(y, 0, (n + 1) * sizeof(float));
+            CHECK(ffqrt_lut_f32_channels(vs[i].ctx, y, x, tables, outer, c, inner) == FFQRT_OK,
+                  "lut_f32_channels");
+            size_t bad = 0;
+            for (size_t e = 0; e < n; e++) {
+                size_t ch = (e / inner) % c;  // the scalar reference
+                bad += memcmp(&y[e], &tables[ch * 256 + x[e]], sizeof(float)) != 0;
+            }
+            CHECK(bad == 0, "lut_f32_channels %s %zu x %zu x %zu: %zu floats differ", vs[i].name, outer, c,
+                  inner, bad);
+            CHECK(y[n] == 0.0f, "lut_f32_channels wrote past its output");
+        }
+        free(x), free(y);
+    }
+    size_t big = (size_t)1 << 40;
+    CHECK(ffqrt_lut_f32_channels(vs[0].ctx, NULL, NULL, tables, 0, 3, 5) == FFQRT_OK,
+          "lut_f32_channels of nothing");
+    CHECK(ffqrt_lut_f32_channels(vs[0].ctx, NULL, tables, tables, 1, 3, 5) == FFQRT_EINVAL, "without output");
+    CHECK(ffqrt_lut_f32_channels(vs[0].ctx, tables, tables, NULL, 1, 3, 5) == FFQRT_EINVAL, "without tables");
+    CHECK(ffqrt_lut_f32_channels(vs[0].ctx, tables, tables, tables, big, big, 1) == FFQRT_EINVAL,
+          "size overflow");
+    CHECK(ffqrt_lut_f32_channels(NULL, tables, tables, tables, 1, 1, 1) == FFQRT_EINVAL, "without context");
+    free(tables);
+}
+
+// ---- per-channel affine maps of codes ----
+
+static void test_affine_channels(const variant *vs, size_t nv) {
+    static const size_t shapes[][3] = {{1, 1, 1},   {2, 3, 1},      {3, 5, 7},   {1, 4, 16},
+                                       {2, 3, 17},  {1, 37, 1},     {1, 64, 49}, {4, 7, 100},
+                                       {2, 960, 1}, {1, 16, 12544}, {3, 33, 1}};
+    size_t maxc = 960;
+    float *a = xmalloc(maxc * sizeof(float)), *b = xmalloc(maxc * sizeof(float));
+    for (size_t c = 0; c < maxc; c++) a[c] = rndf(-3.0f, 3.0f), b[c] = rndf(-5.0f, 5.0f);
+    static const int32_t zps[] = {0, -128, 37};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        size_t outer = shapes[si][0], c = shapes[si][1], inner = shapes[si][2], n = outer * c * inner;
+        int8_t *x = xmalloc(n);
+        float *y = xmalloc((n + 1) * sizeof(float));
+        fill_bytes((uint8_t *)x, n, 0, 255);
+        ffqrt_qparam px = {rndf(0.001f, 0.2f), zps[si % 3], FFQRT_S8};
+        for (size_t i = 0; i < nv; i++) {
+            memset(y, 0, (n + 1) * sizeof(float));
+            CHECK(ffqrt_affine_f32_channels(vs[i].ctx, y, x, &px, a, b, outer, c, inner) == FFQRT_OK,
+                  "affine_f32_channels");
+            size_t bad = 0;
+            for (size_t e = 0; e < n; e++) {
+                size_t ch = (e / inner) % c;  // the scalar reference: one rounding each
+                float want = fmaf((float)((int32_t)x[e] - px.zero_point) * px.scale, a[ch], b[ch]);
+                bad += memcmp(&y[e], &want, sizeof(float)) != 0;
+            }
+            CHECK(bad == 0, "affine_f32_channels %s %zu x %zu x %zu: %zu floats differ", vs[i].name, outer, c,
+                  inner, bad);
+            CHECK(y[n] == 0.0f, "affine_f32_channels wrote past its output");
+        }
+        free(x), free(y);
+    }
+    ffqrt_qparam px = {0.1f, 0, FFQRT_S8}, pu = {0.1f, 0, FFQRT_U8}, p0 = {0.0f, 0, FFQRT_S8};
+    size_t big = (size_t)1 << 40;
+    CHECK(ffqrt_affine_f32_channels(vs[0].ctx, NULL, NULL, &px, a, b, 0, 3, 5) == FFQRT_OK,
+          "affine of nothing");
+    CHECK(ffqrt_affine_f32_channels(vs[0].ctx, NULL, a, &px, a, b, 1, 3, 5) == FFQRT_EINVAL,
+          "without output");
+    CHECK(ffqrt_affine_f32_channels(vs[0].ctx, b, a, &px, NULL, b, 1, 3, 5) == FFQRT_EINVAL,
+          "without scales");
+    CHECK(ffqrt_affine_f32_channels(vs[0].ctx, b, a, &pu, a, b, 1, 1, 1) == FFQRT_EINVAL, "u8 codes");
+    CHECK(ffqrt_affine_f32_channels(vs[0].ctx, b, a, &p0, a, b, 1, 1, 1) == FFQRT_EINVAL, "zero scale");
+    CHECK(ffqrt_affine_f32_channels(vs[0].ctx, b, a, &px, a, b, big, big, 1) == FFQRT_EINVAL,
+          "size overflow");
+    free(a), free(b);
+}
+
 // ---- float activations ----
 
 static double act_exact(double x, int act) {
@@ -1489,6 +1580,8 @@ int main(void) {
     test_layer_norm(vs, nv);
     test_softmax(vs, nv);
     test_lut(vs, nv);
+    test_lut_channels(vs, nv);
+    test_affine_channels(vs, nv);
     test_act(vs, nv);
     test_nchw8(vs, nv);
     test_max_pool(vs, nv);

@@ -3024,6 +3024,78 @@ def test_half_precision_raw_data_run_on_both_torch_versions():
             _same_result(got, want, "%s of %s raw data" % (name, storage))
 
 
+def test_batch_norm_of_a_quantized_input_equals_the_simulation_bit_for_bit():
+    """F.batch_norm in eval mode of a per-tensor 8-bit input (timm's BatchNormAct2d after a
+    convolution with a quantized output) runs in one C pass over the codes, and its float
+    result is the simulation's (dequantize, torch's batch norm) bit for bit, with its
+    strides: 2-D to 5-D inputs, contiguous and channels_last, planes of one element and of
+    many, weight and bias or none, eps large and small. A statistic changed in place is
+    seen; training, strict quantization, a weight recording a gradient or a per-channel
+    input leave it to the simulation."""
+    need_c()
+    rng = random.Random(71)
+    seen = set()
+    for trial in range(60):
+        n, c = rng.randint(1, 3), rng.choice([1, 3, 8, 17, 40])
+        shape = [(n, c), (n, c, rng.randint(1, 20)), (n, c, rng.randint(1, 9), rng.randint(1, 9)),
+                 (n, c, 2, 3, 4)][trial % 4]
+        x = act(shape, rng, zp=rng.choice([0, -128, None]))
+        if len(shape) == 4 and trial % 3 == 0:
+            codes = x.raw_data.contiguous(memory_format=torch.channels_last)
+            x = QuantizedTensor(codes, x.quantization_context)
+        mean, var = torch.randn(c) * 2, torch.rand(c) * 4 + 1e-4
+        w = torch.randn(c) if trial % 5 else None
+        b = torch.randn(c) if trial % 7 else None
+        eps = rng.choice([1e-5, 1e-3, 0.25])
+
+        def call():
+            return TF.batch_norm(x, mean, var, w, b, False, 0.1, eps)
+
+        got, path, want = run_both(call)
+        assert path == "batch_norm:integer", (trial, shape, path)
+        assert type(got) is torch.Tensor and got.stride() == want.stride(), (trial, got.stride(), want.stride())
+        assert_exact(got, want, "batch_norm trial %d %s" % (trial, shape))
+        seen.add(len(shape))
+        with torch.no_grad():
+            var.mul_(1.5)  # in place: the kernel sees it
+        got, path, want = run_both(call)
+        assert_exact(got, want, "batch_norm after an in-place change, trial %d" % trial)
+    assert seen == {2, 3, 4, 5}
+    # where no fused multiply-add gives torch's values, each channel's table of them
+    real = _integer._bn_affine_candidates
+    _integer._bn_affine_candidates = lambda tensors, eps: []
+    try:
+        for shape, last in (((2, 5, 3, 7), False), ((2, 5, 3, 7), True), ((3, 6), False)):
+            x = act(shape, rng)
+            if last:
+                x = QuantizedTensor(x.raw_data.contiguous(memory_format=torch.channels_last), x.quantization_context)
+            mean, var, w = torch.randn(shape[1]), torch.rand(shape[1]) + 0.1, torch.randn(shape[1])
+            got, path, want = run_both(lambda: TF.batch_norm(x, mean, var, w, None, False, 0.1, 1e-5))
+            assert path == "batch_norm:integer" and got.stride() == want.stride(), (shape, path)
+            assert_exact(got, want, "batch_norm by tables %s" % (shape,))
+    finally:
+        _integer._bn_affine_candidates = real
+    x = act((2, 4, 5, 5), rng)
+    mean, var, w = torch.randn(4), torch.rand(4) + 0.1, torch.randn(4)
+    xc = quantize_per_channel(torch.randn(2, 4, 5, 5), torch.rand(4) * 0.05 + 0.01, None, axis=1)
+    for label, fn in (("training", lambda: TF.batch_norm(x, mean.clone(), var.clone(), w, None, True)),
+                      ("per-channel input", lambda: TF.batch_norm(xc, mean, var))):
+        _integer._local.last = None
+        with torch.no_grad():
+            fn()
+        assert _integer.last_path() != "batch_norm:integer", label
+    wg = w.clone().requires_grad_()
+    y = TF.batch_norm(x, mean, var, wg)
+    assert y.requires_grad and _integer.last_path() != "batch_norm:integer"
+    with ff.strict_quantization(True), torch.no_grad():
+        try:
+            TF.batch_norm(x, mean, var)
+        except QuantizationError:
+            pass
+        else:
+            raise AssertionError("strict quantization: no error")
+
+
 def test_torch_quantization_keeps_the_strides_of_dims_of_one_element():
     # A dim of one element addresses nothing, but torch reads its stride when it picks a
     # memory format: a conv of a one-image channels_last batch (or of a one-pixel-wide

@@ -331,6 +331,26 @@ def call_of(op, rng):
         args = (rng.choice([1, 2, 3, (2, 3), 0]), rng.choice([None, 1, 2, (1, 2), 0]), rng.choice([0, 1, 2]),
                 rng.choice([1, 2, 3]), rng.random() < 0.3)
         return "max_pool2d %s %s" % (s, args), lambda q: F.max_pool2d(x, *args, **kw(q))
+    if op == "batch_norm":
+        # torch's functional (no output quantizer of its own: the one given comes after it)
+        s = rng.choice([(2, 3), (1, 4, 5), (2, 3, 4, 4), (0, 3, 2, 2), (1, 1, 1, 1), (2, 5, 1, 3, 2), (3,), (2, 17, 7, 9)])
+        x = operand(s, rng)
+        c = s[1] if len(s) > 1 else s[0]
+        mean = rng.choice([torch.randn(c)] * 4 + [torch.randn(c + 1), torch.randn(c).double(), None])
+        var = rng.choice([torch.rand(c) + 0.01] * 4 + [torch.randn(c), torch.rand(c).half(), None])
+        w = rng.choice([None, torch.randn(c), torch.randn(c), torch.randn(c).requires_grad_(), torch.randn(c + 2),
+                        view_of(weight((c,), rng), rng)])
+        b = rng.choice([None, torch.randn(c), torch.randn(c), activation((c,), rng)])
+        training = rng.random() < 0.15
+        eps = rng.choice([1e-5, 1e-5, 0.0, 1e30, -1.0, 0.5])
+
+        def batch_norm(q):
+            # (statistics copied: a training call updates them in place)
+            fresh = [t.clone() if isinstance(t, torch.Tensor) and training else t for t in (mean, var)]
+            y = torch.nn.functional.batch_norm(x, fresh[0], fresh[1], w, b, training, 0.1, eps)
+            return y if q is None else q(y)
+
+        return "batch_norm %s training %s eps %s" % (s, training, eps), batch_norm
     raise KeyError(op)
 
 

@@ -849,6 +849,8 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_mul": ([vp, vp, qp, i32, vp, qp, vp, qp, sz], i32),
         "ffqrt_lut8": ([vp, vp, vp, vp, sz], i32),
         "ffqrt_lut_f32": ([vp, vp, vp, vp, sz], i32),
+        "ffqrt_lut_f32_channels": ([vp, vp, vp, vp, sz, sz, sz], i32),
+        "ffqrt_affine_f32_channels": ([vp, vp, vp, qp, vp, vp, sz, sz, sz], i32),
         "ffqrt_act_f32": ([vp, vp, vp, sz, i32], i32),
         "ffqrt_layer_norm8": ([vp, vp, qp, vp, qp, vp, vp, ctypes.c_float, sz, sz], i32),
         "ffqrt_softmax8": ([vp, vp, qp, vp, qp, sz, sz], i32),
@@ -1484,6 +1486,47 @@ class ConvCall:
         return y.permute(0, 3, 1, 2) if self.nhwc_out else y
 
 
+class AffineChannelsCall:
+    """``affine_f32_channels`` with the grid and the per-channel scales and shifts checked
+    once (a batch norm's): each call checks only the codes (int8, dim 1 the channels,
+    contiguous or channels_last, plain CPU memory)."""
+
+    __slots__ = ("px", "a", "b", "c", "a_ptr", "b_ptr")
+
+    def __init__(self, px: QParam, a: torch.Tensor, b: torch.Tensor) -> None:
+        if _integer_lib() is None:
+            raise ValueError("AffineChannelsCall: libffqrt is not loaded")
+        _need_qparam(px, "AffineChannelsCall grid")
+        if px.dtype != torch.int8:
+            raise ValueError("AffineChannelsCall: the grid must be int8")
+        c = a.numel() if isinstance(a, torch.Tensor) else 0
+        _need(a, "AffineChannelsCall scales", (torch.float32,), c)
+        _need(b, "AffineChannelsCall shifts", (torch.float32,), c)
+        if a.dim() != 1 or b.dim() != 1:
+            raise ValueError("AffineChannelsCall: scales and shifts must be 1-D")
+        self.px, self.a, self.b, self.c = px, a, b, c
+        self.a_ptr, self.b_ptr = a.data_ptr(), b.data_ptr()
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if (type(x) is not torch.Tensor or x.dtype != torch.int8 or x.dim() < 2 or x.shape[1] != self.c
+                or not x.is_cpu or x.layout != torch.strided or (_HAS_NEG and x.is_neg())):
+            raise ValueError("AffineChannelsCall: x must be a plain int8 CPU tensor of %d channels" % self.c)
+        shape = x.shape
+        if x.is_contiguous():
+            y = _empty(shape, torch.float32)
+            outer = shape[0]
+            inner = x.numel() // (outer * self.c) if outer * self.c else 0
+        elif channels_last_dense(x):
+            y = torch.empty(shape, dtype=torch.float32, memory_format=torch.channels_last)
+            outer, inner = shape[0] * shape[2] * shape[3], 1
+        else:
+            raise ValueError("AffineChannelsCall: x must be contiguous or channels_last (copy it first)")
+        _check(_state["lib"].ffqrt_affine_f32_channels(integer_context(), y.data_ptr(), x.data_ptr(),
+                                                       ctypes.byref(self.px._c), self.a_ptr, self.b_ptr, outer,
+                                                       self.c, inner), "affine_f32_channels")
+        return y
+
+
 def _eltwise(name: str, a: torch.Tensor, pa: QParam, b: torch.Tensor, pb: QParam, out: QParam,
              relu: bool, threads: Optional[int]) -> Optional[torch.Tensor]:
     lib = _integer_lib()
@@ -1577,6 +1620,71 @@ def lut_f32(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None)
     and a 256-entry float32 ``table``: a float32 tensor of ``x``'s shape (channels_last
     when ``x`` is)."""
     return _lookup("lut_f32", x, table, (torch.float32,), threads)
+
+
+def _channels_layout(name: str, x: Any, dtypes: Sequence[torch.dtype]) -> Tuple[torch.Tensor, torch.Tensor,
+                                                                                torch.Tensor, int, int, int]:
+    """(x as C reads it, the float32 result, that result as C writes it, outer, channels,
+    inner) for a per-channel op on ``x`` (two or more dims, dim 1 the channel): contiguous,
+    or channels_last (the result too)."""
+    if not isinstance(x, torch.Tensor) or x.dtype not in dtypes or x.dim() < 2:
+        raise ValueError("%s: x must be an int8 tensor of two or more dims" % name)
+    shape = tuple(x.shape)
+    if x.is_contiguous():
+        flat = x
+        y = out = _empty(shape, torch.float32)
+        inner = 1
+        for size in shape[2:]:
+            inner *= size
+        outer = shape[0]
+    elif channels_last_dense(x):
+        flat = x.permute(0, 2, 3, 1)
+        y = torch.empty(shape, dtype=torch.float32, memory_format=torch.channels_last)
+        out = y.permute(0, 2, 3, 1)
+        outer, inner = shape[0] * shape[2] * shape[3], 1
+    else:
+        raise ValueError("%s: x must be contiguous or channels_last (copy it first)" % name)
+    _need(flat, name + " input", dtypes, x.numel())
+    _need(out, name + " output", (torch.float32,), x.numel())
+    return flat, y, out, outer, shape[1], inner
+
+
+def lut_f32_channels(x: torch.Tensor, tables: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``tables[c][x]`` for an int8 or uint8 tensor ``x`` of two or more dims whose dim 1 is
+    the channel (indexed by its bytes, as ``lut8``) and float32 ``tables`` of shape
+    ``[channels, 256]``: a float32 tensor of ``x``'s shape, contiguous, or channels_last
+    when ``x`` is (ffqrt_lut_f32_channels). None when C is not available; ValueError for
+    anything else."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    flat, y, out, outer, c, inner = _channels_layout("lut_f32_channels", x, tuple(_TORCH_INT8))
+    if not isinstance(tables, torch.Tensor) or tuple(tables.shape) != (c, 256):
+        raise ValueError("lut_f32_channels: tables must be [channels, 256] = [%d, 256]" % c)
+    _need(tables, "lut_f32_channels tables", (torch.float32,), c * 256)
+    _check(lib.ffqrt_lut_f32_channels(integer_context(threads), out.data_ptr(), flat.data_ptr(), tables.data_ptr(),
+                                      outer, c, inner), "lut_f32_channels")
+    return y
+
+
+def affine_f32_channels(x: torch.Tensor, px: "QParam", a: torch.Tensor, b: torch.Tensor,
+                        threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``fma((x - z) * s, a[c], b[c])`` for int8 codes ``x`` on the grid ``px`` (two or more
+    dims, dim 1 the channel c) and float32 ``a``, ``b`` of one value a channel: the
+    dequantized value rounded once, then one fused multiply-add (ffqrt_affine_f32_channels),
+    laid out as ``lut_f32_channels`` lays it out. None when C is not available; ValueError
+    for anything else."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    flat, y, out, outer, c, inner = _channels_layout("affine_f32_channels", x, (torch.int8,))
+    _need_qparam(px, "affine_f32_channels grid", x)
+    _need(a, "affine_f32_channels scales", (torch.float32,), c)
+    _need(b, "affine_f32_channels shifts", (torch.float32,), c)
+    _check(lib.ffqrt_affine_f32_channels(integer_context(threads), out.data_ptr(), flat.data_ptr(),
+                                         ctypes.byref(px._c), a.data_ptr(), b.data_ptr(), outer, c, inner),
+           "affine_f32_channels")
+    return y
 
 
 # ffqrt.h's FFQRT_ACT_* codes.

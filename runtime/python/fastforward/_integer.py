@@ -1778,6 +1778,140 @@ def _plan_max_pool2d(b: Dict[str, Any]) -> Optional[Plan]:
     return run
 
 
+# --- batch norm of a quantized input ------------------------------------------------------------
+
+class _BatchNormForm:
+    """How one batch norm runs on one input grid, with what it was made from: the
+    statistics and affine tensors (weak references, version counters, data pointers).
+    ``a``, ``b``: each channel's scale and shift for ``ffqrt_affine_f32_channels`` (None
+    when no fused form gives torch's values), ``tables``: each channel's 256 values."""
+
+    __slots__ = ("refs", "versions", "ptrs", "a", "b", "tables", "call")
+
+    def __init__(self, tensors: Tuple[Any, ...], qp: _ffqrt.QParam, a: Optional[torch.Tensor],
+                 b: Optional[torch.Tensor], tables: torch.Tensor) -> None:
+        self.refs = tuple(None if t is None else weakref.ref(t) for t in tensors)
+        self.versions = tuple(None if t is None else t._version for t in tensors)
+        self.ptrs = tuple(None if t is None else t.data_ptr() for t in tensors)
+        self.a, self.b, self.tables = a, b, tables
+        self.call = None if a is None else _ffqrt.AffineChannelsCall(qp, a, b)
+
+    def current(self, tensors: Tuple[Any, ...]) -> bool:
+        for t, ref, version, ptr in zip(tensors, self.refs, self.versions, self.ptrs):
+            if t is None:
+                if ref is not None:
+                    return False
+            elif ref is None or ref() is not t or t._version != version or t.data_ptr() != ptr:
+                return False
+        return True
+
+
+_bn_forms: Dict[Tuple[Any, ...], _BatchNormForm] = {}
+
+
+def _bn_param(t: Any, c: int, optional: bool) -> bool:
+    if t is None:
+        return optional
+    return (type(t) in (torch.Tensor, torch.nn.Parameter) and t.dtype == torch.float32 and t.is_cpu
+            and t.layout == torch.strided and t.dim() == 1 and int(t.shape[0]) == c and not t.is_inference()
+            and not _grad_blocked(t))
+
+
+def _bn_affine_candidates(tensors: Tuple[Any, ...], eps: float) -> List[Tuple[torch.Tensor, torch.Tensor]]:
+    """Per-channel (scale, shift) pairs as torch's CPU kernels compute them in eval mode:
+    1 / sqrt(var + eps) or rsqrt, times the weight; the shift bias - mean * scale fused or
+    rounded twice. Which one a torch build uses is found by trying them on every code."""
+    mean, var, weight, bias = (None if t is None else t.detach() for t in tensors)
+    e = torch.tensor(eps, dtype=torch.float32)
+    out = []
+    for inv in (torch.rsqrt(var + e), 1.0 / torch.sqrt(var + e)):
+        a = inv if weight is None else inv * weight
+        b0 = torch.zeros_like(a) if bias is None else bias
+        fused = (b0.double() - mean.double() * a.double()).float()  # (mean * a is exact in float64)
+        for b in (fused, b0 - mean * a):
+            out.append((a.contiguous(), b.contiguous()))
+    return out
+
+
+def _batch_norm_form(qp: _ffqrt.QParam, tensors: Tuple[Any, ...], eps: float, kind: int) -> _BatchNormForm:
+    """The batch norm's per-channel functions of the input's 256 codes: torch's own batch
+    norm in eval mode on the dequantized codes, laid out as the input is (``kind``: 0
+    planes of several elements, 1 one element a channel, 2 channels_last), so that each
+    value is the one torch's kernel for that layout computes for it; and, when one of the
+    candidate (scale, shift) pairs gives every one of those values through libffqrt's fused
+    multiply-add, that pair (an arithmetic pass, several times faster than the lookups)."""
+    key = (tuple(id(t) for t in tensors), eps, qp.scale, qp.zero_point, kind)
+    found = _bn_forms.get(key)
+    if found is not None and found.current(tensors):
+        return found
+    mean, var, weight, bias = tensors
+    c = int(mean.shape[0])
+    values = _all_codes_dequantized(qp)  # the codes -128..127
+    with torch.no_grad():
+        if kind == 0:
+            x = values.expand(1, c, 256).contiguous()
+        elif kind == 1:
+            x = values.reshape(256, 1).expand(256, c).contiguous()
+        else:
+            x = values.reshape(1, 1, 16, 16).expand(1, c, 16, 16).contiguous(memory_format=torch.channels_last)
+        y = F.batch_norm(x, mean, var, weight, bias, False, 0.0, eps)
+        per_code = (y.reshape(256, c).t() if kind == 1 else y.reshape(c, 256)).contiguous()  # [c, code]
+        tables = torch.cat([per_code[:, 128:], per_code[:, :128]], dim=1).contiguous()
+        codes = torch.arange(-128, 128, dtype=torch.int16).to(torch.int8).expand(1, c, 256).contiguous()
+        a = b = None
+        for ca, cb in _bn_affine_candidates(tensors, eps):
+            got = _ffqrt.affine_f32_channels(codes, qp, ca, cb)
+            if got is not None and torch.equal(got.reshape(c, 256).view(torch.int32), per_code.view(torch.int32)):
+                a, b = ca, cb
+                break
+    if len(_bn_forms) > 1024:
+        _bn_forms.clear()
+    found = _bn_forms[key] = _BatchNormForm(tensors, qp, a, b, tables)
+    return found
+
+
+def _plan_batch_norm(b: Dict[str, Any]) -> Optional[Plan]:
+    """``batch_norm`` in eval mode (running statistics, ``training`` False) of a per-tensor
+    8-bit input (timm's ``BatchNormAct2d`` and ``nn.BatchNorm2d`` after a convolution whose
+    output is quantized): each channel is a function of the input's 256 codes, which
+    ``_batch_norm_form`` finds torch's own values of, so the float result is the
+    simulation's value for value, in one C pass over the codes (a fused multiply-add a
+    channel, or a table a channel) instead of a dequantization and torch's pass over the
+    floats. Strict quantization leaves the call to the simulated path, which raises its
+    error."""
+    if b["training"] is not False or get_strict_quantization() or get_export_mode():
+        return None
+    x = _activation(b["input"])
+    if x is None or x.raw.dim() < 2 or x.raw.dtype != torch.int8:
+        return None
+    raw, qp = x.raw, x.qp
+    tensors = (b["running_mean"], b["running_var"], b["weight"], b["bias"])
+    eps = b["eps"]
+    if type(eps) not in (float, int) or not 0.0 <= eps < math.inf:
+        return None
+    if raw.is_contiguous():
+        kind = 1 if raw.numel() == int(raw.shape[0]) * int(raw.shape[1]) else 0
+    elif _ffqrt.channels_last_dense(raw):
+        kind = 2
+    else:
+        return None
+    # a form made for these very tensors, unchanged since, holds for them (they were checked
+    # then, and only a gradient switched on since could differ)
+    form = _bn_forms.get((tuple(id(t) for t in tensors), float(eps), qp.scale, qp.zero_point, kind))
+    if form is None or not form.current(tensors) or any(t is not None and _grad_blocked(t) for t in tensors):
+        c = int(raw.shape[1])
+        if c == 0 or not all(_bn_param(t, c, i >= 2) for i, t in enumerate(tensors)):
+            return None
+        form = _batch_norm_form(qp, tensors, float(eps), kind)
+    elif int(raw.shape[1]) != int(tensors[0].shape[0]):
+        return None
+    call = form.call
+    if call is not None:
+        return lambda: call(raw)
+    tables = form.tables
+    return lambda: _ffqrt.lut_f32_channels(raw, tables)
+
+
 def float_max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                      ceil_mode: Any = False) -> Optional[torch.Tensor]:
     """``F.max_pool2d`` of a plain float32 NCHW tensor in C while the integer path is on (the
@@ -1903,6 +2037,8 @@ _SIGNATURES: Dict[str, Tuple[Sequence[str], Dict[str, Any]]] = {
     "softmax": (("input", "dim", "dtype"), {"dtype": None}),
     "cat": (("tensors", "dim"), {"dim": 0}),
     "pow": (("input", "exponent"), {}),
+    "batch_norm": (("input", "running_mean", "running_var", "weight", "bias", "training", "momentum", "eps"),
+                   {"weight": None, "bias": None, "training": False, "momentum": 0.1, "eps": 1e-5}),
     "max_pool2d": (("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
                    {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "return_indices": False}),
 }
@@ -1942,6 +2078,8 @@ def _planner(op: str) -> Callable[[Dict[str, Any]], Optional[Plan]]:
         return _plan_softmax
     if op == "max_pool2d":
         return _plan_max_pool2d
+    if op == "batch_norm":
+        return _plan_batch_norm
     return lambda b: _plan_unary(b, op)
 
 
@@ -2133,6 +2271,7 @@ _TORCH_FNS: Dict[str, Callable[..., Any]] = {
     "max_pool2d": F.max_pool2d, "leaky_relu": F.leaky_relu, "hardtanh": F.hardtanh, "relu6": F.relu6,
     "elu": F.elu, "hardswish": F.hardswish, "hardsigmoid": F.hardsigmoid, "mish": F.mish,
     "softplus": F.softplus, "erf": torch.erf, "sqrt": torch.sqrt, "clamp": torch.clamp,
+    "batch_norm": F.batch_norm,
 }
 
 OPS: List[str] = list(_TORCH_FNS)
