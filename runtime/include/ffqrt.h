@@ -286,6 +286,12 @@ FFQRT_API ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const 
 // op of an 8-bit operand onto an 8-bit grid, tabulated once. y may equal x.
 FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *table,
                                   size_t n);
+// y[p * inner + i] = tables[sel[p] * 256 + x[p * inner + i]] for `planes` planes of `inner`
+// bytes: a byte table a plane, picked by the plane's selector byte (tables: 256 x 256
+// bytes), e.g. an 8-bit tensor times one 8-bit value a channel onto an 8-bit grid, each
+// product tabulated once. y may equal x.
+FFQRT_API ffqrt_status ffqrt_lut8_planes(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *tables,
+                                         const uint8_t *sel, size_t planes, size_t inner);
 // y[i] = table[x[i]] for n bytes and a table of 256 floats: a unary op with a float result
 // of an 8-bit operand (its dequantized values through the op), tabulated once. y and x do
 // not overlap.

@@ -140,6 +140,49 @@ ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint
     return FFQRT_OK;
 }
 
+// ---- byte table lookup a plane: y[p][i] = tables[sel[p]][x[p][i]] ----
+//
+// A product (or sum) of a tensor and one value a channel (squeeze-excite's x * gate, the
+// gate [n, c, 1, 1]) onto an 8-bit grid: a table of the tensor's 256 codes for each of the
+// 256 codes of the value, picked a plane at a time.
+
+typedef struct lpjob {
+    uint8_t *y;
+    const uint8_t *x, *tables, *sel;
+    size_t inner;
+    int vbmi;
+} lpjob;
+
+static void lut_planes_range(const void *job, size_t pb, size_t pe) {
+    const lpjob *j = job;
+    for (size_t p = pb; p < pe; p++) {
+        const uint8_t *t = j->tables + (size_t)j->sel[p] * 256;
+#if LUT_VBMI
+        if (j->vbmi) {
+            lut_vbmi(j->y + p * j->inner, j->x + p * j->inner, t, j->inner);
+            continue;
+        }
+#endif
+        lut_scalar(j->y + p * j->inner, j->x + p * j->inner, t, j->inner);
+    }
+}
+
+ffqrt_status ffqrt_lut8_planes(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *tables,
+                               const uint8_t *sel, size_t planes, size_t inner) {
+    size_t n;
+    if (!ctx || __builtin_mul_overflow(planes, inner, &n)) return FFQRT_EINVAL;
+    if (n && (!y || !x || !tables || !sel)) return FFQRT_EINVAL;
+    if (!n) return FFQRT_OK;
+    int vbmi = 0;
+#if LUT_VBMI
+    vbmi = ctx->k->isa != FFQRT_ISA_REF && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512bw");
+#endif
+    lpjob j = {y, x, tables, sel, inner, vbmi};
+    by_ranges(ctx, planes, 1, n, lut_planes_range, &j);
+    return FFQRT_OK;
+}
+
 // ---- float table lookup ----
 
 typedef struct lfjob {

@@ -964,6 +964,43 @@ static void test_lut(const variant *vs, size_t nv) {
     CHECK(ffqrt_lut_f32(vs[0].ctx, (float *)ftable, table, NULL, 4) == FFQRT_EINVAL, "lut_f32 without table");
 }
 
+// ---- byte table lookup a plane ----
+
+static void test_lut_planes(const variant *vs, size_t nv) {
+    static const size_t shapes[][2] = {{1, 1},  {3, 1},  {5, 7},   {4, 63},
+                                       {7, 64}, {3, 65}, {40, 49}, {33, 12544}};
+    uint8_t *tables = xmalloc(256 * 256);
+    fill_bytes(tables, 256 * 256, 0, 255);
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        size_t planes = shapes[si][0], inner = shapes[si][1], n = planes * inner;
+        uint8_t *x = xmalloc(n), *y = xmalloc(n + 1), *sel = xmalloc(planes);
+        fill_bytes(x, n, 0, 255);
+        fill_bytes(sel, planes, 0, 255);
+        sel[0] = 255;
+        for (size_t i = 0; i < nv; i++) {
+            memset(y, 0x5a, n + 1);
+            CHECK(ffqrt_lut8_planes(vs[i].ctx, y, x, tables, sel, planes, inner) == FFQRT_OK, "lut8_planes");
+            size_t bad = 0;
+            for (size_t e = 0; e < n; e++) bad += y[e] != tables[(size_t)sel[e / inner] * 256 + x[e]];
+            CHECK(bad == 0, "lut8_planes %s %zu x %zu: %zu bytes differ", vs[i].name, planes, inner, bad);
+            CHECK(y[n] == 0x5a, "lut8_planes wrote past its output");
+            memcpy(y, x, n);  // in place
+            CHECK(ffqrt_lut8_planes(vs[i].ctx, y, y, tables, sel, planes, inner) == FFQRT_OK, "in place");
+            bad = 0;
+            for (size_t e = 0; e < n; e++) bad += y[e] != tables[(size_t)sel[e / inner] * 256 + x[e]];
+            CHECK(bad == 0, "lut8_planes in place %s %zu x %zu", vs[i].name, planes, inner);
+        }
+        free(x), free(y), free(sel);
+    }
+    CHECK(ffqrt_lut8_planes(vs[0].ctx, NULL, NULL, tables, NULL, 0, 5) == FFQRT_OK, "lut8_planes of nothing");
+    CHECK(ffqrt_lut8_planes(vs[0].ctx, tables, tables, tables, NULL, 1, 5) == FFQRT_EINVAL,
+          "without selectors");
+    CHECK(ffqrt_lut8_planes(vs[0].ctx, tables, tables, tables, tables, (size_t)1 << 40, (size_t)1 << 40) ==
+              FFQRT_EINVAL,
+          "size overflow");
+    free(tables);
+}
+
 // ---- per-channel float table lookup ----
 
 static void test_lut_channels(const variant *vs, size_t nv) {
@@ -1581,6 +1618,7 @@ int main(void) {
     test_softmax(vs, nv);
     test_lut(vs, nv);
     test_lut_channels(vs, nv);
+    test_lut_planes(vs, nv);
     test_affine_channels(vs, nv);
     test_act(vs, nv);
     test_nchw8(vs, nv);

@@ -3024,6 +3024,46 @@ def test_half_precision_raw_data_run_on_both_torch_versions():
             _same_result(got, want, "%s of %s raw data" % (name, storage))
 
 
+def test_mul_add_by_one_value_a_channel_are_tables_equal_to_the_simulation():
+    """add / mul of an NCHW tensor and one value a channel (squeeze-excite's x * gate, the
+    gate [n, c, 1, 1]) onto a static grid: a table of every pair of codes picked a plane at a
+    time in C, bit for bit the simulation's result (either operand order, a gate shared by
+    the batch, 3-D and 4-D, zero points odd and even); a gate not of that form, or a
+    channels_last tensor, takes the general kernel."""
+    need_c()
+    rng = random.Random(73)
+    calls = []
+    real = _ffqrt.lut8_planes
+    _ffqrt.lut8_planes = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        for trial in range(40):
+            n, c = rng.randint(1, 3), rng.choice([2, 4, 17])  # (one element in all: the scalar table)
+            big_shape = (n, c, rng.randint(1, 9), rng.randint(2, 9)) if trial % 3 else (n, c, rng.randint(2, 30))
+            small_shape = (rng.choice([1, n]), c) + (1,) * (len(big_shape) - 2)
+            x, g = act(big_shape, rng), act(small_shape, rng, pow2=trial % 2 == 0)
+            op = F.mul if trial % 4 else F.add
+            first = trial % 5 != 0
+            ref = op(x.dequantize(), g.dequantize()) if first else op(g.dequantize(), x.dequantize())
+            q = out_quantizer(ref, rng, pow2=trial % 2 == 0)
+            before = len(calls)
+            got, path, want = run_both(lambda: op(x, g, output_quantizer=q) if first else op(g, x, output_quantizer=q))
+            assert path in ("mul:integer", "add:integer") and len(calls) == before + 1, (trial, path)
+            assert got.raw_data.stride() == want.raw_data.stride() or got.is_contiguous() == want.is_contiguous()
+            assert_exact(got, want, "trial %d %s x %s" % (trial, big_shape, small_shape))
+        # channels_last, or a gate of one value a row: the general kernel, within one step
+        x = QuantizedTensor(act((2, 4, 5, 5), rng).raw_data.contiguous(memory_format=torch.channels_last),
+                            act((1,), rng).quantization_context)
+        for other in (act((2, 4, 1, 1), rng), act((2, 4, 5, 1), rng)):
+            before = len(calls)
+            ref = F.mul(x.dequantize(), other.dequantize())
+            q = out_quantizer(ref, rng)
+            got, path, want = run_both(lambda: F.mul(x, other, output_quantizer=q))
+            assert len(calls) == before and path == "mul:integer", path
+            assert_step(got, want, "general mul")
+    finally:
+        _ffqrt.lut8_planes = real
+
+
 def test_batch_norm_of_a_quantized_input_equals_the_simulation_bit_for_bit():
     """F.batch_norm in eval mode of a per-tensor 8-bit input (timm's BatchNormAct2d after a
     convolution with a quantized output) runs in one C pass over the codes, and its float

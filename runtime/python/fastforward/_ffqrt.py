@@ -850,6 +850,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_lut8": ([vp, vp, vp, vp, sz], i32),
         "ffqrt_lut_f32": ([vp, vp, vp, vp, sz], i32),
         "ffqrt_lut_f32_channels": ([vp, vp, vp, vp, sz, sz, sz], i32),
+        "ffqrt_lut8_planes": ([vp, vp, vp, vp, vp, sz, sz], i32),
         "ffqrt_affine_f32_channels": ([vp, vp, vp, qp, vp, vp, sz, sz, sz], i32),
         "ffqrt_act_f32": ([vp, vp, vp, sz, i32], i32),
         "ffqrt_layer_norm8": ([vp, vp, qp, vp, qp, vp, vp, ctypes.c_float, sz, sz], i32),
@@ -1613,6 +1614,32 @@ def lut8(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) ->
     -128..-1 for int8) and a 256-entry int8 / uint8 ``table``; same shape, the table's
     dtype. A channels_last ``x`` gives a channels_last result."""
     return _lookup("lut8", x, table, tuple(_TORCH_INT8), threads)
+
+
+def lut8_planes(x: torch.Tensor, tables: torch.Tensor, sel: torch.Tensor,
+                threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``tables[sel[p]][x[p][i]]`` for a contiguous int8 / uint8 tensor ``x`` read as
+    ``sel.numel()`` planes of equal size, ``tables`` of ``[256, 256]`` int8 / uint8 entries
+    and one selector byte a plane in ``sel`` (int8 / uint8; each indexed by its byte, as
+    ``lut8``): a tensor of ``x``'s shape and the tables' dtype (ffqrt_lut8_planes). None
+    when C is not available; ValueError for anything else."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(sel, torch.Tensor) or sel.numel() == 0:
+        raise ValueError("lut8_planes: sel must be a tensor of one byte a plane")
+    planes = sel.numel()
+    _need(sel, "lut8_planes selectors", tuple(_TORCH_INT8), planes)
+    if not isinstance(x, torch.Tensor) or x.numel() % planes:
+        raise ValueError("lut8_planes: x must hold %d planes of equal size" % planes)
+    _need(x, "lut8_planes input", tuple(_TORCH_INT8), x.numel())
+    if not isinstance(tables, torch.Tensor) or tuple(tables.shape) != (256, 256):
+        raise ValueError("lut8_planes: tables must be [256, 256]")
+    _need(tables, "lut8_planes tables", tuple(_TORCH_INT8), 65536)
+    y = _empty(x.shape, tables.dtype)
+    _check(lib.ffqrt_lut8_planes(integer_context(threads), y.data_ptr(), x.data_ptr(), tables.data_ptr(),
+                                 sel.data_ptr(), planes, x.numel() // planes), "lut8_planes")
+    return y
 
 
 def lut_f32(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:

@@ -1231,6 +1231,9 @@ def _plan_eltwise(b: Dict[str, Any], op: str) -> Optional[Plan]:
     for big, small in ((x, y), (y, x)):
         if small.raw.numel() == 1 and tuple(big.raw.shape) == shape and big.raw.numel() != 1:
             return _plan_by_scalar(op, big, small, how)
+    for big, small, big_first in ((x, y, True), (y, x, False)):
+        if _by_channel(big.raw, small.raw, shape) and _ffqrt.available():
+            return _plan_by_channel(op, big, small, big_first, how)
 
     def run() -> torch.Tensor:
         fn = _ffqrt.add if op == "add" else _ffqrt.mul
@@ -1252,6 +1255,58 @@ def _both_channels_last(a: torch.Tensor, b: torch.Tensor) -> bool:
     contiguous, as tensors with one channel or a 1 x 1 image are)."""
     return (a.dim() == 4 and a.shape == b.shape and not a.is_contiguous() and not b.is_contiguous()
             and _ffqrt.channels_last_dense(a) and _ffqrt.channels_last_dense(b))
+
+
+def _by_channel(big: torch.Tensor, small: torch.Tensor, shape: Tuple[int, ...]) -> bool:
+    """``small`` holds one value a channel (and image) of ``big``, an NCHW-like tensor of
+    the broadcast shape (squeeze-excite's ``x * gate``, the gate ``[n, c, 1, 1]``), planes
+    of more than one element: ``big`` contiguous, ``small`` of shape ``[n or 1, c, 1, ...]``."""
+    if big.dim() < 3 or small.dim() != big.dim() or tuple(big.shape) != shape or not big.is_contiguous():
+        return False
+    n, c = int(big.shape[0]), int(big.shape[1])
+    if int(small.shape[0]) not in (1, n) or int(small.shape[1]) != c or any(int(d) != 1 for d in small.shape[2:]):
+        return False
+    return n * c > 0 and big.numel() > n * c
+
+
+# (op, order, the two grids, the output grid) -> [256, 256] int8: the output codes of every
+# pair of codes, indexed by the bytes (the one-value-a-channel operand's first)
+_pair_cache: Dict[Tuple[Any, ...], torch.Tensor] = {}
+
+
+def _pair_tables(op: str, big_first: bool, qx: _ffqrt.QParam, qs: _ffqrt.QParam, quantizer: Any,
+                 qy: _ffqrt.QParam) -> torch.Tensor:
+    key = (op, big_first, qx.scale, qx.zero_point, qs.scale, qs.zero_point, qy.scale, qy.zero_point)
+    tables = _pair_cache.get(key)
+    if tables is None:
+        vx = _all_codes_dequantized(qx).reshape(1, 256)
+        vs = _all_codes_dequantized(qs).reshape(256, 1)
+        fn = torch.mul if op == "mul" else torch.add
+        # the simulation's float32 operation on the dequantized operands, in the call's order
+        values = fn(vx, vs) if big_first else fn(vs, vx)
+        codes = _by_byte(quantizer(values).raw_data).to(torch.int8)  # rows: the small operand's codes
+        tables = torch.cat([codes[:, 128:], codes[:, :128]], dim=1).contiguous()
+        if len(_pair_cache) > 256:
+            _pair_cache.clear()
+        _pair_cache[key] = tables
+    return tables
+
+
+def _plan_by_channel(op: str, big: _Act, small: _Act, big_first: bool, how: Tuple[int, Any]) -> Plan:
+    """add / mul of an NCHW tensor and one value a channel (``_by_channel``) onto a static
+    grid: every pair of codes tabulated with the simulation's own float32 operation and
+    output quantizer, then one table lookup a plane (``ffqrt_lut8_planes``), the table
+    picked by that plane's value. Bit-identical to the simulation, without expanding the
+    small operand and requantizing each product in C."""
+
+    def run() -> torch.Tensor:
+        qy, quantizer = how[1]
+        tables = _pair_tables(op, big_first, big.qp, small.qp, quantizer, qy)
+        n, c = int(big.raw.shape[0]), int(big.raw.shape[1])
+        sel = small.raw.reshape(-1, c).expand(n, c).contiguous()
+        return _finish(_ffqrt.lut8_planes(big.raw, tables, sel), how)
+
+    return run
 
 
 def _plan_by_scalar(op: str, big: _Act, small: _Act, how: Tuple[int, Any]) -> Plan:
