@@ -292,6 +292,13 @@ FFQRT_API ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, 
 // product tabulated once. y may equal x.
 FFQRT_API ffqrt_status ffqrt_lut8_planes(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *tables,
                                          const uint8_t *sel, size_t planes, size_t inner);
+// Per-channel byte tables, laid out as for ffqrt_lut_f32_channels: y[i] = tables[c * 256 +
+// x[i]] with c the channel of element i (tables: channels x 256 bytes), e.g. a batch norm's
+// float result quantized onto a grid, a function of the codes it was computed from. y may
+// equal x.
+FFQRT_API ffqrt_status ffqrt_lut8_channels(const ffqrt_ctx *ctx, void *y, const void *x,
+                                           const uint8_t *tables, size_t outer, size_t channels,
+                                           size_t inner);
 // y[i] = table[x[i]] for n bytes and a table of 256 floats: a unary op with a float result
 // of an 8-bit operand (its dequantized values through the op), tabulated once. y and x do
 // not overlap.

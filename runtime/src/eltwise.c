@@ -148,15 +148,15 @@ ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint
 
 typedef struct lpjob {
     uint8_t *y;
-    const uint8_t *x, *tables, *sel;
-    size_t inner;
+    const uint8_t *x, *tables, *sel;  // sel NULL: plane p on the table of channel p % channels
+    size_t inner, channels;
     int vbmi;
 } lpjob;
 
 static void lut_planes_range(const void *job, size_t pb, size_t pe) {
     const lpjob *j = job;
     for (size_t p = pb; p < pe; p++) {
-        const uint8_t *t = j->tables + (size_t)j->sel[p] * 256;
+        const uint8_t *t = j->tables + (j->sel ? (size_t)j->sel[p] : p % j->channels) * 256;
 #if LUT_VBMI
         if (j->vbmi) {
             lut_vbmi(j->y + p * j->inner, j->x + p * j->inner, t, j->inner);
@@ -178,8 +178,36 @@ ffqrt_status ffqrt_lut8_planes(const ffqrt_ctx *ctx, void *y, const void *x, con
     vbmi = ctx->k->isa != FFQRT_ISA_REF && __builtin_cpu_supports("avx512vbmi") &&
            __builtin_cpu_supports("avx512bw");
 #endif
-    lpjob j = {y, x, tables, sel, inner, vbmi};
+    lpjob j = {y, x, tables, sel, inner, 0, vbmi};
     by_ranges(ctx, planes, 1, n, lut_planes_range, &j);
+    return FFQRT_OK;
+}
+
+// inner 1 ([n, c]): element i on the table of channel i % channels
+static void lut_channel_elems(const void *job, size_t b, size_t e) {
+    const lpjob *j = job;
+    size_t c = b % j->channels;
+    for (size_t i = b; i < e; i++) {
+        j->y[i] = j->tables[c * 256 + j->x[i]];
+        if (++c == j->channels) c = 0;
+    }
+}
+
+ffqrt_status ffqrt_lut8_channels(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *tables,
+                                 size_t outer, size_t channels, size_t inner) {
+    size_t planes, n;
+    if (!ctx || __builtin_mul_overflow(outer, channels, &planes) || __builtin_mul_overflow(planes, inner, &n))
+        return FFQRT_EINVAL;
+    if (n && (!y || !x || !tables)) return FFQRT_EINVAL;
+    if (!n) return FFQRT_OK;
+    int vbmi = 0;
+#if LUT_VBMI
+    vbmi = ctx->k->isa != FFQRT_ISA_REF && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512bw");
+#endif
+    lpjob j = {y, x, tables, NULL, inner, channels, vbmi};
+    if (inner == 1) by_ranges(ctx, n, 64, n, lut_channel_elems, &j);
+    else by_ranges(ctx, planes, 1, n, lut_planes_range, &j);
     return FFQRT_OK;
 }
 

@@ -992,6 +992,28 @@ static void test_lut_planes(const variant *vs, size_t nv) {
         }
         free(x), free(y), free(sel);
     }
+    // a table a channel (ffqrt_lut8_channels): planes of one element and of many
+    static const size_t cshapes[][3] = {{1, 1, 1},    {2, 3, 1},   {3, 5, 7},
+                                        {2, 200, 49}, {1, 255, 1}, {2, 17, 65}};
+    for (size_t si = 0; si < sizeof cshapes / sizeof cshapes[0]; si++) {
+        size_t outer = cshapes[si][0], c = cshapes[si][1], inner = cshapes[si][2], n = outer * c * inner;
+        uint8_t *x = xmalloc(n), *y = xmalloc(n + 1);
+        fill_bytes(x, n, 0, 255);
+        for (size_t i = 0; i < nv; i++) {
+            memset(y, 0x5a, n + 1);
+            CHECK(ffqrt_lut8_channels(vs[i].ctx, y, x, tables, outer, c, inner) == FFQRT_OK, "lut8_channels");
+            size_t bad = 0;
+            for (size_t e = 0; e < n; e++) bad += y[e] != tables[((e / inner) % c) * 256 + x[e]];
+            CHECK(bad == 0, "lut8_channels %s %zu x %zu x %zu: %zu bytes differ", vs[i].name, outer, c, inner,
+                  bad);
+            CHECK(y[n] == 0x5a, "lut8_channels wrote past its output");
+        }
+        free(x), free(y);
+    }
+    CHECK(ffqrt_lut8_channels(vs[0].ctx, NULL, NULL, tables, 0, 3, 5) == FFQRT_OK,
+          "lut8_channels of nothing");
+    CHECK(ffqrt_lut8_channels(vs[0].ctx, tables, tables, NULL, 1, 3, 5) == FFQRT_EINVAL,
+          "lut8_channels no tables");
     CHECK(ffqrt_lut8_planes(vs[0].ctx, NULL, NULL, tables, NULL, 0, 5) == FFQRT_OK, "lut8_planes of nothing");
     CHECK(ffqrt_lut8_planes(vs[0].ctx, tables, tables, tables, NULL, 1, 5) == FFQRT_EINVAL,
           "without selectors");

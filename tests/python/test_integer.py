@@ -17,6 +17,7 @@ itself exact (power-of-two scales, sums below 2^24).
 import contextlib
 import copy
 import gc
+import io
 import math
 import os
 import random
@@ -3022,6 +3023,55 @@ def test_half_precision_raw_data_run_on_both_torch_versions():
             got, path, want = run_both(lambda: call(q))
             assert path is not None and path.endswith(":integer"), (name, storage, path)
             _same_result(got, want, "%s of %s raw data" % (name, storage))
+
+
+def test_activation_after_a_batch_norm_looks_its_codes_up_a_channel_at_a_time():
+    """A built-in activation layer given a batch norm's float result (timm's BatchNormAct2d:
+    F.batch_norm on a conv's quantized output, then SiLU / ReLU) takes its input codes from
+    the codes the batch norm read, through a table a channel (ffqrt_lut8_channels) composed
+    with the op's, instead of quantizing the floats: the simulation's result bit for bit. A
+    result changed in place (or a channels_last one) is quantized from its floats again."""
+    need_c()
+    rng = random.Random(79)
+    calls = []
+    real = _ffqrt.lut8_channels
+    _ffqrt.lut8_channels = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        for trial in range(24):
+            c = rng.choice([1, 3, 16])
+            shape = (rng.randint(1, 2), c, rng.randint(1, 9), rng.randint(1, 9)) if trial % 4 else (2, c)
+            x = act(shape, rng)
+            mean, var, w, b = torch.randn(c), torch.rand(c) + 0.1, torch.randn(c), torch.randn(c)
+            layer = ff.quantize_model(torch.nn.Sequential([torch.nn.SiLU(), torch.nn.ReLU()][trial % 2]))[0]
+            ref = TF.batch_norm(x.dequantize(), mean, var, w, b, False, 0.1, 1e-5)
+            layer.input_quantizer = out_quantizer(ref, rng, pow2=trial % 3 == 0)
+            layer.output_quantizer = out_quantizer(TF.silu(ref), rng)
+            modify = trial % 5 == 4
+
+            def call():
+                y = TF.batch_norm(x, mean, var, w, b, False, 0.1, 1e-5)
+                if modify:
+                    y.add_(0.25)
+                return layer(y)
+
+            for mode in (torch.no_grad, torch.inference_mode):
+                before = len(calls)
+                with mode():
+                    got = call()
+                with mode(), _integer.integer_execution(False):
+                    want = call()
+                assert len(calls) == before + (0 if modify else 1), (trial, mode, modify)
+                assert_exact(got, want, "trial %d %s %s" % (trial, shape, mode.__name__))
+        # the result saves, loads and copies as a plain tensor (its origin is not carried over)
+        with torch.no_grad():
+            y = TF.batch_norm(x, mean, var, w, b, False, 0.1, 1e-5)
+        buffer = io.BytesIO()
+        torch.save(y, buffer)
+        buffer.seek(0)
+        for other in (torch.load(buffer), copy.deepcopy(y)):
+            assert torch.equal(other, y) and _integer.bn_codes_of(other) is None
+    finally:
+        _ffqrt.lut8_channels = real
 
 
 def test_mul_add_by_one_value_a_channel_are_tables_equal_to_the_simulation():

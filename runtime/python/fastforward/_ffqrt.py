@@ -851,6 +851,7 @@ def _declare_integer(lib: ctypes.CDLL) -> None:
         "ffqrt_lut_f32": ([vp, vp, vp, vp, sz], i32),
         "ffqrt_lut_f32_channels": ([vp, vp, vp, vp, sz, sz, sz], i32),
         "ffqrt_lut8_planes": ([vp, vp, vp, vp, vp, sz, sz], i32),
+        "ffqrt_lut8_channels": ([vp, vp, vp, vp, sz, sz, sz], i32),
         "ffqrt_affine_f32_channels": ([vp, vp, vp, qp, vp, vp, sz, sz, sz], i32),
         "ffqrt_act_f32": ([vp, vp, vp, sz, i32], i32),
         "ffqrt_layer_norm8": ([vp, vp, qp, vp, qp, vp, vp, ctypes.c_float, sz, sz], i32),
@@ -1514,7 +1515,9 @@ class AffineChannelsCall:
             raise ValueError("AffineChannelsCall: x must be a plain int8 CPU tensor of %d channels" % self.c)
         shape = x.shape
         if x.is_contiguous():
-            y = _empty(shape, torch.float32)
+            # (an ordinary tensor even under inference_mode: fastforward._integer keeps
+            # what it was computed from by its version counter)
+            y = _empty_tracked(shape, torch.float32)
             outer = shape[0]
             inner = x.numel() // (outer * self.c) if outer * self.c else 0
         elif channels_last_dense(x):
@@ -1614,6 +1617,29 @@ def lut8(x: torch.Tensor, table: torch.Tensor, threads: Optional[int] = None) ->
     -128..-1 for int8) and a 256-entry int8 / uint8 ``table``; same shape, the table's
     dtype. A channels_last ``x`` gives a channels_last result."""
     return _lookup("lut8", x, table, tuple(_TORCH_INT8), threads)
+
+
+def lut8_channels(x: torch.Tensor, tables: torch.Tensor, threads: Optional[int] = None) -> Optional[torch.Tensor]:
+    """``tables[c][x]`` for a contiguous int8 / uint8 tensor ``x`` of two or more dims whose
+    dim 1 is the channel c (indexed by its bytes, as ``lut8``) and int8 / uint8 ``tables``
+    of shape ``[channels, 256]``: a contiguous tensor of ``x``'s shape and the tables'
+    dtype (ffqrt_lut8_channels). None when C is not available; ValueError otherwise."""
+    lib = _integer_lib()
+    if lib is None:
+        return None
+    if not isinstance(x, torch.Tensor) or x.dim() < 2:
+        raise ValueError("lut8_channels: x must be a tensor of two or more dims")
+    _need(x, "lut8_channels input", tuple(_TORCH_INT8), x.numel())
+    c = int(x.shape[1])
+    if not isinstance(tables, torch.Tensor) or tuple(tables.shape) != (c, 256):
+        raise ValueError("lut8_channels: tables must be [channels, 256] = [%d, 256]" % c)
+    _need(tables, "lut8_channels tables", tuple(_TORCH_INT8), c * 256)
+    outer = int(x.shape[0])
+    inner = x.numel() // (outer * c) if outer * c else 0
+    y = _empty(x.shape, tables.dtype)
+    _check(lib.ffqrt_lut8_channels(integer_context(threads), y.data_ptr(), x.data_ptr(), tables.data_ptr(), outer,
+                                   c, inner), "lut8_channels")
+    return y
 
 
 def lut8_planes(x: torch.Tensor, tables: torch.Tensor, sel: torch.Tensor,

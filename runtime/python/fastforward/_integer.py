@@ -1841,7 +1841,7 @@ class _BatchNormForm:
     ``a``, ``b``: each channel's scale and shift for ``ffqrt_affine_f32_channels`` (None
     when no fused form gives torch's values), ``tables``: each channel's 256 values."""
 
-    __slots__ = ("refs", "versions", "ptrs", "a", "b", "tables", "call")
+    __slots__ = ("refs", "versions", "ptrs", "a", "b", "tables", "call", "codes_on")
 
     def __init__(self, tensors: Tuple[Any, ...], qp: _ffqrt.QParam, a: Optional[torch.Tensor],
                  b: Optional[torch.Tensor], tables: torch.Tensor) -> None:
@@ -1850,6 +1850,7 @@ class _BatchNormForm:
         self.ptrs = tuple(None if t is None else t.data_ptr() for t in tensors)
         self.a, self.b, self.tables = a, b, tables
         self.call = None if a is None else _ffqrt.AffineChannelsCall(qp, a, b)
+        self.codes_on: Dict[Tuple[Any, ...], torch.Tensor] = {}
 
     def current(self, tensors: Tuple[Any, ...]) -> bool:
         for t, ref, version, ptr in zip(tensors, self.refs, self.versions, self.ptrs):
@@ -1859,6 +1860,74 @@ class _BatchNormForm:
             elif ref is None or ref() is not t or t._version != version or t.data_ptr() != ptr:
                 return False
         return True
+
+    def codes_table(self, scale: torch.Tensor, qp: _ffqrt.QParam) -> Optional[torch.Tensor]:
+        """``[channels, 256]`` int8: each channel's values (``tables``) quantized onto the
+        grid ``qp`` (one-entry ``scale`` tensor of that grid) by the call that quantizes a
+        float input onto it, so that the codes of the result computed from input codes
+        ``k`` are ``codes_table[c][k]``."""
+        key = (qp.scale, qp.zero_point)
+        found = self.codes_on.get(key)
+        if found is None:
+            from fastforward.quantization.affine._kernels import _zero_point_tensor
+
+            zp = None if qp.zero_point == 0 else _zero_point_tensor(qp.zero_point)
+            flat = self.tables.reshape(-1)
+            found = _ffqrt.quantize_int8(flat, (flat.numel(),), scale, zp)
+            if found is None:
+                return None
+            found = found.view(self.tables.shape)
+            if len(self.codes_on) > 16:
+                self.codes_on.clear()
+            self.codes_on[key] = found
+        return found
+
+
+class _BatchNormOrigin:
+    """Of a batch norm's float result (``_bn_origins``): a private copy of the int8 codes it was computed from and the form, valid while the
+    result is unchanged (version counter, data pointer), so that a quantizer of the result
+    can look its codes up a channel at a time instead of quantizing the floats."""
+
+    __slots__ = ("codes", "form", "version", "ptr")
+
+    def __init__(self, codes: torch.Tensor, form: "_BatchNormForm", y: torch.Tensor) -> None:
+        self.codes, self.form, self.version, self.ptr = codes, form, y._version, y.data_ptr()
+
+    def current(self, y: torch.Tensor) -> bool:
+        return y._version == self.version and y.data_ptr() == self.ptr
+
+
+# id(result) -> (weak reference to the result, its origin): kept beside the tensor, not in
+# its attributes, which torch would pickle and copy with it (torch.save of the result)
+_bn_origins: Dict[int, Tuple[Any, _BatchNormOrigin]] = {}
+
+
+def _drop_origin(key: int) -> Callable[[Any], None]:
+    def drop(ref: Any) -> None:
+        found = _bn_origins.get(key)
+        if found is not None and found[0] is ref:
+            del _bn_origins[key]
+
+    return drop
+
+
+def _set_bn_origin(y: torch.Tensor, origin: _BatchNormOrigin) -> None:
+    if len(_bn_origins) > 4096:
+        _bn_origins.clear()
+    key = id(y)
+    _bn_origins[key] = (weakref.ref(y, _drop_origin(key)), origin)
+
+
+def bn_codes_of(x: torch.Tensor) -> Optional[_BatchNormOrigin]:
+    """The current origin of a batch norm's float result ``x``, or None."""
+    found = _bn_origins.get(id(x))
+    if found is None or found[0]() is not x:
+        return None
+    try:
+        return found[1] if found[1].current(x) else None
+    except RuntimeError:  # (an inference tensor)
+        return None
+
 
 
 _bn_forms: Dict[Tuple[Any, ...], _BatchNormForm] = {}
@@ -1961,6 +2030,15 @@ def _plan_batch_norm(b: Dict[str, Any]) -> Optional[Plan]:
     elif int(raw.shape[1]) != int(tensors[0].shape[0]):
         return None
     call = form.call
+    if call is not None and kind != 2:
+
+        def run() -> torch.Tensor:
+            y = call(raw)
+            if not y.is_inference():
+                _set_bn_origin(y, _BatchNormOrigin(raw.clone(), form, y))
+            return y
+
+        return run
     if call is not None:
         return lambda: call(raw)
     tables = form.tables

@@ -563,6 +563,23 @@ def activation(m: Any, x: Any) -> Any:
     if _integer._is_identity(_integer._lut_key(op, plan.extra, qp, qy), table):
         return MISS  # the functional op shares its input's raw data then: the ordinary forward
     if type(x) is torch.Tensor:
+        origin = _integer.bn_codes_of(x)
+        if origin is not None and x.is_contiguous():
+            # a batch norm's result: its codes on the input grid a table a channel, composed
+            # with the op's (made once per pair), looked up on the codes it was computed from
+            per_channel = origin.form.codes_table(plan.in_scale, qp)
+            if per_channel is not None:
+                key = ("bn", id(per_channel))
+                found = plan.shapes.get(key)
+                if found is None or found[0] is not per_channel or found[1] is not table:
+                    if len(plan.shapes) > 64:
+                        plan.shapes.clear()
+                    composed = table[per_channel.view(torch.uint8).long()].contiguous()
+                    found = plan.shapes[key] = (per_channel, table, composed)
+                y = _ffqrt.lut8_channels(origin.codes, found[2])
+                if y is not None:
+                    _integer._note(op, "integer")
+                    return _integer._finish(y, plan.how)
         codes = _float_input_codes(plan, x)
         if codes is None:
             return MISS
