@@ -695,19 +695,24 @@ class _ManyOutputs(torch.nn.Module):
             return self.a(x)
         if self.kind == "tuple":
             return self.a(x), self.b(x)
+        if self.kind == "repeated":  # one tensor twice, and the input itself
+            y = self.a(x)
+            return y, self.b(x), y, x
         return {"logits": self.a(x), "aux": (self.b(x), torch.relu(self.a(x)))}
 
 
 def test_output_names_follow_the_output_structure():
     """Without output_names, the graph's outputs are named after the model's output (torch's
     tracer numbered them: '20'): 'output' for one tensor, 'output_0', 'output_1' for a
-    tuple's items, a dictionary's keys, nested parts joined with '_'; names given by the
-    caller win. ONNX Runtime returns the values under those names, and the encodings format
+    tuple's items, a dictionary's keys, nested parts joined with '_', also for a tensor
+    returned twice and for the input returned as it is (one graph value: copies by Identity
+    nodes); names given by the caller win. ONNX Runtime returns the values under those names, and the encodings format
     keeps an output quantizer's encoding under the output's name."""
     needs_onnx()
     torch.manual_seed(1)
     x = torch.randn(5, 8)
-    wanted = {"tensor": ["output"], "tuple": ["output_0", "output_1"], "dict": ["logits", "aux_0", "aux_1"]}
+    wanted = {"tensor": ["output"], "tuple": ["output_0", "output_1"], "dict": ["logits", "aux_0", "aux_1"],
+              "repeated": ["output_0", "output_1", "output_2", "output_3"]}
     from fastforward import _integer
 
     for kind, want in wanted.items():
@@ -715,7 +720,7 @@ def test_output_names_follow_the_output_structure():
         with torch.no_grad(), _integer.integer_execution(False):
             out = model(x)
         refs = [value(t).numpy() for t in (
-            [out] if kind == "tensor" else list(out) if kind == "tuple" else [out["logits"], *out["aux"]])]
+            [out] if kind == "tensor" else [out["logits"], *out["aux"]] if kind == "dict" else list(out))]
         for fmt in ("onnx_qdq", "onnx"):
             for given in (None, ["r%d" % i for i in range(len(want))]):
                 with tempfile.TemporaryDirectory() as tmp:

@@ -428,9 +428,12 @@ def _output_leaves(value: Any, where: str) -> List[Tuple[str, Tuple[int, ...]]]:
 def _name_outputs(model_proto: Any, leaves: List[Tuple[str, Tuple[int, ...]]]) -> None:
     """Give the graph's outputs the names of ``leaves`` (``_output_leaves``) in place of the
     tracer's value numbers (``20``), when they correspond one to one: as many, each of the
-    leaf's static shape, each computed by a node (not an input or initializer passed
-    through), and the new names unique and unused elsewhere in the graph. Otherwise the
-    graph keeps torch's names."""
+    leaf's static shape, and the new names unique and unused elsewhere in the graph.
+    Otherwise the graph keeps torch's names. A value computed by a node takes the name
+    itself; one that is also an earlier output (a tensor returned twice: a transformers
+    model's ``last_hidden_state`` and the last of its ``hidden_states``) or a graph input or
+    initializer passed through gets an ``Identity`` node of that name."""
+    onnx = import_onnx()
     graph = model_proto.graph
     outputs = list(graph.output)
     if not leaves or len(leaves) != len(outputs):
@@ -440,7 +443,8 @@ def _name_outputs(model_proto: Any, leaves: List[Tuple[str, Tuple[int, ...]]]) -
     produced = {name for node in graph.node for name in node.output}
     taken = ({i.name for i in graph.input} | {t.name for t in graph.initializer} | produced
              | {v.name for v in graph.value_info}) - set(old)
-    if len(set(new)) != len(new) or len(set(old)) != len(old) or taken & set(new) or not set(old) <= produced:
+    if (len(set(new)) != len(new) or taken & set(new)
+            or any(after in old and after != before for before, after in zip(old, new))):
         return
     for (_, shape), out in zip(leaves, outputs):
         dims = out.type.tensor_type.shape.dim if out.type.HasField("tensor_type") else None
@@ -448,7 +452,13 @@ def _name_outputs(model_proto: Any, leaves: List[Tuple[str, Tuple[int, ...]]]) -
             return
         if any(d.HasField("dim_value") and d.dim_value != n for d, n in zip(dims, shape)):
             return
-    rename = dict(zip(old, new))
+    rename: Dict[str, str] = {}
+    copies: List[Tuple[str, str]] = []
+    for before, after in zip(old, new):
+        if before in produced and before not in rename:
+            rename[before] = after
+        else:
+            copies.append((before, after))
     for node in graph.node:
         for i, name in enumerate(node.input):
             if name in rename:
@@ -459,8 +469,11 @@ def _name_outputs(model_proto: Any, leaves: List[Tuple[str, Tuple[int, ...]]]) -
     for info in graph.value_info:
         if info.name in rename:
             info.name = rename[info.name]
-    for out in outputs:
-        out.name = rename[out.name]
+    for before, after in copies:
+        graph.node.append(onnx.helper.make_node("Identity", [rename.get(before, before)], [after],
+                                                name="output_copy_" + after))
+    for out, after in zip(outputs, new):
+        out.name = after
 
 
 @contextlib.contextmanager
