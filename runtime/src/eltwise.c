@@ -105,6 +105,36 @@ static void lut_scalar(uint8_t *y, const uint8_t *x, const uint8_t *restrict tab
     for (size_t i = 0; i < n; i++) y[i] = table[x[i]];
 }
 
+// Whether byte lookups use VBMI: the ref variant stays scalar; the others use it when the CPU
+// has it.
+static int use_vbmi(const ffqrt_ctx *ctx) {
+#if LUT_VBMI
+    return ctx->k->isa != FFQRT_ISA_REF && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512bw");
+#else
+    (void)ctx;
+    return 0;
+#endif
+}
+
+// The sizes of an [outer, channels, inner] tensor: its planes (outer x channels) and elements;
+// 0 when they overflow.
+static int channel_sizes(size_t outer, size_t channels, size_t inner, size_t *planes, size_t *n) {
+    return !__builtin_mul_overflow(outer, channels, planes) && !__builtin_mul_overflow(*planes, inner, n);
+}
+
+// inner 1 ([n, c] or NHWC): element i on the table of channel i % channels; `job` type J with
+// fields y, x, tables, channels.
+#define CHANNEL_ELEMS(name, J)                                                                               \
+    static void name(const void *job, size_t b, size_t e) {                                                  \
+        const J *j = job;                                                                                    \
+        size_t c = b % j->channels;                                                                          \
+        for (size_t i = b; i < e; i++) {                                                                     \
+            j->y[i] = j->tables[c * 256 + j->x[i]];                                                          \
+            if (++c == j->channels) c = 0;                                                                   \
+        }                                                                                                    \
+    }
+
 typedef struct ljob {
     uint8_t *y;
     const uint8_t *x, *table;
@@ -128,13 +158,7 @@ static void lut_task(void *arg, size_t tid, size_t nt) {
 
 ffqrt_status ffqrt_lut8(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *table, size_t n) {
     if (!ctx || (n && (!y || !x || !table))) return FFQRT_EINVAL;
-    int vbmi = 0;
-#if LUT_VBMI
-    // the ref variant stays scalar; the others use VBMI when the CPU has it
-    vbmi = ctx->k->isa != FFQRT_ISA_REF && __builtin_cpu_supports("avx512vbmi") &&
-           __builtin_cpu_supports("avx512bw");
-#endif
-    ljob j = {y, x, table, n, vbmi};
+    ljob j = {y, x, table, n, use_vbmi(ctx)};
     size_t nt = ffqrt_threads_for(ctx, n, PAR_MIN_ELEMS * 4);
     ffqrt_parallel_parts(ctx->pool, nt, ffqrt_parts_for(nt), lut_task, &j);
     return FFQRT_OK;
@@ -173,39 +197,20 @@ ffqrt_status ffqrt_lut8_planes(const ffqrt_ctx *ctx, void *y, const void *x, con
     if (!ctx || __builtin_mul_overflow(planes, inner, &n)) return FFQRT_EINVAL;
     if (n && (!y || !x || !tables || !sel)) return FFQRT_EINVAL;
     if (!n) return FFQRT_OK;
-    int vbmi = 0;
-#if LUT_VBMI
-    vbmi = ctx->k->isa != FFQRT_ISA_REF && __builtin_cpu_supports("avx512vbmi") &&
-           __builtin_cpu_supports("avx512bw");
-#endif
-    lpjob j = {y, x, tables, sel, inner, 0, vbmi};
+    lpjob j = {y, x, tables, sel, inner, 0, use_vbmi(ctx)};
     by_ranges(ctx, planes, 1, n, lut_planes_range, &j);
     return FFQRT_OK;
 }
 
-// inner 1 ([n, c]): element i on the table of channel i % channels
-static void lut_channel_elems(const void *job, size_t b, size_t e) {
-    const lpjob *j = job;
-    size_t c = b % j->channels;
-    for (size_t i = b; i < e; i++) {
-        j->y[i] = j->tables[c * 256 + j->x[i]];
-        if (++c == j->channels) c = 0;
-    }
-}
+CHANNEL_ELEMS(lut_channel_elems, lpjob)
 
 ffqrt_status ffqrt_lut8_channels(const ffqrt_ctx *ctx, void *y, const void *x, const uint8_t *tables,
                                  size_t outer, size_t channels, size_t inner) {
     size_t planes, n;
-    if (!ctx || __builtin_mul_overflow(outer, channels, &planes) || __builtin_mul_overflow(planes, inner, &n))
-        return FFQRT_EINVAL;
+    if (!ctx || !channel_sizes(outer, channels, inner, &planes, &n)) return FFQRT_EINVAL;
     if (n && (!y || !x || !tables)) return FFQRT_EINVAL;
     if (!n) return FFQRT_OK;
-    int vbmi = 0;
-#if LUT_VBMI
-    vbmi = ctx->k->isa != FFQRT_ISA_REF && __builtin_cpu_supports("avx512vbmi") &&
-           __builtin_cpu_supports("avx512bw");
-#endif
-    lpjob j = {y, x, tables, NULL, inner, channels, vbmi};
+    lpjob j = {y, x, tables, NULL, inner, channels, use_vbmi(ctx)};
     if (inner == 1) by_ranges(ctx, n, 64, n, lut_channel_elems, &j);
     else by_ranges(ctx, planes, 1, n, lut_planes_range, &j);
     return FFQRT_OK;
@@ -255,21 +260,12 @@ static void lutfc_planes(const void *job, size_t b, size_t e) {
     }
 }
 
-// inner 1 (NHWC, or [n, c]): element i on the table of channel i % channels
-static void lutfc_elems(const void *job, size_t b, size_t e) {
-    const lfcjob *j = job;
-    size_t c = b % j->channels;
-    for (size_t i = b; i < e; i++) {
-        j->y[i] = j->tables[c * 256 + j->x[i]];
-        if (++c == j->channels) c = 0;
-    }
-}
+CHANNEL_ELEMS(lutfc_elems, lfcjob)
 
 ffqrt_status ffqrt_lut_f32_channels(const ffqrt_ctx *ctx, float *y, const void *x, const float *tables,
                                     size_t outer, size_t channels, size_t inner) {
     size_t planes, n;
-    if (!ctx || __builtin_mul_overflow(outer, channels, &planes) || __builtin_mul_overflow(planes, inner, &n))
-        return FFQRT_EINVAL;
+    if (!ctx || !channel_sizes(outer, channels, inner, &planes, &n)) return FFQRT_EINVAL;
     if (n && (!y || !x || !tables)) return FFQRT_EINVAL;
     if (!n) return FFQRT_OK;
     lfcjob j = {ctx->k, y, x, tables, channels, inner};
@@ -313,7 +309,7 @@ ffqrt_status ffqrt_affine_f32_channels(const ffqrt_ctx *ctx, float *y, const voi
                                        size_t inner) {
     size_t planes, n;
     if (!ctx || !ffqrt_qparam_ok(px) || px->dtype != FFQRT_S8 ||
-        __builtin_mul_overflow(outer, channels, &planes) || __builtin_mul_overflow(planes, inner, &n))
+        !channel_sizes(outer, channels, inner, &planes, &n))
         return FFQRT_EINVAL;
     if (n && (!y || !x || !a || !b)) return FFQRT_EINVAL;
     if (!n) return FFQRT_OK;
