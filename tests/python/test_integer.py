@@ -1306,10 +1306,8 @@ def test_avg_pool2d_equals_torch_bit_for_bit():
     need_c()
     rng = random.Random(67)
     calls = []
-    real = _ffqrt.avg_pool2d
-    _ffqrt.avg_pool2d = lambda *a, **k: calls.append(1) or real(*a, **k)
     done = 0
-    try:
+    with counted(_ffqrt, "avg_pool2d", calls):
         for trial in range(200):
             shape = (rng.randint(1, 2), rng.randint(1, 9), rng.randint(1, 17), rng.randint(1, 17))
             if trial % 5 == 4:
@@ -1350,8 +1348,6 @@ def test_avg_pool2d_equals_torch_bit_for_bit():
         q = out_quantizer(TF.avg_pool2d(qx.dequantize(), 2, 2), rng)
         got, _, want = run_both(lambda: F.avg_pool2d(qx, 2, 2, output_quantizer=q))
         assert_exact(got, want, "quantized input")
-    finally:
-        _ffqrt.avg_pool2d = real
 
 
 def test_quantize_model_max_pool_surrogate_runs_the_kernel():
@@ -3034,9 +3030,7 @@ def test_activation_after_a_batch_norm_looks_its_codes_up_a_channel_at_a_time():
     need_c()
     rng = random.Random(79)
     calls = []
-    real = _ffqrt.lut8_channels
-    _ffqrt.lut8_channels = lambda *a, **k: calls.append(1) or real(*a, **k)
-    try:
+    with counted(_ffqrt, "lut8_channels", calls):
         for trial in range(24):
             c = rng.choice([1, 3, 16])
             shape = (rng.randint(1, 2), c, rng.randint(1, 9), rng.randint(1, 9)) if trial % 4 else (2, c)
@@ -3070,8 +3064,6 @@ def test_activation_after_a_batch_norm_looks_its_codes_up_a_channel_at_a_time():
         buffer.seek(0)
         for other in (torch.load(buffer), copy.deepcopy(y)):
             assert torch.equal(other, y) and _integer.bn_codes_of(other) is None
-    finally:
-        _ffqrt.lut8_channels = real
 
 
 def test_mul_add_by_one_value_a_channel_are_tables_equal_to_the_simulation():
@@ -3083,9 +3075,7 @@ def test_mul_add_by_one_value_a_channel_are_tables_equal_to_the_simulation():
     need_c()
     rng = random.Random(73)
     calls = []
-    real = _ffqrt.lut8_planes
-    _ffqrt.lut8_planes = lambda *a, **k: calls.append(1) or real(*a, **k)
-    try:
+    with counted(_ffqrt, "lut8_planes", calls):
         for trial in range(40):
             n, c = rng.randint(1, 3), rng.choice([2, 4, 17])  # (one element in all: the scalar table)
             big_shape = (n, c, rng.randint(1, 9), rng.randint(2, 9)) if trial % 3 else (n, c, rng.randint(2, 30))
@@ -3110,8 +3100,6 @@ def test_mul_add_by_one_value_a_channel_are_tables_equal_to_the_simulation():
             got, path, want = run_both(lambda: F.mul(x, other, output_quantizer=q))
             assert len(calls) == before and path == "mul:integer", path
             assert_step(got, want, "general mul")
-    finally:
-        _ffqrt.lut8_planes = real
 
 
 def test_batch_norm_of_a_quantized_input_equals_the_simulation_bit_for_bit():
