@@ -230,14 +230,19 @@ size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s) {
 // Rows r[0..16) of a 16 x 16 byte tile become its columns. Each round interleaves row i
 // with row i + 8 into rows 2i, 2i + 1, which rotates the 8-bit index (row, column) left by
 // one bit; four rounds swap row and column.
+// The loops are unrolled whole so that the compiler keeps the tile in registers (rolled,
+// it kept both arrays on the stack and copied them every round).
 static inline __attribute__((always_inline)) void transpose16(__m128i r[16]) {
-    __m128i t[16];
+#pragma GCC unroll 4
     for (int round = 0; round < 4; round++) {
+        __m128i t[16];
+#pragma GCC unroll 8
         for (int i = 0; i < 8; i++) {
             t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
             t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
         }
-        memcpy(r, t, sizeof t);
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++) r[i] = t[i];
     }
 }
 
@@ -251,8 +256,10 @@ static size_t tiles_u8(uint8_t *y, size_t ys, const uint8_t *x, size_t xs, size_
         for (size_t c = 0; c + 16 <= nc; c += 16)
             for (size_t p = p0; p < p1 && p < p0 + 64; p += 16) {
                 __m128i r[16];
+#pragma GCC unroll 16
                 for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + (p + i) * xs + c));
                 transpose16(r);
+#pragma GCC unroll 16
                 for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + (c + i) * ys + p), r[i]);
             }
     return p1;
@@ -320,9 +327,11 @@ static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t plan
         size_t ci = 0;
         for (; ci + 16 <= c; ci += 16) {
             __m128i r[16];
+#pragma GCC unroll 16
             for (int i = 0; i < 16; i++)
                 r[i] = _mm_loadu_si128((const __m128i *)(src + (ci + i) * plane + p));
             transpose16(r);
+#pragma GCC unroll 16
             for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(px[i] + ci), _mm_xor_si128(r[i], fv));
         }
         for (; ci < c; ci++)
