@@ -224,48 +224,25 @@ size_t ffqrt_conv2d_workspace_size(const ffqrt_conv2d_shape *s) {
 // Bytes and floats move between pixel-major ([pixel][channel]) and channel-major
 // ([channel][pixel]) order in square tiles that stay in registers; the parts of a matrix
 // that do not fill a tile go element by element. They only move bits, so the results
-// cannot depend on which path moved them.
+// cannot depend on which path moved them. The byte tiles are the kernel table's
+// (to_pixels_u8, to_channels_u8: transpose_<isa>.c); the ref's do nothing, leaving every
+// byte to the scalar loops here, which are the reference.
+
+size_t ffqrt_to_pixels_u8_ref(uint8_t *restrict dst, size_t prow, const uint8_t *restrict src, size_t plane,
+                              size_t c, size_t np, size_t w, uint8_t flip) {
+    (void)dst, (void)prow, (void)src, (void)plane, (void)c, (void)np, (void)w, (void)flip;
+    return 0;
+}
+
+size_t ffqrt_to_channels_u8_ref(uint8_t *restrict y, size_t ys, const uint8_t *restrict x, size_t xs,
+                                size_t np, size_t nc) {
+    (void)y, (void)ys, (void)x, (void)xs, (void)np, (void)nc;
+    return 0;
+}
 
 #if defined(__SSE2__)
-// Rows r[0..16) of a 16 x 16 byte tile become its columns. Each round interleaves row i
-// with row i + 8 into rows 2i, 2i + 1, which rotates the 8-bit index (row, column) left by
-// one bit; four rounds swap row and column.
-// The loops are unrolled whole so that the compiler keeps the tile in registers (rolled,
-// it kept both arrays on the stack and copied them every round).
-static inline __attribute__((always_inline)) void transpose16(__m128i r[16]) {
-#pragma GCC unroll 4
-    for (int round = 0; round < 4; round++) {
-        __m128i t[16];
-#pragma GCC unroll 8
-        for (int i = 0; i < 8; i++) {
-            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
-            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
-        }
-#pragma GCC unroll 16
-        for (int i = 0; i < 16; i++) r[i] = t[i];
-    }
-}
-
-// y[c * ys + p] = x[p * xs + c] for the whole 16 x 16 tiles of p < np, c < nc; returns how
-// many pixels (a multiple of 16) it did, all channels of them below nc / 16 * 16. The
-// pixels go in groups of 64, so that each channel gets whole 64-byte lines written at once
-// (its rows are often a power of two apart, all in one set of the L1 cache).
-static size_t tiles_u8(uint8_t *y, size_t ys, const uint8_t *x, size_t xs, size_t np, size_t nc) {
-    size_t p1 = nc >= 16 ? np / 16 * 16 : 0;
-    for (size_t p0 = 0; p0 < p1; p0 += 64)
-        for (size_t c = 0; c + 16 <= nc; c += 16)
-            for (size_t p = p0; p < p1 && p < p0 + 64; p += 16) {
-                __m128i r[16];
-#pragma GCC unroll 16
-                for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + (p + i) * xs + c));
-                transpose16(r);
-#pragma GCC unroll 16
-                for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + (c + i) * ys + p), r[i]);
-            }
-    return p1;
-}
-
-// The float version with 4 x 4 tiles, pixels in groups of 64 (4 lines).
+// 4 x 4 float tiles, pixels in groups of 64 (4 lines); returns how many pixels it did (a
+// multiple of 4), all channels of them below nc / 4 * 4.
 static size_t tiles_f32(float *y, size_t ys, const float *x, size_t xs, size_t np, size_t nc) {
     size_t p1 = nc >= 4 ? np / 4 * 4 : 0;
     for (size_t p0 = 0; p0 < p1; p0 += 64)
@@ -282,10 +259,6 @@ static size_t tiles_f32(float *y, size_t ys, const float *x, size_t xs, size_t n
     return p1;
 }
 #else
-static size_t tiles_u8(uint8_t *y, size_t ys, const uint8_t *x, size_t xs, size_t np, size_t nc) {
-    (void)y, (void)ys, (void)x, (void)xs, (void)np, (void)nc;
-    return 0;
-}
 static size_t tiles_f32(float *y, size_t ys, const float *x, size_t xs, size_t np, size_t nc) {
     (void)y, (void)ys, (void)x, (void)xs, (void)np, (void)nc;
     return 0;
@@ -293,8 +266,9 @@ static size_t tiles_f32(float *y, size_t ys, const float *x, size_t xs, size_t n
 #endif
 
 // y[c * ys + p] = x[p * xs + c] for p < np, c < nc, elements of esz (1 or 4) bytes.
-static void to_channel_major(void *y, size_t ys, const void *x, size_t xs, size_t np, size_t nc, size_t esz) {
-    size_t p0 = esz == 1 ? tiles_u8(y, ys, x, xs, np, nc) : tiles_f32(y, ys, x, xs, np, nc);
+static void to_channel_major(const ffqrt_kernels *k, void *y, size_t ys, const void *x, size_t xs, size_t np,
+                             size_t nc, size_t esz) {
+    size_t p0 = esz == 1 ? k->to_channels_u8(y, ys, x, xs, np, nc) : tiles_f32(y, ys, x, xs, np, nc);
     size_t tile = esz == 1 ? 16 : 4, c0 = p0 ? nc / tile * tile : 0;
     // the rest element by element, with a copy of known size (one move, not a library call)
     for (size_t p = 0; p < np; p++)
@@ -307,6 +281,7 @@ static void to_channel_major(void *y, size_t ys, const void *x, size_t xs, size_
 // are stored flipped to u8 (xor 0x80): the GEMM then reads them as they are, with the zero
 // point it uses for s8 anyway.
 typedef struct pjob {
+    const ffqrt_kernels *k;
     uint8_t *dst;
     const uint8_t *src;
     const ffqrt_conv2d_shape *s;
@@ -314,45 +289,12 @@ typedef struct pjob {
     uint8_t pad, flip;     // the padding byte; every input byte is xor flip
 } pjob;
 
-#if defined(__SSE2__)
-// The 16 x 16 tiles of nchw_rows: the first p pixels (a multiple of 16), all channels;
-// returns p.
-static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t plane, size_t c, size_t np,
-                      size_t w, uint8_t flip) {
-    __m128i fv = _mm_set1_epi8((char)flip);
-    size_t p = 0;
-    for (; p + 16 <= np && c >= 16; p += 16) {
-        uint8_t *px[16];
-        for (int i = 0; i < 16; i++) px[i] = dst + (p + i) / w * prow + (p + i) % w * c;
-        size_t ci = 0;
-        for (; ci + 16 <= c; ci += 16) {
-            __m128i r[16];
-#pragma GCC unroll 16
-            for (int i = 0; i < 16; i++)
-                r[i] = _mm_loadu_si128((const __m128i *)(src + (ci + i) * plane + p));
-            transpose16(r);
-#pragma GCC unroll 16
-            for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(px[i] + ci), _mm_xor_si128(r[i], fv));
-        }
-        for (; ci < c; ci++)
-            for (int i = 0; i < 16; i++) px[i][ci] = src[ci * plane + p + i] ^ flip;
-    }
-    return p;
-}
-#else
-static size_t rows_u8(uint8_t *dst, size_t prow, const uint8_t *src, size_t plane, size_t c, size_t np,
-                      size_t w, uint8_t flip) {
-    (void)dst, (void)prow, (void)src, (void)plane, (void)c, (void)np, (void)w, (void)flip;
-    return 0;
-}
-#endif
-
 // h rows of w pixels of an NCHW image (channel ci at src + ci * plane) into the rows of the
 // padded copy: pixel p goes to dst + p / w * prow + p % w * c, each byte xor `flip`. Whole
-// 16 x 16 tiles through registers, the rest byte by byte.
-static void nchw_rows(uint8_t *dst, size_t prow, const uint8_t *src, size_t plane, size_t c, size_t h,
-                      size_t w, uint8_t flip) {
-    size_t p = rows_u8(dst, prow, src, plane, c, h * w, w, flip);
+// tiles through registers (the table's to_pixels_u8), the rest byte by byte.
+static void nchw_rows(const ffqrt_kernels *k, uint8_t *dst, size_t prow, const uint8_t *src, size_t plane,
+                      size_t c, size_t h, size_t w, uint8_t flip) {
+    size_t p = k->to_pixels_u8(dst, prow, src, plane, c, h * w, w, flip);
     for (size_t i = p / w; i < h; i++) {  // the rest row by row, from pixel p on
         size_t x0 = i == p / w ? p % w : 0;
         for (size_t ci = 0; ci < c; ci++)
@@ -388,8 +330,8 @@ static void pad_band(void *arg, size_t u) {
         else memcpy(d, from, s->w * c);
     }
     if (!nhwc)
-        nchw_rows(dst + (s->pad_h + i0) * prow + side, prow, src + i0 * s->w, s->h * s->w, c, i1 - i0, s->w,
-                  j->flip);
+        nchw_rows(j->k, dst + (s->pad_h + i0) * prow + side, prow, src + i0 * s->w, s->h * s->w, c, i1 - i0,
+                  s->w, j->flip);
 }
 
 // dst[0, n) = src[0, n), 16 bytes at a time (may copy up to 15 bytes more).
@@ -500,8 +442,8 @@ static void store_nchw(const cjob *j, const char *tmp, size_t m0, size_t m1, siz
     size_t hw = j->p.hw, b = m0 / hw, q = m0 % hw, cog = j->p.cog, rows = m1 - m0, e = j->esz;
     for (size_t r = 0; r < rows; b++, q = 0) {
         size_t run = hw - q < rows - r ? hw - q : rows - r;
-        to_channel_major(j->y + ((b * j->s->c_out + g * cog + c0) * hw + q) * e, hw, tmp + (r * cog + c0) * e,
-                         cog, run, c1 - c0, e);
+        to_channel_major(j->ctx->k, j->y + ((b * j->s->c_out + g * cog + c0) * hw + q) * e, hw,
+                         tmp + (r * cog + c0) * e, cog, run, c1 - c0, e);
         r += run;
     }
 }
@@ -607,7 +549,7 @@ static void dw_part(void *arg, size_t part, size_t parts) {
 static void dw_to_nchw(void *arg, size_t b) {
     const djob *j = arg;
     size_t hw = ffqrt_conv2d_out_h(j->s) * j->d.ow, c = j->d.c, img = hw * c * j->esz;
-    to_channel_major(j->nchw + b * img, hw, j->y + b * img, c, hw, c, j->esz);
+    to_channel_major(j->ctx->k, j->nchw + b * img, hw, j->y + b * img, c, hw, c, j->esz);
 }
 
 static void run_depthwise(const ffqrt_ctx *ctx, const ffqrt_conv2d_shape *s, const plan *p, char *y,
@@ -682,7 +624,8 @@ static ffqrt_status conv(const ffqrt_ctx *ctx, void *y, const ffqrt_qparam *py, 
         size_t pt = ffqrt_threads_for(ctx, s->n * s->c_in * s->h * s->w, PAD_MIN_BYTES);
         size_t bands = pt == 1 || s->n >= 2 * pt ? 1 : (2 * pt + s->n - 1) / s->n;
         bands = bands < s->h ? bands : s->h ? s->h : 1;
-        pjob pj = {ws, x, s, j.p.hp, j.p.wp, bands, (uint8_t)((uint8_t)px->zero_point ^ j.flip), j.flip};
+        pjob pj = {ctx->k, ws, x, s, j.p.hp, j.p.wp, bands, (uint8_t)((uint8_t)px->zero_point ^ j.flip),
+                   j.flip};
         ffqrt_parallel_for(ctx->pool, pt, s->n * bands, pad_band, &pj);
     }
     if (depthwise(s)) {
@@ -739,6 +682,7 @@ ffqrt_status ffqrt_conv2d_static(const ffqrt_ctx *ctx, void *y, const ffqrt_qpar
 // ---- NHWC -> NCHW for bytes ----
 
 typedef struct xjob {
+    const ffqrt_kernels *k;
     uint8_t *y;
     const uint8_t *x;
     size_t hw, c;
@@ -746,13 +690,13 @@ typedef struct xjob {
 
 static void nchw_image(void *arg, size_t b) {
     const xjob *j = arg;
-    to_channel_major(j->y + b * j->hw * j->c, j->hw, j->x + b * j->hw * j->c, j->c, j->hw, j->c, 1);
+    to_channel_major(j->k, j->y + b * j->hw * j->c, j->hw, j->x + b * j->hw * j->c, j->c, j->hw, j->c, 1);
 }
 
 ffqrt_status ffqrt_nhwc_to_nchw8(const ffqrt_ctx *ctx, void *y, const void *x, size_t n, size_t c,
                                  size_t hw) {
     if (!ctx || (n * c * hw != 0 && (!x || !y))) return FFQRT_EINVAL;
-    xjob j = {y, x, hw, c};
+    xjob j = {ctx->k, y, x, hw, c};
     ffqrt_parallel_for(ctx->pool, ffqrt_threads_for(ctx, n * c * hw, 1 << 16), n, nchw_image, &j);
     return FFQRT_OK;
 }

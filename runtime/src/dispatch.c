@@ -17,7 +17,8 @@
         id, u7, ffqrt_quant_run_##qisa, ffqrt_dequant_run_##qisa, ffqrt_fakeq_run_##qisa,                    \
             ffqrt_quantf_run_##qisa, ffqrt_minmax_run_##qisa, ffqrt_minmax_cols_##qisa, ffqrt_max_u8_##qisa, \
             ffqrt_gemm_panels_##gisa, ffqrt_elt_run_##qisa, ffqrt_gather_f32_##qisa,                         \
-            ffqrt_affine_f32_##qisa, ffqrt_act_run_##qisa, ffqrt_dw_row_##qisa                               \
+            ffqrt_affine_f32_##qisa, ffqrt_act_run_##qisa, ffqrt_dw_row_##qisa, ffqrt_to_pixels_u8_##qisa,   \
+            ffqrt_to_channels_u8_##qisa                                                                      \
     }
 
 // AVX-VNNI differs from AVX2 only in the GEMM: the elementwise entries are AVX2's.

@@ -108,6 +108,15 @@ typedef struct ffqrt_kernels {
     void (*act_run)(float *y, const float *x, size_t n, int act);
     // One output row of a depthwise convolution (ffqrt_dw).
     void (*dw_row)(const ffqrt_dw *d, float *restrict y, const uint8_t *restrict x);
+    // The first pixels of an NCHW image (channel ci at src + ci * plane) in channels-last
+    // rows: pixel p's c bytes to dst + p / w * prow + p % w * c, each xor flip; returns how
+    // many pixels it did, all channels of them (a multiple of 16, up to np; the ref: none).
+    size_t (*to_pixels_u8)(uint8_t *restrict dst, size_t prow, const uint8_t *restrict src, size_t plane,
+                           size_t c, size_t np, size_t w, uint8_t flip);
+    // y[ch * ys + p] = x[p * xs + ch] for the first pixels of np and channels below nc / 16 *
+    // 16; returns how many pixels (a multiple of 16, up to np; 0 when nc < 16; the ref: 0).
+    size_t (*to_channels_u8)(uint8_t *restrict y, size_t ys, const uint8_t *restrict x, size_t xs, size_t np,
+                             size_t nc);
 } ffqrt_kernels;
 
 struct ffqrt_ctx {
@@ -144,7 +153,11 @@ static inline size_t ffqrt_threads_for(const ffqrt_ctx *ctx, size_t work, size_t
     void ffqrt_affine_f32_##isa(float *restrict y, const int8_t *restrict x, size_t n, float s, int32_t z,   \
                                 const float *restrict a, const float *restrict b, int step);                 \
     void ffqrt_act_run_##isa(float *y, const float *x, size_t n, int act);                                   \
-    void ffqrt_dw_row_##isa(const ffqrt_dw *d, float *restrict y, const uint8_t *restrict x);
+    void ffqrt_dw_row_##isa(const ffqrt_dw *d, float *restrict y, const uint8_t *restrict x);                \
+    size_t ffqrt_to_pixels_u8_##isa(uint8_t *restrict dst, size_t prow, const uint8_t *restrict src,         \
+                                    size_t plane, size_t c, size_t np, size_t w, uint8_t flip);              \
+    size_t ffqrt_to_channels_u8_##isa(uint8_t *restrict y, size_t ys, const uint8_t *restrict x, size_t xs,  \
+                                      size_t np, size_t nc);
 
 FFQRT_DECLARE_ISA(ref)
 FFQRT_DECLARE_ISA(avx2)

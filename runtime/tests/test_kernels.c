@@ -1190,7 +1190,9 @@ static void test_act(const variant *vs, size_t nv) {
 // ---- NHWC -> NCHW bytes ----
 
 static void test_nchw8(const variant *vs, size_t nv) {
-    static const size_t dims[][3] = {{1, 1, 1}, {2, 3, 5}, {3, 17, 33}, {400, 32, 16}, {2, 64, 49}};
+    static const size_t dims[][3] = {
+        {1, 1, 1},   {2, 3, 5},   {3, 17, 33},  {400, 32, 16},
+        {2, 64, 49}, {1, 16, 64}, {2, 40, 150}, {1, 33, 100}};  // 64- and 32-pixel tiles, then 16
     for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
         size_t n = dims[d][0], c = dims[d][1], hw = dims[d][2], total = n * c * hw;
         uint8_t *x = xmalloc(total), *y = xmalloc(total);
