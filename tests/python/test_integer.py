@@ -3197,6 +3197,152 @@ def test_torch_quantization_keeps_the_strides_of_dims_of_one_element():
             assert seen[0] == seen[1] and seen[0][0] == x.stride(), (shape, grad, seen)
 
 
+GENERATED_ACTIVATIONS = """
+import fastforward
+from torch.nn.modules.activation import Hardswish, LeakyReLU, Tanh
+
+
+class QuantizedHardswish(fastforward.nn.QuantizedModule, Hardswish):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_hardswish: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, input):
+        \"\"\"
+        Runs the forward pass.
+        \"\"\"
+        input = self.quantizer_input(input)
+        return fastforward.nn.functional.hardswish(
+            input, self.inplace, output_quantizer=self.quantizer_hardswish
+        )
+
+
+class QuantizedLeakyReLU(fastforward.nn.QuantizedModule, LeakyReLU):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_leaky_relu: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, input):
+        input = self.quantizer_input(input)
+        return fastforward.nn.functional.leaky_relu(
+            input, self.negative_slope, self.inplace, output_quantizer=self.quantizer_leaky_relu
+        )
+
+
+class QuantizedTanh(fastforward.nn.QuantizedModule, Tanh):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+        self.quantizer_tanh: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+        self.quantizer_input: fastforward.nn.Quantizer = fastforward.nn.QuantizerStub()
+
+    def forward(self, input):
+        input = self.quantizer_input(input)
+        y = fastforward.nn.functional.tanh(input, output_quantizer=self.quantizer_tanh)
+        return y
+"""
+
+
+def test_generated_activation_modules_run_the_activation_plan():
+    """A quantized activation class as ffq autoquant writes it (the input quantized by one
+    slot, then one table op onto another slot's grid: nn.Hardswish, nn.LeakyReLU with its
+    slope read from the module) gets the built-in activation layers' plan: its input
+    quantizer module is never called (a float input goes straight to int8 codes, a batch
+    norm's result through the codes it was computed from), with the ordinary forward's and
+    the simulation's result bit for bit. The plan follows every change (the slope, the
+    quantizer ranges, a hook on a quantizer, autograd, plans off); a forward of any other
+    shape is left as it is. Loaded as ff.quantize loads ffq's output (in memory) and from a
+    file."""
+    need_c()
+    from fastforward.quantization import workflow
+
+    loaded = []
+    tag = "TestGeneratedActivations%d" % os.getpid()
+    workflow._load_generated(GENERATED_ACTIVATIONS, tag)
+    loaded.append(next(m for n, m in sys.modules.items() if n.startswith("fastforward_generated_" + tag)))
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "ff_generated_acts_%d.py" % os.getpid()), "w") as f:
+            f.write(GENERATED_ACTIVATIONS)
+        sys.path.insert(0, d)
+        try:
+            import importlib
+            loaded.append(importlib.import_module("ff_generated_acts_%d" % os.getpid()))
+        finally:
+            sys.path.remove(d)
+    rng = random.Random(83)
+    calls, lookups = [], []  # the LinearQuantizers called; lut8_channels calls
+    real_forward = LinearQuantizer.forward
+
+    def counting_forward(self, *args, **kwargs):
+        calls.append(self)
+        return real_forward(self, *args, **kwargs)
+
+    LinearQuantizer.forward = counting_forward
+    try:
+        with counted(_ffqrt, "lut8_channels", lookups):
+            for module in loaded:
+                assert getattr(module.QuantizedHardswish.forward, "_ff_activation", None) is not None
+                assert getattr(module.QuantizedLeakyReLU.forward, "_ff_activation", None) is not None
+                assert getattr(module.QuantizedTanh.forward, "_ff_activation", None) is None  # (another shape)
+                for trial in range(12):
+                    check_generated_activation(module, trial, rng, calls, lookups)
+    finally:
+        LinearQuantizer.forward = real_forward
+
+
+def check_generated_activation(module, trial, rng, calls, lookups):
+    """One layer of test_generated_activation_modules_run_the_activation_plan."""
+    from fastforward import _layer_plan
+
+    hardswish = trial % 2 == 0
+    layer = module.QuantizedHardswish() if hardswish else module.QuantizedLeakyReLU(0.125)
+    out_slot = "quantizer_hardswish" if hardswish else "quantizer_leaky_relu"
+    shape = (rng.randint(1, 2), 3, rng.randint(1, 6), rng.randint(1, 6))
+    x = torch.randn(shape) * 3
+    layer.quantizer_input = out_quantizer(x, rng, pow2=trial % 3 == 0)
+    setattr(layer, out_slot, out_quantizer(TF.hardswish(x) if hardswish else x, rng))
+
+    def check(what, planned, inp=x):
+        before = len(calls)
+        with torch.no_grad():
+            got = layer(inp)
+            quantized = calls[before:].count(layer.quantizer_input)  # (a new table calls the other)
+            _layer_plan._enabled[0] = False
+            try:
+                ordinary = layer(inp)
+            finally:
+                _layer_plan._enabled[0] = True
+            want = simulated(lambda: layer(inp))
+        assert (quantized == 0) == planned, (what, trial, quantized)
+        assert_exact(got, ordinary, "%s, trial %d: plan vs ordinary" % (what, trial))
+        assert_exact(got, want, "%s, trial %d: plan vs simulation" % (what, trial))
+
+    check("float input", True)
+    # a batch norm's result: looked up through the codes it was computed from
+    xq = act(shape, rng)
+    mean, var = torch.randn(3), torch.rand(3) + 0.5
+    with torch.no_grad():
+        bn = TF.batch_norm(xq, mean, var, None, None, False, 0.1, 1e-5)
+    n = len(lookups)
+    check("batch norm result", True, bn)
+    assert len(lookups) == n + 1, trial  # (the plan's; the others quantize the floats)
+    if not hardswish:
+        layer.negative_slope = 0.5  # read per call: a new table
+        check("new slope", True)
+    q = getattr(layer, out_slot)
+    lo, hi = (float(torch.as_tensor(v).detach()) for v in q.quantization_range)
+    q.quantization_range = (lo * 2, hi * 2)
+    check("new output range", True)
+    handle = layer.quantizer_input.register_forward_hook(lambda m, a, y: None)
+    check("hooked quantizer", False)
+    handle.remove()
+    check("hook removed", True)
+    before = len(calls)
+    with torch.enable_grad():
+        layer(x.clone().requires_grad_())
+    assert layer.quantizer_input in calls[before:], "autograd: the ordinary forward"
+
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)
 

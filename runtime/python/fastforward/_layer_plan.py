@@ -156,8 +156,9 @@ def _unchanged(plan: _Plan, m: Any, attrs: Tuple[Any, ...]) -> bool:
     return True
 
 
-def _new_plan(m: Any, attrs: Tuple[Any, ...]) -> Optional[_Plan]:
-    """An empty plan recording m's state, or None when m is in a state plans do not handle."""
+def _new_plan(m: Any, attrs: Tuple[Any, ...], slots: Tuple[str, ...] = _SLOTS) -> Optional[_Plan]:
+    """An empty plan recording m's state (its quantizers: the modules in ``slots``), or None
+    when m is in a state plans do not handle."""
     idents: List[Any] = []
     quantizers: List[Any] = []
     tensors: List[Any] = []
@@ -176,7 +177,7 @@ def _new_plan(m: Any, attrs: Tuple[Any, ...]) -> Optional[_Plan]:
         return True
 
     mods = m._modules
-    for name in _SLOTS:
+    for name in slots:
         q = mods.get(name, _ABSENT)
         idents.append((mods, name, q))
         if q is None or q is _ABSENT:
@@ -203,13 +204,14 @@ def _new_plan(m: Any, attrs: Tuple[Any, ...]) -> Optional[_Plan]:
     return _Plan(attrs, tuple(idents), tuple(quantizers), tuple(tensors), tuple(watches))
 
 
-def _plan_for(m: Any, op: str, attrs: Tuple[Any, ...], build: Callable[[Any, _Plan], bool]) -> Optional[_Plan]:
+def _plan_for(m: Any, op: str, attrs: Tuple[Any, ...], build: Callable[[Any, _Plan], bool],
+              slots: Tuple[str, ...] = _SLOTS) -> Optional[_Plan]:
     if not _global_ok(op):
         return None
     plan = _plans.get(m)
     if plan is not None and _unchanged(plan, m, attrs):
         return plan if plan.ok else None
-    plan = _new_plan(m, attrs)
+    plan = _new_plan(m, attrs, slots)
     if plan is None:
         return None  # e.g. quantizer overrides while ranges are estimated: kept plans wait
     try:
@@ -221,10 +223,11 @@ def _plan_for(m: Any, op: str, attrs: Tuple[Any, ...], build: Callable[[Any, _Pl
     return plan if plan.ok else None
 
 
-def _input_grid(m: Any, plan: _Plan) -> bool:
-    """The input quantizer's grid (a static 8-bit per-tensor one, or a stub); False: no plan."""
+def _input_grid(m: Any, plan: _Plan, slot: str = "input_quantizer") -> bool:
+    """The grid of the input quantizer (in ``slot``: a static 8-bit per-tensor one, or a
+    stub); False: no plan."""
     LinearQuantizer = _quantizer_types()[0]
-    qin = m.input_quantizer
+    qin = m._modules.get(slot)
     if type(qin) is LinearQuantizer:
         if (qin.num_bits != 8 or not isinstance(qin.granularity, PerTensor) or qin.has_uninitialized_params
                 or qin.quantized_dtype not in (None, torch.int8, torch.float32)):
@@ -532,29 +535,58 @@ def layer_norm(m: Any, x: Any) -> Any:
 ACTIVATIONS: Dict[type, str] = {}
 
 
-def _build_activation(m: Any, plan: _Plan) -> bool:
+class _Activation:
+    """How a layer computes an activation: ``op`` (a table op of fastforward._integer) of
+    the input quantized by the quantizer in slot ``qin``, onto the grid of the one in
+    ``qout``, with the op's arguments after the input named ``names`` (signature order) and
+    read per call by ``args`` (a function of the layer and its input); ``build`` makes its
+    plans."""
+
+    __slots__ = ("op", "qin", "qout", "names", "args", "build", "slots")
+
+    def __init__(self, op: str, qin: str, qout: str, names: Tuple[str, ...],
+                 args: Callable[[Any, Any], Tuple[Any, ...]]) -> None:
+        self.op, self.qin, self.qout, self.names, self.args = op, qin, qout, names, args
+        self.slots = (qin, qout)
+        self.build = lambda m, plan: _build_activation(m, plan, self)
+
+
+_builtin: Dict[type, _Activation] = {}  # the _Activation of each ACTIVATIONS class, made on first use
+
+
+def _build_activation(m: Any, plan: _Plan, how: _Activation) -> bool:
     """A static 8-bit input grid (a LinearQuantizer: a stub leaves the input as it comes) and
     a static output grid: the layer is a table of the input grid's 256 codes."""
-    if not _input_grid(m, plan) or plan.in_stub:
+    if not _input_grid(m, plan, how.qin) or plan.in_stub:
         return False
-    plan.how = _integer._output(m.output_quantizer)
+    plan.how = _integer._output(m._modules.get(how.qout))
     if plan.how[0] != _integer._REQUANT:
         return False
-    op = ACTIVATIONS[type(m)]
-    plan.extra = _integer._unary_extra(dict(zip(("approximate",), plan.attrs)), op)
+    plan.extra = _integer._unary_extra(dict(zip(how.names, plan.attrs)), how.op)
     return plan.extra is not None
 
 
 def activation(m: Any, x: Any) -> Any:
-    """``m(x)`` for a built-in activation layer ``m`` through its plan, or MISS: the input's
+    """``m(x)`` for a built-in activation layer ``m`` through its plan, or MISS."""
+    t = type(m)
+    how = _builtin.get(t)
+    if how is None:
+        op = ACTIVATIONS.get(t)
+        if op is None:
+            return MISS
+        how = _builtin[t] = _Activation(op, "input_quantizer", "output_quantizer",
+                                        ("approximate",) if op == "gelu" else (), lambda m, x: m._op_args(x))
+    return _activation(m, x, how)
+
+
+def _activation(m: Any, x: Any, how: _Activation) -> Any:
+    """``m(x)`` through the plan of ``m`` computing ``how``, or MISS: the input's
     codes on the input grid (a float input quantized straight to int8: the input quantizer's
     own result is never seen, so its float raw data are not written; a quantized input
     requantized by its table, composed with the op's) through the op's table, the values of
     the quantizer and the functional op's integer kernel, one after the other."""
-    op = ACTIVATIONS.get(type(m))
-    if op is None:
-        return MISS
-    plan = _plan_for(m, op, m._op_args(x), _build_activation)
+    op = how.op
+    plan = _plan_for(m, op, how.args(m, x), how.build, how.slots)
     if plan is None:
         return MISS
     qp = plan.in_qp
@@ -603,3 +635,176 @@ def activation(m: Any, x: Any) -> Any:
     y = _integer._apply_table(codes, table)
     _integer._note(op, "integer")
     return _integer._finish(y, plan.how)
+
+
+# --- generated activation modules ------------------------------------------------------------
+
+# ffq autoquant writes a torch activation module (nn.Hardswish, nn.LeakyReLU, a library's own
+# activation class) as
+#
+#     def forward(self, input):
+#         input = self.quantizer_input(input)
+#         return fastforward.nn.functional.hardswish(input, self.inplace, output_quantizer=self.quantizer_hardswish)
+#
+# A quantized class whose forward is exactly that (its input quantized by one quantizer slot,
+# then one table op onto another slot's grid, the op's other arguments constants or
+# attributes of the module) gets the built-in activation layers' plan: ``adopt`` recognizes
+# the forward in its source and wraps it.
+
+
+def _self_attr(node: Any, self_name: str) -> Optional[str]:
+    """``a`` for the expression ``self.a``, else None."""
+    if type(node).__name__ == "Attribute" and type(node.value).__name__ == "Name" and node.value.id == self_name:
+        return node.attr
+    return None
+
+
+def _functional_op(func: Any) -> Optional[str]:
+    """``op`` for the callee ``fastforward.nn.functional.op``, else None."""
+    parts = []
+    while type(func).__name__ == "Attribute":
+        parts.append(func.attr)
+        func = func.value
+    if type(func).__name__ != "Name":
+        return None
+    parts.append(func.id)
+    parts.reverse()
+    return parts[3] if len(parts) == 4 and parts[:3] == ["fastforward", "nn", "functional"] else None
+
+
+# the arguments after the input that an op's table depends on (besides inplace, which it
+# does not: the input is dequantized into a new tensor first, on the simulated path too)
+def _table_names(op: str) -> Tuple[str, ...]:
+    if op == "gelu":
+        return ("approximate",)
+    if op == "pow":
+        return ("exponent",)
+    return _integer._TABLE_OPTIONS.get(op, ())
+
+
+def _activation_of(forward: Any, registered: bool) -> Optional[_Activation]:
+    """The activation that function ``forward`` (a method) computes, when its source is the
+    pattern above; None otherwise (no source, anything else in it). ``registered``: the
+    lines of a source without a file (``<ffq autoquant X>``) were just registered for it;
+    otherwise they are not read (an earlier source under the same name may still be there)."""
+    import ast
+    import inspect
+    import textwrap
+
+    code = getattr(forward, "__code__", None)
+    if (code is None or code.co_argcount != 2 or code.co_kwonlyargcount or code.co_flags & 0x0C
+            or "output_quantizer" not in code.co_consts and ("output_quantizer",) not in code.co_consts):
+        return None  # (cheap tests first: a call with output_quantizer= keeps the name in co_consts)
+    if code.co_filename.startswith("<") and not registered:
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(forward)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+    if len(tree.body) != 1 or type(tree.body[0]).__name__ != "FunctionDef":
+        return None
+    fn = tree.body[0]
+    if fn.name != code.co_name:
+        return None
+    a = fn.args
+    if (fn.decorator_list or len(a.args) != 2 or a.vararg or a.kwarg or a.kwonlyargs or a.defaults
+            or getattr(a, "posonlyargs", None)):
+        return None
+    self_name, arg = a.args[0].arg, a.args[1].arg
+    body = list(fn.body)
+    if body and type(body[0]).__name__ == "Expr" and isinstance(getattr(body[0].value, "value", None), str):
+        body = body[1:]  # the docstring
+    if len(body) != 2 or type(body[0]).__name__ != "Assign" or type(body[1]).__name__ != "Return":
+        return None
+    assign, ret = body
+    # <q> = self.<qin>(<arg>)
+    if len(assign.targets) != 1 or type(assign.targets[0]).__name__ != "Name" or type(assign.value).__name__ != "Call":
+        return None
+    quantized = assign.targets[0].id
+    call = assign.value
+    qin = _self_attr(call.func, self_name)
+    if (qin is None or call.keywords or len(call.args) != 1 or type(call.args[0]).__name__ != "Name"
+            or call.args[0].id != arg):
+        return None
+    # return fastforward.nn.functional.<op>(<q>, <args>..., output_quantizer=self.<qout>)
+    call = ret.value
+    if type(call).__name__ != "Call":
+        return None
+    op = _functional_op(call.func)
+    if op not in _integer._TABLE_OPS or not call.args or type(call.args[0]).__name__ != "Name":
+        return None
+    if call.args[0].id != quantized or quantized == self_name:
+        return None
+    params = list(_integer._SIGNATURES.get(op, (("input",), {}))[0][1:])
+    allowed = set(_table_names(op)) | {"inplace"}
+    names: List[str] = []
+    sources: List[Tuple[bool, Any]] = []  # (True, attribute name) or (False, constant)
+
+    def operand(name: str, node: Any) -> bool:
+        attr = _self_attr(node, self_name)
+        if attr is not None:
+            sources.append((True, attr))
+        elif type(node).__name__ == "Constant" and type(node.value) in (int, float, str, bool, type(None)):
+            sources.append((False, node.value))
+        else:
+            return False
+        names.append(name)
+        return name in allowed and name in params and names.count(name) == 1
+
+    rest = call.args[1:]
+    if len(rest) > len(params) or any(type(n).__name__ == "Starred" for n in rest):
+        return None
+    for name, node in zip(params, rest):
+        if not operand(name, node):
+            return None
+    qout = None
+    for kw in call.keywords:
+        if kw.arg == "output_quantizer":
+            qout = _self_attr(kw.value, self_name)
+            if qout is None:
+                return None
+        elif kw.arg is None or not operand(kw.arg, kw.value):
+            return None
+    if qout is None or qout == qin:
+        return None
+    # only the table's arguments, in the signature's order (inplace: not one of them)
+    table = _table_names(op)
+    order = [names.index(n) if n in names else -1 for n in table]
+    defaults = _integer._SIGNATURES.get(op, ((), {}))[1]
+    if any(i < 0 and n not in defaults for i, n in zip(order, table)):
+        return None
+    # the table's arguments, then the module's other attributes the call reads (read per call
+    # too, as the forward would: a missing one then raises there)
+    fixed = tuple(sources[i] if i >= 0 else (False, defaults[n]) for i, n in zip(order, table))
+    fixed += tuple(s for i, s in enumerate(sources) if s[0] and i not in order)
+
+    def args(m: Any, x: Any) -> Tuple[Any, ...]:
+        return tuple(getattr(m, v) if is_attr else v for is_attr, v in fixed)
+
+    return _Activation(op, qin, qout, table, args)
+
+
+def adopt(cls: type, registered: bool = False) -> bool:
+    """Give the quantized class ``cls`` the activation layers' plan when its own forward
+    computes one (the pattern above): its forward is wrapped to try the plan first. The
+    source is read where ``inspect`` finds it: a file, or (``registered``) the lines
+    ``fastforward.quantization.workflow`` has just registered for ffq's generated module.
+    Whether it did."""
+    forward = cls.__dict__.get("forward")
+    if forward is None or getattr(forward, "_ff_activation", None) is not None:
+        return False
+    how = _activation_of(forward, registered)
+    import functools
+    import sys
+
+    if how is None or forward.__globals__.get("fastforward") is not sys.modules.get("fastforward"):
+        return False  # (the name the forward calls through is not this package)
+
+    @functools.wraps(forward)
+    def planned_forward(self: Any, input: Any) -> Any:
+        y = _activation(self, input, how)
+        return forward(self, input) if y is MISS else y
+
+    planned_forward._ff_activation = how  # type: ignore[attr-defined]
+    cls.forward = planned_forward  # type: ignore[attr-defined]
+    return True

@@ -172,6 +172,9 @@ class QuantizedModule(torch.nn.Module):
             base = float_base_of(cls)
             if base is not None:
                 record_quantized_class(base, cls, _stacklevel=2)
+        plans = sys.modules.get("fastforward._layer_plan")
+        if plans is not None:  # (loaded with the package, after the classes defined here)
+            plans.adopt(cls)  # a generated activation module: the layer plan
 
     def __init_quantization__(self) -> None:
         """Create this module's quantizers (base: start an empty slot-metadata map)."""

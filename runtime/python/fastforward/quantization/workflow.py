@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 import torch
 
-from fastforward import mpath
+from fastforward import _layer_plan, mpath
 from fastforward.nn.linear_quantizer import LinearQuantizer
 from fastforward.nn.quantized_module import (
     _STUBBED_KEY,
@@ -147,6 +147,11 @@ def _load_generated(source: str, tag: str) -> None:
         _show_lines(module.__file__, source)
         raise
     _show_lines(module.__file__, source)
+    # the generated activation modules' plans (_layer_plan.adopt) read their forward's
+    # source, which inspect finds only now
+    for value in list(module.__dict__.values()):
+        if isinstance(value, type) and issubclass(value, QuantizedModule) and value.__module__ == name:
+            _layer_plan.adopt(value, registered=True)
 
 
 def _show_lines(filename: str, source: str) -> None:
