@@ -95,7 +95,12 @@ lut_vbmi(uint8_t *y, const uint8_t *x, const uint8_t *restrict table, size_t n) 
         __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
         _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
     }
-    for (; i < n; i++) y[i] = table[x[i]];
+    if (i < n) {  // the last n - i < 64 bytes, masked (a 7 x 7 plane is all tail)
+        __mmask64 m = ((uint64_t)1 << (n - i)) - 1;
+        __m512i v = _mm512_maskz_loadu_epi8(m, x + i);
+        __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
+        _mm512_mask_storeu_epi8(y + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
+    }
 }
 #else
 #define LUT_VBMI 0

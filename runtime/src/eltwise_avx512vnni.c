@@ -40,7 +40,13 @@ void ffqrt_affine_f32_avx512vnni(float *restrict y, const int8_t *restrict x, si
         if (step) va = _mm512_loadu_ps(a + i), vb = _mm512_loadu_ps(b + i);
         _mm512_storeu_ps(y + i, _mm512_fmadd_ps(d, va, vb));
     }
-    if (i < n) ffqrt_affine_f32_ref(y + i, x + i, n - i, s, z, step ? a + i : a, step ? b + i : b, step);
+    if (i < n) {  // the last n - i < 16, masked (the same fused multiply-add as fmaf)
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512i v = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, x + i));
+        __m512 d = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v, vz)), vs);
+        if (step) va = _mm512_maskz_loadu_ps(m, a + i), vb = _mm512_maskz_loadu_ps(m, b + i);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(d, va, vb));
+    }
 }
 
 void ffqrt_gather_f32_avx512vnni(float *restrict y, const float *restrict e, const uint8_t *restrict x,

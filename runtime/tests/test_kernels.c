@@ -928,6 +928,7 @@ static void test_lut(const variant *vs, size_t nv) {
                 size_t bad = 0;
                 for (size_t e = off; e < n; e++) bad += yv[e] != table[x[e]];
                 CHECK(bad == 0, "lut8 %s n %zu offset %zu: %zu bytes differ", vs[i].name, n, off, bad);
+                CHECK(yv[n] == 0x33, "lut8 %s n %zu offset %zu wrote past its output", vs[i].name, n, off);
             }
             memcpy(yv, x, n);  // in place
             CHECK(ffqrt_lut8(vs[i].ctx, yv, yv, table, n) == FFQRT_OK, "lut8 in place");
