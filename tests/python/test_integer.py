@@ -3199,7 +3199,20 @@ def test_torch_quantization_keeps_the_strides_of_dims_of_one_element():
 
 GENERATED_ACTIVATIONS = """
 import fastforward
-from torch.nn.modules.activation import Hardswish, LeakyReLU, Tanh
+import torch
+
+
+# (subclasses of torch's: the quantized classes below are recorded for these, not torch's)
+class Hardswish(torch.nn.Hardswish):
+    pass
+
+
+class LeakyReLU(torch.nn.LeakyReLU):
+    pass
+
+
+class Tanh(torch.nn.Tanh):
+    pass
 
 
 class QuantizedHardswish(fastforward.nn.QuantizedModule, Hardswish):
@@ -3342,6 +3355,172 @@ def check_generated_activation(module, trial, rng, calls, lookups):
     with torch.enable_grad():
         layer(x.clone().requires_grad_())
     assert layer.quantizer_input in calls[before:], "autograd: the ordinary forward"
+
+GENERATED_BATCH_NORM_ACT = """
+import fastforward
+import torch
+from torch.nn import functional as F
+
+
+class Drop(torch.nn.Identity):
+    pass
+
+
+class BatchNormAct(torch.nn.BatchNorm2d):
+    def __init__(self, c, act):
+        super().__init__(c)
+        self.drop = Drop()
+        self.act = act
+
+
+class QuantizedDrop(fastforward.nn.QuantizedModule, Drop):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+
+    def forward(self, input):
+        \"\"\"
+        Runs the forward pass.
+        \"\"\"
+        return input
+
+
+class QuantizedBatchNormAct(fastforward.nn.QuantizedModule, BatchNormAct):
+    def __init_quantization__(self) -> None:
+        super().__init_quantization__()
+
+    def forward(self, x):
+        assert x.ndim == 4, f"expected 4D input (got {x.ndim}D input)"
+        if self.momentum is None:
+            exponential_average_factor = 0.0
+        else:
+            exponential_average_factor = self.momentum
+        if self.training and self.track_running_stats:
+            if self.num_batches_tracked is not None:
+                self.num_batches_tracked.add_(1)
+        if self.training:
+            bn_training = True
+        else:
+            bn_training = (self.running_mean is None) and (self.running_var is None)
+        x = F.batch_norm(
+            x,
+            self.running_mean if not self.training or self.track_running_stats else None,
+            self.running_var if not self.training or self.track_running_stats else None,
+            self.weight,
+            self.bias,
+            bn_training,
+            exponential_average_factor,
+            self.eps,
+        )
+        x = self.drop(x)
+        x = self.act(x)
+        return x
+"""
+
+
+def test_batch_norm_then_activation_modules_never_make_the_float_result():
+    """A module whose generated forward ends with a batch norm whose result only passes
+    through its children (an identity, then an activation layer with a plan: timm's
+    BatchNormAct2d) runs its statements before the batch norm, then looks the activation's
+    codes up from the batch norm's input codes in one C call: the batch norm's float result
+    is never computed (no affine or float-table pass), bit for bit the ordinary forward and
+    the simulation (ReLU and SiLU, several grids and shapes). Anything else runs the
+    forward's own statements: training mode, a hook on the activation, a dropout in place of
+    the identity, a channels_last input, plans off; a statistic changed in place is seen;
+    strict quantization raises as before; the statements before the batch norm (the shape
+    assertion) still run."""
+    need_c()
+    from fastforward import _layer_plan
+    from fastforward.quantization import workflow
+
+    tag = "TestBatchNormAct%d" % os.getpid()
+    workflow._load_generated(GENERATED_BATCH_NORM_ACT, tag)
+    module = next(m for n, m in sys.modules.items() if n.startswith("fastforward_generated_" + tag))
+    assert getattr(module.QuantizedBatchNormAct.forward, "_ff_batch_norm_act", None) is not None
+    rng = random.Random(89)
+    floats, lookups = [], []
+    with counted(_ffqrt.AffineChannelsCall, "__call__", floats), counted(_ffqrt, "lut_f32_channels", floats), \
+            counted(_ffqrt, "lut8_channels", lookups):
+        for trial in range(16):
+            c = rng.choice([1, 3, 16])
+            shape = (rng.randint(1, 2), c, rng.randint(1, 9), rng.randint(1, 9))
+            act_layer = [torch.nn.ReLU(), torch.nn.SiLU()][trial % 2]
+            layer = ff.quantize_model(torch.nn.Sequential(module.BatchNormAct(c, act_layer)))[0]
+            assert type(layer).__name__ == "QuantizedBatchNormAct" and type(layer.drop).__name__ == "QuantizedDrop"
+            layer.eval()
+            with torch.no_grad():
+                layer.running_mean.copy_(torch.randn(c))
+                layer.running_var.copy_(torch.rand(c) + 0.1)
+                layer.weight.copy_(torch.randn(c))
+                layer.bias.copy_(torch.randn(c))
+            x = act(shape, rng, pow2=trial % 3 == 0)
+            with torch.no_grad():
+                ref = TF.batch_norm(x.dequantize(), layer.running_mean, layer.running_var, layer.weight, layer.bias,
+                                    False, 0.1, layer.eps)
+            layer.act.input_quantizer = out_quantizer(ref, rng, pow2=trial % 4 == 0)
+            layer.act.output_quantizer = out_quantizer(TF.silu(ref), rng)
+
+            def check(what, fused, inp=x):
+                before, seen = len(floats), len(lookups)
+                with torch.no_grad():
+                    got = layer(inp)
+                    made, looked = len(floats) - before, len(lookups) - seen
+                    _layer_plan._enabled[0] = False
+                    try:
+                        ordinary = layer(inp)
+                    finally:
+                        _layer_plan._enabled[0] = True
+                    want = simulated(lambda: layer(inp))
+                assert (made == 0) == fused, (what, trial, made)
+                assert not fused or looked == 1, (what, trial, looked)
+                assert_exact(got, ordinary, "%s, trial %d: plan vs ordinary" % (what, trial))
+                assert_exact(got, want, "%s, trial %d: plan vs simulation" % (what, trial))
+
+            check("eval", True)
+            with torch.no_grad():
+                layer.running_var.mul_(1.5)  # in place: seen
+            check("statistic changed", True)
+            with torch.inference_mode():
+                before = len(floats)
+                got = layer(x)
+                assert len(floats) == before, trial
+            assert_exact(got, simulated(lambda: layer(x)), "inference_mode, trial %d" % trial)
+            if trial % 4 == 0:
+                handle = layer.act.register_forward_hook(lambda m, a, y: None)
+                check("hooked activation", False)
+                handle.remove()
+                drop = layer.drop
+                layer.drop = torch.nn.Dropout(0.5).eval()
+                check("dropout", False)
+                layer.drop = drop
+                last = QuantizedTensor(x.raw_data.contiguous(memory_format=torch.channels_last),
+                                       x.quantization_context)
+                check("channels_last", last.raw_data.is_contiguous(), last)  # (c or h x w of 1: the same memory)
+                check("again", True)
+            if trial % 4 == 1:
+                try:
+                    with torch.no_grad():
+                        layer(act((2, c, 3), rng))
+                    raise AssertionError("the shape assertion before the batch norm did not run")
+                except AssertionError as e:
+                    assert "expected 4D input (got 3D input)" in str(e), e
+                with ff.strict_quantization(True):
+                    for on in (True, False):
+                        _layer_plan._enabled[0] = on
+                        try:
+                            with torch.no_grad():
+                                layer(x)
+                            raise AssertionError("strict quantization: no error")
+                        except QuantizationError:
+                            pass
+                        finally:
+                            _layer_plan._enabled[0] = True
+                layer.train()
+                before = len(lookups)
+                with torch.no_grad():
+                    got = layer(x)
+                assert len(lookups) == before, "training: the batch's statistics, not the fused lookup"
+                layer.eval()
+
 
 # Each test runs non-strict, with fastforward's global state as at its start (plain_runner).
 setup_function, teardown_function = isolation(strict=False)

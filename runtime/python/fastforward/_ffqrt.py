@@ -273,7 +273,8 @@ def _advise_huge(t: torch.Tensor) -> None:
 
 def _empty(shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
     """A new CPU tensor (its pages advised as huge when it spans several of them)."""
-    t = torch.empty(shape, dtype=dtype)
+    # (the sizes as arguments: torch parses them in half the time of a torch.Size, 1 us a call)
+    t = torch.empty(*shape, dtype=dtype) if len(shape) else torch.empty(shape, dtype=dtype)
     if t.numel() * t.element_size() >= 4 * _HUGE_PAGE:
         _advise_huge(t)
     return t

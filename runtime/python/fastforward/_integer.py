@@ -1994,15 +1994,9 @@ def _batch_norm_form(qp: _ffqrt.QParam, tensors: Tuple[Any, ...], eps: float, ki
     return found
 
 
-def _plan_batch_norm(b: Dict[str, Any]) -> Optional[Plan]:
-    """``batch_norm`` in eval mode (running statistics, ``training`` False) of a per-tensor
-    8-bit input (timm's ``BatchNormAct2d`` and ``nn.BatchNorm2d`` after a convolution whose
-    output is quantized): each channel is a function of the input's 256 codes, which
-    ``_batch_norm_form`` finds torch's own values of, so the float result is the
-    simulation's value for value, in one C pass over the codes (a fused multiply-add a
-    channel, or a table a channel) instead of a dequantization and torch's pass over the
-    floats. Strict quantization leaves the call to the simulated path, which raises its
-    error."""
+def _bn_form_of(b: Dict[str, Any]) -> Optional[Tuple[torch.Tensor, _BatchNormForm, int]]:
+    """(the input's int8 codes, the form, the layout kind) of the batch norm call ``b``
+    (its arguments by name) when ``_plan_batch_norm`` takes it, else None."""
     if b["training"] is not False or get_strict_quantization() or get_export_mode():
         return None
     x = _activation(b["input"])
@@ -2029,6 +2023,22 @@ def _plan_batch_norm(b: Dict[str, Any]) -> Optional[Plan]:
         form = _batch_norm_form(qp, tensors, float(eps), kind)
     elif int(raw.shape[1]) != int(tensors[0].shape[0]):
         return None
+    return raw, form, kind
+
+
+def _plan_batch_norm(b: Dict[str, Any]) -> Optional[Plan]:
+    """``batch_norm`` in eval mode (running statistics, ``training`` False) of a per-tensor
+    8-bit input (timm's ``BatchNormAct2d`` and ``nn.BatchNorm2d`` after a convolution whose
+    output is quantized): each channel is a function of the input's 256 codes, which
+    ``_batch_norm_form`` finds torch's own values of, so the float result is the
+    simulation's value for value, in one C pass over the codes (a fused multiply-add a
+    channel, or a table a channel) instead of a dequantization and torch's pass over the
+    floats. Strict quantization leaves the call to the simulated path, which raises its
+    error."""
+    found = _bn_form_of(b)
+    if found is None:
+        return None
+    raw, form, kind = found
     call = form.call
     if call is not None and kind != 2:
 

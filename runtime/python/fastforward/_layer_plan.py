@@ -566,17 +566,22 @@ def _build_activation(m: Any, plan: _Plan, how: _Activation) -> bool:
     return plan.extra is not None
 
 
-def activation(m: Any, x: Any) -> Any:
-    """``m(x)`` for a built-in activation layer ``m`` through its plan, or MISS."""
-    t = type(m)
+def _builtin_how(t: type) -> Optional[_Activation]:
+    """The _Activation of built-in activation layer class ``t`` (None: not one)."""
     how = _builtin.get(t)
     if how is None:
         op = ACTIVATIONS.get(t)
         if op is None:
-            return MISS
+            return None
         how = _builtin[t] = _Activation(op, "input_quantizer", "output_quantizer",
                                         ("approximate",) if op == "gelu" else (), lambda m, x: m._op_args(x))
-    return _activation(m, x, how)
+    return how
+
+
+def activation(m: Any, x: Any) -> Any:
+    """``m(x)`` for a built-in activation layer ``m`` through its plan, or MISS."""
+    how = _builtin_how(type(m))
+    return MISS if how is None else _activation(m, x, how)
 
 
 def _activation(m: Any, x: Any, how: _Activation) -> Any:
@@ -599,16 +604,9 @@ def _activation(m: Any, x: Any, how: _Activation) -> Any:
         if origin is not None and x.is_contiguous():
             # a batch norm's result: its codes on the input grid a table a channel, composed
             # with the op's (made once per pair), looked up on the codes it was computed from
-            per_channel = origin.form.codes_table(plan.in_scale, qp)
-            if per_channel is not None:
-                key = ("bn", id(per_channel))
-                found = plan.shapes.get(key)
-                if found is None or found[0] is not per_channel or found[1] is not table:
-                    if len(plan.shapes) > 64:
-                        plan.shapes.clear()
-                    composed = table[per_channel.view(torch.uint8).long()].contiguous()
-                    found = plan.shapes[key] = (per_channel, table, composed)
-                y = _ffqrt.lut8_channels(origin.codes, found[2])
+            composed = _composed_channels(plan, origin.form, table)
+            if composed is not None:
+                y = _ffqrt.lut8_channels(origin.codes, composed)
                 if y is not None:
                     _integer._note(op, "integer")
                     return _integer._finish(y, plan.how)
@@ -790,21 +788,230 @@ def adopt(cls: type, registered: bool = False) -> bool:
     source is read where ``inspect`` finds it: a file, or (``registered``) the lines
     ``fastforward.quantization.workflow`` has just registered for ffq's generated module.
     Whether it did."""
-    forward = cls.__dict__.get("forward")
-    if forward is None or getattr(forward, "_ff_activation", None) is not None:
-        return False
-    how = _activation_of(forward, registered)
     import functools
     import sys
 
-    if how is None or forward.__globals__.get("fastforward") is not sys.modules.get("fastforward"):
-        return False  # (the name the forward calls through is not this package)
+    forward = cls.__dict__.get("forward")
+    if forward is None or getattr(forward, "_ff_plan", False):
+        return False
+    how = _activation_of(forward, registered)
+    if how is not None and forward.__globals__.get("fastforward") is sys.modules.get("fastforward"):
+        # (the name the forward calls the op through is this package)
 
-    @functools.wraps(forward)
-    def planned_forward(self: Any, input: Any) -> Any:
-        y = _activation(self, input, how)
-        return forward(self, input) if y is MISS else y
+        @functools.wraps(forward)
+        def planned_forward(self: Any, input: Any) -> Any:
+            y = _activation(self, input, how)
+            return forward(self, input) if y is MISS else y
 
-    planned_forward._ff_activation = how  # type: ignore[attr-defined]
+        planned_forward._ff_activation = how  # type: ignore[attr-defined]
+    else:
+        spec = _batch_norm_act_of(forward, registered)
+        if spec is None:
+            return False
+
+        @functools.wraps(forward)
+        def planned_forward(self: Any, x: Any) -> Any:
+            callee, args, kwargs = spec.head(self, x)  # (the statements before the batch norm)
+            y = _bn_activation(self, spec, callee, args, kwargs)
+            if y is MISS:  # the forward's last statements
+                y = callee(*args, **kwargs)
+                for name in spec.children:
+                    y = getattr(self, name)(y)
+            return y
+
+        planned_forward._ff_batch_norm_act = spec  # type: ignore[attr-defined]
+    planned_forward._ff_plan = True  # type: ignore[attr-defined]
     cls.forward = planned_forward  # type: ignore[attr-defined]
     return True
+
+
+# --- a batch norm and its activation -----------------------------------------------------------
+
+# A module whose forward ends with a batch norm of its input whose result only passes through
+# its own child modules (timm's BatchNormAct2d, as ffq autoquant writes it):
+#
+#     def forward(self, x):
+#         ...                                   # (checks, the batch norm's arguments)
+#         x = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, bn_training, ...)
+#         x = self.drop(x)
+#         x = self.act(x)
+#         return x
+#
+# With the integer path, the batch norm's float result is written, then read only by the
+# activation, whose plan takes its codes from the batch norm's input codes (a table a
+# channel). When the children before the activation return their input as it is (nn.Identity)
+# and the activation has a plan, ``adopt`` makes the forward run its statements before the
+# batch norm as they are, then (``_bn_activation``) look the activation's codes up from the
+# batch norm's input codes in one C call: the float result is never made.
+
+
+class _BatchNormAct:
+    """A recognized forward: ``head(self, x)`` runs the statements before the batch norm and
+    returns (the callee, its positional and keyword arguments); ``children``: the child
+    modules the result passes through, in order."""
+
+    __slots__ = ("head", "children")
+
+    def __init__(self, head: Callable[..., Any], children: Tuple[str, ...]) -> None:
+        self.head, self.children = head, children
+
+
+def _batch_norm_act_of(forward: Any, registered: bool) -> Optional[_BatchNormAct]:
+    """The _BatchNormAct of function ``forward`` when its source ends as above; None
+    otherwise. (``registered``: as for ``_activation_of``.)"""
+    import ast
+    import inspect
+    import textwrap
+
+    code = getattr(forward, "__code__", None)
+    if (code is None or code.co_argcount != 2 or code.co_kwonlyargcount or code.co_flags & 0x0C or code.co_freevars
+            or "batch_norm" not in code.co_names):
+        return None
+    if code.co_filename.startswith("<") and not registered:
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(forward)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+    if len(tree.body) != 1 or type(tree.body[0]).__name__ != "FunctionDef":
+        return None
+    fn = tree.body[0]
+    a = fn.args
+    if (fn.name != code.co_name or fn.decorator_list or len(a.args) != 2 or a.vararg or a.kwarg or a.kwonlyargs
+            or a.defaults or getattr(a, "posonlyargs", None)):
+        return None
+    self_name = a.args[0].arg
+    body = fn.body
+    # return <v>
+    if len(body) < 3 or type(body[-1]).__name__ != "Return" or type(body[-1].value).__name__ != "Name":
+        return None
+    v = body[-1].value.id
+    if v == self_name:
+        return None
+
+    def assigned_call(stmt: Any) -> Any:
+        """The call of ``<v> = <call>``, else None."""
+        if (type(stmt).__name__ != "Assign" or len(stmt.targets) != 1 or type(stmt.targets[0]).__name__ != "Name"
+                or stmt.targets[0].id != v or type(stmt.value).__name__ != "Call"):
+            return None
+        return stmt.value
+
+    # <v> = self.<child>(<v>), one or more
+    children: List[str] = []
+    i = len(body) - 2
+    while i > 0:
+        call = assigned_call(body[i])
+        child = None if call is None else _self_attr(call.func, self_name)
+        if (child is None or call.keywords or len(call.args) != 1 or type(call.args[0]).__name__ != "Name"
+                or call.args[0].id != v):
+            break
+        children.insert(0, child)
+        i -= 1
+    # <v> = <callee>(<args>, <keywords>): the batch norm (the callee checked per call)
+    call = assigned_call(body[i])
+    if not children or call is None or any(type(n).__name__ == "Starred" for n in call.args) or any(
+            kw.arg is None for kw in call.keywords):
+        return None
+    if type(call.func).__name__ not in ("Name", "Attribute"):
+        return None
+    # head: the statements before it as they are, then the callee and its arguments
+    ret = ast.Return(value=ast.Tuple(elts=[call.func, ast.Tuple(elts=list(call.args), ctx=ast.Load()),
+                                           ast.Dict(keys=[ast.Constant(value=kw.arg) for kw in call.keywords],
+                                                    values=[kw.value for kw in call.keywords])], ctx=ast.Load()))
+    ast.copy_location(ret, body[i])
+    fn.body = body[:i] + [ret]
+    fn.name = "_ff_batch_norm_head"
+    ast.fix_missing_locations(tree)
+    ast.increment_lineno(tree, code.co_firstlineno - 1)
+    try:
+        scope: Dict[str, Any] = {}
+        exec(compile(tree, code.co_filename, "exec"), forward.__globals__, scope)
+    except Exception:  # (anything: the forward stays as it is)
+        return None
+    return _BatchNormAct(scope["_ff_batch_norm_head"], tuple(children))
+
+
+def _returns_its_input(m: Any) -> bool:
+    """Whether module ``m`` is nn.Identity (or a quantized class of it whose forward is one
+    ``return input``) without hooks."""
+    if not isinstance(m, torch.nn.Identity) or m._forward_hooks or m._forward_pre_hooks or m._backward_hooks:
+        return False
+    fwd = type(m).forward
+    if fwd is torch.nn.Identity.forward:
+        return True
+    code = getattr(fwd, "__code__", None)
+    ident = torch.nn.Identity.forward.__code__
+    return (code is not None and code.co_argcount == 2 and not code.co_flags & 0x0C and not code.co_freevars
+            and code.co_code == ident.co_code and code.co_names == ident.co_names)
+
+
+def _activation_how(m: Any) -> Optional[_Activation]:
+    """The _Activation of module ``m`` (a built-in activation layer or an adopted one)."""
+    t = type(m)
+    how = _builtin_how(t)
+    return how if how is not None else getattr(getattr(t, "forward", None), "_ff_activation", None)
+
+
+def _bn_activation(m: Any, spec: _BatchNormAct, callee: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+    """``self.act(F.batch_norm(...))`` (children before the activation returning their input
+    as it is) as one lookup of the batch norm's input codes, or MISS: the values of the
+    batch norm's integer kernel, then the activation's plan on its result (which looks the
+    same codes up through the same composed table)."""
+    if callee is not torch.nn.functional.batch_norm or not _global_ok("batch_norm"):
+        return MISS
+    mods = m._modules
+    act = mods.get(spec.children[-1])
+    for name in spec.children[:-1]:
+        if not _returns_its_input(mods.get(name)):
+            return MISS
+    if act is None or act._forward_hooks or act._forward_pre_hooks or act._backward_hooks:
+        return MISS
+    how = _activation_how(act)
+    if how is None:
+        return MISS
+    names, defaults = _integer._SIGNATURES["batch_norm"]
+    b = _integer._bind(names, defaults, args, kwargs)
+    x = None if b is None else b["input"]
+    if not isinstance(x, QuantizedTensor):
+        return MISS
+    try:
+        found = _integer._bn_form_of(b)
+    except _integer._ERRORS:
+        return MISS
+    if found is None or found[2] == 2 or not found[0].is_contiguous():
+        return MISS
+    raw, form = found[0], found[1]
+    op = how.op
+    plan = _plan_for(act, op, how.args(act, x), how.build, how.slots)
+    if plan is None:
+        return MISS
+    qp = plan.in_qp
+    qy, quantizer = plan.how[1]
+    table = _integer._lut(op, plan.extra, qp, quantizer, qy)
+    if _integer._is_identity(_integer._lut_key(op, plan.extra, qp, qy), table):
+        return MISS
+    composed = _composed_channels(plan, form, table)
+    if composed is None:
+        return MISS
+    y = _ffqrt.lut8_channels(raw, composed)
+    if y is None:
+        return MISS
+    _integer._note("batch_norm", "integer")
+    _integer._note(op, "integer")
+    return _integer._finish(y, plan.how)
+
+
+def _composed_channels(plan: _Plan, form: Any, table: torch.Tensor) -> Optional[torch.Tensor]:
+    """The batch norm ``form``'s values quantized onto the plan's input grid a channel at a
+    time, composed with the op's ``table`` ([channels, 256]; made once per pair), or None."""
+    per_channel = form.codes_table(plan.in_scale, plan.in_qp)
+    if per_channel is None:
+        return None
+    key = ("bn", id(per_channel))
+    found = plan.shapes.get(key)
+    if found is None or found[0] is not per_channel or found[1] is not table:
+        if len(plan.shapes) > 64:
+            plan.shapes.clear()
+        composed = table[per_channel.view(torch.uint8).long()].contiguous()
+        found = plan.shapes[key] = (per_channel, table, composed)
+    return found[2]
