@@ -3458,6 +3458,11 @@ def test_batch_norm_then_activation_modules_never_make_the_float_result():
                                     False, 0.1, layer.eps)
             layer.act.input_quantizer = out_quantizer(ref, rng, pow2=trial % 4 == 0)
             layer.act.output_quantizer = out_quantizer(TF.silu(ref), rng)
+            if trial % 4 == 2:  # ReLU on a grid of no negative values onto the same grid: every code to itself
+                for slot in ("input_quantizer", "output_quantizer"):
+                    q = LinearQuantizer(8, symmetric=False)
+                    q.quantization_range = (0.0, float(ref.abs().max()) + 0.01)
+                    setattr(layer.act, slot, q)
 
             def check(what, fused, inp=x):
                 before, seen = len(floats), len(lookups)
@@ -3476,6 +3481,9 @@ def test_batch_norm_then_activation_modules_never_make_the_float_result():
                 assert_exact(got, want, "%s, trial %d: plan vs simulation" % (what, trial))
 
             check("eval", True)
+            if trial % 4 == 2:
+                p = _layer_plan._plans[layer.act]
+                assert torch.equal(_integer._lut("relu", p.extra, p.in_qp, p.how[1][1], p.how[1][0]), _integer._IDENTITY)
             with torch.no_grad():
                 layer.running_var.mul_(1.5)  # in place: seen
             check("statistic changed", True)
