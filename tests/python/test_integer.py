@@ -3414,6 +3414,19 @@ class QuantizedBatchNormAct(fastforward.nn.QuantizedModule, BatchNormAct):
         x = self.drop(x)
         x = self.act(x)
         return x
+
+
+class EarlyReturn(BatchNormAct):
+    pass
+
+
+class QuantizedEarlyReturn(fastforward.nn.QuantizedModule, EarlyReturn):
+    def forward(self, x):
+        if x.numel() == 0:
+            return x
+        x = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.1, self.eps)
+        x = self.act(x)
+        return x
 """
 
 
@@ -3436,6 +3449,7 @@ def test_batch_norm_then_activation_modules_never_make_the_float_result():
     workflow._load_generated(GENERATED_BATCH_NORM_ACT, tag)
     module = next(m for n, m in sys.modules.items() if n.startswith("fastforward_generated_" + tag))
     assert getattr(module.QuantizedBatchNormAct.forward, "_ff_batch_norm_act", None) is not None
+    assert getattr(module.QuantizedEarlyReturn.forward, "_ff_plan", None) is None  # (a return before it)
     rng = random.Random(89)
     floats, lookups = [], []
     with counted(_ffqrt.AffineChannelsCall, "__call__", floats), counted(_ffqrt, "lut_f32_channels", floats), \

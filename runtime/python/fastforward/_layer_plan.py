@@ -914,6 +914,8 @@ def _batch_norm_act_of(forward: Any, registered: bool) -> Optional[_BatchNormAct
         return None
     if type(call.func).__name__ not in ("Name", "Attribute"):
         return None
+    if any(type(n).__name__ in ("Return", "Yield", "YieldFrom", "Await") for st in body[:i] for n in ast.walk(st)):
+        return None  # (a return before the batch norm: the head would return it)
     # head: the statements before it as they are, then the callee and its arguments
     ret = ast.Return(value=ast.Tuple(elts=[call.func, ast.Tuple(elts=list(call.args), ctx=ast.Load()),
                                            ast.Dict(keys=[ast.Constant(value=kw.arg) for kw in call.keywords],
