@@ -842,6 +842,8 @@ def _bind(names: Sequence[str], defaults: Dict[str, Any], args: Tuple[Any, ...],
         return kwargs
     if len(args) > len(names):
         return None
+    if not kwargs and len(args) == len(names):
+        return dict(zip(names, args))  # every parameter by position (a generated module's own call)
     bound = dict(defaults)
     bound.update(zip(names, args))
     for key, value in kwargs.items():
@@ -1964,7 +1966,7 @@ def _batch_norm_form(qp: _ffqrt.QParam, tensors: Tuple[Any, ...], eps: float, ki
     value is the one torch's kernel for that layout computes for it; and, when one of the
     candidate (scale, shift) pairs gives every one of those values through libffqrt's fused
     multiply-add, that pair (an arithmetic pass, several times faster than the lookups)."""
-    key = (tuple(id(t) for t in tensors), eps, qp.scale, qp.zero_point, kind)
+    key = (tuple([id(t) for t in tensors]), eps, qp.scale, qp.zero_point, kind)  # (as _bn_form_of's)
     found = _bn_forms.get(key)
     if found is not None and found.current(tensors):
         return found
@@ -2014,9 +2016,11 @@ def _bn_form_of(b: Dict[str, Any]) -> Optional[Tuple[torch.Tensor, _BatchNormFor
     else:
         return None
     # a form made for these very tensors, unchanged since, holds for them (they were checked
-    # then, and only a gradient switched on since could differ)
-    form = _bn_forms.get((tuple(id(t) for t in tensors), float(eps), qp.scale, qp.zero_point, kind))
-    if form is None or not form.current(tensors) or any(t is not None and _grad_blocked(t) for t in tensors):
+    # then, and only a gradient switched on since could differ); (written out: this runs per call)
+    mean, var, weight, bias = tensors
+    form = _bn_forms.get(((id(mean), id(var), id(weight), id(bias)), float(eps), qp.scale, qp.zero_point, kind))
+    if form is None or not form.current(tensors) or (torch.is_grad_enabled() and any(
+            t is not None and t.requires_grad for t in tensors)):
         c = int(raw.shape[1])
         if c == 0 or not all(_bn_param(t, c, i >= 2) for i, t in enumerate(tensors)):
             return None
