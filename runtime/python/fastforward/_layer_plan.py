@@ -1,5 +1,7 @@
-"""Call plans: the integer path of ``QuantizedLinear``, ``QuantizedConv2d`` and
-``QuantizedLayerNorm`` without the per-call Python work of the generic one.
+"""Call plans: the integer path of ``QuantizedLinear``, ``QuantizedConv2d``,
+``QuantizedLayerNorm``, the activation layers (built-in and generated: ``adopt``) and a
+generated batch norm followed by its activation, without the per-call Python work of the
+generic one.
 
 A layer's forward normally calls its input, weight and bias quantizers, then
 ``fastforward.nn.functional.linear`` / ``conv2d``, whose dispatcher finds the integer kernel,
@@ -36,7 +38,7 @@ from fastforward.quantization.affine import _kernels as _K
 from fastforward.quantization.granularity import PerTensor
 from fastforward.quantized_tensor import QuantizedTensor
 
-__all__ = ["MISS", "activation", "conv2d", "layer_norm", "linear"]
+__all__ = ["MISS", "activation", "adopt", "conv2d", "layer_norm", "linear"]
 
 MISS = object()  # "no plan applies": the caller runs its ordinary forward
 _enabled = [True]  # tests switch plans off to compare with the ordinary forward
