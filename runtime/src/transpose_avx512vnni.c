@@ -1,17 +1,15 @@
 // transpose_avx512vnni.c: the byte transposes around a convolution (conv.c: an NCHW input
 // into the padded channels-last copy, a channels-last result out to NCHW). Tiles of 16
-// channels by 64 pixels: the 16 x 16 byte transpose of transpose_avx2.c done in the four
+// channels by 64 pixels: the 16 x 16 byte transpose of transpose_xmm.h done in the four
 // 128-bit lanes of 16 zmm registers at once (AVX-512's 32 registers hold a tile and its
 // temporaries), then 16 x 16 tiles in xmm registers for the pixels left. They only move
 // bytes: the results are the scalar loops' (conv.c finishes what they leave).
 #include <immintrin.h>
 
 #include "kernels.h"
+#include "transpose_xmm.h"
 
-// Each 128-bit lane of r[0..16) is a 16 x 16 byte tile, one row per register; its rows
-// become its columns. Each round interleaves row i with row i + 8 into rows 2i, 2i + 1,
-// which rotates the 8-bit index (row, column) left by one bit; four rounds swap them. The
-// loops are unrolled whole so that the tile stays in registers.
+// transpose16 (transpose_xmm.h) in each 128-bit lane of r[0..16) at once.
 static inline __attribute__((always_inline)) void transpose_lanes(__m512i r[16]) {
 #pragma GCC unroll 4
     for (int round = 0; round < 4; round++) {
@@ -26,38 +24,10 @@ static inline __attribute__((always_inline)) void transpose_lanes(__m512i r[16])
     }
 }
 
-// The same for one 16 x 16 tile.
-static inline __attribute__((always_inline)) void transpose16(__m128i r[16]) {
-#pragma GCC unroll 4
-    for (int round = 0; round < 4; round++) {
-        __m128i t[16];
-#pragma GCC unroll 8
-        for (int i = 0; i < 8; i++) {
-            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
-            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
-        }
-#pragma GCC unroll 16
-        for (int i = 0; i < 16; i++) r[i] = t[i];
-    }
-}
-
-// px[i] = where pixel p + i of rows of w pixels goes (rows prow bytes apart, c bytes a
-// pixel), for i < n: one division for the first, then steps.
-static inline void pixel_rows(uint8_t **px, int n, uint8_t *dst, size_t prow, size_t c, size_t p, size_t w) {
-    size_t row = p / w, col = p % w;
-    uint8_t *at = dst + row * prow + col * c;
-    for (int i = 0; i < n; i++) {
-        px[i] = at;
-        at += c;
-        if (++col == w) col = 0, row++, at = dst + row * prow;
-    }
-}
-
 size_t ffqrt_to_pixels_u8_avx512vnni(uint8_t *restrict dst, size_t prow, const uint8_t *restrict src,
                                      size_t plane, size_t c, size_t np, size_t w, uint8_t flip) {
     if (c < 16) return 0;
     const __m512i fz = _mm512_set1_epi8((char)flip);
-    const __m128i fx = _mm_set1_epi8((char)flip);
     size_t p = 0;
     for (; p + 64 <= np; p += 64) {
         uint8_t *px[64];
@@ -78,26 +48,9 @@ size_t ffqrt_to_pixels_u8_avx512vnni(uint8_t *restrict dst, size_t prow, const u
                 _mm_storeu_si128((__m128i *)(px[48 + i] + ci), _mm512_extracti32x4_epi32(r[i], 3));
             }
         }
-        for (; ci < c; ci++)
-            for (int i = 0; i < 64; i++) px[i][ci] = src[ci * plane + p + i] ^ flip;
+        channel_tail(px, 64, src, plane, p, ci, c, flip);
     }
-    for (; p + 16 <= np; p += 16) {
-        uint8_t *px[16];
-        pixel_rows(px, 16, dst, prow, c, p, w);
-        size_t ci = 0;
-        for (; ci + 16 <= c; ci += 16) {
-            __m128i r[16];
-#pragma GCC unroll 16
-            for (int i = 0; i < 16; i++)
-                r[i] = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(src + (ci + i) * plane + p)), fx);
-            transpose16(r);
-#pragma GCC unroll 16
-            for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(px[i] + ci), r[i]);
-        }
-        for (; ci < c; ci++)
-            for (int i = 0; i < 16; i++) px[i][ci] = src[ci * plane + p + i] ^ flip;
-    }
-    return p;
+    return to_pixels16(dst, prow, src, plane, c, p, np, w, flip);
 }
 
 size_t ffqrt_to_channels_u8_avx512vnni(uint8_t *restrict y, size_t ys, const uint8_t *restrict x, size_t xs,
@@ -120,14 +73,6 @@ size_t ffqrt_to_channels_u8_avx512vnni(uint8_t *restrict y, size_t ys, const uin
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++) _mm512_storeu_si512(y + (c + i) * ys + p, r[i]);
         }
-    for (; p < p1; p += 16)
-        for (size_t c = 0; c + 16 <= nc; c += 16) {
-            __m128i r[16];
-#pragma GCC unroll 16
-            for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(x + (p + i) * xs + c));
-            transpose16(r);
-#pragma GCC unroll 16
-            for (int i = 0; i < 16; i++) _mm_storeu_si128((__m128i *)(y + (c + i) * ys + p), r[i]);
-        }
+    to_channels16(y, ys, x, xs, p, p1, nc);
     return p1;
 }
