@@ -682,19 +682,22 @@ def _table_names(op: str) -> Tuple[str, ...]:
     return _integer._TABLE_OPTIONS.get(op, ())
 
 
-def _activation_of(forward: Any, registered: bool) -> Optional[_Activation]:
-    """The activation that function ``forward`` (a method) computes, when its source is the
-    pattern above; None otherwise (no source, anything else in it). ``registered``: the
-    lines of a source without a file (``<ffq autoquant X>``) were just registered for it;
-    otherwise they are not read (an earlier source under the same name may still be there)."""
+def _forward_tree(forward: Any, registered: bool, wanted: Callable[[Any], bool]) -> Any:
+    """The parsed source (an ``ast.Module`` holding one FunctionDef) of method ``forward``
+    when it takes self and one argument (no defaults, decorators, keyword-only, * or **
+    parameters), else None; also None when ``wanted(code)`` (the caller's cheap tests on the
+    code object, made before the source is read) is false, or without a source.
+    ``registered``: the lines of a source without a file (``<ffq autoquant X>``) were just
+    registered for it; otherwise they are not read (an earlier source under the same name
+    may still be there)."""
     import ast
     import inspect
     import textwrap
 
     code = getattr(forward, "__code__", None)
     if (code is None or code.co_argcount != 2 or code.co_kwonlyargcount or code.co_flags & 0x0C
-            or "output_quantizer" not in code.co_consts and ("output_quantizer",) not in code.co_consts):
-        return None  # (cheap tests first: a call with output_quantizer= keeps the name in co_consts)
+            or not wanted(code)):
+        return None
     if code.co_filename.startswith("<") and not registered:
         return None
     try:
@@ -704,12 +707,25 @@ def _activation_of(forward: Any, registered: bool) -> Optional[_Activation]:
     if len(tree.body) != 1 or type(tree.body[0]).__name__ != "FunctionDef":
         return None
     fn = tree.body[0]
-    if fn.name != code.co_name:
-        return None
     a = fn.args
-    if (fn.decorator_list or len(a.args) != 2 or a.vararg or a.kwarg or a.kwonlyargs or a.defaults
-            or getattr(a, "posonlyargs", None)):
+    if (fn.name != code.co_name or fn.decorator_list or len(a.args) != 2 or a.vararg or a.kwarg or a.kwonlyargs
+            or a.defaults or getattr(a, "posonlyargs", None)):
         return None
+    return tree
+
+
+def _activation_of(forward: Any, registered: bool) -> Optional[_Activation]:
+    """The activation that function ``forward`` (a method) computes, when its source is the
+    pattern above; None otherwise (no source, anything else in it). ``registered``: the
+    lines of a source without a file (``<ffq autoquant X>``) were just registered for it;
+    otherwise they are not read (an earlier source under the same name may still be there)."""
+    tree = _forward_tree(forward, registered, lambda code: (
+        "output_quantizer" in code.co_consts or ("output_quantizer",) in code.co_consts))
+    # (cheap test first: a call with output_quantizer= keeps the name in co_consts)
+    if tree is None:
+        return None
+    fn = tree.body[0]
+    a = fn.args
     self_name, arg = a.args[0].arg, a.args[1].arg
     body = list(fn.body)
     if body and type(body[0]).__name__ == "Expr" and isinstance(getattr(body[0].value, "value", None), str):
@@ -862,26 +878,13 @@ def _batch_norm_act_of(forward: Any, registered: bool) -> Optional[_BatchNormAct
     """The _BatchNormAct of function ``forward`` when its source ends as above; None
     otherwise. (``registered``: as for ``_activation_of``.)"""
     import ast
-    import inspect
-    import textwrap
 
-    code = getattr(forward, "__code__", None)
-    if (code is None or code.co_argcount != 2 or code.co_kwonlyargcount or code.co_flags & 0x0C or code.co_freevars
-            or "batch_norm" not in code.co_names):
+    tree = _forward_tree(forward, registered, lambda code: not code.co_freevars and "batch_norm" in code.co_names)
+    if tree is None:
         return None
-    if code.co_filename.startswith("<") and not registered:
-        return None
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(forward)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
-        return None
-    if len(tree.body) != 1 or type(tree.body[0]).__name__ != "FunctionDef":
-        return None
+    code = forward.__code__
     fn = tree.body[0]
     a = fn.args
-    if (fn.name != code.co_name or fn.decorator_list or len(a.args) != 2 or a.vararg or a.kwarg or a.kwonlyargs
-            or a.defaults or getattr(a, "posonlyargs", None)):
-        return None
     self_name = a.args[0].arg
     body = fn.body
     # return <v>
