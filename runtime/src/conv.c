@@ -2,9 +2,9 @@
 //
 // The input is first copied into the workspace as NHWC with its padding written out (the
 // zero-point byte), so that every kernel window row is a run of memory with no bounds to
-// check; an NCHW input is transposed on the way in 16 x 16 byte tiles, and s8 bytes are
-// flipped to u8 there, so the GEMM needs no per-load xor. The column matrix has one row per
-// output pixel of the batch (m = (b * oh + i) * ow + j) and, per group, the columns k = (r *
+// check; an NCHW input is transposed on the way in (the kernel table's byte tiles), and s8
+// bytes are flipped to u8 there, so the GEMM needs no per-load xor. The column matrix has one
+// row per output pixel of the batch (m = (b * oh + i) * ow + j) and, per group, the columns k = (r *
 // kw + t) * cg + ci: the order in which the padded image holds a window, so a window row is
 // one copy (kw copies when dilated or grouped). The weights are packed in that order (the
 // conv pack header records it). A 1x1 convolution with stride 1 and no padding needs no
@@ -16,7 +16,7 @@
 // many channels), one column matrix of every row is built and the threads split the output
 // channels, so each streams only its share of the weights (grouped convolutions split the
 // GEMM of each block instead). NHWC outputs are written by the GEMM in place; NCHW ones go
-// through the workspace and are transposed out in 4 x 4 float (16 x 16 byte) tiles.
+// through the workspace and are transposed out in 4 x 4 float tiles (bytes: the table's).
 //
 // Few input channels (a window row of kw * c_in <= 4 bytes, e.g. the first layer of an
 // image model with one channel and 3x3 kernels): each window row gets a k-group of its
@@ -28,7 +28,6 @@
 #include <string.h>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
 #include <xmmintrin.h>
 #endif
 
