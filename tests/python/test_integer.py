@@ -2036,18 +2036,21 @@ class PlanModel:
         return self.tail(torch.flatten(self.head(x), 1))
 
 
-def planned_and_ordinary(model, x):
-    """model(x) with the layers' call plans, then with their ordinary forward."""
+def without_plans(fn):
+    """fn() with the layers' call plans off: their ordinary forward."""
     from fastforward import _layer_plan
 
+    _layer_plan._enabled[0] = False
+    try:
+        return fn()
+    finally:
+        _layer_plan._enabled[0] = True
+
+
+def planned_and_ordinary(model, x):
+    """model(x) with the layers' call plans, then with their ordinary forward."""
     with torch.no_grad():
-        got = model(x)
-        _layer_plan._enabled[0] = False
-        try:
-            want = model(x)
-        finally:
-            _layer_plan._enabled[0] = True
-    return got, want
+        return model(x), without_plans(lambda: model(x))
 
 
 def assert_same_result(got, want, what):
@@ -3306,8 +3309,6 @@ def test_generated_activation_modules_run_the_activation_plan():
 
 def check_generated_activation(module, trial, rng, calls, lookups):
     """One layer of test_generated_activation_modules_run_the_activation_plan."""
-    from fastforward import _layer_plan
-
     hardswish = trial % 2 == 0
     layer = module.QuantizedHardswish() if hardswish else module.QuantizedLeakyReLU(0.125)
     out_slot = "quantizer_hardswish" if hardswish else "quantizer_leaky_relu"
@@ -3321,11 +3322,7 @@ def check_generated_activation(module, trial, rng, calls, lookups):
         with torch.no_grad():
             got = layer(inp)
             quantized = calls[before:].count(layer.quantizer_input)  # (a new table calls the other)
-            _layer_plan._enabled[0] = False
-            try:
-                ordinary = layer(inp)
-            finally:
-                _layer_plan._enabled[0] = True
+            ordinary = without_plans(lambda: layer(inp))
             want = simulated(lambda: layer(inp))
         assert (quantized == 0) == planned, (what, trial, quantized)
         assert_exact(got, ordinary, "%s, trial %d: plan vs ordinary" % (what, trial))
@@ -3483,11 +3480,7 @@ def test_batch_norm_then_activation_modules_never_make_the_float_result():
                 with torch.no_grad():
                     got = layer(inp)
                     made, looked = len(floats) - before, len(lookups) - seen
-                    _layer_plan._enabled[0] = False
-                    try:
-                        ordinary = layer(inp)
-                    finally:
-                        _layer_plan._enabled[0] = True
+                    ordinary = without_plans(lambda: layer(inp))
                     want = simulated(lambda: layer(inp))
                 assert (made == 0) == fused, (what, trial, made)
                 assert not fused or looked == 1, (what, trial, looked)

@@ -586,6 +586,16 @@ def activation(m: Any, x: Any) -> Any:
     return MISS if how is None else _activation(m, x, how)
 
 
+def _activation_table(m: Any, x: Any, how: _Activation) -> Optional[Tuple[_Plan, torch.Tensor]]:
+    """(the plan of ``m`` computing ``how`` for input ``x``, the op's table from the plan's
+    input grid onto its output grid), or None when no plan applies."""
+    plan = _plan_for(m, how.op, how.args(m, x), how.build, how.slots)
+    if plan is None:
+        return None
+    qy, quantizer = plan.how[1]
+    return plan, _integer._lut(how.op, plan.extra, plan.in_qp, quantizer, qy)
+
+
 def _activation(m: Any, x: Any, how: _Activation) -> Any:
     """``m(x)`` through the plan of ``m`` computing ``how``, or MISS: the input's
     codes on the input grid (a float input quantized straight to int8: the input quantizer's
@@ -593,13 +603,12 @@ def _activation(m: Any, x: Any, how: _Activation) -> Any:
     requantized by its table, composed with the op's) through the op's table, the values of
     the quantizer and the functional op's integer kernel, one after the other."""
     op = how.op
-    plan = _plan_for(m, op, how.args(m, x), how.build, how.slots)
-    if plan is None:
+    found = _activation_table(m, x, how)
+    if found is None:
         return MISS
+    plan, table = found
     qp = plan.in_qp
-    qy, quantizer = plan.how[1]
-    table = _integer._lut(op, plan.extra, qp, quantizer, qy)
-    if _integer._is_identity(_integer._lut_key(op, plan.extra, qp, qy), table):
+    if _integer._is_identity(_integer._lut_key(op, plan.extra, qp, plan.how[1][0]), table):
         return MISS  # the functional op shares its input's raw data then: the ordinary forward
     if type(x) is torch.Tensor:
         origin = _integer.bn_codes_of(x)
@@ -989,14 +998,12 @@ def _bn_activation(m: Any, spec: _BatchNormAct, callee: Any, args: Tuple[Any, ..
         return MISS
     raw, form = found[0], found[1]
     op = how.op
-    plan = _plan_for(act, op, how.args(act, x), how.build, how.slots)
-    if plan is None:
-        return MISS
-    qp = plan.in_qp
-    qy, quantizer = plan.how[1]
     # (a table mapping every code to itself too: the ordinary forward's result then shares the
     # raw data of the input quantizer's, which nothing else sees; the same values and grid)
-    table = _integer._lut(op, plan.extra, qp, quantizer, qy)
+    found_table = _activation_table(act, x, how)
+    if found_table is None:
+        return MISS
+    plan, table = found_table
     composed = _composed_channels(plan, form, table)
     if composed is None:
         return MISS
